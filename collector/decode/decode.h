@@ -1,0 +1,160 @@
+/* decode.h: NetFlow v5, NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) decoding into flow_rec.
+ *
+ * Who calls what: a source's rx thread owns one decode_ctx and calls decode_datagram() for every
+ * UDP payload it receives, and decode_expire() now and then. A ctx is not thread-safe: one ctx
+ * per thread (templates are per ctx, so all datagrams of one exporter must reach the same ctx).
+ * The metrics reader may call the counter/exporter getters only from the ctx's own thread (or
+ * after it stops).
+ * Ownership: the ctx owns all its memory (bounded by cfg, see decode_memory_bound); buffers
+ * passed in are borrowed for the call; each flow_rec handed to emit is borrowed for that call.
+ *
+ * Sampling (which rate multiplies bytes/packets), in priority order:
+ *   1. exporter policy sampling_override (non-zero);
+ *   2. the data record itself: samplingInterval (34), samplerRandomInterval (50),
+ *      samplingPacketInterval/Space (305/306: rate = (interval + space) / interval),
+ *      samplingPopulation/Size (310/309), or its sampler id (48 / 302) naming a rate that options
+ *      data announced for that sampler id on this (exporter, domain);
+ *   3. a rate announced by options data with no sampler id for that (exporter, domain);
+ *   4. the v5 header's 14-bit interval when non-zero;
+ *   5. the policy's sampling_default (non-zero);
+ *   6. v5 only: header interval 0 means unsampled: rate 1, known (nfdump and pmacct read it so);
+ *   7. otherwise unknown: rate 1, FLOW_F_SAMPLING_UNKNOWN, counted in sampling_unknown (records).
+ * An interval of 0 in any record or option field is "no statement", never a rate.
+ *
+ * Choices worth knowing:
+ * - Templates are keyed by (exporter address, source id / observation domain, template id); the
+ *   exporter's UDP port is not part of the key (routers change source port on restart).
+ * - IPFIX template withdrawals over UDP are ignored by default (RFC 7011 8.4: withdrawals MUST
+ *   NOT be sent over UDP and a collector MUST ignore them; this also stops a spoofed datagram from
+ *   wiping the cache); they are counted in templates_withdrawal_ignored. cfg.ipfix_udp_withdrawal
+ *   = true honours them.
+ * - Zero-length fields are rejected (template_invalid) except (type 0, length 0) fillers, which
+ *   some exporters append, and zero-length v9 scope fields (Juniper SRX sends system scope with
+ *   length 0): both carry nothing and are dropped from the compiled template.
+ * - IPFIX enterprise-specific IEs (incl. RFC 5103 reverse IEs, PEN 29305) are skipped: biflow
+ *   reverse counters are not decoded yet. Variable-length IEs are skipped too.
+ * - Times: v9 FIRST/LAST_SWITCHED are relative to the header's sysuptime; IPFIX 22/21 are
+ *   relative to systemInitTimeMilliseconds (160) from the record or from options data of that
+ *   domain; without it, the record's end is taken as the export time. A record without any time
+ *   gets the export time. last_ms is raised to first_ms if it is earlier.
+ * - Bytes: IN_BYTES (1), else OUT_BYTES (23), else octetTotalCount (85), else initiatorOctets
+ *   (231); packets likewise with 2, 24, 86, 298.
+ * - ICMP: dport = type << 8 | code from 32/139 (or 176-179) when the protocol is ICMP/ICMPv6.
+ * - Sequence gaps: a forward jump of less than 2^30 counts as lost (v5: flows, v9: packets,
+ *   IPFIX: data records); backward jumps (reorder, restart) are not counted.
+ * - A data set whose template is unknown is counted (no_template) and, if cfg.pending_max > 0,
+ *   copied into a bounded FIFO; it is decoded when its template arrives (records go to the emit
+ *   of the decode_datagram call that brought the template), dropped when it expires
+ *   (pending_expired) or when the FIFO is full (pending_dropped, oldest first).
+ */
+#ifndef TW_DECODE_H
+#define TW_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+struct decode_ctx;
+
+struct exporter_policy {
+    bool allowed;
+    uint32_t sampling_override; /* 0 = none: force this rate */
+    uint32_t sampling_default;  /* 0 = none: used when no rate known */
+};
+
+struct decode_cfg {
+    size_t max_exporters;            /* exporter table bound (e.g. 1024) */
+    size_t max_templates;            /* all templates, all exporters (e.g. 65536) */
+    size_t max_templates_per_source; /* per (exporter, domain) (e.g. 1024) */
+    size_t max_domains_per_exporter; /* observation domains/source ids per exporter (e.g. 64) */
+    uint64_t template_lifetime_ms;   /* a template not refreshed in this long is dropped (1800 s) */
+    size_t pending_max;              /* data sets buffered while their template is unknown (0 = none) */
+    size_t pending_bytes_max;        /* bytes bound of that buffer */
+    uint64_t pending_ms;             /* how long a buffered set waits */
+    bool ipfix_udp_withdrawal;       /* honour IPFIX template withdrawal over UDP (default false) */
+    /* called once when an exporter is first seen; NULL = allowed, no sampling settings.
+       addr is borrowed; out is pre-set to allowed with no sampling settings. */
+    void (*policy)(void *arg, const uint8_t addr[16], struct exporter_policy *out);
+    void *policy_arg;
+};
+
+/* Largest number of fields a template may have (more: template_invalid). */
+#define DECODE_MAX_FIELDS 512
+/* Sampler ids remembered per (exporter, domain); more replace the oldest. */
+#define DECODE_MAX_SAMPLERS 16
+
+void decode_cfg_defaults(struct decode_cfg *cfg);
+/* 0 ok; -1 bad cfg (a zero bound); -2 out of memory. *out is freed with decode_ctx_free. */
+__attribute__((warn_unused_result)) int decode_ctx_new(const struct decode_cfg *cfg,
+                                                       struct decode_ctx **out);
+void decode_ctx_free(struct decode_ctx *ctx);
+/* Decode one UDP payload from exporter src (16-byte IPv4-mapped/IPv6 address, port). now_ms is the
+   time for template lifetimes and pending expiry: capture time on replay, wall clock live.
+   Each record is handed to emit (rec borrowed). Never fails: errors are counted by kind. */
+void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
+                     const uint8_t *buf, size_t len, flow_emit_fn emit, void *arg);
+/* Expire templates / pending sets older than now_ms allows (called periodically). */
+void decode_expire(struct decode_ctx *ctx, uint64_t now_ms);
+
+enum decode_counter {
+    DC_DATAGRAMS,
+    DC_RECORDS,        /* flow records emitted (all versions) */
+    DC_V5_DATAGRAMS,
+    DC_V9_DATAGRAMS,
+    DC_IPFIX_DATAGRAMS,
+    DC_V5_RECORDS,
+    DC_V9_RECORDS,
+    DC_IPFIX_RECORDS,
+    DC_OPTION_RECORDS, /* options data records read (not emitted) */
+    DC_TEMPLATES_ADDED,
+    DC_TEMPLATES_REFRESHED, /* same layout received again */
+    DC_TEMPLATES_REPLACED,  /* same key, new layout */
+    DC_TEMPLATES_WITHDRAWN,
+    DC_TEMPLATES_WITHDRAWAL_IGNORED, /* IPFIX withdrawal over UDP, not honoured */
+    DC_TEMPLATES_EXPIRED,
+    DC_PENDING_BUFFERED,
+    DC_PENDING_DECODED,
+    DC_PENDING_EXPIRED,
+    DC_SAMPLING_UNKNOWN, /* records emitted with FLOW_F_SAMPLING_UNKNOWN */
+    DC_SEQ_LOST,         /* sum of sequence gaps */
+    /* errors from here on */
+    DC_SHORT_HEADER,
+    DC_BAD_VERSION,
+    DC_BAD_LENGTH,
+    DC_BAD_SET_LENGTH,
+    DC_BAD_SET_ID,
+    DC_TEMPLATE_INVALID,
+    DC_TEMPLATE_LIMIT,
+    DC_DOMAIN_LIMIT,
+    DC_EXPORTER_LIMIT,
+    DC_EXPORTER_DENIED,
+    DC_NO_TEMPLATE, /* data sets with no (live) template */
+    DC_PENDING_DROPPED,
+    DC_RECORD_SHORT,
+    DC_NO_MEMORY,
+    DC_COUNT
+};
+#define DC_FIRST_ERROR DC_SHORT_HEADER
+
+/* snake_case, stable: used as metric and JSON names. */
+const char *decode_counter_name(enum decode_counter c);
+uint64_t decode_counter(const struct decode_ctx *ctx, enum decode_counter c);
+bool decode_counter_is_error(enum decode_counter c);
+
+/* per-exporter view for metrics: iterate */
+struct decode_exporter_stats {
+    uint8_t addr[16];
+    uint64_t datagrams, records, errors, seq_lost;
+    size_t templates;
+    uint32_t sampling; /* last rate applied to a record of this exporter (0 = none yet) */
+};
+/* Fills out[0..n) in exporter index order; returns n (<= max). */
+size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out, size_t max);
+size_t decode_template_count(const struct decode_ctx *ctx);
+size_t decode_memory(const struct decode_ctx *ctx); /* bytes held, for bound tests */
+/* Upper bound of decode_memory() for a ctx made with cfg. */
+size_t decode_memory_bound(const struct decode_cfg *cfg);
+
+#endif

@@ -1,0 +1,193 @@
+/* decode_int.h: internals shared by decode.c, decode_tmpl.c, nf5.c, nf9.c and ipfix.c only.
+ * Everything here runs on the ctx's own thread. */
+#ifndef TW_DECODE_INT_H
+#define TW_DECODE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "decode.h"
+
+/* ---- byte order (unaligned, big endian on the wire) ---- */
+static inline uint16_t dec_be16(const uint8_t *p) { return (uint16_t)((unsigned)p[0] << 8 | p[1]); }
+static inline uint32_t dec_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t dec_be64(const uint8_t *p)
+{
+    return (uint64_t)dec_be32(p) << 32 | dec_be32(p + 4);
+}
+static inline bool dec_all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* ---- what a template field feeds (compiled program op kinds) ---- */
+enum dec_kind {
+    K_SKIP = 0,
+    K_SRC4, K_DST4, K_SRC6, K_DST6, /* addresses: written straight into the record */
+    K_SPORT, K_DPORT, K_PROTO, K_TCPFLAGS,
+    K_IN_BYTES, K_IN_PKTS, K_OUT_BYTES, K_OUT_PKTS, K_TOT_BYTES, K_TOT_PKTS, K_INIT_BYTES, K_INIT_PKTS,
+    K_FIRST_UP, K_LAST_UP, K_START_S, K_END_S, K_START_MS, K_END_MS, K_START_US, K_END_US,
+    K_START_NS, K_END_NS, K_START_DUS, K_END_DUS, K_SYSINIT,
+    K_SRC_AS, K_DST_AS, K_ICMP4, K_ICMP6, K_ICMP_T4, K_ICMP_C4, K_ICMP_T6, K_ICMP_C6,
+    K_SAMP_INT, K_SAMP_ALGO, K_SAMPLER_ID, K_SAMPLER_MODE, K_SAMPLER_RINT, K_SELECTOR_ID,
+    K_PKT_INT, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
+    K_COUNT
+};
+#define K_BIT(k) (1ull << (k))
+#define OP_VARLEN 0xFFFFu
+
+struct tmpl_op {
+    uint16_t len; /* bytes, or OP_VARLEN */
+    uint8_t kind; /* enum dec_kind */
+    uint8_t pad;
+};
+
+/* One field as parsed from the wire, input to tmpl_add. */
+struct tmpl_field {
+    uint16_t ie;     /* element id (enterprise bit removed) */
+    uint16_t len;    /* 65535 = variable length */
+    uint32_t pen;    /* enterprise number; 0 = IANA */
+    bool enterprise;
+    bool v9_scope;   /* v9 scope field: types are a different namespace, skipped */
+};
+
+/* A compiled template. Allocated once on arrival with exactly nops ops. */
+struct tmpl {
+    struct tmpl *next;   /* hash chain */
+    uint32_t exp_idx;    /* exporter index */
+    uint32_t dom_id;     /* v9 source id / IPFIX observation domain */
+    uint16_t id;         /* template id */
+    uint8_t version;     /* 9 or 10 */
+    bool options;        /* options template: records update sampling state, not emitted */
+    bool varlen;         /* has variable-length fields */
+    uint16_t min_len;    /* record length (fixed) or its lower bound (varlen: 1 byte each) */
+    uint64_t refreshed_ms;
+    uint64_t layout_hash;
+    uint64_t has;        /* K_BIT of every kind it fills */
+    uint16_t nops;
+    struct tmpl_op ops[];
+};
+
+struct dec_sampler {
+    uint32_t id;
+    uint32_t rate;
+};
+
+struct dec_domain {
+    uint32_t id;
+    uint8_t version;
+    bool seq_valid;
+    uint32_t seq_next;
+    size_t templates;
+    uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
+    bool has_sysinit;
+    uint64_t sysinit_ms;  /* IPFIX systemInitTimeMilliseconds from options data */
+    uint8_t nsamplers, sampler_next;
+    struct dec_sampler samplers[DECODE_MAX_SAMPLERS];
+};
+
+struct dec_exporter {
+    uint8_t addr[16];
+    uint32_t idx;
+    struct exporter_policy pol;
+    uint64_t datagrams, records, errors, seq_lost;
+    size_t templates;
+    uint32_t last_rate;
+    bool v5_seq_valid;
+    uint32_t v5_seq_next;
+    size_t ndoms, capdoms, last_dom;
+    struct dec_domain *doms;
+};
+
+struct dec_pending {
+    struct dec_pending *next;
+    uint32_t exp_idx, dom_id;
+    uint16_t tid;
+    uint8_t version;
+    uint64_t at_ms;      /* arrival (now_ms) */
+    uint64_t export_ms;  /* header time of the message it came in */
+    uint32_t uptime;     /* v9 sysuptime */
+    size_t len;
+    uint8_t data[];
+};
+
+struct decode_ctx {
+    struct decode_cfg cfg;
+    uint64_t c[DC_COUNT];
+    size_t mem;           /* bytes held by tracked allocations */
+    uint64_t seed;        /* hash seed (keyed: template/domain ids are attacker-chosen) */
+    /* exporters */
+    struct dec_exporter **exps;
+    size_t nexps;
+    uint32_t *exp_slots;  /* open addressing: exporter index + 1, 0 = empty */
+    size_t exp_mask;
+    struct dec_exporter *last_exp;
+    /* templates */
+    struct tmpl **buckets;
+    size_t tmask;
+    size_t ntemplates;
+    /* pending FIFO */
+    struct dec_pending *phead, *ptail;
+    size_t npending, pending_bytes;
+};
+
+/* Per-message state handed to the decoders. */
+struct dec_msg {
+    struct decode_ctx *ctx;
+    struct dec_exporter *exp;
+    struct dec_domain *dom;
+    uint8_t version;
+    uint64_t now_ms;
+    uint64_t export_ms;   /* v5/v9: unix time of the header; IPFIX: export time */
+    uint32_t uptime;      /* v9 sysuptime (ms) */
+    flow_emit_fn emit;
+    void *arg;
+    size_t records;       /* data records decoded in this message (IPFIX sequence) */
+    bool seq_broken;      /* a data set could not be decoded: record count unknown */
+};
+
+/* decode.c */
+void dec_count(struct decode_ctx *ctx, enum decode_counter c);
+void dec_error(struct decode_ctx *ctx, struct dec_exporter *exp, enum decode_counter c);
+void *dec_alloc(struct decode_ctx *ctx, size_t n);
+void dec_free(struct decode_ctx *ctx, void *p, size_t n);
+struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id);
+void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance);
+/* Finish and emit one decoded record: sampling, counters. rate_rec = rate from the record (0 none),
+   sampler_id/has_sampler = its sampler id, v5_rate = v5 header rate (0 none, v5 only). */
+void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
+              uint32_t sampler_id, int v5_interval);
+void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *p, size_t len);
+void dec_pending_flush(struct dec_msg *m, const struct tmpl *t);
+void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms);
+void dec_pending_free_all(struct decode_ctx *ctx);
+void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate);
+
+/* decode_tmpl.c: cache + compiled-program interpreter */
+int tmpl_cache_init(struct decode_ctx *ctx);
+void tmpl_cache_free(struct decode_ctx *ctx);
+/* Look up a live template (expired ones are dropped here). */
+struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
+                       uint16_t tid, uint64_t now_ms);
+/* Validate, compile and insert; flushes pending sets waiting for it. Counts the outcome. */
+void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n);
+void tmpl_withdraw(struct dec_msg *m, uint16_t tid);
+void tmpl_withdraw_all(struct dec_msg *m, bool options);
+void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms);
+/* Decode every record of a data set with template t; returns records read. */
+size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len);
+
+/* nf5.c, nf9.c, ipfix.c */
+void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
+void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
+void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,548 @@
+/* decode_tmpl.c: the template cache shared by NetFlow v9 and IPFIX, and the compiled-template
+ * interpreter. A template is validated and compiled once on arrival into a list of ops (field
+ * length + what it feeds); consecutive fields we do not use are merged into one skip op, so a
+ * data record is decoded by one tight loop with no lookups. */
+#include <stdlib.h>
+
+#include "decode_int.h"
+
+int tmpl_cache_init(struct decode_ctx *ctx)
+{
+    size_t n = 16;
+    while (n < ctx->cfg.max_templates)
+        n <<= 1;
+    ctx->buckets = calloc(n, sizeof *ctx->buckets);
+    if (!ctx->buckets)
+        return -1;
+    ctx->tmask = n - 1;
+    ctx->mem += n * sizeof *ctx->buckets;
+    return 0;
+}
+
+static size_t tmpl_size(const struct tmpl *t) { return sizeof *t + t->nops * sizeof(struct tmpl_op); }
+
+void tmpl_cache_free(struct decode_ctx *ctx)
+{
+    if (!ctx->buckets)
+        return;
+    for (size_t i = 0; i <= ctx->tmask; i++) {
+        struct tmpl *t = ctx->buckets[i];
+        while (t) {
+            struct tmpl *n = t->next;
+            free(t);
+            t = n;
+        }
+    }
+    free(ctx->buckets);
+    ctx->buckets = NULL;
+}
+
+static size_t key_hash(const struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom,
+                       uint16_t tid)
+{
+    uint64_t x = ((uint64_t)exp_idx << 32 | (uint64_t)version << 16 | tid) ^ ctx->seed;
+    x ^= (uint64_t)dom * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 29;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 32;
+    return (size_t)x & ctx->tmask;
+}
+
+static struct dec_domain *domain_of(struct decode_ctx *ctx, const struct tmpl *t)
+{
+    struct dec_exporter *e = ctx->exps[t->exp_idx];
+    for (size_t i = 0; i < e->ndoms; i++)
+        if (e->doms[i].id == t->dom_id && e->doms[i].version == t->version)
+            return &e->doms[i];
+    return NULL;
+}
+
+/* Unlink *pp (a template) and free it, keeping the counts right. */
+static void tmpl_remove(struct decode_ctx *ctx, struct tmpl **pp)
+{
+    struct tmpl *t = *pp;
+    *pp = t->next;
+    struct dec_domain *d = domain_of(ctx, t);
+    if (d && d->templates)
+        d->templates--;
+    struct dec_exporter *e = ctx->exps[t->exp_idx];
+    if (e->templates)
+        e->templates--;
+    ctx->ntemplates--;
+    dec_free(ctx, t, tmpl_size(t));
+}
+
+static bool expired(const struct decode_ctx *ctx, const struct tmpl *t, uint64_t now_ms)
+{
+    return now_ms > t->refreshed_ms && now_ms - t->refreshed_ms > ctx->cfg.template_lifetime_ms;
+}
+
+static struct tmpl **find_slot(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom,
+                               uint16_t tid)
+{
+    struct tmpl **pp = &ctx->buckets[key_hash(ctx, exp_idx, version, dom, tid)];
+    for (; *pp; pp = &(*pp)->next) {
+        struct tmpl *t = *pp;
+        if (t->id == tid && t->dom_id == dom && t->exp_idx == exp_idx && t->version == version)
+            return pp;
+    }
+    return pp;
+}
+
+struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
+                       uint16_t tid, uint64_t now_ms)
+{
+    struct tmpl **pp = find_slot(ctx, exp_idx, version, dom_id, tid);
+    if (!*pp)
+        return NULL;
+    if (expired(ctx, *pp, now_ms)) {
+        ctx->c[DC_TEMPLATES_EXPIRED]++;
+        tmpl_remove(ctx, pp);
+        return NULL;
+    }
+    return *pp;
+}
+
+void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms)
+{
+    for (size_t i = 0; i <= ctx->tmask; i++) {
+        struct tmpl **pp = &ctx->buckets[i];
+        while (*pp) {
+            if (expired(ctx, *pp, now_ms)) {
+                ctx->c[DC_TEMPLATES_EXPIRED]++;
+                tmpl_remove(ctx, pp);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+}
+
+void tmpl_withdraw(struct dec_msg *m, uint16_t tid)
+{
+    struct tmpl **pp = find_slot(m->ctx, m->exp->idx, m->version, m->dom->id, tid);
+    if (*pp) {
+        m->ctx->c[DC_TEMPLATES_WITHDRAWN]++;
+        tmpl_remove(m->ctx, pp);
+    }
+}
+
+void tmpl_withdraw_all(struct dec_msg *m, bool options)
+{
+    struct decode_ctx *ctx = m->ctx;
+    for (size_t i = 0; i <= ctx->tmask && m->dom->templates; i++) {
+        struct tmpl **pp = &ctx->buckets[i];
+        while (*pp) {
+            struct tmpl *t = *pp;
+            if (t->exp_idx == m->exp->idx && t->version == m->version && t->dom_id == m->dom->id &&
+                t->options == options) {
+                ctx->c[DC_TEMPLATES_WITHDRAWN]++;
+                tmpl_remove(ctx, pp);
+            } else {
+                pp = &t->next;
+            }
+        }
+    }
+}
+
+/* What an information element feeds, given its length (wrong lengths are skipped). */
+static enum dec_kind map_ie(uint16_t ie, uint16_t len)
+{
+    bool intlen = len >= 1 && len <= 8;
+    switch (ie) {
+    case 8: return len == 4 ? K_SRC4 : K_SKIP;
+    case 12: return len == 4 ? K_DST4 : K_SKIP;
+    case 27: return len == 16 ? K_SRC6 : K_SKIP;
+    case 28: return len == 16 ? K_DST6 : K_SKIP;
+    default: break;
+    }
+    if (!intlen)
+        return K_SKIP;
+    switch (ie) {
+    case 7: return K_SPORT;
+    case 11: return K_DPORT;
+    case 4: return K_PROTO;
+    case 6: return K_TCPFLAGS;
+    case 1: return K_IN_BYTES;
+    case 2: return K_IN_PKTS;
+    case 23: return K_OUT_BYTES;
+    case 24: return K_OUT_PKTS;
+    case 85: return K_TOT_BYTES;
+    case 86: return K_TOT_PKTS;
+    case 231: return K_INIT_BYTES;
+    case 298: return K_INIT_PKTS;
+    case 22: return K_FIRST_UP;
+    case 21: return K_LAST_UP;
+    case 150: return K_START_S;
+    case 151: return K_END_S;
+    case 152: return K_START_MS;
+    case 153: return K_END_MS;
+    case 154: return K_START_US;
+    case 155: return K_END_US;
+    case 156: return K_START_NS;
+    case 157: return K_END_NS;
+    case 158: return K_START_DUS;
+    case 159: return K_END_DUS;
+    case 160: return K_SYSINIT;
+    case 16: return K_SRC_AS;
+    case 17: return K_DST_AS;
+    case 32: return K_ICMP4;
+    case 139: return K_ICMP6;
+    case 176: return K_ICMP_T4;
+    case 177: return K_ICMP_C4;
+    case 178: return K_ICMP_T6;
+    case 179: return K_ICMP_C6;
+    case 34: return K_SAMP_INT;
+    case 35: return K_SAMP_ALGO;
+    case 48: return K_SAMPLER_ID;
+    case 49: return K_SAMPLER_MODE;
+    case 50: return K_SAMPLER_RINT;
+    case 302: return K_SELECTOR_ID;
+    case 305: return K_PKT_INT;
+    case 306: return K_PKT_SPACE;
+    case 309: return K_SAMP_SIZE;
+    case 310: return K_SAMP_POP;
+    default: return K_SKIP;
+    }
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Largest record a set can hold (65535 minus set and message headers). */
+#define MAX_RECORD_LEN (65535u - 4u - 16u)
+
+void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n)
+{
+    struct decode_ctx *ctx = m->ctx;
+    struct dec_exporter *e = m->exp;
+    struct dec_domain *d = m->dom;
+    struct tmpl_op ops[DECODE_MAX_FIELDS];
+    size_t nops = 0;
+    uint32_t min_len = 0;
+    uint64_t has = 0;
+    bool varlen = false;
+    if (tid < 256 || n == 0 || n > DECODE_MAX_FIELDS)
+        goto invalid;
+    uint64_t h = fnv1a(0xcbf29ce484222325ull, &options, 1);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t len = f[i].len;
+        h = fnv1a(h, &f[i].ie, 2);
+        h = fnv1a(h, &len, 2);
+        h = fnv1a(h, &f[i].pen, 4);
+        h = fnv1a(h, &f[i].v9_scope, 1);
+        if (len == 0) {
+            if (f[i].ie == 0 || f[i].v9_scope)
+                continue; /* filler / empty scope: carries nothing */
+            goto invalid;
+        }
+        enum dec_kind k = K_SKIP;
+        if (len == OP_VARLEN) {
+            varlen = true;
+            min_len += 1;
+        } else {
+            min_len += len;
+            if (!f[i].enterprise && !f[i].v9_scope)
+                k = map_ie(f[i].ie, len);
+        }
+        if (k != K_SKIP)
+            has |= K_BIT(k);
+        /* merge runs of fixed-length skips */
+        if (k == K_SKIP && len != OP_VARLEN && nops && ops[nops - 1].kind == K_SKIP &&
+            ops[nops - 1].len != OP_VARLEN && (uint32_t)ops[nops - 1].len + len < OP_VARLEN) {
+            ops[nops - 1].len = (uint16_t)(ops[nops - 1].len + len);
+            continue;
+        }
+        ops[nops].len = len;
+        ops[nops].kind = (uint8_t)k;
+        ops[nops].pad = 0;
+        nops++;
+    }
+    if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
+        goto invalid;
+
+    struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
+    struct tmpl *old = *pp;
+    if (old && old->layout_hash == h && old->options == options && old->nops == nops &&
+        memcmp(old->ops, ops, nops * sizeof *ops) == 0) {
+        old->refreshed_ms = m->now_ms;
+        ctx->c[DC_TEMPLATES_REFRESHED]++;
+        return;
+    }
+    if (!old) {
+        if (d->templates >= ctx->cfg.max_templates_per_source || ctx->ntemplates >= ctx->cfg.max_templates) {
+            dec_error(ctx, e, DC_TEMPLATE_LIMIT);
+            return;
+        }
+    }
+    struct tmpl *t = dec_alloc(ctx, sizeof *t + nops * sizeof *ops);
+    if (!t) {
+        e->errors++;
+        return;
+    }
+    t->exp_idx = e->idx;
+    t->dom_id = d->id;
+    t->id = tid;
+    t->version = m->version;
+    t->options = options;
+    t->varlen = varlen;
+    t->min_len = (uint16_t)min_len;
+    t->refreshed_ms = m->now_ms;
+    t->layout_hash = h;
+    t->has = has;
+    t->nops = (uint16_t)nops;
+    memcpy(t->ops, ops, nops * sizeof *ops);
+    if (old) {
+        t->next = old->next;
+        *pp = t;
+        dec_free(ctx, old, tmpl_size(old));
+        ctx->c[DC_TEMPLATES_REPLACED]++;
+    } else {
+        t->next = NULL;
+        *pp = t;
+        d->templates++;
+        e->templates++;
+        ctx->ntemplates++;
+        ctx->c[DC_TEMPLATES_ADDED]++;
+    }
+    if (ctx->phead)
+        dec_pending_flush(m, t);
+    return;
+invalid:
+    dec_error(ctx, e, DC_TEMPLATE_INVALID);
+}
+
+/* ---- the interpreter ---- */
+
+static inline uint64_t read_uint(const uint8_t *p, uint16_t len)
+{
+    switch (len) {
+    case 1: return p[0];
+    case 2: return dec_be16(p);
+    case 4: return dec_be32(p);
+    case 8: return dec_be64(p);
+    default: {
+        uint64_t v = 0;
+        for (unsigned i = 0; i < len; i++)
+            v = v << 8 | p[i];
+        return v;
+    }
+    }
+}
+
+static inline void put_v4(uint8_t out[16], const uint8_t *p)
+{
+    memset(out, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, p, 4);
+}
+
+#define HAS(k) (t->has & K_BIT(k))
+#define NTP_UNIX_OFFSET 2208988800ull
+
+static uint64_t ntp_to_ms(uint64_t v)
+{
+    uint64_t s = v >> 32;
+    if (s < NTP_UNIX_OFFSET)
+        return 0;
+    return (s - NTP_UNIX_OFFSET) * 1000 + (((v & 0xffffffffull) * 1000 + (1ull << 31)) >> 32);
+}
+
+static uint32_t clamp32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
+/* Sampling rate stated by the record itself (0 = none). */
+static uint32_t record_rate(const struct tmpl *t, const uint64_t *v)
+{
+    if (HAS(K_SAMP_INT) && v[K_SAMP_INT])
+        return clamp32(v[K_SAMP_INT]);
+    if (HAS(K_SAMPLER_RINT) && v[K_SAMPLER_RINT])
+        return clamp32(v[K_SAMPLER_RINT]);
+    if (HAS(K_PKT_INT) && v[K_PKT_INT]) {
+        uint64_t space = HAS(K_PKT_SPACE) ? v[K_PKT_SPACE] : 0;
+        if (space > UINT32_MAX || v[K_PKT_INT] > UINT32_MAX)
+            return UINT32_MAX;
+        return clamp32((v[K_PKT_INT] + space) / v[K_PKT_INT]);
+    }
+    if (HAS(K_SAMP_SIZE) && HAS(K_SAMP_POP) && v[K_SAMP_SIZE] && v[K_SAMP_POP] >= v[K_SAMP_SIZE])
+        return clamp32(v[K_SAMP_POP] / v[K_SAMP_SIZE]);
+    return 0;
+}
+
+/* Unix ms of a time field pair (start or end), 0 when the template has none. */
+static uint64_t abs_time(const struct tmpl *t, const uint64_t *v, const struct dec_msg *m, int s,
+                         int ms, int us, int ns, int dus)
+{
+    if (t->has & K_BIT(ms))
+        return v[ms];
+    if (t->has & K_BIT(s))
+        return v[s] * 1000;
+    if (t->has & K_BIT(us))
+        return ntp_to_ms(v[us]);
+    if (t->has & K_BIT(ns))
+        return ntp_to_ms(v[ns]);
+    if (t->has & K_BIT(dus))
+        return m->export_ms - v[dus] / 1000;
+    return 0;
+}
+
+static void options_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v)
+{
+    m->ctx->c[DC_OPTION_RECORDS]++;
+    struct dec_domain *d = m->dom;
+    if (HAS(K_SYSINIT)) {
+        d->has_sysinit = true;
+        d->sysinit_ms = v[K_SYSINIT];
+    }
+    uint32_t rate = record_rate(t, v);
+    if (!rate)
+        return;
+    if (HAS(K_SAMPLER_ID))
+        dec_domain_set_sampler(d, (uint32_t)v[K_SAMPLER_ID], rate);
+    else if (HAS(K_SELECTOR_ID))
+        dec_domain_set_sampler(d, (uint32_t)v[K_SELECTOR_ID], rate);
+    else
+        d->rate = rate;
+}
+
+static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
+{
+    if (HAS(K_SPORT))
+        r->sport = (uint16_t)v[K_SPORT];
+    if (HAS(K_DPORT))
+        r->dport = (uint16_t)v[K_DPORT];
+    if (HAS(K_PROTO))
+        r->proto = (uint8_t)v[K_PROTO];
+    if (HAS(K_TCPFLAGS))
+        r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
+    if (HAS(K_SRC_AS))
+        r->src_as = (uint32_t)v[K_SRC_AS];
+    if (HAS(K_DST_AS))
+        r->dst_as = (uint32_t)v[K_DST_AS];
+    r->bytes = HAS(K_IN_BYTES) ? v[K_IN_BYTES] : HAS(K_OUT_BYTES) ? v[K_OUT_BYTES]
+             : HAS(K_TOT_BYTES) ? v[K_TOT_BYTES] : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES] : 0;
+    r->packets = HAS(K_IN_PKTS) ? v[K_IN_PKTS] : HAS(K_OUT_PKTS) ? v[K_OUT_PKTS]
+               : HAS(K_TOT_PKTS) ? v[K_TOT_PKTS] : HAS(K_INIT_PKTS) ? v[K_INIT_PKTS] : 0;
+    if (r->proto == 1 || r->proto == 58) {
+        if (HAS(K_ICMP4) && r->proto == 1)
+            r->dport = (uint16_t)v[K_ICMP4];
+        else if (HAS(K_ICMP6) && r->proto == 58)
+            r->dport = (uint16_t)v[K_ICMP6];
+        else if (HAS(K_ICMP_T4) && r->proto == 1)
+            r->dport = (uint16_t)((v[K_ICMP_T4] & 0xff) << 8 | (HAS(K_ICMP_C4) ? v[K_ICMP_C4] & 0xff : 0));
+        else if (HAS(K_ICMP_T6) && r->proto == 58)
+            r->dport = (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 | (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
+    }
+    /* times */
+    uint64_t first = abs_time(t, v, m, K_START_S, K_START_MS, K_START_US, K_START_NS, K_START_DUS);
+    uint64_t last = abs_time(t, v, m, K_END_S, K_END_MS, K_END_US, K_END_NS, K_END_DUS);
+    if ((!first || !last) && (HAS(K_FIRST_UP) || HAS(K_LAST_UP))) {
+        uint64_t fu = HAS(K_FIRST_UP) ? v[K_FIRST_UP] : v[K_LAST_UP];
+        uint64_t lu = HAS(K_LAST_UP) ? v[K_LAST_UP] : v[K_FIRST_UP];
+        uint64_t f2, l2;
+        if (m->version == 9) {
+            /* relative to the header's sysuptime, wrap-aware */
+            f2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)fu);
+            l2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)lu);
+        } else if (HAS(K_SYSINIT) || m->dom->has_sysinit) {
+            uint64_t base = HAS(K_SYSINIT) ? v[K_SYSINIT] : m->dom->sysinit_ms;
+            f2 = base + fu;
+            l2 = base + lu;
+        } else {
+            /* no boot time: anchor the end at the export time */
+            l2 = m->export_ms;
+            f2 = lu >= fu ? m->export_ms - (lu - fu) : m->export_ms;
+        }
+        if (!first)
+            first = f2;
+        if (!last)
+            last = l2;
+    }
+    if (!first)
+        first = last ? last : m->export_ms;
+    if (!last)
+        last = first;
+    r->first_ms = first;
+    r->last_ms = last;
+    uint32_t rate = record_rate(t, v);
+    bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
+    uint32_t sid = HAS(K_SAMPLER_ID) ? (uint32_t)v[K_SAMPLER_ID]
+                 : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID] : 0;
+    dec_emit(m, r, rate, has_sampler, sid, -1);
+}
+
+size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len;
+    size_t n = 0;
+    uint64_t v[K_COUNT];
+    struct flow_rec r;
+    while ((size_t)(end - p) >= t->min_len) {
+        const uint8_t *start = p;
+        memset(&r, 0, sizeof r);
+        bool v6 = false, ok = true;
+        for (unsigned i = 0; i < t->nops; i++) {
+            const struct tmpl_op *op = &t->ops[i];
+            size_t flen = op->len;
+            if (flen == OP_VARLEN) {
+                if (end - p < 1) {
+                    ok = false;
+                    break;
+                }
+                flen = p[0];
+                p++;
+                if (flen == 255) {
+                    if (end - p < 2) {
+                        ok = false;
+                        break;
+                    }
+                    flen = dec_be16(p);
+                    p += 2;
+                }
+                if ((size_t)(end - p) < flen) {
+                    ok = false;
+                    break;
+                }
+                p += flen;
+                continue;
+            }
+            if ((size_t)(end - p) < flen) {
+                ok = false;
+                break;
+            }
+            switch (op->kind) {
+            case K_SKIP: break;
+            case K_SRC4: put_v4(r.src, p); v6 = false; break;
+            case K_DST4: put_v4(r.dst, p); break;
+            case K_SRC6: memcpy(r.src, p, 16); v6 = true; break;
+            case K_DST6: memcpy(r.dst, p, 16); break;
+            default: v[op->kind] = read_uint(p, op->len); break;
+            }
+            p += flen;
+        }
+        if (!ok) {
+            if (!dec_all_zero(start, (size_t)(end - start)))
+                dec_error(m->ctx, m->exp, DC_RECORD_SHORT);
+            break;
+        }
+        n++;
+        if (t->options) {
+            options_record(m, t, v);
+            continue;
+        }
+        if (v6)
+            r.flags |= FLOW_F_V6;
+        finish_record(m, t, v, &r);
+    }
+    m->records += n;
+    return n;
+}

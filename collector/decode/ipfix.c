@@ -1,0 +1,131 @@
+/* ipfix.c: IPFIX (RFC 7011) messages: template sets (2), options template sets (3), data sets
+ * (>= 256), enterprise and variable-length IEs, withdrawals, sequence numbers. */
+#include "decode_int.h"
+
+#define IPFIX_HDR 16
+
+/* Parse cnt field specifiers at *pp; returns 0, or -1 when they run past end. */
+static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, unsigned nscope,
+                        struct tmpl_field *f)
+{
+    const uint8_t *p = *pp;
+    for (unsigned i = 0; i < cnt; i++) {
+        if (end - p < 4)
+            return -1;
+        uint16_t ie = dec_be16(p), flen = dec_be16(p + 2);
+        p += 4;
+        uint32_t pen = 0;
+        if (ie & 0x8000) {
+            if (end - p < 4)
+                return -1;
+            pen = dec_be32(p);
+            p += 4;
+        }
+        if (i < DECODE_MAX_FIELDS)
+            f[i] = (struct tmpl_field){.ie = ie & 0x7fff, .len = flen, .pen = pen,
+                                       .enterprise = (ie & 0x8000) != 0};
+    }
+    (void)nscope;
+    *pp = p;
+    return 0;
+}
+
+static void withdraw(struct dec_msg *m, uint16_t tid, uint16_t set_id)
+{
+    if (!m->ctx->cfg.ipfix_udp_withdrawal) {
+        m->ctx->c[DC_TEMPLATES_WITHDRAWAL_IGNORED]++;
+        return;
+    }
+    if (tid == set_id)
+        tmpl_withdraw_all(m, set_id == 3);
+    else if (tid >= 256)
+        tmpl_withdraw(m, tid);
+    else
+        dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+}
+
+static void ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p, const uint8_t *end)
+{
+    struct tmpl_field f[DECODE_MAX_FIELDS];
+    bool options = set_id == 3;
+    while (end - p >= 4) {
+        uint16_t tid = dec_be16(p), cnt = dec_be16(p + 2);
+        if (tid == 0 && dec_all_zero(p, (size_t)(end - p)))
+            return; /* padding */
+        p += 4;
+        if (cnt == 0) {
+            withdraw(m, tid, set_id);
+            continue;
+        }
+        unsigned nscope = 0;
+        if (options) {
+            if (end - p < 2) {
+                dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+                return;
+            }
+            nscope = dec_be16(p);
+            p += 2;
+        }
+        if (parse_fields(&p, end, cnt, nscope, f) < 0) {
+            dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+            return;
+        }
+        if (options && (nscope == 0 || nscope > cnt)) {
+            dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+            continue; /* framing is still known: go on with the next record */
+        }
+        tmpl_add(m, tid, options, f, cnt); /* cnt > DECODE_MAX_FIELDS is rejected there */
+    }
+}
+
+void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
+{
+    if (len < IPFIX_HDR) {
+        dec_error(m->ctx, m->exp, DC_SHORT_HEADER);
+        return;
+    }
+    size_t mlen = dec_be16(buf + 2);
+    if (mlen < IPFIX_HDR || mlen > len) {
+        dec_error(m->ctx, m->exp, DC_BAD_LENGTH);
+        return;
+    }
+    m->export_ms = (uint64_t)dec_be32(buf + 4) * 1000;
+    uint32_t seq = dec_be32(buf + 8);
+    m->dom = dec_domain_get(m, 10, dec_be32(buf + 12));
+    if (!m->dom)
+        return;
+    const uint8_t *p = buf + IPFIX_HDR, *end = buf + mlen;
+    bool bad = false;
+    while (end - p >= 4) {
+        uint16_t id = dec_be16(p), slen = dec_be16(p + 2);
+        if (slen < 4 || slen > end - p) {
+            bad = true;
+            break;
+        }
+        const uint8_t *body = p + 4, *bend = p + slen;
+        if (id == 2 || id == 3) {
+            ipfix_templates(m, id, body, bend);
+        } else if (id >= 256) {
+            struct tmpl *t = tmpl_find(m->ctx, m->exp->idx, 10, m->dom->id, id, m->now_ms);
+            if (t) {
+                tmpl_decode_set(m, t, body, (size_t)(bend - body));
+            } else {
+                m->seq_broken = true;
+                dec_error(m->ctx, m->exp, DC_NO_TEMPLATE);
+                dec_pending_push(m, id, body, (size_t)(bend - body));
+            }
+        } else {
+            dec_error(m->ctx, m->exp, DC_BAD_SET_ID);
+        }
+        p = bend;
+    }
+    if (bad || p != end) {
+        dec_error(m->ctx, m->exp, DC_BAD_SET_LENGTH);
+        m->seq_broken = true;
+    }
+    /* the sequence number counts data records sent before this message */
+    if (m->seq_broken)
+        m->dom->seq_valid = false;
+    else
+        dec_seq(m, &m->dom->seq_valid, &m->dom->seq_next, seq, (uint32_t)m->records);
+}

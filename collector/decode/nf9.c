@@ -1,0 +1,85 @@
+/* nf9.c: NetFlow v9 (RFC 3954): header, template/options template flowsets and data flowsets.
+ * The header's count is not trusted: flowsets are walked by their lengths. */
+#include "decode_int.h"
+
+#define NF9_HDR 20
+
+static void nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end)
+{
+    struct tmpl_field f[DECODE_MAX_FIELDS];
+    while (end - p >= 4) {
+        uint16_t tid = dec_be16(p), cnt = dec_be16(p + 2);
+        if (cnt == 0 && tid == 0 && dec_all_zero(p, (size_t)(end - p)))
+            return; /* padding */
+        p += 4;
+        if (cnt == 0 || cnt > DECODE_MAX_FIELDS || (size_t)(end - p) < (size_t)cnt * 4) {
+            dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+            return; /* the rest of the flowset cannot be framed */
+        }
+        for (unsigned i = 0; i < cnt; i++, p += 4) {
+            f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2)};
+        }
+        tmpl_add(m, tid, false, f, cnt);
+    }
+}
+
+static void nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end)
+{
+    struct tmpl_field f[DECODE_MAX_FIELDS];
+    while (end - p >= 6) {
+        uint16_t tid = dec_be16(p), slen = dec_be16(p + 2), olen = dec_be16(p + 4);
+        if (tid == 0 && dec_all_zero(p, (size_t)(end - p)))
+            return; /* padding */
+        p += 6;
+        size_t ns = slen / 4, no = olen / 4;
+        if (slen == 0 || slen % 4 || olen % 4 || (size_t)(end - p) < (size_t)slen + olen ||
+            ns + no > DECODE_MAX_FIELDS) {
+            dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
+            return;
+        }
+        for (size_t i = 0; i < ns + no; i++, p += 4)
+            f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
+        tmpl_add(m, tid, true, f, ns + no);
+    }
+}
+
+void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
+{
+    if (len < NF9_HDR) {
+        dec_error(m->ctx, m->exp, DC_SHORT_HEADER);
+        return;
+    }
+    m->uptime = dec_be32(buf + 4);
+    m->export_ms = (uint64_t)dec_be32(buf + 8) * 1000;
+    uint32_t seq = dec_be32(buf + 12);
+    m->dom = dec_domain_get(m, 9, dec_be32(buf + 16));
+    if (!m->dom)
+        return;
+    dec_seq(m, &m->dom->seq_valid, &m->dom->seq_next, seq, 1);
+    const uint8_t *p = buf + NF9_HDR, *end = buf + len;
+    while (end - p >= 4) {
+        uint16_t id = dec_be16(p), slen = dec_be16(p + 2);
+        if (slen < 4 || slen > end - p) {
+            if (!dec_all_zero(p, (size_t)(end - p)))
+                dec_error(m->ctx, m->exp, DC_BAD_SET_LENGTH);
+            return;
+        }
+        const uint8_t *body = p + 4, *bend = p + slen;
+        if (id == 0) {
+            nf9_templates(m, body, bend);
+        } else if (id == 1) {
+            nf9_options_templates(m, body, bend);
+        } else if (id >= 256) {
+            struct tmpl *t = tmpl_find(m->ctx, m->exp->idx, 9, m->dom->id, id, m->now_ms);
+            if (t) {
+                tmpl_decode_set(m, t, body, (size_t)(bend - body));
+            } else {
+                dec_error(m->ctx, m->exp, DC_NO_TEMPLATE);
+                dec_pending_push(m, id, body, (size_t)(bend - body));
+            }
+        } else {
+            dec_error(m->ctx, m->exp, DC_BAD_SET_ID);
+        }
+        p = bend;
+    }
+}

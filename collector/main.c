@@ -1,0 +1,555 @@
+/* transitwatch: flow-telemetry anomaly monitor. The daemon (transitwatch --config FILE) and the
+ * lab replay (transitwatch replay CAPTURE...). Only this file may exit(). */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "ingest.h"
+#include "json.h"
+#include "lists.h"
+#include "log.h"
+#include "pipeline.h"
+#include "settings.h"
+#include "sink_jsonl.h"
+#include "sink_kafka.h"
+#include "udp.h"
+
+#define MAX_CLI_FEEDS SETTINGS_MAX_FEEDS
+
+static volatile sig_atomic_t g_stop, g_hup;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: transitwatch --config FILE [--check-config]     run the collector daemon\n"
+            "       transitwatch replay [OPTIONS] CAPTURE...          replay captures (lab use)\n"
+            "       transitwatch --example-config                     print the annotated config\n"
+            "       transitwatch --version | --help\n"
+            "\n"
+            "replay options:\n"
+            "  -c, --config FILE        settings (default: built-in defaults)\n"
+            "  -C, --customers FILE     customer map CSV: prefix,customer_id,name[,asn]\n"
+            "  -b, --blocklist NAME=FILE  a blocklist feed (repeatable; format detected)\n"
+            "  -o, --output FILE        JSON lines to FILE instead of stdout\n"
+            "  -w, --window DURATION    window length (e.g. 60s, 5m)\n"
+            "  -d, --detectors LIST     detectors to run (all, or names)\n"
+            "      --export-ports LIST  UDP ports that carry exports (default: listen ports +\n"
+            "                           2055,4739,9995,9996, plus sniffing of export headers)\n"
+            "      --no-sniff           only the export ports, no header sniffing\n"
+            "      --no-summaries       alerts only\n"
+            "      --no-totals          no final totals line\n"
+            "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
+            "      --topic-alerts NAME, --topic-summaries NAME\n"
+            "CAPTURE: pcap or pcapng files, optionally gzip-compressed; read in time order.\n"
+            "Output: JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
+            "\"transitwatch.summary\"; last line: event.dataset \"transitwatch.totals\").\n");
+}
+
+struct run {
+    struct settings s;
+    struct customer_map *customers;
+    struct feed_set *feeds;
+    struct sinks sinks;
+    struct pipeline *pipe;
+    struct ingest *in;
+};
+
+static int set_key(struct settings *s, const char *section, const char *key, const char *val)
+{
+    /* command-line overrides go through the same schema checks as the file */
+    char text[1200];
+    int n = snprintf(text, sizeof text, "[%s]\n%s = %s\n", section, key, val);
+    if (n < 0 || (size_t)n >= sizeof text) {
+        fprintf(stderr, "transitwatch: value too long for %s.%s\n", section, key);
+        return -1;
+    }
+    struct conf_error err;
+    if (settings_load_text(s, "command line", text, (size_t)n, &err) < 0) {
+        fprintf(stderr, "transitwatch: --%s: %s\n", key, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_sinks(struct run *r, const char *out_path)
+{
+    char err[256];
+    const char *path = out_path ? out_path : r->s.jsonl;
+    if (path[0]) {
+        unsigned mask = SINK_JSONL_ALL;
+        struct sink sk;
+        if (sink_jsonl_new(path, r->s.jsonl_gzip, mask, &sk, err, sizeof err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        sinks_add(&r->sinks, sk);
+    }
+    if (r->s.kafka_enabled) {
+        struct sink sk;
+        if (sink_kafka_new(&r->s.kafka, &sk, err, sizeof err) < 0) {
+            log_error("kafka: %s", err);
+            return -1;
+        }
+        sinks_add(&r->sinks, sk);
+    }
+    return 0;
+}
+
+static int setup(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path)
+{
+    struct conf_error err;
+    if (lists_load(&r->s, &r->customers, &r->feeds, &err) < 0) {
+        log_error("%s:%u: %s", err.file, err.line, err.msg);
+        return -1;
+    }
+    lists_warn(r->feeds);
+    if (open_sinks(r, out_path) < 0)
+        return -1;
+    int rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
+    if (rc < 0) {
+        log_error("cannot start the pipeline: %s", strerror(-rc));
+        return -1;
+    }
+    r->customers = NULL; /* taken */
+    r->feeds = NULL;
+    struct ingest_opts o;
+    if (io)
+        o = *io;
+    else
+        ingest_opts_default(&r->s, &o);
+    rc = ingest_new(&r->s, &o, r->pipe, &r->in);
+    if (rc < 0) {
+        log_error("cannot start the decoders: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+static void teardown(struct run *r)
+{
+    ingest_free(r->in);
+    pipeline_free(r->pipe);
+    sinks_destroy(&r->sinks);
+    customers_free(r->customers);
+    feed_set_free(r->feeds);
+    settings_free(&r->s);
+}
+
+static void publish_totals(struct run *r, const char *dataset)
+{
+    char buf[8192];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_open(&j, NULL);
+    json_obj_open(&j, "event");
+    json_str(&j, "kind", "event");
+    json_str(&j, "dataset", dataset);
+    json_str(&j, "module", "transitwatch");
+    json_obj_close(&j);
+    json_obj_open(&j, "transitwatch");
+    json_obj_open(&j, "totals");
+    ingest_totals_json(r->in, &j);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    if (!json_error(&j))
+        sinks_publish(&r->sinks, MSG_TOTALS, "", 0, buf, json_len(&j));
+}
+
+static int parse_ports(const char *list, struct ingest_opts *o)
+{
+    o->nports = 0;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(t, &end, 10);
+        if (errno || *end || v == 0 || v > 65535 || o->nports >= INGEST_MAX_PORTS) {
+            fprintf(stderr, "transitwatch: --export-ports: bad port '%s'\n", t);
+            return -1;
+        }
+        o->ports[o->nports++] = (uint16_t)v;
+    }
+    return 0;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"customers", required_argument, NULL, 'C'},
+        {"blocklist", required_argument, NULL, 'b'},
+        {"output", required_argument, NULL, 'o'},
+        {"window", required_argument, NULL, 'w'},
+        {"detectors", required_argument, NULL, 'd'},
+        {"export-ports", required_argument, NULL, 'P'},
+        {"no-sniff", no_argument, NULL, 'S'},
+        {"no-summaries", no_argument, NULL, 'N'},
+        {"no-totals", no_argument, NULL, 'T'},
+        {"kafka", required_argument, NULL, 'k'},
+        {"topic-alerts", required_argument, NULL, 'A'},
+        {"topic-summaries", required_argument, NULL, 'U'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct run r;
+    memset(&r, 0, sizeof r);
+    if (settings_init(&r.s) < 0) {
+        fprintf(stderr, "transitwatch: out of memory\n");
+        return 2;
+    }
+    const char *config = NULL, *output = NULL, *ports = NULL;
+    bool no_sniff = false, totals = true;
+    /* first pass: the config file, so flags override it whatever their order */
+    for (int i = 1; i < argc - 1; i++)
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+            config = argv[i + 1];
+    if (config) {
+        struct conf_error err;
+        if (settings_load(&r.s, config, &err) < 0) {
+            fprintf(stderr, "transitwatch: %s:%u: %s\n", err.file, err.line, err.msg);
+            settings_free(&r.s);
+            return 2;
+        }
+    }
+    r.s.jsonl[0] = '-';
+    r.s.jsonl[1] = 0;
+    int c, rc = 2;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:C:b:o:w:d:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            break;
+        case 'C':
+            if (set_key(&r.s, "customers", "file", optarg) < 0)
+                goto out;
+            break;
+        case 'b': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1]) {
+                fprintf(stderr, "transitwatch: --blocklist wants NAME=FILE, got '%s'\n", optarg);
+                goto out;
+            }
+            char text[1200];
+            int n = snprintf(text, sizeof text, "[blocklist %.*s]\nfile = %s\n", (int)(eq - optarg),
+                             optarg, eq + 1);
+            struct conf_error err;
+            if (n < 0 || (size_t)n >= sizeof text ||
+                settings_load_text(&r.s, "command line", text, (size_t)n, &err) < 0) {
+                fprintf(stderr, "transitwatch: --blocklist %s: %s\n", optarg,
+                        n < 0 || (size_t)n >= sizeof text ? "too long" : err.msg);
+                goto out;
+            }
+            break;
+        }
+        case 'o':
+            output = optarg;
+            break;
+        case 'w':
+            if (set_key(&r.s, "pipeline", "window", optarg) < 0)
+                goto out;
+            break;
+        case 'd':
+            if (set_key(&r.s, "pipeline", "detectors", optarg) < 0)
+                goto out;
+            break;
+        case 'P':
+            ports = optarg;
+            break;
+        case 'S':
+            no_sniff = true;
+            break;
+        case 'N':
+            r.s.summaries = false;
+            break;
+        case 'T':
+            totals = false;
+            break;
+        case 'k':
+            if (set_key(&r.s, "kafka", "brokers", optarg) < 0)
+                goto out;
+            break;
+        case 'A':
+            if (set_key(&r.s, "kafka", "topic_alerts", optarg) < 0)
+                goto out;
+            break;
+        case 'U':
+            if (set_key(&r.s, "kafka", "topic_summaries", optarg) < 0)
+                goto out;
+            break;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "transitwatch replay: no capture file given\n");
+        usage(stderr);
+        goto out;
+    }
+    struct conf_error err;
+    if (settings_validate(&r.s, &err) < 0) {
+        fprintf(stderr, "transitwatch: %s:%u: %s\n", err.file, err.line, err.msg);
+        goto out;
+    }
+    struct ingest_opts io;
+    ingest_opts_default(&r.s, &io);
+    if (ports && parse_ports(ports, &io) < 0)
+        goto out;
+    if (no_sniff)
+        io.sniff = false;
+
+    size_t nfiles = (size_t)(argc - optind);
+    const char **files = calloc(nfiles, sizeof *files);
+    if (!files)
+        goto out;
+    for (size_t i = 0; i < nfiles; i++)
+        files[i] = argv[optind + (int)i];
+    char msg[512];
+    if (capture_sort_by_time(files, nfiles, msg, sizeof msg) < 0) {
+        fprintf(stderr, "transitwatch: %s\n", msg);
+        free(files);
+        goto out;
+    }
+    if (setup(&r, true, &io, output) < 0) {
+        free(files);
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < nfiles && !g_stop; i++) {
+        struct capture *cap;
+        if (capture_open_file(files[i], &cap, msg, sizeof msg) < 0) {
+            log_error("%s", msg);
+            rc = 1;
+            continue;
+        }
+        struct capture_pkt pkt;
+        int cr = CAPTURE_END;
+        while (!g_stop && (cr = capture_next(cap, &pkt)) == CAPTURE_PACKET)
+            ingest_packet(r.in, &pkt);
+        if (cr == CAPTURE_ERROR) {
+            log_error("%s: %s", files[i], capture_error(cap));
+            rc = 1;
+        }
+        capture_close(cap);
+    }
+    free(files);
+    pipeline_finish(r.pipe);
+    if (totals)
+        publish_totals(&r, "transitwatch.totals");
+    if (sinks_flush(&r.sinks, (int)(r.s.kafka.flush_timeout * 1000)) < 0)
+        rc = 1;
+out:
+    teardown(&r);
+    return rc;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct live_arg {
+    struct ingest *in;
+    uint64_t now_ms;
+};
+
+static void on_datagram(void *arg, const uint8_t src[16], uint16_t sport, const uint8_t *data,
+                        size_t len)
+{
+    struct live_arg *la = arg;
+    ingest_datagram(la->in, src, sport, la->now_ms, data, len);
+}
+
+static int run_daemon(struct run *r)
+{
+    char err[256];
+    const char *eps[64];
+    size_t neps = 0;
+    char tmp[sizeof r->s.listen];
+    snprintf(tmp, sizeof tmp, "%s", r->s.listen);
+    char *save = NULL;
+    for (char *t = strtok_r(tmp, ", ", &save); t && neps < 64; t = strtok_r(NULL, ", ", &save))
+        eps[neps++] = t;
+    struct udp_opts uo = {.rcvbuf_bytes = (int)r->s.rcvbuf, .reuseport = r->s.reuseport,
+                          .batch = r->s.batch};
+    struct udp_listener *ul;
+    if (udp_listener_open(eps, neps, &uo, &ul, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    size_t nfd = udp_listener_count(ul);
+    for (size_t i = 0; i < nfd; i++)
+        log_info("listening on port %u (receive buffer %d bytes)", udp_listener_port(ul, i),
+                 udp_listener_rcvbuf(ul, i));
+    struct pollfd pfd[64];
+    int fds[64];
+    nfd = udp_listener_fds(ul, fds, 64);
+    for (size_t i = 0; i < nfd; i++)
+        pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    struct live_arg la = {r->in, wall_ms()};
+    uint64_t last_tick = 0;
+    while (!g_stop) {
+        int n = poll(pfd, (nfds_t)nfd, 200);
+        la.now_ms = wall_ms();
+        if (n > 0) {
+            for (size_t i = 0; i < nfd; i++) {
+                if (!(pfd[i].revents & POLLIN))
+                    continue;
+                /* drain in batches, bounded so one busy socket cannot starve the rest */
+                for (int b = 0; b < 64; b++)
+                    if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
+                        break;
+            }
+        }
+        if (la.now_ms - last_tick >= 200) {
+            last_tick = la.now_ms;
+            pipeline_tick(r->pipe, la.now_ms);
+            ingest_expire(r->in, la.now_ms);
+            sinks_poll(&r->sinks);
+        }
+        if (g_hup) {
+            g_hup = 0;
+            sinks_reopen(&r->sinks);
+            struct customer_map *cm;
+            struct feed_set *fs;
+            struct conf_error ce;
+            if (lists_load(&r->s, &cm, &fs, &ce) < 0) {
+                log_error("reload rejected, old lists stay in force: %s:%u: %s", ce.file, ce.line,
+                          ce.msg);
+            } else {
+                lists_warn(fs);
+                pipeline_swap_lists(r->pipe, cm, fs);
+                log_info("reload: lists loaded, in force from the next window");
+            }
+        }
+    }
+    log_info("stopping: closing the open window");
+    pipeline_finish(r->pipe);
+    publish_totals(r, "transitwatch.totals");
+    sinks_flush(&r->sinks, (int)r->s.kafka.flush_timeout * 1000);
+    log_info("received %llu datagrams, kernel drops %llu",
+             (unsigned long long)udp_listener_datagrams(ul),
+             (unsigned long long)udp_listener_kernel_drops(ul));
+    udp_listener_close(ul);
+    return 0;
+}
+
+static int cmd_daemon(const char *config, bool check_only)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    if (settings_init(&r.s) < 0)
+        return 2;
+    struct conf_error err;
+    if (settings_load(&r.s, config, &err) < 0) {
+        fprintf(stderr, "transitwatch: %s:%u: %s\n", err.file, err.line, err.msg);
+        settings_free(&r.s);
+        return 2;
+    }
+    enum tw_log_level lvl = TW_LOG_INFO;
+    tw_log_level_parse(r.s.log_level, &lvl);
+    tw_log_init("transitwatch", lvl, r.s.log_syslog);
+    if (check_only) {
+        struct customer_map *cm;
+        struct feed_set *fs;
+        if (lists_load(&r.s, &cm, &fs, &err) < 0) {
+            fprintf(stderr, "transitwatch: %s:%u: %s\n", err.file, err.line, err.msg);
+            settings_free(&r.s);
+            return 2;
+        }
+        printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,
+               customers_count(cm), customers_prefix_count(cm), feed_set_count(fs));
+        customers_free(cm);
+        feed_set_free(fs);
+        settings_free(&r.s);
+        return 0;
+    }
+    int rc = 2;
+    if (setup(&r, false, NULL, NULL) == 0)
+        rc = run_daemon(&r);
+    teardown(&r);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    tw_log_init("transitwatch", TW_LOG_INFO, false);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"example-config", no_argument, NULL, 'e'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    bool check = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'k':
+            check = true;
+            break;
+        case 'e':
+            settings_write_example(stdout);
+            return 0;
+        case 'V':
+            printf("transitwatch %s\n", TW_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "transitwatch: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!config) {
+        usage(stderr);
+        return 2;
+    }
+    return cmd_daemon(config, check);
+}

@@ -1,0 +1,62 @@
+/* pipeline.h: from decoded flow records to alerts and summaries.
+ *
+ * Every source hands its records to pipeline_flow() (it is a flow_emit_fn). The pipeline looks
+ * up the customer of both ends (longest-prefix match, then the exporter's AS numbers), sets the
+ * direction and inside host, shards the record to a worker by (customer, inside host), where
+ * the worker's host table and detectors see it. Windows close on event time (the records' own
+ * end times, less the configured lateness), so a replay gives the same output every time; live,
+ * pipeline_tick() also advances time when no records come.
+ * At each window close: detectors report, then one summary per customer that had traffic.
+ * Threads: today all of it runs on the caller's thread (workers are shards in one thread);
+ * the shard boundary is where per-worker threads and SPSC rings go.
+ * Ownership: the customer map and feed set are taken; sinks are borrowed.
+ */
+#ifndef TW_PIPELINE_H
+#define TW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerts.h"
+#include "customers.h"
+#include "exporter.h"
+#include "feeds.h"
+#include "flow.h"
+#include "settings.h"
+
+struct pipeline;
+
+struct pipeline_stats {
+    uint64_t flows;           /* records in */
+    uint64_t unmatched;       /* neither end in a customer */
+    uint64_t by_dir[4];       /* enum flow_dir */
+    uint64_t bytes, packets;  /* of all records */
+    uint64_t late;            /* records that ended before the open window */
+    uint64_t time_skew;       /* records far from the reference time, clamped */
+    uint64_t windows_closed;
+    uint64_t summaries;
+    uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
+    uint64_t list_swaps;      /* reloads taken into use */
+    struct alert_mgr_stats alerts;
+};
+
+int pipeline_new(const struct settings *s, bool replay, struct customer_map *customers,
+                 struct feed_set *feeds, struct sinks *sinks, struct pipeline **out);
+void pipeline_free(struct pipeline *p);
+/* flow_emit_fn: arg is the pipeline. */
+void pipeline_flow(void *arg, struct flow_rec *f);
+/* A reference time for the records that follow (capture time on replay, arrival live): records
+ * more than max skew away from it are counted and clamped to it. 0 = none. */
+void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms);
+/* Live mode: wall clock now; advances event time after idle_advance without records. */
+void pipeline_tick(struct pipeline *p, uint64_t wall_ms);
+/* Close the open window (end of a replay, shutdown). */
+void pipeline_finish(struct pipeline *p);
+/* Reload: new lists take effect at the next window boundary. Both taken (NULL = keep). */
+void pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds);
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+/* The customer map in force (borrowed). */
+const struct customer_map *pipeline_customers(const struct pipeline *p);
+
+#endif

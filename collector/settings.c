@@ -1,0 +1,341 @@
+#include "settings.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+
+#define S(f) offsetof(struct settings, f)
+#define NOB 1, 0 /* unbounded */
+
+static const struct conf_key collector_keys[] = {
+    {"listen", CONF_STR, S(listen), sizeof(((struct settings *)0)->listen), NOB,
+     "0.0.0.0:2055, [::]:2055, 0.0.0.0:4739, [::]:4739, 0.0.0.0:9995, [::]:9995",
+     "UDP endpoints for NetFlow v5/v9 and IPFIX (addr:port, [v6]:port), comma-separated", NULL},
+    {"rcvbuf", CONF_BYTES, S(rcvbuf), 0, 65536, 2147483647.0, "32M",
+     "socket receive buffer asked of the kernel (root may exceed net.core.rmem_max)", NULL},
+    {"batch", CONF_U32, S(batch), 0, 1, 1024, "64", "datagrams per recvmmsg call", NULL},
+    {"reuseport", CONF_BOOL, S(reuseport), 0, 0, 1, "no",
+     "set SO_REUSEPORT (several receive threads or processes on one port)", NULL},
+    {"workers", CONF_U32, S(workers), 0, 1, 64, "1", "detector worker shards", NULL},
+    {"hash_seed", CONF_U64, S(hash_seed), 0, NOB, "0",
+     "seed of the keyed hashes; 0 = random at start (replay always uses a fixed seed)", NULL},
+    {"exporters_allow_only", CONF_BOOL, S(exporters_allow_only), 0, 0, 1, "no",
+     "accept datagrams only from exporters that have an [exporter ADDR] section with allow = yes",
+     NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key template_keys[] = {
+    {"max_exporters", CONF_U64, S(max_exporters), 0, 1, 1000000, "1024", "exporters tracked", NULL},
+    {"max_templates", CONF_U64, S(max_templates), 0, 1, 10000000, "65536",
+     "templates held, all exporters together", NULL},
+    {"max_templates_per_source", CONF_U64, S(max_templates_per_source), 0, 1, 65535, "1024",
+     "templates per (exporter, observation domain)", NULL},
+    {"max_domains", CONF_U64, S(max_domains), 0, 1, 65536, "64",
+     "observation domains (source ids) per exporter", NULL},
+    {"lifetime", CONF_DURATION, S(template_lifetime), 0, 1, 604800, "30m",
+     "a template not refreshed for this long is dropped", NULL},
+    {"pending_max", CONF_U64, S(pending_max), 0, 0, 1000000, "256",
+     "data sets buffered while their template is unknown (0 = none)", NULL},
+    {"pending_bytes", CONF_BYTES, S(pending_bytes), 0, 0, 1073741824.0, "4M",
+     "bytes of such buffered data sets", NULL},
+    {"pending_time", CONF_DURATION, S(pending_time), 0, 0, 3600, "10s",
+     "how long a buffered data set waits for its template", NULL},
+    {"ipfix_udp_withdrawal", CONF_BOOL, S(ipfix_udp_withdrawal), 0, 0, 1, "no",
+     "honour IPFIX template withdrawals received over UDP (RFC 7011 8.4 says ignore them)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key customer_keys[] = {
+    {"file", CONF_STR, S(customers_file), sizeof(((struct settings *)0)->customers_file), NOB, "",
+     "customer map: CSV lines prefix,customer_id,name[,asn] (also ASnnn,customer_id,name)", NULL},
+    {"max_customers", CONF_U64, S(max_customers), 0, 1, 10000000, "100000", "customers", NULL},
+    {"max_prefixes", CONF_U64, S(max_prefixes), 0, 1, 100000000, "1000000", "prefixes", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key pipeline_keys[] = {
+    {"window", CONF_DURATION, S(window), 0, 10, 86400, "5m",
+     "length of the tumbling windows summaries and detectors report on (event time)", NULL},
+    {"lateness", CONF_DURATION, S(lateness), 0, 0, 3600, "30s",
+     "a window closes when records this much newer than its end have been seen", NULL},
+    {"idle_advance", CONF_DURATION, S(idle_advance), 0, 1, 86400, "60s",
+     "live mode: after this long without records, wall time advances event time", NULL},
+    {"hosts_max", CONF_U64, S(hosts_max), 0, 64, 1000000000.0, "1048576",
+     "inside hosts tracked per worker (set-associative; the stalest is evicted)", NULL},
+    {"host_idle", CONF_DURATION, S(host_idle), 0, 60, 2592000, "1h",
+     "a host without flows for this long is forgotten", NULL},
+    {"alert_suppress", CONF_DURATION, S(alert_suppress), 0, 0, 2592000, "1h",
+     "the same alert (rule, customer, host, peer) is not repeated within this time", NULL},
+    {"alerts_max", CONF_U64, S(alerts_max), 0, 16, 100000000, "262144",
+     "alerts remembered for suppression", NULL},
+    {"detectors", CONF_STR, S(detectors), sizeof(((struct settings *)0)->detectors), NOB, "all",
+     "detectors to run: all, or a comma-separated list of names", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key output_keys[] = {
+    {"jsonl", CONF_STR, S(jsonl), sizeof(((struct settings *)0)->jsonl), NOB, "-",
+     "JSON-lines output of alerts and summaries: a file, - for stdout, empty for none", NULL},
+    {"gzip", CONF_BOOL, S(jsonl_gzip), 0, 0, 1, "no", "gzip the JSON-lines output", NULL},
+    {"summaries", CONF_BOOL, S(summaries), 0, 0, 1, "yes", "publish per-customer window summaries", NULL},
+    {"alerts", CONF_BOOL, S(alerts), 0, 0, 1, "yes", "publish alerts", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static int parse_level(void *field, const char *value, char *msg, size_t msglen)
+{
+    static const char *const ok[] = {"error", "warn", "info", "debug"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(value, ok[i]) == 0) {
+            snprintf(field, 16, "%s", value);
+            return 0;
+        }
+    }
+    snprintf(msg, msglen, "log level must be error, warn, info or debug");
+    return -1;
+}
+
+static const struct conf_key log_keys[] = {
+    {"level", CONF_CUSTOM, S(log_level), 16, NOB, "info", "error, warn, info or debug", parse_level},
+    {"syslog", CONF_BOOL, S(log_syslog), 0, 0, 1, "no", "log to syslog instead of stderr", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+#define E(f) offsetof(struct exporter_settings, f)
+static const struct conf_key exporter_keys[] = {
+    {"sampling", CONF_U32, E(sampling), 0, 0, 16777216, "0",
+     "force this sampling rate for the exporter's records (0 = use what it announces)", NULL},
+    {"default_sampling", CONF_U32, E(default_sampling), 0, 0, 16777216, "0",
+     "rate used when the exporter announces none (0 = count as unknown, 1:1)", NULL},
+    {"allow", CONF_BOOL, E(allow), 0, 0, 1, "yes",
+     "accept this exporter when collector.exporters_allow_only is set", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+#define F(f) offsetof(struct feed_settings, f)
+static const struct conf_key feed_keys[] = {
+    {"file", CONF_STR, F(file), sizeof(((struct feed_settings *)0)->file), NOB, NULL,
+     "list file (required)", NULL},
+    {"format", CONF_STR, F(format), sizeof(((struct feed_settings *)0)->format), NOB, "auto",
+     "auto, drop (Spamhaus DROP/EDROP 'prefix ; SBL'), spamhaus-json, plain (one address or "
+     "prefix a line), feodo-csv",
+     NULL},
+    {"max_entries", CONF_U64, F(max_entries), 0, 1, 100000000, "1000000", "entries kept", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static void *open_self(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    return cfg;
+}
+
+static void *open_kafka(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    s->kafka_enabled = true;
+    return &s->kafka;
+}
+
+static void *open_exporter(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    for (size_t i = 0; i < s->nexporters; i++) {
+        if (strcmp(s->exporters[i].addr, arg) == 0) {
+            snprintf(msg, msglen, "exporter %s configured twice", arg);
+            return NULL;
+        }
+    }
+    if (s->nexporters >= SETTINGS_MAX_EXPORTERS) {
+        snprintf(msg, msglen, "more than %d [exporter] sections", SETTINGS_MAX_EXPORTERS);
+        return NULL;
+    }
+    if (strlen(arg) >= sizeof s->exporters[0].addr) {
+        snprintf(msg, msglen, "exporter address too long");
+        return NULL;
+    }
+    struct exporter_settings *e = &s->exporters[s->nexporters++];
+    memset(e, 0, sizeof *e);
+    if (conf_defaults(exporter_keys, e) < 0)
+        return NULL;
+    snprintf(e->addr, sizeof e->addr, "%s", arg);
+    return e;
+}
+
+static void *open_feed(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        if (strcmp(s->feeds[i].name, arg) == 0) {
+            snprintf(msg, msglen, "blocklist %s configured twice", arg);
+            return NULL;
+        }
+    }
+    if (s->nfeeds >= SETTINGS_MAX_FEEDS) {
+        snprintf(msg, msglen, "more than %d [blocklist] sections", SETTINGS_MAX_FEEDS);
+        return NULL;
+    }
+    if (strlen(arg) >= sizeof s->feeds[0].name) {
+        snprintf(msg, msglen, "blocklist name too long");
+        return NULL;
+    }
+    struct feed_settings *f = &s->feeds[s->nfeeds++];
+    memset(f, 0, sizeof *f);
+    if (conf_defaults(feed_keys, f) < 0)
+        return NULL;
+    snprintf(f->name, sizeof f->name, "%s", arg);
+    return f;
+}
+
+/* Detector sections are named "detector.NAME"; open_detector finds the slot by the name the
+ * section table entry carries, so one function serves every detector. */
+static struct conf_section det_sections[SETTINGS_MAX_DETECTORS];
+static char det_section_names[SETTINGS_MAX_DETECTORS][48];
+
+static void *open_detector_n(void *cfg, size_t n)
+{
+    struct settings *s = cfg;
+    return s->det_conf[n];
+}
+#define DET_OPEN(n) \
+    static void *open_det_##n(void *cfg, const char *arg, char *msg, size_t msglen) \
+    { return open_detector_n(cfg, n); }
+DET_OPEN(0) DET_OPEN(1) DET_OPEN(2) DET_OPEN(3) DET_OPEN(4) DET_OPEN(5) DET_OPEN(6) DET_OPEN(7)
+DET_OPEN(8) DET_OPEN(9) DET_OPEN(10) DET_OPEN(11) DET_OPEN(12) DET_OPEN(13) DET_OPEN(14) DET_OPEN(15)
+static void *(*const det_open[SETTINGS_MAX_DETECTORS])(void *, const char *, char *, size_t) = {
+    open_det_0, open_det_1, open_det_2, open_det_3, open_det_4, open_det_5, open_det_6, open_det_7,
+    open_det_8, open_det_9, open_det_10, open_det_11, open_det_12, open_det_13, open_det_14, open_det_15,
+};
+
+#define NSTATIC 8
+static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
+
+static const struct conf_section *sections(void)
+{
+    if (all_sections[0].name)
+        return all_sections;
+    const struct conf_section st[NSTATIC] = {
+        {"collector", false, collector_keys, open_self, "receiving flow exports"},
+        {"templates", false, template_keys, open_self, "NetFlow v9 / IPFIX template cache bounds"},
+        {"exporter", true, exporter_keys, open_exporter,
+         "per-exporter settings: [exporter 192.0.2.1] (an address)"},
+        {"customers", false, customer_keys, open_self, "the downstream customers"},
+        {"blocklist", true, feed_keys, open_feed,
+         "a named blocklist feed: [blocklist spamhaus-drop] (one section per feed)"},
+        {"pipeline", false, pipeline_keys, open_self, "windows, host table, alerts"},
+        {"output", false, output_keys, open_self, "JSON-lines output"},
+        {"log", false, log_keys, open_self, "logging"},
+    };
+    memcpy(all_sections, st, sizeof st);
+    size_t n = NSTATIC;
+    all_sections[n++] = (struct conf_section){"kafka", false, kafka_conf_keys, open_kafka,
+                                              "publish alerts and summaries to Kafka (a [kafka] "
+                                              "section enables it)"};
+    for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS - 1; i++) {
+        snprintf(det_section_names[i], sizeof det_section_names[i], "detector.%s",
+                 det_registry[i]->name);
+        det_sections[i] = (struct conf_section){det_section_names[i], false,
+                                                det_registry[i]->conf_keys, det_open[i],
+                                                det_registry[i]->help};
+        all_sections[n++] = det_sections[i];
+    }
+    all_sections[n].name = NULL;
+    return all_sections;
+}
+
+int settings_init(struct settings *s)
+{
+    memset(s, 0, sizeof *s);
+    const struct conf_section *sec = sections();
+    for (size_t i = 0; sec[i].name; i++) {
+        if (sec[i].has_arg)
+            continue;
+        if (strcmp(sec[i].name, "kafka") == 0) {
+            if (conf_defaults(sec[i].keys, &s->kafka) < 0)
+                return -EINVAL;
+        } else if (strncmp(sec[i].name, "detector.", 9) != 0) {
+            if (conf_defaults(sec[i].keys, s) < 0)
+                return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS; i++) {
+        const struct detector_ops *op = det_registry[i];
+        s->det_conf[i] = calloc(1, op->conf_size ? op->conf_size : 1);
+        if (!s->det_conf[i])
+            return -ENOMEM;
+        if (op->conf_keys && conf_defaults(op->conf_keys, s->det_conf[i]) < 0)
+            return -EINVAL;
+    }
+    s->kafka_enabled = false;
+    return 0;
+}
+
+int settings_load(struct settings *s, const char *path, struct conf_error *err)
+{
+    snprintf(s->source_file, sizeof s->source_file, "%s", path);
+    if (conf_load(path, sections(), s, err) < 0)
+        return -1;
+    return settings_validate(s, err);
+}
+
+int settings_load_text(struct settings *s, const char *name, const char *text, size_t len,
+                       struct conf_error *err)
+{
+    return conf_load_mem(name, text, len, sections(), s, err);
+}
+
+int settings_validate(const struct settings *s, struct conf_error *err)
+{
+    const char *file = s->source_file[0] ? s->source_file : "(settings)";
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        if (!s->feeds[i].file[0]) {
+            conf_error_set(err, file, 0, "[blocklist %s]: file is required", s->feeds[i].name);
+            return -1;
+        }
+    }
+    if (s->detectors[0] && strcmp(s->detectors, "all") != 0) {
+        char tmp[sizeof s->detectors];
+        snprintf(tmp, sizeof tmp, "%s", s->detectors);
+        char *save = NULL;
+        for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            if (!det_find(t)) {
+                conf_error_set(err, file, 0, "pipeline.detectors: unknown detector '%s'", t);
+                return -1;
+            }
+        }
+    }
+    if (s->lateness >= s->window * 4) {
+        conf_error_set(err, file, 0, "pipeline.lateness (%llus) must be less than 4 windows",
+                       (unsigned long long)s->lateness);
+        return -1;
+    }
+    return 0;
+}
+
+void settings_free(struct settings *s)
+{
+    for (size_t i = 0; i < SETTINGS_MAX_DETECTORS; i++) {
+        free(s->det_conf[i]);
+        s->det_conf[i] = NULL;
+    }
+}
+
+void settings_write_example(FILE *out)
+{
+    conf_write_example(out, sections());
+}
+
+bool settings_detector_enabled(const struct settings *s, const char *name)
+{
+    if (!s->detectors[0] || strcmp(s->detectors, "all") == 0)
+        return true;
+    char tmp[sizeof s->detectors];
+    snprintf(tmp, sizeof tmp, "%s", s->detectors);
+    char *save = NULL;
+    for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        if (strcmp(t, name) == 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,95 @@
+/* settings.h: everything the daemon and replay are configured with, and the one schema
+ * (conf.h) that reads it from the config file, prints the annotated example and checks it.
+ * Loaded on the main thread; the struct is then read-only (a reload loads a new one). */
+#ifndef TW_SETTINGS_H
+#define TW_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "sink_kafka.h"
+
+#define SETTINGS_MAX_EXPORTERS 256
+#define SETTINGS_MAX_FEEDS 32
+#define SETTINGS_MAX_DETECTORS 16
+
+struct exporter_settings {
+    char addr[64];          /* section argument: an address or prefix */
+    uint32_t sampling;      /* override: force this rate (0 = none) */
+    uint32_t default_sampling; /* used when the exporter says nothing (0 = none) */
+    bool allow;             /* listed in the allow-list (when collector.exporters_allow_only) */
+};
+
+struct feed_settings {
+    char name[64];          /* section argument */
+    char file[512];
+    char format[32];        /* auto | drop | spamhaus-json | plain | feodo-csv */
+    uint64_t max_entries;
+};
+
+struct settings {
+    /* [collector] */
+    char listen[1024];       /* comma-separated endpoints */
+    uint64_t rcvbuf;
+    uint32_t batch;
+    bool reuseport;
+    uint32_t workers;
+    uint64_t hash_seed;      /* 0 = random (live); replay always uses a fixed seed */
+    bool exporters_allow_only;
+    /* [templates] */
+    uint64_t max_exporters, max_templates, max_templates_per_source, max_domains;
+    uint64_t template_lifetime, pending_max, pending_bytes, pending_time;
+    bool ipfix_udp_withdrawal;
+    /* [customers] */
+    char customers_file[512];
+    uint64_t max_customers, max_prefixes;
+    /* [pipeline] */
+    uint64_t window;         /* seconds */
+    uint64_t lateness;       /* seconds */
+    uint64_t idle_advance;   /* seconds of no traffic after which live mode advances time */
+    uint64_t hosts_max;
+    uint64_t host_idle;      /* seconds */
+    uint64_t alert_suppress; /* seconds */
+    uint64_t alerts_max;
+    char detectors[256];     /* comma-separated names, or "all" */
+    /* [output] */
+    char jsonl[512];         /* path, "-" = stdout, "" = none */
+    bool jsonl_gzip;
+    bool summaries;
+    bool alerts;
+    /* [log] */
+    char log_level[16];
+    bool log_syslog;
+    /* [kafka] */
+    bool kafka_enabled;
+    struct kafka_settings kafka;
+    /* [exporter ADDR] */
+    struct exporter_settings exporters[SETTINGS_MAX_EXPORTERS];
+    size_t nexporters;
+    /* [blocklist NAME] */
+    struct feed_settings feeds[SETTINGS_MAX_FEEDS];
+    size_t nfeeds;
+    /* [detector.NAME]: option structs, in registry order (NULL = none) */
+    void *det_conf[SETTINGS_MAX_DETECTORS];
+    char source_file[512];   /* the file loaded, for messages */
+};
+
+/* Defaults for everything (no file). Returns 0 or <0 (out of memory). */
+int settings_init(struct settings *s);
+/* Load a config file over the defaults. 0, or -1 with err (file:line). */
+int settings_load(struct settings *s, const char *path, struct conf_error *err);
+/* Load settings text (command-line overrides: "[section]\nkey = value\n"), name for errors.
+ * Does not run settings_validate. */
+int settings_load_text(struct settings *s, const char *name, const char *text, size_t len,
+                       struct conf_error *err);
+/* Checks across options (after load and command-line overrides): 0 or -1 with err. */
+int settings_validate(const struct settings *s, struct conf_error *err);
+void settings_free(struct settings *s);
+/* The annotated example config (every option, default, bounds, help). */
+void settings_write_example(FILE *out);
+/* Is detector NAME enabled by the [pipeline] detectors option? */
+bool settings_detector_enabled(const struct settings *s, const char *name);
+
+#endif

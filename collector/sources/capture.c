@@ -1,0 +1,556 @@
+/* capture.c: capture files and live interfaces through libpcap. See capture.h.
+ *
+ * libpcap parses pcap/pcapng from a FILE*; gzip-compressed files are decompressed through a
+ * fopencookie() stream (zlib gzread for files, inflate for memory) so libpcap never knows. */
+#include "capture.h"
+
+#include "pkt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CAPTURE_STDIO_BUF (256 * 1024)
+
+/* State behind a decompressing FILE*: either a gzFile (fd) or inflate over a memory buffer. */
+struct gz_cookie {
+    gzFile gz;          /* file mode */
+    z_stream zs;        /* memory mode */
+    const uint8_t *mem; /* memory mode: whole input (borrowed) */
+    size_t mem_len;
+    bool mem_mode;
+    bool mem_end;       /* memory mode: stream finished cleanly */
+    char err[128];      /* decompression error, for a clearer message than libpcap's */
+};
+
+struct capture {
+    pcap_t *p;
+    FILE *fp;              /* owned by p once opened (pcap_close closes it) */
+    struct gz_cookie *gz;  /* freed by the cookie close function */
+    int linktype;
+    int fd;                /* live: selectable fd */
+    bool live;
+    bool nano;             /* timestamps in ns (else us, scaled) */
+    int state;             /* 0 running, CAPTURE_END or CAPTURE_ERROR once finished */
+    uint64_t file_size;
+    struct capture_stats st;
+    char name[256];
+    char err[512];
+};
+
+static ssize_t gz_file_read(void *cookie, char *buf, size_t size)
+{
+    struct gz_cookie *g = cookie;
+    int n, errnum;
+
+    if (size > INT_MAX)
+        size = INT_MAX;
+    n = gzread(g->gz, buf, (unsigned)size);
+    if (n < 0) {
+        const char *m = gzerror(g->gz, &errnum);
+        snprintf(g->err, sizeof(g->err), "gzip: %s", m ? m : "read error");
+        errno = EIO;
+        return -1;
+    }
+    return n;
+}
+
+static ssize_t gz_mem_read(void *cookie, char *buf, size_t size)
+{
+    struct gz_cookie *g = cookie;
+    size_t done = 0;
+
+    if (size > UINT_MAX)
+        size = UINT_MAX;
+    while (done < size && !g->mem_end) {
+        int r;
+        if (g->zs.avail_in == 0) {
+            snprintf(g->err, sizeof(g->err), "gzip: unexpected end of file");
+            errno = EIO;
+            return done ? (ssize_t)done : -1;
+        }
+        g->zs.next_out = (Bytef *)buf + done;
+        g->zs.avail_out = (uInt)(size - done);
+        r = inflate(&g->zs, Z_NO_FLUSH);
+        done = size - g->zs.avail_out;
+        if (r == Z_STREAM_END) {
+            /* Concatenated members continue; anything else after the end is ignored. */
+            if (g->zs.avail_in >= 2 && g->zs.next_in[0] == 0x1f && g->zs.next_in[1] == 0x8b)
+                inflateReset(&g->zs);
+            else
+                g->mem_end = true;
+        } else if (r != Z_OK) {
+            snprintf(g->err, sizeof(g->err), "gzip: %s",
+                     g->zs.msg ? g->zs.msg : "corrupt data");
+            errno = EIO;
+            return done ? (ssize_t)done : -1;
+        }
+    }
+    return (ssize_t)done;
+}
+
+static int gz_close(void *cookie)
+{
+    struct gz_cookie *g = cookie;
+
+    if (g->mem_mode)
+        inflateEnd(&g->zs);
+    else if (g->gz)
+        gzclose(g->gz);
+    free(g);
+    return 0;
+}
+
+static FILE *gz_fopen(struct gz_cookie *g)
+{
+    cookie_io_functions_t io = {
+        .read = g->mem_mode ? gz_mem_read : gz_file_read,
+        .write = NULL,
+        .seek = NULL,
+        .close = gz_close,
+    };
+    return fopencookie(g, "r", io);
+}
+
+/* err = "name: what" (err may be NULL). */
+static void set_err(char *err, size_t errlen, const char *name, const char *what)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", name, what);
+}
+
+/* Map libpcap's wording to something an operator understands. */
+static const char *explain_pcap_err(const char *msg)
+{
+    if (strstr(msg, "unknown file format"))
+        return "not a pcap or pcapng capture (unknown file format)";
+    return msg;
+}
+
+/* Hand fp to libpcap and finish the capture. fp is taken (closed on failure). */
+static int open_stream(struct capture *c, FILE *fp, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+
+    setvbuf(fp, NULL, _IOFBF, CAPTURE_STDIO_BUF);
+    c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!c->p) {
+        if (c->gz && c->gz->err[0])
+            set_err(err, errlen, c->name, c->gz->err);
+        else
+            set_err(err, errlen, c->name, explain_pcap_err(ebuf));
+        fclose(fp); /* libpcap leaves it open on failure; frees the cookie too */
+        c->gz = NULL;
+        return -1;
+    }
+    c->fp = fp;
+    c->nano = true;
+    c->linktype = pcap_datalink(c->p);
+    if (!pkt_linktype_supported(c->linktype)) {
+        const char *ln = pcap_datalink_val_to_name(c->linktype);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: unsupported link type %d (%s)", c->name, c->linktype,
+                     ln ? ln : "unknown");
+        return -1;
+    }
+    return 0;
+}
+
+static struct capture *capture_alloc(const char *name)
+{
+    struct capture *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->fd = -1;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    return c;
+}
+
+int capture_open_file(const char *path, struct capture **out, char *err, size_t errlen)
+{
+    struct capture *c;
+    struct stat sb;
+    uint8_t magic[2];
+    bool gz = false;
+    FILE *fp = NULL;
+    int fd = -1, rc = -1;
+
+    *out = NULL;
+    c = capture_alloc(path);
+    if (!c) {
+        set_err(err, errlen, path, "out of memory");
+        return -1;
+    }
+    if (strcmp(path, "-") == 0) {
+        fd = dup(STDIN_FILENO);
+        if (fd < 0) {
+            set_err(err, errlen, "stdin", strerror(errno));
+            goto out;
+        }
+        gz = true; /* gzread passes uncompressed data through, and stdin cannot rewind */
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (fstat(fd, &sb) < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            set_err(err, errlen, path, "is a directory, not a capture file");
+            goto out;
+        }
+        if (S_ISREG(sb.st_mode)) {
+            ssize_t n;
+            c->file_size = (uint64_t)sb.st_size;
+            if (sb.st_size == 0) {
+                set_err(err, errlen, path, "empty file (not a capture)");
+                goto out;
+            }
+            n = pread(fd, magic, sizeof(magic), 0);
+            gz = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        } else {
+            gz = true; /* fifo: no rewinding */
+        }
+    }
+    if (gz) {
+        struct gz_cookie *g = calloc(1, sizeof(*g));
+        if (!g) {
+            set_err(err, errlen, path, "out of memory");
+            goto out;
+        }
+        g->gz = gzdopen(fd, "rb");
+        if (!g->gz) {
+            free(g);
+            set_err(err, errlen, path, "cannot start gzip reader");
+            goto out;
+        }
+        fd = -1; /* owned by gz now */
+        gzbuffer(g->gz, CAPTURE_STDIO_BUF);
+        fp = gz_fopen(g);
+        if (!fp) {
+            gz_close(g);
+            set_err(err, errlen, path, strerror(errno));
+            goto out;
+        }
+        c->gz = g;
+    } else {
+        fp = fdopen(fd, "rb");
+        if (!fp) {
+            set_err(err, errlen, path, strerror(errno));
+            goto out;
+        }
+        fd = -1;
+    }
+    rc = open_stream(c, fp, err, errlen);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        capture_close(c);
+    else
+        *out = c;
+    return rc;
+}
+
+int capture_open_mem(const void *data, size_t len, struct capture **out, char *err, size_t errlen)
+{
+    struct capture *c;
+    const uint8_t *d = data;
+    FILE *fp;
+    int rc = -1;
+
+    *out = NULL;
+    c = capture_alloc("<memory>");
+    if (!c) {
+        set_err(err, errlen, "<memory>", "out of memory");
+        return -1;
+    }
+    if (len == 0) {
+        set_err(err, errlen, c->name, "empty input (not a capture)");
+        goto out;
+    }
+    if (len >= 2 && d[0] == 0x1f && d[1] == 0x8b) {
+        struct gz_cookie *g = calloc(1, sizeof(*g));
+        if (!g) {
+            set_err(err, errlen, c->name, "out of memory");
+            goto out;
+        }
+        g->mem_mode = true;
+        g->mem = d;
+        g->mem_len = len;
+        if (inflateInit2(&g->zs, 15 + 16) != Z_OK) {
+            free(g);
+            set_err(err, errlen, c->name, "cannot start gzip reader");
+            goto out;
+        }
+        g->zs.next_in = (Bytef *)(uintptr_t)d; /* zlib's API is not const; never written */
+        g->zs.avail_in = len > UINT_MAX ? UINT_MAX : (uInt)len;
+        fp = gz_fopen(g);
+        if (!fp) {
+            gz_close(g);
+            set_err(err, errlen, c->name, strerror(errno));
+            goto out;
+        }
+        c->gz = g;
+    } else {
+        fp = fmemopen((void *)(uintptr_t)d, len, "r"); /* read-only: never written */
+        if (!fp) {
+            set_err(err, errlen, c->name, strerror(errno));
+            goto out;
+        }
+    }
+    rc = open_stream(c, fp, err, errlen);
+out:
+    if (rc < 0)
+        capture_close(c);
+    else
+        *out = c;
+    return rc;
+}
+
+int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc,
+                      int buffer_mb, struct capture **out, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    struct capture *c;
+    int r, rc = -1;
+
+    *out = NULL;
+    c = capture_alloc(ifname);
+    if (!c) {
+        set_err(err, errlen, ifname, "out of memory");
+        return -1;
+    }
+    c->live = true;
+    c->p = pcap_create(ifname, ebuf);
+    if (!c->p) {
+        set_err(err, errlen, ifname, ebuf);
+        goto out;
+    }
+    pcap_set_snaplen(c->p, snaplen > 0 ? snaplen : 262144);
+    pcap_set_promisc(c->p, promisc ? 1 : 0);
+    pcap_set_timeout(c->p, 100);
+    if (buffer_mb > 0)
+        pcap_set_buffer_size(c->p, buffer_mb * 1024 * 1024);
+    (void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO); /* falls back to us */
+    r = pcap_activate(c->p);
+    if (r < 0) {
+        const char *why = pcap_geterr(c->p);
+        if (r == PCAP_ERROR_PERM_DENIED)
+            why = "permission denied (needs root or CAP_NET_RAW)";
+        else if (r == PCAP_ERROR_NO_SUCH_DEVICE)
+            why = "no such interface";
+        else if (r == PCAP_ERROR_IFACE_NOT_UP)
+            why = "interface is down";
+        set_err(err, errlen, ifname, why);
+        goto out;
+    }
+    c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
+    c->linktype = pcap_datalink(c->p);
+    if (!pkt_linktype_supported(c->linktype)) {
+        const char *ln = pcap_datalink_val_to_name(c->linktype);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: unsupported link type %d (%s)", ifname, c->linktype,
+                     ln ? ln : "unknown");
+        goto out;
+    }
+    if (bpf && bpf[0]) {
+        struct bpf_program prog;
+        if (pcap_compile(c->p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: bad filter '%s': %s", ifname, bpf, pcap_geterr(c->p));
+            goto out;
+        }
+        r = pcap_setfilter(c->p, &prog);
+        pcap_freecode(&prog);
+        if (r < 0) {
+            set_err(err, errlen, ifname, pcap_geterr(c->p));
+            goto out;
+        }
+    }
+    if (pcap_setnonblock(c->p, 1, ebuf) < 0) {
+        set_err(err, errlen, ifname, ebuf);
+        goto out;
+    }
+    c->fd = pcap_get_selectable_fd(c->p);
+    rc = 0;
+out:
+    if (rc < 0)
+        capture_close(c);
+    else
+        *out = c;
+    return rc;
+}
+
+int capture_next(struct capture *c, struct capture_pkt *pkt)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int r;
+
+    if (c->state != 0)
+        return c->state;
+    r = pcap_next_ex(c->p, &h, &data);
+    if (r == 1) {
+        uint64_t frac = (uint64_t)h->ts.tv_usec;
+        pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (c->nano ? frac : frac * 1000u);
+        pkt->linktype = c->linktype;
+        pkt->data = data;
+        pkt->caplen = h->caplen;
+        pkt->wirelen = h->len > h->caplen ? h->len : h->caplen;
+        c->st.packets++;
+        c->st.bytes += pkt->wirelen;
+        return CAPTURE_PACKET;
+    }
+    if (r == 0)
+        return c->live ? CAPTURE_IDLE : CAPTURE_END;
+    if (r == PCAP_ERROR_BREAK && !c->live) {
+        c->state = CAPTURE_END;
+        return CAPTURE_END;
+    }
+    c->st.errors++;
+    if (c->gz && c->gz->err[0])
+        snprintf(c->err, sizeof(c->err), "%s: %s (after %llu packets)", c->name, c->gz->err,
+                 (unsigned long long)c->st.packets);
+    else
+        snprintf(c->err, sizeof(c->err), "%s: %s (after %llu packets)", c->name,
+                 pcap_geterr(c->p), (unsigned long long)c->st.packets);
+    c->state = CAPTURE_ERROR;
+    return CAPTURE_ERROR;
+}
+
+const char *capture_error(const struct capture *c)
+{
+    return c->err;
+}
+
+int capture_linktype(const struct capture *c)
+{
+    return c->linktype;
+}
+
+uint64_t capture_bytes_read(const struct capture *c)
+{
+    if (c->live || !c->fp)
+        return 0;
+    if (c->gz) {
+        if (c->gz->mem_mode)
+            return c->gz->mem_len - c->gz->zs.avail_in;
+        z_off_t o = gzoffset(c->gz->gz);
+        return o > 0 ? (uint64_t)o : 0;
+    }
+    off_t o = ftello(c->fp);
+    return o > 0 ? (uint64_t)o : 0;
+}
+
+uint64_t capture_file_size(const struct capture *c)
+{
+    return c->file_size;
+}
+
+int capture_fd(const struct capture *c)
+{
+    return c->live ? c->fd : -1;
+}
+
+void capture_stats(struct capture *c, struct capture_stats *out)
+{
+    if (c->live && c->p) {
+        struct pcap_stat ps;
+        if (pcap_stats(c->p, &ps) == 0) {
+            c->st.kernel_drops = ps.ps_drop;
+            c->st.if_drops = ps.ps_ifdrop;
+        }
+    }
+    *out = c->st;
+}
+
+void capture_close(struct capture *c)
+{
+    if (!c)
+        return;
+    if (c->p)
+        pcap_close(c->p); /* closes fp (and through it the gzip cookie) */
+    free(c);
+}
+
+int capture_first_ts(const char *path, uint64_t *ts_ns, char *err, size_t errlen)
+{
+    struct capture *c;
+    struct capture_pkt pkt;
+    int r;
+
+    if (capture_open_file(path, &c, err, errlen) < 0)
+        return -1;
+    r = capture_next(c, &pkt);
+    if (r == CAPTURE_PACKET) {
+        *ts_ns = pkt.ts_ns;
+        r = 1;
+    } else if (r == CAPTURE_END) {
+        r = 0;
+    } else {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", capture_error(c));
+        r = -1;
+    }
+    capture_close(c);
+    return r;
+}
+
+struct ts_entry {
+    const char *path;
+    uint64_t ts;
+    size_t idx;
+};
+
+static int ts_cmp(const void *a, const void *b)
+{
+    const struct ts_entry *x = a, *y = b;
+
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
+{
+    struct ts_entry *e;
+    size_t i;
+
+    if (n < 2)
+        return 0;
+    e = calloc(n, sizeof(*e));
+    if (!e) {
+        set_err(err, errlen, "capture_sort_by_time", "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        int r = capture_first_ts(paths[i], &e[i].ts, err, errlen);
+        if (r < 0) {
+            free(e);
+            return -1;
+        }
+        if (r == 0)
+            e[i].ts = UINT64_MAX;
+        e[i].path = paths[i];
+        e[i].idx = i;
+    }
+    qsort(e, n, sizeof(*e), ts_cmp);
+    for (i = 0; i < n; i++)
+        paths[i] = e[i].path;
+    free(e);
+    return 0;
+}

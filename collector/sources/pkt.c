@@ -1,0 +1,410 @@
+/* pkt.c: link layer -> IP -> transport parsing of captured frames. See pkt.h. */
+#include "pkt.h"
+
+#include <string.h>
+
+#define PKT_MAX_TAGS 8      /* VLAN tags / MPLS labels walked before giving up */
+#define PKT_MAX_EXT_HDRS 16 /* IPv6 extension headers walked before giving up */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool pkt_linktype_supported(int lt)
+{
+    switch (lt) {
+    case PKT_LINK_NULL:
+    case PKT_LINK_EN10MB:
+    case PKT_LINK_RAW:
+    case PKT_LINK_RAW_BSD:
+    case PKT_LINK_RAW_LT:
+    case PKT_LINK_LOOP:
+    case PKT_LINK_LINUX_SLL:
+    case PKT_LINK_IPV4:
+    case PKT_LINK_IPV6:
+    case PKT_LINK_LINUX_SLL2:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *pkt_err_name(int err)
+{
+    switch (err) {
+    case PKT_OK: return "ok";
+    case PKT_ERR_TRUNCATED_L2: return "truncated_l2";
+    case PKT_ERR_UNKNOWN_LINKTYPE: return "unknown_linktype";
+    case PKT_ERR_NOT_IP: return "not_ip";
+    case PKT_ERR_BAD_IP_HEADER: return "bad_ip_header";
+    case PKT_ERR_TRUNCATED_L3: return "truncated_l3";
+    case PKT_ERR_TRUNCATED_L4: return "truncated_l4";
+    case PKT_ERR_BAD_L4_HEADER: return "bad_l4_header";
+    case PKT_ERR_TOO_MANY_HEADERS: return "too_many_headers";
+    default: return "unknown";
+    }
+}
+
+/* The transport header at p (cap captured bytes, len bytes per the IP header). */
+static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_info *o)
+{
+    uint32_t hl;
+
+    o->l4 = p;
+    o->l4_caplen = cap;
+    o->l4_len = len;
+    switch (o->proto) {
+    case 6: /* TCP */
+        if (cap < 20)
+            return len < 20 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
+        hl = (uint32_t)(p[12] >> 4) * 4;
+        if (hl < 20 || hl > len)
+            return PKT_ERR_BAD_L4_HEADER;
+        o->sport = rd16(p);
+        o->dport = rd16(p + 2);
+        o->tcp_flags = p[13];
+        break;
+    case 17:  /* UDP */
+    case 136: /* UDP-Lite */
+        if (cap < 8)
+            return len < 8 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
+        hl = 8;
+        o->sport = rd16(p);
+        o->dport = rd16(p + 2);
+        if (o->proto == 17 && !o->fragment) {
+            /* Trust the UDP length when it fits inside the IP length (drops IP padding). */
+            uint32_t ulen = rd16(p + 4);
+            if (ulen >= 8 && ulen <= len)
+                len = ulen;
+        }
+        break;
+    case 132: /* SCTP */
+        if (cap < 12)
+            return len < 12 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
+        hl = 12;
+        o->sport = rd16(p);
+        o->dport = rd16(p + 2);
+        break;
+    case 1:  /* ICMP */
+    case 58: /* ICMPv6 */
+        if (cap >= 2) {
+            o->icmp_type = p[0];
+            o->icmp_code = p[1];
+        }
+        if (cap < 8)
+            return len < 8 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
+        hl = 8;
+        break;
+    default: /* GRE, ESP, ...: whole transport as payload */
+        hl = 0;
+        break;
+    }
+    if (hl > len)
+        return PKT_ERR_BAD_L4_HEADER;
+    o->l4_payload = p + hl;
+    o->l4_payload_len = len - hl;
+    o->l4_payload_caplen = cap > hl ? cap - hl : 0;
+    if (o->l4_payload_caplen > o->l4_payload_len)
+        o->l4_payload_caplen = o->l4_payload_len;
+    return PKT_OK;
+}
+
+static void map_v4(uint8_t out[16], const uint8_t *v4)
+{
+    memset(out, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, v4, 4);
+}
+
+static int parse_v4(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_info *o)
+{
+    uint32_t ihl, tot, cap3;
+    uint16_t fo;
+
+    if (cap < 20)
+        return PKT_ERR_TRUNCATED_L3;
+    ihl = (uint32_t)(p[0] & 0x0f) * 4;
+    if (ihl < 20)
+        return PKT_ERR_BAD_IP_HEADER;
+    tot = rd16(p + 2);
+    if (tot == 0) /* TSO/GSO capture: length left 0 by the NIC; take the frame's */
+        tot = wire > 0xffff ? 0xffff : wire;
+    if (tot < ihl)
+        return PKT_ERR_BAD_IP_HEADER;
+    if (cap < ihl)
+        return PKT_ERR_TRUNCATED_L3;
+    o->v6 = false;
+    o->l3 = p;
+    o->ip_len = tot;
+    cap3 = cap < tot ? cap : tot; /* trim Ethernet padding */
+    o->l3_caplen = cap3;
+    o->tos = p[1];
+    o->ttl = p[8];
+    o->proto = p[9];
+    map_v4(o->src, p + 12);
+    map_v4(o->dst, p + 16);
+    fo = rd16(p + 6);
+    o->frag_id = rd16(p + 4);
+    o->more_frags = (fo & 0x2000) != 0;
+    o->frag_offset = (uint16_t)((fo & 0x1fff) * 8);
+    o->fragment = o->more_frags || o->frag_offset != 0;
+    o->first_fragment = o->fragment && o->frag_offset == 0;
+    if (o->fragment) {
+        o->frag_data = p + ihl;
+        o->frag_data_len = tot - ihl;
+        o->frag_data_caplen = cap3 - ihl;
+        if (o->frag_offset != 0)
+            return PKT_OK; /* no transport header in later fragments */
+    }
+    if (o->proto == 51) { /* AH: skip it to reach the transport */
+        uint32_t off = ihl, ahl;
+        if (cap3 < off + 8)
+            return tot < off + 8 ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3;
+        ahl = ((uint32_t)p[off + 1] + 2) * 4;
+        if (off + ahl > tot)
+            return PKT_ERR_BAD_IP_HEADER;
+        o->proto = p[off];
+        ihl = off + ahl;
+        if (cap3 < ihl)
+            return PKT_ERR_TRUNCATED_L3;
+    }
+    return parse_l4(p + ihl, cap3 - ihl, tot - ihl, o);
+}
+
+static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_info *o)
+{
+    uint32_t tot, cap3, off = 40;
+    uint8_t nh;
+    int n;
+
+    if (cap < 40)
+        return PKT_ERR_TRUNCATED_L3;
+    tot = 40 + (uint32_t)rd16(p + 4);
+    if (tot == 40 && wire > 40) /* jumbogram or GSO: payload length 0 */
+        tot = wire;
+    o->v6 = true;
+    o->l3 = p;
+    o->ip_len = tot;
+    cap3 = cap < tot ? cap : tot;
+    o->l3_caplen = cap3;
+    o->tos = (uint8_t)((rd16(p) >> 4) & 0xff);
+    o->ttl = p[7];
+    memcpy(o->src, p + 8, 16);
+    memcpy(o->dst, p + 24, 16);
+    nh = p[6];
+    for (n = 0;; n++) {
+        uint32_t hl;
+        if (n >= PKT_MAX_EXT_HDRS)
+            return PKT_ERR_TOO_MANY_HEADERS;
+        switch (nh) {
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+        case 135: /* mobility */
+        case 139: /* HIP */
+        case 140: /* shim6 */
+            if (cap3 < off + 2)
+                return tot < off + 2 ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3;
+            hl = ((uint32_t)p[off + 1] + 1) * 8;
+            break;
+        case 51: /* AH: length in 4-byte units minus 2 */
+            if (cap3 < off + 2)
+                return tot < off + 2 ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3;
+            hl = ((uint32_t)p[off + 1] + 2) * 4;
+            break;
+        case 44: { /* fragment */
+            uint16_t fo;
+            if (cap3 < off + 8)
+                return tot < off + 8 ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3;
+            if (o->fragment) /* two fragment headers: malformed */
+                return PKT_ERR_BAD_IP_HEADER;
+            fo = rd16(p + off + 2);
+            o->frag_offset = (uint16_t)(fo & 0xfff8);
+            o->more_frags = (fo & 1) != 0;
+            o->frag_id = rd32(p + off + 4);
+            /* An atomic fragment (offset 0, no MF) is a whole datagram (RFC 6946). */
+            o->fragment = o->more_frags || o->frag_offset != 0;
+            o->first_fragment = o->fragment && o->frag_offset == 0;
+            nh = p[off];
+            off += 8;
+            if (o->fragment) {
+                o->frag_data = p + off;
+                o->frag_data_len = tot - off;
+                o->frag_data_caplen = cap3 - off;
+                if (o->frag_offset != 0) {
+                    o->proto = nh;
+                    return PKT_OK;
+                }
+            }
+            continue;
+        }
+        default: /* transport, ESP (50) or no next header (59): stop walking */
+            o->proto = nh;
+            if (nh == 50 || nh == 59) {
+                o->l4_len = tot - off;
+                o->l4_caplen = cap3 - off;
+                return PKT_OK;
+            }
+            return parse_l4(p + off, cap3 - off, tot - off, o);
+        }
+        if (off + hl > tot)
+            return PKT_ERR_BAD_IP_HEADER;
+        if (off + hl > cap3)
+            return PKT_ERR_TRUNCATED_L3;
+        nh = p[off];
+        off += hl;
+    }
+}
+
+int pkt_parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_info *out)
+{
+    if (caplen < 1)
+        return PKT_ERR_TRUNCATED_L3;
+    switch (data[0] >> 4) {
+    case 4: return parse_v4(data, caplen, wirelen, out);
+    case 6: return parse_v6(data, caplen, wirelen, out);
+    default: return PKT_ERR_NOT_IP;
+    }
+}
+
+/* Dispatch on an ethertype at p; walks VLAN tags, MPLS labels and PPPoE session headers. */
+static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t wire,
+                           struct pkt_info *o)
+{
+    int n;
+
+    for (n = 0; n < PKT_MAX_TAGS; n++) {
+        switch (et) {
+        case 0x0800:
+            return cap && (p[0] >> 4) == 4 ? parse_v4(p, cap, wire, o)
+                                           : (cap ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3);
+        case 0x86dd:
+            return cap && (p[0] >> 4) == 6 ? parse_v6(p, cap, wire, o)
+                                           : (cap ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3);
+        case 0x8100: /* 802.1Q */
+        case 0x88a8: /* 802.1ad */
+        case 0x9100: /* old QinQ */
+        case 0x9200: {
+            uint16_t vid;
+            if (cap < 4)
+                return PKT_ERR_TRUNCATED_L2;
+            vid = rd16(p) & 0x0fff;
+            if (o->vlan_count == 0)
+                o->vlan = vid;
+            o->vlan_inner = vid;
+            o->vlan_count++;
+            et = rd16(p + 2);
+            p += 4;
+            cap -= 4;
+            wire = wire >= 4 ? wire - 4 : 0;
+            break;
+        }
+        case 0x8847: /* MPLS unicast */
+        case 0x8848: { /* walk labels to bottom of stack, then guess IP from the nibble */
+            int k;
+            for (k = 0; k < PKT_MAX_TAGS; k++) {
+                uint8_t bos;
+                if (cap < 4)
+                    return PKT_ERR_TRUNCATED_L2;
+                bos = p[2] & 1;
+                p += 4;
+                cap -= 4;
+                wire = wire >= 4 ? wire - 4 : 0;
+                if (bos) {
+                    if (cap < 1)
+                        return PKT_ERR_TRUNCATED_L3;
+                    return pkt_parse_ip(p, cap, wire, o);
+                }
+            }
+            return PKT_ERR_TOO_MANY_HEADERS;
+        }
+        case 0x8864: { /* PPPoE session: 6-byte header + 2-byte PPP protocol */
+            uint16_t ppp;
+            if (cap < 8)
+                return PKT_ERR_TRUNCATED_L2;
+            ppp = rd16(p + 6);
+            p += 8;
+            cap -= 8;
+            wire = wire >= 8 ? wire - 8 : 0;
+            if (ppp == 0x0021)
+                et = 0x0800;
+            else if (ppp == 0x0057)
+                et = 0x86dd;
+            else
+                return PKT_ERR_NOT_IP;
+            break;
+        }
+        default:
+            return PKT_ERR_NOT_IP;
+        }
+    }
+    return PKT_ERR_TOO_MANY_HEADERS;
+}
+
+static int parse_af(uint32_t af, const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_info *o)
+{
+    switch (af) {
+    case 2: /* AF_INET everywhere */
+        return cap && (p[0] >> 4) == 4 ? parse_v4(p, cap, wire, o) : PKT_ERR_BAD_IP_HEADER;
+    case 10: /* Linux */
+    case 24: /* NetBSD, OpenBSD, BSD/OS */
+    case 28: /* FreeBSD */
+    case 30: /* Darwin */
+        return cap && (p[0] >> 4) == 6 ? parse_v6(p, cap, wire, o) : PKT_ERR_BAD_IP_HEADER;
+    default:
+        return PKT_ERR_NOT_IP;
+    }
+}
+
+int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struct pkt_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (wire < cap)
+        wire = cap;
+    switch (linktype) {
+    case PKT_LINK_EN10MB:
+        if (cap < 14)
+            return PKT_ERR_TRUNCATED_L2;
+        return parse_ethertype(rd16(d + 12), d + 14, cap - 14, wire - 14, o);
+    case PKT_LINK_LINUX_SLL:
+        if (cap < 16)
+            return PKT_ERR_TRUNCATED_L2;
+        return parse_ethertype(rd16(d + 14), d + 16, cap - 16, wire - 16, o);
+    case PKT_LINK_LINUX_SLL2:
+        if (cap < 20)
+            return PKT_ERR_TRUNCATED_L2;
+        return parse_ethertype(rd16(d), d + 20, cap - 20, wire - 20, o);
+    case PKT_LINK_RAW:
+    case PKT_LINK_RAW_BSD:
+    case PKT_LINK_RAW_LT:
+        return pkt_parse_ip(d, cap, wire, o);
+    case PKT_LINK_IPV4:
+        return cap && (d[0] >> 4) == 4 ? parse_v4(d, cap, wire, o)
+                                       : (cap ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3);
+    case PKT_LINK_IPV6:
+        return cap && (d[0] >> 4) == 6 ? parse_v6(d, cap, wire, o)
+                                       : (cap ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3);
+    case PKT_LINK_NULL:
+    case PKT_LINK_LOOP: {
+        uint32_t be, le;
+        int r;
+        if (cap < 4)
+            return PKT_ERR_TRUNCATED_L2;
+        /* DLT_NULL is in the capturing host's order and files travel, so try both. */
+        be = rd32(d);
+        le = (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+        r = parse_af(be, d + 4, cap - 4, wire - 4, o);
+        if (r == PKT_ERR_NOT_IP && le != be)
+            r = parse_af(le, d + 4, cap - 4, wire - 4, o);
+        return r;
+    }
+    default:
+        return PKT_ERR_UNKNOWN_LINKTYPE;
+    }
+}

@@ -1,0 +1,340 @@
+/* udp.c: UDP collector sockets with recvmmsg batching and SO_RXQ_OVFL drop counting.
+ * See udp.h. Linux-specific (recvmmsg, SO_RXQ_OVFL, SO_RCVBUFFORCE). */
+#include "udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+
+#define UDP_DEFAULT_RCVBUF (32 * 1024 * 1024)
+#define UDP_MAX_BATCH 1024u
+
+struct udp_sock {
+    int fd;
+    bool v6;
+    uint16_t port;
+    int rcvbuf;
+    uint32_t ovfl_last; /* last SO_RXQ_OVFL value seen (kernel's cumulative 32-bit counter) */
+    uint64_t drops;
+};
+
+/* One cmsg slot per datagram, aligned for struct cmsghdr. */
+union udp_cmsg {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(uint32_t)) + 32];
+};
+
+struct udp_listener {
+    struct udp_sock *socks;
+    size_t n;
+    unsigned batch;
+    unsigned slot;             /* bytes per receive slot */
+    uint8_t *data;             /* batch * slot */
+    struct mmsghdr *msgs;
+    struct iovec *iov;
+    struct sockaddr_storage *names;
+    union udp_cmsg *cmsgs;
+    struct udp_stats st;
+};
+
+static int parse_port(const char *s, uint16_t *port)
+{
+    char *end;
+    unsigned long v;
+
+    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > 65535)
+        return -1;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+int udp_endpoint_parse(const char *s, uint8_t addr[16], uint16_t *port, bool *v6)
+{
+    char host[64];
+    const char *colon;
+    size_t hl;
+
+    if (!s)
+        return -1;
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            return -1;
+        hl = (size_t)(rb - s - 1);
+        if (hl == 0 || hl >= sizeof(host))
+            return -1;
+        memcpy(host, s + 1, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET6, host, addr) != 1)
+            return -1;
+        *v6 = true;
+        return parse_port(rb + 2, port);
+    }
+    colon = strrchr(s, ':');
+    if (!colon || strchr(s, ':') != colon) /* bare IPv6 needs brackets */
+        return -1;
+    hl = (size_t)(colon - s);
+    if (hl >= sizeof(host))
+        return -1;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    memset(addr, 0, 16);
+    addr[10] = addr[11] = 0xff;
+    if (hl != 0 && strcmp(host, "*") != 0 && inet_pton(AF_INET, host, addr + 12) != 1)
+        return -1;
+    *v6 = false;
+    return parse_port(colon + 1, port);
+}
+
+static int open_sock(const char *ep, const struct udp_opts *o, struct udp_sock *s, char *err,
+                     size_t errlen)
+{
+    uint8_t addr[16];
+    uint16_t port;
+    bool v6;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int one = 1, want, got = 0;
+    socklen_t gl = sizeof(got);
+
+    s->fd = -1;
+    if (udp_endpoint_parse(ep, addr, &port, &v6) < 0) {
+        snprintf(err, errlen, "endpoint '%s': expected ADDR:PORT or [V6ADDR]:PORT", ep);
+        return -1;
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        memcpy(&a->sin6_addr, addr, 16);
+        a->sin6_port = htons(port);
+        sl = sizeof(*a);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        memcpy(&a->sin_addr, addr + 12, 4);
+        a->sin_port = htons(port);
+        sl = sizeof(*a);
+    }
+    s->v6 = v6;
+    s->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0)
+        goto fail;
+    if (v6 && setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+        goto fail;
+    if (o->reuseport && setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        goto fail;
+    want = o->rcvbuf_bytes > 0 ? o->rcvbuf_bytes : UDP_DEFAULT_RCVBUF;
+    /* FORCE ignores rmem_max but needs CAP_NET_ADMIN; fall back quietly. */
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) < 0)
+        (void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+    if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0)
+        s->rcvbuf = got;
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)); /* best effort */
+    if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
+        goto fail;
+    sl = sizeof(ss);
+    if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) < 0)
+        goto fail;
+    s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                       : ((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+fail:
+    snprintf(err, errlen, "endpoint '%s': %s", ep, strerror(errno));
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    return -1;
+}
+
+int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_opts *opts,
+                      struct udp_listener **out, char *err, size_t errlen)
+{
+    struct udp_opts o = {0};
+    struct udp_listener *l;
+    size_t i;
+
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    if (n == 0) {
+        snprintf(err, errlen, "no UDP endpoints given");
+        return -1;
+    }
+    l = calloc(1, sizeof(*l));
+    if (!l)
+        goto oom;
+    l->batch = o.batch ? (o.batch > UDP_MAX_BATCH ? UDP_MAX_BATCH : o.batch) : 64;
+    l->slot = o.max_datagram ? (o.max_datagram > 65535 ? 65535 : o.max_datagram) : 65535;
+    l->socks = calloc(n, sizeof(*l->socks));
+    l->data = malloc((size_t)l->batch * l->slot);
+    l->msgs = calloc(l->batch, sizeof(*l->msgs));
+    l->iov = calloc(l->batch, sizeof(*l->iov));
+    l->names = calloc(l->batch, sizeof(*l->names));
+    l->cmsgs = calloc(l->batch, sizeof(*l->cmsgs));
+    if (!l->socks || !l->data || !l->msgs || !l->iov || !l->names || !l->cmsgs)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        if (open_sock(endpoints[i], &o, &l->socks[i], err, errlen) < 0) {
+            udp_listener_close(l);
+            return -1;
+        }
+        l->n++;
+    }
+    *out = l;
+    return 0;
+oom:
+    snprintf(err, errlen, "UDP listener: out of memory");
+    udp_listener_close(l);
+    return -1;
+}
+
+size_t udp_listener_fds(const struct udp_listener *l, int *fds, size_t max)
+{
+    size_t i;
+
+    for (i = 0; i < l->n && i < max; i++)
+        fds[i] = l->socks[i].fd;
+    return l->n;
+}
+
+size_t udp_listener_count(const struct udp_listener *l)
+{
+    return l->n;
+}
+
+uint16_t udp_listener_port(const struct udp_listener *l, size_t idx)
+{
+    return idx < l->n ? l->socks[idx].port : 0;
+}
+
+int udp_listener_rcvbuf(const struct udp_listener *l, size_t idx)
+{
+    return idx < l->n ? l->socks[idx].rcvbuf : 0;
+}
+
+static void src_of(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        memcpy(out, &a->sin6_addr, 16);
+        *port = ntohs(a->sin6_port);
+    } else if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &a->sin_addr, 4);
+        *port = ntohs(a->sin_port);
+    } else {
+        memset(out, 0, 16);
+        *port = 0;
+    }
+}
+
+int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, void *arg)
+{
+    struct udp_sock *s;
+    unsigned i;
+    int n;
+
+    if (idx >= l->n)
+        return -1;
+    s = &l->socks[idx];
+    for (i = 0; i < l->batch; i++) {
+        struct msghdr *h = &l->msgs[i].msg_hdr;
+        l->iov[i].iov_base = l->data + (size_t)i * l->slot;
+        l->iov[i].iov_len = l->slot;
+        h->msg_name = &l->names[i];
+        h->msg_namelen = sizeof(l->names[i]);
+        h->msg_iov = &l->iov[i];
+        h->msg_iovlen = 1;
+        h->msg_control = l->cmsgs[i].buf;
+        h->msg_controllen = sizeof(l->cmsgs[i].buf);
+        h->msg_flags = 0;
+        l->msgs[i].msg_len = 0;
+    }
+    n = recvmmsg(s->fd, l->msgs, l->batch, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 0;
+        l->st.recv_errors++;
+        return -1;
+    }
+    for (i = 0; i < (unsigned)n; i++) {
+        struct msghdr *h = &l->msgs[i].msg_hdr;
+        struct cmsghdr *cm;
+        uint8_t src[16];
+        uint16_t sport;
+
+        for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+                cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+                uint32_t v;
+                memcpy(&v, CMSG_DATA(cm), sizeof(v));
+                s->drops += (uint32_t)(v - s->ovfl_last); /* wraps like the kernel's */
+                l->st.kernel_drops += (uint32_t)(v - s->ovfl_last);
+                s->ovfl_last = v;
+            }
+        }
+        if (h->msg_flags & MSG_TRUNC) {
+            l->st.truncated++;
+            continue;
+        }
+        src_of(&l->names[i], src, &sport);
+        l->st.datagrams++;
+        l->st.bytes += l->msgs[i].msg_len;
+        cb(arg, src, sport, l->iov[i].iov_base, l->msgs[i].msg_len);
+    }
+    return n;
+}
+
+uint64_t udp_listener_kernel_drops(const struct udp_listener *l)
+{
+    return l->st.kernel_drops;
+}
+
+uint64_t udp_listener_datagrams(const struct udp_listener *l)
+{
+    return l->st.datagrams;
+}
+
+uint64_t udp_listener_truncated(const struct udp_listener *l)
+{
+    return l->st.truncated;
+}
+
+void udp_listener_stats(const struct udp_listener *l, struct udp_stats *out)
+{
+    *out = l->st;
+}
+
+void udp_listener_close(struct udp_listener *l)
+{
+    size_t i;
+
+    if (!l)
+        return;
+    for (i = 0; i < l->n; i++)
+        if (l->socks[i].fd >= 0)
+            close(l->socks[i].fd);
+    free(l->socks);
+    free(l->data);
+    free(l->msgs);
+    free(l->iov);
+    free(l->names);
+    free(l->cmsgs);
+    free(l);
+}

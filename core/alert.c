@@ -1,0 +1,18 @@
+#include "alert.h"
+
+const char *alert_category_name(enum alert_category c)
+{
+    static const char *const names[CAT_COUNT] = {"blocklist", "spam", "c2", "scan", "flood", "customer"};
+    return (unsigned)c < CAT_COUNT ? names[c] : "unknown";
+}
+
+const char *alert_severity_name(enum alert_severity s)
+{
+    switch (s) {
+    case SEV_LOW: return "low";
+    case SEV_MEDIUM: return "medium";
+    case SEV_HIGH: return "high";
+    case SEV_CRITICAL: return "critical";
+    }
+    return "unknown";
+}

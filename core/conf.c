@@ -1,0 +1,683 @@
+/* conf.c: the INI-like configuration reader described in conf.h.
+ *
+ * Decisions the header leaves open:
+ * - err->msg holds the whole printable text "file:line: message" ("file: message" when line is
+ *   0); err->file and err->line repeat the parts for callers that want them.
+ * - A section without argument may appear once; a second [name] is an error. Whether a repeated
+ *   [name ARG] is allowed is up to the section's open() (it knows its instances).
+ * - open == NULL means the section's keys live in cfg itself.
+ * - Key lines before the first section header are an error.
+ * - A leading UTF-8 byte order mark is skipped; NUL bytes, lines over CONF_LINE_MAX bytes and
+ *   files over CONF_FILE_MAX bytes are errors.
+ * - Quoted values: "..." with \" and \\ escapes; after the closing quote only a comment.
+ * - conf_write_example() writes [name ARG] sections entirely commented out (the header and the
+ *   keys), so the example itself loads back without error.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONF_LINE_MAX 4096
+#define CONF_FILE_MAX ((size_t)16 * 1024 * 1024)
+
+/* Append s to dst (cap bytes, NUL-ended), cutting it short when full. */
+static void append(char *dst, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + 1 >= cap)
+        return;
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = '\0';
+}
+
+void conf_error_set(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
+{
+    char msg[256], num[16];
+    size_t len = 0;
+    va_list ap;
+    if (!err)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err->file[0] = '\0';
+    append(err->file, sizeof(err->file), &len, file ? file : "");
+    err->line = line;
+    len = 0;
+    err->msg[0] = '\0';
+    append(err->msg, sizeof(err->msg), &len, err->file);
+    if (line) {
+        snprintf(num, sizeof(num), ":%u", line);
+        append(err->msg, sizeof(err->msg), &len, num);
+    }
+    append(err->msg, sizeof(err->msg), &len, ": ");
+    append(err->msg, sizeof(err->msg), &len, msg);
+}
+
+char *conf_trim(char *s)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+int conf_split(char *s, char sep, char **out, size_t max)
+{
+    size_t n = 0;
+    s = conf_trim(s);
+    if (*s == '\0')
+        return 0;
+    for (;;) {
+        char *e = strchr(s, sep);
+        if (e)
+            *e = '\0';
+        if (n == max)
+            return -1;
+        out[n++] = conf_trim(s);
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    return (int)n;
+}
+
+const struct conf_key *conf_find_key(const struct conf_key *keys, const char *name)
+{
+    for (const struct conf_key *k = keys; k && k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+/* ---- values ---- */
+
+/* Decimal digits then an optional suffix (returned in *rest). Rejects signs, spaces, empty. */
+static int parse_digits(const char *s, uint64_t *v, const char **rest)
+{
+    char *end;
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return -2;
+    *v = (uint64_t)x;
+    *rest = end;
+    return 0;
+}
+
+static int mul_check(uint64_t *v, uint64_t m)
+{
+    if (m && *v > UINT64_MAX / m)
+        return -2;
+    *v *= m;
+    return 0;
+}
+
+struct suffix {
+    const char *s;
+    uint64_t mult;
+};
+
+static const struct suffix sfx_u64[] = {
+    {"", 1}, {"k", 1000}, {"K", 1000}, {"M", 1000000}, {"G", 1000000000ULL}, {NULL, 0}};
+static const struct suffix sfx_bytes[] = {
+    {"", 1},
+    {"k", 1ULL << 10}, {"K", 1ULL << 10}, {"KiB", 1ULL << 10}, {"kiB", 1ULL << 10},
+    {"M", 1ULL << 20}, {"MiB", 1ULL << 20},
+    {"G", 1ULL << 30}, {"GiB", 1ULL << 30},
+    {"T", 1ULL << 40}, {"TiB", 1ULL << 40},
+    {NULL, 0}};
+static const struct suffix sfx_dur[] = {
+    {"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0}};
+static const struct suffix sfx_none[] = {{"", 1}, {NULL, 0}};
+
+/* Number with one of the suffixes. 0, -1 syntax, -2 overflow. */
+static int parse_suffixed(const char *s, const struct suffix *sfx, uint64_t *out)
+{
+    uint64_t v;
+    const char *rest;
+    int rc = parse_digits(s, &v, &rest);
+    if (rc < 0)
+        return rc;
+    for (const struct suffix *x = sfx; x->s; x++) {
+        if (strcmp(rest, x->s) == 0) {
+            if (mul_check(&v, x->mult) < 0)
+                return -2;
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static bool bounded(const struct conf_key *key)
+{
+    return key->min <= key->max;
+}
+
+static int out_of_range(const struct conf_key *key, const char *value, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "%s = %s: out of range %.15g..%.15g", key->name, value, key->min,
+             key->max);
+    return -1;
+}
+
+static int set_uint(const struct conf_key *key, void *field, const char *value,
+                    const struct suffix *sfx, const char *what, uint64_t limit, char *msg,
+                    size_t msglen)
+{
+    uint64_t v;
+    int rc = parse_suffixed(value, sfx, &v);
+    if (rc == -2 || (rc == 0 && v > limit)) {
+        snprintf(msg, msglen, "%s = %s: number too large", key->name, value);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(msg, msglen, "%s = %s: expected %s", key->name, value, what);
+        return -1;
+    }
+    if (bounded(key) && ((double)v < key->min || (double)v > key->max))
+        return out_of_range(key, value, msg, msglen);
+    if (limit == UINT32_MAX) {
+        uint32_t v32 = (uint32_t)v;
+        memcpy(field, &v32, sizeof(v32));
+    } else {
+        memcpy(field, &v, sizeof(v));
+    }
+    return 0;
+}
+
+int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg, size_t msglen)
+{
+    char *field = (char *)obj + key->offset;
+    if (!value)
+        value = "";
+    switch (key->type) {
+    case CONF_STR: {
+        size_t n = strlen(value);
+        if (key->size == 0 || n >= key->size) {
+            snprintf(msg, msglen, "%s: value too long (at most %zu bytes)", key->name,
+                     key->size ? key->size - 1 : 0);
+            return -1;
+        }
+        memcpy(field, value, n + 1);
+        return 0;
+    }
+    case CONF_U64:
+        return set_uint(key, field, value, sfx_u64, "a number (suffix k, M, G: x1000)",
+                        UINT64_MAX, msg, msglen);
+    case CONF_U32:
+        return set_uint(key, field, value, sfx_none, "a number", UINT32_MAX, msg, msglen);
+    case CONF_DURATION:
+        return set_uint(key, field, value, sfx_dur, "a duration (seconds, or suffix s, m, h, d)",
+                        UINT64_MAX, msg, msglen);
+    case CONF_BYTES:
+        return set_uint(key, field, value, sfx_bytes,
+                        "a size in bytes (suffix k/KiB, M/MiB, G/GiB, T/TiB: x1024)", UINT64_MAX,
+                        msg, msglen);
+    case CONF_BOOL: {
+        static const char *const yes[] = {"yes", "true", "on", "1", NULL};
+        static const char *const no[] = {"no", "false", "off", "0", NULL};
+        for (int i = 0; yes[i]; i++) {
+            if (strcasecmp(value, yes[i]) == 0) {
+                bool b = true;
+                memcpy(field, &b, sizeof(b));
+                return 0;
+            }
+            if (strcasecmp(value, no[i]) == 0) {
+                bool b = false;
+                memcpy(field, &b, sizeof(b));
+                return 0;
+            }
+        }
+        snprintf(msg, msglen, "%s = %s: expected yes/no, true/false, on/off or 1/0", key->name,
+                 value);
+        return -1;
+    }
+    case CONF_DOUBLE: {
+        char *end;
+        /* strtod would take leading blanks, hex, "inf" and "nan": only plain decimals here */
+        if (!(isdigit((unsigned char)value[0]) ||
+              ((value[0] == '-' || value[0] == '+' || value[0] == '.') &&
+               (isdigit((unsigned char)value[1]) ||
+                (value[1] == '.' && isdigit((unsigned char)value[2])))))) {
+            snprintf(msg, msglen, "%s = %s: expected a number", key->name, value);
+            return -1;
+        }
+        if (strpbrk(value, "xXpP")) {
+            snprintf(msg, msglen, "%s = %s: expected a decimal number", key->name, value);
+            return -1;
+        }
+        errno = 0;
+        double d = strtod(value, &end);
+        if (*end != '\0' || end == value) {
+            snprintf(msg, msglen, "%s = %s: expected a number", key->name, value);
+            return -1;
+        }
+        if (errno == ERANGE || !isfinite(d)) {
+            snprintf(msg, msglen, "%s = %s: number out of range", key->name, value);
+            return -1;
+        }
+        if (bounded(key) && (d < key->min || d > key->max))
+            return out_of_range(key, value, msg, msglen);
+        memcpy(field, &d, sizeof(d));
+        return 0;
+    }
+    case CONF_CUSTOM: {
+        if (!key->parse) {
+            snprintf(msg, msglen, "%s: no parser (a bug)", key->name);
+            return -1;
+        }
+        char sub[200] = "";
+        if (key->parse(field, value, sub, sizeof(sub)) < 0) {
+            snprintf(msg, msglen, "%s = %s: %s", key->name, value, sub[0] ? sub : "invalid");
+            return -1;
+        }
+        return 0;
+    }
+    }
+    snprintf(msg, msglen, "%s: unknown type (a bug)", key->name);
+    return -1;
+}
+
+int conf_defaults(const struct conf_key *keys, void *obj)
+{
+    char msg[256];
+    for (const struct conf_key *k = keys; k && k->name; k++)
+        if (k->def && conf_set(k, obj, k->def, msg, sizeof(msg)) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the file ---- */
+
+struct parse_state {
+    const char *name;
+    const struct conf_section *sections;
+    void *cfg;
+    struct conf_error *err;
+    const struct conf_section *cur; /* NULL before the first header */
+    void *obj;
+    unsigned *key_line; /* per key of cur: line it was set on, 0 = not yet */
+    size_t nkeys;
+    bool *seen_plain; /* per section: a no-argument section already opened */
+};
+
+static bool key_char(int c)
+{
+    return isalnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* Value after '=': quoted or bare; comment stripped. Writes into s in place; NULL on error. */
+static char *parse_value(char *s, const char **why)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    if (*s != '"') {
+        char *hash = strchr(s, '#');
+        if (hash)
+            *hash = '\0';
+        return conf_trim(s);
+    }
+    char *r = s + 1, *w = s;
+    for (;;) {
+        if (*r == '\0') {
+            *why = "missing closing quote";
+            return NULL;
+        }
+        if (*r == '"')
+            break;
+        if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+            r++;
+        *w++ = *r++;
+    }
+    *w = '\0';
+    r++;
+    while (*r && isspace((unsigned char)*r))
+        r++;
+    if (*r != '\0' && *r != '#') {
+        *why = "text after the closing quote";
+        return NULL;
+    }
+    return s;
+}
+
+static int section_header(struct parse_state *st, char *line, unsigned lineno)
+{
+    char *close = strchr(line, ']');
+    if (!close) {
+        conf_error_set(st->err, st->name, lineno, "section header without ']'");
+        return -1;
+    }
+    char *after = close + 1;
+    while (*after && isspace((unsigned char)*after))
+        after++;
+    if (*after != '\0' && *after != '#') {
+        conf_error_set(st->err, st->name, lineno, "text after the section header");
+        return -1;
+    }
+    *close = '\0';
+    char *name = conf_trim(line + 1);
+    char *arg = name;
+    while (*arg && !isspace((unsigned char)*arg))
+        arg++;
+    if (*arg) {
+        *arg++ = '\0';
+        arg = conf_trim(arg);
+        size_t al = strlen(arg);
+        if (al >= 2 && arg[0] == '"' && arg[al - 1] == '"') {
+            arg[al - 1] = '\0';
+            arg++;
+        }
+    }
+    if (*name == '\0') {
+        conf_error_set(st->err, st->name, lineno, "empty section name");
+        return -1;
+    }
+    const struct conf_section *sec = NULL;
+    size_t si = 0;
+    for (const struct conf_section *s = st->sections; s->name; s++, si++) {
+        if (strcmp(s->name, name) == 0) {
+            sec = s;
+            break;
+        }
+    }
+    if (!sec) {
+        conf_error_set(st->err, st->name, lineno, "unknown section [%s]", name);
+        return -1;
+    }
+    if (sec->has_arg && *arg == '\0') {
+        conf_error_set(st->err, st->name, lineno, "section [%s] needs an argument: [%s NAME]",
+                       name, name);
+        return -1;
+    }
+    if (!sec->has_arg && *arg != '\0') {
+        conf_error_set(st->err, st->name, lineno, "section [%s] takes no argument", name);
+        return -1;
+    }
+    if (!sec->has_arg) {
+        if (st->seen_plain[si]) {
+            conf_error_set(st->err, st->name, lineno, "section [%s] appears twice", name);
+            return -1;
+        }
+        st->seen_plain[si] = true;
+    }
+    void *obj = st->cfg;
+    if (sec->open) {
+        char msg[200] = "";
+        obj = sec->open(st->cfg, sec->has_arg ? arg : NULL, msg, sizeof(msg));
+        if (!obj) {
+            conf_error_set(st->err, st->name, lineno, "[%s%s%s]: %s", name, *arg ? " " : "", arg,
+                           msg[0] ? msg : "cannot open section");
+            return -1;
+        }
+    }
+    size_t n = 0;
+    for (const struct conf_key *k = sec->keys; k && k->name; k++)
+        n++;
+    free(st->key_line);
+    st->key_line = calloc(n ? n : 1, sizeof(*st->key_line));
+    if (!st->key_line) {
+        conf_error_set(st->err, st->name, lineno, "out of memory");
+        return -1;
+    }
+    st->nkeys = n;
+    st->cur = sec;
+    st->obj = obj;
+    return 0;
+}
+
+static int key_line(struct parse_state *st, char *line, unsigned lineno)
+{
+    char *eq = strchr(line, '=');
+    if (!eq) {
+        conf_error_set(st->err, st->name, lineno, "expected 'key = value' or '[section]'");
+        return -1;
+    }
+    *eq = '\0';
+    char *key = conf_trim(line);
+    if (*key == '\0') {
+        conf_error_set(st->err, st->name, lineno, "missing key before '='");
+        return -1;
+    }
+    for (char *c = key; *c; c++) {
+        if (!key_char((unsigned char)*c)) {
+            conf_error_set(st->err, st->name, lineno, "bad character in key '%.64s'", key);
+            return -1;
+        }
+    }
+    if (!st->cur) {
+        conf_error_set(st->err, st->name, lineno, "'%.64s' before any [section]", key);
+        return -1;
+    }
+    const struct conf_key *k = conf_find_key(st->cur->keys, key);
+    if (!k) {
+        conf_error_set(st->err, st->name, lineno, "unknown key '%.64s' in [%s]", key,
+                       st->cur->name);
+        return -1;
+    }
+    size_t ki = (size_t)(k - st->cur->keys);
+    if (st->key_line[ki]) {
+        conf_error_set(st->err, st->name, lineno, "duplicate key '%s' (first set on line %u)",
+                       k->name, st->key_line[ki]);
+        return -1;
+    }
+    const char *why = NULL;
+    char *value = parse_value(eq + 1, &why);
+    if (!value) {
+        conf_error_set(st->err, st->name, lineno, "%s: %s", k->name, why);
+        return -1;
+    }
+    char msg[200];
+    if (conf_set(k, st->obj, value, msg, sizeof(msg)) < 0) {
+        conf_error_set(st->err, st->name, lineno, "%s", msg);
+        return -1;
+    }
+    st->key_line[ki] = lineno;
+    return 0;
+}
+
+int conf_load_mem(const char *name, const char *text, size_t len,
+                  const struct conf_section *sections, void *cfg, struct conf_error *err)
+{
+    int rc = -1;
+    struct conf_error dummy;
+    if (!err)
+        err = &dummy;
+    memset(err, 0, sizeof(*err));
+    if (!name)
+        name = "(config)";
+    struct parse_state st = {.name = name, .sections = sections, .cfg = cfg, .err = err};
+    size_t nsec = 0;
+    for (const struct conf_section *s = sections; s->name; s++)
+        nsec++;
+    st.seen_plain = calloc(nsec ? nsec : 1, sizeof(*st.seen_plain));
+    if (!st.seen_plain) {
+        conf_error_set(err, name, 0, "out of memory");
+        return -1;
+    }
+    if (len > CONF_FILE_MAX) {
+        conf_error_set(err, name, 0, "file larger than %zu bytes", CONF_FILE_MAX);
+        goto out;
+    }
+    size_t pos = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        pos = 3;
+    if (memchr(text, '\0', len)) {
+        const char *z = memchr(text, '\0', len);
+        unsigned ln = 1;
+        for (const char *c = text; c < z; c++)
+            ln += *c == '\n';
+        conf_error_set(err, name, ln, "NUL byte in file");
+        goto out;
+    }
+    char line[CONF_LINE_MAX + 1];
+    unsigned lineno = 0;
+    while (pos < len) {
+        lineno++;
+        const char *start = text + pos;
+        const char *nl = memchr(start, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - start) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        if (n > 0 && start[n - 1] == '\r')
+            n--;
+        if (n > CONF_LINE_MAX) {
+            conf_error_set(err, name, lineno, "line longer than %d bytes", CONF_LINE_MAX);
+            goto out;
+        }
+        memcpy(line, start, n);
+        line[n] = '\0';
+        char *s = conf_trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        if (*s == '[') {
+            if (section_header(&st, s, lineno) < 0)
+                goto out;
+        } else if (key_line(&st, s, lineno) < 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(st.key_line);
+    free(st.seen_plain);
+    return rc;
+}
+
+int conf_load(const char *path, const struct conf_section *sections, void *cfg,
+              struct conf_error *err)
+{
+    int rc = -1;
+    char *buf = NULL;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        conf_error_set(err, path, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) < 0) {
+        conf_error_set(err, path, 0, "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        conf_error_set(err, path, 0, "not a regular file");
+        goto out;
+    }
+    if ((uint64_t)sb.st_size > CONF_FILE_MAX) {
+        conf_error_set(err, path, 0, "file larger than %zu bytes", CONF_FILE_MAX);
+        goto out;
+    }
+    size_t size = (size_t)sb.st_size, got = 0;
+    buf = malloc(size + 1);
+    if (!buf) {
+        conf_error_set(err, path, 0, "out of memory");
+        goto out;
+    }
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            conf_error_set(err, path, 0, "read error: %s", strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break; /* shrank while reading: parse what is there */
+        got += (size_t)r;
+    }
+    rc = conf_load_mem(path, buf, got, sections, cfg, err);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* ---- the annotated example ---- */
+
+static const char *type_word(enum conf_type t)
+{
+    switch (t) {
+    case CONF_STR:
+        return "text";
+    case CONF_U64:
+    case CONF_U32:
+        return "number";
+    case CONF_BOOL:
+        return "yes/no";
+    case CONF_DOUBLE:
+        return "decimal";
+    case CONF_DURATION:
+        return "duration";
+    case CONF_BYTES:
+        return "size";
+    case CONF_CUSTOM:
+        return "value";
+    }
+    return "value";
+}
+
+/* A default as the parser reads it back: quoted when it would not survive bare. */
+static void write_value(FILE *out, const char *v)
+{
+    size_t n = strlen(v);
+    bool quote = n == 0 || strchr(v, '#') || v[0] == '"' || isspace((unsigned char)v[0]) ||
+                 isspace((unsigned char)v[n - 1]);
+    if (!quote) {
+        fputs(v, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *c = v; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', out);
+        fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+void conf_write_example(FILE *out, const struct conf_section *sections)
+{
+    for (const struct conf_section *s = sections; s->name; s++) {
+        const char *pre = s->has_arg ? "# " : "";
+        if (s->help)
+            fprintf(out, "# %s\n", s->help);
+        if (s->has_arg)
+            fprintf(out, "# [%s ARG]   (one section per instance)\n", s->name);
+        else
+            fprintf(out, "[%s]\n", s->name);
+        for (const struct conf_key *k = s->keys; k && k->name; k++) {
+            fprintf(out, "# %s (%s", k->help ? k->help : k->name, type_word(k->type));
+            if (k->def)
+                fprintf(out, ", default %s", k->def[0] ? k->def : "\"\"");
+            if (k->type != CONF_STR && k->type != CONF_BOOL && k->type != CONF_CUSTOM &&
+                k->min <= k->max)
+                fprintf(out, ", range %.15g..%.15g%s", k->min, k->max,
+                        k->type == CONF_DURATION ? " s" : k->type == CONF_BYTES ? " bytes" : "");
+            fputs(")\n", out);
+            if (k->def) {
+                fprintf(out, "%s%s = ", pre, k->name);
+                write_value(out, k->def);
+                fputc('\n', out);
+            } else {
+                fprintf(out, "# %s =\n", k->name);
+            }
+        }
+        fputc('\n', out);
+    }
+}

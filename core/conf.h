@@ -1,0 +1,84 @@
+/* conf.h: the one configuration reader. A file is INI-like:
+ *
+ *     # comment                     (also after a value: "key = 5  # note")
+ *     [section]                     (a section without argument)
+ *     [section ARG]                 (a section instance, e.g. [exporter 192.0.2.1])
+ *     key = value                   (value runs to end of line or '#'; quotes "..." keep '#')
+ *
+ * The schema (arrays of struct conf_key per section) says which keys exist, their type, bounds
+ * and default, and where in the caller's struct the value goes. Unknown sections and keys are
+ * errors; every error names file and line. The same schema prints the annotated example and
+ * parses command-line overrides, so there is one place that knows every option.
+ * Loading runs on the main thread; the result is a plain struct the caller owns.
+ */
+#ifndef TW_CONF_H
+#define TW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum conf_type {
+    CONF_STR,      /* char[size] inside the struct; size from conf_key.size */
+    CONF_U64,      /* uint64_t; accepts k/M/G suffixes (x1000) */
+    CONF_U32,      /* uint32_t */
+    CONF_BOOL,     /* bool: yes/no/true/false/on/off/1/0 */
+    CONF_DOUBLE,   /* double */
+    CONF_DURATION, /* uint64_t seconds; accepts s/m/h/d suffixes */
+    CONF_BYTES,    /* uint64_t bytes; accepts k/M/G (x1024) suffixes */
+    CONF_CUSTOM,   /* parsed by conf_key.parse */
+};
+
+struct conf_key {
+    const char *name;
+    enum conf_type type;
+    size_t offset;      /* offsetof into the section's struct */
+    size_t size;        /* CONF_STR: the array size */
+    double min, max;    /* bounds for numbers (inclusive); min > max: unbounded */
+    const char *def;    /* default as text (NULL: leave zero / empty) */
+    const char *help;   /* one line for the annotated example */
+    /* CONF_CUSTOM: parse value into field; return 0 or -1 with msg filled */
+    int (*parse)(void *field, const char *value, char *msg, size_t msglen);
+};
+
+struct conf_section {
+    const char *name;
+    bool has_arg;  /* instances: [name ARG] */
+    const struct conf_key *keys; /* terminated by a key with name NULL */
+    /* Return the struct to fill for this section (instance arg, NULL when !has_arg), with its
+     * defaults already applied by the caller via conf_defaults(), or NULL with msg set (e.g.
+     * too many instances). Called when the section header is read. */
+    void *(*open)(void *cfg, const char *arg, char *msg, size_t msglen);
+    const char *help;
+};
+
+struct conf_error {
+    char file[256];
+    unsigned line; /* 0 when the error is not tied to a line */
+    char msg[256];
+};
+
+/* Parse path against the sections (terminated by a section with name NULL) into cfg.
+ * Returns 0, or -1 with err filled ("file:line: msg"). */
+int conf_load(const char *path, const struct conf_section *sections, void *cfg,
+              struct conf_error *err);
+/* Same from memory (fuzzing, tests); name is used in errors. */
+int conf_load_mem(const char *name, const char *text, size_t len,
+                  const struct conf_section *sections, void *cfg, struct conf_error *err);
+/* Apply every key's default to obj. Returns 0 or -1 (a default out of bounds: a bug). */
+int conf_defaults(const struct conf_key *keys, void *obj);
+/* Parse one value for key into obj (bounds checked). Returns 0 or -1 with msg. */
+int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg, size_t msglen);
+const struct conf_key *conf_find_key(const struct conf_key *keys, const char *name);
+/* Write the annotated example: every section and key with its default, bounds and help. */
+void conf_write_example(FILE *out, const struct conf_section *sections);
+/* Helpers other file readers share: trim in place, split "a, b" lists. */
+char *conf_trim(char *s);
+/* Split s in place at sep into at most max trimmed items. Returns the count (0 for an empty or
+ * blank s) or -1 when there are more than max items. */
+int conf_split(char *s, char sep, char **out, size_t max);
+void conf_error_set(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,62 @@
+/* flow.h: the one normalised flow record every source produces.
+ *
+ * Writers: the decoders (collector/decode) and the flow meter fill every field but
+ * customer/dir/inside; the pipeline (collector/pipeline.c) sets those by customer lookup.
+ * Readers: detectors (detectors/) and the summaries; exporters never see flow records.
+ * A record is a value: it is copied into rings and never owns memory.
+ */
+#ifndef TW_FLOW_H
+#define TW_FLOW_H
+
+#include <stdint.h>
+
+enum flow_dir {
+    FLOW_DIR_NONE = 0,     /* neither end inside a customer (counted, not analysed) */
+    FLOW_DIR_OUT = 1,      /* inside host is the source: traffic leaving the customer */
+    FLOW_DIR_IN = 2,       /* inside host is the destination */
+    FLOW_DIR_INTERNAL = 3, /* both ends inside customers; src is taken as the inside host */
+};
+
+enum flow_flag {
+    FLOW_F_V6 = 1u << 0,               /* addresses are IPv6 (else IPv4-mapped IPv6) */
+    FLOW_F_SAMPLING_UNKNOWN = 1u << 1, /* no sampling rate known; counters taken as 1:1 */
+    FLOW_F_LATE = 1u << 2,             /* arrived after its window closed (pipeline) */
+    FLOW_F_METERED = 1u << 3,          /* made by the flow meter from raw packets */
+};
+
+/* All multi-byte integers in host byte order unless said otherwise. */
+struct flow_rec {
+    uint8_t src[16];      /* source address, network order, IPv4 as ::ffff:a.b.c.d */
+    uint8_t dst[16];      /* destination address, same form */
+    uint64_t bytes;       /* octets, multiplied by the sampling rate */
+    uint64_t packets;     /* packets, multiplied by the sampling rate */
+    uint64_t first_ms;    /* flow start, Unix time in milliseconds */
+    uint64_t last_ms;     /* flow end, Unix time in milliseconds (>= first_ms) */
+    uint32_t sampling;    /* the rate applied (1 = unsampled) */
+    uint32_t exporter;    /* exporter index (decode_ctx exporter table); 0 = none/meter */
+    uint16_t sport;       /* transport source port (0 when none) */
+    uint16_t dport;       /* transport destination port; ICMP: type << 8 | code */
+    uint8_t proto;        /* IP protocol number */
+    uint8_t tcp_flags;    /* cumulative TCP flags (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20) */
+    uint8_t flags;        /* enum flow_flag bits */
+    uint8_t dir;          /* enum flow_dir, set by the pipeline */
+    uint32_t src_as;      /* source AS from the exporter (0 = unknown) */
+    uint32_t dst_as;      /* destination AS (0 = unknown) */
+    uint32_t customer;    /* customer index + 1 (0 = none), set by the pipeline */
+    uint32_t peer_customer; /* for FLOW_DIR_INTERNAL: the other end's customer index + 1 */
+};
+
+/* The inside host and the outside peer of a record the pipeline has classified. */
+static inline const uint8_t *flow_inside(const struct flow_rec *f)
+{
+    return f->dir == FLOW_DIR_IN ? f->dst : f->src;
+}
+static inline const uint8_t *flow_outside(const struct flow_rec *f)
+{
+    return f->dir == FLOW_DIR_IN ? f->src : f->dst;
+}
+
+/* Callback through which every source hands records on. rec is borrowed for the call. */
+typedef void (*flow_emit_fn)(void *arg, struct flow_rec *rec);
+
+#endif

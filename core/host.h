@@ -1,0 +1,18 @@
+/* host.h: one inside host of a worker's host table (core/hosttab.h). Written by the owning
+ * worker; detectors (detectors/detector.h) read it and set alert_cats. */
+#ifndef TW_HOST_H
+#define TW_HOST_H
+
+#include <stdint.h>
+
+struct host {
+    uint8_t addr[16];     /* network order, IPv4 mapped */
+    uint32_t customer;    /* customer index + 1 */
+    uint32_t window;      /* number of the last window the host was active in */
+    uint64_t first_ms;    /* first flow seen (event time) */
+    uint64_t last_ms;     /* latest flow end seen */
+    uint32_t alert_cats;  /* bit (1 << enum alert_category) per category alerted this window */
+    uint32_t flags;
+};
+
+#endif

@@ -1,0 +1,44 @@
+/* hosttab.h: a worker's table of inside hosts, bounded by configuration.
+ *
+ * Set-associative: a keyed hash picks a bucket of HOSTTAB_WAYS entries; a host lives in its
+ * bucket or nowhere. When the bucket is full, the entry seen least recently is evicted (one not
+ * active in the open window when there is one) and the eviction is counted. Memory is fixed at
+ * creation: capacity * (sizeof(struct host) + state_size), nothing is allocated afterwards.
+ * One thread (the owning worker) uses a table. struct host is defined in detectors/detector.h's
+ * terms but lives here so the table needs no detector.
+ */
+#ifndef TW_HOSTTAB_H
+#define TW_HOSTTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+#define HOSTTAB_WAYS 8
+
+struct host;
+struct hosttab;
+
+struct hosttab_stats {
+    uint64_t inserts, evictions, evictions_active, expired;
+    size_t used, capacity;
+};
+
+/* capacity is rounded up to a multiple of HOSTTAB_WAYS. Returns 0 or -ENOMEM. */
+int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key, struct hosttab **out);
+void hosttab_free(struct hosttab *t);
+/* Find or insert (customer, addr). On insert the host and its state are zeroed and
+ * *inserted = true. Never fails: a full bucket evicts. cur_window: the open window number. */
+struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
+                         uint32_t cur_window, bool *inserted, void **state);
+struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state);
+/* Visit every host; cb returns true to remove the host. */
+typedef bool (*hosttab_visit_fn)(void *arg, struct host *h, void *state);
+void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg);
+void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out);
+size_t hosttab_memory(const struct hosttab *t);
+size_t hosttab_state_size(const struct hosttab *t);
+
+#endif

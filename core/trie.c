@@ -1,0 +1,441 @@
+/* trie.c: longest-prefix match as a path-compressed binary (Patricia) trie.
+ *
+ * The builder inserts straight into a growable node array (indices, not pointers), so the
+ * duplicate check is the insertion walk itself. trie_build() copies the nodes into one exact-size
+ * array in pre-order (a node's 0-child follows it in memory), which is also address order.
+ *
+ * Every node is a prefix (key, len); all nodes below it extend it. Lookup walks from the root,
+ * stops at the first node whose prefix does not cover the address (nothing below can), and keeps
+ * the last node with a value. A node costs one 128-bit xor + count-leading-zeros; no recursion.
+ */
+#include "trie.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRIE_NONE UINT32_MAX
+#define TRIE_DEFAULT_MAX ((size_t)16 * 1024 * 1024)
+#define TRIE_STACK 260 /* pre-order stack: depth (<= 129) + pending siblings */
+
+struct tnode {
+    uint64_t hi, lo;     /* prefix, host order halves of the 128-bit key; bits past len zero */
+    uint32_t child[2];   /* node indices or TRIE_NONE */
+    uint32_t value;      /* valid when has_value */
+    uint8_t len;         /* 0..128 */
+    uint8_t has_value;
+};
+
+struct trie_builder {
+    struct tnode *nodes;
+    uint32_t n, cap;
+    uint32_t root;
+    size_t count, max;
+};
+
+/* First-stride jump: where the walk stands after the top `jbits` bits of the IPv4 address (v4
+ * table) or of the 128-bit address (v6 table, every address outside ::ffff:0:0/96). */
+struct tjump {
+    uint32_t next; /* first node with len >= the stride, or TRIE_NONE */
+    uint32_t best; /* deepest valued node above it that matched, or TRIE_NONE */
+};
+
+struct trie {
+    struct tnode *nodes; /* nodes[0] is the root when n > 0 */
+    uint32_t n;
+    size_t count;
+    unsigned jbits;       /* 8..16, grows with the prefix count */
+    struct tjump *jump4;  /* 1 << jbits entries each */
+    struct tjump *jump6;
+};
+
+static inline uint64_t load_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void store_be64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
+/* Index of the first bit where (ah,al) and (bh,bl) differ; 128 when equal. */
+static inline unsigned first_diff(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
+{
+    uint64_t dh = ah ^ bh, dl = al ^ bl;
+    if (dh)
+        return (unsigned)__builtin_clzll(dh);
+    if (dl)
+        return 64u + (unsigned)__builtin_clzll(dl);
+    return 128u;
+}
+
+static inline unsigned bit_at(uint64_t hi, uint64_t lo, unsigned i)
+{
+    return i < 64 ? (unsigned)(hi >> (63 - i)) & 1u : (unsigned)(lo >> (127 - i)) & 1u;
+}
+
+static inline void mask_key(uint64_t *hi, uint64_t *lo, unsigned len)
+{
+    if (len == 0) {
+        *hi = 0;
+        *lo = 0;
+    } else if (len < 64) {
+        *hi &= ~0ULL << (64 - len);
+        *lo = 0;
+    } else if (len == 64) {
+        *lo = 0;
+    } else if (len < 128) {
+        *lo &= ~0ULL << (128 - len);
+    }
+}
+
+int trie_builder_new(struct trie_builder **out, size_t max_prefixes)
+{
+    struct trie_builder *b = calloc(1, sizeof(*b));
+    *out = NULL;
+    if (!b)
+        return -ENOMEM;
+    b->root = TRIE_NONE;
+    /* node indices are 32-bit and a trie of n prefixes needs up to 2n - 1 nodes */
+    if (max_prefixes == 0 || max_prefixes > TRIE_DEFAULT_MAX)
+        max_prefixes = TRIE_DEFAULT_MAX;
+    b->max = max_prefixes;
+    *out = b;
+    return 0;
+}
+
+void trie_builder_free(struct trie_builder *b)
+{
+    if (!b)
+        return;
+    free(b->nodes);
+    free(b);
+}
+
+static int reserve(struct trie_builder *b)
+{
+    uint32_t ncap = b->cap ? b->cap * 2 : 64;
+    struct tnode *nn = realloc(b->nodes, (size_t)ncap * sizeof(*nn));
+    if (!nn)
+        return -ENOMEM;
+    b->nodes = nn;
+    b->cap = ncap;
+    return 0;
+}
+
+/* Caller has reserved room (reserve()), so this never moves the array. */
+static uint32_t node_new(struct trie_builder *b, uint64_t hi, uint64_t lo, unsigned len)
+{
+    struct tnode *n = &b->nodes[b->n];
+    mask_key(&hi, &lo, len);
+    n->hi = hi;
+    n->lo = lo;
+    n->len = (uint8_t)len;
+    n->child[0] = n->child[1] = TRIE_NONE;
+    n->value = 0;
+    n->has_value = 0;
+    return b->n++;
+}
+
+/* Exact-match search in the builder (used for the duplicate-before-full check). */
+static bool builder_has(const struct trie_builder *b, uint64_t hi, uint64_t lo, unsigned len)
+{
+    uint32_t i = b->root;
+    while (i != TRIE_NONE) {
+        const struct tnode *n = &b->nodes[i];
+        if (n->len > len || first_diff(hi, lo, n->hi, n->lo) < n->len)
+            return false;
+        if (n->len == len)
+            return n->has_value;
+        i = n->child[bit_at(hi, lo, n->len)];
+    }
+    return false;
+}
+
+int trie_builder_add(struct trie_builder *b, const struct prefix *p, uint32_t value)
+{
+    if (p->len > 128)
+        return -EINVAL;
+    unsigned len = p->len;
+    uint64_t hi = load_be64(p->addr), lo = load_be64(p->addr + 8);
+    mask_key(&hi, &lo, len);
+
+    if (b->count >= b->max)
+        return builder_has(b, hi, lo, len) ? -EEXIST : -ENOSPC;
+    /* at most two new nodes: make room first so indices and pointers stay valid below */
+    if (b->cap - b->n < 2 && reserve(b) < 0)
+        return -ENOMEM;
+
+    uint32_t *link = &b->root;
+    for (;;) {
+        uint32_t ni = *link;
+        if (ni == TRIE_NONE) {
+            uint32_t leaf = node_new(b, hi, lo, len);
+            b->nodes[leaf].value = value;
+            b->nodes[leaf].has_value = 1;
+            *link = leaf;
+            break;
+        }
+        struct tnode *n = &b->nodes[ni];
+        unsigned d = first_diff(hi, lo, n->hi, n->lo);
+        unsigned lim = len < n->len ? len : n->len;
+        if (d > lim)
+            d = lim;
+        if (d < n->len) {
+            if (d == len) {
+                /* new prefix sits above n */
+                uint32_t up = node_new(b, hi, lo, len);
+                struct tnode *u = &b->nodes[up];
+                u->value = value;
+                u->has_value = 1;
+                u->child[bit_at(n->hi, n->lo, len)] = ni;
+                *link = up;
+            } else {
+                /* diverge at bit d: a valueless branch node over both */
+                uint64_t nh = n->hi, nl = n->lo;
+                uint32_t br = node_new(b, hi, lo, d);
+                uint32_t leaf = node_new(b, hi, lo, len);
+                b->nodes[leaf].value = value;
+                b->nodes[leaf].has_value = 1;
+                b->nodes[br].child[bit_at(hi, lo, d)] = leaf;
+                b->nodes[br].child[bit_at(nh, nl, d)] = ni;
+                *link = br;
+            }
+            break;
+        }
+        /* n's prefix covers the new one */
+        if (len == n->len) {
+            if (n->has_value)
+                return -EEXIST;
+            n->value = value;
+            n->has_value = 1;
+            break;
+        }
+        link = &n->child[bit_at(hi, lo, n->len)];
+    }
+    b->count++;
+    return 0;
+}
+
+/* Walk from the root for the address (hi, lo) whose bits past `stop` are zero, up to the first
+ * node that reaches `stop` bits: everything above it depends only on the bits before stop. */
+static struct tjump jump_walk(const struct trie *t, uint64_t hi, uint64_t lo, unsigned stop)
+{
+    struct tjump j = {TRIE_NONE, TRIE_NONE};
+    uint32_t i = 0;
+    while (i != TRIE_NONE) {
+        const struct tnode *n = &t->nodes[i];
+        if (n->len >= stop) {
+            j.next = i;
+            break;
+        }
+        if (first_diff(hi, lo, n->hi, n->lo) < n->len)
+            break;
+        if (n->has_value)
+            j.best = i;
+        i = n->child[bit_at(hi, lo, n->len)];
+    }
+    return j;
+}
+
+static int build_jump(struct trie *t)
+{
+    unsigned bits = 8;
+    while (bits < 16 && ((size_t)1 << bits) < t->count)
+        bits++;
+    size_t n = (size_t)1 << bits;
+    t->jbits = bits;
+    t->jump4 = malloc(n * sizeof(*t->jump4));
+    t->jump6 = malloc(n * sizeof(*t->jump6));
+    if (!t->jump4 || !t->jump6)
+        return -ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t v4lo = 0xffff00000000ULL | ((uint64_t)k << (32 - bits));
+        t->jump4[k] = jump_walk(t, 0, v4lo, 96 + bits);
+        t->jump6[k] = jump_walk(t, (uint64_t)k << (64 - bits), 0, bits);
+    }
+    return 0;
+}
+
+int trie_build(struct trie_builder *b, struct trie **out)
+{
+    int rc = -ENOMEM;
+    struct trie *t = calloc(1, sizeof(*t));
+    *out = NULL;
+    if (!t)
+        goto out;
+    t->count = b->count;
+    if (b->n > 0) {
+        t->nodes = malloc((size_t)b->n * sizeof(*t->nodes));
+        if (!t->nodes) {
+            free(t);
+            t = NULL;
+            goto out;
+        }
+        /* pre-order copy; each stack entry: builder index + link to patch in the new array */
+        uint32_t stack[TRIE_STACK];
+        uint32_t from[TRIE_STACK]; /* new index of parent << 1 | side, or TRIE_NONE for root */
+        int sp = 0;
+        stack[sp] = b->root;
+        from[sp++] = TRIE_NONE;
+        uint32_t n = 0;
+        while (sp > 0) {
+            sp--;
+            uint32_t bi = stack[sp], f = from[sp];
+            uint32_t ni = n++;
+            t->nodes[ni] = b->nodes[bi];
+            if (f != TRIE_NONE)
+                t->nodes[f >> 1].child[f & 1] = ni;
+            const struct tnode *bn = &b->nodes[bi];
+            for (int side = 1; side >= 0; side--) {
+                if (bn->child[side] != TRIE_NONE) {
+                    stack[sp] = bn->child[side];
+                    from[sp++] = ni << 1 | (uint32_t)side;
+                }
+            }
+        }
+        t->n = n;
+        if (build_jump(t) < 0) {
+            trie_free(t);
+            t = NULL;
+            goto out;
+        }
+    }
+    *out = t;
+    rc = 0;
+out:
+    trie_builder_free(b);
+    return rc;
+}
+
+bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+{
+    if (!t || t->n == 0)
+        return false;
+    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
+    const struct tnode *nodes = t->nodes;
+    struct tjump j;
+    if (ah == 0 && (al >> 32) == 0xffff)
+        j = t->jump4[(uint32_t)al >> (32 - t->jbits)];
+    else
+        j = t->jump6[ah >> (64 - t->jbits)];
+    uint32_t best = j.best, i = j.next;
+    while (i != TRIE_NONE) {
+        const struct tnode *n = &nodes[i];
+        unsigned len = n->len;
+        if (first_diff(ah, al, n->hi, n->lo) < len)
+            break;
+        if (n->has_value)
+            best = i;
+        if (len == 128)
+            break;
+        i = n->child[bit_at(ah, al, len)];
+    }
+    if (best == TRIE_NONE)
+        return false;
+    if (value)
+        *value = nodes[best].value;
+    if (plen)
+        *plen = nodes[best].len;
+    return true;
+}
+
+static void node_prefix(const struct tnode *n, struct prefix *p)
+{
+    store_be64(p->addr, n->hi);
+    store_be64(p->addr + 8, n->lo);
+    p->len = n->len;
+}
+
+/* Visit one valued node; returns nonzero when the callback asks to stop. */
+static int visit(const struct tnode *n, trie_visit_fn cb, void *arg, size_t *count)
+{
+    struct prefix sp;
+    if (!n->has_value)
+        return 0;
+    (*count)++;
+    if (!cb)
+        return 0;
+    node_prefix(n, &sp);
+    return cb(arg, &sp, n->value);
+}
+
+size_t trie_overlaps(const struct trie *t, const struct prefix *p, trie_visit_fn cb, void *arg)
+{
+    size_t count = 0;
+    if (!t || t->n == 0 || p->len > 128)
+        return 0;
+    uint64_t ph = load_be64(p->addr), pl = load_be64(p->addr + 8);
+    unsigned plen = p->len;
+    mask_key(&ph, &pl, plen);
+    uint32_t i = 0, sub = TRIE_NONE;
+    /* ancestors (containing p) in order of length, which is address order */
+    while (i != TRIE_NONE) {
+        const struct tnode *n = &t->nodes[i];
+        unsigned d = first_diff(ph, pl, n->hi, n->lo);
+        if (n->len <= plen) {
+            if (d < n->len)
+                return count;
+            if (n->len == plen) {
+                sub = i; /* n == p: it and its subtree */
+                break;
+            }
+            if (visit(n, cb, arg, &count))
+                return count;
+            i = n->child[bit_at(ph, pl, n->len)];
+        } else {
+            if (d < plen)
+                return count;
+            sub = i; /* n lies within p */
+            break;
+        }
+    }
+    if (sub == TRIE_NONE)
+        return count;
+    /* pre-order walk of the subtree: address order */
+    uint32_t stack[TRIE_STACK];
+    int sp = 0;
+    stack[sp++] = sub;
+    while (sp > 0) {
+        const struct tnode *n = &t->nodes[stack[--sp]];
+        if (visit(n, cb, arg, &count))
+            return count;
+        if (n->child[1] != TRIE_NONE)
+            stack[sp++] = n->child[1];
+        if (n->child[0] != TRIE_NONE)
+            stack[sp++] = n->child[0];
+    }
+    return count;
+}
+
+size_t trie_count(const struct trie *t)
+{
+    return t ? t->count : 0;
+}
+
+size_t trie_memory(const struct trie *t)
+{
+    if (!t)
+        return 0;
+    size_t jump = t->jump4 ? ((size_t)2 << t->jbits) * sizeof(struct tjump) : 0;
+    return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
+}
+
+void trie_free(struct trie *t)
+{
+    if (!t)
+        return;
+    free(t->nodes);
+    free(t->jump4);
+    free(t->jump6);
+    free(t);
+}

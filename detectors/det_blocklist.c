@@ -1,0 +1,294 @@
+/* det_blocklist: customer hosts talking to listed addresses (DROP/EDROP, Feodo C2, ...), and
+ * listed addresses inside a customer's own space (the Atrivo case: C2 or DROP blocks hosted by
+ * the customer).
+ *
+ * Per window, hits are aggregated per (customer, host, peer, feed) in a bounded table kept in
+ * first-seen order, so the alerts of a window come out in the same order on every replay. At
+ * window close every hit becomes one alert with its counts; the alert manager suppresses
+ * repeats within its suppression window. When the table is full, a new hit is reported at once
+ * with the counts of its first flow (never dropped), and the overflow is counted.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "detector.h"
+#include "feeds.h"
+#include "hash.h"
+#include "json.h"
+
+struct blocklist_conf {
+    uint64_t max_hits;      /* hit table capacity per worker per window */
+    bool inside_listed;     /* also report customer hosts that are themselves listed */
+    double score_ip;        /* score of a hit on a feed entry without port */
+    double score_port;      /* score when the entry's port matched too */
+};
+
+static const struct conf_key blocklist_keys[] = {
+    {"max_hits", CONF_U64, offsetof(struct blocklist_conf, max_hits), 0, 16, 16777216, "65536",
+     "distinct (host, peer, feed) hits kept per window per worker; more are reported at once", NULL},
+    {"inside_listed", CONF_BOOL, offsetof(struct blocklist_conf, inside_listed), 0, 1, 0, "yes",
+     "also alert when the customer's own host is on a list (it hosts C2 or a DROP block)", NULL},
+    {"score", CONF_DOUBLE, offsetof(struct blocklist_conf, score_ip), 0, 0, 1, "0.8",
+     "score in [0,1] of a hit on a listed address", NULL},
+    {"score_port", CONF_DOUBLE, offsetof(struct blocklist_conf, score_port), 0, 0, 1, "0.95",
+     "score of a hit whose listed port matched as well (Feodo CSV)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+struct hit {
+    uint8_t host[16], peer[16];
+    uint32_t customer;
+    uint16_t feed;         /* index in the feed set */
+    uint8_t inside_listed; /* 1: the host is the listed party */
+    uint8_t port_matched;
+    uint8_t proto;
+    uint16_t port;         /* the peer's port on the first flow */
+    bool host_is_source;
+    const struct feed_entry *entry;
+    uint64_t first_ms, last_ms, flows, bytes, packets;
+};
+
+struct blocklist {
+    struct blocklist_conf conf;
+    struct hash_key hk;
+    struct hit *hits;      /* in first-seen order */
+    uint32_t *index;       /* open addressing: slot -> hit number + 1 */
+    size_t nhits, cap, index_mask;
+    const struct feed_set *feeds_seen; /* the set the table's entry pointers belong to */
+    uint64_t stat_hits, stat_overflow, stat_alerts;
+};
+
+static int blocklist_init(const void *conf, void **self)
+{
+    struct blocklist *b = calloc(1, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    b->conf = *(const struct blocklist_conf *)conf;
+    hash_key_from_seed(&b->hk, 0x626c6f636b6c6973ULL);
+    b->cap = b->conf.max_hits;
+    size_t slots = 1;
+    while (slots < b->cap * 2)
+        slots <<= 1;
+    b->hits = calloc(b->cap, sizeof *b->hits);
+    b->index = calloc(slots, sizeof *b->index);
+    if (!b->hits || !b->index) {
+        free(b->hits);
+        free(b->index);
+        free(b);
+        return -ENOMEM;
+    }
+    b->index_mask = slots - 1;
+    *self = b;
+    return 0;
+}
+
+static void blocklist_fini(void *self)
+{
+    struct blocklist *b = self;
+    if (!b)
+        return;
+    free(b->hits);
+    free(b->index);
+    free(b);
+}
+
+static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const struct hit *h)
+{
+    const struct feed *fd = feed_set_get(ctx->feeds, h->feed);
+    char ind[ADDR_STRLEN + 8], evbuf[768];
+    prefix_format(&h->entry->p, ind, sizeof ind);
+
+    struct json j;
+    json_init(&j, evbuf, sizeof evbuf);
+    json_obj_open(&j, NULL);
+    json_str(&j, "feed", feed_name(fd));
+    json_str(&j, "matched", ind);
+    json_str(&j, "listing_id", h->entry->listing);
+    if (h->entry->malware[0])
+        json_str(&j, "malware", h->entry->malware);
+    if (h->entry->port) {
+        json_u64(&j, "listed_port", h->entry->port);
+        json_bool(&j, "port_matched", h->port_matched);
+    }
+    json_str(&j, "listed_party", h->inside_listed ? "host" : "peer");
+    json_str(&j, "host_role", h->host_is_source ? "source" : "destination");
+    json_u64(&j, "flows", h->flows);
+    json_u64(&j, "bytes", h->bytes);
+    json_u64(&j, "packets", h->packets);
+    json_obj_close(&j);
+
+    struct alert a = {
+        .detector = "blocklist",
+        .rule_id = h->inside_listed ? "blocklist.host_listed" : "blocklist.peer_listed",
+        .rule_name = h->inside_listed ? "Customer host is on a blocklist"
+                                      : "Customer host talked to a listed address",
+        .category = CAT_BLOCKLIST,
+        .severity = h->port_matched ? SEV_CRITICAL : SEV_HIGH,
+        .score = h->port_matched ? b->conf.score_port : b->conf.score_ip,
+        .customer = h->customer,
+        .has_host = true,
+        .has_peer = true,
+        .host_is_source = h->host_is_source,
+        .proto = h->proto,
+        .port = h->port,
+        .win_start_ms = ctx->win_start_ms,
+        .win_end_ms = ctx->win_end_ms,
+        .first_ms = h->first_ms,
+        .last_ms = h->last_ms,
+        .flows = h->flows,
+        .bytes = h->bytes,
+        .packets = h->packets,
+        .feed_name = feed_name(fd),
+        .indicator = ind,
+        .listing_id = h->entry->listing[0] ? h->entry->listing : h->entry->malware,
+        .indicator_is_host = h->inside_listed,
+        .evidence_json = json_error(&j) ? NULL : evbuf,
+    };
+    memcpy(a.host, h->host, 16);
+    memcpy(a.peer, h->peer, 16);
+    det_alert(ctx, &a);
+}
+
+static void blocklist_reset(struct blocklist *b)
+{
+    memset(b->index, 0, (b->index_mask + 1) * sizeof *b->index);
+    b->nhits = 0;
+}
+
+static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hst,
+                       const struct flow_rec *f, uint16_t feed, const struct feed_entry *e,
+                       bool inside_listed)
+{
+    const uint8_t *peer = flow_outside(f);
+    bool host_is_source = f->dir != FLOW_DIR_IN;
+    uint16_t peer_port = host_is_source ? f->dport : f->sport;
+    struct {
+        uint8_t host[16], peer[16];
+        uint32_t customer;
+        uint16_t feed;
+        uint8_t inside;
+    } key;
+    memset(&key, 0, sizeof key);
+    memcpy(key.host, hst->addr, 16);
+    memcpy(key.peer, peer, 16);
+    key.customer = hst->customer;
+    key.feed = feed;
+    key.inside = inside_listed;
+    b->stat_hits++;
+
+    if (b->feeds_seen != ctx->feeds) { /* feeds reloaded: entry pointers of old hits are gone */
+        blocklist_reset(b);
+        b->feeds_seen = ctx->feeds;
+    }
+    size_t slot = hash_bytes(&b->hk, &key, sizeof key) & b->index_mask;
+    for (;;) {
+        uint32_t n = b->index[slot];
+        if (n == 0)
+            break;
+        struct hit *h = &b->hits[n - 1];
+        if (h->customer == key.customer && h->feed == feed && h->inside_listed == inside_listed &&
+            memcmp(h->host, key.host, 16) == 0 && memcmp(h->peer, key.peer, 16) == 0) {
+            h->flows++;
+            h->bytes += f->bytes;
+            h->packets += f->packets;
+            if (f->first_ms < h->first_ms)
+                h->first_ms = f->first_ms;
+            if (f->last_ms > h->last_ms)
+                h->last_ms = f->last_ms;
+            if (e->port && (peer_port == e->port || (inside_listed && (host_is_source ? f->sport : f->dport) == e->port)))
+                h->port_matched = 1;
+            return;
+        }
+        slot = (slot + 1) & b->index_mask;
+    }
+    struct hit nh = {
+        .customer = hst->customer,
+        .feed = feed,
+        .inside_listed = inside_listed,
+        .proto = f->proto,
+        .port = peer_port,
+        .host_is_source = host_is_source,
+        .entry = e,
+        .first_ms = f->first_ms,
+        .last_ms = f->last_ms,
+        .flows = 1,
+        .bytes = f->bytes,
+        .packets = f->packets,
+    };
+    memcpy(nh.host, hst->addr, 16);
+    memcpy(nh.peer, peer, 16);
+    if (e->port) {
+        uint16_t listed_side_port = inside_listed ? (host_is_source ? f->sport : f->dport) : peer_port;
+        nh.port_matched = listed_side_port == e->port;
+    }
+    if (b->nhits >= b->cap) { /* full: report now rather than lose it */
+        b->stat_overflow++;
+        b->stat_alerts++;
+        hit_to_alert(b, ctx, &nh);
+        hst->alert_cats |= 1u << CAT_BLOCKLIST;
+        return;
+    }
+    b->hits[b->nhits] = nh;
+    b->index[slot] = (uint32_t)++b->nhits;
+    hst->alert_cats |= 1u << CAT_BLOCKLIST;
+}
+
+static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                              const struct flow_rec *f)
+{
+    struct blocklist *b = self;
+    if (!ctx->feeds)
+        return;
+    size_t n = feed_set_count(ctx->feeds);
+    const uint8_t *outside = flow_outside(f);
+    for (size_t i = 0; i < n; i++) {
+        const struct feed *fd = feed_set_get(ctx->feeds, i);
+        const struct feed_entry *e = feed_match(fd, outside);
+        /* Both ends inside customers: the "outside" end is another customer's host, which
+         * that customer's own view reports; here only the peer-listed rule applies. */
+        if (e)
+            record_hit(b, ctx, h, f, (uint16_t)i, e, false);
+        if (b->conf.inside_listed) {
+            e = feed_match(fd, h->addr);
+            if (e)
+                record_hit(b, ctx, h, f, (uint16_t)i, e, true);
+        }
+    }
+}
+
+static void blocklist_on_window(void *self, struct det_ctx *ctx)
+{
+    struct blocklist *b = self;
+    if (b->feeds_seen == ctx->feeds) {
+        for (size_t i = 0; i < b->nhits; i++) {
+            hit_to_alert(b, ctx, &b->hits[i]);
+            b->stat_alerts++;
+        }
+    }
+    blocklist_reset(b);
+}
+
+static void blocklist_stats(void *self, struct json *j)
+{
+    struct blocklist *b = self;
+    json_u64(j, "hits", b->stat_hits);
+    json_u64(j, "hit_table_overflow", b->stat_overflow);
+    json_u64(j, "alerts", b->stat_alerts);
+}
+
+const struct detector_ops det_blocklist_ops = {
+    .name = "blocklist",
+    .help = "customer hosts talking to addresses on blocklist feeds, and listed customer hosts",
+    .conf_keys = blocklist_keys,
+    .conf_size = sizeof(struct blocklist_conf),
+    .host_state_size = 0,
+    .init = blocklist_init,
+    .on_flow = blocklist_on_flow,
+    .on_window = blocklist_on_window,
+    .stats_json = blocklist_stats,
+    .fini = blocklist_fini,
+};

@@ -1,0 +1,74 @@
+/* detector.h: the detector interface.
+ *
+ * Who calls what: each worker of the pipeline owns one instance of every enabled detector
+ * (made by ops->init on the main thread before traffic, used afterwards only on that worker's
+ * thread, so detectors need no locks). For every classified flow record (dir OUT, IN or
+ * INTERNAL) the worker finds or creates the inside host in its host table and calls on_flow
+ * with that host and the detector's slice of the host's state. When the open window closes (on
+ * the records' own time), the worker calls on_host_window for every host seen in that window,
+ * then on_window once. Alerts go out through det_alert(); the alert is borrowed for the call.
+ * A detector never sees wire formats, sockets or sinks.
+ *
+ * Adding a detector: one file detectors/det_NAME.c defining `const struct detector_ops
+ * det_NAME_ops`, one line in detectors/registry.c, one tests/unit/test_det_NAME.c.
+ */
+#ifndef TW_DETECTOR_H
+#define TW_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "alert.h"
+#include "conf.h"
+#include "flow.h"
+#include "host.h"
+
+struct feed_set;
+struct json;
+
+
+/* Per-customer detector settings the pipeline resolves (config defaults + overrides). */
+struct det_ctx {
+    uint64_t win_start_ms, win_end_ms; /* the open (or closing) window */
+    uint32_t window_no;                /* win_start_ms / window length */
+    uint32_t worker;                   /* worker index */
+    const struct feed_set *feeds;      /* blocklists in force (swapped between windows on reload) */
+    /* customer lookup for detectors that need it: index1 -> id/name (NULL if none) */
+    const char *(*customer_id)(void *arg, uint32_t customer);
+    /* the prefixes of a customer (for "own space listed"); returns count, sets *out */
+    size_t (*customer_prefixes)(void *arg, uint32_t customer, const struct prefix **out);
+    size_t (*customer_count)(void *arg);
+    void *customers_arg;
+    /* alert output */
+    void (*alert)(void *arg, const struct alert *a);
+    void *alert_arg;
+};
+
+static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
+{
+    ctx->alert(ctx->alert_arg, a);
+}
+
+struct detector_ops {
+    const char *name;                 /* registry and config name: [detector NAME] */
+    const char *help;
+    const struct conf_key *conf_keys; /* its options (section [detector NAME]), NULL-terminated */
+    size_t conf_size;                 /* size of its option struct */
+    size_t host_state_size;           /* bytes of per-host state (0 = none), zeroed on host insert */
+    /* conf: its option struct (defaults applied, then the file). Returns 0 or <0. */
+    int (*init)(const void *conf, void **self);
+    void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                    const struct flow_rec *f);
+    /* may be NULL */
+    void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);
+    void (*on_window)(void *self, struct det_ctx *ctx); /* may be NULL */
+    void (*stats_json)(void *self, struct json *j);     /* may be NULL: members of an object */
+    void (*fini)(void *self);
+};
+
+extern const struct detector_ops *const det_registry[];
+extern const size_t det_registry_count;
+const struct detector_ops *det_find(const char *name);
+
+#endif

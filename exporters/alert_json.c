@@ -1,0 +1,247 @@
+#include "alert_json.h"
+
+#include <stdio.h>
+
+#include "addr.h"
+#include "json.h"
+
+#ifndef TW_VERSION
+#define TW_VERSION "0"
+#endif
+
+static const char *proto_name(unsigned p, char buf[8])
+{
+    switch (p) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "ipv6-icmp";
+    case 47: return "gre";
+    case 50: return "esp";
+    case 132: return "sctp";
+    }
+    snprintf(buf, 8, "%u", p);
+    return buf;
+}
+
+static unsigned ecs_severity(enum alert_severity s)
+{
+    switch (s) {
+    case SEV_LOW: return 21;
+    case SEV_MEDIUM: return 47;
+    case SEV_HIGH: return 73;
+    case SEV_CRITICAL: return 99;
+    }
+    return 0;
+}
+
+static void observer(struct json *j)
+{
+    json_obj_open(j, "observer");
+    json_str(j, "vendor", "transitwatch");
+    json_str(j, "product", "transitwatch");
+    json_str(j, "type", "ids");
+    json_str(j, "version", TW_VERSION);
+    json_obj_close(j);
+}
+
+static void organization(struct json *j, const char *id, const char *name)
+{
+    json_obj_open(j, "organization");
+    json_str(j, "id", id ? id : "");
+    json_str(j, "name", name ? name : "");
+    json_obj_close(j);
+}
+
+static void endpoint(struct json *j, const char *key, const uint8_t addr[16], unsigned port)
+{
+    json_obj_open(j, key);
+    json_addr(j, "ip", addr);
+    if (port)
+        json_u64(j, "port", port);
+    json_obj_close(j);
+}
+
+int alert_json_format(const struct alert *a, char *buf, size_t cap)
+{
+    struct json j;
+    char pbuf[8];
+    json_init(&j, buf, cap);
+    json_obj_open(&j, NULL);
+    json_time(&j, "@timestamp", a->win_end_ms);
+
+    json_obj_open(&j, "event");
+    json_str(&j, "kind", "alert");
+    json_arr_open(&j, "category");
+    json_str(&j, NULL, "network");
+    json_str(&j, NULL, a->feed_name ? "threat" : "intrusion_detection");
+    json_arr_close(&j);
+    json_arr_open(&j, "type");
+    json_str(&j, NULL, a->feed_name ? "indicator" : "info");
+    json_arr_close(&j);
+    json_str(&j, "id", a->event_id);
+    json_str(&j, "dataset", "transitwatch.alert");
+    json_str(&j, "module", "transitwatch");
+    json_str(&j, "action", a->rule_id);
+    json_u64(&j, "severity", ecs_severity(a->severity));
+    json_double(&j, "risk_score", a->score * 100.0, 1);
+    json_time(&j, "start", a->win_start_ms);
+    json_time(&j, "end", a->win_end_ms);
+    json_obj_close(&j);
+
+    json_obj_open(&j, "rule");
+    json_str(&j, "id", a->rule_id);
+    json_str(&j, "name", a->rule_name);
+    json_str(&j, "category", alert_category_name(a->category));
+    json_str(&j, "ruleset", a->detector);
+    json_obj_close(&j);
+
+    organization(&j, a->customer_id, a->customer_name);
+
+    if (a->has_host) {
+        const uint8_t *src = a->host, *dst = a->has_peer ? a->peer : NULL;
+        unsigned sport = 0, dport = a->port;
+        if (!a->host_is_source && a->has_peer) {
+            src = a->peer;
+            dst = a->host;
+            sport = a->port;
+            dport = 0;
+        } else if (!a->host_is_source) {
+            src = NULL;
+            dst = a->host;
+        }
+        if (src)
+            endpoint(&j, "source", src, sport);
+        if (dst)
+            endpoint(&j, "destination", dst, dport);
+        json_obj_open(&j, "related");
+        json_arr_open(&j, "ip");
+        json_addr(&j, NULL, a->host);
+        if (a->has_peer)
+            json_addr(&j, NULL, a->peer);
+        json_arr_close(&j);
+        json_obj_close(&j);
+    }
+    if (a->proto || a->has_peer) {
+        json_obj_open(&j, "network");
+        if (a->proto) {
+            json_str(&j, "transport", proto_name(a->proto, pbuf));
+            snprintf(pbuf, sizeof pbuf, "%u", a->proto);
+            json_str(&j, "iana_number", pbuf);
+        }
+        if (a->has_peer)
+            json_str(&j, "direction", a->host_is_source ? "outbound" : "inbound");
+        json_obj_close(&j);
+    }
+    observer(&j);
+    if (a->feed_name) {
+        json_obj_open(&j, "threat");
+        json_obj_open(&j, "feed");
+        json_str(&j, "name", a->feed_name);
+        json_obj_close(&j);
+        json_obj_open(&j, "indicator");
+        const uint8_t *listed = a->indicator_is_host || !a->has_peer ? a->host : a->peer;
+        json_str(&j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
+        json_addr(&j, "ip", listed);
+        if (a->indicator)
+            json_str(&j, "description", a->indicator);
+        if (a->listing_id)
+            json_str(&j, "name", a->listing_id);
+        json_str(&j, "provider", a->feed_name);
+        json_obj_close(&j);
+        json_obj_close(&j);
+    }
+
+    json_obj_open(&j, "transitwatch");
+    json_str(&j, "detector", a->detector);
+    json_str(&j, "severity", alert_severity_name(a->severity));
+    json_double(&j, "score", a->score, 3);
+    json_obj_open(&j, "customer");
+    json_str(&j, "id", a->customer_id ? a->customer_id : "");
+    json_str(&j, "name", a->customer_name ? a->customer_name : "");
+    if (a->customer_asn)
+        json_u64(&j, "asn", a->customer_asn);
+    json_obj_close(&j);
+    if (a->has_host)
+        json_addr(&j, "host", a->host);
+    if (a->has_peer)
+        json_addr(&j, "peer", a->peer);
+    json_obj_open(&j, "window");
+    json_time(&j, "start", a->win_start_ms);
+    json_time(&j, "end", a->win_end_ms);
+    json_obj_close(&j);
+    if (a->first_ms)
+        json_time(&j, "first_seen", a->first_ms);
+    if (a->last_ms)
+        json_time(&j, "last_seen", a->last_ms);
+    json_u64(&j, "count", a->repeat_count ? a->repeat_count : 1);
+    json_u64(&j, "flows", a->flows);
+    json_u64(&j, "bytes", a->bytes);
+    json_u64(&j, "packets", a->packets);
+    if (a->evidence_json)
+        json_raw(&j, "evidence", a->evidence_json);
+    json_obj_close(&j);
+
+    json_obj_close(&j);
+    return json_error(&j) ? -1 : (int)json_len(&j);
+}
+
+static void traffic(struct json *j, const char *key, const struct traffic *t)
+{
+    json_obj_open(j, key);
+    json_u64(j, "bytes", t->bytes);
+    json_u64(j, "packets", t->packets);
+    json_u64(j, "flows", t->flows);
+    json_obj_close(j);
+}
+
+int summary_json_format(const struct summary *s, char *buf, size_t cap)
+{
+    struct json j;
+    json_init(&j, buf, cap);
+    json_obj_open(&j, NULL);
+    json_time(&j, "@timestamp", s->win_end_ms);
+    json_obj_open(&j, "event");
+    json_str(&j, "kind", "metric");
+    json_arr_open(&j, "category");
+    json_str(&j, NULL, "network");
+    json_arr_close(&j);
+    json_arr_open(&j, "type");
+    json_str(&j, NULL, "info");
+    json_arr_close(&j);
+    json_str(&j, "dataset", "transitwatch.summary");
+    json_str(&j, "module", "transitwatch");
+    json_time(&j, "start", s->win_start_ms);
+    json_time(&j, "end", s->win_end_ms);
+    json_obj_close(&j);
+    organization(&j, s->customer_id, s->customer_name);
+    observer(&j);
+    json_obj_open(&j, "transitwatch");
+    json_obj_open(&j, "customer");
+    json_str(&j, "id", s->customer_id);
+    json_str(&j, "name", s->customer_name);
+    if (s->customer_asn)
+        json_u64(&j, "asn", s->customer_asn);
+    json_obj_close(&j);
+    json_obj_open(&j, "window");
+    json_time(&j, "start", s->win_start_ms);
+    json_time(&j, "end", s->win_end_ms);
+    json_obj_close(&j);
+    traffic(&j, "outbound", &s->out);
+    traffic(&j, "inbound", &s->in);
+    traffic(&j, "internal", &s->internal);
+    json_u64(&j, "active_hosts", s->active_hosts);
+    json_u64(&j, "hosts_alerted", s->hosts_alerted);
+    json_obj_open(&j, "hosts_by_category");
+    for (int c = 0; c < CAT_COUNT; c++)
+        if (c != CAT_CUSTOMER)
+            json_u64(&j, alert_category_name((enum alert_category)c), s->hosts_by_cat[c]);
+    json_obj_close(&j);
+    json_double(&j, "hostile_share",
+                s->active_hosts ? (double)s->hosts_alerted / (double)s->active_hosts : 0.0, 4);
+    json_u64(&j, "alerts", s->alerts);
+    json_u64(&j, "late_flows", s->late_flows);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    return json_error(&j) ? -1 : (int)json_len(&j);
+}

@@ -1,0 +1,18 @@
+/* alert_json.h: the one place alerts, summaries and totals become JSON (ECS field names where
+ * ECS has them, the rest under "transitwatch"). Output is deterministic: same input, same bytes.
+ * The schemas are configs/alert.schema.json and configs/summary.schema.json. */
+#ifndef TW_ALERT_JSON_H
+#define TW_ALERT_JSON_H
+
+#include <stddef.h>
+
+#include "alert.h"
+#include "summary.h"
+
+#define ALERT_JSON_MAX 8192
+
+/* Write a's JSON (no newline) to buf. Returns the length, or -1 when cap is too small. */
+int alert_json_format(const struct alert *a, char *buf, size_t cap);
+int summary_json_format(const struct summary *s, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,59 @@
+/* exporter.h: sinks that take finished JSON messages (alerts, summaries, totals).
+ *
+ * Who calls what: the pipeline formats each message to JSON once (exporters/alert_json.c) and
+ * hands the text to every sink with sinks_publish(), on the pipeline/export thread. A sink copies
+ * what it keeps: json and key are borrowed for the call. publish() never blocks (a sink that
+ * cannot take a message now spools it or counts it, never waits). poll() is called periodically
+ * on the same thread to service delivery reports; flush() at the end of a replay and at
+ * shutdown; reopen() on SIGHUP (log rotation). Exporters never see flow records.
+ */
+#ifndef TW_EXPORTER_H
+#define TW_EXPORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json;
+
+enum msg_kind {
+    MSG_ALERT = 0,
+    MSG_SUMMARY = 1,
+    MSG_TOTALS = 2, /* end-of-run totals (replay); JSON-lines sinks only */
+    MSG_KIND_COUNT
+};
+
+struct sink_ops {
+    const char *name;
+    /* 0 = taken (sent, queued or spooled), <0 = lost (counted by the sink). */
+    int (*publish)(void *self, enum msg_kind kind, const char *key, size_t keylen,
+                   const char *json, size_t len);
+    void (*poll)(void *self);                    /* may be NULL */
+    /* Wait up to timeout_ms for what is in flight; spool what is left. 0 or <0. */
+    int (*flush)(void *self, int timeout_ms);    /* may be NULL */
+    void (*reopen)(void *self);                  /* may be NULL */
+    void (*stats_json)(void *self, struct json *j); /* may be NULL; writes members of an object */
+    void (*destroy)(void *self);
+};
+
+struct sink {
+    const struct sink_ops *ops;
+    void *self;
+};
+
+#define SINKS_MAX 8
+struct sinks {
+    struct sink s[SINKS_MAX];
+    size_t n;
+};
+
+/* Returns 0, or -1 when SINKS_MAX sinks are already there. The sink is taken. */
+int sinks_add(struct sinks *ss, struct sink s);
+/* Hand one message to every sink; returns the number of sinks that lost it. */
+int sinks_publish(struct sinks *ss, enum msg_kind kind, const char *key, size_t keylen,
+                  const char *json, size_t len);
+void sinks_poll(struct sinks *ss);
+int sinks_flush(struct sinks *ss, int timeout_ms);
+void sinks_reopen(struct sinks *ss);
+void sinks_destroy(struct sinks *ss);
+
+#endif

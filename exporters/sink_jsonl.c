@@ -1,0 +1,222 @@
+/* sink_jsonl.c: JSON lines to stdout or a file, optionally gzip (see sink_jsonl.h). */
+#include "sink_jsonl.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "json.h"
+#include "log.h"
+
+struct sink_jsonl {
+    char *path;         /* owned; "-" = stdout */
+    bool is_stdout;
+    bool gzip;
+    unsigned mask;
+    FILE *fp;           /* plain output (stdout or a file); NULL when gzip or closed */
+    gzFile gz;          /* gzip output; NULL when plain or closed */
+    bool in_error;      /* a write/open failed: logged once until one works again */
+    uint64_t written, lost, skipped, reopens, open_errors, write_errors;
+};
+
+static void jsonl_error(struct sink_jsonl *s, const char *what)
+{
+    if (!s->in_error)
+        log_error("jsonl sink %s: %s: %s", s->path, what, strerror(errno ? errno : EIO));
+    s->in_error = true;
+}
+
+static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
+{
+    if (s->gzip) {
+        int fd = s->is_stdout ? dup(STDOUT_FILENO) : -1; /* gzclose must not close fd 1 */
+        if (s->is_stdout && fd < 0)
+            goto fail;
+        s->gz = s->is_stdout ? gzdopen(fd, "wb") : gzopen(s->path, "ab");
+        if (!s->gz) {
+            if (fd >= 0)
+                close(fd);
+            goto fail;
+        }
+        gzbuffer(s->gz, 1 << 16);
+    } else if (s->is_stdout) {
+        s->fp = stdout;
+    } else {
+        s->fp = fopen(s->path, "a");
+        if (!s->fp)
+            goto fail;
+        setvbuf(s->fp, NULL, _IOFBF, 1 << 16);
+    }
+    return 0;
+fail:
+    s->open_errors++;
+    if (err)
+        snprintf(err, errlen, "jsonl sink: cannot open %s: %s", s->path,
+                 strerror(errno ? errno : EIO));
+    return -1;
+}
+
+/* Returns 0 or -1 (a write or close error). */
+static int jsonl_close(struct sink_jsonl *s)
+{
+    int rc = 0;
+    if (s->gz) {
+        rc = gzclose(s->gz) == Z_OK ? 0 : -1;
+        s->gz = NULL;
+    }
+    if (s->fp) {
+        if (s->fp == stdout)
+            rc |= fflush(stdout) == 0 ? 0 : -1;
+        else
+            rc |= fclose(s->fp) == 0 ? 0 : -1;
+        s->fp = NULL;
+    }
+    return rc;
+}
+
+static bool jsonl_ready(struct sink_jsonl *s)
+{
+    return s->fp || s->gz;
+}
+
+static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t keylen,
+                         const char *json, size_t len)
+{
+    struct sink_jsonl *s = self;
+    (void)key;
+    (void)keylen;
+    if ((unsigned)kind >= MSG_KIND_COUNT || !(s->mask & SINK_JSONL_KIND(kind))) {
+        s->skipped++;
+        return 0;
+    }
+    if (!jsonl_ready(s)) {
+        s->lost++;
+        return -1;
+    }
+    bool ok;
+    if (s->gz) {
+        ok = (len == 0 || gzwrite(s->gz, json, (unsigned)len) == (int)len) &&
+             gzputc(s->gz, '\n') == '\n';
+    } else {
+        ok = fwrite(json, 1, len, s->fp) == len && putc('\n', s->fp) != EOF;
+    }
+    if (!ok) {
+        s->write_errors++;
+        s->lost++;
+        jsonl_error(s, "write failed");
+        if (s->fp)
+            clearerr(s->fp);
+        return -1;
+    }
+    s->in_error = false;
+    s->written++;
+    return 0;
+}
+
+static int jsonl_flush(void *self, int timeout_ms)
+{
+    struct sink_jsonl *s = self;
+    (void)timeout_ms;
+    if (!jsonl_ready(s))
+        return -1;
+    int rc = 0;
+    if (s->gz)
+        rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -1;
+    else
+        rc = fflush(s->fp) == 0 ? 0 : -1;
+    if (rc < 0) {
+        s->write_errors++;
+        jsonl_error(s, "flush failed");
+    }
+    return rc;
+}
+
+static void jsonl_poll(void *self)
+{
+    struct sink_jsonl *s = self;
+    if (!jsonl_ready(s) && jsonl_open(s, NULL, 0) == 0) { /* a failed reopen: retry */
+        log_info("jsonl sink %s: reopened", s->path);
+        s->in_error = false;
+    }
+}
+
+static void jsonl_reopen(void *self)
+{
+    struct sink_jsonl *s = self;
+    if (s->is_stdout && !s->gzip) {
+        fflush(stdout);
+        return;
+    }
+    if (jsonl_close(s) < 0) {
+        s->write_errors++;
+        jsonl_error(s, "close failed");
+    }
+    s->reopens++;
+    char err[256];
+    if (jsonl_open(s, err, sizeof err) < 0) {
+        log_error("%s (will retry)", err);
+        s->in_error = true;
+    }
+}
+
+static void jsonl_stats(void *self, struct json *j)
+{
+    struct sink_jsonl *s = self;
+    json_u64(j, "written", s->written);
+    json_u64(j, "lost", s->lost);
+    json_u64(j, "skipped", s->skipped);
+    json_u64(j, "reopens", s->reopens);
+    json_u64(j, "open_errors", s->open_errors);
+    json_u64(j, "write_errors", s->write_errors);
+}
+
+static void jsonl_destroy(void *self)
+{
+    struct sink_jsonl *s = self;
+    if (!s)
+        return;
+    if (jsonl_close(s) < 0)
+        log_error("jsonl sink %s: final flush/close failed", s->path);
+    free(s->path);
+    free(s);
+}
+
+static const struct sink_ops jsonl_ops = {
+    .name = "jsonl",
+    .publish = jsonl_publish,
+    .poll = jsonl_poll,
+    .flush = jsonl_flush,
+    .reopen = jsonl_reopen,
+    .stats_json = jsonl_stats,
+    .destroy = jsonl_destroy,
+};
+
+int sink_jsonl_new(const char *path, bool gzip, unsigned kinds_mask, struct sink *out, char *err,
+                   size_t errlen)
+{
+    if (!path || !*path || !out) {
+        snprintf(err, errlen, "jsonl sink: no path");
+        return -1;
+    }
+    struct sink_jsonl *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        snprintf(err, errlen, "jsonl sink: out of memory");
+        return -1;
+    }
+    s->is_stdout = strcmp(path, "-") == 0;
+    s->gzip = gzip;
+    s->mask = kinds_mask;
+    if (jsonl_open(s, err, errlen) < 0) {
+        free(s->path);
+        free(s);
+        return -1;
+    }
+    out->ops = &jsonl_ops;
+    out->self = s;
+    return 0;
+}

@@ -1,0 +1,543 @@
+/* sink_kafka.c: Kafka sink over a write-ahead spool (design in sink_kafka.h). */
+#include "sink_kafka.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "json.h"
+#include "log.h"
+#include "spool.h"
+
+enum { ST_NONE = 0, ST_INFLIGHT = 1, ST_ACKED = 2 };
+
+struct sink_kafka {
+    struct kafka_settings set;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt[2];   /* MSG_ALERT, MSG_SUMMARY */
+    struct spool *sp;
+    uint8_t *state;             /* per sequence number in [lo, send): ST_* */
+    uint64_t ring_mask;
+    uint64_t window;            /* max send - lo */
+    uint64_t lo;                /* lowest undelivered sequence number */
+    uint64_t send;              /* next sequence number to produce */
+    uint64_t hi_sent;           /* sends below this are re-sends */
+    bool paused;                /* a failure: wait for reports, then rewind to lo */
+    bool stamp_fail;            /* take the failure time at the next poll */
+    uint64_t fail_ms;
+    bool fatal;
+    rd_kafka_resp_err_t last_err;
+    int log_reject;
+    struct kafka_counters c;
+};
+
+/* ---- configuration ---- */
+
+static int parse_fsync(void *field, const char *value, char *msg, size_t msglen)
+{
+    int *f = field;
+    if (strcmp(value, "never") == 0)
+        *f = SPOOL_FSYNC_NEVER;
+    else if (strcmp(value, "batch") == 0)
+        *f = SPOOL_FSYNC_BATCH;
+    else if (strcmp(value, "always") == 0)
+        *f = SPOOL_FSYNC_ALWAYS;
+    else {
+        snprintf(msg, msglen, "spool_fsync: expected never, batch or always");
+        return -1;
+    }
+    return 0;
+}
+
+#define KOFF(f) offsetof(struct kafka_settings, f)
+#define KSZ(f) sizeof(((struct kafka_settings *)0)->f)
+const struct conf_key kafka_conf_keys[] = {
+    {"brokers", CONF_STR, KOFF(brokers), KSZ(brokers), 1, 0, "",
+     "bootstrap brokers host:port[,host:port...]; empty: Kafka off", NULL},
+    {"topic_alerts", CONF_STR, KOFF(topic_alerts), KSZ(topic_alerts), 1, 0,
+     "transitwatch.alerts", "topic for alerts (key: customer id)", NULL},
+    {"topic_summaries", CONF_STR, KOFF(topic_summaries), KSZ(topic_summaries), 1, 0,
+     "transitwatch.summaries", "topic for customer summaries (key: customer id)", NULL},
+    {"properties", CONF_STR, KOFF(properties), KSZ(properties), 1, 0, "",
+     "librdkafka properties name=value, ';' or ',' separated (e.g. security.protocol=ssl; "
+     "ssl.ca.location=/etc/ca.pem); applied last, so they override the defaults",
+     NULL},
+    {"queue_max_messages", CONF_U32, KOFF(queue_max_messages), 0, 16, 1000000, "100000",
+     "messages outstanding towards Kafka at most; beyond, they wait in the spool", NULL},
+    {"spool_dir", CONF_STR, KOFF(spool_dir), KSZ(spool_dir), 1, 0,
+     "/var/lib/transitwatch/spool", "write-ahead spool directory (one process each)", NULL},
+    {"spool_max_bytes", CONF_BYTES, KOFF(spool_max_bytes), 0, 262144, 1099511627776.0, "1G",
+     "spool size bound; past it new messages are lost and counted (spool_lost)", NULL},
+    {"spool_fsync", CONF_CUSTOM, KOFF(spool_fsync), 0, 1, 0, "batch",
+     "never (survives a process crash only) | batch (fdatasync every spool_fsync_ms) | always",
+     parse_fsync},
+    {"spool_fsync_ms", CONF_U32, KOFF(spool_fsync_ms), 0, 1, 3600000, "1000",
+     "batch fsync interval in milliseconds (the power-cut loss window)", NULL},
+    {"spool_block_bytes", CONF_BYTES, KOFF(spool_block_bytes), 0, 0, 16777216, "0",
+     "0: write every message at once (survives SIGKILL); >0: group messages into blocks of "
+     "this size, written at least every poll (faster, a crash loses the last poll interval)",
+     NULL},
+    {"flush_timeout", CONF_DURATION, KOFF(flush_timeout), 0, 0, 3600, "10s",
+     "at shutdown and end of replay, wait this long for delivery; the rest stays spooled", NULL},
+    {"retry_interval", CONF_DURATION, KOFF(retry_interval), 0, 0, 3600, "5s",
+     "after a failed delivery, wait this long before re-sending from the spool", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* Split "a=1; b=2,c=3" into name=value pairs. A ',' separates only when a "name=" follows,
+ * so list values such as "debug=broker,topic" stay whole. */
+static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err, size_t errlen)
+{
+    size_t n = strlen(props);
+    char *buf = malloc(n + 1);
+    if (!buf) {
+        snprintf(err, errlen, "kafka: out of memory");
+        return -1;
+    }
+    memcpy(buf, props, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] != ',')
+            continue;
+        size_t j = i + 1;
+        while (j < n && isspace((unsigned char)buf[j]))
+            j++;
+        size_t k = j;
+        while (k < n && (isalnum((unsigned char)buf[k]) || buf[k] == '.' || buf[k] == '_' ||
+                         buf[k] == '-'))
+            k++;
+        while (k < n && isspace((unsigned char)buf[k]))
+            k++;
+        if (k > j && k < n && buf[k] == '=')
+            buf[i] = ';';
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(tok, '=');
+        char *name = conf_trim(tok);
+        if (!*name)
+            continue;
+        if (!eq) {
+            snprintf(err, errlen, "kafka properties: '%s' is not name=value", name);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        name = conf_trim(name);
+        char *val = conf_trim(eq + 1);
+        char e[256];
+        if (rd_kafka_conf_set(conf, name, val, e, sizeof e) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "kafka property %s: %s", name, e);
+            rc = -1;
+            break;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* ---- producer ---- */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool poison_error(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           e == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
+static void advance_lo(struct sink_kafka *k)
+{
+    uint64_t lo = k->lo;
+    while (lo < k->send && k->state[lo & k->ring_mask] == ST_ACKED)
+        k->state[lo++ & k->ring_mask] = ST_NONE;
+    if (lo != k->lo) {
+        k->lo = lo;
+        spool_ack(k->sp, lo);
+    }
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct sink_kafka *k = opaque;
+    uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+    if (seq < k->lo || seq >= k->send || k->state[seq & k->ring_mask] != ST_INFLIGHT)
+        return; /* not ours any more (cannot happen: rewinds wait for every report) */
+    k->c.inflight--;
+    if (!m->err) {
+        k->c.delivered++;
+        k->state[seq & k->ring_mask] = ST_ACKED;
+        return;
+    }
+    k->c.failed++;
+    if (poison_error(m->err)) {
+        k->c.rejected++;
+        k->state[seq & k->ring_mask] = ST_ACKED; /* can never be delivered: counted, dropped */
+        if (tw_log_once(&k->log_reject))
+            log_error("kafka: message rejected (%s); dropped and counted (logged once)",
+                      rd_kafka_err2str(m->err));
+        return;
+    }
+    k->state[seq & k->ring_mask] = ST_NONE;
+    if (!k->paused) {
+        log_warn("kafka: delivery failed (%s): keeping messages in the spool to re-send",
+                 rd_kafka_err2str(m->err));
+        k->paused = true;
+        k->stamp_fail = true;
+    }
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct sink_kafka *k = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[256];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
+        log_error("kafka: fatal producer error %s: %s; re-creating the producer",
+                  rd_kafka_err2name(orig), buf);
+        k->fatal = true;
+        return;
+    }
+    if ((rd_kafka_resp_err_t)err != k->last_err) /* once per kind of episode */
+        log_warn("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    k->last_err = (rd_kafka_resp_err_t)err;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    enum tw_log_level l = level <= 3 ? TW_LOG_WARN : level <= 5 ? TW_LOG_INFO : TW_LOG_DEBUG;
+    tw_log(l, "kafka %s: %s", fac, buf);
+}
+
+static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
+{
+    char e[512], num[32];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(num, sizeof num, "%llu", (unsigned long long)k->window);
+    const char *defs[][2] = {
+        {"bootstrap.servers", k->set.brokers},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"queue.buffering.max.messages", num},
+        {"linger.ms", "5"},
+        {"compression.codec", "lz4"},
+        {"client.id", "transitwatch"},
+    };
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
+        if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "kafka %s: %s", defs[i][0], e);
+            goto fail;
+        }
+    if (apply_properties(conf, k->set.properties, err, errlen) < 0)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+    if (!k->rk) {
+        snprintf(err, errlen, "kafka: %s", e);
+        goto fail;
+    }
+    conf = NULL; /* taken by rd_kafka_new */
+    k->rkt[MSG_ALERT] = rd_kafka_topic_new(k->rk, k->set.topic_alerts, NULL);
+    k->rkt[MSG_SUMMARY] = rd_kafka_topic_new(k->rk, k->set.topic_summaries, NULL);
+    if (!k->rkt[MSG_ALERT] || !k->rkt[MSG_SUMMARY]) {
+        snprintf(err, errlen, "kafka: topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    return 0;
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    return -1;
+}
+
+/* Hand back what librdkafka holds (its reports mark it undelivered) and close the producer. */
+static void close_producer(struct sink_kafka *k)
+{
+    if (!k->rk)
+        return;
+    rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    for (int i = 0; i < 100 && k->c.inflight > 0; i++)
+        rd_kafka_poll(k->rk, i ? 10 : 0);
+    for (int t = 0; t < 2; t++)
+        if (k->rkt[t])
+            rd_kafka_topic_destroy(k->rkt[t]);
+    k->rkt[0] = k->rkt[1] = NULL;
+    rd_kafka_destroy(k->rk);
+    k->rk = NULL;
+    /* Reports that never came: those messages count as not delivered. */
+    for (uint64_t s = k->lo; s < k->send; s++)
+        if (k->state[s & k->ring_mask] == ST_INFLIGHT)
+            k->state[s & k->ring_mask] = ST_NONE;
+    if (k->c.inflight)
+        k->paused = true;
+    k->c.inflight = 0;
+}
+
+/* Produce from the spool, in order, as far as the window allows. now: 0 = do not rewind. */
+static void pump(struct sink_kafka *k, uint64_t now)
+{
+    if (!k->rk)
+        return;
+    if (k->paused) {
+        if (k->c.inflight > 0 || now == 0 || k->stamp_fail ||
+            now - k->fail_ms < k->set.retry_interval * 1000u)
+            return;
+        /* Every report is back: re-send everything from the ack point, in order (also what
+         * was delivered out of order behind a failure, so per key the last copies are in
+         * order). */
+        for (uint64_t s = k->lo; s < k->send; s++)
+            k->state[s & k->ring_mask] = ST_NONE;
+        k->send = k->lo;
+        k->paused = false;
+        k->c.retries++;
+    }
+    uint64_t committed = spool_committed(k->sp);
+    while (k->send < committed && k->send - k->lo < k->window) {
+        struct spool_rec r;
+        int got = spool_get(k->sp, k->send, &r);
+        if (r.seq > k->send) { /* a gap left by spool damage: nothing to send there */
+            if (k->lo != k->send)
+                break; /* jump once everything before it is settled */
+            k->lo = k->send = r.seq;
+            spool_ack(k->sp, k->lo);
+        }
+        if (got != 1)
+            break;
+        if (r.kind != MSG_ALERT && r.kind != MSG_SUMMARY) {
+            k->state[r.seq & k->ring_mask] = ST_ACKED;
+            k->send++;
+            continue;
+        }
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_RKT(k->rkt[r.kind]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)(uintptr_t)r.data, r.len),
+            RD_KAFKA_V_KEY(r.keylen ? r.key : NULL, r.keylen),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r.seq), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            k->c.queue_full++;
+            break;
+        }
+        if (e) {
+            k->c.failed++;
+            if (poison_error(e)) {
+                k->c.rejected++;
+                k->state[r.seq & k->ring_mask] = ST_ACKED;
+                k->send++;
+                if (tw_log_once(&k->log_reject))
+                    log_error("kafka: message rejected (%s); dropped and counted (logged once)",
+                              rd_kafka_err2str(e));
+                continue;
+            }
+            log_warn("kafka: produce failed (%s); re-sending later", rd_kafka_err2str(e));
+            k->paused = true;
+            k->stamp_fail = true;
+            break;
+        }
+        k->state[r.seq & k->ring_mask] = ST_INFLIGHT;
+        k->c.inflight++;
+        k->c.queued++;
+        if (r.seq < k->hi_sent)
+            k->c.resent++;
+        else
+            k->hi_sent = r.seq + 1;
+        k->send++;
+    }
+    advance_lo(k);
+}
+
+static void service(struct sink_kafka *k, uint64_t now)
+{
+    if (k->fatal) {
+        char err[256];
+        close_producer(k);
+        k->fatal = false;
+        k->paused = true;
+        k->stamp_fail = true;
+        k->c.producer_restarts++;
+        if (make_producer(k, err, sizeof err) < 0)
+            log_error("%s (retrying at the next poll)", err), k->fatal = true;
+    }
+    if (k->stamp_fail) {
+        k->fail_ms = now;
+        k->stamp_fail = false;
+    }
+    advance_lo(k);
+    spool_commit(k->sp);
+    pump(k, now);
+    spool_tick(k->sp, now);
+}
+
+/* ---- sink ops ---- */
+
+static int kafka_publish(void *self, enum msg_kind kind, const char *key, size_t keylen,
+                         const char *json, size_t len)
+{
+    struct sink_kafka *k = self;
+    if (kind != MSG_ALERT && kind != MSG_SUMMARY) {
+        k->c.skipped++;
+        return 0;
+    }
+    uint64_t seq;
+    if (spool_append(k->sp, (uint8_t)kind, key, keylen, json, len, &seq) < 0)
+        return -1; /* counted by the spool (spool_lost) */
+    k->c.published++;
+    if (!k->paused && spool_committed(k->sp) > k->send)
+        pump(k, 0); /* a block was just committed: hand it over */
+    return 0;
+}
+
+static void kafka_poll(void *self)
+{
+    struct sink_kafka *k = self;
+    if (k->rk)
+        rd_kafka_poll(k->rk, 0);
+    service(k, now_ms());
+}
+
+static int kafka_flush(void *self, int timeout_ms)
+{
+    struct sink_kafka *k = self;
+    uint64_t t0 = now_ms(), now = t0;
+    spool_commit(k->sp);
+    for (;;) {
+        if (k->rk)
+            rd_kafka_poll(k->rk, 0);
+        service(k, now);
+        if (k->lo >= spool_committed(k->sp) || timeout_ms <= 0 ||
+            now - t0 >= (uint64_t)timeout_ms)
+            break;
+        if (k->rk)
+            rd_kafka_poll(k->rk, 10);
+        now = now_ms();
+    }
+    return k->lo >= spool_committed(k->sp) ? 0 : -1; /* the rest stays in the spool */
+}
+
+static void fill_counters(const struct sink_kafka *k, struct kafka_counters *c)
+{
+    struct spool_stats st;
+    spool_get_stats(k->sp, &st);
+    *c = k->c;
+    c->backlog = st.head - k->lo;
+    c->spool_bytes = st.bytes;
+    c->spool_max_bytes = st.max_bytes;
+    c->spool_lost = st.lost;
+    c->spool_lost_episodes = st.lost_episodes;
+    c->spool_corrupt = st.corrupt_blocks;
+    c->spool_recovered = st.recovered;
+    c->spool_segments = st.segments;
+    c->spool_write_errors = st.write_errors;
+}
+
+static void kafka_stats(void *self, struct json *j)
+{
+    struct sink_kafka *k = self;
+    struct kafka_counters c;
+    fill_counters(k, &c);
+    json_u64(j, "published", c.published);
+    json_u64(j, "skipped", c.skipped);
+    json_u64(j, "queued", c.queued);
+    json_u64(j, "delivered", c.delivered);
+    json_u64(j, "failed", c.failed);
+    json_u64(j, "resent", c.resent);
+    json_u64(j, "rejected", c.rejected);
+    json_u64(j, "queue_full", c.queue_full);
+    json_u64(j, "inflight", c.inflight);
+    json_u64(j, "backlog", c.backlog);
+    json_u64(j, "retries", c.retries);
+    json_u64(j, "producer_restarts", c.producer_restarts);
+    json_u64(j, "spooled", c.published);
+    json_u64(j, "spool_bytes", c.spool_bytes);
+    json_u64(j, "spool_max_bytes", c.spool_max_bytes);
+    json_u64(j, "spool_lost", c.spool_lost);
+    json_u64(j, "spool_lost_episodes", c.spool_lost_episodes);
+    json_u64(j, "spool_corrupt", c.spool_corrupt);
+    json_u64(j, "spool_recovered", c.spool_recovered);
+    json_u64(j, "spool_segments", c.spool_segments);
+    json_u64(j, "spool_write_errors", c.spool_write_errors);
+}
+
+static void kafka_destroy(void *self)
+{
+    struct sink_kafka *k = self;
+    if (!k)
+        return;
+    if (k->sp)
+        spool_commit(k->sp);
+    close_producer(k);
+    if (k->sp) {
+        advance_lo(k);
+        spool_close(k->sp); /* persists the ack point; the rest is re-sent at the next start */
+    }
+    free(k->state);
+    free(k);
+}
+
+static const struct sink_ops kafka_ops = {
+    .name = "kafka",
+    .publish = kafka_publish,
+    .poll = kafka_poll,
+    .flush = kafka_flush,
+    .reopen = NULL,
+    .stats_json = kafka_stats,
+    .destroy = kafka_destroy,
+};
+
+int sink_kafka_counters(const struct sink *s, struct kafka_counters *c)
+{
+    if (!s || s->ops != &kafka_ops)
+        return -1;
+    fill_counters(s->self, c);
+    return 0;
+}
+
+int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, size_t errlen)
+{
+    if (!s->brokers[0] || !s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
+        snprintf(err, errlen, "kafka: brokers, topics and spool_dir must be set");
+        return -1;
+    }
+    struct sink_kafka *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "kafka: out of memory");
+        return -1;
+    }
+    k->set = *s;
+    k->window = s->queue_max_messages ? s->queue_max_messages : 100000;
+    uint64_t ring = 1;
+    while (ring < k->window)
+        ring <<= 1;
+    k->ring_mask = ring - 1;
+    k->state = calloc(ring, 1);
+    struct spool_opts so = {.dir = s->spool_dir, .max_bytes = s->spool_max_bytes,
+                            .fsync = (enum spool_fsync)s->spool_fsync,
+                            .fsync_ms = s->spool_fsync_ms, .zlevel = -1,
+                            .block_bytes = s->spool_block_bytes ? (uint32_t)s->spool_block_bytes
+                                                                : 1u};
+    if (!k->state || spool_open(&so, &k->sp, err, errlen) < 0)
+        goto fail;
+    k->lo = k->send = spool_acked(k->sp);
+    k->hi_sent = spool_committed(k->sp); /* what a previous run left is a re-send */
+    if (make_producer(k, err, errlen) < 0)
+        goto fail;
+    out->ops = &kafka_ops;
+    out->self = k;
+    return 0;
+fail:
+    kafka_destroy(k);
+    return -1;
+}

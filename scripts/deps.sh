@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages transitwatch needs, only those missing.
+#   scripts/deps.sh run    build + run the sample replay
+#   scripts/deps.sh test   also the test tools (cmocka, nfdump, tshark, clang/libFuzzer, ...)
+set -euo pipefail
+want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev)
+if [[ ${1:-run} == test ]]; then
+  want+=(libcmocka-dev nfdump tshark clang libclang-rt-14-dev python3 curl iproute2 procps)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Build transitwatch and replay the bundled sample: a generated capture of IPFIX exports of four
+# sample customers (configs/customers.csv) with hosts talking to listed addresses
+# (configs/blocklists/). Prints per-customer summaries, alerts and a totals line as JSON lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh run
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_TESTS=ON >/dev/null
+cmake --build build -j"$(nproc)" --target transitwatch twgen >/dev/null
+./build/tests/twgen sample -f ipfix -m 30 -o build/sample.pcap -t build/sample-truth.jsonl
+./build/collector/transitwatch replay \
+  --customers configs/customers.csv \
+  --blocklist spamhaus-drop=configs/blocklists/drop.txt \
+  --blocklist spamhaus-dropv6=configs/blocklists/drop_v6.txt \
+  --blocklist feodo=configs/blocklists/feodo.txt \
+  build/sample.pcap

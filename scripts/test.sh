@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build and run every test: the normal build (warnings are errors), the address+undefined
+# sanitizer build, and each fuzz target for a bounded time (FUZZ_SECONDS, default 20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test
+jobs=$(nproc)
+cmake -S . -B build-test -DTW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-test -j"$jobs"
+ctest --test-dir build-test --output-on-failure -j"$jobs"
+cmake -S . -B build-asan -DTW_WERROR=ON -DTW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -E '^int_bench'
+CC=clang cmake -S . -B build-fuzz -DTW_FUZZ=ON -DTW_TESTS=OFF -DTW_WERROR=ON >/dev/null
+cmake --build build-fuzz -j"$jobs"
+bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS:-20}"

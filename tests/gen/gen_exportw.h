@@ -1,0 +1,41 @@
+/* gen_exportw.h: turn a time-ordered stream of flows into a capture of flow-export datagrams,
+ * as a router in front of a collector would send them: NetFlow v5, v9 or IPFIX, flows packed
+ * into datagrams of at most ~1400 bytes, templates sent first and refreshed every
+ * GEN_EXPORTW_REFRESH messages, sequence numbers, each datagram stamped one second after its
+ * newest flow ended. Deterministic: the same flows give the same bytes.
+ * Used by twgen (sample data), evaluations and benchmarks. One thread per writer. */
+#ifndef TW_GEN_EXPORTW_H
+#define TW_GEN_EXPORTW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gen_export.h"
+#include "gen_pcap.h"
+
+#define GEN_EXPORTW_REFRESH 20
+
+struct gen_exportw;
+
+struct gen_exportw_opts {
+    int version;              /* 5, 9 or 10 */
+    uint8_t exporter[16];     /* datagram source address */
+    uint8_t collector[16];    /* datagram destination address */
+    uint16_t sport, dport;    /* UDP ports (dport 0: 2055, or 4739 for IPFIX) */
+    uint32_t domain;          /* v9 source id / IPFIX observation domain */
+    uint32_t sampling;        /* announced rate (v5 header / options data); 0 = none */
+};
+
+/* w writes into pcap (borrowed; the caller closes it after gen_exportw_close). */
+int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap, struct gen_exportw **out);
+/* Add one flow; flows must come in order of end time. IPv6 flows are skipped for v5 (counted).
+ * Returns 0 or -1 (write error). */
+int gen_exportw_add(struct gen_exportw *w, const struct gen_flow *f);
+/* Flush what is buffered and free w. Returns 0 or -1. */
+int gen_exportw_close(struct gen_exportw *w);
+struct gen_exportw_stats {
+    uint64_t flows, skipped_v6, datagrams, bytes;
+};
+void gen_exportw_stats(const struct gen_exportw *w, struct gen_exportw_stats *out);
+
+#endif

@@ -1,0 +1,376 @@
+/* test_ipfix.c: IPFIX decoding: templates, enterprise and variable-length IEs, withdrawal,
+ * options/sampling (every sampling IE), time encodings, sequence numbers, malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "gen_export.h"
+
+#define BASE_MS 1700000000000ull
+#define MAXR 256
+
+struct sink {
+    struct flow_rec r[MAXR];
+    size_t n;
+};
+
+static void collect(void *arg, struct flow_rec *rec)
+{
+    struct sink *s = arg;
+    if (s->n < MAXR)
+        s->r[s->n] = *rec;
+    s->n++;
+}
+
+static const uint8_t exp_a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+
+static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
+{
+    struct decode_cfg d;
+    if (!cfg) {
+        decode_cfg_defaults(&d);
+        cfg = &d;
+    }
+    struct decode_ctx *ctx = NULL;
+    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
+    return ctx;
+}
+
+static void fill(struct gen_flow *f, size_t n, bool v6)
+{
+    for (size_t i = 0; i < n; i++)
+        gen_flow_fill(&f[i], 10, (uint32_t)i, v6, BASE_MS);
+}
+
+static void check_flow(const struct flow_rec *r, const struct gen_flow *f, uint32_t rate)
+{
+    assert_memory_equal(r->src, f->src, 16);
+    assert_memory_equal(r->dst, f->dst, 16);
+    assert_int_equal(r->sport, f->sport);
+    assert_int_equal(r->dport, f->dport);
+    assert_int_equal(r->proto, f->proto);
+    assert_int_equal(r->tcp_flags, f->tcp_flags);
+    assert_int_equal(r->bytes, f->bytes * rate);
+    assert_int_equal(r->packets, f->packets * rate);
+    assert_int_equal(r->first_ms, f->start_ms);
+    assert_int_equal(r->last_ms, f->end_ms);
+    assert_int_equal(r->sampling, rate);
+}
+
+static void no_errors(struct decode_ctx *ctx)
+{
+    for (int c = DC_FIRST_ERROR; c < DC_COUNT; c++)
+        if (c != DC_NO_TEMPLATE && decode_counter(ctx, (enum decode_counter)c))
+            fail_msg("error counter %s = %llu", decode_counter_name((enum decode_counter)c),
+                     (unsigned long long)decode_counter(ctx, (enum decode_counter)c));
+}
+
+/* v4 + v6 templates, enterprise IE, short and long variable-length IEs, padding. */
+static void test_basic(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[8192];
+    struct gen_flow f[6], f6[3];
+    fill(f, 6, false);
+    fill(f6, 3, true);
+    f[1].varlen_len = 300; /* 3-byte length form */
+    f[2].varlen_len = 254;
+    struct gen_tmpl t4, t6;
+    gen_tmpl_flow(&t4, 256, GEN_IPFIX, GEN_T_ENTERPRISE | GEN_T_VARLEN | GEN_T_AS);
+    gen_tmpl_flow(&t6, 999, GEN_IPFIX, GEN_T_V6 | GEN_T_ENTERPRISE);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 77, 0, BASE_MS, 0);
+    gen_add_template(&m, &t4);
+    gen_add_template(&m, &t6);
+    gen_add_padding(&m, 2);
+    gen_add_data(&m, &t4, f, 6);
+    gen_add_padding(&m, 3);
+    gen_add_data(&m, &t6, f6, 3);
+    int len = gen_msg_end(&m);
+    assert_true(len > 0);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 9);
+    for (size_t i = 0; i < 6; i++) {
+        check_flow(&s.r[i], &f[i], 1);
+        assert_int_equal(s.r[i].src_as, f[i].src_as);
+        assert_true(s.r[i].flags & FLOW_F_SAMPLING_UNKNOWN);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        check_flow(&s.r[6 + i], &f6[i], 1);
+        assert_true(s.r[6 + i].flags & FLOW_F_V6);
+    }
+    assert_int_equal(decode_counter(ctx, DC_IPFIX_RECORDS), 9);
+    no_errors(ctx);
+    /* trailing bytes after the message length are ignored; a length beyond the datagram is bad */
+    buf[len] = 0xAB;
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len + 1, collect, &s);
+    assert_int_equal(s.n, 18);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len - 1, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_BAD_LENGTH), 1);
+    decode_ctx_free(ctx);
+}
+
+static void test_times(void **state)
+{
+    (void)state;
+    unsigned kinds[] = {GEN_T_MS, GEN_T_SEC, GEN_T_US, GEN_T_NS, GEN_T_DELTA, GEN_T_UPTIME | GEN_T_SYSINIT};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        struct decode_ctx *ctx = new_ctx(NULL);
+        uint8_t buf[4096];
+        struct gen_flow f[3];
+        fill(f, 3, false);
+        for (size_t i = 0; i < 3; i++) {
+            if (kinds[k] == GEN_T_SEC) { /* whole seconds only */
+                f[i].start_ms -= f[i].start_ms % 1000;
+                f[i].end_ms -= f[i].end_ms % 1000;
+            }
+            f[i].sysinit_ms = BASE_MS - 86400000;
+        }
+        struct gen_tmpl t;
+        gen_tmpl_flow(&t, 300, GEN_IPFIX, kinds[k]);
+        struct gen_msg m;
+        gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 0, BASE_MS, 0);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 3);
+        int len = gen_msg_end(&m);
+        struct sink s = {0};
+        decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+        assert_int_equal(s.n, 3);
+        for (size_t i = 0; i < 3; i++)
+            check_flow(&s.r[i], &f[i], 1);
+        decode_ctx_free(ctx);
+    }
+}
+
+/* Uptime times with systemInitTimeMilliseconds from options data. */
+static void test_sysinit_options(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[4096];
+    struct gen_flow f[2], o = {0};
+    fill(f, 2, false);
+    o.sysinit_ms = f[0].sysinit_ms = f[1].sysinit_ms = BASE_MS - 3600000;
+    o.sampling_interval = 100;
+    struct gen_tmpl ot, t;
+    gen_tmpl_sampling(&ot, 500, GEN_IPFIX, GEN_S_SYSINIT | GEN_S_INTERVAL);
+    gen_tmpl_flow(&t, 501, GEN_IPFIX, GEN_T_UPTIME);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 0, BASE_MS, 0);
+    gen_add_options_template(&m, &ot);
+    gen_add_data(&m, &ot, &o, 1);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 2);
+    int len = gen_msg_end(&m);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    check_flow(&s.r[0], &f[0], 100);
+    check_flow(&s.r[1], &f[1], 100);
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
+/* Every sampling statement: 34/35, 49/50, 305/306, 309/310 by domain and per sampler id
+   (48, 302), inline 34 and 302 in the record, policy override over everything. */
+static void test_sampling_ies(void **state)
+{
+    (void)state;
+    struct {
+        unsigned sopt, topt;
+        struct gen_flow o;
+        uint32_t want;
+    } cases[] = {
+        {GEN_S_INTERVAL, 0, {.sampling_interval = 100, .sampling_algo = 1}, 100},
+        {GEN_S_RANDOM, 0, {.sampling_interval = 200, .sampling_algo = 2}, 200},
+        {GEN_S_PKT, 0, {.pkt_interval = 1, .pkt_space = 99}, 100},
+        {GEN_S_PKT, 0, {.pkt_interval = 2, .pkt_space = 2046}, 1024},
+        {GEN_S_POP, 0, {.sampling_size = 1, .sampling_population = 4096}, 4096},
+        {GEN_S_SAMPLER48 | GEN_S_INTERVAL, GEN_T_SAMPLER48, {.sampler_id = 5, .sampling_interval = 32}, 32},
+        {GEN_S_SELECTOR302 | GEN_S_PKT, GEN_T_SELECTOR302, {.sampler_id = 7, .pkt_interval = 1, .pkt_space = 9}, 10},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct decode_ctx *ctx = new_ctx(NULL);
+        uint8_t buf[4096];
+        struct gen_flow f[2];
+        fill(f, 2, false);
+        f[0].sampler_id = f[1].sampler_id = cases[k].o.sampler_id;
+        struct gen_tmpl ot, t;
+        gen_tmpl_sampling(&ot, 600, GEN_IPFIX, cases[k].sopt);
+        gen_tmpl_flow(&t, 601, GEN_IPFIX, cases[k].topt);
+        struct gen_msg m;
+        gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 3, 0, BASE_MS, 0);
+        gen_add_options_template(&m, &ot);
+        gen_add_data(&m, &ot, &cases[k].o, 1);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 2);
+        int len = gen_msg_end(&m);
+        struct sink s = {0};
+        decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+        assert_int_equal(s.n, 2);
+        check_flow(&s.r[0], &f[0], cases[k].want);
+        assert_int_equal(decode_counter(ctx, DC_OPTION_RECORDS), 1);
+        assert_int_equal(decode_counter(ctx, DC_SAMPLING_UNKNOWN), 0);
+        no_errors(ctx);
+        decode_ctx_free(ctx);
+    }
+    /* inline samplingInterval in the data record beats the domain's rate */
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[4096];
+    struct gen_flow f[1], o = {.sampling_interval = 100};
+    fill(f, 1, false);
+    f[0].sampling_interval = 3;
+    struct gen_tmpl ot, t;
+    gen_tmpl_sampling(&ot, 600, GEN_IPFIX, GEN_S_INTERVAL);
+    gen_tmpl_flow(&t, 601, GEN_IPFIX, GEN_T_INLINE34);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 3, 0, BASE_MS, 0);
+    gen_add_options_template(&m, &ot);
+    gen_add_data(&m, &ot, &o, 1);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 1);
+    int len = gen_msg_end(&m);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 1);
+    check_flow(&s.r[0], &f[0], 3);
+    decode_ctx_free(ctx);
+}
+
+static void test_withdrawal(void **state)
+{
+    (void)state;
+    uint8_t buf[4096];
+    struct gen_tmpl t1, t2, ot;
+    gen_tmpl_flow(&t1, 256, GEN_IPFIX, 0);
+    gen_tmpl_flow(&t2, 257, GEN_IPFIX, GEN_T_V6);
+    gen_tmpl_sampling(&ot, 258, GEN_IPFIX, GEN_S_INTERVAL);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
+    gen_add_template(&m, &t1);
+    gen_add_template(&m, &t2);
+    gen_add_options_template(&m, &ot);
+    int tlen = gen_msg_end(&m);
+    uint8_t wbuf[256], wall[256];
+    gen_msg_begin(&m, wbuf, sizeof wbuf, GEN_IPFIX, 0, 0, BASE_MS, 0);
+    gen_add_withdrawal(&m, 256, false);
+    int wlen = gen_msg_end(&m);
+    gen_msg_begin(&m, wall, sizeof wall, GEN_IPFIX, 0, 0, BASE_MS, 0);
+    gen_add_withdrawal(&m, 2, false);
+    gen_add_withdrawal(&m, 3, true);
+    int alen = gen_msg_end(&m);
+    struct sink s = {0};
+
+    /* default: ignored over UDP (RFC 7011 8.4) */
+    struct decode_ctx *ctx = new_ctx(NULL);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)tlen, collect, &s);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, wbuf, (size_t)wlen, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 3);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWAL_IGNORED), 1);
+    decode_ctx_free(ctx);
+
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.ipfix_udp_withdrawal = true;
+    ctx = new_ctx(&cfg);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)tlen, collect, &s);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, wbuf, (size_t)wlen, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 2);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWN), 1);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, wall, (size_t)alen, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 0);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWN), 3);
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
+static void test_sequence(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[4096];
+    struct gen_flow f[4];
+    fill(f, 4, false);
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+    struct gen_msg m;
+    struct sink s = {0};
+    uint32_t seqs[] = {1000, 1004, 1008, 1020, 1024};
+    for (size_t i = 0; i < 5; i++) {
+        gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, seqs[i], BASE_MS, 0);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 4);
+        int len = gen_msg_end(&m);
+        decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    }
+    assert_int_equal(decode_counter(ctx, DC_SEQ_LOST), 8);
+    decode_ctx_free(ctx);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[4096];
+    struct gen_msg m;
+    struct sink s = {0};
+    /* options template with scope count 0, then one with scope count > field count */
+    static const uint8_t scope0[] = {1, 0, 0, 1, 0, 0, 0, 34, 0, 4};
+    static const uint8_t scope_big[] = {1, 1, 0, 1, 0, 2, 0, 34, 0, 4};
+    /* field specifier running past the set */
+    static const uint8_t cut[] = {1, 2, 0, 2, 0, 8, 0, 4, 0x80, 1, 0, 4, 0, 0};
+    /* zero-length field, and a record length over the maximum */
+    static const uint8_t zlen[] = {1, 3, 0, 1, 0, 8, 0, 0};
+    static const uint8_t huge[] = {1, 4, 0, 2, 0, 1, 0xff, 0xf0, 0, 2, 0xff, 0xf0};
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
+    gen_add_raw_set(&m, 3, scope0, sizeof scope0);
+    gen_add_raw_set(&m, 3, scope_big, sizeof scope_big);
+    gen_add_raw_set(&m, 2, cut, sizeof cut);
+    gen_add_raw_set(&m, 2, zlen, sizeof zlen);
+    gen_add_raw_set(&m, 2, huge, sizeof huge);
+    gen_add_raw_set(&m, 1, huge, 4); /* set id 1 is not IPFIX */
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 5);
+    assert_int_equal(decode_counter(ctx, DC_BAD_SET_ID), 1);
+    assert_int_equal(decode_template_count(ctx), 0);
+    /* a varlen record cut short */
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, 256, GEN_IPFIX, GEN_T_VARLEN);
+    struct gen_flow f = {0};
+    f.varlen_len = 40;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, &f, 1);
+    len = gen_msg_end(&m);
+    /* shrink the data set by 10 bytes and the message with it */
+    size_t set_off = (size_t)len - (4 + 4 + 4 + 2 + 2 + 1 + 1 + 8 + 8 + 1 + 40 + 8 + 8);
+    buf[set_off + 3] = (uint8_t)(buf[set_off + 3] - 10);
+    len -= 10;
+    buf[2] = (uint8_t)(len >> 8);
+    buf[3] = (uint8_t)len;
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_RECORD_SHORT), 1);
+    assert_int_equal(s.n, 0);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, 15, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_SHORT_HEADER), 1);
+    decode_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_sysinit_options), cmocka_unit_test(test_sampling_ies),
+        cmocka_unit_test(test_withdrawal),    cmocka_unit_test(test_sequence),
+        cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

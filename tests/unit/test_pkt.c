@@ -1,0 +1,545 @@
+/* test_pkt: frame parsing (every link type, VLAN stacks, IPv6 extension headers, fragments,
+ * truncation, malformed frames) and the fragment reassembler. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frag.h"
+#include "gen_pcap.h"
+#include "pkt.h"
+
+static uint8_t frame[70000];
+static uint8_t ipb[70000];
+static uint8_t payload[66000];
+
+static void fill_payload(void)
+{
+    size_t i;
+    for (i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 7 + 3);
+}
+
+static void mk_v4(struct gen_ip *g, uint8_t proto)
+{
+    memset(g, 0, sizeof(*g));
+    gen_addr4(g->src, 10, 0, 0, 1);
+    gen_addr4(g->dst, 192, 0, 2, 7);
+    g->proto = proto;
+    g->sport = 40000;
+    g->dport = 443;
+    g->tcp_flags = 0x12;
+    g->payload = payload;
+    g->payload_len = 100;
+}
+
+static void mk_v6(struct gen_ip *g, uint8_t proto)
+{
+    memset(g, 0, sizeof(*g));
+    assert_int_equal(gen_addr(g->src, "2001:db8::1"), 0);
+    assert_int_equal(gen_addr(g->dst, "2001:db8:1::2"), 0);
+    g->proto = proto;
+    g->sport = 5353;
+    g->dport = 2055;
+    g->payload = payload;
+    g->payload_len = 200;
+}
+
+/* Build g, wrap it per l2, parse it with dlt; returns pkt_parse's result. */
+static int build_parse(const struct gen_ip *g, const struct gen_l2 *l2, int dlt,
+                       struct pkt_info *pi, uint32_t *flen)
+{
+    int n = gen_ip_packet(g, ipb, sizeof(ipb));
+    int f;
+    assert_true(n > 0);
+    f = gen_frame(l2, ipb, (size_t)n, frame, sizeof(frame));
+    assert_true(f > 0);
+    if (flen)
+        *flen = (uint32_t)f;
+    return pkt_parse(dlt, frame, (uint32_t)f, (uint32_t)f, pi);
+}
+
+static void check_v4_tcp(const struct pkt_info *pi, const struct gen_ip *g)
+{
+    assert_false(pi->v6);
+    assert_memory_equal(pi->src, g->src, 16);
+    assert_memory_equal(pi->dst, g->dst, 16);
+    assert_int_equal(pi->proto, 6);
+    assert_int_equal(pi->sport, 40000);
+    assert_int_equal(pi->dport, 443);
+    assert_int_equal(pi->tcp_flags, 0x12);
+    assert_int_equal(pi->ip_len, 20 + 20 + 100);
+    assert_int_equal(pi->l4_payload_len, 100);
+    assert_int_equal(pi->l4_payload_caplen, 100);
+    assert_memory_equal(pi->l4_payload, payload, 100);
+    assert_false(pi->fragment);
+}
+
+static void check_v6_udp(const struct pkt_info *pi, const struct gen_ip *g)
+{
+    assert_true(pi->v6);
+    assert_memory_equal(pi->src, g->src, 16);
+    assert_memory_equal(pi->dst, g->dst, 16);
+    assert_int_equal(pi->proto, 17);
+    assert_int_equal(pi->sport, 5353);
+    assert_int_equal(pi->dport, 2055);
+    assert_int_equal(pi->l4_payload_len, 200);
+    assert_memory_equal(pi->l4_payload, payload, 200);
+}
+
+static void test_every_linktype(void **state)
+{
+    static const struct {
+        int gen_lt, dlt;
+        bool swap;
+        uint32_t af6;
+    } cases[] = {
+        {GEN_LT_EN10MB, PKT_LINK_EN10MB, false, 0}, {GEN_LT_SLL, PKT_LINK_LINUX_SLL, false, 0},
+        {GEN_LT_SLL2, PKT_LINK_LINUX_SLL2, false, 0}, {GEN_LT_RAW, PKT_LINK_RAW, false, 0},
+        {GEN_LT_RAW, PKT_LINK_RAW_LT, false, 0},      {GEN_LT_RAW, PKT_LINK_RAW_BSD, false, 0},
+        {GEN_LT_NULL, PKT_LINK_NULL, false, 24},      {GEN_LT_NULL, PKT_LINK_NULL, true, 28},
+        {GEN_LT_LOOP, PKT_LINK_LOOP, false, 30},      {GEN_LT_LOOP, PKT_LINK_LOOP, true, 24},
+        {GEN_LT_NULL, PKT_LINK_NULL, false, 10},
+    };
+    struct gen_ip g4, g6;
+    struct pkt_info pi;
+    size_t i;
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g4, 6);
+    mk_v6(&g6, 17);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct gen_l2 l2 = {.linktype = cases[i].gen_lt, .null_swap = cases[i].swap,
+                            .null_af6 = cases[i].af6};
+        assert_int_equal(build_parse(&g4, &l2, cases[i].dlt, &pi, NULL), PKT_OK);
+        check_v4_tcp(&pi, &g4);
+        assert_int_equal(build_parse(&g6, &l2, cases[i].dlt, &pi, NULL), PKT_OK);
+        check_v6_udp(&pi, &g6);
+    }
+    /* DLT_IPV4 / DLT_IPV6: the family must match */
+    {
+        struct gen_l2 l2 = {.linktype = GEN_LT_IPV4};
+        assert_int_equal(build_parse(&g4, &l2, PKT_LINK_IPV4, &pi, NULL), PKT_OK);
+        check_v4_tcp(&pi, &g4);
+        assert_int_equal(build_parse(&g6, &l2, PKT_LINK_IPV6, &pi, NULL), PKT_OK);
+        check_v6_udp(&pi, &g6);
+        assert_int_equal(build_parse(&g6, &l2, PKT_LINK_IPV4, &pi, NULL), PKT_ERR_BAD_IP_HEADER);
+    }
+    assert_true(pkt_linktype_supported(276));
+    assert_false(pkt_linktype_supported(147));
+    assert_int_equal(pkt_parse(147, frame, 100, 100, &pi), PKT_ERR_UNKNOWN_LINKTYPE);
+}
+
+static void test_vlan_stacks(void **state)
+{
+    struct gen_ip g;
+    struct pkt_info pi;
+    struct gen_l2 l2 = {.linktype = GEN_LT_EN10MB};
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g, 6);
+    l2.n_vlans = 1;
+    l2.vlans[0] = 100;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, NULL), PKT_OK);
+    check_v4_tcp(&pi, &g);
+    assert_int_equal(pi.vlan, 100);
+    assert_int_equal(pi.vlan_inner, 100);
+    assert_int_equal(pi.vlan_count, 1);
+
+    l2.n_vlans = 3; /* 802.1ad outer tags + 802.1Q inner */
+    l2.qinq = true;
+    l2.vlans[0] = 10;
+    l2.vlans[1] = 20;
+    l2.vlans[2] = 4094;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, NULL), PKT_OK);
+    check_v4_tcp(&pi, &g);
+    assert_int_equal(pi.vlan, 10);
+    assert_int_equal(pi.vlan_inner, 4094);
+    assert_int_equal(pi.vlan_count, 3);
+
+    mk_v6(&g, 17);
+    l2.n_vlans = 2;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, NULL), PKT_OK);
+    check_v6_udp(&pi, &g);
+    assert_int_equal(pi.vlan_count, 2);
+
+    l2.n_vlans = 8; /* the walk limit */
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, NULL), PKT_ERR_TOO_MANY_HEADERS);
+
+    /* VLAN tag cut short */
+    l2.n_vlans = 1;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, NULL), PKT_OK);
+    assert_int_equal(pkt_parse(1, frame, 16, 16, &pi), PKT_ERR_TRUNCATED_L2);
+}
+
+static void test_v6_ext_headers(void **state)
+{
+    static const uint8_t chain[] = {0, 43, 60, 51};
+    static const uint8_t atomic[] = {0, 44, 60};
+    struct gen_ip g;
+    struct pkt_info pi;
+    struct gen_l2 l2 = {.linktype = GEN_LT_RAW};
+    uint32_t flen;
+
+    (void)state;
+    fill_payload();
+    mk_v6(&g, 6);
+    g.tcp_flags = 0x02;
+    g.v6_ext = chain;
+    g.n_v6_ext = sizeof(chain);
+    assert_int_equal(build_parse(&g, &l2, PKT_LINK_RAW, &pi, &flen), PKT_OK);
+    assert_int_equal(pi.proto, 6);
+    assert_int_equal(pi.sport, 5353);
+    assert_int_equal(pi.dport, 2055);
+    assert_int_equal(pi.tcp_flags, 0x02);
+    assert_int_equal(pi.ip_len, 40 + 8 + 8 + 8 + 16 + 20 + 200);
+    assert_int_equal(pi.l4_payload_len, 200);
+
+    g.v6_ext = atomic; /* atomic fragment: a whole datagram, ports available */
+    g.n_v6_ext = sizeof(atomic);
+    g.proto = 17;
+    assert_int_equal(build_parse(&g, &l2, PKT_LINK_RAW, &pi, NULL), PKT_OK);
+    check_v6_udp(&pi, &g);
+    assert_false(pi.fragment);
+
+    /* ESP: stop walking, no ports */
+    g.v6_ext = chain;
+    g.n_v6_ext = 1;
+    g.proto = 50;
+    assert_int_equal(build_parse(&g, &l2, PKT_LINK_RAW, &pi, NULL), PKT_OK);
+    assert_int_equal(pi.proto, 50);
+    assert_int_equal(pi.sport, 0);
+    assert_null(pi.l4);
+
+    /* extension header cut by the snaplen */
+    g.proto = 6;
+    g.n_v6_ext = sizeof(chain);
+    assert_int_equal(build_parse(&g, &l2, PKT_LINK_RAW, &pi, &flen), PKT_OK);
+    assert_int_equal(pkt_parse(PKT_LINK_RAW, frame, 45, flen, &pi), PKT_ERR_TRUNCATED_L3);
+    assert_int_equal(pkt_parse(PKT_LINK_RAW, frame, 30, flen, &pi), PKT_ERR_TRUNCATED_L3);
+
+    /* ICMPv6 */
+    mk_v6(&g, 58);
+    g.icmp_type = 128;
+    g.icmp_code = 0;
+    assert_int_equal(build_parse(&g, &l2, PKT_LINK_RAW, &pi, NULL), PKT_OK);
+    assert_int_equal(pi.proto, 58);
+    assert_int_equal(pi.icmp_type, 128);
+}
+
+struct frags {
+    uint8_t buf[8][2000];
+    size_t len[8];
+    int n;
+};
+
+static int collect(void *arg, const uint8_t *f, size_t len)
+{
+    struct frags *fr = arg;
+    if (fr->n >= 8 || len > sizeof(fr->buf[0]))
+        return -1;
+    memcpy(fr->buf[fr->n], f, len);
+    fr->len[fr->n++] = len;
+    return 0;
+}
+
+static void make_frags(bool v6, uint32_t plen, struct frags *fr, uint32_t id)
+{
+    struct gen_ip g;
+    int n;
+
+    if (v6)
+        mk_v6(&g, 17);
+    else
+        mk_v4(&g, 17);
+    g.sport = 2055;
+    g.dport = 9995;
+    g.payload_len = plen;
+    n = gen_ip_packet(&g, ipb, sizeof(ipb));
+    assert_true(n > 0);
+    memset(fr, 0, sizeof(*fr));
+    n = gen_ip_fragment(ipb, (size_t)n, 1500, id, collect, fr);
+    assert_int_equal(n, fr->n);
+}
+
+static void test_fragments(void **state)
+{
+    struct frags fr;
+    struct pkt_info pi;
+    int v;
+
+    (void)state;
+    fill_payload();
+    for (v = 0; v < 2; v++) {
+        make_frags(v == 1, 4000, &fr, 0x1234);
+        assert_int_equal(fr.n, 3);
+        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[0], (uint32_t)fr.len[0],
+                                   (uint32_t)fr.len[0], &pi),
+                         PKT_OK);
+        assert_true(pi.fragment);
+        assert_true(pi.first_fragment);
+        assert_true(pi.more_frags);
+        assert_int_equal(pi.frag_offset, 0);
+        assert_int_equal(pi.frag_id, 0x1234);
+        assert_int_equal(pi.proto, 17);
+        assert_int_equal(pi.sport, 2055);
+        assert_int_equal(pi.dport, 9995);
+        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[1], (uint32_t)fr.len[1],
+                                   (uint32_t)fr.len[1], &pi),
+                         PKT_OK);
+        assert_true(pi.fragment);
+        assert_false(pi.first_fragment);
+        assert_true(pi.more_frags);
+        assert_true(pi.frag_offset > 0);
+        assert_int_equal(pi.sport, 0);
+        assert_null(pi.l4);
+        assert_int_equal(pi.proto, 17);
+        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[2], (uint32_t)fr.len[2],
+                                   (uint32_t)fr.len[2], &pi),
+                         PKT_OK);
+        assert_false(pi.more_frags);
+        assert_int_equal(pi.frag_offset + pi.frag_data_len, 4008);
+    }
+}
+
+static void test_truncation_snaplen(void **state)
+{
+    struct gen_ip g;
+    struct pkt_info pi;
+    struct gen_l2 l2 = {.linktype = GEN_LT_EN10MB};
+    uint32_t flen;
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g, 6);
+    g.payload_len = 1000;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    /* headers only captured: the real size still comes from the IP header */
+    assert_int_equal(pkt_parse(1, frame, 54, flen, &pi), PKT_OK);
+    assert_int_equal(pi.ip_len, 1040);
+    assert_int_equal(pi.l4_payload_len, 1000);
+    assert_int_equal(pi.l4_payload_caplen, 0);
+    assert_int_equal(pi.sport, 40000);
+    /* TCP header cut: L3 facts valid, no ports */
+    assert_int_equal(pkt_parse(1, frame, 40, flen, &pi), PKT_ERR_TRUNCATED_L4);
+    assert_int_equal(pi.ip_len, 1040);
+    assert_memory_equal(pi.dst, g.dst, 16);
+    assert_int_equal(pi.sport, 0);
+    /* IP header cut */
+    assert_int_equal(pkt_parse(1, frame, 30, flen, &pi), PKT_ERR_TRUNCATED_L3);
+    assert_int_equal(pkt_parse(1, frame, 14, flen, &pi), PKT_ERR_TRUNCATED_L3);
+    assert_int_equal(pkt_parse(1, frame, 13, flen, &pi), PKT_ERR_TRUNCATED_L2);
+    assert_int_equal(pkt_parse(1, frame, 0, 0, &pi), PKT_ERR_TRUNCATED_L2);
+
+    /* Ethernet padding: a 60-byte frame around a 40-byte IP packet */
+    g.payload_len = 0;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    assert_int_equal(flen, 54);
+    memset(frame + 54, 0xee, 6);
+    assert_int_equal(pkt_parse(1, frame, 60, 60, &pi), PKT_OK);
+    assert_int_equal(pi.ip_len, 40);
+    assert_int_equal(pi.l3_caplen, 40);
+    assert_int_equal(pi.l4_payload_len, 0);
+    assert_int_equal(pi.l4_payload_caplen, 0);
+}
+
+static void test_malformed(void **state)
+{
+    struct gen_ip g;
+    struct pkt_info pi;
+    struct gen_l2 l2 = {.linktype = GEN_LT_EN10MB};
+    uint32_t flen;
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g, 6);
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    frame[14] = 0x44; /* IHL 4 */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_IP_HEADER);
+    frame[14] = 0x45;
+    frame[16] = 0;
+    frame[17] = 10; /* total length < IHL */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_IP_HEADER);
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    frame[14 + 20 + 12] = 0x30; /* TCP data offset 3 */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_L4_HEADER);
+    assert_int_equal(pi.proto, 6);
+    frame[14 + 20 + 12] = 0xf0; /* 60 bytes, beyond the 120-byte segment? no: fits */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_OK);
+    assert_int_equal(pi.l4_payload_len, 60);
+    frame[14] = 0x55; /* version 5 */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_IP_HEADER);
+    assert_int_equal(pkt_parse(PKT_LINK_RAW, frame + 14, flen - 14, flen - 14, &pi),
+                     PKT_ERR_NOT_IP);
+    frame[12] = 0x08;
+    frame[13] = 0x06; /* ARP */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_NOT_IP);
+    /* NULL with an unknown AF */
+    memset(frame, 0, 4);
+    frame[0] = 99;
+    assert_int_equal(pkt_parse(PKT_LINK_NULL, frame, 60, 60, &pi), PKT_ERR_NOT_IP);
+    /* names */
+    assert_string_equal(pkt_err_name(PKT_ERR_TRUNCATED_L2), "truncated_l2");
+    assert_string_equal(pkt_err_name(PKT_ERR_TRUNCATED_L4), "truncated_l4");
+    assert_string_equal(pkt_err_name(0), "ok");
+    assert_string_equal(pkt_err_name(-100), "unknown");
+    {
+        int e;
+        for (e = 0; e > -PKT_ERR_COUNT; e--)
+            assert_string_not_equal(pkt_err_name(e), "unknown");
+    }
+}
+
+static void test_icmp_mpls_pppoe(void **state)
+{
+    struct gen_ip g;
+    struct pkt_info pi;
+    struct gen_l2 l2 = {.linktype = GEN_LT_EN10MB};
+    uint8_t f2[2000];
+    uint32_t flen;
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g, 1);
+    g.icmp_type = 8;
+    g.payload_len = 56;
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    assert_int_equal(pi.proto, 1);
+    assert_int_equal(pi.icmp_type, 8);
+    assert_int_equal(pi.icmp_code, 0);
+    assert_int_equal(pi.l4_payload_len, 56);
+
+    /* MPLS: two labels, then IPv4 */
+    memcpy(f2, frame, 12);
+    f2[12] = 0x88;
+    f2[13] = 0x47;
+    memcpy(f2 + 14, "\x00\x01\x00\x40\x00\x02\x01\x40", 8);
+    memcpy(f2 + 22, frame + 14, flen - 14);
+    assert_int_equal(pkt_parse(1, f2, flen + 8, flen + 8, &pi), PKT_OK);
+    assert_int_equal(pi.icmp_type, 8);
+    /* PPPoE session with PPP IPv4 */
+    f2[12] = 0x88;
+    f2[13] = 0x64;
+    memcpy(f2 + 14, "\x11\x00\x00\x01\x00\x40\x00\x21", 8);
+    assert_int_equal(pkt_parse(1, f2, flen + 8, flen + 8, &pi), PKT_OK);
+    assert_int_equal(pi.proto, 1);
+}
+
+/* ---- reassembly ---- */
+
+static int feed(struct frag_table *t, const struct frags *fr, int i, uint64_t ts,
+                struct frag_datagram *d)
+{
+    struct pkt_info pi;
+    int r = pkt_parse(PKT_LINK_RAW, fr->buf[i], (uint32_t)fr->len[i], (uint32_t)fr->len[i], &pi);
+    assert_int_equal(r, PKT_OK);
+    assert_true(pi.fragment);
+    return frag_input(t, &pi, ts, d);
+}
+
+static void test_reassembly(void **state)
+{
+    struct frag_table *t;
+    struct frag_datagram d;
+    struct frag_stats st;
+    struct frags fr;
+    int v;
+
+    (void)state;
+    fill_payload();
+    assert_int_equal(frag_table_new(NULL, &t), 0);
+    for (v = 0; v < 2; v++) {
+        make_frags(v == 1, 4000, &fr, 77 + (uint32_t)v);
+        /* in order */
+        assert_int_equal(feed(t, &fr, 0, 1000, &d), 0);
+        assert_int_equal(feed(t, &fr, 1, 1001, &d), 0);
+        assert_int_equal(feed(t, &fr, 2, 1002, &d), 1);
+        assert_int_equal(d.proto, 17);
+        assert_int_equal(d.v6, v == 1);
+        assert_int_equal(d.sport, 2055);
+        assert_int_equal(d.dport, 9995);
+        assert_int_equal(d.payload_len, 4000);
+        assert_memory_equal(d.payload, payload, 4000);
+        /* reverse order */
+        assert_int_equal(feed(t, &fr, 2, 2000, &d), 0);
+        assert_int_equal(feed(t, &fr, 1, 2000, &d), 0);
+        assert_int_equal(feed(t, &fr, 0, 2000, &d), 1);
+        assert_int_equal(d.payload_len, 4000);
+        assert_memory_equal(d.payload, payload, 4000);
+    }
+    /* overlap (duplicate fragment) drops the datagram */
+    make_frags(false, 4000, &fr, 5);
+    assert_int_equal(feed(t, &fr, 0, 3000, &d), 0);
+    assert_int_equal(feed(t, &fr, 0, 3000, &d), -1);
+    /* timeout */
+    assert_int_equal(feed(t, &fr, 0, 4000, &d), 0);
+    assert_int_equal(feed(t, &fr, 1, 4000 + 31000000000ull, &d), 0); /* old one expired */
+    frag_get_stats(t, &st);
+    assert_int_equal(st.reassembled, 4);
+    assert_int_equal(st.overlaps, 1);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(st.in_progress, 1);
+    frag_expire(t, UINT64_MAX);
+    frag_get_stats(t, &st);
+    assert_int_equal(st.in_progress, 0);
+    assert_int_equal(st.bytes_held, 0);
+    frag_table_free(t);
+
+    /* bounded by count: 4 slots, 10 datagrams started */
+    {
+        struct frag_opts o = {.max_datagrams = 4};
+        uint32_t i;
+        assert_int_equal(frag_table_new(&o, &t), 0);
+        for (i = 0; i < 10; i++) {
+            make_frags(false, 4000, &fr, 100 + i);
+            assert_int_equal(feed(t, &fr, 0, 10 + i, &d), 0);
+        }
+        frag_get_stats(t, &st);
+        assert_int_equal(st.in_progress, 4);
+        assert_int_equal(st.evicted, 6);
+        /* the newest still completes */
+        assert_int_equal(feed(t, &fr, 1, 30, &d), 0);
+        assert_int_equal(feed(t, &fr, 2, 30, &d), 1);
+        frag_table_free(t);
+    }
+    /* bounded by bytes */
+    {
+        struct frag_opts o = {.max_bytes = 3000};
+        assert_int_equal(frag_table_new(&o, &t), 0);
+        make_frags(false, 4000, &fr, 9);
+        assert_int_equal(feed(t, &fr, 0, 1, &d), 0);
+        assert_int_equal(feed(t, &fr, 1, 1, &d), 0);
+        assert_int_equal(feed(t, &fr, 2, 1, &d), -1); /* alone over the bound */
+        frag_get_stats(t, &st);
+        assert_int_equal(st.evicted, 1);
+        assert_true(st.bytes_held <= 3000);
+        frag_table_free(t);
+    }
+    /* not a fragment */
+    {
+        struct pkt_info pi;
+        memset(&pi, 0, sizeof(pi));
+        assert_int_equal(frag_table_new(NULL, &t), 0);
+        assert_int_equal(frag_input(t, &pi, 0, &d), -1);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.bad, 1);
+        frag_table_free(t);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_linktype), cmocka_unit_test(test_vlan_stacks),
+        cmocka_unit_test(test_v6_ext_headers), cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_truncation_snaplen), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_icmp_mpls_pppoe), cmocka_unit_test(test_reassembly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/* test_sink_jsonl.c: the JSON-lines sink writes one line per message, filters kinds, reopens
+ * after a rename (logrotate) and writes complete gzip files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "exporter.h"
+#include "json.h"
+#include "sink_jsonl.h"
+
+static char *make_dir(void)
+{
+    char tmpl[] = "/tmp/tw_jsonl_XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static size_t read_file(const char *path, bool gz, char *buf, size_t cap)
+{
+    gzFile f = gzopen(path, "rb"); /* also reads plain files transparently */
+    assert_non_null(f);
+    int n = gzread(f, buf, (unsigned)cap - 1);
+    assert_true(n >= 0);
+    if (gz) {
+        int errnum = 0;
+        gzerror(f, &errnum);
+        assert_int_equal(errnum, Z_OK);
+    }
+    gzclose(f);
+    buf[n] = 0;
+    return (size_t)n;
+}
+
+static void pub(struct sink *s, enum msg_kind k, const char *json)
+{
+    assert_int_equal(s->ops->publish(s->self, k, "c1", 2, json, strlen(json)), 0);
+}
+
+static void test_lines_and_mask(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new(path, false, SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS),
+                                    &s, err, sizeof err), 0);
+    pub(&s, MSG_ALERT, "{\"a\":1}");
+    pub(&s, MSG_SUMMARY, "{\"s\":1}"); /* filtered out: taken, not written */
+    pub(&s, MSG_TOTALS, "{\"t\":1}");
+    assert_int_equal(s.ops->flush(s.self, 0), 0);
+    char buf[4096];
+    read_file(path, false, buf, sizeof buf);
+    assert_string_equal(buf, "{\"a\":1}\n{\"t\":1}\n");
+
+    char sb[512];
+    struct json j;
+    json_init(&j, sb, sizeof sb);
+    json_obj_open(&j, NULL);
+    s.ops->stats_json(s.self, &j);
+    json_obj_close(&j);
+    assert_false(json_error(&j));
+    assert_non_null(strstr(sb, "\"written\":2"));
+    assert_non_null(strstr(sb, "\"skipped\":1"));
+    s.ops->destroy(s.self);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_reopen_after_rename(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[512], rotated[512];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    snprintf(rotated, sizeof rotated, "%s/out.jsonl.1", dir);
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new(path, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    pub(&s, MSG_ALERT, "{\"n\":1}");
+    assert_int_equal(rename(path, rotated), 0);
+    pub(&s, MSG_ALERT, "{\"n\":2}"); /* still goes to the renamed file (same inode) */
+    s.ops->reopen(s.self);
+    pub(&s, MSG_ALERT, "{\"n\":3}");
+    s.ops->destroy(s.self);
+    char buf[4096];
+    read_file(rotated, false, buf, sizeof buf);
+    assert_string_equal(buf, "{\"n\":1}\n{\"n\":2}\n");
+    read_file(path, false, buf, sizeof buf);
+    assert_string_equal(buf, "{\"n\":3}\n");
+    unlink(path);
+    unlink(rotated);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_gzip(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[512], rotated[512];
+    snprintf(path, sizeof path, "%s/out.jsonl.gz", dir);
+    snprintf(rotated, sizeof rotated, "%s/out.jsonl.gz.1", dir);
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new(path, true, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    char line[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(line, sizeof line, "{\"i\":%d}", i);
+        pub(&s, MSG_ALERT, line);
+    }
+    assert_int_equal(s.ops->flush(s.self, 0), 0);
+    assert_int_equal(rename(path, rotated), 0);
+    s.ops->reopen(s.self); /* finishes the first gzip member */
+    pub(&s, MSG_SUMMARY, "{\"last\":true}");
+    s.ops->destroy(s.self);
+
+    static char buf[1 << 16];
+    size_t n = read_file(rotated, true, buf, sizeof buf);
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += buf[i] == '\n';
+    assert_int_equal(lines, 1000);
+    assert_memory_equal(buf, "{\"i\":0}\n{\"i\":1}\n", 16);
+    assert_non_null(strstr(buf, "{\"i\":999}\n"));
+    read_file(path, true, buf, sizeof buf);
+    assert_string_equal(buf, "{\"last\":true}\n");
+    /* Both files are real gzip (magic bytes). */
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char magic[2];
+    assert_int_equal(fread(magic, 1, 2, f), 2);
+    fclose(f);
+    assert_int_equal(magic[0], 0x1f);
+    assert_int_equal(magic[1], 0x8b);
+    unlink(path);
+    unlink(rotated);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_stdout_and_errors(void **state)
+{
+    (void)state;
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new("-", false, SINK_JSONL_KIND(MSG_TOTALS), &s, err, sizeof err), 0);
+    pub(&s, MSG_ALERT, "{\"not\":\"written\"}");
+    assert_int_equal(s.ops->flush(s.self, 0), 0);
+    s.ops->reopen(s.self);
+    s.ops->destroy(s.self);
+    err[0] = 0;
+    assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, SINK_JSONL_ALL, &s, err,
+                                    sizeof err), -1);
+    assert_true(strlen(err) > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines_and_mask),
+        cmocka_unit_test(test_reopen_after_rename),
+        cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_stdout_and_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

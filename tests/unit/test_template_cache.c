@@ -1,0 +1,238 @@
+/* test_template_cache.c: template lifetime, replacement, limits, pending bounds, and memory
+ * staying under decode_memory_bound() under floods of template ids, domains and exporters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "gen_export.h"
+
+#define BASE_MS 1700000000000ull
+
+struct sink {
+    struct flow_rec r[64];
+    size_t n;
+};
+
+static void collect(void *arg, struct flow_rec *rec)
+{
+    struct sink *s = arg;
+    if (s->n < 64)
+        s->r[s->n] = *rec;
+    s->n++;
+}
+
+static void exporter_addr(uint8_t a[16], uint32_t i)
+{
+    gen_v4(a, 0xc6336400u + i); /* 198.51.100.0 + i */
+}
+
+static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
+{
+    struct decode_ctx *ctx = NULL;
+    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
+    return ctx;
+}
+
+static int tmpl_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
+{
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, tid, GEN_V9, opts);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, cap, GEN_V9, domain, 0, ms, 100000);
+    gen_add_template(&m, &t);
+    return gen_msg_end(&m);
+}
+
+static int data_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
+{
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, tid, GEN_V9, opts);
+    struct gen_flow f[2];
+    gen_flow_fill(&f[0], 1, 0, opts & GEN_T_V6, ms);
+    gen_flow_fill(&f[1], 1, 1, opts & GEN_T_V6, ms);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, cap, GEN_V9, domain, 0, ms, 100000);
+    gen_add_data(&m, &t, f, 2);
+    return gen_msg_end(&m);
+}
+
+static void test_lifetime_and_replace(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.template_lifetime_ms = 60000;
+    cfg.pending_max = 0;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], buf[2048];
+    exporter_addr(a, 1);
+    struct sink s = {0};
+    int len = tmpl_msg(buf, sizeof buf, 0, 256, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    len = data_msg(buf, sizeof buf, 0, 256, 0, BASE_MS + 59000);
+    decode_datagram(ctx, a, 2055, BASE_MS + 59000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    /* lazily expired on lookup */
+    decode_datagram(ctx, a, 2055, BASE_MS + 61000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 1);
+    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
+    assert_int_equal(decode_template_count(ctx), 0);
+    /* expired by decode_expire */
+    len = tmpl_msg(buf, sizeof buf, 0, 256, 0, BASE_MS + 70000);
+    decode_datagram(ctx, a, 2055, BASE_MS + 70000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 1);
+    decode_expire(ctx, BASE_MS + 100000);
+    assert_int_equal(decode_template_count(ctx), 1);
+    decode_expire(ctx, BASE_MS + 140000);
+    assert_int_equal(decode_template_count(ctx), 0);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 2);
+    /* redefinition: v4 layout replaced by a v6 layout under the same id */
+    len = tmpl_msg(buf, sizeof buf, 0, 256, 0, BASE_MS + 200000);
+    decode_datagram(ctx, a, 2055, BASE_MS + 200000, buf, (size_t)len, collect, &s);
+    len = tmpl_msg(buf, sizeof buf, 0, 256, GEN_T_V6, BASE_MS + 200000);
+    decode_datagram(ctx, a, 2055, BASE_MS + 200000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 1);
+    assert_int_equal(decode_template_count(ctx), 1);
+    s.n = 0;
+    len = data_msg(buf, sizeof buf, 0, 256, GEN_T_V6, BASE_MS + 200000);
+    decode_datagram(ctx, a, 2055, BASE_MS + 200000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_true(s.r[0].flags & FLOW_F_V6);
+    decode_ctx_free(ctx);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.max_exporters = 4;
+    cfg.max_templates = 20;
+    cfg.max_templates_per_source = 8;
+    cfg.max_domains_per_exporter = 3;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], buf[2048];
+    struct sink s = {0};
+    exporter_addr(a, 0);
+    for (uint16_t t = 0; t < 10; t++) {
+        int len = tmpl_msg(buf, sizeof buf, 0, (uint16_t)(256 + t), 0, BASE_MS);
+        decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    }
+    assert_int_equal(decode_template_count(ctx), 8);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATE_LIMIT), 2);
+    for (uint32_t d = 1; d < 5; d++) {
+        int len = tmpl_msg(buf, sizeof buf, d, 256, 0, BASE_MS);
+        decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    }
+    assert_int_equal(decode_counter(ctx, DC_DOMAIN_LIMIT), 2);
+    for (uint32_t e = 1; e < 6; e++) {
+        exporter_addr(a, e);
+        for (uint16_t t = 0; t < 4; t++) {
+            int len = tmpl_msg(buf, sizeof buf, 0, (uint16_t)(256 + t), 0, BASE_MS);
+            decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+        }
+    }
+    assert_int_equal(decode_counter(ctx, DC_EXPORTER_LIMIT), 2 * 4);
+    assert_int_equal(decode_template_count(ctx), 20);
+    assert_true(decode_counter(ctx, DC_TEMPLATE_LIMIT) > 2);
+    struct decode_exporter_stats st[8];
+    assert_int_equal(decode_exporters(ctx, st, 8), 4);
+    assert_int_equal(st[0].templates, 10);
+    decode_ctx_free(ctx);
+}
+
+static void test_pending_bounds(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.pending_max = 4;
+    cfg.pending_bytes_max = 100000;
+    cfg.pending_ms = 5000;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], buf[2048];
+    exporter_addr(a, 1);
+    struct sink s = {0};
+    for (uint16_t t = 0; t < 6; t++) {
+        int len = data_msg(buf, sizeof buf, 0, (uint16_t)(300 + t), 0, BASE_MS);
+        decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    }
+    assert_int_equal(decode_counter(ctx, DC_PENDING_DROPPED), 2); /* oldest first: 300, 301 */
+    int len = tmpl_msg(buf, sizeof buf, 0, 300, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 0);
+    len = tmpl_msg(buf, sizeof buf, 0, 305, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS + 1000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    /* the rest expire */
+    len = tmpl_msg(buf, sizeof buf, 0, 302, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS + 6000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(decode_counter(ctx, DC_PENDING_EXPIRED), 3);
+    decode_ctx_free(ctx);
+
+    /* bytes bound */
+    cfg.pending_max = 100;
+    cfg.pending_bytes_max = 200;
+    ctx = new_ctx(&cfg);
+    for (uint16_t t = 0; t < 10; t++) {
+        len = data_msg(buf, sizeof buf, 0, (uint16_t)(300 + t), 0, BASE_MS);
+        decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    }
+    assert_true(decode_counter(ctx, DC_PENDING_DROPPED) >= 7);
+    assert_true(decode_memory(ctx) <= decode_memory_bound(&cfg));
+    decode_ctx_free(ctx);
+}
+
+/* Floods of template ids, domains and exporters: memory and counts stay bounded. */
+static void test_flood(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.max_exporters = 16;
+    cfg.max_templates = 512;
+    cfg.max_templates_per_source = 32;
+    cfg.max_domains_per_exporter = 8;
+    cfg.pending_max = 32;
+    cfg.pending_bytes_max = 8192;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    size_t bound = decode_memory_bound(&cfg);
+    uint8_t a[16], buf[2048];
+    struct sink s = {0};
+    uint32_t x = 1;
+    size_t peak = 0;
+    for (uint32_t i = 0; i < 20000; i++) {
+        x = x * 1103515245u + 12345u;
+        exporter_addr(a, (x >> 8) % 40);
+        int len = (x >> 4) & 1 ? tmpl_msg(buf, sizeof buf, (x >> 12) % 20, (uint16_t)(256 + (x >> 16) % 5000),
+                                          (x >> 5) & 1 ? GEN_T_V6 : 0, BASE_MS + i)
+                               : data_msg(buf, sizeof buf, (x >> 12) % 20, (uint16_t)(256 + (x >> 16) % 5000), 0,
+                                          BASE_MS + i);
+        decode_datagram(ctx, a, 2055, BASE_MS + i, buf, (size_t)len, collect, &s);
+        if (decode_memory(ctx) > peak)
+            peak = decode_memory(ctx);
+    }
+    assert_true(decode_template_count(ctx) <= cfg.max_templates);
+    assert_true(peak <= bound);
+    print_message("flood: peak %zu bytes, bound %zu, templates %zu\n", peak, bound,
+                  decode_template_count(ctx));
+    decode_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lifetime_and_replace),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_pending_bounds),
+        cmocka_unit_test(test_flood),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
