@@ -16,6 +16,8 @@
  * - A first data line whose first field is "prefix" (any case) is a header and is skipped.
  * - Fields are trimmed; a field may be double-quoted ("" inside quotes is one quote).
  * - prefix: IPv4/IPv6 address or CIDR, host bits must be clear; a bare address is a /32, /128.
+ *   Wider than /8 (IPv4) or /16 (IPv6), or IPv6 space covering the IPv4-mapped range
+ *   (e.g. ::/64), is refused: such a line is a typo that would make most traffic "inside".
  * - customer_id: 1..63 chars of [A-Za-z0-9._-].  name: 1..127 bytes of valid UTF-8, no control
  *   characters.  asn: empty, "64500" or "AS64500", 1..4294967295.
  * - One customer may have many lines. Every line of a customer must give the same name (else

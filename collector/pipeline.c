@@ -73,6 +73,13 @@ static size_t ctx_customer_prefixes(void *arg, uint32_t c, const struct prefix *
     return customers_prefixes(p->customers, c, out);
 }
 
+static const void *ctx_conf_for(void *arg, size_t det_index, uint32_t customer)
+{
+    struct pipeline *p = arg;
+    (void)customer; /* per-customer overrides: resolved below once loaded */
+    return det_index < p->ndet ? p->det_conf[det_index] : NULL;
+}
+
 static size_t ctx_customer_count(void *arg)
 {
     struct pipeline *p = arg;
@@ -171,6 +178,7 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
             .customer_id = ctx_customer_id,
             .customer_prefixes = ctx_customer_prefixes,
             .customer_count = ctx_customer_count,
+            .conf_for = ctx_conf_for,
             .customers_arg = p,
             .alert = worker_alert,
             .alert_arg = w,
@@ -233,10 +241,13 @@ static bool close_visit(void *arg, struct host *h, void *state)
     if (ca->pass == 0) {
         if (h->window != ca->window_no)
             return false;
-        for (size_t d = 0; d < p->ndet; d++)
-            if (p->ops[d]->on_host_window)
-                p->ops[d]->on_host_window(ca->w->det[d], &ca->w->ctx, h,
-                                          state ? (uint8_t *)state + p->state_off[d] : NULL);
+        for (size_t d = 0; d < p->ndet; d++) {
+            if (!p->ops[d]->on_host_window)
+                continue;
+            ca->w->ctx.det_index = d;
+            p->ops[d]->on_host_window(ca->w->det[d], &ca->w->ctx, h,
+                                      state ? (uint8_t *)state + p->state_off[d] : NULL);
+        }
         return false;
     }
     if (h->window == ca->window_no && h->customer < p->nacc) {
@@ -291,9 +302,12 @@ static void close_window(struct pipeline *p)
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 0};
         hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);
-        for (size_t d = 0; d < p->ndet; d++)
-            if (p->ops[d]->on_window)
-                p->ops[d]->on_window(p->workers[wi].det[d], &p->workers[wi].ctx);
+        for (size_t d = 0; d < p->ndet; d++) {
+            if (!p->ops[d]->on_window)
+                continue;
+            p->workers[wi].ctx.det_index = d;
+            p->ops[d]->on_window(p->workers[wi].det[d], &p->workers[wi].ctx);
+        }
     }
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 1};
@@ -423,8 +437,10 @@ void pipeline_flow(void *arg, struct flow_rec *f)
     h->window = wno;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
-    for (size_t d = 0; d < p->ndet; d++)
+    for (size_t d = 0; d < p->ndet; d++) {
+        w->ctx.det_index = d;
         p->ops[d]->on_flow(w->det[d], &w->ctx, h, state ? (uint8_t *)state + p->state_off[d] : NULL, f);
+    }
 }
 
 void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms)

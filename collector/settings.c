@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "detector.h"
 
 #define S(f) offsetof(struct settings, f)
@@ -135,7 +136,6 @@ static void *open_self(void *cfg, const char *arg, char *msg, size_t msglen)
 static void *open_kafka(void *cfg, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
-    s->kafka_enabled = true;
     return &s->kafka;
 }
 
@@ -220,7 +220,7 @@ static const struct conf_section *sections(void)
         {"collector", false, collector_keys, open_self, "receiving flow exports"},
         {"templates", false, template_keys, open_self, "NetFlow v9 / IPFIX template cache bounds"},
         {"exporter", true, exporter_keys, open_exporter,
-         "per-exporter settings: [exporter 192.0.2.1] (an address)"},
+         "per-exporter settings: [exporter 192.0.2.1] or [exporter 192.0.2.0/24] (the longest match applies)"},
         {"customers", false, customer_keys, open_self, "the downstream customers"},
         {"blocklist", true, feed_keys, open_feed,
          "a named blocklist feed: [blocklist spamhaus-drop] (one section per feed)"},
@@ -231,8 +231,8 @@ static const struct conf_section *sections(void)
     memcpy(all_sections, st, sizeof st);
     size_t n = NSTATIC;
     all_sections[n++] = (struct conf_section){"kafka", false, kafka_conf_keys, open_kafka,
-                                              "publish alerts and summaries to Kafka (a [kafka] "
-                                              "section enables it)"};
+                                              "publish alerts and summaries to Kafka (on when "
+                                              "brokers is set)"};
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS - 1; i++) {
         snprintf(det_section_names[i], sizeof det_section_names[i], "detector.%s",
                  det_registry[i]->name);
@@ -286,9 +286,18 @@ int settings_load_text(struct settings *s, const char *name, const char *text, s
     return conf_load_mem(name, text, len, sections(), s, err);
 }
 
-int settings_validate(const struct settings *s, struct conf_error *err)
+int settings_validate(struct settings *s, struct conf_error *err)
 {
     const char *file = s->source_file[0] ? s->source_file : "(settings)";
+    s->kafka_enabled = s->kafka.brokers[0] != 0;
+    for (size_t i = 0; i < s->nexporters; i++) {
+        struct prefix p;
+        if (prefix_parse(s->exporters[i].addr, true, &p) < 0) {
+            conf_error_set(err, file, 0, "[exporter %s]: not an address or prefix",
+                           s->exporters[i].addr);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < s->nfeeds; i++) {
         if (!s->feeds[i].file[0]) {
             conf_error_set(err, file, 0, "[blocklist %s]: file is required", s->feeds[i].name);

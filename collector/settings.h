@@ -85,7 +85,7 @@ int settings_load(struct settings *s, const char *path, struct conf_error *err);
 int settings_load_text(struct settings *s, const char *name, const char *text, size_t len,
                        struct conf_error *err);
 /* Checks across options (after load and command-line overrides): 0 or -1 with err. */
-int settings_validate(const struct settings *s, struct conf_error *err);
+int settings_validate(struct settings *s, struct conf_error *err);
 void settings_free(struct settings *s);
 /* The annotated example config (every option, default, bounds, help). */
 void settings_write_example(FILE *out);

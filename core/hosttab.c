@@ -48,12 +48,17 @@ void hosttab_free(struct hosttab *t)
     free(t);
 }
 
-static size_t bucket_of(const struct hosttab *t, uint32_t customer, const uint8_t addr[16])
+/* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
+ * the emptier one keeps buckets from overflowing until the table is nearly full. */
+static void buckets_of(const struct hosttab *t, uint32_t customer, const uint8_t addr[16],
+                       size_t b[2])
 {
     uint8_t k[20];
     memcpy(k, addr, 16);
     memcpy(k + 16, &customer, 4);
-    return (size_t)(hash_bytes(&t->key, k, sizeof k) % t->nbuckets);
+    uint64_t h = hash_bytes(&t->key, k, sizeof k);
+    b[0] = (size_t)((uint32_t)h % t->nbuckets) * HOSTTAB_WAYS;
+    b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * HOSTTAB_WAYS;
 }
 
 static void *state_of(struct hosttab *t, size_t i)
@@ -61,44 +66,65 @@ static void *state_of(struct hosttab *t, size_t i)
     return t->state_size ? t->state + i * t->state_size : NULL;
 }
 
+static size_t find_in(const struct hosttab *t, const size_t b[2], uint32_t customer,
+                      const uint8_t addr[16])
+{
+    for (int k = 0; k < 2; k++)
+        for (size_t i = b[k]; i < b[k] + HOSTTAB_WAYS; i++)
+            if (t->used[i] && t->hosts[i].customer == customer &&
+                memcmp(t->hosts[i].addr, addr, 16) == 0)
+                return i;
+    return SIZE_MAX;
+}
+
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state)
 {
-    size_t base = bucket_of(t, customer, addr) * HOSTTAB_WAYS;
-    for (size_t i = base; i < base + HOSTTAB_WAYS; i++) {
-        if (t->used[i] && t->hosts[i].customer == customer && memcmp(t->hosts[i].addr, addr, 16) == 0) {
-            if (state)
-                *state = state_of(t, i);
-            return &t->hosts[i];
-        }
-    }
-    return NULL;
+    size_t b[2];
+    buckets_of(t, customer, addr, b);
+    size_t i = find_in(t, b, customer, addr);
+    if (i == SIZE_MAX)
+        return NULL;
+    if (state)
+        *state = state_of(t, i);
+    return &t->hosts[i];
 }
 
 struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                          uint32_t cur_window, bool *inserted, void **state)
 {
-    size_t base = bucket_of(t, customer, addr) * HOSTTAB_WAYS;
-    size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
-    for (size_t i = base; i < base + HOSTTAB_WAYS; i++) {
-        if (!t->used[i]) {
-            if (free_i == SIZE_MAX)
-                free_i = i;
-            continue;
-        }
-        struct host *h = &t->hosts[i];
-        if (h->customer == customer && memcmp(h->addr, addr, 16) == 0) {
-            *inserted = false;
-            *state = state_of(t, i);
-            return h;
-        }
-        /* Prefer evicting a host not active in the open window, then the stalest. */
-        if (h->window != cur_window) {
-            if (victim == SIZE_MAX || h->last_ms < t->hosts[victim].last_ms)
-                victim = i;
-        } else if (victim_active == SIZE_MAX || h->last_ms < t->hosts[victim_active].last_ms) {
-            victim_active = i;
-        }
+    size_t b[2];
+    buckets_of(t, customer, addr, b);
+    size_t hit = find_in(t, b, customer, addr);
+    if (hit != SIZE_MAX) {
+        *inserted = false;
+        *state = state_of(t, hit);
+        return &t->hosts[hit];
     }
+    size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
+    unsigned nfree[2] = {0, 0};
+    size_t first_free[2] = {SIZE_MAX, SIZE_MAX};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = b[k]; i < b[k] + HOSTTAB_WAYS; i++) {
+            if (!t->used[i]) {
+                if (first_free[k] == SIZE_MAX)
+                    first_free[k] = i;
+                nfree[k]++;
+                continue;
+            }
+            struct host *h = &t->hosts[i];
+            /* Prefer evicting a host not active in the open window, then the stalest. */
+            if (h->window != cur_window) {
+                if (victim == SIZE_MAX || h->last_ms < t->hosts[victim].last_ms)
+                    victim = i;
+            } else if (victim_active == SIZE_MAX || h->last_ms < t->hosts[victim_active].last_ms) {
+                victim_active = i;
+            }
+        }
+        if (b[1] == b[0])
+            break;
+    }
+    if (nfree[0] || nfree[1])
+        free_i = nfree[1] > nfree[0] ? first_free[1] : first_free[0];
     size_t i = free_i;
     if (i == SIZE_MAX) {
         if (victim != SIZE_MAX) {

@@ -75,7 +75,11 @@ void tw_vlog(enum tw_log_level level, const char *fmt, va_list ap)
             n += (size_t)h;
     }
     size_t head = n;
+    /* fmt is checked at the callers: tw_log() carries the printf attribute */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     int m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+#pragma GCC diagnostic pop
     if (m > 0) {
         if ((size_t)m >= sizeof(line) - n) {
             n = sizeof(line) - 1;

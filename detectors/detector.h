@@ -40,10 +40,20 @@ struct det_ctx {
     size_t (*customer_prefixes)(void *arg, uint32_t customer, const struct prefix **out);
     size_t (*customer_count)(void *arg);
     void *customers_arg;
+    /* This detector's option struct in force for a customer: the [detector.NAME] section with
+     * that customer's [customer.ID] overrides applied (index1 0 = the defaults). Call as
+     * det_conf(ctx, self_index, customer). */
+    const void *(*conf_for)(void *arg, size_t det_index, uint32_t customer);
+    size_t det_index;  /* set by the worker before each call into a detector */
     /* alert output */
     void (*alert)(void *arg, const struct alert *a);
     void *alert_arg;
 };
+
+static inline const void *det_conf(const struct det_ctx *ctx, uint32_t customer)
+{
+    return ctx->conf_for(ctx->customers_arg, ctx->det_index, customer);
+}
 
 static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
 {

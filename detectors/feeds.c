@@ -941,7 +941,7 @@ int feed_load_mem(const char *name, const char *srcname, const char *text, size_
             size_t i = 0;
             while (i < l && is_space(s[i]))
                 i++;
-            if (i < l && (s[i] == '#' || (s[i] == ';' && ps.fmt == FEED_DROP)))
+            if (i < l && (s[i] == '#' || (s[i] == ';' && ps.fmt != FEED_FEODO_CSV)))
                 continue; /* an overlong comment is still a comment */
             ps.data_lines++;
             note_bad(&ps, lineno, BAD_MALFORMED, "line too long");
@@ -957,7 +957,7 @@ int feed_load_mem(const char *name, const char *srcname, const char *text, size_
         char *p = trim(line);
         if (*p == '\0')
             continue;
-        if (*p == '#' || (*p == ';' && ps.fmt == FEED_DROP)) {
+        if (*p == '#' || (*p == ';' && ps.fmt != FEED_FEODO_CSV)) {
             comment_line(&ps, p);
             continue;
         }

@@ -22,7 +22,8 @@
  * Detection: first line starting with ';' -> DROP, '{' -> JSON, '"' -> CSV, a data line with
  * ';' -> DROP, with ',' -> CSV, otherwise PLAIN; a '#' line naming "dst_ip" -> CSV.
  *
- * Line rules (all formats): lines are trimmed, CRLF accepted, a UTF-8 BOM skipped. A bad data
+ * Line rules (all formats): lines are trimmed, CRLF accepted, a UTF-8 BOM skipped, a line
+ * starting with '#' (or ';', except in CSV) is a comment. A bad data
  * line is skipped and counted, never fatal: malformed (bad syntax, NUL byte, line over 4 KiB,
  * invalid address, bad port), host_bits (e.g. 1.2.3.4/24: REJECTED, not fixed: a list with such
  * entries is damaged and guessing the intended network could block the wrong one), too_wide

@@ -30,6 +30,7 @@ struct sink_kafka {
     bool stamp_fail;            /* take the failure time at the next poll */
     uint64_t fail_ms;
     bool fatal;
+    bool degraded;              /* a failure was logged; cleared (and logged) by a delivery */
     rd_kafka_resp_err_t last_err;
     int log_reject;
     struct kafka_counters c;
@@ -175,6 +176,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return; /* not ours any more (cannot happen: rewinds wait for every report) */
     k->c.inflight--;
     if (!m->err) {
+        if (k->degraded) {
+            k->degraded = false;
+            log_info("kafka: delivering again; re-sending the spooled backlog");
+        }
         k->c.delivered++;
         k->state[seq & k->ring_mask] = ST_ACKED;
         return;
@@ -189,9 +194,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     k->state[seq & k->ring_mask] = ST_NONE;
-    if (!k->paused) {
+    if (!k->degraded)
         log_warn("kafka: delivery failed (%s): keeping messages in the spool to re-send",
                  rd_kafka_err2str(m->err));
+    k->degraded = true;
+    if (!k->paused) {
         k->paused = true;
         k->stamp_fail = true;
     }
@@ -342,7 +349,9 @@ static void pump(struct sink_kafka *k, uint64_t now)
                               rd_kafka_err2str(e));
                 continue;
             }
-            log_warn("kafka: produce failed (%s); re-sending later", rd_kafka_err2str(e));
+            if (!k->degraded)
+                log_warn("kafka: produce failed (%s); re-sending later", rd_kafka_err2str(e));
+            k->degraded = true;
             k->paused = true;
             k->stamp_fail = true;
             break;

@@ -119,10 +119,14 @@ enum decode_counter {
     DC_PENDING_EXPIRED,
     DC_SAMPLING_UNKNOWN, /* records emitted with FLOW_F_SAMPLING_UNKNOWN */
     DC_SEQ_LOST,         /* sum of sequence gaps */
+    DC_V9_SET_UNALIGNED, /* v9 flowset length not a multiple of 4 (RFC 3954 5.3 SHOULD; Cisco
+                            NBAR and PAN-OS do it): decoded anyway, not an error */
     /* errors from here on */
     DC_SHORT_HEADER,
     DC_BAD_VERSION,
     DC_BAD_LENGTH,
+    DC_BAD_COUNT, /* v9 header count is neither the records nor the flowsets read (real
+                     exporters use either); decoding goes on, the count never frames anything */
     DC_BAD_SET_LENGTH,
     DC_BAD_SET_ID,
     DC_TEMPLATE_INVALID,

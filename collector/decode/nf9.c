@@ -4,7 +4,7 @@
 
 #define NF9_HDR 20
 
-static void nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end)
+static void nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end, unsigned *nrec)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
     while (end - p >= 4) {
@@ -20,10 +20,11 @@ static void nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *en
             f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2)};
         }
         tmpl_add(m, tid, false, f, cnt);
+        (*nrec)++;
     }
 }
 
-static void nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end)
+static void nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end, unsigned *nrec)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
     while (end - p >= 6) {
@@ -40,6 +41,7 @@ static void nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uin
         for (size_t i = 0; i < ns + no; i++, p += 4)
             f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
         tmpl_add(m, tid, true, f, ns + no);
+        (*nrec)++;
     }
 }
 
@@ -52,28 +54,36 @@ void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
     m->uptime = dec_be32(buf + 4);
     m->export_ms = (uint64_t)dec_be32(buf + 8) * 1000;
     uint32_t seq = dec_be32(buf + 12);
+    unsigned count = dec_be16(buf + 2);
     m->dom = dec_domain_get(m, 9, dec_be32(buf + 16));
     if (!m->dom)
         return;
     dec_seq(m, &m->dom->seq_valid, &m->dom->seq_next, seq, 1);
     const uint8_t *p = buf + NF9_HDR, *end = buf + len;
+    unsigned nrec = 0, nsets = 0; /* to compare with the header count */
+    bool framed = true;
     while (end - p >= 4) {
         uint16_t id = dec_be16(p), slen = dec_be16(p + 2);
         if (slen < 4 || slen > end - p) {
             if (!dec_all_zero(p, (size_t)(end - p)))
                 dec_error(m->ctx, m->exp, DC_BAD_SET_LENGTH);
-            return;
+            framed = false;
+            break;
         }
         const uint8_t *body = p + 4, *bend = p + slen;
+        if (slen % 4)
+            m->ctx->c[DC_V9_SET_UNALIGNED]++;
+        nsets++;
         if (id == 0) {
-            nf9_templates(m, body, bend);
+            nf9_templates(m, body, bend, &nrec);
         } else if (id == 1) {
-            nf9_options_templates(m, body, bend);
+            nf9_options_templates(m, body, bend, &nrec);
         } else if (id >= 256) {
             struct tmpl *t = tmpl_find(m->ctx, m->exp->idx, 9, m->dom->id, id, m->now_ms);
             if (t) {
-                tmpl_decode_set(m, t, body, (size_t)(bend - body));
+                nrec += (unsigned)tmpl_decode_set(m, t, body, (size_t)(bend - body));
             } else {
+                framed = false;
                 dec_error(m->ctx, m->exp, DC_NO_TEMPLATE);
                 dec_pending_push(m, id, body, (size_t)(bend - body));
             }
@@ -82,4 +92,7 @@ void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         }
         p = bend;
     }
+    /* RFC 3954 counts records; many exporters count flowsets; anything else is broken */
+    if (framed && nrec != count && nsets != count)
+        dec_error(m->ctx, m->exp, DC_BAD_COUNT);
 }

@@ -106,7 +106,7 @@ static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_inf
     }
     if (hl > len)
         return PKT_ERR_BAD_L4_HEADER;
-    o->l4_payload = p + hl;
+    o->l4_payload = hl <= cap ? p + hl : NULL; /* options cut by the snaplen: no payload */
     o->l4_payload_len = len - hl;
     o->l4_payload_caplen = cap > hl ? cap - hl : 0;
     if (o->l4_payload_caplen > o->l4_payload_len)

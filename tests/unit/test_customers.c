@@ -173,7 +173,8 @@ static void test_errors(void **state)
     load_bad("192.0.2.0/024,a,A\n", 1, "invalid prefix");
     load_bad("2001:db8::g/48,a,A\n", 1, "invalid prefix");
     load_bad("fe80::1%eth0,a,A\n", 1, "invalid prefix");
-    load_bad("192.0.2.1/24,a,A\n", 1, "host bits set in prefix '192.0.2.1/24' (network is 192.0.2.0/24)");
+    load_bad("192.0.2.1/24,a,A\n", 1,
+             "host bits set in prefix '192.0.2.1/24' (network is 192.0.2.0/24)");
     load_bad("2001:db8::1/32,a,A\n", 1, "host bits set");
     load_bad("0.0.0.0/0,a,A\n", 1, "wider than /8");
     load_bad("4.0.0.0/6,a,A\n", 1, "wider than /8");

@@ -207,23 +207,24 @@ static void test_values(void **state)
     assert_int_equal(s.r[0].proto, 17);
     assert_int_equal(s.r[0].bytes, 76);
     assert_int_equal(s.r[0].packets, 1);
-    assert_int_equal(s.r[0].first_ms, 1444331027999ull); /* 2015-10-08T19:03:47.999Z */
-    assert_int_equal(s.r[0].last_ms, 1444331027999ull);
+    /* header: uptime 45076 ms at 1444331070 s; first/last switched 1216/1217 ms (tshark) */
+    assert_int_equal(s.r[0].first_ms, 1444331070000ull - (45076 - 1216));
+    assert_int_equal(s.r[0].last_ms, 1444331070000ull - (45076 - 1217));
     assert_true(s.r[0].flags & FLOW_F_SAMPLING_UNKNOWN);
     decode_ctx_free(ctx);
 
-    /* Cisco ASA NSEL: record 1 is an ICMP echo with 56 permanent bytes (IE 85) */
+    /* Cisco ASA NSEL: logstash's event 1 is an ICMP echo with 56 permanent bytes (IE 85) */
     const char *asa[] = {"netflow9_test_cisco_asa_1_tpl.dat", "netflow9_test_cisco_asa_1_data.dat"};
     s.n = 0;
     ctx = feed(asa, 2, &s);
-    assert_int_equal(s.n, 13); /* logstash's 14 events include one options record */
-    addr_is(s.r[0].src, IP(192, 168, 23, 22));
-    addr_is(s.r[0].dst, IP(164, 164, 37, 11));
-    assert_int_equal(s.r[0].proto, 1);
-    assert_int_equal(s.r[0].sport, 17549);
-    assert_int_equal(s.r[0].dport, 0x0800); /* echo request: type 8 code 0 */
-    assert_int_equal(s.r[0].bytes, 56);
-    assert_int_equal(s.r[0].first_ms, 1444384068169ull);
+    assert_int_equal(s.n, 14);
+    addr_is(s.r[1].src, IP(192, 168, 23, 22));
+    addr_is(s.r[1].dst, IP(164, 164, 37, 11));
+    assert_int_equal(s.r[1].proto, 1);
+    assert_int_equal(s.r[1].sport, 17549);
+    assert_int_equal(s.r[1].dport, 0x0800); /* echo request: type 8 code 0 */
+    assert_int_equal(s.r[1].bytes, 56);
+    assert_int_equal(s.r[1].first_ms, 1444384068169ull);
     decode_ctx_free(ctx);
 
     /* ipfix.dat (softflowd): options record with systemInitTimeMilliseconds and 305/306 = 1/0,
@@ -245,6 +246,48 @@ static void test_values(void **state)
     assert_false(s.r[0].flags & FLOW_F_SAMPLING_UNKNOWN);
     assert_int_equal(s.r[1].bytes, 1000);
     assert_int_equal(s.r[1].packets, 6);
+    decode_ctx_free(ctx);
+
+    /* expected values below were read with tshark -d udp.port==2055,cflow from pcaps of the payloads */
+    const char *mx80[] = {"netflow5_test_juniper_mx80.dat"}; /* header sampling 1:1000 */
+    s.n = 0;
+    ctx = feed(mx80, 1, &s);
+    assert_int_equal(s.n, 29);
+    addr_is(s.r[0].src, IP(10, 0, 0, 1));
+    addr_is(s.r[0].dst, IP(192, 168, 0, 2));
+    assert_int_equal(s.r[0].sampling, 1000);
+    assert_int_equal(s.r[0].bytes, 1500 * 1000);
+    assert_int_equal(s.r[0].packets, 1000);
+    assert_int_equal(s.r[0].sport, 443);
+    assert_int_equal(s.r[0].dport, 61608);
+    assert_int_equal(s.r[0].proto, 6);
+    assert_int_equal(s.r[0].tcp_flags, 0x10);
+    decode_ctx_free(ctx);
+
+    const char *mt[] = {"ipfix_test_mikrotik_tpl.dat", "ipfix_test_mikrotik_data258.dat"};
+    s.n = 0;
+    ctx = feed(mt, 2, &s);
+    assert_int_equal(s.n, 28);
+    addr_is(s.r[0].src, IP(10, 10, 8, 197));
+    addr_is(s.r[0].dst, IP(192, 168, 128, 17));
+    assert_int_equal(s.r[0].bytes, 152);
+    assert_int_equal(s.r[0].packets, 2);
+    assert_int_equal(s.r[0].sport, 123);
+    assert_int_equal(s.r[0].dport, 123);
+    assert_int_equal(s.r[0].proto, 17);
+    decode_ctx_free(ctx);
+
+    const char *pan[] = {"netflow9_test_paloalto_panos_tpl.dat", "netflow9_test_paloalto_panos_data.dat"};
+    s.n = 0;
+    ctx = feed(pan, 2, &s);
+    assert_int_equal(s.n, 8);
+    addr_is(s.r[0].src, IP(23, 35, 171, 27));
+    addr_is(s.r[0].dst, IP(10, 32, 91, 205));
+    assert_int_equal(s.r[0].bytes, 70);
+    assert_int_equal(s.r[0].packets, 1);
+    assert_int_equal(s.r[0].sport, 80);
+    assert_int_equal(s.r[0].dport, 49519);
+    assert_int_equal(s.r[0].tcp_flags, 0x12);
     decode_ctx_free(ctx);
 }
 

@@ -261,7 +261,8 @@ static void test_feodo_csv(void **state)
         "\"2021-01-20 07:44:46\",\"192.0.2.11\",\"44x\",\"offline\",\"\",\"X\"\n"
         "\"2021-01-20 07:44:46\"\n"
         "\"2021-01-20 07:44:46\",\"192.0.2.12\n"
-        "\"2021-01-20\",\"192.0.2.13\",\"80\",\"online\",\"2021\",\"AVeryLongMalwareFamilyNameIndeed\"\n"
+        "\"2021-01-20\",\"192.0.2.13\",\"80\",\"online\",\"2021\","
+        "\"AVeryLongMalwareFamilyNameIndeed\"\n"
         "# Number of entries: 4\n";
     struct feed *f = load(t);
     assert_int_equal(feed_format_of(f), FEED_FEODO_CSV);
@@ -301,7 +302,8 @@ static void test_feodo_csv(void **state)
     feed_free(f);
 
     /* header-less CSV in Feodo's column order, and a header in another order */
-    const char *t2 = "\"2021-01-17 07:44:46\",\"192.0.2.1\",\"8080\",\"online\",\"x\",\"TrickBot\"\n";
+    const char *t2 =
+        "\"2021-01-17 07:44:46\",\"192.0.2.1\",\"8080\",\"online\",\"x\",\"TrickBot\"\n";
     f = load(t2);
     assert_int_equal(feed_format_of(f), FEED_FEODO_CSV);
     assert_int_equal(match(f, "192.0.2.1")->port, 8080);

@@ -1,0 +1,171 @@
+/* Host table: find/insert, bounded memory, eviction preferences and counters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "host.h"
+#include "hosttab.h"
+
+static void addr_n(uint8_t a[16], uint32_t n)
+{
+    addr_from_v4(a, 0x0A000000u + n);
+}
+
+static void test_insert_find(void **st)
+{
+    struct hash_key k;
+    hash_key_from_seed(&k, 1);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(1024, 24, &k, &t), 0);
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < 500; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 1, a, 7, &ins, &s);
+        assert_true(ins);
+        assert_non_null(s);
+        memset(s, (int)(i & 0xff), 24);
+        h->last_ms = i;
+    }
+    for (uint32_t i = 0; i < 500; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 1, a, 7, &ins, &s);
+        assert_false(ins);
+        assert_int_equal(((uint8_t *)s)[23], i & 0xff);
+        assert_int_equal(h->last_ms, i);
+        /* same address, other customer: another host */
+        assert_null(hosttab_find(t, 2, a, NULL));
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.used, 500);
+    hosttab_free(t);
+}
+
+static void test_high_load_before_eviction(void **st)
+{
+    /* two-choice buckets: 75 % of the capacity fits without one eviction (80 %: ~0.02 %) */
+    struct hash_key k;
+    hash_key_from_seed(&k, 9);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(65536, 0, &k, &t), 0);
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < 65536 * 3 / 4; i++) {
+        addr_n(a, i);
+        hosttab_get(t, 1, a, 0, &ins, &s);
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.evictions, 0);
+    hosttab_free(t);
+}
+
+static void test_bounded_eviction(void **st)
+{
+    struct hash_key k;
+    hash_key_from_seed(&k, 2);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(256, 0, &k, &t), 0);
+    size_t mem = hosttab_memory(t);
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    /* a flood of a million distinct hosts: memory does not move, evictions are counted */
+    for (uint32_t i = 0; i < 1000000; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 1, a, i / 1000, &ins, &s);
+        h->window = i / 1000;
+        h->last_ms = i;
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hosttab_memory(t), mem);
+    assert_true(hs.used <= hs.capacity);
+    assert_int_equal(hs.inserts, 1000000);
+    assert_int_equal(hs.evictions, 1000000 - hs.used);
+    hosttab_free(t);
+}
+
+static void test_prefers_inactive_victim(void **st)
+{
+    struct hash_key k;
+    hash_key_from_seed(&k, 3);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(HOSTTAB_WAYS, 0, &k, &t), 0); /* one bucket */
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < HOSTTAB_WAYS; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 1, a, 5, &ins, &s);
+        h->last_ms = 100 + i;
+        h->window = i == 3 ? 4 : 5; /* host 3 is from an older window */
+    }
+    addr_n(a, 1000);
+    hosttab_get(t, 1, a, 5, &ins, &s);
+    addr_n(a, 3);
+    assert_null(hosttab_find(t, 1, a, NULL)); /* the inactive one went, though not the oldest */
+    addr_n(a, 0);
+    assert_non_null(hosttab_find(t, 1, a, NULL));
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.evictions, 1);
+    assert_int_equal(hs.evictions_active, 0);
+    hosttab_free(t);
+}
+
+static bool drop_odd(void *arg, struct host *h, void *state)
+{
+    (*(int *)arg)++;
+    return h->last_ms % 2 == 1;
+}
+
+static void test_foreach_remove(void **st)
+{
+    struct hash_key k;
+    hash_key_from_seed(&k, 4);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(128, 8, &k, &t), 0);
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < 64; i++) {
+        addr_n(a, i);
+        hosttab_get(t, 1, a, 0, &ins, &s)->last_ms = i;
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    size_t before = hs.used;
+    int visited = 0;
+    hosttab_foreach(t, drop_odd, &visited);
+    hosttab_stats(t, &hs);
+    assert_int_equal(visited, (int)before);
+    for (uint32_t i = 0; i < 64; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_find(t, 1, a, NULL);
+        if (h)
+            assert_int_equal(h->last_ms % 2, 0);
+    }
+    assert_int_equal(hs.used + hs.expired, before);
+    hosttab_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_insert_find),
+        cmocka_unit_test(test_high_load_before_eviction),
+        cmocka_unit_test(test_bounded_eviction),
+        cmocka_unit_test(test_prefers_inactive_victim),
+        cmocka_unit_test(test_foreach_remove),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

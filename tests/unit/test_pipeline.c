@@ -1,0 +1,286 @@
+/* Pipeline: customer lookup and direction, event-time windows, summaries, blocklist alerts
+ * with suppression, deterministic output, late records, list reload at a window boundary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "customers.h"
+#include "feeds.h"
+#include "pipeline.h"
+#include "settings.h"
+
+#define MAXMSG 256
+
+struct capsink {
+    char *msg[MAXMSG];
+    enum msg_kind kind[MAXMSG];
+    char key[MAXMSG][64];
+    size_t n;
+};
+
+static int cap_publish(void *self, enum msg_kind kind, const char *key, size_t keylen,
+                       const char *json, size_t len)
+{
+    struct capsink *c = self;
+    if (c->n >= MAXMSG)
+        return -1;
+    c->msg[c->n] = strndup(json, len);
+    c->kind[c->n] = kind;
+    snprintf(c->key[c->n], sizeof c->key[0], "%.*s", (int)keylen, key);
+    c->n++;
+    return 0;
+}
+
+static void cap_destroy(void *self)
+{
+    struct capsink *c = self;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->msg[i]);
+    c->n = 0;
+}
+
+static const struct sink_ops cap_ops = {.name = "capture", .publish = cap_publish, .destroy = cap_destroy};
+
+static const char *const MAP = "10.1.0.0/16,c1,Customer One,64501\n"
+                               "10.2.0.0/16,c2,Customer Two\n"
+                               "2001:db8:1::/48,c1,Customer One,64501\n";
+static const char *const DROP = "; test DROP\n198.18.0.0/15 ; SBL1\n2001:db8:dead::/48 ; SBL6\n";
+
+struct fix {
+    struct settings s;
+    struct sinks sinks;
+    struct capsink cap;
+    struct pipeline *p;
+};
+
+static struct fix *fix_new(const char *map, const char *drop)
+{
+    struct fix *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(settings_init(&f->s), 0);
+    f->s.window = 60;
+    f->s.lateness = 0;
+    f->s.alert_suppress = 600;
+    struct customer_limits lim = {100, 100};
+    struct customer_map *cm;
+    struct conf_error err;
+    assert_int_equal(customers_load_mem("map", map, strlen(map), &lim, &cm, &err), 0);
+    struct feed_set *fs;
+    assert_int_equal(feed_set_new(&fs), 0);
+    if (drop) {
+        struct feed *fd;
+        assert_int_equal(feed_load_mem("drop", "drop.txt", drop, strlen(drop), FEED_AUTO, 100, &fd, &err), 0);
+        assert_int_equal(feed_set_add(fs, fd), 0);
+    }
+    sinks_add(&f->sinks, (struct sink){&cap_ops, &f->cap});
+    assert_int_equal(pipeline_new(&f->s, true, cm, fs, &f->sinks, &f->p), 0);
+    return f;
+}
+
+static void fix_free(struct fix *f)
+{
+    pipeline_free(f->p);
+    sinks_destroy(&f->sinks);
+    settings_free(&f->s);
+    free(f);
+}
+
+static void flow(struct fix *f, const char *src, const char *dst, uint16_t dport, uint64_t t_ms,
+                 uint64_t bytes)
+{
+    struct flow_rec r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(addr_parse(src, r.src), 0);
+    assert_int_equal(addr_parse(dst, r.dst), 0);
+    r.sport = 40000;
+    r.dport = dport;
+    r.proto = 6;
+    r.bytes = bytes;
+    r.packets = 2;
+    r.first_ms = t_ms - 100;
+    r.last_ms = t_ms;
+    r.sampling = 1;
+    pipeline_flow(f->p, &r);
+}
+
+static size_t count_kind(const struct capsink *c, enum msg_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->kind[i] == k;
+    return n;
+}
+
+static const char *find_msg(const struct capsink *c, enum msg_kind k, const char *needle)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->kind[i] == k && strstr(c->msg[i], needle))
+            return c->msg[i];
+    return NULL;
+}
+
+#define T0 1699999980000ULL /* a window boundary for 60 s windows (divisible by 60000) */
+
+static void test_direction_and_summaries(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100);   /* c1 out */
+    flow(f, "93.184.216.34", "10.1.0.5", 50000, T0 + 2000, 1000); /* c1 in */
+    flow(f, "10.1.0.6", "10.2.0.7", 22, T0 + 3000, 10);           /* internal c1 -> c2 */
+    flow(f, "8.8.8.8", "9.9.9.9", 53, T0 + 4000, 5);              /* neither */
+    flow(f, "2001:db8:1::9", "2001:db8:ffff::1", 443, T0 + 5000, 7); /* c1 out, v6 */
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.flows, 5);
+    assert_int_equal(ps.unmatched, 1);
+    assert_int_equal(ps.by_dir[FLOW_DIR_OUT], 2);
+    assert_int_equal(ps.by_dir[FLOW_DIR_IN], 1);
+    assert_int_equal(ps.by_dir[FLOW_DIR_INTERNAL], 1);
+    assert_int_equal(count_kind(&f->cap, MSG_SUMMARY), 0); /* window still open */
+    pipeline_finish(f->p);
+    assert_int_equal(count_kind(&f->cap, MSG_SUMMARY), 2);
+    const char *c1 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c1\"");
+    assert_non_null(c1);
+    assert_non_null(strstr(c1, "\"outbound\":{\"bytes\":107,\"packets\":4,\"flows\":2}"));
+    assert_non_null(strstr(c1, "\"inbound\":{\"bytes\":1000,\"packets\":2,\"flows\":1}"));
+    assert_non_null(strstr(c1, "\"internal\":{\"bytes\":10,\"packets\":2,\"flows\":1}"));
+    assert_non_null(strstr(c1, "\"active_hosts\":3")); /* 10.1.0.5, 10.1.0.6, 2001:db8:1::9 */
+    assert_non_null(strstr(c1, "\"asn\":64501"));
+    const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
+    assert_non_null(c2);
+    assert_non_null(strstr(c2, "\"internal\":{\"bytes\":10,\"packets\":2,\"flows\":1}"));
+    assert_non_null(strstr(c2, "\"active_hosts\":0")); /* the internal flow's host is c1's */
+    fix_free(f);
+}
+
+static void test_windows_close_on_event_time(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 59999, 100);
+    assert_int_equal(count_kind(&f->cap, MSG_SUMMARY), 0);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 60000, 100); /* next window: first closes */
+    assert_int_equal(count_kind(&f->cap, MSG_SUMMARY), 1);
+    assert_non_null(strstr(f->cap.msg[0], "\"flows\":2"));
+    /* a record from before the open window is late: counted, not lost */
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 30000, 100);
+    /* a big jump closes the open window and skips empty ones */
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 3600000, 100);
+    assert_int_equal(count_kind(&f->cap, MSG_SUMMARY), 2);
+    assert_non_null(strstr(f->cap.msg[1], "\"late_flows\":1"));
+    assert_non_null(strstr(f->cap.msg[1], "\"flows\":2"));
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.late, 1);
+    assert_true(ps.windows_closed <= 2 + 4); /* bounded closes on a jump */
+    fix_free(f);
+}
+
+static void test_blocklist_alert_and_suppression(void **st)
+{
+    struct fix *f = fix_new(MAP, DROP);
+    for (int i = 0; i < 3; i++)
+        flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 1000 + (uint64_t)i * 1000, 100);
+    flow(f, "2001:db8:1::9", "2001:db8:dead::1", 443, T0 + 5000, 7);
+    flow(f, "198.18.9.9", "10.2.0.7", 25, T0 + 6000, 50); /* inbound from a listed address */
+    flow(f, "8.8.8.8", "198.18.1.1", 443, T0 + 7000, 5);   /* not a customer: no alert */
+    pipeline_finish(f->p);
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 3);
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"rule\":{\"id\":\"blocklist.peer_listed\""));
+    assert_non_null(strstr(a, "\"peer\":\"198.18.1.1\""));
+    assert_non_null(strstr(a, "\"flows\":3"));
+    assert_non_null(strstr(a, "\"description\":\"198.18.0.0/15\""));
+    assert_non_null(strstr(a, "\"name\":\"SBL1\""));
+    assert_non_null(strstr(a, "\"organization\":{\"id\":\"c1\",\"name\":\"Customer One\"}"));
+    assert_non_null(strstr(a, "\"start\":\"2023-11-14T22:13:00.000Z\""));
+    const char *v6 = find_msg(&f->cap, MSG_ALERT, "\"peer\":\"2001:db8:dead::1\"");
+    assert_non_null(v6);
+    assert_non_null(strstr(v6, "\"type\":\"ipv6-addr\""));
+    const char *in = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.2.0.7\"");
+    assert_non_null(in);
+    assert_non_null(strstr(in, "\"source\":{\"ip\":\"198.18.9.9\""));
+    assert_int_equal(strcmp(f->cap.key[0], "c1") == 0 || strcmp(f->cap.key[0], "c2") == 0, 1);
+    /* same hits in the next windows within the suppression time: suppressed, counted */
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 61000, 100);
+    pipeline_finish(f->p);
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 3);
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.alerts.suppressed, 1);
+    /* after the suppression time a new alert, with a new id */
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 700000, 100);
+    pipeline_finish(f->p);
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 4);
+    const char *id1 = strstr(a, "\"id\":\"");
+    const char *id2 = strstr(f->cap.msg[f->cap.n - 2], "\"id\":\""); /* last alert before summary */
+    assert_non_null(id1);
+    assert_non_null(id2);
+    assert_memory_not_equal(id1, id2, 38);
+    fix_free(f);
+}
+
+static void run_seq(struct fix *f)
+{
+    for (int i = 0; i < 200; i++) {
+        char src[32], dst[32];
+        snprintf(src, sizeof src, "10.%d.0.%d", 1 + i % 2, i % 50);
+        snprintf(dst, sizeof dst, "198.18.%d.%d", i % 3, i % 7);
+        flow(f, src, i % 5 ? "93.184.216.34" : dst, 443, T0 + (uint64_t)i * 1500, (uint64_t)i);
+    }
+    pipeline_finish(f->p);
+}
+
+static void test_deterministic(void **st)
+{
+    struct fix *a = fix_new(MAP, DROP), *b = fix_new(MAP, DROP);
+    run_seq(a);
+    run_seq(b);
+    assert_int_equal(a->cap.n, b->cap.n);
+    assert_true(a->cap.n > 5);
+    for (size_t i = 0; i < a->cap.n; i++)
+        assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
+    fix_free(a);
+    fix_free(b);
+}
+
+static void test_reload_at_window_boundary(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 1000, 100); /* no customer yet */
+    struct customer_limits lim = {100, 100};
+    struct customer_map *cm;
+    struct conf_error err;
+    const char *map2 = "10.3.0.0/16,c3,Customer Three\n";
+    assert_int_equal(customers_load_mem("map2", map2, strlen(map2), &lim, &cm, &err), 0);
+    pipeline_swap_lists(f->p, cm, NULL);
+    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 2000, 100); /* still the old map */
+    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 61000, 100); /* new window: new map */
+    pipeline_finish(f->p);
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.unmatched, 2);
+    assert_int_equal(ps.list_swaps, 1);
+    assert_non_null(find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c3\""));
+    fix_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_direction_and_summaries),
+        cmocka_unit_test(test_windows_close_on_event_time),
+        cmocka_unit_test(test_blocklist_alert_and_suppression),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_reload_at_window_boundary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
