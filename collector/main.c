@@ -442,8 +442,12 @@ static int run_daemon(struct run *r)
                           ce.msg);
             } else {
                 lists_warn(fs);
-                pipeline_swap_lists(r->pipe, cm, fs);
-                log_info("reload: lists loaded, in force from the next window");
+                size_t nc = customers_count(cm), nf = feed_set_count(fs);
+                int src = pipeline_swap_lists(r->pipe, cm, fs);
+                if (src < 0)
+                    log_error("reload rejected, old lists stay in force: %s", strerror(-src));
+                else
+                    log_info("reload: %zu customers, %zu blocklists in force", nc, nf);
             }
         }
     }

@@ -14,6 +14,7 @@
 #define MAX_SKEW_MS (24ULL * 3600 * 1000)
 /* Beyond this many empty windows, time jumps instead of closing each one. */
 #define MAX_EMPTY_CLOSES 4
+#define PIPELINE_MAX_RETIRED 8
 
 struct cust_acc {
     struct traffic out, in, internal;
@@ -31,9 +32,11 @@ struct worker {
 struct pipeline {
     const struct settings *s;
     bool replay;
-    struct customer_map *customers, *next_customers;
-    struct feed_set *feeds, *next_feeds;
-    bool swap_pending;
+    struct customer_map *customers;
+    struct feed_set *feeds;
+    /* replaced feed sets stay alive until the window closes: detectors hold entries of them */
+    struct feed_set *retired[PIPELINE_MAX_RETIRED];
+    size_t nretired;
     struct sinks *sinks;
     struct alert_mgr *alerts;
     struct hash_key shard_key;
@@ -210,9 +213,9 @@ void pipeline_free(struct pipeline *p)
     alert_mgr_free(p->alerts);
     free(p->acc);
     customers_free(p->customers);
-    customers_free(p->next_customers);
     feed_set_free(p->feeds);
-    feed_set_free(p->next_feeds);
+    for (size_t i = 0; i < p->nretired; i++)
+        feed_set_free(p->retired[i]);
     free(p);
 }
 
@@ -315,22 +318,9 @@ static void close_window(struct pipeline *p)
     }
     emit_summaries(p);
     p->st.windows_closed++;
-    if (p->swap_pending) {
-        if (p->next_customers) {
-            customers_free(p->customers);
-            p->customers = p->next_customers;
-            p->next_customers = NULL;
-            if (acc_resize(p) < 0)
-                log_error("out of memory resizing customer accumulators");
-        }
-        if (p->next_feeds) {
-            feed_set_free(p->feeds);
-            p->feeds = p->next_feeds;
-            p->next_feeds = NULL;
-        }
-        p->swap_pending = false;
-        p->st.list_swaps++;
-    }
+    for (size_t i = 0; i < p->nretired; i++)
+        feed_set_free(p->retired[i]);
+    p->nretired = 0;
 }
 
 /* Close every window the watermark has passed. */
@@ -477,35 +467,62 @@ void pipeline_finish(struct pipeline *p)
     p->have_window = false;
 }
 
-void pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds)
+struct remap_arg {
+    const struct customer_map *m;
+};
+
+static bool remap_host(void *arg, struct host *h, void *state)
 {
+    const struct remap_arg *ra = arg;
+    h->customer = customers_lookup(ra->m, h->addr);
+    return h->customer == 0; /* its address left every customer: forget it */
+}
+
+int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds)
+{
+    if (feeds && p->nretired == PIPELINE_MAX_RETIRED) {
+        customers_free(customers);
+        feed_set_free(feeds);
+        return -EBUSY;
+    }
     if (customers) {
-        customers_free(p->next_customers);
-        p->next_customers = customers;
+        /* Carry the open window's per-customer figures over by customer id; hosts keep their
+         * state and take the customer their address now belongs to. */
+        size_t n = customers_count(customers) + 1;
+        struct cust_acc *acc = calloc(n, sizeof *acc);
+        if (!acc) {
+            customers_free(customers);
+            feed_set_free(feeds);
+            return -ENOMEM;
+        }
+        for (size_t c = 1; c < p->nacc; c++) {
+            const struct customer *old = customers_get(p->customers, (uint32_t)c);
+            const struct customer *nw = old ? customers_find_id(customers, old->id) : NULL;
+            if (!nw)
+                continue;
+            struct cust_acc *d = &acc[nw->index + 1], *o = &p->acc[c];
+            d->out = o->out;
+            d->in = o->in;
+            d->internal = o->internal;
+            d->alerts = o->alerts;
+            d->late = o->late;
+        }
+        free(p->acc);
+        p->acc = acc;
+        p->nacc = n;
+        struct remap_arg ra = {customers};
+        for (uint32_t wi = 0; wi < p->nworkers; wi++)
+            hosttab_foreach(p->workers[wi].hosts, remap_host, &ra);
+        customers_free(p->customers);
+        p->customers = customers;
     }
     if (feeds) {
-        feed_set_free(p->next_feeds);
-        p->next_feeds = feeds;
+        p->retired[p->nretired++] = p->feeds;
+        p->feeds = feeds;
     }
-    p->swap_pending = true;
-    if (!p->have_window) { /* nothing open: take them now */
-        struct customer_map *c = p->next_customers;
-        struct feed_set *f = p->next_feeds;
-        if (c) {
-            customers_free(p->customers);
-            p->customers = c;
-            p->next_customers = NULL;
-            acc_resize(p);
-        }
-        if (f) {
-            feed_set_free(p->feeds);
-            p->feeds = f;
-            p->next_feeds = NULL;
-        }
-        p->swap_pending = false;
-        p->st.list_swaps++;
-        set_ctx_window(p);
-    }
+    p->st.list_swaps++;
+    set_ctx_window(p);
+    return 0;
 }
 
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)

@@ -53,8 +53,12 @@ void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms);
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms);
 /* Close the open window (end of a replay, shutdown). */
 void pipeline_finish(struct pipeline *p);
-/* Reload: new lists take effect at the next window boundary. Both taken (NULL = keep). */
-void pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds);
+/* Reload: new lists take effect at once, for the next record, without losing window state:
+ * hosts move to the customer their address now maps to (or are forgotten), the open window's
+ * per-customer figures carry over by customer id, and a replaced feed set stays alive until
+ * the window closes. Both taken (NULL = keep), also on error. Returns 0, -EBUSY (too many
+ * reloads within one window: the old lists stay) or -ENOMEM. */
+int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds);
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 /* The customer map in force (borrowed). */
 const struct customer_map *pipeline_customers(const struct pipeline *p);

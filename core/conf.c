@@ -1,8 +1,8 @@
 /* conf.c: the INI-like configuration reader described in conf.h.
  *
  * Decisions the header leaves open:
- * - err->msg holds the whole printable text "file:line: message" ("file: message" when line is
- *   0); err->file and err->line repeat the parts for callers that want them.
+ * - err->msg is the bare message; print "%s:%u: %s" with err->file, err->line, err->msg
+ *   (line 0: not tied to a line).
  * - A section without argument may appear once; a second [name] is an error. Whether a repeated
  *   [name ARG] is allowed is up to the section's open() (it knows its instances).
  * - open == NULL means the section's keys live in cfg itself.
@@ -29,41 +29,16 @@
 #define CONF_LINE_MAX 4096
 #define CONF_FILE_MAX ((size_t)16 * 1024 * 1024)
 
-/* Append s to dst (cap bytes, NUL-ended), cutting it short when full. */
-static void append(char *dst, size_t cap, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    if (*len + 1 >= cap)
-        return;
-    if (n > cap - 1 - *len)
-        n = cap - 1 - *len;
-    memcpy(dst + *len, s, n);
-    *len += n;
-    dst[*len] = '\0';
-}
-
 void conf_error_set(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
 {
-    char msg[256], num[16];
-    size_t len = 0;
     va_list ap;
     if (!err)
         return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    err->file[0] = '\0';
-    append(err->file, sizeof(err->file), &len, file ? file : "");
+    snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
     err->line = line;
-    len = 0;
-    err->msg[0] = '\0';
-    append(err->msg, sizeof(err->msg), &len, err->file);
-    if (line) {
-        snprintf(num, sizeof(num), ":%u", line);
-        append(err->msg, sizeof(err->msg), &len, num);
-    }
-    append(err->msg, sizeof(err->msg), &len, ": ");
-    append(err->msg, sizeof(err->msg), &len, msg);
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
 }
 
 char *conf_trim(char *s)

@@ -50,13 +50,9 @@ void hosttab_free(struct hosttab *t)
 
 /* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
  * the emptier one keeps buckets from overflowing until the table is nearly full. */
-static void buckets_of(const struct hosttab *t, uint32_t customer, const uint8_t addr[16],
-                       size_t b[2])
+static void buckets_of(const struct hosttab *t, const uint8_t addr[16], size_t b[2])
 {
-    uint8_t k[20];
-    memcpy(k, addr, 16);
-    memcpy(k + 16, &customer, 4);
-    uint64_t h = hash_bytes(&t->key, k, sizeof k);
+    uint64_t h = hash_bytes(&t->key, addr, 16);
     b[0] = (size_t)((uint32_t)h % t->nbuckets) * HOSTTAB_WAYS;
     b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * HOSTTAB_WAYS;
 }
@@ -66,13 +62,11 @@ static void *state_of(struct hosttab *t, size_t i)
     return t->state_size ? t->state + i * t->state_size : NULL;
 }
 
-static size_t find_in(const struct hosttab *t, const size_t b[2], uint32_t customer,
-                      const uint8_t addr[16])
+static size_t find_in(const struct hosttab *t, const size_t b[2], const uint8_t addr[16])
 {
     for (int k = 0; k < 2; k++)
         for (size_t i = b[k]; i < b[k] + HOSTTAB_WAYS; i++)
-            if (t->used[i] && t->hosts[i].customer == customer &&
-                memcmp(t->hosts[i].addr, addr, 16) == 0)
+            if (t->used[i] && memcmp(t->hosts[i].addr, addr, 16) == 0)
                 return i;
     return SIZE_MAX;
 }
@@ -80,9 +74,9 @@ static size_t find_in(const struct hosttab *t, const size_t b[2], uint32_t custo
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state)
 {
     size_t b[2];
-    buckets_of(t, customer, addr, b);
-    size_t i = find_in(t, b, customer, addr);
-    if (i == SIZE_MAX)
+    buckets_of(t, addr, b);
+    size_t i = find_in(t, b, addr);
+    if (i == SIZE_MAX || (customer && t->hosts[i].customer != customer))
         return NULL;
     if (state)
         *state = state_of(t, i);
@@ -93,9 +87,10 @@ struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t add
                          uint32_t cur_window, bool *inserted, void **state)
 {
     size_t b[2];
-    buckets_of(t, customer, addr, b);
-    size_t hit = find_in(t, b, customer, addr);
+    buckets_of(t, addr, b);
+    size_t hit = find_in(t, b, addr);
     if (hit != SIZE_MAX) {
+        t->hosts[hit].customer = customer; /* changes only when a reload moved the address */
         *inserted = false;
         *state = state_of(t, hit);
         return &t->hosts[hit];

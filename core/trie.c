@@ -269,8 +269,10 @@ static int build_jump(struct trie *t)
 int trie_build(struct trie_builder *b, struct trie **out)
 {
     int rc = -ENOMEM;
-    struct trie *t = calloc(1, sizeof(*t));
     *out = NULL;
+    if (!b)
+        return -EINVAL;
+    struct trie *t = calloc(1, sizeof(*t));
     if (!t)
         goto out;
     t->count = b->count;

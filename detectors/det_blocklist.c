@@ -7,6 +7,8 @@
  * window close every hit becomes one alert with its counts; the alert manager suppresses
  * repeats within its suppression window. When the table is full, a new hit is reported at once
  * with the counts of its first flow (never dropped), and the overflow is counted.
+ * Hits point at their feed and entry: on reload the pipeline keeps a replaced feed set alive
+ * until the window closes, so a reload mid-window loses no hit.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -42,7 +44,7 @@ static const struct conf_key blocklist_keys[] = {
 struct hit {
     uint8_t host[16], peer[16];
     uint32_t customer;
-    uint16_t feed;         /* index in the feed set */
+    const struct feed *feed; /* kept alive by the pipeline until this window closes */
     uint8_t inside_listed; /* 1: the host is the listed party */
     uint8_t port_matched;
     uint8_t proto;
@@ -58,7 +60,6 @@ struct blocklist {
     struct hit *hits;      /* in first-seen order */
     uint32_t *index;       /* open addressing: slot -> hit number + 1 */
     size_t nhits, cap, index_mask;
-    const struct feed_set *feeds_seen; /* the set the table's entry pointers belong to */
     uint64_t stat_hits, stat_overflow, stat_alerts;
 };
 
@@ -98,7 +99,7 @@ static void blocklist_fini(void *self)
 
 static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const struct hit *h)
 {
-    const struct feed *fd = feed_set_get(ctx->feeds, h->feed);
+    const struct feed *fd = h->feed;
     char ind[ADDR_STRLEN + 8], evbuf[768];
     prefix_format(&h->entry->p, ind, sizeof ind);
 
@@ -160,16 +161,16 @@ static void blocklist_reset(struct blocklist *b)
 }
 
 static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hst,
-                       const struct flow_rec *f, uint16_t feed, const struct feed_entry *e,
-                       bool inside_listed)
+                       const struct flow_rec *f, const struct feed *feed,
+                       const struct feed_entry *e, bool inside_listed)
 {
     const uint8_t *peer = flow_outside(f);
     bool host_is_source = f->dir != FLOW_DIR_IN;
     uint16_t peer_port = host_is_source ? f->dport : f->sport;
     struct {
         uint8_t host[16], peer[16];
+        const struct feed *feed;
         uint32_t customer;
-        uint16_t feed;
         uint8_t inside;
     } key;
     memset(&key, 0, sizeof key);
@@ -180,10 +181,6 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
     key.inside = inside_listed;
     b->stat_hits++;
 
-    if (b->feeds_seen != ctx->feeds) { /* feeds reloaded: entry pointers of old hits are gone */
-        blocklist_reset(b);
-        b->feeds_seen = ctx->feeds;
-    }
     size_t slot = hash_bytes(&b->hk, &key, sizeof key) & b->index_mask;
     for (;;) {
         uint32_t n = b->index[slot];
@@ -251,11 +248,11 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
         /* Both ends inside customers: the "outside" end is another customer's host, which
          * that customer's own view reports; here only the peer-listed rule applies. */
         if (e)
-            record_hit(b, ctx, h, f, (uint16_t)i, e, false);
+            record_hit(b, ctx, h, f, fd, e, false);
         if (b->conf.inside_listed) {
             e = feed_match(fd, h->addr);
             if (e)
-                record_hit(b, ctx, h, f, (uint16_t)i, e, true);
+                record_hit(b, ctx, h, f, fd, e, true);
         }
     }
 }
@@ -263,11 +260,9 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
 static void blocklist_on_window(void *self, struct det_ctx *ctx)
 {
     struct blocklist *b = self;
-    if (b->feeds_seen == ctx->feeds) {
-        for (size_t i = 0; i < b->nhits; i++) {
-            hit_to_alert(b, ctx, &b->hits[i]);
-            b->stat_alerts++;
-        }
+    for (size_t i = 0; i < b->nhits; i++) {
+        hit_to_alert(b, ctx, &b->hits[i]);
+        b->stat_alerts++;
     }
     blocklist_reset(b);
 }

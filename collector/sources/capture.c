@@ -2,6 +2,9 @@
  *
  * libpcap parses pcap/pcapng from a FILE*; gzip-compressed files are decompressed through a
  * fopencookie() stream (zlib gzread for files, inflate for memory) so libpcap never knows. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fopencookie, recvmmsg (CMake defines it too) */
+#endif
 #include "capture.h"
 
 #include "pkt.h"

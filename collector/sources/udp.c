@@ -1,5 +1,8 @@
 /* udp.c: UDP collector sockets with recvmmsg batching and SO_RXQ_OVFL drop counting.
  * See udp.h. Linux-specific (recvmmsg, SO_RXQ_OVFL, SO_RCVBUFFORCE). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fopencookie, recvmmsg (CMake defines it too) */
+#endif
 #include "udp.h"
 
 #include <arpa/inet.h>

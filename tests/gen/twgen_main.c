@@ -12,6 +12,7 @@
 
 #include "gen_exportw.h"
 #include "gen_scenario.h"
+#include "twgen_send.h"
 
 static void usage(FILE *o)
 {
@@ -26,6 +27,8 @@ static int add(void *arg, const struct gen_flow *f)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "send") == 0)
+        return twgen_send_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "sample") != 0) {
         usage(stderr);
         return 2;

@@ -129,11 +129,6 @@ static void load_err(const char *text, unsigned line, const char *part)
     assert_int_equal(load(text), -1);
     if (err.line != line || !strstr(err.msg, part))
         fail_msg("want line %u '%s', got line %u '%s'", line, part, err.line, err.msg);
-    char pre[32];
-    if (line) {
-        snprintf(pre, sizeof pre, "t.conf:%u: ", line);
-        assert_memory_equal(err.msg, pre, strlen(pre));
-    }
     assert_string_equal(err.file, "t.conf");
 }
 
@@ -393,7 +388,8 @@ static void test_file_and_example_roundtrip(void **state)
 
     assert_int_equal(conf_load("/nonexistent/tw.conf", sections, &cfg, &err), -1);
     assert_int_equal(err.line, 0);
-    assert_non_null(strstr(err.msg, "/nonexistent/tw.conf: cannot open"));
+    assert_string_equal(err.file, "/nonexistent/tw.conf");
+    assert_non_null(strstr(err.msg, "cannot open"));
     assert_int_equal(conf_load("/tmp", sections, &cfg, &err), -1);
 }
 
@@ -418,9 +414,12 @@ static void test_helpers(void **state)
     assert_null(conf_find_key(gen_keys, "nope"));
     struct conf_error e;
     conf_error_set(&e, "f.csv", 0, "bad %d", 7);
-    assert_string_equal(e.msg, "f.csv: bad 7");
+    assert_string_equal(e.msg, "bad 7");
+    assert_string_equal(e.file, "f.csv");
+    assert_int_equal(e.line, 0);
     conf_error_set(&e, "f.csv", 12, "bad");
-    assert_string_equal(e.msg, "f.csv:12: bad");
+    assert_string_equal(e.msg, "bad");
+    assert_int_equal(e.line, 12);
     conf_error_set(NULL, "f", 1, "x");
 
     /* conf_set directly, and a default out of bounds is reported */

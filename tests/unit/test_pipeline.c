@@ -252,7 +252,7 @@ static void test_deterministic(void **st)
     fix_free(b);
 }
 
-static void test_reload_at_window_boundary(void **st)
+static void test_reload_mid_window(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
     flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 1000, 100); /* no customer yet */
@@ -261,15 +261,64 @@ static void test_reload_at_window_boundary(void **st)
     struct conf_error err;
     const char *map2 = "10.3.0.0/16,c3,Customer Three\n";
     assert_int_equal(customers_load_mem("map2", map2, strlen(map2), &lim, &cm, &err), 0);
-    pipeline_swap_lists(f->p, cm, NULL);
-    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 2000, 100); /* still the old map */
-    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 61000, 100); /* new window: new map */
+    flow(f, "10.1.0.1", "93.184.216.34", 443, T0 + 1500, 100); /* c1 before the reload */
+    assert_int_equal(pipeline_swap_lists(f->p, cm, NULL), 0);
+    flow(f, "10.3.0.1", "93.184.216.34", 443, T0 + 2000, 100); /* the new map at once */
+    flow(f, "10.1.0.1", "93.184.216.34", 443, T0 + 2500, 100); /* c1 is gone */
     pipeline_finish(f->p);
     struct pipeline_stats ps;
     pipeline_stats(f->p, &ps);
     assert_int_equal(ps.unmatched, 2);
     assert_int_equal(ps.list_swaps, 1);
-    assert_non_null(find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c3\""));
+    const char *c3 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c3\"");
+    assert_non_null(c3);
+    assert_non_null(strstr(c3, "\"active_hosts\":1"));
+    /* c1 is not in the new map: its part of the window is not reported under another id */
+    assert_null(find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c1\""));
+    fix_free(f);
+}
+
+static void test_reload_feeds_keeps_hits(void **st)
+{
+    struct fix *f = fix_new(MAP, DROP);
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100); /* hit on the old list */
+    struct feed_set *fs;
+    struct feed *fd;
+    struct conf_error err;
+    const char *drop2 = "203.0.113.0/24 ; SBL9\n";
+    assert_int_equal(feed_set_new(&fs), 0);
+    assert_int_equal(feed_load_mem("drop", "drop2.txt", drop2, strlen(drop2), FEED_AUTO, 10, &fd, &err), 0);
+    assert_int_equal(feed_set_add(fs, fd), 0);
+    assert_int_equal(pipeline_swap_lists(f->p, NULL, fs), 0);
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 2000, 100);   /* no longer listed */
+    flow(f, "10.1.0.6", "203.0.113.7", 443, T0 + 3000, 100);  /* newly listed */
+    pipeline_finish(f->p);
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 2);
+    const char *old = find_msg(&f->cap, MSG_ALERT, "\"peer\":\"198.18.1.1\"");
+    assert_non_null(old);
+    assert_non_null(strstr(old, "\"flows\":1"));
+    assert_non_null(strstr(old, "SBL1"));
+    assert_non_null(find_msg(&f->cap, MSG_ALERT, "SBL9"));
+    fix_free(f);
+}
+
+static void test_reload_carries_customer_state(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100);
+    struct customer_limits lim = {100, 100};
+    struct customer_map *cm;
+    struct conf_error err;
+    /* c1 keeps its id, gains a prefix, and its index changes (c0 comes first now) */
+    const char *map2 = "10.9.0.0/16,c0,Zero\n10.1.0.0/16,c1,Customer One\n10.4.0.0/16,c1,Customer One\n";
+    assert_int_equal(customers_load_mem("map2", map2, strlen(map2), &lim, &cm, &err), 0);
+    assert_int_equal(pipeline_swap_lists(f->p, cm, NULL), 0);
+    flow(f, "10.4.0.1", "93.184.216.34", 443, T0 + 2000, 100);
+    pipeline_finish(f->p);
+    const char *c1 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c1\"");
+    assert_non_null(c1);
+    assert_non_null(strstr(c1, "\"outbound\":{\"bytes\":200,\"packets\":4,\"flows\":2}"));
+    assert_non_null(strstr(c1, "\"active_hosts\":2"));
     fix_free(f);
 }
 
@@ -280,7 +329,9 @@ int main(void)
         cmocka_unit_test(test_windows_close_on_event_time),
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_reload_at_window_boundary),
+        cmocka_unit_test(test_reload_mid_window),
+        cmocka_unit_test(test_reload_feeds_keeps_hits),
+        cmocka_unit_test(test_reload_carries_customer_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,271 @@
+/* det_spam: customer hosts sending mail directly to many mail servers (spam bots).
+ *
+ * Per window, every inside host with outbound TCP flows to a mail port (default 25) gets an
+ * entry in a bounded per-worker table (refusals counted): flows, failed flows (no ACK seen:
+ * flags within {SYN, RST}, or <= 3 packets and <= 180 bytes), bytes, distinct destination
+ * addresses and distinct /24s (/48 for IPv6) as exact-then-HyperLogLog sketches, and the top
+ * destinations (Space-Saving, SPAM_TOP). Distinct counts are never multiplied by the sampling
+ * rate (DETECTION-NOTES 0.3).
+ *
+ * Rule (per customer thresholds, via det_conf): a host not on the customer's MTA allowlist
+ * alerts spam.fanout when distinct_dst >= fanout and distinct_nets >= fanout_nets and
+ * (fail_share >= fail_min or distinct_nets >= fanout_high). A legitimate bulk sender talks to
+ * few big providers (few /24s, little failure); a bot to the MXs of the whole Internet with
+ * many rejections. An allowlisted MTA alerts spam.mta_fanout only past the much higher
+ * mta_fanout with fail_share >= mta_fail (a hijacked mail server).
+ *
+ * Memory: no per-host state; SPAM_ENT bytes (see stats "entry_bytes") per host that sent mail
+ * in the window, max_hosts entries per worker, reset each window.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "json.h"
+#include "sketch.h"
+
+#define SPAM_TOP 4
+
+struct spam_conf {
+    struct portlist ports;
+    uint32_t fanout, fanout_nets, fanout_high;
+    double fail_min;
+    struct pfxlist mta;
+    uint32_t mta_fanout;
+    double mta_fail;
+    uint64_t max_hosts;
+};
+
+static const struct conf_key spam_keys[] = {
+    {"ports", CONF_CUSTOM, offsetof(struct spam_conf, ports), sizeof(struct portlist), 1, 0, "25",
+     "TCP destination ports counted as mail delivery (e.g. 25, 465, 587)", portlist_parse},
+    {"fanout", CONF_U32, offsetof(struct spam_conf, fanout), 0, 1, 1e9, "25",
+     "distinct destination addresses on mail ports in one window", NULL},
+    {"fanout_nets", CONF_U32, offsetof(struct spam_conf, fanout_nets), 0, 1, 1e9, "20",
+     "distinct destination /24s (IPv6 /48s) in one window", NULL},
+    {"fanout_high", CONF_U32, offsetof(struct spam_conf, fanout_high), 0, 1, 1e9, "100",
+     "distinct /24s that alert (high severity) whatever the failure share", NULL},
+    {"fail_min", CONF_DOUBLE, offsetof(struct spam_conf, fail_min), 0, 0, 1, "0.2",
+     "share of failed or tiny mail flows needed below fanout_high", NULL},
+    {"mta", CONF_CUSTOM, offsetof(struct spam_conf, mta), sizeof(struct pfxlist), 1, 0, "",
+     "the customer's own mail servers (up to 16 prefixes): exempt from spam.fanout", pfxlist_parse},
+    {"mta_fanout", CONF_U32, offsetof(struct spam_conf, mta_fanout), 0, 1, 1e9, "2000",
+     "distinct /24s an allowlisted MTA must reach (with mta_fail) to alert as hijacked", NULL},
+    {"mta_fail", CONF_DOUBLE, offsetof(struct spam_conf, mta_fail), 0, 0, 1, "0.5",
+     "failure share of a hijacked MTA", NULL},
+    {"max_hosts", CONF_U64, offsetof(struct spam_conf, max_hosts), 0, 16, 16777216, "65536",
+     "mail-sending hosts tracked per worker per window; more are refused and counted", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+struct spam_key {
+    uint32_t customer;
+    uint8_t host[16];
+};
+
+struct spam_ent {
+    struct spam_key k;
+    uint32_t flows, failed;
+    uint64_t bytes, packets, first_ms, last_ms;
+    uint16_t port; /* first mail port seen */
+    bool mta;
+    struct hll dst, nets;
+    struct {
+        uint8_t addr[16];
+        uint32_t n;
+    } top[SPAM_TOP];
+};
+
+struct spam {
+    struct ktab t;
+    struct hash_key hk;
+    uint64_t stat_flows, stat_alerts;
+};
+
+static int spam_init(const void *conf, void **self)
+{
+    const struct spam_conf *c = conf;
+    struct spam *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    if (ktab_init(&s->t, c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
+                  0x7370616d74616231ULL) < 0) {
+        free(s);
+        return -ENOMEM;
+    }
+    hash_key_from_seed(&s->hk, 0x7370616d64737431ULL);
+    *self = s;
+    return 0;
+}
+
+static void spam_fini(void *self)
+{
+    struct spam *s = self;
+    if (!s)
+        return;
+    ktab_fini(&s->t);
+    free(s);
+}
+
+/* Failed or tiny TCP flow: no ACK ever seen, or too small to have carried a handshake and a
+ * greeting (the fallback when flags are not exported). */
+static bool flow_failed(const struct flow_rec *f)
+{
+    if (f->tcp_flags && !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06))
+        return true;
+    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
+    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
+    return pk <= 3 && by <= 180;
+}
+
+static void top_add(struct spam_ent *e, const uint8_t a[16])
+{
+    int min = 0;
+    for (int i = 0; i < SPAM_TOP; i++) {
+        if (e->top[i].n && memcmp(e->top[i].addr, a, 16) == 0) {
+            e->top[i].n++;
+            return;
+        }
+        if (e->top[i].n < e->top[min].n)
+            min = i;
+    }
+    /* Space-Saving: the least counted makes room and its count carries over */
+    memcpy(e->top[min].addr, a, 16);
+    e->top[min].n++;
+}
+
+static void spam_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                         const struct flow_rec *f)
+{
+    (void)hstate;
+    struct spam *s = self;
+    if (f->dir != FLOW_DIR_OUT || f->proto != 6)
+        return;
+    const struct spam_conf *c = det_conf(ctx, h->customer);
+    if (!portlist_has(&c->ports, f->dport))
+        return;
+    struct spam_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    bool ins;
+    struct spam_ent *e = ktab_get(&s->t, &k, &ins);
+    if (!e)
+        return;
+    s->stat_flows++;
+    if (ins) {
+        e->first_ms = f->first_ms;
+        e->port = f->dport;
+        e->mta = pfxlist_match(&c->mta, h->addr);
+    }
+    e->flows++;
+    e->failed += flow_failed(f);
+    e->bytes += f->bytes;
+    e->packets += f->packets;
+    if (f->first_ms < e->first_ms)
+        e->first_ms = f->first_ms;
+    if (f->last_ms > e->last_ms)
+        e->last_ms = f->last_ms;
+    hll_add(&e->dst, sk_hash_addr(&s->hk, f->dst));
+    hll_add(&e->nets, sk_hash_net(&s->hk, f->dst));
+    top_add(e, f->dst);
+}
+
+static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_ent *e,
+                        const struct spam_conf *c)
+{
+    uint32_t nd = hll_count(&e->dst), nn = hll_count(&e->nets);
+    double fail = e->flows ? (double)e->failed / e->flows : 0;
+    bool alert;
+    if (e->mta)
+        alert = nn >= c->mta_fanout && fail >= c->mta_fail;
+    else
+        alert = nd >= c->fanout && nn >= c->fanout_nets && (fail >= c->fail_min || nn >= c->fanout_high);
+    if (!alert)
+        return;
+    char ev[1536];
+    struct json j;
+    json_init(&j, ev, sizeof ev);
+    json_obj_open(&j, NULL);
+    json_u64(&j, "smtp_flows", e->flows);
+    json_u64(&j, "failed_flows", e->failed);
+    json_double(&j, "fail_share", fail, 3);
+    json_u64(&j, "distinct_dst", nd);
+    json_u64(&j, "distinct_nets", nn);
+    json_bool(&j, "exact", !e->dst.dense);
+    json_bool(&j, "allowlisted_mta", e->mta);
+    json_u64(&j, "bytes", e->bytes);
+    json_arr_open(&j, "top_destinations");
+    for (int i = 0; i < SPAM_TOP; i++) {
+        if (!e->top[i].n)
+            continue;
+        json_obj_open(&j, NULL);
+        json_addr(&j, "addr", e->top[i].addr);
+        json_u64(&j, "flows", e->top[i].n);
+        json_obj_close(&j);
+    }
+    json_arr_close(&j);
+    json_u64(&j, "threshold_fanout", c->fanout);
+    json_u64(&j, "threshold_nets", c->fanout_nets);
+    json_obj_close(&j);
+
+    double sc = 0.4 + 0.3 * (nn >= c->fanout_high ? 1.0 : (double)nn / c->fanout_high) + 0.3 * fail;
+    struct alert a = {
+        .detector = "spam",
+        .rule_id = e->mta ? "spam.mta_fanout" : "spam.fanout",
+        .rule_name = e->mta ? "Allowlisted mail server reaches an abnormal number of mail servers"
+                            : "Host sends mail directly to many mail servers",
+        .category = CAT_SPAM,
+        .severity = (nn >= c->fanout_high || fail >= 0.3) ? SEV_HIGH : SEV_MEDIUM,
+        .score = sc > 1 ? 1 : sc,
+        .customer = e->k.customer,
+        .has_host = true,
+        .host_is_source = true,
+        .proto = 6,
+        .port = e->port,
+        .win_start_ms = ctx->win_start_ms,
+        .win_end_ms = ctx->win_end_ms,
+        .first_ms = e->first_ms,
+        .last_ms = e->last_ms,
+        .flows = e->flows,
+        .bytes = e->bytes,
+        .packets = e->packets,
+        .evidence_json = json_error(&j) ? NULL : ev,
+    };
+    memcpy(a.host, e->k.host, 16);
+    s->stat_alerts++;
+    det_alert(ctx, &a);
+}
+
+static void spam_on_window(void *self, struct det_ctx *ctx)
+{
+    struct spam *s = self;
+    for (size_t i = 0; i < s->t.n; i++) {
+        const struct spam_ent *e = ktab_at(&s->t, i);
+        spam_report(s, ctx, e, det_conf(ctx, e->k.customer));
+    }
+    ktab_reset(&s->t);
+}
+
+static void spam_stats(void *self, struct json *j)
+{
+    struct spam *s = self;
+    json_u64(j, "mail_flows", s->stat_flows);
+    json_u64(j, "alerts", s->stat_alerts);
+    json_u64(j, "table_refused", s->t.refused);
+    json_u64(j, "entry_bytes", sizeof(struct spam_ent));
+}
+
+const struct detector_ops det_spam_ops = {
+    .name = "spam",
+    .help = "hosts sending mail directly to many mail servers (SMTP fan-out)",
+    .conf_keys = spam_keys,
+    .conf_size = sizeof(struct spam_conf),
+    .host_state_size = 0,
+    .init = spam_init,
+    .on_flow = spam_on_flow,
+    .on_window = spam_on_window,
+    .stats_json = spam_stats,
+    .fini = spam_fini,
+};

@@ -1,0 +1,297 @@
+#include "sketch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+void hll_reset(struct hll *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
+static void hll_reg_add(struct hll *h, uint32_t v)
+{
+    uint32_t j = v & (HLL_M - 1);
+    uint32_t w = v >> HLL_P; /* 32 - HLL_P bits */
+    uint8_t rank = 1;
+    while (rank <= 32 - HLL_P && !(w & 1u)) {
+        rank++;
+        w >>= 1;
+    }
+    if (rank > h->u.reg[j])
+        h->u.reg[j] = rank;
+}
+
+bool hll_add(struct hll *h, uint64_t hash)
+{
+    uint32_t v = (uint32_t)(hash ^ (hash >> 32));
+    if (!h->dense) {
+        for (unsigned i = 0; i < h->n; i++)
+            if (h->u.set[i] == v)
+                return false;
+        if (h->n < HLL_EXACT) {
+            h->u.set[h->n++] = v;
+            return true;
+        }
+        uint32_t old[HLL_EXACT];
+        memcpy(old, h->u.set, sizeof old);
+        memset(h->u.reg, 0, sizeof h->u.reg);
+        h->dense = 1;
+        for (unsigned i = 0; i < HLL_EXACT; i++)
+            hll_reg_add(h, old[i]);
+    }
+    uint32_t j = v & (HLL_M - 1);
+    uint8_t before = h->u.reg[j];
+    hll_reg_add(h, v);
+    return h->u.reg[j] != before;
+}
+
+uint32_t hll_count(const struct hll *h)
+{
+    if (!h->dense)
+        return h->n;
+    double sum = 0;
+    unsigned zeros = 0;
+    for (unsigned j = 0; j < HLL_M; j++) {
+        sum += ldexp(1.0, -(int)h->u.reg[j]);
+        zeros += h->u.reg[j] == 0;
+    }
+    double m = HLL_M, alpha = 0.7213 / (1.0 + 1.079 / m);
+    double e = alpha * m * m / sum;
+    if (e <= 2.5 * m && zeros)
+        e = m * log(m / zeros);
+    if (e < HLL_EXACT) /* it held more than that when it went dense */
+        e = HLL_EXACT;
+    return (uint32_t)(e + 0.5);
+}
+
+int cms_init(struct cms *s, uint32_t width, uint32_t depth)
+{
+    s->width = width ? width : 1;
+    s->depth = depth ? depth : 1;
+    s->c = calloc((size_t)s->width * s->depth, sizeof *s->c);
+    return s->c ? 0 : -ENOMEM;
+}
+
+void cms_fini(struct cms *s)
+{
+    free(s->c);
+    s->c = NULL;
+}
+
+void cms_clear(struct cms *s)
+{
+    memset(s->c, 0, (size_t)s->width * s->depth * sizeof *s->c);
+}
+
+static size_t cms_slot(const struct cms *s, uint64_t hash, uint32_t row)
+{
+    uint32_t h1 = (uint32_t)hash, h2 = (uint32_t)(hash >> 32) | 1u;
+    return (size_t)row * s->width + (h1 + row * h2) % s->width;
+}
+
+uint32_t cms_get(const struct cms *s, uint64_t hash)
+{
+    uint32_t m = UINT16_MAX;
+    for (uint32_t r = 0; r < s->depth; r++) {
+        uint16_t v = s->c[cms_slot(s, hash, r)];
+        if (v < m)
+            m = v;
+    }
+    return m;
+}
+
+uint32_t cms_add(struct cms *s, uint64_t hash)
+{
+    uint32_t m = cms_get(s, hash);
+    if (m >= UINT16_MAX)
+        return m;
+    for (uint32_t r = 0; r < s->depth; r++) { /* conservative: raise only the minima */
+        uint16_t *c = &s->c[cms_slot(s, hash, r)];
+        if (*c == m)
+            (*c)++;
+    }
+    return m + 1;
+}
+
+int ktab_init(struct ktab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    size_t slots = 1;
+    while (slots < cap * 2)
+        slots <<= 1;
+    t->ent = calloc(cap, esz);
+    t->idx = calloc(slots, sizeof *t->idx);
+    if (!t->ent || !t->idx) {
+        ktab_fini(t);
+        return -ENOMEM;
+    }
+    t->esz = esz;
+    t->ksz = ksz;
+    t->cap = cap;
+    t->mask = slots - 1;
+    hash_key_from_seed(&t->hk, seed);
+    return 0;
+}
+
+void ktab_fini(struct ktab *t)
+{
+    free(t->ent);
+    free(t->idx);
+    t->ent = NULL;
+    t->idx = NULL;
+}
+
+void *ktab_get(struct ktab *t, const void *key, bool *inserted)
+{
+    size_t slot = hash_bytes(&t->hk, key, t->ksz) & t->mask;
+    *inserted = false;
+    for (;;) {
+        uint32_t n = t->idx[slot];
+        if (n == 0)
+            break;
+        uint8_t *e = ktab_at(t, n - 1);
+        if (memcmp(e, key, t->ksz) == 0)
+            return e;
+        slot = (slot + 1) & t->mask;
+    }
+    if (t->n >= t->cap) {
+        t->refused++;
+        return NULL;
+    }
+    uint8_t *e = ktab_at(t, t->n);
+    memset(e, 0, t->esz);
+    memcpy(e, key, t->ksz);
+    t->idx[slot] = (uint32_t)++t->n;
+    *inserted = true;
+    return e;
+}
+
+void ktab_reset(struct ktab *t)
+{
+    if (t->n)
+        memset(t->idx, 0, (t->mask + 1) * sizeof *t->idx);
+    t->n = 0;
+}
+
+int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen)
+{
+    struct pfxlist *l = field;
+    char buf[2048], *items[PFXLIST_MAX + 1];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, msglen, "prefix list too long");
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", value);
+    int n = conf_split(buf, ',', items, PFXLIST_MAX);
+    if (n < 0) {
+        snprintf(msg, msglen, "at most %d prefixes", PFXLIST_MAX);
+        return -1;
+    }
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < n; i++) {
+        if (prefix_parse(items[i], false, &l->p[i]) < 0) {
+            snprintf(msg, msglen, "bad prefix '%s'", items[i]);
+            return -1;
+        }
+    }
+    l->n = (uint32_t)n;
+    return 0;
+}
+
+bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16])
+{
+    for (uint32_t i = 0; i < l->n && i < PFXLIST_MAX; i++)
+        if (prefix_contains(&l->p[i], a))
+            return true;
+    return false;
+}
+
+int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
+{
+    struct portlist *l = field;
+    char buf[512], *items[PORTLIST_MAX + 1];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, msglen, "port list too long");
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", value);
+    int n = conf_split(buf, ',', items, PORTLIST_MAX);
+    if (n < 0) {
+        snprintf(msg, msglen, "at most %d ports", PORTLIST_MAX);
+        return -1;
+    }
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        unsigned long v = strtoul(items[i], &end, 10);
+        if (end == items[i] || *end || v == 0 || v > 65535) {
+            snprintf(msg, msglen, "bad port '%s'", items[i]);
+            return -1;
+        }
+        l->p[i] = (uint16_t)v;
+    }
+    l->n = (uint32_t)n;
+    return 0;
+}
+
+bool portlist_has(const struct portlist *l, uint16_t port)
+{
+    for (uint32_t i = 0; i < l->n && i < PORTLIST_MAX; i++)
+        if (l->p[i] == port)
+            return true;
+    return false;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_sorted(const double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+void robust_stats(double *v, double *tmp, size_t n, double min_iqr, struct robust *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return;
+    qsort(v, n, sizeof *v, cmp_double);
+    out->median = median_sorted(v, n);
+    /* quartiles: medians of the lower and upper halves, the middle element excluded */
+    size_t half = n / 2;
+    out->q1 = n >= 2 ? median_sorted(v, half) : v[0];
+    out->q3 = n >= 2 ? median_sorted(v + (n - half), half) : v[0];
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = fabs(v[i] - out->median);
+    qsort(tmp, n, sizeof *tmp, cmp_double);
+    out->mad = median_sorted(tmp, n);
+    double iqr = out->q3 - out->q1;
+    if (iqr >= min_iqr && iqr > 0 && out->median != out->q1 && out->median != out->q3)
+        out->skew = (out->q1 + out->q3 - 2.0 * out->median) / iqr;
+}
+
+uint64_t sk_hash_addr(const struct hash_key *k, const uint8_t a[16])
+{
+    return hash_bytes(k, a, 16);
+}
+
+uint64_t sk_hash_net(const struct hash_key *k, const uint8_t a[16])
+{
+    uint8_t n[16];
+    memcpy(n, a, 16);
+    if (addr_is_v4(a))
+        n[15] = 0;
+    else
+        memset(n + 6, 0, 10);
+    return hash_bytes(k, n, 16);
+}

@@ -1,0 +1,100 @@
+/* sketch.h: bounded-memory building blocks the behavioural detectors share (one worker each;
+ * nothing here locks or allocates after init).
+ *
+ *   hll      distinct counter: an exact set of up to HLL_EXACT 32-bit hashes, promoted to a
+ *            HyperLogLog of HLL_M one-byte registers (std. error 1.04/sqrt(128) = 9.2 %) past
+ *            it, so thresholds near 10-30 are exact. 132 bytes.
+ *   cms      count-min sketch with conservative update and saturating 16-bit counters
+ *            (admission filter: overestimates only, so no key that qualifies is missed).
+ *   ktab     a fixed-capacity hash table of fixed-size entries kept in first-insert order (so
+ *            whatever is reported from it at window close comes out in the same order on every
+ *            replay); when full, new keys are refused and counted.
+ *   pfxlist  up to PFXLIST_MAX prefixes as plain data (a per-customer conf copy needs no
+ *            pointers), with a CONF_CUSTOM parser: "192.0.2.25/32, 2001:db8::/48".
+ *   portlist up to PORTLIST_MAX ports, CONF_CUSTOM parser "25, 465, 587".
+ *   robust statistics on small arrays (median, MAD, Bowley skew) for beacon scoring.
+ */
+#ifndef TW_SKETCH_H
+#define TW_SKETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "hash.h"
+
+#define HLL_P 7
+#define HLL_M (1u << HLL_P)
+#define HLL_EXACT 32
+
+struct hll {
+    uint8_t n;     /* exact values held (while !dense) */
+    uint8_t dense; /* 1: registers in use */
+    uint8_t pad[2];
+    union {
+        uint32_t set[HLL_EXACT];
+        uint8_t reg[HLL_M];
+    } u;
+};
+
+void hll_reset(struct hll *h);
+/* Add an element by its 64-bit hash. Returns true when it was (exactly) new; in dense mode
+ * true when a register grew (an approximation). */
+bool hll_add(struct hll *h, uint64_t hash);
+uint32_t hll_count(const struct hll *h);
+
+struct cms {
+    uint32_t width, depth;
+    uint16_t *c; /* depth * width */
+};
+int cms_init(struct cms *s, uint32_t width, uint32_t depth);
+void cms_fini(struct cms *s);
+void cms_clear(struct cms *s);
+/* Count one more occurrence of the key (conservative update). Returns the new estimate. */
+uint32_t cms_add(struct cms *s, uint64_t hash);
+uint32_t cms_get(const struct cms *s, uint64_t hash);
+
+struct ktab {
+    uint8_t *ent;   /* cap entries of esz bytes, in insertion order; each starts with its key */
+    uint32_t *idx;  /* open addressing: entry number + 1 */
+    size_t esz, ksz, n, cap, mask;
+    struct hash_key hk;
+    uint64_t refused; /* keys not admitted because the table was full */
+};
+/* cap entries of esz bytes whose first ksz bytes are the key. Returns 0 or -ENOMEM. */
+int ktab_init(struct ktab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed);
+void ktab_fini(struct ktab *t);
+/* Find or insert (zeroed, key copied) an entry. NULL when full (t->refused counted). */
+void *ktab_get(struct ktab *t, const void *key, bool *inserted);
+static inline void *ktab_at(const struct ktab *t, size_t i) { return t->ent + i * t->esz; }
+void ktab_reset(struct ktab *t);
+
+#define PFXLIST_MAX 16
+struct pfxlist {
+    uint32_t n;
+    struct prefix p[PFXLIST_MAX];
+};
+int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen);
+bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16]);
+
+#define PORTLIST_MAX 16
+struct portlist {
+    uint32_t n;
+    uint16_t p[PORTLIST_MAX];
+};
+int portlist_parse(void *field, const char *value, char *msg, size_t msglen);
+bool portlist_has(const struct portlist *l, uint16_t port);
+
+/* On n values (sorted in place): median, median absolute deviation, Bowley skew of the
+ * quartiles (0 when the interquartile range is below min_iqr). tmp: n scratch values. */
+struct robust {
+    double q1, median, q3, mad, skew;
+};
+void robust_stats(double *v, double *tmp, size_t n, double min_iqr, struct robust *out);
+
+/* 64-bit hash of an address (for distinct counts); of its /24 (IPv4) or /48 (IPv6). */
+uint64_t sk_hash_addr(const struct hash_key *k, const uint8_t a[16]);
+uint64_t sk_hash_net(const struct hash_key *k, const uint8_t a[16]);
+
+#endif
