@@ -2,6 +2,8 @@
  * lab replay (transitwatch replay CAPTURE...). Only this file may exit(). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +17,9 @@
 #include "json.h"
 #include "lists.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
+#include "status.h"
 #include "settings.h"
 #include "sink_jsonl.h"
 #include "sink_kafka.h"
@@ -384,6 +388,49 @@ static void on_datagram(void *arg, const uint8_t src[16], uint16_t sport, const 
     ingest_datagram(la->in, src, sport, la->now_ms, data, len);
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        log_error("daemon.user: no such user '%s'", user);
+        return -1;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+        log_error("cannot drop privileges to %s: %s", user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0 && pw->pw_uid != 0) {
+        log_error("privileges could be regained after dropping them; refusing to run");
+        return -1;
+    }
+    log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        log_error("pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) != 0) {
+        log_error("pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+#define STATUS_TEXT_MAX (1u << 20)
+
 static int run_daemon(struct run *r)
 {
     char err[256];
@@ -396,24 +443,45 @@ static int run_daemon(struct run *r)
         eps[neps++] = t;
     struct udp_opts uo = {.rcvbuf_bytes = (int)r->s.rcvbuf, .reuseport = r->s.reuseport,
                           .batch = r->s.batch};
-    struct udp_listener *ul;
+    struct udp_listener *ul = NULL;
+    struct metrics *mx = NULL;
+    char *status = NULL;
+    int rc = 1;
     if (udp_listener_open(eps, neps, &uo, &ul, err, sizeof err) < 0) {
         log_error("%s", err);
-        return 1;
+        goto out;
     }
     size_t nfd = udp_listener_count(ul);
     for (size_t i = 0; i < nfd; i++)
-        log_info("listening on port %u (receive buffer %d bytes)", udp_listener_port(ul, i),
+        log_info("listening on UDP port %u (receive buffer %d bytes)", udp_listener_port(ul, i),
                  udp_listener_rcvbuf(ul, i));
+    if (r->s.metrics_listen[0]) {
+        if (metrics_start(r->s.metrics_listen, 5000, &mx, err, sizeof err) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        log_info("metrics on http://%s/metrics (port %u)", r->s.metrics_listen, metrics_port(mx));
+        status = malloc(STATUS_TEXT_MAX);
+        if (!status)
+            goto out;
+    }
+    if (r->s.pidfile[0] && write_pidfile(r->s.pidfile) < 0)
+        goto out;
+    if (r->s.user[0] && drop_privileges(r->s.user) < 0)
+        goto out;
+
     struct pollfd pfd[64];
     int fds[64];
     nfd = udp_listener_fds(ul, fds, 64);
     for (size_t i = 0; i < nfd; i++)
         pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
     struct live_arg la = {r->in, wall_ms()};
-    uint64_t last_tick = 0;
+    struct status_src ss = {.in = r->in, .p = r->pipe, .udp = ul, .sinks = &r->sinks,
+                            .last_reload_ok = -1, .start_unix = wall_ms() / 1000};
+    uint64_t last_tick = 0, last_status = 0;
+    log_info("transitwatch %s started", TW_VERSION);
     while (!g_stop) {
-        int n = poll(pfd, (nfds_t)nfd, 200);
+        int n = poll(pfd, (nfds_t)nfd, 100);
         la.now_ms = wall_ms();
         if (n > 0) {
             for (size_t i = 0; i < nfd; i++) {
@@ -425,14 +493,22 @@ static int run_daemon(struct run *r)
                         break;
             }
         }
-        if (la.now_ms - last_tick >= 200) {
-            last_tick = la.now_ms;
+        uint64_t mono = mono_ms();
+        if (mono - last_tick >= 100) {
+            last_tick = mono;
             pipeline_tick(r->pipe, la.now_ms);
             ingest_expire(r->in, la.now_ms);
             sinks_poll(&r->sinks);
         }
+        if (mx && mono - last_status >= 1000) {
+            last_status = mono;
+            size_t len = status_render(&ss, status, STATUS_TEXT_MAX);
+            metrics_publish(mx, status, len, mono);
+        }
         if (g_hup) {
             g_hup = 0;
+            ss.reloads++;
+            ss.last_reload_unix = la.now_ms / 1000;
             sinks_reopen(&r->sinks);
             struct customer_map *cm;
             struct feed_set *fs;
@@ -440,26 +516,45 @@ static int run_daemon(struct run *r)
             if (lists_load(&r->s, &cm, &fs, &ce) < 0) {
                 log_error("reload rejected, old lists stay in force: %s:%u: %s", ce.file, ce.line,
                           ce.msg);
+                ss.reload_failures++;
+                ss.last_reload_ok = 0;
             } else {
                 lists_warn(fs);
                 size_t nc = customers_count(cm), nf = feed_set_count(fs);
                 int src = pipeline_swap_lists(r->pipe, cm, fs);
-                if (src < 0)
+                if (src < 0) {
                     log_error("reload rejected, old lists stay in force: %s", strerror(-src));
-                else
+                    ss.reload_failures++;
+                    ss.last_reload_ok = 0;
+                } else {
                     log_info("reload: %zu customers, %zu blocklists in force", nc, nf);
+                    ss.last_reload_ok = 1;
+                }
             }
+            last_status = 0; /* show the result at once */
         }
     }
-    log_info("stopping: closing the open window");
+    log_info("stopping: closing the open window, flushing the sinks");
+    /* what is already queued in the socket buffers is still taken */
+    la.now_ms = wall_ms();
+    for (size_t i = 0; i < nfd; i++)
+        for (int b = 0; b < 1024; b++)
+            if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
+                break;
     pipeline_finish(r->pipe);
     publish_totals(r, "transitwatch.totals");
-    sinks_flush(&r->sinks, (int)r->s.kafka.flush_timeout * 1000);
+    sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
     log_info("received %llu datagrams, kernel drops %llu",
              (unsigned long long)udp_listener_datagrams(ul),
              (unsigned long long)udp_listener_kernel_drops(ul));
+    rc = 0;
+out:
+    if (r->s.pidfile[0])
+        unlink(r->s.pidfile);
+    metrics_stop(mx);
+    free(status);
     udp_listener_close(ul);
-    return 0;
+    return rc;
 }
 
 static int cmd_daemon(const char *config, bool check_only)

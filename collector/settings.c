@@ -86,6 +86,20 @@ static const struct conf_key output_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static const struct conf_key metrics_keys[] = {
+    {"listen", CONF_STR, S(metrics_listen), sizeof(((struct settings *)0)->metrics_listen), NOB,
+     "127.0.0.1:9464", "HTTP address of /metrics (Prometheus) and /healthz; empty: off", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key daemon_keys[] = {
+    {"user", CONF_STR, S(user), sizeof(((struct settings *)0)->user), NOB, "",
+     "drop privileges to this user once sockets are open (empty: keep running as started)", NULL},
+    {"pidfile", CONF_STR, S(pidfile), sizeof(((struct settings *)0)->pidfile), NOB, "",
+     "write the process id here (empty: none)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static int parse_level(void *field, const char *value, char *msg, size_t msglen)
 {
     static const char *const ok[] = {"error", "warn", "info", "debug"};
@@ -209,7 +223,7 @@ static void *(*const det_open[SETTINGS_MAX_DETECTORS])(void *, const char *, cha
     open_det_8, open_det_9, open_det_10, open_det_11, open_det_12, open_det_13, open_det_14, open_det_15,
 };
 
-#define NSTATIC 8
+#define NSTATIC 10
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -226,6 +240,8 @@ static const struct conf_section *sections(void)
          "a named blocklist feed: [blocklist spamhaus-drop] (one section per feed)"},
         {"pipeline", false, pipeline_keys, open_self, "windows, host table, alerts"},
         {"output", false, output_keys, open_self, "JSON-lines output"},
+        {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
+        {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
     };
     memcpy(all_sections, st, sizeof st);

@@ -59,6 +59,11 @@ struct settings {
     bool jsonl_gzip;
     bool summaries;
     bool alerts;
+    /* [metrics] */
+    char metrics_listen[128]; /* "" = off */
+    /* [daemon] */
+    char user[64];            /* drop privileges to this user after opening sockets ("" = stay) */
+    char pidfile[512];
     /* [log] */
     char log_level[16];
     bool log_syslog;

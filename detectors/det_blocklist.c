@@ -60,7 +60,9 @@ struct blocklist {
     struct hit *hits;      /* in first-seen order */
     uint32_t *index;       /* open addressing: slot -> hit number + 1 */
     size_t nhits, cap, index_mask;
-    uint64_t stat_hits, stat_overflow, stat_alerts;
+    const struct feed_set *space_feeds; /* feeds of the last own-space check */
+    uint64_t space_sig;                 /* customer prefixes of the last own-space check */
+    uint64_t stat_hits, stat_overflow, stat_alerts, stat_space_alerts, stat_space_skipped;
 };
 
 static int blocklist_init(const void *conf, void **self)
@@ -257,9 +259,104 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
     }
 }
 
+struct space_arg {
+    struct blocklist *b;
+    struct det_ctx *ctx;
+    const struct feed *fd;
+    const struct prefix *own;
+    uint32_t customer;
+    size_t emitted;
+};
+
+static int space_hit(void *arg, const struct feed_entry *e)
+{
+    struct space_arg *sa = arg;
+    if (sa->emitted >= sa->b->cap) {
+        sa->b->stat_space_skipped++;
+        return 0;
+    }
+    sa->emitted++;
+    char ind[ADDR_STRLEN + 8], own[ADDR_STRLEN + 8], evbuf[512];
+    prefix_format(&e->p, ind, sizeof ind);
+    prefix_format(sa->own, own, sizeof own);
+    struct json j;
+    json_init(&j, evbuf, sizeof evbuf);
+    json_obj_open(&j, NULL);
+    json_str(&j, "feed", feed_name(sa->fd));
+    json_str(&j, "listed", ind);
+    json_str(&j, "customer_prefix", own);
+    json_str(&j, "listing_id", e->listing);
+    if (e->malware[0])
+        json_str(&j, "malware", e->malware);
+    json_u64(&j, "feed_line", e->line);
+    json_obj_close(&j);
+    struct alert a = {
+        .detector = "blocklist",
+        .rule_id = "blocklist.customer_space_listed",
+        .rule_name = "Part of the customer's own address space is on a blocklist",
+        .category = CAT_CUSTOMER,
+        .severity = SEV_HIGH,
+        .score = sa->b->conf.score_ip,
+        .customer = sa->customer,
+        .has_host = false,
+        .win_start_ms = sa->ctx->win_start_ms,
+        .win_end_ms = sa->ctx->win_end_ms,
+        .feed_name = feed_name(sa->fd),
+        .indicator = ind,
+        .listing_id = e->listing[0] ? e->listing : e->malware,
+        .indicator_is_host = true,
+        .evidence_json = json_error(&j) ? NULL : evbuf,
+    };
+    /* the listed prefix makes the alert's identity: one alert per (customer, feed entry) */
+    memcpy(a.host, e->p.addr, 16);
+    sa->b->stat_space_alerts++;
+    det_alert(sa->ctx, &a);
+    return 0;
+}
+
+/* Hash of every customer's prefixes: tells a changed customer map from the same one. */
+static uint64_t space_signature(struct blocklist *b, struct det_ctx *ctx)
+{
+    size_t nc = ctx->customer_count ? ctx->customer_count(ctx->customers_arg) : 0;
+    uint64_t sig = hash_mix64(nc + 1);
+    for (size_t c = 1; c <= nc; c++) {
+        const struct prefix *p = NULL;
+        size_t np = ctx->customer_prefixes(ctx->customers_arg, (uint32_t)c, &p);
+        for (size_t i = 0; i < np; i++)
+            sig = hash_mix64(sig ^ hash_bytes(&b->hk, &p[i], sizeof p[i]) ^ c);
+    }
+    return sig;
+}
+
+static void check_own_space(struct blocklist *b, struct det_ctx *ctx)
+{
+    if (ctx->worker != 0 || !ctx->feeds || !ctx->customer_prefixes)
+        return;
+    uint64_t sig = space_signature(b, ctx);
+    if (b->space_feeds == ctx->feeds && b->space_sig == sig)
+        return;
+    b->space_feeds = ctx->feeds;
+    b->space_sig = sig;
+    size_t nc = ctx->customer_count ? ctx->customer_count(ctx->customers_arg) : 0;
+    struct space_arg sa = {.b = b, .ctx = ctx};
+    for (size_t c = 1; c <= nc; c++) {
+        const struct prefix *p = NULL;
+        size_t np = ctx->customer_prefixes(ctx->customers_arg, (uint32_t)c, &p);
+        sa.customer = (uint32_t)c;
+        for (size_t i = 0; i < np; i++) {
+            sa.own = &p[i];
+            for (size_t f = 0; f < feed_set_count(ctx->feeds); f++) {
+                sa.fd = feed_set_get(ctx->feeds, f);
+                feed_overlaps(sa.fd, &p[i], space_hit, &sa);
+            }
+        }
+    }
+}
+
 static void blocklist_on_window(void *self, struct det_ctx *ctx)
 {
     struct blocklist *b = self;
+    check_own_space(b, ctx);
     for (size_t i = 0; i < b->nhits; i++) {
         hit_to_alert(b, ctx, &b->hits[i]);
         b->stat_alerts++;
@@ -273,6 +370,8 @@ static void blocklist_stats(void *self, struct json *j)
     json_u64(j, "hits", b->stat_hits);
     json_u64(j, "hit_table_overflow", b->stat_overflow);
     json_u64(j, "alerts", b->stat_alerts);
+    json_u64(j, "customer_space_alerts", b->stat_space_alerts);
+    json_u64(j, "customer_space_skipped", b->stat_space_skipped);
 }
 
 const struct detector_ops det_blocklist_ops = {

@@ -3,7 +3,7 @@
 #   scripts/deps.sh run    build + run the sample replay
 #   scripts/deps.sh test   also the test tools (cmocka, nfdump, tshark, clang/libFuzzer, ...)
 set -euo pipefail
-want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev)
+want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev)
 if [[ ${1:-run} == test ]]; then
   want+=(libcmocka-dev nfdump tshark clang libclang-rt-14-dev python3 curl iproute2 procps)
 fi

@@ -46,6 +46,7 @@ enum dec_kind {
 
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
+    uint16_t off; /* offset in the record (fixed-length templates only) */
     uint8_t kind; /* enum dec_kind */
     uint8_t pad;
 };
@@ -72,7 +73,8 @@ struct tmpl {
     uint64_t refreshed_ms;
     uint64_t layout_hash;
     uint64_t has;        /* K_BIT of every kind it fills */
-    uint16_t nops;
+    uint16_t nops;       /* fixed-length templates keep only the ops that feed something, with
+                            offsets; varlen ones walk every field in order */
     struct tmpl_op ops[];
 };
 

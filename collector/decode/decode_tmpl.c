@@ -263,12 +263,26 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
             continue;
         }
         ops[nops].len = len;
+        ops[nops].off = 0;
         ops[nops].kind = (uint8_t)k;
         ops[nops].pad = 0;
         nops++;
     }
     if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
         goto invalid;
+    if (!varlen) {
+        /* fixed layout: every field at a known offset; drop the skips */
+        size_t keep = 0;
+        uint32_t off = 0;
+        for (size_t i = 0; i < nops; i++) {
+            struct tmpl_op op = ops[i];
+            op.off = (uint16_t)off;
+            off += op.len;
+            if (op.kind != K_SKIP)
+                ops[keep++] = op;
+        }
+        nops = keep;
+    }
 
     struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
     struct tmpl *old = *pp;
@@ -480,6 +494,50 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     dec_emit(m, r, rate, has_sampler, sid, -1);
 }
 
+static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct flow_rec *r, uint64_t *v,
+                            bool *v6)
+{
+    switch (op->kind) {
+    case K_SKIP: break;
+    case K_SRC4: put_v4(r->src, q); *v6 = false; break;
+    case K_DST4: put_v4(r->dst, q); break;
+    case K_SRC6: memcpy(r->src, q, 16); *v6 = true; break;
+    case K_DST6: memcpy(r->dst, q, 16); break;
+    default: v[op->kind] = read_uint(q, op->len); break;
+    }
+}
+
+/* One varlen record at *pp; false if it runs past end. */
+static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_t *end, struct flow_rec *r,
+                          uint64_t *v, bool *v6)
+{
+    const uint8_t *p = *pp;
+    for (unsigned i = 0; i < t->nops; i++) {
+        const struct tmpl_op *op = &t->ops[i];
+        size_t flen = op->len;
+        if (flen == OP_VARLEN) {
+            if (end - p < 1)
+                return false;
+            flen = *p++;
+            if (flen == 255) {
+                if (end - p < 2)
+                    return false;
+                flen = dec_be16(p);
+                p += 2;
+            }
+        } else {
+            if ((size_t)(end - p) < flen)
+                return false;
+            op_apply(op, p, r, v, v6);
+        }
+        if ((size_t)(end - p) < flen)
+            return false;
+        p += flen;
+    }
+    *pp = p;
+    return true;
+}
+
 size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len)
 {
     const uint8_t *end = p + len;
@@ -487,52 +545,20 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
     uint64_t v[K_COUNT];
     struct flow_rec r;
     while ((size_t)(end - p) >= t->min_len) {
-        const uint8_t *start = p;
         memset(&r, 0, sizeof r);
-        bool v6 = false, ok = true;
-        for (unsigned i = 0; i < t->nops; i++) {
-            const struct tmpl_op *op = &t->ops[i];
-            size_t flen = op->len;
-            if (flen == OP_VARLEN) {
-                if (end - p < 1) {
-                    ok = false;
-                    break;
-                }
-                flen = p[0];
-                p++;
-                if (flen == 255) {
-                    if (end - p < 2) {
-                        ok = false;
-                        break;
-                    }
-                    flen = dec_be16(p);
-                    p += 2;
-                }
-                if ((size_t)(end - p) < flen) {
-                    ok = false;
-                    break;
-                }
-                p += flen;
-                continue;
-            }
-            if ((size_t)(end - p) < flen) {
-                ok = false;
+        bool v6 = false;
+        if (!t->varlen) {
+            /* the length check above covers every op */
+            for (unsigned i = 0; i < t->nops; i++)
+                op_apply(&t->ops[i], p + t->ops[i].off, &r, v, &v6);
+            p += t->min_len;
+        } else {
+            const uint8_t *start = p;
+            if (!decode_varlen(t, &p, end, &r, v, &v6)) {
+                if (!dec_all_zero(start, (size_t)(end - start)))
+                    dec_error(m->ctx, m->exp, DC_RECORD_SHORT);
                 break;
             }
-            switch (op->kind) {
-            case K_SKIP: break;
-            case K_SRC4: put_v4(r.src, p); v6 = false; break;
-            case K_DST4: put_v4(r.dst, p); break;
-            case K_SRC6: memcpy(r.src, p, 16); v6 = true; break;
-            case K_DST6: memcpy(r.dst, p, 16); break;
-            default: v[op->kind] = read_uint(p, op->len); break;
-            }
-            p += flen;
-        }
-        if (!ok) {
-            if (!dec_all_zero(start, (size_t)(end - start)))
-                dec_error(m->ctx, m->exp, DC_RECORD_SHORT);
-            break;
         }
         n++;
         if (t->options) {

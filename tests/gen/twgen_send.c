@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 /* tw_gen does not see tw_collector's include directories; these headers need none. */
-#include "../../collector/sources/capture.h"
-#include "../../collector/sources/frag.h"
-#include "../../collector/sources/pkt.h"
-#include "../../collector/sources/udp.h"
+#include "capture.h"
+#include "frag.h"
+#include "pkt.h"
+#include "udp.h"
 
 #define SEND_MAX_BYTES (1ULL << 30)   /* payload bytes held from one capture */
 #define SEND_MAX_DGRAMS (64u << 20)   /* datagrams held */

@@ -1,0 +1,152 @@
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "udp.h"
+
+#define METRICS_MAX_TEXT (4u << 20)
+
+struct metrics {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    char *text;
+    size_t len;
+    uint64_t published_ms, stale_ms;
+    uint16_t port;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+                             const char *body, size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    enum MHD_Result rc = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_len, void **req)
+{
+    struct metrics *m = cls;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9);
+    if (strcmp(url, "/metrics") == 0) {
+        pthread_mutex_lock(&m->mu);
+        enum MHD_Result rc = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                                   m->text ? m->text : "", m->text ? m->len : 0);
+        pthread_mutex_unlock(&m->mu);
+        return rc;
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        pthread_mutex_lock(&m->mu);
+        bool ok = m->published_ms && mono_ms() - m->published_ms <= m->stale_ms;
+        pthread_mutex_unlock(&m->mu);
+        return ok ? reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3)
+                  : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "stalled\n", 8);
+    }
+    return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n", 36);
+}
+
+int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, char *err,
+                  size_t errlen)
+{
+    uint8_t a[16];
+    uint16_t port;
+    bool v6;
+    if (udp_endpoint_parse(listen, a, &port, &v6) < 0) {
+        snprintf(err, errlen, "metrics.listen: bad address '%s' (want addr:port or [v6]:port)", listen);
+        return -1;
+    }
+    struct metrics *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    m->stale_ms = stale_ms;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    const struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (v6) {
+        memset(&sin6, 0, sizeof sin6);
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(port);
+        memcpy(&sin6.sin6_addr, a, 16);
+        sa = (const struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(port);
+        memcpy(&sin.sin_addr, a + 12, 4);
+        sa = (const struct sockaddr *)&sin;
+    }
+    m->d = MHD_start_daemon(flags, port, NULL, NULL, handler, m, MHD_OPTION_SOCK_ADDR, sa,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (!m->d) {
+        snprintf(err, errlen, "metrics: cannot listen on %s: %s", listen, strerror(errno));
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
+    m->port = info ? info->port : port;
+    *out = m;
+    return 0;
+}
+
+void metrics_publish(struct metrics *m, const char *text, size_t len, uint64_t now_ms)
+{
+    if (len > METRICS_MAX_TEXT)
+        len = METRICS_MAX_TEXT;
+    char *copy = malloc(len + 1); /* once a second, off the record path */
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = 0;
+    }
+    pthread_mutex_lock(&m->mu);
+    if (copy) {
+        free(m->text);
+        m->text = copy;
+        m->len = len;
+    }
+    m->published_ms = now_ms ? now_ms : mono_ms();
+    pthread_mutex_unlock(&m->mu);
+}
+
+uint16_t metrics_port(const struct metrics *m)
+{
+    return m->port;
+}
+
+void metrics_stop(struct metrics *m)
+{
+    if (!m)
+        return;
+    MHD_stop_daemon(m->d);
+    pthread_mutex_destroy(&m->mu);
+    free(m->text);
+    free(m);
+}

@@ -1,0 +1,25 @@
+/* metrics.h: the HTTP status endpoint: GET /metrics (Prometheus text format 0.0.4) and
+ * GET /healthz, served by libmicrohttpd on its own thread.
+ *
+ * The main loop owns every counter. Once a second it renders the metrics text itself
+ * (status.c) and hands a copy here with metrics_publish(); the HTTP thread only ever serves the
+ * latest copy, under a mutex, so nothing on the record path is locked or shared.
+ * /healthz answers 200 "ok" while the main loop published within the last stale_ms, else 503. */
+#ifndef TW_METRICS_H
+#define TW_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct metrics;
+
+/* listen: "127.0.0.1:9464" or "[::1]:9464". Returns 0 or -1 with err. */
+int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, char *err,
+                  size_t errlen);
+/* Replace the served text (copied). now_ms: monotonic ms of this publication. */
+void metrics_publish(struct metrics *m, const char *text, size_t len, uint64_t now_ms);
+uint16_t metrics_port(const struct metrics *m);
+void metrics_stop(struct metrics *m);
+
+#endif

@@ -1,0 +1,29 @@
+/* status.h: render every counter of a running collector as Prometheus text (for /metrics).
+ * Called on the main loop's thread, which owns all the counters it reads. */
+#ifndef TW_STATUS_H
+#define TW_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exporter.h"
+#include "ingest.h"
+#include "pipeline.h"
+#include "udp.h"
+
+struct status_src {
+    const struct ingest *in;
+    const struct pipeline *p;
+    const struct udp_listener *udp;  /* NULL when not listening */
+    const struct sinks *sinks;
+    uint64_t reloads, reload_failures;
+    int last_reload_ok;              /* 1 ok, 0 failed, -1 none yet */
+    uint64_t last_reload_unix;
+    uint64_t start_unix;
+};
+
+/* Writes the text into buf (NUL-terminated). Returns its length (cap - 1 at most; the text is
+ * cut at a line boundary if it does not fit). */
+size_t status_render(const struct status_src *s, char *buf, size_t cap);
+
+#endif

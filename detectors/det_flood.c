@@ -1,0 +1,197 @@
+/* det_flood: customer hosts sending floods (e.g. taking part in a DDoS).
+ *
+ * Per inside host (per-host state, FLOOD_STATE bytes): the outbound packets and bytes of the
+ * open window (sampling-corrected, so the rates hold under sampling), the busiest destination
+ * of the window, and an exponentially weighted moving average (EWMA) of the host's own
+ * per-window rates. At window close:
+ *   flood.pps       packets/s >= pps_max
+ *   flood.bps       bits/s >= bps_max
+ *   flood.baseline  after warmup windows of history, packets/s or bits/s >= factor x the
+ *                   host's own EWMA, and packets/s >= baseline_min_pps (small hosts doubling
+ *                   their traffic are not floods)
+ * A window that alerts does not feed the baseline, so a long flood does not become normal.
+ * Rates are window averages: a 10 s burst in a 5 min window counts as 1/30 of its rate.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "json.h"
+
+struct flood_conf {
+    double pps_max, bps_max, factor, baseline_min_pps, alpha;
+    uint32_t warmup;
+};
+
+static const struct conf_key flood_keys[] = {
+    {"pps_max", CONF_DOUBLE, offsetof(struct flood_conf, pps_max), 0, 1, 1e12, "50000",
+     "outbound packets/s of one host (window average) that alert", NULL},
+    {"bps_max", CONF_DOUBLE, offsetof(struct flood_conf, bps_max), 0, 1, 1e15, "500000000",
+     "outbound bits/s of one host (window average) that alert", NULL},
+    {"factor", CONF_DOUBLE, offsetof(struct flood_conf, factor), 0, 1.5, 1e6, "10",
+     "rate over the host's own moving average that alerts (flood.baseline)", NULL},
+    {"baseline_min_pps", CONF_DOUBLE, offsetof(struct flood_conf, baseline_min_pps), 0, 0, 1e12, "2000",
+     "packets/s a host must reach for flood.baseline", NULL},
+    {"alpha", CONF_DOUBLE, offsetof(struct flood_conf, alpha), 0, 0.001, 1, "0.2",
+     "EWMA weight of the newest window", NULL},
+    {"warmup", CONF_U32, offsetof(struct flood_conf, warmup), 0, 1, 10000, "3",
+     "windows of history before flood.baseline applies", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* per host: 64 bytes */
+struct flood_state {
+    uint64_t pkts, bytes;       /* outbound, this window */
+    uint64_t top_pkts;          /* packets of the busiest destination record this window */
+    float ewma_pps, ewma_bps;
+    uint32_t nwin;              /* windows in the baseline */
+    uint16_t top_port;
+    uint8_t top_proto, pad;
+    uint8_t top_dst[16];
+    uint64_t first_ms;          /* first outbound flow this window */
+};
+
+struct flood {
+    uint64_t stat_alerts;
+};
+
+static int flood_init(const void *conf, void **self)
+{
+    (void)conf;
+    struct flood *f = calloc(1, sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    *self = f;
+    return 0;
+}
+
+static void flood_fini(void *self)
+{
+    free(self);
+}
+
+static void flood_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                          const struct flow_rec *f)
+{
+    (void)self;
+    (void)ctx;
+    (void)h;
+    struct flood_state *st = hstate;
+    if (!st || f->dir != FLOW_DIR_OUT)
+        return;
+    if (!st->pkts || f->first_ms < st->first_ms)
+        st->first_ms = f->first_ms;
+    st->pkts += f->packets;
+    st->bytes += f->bytes;
+    if (f->packets > st->top_pkts) {
+        st->top_pkts = f->packets;
+        memcpy(st->top_dst, f->dst, 16);
+        st->top_port = f->dport;
+        st->top_proto = f->proto;
+    }
+}
+
+static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h, void *hstate)
+{
+    struct flood *fl = self;
+    struct flood_state *st = hstate;
+    if (!st)
+        return;
+    const struct flood_conf *c = det_conf(ctx, h->customer);
+    double secs = (double)(ctx->win_end_ms - ctx->win_start_ms) / 1000.0;
+    if (secs <= 0)
+        secs = 1;
+    double pps = (double)st->pkts / secs, bps = (double)st->bytes * 8.0 / secs;
+    const char *rule = NULL;
+    bool base = false;
+    if (pps >= c->pps_max)
+        rule = "flood.pps";
+    else if (bps >= c->bps_max)
+        rule = "flood.bps";
+    else if (st->nwin >= c->warmup && pps >= c->baseline_min_pps &&
+             (pps >= c->factor * st->ewma_pps || bps >= c->factor * st->ewma_bps)) {
+        rule = "flood.baseline";
+        base = true;
+    }
+    if (rule) {
+        char ev[512];
+        struct json j;
+        json_init(&j, ev, sizeof ev);
+        json_obj_open(&j, NULL);
+        json_double(&j, "pps", pps, 1);
+        json_double(&j, "bps", bps, 0);
+        json_double(&j, "baseline_pps", st->ewma_pps, 1);
+        json_double(&j, "baseline_bps", st->ewma_bps, 0);
+        json_u64(&j, "baseline_windows", st->nwin);
+        json_double(&j, "pps_max", c->pps_max, 0);
+        json_double(&j, "bps_max", c->bps_max, 0);
+        json_addr(&j, "top_destination", st->top_dst);
+        json_u64(&j, "top_port", st->top_port);
+        json_u64(&j, "top_proto", st->top_proto);
+        json_obj_close(&j);
+        double ratio = base ? pps / (c->factor * (st->ewma_pps + 1)) : pps / c->pps_max;
+        if (ratio < bps / c->bps_max)
+            ratio = bps / c->bps_max;
+        double sc = 0.5 + 0.5 * (ratio >= 4 ? 1.0 : ratio / 4.0);
+        struct alert a = {
+            .detector = "flood",
+            .rule_id = rule,
+            .rule_name = base ? "Host sends far above its own baseline"
+                               : "Host sends at flood rates",
+            .category = CAT_FLOOD,
+            .severity = base ? SEV_MEDIUM : SEV_HIGH,
+            .score = sc > 1 ? 1 : sc,
+            .customer = h->customer,
+            .has_host = true,
+            .has_peer = true,
+            .host_is_source = true,
+            .proto = st->top_proto,
+            .port = st->top_port,
+            .win_start_ms = ctx->win_start_ms,
+            .win_end_ms = ctx->win_end_ms,
+            .first_ms = st->first_ms,
+            .last_ms = h->last_ms,
+            .bytes = st->bytes,
+            .packets = st->pkts,
+            .evidence_json = json_error(&j) ? NULL : ev,
+        };
+        memcpy(a.host, h->addr, 16);
+        /* the victim is evidence, not part of the alert's identity: one alert per host */
+        memset(a.peer, 0, 16);
+        a.has_peer = false;
+        fl->stat_alerts++;
+        det_alert(ctx, &a);
+    } else if (st->nwin == 0) {
+        st->ewma_pps = (float)pps;
+        st->ewma_bps = (float)bps;
+        st->nwin = 1;
+    } else {
+        st->ewma_pps = (float)(c->alpha * pps + (1 - c->alpha) * st->ewma_pps);
+        st->ewma_bps = (float)(c->alpha * bps + (1 - c->alpha) * st->ewma_bps);
+        st->nwin++;
+    }
+    st->pkts = st->bytes = st->top_pkts = 0;
+    st->first_ms = 0;
+}
+
+static void flood_stats(void *self, struct json *j)
+{
+    struct flood *f = self;
+    json_u64(j, "alerts", f->stat_alerts);
+    json_u64(j, "host_state_bytes", sizeof(struct flood_state));
+}
+
+const struct detector_ops det_flood_ops = {
+    .name = "flood",
+    .help = "customer hosts sending floods: absolute packet/bit rates or far above their own baseline",
+    .conf_keys = flood_keys,
+    .conf_size = sizeof(struct flood_conf),
+    .host_state_size = sizeof(struct flood_state),
+    .init = flood_init,
+    .on_flow = flood_on_flow,
+    .on_host_window = flood_on_host_window,
+    .stats_json = flood_stats,
+    .fini = flood_fini,
+};

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The daemon as a NOC runs it: NetFlow over loopback, /metrics and /healthz scraped with curl
+# while counters move, SIGHUP with a changed customer map (used at once, no datagram lost),
+# SIGHUP with a broken map (rejected with file and line, old map stays), SIGTERM (window
+# closed, alerts and totals written, exit 0).
+set -euo pipefail
+: "${TW_BIN:?}" "${TW_SRC:?}"
+command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
+tw=$TW_BIN/collector/transitwatch
+gen=$TW_BIN/tests/twgen
+tmp=$(mktemp -d)
+pid=
+cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- daemon log:" >&2; tail -30 "$tmp/log" >&2 || true; exit 1; }
+
+$gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
+# what one pass of the capture holds, from the replay of the same file
+$tw replay --no-summaries "$tmp/s.pcap" | tail -1 >"$tmp/replay-totals.json"
+recs=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transitwatch"]["totals"]; print(t["records"])' "$tmp/replay-totals.json")
+dgrams=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transitwatch"]["totals"]; print(t["datagrams"])' "$tmp/replay-totals.json")
+[[ $recs -gt 1000 ]] || fail "sample too small: $recs records"
+
+cp "$TW_SRC/configs/customers.csv" "$tmp/map.csv"
+cat >"$tmp/tw.conf" <<CONF
+[collector]
+listen = 127.0.0.1:0
+rcvbuf = 8M
+[customers]
+file = $tmp/map.csv
+[blocklist drop]
+file = $TW_SRC/configs/blocklists/drop.txt
+[blocklist feodo]
+file = $TW_SRC/configs/blocklists/feodo.txt
+[pipeline]
+window = 1m
+[output]
+jsonl = $tmp/out.jsonl
+[metrics]
+listen = 127.0.0.1:0
+[daemon]
+pidfile = $tmp/tw.pid
+CONF
+$tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"
+$tw --config "$tmp/tw.conf" 2>"$tmp/log" &
+pid=$!
+
+wait_for() { # timeout-seconds command...
+  local t=$1; shift
+  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
+udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
+http_port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
+[[ -n $udp_port && -n $http_port ]] || fail "ports not logged"
+[[ $(cat "$tmp/tw.pid") == "$pid" ]] || fail "pidfile"
+url=http://127.0.0.1:$http_port
+metric() { curl -s --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+wait_for 10 curl -sf --max-time 2 "$url/healthz" >/dev/null || fail "/healthz not ok"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$url/nope") == 404 ]] || fail "404"
+[[ $(metric 'transitwatch_udp_datagrams_total') == 0 ]] || fail "datagrams not 0 at start"
+
+send() { $gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1 || fail "twgen send"; }
+want_dgrams() { [[ $(metric 'transitwatch_udp_datagrams_total') == "$1" ]]; }
+
+send
+wait_for 20 want_dgrams "$dgrams" || fail "datagrams: $(metric transitwatch_udp_datagrams_total) != $dgrams"
+wait_for 5 eval '[[ $(metric "transitwatch_decode_events_total{kind=\"records\"}") == '"$recs"' ]]' \
+  || fail "records $(metric 'transitwatch_decode_events_total{kind="records"}') != $recs"
+[[ $(metric 'transitwatch_exporter_datagrams_total{exporter="127.0.0.1"}') == "$dgrams" ]] || fail "per-exporter datagrams"
+[[ $(metric 'transitwatch_udp_kernel_drops_total') == 0 ]] || fail "kernel drops"
+[[ $(metric 'transitwatch_flows_total{direction="outbound"}') -gt 0 ]] || fail "outbound flows"
+[[ $(metric 'transitwatch_last_reload_success') == -1 ]] || fail "reload gauge before reload"
+
+# reload with acme's space handed to a new customer: used for the very next datagrams
+sed -i 's/^192\.0\.2\.0\/25,acme,"Acme, Inc\.",64500$/192.0.2.0\/25,newco,NewCo,64599/' "$tmp/map.csv"
+grep -q newco "$tmp/map.csv" || fail "map edit"
+kill -HUP "$pid"
+wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 1 ]]' || fail "reload not counted"
+[[ $(metric 'transitwatch_last_reload_success') == 1 ]] || fail "reload failed: $(grep reload "$tmp/log")"
+send
+wait_for 20 want_dgrams $((2 * dgrams)) || fail "datagrams after reload: $(metric transitwatch_udp_datagrams_total)"
+
+# a broken map is refused with its file and line; the running map stays
+printf '# broken\n10.0.0.0/8,ok,Fine\n10.1.0.0/33,bad,Broken\n' >"$tmp/map.csv"
+kill -HUP "$pid"
+wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 2 ]]' || fail "second reload not counted"
+[[ $(metric 'transitwatch_last_reload_success') == 0 ]] || fail "broken map accepted"
+[[ $(metric 'transitwatch_reload_failures_total') == 1 ]] || fail "reload failure not counted"
+grep -q "map.csv:3: .*old lists stay in force\|reload rejected, old lists stay in force: .*map.csv:3:" "$tmp/log" \
+  || fail "reload error does not name file:line"
+send
+wait_for 20 want_dgrams $((3 * dgrams)) || fail "datagrams after bad reload"
+
+kill -TERM "$pid"
+for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "daemon did not stop on SIGTERM"
+wait "$pid"; rc=$?; pid=
+[[ $rc -eq 0 ]] || fail "exit status $rc"
+[[ ! -e $tmp/tw.pid ]] || fail "pidfile left behind"
+tail -1 "$tmp/out.jsonl" | grep -q '"dataset":"transitwatch.totals"' || fail "no totals at shutdown"
+tot=$(tail -1 "$tmp/out.jsonl")
+python3 - "$tot" "$recs" "$dgrams" <<'PY' || fail "totals"
+import json, sys
+t = json.loads(sys.argv[1])["transitwatch"]["totals"]
+assert t["records"] == 3 * int(sys.argv[2]), t["records"]
+assert t["datagrams"] == 3 * int(sys.argv[3]), t["datagrams"]
+PY
+grep -q '"kind":"alert"' "$tmp/out.jsonl" || fail "no alerts"
+grep -q '"organization":{"id":"newco"' "$tmp/out.jsonl" || fail "new mapping never used"
+echo "daemon: all checks passed"
