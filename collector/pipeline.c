@@ -7,6 +7,7 @@
 #include "alert_json.h"
 #include "detector.h"
 #include "hash.h"
+#include "hostility.h"
 #include "hosttab.h"
 #include "log.h"
 #include "summary.h"
@@ -43,6 +44,11 @@ struct pipeline {
 
     const struct detector_ops *ops[SETTINGS_MAX_DETECTORS];
     const void *det_conf[SETTINGS_MAX_DETECTORS];
+    size_t det_reg[SETTINGS_MAX_DETECTORS]; /* registry index of each enabled detector */
+    /* per-customer option structs: cust_conf[customer * ndet + d], NULL = the defaults;
+     * built from the [customer ID] overrides whenever a customer map comes in */
+    void **cust_conf;
+    size_t ncust_conf;
     size_t state_off[SETTINGS_MAX_DETECTORS];
     size_t ndet, state_size;
 
@@ -79,8 +85,57 @@ static size_t ctx_customer_prefixes(void *arg, uint32_t c, const struct prefix *
 static const void *ctx_conf_for(void *arg, size_t det_index, uint32_t customer)
 {
     struct pipeline *p = arg;
-    (void)customer; /* per-customer overrides: resolved below once loaded */
-    return det_index < p->ndet ? p->det_conf[det_index] : NULL;
+    if (det_index >= p->ndet)
+        return NULL;
+    if (p->cust_conf && customer < p->ncust_conf) {
+        const void *c = p->cust_conf[(size_t)customer * p->ndet + det_index];
+        if (c)
+            return c;
+    }
+    return p->det_conf[det_index];
+}
+
+static void cust_conf_free(void **cc, size_t n)
+{
+    if (!cc)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(cc[i]);
+    free(cc);
+}
+
+/* Resolve every customer's overrides against the map m. 0 or -ENOMEM. */
+static int cust_conf_build(struct pipeline *p, const struct customer_map *m, void ***out,
+                           size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (!p->s->noverrides || !p->ndet)
+        return 0;
+    size_t n = customers_count(m) + 1;
+    void **cc = calloc(n * p->ndet, sizeof *cc);
+    if (!cc)
+        return -ENOMEM;
+    for (size_t c = 1; c < n; c++) {
+        const struct customer *cu = customers_get(m, (uint32_t)c);
+        if (!cu || !settings_has_overrides(p->s, cu->id))
+            continue;
+        for (size_t d = 0; d < p->ndet; d++) {
+            void *blob = malloc(p->ops[d]->conf_size ? p->ops[d]->conf_size : 1);
+            if (!blob) {
+                cust_conf_free(cc, n * p->ndet);
+                return -ENOMEM;
+            }
+            if (settings_det_conf_for(p->s, p->det_reg[d], cu->id, blob) > 0) {
+                cc[c * p->ndet + d] = blob;
+            } else {
+                free(blob);
+            }
+        }
+    }
+    *out = cc;
+    *nout = n;
+    return 0;
 }
 
 static size_t ctx_customer_count(void *arg)
@@ -148,6 +203,7 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
             continue;
         p->ops[p->ndet] = det_registry[i];
         p->det_conf[p->ndet] = s->det_conf[i];
+        p->det_reg[p->ndet] = i;
         p->state_off[p->ndet] = p->state_size;
         p->state_size += (det_registry[i]->host_state_size + 7) & ~(size_t)7;
         p->ndet++;
@@ -155,6 +211,8 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, sinks, &p->alerts) < 0)
         goto fail;
     if (acc_resize(p) < 0)
+        goto fail;
+    if (cust_conf_build(p, customers, &p->cust_conf, &p->ncust_conf) < 0)
         goto fail;
     p->nworkers = s->workers ? s->workers : 1;
     p->workers = calloc(p->nworkers, sizeof *p->workers);
@@ -212,6 +270,7 @@ void pipeline_free(struct pipeline *p)
     free(p->workers);
     alert_mgr_free(p->alerts);
     free(p->acc);
+    cust_conf_free(p->cust_conf, p->ncust_conf * p->ndet);
     customers_free(p->customers);
     feed_set_free(p->feeds);
     for (size_t i = 0; i < p->nretired; i++)
@@ -288,6 +347,13 @@ static void emit_summaries(struct pipeline *p)
             .late_flows = a->late,
         };
         memcpy(s.hosts_by_cat, a->by_cat, sizeof s.hosts_by_cat);
+        { /* customer hostility score (collector/hostility.c, owned by the detect helper) */
+            struct alert ha;
+            char hev[HOSTILITY_EVIDENCE_MAX];
+            if (p->s->alerts && hostility_window(hostility_default(p), (uint32_t)c, &s, &ha, hev, sizeof hev) == 1 &&
+                alert_mgr_raise(p->alerts, &ha, s.win_end_ms) == 1)
+                s.alerts++;
+        }
         p->st.summaries++;
         if (!p->s->summaries)
             continue;
@@ -490,11 +556,17 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
          * state and take the customer their address now belongs to. */
         size_t n = customers_count(customers) + 1;
         struct cust_acc *acc = calloc(n, sizeof *acc);
-        if (!acc) {
+        void **cc = NULL;
+        size_t ncc = 0;
+        if (!acc || cust_conf_build(p, customers, &cc, &ncc) < 0) {
+            free(acc);
             customers_free(customers);
             feed_set_free(feeds);
             return -ENOMEM;
         }
+        cust_conf_free(p->cust_conf, p->ncust_conf * p->ndet);
+        p->cust_conf = cc;
+        p->ncust_conf = ncc;
         for (size_t c = 1; c < p->nacc; c++) {
             const struct customer *old = customers_get(p->customers, (uint32_t)c);
             const struct customer *nw = old ? customers_find_id(customers, old->id) : NULL;

@@ -223,7 +223,67 @@ static void *(*const det_open[SETTINGS_MAX_DETECTORS])(void *, const char *, cha
     open_det_8, open_det_9, open_det_10, open_det_11, open_det_12, open_det_13, open_det_14, open_det_15,
 };
 
-#define NSTATIC 10
+static void *open_customer(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    if (strlen(arg) >= sizeof s->override_ctx.customer) {
+        snprintf(msg, msglen, "customer id too long");
+        return NULL;
+    }
+    s->override_ctx.s = s;
+    snprintf(s->override_ctx.customer, sizeof s->override_ctx.customer, "%s", arg);
+    return &s->override_ctx;
+}
+
+static int set_override(void *obj, const char *key, const char *value, unsigned line, char *msg,
+                        size_t msglen)
+{
+    struct override_ctx *oc = obj;
+    struct settings *s = oc->s;
+    const char *dot = strchr(key, '.');
+    if (!dot || dot == key || !dot[1] || (size_t)(dot - key) >= sizeof s->overrides[0].det ||
+        strlen(dot + 1) >= sizeof s->overrides[0].key) {
+        snprintf(msg, msglen, "'%s': per-customer keys are DETECTOR.KEY (e.g. spam.fanout5)", key);
+        return -1;
+    }
+    if (strlen(value) >= sizeof s->overrides[0].value) {
+        snprintf(msg, msglen, "%s: value too long", key);
+        return -1;
+    }
+    for (size_t i = 0; i < s->noverrides; i++) {
+        if (strcmp(s->overrides[i].customer, oc->customer) == 0 &&
+            strncmp(s->overrides[i].det, key, (size_t)(dot - key)) == 0 &&
+            s->overrides[i].det[dot - key] == 0 && strcmp(s->overrides[i].key, dot + 1) == 0) {
+            snprintf(msg, msglen, "duplicate key '%s' (first set on line %u)", key,
+                     s->overrides[i].line);
+            return -1;
+        }
+    }
+    if (s->noverrides == s->overrides_cap) {
+        if (s->overrides_cap >= SETTINGS_MAX_OVERRIDES) {
+            snprintf(msg, msglen, "more than %d per-customer overrides", SETTINGS_MAX_OVERRIDES);
+            return -1;
+        }
+        size_t nc = s->overrides_cap ? s->overrides_cap * 2 : 16;
+        struct override_kv *n = realloc(s->overrides, nc * sizeof *n);
+        if (!n) {
+            snprintf(msg, msglen, "out of memory");
+            return -1;
+        }
+        s->overrides = n;
+        s->overrides_cap = nc;
+    }
+    struct override_kv *o = &s->overrides[s->noverrides++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->customer, sizeof o->customer, "%s", oc->customer);
+    snprintf(o->det, sizeof o->det, "%.*s", (int)(dot - key), key);
+    snprintf(o->key, sizeof o->key, "%s", dot + 1);
+    snprintf(o->value, sizeof o->value, "%s", value);
+    o->line = line;
+    return 0;
+}
+
+#define NSTATIC 11
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -243,6 +303,10 @@ static const struct conf_section *sections(void)
         {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
         {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
+        {"customer", true, NULL, open_customer,
+         "per-customer detector options over [detector.NAME]: [customer ID] then lines "
+         "DETECTOR.KEY = VALUE, e.g. spam.fanout5 = 50",
+         set_override},
     };
     memcpy(all_sections, st, sizeof st);
     size_t n = NSTATIC;
@@ -320,6 +384,33 @@ int settings_validate(struct settings *s, struct conf_error *err)
             return -1;
         }
     }
+    for (size_t i = 0; i < s->noverrides; i++) {
+        const struct override_kv *o = &s->overrides[i];
+        const struct detector_ops *op = det_find(o->det);
+        const struct conf_key *k = op && op->conf_keys ? conf_find_key(op->conf_keys, o->key) : NULL;
+        if (!op || !k) {
+            conf_error_set(err, file, o->line, "[customer %s]: unknown %s '%s.%s'", o->customer,
+                           op ? "option" : "detector", o->det, o->key);
+            return -1;
+        }
+        size_t d = 0;
+        while (d < det_registry_count && det_registry[d] != op)
+            d++;
+        char *tmp = malloc(op->conf_size ? op->conf_size : 1);
+        if (!tmp) {
+            conf_error_set(err, file, o->line, "out of memory");
+            return -1;
+        }
+        memcpy(tmp, s->det_conf[d], op->conf_size);
+        char msg[200];
+        int rc = conf_set(k, tmp, o->value, msg, sizeof msg);
+        free(tmp);
+        if (rc < 0) {
+            conf_error_set(err, file, o->line, "[customer %s] %s.%s: %s", o->customer, o->det,
+                           o->key, msg);
+            return -1;
+        }
+    }
     if (s->detectors[0] && strcmp(s->detectors, "all") != 0) {
         char tmp[sizeof s->detectors];
         snprintf(tmp, sizeof tmp, "%s", s->detectors);
@@ -339,8 +430,37 @@ int settings_validate(struct settings *s, struct conf_error *err)
     return 0;
 }
 
+int settings_det_conf_for(const struct settings *s, size_t det_index, const char *customer_id,
+                          void *out)
+{
+    const struct detector_ops *op = det_registry[det_index];
+    memcpy(out, s->det_conf[det_index], op->conf_size);
+    int n = 0;
+    for (size_t i = 0; i < s->noverrides; i++) {
+        const struct override_kv *o = &s->overrides[i];
+        if (strcmp(o->customer, customer_id) != 0 || strcmp(o->det, op->name) != 0)
+            continue;
+        const struct conf_key *k = conf_find_key(op->conf_keys, o->key);
+        char msg[200];
+        if (k && conf_set(k, out, o->value, msg, sizeof msg) == 0) /* checked at load */
+            n++;
+    }
+    return n;
+}
+
+bool settings_has_overrides(const struct settings *s, const char *customer_id)
+{
+    for (size_t i = 0; i < s->noverrides; i++)
+        if (strcmp(s->overrides[i].customer, customer_id) == 0)
+            return true;
+    return false;
+}
+
 void settings_free(struct settings *s)
 {
+    free(s->overrides);
+    s->overrides = NULL;
+    s->noverrides = s->overrides_cap = 0;
     for (size_t i = 0; i < SETTINGS_MAX_DETECTORS; i++) {
         free(s->det_conf[i]);
         s->det_conf[i] = NULL;

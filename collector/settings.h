@@ -29,6 +29,23 @@ struct feed_settings {
     uint64_t max_entries;
 };
 
+/* One per-customer override line: [customer ID] DETECTOR.KEY = VALUE. */
+struct override_kv {
+    char customer[64];
+    char det[32];
+    char key[64];
+    char value[256];
+    unsigned line;
+};
+
+#define SETTINGS_MAX_OVERRIDES 100000
+
+struct settings;
+struct override_ctx {
+    struct settings *s;
+    char customer[64];
+};
+
 struct settings {
     /* [collector] */
     char listen[1024];       /* comma-separated endpoints */
@@ -79,6 +96,10 @@ struct settings {
     /* [detector.NAME]: option structs, in registry order (NULL = none) */
     void *det_conf[SETTINGS_MAX_DETECTORS];
     char source_file[512];   /* the file loaded, for messages */
+    /* [customer ID]: per-customer detector options, applied over [detector.NAME] */
+    struct override_kv *overrides;
+    size_t noverrides, overrides_cap;
+    struct override_ctx override_ctx;
 };
 
 /* Defaults for everything (no file). Returns 0 or <0 (out of memory). */
@@ -94,6 +115,13 @@ int settings_validate(struct settings *s, struct conf_error *err);
 void settings_free(struct settings *s);
 /* The annotated example config (every option, default, bounds, help). */
 void settings_write_example(FILE *out);
+/* Detector registry entry det_index's options for a customer: [detector.NAME] with that
+ * customer's overrides applied, written to out (the detector's conf_size bytes). Returns the
+ * number of overrides applied (0: out is the plain defaults). */
+int settings_det_conf_for(const struct settings *s, size_t det_index, const char *customer_id,
+                          void *out);
+/* Does the customer have any override? */
+bool settings_has_overrides(const struct settings *s, const char *customer_id);
 /* Is detector NAME enabled by the [pipeline] detectors option? */
 bool settings_detector_enabled(const struct settings *s, const char *name);
 

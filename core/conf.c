@@ -442,6 +442,20 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
         return -1;
     }
     const struct conf_key *k = conf_find_key(st->cur->keys, key);
+    if (!k && st->cur->set_key) {
+        const char *why = NULL;
+        char *value = parse_value(eq + 1, &why);
+        if (!value) {
+            conf_error_set(st->err, st->name, lineno, "%s: %s", key, why);
+            return -1;
+        }
+        char msg[200] = "";
+        if (st->cur->set_key(st->obj, key, value, lineno, msg, sizeof(msg)) < 0) {
+            conf_error_set(st->err, st->name, lineno, "%s", msg[0] ? msg : "bad key");
+            return -1;
+        }
+        return 0;
+    }
     if (!k) {
         conf_error_set(st->err, st->name, lineno, "unknown key '%.64s' in [%s]", key,
                        st->cur->name);

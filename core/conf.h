@@ -51,6 +51,10 @@ struct conf_section {
      * too many instances). Called when the section header is read. */
     void *(*open)(void *cfg, const char *arg, char *msg, size_t msglen);
     const char *help;
+    /* Optional: a key not in keys is handed here (sections whose keys are not known in
+     * advance, e.g. per-customer overrides "spam.fanout5 = 50"). Return 0, or -1 with msg. */
+    int (*set_key)(void *obj, const char *key, const char *value, unsigned line, char *msg,
+                   size_t msglen);
 };
 
 struct conf_error {

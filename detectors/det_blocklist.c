@@ -101,6 +101,7 @@ static void blocklist_fini(void *self)
 
 static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const struct hit *h)
 {
+    const struct blocklist_conf *cc = det_conf(ctx, h->customer);
     const struct feed *fd = h->feed;
     char ind[ADDR_STRLEN + 8], evbuf[768];
     prefix_format(&h->entry->p, ind, sizeof ind);
@@ -131,7 +132,7 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
                                       : "Customer host talked to a listed address",
         .category = CAT_BLOCKLIST,
         .severity = h->port_matched ? SEV_CRITICAL : SEV_HIGH,
-        .score = h->port_matched ? b->conf.score_port : b->conf.score_ip,
+        .score = h->port_matched ? cc->score_port : cc->score_ip,
         .customer = h->customer,
         .has_host = true,
         .has_peer = true,
@@ -251,7 +252,7 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
          * that customer's own view reports; here only the peer-listed rule applies. */
         if (e)
             record_hit(b, ctx, h, f, fd, e, false);
-        if (b->conf.inside_listed) {
+        if (((const struct blocklist_conf *)det_conf(ctx, h->customer))->inside_listed) {
             e = feed_match(fd, h->addr);
             if (e)
                 record_hit(b, ctx, h, f, fd, e, true);

@@ -5,8 +5,7 @@
 #define IPFIX_HDR 16
 
 /* Parse cnt field specifiers at *pp; returns 0, or -1 when they run past end. */
-static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, unsigned nscope,
-                        struct tmpl_field *f)
+static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, struct tmpl_field *f)
 {
     const uint8_t *p = *pp;
     for (unsigned i = 0; i < cnt; i++) {
@@ -25,7 +24,6 @@ static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, un
             f[i] = (struct tmpl_field){.ie = ie & 0x7fff, .len = flen, .pen = pen,
                                        .enterprise = (ie & 0x8000) != 0};
     }
-    (void)nscope;
     *pp = p;
     return 0;
 }
@@ -66,7 +64,7 @@ static void ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p
             nscope = dec_be16(p);
             p += 2;
         }
-        if (parse_fields(&p, end, cnt, nscope, f) < 0) {
+        if (parse_fields(&p, end, cnt, f) < 0) {
             dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
             return;
         }

@@ -60,11 +60,23 @@ struct fix {
     struct pipeline *p;
 };
 
+static struct fix *fix_new_conf(const char *map, const char *drop, const char *conf);
+
 static struct fix *fix_new(const char *map, const char *drop)
+{
+    return fix_new_conf(map, drop, NULL);
+}
+
+static struct fix *fix_new_conf(const char *map, const char *drop, const char *conf)
 {
     struct fix *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(settings_init(&f->s), 0);
+    if (conf) {
+        struct conf_error e;
+        assert_int_equal(settings_load_text(&f->s, "t.conf", conf, strlen(conf), &e), 0);
+        assert_int_equal(settings_validate(&f->s, &e), 0);
+    }
     f->s.window = 60;
     f->s.lateness = 0;
     f->s.alert_suppress = 600;
@@ -322,6 +334,21 @@ static void test_reload_carries_customer_state(void **st)
     fix_free(f);
 }
 
+static void test_customer_override_applies(void **st)
+{
+    struct fix *f = fix_new_conf(MAP, DROP, "[customer c2]\nblocklist.score = 0.25\n");
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100);
+    flow(f, "10.2.0.5", "198.18.1.1", 443, T0 + 1000, 100);
+    pipeline_finish(f->p);
+    const char *a1 = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
+    const char *a2 = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.2.0.5\"");
+    assert_non_null(a1);
+    assert_non_null(a2);
+    assert_non_null(strstr(a1, "\"score\":0.800"));
+    assert_non_null(strstr(a2, "\"score\":0.250"));
+    fix_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_reload_mid_window),
+        cmocka_unit_test(test_customer_override_applies),
         cmocka_unit_test(test_reload_feeds_keeps_hits),
         cmocka_unit_test(test_reload_carries_customer_state),
     };

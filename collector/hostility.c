@@ -1,0 +1,188 @@
+#include "hostility.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "json.h"
+
+#define HC(f) offsetof(struct hostility_conf, f)
+const struct conf_key hostility_conf_keys[] = {
+    {"min_active", CONF_U32, HC(min_active), 0, 1, 1e9, "10",
+     "active hosts a customer needs in a window before its hostile share is judged", NULL},
+    {"min_hosts", CONF_U32, HC(min_hosts), 0, 1, 1e9, "3",
+     "hosts with alerts needed for the share rule", NULL},
+    {"share", CONF_DOUBLE, HC(share), 0, 0, 1, "0.05",
+     "share of active hosts with alerts that raises customer.hostile_share", NULL},
+    {"count", CONF_U32, HC(count), 0, 1, 1e9, "50",
+     "hosts with alerts that raise it whatever the share", NULL},
+    {"max_customers", CONF_U64, HC(max_customers), 0, 1, 16777216, "65536",
+     "customers whose trend is kept; more are refused and counted", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+struct hentry {
+    char id[64];
+    uint32_t active[HOSTILITY_TREND], hostile[HOSTILITY_TREND];
+    uint8_t head, n;
+    uint8_t used;
+};
+
+struct hostility {
+    struct hostility_conf c;
+    struct hentry *tab;
+    size_t cap, mask, tracked;
+    uint64_t refused;
+    struct hash_key hk;
+};
+
+int hostility_new(const struct hostility_conf *c, struct hostility **out)
+{
+    struct hostility *h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    if (c)
+        h->c = *c;
+    else if (conf_defaults(hostility_conf_keys, &h->c) < 0) {
+        free(h);
+        return -EINVAL;
+    }
+    size_t cap = 1;
+    while (cap < h->c.max_customers * 2)
+        cap <<= 1;
+    h->tab = calloc(cap, sizeof *h->tab);
+    if (!h->tab) {
+        free(h);
+        return -ENOMEM;
+    }
+    h->cap = cap;
+    h->mask = cap - 1;
+    hash_key_from_seed(&h->hk, 0x686f7374696c6974ULL);
+    *out = h;
+    return 0;
+}
+
+void hostility_free(struct hostility *h)
+{
+    if (!h)
+        return;
+    free(h->tab);
+    free(h);
+}
+
+static struct hostility *g_default;
+static const void *g_owner;
+
+struct hostility *hostility_default(const void *owner)
+{
+    if (!g_default && hostility_new(NULL, &g_default) < 0)
+        return NULL;
+    if (owner != g_owner) {
+        memset(g_default->tab, 0, g_default->cap * sizeof *g_default->tab);
+        g_default->tracked = 0;
+        g_default->refused = 0;
+        g_owner = owner;
+    }
+    return g_default;
+}
+
+static struct hentry *lookup(struct hostility *h, const char *id)
+{
+    size_t len = strnlen(id, 63);
+    size_t slot = hash_bytes(&h->hk, id, len) & h->mask;
+    for (size_t probes = 0; probes < h->cap; probes++) {
+        struct hentry *e = &h->tab[slot];
+        if (!e->used) {
+            if (h->tracked >= h->c.max_customers) {
+                h->refused++;
+                return NULL;
+            }
+            memcpy(e->id, id, len);
+            e->id[len] = 0;
+            e->used = 1;
+            h->tracked++;
+            return e;
+        }
+        if (strncmp(e->id, id, 63) == 0)
+            return e;
+        slot = (slot + 1) & h->mask;
+    }
+    return NULL;
+}
+
+int hostility_window(struct hostility *h, uint32_t customer, const struct summary *s,
+                     struct alert *a, char *ev, size_t evlen)
+{
+    if (!h || !s->customer_id)
+        return 0;
+    struct hentry *e = lookup(h, s->customer_id);
+    if (!e)
+        return 0;
+    uint32_t act = s->active_hosts > UINT32_MAX ? UINT32_MAX : (uint32_t)s->active_hosts;
+    uint32_t hos = s->hosts_alerted > UINT32_MAX ? UINT32_MAX : (uint32_t)s->hosts_alerted;
+    e->active[e->head] = act;
+    e->hostile[e->head] = hos;
+    e->head = (uint8_t)((e->head + 1) % HOSTILITY_TREND);
+    if (e->n < HOSTILITY_TREND)
+        e->n++;
+    const struct hostility_conf *c = &h->c;
+    double share = act ? (double)hos / act : 0;
+    if (act < c->min_active)
+        return 0;
+    if (!((hos >= c->min_hosts && share >= c->share) || hos >= c->count))
+        return 0;
+
+    struct json j;
+    json_init(&j, ev, evlen);
+    json_obj_open(&j, NULL);
+    json_u64(&j, "active_hosts", act);
+    json_u64(&j, "hostile_hosts", hos);
+    json_double(&j, "hostile_share", share, 4);
+    json_obj_open(&j, "hosts_by_category");
+    for (int k = 0; k < CAT_COUNT; k++)
+        if (k != CAT_CUSTOMER)
+            json_u64(&j, alert_category_name((enum alert_category)k), s->hosts_by_cat[k]);
+    json_obj_close(&j);
+    json_arr_open(&j, "trend_share"); /* oldest first, this window last */
+    for (unsigned i = 0; i < e->n; i++) {
+        unsigned k = (e->head + HOSTILITY_TREND - e->n + i) % HOSTILITY_TREND;
+        json_double(&j, NULL, e->active[k] ? (double)e->hostile[k] / e->active[k] : 0, 4);
+    }
+    json_arr_close(&j);
+    json_arr_open(&j, "trend_hostile");
+    for (unsigned i = 0; i < e->n; i++)
+        json_u64(&j, NULL, e->hostile[(e->head + HOSTILITY_TREND - e->n + i) % HOSTILITY_TREND]);
+    json_arr_close(&j);
+    json_double(&j, "threshold_share", c->share, 4);
+    json_u64(&j, "threshold_count", c->count);
+    json_obj_close(&j);
+
+    memset(a, 0, sizeof *a);
+    a->detector = "hostility";
+    a->rule_id = "customer.hostile_share";
+    a->rule_name = "A large share of the customer's active hosts misbehave";
+    a->category = CAT_CUSTOMER;
+    a->severity = share >= 2 * c->share || hos >= c->count ? SEV_HIGH : SEV_MEDIUM;
+    double sc = 0.5 + 0.5 * (c->share > 0 ? share / (4 * c->share) : 1);
+    a->score = sc > 1 ? 1 : sc;
+    a->customer = customer;
+    a->win_start_ms = s->win_start_ms;
+    a->win_end_ms = s->win_end_ms;
+    a->first_ms = s->win_start_ms;
+    a->last_ms = s->win_end_ms;
+    a->flows = s->out.flows;
+    a->bytes = s->out.bytes;
+    a->packets = s->out.packets;
+    a->evidence_json = json_error(&j) ? NULL : ev;
+    a->customer_id = s->customer_id;
+    a->customer_name = s->customer_name;
+    a->customer_asn = s->customer_asn;
+    return 1;
+}
+
+void hostility_stats(const struct hostility *h, uint64_t *tracked, uint64_t *refused)
+{
+    *tracked = h ? h->tracked : 0;
+    *refused = h ? h->refused : 0;
+}

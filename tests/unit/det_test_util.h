@@ -1,0 +1,233 @@
+/* det_test_util.h: a tiny harness for detector unit tests (one detector, one customer whose
+ * space is 10.0.0.0/8 and 2001:db8::/32, 5 min windows, hand-built flows). Header-only, static. */
+#ifndef TW_DET_TEST_UTIL_H
+#define TW_DET_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "detector.h"
+
+#define TH_MAX_ALERTS 256
+#define TH_MAX_HOSTS 64
+
+struct th {
+    const struct detector_ops *ops;
+    void *conf;
+    void *self;
+    struct det_ctx ctx;
+    size_t nalerts;
+    struct alert alerts[TH_MAX_ALERTS];
+    char ev[TH_MAX_ALERTS][2048];
+    struct host hosts[TH_MAX_HOSTS];
+    uint8_t *state[TH_MAX_HOSTS];
+    size_t nhosts;
+    uint64_t win_ms;
+    struct prefix inside[2];
+    struct prefix cust_prefixes[4];
+    size_t ncust_prefixes;
+};
+
+static const void *th_conf_for(void *arg, size_t di, uint32_t customer)
+{
+    (void)di;
+    (void)customer;
+    return ((struct th *)arg)->conf;
+}
+static const char *th_cid(void *arg, uint32_t c)
+{
+    (void)arg;
+    return c == 1 ? "cust" : NULL;
+}
+static size_t th_cprefixes(void *arg, uint32_t c, const struct prefix **out)
+{
+    struct th *t = arg;
+    *out = c == 1 ? t->cust_prefixes : NULL;
+    return c == 1 ? t->ncust_prefixes : 0;
+}
+static size_t th_ccount(void *arg)
+{
+    (void)arg;
+    return 1;
+}
+static void th_alert(void *arg, const struct alert *a)
+{
+    struct th *t = arg;
+    if (t->nalerts >= TH_MAX_ALERTS)
+        return;
+    t->alerts[t->nalerts] = *a;
+    snprintf(t->ev[t->nalerts], sizeof t->ev[0], "%s", a->evidence_json ? a->evidence_json : "");
+    t->alerts[t->nalerts].evidence_json = t->ev[t->nalerts];
+    t->nalerts++;
+}
+
+/* overrides: "key=value;key=value" applied over the defaults (NULL = none). */
+static inline int th_init(struct th *t, const struct detector_ops *ops, const char *overrides)
+{
+    memset(t, 0, sizeof *t);
+    t->ops = ops;
+    t->conf = calloc(1, ops->conf_size ? ops->conf_size : 1);
+    if (!t->conf || (ops->conf_keys && conf_defaults(ops->conf_keys, t->conf) < 0))
+        return -1;
+    if (overrides) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", overrides);
+        for (char *s = buf, *next; s && *s; s = next) {
+            next = strchr(s, ';');
+            if (next)
+                *next++ = 0;
+            char *eq = strchr(s, '=');
+            if (!eq)
+                return -1;
+            *eq = 0;
+            const struct conf_key *k = conf_find_key(ops->conf_keys, s);
+            char msg[256];
+            if (!k || conf_set(k, t->conf, eq + 1, msg, sizeof msg) < 0) {
+                fprintf(stderr, "override %s: %s\n", s, k ? msg : "unknown key");
+                return -1;
+            }
+        }
+    }
+    if (ops->init(t->conf, &t->self) < 0)
+        return -1;
+    prefix_parse("10.0.0.0/8", false, &t->inside[0]);
+    prefix_parse("2001:db8::/32", false, &t->inside[1]);
+    t->win_ms = 300000;
+    t->ctx.win_start_ms = 1221868800000ULL;
+    t->ctx.win_end_ms = t->ctx.win_start_ms + t->win_ms;
+    t->ctx.window_no = (uint32_t)(t->ctx.win_start_ms / t->win_ms);
+    t->ctx.customer_id = th_cid;
+    t->ctx.customer_prefixes = th_cprefixes;
+    t->ctx.customer_count = th_ccount;
+    t->ctx.conf_for = th_conf_for;
+    t->ctx.customers_arg = t;
+    t->ctx.alert = th_alert;
+    t->ctx.alert_arg = t;
+    return 0;
+}
+
+static inline void th_fini(struct th *t)
+{
+    t->ops->fini(t->self);
+    for (size_t i = 0; i < t->nhosts; i++)
+        free(t->state[i]);
+    free(t->conf);
+}
+
+static inline bool th_is_inside(struct th *t, const uint8_t a[16])
+{
+    return prefix_contains(&t->inside[0], a) || prefix_contains(&t->inside[1], a);
+}
+
+static inline struct host *th_host(struct th *t, const uint8_t a[16], uint8_t **state)
+{
+    for (size_t i = 0; i < t->nhosts; i++)
+        if (memcmp(t->hosts[i].addr, a, 16) == 0) {
+            *state = t->state[i];
+            return &t->hosts[i];
+        }
+    if (t->nhosts >= TH_MAX_HOSTS)
+        abort();
+    struct host *h = &t->hosts[t->nhosts];
+    memset(h, 0, sizeof *h);
+    memcpy(h->addr, a, 16);
+    h->customer = 1;
+    t->state[t->nhosts] = calloc(1, t->ops->host_state_size ? t->ops->host_state_size : 1);
+    *state = t->state[t->nhosts];
+    t->nhosts++;
+    return h;
+}
+
+/* Close windows until the open one contains ms. */
+static inline void th_close(struct th *t)
+{
+    for (size_t i = 0; i < t->nhosts; i++) {
+        if (t->hosts[i].window != t->ctx.window_no || !t->ops->on_host_window)
+            continue;
+        t->ops->on_host_window(t->self, &t->ctx, &t->hosts[i], t->state[i]);
+    }
+    if (t->ops->on_window)
+        t->ops->on_window(t->self, &t->ctx);
+    t->ctx.win_start_ms += t->win_ms;
+    t->ctx.win_end_ms += t->win_ms;
+    t->ctx.window_no++;
+}
+
+static inline void th_advance_to(struct th *t, uint64_t ms)
+{
+    while (ms >= t->ctx.win_end_ms)
+        th_close(t);
+}
+
+/* A flow from text addresses; the inside end decides the direction. */
+static inline void th_flow(struct th *t, const char *src, const char *dst, uint16_t sport,
+                           uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
+                           uint64_t bytes, uint64_t start_ms, uint64_t dur_ms)
+{
+    struct flow_rec f;
+    memset(&f, 0, sizeof f);
+    if (addr_parse(src, f.src) < 0 || addr_parse(dst, f.dst) < 0)
+        abort();
+    f.sport = sport;
+    f.dport = dport;
+    f.proto = proto;
+    f.tcp_flags = flags;
+    f.packets = packets;
+    f.bytes = bytes;
+    f.first_ms = start_ms;
+    f.last_ms = start_ms + dur_ms;
+    f.sampling = 1;
+    th_advance_to(t, f.last_ms);
+    bool si = th_is_inside(t, f.src), di = th_is_inside(t, f.dst);
+    if (si && di)
+        f.dir = FLOW_DIR_INTERNAL;
+    else if (si)
+        f.dir = FLOW_DIR_OUT;
+    else if (di)
+        f.dir = FLOW_DIR_IN;
+    else
+        return;
+    f.customer = 1;
+    uint8_t *st;
+    struct host *h = th_host(t, flow_inside(&f), &st);
+    h->window = t->ctx.window_no;
+    if (f.last_ms > h->last_ms)
+        h->last_ms = f.last_ms;
+    t->ops->on_flow(t->self, &t->ctx, h, st, &f);
+}
+
+static inline size_t th_count(const struct th *t, const char *rule, const char *host)
+{
+    uint8_t a[16];
+    if (host && addr_parse(host, a) < 0)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < t->nalerts; i++)
+        if ((!rule || strcmp(t->alerts[i].rule_id, rule) == 0) &&
+            (!host || memcmp(t->alerts[i].host, a, 16) == 0))
+            n++;
+    return n;
+}
+
+static inline const struct alert *th_find(const struct th *t, const char *rule)
+{
+    for (size_t i = 0; i < t->nalerts; i++)
+        if (strcmp(t->alerts[i].rule_id, rule) == 0)
+            return &t->alerts[i];
+    return NULL;
+}
+
+/* deterministic test randomness */
+static inline uint32_t th_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (uint32_t)(*s >> 16);
+}
+
+#endif
