@@ -210,6 +210,8 @@ static int cmd_replay(int argc, char **argv)
         {"kafka", required_argument, NULL, 'k'},
         {"topic-alerts", required_argument, NULL, 'A'},
         {"topic-summaries", required_argument, NULL, 'U'},
+        {"spool-dir", required_argument, NULL, 'D'},
+        {"kafka-timeout", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -296,6 +298,14 @@ static int cmd_replay(int argc, char **argv)
             break;
         case 'U':
             if (set_key(&r.s, "kafka", "topic_summaries", optarg) < 0)
+                goto out;
+            break;
+        case 'D':
+            if (set_key(&r.s, "kafka", "spool_dir", optarg) < 0)
+                goto out;
+            break;
+        case 'K':
+            if (set_key(&r.s, "kafka", "flush_timeout", optarg) < 0)
                 goto out;
             break;
         case 'h':

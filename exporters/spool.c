@@ -536,6 +536,33 @@ static int load_dir(struct spool *sp, char *err, size_t errlen)
     return 0;
 }
 
+/* Create dir and its missing parents (a lab user points the spool anywhere). */
+static int mkdir_p(const char *dir)
+{
+    char p[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof p)
+        return -1;
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != 0)
+            continue;
+        char c = p[i];
+        p[i] = 0;
+        if (mkdir(p, 0750) < 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t errlen)
 {
     struct spool *sp = calloc(1, sizeof *sp);
@@ -564,7 +591,7 @@ int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t
         sp->o.zlevel = 1;
     sp->st.max_bytes = sp->o.max_bytes;
 
-    if (mkdir(sp->dir, 0750) < 0 && errno != EEXIST) {
+    if (mkdir_p(sp->dir) < 0) {
         snprintf(err, errlen, "spool: cannot create %s: %s", sp->dir, strerror(errno));
         goto fail;
     }

@@ -381,8 +381,11 @@ static uint32_t record_rate(const struct tmpl *t, const uint64_t *v)
         return clamp32(v[K_SAMP_INT]);
     if (HAS(K_SAMPLER_RINT) && v[K_SAMPLER_RINT])
         return clamp32(v[K_SAMPLER_RINT]);
-    if (HAS(K_PKT_INT) && v[K_PKT_INT]) {
-        uint64_t space = HAS(K_PKT_SPACE) ? v[K_PKT_SPACE] : 0;
+    /* Systematic count-based sampling (RFC 5475) is stated by interval AND space together;
+     * an interval alone (Cisco sends 305 = 1 beside 309/310 for random n-out-of-N) says
+     * nothing about the rate. */
+    if (HAS(K_PKT_INT) && HAS(K_PKT_SPACE) && v[K_PKT_INT]) {
+        uint64_t space = v[K_PKT_SPACE];
         if (space > UINT32_MAX || v[K_PKT_INT] > UINT32_MAX)
             return UINT32_MAX;
         return clamp32((v[K_PKT_INT] + space) / v[K_PKT_INT]);

@@ -12,8 +12,8 @@
 #include "addr.h"
 #include "detector.h"
 
-#define TH_MAX_ALERTS 256
-#define TH_MAX_HOSTS 64
+#define TH_MAX_ALERTS 128
+#define TH_MAX_HOSTS 1024
 
 struct th {
     const struct detector_ops *ops;
@@ -22,7 +22,7 @@ struct th {
     struct det_ctx ctx;
     size_t nalerts;
     struct alert alerts[TH_MAX_ALERTS];
-    char ev[TH_MAX_ALERTS][2048];
+    char ev[TH_MAX_ALERTS][1600];
     struct host hosts[TH_MAX_HOSTS];
     uint8_t *state[TH_MAX_HOSTS];
     size_t nhosts;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Every line transitwatch writes is checked against the written-down schemas: replays of
+# generated samples (NetFlow v5, v9, IPFIX, and a longer IPFIX run with more hosts, which makes
+# the slower detectors fire too) with the sample customer map and blocklists; every alert line
+# against configs/alert.schema.json, every summary against configs/summary.schema.json, the
+# totals line as JSON. Whatever detectors exist, whatever alert kinds appear are validated.
+# Also: the validator rejects broken messages (so a pass means something).
+set -euo pipefail
+: "${TW_BIN:?}" "${TW_SRC:?}"
+python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema not installed"; exit 77; }
+tw=$TW_BIN/collector/transitwatch
+gen=$TW_BIN/tests/twgen
+val="python3 $TW_SRC/tests/integration/validate.py"
+cfg=$TW_SRC/configs
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+lists=(-C "$cfg/customers.csv" -b "drop=$cfg/blocklists/drop.txt" -b "dropv6=$cfg/blocklists/drop_v6.txt"
+       -b "feodo=$cfg/blocklists/feodo.csv")
+declare -A rules_seen=()
+run() { # name, twgen sample options...
+  local name=$1; shift
+  timeout 60 "$gen" sample "$@" -o "$tmp/$name.pcap" 2>/dev/null || fail "twgen sample $*"
+  timeout 60 "$tw" replay "${lists[@]}" -o "$tmp/$name.jsonl" "$tmp/$name.pcap" 2>"$tmp/$name.log" \
+    || { cat "$tmp/$name.log" >&2; fail "replay $name"; }
+  $val lines --min-alerts 1 --stats "$tmp/$name.stats" "$tmp/$name.jsonl" || fail "$name: invalid output"
+  [[ $(tail -1 "$tmp/$name.jsonl") == *'"dataset":"transitwatch.totals"'* ]] || fail "$name: no totals line last"
+  for r in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["rules"]))' "$tmp/$name.stats"); do
+    rules_seen[$r]=1
+  done
+}
+run v5 -f v5 -m 12
+run v9 -f v9 -m 12
+run ipfix -f ipfix -m 12
+run rich -f ipfix -m 60 -n 60 -s 7
+echo "schema: rule ids seen: ${!rules_seen[*]}"
+[[ ${#rules_seen[@]} -ge 2 ]] || fail "fewer than two kinds of alert in the samples"
+
+# The validator must reject what breaks the schema.
+alert=$(grep -m1 '"kind":"alert"' "$tmp/rich.jsonl")
+summary=$(grep -m1 '"dataset":"transitwatch.summary"' "$tmp/rich.jsonl")
+bad() { # description, JSON line
+  printf '%s\n' "$2" >"$tmp/bad.jsonl"
+  if $val lines "$tmp/bad.jsonl" >/dev/null 2>&1; then fail "validator accepted: $1"; fi
+}
+bad "alert without event.id" "${alert/\"id\":\"/\"xid\":\"}"
+bad "alert with an unknown top-level field" "{\"foo\":1,${alert#\{}"
+bad "alert with a bad severity" "$(sed 's/"severity":[0-9]*/"severity":50/' <<<"$alert")"
+bad "alert with a bad category" "$(sed 's/"category":"[a-z0-9]*"/"category":"nope"/' <<<"$alert")"
+bad "alert with a bad address" "$(sed 's/"host":"[^"]*"/"host":"300.1.2.3"/' <<<"$alert")"
+bad "alert with a bad time" "$(sed 's/"@timestamp":"[^"]*"/"@timestamp":"yesterday"/' <<<"$alert")"
+bad "summary with a string count" "$(sed 's/"active_hosts":\([0-9]*\)/"active_hosts":"\1"/' <<<"$summary")"
+bad "summary without hosts_by_category" "$(sed 's/"hosts_by_category":{[^}]*},//' <<<"$summary")"
+bad "summary as an alert kind" "${summary/\"kind\":\"metric\"/\"kind\":\"alert\"}"
+bad "not JSON" "{\"event\":"
+echo "schema: all checks passed"
