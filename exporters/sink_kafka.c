@@ -537,8 +537,15 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
                             .fsync_ms = s->spool_fsync_ms, .zlevel = -1,
                             .block_bytes = s->spool_block_bytes ? (uint32_t)s->spool_block_bytes
                                                                 : 1u};
-    if (!k->state || spool_open(&so, &k->sp, err, errlen) < 0)
+    if (!k->state) {
+        snprintf(err, errlen, "kafka: out of memory");
         goto fail;
+    }
+    if (spool_open(&so, &k->sp, err, errlen) < 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (set [kafka] spool_dir, or replay --spool-dir DIR)");
+        goto fail;
+    }
     k->lo = k->send = spool_acked(k->sp);
     k->hi_sent = spool_committed(k->sp); /* what a previous run left is a re-send */
     if (make_producer(k, err, errlen) < 0)

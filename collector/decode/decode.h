@@ -12,7 +12,7 @@
  *   1. exporter policy sampling_override (non-zero);
  *   2. the data record itself: samplingInterval (34), samplerRandomInterval (50),
  *      samplingPacketInterval/Space (305 with 306: rate = (interval + space) / interval; 305 alone states nothing),
-*      (both needed), samplingPopulation/Size (310/309), or its sampler id (48 / 302) naming a rate that options
+ *      samplingPopulation/Size (310/309), or its sampler id (48 / 302) naming a rate that options
  *      data announced for that sampler id on this (exporter, domain);
  *   3. a rate announced by options data with no sampler id for that (exporter, domain);
  *   4. the v5 header's 14-bit interval when non-zero;
