@@ -16,6 +16,9 @@ struct ingest {
     struct pipeline *p;
     struct decode_ctx *dec;
     struct frag_table *frags;
+    struct meter *meter;      /* NULL with route all-export */
+    flow_emit_fn tap;
+    void *tap_arg;
     struct ingest_stats st;
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
 };
@@ -69,6 +72,43 @@ void ingest_opts_default(const struct settings *s, struct ingest_opts *o)
         }
     }
     o->sniff = true;
+    if (ingest_route_parse(s->meter_route, &o->route) < 0)
+        o->route = INGEST_ROUTE_AUTO;
+}
+
+int ingest_route_parse(const char *s, enum ingest_route *out)
+{
+    static const char *const names[] = {"auto", "ports", "all-meter", "all-export"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum ingest_route)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Every record goes to the pipeline through here, so the tap sees it classified. */
+static void to_pipeline(void *arg, struct flow_rec *f)
+{
+    struct ingest *in = arg;
+    pipeline_flow(in->p, f);
+    if (in->tap)
+        in->tap(in->tap_arg, f);
+}
+
+static void from_meter(void *arg, struct flow_rec *f)
+{
+    struct ingest *in = arg;
+    /* metered flows carry packet time: that is the reference for the skew check */
+    pipeline_set_ref_time(in->p, meter_now_ms(in->meter));
+    to_pipeline(in, f);
+}
+
+void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
+{
+    in->tap = tap;
+    in->tap_arg = arg;
 }
 
 int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pipeline *p,
@@ -110,6 +150,22 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
         free(in);
         return -ENOMEM;
     }
+    if (o->route != INGEST_ROUTE_ALL_EXPORT) {
+        struct meter_opts mo = {
+            .max_flows = (uint32_t)s->meter_max_flows,
+            .idle_ms = s->meter_idle * 1000,
+            .active_ms = s->meter_active * 1000,
+            .max_frags = (uint32_t)s->meter_max_frags,
+            .hash_seed = o->replay ? 0x7477u : s->hash_seed,
+        };
+        rc = meter_new(&mo, from_meter, in, &in->meter);
+        if (rc < 0) {
+            frag_table_free(in->frags);
+            decode_ctx_free(in->dec);
+            free(in);
+            return rc;
+        }
+    }
     *out = in;
     return 0;
 }
@@ -120,6 +176,7 @@ void ingest_free(struct ingest *in)
         return;
     decode_ctx_free(in->dec);
     frag_table_free(in->frags);
+    meter_free(in->meter);
     free(in);
 }
 
@@ -128,7 +185,7 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
 {
     in->st.datagrams++;
     pipeline_set_ref_time(in->p, now_ms);
-    decode_datagram(in->dec, src, sport, now_ms, data, len, pipeline_flow, in->p);
+    decode_datagram(in->dec, src, sport, now_ms, data, len, to_pipeline, in);
 }
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -171,13 +228,40 @@ static bool is_export_port(const struct ingest *in, uint16_t port)
     return false;
 }
 
-static void udp_payload(struct ingest *in, const uint8_t src[16], uint16_t sport, uint16_t dport,
-                        uint64_t ts_ms, const uint8_t *data, size_t len)
+static void to_meter(struct ingest *in, const struct pkt_info *pi, uint64_t ts_ns)
 {
-    if (is_export_port(in, dport) || (in->o.sniff && looks_like_export(data, len)))
-        ingest_datagram(in, src, sport, ts_ms, data, len);
-    else
-        in->st.non_export++;
+    in->st.non_export++;
+    if (!in->meter)
+        return;
+    in->st.metered++;
+    meter_packet(in->meter, pi, ts_ns);
+}
+
+static void fragment(struct ingest *in, const struct pkt_info *pi, const struct capture_pkt *pkt,
+                     uint64_t ts_ms)
+{
+    enum ingest_route r = in->o.route;
+    bool reassemble = false;
+    if (pi->proto == 17 && r != INGEST_ROUTE_ALL_METER) {
+        if (r == INGEST_ROUTE_ALL_EXPORT) {
+            reassemble = true;
+        } else {
+            uint16_t sp, dp;
+            reassemble = meter_frag_ports(in->meter, pi, pkt->ts_ns, &sp, &dp) &&
+                         is_export_port(in, dp);
+        }
+    }
+    if (!reassemble) {
+        to_meter(in, pi, pkt->ts_ns);
+        return;
+    }
+    struct frag_datagram dg;
+    if (frag_input(in->frags, pi, pkt->ts_ns, &dg) == 1 && dg.payload) {
+        if (is_export_port(in, dg.dport) || (in->o.sniff && looks_like_export(dg.payload, dg.payload_len)))
+            ingest_datagram(in, dg.src, dg.sport, ts_ms, dg.payload, dg.payload_len);
+        else
+            in->st.non_export++;
+    }
 }
 
 void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
@@ -192,34 +276,56 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
         return;
     }
     if (pi.fragment) {
-        if (pi.proto != 17) {
-            in->st.non_export++;
-            return;
-        }
-        struct frag_datagram dg;
-        if (frag_input(in->frags, &pi, pkt->ts_ns, &dg) == 1 && dg.payload)
-            udp_payload(in, dg.src, dg.sport, dg.dport, ts_ms, dg.payload, dg.payload_len);
+        fragment(in, &pi, pkt, ts_ms);
         return;
     }
-    if (rc < 0) {
+    enum ingest_route r = in->o.route;
+    if (rc < 0) { /* transport header cut or bad: L3 facts still count */
         in->st.pkt_errors[-rc < 9 ? -rc : 0]++;
+        if (r != INGEST_ROUTE_ALL_EXPORT)
+            to_meter(in, &pi, pkt->ts_ns);
+        else
+            in->st.non_export++;
         return;
     }
-    if (pi.proto != 17 || !pi.l4_payload) {
-        in->st.non_export++;
+    if (pi.proto != 17 || !pi.l4_payload || r == INGEST_ROUTE_ALL_METER) {
+        to_meter(in, &pi, pkt->ts_ns);
+        return;
+    }
+    bool export = is_export_port(in, pi.dport) ||
+                  (in->o.sniff && r != INGEST_ROUTE_PORTS &&
+                   looks_like_export(pi.l4_payload, pi.l4_payload_caplen));
+    if (!export) {
+        to_meter(in, &pi, pkt->ts_ns);
         return;
     }
     if (pi.l4_payload_caplen < pi.l4_payload_len) { /* export cut by the snaplen: unusable */
         in->st.pkt_errors[-PKT_ERR_TRUNCATED_L4]++;
         return;
     }
-    udp_payload(in, pi.src, pi.sport, pi.dport, ts_ms, pi.l4_payload, pi.l4_payload_len);
+    ingest_datagram(in, pi.src, pi.sport, ts_ms, pi.l4_payload, pi.l4_payload_len);
 }
 
 void ingest_expire(struct ingest *in, uint64_t now_ms)
 {
     decode_expire(in->dec, now_ms);
     frag_expire(in->frags, now_ms * 1000000);
+    if (in->meter)
+        meter_expire(in->meter, now_ms);
+}
+
+void ingest_finish(struct ingest *in)
+{
+    if (in->meter)
+        meter_flush(in->meter);
+}
+
+void ingest_meter_stats(const struct ingest *in, struct meter_stats *out)
+{
+    if (in->meter)
+        meter_get_stats(in->meter, out);
+    else
+        memset(out, 0, sizeof *out);
 }
 
 const struct decode_ctx *ingest_decoder(const struct ingest *in)
@@ -250,6 +356,11 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
     json_u64(j, "flows_late", ps.late);
     json_u64(j, "flows_time_skew", ps.time_skew);
     json_u64(j, "non_export_packets", in->st.non_export);
+    struct meter_stats ms;
+    ingest_meter_stats(in, &ms);
+    json_u64(j, "metered_packets", ms.packets);
+    json_u64(j, "metered_bytes", ms.bytes);
+    json_u64(j, "metered_flows", ms.flows);
     json_u64(j, "windows", ps.windows_closed);
     json_u64(j, "summaries", ps.summaries);
     json_u64(j, "alerts", ps.alerts.published);
@@ -260,6 +371,19 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
         if (!decode_counter_is_error((enum decode_counter)c))
             json_u64(j, decode_counter_name((enum decode_counter)c),
                      decode_counter(in->dec, (enum decode_counter)c));
+    json_obj_close(j);
+    json_obj_open(j, "meter");
+    json_u64(j, "created", ms.created);
+    json_u64(j, "ended_idle", ms.ended_idle);
+    json_u64(j, "ended_active", ms.ended_active);
+    json_u64(j, "ended_tcp", ms.ended_tcp);
+    json_u64(j, "ended_flush", ms.ended_flush);
+    json_u64(j, "evicted", ms.evicted);
+    json_u64(j, "fragments_attributed", ms.frag_attributed);
+    json_u64(j, "fragments_portless", ms.frag_portless);
+    json_u64(j, "fragment_map_evicted", ms.frag_map_evicted);
+    json_u64(j, "no_ports", ms.no_ports);
+    json_u64(j, "capacity", ms.capacity);
     json_obj_close(j);
     json_obj_open(j, "errors");
     for (int c = 0; c < DC_COUNT; c++)

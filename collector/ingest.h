@@ -3,7 +3,11 @@
  * decoders (decode.h), whose records go to the pipeline. Live UDP datagrams enter directly.
  * Which UDP datagrams in a capture are exports: those to a configured export port, or, with
  * sniffing on (replay default), any whose payload starts like a NetFlow v5/v9 or IPFIX header
- * with consistent lengths. Other packets are counted (the flow meter takes them later).
+ * with consistent lengths. Every other packet goes to the flow meter (meter.h), whose flows go
+ * to the pipeline like decoded ones; the route option changes that split (enum ingest_route).
+ * Fragments: UDP fragments whose flow's destination port (from the first fragment) is an export
+ * port are reassembled for the decoders; all other fragments are metered. So an export that is
+ * both fragmented and sent to a port that is not an export port is metered, not decoded.
  * One thread uses an ingest (the source thread); counters are read on the same thread. */
 #ifndef TW_INGEST_H
 #define TW_INGEST_H
@@ -14,6 +18,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "meter.h"
 #include "pipeline.h"
 #include "settings.h"
 
@@ -22,16 +27,26 @@ struct json;
 
 #define INGEST_MAX_PORTS 32
 
+enum ingest_route {
+    INGEST_ROUTE_AUTO = 0,   /* exports (port or sniffed header) -> decoders, rest -> meter */
+    INGEST_ROUTE_PORTS,      /* only UDP to the export ports -> decoders, rest -> meter */
+    INGEST_ROUTE_ALL_METER,  /* every packet -> meter (exports are metered as UDP) */
+    INGEST_ROUTE_ALL_EXPORT, /* exports -> decoders, the rest only counted (no meter) */
+};
+
 struct ingest_opts {
     uint16_t ports[INGEST_MAX_PORTS]; /* UDP destination ports that carry exports */
     size_t nports;
     bool sniff;                       /* also recognise exports on other ports by their header */
+    enum ingest_route route;          /* from settings meter.route (ingest_opts_default) */
+    bool replay;                      /* fixed hash seed: output repeats exactly */
 };
 
 struct ingest_stats {
     uint64_t packets, packet_bytes;   /* capture packets seen */
     uint64_t datagrams;               /* export datagrams handed to the decoders */
     uint64_t non_export;              /* packets that were not export datagrams */
+    uint64_t metered;                 /* packets handed to the meter */
     uint64_t pkt_errors[9];
 };
 
@@ -46,8 +61,16 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
                      const uint8_t *data, size_t len);
 /* A captured frame. */
 void ingest_packet(struct ingest *in, const struct capture_pkt *pkt);
-/* Expire templates and fragments (periodically). */
+/* Expire templates, fragments and idle metered flows (periodically; live: wall clock). */
 void ingest_expire(struct ingest *in, uint64_t now_ms);
+/* End of input: emit every flow the meter still holds (call before pipeline_finish). */
+void ingest_finish(struct ingest *in);
+/* Called with every record after the pipeline has classified it (customer, dir set), for
+ * end-of-run tallies; NULL to stop. rec borrowed for the call. */
+void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg);
+/* Parse "auto" | "ports" | "all-meter" | "all-export"; 0 or -1. */
+int ingest_route_parse(const char *s, enum ingest_route *out);
+void ingest_meter_stats(const struct ingest *in, struct meter_stats *out);
 const struct decode_ctx *ingest_decoder(const struct ingest *in);
 /* Members of a totals object: packets, datagrams, records, bytes, errors by kind, ... */
 void ingest_totals_json(const struct ingest *in, struct json *j);

@@ -57,6 +57,7 @@ static void usage(FILE *out)
             "      --no-sniff           only the export ports, no header sniffing\n"
             "      --no-summaries       alerts only\n"
             "      --no-totals          no final totals line\n"
+            "      --flows FILE         also write every decoded record as a JSON line\n"
             "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
             "      --topic-alerts NAME, --topic-summaries NAME\n"
             "CAPTURE: pcap or pcapng files, optionally gzip-compressed; read in time order.\n"
@@ -212,9 +213,12 @@ static int cmd_replay(int argc, char **argv)
         {"topic-summaries", required_argument, NULL, 'U'},
         {"spool-dir", required_argument, NULL, 'D'},
         {"kafka-timeout", required_argument, NULL, 'K'},
+        {"flows", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *flows_path = NULL;
+    FILE *flows_file = NULL;
     struct run r;
     memset(&r, 0, sizeof r);
     if (settings_init(&r.s) < 0) {
@@ -308,6 +312,9 @@ static int cmd_replay(int argc, char **argv)
             if (set_key(&r.s, "kafka", "flush_timeout", optarg) < 0)
                 goto out;
             break;
+        case 'F':
+            flows_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -350,6 +357,15 @@ static int cmd_replay(int argc, char **argv)
         free(files);
         goto out;
     }
+    if (flows_path) {
+        flows_file = strcmp(flows_path, "-") == 0 ? stdout : fopen(flows_path, "w");
+        if (!flows_file) {
+            log_error("--flows %s: %s", flows_path, strerror(errno));
+            free(files);
+            goto out;
+        }
+        pipeline_set_flow_log(r.pipe, flows_file);
+    }
     rc = 0;
     for (size_t i = 0; i < nfiles && !g_stop; i++) {
         struct capture *cap;
@@ -375,6 +391,10 @@ static int cmd_replay(int argc, char **argv)
     if (sinks_flush(&r.sinks, (int)(r.s.kafka.flush_timeout * 1000)) < 0)
         rc = 1;
 out:
+    if (flows_file && flows_file != stdout && fclose(flows_file) != 0) {
+        log_error("--flows %s: %s", flows_path, strerror(errno));
+        rc = 1;
+    }
     teardown(&r);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "hostility.h"
 #include "hosttab.h"
+#include "json.h"
 #include "log.h"
 #include "summary.h"
 
@@ -66,6 +67,7 @@ struct pipeline {
     uint64_t last_flow_wall, max_seen_at_wall;
 
     struct pipeline_stats st;
+    FILE *flow_log;
     char buf[ALERT_JSON_MAX];
 };
 
@@ -414,9 +416,51 @@ static void account(struct cust_acc *a, int dir, const struct flow_rec *f)
     t->flows++;
 }
 
+static void log_flow(struct pipeline *p, const struct flow_rec *f)
+{
+    static const char *const dirs[4] = {"none", "outbound", "inbound", "internal"};
+    char buf[512];
+    struct json j;
+    json_init(&j, buf, sizeof buf - 1);
+    json_obj_open(&j, NULL);
+    json_addr(&j, "src", f->src);
+    json_addr(&j, "dst", f->dst);
+    json_u64(&j, "sport", f->sport);
+    json_u64(&j, "dport", f->dport);
+    json_u64(&j, "proto", f->proto);
+    json_u64(&j, "tcp_flags", f->tcp_flags);
+    json_u64(&j, "bytes", f->bytes);
+    json_u64(&j, "packets", f->packets);
+    json_u64(&j, "first", f->first_ms);
+    json_u64(&j, "last", f->last_ms);
+    json_u64(&j, "sampling", f->sampling);
+    json_str(&j, "direction", dirs[f->dir & 3]);
+    const struct customer *cu = customers_get(p->customers, f->customer);
+    json_str(&j, "customer", cu ? cu->id : "");
+    json_obj_close(&j);
+    if (!json_error(&j)) {
+        buf[json_len(&j)] = '\n';
+        fwrite(buf, 1, json_len(&j) + 1, p->flow_log);
+    }
+}
+
+void pipeline_set_flow_log(struct pipeline *p, FILE *f)
+{
+    p->flow_log = f;
+}
+
+static void classify_and_track(struct pipeline *p, struct flow_rec *f);
+
 void pipeline_flow(void *arg, struct flow_rec *f)
 {
     struct pipeline *p = arg;
+    classify_and_track(p, f);
+    if (p->flow_log)
+        log_flow(p, f);
+}
+
+static void classify_and_track(struct pipeline *p, struct flow_rec *f)
+{
     p->st.flows++;
     p->st.bytes += f->bytes;
     p->st.packets += f->packets;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "alerts.h"
 #include "customers.h"
@@ -60,6 +61,10 @@ void pipeline_finish(struct pipeline *p);
  * reloads within one window: the old lists stay) or -ENOMEM. */
 int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds);
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+/* Lab use: write every record, after classification, as one JSON line to f (borrowed; NULL =
+ * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),
+ * sampling, direction, customer. */
+void pipeline_set_flow_log(struct pipeline *p, FILE *f);
 /* The customer map in force (borrowed). */
 const struct customer_map *pipeline_customers(const struct pipeline *p);
 

@@ -142,6 +142,76 @@ static const struct conf_key feed_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static int parse_route(void *field, const char *value, char *msg, size_t msglen)
+{
+    static const char *const ok[] = {"auto", "ports", "all-meter", "all-export"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(value, ok[i]) == 0) {
+            snprintf(field, 16, "%s", value);
+            return 0;
+        }
+    }
+    snprintf(msg, msglen, "route must be auto, ports, all-meter or all-export");
+    return -1;
+}
+
+static const struct conf_key meter_keys[] = {
+    {"max_flows", CONF_U64, S(meter_max_flows), 0, 16, 1073741824.0, "262144",
+     "flows the packet meter tracks at once (fixed table; when full the stalest flow is "
+     "emitted early and counted)", NULL},
+    {"idle_timeout", CONF_DURATION, S(meter_idle), 0, 1, 3600, "15s",
+     "a metered flow without packets for this long ends (packet time)", NULL},
+    {"active_timeout", CONF_DURATION, S(meter_active), 0, 1, 86400, "120s",
+     "a metered flow older than this ends at its next packet and starts again", NULL},
+    {"max_fragments", CONF_U64, S(meter_max_frags), 0, 16, 16777216, "4096",
+     "IP fragment ids remembered to count later fragments to their flow", NULL},
+    {"route", CONF_CUSTOM, S(meter_route), 16, NOB, "auto",
+     "captured packets: auto (UDP to export ports or looking like an export -> decoders, the "
+     "rest -> meter), ports (only export ports -> decoders), all-meter, all-export",
+     parse_route},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+#define CS(f) offsetof(struct capture_settings, f)
+static const struct conf_key capture_keys[] = {
+    {"interface", CONF_STR, CS(interface), sizeof(((struct capture_settings *)0)->interface), NOB,
+     NULL, "interface to capture on (required), e.g. eth1 (a mirror port)", NULL},
+    {"bpf", CONF_STR, CS(bpf), sizeof(((struct capture_settings *)0)->bpf), NOB, "",
+     "capture filter in pcap-filter syntax (empty: every packet)", NULL},
+    {"snaplen", CONF_U32, CS(snaplen), 0, 64, 262144, "256",
+     "bytes kept per packet (headers suffice: byte counts come from the IP length)", NULL},
+    {"promisc", CONF_BOOL, CS(promisc), 0, 0, 1, "yes", "put the interface in promiscuous mode",
+     NULL},
+    {"buffer", CONF_BYTES, CS(buffer), 0, 0, 2147483647.0, "32M",
+     "kernel capture buffer (0: libpcap's default)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static void *open_capture(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    for (size_t i = 0; i < s->ncaptures; i++) {
+        if (strcmp(s->captures[i].name, arg) == 0) {
+            snprintf(msg, msglen, "capture %s configured twice", arg);
+            return NULL;
+        }
+    }
+    if (s->ncaptures >= SETTINGS_MAX_CAPTURES) {
+        snprintf(msg, msglen, "more than %d [capture] sections", SETTINGS_MAX_CAPTURES);
+        return NULL;
+    }
+    if (strlen(arg) >= sizeof s->captures[0].name) {
+        snprintf(msg, msglen, "capture name too long");
+        return NULL;
+    }
+    struct capture_settings *c = &s->captures[s->ncaptures++];
+    memset(c, 0, sizeof *c);
+    if (conf_defaults(capture_keys, c) < 0)
+        return NULL;
+    snprintf(c->name, sizeof c->name, "%s", arg);
+    return c;
+}
+
 static void *open_self(void *cfg, const char *arg, char *msg, size_t msglen)
 {
     return cfg;
@@ -283,7 +353,7 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     return 0;
 }
 
-#define NSTATIC 11
+#define NSTATIC 13
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -303,6 +373,10 @@ static const struct conf_section *sections(void)
         {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
         {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
+        {"meter", false, meter_keys, open_self,
+         "the packet flow meter (captures and live interfaces -> flows)"},
+        {"capture", true, capture_keys, open_capture,
+         "a live interface to meter: [capture mirror] interface = eth1 (one section each)"},
         {"customer", true, NULL, open_customer,
          "per-customer detector options over [detector.NAME]: [customer ID] then lines "
          "DETECTOR.KEY = VALUE, e.g. spam.fanout5 = 50",
@@ -381,6 +455,13 @@ int settings_validate(struct settings *s, struct conf_error *err)
     for (size_t i = 0; i < s->nfeeds; i++) {
         if (!s->feeds[i].file[0]) {
             conf_error_set(err, file, 0, "[blocklist %s]: file is required", s->feeds[i].name);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < s->ncaptures; i++) {
+        if (!s->captures[i].interface[0]) {
+            conf_error_set(err, file, 0, "[capture %s]: interface is required",
+                           s->captures[i].name);
             return -1;
         }
     }

@@ -14,6 +14,17 @@
 #define SETTINGS_MAX_EXPORTERS 256
 #define SETTINGS_MAX_FEEDS 32
 #define SETTINGS_MAX_DETECTORS 16
+#define SETTINGS_MAX_CAPTURES 8
+
+/* [capture NAME]: a live interface the daemon meters (libpcap). */
+struct capture_settings {
+    char name[64];          /* section argument */
+    char interface[64];     /* required */
+    char bpf[512];          /* capture filter ("" = all) */
+    uint32_t snaplen;       /* bytes kept per packet (counts use the IP length anyway) */
+    bool promisc;
+    uint64_t buffer;        /* kernel buffer bytes (0 = libpcap default) */
+};
 
 struct exporter_settings {
     char addr[64];          /* section argument: an address or prefix */
@@ -84,6 +95,15 @@ struct settings {
     /* [log] */
     char log_level[16];
     bool log_syslog;
+    /* [meter] */
+    uint64_t meter_max_flows;  /* flow table entries */
+    uint64_t meter_idle;       /* seconds */
+    uint64_t meter_active;     /* seconds */
+    uint64_t meter_max_frags;  /* fragment id -> ports map entries */
+    char meter_route[16];      /* auto | ports | all-meter | all-export */
+    /* [capture NAME] */
+    struct capture_settings captures[SETTINGS_MAX_CAPTURES];
+    size_t ncaptures;
     /* [kafka] */
     bool kafka_enabled;
     struct kafka_settings kafka;

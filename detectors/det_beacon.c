@@ -21,6 +21,11 @@
  * alerts after hours). Both need score >= score_min and 1-MAD/median >= mad_min, so +-20 %
  * jitter (MAD ~ 10 % of the period) passes and Poisson-like traffic (MAD ~ 70 %) does not.
  * Peers in `allow` or the customer's `resolvers` (NTP/DNS clients) are never tracked.
+ * Only client-side records count: the inside host's port above the peer's (equal ports only for
+ * UDP, e.g. NTP 123->123), at most max_packets packets (bulk transfers and flood records are
+ * not beacons), and for TCP with flags exported a SYN (a record without SYN that does not
+ * continue the previous connection is the middle of something else). Known gap: a C2 port
+ * above the client's ephemeral port is not seen.
  */
 #include <errno.h>
 #include <math.h>
@@ -40,6 +45,7 @@ struct beacon_conf {
     uint64_t cms_reset, idle, inactive_timeout, fast_max;
     uint32_t fast_min, slow_min;
     double score_min, mad_min;
+    uint64_t max_packets;
     struct pfxlist allow, resolvers;
 };
 
@@ -64,8 +70,10 @@ static const struct conf_key beacon_keys[] = {
      "intervals needed for beacon.slow", NULL},
     {"score_min", CONF_DOUBLE, offsetof(struct beacon_conf, score_min), 0, 0, 1, "0.8",
      "combined regularity score (0.6 timing + 0.4 size) that alerts", NULL},
-    {"mad_min", CONF_DOUBLE, offsetof(struct beacon_conf, mad_min), 0, 0, 1, "0.75",
+    {"mad_min", CONF_DOUBLE, offsetof(struct beacon_conf, mad_min), 0, 0, 1, "0.8",
      "1 - MAD/median of the intervals needed", NULL},
+    {"max_packets", CONF_U64, offsetof(struct beacon_conf, max_packets), 0, 1, 1e15, "10000",
+     "records with more packets are bulk transfers or floods, not beacon connections", NULL},
     {"allow", CONF_CUSTOM, offsetof(struct beacon_conf, allow), sizeof(struct pfxlist), 1, 0, "",
      "peers never tracked (up to 16 prefixes: monitoring, update servers)", pfxlist_parse},
     {"resolvers", CONF_CUSTOM, offsetof(struct beacon_conf, resolvers), sizeof(struct pfxlist), 1, 0,
@@ -134,7 +142,7 @@ static void beacon_fini(void *self)
 }
 
 static struct pair *find_or_admit(struct beacon *b, const struct beacon_conf *c,
-                                  const struct pair_key *k, bool *fresh)
+                                  const struct pair_key *k, bool may_admit, bool *fresh)
 {
     uint64_t h = hash_bytes(&b->hk, k, sizeof *k);
     struct pair *bucket = &b->pool[(h % b->nbuckets) * BC_WAYS];
@@ -142,7 +150,7 @@ static struct pair *find_or_admit(struct beacon *b, const struct beacon_conf *c,
     for (int i = 0; i < BC_WAYS; i++)
         if (bucket[i].used && memcmp(&bucket[i].k, k, sizeof *k) == 0)
             return &bucket[i];
-    if (cms_add(&b->cms, h) < c->admit)
+    if (!may_admit || cms_add(&b->cms, h) < c->admit)
         return NULL;
     struct pair *victim = NULL;
     for (int i = 0; i < BC_WAYS && !victim; i++)
@@ -191,8 +199,12 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     memcpy(k.peer, f->dst, 16);
     k.port = f->dport;
     k.proto = f->proto;
-    bool fresh;
-    struct pair *p = find_or_admit(b, c, &k, &fresh);
+    /* Starts are client-side: the inside host's port above the peer's (else it is answering a
+     * client of its own), and not a bulk transfer or flood record. */
+    if (f->sport < f->dport || (f->sport == f->dport && f->proto != 17) || f->packets > c->max_packets)
+        return;
+    bool fresh, no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    struct pair *p = find_or_admit(b, c, &k, !no_syn, &fresh);
     if (!p)
         return;
     if (!fresh && f->sport == p->last_sport && f->first_ms <= p->last_end_ms + c->inactive_timeout * 1000 &&
@@ -209,6 +221,8 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         }
         return;
     }
+    if (no_syn)
+        return; /* no SYN and not a continuation: the middle or end of something, not a start */
     b->stat_starts++;
     if (p->count == 0 || f->first_ms < p->base_ms) {
         if (p->count == 0)

@@ -9,7 +9,9 @@
  *   flood.baseline  after warmup windows of history, packets/s or bits/s >= factor x the
  *                   host's own EWMA, and packets/s >= baseline_min_pps (small hosts doubling
  *                   their traffic are not floods)
- * A window that alerts does not feed the baseline, so a long flood does not become normal.
+ * A window that alerts does not feed the baseline, so a long flood does not become normal, and
+ * a window feeds at most max(2 x baseline, baseline_min_pps / factor): a flood starting late in
+ * a window cannot lift the baseline above itself, while real growth is learnt (x1.2/window).
  * Rates are window averages: a 10 s burst in a 5 min window counts as 1/30 of its rate.
  */
 #include <errno.h>
@@ -168,8 +170,14 @@ static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h
         st->ewma_bps = (float)bps;
         st->nwin = 1;
     } else {
-        st->ewma_pps = (float)(c->alpha * pps + (1 - c->alpha) * st->ewma_pps);
-        st->ewma_bps = (float)(c->alpha * bps + (1 - c->alpha) * st->ewma_bps);
+        /* A window feeds at most twice the baseline (or the alerting floor), so a flood that
+         * starts late in a window cannot lift the baseline over itself. */
+        double cap_p = 2.0 * st->ewma_pps, floor_p = c->baseline_min_pps / c->factor;
+        double cap_b = 2.0 * st->ewma_bps, floor_b = floor_p * 8.0 * 1500.0;
+        double xp = pps < (cap_p > floor_p ? cap_p : floor_p) ? pps : (cap_p > floor_p ? cap_p : floor_p);
+        double xb = bps < (cap_b > floor_b ? cap_b : floor_b) ? bps : (cap_b > floor_b ? cap_b : floor_b);
+        st->ewma_pps = (float)(c->alpha * xp + (1 - c->alpha) * st->ewma_pps);
+        st->ewma_bps = (float)(c->alpha * xb + (1 - c->alpha) * st->ewma_bps);
         st->nwin++;
     }
     st->pkts = st->bytes = st->top_pkts = 0;

@@ -433,7 +433,13 @@ static int kafka_flush(void *self, int timeout_ms)
             rd_kafka_poll(k->rk, 10);
         now = now_ms();
     }
-    return k->lo >= spool_committed(k->sp) ? 0 : -1; /* the rest stays in the spool */
+    if (k->lo >= spool_committed(k->sp))
+        return 0;
+    /* The rest stays in the spool: say so, a lab replay ends here. */
+    log_warn("kafka: %llu message(s) not delivered within %d ms stay in the spool %s and are sent "
+             "at the next start",
+             (unsigned long long)(spool_committed(k->sp) - k->lo), timeout_ms, k->set.spool_dir);
+    return -1;
 }
 
 static void fill_counters(const struct sink_kafka *k, struct kafka_counters *c)

@@ -4,20 +4,31 @@
  *
  * writes a capture of flow-export datagrams (router 10.255.0.1 -> collector 10.255.0.100) of the
  * simulated traffic of the sample customers (configs/customers.csv), with labelled misbehaviour;
- * -t writes the ground truth as JSON lines. */
+ * -t writes the ground truth as JSON lines.
+ *
+ *   twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]
+ *              -t TRUTH -C CUSTOMERS_CSV -c CONFIG -o FILE
+ *
+ * writes the detector evaluation scenario (tests/gen/gen_eval.h): thousands of hosts in five
+ * customers (IPv4 only), labelled misbehaving hosts and benign look-alikes, its customer map
+ * and the detector settings it assumes. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_eval.h"
 #include "gen_exportw.h"
 #include "gen_scenario.h"
+#include "twgen_eval.h"
 #include "twgen_send.h"
 
 static void usage(FILE *o)
 {
     fprintf(o, "usage: twgen sample [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-n HOSTS] [-z] "
-               "[-t TRUTH] -o FILE\n");
+               "[-t TRUTH] -o FILE\n"
+               "       twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]\n"
+               "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n");
 }
 
 static int add(void *arg, const struct gen_flow *f)
@@ -29,6 +40,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "send") == 0)
         return twgen_send_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "eval") == 0)
+        return twgen_eval_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "sample") != 0) {
         usage(stderr);
         return 2;

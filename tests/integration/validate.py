@@ -13,7 +13,9 @@
       Every alert and summary line of the JSON-lines files must have arrived on Kafka with the
       same bytes. --exact: exactly once each, nothing else, and in the JSON-lines order per key.
       Otherwise at least once; every copy of an event.id must be byte-identical, and every Kafka
-      message must be a known line unless --allow-extra.
+      message must be a known line unless --allow-extra. --expect-missing N: exactly N lines
+      did not arrive (the sink counted them as lost); --last-window-complete: none of those is
+      from the last window.
 Exit 0 = all good, 1 = failures (the first ones are printed), 2 = usage.
 """
 import argparse
@@ -247,17 +249,28 @@ def cmd_compare(a, c):
             if extra:
                 c.err("kafka", "%d message(s) not in the JSON lines, e.g. %.160s" %
                       (len(extra), next(iter(extra))[2]))
-    if missing:
+    nmiss = sum(missing.values())
+    if a.last_window_complete and want:
+        last = max(json.loads(t)["event"]["end"] for _, _, t in want)
+        late = [w for w in missing if json.loads(w[2])["event"]["end"] == last]
+        if late:
+            c.err("kafka", "%d message(s) of the last window (%s) missing" % (len(late), last))
+    if a.expect_missing is not None:
+        if nmiss != a.expect_missing:
+            c.err("kafka", "%d message(s) missing, but %d were counted as lost" %
+                  (nmiss, a.expect_missing))
+    elif missing:
         ids = [json.loads(t).get("event", {}).get("id", "?") for k, _, t in missing if k == "alert"]
         c.err("kafka", "%d of %d message(s) missing (%d alerts: %s)" %
-              (sum(missing.values()), len(want), len(ids), " ".join(ids[:5])))
+              (nmiss, len(want), len(ids), " ".join(ids[:5])))
     na = sum(1 for k, _, _ in want if k == "alert")
     ga = sum(1 for k, _, _ in got if k == "alert")
     gids = {json.loads(t)["event"]["id"] for k, _, t in got if k == "alert"}
     c.report("compare")
     print("compare: jsonl alerts=%d summaries=%d; kafka alerts=%d (distinct ids %d) "
-          "summaries=%d; missing=%d" %
-          (na, len(want) - na, ga, len(gids), len(got) - ga, sum(missing.values())))
+          "summaries=%d; duplicates=%d; missing=%d" %
+          (na, len(want) - na, ga, len(gids), len(got) - ga,
+           sum(n - 1 for n in gotc.values() if n > 1), nmiss))
     return 1 if c.errors else 0
 
 
@@ -276,6 +289,10 @@ def main():
             s.add_argument("--kafka", action="append", required=True)
             s.add_argument("--exact", action="store_true")
             s.add_argument("--allow-extra", action="store_true")
+            s.add_argument("--expect-missing", type=int,
+                           help="exactly this many messages are missing (counted as lost)")
+            s.add_argument("--last-window-complete", action="store_true",
+                           help="no message of the last window may be missing")
         else:
             s.add_argument("files", nargs="+")
         if name == "lines":

@@ -1,0 +1,71 @@
+/* nfdump.h: nfcapd archives (the files NOCs keep for months) into flow records, read through
+ * nfdump's own `nfdump -r FILE -o json|csv` in a child process (posix_spawn, a pipe, no shell,
+ * TZ=UTC so its local-time stamps are UTC).
+ *
+ * Caller: the replay (collector/replay.c), on its one thread. The line parser is pure and
+ * hostile-input safe (nfdump's output is treated like wire input): every field is checked,
+ * lines are bounded (NFDUMP_LINE_MAX), errors are counted, never logged per line.
+ * JSON is nfdump 1.7's pretty-printed array, one "key" : value per line, so it is parsed line by
+ * line too; it keeps milliseconds, CSV only whole seconds, hence JSON is the default.
+ * Records: addresses, ports (ICMP: dport = type << 8 | code, as nfdump prints it in CSV),
+ * protocol, TCP flags, in_packets/in_bytes (nfdump has already applied any sampling: sampling is
+ * set to 1), first/last, src/dst AS. What neither format gives (exporter identity as our decoders
+ * number it) stays 0.
+ */
+#ifndef TW_NFDUMP_H
+#define TW_NFDUMP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+#define NFDUMP_LINE_MAX 8192
+#define NFDUMP_CSV_COLS 64
+
+enum nfdump_fmt { NFDUMP_FMT_JSON = 0, NFDUMP_FMT_CSV = 1 };
+
+struct nfdump_stats {
+    uint64_t lines;    /* lines read */
+    uint64_t records;  /* flow records produced */
+    uint64_t errors;   /* malformed lines / records (skipped) */
+    uint64_t too_long; /* lines longer than NFDUMP_LINE_MAX (skipped) */
+    uint64_t skipped;  /* well-formed records that are not flows (other record types) */
+};
+
+/* Line parser state (value type, no allocation). */
+struct nfdump_parser {
+    enum nfdump_fmt fmt;
+    struct flow_rec cur;   /* JSON: the record being built */
+    bool in_rec, is_flow, rec_bad;
+    unsigned have;         /* JSON: fields seen (bits) */
+    uint8_t icmp_type, icmp_code;
+    /* CSV: column role by index, from the header line */
+    int8_t col[NFDUMP_CSV_COLS];
+    unsigned ncols;
+    bool header_seen, done;
+};
+
+void nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt);
+/* One output line without its newline (need not be NUL-terminated; len <= NFDUMP_LINE_MAX).
+ * Returns 1 with *out set when a record is complete, 0 when not (yet), -1 when the line or the
+ * record it ends is malformed (the record is dropped). */
+int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, struct flow_rec *out);
+
+/* Is path an nfcapd file (magic 0xA50C, layout version 1 or 2)? */
+bool nfdump_is_archive(const char *path);
+/* Time of an nfcapd file from its name (nfcapd.YYYYMMDDhhmm[ss]), ms since the epoch.
+ * Returns 0 or -1 when the name has no time. */
+int nfdump_name_time(const char *path, uint64_t *ms);
+
+/* Run `BIN -r path -o json|csv` and hand each record to emit (rec borrowed for the call).
+ * bin NULL: "nfdump" from PATH. *stop set (signal) ends early. bytes_done (may be NULL) is
+ * advanced by output bytes read, for progress. Returns 0, or -1 with err (cannot start
+ * nfdump, nfdump failed: its exit status). */
+int nfdump_read(const char *path, enum nfdump_fmt fmt, const char *bin, flow_emit_fn emit,
+                void *arg, struct nfdump_stats *st, volatile sig_atomic_t *stop, char *err,
+                size_t errlen) __attribute__((warn_unused_result));
+
+#endif
