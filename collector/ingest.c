@@ -105,6 +105,13 @@ static void from_meter(void *arg, struct flow_rec *f)
     to_pipeline(in, f);
 }
 
+void ingest_record(struct ingest *in, struct flow_rec *f)
+{
+    in->st.archive_records++;
+    pipeline_set_ref_time(in->p, f->last_ms);
+    to_pipeline(in, f);
+}
+
 void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
 {
     in->tap = tap;
@@ -361,6 +368,7 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
     json_u64(j, "metered_packets", ms.packets);
     json_u64(j, "metered_bytes", ms.bytes);
     json_u64(j, "metered_flows", ms.flows);
+    json_u64(j, "archive_records", in->st.archive_records);
     json_u64(j, "windows", ps.windows_closed);
     json_u64(j, "summaries", ps.summaries);
     json_u64(j, "alerts", ps.alerts.published);

@@ -47,6 +47,7 @@ struct ingest_stats {
     uint64_t datagrams;               /* export datagrams handed to the decoders */
     uint64_t non_export;              /* packets that were not export datagrams */
     uint64_t metered;                 /* packets handed to the meter */
+    uint64_t archive_records;         /* records from nfcapd archives (ingest_record) */
     uint64_t pkt_errors[9];
 };
 
@@ -59,6 +60,8 @@ void ingest_opts_default(const struct settings *s, struct ingest_opts *o);
 /* A UDP payload from an exporter (live socket or capture). */
 void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
                      const uint8_t *data, size_t len);
+/* A finished record from another source (nfcapd archive): to the pipeline as it is. */
+void ingest_record(struct ingest *in, struct flow_rec *f);
 /* A captured frame. */
 void ingest_packet(struct ingest *in, const struct capture_pkt *pkt);
 /* Expire templates, fragments and idle metered flows (periodically; live: wall clock). */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "replay.h"
 #include "status.h"
 #include "settings.h"
 #include "sink_jsonl.h"
@@ -60,13 +61,25 @@ static void usage(FILE *out)
             "      --flows FILE         also write every decoded record as a JSON line\n"
             "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
             "      --topic-alerts NAME, --topic-summaries NAME\n"
-            "CAPTURE: pcap or pcapng files, optionally gzip-compressed; read in time order.\n"
+            "      --route MODE         captured packets: auto (exports to the decoders, the rest\n"
+            "                           to the flow meter), ports, all-meter, all-export\n"
+            "      --meter-only         the same as --route all-meter\n"
+            "  -i, --interface IF       meter a live interface instead of files\n"
+            "      --bpf FILTER         capture filter (live), --snaplen N, --promisc,\n"
+            "      --duration SECONDS   live: stop after this long, --count N: after N packets\n"
+            "      --nfdump-format F    json (default, keeps ms) or csv, for nfcapd archives\n"
+            "      --no-progress        no progress bar (shown only when stderr is a terminal)\n"
+            "      --stats, --no-stats  end-of-run summary on stderr (default: on a terminal)\n"
+            "CAPTURE: pcap or pcapng files, optionally gzip-compressed, nfcapd files (read with\n"
+            "nfdump -r) or directories of them; read in time order.\n"
             "Output: JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
             "\"transitwatch.summary\"; last line: event.dataset \"transitwatch.totals\").\n");
 }
 
 struct run {
     struct settings s;
+    const char *config_path;
+    struct settings *reloaded; /* the newest reloaded settings (per-customer options) */
     struct customer_map *customers;
     struct feed_set *feeds;
     struct sinks sinks;
@@ -149,6 +162,11 @@ static void teardown(struct run *r)
 {
     ingest_free(r->in);
     pipeline_free(r->pipe);
+    if (r->reloaded) {
+        settings_free(r->reloaded);
+        free(r->reloaded);
+        r->reloaded = NULL;
+    }
     sinks_destroy(&r->sinks);
     customers_free(r->customers);
     feed_set_free(r->feeds);
@@ -215,8 +233,22 @@ static int cmd_replay(int argc, char **argv)
         {"kafka-timeout", required_argument, NULL, 'K'},
         {"flows", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
+        {"interface", required_argument, NULL, 'i'},
+        {"bpf", required_argument, NULL, 1001},
+        {"snaplen", required_argument, NULL, 1002},
+        {"promisc", no_argument, NULL, 1003},
+        {"duration", required_argument, NULL, 1004},
+        {"count", required_argument, NULL, 1005},
+        {"no-progress", no_argument, NULL, 1006},
+        {"stats", no_argument, NULL, 1007},
+        {"no-stats", no_argument, NULL, 1008},
+        {"meter-only", no_argument, NULL, 1009},
+        {"route", required_argument, NULL, 1010},
+        {"nfdump-format", required_argument, NULL, 1011},
         {NULL, 0, NULL, 0},
     };
+    struct replay_opts ro = {.progress = -1, .summary = -1, .stop = &g_stop};
+    const char *route = NULL;
     const char *flows_path = NULL;
     FILE *flows_file = NULL;
     struct run r;
@@ -243,8 +275,55 @@ static int cmd_replay(int argc, char **argv)
     r.s.jsonl[1] = 0;
     int c, rc = 2;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:C:b:o:w:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:C:b:o:w:d:hi:", opts, NULL)) != -1) {
         switch (c) {
+        case 'i':
+            ro.interface = optarg;
+            break;
+        case 1001:
+            ro.bpf = optarg;
+            break;
+        case 1002:
+        case 1004:
+        case 1005: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || (c == 1002 && (v < 64 || v > 262144))) {
+                fprintf(stderr, "transitwatch: bad number '%s'\n", optarg);
+                goto out;
+            }
+            if (c == 1002)
+                ro.snaplen = (int)v;
+            else if (c == 1004)
+                ro.duration_ms = v * 1000;
+            else
+                ro.max_packets = v;
+            break;
+        }
+        case 1003:
+            ro.promisc = true;
+            break;
+        case 1006:
+            ro.progress = 0;
+            break;
+        case 1007:
+        case 1008:
+            ro.summary = c == 1007;
+            break;
+        case 1009:
+            route = "all-meter";
+            break;
+        case 1010:
+            route = optarg;
+            break;
+        case 1011:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "csv") != 0) {
+                fprintf(stderr, "transitwatch: --nfdump-format takes json or csv\n");
+                goto out;
+            }
+            ro.nfdump_fmt = strcmp(optarg, "csv") == 0 ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON;
+            break;
         case 'c':
             break;
         case 'C':
@@ -324,7 +403,7 @@ static int cmd_replay(int argc, char **argv)
             goto out;
         }
     }
-    if (optind >= argc) {
+    if (optind >= argc && !ro.interface) {
         fprintf(stderr, "transitwatch replay: no capture file given\n");
         usage(stderr);
         goto out;
@@ -336,56 +415,32 @@ static int cmd_replay(int argc, char **argv)
     }
     struct ingest_opts io;
     ingest_opts_default(&r.s, &io);
+    io.replay = true;
     if (ports && parse_ports(ports, &io) < 0)
         goto out;
     if (no_sniff)
         io.sniff = false;
-
-    size_t nfiles = (size_t)(argc - optind);
-    const char **files = calloc(nfiles, sizeof *files);
-    if (!files)
-        goto out;
-    for (size_t i = 0; i < nfiles; i++)
-        files[i] = argv[optind + (int)i];
-    char msg[512];
-    if (capture_sort_by_time(files, nfiles, msg, sizeof msg) < 0) {
-        fprintf(stderr, "transitwatch: %s\n", msg);
-        free(files);
+    if (route && ingest_route_parse(route, &io.route) < 0) {
+        fprintf(stderr, "transitwatch: --route takes auto, ports, all-meter or all-export\n");
         goto out;
     }
-    if (setup(&r, true, &io, output) < 0) {
-        free(files);
+    ro.inputs = (const char *const *)(argv + optind);
+    ro.ninputs = (size_t)(argc - optind);
+    if (setup(&r, true, &io, output) < 0)
         goto out;
-    }
     if (flows_path) {
         flows_file = strcmp(flows_path, "-") == 0 ? stdout : fopen(flows_path, "w");
         if (!flows_file) {
             log_error("--flows %s: %s", flows_path, strerror(errno));
-            free(files);
             goto out;
         }
         pipeline_set_flow_log(r.pipe, flows_file);
     }
-    rc = 0;
-    for (size_t i = 0; i < nfiles && !g_stop; i++) {
-        struct capture *cap;
-        if (capture_open_file(files[i], &cap, msg, sizeof msg) < 0) {
-            log_error("%s", msg);
-            rc = 1;
-            continue;
-        }
-        struct capture_pkt pkt;
-        int cr = CAPTURE_END;
-        while (!g_stop && (cr = capture_next(cap, &pkt)) == CAPTURE_PACKET)
-            ingest_packet(r.in, &pkt);
-        if (cr == CAPTURE_ERROR) {
-            log_error("%s: %s", files[i], capture_error(cap));
-            rc = 1;
-        }
-        capture_close(cap);
+    rc = replay_run(&ro, r.in, r.pipe, &r.sinks);
+    if (rc < 0) {
+        rc = 2;
+        goto out;
     }
-    free(files);
-    pipeline_finish(r.pipe);
     if (totals)
         publish_totals(&r, "transitwatch.totals");
     if (sinks_flush(&r.sinks, (int)(r.s.kafka.flush_timeout * 1000)) < 0)
@@ -460,6 +515,54 @@ static int write_pidfile(const char *path)
 }
 
 #define STATUS_TEXT_MAX (1u << 20)
+
+/* SIGHUP: read the config file again and, if it is sound, take its customer map, blocklist
+ * feeds and per-customer detector options ([customer ID]: allowlists, thresholds) and
+ * [detector.NAME] thresholds into use at once. Anything else in the file (listen addresses,
+ * table sizes, sinks) needs a restart. A bad file or list leaves everything as it was. */
+static int reload(struct run *r)
+{
+    struct settings *ns = calloc(1, sizeof *ns);
+    struct conf_error ce;
+    struct customer_map *cm = NULL;
+    struct feed_set *fs = NULL;
+    if (!ns || settings_init(ns) < 0) {
+        log_error("reload rejected, old configuration stays in force: out of memory");
+        goto fail;
+    }
+    if (settings_load(ns, r->config_path, &ce) < 0 || lists_load(ns, &cm, &fs, &ce) < 0) {
+        log_error("reload rejected, old configuration stays in force: %s:%u: %s", ce.file, ce.line,
+                  ce.msg);
+        goto fail;
+    }
+    lists_warn(fs);
+    size_t nc = customers_count(cm), nf = feed_set_count(fs);
+    int rc = pipeline_swap_lists(r->pipe, cm, fs); /* takes both */
+    cm = NULL;
+    fs = NULL;
+    if (rc < 0) {
+        log_error("reload rejected, old configuration stays in force: %s", strerror(-rc));
+        goto fail;
+    }
+    if (pipeline_swap_overrides(r->pipe, ns) < 0)
+        log_error("reload: out of memory for per-customer options; the previous ones stay");
+    if (r->reloaded) {
+        settings_free(r->reloaded);
+        free(r->reloaded);
+    }
+    r->reloaded = ns;
+    log_info("reload: %zu customers, %zu blocklists, %zu per-customer options in force", nc, nf,
+             ns->noverrides);
+    return 0;
+fail:
+    customers_free(cm);
+    feed_set_free(fs);
+    if (ns) {
+        settings_free(ns);
+        free(ns);
+    }
+    return -1;
+}
 
 static int run_daemon(struct run *r)
 {
@@ -540,26 +643,11 @@ static int run_daemon(struct run *r)
             ss.reloads++;
             ss.last_reload_unix = la.now_ms / 1000;
             sinks_reopen(&r->sinks);
-            struct customer_map *cm;
-            struct feed_set *fs;
-            struct conf_error ce;
-            if (lists_load(&r->s, &cm, &fs, &ce) < 0) {
-                log_error("reload rejected, old lists stay in force: %s:%u: %s", ce.file, ce.line,
-                          ce.msg);
+            if (reload(r) == 0) {
+                ss.last_reload_ok = 1;
+            } else {
                 ss.reload_failures++;
                 ss.last_reload_ok = 0;
-            } else {
-                lists_warn(fs);
-                size_t nc = customers_count(cm), nf = feed_set_count(fs);
-                int src = pipeline_swap_lists(r->pipe, cm, fs);
-                if (src < 0) {
-                    log_error("reload rejected, old lists stay in force: %s", strerror(-src));
-                    ss.reload_failures++;
-                    ss.last_reload_ok = 0;
-                } else {
-                    log_info("reload: %zu customers, %zu blocklists in force", nc, nf);
-                    ss.last_reload_ok = 1;
-                }
             }
             last_status = 0; /* show the result at once */
         }
@@ -599,6 +687,7 @@ static int cmd_daemon(const char *config, bool check_only)
         settings_free(&r.s);
         return 2;
     }
+    r.config_path = config;
     enum tw_log_level lvl = TW_LOG_INFO;
     tw_log_level_parse(r.s.log_level, &lvl);
     tw_log_init("transitwatch", lvl, r.s.log_syslog);

@@ -50,6 +50,7 @@ struct pipeline {
      * built from the [customer ID] overrides whenever a customer map comes in */
     void **cust_conf;
     size_t ncust_conf;
+    const struct settings *ov; /* where [customer ID] overrides come from (reload: newer) */
     size_t state_off[SETTINGS_MAX_DETECTORS];
     size_t ndet, state_size;
 
@@ -94,7 +95,8 @@ static const void *ctx_conf_for(void *arg, size_t det_index, uint32_t customer)
         if (c)
             return c;
     }
-    return p->det_conf[det_index];
+    /* after a reload, thresholds come from the reloaded file (capacities were fixed at init) */
+    return p->ov ? p->ov->det_conf[p->det_reg[det_index]] : p->det_conf[det_index];
 }
 
 static void cust_conf_free(void **cc, size_t n)
@@ -112,7 +114,8 @@ static int cust_conf_build(struct pipeline *p, const struct customer_map *m, voi
 {
     *out = NULL;
     *nout = 0;
-    if (!p->s->noverrides || !p->ndet)
+    const struct settings *ov = p->ov ? p->ov : p->s;
+    if (!ov->noverrides || !p->ndet)
         return 0;
     size_t n = customers_count(m) + 1;
     void **cc = calloc(n * p->ndet, sizeof *cc);
@@ -120,7 +123,7 @@ static int cust_conf_build(struct pipeline *p, const struct customer_map *m, voi
         return -ENOMEM;
     for (size_t c = 1; c < n; c++) {
         const struct customer *cu = customers_get(m, (uint32_t)c);
-        if (!cu || !settings_has_overrides(p->s, cu->id))
+        if (!cu || !settings_has_overrides(ov, cu->id))
             continue;
         for (size_t d = 0; d < p->ndet; d++) {
             void *blob = malloc(p->ops[d]->conf_size ? p->ops[d]->conf_size : 1);
@@ -128,7 +131,7 @@ static int cust_conf_build(struct pipeline *p, const struct customer_map *m, voi
                 cust_conf_free(cc, n * p->ndet);
                 return -ENOMEM;
             }
-            if (settings_det_conf_for(p->s, p->det_reg[d], cu->id, blob) > 0) {
+            if (settings_det_conf_for(ov, p->det_reg[d], cu->id, blob) > 0) {
                 cc[c * p->ndet + d] = blob;
             } else {
                 free(blob);
@@ -638,6 +641,22 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
     }
     p->st.list_swaps++;
     set_ctx_window(p);
+    return 0;
+}
+
+int pipeline_swap_overrides(struct pipeline *p, const struct settings *from)
+{
+    const struct settings *old = p->ov;
+    p->ov = from;
+    void **cc;
+    size_t ncc;
+    if (cust_conf_build(p, p->customers, &cc, &ncc) < 0) {
+        p->ov = old;
+        return -ENOMEM;
+    }
+    cust_conf_free(p->cust_conf, p->ncust_conf * p->ndet);
+    p->cust_conf = cc;
+    p->ncust_conf = ncc;
     return 0;
 }
 

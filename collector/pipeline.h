@@ -60,6 +60,10 @@ void pipeline_finish(struct pipeline *p);
  * the window closes. Both taken (NULL = keep), also on error. Returns 0, -EBUSY (too many
  * reloads within one window: the old lists stay) or -ENOMEM. */
 int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds);
+/* Reload: per-customer detector options ([customer ID] sections) from a newly loaded settings
+ * struct, which must stay alive until the next call or pipeline_free (the caller owns it).
+ * Call after pipeline_swap_lists. Returns 0 or -ENOMEM (the old options stay). */
+int pipeline_swap_overrides(struct pipeline *p, const struct settings *from);
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 /* Lab use: write every record, after classification, as one JSON line to f (borrowed; NULL =
  * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),

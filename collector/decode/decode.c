@@ -29,6 +29,8 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_SAMPLING_UNKNOWN] = "sampling_unknown",
     [DC_SEQ_LOST] = "seq_lost",
     [DC_V9_SET_UNALIGNED] = "v9_set_unaligned",
+    [DC_EXPORTERS_EVICTED] = "exporters_evicted",
+    [DC_DOMAINS_EVICTED] = "domains_evicted",
     [DC_SHORT_HEADER] = "short_header",
     [DC_BAD_VERSION] = "bad_version",
     [DC_BAD_LENGTH] = "bad_length",
@@ -189,37 +191,150 @@ static size_t addr_hash(const struct decode_ctx *ctx, const uint8_t a[16])
     return (size_t)mix64(x ^ mix64(y ^ ctx->seed));
 }
 
-static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t src[16])
+static void lru_unlink(struct decode_ctx *ctx, struct dec_exporter *e)
 {
-    if (ctx->last_exp && memcmp(ctx->last_exp->addr, src, 16) == 0)
-        return ctx->last_exp;
-    size_t i = addr_hash(ctx, src) & ctx->exp_mask;
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        ctx->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        ctx->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct decode_ctx *ctx, struct dec_exporter *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = ctx->lru_head;
+    if (ctx->lru_head)
+        ctx->lru_head->lru_prev = e;
+    else
+        ctx->lru_tail = e;
+    ctx->lru_head = e;
+}
+
+/* Slot index of e in the open-addressing table. */
+static size_t exp_slot_of(const struct decode_ctx *ctx, const struct dec_exporter *e)
+{
+    size_t i = addr_hash(ctx, e->addr) & ctx->exp_mask;
+    while (ctx->exp_slots[i] != e->idx + 1)
+        i = (i + 1) & ctx->exp_mask;
+    return i;
+}
+
+/* Remove slot i with backward shift (linear probing keeps no tombstones). */
+static void exp_slot_delete(struct decode_ctx *ctx, size_t i)
+{
+    size_t j = i;
     for (;;) {
-        uint32_t s = ctx->exp_slots[i];
+        j = (j + 1) & ctx->exp_mask;
+        uint32_t s = ctx->exp_slots[j];
         if (!s)
             break;
-        struct dec_exporter *e = ctx->exps[s - 1];
-        if (memcmp(e->addr, src, 16) == 0) {
-            ctx->last_exp = e;
-            return e;
+        size_t k = addr_hash(ctx, ctx->exps[s - 1]->addr) & ctx->exp_mask;
+        /* move s back to i unless its home k lies cyclically in (i, j] */
+        bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (!stays) {
+            ctx->exp_slots[i] = s;
+            i = j;
         }
-        i = (i + 1) & ctx->exp_mask;
     }
+    ctx->exp_slots[i] = 0;
+}
+
+/* Which exporter to push out of a full table, or NULL: see decode.h. */
+static struct dec_exporter *exporter_victim(const struct decode_ctx *ctx, uint64_t now_ms)
+{
+    struct dec_exporter *e = ctx->lru_tail;
+    if (e && now_ms > e->last_seen_ms && now_ms - e->last_seen_ms > ctx->cfg.template_lifetime_ms)
+        return e;
+    for (int n = 0; e && n < 64; n++, e = e->lru_prev)
+        if (!e->templates && !e->records)
+            return e;
+    return NULL;
+}
+
+/* Free everything e holds and take it out of the tables; its index is reused by the caller. */
+static void exporter_evict(struct decode_ctx *ctx, struct dec_exporter *e)
+{
+    if (e->templates)
+        tmpl_drop_exporter(ctx, e->idx);
+    struct dec_pending **pp = &ctx->phead, *prev = NULL;
+    while (*pp) {
+        struct dec_pending *p = *pp;
+        if (p->exp_idx == e->idx) {
+            *pp = p->next;
+            if (ctx->ptail == p)
+                ctx->ptail = prev;
+            ctx->npending--;
+            ctx->pending_bytes -= p->len;
+            dec_free(ctx, p, sizeof *p + p->len);
+            continue;
+        }
+        prev = p;
+        pp = &p->next;
+    }
+    exp_slot_delete(ctx, exp_slot_of(ctx, e));
+    lru_unlink(ctx, e);
+    dec_free(ctx, e->doms, e->capdoms * sizeof *e->doms);
+    if (ctx->last_exp == e)
+        ctx->last_exp = NULL;
+    ctx->c[DC_EXPORTERS_EVICTED]++;
+}
+
+static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t src[16], uint64_t now_ms)
+{
+    struct dec_exporter *e = NULL;
+    if (ctx->last_exp && memcmp(ctx->last_exp->addr, src, 16) == 0) {
+        e = ctx->last_exp;
+    } else {
+        size_t i = addr_hash(ctx, src) & ctx->exp_mask;
+        for (uint32_t s; (s = ctx->exp_slots[i]) != 0; i = (i + 1) & ctx->exp_mask) {
+            if (memcmp(ctx->exps[s - 1]->addr, src, 16) == 0) {
+                e = ctx->exps[s - 1];
+                break;
+            }
+        }
+    }
+    if (e) {
+        e->last_seen_ms = now_ms;
+        if (ctx->lru_head != e) {
+            lru_unlink(ctx, e);
+            lru_push_head(ctx, e);
+        }
+        ctx->last_exp = e;
+        return e;
+    }
+    uint32_t idx;
     if (ctx->nexps >= ctx->cfg.max_exporters) {
-        dec_error(ctx, NULL, DC_EXPORTER_LIMIT);
-        return NULL;
+        e = exporter_victim(ctx, now_ms);
+        if (!e) {
+            dec_error(ctx, NULL, DC_EXPORTER_LIMIT);
+            return NULL;
+        }
+        exporter_evict(ctx, e);
+        idx = e->idx; /* the struct is reused in place */
+    } else {
+        e = dec_alloc(ctx, sizeof *e);
+        if (!e)
+            return NULL;
+        idx = (uint32_t)ctx->nexps++;
+        ctx->exps[idx] = e;
     }
-    struct dec_exporter *e = dec_alloc(ctx, sizeof *e);
-    if (!e)
-        return NULL;
     memset(e, 0, sizeof *e);
     memcpy(e->addr, src, 16);
-    e->idx = (uint32_t)ctx->nexps;
+    e->idx = idx;
+    e->last_seen_ms = now_ms;
     e->pol.allowed = true;
     if (ctx->cfg.policy)
         ctx->cfg.policy(ctx->cfg.policy_arg, src, &e->pol);
-    ctx->exps[ctx->nexps++] = e;
-    ctx->exp_slots[i] = e->idx + 1;
+    size_t i = addr_hash(ctx, src) & ctx->exp_mask;
+    while (ctx->exp_slots[i])
+        i = (i + 1) & ctx->exp_mask;
+    ctx->exp_slots[i] = idx + 1;
+    lru_push_head(ctx, e);
     ctx->last_exp = e;
     return e;
 }
@@ -228,17 +343,36 @@ struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t i
 {
     struct dec_exporter *e = m->exp;
     struct decode_ctx *ctx = m->ctx;
-    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id && e->doms[e->last_dom].version == version)
+    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id && e->doms[e->last_dom].version == version) {
+        e->doms[e->last_dom].last_seen_ms = m->now_ms;
         return &e->doms[e->last_dom];
+    }
     for (size_t i = 0; i < e->ndoms; i++) {
         if (e->doms[i].id == id && e->doms[i].version == version) {
             e->last_dom = i;
+            e->doms[i].last_seen_ms = m->now_ms;
             return &e->doms[i];
         }
     }
     if (e->ndoms >= ctx->cfg.max_domains_per_exporter) {
-        dec_error(ctx, e, DC_DOMAIN_LIMIT);
-        return NULL;
+        /* reuse the least recently seen domain that holds no template (a flood of new domain
+           ids then churns those slots and never locks out the exporter's real domains) */
+        size_t v = e->ndoms;
+        for (size_t i = 0; i < e->ndoms; i++)
+            if (!e->doms[i].templates && (v == e->ndoms || e->doms[i].last_seen_ms < e->doms[v].last_seen_ms))
+                v = i;
+        if (v == e->ndoms) {
+            dec_error(ctx, e, DC_DOMAIN_LIMIT);
+            return NULL;
+        }
+        ctx->c[DC_DOMAINS_EVICTED]++;
+        struct dec_domain *d = &e->doms[v];
+        memset(d, 0, sizeof *d);
+        d->id = id;
+        d->version = version;
+        d->last_seen_ms = m->now_ms;
+        e->last_dom = v;
+        return d;
     }
     if (e->ndoms == e->capdoms) {
         size_t cap = e->capdoms ? e->capdoms * 2 : 2;
@@ -257,6 +391,7 @@ struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t i
     memset(d, 0, sizeof *d);
     d->id = id;
     d->version = version;
+    d->last_seen_ms = m->now_ms;
     e->last_dom = e->ndoms++;
     return d;
 }
@@ -445,7 +580,7 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
         dec_error(ctx, NULL, DC_BAD_VERSION);
         return;
     }
-    struct dec_exporter *e = exporter_get(ctx, src);
+    struct dec_exporter *e = exporter_get(ctx, src, now_ms);
     if (!e)
         return;
     if (!e->pol.allowed) {

@@ -28,6 +28,17 @@
  *   NOT be sent over UDP and a collector MUST ignore them; this also stops a spoofed datagram from
  *   wiping the cache); they are counted in templates_withdrawal_ignored. cfg.ipfix_udp_withdrawal
  *   = true honours them.
+ * - Exporter table full (max_exporters): a new exporter takes the slot of the least recently seen
+ *   one if that one has been idle longer than template_lifetime_ms, else of the least recently
+ *   seen (among the 64 oldest) that holds no template and never gave a record (spoofed sources,
+ *   denied exporters); its templates, domains and pending sets are freed (exporters_evicted).
+ *   Otherwise the datagram is refused (exporter_limit). So a flood of spoofed addresses cannot
+ *   lock out real exporters, and established ones are never pushed out by it.
+ * - Domain table of an exporter full: the least recently seen domain holding no template is
+ *   reused (domains_evicted), else domain_limit.
+ * - v9 has no variable-length fields: a v9 field length of 65535 is template_invalid.
+ * - Non-zero bytes left after the last whole record of a data set (shorter than a record) are
+ *   counted as record_short (RFC 7011 3.3.1: padding is zero and shorter than a record).
  * - Zero-length fields are rejected (template_invalid) except (type 0, length 0) fillers, which
  *   some exporters append, and zero-length v9 scope fields (Juniper SRX sends system scope with
  *   length 0): both carry nothing and are dropped from the compiled template.
@@ -121,6 +132,8 @@ enum decode_counter {
     DC_SEQ_LOST,         /* sum of sequence gaps */
     DC_V9_SET_UNALIGNED, /* v9 flowset length not a multiple of 4 (RFC 3954 5.3 SHOULD; Cisco
                             NBAR and PAN-OS do it): decoded anyway, not an error */
+    DC_EXPORTERS_EVICTED, /* exporter table full: an idle or never-decoded exporter made room */
+    DC_DOMAINS_EVICTED,   /* domain table of an exporter full: a domain without templates made room */
     /* errors from here on */
     DC_SHORT_HEADER,
     DC_BAD_VERSION,

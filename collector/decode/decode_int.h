@@ -89,6 +89,7 @@ struct dec_domain {
     bool seq_valid;
     uint32_t seq_next;
     size_t templates;
+    uint64_t last_seen_ms; /* now_ms of the last message of this domain */
     uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;
     uint64_t sysinit_ms;  /* IPFIX systemInitTimeMilliseconds from options data */
@@ -103,6 +104,8 @@ struct dec_exporter {
     uint64_t datagrams, records, errors, seq_lost;
     size_t templates;
     uint32_t last_rate;
+    uint64_t last_seen_ms;                  /* now_ms of its last datagram */
+    struct dec_exporter *lru_prev, *lru_next; /* recency list, head = most recent */
     bool v5_seq_valid;
     uint32_t v5_seq_next;
     size_t ndoms, capdoms, last_dom;
@@ -132,6 +135,7 @@ struct decode_ctx {
     uint32_t *exp_slots;  /* open addressing: exporter index + 1, 0 = empty */
     size_t exp_mask;
     struct dec_exporter *last_exp;
+    struct dec_exporter *lru_head, *lru_tail;
     /* templates */
     struct tmpl **buckets;
     size_t tmask;
@@ -183,6 +187,8 @@ struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version
 void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n);
 void tmpl_withdraw(struct dec_msg *m, uint16_t tid);
 void tmpl_withdraw_all(struct dec_msg *m, bool options);
+/* Drop every template of exporter exp_idx (exporter eviction). */
+void tmpl_drop_exporter(struct decode_ctx *ctx, uint32_t exp_idx);
 void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms);
 /* Decode every record of a data set with template t; returns records read. */
 size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len);

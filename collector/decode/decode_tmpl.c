@@ -147,6 +147,19 @@ void tmpl_withdraw_all(struct dec_msg *m, bool options)
     }
 }
 
+void tmpl_drop_exporter(struct decode_ctx *ctx, uint32_t exp_idx)
+{
+    for (size_t i = 0; i <= ctx->tmask && ctx->exps[exp_idx]->templates; i++) {
+        struct tmpl **pp = &ctx->buckets[i];
+        while (*pp) {
+            if ((*pp)->exp_idx == exp_idx)
+                tmpl_remove(ctx, pp);
+            else
+                pp = &(*pp)->next;
+        }
+    }
+}
+
 /* What an information element feeds, given its length (wrong lengths are skipped). */
 static enum dec_kind map_ie(uint16_t ie, uint16_t len)
 {

@@ -21,7 +21,9 @@
 #include "gen_exportw.h"
 #include "gen_scenario.h"
 #include "twgen_eval.h"
+#include "twgen_packets.h"
 #include "twgen_send.h"
+#include "twgen_bulk.h"
 
 static void usage(FILE *o)
 {
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "send") == 0)
         return twgen_send_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "packets") == 0)
+        return twgen_packets_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "bulk") == 0)
+        return twgen_bulk_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "eval") == 0)
         return twgen_eval_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "sample") != 0) {

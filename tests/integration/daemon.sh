@@ -89,10 +89,21 @@ kill -HUP "$pid"
 wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 2 ]]' || fail "second reload not counted"
 [[ $(metric 'transitwatch_last_reload_success') == 0 ]] || fail "broken map accepted"
 [[ $(metric 'transitwatch_reload_failures_total') == 1 ]] || fail "reload failure not counted"
-grep -q "map.csv:3: .*old lists stay in force\|reload rejected, old lists stay in force: .*map.csv:3:" "$tmp/log" \
+grep -q "reload rejected, old configuration stays in force: .*map.csv:3:" "$tmp/log" \
   || fail "reload error does not name file:line"
 send
 wait_for 20 want_dgrams $((3 * dgrams)) || fail "datagrams after bad reload"
+
+# a broken config file on reload: refused with its file and line, everything stays in force
+cp "$tmp/tw.conf" "$tmp/tw.conf.good"
+printf '[pipeline]\nwindow = 1m\nbogus_key = 1\n' >>"$tmp/tw.conf"
+badline=$(grep -n bogus_key "$tmp/tw.conf" | cut -d: -f1)
+kill -HUP "$pid"
+wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 3 ]]' || fail "third reload not counted"
+[[ $(metric 'transitwatch_reload_failures_total') == 2 ]] || fail "bad config accepted"
+grep -q "reload rejected, old configuration stays in force: .*tw.conf:$((badline - 2)): \|reload rejected, old configuration stays in force: .*tw.conf:$badline: " "$tmp/log" \
+  || fail "bad config reload does not name file:line: $(grep 'reload rejected' "$tmp/log" | tail -1)"
+cp "$tmp/tw.conf.good" "$tmp/tw.conf"
 
 kill -TERM "$pid"
 for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -1,0 +1,636 @@
+#include "nfdump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+extern char **environ;
+
+/* ---- small parsers over (pointer, length); nothing here trusts a NUL ---- */
+
+static bool parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 20)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_uint_max(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    return parse_u64(s, n, out) && *out <= max;
+}
+
+static size_t trim(const char **s, size_t n)
+{
+    while (n && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        n--;
+    }
+    while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' || (*s)[n - 1] == '\r'))
+        n--;
+    return n;
+}
+
+static bool parse_addr_n(const char *s, size_t n, uint8_t out[16])
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return addr_parse(buf, out) == 0;
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm) */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, unsigned *out)
+{
+    uint64_t v;
+    if (!parse_u64(s, n, &v))
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.mmm]" or with 'T' (UTC: the child runs with TZ=UTC). */
+static bool parse_time(const char *s, size_t n, uint64_t *ms)
+{
+    unsigned y, mo, d, h, mi, se, frac = 0;
+    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+        s[16] != ':')
+        return false;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+        return false;
+    if (n > 19) {
+        if (s[19] != '.' || n > 23 || n == 20 || !digits(s + 20, n - 20, &frac))
+            return false;
+        for (size_t k = n - 20; k < 3; k++)
+            frac *= 10;
+    }
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        se > 60)
+        return false;
+    int64_t days = days_from_civil(y, mo, d);
+    *ms = ((uint64_t)days * 86400 + h * 3600u + mi * 60u + se) * 1000 + frac;
+    return true;
+}
+
+/* "...AP.SF" (nfdump 1.7: C E U A P R S F, '.' = clear) or "0x1b". */
+static bool parse_flags(const char *s, size_t n, uint8_t *out)
+{
+    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        unsigned v = 0;
+        if (n > 4)
+            return false;
+        for (size_t i = 2; i < n; i++) {
+            char c = s[i];
+            unsigned dgt = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 99;
+            if (dgt > 15)
+                return false;
+            v = v * 16 + dgt;
+        }
+        *out = (uint8_t)v;
+        return true;
+    }
+    uint64_t v;
+    if (parse_uint_max(s, n, 255, &v)) {
+        *out = (uint8_t)v;
+        return true;
+    }
+    static const char names[8] = {'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'};
+    if (n != 8)
+        return false;
+    uint8_t f = 0;
+    for (size_t i = 0; i < 8; i++) {
+        if (s[i] == names[i])
+            f |= (uint8_t)(0x80 >> i);
+        else if (s[i] != '.')
+            return false;
+    }
+    *out = f;
+    return true;
+}
+
+static bool parse_proto(const char *s, size_t n, uint8_t *out)
+{
+    static const struct { const char *name; uint8_t num; } tab[] = {
+        {"ICMP", 1}, {"IGMP", 2}, {"IPIP", 4}, {"TCP", 6}, {"UDP", 17}, {"IPv6", 41},
+        {"RSVP", 46}, {"GRE", 47}, {"ESP", 50}, {"AH", 51}, {"ICMP6", 58}, {"EIGRP", 88},
+        {"OSPF", 89}, {"PIM", 103}, {"VRRP", 112}, {"L2TP", 115}, {"SCTP", 132},
+    };
+    uint64_t v;
+    if (parse_uint_max(s, n, 255, &v)) {
+        *out = (uint8_t)v;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        if (strlen(tab[i].name) == n && strncasecmp(tab[i].name, s, n) == 0) {
+            *out = tab[i].num;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- JSON (nfdump 1.7 -o json: one "key" : value per line) ---- */
+
+enum {
+    HAVE_SRC = 1, HAVE_DST = 2, HAVE_FIRST = 4, HAVE_LAST = 8,
+};
+
+void nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt)
+{
+    memset(p, 0, sizeof *p);
+    p->fmt = fmt;
+    for (size_t i = 0; i < NFDUMP_CSV_COLS; i++)
+        p->col[i] = -1;
+}
+
+static void rec_reset(struct nfdump_parser *p)
+{
+    memset(&p->cur, 0, sizeof p->cur);
+    p->have = 0;
+    p->is_flow = false;
+    p->rec_bad = false;
+    p->icmp_type = p->icmp_code = 0;
+}
+
+static int rec_finish(struct nfdump_parser *p, struct flow_rec *out)
+{
+    struct flow_rec *f = &p->cur;
+    if (p->rec_bad)
+        return -1;
+    if (!p->is_flow)
+        return 0;
+    if ((p->have & (HAVE_SRC | HAVE_DST | HAVE_FIRST)) != (HAVE_SRC | HAVE_DST | HAVE_FIRST))
+        return -1;
+    if (!(p->have & HAVE_LAST) || f->last_ms < f->first_ms)
+        f->last_ms = f->first_ms;
+    if (addr_is_v4(f->src) != addr_is_v4(f->dst))
+        return -1;
+    if (!addr_is_v4(f->src))
+        f->flags |= FLOW_F_V6;
+    if (f->proto == 1 || f->proto == 58) {
+        f->sport = 0;
+        if (!f->dport)
+            f->dport = (uint16_t)(p->icmp_type << 8 | p->icmp_code);
+    }
+    f->sampling = 1;
+    *out = *f;
+    return 1;
+}
+
+/* value: a "string" (quotes removed) or a bare number */
+static bool json_value(const char **v, size_t *n)
+{
+    *n = trim(v, *n);
+    if (*n && (*v)[*n - 1] == ',')
+        (*n)--;
+    *n = trim(v, *n);
+    if (*n >= 2 && (*v)[0] == '"') {
+        if ((*v)[*n - 1] != '"')
+            return false;
+        (*v)++;
+        *n -= 2;
+        return memchr(*v, '"', *n) == NULL && memchr(*v, '\\', *n) == NULL;
+    }
+    return *n > 0;
+}
+
+static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const char *v, size_t vn)
+{
+    struct flow_rec *f = &p->cur;
+    uint64_t x;
+#define KEY(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
+    if (KEY("type")) {
+        p->is_flow = vn == 4 && memcmp(v, "FLOW", 4) == 0;
+        return true;
+    }
+    if (KEY("first") || KEY("last")) {
+        if (!parse_time(v, vn, &x))
+            return false;
+        if (KEY("first")) {
+            f->first_ms = x;
+            p->have |= HAVE_FIRST;
+        } else {
+            f->last_ms = x;
+            p->have |= HAVE_LAST;
+        }
+        return true;
+    }
+    if (KEY("in_packets"))
+        return parse_u64(v, vn, &f->packets);
+    if (KEY("in_bytes"))
+        return parse_u64(v, vn, &f->bytes);
+    if (KEY("proto")) {
+        if (!parse_uint_max(v, vn, 255, &x))
+            return false;
+        f->proto = (uint8_t)x;
+        return true;
+    }
+    if (KEY("tcp_flags"))
+        return parse_flags(v, vn, &f->tcp_flags);
+    if (KEY("src_port") || KEY("dst_port")) {
+        if (!parse_uint_max(v, vn, 65535, &x))
+            return false;
+        if (KEY("src_port"))
+            f->sport = (uint16_t)x;
+        else
+            f->dport = (uint16_t)x;
+        return true;
+    }
+    if (KEY("icmp_type") || KEY("icmp_code")) {
+        if (!parse_uint_max(v, vn, 255, &x))
+            return false;
+        if (KEY("icmp_type"))
+            p->icmp_type = (uint8_t)x;
+        else
+            p->icmp_code = (uint8_t)x;
+        return true;
+    }
+    if (KEY("src4_addr") || KEY("src6_addr")) {
+        p->have |= HAVE_SRC;
+        return parse_addr_n(v, vn, f->src);
+    }
+    if (KEY("dst4_addr") || KEY("dst6_addr")) {
+        p->have |= HAVE_DST;
+        return parse_addr_n(v, vn, f->dst);
+    }
+    if (KEY("src_as") || KEY("dst_as")) {
+        if (!parse_uint_max(v, vn, UINT32_MAX, &x))
+            return false;
+        if (KEY("src_as"))
+            f->src_as = (uint32_t)x;
+        else
+            f->dst_as = (uint32_t)x;
+        return true;
+    }
+#undef KEY
+    return true; /* a field we do not use */
+}
+
+static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
+{
+    n = trim(&s, n);
+    if (n == 0 || (n == 1 && (s[0] == '[' || s[0] == ']')))
+        return 0;
+    if (n == 1 && s[0] == '{') {
+        int rc = p->in_rec ? -1 : 0; /* an unclosed record before: malformed */
+        rec_reset(p);
+        p->in_rec = true;
+        return rc;
+    }
+    if ((n == 1 && s[0] == '}') || (n == 2 && s[0] == '}' && s[1] == ',')) {
+        if (!p->in_rec)
+            return -1;
+        p->in_rec = false;
+        return rec_finish(p, out);
+    }
+    if (!p->in_rec || s[0] != '"')
+        return -1;
+    const char *ke = memchr(s + 1, '"', n - 1);
+    if (!ke)
+        return -1;
+    const char *k = s + 1;
+    size_t kn = (size_t)(ke - k);
+    const char *rest = ke + 1;
+    size_t rn = n - (size_t)(rest - s);
+    rn = trim(&rest, rn);
+    if (rn == 0 || rest[0] != ':') {
+        p->rec_bad = true;
+        return -1;
+    }
+    const char *v = rest + 1;
+    size_t vn = rn - 1;
+    if (!json_value(&v, &vn) || !json_field(p, k, kn, v, vn)) {
+        p->rec_bad = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- CSV (nfdump 1.7 -o csv: a header line, records, a blank line, a summary) ---- */
+
+enum csv_role { C_TS, C_TE, C_SA, C_DA, C_SP, C_DP, C_PR, C_FLG, C_IPKT, C_IBYT, C_SAS, C_DAS,
+                C_NROLES };
+
+static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
+{
+    static const char *const names[C_NROLES] = {"ts", "te", "sa", "da", "sp", "dp",
+                                                "pr", "flg", "ipkt", "ibyt", "sas", "das"};
+    unsigned seen = 0, col = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        if (col >= NFDUMP_CSV_COLS)
+            return -1;
+        const char *f = s + i;
+        size_t fn = trim(&f, j - i);
+        p->col[col] = -1;
+        for (int r = 0; r < C_NROLES; r++) {
+            if (strlen(names[r]) == fn && memcmp(names[r], f, fn) == 0) {
+                p->col[col] = (int8_t)r;
+                seen |= 1u << r;
+            }
+        }
+        col++;
+        i = j + 1;
+    }
+    unsigned need = 1u << C_TS | 1u << C_SA | 1u << C_DA | 1u << C_PR;
+    if ((seen & need) != need)
+        return -1;
+    p->ncols = col;
+    p->header_seen = true;
+    return 0;
+}
+
+static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
+{
+    const char *t = s;
+    size_t tn = trim(&t, n);
+    if (p->done)
+        return 0;
+    if (!p->header_seen) {
+        if (tn == 0)
+            return 0;
+        return csv_header(p, t, tn);
+    }
+    if (tn == 0 || (tn >= 7 && memcmp(t, "Summary", 7) == 0)) {
+        p->done = true; /* the rest is nfdump's summary */
+        return 0;
+    }
+    struct flow_rec f;
+    memset(&f, 0, sizeof f);
+    unsigned have = 0, col = 0;
+    size_t i = 0;
+    uint64_t x;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        if (col >= p->ncols)
+            return -1;
+        const char *v = s + i;
+        size_t vn = trim(&v, j - i);
+        bool ok = true;
+        switch (p->col[col]) {
+        case C_TS: ok = parse_time(v, vn, &f.first_ms); have |= HAVE_FIRST; break;
+        case C_TE: ok = parse_time(v, vn, &f.last_ms); have |= HAVE_LAST; break;
+        case C_SA: ok = parse_addr_n(v, vn, f.src); have |= HAVE_SRC; break;
+        case C_DA: ok = parse_addr_n(v, vn, f.dst); have |= HAVE_DST; break;
+        case C_SP:
+            ok = parse_uint_max(v, vn, 65535, &x);
+            f.sport = (uint16_t)x;
+            break;
+        case C_DP:
+            ok = parse_uint_max(v, vn, 65535, &x);
+            f.dport = (uint16_t)x;
+            break;
+        case C_PR: ok = parse_proto(v, vn, &f.proto); break;
+        case C_FLG: ok = parse_flags(v, vn, &f.tcp_flags); break;
+        case C_IPKT: ok = parse_u64(v, vn, &f.packets); break;
+        case C_IBYT: ok = parse_u64(v, vn, &f.bytes); break;
+        case C_SAS:
+        case C_DAS:
+            ok = parse_uint_max(v, vn, UINT32_MAX, &x);
+            if (p->col[col] == C_SAS)
+                f.src_as = (uint32_t)x;
+            else
+                f.dst_as = (uint32_t)x;
+            break;
+        default: break;
+        }
+        if (!ok)
+            return -1;
+        col++;
+        i = j + 1;
+    }
+    if (col != p->ncols)
+        return -1;
+    if ((have & (HAVE_SRC | HAVE_DST | HAVE_FIRST)) != (HAVE_SRC | HAVE_DST | HAVE_FIRST))
+        return -1;
+    p->cur = f;
+    p->have = have;
+    p->is_flow = true;
+    p->rec_bad = false;
+    if (f.proto == 1 || f.proto == 58)
+        p->icmp_type = p->icmp_code = 0; /* dp already holds type << 8 | code */
+    return rec_finish(p, out);
+}
+
+int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, struct flow_rec *out)
+{
+    if (len > NFDUMP_LINE_MAX)
+        return -1;
+    return p->fmt == NFDUMP_FMT_CSV ? csv_line(p, line, len, out) : json_line(p, line, len, out);
+}
+
+/* ---- files ---- */
+
+bool nfdump_is_archive(const char *path)
+{
+    uint8_t h[4];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    return n == 4 && h[0] == 0x0c && h[1] == 0xa5 && (h[2] == 1 || h[2] == 2) && h[3] == 0;
+}
+
+int nfdump_name_time(const char *path, uint64_t *ms)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    if (strncmp(b, "nfcapd.", 7) != 0)
+        return -1;
+    b += 7;
+    size_t n = strspn(b, "0123456789");
+    if (n != 12 && n != 14)
+        return -1;
+    char t[24];
+    snprintf(t, sizeof t, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", b, b + 4, b + 6, b + 8, b + 10,
+             n == 14 ? b + 12 : "00");
+    return parse_time(t, strlen(t), ms) ? 0 : -1;
+}
+
+/* environ with TZ=UTC and LC_ALL=C (nfdump prints local time and locale numbers). */
+static char **child_env(void)
+{
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **e = calloc(n + 3, sizeof *e);
+    if (!e)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "TZ=", 3) != 0 && strncmp(environ[i], "LC_ALL=", 7) != 0)
+            e[k++] = environ[i];
+    e[k++] = (char *)"TZ=UTC";
+    e[k++] = (char *)"LC_ALL=C";
+    e[k] = NULL;
+    return e;
+}
+
+int nfdump_read(const char *path, enum nfdump_fmt fmt, const char *bin, flow_emit_fn emit,
+                void *arg, struct nfdump_stats *st, volatile sig_atomic_t *stop, char *err,
+                size_t errlen)
+{
+    int pfd[2] = {-1, -1}, rc = -1;
+    char **env = NULL, *line = NULL, *buf = NULL;
+    posix_spawn_file_actions_t fa;
+    bool fa_ok = false;
+    pid_t pid = -1;
+    if (!bin)
+        bin = "nfdump";
+    line = malloc(NFDUMP_LINE_MAX + 1);
+    buf = malloc(65536);
+    env = child_env();
+    if (!line || !buf || !env) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+        goto out;
+    }
+    if (posix_spawn_file_actions_init(&fa) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    fa_ok = true;
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *const argv[] = {(char *)bin, (char *)"-r", (char *)path, (char *)"-o",
+                          (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"), NULL};
+    int se = posix_spawnp(&pid, bin, &fa, NULL, argv, env);
+    if (se != 0) {
+        pid = -1;
+        snprintf(err, errlen, "%s: cannot run %s: %s (install nfdump)", path, bin, strerror(se));
+        goto out;
+    }
+    close(pfd[1]);
+    pfd[1] = -1;
+
+    struct nfdump_parser p;
+    nfdump_parser_init(&p, fmt);
+    size_t ll = 0;
+    bool skipping = false;
+    for (;;) {
+        if (stop && *stop)
+            break;
+        ssize_t r = read(pfd[0], buf, 65536);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++) {
+            char c = buf[i];
+            if (c != '\n') {
+                if (skipping)
+                    continue;
+                if (ll >= NFDUMP_LINE_MAX) {
+                    skipping = true;
+                    st->too_long++;
+                    st->lines++;
+                    continue;
+                }
+                line[ll++] = c;
+                continue;
+            }
+            if (skipping) {
+                skipping = false;
+                ll = 0;
+                if (fmt == NFDUMP_FMT_JSON && p.in_rec)
+                    p.rec_bad = true;
+                continue;
+            }
+            st->lines++;
+            struct flow_rec f;
+            int pr = nfdump_parse_line(&p, line, ll, &f);
+            ll = 0;
+            if (pr < 0) {
+                st->errors++;
+            } else if (pr > 0) {
+                st->records++;
+                emit(arg, &f);
+            }
+        }
+    }
+    if (ll && !skipping) { /* last line without newline */
+        struct flow_rec f;
+        st->lines++;
+        int pr = nfdump_parse_line(&p, line, ll, &f);
+        if (pr < 0)
+            st->errors++;
+        else if (pr > 0) {
+            st->records++;
+            emit(arg, &f);
+        }
+    }
+    if (stop && *stop)
+        kill(pid, SIGTERM);
+    close(pfd[0]);
+    pfd[0] = -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    pid = -1;
+    if (stop && *stop) {
+        rc = 0;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        rc = 0;
+    } else if (WIFEXITED(status)) {
+        snprintf(err, errlen, "%s: nfdump exited with status %d", path, WEXITSTATUS(status));
+    } else {
+        snprintf(err, errlen, "%s: nfdump killed by signal %d", path,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    }
+out:
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    free(env);
+    free(line);
+    free(buf);
+    return rc;
+}
