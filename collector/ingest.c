@@ -164,6 +164,7 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
             .active_ms = s->meter_active * 1000,
             .max_frags = (uint32_t)s->meter_max_frags,
             .hash_seed = o->replay ? 0x7477u : s->hash_seed,
+            .no_tcp_end = !s->meter_tcp_end,
         };
         rc = meter_new(&mo, from_meter, in, &in->meter);
         if (rc < 0) {

@@ -356,7 +356,7 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
     m->st.bytes += pi->ip_len;
     if (pi->proto == 6 && pi->l4 && !later_frag) {
         f->tcp_flags |= pi->tcp_flags;
-        if (pi->tcp_flags & 0x05) { /* FIN or RST: the flow is over */
+        if ((pi->tcp_flags & 0x05) && !m->o.no_tcp_end) { /* FIN or RST: the flow is over */
             m->st.ended_tcp++;
             finish(m, idx);
         }

@@ -37,6 +37,7 @@ struct meter_opts {
     uint64_t active_ms;      /* active timeout (0: 120 s) */
     uint32_t max_frags;      /* fragment id -> ports entries (0: 4096) */
     uint64_t hash_seed;      /* 0: random key */
+    bool no_tcp_end;         /* FIN/RST do not end a flow (only timeouts do), like nfpcapd 1.7 */
 };
 
 struct meter_stats {

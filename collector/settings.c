@@ -165,6 +165,8 @@ static const struct conf_key meter_keys[] = {
      "a metered flow older than this ends at its next packet and starts again", NULL},
     {"max_fragments", CONF_U64, S(meter_max_frags), 0, 16, 16777216, "4096",
      "IP fragment ids remembered to count later fragments to their flow", NULL},
+    {"tcp_end", CONF_BOOL, S(meter_tcp_end), 0, 0, 1, "yes",
+     "a TCP FIN or RST ends its flow (no: only the timeouts do, as nfpcapd 1.7 does)", NULL},
     {"route", CONF_CUSTOM, S(meter_route), 16, NOB, "auto",
      "captured packets: auto (UDP to export ports or looking like an export -> decoders, the "
      "rest -> meter), ports (only export ports -> decoders), all-meter, all-export",

@@ -101,6 +101,7 @@ struct settings {
     uint64_t meter_active;     /* seconds */
     uint64_t meter_max_frags;  /* fragment id -> ports map entries */
     char meter_route[16];      /* auto | ports | all-meter | all-export */
+    bool meter_tcp_end;        /* FIN/RST end a metered flow */
     /* [capture NAME] */
     struct capture_settings captures[SETTINGS_MAX_CAPTURES];
     size_t ncaptures;

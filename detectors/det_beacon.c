@@ -251,7 +251,7 @@ static double clamp01(double x)
 
 struct bscore {
     size_t intervals;
-    double period_s, mad_s, jitter, skew, ts, ds, score, bytes_median;
+    double period_s, mad_s, mad_score, skew, ts, ds, score, bytes_median;
 };
 
 static void score_pair(const struct pair *p, struct bscore *o)
@@ -277,14 +277,13 @@ static void score_pair(const struct pair *p, struct bscore *o)
     o->mad_s = r.mad;
     o->skew = r.skew;
     double mad_score = r.median >= 0.1 ? clamp01((r.median - r.mad) / r.median) : 1;
-    o->jitter = r.median > 0 ? r.mad / r.median : 0;
     o->ts = (clamp01(1 - fabs(r.skew)) + mad_score) / 2;
     robust_stats(v, tmp, n, 10.0, &r);
     o->bytes_median = r.median;
     double bmad = r.median >= 1 ? clamp01((r.median - r.mad) / r.median) : 0;
     o->ds = (clamp01(1 - fabs(r.skew)) + bmad) / 2;
     o->score = 0.6 * o->ts + 0.4 * o->ds;
-    o->jitter = mad_score; /* reported as 1 - MAD/median below */
+    o->mad_score = mad_score;
 }
 
 static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
@@ -297,7 +296,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     bool fast = s.period_s < (double)c->fast_max;
     if (s.intervals < (fast ? c->fast_min : c->slow_min))
         return;
-    if (s.score < c->score_min || s.jitter < c->mad_min)
+    if (s.score < c->score_min || s.mad_score < c->mad_min)
         return;
     char ev[1024];
     struct json j;

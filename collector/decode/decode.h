@@ -36,9 +36,10 @@
  *   lock out real exporters, and established ones are never pushed out by it.
  * - Domain table of an exporter full: the least recently seen domain holding no template is
  *   reused (domains_evicted), else domain_limit.
- * - v9 has no variable-length fields: a v9 field length of 65535 is template_invalid.
- * - Non-zero bytes left after the last whole record of a data set (shorter than a record) are
- *   counted as record_short (RFC 7011 3.3.1: padding is zero and shorter than a record).
+ * - RFC 3954 has no variable-length fields, but H3C NetStream v9 sends length 65535 with the
+ *   IPFIX meaning: v9 templates accept it like IPFIX does (checked per record).
+ * - Bytes left after the last whole record of a fixed-length data set are padding, zero or not
+ *   (MikroTik sends non-zero ones); a variable-length record cut by the set end is record_short.
  * - Zero-length fields are rejected (template_invalid) except (type 0, length 0) fillers, which
  *   some exporters append, and zero-length v9 scope fields (Juniper SRX sends system scope with
  *   length 0): both carry nothing and are dropped from the compiled template.

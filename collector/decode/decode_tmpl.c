@@ -585,6 +585,8 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
             r.flags |= FLOW_F_V6;
         finish_record(m, t, v, &r);
     }
+    /* what is left is shorter than a record: padding (RFC 7011 3.3.1). It is not checked for
+       zeros: MikroTik fills it with non-zero bytes, and it carries nothing either way. */
     m->records += n;
     return n;
 }
