@@ -6,6 +6,9 @@
  *       (atomically: F appears complete) and obeys, one per line, from FIFO:
  *         down [ID]        broker ID (default: every broker) stops answering
  *         up [ID]          ... answers again
+ *         rtt MS [ID]      responses of broker ID (default: all) are delayed by MS (0: off);
+ *                          requests still take effect at once, so produced messages are stored
+ *                          while their acknowledgements wait
  *         err N [ERROR]    the next N Produce requests fail (ERROR: a librdkafka error name such
  *                          as NOT_ENOUGH_REPLICAS; default: a mix of retriable and fatal ones)
  *         quit
@@ -119,6 +122,16 @@ static int command(rd_kafka_mock_cluster_t *mc, int brokers, char *line)
                     : rd_kafka_mock_broker_set_down(mc, (int32_t)v)) != 0)
                 return -1;
         }
+        return 0;
+    }
+    if (strcmp(verb, "rtt") == 0) { /* delay every response: requests take effect, acks wait */
+        unsigned long id = 0;
+        if (!a1 || parse_uint(a1, 600000, &v) < 0 ||
+            (a2 && (parse_uint(a2, (unsigned long)brokers, &id) < 0 || id == 0)))
+            return -1;
+        for (int b = 1; b <= brokers; b++)
+            if (!id || (unsigned long)b == id)
+                rd_kafka_mock_broker_set_rtt(mc, b, (int)v);
         return 0;
     }
     if (strcmp(verb, "err") == 0) {

@@ -71,22 +71,6 @@ void hostility_free(struct hostility *h)
     free(h);
 }
 
-static struct hostility *g_default;
-static const void *g_owner;
-
-struct hostility *hostility_default(const void *owner)
-{
-    if (!g_default && hostility_new(NULL, &g_default) < 0)
-        return NULL;
-    if (owner != g_owner) {
-        memset(g_default->tab, 0, g_default->cap * sizeof *g_default->tab);
-        g_default->tracked = 0;
-        g_default->refused = 0;
-        g_owner = owner;
-    }
-    return g_default;
-}
-
 static struct hentry *lookup(struct hostility *h, const char *id)
 {
     size_t len = strnlen(id, 63);
@@ -127,11 +111,19 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
     if (e->n < HOSTILITY_TREND)
         e->n++;
     const struct hostility_conf *c = &h->c;
+    /* Two views of the same rule: this window, and the last 24 hours (distinct hosts seen and
+     * alerted within a day of the window's end). Bad hosts spread over a day stay below the
+     * share in every window, yet condemn the customer over the day, as Intercage's did. */
     double share = act ? (double)hos / act : 0;
-    if (act < c->min_active)
+    uint64_t dact = s->active_hosts_day, dhos = s->hosts_alerted_day;
+    double dshare = dact ? (double)dhos / (double)dact : 0;
+    bool win_rule = act >= c->min_active && ((hos >= c->min_hosts && share >= c->share) || hos >= c->count);
+    bool day_rule = dact >= c->min_active &&
+                    ((dhos >= c->min_hosts && dshare >= c->share) || dhos >= c->count);
+    if (!win_rule && !day_rule)
         return 0;
-    if (!((hos >= c->min_hosts && share >= c->share) || hos >= c->count))
-        return 0;
+    double top = share > dshare ? share : dshare;
+    uint64_t top_hosts = hos > dhos ? hos : dhos;
 
     struct json j;
     json_init(&j, ev, evlen);
@@ -154,6 +146,17 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
     for (unsigned i = 0; i < e->n; i++)
         json_u64(&j, NULL, e->hostile[(e->head + HOSTILITY_TREND - e->n + i) % HOSTILITY_TREND]);
     json_arr_close(&j);
+    json_obj_open(&j, "last_24h");
+    json_u64(&j, "active_hosts", dact);
+    json_u64(&j, "hostile_hosts", dhos);
+    json_double(&j, "hostile_share", dshare, 4);
+    json_obj_open(&j, "hosts_by_category");
+    for (int k = 0; k < CAT_COUNT; k++)
+        if (k != CAT_CUSTOMER)
+            json_u64(&j, alert_category_name((enum alert_category)k), s->hosts_by_cat_day[k]);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    json_str(&j, "view", win_rule ? (day_rule ? "window,last_24h" : "window") : "last_24h");
     json_double(&j, "threshold_share", c->share, 4);
     json_u64(&j, "threshold_count", c->count);
     json_obj_close(&j);
@@ -163,8 +166,8 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
     a->rule_id = "customer.hostile_share";
     a->rule_name = "A large share of the customer's active hosts misbehave";
     a->category = CAT_CUSTOMER;
-    a->severity = share >= 2 * c->share || hos >= c->count ? SEV_HIGH : SEV_MEDIUM;
-    double sc = 0.5 + 0.5 * (c->share > 0 ? share / (4 * c->share) : 1);
+    a->severity = top >= 2 * c->share || top_hosts >= c->count ? SEV_HIGH : SEV_MEDIUM;
+    double sc = 0.5 + 0.5 * (c->share > 0 ? top / (4 * c->share) : 1);
     a->score = sc > 1 ? 1 : sc;
     a->customer = customer;
     a->win_start_ms = s->win_start_ms;

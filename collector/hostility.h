@@ -5,7 +5,8 @@
  * history) it keeps the last HOSTILITY_TREND windows. A customer-level alert
  * (customer.hostile_share, category CAT_CUSTOMER, no host) is due when, with at least
  * min_active active hosts, the hosts with alerts are >= min_hosts and their share >= share, or
- * they are >= count whatever the share. The evidence carries the counts by category and the
+ * they are >= count whatever the share — judged on the window and on the last 24 hours (the
+ * summary's day view), whichever crosses. The evidence carries the counts by category and the
  * trend of the last windows. Memory: max_customers entries of HOSTILITY_ENTRY_BYTES, fixed.
  */
 #ifndef TW_HOSTILITY_H
@@ -37,10 +38,6 @@ struct hostility;
 /* c: NULL = the defaults of hostility_conf_keys. Returns 0 or -ENOMEM/-EINVAL. */
 int hostility_new(const struct hostility_conf *c, struct hostility **out);
 void hostility_free(struct hostility *h);
-/* A process-wide instance with the defaults, made on first use and cleared whenever a
- * different owner (the pipeline) calls: lets emit_summaries use the score before the pipeline
- * owns one. Not thread-safe (pipeline thread only). NULL when out of memory. */
-struct hostility *hostility_default(const void *owner);
 /* Account one customer's window (s: its summary; customer: index + 1). Returns 1 and fills *a
  * (its strings and evidence point into s and ev, valid until the next call) when an alert is
  * due, 0 otherwise. */

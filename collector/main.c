@@ -577,6 +577,8 @@ static int run_daemon(struct run *r)
     struct udp_opts uo = {.rcvbuf_bytes = (int)r->s.rcvbuf, .reuseport = r->s.reuseport,
                           .batch = r->s.batch};
     struct udp_listener *ul = NULL;
+    struct capture *caps[SETTINGS_MAX_CAPTURES] = {NULL};
+    size_t ncap = 0;
     struct metrics *mx = NULL;
     char *status = NULL;
     int rc = 1;
@@ -588,6 +590,17 @@ static int run_daemon(struct run *r)
     for (size_t i = 0; i < nfd; i++)
         log_info("listening on UDP port %u (receive buffer %d bytes)", udp_listener_port(ul, i),
                  udp_listener_rcvbuf(ul, i));
+    /* live interfaces for the flow meter, opened before privileges are dropped */
+    for (size_t i = 0; i < r->s.ncaptures; i++) {
+        const struct capture_settings *cs = &r->s.captures[i];
+        if (capture_open_live(cs->interface, cs->bpf, (int)cs->snaplen, cs->promisc,
+                              (int)(cs->buffer >> 20), &caps[ncap], err, sizeof err) < 0) {
+            log_error("[capture %s]: %s", cs->name, err);
+            goto out;
+        }
+        ncap++;
+        log_info("capturing on %s%s%s", cs->interface, cs->bpf[0] ? " filter " : "", cs->bpf);
+    }
     if (r->s.metrics_listen[0]) {
         if (metrics_start(r->s.metrics_listen, 5000, &mx, err, sizeof err) < 0) {
             log_error("%s", err);
@@ -603,18 +616,20 @@ static int run_daemon(struct run *r)
     if (r->s.user[0] && drop_privileges(r->s.user) < 0)
         goto out;
 
-    struct pollfd pfd[64];
+    struct pollfd pfd[64 + SETTINGS_MAX_CAPTURES];
     int fds[64];
     nfd = udp_listener_fds(ul, fds, 64);
     for (size_t i = 0; i < nfd; i++)
         pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    for (size_t k = 0; k < ncap; k++)
+        pfd[nfd + k] = (struct pollfd){.fd = capture_fd(caps[k]), .events = POLLIN};
     struct live_arg la = {r->in, wall_ms()};
     struct status_src ss = {.in = r->in, .p = r->pipe, .udp = ul, .sinks = &r->sinks,
                             .last_reload_ok = -1, .start_unix = wall_ms() / 1000};
     uint64_t last_tick = 0, last_status = 0;
     log_info("transitwatch %s started", TW_VERSION);
     while (!g_stop) {
-        int n = poll(pfd, (nfds_t)nfd, 100);
+        int n = poll(pfd, (nfds_t)(nfd + ncap), 100);
         la.now_ms = wall_ms();
         if (n > 0) {
             for (size_t i = 0; i < nfd; i++) {
@@ -625,6 +640,13 @@ static int run_daemon(struct run *r)
                     if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
                         break;
             }
+        }
+        /* captures: drained every turn (libpcap may hold packets without the fd turning
+         * readable), bounded so one busy interface cannot starve the sockets */
+        for (size_t k = 0; k < ncap; k++) {
+            struct capture_pkt cp;
+            for (int b = 0; b < 4096 && capture_next(caps[k], &cp) == CAPTURE_PACKET; b++)
+                ingest_packet(r->in, &cp);
         }
         uint64_t mono = mono_ms();
         if (mono - last_tick >= 100) {
@@ -659,6 +681,14 @@ static int run_daemon(struct run *r)
         for (int b = 0; b < 1024; b++)
             if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
                 break;
+    for (size_t k = 0; k < ncap; k++) {
+        struct capture_stats cst;
+        capture_stats(caps[k], &cst);
+        log_info("capture %s: %llu packets, kernel drops %llu, interface drops %llu",
+                 r->s.captures[k].name, (unsigned long long)cst.packets,
+                 (unsigned long long)cst.kernel_drops, (unsigned long long)cst.if_drops);
+    }
+    ingest_finish(r->in);
     pipeline_finish(r->pipe);
     publish_totals(r, "transitwatch.totals");
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
@@ -671,6 +701,8 @@ out:
         unlink(r->s.pidfile);
     metrics_stop(mx);
     free(status);
+    for (size_t k = 0; k < ncap; k++)
+        capture_close(caps[k]);
     udp_listener_close(ul);
     return rc;
 }

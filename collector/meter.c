@@ -233,10 +233,18 @@ static bool is_icmp(uint8_t proto)
     return proto == 1 || proto == 58;
 }
 
+/* Did pkt_parse get the transport header (ports, ICMP type/code)? It leaves them 0 when the
+ * header is cut by the snaplen or malformed. */
+static bool has_l4(const struct pkt_info *pi)
+{
+    uint32_t need = pi->proto == 6 ? 20 : is_icmp(pi->proto) ? 2 : pi->proto == 132 ? 12 : 8;
+    return pi->l4 && pi->l4_caplen >= need;
+}
+
 /* The flow ports a packet with a transport header carries. */
 static void own_ports(const struct pkt_info *pi, uint16_t *sp, uint16_t *dp)
 {
-    if (is_icmp(pi->proto) && pi->l4) {
+    if (is_icmp(pi->proto) && has_l4(pi)) {
         *sp = 0;
         *dp = (uint16_t)(pi->icmp_type << 8 | pi->icmp_code);
     } else {
@@ -260,7 +268,7 @@ bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns
         fe->ts_ms = ts ? ts : 1;
         fe->sport = *sport;
         fe->dport = *dport;
-        return pi->l4 != NULL;
+        return has_l4(pi);
     }
     if (fe->ts_ms && memcmp(&fe->k, &k, sizeof k) == 0 && ts < fe->ts_ms + FRAG_TTL_MS) {
         *sport = fe->sport;
@@ -296,7 +304,7 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
         }
     } else {
         own_ports(pi, &k.sport, &k.dport);
-        if (!pi->l4 && (pi->proto == 6 || pi->proto == 17 || is_icmp(pi->proto)))
+        if (!has_l4(pi) && (pi->proto == 6 || pi->proto == 17 || is_icmp(pi->proto)))
             m->st.no_ports++;
     }
 

@@ -21,7 +21,10 @@
 struct cust_acc {
     struct traffic out, in, internal;
     uint64_t alerts, late, active, alerted, by_cat[CAT_COUNT];
+    uint64_t active_day, alerted_day, by_cat_day[CAT_COUNT];
 };
+
+#define DAY_MS (24ULL * 3600 * 1000)
 
 struct worker {
     struct pipeline *p;
@@ -41,6 +44,7 @@ struct pipeline {
     size_t nretired;
     struct sinks *sinks;
     struct alert_mgr *alerts;
+    struct hostility *hostility;
     struct hash_key shard_key;
 
     const struct detector_ops *ops[SETTINGS_MAX_DETECTORS];
@@ -160,8 +164,11 @@ static void worker_alert(void *arg, const struct alert *in)
     a.customer_asn = cu ? cu->asn : 0;
     if (a.has_host && (unsigned)a.category < CAT_COUNT) {
         struct host *h = hosttab_find(w->hosts, a.customer, a.host, NULL);
-        if (h)
+        if (h) {
             h->alert_cats |= 1u << a.category;
+            h->cats_day |= 1u << a.category;
+            h->last_alert_ms = w->ctx.win_end_ms;
+        }
     }
     if (p->s->alerts && alert_mgr_raise(p->alerts, &a, w->ctx.win_end_ms) == 1 && a.customer &&
         a.customer < p->nacc)
@@ -214,6 +221,8 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
         p->ndet++;
     }
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, sinks, &p->alerts) < 0)
+        goto fail;
+    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0)
         goto fail;
     if (acc_resize(p) < 0)
         goto fail;
@@ -274,6 +283,7 @@ void pipeline_free(struct pipeline *p)
     }
     free(p->workers);
     alert_mgr_free(p->alerts);
+    hostility_free(p->hostility);
     free(p->acc);
     cust_conf_free(p->cust_conf, p->ncust_conf * p->ndet);
     customers_free(p->customers);
@@ -317,14 +327,29 @@ static bool close_visit(void *arg, struct host *h, void *state)
         }
         return false;
     }
-    if (h->window == ca->window_no && h->customer < p->nacc) {
+    if (h->customer < p->nacc) {
         struct cust_acc *a = &p->acc[h->customer];
-        a->active++;
-        if (h->alert_cats)
-            a->alerted++;
-        for (int c = 0; c < CAT_COUNT; c++)
-            if (h->alert_cats & (1u << c))
-                a->by_cat[c]++;
+        if (h->window == ca->window_no) {
+            a->active++;
+            if (h->alert_cats)
+                a->alerted++;
+            for (int c = 0; c < CAT_COUNT; c++)
+                if (h->alert_cats & (1u << c))
+                    a->by_cat[c]++;
+        }
+        /* the day view: hosts seen / alerted within 24 h of this window's end (as long as the
+         * host table keeps them: host_idle and its capacity bound it) */
+        if (h->last_alert_ms + DAY_MS <= ca->win_end)
+            h->cats_day = 0;
+        if (h->last_ms + DAY_MS > ca->win_end) {
+            a->active_day++;
+            if (h->cats_day) {
+                a->alerted_day++;
+                for (int c = 0; c < CAT_COUNT; c++)
+                    if (h->cats_day & (1u << c))
+                        a->by_cat_day[c]++;
+            }
+        }
     }
     h->alert_cats = 0;
     return h->last_ms + p->host_idle_ms < ca->win_end;
@@ -334,7 +359,7 @@ static void emit_summaries(struct pipeline *p)
 {
     for (size_t c = 1; c < p->nacc; c++) {
         struct cust_acc *a = &p->acc[c];
-        if (!a->out.flows && !a->in.flows && !a->internal.flows && !a->alerts)
+        if (!a->out.flows && !a->in.flows && !a->internal.flows && !a->alerts && !a->alerted_day)
             continue;
         const struct customer *cu = customers_get(p->customers, (uint32_t)c);
         struct summary s = {
@@ -348,14 +373,17 @@ static void emit_summaries(struct pipeline *p)
             .internal = a->internal,
             .active_hosts = a->active,
             .hosts_alerted = a->alerted,
+            .active_hosts_day = a->active_day,
+            .hosts_alerted_day = a->alerted_day,
             .alerts = a->alerts,
             .late_flows = a->late,
         };
         memcpy(s.hosts_by_cat, a->by_cat, sizeof s.hosts_by_cat);
-        { /* customer hostility score (collector/hostility.c, owned by the detect helper) */
+        memcpy(s.hosts_by_cat_day, a->by_cat_day, sizeof s.hosts_by_cat_day);
+        { /* the customer's hostility score (collector/hostility.c) */
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];
-            if (p->s->alerts && hostility_window(hostility_default(p), (uint32_t)c, &s, &ha, hev, sizeof hev) == 1 &&
+            if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1 &&
                 alert_mgr_raise(p->alerts, &ha, s.win_end_ms) == 1)
                 s.alerts++;
         }

@@ -66,8 +66,9 @@ static const struct conf_key pipeline_keys[] = {
      "live mode: after this long without records, wall time advances event time", NULL},
     {"hosts_max", CONF_U64, S(hosts_max), 0, 64, 1000000000.0, "1048576",
      "inside hosts tracked per worker (set-associative; the stalest is evicted)", NULL},
-    {"host_idle", CONF_DURATION, S(host_idle), 0, 60, 2592000, "1h",
-     "a host without flows for this long is forgotten", NULL},
+    {"host_idle", CONF_DURATION, S(host_idle), 0, 60, 2592000, "25h",
+     "a host without flows for this long is forgotten (keep above 24h for the day view of "
+     "the hostility score)", NULL},
     {"alert_suppress", CONF_DURATION, S(alert_suppress), 0, 0, 2592000, "1h",
      "the same alert (rule, customer, host, peer) is not repeated within this time", NULL},
     {"alerts_max", CONF_U64, S(alerts_max), 0, 16, 100000000, "262144",
@@ -225,6 +226,12 @@ static void *open_kafka(void *cfg, const char *arg, char *msg, size_t msglen)
     return &s->kafka;
 }
 
+static void *open_hostility(void *cfg, const char *arg, char *msg, size_t msglen)
+{
+    struct settings *s = cfg;
+    return &s->hostility;
+}
+
 static void *open_exporter(void *cfg, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
@@ -355,7 +362,7 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     return 0;
 }
 
-#define NSTATIC 13
+#define NSTATIC 14
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -372,6 +379,9 @@ static const struct conf_section *sections(void)
          "a named blocklist feed: [blocklist spamhaus-drop] (one section per feed)"},
         {"pipeline", false, pipeline_keys, open_self, "windows, host table, alerts"},
         {"output", false, output_keys, open_self, "JSON-lines output"},
+        {"hostility", false, hostility_conf_keys, open_hostility,
+         "the customer hostility score: the share of a customer's active hosts with alerts, per "
+         "window and over the last 24 hours (customer.hostile_share)"},
         {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
         {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
@@ -410,6 +420,9 @@ int settings_init(struct settings *s)
             continue;
         if (strcmp(sec[i].name, "kafka") == 0) {
             if (conf_defaults(sec[i].keys, &s->kafka) < 0)
+                return -EINVAL;
+        } else if (strcmp(sec[i].name, "hostility") == 0) {
+            if (conf_defaults(sec[i].keys, &s->hostility) < 0)
                 return -EINVAL;
         } else if (strncmp(sec[i].name, "detector.", 9) != 0) {
             if (conf_defaults(sec[i].keys, s) < 0)

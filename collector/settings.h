@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "hostility.h"
 #include "sink_kafka.h"
 
 #define SETTINGS_MAX_EXPORTERS 256
@@ -87,6 +88,8 @@ struct settings {
     bool jsonl_gzip;
     bool summaries;
     bool alerts;
+    /* [hostility] */
+    struct hostility_conf hostility;
     /* [metrics] */
     char metrics_listen[128]; /* "" = off */
     /* [daemon] */

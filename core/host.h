@@ -12,6 +12,8 @@ struct host {
     uint64_t first_ms;    /* first flow seen (event time) */
     uint64_t last_ms;     /* latest flow end seen */
     uint32_t alert_cats;  /* bit (1 << enum alert_category) per category alerted this window */
+    uint32_t cats_day;    /* categories alerted since the host was last clean for a day */
+    uint64_t last_alert_ms; /* window end of its latest alert (0 = never) */
     uint32_t flags;
 };
 

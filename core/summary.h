@@ -19,6 +19,9 @@ struct summary {
     uint64_t active_hosts;               /* distinct inside hosts with a flow in the window */
     uint64_t hosts_alerted;              /* of those, hosts with at least one alert */
     uint64_t hosts_by_cat[CAT_COUNT];    /* hosts with an alert of each category */
+    uint64_t active_hosts_day;           /* distinct inside hosts active in the last 24 h */
+    uint64_t hosts_alerted_day;          /* of those, hosts with an alert in the last 24 h */
+    uint64_t hosts_by_cat_day[CAT_COUNT];
     uint64_t alerts;                     /* alerts raised for the customer in the window */
     uint64_t late_flows;                 /* flows that ended before the window opened */
 };

@@ -239,6 +239,19 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
     json_obj_close(&j);
     json_double(&j, "hostile_share",
                 s->active_hosts ? (double)s->hosts_alerted / (double)s->active_hosts : 0.0, 4);
+    json_obj_open(&j, "last_24h");
+    json_u64(&j, "active_hosts", s->active_hosts_day);
+    json_u64(&j, "hosts_alerted", s->hosts_alerted_day);
+    json_obj_open(&j, "hosts_by_category");
+    for (int c = 0; c < CAT_COUNT; c++)
+        if (c != CAT_CUSTOMER)
+            json_u64(&j, alert_category_name((enum alert_category)c), s->hosts_by_cat_day[c]);
+    json_obj_close(&j);
+    json_double(&j, "hostile_share",
+                s->active_hosts_day ? (double)s->hosts_alerted_day / (double)s->active_hosts_day
+                                    : 0.0,
+                4);
+    json_obj_close(&j);
     json_u64(&j, "alerts", s->alerts);
     json_u64(&j, "late_flows", s->late_flows);
     json_obj_close(&j);

@@ -309,7 +309,7 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
         p->in_rec = true;
         return rc;
     }
-    if ((n == 1 && s[0] == '}') || (n == 2 && s[0] == '}' && s[1] == ',')) {
+    if ((n == 1 && s[0] == '}') || (n == 2 && s[0] == '}' && (s[1] == ',' || s[1] == ']'))) {
         if (!p->in_rec)
             return -1;
         p->in_rec = false;

@@ -22,6 +22,7 @@ struct bulk {
     uint64_t records, hosts, prefixes, customers, span_ms;
     unsigned exporters, v6pct, plen;
     int format; /* 5, 9, 10, or 0 = mixed */
+    bool sweep; /* the uniform part walks every host in turn */
     uint64_t rng;
 };
 
@@ -113,7 +114,7 @@ static void make_flow(struct bulk *b, uint64_t i, int version, struct gen_flow *
     else if (kind < 200)
         j = (r2 % ((b->hosts + 99) / 100)) * 100 % b->hosts; /* busy 1 % */
     else
-        j = r2 % b->hosts;
+        j = b->sweep ? i % b->hosts : r2 % b->hosts;
     if (version == 5) /* v5 cannot carry IPv6: take the next IPv4 host */
         for (unsigned k = 0; k < 200 && host_is_v6(b, j); k++)
             j = (j + 1) % b->hosts;
@@ -168,7 +169,7 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: twgen bulk [-f v5|v9|ipfix|mixed] [-n RECORDS] [-e EXPORTERS] [-H HOSTS]\n"
                "                  [-c CUSTOMERS] [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED]\n"
-               "                  [-C CUSTOMERS_CSV] -o FILE\n");
+               "                  [-S] [-C CUSTOMERS_CSV] -o FILE\n");
 }
 
 int twgen_bulk_main(int argc, char **argv)
@@ -180,7 +181,7 @@ int twgen_bulk_main(int argc, char **argv)
     int c;
     uint64_t v;
     optind = 1;
-    while ((c = getopt(argc, argv, "f:n:e:H:c:p:d:6:s:C:o:h")) != -1) {
+    while ((c = getopt(argc, argv, "f:n:e:H:c:p:d:6:s:SC:o:h")) != -1) {
         int bad = 0;
         switch (c) {
         case 'f':
@@ -216,6 +217,9 @@ int twgen_bulk_main(int argc, char **argv)
         case 's':
             bad = parse_u64(optarg, 0, UINT64_MAX, &v);
             b.rng = v;
+            break;
+        case 'S':
+            b.sweep = true;
             break;
         case 'C':
             csv = optarg;

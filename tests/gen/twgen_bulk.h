@@ -1,7 +1,8 @@
 /* twgen_bulk.h: `twgen bulk`, a large export capture for benchmarks, fast.
  *
  *   twgen bulk [-f v5|v9|ipfix|mixed] [-n RECORDS] [-e EXPORTERS] [-H HOSTS] [-c CUSTOMERS]
- *              [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED] [-C CUSTOMERS_CSV] -o FILE
+ *              [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED] [-S]
+ *              [-C CUSTOMERS_CSV] -o FILE
  *
  * RECORDS flow records (default 2000000) from EXPORTERS routers (default 4; 192.0.2.1.. ->
  * collector 192.0.2.254; with mixed, exporter e speaks v5, v9, IPFIX by e % 3) over SECONDS of
@@ -11,7 +12,8 @@
  * 50). Each record has one inside host (source or destination) and an outside peer from a pool
  * of a million public addresses; 20 % of the records come from 1 % of the hosts, and a few
  * hosts scan (SYNs to many peers on 22/445) or send mail to many peers (port 25), so the
- * detectors have work. -C writes the matching customer map (prefix,customer_id,name,asn).
+ * detectors have work; -S makes the other records walk the hosts in turn, so every host is
+ * active (memory tests). -C writes the matching customer map (prefix,customer_id,name,asn).
  * Deterministic for a seed. Prints "twgen bulk: records=... datagrams=... hosts=..." on
  * stderr. */
 #ifndef TW_TWGEN_BULK_H

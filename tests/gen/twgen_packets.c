@@ -10,7 +10,8 @@
  * and are replaced. -6: percent of IPv6 connections (default 20). -l: LINKTYPE number (1
  * Ethernet (default; every tenth connection carries an 802.1Q tag), 101 raw, 113 SLL, 276 SLL2,
  * 0 null, 108 loop). -m: IP-fragment UDP datagrams longer than MTU (then some UDP datagrams are
- * made large). -u: microseconds between packets (default 10). -g: pcapng. -z: gzip.
+ * made large; the summary line says how many datagrams were fragmented into how many
+ * fragments). -u: microseconds between packets (default 10). -g: pcapng. -z: gzip.
  * Deterministic for a seed. Prints "twgen packets: packets=... flows=..." on stderr. */
 #include <getopt.h>
 #include <stdio.h>
@@ -142,7 +143,7 @@ int twgen_packets_main(int argc, char **argv)
         free(payload);
         return 1;
     }
-    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1, flows = 0, written = 0;
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1, flows = 0, written = 0, fdg = 0, nfr = 0;
     uint32_t serial = 0;
     for (uint32_t i = 0; i < nflows; i++) {
         conn_new(&cs[i], &rng, v6pct, serial++);
@@ -191,6 +192,8 @@ int twgen_packets_main(int argc, char **argv)
                 break;
             }
             written += fc.written;
+            nfr += fc.written;
+            fdg++;
             ts = fc.ts;
         } else {
             int f = gen_frame(&l2, ip, (size_t)n, frame, 70000);
@@ -216,7 +219,8 @@ int twgen_packets_main(int argc, char **argv)
         fprintf(stderr, "twgen: writing %s failed\n", out);
         return 1;
     }
-    fprintf(stderr, "twgen packets: packets=%llu flows=%llu file=%s\n", (unsigned long long)written,
-            (unsigned long long)flows, out);
+    fprintf(stderr, "twgen packets: packets=%llu flows=%llu fragmented=%llu fragments=%llu file=%s\n",
+            (unsigned long long)written, (unsigned long long)flows, (unsigned long long)fdg,
+            (unsigned long long)nfr, out);
     return 0;
 }

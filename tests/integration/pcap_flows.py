@@ -4,7 +4,11 @@
 Usage: pcap_flows.py TRANSITWATCH TMPDIR CAPTURE...   (prints a table, exits 1 on a mismatch)
 
 Both meter the same packets with the same timeouts (nfpcapd -e ACTIVE,IDLE and [meter]
-active_timeout / idle_timeout). What must be equal, exactly:
+active_timeout / idle_timeout), longer than any capture here, because nfpcapd 1.7.1 only looks
+at its timeouts after it has added the packet (so a packet after an idle gap still joins the old
+flow) while ours ends the flow first. nfpcapd 1.7.1 (Debian's) also never ends a TCP flow at FIN
+or RST; our meter does, so the exact comparison runs ours with [meter] tcp_end = no.
+What must be equal, exactly:
   * packets and bytes in all (both count the IP length, not the captured length);
   * packets and bytes per 5-tuple (src, dst, sport, dport, proto; ICMP: dport = type << 8 | code);
   * the number of flows per 5-tuple, except for the two kinds of packet nfpcapd never
@@ -14,7 +18,11 @@ active_timeout / idle_timeout). What must be equal, exactly:
 Fragmented datagrams: nfpcapd reassembles them and counts the datagram as one packet of the
 whole IP length; our meter counts each fragment (a packet each, its own IP length), so for a
 datagram of N fragments we have N - 1 more packets and (N - 1) * IP header length more bytes.
-The script expects exactly that difference when it sees fragments (--frag-hdr).
+The script expects exactly that difference when told (CAPTURE@frag=PKTS,BYTES).
+Then ours again with the default tcp_end = yes: packets and bytes per 5-tuple are unchanged, and
+the only extra flows are TCP flows cut at a FIN/RST: every flow of a TCP 5-tuple except its last
+must carry FIN or RST (the packets after it, e.g. the peer's last ACK or a retransmitted FIN,
+start the next flow).
 """
 import ipaddress
 import json
@@ -22,18 +30,18 @@ import os
 import subprocess
 import sys
 
-ACTIVE, IDLE = 300, 60
+ACTIVE, IDLE = 3600, 3600
 
 
 def norm(a):
     return str(ipaddress.ip_address(a))
 
 
-def ours(tw, tmp, cap):
+def ours(tw, tmp, cap, tcp_end=False):
     conf = os.path.join(tmp, "meter.conf")
     with open(conf, "w") as f:
         f.write("[meter]\nidle_timeout = %ds\nactive_timeout = %ds\nroute = all-meter\n"
-                "max_flows = 1000000\n" % (IDLE, ACTIVE))
+                "max_flows = 1000000\ntcp_end = %s\n" % (IDLE, ACTIVE, "yes" if tcp_end else "no"))
     log = os.path.join(tmp, "flows.jsonl")
     subprocess.run([tw, "replay", "-c", conf, "--no-summaries", "--no-progress", "--no-stats",
                     "--flows", log, cap], check=True, stdout=subprocess.DEVNULL)
@@ -42,7 +50,7 @@ def ours(tw, tmp, cap):
         for line in f:
             r = json.loads(line)
             flows.append((norm(r["src"]), norm(r["dst"]), r["sport"], r["dport"], r["proto"],
-                          r["packets"], r["bytes"]))
+                          r["packets"], r["bytes"], r["tcp_flags"], r["first"]))
     return flows
 
 
@@ -73,7 +81,7 @@ def nfpcapd(tmp, cap):
 
 def per_key(flows):
     d = {}
-    for s, t, sp, dp, p, pk, by in flows:
+    for s, t, sp, dp, p, pk, by, *_ in flows:
         e = d.setdefault((s, t, sp, dp, p), [0, 0, 0])
         e[0] += 1
         e[1] += pk
@@ -117,6 +125,29 @@ def compare(name, a, b, frag_extra):
     return not problems
 
 
+def check_tcp_end(name, plain, cut):
+    """cut: ours with tcp_end = yes; plain: with tcp_end = no."""
+    kp, kc = per_key(plain), per_key(cut)
+    problems = []
+    if {k: v[1:] for k, v in kp.items()} != {k: v[1:] for k, v in kc.items()}:
+        problems.append("packets/bytes per 5-tuple change with tcp_end")
+    byk = {}
+    for f in cut:
+        byk.setdefault(f[:5], []).append(f)
+    extra = 0
+    for k, fl in byk.items():
+        fl.sort(key=lambda f: f[8])
+        for f in fl[:-1]:
+            if k[4] != 6 or not (f[7] & 0x05):
+                problems.append("%s: a flow ended without FIN/RST: %s" % (k, f))
+        extra += len(fl) - kp[k][0]
+    print("    with tcp_end = yes: %d flows, %d more, each a TCP flow cut at FIN/RST: %s"
+          % (len(cut), extra, "ok" if not problems else "MISMATCH"))
+    for p in problems[:10]:
+        print("    " + p)
+    return not problems
+
+
 def main():
     tw, tmp = sys.argv[1], sys.argv[2]
     ok = True
@@ -129,7 +160,9 @@ def main():
         if "@frag=" in arg:  # CAPTURE@frag=PKTS,BYTES: expected extra packets/bytes
             cap, spec = arg.split("@frag=")
             frag = tuple(int(v) for v in spec.split(","))
-        ok &= compare(os.path.basename(cap), ours(tw, tmp, cap), nfpcapd(tmp, cap), frag)
+        plain = ours(tw, tmp, cap)
+        ok &= compare(os.path.basename(cap), plain, nfpcapd(tmp, cap), frag)
+        ok &= check_tcp_end(os.path.basename(cap), plain, ours(tw, tmp, cap, tcp_end=True))
     return 0 if ok else 1
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every line transitwatch writes is checked against the written-down schemas: replays of
 # generated samples (NetFlow v5, v9, IPFIX, and a longer IPFIX run with more hosts, which makes
-# the slower detectors fire too) with the sample customer map and blocklists; every alert line
+# the slower detectors fire too) with the sample customer map and blocklists, and the labelled
+# evaluation scenario (twgen eval: spam, beacon, scan, flood, hostility); every alert line
 # against configs/alert.schema.json, every summary against configs/summary.schema.json, the
 # totals line as JSON. Whatever detectors exist, whatever alert kinds appear are validated.
 # Also: the validator rejects broken messages (so a pass means something).
@@ -18,23 +19,42 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 lists=(-C "$cfg/customers.csv" -b "drop=$cfg/blocklists/drop.txt" -b "dropv6=$cfg/blocklists/drop_v6.txt"
        -b "feodo=$cfg/blocklists/feodo.csv")
-declare -A rules_seen=()
+declare -A rules_seen=() cats_seen=()
 run() { # name, twgen sample options...
   local name=$1; shift
   timeout 60 "$gen" sample "$@" -o "$tmp/$name.pcap" 2>/dev/null || fail "twgen sample $*"
-  timeout 60 "$tw" replay "${lists[@]}" -o "$tmp/$name.jsonl" "$tmp/$name.pcap" 2>"$tmp/$name.log" \
+  check "$name" "${lists[@]}"
+}
+check() { # name, replay options: replays $tmp/$name.pcap and validates every line
+  local name=$1; shift
+  timeout 60 "$tw" replay "$@" -o "$tmp/$name.jsonl" "$tmp/$name.pcap" 2>"$tmp/$name.log" \
     || { cat "$tmp/$name.log" >&2; fail "replay $name"; }
   $val lines --min-alerts 1 --stats "$tmp/$name.stats" "$tmp/$name.jsonl" || fail "$name: invalid output"
   [[ $(tail -1 "$tmp/$name.jsonl") == *'"dataset":"transitwatch.totals"'* ]] || fail "$name: no totals line last"
   for r in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["rules"]))' "$tmp/$name.stats"); do
     rules_seen[$r]=1
   done
+  for r in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["categories"]))' "$tmp/$name.stats"); do
+    cats_seen[$r]=1
+  done
 }
 run v5 -f v5 -m 12
 run v9 -f v9 -m 12
 run ipfix -f ipfix -m 12
 run rich -f ipfix -m 60 -n 60 -s 7
+# The labelled evaluation scenario (bench/eval) makes every behavioural detector fire.
+if "$gen" eval -h >/dev/null 2>&1; then
+  timeout 60 "$gen" eval -f ipfix -m 120 -s 2008 -x 0.3 -o "$tmp/eval.pcap" -t "$tmp/truth.jsonl" \
+    -C "$tmp/eval.csv" -c "$tmp/eval.conf" 2>/dev/null || fail "twgen eval"
+  check eval -c "$tmp/eval.conf" -C "$tmp/eval.csv"
+  for c in blocklist spam c2 scan flood customer; do
+    [[ -n ${cats_seen[$c]:-} ]] || fail "no alert of category $c was validated"
+  done
+else
+  echo "schema: twgen eval not built: behavioural detectors' alerts not covered"
+fi
 echo "schema: rule ids seen: ${!rules_seen[*]}"
+echo "schema: categories seen: ${!cats_seen[*]}"
 [[ ${#rules_seen[@]} -ge 2 ]] || fail "fewer than two kinds of alert in the samples"
 
 # The validator must reject what breaks the schema.

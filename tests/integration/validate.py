@@ -46,6 +46,7 @@ class Checker:
         self.errors = []
         self.counts = collections.Counter()
         self.rules = collections.Counter()
+        self.cats = collections.Counter()
 
     def err(self, where, msg):
         self.errors.append("%s: %s" % (where, msg))
@@ -100,6 +101,7 @@ class Checker:
             self.err(where, "window start after end")
         if kind == "alert":
             self.rules[doc["rule"]["id"]] += 1
+            self.cats[doc["rule"]["category"]] += 1
             if ev["action"] != doc["rule"]["id"]:
                 self.err(where, "event.action != rule.id")
             if doc["rule"]["ruleset"] != tw["detector"]:
@@ -169,7 +171,7 @@ def cmd_lines(a, c):
         print("FAIL too few alerts", file=sys.stderr)
     if a.stats:
         with open(a.stats, "w") as f:
-            json.dump({"counts": c.counts, "rules": c.rules}, f)
+            json.dump({"counts": c.counts, "rules": c.rules, "categories": c.cats}, f)
     return 1 if c.errors else 0
 
 

@@ -89,20 +89,35 @@ static void bounded(void **st)
     assert_int_equal(tracked, 2);
     assert_int_equal(refused, 1);
     hostility_free(h);
-    /* the process-wide instance resets for a new owner */
-    int o1, o2;
-    struct hostility *d = hostility_default(&o1);
-    struct summary s = mk("x", 1, 100, 50);
-    hostility_window(d, 1, &s, &a, ev, sizeof ev);
-    hostility_stats(hostility_default(&o1), &tracked, &refused);
-    assert_int_equal(tracked, 1);
-    hostility_stats(hostility_default(&o2), &tracked, &refused);
-    assert_int_equal(tracked, 0);
+}
+
+/* Bad hosts spread over a day: below the share in the window, condemned over 24 hours. */
+static void test_day_view(void **st)
+{
+    struct hostility *h;
+    assert_int_equal(hostility_new(NULL, &h), 0);
+    struct alert a;
+    char ev[HOSTILITY_EVIDENCE_MAX];
+    struct summary s = mk("intercage", 64600, 200, 1); /* 0.5 % in this window */
+    s.active_hosts_day = 400;
+    s.hosts_alerted_day = 312; /* 78 % over the day */
+    assert_int_equal(hostility_window(h, 1, &s, &a, ev, sizeof ev), 1);
+    assert_string_equal(a.rule_id, "customer.hostile_share");
+    assert_int_equal(a.severity, SEV_HIGH);
+    assert_non_null(strstr(ev, "\"last_24h\":{\"active_hosts\":400,\"hostile_hosts\":312,\"hostile_share\":0.7800"));
+    assert_non_null(strstr(ev, "\"view\":\"last_24h\""));
+    /* a clean customer in both views: nothing */
+    struct summary c = mk("clean", 64601, 200, 1);
+    c.active_hosts_day = 400;
+    c.hosts_alerted_day = 2;
+    assert_int_equal(hostility_window(h, 2, &c, &a, ev, sizeof ev), 0);
+    hostility_free(h);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_day_view),
         cmocka_unit_test(rules),
         cmocka_unit_test(trend),
         cmocka_unit_test(bounded),

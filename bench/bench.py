@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""transitwatch benchmark driver (standard library only). bench/run.sh builds and calls it.
+
+Measures, in one run and on the same machine and sender:
+  (a) UDP over loopback at rising offered rates: transitwatch (all detectors on), nfcapd,
+      nfacctd; records/s received, loss %, CPU-s per million records, peak RSS;
+  (b) replay of the same captures from a file (transitwatch replay, all detectors on);
+  (c) raw pcap to flows: through bench/bench_pcap.sh (the meter helper's script) when present;
+  memory: peak RSS with about a million active hosts; callgrind instructions per record;
+  the speed-up from 1 to 2 workers.
+CPU time is read from /proc (schedstat, ns) of the whole process tree; loss is taken from the
+kernel's per-socket drop counter (/proc/net/udp), the same way for every collector, and checked
+against the collectors' own counters where they have them.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- process measurements
+def tree_pids(root):
+    """root and every descendant (collectors that fork: nfacctd's plugins)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+            ppid = int(s[s.rindex(")") + 2:].split()[1])
+            kids.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError):
+            pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def tree_cpu(root):
+    """CPU seconds of the process tree: schedstat (ns) per thread, else utime+stime ticks."""
+    total = 0.0
+    for pid in tree_pids(root):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0]) / 1e9
+            except (OSError, ValueError, IndexError):
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                        s = f.read()
+                    v = s[s.rindex(")") + 2:].split()
+                    total += (int(v[11]) + int(v[12])) / CLK
+                except (OSError, ValueError):
+                    pass
+    return total
+
+
+def tree_hwm_kb(root):
+    tot = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        tot += int(line.split()[1])
+        except OSError:
+            pass
+    return tot
+
+
+def udp_sockets(port):
+    """(drops, rx_queue bytes, sockets) summed over every UDP socket bound to the port."""
+    drops = rxq = n = 0
+    for fn in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(fn) as f:
+                next(f)
+                for line in f:
+                    v = line.split()
+                    if int(v[1].split(":")[1], 16) != port:
+                        continue
+                    n += 1
+                    rxq += int(v[4].split(":")[1], 16)
+                    drops += int(v[12])
+        except OSError:
+            pass
+    return drops, rxq, n
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_until(pred, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def run_measured(cmd, **kw):
+    """Run to completion; returns (rc, cpu seconds, peak RSS KB, wall seconds)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, **kw)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, time.monotonic() - t0
+
+
+# ---------------------------------------------------------------- workloads
+class Ctx:
+    pass
+
+
+def twgen(c, *args):
+    r = subprocess.run([c.twgen, *map(str, args)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"twgen {' '.join(map(str, args))} failed: {r.stderr}")
+    m = re.search(r"records=(\d+)", r.stderr)
+    return int(m.group(1)) if m else 0
+
+
+def capture_datagrams(path):
+    """Export datagrams in a capture (twgen writes one unfragmented packet each)."""
+    n = 0
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        endian = "<" if hdr[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        import struct
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                break
+            caplen = struct.unpack(endian + "IIII", h)[2]
+            f.seek(caplen, 1)
+            n += 1
+    return n
+
+
+def make_workloads(c):
+    c.wl = {}
+    n = c.records
+    twgen(c, "bulk", "-f", "ipfix", "-n", 1000, "-H", c.hosts, "-p", 4096, "-c", 50,
+          "-C", c.customers, "-o", os.path.join(c.work, "tiny.pcap"))
+    for fmt in ("v5", "v9", "ipfix", "mixed"):
+        path = os.path.join(c.work, f"{fmt}.pcap")
+        recs = twgen(c, "bulk", "-f", fmt, "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50,
+                     "-e", 4, "-s", 7, "-o", path)
+        dg = capture_datagrams(path)
+        c.wl[fmt] = {"path": path, "records": recs, "datagrams": dg,
+                     "bytes": os.path.getsize(path)}
+        log(f"workload {fmt}: {recs} records in {dg} datagrams")
+
+
+# ---------------------------------------------------------------- (b) replay
+def tw_replay(c, pcap, conf=None, out=os.devnull, extra=()):
+    cmd = [c.tw, "replay", "-C", c.customers, "-o", out, *extra]
+    if conf:
+        cmd += ["-c", conf]
+    cmd.append(pcap)
+    if c.pin:
+        cmd = ["taskset", "-c", "0", *cmd]
+    rc, cpu, rss, wall = run_measured(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if rc != 0:
+        raise SystemExit(f"replay failed ({rc}): {' '.join(cmd)}")
+    return cpu, rss, wall
+
+
+def bench_replay(c):
+    res = {}
+    base_cpu, base_rss, _ = min(tw_replay(c, os.path.join(c.work, "tiny.pcap"))
+                                for _ in range(c.reps))
+    c.startup = {"cpu": base_cpu, "rss_kb": base_rss}
+    for fmt, w in c.wl.items():
+        runs = [tw_replay(c, w["path"]) for _ in range(c.reps)]
+        cpu, rss, wall = min(runs)
+        res[fmt] = {"records": w["records"], "cpu": cpu, "rss_kb": rss, "wall": wall,
+                    "cpu_per_m": cpu / (w["records"] / 1e6),
+                    "cpu_per_m_net": max(cpu - base_cpu, 0) / (w["records"] / 1e6),
+                    "rec_per_cpu_s": w["records"] / cpu if cpu else 0}
+        log(f"replay {fmt}: {cpu:.3f} CPU-s, {res[fmt]['cpu_per_m']:.3f} CPU-s/M, "
+            f"{rss / 1024:.0f} MB")
+    return res
+
+
+# ---------------------------------------------------------------- (a) UDP
+def taskset(c, cpu, cmd):
+    return ["taskset", "-c", str(cpu), *cmd] if c.pin else cmd
+
+
+def send(c, pcap, port, rate_dps, count):
+    cmd = taskset(c, 1, [c.twgen, "send", "--rate", str(int(rate_dps)), "--count", str(count),
+                         "--max-time", "120", pcap, f"127.0.0.1:{port}"])
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    m = dict(re.findall(r"(\w+)=([\d.]+)", r.stdout))
+    if r.returncode != 0 or "datagrams" not in m:
+        raise SystemExit(f"twgen send failed: {r.stdout} {r.stderr}")
+    return int(m["datagrams"]), float(m["seconds"])
+
+
+class Collector:
+    name = "?"
+
+    def start(self, c):
+        raise NotImplementedError
+
+    def received_records(self, c, sent_dg, drops, rpd):
+        return (sent_dg - drops) * rpd
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Transitwatch(Collector):
+    name = "transitwatch"
+
+    def __init__(self, workers=1):
+        self.workers = workers
+        if workers > 1:
+            self.name = f"transitwatch ({workers} workers)"
+
+    def start(self, c, tag):
+        d = os.path.join(c.work, f"tw-{tag}")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        self.port = free_udp_port()
+        self.mport = free_tcp_port()
+        self.out = os.path.join(d, "out.jsonl")
+        conf = os.path.join(d, "tw.conf")
+        with open(conf, "w") as f:
+            f.write(f"[collector]\nlisten = 127.0.0.1:{self.port}\nrcvbuf = {c.rcvbuf}\n"
+                    f"workers = {self.workers}\nreuseport = {'yes' if self.workers > 1 else 'no'}\n"
+                    f"[customers]\nfile = {c.customers}\n[pipeline]\nhosts_max = {c.hosts_max}\n"
+                    f"[output]\njsonl = {self.out}\n[metrics]\nlisten = 127.0.0.1:{self.mport}\n")
+        self.log = open(os.path.join(d, "log"), "w+")
+        self.proc = subprocess.Popen(taskset(c, 0, [c.tw, "--config", conf]), stdout=self.log,
+                                     stderr=self.log)
+        if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None,
+                          15):
+            raise SystemExit(f"transitwatch did not start; see {d}/log")
+        return self.port
+
+    def metrics(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.mport}/metrics", timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        m = {}
+        for line in text.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            k, _, v = line.rpartition(" ")
+            try:
+                m[k] = m.get(k, 0) + float(v)
+            except ValueError:
+                pass
+        return m
+
+    def received_records(self, c, sent_dg, drops, rpd):
+        # /metrics is rendered once a second: wait until two readings agree
+        last = None
+        for _ in range(8):
+            m = self.metrics() or {}
+            recs = sum(v for k, v in m.items() if k.startswith("transitwatch_flows_total"))
+            if last is not None and recs == last:
+                return int(recs)
+            last = recs
+            time.sleep(1.1)
+        return int(last or 0)
+
+
+class Nfcapd(Collector):
+    name = "nfcapd"
+
+    def start(self, c, tag):
+        self.dir = os.path.join(c.work, f"nfcapd-{tag}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.port = free_udp_port()
+        self.log = open(os.path.join(self.dir, "..", f"nfcapd-{tag}.log"), "w")
+        self.proc = subprocess.Popen(taskset(c, 0, [c.nfcapd, "-w", self.dir, "-b", "127.0.0.1",
+                                                    "-p", str(self.port), "-t", "3600",
+                                                    "-B", str(c.rcvbuf_bytes)]),
+                                     stdout=self.log, stderr=self.log)
+        if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
+            raise SystemExit("nfcapd did not start")
+        time.sleep(0.3)
+        return self.port
+
+    def stored_records(self):
+        total = 0
+        for fn in os.listdir(self.dir):
+            if not fn.startswith("nfcapd."):
+                continue
+            r = subprocess.run(["nfdump", "-r", os.path.join(self.dir, fn), "-I"],
+                               capture_output=True, text=True)
+            m = re.search(r"^Flows:\s*(\d+)", r.stdout, re.M)
+            if m:
+                total += int(m.group(1))
+        return total
+
+
+class Nfacctd(Collector):
+    name = "nfacctd"
+
+    def start(self, c, tag):
+        d = os.path.join(c.work, f"nfacctd-{tag}")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        self.port = free_udp_port()
+        conf = os.path.join(d, "nfacctd.conf")
+        with open(conf, "w") as f:
+            f.write(f"daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: {self.port}\n"
+                    f"nfacctd_pipe_size: {c.rcvbuf_bytes}\nplugins: print\n"
+                    f"aggregate: src_host, dst_host, src_port, dst_port, proto\n"
+                    f"print_output: csv\nprint_output_file: {d}/flows.csv\n"
+                    f"print_refresh_time: 3600\n")
+        self.log = open(os.path.join(d, "log"), "w")
+        self.proc = subprocess.Popen(taskset(c, 0, [c.nfacctd, "-f", conf]), stdout=self.log,
+                                     stderr=self.log)
+        if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
+            raise SystemExit(f"nfacctd did not start; see {d}/log")
+        time.sleep(0.5)
+        return self.port
+
+
+def udp_point(c, coll, fmt, rate_rps, tag):
+    """One collector, one offered rate: start fresh, send the capture once, measure."""
+    w = c.wl[fmt]
+    rpd = w["records"] / w["datagrams"]
+    port = coll.start(c, tag)
+    try:
+        drops0, _, _ = udp_sockets(port)
+        cpu0 = tree_cpu(coll.proc.pid)
+        sent, secs = send(c, w["path"], port, rate_rps / rpd, w["datagrams"])
+        # drained: socket queues empty and the process stopped burning CPU
+        def idle():
+            _, rxq, _ = udp_sockets(port)
+            a = tree_cpu(coll.proc.pid)
+            time.sleep(0.15)
+            return rxq == 0 and tree_cpu(coll.proc.pid) - a < 0.01
+        wait_until(idle, 60, 0.05)
+        cpu = tree_cpu(coll.proc.pid) - cpu0
+        drops = udp_sockets(port)[0] - drops0
+        hwm = tree_hwm_kb(coll.proc.pid)
+        recs = coll.received_records(c, sent, drops, rpd)
+    finally:
+        coll.stop()
+    sent_recs = sent * rpd
+    if isinstance(coll, Nfcapd):
+        stored = coll.stored_records()
+        recs = stored if stored else recs
+    loss = max(0.0, 1 - recs / sent_recs) if sent_recs else 0
+    r = {"collector": coll.name, "format": fmt, "offered_rps": rate_rps,
+         "achieved_rps": sent_recs / secs if secs else 0, "sent_records": int(sent_recs),
+         "received_records": int(recs), "kernel_drops": drops, "loss_pct": 100 * loss,
+         "received_rps": recs / secs if secs else 0, "cpu": cpu,
+         "cpu_per_m": cpu / (recs / 1e6) if recs else float("nan"), "rss_kb": hwm}
+    log(f"udp {coll.name} {fmt} offered {rate_rps / 1e6:.2f} M/s (sent {r['achieved_rps'] / 1e6:.2f}): "
+        f"loss {r['loss_pct']:.2f} %, {r['cpu_per_m']:.3f} CPU-s/M, {hwm / 1024:.0f} MB")
+    return r
+
+
+def bench_udp(c):
+    colls = [Transitwatch()]
+    if c.nfcapd:
+        colls.append(Nfcapd())
+    if c.nfacctd:
+        colls.append(Nfacctd())
+    res = []
+    for fmt in c.udp_formats:
+        for coll in colls:
+            for rate in c.rates:
+                res.append(udp_point(c, coll, fmt, rate, f"{fmt}-{int(rate)}"))
+    return res
+
+
+def bench_workers(c):
+    """1 vs 2 workers: replay wall rate and UDP at the top offered rate."""
+    out = {}
+    for n in (1, 2):
+        conf = os.path.join(c.work, f"workers{n}.conf")
+        with open(conf, "w") as f:
+            f.write(f"[collector]\nworkers = {n}\n")
+        w = c.wl["mixed"]
+        cmd = [c.tw, "replay", "-c", conf, "-C", c.customers, "-o", os.devnull, w["path"]]
+        rc, cpu, rss, wall = min(run_measured(cmd, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL) for _ in range(c.reps))
+        out[f"replay_{n}"] = {"wall": wall, "cpu": cpu, "rps_wall": w["records"] / wall}
+        u = udp_point(c, Transitwatch(n), "mixed", c.rates[-1], f"workers{n}")
+        out[f"udp_{n}"] = u
+    return out
+
+
+# ---------------------------------------------------------------- memory
+def bench_memory(c):
+    pcap = os.path.join(c.work, "hosts.pcap")
+    csv = os.path.join(c.work, "hosts-customers.csv")
+    # every host appears: sweep (-S) so the uniform part of the records walks all of them
+    recs = twgen(c, "bulk", "-f", "ipfix", "-n", c.mem_hosts * 3, "-H", c.mem_hosts, "-p", 4096,
+                 "-c", 50, "-S", "-C", csv, "-o", pcap)
+    conf = os.path.join(c.work, "mem.conf")
+    with open(conf, "w") as f:
+        f.write(f"[pipeline]\nhosts_max = {int(c.mem_hosts * 1.25)}\n")
+    out = os.path.join(c.work, "mem.jsonl")
+    rc, cpu, rss, wall = run_measured([c.tw, "replay", "-c", conf, "-C", csv, "-o", out,
+                                       "--no-summaries", pcap], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+    # a small population under the same settings: the difference is what the hosts cost
+    small = os.path.join(c.work, "hosts-small.pcap")
+    twgen(c, "bulk", "-f", "ipfix", "-n", 30000, "-H", 10000, "-p", 4096, "-c", 50, "-S",
+          "-o", small)
+    _, _, rss_small, _ = run_measured([c.tw, "replay", "-c", conf, "-C", csv, "-o", os.devnull,
+                                       "--no-summaries", small], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+    tot = {}
+    try:
+        with open(out) as f:
+            for line in f:
+                if '"transitwatch.totals"' in line:
+                    tot = json.loads(line)["transitwatch"]["totals"]
+    except (OSError, ValueError):
+        pass
+    r = {"hosts": c.mem_hosts, "records": recs, "rss_kb": rss, "rss_small_kb": rss_small,
+         "bytes_per_host": (rss - rss_small) * 1024 / (c.mem_hosts - 10000),
+         "host_evictions": tot.get("host_evictions"), "cpu": cpu}
+    log(f"memory: {c.mem_hosts} hosts: {rss / 1024:.0f} MB peak, "
+        f"{r['bytes_per_host']:.0f} B/host marginal")
+    return r
+
+
+# ---------------------------------------------------------------- callgrind
+def bench_callgrind(c):
+    if not shutil.which("valgrind"):
+        return None
+    res = {}
+    for name, n in (("small", 1000), ("big", c.cg_records)):
+        pcap = os.path.join(c.work, f"cg-{name}.pcap")
+        twgen(c, "bulk", "-f", "mixed", "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50, "-s", 7,
+              "-o", pcap)
+        out = os.path.join(c.work, f"callgrind-{name}.out")
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            c.tw, "replay", "-C", c.customers, "-o", os.devnull, pcap],
+                           capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", r.stderr)
+        res[name] = {"records": n, "ir": int(m.group(1)) if m else 0, "file": out}
+    big, small = res["big"], res["small"]
+    res["ir_per_record"] = (big["ir"] - small["ir"]) / (big["records"] - small["records"])
+    res["ir_per_record_gross"] = big["ir"] / big["records"]
+    ann = subprocess.run(["callgrind_annotate", big["file"]], capture_output=True, text=True).stdout
+    top = []
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S+)", line)
+        if m and "PROGRAM TOTALS" not in line and len(top) < 15:
+            fn = m.group(3)
+            fn = fn.split(":")[-1] if ":" in fn else fn
+            top.append((fn, int(m.group(1).replace(",", "")) / big["records"], float(m.group(2))))
+    res["top"] = top
+    log(f"callgrind: {res['ir_per_record']:.0f} Ir/record")
+    return res
+
+
+# ---------------------------------------------------------------- (c) raw pcap
+def bench_pcap(c):
+    script = os.path.join(c.src, "bench", "bench_pcap.sh")
+    if not os.access(script, os.X_OK) and not os.path.exists(script):
+        return {"note": "bench/bench_pcap.sh (raw pcap to flows, the meter helper's script) is "
+                        "not in the tree yet: section (c) not measured."}
+    env = dict(os.environ, TW_BIN=c.bin, TW_SRC=c.src, BENCH_WORK=c.work,
+               BENCH_QUICK="1" if c.quick else "0", BENCH_PIN="1" if c.pin else "0")
+    r = subprocess.run(["bash", script], capture_output=True, text=True, env=env, timeout=1800)
+    return {"rc": r.returncode, "markdown": r.stdout.strip(), "stderr": r.stderr[-2000:]}
+
+
+# ---------------------------------------------------------------- report
+def fmt_m(x):
+    return f"{x / 1e6:.2f}"
+
+
+def report(c, R):
+    L = []
+    a = L.append
+    a(f"## Benchmark run {c.stamp}{' (quick)' if c.quick else ''}\n")
+    a(f"- Machine: {c.machine}")
+    a(f"- Command: `{c.command}`")
+    a(f"- transitwatch {c.version}, build {c.build_type}; peers: {', '.join(c.peers) or 'none'}")
+    a(f"- Workloads: `twgen bulk`, {c.records} records each, {c.hosts} inside hosts in 4096 "
+      f"prefixes of 50 customers, 4 exporters; all detectors on; socket buffer {c.rcvbuf} for "
+      f"every collector{'; collector pinned to CPU 0, sender to CPU 1' if c.pin else ''}.")
+    a("")
+    if "replay" in R:
+        a("### (b) Replay of export captures from a file (transitwatch replay, all detectors on)\n")
+        a("| workload | records | CPU-s | CPU-s per M records | records per CPU-s | peak RSS MB |")
+        a("|---|---:|---:|---:|---:|---:|")
+        for fmt, r in R["replay"].items():
+            a(f"| {fmt} | {r['records']} | {r['cpu']:.3f} | {r['cpu_per_m']:.3f} | "
+              f"{fmt_m(r['rec_per_cpu_s'])} M | {r['rss_kb'] / 1024:.0f} |")
+        a(f"\nStart-up alone (1000 records): {c.startup['cpu']:.3f} CPU-s, "
+          f"{c.startup['rss_kb'] / 1024:.0f} MB.\n")
+    if "udp" in R:
+        a("### (a) UDP over loopback at rising offered rates\n")
+        a("| collector | workload | offered M rec/s | sent M rec/s | received M rec/s | loss % | "
+          "CPU-s per M records | peak RSS MB |")
+        a("|---|---|---:|---:|---:|---:|---:|---:|")
+        for r in R["udp"]:
+            a(f"| {r['collector']} | {r['format']} | {fmt_m(r['offered_rps'])} | "
+              f"{fmt_m(r['achieved_rps'])} | {fmt_m(r['received_rps'])} | {r['loss_pct']:.2f} | "
+              f"{r['cpu_per_m']:.3f} | {r['rss_kb'] / 1024:.0f} |")
+        a("")
+    if R.get("ratios"):
+        a("### Targets (ratios measured in this run)\n")
+        a("| target | measured | met |")
+        a("|---|---|---|")
+        for t, m, ok in R["ratios"]:
+            a(f"| {t} | {m} | {ok} |")
+        a("")
+    if "workers" in R:
+        w = R["workers"]
+        a("### 1 vs 2 workers\n")
+        a("| workers | replay wall M rec/s | replay CPU-s | UDP received M rec/s at "
+          f"{fmt_m(c.rates[-1])} M offered | UDP loss % |")
+        a("|---:|---:|---:|---:|---:|")
+        for n in (1, 2):
+            rp, u = w[f"replay_{n}"], w[f"udp_{n}"]
+            a(f"| {n} | {fmt_m(rp['rps_wall'])} | {rp['cpu']:.3f} | {fmt_m(u['received_rps'])} | "
+              f"{u['loss_pct']:.2f} |")
+        a(f"\nSpeed-up 1 -> 2 workers: replay {w['replay_1']['wall'] / w['replay_2']['wall']:.2f}x, "
+          f"UDP received {w['udp_2']['received_rps'] / max(w['udp_1']['received_rps'], 1):.2f}x.\n")
+    if R.get("memory"):
+        m = R["memory"]
+        a("### Memory\n")
+        a(f"{m['hosts']} active hosts (replay, all detectors on, hosts_max = 1.25 x hosts): peak RSS "
+          f"{m['rss_kb'] / 1024:.0f} MB; with 10000 hosts {m['rss_small_kb'] / 1024:.0f} MB; "
+          f"marginal {m['bytes_per_host']:.0f} bytes per tracked host; host evictions "
+          f"{m['host_evictions']}.\n")
+    if R.get("callgrind"):
+        g = R["callgrind"]
+        a("### Instructions per record (callgrind)\n")
+        a(f"Replay of a {g['big']['records']}-record mixed capture: {g['big']['ir']:,} Ir; "
+          f"net of a 1000-record run: **{g['ir_per_record']:.0f} Ir per record** "
+          f"({g['ir_per_record_gross']:.0f} gross).\n")
+        a("| function | Ir per record | % |")
+        a("|---|---:|---:|")
+        for fn, ipr, pct in g["top"]:
+            a(f"| {fn} | {ipr:.1f} | {pct:.2f} |")
+        a("")
+    if "pcap" in R:
+        a("### (c) Raw pcap to flows\n")
+        p = R["pcap"]
+        a(p.get("markdown") or p.get("note") or f"bench_pcap.sh failed (rc {p.get('rc')}): "
+          f"{p.get('stderr', '')}")
+        a("")
+    return "\n".join(L)
+
+
+def ratios(c, R):
+    out = []
+    udp = R.get("udp", [])
+    nf = [r for r in udp if r["collector"] == "nfcapd"]
+    tw = [r for r in udp if r["collector"] == "transitwatch"]
+    if nf and R.get("replay"):
+        best = min(r["cpu_per_m"] for r in nf if r["received_records"] > 0)
+        worst = max(r["cpu_per_m"] for r in R["replay"].values())
+        out.append(("replay <= 1/5 of nfcapd's best CPU-s/M",
+                    f"{worst:.3f} vs {best:.3f} / 5 = {best / 5:.3f}", "yes" if worst <= best / 5
+                    else f"no ({worst / (best / 5):.1f}x over)"))
+    if nf and tw:
+        pairs = [(t, n) for t in tw for n in nf
+                 if t["format"] == n["format"] and t["offered_rps"] == n["offered_rps"]]
+        worst = max(t["cpu_per_m"] / n["cpu_per_m"] for t, n in pairs)
+        out.append(("UDP CPU-s/M <= 1/2 of nfcapd's at the same rate",
+                    f"worst ratio {worst:.2f}", "yes" if worst <= 0.5 else "no"))
+        for fmt in c.udp_formats:
+            lf = lambda rs: max([r["offered_rps"] for r in rs
+                                 if r["format"] == fmt and r["loss_pct"] < 0.01] or [0])
+            n_lf, t_lf = lf(nf), lf(tw)
+            out.append((f"UDP loss-free rate >= 1.5x nfcapd's ({fmt})",
+                        f"{fmt_m(t_lf)} vs {fmt_m(n_lf)} M rec/s"
+                        f"{' (highest rate tried)' if t_lf == c.rates[-1] else ''}",
+                        "yes" if n_lf and t_lf >= 1.5 * n_lf else "no"))
+    if R.get("memory"):
+        m = R["memory"]
+        out.append((f"{m['hosts']} active hosts in <= 512 MB", f"{m['rss_kb'] / 1024:.0f} MB",
+                    "yes" if m["rss_kb"] <= 512 * 1024 else "no"))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--build-type", default="RelWithDebInfo")
+    ap.add_argument("--only", default="replay,udp,workers,memory,callgrind,pcap")
+    a = ap.parse_args()
+    c = Ctx()
+    c.bin, c.src, c.work, c.quick, c.command = a.bin, a.src, a.work, a.quick, a.command
+    c.build_type = a.build_type
+    c.tw = os.path.join(a.bin, "collector", "transitwatch")
+    c.twgen = os.path.join(a.bin, "tests", "twgen")
+    c.nfcapd = shutil.which("nfcapd") or (os.path.exists("/usr/bin/nfcapd") and "/usr/bin/nfcapd")
+    c.nfacctd = shutil.which("nfacctd") or (os.path.exists("/usr/sbin/nfacctd")
+                                            and "/usr/sbin/nfacctd")
+    c.pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    c.records = 100000 if a.quick else 2000000
+    c.hosts = 20000 if a.quick else 100000
+    c.hosts_max = 262144 if a.quick else 1048576
+    c.mem_hosts = 50000 if a.quick else 1000000
+    c.cg_records = 20000 if a.quick else 200000
+    c.reps = 1 if a.quick else 3
+    c.rates = [0.4e6, 1.2e6] if a.quick else [0.8e6, 1.6e6, 2.4e6, 3.2e6, 4.0e6]
+    c.udp_formats = ["v5"] if a.quick else ["v5", "mixed"]
+    # one socket buffer for every collector: what an unprivileged SO_RCVBUF may have
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            c.rcvbuf_bytes = max(int(f.read()), 65536)
+    except OSError:
+        c.rcvbuf_bytes = 4 << 20
+    c.rcvbuf = f"{c.rcvbuf_bytes}"
+    c.customers = os.path.join(c.work, "customers.csv")
+    c.stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    c.machine = (f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GiB, Linux {platform.release()}, "
+                 f"rmem_max {c.rcvbuf_bytes}")
+    c.version = subprocess.run([c.tw, "--version"], capture_output=True, text=True).stdout.strip()
+    c.peers = []
+    for name, cmd in (("nfcapd", [c.nfcapd, "-V"]), ("nfacctd", [c.nfacctd, "-V"])):
+        if cmd[0]:
+            v = subprocess.run(cmd, capture_output=True, text=True)
+            first = (v.stdout + v.stderr).strip().splitlines()
+            c.peers.append(first[0][:60] if first else name)
+    os.makedirs(c.work, exist_ok=True)
+    only = set(a.only.split(","))
+    make_workloads(c)
+    R = {}
+    if "replay" in only:
+        R["replay"] = bench_replay(c)
+    if "udp" in only:
+        R["udp"] = bench_udp(c)
+    if "workers" in only:
+        R["workers"] = bench_workers(c)
+    if "memory" in only:
+        R["memory"] = bench_memory(c)
+    if "callgrind" in only:
+        R["callgrind"] = bench_callgrind(c)
+    if "pcap" in only:
+        R["pcap"] = bench_pcap(c)
+    R["ratios"] = ratios(c, R)
+    md = report(c, R)
+    with open(a.out, "w") as f:
+        f.write(md + "\n")
+    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+        json.dump(R, f, indent=1, default=str)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# transitwatch benchmark harness: one command.
+#
+#   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
+#
+# Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
+# missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
+# generates the workloads with the project's generator (twgen bulk: v5, v9, IPFIX, mixed), and
+# measures side by side (bench/bench.py): (a) UDP over loopback at rising offered rates against
+# nfcapd and nfacctd, (b) replay of the same captures from a file, (c) raw pcap to flows (via
+# bench/bench_pcap.sh when present), the memory per tracked host, callgrind instructions per
+# record and the 1 -> 2 worker speed-up. Writes a markdown table to stdout and to
+# bench/results-<date>.md (+ .json). --quick: small workloads, a few minutes (CI: it checks the
+# harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,pcap.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+quick=0 install=1 build=1 bdir=$src/build-bench work= only=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --no-install) install=0 ;;
+    --no-build) build=0 ;;
+    --build) bdir=$2; shift ;;
+    --work) work=$2; shift ;;
+    --only) only=$2; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+cmdline="bench/run.sh${quick:+}$([[ $quick == 1 ]] && echo ' --quick')"
+
+if [[ $install == 1 ]]; then
+  need=()
+  command -v nfcapd >/dev/null || need+=(nfdump)
+  command -v nfacctd >/dev/null || [[ -x /usr/sbin/nfacctd ]] || need+=(pmacct)
+  command -v softflowd >/dev/null || [[ -x /usr/sbin/softflowd ]] || need+=(softflowd)
+  command -v valgrind >/dev/null || need+=(valgrind)
+  [[ -x /usr/bin/time ]] || need+=(time)
+  if [[ ${#need[@]} -gt 0 ]]; then
+    sudo=; [[ $(id -u) == 0 ]] || sudo="sudo -n"
+    echo "bench: installing ${need[*]}" >&2
+    # pmacct's package starts its daemons: keep them from running (policy-rc.d)
+    if ! { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+             "${need[@]}" >&2 || { $sudo apt-get update >&2 &&
+           DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+             "${need[@]}" >&2; }; }; then
+      echo "bench: could not install ${need[*]}; the missing peers are left out" >&2
+    fi
+  fi
+fi
+
+if [[ $build == 1 ]]; then
+  cmake -S "$src" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_WERROR=ON >&2
+  cmake --build "$bdir" -j"$(nproc)" --target transitwatch twgen >&2
+fi
+[[ -x $bdir/collector/transitwatch && -x $bdir/tests/twgen ]] || {
+  echo "run.sh: no build in $bdir (drop --no-build or pass --build DIR)" >&2; exit 1; }
+
+cleanup_work=0
+if [[ -z $work ]]; then
+  work=$(mktemp -d /tmp/tw-bench.XXXXXX)
+  cleanup_work=1
+fi
+trap '[[ $cleanup_work == 1 ]] && rm -rf "$work"' EXIT
+stamp=$(date +%Y-%m-%d-%H%M)
+out=$src/bench/results-$stamp${quick:+}$([[ $quick == 1 ]] && echo -quick).md
+args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline"
+      --build-type RelWithDebInfo)
+[[ $quick == 1 ]] && args+=(--quick)
+[[ -n $only ]] && args+=(--only "$only")
+python3 "$src/bench/bench.py" "${args[@]}"
+echo "bench: results in $out" >&2

@@ -1,0 +1,395 @@
+/* test_meter: the flow meter end to end on frames built by the generator: every link type
+ * (frames -> pkt_parse -> meter -> flow_rec), ICMP keys, TCP FIN/RST, flags, idle and active
+ * timeouts on packet time, the table bound and its eviction counter, fragments, snaplen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gen_pcap.h"
+#include "meter.h"
+#include "pkt.h"
+
+#define MAXREC 65536
+static struct flow_rec recs[MAXREC];
+static size_t nrec;
+
+static void collect(void *arg, struct flow_rec *r)
+{
+    (void)arg;
+    assert_true(nrec < MAXREC);
+    recs[nrec++] = *r;
+}
+
+static uint8_t ipb[70000], frame[70000], payload[66000];
+static const uint64_t T0 = 1700000000ULL * 1000000000ULL; /* ns */
+#define MS 1000000ULL
+
+static struct meter *mk(uint32_t max_flows, uint64_t idle_ms, uint64_t active_ms)
+{
+    struct meter_opts o = {.max_flows = max_flows, .idle_ms = idle_ms, .active_ms = active_ms,
+                           .hash_seed = 42};
+    struct meter *m;
+    nrec = 0;
+    assert_int_equal(meter_new(&o, collect, NULL, &m), 0);
+    return m;
+}
+
+static void v4(struct gen_ip *g, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+    memset(g, 0, sizeof *g);
+    gen_addr4(g->src, 10, 0, 0, 1);
+    gen_addr4(g->dst, 192, 0, 2, 7);
+    g->proto = proto;
+    g->sport = sport;
+    g->dport = dport;
+    g->payload = payload;
+    g->payload_len = 100;
+}
+
+/* Build, frame, parse (with caplen cut at snap when nonzero), meter; returns the IP length. */
+static int feed_l2(struct meter *m, const struct gen_ip *g, const struct gen_l2 *l2, int dlt,
+                   uint64_t ts, uint32_t snap)
+{
+    int n = gen_ip_packet(g, ipb, sizeof ipb);
+    assert_true(n > 0);
+    int f = gen_frame(l2, ipb, (size_t)n, frame, sizeof frame);
+    assert_true(f > 0);
+    uint32_t cap = snap && (uint32_t)f > snap ? snap : (uint32_t)f;
+    struct pkt_info pi;
+    int rc = pkt_parse(dlt, frame, cap, (uint32_t)f, &pi);
+    assert_true(rc == PKT_OK || rc == PKT_ERR_TRUNCATED_L4);
+    meter_packet(m, &pi, ts);
+    return n;
+}
+
+static int feed(struct meter *m, const struct gen_ip *g, uint64_t ts)
+{
+    struct gen_l2 l2 = {.linktype = GEN_LT_RAW};
+    return feed_l2(m, g, &l2, PKT_LINK_RAW_LT, ts, 0);
+}
+
+static void check_rec(const struct flow_rec *r, const struct gen_ip *g, uint64_t pk, uint64_t by)
+{
+    assert_memory_equal(r->src, g->src, 16);
+    assert_memory_equal(r->dst, g->dst, 16);
+    assert_int_equal(r->proto, g->proto);
+    assert_int_equal(r->packets, pk);
+    assert_int_equal(r->bytes, by);
+    assert_int_equal(r->sampling, 1);
+    assert_int_equal(r->exporter, 0);
+    assert_true(r->flags & FLOW_F_METERED);
+    assert_true(r->last_ms >= r->first_ms);
+}
+
+static void test_linktypes(void **state)
+{
+    (void)state;
+    static const struct {
+        int gen_lt, dlt;
+        uint8_t nvl;
+        bool qinq, swap;
+    } cases[] = {
+        {GEN_LT_EN10MB, PKT_LINK_EN10MB, 0, false, false},
+        {GEN_LT_EN10MB, PKT_LINK_EN10MB, 1, false, false},
+        {GEN_LT_EN10MB, PKT_LINK_EN10MB, 2, true, false},
+        {GEN_LT_SLL, PKT_LINK_LINUX_SLL, 0, false, false},
+        {GEN_LT_SLL2, PKT_LINK_LINUX_SLL2, 0, false, false},
+        {GEN_LT_RAW, PKT_LINK_RAW_LT, 0, false, false},
+        {GEN_LT_RAW, PKT_LINK_RAW, 0, false, false},
+        {GEN_LT_NULL, PKT_LINK_NULL, 0, false, false},
+        {GEN_LT_NULL, PKT_LINK_NULL, 0, false, true},
+        {GEN_LT_LOOP, PKT_LINK_LOOP, 0, false, false},
+    };
+    static const uint8_t ext[] = {0, 60, 43};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int six = 0; six < 2; six++) {
+            struct meter *m = mk(64, 15000, 120000);
+            struct gen_l2 l2 = {.linktype = cases[c].gen_lt, .n_vlans = cases[c].nvl,
+                                .qinq = cases[c].qinq, .null_swap = cases[c].swap,
+                                .vlans = {100, 200}};
+            struct gen_ip g;
+            v4(&g, 17, 5000, 53);
+            if (six) {
+                assert_int_equal(gen_addr(g.src, "2001:db8::1"), 0);
+                assert_int_equal(gen_addr(g.dst, "2001:db8:1::2"), 0);
+                g.v6_ext = ext;
+                g.n_v6_ext = 3;
+            }
+            int len = 0;
+            for (int i = 0; i < 3; i++)
+                len += feed_l2(m, &g, &l2, cases[c].dlt, T0 + (uint64_t)i * MS, 0);
+            meter_flush(m);
+            assert_int_equal(nrec, 1);
+            check_rec(&recs[0], &g, 3, (uint64_t)len);
+            assert_int_equal(recs[0].sport, 5000);
+            assert_int_equal(recs[0].dport, 53);
+            assert_int_equal(!!(recs[0].flags & FLOW_F_V6), six);
+            assert_int_equal(recs[0].first_ms, T0 / MS);
+            assert_int_equal(recs[0].last_ms, T0 / MS + 2);
+            meter_free(m);
+        }
+    }
+}
+
+static void test_icmp_key(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 15000, 120000);
+    struct gen_ip g;
+    v4(&g, 1, 0, 0);
+    g.icmp_type = 8;
+    feed(m, &g, T0);
+    feed(m, &g, T0 + MS);
+    g.icmp_type = 3;
+    g.icmp_code = 3;
+    feed(m, &g, T0 + 2 * MS);
+    struct gen_ip g6;
+    v4(&g6, 58, 0, 0);
+    assert_int_equal(gen_addr(g6.src, "2001:db8::1"), 0);
+    assert_int_equal(gen_addr(g6.dst, "2001:db8::2"), 0);
+    g6.icmp_type = 128;
+    feed(m, &g6, T0 + 3 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 3);
+    assert_int_equal(recs[0].dport, 8 << 8);
+    assert_int_equal(recs[0].sport, 0);
+    assert_int_equal(recs[0].packets, 2);
+    assert_int_equal(recs[1].dport, 3 << 8 | 3);
+    assert_int_equal(recs[2].dport, 128 << 8);
+    assert_int_equal(recs[2].proto, 58);
+    meter_free(m);
+}
+
+static void test_tcp_end_and_flags(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 15000, 120000);
+    struct gen_ip g;
+    v4(&g, 6, 40000, 443);
+    g.tcp_flags = 0x02;
+    feed(m, &g, T0);
+    g.tcp_flags = 0x18;
+    feed(m, &g, T0 + MS);
+    assert_int_equal(nrec, 0);
+    g.tcp_flags = 0x11; /* FIN ends the flow, counted in it */
+    feed(m, &g, T0 + 2 * MS);
+    assert_int_equal(nrec, 1);
+    assert_int_equal(recs[0].packets, 3);
+    assert_int_equal(recs[0].tcp_flags, 0x1b);
+    g.tcp_flags = 0x10; /* the last ACK starts a new flow */
+    feed(m, &g, T0 + 3 * MS);
+    g.tcp_flags = 0x04; /* RST ends it */
+    feed(m, &g, T0 + 4 * MS);
+    assert_int_equal(nrec, 2);
+    assert_int_equal(recs[1].packets, 2);
+    assert_int_equal(recs[1].tcp_flags, 0x14);
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.ended_tcp, 2);
+    assert_int_equal(st.active, 0);
+    meter_free(m);
+}
+
+static void test_idle_timeout(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 10000, 120000);
+    struct gen_ip a, b;
+    v4(&a, 17, 1, 2);
+    v4(&b, 17, 3, 4);
+    feed(m, &a, T0);
+    feed(m, &a, T0 + 5000 * MS);
+    feed(m, &b, T0 + 14999 * MS); /* a idle 9.999 s: stays */
+    assert_int_equal(nrec, 0);
+    feed(m, &b, T0 + 15000 * MS); /* a idle 10 s: out, by packet time */
+    assert_int_equal(nrec, 1);
+    assert_int_equal(recs[0].sport, 1);
+    assert_int_equal(recs[0].last_ms - recs[0].first_ms, 5000);
+    meter_expire(m, T0 / MS + 26000); /* live: wall clock */
+    assert_int_equal(nrec, 2);
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.ended_idle, 2);
+    meter_free(m);
+}
+
+static void test_active_timeout(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 10000, 60000);
+    struct gen_ip g;
+    v4(&g, 17, 7, 8);
+    for (int s = 0; s <= 150; s++)
+        feed(m, &g, T0 + (uint64_t)s * 1000 * MS);
+    meter_flush(m);
+    /* 0..59 s, 60..119 s, 120..150 s */
+    assert_int_equal(nrec, 3);
+    assert_int_equal(recs[0].packets, 60);
+    assert_int_equal(recs[1].packets, 60);
+    assert_int_equal(recs[2].packets, 31);
+    assert_int_equal(recs[1].first_ms - recs[0].first_ms, 60000);
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.ended_active, 2);
+    meter_free(m);
+}
+
+static void test_table_bound(void **state)
+{
+    (void)state;
+    struct meter *m = mk(16, 60000, 600000);
+    struct gen_ip g;
+    for (int i = 0; i < 40; i++) {
+        v4(&g, 17, (uint16_t)(1000 + i), 80);
+        feed(m, &g, T0 + (uint64_t)i * MS);
+    }
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.capacity, 16);
+    assert_int_equal(st.active, 16);
+    assert_int_equal(st.evicted, 24);
+    assert_int_equal(nrec, 24);
+    for (size_t i = 0; i < nrec; i++) /* the least recently seen go first */
+        assert_int_equal(recs[i].sport, 1000 + i);
+    /* a flow still in the table keeps counting */
+    v4(&g, 17, 1039, 80);
+    feed(m, &g, T0 + 100 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 40);
+    assert_int_equal(recs[39].sport, 1039);
+    assert_int_equal(recs[39].packets, 2);
+    meter_free(m);
+}
+
+/* many flows in a small table: every packet and byte comes out exactly once */
+static void test_churn_conserves(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 2000, 30000);
+    struct gen_ip g;
+    uint64_t pk = 0, by = 0, seed = 12345;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        v4(&g, (seed >> 60) & 1 ? 6 : 17, (uint16_t)(seed >> 33) % 200, 80);
+        g.tcp_flags = (seed >> 50) % 10 == 0 ? 0x01 : 0x10;
+        g.payload_len = (uint32_t)(seed >> 40) % 500;
+        by += (uint64_t)feed(m, &g, T0 + (uint64_t)i * 3 * MS);
+        pk++;
+    }
+    meter_flush(m);
+    uint64_t rp = 0, rb = 0;
+    for (size_t i = 0; i < nrec; i++) {
+        rp += recs[i].packets;
+        rb += recs[i].bytes;
+    }
+    assert_int_equal(rp, pk);
+    assert_int_equal(rb, by);
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.active, 0);
+    assert_int_equal(st.flows, nrec);
+    meter_free(m);
+}
+
+struct fragsink {
+    struct meter *m;
+    uint64_t ts;
+    int count;
+    bool skip_first;
+    uint32_t bytes;
+};
+
+static int frag_feed(void *arg, const uint8_t *ip, size_t len)
+{
+    struct fragsink *fs = arg;
+    struct pkt_info pi;
+    fs->count++;
+    if (fs->skip_first && fs->count == 1)
+        return 0;
+    memset(&pi, 0, sizeof pi); /* pkt_parse_ip, unlike pkt_parse, does not clear it */
+    assert_int_equal(pkt_parse_ip(ip, (uint32_t)len, (uint32_t)len, &pi), PKT_OK);
+    assert_true(pi.fragment);
+    fs->bytes += pi.ip_len;
+    meter_packet(fs->m, &pi, fs->ts);
+    fs->ts += MS;
+    return 0;
+}
+
+static void test_fragments(void **state)
+{
+    (void)state;
+    for (int six = 0; six < 2; six++) {
+        struct meter *m = mk(64, 15000, 120000);
+        struct gen_ip g;
+        v4(&g, 17, 4444, 5555);
+        if (six) {
+            assert_int_equal(gen_addr(g.src, "2001:db8::1"), 0);
+            assert_int_equal(gen_addr(g.dst, "2001:db8::2"), 0);
+        }
+        g.payload_len = 4000;
+        g.ip_id = 77;
+        int n = gen_ip_packet(&g, ipb, sizeof ipb);
+        assert_true(n > 0);
+        struct fragsink fs = {m, T0, 0, false, 0};
+        assert_true(gen_ip_fragment(ipb, (size_t)n, 1400, 77, frag_feed, &fs) >= 3);
+        /* the same datagram again without its first fragment: portless */
+        struct fragsink fs2 = {m, T0 + 100 * MS, 0, true, 0};
+        assert_true(gen_ip_fragment(ipb, (size_t)n, 1400, 78, frag_feed, &fs2) >= 3);
+        meter_flush(m);
+        assert_int_equal(nrec, 2);
+        assert_int_equal(recs[0].sport, 4444);
+        assert_int_equal(recs[0].dport, 5555);
+        assert_int_equal(recs[0].packets, fs.count);
+        assert_int_equal(recs[0].bytes, fs.bytes);
+        assert_int_equal(recs[1].sport, 0);
+        assert_int_equal(recs[1].dport, 0);
+        assert_int_equal(recs[1].packets, fs2.count - 1);
+        struct meter_stats st;
+        meter_get_stats(m, &st);
+        assert_int_equal(st.frag_attributed, fs.count - 1);
+        assert_int_equal(st.frag_portless, fs2.count - 1);
+        meter_free(m);
+    }
+}
+
+static void test_snaplen_counts_ip_length(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 15000, 120000);
+    struct gen_ip g;
+    v4(&g, 6, 1234, 80);
+    g.tcp_flags = 0x10;
+    g.payload_len = 1400;
+    struct gen_l2 l2 = {.linktype = GEN_LT_EN10MB};
+    int len = feed_l2(m, &g, &l2, PKT_LINK_EN10MB, T0, 40); /* TCP header cut */
+    len += feed_l2(m, &g, &l2, PKT_LINK_EN10MB, T0 + MS, 96);
+    meter_flush(m);
+    assert_int_equal(nrec, 2); /* the cut one has no ports: a flow of its own */
+    uint64_t bytes = recs[0].bytes + recs[1].bytes;
+    assert_int_equal(bytes, (uint64_t)len);
+    struct meter_stats st;
+    meter_get_stats(m, &st);
+    assert_int_equal(st.no_ports, 1);
+    meter_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linktypes),
+        cmocka_unit_test(test_icmp_key),
+        cmocka_unit_test(test_tcp_end_and_flags),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_active_timeout),
+        cmocka_unit_test(test_table_bound),
+        cmocka_unit_test(test_churn_conserves),
+        cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_snaplen_counts_ip_length),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
