@@ -4,7 +4,8 @@
  * host lives in one of them (inserted into the emptier). When both are full, the entry seen
  * least recently is evicted (one not active in the open window when there is one) and the
  * eviction is counted (measured: a few in 10^5 inserts at 75 % full, 0.02 % at 80 %). Lookups read at most 2 * HOSTTAB_WAYS entries. Memory is fixed at
- * creation: capacity * (sizeof(struct host) + state_size), nothing is allocated afterwards.
+ * creation: capacity * (sizeof(struct host) + state_size, rounded up to 16, + a 4-byte tag),
+ * nothing is allocated afterwards.
  * One thread (the owning worker) uses a table. struct host is defined in detectors/detector.h's
  * terms but lives here so the table needs no detector.
  */

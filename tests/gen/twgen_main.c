@@ -21,6 +21,7 @@
 #include "gen_exportw.h"
 #include "gen_scenario.h"
 #include "twgen_eval.h"
+#include "twgen_hostile.h"
 #include "twgen_packets.h"
 #include "twgen_send.h"
 #include "twgen_bulk.h"
@@ -48,6 +49,10 @@ int main(int argc, char **argv)
         return twgen_bulk_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "eval") == 0)
         return twgen_eval_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "hostile") == 0)
+        return twgen_hostile_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "flood") == 0)
+        return twgen_flood_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "sample") != 0) {
         usage(stderr);
         return 2;

@@ -265,6 +265,9 @@ def cmd_compare(a, c):
         ids = [json.loads(t).get("event", {}).get("id", "?") for k, _, t in missing if k == "alert"]
         c.err("kafka", "%d of %d message(s) missing (%d alerts: %s)" %
               (nmiss, len(want), len(ids), " ".join(ids[:5])))
+    ndup = sum(n - 1 for n in gotc.values() if n > 1)
+    if ndup < a.min_duplicates:
+        c.err("kafka", "%d duplicate(s), wanted at least %d" % (ndup, a.min_duplicates))
     na = sum(1 for k, _, _ in want if k == "alert")
     ga = sum(1 for k, _, _ in got if k == "alert")
     gids = {json.loads(t)["event"]["id"] for k, _, t in got if k == "alert"}
@@ -272,7 +275,7 @@ def cmd_compare(a, c):
     print("compare: jsonl alerts=%d summaries=%d; kafka alerts=%d (distinct ids %d) "
           "summaries=%d; duplicates=%d; missing=%d" %
           (na, len(want) - na, ga, len(gids), len(got) - ga,
-           sum(n - 1 for n in gotc.values() if n > 1), nmiss))
+           ndup, nmiss))
     return 1 if c.errors else 0
 
 
@@ -293,6 +296,8 @@ def main():
             s.add_argument("--allow-extra", action="store_true")
             s.add_argument("--expect-missing", type=int,
                            help="exactly this many messages are missing (counted as lost)")
+            s.add_argument("--min-duplicates", type=int, default=0,
+                           help="at least this many messages arrived more than once")
             s.add_argument("--last-window-complete", action="store_true",
                            help="no message of the last window may be missing")
         else:
