@@ -33,7 +33,7 @@ struct trie_builder {
     size_t count, max;
 };
 
-/* First-stride jump: where the walk stands after the top `jbits` bits of the IPv4 address (v4
+/* First-stride jump: where the walk stands after the top `jbits4` bits of the IPv4 address (v4
  * table) or of the 128-bit address (v6 table, every address outside ::ffff:0:0/96). */
 struct tjump {
     uint32_t next; /* first node with len >= the stride, or TRIE_NONE */
@@ -44,8 +44,9 @@ struct trie {
     struct tnode *nodes; /* nodes[0] is the root when n > 0 */
     uint32_t n;
     size_t count;
-    unsigned jbits;       /* 8..16, grows with the prefix count */
-    struct tjump *jump4;  /* 1 << jbits entries each */
+    unsigned jbits;       /* 8..16, grows with the prefix count: jump6 has 1 << jbits entries */
+    unsigned jbits4;      /* 8..20, grows with the IPv4 prefix count: jump4 has 1 << jbits4 */
+    struct tjump *jump4;
     struct tjump *jump6;
 };
 
@@ -226,15 +227,16 @@ int trie_builder_add(struct trie_builder *b, const struct prefix *p, uint32_t va
     return 0;
 }
 
-/* Walk from the root for the address (hi, lo) whose bits past `stop` are zero, up to the first
- * node that reaches `stop` bits: everything above it depends only on the bits before stop. */
+/* Walk from the root for the address (hi, lo) whose bits past `stop` are zero, as far as those
+ * bits decide: nodes shorter than stop are taken here; a node of exactly stop bits is taken too
+ * when it is a leaf (the usual customer prefix), so its lookups end at the jump entry. */
 static struct tjump jump_walk(const struct trie *t, uint64_t hi, uint64_t lo, unsigned stop)
 {
     struct tjump j = {TRIE_NONE, TRIE_NONE};
     uint32_t i = 0;
     while (i != TRIE_NONE) {
         const struct tnode *n = &t->nodes[i];
-        if (n->len >= stop) {
+        if (n->len > stop) {
             j.next = i;
             break;
         }
@@ -242,27 +244,53 @@ static struct tjump jump_walk(const struct trie *t, uint64_t hi, uint64_t lo, un
             break;
         if (n->has_value)
             j.best = i;
+        if (n->len == stop) {
+            if (n->child[0] != TRIE_NONE || n->child[1] != TRIE_NONE)
+                j.next = i; /* the next bit picks the child: the lookup goes on from here */
+            break;
+        }
         i = n->child[bit_at(hi, lo, n->len)];
     }
     return j;
 }
 
+static unsigned log2_ceil(size_t n)
+{
+    unsigned b = 0;
+    while (b < 63 && ((size_t)1 << b) < n)
+        b++;
+    return b;
+}
+
+/* IPv4 gets its own, wider first stride (DIR-24-8 in spirit, bounded to 2^20 entries = 8 MB):
+ * customer maps are mostly IPv4 prefixes of /16../24, and a lookup that ends in the jump table
+ * costs one memory access instead of a walk of several nodes. The width grows with the IPv4
+ * prefix count (2^(log2 n + 8)), so small tries stay small. */
 static int build_jump(struct trie *t)
 {
+    size_t n4 = 0;
+    for (uint32_t i = 0; i < t->n; i++) {
+        const struct tnode *nd = &t->nodes[i];
+        if (nd->has_value && nd->len >= 96 && nd->hi == 0 && (nd->lo >> 32) == 0xffff)
+            n4++;
+    }
     unsigned bits = 8;
     while (bits < 16 && ((size_t)1 << bits) < t->count)
         bits++;
-    size_t n = (size_t)1 << bits;
+    unsigned bits4 = log2_ceil(n4 ? n4 : 1) + 8;
+    bits4 = bits4 < 8 ? 8 : bits4 > 20 ? 20 : bits4;
     t->jbits = bits;
-    t->jump4 = malloc(n * sizeof(*t->jump4));
-    t->jump6 = malloc(n * sizeof(*t->jump6));
+    t->jbits4 = bits4;
+    t->jump4 = malloc(((size_t)1 << bits4) * sizeof(*t->jump4));
+    t->jump6 = malloc(((size_t)1 << bits) * sizeof(*t->jump6));
     if (!t->jump4 || !t->jump6)
         return -ENOMEM;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t v4lo = 0xffff00000000ULL | ((uint64_t)k << (32 - bits));
-        t->jump4[k] = jump_walk(t, 0, v4lo, 96 + bits);
-        t->jump6[k] = jump_walk(t, (uint64_t)k << (64 - bits), 0, bits);
+    for (size_t k = 0; k < ((size_t)1 << bits4); k++) {
+        uint64_t v4lo = 0xffff00000000ULL | ((uint64_t)k << (32 - bits4));
+        t->jump4[k] = jump_walk(t, 0, v4lo, 96 + bits4);
     }
+    for (size_t k = 0; k < ((size_t)1 << bits); k++)
+        t->jump6[k] = jump_walk(t, (uint64_t)k << (64 - bits), 0, bits);
     return 0;
 }
 
@@ -327,7 +355,7 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
     const struct tnode *nodes = t->nodes;
     struct tjump j;
     if (ah == 0 && (al >> 32) == 0xffff)
-        j = t->jump4[(uint32_t)al >> (32 - t->jbits)];
+        j = t->jump4[(uint32_t)al >> (32 - t->jbits4)];
     else
         j = t->jump6[ah >> (64 - t->jbits)];
     uint32_t best = j.best, i = j.next;
@@ -428,7 +456,8 @@ size_t trie_memory(const struct trie *t)
 {
     if (!t)
         return 0;
-    size_t jump = t->jump4 ? ((size_t)2 << t->jbits) * sizeof(struct tjump) : 0;
+    size_t jump = t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) *
+                                 sizeof(struct tjump) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
 
