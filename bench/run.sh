@@ -2,6 +2,7 @@
 # transitwatch benchmark harness: one command.
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
+#                [--out FILE]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -10,11 +11,11 @@
 # nfcapd and nfacctd, (b) replay of the same captures from a file, (c) raw pcap to flows (via
 # bench/bench_pcap.sh when present), the memory per tracked host, callgrind instructions per
 # record and the 1 -> 2 worker speed-up. Writes a markdown table to stdout and to
-# bench/results-<date>.md (+ .json). --quick: small workloads, a few minutes (CI: it checks the
+# bench/results-<date>.md (+ .json; --out FILE instead). --quick: small workloads, a few minutes (CI: it checks the
 # harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,pcap.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 install=1 build=1 bdir=$src/build-bench work= only=
+quick=0 install=1 build=1 bdir=$src/build-bench work= only= out=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -23,12 +24,14 @@ while [[ $# -gt 0 ]]; do
     --build) bdir=$2; shift ;;
     --work) work=$2; shift ;;
     --only) only=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --out) out=$2; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-cmdline="bench/run.sh${quick:+}$([[ $quick == 1 ]] && echo ' --quick')"
+cmdline=bench/run.sh
+[[ $quick == 0 ]] || cmdline+=" --quick"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -64,7 +67,9 @@ if [[ -z $work ]]; then
 fi
 trap '[[ $cleanup_work == 1 ]] && rm -rf "$work"' EXIT
 stamp=$(date +%Y-%m-%d-%H%M)
-out=$src/bench/results-$stamp${quick:+}$([[ $quick == 1 ]] && echo -quick).md
+suffix=
+[[ $quick == 0 ]] || suffix=-quick
+[[ -n $out ]] || out=$src/bench/results-$stamp$suffix.md
 args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline"
       --build-type RelWithDebInfo)
 [[ $quick == 1 ]] && args+=(--quick)

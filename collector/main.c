@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "rx.h"
 #include "replay.h"
 #include "status.h"
 #include "settings.h"
@@ -61,6 +62,9 @@ static void usage(FILE *out)
             "      --flows FILE         also write every decoded record as a JSON line\n"
             "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
             "      --topic-alerts NAME, --topic-summaries NAME\n"
+            "      --spool-dir DIR      Kafka write-ahead spool (created if missing)\n"
+            "      --kafka-timeout DURATION  wait this long for delivery at the end; the\n"
+            "                           rest stays spooled (exit 1)\n"
             "      --route MODE         captured packets: auto (exports to the decoders, the rest\n"
             "                           to the flow meter), ports, all-meter, all-export\n"
             "      --meter-only         the same as --route all-meter\n"
@@ -473,6 +477,14 @@ static void on_datagram(void *arg, const uint8_t src[16], uint16_t sport, const 
     ingest_datagram(la->in, src, sport, la->now_ms, data, len);
 }
 
+/* A datagram a receive thread queued, with the time it arrived. */
+static void on_rx_datagram(void *arg, const uint8_t src[16], uint16_t sport, uint64_t ts_ms,
+                           const uint8_t *data, size_t len)
+{
+    struct live_arg *la = arg;
+    ingest_datagram(la->in, src, sport, ts_ms, data, len);
+}
+
 static uint64_t mono_ms(void)
 {
     struct timespec ts;
@@ -576,20 +588,29 @@ static int run_daemon(struct run *r)
         eps[neps++] = t;
     struct udp_opts uo = {.rcvbuf_bytes = (int)r->s.rcvbuf, .reuseport = r->s.reuseport,
                           .batch = r->s.batch};
-    struct udp_listener *ul = NULL;
+    struct udp_listener *ul = NULL; /* rx_threads == 0: the sockets are ours */
+    struct rx_pool *rx = NULL;      /* rx_threads >= 1: receive threads own them */
     struct capture *caps[SETTINGS_MAX_CAPTURES] = {NULL};
     size_t ncap = 0;
     struct metrics *mx = NULL;
     char *status = NULL;
     int rc = 1;
-    if (udp_listener_open(eps, neps, &uo, &ul, err, sizeof err) < 0) {
+    if (r->s.rx_threads) {
+        if (rx_pool_start(eps, neps, &uo, r->s.rx_threads, r->s.rx_ring, &rx, err, sizeof err) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+    } else if (udp_listener_open(eps, neps, &uo, &ul, err, sizeof err) < 0) {
         log_error("%s", err);
         goto out;
     }
-    size_t nfd = udp_listener_count(ul);
+    const struct udp_listener *first = rx ? rx_pool_listener(rx) : ul;
+    size_t nfd = udp_listener_count(first);
     for (size_t i = 0; i < nfd; i++)
-        log_info("listening on UDP port %u (receive buffer %d bytes)", udp_listener_port(ul, i),
-                 udp_listener_rcvbuf(ul, i));
+        log_info("listening on UDP port %u (receive buffer %d bytes)", udp_listener_port(first, i),
+                 udp_listener_rcvbuf(first, i));
+    if (rx)
+        log_info("%u receive thread%s", rx_pool_threads(rx), rx_pool_threads(rx) > 1 ? "s" : "");
     /* live interfaces for the flow meter, opened before privileges are dropped */
     for (size_t i = 0; i < r->s.ncaptures; i++) {
         const struct capture_settings *cs = &r->s.captures[i];
@@ -618,20 +639,32 @@ static int run_daemon(struct run *r)
 
     struct pollfd pfd[64 + SETTINGS_MAX_CAPTURES];
     int fds[64];
-    nfd = udp_listener_fds(ul, fds, 64);
-    for (size_t i = 0; i < nfd; i++)
-        pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    if (rx) { /* one fd: the receive threads' doorbell */
+        nfd = 1;
+        pfd[0] = (struct pollfd){.fd = rx_pool_fd(rx), .events = POLLIN};
+    } else {
+        nfd = udp_listener_fds(ul, fds, 64);
+        for (size_t i = 0; i < nfd; i++)
+            pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    }
     for (size_t k = 0; k < ncap; k++)
         pfd[nfd + k] = (struct pollfd){.fd = capture_fd(caps[k]), .events = POLLIN};
     struct live_arg la = {r->in, wall_ms()};
-    struct status_src ss = {.in = r->in, .p = r->pipe, .udp = ul, .sinks = &r->sinks,
+    struct udp_stats us;
+    memset(&us, 0, sizeof us);
+    struct status_src ss = {.in = r->in, .p = r->pipe, .udp = &us, .sinks = &r->sinks,
                             .last_reload_ok = -1, .start_unix = wall_ms() / 1000};
     uint64_t last_tick = 0, last_status = 0;
     log_info("transitwatch %s started", TW_VERSION);
     while (!g_stop) {
-        int n = poll(pfd, (nfds_t)(nfd + ncap), 100);
+        bool queued = rx && rx_pool_arm(rx);
+        int n = poll(pfd, (nfds_t)(nfd + ncap), queued ? 0 : 100);
         la.now_ms = wall_ms();
-        if (n > 0) {
+        if (rx) {
+            rx_pool_disarm(rx);
+            /* bounded per turn so timers, signals and captures keep their turn */
+            rx_pool_consume(rx, on_rx_datagram, &la, 65536);
+        } else if (n > 0) {
             for (size_t i = 0; i < nfd; i++) {
                 if (!(pfd[i].revents & POLLIN))
                     continue;
@@ -657,6 +690,12 @@ static int run_daemon(struct run *r)
         }
         if (mx && mono - last_status >= 1000) {
             last_status = mono;
+            if (rx) {
+                rx_pool_udp_stats(rx, &us);
+                ss.rx_ring_waits = rx_pool_ring_waits(rx);
+            } else {
+                udp_listener_stats(ul, &us);
+            }
             size_t len = status_render(&ss, status, STATUS_TEXT_MAX);
             metrics_publish(mx, status, len, mono);
         }
@@ -677,10 +716,16 @@ static int run_daemon(struct run *r)
     log_info("stopping: closing the open window, flushing the sinks");
     /* what is already queued in the socket buffers is still taken */
     la.now_ms = wall_ms();
-    for (size_t i = 0; i < nfd; i++)
-        for (int b = 0; b < 1024; b++)
-            if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
-                break;
+    if (rx) {
+        rx_pool_stop(rx, on_rx_datagram, &la);
+        rx_pool_udp_stats(rx, &us);
+    } else {
+        for (size_t i = 0; i < nfd; i++)
+            for (int b = 0; b < 1024; b++)
+                if (udp_listener_recv(ul, i, on_datagram, &la) <= 0)
+                    break;
+        udp_listener_stats(ul, &us);
+    }
     for (size_t k = 0; k < ncap; k++) {
         struct capture_stats cst;
         capture_stats(caps[k], &cst);
@@ -693,8 +738,7 @@ static int run_daemon(struct run *r)
     publish_totals(r, "transitwatch.totals");
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
     log_info("received %llu datagrams, kernel drops %llu",
-             (unsigned long long)udp_listener_datagrams(ul),
-             (unsigned long long)udp_listener_kernel_drops(ul));
+             (unsigned long long)us.datagrams, (unsigned long long)us.kernel_drops);
     rc = 0;
 out:
     if (r->s.pidfile[0])
@@ -704,6 +748,8 @@ out:
     for (size_t k = 0; k < ncap; k++)
         capture_close(caps[k]);
     udp_listener_close(ul);
+    rx_pool_stop(rx, NULL, NULL);
+    rx_pool_free(rx);
     return rc;
 }
 

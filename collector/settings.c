@@ -20,6 +20,12 @@ static const struct conf_key collector_keys[] = {
     {"reuseport", CONF_BOOL, S(reuseport), 0, 0, 1, "no",
      "set SO_REUSEPORT (several receive threads or processes on one port)", NULL},
     {"workers", CONF_U32, S(workers), 0, 1, 64, "1", "detector worker shards", NULL},
+    {"rx_threads", CONF_U32, S(rx_threads), 0, 0, 64, "1",
+     "receive threads (each with its own SO_REUSEPORT sockets) feeding the pipeline thread "
+     "through a ring; 0 = receive on the pipeline thread itself", NULL},
+    {"rx_ring", CONF_BYTES, S(rx_ring), 0, 262144, 4294967296.0, "16M",
+     "ring between each receive thread and the pipeline thread (a full ring makes the receive "
+     "thread wait; the socket buffer then absorbs, and the kernel's drops are counted)", NULL},
     {"hash_seed", CONF_U64, S(hash_seed), 0, NOB, "0",
      "seed of the keyed hashes; 0 = random at start (replay always uses a fixed seed)", NULL},
     {"exporters_allow_only", CONF_BOOL, S(exporters_allow_only), 0, 0, 1, "no",

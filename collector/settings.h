@@ -65,6 +65,8 @@ struct settings {
     uint32_t batch;
     bool reuseport;
     uint32_t workers;
+    uint32_t rx_threads;     /* 0 = receive on the pipeline thread */
+    uint64_t rx_ring;        /* bytes per receive thread's ring */
     uint64_t hash_seed;      /* 0 = random (live); replay always uses a fixed seed */
     bool exporters_allow_only;
     /* [templates] */

@@ -91,14 +91,16 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
     }
 
     if (s->udp) {
-        struct udp_stats us;
-        udp_listener_stats(s->udp, &us);
+        struct udp_stats us = *s->udp;
         one(&p, "udp_datagrams_total", "counter", "UDP datagrams received.", us.datagrams);
         one(&p, "udp_bytes_total", "counter", "UDP payload bytes received.", us.bytes);
         one(&p, "udp_kernel_drops_total", "counter",
             "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).", us.kernel_drops);
         one(&p, "udp_truncated_total", "counter", "Datagrams longer than the receive slot.", us.truncated);
         one(&p, "udp_receive_errors_total", "counter", "Receive calls that failed.", us.recv_errors);
+        one(&p, "rx_ring_waits_total", "counter",
+            "Times a receive thread waited for room in its ring to the pipeline thread.",
+            s->rx_ring_waits);
     }
 
     struct pipeline_stats ps;

@@ -14,7 +14,8 @@
 struct status_src {
     const struct ingest *in;
     const struct pipeline *p;
-    const struct udp_listener *udp;  /* NULL when not listening */
+    const struct udp_stats *udp;     /* NULL when not listening */
+    uint64_t rx_ring_waits;          /* receive threads waiting on a full ring */
     const struct sinks *sinks;
     uint64_t reloads, reload_failures;
     int last_reload_ok;              /* 1 ok, 0 failed, -1 none yet */

@@ -41,7 +41,7 @@ enum spool_fsync {
 };
 
 struct spool_opts {
-    const char *dir;         /* borrowed; created (one level) if missing */
+    const char *dir;         /* borrowed; created with its parents if missing */
     uint64_t max_bytes;      /* bound on the segment files' total size (>= 256 KiB) */
     uint64_t segment_bytes;  /* roll to a new segment past this (0: max_bytes / 8, clamped) */
     uint32_t block_bytes;    /* commit the pending block past this many raw bytes (0: 64 KiB) */

@@ -26,6 +26,7 @@ cat >"$tmp/tw.conf" <<CONF
 [collector]
 listen = 127.0.0.1:0
 rcvbuf = 8M
+rx_threads = ${TW_RX_THREADS:-1}
 [customers]
 file = $tmp/map.csv
 [blocklist drop]
