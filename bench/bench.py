@@ -512,7 +512,11 @@ def bench_pcap(c):
                         "not in the tree yet: section (c) not measured."}
     env = dict(os.environ, TW_BIN=c.bin, TW_SRC=c.src, BENCH_WORK=c.work,
                BENCH_QUICK="1" if c.quick else "0", BENCH_PIN="1" if c.pin else "0")
-    r = subprocess.run(["bash", script], capture_output=True, text=True, env=env, timeout=1800)
+    try:
+        r = subprocess.run(["bash", script], capture_output=True, text=True, env=env,
+                           timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"note": "bench/bench_pcap.sh did not finish within 15 minutes (a peer hung?)"}
     return {"rc": r.returncode, "markdown": r.stdout.strip(), "stderr": r.stderr[-2000:]}
 
 

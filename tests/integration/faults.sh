@@ -63,6 +63,7 @@ file = $tmp/drop.txt
 file = $tmp/feodo.txt
 [pipeline]
 window = ${WINDOW:-1m}
+idle_advance = ${IDLE:-60s}
 [output]
 jsonl = $tmp/out.jsonl
 [metrics]
@@ -82,7 +83,8 @@ else
   # more than the 256k disk holds
   for ((n = 0; n < 256; n++)); do echo "10.0.$n.0/24,c$n,Customer $n"; done >"$tmp/many.csv"
   $gen flood -n 65000 -k 0 -o "$tmp/many.pcap" 2>/dev/null || fail "twgen flood"
-  MAP=$tmp/many.csv WINDOW=10s base_conf >"$tmp/kafka.conf" <<CONF
+  # the flood's times are far in the past: clamped to arrival; windows close on the wall clock
+  MAP=$tmp/many.csv WINDOW=10s IDLE=1s base_conf >"$tmp/kafka.conf" <<CONF
 [kafka]
 brokers = 127.0.0.1:1
 spool_dir = $tmp/spool
@@ -126,6 +128,7 @@ healthz || fail "/healthz after failed reload"
 stop_daemon
 grep '"kind":"alert"' "$tmp/out.jsonl" | grep -q '"blocklist.peer_listed"\|"ruleset":"blocklist"' \
   || fail "no blocklist alert after the failed reload (old lists not in force)"
+cp "$TW_SRC/configs/blocklists/drop.txt" "$tmp/drop.txt"
 echo "faults 2: missing feed on reload: rejected, logged with the file, old lists in force"
 
 # ---- 3. a capture that ends mid-packet ----

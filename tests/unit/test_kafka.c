@@ -182,9 +182,22 @@ struct seen {
 };
 
 /* Read everything from the beginning of both topics until every id below need is seen (or the
- * time is up), checking each message. ids in accepted[] (NULL: all below need) must appear. */
+ * time is up), checking each message. ids in accepted[] (NULL: all below need) must appear.
+ * check_order: the last copies per key must come in produce order. Not after a crash: a
+ * produce request the killed process had already written to the broker's socket can be
+ * applied after the restarted producer's re-sends (no transactional fencing), so one late
+ * duplicate may land out of order; completeness is what the crash case proves. */
+static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const bool *accepted,
+                       int max_ms, bool check_order);
+
 static void consume(const char *boot, struct seen *sn, uint64_t need, const bool *accepted,
                     int max_ms)
+{
+    consume_ex(boot, sn, need, accepted, max_ms, true);
+}
+
+static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const bool *accepted,
+                       int max_ms, bool check_order)
 {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -258,7 +271,7 @@ static void consume(const char *boot, struct seen *sn, uint64_t need, const bool
         }
     /* Per key and topic, the last copies come in produce order (re-sends repeat a suffix in
      * order). */
-    for (unsigned kk = 0; kk < 2 * NKEYS; kk++) {
+    for (unsigned kk = 0; check_order && kk < 2 * NKEYS; kk++) {
         unsigned key = kk % NKEYS;
         enum msg_kind want = kk < NKEYS ? MSG_ALERT : MSG_SUMMARY;
         bool have = false;
@@ -448,7 +461,7 @@ static void test_sigkill_restart(void **state)
     c = counters(&k);
     k.ops->destroy(k.self);
     struct seen sn;
-    consume(e.boot, &sn, n, NULL, 20000);
+    consume_ex(e.boot, &sn, n, NULL, 20000, false);
     fprintf(stderr, "sigkill: %llu accepted before the kill, %llu recovered from the spool, "
                     "%llu read back (%llu duplicates)\n",
             (unsigned long long)n, (unsigned long long)recovered, (unsigned long long)sn.msgs,
@@ -472,7 +485,9 @@ static void test_spool_bound(void **state)
     s.queue_max_messages = 256;
     assert_int_equal(rd_kafka_mock_broker_set_down(e.mc, 1), 0);
     struct sink k = new_sink(&s);
-    const uint64_t n = 3000;
+    /* after recovery, 200 more: about 110 KiB, which fits the 256 KiB bound even if the
+     * broker delivers none of them yet (a loaded machine); more would rightly be refused */
+    const uint64_t n = 2700;
     bool *accepted = calloc(n, sizeof *accepted);
     assert_non_null(accepted);
     uint64_t lost = 0;
