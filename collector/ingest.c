@@ -199,7 +199,7 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* Does this payload start like a flow export with consistent lengths? */
-static bool looks_like_export(const uint8_t *d, size_t len)
+bool ingest_looks_like_export(const uint8_t *d, size_t len)
 {
     if (len < 20)
         return false;
@@ -265,7 +265,7 @@ static void fragment(struct ingest *in, const struct pkt_info *pi, const struct 
     }
     struct frag_datagram dg;
     if (frag_input(in->frags, pi, pkt->ts_ns, &dg) == 1 && dg.payload) {
-        if (is_export_port(in, dg.dport) || (in->o.sniff && looks_like_export(dg.payload, dg.payload_len)))
+        if (is_export_port(in, dg.dport) || (in->o.sniff && ingest_looks_like_export(dg.payload, dg.payload_len)))
             ingest_datagram(in, dg.src, dg.sport, ts_ms, dg.payload, dg.payload_len);
         else
             in->st.non_export++;
@@ -302,7 +302,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
     }
     bool export = is_export_port(in, pi.dport) ||
                   (in->o.sniff && r != INGEST_ROUTE_PORTS &&
-                   looks_like_export(pi.l4_payload, pi.l4_payload_caplen));
+                   ingest_looks_like_export(pi.l4_payload, pi.l4_payload_caplen));
     if (!export) {
         to_meter(in, &pi, pkt->ts_ns);
         return;

@@ -62,6 +62,9 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
                      const uint8_t *data, size_t len);
 /* A finished record from another source (nfcapd archive): to the pipeline as it is. */
 void ingest_record(struct ingest *in, struct flow_rec *f);
+/* Does this UDP payload start like a NetFlow v5/v9 or IPFIX message with consistent lengths?
+ * (v5: count and length agree; v9: flowsets tile the datagram; IPFIX: length field.) */
+bool ingest_looks_like_export(const uint8_t *d, size_t len);
 /* A captured frame. */
 void ingest_packet(struct ingest *in, const struct capture_pkt *pkt);
 /* Expire templates, fragments and idle metered flows (periodically; live: wall clock). */

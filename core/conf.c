@@ -549,12 +549,14 @@ out:
     return rc;
 }
 
-int conf_load(const char *path, const struct conf_section *sections, void *cfg,
-              struct conf_error *err)
+int conf_read_file(const char *path, size_t max, char **out, size_t *len,
+                   struct conf_error *err)
 {
     int rc = -1;
     char *buf = NULL;
     struct stat sb;
+    *out = NULL;
+    *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         conf_error_set(err, path, 0, "cannot open: %s", strerror(errno));
@@ -568,8 +570,8 @@ int conf_load(const char *path, const struct conf_section *sections, void *cfg,
         conf_error_set(err, path, 0, "not a regular file");
         goto out;
     }
-    if ((uint64_t)sb.st_size > CONF_FILE_MAX) {
-        conf_error_set(err, path, 0, "file larger than %zu bytes", CONF_FILE_MAX);
+    if ((uint64_t)sb.st_size > max) {
+        conf_error_set(err, path, 0, "file larger than %zu bytes", max);
         goto out;
     }
     size_t size = (size_t)sb.st_size, got = 0;
@@ -587,13 +589,29 @@ int conf_load(const char *path, const struct conf_section *sections, void *cfg,
             goto out;
         }
         if (r == 0)
-            break; /* shrank while reading: parse what is there */
+            break; /* shrank while reading: take what is there */
         got += (size_t)r;
     }
-    rc = conf_load_mem(path, buf, got, sections, cfg, err);
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    buf = NULL;
+    rc = 0;
 out:
     free(buf);
     close(fd);
+    return rc;
+}
+
+int conf_load(const char *path, const struct conf_section *sections, void *cfg,
+              struct conf_error *err)
+{
+    char *buf;
+    size_t len;
+    if (conf_read_file(path, CONF_FILE_MAX, &buf, &len, err) < 0)
+        return -1;
+    int rc = conf_load_mem(path, buf, len, sections, cfg, err);
+    free(buf);
     return rc;
 }
 

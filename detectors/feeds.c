@@ -1032,52 +1032,18 @@ out:
 int feed_load(const char *name, const char *path, enum feed_format fmt, size_t max_entries,
               struct feed **out, struct conf_error *err)
 {
-    struct stat st;
-    char *buf = NULL;
-    size_t got = 0;
-    int rc = -1;
-    int fd;
-
     if (out)
         *out = NULL;
     if (!path) {
         set_err(err, name, 0, "no path");
         return -1;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        set_err(err, path, 0, "cannot open: %s", strerror(errno));
+    char *buf;
+    size_t len;
+    if (conf_read_file(path, FEED_MAX_FILE, &buf, &len, err) < 0)
         return -1;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, path, 0, "not a regular file");
-        goto out;
-    }
-    if ((uint64_t)st.st_size > FEED_MAX_FILE) {
-        set_err(err, path, 0, "file larger than %u bytes", FEED_MAX_FILE);
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        set_err(err, path, 0, "out of memory");
-        goto out;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            set_err(err, path, 0, "read: %s", strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    rc = feed_load_mem(name, path, buf, got, fmt, max_entries, out, err);
-out:
+    int rc = feed_load_mem(name, path, buf, len, fmt, max_entries, out, err);
     free(buf);
-    close(fd);
     return rc;
 }
 

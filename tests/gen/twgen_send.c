@@ -21,6 +21,7 @@
 #include "frag.h"
 #include "pkt.h"
 #include "udp.h"
+#include "ingest.h"
 
 #define SEND_MAX_BYTES (1ULL << 30)   /* payload bytes held from one capture */
 #define SEND_MAX_DGRAMS (64u << 20)   /* datagrams held */
@@ -37,40 +38,6 @@ struct dgram_store {
 struct load_stats {
     uint64_t packets, not_udp, not_export, fragments_held, parse_errors, truncated;
 };
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Same idea as the collector's sniffing: a v5/v9/IPFIX header whose lengths agree. */
-static bool looks_like_export(const uint8_t *d, size_t len)
-{
-    if (len < 16)
-        return false;
-    uint16_t ver = rd16(d);
-    if (ver == 5) {
-        uint16_t n = rd16(d + 2);
-        return n >= 1 && n <= 30 && len == 24 + 48u * n;
-    }
-    if (ver == 10)
-        return rd16(d + 2) == len;
-    if (ver == 9) {
-        if (len < 24)
-            return false;
-        size_t off = 20;
-        unsigned sets = 0;
-        while (off + 4 <= len) {
-            uint16_t id = rd16(d + off), sl = rd16(d + off + 2);
-            if (sl < 4 || off + sl > len || (id > 1 && id < 256))
-                return false;
-            off += sl;
-            sets++;
-        }
-        return sets > 0 && len - off < 4;
-    }
-    return false;
-}
 
 static int store_add(struct dgram_store *s, const uint8_t *data, size_t len)
 {
@@ -116,7 +83,7 @@ static void store_free(struct dgram_store *s)
 static int keep(struct dgram_store *s, struct load_stats *ls, int dport_filter, uint16_t dport,
                 const uint8_t *data, size_t len)
 {
-    bool ok = dport_filter > 0 ? dport == dport_filter : looks_like_export(data, len);
+    bool ok = dport_filter > 0 ? dport == dport_filter : ingest_looks_like_export(data, len);
     if (!ok) {
         ls->not_export++;
         return 0;
