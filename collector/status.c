@@ -137,6 +137,8 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
         one(&p, "kafka_spool_max_bytes", "gauge", "Spool size bound.", kc.spool_max_bytes);
         one(&p, "kafka_spool_lost_total", "counter", "Messages lost because the spool bound was reached.", kc.spool_lost);
         one(&p, "kafka_spool_corrupt_total", "counter", "Damaged spool blocks skipped.", kc.spool_corrupt);
+        one(&p, "kafka_spool_write_errors_total", "counter",
+            "Spool writes that failed (a full disk, an I/O error).", kc.spool_write_errors);
         one(&p, "kafka_resent_total", "counter", "Messages sent again after a failure or restart.", kc.resent);
     }
 

@@ -31,7 +31,12 @@ static void usage(FILE *o)
     fprintf(o, "usage: twgen sample [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-n HOSTS] [-z] "
                "[-t TRUTH] -o FILE\n"
                "       twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]\n"
-               "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n");
+               "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n"
+               "       twgen bulk ...      many records fast, for benchmarks (twgen bulk -h)\n"
+               "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
+               "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
+               "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
+               "       twgen flood ...     a key-explosion capture (-h)\n");
 }
 
 static int add(void *arg, const struct gen_flow *f)
