@@ -67,13 +67,15 @@ if command -v softflowd >/dev/null; then
     -v 9 -m 1000000 -p "$work/softflowd.pid" -c "$work/softflowd.ctl" \
     >"$work/out-softflowd" 2>"$work/err-softflowd") &
   tpid=$!
-  last=-1 same=0
+  last=-1 same=0 idle=0
   for _ in $(seq 6000); do  # at most 20 minutes
     sleep 0.2
     spid=$(pgrep -P "$tpid" softflowd || pgrep -P "$(pgrep -P "$tpid" | head -1)" softflowd || true)
     [[ -n "$spid" && -r /proc/$spid/stat ]] || continue
     t=$(awk '{print $14 + $15}' "/proc/$spid/stat")
-    if [[ "$t" == "$last" ]]; then same=$((same + 1)); [[ $same -ge 5 ]] && break; else same=0 last=$t; fi
+    # done when it has used CPU and then none for 2 s; given up when it uses none for 5 s
+    [[ "$t" == 0 ]] && { idle=$((idle + 1)); [[ $idle -ge 25 ]] && break; }
+    if [[ "$t" == "$last" && "$t" != 0 ]]; then same=$((same + 1)); [[ $same -ge 10 ]] && break; else same=0 last=$t; fi
   done
   softflowctl -c "$work/softflowd.ctl" shutdown >/dev/null 2>&1 || true
   wait "$tpid" || true
@@ -81,7 +83,7 @@ if command -v softflowd >/dev/null; then
   s=$(sed -n 's/.*System time (seconds): //p' "$work/time-softflowd")
   r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time-softflowd")
   sfp=$(grep -A8 'Per-protocol' "$work/out-softflowd" "$work/err-softflowd" 2>/dev/null \
-    | awk '$0 ~ /\(/ {s += $(NF-2)} END {print s + 0}')
+    | awk '$0 ~ /\(/ {s += $(NF-2)} END {print s + 0}' || true)
   if [[ "$sfp" -gt 0 ]]; then
     rows+=("softflowd $u $s $r")
   else

@@ -262,7 +262,8 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     }
 }
 
-int pkt_parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_info *out)
+/* After the link layer: keeps what the link layer filled in (VLANs). */
+static int parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_info *out)
 {
     if (caplen < 1)
         return PKT_ERR_TRUNCATED_L3;
@@ -319,7 +320,7 @@ static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t
                 if (bos) {
                     if (cap < 1)
                         return PKT_ERR_TRUNCATED_L3;
-                    return pkt_parse_ip(p, cap, wire, o);
+                    return parse_ip(p, cap, wire, o);
                 }
             }
             return PKT_ERR_TOO_MANY_HEADERS;
@@ -362,6 +363,14 @@ static int parse_af(uint32_t af, const uint8_t *p, uint32_t cap, uint32_t wire, 
     }
 }
 
+int pkt_parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (wirelen < caplen)
+        wirelen = caplen;
+    return parse_ip(data, caplen, wirelen, out);
+}
+
 int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struct pkt_info *o)
 {
     memset(o, 0, sizeof(*o));
@@ -383,7 +392,7 @@ int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struc
     case PKT_LINK_RAW:
     case PKT_LINK_RAW_BSD:
     case PKT_LINK_RAW_LT:
-        return pkt_parse_ip(d, cap, wire, o);
+        return parse_ip(d, cap, wire, o);
     case PKT_LINK_IPV4:
         return cap && (d[0] >> 4) == 4 ? parse_v4(d, cap, wire, o)
                                        : (cap ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3);
