@@ -33,7 +33,7 @@ wait $rpid || {
   fi
   fail "replay --interface: $(cat "$tmp/err")"
 }
-grep -o '"metered_packets":[0-9]*' "$tmp/out.jsonl" | grep -q ':10$' \
+grep -o '"metered_packets":[0-9]*' "$tmp/out.jsonl" | grep ':10$' >/dev/null \
   || fail "expected 10 metered packets: $(tail -1 "$tmp/out.jsonl")"
 grep -q '"metered_flows":1,' "$tmp/out.jsonl" || fail "expected 1 flow: $(tail -1 "$tmp/out.jsonl")"
 echo "replay --interface lo: 10 packets, 1 flow"
@@ -62,5 +62,5 @@ kill -TERM $dpid
 for _ in $(seq 100); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
 dpid=
 grep -q 'capture loop: 5 packets, kernel drops 0' "$tmp/derr" || fail "daemon capture log: $(cat "$tmp/derr")"
-grep -o '"metered_flows":[0-9]*' "$tmp/d.jsonl" | grep -q ':1$' || fail "daemon: no metered flow: $(tail -1 "$tmp/d.jsonl")"
+grep -o '"metered_flows":[0-9]*' "$tmp/d.jsonl" | grep ':1$' >/dev/null || fail "daemon: no metered flow: $(tail -1 "$tmp/d.jsonl")"
 echo "live_capture: all checks passed"

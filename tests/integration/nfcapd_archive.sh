@@ -24,7 +24,7 @@ port=$((20000 + RANDOM % 20000))
 nfcapd -w "$tmp/arch" -p $port -b 127.0.0.1 -t 3600 >"$tmp/nfcapd.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do  # bounded wait for the socket
-  ss -lun 2>/dev/null | grep -q ":$port " && break
+  ss -lun 2>/dev/null | grep ":$port " >/dev/null && break
   sleep 0.1
 done
 # paced, so the collector's socket buffer never overflows

@@ -21,7 +21,7 @@ for ver in v5 v9 ipfix; do
   port=$((20000 + RANDOM % 20000))
   nfcapd -b 127.0.0.1 -p $port -w "$d" >"$d.log" 2>&1 &
   ncpid=$!
-  for ((i = 0; i < 50; i++)); do ss -lun 2>/dev/null | grep -q ":$port " && break; sleep 0.1; done
+  for ((i = 0; i < 50; i++)); do ss -lun 2>/dev/null | grep ":$port " >/dev/null && break; sleep 0.1; done
   # paced, so nfcapd's socket buffer never overflows on a loaded machine (it would drop)
   $gen send --rate 5000 "$tmp/$ver.pcap" "127.0.0.1:$port" >/dev/null 2>&1
   sleep 1

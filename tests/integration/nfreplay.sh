@@ -30,7 +30,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.
 wait_bound() {
   local hex; hex=$(printf ':%04X' "$1")
   for _ in $(seq 100); do
-    awk 'NR>1 {print $2}' /proc/net/udp | grep -q "^0100007F$hex$" && return 0
+    awk 'NR>1 {print $2}' /proc/net/udp | grep "^0100007F$hex$" >/dev/null && return 0
     sleep 0.1
   done
   return 1
