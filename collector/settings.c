@@ -196,7 +196,7 @@ static const struct conf_key capture_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *open_capture(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_capture(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->ncaptures; i++) {
@@ -221,24 +221,24 @@ static void *open_capture(void *cfg, const char *arg, char *msg, size_t msglen)
     return c;
 }
 
-static void *open_self(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_self(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     return cfg;
 }
 
-static void *open_kafka(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_kafka(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     return &s->kafka;
 }
 
-static void *open_hostility(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_hostility(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     return &s->hostility;
 }
 
-static void *open_exporter(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_exporter(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->nexporters; i++) {
@@ -263,7 +263,7 @@ static void *open_exporter(void *cfg, const char *arg, char *msg, size_t msglen)
     return e;
 }
 
-static void *open_feed(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_feed(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->nfeeds; i++) {
@@ -288,27 +288,23 @@ static void *open_feed(void *cfg, const char *arg, char *msg, size_t msglen)
     return f;
 }
 
-/* Detector sections are named "detector.NAME"; open_detector finds the slot by the name the
- * section table entry carries, so one function serves every detector. */
+/* Detector sections are named "detector.NAME"; each carries its detector's ops in data, so one
+ * open function serves every detector. */
 static struct conf_section det_sections[SETTINGS_MAX_DETECTORS];
 static char det_section_names[SETTINGS_MAX_DETECTORS][48];
 
-static void *open_detector_n(void *cfg, size_t n)
+static void *open_detector(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                           size_t msglen)
 {
     struct settings *s = cfg;
-    return s->det_conf[n];
+    for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS; i++)
+        if (det_registry[i] == sec->data)
+            return s->det_conf[i];
+    snprintf(msg, msglen, "no such detector");
+    return NULL;
 }
-#define DET_OPEN(n) \
-    static void *open_det_##n(void *cfg, const char *arg, char *msg, size_t msglen) \
-    { return open_detector_n(cfg, n); }
-DET_OPEN(0) DET_OPEN(1) DET_OPEN(2) DET_OPEN(3) DET_OPEN(4) DET_OPEN(5) DET_OPEN(6) DET_OPEN(7)
-DET_OPEN(8) DET_OPEN(9) DET_OPEN(10) DET_OPEN(11) DET_OPEN(12) DET_OPEN(13) DET_OPEN(14) DET_OPEN(15)
-static void *(*const det_open[SETTINGS_MAX_DETECTORS])(void *, const char *, char *, size_t) = {
-    open_det_0, open_det_1, open_det_2, open_det_3, open_det_4, open_det_5, open_det_6, open_det_7,
-    open_det_8, open_det_9, open_det_10, open_det_11, open_det_12, open_det_13, open_det_14, open_det_15,
-};
 
-static void *open_customer(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_customer(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct settings *s = cfg;
     if (strlen(arg) >= sizeof s->override_ctx.customer) {
@@ -408,9 +404,11 @@ static const struct conf_section *sections(void)
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS - 1; i++) {
         snprintf(det_section_names[i], sizeof det_section_names[i], "detector.%s",
                  det_registry[i]->name);
-        det_sections[i] = (struct conf_section){det_section_names[i], false,
-                                                det_registry[i]->conf_keys, det_open[i],
-                                                det_registry[i]->help};
+        det_sections[i] = (struct conf_section){.name = det_section_names[i],
+                                                .keys = det_registry[i]->conf_keys,
+                                                .open = open_detector,
+                                                .help = det_registry[i]->help,
+                                                .data = det_registry[i]};
         all_sections[n++] = det_sections[i];
     }
     all_sections[n].name = NULL;

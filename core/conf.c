@@ -396,7 +396,7 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     void *obj = st->cfg;
     if (sec->open) {
         char msg[200] = "";
-        obj = sec->open(st->cfg, sec->has_arg ? arg : NULL, msg, sizeof(msg));
+        obj = sec->open(st->cfg, sec, sec->has_arg ? arg : NULL, msg, sizeof(msg));
         if (!obj) {
             conf_error_set(st->err, st->name, lineno, "[%s%s%s]: %s", name, *arg ? " " : "", arg,
                            msg[0] ? msg : "cannot open section");

@@ -48,13 +48,16 @@ struct conf_section {
     const struct conf_key *keys; /* terminated by a key with name NULL */
     /* Return the struct to fill for this section (instance arg, NULL when !has_arg), with its
      * defaults already applied by the caller via conf_defaults(), or NULL with msg set (e.g.
-     * too many instances). Called when the section header is read. */
-    void *(*open)(void *cfg, const char *arg, char *msg, size_t msglen);
+     * too many instances). Called when the section header is read; sec is this entry (its
+     * data tells sections that share one open function apart). */
+    void *(*open)(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                  size_t msglen);
     const char *help;
     /* Optional: a key not in keys is handed here (sections whose keys are not known in
      * advance, e.g. per-customer overrides "spam.fanout5 = 50"). Return 0, or -1 with msg. */
     int (*set_key)(void *obj, const char *key, const char *value, unsigned line, char *msg,
                    size_t msglen);
+    const void *data; /* for open(): anything the section table wants to pass (borrowed) */
 };
 
 struct conf_error {

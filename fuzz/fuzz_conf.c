@@ -59,12 +59,12 @@ static const struct conf_key fz_inst_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *fz_open_gen(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *fz_open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     return &((struct fz_cfg *)cfg)->gen;
 }
 
-static void *fz_open_inst(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *fz_open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct fz_cfg *c = cfg;
     if (c->ninst == 4) {

@@ -74,13 +74,13 @@ static const struct conf_key inst_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *open_gen(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct cfg *c = cfg;
     return &c->gen;
 }
 
-static void *open_inst(void *cfg, const char *arg, char *msg, size_t msglen)
+static void *open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
 {
     struct cfg *c = cfg;
     for (int i = 0; i < c->ninst; i++) {
