@@ -696,6 +696,11 @@ static int run_daemon(struct run *r)
             } else {
                 udp_listener_stats(ul, &us);
             }
+            ss.ncaptures = ncap;
+            for (size_t k = 0; k < ss.ncaptures; k++) {
+                ss.capture_name[k] = r->s.captures[k].name;
+                capture_stats(caps[k], &ss.capture[k]);
+            }
             size_t len = status_render(&ss, status, STATUS_TEXT_MAX);
             metrics_publish(mx, status, len, mono);
         }

@@ -142,6 +142,22 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
         one(&p, "kafka_resent_total", "counter", "Messages sent again after a failure or restart.", kc.resent);
     }
 
+    if (s->ncaptures) {
+        head(&p, "capture_packets_total", "counter", "Packets read from a live interface.");
+        for (size_t i = 0; i < s->ncaptures; i++)
+            out(&p, "transitwatch_capture_packets_total{capture=\"%s\"} %llu\n",
+                s->capture_name[i], (unsigned long long)s->capture[i].packets);
+        head(&p, "capture_kernel_drops_total", "counter",
+             "Packets the kernel dropped for a live capture (buffer full).");
+        for (size_t i = 0; i < s->ncaptures; i++)
+            out(&p, "transitwatch_capture_kernel_drops_total{capture=\"%s\"} %llu\n",
+                s->capture_name[i], (unsigned long long)s->capture[i].kernel_drops);
+        head(&p, "capture_interface_drops_total", "counter",
+             "Packets the interface or driver dropped for a live capture.");
+        for (size_t i = 0; i < s->ncaptures; i++)
+            out(&p, "transitwatch_capture_interface_drops_total{capture=\"%s\"} %llu\n",
+                s->capture_name[i], (unsigned long long)s->capture[i].if_drops);
+    }
     one(&p, "reloads_total", "counter", "SIGHUP reloads attempted.", s->reloads);
     one(&p, "reload_failures_total", "counter", "Reloads rejected (the old lists stayed).", s->reload_failures);
     head(&p, "last_reload_success", "gauge", "1 if the last reload succeeded, 0 if not, -1 before any.");

@@ -21,6 +21,10 @@ struct status_src {
     int last_reload_ok;              /* 1 ok, 0 failed, -1 none yet */
     uint64_t last_reload_unix;
     uint64_t start_unix;
+    /* live captures ([capture NAME]): name and counters, read by the main loop */
+    size_t ncaptures;
+    const char *capture_name[SETTINGS_MAX_CAPTURES];
+    struct capture_stats capture[SETTINGS_MAX_CAPTURES];
 };
 
 /* Writes the text into buf (NUL-terminated). Returns its length (cap - 1 at most; the text is

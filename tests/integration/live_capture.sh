@@ -43,7 +43,7 @@ cat >"$tmp/d.conf" <<CONF
 [collector]
 listen = 127.0.0.1:0
 [metrics]
-listen =
+listen = 127.0.0.1:0
 [output]
 jsonl = $tmp/d.jsonl
 [capture loop]
@@ -57,7 +57,18 @@ dpid=$!
 for _ in $(seq 50); do grep -q 'capturing on lo' "$tmp/derr" && break; sleep 0.1; done
 grep -q 'capturing on lo' "$tmp/derr" || fail "daemon did not open lo: $(cat "$tmp/derr")"
 send 5
-sleep 0.5
+# the capture's counters are on /metrics
+mport=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/derr" | head -1)
+if command -v curl >/dev/null && [[ -n $mport ]]; then
+  got=
+  for _ in $(seq 30); do
+    got=$(curl -s --max-time 2 "http://127.0.0.1:$mport/metrics" |
+          awk '$1 == "transitwatch_capture_packets_total{capture=\"loop\"}" {print $2}')
+    [[ $got == 5 ]] && break
+    sleep 0.2
+  done
+  [[ $got == 5 ]] || fail "metrics: capture packets '$got', want 5"
+fi
 kill -TERM $dpid
 for _ in $(seq 100); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
 dpid=
