@@ -22,6 +22,8 @@ dgrams=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transitwat
 [[ $recs -gt 1000 ]] || fail "sample too small: $recs records"
 
 cp "$TW_SRC/configs/customers.csv" "$tmp/map.csv"
+# the lists live in the test's own dir: after the privilege drop the reload reads them as nobody
+cp "$TW_SRC/configs/blocklists/drop.txt" "$TW_SRC/configs/blocklists/feodo.txt" "$tmp/"
 cat >"$tmp/tw.conf" <<CONF
 [collector]
 listen = 127.0.0.1:0
@@ -30,9 +32,9 @@ rx_threads = ${TW_RX_THREADS:-1}
 [customers]
 file = $tmp/map.csv
 [blocklist drop]
-file = $TW_SRC/configs/blocklists/drop.txt
+file = $tmp/drop.txt
 [blocklist feodo]
-file = $TW_SRC/configs/blocklists/feodo.txt
+file = $tmp/feodo.txt
 [pipeline]
 window = 1m
 [output]
@@ -45,7 +47,8 @@ CONF
 # as root, also drop privileges once the sockets are open
 if [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1; then
   echo "user = nobody" >>"$tmp/tw.conf"
-  chmod 755 "$tmp"; chmod 644 "$tmp/map.csv"; touch "$tmp/out.jsonl"; chmod 666 "$tmp/out.jsonl"
+  chmod 755 "$tmp"; chmod 644 "$tmp/map.csv" "$tmp/drop.txt" "$tmp/feodo.txt" "$tmp/tw.conf"
+  touch "$tmp/out.jsonl"; chmod 666 "$tmp/out.jsonl"
   drop=1
 fi
 $tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"
