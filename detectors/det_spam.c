@@ -176,6 +176,9 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
                         const struct spam_conf *c)
 {
     uint32_t nd = hll_count(&e->dst), nn = hll_count(&e->nets);
+    /* two independent estimates: /24s cannot outnumber the addresses in them */
+    if (nn > nd)
+        nn = nd;
     double fail = e->flows ? (double)e->failed / e->flows : 0;
     bool alert;
     if (e->mta)
