@@ -1,5 +1,7 @@
 #include "gen_eval.h"
 
+#include "gen_order.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -238,24 +240,6 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
     }
 }
 
-static int by_end(const void *x, const void *y)
-{
-    const struct gen_flow *a = x, *b = y;
-    if (a->end_ms != b->end_ms)
-        return a->end_ms < b->end_ms ? -1 : 1;
-    int c = memcmp(a->src, b->src, 16);
-    if (c)
-        return c;
-    c = memcmp(a->dst, b->dst, 16);
-    if (c)
-        return c;
-    if (a->sport != b->sport)
-        return a->sport < b->sport ? -1 : 1;
-    if (a->dport != b->dport)
-        return a->dport < b->dport ? -1 : 1;
-    return a->start_ms < b->start_ms ? -1 : a->start_ms > b->start_ms;
-}
-
 void gen_eval_defaults(struct gen_eval_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -291,9 +275,9 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         cap += (size_t)(kind_count[k] * (k >= B_NTP && k <= B_DNS ? o->host_scale : 1.0)) + 1;
     struct actor *act = calloc(cap, sizeof *act);
     struct out s = {calloc(MAX_FLOWS, sizeof(struct gen_flow)), 0, MAX_FLOWS, false};
-    struct gen_flow *carry = calloc(MAX_FLOWS, sizeof *carry);
+    struct gen_order ord = {0};
     int rc = 0;
-    if (!act || !s.f || !carry) {
+    if (!act || !s.f || gen_order_init(&ord, MAX_FLOWS) < 0) {
         rc = -ENOMEM;
         goto out;
     }
@@ -448,7 +432,6 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
     }
 
     double pbg = o->bg_rate * SLICE / 60000.0;
-    size_t ncarry = 0;
     for (uint64_t t = T0; t < T1 && rc == 0; t += SLICE) {
         s.n = 0;
         for (size_t c = 0; c < NC; c++) {
@@ -475,29 +458,20 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         }
         for (size_t i = 0; i < nact; i++)
             actor_slice(&s, &r, &act[i], t);
-        if (s.overflow || ncarry + s.n > MAX_FLOWS) {
+        if (s.overflow) {
             rc = -E2BIG;
             break;
         }
-        memcpy(carry + ncarry, s.f, s.n * sizeof *carry);
-        ncarry += s.n;
-        qsort(carry, ncarry, sizeof *carry, by_end);
-        size_t k = 0;
-        while (k < ncarry && carry[k].end_ms < t + SLICE) {
-            if ((rc = emit(arg, &carry[k])) != 0)
-                break;
-            k++;
-        }
-        memmove(carry, carry + k, (ncarry - k) * sizeof *carry);
-        ncarry -= k;
+        if ((rc = gen_order_push(&ord, s.f, s.n, t + SLICE, emit, arg)) != 0)
+            break;
     }
-    for (size_t k = 0; k < ncarry && rc == 0; k++)
-        rc = emit(arg, &carry[k]);
+    if (rc == 0)
+        rc = gen_order_finish(&ord, emit, arg);
 out:
     for (size_t c = 0; c < NC; c++)
         free(used[c]);
     free(act);
     free(s.f);
-    free(carry);
+    gen_order_free(&ord);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "gen_scenario.h"
 
 #include "addr.h"
+#include "gen_order.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -52,14 +53,6 @@ static void push(struct slice *s, const struct gen_flow *f)
         s->f[s->n++] = *f;
     else
         s->overflow = true;
-}
-
-static int by_end(const void *a, const void *b)
-{
-    const struct gen_flow *x = a, *y = b;
-    if (x->end_ms != y->end_ms)
-        return x->end_ms < y->end_ms ? -1 : 1;
-    return memcmp(x->src, y->src, 16);
 }
 
 /* Outside servers: a deterministic pool of public-looking addresses that are in no sample list. */
@@ -162,11 +155,10 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
     }
     double p_flow = o->flows_per_host_min * (double)SLICE_MS / 60000.0;
     int rc = 0;
-    /* A flow is generated in the slice it starts in and lasts < 1 slice; flows are emitted in
-     * end order one slice behind, so ordering holds across slice boundaries. */
-    struct gen_flow *carry = calloc(MAX_SLICE_FLOWS, sizeof *carry);
-    size_t ncarry = 0;
-    if (!carry) {
+    /* A flow is generated in the slice it starts in and lasts < 1 slice; gen_order hands them
+     * on in end order one slice behind. */
+    struct gen_order ord;
+    if (gen_order_init(&ord, MAX_SLICE_FLOWS) < 0) {
         free(s.f);
         return -ENOMEM;
     }
@@ -232,28 +224,13 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
                 next_contact[i] = start + (uint64_t)((double)a->period_ms * (1.0 + j));
             }
         }
-        /* merge: flows carried over end after t; emit everything ending before t + SLICE_MS */
-        if (ncarry + s.n > MAX_SLICE_FLOWS) {
-            rc = -E2BIG;
-            break;
-        }
-        memcpy(carry + ncarry, s.f, s.n * sizeof *carry);
-        ncarry += s.n;
-        qsort(carry, ncarry, sizeof *carry, by_end);
-        size_t k = 0;
-        while (k < ncarry && carry[k].end_ms < t + SLICE_MS) {
-            if ((rc = emit(arg, &carry[k])) != 0)
-                break;
-            k++;
-        }
-        memmove(carry, carry + k, (ncarry - k) * sizeof *carry);
-        ncarry -= k;
+        rc = gen_order_push(&ord, s.f, s.n, t + SLICE_MS, emit, arg);
     }
-    for (size_t k = 0; k < ncarry && rc == 0; k++)
-        rc = emit(arg, &carry[k]);
+    if (rc == 0)
+        rc = gen_order_finish(&ord, emit, arg);
     if (s.overflow && rc == 0)
         rc = -E2BIG;
-    free(carry);
+    gen_order_free(&ord);
     free(s.f);
     return rc;
 }
