@@ -1,6 +1,7 @@
 #include "gen_exportw.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,4 +181,43 @@ int gen_exportw_close(struct gen_exportw *w)
 void gen_exportw_stats(const struct gen_exportw *w, struct gen_exportw_stats *out)
 {
     *out = w->st;
+}
+
+int gen_exportw_version_parse(const char *s)
+{
+    return strcmp(s, "v5") == 0 ? 5 : strcmp(s, "v9") == 0 ? 9 : strcmp(s, "ipfix") == 0 ? 10 : -1;
+}
+
+static int add_flow(void *arg, const struct gen_flow *f)
+{
+    return gen_exportw_add(arg, f);
+}
+
+int gen_exportw_capture(const char *path, int version, bool gzip, gen_run_fn run, void *arg,
+                        struct gen_exportw_stats *st)
+{
+    struct gen_pcap_opts po = {.linktype = 1, .gzip = gzip};
+    struct gen_pcap *pc;
+    if (gen_pcap_open(path, &po, &pc) < 0) {
+        fprintf(stderr, "twgen: cannot write %s\n", path);
+        return -1;
+    }
+    struct gen_exportw_opts eo = {.version = version};
+    gen_v4(eo.exporter, 0x0AFF0001u);
+    gen_v4(eo.collector, 0x0AFF0064u);
+    struct gen_exportw *w;
+    if (gen_exportw_new(&eo, pc, &w) < 0) {
+        gen_pcap_close(pc);
+        return -1;
+    }
+    int rc = run(arg, add_flow, w);
+    if (st)
+        gen_exportw_stats(w, st);
+    if (gen_exportw_close(w) < 0 && rc == 0)
+        rc = -1;
+    if (gen_pcap_close(pc) < 0 && rc == 0) {
+        fprintf(stderr, "twgen: cannot write %s\n", path);
+        rc = -1;
+    }
+    return rc;
 }

@@ -7,11 +7,13 @@
 #ifndef TW_GEN_EXPORTW_H
 #define TW_GEN_EXPORTW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "gen_export.h"
 #include "gen_pcap.h"
+#include "gen_scenario.h"
 
 #define GEN_EXPORTW_REFRESH 20
 
@@ -37,5 +39,16 @@ struct gen_exportw_stats {
     uint64_t flows, skipped_v6, datagrams, bytes;
 };
 void gen_exportw_stats(const struct gen_exportw *w, struct gen_exportw_stats *out);
+
+/* "v5", "v9", "ipfix" -> 5, 9, 10; anything else -1. */
+int gen_exportw_version_parse(const char *s);
+
+/* Write the capture of one router (10.255.0.1 -> collector 10.255.0.100) exporting as version
+ * (optionally gzipped) the flows run produces: run(arg, emit, emit_arg) calls emit once per
+ * flow in order of end time. Returns run's result, or -1 when the file cannot be written (a
+ * message on stderr); *st (may be NULL) gets the writer's figures. */
+typedef int (*gen_run_fn)(void *arg, gen_flow_fn emit, void *emit_arg);
+int gen_exportw_capture(const char *path, int version, bool gzip, gen_run_fn run, void *arg,
+                        struct gen_exportw_stats *st);
 
 #endif

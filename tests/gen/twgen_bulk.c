@@ -185,8 +185,7 @@ int twgen_bulk_main(int argc, char **argv)
         int bad = 0;
         switch (c) {
         case 'f':
-            b.format = strcmp(optarg, "v5") == 0 ? 5 : strcmp(optarg, "v9") == 0 ? 9
-                     : strcmp(optarg, "ipfix") == 0 ? 10 : strcmp(optarg, "mixed") == 0 ? 0 : -1;
+            b.format = strcmp(optarg, "mixed") == 0 ? 0 : gen_exportw_version_parse(optarg);
             bad = b.format < 0;
             break;
         case 'n':

@@ -15,9 +15,9 @@ static void usage(FILE *o)
                "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n");
 }
 
-static int eval_emit(void *arg, const struct gen_flow *f)
+static int run_eval(void *arg, gen_flow_fn emit, void *emit_arg)
 {
-    return gen_exportw_add(arg, f);
+    return gen_eval_run(arg, emit, emit_arg);
 }
 
 static FILE *open_w(const char *path)
@@ -39,8 +39,7 @@ int twgen_eval_main(int argc, char **argv)
     while ((c = getopt(argc, argv, "f:m:s:x:r:zt:C:c:o:h")) != -1) {
         switch (c) {
         case 'f':
-            version = strcmp(optarg, "v5") == 0 ? 5 : strcmp(optarg, "v9") == 0 ? 9
-                    : strcmp(optarg, "ipfix") == 0 ? 10 : -1;
+            version = gen_exportw_version_parse(optarg);
             if (version < 0) {
                 fprintf(stderr, "twgen: -f takes v5, v9 or ipfix\n");
                 return 2;
@@ -85,33 +84,14 @@ int twgen_eval_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct gen_pcap_opts po = {.linktype = 1, .gzip = gz};
-    struct gen_pcap *pc;
-    if (gen_pcap_open(out, &po, &pc) < 0) {
-        fprintf(stderr, "twgen: cannot write %s\n", out);
-        return 1;
-    }
     eo.truth = open_w(truth);
     eo.customers_csv = open_w(csv);
     eo.config = open_w(conf);
-    struct gen_exportw_opts wo = {.version = version};
-    gen_v4(wo.exporter, 0x0AFF0001u);
-    gen_v4(wo.collector, 0x0AFF0064u);
-    struct gen_exportw *w = NULL;
-    int rc = (truth && !eo.truth) || (csv && !eo.customers_csv) || (conf && !eo.config) ? -1 : 0;
-    if (rc == 0 && gen_exportw_new(&wo, pc, &w) < 0)
-        rc = -1;
-    if (rc == 0)
-        rc = gen_eval_run(&eo, eval_emit, w);
     struct gen_exportw_stats st;
     memset(&st, 0, sizeof st);
-    if (w) {
-        gen_exportw_stats(w, &st);
-        if (gen_exportw_close(w) < 0)
-            rc = -1;
-    }
-    if (gen_pcap_close(pc) < 0)
-        rc = -1;
+    int rc = (truth && !eo.truth) || (csv && !eo.customers_csv) || (conf && !eo.config) ? -1 : 0;
+    if (rc == 0)
+        rc = gen_exportw_capture(out, version, gz, run_eval, &eo, &st);
     if (eo.truth)
         fclose(eo.truth);
     if (eo.customers_csv)

@@ -39,9 +39,9 @@ static void usage(FILE *o)
                "       twgen flood ...     a key-explosion capture (-h)\n");
 }
 
-static int add(void *arg, const struct gen_flow *f)
+static int run_scenario(void *arg, gen_flow_fn emit, void *emit_arg)
 {
-    return gen_exportw_add(arg, f);
+    return gen_scenario_run(arg, emit, emit_arg);
 }
 
 int main(int argc, char **argv)
@@ -71,8 +71,7 @@ int main(int argc, char **argv)
     while ((c = getopt(argc, argv, "f:m:s:n:zt:o:h")) != -1) {
         switch (c) {
         case 'f':
-            version = strcmp(optarg, "v5") == 0 ? 5 : strcmp(optarg, "v9") == 0 ? 9
-                    : strcmp(optarg, "ipfix") == 0 ? 10 : -1;
+            version = gen_exportw_version_parse(optarg);
             if (version < 0) {
                 fprintf(stderr, "twgen: -f takes v5, v9 or ipfix\n");
                 return 2;
@@ -108,32 +107,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct gen_pcap_opts po = {.linktype = 1, .gzip = gz};
-    struct gen_pcap *pc;
-    if (gen_pcap_open(out, &po, &pc) < 0) {
-        fprintf(stderr, "twgen: cannot write %s\n", out);
-        return 1;
-    }
     if (truth && !(so.truth = fopen(truth, "w"))) {
         fprintf(stderr, "twgen: cannot write %s\n", truth);
-        gen_pcap_close(pc);
         return 1;
     }
-    struct gen_exportw_opts eo = {.version = version};
-    gen_v4(eo.exporter, 0x0AFF0001u);
-    gen_v4(eo.collector, 0x0AFF0064u);
-    struct gen_exportw *w;
-    if (gen_exportw_new(&eo, pc, &w) < 0) {
-        gen_pcap_close(pc);
-        return 1;
-    }
-    int rc = gen_scenario_run(&so, add, w);
     struct gen_exportw_stats st;
-    gen_exportw_stats(w, &st);
-    if (gen_exportw_close(w) < 0)
-        rc = -1;
-    if (gen_pcap_close(pc) < 0)
-        rc = -1;
+    int rc = gen_exportw_capture(out, version, gz, run_scenario, &so, &st);
     if (so.truth)
         fclose(so.truth);
     if (rc != 0) {
