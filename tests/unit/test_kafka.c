@@ -173,11 +173,15 @@ static void drain(struct sink *k, int max_ms)
     fail();
 }
 
+/* Copies of one message whose positions are kept for the order check: every outage or
+ * injected error re-sends the backlog once more. */
+#define SEEN_COPIES 32
+
 struct seen {
     uint64_t n_ids;        /* ids 0 .. n_ids-1 are checked */
     uint16_t *count;       /* copies seen per id */
-    uint64_t *lastpos;     /* position of the last copy in its key's stream */
-    uint64_t *firstpos;    /* position of the first copy */
+    uint64_t *copypos;     /* per id: positions of its first SEEN_COPIES copies in its key's
+                            * stream (id * SEEN_COPIES + copy) */
     uint64_t pos[NKEYS][2]; /* per key and topic */
     uint64_t msgs, dups, distinct;
 };
@@ -223,11 +227,9 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
     memset(sn, 0, sizeof *sn);
     sn->n_ids = need + 100000;
     sn->count = calloc(sn->n_ids, sizeof *sn->count);
-    sn->lastpos = calloc(sn->n_ids, sizeof *sn->lastpos);
-    sn->firstpos = calloc(sn->n_ids, sizeof *sn->firstpos);
-    assert_non_null(sn->firstpos);
+    sn->copypos = calloc(sn->n_ids * SEEN_COPIES, sizeof *sn->copypos);
+    assert_non_null(sn->copypos);
     assert_non_null(sn->count);
-    assert_non_null(sn->lastpos);
     uint64_t wanted = 0, got_wanted = 0;
     for (uint64_t i = 0; i < need; i++)
         wanted += !accepted || accepted[i];
@@ -260,9 +262,9 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
             if (id < need && (!accepted || accepted[id]))
                 got_wanted++;
         }
-        if (sn->count[id] == 1) /* counted just above: this is the first copy */
-            sn->firstpos[id] = sn->pos[id % NKEYS][kind];
-        sn->lastpos[id] = sn->pos[id % NKEYS][kind]++;
+        if (sn->count[id] <= SEEN_COPIES) /* counted just above: copy number count - 1 */
+            sn->copypos[id * SEEN_COPIES + sn->count[id] - 1] = sn->pos[id % NKEYS][kind];
+        sn->pos[id % NKEYS][kind]++;
         sn->msgs++;
         rd_kafka_message_destroy(m);
     }
@@ -275,10 +277,10 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
             fail();
         }
     /* Per key and topic, the ids can be read in produce order taking one copy of each: a copy
-     * of every id after the copy taken for the one before (greedy over its first and last
-     * copy). Re-sends repeat a suffix in order; a stale copy (a request that timed out on the
-     * client while the broker stored it) may land anywhere, and the reader skips it by
-     * event id. */
+     * of every id after the copy taken for the one before (greedy: the earliest copy after the
+     * previous choice, which finds such a reading whenever one exists). Re-sends repeat a
+     * suffix in order; a stale copy (a request that timed out on the client while the broker
+     * stored it) may land anywhere, and the reader skips it by event id. */
     for (unsigned kk = 0; check_order && kk < 2 * NKEYS; kk++) {
         unsigned key = kk % NKEYS;
         enum msg_kind want = kk < NKEYS ? MSG_ALERT : MSG_SUMMARY;
@@ -287,12 +289,15 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
         for (uint64_t i = key; i < sn->n_ids; i += NKEYS) {
             if (!sn->count[i] || (i % 5 == 0 ? MSG_SUMMARY : MSG_ALERT) != want)
                 continue;
-            uint64_t at;
-            if (!have || sn->firstpos[i] > prev)
-                at = sn->firstpos[i];
-            else if (sn->lastpos[i] > prev)
-                at = sn->lastpos[i];
-            else {
+            /* the earliest copy after the one taken for the id before */
+            uint64_t at = UINT64_MAX;
+            unsigned nc = sn->count[i] < SEEN_COPIES ? sn->count[i] : SEEN_COPIES;
+            for (unsigned k = 0; k < nc; k++) {
+                uint64_t q = sn->copypos[i * SEEN_COPIES + k];
+                if ((!have || q > prev) && q < at)
+                    at = q;
+            }
+            if (at == UINT64_MAX) {
                 fprintf(stderr, "key %u: message %llu out of order\n", key,
                         (unsigned long long)i);
                 fail();
@@ -307,8 +312,7 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
 static void seen_free(struct seen *sn)
 {
     free(sn->count);
-    free(sn->lastpos);
-    free(sn->firstpos);
+    free(sn->copypos);
 }
 
 /* (1) N messages, delivered exactly once, in order. */
