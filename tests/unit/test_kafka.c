@@ -184,6 +184,8 @@ struct seen {
                             * stream (id * SEEN_COPIES + copy) */
     uint64_t pos[NKEYS][2]; /* per key and topic */
     uint64_t msgs, dups, distinct;
+    uint64_t *stream[NKEYS][2]; /* ids in read order per key and topic (for a failure report) */
+    uint64_t stream_cap;
 };
 
 /* Read everything from the beginning of both topics until every id below need is seen (or the
@@ -223,24 +225,52 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
         rd_kafka_topic_partition_list_add(tl, TOPIC_S, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     assert_int_equal(rd_kafka_assign(c, tl), 0);
     rd_kafka_topic_partition_list_destroy(tl);
+    /* Read to the end of every partition, not only until each id was seen once: the copies
+     * re-sent last (whose order is checked) come after earlier copies of the same ids. */
+    int64_t hwm[PART_A + PART_S], next[PART_A + PART_S];
+    for (int i = 0; i < PART_A + PART_S; i++) {
+        int64_t lo = 0;
+        hwm[i] = 0;
+        next[i] = 0;
+        rd_kafka_resp_err_t qe = rd_kafka_query_watermark_offsets(
+            c, i < PART_A ? TOPIC_A : TOPIC_S, i < PART_A ? i : i - PART_A, &lo, &hwm[i], 10000);
+        assert_int_equal(qe, RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
 
     memset(sn, 0, sizeof *sn);
     sn->n_ids = need + 100000;
     sn->count = calloc(sn->n_ids, sizeof *sn->count);
     sn->copypos = calloc(sn->n_ids * SEEN_COPIES, sizeof *sn->copypos);
+    sn->stream_cap = 4 * (need + 1000);
+    for (unsigned kk = 0; kk < NKEYS; kk++)
+        for (int t = 0; t < 2; t++) {
+            sn->stream[kk][t] = calloc(sn->stream_cap, sizeof(uint64_t));
+            assert_non_null(sn->stream[kk][t]);
+        }
     assert_non_null(sn->copypos);
     assert_non_null(sn->count);
     uint64_t wanted = 0, got_wanted = 0;
     for (uint64_t i = 0; i < need; i++)
         wanted += !accepted || accepted[i];
     uint64_t t0 = now_ms();
-    while (got_wanted < wanted && now_ms() - t0 < (uint64_t)max_ms) {
+    for (;;) {
+        bool at_end = true;
+        for (int i = 0; i < PART_A + PART_S; i++)
+            at_end = at_end && next[i] >= hwm[i];
+        if ((got_wanted >= wanted && at_end) || now_ms() - t0 >= (uint64_t)max_ms)
+            break;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 50);
         if (!m)
             continue;
         if (m->err) {
             rd_kafka_message_destroy(m);
             continue;
+        }
+        {
+            bool is_a = strcmp(rd_kafka_topic_name(m->rkt), TOPIC_A) == 0;
+            int pi = (is_a ? 0 : PART_A) + (int)m->partition;
+            if (m->partition >= 0 && m->partition < (is_a ? PART_A : PART_S))
+                next[pi] = m->offset + 1;
         }
         const char *p = memmem(m->payload, m->len, "\"id\":\"tw-", 9);
         assert_non_null(p);
@@ -264,6 +294,8 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
         }
         if (sn->count[id] <= SEEN_COPIES) /* counted just above: copy number count - 1 */
             sn->copypos[id * SEEN_COPIES + sn->count[id] - 1] = sn->pos[id % NKEYS][kind];
+        if (sn->pos[id % NKEYS][kind] < sn->stream_cap)
+            sn->stream[id % NKEYS][kind][sn->pos[id % NKEYS][kind]] = id;
         sn->pos[id % NKEYS][kind]++;
         sn->msgs++;
         rd_kafka_message_destroy(m);
@@ -298,8 +330,16 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
                     at = q;
             }
             if (at == UINT64_MAX) {
-                fprintf(stderr, "key %u: message %llu out of order\n", key,
-                        (unsigned long long)i);
+                fprintf(stderr, "key %u: message %llu out of order; the stream around it:\n",
+                        key, (unsigned long long)i);
+                uint64_t n = sn->pos[key][want] < sn->stream_cap ? sn->pos[key][want]
+                                                                  : sn->stream_cap;
+                for (uint64_t q = 0; q < n; q++)
+                    if (sn->stream[key][want][q] + 40 * NKEYS >= i &&
+                        sn->stream[key][want][q] <= i + 40 * NKEYS)
+                        fprintf(stderr, "  pos %llu id %llu%s\n", (unsigned long long)q,
+                                (unsigned long long)sn->stream[key][want][q],
+                                q == prev ? " (taken for the id before)" : "");
                 fail();
                 return;
             }
@@ -313,6 +353,9 @@ static void seen_free(struct seen *sn)
 {
     free(sn->count);
     free(sn->copypos);
+    for (unsigned kk = 0; kk < NKEYS; kk++)
+        for (int t = 0; t < 2; t++)
+            free(sn->stream[kk][t]);
 }
 
 /* (1) N messages, delivered exactly once, in order. */
