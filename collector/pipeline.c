@@ -1,8 +1,14 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "alert_json.h"
 #include "detector.h"
@@ -26,12 +32,50 @@ struct cust_acc {
 
 #define DAY_MS (24ULL * 3600 * 1000)
 
+/* Records go from the pipeline thread (the dispatcher: time, customer lookup, accounting, the
+ * shard choice) to their worker through a single-producer single-consumer ring. With one
+ * worker there is no thread: the ring is a batch the dispatcher runs itself. Either way a
+ * worker takes records a batch at a time, prefetches every record's host-table buckets, then
+ * runs them, so the cache misses of a batch overlap instead of queueing one after another. */
+#define WQ_CAP 1024u     /* ring entries per worker (power of two) */
+#define WQ_BATCH 32u     /* records looked up together; also how often the tail is published */
+#define OUTBOX_CAP 32u   /* alerts a worker thread raised that the dispatcher has not taken */
+#define OUTBOX_STR 12288 /* bytes for one queued alert's strings */
+
+struct wq_ent {
+    struct flow_rec f;
+    uint64_t hash; /* hosttab_hash of the inside host */
+    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
+};
+
+/* An alert raised on a worker thread while records flow (detectors raise almost all alerts at
+ * window close, which runs on the dispatcher; a full blocklist hit table reports at once). */
+struct outbox_ent {
+    struct alert a;
+    uint64_t seq, now_ms;
+    char str[OUTBOX_STR];
+};
+
 struct worker {
     struct pipeline *p;
     uint32_t index;
     struct hosttab *hosts;
     void *det[SETTINGS_MAX_DETECTORS];
     struct det_ctx ctx;
+
+    struct wq_ent *q;                   /* WQ_CAP entries */
+    uint64_t tail;                      /* dispatcher: entries written */
+    uint64_t head_seen;                 /* dispatcher: the worker's head when last read */
+    _Alignas(64) _Atomic uint64_t tail_pub; /* written by the dispatcher */
+    _Atomic uint32_t sleeping, wake;    /* futex handshake when the ring is empty */
+    _Atomic bool stop;
+    _Alignas(64) _Atomic uint64_t head; /* written by the worker: entries done */
+    _Atomic uint64_t progress;          /* seq of the record the worker is on */
+    struct outbox_ent *ob;              /* OUTBOX_CAP */
+    _Atomic uint64_t ob_tail, ob_head;  /* worker writes tail, dispatcher head */
+    pthread_t tid;
+    bool started;                       /* its own thread runs it (else the dispatcher does) */
+    uint64_t ob_truncated;              /* worker: alert strings that did not fit */
 };
 
 struct pipeline {
@@ -60,6 +104,9 @@ struct pipeline {
 
     struct worker *workers;
     uint32_t nworkers;
+    bool threaded;            /* workers 1.. run on threads of their own, 0 on this one */
+    uint64_t seq;             /* records dispatched */
+    uint64_t queue_waits;     /* dispatcher found a worker's ring full */
 
     struct cust_acc *acc;     /* customers_count + 1 */
     size_t nacc;
@@ -75,6 +122,10 @@ struct pipeline {
     FILE *flow_log;
     char buf[ALERT_JSON_MAX];
 };
+
+static void quiesce(struct pipeline *p);
+static int workers_start(struct pipeline *p);
+static void workers_stop(struct pipeline *p);
 
 static const char *ctx_customer_id(void *arg, uint32_t c)
 {
@@ -153,26 +204,132 @@ static size_t ctx_customer_count(void *arg)
     return customers_count(p->customers);
 }
 
-static void worker_alert(void *arg, const struct alert *in)
+/* The worker's part of an alert: mark the host (its table belongs to the worker). */
+static void mark_host(struct worker *w, const struct alert *a)
 {
-    struct worker *w = arg;
-    struct pipeline *p = w->p;
+    if (!a->has_host || (unsigned)a->category >= CAT_COUNT)
+        return;
+    struct host *h = hosttab_find(w->hosts, a->customer, a->host, NULL);
+    if (h) {
+        h->alert_cats |= 1u << a->category;
+        h->cats_day |= 1u << a->category;
+        h->last_alert_ms = w->ctx.win_end_ms;
+    }
+}
+
+/* The dispatcher's part: name the customer, suppress repeats, publish, count. */
+static void raise_alert(struct pipeline *p, const struct alert *in, uint64_t now_ms)
+{
     struct alert a = *in;
     const struct customer *cu = customers_get(p->customers, a.customer);
     a.customer_id = cu ? cu->id : "";
     a.customer_name = cu ? cu->name : "";
     a.customer_asn = cu ? cu->asn : 0;
-    if (a.has_host && (unsigned)a.category < CAT_COUNT) {
-        struct host *h = hosttab_find(w->hosts, a.customer, a.host, NULL);
-        if (h) {
-            h->alert_cats |= 1u << a.category;
-            h->cats_day |= 1u << a.category;
-            h->last_alert_ms = w->ctx.win_end_ms;
-        }
-    }
-    if (p->s->alerts && alert_mgr_raise(p->alerts, &a, w->ctx.win_end_ms) == 1 && a.customer &&
+    if (p->s->alerts && alert_mgr_raise(p->alerts, &a, now_ms) == 1 && a.customer &&
         a.customer < p->nacc)
         p->acc[a.customer].alerts++;
+}
+
+static void outbox_drain(struct pipeline *p);
+
+/* The worker whose records this thread is running (NULL on the dispatcher otherwise). */
+static _Thread_local struct worker *tl_worker;
+
+static const char *ob_copy(char **at, char *end, const char *str, bool *cut)
+{
+    if (!str)
+        return NULL;
+    size_t n = strlen(str) + 1;
+    if (n > (size_t)(end - *at)) {
+        *cut = true;
+        return NULL;
+    }
+    char *d = memcpy(*at, str, n);
+    *at += n;
+    return d;
+}
+
+/* Queue an alert raised on a worker thread for the dispatcher, strings copied (the detector's
+ * buffers are borrowed only for this call). Waits while the outbox is full: the dispatcher
+ * takes alerts of records older than every worker's current one, and one record raises at
+ * most one alert per detector, far below OUTBOX_CAP. */
+static void outbox_put(struct worker *w, const struct alert *a)
+{
+    uint64_t t = atomic_load_explicit(&w->ob_tail, memory_order_relaxed);
+    for (unsigned spins = 0; t - atomic_load_explicit(&w->ob_head, memory_order_acquire) >= OUTBOX_CAP;
+         spins++) {
+        if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+            return;
+        if (!w->started)
+            outbox_drain(w->p); /* the dispatcher's own worker: it takes them itself */
+        if (spins > 64)
+            sched_yield();
+    }
+    struct outbox_ent *e = &w->ob[t % OUTBOX_CAP];
+    e->a = *a;
+    e->seq = atomic_load_explicit(&w->progress, memory_order_relaxed);
+    e->now_ms = w->ctx.win_end_ms;
+    char *at = e->str, *end = e->str + sizeof e->str;
+    bool cut = false;
+    e->a.detector = ob_copy(&at, end, a->detector, &cut);
+    e->a.rule_id = ob_copy(&at, end, a->rule_id, &cut);
+    e->a.rule_name = ob_copy(&at, end, a->rule_name, &cut);
+    e->a.feed_name = ob_copy(&at, end, a->feed_name, &cut);
+    e->a.indicator = ob_copy(&at, end, a->indicator, &cut);
+    e->a.listing_id = ob_copy(&at, end, a->listing_id, &cut);
+    e->a.evidence_json = ob_copy(&at, end, a->evidence_json, &cut);
+    if (cut)
+        w->ob_truncated++;
+    atomic_store_explicit(&w->ob_tail, t + 1, memory_order_release);
+}
+
+static void worker_alert(void *arg, const struct alert *a)
+{
+    struct worker *w = arg;
+    mark_host(w, a);
+    if (tl_worker == w)
+        outbox_put(w, a);
+    else
+        raise_alert(w->p, a, w->ctx.win_end_ms);
+}
+
+/* Publish the alerts worker threads queued, in record order: an alert is taken once no worker
+ * can still raise one for an earlier record (a worker with records left is on record
+ * `progress` or later), so the order, and the replay output, never depend on thread timing. */
+static void outbox_drain(struct pipeline *p)
+{
+    if (!p->threaded)
+        return;
+    uint64_t horizon = UINT64_MAX;
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (atomic_load_explicit(&w->head, memory_order_acquire) != w->tail) {
+            uint64_t pr = atomic_load_explicit(&w->progress, memory_order_acquire);
+            if (pr < horizon)
+                horizon = pr;
+        }
+    }
+    for (;;) {
+        struct worker *best = NULL;
+        struct outbox_ent *be = NULL;
+        for (uint32_t i = 0; i < p->nworkers; i++) {
+            struct worker *w = &p->workers[i];
+            uint64_t h = atomic_load_explicit(&w->ob_head, memory_order_relaxed);
+            if (h == atomic_load_explicit(&w->ob_tail, memory_order_acquire))
+                continue;
+            struct outbox_ent *e = &w->ob[h % OUTBOX_CAP];
+            if (e->seq < horizon && (!be || e->seq < be->seq)) {
+                best = w;
+                be = e;
+            }
+        }
+        if (!best)
+            return;
+        raise_alert(p, &be->a, be->now_ms);
+        atomic_store_explicit(&best->ob_head,
+                              atomic_load_explicit(&best->ob_head, memory_order_relaxed) + 1,
+                              memory_order_release);
+    }
 }
 
 static int acc_resize(struct pipeline *p)
@@ -237,10 +394,16 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
         struct worker *w = &p->workers[wi];
         w->p = p;
         w->index = wi;
-        struct hash_key wk;
-        hash_key_from_seed(&wk, hash_mix64(hk.k0 ^ (wi + 1)));
-        if ((rc = hosttab_new(per_worker, p->state_size, &wk, &w->hosts)) < 0)
+        /* one key for every worker's table: the record's host is hashed once (shard choice,
+         * prefetch and lookup) */
+        if ((rc = hosttab_new(per_worker, p->state_size, &hk, &w->hosts)) < 0)
             goto fail;
+        w->q = malloc(WQ_CAP * sizeof *w->q);
+        w->ob = p->nworkers > 1 ? malloc(OUTBOX_CAP * sizeof *w->ob) : NULL;
+        if (!w->q || (p->nworkers > 1 && !w->ob)) {
+            rc = -ENOMEM;
+            goto fail;
+        }
         for (size_t d = 0; d < p->ndet; d++) {
             if ((rc = p->ops[d]->init(p->det_conf[d], &w->det[d])) < 0) {
                 log_error("detector %s: init failed (%d)", p->ops[d]->name, rc);
@@ -259,6 +422,11 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
             .alert_arg = w,
         };
     }
+    p->threaded = p->nworkers > 1;
+    if (p->threaded && (rc = workers_start(p)) < 0) {
+        log_error("cannot start the worker threads");
+        goto fail;
+    }
     *out = p;
     return 0;
 fail:
@@ -274,12 +442,17 @@ void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
+    if (p->workers && p->workers[0].q)
+        quiesce(p);
+    workers_stop(p);
     for (uint32_t wi = 0; p->workers && wi < p->nworkers; wi++) {
         struct worker *w = &p->workers[wi];
         for (size_t d = 0; d < p->ndet; d++)
             if (w->det[d])
                 p->ops[d]->fini(w->det[d]);
         hosttab_free(w->hosts);
+        free(w->q);
+        free(w->ob);
     }
     free(p->workers);
     alert_mgr_free(p->alerts);
@@ -429,6 +602,8 @@ static void advance(struct pipeline *p)
         return;
     uint64_t wm = p->max_seen - p->lateness_ms;
     unsigned closes = 0;
+    if (wm >= p->win_start + p->window_ms)
+        quiesce(p);
     while (wm >= p->win_start + p->window_ms) {
         close_window(p);
         p->win_start += p->window_ms;
@@ -480,6 +655,208 @@ void pipeline_set_flow_log(struct pipeline *p, FILE *f)
     p->flow_log = f;
 }
 
+/* The worker's part of a record: its host, then every detector. */
+static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
+{
+    struct pipeline *p = w->p;
+    bool inserted;
+    void *state;
+    uint32_t wno = w->ctx.window_no;
+    struct host *h = hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno,
+                                        &inserted, &state);
+    if (inserted)
+        h->first_ms = f->first_ms;
+    h->window = wno;
+    if (f->last_ms > h->last_ms)
+        h->last_ms = f->last_ms;
+    for (size_t d = 0; d < p->ndet; d++) {
+        w->ctx.det_index = d;
+        p->ops[d]->on_flow(w->det[d], &w->ctx, h,
+                           state ? (uint8_t *)state + p->state_off[d] : NULL, f);
+    }
+}
+
+/* Entries [from, from + n) of w's ring: prefetch all their buckets, then run them. */
+static void worker_batch(struct worker *w, uint64_t from, uint64_t n, bool threaded)
+{
+    for (uint64_t i = 0; i < n; i++)
+        hosttab_prefetch(w->hosts, w->q[(from + i) & (WQ_CAP - 1)].hash);
+    for (uint64_t i = 0; i < n; i++) {
+        const struct wq_ent *e = &w->q[(from + i) & (WQ_CAP - 1)];
+        if (threaded)
+            atomic_store_explicit(&w->progress, e->seq, memory_order_release);
+        track(w, &e->f, e->hash);
+    }
+}
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val)
+{
+    return syscall(SYS_futex, (uint32_t *)addr, op, val, NULL, NULL, 0);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+    for (;;) {
+        uint64_t tail = atomic_load_explicit(&w->tail_pub, memory_order_acquire);
+        if (tail == head) {
+            if (atomic_load_explicit(&w->stop, memory_order_acquire))
+                break;
+            /* spin a little (records come in bursts), then sleep until the dispatcher wakes */
+            bool more = false;
+            for (unsigned i = 0; i < 200 && !more; i++) {
+                __builtin_ia32_pause();
+                more = atomic_load_explicit(&w->tail_pub, memory_order_acquire) != head;
+            }
+            if (more)
+                continue;
+            uint32_t v = atomic_load(&w->wake);
+            atomic_store(&w->sleeping, 1);
+            if (atomic_load(&w->tail_pub) == head && !atomic_load(&w->stop))
+                futex(&w->wake, FUTEX_WAIT_PRIVATE, v);
+            atomic_store(&w->sleeping, 0);
+            continue;
+        }
+        uint64_t n = tail - head < WQ_BATCH ? tail - head : WQ_BATCH;
+        worker_batch(w, head, n, true);
+        head += n;
+        atomic_store_explicit(&w->head, head, memory_order_release);
+    }
+    return NULL;
+}
+
+static void worker_wake(struct worker *w)
+{
+    if (atomic_load(&w->sleeping)) {
+        atomic_fetch_add(&w->wake, 1);
+        futex(&w->wake, FUTEX_WAKE_PRIVATE, 1);
+    }
+}
+
+/* Make what the dispatcher wrote visible to the worker. */
+static void publish(struct worker *w)
+{
+    if (atomic_load_explicit(&w->tail_pub, memory_order_relaxed) == w->tail)
+        return;
+    atomic_store(&w->tail_pub, w->tail); /* sequentially consistent: pairs with `sleeping` */
+    worker_wake(w);
+}
+
+/* Run the pending records of a worker that has no thread (worker 0) on this one. With other
+ * workers on threads its alerts queue too, so all are merged in record order. */
+static void run_here(struct pipeline *p, struct worker *w)
+{
+    if (w->tail == w->head_seen)
+        return;
+    if (p->threaded)
+        tl_worker = w;
+    worker_batch(w, w->head_seen, w->tail - w->head_seen, p->threaded);
+    tl_worker = NULL;
+    w->head_seen = w->tail;
+    atomic_store_explicit(&w->head, w->tail, memory_order_release);
+}
+
+/* Hand a classified record to its worker. */
+static void dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f, uint64_t hash)
+{
+    if (w->started && w->tail - w->head_seen >= WQ_CAP) {
+        w->head_seen = atomic_load_explicit(&w->head, memory_order_acquire);
+        if (w->tail - w->head_seen >= WQ_CAP) {
+            p->queue_waits++;
+            publish(w);
+            run_here(p, &p->workers[0]); /* do our own share while waiting */
+            for (unsigned spins = 0; w->tail - w->head_seen >= WQ_CAP; spins++) {
+                outbox_drain(p); /* the worker may wait on its outbox */
+                if (spins > 64)
+                    sched_yield();
+                else
+                    __builtin_ia32_pause();
+                w->head_seen = atomic_load_explicit(&w->head, memory_order_acquire);
+            }
+        }
+    }
+    struct wq_ent *e = &w->q[w->tail & (WQ_CAP - 1)];
+    e->f = *f;
+    e->hash = hash;
+    e->seq = ++p->seq;
+    w->tail++;
+    if (!w->started) {
+        if (w->tail - w->head_seen >= WQ_BATCH)
+            run_here(p, w);
+    } else if (w->tail - atomic_load_explicit(&w->tail_pub, memory_order_relaxed) >= WQ_BATCH) {
+        publish(w);
+        if ((p->seq & 255) == 0)
+            outbox_drain(p);
+    }
+}
+
+/* Run every dispatched record to the end and take the alerts it raised: afterwards the
+ * dispatcher may read and change worker state (window close, reload, statistics). */
+static void quiesce(struct pipeline *p)
+{
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->started)
+            publish(w);
+        else
+            run_here(p, w);
+    }
+    if (!p->threaded)
+        return;
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (!w->started)
+            continue;
+        for (unsigned spins = 0; atomic_load_explicit(&w->head, memory_order_acquire) != w->tail;
+             spins++) {
+            outbox_drain(p);
+            if (spins > 64)
+                sched_yield();
+            else
+                __builtin_ia32_pause();
+        }
+        w->head_seen = w->tail;
+    }
+    outbox_drain(p); /* every worker idle: everything queued is taken */
+}
+
+static int workers_start(struct pipeline *p)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with the main thread */
+    int rc = 0;
+    for (uint32_t i = 1; i < p->nworkers && rc == 0; i++) { /* worker 0: the dispatcher */
+        struct worker *w = &p->workers[i];
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            rc = -EAGAIN;
+            break;
+        }
+        w->started = true;
+        char name[16];
+        snprintf(name, sizeof name, "tw-worker-%u", (unsigned)(i % 100000));
+        pthread_setname_np(w->tid, name);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+static void workers_stop(struct pipeline *p)
+{
+    for (uint32_t i = 0; p->workers && i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (!w->started)
+            continue;
+        atomic_store(&w->stop, true);
+        atomic_fetch_add(&w->wake, 1);
+        futex(&w->wake, FUTEX_WAKE_PRIVATE, 1);
+        pthread_join(w->tid, NULL);
+        w->started = false;
+    }
+}
+
 static void classify_and_track(struct pipeline *p, struct flow_rec *f);
 
 void pipeline_flow(void *arg, struct flow_rec *f)
@@ -506,6 +883,7 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
         }
     }
     if (!p->have_window) {
+        quiesce(p);
         p->have_window = true;
         p->win_start = f->last_ms / p->window_ms * p->window_ms;
         set_ctx_window(p);
@@ -551,27 +929,9 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
         account(&p->acc[f->peer_customer], FLOW_DIR_INTERNAL, f);
 
     const uint8_t *inside = flow_inside(f);
-    uint32_t wi = 0;
-    if (p->nworkers > 1) {
-        uint8_t k[20];
-        memcpy(k, inside, 16);
-        memcpy(k + 16, &f->customer, 4);
-        wi = (uint32_t)(hash_bytes(&p->shard_key, k, sizeof k) % p->nworkers);
-    }
-    struct worker *w = &p->workers[wi];
-    bool inserted;
-    void *state;
-    uint32_t wno = w->ctx.window_no;
-    struct host *h = hosttab_get(w->hosts, f->customer, inside, wno, &inserted, &state);
-    if (inserted)
-        h->first_ms = f->first_ms;
-    h->window = wno;
-    if (f->last_ms > h->last_ms)
-        h->last_ms = f->last_ms;
-    for (size_t d = 0; d < p->ndet; d++) {
-        w->ctx.det_index = d;
-        p->ops[d]->on_flow(w->det[d], &w->ctx, h, state ? (uint8_t *)state + p->state_off[d] : NULL, f);
-    }
+    uint64_t hash = hosttab_hash(p->workers[0].hosts, inside); /* one key for every worker */
+    uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
+    dispatch(p, &p->workers[wi], f, hash);
 }
 
 void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms)
@@ -581,6 +941,15 @@ void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms)
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)
 {
+    /* records waiting for a full batch go now (a quiet exporter's last ones) */
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->started)
+            publish(w);
+        else
+            run_here(p, w);
+    }
+    outbox_drain(p);
     if (p->st.flows && p->last_flow_wall == 0) {
         p->last_flow_wall = wall_ms;
         p->max_seen_at_wall = p->max_seen;
@@ -600,6 +969,7 @@ void pipeline_tick(struct pipeline *p, uint64_t wall_ms)
 
 void pipeline_finish(struct pipeline *p)
 {
+    quiesce(p);
     if (!p->have_window)
         return;
     close_window(p);
@@ -621,6 +991,7 @@ static bool remap_host(void *arg, struct host *h, void *state)
 
 int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, struct feed_set *feeds)
 {
+    quiesce(p);
     if (feeds && p->nretired == PIPELINE_MAX_RETIRED) {
         customers_free(customers);
         feed_set_free(feeds);
@@ -674,6 +1045,7 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
 
 int pipeline_swap_overrides(struct pipeline *p, const struct settings *from)
 {
+    quiesce(p);
     const struct settings *old = p->ov;
     p->ov = from;
     void **cc;
@@ -688,9 +1060,11 @@ int pipeline_swap_overrides(struct pipeline *p, const struct settings *from)
     return 0;
 }
 
-void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
+void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
 {
+    quiesce(p);
     *out = p->st;
+    out->queue_waits = p->queue_waits;
     alert_mgr_stats(p->alerts, &out->alerts);
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct hosttab_stats hs;
@@ -699,6 +1073,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
         out->host_evictions_active += hs.evictions_active;
         out->hosts_active += hs.used;
         out->host_capacity += hs.capacity;
+        out->alerts_truncated += p->workers[wi].ob_truncated;
     }
 }
 

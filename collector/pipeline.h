@@ -7,8 +7,13 @@
  * end times, less the configured lateness), so a replay gives the same output every time; live,
  * pipeline_tick() also advances time when no records come.
  * At each window close: detectors report, then one summary per customer that had traffic.
- * Threads: today all of it runs on the caller's thread (workers are shards in one thread);
- * the shard boundary is where per-worker threads and SPSC rings go.
+ * Threads: with `workers = 1` all of it runs on the caller's thread. With more, each worker is
+ * a thread that owns its host table and detector instances; the caller's thread (the
+ * dispatcher) keeps time, customers, accounting and the alert manager, and hands records over
+ * through one SPSC ring per worker. Window close, reload and statistics first run every
+ * handed-over record to the end, then work on the idle workers' state from the caller's
+ * thread; alerts a worker raises meanwhile are merged in record order, so a replay's output
+ * is the same on every run for a given number of workers.
  * Ownership: the customer map and feed set are taken; sinks are borrowed.
  */
 #ifndef TW_PIPELINE_H
@@ -39,6 +44,8 @@ struct pipeline_stats {
     uint64_t summaries;
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
     uint64_t list_swaps;      /* reloads taken into use */
+    uint64_t queue_waits;     /* times the pipeline thread found a worker's ring full */
+    uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
     struct alert_mgr_stats alerts;
 };
 
@@ -64,7 +71,8 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
  * struct, which must stay alive until the next call or pipeline_free (the caller owns it).
  * Call after pipeline_swap_lists. Returns 0 or -ENOMEM (the old options stay). */
 int pipeline_swap_overrides(struct pipeline *p, const struct settings *from);
-void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+/* Runs every record handed over so far to the end first (the workers' tables are read). */
+void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
 /* Lab use: write every record, after classification, as one JSON line to f (borrowed; NULL =
  * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),
  * sampling, direction, customer. */

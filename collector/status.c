@@ -117,6 +117,8 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
     one(&p, "hosts_active", "gauge", "Inside hosts in the host tables.", ps.hosts_active);
     one(&p, "hosts_capacity", "gauge", "Capacity of the host tables.", ps.host_capacity);
     one(&p, "host_evictions_total", "counter", "Hosts evicted from a full host table.", ps.host_evictions);
+    one(&p, "worker_queue_waits_total", "counter",
+        "Times the pipeline thread waited for room in a worker's ring.", ps.queue_waits);
     head(&p, "alerts_total", "counter", "Alerts published, by category.");
     for (int c = 0; c < CAT_COUNT; c++)
         out(&p, "transitwatch_alerts_total{category=\"%s\"} %llu\n",

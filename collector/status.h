@@ -13,7 +13,7 @@
 
 struct status_src {
     const struct ingest *in;
-    const struct pipeline *p;
+    struct pipeline *p;
     const struct udp_stats *udp;     /* NULL when not listening */
     uint64_t rx_ring_waits;          /* receive threads waiting on a full ring */
     const struct sinks *sinks;

@@ -71,12 +71,29 @@ static inline void *state_of(const struct hosttab *t, size_t i)
 /* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
  * the emptier one keeps buckets from overflowing until the table is nearly full. The tag is
  * taken from the hash bits the bucket numbers use least; never 0. */
-static inline uint32_t buckets_of(const struct hosttab *t, const uint8_t addr[16], size_t b[2])
+static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size_t b[2])
 {
-    uint64_t h = hash_bytes(&t->key, addr, 16);
     b[0] = (size_t)((uint32_t)h % t->nbuckets) * HOSTTAB_WAYS;
     b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * HOSTTAB_WAYS;
     return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> 32) | 1u;
+}
+
+static inline uint32_t buckets_of(const struct hosttab *t, const uint8_t addr[16], size_t b[2])
+{
+    return buckets_of_hash(t, hash_bytes(&t->key, addr, 16), b);
+}
+
+uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
+{
+    return hash_bytes(&t->key, addr, 16);
+}
+
+void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
+{
+    size_t b[2];
+    (void)buckets_of_hash(t, hash, b);
+    __builtin_prefetch(&t->tags[b[0]]);
+    __builtin_prefetch(&t->tags[b[1]]);
 }
 
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
@@ -116,8 +133,16 @@ struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t ad
 struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                          uint32_t cur_window, bool *inserted, void **state)
 {
+    return hosttab_get_hashed(t, hosttab_hash(t, addr), customer, addr, cur_window, inserted,
+                              state);
+}
+
+struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
+                                const uint8_t addr[16], uint32_t cur_window, bool *inserted,
+                                void **state)
+{
     size_t b[2];
-    uint32_t tag = buckets_of(t, addr, b);
+    uint32_t tag = buckets_of_hash(t, hash, b);
     size_t hit = find_in(t, b, tag, addr);
     if (hit != SIZE_MAX) {
         struct host *h = host_at(t, hit);

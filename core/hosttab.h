@@ -37,6 +37,15 @@ void hosttab_free(struct hosttab *t);
  * *inserted = true. Never fails: a full bucket evicts. cur_window: the open window number. */
 struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                          uint32_t cur_window, bool *inserted, void **state);
+/* The same, with hash = hosttab_hash(t, addr) computed earlier (the pipeline hashes a record's
+ * host once: to pick the worker, to prefetch, to look up). */
+uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16]);
+struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
+                                const uint8_t addr[16], uint32_t cur_window, bool *inserted,
+                                void **state);
+/* Start loading the tag blocks a lookup of hash will read (a batch prefetches every record's
+ * buckets before it looks any up, so the misses overlap). */
+void hosttab_prefetch(const struct hosttab *t, uint64_t hash);
 /* customer 0 = any; else the host must belong to that customer. */
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state);
 /* Visit every host; cb returns true to remove the host. */

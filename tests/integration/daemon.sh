@@ -29,6 +29,7 @@ cat >"$tmp/tw.conf" <<CONF
 listen = 127.0.0.1:0
 rcvbuf = 8M
 rx_threads = ${TW_RX_THREADS:-1}
+workers = ${TW_WORKERS:-1}
 [customers]
 file = $tmp/map.csv
 [blocklist drop]
