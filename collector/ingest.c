@@ -23,11 +23,6 @@ struct ingest {
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
 };
 
-static const char *const pkt_err_names[9] = {
-    "ok", "truncated_l2", "unknown_linktype", "not_ip", "bad_ip_header",
-    "truncated_l3", "truncated_l4", "bad_l4_header", "too_many_headers",
-};
-
 static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *out)
 {
     struct ingest *in = arg;
@@ -280,7 +275,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
     struct pkt_info pi;
     int rc = pkt_parse(pkt->linktype, pkt->data, pkt->caplen, pkt->wirelen, &pi);
     if (rc < 0 && !(rc == PKT_ERR_TRUNCATED_L4 || rc == PKT_ERR_BAD_L4_HEADER)) {
-        in->st.pkt_errors[-rc < 9 ? -rc : 0]++;
+        in->st.pkt_errors[-rc < PKT_ERR_COUNT ? -rc : 0]++;
         return;
     }
     if (pi.fragment) {
@@ -289,7 +284,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
     }
     enum ingest_route r = in->o.route;
     if (rc < 0) { /* transport header cut or bad: L3 facts still count */
-        in->st.pkt_errors[-rc < 9 ? -rc : 0]++;
+        in->st.pkt_errors[-rc < PKT_ERR_COUNT ? -rc : 0]++;
         if (r != INGEST_ROUTE_ALL_EXPORT)
             to_meter(in, &pi, pkt->ts_ns);
         else
@@ -399,8 +394,8 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
         if (decode_counter_is_error((enum decode_counter)c))
             json_u64(j, decode_counter_name((enum decode_counter)c),
                      decode_counter(in->dec, (enum decode_counter)c));
-    for (int e = 1; e < 9; e++)
-        json_u64(j, pkt_err_names[e], in->st.pkt_errors[e]);
+    for (int e = 1; e < PKT_ERR_COUNT; e++)
+        json_u64(j, pkt_err_name(-e), in->st.pkt_errors[e]);
     json_u64(j, "fragments_dropped", fs.timeouts + fs.evicted + fs.overlaps + fs.bad);
     json_obj_close(j);
 }

@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "meter.h"
 #include "pipeline.h"
+#include "pkt.h"
 #include "settings.h"
 
 struct ingest;
@@ -48,7 +49,7 @@ struct ingest_stats {
     uint64_t non_export;              /* packets that were not export datagrams */
     uint64_t metered;                 /* packets handed to the meter */
     uint64_t archive_records;         /* records from nfcapd archives (ingest_record) */
-    uint64_t pkt_errors[9];
+    uint64_t pkt_errors[PKT_ERR_COUNT];
 };
 
 /* settings: borrowed for the ingest's life (exporter policy); pipeline borrowed. */

@@ -46,6 +46,7 @@ const char *pkt_err_name(int err)
     case PKT_ERR_TRUNCATED_L4: return "truncated_l4";
     case PKT_ERR_BAD_L4_HEADER: return "bad_l4_header";
     case PKT_ERR_TOO_MANY_HEADERS: return "too_many_headers";
+    case PKT_ERR_BAD_LENGTH: return "ip_length_beyond_frame";
     default: return "unknown";
     }
 }
@@ -77,10 +78,13 @@ static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_inf
         o->sport = rd16(p);
         o->dport = rd16(p + 2);
         if (o->proto == 17 && !o->fragment) {
-            /* Trust the UDP length when it fits inside the IP length (drops IP padding). */
+            /* The UDP length must fit inside the IP length (shorter: IP padding, dropped);
+             * 0 only in an IPv6 jumbogram. */
             uint32_t ulen = rd16(p + 4);
             if (ulen >= 8 && ulen <= len)
                 len = ulen;
+            else if (!(ulen == 0 && o->v6 && len > 0xffff))
+                return PKT_ERR_BAD_L4_HEADER;
         }
         break;
     case 132: /* SCTP */
@@ -137,6 +141,8 @@ static int parse_v4(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
         tot = wire > 0xffff ? 0xffff : wire;
     if (tot < ihl)
         return PKT_ERR_BAD_IP_HEADER;
+    if (tot > wire) /* claims more than the wire carried: would inflate byte counts */
+        return PKT_ERR_BAD_LENGTH;
     if (cap < ihl)
         return PKT_ERR_TRUNCATED_L3;
     o->v6 = false;
@@ -188,6 +194,8 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     tot = 40 + (uint32_t)rd16(p + 4);
     if (tot == 40 && wire > 40) /* jumbogram or GSO: payload length 0 */
         tot = wire;
+    if (tot > wire)
+        return PKT_ERR_BAD_LENGTH;
     o->v6 = true;
     o->l3 = p;
     o->ip_len = tot;

@@ -37,8 +37,9 @@ enum pkt_err {
     PKT_ERR_TRUNCATED_L4 = -6,     /* transport header cut by the snaplen; L3 fields valid */
     PKT_ERR_BAD_L4_HEADER = -7,    /* e.g. TCP data offset < 5 or beyond the IP length; L3 valid */
     PKT_ERR_TOO_MANY_HEADERS = -8, /* VLAN/MPLS/extension header chain longer than we walk */
+    PKT_ERR_BAD_LENGTH = -9,       /* IP length beyond the frame's length on the wire */
 };
-#define PKT_ERR_COUNT 9 /* number of enum values, for counter arrays indexed by -err */
+#define PKT_ERR_COUNT 10 /* number of enum values, for counter arrays indexed by -err */
 
 /* All multi-byte fields in host byte order. */
 struct pkt_info {

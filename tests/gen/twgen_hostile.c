@@ -793,6 +793,24 @@ static void cases_capture(struct hctx *h)
         rec[16 + 17] = 24;
         write_file_case(h, "pcap_ipv4_total_length_cuts_udp_header", false, "errors.bad_l4_header",
                         VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
+        /* IPv4 total length beyond what the frame carried on the wire */
+        memcpy(rec + 16, fr, (size_t)flen);
+        rec[16 + 16] = (uint8_t)((flen - 14 + 100) >> 8);
+        rec[16 + 17] = (uint8_t)(flen - 14 + 100);
+        write_file_case(h, "pcap_ipv4_total_length_beyond_frame", false, "errors.ip_length_beyond_frame",
+                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
+        /* UDP length beyond the IP payload (the IP length is right) */
+        memcpy(rec + 16, fr, (size_t)flen);
+        rec[16 + 38] = (uint8_t)((flen - 34 + 40) >> 8);
+        rec[16 + 39] = (uint8_t)(flen - 34 + 40);
+        write_file_case(h, "pcap_udp_length_beyond_ip_payload", false, "errors.bad_l4_header",
+                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
+        /* UDP length under its own header */
+        memcpy(rec + 16, fr, (size_t)flen);
+        rec[16 + 38] = 0;
+        rec[16 + 39] = 4;
+        write_file_case(h, "pcap_udp_length_under_header", false, "errors.bad_l4_header",
+                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
         free(cap);
     }
     /* pcapng: valid datagrams, then a block whose length is bogus */

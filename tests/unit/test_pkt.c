@@ -373,6 +373,25 @@ static void test_malformed(void **state)
     frame[14 + 20 + 12] = 0xf0; /* 60 bytes, beyond the 120-byte segment? no: fits */
     assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_OK);
     assert_int_equal(pi.l4_payload_len, 60);
+    /* lengths that claim more than the frame carried on the wire */
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    frame[16] = (uint8_t)((flen - 14 + 1) >> 8);
+    frame[17] = (uint8_t)(flen - 14 + 1); /* total length one byte past the frame */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_LENGTH);
+    /* ... but a snaplen-cut capture whose wire length covers it is fine */
+    assert_int_equal(pkt_parse(1, frame, flen, flen + 1, &pi), PKT_OK);
+    mk_v4(&g, 17);
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
+    frame[14 + 20 + 4] = (uint8_t)((flen - 34 + 1) >> 8);
+    frame[14 + 20 + 5] = (uint8_t)(flen - 34 + 1); /* UDP length past the IP payload */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_L4_HEADER);
+    frame[14 + 20 + 4] = 0;
+    frame[14 + 20 + 5] = 7; /* under its own header */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_L4_HEADER);
+    frame[14 + 20 + 5] = 0; /* 0: only in an IPv6 jumbogram */
+    assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_L4_HEADER);
+    mk_v4(&g, 6);
+    assert_int_equal(build_parse(&g, &l2, 1, &pi, &flen), PKT_OK);
     frame[14] = 0x55; /* version 5 */
     assert_int_equal(pkt_parse(1, frame, flen, flen, &pi), PKT_ERR_BAD_IP_HEADER);
     assert_int_equal(pkt_parse(PKT_LINK_RAW, frame + 14, flen - 14, flen - 14, &pi),
