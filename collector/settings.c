@@ -38,9 +38,9 @@ static const struct conf_key collector_keys[] = {
 static const struct conf_key template_keys[] = {
     {"max_exporters", CONF_U64, S(max_exporters), 0, 1, 1000000, "1024", "exporters tracked", NULL},
     {"max_templates", CONF_U64, S(max_templates), 0, 1, 10000000, "65536",
-     "templates held, all exporters together", NULL},
+     "templates held, all exporters together (beyond it new ones are refused and counted)", NULL},
     {"max_templates_per_source", CONF_U64, S(max_templates_per_source), 0, 1, 65535, "1024",
-     "templates per (exporter, observation domain)", NULL},
+     "templates per (exporter, observation domain); a new one beyond it replaces the domain's least recently refreshed", NULL},
     {"max_domains", CONF_U64, S(max_domains), 0, 1, 65536, "64",
      "observation domains (source ids) per exporter", NULL},
     {"lifetime", CONF_DURATION, S(template_lifetime), 0, 1, 604800, "30m",

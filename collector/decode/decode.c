@@ -23,6 +23,7 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_TEMPLATES_WITHDRAWN] = "templates_withdrawn",
     [DC_TEMPLATES_WITHDRAWAL_IGNORED] = "templates_withdrawal_ignored",
     [DC_TEMPLATES_EXPIRED] = "templates_expired",
+    [DC_TEMPLATES_EVICTED] = "templates_evicted",
     [DC_PENDING_BUFFERED] = "pending_buffered",
     [DC_PENDING_DECODED] = "pending_decoded",
     [DC_PENDING_EXPIRED] = "pending_expired",

@@ -126,6 +126,7 @@ enum decode_counter {
     DC_TEMPLATES_WITHDRAWN,
     DC_TEMPLATES_WITHDRAWAL_IGNORED, /* IPFIX withdrawal over UDP, not honoured */
     DC_TEMPLATES_EXPIRED,
+    DC_TEMPLATES_EVICTED, /* a full (exporter, domain) gave up its least recently refreshed one */
     DC_PENDING_BUFFERED,
     DC_PENDING_DECODED,
     DC_PENDING_EXPIRED,

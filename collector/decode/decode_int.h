@@ -63,6 +63,7 @@ struct tmpl_field {
 /* A compiled template. Allocated once on arrival with exactly nops ops. */
 struct tmpl {
     struct tmpl *next;   /* hash chain */
+    struct tmpl *older, *newer; /* its domain's templates by last refresh */
     uint32_t exp_idx;    /* exporter index */
     uint32_t dom_id;     /* v9 source id / IPFIX observation domain */
     uint16_t id;         /* template id */
@@ -89,6 +90,7 @@ struct dec_domain {
     bool seq_valid;
     uint32_t seq_next;
     size_t templates;
+    struct tmpl *oldest, *newest; /* templates by last refresh (evicted from oldest when full) */
     uint64_t last_seen_ms; /* now_ms of the last message of this domain */
     uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;

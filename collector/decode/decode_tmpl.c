@@ -59,12 +59,38 @@ static struct dec_domain *domain_of(struct decode_ctx *ctx, const struct tmpl *t
     return NULL;
 }
 
+/* The domain's refresh order: unlink t, or put t at the newest end. */
+static void lru_unlink(struct dec_domain *d, struct tmpl *t)
+{
+    if (t->older)
+        t->older->newer = t->newer;
+    else if (d)
+        d->oldest = t->newer;
+    if (t->newer)
+        t->newer->older = t->older;
+    else if (d)
+        d->newest = t->older;
+    t->older = t->newer = NULL;
+}
+
+static void lru_push(struct dec_domain *d, struct tmpl *t)
+{
+    t->newer = NULL;
+    t->older = d->newest;
+    if (d->newest)
+        d->newest->newer = t;
+    else
+        d->oldest = t;
+    d->newest = t;
+}
+
 /* Unlink *pp (a template) and free it, keeping the counts right. */
 static void tmpl_remove(struct decode_ctx *ctx, struct tmpl **pp)
 {
     struct tmpl *t = *pp;
     *pp = t->next;
     struct dec_domain *d = domain_of(ctx, t);
+    lru_unlink(d, t);
     if (d && d->templates)
         d->templates--;
     struct dec_exporter *e = ctx->exps[t->exp_idx];
@@ -302,8 +328,23 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
     if (old && old->layout_hash == h && old->options == options && old->nops == nops &&
         memcmp(old->ops, ops, nops * sizeof *ops) == 0) {
         old->refreshed_ms = m->now_ms;
+        lru_unlink(d, old);
+        lru_push(d, old);
         ctx->c[DC_TEMPLATES_REFRESHED]++;
         return;
+    }
+    if (!old && d->templates >= ctx->cfg.max_templates_per_source && d->oldest) {
+        /* The domain is full: its least recently refreshed template goes. A flood of new ids
+         * from one (exporter, domain) then churns that domain only, and an exporter that
+         * moved to new ids is never locked out until the old ones expire; templates in use
+         * are refreshed by their exporter and come back. */
+        struct tmpl *v = d->oldest;
+        struct tmpl **vp = find_slot(ctx, v->exp_idx, v->version, v->dom_id, v->id);
+        if (*vp == v) {
+            tmpl_remove(ctx, vp);
+            ctx->c[DC_TEMPLATES_EVICTED]++;
+            pp = find_slot(ctx, e->idx, m->version, d->id, tid); /* the chain may have moved */
+        }
     }
     if (!old) {
         if (d->templates >= ctx->cfg.max_templates_per_source || ctx->ntemplates >= ctx->cfg.max_templates) {
@@ -328,9 +369,11 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
     t->has = has;
     t->nops = (uint16_t)nops;
     memcpy(t->ops, ops, nops * sizeof *ops);
+    t->older = t->newer = NULL;
     if (old) {
         t->next = old->next;
         *pp = t;
+        lru_unlink(d, old);
         dec_free(ctx, old, tmpl_size(old));
         ctx->c[DC_TEMPLATES_REPLACED]++;
     } else {
@@ -341,6 +384,7 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         ctx->ntemplates++;
         ctx->c[DC_TEMPLATES_ADDED]++;
     }
+    lru_push(d, t);
     if (ctx->phead)
         dec_pending_flush(m, t);
     return;

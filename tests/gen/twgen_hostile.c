@@ -368,7 +368,7 @@ static void cases_v9(struct hctx *h)
         static const uint8_t b[20] = {10, 0, 0, 1};
         dg_msg(h, one_set(h, GEN_V9, 300, b, sizeof b));
     }
-    CASE(h, "v9_template_id_flood", "errors.template_limit", 0, "-")
+    CASE(h, "v9_template_id_flood", "decode.templates_evicted", 0, "-")
     {
         size_t n = template_run(body, sizeof body, 256, 1100, false);
         dg_msg(h, one_set(h, GEN_V9, 0, body, n));
@@ -619,12 +619,12 @@ static void cases_ipfix(struct hctx *h)
         gen_add_raw_set(&m, 256, d, sizeof d);
         dg_msg(h, gen_msg_end(&m));
     }
-    CASE(h, "ipfix_template_id_flood", "errors.template_limit", 0, "-")
+    CASE(h, "ipfix_template_id_flood", "decode.templates_evicted", 0, "-")
     {
         size_t n = template_run(body, sizeof body, 256, 1100, false);
         dg_msg(h, one_set(h, GEN_IPFIX, 2, body, n));
     }
-    CASE(h, "ipfix_options_template_id_flood", "errors.template_limit", 0, "-")
+    CASE(h, "ipfix_options_template_id_flood", "decode.templates_evicted", 0, "-")
     {
         size_t n = template_run(body, sizeof body, 256, 1100, true);
         dg_msg(h, one_set(h, GEN_IPFIX, 3, body, n));
