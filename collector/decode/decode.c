@@ -24,6 +24,7 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_TEMPLATES_WITHDRAWAL_IGNORED] = "templates_withdrawal_ignored",
     [DC_TEMPLATES_EXPIRED] = "templates_expired",
     [DC_TEMPLATES_EVICTED] = "templates_evicted",
+    [DC_BIFLOW_REVERSE] = "biflow_reverse_records",
     [DC_PENDING_BUFFERED] = "pending_buffered",
     [DC_PENDING_DECODED] = "pending_decoded",
     [DC_PENDING_EXPIRED] = "pending_expired",

@@ -43,8 +43,12 @@
  * - Zero-length fields are rejected (template_invalid) except (type 0, length 0) fillers, which
  *   some exporters append, and zero-length v9 scope fields (Juniper SRX sends system scope with
  *   length 0): both carry nothing and are dropped from the compiled template.
- * - IPFIX enterprise-specific IEs (incl. RFC 5103 reverse IEs, PEN 29305) are skipped: biflow
- *   reverse counters are not decoded yet. Variable-length IEs are skipped too.
+ * - RFC 5103 biflows: reverse octets/packets (PEN 29305, IEs 1/85 and 2/86) and reverse TCP
+ *   flags (29305/6) make a second record with the ends and ports swapped (ICMP: no ports),
+ *   the same times and sampling, counted in biflow_reverse_records; none when the reverse
+ *   side is empty. YAF's own elements (PEN 6871): initial/union TCP flags (14/15, reverse
+ *   16398/16399) when IE 6 is absent, and reverseFlowDeltaMilliseconds (21) as the reverse
+ *   record's start. Other enterprise-specific IEs and variable-length IEs are skipped.
  * - Times: v9 FIRST/LAST_SWITCHED are relative to the header's sysuptime; IPFIX 22/21 are
  *   relative to systemInitTimeMilliseconds (160) from the record or from options data of that
  *   domain; without it, the record's end is taken as the export time. A record without any time
@@ -127,6 +131,7 @@ enum decode_counter {
     DC_TEMPLATES_WITHDRAWAL_IGNORED, /* IPFIX withdrawal over UDP, not honoured */
     DC_TEMPLATES_EXPIRED,
     DC_TEMPLATES_EVICTED, /* a full (exporter, domain) gave up its least recently refreshed one */
+    DC_BIFLOW_REVERSE,    /* reverse halves of RFC 5103 biflows, emitted as records of their own */
     DC_PENDING_BUFFERED,
     DC_PENDING_DECODED,
     DC_PENDING_EXPIRED,

@@ -39,6 +39,11 @@ enum dec_kind {
     K_SRC_AS, K_DST_AS, K_ICMP4, K_ICMP6, K_ICMP_T4, K_ICMP_C4, K_ICMP_T6, K_ICMP_C6,
     K_SAMP_INT, K_SAMP_ALGO, K_SAMPLER_ID, K_SAMPLER_MODE, K_SAMPLER_RINT, K_SELECTOR_ID,
     K_PKT_INT, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
+    /* RFC 5103 biflows: the reverse direction's counters (PEN 29305) */
+    K_REV_BYTES, K_REV_PKTS, K_REV_TOT_BYTES, K_REV_TOT_PKTS, K_REV_TCPFLAGS,
+    /* YAF (CERT, PEN 6871): TCP flags of the first packet and of the rest, both directions,
+     * and the reverse direction's start after the forward one */
+    K_Y_INIT_FLAGS, K_Y_UNION_FLAGS, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS, K_Y_REV_DELTA_MS,
     K_COUNT
 };
 #define K_BIT(k) (1ull << (k))
@@ -61,6 +66,8 @@ struct tmpl_field {
 };
 
 /* A compiled template. Allocated once on arrival with exactly nops ops. */
+_Static_assert(K_COUNT <= 64, "template kinds must fit the 64-bit has mask");
+
 struct tmpl {
     struct tmpl *next;   /* hash chain */
     struct tmpl *older, *newer; /* its domain's templates by last refresh */

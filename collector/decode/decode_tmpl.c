@@ -247,6 +247,37 @@ static enum dec_kind map_ie(uint16_t ie, uint16_t len)
     }
 }
 
+#define PEN_REVERSE 29305u /* RFC 5103: reverse information elements */
+#define PEN_CERT 6871u     /* YAF */
+
+/* Enterprise elements we use: RFC 5103 reverse counters and YAF's TCP flags and reverse start. */
+static enum dec_kind map_enterprise_ie(uint32_t pen, uint16_t ie, uint16_t len)
+{
+    if (len < 1 || len > 8)
+        return K_SKIP;
+    if (pen == PEN_REVERSE) {
+        switch (ie) {
+        case 1: return K_REV_BYTES;
+        case 2: return K_REV_PKTS;
+        case 85: return K_REV_TOT_BYTES;
+        case 86: return K_REV_TOT_PKTS;
+        case 6: return K_REV_TCPFLAGS;
+        default: return K_SKIP;
+        }
+    }
+    if (pen == PEN_CERT) {
+        switch (ie) {
+        case 14: return K_Y_INIT_FLAGS;
+        case 15: return K_Y_UNION_FLAGS;
+        case 16398: return K_Y_REV_INIT_FLAGS;
+        case 16399: return K_Y_REV_UNION_FLAGS;
+        case 21: return K_Y_REV_DELTA_MS;
+        default: return K_SKIP;
+        }
+    }
+    return K_SKIP;
+}
+
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
     const uint8_t *b = p;
@@ -292,6 +323,8 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
             min_len += len;
             if (!f[i].enterprise && !f[i].v9_scope)
                 k = map_ie(f[i].ie, len);
+            else if (f[i].enterprise)
+                k = map_enterprise_ie(f[i].pen, f[i].ie, len);
         }
         if (k != K_SKIP)
             has |= K_BIT(k);
@@ -498,6 +531,9 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->proto = (uint8_t)v[K_PROTO];
     if (HAS(K_TCPFLAGS))
         r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
+    else if (HAS(K_Y_INIT_FLAGS) || HAS(K_Y_UNION_FLAGS))
+        r->tcp_flags = (uint8_t)((HAS(K_Y_INIT_FLAGS) ? v[K_Y_INIT_FLAGS] : 0) |
+                                 (HAS(K_Y_UNION_FLAGS) ? v[K_Y_UNION_FLAGS] : 0));
     if (HAS(K_SRC_AS))
         r->src_as = (uint32_t)v[K_SRC_AS];
     if (HAS(K_DST_AS))
@@ -551,7 +587,36 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
     uint32_t sid = HAS(K_SAMPLER_ID) ? (uint32_t)v[K_SAMPLER_ID]
                  : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID] : 0;
+    /* RFC 5103 biflow: the reverse direction is a flow of its own (the detectors count what
+     * a host sends and receives); a biflow whose reverse side saw no packet has none. */
+    uint64_t rpk = HAS(K_REV_PKTS) ? v[K_REV_PKTS] : HAS(K_REV_TOT_PKTS) ? v[K_REV_TOT_PKTS] : 0;
+    uint64_t rby = HAS(K_REV_BYTES) ? v[K_REV_BYTES] : HAS(K_REV_TOT_BYTES) ? v[K_REV_TOT_BYTES] : 0;
+    struct flow_rec rev;
+    bool have_rev = rpk > 0 || rby > 0;
+    if (have_rev) {
+        rev = *r;
+        memcpy(rev.src, r->dst, 16);
+        memcpy(rev.dst, r->src, 16);
+        rev.src_as = r->dst_as;
+        rev.dst_as = r->src_as;
+        bool icmp = r->proto == 1 || r->proto == 58;
+        rev.sport = icmp ? 0 : r->dport;
+        rev.dport = icmp ? 0 : r->sport;
+        rev.bytes = rby;
+        rev.packets = rpk;
+        rev.tcp_flags = HAS(K_REV_TCPFLAGS) ? (uint8_t)v[K_REV_TCPFLAGS]
+                      : (uint8_t)((HAS(K_Y_REV_INIT_FLAGS) ? v[K_Y_REV_INIT_FLAGS] : 0) |
+                                  (HAS(K_Y_REV_UNION_FLAGS) ? v[K_Y_REV_UNION_FLAGS] : 0));
+        if (HAS(K_Y_REV_DELTA_MS)) {
+            uint64_t d = v[K_Y_REV_DELTA_MS];
+            rev.first_ms = d < last - first ? first + d : last;
+        }
+    }
     dec_emit(m, r, rate, has_sampler, sid, -1);
+    if (have_rev) {
+        m->ctx->c[DC_BIFLOW_REVERSE]++;
+        dec_emit(m, &rev, rate, has_sampler, sid, -1);
+    }
 }
 
 static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct flow_rec *r, uint64_t *v,

@@ -96,7 +96,7 @@ void gen_tmpl_flow(struct gen_tmpl *t, uint16_t id, int version, unsigned o)
     gen_tmpl_add(t, 4, 1, 0);
     gen_tmpl_add(t, 6, 1, 0);
     if (o & GEN_T_ENTERPRISE)
-        gen_tmpl_add(t, 1, 8, 29305); /* reverse octetDeltaCount: skipped by the decoder */
+        gen_tmpl_add(t, 1, 8, 32473); /* documentation PEN (RFC 5612): unknown, skipped */
     gen_tmpl_add(t, (o & GEN_T_OUT_COUNTERS) ? 23 : 1, clen, 0);
     gen_tmpl_add(t, (o & GEN_T_OUT_COUNTERS) ? 24 : 2, clen, 0);
     if (o & GEN_T_VARLEN)

@@ -79,7 +79,7 @@ enum gen_tmpl_opt {
     GEN_T_SAMPLER48 = 1u << 9,  /* samplerId 48 (1 byte) in the record */
     GEN_T_SELECTOR302 = 1u << 10, /* selectorId 302 (4 bytes) */
     GEN_T_INLINE34 = 1u << 11,  /* samplingInterval 34 (4 bytes) in the record */
-    GEN_T_ENTERPRISE = 1u << 12,/* an enterprise IE (PEN 29305 reverse octets, 8 bytes) */
+    GEN_T_ENTERPRISE = 1u << 12,/* an enterprise IE the decoder does not know (PEN 32473, 8 bytes) */
     GEN_T_VARLEN = 1u << 13,    /* a variable-length IE (82 interfaceName) */
     GEN_T_REDUCED = 1u << 14,   /* counters as 4 bytes (reduced-size), else 8 */
     GEN_T_ICMP = 1u << 15,      /* 32 (v4) / 139 (v6) icmpTypeCode */

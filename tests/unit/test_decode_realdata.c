@@ -289,6 +289,31 @@ static void test_values(void **state)
     assert_int_equal(s.r[0].dport, 49519);
     assert_int_equal(s.r[0].tcp_flags, 0x12);
     decode_ctx_free(ctx);
+
+    /* YAF biflow (RFC 5103): a DNS query and its answer in one record; the answer comes out as
+     * a record of its own, ends swapped, starting reverseFlowDeltaMilliseconds (1) later */
+    const char *yaf[] = {"ipfix_test_yaf_tpl45841.dat", "ipfix_test_yaf_data45841.dat"};
+    s.n = 0;
+    ctx = feed(yaf, 2, &s);
+    assert_int_equal(s.n, 2);
+    addr_is(s.r[0].src, IP(172, 16, 32, 201));
+    addr_is(s.r[0].dst, IP(172, 16, 32, 100));
+    assert_int_equal(s.r[0].sport, 46086);
+    assert_int_equal(s.r[0].dport, 53);
+    assert_int_equal(s.r[0].bytes, 132);
+    assert_int_equal(s.r[0].packets, 2);
+    assert_int_equal(s.r[0].first_ms, 1482670715818ULL);
+    addr_is(s.r[1].src, IP(172, 16, 32, 100));
+    addr_is(s.r[1].dst, IP(172, 16, 32, 201));
+    assert_int_equal(s.r[1].sport, 53);
+    assert_int_equal(s.r[1].dport, 46086);
+    assert_int_equal(s.r[1].proto, 17);
+    assert_int_equal(s.r[1].bytes, 200);
+    assert_int_equal(s.r[1].packets, 2);
+    assert_int_equal(s.r[1].first_ms, 1482670715819ULL);
+    assert_int_equal(s.r[1].last_ms, 1482670715819ULL);
+    assert_int_equal(decode_counter(ctx, DC_BIFLOW_REVERSE), 1);
+    decode_ctx_free(ctx);
 }
 
 static int setup(void **state)

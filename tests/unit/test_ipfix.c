@@ -117,6 +117,49 @@ static void test_basic(void **state)
     decode_ctx_free(ctx);
 }
 
+/* RFC 5103 biflow: reverse counters (PEN 29305) become a record of their own, ends swapped. */
+static void test_biflow(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[2048];
+    struct gen_flow f[2];
+    fill(f, 2, false);
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, 300, GEN_IPFIX, 0);
+    /* the generator writes enterprise elements as 0xEE bytes: 238 bytes, 238 packets */
+    gen_tmpl_add(&t, 1, 1, 29305); /* reverseOctetDeltaCount */
+    gen_tmpl_add(&t, 2, 1, 29305); /* reversePacketDeltaCount */
+    gen_tmpl_add(&t, 6, 1, 29305); /* reverseTcpControlBits */
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 2);
+    int len = gen_msg_end(&m);
+    assert_true(len > 0);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 4);
+    for (size_t i = 0; i < 2; i++) {
+        const struct flow_rec *fw = &s.r[2 * i], *rv = &s.r[2 * i + 1];
+        check_flow(fw, &f[i], 1);
+        assert_memory_equal(rv->src, f[i].dst, 16);
+        assert_memory_equal(rv->dst, f[i].src, 16);
+        assert_int_equal(rv->sport, f[i].dport);
+        assert_int_equal(rv->dport, f[i].sport);
+        assert_int_equal(rv->proto, f[i].proto);
+        assert_int_equal(rv->bytes, 238);
+        assert_int_equal(rv->packets, 238);
+        assert_int_equal(rv->tcp_flags, 0xEE);
+        assert_int_equal(rv->first_ms, fw->first_ms);
+        assert_int_equal(rv->last_ms, fw->last_ms);
+    }
+    assert_int_equal(decode_counter(ctx, DC_BIFLOW_REVERSE), 2);
+    assert_int_equal(decode_counter(ctx, DC_IPFIX_RECORDS), 4);
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
 static void test_times(void **state)
 {
     (void)state;
@@ -367,10 +410,10 @@ static void test_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),         cmocka_unit_test(test_times),
-        cmocka_unit_test(test_sysinit_options), cmocka_unit_test(test_sampling_ies),
-        cmocka_unit_test(test_withdrawal),    cmocka_unit_test(test_sequence),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_basic),           cmocka_unit_test(test_biflow),
+        cmocka_unit_test(test_times),           cmocka_unit_test(test_sysinit_options),
+        cmocka_unit_test(test_sampling_ies),    cmocka_unit_test(test_withdrawal),
+        cmocka_unit_test(test_sequence),        cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
