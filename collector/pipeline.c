@@ -89,7 +89,6 @@ struct pipeline {
     struct sinks *sinks;
     struct alert_mgr *alerts;
     struct hostility *hostility;
-    struct hash_key shard_key;
 
     const struct detector_ops *ops[SETTINGS_MAX_DETECTORS];
     const void *det_conf[SETTINGS_MAX_DETECTORS];
@@ -106,7 +105,6 @@ struct pipeline {
     uint32_t nworkers;
     bool threaded;            /* workers 1.. run on threads of their own, 0 on this one */
     uint64_t seq;             /* records dispatched */
-    uint64_t queue_waits;     /* dispatcher found a worker's ring full */
 
     struct cust_acc *acc;     /* customers_count + 1 */
     size_t nacc;
@@ -365,7 +363,6 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
         hash_key_from_seed(&hk, s->hash_seed ? s->hash_seed : 0x74777265706c6179ULL);
     else
         hash_key_random(&hk);
-    p->shard_key = hk;
 
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS; i++) {
         if (!settings_detector_enabled(s, det_registry[i]->name))
@@ -676,15 +673,15 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
     }
 }
 
-/* Entries [from, from + n) of w's ring: prefetch all their buckets, then run them. */
-static void worker_batch(struct worker *w, uint64_t from, uint64_t n, bool threaded)
+/* Entries [from, from + n) of w's ring: prefetch all their buckets, then run them. progress
+ * tells outbox_drain which record the worker is on. */
+static void worker_batch(struct worker *w, uint64_t from, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
         hosttab_prefetch(w->hosts, w->q[(from + i) & (WQ_CAP - 1)].hash);
     for (uint64_t i = 0; i < n; i++) {
         const struct wq_ent *e = &w->q[(from + i) & (WQ_CAP - 1)];
-        if (threaded)
-            atomic_store_explicit(&w->progress, e->seq, memory_order_release);
+        atomic_store_explicit(&w->progress, e->seq, memory_order_release);
         track(w, &e->f, e->hash);
     }
 }
@@ -720,7 +717,7 @@ static void *worker_main(void *arg)
             continue;
         }
         uint64_t n = tail - head < WQ_BATCH ? tail - head : WQ_BATCH;
-        worker_batch(w, head, n, true);
+        worker_batch(w, head, n);
         head += n;
         atomic_store_explicit(&w->head, head, memory_order_release);
     }
@@ -752,7 +749,7 @@ static void run_here(struct pipeline *p, struct worker *w)
         return;
     if (p->threaded)
         tl_worker = w;
-    worker_batch(w, w->head_seen, w->tail - w->head_seen, p->threaded);
+    worker_batch(w, w->head_seen, w->tail - w->head_seen);
     tl_worker = NULL;
     w->head_seen = w->tail;
     atomic_store_explicit(&w->head, w->tail, memory_order_release);
@@ -764,7 +761,7 @@ static void dispatch(struct pipeline *p, struct worker *w, const struct flow_rec
     if (w->started && w->tail - w->head_seen >= WQ_CAP) {
         w->head_seen = atomic_load_explicit(&w->head, memory_order_acquire);
         if (w->tail - w->head_seen >= WQ_CAP) {
-            p->queue_waits++;
+            p->st.queue_waits++;
             publish(w);
             run_here(p, &p->workers[0]); /* do our own share while waiting */
             for (unsigned spins = 0; w->tail - w->head_seen >= WQ_CAP; spins++) {
@@ -787,14 +784,12 @@ static void dispatch(struct pipeline *p, struct worker *w, const struct flow_rec
             run_here(p, w);
     } else if (w->tail - atomic_load_explicit(&w->tail_pub, memory_order_relaxed) >= WQ_BATCH) {
         publish(w);
-        if ((p->seq & 255) == 0)
-            outbox_drain(p);
+        outbox_drain(p);
     }
 }
 
-/* Run every dispatched record to the end and take the alerts it raised: afterwards the
- * dispatcher may read and change worker state (window close, reload, statistics). */
-static void quiesce(struct pipeline *p)
+/* Every worker's pending records go: published to its thread, or run here for worker 0. */
+static void hand_over(struct pipeline *p)
 {
     for (uint32_t i = 0; i < p->nworkers; i++) {
         struct worker *w = &p->workers[i];
@@ -803,6 +798,13 @@ static void quiesce(struct pipeline *p)
         else
             run_here(p, w);
     }
+}
+
+/* Run every dispatched record to the end and take the alerts it raised: afterwards the
+ * dispatcher may read and change worker state (window close, reload, statistics). */
+static void quiesce(struct pipeline *p)
+{
+    hand_over(p);
     if (!p->threaded)
         return;
     for (uint32_t i = 0; i < p->nworkers; i++) {
@@ -835,8 +837,8 @@ static int workers_start(struct pipeline *p)
             break;
         }
         w->started = true;
-        char name[16];
-        snprintf(name, sizeof name, "tw-worker-%u", (unsigned)(i % 100000));
+        char name[16]; /* the kernel's limit; workers <= 64 keeps the number short */
+        snprintf(name, sizeof name, "tw-worker-%u", (unsigned)(uint8_t)i);
         pthread_setname_np(w->tid, name);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -941,14 +943,7 @@ void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms)
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)
 {
-    /* records waiting for a full batch go now (a quiet exporter's last ones) */
-    for (uint32_t i = 0; i < p->nworkers; i++) {
-        struct worker *w = &p->workers[i];
-        if (w->started)
-            publish(w);
-        else
-            run_here(p, w);
-    }
+    hand_over(p); /* records waiting for a full batch go now (a quiet exporter's last ones) */
     outbox_drain(p);
     if (p->st.flows && p->last_flow_wall == 0) {
         p->last_flow_wall = wall_ms;
@@ -1064,7 +1059,6 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
 {
     quiesce(p);
     *out = p->st;
-    out->queue_waits = p->queue_waits;
     alert_mgr_stats(p->alerts, &out->alerts);
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct hosttab_stats hs;

@@ -1,6 +1,7 @@
 #include "status.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,21 +145,25 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
         one(&p, "kafka_resent_total", "counter", "Messages sent again after a failure or restart.", kc.resent);
     }
 
-    if (s->ncaptures) {
-        head(&p, "capture_packets_total", "counter", "Packets read from a live interface.");
-        for (size_t i = 0; i < s->ncaptures; i++)
-            out(&p, "transitwatch_capture_packets_total{capture=\"%s\"} %llu\n",
-                s->capture_name[i], (unsigned long long)s->capture[i].packets);
-        head(&p, "capture_kernel_drops_total", "counter",
-             "Packets the kernel dropped for a live capture (buffer full).");
-        for (size_t i = 0; i < s->ncaptures; i++)
-            out(&p, "transitwatch_capture_kernel_drops_total{capture=\"%s\"} %llu\n",
-                s->capture_name[i], (unsigned long long)s->capture[i].kernel_drops);
-        head(&p, "capture_interface_drops_total", "counter",
-             "Packets the interface or driver dropped for a live capture.");
-        for (size_t i = 0; i < s->ncaptures; i++)
-            out(&p, "transitwatch_capture_interface_drops_total{capture=\"%s\"} %llu\n",
-                s->capture_name[i], (unsigned long long)s->capture[i].if_drops);
+    static const struct {
+        const char *name, *help;
+        size_t off; /* of the counter in struct capture_stats */
+    } capm[] = {
+        {"capture_packets_total", "Packets read from a live interface.",
+         offsetof(struct capture_stats, packets)},
+        {"capture_kernel_drops_total", "Packets the kernel dropped for a live capture (buffer full).",
+         offsetof(struct capture_stats, kernel_drops)},
+        {"capture_interface_drops_total", "Packets the interface or driver dropped for a live capture.",
+         offsetof(struct capture_stats, if_drops)},
+    };
+    for (size_t m = 0; s->ncaptures && m < sizeof capm / sizeof capm[0]; m++) {
+        head(&p, capm[m].name, "counter", capm[m].help);
+        for (size_t i = 0; i < s->ncaptures; i++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&s->capture[i] + capm[m].off, sizeof v);
+            out(&p, "transitwatch_%s{capture=\"%s\"} %llu\n", capm[m].name, s->capture_name[i],
+                (unsigned long long)v);
+        }
     }
     one(&p, "reloads_total", "counter", "SIGHUP reloads attempted.", s->reloads);
     one(&p, "reload_failures_total", "counter", "Reloads rejected (the old lists stayed).", s->reload_failures);

@@ -78,11 +78,6 @@ static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size
     return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> 32) | 1u;
 }
 
-static inline uint32_t buckets_of(const struct hosttab *t, const uint8_t addr[16], size_t b[2])
-{
-    return buckets_of_hash(t, hash_bytes(&t->key, addr, 16), b);
-}
-
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
 {
     return hash_bytes(&t->key, addr, 16);
@@ -121,7 +116,7 @@ static inline size_t find_in(const struct hosttab *t, const size_t b[2], uint32_
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state)
 {
     size_t b[2];
-    uint32_t tag = buckets_of(t, addr, b);
+    uint32_t tag = buckets_of_hash(t, hosttab_hash(t, addr), b);
     size_t i = find_in(t, b, tag, addr);
     if (i == SIZE_MAX || (customer && host_at(t, i)->customer != customer))
         return NULL;

@@ -193,30 +193,6 @@ static size_t addr_hash(const struct decode_ctx *ctx, const uint8_t a[16])
     return (size_t)mix64(x ^ mix64(y ^ ctx->seed));
 }
 
-static void lru_unlink(struct decode_ctx *ctx, struct dec_exporter *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        ctx->lru_head = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        ctx->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_head(struct decode_ctx *ctx, struct dec_exporter *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = ctx->lru_head;
-    if (ctx->lru_head)
-        ctx->lru_head->lru_prev = e;
-    else
-        ctx->lru_tail = e;
-    ctx->lru_head = e;
-}
-
 /* Slot index of e in the open-addressing table. */
 static size_t exp_slot_of(const struct decode_ctx *ctx, const struct dec_exporter *e)
 {
@@ -249,12 +225,17 @@ static void exp_slot_delete(struct decode_ctx *ctx, size_t i)
 /* Which exporter to push out of a full table, or NULL: see decode.h. */
 static struct dec_exporter *exporter_victim(const struct decode_ctx *ctx, uint64_t now_ms)
 {
-    struct dec_exporter *e = ctx->lru_tail;
-    if (e && now_ms > e->last_seen_ms && now_ms - e->last_seen_ms > ctx->cfg.template_lifetime_ms)
+    const struct dlink *l = ctx->lru.last;
+    if (!l)
+        return NULL;
+    struct dec_exporter *e = DLIST_ENTRY(l, struct dec_exporter, lru);
+    if (now_ms > e->last_seen_ms && now_ms - e->last_seen_ms > ctx->cfg.template_lifetime_ms)
         return e;
-    for (int n = 0; e && n < 64; n++, e = e->lru_prev)
+    for (int n = 0; l && n < 64; n++, l = l->prev) {
+        e = DLIST_ENTRY(l, struct dec_exporter, lru);
         if (!e->templates && !e->records)
             return e;
+    }
     return NULL;
 }
 
@@ -279,7 +260,7 @@ static void exporter_evict(struct decode_ctx *ctx, struct dec_exporter *e)
         pp = &p->next;
     }
     exp_slot_delete(ctx, exp_slot_of(ctx, e));
-    lru_unlink(ctx, e);
+    dlist_unlink(&ctx->lru, &e->lru);
     dec_free(ctx, e->doms, e->capdoms * sizeof *e->doms);
     if (ctx->last_exp == e)
         ctx->last_exp = NULL;
@@ -302,9 +283,9 @@ static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t s
     }
     if (e) {
         e->last_seen_ms = now_ms;
-        if (ctx->lru_head != e) {
-            lru_unlink(ctx, e);
-            lru_push_head(ctx, e);
+        if (ctx->lru.first != &e->lru) {
+            dlist_unlink(&ctx->lru, &e->lru);
+            dlist_push_front(&ctx->lru, &e->lru);
         }
         ctx->last_exp = e;
         return e;
@@ -336,7 +317,7 @@ static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t s
     while (ctx->exp_slots[i])
         i = (i + 1) & ctx->exp_mask;
     ctx->exp_slots[i] = idx + 1;
-    lru_push_head(ctx, e);
+    dlist_push_front(&ctx->lru, &e->lru);
     ctx->last_exp = e;
     return e;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "dlist.h"
 
 /* ---- byte order (unaligned, big endian on the wire) ---- */
 static inline uint16_t dec_be16(const uint8_t *p) { return (uint16_t)((unsigned)p[0] << 8 | p[1]); }
@@ -70,7 +71,7 @@ _Static_assert(K_COUNT <= 64, "template kinds must fit the 64-bit has mask");
 
 struct tmpl {
     struct tmpl *next;   /* hash chain */
-    struct tmpl *older, *newer; /* its domain's templates by last refresh */
+    struct dlink lru;    /* in its domain's refresh order */
     uint32_t exp_idx;    /* exporter index */
     uint32_t dom_id;     /* v9 source id / IPFIX observation domain */
     uint16_t id;         /* template id */
@@ -97,7 +98,7 @@ struct dec_domain {
     bool seq_valid;
     uint32_t seq_next;
     size_t templates;
-    struct tmpl *oldest, *newest; /* templates by last refresh (evicted from oldest when full) */
+    struct dlist lru;     /* templates by last refresh, oldest first (evicted when full) */
     uint64_t last_seen_ms; /* now_ms of the last message of this domain */
     uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;
@@ -114,7 +115,7 @@ struct dec_exporter {
     size_t templates;
     uint32_t last_rate;
     uint64_t last_seen_ms;                  /* now_ms of its last datagram */
-    struct dec_exporter *lru_prev, *lru_next; /* recency list, head = most recent */
+    struct dlink lru;     /* in the recency list, first = most recent */
     bool v5_seq_valid;
     uint32_t v5_seq_next;
     size_t ndoms, capdoms, last_dom;
@@ -144,7 +145,7 @@ struct decode_ctx {
     uint32_t *exp_slots;  /* open addressing: exporter index + 1, 0 = empty */
     size_t exp_mask;
     struct dec_exporter *last_exp;
-    struct dec_exporter *lru_head, *lru_tail;
+    struct dlist lru;     /* exporters by recency, first = most recent */
     /* templates */
     struct tmpl **buckets;
     size_t tmask;

@@ -59,40 +59,17 @@ static struct dec_domain *domain_of(struct decode_ctx *ctx, const struct tmpl *t
     return NULL;
 }
 
-/* The domain's refresh order: unlink t, or put t at the newest end. */
-static void lru_unlink(struct dec_domain *d, struct tmpl *t)
-{
-    if (t->older)
-        t->older->newer = t->newer;
-    else if (d)
-        d->oldest = t->newer;
-    if (t->newer)
-        t->newer->older = t->older;
-    else if (d)
-        d->newest = t->older;
-    t->older = t->newer = NULL;
-}
-
-static void lru_push(struct dec_domain *d, struct tmpl *t)
-{
-    t->newer = NULL;
-    t->older = d->newest;
-    if (d->newest)
-        d->newest->newer = t;
-    else
-        d->oldest = t;
-    d->newest = t;
-}
-
 /* Unlink *pp (a template) and free it, keeping the counts right. */
 static void tmpl_remove(struct decode_ctx *ctx, struct tmpl **pp)
 {
     struct tmpl *t = *pp;
     *pp = t->next;
     struct dec_domain *d = domain_of(ctx, t);
-    lru_unlink(d, t);
-    if (d && d->templates)
-        d->templates--;
+    if (d) {
+        dlist_unlink(&d->lru, &t->lru);
+        if (d->templates)
+            d->templates--;
+    }
     struct dec_exporter *e = ctx->exps[t->exp_idx];
     if (e->templates)
         e->templates--;
@@ -361,17 +338,17 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
     if (old && old->layout_hash == h && old->options == options && old->nops == nops &&
         memcmp(old->ops, ops, nops * sizeof *ops) == 0) {
         old->refreshed_ms = m->now_ms;
-        lru_unlink(d, old);
-        lru_push(d, old);
+        dlist_unlink(&d->lru, &old->lru);
+        dlist_push_back(&d->lru, &old->lru);
         ctx->c[DC_TEMPLATES_REFRESHED]++;
         return;
     }
-    if (!old && d->templates >= ctx->cfg.max_templates_per_source && d->oldest) {
+    if (!old && d->templates >= ctx->cfg.max_templates_per_source && d->lru.first) {
         /* The domain is full: its least recently refreshed template goes. A flood of new ids
          * from one (exporter, domain) then churns that domain only, and an exporter that
          * moved to new ids is never locked out until the old ones expire; templates in use
          * are refreshed by their exporter and come back. */
-        struct tmpl *v = d->oldest;
+        struct tmpl *v = DLIST_ENTRY(d->lru.first, struct tmpl, lru);
         struct tmpl **vp = find_slot(ctx, v->exp_idx, v->version, v->dom_id, v->id);
         if (*vp == v) {
             tmpl_remove(ctx, vp);
@@ -402,11 +379,10 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
     t->has = has;
     t->nops = (uint16_t)nops;
     memcpy(t->ops, ops, nops * sizeof *ops);
-    t->older = t->newer = NULL;
     if (old) {
         t->next = old->next;
         *pp = t;
-        lru_unlink(d, old);
+        dlist_unlink(&d->lru, &old->lru);
         dec_free(ctx, old, tmpl_size(old));
         ctx->c[DC_TEMPLATES_REPLACED]++;
     } else {
@@ -417,7 +393,7 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         ctx->ntemplates++;
         ctx->c[DC_TEMPLATES_ADDED]++;
     }
-    lru_push(d, t);
+    dlist_push_back(&d->lru, &t->lru);
     if (ctx->phead)
         dec_pending_flush(m, t);
     return;
@@ -521,6 +497,12 @@ static void options_record(struct dec_msg *m, const struct tmpl *t, const uint64
         d->rate = rate;
 }
 
+/* YAF's TCP flags of one direction: those of the first packet | those of the rest. */
+static uint8_t yaf_flags(const struct tmpl *t, const uint64_t *v, int first, int rest)
+{
+    return (uint8_t)(((t->has & K_BIT(first)) ? v[first] : 0) | ((t->has & K_BIT(rest)) ? v[rest] : 0));
+}
+
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
 {
     if (HAS(K_SPORT))
@@ -531,9 +513,8 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->proto = (uint8_t)v[K_PROTO];
     if (HAS(K_TCPFLAGS))
         r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    else if (HAS(K_Y_INIT_FLAGS) || HAS(K_Y_UNION_FLAGS))
-        r->tcp_flags = (uint8_t)((HAS(K_Y_INIT_FLAGS) ? v[K_Y_INIT_FLAGS] : 0) |
-                                 (HAS(K_Y_UNION_FLAGS) ? v[K_Y_UNION_FLAGS] : 0));
+    else
+        r->tcp_flags = yaf_flags(t, v, K_Y_INIT_FLAGS, K_Y_UNION_FLAGS);
     if (HAS(K_SRC_AS))
         r->src_as = (uint32_t)v[K_SRC_AS];
     if (HAS(K_DST_AS))
@@ -605,8 +586,7 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         rev.bytes = rby;
         rev.packets = rpk;
         rev.tcp_flags = HAS(K_REV_TCPFLAGS) ? (uint8_t)v[K_REV_TCPFLAGS]
-                      : (uint8_t)((HAS(K_Y_REV_INIT_FLAGS) ? v[K_Y_REV_INIT_FLAGS] : 0) |
-                                  (HAS(K_Y_REV_UNION_FLAGS) ? v[K_Y_REV_UNION_FLAGS] : 0));
+                      : yaf_flags(t, v, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS);
         if (HAS(K_Y_REV_DELTA_MS)) {
             uint64_t d = v[K_Y_REV_DELTA_MS];
             rev.first_ms = d < last - first ? first + d : last;

@@ -781,36 +781,31 @@ static void cases_capture(struct hctx *h)
         rec[16 + 14] = 0x43;
         write_file_case(h, "pcap_ipv4_header_length_3", false, "errors.bad_ip_header", VALID_RECORDS,
                         cap, clen, rec, 16 + (size_t)flen);
-        /* IPv4 total length shorter than its own header */
-        memcpy(rec + 16, fr, (size_t)flen);
-        rec[16 + 16] = 0;
-        rec[16 + 17] = 10;
-        write_file_case(h, "pcap_ipv4_total_length_under_header", false, "errors.bad_ip_header",
-                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
-        /* IPv4 total length ending inside the UDP header */
-        memcpy(rec + 16, fr, (size_t)flen);
-        rec[16 + 16] = 0;
-        rec[16 + 17] = 24;
-        write_file_case(h, "pcap_ipv4_total_length_cuts_udp_header", false, "errors.bad_l4_header",
-                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
-        /* IPv4 total length beyond what the frame carried on the wire */
-        memcpy(rec + 16, fr, (size_t)flen);
-        rec[16 + 16] = (uint8_t)((flen - 14 + 100) >> 8);
-        rec[16 + 17] = (uint8_t)(flen - 14 + 100);
-        write_file_case(h, "pcap_ipv4_total_length_beyond_frame", false, "errors.ip_length_beyond_frame",
-                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
-        /* UDP length beyond the IP payload (the IP length is right) */
-        memcpy(rec + 16, fr, (size_t)flen);
-        rec[16 + 38] = (uint8_t)((flen - 34 + 40) >> 8);
-        rec[16 + 39] = (uint8_t)(flen - 34 + 40);
-        write_file_case(h, "pcap_udp_length_beyond_ip_payload", false, "errors.bad_l4_header",
-                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
-        /* UDP length under its own header */
-        memcpy(rec + 16, fr, (size_t)flen);
-        rec[16 + 38] = 0;
-        rec[16 + 39] = 4;
-        write_file_case(h, "pcap_udp_length_under_header", false, "errors.bad_l4_header",
-                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
+        /* the frame with one 16-bit length field (offset in the frame) set to a lie */
+        const struct {
+            const char *name, *counter;
+            size_t off;
+            int val;
+        } lens[] = {
+            /* IPv4 total length shorter than its own header */
+            {"pcap_ipv4_total_length_under_header", "errors.bad_ip_header", 16, 10},
+            /* IPv4 total length ending inside the UDP header */
+            {"pcap_ipv4_total_length_cuts_udp_header", "errors.bad_l4_header", 16, 24},
+            /* IPv4 total length beyond what the frame carried on the wire */
+            {"pcap_ipv4_total_length_beyond_frame", "errors.ip_length_beyond_frame", 16,
+             flen - 14 + 100},
+            /* UDP length beyond the IP payload (the IP length is right) */
+            {"pcap_udp_length_beyond_ip_payload", "errors.bad_l4_header", 38, flen - 34 + 40},
+            /* UDP length under its own header */
+            {"pcap_udp_length_under_header", "errors.bad_l4_header", 38, 4},
+        };
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            memcpy(rec + 16, fr, (size_t)flen);
+            rec[16 + lens[i].off] = (uint8_t)(lens[i].val >> 8);
+            rec[16 + lens[i].off + 1] = (uint8_t)lens[i].val;
+            write_file_case(h, lens[i].name, false, lens[i].counter, VALID_RECORDS, cap, clen, rec,
+                            16 + (size_t)flen);
+        }
         free(cap);
     }
     /* pcapng: valid datagrams, then a block whose length is bogus */
