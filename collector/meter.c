@@ -29,6 +29,7 @@ struct mflow {
     uint32_t slot;       /* index slot that points here */
     uint8_t tcp_flags;
     uint8_t v6;
+    uint8_t init;        /* FLOW_F_INIT_SRC/DST from the first TCP packet, kept over active splits */
 };
 
 struct fkey {
@@ -189,7 +190,7 @@ static void emit_flow(struct meter *m, const struct mflow *f)
     r.dport = f->k.dport;
     r.proto = f->k.proto;
     r.tcp_flags = f->tcp_flags;
-    r.flags = (uint8_t)(FLOW_F_METERED | (f->v6 ? FLOW_F_V6 : 0));
+    r.flags = (uint8_t)(FLOW_F_METERED | (f->v6 ? FLOW_F_V6 : 0) | f->init);
     m->st.flows++;
     if (m->emit)
         m->emit(m->arg, &r);
@@ -347,6 +348,10 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
         f->first_ms = f->last_ms = ts;
         f->tcp_flags = 0;
         f->v6 = pi->v6;
+        /* the first packet of a TCP flow says who opened it: SYN alone, or SYN+ACK answering */
+        f->init = 0;
+        if (pi->proto == 6 && pi->l4 && !later_frag && (pi->tcp_flags & 0x02))
+            f->init = (pi->tcp_flags & 0x10) ? FLOW_F_INIT_DST : FLOW_F_INIT_SRC;
         f->slot = s;
         m->slots[s] = idx + 1;
         m->tags[s] = tag;

@@ -22,6 +22,9 @@ enum flow_flag {
     FLOW_F_SAMPLING_UNKNOWN = 1u << 1, /* no sampling rate known; counters taken as 1:1 */
     FLOW_F_LATE = 1u << 2,             /* arrived after its window closed (pipeline) */
     FLOW_F_METERED = 1u << 3,          /* made by the flow meter from raw packets */
+    FLOW_F_INIT_SRC = 1u << 4,         /* the exporter or meter knows the source started the
+                                          connection (core/initiator.h) */
+    FLOW_F_INIT_DST = 1u << 5,         /* ... knows the destination started it */
 };
 
 /* All multi-byte integers in host byte order unless said otherwise. */

@@ -45,6 +45,7 @@ enum dec_kind {
     /* YAF (CERT, PEN 6871): TCP flags of the first packet and of the rest, both directions,
      * and the reverse direction's start after the forward one */
     K_Y_INIT_FLAGS, K_Y_UNION_FLAGS, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS, K_Y_REV_DELTA_MS,
+    K_BIFLOW_DIR, /* IPFIX biflowDirection (IE 239) */
     K_COUNT
 };
 #define K_BIT(k) (1ull << (k))

@@ -220,6 +220,7 @@ static enum dec_kind map_ie(uint16_t ie, uint16_t len)
     case 306: return K_PKT_SPACE;
     case 309: return K_SAMP_SIZE;
     case 310: return K_SAMP_POP;
+    case 239: return K_BIFLOW_DIR;
     default: return K_SKIP;
     }
 }
@@ -503,6 +504,26 @@ static uint8_t yaf_flags(const struct tmpl *t, const uint64_t *v, int first, int
     return (uint8_t)(((t->has & K_BIT(first)) ? v[first] : 0) | ((t->has & K_BIT(rest)) ? v[rest] : 0));
 }
 
+/* Who started the connection, when the exporter says (core/initiator.h): biflowDirection
+ * (RFC 5103 5.3: 1 initiator, 2 reverseInitiator; 0 arbitrary and 3 perimeter say nothing),
+ * else the flags of the first packet of the forward direction (YAF initialTCPFlags): SYN alone
+ * opens a connection, SYN+ACK answers one. */
+static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
+{
+    if (HAS(K_BIFLOW_DIR) && v[K_BIFLOW_DIR] == 1)
+        return FLOW_F_INIT_SRC;
+    if (HAS(K_BIFLOW_DIR) && v[K_BIFLOW_DIR] == 2)
+        return FLOW_F_INIT_DST;
+    if (HAS(K_Y_INIT_FLAGS)) {
+        uint8_t first = (uint8_t)v[K_Y_INIT_FLAGS];
+        if ((first & 0x12) == 0x02)
+            return FLOW_F_INIT_SRC;
+        if ((first & 0x12) == 0x12)
+            return FLOW_F_INIT_DST;
+    }
+    return 0;
+}
+
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
 {
     if (HAS(K_SPORT))
@@ -515,6 +536,7 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
     else
         r->tcp_flags = yaf_flags(t, v, K_Y_INIT_FLAGS, K_Y_UNION_FLAGS);
+    r->flags |= initiator_flags(t, v);
     if (HAS(K_SRC_AS))
         r->src_as = (uint32_t)v[K_SRC_AS];
     if (HAS(K_DST_AS))
@@ -587,6 +609,10 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         rev.packets = rpk;
         rev.tcp_flags = HAS(K_REV_TCPFLAGS) ? (uint8_t)v[K_REV_TCPFLAGS]
                       : yaf_flags(t, v, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS);
+        /* the other side of the same connection: the initiator is mirrored */
+        uint8_t init = r->flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST);
+        rev.flags = (uint8_t)((r->flags & ~init) | (init == FLOW_F_INIT_SRC ? FLOW_F_INIT_DST
+                                                    : init == FLOW_F_INIT_DST ? FLOW_F_INIT_SRC : 0));
         if (HAS(K_Y_REV_DELTA_MS)) {
             uint64_t d = v[K_Y_REV_DELTA_MS];
             rev.first_ms = d < last - first ? first + d : last;

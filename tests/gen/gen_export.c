@@ -322,6 +322,7 @@ static uint64_t gen_value(const struct gen_msg *m, const struct gen_flow *f, uin
     case 306: return f->pkt_space;
     case 309: return f->sampling_size;
     case 310: return f->sampling_population;
+    case 239: return f->biflow_dir;
     default: return 0;
     }
 }

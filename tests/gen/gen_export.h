@@ -50,6 +50,7 @@ struct gen_flow {
     uint32_t sampling_size, sampling_population; /* 309 / 310 */
     uint64_t sysinit_ms;       /* 160 systemInitTimeMilliseconds */
     uint16_t varlen_len;       /* bytes written for variable-length fields */
+    uint8_t biflow_dir;        /* 239 biflowDirection (RFC 5103: 1 initiator, 2 reverse) */
 };
 
 struct gen_field {

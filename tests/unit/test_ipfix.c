@@ -160,6 +160,42 @@ static void test_biflow(void **state)
     decode_ctx_free(ctx);
 }
 
+/* Who started the connection: biflowDirection (IE 239) marks the forward record and, mirrored,
+ * its reverse side; without it a record says nothing (core/initiator.h takes over). */
+static void test_biflow_direction(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[2048];
+    struct gen_flow f[3];
+    fill(f, 3, false);
+    f[0].biflow_dir = 1; /* initiator: the source opened it */
+    f[1].biflow_dir = 2; /* reverseInitiator: the destination did */
+    f[2].biflow_dir = 0; /* arbitrary */
+    struct gen_tmpl t;
+    gen_tmpl_flow(&t, 301, GEN_IPFIX, 0);
+    gen_tmpl_add(&t, 239, 1, 0);
+    gen_tmpl_add(&t, 1, 1, 29305); /* reverseOctetDeltaCount */
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 3);
+    int len = gen_msg_end(&m);
+    assert_true(len > 0);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 6);
+    const uint8_t both = FLOW_F_INIT_SRC | FLOW_F_INIT_DST;
+    assert_int_equal(s.r[0].flags & both, FLOW_F_INIT_SRC);
+    assert_int_equal(s.r[1].flags & both, FLOW_F_INIT_DST);
+    assert_int_equal(s.r[2].flags & both, FLOW_F_INIT_DST);
+    assert_int_equal(s.r[3].flags & both, FLOW_F_INIT_SRC);
+    assert_int_equal(s.r[4].flags & both, 0);
+    assert_int_equal(s.r[5].flags & both, 0);
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
 static void test_times(void **state)
 {
     (void)state;
@@ -411,6 +447,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),           cmocka_unit_test(test_biflow),
+        cmocka_unit_test(test_biflow_direction),
         cmocka_unit_test(test_times),           cmocka_unit_test(test_sysinit_options),
         cmocka_unit_test(test_sampling_ies),    cmocka_unit_test(test_withdrawal),
         cmocka_unit_test(test_sequence),        cmocka_unit_test(test_malformed),

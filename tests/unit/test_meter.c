@@ -195,6 +195,46 @@ static void test_tcp_end_and_flags(void **state)
     meter_free(m);
 }
 
+/* The first packet of a TCP flow says who opened it: SYN alone from the initiator, SYN+ACK
+ * from the answering end; a flow first seen mid-connection says nothing. */
+static void test_initiator_from_first_packet(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 15000, 120000);
+    struct gen_ip c, s, mid;
+    v4(&c, 6, 40000, 443);
+    c.tcp_flags = 0x02;
+    v4(&s, 6, 443, 40000);
+    memcpy(s.src, c.dst, 16);
+    memcpy(s.dst, c.src, 16);
+    s.tcp_flags = 0x12;
+    v4(&mid, 6, 41000, 443);
+    mid.tcp_flags = 0x18;
+    feed(m, &c, T0);
+    feed(m, &s, T0 + MS);
+    feed(m, &mid, T0 + MS);
+    c.tcp_flags = 0x10; /* later packets do not change it */
+    feed(m, &c, T0 + 2 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 3);
+    int seen = 0;
+    for (size_t i = 0; i < nrec; i++) {
+        uint8_t init = recs[i].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST);
+        if (recs[i].sport == 40000) {
+            assert_int_equal(init, FLOW_F_INIT_SRC);
+            seen |= 1;
+        } else if (recs[i].sport == 443) {
+            assert_int_equal(init, FLOW_F_INIT_DST);
+            seen |= 2;
+        } else {
+            assert_int_equal(init, 0);
+            seen |= 4;
+        }
+    }
+    assert_int_equal(seen, 7);
+    meter_free(m);
+}
+
 static void test_idle_timeout(void **state)
 {
     (void)state;
@@ -384,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_linktypes),
         cmocka_unit_test(test_icmp_key),
         cmocka_unit_test(test_tcp_end_and_flags),
+        cmocka_unit_test(test_initiator_from_first_packet),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_active_timeout),
         cmocka_unit_test(test_table_bound),
