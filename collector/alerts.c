@@ -7,36 +7,44 @@
 #include <string.h>
 
 #include "alert_json.h"
+#include "dlist.h"
 #include "hash.h"
 
+#define RULE_MAX 48
+
+/* One incident. Found by its identity (chain `next` in buckets) and by (customer, host) (chain
+ * `hnext` in hbuckets); `lru` orders incidents by their last raise, least recent first. */
 struct entry {
-    const char *rule_id;    /* static string of the detector */
-    char feed[64];          /* feed name (part of the key for list hits), "" = none */
+    char rule[RULE_MAX];
     uint32_t customer;
     bool has_peer;
+    uint8_t category, severity;
     uint8_t host[16], peer[16];
-    uint64_t first_ms;      /* when it was published */
-    uint64_t window_ms;     /* window start of that first alert */
-    uint64_t last_ms;
+    uint64_t window_ms;      /* start of the window it was first raised in (the id's part) */
+    uint64_t first_raised;   /* event time of the first raise */
+    uint64_t last_raised, last_published;
+    uint64_t first_seen, last_seen; /* flows that support it, over the whole incident */
     uint64_t count;
-    uint32_t next;          /* chain: entry number + 1, 0 = end */
-    uint64_t h;
+    uint64_t h, hh;          /* identity hash, (customer, host) hash */
+    uint32_t next, hnext;    /* entry number + 1, 0 = end */
+    struct dlink lru;
     char event_id[33];
 };
 
 struct alert_mgr {
-    struct entry *ring;     /* insertion order; oldest at head */
-    uint32_t *buckets;      /* entry number + 1 */
-    size_t cap, head, n, nbuckets;
-    uint64_t suppress_ms;
+    struct entry *ent;       /* cap entries; [0, used) have been handed out */
+    uint32_t *buckets, *hbuckets; /* entry number + 1 */
+    size_t cap, used, nbuckets;
+    struct dlist lru;
+    uint64_t suppress_ms, incident_ms;
     struct hash_key key;
     struct sinks *sinks;
     struct alert_mgr_stats st;
     char buf[ALERT_JSON_MAX];
 };
 
-int alert_mgr_new(size_t max_entries, uint64_t suppress_ms, struct sinks *sinks,
-                  struct alert_mgr **out)
+int alert_mgr_new(size_t max_entries, uint64_t suppress_ms, uint64_t incident_ms,
+                  struct sinks *sinks, struct alert_mgr **out)
 {
     struct alert_mgr *m = calloc(1, sizeof *m);
     if (!m)
@@ -45,13 +53,15 @@ int alert_mgr_new(size_t max_entries, uint64_t suppress_ms, struct sinks *sinks,
     m->nbuckets = 1;
     while (m->nbuckets < m->cap)
         m->nbuckets <<= 1;
-    m->ring = calloc(m->cap, sizeof *m->ring);
+    m->ent = calloc(m->cap, sizeof *m->ent);
     m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
-    if (!m->ring || !m->buckets) {
+    m->hbuckets = calloc(m->nbuckets, sizeof *m->hbuckets);
+    if (!m->ent || !m->buckets || !m->hbuckets) {
         alert_mgr_free(m);
         return -ENOMEM;
     }
     m->suppress_ms = suppress_ms;
+    m->incident_ms = incident_ms > suppress_ms ? incident_ms : suppress_ms;
     m->sinks = sinks;
     hash_key_from_seed(&m->key, 0x616c657274736d67ULL);
     *out = m;
@@ -62,22 +72,25 @@ void alert_mgr_free(struct alert_mgr *m)
 {
     if (!m)
         return;
-    free(m->ring);
+    free(m->ent);
     free(m->buckets);
+    free(m->hbuckets);
     free(m);
+}
+
+static uint64_t host_hash(const struct hash_key *k, uint32_t customer, const uint8_t host[16])
+{
+    uint8_t buf[20];
+    memcpy(buf, &customer, 4);
+    memcpy(buf + 4, host, 16);
+    return hash_bytes(k, buf, sizeof buf);
 }
 
 static uint64_t alert_hash(const struct hash_key *k, const struct alert *a)
 {
-    uint8_t buf[128 + 40];
-    size_t rl = strnlen(a->rule_id, 64);
+    uint8_t buf[RULE_MAX + 36];
+    size_t rl = strnlen(a->rule_id, RULE_MAX - 1);
     memcpy(buf, a->rule_id, rl);
-    if (a->feed_name) {
-        size_t fl = strnlen(a->feed_name, 63);
-        buf[rl++] = '|';
-        memcpy(buf + rl, a->feed_name, fl);
-        rl += fl;
-    }
     memcpy(buf + rl, &a->customer, 4);
     memcpy(buf + rl + 4, a->host, 16);
     memset(buf + rl + 20, 0, 16);
@@ -99,8 +112,8 @@ void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33
     o = 0;
     for (int i = 0; i < 16; i++)
         o += (size_t)snprintf(ps + o, sizeof ps - o, "%02x", a->has_peer ? a->peer[i] : 0);
-    int n = snprintf(tmp, sizeof tmp, "%s|%s|%s|%s|%s|%llu", a->rule_id,
-                     a->feed_name ? a->feed_name : "", a->customer_id ? a->customer_id : "", hs, ps,
+    int n = snprintf(tmp, sizeof tmp, "%s|%s|%s|%s|%llu", a->rule_id,
+                     a->customer_id ? a->customer_id : "", hs, ps,
                      (unsigned long long)first_window_ms);
     if (n < 0)
         n = 0;
@@ -113,81 +126,176 @@ void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33
 static bool same(const struct entry *e, const struct alert *a)
 {
     return e->customer == a->customer && e->has_peer == a->has_peer &&
-           strcmp(e->rule_id, a->rule_id) == 0 && memcmp(e->host, a->host, 16) == 0 &&
-           strncmp(e->feed, a->feed_name ? a->feed_name : "", sizeof e->feed - 1) == 0 &&
+           strncmp(e->rule, a->rule_id, RULE_MAX - 1) == 0 && memcmp(e->host, a->host, 16) == 0 &&
            (!a->has_peer || memcmp(e->peer, a->peer, 16) == 0);
 }
 
-static void unlink_entry(struct alert_mgr *m, size_t idx)
+static void unchain(uint32_t *head, struct entry *ent, size_t idx, bool by_host)
 {
-    struct entry *e = &m->ring[idx];
-    uint32_t *p = &m->buckets[e->h & (m->nbuckets - 1)];
+    uint32_t *p = head;
     while (*p) {
+        struct entry *c = &ent[*p - 1];
         if (*p == idx + 1) {
-            *p = e->next;
+            *p = by_host ? c->hnext : c->next;
             return;
         }
-        p = &m->ring[*p - 1].next;
+        p = by_host ? &c->hnext : &c->next;
     }
+}
+
+/* An entry for a new identity: a never used one, else the least recently raised. */
+static struct entry *take_entry(struct alert_mgr *m)
+{
+    struct entry *e;
+    if (m->used < m->cap) {
+        e = &m->ent[m->used++];
+    } else {
+        e = DLIST_ENTRY(m->lru.first, struct entry, lru);
+        size_t idx = (size_t)(e - m->ent);
+        unchain(&m->buckets[e->h & (m->nbuckets - 1)], m->ent, idx, false);
+        unchain(&m->hbuckets[e->hh & (m->nbuckets - 1)], m->ent, idx, true);
+        dlist_unlink(&m->lru, &e->lru);
+        m->st.forgotten++;
+    }
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+static void widen(struct entry *e, const struct alert *a)
+{
+    if (a->first_ms && (!e->first_seen || a->first_ms < e->first_seen))
+        e->first_seen = a->first_ms;
+    if (a->last_ms > e->last_seen)
+        e->last_seen = a->last_ms;
+}
+
+/* What the message says about the incident (also for a folded repeat: callers may read it). */
+static void describe(const struct entry *e, struct alert *a)
+{
+    memcpy(a->event_id, e->event_id, sizeof a->event_id);
+    a->repeat_count = e->count;
+    a->first_raised_ms = e->first_raised;
+    a->first_ms = e->first_seen;
+    a->last_ms = e->last_seen;
+}
+
+static int publish(struct alert_mgr *m, const struct alert *a)
+{
+    int len = alert_json_format(a, m->buf, sizeof m->buf);
+    if (len < 0) {
+        m->st.format_errors++;
+        return -1;
+    }
+    m->st.published++;
+    const char *key = a->customer_id ? a->customer_id : "";
+    m->st.sink_losses += (uint64_t)sinks_publish(m->sinks, MSG_ALERT, key, strlen(key), m->buf, (size_t)len);
+    return 0;
 }
 
 int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
 {
     m->st.raised++;
     uint64_t h = alert_hash(&m->key, a);
-    uint32_t *bucket = &m->buckets[h & (m->nbuckets - 1)];
-    for (uint32_t i = *bucket; i; i = m->ring[i - 1].next) {
-        struct entry *e = &m->ring[i - 1];
-        if (e->h != h || !same(e, a))
-            continue;
-        if (now_ms < e->first_ms + m->suppress_ms) {
-            e->count++;
-            if (a->last_ms > e->last_ms)
-                e->last_ms = a->last_ms;
+    struct entry *e = NULL;
+    for (uint32_t i = m->buckets[h & (m->nbuckets - 1)]; i; i = m->ent[i - 1].next) {
+        if (m->ent[i - 1].h == h && same(&m->ent[i - 1], a)) {
+            e = &m->ent[i - 1];
+            break;
+        }
+    }
+    if (e && now_ms <= e->last_raised + m->incident_ms) { /* the incident goes on */
+        e->count++;
+        e->last_raised = now_ms;
+        e->severity = (uint8_t)a->severity;
+        widen(e, a);
+        dlist_unlink(&m->lru, &e->lru);
+        dlist_push_back(&m->lru, &e->lru);
+        describe(e, a);
+        if (now_ms < e->last_published + m->suppress_ms) {
             m->st.suppressed++;
             return 0;
         }
-        /* Suppression over: this entry is stale; a fresh one follows. */
-        break;
+        e->last_published = now_ms;
+        if (publish(m, a) < 0)
+            return 0;
+        m->st.updates++;
+        return 2;
     }
-    if (m->n == m->cap) { /* forget the oldest */
-        unlink_entry(m, m->head);
-        m->head = (m->head + 1) % m->cap;
-        m->n--;
-        m->st.forgotten++;
+    if (e) { /* closed long ago: the same slot and chains serve the new incident */
+        dlist_unlink(&m->lru, &e->lru);
+        uint32_t next = e->next, hnext = e->hnext;
+        memset(e, 0, sizeof *e);
+        e->next = next;
+        e->hnext = hnext;
+    } else {
+        e = take_entry(m);
+        uint32_t *b = &m->buckets[h & (m->nbuckets - 1)];
+        e->next = *b;
+        *b = (uint32_t)(e - m->ent) + 1;
+        e->hh = host_hash(&m->key, a->customer, a->host);
+        uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
+        e->hnext = *hb;
+        *hb = (uint32_t)(e - m->ent) + 1;
     }
-    size_t idx = (m->head + m->n) % m->cap;
-    struct entry *e = &m->ring[idx];
-    memset(e, 0, sizeof *e);
-    e->rule_id = a->rule_id;
-    snprintf(e->feed, sizeof e->feed, "%s", a->feed_name ? a->feed_name : "");
+    snprintf(e->rule, sizeof e->rule, "%s", a->rule_id);
     e->customer = a->customer;
     e->has_peer = a->has_peer;
+    e->category = (uint8_t)a->category;
+    e->severity = (uint8_t)a->severity;
     memcpy(e->host, a->host, 16);
     if (a->has_peer)
         memcpy(e->peer, a->peer, 16);
-    e->first_ms = now_ms;
-    e->window_ms = a->win_start_ms;
-    e->last_ms = a->last_ms;
-    e->count = 1;
     e->h = h;
-    e->next = *bucket;
-    *bucket = (uint32_t)idx + 1;
-    m->n++;
+    if (!e->hh)
+        e->hh = host_hash(&m->key, a->customer, a->host);
+    e->window_ms = a->win_start_ms;
+    e->first_raised = e->last_raised = e->last_published = now_ms;
+    e->count = 1;
+    widen(e, a);
+    dlist_push_back(&m->lru, &e->lru);
     alert_event_id(a, a->win_start_ms, e->event_id);
-    memcpy(a->event_id, e->event_id, sizeof a->event_id);
-    a->repeat_count = 1;
+    describe(e, a);
     if ((unsigned)a->category < CAT_COUNT)
         m->st.by_category[a->category]++;
-    int len = alert_json_format(a, m->buf, sizeof m->buf);
-    if (len < 0) {
-        m->st.format_errors++;
-        return 0;
+    m->st.incidents++;
+    return publish(m, a) < 0 ? 0 : 1;
+}
+
+size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer, const uint8_t host[16],
+                                uint64_t since_ms, struct alert_incident *out, size_t max)
+{
+    uint64_t hh = host_hash(&m->key, customer, host);
+    size_t n = 0;
+    for (uint32_t i = m->hbuckets[hh & (m->nbuckets - 1)]; i; i = m->ent[i - 1].hnext) {
+        const struct entry *e = &m->ent[i - 1];
+        if (e->hh != hh || e->customer != customer || memcmp(e->host, host, 16) != 0 ||
+            e->last_raised < since_ms)
+            continue;
+        struct alert_incident c = {
+            .rule_id = e->rule,
+            .category = (enum alert_category)e->category,
+            .severity = (enum alert_severity)e->severity,
+            .has_peer = e->has_peer,
+            .count = e->count,
+            .first_raised_ms = e->first_raised,
+            .last_raised_ms = e->last_raised,
+        };
+        memcpy(c.event_id, e->event_id, sizeof c.event_id);
+        memcpy(c.peer, e->peer, 16);
+        /* keep the max most recent, ties by event id: the same list whatever the chain order */
+        size_t at = n < max ? n : max;
+        while (at > 0 && (out[at - 1].last_raised_ms < c.last_raised_ms ||
+                          (out[at - 1].last_raised_ms == c.last_raised_ms &&
+                           strcmp(out[at - 1].event_id, c.event_id) > 0))) {
+            if (at < max)
+                out[at] = out[at - 1];
+            at--;
+        }
+        if (at < max)
+            out[at] = c;
+        n++;
     }
-    m->st.published++;
-    const char *key = a->customer_id ? a->customer_id : "";
-    m->st.sink_losses += (uint64_t)sinks_publish(m->sinks, MSG_ALERT, key, strlen(key), m->buf, (size_t)len);
-    return 1;
+    return n;
 }
 
 void alert_mgr_stats(const struct alert_mgr *m, struct alert_mgr_stats *out)

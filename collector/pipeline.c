@@ -53,6 +53,7 @@ struct wq_ent {
 struct outbox_ent {
     struct alert a;
     uint64_t seq, now_ms;
+    struct alert_enrichment enrich[ALERT_ENRICH_MAX];
     char str[OUTBOX_STR];
 };
 
@@ -223,7 +224,7 @@ static void raise_alert(struct pipeline *p, const struct alert *in, uint64_t now
     a.customer_id = cu ? cu->id : "";
     a.customer_name = cu ? cu->name : "";
     a.customer_asn = cu ? cu->asn : 0;
-    if (p->s->alerts && alert_mgr_raise(p->alerts, &a, now_ms) == 1 && a.customer &&
+    if (p->s->alerts && alert_mgr_raise(p->alerts, &a, now_ms) > 0 && a.customer &&
         a.customer < p->nacc)
         p->acc[a.customer].alerts++;
 }
@@ -272,9 +273,15 @@ static void outbox_put(struct worker *w, const struct alert *a)
     e->a.detector = ob_copy(&at, end, a->detector, &cut);
     e->a.rule_id = ob_copy(&at, end, a->rule_id, &cut);
     e->a.rule_name = ob_copy(&at, end, a->rule_name, &cut);
-    e->a.feed_name = ob_copy(&at, end, a->feed_name, &cut);
-    e->a.indicator = ob_copy(&at, end, a->indicator, &cut);
-    e->a.listing_id = ob_copy(&at, end, a->listing_id, &cut);
+    e->a.nenrich = a->nenrich < ALERT_ENRICH_MAX ? a->nenrich : ALERT_ENRICH_MAX;
+    e->a.enrich = e->a.nenrich ? e->enrich : NULL;
+    for (uint32_t i = 0; i < e->a.nenrich; i++) {
+        e->enrich[i] = a->enrich[i];
+        e->enrich[i].feed = ob_copy(&at, end, a->enrich[i].feed, &cut);
+        e->enrich[i].matched = ob_copy(&at, end, a->enrich[i].matched, &cut);
+        e->enrich[i].name = ob_copy(&at, end, a->enrich[i].name, &cut);
+        e->enrich[i].reference = ob_copy(&at, end, a->enrich[i].reference, &cut);
+    }
     e->a.evidence_json = ob_copy(&at, end, a->evidence_json, &cut);
     if (cut)
         w->ob_truncated++;
@@ -374,7 +381,8 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
         p->state_size += (det_registry[i]->host_state_size + 7) & ~(size_t)7;
         p->ndet++;
     }
-    if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, sinks, &p->alerts) < 0)
+    if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
+                      &p->alerts) < 0)
         goto fail;
     if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0)
         goto fail;
@@ -554,7 +562,7 @@ static void emit_summaries(struct pipeline *p)
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];
             if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1 &&
-                alert_mgr_raise(p->alerts, &ha, s.win_end_ms) == 1)
+                alert_mgr_raise(p->alerts, &ha, s.win_end_ms) > 0)
                 s.alerts++;
         }
         p->st.summaries++;

@@ -77,9 +77,13 @@ static const struct conf_key pipeline_keys[] = {
      "a host without flows for this long is forgotten (keep above 24h for the day view of "
      "the hostility score)", NULL},
     {"alert_suppress", CONF_DURATION, S(alert_suppress), 0, 0, 2592000, "1h",
-     "the same alert (rule, customer, host, peer) is not repeated within this time", NULL},
+     "an ongoing incident (rule, customer, host, peer) is published again (same event.id, "
+     "count and last_seen updated) at most once per this time", NULL},
+    {"incident_idle", CONF_DURATION, S(incident_idle), 0, 60, 2592000, "24h",
+     "an incident not raised for this long is closed: its next alert opens a new incident "
+     "with a new event.id (at least alert_suppress)", NULL},
     {"alerts_max", CONF_U64, S(alerts_max), 0, 16, 100000000, "262144",
-     "alerts remembered for suppression", NULL},
+     "incidents remembered (the least recently raised is forgotten first)", NULL},
     {"detectors", CONF_STR, S(detectors), sizeof(((struct settings *)0)->detectors), NOB, "all",
      "detectors to run: all, or a comma-separated list of names", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},

@@ -83,6 +83,7 @@ struct settings {
     uint64_t hosts_max;
     uint64_t host_idle;      /* seconds */
     uint64_t alert_suppress; /* seconds */
+    uint64_t incident_idle;  /* seconds */
     uint64_t alerts_max;
     char detectors[256];     /* comma-separated names, or "all" */
     /* [output] */

@@ -1,6 +1,7 @@
 /* alert.h: what a detector reports. Detectors fill a struct alert on their worker and hand it
- * to det_alert() (detectors/detector.h); the pipeline's alert manager suppresses repeats, adds the
- * customer's id/name/ASN, and formats it to JSON once (exporters/alert_json.c).
+ * to det_alert() (detectors/detector.h); the pipeline's alert manager (collector/alerts.h)
+ * folds repeats of an ongoing incident into one event.id, adds the customer's id/name/ASN, and
+ * formats it to JSON once (exporters/alert_json.c).
  * Every pointer member is borrowed for the duration of the call that receives the alert. */
 #ifndef TW_ALERT_H
 #define TW_ALERT_H
@@ -21,6 +22,18 @@ enum alert_category {
     CAT_COUNT
 };
 
+/* One list that names the listed party (ECS threat.enrichments[]). */
+struct alert_enrichment {
+    const char *feed;      /* feed name: indicator.provider */
+    const char *matched;   /* the listed prefix or address, e.g. "203.0.113.0/24" */
+    const char *name;      /* the listing: SBL id, malware family, else the feed name; never "" */
+    const char *reference; /* a URL for the listing when the feed gives one, or NULL */
+    uint16_t port;         /* the listed port (Feodo), 0 = any */
+    bool port_matched;     /* a flow used the listed port */
+};
+
+#define ALERT_ENRICH_MAX 32 /* every feed of a feed set (FEED_SET_MAX) */
+
 struct alert {
     const char *detector;  /* registry name, e.g. "blocklist" */
     const char *rule_id;   /* stable id, e.g. "blocklist.peer_listed" */
@@ -32,24 +45,27 @@ struct alert {
     bool has_host, has_peer;
     uint8_t host[16];      /* the customer's (inside) host */
     uint8_t peer[16];      /* the outside party, when one exists */
-    bool host_is_source;   /* host was the flow source (outbound) */
+    bool host_is_source;   /* the host started the connections (source.*, outbound); else the
+                              peer did (source.* = peer, inbound) */
+    bool direction_unknown; /* who started them could not be told (network.direction unknown;
+                              source/destination then as the first record had them) */
     uint8_t proto;         /* 0 = not tied to one protocol */
-    uint16_t port;         /* peer port (0 = none) */
+    uint16_t port;         /* the destination's (responder's) port, 0 = none */
     uint64_t win_start_ms, win_end_ms; /* the evidence window */
     uint64_t first_ms, last_ms;        /* first/last flow that supports it */
     uint64_t flows, bytes, packets;
-    /* threat intel (list hits): NULL when none */
-    const char *feed_name;     /* threat.feed.name */
-    const char *indicator;     /* matched prefix or address, e.g. "203.0.113.0/24" */
-    const char *listing_id;    /* SBL id or malware family */
+    /* threat intel (list hits): every feed that lists the party; nenrich = 0 when none */
+    const struct alert_enrichment *enrich;
+    uint32_t nenrich;
     bool indicator_is_host;    /* the listed party is the host (else the peer) */
     /* detector's structured evidence: a JSON object text, or NULL */
     const char *evidence_json;
     /* filled by the alert manager, not by detectors */
     const char *customer_id, *customer_name;
     uint32_t customer_asn;
-    uint64_t repeat_count;     /* occurrences folded into this alert so far */
-    char event_id[33];         /* deterministic: same alert, same id */
+    uint64_t repeat_count;     /* times this incident was raised so far (transitwatch.count) */
+    uint64_t first_raised_ms;  /* window end when the incident was first raised */
+    char event_id[33];         /* deterministic: one id per incident */
 };
 
 const char *alert_category_name(enum alert_category c);

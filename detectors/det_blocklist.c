@@ -2,13 +2,24 @@
  * listed addresses inside a customer's own space (the Atrivo case: C2 or DROP blocks hosted by
  * the customer).
  *
- * Per window, hits are aggregated per (customer, host, peer, feed) in a bounded table kept in
- * first-seen order, so the alerts of a window come out in the same order on every replay. At
- * window close every hit becomes one alert with its counts; the alert manager suppresses
- * repeats within its suppression window. When the table is full, a new hit is reported at once
- * with the counts of its first flow (never dropped), and the overflow is counted.
- * Hits point at their feed and entry: on reload the pipeline keeps a replaced feed set alive
- * until the window closes, so a reload mid-window loses no hit.
+ * Per window, hits are aggregated per (customer, host, peer, listed party) in a bounded table
+ * kept in first-seen order, so the alerts of a window come out in the same order on every
+ * replay. A hit remembers every feed that lists the party; at window close it becomes ONE
+ * alert naming them all (ECS threat.enrichments: feed, matched prefix, listing name - the SBL
+ * id, the malware family, else the feed's name - and a reference URL where the listing has
+ * one), with its counts; the alert manager folds repeats into one incident. When the table is
+ * full, a new hit is reported at once with the counts of its first flow (never dropped), and
+ * the overflow is counted. Hits point at their feed set: on reload the pipeline keeps a
+ * replaced feed set alive until the window closes, so a reload mid-window loses no hit.
+ *
+ * Direction is who started the connections (core/initiator.h flow_initiator(): exporter
+ * flags, SYN without ACK, ICMP type, service ports, port ranges), taken from the first record
+ * of the hit that tells: source = the initiator, destination = the responder with its
+ * (service) port, network.direction outbound when the customer host started it, inbound when
+ * the listed party did. A listed address reaching into a customer (scanners on DROP hit
+ * every host) is reported at low severity with half the score: it is not the customer's
+ * doing. When no record tells, the direction is "unknown" and the ends are as the first
+ * record had them.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,6 +31,7 @@
 #include "detector.h"
 #include "feeds.h"
 #include "hash.h"
+#include "initiator.h"
 #include "json.h"
 
 struct blocklist_conf {
@@ -41,18 +53,28 @@ static const struct conf_key blocklist_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* One (customer, host, peer, listed party) hit of the window, with every feed that lists the
+ * party as a bit of `feeds` (indices into `set`, the feed set in force at the first flow; a
+ * reload mid-window starts a new hit, and the alert manager folds both into one incident). */
 struct hit {
     uint8_t host[16], peer[16];
     uint32_t customer;
-    const struct feed *feed; /* kept alive by the pipeline until this window closes */
+    const struct feed_set *set; /* kept alive by the pipeline until this window closes */
+    uint32_t feeds;        /* feeds of `set` that list the party */
+    uint32_t port_feeds;   /* ... whose listed port a flow used */
+    uint16_t listed_port;  /* the listed party's port on the flow that matched a listed port */
     uint8_t inside_listed; /* 1: the host is the listed party */
-    uint8_t port_matched;
     uint8_t proto;
-    uint16_t port;         /* the peer's port on the first flow */
-    bool host_is_source;
-    const struct feed_entry *entry;
+    uint8_t init;          /* who started the connections: INIT_HOST, INIT_PEER, 0 unknown */
+    uint8_t init_basis;    /* enum flow_init_basis of that decision */
+    uint8_t host_src;      /* while unknown: the host was the source of the first record */
+    uint16_t resp_port;    /* the responder's port (service port); while unknown the first
+                              record's destination port */
     uint64_t first_ms, last_ms, flows, bytes, packets;
 };
+
+#define INIT_HOST 1
+#define INIT_PEER 2
 
 struct blocklist {
     struct blocklist_conf conf;
@@ -63,6 +85,7 @@ struct blocklist {
     const struct feed_set *space_feeds; /* feeds of the last own-space check */
     uint64_t space_sig;                 /* customer prefixes of the last own-space check */
     uint64_t stat_hits, stat_overflow, stat_alerts, stat_space_alerts, stat_space_skipped;
+    uint64_t stat_inbound, stat_unknown_dir;
 };
 
 static int blocklist_init(const void *conf, void **self)
@@ -99,46 +122,114 @@ static void blocklist_fini(void *self)
     free(b);
 }
 
+/* The name of a listing: its SBL id, else its malware family, else the feed's name. */
+static const char *listing_name(const struct feed *fd, const struct feed_entry *e)
+{
+    return e->listing[0] ? e->listing : e->malware[0] ? e->malware : feed_name(fd);
+}
+
+/* A reference URL the listing itself names: Spamhaus publishes every SBL record at a fixed
+ * address; other feeds give none. */
+static const char *listing_reference(const struct feed_entry *e, char *buf, size_t len)
+{
+    if (strncmp(e->listing, "SBL", 3) != 0 || !e->listing[3])
+        return NULL;
+    snprintf(buf, len, "https://www.spamhaus.org/sbl/query/%s", e->listing);
+    return buf;
+}
+
+struct enrich_buf {
+    struct alert_enrichment en[ALERT_ENRICH_MAX];
+    char matched[ALERT_ENRICH_MAX][ADDR_STRLEN + 8];
+    char ref[ALERT_ENRICH_MAX][64];
+    uint32_t n;
+};
+
+static void enrich_add(struct enrich_buf *eb, const struct feed *fd, const struct feed_entry *e,
+                       bool port_matched)
+{
+    if (eb->n >= ALERT_ENRICH_MAX)
+        return;
+    uint32_t i = eb->n++;
+    prefix_format(&e->p, eb->matched[i], sizeof eb->matched[i]);
+    eb->en[i] = (struct alert_enrichment){
+        .feed = feed_name(fd),
+        .matched = eb->matched[i],
+        .name = listing_name(fd, e),
+        .reference = listing_reference(e, eb->ref[i], sizeof eb->ref[i]),
+        .port = e->port,
+        .port_matched = port_matched,
+    };
+}
+
+/* One alert per hit: every feed that lists the party, direction from who started it. */
 static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const struct hit *h)
 {
     const struct blocklist_conf *cc = det_conf(ctx, h->customer);
-    const struct feed *fd = h->feed;
-    char ind[ADDR_STRLEN + 8], evbuf[768];
-    prefix_format(&h->entry->p, ind, sizeof ind);
-
+    const uint8_t *listed = h->inside_listed ? h->host : h->peer;
+    struct enrich_buf eb;
+    char evbuf[2048];
+    eb.n = 0;
     struct json j;
     json_init(&j, evbuf, sizeof evbuf);
     json_obj_open(&j, NULL);
-    json_str(&j, "feed", feed_name(fd));
-    json_str(&j, "matched", ind);
-    json_str(&j, "listing_id", h->entry->listing);
-    if (h->entry->malware[0])
-        json_str(&j, "malware", h->entry->malware);
-    if (h->entry->port) {
-        json_u64(&j, "listed_port", h->entry->port);
-        json_bool(&j, "port_matched", h->port_matched);
+    json_arr_open(&j, "feeds");
+    bool any_port = false;
+    for (size_t i = 0; h->set && i < feed_set_count(h->set) && i < 32; i++) {
+        if (!(h->feeds & (1u << i)))
+            continue;
+        const struct feed *fd = feed_set_get(h->set, i);
+        bool pm = (h->port_feeds >> i) & 1u, exact = false;
+        const struct feed_entry *e = feed_match_port(fd, listed, pm ? h->listed_port : 0, &exact);
+        if (!e)
+            continue;
+        pm = pm && exact;
+        any_port |= pm;
+        enrich_add(&eb, fd, e, pm);
+        json_obj_open(&j, NULL);
+        json_str(&j, "feed", feed_name(fd));
+        json_str(&j, "matched", eb.matched[eb.n - 1]);
+        json_str(&j, "listing", listing_name(fd, e));
+        if (e->malware[0])
+            json_str(&j, "malware", e->malware);
+        if (e->port) {
+            json_u64(&j, "listed_port", e->port);
+            json_bool(&j, "port_matched", pm);
+        }
+        json_obj_close(&j);
     }
+    json_arr_close(&j);
     json_str(&j, "listed_party", h->inside_listed ? "host" : "peer");
-    json_str(&j, "host_role", h->host_is_source ? "source" : "destination");
+    json_str(&j, "initiator", h->init == INIT_HOST ? "host" : h->init == INIT_PEER ? "peer" : "unknown");
+    json_str(&j, "initiator_basis", flow_init_basis_name((enum flow_init_basis)h->init_basis));
     json_u64(&j, "flows", h->flows);
     json_u64(&j, "bytes", h->bytes);
     json_u64(&j, "packets", h->packets);
     json_obj_close(&j);
+    if (!eb.n) /* cannot happen: a hit exists because a feed listed the party */
+        return;
 
+    /* A listed address that contacts a customer host is the Internet's noise reaching the
+     * customer, not the customer's doing: it is reported, at low severity and half the score. */
+    bool inbound = h->init == INIT_PEER;
+    bool host_src = h->init ? h->init == INIT_HOST : h->host_src;
+    double score = any_port ? cc->score_port : cc->score_ip;
     struct alert a = {
         .detector = "blocklist",
         .rule_id = h->inside_listed ? "blocklist.host_listed" : "blocklist.peer_listed",
         .rule_name = h->inside_listed ? "Customer host is on a blocklist"
-                                      : "Customer host talked to a listed address",
+                     : inbound       ? "A listed address contacted a customer host"
+                                     : "Customer host talked to a listed address",
         .category = CAT_BLOCKLIST,
-        .severity = h->port_matched ? SEV_CRITICAL : SEV_HIGH,
-        .score = h->port_matched ? cc->score_port : cc->score_ip,
+        .severity = inbound ? SEV_LOW : any_port ? SEV_CRITICAL : SEV_HIGH,
+        .score = inbound ? score / 2 : score,
         .customer = h->customer,
         .has_host = true,
         .has_peer = true,
-        .host_is_source = h->host_is_source,
+        .host_is_source = host_src,
+        .direction_unknown = !h->init,
         .proto = h->proto,
-        .port = h->port,
+        .port = h->resp_port,
         .win_start_ms = ctx->win_start_ms,
         .win_end_ms = ctx->win_end_ms,
         .first_ms = h->first_ms,
@@ -146,9 +237,8 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
         .flows = h->flows,
         .bytes = h->bytes,
         .packets = h->packets,
-        .feed_name = feed_name(fd),
-        .indicator = ind,
-        .listing_id = h->entry->listing[0] ? h->entry->listing : h->entry->malware,
+        .enrich = eb.en,
+        .nenrich = eb.n,
         .indicator_is_host = h->inside_listed,
         .evidence_json = json_error(&j) ? NULL : evbuf,
     };
@@ -163,133 +253,217 @@ static void blocklist_reset(struct blocklist *b)
     b->nhits = 0;
 }
 
+/* Who started f, seen from the host: INIT_HOST, INIT_PEER or 0 (core/initiator.h). */
+static uint8_t initiator_of(const struct flow_rec *f, bool host_is_src, enum flow_init_basis *basis)
+{
+    enum flow_init w = flow_initiator(f, basis);
+    if (w == FLOW_INIT_UNKNOWN)
+        return 0;
+    return (w == FLOW_INIT_SRC) == host_is_src ? INIT_HOST : INIT_PEER;
+}
+
+static void hit_direction(struct hit *h, const struct flow_rec *f, bool host_is_src)
+{
+    enum flow_init_basis basis;
+    uint8_t init = initiator_of(f, host_is_src, &basis);
+    if (!init || h->init)
+        return;
+    h->init = init;
+    h->init_basis = (uint8_t)basis;
+    /* the responder's port: the destination's when the source started it */
+    bool src_started = (init == INIT_HOST) == host_is_src;
+    h->resp_port = src_started ? f->dport : f->sport;
+}
+
+/* feeds: the feeds of the set in force that list the party (bit i = feed i); port_feeds: those
+ * whose entry names the listed party's port on this flow. */
 static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hst,
-                       const struct flow_rec *f, const struct feed *feed,
-                       const struct feed_entry *e, bool inside_listed)
+                       const struct flow_rec *f, uint32_t feeds, uint32_t port_feeds,
+                       bool inside_listed)
 {
     const uint8_t *peer = flow_outside(f);
-    bool host_is_source = f->dir != FLOW_DIR_IN;
-    uint16_t peer_port = host_is_source ? f->dport : f->sport;
+    bool host_is_src = f->dir != FLOW_DIR_IN;
+    uint16_t host_port = host_is_src ? f->sport : f->dport, peer_port = host_is_src ? f->dport : f->sport;
     struct {
         uint8_t host[16], peer[16];
-        const struct feed *feed;
+        const struct feed_set *set;
         uint32_t customer;
         uint8_t inside;
     } key;
     memset(&key, 0, sizeof key);
     memcpy(key.host, hst->addr, 16);
     memcpy(key.peer, peer, 16);
+    key.set = ctx->feeds;
     key.customer = hst->customer;
-    key.feed = feed;
     key.inside = inside_listed;
     b->stat_hits++;
 
+    struct hit *h = NULL;
     size_t slot = hash_bytes(&b->hk, &key, sizeof key) & b->index_mask;
     for (;;) {
         uint32_t n = b->index[slot];
         if (n == 0)
             break;
-        struct hit *h = &b->hits[n - 1];
-        if (h->customer == key.customer && h->feed == feed && h->inside_listed == inside_listed &&
-            memcmp(h->host, key.host, 16) == 0 && memcmp(h->peer, key.peer, 16) == 0) {
-            h->flows++;
-            h->bytes += f->bytes;
-            h->packets += f->packets;
-            if (f->first_ms < h->first_ms)
-                h->first_ms = f->first_ms;
-            if (f->last_ms > h->last_ms)
-                h->last_ms = f->last_ms;
-            if (e->port && (peer_port == e->port || (inside_listed && (host_is_source ? f->sport : f->dport) == e->port)))
-                h->port_matched = 1;
-            return;
+        struct hit *c = &b->hits[n - 1];
+        if (c->customer == key.customer && c->set == key.set && c->inside_listed == inside_listed &&
+            memcmp(c->host, key.host, 16) == 0 && memcmp(c->peer, key.peer, 16) == 0) {
+            h = c;
+            break;
         }
         slot = (slot + 1) & b->index_mask;
     }
-    struct hit nh = {
-        .customer = hst->customer,
-        .feed = feed,
-        .inside_listed = inside_listed,
-        .proto = f->proto,
-        .port = peer_port,
-        .host_is_source = host_is_source,
-        .entry = e,
-        .first_ms = f->first_ms,
-        .last_ms = f->last_ms,
-        .flows = 1,
-        .bytes = f->bytes,
-        .packets = f->packets,
-    };
-    memcpy(nh.host, hst->addr, 16);
-    memcpy(nh.peer, peer, 16);
-    if (e->port) {
-        uint16_t listed_side_port = inside_listed ? (host_is_source ? f->sport : f->dport) : peer_port;
-        nh.port_matched = listed_side_port == e->port;
+    struct hit nh;
+    bool fresh = !h;
+    if (fresh) {
+        memset(&nh, 0, sizeof nh);
+        h = &nh;
+        h->customer = hst->customer;
+        h->set = ctx->feeds;
+        h->inside_listed = inside_listed;
+        h->proto = f->proto;
+        h->host_src = host_is_src;
+        h->resp_port = f->dport;
+        h->first_ms = f->first_ms;
+        memcpy(h->host, hst->addr, 16);
+        memcpy(h->peer, peer, 16);
     }
+    h->feeds |= feeds;
+    if (port_feeds) {
+        h->port_feeds |= port_feeds;
+        h->listed_port = inside_listed ? host_port : peer_port;
+    }
+    hit_direction(h, f, host_is_src);
+    h->flows++;
+    h->bytes += f->bytes;
+    h->packets += f->packets;
+    if (f->first_ms < h->first_ms)
+        h->first_ms = f->first_ms;
+    if (f->last_ms > h->last_ms)
+        h->last_ms = f->last_ms;
+    hst->alert_cats |= 1u << CAT_BLOCKLIST;
+    if (!fresh)
+        return;
+    b->stat_inbound += h->init == INIT_PEER;
+    b->stat_unknown_dir += !h->init;
     if (b->nhits >= b->cap) { /* full: report now rather than lose it */
         b->stat_overflow++;
         b->stat_alerts++;
-        hit_to_alert(b, ctx, &nh);
-        hst->alert_cats |= 1u << CAT_BLOCKLIST;
+        hit_to_alert(b, ctx, h);
         return;
     }
     b->hits[b->nhits] = nh;
     b->index[slot] = (uint32_t)++b->nhits;
-    hst->alert_cats |= 1u << CAT_BLOCKLIST;
 }
 
 static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                               const struct flow_rec *f)
 {
+    (void)hstate;
     struct blocklist *b = self;
     if (!ctx->feeds)
         return;
     size_t n = feed_set_count(ctx->feeds);
     const uint8_t *outside = flow_outside(f);
-    for (size_t i = 0; i < n; i++) {
+    bool host_is_src = f->dir != FLOW_DIR_IN;
+    uint16_t host_port = host_is_src ? f->sport : f->dport, peer_port = host_is_src ? f->dport : f->sport;
+    bool inside = ((const struct blocklist_conf *)det_conf(ctx, h->customer))->inside_listed;
+    uint32_t peer_feeds = 0, peer_ports = 0, host_feeds = 0, host_ports = 0;
+    for (size_t i = 0; i < n && i < 32; i++) {
         const struct feed *fd = feed_set_get(ctx->feeds, i);
-        const struct feed_entry *e = feed_match(fd, outside);
+        bool pm = false;
         /* Both ends inside customers: the "outside" end is another customer's host, which
          * that customer's own view reports; here only the peer-listed rule applies. */
-        if (e)
-            record_hit(b, ctx, h, f, fd, e, false);
-        if (((const struct blocklist_conf *)det_conf(ctx, h->customer))->inside_listed) {
-            e = feed_match(fd, h->addr);
-            if (e)
-                record_hit(b, ctx, h, f, fd, e, true);
+        if (feed_match_port(fd, outside, peer_port, &pm)) {
+            peer_feeds |= 1u << i;
+            peer_ports |= (uint32_t)pm << i;
+        }
+        if (inside && feed_match_port(fd, h->addr, host_port, &pm)) {
+            host_feeds |= 1u << i;
+            host_ports |= (uint32_t)pm << i;
         }
     }
+    if (peer_feeds)
+        record_hit(b, ctx, h, f, peer_feeds, peer_ports, false);
+    if (host_feeds)
+        record_hit(b, ctx, h, f, host_feeds, host_ports, true);
 }
+
+/* The own-space check gathers, for one customer prefix, the entries of every feed that overlap
+ * it (bounded: more are skipped and counted), then reports each listed prefix once with every
+ * feed that lists it. */
+#define SPACE_FOUND_MAX 256
+
+struct space_found {
+    const struct feed *fd;
+    const struct feed_entry *e;
+    uint32_t order; /* feed index, then entry order: ties keep it */
+};
 
 struct space_arg {
     struct blocklist *b;
     struct det_ctx *ctx;
     const struct feed *fd;
-    const struct prefix *own;
     uint32_t customer;
-    size_t emitted;
+    size_t emitted, nfound;
+    struct space_found found[SPACE_FOUND_MAX];
 };
 
-static int space_hit(void *arg, const struct feed_entry *e)
+static int space_collect(void *arg, const struct feed_entry *e)
 {
     struct space_arg *sa = arg;
-    if (sa->emitted >= sa->b->cap) {
+    if (sa->nfound >= SPACE_FOUND_MAX) {
         sa->b->stat_space_skipped++;
         return 0;
     }
+    sa->found[sa->nfound] = (struct space_found){sa->fd, e, (uint32_t)sa->nfound};
+    sa->nfound++;
+    return 0;
+}
+
+static int prefix_cmp(const struct prefix *x, const struct prefix *y)
+{
+    int c = memcmp(x->addr, y->addr, 16);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int found_cmp(const void *pa, const void *pb)
+{
+    const struct space_found *x = pa, *y = pb;
+    int c = prefix_cmp(&x->e->p, &y->e->p);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static void space_report(struct space_arg *sa, const struct prefix *own, size_t from, size_t to)
+{
+    if (sa->emitted >= sa->b->cap) {
+        sa->b->stat_space_skipped++;
+        return;
+    }
     sa->emitted++;
-    char ind[ADDR_STRLEN + 8], own[ADDR_STRLEN + 8], evbuf[512];
-    prefix_format(&e->p, ind, sizeof ind);
-    prefix_format(sa->own, own, sizeof own);
+    struct enrich_buf eb;
+    char ownb[ADDR_STRLEN + 8], evbuf[2048];
+    eb.n = 0;
+    prefix_format(own, ownb, sizeof ownb);
     struct json j;
     json_init(&j, evbuf, sizeof evbuf);
     json_obj_open(&j, NULL);
-    json_str(&j, "feed", feed_name(sa->fd));
-    json_str(&j, "listed", ind);
-    json_str(&j, "customer_prefix", own);
-    json_str(&j, "listing_id", e->listing);
-    if (e->malware[0])
-        json_str(&j, "malware", e->malware);
-    json_u64(&j, "feed_line", e->line);
+    json_str(&j, "customer_prefix", ownb);
+    json_arr_open(&j, "feeds");
+    for (size_t i = from; i < to; i++) {
+        const struct space_found *fo = &sa->found[i];
+        if (i > from && fo->fd == sa->found[i - 1].fd)
+            continue; /* one feed listing the prefix with several ports: one enrichment */
+        enrich_add(&eb, fo->fd, fo->e, false);
+        json_obj_open(&j, NULL);
+        json_str(&j, "feed", feed_name(fo->fd));
+        json_str(&j, "listed", eb.matched[eb.n - 1]);
+        json_str(&j, "listing", listing_name(fo->fd, fo->e));
+        if (fo->e->malware[0])
+            json_str(&j, "malware", fo->e->malware);
+        json_u64(&j, "feed_line", fo->e->line);
+        json_obj_close(&j);
+    }
+    json_arr_close(&j);
     json_obj_close(&j);
     struct alert a = {
         .detector = "blocklist",
@@ -302,17 +476,15 @@ static int space_hit(void *arg, const struct feed_entry *e)
         .has_host = false,
         .win_start_ms = sa->ctx->win_start_ms,
         .win_end_ms = sa->ctx->win_end_ms,
-        .feed_name = feed_name(sa->fd),
-        .indicator = ind,
-        .listing_id = e->listing[0] ? e->listing : e->malware,
+        .enrich = eb.en,
+        .nenrich = eb.n,
         .indicator_is_host = true,
         .evidence_json = json_error(&j) ? NULL : evbuf,
     };
-    /* the listed prefix makes the alert's identity: one alert per (customer, feed entry) */
-    memcpy(a.host, e->p.addr, 16);
+    /* the listed prefix makes the alert's identity: one alert per (customer, listed prefix) */
+    memcpy(a.host, sa->found[from].e->p.addr, 16);
     sa->b->stat_space_alerts++;
     det_alert(sa->ctx, &a);
-    return 0;
 }
 
 /* Hash of every customer's prefixes: tells a changed customer map from the same one. */
@@ -339,19 +511,34 @@ static void check_own_space(struct blocklist *b, struct det_ctx *ctx)
     b->space_feeds = ctx->feeds;
     b->space_sig = sig;
     size_t nc = ctx->customer_count ? ctx->customer_count(ctx->customers_arg) : 0;
-    struct space_arg sa = {.b = b, .ctx = ctx};
+    struct space_arg *sa = calloc(1, sizeof *sa); /* at a reload, not per record */
+    if (!sa) {
+        b->space_feeds = NULL; /* try again at the next window */
+        return;
+    }
+    sa->b = b;
+    sa->ctx = ctx;
     for (size_t c = 1; c <= nc; c++) {
         const struct prefix *p = NULL;
         size_t np = ctx->customer_prefixes(ctx->customers_arg, (uint32_t)c, &p);
-        sa.customer = (uint32_t)c;
+        sa->customer = (uint32_t)c;
         for (size_t i = 0; i < np; i++) {
-            sa.own = &p[i];
+            sa->nfound = 0;
             for (size_t f = 0; f < feed_set_count(ctx->feeds); f++) {
-                sa.fd = feed_set_get(ctx->feeds, f);
-                feed_overlaps(sa.fd, &p[i], space_hit, &sa);
+                sa->fd = feed_set_get(ctx->feeds, f);
+                feed_overlaps(sa->fd, &p[i], space_collect, sa);
+            }
+            qsort(sa->found, sa->nfound, sizeof sa->found[0], found_cmp);
+            for (size_t k = 0; k < sa->nfound;) {
+                size_t e = k + 1;
+                while (e < sa->nfound && prefix_cmp(&sa->found[e].e->p, &sa->found[k].e->p) == 0)
+                    e++;
+                space_report(sa, &p[i], k, e);
+                k = e;
             }
         }
     }
+    free(sa);
 }
 
 static void blocklist_on_window(void *self, struct det_ctx *ctx)
@@ -373,6 +560,8 @@ static void blocklist_stats(void *self, struct json *j)
     json_u64(j, "alerts", b->stat_alerts);
     json_u64(j, "customer_space_alerts", b->stat_space_alerts);
     json_u64(j, "customer_space_skipped", b->stat_space_skipped);
+    json_u64(j, "inbound_hits", b->stat_inbound);
+    json_u64(j, "direction_unknown_hits", b->stat_unknown_dir);
 }
 
 const struct detector_ops det_blocklist_ops = {

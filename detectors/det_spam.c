@@ -3,9 +3,19 @@
  * Per window, every inside host with outbound TCP flows to a mail port (default 25) gets an
  * entry in a bounded per-worker table (refusals counted): flows, failed flows (no ACK seen:
  * flags within {SYN, RST}, or <= 3 packets and <= 180 bytes), bytes, distinct destination
- * addresses and distinct /24s (/48 for IPv6) as exact-then-HyperLogLog sketches, and the top
- * destinations (Space-Saving, SPAM_TOP). Distinct counts are never multiplied by the sampling
- * rate (DETECTION-NOTES 0.3).
+ * addresses and distinct /24s (/48 for IPv6) as exact-then-HyperLogLog sketches, the first
+ * SPAM_SAMPLE destinations, and the most contacted destinations (Space-Saving, SPAM_TOP
+ * counters with their error). Distinct counts are never multiplied by the sampling rate
+ * (DETECTION-NOTES 0.3).
+ *
+ * Evidence is the window's own: a record belongs to the window that holds its end time. The
+ * pipeline closes a window only once records `lateness` newer than its end have been seen, so
+ * records of the next window reach the detector before the close: they go to a second table
+ * that becomes the current one at the close (two tables, swapped). Distinct counts are
+ * estimates past HLL_EXACT and are clamped to what they count (distinct /24s <= distinct
+ * addresses <= flows). top_destinations lists only destinations whose Space-Saving count is
+ * guaranteed (count - error >= 2), with that guaranteed lower bound as `flows`; a bot that
+ * contacts each MX once has none, and `sample_destinations` names some it did contact.
  *
  * Rule (per customer thresholds, via det_conf): a host not on the customer's MTA allowlist
  * alerts spam.fanout when distinct_dst >= fanout and distinct_nets >= fanout_nets and
@@ -14,8 +24,8 @@
  * many rejections. An allowlisted MTA alerts spam.mta_fanout only past the much higher
  * mta_fanout with fail_share >= mta_fail (a hijacked mail server).
  *
- * Memory: no per-host state; SPAM_ENT bytes (see stats "entry_bytes") per host that sent mail
- * in the window, max_hosts entries per worker, reset each window.
+ * Memory: no per-host state; two tables of max_hosts entries per worker (see stats
+ * "entry_bytes"), each reset when its window closes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +35,8 @@
 #include "json.h"
 #include "sketch.h"
 
-#define SPAM_TOP 4
+#define SPAM_TOP 8
+#define SPAM_SAMPLE 4
 
 struct spam_conf {
     struct portlist ports;
@@ -70,17 +81,20 @@ struct spam_ent {
     uint64_t bytes, packets, first_ms, last_ms;
     uint16_t port; /* first mail port seen */
     bool mta;
+    uint8_t nsample;
     struct hll dst, nets;
+    uint8_t sample[SPAM_SAMPLE][16];
     struct {
         uint8_t addr[16];
-        uint32_t n;
+        uint32_t n, err; /* Space-Saving count and its overestimate bound */
     } top[SPAM_TOP];
 };
 
 struct spam {
-    struct ktab t;
+    struct ktab tab[2]; /* [cur]: the open window; [cur ^ 1]: records ending after it */
+    unsigned cur;
     struct hash_key hk;
-    uint64_t stat_flows, stat_alerts;
+    uint64_t stat_flows, stat_alerts, stat_next_window;
 };
 
 static int spam_init(const void *conf, void **self)
@@ -89,8 +103,11 @@ static int spam_init(const void *conf, void **self)
     struct spam *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    if (ktab_init(&s->t, c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
-                  0x7370616d74616231ULL) < 0) {
+    if (ktab_init(&s->tab[0], c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
+                  0x7370616d74616231ULL) < 0 ||
+        ktab_init(&s->tab[1], c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
+                  0x7370616d74616232ULL) < 0) {
+        ktab_fini(&s->tab[0]);
         free(s);
         return -ENOMEM;
     }
@@ -104,7 +121,8 @@ static void spam_fini(void *self)
     struct spam *s = self;
     if (!s)
         return;
-    ktab_fini(&s->t);
+    ktab_fini(&s->tab[0]);
+    ktab_fini(&s->tab[1]);
     free(s);
 }
 
@@ -130,8 +148,10 @@ static void top_add(struct spam_ent *e, const uint8_t a[16])
         if (e->top[i].n < e->top[min].n)
             min = i;
     }
-    /* Space-Saving: the least counted makes room and its count carries over */
+    /* Space-Saving: the least counted makes room; its count carries over as the newcomer's
+     * possible overestimate (the newcomer's true count is at least n - err) */
     memcpy(e->top[min].addr, a, 16);
+    e->top[min].err = e->top[min].n;
     e->top[min].n++;
 }
 
@@ -149,11 +169,12 @@ static void spam_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     memset(&k, 0, sizeof k);
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
-    bool ins;
-    struct spam_ent *e = ktab_get(&s->t, &k, &ins);
+    bool ins, next = f->last_ms >= ctx->win_end_ms; /* the next window's record, seen early */
+    struct spam_ent *e = ktab_get(&s->tab[s->cur ^ next], &k, &ins);
     if (!e)
         return;
     s->stat_flows++;
+    s->stat_next_window += next;
     if (ins) {
         e->first_ms = f->first_ms;
         e->port = f->dport;
@@ -167,16 +188,49 @@ static void spam_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         e->first_ms = f->first_ms;
     if (f->last_ms > e->last_ms)
         e->last_ms = f->last_ms;
-    hll_add(&e->dst, sk_hash_addr(&s->hk, f->dst));
+    if (hll_add(&e->dst, sk_hash_addr(&s->hk, f->dst)) && !e->dst.dense && e->nsample < SPAM_SAMPLE)
+        memcpy(e->sample[e->nsample++], f->dst, 16);
     hll_add(&e->nets, sk_hash_net(&s->hk, f->dst));
     top_add(e, f->dst);
+}
+
+/* The destinations with a guaranteed count of at least 2, most flows first (ties: the lower
+ * address first, so the order does not depend on arrival order). */
+static void top_json(struct json *j, const struct spam_ent *e)
+{
+    int idx[SPAM_TOP], n = 0;
+    for (int i = 0; i < SPAM_TOP; i++)
+        if (e->top[i].n >= e->top[i].err + 2)
+            idx[n++] = i;
+    for (int a = 1; a < n; a++) { /* insertion sort of at most SPAM_TOP */
+        int v = idx[a], b = a - 1;
+        uint32_t gv = e->top[v].n - e->top[v].err;
+        while (b >= 0) {
+            uint32_t gb = e->top[idx[b]].n - e->top[idx[b]].err;
+            if (gb > gv || (gb == gv && memcmp(e->top[idx[b]].addr, e->top[v].addr, 16) < 0))
+                break;
+            idx[b + 1] = idx[b];
+            b--;
+        }
+        idx[b + 1] = v;
+    }
+    json_arr_open(j, "top_destinations");
+    for (int i = 0; i < n; i++) {
+        json_obj_open(j, NULL);
+        json_addr(j, "addr", e->top[idx[i]].addr);
+        json_u64(j, "flows", e->top[idx[i]].n - e->top[idx[i]].err);
+        json_obj_close(j);
+    }
+    json_arr_close(j);
 }
 
 static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_ent *e,
                         const struct spam_conf *c)
 {
     uint32_t nd = hll_count(&e->dst), nn = hll_count(&e->nets);
-    /* two independent estimates: /24s cannot outnumber the addresses in them */
+    /* estimates past HLL_EXACT: never more addresses than flows, nor /24s than addresses */
+    if (nd > e->flows)
+        nd = e->flows;
     if (nn > nd)
         nn = nd;
     double fail = e->flows ? (double)e->failed / e->flows : 0;
@@ -199,15 +253,11 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     json_bool(&j, "exact", !e->dst.dense);
     json_bool(&j, "allowlisted_mta", e->mta);
     json_u64(&j, "bytes", e->bytes);
-    json_arr_open(&j, "top_destinations");
-    for (int i = 0; i < SPAM_TOP; i++) {
-        if (!e->top[i].n)
-            continue;
-        json_obj_open(&j, NULL);
-        json_addr(&j, "addr", e->top[i].addr);
-        json_u64(&j, "flows", e->top[i].n);
-        json_obj_close(&j);
-    }
+    json_u64(&j, "packets", e->packets);
+    top_json(&j, e);
+    json_arr_open(&j, "sample_destinations");
+    for (unsigned i = 0; i < e->nsample; i++)
+        json_addr(&j, NULL, e->sample[i]);
     json_arr_close(&j);
     json_u64(&j, "threshold_fanout", c->fanout);
     json_u64(&j, "threshold_nets", c->fanout_nets);
@@ -244,11 +294,13 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
 static void spam_on_window(void *self, struct det_ctx *ctx)
 {
     struct spam *s = self;
-    for (size_t i = 0; i < s->t.n; i++) {
-        const struct spam_ent *e = ktab_at(&s->t, i);
+    struct ktab *t = &s->tab[s->cur];
+    for (size_t i = 0; i < t->n; i++) {
+        const struct spam_ent *e = ktab_at(t, i);
         spam_report(s, ctx, e, det_conf(ctx, e->k.customer));
     }
-    ktab_reset(&s->t);
+    ktab_reset(t);
+    s->cur ^= 1; /* what arrived early for the next window is now the open window's */
 }
 
 static void spam_stats(void *self, struct json *j)
@@ -256,7 +308,8 @@ static void spam_stats(void *self, struct json *j)
     struct spam *s = self;
     json_u64(j, "mail_flows", s->stat_flows);
     json_u64(j, "alerts", s->stat_alerts);
-    json_u64(j, "table_refused", s->t.refused);
+    json_u64(j, "next_window_flows", s->stat_next_window);
+    json_u64(j, "table_refused", s->tab[0].refused + s->tab[1].refused);
     json_u64(j, "entry_bytes", sizeof(struct spam_ent));
 }
 

@@ -74,10 +74,10 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
     json_str(&j, "kind", "alert");
     json_arr_open(&j, "category");
     json_str(&j, NULL, "network");
-    json_str(&j, NULL, a->feed_name ? "threat" : "intrusion_detection");
+    json_str(&j, NULL, a->nenrich ? "threat" : "intrusion_detection");
     json_arr_close(&j);
     json_arr_open(&j, "type");
-    json_str(&j, NULL, a->feed_name ? "indicator" : "info");
+    json_str(&j, NULL, a->nenrich ? "indicator" : "info");
     json_arr_close(&j);
     json_str(&j, "id", a->event_id);
     json_str(&j, "dataset", "transitwatch.alert");
@@ -98,22 +98,23 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
 
     organization(&j, a->customer_id, a->customer_name);
 
+    /* source = the party that started the connections, destination = the one that answered
+     * with its port (the host alone: it is the source of what it sent) */
+    const uint8_t *src = NULL, *dst = NULL;
     if (a->has_host) {
-        const uint8_t *src = a->host, *dst = a->has_peer ? a->peer : NULL;
-        unsigned sport = 0, dport = a->port;
+        src = a->host;
+        dst = a->has_peer ? a->peer : NULL;
         if (!a->host_is_source && a->has_peer) {
             src = a->peer;
             dst = a->host;
-            sport = a->port;
-            dport = 0;
         } else if (!a->host_is_source) {
             src = NULL;
             dst = a->host;
         }
         if (src)
-            endpoint(&j, "source", src, sport);
+            endpoint(&j, "source", src, 0);
         if (dst)
-            endpoint(&j, "destination", dst, dport);
+            endpoint(&j, "destination", dst, a->port);
         json_obj_open(&j, "related");
         json_arr_open(&j, "ip");
         json_addr(&j, NULL, a->host);
@@ -130,25 +131,40 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
             json_str(&j, "iana_number", pbuf);
         }
         if (a->has_peer)
-            json_str(&j, "direction", a->host_is_source ? "outbound" : "inbound");
+            json_str(&j, "direction", a->direction_unknown ? "unknown"
+                                      : a->host_is_source ? "outbound" : "inbound");
         json_obj_close(&j);
     }
     observer(&j);
-    if (a->feed_name) {
-        json_obj_open(&j, "threat");
-        json_obj_open(&j, "feed");
-        json_str(&j, "name", a->feed_name);
-        json_obj_close(&j);
-        json_obj_open(&j, "indicator");
+    if (a->nenrich) {
         const uint8_t *listed = a->indicator_is_host || !a->has_peer ? a->host : a->peer;
-        json_str(&j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
-        json_addr(&j, "ip", listed);
-        if (a->indicator)
-            json_str(&j, "description", a->indicator);
-        if (a->listing_id)
-            json_str(&j, "name", a->listing_id);
-        json_str(&j, "provider", a->feed_name);
-        json_obj_close(&j);
+        const char *field = src && listed == src ? "source.ip" : "destination.ip";
+        json_obj_open(&j, "threat");
+        json_arr_open(&j, "enrichments");
+        for (uint32_t i = 0; i < a->nenrich && i < ALERT_ENRICH_MAX; i++) {
+            const struct alert_enrichment *en = &a->enrich[i];
+            const char *feed = en->feed && *en->feed ? en->feed : "unnamed";
+            json_obj_open(&j, NULL);
+            json_obj_open(&j, "indicator");
+            json_str(&j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
+            json_addr(&j, "ip", listed);
+            json_str(&j, "provider", feed);
+            json_str(&j, "name", en->name && *en->name ? en->name : feed);
+            if (en->matched)
+                json_str(&j, "description", en->matched);
+            if (en->reference)
+                json_str(&j, "reference", en->reference);
+            if (en->port)
+                json_u64(&j, "port", en->port);
+            json_obj_close(&j);
+            json_obj_open(&j, "matched");
+            json_addr(&j, "atomic", listed);
+            json_str(&j, "field", field);
+            json_str(&j, "type", "indicator_match_rule");
+            json_obj_close(&j);
+            json_obj_close(&j);
+        }
+        json_arr_close(&j);
         json_obj_close(&j);
     }
 
@@ -174,6 +190,8 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
         json_time(&j, "first_seen", a->first_ms);
     if (a->last_ms)
         json_time(&j, "last_seen", a->last_ms);
+    if (a->first_raised_ms)
+        json_time(&j, "first_raised", a->first_raised_ms);
     json_u64(&j, "count", a->repeat_count ? a->repeat_count : 1);
     json_u64(&j, "flows", a->flows);
     json_u64(&j, "bytes", a->bytes);

@@ -116,11 +116,21 @@ class Checker:
             if sorted(ends) != sorted(want) and not (len(ends) == 1 and ends[0] == tw.get("host")):
                 self.err(where, "source/destination %s do not match host/peer %s" % (ends, want))
             if "threat" in doc:
-                ind = doc["threat"]["indicator"]
-                if ind["ip"] not in want:
-                    self.err(where, "threat.indicator.ip is neither host nor peer")
-                if ind["provider"] != doc["threat"]["feed"]["name"]:
-                    self.err(where, "threat.indicator.provider != threat.feed.name")
+                feeds = set()
+                for en in doc["threat"]["enrichments"]:
+                    ind, m = en["indicator"], en["matched"]
+                    if ind["ip"] not in want:
+                        self.err(where, "threat.enrichments indicator.ip is neither host nor peer")
+                    if m["atomic"] != ind["ip"]:
+                        self.err(where, "matched.atomic != indicator.ip")
+                    end = m["field"].split(".")[0]
+                    if doc.get(end, {}).get("ip") != m["atomic"]:
+                        self.err(where, "matched.field %s does not hold %s" % (m["field"], m["atomic"]))
+                    if ind["provider"] in feeds:
+                        self.err(where, "feed %s listed twice in one alert" % ind["provider"])
+                    feeds.add(ind["provider"])
+            if tw.get("first_raised", ev["end"]) > ev["end"]:
+                self.err(where, "first_raised after the window's end")
             if "first_seen" in tw and "last_seen" in tw and tw["first_seen"] > tw["last_seen"]:
                 self.err(where, "first_seen after last_seen")
         else:
@@ -238,14 +248,16 @@ def cmd_compare(a, c):
             if per_w[kk] != per_g.get(kk, []) and not missing:
                 c.err("kafka", "order differs for %s key %s" % kk)
     else:
-        # at least once: every copy of an alert id carries the same bytes
+        # at least once: every copy of an alert (an incident's id and count: updates of an
+        # ongoing incident carry the same id with a higher count) carries the same bytes
         by_id = {}
         for k, key, t in got:
             if k != "alert":
                 continue
-            eid = json.loads(t)["event"]["id"]
+            d = json.loads(t)
+            eid = (d["event"]["id"], d["transitwatch"]["count"])
             if by_id.setdefault(eid, t) != t:
-                c.err("kafka", "event.id %s arrived with different bytes" % eid)
+                c.err("kafka", "event.id %s count %d arrived with different bytes" % eid)
         if not a.allow_extra:
             extra = set(gotc) - set(wantc)
             if extra:
