@@ -1,87 +1,272 @@
-/* det_scan: customer hosts scanning the Internet (outbound only; an inbound scan of a customer
- * never raises an alert against it: the customer's answers carry ACK and are not attempts).
+/* det_scan: customer hosts scanning (TCP, UDP, ICMP echo), over a window, an hour and a day.
  *
- * An attempt is an outbound TCP flow; it failed (was unanswered or refused) when no ACK was
- * seen (flags within {SYN, RST}) or, without flags, when it is <= 3 packets and <= 180 bytes.
- * Per window, two bounded per-worker tables (refusals counted):
- *   horizontal: (host, dst port) -> attempts, failed, distinct failed destinations (exact then
- *               HyperLogLog), sample targets. Entries are made for any outbound TCP port so
- *               the unanswered share counts the successes too.
- *   vertical:   (host, dst) -> unanswered attempts, distinct unanswered ports (repeats
- *               counted once), sample ports. Made and counted by unanswered attempts only.
- * scan.horizontal: distinct failed dsts on one port >= h_threshold and unanswered share >=
- * fail_min (high severity at >= h_high). scan.vertical: distinct failed ports on one dst >=
- * v_threshold. Mail ports are left to det_spam
- * (ignore_ports). UDP and ICMP sweeps are not scored (unidirectional records cannot tell an
- * unanswered UDP probe from a one-packet query).
- * Memory: no per-host state; H_ENT/V_ENT bytes per active (host, port) / (host, dst) pair.
+ * What counts. Only the host's own attempts: records the host started (core/initiator.h
+ * flow_initiator(): exporter flags, SYN without ACK, ICMP type, service ports, port ranges).
+ * An inbound scan of a customer never counts against it: the customer's answers are not its
+ * attempts. Only FIRST contacts count: the first attempt of a host to a (target, protocol,
+ * port) within the last 30-60 minutes (a two-generation Bloom filter per worker, gfilter), so
+ * retries and the repeated connections of normal clients do not add up (Jung et al. count
+ * first contacts; NEMEA drops repeated ports as benign retries). TCP destination ports in
+ * ignore_ports (mail, by default) are det_spam's.
+ *
+ * Answered or not, from what flow records really carry:
+ *   - TCP: the initiator's own record says it. Its cumulative flags hold ACK only when the
+ *     handshake completed (the initiator ACKs the SYN-ACK): ANSWERED. Flags without ACK (SYN
+ *     only: no answer, or a RST from the target, which lands in the other direction's record
+ *     that we need not see; SYN+RST: a half-open probe reset by the scanner itself; FIN, NULL
+ *     and Xmas probes) are a connection never established: UNANSWERED. A RST reply record is
+ *     thus never needed and never counted as an answer. Without flags (exporters that omit
+ *     them) a record of <= 3 packets and <= 180 bytes is unanswered (DETECTION-NOTES 0.2).
+ *   - UDP and ICMP echo: the record cannot say. The answer is a separate record in the other
+ *     direction, maybe from another exporter, in any order: a probe waits in a bounded per-
+ *     worker join table keyed by (host, target, protocol, target port); an answer record
+ *     (target port -> host, or an echo reply) that arrives before or after it, within
+ *     answer_wait of event time, makes it ANSWERED (an answer seen first waits for its probe
+ *     the same way). Probes still unanswered when a window closes answer_wait after them are
+ *     UNANSWERED - if answers to this host are visible at all (any record towards the host in
+ *     the last hour); otherwise (asymmetric routing: the answers are not exported to us) the
+ *     outcome is UNKNOWN and counts neither way. ICMP errors (port/host unreachable, time
+ *     exceeded) are not answers: the probe stays unanswered, as the target or a router said.
+ *   - Records between two customers (internal): the answer belongs to the other customer's
+ *     host, so UDP and ICMP outcomes there are UNKNOWN (TCP still judged by flags).
+ *   - Sampled exports (1:N, N > 1): a probe of one packet is seen with probability 1/N and the
+ *     answer may not be sampled: UDP/ICMP outcomes are UNKNOWN, TCP ones come from the sampled
+ *     flags, and the sequential test is off (DETECTION-NOTES 4.1). Thresholds count what is
+ *     seen, so set them per sampling rate.
+ *
+ * Rules (every threshold in the config):
+ *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
+ *                    hour >= h_threshold or over the last day >= h_day_threshold, with an
+ *                    unanswered share >= fail_min. One alert per host and window naming its
+ *                    strongest port (destination.port) and the others in the evidence.
+ *                    ICMP echo sweeps are port 0 of protocol icmp.
+ *   scan.vertical    per (host, target, protocol): distinct unanswered ports, hour >=
+ *                    v_threshold or day >= v_day_threshold, share >= fail_min; the target is
+ *                    the peer (destination.ip), the strongest port destination.port.
+ *   scan.trw         Threshold Random Walk (Jung, Paxson, Berger, Balakrishnan 2004): a Wald
+ *                    sequential test per host on its first contacts' outcomes, theta0/theta1
+ *                    the success rates of benign hosts and scanners, alpha/beta the false
+ *                    positive and detection probabilities; the walk restarts at the benign
+ *                    bound and after a verdict. A verdict needs trw_min_failed unanswered first
+ *                    contacts in the walk too: an abuse ticket against a customer needs more
+ *                    than the paper's four, but a bot's wholly unanswered sweep of a few dozen
+ *                    addresses is found within them, in whatever window it falls.
+ *   scan.icmp_sweep  echo requests to >= icmp_burst distinct addresses within icmp_burst_window
+ *                    (Juniper's ip-sweep screen and Snort sfPortscan's high sensitivity: 10
+ *                    probes; Snort's and Trellix's 60 s windows), of which >= icmp_unanswered_min
+ *                    (Snort's default sensitivity alerts on 5 negative responses) and a share >=
+ *                    icmp_fail_min went unanswered: a sweep probes addresses whose liveness it
+ *                    does not know; a monitoring host pings hosts it knows are up.
+ * The hour and day views are two generations each (half an hour, half a day), so they cover
+ * the last 30-60 minutes and 12-24 hours; distinct counts are exact up to HLL_EXACT, then
+ * HyperLogLog, and never exceed the probes they count.
+ *
+ * Evidence: ports, targets (samples), distinct counts per view, unanswered share, the probes'
+ * flows, packets and bytes, first/last seen. Alerts are raised when a window closes (after
+ * that window's joins are settled); the alert manager keeps one event.id per ongoing incident.
+ *
+ * Threads and memory: one instance per worker (detectors/detector.h). Per host 48 bytes of
+ * state; per worker the contact filter (contact_filter bytes), the join table (max_pending),
+ * the horizontal and vertical tables (max_pairs each), the ICMP sweep table (max_sweepers) and
+ * the candidate list; all fixed at init, least recently used entries evicted and counted. No
+ * allocation, lock or clock read per record. A probe waiting for its answer keeps pointers to
+ * its host's entry in the worker's host table, whose memory is fixed for the pipeline's life;
+ * the address is compared before use, so an evicted host is never confused with another.
+ * Everything a host's alerts depend on is in its own records' order and the window closes,
+ * so replays are identical and 1 or N workers raise the same alerts (until a table is full).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detector.h"
+#include "initiator.h"
 #include "json.h"
 #include "sketch.h"
 
 #define SCAN_SAMPLES 6
+#define CAND_SAMPLES 4
+#define HALF_HOUR_MS (1800ULL * 1000)
+#define HALF_DAY_MS (43200ULL * 1000)
+#define VISIBLE_MS (3600ULL * 1000) /* answers count as visible for an hour after the last */
+#define SCAN_PORTS_SHOWN 8
 
 struct scan_conf {
-    uint32_t h_threshold, h_high, v_threshold;
+    uint32_t h_threshold, h_day_threshold, h_high;
+    uint32_t v_threshold, v_day_threshold, v_high;
     double fail_min;
+    bool trw;
+    double trw_theta0, trw_theta1, trw_alpha, trw_beta;
+    uint32_t trw_min_failed;
+    uint32_t icmp_burst;
+    uint64_t icmp_burst_window;
+    uint32_t icmp_unanswered_min;
+    double icmp_fail_min;
+    uint64_t answer_wait;
     struct portlist ignore_ports;
-    uint64_t max_pairs;
+    uint64_t max_pairs, max_pending, max_sweepers, contact_filter;
 };
 
+#define SC(f) offsetof(struct scan_conf, f)
 static const struct conf_key scan_keys[] = {
-    {"h_threshold", CONF_U32, offsetof(struct scan_conf, h_threshold), 0, 1, 1e9, "50",
-     "distinct unanswered destinations on one port in a window (horizontal scan)", NULL},
-    {"h_high", CONF_U32, offsetof(struct scan_conf, h_high), 0, 1, 1e9, "500",
-     "distinct destinations for high severity", NULL},
-    {"v_threshold", CONF_U32, offsetof(struct scan_conf, v_threshold), 0, 1, 1e9, "50",
-     "distinct unanswered ports on one destination in a window (vertical scan)", NULL},
-    {"fail_min", CONF_DOUBLE, offsetof(struct scan_conf, fail_min), 0, 0, 1, "0.5",
-     "share of the attempts that went unanswered", NULL},
-    {"ignore_ports", CONF_CUSTOM, offsetof(struct scan_conf, ignore_ports), sizeof(struct portlist),
-     1, 0, "25", "destination ports not scored here (mail: det_spam)", portlist_parse},
-    {"max_pairs", CONF_U64, offsetof(struct scan_conf, max_pairs), 0, 16, 16777216, "131072",
-     "(host, port) and (host, dst) pairs tracked per worker per window, each", NULL},
+    {"h_threshold", CONF_U32, SC(h_threshold), 0, 1, 1e9, "50",
+     "horizontal: distinct unanswered targets on one port over the last hour (NEMEA 50)", NULL},
+    {"h_day_threshold", CONF_U32, SC(h_day_threshold), 0, 1, 1e9, "100",
+     "horizontal: ... over the last day (slow scans; Elastic's network sweep rule: 100)", NULL},
+    {"h_high", CONF_U32, SC(h_high), 0, 1, 1e9, "500", "horizontal: targets for high severity", NULL},
+    {"v_threshold", CONF_U32, SC(v_threshold), 0, 1, 1e9, "50",
+     "vertical: distinct unanswered ports on one target over the last hour", NULL},
+    {"v_day_threshold", CONF_U32, SC(v_day_threshold), 0, 1, 1e9, "100",
+     "vertical: ... over the last day", NULL},
+    {"v_high", CONF_U32, SC(v_high), 0, 1, 1e9, "500", "vertical: ports for high severity", NULL},
+    {"fail_min", CONF_DOUBLE, SC(fail_min), 0, 0, 1, "0.5",
+     "share of a port's (target's) first contacts that went unanswered", NULL},
+    {"trw", CONF_BOOL, SC(trw), 0, 0, 1, "yes",
+     "the sequential test on first contacts (unsampled exports only)", NULL},
+    {"trw_theta0", CONF_DOUBLE, SC(trw_theta0), 0, 0.01, 0.99, "0.8",
+     "TRW: share of a benign host's first contacts that are answered (Jung et al.)", NULL},
+    {"trw_theta1", CONF_DOUBLE, SC(trw_theta1), 0, 0.01, 0.99, "0.2",
+     "TRW: share of a scanner's first contacts that are answered", NULL},
+    {"trw_alpha", CONF_DOUBLE, SC(trw_alpha), 0, 1e-9, 0.5, "0.01",
+     "TRW: false positive probability of the test", NULL},
+    {"trw_beta", CONF_DOUBLE, SC(trw_beta), 0, 0.5, 0.999999, "0.99",
+     "TRW: detection probability of the test", NULL},
+    {"trw_min_failed", CONF_U32, SC(trw_min_failed), 0, 1, 1e6, "20",
+     "TRW: unanswered first contacts a verdict needs as well", NULL},
+    {"icmp_burst", CONF_U32, SC(icmp_burst), 0, 2, 1e6, "10",
+     "ICMP sweep: distinct addresses pinged within icmp_burst_window", NULL},
+    {"icmp_burst_window", CONF_DURATION, SC(icmp_burst_window), 0, 1, 3600, "60s",
+     "ICMP sweep: the window of icmp_burst", NULL},
+    {"icmp_unanswered_min", CONF_U32, SC(icmp_unanswered_min), 0, 0, 1e6, "5",
+     "ICMP sweep: pinged addresses that did not answer", NULL},
+    {"icmp_fail_min", CONF_DOUBLE, SC(icmp_fail_min), 0, 0, 1, "0.2",
+     "ICMP sweep: share of the pinged addresses that did not answer", NULL},
+    {"answer_wait", CONF_DURATION, SC(answer_wait), 0, 1, 600, "30s",
+     "UDP/ICMP: how long (event time) an answer record may follow or precede its probe", NULL},
+    {"ignore_ports", CONF_CUSTOM, SC(ignore_ports), sizeof(struct portlist), 1, 0, "25",
+     "TCP destination ports not scored here (mail: det_spam)", portlist_parse},
+    {"max_pairs", CONF_U64, SC(max_pairs), 0, 16, 16777216, "32768",
+     "(host, port) and (host, target) pairs with unanswered probes kept per worker, each "
+     "(least recently probed evicted)", NULL},
+    {"max_pending", CONF_U64, SC(max_pending), 0, 16, 16777216, "131072",
+     "UDP/ICMP first contacts awaiting their answer per worker (oldest judged unknown)", NULL},
+    {"max_sweepers", CONF_U64, SC(max_sweepers), 0, 16, 16777216, "16384",
+     "hosts whose ICMP echo bursts are followed per worker", NULL},
+    {"contact_filter", CONF_BYTES, SC(contact_filter), 0, 4096, 1e10, "4M",
+     "first-contact filter per worker (two generations; about 1 % of a million contacts per "
+     "half hour look repeated at 4M)", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-struct h_key {
-    uint32_t customer;
-    uint8_t host[16];
-    uint16_t port;
-    uint16_t pad;
-};
-struct h_ent {
-    struct h_key k;
-    uint32_t attempts, failed;
-    uint64_t first_ms, last_ms;
-    struct hll dsts;
-    uint8_t sample[SCAN_SAMPLES][16];
-    uint8_t nsample;
+enum outcome { OUT_UNKNOWN = 0, OUT_ANSWERED = 1, OUT_UNANSWERED = 2 };
+
+/* Per host (host table state). */
+struct scan_host {
+    float llr;                      /* TRW: log likelihood ratio of the walk */
+    uint16_t walk_failed, walk_answered;
+    uint16_t port[2], port_n[2];    /* ports of the walk's unanswered contacts (Space-Saving) */
+    uint8_t port_proto[2];
+    uint8_t trw_due;                /* the walk crossed: a verdict is due at window close */
+    uint8_t icmp_cand;              /* on the candidate list for an ICMP sweep */
+    uint32_t walk_first_s, walk_last_s; /* Unix seconds */
+    uint32_t walk_packets, walk_bytes;  /* saturating */
+    uint32_t last_in_s;             /* latest record towards the host */
+    uint32_t cand_window;           /* window number + 1 of its candidate entry */
+    uint32_t cand_slot;
 };
 
-struct v_key {
+struct pair_key {
     uint32_t customer;
     uint8_t host[16];
-    uint8_t dst[16];
+    uint8_t other[16]; /* horizontal: zero; vertical: the target */
+    uint16_t port;     /* horizontal: the port; vertical: 0 */
+    uint8_t proto;
+    uint8_t pad;
 };
-struct v_ent {
-    struct v_key k;
-    uint32_t attempts, failed;
-    uint64_t first_ms, last_ms;
-    struct hll ports;
-    uint16_t sample[SCAN_SAMPLES * 2];
+
+/* A (host, port) or (host, target) pair with unanswered first contacts. */
+struct pair {
+    struct pair_key k;
+    uint32_t epoch_h, epoch_d;   /* generation of sk_h[0], sk_d[0] */
+    struct hll sk_h[2], sk_d[2]; /* distinct unanswered targets (ports): [current, previous] */
+    uint32_t unanswered, answered; /* first contacts since the pair was made */
+    uint64_t first_ms, last_ms, packets, bytes;
+    uint32_t touched;            /* window number + 1 when it last changed */
+    uint32_t evaluated;          /* window number + 1 when it was last judged */
     uint8_t nsample;
+    uint8_t sample[SCAN_SAMPLES][16]; /* targets (horizontal) */
+    uint16_t sample_port[SCAN_SAMPLES * 2]; /* ports (vertical) */
+};
+
+struct pend_key {
+    uint32_t customer;
+    uint8_t host[16], peer[16];
+    uint16_t port; /* the target's port (UDP), 0 for ICMP echo */
+    uint8_t proto;
+    uint8_t pad;
+};
+
+/* A UDP/ICMP first contact waiting for its answer, or an answer waiting for its probe. */
+struct pend {
+    struct pend_key k;
+    uint8_t state;       /* PEND_PROBE, PEND_ANSWER */
+    uint8_t pad[3];
+    uint32_t packets, bytes;
+    uint64_t t_ms;       /* the probe's (or answer's) start */
+    struct host *h;      /* the host's table entry (see the top comment) */
+    struct scan_host *sh;
+};
+#define PEND_PROBE 1
+#define PEND_ANSWER 2
+
+struct icmp_key {
+    uint32_t customer;
+    uint8_t host[16];
+};
+
+/* A host's ICMP echo activity: first-contact echo targets in sliding buckets, the current
+ * episode's outcomes. */
+struct sweeper {
+    struct icmp_key k;
+    uint64_t bucket_start_ms;
+    uint32_t cur, prev;          /* targets in the current and previous burst window */
+    uint32_t probes, answered, unanswered, unknown, peak;
+    uint64_t first_ms, last_ms, packets, bytes;
+    uint8_t nsample;
+    uint8_t sample[SCAN_SAMPLES][16];
+};
+
+struct cand {
+    struct host *h;
+    struct scan_host *sh;
+    uint8_t addr[16];
+    uint32_t customer;
+    uint8_t nsample;
+    uint8_t sample[CAND_SAMPLES][16];
+};
+
+/* A horizontal pair that crosses at window close. */
+struct sel {
+    uint32_t idx, hour, day, customer;
+    uint8_t host[16];
+    uint16_t port;
+    uint8_t proto;
 };
 
 struct scan {
-    struct ktab h, v;
+    struct ltab hz, vt, pend, sweep;
+    struct gfilter contacts;
+    uint64_t contact_epoch;
     struct hash_key hk;
-    uint64_t stat_attempts, stat_failed, stat_alerts;
+    struct cand *cands;
+    size_t ncand, cand_cap;
+    uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
+    size_t ntouched_h, ntouched_v;
+    struct sel *sel;                 /* window close: the horizontal pairs that cross */
+    size_t nsel;
+    uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
+    uint64_t st_cand_full, st_touched_full, st_alerts[4];
 };
 
 static int scan_init(const void *conf, void **self)
@@ -90,15 +275,35 @@ static int scan_init(const void *conf, void **self)
     struct scan *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    if (ktab_init(&s->h, c->max_pairs, sizeof(struct h_ent), sizeof(struct h_key), 0x7363616e68ULL) < 0 ||
-        ktab_init(&s->v, c->max_pairs, sizeof(struct v_ent), sizeof(struct v_key), 0x7363616e76ULL) < 0) {
-        ktab_fini(&s->h);
-        free(s);
-        return -ENOMEM;
-    }
+    s->cand_cap = 4096;
+    int rc = -ENOMEM;
+    if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key), 0x7363616e68ULL) < 0 ||
+        ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key), 0x7363616e76ULL) < 0 ||
+        ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key), 0x7363616e70ULL) < 0 ||
+        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct icmp_key), 0x7363616e69ULL) < 0 ||
+        gfilter_init(&s->contacts, c->contact_filter) < 0)
+        goto fail;
+    s->cands = calloc(s->cand_cap, sizeof *s->cands);
+    s->touched_h = calloc(c->max_pairs, sizeof *s->touched_h);
+    s->touched_v = calloc(c->max_pairs, sizeof *s->touched_v);
+    s->sel = calloc(c->max_pairs, sizeof *s->sel);
+    if (!s->cands || !s->touched_h || !s->touched_v || !s->sel)
+        goto fail;
     hash_key_from_seed(&s->hk, 0x7363616e64737431ULL);
     *self = s;
     return 0;
+fail:
+    ltab_fini(&s->hz);
+    ltab_fini(&s->vt);
+    ltab_fini(&s->pend);
+    ltab_fini(&s->sweep);
+    gfilter_fini(&s->contacts);
+    free(s->cands);
+    free(s->touched_h);
+    free(s->touched_v);
+    free(s->sel);
+    free(s);
+    return rc;
 }
 
 static void scan_fini(void *self)
@@ -106,180 +311,948 @@ static void scan_fini(void *self)
     struct scan *s = self;
     if (!s)
         return;
-    ktab_fini(&s->h);
-    ktab_fini(&s->v);
+    ltab_fini(&s->hz);
+    ltab_fini(&s->vt);
+    ltab_fini(&s->pend);
+    ltab_fini(&s->sweep);
+    gfilter_fini(&s->contacts);
+    free(s->cands);
+    free(s->touched_h);
+    free(s->touched_v);
+    free(s->sel);
     free(s);
 }
 
-static bool attempt_failed(const struct flow_rec *f)
+static uint32_t sat32(uint64_t v)
 {
-    if (f->tcp_flags)
-        return !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06);
-    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
-    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
-    return pk <= 3 && by <= 180;
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *hst, void *hstate,
-                         const struct flow_rec *f)
+static bool unsampled(const struct flow_rec *f)
 {
-    (void)hstate;
-    struct scan *s = self;
-    if (f->dir != FLOW_DIR_OUT || f->proto != 6)
-        return;
-    const struct scan_conf *c = det_conf(ctx, hst->customer);
-    if (portlist_has(&c->ignore_ports, f->dport))
-        return;
-    bool failed = attempt_failed(f), ins;
-    s->stat_attempts++;
-    s->stat_failed += failed;
+    return f->sampling <= 1;
+}
 
-    struct h_key hk;
-    memset(&hk, 0, sizeof hk);
-    hk.customer = hst->customer;
-    memcpy(hk.host, hst->addr, 16);
-    hk.port = f->dport;
-    struct h_ent *he = ktab_get(&s->h, &hk, &ins);
-    if (he) {
-        if (ins)
-            he->first_ms = f->first_ms;
-        he->attempts++;
-        if (f->last_ms > he->last_ms)
-            he->last_ms = f->last_ms;
-        if (failed) {
-            he->failed++;
-            if (hll_add(&he->dsts, sk_hash_addr(&s->hk, f->dst)) && he->nsample < SCAN_SAMPLES)
-                memcpy(he->sample[he->nsample++], f->dst, 16);
+/* ---- two-generation views --------------------------------------------------------------- */
+
+static void rotate(struct hll sk[2], uint32_t *epoch, uint32_t now)
+{
+    if (*epoch == now)
+        return;
+    if (*epoch + 1 == now)
+        sk[1] = sk[0];
+    else
+        hll_reset(&sk[1]);
+    hll_reset(&sk[0]);
+    *epoch = now;
+}
+
+/* Distinct values of both generations (as of epoch now), never more than `most`. */
+static uint32_t view_count(const struct hll sk[2], uint32_t epoch, uint32_t now, uint32_t most)
+{
+    struct hll u;
+    uint32_t n;
+    if (epoch == now) {
+        u = sk[0];
+        hll_merge(&u, &sk[1]);
+        n = hll_count(&u);
+    } else if (epoch + 1 == now) {
+        n = hll_count(&sk[0]);
+    } else {
+        n = 0;
+    }
+    return n < most ? n : most;
+}
+
+static uint32_t epoch_h(const struct det_ctx *ctx) { return (uint32_t)(ctx->win_start_ms / HALF_HOUR_MS); }
+static uint32_t epoch_d(const struct det_ctx *ctx) { return (uint32_t)(ctx->win_start_ms / HALF_DAY_MS); }
+
+/* ---- candidates: hosts whose verdict is due at window close ------------------------------ */
+
+static struct cand *cand_of(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh)
+{
+    if (sh->cand_window == ctx->window_no + 1 && sh->cand_slot < s->ncand &&
+        s->cands[sh->cand_slot].sh == sh)
+        return &s->cands[sh->cand_slot];
+    if (s->ncand >= s->cand_cap) {
+        s->st_cand_full++;
+        return NULL;
+    }
+    struct cand *c = &s->cands[s->ncand];
+    memset(c, 0, sizeof *c);
+    c->h = h;
+    c->sh = sh;
+    memcpy(c->addr, h->addr, 16);
+    c->customer = h->customer;
+    sh->cand_window = ctx->window_no + 1;
+    sh->cand_slot = (uint32_t)s->ncand++;
+    return c;
+}
+
+static void cand_sample(struct cand *c, const uint8_t target[16])
+{
+    for (unsigned i = 0; i < c->nsample; i++)
+        if (memcmp(c->sample[i], target, 16) == 0)
+            return;
+    if (c->nsample < CAND_SAMPLES)
+        memcpy(c->sample[c->nsample++], target, 16);
+}
+
+/* ---- applying an outcome ------------------------------------------------------------------ */
+
+struct contact {
+    uint32_t customer;
+    const uint8_t *host, *target;
+    uint8_t proto;
+    uint16_t port;
+    uint64_t first_ms, last_ms, packets, bytes;
+    bool trw; /* the sequential test may use it (unsampled) */
+};
+
+static void walk_reset(struct scan_host *sh)
+{
+    uint32_t keep_in = sh->last_in_s, cw = sh->cand_window, cs = sh->cand_slot;
+    uint8_t ic = sh->icmp_cand;
+    memset(sh, 0, sizeof *sh);
+    sh->last_in_s = keep_in;
+    sh->cand_window = cw;
+    sh->cand_slot = cs;
+    sh->icmp_cand = ic;
+}
+
+static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
+{
+    for (int i = 0; i < 2; i++)
+        if (sh->port_n[i] && sh->port[i] == port && sh->port_proto[i] == proto) {
+            sh->port_n[i]++;
+            return;
+        }
+    int m = sh->port_n[0] <= sh->port_n[1] ? 0 : 1;
+    sh->port[m] = port;
+    sh->port_proto[m] = proto;
+    sh->port_n[m]++;
+}
+
+static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c,
+                     struct host *h, struct scan_host *sh, const struct contact *ct, bool failed)
+{
+    if (!c->trw || !ct->trw)
+        return;
+    double step_fail = log((1.0 - c->trw_theta1) / (1.0 - c->trw_theta0));
+    double step_ok = log(c->trw_theta1 / c->trw_theta0);
+    double hi = log(c->trw_beta / c->trw_alpha), lo = log((1.0 - c->trw_beta) / (1.0 - c->trw_alpha));
+    uint32_t fs = (uint32_t)(ct->first_ms / 1000), ls = (uint32_t)(ct->last_ms / 1000);
+    if (!sh->walk_failed && !sh->walk_answered)
+        sh->walk_first_s = fs;
+    if (fs < sh->walk_first_s)
+        sh->walk_first_s = fs;
+    if (ls > sh->walk_last_s)
+        sh->walk_last_s = ls;
+    sh->walk_packets = sat32((uint64_t)sh->walk_packets + ct->packets);
+    sh->walk_bytes = sat32((uint64_t)sh->walk_bytes + ct->bytes);
+    sh->llr += (float)(failed ? step_fail : step_ok);
+    if (failed) {
+        if (sh->walk_failed < UINT16_MAX)
+            sh->walk_failed++;
+        walk_port(sh, ct->proto, ct->port);
+    } else if (sh->walk_answered < UINT16_MAX) {
+        sh->walk_answered++;
+    }
+    if (sh->trw_due) { /* crossed already: gather evidence until the window closes */
+        struct cand *cd = cand_of(s, ctx, h, sh);
+        if (cd && failed)
+            cand_sample(cd, ct->target);
+        return;
+    }
+    if (sh->llr <= lo) { /* benign for now: start again */
+        walk_reset(sh);
+        return;
+    }
+    if (sh->llr >= hi && sh->walk_failed >= c->trw_min_failed) {
+        struct cand *cd = cand_of(s, ctx, h, sh);
+        if (!cd)
+            return;
+        sh->trw_due = 1;
+        if (failed)
+            cand_sample(cd, ct->target);
+    }
+}
+
+static void pair_sample(struct pair *p, bool horizontal, const struct contact *ct)
+{
+    if (horizontal) {
+        if (p->nsample < SCAN_SAMPLES)
+            memcpy(p->sample[p->nsample++], ct->target, 16);
+    } else if (p->nsample < SCAN_SAMPLES * 2) {
+        p->sample_port[p->nsample++] = ct->port;
+    }
+}
+
+static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, struct pair *p,
+                       uint32_t *touched, size_t *ntouched)
+{
+    ltab_touch(t, p);
+    if (p->touched == ctx->window_no + 1)
+        return;
+    p->touched = ctx->window_no + 1;
+    if (*ntouched >= t->cap) {
+        s->st_touched_full++;
+        return;
+    }
+    touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
+}
+
+static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const struct contact *ct,
+                     bool failed)
+{
+    struct pair_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = ct->customer;
+    memcpy(k.host, ct->host, 16);
+    k.proto = ct->proto;
+    if (horizontal)
+        k.port = ct->port;
+    else
+        memcpy(k.other, ct->target, 16);
+    struct ltab *t = horizontal ? &s->hz : &s->vt;
+    bool ins = false;
+    struct pair *p = failed ? ltab_get(t, &k, &ins, NULL, NULL) : ltab_find(t, &k);
+    if (!p)
+        return; /* an answer for a pair without unanswered contacts: nothing to keep */
+    if (!failed) {
+        p->answered++;
+        return;
+    }
+    uint32_t eh = epoch_h(ctx), ed = epoch_d(ctx);
+    if (ins) {
+        p->epoch_h = eh;
+        p->epoch_d = ed;
+        p->first_ms = ct->first_ms;
+    }
+    rotate(p->sk_h, &p->epoch_h, eh);
+    rotate(p->sk_d, &p->epoch_d, ed);
+    uint64_t v = horizontal ? sk_hash_addr(&s->hk, ct->target) : hash_mix64(ct->port + 0x9E3779B97F4A7C15ULL);
+    bool fresh = hll_add(&p->sk_h[0], v);
+    hll_add(&p->sk_d[0], v);
+    if (fresh && !p->sk_h[0].dense)
+        pair_sample(p, horizontal, ct);
+    p->unanswered++;
+    p->packets += ct->packets;
+    p->bytes += ct->bytes;
+    if (ct->first_ms < p->first_ms)
+        p->first_ms = ct->first_ms;
+    if (ct->last_ms > p->last_ms)
+        p->last_ms = ct->last_ms;
+    touch_pair(s, ctx, t, p, horizontal ? s->touched_h : s->touched_v,
+               horizontal ? &s->ntouched_h : &s->ntouched_v);
+}
+
+static void sweep_outcome(struct scan *s, const struct contact *ct, enum outcome o)
+{
+    struct icmp_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = ct->customer;
+    memcpy(k.host, ct->host, 16);
+    struct sweeper *w = ltab_find(&s->sweep, &k);
+    if (!w)
+        return;
+    if (o == OUT_ANSWERED)
+        w->answered++;
+    else if (o == OUT_UNANSWERED)
+        w->unanswered++;
+    else
+        w->unknown++;
+}
+
+/* The outcome of one first contact. h/sh may be NULL (the host left the table). */
+static void apply(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
+                  const struct contact *ct, enum outcome o)
+{
+    s->st_out[o]++;
+    if (ct->proto == 1 || ct->proto == 58)
+        sweep_outcome(s, ct, o);
+    if (o == OUT_UNKNOWN)
+        return;
+    const struct scan_conf *c = det_conf(ctx, ct->customer);
+    bool failed = o == OUT_UNANSWERED;
+    if (h && sh)
+        trw_step(s, ctx, c, h, sh, ct, failed);
+    pair_add(s, ctx, true, ct, failed);
+    if (ct->proto == 6 || ct->proto == 17)
+        pair_add(s, ctx, false, ct, failed);
+}
+
+/* ---- the join of UDP/ICMP probes and their answers ----------------------------------------- */
+
+static bool answers_visible(const struct scan_host *sh, uint64_t t_ms)
+{
+    return sh && sh->last_in_s && (uint64_t)sh->last_in_s * 1000 + VISIBLE_MS >= t_ms;
+}
+
+static void pend_contact(const struct pend *p, struct contact *ct)
+{
+    memset(ct, 0, sizeof *ct);
+    ct->customer = p->k.customer;
+    ct->host = p->k.host;
+    ct->target = p->k.peer;
+    ct->proto = p->k.proto;
+    ct->port = p->k.port;
+    ct->first_ms = ct->last_ms = p->t_ms;
+    ct->packets = p->packets;
+    ct->bytes = p->bytes;
+    ct->trw = true;
+}
+
+/* The host of a waiting probe, if it is still in its table slot. */
+static bool pend_host(const struct pend *p, struct host **h, struct scan_host **sh)
+{
+    if (p->h && memcmp(p->h->addr, p->k.host, 16) == 0 && p->h->customer == p->k.customer) {
+        *h = p->h;
+        *sh = p->sh;
+        return true;
+    }
+    *h = NULL;
+    *sh = NULL;
+    return false;
+}
+
+/* A probe (or an answer seen first) pushed out by the table bound: its outcome is unknown. */
+static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend *old)
+{
+    s->st_pend_evicted++;
+    if (old->state != PEND_PROBE)
+        return;
+    struct contact ct;
+    pend_contact(old, &ct);
+    apply(s, ctx, NULL, NULL, &ct, OUT_UNKNOWN);
+}
+
+static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
+                       const struct flow_rec *f, uint16_t port)
+{
+    struct pend_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    memcpy(k.peer, f->dst, 16);
+    k.port = port;
+    k.proto = f->proto;
+    bool ins, ev;
+    struct pend old;
+    struct pend *p = ltab_get(&s->pend, &k, &ins, &old, &ev);
+    if (ev)
+        pend_evicted(s, ctx, &old);
+    if (!ins) {
+        if (p->state == PEND_ANSWER) { /* the answer came first */
+            struct pend copy = *p; /* the contact points into it: p is zeroed when removed */
+            struct contact ct;
+            pend_contact(&copy, &ct);
+            ct.first_ms = f->first_ms;
+            ct.last_ms = f->last_ms;
+            ct.packets = f->packets;
+            ct.bytes = f->bytes;
+            ltab_remove(&s->pend, p);
+            apply(s, ctx, h, sh, &ct, OUT_ANSWERED);
+        }
+        return; /* a second probe of a waiting one: not a first contact */
+    }
+    p->state = PEND_PROBE;
+    p->t_ms = f->first_ms;
+    p->packets = sat32(f->packets);
+    p->bytes = sat32(f->bytes);
+    p->h = h;
+    p->sh = sh;
+}
+
+static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
+                        const struct flow_rec *f, uint16_t port, bool may_wait)
+{
+    struct pend_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    memcpy(k.peer, f->src, 16);
+    k.port = port;
+    k.proto = f->proto;
+    struct pend *p = ltab_find(&s->pend, &k);
+    if (p && p->state == PEND_PROBE) {
+        struct pend copy = *p;
+        struct contact ct;
+        pend_contact(&copy, &ct);
+        ltab_remove(&s->pend, p);
+        apply(s, ctx, h, sh, &ct, OUT_ANSWERED);
+        return;
+    }
+    if (p || !may_wait)
+        return;
+    bool ins, ev;
+    struct pend old;
+    p = ltab_get(&s->pend, &k, &ins, &old, &ev);
+    if (ev)
+        pend_evicted(s, ctx, &old);
+    p->state = PEND_ANSWER;
+    p->t_ms = f->first_ms;
+    s->st_pend_answer_only++;
+}
+
+/* Window close: every probe answer_wait older than the window's end is settled. Entries are in
+ * arrival order; one that is not due yet ends the pass (the rest wait for the next close). */
+static void pend_settle(struct scan *s, struct det_ctx *ctx)
+{
+    for (struct pend *p; (p = ltab_oldest(&s->pend));) {
+        const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms)
+            break;
+        if (p->state == PEND_PROBE) {
+            struct host *h;
+            struct scan_host *sh;
+            bool alive = pend_host(p, &h, &sh);
+            enum outcome o = alive && answers_visible(sh, p->t_ms) ? OUT_UNANSWERED : OUT_UNKNOWN;
+            struct pend copy = *p; /* the contact points into it: p is zeroed when removed */
+            struct contact ct;
+            pend_contact(&copy, &ct);
+            ltab_remove(&s->pend, p);
+            apply(s, ctx, h, sh, &ct, o);
+        } else {
+            ltab_remove(&s->pend, p);
         }
     }
-
-    struct v_key vk;
-    memset(&vk, 0, sizeof vk);
-    vk.customer = hst->customer;
-    memcpy(vk.host, hst->addr, 16);
-    memcpy(vk.dst, f->dst, 16);
-    if (!failed) /* vertical pairs are made and counted by unanswered attempts only */
-        return;
-    struct v_ent *ve = ktab_get(&s->v, &vk, &ins);
-    if (!ve)
-        return;
-    if (ins)
-        ve->first_ms = f->first_ms;
-    ve->attempts++;
-    ve->failed++;
-    if (f->last_ms > ve->last_ms)
-        ve->last_ms = f->last_ms;
-    uint64_t ph = hash_mix64(f->dport + 0x9E3779B97F4A7C15ULL);
-    if (hll_add(&ve->ports, ph) && ve->nsample < SCAN_SAMPLES * 2)
-        ve->sample[ve->nsample++] = f->dport;
 }
 
-static void emit(struct scan *s, struct det_ctx *ctx, bool horizontal, uint32_t customer,
-                 const uint8_t host[16], const uint8_t *peer, uint16_t port, uint32_t distinct,
-                 uint32_t attempts, uint32_t failed, uint64_t first_ms, uint64_t last_ms,
-                 bool high, const char *evidence)
+/* ---- ICMP echo bursts ------------------------------------------------------------------------ */
+
+static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c,
+                        struct host *h, struct scan_host *sh, const struct flow_rec *f)
 {
-    double share = attempts ? (double)failed / attempts : 0;
+    struct icmp_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    bool ins;
+    struct sweeper *w = ltab_get(&s->sweep, &k, &ins, NULL, NULL);
+    uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
+    if (ins)
+        w->bucket_start_ms = t / win * win;
+    ltab_touch(&s->sweep, w);
+    if (t >= w->bucket_start_ms + win) { /* slide the burst buckets */
+        uint64_t start = t / win * win;
+        w->prev = start == w->bucket_start_ms + win ? w->cur : 0;
+        w->cur = 0;
+        w->bucket_start_ms = start;
+    }
+    if (w->probes && t > w->last_ms + VISIBLE_MS) { /* a new episode after an hour of quiet */
+        uint64_t bs = w->bucket_start_ms;
+        uint32_t cur = w->cur, prev = w->prev;
+        memset((uint8_t *)w + sizeof w->k, 0, sizeof *w - sizeof w->k);
+        w->bucket_start_ms = bs;
+        w->cur = cur;
+        w->prev = prev;
+    }
+    w->cur++;
+    /* sliding estimate: this bucket plus the part of the previous one still in the window */
+    double frac = t >= w->bucket_start_ms ? (double)(t - w->bucket_start_ms) / (double)win : 0;
+    uint32_t est = w->cur + (uint32_t)(w->prev * (1.0 - frac) + 0.5);
+    if (est > w->peak)
+        w->peak = est;
+    if (!w->probes || f->first_ms < w->first_ms)
+        w->first_ms = f->first_ms;
+    if (f->last_ms > w->last_ms)
+        w->last_ms = f->last_ms;
+    w->probes++;
+    w->packets += f->packets;
+    w->bytes += f->bytes;
+    if (w->nsample < SCAN_SAMPLES)
+        memcpy(w->sample[w->nsample++], f->dst, 16);
+    if (w->peak >= c->icmp_burst && !sh->icmp_cand) {
+        if (cand_of(s, ctx, h, sh))
+            sh->icmp_cand = 1;
+    }
+}
+
+/* ---- records ------------------------------------------------------------------------------- */
+
+static bool is_echo_request(const struct flow_rec *f)
+{
+    unsigned type = f->dport >> 8;
+    return (f->proto == 1 && type == 8) || (f->proto == 58 && type == 128);
+}
+
+static bool is_echo_reply(const struct flow_rec *f)
+{
+    unsigned type = f->dport >> 8;
+    return (f->proto == 1 && type == 0) || (f->proto == 58 && type == 129);
+}
+
+static bool is_icmp_error(const struct flow_rec *f)
+{
+    unsigned type = f->dport >> 8;
+    return (f->proto == 1 && (type == 3 || type == 11)) || (f->proto == 58 && (type == 1 || type == 3));
+}
+
+/* TCP: answered when the initiator's flags show the completed handshake (see the top). */
+static enum outcome tcp_outcome(const struct flow_rec *f)
+{
+    if (f->tcp_flags)
+        return (f->tcp_flags & 0x10) ? OUT_ANSWERED : OUT_UNANSWERED;
+    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
+    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
+    return pk <= 3 && by <= 180 ? OUT_UNANSWERED : OUT_ANSWERED;
+}
+
+static bool first_contact(struct scan *s, const struct host *h, const uint8_t target[16],
+                          uint8_t proto, uint16_t port)
+{
+    uint8_t key[40];
+    memcpy(key, &h->customer, 4);
+    memcpy(key + 4, h->addr, 16);
+    memcpy(key + 20, target, 16);
+    memcpy(key + 36, &port, 2);
+    key[38] = proto;
+    key[39] = 0;
+    return !gfilter_test_and_set(&s->contacts, hash_bytes(&s->hk, key, sizeof key));
+}
+
+static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                         const struct flow_rec *f)
+{
+    struct scan *s = self;
+    struct scan_host *sh = hstate;
+    if (f->dir == FLOW_DIR_IN) {
+        uint32_t ls = (uint32_t)(f->last_ms / 1000);
+        if (ls > sh->last_in_s)
+            sh->last_in_s = ls;
+        enum flow_init w = f->proto == 17 ? flow_initiator(f, NULL) : FLOW_INIT_UNKNOWN;
+        if (f->proto == 17 && f->sport && w != FLOW_INIT_SRC)
+            pend_answer(s, ctx, h, sh, f, f->sport, w == FLOW_INIT_DST);
+        else if (is_echo_reply(f))
+            pend_answer(s, ctx, h, sh, f, 0, true);
+        else if (is_icmp_error(f))
+            s->st_icmp_errors++; /* not an answer: the probe stays unanswered */
+        return;
+    }
+    /* OUT or INTERNAL: the host is the record's source */
+    bool icmp = is_echo_request(f);
+    if (!icmp && (f->proto != 6 && f->proto != 17))
+        return;
+    if (!icmp && flow_initiator(f, NULL) != FLOW_INIT_SRC)
+        return; /* the host answering, or nobody can tell: not an attempt */
+    const struct scan_conf *c = det_conf(ctx, h->customer);
+    uint16_t port = icmp ? 0 : f->dport;
+    if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
+        return;
+    s->st_attempts++;
+    if (!first_contact(s, h, f->dst, f->proto, port))
+        return;
+    s->st_first++;
+    struct contact ct = {
+        .customer = h->customer,
+        .host = h->addr,
+        .target = f->dst,
+        .proto = f->proto,
+        .port = port,
+        .first_ms = f->first_ms,
+        .last_ms = f->last_ms,
+        .packets = f->packets,
+        .bytes = f->bytes,
+        .trw = unsampled(f),
+    };
+    if (icmp)
+        sweep_probe(s, ctx, c, h, sh, f);
+    if (f->proto == 6) {
+        apply(s, ctx, h, sh, &ct, tcp_outcome(f));
+        return;
+    }
+    if (f->dir == FLOW_DIR_INTERNAL || !unsampled(f)) {
+        apply(s, ctx, h, sh, &ct, OUT_UNKNOWN);
+        return;
+    }
+    pend_probe(s, ctx, h, sh, f, port);
+}
+
+/* ---- window close ------------------------------------------------------------------------ */
+
+static const char *proto_str(uint8_t p)
+{
+    return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : p == 58 ? "ipv6-icmp" : "other";
+}
+
+static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t customer,
+                       const uint8_t host[16], const uint8_t *peer, uint8_t proto, uint16_t port,
+                       enum alert_severity sev, double score, uint64_t flows, uint64_t packets,
+                       uint64_t bytes, uint64_t first_ms, uint64_t last_ms, const char *ev)
+{
+    static const char *const ids[4] = {"scan.horizontal", "scan.vertical", "scan.trw", "scan.icmp_sweep"};
+    static const char *const names[4] = {
+        "Host probes many addresses on one port",
+        "Host probes many ports of one address",
+        "Host's first contacts go mostly unanswered (sequential test)",
+        "Host pings many addresses in a short time (ping sweep)",
+    };
     struct alert a = {
         .detector = "scan",
-        .rule_id = horizontal ? "scan.horizontal" : "scan.vertical",
-        .rule_name = horizontal ? "Host probes many addresses on one port"
-                                : "Host probes many ports of one address",
+        .rule_id = ids[rule],
+        .rule_name = names[rule],
         .category = CAT_SCAN,
-        .severity = high ? SEV_HIGH : SEV_MEDIUM,
-        .score = 0.5 + 0.25 * share + (high ? 0.25 : 0.25 * distinct / (distinct + 200.0)),
+        .severity = sev,
+        .score = score > 1 ? 1 : score,
         .customer = customer,
         .has_host = true,
         .has_peer = peer != NULL,
         .host_is_source = true,
-        .proto = 6,
+        .proto = proto,
         .port = port,
         .win_start_ms = ctx->win_start_ms,
         .win_end_ms = ctx->win_end_ms,
         .first_ms = first_ms,
         .last_ms = last_ms,
-        .flows = attempts,
-        .evidence_json = evidence,
+        .flows = flows,
+        .packets = packets,
+        .bytes = bytes,
+        .evidence_json = ev,
     };
     memcpy(a.host, host, 16);
     if (peer)
         memcpy(a.peer, peer, 16);
-    s->stat_alerts++;
+    s->st_alerts[rule]++;
     det_alert(ctx, &a);
+}
+
+struct judged {
+    uint32_t hour, day;
+    double share;
+    bool cross;
+};
+
+static struct judged judge(const struct pair *p, struct det_ctx *ctx, uint32_t thr_h, uint32_t thr_d,
+                           double fail_min)
+{
+    struct judged j;
+    j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
+    j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered);
+    if (j.hour > j.day)
+        j.day = j.hour;
+    uint64_t all = (uint64_t)p->unanswered + p->answered;
+    j.share = all ? (double)p->unanswered / (double)all : 0;
+    j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
+    return j;
+}
+
+static int sel_cmp(const void *pa, const void *pb)
+{
+    const struct sel *a = pa, *b = pb;
+    int c = (a->customer > b->customer) - (a->customer < b->customer);
+    if (!c)
+        c = memcmp(a->host, b->host, 16);
+    if (!c) /* strongest first: the most unanswered targets over the day, then the hour */
+        c = (a->day < b->day) - (a->day > b->day);
+    if (!c)
+        c = (a->hour < b->hour) - (a->hour > b->hour);
+    if (!c)
+        c = (a->proto > b->proto) - (a->proto < b->proto);
+    if (!c)
+        c = (a->port > b->port) - (a->port < b->port);
+    return c;
+}
+
+/* One scan.horizontal per host and window: its crossing ports, the strongest first, named by
+ * destination.port; sorted by host and strength so the order never depends on arrival. */
+static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
+{
+    s->nsel = 0;
+    for (size_t i = 0; i < s->ntouched_h; i++) {
+        struct pair *p = ltab_entry(&s->hz, s->touched_h[i]);
+        if (p->touched != ctx->window_no + 1 || p->evaluated == ctx->window_no + 1)
+            continue;
+        p->evaluated = ctx->window_no + 1;
+        const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        struct judged j = judge(p, ctx, c->h_threshold, c->h_day_threshold, c->fail_min);
+        if (!j.cross)
+            continue;
+        struct sel *e = &s->sel[s->nsel++];
+        e->idx = s->touched_h[i];
+        e->hour = j.hour;
+        e->day = j.day;
+        e->customer = p->k.customer;
+        memcpy(e->host, p->k.host, 16);
+        e->port = p->k.port;
+        e->proto = p->k.proto;
+    }
+    qsort(s->sel, s->nsel, sizeof *s->sel, sel_cmp);
+    char ev[2048];
+    for (size_t i = 0; i < s->nsel;) {
+        size_t e = i + 1;
+        while (e < s->nsel && s->sel[e].customer == s->sel[i].customer &&
+               memcmp(s->sel[e].host, s->sel[i].host, 16) == 0)
+            e++;
+        const struct pair *top = ltab_entry(&s->hz, s->sel[i].idx);
+        const struct scan_conf *c = det_conf(ctx, top->k.customer);
+        uint64_t flows = 0, packets = 0, bytes = 0, first = top->first_ms, last = top->last_ms;
+        for (size_t k = i; k < e; k++) {
+            const struct pair *q = ltab_entry(&s->hz, s->sel[k].idx);
+            flows += (uint64_t)q->unanswered + q->answered;
+            packets += q->packets;
+            bytes += q->bytes;
+            if (q->first_ms < first)
+                first = q->first_ms;
+            if (q->last_ms > last)
+                last = q->last_ms;
+        }
+        uint64_t all = (uint64_t)top->unanswered + top->answered;
+        double share = all ? (double)top->unanswered / (double)all : 0;
+        struct json j;
+        json_init(&j, ev, sizeof ev);
+        json_obj_open(&j, NULL);
+        json_str(&j, "protocol", proto_str(top->k.proto));
+        json_u64(&j, "port", top->k.port);
+        json_u64(&j, "distinct_targets_hour", s->sel[i].hour);
+        json_u64(&j, "distinct_targets_day", s->sel[i].day);
+        json_u64(&j, "unanswered", top->unanswered);
+        json_u64(&j, "answered", top->answered);
+        json_double(&j, "unanswered_share", share, 3);
+        json_arr_open(&j, "sample_targets");
+        for (unsigned k = 0; k < top->nsample && k < SCAN_SAMPLES; k++)
+            json_addr(&j, NULL, top->sample[k]);
+        json_arr_close(&j);
+        json_arr_open(&j, "ports");
+        for (size_t k = i; k < e && k < i + SCAN_PORTS_SHOWN; k++) {
+            json_obj_open(&j, NULL);
+            json_str(&j, "protocol", proto_str(s->sel[k].proto));
+            json_u64(&j, "port", s->sel[k].port);
+            json_u64(&j, "distinct_targets_hour", s->sel[k].hour);
+            json_u64(&j, "distinct_targets_day", s->sel[k].day);
+            json_obj_close(&j);
+        }
+        json_arr_close(&j);
+        json_u64(&j, "ports_crossing", e - i);
+        json_u64(&j, "threshold_hour", c->h_threshold);
+        json_u64(&j, "threshold_day", c->h_day_threshold);
+        json_u64(&j, "packets", packets);
+        json_u64(&j, "bytes", bytes);
+        json_obj_close(&j);
+        uint32_t d = s->sel[i].day;
+        bool high = d >= c->h_high;
+        raise_scan(s, ctx, 0, top->k.customer, top->k.host, NULL, top->k.proto, top->k.port,
+                   high ? SEV_HIGH : SEV_MEDIUM,
+                   0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / c->h_high), flows,
+                   packets, bytes, first, last, json_error(&j) ? NULL : ev);
+        i = e;
+    }
+}
+
+static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
+{
+    char ev[1536];
+    for (size_t i = 0; i < s->ntouched_v; i++) {
+        struct pair *p = ltab_entry(&s->vt, s->touched_v[i]);
+        if (p->touched != ctx->window_no + 1 || p->evaluated == ctx->window_no + 1)
+            continue;
+        p->evaluated = ctx->window_no + 1;
+        const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        struct judged jd = judge(p, ctx, c->v_threshold, c->v_day_threshold, c->fail_min);
+        if (!jd.cross)
+            continue;
+        struct json j;
+        json_init(&j, ev, sizeof ev);
+        json_obj_open(&j, NULL);
+        json_str(&j, "protocol", proto_str(p->k.proto));
+        json_addr(&j, "target", p->k.other);
+        json_u64(&j, "distinct_ports_hour", jd.hour);
+        json_u64(&j, "distinct_ports_day", jd.day);
+        json_u64(&j, "unanswered", p->unanswered);
+        json_u64(&j, "answered", p->answered);
+        json_double(&j, "unanswered_share", jd.share, 3);
+        json_arr_open(&j, "sample_ports");
+        for (unsigned k = 0; k < p->nsample && k < SCAN_SAMPLES * 2; k++)
+            json_u64(&j, NULL, p->sample_port[k]);
+        json_arr_close(&j);
+        json_u64(&j, "threshold_hour", c->v_threshold);
+        json_u64(&j, "threshold_day", c->v_day_threshold);
+        json_u64(&j, "packets", p->packets);
+        json_u64(&j, "bytes", p->bytes);
+        json_obj_close(&j);
+        bool high = jd.day >= c->v_high;
+        raise_scan(s, ctx, 1, p->k.customer, p->k.host, p->k.other, p->k.proto, 0,
+                   high ? SEV_HIGH : SEV_MEDIUM,
+                   0.5 + 0.25 * jd.share + 0.25 * (high ? 1.0 : (double)jd.day / c->v_high),
+                   (uint64_t)p->unanswered + p->answered, p->packets, p->bytes, p->first_ms,
+                   p->last_ms, json_error(&j) ? NULL : ev);
+    }
+}
+
+static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd)
+{
+    struct scan_host *sh = cd->sh;
+    const struct scan_conf *c = det_conf(ctx, cd->customer);
+    int top = sh->port_n[0] >= sh->port_n[1] ? 0 : 1;
+    uint32_t all = (uint32_t)sh->walk_failed + sh->walk_answered;
+    double share = all ? (double)sh->walk_failed / all : 0;
+    double hi = log(c->trw_beta / c->trw_alpha);
+    char ev[1536];
+    struct json j;
+    json_init(&j, ev, sizeof ev);
+    json_obj_open(&j, NULL);
+    json_u64(&j, "first_contacts", all);
+    json_u64(&j, "unanswered", sh->walk_failed);
+    json_u64(&j, "answered", sh->walk_answered);
+    json_double(&j, "unanswered_share", share, 3);
+    json_double(&j, "log_likelihood_ratio", sh->llr, 2);
+    json_double(&j, "threshold", hi, 2);
+    json_arr_open(&j, "ports");
+    for (int k = 0; k < 2; k++) {
+        int i = k == 0 ? top : 1 - top;
+        if (!sh->port_n[i])
+            continue;
+        json_obj_open(&j, NULL);
+        json_str(&j, "protocol", proto_str(sh->port_proto[i]));
+        json_u64(&j, "port", sh->port[i]);
+        json_u64(&j, "unanswered", sh->port_n[i]);
+        json_obj_close(&j);
+    }
+    json_arr_close(&j);
+    json_arr_open(&j, "sample_targets");
+    for (unsigned k = 0; k < cd->nsample; k++)
+        json_addr(&j, NULL, cd->sample[k]);
+    json_arr_close(&j);
+    json_u64(&j, "min_unanswered", c->trw_min_failed);
+    json_u64(&j, "packets", sh->walk_packets);
+    json_u64(&j, "bytes", sh->walk_bytes);
+    json_obj_close(&j);
+    raise_scan(s, ctx, 2, cd->customer, cd->addr, NULL, sh->port_n[top] ? sh->port_proto[top] : 0,
+               sh->port_n[top] ? sh->port[top] : 0, SEV_MEDIUM, 0.5 + 0.5 * share, all,
+               sh->walk_packets, sh->walk_bytes, (uint64_t)sh->walk_first_s * 1000,
+               (uint64_t)sh->walk_last_s * 1000, json_error(&j) ? NULL : ev);
+}
+
+/* The ICMP sweep of a candidate: 1 alerted (episode over), 0 not a sweep (dropped), -1 not
+ * decided yet (probes still wait for their answers). */
+static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand *cd)
+{
+    struct icmp_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = cd->customer;
+    memcpy(k.host, cd->addr, 16);
+    struct sweeper *w = ltab_find(&s->sweep, &k);
+    if (!w)
+        return 0;
+    const struct scan_conf *c = det_conf(ctx, cd->customer);
+    uint32_t settled = w->answered + w->unanswered + w->unknown;
+    if (settled < w->probes && settled < c->icmp_burst)
+        return -1;
+    uint32_t known = w->answered + w->unanswered;
+    double share = known ? (double)w->unanswered / known : 0;
+    int r = 0;
+    if (w->peak >= c->icmp_burst && known && w->unanswered >= c->icmp_unanswered_min &&
+        share >= c->icmp_fail_min) {
+        char ev[1024];
+        struct json j;
+        json_init(&j, ev, sizeof ev);
+        json_obj_open(&j, NULL);
+        json_u64(&j, "distinct_targets", w->probes);
+        json_u64(&j, "peak_in_window", w->peak);
+        json_u64(&j, "window_s", c->icmp_burst_window);
+        json_u64(&j, "answered", w->answered);
+        json_u64(&j, "unanswered", w->unanswered);
+        json_u64(&j, "unknown", w->unknown);
+        json_double(&j, "unanswered_share", share, 3);
+        json_arr_open(&j, "sample_targets");
+        for (unsigned i = 0; i < w->nsample; i++)
+            json_addr(&j, NULL, w->sample[i]);
+        json_arr_close(&j);
+        json_u64(&j, "threshold", c->icmp_burst);
+        json_u64(&j, "threshold_unanswered", c->icmp_unanswered_min);
+        json_u64(&j, "packets", w->packets);
+        json_u64(&j, "bytes", w->bytes);
+        json_obj_close(&j);
+        uint8_t proto = addr_is_v4(cd->addr) ? 1 : 58;
+        raise_scan(s, ctx, 3, cd->customer, cd->addr, NULL, proto, 0, SEV_MEDIUM, 0.5 + 0.5 * share,
+                   w->probes, w->packets, w->bytes, w->first_ms, w->last_ms,
+                   json_error(&j) ? NULL : ev);
+        r = 1;
+    }
+    ltab_remove(&s->sweep, w); /* decided: the next burst is a new episode */
+    return r;
+}
+
+static void candidates(struct scan *s, struct det_ctx *ctx)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->ncand; i++) {
+        struct cand cd = s->cands[i];
+        struct scan_host *sh = cd.sh;
+        if (memcmp(cd.h->addr, cd.addr, 16) != 0 || cd.h->customer != cd.customer)
+            continue; /* the host left the table */
+        if (sh->trw_due) {
+            trw_alert(s, ctx, &cd);
+            walk_reset(sh); /* a verdict ends the walk (flowscope does the same) */
+        }
+        if (sh->icmp_cand) {
+            if (sweep_verdict(s, ctx, &cd) < 0) {
+                cd.nsample = 0;
+                sh->cand_window = ctx->window_no + 2; /* carried into the next window */
+                sh->cand_slot = (uint32_t)keep;
+                s->cands[keep++] = cd;
+                continue;
+            }
+            sh->icmp_cand = 0;
+        }
+        sh->cand_window = 0;
+    }
+    s->ncand = keep;
 }
 
 static void scan_on_window(void *self, struct det_ctx *ctx)
 {
     struct scan *s = self;
-    char ev[1024];
-    struct json j;
-    for (size_t i = 0; i < s->h.n; i++) {
-        const struct h_ent *e = ktab_at(&s->h, i);
-        const struct scan_conf *c = det_conf(ctx, e->k.customer);
-        uint32_t d = hll_count(&e->dsts);
-        double share = e->attempts ? (double)e->failed / e->attempts : 0;
-        if (d < c->h_threshold || share < c->fail_min)
-            continue;
-        json_init(&j, ev, sizeof ev);
-        json_obj_open(&j, NULL);
-        json_u64(&j, "port", e->k.port);
-        json_u64(&j, "distinct_targets", d);
-        json_u64(&j, "attempts", e->attempts);
-        json_u64(&j, "unanswered", e->failed);
-        json_double(&j, "unanswered_share", share, 3);
-        json_arr_open(&j, "sample_targets");
-        for (unsigned k = 0; k < e->nsample; k++)
-            json_addr(&j, NULL, e->sample[k]);
-        json_arr_close(&j);
-        json_u64(&j, "threshold", c->h_threshold);
-        json_obj_close(&j);
-        emit(s, ctx, true, e->k.customer, e->k.host, NULL, e->k.port, d, e->attempts, e->failed,
-             e->first_ms, e->last_ms, d >= c->h_high, json_error(&j) ? NULL : ev);
-    }
-    for (size_t i = 0; i < s->v.n; i++) {
-        const struct v_ent *e = ktab_at(&s->v, i);
-        const struct scan_conf *c = det_conf(ctx, e->k.customer);
-        uint32_t d = hll_count(&e->ports);
-        double share = e->attempts ? (double)e->failed / e->attempts : 0;
-        if (d < c->v_threshold || share < c->fail_min)
-            continue;
-        json_init(&j, ev, sizeof ev);
-        json_obj_open(&j, NULL);
-        json_addr(&j, "target", e->k.dst);
-        json_u64(&j, "distinct_ports", d);
-        json_u64(&j, "attempts", e->attempts);
-        json_u64(&j, "unanswered", e->failed);
-        json_arr_open(&j, "sample_ports");
-        for (unsigned k = 0; k < e->nsample; k++)
-            json_u64(&j, NULL, e->sample[k]);
-        json_arr_close(&j);
-        json_u64(&j, "threshold", c->v_threshold);
-        json_obj_close(&j);
-        emit(s, ctx, false, e->k.customer, e->k.host, e->k.dst, 0, d, e->attempts, e->failed,
-             e->first_ms, e->last_ms, d >= 10 * c->v_threshold, json_error(&j) ? NULL : ev);
-    }
-    ktab_reset(&s->h);
-    ktab_reset(&s->v);
+    pend_settle(s, ctx);
+    horizontal_alerts(s, ctx);
+    vertical_alerts(s, ctx);
+    candidates(s, ctx);
+    s->ntouched_h = s->ntouched_v = 0;
+    /* the first-contact filter's generations follow the half hours of event time */
+    uint64_t next = ctx->win_end_ms / HALF_HOUR_MS;
+    if (s->contact_epoch && next == s->contact_epoch + 1)
+        gfilter_age(&s->contacts);
+    else if (s->contact_epoch && next != s->contact_epoch)
+        gfilter_clear(&s->contacts);
+    s->contact_epoch = next;
 }
 
 static void scan_stats(void *self, struct json *j)
 {
     struct scan *s = self;
-    json_u64(j, "attempts", s->stat_attempts);
-    json_u64(j, "unanswered", s->stat_failed);
-    json_u64(j, "alerts", s->stat_alerts);
-    json_u64(j, "h_refused", s->h.refused);
-    json_u64(j, "v_refused", s->v.refused);
-    json_u64(j, "h_entry_bytes", sizeof(struct h_ent));
-    json_u64(j, "v_entry_bytes", sizeof(struct v_ent));
+    json_u64(j, "attempts", s->st_attempts);
+    json_u64(j, "first_contacts", s->st_first);
+    json_u64(j, "answered", s->st_out[OUT_ANSWERED]);
+    json_u64(j, "unanswered", s->st_out[OUT_UNANSWERED]);
+    json_u64(j, "outcome_unknown", s->st_out[OUT_UNKNOWN]);
+    json_u64(j, "icmp_errors_received", s->st_icmp_errors);
+    json_u64(j, "pending", s->pend.n);
+    json_u64(j, "pending_evicted", s->st_pend_evicted);
+    json_u64(j, "answers_before_probe", s->st_pend_answer_only);
+    json_u64(j, "h_pairs", s->hz.n);
+    json_u64(j, "h_evicted", s->hz.evicted);
+    json_u64(j, "v_pairs", s->vt.n);
+    json_u64(j, "v_evicted", s->vt.evicted);
+    json_u64(j, "sweepers_evicted", s->sweep.evicted);
+    json_u64(j, "candidates_refused", s->st_cand_full);
+    json_u64(j, "touched_refused", s->st_touched_full);
+    json_double(j, "contact_filter_fill", gfilter_fill(&s->contacts), 4);
+    json_u64(j, "alerts_horizontal", s->st_alerts[0]);
+    json_u64(j, "alerts_vertical", s->st_alerts[1]);
+    json_u64(j, "alerts_trw", s->st_alerts[2]);
+    json_u64(j, "alerts_icmp_sweep", s->st_alerts[3]);
+    json_u64(j, "pair_entry_bytes", sizeof(struct pair));
+    json_u64(j, "pending_entry_bytes", sizeof(struct pend));
+    json_u64(j, "host_state_bytes", sizeof(struct scan_host));
 }
 
 const struct detector_ops det_scan_ops = {
     .name = "scan",
-    .help = "customer hosts scanning: many unanswered destinations on a port, or ports on a destination",
+    .help = "customer hosts scanning: unanswered targets per port and ports per target over an "
+            "hour and a day, a sequential test on first contacts, ICMP sweeps",
     .conf_keys = scan_keys,
     .conf_size = sizeof(struct scan_conf),
-    .host_state_size = 0,
+    .host_state_size = sizeof(struct scan_host),
     .init = scan_init,
     .on_flow = scan_on_flow,
     .on_window = scan_on_window,

@@ -69,6 +69,25 @@ uint32_t hll_count(const struct hll *h)
     return (uint32_t)(e + 0.5);
 }
 
+void hll_merge(struct hll *dst, const struct hll *src)
+{
+    if (!src->dense) {
+        for (unsigned i = 0; i < src->n; i++)
+            hll_add(dst, src->u.set[i]); /* a 32-bit value: hll_add folds it back to itself */
+        return;
+    }
+    if (!dst->dense) {
+        struct hll d = *src;
+        for (unsigned i = 0; i < dst->n; i++)
+            hll_reg_add(&d, dst->u.set[i]);
+        *dst = d;
+        return;
+    }
+    for (unsigned j = 0; j < HLL_M; j++)
+        if (src->u.reg[j] > dst->u.reg[j])
+            dst->u.reg[j] = src->u.reg[j];
+}
+
 int cms_init(struct cms *s, uint32_t width, uint32_t depth)
 {
     s->width = width ? width : 1;
@@ -176,6 +195,208 @@ void ktab_reset(struct ktab *t)
     if (t->n)
         memset(t->idx, 0, (t->mask + 1) * sizeof *t->idx);
     t->n = 0;
+}
+
+/* ---- ltab ---------------------------------------------------------------------------- */
+
+int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    if (cap == 0 || cap >= UINT32_MAX || ksz > esz)
+        return -EINVAL;
+    size_t nb = 1;
+    while (nb < cap)
+        nb <<= 1;
+    t->ent = calloc(cap, esz); /* untouched pages cost nothing until entries land on them */
+    t->bucket = calloc(nb, sizeof *t->bucket);
+    t->chain = calloc(cap, sizeof *t->chain);
+    t->prev = calloc(cap, sizeof *t->prev);
+    t->next = calloc(cap, sizeof *t->next);
+    if (!t->ent || !t->bucket || !t->chain || !t->prev || !t->next) {
+        ltab_fini(t);
+        return -ENOMEM;
+    }
+    t->esz = esz;
+    t->ksz = ksz;
+    t->cap = cap;
+    t->nbuckets = nb;
+    hash_key_from_seed(&t->hk, seed);
+    return 0;
+}
+
+void ltab_fini(struct ltab *t)
+{
+    free(t->ent);
+    free(t->bucket);
+    free(t->chain);
+    free(t->prev);
+    free(t->next);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t ltab_slot(const struct ltab *t, const void *key)
+{
+    return hash_bytes(&t->hk, key, t->ksz) & (t->nbuckets - 1);
+}
+
+void *ltab_find(const struct ltab *t, const void *key)
+{
+    for (uint32_t i = t->bucket[ltab_slot(t, key)]; i; i = t->chain[i - 1]) {
+        uint8_t *e = ltab_entry(t, i - 1);
+        if (memcmp(e, key, t->ksz) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void lru_unlink(struct ltab *t, uint32_t i) /* i: entry number + 1 */
+{
+    uint32_t p = t->prev[i - 1], n = t->next[i - 1];
+    if (p)
+        t->next[p - 1] = n;
+    else
+        t->oldest = n;
+    if (n)
+        t->prev[n - 1] = p;
+    else
+        t->newest = p;
+    t->prev[i - 1] = t->next[i - 1] = 0;
+}
+
+static void lru_push(struct ltab *t, uint32_t i)
+{
+    t->prev[i - 1] = t->newest;
+    t->next[i - 1] = 0;
+    if (t->newest)
+        t->next[t->newest - 1] = i;
+    else
+        t->oldest = i;
+    t->newest = i;
+}
+
+void ltab_remove(struct ltab *t, void *ev)
+{
+    uint32_t i = (uint32_t)ltab_index(t, ev) + 1;
+    uint32_t *p = &t->bucket[ltab_slot(t, ev)];
+    while (*p && *p != i)
+        p = &t->chain[*p - 1];
+    if (*p)
+        *p = t->chain[i - 1];
+    lru_unlink(t, i);
+    memset(ev, 0, t->esz);
+    t->chain[i - 1] = t->free_list;
+    t->free_list = i;
+    t->n--;
+}
+
+void *ltab_get(struct ltab *t, const void *key, bool *inserted, void *evicted, bool *was_evicted)
+{
+    *inserted = false;
+    if (was_evicted)
+        *was_evicted = false;
+    size_t slot = ltab_slot(t, key);
+    for (uint32_t i = t->bucket[slot]; i; i = t->chain[i - 1]) {
+        uint8_t *e = ltab_entry(t, i - 1);
+        if (memcmp(e, key, t->ksz) == 0)
+            return e;
+    }
+    uint32_t i;
+    if (t->free_list) {
+        i = t->free_list;
+        t->free_list = t->chain[i - 1];
+    } else if (t->used < t->cap) {
+        i = (uint32_t)++t->used;
+    } else {
+        uint8_t *old = ltab_entry(t, t->oldest - 1);
+        if (evicted)
+            memcpy(evicted, old, t->esz);
+        if (was_evicted)
+            *was_evicted = true;
+        t->evicted++;
+        ltab_remove(t, old);
+        i = t->free_list;
+        t->free_list = t->chain[i - 1];
+    }
+    uint8_t *e = ltab_entry(t, i - 1);
+    memset(e, 0, t->esz);
+    memcpy(e, key, t->ksz);
+    t->chain[i - 1] = t->bucket[slot];
+    t->bucket[slot] = i;
+    lru_push(t, i);
+    t->n++;
+    *inserted = true;
+    return e;
+}
+
+void ltab_touch(struct ltab *t, void *e)
+{
+    uint32_t i = (uint32_t)ltab_index(t, e) + 1;
+    if (t->newest == i)
+        return;
+    lru_unlink(t, i);
+    lru_push(t, i);
+}
+
+void *ltab_oldest(const struct ltab *t)
+{
+    return t->oldest ? ltab_entry(t, t->oldest - 1) : NULL;
+}
+
+/* ---- gfilter --------------------------------------------------------------------------- */
+
+int gfilter_init(struct gfilter *g, size_t bytes)
+{
+    memset(g, 0, sizeof *g);
+    g->nwords = bytes / 16 ? bytes / 16 : 1;
+    g->w[0] = calloc(g->nwords, sizeof(uint64_t));
+    g->w[1] = calloc(g->nwords, sizeof(uint64_t));
+    if (!g->w[0] || !g->w[1]) {
+        gfilter_fini(g);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void gfilter_fini(struct gfilter *g)
+{
+    free(g->w[0]);
+    free(g->w[1]);
+    g->w[0] = g->w[1] = NULL;
+}
+
+bool gfilter_test_and_set(struct gfilter *g, uint64_t hash)
+{
+    size_t w = (size_t)(hash % g->nwords);
+    uint64_t h = hash_mix64(hash), mask = 0;
+    for (int k = 0; k < 4; k++, h >>= 6)
+        mask |= 1ULL << (h & 63);
+    bool seen = (g->w[0][w] & mask) == mask || (g->w[1][w] & mask) == mask;
+    uint64_t add = mask & ~g->w[0][w];
+    g->set_bits[0] += (uint64_t)__builtin_popcountll(add);
+    g->w[0][w] |= mask;
+    return seen;
+}
+
+void gfilter_age(struct gfilter *g)
+{
+    uint64_t *t = g->w[1];
+    g->w[1] = g->w[0];
+    g->w[0] = t;
+    memset(g->w[0], 0, g->nwords * sizeof(uint64_t));
+    g->set_bits[1] = g->set_bits[0];
+    g->set_bits[0] = 0;
+}
+
+void gfilter_clear(struct gfilter *g)
+{
+    memset(g->w[0], 0, g->nwords * sizeof(uint64_t));
+    memset(g->w[1], 0, g->nwords * sizeof(uint64_t));
+    g->set_bits[0] = g->set_bits[1] = 0;
+}
+
+double gfilter_fill(const struct gfilter *g)
+{
+    return (double)g->set_bits[0] / ((double)g->nwords * 64.0);
 }
 
 int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen)

@@ -9,6 +9,11 @@
  *   ktab     a fixed-capacity hash table of fixed-size entries kept in first-insert order (so
  *            whatever is reported from it at window close comes out in the same order on every
  *            replay); when full, new keys are refused and counted.
+ *   ltab     a fixed-capacity hash table of fixed-size entries kept in recency order that makes
+ *            room for a new key by evicting the least recent entry (counted): state that lives
+ *            longer than a window (hours, a day) with memory bounded by configuration.
+ *   gfilter  a two-generation blocked Bloom filter: "seen within the last one to two
+ *            generations?" for keys such as (host, target, port), in fixed memory.
  *   pfxlist  up to PFXLIST_MAX prefixes as plain data (a per-customer conf copy needs no
  *            pointers), with a CONF_CUSTOM parser: "192.0.2.25/32, 2001:db8::/48".
  *   portlist up to PORTLIST_MAX ports, CONF_CUSTOM parser "25, 465, 587".
@@ -43,6 +48,8 @@ void hll_reset(struct hll *h);
  * true when a register grew (an approximation). */
 bool hll_add(struct hll *h, uint64_t hash);
 uint32_t hll_count(const struct hll *h);
+/* dst := dst union src (register-wise max; exact sets merged while they fit). */
+void hll_merge(struct hll *dst, const struct hll *src);
 
 struct cms {
     uint32_t width, depth;
@@ -69,6 +76,49 @@ void ktab_fini(struct ktab *t);
 void *ktab_get(struct ktab *t, const void *key, bool *inserted);
 static inline void *ktab_at(const struct ktab *t, size_t i) { return t->ent + i * t->esz; }
 void ktab_reset(struct ktab *t);
+
+/* ltab: entries are esz bytes, the first ksz of which are the key. An entry's address is
+ * stable until it is evicted or removed (then its bytes are zeroed). Lookups and inserts are
+ * O(1); nothing is allocated after init. One thread uses a table. */
+struct ltab {
+    uint8_t *ent;
+    uint32_t *bucket, *chain, *prev, *next; /* entry number + 1; 0 = none */
+    size_t esz, ksz, cap, used, n, nbuckets;
+    uint32_t oldest, newest, free_list;
+    struct hash_key hk;
+    uint64_t evicted;                       /* entries pushed out to make room */
+};
+int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed);
+void ltab_fini(struct ltab *t);
+void *ltab_find(const struct ltab *t, const void *key);
+/* Find or insert (zeroed, key copied, made the newest). When full, the oldest entry is evicted
+ * first; *evicted (may be NULL) receives a copy of it (esz bytes) so the caller can account
+ * for it, and the return tells whether that happened through *was_evicted. */
+void *ltab_get(struct ltab *t, const void *key, bool *inserted, void *evicted, bool *was_evicted);
+void ltab_touch(struct ltab *t, void *e); /* make e the newest */
+void *ltab_oldest(const struct ltab *t);  /* NULL when empty */
+void ltab_remove(struct ltab *t, void *e);
+static inline size_t ltab_index(const struct ltab *t, const void *e)
+{
+    return (size_t)((const uint8_t *)e - t->ent) / t->esz;
+}
+static inline void *ltab_entry(const struct ltab *t, size_t i) { return t->ent + i * t->esz; }
+
+/* gfilter: test-and-set of 64-bit key hashes in the current generation; a key counts as seen
+ * when it is in either generation. gfilter_age() starts a new generation (the older one is
+ * forgotten). Blocked: four bits of one 64-bit word per key (one cache line per lookup). */
+struct gfilter {
+    uint64_t *w[2];    /* [0] current, [1] previous */
+    size_t nwords;
+    uint64_t set_bits[2];
+};
+int gfilter_init(struct gfilter *g, size_t bytes); /* bytes for both generations */
+void gfilter_fini(struct gfilter *g);
+bool gfilter_test_and_set(struct gfilter *g, uint64_t hash);
+void gfilter_age(struct gfilter *g);
+void gfilter_clear(struct gfilter *g);
+/* Share of the current generation's bits set (a saturation gauge). */
+double gfilter_fill(const struct gfilter *g);
 
 #define PFXLIST_MAX 16
 struct pfxlist {

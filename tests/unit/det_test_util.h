@@ -163,10 +163,13 @@ static inline void th_advance_to(struct th *t, uint64_t ms)
         th_close(t);
 }
 
-/* A flow from text addresses; the inside end decides the direction. */
-static inline void th_flow(struct th *t, const char *src, const char *dst, uint16_t sport,
-                           uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
-                           uint64_t bytes, uint64_t start_ms, uint64_t dur_ms)
+/* A flow from text addresses, exported with 1:sampling packet sampling (packets and bytes as
+ * seen; the record carries them multiplied, as decoders do); the inside end decides the
+ * direction. */
+static inline void th_flow_sampled(struct th *t, const char *src, const char *dst, uint16_t sport,
+                                   uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
+                                   uint64_t bytes, uint64_t start_ms, uint64_t dur_ms,
+                                   uint32_t sampling)
 {
     struct flow_rec f;
     memset(&f, 0, sizeof f);
@@ -176,11 +179,11 @@ static inline void th_flow(struct th *t, const char *src, const char *dst, uint1
     f.dport = dport;
     f.proto = proto;
     f.tcp_flags = flags;
-    f.packets = packets;
-    f.bytes = bytes;
+    f.packets = packets * sampling;
+    f.bytes = bytes * sampling;
     f.first_ms = start_ms;
     f.last_ms = start_ms + dur_ms;
-    f.sampling = 1;
+    f.sampling = sampling;
     th_advance_to(t, f.last_ms);
     bool si = th_is_inside(t, f.src), di = th_is_inside(t, f.dst);
     if (si && di)
@@ -198,6 +201,14 @@ static inline void th_flow(struct th *t, const char *src, const char *dst, uint1
     if (f.last_ms > h->last_ms)
         h->last_ms = f.last_ms;
     t->ops->on_flow(t->self, &t->ctx, h, st, &f);
+}
+
+/* A flow from text addresses (unsampled); the inside end decides the direction. */
+static inline void th_flow(struct th *t, const char *src, const char *dst, uint16_t sport,
+                           uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
+                           uint64_t bytes, uint64_t start_ms, uint64_t dur_ms)
+{
+    th_flow_sampled(t, src, dst, sport, dport, proto, flags, packets, bytes, start_ms, dur_ms, 1);
 }
 
 static inline size_t th_count(const struct th *t, const char *rule, const char *host)

@@ -1,72 +1,227 @@
-/* det_scan on hand-built flows: horizontal and vertical scanners alert; a busy web client, a
- * busy web server, an inbound scan of the customer and mail fan-out do not. */
+/* det_scan on hand-built flows written from descriptions of real traffic:
+ *   - scanners: fast and slow horizontal sweeps (a probe every 10 s for an hour; one every 5
+ *     minutes for a day), vertical scans, a bot's small wholly unanswered telnet sweep (under
+ *     the per-window threshold), UDP sweeps, the ping sweep of Stratosphere's capture (18
+ *     addresses in 1.6 s, 11 answering);
+ *   - what is not a scan: web clients with some dead servers, retries, a DNS resolver whose
+ *     answers come as separate records before or after the query, a monitoring host pinging
+ *     hosts that answer, an inbound scan of the customer, the nmap ssh-brute run (67
+ *     connections to one port of one host), mail (det_spam's);
+ *   - how answers are judged: SYN-only and SYN+RST records, RST replies, exporters without
+ *     flags, answers that are never exported (asymmetric routing), sampled exports.
+ * Scan alerts must carry the port (and the target for vertical scans), packets and bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "det_test_util.h"
+#include "json.h"
 
 extern const struct detector_ops det_scan_ops;
-#define T0 1221868800000ULL
+#define T0 1221868800000ULL /* a window start */
+#define MIN_MS 60000ULL
 
-static void horizontal(void **st)
+static void target(char *buf, size_t len, unsigned i)
+{
+    snprintf(buf, len, "45.%u.%u.%u", 10 + i / 60000, (i / 250) % 240, i % 250 + 1);
+}
+
+/* A TCP probe from host to dst:port that nobody answered (SYN, one retransmission). */
+static void syn_probe(struct th *t, const char *host, const char *dst, uint16_t port, uint64_t at)
+{
+    th_flow(t, host, dst, (uint16_t)(40000 + at % 20000), port, 6, 0x02, 2, 120, at, 1000);
+}
+
+/* A completed TCP connection from host to dst:port (both directions exported). */
+static void tcp_conn(struct th *t, const char *host, const char *dst, uint16_t sport, uint16_t port,
+                     uint64_t at)
+{
+    th_flow(t, host, dst, sport, port, 6, 0x1b, 12, 1800, at, 300);
+    th_flow(t, dst, host, port, sport, 6, 0x1b, 10, 9000, at, 300);
+}
+
+static const struct alert *find_last(const struct th *t, const char *rule)
+{
+    for (size_t i = t->nalerts; i-- > 0;)
+        if (strcmp(t->alerts[i].rule_id, rule) == 0)
+            return &t->alerts[i];
+    return NULL;
+}
+
+static const char *ev_of(const struct alert *a, const char *key, char *out, size_t len)
+{
+    const char *p = strstr(a->evidence_json, key);
+    if (!p)
+        return NULL;
+    snprintf(out, len, "%s", p + strlen(key));
+    return out;
+}
+
+static unsigned long ev_num(const struct alert *a, const char *key)
+{
+    char buf[64];
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    if (!ev_of(a, k, buf, sizeof buf))
+        fail_msg("no %s in %s", key, a->evidence_json);
+    return strtoul(buf, NULL, 10);
+}
+
+/* A probe every 10 s to a new address on port 23 for an hour: the per-window count never
+ * reaches 50 (30 per 5 minutes), the hour view does, within the hour. */
+static void slow_horizontal_within_an_hour(void **st)
 {
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
-    for (unsigned i = 0; i < 300; i++) {
-        char dst[32];
-        snprintf(dst, sizeof dst, "45.%u.%u.%u", i % 7, i % 251, i % 199 + 1);
-        bool answered = i % 20 == 0;
-        th_flow(&t, "10.0.0.5", dst, 50000, 23, 6, answered ? 0x1b : 0x02, answered ? 8 : 1,
-                answered ? 600 : 44, T0 + i * 500, 0);
+    char dst[32];
+    for (unsigned i = 0; i < 360; i++) {
+        target(dst, sizeof dst, i);
+        syn_probe(&t, "10.0.0.5", dst, 23, T0 + i * 10000ULL);
     }
     th_close(&t);
-    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.5"), 1);
-    assert_int_equal(th_count(&t, "scan.vertical", NULL), 0);
     const struct alert *a = th_find(&t, "scan.horizontal");
+    assert_non_null(a);
+    assert_true(a->win_end_ms <= T0 + 60 * MIN_MS);
     assert_int_equal(a->port, 23);
+    assert_int_equal(a->proto, 6);
+    assert_false(a->has_peer);
     assert_int_equal(a->category, CAT_SCAN);
+    assert_true(a->packets > 0 && a->bytes > 0 && a->flows > 0);
+    assert_true(a->packets == 2 * a->flows && a->bytes == 120 * a->flows);
+    assert_true(ev_num(a, "distinct_targets_hour") >= 50);
+    assert_true(ev_num(a, "distinct_targets_hour") <= ev_num(a, "unanswered"));
     assert_non_null(strstr(a->evidence_json, "sample_targets"));
+    assert_int_equal(th_count(&t, "scan.vertical", NULL), 0);
     th_fini(&t);
 }
 
-static void vertical(void **st)
+/* One probe every 5 minutes for a day: 12 an hour, under every short view; the day view finds
+ * it (the hour view never does). */
+static void very_slow_horizontal_over_a_day(void **st)
 {
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
-    for (unsigned i = 0; i < 120; i++) { /* with retries: a repeated port counts once */
-        th_flow(&t, "10.0.0.6", "93.1.1.1", 50001, (uint16_t)(1 + i % 80), 6, 0x06, 2, 84,
-                T0 + i * 100, 0);
+    char dst[32];
+    for (unsigned i = 0; i < 288; i++) {
+        target(dst, sizeof dst, i);
+        syn_probe(&t, "10.0.0.6", dst, 445, T0 + i * 5 * MIN_MS + 7000);
     }
     th_close(&t);
-    assert_int_equal(th_count(&t, "scan.vertical", "10.0.0.6"), 1);
-    const struct alert *a = th_find(&t, "scan.vertical");
-    assert_true(a->has_peer);
-    assert_non_null(strstr(a->evidence_json, "\"distinct_ports\":"));
+    const struct alert *a = th_find(&t, "scan.horizontal");
+    assert_non_null(a);
+    assert_int_equal(a->port, 445);
+    assert_true(ev_num(a, "distinct_targets_hour") < 50);
+    assert_true(ev_num(a, "distinct_targets_day") >= 100);
     th_fini(&t);
 }
 
+/* A vertical scan, slowly (one port every 10 s) with retries of the same ports: the target is
+ * the peer, repeated ports count once. */
+static void slow_vertical(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    for (unsigned i = 0; i < 240; i++) {
+        uint16_t port = (uint16_t)(1000 + i % 120); /* every port twice */
+        th_flow(&t, "10.0.0.7", "93.1.1.1", 50001, port, 6, 0x02, 1, 60, T0 + i * 10000ULL, 0);
+        th_flow(&t, "93.1.1.1", "10.0.0.7", port, 50001, 6, 0x14, 1, 40, T0 + i * 10000ULL + 1, 0);
+    }
+    th_close(&t);
+    const struct alert *a = th_find(&t, "scan.vertical");
+    assert_non_null(a);
+    assert_true(a->has_peer);
+    char want[16];
+    assert_int_equal(addr_parse("93.1.1.1", (uint8_t *)want), 0);
+    assert_memory_equal(a->peer, want, 16);
+    assert_true(ev_num(a, "distinct_ports_hour") >= 50);
+    a = find_last(&t, "scan.vertical"); /* after the retries: 120 ports, each counted once */
+    assert_true(ev_num(a, "distinct_ports_day") <= 120);
+    assert_int_equal(ev_num(a, "unanswered"), 120);
+    assert_true(a->packets > 0 && a->bytes > 0);
+    assert_int_equal(th_count(&t, "scan.horizontal", NULL), 0);
+    th_fini(&t);
+}
+
+/* A Mirai-style bot: 40 addresses on telnet in 20 s, none answering. Under the horizontal
+ * thresholds; the sequential test flags it, naming port 23. */
+static void trw_small_fast_sweep(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 40; i++) {
+        target(dst, sizeof dst, i * 7);
+        syn_probe(&t, "10.0.0.8", dst, 23, T0 + 1000 + i * 500);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "scan.horizontal", NULL), 0);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.8"), 1);
+    const struct alert *a = th_find(&t, "scan.trw");
+    assert_int_equal(a->port, 23);
+    assert_int_equal(a->flows, 40);
+    assert_int_equal(ev_num(a, "unanswered"), 40);
+    assert_true(a->packets == 80 && a->bytes == 4800);
+    th_fini(&t);
+}
+
+/* Flagged within a few dozen probes: 25 wholly unanswered probes are enough (the walk needs 20
+ * unanswered first contacts as well as the likelihood ratio); 15 are not. */
+static void trw_needs_a_few_dozen(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 25; i++) {
+        target(dst, sizeof dst, 1000 + i);
+        syn_probe(&t, "10.0.0.9", dst, 2323, T0 + 1000 + i * 300);
+    }
+    for (unsigned i = 0; i < 15; i++) {
+        target(dst, sizeof dst, 2000 + i);
+        syn_probe(&t, "10.0.0.10", dst, 2323, T0 + 1000 + i * 300);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.9"), 1);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.10"), 0);
+    th_fini(&t);
+}
+
+/* A browser: 400 sites over 4 hours, one in six not answering (dead servers, blocked ports),
+ * plus a burst of 10 dead servers at once, and retries of dead servers: no scan. */
 static void web_client_quiet(void **st)
 {
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
     uint64_t r = 7;
+    char dst[32];
     for (unsigned i = 0; i < 400; i++) {
-        char dst[32];
         snprintf(dst, sizeof dst, "151.%u.%u.%u", th_rand(&r) % 250, th_rand(&r) % 250, 1 + th_rand(&r) % 250);
-        bool fail = i % 6 == 0; /* some dead servers */
-        th_flow(&t, "10.0.0.7", dst, (uint16_t)(40000 + i), 443, 6, fail ? 0x02 : 0x1b,
-                fail ? 2 : 12, fail ? 120 : 3000, T0 + i * 600, 200);
+        uint64_t at = T0 + i * 36000ULL;
+        if (i % 6 == 0)
+            syn_probe(&t, "10.0.0.11", dst, 443, at);
+        else
+            tcp_conn(&t, "10.0.0.11", dst, (uint16_t)(40000 + i), 443, at);
+        if (i == 200)
+            for (unsigned k = 0; k < 10; k++) {
+                snprintf(dst, sizeof dst, "152.1.%u.9", k);
+                syn_probe(&t, "10.0.0.11", dst, 443, at + k * 100);
+            }
     }
+    for (unsigned i = 0; i < 300; i++) /* a client retrying three dead servers */
+        syn_probe(&t, "10.0.0.12", i % 3 ? "152.9.9.9" : "152.9.9.8", 8443, T0 + i * 20000ULL);
     th_close(&t);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
 }
 
+/* An outside scanner sweeps the customer (closed ports answer RST+ACK, open ones SYN+ACK),
+ * and a busy web server answers clients: nothing against the customer. */
 static void inbound_scan_and_web_server_quiet(void **st)
 {
     (void)st;
@@ -74,14 +229,32 @@ static void inbound_scan_and_web_server_quiet(void **st)
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
     for (unsigned i = 0; i < 500; i++) {
         char in[32], cl[32];
-        /* an outside scanner sweeps the customer; closed ports answer RST+ACK */
         snprintf(in, sizeof in, "10.1.%u.%u", i / 250, i % 250 + 1);
         th_flow(&t, "45.9.9.9", in, 61000, 22, 6, 0x02, 1, 44, T0 + i * 100, 0);
-        th_flow(&t, in, "45.9.9.9", 22, 61000, 6, 0x14, 1, 40, T0 + i * 100 + 1, 0);
-        /* a busy web server: many clients in, answers out */
+        th_flow(&t, in, "45.9.9.9", 22, 61000, 6, i % 3 ? 0x14 : 0x12, 1, 40, T0 + i * 100 + 1, 0);
         snprintf(cl, sizeof cl, "88.%u.%u.7", i / 250, i % 250);
         th_flow(&t, cl, "10.0.0.80", (uint16_t)(30000 + i), 443, 6, 0x1b, 10, 900, T0 + i * 100, 50);
         th_flow(&t, "10.0.0.80", cl, 443, (uint16_t)(30000 + i), 6, 0x1b, 20, 30000, T0 + i * 100, 50);
+    }
+    th_close(&t);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* nmap's ssh-brute as Stratosphere recorded it: one host opens 67 connections to one port of
+ * one other host, nearly all established. Many attempts, one target, one port: that is not
+ * reconnaissance, and no scan rule may call it one. */
+static void brute_force_is_not_a_scan(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    for (unsigned i = 0; i < 67; i++) {
+        uint64_t at = T0 + 1000 + i * 190;
+        if (i == 0)
+            th_flow(&t, "10.0.0.40", "93.32.80.37", 36679, 902, 6, 0x06, 2, 84, at, 0);
+        else
+            tcp_conn(&t, "10.0.0.40", "93.32.80.37", (uint16_t)(59488 + 2 * i), 902, at);
     }
     th_close(&t);
     assert_int_equal(t.nalerts, 0);
@@ -93,13 +266,184 @@ static void mail_left_to_spam(void **st)
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
     for (unsigned i = 0; i < 200; i++) {
-        char dst[32];
-        snprintf(dst, sizeof dst, "93.%u.%u.25", i / 200, i % 200);
-        th_flow(&t, "10.0.0.12", dst, 50000, 25, 6, 0x02, 1, 44, T0 + i * 100, 0);
+        target(dst, sizeof dst, i);
+        th_flow(&t, "10.0.0.13", dst, 50000, 25, 6, 0x02, 1, 44, T0 + i * 100, 0);
     }
     th_close(&t);
     assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* Answers judged from what records carry: an exporter without TCP flags (the size tells), a
+ * scanner that resets its own half-open probes (SYN+RST, nmap -sS on open ports), targets
+ * answering RST+ACK in records of their own (never counted as answers). */
+static void answers_from_records(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 80; i++) {
+        target(dst, sizeof dst, 3000 + i);
+        th_flow(&t, "10.0.0.14", dst, 41000, 8080, 6, 0, 1, 44, T0 + i * 1000, 0); /* no flags */
+        target(dst, sizeof dst, 4000 + i);
+        th_flow(&t, "10.0.0.15", dst, 41000, 3389, 6, 0x06, 2, 84, T0 + i * 1000, 5); /* SYN+RST */
+        target(dst, sizeof dst, 5000 + i);
+        th_flow(&t, "10.0.0.16", dst, 41000, 5900, 6, 0x02, 1, 44, T0 + i * 1000, 0);
+        th_flow(&t, dst, "10.0.0.16", 5900, 41000, 6, 0x14, 1, 40, T0 + i * 1000 + 2, 0); /* RST */
+    }
+    /* without flags, a flow that carried data was answered */
+    for (unsigned i = 0; i < 80; i++) {
+        target(dst, sizeof dst, 6000 + i);
+        th_flow(&t, "10.0.0.17", dst, 41000, 8443, 6, 0, 9, 4000, T0 + i * 1000, 200);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.14"), 1);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.15"), 1);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.16"), 1);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.17"), 0);
+    th_fini(&t);
+}
+
+/* UDP: the answer is a record of its own. A host probing UDP/161 on 120 addresses (none
+ * answers; its DNS answers show that answers reach us) is a UDP sweep. A resolver querying 300
+ * authoritative servers whose answers arrive as separate records - some exported before the
+ * query, some after, within the wait - is not. */
+static void udp_sweep_and_resolver(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 120; i++) {
+        uint64_t at = T0 + i * 1000;
+        target(dst, sizeof dst, 7000 + i);
+        th_flow(&t, "10.0.0.18", dst, 40001, 161, 17, 0, 1, 70, at, 0);
+        th_flow(&t, "10.0.0.18", "9.9.9.9", (uint16_t)(50000 + i), 53, 17, 0, 1, 60, at, 0);
+        th_flow(&t, "9.9.9.9", "10.0.0.18", 53, (uint16_t)(50000 + i), 17, 0, 1, 120, at + 20, 0);
+    }
+    for (unsigned i = 0; i < 300; i++) {
+        uint64_t at = T0 + i * 900;
+        snprintf(dst, sizeof dst, "198.%u.%u.53", 51 + i / 200, i % 200);
+        uint16_t sp = (uint16_t)(30000 + i);
+        if (i % 2) { /* the answer's record came first (another exporter, earlier export) */
+            th_flow(&t, dst, "10.0.0.53", 53, sp, 17, 0, 1, 300, at + 40, 0);
+            th_flow(&t, "10.0.0.53", dst, sp, 53, 17, 0, 1, 70, at, 0);
+        } else {
+            th_flow(&t, "10.0.0.53", dst, sp, 53, 17, 0, 1, 70, at, 0);
+            th_flow(&t, dst, "10.0.0.53", 53, sp, 17, 0, 1, 300, at + 40, 0);
+        }
+    }
+    th_advance_to(&t, T0 + 20 * MIN_MS);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.53"), 0);
+    const struct alert *a = th_find(&t, "scan.horizontal");
+    assert_non_null(a);
+    assert_int_equal(a->proto, 17);
+    assert_int_equal(a->port, 161);
+    assert_non_null(strstr(a->evidence_json, "\"protocol\":\"udp\""));
+    th_fini(&t);
+}
+
+/* Asymmetric routing: the host's answers are never exported to us (no record towards it at
+ * all). Unanswered UDP probes then prove nothing: no alert. */
+static void udp_answers_not_exported(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 150; i++) {
+        snprintf(dst, sizeof dst, "198.%u.%u.53", 51 + i / 200, i % 200);
+        th_flow(&t, "10.0.0.19", dst, (uint16_t)(30000 + i), 53, 17, 0, 1, 70, T0 + i * 900, 0);
+    }
+    th_advance_to(&t, T0 + 20 * MIN_MS);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* The ping sweep of Stratosphere's test12 capture: 18 addresses of one /24 in 1.6 s, 11
+ * answering. A monitoring host that pings 40 hosts every minute, all answering, is not one. */
+static void icmp_sweep(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    static const unsigned last[18] = {1, 80, 102, 117, 120, 130, 131, 171, 104, 113, 114, 115, 0, 255, 100, 101, 192, 110};
+    static const bool answers[18] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
+    char dst[32];
+    for (unsigned i = 0; i < 18; i++) {
+        uint64_t at = T0 + 96000 + i * 90;
+        snprintf(dst, sizeof dst, "45.68.1.%u", last[i]);
+        th_flow(&t, "10.0.0.109", dst, 0, 8 << 8, 1, 0, 1, 28, at, 0);
+        if (answers[i])
+            th_flow(&t, dst, "10.0.0.109", 0, 0, 1, 0, 1, 28, at + 4, 0);
+    }
+    for (unsigned m = 0; m < 10; m++)
+        for (unsigned i = 0; i < 40; i++) {
+            uint64_t at = T0 + m * MIN_MS + i * 50;
+            snprintf(dst, sizeof dst, "46.%u.0.%u", i, 10 + i);
+            th_flow(&t, "10.0.0.120", dst, 0, 8 << 8, 1, 0, 1, 84, at, 0);
+            th_flow(&t, dst, "10.0.0.120", 0, 0, 1, 0, 1, 84, at + 9, 0);
+        }
+    th_advance_to(&t, T0 + 20 * MIN_MS);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.120"), 0);
+    assert_int_equal(th_count(&t, "scan.icmp_sweep", "10.0.0.109"), 1);
+    const struct alert *a = th_find(&t, "scan.icmp_sweep");
+    assert_int_equal(a->proto, 1);
+    assert_int_equal(a->flows, 18);
+    assert_int_equal(a->packets, 18);
+    assert_int_equal(a->bytes, 18 * 28);
+    assert_int_equal(ev_num(a, "answered"), 11);
+    assert_int_equal(ev_num(a, "unanswered"), 7);
+    th_fini(&t);
+}
+
+/* Sampled exports (1:100): the sequential test is off, UDP outcomes unknown. */
+static void sampled_exports(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 40; i++) {
+        target(dst, sizeof dst, 9000 + i);
+        th_flow_sampled(&t, "10.0.0.21", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 100);
+    }
+    th_close(&t);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* Memory stays bounded: 20 000 scanning hosts through tables of 64 pairs and 64 pending
+ * probes; evictions are counted, nothing breaks, the statistics say so. */
+static void bounded_tables(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, "max_pairs=64;max_pending=64;max_sweepers=16;contact_filter=4096"), 0);
+    char host[32], dst[32];
+    for (unsigned i = 0; i < 20000; i++) {
+        snprintf(host, sizeof host, "10.7.%u.%u", (i / 250) % 4, i % 250 + 1);
+        target(dst, sizeof dst, i);
+        uint64_t at = T0 + i * 10;
+        switch (i % 3) {
+        case 0: syn_probe(&t, host, dst, 23, at); break;
+        case 1: th_flow(&t, host, dst, 40000, 161, 17, 0, 1, 70, at, 0); break;
+        default: th_flow(&t, host, dst, 0, 8 << 8, 1, 0, 1, 28, at, 0); break;
+        }
+    }
+    th_close(&t);
+    char buf[4096];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_open(&j, NULL);
+    det_scan_ops.stats_json(t.self, &j);
+    json_obj_close(&j);
+    assert_false(json_error(&j));
+    assert_null(strstr(buf, "\"h_evicted\":0,"));
+    assert_null(strstr(buf, "\"pending_evicted\":0,"));
     th_fini(&t);
 }
 
@@ -107,25 +451,36 @@ static void threshold_override(void **st)
 {
     (void)st;
     struct th t;
-    assert_int_equal(th_init(&t, &det_scan_ops, "h_threshold=10"), 0);
+    assert_int_equal(th_init(&t, &det_scan_ops, "h_threshold=10;trw=no"), 0);
+    char dst[32];
     for (unsigned i = 0; i < 12; i++) {
-        char dst[32];
         snprintf(dst, sizeof dst, "45.0.0.%u", i + 1);
-        th_flow(&t, "10.0.0.13", dst, 50000, 445, 6, 0x02, 1, 44, T0 + i * 100, 0);
+        syn_probe(&t, "10.0.0.22", dst, 445, T0 + i * 100);
     }
     th_close(&t);
-    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.13"), 1);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.22"), 1);
+    assert_int_equal(th_count(&t, "scan.trw", NULL), 0);
     th_fini(&t);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(horizontal),
-        cmocka_unit_test(vertical),
+        cmocka_unit_test(slow_horizontal_within_an_hour),
+        cmocka_unit_test(very_slow_horizontal_over_a_day),
+        cmocka_unit_test(slow_vertical),
+        cmocka_unit_test(trw_small_fast_sweep),
+        cmocka_unit_test(trw_needs_a_few_dozen),
         cmocka_unit_test(web_client_quiet),
         cmocka_unit_test(inbound_scan_and_web_server_quiet),
+        cmocka_unit_test(brute_force_is_not_a_scan),
         cmocka_unit_test(mail_left_to_spam),
+        cmocka_unit_test(answers_from_records),
+        cmocka_unit_test(udp_sweep_and_resolver),
+        cmocka_unit_test(udp_answers_not_exported),
+        cmocka_unit_test(icmp_sweep),
+        cmocka_unit_test(sampled_exports),
+        cmocka_unit_test(bounded_tables),
         cmocka_unit_test(threshold_override),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
