@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -28,6 +29,9 @@ struct cust_acc {
     struct traffic out, in, internal;
     uint64_t alerts, late, active, alerted, by_cat[CAT_COUNT];
     uint64_t active_day, alerted_day, by_cat_day[CAT_COUNT];
+    uint64_t hostile, hostile_day;
+    uint32_t nnamed;
+    struct hostile_host named[SUMMARY_NAMED]; /* the weightiest hostile hosts (day view) */
 };
 
 #define DAY_MS (24ULL * 3600 * 1000)
@@ -203,16 +207,22 @@ static size_t ctx_customer_count(void *arg)
     return customers_count(p->customers);
 }
 
-/* The worker's part of an alert: mark the host (its table belongs to the worker). */
+/* The worker's part of an alert: mark the host (its table belongs to the worker) with the
+ * category and the alert's weight for the customer verdict (collector/hostility.h). */
 static void mark_host(struct worker *w, const struct alert *a)
 {
     if (!a->has_host || (unsigned)a->category >= CAT_COUNT)
         return;
     struct host *h = hosttab_find(w->hosts, a->customer, a->host, NULL);
     if (h) {
+        uint8_t wt = hostility_alert_weight(&w->p->s->hostility, a);
         h->alert_cats |= 1u << a->category;
         h->cats_day |= 1u << a->category;
         h->last_alert_ms = w->ctx.win_end_ms;
+        if (wt > h->weight[a->category])
+            h->weight[a->category] = wt;
+        if (wt > h->weight_day[a->category])
+            h->weight_day[a->category] = wt;
     }
 }
 
@@ -489,6 +499,37 @@ struct close_arg {
     int pass;
 };
 
+/* Keep the customer's SUMMARY_NAMED weightiest hostile hosts (day weight, then window
+ * weight, then the lower address): the same list whatever order the hosts are visited in. */
+static bool named_before(const struct hostile_host *x, const struct hostile_host *y)
+{
+    if (x->weight_day != y->weight_day)
+        return x->weight_day > y->weight_day;
+    if (x->weight != y->weight)
+        return x->weight > y->weight;
+    return memcmp(x->addr, y->addr, 16) < 0;
+}
+
+static void name_host(struct cust_acc *a, const struct host *h)
+{
+    struct hostile_host c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.addr, h->addr, 16);
+    c.weight = (uint16_t)hostility_host_weight(h->weight);
+    c.weight_day = (uint16_t)hostility_host_weight(h->weight_day);
+    c.cats_day = h->cats_day;
+    uint32_t at = a->nnamed < SUMMARY_NAMED ? a->nnamed : SUMMARY_NAMED;
+    while (at > 0 && named_before(&c, &a->named[at - 1])) {
+        if (at < SUMMARY_NAMED)
+            a->named[at] = a->named[at - 1];
+        at--;
+    }
+    if (at < SUMMARY_NAMED)
+        a->named[at] = c;
+    if (a->nnamed < SUMMARY_NAMED)
+        a->nnamed++;
+}
+
 static bool close_visit(void *arg, struct host *h, void *state)
 {
     struct close_arg *ca = arg;
@@ -507,6 +548,8 @@ static bool close_visit(void *arg, struct host *h, void *state)
     }
     if (h->customer < p->nacc) {
         struct cust_acc *a = &p->acc[h->customer];
+        const struct hostility_conf *hc = &p->s->hostility;
+        bool hostile = false;
         if (h->window == ca->window_no) {
             a->active++;
             if (h->alert_cats)
@@ -514,11 +557,15 @@ static bool close_visit(void *arg, struct host *h, void *state)
             for (int c = 0; c < CAT_COUNT; c++)
                 if (h->alert_cats & (1u << c))
                     a->by_cat[c]++;
+            hostile = h->alert_cats && hostility_host_hostile(hc, h->weight);
+            a->hostile += hostile;
         }
         /* the day view: hosts seen / alerted within 24 h of this window's end (as long as the
          * host table keeps them: host_idle and its capacity bound it) */
-        if (h->last_alert_ms + DAY_MS <= ca->win_end)
+        if (h->last_alert_ms + DAY_MS <= ca->win_end) {
             h->cats_day = 0;
+            memset(h->weight_day, 0, sizeof h->weight_day);
+        }
         if (h->last_ms + DAY_MS > ca->win_end) {
             a->active_day++;
             if (h->cats_day) {
@@ -526,11 +573,33 @@ static bool close_visit(void *arg, struct host *h, void *state)
                 for (int c = 0; c < CAT_COUNT; c++)
                     if (h->cats_day & (1u << c))
                         a->by_cat_day[c]++;
+                if (hostility_host_hostile(hc, h->weight_day)) {
+                    a->hostile_day++;
+                    name_host(a, h);
+                }
             }
         }
     }
     h->alert_cats = 0;
+    memset(h->weight, 0, sizeof h->weight);
     return h->last_ms + p->host_idle_ms < ca->win_end;
+}
+
+/* The incidents of the day that made each named host hostile (the alert manager's). */
+static void name_incidents(struct pipeline *p, uint32_t customer, struct summary *s)
+{
+    uint64_t since = s->win_end_ms > DAY_MS ? s->win_end_ms - DAY_MS : 0;
+    for (uint32_t i = 0; i < s->nnamed; i++) {
+        struct summary_host *h = &s->named[i];
+        struct alert_incident inc[SUMMARY_INCIDENTS];
+        size_t n = alert_mgr_host_incidents(p->alerts, customer, h->h.addr, since, inc, SUMMARY_INCIDENTS);
+        h->incidents_total = (uint32_t)n;
+        h->nincidents = n < SUMMARY_INCIDENTS ? (uint32_t)n : SUMMARY_INCIDENTS;
+        for (uint32_t k = 0; k < h->nincidents; k++) {
+            memcpy(h->incidents[k].event_id, inc[k].event_id, sizeof h->incidents[k].event_id);
+            snprintf(h->incidents[k].rule_id, sizeof h->incidents[k].rule_id, "%s", inc[k].rule_id);
+        }
+    }
 }
 
 static void emit_summaries(struct pipeline *p)
@@ -553,11 +622,17 @@ static void emit_summaries(struct pipeline *p)
             .hosts_alerted = a->alerted,
             .active_hosts_day = a->active_day,
             .hosts_alerted_day = a->alerted_day,
+            .hostile_hosts = a->hostile,
+            .hostile_hosts_day = a->hostile_day,
+            .nnamed = a->nnamed,
             .alerts = a->alerts,
             .late_flows = a->late,
         };
         memcpy(s.hosts_by_cat, a->by_cat, sizeof s.hosts_by_cat);
         memcpy(s.hosts_by_cat_day, a->by_cat_day, sizeof s.hosts_by_cat_day);
+        for (uint32_t i = 0; i < a->nnamed && i < SUMMARY_NAMED; i++)
+            s.named[i].h = a->named[i];
+        name_incidents(p, (uint32_t)c, &s);
         { /* the customer's hostility score (collector/hostility.c) */
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];

@@ -53,7 +53,7 @@ static void organization(struct json *j, const char *id, const char *name)
     json_obj_close(j);
 }
 
-static void endpoint(struct json *j, const char *key, const uint8_t addr[16], unsigned port)
+static void endpoint(struct json *j, const char *key, const uint8_t *addr, unsigned port)
 {
     json_obj_open(j, key);
     json_addr(j, "ip", addr);
@@ -113,8 +113,13 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
         }
         if (src)
             endpoint(&j, "source", src, 0);
-        if (dst)
+        if (dst) {
             endpoint(&j, "destination", dst, a->port);
+        } else if (a->port) { /* many destinations on one port (a horizontal scan) */
+            json_obj_open(&j, "destination");
+            json_u64(&j, "port", a->port);
+            json_obj_close(&j);
+        }
         json_obj_open(&j, "related");
         json_arr_open(&j, "ip");
         json_addr(&j, NULL, a->host);
@@ -213,6 +218,34 @@ static void traffic(struct json *j, const char *key, const struct traffic *t)
     json_obj_close(j);
 }
 
+void summary_hosts_json(struct json *j, const char *key, const struct summary *s)
+{
+    json_arr_open(j, key);
+    for (uint32_t i = 0; i < s->nnamed && i < SUMMARY_NAMED; i++) {
+        const struct summary_host *h = &s->named[i];
+        json_obj_open(j, NULL);
+        json_addr(j, "ip", h->h.addr);
+        json_double(j, "weight", h->h.weight / 100.0, 2);
+        json_double(j, "weight_day", h->h.weight_day / 100.0, 2);
+        json_arr_open(j, "categories");
+        for (int c = 0; c < CAT_COUNT; c++)
+            if (h->h.cats_day & (1u << c))
+                json_str(j, NULL, alert_category_name((enum alert_category)c));
+        json_arr_close(j);
+        json_arr_open(j, "incidents");
+        for (uint32_t k = 0; k < h->nincidents && k < SUMMARY_INCIDENTS; k++) {
+            json_obj_open(j, NULL);
+            json_str(j, "event_id", h->incidents[k].event_id);
+            json_str(j, "rule", h->incidents[k].rule_id);
+            json_obj_close(j);
+        }
+        json_arr_close(j);
+        json_u64(j, "incidents_total", h->incidents_total);
+        json_obj_close(j);
+    }
+    json_arr_close(j);
+}
+
 int summary_json_format(const struct summary *s, char *buf, size_t cap)
 {
     struct json j;
@@ -255,21 +288,24 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
         if (c != CAT_CUSTOMER)
             json_u64(&j, alert_category_name((enum alert_category)c), s->hosts_by_cat[c]);
     json_obj_close(&j);
+    json_u64(&j, "hostile_hosts", s->hostile_hosts);
     json_double(&j, "hostile_share",
-                s->active_hosts ? (double)s->hosts_alerted / (double)s->active_hosts : 0.0, 4);
+                s->active_hosts ? (double)s->hostile_hosts / (double)s->active_hosts : 0.0, 4);
     json_obj_open(&j, "last_24h");
     json_u64(&j, "active_hosts", s->active_hosts_day);
     json_u64(&j, "hosts_alerted", s->hosts_alerted_day);
+    json_u64(&j, "hostile_hosts", s->hostile_hosts_day);
     json_obj_open(&j, "hosts_by_category");
     for (int c = 0; c < CAT_COUNT; c++)
         if (c != CAT_CUSTOMER)
             json_u64(&j, alert_category_name((enum alert_category)c), s->hosts_by_cat_day[c]);
     json_obj_close(&j);
     json_double(&j, "hostile_share",
-                s->active_hosts_day ? (double)s->hosts_alerted_day / (double)s->active_hosts_day
+                s->active_hosts_day ? (double)s->hostile_hosts_day / (double)s->active_hosts_day
                                     : 0.0,
                 4);
     json_obj_close(&j);
+    summary_hosts_json(&j, "hostile", s);
     json_u64(&j, "alerts", s->alerts);
     json_u64(&j, "late_flows", s->late_flows);
     json_obj_close(&j);

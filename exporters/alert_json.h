@@ -14,5 +14,9 @@
 /* Write a's JSON (no newline) to buf. Returns the length, or -1 when cap is too small. */
 int alert_json_format(const struct alert *a, char *buf, size_t cap);
 int summary_json_format(const struct summary *s, char *buf, size_t cap);
+struct json;
+/* The summary's named hostile hosts as an array under key (shared by the summary and the
+ * customer verdict's evidence). */
+void summary_hosts_json(struct json *j, const char *key, const struct summary *s);
 
 #endif

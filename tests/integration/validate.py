@@ -112,7 +112,7 @@ class Checker:
             want = [tw[k] for k in ("host", "peer") if k in tw]
             if rel != want:
                 self.err(where, "related.ip %s != [host, peer] %s" % (rel, want))
-            ends = [doc[k]["ip"] for k in ("source", "destination") if k in doc]
+            ends = [doc[k]["ip"] for k in ("source", "destination") if "ip" in doc.get(k, {})]
             if sorted(ends) != sorted(want) and not (len(ends) == 1 and ends[0] == tw.get("host")):
                 self.err(where, "source/destination %s do not match host/peer %s" % (ends, want))
             if "threat" in doc:
@@ -134,13 +134,21 @@ class Checker:
             if "first_seen" in tw and "last_seen" in tw and tw["first_seen"] > tw["last_seen"]:
                 self.err(where, "first_seen after last_seen")
         else:
-            if tw["hosts_alerted"] > tw["active_hosts"]:
-                self.err(where, "hosts_alerted > active_hosts")
-            share = tw["hosts_alerted"] / tw["active_hosts"] if tw["active_hosts"] else 0.0
-            if abs(share - tw["hostile_share"]) > 0.00006:
-                self.err(where, "hostile_share %s != %s" % (tw["hostile_share"], share))
-            if max(tw["hosts_by_category"].values()) > tw["hosts_alerted"]:
-                self.err(where, "a category counts more hosts than hosts_alerted")
+            for view in (tw, tw["last_24h"]):
+                if view["hosts_alerted"] > view["active_hosts"]:
+                    self.err(where, "hosts_alerted > active_hosts")
+                if view["hostile_hosts"] > view["hosts_alerted"]:
+                    self.err(where, "hostile_hosts > hosts_alerted (hostile hosts have alerts)")
+                share = view["hostile_hosts"] / view["active_hosts"] if view["active_hosts"] else 0.0
+                if abs(share - view["hostile_share"]) > 0.00006:
+                    self.err(where, "hostile_share %s != %s" % (view["hostile_share"], share))
+                if max(view["hosts_by_category"].values()) > view["hosts_alerted"]:
+                    self.err(where, "a category counts more hosts than hosts_alerted")
+            named = tw["hostile"]
+            if len(named) > min(8, tw["last_24h"]["hostile_hosts"]):
+                self.err(where, "more hosts named than hostile over the day")
+            if len({h["ip"] for h in named}) != len(named):
+                self.err(where, "a hostile host named twice")
 
     def report(self, label):
         for e in self.errors[:MAX_REPORT]:
