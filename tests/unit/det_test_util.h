@@ -22,7 +22,9 @@ struct th {
     struct det_ctx ctx;
     size_t nalerts;
     struct alert alerts[TH_MAX_ALERTS];
-    char ev[TH_MAX_ALERTS][1600];
+    char ev[TH_MAX_ALERTS][2048];
+    struct alert_enrichment en[TH_MAX_ALERTS][4]; /* the first enrichments, copied */
+    char en_str[TH_MAX_ALERTS][4][4][96];
     struct host hosts[TH_MAX_HOSTS];
     uint8_t *state[TH_MAX_HOSTS];
     size_t nhosts;
@@ -62,6 +64,22 @@ static void th_alert(void *arg, const struct alert *a)
     t->alerts[t->nalerts] = *a;
     snprintf(t->ev[t->nalerts], sizeof t->ev[0], "%s", a->evidence_json ? a->evidence_json : "");
     t->alerts[t->nalerts].evidence_json = t->ev[t->nalerts];
+    /* the alert is borrowed for the call: keep copies of its enrichments and their strings */
+    uint32_t ne = a->nenrich < 4 ? a->nenrich : 4;
+    for (uint32_t i = 0; i < ne; i++) {
+        struct alert_enrichment *e = &t->en[t->nalerts][i];
+        char(*str)[96] = t->en_str[t->nalerts][i];
+        *e = a->enrich[i];
+        const char *src[4] = {e->feed, e->matched, e->name, e->reference};
+        const char **dst[4] = {&e->feed, &e->matched, &e->name, &e->reference};
+        for (int k = 0; k < 4; k++) {
+            if (!src[k])
+                continue;
+            snprintf(str[k], sizeof str[k], "%s", src[k]);
+            *dst[k] = str[k];
+        }
+    }
+    t->alerts[t->nalerts].enrich = ne ? t->en[t->nalerts] : NULL;
     t->nalerts++;
 }
 

@@ -117,6 +117,101 @@ static void ports_configurable(void **st)
     th_fini(&t);
 }
 
+static unsigned long ev_num(const struct alert *a, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(a->evidence_json, k);
+    if (!p)
+        fail_msg("no %s in %s", key, a->evidence_json);
+    return strtoul(p + strlen(k), NULL, 10);
+}
+
+/* The issue's case: a bot contacts 300 MXs once each. Space-Saving with few counters would
+ * report the last few addresses with ~75 flows each; the evidence may name only destinations
+ * whose count is guaranteed, with that count, and its distinct counts never exceed the flows. */
+static void evidence_is_the_windows_own(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_spam_ops, NULL), 0);
+    /* 300 MXs once each, and one MX that got 12 messages */
+    send_mail(&t, "10.0.0.5", 300, 300, 2, 25, T0);
+    for (unsigned i = 0; i < 12; i++)
+        th_flow(&t, "10.0.0.5", "94.1.1.25", (uint16_t)(30000 + i), 25, 6, 0x1b, 20, 9000, T0 + 100 + i, 800);
+    /* records that end after the window (seen before it closes, within the lateness) belong to
+     * the next window and must not show up in this one's evidence */
+    struct flow_rec f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(addr_parse("10.0.0.5", f.src), 0);
+    assert_int_equal(addr_parse("95.5.5.25", f.dst), 0);
+    f.sport = 41000;
+    f.dport = 25;
+    f.proto = 6;
+    f.tcp_flags = 0x1b;
+    f.packets = 20;
+    f.bytes = 9000;
+    f.sampling = 1;
+    f.dir = FLOW_DIR_OUT;
+    f.customer = 1;
+    uint8_t *state;
+    struct host *h = th_host(&t, f.src, &state);
+    for (unsigned i = 0; i < 40; i++) {
+        f.first_ms = t.ctx.win_end_ms + 1000 + i;
+        f.last_ms = f.first_ms + 10;
+        det_spam_ops.on_flow(t.self, &t.ctx, h, state, &f);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "spam.fanout", "10.0.0.5"), 1);
+    const struct alert *a = th_find(&t, "spam.fanout");
+    assert_int_equal(a->flows, 312);
+    assert_true(a->last_ms <= a->win_end_ms);
+    assert_true(ev_num(a, "distinct_dst") <= ev_num(a, "smtp_flows"));
+    assert_true(ev_num(a, "distinct_nets") <= ev_num(a, "distinct_dst"));
+    assert_null(strstr(a->evidence_json, "95.5.5.25"));
+    /* the one MX with 12 messages is named, with no more than its 12 flows; none of the
+     * once-contacted MXs is named among the top destinations */
+    const char *top = strstr(a->evidence_json, "\"top_destinations\":[");
+    assert_non_null(top);
+    assert_non_null(strstr(top, "{\"addr\":\"94.1.1.25\",\"flows\":"));
+    unsigned long n = strtoul(strstr(top, "\"flows\":") + 8, NULL, 10);
+    assert_true(n >= 2 && n <= 12);
+    const char *end = strchr(top, ']');
+    assert_non_null(end);
+    for (const char *p = strstr(top, "\"addr\":\""); p && p < end; p = strstr(p + 1, "\"addr\":\""))
+        assert_int_equal(strncmp(p, "\"addr\":\"94.1.1.25\"", strlen("\"addr\":\"94.1.1.25\"")), 0);
+    assert_non_null(strstr(a->evidence_json, "\"sample_destinations\":[\"93."));
+    /* the next window holds the 40 records that ended after the first (one destination:
+     * below every threshold) */
+    th_close(&t);
+    assert_int_equal(t.nalerts, 1);
+    th_fini(&t);
+}
+
+/* Distinct counts are estimates past 32: never more destinations than flows. */
+static void distinct_never_exceeds_flows(void **st)
+{
+    (void)st;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_spam_ops, "fanout=20;fanout_nets=10"), 0);
+        uint64_t r = seed;
+        unsigned n = 40 + th_rand(&r) % 200;
+        for (unsigned i = 0; i < n; i++) {
+            char dst[32];
+            snprintf(dst, sizeof dst, "%u.%u.%u.25", 20 + th_rand(&r) % 200, th_rand(&r) % 250, th_rand(&r) % 250);
+            th_flow(&t, "10.0.0.6", dst, (uint16_t)(30000 + i), 25, 6, 0x02, 1, 60, T0 + i * 100, 0);
+        }
+        th_close(&t);
+        const struct alert *a = th_find(&t, "spam.fanout");
+        assert_non_null(a);
+        assert_true(ev_num(a, "distinct_dst") <= ev_num(a, "smtp_flows"));
+        assert_true(ev_num(a, "distinct_nets") <= ev_num(a, "distinct_dst"));
+        assert_int_equal(ev_num(a, "smtp_flows"), n);
+        th_fini(&t);
+    }
+}
+
 static void windows_are_separate(void **st)
 {
     (void)st;
@@ -141,6 +236,8 @@ int main(void)
         cmocka_unit_test(receiving_and_submission_quiet),
         cmocka_unit_test(ports_configurable),
         cmocka_unit_test(windows_are_separate),
+        cmocka_unit_test(evidence_is_the_windows_own),
+        cmocka_unit_test(distinct_never_exceeds_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
