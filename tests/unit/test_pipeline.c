@@ -254,6 +254,131 @@ static void test_blocklist_alert_and_suppression(void **st)
     fix_free(f);
 }
 
+/* A spam bot: n SMTP attempts to MXs in distinct /24s within the minute starting at t_ms. */
+static void spam_minute(struct fix *f, const char *host, unsigned n, uint64_t t_ms, unsigned salt)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "93.%u.%u.25", (salt * 7 + i) % 200, (salt + i * 13) % 250);
+        flow(f, host, dst, 25, t_ms + 500 + i * 400, 100);
+    }
+}
+
+static const char *json_str_at(const char *msg, const char *key, char *out, size_t len)
+{
+    const char *p = strstr(msg, key);
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < len)
+        n++;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return out;
+}
+
+/* A SIEM that keys tickets on event.id: a spam bot going on for four hours is one ticket. Its
+ * updates (one per suppression time) carry the same id, a rising count, the same first_raised
+ * and a moving last_seen; after a quiet spell longer than incident_idle it is a new incident. */
+static void test_siem_one_ticket_per_incident(void **st)
+{
+    struct fix *f = fix_new_conf(MAP, NULL, "[pipeline]\nincident_idle = 1h\n");
+    for (unsigned m = 0; m < 240; m++)
+        spam_minute(f, "10.1.0.9", 40, T0 + m * 60000ULL, m);
+    pipeline_finish(f->p);
+    char id0[40] = "", fr0[40] = "", id[40], fr[40], last[40], prev_last[40] = "";
+    unsigned long prev_count = 0;
+    size_t msgs = 0;
+    for (size_t i = 0; i < f->cap.n; i++) {
+        const char *m = f->cap.msg[i];
+        if (f->cap.kind[i] != MSG_ALERT || !strstr(m, "\"id\":\"spam.fanout\""))
+            continue;
+        msgs++;
+        assert_non_null(json_str_at(strstr(m, "\"event\":{"), "\"id\":\"", id, sizeof id));
+        assert_non_null(json_str_at(m, "\"first_raised\":\"", fr, sizeof fr));
+        assert_non_null(json_str_at(m, "\"last_seen\":\"", last, sizeof last));
+        unsigned long count = strtoul(strstr(m, "\"count\":") + 8, NULL, 10);
+        if (!id0[0]) {
+            snprintf(id0, sizeof id0, "%s", id);
+            snprintf(fr0, sizeof fr0, "%s", fr);
+            assert_int_equal(count, 1);
+        }
+        assert_string_equal(id, id0);
+        assert_string_equal(fr, fr0);
+        assert_true(count > prev_count);
+        assert_true(strcmp(last, prev_last) > 0);
+        prev_count = count;
+        snprintf(prev_last, sizeof prev_last, "%s", last);
+    }
+    assert_true(msgs >= 20 && msgs <= 30); /* one update per 10 minutes, not one per minute */
+    /* raised in every window: the last update carries all but those of its last 10 minutes */
+    assert_true(prev_count > 230 && prev_count <= 240);
+    /* two quiet hours, then the bot again: a new incident, a new id */
+    spam_minute(f, "10.1.0.9", 40, T0 + 360 * 60000ULL, 7);
+    pipeline_finish(f->p);
+    const char *m = f->cap.msg[f->cap.n - 2];
+    assert_non_null(strstr(m, "\"id\":\"spam.fanout\""));
+    assert_non_null(json_str_at(strstr(m, "\"event\":{"), "\"id\":\"", id, sizeof id));
+    assert_string_not_equal(id, id0);
+    assert_non_null(strstr(m, "\"count\":1,"));
+    fix_free(f);
+}
+
+/* The verdict counts hostile hosts and names them: a customer with 3 spam bots among 10
+ * active hosts is condemned, its verdict and summary name the three with their incidents; a
+ * customer with one bot among 20 is not. */
+static void test_verdict_names_hosts(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    for (unsigned h = 0; h < 10; h++) {
+        char host[32];
+        snprintf(host, sizeof host, "10.1.0.%u", 20 + h);
+        if (h < 3)
+            spam_minute(f, host, 60, T0, h);
+        else
+            flow(f, host, "93.184.216.34", 443, T0 + 2000 + h, 100);
+    }
+    for (unsigned h = 0; h < 20; h++) {
+        char host[32];
+        snprintf(host, sizeof host, "10.2.0.%u", 20 + h);
+        if (h == 0)
+            spam_minute(f, host, 60, T0, 9);
+        else
+            flow(f, host, "93.184.216.34", 443, T0 + 2000 + h, 100);
+    }
+    pipeline_finish(f->p);
+    const char *v = find_msg(&f->cap, MSG_ALERT, "\"id\":\"customer.hostile_share\"");
+    assert_non_null(v);
+    assert_non_null(strstr(v, "\"organization\":{\"id\":\"c1\""));
+    assert_null(strstr(strstr(v, "\"organization\""), "\"id\":\"c2\""));
+    assert_non_null(strstr(v, "\"hostile_hosts\":3"));
+    const char *named = strstr(v, "\"hostile\":[");
+    assert_non_null(named);
+    for (unsigned h = 0; h < 3; h++) {
+        char ip[40];
+        snprintf(ip, sizeof ip, "{\"ip\":\"10.1.0.%u\"", 20 + h);
+        assert_non_null(strstr(named, ip));
+    }
+    assert_null(strstr(named, "\"ip\":\"10.1.0.23\""));
+    /* each named host's incident is the spam alert that was published for it */
+    const char *bot = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.21\"");
+    assert_non_null(bot);
+    char id[40], want[80];
+    assert_non_null(json_str_at(strstr(bot, "\"event\":{"), "\"id\":\"", id, sizeof id));
+    snprintf(want, sizeof want, "{\"event_id\":\"%s\",\"rule\":\"spam.fanout\"}", id);
+    assert_non_null(strstr(named, want));
+    /* the summary names them too; c2's counts its one hostile host and is not condemned */
+    const char *s1 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c1\"");
+    assert_non_null(s1);
+    assert_non_null(strstr(s1, want));
+    const char *s2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
+    assert_non_null(s2);
+    assert_non_null(strstr(s2, "\"hostile_hosts\":1,"));
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 5); /* 4 bots and one verdict */
+    fix_free(f);
+}
+
 static void run_seq(struct fix *f)
 {
     for (int i = 0; i < 200; i++) {
@@ -440,6 +565,8 @@ int main(void)
         cmocka_unit_test(test_customer_override_applies),
         cmocka_unit_test(test_reload_feeds_keeps_hits),
         cmocka_unit_test(test_reload_carries_customer_state),
+        cmocka_unit_test(test_siem_one_ticket_per_incident),
+        cmocka_unit_test(test_verdict_names_hosts),
     };
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),

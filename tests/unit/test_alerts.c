@@ -1,0 +1,155 @@
+/* The alert manager's incidents: one event.id per ongoing (rule, customer, host, peer), updates
+ * at most once per suppression time with a rising count, a new incident after incident_idle,
+ * the bound (the least recently raised incident is forgotten, counted), and the per-host
+ * incident list the customer verdict names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "addr.h"
+#include "alerts.h"
+
+struct cap {
+    size_t n;
+    char last[8192];
+};
+
+static int cap_publish(void *self, enum msg_kind kind, const char *key, size_t keylen,
+                       const char *json, size_t len)
+{
+    (void)kind;
+    (void)key;
+    (void)keylen;
+    struct cap *c = self;
+    c->n++;
+    snprintf(c->last, sizeof c->last, "%.*s", (int)len, json);
+    return 0;
+}
+
+static const struct sink_ops cap_ops = {.name = "cap", .publish = cap_publish};
+
+#define MIN_MS 60000ULL
+#define T0 1700000000000ULL
+
+static struct alert mk(const char *rule, const char *host, const char *peer, uint64_t win_start)
+{
+    struct alert a;
+    memset(&a, 0, sizeof a);
+    a.detector = "test";
+    a.rule_id = rule;
+    a.rule_name = "test";
+    a.category = CAT_C2;
+    a.severity = SEV_HIGH;
+    a.score = 0.9;
+    a.customer = 1;
+    a.customer_id = "c1";
+    a.customer_name = "C1";
+    a.has_host = true;
+    assert_int_equal(addr_parse(host, a.host), 0);
+    if (peer) {
+        a.has_peer = true;
+        assert_int_equal(addr_parse(peer, a.peer), 0);
+    }
+    a.win_start_ms = win_start;
+    a.win_end_ms = win_start + 5 * MIN_MS;
+    a.first_ms = win_start + 1000;
+    a.last_ms = win_start + 4 * MIN_MS;
+    return a;
+}
+
+static void incidents(void **st)
+{
+    (void)st;
+    struct cap c = {0};
+    struct sinks sk = {0};
+    sinks_add(&sk, (struct sink){&cap_ops, &c});
+    struct alert_mgr *m;
+    assert_int_equal(alert_mgr_new(64, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    char id0[33];
+    /* a beacon raised in every 5-minute window for 6 hours */
+    for (unsigned w = 0; w < 72; w++) {
+        struct alert a = mk("beacon.slow", "10.0.0.1", "45.1.1.1", T0 + w * 5 * MIN_MS);
+        int r = alert_mgr_raise(m, &a, a.win_end_ms);
+        if (w == 0) {
+            assert_int_equal(r, 1);
+            memcpy(id0, a.event_id, sizeof id0);
+        }
+        assert_string_equal(a.event_id, id0); /* also when folded */
+        assert_int_equal(a.repeat_count, w + 1);
+        assert_int_equal(a.first_raised_ms, T0 + 5 * MIN_MS);
+        assert_int_equal(a.first_ms, T0 + 1000);
+        assert_int_equal(r, w == 0 ? 1 : w % 12 == 0 ? 2 : 0); /* an update per hour */
+    }
+    struct alert_mgr_stats s;
+    alert_mgr_stats(m, &s);
+    assert_int_equal(s.incidents, 1);
+    assert_int_equal(s.updates, 5);
+    assert_int_equal(s.published, 6);
+    assert_int_equal(s.suppressed, 66);
+    assert_int_equal(c.n, 6);
+    assert_non_null(strstr(c.last, id0));
+    assert_non_null(strstr(c.last, "\"count\":61"));
+    /* another peer of the same host is another incident */
+    struct alert b = mk("beacon.slow", "10.0.0.1", "45.1.1.2", T0);
+    assert_int_equal(alert_mgr_raise(m, &b, b.win_end_ms + 72 * 5 * MIN_MS), 1);
+    assert_string_not_equal(b.event_id, id0);
+    /* quiet for more than a day: the next alert opens a new incident */
+    struct alert a = mk("beacon.slow", "10.0.0.1", "45.1.1.1", T0 + 72 * 5 * MIN_MS + 25 * 60 * MIN_MS);
+    assert_int_equal(alert_mgr_raise(m, &a, a.win_end_ms), 1);
+    assert_string_not_equal(a.event_id, id0);
+    assert_int_equal(a.repeat_count, 1);
+    /* the host's incidents, most recently raised first */
+    struct alert_incident inc[4];
+    uint8_t host[16];
+    assert_int_equal(addr_parse("10.0.0.1", host), 0);
+    assert_int_equal(alert_mgr_host_incidents(m, 1, host, 0, inc, 4), 2);
+    assert_string_equal(inc[0].event_id, a.event_id);
+    assert_string_equal(inc[0].rule_id, "beacon.slow");
+    assert_string_equal(inc[1].event_id, b.event_id);
+    assert_int_equal(alert_mgr_host_incidents(m, 1, host, a.win_end_ms, inc, 4), 1);
+    assert_int_equal(alert_mgr_host_incidents(m, 2, host, 0, inc, 4), 0);
+    alert_mgr_free(m);
+}
+
+/* Bounded: with room for 8, an incident raised every window survives 100 one-off ones (the
+ * least recently raised go first), and the forgotten are counted. */
+static void bounded_lru(void **st)
+{
+    (void)st;
+    struct cap c = {0};
+    struct sinks sk = {0};
+    sinks_add(&sk, (struct sink){&cap_ops, &c});
+    struct alert_mgr *m;
+    assert_int_equal(alert_mgr_new(8, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    char id0[33] = "";
+    for (unsigned w = 0; w < 100; w++) {
+        uint64_t ws = T0 + w * 5 * MIN_MS;
+        struct alert a = mk("spam.fanout", "10.0.0.9", NULL, ws);
+        alert_mgr_raise(m, &a, a.win_end_ms);
+        if (!id0[0])
+            memcpy(id0, a.event_id, sizeof id0);
+        assert_string_equal(a.event_id, id0);
+        char h[32];
+        snprintf(h, sizeof h, "10.0.%u.%u", 1 + w / 200, 1 + w % 200);
+        struct alert o = mk("scan.trw", h, NULL, ws);
+        assert_int_equal(alert_mgr_raise(m, &o, o.win_end_ms), 1);
+    }
+    struct alert_mgr_stats s;
+    alert_mgr_stats(m, &s);
+    assert_int_equal(s.incidents, 101);
+    assert_int_equal(s.forgotten, 101 - 8);
+    alert_mgr_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(incidents),
+        cmocka_unit_test(bounded_lru),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
