@@ -106,13 +106,6 @@ uint64_t hash_bytes_sip24(const struct hash_key *k, const void *data, size_t len
     return siphash(k, data, len, 2, 4);
 }
 
-uint64_t hash_mix64(uint64_t x)
-{
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 void hash_key_from_seed(struct hash_key *k, uint64_t seed)
 {
     /* splitmix64 sequence from seed: two successive outputs */

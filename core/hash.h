@@ -18,7 +18,12 @@ uint64_t hash_bytes(const struct hash_key *k, const void *data, size_t len);
 /* SipHash-2-4 (the reference PRF, for keys that need more margin than 1-3; also what the
  * published test vectors cover). */
 uint64_t hash_bytes_sip24(const struct hash_key *k, const void *data, size_t len);
-/* splitmix64 finaliser: not keyed, for internal ids only. */
-uint64_t hash_mix64(uint64_t x);
+/* splitmix64 finaliser: not keyed, for internal ids only (inline: hot paths mix with it). */
+static inline uint64_t hash_mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
 
 #endif

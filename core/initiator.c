@@ -6,7 +6,8 @@
 /* Well-known server ports, by protocol. Sources: IANA's registry as used by peers' service
  * tables (nmap-services' most frequent open ports, Wireshark's port table), limited to ports
  * that servers, not clients, listen on. Below 1024 every port counts as a service port for the
- * range rule anyway; the lists matter for ports above it and for telling 123->123-style pairs. */
+ * range rule anyway; the lists matter for ports above it and for telling 123->123-style pairs.
+ * Keep them in ascending order: in_list() searches them. */
 static const uint16_t tcp_services[] = {
     20, 21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 179, 389, 443, 445, 465, 514, 515,
     587, 631, 636, 873, 989, 990, 993, 995, 1080, 1194, 1433, 1521, 1723, 1883, 2049, 2082, 2083,
@@ -19,11 +20,21 @@ static const uint16_t udp_services[] = {
     1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302,
 };
 
+/* The lists are sorted: binary search (every detector asks for every record). */
 static bool in_list(const uint16_t *l, size_t n, uint16_t port)
 {
-    for (size_t i = 0; i < n; i++)
-        if (l[i] == port)
+    if (port > l[n - 1]) /* client ports, mostly */
+        return false;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l[mid] == port)
             return true;
+        if (l[mid] < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return false;
 }
 

@@ -65,7 +65,7 @@
  * flows, packets and bytes, first/last seen. Alerts are raised when a window closes (after
  * that window's joins are settled); the alert manager keeps one event.id per ongoing incident.
  *
- * Threads and memory: one instance per worker (detectors/detector.h). Per host 48 bytes of
+ * Threads and memory: one instance per worker (detectors/detector.h). Per host 56 bytes of
  * state; per worker the contact filter (contact_filter bytes), the join table (max_pending),
  * the horizontal and vertical tables (max_pairs each), the ICMP sweep table (max_sweepers) and
  * the candidate list; all fixed at init, least recently used entries evicted and counted. No
@@ -174,6 +174,9 @@ struct scan_host {
     uint32_t last_in_s;             /* latest record towards the host */
     uint32_t cand_window;           /* window number + 1 of its candidate entry */
     uint32_t cand_slot;
+    uint32_t salt;                  /* keyed hash of the host (0 = not yet): contact keys */
+    uint8_t has_pairs;              /* it has had unanswered contacts (pairs to update) */
+    uint8_t pad2[3];
 };
 
 struct pair_key {
@@ -254,8 +257,15 @@ struct sel {
     uint8_t proto;
 };
 
+/* The sequential test's steps and bounds for one configuration (logs computed once). */
+struct trw_steps {
+    const struct scan_conf *conf;
+    double fail, ok, hi, lo;
+};
+
 struct scan {
     struct ltab hz, vt, pend, sweep;
+    struct trw_steps steps;
     struct gfilter contacts;
     uint64_t contact_epoch;
     struct hash_key hk;
@@ -277,10 +287,10 @@ static int scan_init(const void *conf, void **self)
         return -ENOMEM;
     s->cand_cap = 4096;
     int rc = -ENOMEM;
-    if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key), 0x7363616e68ULL) < 0 ||
-        ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key), 0x7363616e76ULL) < 0 ||
-        ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key), 0x7363616e70ULL) < 0 ||
-        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct icmp_key), 0x7363616e69ULL) < 0 ||
+    if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
+        ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
+        ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key)) < 0 ||
+        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct icmp_key)) < 0 ||
         gfilter_init(&s->contacts, c->contact_filter) < 0)
         goto fail;
     s->cands = calloc(s->cand_cap, sizeof *s->cands);
@@ -331,6 +341,37 @@ static uint32_t sat32(uint64_t v)
 static bool unsampled(const struct flow_rec *f)
 {
     return f->sampling <= 1;
+}
+
+/* ---- keys ------------------------------------------------------------------------------------ */
+
+/* Every table key here is a host plus something the host chose (a target, a port). The host
+ * gets a keyed hash (SipHash, once per host, kept in its state: its salt); the rest is mixed
+ * into the salt with a cheap finaliser. Whoever picks targets and ports cannot predict where
+ * they land without the salt, and a record costs a few multiplications instead of a keyed
+ * hash of 40 bytes per table. */
+static uint32_t salt_of(const struct scan *s, struct scan_host *sh, uint32_t customer,
+                        const uint8_t addr[16])
+{
+    (void)customer; /* the address alone: a reload may move a host to another customer */
+    if (sh && sh->salt)
+        return sh->salt;
+    uint32_t salt = (uint32_t)hash_bytes(&s->hk, addr, 16) | 1u;
+    if (sh)
+        sh->salt = salt;
+    return salt;
+}
+
+static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
+{
+    uint64_t a = 0, b = 0, k = (uint64_t)salt << 32 | salt;
+    if (other) {
+        memcpy(&a, other, 8);
+        memcpy(&b, other + 8, 8);
+    }
+    uint64_t x = hash_mix64(a ^ k);
+    x = hash_mix64(x ^ b);
+    return hash_mix64(x ^ ((uint64_t)port << 8 | proto) ^ salt);
 }
 
 /* ---- two-generation views --------------------------------------------------------------- */
@@ -411,13 +452,14 @@ struct contact {
 
 static void walk_reset(struct scan_host *sh)
 {
-    uint32_t keep_in = sh->last_in_s, cw = sh->cand_window, cs = sh->cand_slot;
-    uint8_t ic = sh->icmp_cand;
+    struct scan_host keep = *sh;
     memset(sh, 0, sizeof *sh);
-    sh->last_in_s = keep_in;
-    sh->cand_window = cw;
-    sh->cand_slot = cs;
-    sh->icmp_cand = ic;
+    sh->last_in_s = keep.last_in_s;
+    sh->cand_window = keep.cand_window;
+    sh->cand_slot = keep.cand_slot;
+    sh->icmp_cand = keep.icmp_cand;
+    sh->salt = keep.salt;
+    sh->has_pairs = keep.has_pairs;
 }
 
 static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
@@ -438,9 +480,15 @@ static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf
 {
     if (!c->trw || !ct->trw)
         return;
-    double step_fail = log((1.0 - c->trw_theta1) / (1.0 - c->trw_theta0));
-    double step_ok = log(c->trw_theta1 / c->trw_theta0);
-    double hi = log(c->trw_beta / c->trw_alpha), lo = log((1.0 - c->trw_beta) / (1.0 - c->trw_alpha));
+    struct trw_steps *ts = &s->steps;
+    if (ts->conf != c) { /* per customer option sets: almost always the defaults' */
+        ts->conf = c;
+        ts->fail = log((1.0 - c->trw_theta1) / (1.0 - c->trw_theta0));
+        ts->ok = log(c->trw_theta1 / c->trw_theta0);
+        ts->hi = log(c->trw_beta / c->trw_alpha);
+        ts->lo = log((1.0 - c->trw_beta) / (1.0 - c->trw_alpha));
+    }
+    double step_fail = ts->fail, step_ok = ts->ok, hi = ts->hi, lo = ts->lo;
     uint32_t fs = (uint32_t)(ct->first_ms / 1000), ls = (uint32_t)(ct->last_ms / 1000);
     if (!sh->walk_failed && !sh->walk_answered)
         sh->walk_first_s = fs;
@@ -502,8 +550,8 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
     touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
 }
 
-static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const struct contact *ct,
-                     bool failed)
+static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, bool horizontal,
+                     const struct contact *ct, bool failed)
 {
     struct pair_key k;
     memset(&k, 0, sizeof k);
@@ -515,8 +563,10 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
+    uint64_t hv = key_mix(salt_of(s, sh, ct->customer, ct->host), horizontal ? NULL : ct->target,
+                          horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
-    struct pair *p = failed ? ltab_get(t, &k, &ins, NULL, NULL) : ltab_find(t, &k);
+    struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
     if (!p)
         return; /* an answer for a pair without unanswered contacts: nothing to keep */
     if (!failed) {
@@ -547,13 +597,13 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const
                horizontal ? &s->ntouched_h : &s->ntouched_v);
 }
 
-static void sweep_outcome(struct scan *s, const struct contact *ct, enum outcome o)
+static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct contact *ct, enum outcome o)
 {
     struct icmp_key k;
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k);
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, sh, ct->customer, ct->host), NULL, 0, 0));
     if (!w)
         return;
     if (o == OUT_ANSWERED)
@@ -570,16 +620,20 @@ static void apply(struct scan *s, struct det_ctx *ctx, struct host *h, struct sc
 {
     s->st_out[o]++;
     if (ct->proto == 1 || ct->proto == 58)
-        sweep_outcome(s, ct, o);
+        sweep_outcome(s, sh, ct, o);
     if (o == OUT_UNKNOWN)
         return;
     const struct scan_conf *c = det_conf(ctx, ct->customer);
     bool failed = o == OUT_UNANSWERED;
     if (h && sh)
         trw_step(s, ctx, c, h, sh, ct, failed);
-    pair_add(s, ctx, true, ct, failed);
+    if (!failed && sh && !sh->has_pairs)
+        return; /* an answer for a host without unanswered contacts: no pair to count it in */
+    if (failed && sh)
+        sh->has_pairs = 1;
+    pair_add(s, ctx, sh, true, ct, failed);
     if (ct->proto == 6 || ct->proto == 17)
-        pair_add(s, ctx, false, ct, failed);
+        pair_add(s, ctx, sh, false, ct, failed);
 }
 
 /* ---- the join of UDP/ICMP probes and their answers ----------------------------------------- */
@@ -639,7 +693,8 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     k.proto = f->proto;
     bool ins, ev;
     struct pend old;
-    struct pend *p = ltab_get(&s->pend, &k, &ins, &old, &ev);
+    uint64_t hv = key_mix(salt_of(s, sh, h->customer, h->addr), f->dst, port, f->proto);
+    struct pend *p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
     if (ev)
         pend_evicted(s, ctx, &old);
     if (!ins) {
@@ -674,7 +729,8 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     memcpy(k.peer, f->src, 16);
     k.port = port;
     k.proto = f->proto;
-    struct pend *p = ltab_find(&s->pend, &k);
+    uint64_t hv = key_mix(salt_of(s, sh, h->customer, h->addr), f->src, port, f->proto);
+    struct pend *p = ltab_find(&s->pend, &k, hv);
     if (p && p->state == PEND_PROBE) {
         struct pend copy = *p;
         struct contact ct;
@@ -687,7 +743,7 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
         return;
     bool ins, ev;
     struct pend old;
-    p = ltab_get(&s->pend, &k, &ins, &old, &ev);
+    p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
     if (ev)
         pend_evicted(s, ctx, &old);
     p->state = PEND_ANSWER;
@@ -729,7 +785,8 @@ static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_c
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
     bool ins;
-    struct sweeper *w = ltab_get(&s->sweep, &k, &ins, NULL, NULL);
+    struct sweeper *w = ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->customer, h->addr), NULL, 0, 0),
+                                 &ins, NULL, NULL);
     uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
     if (ins)
         w->bucket_start_ms = t / win * win;
@@ -799,17 +856,12 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
     return pk <= 3 && by <= 180 ? OUT_UNANSWERED : OUT_ANSWERED;
 }
 
-static bool first_contact(struct scan *s, const struct host *h, const uint8_t target[16],
-                          uint8_t proto, uint16_t port)
+/* Is (host, target, protocol, port) new in the filter's horizon? */
+static bool first_contact(struct scan *s, const struct host *h, struct scan_host *sh,
+                          const uint8_t target[16], uint8_t proto, uint16_t port)
 {
-    uint8_t key[40];
-    memcpy(key, &h->customer, 4);
-    memcpy(key + 4, h->addr, 16);
-    memcpy(key + 20, target, 16);
-    memcpy(key + 36, &port, 2);
-    key[38] = proto;
-    key[39] = 0;
-    return !gfilter_test_and_set(&s->contacts, hash_bytes(&s->hk, key, sizeof key));
+    uint64_t x = key_mix(salt_of(s, sh, h->customer, h->addr), target, port, proto);
+    return !gfilter_test_and_set(&s->contacts, hash_mix64(x + 0x9E3779B97F4A7C15ULL));
 }
 
 static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -841,7 +893,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    if (!first_contact(s, h, f->dst, f->proto, port))
+    if (!first_contact(s, h, sh, f->dst, f->proto, port))
         return;
     s->st_first++;
     struct contact ct = {
@@ -1131,7 +1183,7 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     memset(&k, 0, sizeof k);
     k.customer = cd->customer;
     memcpy(k.host, cd->addr, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k);
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->sh, cd->customer, cd->addr), NULL, 0, 0));
     if (!w)
         return 0;
     const struct scan_conf *c = det_conf(ctx, cd->customer);

@@ -199,7 +199,7 @@ void ktab_reset(struct ktab *t)
 
 /* ---- ltab ---------------------------------------------------------------------------- */
 
-int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
+int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
 {
     memset(t, 0, sizeof *t);
     if (cap == 0 || cap >= UINT32_MAX || ksz > esz)
@@ -212,7 +212,8 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
     t->chain = calloc(cap, sizeof *t->chain);
     t->prev = calloc(cap, sizeof *t->prev);
     t->next = calloc(cap, sizeof *t->next);
-    if (!t->ent || !t->bucket || !t->chain || !t->prev || !t->next) {
+    t->hv = calloc(cap, sizeof *t->hv);
+    if (!t->ent || !t->bucket || !t->chain || !t->prev || !t->next || !t->hv) {
         ltab_fini(t);
         return -ENOMEM;
     }
@@ -220,7 +221,6 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
     t->ksz = ksz;
     t->cap = cap;
     t->nbuckets = nb;
-    hash_key_from_seed(&t->hk, seed);
     return 0;
 }
 
@@ -231,19 +231,21 @@ void ltab_fini(struct ltab *t)
     free(t->chain);
     free(t->prev);
     free(t->next);
+    free(t->hv);
     memset(t, 0, sizeof *t);
 }
 
-static size_t ltab_slot(const struct ltab *t, const void *key)
+static uint32_t ltab_slot(const struct ltab *t, uint64_t hash)
 {
-    return hash_bytes(&t->hk, key, t->ksz) & (t->nbuckets - 1);
+    return (uint32_t)((hash ^ (hash >> 32)) & (t->nbuckets - 1));
 }
 
-void *ltab_find(const struct ltab *t, const void *key)
+void *ltab_find(const struct ltab *t, const void *key, uint64_t hash)
 {
-    for (uint32_t i = t->bucket[ltab_slot(t, key)]; i; i = t->chain[i - 1]) {
+    uint32_t slot = ltab_slot(t, hash);
+    for (uint32_t i = t->bucket[slot]; i; i = t->chain[i - 1]) {
         uint8_t *e = ltab_entry(t, i - 1);
-        if (memcmp(e, key, t->ksz) == 0)
+        if (t->hv[i - 1] == slot && memcmp(e, key, t->ksz) == 0)
             return e;
     }
     return NULL;
@@ -277,7 +279,7 @@ static void lru_push(struct ltab *t, uint32_t i)
 void ltab_remove(struct ltab *t, void *ev)
 {
     uint32_t i = (uint32_t)ltab_index(t, ev) + 1;
-    uint32_t *p = &t->bucket[ltab_slot(t, ev)];
+    uint32_t *p = &t->bucket[t->hv[i - 1]];
     while (*p && *p != i)
         p = &t->chain[*p - 1];
     if (*p)
@@ -289,15 +291,16 @@ void ltab_remove(struct ltab *t, void *ev)
     t->n--;
 }
 
-void *ltab_get(struct ltab *t, const void *key, bool *inserted, void *evicted, bool *was_evicted)
+void *ltab_get(struct ltab *t, const void *key, uint64_t hash, bool *inserted, void *evicted,
+               bool *was_evicted)
 {
     *inserted = false;
     if (was_evicted)
         *was_evicted = false;
-    size_t slot = ltab_slot(t, key);
+    uint32_t slot = ltab_slot(t, hash);
     for (uint32_t i = t->bucket[slot]; i; i = t->chain[i - 1]) {
         uint8_t *e = ltab_entry(t, i - 1);
-        if (memcmp(e, key, t->ksz) == 0)
+        if (t->hv[i - 1] == slot && memcmp(e, key, t->ksz) == 0)
             return e;
     }
     uint32_t i;
@@ -320,6 +323,7 @@ void *ltab_get(struct ltab *t, const void *key, bool *inserted, void *evicted, b
     uint8_t *e = ltab_entry(t, i - 1);
     memset(e, 0, t->esz);
     memcpy(e, key, t->ksz);
+    t->hv[i - 1] = slot;
     t->chain[i - 1] = t->bucket[slot];
     t->bucket[slot] = i;
     lru_push(t, i);

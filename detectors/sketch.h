@@ -79,22 +79,25 @@ void ktab_reset(struct ktab *t);
 
 /* ltab: entries are esz bytes, the first ksz of which are the key. An entry's address is
  * stable until it is evicted or removed (then its bytes are zeroed). Lookups and inserts are
- * O(1); nothing is allocated after init. One thread uses a table. */
+ * O(1); nothing is allocated after init. One thread uses a table. The caller hashes the key
+ * (equal keys, equal hashes; keyed, so that nobody can choose keys that collide): callers
+ * often hold a keyed hash of part of the key already and mix the rest in cheaply. */
 struct ltab {
     uint8_t *ent;
     uint32_t *bucket, *chain, *prev, *next; /* entry number + 1; 0 = none */
+    uint32_t *hv;                           /* each entry's hash (its bucket) */
     size_t esz, ksz, cap, used, n, nbuckets;
     uint32_t oldest, newest, free_list;
-    struct hash_key hk;
     uint64_t evicted;                       /* entries pushed out to make room */
 };
-int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed);
+int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz);
 void ltab_fini(struct ltab *t);
-void *ltab_find(const struct ltab *t, const void *key);
+void *ltab_find(const struct ltab *t, const void *key, uint64_t hash);
 /* Find or insert (zeroed, key copied, made the newest). When full, the oldest entry is evicted
  * first; *evicted (may be NULL) receives a copy of it (esz bytes) so the caller can account
  * for it, and the return tells whether that happened through *was_evicted. */
-void *ltab_get(struct ltab *t, const void *key, bool *inserted, void *evicted, bool *was_evicted);
+void *ltab_get(struct ltab *t, const void *key, uint64_t hash, bool *inserted, void *evicted,
+               bool *was_evicted);
 void ltab_touch(struct ltab *t, void *e); /* make e the newest */
 void *ltab_oldest(const struct ltab *t);  /* NULL when empty */
 void ltab_remove(struct ltab *t, void *e);

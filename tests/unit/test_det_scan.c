@@ -444,6 +444,7 @@ static void bounded_tables(void **st)
     assert_false(json_error(&j));
     assert_null(strstr(buf, "\"h_evicted\":0,"));
     assert_null(strstr(buf, "\"pending_evicted\":0,"));
+    print_message("scan stats: %s\n", buf);
     th_fini(&t);
 }
 
