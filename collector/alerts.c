@@ -7,35 +7,39 @@
 #include <string.h>
 
 #include "alert_json.h"
-#include "dlist.h"
 #include "hash.h"
+#include "sketch.h"
 
 #define RULE_MAX 48
 
-/* One incident. Found by its identity (chain `next` in buckets) and by (customer, host) (chain
- * `hnext` in hbuckets); `lru` orders incidents by their last raise, least recent first. */
-struct entry {
+/* An incident's identity: the first bytes of its entry (the ltab key). */
+struct ident {
     char rule[RULE_MAX];
     uint32_t customer;
-    bool has_peer;
+    uint8_t host[16], peer[16]; /* peer zero when the alert has none */
+    uint8_t has_peer;
+    uint8_t pad[3];
+};
+
+/* One incident, in a recency table (detectors/sketch.h ltab: the least recently raised is
+ * forgotten first); `hnext` chains the incidents of one (customer, host) for the verdict. */
+struct entry {
+    struct ident id;
     uint8_t category, severity;
-    uint8_t host[16], peer[16];
     uint64_t window_ms;      /* start of the window it was first raised in (the id's part) */
     uint64_t first_raised;   /* event time of the first raise */
     uint64_t last_raised, last_published;
     uint64_t first_seen, last_seen; /* flows that support it, over the whole incident */
     uint64_t count;
-    uint64_t h, hh;          /* identity hash, (customer, host) hash */
-    uint32_t next, hnext;    /* entry number + 1, 0 = end */
-    struct dlink lru;
+    uint64_t hh;             /* (customer, host) hash */
+    uint32_t hnext;          /* entry number + 1, 0 = end */
     char event_id[33];
 };
 
 struct alert_mgr {
-    struct entry *ent;       /* cap entries; [0, used) have been handed out */
-    uint32_t *buckets, *hbuckets; /* entry number + 1 */
-    size_t cap, used, nbuckets;
-    struct dlist lru;
+    struct ltab t;
+    uint32_t *hbuckets;      /* (customer, host) -> entry number + 1 */
+    size_t nbuckets;
     uint64_t suppress_ms, incident_ms;
     struct hash_key key;
     struct sinks *sinks;
@@ -49,14 +53,12 @@ int alert_mgr_new(size_t max_entries, uint64_t suppress_ms, uint64_t incident_ms
     struct alert_mgr *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->cap = max_entries ? max_entries : 16;
+    size_t cap = max_entries ? max_entries : 16;
     m->nbuckets = 1;
-    while (m->nbuckets < m->cap)
+    while (m->nbuckets < cap)
         m->nbuckets <<= 1;
-    m->ent = calloc(m->cap, sizeof *m->ent);
-    m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
     m->hbuckets = calloc(m->nbuckets, sizeof *m->hbuckets);
-    if (!m->ent || !m->buckets || !m->hbuckets) {
+    if (!m->hbuckets || ltab_init(&m->t, cap, sizeof(struct entry), sizeof(struct ident)) < 0) {
         alert_mgr_free(m);
         return -ENOMEM;
     }
@@ -72,8 +74,7 @@ void alert_mgr_free(struct alert_mgr *m)
 {
     if (!m)
         return;
-    free(m->ent);
-    free(m->buckets);
+    ltab_fini(&m->t);
     free(m->hbuckets);
     free(m);
 }
@@ -86,17 +87,15 @@ static uint64_t host_hash(const struct hash_key *k, uint32_t customer, const uin
     return hash_bytes(k, buf, sizeof buf);
 }
 
-static uint64_t alert_hash(const struct hash_key *k, const struct alert *a)
+static void ident_of(const struct alert *a, struct ident *id)
 {
-    uint8_t buf[RULE_MAX + 36];
-    size_t rl = strnlen(a->rule_id, RULE_MAX - 1);
-    memcpy(buf, a->rule_id, rl);
-    memcpy(buf + rl, &a->customer, 4);
-    memcpy(buf + rl + 4, a->host, 16);
-    memset(buf + rl + 20, 0, 16);
+    memset(id, 0, sizeof *id);
+    snprintf(id->rule, sizeof id->rule, "%s", a->rule_id);
+    id->customer = a->customer;
+    memcpy(id->host, a->host, 16);
     if (a->has_peer)
-        memcpy(buf + rl + 20, a->peer, 16);
-    return hash_bytes(k, buf, rl + 36);
+        memcpy(id->peer, a->peer, 16);
+    id->has_peer = a->has_peer;
 }
 
 void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33])
@@ -123,42 +122,13 @@ void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33
              (unsigned long long)hash_bytes(&k2, tmp, (size_t)n));
 }
 
-static bool same(const struct entry *e, const struct alert *a)
+static void host_unchain(struct alert_mgr *m, const struct entry *e, uint32_t i)
 {
-    return e->customer == a->customer && e->has_peer == a->has_peer &&
-           strncmp(e->rule, a->rule_id, RULE_MAX - 1) == 0 && memcmp(e->host, a->host, 16) == 0 &&
-           (!a->has_peer || memcmp(e->peer, a->peer, 16) == 0);
-}
-
-static void unchain(uint32_t *head, struct entry *ent, size_t idx, bool by_host)
-{
-    uint32_t *p = head;
-    while (*p) {
-        struct entry *c = &ent[*p - 1];
-        if (*p == idx + 1) {
-            *p = by_host ? c->hnext : c->next;
-            return;
-        }
-        p = by_host ? &c->hnext : &c->next;
-    }
-}
-
-/* An entry for a new identity: a never used one, else the least recently raised. */
-static struct entry *take_entry(struct alert_mgr *m)
-{
-    struct entry *e;
-    if (m->used < m->cap) {
-        e = &m->ent[m->used++];
-    } else {
-        e = DLIST_ENTRY(m->lru.first, struct entry, lru);
-        size_t idx = (size_t)(e - m->ent);
-        unchain(&m->buckets[e->h & (m->nbuckets - 1)], m->ent, idx, false);
-        unchain(&m->hbuckets[e->hh & (m->nbuckets - 1)], m->ent, idx, true);
-        dlist_unlink(&m->lru, &e->lru);
-        m->st.forgotten++;
-    }
-    memset(e, 0, sizeof *e);
-    return e;
+    uint32_t *p = &m->hbuckets[e->hh & (m->nbuckets - 1)];
+    while (*p && *p != i)
+        p = &((struct entry *)ltab_entry(&m->t, *p - 1))->hnext;
+    if (*p)
+        *p = e->hnext;
 }
 
 static void widen(struct entry *e, const struct alert *a)
@@ -195,21 +165,16 @@ static int publish(struct alert_mgr *m, const struct alert *a)
 int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
 {
     m->st.raised++;
-    uint64_t h = alert_hash(&m->key, a);
-    struct entry *e = NULL;
-    for (uint32_t i = m->buckets[h & (m->nbuckets - 1)]; i; i = m->ent[i - 1].next) {
-        if (m->ent[i - 1].h == h && same(&m->ent[i - 1], a)) {
-            e = &m->ent[i - 1];
-            break;
-        }
-    }
+    struct ident id;
+    ident_of(a, &id);
+    uint64_t h = hash_bytes(&m->key, &id, sizeof id);
+    struct entry *e = ltab_find(&m->t, &id, h);
     if (e && now_ms <= e->last_raised + m->incident_ms) { /* the incident goes on */
         e->count++;
         e->last_raised = now_ms;
         e->severity = (uint8_t)a->severity;
         widen(e, a);
-        dlist_unlink(&m->lru, &e->lru);
-        dlist_push_back(&m->lru, &e->lru);
+        ltab_touch(&m->t, e);
         describe(e, a);
         if (now_ms < e->last_published + m->suppress_ms) {
             m->st.suppressed++;
@@ -221,38 +186,28 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
         m->st.updates++;
         return 2;
     }
-    if (e) { /* closed long ago: the same slot and chains serve the new incident */
-        dlist_unlink(&m->lru, &e->lru);
-        uint32_t next = e->next, hnext = e->hnext;
-        memset(e, 0, sizeof *e);
-        e->next = next;
-        e->hnext = hnext;
-    } else {
-        e = take_entry(m);
-        uint32_t *b = &m->buckets[h & (m->nbuckets - 1)];
-        e->next = *b;
-        *b = (uint32_t)(e - m->ent) + 1;
-        e->hh = host_hash(&m->key, a->customer, a->host);
-        uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
-        e->hnext = *hb;
-        *hb = (uint32_t)(e - m->ent) + 1;
+    if (e) { /* closed long ago: the next incident of the same identity starts afresh */
+        host_unchain(m, e, (uint32_t)ltab_index(&m->t, e) + 1);
+        ltab_remove(&m->t, e);
     }
-    snprintf(e->rule, sizeof e->rule, "%s", a->rule_id);
-    e->customer = a->customer;
-    e->has_peer = a->has_peer;
+    bool ins, evicted;
+    struct entry old;
+    e = ltab_get(&m->t, &id, h, &ins, &old, &evicted);
+    uint32_t i = (uint32_t)ltab_index(&m->t, e) + 1;
+    if (evicted) { /* the least recently raised incident made room (its entry is this one) */
+        host_unchain(m, &old, i);
+        m->st.forgotten++;
+    }
     e->category = (uint8_t)a->category;
     e->severity = (uint8_t)a->severity;
-    memcpy(e->host, a->host, 16);
-    if (a->has_peer)
-        memcpy(e->peer, a->peer, 16);
-    e->h = h;
-    if (!e->hh)
-        e->hh = host_hash(&m->key, a->customer, a->host);
+    e->hh = host_hash(&m->key, a->customer, a->host);
+    uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
+    e->hnext = *hb;
+    *hb = i;
     e->window_ms = a->win_start_ms;
     e->first_raised = e->last_raised = e->last_published = now_ms;
     e->count = 1;
     widen(e, a);
-    dlist_push_back(&m->lru, &e->lru);
     alert_event_id(a, a->win_start_ms, e->event_id);
     describe(e, a);
     if ((unsigned)a->category < CAT_COUNT)
@@ -266,22 +221,23 @@ size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer, co
 {
     uint64_t hh = host_hash(&m->key, customer, host);
     size_t n = 0;
-    for (uint32_t i = m->hbuckets[hh & (m->nbuckets - 1)]; i; i = m->ent[i - 1].hnext) {
-        const struct entry *e = &m->ent[i - 1];
-        if (e->hh != hh || e->customer != customer || memcmp(e->host, host, 16) != 0 ||
+    for (uint32_t i = m->hbuckets[hh & (m->nbuckets - 1)]; i;) {
+        const struct entry *e = ltab_entry(&m->t, i - 1);
+        i = e->hnext;
+        if (e->hh != hh || e->id.customer != customer || memcmp(e->id.host, host, 16) != 0 ||
             e->last_raised < since_ms)
             continue;
         struct alert_incident c = {
-            .rule_id = e->rule,
+            .rule_id = e->id.rule,
             .category = (enum alert_category)e->category,
             .severity = (enum alert_severity)e->severity,
-            .has_peer = e->has_peer,
+            .has_peer = e->id.has_peer,
             .count = e->count,
             .first_raised_ms = e->first_raised,
             .last_raised_ms = e->last_raised,
         };
         memcpy(c.event_id, e->event_id, sizeof c.event_id);
-        memcpy(c.peer, e->peer, 16);
+        memcpy(c.peer, e->id.peer, 16);
         /* keep the max most recent, ties by event id: the same list whatever the chain order */
         size_t at = n < max ? n : max;
         while (at > 0 && (out[at - 1].last_raised_ms < c.last_raised_ms ||
