@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The scan detector on Stratosphere's real captures ($TW_SHARED/testdata/pcap/stratosphere-slips,
+# see the README there), seen as a transit provider sees them (the host under test is the
+# customer, the rest of the world outside), then with whole networks as customers:
+#   - test12-icmp-portscan: 192.168.1.109 pings 18 addresses in 1.6 s (11 answer): one
+#     scan.icmp_sweep naming it, with the probes' packets and bytes, and no other scan alert;
+#   - malicious-ssh-bruteforce: nmap ssh-brute, 67 connections from 147.32.80.40 to one port of
+#     147.32.80.37: not reconnaissance, so no scan alert of any kind (it is a brute force);
+#   - test8-malicious: an ARP scan, invisible to flows: no alert at all;
+#   - test-cc-capture-2: a beacon and DNS lookups: no scan alert.
+set -euo pipefail
+: "${TW_BIN:?}" "${TW_SRC:?}"
+caps=${TW_SHARED:-}/testdata/pcap/stratosphere-slips
+if [[ -z ${TW_SHARED:-} || ! -d $caps ]]; then
+  echo "SKIP: Stratosphere captures not found (TW_SHARED=${TW_SHARED:-unset})"
+  exit 77
+fi
+tw=$TW_BIN/collector/transitwatch
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+alerts() { # customers.csv capture -> "rule host" lines of the alerts
+  printf '%s\n' "$1" >"$tmp/c.csv"
+  "$tw" replay -C "$tmp/c.csv" --no-summaries --no-totals "$caps/$2" >"$tmp/out.jsonl" 2>"$tmp/err" \
+    || { cat "$tmp/err" >&2; fail "replay of $2"; }
+  python3 - "$tmp/out.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    t = d["transitwatch"]
+    print(d["rule"]["id"], t.get("host", "-"), t["flows"], t["packets"], t["bytes"])
+PY
+}
+
+out=$(alerts "192.168.1.109/32,sweeper,Sweeper" test12-icmp-portscan.pcap)
+echo "icmp sweep: $out"
+[[ $(grep -c '^scan\.' <<<"$out") -eq 1 ]] || fail "icmp sweep: want one scan alert, got: $out"
+grep -q '^scan.icmp_sweep 192.168.1.109 18 25 700$' <<<"$out" || fail "icmp sweep not found as expected: $out"
+out=$(alerts "192.168.1.0/24,lan,LAN" test12-icmp-portscan.pcap)
+! grep -q '^scan\.' <<<"$out" || fail "icmp sweep between two customers: answers are the other host's, outcome unknown, yet: $out"
+
+for cust in "147.32.80.40/32,attacker,A" "147.32.80.0/24,ctu,CTU"; do
+  out=$(alerts "$cust" malicious-ssh-bruteforce.pcap)
+  ! grep -q '^scan\.' <<<"$out" || fail "ssh brute force taken for a scan ($cust): $out"
+done
+out=$(alerts "192.168.1.0/24,lan,LAN" test8-malicious.pcap)
+[[ -z $out ]] || fail "ARP scan: flows cannot see it, yet: $out"
+for cust in "147.32.80.37/32,host,H" "147.32.80.0/24,ctu,CTU"; do
+  out=$(alerts "$cust" test-cc-capture-2.pcap)
+  ! grep -q '^scan\.' <<<"$out" || fail "beacon capture taken for a scan ($cust): $out"
+done
+echo "scan_realdata: all checks passed"
