@@ -50,7 +50,9 @@
  *                    bound and after a verdict. A verdict needs trw_min_failed unanswered first
  *                    contacts in the walk too: an abuse ticket against a customer needs more
  *                    than the paper's four, but a bot's wholly unanswered sweep of a few dozen
- *                    addresses is found within them, in whatever window it falls.
+ *                    addresses is found within them, in whatever window it falls. Not raised
+ *                    for a host that has a horizontal or vertical alert in the same window
+ *                    (one event, one alert).
  *   scan.icmp_sweep  echo requests to >= icmp_burst distinct addresses within icmp_burst_window
  *                    (Juniper's ip-sweep screen and Snort sfPortscan's high sensitivity: 10
  *                    probes; Snort's and Trellix's 60 s windows), of which >= icmp_unanswered_min
@@ -275,6 +277,8 @@ struct scan {
     size_t ntouched_h, ntouched_v;
     struct sel *sel;                 /* window close: the horizontal pairs that cross */
     size_t nsel;
+    struct icmp_key *alerted;        /* window close: hosts with a horizontal/vertical alert */
+    size_t nalerted;
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
     uint64_t st_cand_full, st_touched_full, st_alerts[4];
 };
@@ -297,7 +301,8 @@ static int scan_init(const void *conf, void **self)
     s->touched_h = calloc(c->max_pairs, sizeof *s->touched_h);
     s->touched_v = calloc(c->max_pairs, sizeof *s->touched_v);
     s->sel = calloc(c->max_pairs, sizeof *s->sel);
-    if (!s->cands || !s->touched_h || !s->touched_v || !s->sel)
+    s->alerted = calloc(2 * c->max_pairs, sizeof *s->alerted);
+    if (!s->cands || !s->touched_h || !s->touched_v || !s->sel || !s->alerted)
         goto fail;
     hash_key_from_seed(&s->hk, 0x7363616e64737431ULL);
     *self = s;
@@ -312,6 +317,7 @@ fail:
     free(s->touched_h);
     free(s->touched_v);
     free(s->sel);
+    free(s->alerted);
     free(s);
     return rc;
 }
@@ -330,6 +336,7 @@ static void scan_fini(void *self)
     free(s->touched_h);
     free(s->touched_v);
     free(s->sel);
+    free(s->alerted);
     free(s);
 }
 
@@ -966,7 +973,20 @@ static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t c
     if (peer)
         memcpy(a.peer, peer, 16);
     s->st_alerts[rule]++;
+    if (rule <= 1) { /* remember the host: its sequential verdict is the same event */
+        struct icmp_key *k = &s->alerted[s->nalerted++];
+        memset(k, 0, sizeof *k);
+        k->customer = customer;
+        memcpy(k->host, host, 16);
+    }
     det_alert(ctx, &a);
+}
+
+static int host_cmp(const void *pa, const void *pb)
+{
+    const struct icmp_key *a = pa, *b = pb;
+    int c = (a->customer > b->customer) - (a->customer < b->customer);
+    return c ? c : memcmp(a->host, b->host, 16);
 }
 
 struct judged {
@@ -1234,7 +1254,13 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
         if (memcmp(cd.h->addr, cd.addr, 16) != 0 || cd.h->customer != cd.customer)
             continue; /* the host left the table */
         if (sh->trw_due) {
-            trw_alert(s, ctx, &cd);
+            struct icmp_key k;
+            memset(&k, 0, sizeof k);
+            k.customer = cd.customer;
+            memcpy(k.host, cd.addr, 16);
+            /* a host alerted for the volume of its probes already: one alert for one event */
+            if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))
+                trw_alert(s, ctx, &cd);
             walk_reset(sh); /* a verdict ends the walk (flowscope does the same) */
         }
         if (sh->icmp_cand) {
@@ -1256,8 +1282,10 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
 {
     struct scan *s = self;
     pend_settle(s, ctx);
+    s->nalerted = 0;
     horizontal_alerts(s, ctx);
     vertical_alerts(s, ctx);
+    qsort(s->alerted, s->nalerted, sizeof *s->alerted, host_cmp);
     candidates(s, ctx);
     s->ntouched_h = s->ntouched_v = 0;
     /* the first-contact filter's generations follow the half hours of event time */

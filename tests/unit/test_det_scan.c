@@ -146,6 +146,24 @@ static void slow_vertical(void **st)
     th_fini(&t);
 }
 
+/* A fast sweep of 300 addresses in one window: one event, one alert (the horizontal one; the
+ * sequential test reaches its verdict too but does not repeat it). */
+static void fast_sweep_one_alert(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 300; i++) {
+        target(dst, sizeof dst, 20000 + i);
+        syn_probe(&t, "10.0.0.30", dst, 445, T0 + 1000 + i * 200);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.30"), 1);
+    assert_int_equal(t.nalerts, 1);
+    th_fini(&t);
+}
+
 /* A Mirai-style bot: 40 addresses on telnet in 20 s, none answering. Under the horizontal
  * thresholds; the sequential test flags it, naming port 23. */
 static void trw_small_fast_sweep(void **st)
@@ -470,6 +488,7 @@ int main(void)
         cmocka_unit_test(slow_horizontal_within_an_hour),
         cmocka_unit_test(very_slow_horizontal_over_a_day),
         cmocka_unit_test(slow_vertical),
+        cmocka_unit_test(fast_sweep_one_alert),
         cmocka_unit_test(trw_small_fast_sweep),
         cmocka_unit_test(trw_needs_a_few_dozen),
         cmocka_unit_test(web_client_quiet),
