@@ -225,7 +225,7 @@ struct pend {
 #define PEND_PROBE 1
 #define PEND_ANSWER 2
 
-struct icmp_key {
+struct host_key {
     uint32_t customer;
     uint8_t host[16];
 };
@@ -233,7 +233,7 @@ struct icmp_key {
 /* A host's ICMP echo activity: first-contact echo targets in sliding buckets, the current
  * episode's outcomes. */
 struct sweeper {
-    struct icmp_key k;
+    struct host_key k;
     uint64_t bucket_start_ms;
     uint32_t cur, prev;          /* targets in the current and previous burst window */
     uint32_t probes, answered, unanswered, unknown, peak;
@@ -277,7 +277,7 @@ struct scan {
     size_t ntouched_h, ntouched_v;
     struct sel *sel;                 /* window close: the horizontal pairs that cross */
     size_t nsel;
-    struct icmp_key *alerted;        /* window close: hosts with a horizontal/vertical alert */
+    struct host_key *alerted;        /* window close: hosts with a horizontal/vertical alert */
     size_t nalerted;
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
     uint64_t st_cand_full, st_touched_full, st_alerts[4];
@@ -294,7 +294,7 @@ static int scan_init(const void *conf, void **self)
     if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
         ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
         ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key)) < 0 ||
-        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct icmp_key)) < 0 ||
+        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct host_key)) < 0 ||
         gfilter_init(&s->contacts, c->contact_filter) < 0)
         goto fail;
     s->cands = calloc(s->cand_cap, sizeof *s->cands);
@@ -606,7 +606,7 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
 
 static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct contact *ct, enum outcome o)
 {
-    struct icmp_key k;
+    struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
@@ -787,7 +787,7 @@ static void pend_settle(struct scan *s, struct det_ctx *ctx)
 static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c,
                         struct host *h, struct scan_host *sh, const struct flow_rec *f)
 {
-    struct icmp_key k;
+    struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
@@ -974,7 +974,7 @@ static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t c
         memcpy(a.peer, peer, 16);
     s->st_alerts[rule]++;
     if (rule <= 1) { /* remember the host: its sequential verdict is the same event */
-        struct icmp_key *k = &s->alerted[s->nalerted++];
+        struct host_key *k = &s->alerted[s->nalerted++];
         memset(k, 0, sizeof *k);
         k->customer = customer;
         memcpy(k->host, host, 16);
@@ -984,7 +984,7 @@ static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t c
 
 static int host_cmp(const void *pa, const void *pb)
 {
-    const struct icmp_key *a = pa, *b = pb;
+    const struct host_key *a = pa, *b = pb;
     int c = (a->customer > b->customer) - (a->customer < b->customer);
     return c ? c : memcmp(a->host, b->host, 16);
 }
@@ -1199,7 +1199,7 @@ static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd
  * decided yet (probes still wait for their answers). */
 static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand *cd)
 {
-    struct icmp_key k;
+    struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = cd->customer;
     memcpy(k.host, cd->addr, 16);
@@ -1254,7 +1254,7 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
         if (memcmp(cd.h->addr, cd.addr, 16) != 0 || cd.h->customer != cd.customer)
             continue; /* the host left the table */
         if (sh->trw_due) {
-            struct icmp_key k;
+            struct host_key k;
             memset(&k, 0, sizeof k);
             k.customer = cd.customer;
             memcpy(k.host, cd.addr, 16);
