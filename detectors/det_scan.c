@@ -283,6 +283,8 @@ struct scan {
     uint64_t st_cand_full, st_touched_full, st_alerts[4];
 };
 
+static void scan_fini(void *self);
+
 static int scan_init(const void *conf, void **self)
 {
     const struct scan_conf *c = conf;
@@ -308,17 +310,7 @@ static int scan_init(const void *conf, void **self)
     *self = s;
     return 0;
 fail:
-    ltab_fini(&s->hz);
-    ltab_fini(&s->vt);
-    ltab_fini(&s->pend);
-    ltab_fini(&s->sweep);
-    gfilter_fini(&s->contacts);
-    free(s->cands);
-    free(s->touched_h);
-    free(s->touched_v);
-    free(s->sel);
-    free(s->alerted);
-    free(s);
+    scan_fini(s);
     return rc;
 }
 

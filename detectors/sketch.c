@@ -297,13 +297,10 @@ void *ltab_get(struct ltab *t, const void *key, uint64_t hash, bool *inserted, v
     *inserted = false;
     if (was_evicted)
         *was_evicted = false;
-    uint32_t slot = ltab_slot(t, hash);
-    for (uint32_t i = t->bucket[slot]; i; i = t->chain[i - 1]) {
-        uint8_t *e = ltab_entry(t, i - 1);
-        if (t->hv[i - 1] == slot && memcmp(e, key, t->ksz) == 0)
-            return e;
-    }
-    uint32_t i;
+    uint8_t *e = ltab_find(t, key, hash);
+    if (e)
+        return e;
+    uint32_t slot = ltab_slot(t, hash), i;
     if (t->free_list) {
         i = t->free_list;
         t->free_list = t->chain[i - 1];
@@ -320,7 +317,7 @@ void *ltab_get(struct ltab *t, const void *key, uint64_t hash, bool *inserted, v
         i = t->free_list;
         t->free_list = t->chain[i - 1];
     }
-    uint8_t *e = ltab_entry(t, i - 1);
+    e = ltab_entry(t, i - 1);
     memset(e, 0, t->esz);
     memcpy(e, key, t->ksz);
     t->hv[i - 1] = slot;
