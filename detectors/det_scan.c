@@ -349,10 +349,9 @@ static bool unsampled(const struct flow_rec *f)
  * into the salt with a cheap finaliser. Whoever picks targets and ports cannot predict where
  * they land without the salt, and a record costs a few multiplications instead of a keyed
  * hash of 40 bytes per table. */
-static uint32_t salt_of(const struct scan *s, struct scan_host *sh, uint32_t customer,
-                        const uint8_t addr[16])
+/* The address alone: a reload may move a host to another customer. */
+static uint32_t salt_of(const struct scan *s, struct scan_host *sh, const uint8_t addr[16])
 {
-    (void)customer; /* the address alone: a reload may move a host to another customer */
     if (sh && sh->salt)
         return sh->salt;
     uint32_t salt = (uint32_t)hash_bytes(&s->hk, addr, 16) | 1u;
@@ -562,7 +561,7 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
-    uint64_t hv = key_mix(salt_of(s, sh, ct->customer, ct->host), horizontal ? NULL : ct->target,
+    uint64_t hv = key_mix(salt_of(s, sh, ct->host), horizontal ? NULL : ct->target,
                           horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
@@ -602,7 +601,7 @@ static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct con
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, sh, ct->customer, ct->host), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, sh, ct->host), NULL, 0, 0));
     if (!w)
         return;
     if (o == OUT_ANSWERED)
@@ -692,7 +691,7 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     k.proto = f->proto;
     bool ins, ev;
     struct pend old;
-    uint64_t hv = key_mix(salt_of(s, sh, h->customer, h->addr), f->dst, port, f->proto);
+    uint64_t hv = key_mix(salt_of(s, sh, h->addr), f->dst, port, f->proto);
     struct pend *p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
     if (ev)
         pend_evicted(s, ctx, &old);
@@ -728,7 +727,7 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     memcpy(k.peer, f->src, 16);
     k.port = port;
     k.proto = f->proto;
-    uint64_t hv = key_mix(salt_of(s, sh, h->customer, h->addr), f->src, port, f->proto);
+    uint64_t hv = key_mix(salt_of(s, sh, h->addr), f->src, port, f->proto);
     struct pend *p = ltab_find(&s->pend, &k, hv);
     if (p && p->state == PEND_PROBE) {
         struct pend copy = *p;
@@ -784,7 +783,7 @@ static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_c
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
     bool ins;
-    struct sweeper *w = ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->customer, h->addr), NULL, 0, 0),
+    struct sweeper *w = ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->addr), NULL, 0, 0),
                                  &ins, NULL, NULL);
     uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
     if (ins)
@@ -859,7 +858,7 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
 static bool first_contact(struct scan *s, const struct host *h, struct scan_host *sh,
                           const uint8_t target[16], uint8_t proto, uint16_t port)
 {
-    uint64_t x = key_mix(salt_of(s, sh, h->customer, h->addr), target, port, proto);
+    uint64_t x = key_mix(salt_of(s, sh, h->addr), target, port, proto);
     return !gfilter_test_and_set(&s->contacts, hash_mix64(x + 0x9E3779B97F4A7C15ULL));
 }
 
@@ -1195,7 +1194,7 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     memset(&k, 0, sizeof k);
     k.customer = cd->customer;
     memcpy(k.host, cd->addr, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->sh, cd->customer, cd->addr), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->sh, cd->addr), NULL, 0, 0));
     if (!w)
         return 0;
     const struct scan_conf *c = det_conf(ctx, cd->customer);
