@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "frag.h"
 #include "json.h"
+#include "log.h"
 #include "pkt.h"
 #include "udp.h"
 
@@ -21,6 +22,7 @@ struct ingest {
     void *tap_arg;
     struct ingest_stats st;
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
+    uint64_t skew_log_ms;     /* now_ms of the last clock-skew log line (0 = never) */
 };
 
 static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *out)
@@ -92,18 +94,9 @@ static void to_pipeline(void *arg, struct flow_rec *f)
         in->tap(in->tap_arg, f);
 }
 
-static void from_meter(void *arg, struct flow_rec *f)
-{
-    struct ingest *in = arg;
-    /* metered flows carry packet time: that is the reference for the skew check */
-    pipeline_set_ref_time(in->p, meter_now_ms(in->meter));
-    to_pipeline(in, f);
-}
-
 void ingest_record(struct ingest *in, struct flow_rec *f)
 {
     in->st.archive_records++;
-    pipeline_set_ref_time(in->p, f->last_ms);
     to_pipeline(in, f);
 }
 
@@ -139,6 +132,8 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
     dc.pending_bytes_max = s->pending_bytes;
     dc.pending_ms = s->pending_time * 1000;
     dc.ipfix_udp_withdrawal = s->ipfix_udp_withdrawal;
+    /* the daemon flags records far from their exporter's clock; a replay keeps their times */
+    dc.clock_skew_ms = o->replay ? 0 : DECODE_CLOCK_SKEW_MS;
     dc.policy = policy;
     dc.policy_arg = in;
     int rc = decode_ctx_new(&dc, &in->dec);
@@ -161,7 +156,7 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
             .hash_seed = o->replay ? 0x7477u : s->hash_seed,
             .no_tcp_end = !s->meter_tcp_end,
         };
-        rc = meter_new(&mo, from_meter, in, &in->meter);
+        rc = meter_new(&mo, to_pipeline, in, &in->meter);
         if (rc < 0) {
             frag_table_free(in->frags);
             decode_ctx_free(in->dec);
@@ -187,8 +182,19 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
                      const uint8_t *data, size_t len)
 {
     in->st.datagrams++;
-    pipeline_set_ref_time(in->p, now_ms);
+    uint64_t before = decode_counter(in->dec, DC_CLOCK_SKEW);
     decode_datagram(in->dec, src, sport, now_ms, data, len, to_pipeline, in);
+    /* records far from this exporter's clock: one line a minute at most (counted always) */
+    uint64_t skew = decode_counter(in->dec, DC_CLOCK_SKEW);
+    if (skew != before && (in->skew_log_ms == 0 || now_ms >= in->skew_log_ms + 60000)) {
+        char a[ADDR_STRLEN];
+        log_warn("exporter %s: flow records more than %llu h from the export header's time "
+                 "(%llu such records from all exporters so far): times kept, left out of the "
+                 "timing detectors; check the exporter's clock",
+                 addr_format(src, a), (unsigned long long)(DECODE_CLOCK_SKEW_MS / 3600000),
+                 (unsigned long long)skew);
+        in->skew_log_ms = now_ms ? now_ms : 1;
+    }
 }
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -375,6 +381,18 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
         if (!decode_counter_is_error((enum decode_counter)c))
             json_u64(j, decode_counter_name((enum decode_counter)c),
                      decode_counter(in->dec, (enum decode_counter)c));
+    json_obj_close(j);
+    /* exporters whose records were far from their clock (at most 16 listed: bounded line) */
+    struct decode_exporter_stats ex[256];
+    size_t nex = decode_exporters(in->dec, ex, 256), listed = 0;
+    json_obj_open(j, "exporter_clock_skew");
+    for (size_t i = 0; i < nex && listed < 16; i++) {
+        if (!ex[i].clock_skew)
+            continue;
+        char a[ADDR_STRLEN];
+        json_u64(j, addr_format(ex[i].addr, a), ex[i].clock_skew);
+        listed++;
+    }
     json_obj_close(j);
     json_obj_open(j, "meter");
     json_u64(j, "created", ms.created);

@@ -20,7 +20,6 @@
 #include "log.h"
 #include "summary.h"
 
-#define MAX_SKEW_MS (24ULL * 3600 * 1000)
 /* Beyond this many empty windows, time jumps instead of closing each one. */
 #define MAX_EMPTY_CLOSES 4
 #define PIPELINE_MAX_RETIRED 8
@@ -118,7 +117,6 @@ struct pipeline {
     bool have_window;
     uint64_t win_start;       /* open window [win_start, win_start + window_ms) */
     uint64_t max_seen;        /* newest record end seen (event time) */
-    uint64_t ref_ms;
     uint64_t last_flow_wall, max_seen_at_wall;
 
     struct pipeline_stats st;
@@ -958,22 +956,19 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
     p->st.bytes += f->bytes;
     p->st.packets += f->packets;
 
-    if (p->ref_ms) {
-        uint64_t d = f->last_ms > p->ref_ms ? f->last_ms - p->ref_ms : p->ref_ms - f->last_ms;
-        if (d > MAX_SKEW_MS) {
-            uint64_t dur = f->last_ms >= f->first_ms ? f->last_ms - f->first_ms : 0;
-            f->last_ms = p->ref_ms;
-            f->first_ms = dur < p->ref_ms ? p->ref_ms - dur : 0;
-            p->st.time_skew++;
-        }
-    }
+    /* Times are never rewritten. A record the decoder found far from its exporter's clock
+     * (daemon only) keeps its times but may not move event time: it is late or in the open
+     * window, never the one that closes windows. */
+    bool skewed = f->flags & FLOW_F_CLOCK_SKEW;
+    if (skewed)
+        p->st.time_skew++;
     if (!p->have_window) {
         quiesce(p);
         p->have_window = true;
         p->win_start = f->last_ms / p->window_ms * p->window_ms;
         set_ctx_window(p);
     }
-    if (f->last_ms > p->max_seen)
+    if (!skewed && f->last_ms > p->max_seen)
         p->max_seen = f->last_ms;
     advance(p);
 
@@ -1017,11 +1012,6 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
     uint64_t hash = hosttab_hash(p->workers[0].hosts, inside); /* one key for every worker */
     uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
     dispatch(p, &p->workers[wi], f, hash);
-}
-
-void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms)
-{
-    p->ref_ms = ref_ms;
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)

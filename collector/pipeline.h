@@ -39,7 +39,8 @@ struct pipeline_stats {
     uint64_t by_dir[4];       /* enum flow_dir */
     uint64_t bytes, packets;  /* of all records */
     uint64_t late;            /* records that ended before the open window */
-    uint64_t time_skew;       /* records far from the reference time, clamped */
+    uint64_t time_skew;       /* records flagged FLOW_F_CLOCK_SKEW (daemon: far from their
+                                 exporter's clock; times kept, not used by timing detectors) */
     uint64_t windows_closed;
     uint64_t summaries;
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
@@ -54,9 +55,6 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
 void pipeline_free(struct pipeline *p);
 /* flow_emit_fn: arg is the pipeline. */
 void pipeline_flow(void *arg, struct flow_rec *f);
-/* A reference time for the records that follow (capture time on replay, arrival live): records
- * more than max skew away from it are counted and clamped to it. 0 = none. */
-void pipeline_set_ref_time(struct pipeline *p, uint64_t ref_ms);
 /* Live mode: wall clock now; advances event time after idle_advance without records. */
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms);
 /* Close the open window (end of a replay, shutdown). */

@@ -91,6 +91,14 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
             addr_format(ex[i].addr, a), (unsigned long long)ex[i].seq_lost);
     }
 
+    head(&p, "exporter_clock_skew_total", "counter",
+         "Records more than 24 h from their export header's time, per exporter.");
+    for (size_t i = 0; i < nex; i++) {
+        char a[ADDR_STRLEN];
+        out(&p, "transitwatch_exporter_clock_skew_total{exporter=\"%s\"} %llu\n",
+            addr_format(ex[i].addr, a), (unsigned long long)ex[i].clock_skew);
+    }
+
     if (s->udp) {
         struct udp_stats us = *s->udp;
         one(&p, "udp_datagrams_total", "counter", "UDP datagrams received.", us.datagrams);
@@ -112,7 +120,7 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
         out(&p, "transitwatch_flows_total{direction=\"%s\"} %llu\n", dirs[i],
             (unsigned long long)ps.by_dir[i]);
     one(&p, "flows_late_total", "counter", "Records that ended before the open window.", ps.late);
-    one(&p, "flows_time_skew_total", "counter", "Records with times far from arrival, clamped.", ps.time_skew);
+    one(&p, "flows_time_skew_total", "counter", "Records far from their exporter's clock (times kept, not used by timing detectors).", ps.time_skew);
     one(&p, "windows_closed_total", "counter", "Windows closed.", ps.windows_closed);
     one(&p, "summaries_total", "counter", "Customer summaries made.", ps.summaries);
     one(&p, "hosts_active", "gauge", "Inside hosts in the host tables.", ps.hosts_active);

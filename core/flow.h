@@ -25,6 +25,13 @@ enum flow_flag {
     FLOW_F_INIT_SRC = 1u << 4,         /* the exporter or meter knows the source started the
                                           connection (core/initiator.h) */
     FLOW_F_INIT_DST = 1u << 5,         /* ... knows the destination started it */
+    /* Daemon only: the record's end is more than DECODE_CLOCK_SKEW_MS from its export header's
+     * time (the exporter's clock). Set by the decoder, counted per exporter and in
+     * pipeline_stats.time_skew; the times are kept as the exporter sent them (never moved onto
+     * "now"), the record still counts for volumes, but timing-based detectors (beacon, long
+     * sessions) skip it and it never advances the pipeline's event time. Replay does not set it:
+     * there the records' own times rule. */
+    FLOW_F_CLOCK_SKEW = 1u << 6,
 };
 
 /* All multi-byte integers in host byte order unless said otherwise. */

@@ -33,6 +33,7 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_V9_SET_UNALIGNED] = "v9_set_unaligned",
     [DC_EXPORTERS_EVICTED] = "exporters_evicted",
     [DC_DOMAINS_EVICTED] = "domains_evicted",
+    [DC_CLOCK_SKEW] = "clock_skew",
     [DC_SHORT_HEADER] = "short_header",
     [DC_BAD_VERSION] = "bad_version",
     [DC_BAD_LENGTH] = "bad_length",
@@ -453,6 +454,12 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     r->exporter = e->idx + 1;
     if (r->last_ms < r->first_ms)
         r->last_ms = r->first_ms;
+    uint64_t skew = r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+    if (m->ctx->cfg.clock_skew_ms && skew > m->ctx->cfg.clock_skew_ms) {
+        r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
+        e->clock_skew++;
+        m->ctx->c[DC_CLOCK_SKEW]++;
+    }
     e->last_rate = rate;
     e->records++;
     m->ctx->c[DC_RECORDS]++;
@@ -603,6 +610,7 @@ size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_sta
         out[n].records = e->records;
         out[n].errors = e->errors;
         out[n].seq_lost = e->seq_lost;
+        out[n].clock_skew = e->clock_skew;
         out[n].templates = e->templates;
         out[n].sampling = e->last_rate;
     }

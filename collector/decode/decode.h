@@ -90,11 +90,18 @@ struct decode_cfg {
     size_t pending_bytes_max;        /* bytes bound of that buffer */
     uint64_t pending_ms;             /* how long a buffered set waits */
     bool ipfix_udp_withdrawal;       /* honour IPFIX template withdrawal over UDP (default false) */
+    uint64_t clock_skew_ms;          /* a record ending further than this from its export header's
+                                        time gets FLOW_F_CLOCK_SKEW and is counted (clock_skew);
+                                        0 = no check (replay: the records' own times rule). The
+                                        daemon uses DECODE_CLOCK_SKEW_MS. */
     /* called once when an exporter is first seen; NULL = allowed, no sampling settings.
        addr is borrowed; out is pre-set to allowed with no sampling settings. */
     void (*policy)(void *arg, const uint8_t addr[16], struct exporter_policy *out);
     void *policy_arg;
 };
+
+/* The daemon's clock check: 24 h, as far as nfcapd lets a record stray from its file's slot. */
+#define DECODE_CLOCK_SKEW_MS (24ULL * 3600 * 1000)
 
 /* Largest number of fields a template may have (more: template_invalid). */
 #define DECODE_MAX_FIELDS 512
@@ -141,6 +148,8 @@ enum decode_counter {
                             NBAR and PAN-OS do it): decoded anyway, not an error */
     DC_EXPORTERS_EVICTED, /* exporter table full: an idle or never-decoded exporter made room */
     DC_DOMAINS_EVICTED,   /* domain table of an exporter full: a domain without templates made room */
+    DC_CLOCK_SKEW,        /* records far from their export header's time (cfg.clock_skew_ms):
+                             flagged FLOW_F_CLOCK_SKEW, times kept */
     /* errors from here on */
     DC_SHORT_HEADER,
     DC_BAD_VERSION,
@@ -171,6 +180,7 @@ bool decode_counter_is_error(enum decode_counter c);
 struct decode_exporter_stats {
     uint8_t addr[16];
     uint64_t datagrams, records, errors, seq_lost;
+    uint64_t clock_skew; /* records flagged FLOW_F_CLOCK_SKEW */
     size_t templates;
     uint32_t sampling; /* last rate applied to a record of this exporter (0 = none yet) */
 };

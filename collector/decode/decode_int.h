@@ -112,7 +112,7 @@ struct dec_exporter {
     uint8_t addr[16];
     uint32_t idx;
     struct exporter_policy pol;
-    uint64_t datagrams, records, errors, seq_lost;
+    uint64_t datagrams, records, errors, seq_lost, clock_skew;
     size_t templates;
     uint32_t last_rate;
     uint64_t last_seen_ms;                  /* now_ms of its last datagram */
