@@ -193,6 +193,8 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     struct beacon *b = self;
     if (f->dir != FLOW_DIR_OUT || (f->proto != 6 && f->proto != 17))
         return;
+    if (f->flags & FLOW_F_CLOCK_SKEW) /* times the exporter's own clock contradicts */
+        return;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
     if (pfxlist_match(&c->allow, f->dst) || pfxlist_match(&c->resolvers, f->dst))
         return;

@@ -1,6 +1,7 @@
 /* test_nf5.c: NetFlow v5 decoding with datagrams built by the generator. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -213,10 +214,50 @@ static void test_counter_names(void **state)
     }
 }
 
+/* Records more than 24 h from the export header's time: flagged and counted per exporter when
+ * the check is on (daemon), times kept as sent; no flag with the check off (replay). */
+static void test_clock_skew(void **state)
+{
+    (void)state;
+    for (int on = 0; on < 2; on++) {
+        struct decode_cfg cfg;
+        decode_cfg_defaults(&cfg);
+        cfg.clock_skew_ms = on ? DECODE_CLOCK_SKEW_MS : 0;
+        struct decode_ctx *ctx = new_ctx(&cfg);
+        uint8_t buf[2048];
+        struct gen_flow f[3];
+        for (size_t i = 0; i < 3; i++)
+            gen_flow_fill(&f[i], 5, (uint32_t)i, false, BASE_MS);
+        /* flow 0: 25 h before the header; flow 1: 23 h before; flow 2: 25 h after */
+        f[0].start_ms = f[0].end_ms = BASE_MS - 25 * 3600000ull;
+        f[1].start_ms = f[1].end_ms = BASE_MS - 23 * 3600000ull;
+        f[2].start_ms = f[2].end_ms = BASE_MS + 25 * 3600000ull;
+        struct gen_nf5_hdr h = {.uptime_ms = 30u * 3600000, .unix_ms = BASE_MS, .seq = 0};
+        int len = gen_nf5(buf, sizeof buf, &h, f, 3);
+        assert_true(len > 0);
+        struct sink s = {0};
+        decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+        assert_int_equal(s.n, 3);
+        for (size_t i = 0; i < 3; i++) {
+            assert_int_equal(s.r[i].first_ms, f[i].start_ms); /* never moved */
+            assert_int_equal(s.r[i].last_ms, f[i].end_ms);
+            bool want = on && i != 1;
+            assert_int_equal(!!(s.r[i].flags & FLOW_F_CLOCK_SKEW), want);
+        }
+        assert_int_equal(decode_counter(ctx, DC_CLOCK_SKEW), on ? 2 : 0);
+        assert_false(decode_counter_is_error(DC_CLOCK_SKEW));
+        struct decode_exporter_stats st[2];
+        assert_int_equal(decode_exporters(ctx, st, 2), 1);
+        assert_int_equal(st[0].clock_skew, on ? 2 : 0);
+        decode_ctx_free(ctx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fields),          cmocka_unit_test(test_header_sampling),
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_clock_skew),          cmocka_unit_test(test_header_sampling),
         cmocka_unit_test(test_policy),          cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_sequence),        cmocka_unit_test(test_counter_names),
     };
