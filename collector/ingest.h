@@ -48,7 +48,7 @@ struct ingest_stats {
     uint64_t datagrams;               /* export datagrams handed to the decoders */
     uint64_t non_export;              /* packets that were not export datagrams */
     uint64_t metered;                 /* packets handed to the meter */
-    uint64_t archive_records;         /* records from nfcapd archives (ingest_record) */
+    uint64_t archive_records;         /* records from nfcapd archives and Zeek/Argus logs (ingest_record) */
     uint64_t pkt_errors[PKT_ERR_COUNT];
 };
 
@@ -61,7 +61,7 @@ void ingest_opts_default(const struct settings *s, struct ingest_opts *o);
 /* A UDP payload from an exporter (live socket or capture). */
 void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
                      const uint8_t *data, size_t len);
-/* A finished record from another source (nfcapd archive): to the pipeline as it is. */
+/* A finished record from another source (nfcapd archive, Zeek/Argus log): to the pipeline as it is. */
 void ingest_record(struct ingest *in, struct flow_rec *f);
 /* Does this UDP payload start like a NetFlow v5/v9 or IPFIX message with consistent lengths?
  * (v5: count and length agree; v9: flowsets tile the datagram; IPFIX: length field.) */

@@ -72,10 +72,13 @@ static void usage(FILE *out)
             "      --bpf FILTER         capture filter (live), --snaplen N, --promisc,\n"
             "      --duration SECONDS   live: stop after this long, --count N: after N packets\n"
             "      --nfdump-format F    json (default, keeps ms) or csv, for nfcapd archives\n"
+            "      --log-format F       auto (default: by content), zeek (conn.log TSV),\n"
+            "                           zeek-json or argus (binetflow CSV)\n"
             "      --no-progress        no progress bar (shown only when stderr is a terminal)\n"
             "      --stats, --no-stats  end-of-run summary on stderr (default: on a terminal)\n"
             "CAPTURE: pcap or pcapng files, optionally gzip-compressed, nfcapd files (read with\n"
-            "nfdump -r) or directories of them; read in time order.\n"
+            "nfdump -r), Zeek conn.log or Argus binetflow files (plain or gzip) or directories\n"
+            "of them; read in time order.\n"
             "Output: JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
             "\"transitwatch.summary\"; last line: event.dataset \"transitwatch.totals\").\n");
 }
@@ -249,6 +252,7 @@ static int cmd_replay(int argc, char **argv)
         {"meter-only", no_argument, NULL, 1009},
         {"route", required_argument, NULL, 1010},
         {"nfdump-format", required_argument, NULL, 1011},
+        {"log-format", required_argument, NULL, 1012},
         {NULL, 0, NULL, 0},
     };
     struct replay_opts ro = {.progress = -1, .summary = -1, .stop = &g_stop};
@@ -327,6 +331,12 @@ static int cmd_replay(int argc, char **argv)
                 goto out;
             }
             ro.nfdump_fmt = strcmp(optarg, "csv") == 0 ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON;
+            break;
+        case 1012:
+            if (flowlog_fmt_parse(optarg, &ro.log_fmt) < 0) {
+                fprintf(stderr, "transitwatch: --log-format takes auto, zeek, zeek-json or argus\n");
+                goto out;
+            }
             break;
         case 'c':
             break;

@@ -18,7 +18,8 @@
 
 struct input {
     char *path;
-    bool archive;
+    enum replay_kind kind;
+    enum flowlog_fmt fmt;
     uint64_t key; /* ms; UINT64_MAX = unknown (last) */
     size_t order;
 };
@@ -43,7 +44,8 @@ static bool is_capture_magic(const char *path)
            be == 0x0a0d0d0au || (h[0] == 0x1f && h[1] == 0x8b);
 }
 
-static int add_input(struct inlist *l, const char *path, bool archive, char *err, size_t errlen)
+static int add_input(struct inlist *l, const char *path, enum replay_kind kind,
+                     enum flowlog_fmt fmt, char *err, size_t errlen)
 {
     if (l->n >= REPLAY_MAX_FILES) {
         snprintf(err, errlen, "more than %d input files", REPLAY_MAX_FILES);
@@ -64,7 +66,8 @@ static int add_input(struct inlist *l, const char *path, bool archive, char *err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    l->v[l->n] = (struct input){.path = p, .archive = archive, .key = UINT64_MAX, .order = l->n};
+    l->v[l->n] = (struct input){.path = p, .kind = kind, .fmt = fmt, .key = UINT64_MAX,
+                                .order = l->n};
     l->n++;
     return 0;
 }
@@ -119,6 +122,7 @@ static int expand_dir(struct inlist *l, const char *dir, int depth, char *err, s
     closedir(d);
     if (rc == 0 && n)
         qsort(names, n, sizeof *names, cmp_str);
+    enum flowlog_fmt fmt;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat sb;
         if (stat(names[i], &sb) < 0)
@@ -126,9 +130,11 @@ static int expand_dir(struct inlist *l, const char *dir, int depth, char *err, s
         if (S_ISDIR(sb.st_mode))
             rc = expand_dir(l, names[i], depth + 1, err, errlen);
         else if (S_ISREG(sb.st_mode) && nfdump_is_archive(names[i]))
-            rc = add_input(l, names[i], true, err, errlen);
+            rc = add_input(l, names[i], REPLAY_ARCHIVE, FLOWLOG_AUTO, err, errlen);
+        else if (S_ISREG(sb.st_mode) && (fmt = flowlog_sniff(names[i])) != FLOWLOG_AUTO)
+            rc = add_input(l, names[i], REPLAY_FLOWLOG, fmt, err, errlen);
         else if (S_ISREG(sb.st_mode) && is_capture_magic(names[i]))
-            rc = add_input(l, names[i], false, err, errlen);
+            rc = add_input(l, names[i], REPLAY_CAPTURE, FLOWLOG_AUTO, err, errlen);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -144,8 +150,26 @@ static int cmp_input(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-int replay_expand(const char *const *inputs, size_t n, char ***out, bool **is_archive, char *err,
-                  size_t errlen)
+/* A named file: an nfcapd archive, a Zeek/Argus log (by content, or any file that is not a
+ * capture when the format was given), else a capture (opening it reports what is wrong). */
+static int add_named(struct inlist *l, const char *path, enum flowlog_fmt log_fmt, char *err,
+                     size_t errlen)
+{
+    if (nfdump_is_archive(path))
+        return add_input(l, path, REPLAY_ARCHIVE, FLOWLOG_AUTO, err, errlen);
+    enum flowlog_fmt fmt = flowlog_sniff(path);
+    if (fmt != FLOWLOG_AUTO)
+        return add_input(l, path, REPLAY_FLOWLOG, log_fmt != FLOWLOG_AUTO ? log_fmt : fmt, err,
+                         errlen);
+    uint64_t ts;
+    char e[256];
+    if (log_fmt != FLOWLOG_AUTO && capture_first_ts(path, &ts, e, sizeof e) != 1)
+        return add_input(l, path, REPLAY_FLOWLOG, log_fmt, err, errlen);
+    return add_input(l, path, REPLAY_CAPTURE, FLOWLOG_AUTO, err, errlen);
+}
+
+int replay_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
+                  struct replay_input **out, char *err, size_t errlen)
 {
     struct inlist l = {0};
     int rc = 0;
@@ -154,13 +178,16 @@ int replay_expand(const char *const *inputs, size_t n, char ***out, bool **is_ar
         if (stat(inputs[i], &sb) == 0 && S_ISDIR(sb.st_mode))
             rc = expand_dir(&l, inputs[i], 0, err, errlen);
         else /* a named file is kept even when unreadable: opening it reports the error */
-            rc = add_input(&l, inputs[i], nfdump_is_archive(inputs[i]), err, errlen);
+            rc = add_named(&l, inputs[i], log_fmt, err, errlen);
     }
     for (size_t i = 0; i < l.n && rc == 0; i++) {
         struct input *in = &l.v[i];
-        if (in->archive) {
-            struct stat sb;
+        struct stat sb;
+        if (in->kind == REPLAY_ARCHIVE) {
             if (nfdump_name_time(in->path, &in->key) < 0 && stat(in->path, &sb) == 0)
+                in->key = (uint64_t)sb.st_mtime * 1000;
+        } else if (in->kind == REPLAY_FLOWLOG) {
+            if (flowlog_first_ms(in->path, in->fmt, &in->key) < 0 && stat(in->path, &sb) == 0)
                 in->key = (uint64_t)sb.st_mtime * 1000;
         } else {
             uint64_t ts;
@@ -177,24 +204,18 @@ int replay_expand(const char *const *inputs, size_t n, char ***out, bool **is_ar
     }
     if (l.n)
         qsort(l.v, l.n, sizeof *l.v, cmp_input);
-    char **paths = calloc(l.n ? l.n : 1, sizeof *paths);
-    bool *arch = calloc(l.n ? l.n : 1, sizeof *arch);
-    if (!paths || !arch) {
-        free(paths);
-        free(arch);
+    struct replay_input *v = calloc(l.n ? l.n : 1, sizeof *v);
+    if (!v) {
         for (size_t i = 0; i < l.n; i++)
             free(l.v[i].path);
         free(l.v);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < l.n; i++) {
-        paths[i] = l.v[i].path;
-        arch[i] = l.v[i].archive;
-    }
+    for (size_t i = 0; i < l.n; i++)
+        v[i] = (struct replay_input){l.v[i].path, l.v[i].kind, l.v[i].fmt};
     free(l.v);
-    *out = paths;
-    *is_archive = arch;
+    *out = v;
     return (int)l.n;
 }
 
@@ -270,6 +291,7 @@ struct run_state {
     struct tally *cust; /* [0] = neither end a customer */
     size_t ncust;
     uint64_t flows;
+    uint64_t log_records, log_bad; /* Zeek/Argus logs: records handed on, bad lines */
     /* progress */
     bool progress;
     uint64_t total_bytes, done_bytes; /* done: finished inputs */
@@ -357,6 +379,42 @@ static void on_archive_record(void *arg, struct flow_rec *f)
         progress_tick(rs);
 }
 
+/* A Zeek or Argus log: every record to the ingest like an archive's; bad lines are counted and
+ * the first one is named with its file:line (the run then exits 1). Returns 0 or -1. */
+static int read_flowlog(struct run_state *rs, const char *path, enum flowlog_fmt fmt)
+{
+    char err[512];
+    struct flowlog *fl;
+    if (flowlog_open(path, fmt, &fl, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    int rc = 0, nr;
+    struct flow_rec f;
+    while ((nr = flowlog_next(fl, &f, err, sizeof err)) == 1) {
+        on_archive_record(rs, &f);
+        if ((rs->tick & 1023) == 0 && rs->o->stop && *rs->o->stop)
+            break;
+    }
+    if (nr < 0) {
+        log_error("%s", err);
+        rc = -1;
+    }
+    struct flowlog_stats st;
+    flowlog_stats(fl, &st);
+    rs->log_records += st.records;
+    rs->log_bad += st.bad_lines;
+    if (st.bad_lines) {
+        log_error("%s:%llu: %s (%llu bad line%s skipped, %llu connections read)", path,
+                  (unsigned long long)st.first_bad_line, st.first_error,
+                  (unsigned long long)st.bad_lines, st.bad_lines == 1 ? "" : "s",
+                  (unsigned long long)st.conns);
+        rc = -1;
+    }
+    flowlog_close(fl);
+    return rc;
+}
+
 static uint64_t file_size(const char *path)
 {
     struct stat sb;
@@ -439,12 +497,15 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
                     "datagrams\n",
             (unsigned long long)is.packets, (unsigned long long)is.packet_bytes,
             (unsigned long long)is.metered, (unsigned long long)is.datagrams);
-    fprintf(stderr, "  flows     %llu: %llu metered, %llu from archives, %llu decoded; meter "
-                    "evictions %llu\n",
+    fprintf(stderr, "  flows     %llu: %llu metered, %llu from archives and logs, %llu decoded; "
+                    "meter evictions %llu\n",
             (unsigned long long)ps.flows, (unsigned long long)ms.flows,
             (unsigned long long)is.archive_records,
             (unsigned long long)(ps.flows - ms.flows - is.archive_records),
             (unsigned long long)ms.evicted);
+    if (rs->log_records || rs->log_bad)
+        fprintf(stderr, "  logs      %llu records from Zeek/Argus logs, %llu bad lines skipped\n",
+                (unsigned long long)rs->log_records, (unsigned long long)rs->log_bad);
     if (live)
         fprintf(stderr, "  capture   kernel drops %llu, interface drops %llu\n",
                 (unsigned long long)live->kernel_drops, (unsigned long long)live->if_drops);
@@ -529,38 +590,44 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
         rs.progress = false;
         rc = run_live(&rs, &live);
     } else {
-        char **files = NULL;
-        bool *arch = NULL;
+        struct replay_input *files = NULL;
         char err[512];
-        int n = replay_expand(o->inputs, o->ninputs, &files, &arch, err, sizeof err);
+        int n = replay_expand(o->inputs, o->ninputs, o->log_fmt, &files, err, sizeof err);
         if (n < 0) {
             fprintf(stderr, "transitwatch: %s\n", err);
             rc = -1;
         } else if (n == 0) {
-            fprintf(stderr, "transitwatch: no capture or nfcapd file among the inputs\n");
+            fprintf(stderr, "transitwatch: no capture, nfcapd file or flow log among the inputs\n");
             rc = 1;
         }
         ninputs = n > 0 ? (size_t)n : 0;
         for (size_t i = 0; i < ninputs; i++)
-            rs.total_bytes += file_size(files[i]);
+            rs.total_bytes += file_size(files[i].path);
         for (size_t i = 0; i < ninputs && !(o->stop && *o->stop); i++) {
-            if (arch[i]) {
+            const char *path = files[i].path;
+            if (files[i].kind == REPLAY_ARCHIVE) {
                 struct nfdump_stats st = {0};
-                if (nfdump_read(files[i], o->nfdump_fmt, o->nfdump_bin, on_archive_record, &rs,
+                if (nfdump_read(path, o->nfdump_fmt, o->nfdump_bin, on_archive_record, &rs,
                                 &st, o->stop, err, sizeof err) < 0) {
                     log_error("%s", err);
                     rc = 1;
                 }
                 if (st.errors || st.too_long) {
-                    log_error("%s: %llu malformed nfdump lines skipped", files[i],
+                    log_error("%s: %llu malformed nfdump lines skipped", path,
                               (unsigned long long)(st.errors + st.too_long));
                     rc = 1;
                 }
-                rs.done_bytes += file_size(files[i]);
+                rs.done_bytes += file_size(path);
+                continue;
+            }
+            if (files[i].kind == REPLAY_FLOWLOG) {
+                if (read_flowlog(&rs, path, files[i].fmt) < 0)
+                    rc = 1;
+                rs.done_bytes += file_size(path);
                 continue;
             }
             struct capture *cap;
-            if (capture_open_file(files[i], &cap, err, sizeof err) < 0) {
+            if (capture_open_file(path, &cap, err, sizeof err) < 0) {
                 log_error("%s", err);
                 rc = 1;
                 continue;
@@ -578,17 +645,16 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
                 }
             }
             if (cr == CAPTURE_ERROR) {
-                log_error("%s: %s", files[i], capture_error(cap));
+                log_error("%s: %s", path, capture_error(cap));
                 rc = 1;
             }
-            rs.done_bytes += file_size(files[i]);
+            rs.done_bytes += file_size(path);
             rs.cur = NULL;
             capture_close(cap);
         }
         for (size_t i = 0; i < ninputs; i++)
-            free(files[i]);
+            free(files[i].path);
         free(files);
-        free(arch);
     }
     if (rs.progress)
         fprintf(stderr, "\r\033[K");

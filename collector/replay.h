@@ -1,5 +1,6 @@
 /* replay.h: the lab replay loop (`transitwatch replay`): capture files (pcap/pcapng, gzip),
- * nfcapd archives (read through `nfdump -r`), directories of either, or a live interface, fed
+ * nfcapd archives (read through `nfdump -r`), Zeek conn.log and Argus binetflow files (flowlog.h,
+ * plain or gzip), directories of any of them, or a live interface, fed
  * through the ingest (decoders and flow meter) into the pipeline, in time order.
  *
  * Caller: main.c's cmd_replay, on the main thread, after the pipeline, sinks and ingest exist.
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "exporter.h"
+#include "flowlog.h"
 #include "ingest.h"
 #include "nfdump.h"
 #include "pipeline.h"
@@ -34,6 +36,9 @@ struct replay_opts {
     /* archives */
     enum nfdump_fmt nfdump_fmt;
     const char *nfdump_bin;    /* NULL: "nfdump" from PATH */
+    /* Zeek / Argus logs: FLOWLOG_AUTO = recognised by content; else every named input that is
+     * neither an nfcapd archive nor a capture is read in this format */
+    enum flowlog_fmt log_fmt;
     /* terminal */
     int progress;              /* 1 on, 0 off, -1 auto (when stderr is a TTY) */
     int summary;               /* same */
@@ -46,14 +51,22 @@ struct replay_opts {
 int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *p,
                struct sinks *sinks);
 
+enum replay_kind { REPLAY_CAPTURE = 0, REPLAY_ARCHIVE, REPLAY_FLOWLOG };
+
+struct replay_input {
+    char *path;
+    enum replay_kind kind;
+    enum flowlog_fmt fmt; /* REPLAY_FLOWLOG: its format */
+};
+
 /* Expand inputs (directories recursively, at most REPLAY_MAX_FILES files; in a directory only
- * files that are captures or nfcapd archives by their magic, nfcapd.current.* skipped) and order
- * them by time: captures by first packet, nfcapd files by the time in their name
- * (nfcapd.YYYYMMDDhhmm[ss]), else by modification time; ties keep their order. *out: caller
- * frees each string and the array; (*is_archive)[i] says whether out[i] is an nfcapd file
- * (caller frees). Returns the count, or -1 with err. Exposed for tests. */
+ * files that are captures, nfcapd archives or Zeek/Argus logs by their content, nfcapd.current.*
+ * skipped) and order them by time: captures by first packet, nfcapd files by the time in their
+ * name (nfcapd.YYYYMMDDhhmm[ss]), logs by their first connection, else by modification time;
+ * ties keep their order. log_fmt: as replay_opts.log_fmt. *out: caller frees each path and the
+ * array. Returns the count, or -1 with err. Exposed for tests. */
 #define REPLAY_MAX_FILES 100000
-int replay_expand(const char *const *inputs, size_t n, char ***out, bool **is_archive, char *err,
-                  size_t errlen);
+int replay_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
+                  struct replay_input **out, char *err, size_t errlen);
 
 #endif

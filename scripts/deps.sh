@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev)
 if [[ ${1:-run} == test ]]; then
-  want+=(libcmocka-dev nfdump tshark clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema curl iproute2 procps time)
+  want+=(libcmocka-dev nfdump argus-server argus-client tshark clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema curl iproute2 procps time)
 fi
 missing=()
 for p in "${want[@]}"; do

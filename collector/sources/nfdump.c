@@ -10,119 +10,21 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "textfield.h"
 
 extern char **environ;
-
-/* ---- small parsers over (pointer, length); nothing here trusts a NUL ---- */
-
-static bool parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_uint_max(const char *s, size_t n, uint64_t max, uint64_t *out)
-{
-    return parse_u64(s, n, out) && *out <= max;
-}
-
-static size_t trim(const char **s, size_t n)
-{
-    while (n && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        n--;
-    }
-    while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' || (*s)[n - 1] == '\r'))
-        n--;
-    return n;
-}
-
-static bool parse_addr_n(const char *s, size_t n, uint8_t out[16])
-{
-    char buf[64];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    return addr_parse(buf, out) == 0;
-}
-
-/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm) */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const char *s, size_t n, unsigned *out)
-{
-    uint64_t v;
-    if (!parse_u64(s, n, &v))
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
-/* "YYYY-MM-DD HH:MM:SS[.mmm]" or with 'T' (UTC: the child runs with TZ=UTC). */
-static bool parse_time(const char *s, size_t n, uint64_t *ms)
-{
-    unsigned y, mo, d, h, mi, se, frac = 0;
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
-        s[16] != ':')
-        return false;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
-        return false;
-    if (n > 19) {
-        if (s[19] != '.' || n > 23 || n == 20 || !digits(s + 20, n - 20, &frac))
-            return false;
-        for (size_t k = n - 20; k < 3; k++)
-            frac *= 10;
-    }
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        se > 60)
-        return false;
-    int64_t days = days_from_civil(y, mo, d);
-    *ms = ((uint64_t)days * 86400 + h * 3600u + mi * 60u + se) * 1000 + frac;
-    return true;
-}
 
 /* "...AP.SF" (nfdump 1.7: C E U A P R S F, '.' = clear) or "0x1b". */
 static bool parse_flags(const char *s, size_t n, uint8_t *out)
 {
+    uint64_t v;
     if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        unsigned v = 0;
-        if (n > 4)
+        if (n > 4 || !tf_hex(s, n, &v))
             return false;
-        for (size_t i = 2; i < n; i++) {
-            char c = s[i];
-            unsigned dgt = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 99;
-            if (dgt > 15)
-                return false;
-            v = v * 16 + dgt;
-        }
         *out = (uint8_t)v;
         return true;
     }
-    uint64_t v;
-    if (parse_uint_max(s, n, 255, &v)) {
+    if (tf_uint_max(s, n, 255, &v)) {
         *out = (uint8_t)v;
         return true;
     }
@@ -138,27 +40,6 @@ static bool parse_flags(const char *s, size_t n, uint8_t *out)
     }
     *out = f;
     return true;
-}
-
-static bool parse_proto(const char *s, size_t n, uint8_t *out)
-{
-    static const struct { const char *name; uint8_t num; } tab[] = {
-        {"ICMP", 1}, {"IGMP", 2}, {"IPIP", 4}, {"TCP", 6}, {"UDP", 17}, {"IPv6", 41},
-        {"RSVP", 46}, {"GRE", 47}, {"ESP", 50}, {"AH", 51}, {"ICMP6", 58}, {"EIGRP", 88},
-        {"OSPF", 89}, {"PIM", 103}, {"VRRP", 112}, {"L2TP", 115}, {"SCTP", 132},
-    };
-    uint64_t v;
-    if (parse_uint_max(s, n, 255, &v)) {
-        *out = (uint8_t)v;
-        return true;
-    }
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-        if (strlen(tab[i].name) == n && strncasecmp(tab[i].name, s, n) == 0) {
-            *out = tab[i].num;
-            return true;
-        }
-    }
-    return false;
 }
 
 /* ---- JSON (nfdump 1.7 -o json: one "key" : value per line) ---- */
@@ -212,10 +93,10 @@ static int rec_finish(struct nfdump_parser *p, struct flow_rec *out)
 /* value: a "string" (quotes removed) or a bare number */
 static bool json_value(const char **v, size_t *n)
 {
-    *n = trim(v, *n);
+    *n = tf_trim(v, *n);
     if (*n && (*v)[*n - 1] == ',')
         (*n)--;
-    *n = trim(v, *n);
+    *n = tf_trim(v, *n);
     if (*n >= 2 && (*v)[0] == '"') {
         if ((*v)[*n - 1] != '"')
             return false;
@@ -236,7 +117,7 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
         return true;
     }
     if (KEY("first") || KEY("last")) {
-        if (!parse_time(v, vn, &x))
+        if (!tf_datetime(v, vn, &x))
             return false;
         if (KEY("first")) {
             f->first_ms = x;
@@ -248,11 +129,11 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
         return true;
     }
     if (KEY("in_packets"))
-        return parse_u64(v, vn, &f->packets);
+        return tf_u64(v, vn, &f->packets);
     if (KEY("in_bytes"))
-        return parse_u64(v, vn, &f->bytes);
+        return tf_u64(v, vn, &f->bytes);
     if (KEY("proto")) {
-        if (!parse_uint_max(v, vn, 255, &x))
+        if (!tf_uint_max(v, vn, 255, &x))
             return false;
         f->proto = (uint8_t)x;
         return true;
@@ -260,7 +141,7 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
     if (KEY("tcp_flags"))
         return parse_flags(v, vn, &f->tcp_flags);
     if (KEY("src_port") || KEY("dst_port")) {
-        if (!parse_uint_max(v, vn, 65535, &x))
+        if (!tf_uint_max(v, vn, 65535, &x))
             return false;
         if (KEY("src_port"))
             f->sport = (uint16_t)x;
@@ -269,7 +150,7 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
         return true;
     }
     if (KEY("icmp_type") || KEY("icmp_code")) {
-        if (!parse_uint_max(v, vn, 255, &x))
+        if (!tf_uint_max(v, vn, 255, &x))
             return false;
         if (KEY("icmp_type"))
             p->icmp_type = (uint8_t)x;
@@ -279,14 +160,14 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
     }
     if (KEY("src4_addr") || KEY("src6_addr")) {
         p->have |= HAVE_SRC;
-        return parse_addr_n(v, vn, f->src);
+        return tf_addr(v, vn, f->src);
     }
     if (KEY("dst4_addr") || KEY("dst6_addr")) {
         p->have |= HAVE_DST;
-        return parse_addr_n(v, vn, f->dst);
+        return tf_addr(v, vn, f->dst);
     }
     if (KEY("src_as") || KEY("dst_as")) {
-        if (!parse_uint_max(v, vn, UINT32_MAX, &x))
+        if (!tf_uint_max(v, vn, UINT32_MAX, &x))
             return false;
         if (KEY("src_as"))
             f->src_as = (uint32_t)x;
@@ -300,7 +181,7 @@ static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const 
 
 static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
 {
-    n = trim(&s, n);
+    n = tf_trim(&s, n);
     if (n == 0 || (n == 1 && (s[0] == '[' || s[0] == ']')))
         return 0;
     if (n == 1 && s[0] == '{') {
@@ -324,7 +205,7 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
     size_t kn = (size_t)(ke - k);
     const char *rest = ke + 1;
     size_t rn = n - (size_t)(rest - s);
-    rn = trim(&rest, rn);
+    rn = tf_trim(&rest, rn);
     if (rn == 0 || rest[0] != ':') {
         p->rec_bad = true;
         return -1;
@@ -356,7 +237,7 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
         if (col >= NFDUMP_CSV_COLS)
             return -1;
         const char *f = s + i;
-        size_t fn = trim(&f, j - i);
+        size_t fn = tf_trim(&f, j - i);
         p->col[col] = -1;
         for (int r = 0; r < C_NROLES; r++) {
             if (strlen(names[r]) == fn && memcmp(names[r], f, fn) == 0) {
@@ -378,7 +259,7 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
 static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
 {
     const char *t = s;
-    size_t tn = trim(&t, n);
+    size_t tn = tf_trim(&t, n);
     if (p->done)
         return 0;
     if (!p->header_seen) {
@@ -402,28 +283,28 @@ static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flo
         if (col >= p->ncols)
             return -1;
         const char *v = s + i;
-        size_t vn = trim(&v, j - i);
+        size_t vn = tf_trim(&v, j - i);
         bool ok = true;
         switch (p->col[col]) {
-        case C_TS: ok = parse_time(v, vn, &f.first_ms); have |= HAVE_FIRST; break;
-        case C_TE: ok = parse_time(v, vn, &f.last_ms); have |= HAVE_LAST; break;
-        case C_SA: ok = parse_addr_n(v, vn, f.src); have |= HAVE_SRC; break;
-        case C_DA: ok = parse_addr_n(v, vn, f.dst); have |= HAVE_DST; break;
+        case C_TS: ok = tf_datetime(v, vn, &f.first_ms); have |= HAVE_FIRST; break;
+        case C_TE: ok = tf_datetime(v, vn, &f.last_ms); have |= HAVE_LAST; break;
+        case C_SA: ok = tf_addr(v, vn, f.src); have |= HAVE_SRC; break;
+        case C_DA: ok = tf_addr(v, vn, f.dst); have |= HAVE_DST; break;
         case C_SP:
-            ok = parse_uint_max(v, vn, 65535, &x);
+            ok = tf_uint_max(v, vn, 65535, &x);
             f.sport = (uint16_t)x;
             break;
         case C_DP:
-            ok = parse_uint_max(v, vn, 65535, &x);
+            ok = tf_uint_max(v, vn, 65535, &x);
             f.dport = (uint16_t)x;
             break;
-        case C_PR: ok = parse_proto(v, vn, &f.proto); break;
+        case C_PR: ok = tf_proto(v, vn, &f.proto); break;
         case C_FLG: ok = parse_flags(v, vn, &f.tcp_flags); break;
-        case C_IPKT: ok = parse_u64(v, vn, &f.packets); break;
-        case C_IBYT: ok = parse_u64(v, vn, &f.bytes); break;
+        case C_IPKT: ok = tf_u64(v, vn, &f.packets); break;
+        case C_IBYT: ok = tf_u64(v, vn, &f.bytes); break;
         case C_SAS:
         case C_DAS:
-            ok = parse_uint_max(v, vn, UINT32_MAX, &x);
+            ok = tf_uint_max(v, vn, UINT32_MAX, &x);
             if (p->col[col] == C_SAS)
                 f.src_as = (uint32_t)x;
             else
@@ -482,7 +363,7 @@ int nfdump_name_time(const char *path, uint64_t *ms)
     char t[24];
     snprintf(t, sizeof t, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", b, b + 4, b + 6, b + 8, b + 10,
              n == 14 ? b + 12 : "00");
-    return parse_time(t, strlen(t), ms) ? 0 : -1;
+    return tf_datetime(t, strlen(t), ms) ? 0 : -1;
 }
 
 /* environ with TZ=UTC and LC_ALL=C (nfdump prints local time and locale numbers). */
