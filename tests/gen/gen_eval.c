@@ -34,16 +34,39 @@ static const struct ecust custs[] = {
 #define NTPSRV 0xCB00717Bu    /* 203.0.113.123: the provider's NTP server */
 
 enum kind {
+    /* misbehaving hosts (labelled, each with the detector expected to find it) */
     A_SPAM, A_FAST, A_SLOW, A_HSCAN, A_VSCAN, A_FLOOD, A_FLOODB,
-    B_MTA, B_BULK, B_NTP, B_DNS, B_WEB, B_SESSION, B_INSCAN, NKIND
+    A_ALT, A_BURST, A_HTTP, A_TLSLONG, A_RATPORT, A_LOWPORT, A_SLOWH, A_SLOWV, A_TELNET, A_UDPSWEEP,
+    A_ICMPSWEEP,
+    /* benign look-alikes */
+    B_MTA, B_BULK, B_NTP, B_DNS, B_WEB, B_SESSION, B_INSCAN, B_NTPPOOL, B_SAAS, B_TLSPOLL, B_PUSH,
+    NKIND
 };
+#define FIRST_BENIGN B_MTA
 static const char *const kind_label[NKIND] = {
     "spam", "beacon_fast", "beacon_slow", "scan_h", "scan_v", "flood", "flood_baseline",
+    "beacon_alternating", "beacon_retry_burst", "beacon_http_checkin", "c2_tls_long_sessions",
+    "rat_long_session_unusual_port", "c2_high_port_low_client_port", "scan_slow_h", "scan_slow_v",
+    "scan_telnet_small", "scan_udp", "scan_icmp",
     "benign_mta", "benign_bulk", "benign_ntp", "benign_dns", "benign_webserver",
-    "benign_longsession", "benign_inbound_scan",
+    "benign_longsession", "benign_inbound_scan", "benign_ntp_pool", "benign_saas_monitor",
+    "benign_tls_poll", "benign_push",
+};
+/* the detector expected to find each misbehaving kind, and another that counts as well */
+static const char *const kind_detector[FIRST_BENIGN][2] = {
+    {"spam", NULL}, {"beacon", NULL}, {"beacon", NULL}, {"scan", NULL}, {"scan", NULL},
+    {"flood", NULL}, {"flood", NULL},
+    {"beacon", NULL}, {"beacon", NULL}, {"beacon", NULL}, {"long_session", "beacon"},
+    {"long_session", "beacon"}, {"beacon", NULL}, {"scan", NULL}, {"scan", NULL}, {"scan", NULL},
+    {"scan", NULL}, {"scan", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12, 12, 8, 8, 4, 5, 5, 3, 2, 300, 100, 10, 50, 3};
+static const unsigned kind_count[NKIND] = {12, 12, 12, 8, 4, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+                                           3, 2, 300, 100, 10, 50, 3, 300, 100, 150, 150};
+static bool scales(enum kind k)
+{
+    return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL || k == B_PUSH;
+}
 
 struct actor {
     enum kind k;
@@ -56,6 +79,11 @@ struct actor {
     double jitter, rate, fail;
     uint32_t bytes, pkt_size;
     uint32_t seq;
+    uint64_t period2;   /* alternating schedule: the second gap */
+    uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
+    uint64_t sess_end;  /* long sessions: end of the current one (0: none open) */
+    bool vary;          /* check-in sizes vary (else constant) */
+    uint32_t peers[4];  /* NTP pool: the servers a client polls */
 };
 
 struct rng {
@@ -128,6 +156,144 @@ static uint32_t mx_bulk(struct rng *r)
     return nets[below(r, 8)] | (1 + below(r, 5));
 }
 
+
+/* ---- destinations many customers' hosts share (written from how such services behave) ---- */
+
+#define A4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* Popular web destinations (CDN, search, social, video): 200 of them, visited Zipf-like. */
+static uint32_t popular(struct rng *r)
+{
+    static const uint32_t nets[8] = {A4(104, 16, 0, 0), A4(142, 250, 0, 0), A4(13, 107, 0, 0),
+                                     A4(151, 101, 0, 0), A4(31, 13, 0, 0), A4(157, 240, 0, 0),
+                                     A4(23, 215, 0, 0), A4(52, 84, 0, 0)};
+    uint32_t i = (uint32_t)(200.0 * pow(u01(r), 2.5)); /* low indexes far more often */
+    return nets[i % 8] | ((i * 7919u + 17u) & 0xffffu);
+}
+
+/* Public resolvers ordinary hosts use besides the provider's. */
+static const uint32_t public_dns[4] = {A4(8, 8, 8, 8), A4(8, 8, 4, 4), A4(1, 1, 1, 1), A4(9, 9, 9, 9)};
+
+/* Public NTP pool servers (pool.ntp.org members, vendor time services). */
+static const uint32_t ntp_pool[12] = {
+    A4(162, 159, 200, 1), A4(162, 159, 200, 123), A4(216, 239, 35, 0), A4(216, 239, 35, 4),
+    A4(216, 239, 35, 8), A4(129, 6, 15, 28), A4(129, 6, 15, 29), A4(194, 58, 200, 20),
+    A4(17, 253, 4, 253), A4(20, 101, 57, 9), A4(185, 125, 190, 56), A4(91, 189, 89, 198)};
+
+/* One popular SaaS monitoring endpoint many hosts report to every 60 s. */
+#define SAAS_SERVER A4(34, 120, 5, 17)
+
+/* Update checkers and other polling services: period, jitter, request/response sizes. */
+static const struct poll_svc {
+    uint32_t addr;
+    uint16_t port;
+    uint32_t period_s;
+    double jitter;
+    uint32_t req, resp;
+} poll_svcs[8] = {
+    {A4(20, 190, 160, 10), 443, 3600, 0.10, 2200, 5400},  /* OS update check, hourly */
+    {A4(17, 253, 144, 10), 443, 7200, 0.10, 1800, 3900},  /* another OS's update check */
+    {A4(13, 107, 4, 50), 443, 1800, 0.05, 1500, 2600},    /* office suite licence/telemetry */
+    {A4(151, 101, 1, 69), 443, 3600, 0.20, 900, 1400},    /* browser update ping */
+    {A4(104, 18, 32, 7), 443, 900, 0.02, 700, 31000},     /* antivirus signature poll */
+    {A4(52, 84, 10, 10), 443, 600, 0.05, 1100, 1300},     /* file-sync change poll */
+    {A4(142, 250, 64, 100), 443, 300, 0.10, 800, 1600},   /* calendar/mail sync */
+    {A4(35, 186, 224, 25), 443, 1200, 0.05, 600, 900},    /* chat client presence */
+};
+
+/* Push services: one long TLS session kept open, reconnected when the network drops it. */
+static const struct push_svc {
+    uint32_t addr;
+    uint16_t port;
+} push_svcs[3] = {{A4(17, 57, 144, 10), 5223}, {A4(142, 250, 64, 188), 5228},
+                  {A4(40, 101, 12, 34), 443}};
+
+/* Day curve of the background: busiest about 16:00 UTC, quietest about 04:00 (0.25..1.0). */
+static double day_curve(uint64_t t_ms)
+{
+    double h = (double)(t_ms % 86400000ULL) / 3600000.0;
+    double x = sin(M_PI * (h - 4.0) / 24.0);
+    return 0.25 + 0.75 * x * x;
+}
+
+/* A TLS/TCP exchange that failed: the client's SYN, never answered. */
+static void syn_only(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport,
+                     uint16_t dport, uint64_t start)
+{
+    rec(o, cli, srv, sport, dport, 6, 0x02, 1 + below(r, 2), 44 + 4 * below(r, 2), start, below(r, 3000));
+}
+
+/* Up to 60 s of a long TCP session, as an exporter with a 60 s active timeout splits it: the
+ * first part carries the SYN, the last one the FIN; both directions. */
+static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport,
+                         uint16_t dport, uint64_t s, uint64_t dur, bool first, bool last,
+                         uint32_t up, uint32_t down)
+{
+    uint8_t fl = (uint8_t)((first ? 0x1a : 0x18) | (last ? 0x01 : 0));
+    uint32_t u = (uint32_t)(up * uni(r, 0.7, 1.3)), d = (uint32_t)(down * uni(r, 0.7, 1.3));
+    rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
+    rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
+}
+
+/* Length of the next session of a long-session actor. */
+static uint64_t session_len(struct rng *r, const struct actor *a)
+{
+    switch (a->k) {
+    case A_TLSLONG: return (uint64_t)uni(r, 10, 45) * 60000;  /* minutes, then reconnects */
+    case A_RATPORT: return (uint64_t)uni(r, 60, 240) * 60000; /* hours */
+    default: return (uint64_t)uni(r, 28, 60) * 60000;         /* push: until the NAT drops it */
+    }
+}
+
+static void long_sessions(struct out *o, struct rng *r, struct actor *a, uint64_t t, uint64_t t1)
+{
+    while (a->next < t1 && a->next < a->end) {
+        uint64_t s = a->next;
+        bool first = false;
+        if (!a->sess_end) {
+            a->sess_end = s + session_len(r, a);
+            a->sport = eph(r);
+            first = true;
+        }
+        uint64_t e = s + 60000 < a->sess_end ? s + 60000 : a->sess_end;
+        bool last = e >= a->sess_end || e >= a->end;
+        if (s >= t)
+            session_part(o, r, a->host, a->peer, a->sport, a->port, s, e - s - 10, first, last,
+                         a->bytes, a->bytes * 2);
+        a->next = e;
+        if (!last)
+            continue;
+        a->sess_end = 0;
+        if (a->k == A_TLSLONG) { /* the session dropped: a burst of reconnects, then a new one */
+            uint64_t b = e + 2000;
+            for (uint32_t i = 0; i < a->burst; i++) {
+                b += (uint64_t)uni(r, 3, 15) * 1000;
+                conn(o, r, a->host, a->peer, eph(r), a->port, b, 300 + below(r, 400), 200 + below(r, 300));
+            }
+            a->next = b + (uint64_t)uni(r, 20, 90) * 1000;
+        } else if (a->k == A_RATPORT) {
+            a->next = e + (uint64_t)uni(r, 30, 120) * 1000;
+        } else {
+            a->next = e + (uint64_t)uni(r, 1, 5) * 1000;
+        }
+    }
+}
+
+/* The gap to a periodic actor's next connection. */
+static uint64_t next_gap(struct rng *r, struct actor *a)
+{
+    switch (a->k) {
+    case A_ALT: /* two gaps taking turns (njRAT-like 14 s / 9 s) */
+        return jittered(r, a->seq % 2 ? a->period2 : a->period, a->jitter);
+    case B_NTPPOOL: /* ntpd: each of 4 servers every poll interval, 64 s doubling to 1024 s */
+        if (a->seq % 64 == 63 && a->period < 1024000)
+            a->period *= 2;
+        return jittered(r, a->period / 4, a->jitter);
+    default:
+        return jittered(r, a->period, a->jitter);
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -137,6 +303,13 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
     case A_SPAM:
     case B_MTA:
     case B_BULK: {
+        /* an MTA's queue run every 5 minutes retries what big providers deferred */
+        while (a->k == B_MTA && a->next < t1) {
+            uint64_t s = a->next;
+            a->next = s + jittered(r, a->period, a->jitter);
+            if (s >= t)
+                conn(o, r, a->host, a->peer, eph(r), 25, s, 2000 + below(r, 20000), 400 + below(r, 200));
+        }
         double n = a->rate * SLICE / 60000.0;
         while (n > 0 && u01(r) < n) {
             n -= 1;
@@ -170,6 +343,98 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             } else {
                 uint32_t by = (uint32_t)(a->bytes * uni(r, 0.95, 1.05));
                 conn(o, r, a->host, a->peer, eph(r), a->port, s, by, by * 3);
+            }
+        }
+        break;
+    case A_ALT:
+    case A_HTTP:
+    case A_LOWPORT:
+    case B_SAAS:
+    case B_TLSPOLL:
+    case B_NTPPOOL:
+        while (a->next < t1) {
+            uint64_t s = a->next;
+            a->next = s + next_gap(r, a);
+            a->seq++;
+            if (s < t || s >= a->end)
+                continue;
+            uint32_t by = a->vary ? (uint32_t)(a->bytes * uni(r, 0.5, 1.5)) : (uint32_t)(a->bytes * uni(r, 0.97, 1.03));
+            if (a->k == B_NTPPOOL) {
+                uint32_t srv = a->peers[a->seq % 4];
+                uint16_t sp = a->sport ? a->sport : eph(r);
+                rec(o, a->host, srv, sp, 123, 17, 0, 1, 76, s, 0);
+                rec(o, srv, a->host, 123, sp, 17, 0, 1, 76, s + 20 + below(r, 60), 0);
+            } else if (a->k == A_LOWPORT) {
+                /* an old Windows client: ephemeral ports 1025-5000, one after the other */
+                a->sport = (uint16_t)(a->sport >= 5000 ? 1025 : a->sport + 1 + below(r, 3));
+                conn(o, r, a->host, a->peer, a->sport, a->port, s, by, by * 2);
+            } else {
+                conn(o, r, a->host, a->peer, eph(r), a->port, s, by, a->pkt_size ? a->pkt_size : by * 3);
+            }
+        }
+        break;
+    case A_BURST: /* tries a few seconds apart, the last one gets through, then a long sleep */
+        while (a->next < t1) {
+            uint64_t s = a->next;
+            if (a->left == 0)
+                a->left = a->burst;
+            a->left--;
+            a->next = a->left ? s + (uint64_t)uni(r, 2, 5) * 1000 : s + jittered(r, a->period, a->jitter);
+            if (s < t || s >= a->end)
+                continue;
+            if (a->left)
+                syn_only(o, r, a->host, a->peer, eph(r), a->port, s);
+            else
+                conn(o, r, a->host, a->peer, eph(r), a->port, s, a->bytes, a->bytes * 4);
+        }
+        break;
+    case A_TLSLONG:
+    case A_RATPORT:
+    case B_PUSH:
+        long_sessions(o, r, a, t, t1);
+        break;
+    case A_SLOWH: /* one probe every few seconds, for hours */
+    case A_SLOWV:
+        while (a->next < t1) {
+            uint64_t s = a->next;
+            a->next = s + (uint64_t)(uni(r, 0.7, 1.3) * (double)a->period);
+            if (s < t || s >= a->end)
+                continue;
+            if (a->k == A_SLOWH) {
+                uint32_t d = outside(r);
+                if (u01(r) < 0.03)
+                    conn(o, r, a->host, d, eph(r), a->port, s, 200, 300);
+                else
+                    syn_only(o, r, a->host, d, eph(r), a->port, s);
+            } else {
+                uint16_t port = (uint16_t)(1 + a->seq++ % 65535);
+                if (port == 22 || port == 80 || port == 443)
+                    conn(o, r, a->host, a->peer, eph(r), port, s, 100, 300);
+                else
+                    syn_only(o, r, a->host, a->peer, eph(r), port, s);
+            }
+        }
+        break;
+    case A_TELNET: /* a small, fast sweep nobody answers */
+    case A_UDPSWEEP:
+    case A_ICMPSWEEP:
+        while (a->next < t1 && a->next < a->end) {
+            uint64_t s = a->next;
+            a->next = s + (uint64_t)(uni(r, 0.5, 1.5) * (double)a->period);
+            if (s < t)
+                continue;
+            uint32_t d = a->k == A_ICMPSWEEP ? (a->peer & 0xffff0000u) | below(r, 65536) : outside(r);
+            if (a->k == A_TELNET) {
+                rec(o, a->host, d, eph(r), a->seq++ % 5 == 4 ? 2323 : 23, 6, 0x02, 1, 40, s, 0);
+            } else if (a->k == A_UDPSWEEP) {
+                uint16_t sp = eph(r);
+                rec(o, a->host, d, sp, a->port, 17, 0, 1, 60 + below(r, 40), s, 0);
+                if (u01(r) < 0.05)
+                    rec(o, d, a->host, a->port, sp, 17, 0, 1, 200 + below(r, 800), s + 30, 0);
+            } else {
+                rec(o, a->host, d, 0, 8 << 8, 1, 0, 1, 84, s, 0);
+                if (u01(r) < 0.1)
+                    rec(o, d, a->host, 0, 0, 1, 0, 1, 84, s + 20, 0);
             }
         }
         break;
@@ -240,6 +505,21 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
     }
 }
 
+/* A customer among the first n, in proportion to its hosts. */
+static uint32_t pick_cust(struct rng *r, const uint32_t *nh, size_t n)
+{
+    uint32_t total = 0;
+    for (size_t c = 0; c < n; c++)
+        total += nh[c];
+    uint32_t x = below(r, total);
+    for (size_t c = 0; c < n; c++) {
+        if (x < nh[c])
+            return (uint32_t)c;
+        x -= nh[c];
+    }
+    return 0;
+}
+
 void gen_eval_defaults(struct gen_eval_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -260,7 +540,7 @@ static void addr_text(uint32_t v, char *buf)
 int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
 {
     struct rng r = {0x5DEECE66DULL ^ ((uint64_t)o->seed << 20) ^ 0xA5A5A5A5ULL};
-    uint32_t nh[NC];
+    uint32_t nh[NC], nfree[NC];
     uint8_t *used[NC];
     size_t total_hosts = 0;
     for (size_t c = 0; c < NC; c++) {
@@ -268,11 +548,12 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         if (nh[c] < 50)
             nh[c] = 50;
         used[c] = calloc(nh[c], 1);
+        nfree[c] = nh[c];
         total_hosts += nh[c];
     }
     size_t nact = 0, cap = 0;
     for (int k = 0; k < NKIND; k++)
-        cap += (size_t)(kind_count[k] * (k >= B_NTP && k <= B_DNS ? o->host_scale : 1.0)) + 1;
+        cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     struct actor *act = calloc(cap, sizeof *act);
     struct out s = {calloc(MAX_FLOWS, sizeof(struct gen_flow)), 0, MAX_FLOWS, false};
     struct gen_order ord = {0};
@@ -283,13 +564,22 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
     }
     uint64_t T0 = o->start_ms, T1 = o->start_ms + o->duration_ms, H = 3600000ULL, M = 60000ULL;
     for (int k = 0; k < NKIND; k++) {
-        unsigned n = (unsigned)(kind_count[k] * (k >= B_NTP && k <= B_DNS ? o->host_scale : 1.0));
+        unsigned n = (unsigned)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0));
         for (unsigned i = 0; i < n; i++) {
             struct actor *a = &act[nact++];
             memset(a, 0, sizeof *a);
             a->k = (enum kind)k;
-            /* half the misbehaving hosts sit in badco, the rest spread over the others */
-            a->cust = k < B_MTA ? (i % 2 == 0 ? BADCO : (i / 2) % (NC - 1)) : i % (NC - 1);
+            /* half the misbehaving hosts sit in badco, the rest spread over the others; benign
+             * look-alikes in proportion to the customers' sizes; a full customer passes on */
+            a->cust = k < FIRST_BENIGN ? (i % 2 == 0 ? BADCO : (i / 2) % (NC - 1))
+                                       : pick_cust(&r, nh, NC - 1);
+            for (size_t tries = 0; nfree[a->cust] == 0 && tries < NC; tries++)
+                a->cust = (a->cust + 1) % NC;
+            if (nfree[a->cust] == 0) {
+                rc = -ENOSPC; /* more actors than hosts: raise the host scale */
+                goto out;
+            }
+            nfree[a->cust]--;
             uint32_t hi;
             do
                 hi = below(&r, nh[a->cust]);
@@ -309,6 +599,9 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
             case B_MTA:
                 a->rate = uni(&r, 30, 50);
                 a->fail = 0.2;
+                a->period = 5 * M; /* queue_run_delay */
+                a->jitter = 0.02;
+                a->peer = mx_bulk(&r);
                 break;
             case B_BULK:
                 a->start = T0 + H;
@@ -324,13 +617,121 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->port = i % 3 ? 443 : 8080;
                 a->bytes = 200 + below(&r, 800);
                 break;
-            case A_SLOW:
+            case A_SLOW: /* a quarter of an hour to two hours, constant or varying sizes */
                 a->start = T0 + below(&r, (uint32_t)(30 * M));
-                a->period = (uint64_t)uni(&r, 5, 30) * M;
-                a->jitter = uni(&r, 0.1, 0.2);
+                a->period = (uint64_t)uni(&r, 5, i % 3 == 0 ? 120 : 60) * M;
+                a->jitter = uni(&r, 0.05, 0.2);
+                a->peer = outside(&r);
+                a->port = i % 4 == 1 ? 80 : 443;
+                a->bytes = 300 + below(&r, 1500);
+                a->vary = i % 2;
+                break;
+            case A_ALT: /* njRAT-like: gaps of 14 s and 9 s in turn */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 2));
+                a->period = 14000;
+                a->period2 = 9000;
+                a->jitter = 0.05;
+                a->peer = outside(&r);
+                a->port = (uint16_t[]){5552, 1177, 7777, 443}[i % 4];
+                a->bytes = 100 + below(&r, 200);
+                break;
+            case A_BURST: /* 3-6 tries a few seconds apart, then 20-40 min of sleep */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 4));
+                a->burst = 3 + below(&r, 4);
+                a->period = (uint64_t)uni(&r, 20, 40) * M;
+                a->jitter = 0.1;
+                a->peer = outside(&r);
+                a->port = i % 2 ? 443 : 8080;
+                a->bytes = 400 + below(&r, 600);
+                break;
+            case A_HTTP: /* HTTP check-ins 15 min apart over a 90-minute infection */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->end = a->start + 90 * M;
+                a->period = 15 * M;
+                a->jitter = 0.1;
+                a->peer = outside(&r);
+                a->port = 80;
+                a->bytes = 300 + below(&r, 200);
+                a->pkt_size = 200 + below(&r, 600); /* response size */
+                a->vary = true;
+                break;
+            case A_TLSLONG: /* a few long TLS sessions, each drop followed by reconnects */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 3));
                 a->peer = outside(&r);
                 a->port = 443;
-                a->bytes = 300 + below(&r, 1500);
+                a->burst = 2 + below(&r, 3);
+                a->bytes = 1500 + below(&r, 3000);
+                break;
+            case A_RATPORT: /* a RAT's controller session for hours on an unusual port */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 3));
+                a->peer = outside(&r);
+                a->port = (uint16_t[]){2404, 1604, 5552, 4782}[i % 4];
+                a->bytes = 200 + below(&r, 800);
+                break;
+            case A_LOWPORT: /* C2 on a high port, from an old client's low ephemeral ports */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 2));
+                a->period = (uint64_t)uni(&r, 30, 300) * 1000;
+                a->jitter = 0.1;
+                a->peer = outside(&r);
+                a->port = (uint16_t[]){8443, 44443, 31337, 9001}[i % 4];
+                a->sport = (uint16_t)(1025 + below(&r, 3000));
+                a->bytes = 200 + below(&r, 500);
+                break;
+            case A_SLOWH: /* a probe every 5-10 s for 3-8 hours */
+            case A_SLOWV: /* a port every 3-8 s of one target, for hours */
+                a->start = T0 + below(&r, (uint32_t)(o->duration_ms / 3));
+                a->end = a->start + (uint64_t)uni(&r, 3, 8) * H;
+                a->period = (uint64_t)(a->k == A_SLOWH ? uni(&r, 5, 10) : uni(&r, 3, 8)) * 1000;
+                a->peer = outside(&r);
+                a->port = (uint16_t[]){22, 23, 445, 3389}[i % 4];
+                break;
+            case A_TELNET: /* 60-150 unanswered telnet SYNs within a minute or so */
+                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->end = a->start + (uint64_t)uni(&r, 30, 90) * 1000;
+                a->period = (a->end - a->start) / (60 + below(&r, 91));
+                break;
+            case A_UDPSWEEP: /* UDP discovery of amplifiers: 300-1000 addresses in 5-15 min */
+                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->end = a->start + (uint64_t)uni(&r, 5, 15) * M;
+                a->period = (a->end - a->start) / (300 + below(&r, 701));
+                a->port = (uint16_t[]){161, 1900, 5060, 11211}[i % 4];
+                break;
+            case A_ICMPSWEEP: /* echo requests across a /16: 200-1000 in 2-10 min */
+                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->end = a->start + (uint64_t)uni(&r, 2, 10) * M;
+                a->period = (a->end - a->start) / (200 + below(&r, 801));
+                a->peer = outside(&r);
+                break;
+            case B_NTPPOOL: /* ntpd with 4 pool servers: 64 s, doubling to 1024 s */
+                a->period = 64000;
+                a->jitter = 0.02;
+                for (unsigned j = 0; j < 4; j++)
+                    a->peers[j] = ntp_pool[(i + j * 3) % 12];
+                a->peer = a->peers[0];
+                a->sport = i % 2 ? 123 : 0; /* ntpd binds 123; other clients take an ephemeral port */
+                break;
+            case B_SAAS: /* a monitoring agent reporting every 60 s to one popular server */
+                a->period = 60000;
+                a->jitter = 0.01;
+                a->peer = SAAS_SERVER;
+                a->port = 443;
+                a->bytes = 900 + below(&r, 300);
+                a->pkt_size = 1500;
+                break;
+            case B_TLSPOLL: {
+                const struct poll_svc *ps = &poll_svcs[i % 8];
+                a->period = (uint64_t)ps->period_s * 1000;
+                a->jitter = ps->jitter;
+                a->peer = ps->addr;
+                a->port = ps->port;
+                a->bytes = ps->req;
+                a->pkt_size = ps->resp;
+                break;
+            }
+            case B_PUSH:
+                a->peer = push_svcs[i % 3].addr;
+                a->port = push_svcs[i % 3].port;
+                a->bytes = 150 + below(&r, 200);
                 break;
             case B_NTP:
                 a->period = 64000;
@@ -391,16 +792,31 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 char h[ADDR_STRLEN], p[ADDR_STRLEN];
                 addr_text(a->host, h);
                 addr_text(a->peer, p);
-                if (a->k == B_INSCAN)
-                    fprintf(o->truth, "{\"label\":\"%s\",\"customer\":\"*\",\"peer\":\"%s\",\"start_ms\":%llu,"
-                            "\"end_ms\":%llu}\n", kind_label[a->k], p, (unsigned long long)a->start,
-                            (unsigned long long)a->end);
+                uint64_t end = a->end < T1 ? a->end : T1;
+                if (a->k == B_INSCAN) {
+                    fprintf(o->truth, "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
+                            "\"start_ms\":%llu,\"end_ms\":%llu}\n", kind_label[a->k], p,
+                            (unsigned long long)a->start, (unsigned long long)a->end);
+                    continue;
+                }
+                fprintf(o->truth, "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
+                        "\"port\":%u,\"period_s\":%.1f,", kind_label[a->k], custs[a->cust].id, h,
+                        a->peer ? p : "", a->port, a->period / 1000.0);
+                if (a->period2)
+                    fprintf(o->truth, "\"period2_s\":%.1f,", a->period2 / 1000.0);
+                uint64_t mean = a->period2 ? (a->period + a->period2) / 2 : a->period;
+                if (mean && end > a->start)
+                    fprintf(o->truth, "\"checkins\":%llu,",
+                            (unsigned long long)((end - a->start) / mean + (a->k == A_BURST ? 0 : 1)));
+                if (a->k < FIRST_BENIGN)
+                    fprintf(o->truth, "\"detector\":\"%s\",\"also\":[%s%s%s],", kind_detector[a->k][0],
+                            kind_detector[a->k][1] ? "\"" : "",
+                            kind_detector[a->k][1] ? kind_detector[a->k][1] : "",
+                            kind_detector[a->k][1] ? "\"" : "");
                 else
-                    fprintf(o->truth, "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
-                            "\"port\":%u,\"period_s\":%.1f,\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,"
-                            "\"end_ms\":%llu}\n", kind_label[a->k], custs[a->cust].id, h, a->peer ? p : "",
-                            a->port, a->period / 1000.0, a->jitter, a->rate, (unsigned long long)a->start,
-                            (unsigned long long)(a->end < T1 ? a->end : T1));
+                    fprintf(o->truth, "\"benign\":true,");
+                fprintf(o->truth, "\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,\"end_ms\":%llu}\n",
+                        a->jitter, a->rate, (unsigned long long)a->start, (unsigned long long)end);
             }
         }
     }
@@ -431,9 +847,12 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         fprintf(o->config, "\n[detector.beacon]\nresolvers = 203.0.113.53/32, 203.0.113.123/32\n");
     }
 
-    double pbg = o->bg_rate * SLICE / 60000.0;
     for (uint64_t t = T0; t < T1 && rc == 0; t += SLICE) {
         s.n = 0;
+        /* background: a day curve; web mostly to popular destinations (the same ones for every
+         * host, again and again), some to the long tail; DNS to the provider's resolver or a
+         * public one */
+        double pbg = o->bg_rate * SLICE / 60000.0 * day_curve(t);
         for (size_t c = 0; c < NC; c++) {
             for (uint32_t h = 0; h < nh[c]; h++) {
                 if (u01(&r) >= pbg)
@@ -442,12 +861,13 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 uint64_t st = t + below(&r, SLICE);
                 uint32_t kind = below(&r, 20);
                 if (kind < 14)
-                    conn(&s, &r, in, outside(&r), eph(&r), kind < 10 ? 443 : 80, st, 300 + below(&r, 2000),
-                         1000 + below(&r, 200000));
+                    conn(&s, &r, in, u01(&r) < 0.6 ? popular(&r) : outside(&r), eph(&r),
+                         kind < 10 ? 443 : 80, st, 300 + below(&r, 2000), 1000 + below(&r, 200000));
                 else if (kind < 17) {
                     uint16_t sp = eph(&r);
-                    rec(&s, in, RESOLVER, sp, 53, 17, 0, 1, 60 + below(&r, 40), st, 0);
-                    rec(&s, RESOLVER, in, 53, sp, 17, 0, 1, 100 + below(&r, 300), st + 8, 0);
+                    uint32_t res = u01(&r) < 0.7 ? RESOLVER : public_dns[below(&r, 4)];
+                    rec(&s, in, res, sp, 53, 17, 0, 1, 60 + below(&r, 40), st, 0);
+                    rec(&s, res, in, 53, sp, 17, 0, 1, 100 + below(&r, 300), st + 8, 0);
                 } else if (kind < 19)
                     conn(&s, &r, outside(&r), in, eph(&r), kind == 17 ? 443 : 22, st, 300 + below(&r, 900),
                          1000 + below(&r, 30000));

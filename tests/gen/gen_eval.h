@@ -1,12 +1,24 @@
-/* gen_eval.h: the evaluation scenario for the behavioural detectors. A transit provider's
- * customers (IPv4 only, so NetFlow v5 carries every flow and the three export formats can be
- * compared) with thousands of background hosts (web, DNS, inbound service traffic), injected
- * and labelled misbehaving hosts (spam bots, fast and slow beaconing implants with jitter,
- * horizontal and vertical scanners, flooders at absolute rates and over their own baseline),
- * and benign look-alikes (allowlisted MTAs, a legitimate bulk sender, NTP/DNS clients polling
- * the customers' resolvers, busy web servers, exporter-split long sessions, inbound scans of the
- * customers). Deterministic for a seed. Writes the flows in end order, the ground truth as JSON
- * lines, the customer map CSV and the detector config the scenario assumes. */
+/* gen_eval.h: the evaluation scenario for the behavioural detectors, written from
+ * descriptions of real traffic (issue 11, DETECTION-NOTES section 0, public descriptions of
+ * the malware families and services), not from the detectors. A transit provider's customers
+ * (IPv4 only, so NetFlow v5 carries every flow and the three export formats can be compared)
+ * with thousands of background hosts following a day curve (web mostly to the same popular
+ * destinations, DNS to the provider's and public resolvers, inbound service traffic).
+ * Misbehaving hosts, each labelled with the detector expected to find it: spam bots; fast
+ * beacons (3-120 s) and slow ones (5 min to 2 h, up to +-20 % jitter, constant or varying
+ * sizes); an alternating 14 s / 9 s schedule (njRAT-like); retry bursts then long sleeps; HTTP
+ * check-ins 15 min apart over a 90-minute infection; TLS C2 as long sessions with reconnect
+ * bursts; a RAT holding sessions for hours on an unusual port; C2 on a high port from low
+ * client ports (1025-5000); fast and slow (a probe every few seconds for hours) horizontal and
+ * vertical scans; a small fast unanswered telnet sweep; UDP and ICMP sweeps; floods at absolute
+ * rates and over their own baseline. Benign look-alikes: declared MTAs (with 5-minute queue
+ * runs), a legitimate bulk sender, NTP clients of the provider's server and of public pool
+ * servers (64 s doubling to 1024 s), a SaaS monitor many hosts poll every 60 s, update checkers
+ * and other TLS polling, push services' long sessions, DNS clients, busy web servers,
+ * exporter-split long sessions, inbound scans of the customers. Deterministic for a seed.
+ * Writes the flows in end order, the ground truth as JSON lines (one per labelled host: label,
+ * customer, host, peer, port, period, detector expected / "benign"), the customer map CSV and
+ * the detector config the scenario assumes (declared MTAs and resolvers). */
 #ifndef TW_GEN_EVAL_H
 #define TW_GEN_EVAL_H
 
