@@ -140,6 +140,8 @@ static void conn(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint1
     uint64_t dur = 50 + below(r, 2000);
     rec(o, cli, srv, sport, dport, 6, 0x1b, req / 500 + 4, req, start, dur);
     rec(o, srv, cli, dport, sport, 6, 0x1b, resp / 1400 + 4, resp, start + 20, dur - 20);
+    if (o->n && !o->overflow)
+        o->f[o->n - 1].responder = true;
 }
 
 static uint16_t eph(struct rng *r) { return (uint16_t)(32768 + below(r, 28000)); }
@@ -233,6 +235,8 @@ static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t sr
     uint32_t u = (uint32_t)(up * uni(r, 0.7, 1.3)), d = (uint32_t)(down * uni(r, 0.7, 1.3));
     rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
     rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
+    if (o->n && !o->overflow)
+        o->f[o->n - 1].responder = true;
 }
 
 /* Length of the next session of a long-session actor. */
@@ -488,6 +492,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             uint8_t fl = a->seq++ == 0 ? 0x1a : 0x18;
             rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
             rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
+            if (o->n && !o->overflow)
+                o->f[o->n - 1].responder = true;
         }
         break;
     case B_INSCAN:
@@ -565,6 +571,8 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
     uint64_t T0 = o->start_ms, T1 = o->start_ms + o->duration_ms, H = 3600000ULL, M = 60000ULL;
     for (int k = 0; k < NKIND; k++) {
         unsigned n = (unsigned)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0));
+        if (o->no_floods && (k == A_FLOOD || k == A_FLOODB))
+            n = 0;
         for (unsigned i = 0; i < n; i++) {
             struct actor *a = &act[nact++];
             memset(a, 0, sizeof *a);

@@ -51,6 +51,8 @@ struct gen_flow {
     uint64_t sysinit_ms;       /* 160 systemInitTimeMilliseconds */
     uint16_t varlen_len;       /* bytes written for variable-length fields */
     uint8_t biflow_dir;        /* 239 biflowDirection (RFC 5103: 1 initiator, 2 reverse) */
+    bool responder;            /* the answering side of a connection (gen_flowpkts: its first
+                                  packet is a SYN-ACK); the export writers ignore it */
 };
 
 struct gen_field {

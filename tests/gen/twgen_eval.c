@@ -8,16 +8,56 @@
 
 #include "gen_eval.h"
 #include "gen_exportw.h"
+#include "gen_flowpkts.h"
+#include "gen_pcap.h"
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]\n"
-               "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n");
+    fprintf(o, "usage: twgen eval [-f v5|v9|ipfix|raw] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE]\n"
+               "                  [-F] [-z] [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n"
+               "  -f raw: the packets of the traffic (for the flow meter) instead of its export\n"
+               "  -F: no flooders (a raw slice stays small)\n");
 }
 
 static int run_eval(void *arg, gen_flow_fn emit, void *emit_arg)
 {
     return gen_eval_run(arg, emit, emit_arg);
+}
+
+/* -f raw: the flows as packets (gen_flowpkts), Ethernet, into a capture */
+struct raw_arg {
+    struct gen_flowpkts *w;
+    int err;
+};
+
+static int raw_flow(void *arg, const struct gen_flow *f)
+{
+    struct raw_arg *ra = arg;
+    int rc = gen_flowpkts_add(ra->w, f);
+    if (rc < 0)
+        ra->err = rc;
+    return rc;
+}
+
+static int write_raw(const char *path, bool gz, struct gen_eval_opts *eo, uint64_t *packets)
+{
+    /* headers only: the meter counts the IP length field, not the bytes captured */
+    struct gen_pcap_opts po = {.linktype = GEN_LT_EN10MB, .gzip = gz, .snaplen = 96};
+    struct gen_pcap *pc;
+    if (gen_pcap_open(path, &po, &pc) < 0) {
+        fprintf(stderr, "twgen: cannot write %s\n", path);
+        return -1;
+    }
+    struct raw_arg ra = {0};
+    int rc = gen_flowpkts_new(pc, &ra.w);
+    if (rc == 0) {
+        rc = gen_eval_run(eo, raw_flow, &ra);
+        if (gen_flowpkts_close(ra.w, packets) < 0 && rc == 0)
+            rc = -1;
+    }
+    if (gen_pcap_close(pc) < 0 && rc == 0)
+        rc = -1;
+    return rc;
 }
 
 static FILE *open_w(const char *path)
@@ -34,16 +74,20 @@ int twgen_eval_main(int argc, char **argv)
     gen_eval_defaults(&eo);
     const char *out = NULL, *truth = NULL, *csv = NULL, *conf = NULL;
     int version = 10, c;
-    bool gz = false;
+    bool gz = false, raw = false;
     optind = 1;
-    while ((c = getopt(argc, argv, "f:m:s:x:r:zt:C:c:o:h")) != -1) {
+    while ((c = getopt(argc, argv, "f:m:s:x:r:Fzt:C:c:o:h")) != -1) {
         switch (c) {
         case 'f':
-            version = gen_exportw_version_parse(optarg);
+            raw = strcmp(optarg, "raw") == 0;
+            version = raw ? 10 : gen_exportw_version_parse(optarg);
             if (version < 0) {
-                fprintf(stderr, "twgen: -f takes v5, v9 or ipfix\n");
+                fprintf(stderr, "twgen: -f takes v5, v9, ipfix or raw\n");
                 return 2;
             }
+            break;
+        case 'F':
+            eo.no_floods = true;
             break;
         case 'm':
             eo.duration_ms = strtoull(optarg, NULL, 10) * 60000ULL;
@@ -90,7 +134,10 @@ int twgen_eval_main(int argc, char **argv)
     struct gen_exportw_stats st;
     memset(&st, 0, sizeof st);
     int rc = (truth && !eo.truth) || (csv && !eo.customers_csv) || (conf && !eo.config) ? -1 : 0;
-    if (rc == 0)
+    uint64_t packets = 0;
+    if (rc == 0 && raw)
+        rc = write_raw(out, gz, &eo, &packets);
+    else if (rc == 0)
         rc = gen_exportw_capture(out, version, gz, run_eval, &eo, &st);
     if (eo.truth)
         fclose(eo.truth);
@@ -102,7 +149,10 @@ int twgen_eval_main(int argc, char **argv)
         fprintf(stderr, "twgen: eval failed (%d)\n", rc);
         return 1;
     }
-    fprintf(stderr, "twgen: %s: %llu flows in %llu datagrams\n", out, (unsigned long long)st.flows,
-            (unsigned long long)st.datagrams);
+    if (raw)
+        fprintf(stderr, "twgen: %s: %llu packets\n", out, (unsigned long long)packets);
+    else
+        fprintf(stderr, "twgen: %s: %llu flows in %llu datagrams\n", out, (unsigned long long)st.flows,
+                (unsigned long long)st.datagrams);
     return 0;
 }

@@ -1,0 +1,194 @@
+#include "gen_flowpkts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A packet to write: when, which flow (an index into the flow ring), its number in the flow. */
+struct pkt {
+    uint64_t ts_us;
+    uint32_t flow;   /* slot in flows[] */
+    uint32_t i;      /* packet number in the flow */
+};
+
+struct gen_flowpkts {
+    struct gen_pcap *pcap;
+    struct pkt *heap;
+    size_t n, cap;
+    struct gen_flow *flows; /* ring of flows with packets still held */
+    uint32_t *left;         /* packets of each held flow not yet written */
+    size_t nflows, fcap, fnext;
+    uint64_t written;
+    uint16_t ip_id;
+};
+
+static bool less(const struct pkt *a, const struct pkt *b)
+{
+    if (a->ts_us != b->ts_us)
+        return a->ts_us < b->ts_us;
+    return a->flow != b->flow ? a->flow < b->flow : a->i < b->i;
+}
+
+static void push(struct gen_flowpkts *w, struct pkt p)
+{
+    size_t i = w->n++;
+    w->heap[i] = p;
+    while (i && less(&w->heap[i], &w->heap[(i - 1) / 2])) {
+        struct pkt t = w->heap[i];
+        w->heap[i] = w->heap[(i - 1) / 2];
+        w->heap[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static struct pkt pop(struct gen_flowpkts *w)
+{
+    struct pkt top = w->heap[0];
+    w->heap[0] = w->heap[--w->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < w->n && less(&w->heap[l], &w->heap[m]))
+            m = l;
+        if (l + 1 < w->n && less(&w->heap[l + 1], &w->heap[m]))
+            m = l + 1;
+        if (m == i)
+            break;
+        struct pkt t = w->heap[i];
+        w->heap[i] = w->heap[m];
+        w->heap[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+int gen_flowpkts_new(struct gen_pcap *pcap, struct gen_flowpkts **out)
+{
+    struct gen_flowpkts *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->pcap = pcap;
+    w->cap = 1u << 16;
+    w->fcap = 1u << 16;
+    w->heap = malloc(w->cap * sizeof *w->heap);
+    w->flows = malloc(w->fcap * sizeof *w->flows);
+    w->left = calloc(w->fcap, sizeof *w->left);
+    if (!w->heap || !w->flows || !w->left) {
+        free(w->heap);
+        free(w->flows);
+        free(w->left);
+        free(w);
+        return -ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
+{
+    const struct gen_flow *f = &w->flows[p->flow];
+    uint64_t n = f->packets ? f->packets : 1;
+    struct gen_ip g;
+    memset(&g, 0, sizeof g);
+    memcpy(g.src, f->src, 16);
+    memcpy(g.dst, f->dst, 16);
+    g.proto = f->proto;
+    g.sport = f->sport;
+    g.dport = f->dport;
+    g.ip_id = w->ip_id++;
+    bool v4 = f->src[10] == 0xff && f->src[11] == 0xff;
+    unsigned hdr = (v4 ? 20 : 40) + (f->proto == 6 ? 20 : f->proto == 17 || f->proto == 1 || f->proto == 58 ? 8 : 0);
+    uint64_t len = f->bytes / n + (p->i < f->bytes % n ? 1 : 0);
+    static const uint8_t zeros[65536];
+    g.payload = zeros;
+    g.payload_len = len > hdr ? (uint32_t)(len - hdr < 9000 ? len - hdr : 9000) : 0;
+    if (f->proto == 6) {
+        uint8_t fl = f->tcp_flags, mid = fl & 0x38, end = fl & 0x05;
+        if (n == 1 || (fl & ~0x02) == 0)
+            g.tcp_flags = fl; /* one packet, or SYN retries */
+        else if (p->i == 0 && (fl & 0x02))
+            g.tcp_flags = f->responder ? 0x12 : 0x02;
+        else if (p->i == n - 1)
+            g.tcp_flags = (uint8_t)(mid | end);
+        else
+            g.tcp_flags = mid;
+    } else if (f->proto == 1 || f->proto == 58) {
+        g.icmp_type = (uint8_t)(f->dport >> 8);
+        g.icmp_code = (uint8_t)f->dport;
+        g.sport = g.dport = 0;
+    }
+    uint8_t buf[65536 + 128];
+    int len_ip = gen_ip_packet(&g, buf, sizeof buf);
+    if (len_ip < 0)
+        return -1;
+    w->written++;
+    return gen_pcap_write_ip(w->pcap, p->ts_us * 1000, buf, (uint32_t)len_ip);
+}
+
+/* Write every held packet before until_us; release the flows that are done. */
+static int flush(struct gen_flowpkts *w, uint64_t until_us)
+{
+    while (w->n && w->heap[0].ts_us < until_us) {
+        struct pkt p = pop(w);
+        if (write_pkt(w, &p) < 0)
+            return -1;
+        w->left[p.flow]--;
+    }
+    return 0;
+}
+
+int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
+{
+    uint64_t dur = f->end_ms > f->start_ms ? f->end_ms - f->start_ms : 0;
+    if (dur > GEN_FLOWPKTS_MAX_MS)
+        return -EINVAL;
+    uint64_t n = f->packets ? f->packets : 1;
+    if (w->n + n > GEN_FLOWPKTS_MAX_HELD)
+        return -E2BIG;
+    /* a free flow slot (flows are released once all their packets are written) */
+    size_t slot = w->fnext;
+    size_t tries = 0;
+    while (w->left[slot] && tries < w->fcap) {
+        slot = (slot + 1) % w->fcap;
+        tries++;
+    }
+    if (w->left[slot]) { /* every slot busy: write the oldest packets first */
+        if (flush(w, f->end_ms * 1000 - GEN_FLOWPKTS_MAX_MS * 1000) < 0)
+            return -1;
+        while (w->left[slot] && w->n) {
+            struct pkt p = pop(w);
+            if (write_pkt(w, &p) < 0)
+                return -1;
+            w->left[p.flow]--;
+        }
+    }
+    w->fnext = (slot + 1) % w->fcap;
+    w->flows[slot] = *f;
+    w->left[slot] = (uint32_t)n;
+    while (w->n + n > w->cap) {
+        size_t nc = w->cap * 2;
+        struct pkt *h = realloc(w->heap, nc * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        w->heap = h;
+        w->cap = nc;
+    }
+    uint64_t start_us = f->start_ms * 1000, span = dur * 1000;
+    for (uint64_t i = 0; i < n; i++)
+        push(w, (struct pkt){start_us + (n > 1 ? span * i / (n - 1) : 0), (uint32_t)slot, (uint32_t)i});
+    /* flows come in end order and last at most MAX_MS: nothing earlier than this can come */
+    uint64_t safe = f->end_ms > GEN_FLOWPKTS_MAX_MS ? (f->end_ms - GEN_FLOWPKTS_MAX_MS) * 1000 : 0;
+    return flush(w, safe);
+}
+
+int gen_flowpkts_close(struct gen_flowpkts *w, uint64_t *packets)
+{
+    int rc = flush(w, UINT64_MAX);
+    if (packets)
+        *packets = w->written;
+    free(w->heap);
+    free(w->flows);
+    free(w->left);
+    free(w);
+    return rc;
+}

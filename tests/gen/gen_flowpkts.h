@@ -1,0 +1,31 @@
+/* gen_flowpkts.h: the packets behind a stream of flow records, so that a raw capture of the same
+ * traffic can be metered and compared with the exports of it (bench/eval). Flows come in order
+ * of end time (as the scenario simulators emit them) and last at most GEN_FLOWPKTS_MAX_MS; each
+ * becomes `packets` IP packets spread evenly from its start to its end whose IP lengths add up to
+ * `bytes` (as far as the headers allow). TCP: the first packet carries SYN when the record has
+ * it, the last FIN or RST when it has them, the others the record's ACK/PSH/URG (a record of SYN
+ * only gives SYNs). ICMP: type and code from dport. Packets are written in time order through a
+ * bounded heap (packets of the flows of the last GEN_FLOWPKTS_MAX_MS). One thread per writer. */
+#ifndef TW_GEN_FLOWPKTS_H
+#define TW_GEN_FLOWPKTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gen_export.h"
+#include "gen_pcap.h"
+
+#define GEN_FLOWPKTS_MAX_MS 120000ULL
+#define GEN_FLOWPKTS_MAX_HELD 20000000u /* packets held at once (-E2BIG beyond) */
+
+struct gen_flowpkts;
+
+/* Writes into pcap (borrowed; the caller closes it after gen_flowpkts_close). 0 or -ENOMEM. */
+int gen_flowpkts_new(struct gen_pcap *pcap, struct gen_flowpkts **out);
+/* Add one flow (end order). 0, -1 (write error), -E2BIG (too many packets held), -EINVAL (a flow
+ * longer than GEN_FLOWPKTS_MAX_MS). */
+int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f);
+/* Write what is held and free w. 0 or -1. */
+int gen_flowpkts_close(struct gen_flowpkts *w, uint64_t *packets);
+
+#endif
