@@ -3,7 +3,7 @@
 
 usage: score.py TRUTH.jsonl ALERTS.jsonl [--md OUT.md] [--json OUT.json] [--title TEXT]
                 [--min-recall DET=X ...] [--max-fp DET=X ...] [--max-hostile-fp N]
-       score.py --compare ALERTS_A.jsonl ALERTS_B.jsonl [...]
+       score.py --compare [--ignore-window] ALERTS_A.jsonl ALERTS_B.jsonl [...]
 
 Truth: JSON lines. One per labelled host: {"label": behaviour, "customer", "host", "detector":
 the detector expected to find it, "also": [other detectors that count], "start_ms", ...} or
@@ -22,7 +22,8 @@ Thresholds are explicit: --min-recall beacon=0.95 --max-fp beacon=1 (per 10 000 
 "all" names every detector. Exit 1 when a given threshold is broken, else 0: without
 thresholds the table is printed and nothing is asserted.
 --compare exits 1 unless every file gives the same set of (rule, customer, host, peer, window)
-alerts.
+alerts; with --ignore-window, the same (rule, customer, host, peer) incidents (a metered raw
+capture ends flows at the meter's timeouts, so an alert may land one window later).
 """
 import json
 import statistics
@@ -64,13 +65,29 @@ def load_alerts(path):
     return out
 
 
-def compare(paths):
+def load_shares(path):
+    """Highest hostile_share per customer over the summaries (absent without summaries)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if '"transitwatch.summary"' not in line:
+                continue
+            tw = json.loads(line).get("transitwatch", {})
+            c = tw.get("customer", {}).get("id", "")
+            sh = tw.get("hostile_share")
+            if c and sh is not None:
+                out[c] = max(out.get(c, 0.0), sh)
+    return out
+
+
+def compare(paths, ignore_window=False):
     sets = []
     for p in paths:
-        sets.append({(a["rule"], a["customer"], a["host"], a["peer"], a["win_start"]) for a in load_alerts(p)})
+        sets.append({(a["rule"], a["customer"], a["host"], a["peer"]) + (() if ignore_window else (a["win_start"],))
+                     for a in load_alerts(p)})
     ok = all(s == sets[0] for s in sets[1:])
     for p, s in zip(paths, sets):
-        print("%-40s %d alerts" % (p, len(s)))
+        print("%-40s %d %s" % (p, len(s), "incidents" if ignore_window else "alerts"))
     if not ok:
         for p, s in zip(paths[1:], sets[1:]):
             diff = sorted(s ^ sets[0])
@@ -260,6 +277,9 @@ def markdown(res, title=None):
         L += ["", "Hostility: condemned %s; should be %s; wrong %s; missed %s." % (
             ", ".join(h["condemned"]) or "none", ", ".join(h["hostile_truth"]) or "none",
             ", ".join(h["wrong"]) or "none", ", ".join(h["missed"]) or "none")]
+        if h.get("max_share"):
+            L.append("Highest hostile_share in the summaries: %s." % ", ".join(
+                "%s %.2f" % kv for kv in sorted(h["max_share"].items())))
     for r in res["detectors"]:
         if r["false_by_label"]:
             L.append("%s false hosts by kind: %s; e.g. %s." % (
@@ -309,7 +329,9 @@ def check(res, min_recall, max_fp, max_hostile_fp):
 def main(argv):
     argv = list(argv)
     if len(argv) >= 2 and argv[1] == "--compare":
-        return compare(argv[2:])
+        rest = argv[2:]
+        ign = "--ignore-window" in rest
+        return compare([p for p in rest if p != "--ignore-window"], ign)
     min_recall = parse_thresholds(argv, "--min-recall")
     max_fp = parse_thresholds(argv, "--max-fp")
     opts = {}
@@ -322,6 +344,7 @@ def main(argv):
         print(__doc__)
         return 2
     res = score(load_truth(argv[1]), load_alerts(argv[2]))
+    res["hostility"]["max_share"] = load_shares(argv[2])
     text = markdown(res, opts.get("--title"))
     print(text)
     hf = int(opts["--max-hostile-fp"]) if "--max-hostile-fp" in opts else None
