@@ -98,6 +98,37 @@ void flowlog_parser_init(struct flowlog_parser *p, enum flowlog_fmt fmt)
     memset(p->col, R_NONE, sizeof p->col);
 }
 
+/* A header naming the columns (Zeek #fields, the Argus CSV header): each column's role among
+ * roles first..last (R_NONE for the others); every role of need must be there, none twice. */
+static int map_columns(struct flowlog_parser *p, const char *s, size_t n, char sep, int first,
+                       int last, uint64_t need, const char *what, const char *lacks)
+{
+    uint64_t seen = 0;
+    unsigned col = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && s[j] != sep)
+            j++;
+        if (col >= FLOWLOG_MAX_COLS)
+            return bad(p, "%s: more than %d columns", what, FLOWLOG_MAX_COLS);
+        const char *f = s + i;
+        size_t fn = tf_trim(&f, j - i);
+        int r = role_of(f, fn, first, last);
+        if (r != R_NONE && (seen & BIT(r)))
+            return bad(p, "%s: %s twice", what, role_name[r]);
+        p->col[col++] = (int8_t)r;
+        if (r != R_NONE)
+            seen |= BIT(r);
+        i = j + 1;
+    }
+    if ((seen & need) != need)
+        return bad(p, "%s %s", what, lacks);
+    p->ncols = (uint8_t)col;
+    p->header_seen = true;
+    return 0;
+}
+
 /* ---- TCP flags ---- */
 
 enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80 };
@@ -210,6 +241,23 @@ static uint16_t icmp_reply_type(uint8_t proto, uint8_t type)
     return type == 128 ? 129 : type;
 }
 
+static void fill(struct flow_rec *f, const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
+                 uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets, uint64_t bytes,
+                 uint64_t first, uint64_t last)
+{
+    memset(f, 0, sizeof *f);
+    memcpy(f->src, src, 16);
+    memcpy(f->dst, dst, 16);
+    f->sport = sport;
+    f->dport = dport;
+    f->proto = proto;
+    f->tcp_flags = flags;
+    f->packets = packets;
+    f->bytes = bytes;
+    f->first_ms = first;
+    f->last_ms = last;
+}
+
 static int conn_records(struct flowlog_parser *p, struct conn *c, struct flow_rec out[2])
 {
     if (addr_is_v4(c->src) != addr_is_v4(c->dst))
@@ -246,37 +294,14 @@ static int conn_records(struct flowlog_parser *p, struct conn *c, struct flow_re
     if (c->ts_us + c->dur_us < c->ts_us)
         return bad(p, "duration out of range");
     int n = 0;
-    bool orig = c->opk > 0 || c->rpk == 0;
-    if (orig) {
-        struct flow_rec *f = &out[n++];
-        memset(f, 0, sizeof *f);
-        memcpy(f->src, c->src, 16);
-        memcpy(f->dst, c->dst, 16);
-        f->sport = icmp ? 0 : c->sport;
-        f->dport = c->dport;
-        f->proto = c->proto;
-        f->tcp_flags = c->oflags;
-        f->packets = c->opk;
-        f->bytes = c->oby;
-        f->first_ms = start;
-        f->last_ms = end;
-    }
-    if (c->rpk > 0) {
-        struct flow_rec *f = &out[n++];
-        memset(f, 0, sizeof *f);
-        memcpy(f->src, c->dst, 16);
-        memcpy(f->dst, c->src, 16);
-        f->sport = icmp ? 0 : c->dport;
-        f->dport = icmp ? (uint16_t)(icmp_reply_type(c->proto, (uint8_t)(c->dport >> 8)) << 8 |
-                                     (c->dport & 0xff))
-                        : c->sport;
-        f->proto = c->proto;
-        f->tcp_flags = c->rflags;
-        f->packets = c->rpk;
-        f->bytes = c->rby;
-        f->first_ms = start;
-        f->last_ms = end;
-    }
+    if (c->opk > 0 || c->rpk == 0)
+        fill(&out[n++], c->src, c->dst, icmp ? 0 : c->sport, c->dport, c->proto, c->oflags,
+             c->opk, c->oby, start, end);
+    if (c->rpk > 0)
+        fill(&out[n++], c->dst, c->src, icmp ? 0 : c->dport,
+             icmp ? (uint16_t)(icmp_reply_type(c->proto, (uint8_t)(c->dport >> 8)) << 8 | (c->dport & 0xff))
+                  : c->sport,
+             c->proto, c->rflags, c->rpk, c->rby, start, end);
     for (int i = 0; i < n; i++) {
         out[i].sampling = 1;
         if (!addr_is_v4(out[i].src))
@@ -334,28 +359,8 @@ static int zeek_header(struct flowlog_parser *p, const char *s, size_t n)
         return 0;
     }
     if (kn == 7 && memcmp(s, "#fields", 7) == 0) {
-        uint64_t seen = 0;
-        unsigned col = 0;
-        size_t i = 0;
-        while (i <= vn) {
-            size_t j = i;
-            while (j < vn && v[j] != p->sep)
-                j++;
-            if (col >= FLOWLOG_MAX_COLS)
-                return bad(p, "#fields: more than %d columns", FLOWLOG_MAX_COLS);
-            int r = role_of(v + i, j - i, Z_TS, Z_RESP_IP_BYTES);
-            if (r != R_NONE && (seen & BIT(r)))
-                return bad(p, "#fields: %s twice", role_name[r]);
-            p->col[col++] = (int8_t)r;
-            if (r != R_NONE)
-                seen |= BIT(r);
-            i = j + 1;
-        }
-        if ((seen & ZEEK_NEED) != ZEEK_NEED)
-            return bad(p, "#fields: lacks ts, id.orig_h, id.resp_h or proto (not a conn log)");
-        p->ncols = (uint8_t)col;
-        p->header_seen = true;
-        return 0;
+        return map_columns(p, v, vn, p->sep, Z_TS, Z_RESP_IP_BYTES, ZEEK_NEED, "#fields",
+                           "lacks ts, id.orig_h, id.resp_h or proto (not a conn log)");
     }
     return 0; /* #set_separator, #empty_field, #open, #close, #types: not needed */
 }
@@ -633,30 +638,8 @@ static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, str
 
 static int argus_header(struct flowlog_parser *p, const char *s, size_t n)
 {
-    uint64_t seen = 0;
-    unsigned col = 0;
-    size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
-        if (col >= FLOWLOG_MAX_COLS)
-            return bad(p, "header: more than %d columns", FLOWLOG_MAX_COLS);
-        const char *f = s + i;
-        size_t fn = tf_trim(&f, j - i);
-        int r = role_of(f, fn, A_STIME, A_DSTBYTES);
-        if (r != R_NONE && (seen & BIT(r)))
-            return bad(p, "header: %s twice", role_name[r]);
-        p->col[col++] = (int8_t)r;
-        if (r != R_NONE)
-            seen |= BIT(r);
-        i = j + 1;
-    }
-    if ((seen & ARGUS_NEED) != ARGUS_NEED)
-        return bad(p, "header lacks StartTime, Proto, SrcAddr or DstAddr (not a binetflow)");
-    p->ncols = (uint8_t)col;
-    p->header_seen = true;
-    return 0;
+    return map_columns(p, s, n, ',', A_STIME, A_DSTBYTES, ARGUS_NEED, "header",
+                       "lacks StartTime, Proto, SrcAddr or DstAddr (not a binetflow)");
 }
 
 static bool argus_port(const char *v, size_t n, uint16_t *out)
@@ -741,17 +724,11 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
         case A_SRCBYTES: ok = vn == 0 || tf_u64(v, vn, &c.oby); have_srcby = vn > 0; break;
         case A_DSTBYTES: ok = vn == 0 || tf_u64(v, vn, &c.rby); have_dstby = vn > 0; break;
         case A_SRCPKTS:
-            ok = vn == 0 || tf_u64(v, vn, &x);
-            if (ok && vn) {
-                c.opk = x;
-                c.have_opk = true;
-            }
-            break;
         case A_DSTPKTS:
             ok = vn == 0 || tf_u64(v, vn, &x);
             if (ok && vn) {
-                c.rpk = x;
-                c.have_rpk = true;
+                *(r == A_SRCPKTS ? &c.opk : &c.rpk) = x;
+                *(r == A_SRCPKTS ? &c.have_opk : &c.have_rpk) = true;
             }
             break;
         default: break;
