@@ -20,6 +20,7 @@ struct conn {
     uint8_t proto;
     uint8_t oflags, rflags;   /* TCP flags per side (0: none known yet) */
     bool flags_known;
+    bool init_unsure;         /* Zeek OTH (no handshake seen), Argus "?" direction */
     uint64_t opk, rpk, oby, rby;
     uint64_t opay, rpay;      /* Zeek payload bytes (orig_bytes, resp_bytes) */
     bool have_opk, have_rpk;  /* packet counts given per side */
@@ -34,7 +35,7 @@ enum role {
     Z_RESP_IP_BYTES,
     /* Argus */
     A_STIME, A_DUR, A_PROTO, A_SADDR, A_SPORT, A_DADDR, A_DPORT, A_STATE, A_TOTPKTS, A_TOTBYTES,
-    A_SRCBYTES, A_SRCPKTS, A_DSTPKTS, A_DSTBYTES,
+    A_SRCBYTES, A_SRCPKTS, A_DSTPKTS, A_DSTBYTES, A_DIR,
     R_COUNT
 };
 
@@ -47,7 +48,7 @@ static const char *const role_name[R_COUNT] = {
     [A_STIME] = "StartTime", [A_DUR] = "Dur", [A_PROTO] = "Proto", [A_SADDR] = "SrcAddr",
     [A_SPORT] = "Sport", [A_DADDR] = "DstAddr", [A_DPORT] = "Dport", [A_STATE] = "State",
     [A_TOTPKTS] = "TotPkts", [A_TOTBYTES] = "TotBytes", [A_SRCBYTES] = "SrcBytes",
-    [A_SRCPKTS] = "SrcPkts", [A_DSTPKTS] = "DstPkts", [A_DSTBYTES] = "DstBytes",
+    [A_SRCPKTS] = "SrcPkts", [A_DSTPKTS] = "DstPkts", [A_DSTBYTES] = "DstBytes", [A_DIR] = "Dir",
 };
 
 #define BIT(r) (1ull << (r))
@@ -302,6 +303,13 @@ static int conn_records(struct flowlog_parser *p, struct conn *c, struct flow_re
              icmp ? (uint16_t)(icmp_reply_type(c->proto, (uint8_t)(c->dport >> 8)) << 8 | (c->dport & 0xff))
                   : c->sport,
              c->proto, c->rflags, c->rpk, c->rby, start, end);
+    /* both tools name the side that started the connection the originator / source */
+    if (!c->init_unsure) {
+        if (c->opk > 0 || c->rpk == 0)
+            out[0].flags |= FLOW_F_INIT_SRC;
+        if (c->rpk > 0)
+            out[n - 1].flags |= FLOW_F_INIT_DST;
+    }
     for (int i = 0; i < n; i++) {
         out[i].sampling = 1;
         if (!addr_is_v4(out[i].src))
@@ -443,6 +451,9 @@ static void zeek_finish(struct conn *c, uint64_t have, const char *state, size_t
     }
     if (!(have & BIT(Z_HISTORY)) && state)
         zeek_state(c, state, state_n);
+    /* OTH: no SYN seen, the originator is Zeek's guess */
+    c->init_unsure = state && state_n == 3 && memcmp(state, "OTH", 3) == 0 &&
+                     !(c->oflags & SYN) && !(c->rflags & SYN);
     if (!(have & BIT(Z_ORIG_IP_BYTES))) /* IP bytes as NetFlow counts them, else payload */
         c->oby = c->opay;
     if (!(have & BIT(Z_RESP_IP_BYTES)))
@@ -638,7 +649,7 @@ static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, str
 
 static int argus_header(struct flowlog_parser *p, const char *s, size_t n)
 {
-    return map_columns(p, s, n, ',', A_STIME, A_DSTBYTES, ARGUS_NEED, "header",
+    return map_columns(p, s, n, ',', A_STIME, A_DIR, ARGUS_NEED, "header",
                        "lacks StartTime, Proto, SrcAddr or DstAddr (not a binetflow)");
 }
 
@@ -719,6 +730,7 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
         case A_SPORT: ok = argus_port(v, vn, &c.sport); break;
         case A_DPORT: ok = argus_port(v, vn, &c.dport); break;
         case A_STATE: state = v; state_n = vn; break;
+        case A_DIR: c.init_unsure = memchr(v, '?', vn) != NULL; break;
         case A_TOTPKTS: ok = vn == 0 || tf_u64(v, vn, &c.totpk); break;
         case A_TOTBYTES: ok = vn == 0 || tf_u64(v, vn, &totby); break;
         case A_SRCBYTES: ok = vn == 0 || tf_u64(v, vn, &c.oby); have_srcby = vn > 0; break;

@@ -13,6 +13,9 @@
  * - One record per direction that carried packets: the originator's (source = originator,
  *   Zeek id.orig_h:orig_p, Argus SrcAddr:Sport) and the responder's (ends and ports swapped).
  *   A connection with no packet either way (Zeek can log such) gives the originator's record.
+ * - The originator's record is marked FLOW_F_INIT_SRC, the responder's FLOW_F_INIT_DST (core/
+ *   initiator.h), except when the tool was unsure: Zeek OTH without a SYN either way, an Argus
+ *   Dir with '?'.
  * - Times: both records start at the connection start (ts / StartTime) and end at start +
  *   duration (neither tool says when the answer began). Fractions of a second are kept (ms).
  * - Bytes are IP bytes where the log has them (Zeek orig_ip_bytes/resp_ip_bytes, as NetFlow

@@ -85,6 +85,8 @@ static void test_zeek_tsv(void **state)
     assert_int_equal(r[1].packets, 6);
     assert_int_equal(r[1].bytes, 342);
     assert_int_equal(r[1].tcp_flags, SYN | ACK | PSH | RST);
+    assert_true(r[0].flags & FLOW_F_INIT_SRC);
+    assert_true(r[1].flags & FLOW_F_INIT_DST);
     /* an unanswered SYN (S0): the originator's record only, SYN alone */
     assert_int_equal(line(&p, "1521911722.5\tC1\t10.0.0.1\t40000\t192.0.2.7\t23\ttcp\t-\t-\t0\t0\tS0\t"
                               "-\t-\t0\tS\t1\t44\t0\t0\t-", r), 1);
@@ -110,6 +112,7 @@ static void test_zeek_tsv(void **state)
     assert_int_equal(r[0].dport, 8 << 8);
     assert_int_equal(r[1].dport, 0);
     assert_int_equal(r[0].tcp_flags, 0);
+    assert_false(r[0].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST)); /* OTH: Zeek's guess */
     /* IPv6 ICMP: protocol 58, echo 128 -> 129 */
     assert_int_equal(line(&p, "1521911726\tC5\t2001:db8::1\t128\t2001:db8::2\t0\ticmp\t-\t0.01\t8\t8\tOTH\t"
                               "-\t-\t0\t-\t1\t56\t1\t56\t-", r), 2);
@@ -219,9 +222,12 @@ static void test_argus(void **state)
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_int_equal(r[1].tcp_flags, RST | ACK);
     assert_int_equal(r[1].sport, 445);
+    assert_true(r[0].flags & FLOW_F_INIT_SRC);
+    assert_true(r[1].flags & FLOW_F_INIT_DST);
     /* unanswered SYN: one record */
     assert_int_equal(line(&p, "2011/08/10 09:46:55,0,tcp,147.32.84.165,1028,?>,192.0.2.81,445,S_,0,,1,62,62,x", r), 1);
     assert_int_equal(r[0].tcp_flags, SYN);
+    assert_false(r[0].flags & FLOW_F_INIT_SRC); /* '?' in Dir: Argus was unsure */
     /* ICMP: type in Sport; an echo's Dport is its identifier, not a code */
     assert_int_equal(line(&p, "2011/08/10 09:46:56,0.003,icmp,147.32.84.165,0x0008,<->,192.0.2.1,0xf095,ECO,0,0,2,84,42,x", r), 2);
     assert_int_equal(r[0].proto, 1);
