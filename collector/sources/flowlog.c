@@ -1049,12 +1049,6 @@ void flowlog_stats(const struct flowlog *r, struct flowlog_stats *out)
     *out = r->st;
 }
 
-uint64_t flowlog_offset(const struct flowlog *r)
-{
-    z_off_t o = gzoffset(r->g);
-    return o > 0 ? (uint64_t)o : 0;
-}
-
 void flowlog_close(struct flowlog *r)
 {
     if (!r)

@@ -115,8 +115,6 @@ int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, c
 /* Next record in end-time order: 1 (rec set), 0 at the end, -1 on a read error (err). */
 int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errlen);
 void flowlog_stats(const struct flowlog *r, struct flowlog_stats *out);
-/* Bytes of the file consumed (compressed bytes for gzip), for progress. */
-uint64_t flowlog_offset(const struct flowlog *r);
 void flowlog_close(struct flowlog *r);
 
 #endif
