@@ -83,7 +83,8 @@ else
   # more than the 256k disk holds
   for ((n = 0; n < 256; n++)); do echo "10.0.$n.0/24,c$n,Customer $n"; done >"$tmp/many.csv"
   $gen flood -n 65000 -k 0 -o "$tmp/many.pcap" 2>/dev/null || fail "twgen flood"
-  # the flood's times are far in the past: clamped to arrival; windows close on the wall clock
+  # the flood's times are far in the past (kept: time is never rewritten); windows close on the
+  # wall clock (idle advance)
   MAP=$tmp/many.csv WINDOW=10s IDLE=1s base_conf >"$tmp/kafka.conf" <<CONF
 [kafka]
 brokers = 127.0.0.1:1
