@@ -407,6 +407,17 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
     json_u64(j, "no_ports", ms.no_ports);
     json_u64(j, "capacity", ms.capacity);
     json_obj_close(j);
+    /* IP reassembly of fragmented export datagrams (collector/sources/frag.h) */
+    json_obj_open(j, "reassembly");
+    json_u64(j, "fragments", fs.fragments);
+    json_u64(j, "datagrams", fs.reassembled);
+    json_u64(j, "in_progress", fs.in_progress);
+    json_u64(j, "dropped_timeout", fs.timeouts);
+    json_u64(j, "dropped_evicted", fs.evicted);
+    json_u64(j, "dropped_overlap", fs.overlaps);
+    json_u64(j, "dropped_beyond_end", fs.beyond_end);
+    json_u64(j, "bad_fragments", fs.bad);
+    json_obj_close(j);
     json_obj_open(j, "errors");
     for (int c = 0; c < DC_COUNT; c++)
         if (decode_counter_is_error((enum decode_counter)c))
@@ -414,6 +425,6 @@ void ingest_totals_json(const struct ingest *in, struct json *j)
                      decode_counter(in->dec, (enum decode_counter)c));
     for (int e = 1; e < PKT_ERR_COUNT; e++)
         json_u64(j, pkt_err_name(-e), in->st.pkt_errors[e]);
-    json_u64(j, "fragments_dropped", fs.timeouts + fs.evicted + fs.overlaps + fs.bad);
+    json_u64(j, "fragments_dropped", fs.timeouts + fs.evicted + fs.overlaps + fs.beyond_end + fs.bad);
     json_obj_close(j);
 }

@@ -3,7 +3,11 @@
  * Datagrams in progress live in a compact array (swap-remove), scanned linearly: fragments are
  * the rare path and the table is small. Each slot keeps a 64 KiB buffer once allocated, so a
  * steady stream of fragmented datagrams allocates nothing after warm-up. Received data is
- * tracked in 8-byte blocks (the fragment offset unit). */
+ * tracked in 8-byte blocks (the fragment offset unit; only the last fragment may end inside a
+ * block, so block granularity is exact). A slot's buffer still holds the previous datagram's
+ * bytes: completion therefore requires every block from 0 to the end to be marked, and no
+ * fragment may lie past the end, so no byte of a completed datagram comes from anything but a
+ * fragment of it. */
 #include "frag.h"
 
 #include <stdlib.h>
@@ -23,6 +27,7 @@ struct frag_ent {
     uint32_t l4_off;     /* transport header offset in the fragmentable part */
     uint32_t total;      /* fragmentable length once the last fragment is seen */
     uint32_t received;   /* bytes stored */
+    uint32_t max_end;    /* highest end of a fragment stored */
     uint64_t first_ts;
     uint8_t *buf;        /* FRAG_MAX_LEN + 1 bytes, kept with the slot */
     uint8_t seen[(FRAG_BLOCKS + 7) / 8];
@@ -133,6 +138,20 @@ static void range_mark(struct frag_ent *e, uint32_t b0, uint32_t b1)
         e->seen[b >> 3] |= (uint8_t)(1u << (b & 7));
 }
 
+/* Every block of [0, total) marked: the datagram has no hole. */
+static bool all_seen(const struct frag_ent *e)
+{
+    uint32_t nb = (e->total + 7) / 8, full = nb / 8, b;
+
+    for (b = 0; b < full; b++)
+        if (e->seen[b] != 0xff)
+            return false;
+    for (b = full * 8; b < nb; b++)
+        if (!(e->seen[b >> 3] & (1u << (b & 7))))
+            return false;
+    return true;
+}
+
 static int drop(struct frag_table *t, uint32_t i, uint64_t *counter)
 {
     (*counter)++;
@@ -212,19 +231,22 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
         e->l4_off = 0;
         e->total = 0;
         e->received = 0;
+        e->max_end = 0;
         e->first_ts = ts_ns;
         memset(e->seen, 0, sizeof(e->seen));
         t->count++;
     }
     e = &t->ents[i];
     if (!pi->more_frags) {
-        if (e->have_last && e->total != end)
-            return drop(t, i, &t->st.overlaps);
+        /* the last fragment sets the end: two that disagree, or data already held past it,
+           mean the pieces do not make one datagram */
+        if ((e->have_last && e->total != end) || e->max_end > end)
+            return drop(t, i, &t->st.beyond_end);
         e->total = end;
         e->have_last = true;
     }
     if (e->have_last && end > e->total)
-        return drop(t, i, &t->st.bad);
+        return drop(t, i, &t->st.beyond_end);
     if (range_seen(e, off / 8, (end - 1) / 8))
         return drop(t, i, &t->st.overlaps);
     while (t->st.bytes_held + len > t->o.max_bytes) {
@@ -240,13 +262,16 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
     memcpy(e->buf + off, pi->frag_data, len);
     range_mark(e, off / 8, (end - 1) / 8);
     e->received += len;
+    if (end > e->max_end)
+        e->max_end = end;
     t->st.bytes_held += len;
     if (off == 0) {
         e->have_first = true;
         e->proto = pi->proto;
         e->l4_off = pi->l4 ? (uint32_t)(pi->l4 - pi->frag_data) : 0;
     }
-    if (!e->have_last || e->received != e->total)
+    /* nothing overlaps and nothing lies past the end, so the count is a fast first test */
+    if (!e->have_last || e->received != e->total || !all_seen(e))
         return 0;
     if (e->l4_off > e->total)
         return drop(t, i, &t->st.bad);

@@ -5,7 +5,12 @@
  * info.fragment set; when the last piece arrives it gets the whole transport segment back.
  * Time comes only from packet timestamps, so a replay is deterministic.
  * Bounded: at most max_datagrams in progress and max_bytes of fragment data held; when full the
- * oldest datagram is evicted (counted). Overlapping fragments drop their datagram (RFC 5722).
+ * oldest datagram is evicted (counted). Which 8-byte blocks arrived is tracked per datagram:
+ * a fragment overlapping one already held drops its datagram (RFC 5722 for IPv6; the BSD and
+ * Linux stacks do the same for IPv4), and so does a fragment lying past the end that the last
+ * fragment sets, whichever of the two arrives first. A datagram completes only when every
+ * byte from 0 to its end arrived, so a reassembled datagram never holds a byte that no
+ * fragment carried.
  */
 #ifndef TW_FRAG_H
 #define TW_FRAG_H
@@ -28,8 +33,10 @@ struct frag_stats {
     uint64_t reassembled; /* datagrams completed */
     uint64_t timeouts;    /* datagrams dropped incomplete after timeout_ns */
     uint64_t evicted;     /* datagrams dropped to make room (table or byte bound) */
-    uint64_t overlaps;    /* datagrams dropped for overlapping fragments */
-    uint64_t bad;         /* fragments malformed (size, beyond the end, truncated capture) */
+    uint64_t overlaps;    /* datagrams dropped for overlapping fragments (duplicates too) */
+    uint64_t beyond_end;  /* datagrams dropped for a fragment past the end the last fragment
+                             sets (either order), or two last fragments with different ends */
+    uint64_t bad;         /* fragments malformed (size, past 64 KiB, truncated capture) */
     uint32_t in_progress; /* datagrams currently held */
     uint64_t bytes_held;
 };

@@ -661,6 +661,35 @@ int gen_frame(const struct gen_l2 *l2, const uint8_t *ip, size_t len, uint8_t *b
     return (int)(h + len);
 }
 
+int gen_ip_fragment_piece(const uint8_t *ip, uint32_t id, size_t off, bool more,
+                          const uint8_t *data, size_t c, uint8_t *buf, size_t cap)
+{
+    bool v6 = (ip[0] >> 4) == 6;
+    size_t hl = v6 ? 40 : (size_t)(ip[0] & 15) * 4;
+
+    if (off % 8 || off > 0xfff8 || hl < 20 || hl + (v6 ? 8 : 0) + c > cap ||
+        hl + (v6 ? 8 : 0) + c > 0xffff + (v6 ? 40u : 0u))
+        return -1;
+    if (v6) {
+        memcpy(buf, ip, 40);
+        buf[6] = 44;
+        be16(buf + 4, (uint16_t)(8 + c));
+        buf[40] = ip[6];
+        buf[41] = 0;
+        be16(buf + 42, (uint16_t)(off | (more ? 1 : 0)));
+        be32(buf + 44, id);
+        memcpy(buf + 48, data, c);
+        return (int)(48 + c);
+    }
+    memcpy(buf, ip, hl);
+    be16(buf + 2, (uint16_t)(hl + c));
+    be16(buf + 4, (uint16_t)id);
+    be16(buf + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+    v4_header_csum(buf, hl);
+    memcpy(buf + hl, data, c);
+    return (int)(hl + c);
+}
+
 int gen_ip_fragment(const uint8_t *ip, size_t len, size_t mtu, uint32_t id,
                     int (*emit)(void *arg, const uint8_t *frag, size_t len), void *arg)
 {
@@ -682,29 +711,9 @@ int gen_ip_fragment(const uint8_t *ip, size_t len, size_t mtu, uint32_t id,
         return -1;
     for (off = 0; off < data || (data == 0 && n == 0); off += chunk) {
         size_t c = data - off < chunk ? data - off : chunk;
-        bool more = off + c < data;
-        size_t flen;
-        if (v6) {
-            memcpy(f, ip, 40);
-            f[6] = 44;
-            be16(f + 4, (uint16_t)(8 + c));
-            f[40] = ip[6];
-            f[41] = 0;
-            be16(f + 42, (uint16_t)(off | (more ? 1 : 0)));
-            be32(f + 44, id);
-            memcpy(f + 48, ip + 40 + off, c);
-            flen = 48 + c;
-        } else {
-            memcpy(f, ip, hl);
-            be16(f + 2, (uint16_t)(hl + c));
-            be16(f + 4, (uint16_t)id);
-            be16(f + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
-            v4_header_csum(f, hl);
-            memcpy(f + hl, ip + hl + off, c);
-            flen = hl + c;
-        }
+        int flen = gen_ip_fragment_piece(ip, id, off, off + c < data, ip + hl + off, c, f, mtu + 8);
         n++;
-        if (emit(arg, f, flen) != 0) {
+        if (flen < 0 || emit(arg, f, (size_t)flen) != 0) {
             free(f);
             return -1;
         }

@@ -96,6 +96,11 @@ int gen_frame(const struct gen_l2 *l2, const uint8_t *ip, size_t len, uint8_t *b
  * fragments or -1. */
 int gen_ip_fragment(const uint8_t *ip, size_t len, size_t mtu, uint32_t id,
                     int (*emit)(void *arg, const uint8_t *frag, size_t len), void *arg);
+/* One fragment of the packet whose header starts ip (only the header is read): c bytes of
+ * data (any content: tests also make overlapping and stray pieces) at offset off (a multiple
+ * of 8), more-fragments flag more. Written to buf; returns its length or -1. */
+int gen_ip_fragment_piece(const uint8_t *ip, uint32_t id, size_t off, bool more,
+                          const uint8_t *data, size_t c, uint8_t *buf, size_t cap);
 
 /* Helpers for tests: mapped IPv4 / parsed addresses. */
 void gen_addr4(uint8_t out[16], uint8_t a, uint8_t b, uint8_t c, uint8_t d);

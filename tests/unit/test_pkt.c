@@ -552,13 +552,157 @@ static void test_reassembly(void **state)
     }
 }
 
+/* ---- reassembly: holes, overlaps and fragments past the end, with a fill pattern ----
+ *
+ * Every slot buffer of the table is first filled with POISON by reassembling whole datagrams
+ * of that byte (a slot keeps its buffer, and so the previous datagram's bytes, for the next
+ * one). The datagrams of the cases below never contain POISON: a reassembled datagram must
+ * equal its original, so a POISON byte in the output is a hole the reassembler let through. */
+
+#define POISON 0xa5
+#define HOLE_SLOTS 4
+static uint8_t hdr4[64], hdr6[64]; /* IP headers the pieces are cut from (proto 17) */
+static uint8_t orig[65536];        /* the fragmentable part of the case's datagram */
+static uint8_t piece_buf[66000];
+
+static void make_headers(void)
+{
+    struct gen_ip g;
+    mk_v4(&g, 17);
+    g.payload_len = 0;
+    assert_true(gen_ip_packet(&g, hdr4, sizeof(hdr4)) >= 20);
+    mk_v6(&g, 17);
+    g.payload_len = 0;
+    assert_true(gen_ip_packet(&g, hdr6, sizeof(hdr6)) >= 40);
+}
+
+/* A UDP datagram of len bytes (header included) with no POISON byte in it. */
+static void make_orig(uint32_t len)
+{
+    uint32_t i;
+    for (i = 0; i < len; i++)
+        orig[i] = (uint8_t)(i % 0x7f); /* < POISON */
+    orig[0] = 0x08;
+    orig[1] = 0x07; /* sport 2055 */
+    orig[2] = 0x27;
+    orig[3] = 0x0b; /* dport 9995 */
+    orig[4] = (uint8_t)(len >> 8 & 0x7f);
+    orig[5] = (uint8_t)(len & 0x7f); /* a length with no POISON byte: fill_out clamps it */
+    orig[6] = orig[7] = 0;
+}
+
+/* Feed one piece [off, off + len) of data (orig unless data is given), more-fragments flag. */
+static int piece(struct frag_table *t, bool v6, uint32_t id, uint32_t off, uint32_t len,
+                 bool more, const uint8_t *data, struct frag_datagram *d)
+{
+    struct pkt_info pi;
+    int n = gen_ip_fragment_piece(v6 ? hdr6 : hdr4, id, off, more, data ? data : orig + off, len,
+                                  piece_buf, sizeof(piece_buf));
+    int r;
+    assert_true(n > 0);
+    r = pkt_parse(PKT_LINK_RAW, piece_buf, (uint32_t)n, (uint32_t)n, &pi);
+    assert_true(r == PKT_OK || r == PKT_ERR_BAD_L4_HEADER || r == PKT_ERR_TRUNCATED_L4);
+    assert_true(pi.fragment);
+    return frag_input(t, &pi, 1000, d);
+}
+
+static void poison_slots(struct frag_table *t)
+{
+    static uint8_t p[32768];
+    struct frag_datagram d;
+    uint32_t i, k;
+    memset(p, POISON, sizeof(p));
+    for (i = 0; i < HOLE_SLOTS; i++) /* all slots in use at once, so each gets its buffer */
+        assert_int_equal(piece(t, false, 900 + i, 0, 32768, true, p, &d), 0);
+    for (i = 0; i < HOLE_SLOTS; i++) {
+        assert_int_equal(piece(t, false, 900 + i, 32768, 32000, false, p, &d), 1);
+        for (k = 0; k < d.l4_len; k++)
+            assert_int_equal(d.l4[k], POISON);
+    }
+}
+
+static void check_whole(const struct frag_datagram *d, uint32_t len)
+{
+    uint32_t k;
+    assert_int_equal(d->l4_len, len);
+    for (k = 0; k < len; k++)
+        assert_int_not_equal(d->l4[k], POISON);
+    assert_memory_equal(d->l4, orig, len);
+}
+
+static void test_reassembly_holes(void **state)
+{
+    struct frag_opts o = {.max_datagrams = HOLE_SLOTS};
+    struct frag_table *t;
+    struct frag_datagram d;
+    struct frag_stats st;
+    int v;
+
+    (void)state;
+    make_headers();
+    for (v = 0; v < 2; v++) {
+        bool v6 = v == 1;
+        assert_int_equal(frag_table_new(&o, &t), 0);
+        poison_slots(t);
+        make_orig(24);
+
+        /* the reported bug: a piece past the end arrives before the last one; the byte count
+           (8 + 8 + 8 = 24) then equals the length while [0, 8) never came */
+        assert_int_equal(piece(t, v6, 1, 24, 8, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 1, 8, 8, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 1, 16, 8, false, NULL, &d), -1);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.beyond_end, 1);
+        assert_int_equal(st.in_progress, 0);
+        /* the same after the last one */
+        assert_int_equal(piece(t, v6, 2, 16, 8, false, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 2, 24, 8, true, NULL, &d), -1);
+        /* two last pieces that disagree on the end */
+        assert_int_equal(piece(t, v6, 3, 16, 8, false, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 3, 8, 4, false, NULL, &d), -1);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.beyond_end, 3);
+        /* overlaps: a duplicate and a piece covering half of another */
+        assert_int_equal(piece(t, v6, 4, 0, 16, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 4, 8, 16, false, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 5, 16, 8, false, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 5, 16, 8, false, NULL, &d), -1);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.overlaps, 2);
+        /* a hole that never fills: held, never completed, then timed out */
+        assert_int_equal(piece(t, v6, 6, 0, 8, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 6, 16, 8, false, NULL, &d), 0);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.reassembled, HOLE_SLOTS);
+        assert_int_equal(st.in_progress, 1);
+        frag_expire(t, UINT64_MAX);
+        /* whole ones still come out whole, in any order, without a POISON byte */
+        assert_int_equal(piece(t, v6, 7, 16, 8, false, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 7, 0, 8, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 7, 8, 8, true, NULL, &d), 1);
+        check_whole(&d, 24);
+        make_orig(4000); /* a bigger one, last piece first, middle last */
+        assert_int_equal(piece(t, v6, 8, 3200, 800, false, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 8, 0, 1600, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 8, 2400, 800, true, NULL, &d), 0);
+        assert_int_equal(piece(t, v6, 8, 1600, 800, true, NULL, &d), 1);
+        check_whole(&d, 4000);
+        assert_int_equal(d.dport, 9995);
+        frag_get_stats(t, &st);
+        assert_int_equal(st.reassembled, HOLE_SLOTS + 2);
+        assert_int_equal(st.in_progress, 0);
+        assert_int_equal(st.bytes_held, 0);
+        frag_table_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_linktype), cmocka_unit_test(test_vlan_stacks),
         cmocka_unit_test(test_v6_ext_headers), cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_truncation_snaplen), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_icmp_mpls_pppoe), cmocka_unit_test(test_reassembly),
+        cmocka_unit_test(test_icmp_mpls_pppoe), cmocka_unit_test(test_reassembly), cmocka_unit_test(test_reassembly_holes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
