@@ -34,6 +34,7 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_EXPORTERS_EVICTED] = "exporters_evicted",
     [DC_DOMAINS_EVICTED] = "domains_evicted",
     [DC_CLOCK_SKEW] = "clock_skew",
+    [DC_MESSAGES_MALFORMED] = "messages_malformed",
     [DC_SHORT_HEADER] = "short_header",
     [DC_BAD_VERSION] = "bad_version",
     [DC_BAD_LENGTH] = "bad_length",
@@ -117,6 +118,10 @@ static size_t pow2_at_least(size_t n)
 
 /* Table sizes, shared by decode_ctx_new and decode_memory_bound. */
 static size_t exp_slot_count(const struct decode_cfg *cfg) { return pow2_at_least(cfg->max_exporters * 2); }
+static size_t pending_bucket_count(const struct decode_cfg *cfg)
+{
+    return cfg->pending_max ? pow2_at_least(cfg->pending_max) : 0;
+}
 
 size_t decode_memory_bound(const struct decode_cfg *cfg)
 {
@@ -127,7 +132,7 @@ size_t decode_memory_bound(const struct decode_cfg *cfg)
            cfg->max_exporters * (sizeof(struct dec_exporter) +
                                  cfg->max_domains_per_exporter * sizeof(struct dec_domain)) +
            cfg->max_templates * tmpl_max + cfg->pending_max * sizeof(struct dec_pending) +
-           cfg->pending_bytes_max;
+           cfg->pending_bytes_max + pending_bucket_count(cfg) * sizeof(struct dlist);
 }
 
 int decode_ctx_new(const struct decode_cfg *cfg, struct decode_ctx **out)
@@ -147,7 +152,7 @@ int decode_ctx_new(const struct decode_cfg *cfg, struct decode_ctx **out)
     size_t slots = exp_slot_count(cfg);
     ctx->exps = calloc(cfg->max_exporters, sizeof *ctx->exps);
     ctx->exp_slots = calloc(slots, sizeof *ctx->exp_slots);
-    if (!ctx->exps || !ctx->exp_slots || tmpl_cache_init(ctx) < 0) {
+    if (!ctx->exps || !ctx->exp_slots || tmpl_cache_init(ctx) < 0 || dec_pending_init(ctx) < 0) {
         decode_ctx_free(ctx);
         return -2;
     }
@@ -162,6 +167,7 @@ void decode_ctx_free(struct decode_ctx *ctx)
     if (!ctx)
         return;
     dec_pending_free_all(ctx);
+    free(ctx->pbuckets);
     tmpl_cache_free(ctx);
     if (ctx->exps) {
         for (size_t i = 0; i < ctx->nexps; i++) {
@@ -240,26 +246,15 @@ static struct dec_exporter *exporter_victim(const struct decode_ctx *ctx, uint64
     return NULL;
 }
 
-/* Free everything e holds and take it out of the tables; its index is reused by the caller. */
+/* Free the templates and domains e holds and take it out of the tables; its index is reused
+ * by the caller. O(its templates and domains): a flood of spoofed sources evicting one exporter
+ * per datagram costs no more per datagram than the victim held. Its pending sets stay in the
+ * FIFO until they expire or are pushed out, matching nothing (the next exporter in the slot is
+ * another incarnation). */
 static void exporter_evict(struct decode_ctx *ctx, struct dec_exporter *e)
 {
     if (e->templates)
-        tmpl_drop_exporter(ctx, e->idx);
-    struct dec_pending **pp = &ctx->phead, *prev = NULL;
-    while (*pp) {
-        struct dec_pending *p = *pp;
-        if (p->exp_idx == e->idx) {
-            *pp = p->next;
-            if (ctx->ptail == p)
-                ctx->ptail = prev;
-            ctx->npending--;
-            ctx->pending_bytes -= p->len;
-            dec_free(ctx, p, sizeof *p + p->len);
-            continue;
-        }
-        prev = p;
-        pp = &p->next;
-    }
+        tmpl_drop_exporter(ctx, e);
     exp_slot_delete(ctx, exp_slot_of(ctx, e));
     dlist_unlink(&ctx->lru, &e->lru);
     dec_free(ctx, e->doms, e->capdoms * sizeof *e->doms);
@@ -310,6 +305,7 @@ static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t s
     memset(e, 0, sizeof *e);
     memcpy(e->addr, src, 16);
     e->idx = idx;
+    e->gen = ++ctx->exp_gen;
     e->last_seen_ms = now_ms;
     e->pol.allowed = true;
     if (ctx->cfg.policy)
@@ -469,14 +465,39 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
 
 /* ---- pending data sets ---- */
 
-static void pending_drop_head(struct decode_ctx *ctx)
+int dec_pending_init(struct decode_ctx *ctx)
 {
-    struct dec_pending *p = ctx->phead;
-    ctx->phead = p->next;
-    if (!ctx->phead)
-        ctx->ptail = NULL;
+    size_t n = pending_bucket_count(&ctx->cfg);
+    if (!n)
+        return 0;
+    ctx->pbuckets = calloc(n, sizeof *ctx->pbuckets);
+    if (!ctx->pbuckets)
+        return -1;
+    ctx->pmask = n - 1;
+    ctx->mem += n * sizeof *ctx->pbuckets;
+    return 0;
+}
+
+static struct dlist *pending_bucket(const struct decode_ctx *ctx, uint32_t exp_idx, uint32_t dom,
+                                    uint16_t tid, uint8_t version)
+{
+    uint64_t x = ((uint64_t)exp_idx << 32 | (uint64_t)version << 16 | tid) ^ ctx->seed;
+    x = mix64(x ^ mix64((uint64_t)dom ^ ~ctx->seed));
+    return &ctx->pbuckets[x & ctx->pmask];
+}
+
+static void pending_remove(struct decode_ctx *ctx, struct dec_pending *p)
+{
+    dlist_unlink(&ctx->pending, &p->fifo);
+    dlist_unlink(pending_bucket(ctx, p->exp_idx, p->dom_id, p->tid, p->version), &p->chain);
     ctx->npending--;
     ctx->pending_bytes -= p->len;
+}
+
+static void pending_drop_head(struct decode_ctx *ctx)
+{
+    struct dec_pending *p = DLIST_ENTRY(ctx->pending.first, struct dec_pending, fifo);
+    pending_remove(ctx, p);
     dec_free(ctx, p, sizeof *p + p->len);
 }
 
@@ -485,15 +506,15 @@ void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *data, size
     struct decode_ctx *ctx = m->ctx;
     if (!ctx->cfg.pending_max || len > ctx->cfg.pending_bytes_max)
         return;
-    while (ctx->phead && (ctx->npending >= ctx->cfg.pending_max ||
-                          ctx->pending_bytes + len > ctx->cfg.pending_bytes_max)) {
+    while (ctx->pending.first && (ctx->npending >= ctx->cfg.pending_max ||
+                                  ctx->pending_bytes + len > ctx->cfg.pending_bytes_max)) {
         dec_error(ctx, NULL, DC_PENDING_DROPPED);
         pending_drop_head(ctx);
     }
     struct dec_pending *p = dec_alloc(ctx, sizeof *p + len);
     if (!p)
         return;
-    p->next = NULL;
+    p->exp_gen = m->exp->gen;
     p->exp_idx = m->exp->idx;
     p->dom_id = m->dom->id;
     p->tid = tid;
@@ -503,11 +524,8 @@ void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *data, size
     p->uptime = m->uptime;
     p->len = len;
     memcpy(p->data, data, len);
-    if (ctx->ptail)
-        ctx->ptail->next = p;
-    else
-        ctx->phead = p;
-    ctx->ptail = p;
+    dlist_push_back(&ctx->pending, &p->fifo);
+    dlist_push_back(pending_bucket(ctx, p->exp_idx, p->dom_id, tid, p->version), &p->chain);
     ctx->npending++;
     ctx->pending_bytes += len;
     ctx->c[DC_PENDING_BUFFERED]++;
@@ -516,33 +534,31 @@ void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *data, size
 void dec_pending_flush(struct dec_msg *m, const struct tmpl *t)
 {
     struct decode_ctx *ctx = m->ctx;
-    struct dec_pending **pp = &ctx->phead, *prev = NULL;
-    while (*pp) {
-        struct dec_pending *p = *pp;
-        if (p->exp_idx == t->exp_idx && p->dom_id == t->dom_id && p->tid == t->id &&
-            p->version == t->version) {
-            *pp = p->next;
-            if (ctx->ptail == p)
-                ctx->ptail = prev;
-            ctx->npending--;
-            ctx->pending_bytes -= p->len;
-            struct dec_msg pm = *m;
-            pm.export_ms = p->export_ms;
-            pm.uptime = p->uptime;
-            pm.records = 0;
-            tmpl_decode_set(&pm, t, p->data, p->len);
-            ctx->c[DC_PENDING_DECODED]++;
-            dec_free(ctx, p, sizeof *p + p->len);
+    struct dlist *b = pending_bucket(ctx, t->exp_idx, t->dom_id, t->id, t->version);
+    struct dlink *l = b->first;
+    while (l) {
+        struct dec_pending *p = DLIST_ENTRY(l, struct dec_pending, chain);
+        l = l->next;
+        if (p->exp_idx != t->exp_idx || p->exp_gen != m->exp->gen || p->dom_id != t->dom_id ||
+            p->tid != t->id || p->version != t->version)
             continue;
-        }
-        prev = p;
-        pp = &p->next;
+        pending_remove(ctx, p);
+        struct dec_msg pm = *m;
+        pm.export_ms = p->export_ms;
+        pm.uptime = p->uptime;
+        pm.records = 0;
+        tmpl_decode_set(&pm, t, p->data, p->len);
+        ctx->c[DC_PENDING_DECODED]++;
+        dec_free(ctx, p, sizeof *p + p->len);
     }
 }
 
 void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms)
 {
-    while (ctx->phead && now_ms >= ctx->phead->at_ms && now_ms - ctx->phead->at_ms > ctx->cfg.pending_ms) {
+    while (ctx->pending.first) {
+        const struct dec_pending *p = DLIST_ENTRY(ctx->pending.first, struct dec_pending, fifo);
+        if (!(now_ms >= p->at_ms && now_ms - p->at_ms > ctx->cfg.pending_ms))
+            break;
         ctx->c[DC_PENDING_EXPIRED]++;
         pending_drop_head(ctx);
     }
@@ -550,7 +566,7 @@ void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms)
 
 void dec_pending_free_all(struct decode_ctx *ctx)
 {
-    while (ctx->phead)
+    while (ctx->pending.first)
         pending_drop_head(ctx);
 }
 
@@ -580,7 +596,7 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
     e->datagrams++;
     struct dec_msg m = {.ctx = ctx, .exp = e, .version = (uint8_t)version, .now_ms = now_ms,
                         .emit = emit, .arg = arg};
-    if (ctx->phead)
+    if (ctx->npending)
         dec_pending_expire(ctx, now_ms);
     if (version == 5) {
         ctx->c[DC_V5_DATAGRAMS]++;

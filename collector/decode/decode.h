@@ -150,6 +150,9 @@ enum decode_counter {
     DC_DOMAINS_EVICTED,   /* domain table of an exporter full: a domain without templates made room */
     DC_CLOCK_SKEW,        /* records far from their export header's time (cfg.clock_skew_ms):
                              flagged FLOW_F_CLOCK_SKEW, times kept */
+    DC_MESSAGES_MALFORMED, /* v5/v9/IPFIX messages dropped whole: a header, the message length,
+                              a set length or a template's field list was wrong (the cause is
+                              counted among the errors below); nothing in them was applied */
     /* errors from here on */
     DC_SHORT_HEADER,
     DC_BAD_VERSION,

@@ -67,13 +67,26 @@ struct tmpl_field {
     bool v9_scope;   /* v9 scope field: types are a different namespace, skipped */
 };
 
+/* A template's field list validated and compiled (tmpl_compile), before it is stored. */
+struct tmpl_prog {
+    uint64_t layout_hash;
+    uint64_t has;
+    uint32_t min_len;
+    bool varlen;
+    uint16_t nops;
+    struct tmpl_op ops[DECODE_MAX_FIELDS];
+};
+
 /* A compiled template. Allocated once on arrival with exactly nops ops. */
 _Static_assert(K_COUNT <= 64, "template kinds must fit the 64-bit has mask");
 
 struct tmpl {
     struct tmpl *next;   /* hash chain */
-    struct dlink lru;    /* in its domain's refresh order */
+    struct dlink lru;    /* in its domain's refresh list of its kind (lru[options]) */
+    uint64_t refresh_seq; /* ctx-wide order of arrivals/refreshes (eviction compares the lists) */
     uint32_t exp_idx;    /* exporter index */
+    uint32_t dom_slot;   /* its domain's index in the exporter's doms: a domain holding
+                            templates is never reused, so this stays valid while it lives */
     uint32_t dom_id;     /* v9 source id / IPFIX observation domain */
     uint16_t id;         /* template id */
     uint8_t version;     /* 9 or 10 */
@@ -99,7 +112,9 @@ struct dec_domain {
     bool seq_valid;
     uint32_t seq_next;
     size_t templates;
-    struct dlist lru;     /* templates by last refresh, oldest first (evicted when full) */
+    struct dlist lru[2];  /* its data [0] and options [1] templates by last refresh, oldest
+                             first: eviction takes the older head, a withdrawal of all of one
+                             kind walks only that list */
     uint64_t last_seen_ms; /* now_ms of the last message of this domain */
     uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;
@@ -111,6 +126,8 @@ struct dec_domain {
 struct dec_exporter {
     uint8_t addr[16];
     uint32_t idx;
+    uint64_t gen;         /* incarnation: pending sets of an evicted exporter never match the
+                             next one in its slot (they age out instead of being searched for) */
     struct exporter_policy pol;
     uint64_t datagrams, records, errors, seq_lost, clock_skew;
     size_t templates;
@@ -124,7 +141,9 @@ struct dec_exporter {
 };
 
 struct dec_pending {
-    struct dec_pending *next;
+    struct dlink fifo;    /* ctx->pending: arrival order (expiry, drops when full) */
+    struct dlink chain;   /* ctx->pbuckets[key]: found by its template's key */
+    uint64_t exp_gen;
     uint32_t exp_idx, dom_id;
     uint16_t tid;
     uint8_t version;
@@ -147,16 +166,23 @@ struct decode_ctx {
     size_t exp_mask;
     struct dec_exporter *last_exp;
     struct dlist lru;     /* exporters by recency, first = most recent */
+    uint64_t exp_gen;     /* last exporter incarnation handed out */
     /* templates */
     struct tmpl **buckets;
     size_t tmask;
     size_t ntemplates;
-    /* pending FIFO */
-    struct dec_pending *phead, *ptail;
+    uint64_t refresh_seq;
+    /* pending data sets: a FIFO, and hashed by (exporter, domain, template) so a new template
+       finds its own sets without walking the others */
+    struct dlist pending;
+    struct dlist *pbuckets;
+    size_t pmask;
     size_t npending, pending_bytes;
 };
 
-/* Per-message state handed to the decoders. */
+/* Per-message state handed to the decoders. Each message is walked twice: first to check it
+ * as a whole (apply false: m->dom is NULL, nothing changes; any malformation found is counted
+ * and the message is dropped), then to apply it (templates, withdrawals, data). */
 struct dec_msg {
     struct decode_ctx *ctx;
     struct dec_exporter *exp;
@@ -182,7 +208,9 @@ void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint3
    sampler_id/has_sampler = its sampler id, v5_rate = v5 header rate (0 none, v5 only). */
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
               uint32_t sampler_id, int v5_interval);
+int dec_pending_init(struct decode_ctx *ctx);
 void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *p, size_t len);
+/* Decode and free the sets waiting for t (of m's exporter and domain): O(those sets). */
 void dec_pending_flush(struct dec_msg *m, const struct tmpl *t);
 void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms);
 void dec_pending_free_all(struct decode_ctx *ctx);
@@ -194,12 +222,17 @@ void tmpl_cache_free(struct decode_ctx *ctx);
 /* Look up a live template (expired ones are dropped here). */
 struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
                        uint16_t tid, uint64_t now_ms);
+/* Validate and compile a field list; touches no state. 0, or -1 when the template is invalid
+   (reserved id, no or too many fields, a zero-length field, a record too long). */
+int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
+                 struct tmpl_prog *out);
 /* Validate, compile and insert; flushes pending sets waiting for it. Counts the outcome. */
 void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n);
+/* Withdrawals: O(1) for one id, O(templates withdrawn) for all of a kind. */
 void tmpl_withdraw(struct dec_msg *m, uint16_t tid);
 void tmpl_withdraw_all(struct dec_msg *m, bool options);
-/* Drop every template of exporter exp_idx (exporter eviction). */
-void tmpl_drop_exporter(struct decode_ctx *ctx, uint32_t exp_idx);
+/* Drop every template of exporter e (exporter eviction): O(its templates and domains). */
+void tmpl_drop_exporter(struct decode_ctx *ctx, struct dec_exporter *e);
 void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms);
 /* Decode every record of a data set with template t; returns records read. */
 size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len);

@@ -50,27 +50,16 @@ static size_t key_hash(const struct decode_ctx *ctx, uint32_t exp_idx, uint8_t v
     return (size_t)x & ctx->tmask;
 }
 
-static struct dec_domain *domain_of(struct decode_ctx *ctx, const struct tmpl *t)
-{
-    struct dec_exporter *e = ctx->exps[t->exp_idx];
-    for (size_t i = 0; i < e->ndoms; i++)
-        if (e->doms[i].id == t->dom_id && e->doms[i].version == t->version)
-            return &e->doms[i];
-    return NULL;
-}
-
-/* Unlink *pp (a template) and free it, keeping the counts right. */
+/* Unlink *pp (a template) and free it, keeping the counts right. O(1). */
 static void tmpl_remove(struct decode_ctx *ctx, struct tmpl **pp)
 {
     struct tmpl *t = *pp;
     *pp = t->next;
-    struct dec_domain *d = domain_of(ctx, t);
-    if (d) {
-        dlist_unlink(&d->lru, &t->lru);
-        if (d->templates)
-            d->templates--;
-    }
     struct dec_exporter *e = ctx->exps[t->exp_idx];
+    struct dec_domain *d = &e->doms[t->dom_slot];
+    dlist_unlink(&d->lru[t->options], &t->lru);
+    if (d->templates)
+        d->templates--;
     if (e->templates)
         e->templates--;
     ctx->ntemplates--;
@@ -132,35 +121,35 @@ void tmpl_withdraw(struct dec_msg *m, uint16_t tid)
     }
 }
 
-void tmpl_withdraw_all(struct dec_msg *m, bool options)
+/* Remove the template at the head of list l (its own chain link found by its key). */
+static void remove_head(struct decode_ctx *ctx, struct dlist *l)
 {
-    struct decode_ctx *ctx = m->ctx;
-    for (size_t i = 0; i <= ctx->tmask && m->dom->templates; i++) {
-        struct tmpl **pp = &ctx->buckets[i];
-        while (*pp) {
-            struct tmpl *t = *pp;
-            if (t->exp_idx == m->exp->idx && t->version == m->version && t->dom_id == m->dom->id &&
-                t->options == options) {
-                ctx->c[DC_TEMPLATES_WITHDRAWN]++;
-                tmpl_remove(ctx, pp);
-            } else {
-                pp = &t->next;
-            }
-        }
+    struct tmpl *t = DLIST_ENTRY(l->first, struct tmpl, lru);
+    struct tmpl **pp = find_slot(ctx, t->exp_idx, t->version, t->dom_id, t->id);
+    if (*pp == t) {
+        tmpl_remove(ctx, pp);
+    } else { /* cannot happen: every listed template is in its chain */
+        dlist_unlink(l, &t->lru);
     }
 }
 
-void tmpl_drop_exporter(struct decode_ctx *ctx, uint32_t exp_idx)
+/* Per record of a withdrawal: only the templates of this domain and kind are visited, each
+   one removed (a storm of such records costs O(1) each once the list is empty). */
+void tmpl_withdraw_all(struct dec_msg *m, bool options)
 {
-    for (size_t i = 0; i <= ctx->tmask && ctx->exps[exp_idx]->templates; i++) {
-        struct tmpl **pp = &ctx->buckets[i];
-        while (*pp) {
-            if ((*pp)->exp_idx == exp_idx)
-                tmpl_remove(ctx, pp);
-            else
-                pp = &(*pp)->next;
-        }
+    struct dlist *l = &m->dom->lru[options];
+    while (l->first) {
+        m->ctx->c[DC_TEMPLATES_WITHDRAWN]++;
+        remove_head(m->ctx, l);
     }
+}
+
+void tmpl_drop_exporter(struct decode_ctx *ctx, struct dec_exporter *e)
+{
+    for (size_t i = 0; i < e->ndoms; i++)
+        for (int k = 0; k < 2; k++)
+            while (e->doms[i].lru[k].first)
+                remove_head(ctx, &e->doms[i].lru[k]);
 }
 
 /* What an information element feeds, given its length (wrong lengths are skipped). */
@@ -269,18 +258,16 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 /* Largest record a set can hold (65535 minus set and message headers). */
 #define MAX_RECORD_LEN (65535u - 4u - 16u)
 
-void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n)
+int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
+                 struct tmpl_prog *out)
 {
-    struct decode_ctx *ctx = m->ctx;
-    struct dec_exporter *e = m->exp;
-    struct dec_domain *d = m->dom;
-    struct tmpl_op ops[DECODE_MAX_FIELDS];
+    struct tmpl_op *ops = out->ops;
     size_t nops = 0;
     uint32_t min_len = 0;
     uint64_t has = 0;
     bool varlen = false;
     if (tid < 256 || n == 0 || n > DECODE_MAX_FIELDS)
-        goto invalid;
+        return -1;
     uint64_t h = fnv1a(0xcbf29ce484222325ull, &options, 1);
     for (size_t i = 0; i < n; i++) {
         uint16_t len = f[i].len;
@@ -291,7 +278,7 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         if (len == 0) {
             if (f[i].ie == 0 || f[i].v9_scope)
                 continue; /* filler / empty scope: carries nothing */
-            goto invalid;
+            return -1;
         }
         enum dec_kind k = K_SKIP;
         if (len == OP_VARLEN) {
@@ -319,7 +306,7 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         nops++;
     }
     if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
-        goto invalid;
+        return -1;
     if (!varlen) {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
@@ -333,26 +320,49 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         }
         nops = keep;
     }
+    out->layout_hash = h;
+    out->has = has;
+    out->min_len = min_len;
+    out->varlen = varlen;
+    out->nops = (uint16_t)nops;
+    return 0;
+}
 
+void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n)
+{
+    struct decode_ctx *ctx = m->ctx;
+    struct dec_exporter *e = m->exp;
+    struct dec_domain *d = m->dom;
+    struct tmpl_prog prog;
+    if (tmpl_compile(tid, options, f, n, &prog) < 0) {
+        dec_error(ctx, e, DC_TEMPLATE_INVALID);
+        return;
+    }
+    size_t nops = prog.nops;
+    const struct tmpl_op *ops = prog.ops;
     struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
     struct tmpl *old = *pp;
-    if (old && old->layout_hash == h && old->options == options && old->nops == nops &&
+    if (old && old->layout_hash == prog.layout_hash && old->options == options && old->nops == nops &&
         memcmp(old->ops, ops, nops * sizeof *ops) == 0) {
         old->refreshed_ms = m->now_ms;
-        dlist_unlink(&d->lru, &old->lru);
-        dlist_push_back(&d->lru, &old->lru);
+        old->refresh_seq = ++ctx->refresh_seq;
+        dlist_unlink(&d->lru[options], &old->lru);
+        dlist_push_back(&d->lru[options], &old->lru);
         ctx->c[DC_TEMPLATES_REFRESHED]++;
         return;
     }
-    if (!old && d->templates >= ctx->cfg.max_templates_per_source && d->lru.first) {
-        /* The domain is full: its least recently refreshed template goes. A flood of new ids
-         * from one (exporter, domain) then churns that domain only, and an exporter that
-         * moved to new ids is never locked out until the old ones expire; templates in use
-         * are refreshed by their exporter and come back. */
-        struct tmpl *v = DLIST_ENTRY(d->lru.first, struct tmpl, lru);
-        struct tmpl **vp = find_slot(ctx, v->exp_idx, v->version, v->dom_id, v->id);
-        if (*vp == v) {
-            tmpl_remove(ctx, vp);
+    if (!old && d->templates >= ctx->cfg.max_templates_per_source) {
+        /* The domain is full: its least recently refreshed template goes (the older of the
+         * two lists' heads). A flood of new ids from one (exporter, domain) then churns that
+         * domain only, and an exporter that moved to new ids is never locked out until the
+         * old ones expire; templates in use are refreshed by their exporter and come back. */
+        struct dlist *l = &d->lru[0];
+        if (!l->first || (d->lru[1].first &&
+                          DLIST_ENTRY(d->lru[1].first, struct tmpl, lru)->refresh_seq <
+                              DLIST_ENTRY(l->first, struct tmpl, lru)->refresh_seq))
+            l = &d->lru[1];
+        if (l->first) {
+            remove_head(ctx, l);
             ctx->c[DC_TEMPLATES_EVICTED]++;
             pp = find_slot(ctx, e->idx, m->version, d->id, tid); /* the chain may have moved */
         }
@@ -369,21 +379,23 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         return;
     }
     t->exp_idx = e->idx;
+    t->dom_slot = (uint32_t)(d - e->doms);
     t->dom_id = d->id;
     t->id = tid;
     t->version = m->version;
     t->options = options;
-    t->varlen = varlen;
-    t->min_len = (uint16_t)min_len;
+    t->varlen = prog.varlen;
+    t->min_len = (uint16_t)prog.min_len;
     t->refreshed_ms = m->now_ms;
-    t->layout_hash = h;
-    t->has = has;
+    t->refresh_seq = ++ctx->refresh_seq;
+    t->layout_hash = prog.layout_hash;
+    t->has = prog.has;
     t->nops = (uint16_t)nops;
     memcpy(t->ops, ops, nops * sizeof *ops);
     if (old) {
         t->next = old->next;
         *pp = t;
-        dlist_unlink(&d->lru, &old->lru);
+        dlist_unlink(&d->lru[old->options], &old->lru);
         dec_free(ctx, old, tmpl_size(old));
         ctx->c[DC_TEMPLATES_REPLACED]++;
     } else {
@@ -394,12 +406,9 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         ctx->ntemplates++;
         ctx->c[DC_TEMPLATES_ADDED]++;
     }
-    dlist_push_back(&d->lru, &t->lru);
-    if (ctx->phead)
+    dlist_push_back(&d->lru[options], &t->lru);
+    if (ctx->npending)
         dec_pending_flush(m, t);
-    return;
-invalid:
-    dec_error(ctx, e, DC_TEMPLATE_INVALID);
 }
 
 /* ---- the interpreter ---- */

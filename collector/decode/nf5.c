@@ -8,12 +8,14 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
 {
     if (len < NF5_HDR) {
         dec_error(m->ctx, m->exp, DC_SHORT_HEADER);
+        m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
     uint16_t count = dec_be16(buf + 2);
     /* the count is the only framing v5 has: it must fit the datagram (extra bytes are ignored) */
     if (count == 0 || (size_t)count * NF5_REC > len - NF5_HDR) {
         dec_error(m->ctx, m->exp, DC_BAD_LENGTH);
+        m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
     uint32_t uptime = dec_be32(buf + 4);

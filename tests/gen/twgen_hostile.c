@@ -455,7 +455,7 @@ static void cases_ipfix(struct hctx *h)
     {
         dg_msg(h, with_len16(tmpl_data(h, GEN_IPFIX, 256, 0, 2, 0), 18, 3));
     }
-    CASE(h, "ipfix_set_trailing_bytes", "errors.bad_set_length", 2, "-")
+    CASE(h, "ipfix_set_trailing_bytes", "errors.bad_set_length", 0, "-")
     {
         int len = tmpl_data(h, GEN_IPFIX, 256, 0, 2, 0);
         if (len > 0) {

@@ -408,17 +408,28 @@ static void test_malformed(void **state)
     /* zero-length field, and a record length over the maximum */
     static const uint8_t zlen[] = {1, 3, 0, 1, 0, 8, 0, 0};
     static const uint8_t huge[] = {1, 4, 0, 2, 0, 1, 0xff, 0xf0, 0, 2, 0xff, 0xf0};
+    /* each one makes its message malformed: counted once, nothing applied */
+    const struct {
+        uint16_t set;
+        const uint8_t *b;
+        size_t n;
+    } bad[] = {{3, scope0, sizeof scope0}, {3, scope_big, sizeof scope_big}, {2, cut, sizeof cut},
+               {2, zlen, sizeof zlen},     {2, huge, sizeof huge}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
+        gen_add_raw_set(&m, bad[i].set, bad[i].b, bad[i].n);
+        int len = gen_msg_end(&m);
+        decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), i + 1);
+        assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), i + 1);
+    }
+    /* a set id IPFIX does not use is skipped, not a malformed message */
     gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
-    gen_add_raw_set(&m, 3, scope0, sizeof scope0);
-    gen_add_raw_set(&m, 3, scope_big, sizeof scope_big);
-    gen_add_raw_set(&m, 2, cut, sizeof cut);
-    gen_add_raw_set(&m, 2, zlen, sizeof zlen);
-    gen_add_raw_set(&m, 2, huge, sizeof huge);
-    gen_add_raw_set(&m, 1, huge, 4); /* set id 1 is not IPFIX */
+    gen_add_raw_set(&m, 1, huge, 4);
     int len = gen_msg_end(&m);
     decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
-    assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 5);
     assert_int_equal(decode_counter(ctx, DC_BAD_SET_ID), 1);
+    assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), 5);
     assert_int_equal(decode_template_count(ctx), 0);
     /* a varlen record cut short */
     struct gen_tmpl t;
@@ -443,6 +454,93 @@ static void test_malformed(void **state)
     decode_ctx_free(ctx);
 }
 
+/* RFC 7011 8: a message found malformed anywhere changes nothing. Each variant carries, before
+ * its fault, everything that would change state: a replaced template, a new one, options
+ * data announcing a new sampling rate, data records, and withdrawals (honoured here). */
+static void test_malformed_changes_nothing(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.ipfix_udp_withdrawal = true;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t buf[4096];
+    struct gen_flow f[2], o = {0}, o2 = {0};
+    fill(f, 2, false);
+    o.sampling_interval = 10;
+    o2.sampling_interval = 1000;
+    struct gen_tmpl ot, t, t6, t7;
+    gen_tmpl_sampling(&ot, 500, GEN_IPFIX, GEN_S_INTERVAL);
+    gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+    gen_tmpl_flow(&t6, 256, GEN_IPFIX, GEN_T_V6);
+    gen_tmpl_flow(&t7, 257, GEN_IPFIX, 0);
+    struct gen_msg m;
+    struct sink s = {0};
+    /* the state: template 256, options template 500, rate 10; 3 data records (seq next = 3) */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 0, BASE_MS, 0);
+    gen_add_options_template(&m, &ot);
+    gen_add_data(&m, &ot, &o, 1);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 2);
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(decode_template_count(ctx), 2);
+    static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0}; /* zero-length field */
+    static const uint8_t cutf[] = {1, 9, 0, 3, 0, 8, 0, 4};              /* fields past the set */
+    static const uint8_t low[] = {0, 9, 0, 0};                           /* withdrawal of id 9 */
+    for (int v = 0; v < 5; v++) {
+        gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 3, BASE_MS + 1000, 0);
+        gen_add_data(&m, &ot, &o2, 1);       /* rate 1000 */
+        gen_add_template(&m, &t6);           /* 256 replaced by a v6 layout */
+        gen_add_template(&m, &t7);           /* 257 new */
+        gen_add_data(&m, &t7, f, 2);
+        gen_add_withdrawal(&m, 3, true);     /* all options templates */
+        gen_add_withdrawal(&m, 256, false);
+        if (v == 1)
+            gen_add_raw_set(&m, 2, zlen, sizeof zlen);
+        else if (v == 2)
+            gen_add_raw_set(&m, 2, cutf, sizeof cutf);
+        else if (v == 3)
+            gen_add_raw_set(&m, 2, low, sizeof low);
+        len = gen_msg_end(&m);
+        enum decode_counter why = DC_TEMPLATE_INVALID;
+        if (v == 0) { /* three bytes after the last set */
+            memset(buf + len, 0xee, 3);
+            len += 3;
+            why = DC_BAD_SET_LENGTH;
+        } else if (v == 4) { /* the last set's length runs past the message */
+            buf[len - 6] = 0x7f; /* (the withdrawal set's length, high byte) */
+            why = DC_BAD_SET_LENGTH;
+        }
+        buf[2] = (uint8_t)(len >> 8);
+        buf[3] = (uint8_t)len;
+        uint64_t before = decode_counter(ctx, why);
+        decode_datagram(ctx, exp_a, 4739, BASE_MS + 1000, buf, (size_t)len, collect, &s);
+        assert_int_equal(decode_counter(ctx, why), before + 1);
+        assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), (uint64_t)v + 1);
+        assert_int_equal(s.n, 2);
+        assert_int_equal(decode_template_count(ctx), 2);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_ADDED), 2);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 0);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWN), 0);
+        assert_int_equal(decode_counter(ctx, DC_OPTION_RECORDS), 1);
+    }
+    /* 256 still has its v4 layout, the rate is still 10, 257 is unknown, the sequence did
+       not move: nothing of the five messages was applied */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 3, BASE_MS + 2000, 0);
+    gen_add_data(&m, &t, f, 2);
+    gen_add_data(&m, &t7, f, 1);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 4739, BASE_MS + 2000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 4);
+    check_flow(&s.r[2], &f[0], 10);
+    check_flow(&s.r[3], &f[1], 10);
+    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
+    assert_int_equal(decode_counter(ctx, DC_SEQ_LOST), 0);
+    decode_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_times),           cmocka_unit_test(test_sysinit_options),
         cmocka_unit_test(test_sampling_ies),    cmocka_unit_test(test_withdrawal),
         cmocka_unit_test(test_sequence),        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_malformed_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,25 +329,33 @@ static void test_invalid_templates(void **state)
     int len = gen_msg_end(&m);
     decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 1);
-    /* template id < 256, field count 0 */
+    /* template id < 256, field count 0: each makes its packet malformed (counted once) */
     static const uint8_t low_id[] = {0, 200, 0, 1, 0, 8, 0, 4};
     static const uint8_t zero_cnt[] = {1, 0, 0, 0, 1, 1, 0, 1, 0, 8, 0, 4};
     gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 0, 0, BASE_MS, 1);
     gen_add_raw_set(&m, 0, low_id, sizeof low_id);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 0, 0, BASE_MS, 1);
     gen_add_raw_set(&m, 0, zero_cnt, sizeof zero_cnt);
     len = gen_msg_end(&m);
     decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 3);
+    assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), 3);
     /* options template with scope length 0 */
     static const uint8_t opt0[] = {1, 0, 0, 0, 0, 4, 0, 34, 0, 4, 0, 0};
     gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 0, 0, BASE_MS, 1);
     gen_add_raw_set(&m, 1, opt0, sizeof opt0);
-    /* reserved flowset id and a set running past the end */
-    gen_add_raw_set(&m, 7, opt0, 4);
     len = gen_msg_end(&m);
     decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 4);
+    /* a reserved flowset id is skipped (not malformed); then a set running past the end */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 0, 0, BASE_MS, 1);
+    gen_add_raw_set(&m, 7, opt0, 4);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(decode_counter(ctx, DC_BAD_SET_ID), 1);
+    assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), 4);
     buf[len - 6] = 0x40; /* flowset length 0x40xx > datagram */
     decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(decode_counter(ctx, DC_BAD_SET_LENGTH), 1);
@@ -358,12 +366,79 @@ static void test_invalid_templates(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A malformed packet changes nothing (the same rule as IPFIX, RFC 7011 8): the templates,
+ * options data and records before its fault are not applied. */
+static void test_malformed_changes_nothing(void **state)
+{
+    (void)state;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    uint8_t buf[4096];
+    struct gen_flow f[2], o = {0}, o2 = {0};
+    fill(f, 2, false);
+    o.sampling_interval = 10;
+    o2.sampling_interval = 1000;
+    struct gen_tmpl ot, t, t6, t7;
+    gen_tmpl_sampling(&ot, 300, GEN_V9, GEN_S_INTERVAL);
+    gen_tmpl_flow(&t, 256, GEN_V9, 0);
+    gen_tmpl_flow(&t6, 256, GEN_V9, GEN_T_V6);
+    gen_tmpl_flow(&t7, 257, GEN_V9, 0);
+    struct gen_msg m;
+    struct sink s = {0};
+    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 0, BASE_MS, 100000);
+    gen_add_options_template(&m, &ot);
+    gen_add_data(&m, &ot, &o, 1);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 2);
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0};
+    static const uint8_t cut[] = {1, 9, 0, 9, 0, 8, 0, 4};
+    for (int v = 0; v < 3; v++) {
+        gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 1, BASE_MS + 1000, 101000);
+        gen_add_data(&m, &ot, &o2, 1);
+        gen_add_template(&m, &t6);
+        gen_add_template(&m, &t7);
+        gen_add_data(&m, &t7, f, 2);
+        if (v < 2)
+            gen_add_raw_set(&m, 0, v ? cut : zlen, v ? sizeof cut : sizeof zlen);
+        len = gen_msg_end(&m);
+        if (v == 2) { /* non-zero bytes that are no flowset after the last one */
+            memset(buf + len, 0xee, 5);
+            len += 5;
+        }
+        decode_datagram(ctx, exp_a, 2055, BASE_MS + 1000, buf, (size_t)len, collect, &s);
+        assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), (uint64_t)v + 1);
+        assert_int_equal(s.n, 2);
+        assert_int_equal(decode_template_count(ctx), 2);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 0);
+        assert_int_equal(decode_counter(ctx, DC_OPTION_RECORDS), 1);
+    }
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 2);
+    assert_int_equal(decode_counter(ctx, DC_BAD_SET_LENGTH), 1);
+    /* zero bytes after the last flowset are padding: that packet is applied */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 1, BASE_MS + 2000, 102000);
+    gen_add_data(&m, &t, f, 2);
+    gen_add_data(&m, &t7, f, 1);
+    len = gen_msg_end(&m);
+    memset(buf + len, 0, 3);
+    decode_datagram(ctx, exp_a, 2055, BASE_MS + 2000, buf, (size_t)len + 3, collect, &s);
+    assert_int_equal(s.n, 4);
+    check_flow(&s.r[2], &f[0], 10);
+    check_flow(&s.r[3], &f[1], 10);
+    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
+    assert_int_equal(decode_counter(ctx, DC_SEQ_LOST), 0);
+    assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), 3);
+    decode_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_and_data), cmocka_unit_test(test_options_sampling),
         cmocka_unit_test(test_pending),           cmocka_unit_test(test_shared_ids),
         cmocka_unit_test(test_field_variants),    cmocka_unit_test(test_invalid_templates),
+        cmocka_unit_test(test_malformed_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
