@@ -130,7 +130,8 @@ size_t decode_memory_bound(const struct decode_cfg *cfg)
            exp_slot_count(cfg) * sizeof(uint32_t) +
            pow2_at_least(cfg->max_templates) * sizeof(struct tmpl *) +
            cfg->max_exporters * (sizeof(struct dec_exporter) +
-                                 cfg->max_domains_per_exporter * sizeof(struct dec_domain)) +
+                                 cfg->max_domains_per_exporter * sizeof(struct dec_domain) +
+                                 pow2_at_least(cfg->max_domains_per_exporter * 2) * sizeof(uint32_t)) +
            cfg->max_templates * tmpl_max + cfg->pending_max * sizeof(struct dec_pending) +
            cfg->pending_bytes_max + pending_bucket_count(cfg) * sizeof(struct dlist);
 }
@@ -172,6 +173,7 @@ void decode_ctx_free(struct decode_ctx *ctx)
     if (ctx->exps) {
         for (size_t i = 0; i < ctx->nexps; i++) {
             free(ctx->exps[i]->doms);
+            free(ctx->exps[i]->dom_slots);
             free(ctx->exps[i]);
         }
     }
@@ -258,6 +260,7 @@ static void exporter_evict(struct decode_ctx *ctx, struct dec_exporter *e)
     exp_slot_delete(ctx, exp_slot_of(ctx, e));
     dlist_unlink(&ctx->lru, &e->lru);
     dec_free(ctx, e->doms, e->capdoms * sizeof *e->doms);
+    dec_free(ctx, e->dom_slots, e->dom_slots ? (e->dom_mask + 1) * sizeof *e->dom_slots : 0);
     if (ctx->last_exp == e)
         ctx->last_exp = NULL;
     ctx->c[DC_EXPORTERS_EVICTED]++;
@@ -306,6 +309,7 @@ static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t s
     memcpy(e->addr, src, 16);
     e->idx = idx;
     e->gen = ++ctx->exp_gen;
+    e->dom_newest = e->dom_oldest = DOM_NONE;
     e->last_seen_ms = now_ms;
     e->pol.allowed = true;
     if (ctx->cfg.policy)
@@ -319,61 +323,150 @@ static struct dec_exporter *exporter_get(struct decode_ctx *ctx, const uint8_t s
     return e;
 }
 
+/* ---- observation domains (v9 source ids) of an exporter ---- */
+
+/* At most this many of the least recently seen domains are looked at for one to reuse. */
+#define DOM_VICTIM_SCAN 64
+
+static size_t dom_hash(const struct decode_ctx *ctx, uint8_t version, uint32_t id)
+{
+    return (size_t)mix64(((uint64_t)version << 32 | id) ^ ctx->seed);
+}
+
+static void dom_slot_insert(const struct decode_ctx *ctx, struct dec_exporter *e, size_t di)
+{
+    size_t i = dom_hash(ctx, e->doms[di].version, e->doms[di].id) & e->dom_mask;
+    while (e->dom_slots[i])
+        i = (i + 1) & e->dom_mask;
+    e->dom_slots[i] = (uint32_t)di + 1;
+}
+
+/* Remove domain di's slot (backward shift, as for the exporter slots). */
+static void dom_slot_delete(const struct decode_ctx *ctx, struct dec_exporter *e, size_t di)
+{
+    size_t i = dom_hash(ctx, e->doms[di].version, e->doms[di].id) & e->dom_mask;
+    while (e->dom_slots[i] != di + 1)
+        i = (i + 1) & e->dom_mask;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & e->dom_mask;
+        uint32_t s = e->dom_slots[j];
+        if (!s)
+            break;
+        size_t k = dom_hash(ctx, e->doms[s - 1].version, e->doms[s - 1].id) & e->dom_mask;
+        bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (!stays) {
+            e->dom_slots[i] = s;
+            i = j;
+        }
+    }
+    e->dom_slots[i] = 0;
+}
+
+static void dom_unlink(struct dec_exporter *e, uint32_t di)
+{
+    struct dec_domain *d = &e->doms[di];
+    if (d->newer != DOM_NONE)
+        e->doms[d->newer].older = d->older;
+    else
+        e->dom_newest = d->older;
+    if (d->older != DOM_NONE)
+        e->doms[d->older].newer = d->newer;
+    else
+        e->dom_oldest = d->newer;
+}
+
+static void dom_push_newest(struct dec_exporter *e, uint32_t di)
+{
+    struct dec_domain *d = &e->doms[di];
+    d->newer = DOM_NONE;
+    d->older = e->dom_newest;
+    if (e->dom_newest != DOM_NONE)
+        e->doms[e->dom_newest].newer = di;
+    else
+        e->dom_oldest = di;
+    e->dom_newest = di;
+}
+
+static struct dec_domain *dom_seen(struct dec_msg *m, size_t di)
+{
+    struct dec_exporter *e = m->exp;
+    if (e->dom_newest != di) {
+        dom_unlink(e, (uint32_t)di);
+        dom_push_newest(e, (uint32_t)di);
+    }
+    e->last_dom = di;
+    e->doms[di].last_seen_ms = m->now_ms;
+    return &e->doms[di];
+}
+
+/* Room for one more domain: the array and its slots double (capped at max_domains). */
+static int dom_grow(struct decode_ctx *ctx, struct dec_exporter *e)
+{
+    size_t cap = e->capdoms ? e->capdoms * 2 : 2;
+    if (cap > ctx->cfg.max_domains_per_exporter)
+        cap = ctx->cfg.max_domains_per_exporter;
+    size_t nslots = pow2_at_least(cap * 2);
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    struct dec_domain *d = slots ? realloc(e->doms, cap * sizeof *d) : NULL;
+    if (!d) {
+        free(slots);
+        return -1;
+    }
+    ctx->mem += (cap - e->capdoms) * sizeof *d + (nslots - (e->dom_slots ? e->dom_mask + 1 : 0)) * sizeof *slots;
+    free(e->dom_slots);
+    e->doms = d;
+    e->capdoms = cap;
+    e->dom_slots = slots;
+    e->dom_mask = nslots - 1;
+    for (size_t i = 0; i < e->ndoms; i++)
+        dom_slot_insert(ctx, e, i);
+    return 0;
+}
+
+/* The domain of this message, found or made: O(1) (hashed), O(DOM_VICTIM_SCAN) when a full
+ * table has to give up its least recently seen domain that holds no template. */
 struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id)
 {
     struct dec_exporter *e = m->exp;
     struct decode_ctx *ctx = m->ctx;
-    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id && e->doms[e->last_dom].version == version) {
-        e->doms[e->last_dom].last_seen_ms = m->now_ms;
-        return &e->doms[e->last_dom];
+    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id && e->doms[e->last_dom].version == version)
+        return dom_seen(m, e->last_dom);
+    if (e->ndoms) {
+        size_t i = dom_hash(ctx, version, id) & e->dom_mask;
+        for (uint32_t s; (s = e->dom_slots[i]) != 0; i = (i + 1) & e->dom_mask)
+            if (e->doms[s - 1].id == id && e->doms[s - 1].version == version)
+                return dom_seen(m, s - 1);
     }
-    for (size_t i = 0; i < e->ndoms; i++) {
-        if (e->doms[i].id == id && e->doms[i].version == version) {
-            e->last_dom = i;
-            e->doms[i].last_seen_ms = m->now_ms;
-            return &e->doms[i];
-        }
-    }
+    size_t di;
     if (e->ndoms >= ctx->cfg.max_domains_per_exporter) {
         /* reuse the least recently seen domain that holds no template (a flood of new domain
            ids then churns those slots and never locks out the exporter's real domains) */
-        size_t v = e->ndoms;
-        for (size_t i = 0; i < e->ndoms; i++)
-            if (!e->doms[i].templates && (v == e->ndoms || e->doms[i].last_seen_ms < e->doms[v].last_seen_ms))
-                v = i;
-        if (v == e->ndoms) {
+        uint32_t v = e->dom_oldest;
+        for (int n = 0; v != DOM_NONE && e->doms[v].templates; n++)
+            v = n + 1 < DOM_VICTIM_SCAN ? e->doms[v].newer : DOM_NONE;
+        if (v == DOM_NONE) {
             dec_error(ctx, e, DC_DOMAIN_LIMIT);
             return NULL;
         }
         ctx->c[DC_DOMAINS_EVICTED]++;
-        struct dec_domain *d = &e->doms[v];
-        memset(d, 0, sizeof *d);
-        d->id = id;
-        d->version = version;
-        d->last_seen_ms = m->now_ms;
-        e->last_dom = v;
-        return d;
-    }
-    if (e->ndoms == e->capdoms) {
-        size_t cap = e->capdoms ? e->capdoms * 2 : 2;
-        if (cap > ctx->cfg.max_domains_per_exporter)
-            cap = ctx->cfg.max_domains_per_exporter;
-        struct dec_domain *d = realloc(e->doms, cap * sizeof *d);
-        if (!d) {
+        dom_slot_delete(ctx, e, v);
+        dom_unlink(e, v);
+        di = v;
+    } else {
+        if (e->ndoms == e->capdoms && dom_grow(ctx, e) < 0) {
             dec_error(ctx, e, DC_NO_MEMORY);
             return NULL;
         }
-        ctx->mem += (cap - e->capdoms) * sizeof *d;
-        e->doms = d;
-        e->capdoms = cap;
+        di = e->ndoms++;
     }
-    struct dec_domain *d = &e->doms[e->ndoms];
+    struct dec_domain *d = &e->doms[di];
     memset(d, 0, sizeof *d);
     d->id = id;
     d->version = version;
-    d->last_seen_ms = m->now_ms;
-    e->last_dom = e->ndoms++;
-    return d;
+    dom_slot_insert(ctx, e, di);
+    dom_push_newest(e, (uint32_t)di);
+    return dom_seen(m, di);
 }
 
 void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance)

@@ -116,12 +116,16 @@ struct dec_domain {
                              first: eviction takes the older head, a withdrawal of all of one
                              kind walks only that list */
     uint64_t last_seen_ms; /* now_ms of the last message of this domain */
+    uint32_t newer, older; /* recency list of the exporter's domains, by index (the array
+                              moves when it grows); DOM_NONE ends it */
     uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;
     uint64_t sysinit_ms;  /* IPFIX systemInitTimeMilliseconds from options data */
     uint8_t nsamplers, sampler_next;
     struct dec_sampler samplers[DECODE_MAX_SAMPLERS];
 };
+
+#define DOM_NONE UINT32_MAX
 
 struct dec_exporter {
     uint8_t addr[16];
@@ -138,6 +142,10 @@ struct dec_exporter {
     uint32_t v5_seq_next;
     size_t ndoms, capdoms, last_dom;
     struct dec_domain *doms;
+    uint32_t *dom_slots;  /* open addressing over (version, id): domain index + 1, 0 = empty;
+                             2 * capdoms slots or more, so a lookup is O(1) at any max_domains */
+    size_t dom_mask;
+    uint32_t dom_newest, dom_oldest;
 };
 
 struct dec_pending {

@@ -952,3 +952,123 @@ int twgen_flood_main(int argc, char **argv)
             (unsigned long long)st.flows, (unsigned long long)st.datagrams);
     return 0;
 }
+
+/* ---- twgen storm ---- */
+
+static const uint8_t col_addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 255, 0, 100};
+static const uint8_t exp_addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 255, 0, 1};
+
+/* One IPFIX message of domain dom with one raw set, written as a datagram. */
+static int storm_msg(struct gen_pcap *pc, uint64_t *ts, uint32_t dom, uint16_t set_id,
+                     const uint8_t *body, size_t n)
+{
+    struct gen_msg m;
+    gen_msg_begin(&m, g_buf, sizeof g_buf, GEN_IPFIX, dom, 0, BASE_MS, 0);
+    if (set_id)
+        gen_add_raw_set(&m, set_id, body, n);
+    int len = gen_msg_end(&m);
+    *ts += 1000000; /* 1 ms apart */
+    if (len < 0 || gen_pcap_write_udp(pc, *ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0)
+        return -1;
+    return 0;
+}
+
+int twgen_storm_main(int argc, char **argv)
+{
+    static uint8_t body[BUF_CAP];
+    const char *out = NULL, *kind = argc > 1 ? argv[1] : "";
+    unsigned long msgs = 0;
+    int c;
+    optind = 2;
+    while ((c = getopt(argc, argv, "n:o:")) != -1) {
+        if (c == 'n')
+            msgs = strtoul(optarg, NULL, 10);
+        else if (c == 'o')
+            out = optarg;
+        else
+            msgs = 0, out = NULL;
+    }
+    bool wo = strcmp(kind, "withdraw-all-options") == 0, w1 = strcmp(kind, "withdraw-one") == 0;
+    bool churn = strcmp(kind, "template-churn") == 0, doms = strcmp(kind, "domain-flood") == 0;
+    if (!out || msgs == 0 || msgs > 100000 || !(wo || w1 || churn || doms)) {
+        fprintf(stderr, "usage: twgen storm withdraw-all-options|withdraw-one|template-churn|"
+                        "domain-flood -n MESSAGES -o FILE\n");
+        return 2;
+    }
+    struct gen_pcap_opts po = {.linktype = GEN_LT_EN10MB};
+    struct gen_pcap *pc;
+    if (gen_pcap_open(out, &po, &pc) < 0) {
+        fprintf(stderr, "twgen storm: cannot write %s\n", out);
+        return 1;
+    }
+    uint64_t ts = BASE_MS * 1000000ull;
+    const uint32_t dom = 77;
+    int rc = 0;
+    unsigned long per = 0; /* records (or, domain-flood, messages) per storm message */
+    /* set-up: a domain holding 1024 data templates (a full domain at the default bound) and,
+       for the churn, 4000 data sets waiting for templates that never come */
+    if (!doms) {
+        size_t n = template_run(body, sizeof body, 256, 1024, false);
+        rc |= storm_msg(pc, &ts, dom, 2, body, n);
+    }
+    if (churn) { /* two messages of 2000 data sets each, for ids no template will have */
+        static const uint8_t d[20] = {10, 0, 0, 1};
+        size_t n = 0;
+        for (uint16_t i = 0; i < 2000; i++) {
+            put16(body + n, (uint16_t)(60000 + i));
+            put16(body + n + 2, 4 + sizeof d);
+            memcpy(body + n + 4, d, sizeof d);
+            n += 4 + sizeof d;
+        }
+        for (int k = 0; k < 2 && rc == 0; k++) { /* the sets as one raw message body */
+            struct gen_msg m;
+            gen_msg_begin(&m, g_buf, sizeof g_buf, GEN_IPFIX, dom, 0, BASE_MS, 0);
+            int len = gen_msg_end(&m);
+            if (len < 0 || (size_t)len + n > sizeof g_buf) {
+                rc = -1;
+                break;
+            }
+            memcpy(g_buf + len, body, n);
+            len += (int)n;
+            put16(g_buf + 2, (uint16_t)len);
+            ts += 1000000;
+            rc |= gen_pcap_write_udp(pc, ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0;
+            for (size_t i = 0; i < 2000; i++) /* the second message: other ids */
+                put16(body + i * (4 + sizeof d), (uint16_t)(62000 + i));
+        }
+    }
+    if (doms) { /* fill the table first (max_domains of the test's config: 4096) */
+        for (uint32_t i = 0; i < 4096 && rc == 0; i++)
+            rc |= storm_msg(pc, &ts, 1000000 + i, 0, NULL, 0);
+    }
+    uint32_t next_dom = 2000000;
+    uint16_t next_tid = 1280;
+    for (unsigned long k = 0; k < msgs && rc == 0; k++) {
+        size_t n = 0;
+        if (wo || w1) {
+            per = 16000; /* 4-byte records: a 64 KB message */
+            for (size_t i = 0; i < per; i++) {
+                put16(body + n, wo ? 3 : (uint16_t)(40000 + i)); /* ids nobody defined */
+                put16(body + n + 2, 0);
+                n += 4;
+            }
+            rc |= storm_msg(pc, &ts, dom, wo ? 3 : 2, body, n);
+        } else if (churn) {
+            per = 8000; /* new ids into the full domain: each evicts its oldest */
+            n = template_run(body, sizeof body, next_tid, per, false);
+            next_tid = (uint16_t)(next_tid + per > 59000 ? 1280 : next_tid + per);
+            rc |= storm_msg(pc, &ts, dom, 2, body, n);
+        } else {
+            per = 1; /* a header-only message from a domain never seen before */
+            rc |= storm_msg(pc, &ts, next_dom++, 0, NULL, 0);
+        }
+    }
+    if (gen_pcap_close(pc) < 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf(stderr, "twgen storm: write failed\n");
+        return 1;
+    }
+    printf("storm %s messages=%lu per_message=%lu\n", kind, msgs, per);
+    return 0;
+}

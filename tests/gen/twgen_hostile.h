@@ -24,12 +24,25 @@
  * writes an IPFIX capture (exporter 10.255.0.1) where HOSTS distinct inside hosts of 10.0.0.0/8
  * (customer map: 10.0.0.0/8) each send one flow to the outside, spread over 10 minutes, and
  * OFFENDERS (default 5) hosts 10.255.255.1.. talk to 198.18.0.1 (listed in
- * configs/blocklists/drop.txt) once a minute throughout. Prints the counts on stderr. */
+ * configs/blocklists/drop.txt) once a minute throughout. Prints the counts on stderr.
+ *
+ *   twgen storm KIND -n MESSAGES -o FILE
+ *
+ * writes a capture of IPFIX messages (exporter 10.255.0.1, domain 77) that make the decoder
+ * do as much work per record as it can for KIND, after a set-up: withdraw-all-options (a
+ * domain holding 1024 data templates, then 64 KB messages of 16 000 "withdraw all options
+ * templates" records), withdraw-one (the same with withdrawals of ids never defined),
+ * template-churn (the full domain and 4000 data sets waiting for templates, then messages of
+ * 8 000 new template ids, each evicting one), domain-flood (4 096 domains, then one new
+ * domain per message). Prints "storm KIND messages=N per_message=R" on stdout (R: records
+ * per storm message; domain-flood: 1 message). tests/integration/decode_cost.sh measures
+ * the instructions per record with callgrind. */
 #ifndef TW_TWGEN_HOSTILE_H
 #define TW_TWGEN_HOSTILE_H
 
 /* argv[0] is "hostile" / "flood". Return the process exit status. */
 int twgen_hostile_main(int argc, char **argv);
 int twgen_flood_main(int argc, char **argv);
+int twgen_storm_main(int argc, char **argv);
 
 #endif

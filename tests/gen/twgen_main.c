@@ -36,7 +36,8 @@ static void usage(FILE *o)
                "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
                "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
                "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
-               "       twgen flood ...     a key-explosion capture (-h)\n");
+               "       twgen flood ...     a key-explosion capture (-h)\n"
+               "       twgen storm KIND -n MESSAGES -o FILE   decoder work storms (decode_cost.sh)\n");
 }
 
 static int run_scenario(void *arg, gen_flow_fn emit, void *emit_arg)
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         return twgen_hostile_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "flood") == 0)
         return twgen_flood_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "storm") == 0)
+        return twgen_storm_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "sample") != 0) {
         usage(stderr);
         return 2;
