@@ -688,6 +688,182 @@ static void cases_ipfix(struct hctx *h)
     }
 }
 
+/* ---- whole-message checks: what comes before a fault is not applied ---- */
+
+static void cases_malformed_whole(struct hctx *h)
+{
+    static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0}; /* zero-length field */
+    struct gen_tmpl t;
+    struct gen_flow f[2];
+    gen_flow_fill(&f[0], 5, 0, false, BASE_MS);
+    gen_flow_fill(&f[1], 5, 1, false, BASE_MS);
+    for (int v9 = 0; v9 < 2; v9++) {
+        int ver = v9 ? GEN_V9 : GEN_IPFIX;
+        gen_tmpl_flow(&t, 256, ver, 0);
+        char name[96];
+        /* a template and two records, then a set whose length runs past the message: the
+           template is not kept, so the data that follows waits for it (no record at all) */
+        snprintf(name, sizeof name, "%s_template_then_set_length_past_end", v9 ? "v9" : "ipfix");
+        CASE(h, name, "decode.messages_malformed", 0, "-")
+        {
+            struct gen_msg m;
+            if (v9)
+                v9_begin(&m, h, 0);
+            else
+                ipfix_begin(&m, h, 0);
+            gen_add_template(&m, &t);
+            gen_add_data(&m, &t, f, 2);
+            gen_add_raw_set(&m, 2 - 2 * v9, zlen, 4);
+            int len = gen_msg_end(&m);
+            if (len > 0)
+                put16(g_buf + len - 6, 0x7f00); /* the last set's length */
+            dg_msg(h, len);
+            if (v9)
+                v9_begin(&m, h, 1);
+            else
+                ipfix_begin(&m, h, 2);
+            gen_add_data(&m, &t, f, 2);
+            dg_msg(h, gen_msg_end(&m));
+        }
+        /* the same with an invalid template after the good one */
+        snprintf(name, sizeof name, "%s_template_then_invalid_template", v9 ? "v9" : "ipfix");
+        CASE(h, name, "decode.messages_malformed", 0, "-")
+        {
+            struct gen_msg m;
+            if (v9)
+                v9_begin(&m, h, 0);
+            else
+                ipfix_begin(&m, h, 0);
+            gen_add_template(&m, &t);
+            gen_add_data(&m, &t, f, 2);
+            gen_add_raw_set(&m, 2 - 2 * v9, zlen, sizeof zlen);
+            dg_msg(h, gen_msg_end(&m));
+            if (v9)
+                v9_begin(&m, h, 1);
+            else
+                ipfix_begin(&m, h, 2);
+            gen_add_data(&m, &t, f, 2);
+            dg_msg(h, gen_msg_end(&m));
+        }
+    }
+    /* options data announcing a rate, then bytes after the last set: the rate is not taken
+       (the two records that follow in a good message decode at the rate announced before) */
+    CASE(h, "ipfix_sampling_then_trailing_bytes", "decode.messages_malformed", 4, "-")
+    {
+        struct gen_tmpl ot;
+        struct gen_flow o = {0};
+        gen_tmpl_sampling(&ot, 500, GEN_IPFIX, GEN_S_INTERVAL);
+        gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+        struct gen_msg m;
+        ipfix_begin(&m, h, 0);
+        gen_add_options_template(&m, &ot);
+        o.sampling_interval = 10;
+        gen_add_data(&m, &ot, &o, 1);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 2);
+        dg_msg(h, gen_msg_end(&m));
+        ipfix_begin(&m, h, 3);
+        o.sampling_interval = 100000;
+        gen_add_data(&m, &ot, &o, 1);
+        int len = gen_msg_end(&m);
+        if (len > 0) {
+            memset(g_buf + len, 0xee, 2);
+            len += 2;
+            put16(g_buf + 2, (uint16_t)len);
+        }
+        dg_msg(h, len);
+        ipfix_begin(&m, h, 3);
+        gen_add_data(&m, &t, f, 2);
+        dg_msg(h, gen_msg_end(&m));
+    }
+    /* a storm of "withdraw all options templates" records (ignored over UDP by default) */
+    CASE(h, "ipfix_withdraw_all_options_storm", "decode.templates_withdrawal_ignored", 2, "-")
+    {
+        dg_msg(h, tmpl_data(h, GEN_IPFIX, 256, 0, 2, 0));
+        struct gen_msg m;
+        ipfix_begin(&m, h, 2);
+        for (int i = 0; i < 8000; i++)
+            gen_add_withdrawal(&m, 3, true);
+        dg_msg(h, gen_msg_end(&m));
+    }
+}
+
+/* ---- IP reassembly: pieces past the end, overlaps, holes ---- */
+
+/* Write piece [off, off + n) of the UDP datagram ip (an IP packet) as a fragment with id. */
+static void frag_piece(struct hctx *h, const uint8_t *ip, uint32_t id, size_t off, size_t n,
+                       bool more, const uint8_t *data)
+{
+    static uint8_t f[70000];
+    int len = gen_ip_fragment_piece(ip, id, off, more, data, n, f, sizeof f);
+    if (len < 0 || gen_pcap_write_ip(h->w, h->ts_ns, f, (uint32_t)len) < 0)
+        h->failed++;
+    h->ts_ns += 100000;
+}
+
+static void cases_frag(struct hctx *h)
+{
+    static uint8_t ip[70000], junk[4096];
+    memset(junk, 0xee, sizeof junk);
+    struct gen_tmpl t;
+    struct gen_flow f[20];
+    for (uint32_t i = 0; i < 20; i++)
+        gen_flow_fill(&f[i], 21, i, false, BASE_MS);
+    /* a datagram decoded whole first (20 records), then one with a hole where a piece past
+       the end arrived before the last one: never decoded (the hole would hold the first
+       one's bytes, and its records would count twice) */
+    CASE(h, "frag_piece_past_end_before_last", "reassembly.dropped_beyond_end", 20, "nolive")
+    {
+        struct gen_msg m;
+        gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+        ipfix_begin(&m, h, 0);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 20);
+        int len = gen_msg_end(&m);
+        struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
+                           .payload_len = len > 0 ? (uint32_t)len : 0};
+        memcpy(g.src, h->exp, 16);
+        memcpy(g.dst, h->col, 16);
+        int iplen = len > 0 ? gen_ip_packet(&g, ip, sizeof ip) : -1;
+        if (iplen < 0) {
+            h->failed++;
+        } else {
+            size_t L = (size_t)iplen - 20, a = (L / 3) & ~(size_t)7, b = (2 * L / 3) & ~(size_t)7;
+            const uint8_t *F = ip + 20;
+            frag_piece(h, ip, 1, 0, a, true, F); /* whole */
+            frag_piece(h, ip, 1, a, b - a, true, F + a);
+            frag_piece(h, ip, 1, b, L - b, false, F + b);
+            frag_piece(h, ip, 2, 0, a, true, F); /* hole [a, b) */
+            frag_piece(h, ip, 2, (L + 7) & ~(size_t)7, b - a, true, junk);
+            frag_piece(h, ip, 2, b, L - b, false, F + b);
+        }
+    }
+    /* a piece that overlaps one held, rewriting the message header */
+    CASE(h, "frag_overlap_rewrites_header", "reassembly.dropped_overlap", 0, "nolive")
+    {
+        struct gen_msg m;
+        gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+        ipfix_begin(&m, h, 0);
+        gen_add_template(&m, &t);
+        gen_add_data(&m, &t, f, 20);
+        int len = gen_msg_end(&m);
+        struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
+                           .payload_len = len > 0 ? (uint32_t)len : 0};
+        memcpy(g.src, h->exp, 16);
+        memcpy(g.dst, h->col, 16);
+        int iplen = len > 0 ? gen_ip_packet(&g, ip, sizeof ip) : -1;
+        if (iplen < 0) {
+            h->failed++;
+        } else {
+            size_t L = (size_t)iplen - 20, a = (L / 2) & ~(size_t)7;
+            const uint8_t *F = ip + 20;
+            frag_piece(h, ip, 3, 0, a, true, F);
+            frag_piece(h, ip, 3, 8, 32, true, junk); /* dropped with what it overlaps */
+            frag_piece(h, ip, 3, a, L - a, false, F + a); /* alone: held until it expires */
+        }
+    }
+}
+
 /* ---- capture-file flaws (replay only) ---- */
 
 /* Write valid datagrams into a memory capture, return its bytes (caller frees). */
@@ -848,6 +1024,8 @@ int twgen_hostile_main(int argc, char **argv)
     cases_v5(&h);
     cases_v9(&h);
     cases_ipfix(&h);
+    cases_malformed_whole(&h);
+    cases_frag(&h);
     cases_capture(&h);
     if (fclose(h.man) != 0)
         h.failed++;
