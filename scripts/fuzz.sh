@@ -1,24 +1,47 @@
 #!/usr/bin/env bash
-# Run every fuzz target of a TW_FUZZ build for SECONDS each on its seed corpus.
-#   scripts/fuzz.sh BUILD_DIR [SECONDS]
+# Run fuzz targets of a TW_FUZZ build for SECONDS each on their seed corpus (fuzz/corpus/NAME).
+#   scripts/fuzz.sh BUILD_DIR [SECONDS] [TARGET...]
+# TARGET: names without the fuzz_ prefix (pkt frag pcap decode ...); none = every target.
+# CI runs every target for a bounded time (scripts/test.sh, FUZZ_SECONDS); by hand, e.g.
+#   scripts/fuzz.sh build-fuzz 3600 pkt frag pcap decode nf5 nf9 ipfix
+# runs the packet path and the decoders for an hour each, one after another. FUZZ_KEEP=DIR
+# keeps each target's grown corpus in DIR/NAME (and starts from it on the next run); a crash
+# input is left in the current directory (crash-*), the log tail is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir}; secs=${2:-60}
+shift $(( $# >= 2 ? 2 : $# ))
+bins=()
+if (($#)); then
+  for t in "$@"; do
+    [[ -x $build/fuzz/fuzz_$t ]] || { echo "fuzz: no target fuzz_$t in $build/fuzz" >&2; exit 2; }
+    bins+=("$build/fuzz/fuzz_$t")
+  done
+else
+  for bin in "$build"/fuzz/fuzz_*; do [[ -x $bin ]] && bins+=("$bin"); done
+fi
 fails=0; n=0
-for bin in "$build"/fuzz/fuzz_*; do
-  [[ -x $bin ]] || continue
+for bin in "${bins[@]}"; do
   name=$(basename "$bin"); name=${name#fuzz_}
   corpus=fuzz/corpus/$name
-  work=$(mktemp -d)
-  [[ -d $corpus ]] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
-  n=$((n+1))
-  if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
-       "$work" >"$work.log" 2>&1; then
-    echo "fuzz $name: ok (${secs}s)"
+  if [[ -n ${FUZZ_KEEP:-} ]]; then
+    work=$FUZZ_KEEP/$name; mkdir -p "$work"
   else
-    echo "fuzz $name: FAILED"; tail -40 "$work.log"; fails=$((fails+1))
+    work=$(mktemp -d)
   fi
-  rm -rf "$work" "$work.log"
+  [[ -d $corpus ]] && cp -rn "$corpus"/. "$work"/ 2>/dev/null || true
+  log=$(mktemp)
+  n=$((n+1))
+  if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+       "$work" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | tr -d 'cov: ')
+    echo "fuzz $name: ok (${secs}s, ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(ls "$work" | wc -l))"
+  else
+    echo "fuzz $name: FAILED"; tail -40 "$log"; fails=$((fails+1))
+  fi
+  [[ -n ${FUZZ_KEEP:-} ]] || rm -rf "$work"
+  rm -f "$log"
 done
 echo "fuzz: $((n-fails)) passed, $fails failed"
 ((fails == 0))

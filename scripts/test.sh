@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and run every test: the normal build (warnings are errors), the address+undefined
-# sanitizer build, the thread-sanitizer build of the threaded parts, and each fuzz target for a
-# bounded time (FUZZ_SECONDS, default 20).
+# sanitizer build, the thread-sanitizer build of the threaded parts, each fuzz target for a
+# bounded time (FUZZ_SECONDS, default 20), and the reassembly fuzz target under MemorySanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
@@ -22,3 +22,8 @@ TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R 
 CC=clang cmake -S . -B build-fuzz -DTW_FUZZ=ON -DTW_TESTS=OFF -DTW_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$jobs"
 bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS:-20}"
+# MemorySanitizer over IP reassembly: fuzz_frag alone (its path is frag, pkt and the packet
+# generator: all instrumented), with fresh never-written slot buffers for every input.
+CC=clang cmake -S . -B build-msan -DTW_FUZZ=ON -DTW_MSAN=ON -DTW_TESTS=OFF -DTW_WERROR=ON >/dev/null
+cmake --build build-msan -j"$jobs" --target fuzz_frag
+bash scripts/fuzz.sh build-msan "${FUZZ_SECONDS:-20}" frag
