@@ -34,8 +34,21 @@
  *   denied exporters); its templates, domains and pending sets are freed (exporters_evicted).
  *   Otherwise the datagram is refused (exporter_limit). So a flood of spoofed addresses cannot
  *   lock out real exporters, and established ones are never pushed out by it.
- * - Domain table of an exporter full: the least recently seen domain holding no template is
- *   reused (domains_evicted), else domain_limit.
+ * - Domain table of an exporter full: the least recently seen domain holding no template, among
+ *   its 64 least recently seen, is reused (domains_evicted), else domain_limit. Domains are
+ *   hashed per exporter: finding one costs the same at any max_domains_per_exporter.
+ * - A v9 or IPFIX message is checked whole (message length, every set length, every template
+ *   and withdrawal record) before anything in it is applied; a malformed one changes no state
+ *   and decodes no record (RFC 7011 8), and is counted in messages_malformed and by its fault.
+ *   Set ids that are not used (v9 2-255, IPFIX 0, 1, 4-255) are skipped and counted
+ *   (bad_set_id) without making the message malformed; so are zero bytes after the last v9
+ *   flowset. A variable-length record cut by its set end (record_short) is a fault of that set
+ *   only: the records before it are decoded.
+ * - Work per record is bounded by the record, never by a table: template insert, refresh,
+ *   eviction and one-id withdrawal are O(1) (hashed; each domain lists its data and options
+ *   templates in refresh order), a "withdraw all" record costs the templates it removes, a
+ *   new template finds its pending data sets by a hash, an exporter eviction costs what the
+ *   victim held (tests/integration/decode_cost.sh counts it with callgrind).
  * - RFC 3954 has no variable-length fields, but H3C NetStream v9 sends length 65535 with the
  *   IPFIX meaning: v9 templates accept it like IPFIX does (checked per record).
  * - Bytes left after the last whole record of a fixed-length data set are padding, zero or not

@@ -247,12 +247,121 @@ static void test_flood(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A full domain gives up its least recently refreshed template, data or options alike;
+ * "withdraw all" of one kind takes exactly that kind (IPFIX, withdrawals honoured). */
+static void test_eviction_order_and_withdraw_kinds(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.max_templates_per_source = 3;
+    cfg.ipfix_udp_withdrawal = true;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], buf[4096];
+    exporter_addr(a, 1);
+    struct gen_tmpl d1, o1, d2, d3, o2;
+    gen_tmpl_flow(&d1, 256, GEN_IPFIX, 0);
+    gen_tmpl_sampling(&o1, 257, GEN_IPFIX, GEN_S_INTERVAL);
+    gen_tmpl_flow(&d2, 258, GEN_IPFIX, 0);
+    gen_tmpl_flow(&d3, 259, GEN_IPFIX, 0);
+    gen_tmpl_sampling(&o2, 260, GEN_IPFIX, GEN_S_INTERVAL);
+    struct gen_msg m;
+    struct sink s = {0};
+    /* d1, o1, d2 in that order, then d1 refreshed: o1 is now the oldest */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_template(&m, &d1);
+    gen_add_options_template(&m, &o1);
+    gen_add_template(&m, &d2);
+    gen_add_template(&m, &d1);
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 3);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REFRESHED), 1);
+    /* d3 makes room: o1 goes (data for o1 then has no template), d1 and d2 stay */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_template(&m, &d3);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EVICTED), 1);
+    struct gen_flow f[1], o = {0};
+    gen_flow_fill(&f[0], 2, 0, false, BASE_MS);
+    o.sampling_interval = 10;
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_data(&m, &o1, &o, 1);
+    gen_add_data(&m, &d1, f, 1);
+    gen_add_data(&m, &d2, f, 1);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
+    assert_int_equal(s.n, 2);
+    /* now d2 is the oldest: o2 pushes it out */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_options_template(&m, &o2);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EVICTED), 2);
+    /* withdraw all options templates: o2 only; then all data templates: d1 and d3 */
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_withdrawal(&m, 3, true);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWN), 1);
+    assert_int_equal(decode_template_count(ctx), 2);
+    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
+    gen_add_withdrawal(&m, 2, false);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_WITHDRAWN), 3);
+    assert_int_equal(decode_template_count(ctx), 0);
+    decode_ctx_free(ctx);
+}
+
+/* Pending data sets of an exporter that was evicted never decode with the template of the
+ * exporter that took its slot; the pending FIFO's own sets still find their template. */
+static void test_pending_after_eviction(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.max_exporters = 1;
+    cfg.template_lifetime_ms = 1000;
+    cfg.pending_max = 16;
+    cfg.pending_ms = 60000;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], b[16], buf[4096];
+    exporter_addr(a, 1);
+    exporter_addr(b, 2);
+    struct sink s = {0};
+    /* a: one template (proven), then data for 300 that waits */
+    int len = tmpl_msg(buf, sizeof buf, 1, 256, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    len = data_msg(buf, sizeof buf, 1, 300, 0, BASE_MS);
+    decode_datagram(ctx, a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_PENDING_BUFFERED), 1);
+    /* a idle past the lifetime: b takes its slot and defines 300 in the same source id */
+    len = tmpl_msg(buf, sizeof buf, 1, 300, 0, BASE_MS + 5000);
+    decode_datagram(ctx, b, 2055, BASE_MS + 5000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_EXPORTERS_EVICTED), 1);
+    assert_int_equal(decode_counter(ctx, DC_PENDING_DECODED), 0);
+    assert_int_equal(s.n, 0);
+    /* b's own waiting set is found when its template comes */
+    len = data_msg(buf, sizeof buf, 1, 301, 0, BASE_MS + 5001);
+    decode_datagram(ctx, b, 2055, BASE_MS + 5001, buf, (size_t)len, collect, &s);
+    len = tmpl_msg(buf, sizeof buf, 1, 301, 0, BASE_MS + 5002);
+    decode_datagram(ctx, b, 2055, BASE_MS + 5002, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_PENDING_DECODED), 1);
+    assert_int_equal(s.n, 2);
+    decode_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifetime_and_replace),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pending_bounds),
+        cmocka_unit_test(test_eviction_order_and_withdraw_kinds),
+        cmocka_unit_test(test_pending_after_eviction),
         cmocka_unit_test(test_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
