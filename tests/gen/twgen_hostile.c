@@ -801,30 +801,37 @@ static void frag_piece(struct hctx *h, const uint8_t *ip, uint32_t id, size_t of
     h->ts_ns += 100000;
 }
 
-static void cases_frag(struct hctx *h)
+/* The IP packet (UDP to 2055) of an IPFIX message of the case's domain: template 256 and 20
+ * records. Returns its length or -1. */
+static int export_ip(struct hctx *h, uint8_t *ip, size_t cap)
 {
-    static uint8_t ip[70000], junk[4096];
-    memset(junk, 0xee, sizeof junk);
     struct gen_tmpl t;
     struct gen_flow f[20];
     for (uint32_t i = 0; i < 20; i++)
         gen_flow_fill(&f[i], 21, i, false, BASE_MS);
+    struct gen_msg m;
+    gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
+    ipfix_begin(&m, h, 0);
+    gen_add_template(&m, &t);
+    gen_add_data(&m, &t, f, 20);
+    int len = gen_msg_end(&m);
+    struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
+                       .payload_len = len > 0 ? (uint32_t)len : 0};
+    memcpy(g.src, h->exp, 16);
+    memcpy(g.dst, h->col, 16);
+    return len > 0 ? gen_ip_packet(&g, ip, cap) : -1;
+}
+
+static void cases_frag(struct hctx *h)
+{
+    static uint8_t ip[70000], junk[4096];
+    memset(junk, 0xee, sizeof junk);
     /* a datagram decoded whole first (20 records), then one with a hole where a piece past
        the end arrived before the last one: never decoded (the hole would hold the first
        one's bytes, and its records would count twice) */
     CASE(h, "frag_piece_past_end_before_last", "reassembly.dropped_beyond_end", 20, "nolive")
     {
-        struct gen_msg m;
-        gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
-        ipfix_begin(&m, h, 0);
-        gen_add_template(&m, &t);
-        gen_add_data(&m, &t, f, 20);
-        int len = gen_msg_end(&m);
-        struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
-                           .payload_len = len > 0 ? (uint32_t)len : 0};
-        memcpy(g.src, h->exp, 16);
-        memcpy(g.dst, h->col, 16);
-        int iplen = len > 0 ? gen_ip_packet(&g, ip, sizeof ip) : -1;
+        int iplen = export_ip(h, ip, sizeof ip);
         if (iplen < 0) {
             h->failed++;
         } else {
@@ -841,17 +848,7 @@ static void cases_frag(struct hctx *h)
     /* a piece that overlaps one held, rewriting the message header */
     CASE(h, "frag_overlap_rewrites_header", "reassembly.dropped_overlap", 0, "nolive")
     {
-        struct gen_msg m;
-        gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
-        ipfix_begin(&m, h, 0);
-        gen_add_template(&m, &t);
-        gen_add_data(&m, &t, f, 20);
-        int len = gen_msg_end(&m);
-        struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
-                           .payload_len = len > 0 ? (uint32_t)len : 0};
-        memcpy(g.src, h->exp, 16);
-        memcpy(g.dst, h->col, 16);
-        int iplen = len > 0 ? gen_ip_packet(&g, ip, sizeof ip) : -1;
+        int iplen = export_ip(h, ip, sizeof ip);
         if (iplen < 0) {
             h->failed++;
         } else {
