@@ -700,50 +700,34 @@ static void cases_malformed_whole(struct hctx *h)
     for (int v9 = 0; v9 < 2; v9++) {
         int ver = v9 ? GEN_V9 : GEN_IPFIX;
         gen_tmpl_flow(&t, 256, ver, 0);
-        char name[96];
-        /* a template and two records, then a set whose length runs past the message: the
-           template is not kept, so the data that follows waits for it (no record at all) */
-        snprintf(name, sizeof name, "%s_template_then_set_length_past_end", v9 ? "v9" : "ipfix");
-        CASE(h, name, "decode.messages_malformed", 0, "-")
-        {
-            struct gen_msg m;
-            if (v9)
-                v9_begin(&m, h, 0);
-            else
-                ipfix_begin(&m, h, 0);
-            gen_add_template(&m, &t);
-            gen_add_data(&m, &t, f, 2);
-            gen_add_raw_set(&m, 2 - 2 * v9, zlen, 4);
-            int len = gen_msg_end(&m);
-            if (len > 0)
-                put16(g_buf + len - 6, 0x7f00); /* the last set's length */
-            dg_msg(h, len);
-            if (v9)
-                v9_begin(&m, h, 1);
-            else
-                ipfix_begin(&m, h, 2);
-            gen_add_data(&m, &t, f, 2);
-            dg_msg(h, gen_msg_end(&m));
-        }
-        /* the same with an invalid template after the good one */
-        snprintf(name, sizeof name, "%s_template_then_invalid_template", v9 ? "v9" : "ipfix");
-        CASE(h, name, "decode.messages_malformed", 0, "-")
-        {
-            struct gen_msg m;
-            if (v9)
-                v9_begin(&m, h, 0);
-            else
-                ipfix_begin(&m, h, 0);
-            gen_add_template(&m, &t);
-            gen_add_data(&m, &t, f, 2);
-            gen_add_raw_set(&m, 2 - 2 * v9, zlen, sizeof zlen);
-            dg_msg(h, gen_msg_end(&m));
-            if (v9)
-                v9_begin(&m, h, 1);
-            else
-                ipfix_begin(&m, h, 2);
-            gen_add_data(&m, &t, f, 2);
-            dg_msg(h, gen_msg_end(&m));
+        /* a template and two records, then a set whose length runs past the message (k 0) or
+           an invalid template (k 1): the template is not kept, so the data that follows in a
+           good message waits for it (no record at all) */
+        for (int k = 0; k < 2; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s_template_then_%s", v9 ? "v9" : "ipfix",
+                     k ? "invalid_template" : "set_length_past_end");
+            CASE(h, name, "decode.messages_malformed", 0, "-")
+            {
+                struct gen_msg m;
+                if (v9)
+                    v9_begin(&m, h, 0);
+                else
+                    ipfix_begin(&m, h, 0);
+                gen_add_template(&m, &t);
+                gen_add_data(&m, &t, f, 2);
+                gen_add_raw_set(&m, 2 - 2 * v9, zlen, k ? sizeof zlen : 4);
+                int len = gen_msg_end(&m);
+                if (len > 0 && !k)
+                    put16(g_buf + len - 6, 0x7f00); /* the last set's length */
+                dg_msg(h, len);
+                if (v9)
+                    v9_begin(&m, h, 1);
+                else
+                    ipfix_begin(&m, h, 2);
+                gen_add_data(&m, &t, f, 2);
+                dg_msg(h, gen_msg_end(&m));
+            }
         }
     }
     /* options data announcing a rate, then bytes after the last set: the rate is not taken
