@@ -19,6 +19,7 @@ struct metrics {
     pthread_mutex_t mu;
     char *text;
     size_t len;
+    char health[1024]; /* "ok\n" or "degraded: ...\n" (health.h) */
     uint64_t published_ms, stale_ms;
     uint16_t port;
 };
@@ -58,11 +59,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return rc;
     }
     if (strcmp(url, "/healthz") == 0) {
+        char body[sizeof m->health];
         pthread_mutex_lock(&m->mu);
-        bool ok = m->published_ms && mono_ms() - m->published_ms <= m->stale_ms;
+        bool live = m->published_ms && mono_ms() - m->published_ms <= m->stale_ms;
+        snprintf(body, sizeof body, "%s", live ? m->health : "stalled: the main loop has not "
+                                                           "published for too long\n");
         pthread_mutex_unlock(&m->mu);
-        return ok ? reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3)
-                  : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "stalled\n", 8);
+        bool ok = strcmp(body, "ok\n") == 0;
+        return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
+                     strlen(body));
     }
     return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n", 36);
 }
@@ -117,7 +122,8 @@ int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, c
     return 0;
 }
 
-void metrics_publish(struct metrics *m, const char *text, size_t len, uint64_t now_ms)
+void metrics_publish(struct metrics *m, const char *text, size_t len, const char *health,
+                     uint64_t now_ms)
 {
     if (len > METRICS_MAX_TEXT)
         len = METRICS_MAX_TEXT;
@@ -132,6 +138,7 @@ void metrics_publish(struct metrics *m, const char *text, size_t len, uint64_t n
         m->text = copy;
         m->len = len;
     }
+    snprintf(m->health, sizeof m->health, "%s", health ? health : "ok\n");
     m->published_ms = now_ms ? now_ms : mono_ms();
     pthread_mutex_unlock(&m->mu);
 }

@@ -4,7 +4,9 @@
  * The main loop owns every counter. Once a second it renders the metrics text itself
  * (status.c) and hands a copy here with metrics_publish(); the HTTP thread only ever serves the
  * latest copy, under a mutex, so nothing on the record path is locked or shared.
- * /healthz answers 200 "ok" while the main loop published within the last stale_ms, else 503. */
+ * /healthz answers 200 "ok" when the last published health text is "ok\n" and the main loop
+ * published within the last stale_ms; else 503 with the health text ("degraded: REASON; ...",
+ * health.h) or "stalled: ..." as the body. */
 #ifndef TW_METRICS_H
 #define TW_METRICS_H
 
@@ -17,8 +19,10 @@ struct metrics;
 /* listen: "127.0.0.1:9464" or "[::1]:9464". Returns 0 or -1 with err. */
 int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, char *err,
                   size_t errlen);
-/* Replace the served text (copied). now_ms: monotonic ms of this publication. */
-void metrics_publish(struct metrics *m, const char *text, size_t len, uint64_t now_ms);
+/* Replace the served text and health verdict (both copied; health NULL = "ok\n").
+ * now_ms: monotonic ms of this publication. */
+void metrics_publish(struct metrics *m, const char *text, size_t len, const char *health,
+                     uint64_t now_ms);
 uint16_t metrics_port(const struct metrics *m);
 void metrics_stop(struct metrics *m);
 

@@ -155,6 +155,8 @@ static int cmp_input(const void *a, const void *b)
 static int add_named(struct inlist *l, const char *path, enum flowlog_fmt log_fmt, char *err,
                      size_t errlen)
 {
+    if (strcmp(path, "-") == 0) /* stdin: a capture, read once (nothing may peek at it) */
+        return add_input(l, path, REPLAY_CAPTURE, FLOWLOG_AUTO, err, errlen);
     if (nfdump_is_archive(path))
         return add_input(l, path, REPLAY_ARCHIVE, FLOWLOG_AUTO, err, errlen);
     enum flowlog_fmt fmt = flowlog_sniff(path);
@@ -189,7 +191,7 @@ int replay_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
         } else if (in->kind == REPLAY_FLOWLOG) {
             if (flowlog_first_ms(in->path, in->fmt, &in->key) < 0 && stat(in->path, &sb) == 0)
                 in->key = (uint64_t)sb.st_mtime * 1000;
-        } else {
+        } else if (strcmp(in->path, "-") != 0) { /* stdin cannot be read twice: first */
             uint64_t ts;
             char e[256];
             if (capture_first_ts(in->path, &ts, e, sizeof e) == 1)
@@ -282,6 +284,7 @@ static const struct sink_ops alert_counter_ops = {
 
 struct tally {
     uint64_t flows_out, flows_in, pkts_out, pkts_in, bytes_out, bytes_in;
+    uint64_t flows_int, bytes_int; /* both ends in the customer */
 };
 
 struct run_state {
@@ -317,6 +320,9 @@ static void tap(void *arg, struct flow_rec *f)
         t->flows_in++;
         t->pkts_in += f->packets;
         t->bytes_in += f->bytes;
+    } else if (f->dir == FLOW_DIR_INTERNAL) {
+        t->flows_int++;
+        t->bytes_int += f->bytes;
     } else {
         t->flows_out++;
         t->pkts_out += f->packets;
@@ -510,8 +516,9 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
         fprintf(stderr, "  capture   kernel drops %llu, interface drops %llu\n",
                 (unsigned long long)live->kernel_drops, (unsigned long long)live->if_drops);
     const struct customer_map *cm = pipeline_customers(rs->p);
-    fprintf(stderr, "  %-24s %10s %10s %12s %12s %14s %14s\n", "customer", "flows out",
-            "flows in", "packets out", "packets in", "bytes out", "bytes in");
+    fprintf(stderr, "  %-24s %10s %10s %10s %12s %12s %14s %14s %14s\n", "customer", "flows out",
+            "flows in", "internal", "packets out", "packets in", "bytes out", "bytes in",
+            "bytes int");
     /* customers with traffic, most bytes first (at most 20 rows), then the unmatched */
     size_t shown = 0;
     bool *used = calloc(rs->ncust ? rs->ncust : 1, sizeof *used);
@@ -519,8 +526,8 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
         size_t best = 0;
         uint64_t bb = 0;
         for (size_t c = 1; c < rs->ncust; c++) {
-            uint64_t b = rs->cust[c].bytes_out + rs->cust[c].bytes_in;
-            uint64_t f = rs->cust[c].flows_out + rs->cust[c].flows_in;
+            uint64_t b = rs->cust[c].bytes_out + rs->cust[c].bytes_in + rs->cust[c].bytes_int;
+            uint64_t f = rs->cust[c].flows_out + rs->cust[c].flows_in + rs->cust[c].flows_int;
             if (!used[c] && f && (best == 0 || b > bb)) {
                 best = c;
                 bb = b;
@@ -531,19 +538,20 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
         used[best] = true;
         const struct customer *cu = customers_get(cm, (uint32_t)best);
         const struct tally *t = &rs->cust[best];
-        fprintf(stderr, "  %-24.24s %10llu %10llu %12llu %12llu %14llu %14llu\n",
+        fprintf(stderr, "  %-24.24s %10llu %10llu %10llu %12llu %12llu %14llu %14llu %14llu\n",
                 cu ? cu->id : "?", (unsigned long long)t->flows_out,
-                (unsigned long long)t->flows_in, (unsigned long long)t->pkts_out,
-                (unsigned long long)t->pkts_in, (unsigned long long)t->bytes_out,
-                (unsigned long long)t->bytes_in);
+                (unsigned long long)t->flows_in, (unsigned long long)t->flows_int,
+                (unsigned long long)t->pkts_out, (unsigned long long)t->pkts_in,
+                (unsigned long long)t->bytes_out, (unsigned long long)t->bytes_in,
+                (unsigned long long)t->bytes_int);
         shown++;
     }
     free(used);
     const struct tally *t = &rs->cust[0];
-    fprintf(stderr, "  %-24s %10llu %10s %12llu %12s %14llu %14s\n", "(no customer)",
-            (unsigned long long)(t->flows_out + t->flows_in), "",
+    fprintf(stderr, "  %-24s %10llu %10s %10s %12llu %12s %14llu %14s %14s\n", "(no customer)",
+            (unsigned long long)(t->flows_out + t->flows_in), "", "",
             (unsigned long long)(t->pkts_out + t->pkts_in), "",
-            (unsigned long long)(t->bytes_out + t->bytes_in), "");
+            (unsigned long long)(t->bytes_out + t->bytes_in), "", "");
     fprintf(stderr, "  alerts    %llu", (unsigned long long)ps.alerts.published);
     for (size_t i = 0; i < ac->n; i++)
         fprintf(stderr, "%s %s %llu", i ? "," : ":", ac->name[i], (unsigned long long)ac->count[i]);

@@ -1,11 +1,15 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
 #include "detector.h"
+#include "udp.h"
 
 #define S(f) offsetof(struct settings, f)
 #define NOB 1, 0 /* unbounded */
@@ -57,7 +61,7 @@ static const struct conf_key template_keys[] = {
 };
 
 static const struct conf_key customer_keys[] = {
-    {"file", CONF_STR, S(customers_file), sizeof(((struct settings *)0)->customers_file), NOB, "",
+    {"file", CONF_PATH, S(customers_file), sizeof(((struct settings *)0)->customers_file), NOB, "",
      "customer map: CSV lines prefix,customer_id,name[,asn] (also ASnnn,customer_id,name)", NULL},
     {"max_customers", CONF_U64, S(max_customers), 0, 1, 10000000, "100000", "customers", NULL},
     {"max_prefixes", CONF_U64, S(max_prefixes), 0, 1, 100000000, "1000000", "prefixes", NULL},
@@ -90,8 +94,9 @@ static const struct conf_key pipeline_keys[] = {
 };
 
 static const struct conf_key output_keys[] = {
-    {"jsonl", CONF_STR, S(jsonl), sizeof(((struct settings *)0)->jsonl), NOB, "-",
-     "JSON-lines output of alerts and summaries: a file, - for stdout, empty for none", NULL},
+    {"jsonl", CONF_PATH, S(jsonl), sizeof(((struct settings *)0)->jsonl), NOB, "-",
+     "JSON-lines output of alerts and summaries: a file (appended to; whole lines reach it "
+     "within 100 ms), - for stdout, empty for none", NULL},
     {"gzip", CONF_BOOL, S(jsonl_gzip), 0, 0, 1, "no", "gzip the JSON-lines output", NULL},
     {"summaries", CONF_BOOL, S(summaries), 0, 0, 1, "yes", "publish per-customer window summaries", NULL},
     {"alerts", CONF_BOOL, S(alerts), 0, 0, 1, "yes", "publish alerts", NULL},
@@ -100,15 +105,40 @@ static const struct conf_key output_keys[] = {
 
 static const struct conf_key metrics_keys[] = {
     {"listen", CONF_STR, S(metrics_listen), sizeof(((struct settings *)0)->metrics_listen), NOB,
-     "127.0.0.1:9464", "HTTP address of /metrics (Prometheus) and /healthz; empty: off", NULL},
+     "127.0.0.1:9464",
+     "HTTP address (ADDR:PORT or [V6ADDR]:PORT, no names) of /metrics (Prometheus) and "
+     "/healthz; empty: off", NULL},
+    {"per_customer", CONF_BOOL, S(metrics_per_customer), 0, 0, 1, "yes",
+     "per-customer series on /metrics (bytes, flows, active and hostile hosts; one set per "
+     "customer in the map)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct conf_key health_keys[] = {
+    {"period", CONF_DURATION, S(health_period), 0, 10, 86400, "5m",
+     "how far back /healthz looks for lost messages and records with clocks far off", NULL},
+    {"unmatched", CONF_BOOL, S(health_unmatched), 0, 0, 1, "yes",
+     "degraded without a customer map, or when no flow of the last closed window matched a "
+     "customer", NULL},
+    {"kafka_stall", CONF_DURATION, S(health_kafka_stall), 0, 0, 86400, "2m",
+     "degraded when Kafka has delivered nothing for this long while messages wait (0: off)",
+     NULL},
+    {"spool_high_water", CONF_U32, S(health_spool_pct), 0, 1, 100, "80",
+     "degraded when the Kafka spool is this full (percent of spool_max_bytes)", NULL},
+    {"clock_skew_records", CONF_U64, S(health_skew_records), 0, 0, 1000000000, "1",
+     "degraded when this many records within the period had times far from their exporter's "
+     "clock (0: off)", NULL},
+    {"capture_stall", CONF_DURATION, S(health_capture_stall), 0, 0, 86400, "5m",
+     "degraded when a [capture] interface has read no packet for this long (0: off)", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
 static const struct conf_key daemon_keys[] = {
     {"user", CONF_STR, S(user), sizeof(((struct settings *)0)->user), NOB, "",
      "drop privileges to this user once sockets are open (empty: keep running as started)", NULL},
-    {"pidfile", CONF_STR, S(pidfile), sizeof(((struct settings *)0)->pidfile), NOB, "",
-     "write the process id here (empty: none)", NULL},
+    {"pidfile", CONF_PATH, S(pidfile), sizeof(((struct settings *)0)->pidfile), NOB, "",
+     "write the process id here (empty: none); removed at exit, so its directory must be "
+     "writable by the user", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -144,7 +174,7 @@ static const struct conf_key exporter_keys[] = {
 
 #define F(f) offsetof(struct feed_settings, f)
 static const struct conf_key feed_keys[] = {
-    {"file", CONF_STR, F(file), sizeof(((struct feed_settings *)0)->file), NOB, NULL,
+    {"file", CONF_PATH, F(file), sizeof(((struct feed_settings *)0)->file), NOB, NULL,
      "list file (required)", NULL},
     {"format", CONF_STR, F(format), sizeof(((struct feed_settings *)0)->format), NOB, "auto",
      "auto, drop (Spamhaus DROP/EDROP 'prefix ; SBL'), spamhaus-json, plain (one address or "
@@ -317,8 +347,64 @@ static void *open_customer(void *cfg, const struct conf_section *sec, const char
         return NULL;
     }
     s->override_ctx.s = s;
+    s->override_ctx.line = 0;
     snprintf(s->override_ctx.customer, sizeof s->override_ctx.customer, "%s", arg);
     return &s->override_ctx;
+}
+
+/* conf_section.seen for every section: remember which line set each value (and opened each
+ * section instance), by offset in struct settings; values outside it (detector options) are
+ * checked where they are parsed. */
+static void note_line(void *cfg, const struct conf_key *key, const void *field, unsigned line)
+{
+    struct settings *s = cfg;
+    if (field == &s->override_ctx) {
+        s->override_ctx.line = line;
+        return;
+    }
+    const char *f = field, *base = (const char *)s;
+    if (f < base || f >= base + sizeof *s)
+        return;
+    uint32_t off = (uint32_t)(f - base);
+    for (size_t i = 0; i < s->nlines; i++) {
+        if (s->lines[i].off == off) {
+            s->lines[i].line = line;
+            return;
+        }
+    }
+    if (s->nlines == s->lines_cap) {
+        size_t nc = s->lines_cap ? s->lines_cap * 2 : 64;
+        struct settings_line *n = realloc(s->lines, nc * sizeof *n);
+        if (!n)
+            return; /* only messages lose their line */
+        s->lines = n;
+        s->lines_cap = nc;
+    }
+    s->lines[s->nlines++] = (struct settings_line){off, line};
+}
+
+void settings_error_at(const struct settings *s, const void *field, struct conf_error *err,
+                       const char *fmt, ...)
+{
+    const char *file = s->source_file[0] ? s->source_file : "(defaults)";
+    unsigned line = 0;
+    const char *f = field, *base = (const char *)s;
+    if (f >= base && f < base + sizeof *s) {
+        for (size_t i = 0; i < s->nlines; i++) {
+            if (s->lines[i].off == (uint32_t)(f - base)) {
+                line = s->lines[i].line;
+                if (!line)
+                    file = "command line";
+                break;
+            }
+        }
+    }
+    char msg[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    conf_error_set(err, file, line, "%s", msg);
 }
 
 static int set_override(void *obj, const char *key, const char *value, unsigned line, char *msg,
@@ -329,7 +415,8 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     const char *dot = strchr(key, '.');
     if (!dot || dot == key || !dot[1] || (size_t)(dot - key) >= sizeof s->overrides[0].det ||
         strlen(dot + 1) >= sizeof s->overrides[0].key) {
-        snprintf(msg, msglen, "'%s': per-customer keys are DETECTOR.KEY (e.g. spam.fanout5)", key);
+        snprintf(msg, msglen, "'%s': per-customer keys are DETECTOR.KEY (e.g. " SETTINGS_OVERRIDE_EXAMPLE ")",
+                 key);
         return -1;
     }
     if (strlen(value) >= sizeof s->overrides[0].value) {
@@ -366,10 +453,11 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     snprintf(o->key, sizeof o->key, "%s", dot + 1);
     snprintf(o->value, sizeof o->value, "%s", value);
     o->line = line;
+    o->section_line = oc->line;
     return 0;
 }
 
-#define NSTATIC 14
+#define NSTATIC 15
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -390,6 +478,8 @@ static const struct conf_section *sections(void)
          "the customer hostility score: the share of a customer's active hosts with alerts, per "
          "window and over the last 24 hours (customer.hostile_share)"},
         {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
+        {"health", false, health_keys, open_self,
+         "when GET /healthz answers 503 \"degraded\" with the reasons (else 200 \"ok\")"},
         {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
         {"meter", false, meter_keys, open_self,
@@ -397,15 +487,17 @@ static const struct conf_section *sections(void)
         {"capture", true, capture_keys, open_capture,
          "a live interface to meter: [capture mirror] interface = eth1 (one section each)"},
         {"customer", true, NULL, open_customer,
-         "per-customer detector options over [detector.NAME]: [customer ID] then lines "
-         "DETECTOR.KEY = VALUE, e.g. spam.fanout5 = 50",
+         "per-customer detector options over [detector.NAME]: [customer ID] (an id of the "
+         "customer map) then lines DETECTOR.KEY = VALUE, e.g. " SETTINGS_OVERRIDE_EXAMPLE " = 50",
          set_override},
     };
     memcpy(all_sections, st, sizeof st);
+    for (size_t i = 0; i < NSTATIC; i++)
+        all_sections[i].seen = note_line;
     size_t n = NSTATIC;
     all_sections[n++] = (struct conf_section){"kafka", false, kafka_conf_keys, open_kafka,
                                               "publish alerts and summaries to Kafka (on when "
-                                              "brokers is set)"};
+                                              "brokers is set)", .seen = note_line};
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS - 1; i++) {
         snprintf(det_section_names[i], sizeof det_section_names[i], "detector.%s",
                  det_registry[i]->name);
@@ -413,7 +505,8 @@ static const struct conf_section *sections(void)
                                                 .keys = det_registry[i]->conf_keys,
                                                 .open = open_detector,
                                                 .help = det_registry[i]->help,
-                                                .data = det_registry[i]};
+                                                .data = det_registry[i],
+                                                .seen = note_line};
         all_sections[n++] = det_sections[i];
     }
     all_sections[n].name = NULL;
@@ -464,31 +557,86 @@ int settings_load_text(struct settings *s, const char *name, const char *text, s
     return conf_load_mem(name, text, len, sections(), s, err);
 }
 
+/* An endpoint list "a:p, [v6]:p" as the UDP listener and the metrics server parse it. */
+static int check_endpoints(const struct settings *s, const char *list, const char *key, bool one,
+                           struct conf_error *err)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", list);
+    char *items[64];
+    int n = conf_split(tmp, ',', items, 64);
+    if (n < 0) {
+        settings_error_at(s, list, err, "%s: more than 64 endpoints", key);
+        return -1;
+    }
+    if (n == 0 || (one && n > 1)) {
+        settings_error_at(s, list, err, "%s: expected %s ADDR:PORT or [V6ADDR]:PORT", key,
+                          one ? "one" : "at least one");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        uint8_t a[16];
+        uint16_t port;
+        bool v6;
+        if (udp_endpoint_parse(items[i], a, &port, &v6) < 0) {
+            settings_error_at(s, list, err,
+                              "%s: bad endpoint '%s' (want ADDR:PORT or [V6ADDR]:PORT with a "
+                              "numeric address and a port 0..65535)",
+                              key, items[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int settings_validate(struct settings *s, struct conf_error *err)
 {
-    const char *file = s->source_file[0] ? s->source_file : "(settings)";
     s->kafka_enabled = s->kafka.brokers[0] != 0;
+    if (check_endpoints(s, s->listen, "collector.listen", false, err) < 0)
+        return -1;
+    if (s->metrics_listen[0] &&
+        check_endpoints(s, s->metrics_listen, "metrics.listen", true, err) < 0)
+        return -1;
     for (size_t i = 0; i < s->nexporters; i++) {
         struct prefix p;
         if (prefix_parse(s->exporters[i].addr, true, &p) < 0) {
-            conf_error_set(err, file, 0, "[exporter %s]: not an address or prefix",
-                           s->exporters[i].addr);
+            settings_error_at(s, &s->exporters[i], err, "[exporter %s]: not an address or prefix",
+                              s->exporters[i].addr);
             return -1;
         }
     }
     for (size_t i = 0; i < s->nfeeds; i++) {
         if (!s->feeds[i].file[0]) {
-            conf_error_set(err, file, 0, "[blocklist %s]: file is required", s->feeds[i].name);
+            settings_error_at(s, &s->feeds[i], err, "[blocklist %s]: file is required",
+                              s->feeds[i].name);
             return -1;
         }
     }
     for (size_t i = 0; i < s->ncaptures; i++) {
         if (!s->captures[i].interface[0]) {
-            conf_error_set(err, file, 0, "[capture %s]: interface is required",
-                           s->captures[i].name);
+            settings_error_at(s, &s->captures[i], err, "[capture %s]: interface is required",
+                              s->captures[i].name);
+            return -1;
+        }
+        if (if_nametoindex(s->captures[i].interface) == 0) {
+            settings_error_at(s, s->captures[i].interface, err,
+                              "[capture %s]: no such interface '%s'", s->captures[i].name,
+                              s->captures[i].interface);
             return -1;
         }
     }
+    if (s->user[0] && !getpwnam(s->user)) {
+        settings_error_at(s, s->user, err, "daemon.user: no such user '%s'", s->user);
+        return -1;
+    }
+    if (s->kafka_enabled) {
+        char msg[200];
+        if (sink_kafka_check(&s->kafka, msg, sizeof msg) < 0) {
+            settings_error_at(s, s->kafka.properties, err, "%s", msg);
+            return -1;
+        }
+    }
+    const char *file = s->source_file[0] ? s->source_file : "command line";
     for (size_t i = 0; i < s->noverrides; i++) {
         const struct override_kv *o = &s->overrides[i];
         const struct detector_ops *op = det_find(o->det);
@@ -522,14 +670,23 @@ int settings_validate(struct settings *s, struct conf_error *err)
         char *save = NULL;
         for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
             if (!det_find(t)) {
-                conf_error_set(err, file, 0, "pipeline.detectors: unknown detector '%s'", t);
+                char names[256];
+                size_t len = 0;
+                names[0] = 0;
+                for (size_t d = 0; d < det_registry_count && len < sizeof names; d++)
+                    len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                            d ? ", " : "", det_registry[d]->name);
+                settings_error_at(s, s->detectors, err,
+                                  "pipeline.detectors: unknown detector '%s' (known: all, %s)",
+                                  t, names);
                 return -1;
             }
         }
     }
     if (s->lateness >= s->window * 4) {
-        conf_error_set(err, file, 0, "pipeline.lateness (%llus) must be less than 4 windows",
-                       (unsigned long long)s->lateness);
+        settings_error_at(s, &s->lateness, err,
+                          "pipeline.lateness (%llus) must be less than 4 windows",
+                          (unsigned long long)s->lateness);
         return -1;
     }
     return 0;
@@ -563,6 +720,9 @@ bool settings_has_overrides(const struct settings *s, const char *customer_id)
 
 void settings_free(struct settings *s)
 {
+    free(s->lines);
+    s->lines = NULL;
+    s->nlines = s->lines_cap = 0;
     free(s->overrides);
     s->overrides = NULL;
     s->noverrides = s->overrides_cap = 0;

@@ -47,15 +47,25 @@ struct override_kv {
     char det[32];
     char key[64];
     char value[256];
-    unsigned line;
+    unsigned line;          /* of the key */
+    unsigned section_line;  /* of its [customer ID] header */
 };
 
 #define SETTINGS_MAX_OVERRIDES 100000
+/* The per-customer key the help texts and errors show as an example (a test loads it). */
+#define SETTINGS_OVERRIDE_EXAMPLE "spam.fanout"
 
 struct settings;
 struct override_ctx {
     struct settings *s;
     char customer[64];
+    unsigned line; /* of the [customer ID] header being read */
+};
+
+/* Where a value was set: its offset in struct settings and the config line (0: command line). */
+struct settings_line {
+    uint32_t off;
+    uint32_t line;
 };
 
 struct settings {
@@ -95,6 +105,14 @@ struct settings {
     struct hostility_conf hostility;
     /* [metrics] */
     char metrics_listen[128]; /* "" = off */
+    bool metrics_per_customer; /* per-customer series on /metrics */
+    /* [health]: when /healthz says degraded (health.h) */
+    uint64_t health_period;        /* seconds /healthz looks back for losses and clock trouble */
+    bool health_unmatched;         /* no customer map, or a window where no flow matched */
+    uint64_t health_kafka_stall;   /* seconds without a Kafka delivery while messages wait */
+    uint32_t health_spool_pct;     /* spool fill, percent of spool_max_bytes */
+    uint64_t health_skew_records;  /* records with clocks far off within the period (0 = off) */
+    uint64_t health_capture_stall; /* seconds a [capture] may read nothing (0 = off) */
     /* [daemon] */
     char user[64];            /* drop privileges to this user after opening sockets ("" = stay) */
     char pidfile[512];
@@ -127,6 +145,9 @@ struct settings {
     struct override_kv *overrides;
     size_t noverrides, overrides_cap;
     struct override_ctx override_ctx;
+    /* the line each value and section came from, for checks after loading */
+    struct settings_line *lines;
+    size_t nlines, lines_cap;
 };
 
 /* Defaults for everything (no file). Returns 0 or <0 (out of memory). */
@@ -137,8 +158,14 @@ int settings_load(struct settings *s, const char *path, struct conf_error *err);
  * Does not run settings_validate. */
 int settings_load_text(struct settings *s, const char *name, const char *text, size_t len,
                        struct conf_error *err);
-/* Checks across options (after load and command-line overrides): 0 or -1 with err. */
+/* Checks across options (after load and command-line overrides): everything the daemon and
+ * replay would refuse later (endpoints, detector names, users, interfaces, Kafka properties),
+ * each error with the file and line that set the value. 0 or -1 with err. */
 int settings_validate(struct settings *s, struct conf_error *err);
+/* Fill err with file and line of the value at field (a member of s, or a section's struct
+ * inside s) and the message. Not set in a file: the config file (or "command line") alone. */
+void settings_error_at(const struct settings *s, const void *field, struct conf_error *err,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void settings_free(struct settings *s);
 /* The annotated example config (every option, default, bounds, help). */
 void settings_write_example(FILE *out);

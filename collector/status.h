@@ -21,6 +21,8 @@ struct status_src {
     int last_reload_ok;              /* 1 ok, 0 failed, -1 none yet */
     uint64_t last_reload_unix;
     uint64_t start_unix;
+    bool per_customer;               /* [metrics] per_customer */
+    bool healthy;                    /* the last /healthz verdict */
     /* live captures ([capture NAME]): name and counters, read by the main loop */
     size_t ncaptures;
     const char *capture_name[SETTINGS_MAX_CAPTURES];

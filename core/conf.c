@@ -41,6 +41,15 @@ void conf_error_set(struct conf_error *err, const char *file, unsigned line, con
     va_end(ap);
 }
 
+const char *conf_error_str(const struct conf_error *err, char *buf, size_t len)
+{
+    if (err->line)
+        snprintf(buf, len, "%s:%u: %s", err->file, err->line, err->msg);
+    else
+        snprintf(buf, len, "%s: %s", err->file, err->msg);
+    return buf;
+}
+
 char *conf_trim(char *s)
 {
     while (*s && isspace((unsigned char)*s))
@@ -184,7 +193,8 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
     if (!value)
         value = "";
     switch (key->type) {
-    case CONF_STR: {
+    case CONF_STR:
+    case CONF_PATH: {
         size_t n = strlen(value);
         if (key->size == 0 || n >= key->size) {
             snprintf(msg, msglen, "%s: value too long (at most %zu bytes)", key->name,
@@ -284,6 +294,8 @@ int conf_defaults(const struct conf_key *keys, void *obj)
 
 struct parse_state {
     const char *name;
+    const char *base; /* directory of the file (with its '/'), for relative CONF_PATH values */
+    size_t baselen;
     const struct conf_section *sections;
     void *cfg;
     struct conf_error *err;
@@ -415,6 +427,8 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     st->nkeys = n;
     st->cur = sec;
     st->obj = obj;
+    if (sec->seen)
+        sec->seen(st->cfg, NULL, obj, st->base ? lineno : 0);
     return 0;
 }
 
@@ -474,16 +488,28 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
         return -1;
     }
     char msg[200];
+    char joined[CONF_LINE_MAX + 512];
+    if (k->type == CONF_PATH && st->baselen && value[0] && value[0] != '/' &&
+        strcmp(value, "-") != 0) {
+        int n = snprintf(joined, sizeof(joined), "%.*s%s", (int)st->baselen, st->base, value);
+        if (n < 0 || (size_t)n >= sizeof(joined)) {
+            conf_error_set(st->err, st->name, lineno, "%s: path too long", k->name);
+            return -1;
+        }
+        value = joined;
+    }
     if (conf_set(k, st->obj, value, msg, sizeof(msg)) < 0) {
         conf_error_set(st->err, st->name, lineno, "%s", msg);
         return -1;
     }
     st->key_line[ki] = lineno;
+    if (st->cur->seen)
+        st->cur->seen(st->cfg, k, (char *)st->obj + k->offset, st->base ? lineno : 0);
     return 0;
 }
 
-int conf_load_mem(const char *name, const char *text, size_t len,
-                  const struct conf_section *sections, void *cfg, struct conf_error *err)
+static int load_mem(const char *name, const char *base, const char *text, size_t len,
+                    const struct conf_section *sections, void *cfg, struct conf_error *err)
 {
     int rc = -1;
     struct conf_error dummy;
@@ -492,7 +518,12 @@ int conf_load_mem(const char *name, const char *text, size_t len,
     memset(err, 0, sizeof(*err));
     if (!name)
         name = "(config)";
-    struct parse_state st = {.name = name, .sections = sections, .cfg = cfg, .err = err};
+    struct parse_state st = {.name = name, .sections = sections, .cfg = cfg, .err = err,
+                             .base = base};
+    if (base) {
+        const char *slash = strrchr(base, '/');
+        st.baselen = slash ? (size_t)(slash - base) + 1 : 0; /* "t.conf": the working dir */
+    }
     size_t nsec = 0;
     for (const struct conf_section *s = sections; s->name; s++)
         nsec++;
@@ -547,6 +578,12 @@ out:
     free(st.key_line);
     free(st.seen_plain);
     return rc;
+}
+
+int conf_load_mem(const char *name, const char *text, size_t len,
+                  const struct conf_section *sections, void *cfg, struct conf_error *err)
+{
+    return load_mem(name, NULL, text, len, sections, cfg, err);
 }
 
 int conf_read_file(const char *path, size_t max, char **out, size_t *len,
@@ -610,7 +647,7 @@ int conf_load(const char *path, const struct conf_section *sections, void *cfg,
     size_t len;
     if (conf_read_file(path, CONF_FILE_MAX, &buf, &len, err) < 0)
         return -1;
-    int rc = conf_load_mem(path, buf, len, sections, cfg, err);
+    int rc = load_mem(path, path, buf, len, sections, cfg, err);
     free(buf);
     return rc;
 }
@@ -622,6 +659,8 @@ static const char *type_word(enum conf_type t)
     switch (t) {
     case CONF_STR:
         return "text";
+    case CONF_PATH:
+        return "path";
     case CONF_U64:
     case CONF_U32:
         return "number";
@@ -672,7 +711,8 @@ void conf_write_example(FILE *out, const struct conf_section *sections)
             fprintf(out, "# %s (%s", k->help ? k->help : k->name, type_word(k->type));
             if (k->def)
                 fprintf(out, ", default %s", k->def[0] ? k->def : "\"\"");
-            if (k->type != CONF_STR && k->type != CONF_BOOL && k->type != CONF_CUSTOM &&
+            if (k->type != CONF_STR && k->type != CONF_PATH && k->type != CONF_BOOL &&
+                k->type != CONF_CUSTOM &&
                 k->min <= k->max)
                 fprintf(out, ", range %.15g..%.15g%s", k->min, k->max,
                         k->type == CONF_DURATION ? " s" : k->type == CONF_BYTES ? " bytes" : "");

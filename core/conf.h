@@ -28,6 +28,9 @@ enum conf_type {
     CONF_DURATION, /* uint64_t seconds; accepts s/m/h/d suffixes */
     CONF_BYTES,    /* uint64_t bytes; accepts k/M/G (x1024) suffixes */
     CONF_CUSTOM,   /* parsed by conf_key.parse */
+    CONF_PATH,     /* a file or directory name, char[size] like CONF_STR; read from a file, a
+                    * relative name is taken relative to that file's directory ("-" and ""
+                    * stay as they are); from memory (the command line) it stays as given */
 };
 
 struct conf_key {
@@ -58,12 +61,16 @@ struct conf_section {
     int (*set_key)(void *obj, const char *key, const char *value, unsigned line, char *msg,
                    size_t msglen);
     const void *data; /* for open(): anything the section table wants to pass (borrowed) */
+    /* Optional: told the line of the section header (key NULL, field = the section's object)
+     * and of every key set from the schema (field = where its value went), so later checks
+     * can name the line that set a value. line 0: from memory without a file (command line). */
+    void (*seen)(void *cfg, const struct conf_key *key, const void *field, unsigned line);
 };
 
 struct conf_error {
     char file[256];
     unsigned line; /* 0 when the error is not tied to a line */
-    char msg[256];
+    char msg[512];
 };
 
 /* Parse path against the sections (terminated by a section with name NULL) into cfg.
@@ -91,5 +98,7 @@ char *conf_trim(char *s);
 int conf_split(char *s, char sep, char **out, size_t max);
 void conf_error_set(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* "file:line: msg", or "file: msg" when the error is not tied to a line. Returns buf. */
+const char *conf_error_str(const struct conf_error *err, char *buf, size_t len);
 
 #endif

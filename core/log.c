@@ -1,11 +1,16 @@
 /* log.c: one line per call, written with a single write() so lines from threads never mix.
- * Format on stderr: "2026-11-22T14:00:00Z transitwatch[1234]: warn: message". */
+ * Format on stderr: "2026-11-22T14:00:00Z transitwatch[1234]: warn: message". When stderr is
+ * the systemd journal (JOURNAL_STREAM names its device and inode), the journal stamps time,
+ * name and pid itself, so the line is "<4>warn: message": the sd-daemon priority prefix
+ * (sd-daemon(3)) makes journald file it at that priority (errors as errors). */
 #include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,11 +20,23 @@
 static char log_ident[64] = "transitwatch";
 static int log_level = TW_LOG_INFO; /* read and written with __atomic builtins */
 static int log_syslog;
+static int log_journal; /* stderr is the journal: "<N>" prefixes, no time stamp */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
+bool tw_log_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void tw_log_init(const char *ident, enum tw_log_level level, bool use_syslog)
 {
+    __atomic_store_n(&log_journal, tw_log_stderr_is_journal() ? 1 : 0, __ATOMIC_RELAXED);
     if (ident && *ident)
         snprintf(log_ident, sizeof(log_ident), "%s", ident);
     tw_log_set_level(level);
@@ -64,7 +81,13 @@ void tw_vlog(enum tw_log_level level, const char *fmt, va_list ap)
     char line[LOG_LINE_MAX];
     size_t n = 0;
 
-    if (!__atomic_load_n(&log_syslog, __ATOMIC_ACQUIRE)) {
+    if (!__atomic_load_n(&log_syslog, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&log_journal, __ATOMIC_RELAXED)) {
+        static const int jprio[] = {3, 4, 6, 7}; /* LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+        int h = snprintf(line, sizeof(line), "<%d>%s: ", jprio[level], level_names[level]);
+        if (h > 0)
+            n = (size_t)h;
+    } else if (!__atomic_load_n(&log_syslog, __ATOMIC_ACQUIRE)) {
         time_t now = time(NULL);
         struct tm tm;
         if (gmtime_r(&now, &tm))

@@ -8,7 +8,10 @@
 
 enum tw_log_level { TW_LOG_ERROR = 0, TW_LOG_WARN = 1, TW_LOG_INFO = 2, TW_LOG_DEBUG = 3 };
 
+/* Also decides the stderr format: with a time stamp, or for the journal (see log.c). */
 void tw_log_init(const char *ident, enum tw_log_level level, bool use_syslog);
+/* Is stderr the systemd journal (JOURNAL_STREAM matches it)? */
+bool tw_log_stderr_is_journal(void);
 void tw_log_set_level(enum tw_log_level level);
 int tw_log_level_parse(const char *s, enum tw_log_level *out); /* "error".."debug"; 0 or -1 */
 void tw_log(enum tw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

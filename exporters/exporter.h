@@ -10,6 +10,7 @@
 #ifndef TW_EXPORTER_H
 #define TW_EXPORTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,15 @@ enum msg_kind {
     MSG_KIND_COUNT
 };
 
+/* What /healthz (collector/health.h) needs from a sink, whatever its kind. */
+struct sink_health {
+    bool delivers;               /* has a remote end whose stall matters (Kafka) */
+    uint64_t waiting;            /* messages taken but not yet delivered */
+    uint64_t last_delivery_unix; /* wall-clock second of the last delivery; 0: none yet */
+    uint64_t spool_bytes, spool_max_bytes; /* 0 max: no spool */
+    uint64_t lost;               /* messages lost since start (a full spool, write errors) */
+};
+
 struct sink_ops {
     const char *name;
     /* 0 = taken (sent, queued or spooled), <0 = lost (counted by the sink). */
@@ -32,6 +42,7 @@ struct sink_ops {
     int (*flush)(void *self, int timeout_ms);    /* may be NULL */
     void (*reopen)(void *self);                  /* may be NULL */
     void (*stats_json)(void *self, struct json *j); /* may be NULL; writes members of an object */
+    void (*health)(void *self, struct sink_health *h); /* may be NULL: nothing to report */
     void (*destroy)(void *self);
 };
 

@@ -12,6 +12,11 @@
 #include "json.h"
 #include "log.h"
 
+/* The stdio buffer of a plain file. A message that would not fit in what is left of it first
+ * flushes the whole lines already there, so the file never ends in the middle of a message
+ * (tailing readers see whole lines or nothing). */
+#define JSONL_BUF (1u << 16)
+
 struct sink_jsonl {
     char *path;         /* owned; "-" = stdout */
     bool is_stdout;
@@ -19,6 +24,10 @@ struct sink_jsonl {
     unsigned mask;
     FILE *fp;           /* plain output (stdout or a file); NULL when gzip or closed */
     gzFile gz;          /* gzip output; NULL when plain or closed */
+    bool truncate;      /* the first open truncates (replay -o); reopens always append */
+    bool dirty;         /* written since the last flush: poll() pushes it out */
+    size_t pending;     /* plain file: bytes in the stdio buffer (whole lines only) */
+    char *buf;          /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
     bool in_error;      /* a write/open failed: logged once until one works again */
     uint64_t written, lost, skipped, reopens, open_errors, write_errors;
 };
@@ -36,7 +45,7 @@ static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
         int fd = s->is_stdout ? dup(STDOUT_FILENO) : -1; /* gzclose must not close fd 1 */
         if (s->is_stdout && fd < 0)
             goto fail;
-        s->gz = s->is_stdout ? gzdopen(fd, "wb") : gzopen(s->path, "ab");
+        s->gz = s->is_stdout ? gzdopen(fd, "wb") : gzopen(s->path, s->truncate ? "wb" : "ab");
         if (!s->gz) {
             if (fd >= 0)
                 close(fd);
@@ -46,11 +55,13 @@ static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
     } else if (s->is_stdout) {
         s->fp = stdout;
     } else {
-        s->fp = fopen(s->path, "a");
+        s->fp = fopen(s->path, s->truncate ? "w" : "a");
         if (!s->fp)
             goto fail;
-        setvbuf(s->fp, NULL, _IOFBF, 1 << 16);
+        setvbuf(s->fp, s->buf, _IOFBF, JSONL_BUF);
     }
+    s->truncate = false; /* a reopen after rotation appends to what another run may have begun */
+    s->pending = 0;
     return 0;
 fail:
     s->open_errors++;
@@ -102,7 +113,18 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
         ok = (len == 0 || gzwrite(s->gz, json, (unsigned)len) == (int)len) &&
              gzputc(s->gz, '\n') == '\n';
     } else {
-        ok = fwrite(json, 1, len, s->fp) == len && putc('\n', s->fp) != EOF;
+        bool file = s->fp != stdout;
+        if (file && s->pending && s->pending + len + 1 > JSONL_BUF) {
+            ok = fflush(s->fp) == 0;
+            s->pending = 0;
+        } else {
+            ok = true;
+        }
+        ok = ok && fwrite(json, 1, len, s->fp) == len && putc('\n', s->fp) != EOF;
+        if (ok && file && len + 1 >= JSONL_BUF) /* larger than the buffer: out whole, now */
+            ok = fflush(s->fp) == 0;
+        else if (ok && file)
+            s->pending += len + 1;
     }
     if (!ok) {
         s->write_errors++;
@@ -113,6 +135,7 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
         return -1;
     }
     s->in_error = false;
+    s->dirty = true;
     s->written++;
     return 0;
 }
@@ -128,6 +151,8 @@ static int jsonl_flush(void *self, int timeout_ms)
         rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -1;
     else
         rc = fflush(s->fp) == 0 ? 0 : -1;
+    s->dirty = false;
+    s->pending = 0;
     if (rc < 0) {
         s->write_errors++;
         jsonl_error(s, "flush failed");
@@ -135,6 +160,9 @@ static int jsonl_flush(void *self, int timeout_ms)
     return rc;
 }
 
+/* Called every 100 ms by the daemon (sinks_poll): what was written since the last call goes
+ * out to the file now, so a tailing reader (Filebeat, Vector, Splunk) has every message within
+ * a poll interval and a SIGKILL loses at most that much. */
 static void jsonl_poll(void *self)
 {
     struct sink_jsonl *s = self;
@@ -142,6 +170,8 @@ static void jsonl_poll(void *self)
         log_info("jsonl sink %s: reopened", s->path);
         s->in_error = false;
     }
+    if (s->dirty && jsonl_ready(s))
+        jsonl_flush(s, 0);
 }
 
 static void jsonl_reopen(void *self)
@@ -174,6 +204,12 @@ static void jsonl_stats(void *self, struct json *j)
     json_u64(j, "write_errors", s->write_errors);
 }
 
+static void jsonl_health(void *self, struct sink_health *h)
+{
+    struct sink_jsonl *s = self;
+    h->lost = s->lost;
+}
+
 static void jsonl_destroy(void *self)
 {
     struct sink_jsonl *s = self;
@@ -181,6 +217,7 @@ static void jsonl_destroy(void *self)
         return;
     if (jsonl_close(s) < 0)
         log_error("jsonl sink %s: final flush/close failed", s->path);
+    free(s->buf);
     free(s->path);
     free(s);
 }
@@ -192,26 +229,31 @@ static const struct sink_ops jsonl_ops = {
     .flush = jsonl_flush,
     .reopen = jsonl_reopen,
     .stats_json = jsonl_stats,
+    .health = jsonl_health,
     .destroy = jsonl_destroy,
 };
 
-int sink_jsonl_new(const char *path, bool gzip, unsigned kinds_mask, struct sink *out, char *err,
-                   size_t errlen)
+int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_mask,
+                   struct sink *out, char *err, size_t errlen)
 {
     if (!path || !*path || !out) {
         snprintf(err, errlen, "jsonl sink: no path");
         return -1;
     }
     struct sink_jsonl *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
+    if (!s || !(s->path = strdup(path)) || !(s->buf = malloc(JSONL_BUF))) {
+        if (s)
+            free(s->path);
         free(s);
         snprintf(err, errlen, "jsonl sink: out of memory");
         return -1;
     }
     s->is_stdout = strcmp(path, "-") == 0;
     s->gzip = gzip;
+    s->truncate = truncate && !s->is_stdout;
     s->mask = kinds_mask;
     if (jsonl_open(s, err, errlen) < 0) {
+        free(s->buf);
         free(s->path);
         free(s);
         return -1;

@@ -1,7 +1,9 @@
 /* sink_jsonl.h: a JSON-lines sink (one message per line) to stdout or a file.
  *
- * Runs on the export thread like every sink (exporter.h). Output is buffered by stdio/zlib;
- * flush() pushes it out (and fflush()es stdout), reopen() (SIGHUP, logrotate) closes and
+ * Runs on the pipeline thread like every sink (exporter.h). Output is buffered by stdio/zlib,
+ * in whole lines: poll() (every 100 ms in the daemon) pushes out what was written since the
+ * last one, so every message is whole in the file within a poll interval and a SIGKILL loses at
+ * most that; flush() does the same at the end. reopen() (SIGHUP, logrotate) closes and
  * reopens the file by name (stdout is only flushed). With gzip the stream is a gzip file
  * (zlib gzFile); destroy() finishes it so the file is a complete gzip member. A write error
  * counts the message as lost (publish() returns -1) and is logged once per episode.
@@ -20,8 +22,9 @@
 
 /* path: borrowed (copied); "-" = stdout. gzip: write a gzip stream (also allowed on stdout).
  * kinds_mask: which enum msg_kind to write, one bit per kind (SINK_JSONL_KIND).
- * Files are opened for append. Returns 0 with *out filled, or -1 with err set. */
-int sink_jsonl_new(const char *path, bool gzip, unsigned kinds_mask, struct sink *out, char *err,
-                   size_t errlen) __attribute__((warn_unused_result));
+ * truncate: the first open empties the file (replay -o); otherwise, and at every reopen, files
+ * are opened for append. Returns 0 with *out filled, or -1 with err set. */
+int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_mask,
+                   struct sink *out, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

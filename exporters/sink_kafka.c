@@ -31,7 +31,10 @@ struct sink_kafka {
     uint64_t fail_ms;
     bool fatal;
     bool degraded;              /* a failure was logged; cleared (and logged) by a delivery */
-    rd_kafka_resp_err_t last_err;
+    bool err_logged;            /* error_cb logged this episode */
+    int lib_log_quiet;          /* log_cb (librdkafka threads): a warning was logged; atomic */
+    uint64_t lib_log_suppressed;/* warnings not logged since; atomic */
+    uint64_t delivered_seen;    /* c.delivered at the last service(), for last_delivery */
     int log_reject;
     struct kafka_counters c;
 };
@@ -69,7 +72,7 @@ const struct conf_key kafka_conf_keys[] = {
      NULL},
     {"queue_max_messages", CONF_U32, KOFF(queue_max_messages), 0, 16, 1000000, "100000",
      "messages outstanding towards Kafka at most; beyond, they wait in the spool", NULL},
-    {"spool_dir", CONF_STR, KOFF(spool_dir), KSZ(spool_dir), 1, 0,
+    {"spool_dir", CONF_PATH, KOFF(spool_dir), KSZ(spool_dir), 1, 0,
      "/var/lib/transitwatch/spool", "write-ahead spool directory (one process each)", NULL},
     {"spool_max_bytes", CONF_BYTES, KOFF(spool_max_bytes), 0, 262144, 1099511627776.0, "1G",
      "spool size bound; past it new messages are lost and counted (spool_lost)", NULL},
@@ -176,9 +179,13 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return; /* not ours any more (cannot happen: rewinds wait for every report) */
     k->c.inflight--;
     if (!m->err) {
-        if (k->degraded) {
+        if (k->degraded || k->err_logged) {
+            uint64_t quiet = __atomic_exchange_n(&k->lib_log_suppressed, 0, __ATOMIC_RELAXED);
+            log_info("kafka: delivering again; re-sending the spooled backlog (%llu librdkafka "
+                     "warnings were not logged)", (unsigned long long)quiet);
             k->degraded = false;
-            log_info("kafka: delivering again; re-sending the spooled backlog");
+            k->err_logged = false;
+            __atomic_store_n(&k->lib_log_quiet, 0, __ATOMIC_RELAXED);
         }
         k->c.delivered++;
         k->state[seq & k->ring_mask] = ST_ACKED;
@@ -215,40 +222,117 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         k->fatal = true;
         return;
     }
-    if ((rd_kafka_resp_err_t)err != k->last_err) /* once per kind of episode */
-        log_warn("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-    k->last_err = (rd_kafka_resp_err_t)err;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        k->c.brokers_up = 0;
+    k->c.errors++;
+    if (!k->err_logged) /* once per episode: until a delivery succeeds again */
+        log_warn("kafka: %s: %s (further errors counted, logged again after a delivery)",
+                 rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    k->err_logged = true;
 }
 
+/* librdkafka's own log lines, from its threads: a broker that refuses connections repeats
+ * "Connect to ... failed" every second, so warnings are logged once per episode (until a
+ * delivery succeeds again) and the rest only counted. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
+    struct sink_kafka *k = rd_kafka_opaque(rk);
     enum tw_log_level l = level <= 3 ? TW_LOG_WARN : level <= 5 ? TW_LOG_INFO : TW_LOG_DEBUG;
+    if (k && l == TW_LOG_WARN) {
+        if (__atomic_exchange_n(&k->lib_log_quiet, 1, __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&k->lib_log_suppressed, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        tw_log(l, "kafka %s: %s (further librdkafka warnings suppressed until a delivery "
+                  "succeeds)", fac, buf);
+        return;
+    }
     tw_log(l, "kafka %s: %s", fac, buf);
 }
 
-static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
+/* Statistics (every statistics.interval.ms, served by rd_kafka_poll on the pipeline thread):
+ * count the brokers librdkafka knows and those UP, leaving out its internal pseudo-broker. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    struct sink_kafka *k = opaque;
+    const char *b = strstr(json, "\"brokers\"");
+    uint64_t up = 0, all = 0;
+    while (b && (b = strstr(b, "\"source\":")) != NULL) {
+        b += 9;
+        while (*b == ' ' || *b == '"')
+            b++;
+        bool internal = strncmp(b, "internal", 8) == 0;
+        const char *st = strstr(b, "\"state\":");
+        if (!st)
+            break;
+        st += 8;
+        while (*st == ' ' || *st == '"')
+            st++;
+        if (!internal) {
+            all++;
+            up += strncmp(st, "UP", 2) == 0;
+        }
+        b = st;
+    }
+    k->c.brokers = all;
+    k->c.brokers_up = up;
+    return 0; /* json is librdkafka's to free */
+}
+
+/* The producer configuration: our defaults, then the operator's properties. NULL with err.
+ * Also what sink_kafka_check() (--check-config) runs. */
+static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t window, char *err,
+                                   size_t errlen)
 {
     char e[512], num[32];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    snprintf(num, sizeof num, "%llu", (unsigned long long)k->window);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)window);
     const char *defs[][2] = {
-        {"bootstrap.servers", k->set.brokers},
+        {"bootstrap.servers", set->brokers},
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {"queue.buffering.max.messages", num},
         {"linger.ms", "5"},
         {"compression.codec", "lz4"},
         {"client.id", "transitwatch"},
+        {"statistics.interval.ms", "5000"}, /* broker states for /metrics (stats_cb) */
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
         if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "kafka %s: %s", defs[i][0], e);
-            goto fail;
+            rd_kafka_conf_destroy(conf);
+            return NULL;
         }
-    if (apply_properties(conf, k->set.properties, err, errlen) < 0)
-        goto fail;
+    if (apply_properties(conf, set->properties, err, errlen) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen)
+{
+    if (!s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
+        snprintf(err, errlen, "kafka: topics and spool_dir must be set");
+        return -1;
+    }
+    rd_kafka_conf_t *conf = build_conf(s, s->queue_max_messages, err, errlen);
+    if (!conf)
+        return -1;
+    rd_kafka_conf_destroy(conf);
+    return 0;
+}
+
+static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
+{
+    char e[512];
+    rd_kafka_conf_t *conf = build_conf(&k->set, k->window, err, errlen);
+    if (!conf)
+        return -1;
     rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_stats_cb(conf, stats_cb);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
@@ -384,6 +468,10 @@ static void service(struct sink_kafka *k, uint64_t now)
         k->fail_ms = now;
         k->stamp_fail = false;
     }
+    if (k->c.delivered != k->delivered_seen) { /* one clock read per poll, not per message */
+        k->delivered_seen = k->c.delivered;
+        k->c.last_delivery_unix = (uint64_t)time(NULL);
+    }
     advance_lo(k);
     spool_commit(k->sp);
     pump(k, now);
@@ -486,6 +574,19 @@ static void kafka_stats(void *self, struct json *j)
     json_u64(j, "spool_write_errors", c.spool_write_errors);
 }
 
+static void kafka_health(void *self, struct sink_health *h)
+{
+    struct sink_kafka *k = self;
+    struct kafka_counters c;
+    fill_counters(k, &c);
+    h->delivers = true;
+    h->waiting = c.backlog;
+    h->last_delivery_unix = c.last_delivery_unix;
+    h->spool_bytes = c.spool_bytes;
+    h->spool_max_bytes = c.spool_max_bytes;
+    h->lost = c.spool_lost + c.rejected;
+}
+
 static void kafka_destroy(void *self)
 {
     struct sink_kafka *k = self;
@@ -509,6 +610,7 @@ static const struct sink_ops kafka_ops = {
     .flush = kafka_flush,
     .reopen = NULL,
     .stats_json = kafka_stats,
+    .health = kafka_health,
     .destroy = kafka_destroy,
 };
 

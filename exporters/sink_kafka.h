@@ -81,7 +81,14 @@ struct kafka_counters {
     uint64_t spool_recovered;/* undelivered messages found in the spool at start */
     uint64_t spool_segments;
     uint64_t spool_write_errors;
+    uint64_t errors;         /* librdkafka error events (connections refused, timeouts...) */
+    uint64_t brokers, brokers_up; /* from librdkafka's statistics (every 5 s) */
+    uint64_t last_delivery_unix;  /* wall-clock second of the last delivery (0: none yet) */
 };
+
+/* --check-config: the producer configuration (our defaults and the properties) is accepted by
+ * librdkafka and the topics and spool are named. 0, or -1 with err. Nothing is opened. */
+int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen);
 
 /* Tests and metrics: the sink's numbers now. s must come from sink_kafka_new(); returns -1
  * otherwise. */

@@ -49,7 +49,7 @@ CONF
 if [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1; then
   echo "user = nobody" >>"$tmp/tw.conf"
   chmod 755 "$tmp"; chmod 644 "$tmp/map.csv" "$tmp/drop.txt" "$tmp/feodo.txt" "$tmp/tw.conf"
-  touch "$tmp/out.jsonl"; chmod 666 "$tmp/out.jsonl"
+  chown nobody "$tmp"  # the output and the pidfile live here: the user writes and removes them
   drop=1
 fi
 $tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"

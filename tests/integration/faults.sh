@@ -26,6 +26,12 @@ wait_for() { # timeout-seconds command...
 url=
 metric() { curl -s --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 healthz() { [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url/healthz") == 200 ]]; }
+degraded() { # REASON-REGEX: 503 and the reason in the body
+  local body code
+  body=$(curl -s --max-time 3 -w '\n%{http_code}' "$url/healthz") || return 1
+  code=${body##*$'\n'}
+  [[ $code == 503 ]] && grep -q "$1" <<<"$body"
+}
 # start_daemon CONFIG [wrapper...]: sets pid, udp_port, url
 start_daemon() {
   local conf=$1; shift
@@ -68,6 +74,9 @@ idle_advance = ${IDLE:-60s}
 jsonl = $tmp/out.jsonl
 [metrics]
 listen = 127.0.0.1:0
+[health]
+# the sample's record times are days old: every record is "clock off" (health.sh tests that)
+clock_skew_records = 0
 CONF
   cat
 }
@@ -103,13 +112,13 @@ CONF
   wait_for 5 eval '[[ $(metric transitwatch_kafka_spool_lost_total) -gt 0 ]]' \
     || fail "spool loss not counted (spool bytes $(metric transitwatch_kafka_spool_bytes))"
   kill -0 "$pid" || fail "daemon died with a full spool disk"
-  healthz || fail "/healthz not 200 with a full spool disk"
+  degraded 'messages lost' || fail "/healthz not 503 naming the loss with a full spool disk"
   send "$tmp/many.pcap" # more messages onto the full disk: still no second log line
   sleep 11
   nlog=$(grep -c 'spool.*write failed' "$tmp/log" || true)
   [[ $nlog -eq 1 ]] || fail "spool write failure logged $nlog times, want once"
-  healthz || fail "/healthz not 200 after more traffic"
-  echo "faults 1: full spool disk: lost=$(metric transitwatch_kafka_spool_lost_total), logged once, healthy"
+  degraded 'messages lost' || fail "/healthz not 503 after more traffic"
+  echo "faults 1: full spool disk: lost=$(metric transitwatch_kafka_spool_lost_total), logged once, /healthz degraded"
   stop_daemon
 fi
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -87,6 +88,39 @@ static void emit_long(void)
     log_info("after");
 }
 
+/* Issue 13.14: when stderr is the journal (JOURNAL_STREAM = its dev:inode), no time stamp of
+ * our own and an sd-daemon "<N>" priority prefix, so journald files errors as errors. */
+static void emit_journal(void)
+{
+    struct stat st;
+    assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+    char js[64];
+    snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", js, 1);
+    tw_log_init("twtest", TW_LOG_DEBUG, false);
+    log_error("disk full");
+    log_warn("slow");
+    log_info("started");
+    log_debug("detail");
+    setenv("JOURNAL_STREAM", "1:2", 1); /* another stream: not the journal */
+    tw_log_init("twtest", TW_LOG_DEBUG, false);
+    log_error("plain again");
+    unsetenv("JOURNAL_STREAM");
+    tw_log_init("twtest", TW_LOG_INFO, false);
+}
+
+static void test_journal_format(void **state)
+{
+    (void)state;
+    const char *out = capture(emit_journal);
+    assert_non_null(strstr(out, "<3>error: disk full\n<4>warn: slow\n<6>info: started\n"
+                                "<7>debug: detail\n"));
+    char want[128];
+    snprintf(want, sizeof want, "Z twtest[%ld]: error: plain again\n", (long)getpid());
+    assert_non_null(strstr(out, want));
+}
+
 static void test_truncation(void **state)
 {
     (void)state;
@@ -159,6 +193,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_and_levels),
+        cmocka_unit_test(test_journal_format),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_threads_whole_lines),
         cmocka_unit_test(test_level_parse_and_once),

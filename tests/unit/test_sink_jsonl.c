@@ -53,7 +53,7 @@ static void test_lines_and_mask(void **state)
     snprintf(path, sizeof path, "%s/out.jsonl", dir);
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS),
+    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS),
                                     &s, err, sizeof err), 0);
     pub(&s, MSG_ALERT, "{\"a\":1}");
     pub(&s, MSG_SUMMARY, "{\"s\":1}"); /* filtered out: taken, not written */
@@ -87,7 +87,7 @@ static void test_reopen_after_rename(void **state)
     snprintf(rotated, sizeof rotated, "%s/out.jsonl.1", dir);
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
     pub(&s, MSG_ALERT, "{\"n\":1}");
     assert_int_equal(rename(path, rotated), 0);
     pub(&s, MSG_ALERT, "{\"n\":2}"); /* still goes to the renamed file (same inode) */
@@ -105,6 +105,75 @@ static void test_reopen_after_rename(void **state)
     free(dir);
 }
 
+/* Issue 13.1: a tailing reader sees every message whole within a poll (100 ms in the daemon),
+ * never a file ending mid-message, however the messages fall against the stdio buffer. */
+static void test_poll_flushes_whole_lines(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    static char msg[3001], big[70001];
+    static char buf[1 << 20];
+    memset(msg, 'x', sizeof msg - 1);
+    memcpy(msg, "{\"a\":\"", 6);
+    memcpy(msg + sizeof msg - 3, "\"}", 2);
+    msg[sizeof msg - 1] = 0;
+    memcpy(big, msg, 6);
+    memset(big + 6, 'y', sizeof big - 9);
+    memcpy(big + sizeof big - 3, "\"}", 2);
+    big[sizeof big - 1] = 0;
+    size_t want = 0;
+    for (int i = 0; i < 60; i++) {
+        pub(&s, MSG_ALERT, i == 30 ? big : msg);
+        want += (i == 30 ? strlen(big) : strlen(msg)) + 1;
+        size_t n = read_file(path, false, buf, sizeof buf);
+        assert_true(n == 0 || buf[n - 1] == '\n'); /* whole lines or nothing, always */
+    }
+    s.ops->poll(s.self);
+    assert_int_equal(read_file(path, false, buf, sizeof buf), want);
+    pub(&s, MSG_SUMMARY, "{\"s\":1}");
+    s.ops->poll(s.self);
+    assert_int_equal(read_file(path, false, buf, sizeof buf), want + 8);
+    s.ops->destroy(s.self);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+/* Issue 13.9: replay -o truncates; without it (the daemon, --append) the file is appended to. */
+static void test_truncate_or_append(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char path[512], buf[256];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"old\":1}\n", f);
+    fclose(f);
+    struct sink s;
+    char err[256];
+    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    pub(&s, MSG_ALERT, "{\"n\":1}");
+    s.ops->destroy(s.self);
+    read_file(path, false, buf, sizeof buf);
+    assert_string_equal(buf, "{\"old\":1}\n{\"n\":1}\n");
+    assert_int_equal(sink_jsonl_new(path, false, true, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    pub(&s, MSG_ALERT, "{\"n\":2}");
+    s.ops->reopen(s.self); /* a reopen appends */
+    pub(&s, MSG_ALERT, "{\"n\":3}");
+    s.ops->destroy(s.self);
+    read_file(path, false, buf, sizeof buf);
+    assert_string_equal(buf, "{\"n\":2}\n{\"n\":3}\n");
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 static void test_gzip(void **state)
 {
     (void)state;
@@ -114,7 +183,7 @@ static void test_gzip(void **state)
     snprintf(rotated, sizeof rotated, "%s/out.jsonl.gz.1", dir);
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new(path, true, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    assert_int_equal(sink_jsonl_new(path, true, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
     char line[64];
     for (int i = 0; i < 1000; i++) {
         snprintf(line, sizeof line, "{\"i\":%d}", i);
@@ -155,13 +224,13 @@ static void test_stdout_and_errors(void **state)
     (void)state;
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new("-", false, SINK_JSONL_KIND(MSG_TOTALS), &s, err, sizeof err), 0);
+    assert_int_equal(sink_jsonl_new("-", false, false, SINK_JSONL_KIND(MSG_TOTALS), &s, err, sizeof err), 0);
     pub(&s, MSG_ALERT, "{\"not\":\"written\"}");
     assert_int_equal(s.ops->flush(s.self, 0), 0);
     s.ops->reopen(s.self);
     s.ops->destroy(s.self);
     err[0] = 0;
-    assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, SINK_JSONL_ALL, &s, err,
+    assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, false, SINK_JSONL_ALL, &s, err,
                                     sizeof err), -1);
     assert_true(strlen(err) > 0);
 }
@@ -171,6 +240,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_and_mask),
         cmocka_unit_test(test_reopen_after_rename),
+        cmocka_unit_test(test_poll_flushes_whole_lines),
+        cmocka_unit_test(test_truncate_or_append),
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_stdout_and_errors),
     };

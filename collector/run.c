@@ -1,0 +1,109 @@
+/* run.c: set-up and tear-down of one run (see run.h). */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+#include "sink_jsonl.h"
+#include "sink_kafka.h"
+
+int run_load_lists(struct run *r, struct conf_error *err)
+{
+    return lists_load(&r->s, &r->customers, &r->feeds, err);
+}
+
+int run_load(struct run *r, const char *config, struct conf_error *err)
+{
+    r->config_path = config;
+    if (settings_load(&r->s, config, err) < 0)
+        return -1;
+    return run_load_lists(r, err);
+}
+
+static int open_sinks(struct run *r, const char *out_path, bool truncate)
+{
+    char err[256];
+    const char *path = out_path ? out_path : r->s.jsonl;
+    if (path[0]) {
+        struct sink sk;
+        if (sink_jsonl_new(path, r->s.jsonl_gzip, truncate, SINK_JSONL_ALL, &sk, err,
+                           sizeof err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        sinks_add(&r->sinks, sk);
+    }
+    if (r->s.kafka_enabled) {
+        struct sink sk;
+        if (sink_kafka_new(&r->s.kafka, &sk, err, sizeof err) < 0) {
+            log_error("kafka: %s", err);
+            return -1;
+        }
+        sinks_add(&r->sinks, sk);
+    }
+    return 0;
+}
+
+int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
+              bool truncate)
+{
+    lists_warn(r->feeds);
+    if (open_sinks(r, out_path, truncate) < 0)
+        return -1;
+    int rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
+    if (rc < 0) {
+        log_error("cannot start the pipeline: %s", strerror(-rc));
+        return -1;
+    }
+    r->customers = NULL; /* taken */
+    r->feeds = NULL;
+    struct ingest_opts o;
+    if (io)
+        o = *io;
+    else
+        ingest_opts_default(&r->s, &o);
+    rc = ingest_new(&r->s, &o, r->pipe, &r->in);
+    if (rc < 0) {
+        log_error("cannot start the decoders: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+void run_teardown(struct run *r)
+{
+    ingest_free(r->in);
+    pipeline_free(r->pipe);
+    if (r->reloaded) {
+        settings_free(r->reloaded);
+        free(r->reloaded);
+        r->reloaded = NULL;
+    }
+    sinks_destroy(&r->sinks);
+    customers_free(r->customers);
+    feed_set_free(r->feeds);
+    settings_free(&r->s);
+}
+
+void run_publish_totals(struct run *r, const char *dataset)
+{
+    char buf[8192];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_open(&j, NULL);
+    json_obj_open(&j, "event");
+    json_str(&j, "kind", "event");
+    json_str(&j, "dataset", dataset);
+    json_str(&j, "module", "transitwatch");
+    json_obj_close(&j);
+    json_obj_open(&j, "transitwatch");
+    json_obj_open(&j, "totals");
+    ingest_totals_json(r->in, &j);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    json_obj_close(&j);
+    if (!json_error(&j))
+        sinks_publish(&r->sinks, MSG_TOTALS, "", 0, buf, json_len(&j));
+}

@@ -1,0 +1,41 @@
+/* run.h: what one run of the collector holds (settings, lists, sinks, pipeline, ingest), set
+ * up and torn down the same way for the daemon (daemon.c) and the lab replay (main.c).
+ * Main thread. */
+#ifndef TW_RUN_H
+#define TW_RUN_H
+
+#include <stdbool.h>
+
+#include "exporter.h"
+#include "ingest.h"
+#include "lists.h"
+#include "pipeline.h"
+#include "settings.h"
+
+struct run {
+    struct settings s;
+    const char *config_path;
+    struct settings *reloaded; /* the newest reloaded settings (per-customer options) */
+    struct customer_map *customers;
+    struct feed_set *feeds;
+    struct sinks sinks;
+    struct pipeline *pipe;
+    struct ingest *in;
+};
+
+/* Load the config file over the defaults and the lists it names: every check the daemon makes
+ * of its configuration, each error with file and line (--check-config runs exactly this).
+ * 0, or -1 with err. */
+int run_load(struct run *r, const char *config, struct conf_error *err);
+/* Load the lists of the settings already in r (replay: after command-line overrides). */
+int run_load_lists(struct run *r, struct conf_error *err);
+/* Open the sinks (out_path: the JSON-lines path instead of the settings', NULL = settings';
+ * truncate: empty it first), the pipeline and the ingest. Lists must be loaded. io NULL:
+ * defaults from the settings. 0 or -1 (logged). */
+int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
+              bool truncate);
+void run_teardown(struct run *r);
+/* Publish the end-of-run totals as one message of event.dataset `dataset`. */
+void run_publish_totals(struct run *r, const char *dataset);
+
+#endif
