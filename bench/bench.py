@@ -178,7 +178,7 @@ def make_workloads(c):
     c.wl = {}
     n = c.records
     twgen(c, "bulk", "-f", "ipfix", "-n", 1000, "-H", c.hosts, "-p", 4096, "-c", 50,
-          "-C", c.customers, "-o", os.path.join(c.work, "tiny.pcap"))
+          "--write-customers", c.customers, "-o", os.path.join(c.work, "tiny.pcap"))
     for fmt in ("v5", "v9", "ipfix", "mixed"):
         path = os.path.join(c.work, f"{fmt}.pcap")
         recs = twgen(c, "bulk", "-f", fmt, "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50,
@@ -442,7 +442,7 @@ def bench_memory(c):
     csv = os.path.join(c.work, "hosts-customers.csv")
     # every host appears: sweep (-S) so the uniform part of the records walks all of them
     recs = twgen(c, "bulk", "-f", "ipfix", "-n", c.mem_hosts * 3, "-H", c.mem_hosts, "-p", 4096,
-                 "-c", 50, "-S", "-C", csv, "-o", pcap)
+                 "-c", 50, "-S", "--write-customers", csv, "-o", pcap)
     conf = os.path.join(c.work, "mem.conf")
     with open(conf, "w") as f:
         f.write(f"[pipeline]\nhosts_max = {int(c.mem_hosts * 1.25)}\n")

@@ -363,8 +363,8 @@ static void note_line(void *cfg, const struct conf_key *key, const void *field, 
         return;
     }
     const char *f = field, *base = (const char *)s;
-    if (f < base || f >= base + sizeof *s)
-        return;
+    if (f < base || f >= base + sizeof *s || (!key && f == base))
+        return; /* outside, or the header of a section whose keys live in s itself */
     uint32_t off = (uint32_t)(f - base);
     for (size_t i = 0; i < s->nlines; i++) {
         if (s->lines[i].off == off) {

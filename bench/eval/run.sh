@@ -59,7 +59,7 @@ status() { echo "$1" | tee -a "$out/status.txt"; }
 # ---- 1. the scenario, three export formats ----
 for fmt in v5 v9 ipfix; do
   "$gen" eval -f "$fmt" "${gen_args[@]}" -o "$out/eval-$fmt.pcap" -t "$out/truth.jsonl" \
-    -C "$out/customers.csv" -c "$out/eval.conf" 2>>"$out/gen.log"
+    --write-customers "$out/customers.csv" --write-config "$out/eval.conf" 2>>"$out/gen.log"
   "$tw" replay -c "$out/eval.conf" -C "$out/customers.csv" --no-summaries -o "$out/alerts-$fmt.jsonl" \
     "$out/eval-$fmt.pcap"
   rm -f "$out/eval-$fmt.pcap"
@@ -77,7 +77,7 @@ fi
 if ((raw)); then
   # shellcheck disable=SC2086
   "$gen" eval -f ipfix -F -s "$seed" $raw_args -o "$out/slice-ipfix.pcap" -t "$out/slice-truth.jsonl" \
-    -C "$out/slice-customers.csv" -c "$out/slice.conf" 2>>"$out/gen.log"
+    --write-customers "$out/slice-customers.csv" --write-config "$out/slice.conf" 2>>"$out/gen.log"
   # shellcheck disable=SC2086
   "$gen" eval -f raw -F -s "$seed" $raw_args -o "$out/slice-raw.pcap" 2>>"$out/gen.log"
   for k in ipfix raw; do

@@ -169,7 +169,7 @@ static void usage(FILE *o)
 {
     fprintf(o, "usage: twgen bulk [-f v5|v9|ipfix|mixed] [-n RECORDS] [-e EXPORTERS] [-H HOSTS]\n"
                "                  [-c CUSTOMERS] [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED]\n"
-               "                  [-S] [-C CUSTOMERS_CSV] -o FILE\n");
+               "                  [-S] [--write-customers CSV] -o FILE\n");
 }
 
 int twgen_bulk_main(int argc, char **argv)
@@ -181,7 +181,12 @@ int twgen_bulk_main(int argc, char **argv)
     int c;
     uint64_t v;
     optind = 1;
-    while ((c = getopt(argc, argv, "f:n:e:H:c:p:d:6:s:SC:o:h")) != -1) {
+    static const struct option opts[] = {
+        {"write-customers", required_argument, NULL, 1001},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    while ((c = getopt_long(argc, argv, "f:n:e:H:c:p:d:6:s:So:h", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'f':
@@ -220,7 +225,7 @@ int twgen_bulk_main(int argc, char **argv)
         case 'S':
             b.sweep = true;
             break;
-        case 'C':
+        case 1001:
             csv = optarg;
             break;
         case 'o':

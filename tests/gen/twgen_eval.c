@@ -14,7 +14,9 @@
 static void usage(FILE *o)
 {
     fprintf(o, "usage: twgen eval [-f v5|v9|ipfix|raw] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE]\n"
-               "                  [-F] [-z] [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n"
+               "                  [-F] [-z] [-t TRUTH] [--write-customers CSV] [--write-config CONF] -o FILE\n"
+               "  (the outputs have long names only: no letter shared with transitwatch replay's\n"
+               "  inputs -c CONFIG and -C CUSTOMERS)\n"
                "  -f raw: the packets of the traffic (for the flow meter) instead of its export\n"
                "  -F: no flooders (a raw slice stays small)\n");
 }
@@ -76,7 +78,13 @@ int twgen_eval_main(int argc, char **argv)
     int version = 10, c;
     bool gz = false, raw = false;
     optind = 1;
-    while ((c = getopt(argc, argv, "f:m:s:x:r:Fzt:C:c:o:h")) != -1) {
+    static const struct option opts[] = {
+        {"write-customers", required_argument, NULL, 1001},
+        {"write-config", required_argument, NULL, 1002},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    while ((c = getopt_long(argc, argv, "f:m:s:x:r:Fzt:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             raw = strcmp(optarg, "raw") == 0;
@@ -107,10 +115,10 @@ int twgen_eval_main(int argc, char **argv)
         case 't':
             truth = optarg;
             break;
-        case 'C':
+        case 1001:
             csv = optarg;
             break;
-        case 'c':
+        case 1002:
             conf = optarg;
             break;
         case 'o':

@@ -7,7 +7,7 @@
  * -t writes the ground truth as JSON lines.
  *
  *   twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]
- *              -t TRUTH -C CUSTOMERS_CSV -c CONFIG -o FILE
+ *              -t TRUTH --write-customers CSV --write-config CONF -o FILE
  *
  * writes the detector evaluation scenario (tests/gen/gen_eval.h): thousands of hosts in five
  * customers (IPv4 only), labelled misbehaving hosts and benign look-alikes, its customer map
@@ -31,7 +31,7 @@ static void usage(FILE *o)
     fprintf(o, "usage: twgen sample [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-n HOSTS] [-z] "
                "[-t TRUTH] -o FILE\n"
                "       twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]\n"
-               "                  [-t TRUTH] [-C CUSTOMERS_CSV] [-c CONFIG] -o FILE\n"
+               "                  [-t TRUTH] [--write-customers CSV] [--write-config CONF] -o FILE\n"
                "       twgen bulk ...      many records fast, for benchmarks (twgen bulk -h)\n"
                "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
                "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"

@@ -45,7 +45,7 @@ run rich -f ipfix -m 60 -n 60 -s 7
 # The labelled evaluation scenario (bench/eval) makes every behavioural detector fire.
 if "$gen" eval -h >/dev/null 2>&1; then
   timeout 60 "$gen" eval -f ipfix -m 120 -s 2008 -x 0.3 -o "$tmp/eval.pcap" -t "$tmp/truth.jsonl" \
-    -C "$tmp/eval.csv" -c "$tmp/eval.conf" 2>/dev/null || fail "twgen eval"
+    --write-customers "$tmp/eval.csv" --write-config "$tmp/eval.conf" 2>/dev/null || fail "twgen eval"
   check eval -c "$tmp/eval.conf" -C "$tmp/eval.csv"
   for c in blocklist spam c2 scan flood customer; do
     [[ -n ${cats_seen[$c]:-} ]] || fail "no alert of category $c was validated"

@@ -11,8 +11,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-$gen eval -f ipfix -m 60 -s 7 -o "$tmp/e.pcap" -t "$tmp/truth.jsonl" -C "$tmp/map.csv" \
-  -c "$tmp/eval.conf" >/dev/null 2>&1 || fail "twgen eval"
+$gen eval -f ipfix -m 60 -s 7 -o "$tmp/e.pcap" -t "$tmp/truth.jsonl" --write-customers "$tmp/map.csv" \
+  --write-config "$tmp/eval.conf" >/dev/null 2>&1 || fail "twgen eval"
 for n in 1 3; do
   { cat "$tmp/eval.conf"; printf '[collector]\nworkers = %s\n' "$n"; } >"$tmp/w$n.conf"
 done
