@@ -380,9 +380,13 @@ static int loop(struct daemon *d)
     struct live_arg la = {r->in, wall_ms()};
     struct udp_stats us;
     memset(&us, 0, sizeof us);
+    uint64_t start_unix = wall_ms() / 1000;
     struct status_src ss = {.in = r->in, .p = r->pipe, .udp = &us, .sinks = &r->sinks,
-                            .last_reload_ok = -1, .start_unix = wall_ms() / 1000,
-                            .per_customer = r->s.metrics_per_customer, .healthy = true};
+                            .last_reload_ok = true, .last_reload_unix = start_unix,
+                            .start_unix = start_unix, .per_customer = r->s.metrics_per_customer,
+                            .healthy = true};
+    if (d->mx)
+        pipeline_set_summary_tap(r->pipe, status_on_summary, &ss);
     uint64_t last_tick = 0, last_status = 0;
     health_init(&d->health);
     log_info("transitwatch %s started", TW_VERSION);
@@ -433,10 +437,10 @@ static int loop(struct daemon *d)
             ss.last_reload_unix = la.now_ms / 1000;
             sinks_reopen(&r->sinks);
             if (reload(r) == 0) {
-                ss.last_reload_ok = 1;
+                ss.last_reload_ok = true;
             } else {
                 ss.reload_failures++;
-                ss.last_reload_ok = 0;
+                ss.last_reload_ok = false;
             }
             sd_notify(0, "READY=1");
             last_status = 0; /* show the result at once */
@@ -469,6 +473,8 @@ static int loop(struct daemon *d)
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
     log_info("received %llu datagrams, kernel drops %llu", (unsigned long long)us.datagrams,
              (unsigned long long)us.kernel_drops);
+    pipeline_set_summary_tap(r->pipe, NULL, NULL);
+    status_free(&ss);
     return 0;
 }
 

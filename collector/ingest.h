@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "frag.h"
 #include "meter.h"
 #include "pipeline.h"
 #include "pkt.h"
@@ -79,8 +80,8 @@ void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg);
 int ingest_route_parse(const char *s, enum ingest_route *out);
 void ingest_meter_stats(const struct ingest *in, struct meter_stats *out);
 const struct decode_ctx *ingest_decoder(const struct ingest *in);
-/* Members of a totals object: packets, datagrams, records, bytes, errors by kind, ... */
-void ingest_totals_json(const struct ingest *in, struct json *j);
+/* The reassembly counters (export datagrams in fragments); counters.h renders them all. */
+void ingest_frag_stats(const struct ingest *in, struct frag_stats *out);
 void ingest_stats(const struct ingest *in, struct ingest_stats *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "replay.h"
 #include "run.h"
+#include "status.h"
 
 #define REPLAY_MAX_READ 256 /* -r FILE options */
 
@@ -42,6 +43,8 @@ static void usage_daemon(FILE *out)
             "      --check-config  check the settings and the lists they name (the same checks\n"
             "                      as a start), print OK or FILE:LINE: error, and exit\n"
             "      --example-config  print every option with its default and help\n"
+            "      --list-counters   print every counter: its key in the JSON totals and its\n"
+            "                      /metrics name\n"
             "  -V, --version       print the version\n"
             "  -h, --help          this text\n"
             "\n"
@@ -476,6 +479,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, 'k'},
         {"example-config", no_argument, NULL, 'e'},
+        {"list-counters", no_argument, NULL, 'L'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -494,6 +498,9 @@ int main(int argc, char **argv)
             break;
         case 'e':
             settings_write_example(stdout);
+            return 0;
+        case 'L':
+            status_list_counters(stdout);
             return 0;
         case 'V':
             printf("transitwatch %s\n", TW_VERSION);

@@ -121,6 +121,8 @@ struct pipeline {
 
     struct pipeline_stats st;
     FILE *flow_log;
+    pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
+    void *summary_tap_arg;
     char buf[ALERT_JSON_MAX];
 };
 
@@ -639,6 +641,8 @@ static void emit_summaries(struct pipeline *p)
                 s.alerts++;
         }
         p->st.summaries++;
+        if (p->summary_tap)
+            p->summary_tap(p->summary_tap_arg, (uint32_t)c, &s);
         if (!p->s->summaries)
             continue;
         int len = summary_json_format(&s, p->buf, sizeof p->buf);
@@ -731,6 +735,12 @@ static void log_flow(struct pipeline *p, const struct flow_rec *f)
 void pipeline_set_flow_log(struct pipeline *p, FILE *f)
 {
     p->flow_log = f;
+}
+
+void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void *arg)
+{
+    p->summary_tap = fn;
+    p->summary_tap_arg = arg;
 }
 
 /* The worker's part of a record: its host, then every detector. */

@@ -30,6 +30,7 @@
 #include "feeds.h"
 #include "flow.h"
 #include "settings.h"
+#include "summary.h"
 
 struct pipeline;
 
@@ -75,6 +76,10 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
  * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),
  * sampling, direction, customer. */
 void pipeline_set_flow_log(struct pipeline *p, FILE *f);
+/* Called with every customer summary made at a window close (on the pipeline thread; sum
+ * borrowed for the call), whether or not summaries are published. NULL: none. */
+typedef void pipeline_summary_fn(void *arg, uint32_t customer_index, const struct summary *sum);
+void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void *arg);
 /* The customer map in force (borrowed). */
 const struct customer_map *pipeline_customers(const struct pipeline *p);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "json.h"
 #include "log.h"
 #include "sink_jsonl.h"
@@ -100,7 +101,7 @@ void run_publish_totals(struct run *r, const char *dataset)
     json_obj_close(&j);
     json_obj_open(&j, "transitwatch");
     json_obj_open(&j, "totals");
-    ingest_totals_json(r->in, &j);
+    counters_totals_json(r->in, r->pipe, &j);
     json_obj_close(&j);
     json_obj_close(&j);
     json_obj_close(&j);

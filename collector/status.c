@@ -1,182 +1,296 @@
+/* status.c: the /metrics text (see status.h). */
 #include "status.h"
 
-#include <stdarg.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "addr.h"
+#include "counters.h"
+#include "ctr.h"
 #include "decode.h"
-#include "sink_kafka.h"
 
-struct prom {
-    char *b;
-    size_t len, cap;
-    bool full;
+#define C CTR_COUNTER
+#define G CTR_GAUGE
+
+/* The receive sockets (struct udp_stats) and live captures (struct capture_stats). */
+#define UDP_ROWS(X)                                                                               \
+    X(T, datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")             \
+    X(T, bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")                 \
+    X(T, truncated, NULL, "udp_truncated_total", NULL, C,                                        \
+      "Datagrams longer than the receive slot, dropped.")                                        \
+    X(T, kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                                  \
+      "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                    \
+    X(T, recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.")
+#define T struct udp_stats
+static const struct ctr_def udp_defs[] = {UDP_ROWS(CTR_ROW)};
+#undef T
+_Static_assert(sizeof(struct udp_stats) == sizeof udp_defs / sizeof udp_defs[0] * 8,
+               "a udp_stats counter without its row");
+
+#define CAPTURE_ROWS(X)                                                                           \
+    X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.") \
+    X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                            \
+      "Bytes on the wire of the packets read from a live interface.")                            \
+    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")        \
+    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                              \
+      "Packets the kernel dropped for a live capture (buffer full).")                            \
+    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                               \
+      "Packets the interface or driver dropped for a live capture.")
+#define T struct capture_stats
+static const struct ctr_def capture_defs[] = {CAPTURE_ROWS(CTR_ROW)};
+#undef T
+_Static_assert(sizeof(struct capture_stats) == sizeof capture_defs / sizeof capture_defs[0] * 8,
+               "a capture_stats counter without its row");
+
+/* The daemon's own: reloads, health, receive threads. */
+struct daemon_snap {
+    uint64_t reloads, reload_failures, reload_ok, reload_time, healthy, rx_ring_waits;
+    uint64_t start_time;
 };
+#define DAEMON_ROWS(X)                                                                            \
+    X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                   \
+    X(T, reload_failures, NULL, "reload_failures_total", NULL, C,                                \
+      "Reloads rejected (the old configuration stayed).")                                        \
+    X(T, reload_ok, NULL, "last_reload_success", NULL, G,                                        \
+      "1 if the configuration in force loaded without error (at start or the last reload), 0 if the last reload failed.") \
+    X(T, reload_time, NULL, "last_reload_time_seconds", NULL, G,                                 \
+      "Unix time of the last reload (of the start before any).")                                 \
+    X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")             \
+    X(T, rx_ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                    \
+      "Times a receive thread waited for room in its ring to the pipeline thread.")              \
+    X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")
+#define T struct daemon_snap
+static const struct ctr_def daemon_defs[] = {DAEMON_ROWS(CTR_ROW)};
+#undef T
 
-static void out(struct prom *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct prom *p, const char *fmt, ...)
+static void one_table(struct ctr_text *t, const struct ctr_def *d, size_t n, const void *snap)
 {
-    if (p->full)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(p->b + p->len, p->cap - p->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= p->cap - p->len) {
-        p->full = true;
-        p->b[p->len] = 0; /* drop the partial line */
-        return;
+    const void *snaps[1] = {snap};
+    ctr_prom(t, d, n, snaps, NULL, 1);
+}
+
+/* process_* as the Prometheus client libraries name them (no transitwatch_ prefix). */
+static void process_metrics(struct ctr_text *t, uint64_t start_unix)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        ctr_printf(t, "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                      "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                      "process_cpu_seconds_total %.3f\n", cpu);
     }
-    p->len += (size_t)n;
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned long long vsz = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &vsz, &rss) == 2 && page > 0) {
+            ctr_printf(t, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                          "# TYPE process_resident_memory_bytes gauge\n"
+                          "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
+            ctr_printf(t, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                          "# TYPE process_virtual_memory_bytes gauge\n"
+                          "process_virtual_memory_bytes %llu\n", vsz * (unsigned long long)page);
+        }
+        fclose(f);
+    }
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        unsigned long long n = 0;
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            n += e->d_name[0] != '.';
+        closedir(d);
+        ctr_printf(t, "# HELP process_open_fds Number of open file descriptors.\n"
+                      "# TYPE process_open_fds gauge\nprocess_open_fds %llu\n", n ? n - 1 : 0);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        ctr_printf(t, "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                      "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+                   (unsigned long long)rl.rlim_cur);
+    ctr_printf(t, "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                  "in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                  "process_start_time_seconds %llu\n", (unsigned long long)start_unix);
 }
 
-static void head(struct prom *p, const char *name, const char *type, const char *help)
+static void exporter_metrics(struct ctr_text *t, const struct decode_ctx *d)
 {
-    out(p, "# HELP transitwatch_%s %s\n# TYPE transitwatch_%s %s\n", name, help, name, type);
+    static struct decode_exporter_stats ex[256]; /* main thread only */
+    size_t nex = decode_exporters(d, ex, 256);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } em[] = {
+        {"exporter_datagrams_total", "Datagrams received per exporter.",
+         offsetof(struct decode_exporter_stats, datagrams)},
+        {"exporter_records_total", "Flow records decoded per exporter.",
+         offsetof(struct decode_exporter_stats, records)},
+        {"exporter_sequence_lost_total",
+         "Records or packets the exporter's sequence numbers say were lost.",
+         offsetof(struct decode_exporter_stats, seq_lost)},
+        {"exporter_clock_skew_total",
+         "Records more than 24 h from their export header's time, per exporter.",
+         offsetof(struct decode_exporter_stats, clock_skew)},
+    };
+    for (size_t m = 0; m < sizeof em / sizeof em[0]; m++) {
+        ctr_head(t, em[m].name, CTR_COUNTER, em[m].help);
+        for (size_t i = 0; i < nex; i++) {
+            char a[ADDR_STRLEN];
+            uint64_t v;
+            memcpy(&v, (const char *)&ex[i] + em[m].off, sizeof v);
+            ctr_printf(t, "transitwatch_%s{exporter=\"%s\"} %llu\n", em[m].name,
+                       addr_format(ex[i].addr, a), (unsigned long long)v);
+        }
+    }
 }
 
-static void one(struct prom *p, const char *name, const char *type, const char *help, uint64_t v)
+static void customer_metrics(struct ctr_text *t, const struct status_src *s)
 {
-    head(p, name, type, help);
-    out(p, "transitwatch_%s %llu\n", name, (unsigned long long)v);
+    static const struct {
+        const char *name, *help;
+        enum ctr_kind kind;
+        size_t off;
+        const char *dir;
+    } cm[] = {
+        {"customer_bytes_total", "Bytes of a customer's flows in closed windows, by direction.", C,
+         offsetof(struct status_customer, bytes_out), "outbound"},
+        {"customer_bytes_total", NULL, C, offsetof(struct status_customer, bytes_in), "inbound"},
+        {"customer_bytes_total", NULL, C, offsetof(struct status_customer, bytes_internal),
+         "internal"},
+        {"customer_flows_total", "Flow records of a customer in closed windows, by direction.", C,
+         offsetof(struct status_customer, flows_out), "outbound"},
+        {"customer_flows_total", NULL, C, offsetof(struct status_customer, flows_in), "inbound"},
+        {"customer_flows_total", NULL, C, offsetof(struct status_customer, flows_internal),
+         "internal"},
+        {"customer_active_hosts", "Inside hosts with flows in the customer's last closed window.",
+         G, offsetof(struct status_customer, active_hosts), NULL},
+        {"customer_hostile_hosts",
+         "Inside hosts with alerts in the customer's last closed window.", G,
+         offsetof(struct status_customer, hostile_hosts), NULL},
+    };
+    for (size_t m = 0; m < sizeof cm / sizeof cm[0]; m++) {
+        if (cm[m].help)
+            ctr_head(t, cm[m].name, cm[m].kind, cm[m].help);
+        for (size_t i = 0; i < s->ncust; i++) {
+            const struct status_customer *c = &s->cust[i];
+            if (!c->id[0])
+                continue;
+            uint64_t v;
+            memcpy(&v, (const char *)c + cm[m].off, sizeof v);
+            if (cm[m].dir)
+                ctr_printf(t, "transitwatch_%s{customer=\"%s\",direction=\"%s\"} %llu\n",
+                           cm[m].name, c->id, cm[m].dir, (unsigned long long)v);
+            else
+                ctr_printf(t, "transitwatch_%s{customer=\"%s\"} %llu\n", cm[m].name, c->id,
+                           (unsigned long long)v);
+        }
+    }
 }
 
 size_t status_render(const struct status_src *s, char *buf, size_t cap)
 {
-    struct prom p = {buf, 0, cap, false};
-    if (cap)
-        buf[0] = 0;
-    out(&p, "# HELP transitwatch_build_info Version of the running binary.\n"
-            "# TYPE transitwatch_build_info gauge\ntransitwatch_build_info{version=\"%s\"} 1\n",
-        TW_VERSION);
-    one(&p, "start_time_seconds", "gauge", "Unix time the process started.", s->start_unix);
+    struct ctr_text t;
+    ctr_text_init(&t, buf, cap);
+    ctr_printf(&t, "# HELP transitwatch_build_info Version of the running binary.\n"
+                   "# TYPE transitwatch_build_info gauge\n"
+                   "transitwatch_build_info{version=\"%s\"} 1\n", TW_VERSION);
+    process_metrics(&t, s->start_unix);
+    struct daemon_snap ds = {s->reloads, s->reload_failures, s->last_reload_ok,
+                             s->last_reload_unix, s->healthy, s->rx_ring_waits, s->start_unix};
+    one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
-    const struct decode_ctx *d = ingest_decoder(s->in);
-    head(&p, "decode_events_total", "counter", "Decoder events by kind (datagrams, records, templates...).");
-    for (int c = 0; c < DC_COUNT; c++)
-        if (!decode_counter_is_error((enum decode_counter)c))
-            out(&p, "transitwatch_decode_events_total{kind=\"%s\"} %llu\n",
-                decode_counter_name((enum decode_counter)c),
-                (unsigned long long)decode_counter(d, (enum decode_counter)c));
-    head(&p, "decode_errors_total", "counter", "Datagrams or sets rejected by the decoders, by kind.");
-    for (int c = 0; c < DC_COUNT; c++)
-        if (decode_counter_is_error((enum decode_counter)c))
-            out(&p, "transitwatch_decode_errors_total{kind=\"%s\"} %llu\n",
-                decode_counter_name((enum decode_counter)c),
-                (unsigned long long)decode_counter(d, (enum decode_counter)c));
-    one(&p, "templates", "gauge", "Templates held in the cache.", decode_template_count(d));
-    one(&p, "sampling_unknown_records_total", "counter",
-        "Records with no known sampling rate (counted 1:1).", decode_counter(d, DC_SAMPLING_UNKNOWN));
-
-    struct decode_exporter_stats ex[256];
-    size_t nex = decode_exporters(d, ex, 256);
-    head(&p, "exporter_datagrams_total", "counter", "Datagrams received per exporter.");
-    for (size_t i = 0; i < nex; i++) {
-        char a[ADDR_STRLEN];
-        out(&p, "transitwatch_exporter_datagrams_total{exporter=\"%s\"} %llu\n",
-            addr_format(ex[i].addr, a), (unsigned long long)ex[i].datagrams);
+    struct counters_snap cs;
+    counters_take(s->in, s->p, &cs);
+    size_t n;
+    const struct ctr_def *d = counters_defs(&n);
+    one_table(&t, d, n, &cs);
+    {   /* alerts by category: the alert manager's array */
+        ctr_head(&t, "alerts_total", CTR_COUNTER, "Alerts published, by category.");
+        for (int c = 0; c < CAT_COUNT; c++)
+            ctr_printf(&t, "transitwatch_alerts_total{category=\"%s\"} %llu\n",
+                       alert_category_name((enum alert_category)c),
+                       (unsigned long long)cs.ps.alerts.by_category[c]);
     }
-    head(&p, "exporter_records_total", "counter", "Flow records decoded per exporter.");
-    for (size_t i = 0; i < nex; i++) {
-        char a[ADDR_STRLEN];
-        out(&p, "transitwatch_exporter_records_total{exporter=\"%s\"} %llu\n",
-            addr_format(ex[i].addr, a), (unsigned long long)ex[i].records);
-    }
-    head(&p, "exporter_sequence_lost_total", "counter", "Records or packets the exporter's sequence numbers say were lost.");
-    for (size_t i = 0; i < nex; i++) {
-        char a[ADDR_STRLEN];
-        out(&p, "transitwatch_exporter_sequence_lost_total{exporter=\"%s\"} %llu\n",
-            addr_format(ex[i].addr, a), (unsigned long long)ex[i].seq_lost);
-    }
-
-    head(&p, "exporter_clock_skew_total", "counter",
-         "Records more than 24 h from their export header's time, per exporter.");
-    for (size_t i = 0; i < nex; i++) {
-        char a[ADDR_STRLEN];
-        out(&p, "transitwatch_exporter_clock_skew_total{exporter=\"%s\"} %llu\n",
-            addr_format(ex[i].addr, a), (unsigned long long)ex[i].clock_skew);
-    }
-
-    if (s->udp) {
-        struct udp_stats us = *s->udp;
-        one(&p, "udp_datagrams_total", "counter", "UDP datagrams received.", us.datagrams);
-        one(&p, "udp_bytes_total", "counter", "UDP payload bytes received.", us.bytes);
-        one(&p, "udp_kernel_drops_total", "counter",
-            "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).", us.kernel_drops);
-        one(&p, "udp_truncated_total", "counter", "Datagrams longer than the receive slot.", us.truncated);
-        one(&p, "udp_receive_errors_total", "counter", "Receive calls that failed.", us.recv_errors);
-        one(&p, "rx_ring_waits_total", "counter",
-            "Times a receive thread waited for room in its ring to the pipeline thread.",
-            s->rx_ring_waits);
-    }
-
-    struct pipeline_stats ps;
-    pipeline_stats(s->p, &ps);
-    head(&p, "flows_total", "counter", "Flow records by direction as seen from the customer.");
-    static const char *const dirs[4] = {"unmatched", "outbound", "inbound", "internal"};
-    for (int i = 0; i < 4; i++)
-        out(&p, "transitwatch_flows_total{direction=\"%s\"} %llu\n", dirs[i],
-            (unsigned long long)ps.by_dir[i]);
-    one(&p, "flows_late_total", "counter", "Records that ended before the open window.", ps.late);
-    one(&p, "flows_time_skew_total", "counter", "Records far from their exporter's clock (times kept, not used by timing detectors).", ps.time_skew);
-    one(&p, "windows_closed_total", "counter", "Windows closed.", ps.windows_closed);
-    one(&p, "summaries_total", "counter", "Customer summaries made.", ps.summaries);
-    one(&p, "hosts_active", "gauge", "Inside hosts in the host tables.", ps.hosts_active);
-    one(&p, "hosts_capacity", "gauge", "Capacity of the host tables.", ps.host_capacity);
-    one(&p, "host_evictions_total", "counter", "Hosts evicted from a full host table.", ps.host_evictions);
-    one(&p, "worker_queue_waits_total", "counter",
-        "Times the pipeline thread waited for room in a worker's ring.", ps.queue_waits);
-    head(&p, "alerts_total", "counter", "Alerts published, by category.");
-    for (int c = 0; c < CAT_COUNT; c++)
-        out(&p, "transitwatch_alerts_total{category=\"%s\"} %llu\n",
-            alert_category_name((enum alert_category)c), (unsigned long long)ps.alerts.by_category[c]);
-    one(&p, "alerts_suppressed_total", "counter", "Repeats folded into an earlier alert.", ps.alerts.suppressed);
-    one(&p, "alerts_forgotten_total", "counter", "Alert suppression entries pushed out by the bound.", ps.alerts.forgotten);
-    one(&p, "sink_losses_total", "counter", "Messages a sink reported lost.", ps.alerts.sink_losses);
-
-    for (size_t i = 0; i < s->sinks->n; i++) {
-        struct kafka_counters kc;
-        if (sink_kafka_counters(&s->sinks->s[i], &kc) < 0)
-            continue;
-        one(&p, "kafka_delivered_total", "counter", "Messages Kafka acknowledged.", kc.delivered);
-        one(&p, "kafka_delivery_failures_total", "counter", "Failed deliveries (re-sent from the spool).", kc.failed);
-        one(&p, "kafka_inflight", "gauge", "Messages awaiting a delivery report.", kc.inflight);
-        one(&p, "kafka_backlog", "gauge", "Spooled messages not yet delivered.", kc.backlog);
-        one(&p, "kafka_spool_bytes", "gauge", "Bytes in the on-disk spool.", kc.spool_bytes);
-        one(&p, "kafka_spool_max_bytes", "gauge", "Spool size bound.", kc.spool_max_bytes);
-        one(&p, "kafka_spool_lost_total", "counter", "Messages lost because the spool bound was reached.", kc.spool_lost);
-        one(&p, "kafka_spool_corrupt_total", "counter", "Damaged spool blocks skipped.", kc.spool_corrupt);
-        one(&p, "kafka_spool_write_errors_total", "counter",
-            "Spool writes that failed (a full disk, an I/O error).", kc.spool_write_errors);
-        one(&p, "kafka_resent_total", "counter", "Messages sent again after a failure or restart.", kc.resent);
-    }
-
-    static const struct {
-        const char *name, *help;
-        size_t off; /* of the counter in struct capture_stats */
-    } capm[] = {
-        {"capture_packets_total", "Packets read from a live interface.",
-         offsetof(struct capture_stats, packets)},
-        {"capture_kernel_drops_total", "Packets the kernel dropped for a live capture (buffer full).",
-         offsetof(struct capture_stats, kernel_drops)},
-        {"capture_interface_drops_total", "Packets the interface or driver dropped for a live capture.",
-         offsetof(struct capture_stats, if_drops)},
-    };
-    for (size_t m = 0; s->ncaptures && m < sizeof capm / sizeof capm[0]; m++) {
-        head(&p, capm[m].name, "counter", capm[m].help);
+    exporter_metrics(&t, ingest_decoder(s->in));
+    if (s->udp)
+        one_table(&t, udp_defs, sizeof udp_defs / sizeof udp_defs[0], s->udp);
+    if (s->ncaptures) {
+        const void *snaps[SETTINGS_MAX_CAPTURES];
+        char labels[SETTINGS_MAX_CAPTURES][96];
+        const char *extra[SETTINGS_MAX_CAPTURES];
         for (size_t i = 0; i < s->ncaptures; i++) {
-            uint64_t v;
-            memcpy(&v, (const char *)&s->capture[i] + capm[m].off, sizeof v);
-            out(&p, "transitwatch_%s{capture=\"%s\"} %llu\n", capm[m].name, s->capture_name[i],
-                (unsigned long long)v);
+            snaps[i] = &s->capture[i];
+            snprintf(labels[i], sizeof labels[i], "capture=\"%s\"", s->capture_name[i]);
+            extra[i] = labels[i];
         }
+        ctr_prom(&t, capture_defs, sizeof capture_defs / sizeof capture_defs[0], snaps, extra,
+                 s->ncaptures);
     }
-    one(&p, "reloads_total", "counter", "SIGHUP reloads attempted.", s->reloads);
-    one(&p, "reload_failures_total", "counter", "Reloads rejected (the old lists stayed).", s->reload_failures);
-    head(&p, "last_reload_success", "gauge", "1 if the last reload succeeded, 0 if not, -1 before any.");
-    out(&p, "transitwatch_last_reload_success %d\n", s->last_reload_ok);
-    one(&p, "last_reload_time_seconds", "gauge", "Unix time of the last reload.", s->last_reload_unix);
-    return p.len;
+    for (size_t i = 0; i < s->sinks->n; i++) { /* each sink through its own table */
+        const struct sink *sk = &s->sinks->s[i];
+        if (!sk->ops->counters)
+            continue;
+        _Alignas(uint64_t) char snap[SINK_SNAP_MAX];
+        const struct ctr_def *sd;
+        size_t sn = sk->ops->counters(sk->self, &sd, snap);
+        one_table(&t, sd, sn, snap);
+    }
+    if (s->per_customer)
+        customer_metrics(&t, s);
+    return t.len;
+}
+
+void status_on_summary(void *arg, uint32_t customer_index, const struct summary *sum)
+{
+    struct status_src *s = arg;
+    if (!s->per_customer)
+        return;
+    if (customer_index >= s->cust_cap) { /* grows to the map's size, at most once per reload */
+        size_t nc = (size_t)customer_index + 1;
+        size_t want = customers_count(pipeline_customers(s->p)) + 1;
+        if (want > nc)
+            nc = want;
+        struct status_customer *c = realloc(s->cust, nc * sizeof *c);
+        if (!c)
+            return;
+        memset(c + s->cust_cap, 0, (nc - s->cust_cap) * sizeof *c);
+        s->cust = c;
+        s->cust_cap = nc;
+    }
+    if (customer_index >= s->ncust)
+        s->ncust = (size_t)customer_index + 1;
+    struct status_customer *c = &s->cust[customer_index];
+    if (strcmp(c->id, sum->customer_id) != 0) { /* a reload gave the slot to another customer */
+        memset(c, 0, sizeof *c);
+        snprintf(c->id, sizeof c->id, "%s", sum->customer_id);
+    }
+    c->bytes_out += sum->out.bytes;
+    c->bytes_in += sum->in.bytes;
+    c->bytes_internal += sum->internal.bytes;
+    c->flows_out += sum->out.flows;
+    c->flows_in += sum->in.flows;
+    c->flows_internal += sum->internal.flows;
+    c->active_hosts = sum->active_hosts;
+    c->hostile_hosts = sum->hosts_alerted;
+}
+
+void status_free(struct status_src *s)
+{
+    free(s->cust);
+    s->cust = NULL;
+    s->ncust = s->cust_cap = 0;
+}
+
+void status_list_counters(FILE *out)
+{
+    size_t n;
+    const struct ctr_def *d = counters_defs(&n);
+    ctr_list(out, d, n);
+    /* the totals' per-exporter object: one key per exporter address */
+    fprintf(out, "exporter_clock_skew.* transitwatch_exporter_clock_skew_total{exporter=\"*\"}\n");
 }

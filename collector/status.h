@@ -1,15 +1,29 @@
-/* status.h: render every counter of a running collector as Prometheus text (for /metrics).
+/* status.h: render every counter of a running collector as Prometheus text (for /metrics):
+ * the ingest's and pipeline's table (counters.h), per exporter, the sockets, live captures,
+ * each sink through its counters hook (exporter.h), reloads, health, per-customer series and
+ * the process (CPU, memory, fds, start time).
  * Called on the main loop's thread, which owns all the counters it reads. */
 #ifndef TW_STATUS_H
 #define TW_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "exporter.h"
 #include "ingest.h"
 #include "pipeline.h"
+#include "summary.h"
 #include "udp.h"
+
+/* Per-customer series, from the summaries of closed windows: bounded by the customer map
+ * (one slot per customer index), reset when a reload gives a slot to another customer. */
+struct status_customer {
+    char id[64];
+    uint64_t bytes_out, bytes_in, bytes_internal;
+    uint64_t flows_out, flows_in, flows_internal;
+    uint64_t active_hosts, hostile_hosts; /* of the customer's last closed window */
+};
 
 struct status_src {
     const struct ingest *in;
@@ -18,8 +32,8 @@ struct status_src {
     uint64_t rx_ring_waits;          /* receive threads waiting on a full ring */
     const struct sinks *sinks;
     uint64_t reloads, reload_failures;
-    int last_reload_ok;              /* 1 ok, 0 failed, -1 none yet */
-    uint64_t last_reload_unix;
+    bool last_reload_ok;             /* the configuration in force loaded fine (start or reload) */
+    uint64_t last_reload_unix;       /* start time until the first reload */
     uint64_t start_unix;
     bool per_customer;               /* [metrics] per_customer */
     bool healthy;                    /* the last /healthz verdict */
@@ -27,10 +41,19 @@ struct status_src {
     size_t ncaptures;
     const char *capture_name[SETTINGS_MAX_CAPTURES];
     struct capture_stats capture[SETTINGS_MAX_CAPTURES];
+    /* per-customer series (status_on_summary fills them) */
+    struct status_customer *cust;
+    size_t ncust, cust_cap;
 };
 
 /* Writes the text into buf (NUL-terminated). Returns its length (cap - 1 at most; the text is
  * cut at a line boundary if it does not fit). */
 size_t status_render(const struct status_src *s, char *buf, size_t cap);
+/* A pipeline summary tap (pipeline_set_summary_tap): arg is the struct status_src. */
+void status_on_summary(void *arg, uint32_t customer_index, const struct summary *sum);
+void status_free(struct status_src *s);
+/* The /metrics names of the counter tables, one per line "json-key transitwatch_metric" (the
+ * JSON totals' keys against /metrics; transitwatch --list-counters). */
+void status_list_counters(FILE *out);
 
 #endif

@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctr.h"
+
 struct json;
+
+#define SINK_SNAP_MAX 512 /* bytes of a sink's counter snapshot, at most */
 
 enum msg_kind {
     MSG_ALERT = 0,
@@ -43,6 +47,10 @@ struct sink_ops {
     void (*reopen)(void *self);                  /* may be NULL */
     void (*stats_json)(void *self, struct json *j); /* may be NULL; writes members of an object */
     void (*health)(void *self, struct sink_health *h); /* may be NULL: nothing to report */
+    /* The sink's counters for /metrics: its table (ctr.h) and, in snap (SINK_SNAP_MAX bytes),
+     * a snapshot of the values the table describes. Returns the number of rows. May be NULL.
+     * The renderers never look inside a sink: this is all they see of it. */
+    size_t (*counters)(void *self, const struct ctr_def **defs, void *snap);
     void (*destroy)(void *self);
 };
 

@@ -17,6 +17,29 @@
  * (tailing readers see whole lines or nothing). */
 #define JSONL_BUF (1u << 16)
 
+/* The sink's counters, defined once: its stats JSON and its /metrics lines. */
+#define JSONL_COUNTERS(X, A)                                                                       \
+    X(T, written, "written", "jsonl_written_messages_total", NULL, CTR_COUNTER,                  \
+      "Messages written to the JSON-lines output.")                                              \
+    X(T, lost, "lost", "jsonl_lost_messages_total", NULL, CTR_COUNTER,                           \
+      "Messages the JSON-lines output could not write.")                                         \
+    X(T, skipped, "skipped", "jsonl_skipped_messages_total", NULL, CTR_COUNTER,                  \
+      "Messages of a kind this output does not take.")                                           \
+    X(T, reopens, "reopens", "jsonl_reopens_total", NULL, CTR_COUNTER,                           \
+      "Reopens of the output file (SIGHUP, log rotation).")                                      \
+    X(T, open_errors, "open_errors", "jsonl_open_errors_total", NULL, CTR_COUNTER,               \
+      "Failed opens of the output file.")                                                        \
+    X(T, write_errors, "write_errors", "jsonl_write_errors_total", NULL, CTR_COUNTER,            \
+      "Failed writes, flushes or closes of the output file.")
+
+struct jsonl_counters {
+    JSONL_COUNTERS(CTR_FIELD, CTR_NONE)
+};
+#define T struct jsonl_counters
+static const struct ctr_def jsonl_defs[] = {JSONL_COUNTERS(CTR_ROW, CTR_ALIAS)};
+#undef T
+#define JSONL_NDEFS (sizeof jsonl_defs / sizeof jsonl_defs[0])
+
 struct sink_jsonl {
     char *path;         /* owned; "-" = stdout */
     bool is_stdout;
@@ -29,7 +52,7 @@ struct sink_jsonl {
     size_t pending;     /* plain file: bytes in the stdio buffer (whole lines only) */
     char *buf;          /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
     bool in_error;      /* a write/open failed: logged once until one works again */
-    uint64_t written, lost, skipped, reopens, open_errors, write_errors;
+    struct jsonl_counters c;
 };
 
 static void jsonl_error(struct sink_jsonl *s, const char *what)
@@ -64,7 +87,7 @@ static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
     s->pending = 0;
     return 0;
 fail:
-    s->open_errors++;
+    s->c.open_errors++;
     if (err)
         snprintf(err, errlen, "jsonl sink: cannot open %s: %s", s->path,
                  strerror(errno ? errno : EIO));
@@ -101,11 +124,11 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
     (void)key;
     (void)keylen;
     if ((unsigned)kind >= MSG_KIND_COUNT || !(s->mask & SINK_JSONL_KIND(kind))) {
-        s->skipped++;
+        s->c.skipped++;
         return 0;
     }
     if (!jsonl_ready(s)) {
-        s->lost++;
+        s->c.lost++;
         return -1;
     }
     bool ok;
@@ -127,8 +150,8 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
             s->pending += len + 1;
     }
     if (!ok) {
-        s->write_errors++;
-        s->lost++;
+        s->c.write_errors++;
+        s->c.lost++;
         jsonl_error(s, "write failed");
         if (s->fp)
             clearerr(s->fp);
@@ -136,7 +159,7 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
     }
     s->in_error = false;
     s->dirty = true;
-    s->written++;
+    s->c.written++;
     return 0;
 }
 
@@ -154,7 +177,7 @@ static int jsonl_flush(void *self, int timeout_ms)
     s->dirty = false;
     s->pending = 0;
     if (rc < 0) {
-        s->write_errors++;
+        s->c.write_errors++;
         jsonl_error(s, "flush failed");
     }
     return rc;
@@ -182,10 +205,10 @@ static void jsonl_reopen(void *self)
         return;
     }
     if (jsonl_close(s) < 0) {
-        s->write_errors++;
+        s->c.write_errors++;
         jsonl_error(s, "close failed");
     }
-    s->reopens++;
+    s->c.reopens++;
     char err[256];
     if (jsonl_open(s, err, sizeof err) < 0) {
         log_error("%s (will retry)", err);
@@ -196,18 +219,21 @@ static void jsonl_reopen(void *self)
 static void jsonl_stats(void *self, struct json *j)
 {
     struct sink_jsonl *s = self;
-    json_u64(j, "written", s->written);
-    json_u64(j, "lost", s->lost);
-    json_u64(j, "skipped", s->skipped);
-    json_u64(j, "reopens", s->reopens);
-    json_u64(j, "open_errors", s->open_errors);
-    json_u64(j, "write_errors", s->write_errors);
+    ctr_json(j, jsonl_defs, JSONL_NDEFS, &s->c);
+}
+
+static size_t jsonl_counters_op(void *self, const struct ctr_def **defs, void *snap)
+{
+    struct sink_jsonl *s = self;
+    memcpy(snap, &s->c, sizeof s->c);
+    *defs = jsonl_defs;
+    return JSONL_NDEFS;
 }
 
 static void jsonl_health(void *self, struct sink_health *h)
 {
     struct sink_jsonl *s = self;
-    h->lost = s->lost;
+    h->lost = s->c.lost;
 }
 
 static void jsonl_destroy(void *self)
@@ -230,6 +256,7 @@ static const struct sink_ops jsonl_ops = {
     .reopen = jsonl_reopen,
     .stats_json = jsonl_stats,
     .health = jsonl_health,
+    .counters = jsonl_counters_op,
     .destroy = jsonl_destroy,
 };
 

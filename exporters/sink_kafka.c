@@ -546,32 +546,24 @@ static void fill_counters(const struct sink_kafka *k, struct kafka_counters *c)
     c->spool_write_errors = st.write_errors;
 }
 
+#define T struct kafka_counters
+static const struct ctr_def kafka_defs[] = {KAFKA_COUNTERS(CTR_ROW, CTR_ALIAS)};
+#undef T
+#define KAFKA_NDEFS (sizeof kafka_defs / sizeof kafka_defs[0])
+_Static_assert(sizeof(struct kafka_counters) <= SINK_SNAP_MAX, "snapshot too large");
+
 static void kafka_stats(void *self, struct json *j)
 {
-    struct sink_kafka *k = self;
     struct kafka_counters c;
-    fill_counters(k, &c);
-    json_u64(j, "published", c.published);
-    json_u64(j, "skipped", c.skipped);
-    json_u64(j, "queued", c.queued);
-    json_u64(j, "delivered", c.delivered);
-    json_u64(j, "failed", c.failed);
-    json_u64(j, "resent", c.resent);
-    json_u64(j, "rejected", c.rejected);
-    json_u64(j, "queue_full", c.queue_full);
-    json_u64(j, "inflight", c.inflight);
-    json_u64(j, "backlog", c.backlog);
-    json_u64(j, "retries", c.retries);
-    json_u64(j, "producer_restarts", c.producer_restarts);
-    json_u64(j, "spooled", c.published);
-    json_u64(j, "spool_bytes", c.spool_bytes);
-    json_u64(j, "spool_max_bytes", c.spool_max_bytes);
-    json_u64(j, "spool_lost", c.spool_lost);
-    json_u64(j, "spool_lost_episodes", c.spool_lost_episodes);
-    json_u64(j, "spool_corrupt", c.spool_corrupt);
-    json_u64(j, "spool_recovered", c.spool_recovered);
-    json_u64(j, "spool_segments", c.spool_segments);
-    json_u64(j, "spool_write_errors", c.spool_write_errors);
+    fill_counters(self, &c);
+    ctr_json(j, kafka_defs, KAFKA_NDEFS, &c);
+}
+
+static size_t kafka_counters_op(void *self, const struct ctr_def **defs, void *snap)
+{
+    fill_counters(self, snap);
+    *defs = kafka_defs;
+    return KAFKA_NDEFS;
 }
 
 static void kafka_health(void *self, struct sink_health *h)
@@ -611,6 +603,7 @@ static const struct sink_ops kafka_ops = {
     .reopen = NULL,
     .stats_json = kafka_stats,
     .health = kafka_health,
+    .counters = kafka_counters_op,
     .destroy = kafka_destroy,
 };
 

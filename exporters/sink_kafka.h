@@ -61,29 +61,60 @@ extern const struct conf_key kafka_conf_keys[];
 int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* The sink's counters, defined once: the struct, its stats JSON and its /metrics lines. */
+#define KAFKA_COUNTERS(X, A)                                                                       \
+    X(T, published, "published", "kafka_published_messages_total", NULL, CTR_COUNTER,            \
+      "Messages accepted (appended to the spool).")                                              \
+    X(T, skipped, "skipped", "kafka_skipped_messages_total", NULL, CTR_COUNTER,                  \
+      "Messages not for Kafka (end-of-run totals).")                                             \
+    X(T, queued, "queued", "kafka_queued_messages_total", NULL, CTR_COUNTER,                     \
+      "Messages handed to librdkafka (first sends and re-sends).")                               \
+    X(T, delivered, "delivered", "kafka_delivered_total", NULL, CTR_COUNTER,                     \
+      "Messages Kafka acknowledged.")                                                            \
+    X(T, failed, "failed", "kafka_delivery_failures_total", NULL, CTR_COUNTER,                   \
+      "Failed delivery reports or produce calls (re-sent from the spool).")                      \
+    X(T, resent, "resent", "kafka_resent_total", NULL, CTR_COUNTER,                              \
+      "Messages produced again: after a failure or from a previous run.")                        \
+    X(T, rejected, "rejected", "kafka_rejected_messages_total", NULL, CTR_COUNTER,               \
+      "Messages larger than the broker accepts: dropped.")                                       \
+    X(T, queue_full, "queue_full", "kafka_queue_full_total", NULL, CTR_COUNTER,                  \
+      "Produce calls refused by a full local queue (retried at the next poll).")                 \
+    X(T, inflight, "inflight", "kafka_inflight_messages", NULL, CTR_GAUGE,                       \
+      "Messages awaiting a delivery report.")                                                    \
+    X(T, backlog, "backlog", "kafka_backlog_messages", NULL, CTR_GAUGE,                          \
+      "Messages in the spool not yet delivered.")                                                \
+    X(T, retries, "retries", "kafka_retries_total", NULL, CTR_COUNTER,                           \
+      "Re-send rounds started after failures.")                                                  \
+    X(T, producer_restarts, "producer_restarts", "kafka_producer_restarts_total", NULL,          \
+      CTR_COUNTER, "Producers re-created after a fatal error.")                                  \
+    A(T, published, "spooled", "kafka_published_messages_total")                                 \
+    X(T, spool_bytes, "spool_bytes", "kafka_spool_bytes", NULL, CTR_GAUGE,                       \
+      "Bytes in the on-disk spool.")                                                             \
+    X(T, spool_max_bytes, "spool_max_bytes", "kafka_spool_max_bytes", NULL, CTR_GAUGE,           \
+      "Spool size bound, in bytes.")                                                             \
+    X(T, spool_lost, "spool_lost", "kafka_spool_lost_total", NULL, CTR_COUNTER,                  \
+      "Messages refused: spool bound reached or a write error.")                                 \
+    X(T, spool_lost_episodes, "spool_lost_episodes", "kafka_spool_lost_episodes_total", NULL,    \
+      CTR_COUNTER, "Times the spool bound was reached.")                                         \
+    X(T, spool_corrupt, "spool_corrupt", "kafka_spool_corrupt_blocks_total", NULL, CTR_COUNTER,  \
+      "Damaged spool blocks skipped.")                                                           \
+    X(T, spool_recovered, "spool_recovered", "kafka_spool_recovered_messages_total", NULL,       \
+      CTR_COUNTER, "Undelivered messages found in the spool at start.")                          \
+    X(T, spool_segments, "spool_segments", "kafka_spool_segments", NULL, CTR_GAUGE,              \
+      "Segment files in the spool.")                                                             \
+    X(T, spool_write_errors, "spool_write_errors", "kafka_spool_write_errors_total", NULL,       \
+      CTR_COUNTER, "Spool writes that failed (a full disk, an I/O error).")                      \
+    X(T, errors, "errors", "kafka_errors_total", NULL, CTR_COUNTER,                              \
+      "librdkafka error events (connections refused, timeouts...).")                             \
+    X(T, brokers, "brokers", "kafka_brokers", NULL, CTR_GAUGE,                                   \
+      "Brokers librdkafka knows (from its statistics, every 5 s).")                              \
+    X(T, brokers_up, "brokers_up", "kafka_brokers_up", NULL, CTR_GAUGE,                          \
+      "Brokers in state UP (from librdkafka's statistics, every 5 s).")                          \
+    X(T, last_delivery_unix, "last_delivery_time_seconds", "kafka_last_delivery_time_seconds",   \
+      NULL, CTR_GAUGE, "Unix time of the last delivery (0: none yet).")
+
 struct kafka_counters {
-    uint64_t published;      /* accepted: appended to the spool */
-    uint64_t skipped;        /* MSG_TOTALS: not for Kafka */
-    uint64_t queued;         /* handed to librdkafka (first sends and re-sends) */
-    uint64_t delivered;      /* successful delivery reports */
-    uint64_t failed;         /* failed delivery reports or produce calls (re-sent later) */
-    uint64_t resent;         /* produced again: after a failure or from a previous run */
-    uint64_t rejected;       /* larger than the broker accepts: dropped, counted */
-    uint64_t queue_full;     /* produce refused by a full local queue (retried at poll) */
-    uint64_t inflight;       /* outstanding delivery reports */
-    uint64_t backlog;        /* messages in the spool not yet delivered */
-    uint64_t retries;        /* re-send rounds started after failures */
-    uint64_t producer_restarts; /* producer re-created after a fatal error */
-    uint64_t spool_bytes, spool_max_bytes;
-    uint64_t spool_lost;     /* refused: spool bound reached (or a write error) */
-    uint64_t spool_lost_episodes;
-    uint64_t spool_corrupt;  /* damaged spool blocks skipped */
-    uint64_t spool_recovered;/* undelivered messages found in the spool at start */
-    uint64_t spool_segments;
-    uint64_t spool_write_errors;
-    uint64_t errors;         /* librdkafka error events (connections refused, timeouts...) */
-    uint64_t brokers, brokers_up; /* from librdkafka's statistics (every 5 s) */
-    uint64_t last_delivery_unix;  /* wall-clock second of the last delivery (0: none yet) */
+    KAFKA_COUNTERS(CTR_FIELD, CTR_NONE)
 };
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by

@@ -8,8 +8,8 @@
  *   name  file  counter  records  flags
  *
  * counter: what must move, as "errors.KIND" / "decode.KIND" (members of the totals JSON; on
- * /metrics transitwatch_decode_errors_total{kind=KIND} / transitwatch_decode_events_total{kind=
- * KIND}), "errors.PKTERR" for packet-level errors (totals only), or "exit" (the replay must fail
+ * /metrics the line `transitwatch --list-counters` names), "errors.PKTERR" for packet-level
+ * errors, or "exit" (the replay must fail
  * naming the file). records: flow records the whole capture decodes (the valid datagrams
  * appended to every case: a v5 datagram of 5 flows and an IPFIX template + 3 flows, plus any the
  * case itself carries). flags: comma list, "-" for none: "nosend" (a flaw of the capture file,

@@ -83,12 +83,12 @@ want_dgrams() { [[ $(metric 'transitwatch_udp_datagrams_total') == "$1" ]]; }
 
 send
 wait_for 20 want_dgrams "$dgrams" || fail "datagrams: $(metric transitwatch_udp_datagrams_total) != $dgrams"
-wait_for 5 eval '[[ $(metric "transitwatch_decode_events_total{kind=\"records\"}") == '"$recs"' ]]' \
-  || fail "records $(metric 'transitwatch_decode_events_total{kind="records"}') != $recs"
+wait_for 5 eval '[[ $(metric transitwatch_decode_records_total) == '"$recs"' ]]' \
+  || fail "records $(metric transitwatch_decode_records_total) != $recs"
 [[ $(metric 'transitwatch_exporter_datagrams_total{exporter="127.0.0.1"}') == "$dgrams" ]] || fail "per-exporter datagrams"
 [[ $(metric 'transitwatch_udp_kernel_drops_total') == 0 ]] || fail "kernel drops"
 [[ $(metric 'transitwatch_flows_total{direction="outbound"}') -gt 0 ]] || fail "outbound flows"
-[[ $(metric 'transitwatch_last_reload_success') == -1 ]] || fail "reload gauge before reload"
+[[ $(metric 'transitwatch_last_reload_success') == 1 ]] || fail "reload gauge before reload (the start's configuration loaded)"
 
 # reload with acme's space handed to a new customer: used for the very next datagrams
 sed -i 's/^192\.0\.2\.0\/25,acme,"Acme, Inc\.",64500$/192.0.2.0\/25,newco,NewCo,64599/' "$tmp/map.csv"

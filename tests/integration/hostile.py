@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
@@ -83,11 +84,20 @@ def replay(tw, casedir, config):
     return cases, failures
 
 
+COUNTER_METRICS = {}
+
+
 def metric_line_name(counter):
-    group, kind = counter.split(".", 1)
-    if group == "errors":
-        return f'transitwatch_decode_errors_total{{kind="{kind}"}}'
-    return f'transitwatch_decode_events_total{{kind="{kind}"}}'
+    """The /metrics line of a JSON totals counter, from the one table (--list-counters)."""
+    return COUNTER_METRICS[counter]
+
+
+def load_counter_metrics(tw):
+    out = subprocess.run([tw, "--list-counters"], capture_output=True, text=True, check=True)
+    for line in out.stdout.splitlines():
+        key, metric = line.split(" ", 1)
+        if key != "-":
+            COUNTER_METRICS[key] = metric
 
 
 def scrape(url):
@@ -102,9 +112,13 @@ def scrape(url):
 
 
 def healthy(url):
+    """The daemon's main loop runs: /healthz answers 200 "ok", or 503 "degraded: ..." (the data
+    has trouble, as hostile data does: no customer map, clocks off), but not "stalled"."""
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=3) as r:
             return r.status == 200
+    except urllib.error.HTTPError as e:
+        return e.code == 503 and e.read().decode().startswith("degraded:")
     except Exception:
         return False
 
@@ -130,7 +144,8 @@ def live(tw, twgen, casedir, config, tmp):
         deadline = time.time() + 10
         while time.time() < deadline and not healthy(url):
             time.sleep(0.1)
-        rec_key = 'transitwatch_decode_events_total{kind="records"}'
+        load_counter_metrics(tw)
+        rec_key = metric_line_name("records")
         dg_key = "transitwatch_udp_datagrams_total"
         before = scrape(url)
         for c in cases:
@@ -162,7 +177,7 @@ def live(tw, twgen, casedir, config, tmp):
                 failures.append(f"{c['name']}: daemon died (status {d.returncode})")
                 break
             if not healthy(url):
-                why.append("/healthz not 200")
+                why.append("/healthz: the main loop does not answer (stalled or gone)")
             if now.get(dg_key, 0) != want_dg:
                 why.append(f"datagrams {now.get(dg_key)} != {want_dg}")
             if now.get(rec_key, 0) != want_rec:

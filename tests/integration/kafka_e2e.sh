@@ -195,18 +195,18 @@ start_daemon "$d"
 send "$tmp/s.pcap"
 sent=$(dgrams_in)
 wait_for 30 m_ge transitwatch_kafka_delivered_total 1 || fail "(b) first window not delivered"
-wait_for 10 m_eq transitwatch_kafka_backlog 0 || fail "(b) first window backlog"
+wait_for 10 m_eq transitwatch_kafka_backlog_messages 0 || fail "(b) first window backlog"
 ctl down
 send "$tmp/s.pcap"
 sent=$((sent + $(dgrams_in)))
 wait_for 10 m_eq transitwatch_udp_datagrams_total "$sent" || fail "(b) datagrams lost while the broker is down"
-wait_for 30 m_ge transitwatch_kafka_backlog 1 || fail "(b) second window not spooled"
+wait_for 30 m_ge transitwatch_kafka_backlog_messages 1 || fail "(b) second window not spooled"
 wait_for 30 m_ge transitwatch_kafka_delivery_failures_total 1 || fail "(b) no failed delivery seen"
 grep -q 'delivery failed' "$log" || fail "(b) failure not logged"
 curl -sf --max-time 2 "$url/healthz" >/dev/null || fail "(b) /healthz while the broker is down"
 ctl err 12
 ctl up
-wait_for 40 m_eq transitwatch_kafka_backlog 0 || fail "(b) backlog not delivered after recovery"
+wait_for 40 m_eq transitwatch_kafka_backlog_messages 0 || fail "(b) backlog not delivered after recovery"
 m_ge transitwatch_kafka_resent_total 1 || fail "(b) nothing re-sent"
 stop_daemon
 n=$(kafka_lines "$d/out.jsonl")
@@ -226,7 +226,7 @@ start_daemon "$d"
 sleep 1 # the producer's first metadata and producer id, before responses are slowed down
 ctl rtt 8000
 send "$tmp/s.pcap"
-wait_for 30 m_ge transitwatch_kafka_inflight 1 || fail "(c) nothing in flight"
+wait_for 30 m_ge transitwatch_kafka_inflight_messages 1 || fail "(c) nothing in flight"
 # the records keep their own (2008) times: windows close through the data as it comes, the last
 # one on the idle advance, at most a window (10 s) plus idle_advance (1 s) after the send; with
 # responses slower than the request timeout nothing is acknowledged meanwhile
@@ -235,7 +235,7 @@ sleep 12
 kill -HUP "$pid"
 wait_for 5 m_eq transitwatch_reloads_total 1 || fail "(c) reload"
 n=$(kafka_lines "$d/out.jsonl")
-wait_for 3 m_eq transitwatch_kafka_backlog "$n" || fail "(c) backlog $(metric transitwatch_kafka_backlog) != $n produced"
+wait_for 3 m_eq transitwatch_kafka_backlog_messages "$n" || fail "(c) backlog $(metric transitwatch_kafka_backlog_messages) != $n produced"
 acked=$(metric transitwatch_kafka_delivered_total)
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
@@ -244,7 +244,7 @@ compgen -G "$d/spool/*.tws" >/dev/null || fail "(c) spool empty after SIGKILL"
 ctl rtt 0
 start_daemon "$d"
 grep -q "undelivered message(s) recovered" "$log" || fail "(c) recovery not logged"
-wait_for 40 m_eq transitwatch_kafka_backlog 0 || fail "(c) recovered backlog not delivered"
+wait_for 40 m_eq transitwatch_kafka_backlog_messages 0 || fail "(c) recovered backlog not delivered"
 m_ge transitwatch_kafka_resent_total 1 || fail "(c) nothing re-sent"
 stop_daemon
 # the first copies were stored before the kill: unless the acks came in time, expect twice
@@ -281,12 +281,12 @@ sb=$(metric transitwatch_kafka_spool_bytes)
 [[ $sb -le 262144 ]] || fail "(d) spool bytes $sb over the bound"
 sleep 1.5 # the rest of the window
 ctl up
-wait_for 40 m_eq transitwatch_kafka_backlog 0 || fail "(d) backlog not delivered after recovery"
+wait_for 40 m_eq transitwatch_kafka_backlog_messages 0 || fail "(d) backlog not delivered after recovery"
 # the process keeps working: the next window is delivered in full
 before=$(metric transitwatch_kafka_delivered_total)
 send "$tmp/s.pcap"
 wait_for 30 m_ge transitwatch_kafka_delivered_total $((before + 1)) || fail "(d) later window not delivered"
-wait_for 10 m_eq transitwatch_kafka_backlog 0 || fail "(d) later window backlog"
+wait_for 10 m_eq transitwatch_kafka_backlog_messages 0 || fail "(d) later window backlog"
 lost=$(metric transitwatch_kafka_spool_lost_total)
 stop_daemon
 n=$(kafka_lines "$d/out.jsonl")

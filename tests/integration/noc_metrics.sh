@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Issue 13 item 13 (and 14.6): /metrics carries every counter the JSON totals carry, named from
+# the one table (transitwatch --list-counters); one metric per unit; the reload gauge is 0/1;
+# process_* metrics; units in gauge names; per-customer series bounded by the customer map and
+# switched off by [metrics] per_customer = no; sinks' counters through their hook; and the
+# exposition passes `promtool check metrics` on a real scrape.
+set -euo pipefail
+: "${TW_BIN:?}" "${TW_SRC:?}"
+command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
+tw=$TW_BIN/collector/transitwatch
+gen=$TW_BIN/tests/twgen
+tmp=$(mktemp -d)
+pid=
+cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+wait_for() { local t=$1; shift; for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
+# has REGEX: a fresh scrape has a line matching it (no "curl | grep -q": SIGPIPE under pipefail)
+has() { curl -s --max-time 5 "$url/metrics" >"$tmp/cur" || return 1; grep -q "$1" "$tmp/cur"; }
+
+$gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
+cfg=$TW_SRC/configs
+# the JSON totals of a replay: every leaf counter
+"$tw" replay -C "$cfg/customers.csv" -b "drop=$cfg/blocklists/drop.txt" "$tmp/s.pcap" | tail -1 >"$tmp/totals.json"
+python3 - "$tmp/totals.json" >"$tmp/json-keys" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["transitwatch"]["totals"]
+def walk(o, pre=""):
+    for k, v in o.items():
+        if isinstance(v, dict):
+            walk(v, pre + k + ".")
+        else:
+            print(pre + k)
+walk(t)
+PY
+"$tw" --list-counters >"$tmp/list"
+[[ $(wc -l <"$tmp/json-keys") -gt 50 ]] || fail "few JSON counters: $(wc -l <"$tmp/json-keys")"
+while read -r key; do
+  grep -q "^$key transitwatch_" "$tmp/list" || fail "JSON totals counter '$key' has no /metrics name"
+done <"$tmp/json-keys"
+
+cat >"$tmp/tw.conf" <<CONF
+[collector]
+listen = 127.0.0.1:0
+[customers]
+file = $cfg/customers.csv
+[blocklist drop]
+file = $cfg/blocklists/drop.txt
+[pipeline]
+window = 10s
+lateness = 0s
+idle_advance = 1s
+[output]
+jsonl = $tmp/out.jsonl
+[metrics]
+listen = 127.0.0.1:0
+[kafka]
+brokers = 127.0.0.1:1
+spool_dir = $tmp/spool
+flush_timeout = 1s
+CONF
+start() {
+  "$tw" --config "$1" 2>"$tmp/log" &
+  pid=$!
+  wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
+  udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
+  url=http://127.0.0.1:$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
+}
+stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
+start "$tmp/tw.conf"
+$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1
+wait_for 30 has '^transitwatch_customer_flows_total' || fail "no window closed"
+curl -s "$url/metrics" >"$tmp/scrape"
+# every counter of the table, on /metrics
+awk '{ print $2 }' "$tmp/list" | sort -u | while read -r m; do
+  grep -qF "$m " "$tmp/scrape" || fail "$m is in the table but not on /metrics"
+done
+# every JSON totals counter's line is on /metrics
+while read -r key; do
+  m=$(awk -v k="$key" '$1 == k { print $2 }' "$tmp/list")
+  grep -qF "$m " "$tmp/scrape" || fail "$key ($m) not on /metrics"
+done <"$tmp/json-keys"
+# one metric per unit: the old mixed families are gone; the meter, fragment and packet errors
+# are there
+for gone in transitwatch_decode_events_total transitwatch_decode_errors_total \
+           'transitwatch_kafka_backlog ' 'transitwatch_kafka_inflight '; do
+  if grep -q "^$gone" "$tmp/scrape"; then fail "$gone still on /metrics"; fi
+done
+for m in transitwatch_meter_flows_ended_total transitwatch_fragment_drops_total \
+         'transitwatch_packet_errors_total{error="not_ip"}' transitwatch_decode_template_events_total \
+         transitwatch_decode_datagram_errors_total transitwatch_last_reload_success \
+         process_cpu_seconds_total process_resident_memory_bytes process_open_fds \
+         process_start_time_seconds transitwatch_kafka_backlog_messages \
+         transitwatch_kafka_inflight_messages transitwatch_kafka_brokers_up \
+         transitwatch_kafka_last_delivery_time_seconds transitwatch_jsonl_written_messages_total \
+         transitwatch_customer_active_hosts transitwatch_customer_hostile_hosts \
+         transitwatch_customer_bytes_total; do
+  grep -qF "$m" "$tmp/scrape" || fail "$m missing"
+done
+# gauges name their unit: no gauge is a bare noun of something countable
+awk '/^# TYPE .* gauge$/ { print $3 }' "$tmp/scrape" >"$tmp/gauges"
+if grep -Eq '^transitwatch_(kafka_backlog|kafka_inflight|templates|meter_capacity)$' "$tmp/gauges"; then
+  fail "gauges without a unit: $(cat "$tmp/gauges")"
+fi
+[[ $(awk '$1 == "transitwatch_last_reload_success" { print $2 }' "$tmp/scrape") == 1 ]] \
+  || fail "reload gauge not 1 before any reload"
+# per customer: at most one series per customer and direction
+ncust=$(grep -c '^[0-9a-f:.]*/[0-9]*,' "$cfg/customers.csv" || true)
+ids=$(grep -o 'transitwatch_customer_flows_total{customer="[^"]*",direction="outbound"}' "$tmp/scrape" | wc -l)
+[[ $ids -ge 1 && $ids -le $ncust ]] || fail "$ids per-customer series for $ncust map lines"
+kill -HUP "$pid"
+sleep 1.5
+if command -v promtool >/dev/null; then
+  curl -s "$url/metrics" >"$tmp/scrape2"
+  promtool check metrics <"$tmp/scrape2" >"$tmp/promtool.out" 2>&1 || fail "promtool: $(cat "$tmp/promtool.out")"
+  echo "promtool check metrics: ok ($(grep -c '^# TYPE' "$tmp/scrape2") families)"
+else
+  echo "promtool not installed (Debian package prometheus): exposition check skipped"
+fi
+stop
+# per_customer = no: no per-customer series
+echo "per_customer = no" >"$tmp/pc"
+sed '/^\[metrics\]/r '"$tmp/pc" "$tmp/tw.conf" >"$tmp/tw2.conf"
+start "$tmp/tw2.conf"
+$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1
+wait_for 30 has '^transitwatch_summaries_total [1-9]' || fail "no window closed (2)"
+sleep 1.2
+if has '^transitwatch_customer_'; then fail "per-customer series with per_customer = no"; fi
+stop
+echo "noc_metrics: all checks passed ($(wc -l <"$tmp/json-keys") JSON totals counters, all on /metrics)"
