@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages transitwatch needs, only those missing.
 #   scripts/deps.sh run    build + run the sample replay
-#   scripts/deps.sh test   also the test tools (cmocka, nfdump, tshark, clang/libFuzzer, valgrind, ...)
+#   scripts/deps.sh test   also the test tools (cmocka, nfdump, tshark, clang/libFuzzer, valgrind,
+#                          promtool, systemd-analyze, ...)
 set -euo pipefail
-want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev)
+want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev libsystemd-dev)
 if [[ ${1:-run} == test ]]; then
-  want+=(libcmocka-dev nfdump argus-server argus-client tshark clang libclang-rt-14-dev valgrind python3 python3-yaml python3-jsonschema curl iproute2 procps time)
+  want+=(libcmocka-dev nfdump argus-server argus-client tshark clang libclang-rt-14-dev valgrind python3 python3-yaml python3-jsonschema curl iproute2 procps time
+        prometheus systemd dash)  # promtool (metrics check), systemd-analyze (unit rating)
 fi
 missing=()
 for p in "${want[@]}"; do
