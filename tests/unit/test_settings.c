@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -93,12 +95,97 @@ static void test_override_errors(void **st)
     expect_error("[customer]\n", 1, "argument");
 }
 
+/* Issue 13.8: a config file in its own directory; errors name its file and the value's line,
+ * relative paths are relative to it. */
+static char tdir[64];
+static const char *write_conf(const char *text)
+{
+    static char path[128];
+    if (!tdir[0]) {
+        snprintf(tdir, sizeof tdir, "/tmp/tw_settings_XXXXXX");
+        assert_non_null(mkdtemp(tdir));
+    }
+    snprintf(path, sizeof path, "%s/t.conf", tdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_file_lines_and_paths(void **st)
+{
+    (void)st;
+    struct settings s;
+    struct conf_error err;
+    const char *path = write_conf("[collector]\nlisten = 127.0.0.1:2055\n[pipeline]\nwindow = 1m\n"
+                                  "detectors = spam, beacn\n");
+    assert_int_equal(settings_init(&s), 0);
+    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_string_equal(err.file, path);
+    assert_int_equal(err.line, 5);
+    assert_non_null(strstr(err.msg, "unknown detector 'beacn'"));
+    settings_free(&s);
+
+    path = write_conf("[metrics]\nlisten = localhost:19464\n");
+    assert_int_equal(settings_init(&s), 0);
+    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "metrics.listen"));
+    settings_free(&s);
+
+    path = write_conf("[collector]\nlisten = 127.0.0.1:2055,\n  127.0.0.1:99999\n");
+    assert_int_equal(settings_init(&s), 0);
+    assert_int_equal(settings_load(&s, path, &err), -1); /* a key line cannot continue */
+    settings_free(&s);
+    path = write_conf("[collector]\nlisten = 127.0.0.1:2055, 127.0.0.1:99999\n");
+    assert_int_equal(settings_init(&s), 0);
+    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "127.0.0.1:99999"));
+    settings_free(&s);
+
+    path = write_conf("[customers]\nfile = lists/map.csv\n[output]\njsonl = -\n"
+                      "[kafka]\nspool_dir = /var/spool/tw\n[daemon]\npidfile = run/tw.pid\n");
+    assert_int_equal(settings_init(&s), 0);
+    assert_int_equal(settings_load(&s, path, &err), 0);
+    char want[160];
+    snprintf(want, sizeof want, "%s/lists/map.csv", tdir);
+    assert_string_equal(s.customers_file, want);
+    snprintf(want, sizeof want, "%s/run/tw.pid", tdir);
+    assert_string_equal(s.pidfile, want);
+    assert_string_equal(s.jsonl, "-");
+    assert_string_equal(s.kafka.spool_dir, "/var/spool/tw");
+    /* the command line's values stay as given (relative to the working directory) */
+    const char *cli = "[customers]\nfile = m.csv\n";
+    assert_int_equal(settings_load_text(&s, "command line", cli, strlen(cli), &err), 0);
+    assert_string_equal(s.customers_file, "m.csv");
+    settings_free(&s);
+    unlink(path);
+    rmdir(tdir);
+}
+
+/* The example per-customer key that help texts and errors show is itself valid. */
+static void test_override_example_is_valid(void **st)
+{
+    (void)st;
+    struct settings s;
+    struct conf_error err;
+    assert_int_equal(load(&s, "[customer acme]\n" SETTINGS_OVERRIDE_EXAMPLE " = 50\n", &err), 0);
+    settings_free(&s);
+    assert_int_equal(load(&s, "[customer acme]\nfanout = 5\n", &err), -1);
+    assert_non_null(strstr(err.msg, "e.g. " SETTINGS_OVERRIDE_EXAMPLE ")"));
+    settings_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_file),
         cmocka_unit_test(test_customer_override),
         cmocka_unit_test(test_override_errors),
+        cmocka_unit_test(test_file_lines_and_paths),
+        cmocka_unit_test(test_override_example_is_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
