@@ -75,17 +75,15 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
     struct reasons r = {text, 0, len, 0};
     if (len)
         text[0] = 0;
-    if (!h->started) {
+    if (!h->started) { /* the counters started at zero with the process */
         h->started = true;
         h->start_ms = in->now_ms;
         h->start_unix = in->now_unix;
-        h->win_closed = in->windows_closed;
-        h->win_flows = in->flows;
-        h->win_unmatched = in->unmatched;
-        for (size_t i = 0; i < in->ncaptures; i++) {
-            h->cap_packets[i] = in->capture_packets[i];
+        h->slot[0] = (struct health_sample){in->now_ms, 0, 0};
+        h->nslots = 1;
+        h->head = 1;
+        for (size_t i = 0; i < in->ncaptures; i++)
             h->cap_moved_ms[i] = in->now_ms;
-        }
     }
     /* customers */
     if (in->windows_closed != h->win_closed) {

@@ -148,6 +148,12 @@ for m in transitwatch_kafka_brokers_up transitwatch_kafka_last_delivery_time_sec
 done
 [[ $(awk '$1 == "transitwatch_healthy" { print $2 }' "$tmp/m") == 0 ]] || fail "transitwatch_healthy not 0"
 echo "item 3a2: $(head -1 "$tmp/health")"
+# 14: librdkafka's connection errors, repeated every reconnect, are logged once
+sleep 3
+n=$(grep -c 'Connect to ipv4#127.0.0.1:1 failed' "$log" || true)
+[[ $n -ge 1 && $n -le 2 ]] || fail "librdkafka connection errors logged $n times (want once per episode)"
+[[ $(metric_sum transitwatch_kafka_errors_total) -ge 2 ]] || fail "librdkafka errors not counted"
+echo "item 14: librdkafka errors: $(metric_sum transitwatch_kafka_errors_total) counted, $n log lines"
 stop
 # (b) a customer map that matches none of the flows: degraded once a window closed
 mkdir "$tmp/u"
