@@ -133,15 +133,20 @@ static int refuse(const char *what, const char *path, const struct user_ids *u, 
 
 /* Every path the daemon writes after dropping to [daemon] user: created for the user, or
  * checked writable by it, or the start is refused naming the path. Runs as root, before the
- * drop and before any thread starts. */
-static int prepare_paths(const struct settings *s, const struct user_ids *u)
+ * drop and before any thread starts. check_only (--check-config): the same checks, nothing
+ * created or changed (a spool directory still to be made is fine). */
+static int prepare_paths(const struct settings *s, const struct user_ids *u, bool check_only)
 {
     char dir[1024];
     if (s->kafka_enabled) {
-        if (make_dir_for(s->kafka.spool_dir, u) < 0)
-            return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "cannot be created");
-        if (dir_writable_by(s->kafka.spool_dir, u) != 1)
-            return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "not writable");
+        struct stat st;
+        bool missing = stat(s->kafka.spool_dir, &st) < 0 && errno == ENOENT;
+        if (!(check_only && missing)) {
+            if (!check_only && make_dir_for(s->kafka.spool_dir, u) < 0)
+                return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "cannot be created");
+            if (dir_writable_by(s->kafka.spool_dir, u) != 1)
+                return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "not writable");
+        }
     }
     if (s->jsonl[0] && strcmp(s->jsonl, "-") != 0) {
         parent_dir(s->jsonl, dir, sizeof dir);
@@ -151,7 +156,7 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u)
                                                              "file after log rotation)");
         if (access(s->jsonl, F_OK) == 0) {
             struct stat st;
-            if (stat(s->jsonl, &st) == 0 && st.st_uid != u->uid &&
+            if (stat(s->jsonl, &st) == 0 && st.st_uid != u->uid && !check_only &&
                 chown(s->jsonl, u->uid, u->gid) < 0)
                 return refuse("output.jsonl", s->jsonl, u, "cannot be given");
         }
@@ -504,6 +509,14 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
         return 2;
     }
     if (check_only) {
+        /* as root, also what the start checks of the paths [daemon] user will write */
+        struct passwd *cpw = r.s.user[0] && geteuid() == 0 ? getpwnam(r.s.user) : NULL;
+        struct user_ids cu = {.name = r.s.user, .uid = cpw ? cpw->pw_uid : 0,
+                              .gid = cpw ? cpw->pw_gid : 0};
+        if (cpw && cu.uid != 0 && prepare_paths(&r.s, &cu, true) < 0) {
+            run_teardown(&r);
+            return 2;
+        }
         printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,
                customers_count(r.customers), customers_prefix_count(r.customers),
                feed_set_count(r.feeds));
@@ -531,7 +544,7 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
                       r.s.user);
             goto out;
         }
-        if (drop && prepare_paths(&r.s, &u) < 0)
+        if (drop && prepare_paths(&r.s, &u, false) < 0)
             goto out;
     }
     if (open_inputs(&d) < 0)

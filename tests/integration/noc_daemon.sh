@@ -273,8 +273,10 @@ ls "$tmp/p/state/spool"/*.tws >/dev/null 2>&1 || fail "nothing spooled"
 [[ $(find "$tmp/p/state/spool" ! -user nobody | wc -l) -eq 0 ]] || fail "spool files not nobody's"
 echo "item 2: spool created for nobody, nothing lost at shutdown, pidfile removed, reopen as nobody"
 # refusals: each names the path
-refused() { # REGEX: the daemon exits non-zero and says so
+refused() { # REGEX: the daemon exits non-zero and says so, and --check-config already did
   local rc=0
+  "$tw" --config "$tmp/p/tw2.conf" --check-config >/dev/null 2>"$log" && fail "--check-config passed: $1"
+  grep -q "$1" "$log" || fail "--check-config does not say '$1': $(cat "$log")"
   : >"$log"
   timeout 20 "$tw" --config "$tmp/p/tw2.conf" 2>"$log" || rc=$?
   [[ $rc -ne 0 && $rc -ne 124 ]] || fail "started anyway (rc $rc)"
