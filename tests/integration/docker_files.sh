@@ -61,7 +61,8 @@ PY
 [[ -n $pkgs ]] || fail "no runtime package list in the Dockerfile"
 if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
   bin=$TW_BIN/collector/transitwatch
-  for lib in $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+  # (a sanitizer build also links its runtime: not part of the image's binary)
+  for lib in $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -Ev '^lib(a|ub|t)san\.'); do
     path=$(ldd "$bin" | awk -v l="$lib" '$1 == l { print $3 }')
     [[ -n $path ]] || fail "ldd does not resolve $lib"
     real=$(readlink -f "$path")
