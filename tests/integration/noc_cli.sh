@@ -10,7 +10,8 @@
 #    replay that read nothing prints no totals line
 #  - twgen's output files have no short flags shared with replay's inputs (-c, -C)
 #  - the end-of-run table gives internal flows their own column
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
 : "${TW_BIN:?}" "${TW_SRC:?}"
 tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen

@@ -10,7 +10,8 @@
 #     far off, a capture that stopped; 200 "ok" otherwise; broker state metrics
 #  6. sd_notify: READY=1, RELOADING=1, STOPPING=1 on $NOTIFY_SOCKET
 # 14. under the journal (JOURNAL_STREAM): "<N>level: message" lines, no time stamp
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
 : "${TW_BIN:?}" "${TW_SRC:?}"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 tw=$TW_BIN/collector/transitwatch

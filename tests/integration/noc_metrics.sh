@@ -4,7 +4,8 @@
 # process_* metrics; units in gauge names; per-customer series bounded by the customer map and
 # switched off by [metrics] per_customer = no; sinks' counters through their hook; and the
 # exposition passes `promtool check metrics` on a real scrape.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
 : "${TW_BIN:?}" "${TW_SRC:?}"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 tw=$TW_BIN/collector/transitwatch
@@ -68,7 +69,7 @@ start() {
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 start "$tmp/tw.conf"
-$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1
+$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >"$tmp/send.out" 2>&1 || fail "twgen send to port $udp_port: $(cat "$tmp/send.out"; tail -3 "$tmp/log")"
 wait_for 30 has '^transitwatch_customer_flows_total' || fail "no window closed"
 curl -s "$url/metrics" >"$tmp/scrape"
 # every counter of the table, on /metrics
@@ -122,7 +123,7 @@ stop
 echo "per_customer = no" >"$tmp/pc"
 sed '/^\[metrics\]/r '"$tmp/pc" "$tmp/tw.conf" >"$tmp/tw2.conf"
 start "$tmp/tw2.conf"
-$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1
+$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >"$tmp/send.out" 2>&1 || fail "twgen send to port $udp_port: $(cat "$tmp/send.out"; tail -3 "$tmp/log")"
 wait_for 30 has '^transitwatch_summaries_total [1-9]' || fail "no window closed (2)"
 sleep 1.2
 if has '^transitwatch_customer_'; then fail "per-customer series with per_customer = no"; fi
