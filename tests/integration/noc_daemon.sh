@@ -12,41 +12,11 @@
 # 14. under the journal (JOURNAL_STREAM): "<N>level: message" lines, no time stamp
 set -Eeuo pipefail
 trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib/daemon.bash"
 chmod 755 "$tmp"
-pid=
-cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-log=$tmp/log
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log:" >&2; tail -20 "$log" >&2 || true; exit 1; }
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
-url=
-metric_sum() { curl -s --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }'; }
+metric_sum() { scrape "$tmp/cur" && awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }' "$tmp/cur"; }
 health() { curl -s --max-time 5 -w '\n%{http_code}' "$url/healthz" >"$tmp/health" || true; }
-start() { # CONFIG [env...]: start the daemon, set pid, udp_port, url
-  local conf=$1; shift
-  : >"$log"
-  env "$@" "$tw" --config "$conf" 2>>"$log" &
-  pid=$!
-  wait_for 15 grep -q 'metrics on' "$log" || fail "daemon did not start"
-  udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$log" | head -1)
-  url=http://127.0.0.1:$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$log" | head -1)
-}
-stop() {
-  kill -TERM "$pid"
-  wait_for 30 eval '! kill -0 '"$pid"' 2>/dev/null' || fail "no stop on SIGTERM"
-  wait "$pid" || fail "exit status $?"
-  pid=
-}
-send() { $gen send "$1" "127.0.0.1:$udp_port" >/dev/null 2>&1 || fail "twgen send"; }
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
 cp "$TW_SRC/configs/customers.csv" "$tmp/map.csv"
@@ -80,8 +50,8 @@ conf "$tmp/k" >"$tmp/k/tw.conf" <<CONF
 [health]
 clock_skew_records = 0
 CONF
-start "$tmp/k/tw.conf"
-send "$tmp/s.pcap"
+tw_start "$tmp/k/tw.conf"
+tw_send "$tmp/s.pcap"
 wait_for 30 eval '[[ $(metric_sum transitwatch_summaries_total) -gt 0 ]]' || fail "no window closed"
 # the counters now, then a second for the file to catch up, then SIGKILL
 wait_for 10 eval '[[ $(metric_sum transitwatch_windows_closed_total) -ge 1 ]]'
@@ -112,11 +82,11 @@ PY
 # (a) no customer map at all
 mkdir "$tmp/h" "$tmp/h2"
 MAP= conf "$tmp/h" </dev/null | sed 's/^file = $//' >"$tmp/h/tw.conf"
-start "$tmp/h/tw.conf"
+tw_start "$tmp/h/tw.conf"
 wait_for 5 eval 'health; grep -q "no customer map" "$tmp/health"' || fail "(a) no customer map: $(cat "$tmp/health")"
 [[ $(tail -1 "$tmp/health") == 503 ]] || fail "(a) not 503"
 echo "item 3a: $(head -1 "$tmp/health")"
-stop
+tw_stop
 # (a2) Kafka refusing connections (nothing delivered for 2 s while messages wait); a spool
 #      1 % full is over its high-water mark; the sample's times are days off the exporter's
 #      clock; a capture whose filter matches nothing has stopped
@@ -135,8 +105,8 @@ kafka_stall = 2s
 spool_high_water = 1
 capture_stall = 2s
 CONF
-start "$tmp/h2/tw.conf"
-send "$tmp/s.pcap"
+tw_start "$tmp/h2/tw.conf"
+tw_send "$tmp/s.pcap"
 want=("kafka: nothing delivered for" "kafka: spool [0-9]*% full" \
       "far from their exporter's clock" "capture quiet: no packet for")
 ok() { health; for w in "${want[@]}"; do grep -q "$w" "$tmp/health" || return 1; done; }
@@ -155,7 +125,7 @@ n=$(grep -c 'Connect to ipv4#127.0.0.1:1 failed' "$log" || true)
 [[ $n -ge 1 && $n -le 2 ]] || fail "librdkafka connection errors logged $n times (want once per episode)"
 [[ $(metric_sum transitwatch_kafka_errors_total) -ge 2 ]] || fail "librdkafka errors not counted"
 echo "item 14: librdkafka errors: $(metric_sum transitwatch_kafka_errors_total) counted, $n log lines"
-stop
+tw_stop
 # (b) a customer map that matches none of the flows: degraded once a window closed
 mkdir "$tmp/u"
 echo "10.99.0.0/16,nobody-here,Nobody" >"$tmp/u/map.csv"
@@ -163,23 +133,23 @@ MAP=$tmp/u/map.csv conf "$tmp/u" >"$tmp/u/tw.conf" <<CONF
 [health]
 clock_skew_records = 0
 CONF
-start "$tmp/u/tw.conf"
+tw_start "$tmp/u/tw.conf"
 wait_for 5 eval 'health; [[ $(tail -1 "$tmp/health") == 200 ]]'
 [[ $(tail -1 "$tmp/health") == 200 && $(head -1 "$tmp/health") == ok ]] || fail "(b) not ok at start: $(cat "$tmp/health")"
-send "$tmp/s.pcap"
+tw_send "$tmp/s.pcap"
 wait_for 30 eval 'health; grep -q "none of the [0-9]* flows of the last window matched a customer" "$tmp/health"' \
   || fail "(b) every flow unmatched: $(cat "$tmp/health")"
 [[ $(tail -1 "$tmp/health") == 503 ]] || fail "(b) not 503"
 echo "item 3b: $(head -1 "$tmp/health")"
-stop
+tw_stop
 # (c) and all well: 200 "ok" after a window of matched traffic
 mkdir "$tmp/g"
 conf "$tmp/g" >"$tmp/g/tw.conf" <<CONF
 [health]
 clock_skew_records = 0
 CONF
-start "$tmp/g/tw.conf"
-send "$tmp/s.pcap"
+tw_start "$tmp/g/tw.conf"
+tw_send "$tmp/s.pcap"
 wait_for 30 eval '[[ $(metric_sum transitwatch_windows_closed_total) -ge 1 ]]' || fail "(c) no window"
 sleep 1.5
 health
@@ -189,7 +159,7 @@ echo "item 3c: ok with matched traffic"
 # ---- 6. sd_notify; 14. journal format ----
 kill -HUP "$pid"
 sleep 0.5
-stop
+tw_stop
 mkdir "$tmp/n"
 conf "$tmp/n" >"$tmp/n/tw.conf" </dev/null
 python3 - "$tmp/n/notify" >"$tmp/n/msgs" <<'PY' &
@@ -210,11 +180,11 @@ lpid=$!
 wait_for 5 test -S "$tmp/n/notify" || fail "notify listener"
 : >"$log"
 js=$(stat -c '%d:%i' "$log")
-start "$tmp/n/tw.conf" NOTIFY_SOCKET="$tmp/n/notify" JOURNAL_STREAM="$js"
+tw_start "$tmp/n/tw.conf" NOTIFY_SOCKET="$tmp/n/notify" JOURNAL_STREAM="$js"
 wait_for 10 grep -q 'READY=1' "$tmp/n/msgs" || fail "no READY=1: $(cat "$tmp/n/msgs")"
 kill -HUP "$pid"
 wait_for 10 grep -q 'RELOADING=1' "$tmp/n/msgs" || fail "no RELOADING=1"
-stop
+tw_stop
 wait "$lpid" || true
 grep -q 'MONOTONIC_USEC=' "$tmp/n/msgs" || fail "RELOADING without MONOTONIC_USEC"
 tr '\n' ' ' <"$tmp/n/msgs" | grep -q 'READY=1.*RELOADING=1.*READY=1.*STOPPING=1' \
@@ -256,18 +226,18 @@ pidfile = $tmp/p/run/tw.pid
 jsonl = $tmp/p/logs/out.jsonl
 CONF
 chmod 644 "$tmp/p/tw.conf"
-start "$tmp/p/tw.conf"
+tw_start "$tmp/p/tw.conf"
 [[ $(stat -c %U "$tmp/p/state/spool") == nobody ]] || fail "spool dir not created for nobody"
 [[ -f $tmp/p/run/tw.pid ]] || fail "no pidfile"
-send "$tmp/s.pcap"
+tw_send "$tmp/s.pcap"
 wait_for 30 eval '[[ $(metric_sum transitwatch_summaries_total) -gt 0 ]]' || fail "no window"
 # log rotation: rename, SIGHUP, the file is made anew by nobody
 mv "$tmp/p/logs/out.jsonl" "$tmp/p/logs/out.jsonl.1"
 kill -HUP "$pid"
 wait_for 10 test -e "$tmp/p/logs/out.jsonl" || fail "no reopen after rotation"
 [[ $(stat -c %U "$tmp/p/logs/out.jsonl") == nobody ]] || fail "reopened file not nobody's"
-send "$tmp/s.pcap"
-stop
+tw_send "$tmp/s.pcap"
+tw_stop
 grep -Eq 'write failed|message\(s\) lost|Permission denied' "$log" && fail "losses at shutdown"
 [[ -e $tmp/p/run/tw.pid ]] && fail "pidfile not removed at exit"
 ls "$tmp/p/state/spool"/*.tws >/dev/null 2>&1 || fail "nothing spooled"

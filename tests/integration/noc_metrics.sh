@@ -6,18 +6,9 @@
 # exposition passes `promtool check metrics` on a real scrape.
 set -Eeuo pipefail
 trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
-pid=
-cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_for() { local t=$1; shift; for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
-# has REGEX: a fresh scrape has a line matching it (no "curl | grep -q": SIGPIPE under pipefail)
-has() { curl -s --max-time 5 "$url/metrics" >"$tmp/cur" || return 1; grep -q "$1" "$tmp/cur"; }
+. "$(dirname "$0")/lib/daemon.bash"
+has() { scrape "$tmp/cur" || return 1; grep -q "$1" "$tmp/cur"; } # a fresh scrape matches REGEX
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
 cfg=$TW_SRC/configs
@@ -60,18 +51,10 @@ brokers = 127.0.0.1:1
 spool_dir = $tmp/spool
 flush_timeout = 1s
 CONF
-start() {
-  "$tw" --config "$1" 2>"$tmp/log" &
-  pid=$!
-  wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
-  udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-  url=http://127.0.0.1:$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
-}
-stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
-start "$tmp/tw.conf"
-$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >"$tmp/send.out" 2>&1 || fail "twgen send to port $udp_port: $(cat "$tmp/send.out"; tail -3 "$tmp/log")"
+tw_start "$tmp/tw.conf"
+tw_send "$tmp/s.pcap"
 wait_for 30 has '^transitwatch_customer_flows_total' || fail "no window closed"
-curl -s "$url/metrics" >"$tmp/scrape"
+scrape "$tmp/scrape"
 # every counter of the table, on /metrics
 awk '{ print $2 }' "$tmp/list" | sort -u | while read -r m; do
   grep -qF "$m " "$tmp/scrape" || fail "$m is in the table but not on /metrics"
@@ -112,20 +95,20 @@ ids=$(grep -o 'transitwatch_customer_flows_total{customer="[^"]*",direction="out
 kill -HUP "$pid"
 sleep 1.5
 if command -v promtool >/dev/null; then
-  curl -s "$url/metrics" >"$tmp/scrape2"
+  scrape "$tmp/scrape2"
   promtool check metrics <"$tmp/scrape2" >"$tmp/promtool.out" 2>&1 || fail "promtool: $(cat "$tmp/promtool.out")"
   echo "promtool check metrics: ok ($(grep -c '^# TYPE' "$tmp/scrape2") families)"
 else
   echo "promtool not installed (Debian package prometheus): exposition check skipped"
 fi
-stop
+tw_stop
 # per_customer = no: no per-customer series
 echo "per_customer = no" >"$tmp/pc"
 sed '/^\[metrics\]/r '"$tmp/pc" "$tmp/tw.conf" >"$tmp/tw2.conf"
-start "$tmp/tw2.conf"
-$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >"$tmp/send.out" 2>&1 || fail "twgen send to port $udp_port: $(cat "$tmp/send.out"; tail -3 "$tmp/log")"
+tw_start "$tmp/tw2.conf"
+tw_send "$tmp/s.pcap"
 wait_for 30 has '^transitwatch_summaries_total [1-9]' || fail "no window closed (2)"
 sleep 1.2
 if has '^transitwatch_customer_'; then fail "per-customer series with per_customer = no"; fi
-stop
+tw_stop
 echo "noc_metrics: all checks passed ($(wc -l <"$tmp/json-keys") JSON totals counters, all on /metrics)"
