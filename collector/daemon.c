@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "capture.h"
 #include "health.h"
 #include "log.h"
@@ -339,6 +340,17 @@ static void publish_status(struct daemon *d, struct status_src *ss, struct udp_s
                            .customers = customers_count(pipeline_customers(d->r->pipe)),
                            .flows = ps.flows, .unmatched = ps.unmatched,
                            .windows_closed = ps.windows_closed, .clock_skew = ps.time_skew};
+    if (hi.clock_skew) { /* which exporters' clocks are off */
+        static struct decode_exporter_stats ex[256]; /* main thread only */
+        size_t nex = decode_exporters(ingest_decoder(d->r->in), ex, 256), len = 0;
+        for (size_t i = 0; i < nex && len + ADDR_STRLEN + 3 < sizeof hi.skew_exporters; i++) {
+            if (!ex[i].clock_skew)
+                continue;
+            char a[ADDR_STRLEN];
+            len += (size_t)snprintf(hi.skew_exporters + len, sizeof hi.skew_exporters - len, "%s%s",
+                                    len ? ", " : "", addr_format(ex[i].addr, a));
+        }
+    }
     const struct sinks *sk = &d->r->sinks;
     for (size_t i = 0; i < sk->n && hi.nsinks < SINKS_MAX; i++) {
         if (!sk->s[i].ops->health)

@@ -107,8 +107,10 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
     const struct health_sample *old = period_start(h, period_ms, &now);
     uint64_t skew = now.clock_skew - old->clock_skew, lost = now.lost - old->lost;
     if (s->health_skew_records && skew >= s->health_skew_records)
-        reason(&r, "%llu records with times far from their exporter's clock in the last %llus",
-               (unsigned long long)skew, (unsigned long long)s->health_period);
+        reason(&r, "%llu records with times far from their exporter's clock%s%s%s in the last %llus",
+               (unsigned long long)skew, in->skew_exporters[0] ? " (exporters " : "",
+               in->skew_exporters, in->skew_exporters[0] ? ")" : "",
+               (unsigned long long)s->health_period);
     if (lost)
         reason(&r, "%llu messages lost by the sinks in the last %llus", (unsigned long long)lost,
                (unsigned long long)s->health_period);

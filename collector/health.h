@@ -25,10 +25,12 @@ struct health_in {
     uint64_t now_unix; /* wall clock, seconds (against sink_health.last_delivery_unix) */
     size_t customers;  /* in the map in force */
     uint64_t flows, unmatched, windows_closed; /* pipeline totals so far */
-    /* Records whose time was far from their exporter's clock, so far. Today the pipeline's
-     * aggregate (pipeline_stats.time_skew); health_clock_skew() is the one place that reads
-     * it, so a per-exporter figure can take its place. */
+    /* Records whose time was far from their exporter's clock, so far: the pipeline's count of
+     * records flagged FLOW_F_CLOCK_SKEW (pipeline_stats.time_skew); health_clock_skew() is the
+     * one place that reads it. skew_exporters: the exporters that have such records
+     * ("192.0.2.1, 192.0.2.7"; the decoder counts them per exporter), for the reason text. */
     uint64_t clock_skew;
+    char skew_exporters[160];
     size_t nsinks;
     const char *sink_name[SINKS_MAX];
     struct sink_health sink[SINKS_MAX];

@@ -74,9 +74,6 @@ idle_advance = ${IDLE:-60s}
 jsonl = $tmp/out.jsonl
 [metrics]
 listen = 127.0.0.1:0
-[health]
-# the sample's record times are days old: every record is "clock off" (health.sh tests that)
-clock_skew_records = 0
 CONF
   cat
 }
