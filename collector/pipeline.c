@@ -157,6 +157,19 @@ static const void *ctx_conf_for(void *arg, size_t det_index, uint32_t customer)
     return p->ov ? p->ov->det_conf[p->det_reg[det_index]] : p->det_conf[det_index];
 }
 
+static const void *ctx_conf_named(void *arg, const char *name, uint32_t customer)
+{
+    struct pipeline *p = arg;
+    for (size_t d = 0; d < p->ndet; d++)
+        if (strcmp(p->ops[d]->name, name) == 0)
+            return ctx_conf_for(p, d, customer);
+    const struct settings *s = p->ov ? p->ov : p->s; /* not enabled: its section as read */
+    for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS; i++)
+        if (strcmp(det_registry[i]->name, name) == 0)
+            return s->det_conf[i];
+    return NULL;
+}
+
 static void cust_conf_free(void **cc, size_t n)
 {
     if (!cc)
@@ -432,6 +445,7 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
             .customer_prefixes = ctx_customer_prefixes,
             .customer_count = ctx_customer_count,
             .conf_for = ctx_conf_for,
+            .conf_named = ctx_conf_named,
             .customers_arg = p,
             .alert = worker_alert,
             .alert_arg = w,
@@ -656,6 +670,17 @@ static void emit_summaries(struct pipeline *p)
 static void close_window(struct pipeline *p)
 {
     uint32_t wno = (uint32_t)(p->win_start / p->window_ms);
+    /* cross-worker views first (every worker is idle: the caller quiesced them) */
+    for (size_t d = 0; d < p->ndet; d++) {
+        if (!p->ops[d]->on_window_merge)
+            continue;
+        void *selves[SETTINGS_MAX_WORKERS];
+        size_t n = 0;
+        for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
+            selves[n++] = p->workers[wi].det[d];
+        p->workers[0].ctx.det_index = d;
+        p->ops[d]->on_window_merge(selves, n, &p->workers[0].ctx);
+    }
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 0};
         hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);

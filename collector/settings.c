@@ -23,7 +23,7 @@ static const struct conf_key collector_keys[] = {
     {"batch", CONF_U32, S(batch), 0, 1, 1024, "64", "datagrams per recvmmsg call", NULL},
     {"reuseport", CONF_BOOL, S(reuseport), 0, 0, 1, "no",
      "set SO_REUSEPORT (several receive threads or processes on one port)", NULL},
-    {"workers", CONF_U32, S(workers), 0, 1, 64, "1",
+    {"workers", CONF_U32, S(workers), 0, 1, SETTINGS_MAX_WORKERS, "1",
      "host-table and detector shards, by inside address: 1 = all on the pipeline thread; N = the pipeline thread and N-1 worker threads", NULL},
     {"rx_threads", CONF_U32, S(rx_threads), 0, 0, 64, "1",
      "receive threads (each with its own SO_REUSEPORT sockets) feeding the pipeline thread "

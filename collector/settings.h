@@ -15,6 +15,7 @@
 #define SETTINGS_MAX_EXPORTERS 256
 #define SETTINGS_MAX_FEEDS 32
 #define SETTINGS_MAX_DETECTORS 16
+#define SETTINGS_MAX_WORKERS 64 /* [collector] workers */
 #define SETTINGS_MAX_CAPTURES 8
 
 /* [capture NAME]: a live interface the daemon meters (libpcap). */

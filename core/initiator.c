@@ -1,13 +1,15 @@
 /* initiator.c: see initiator.h. */
 #include "initiator.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Well-known server ports, by protocol. Sources: IANA's registry as used by peers' service
  * tables (nmap-services' most frequent open ports, Wireshark's port table), limited to ports
  * that servers, not clients, listen on. Below 1024 every port counts as a service port for the
  * range rule anyway; the lists matter for ports above it and for telling 123->123-style pairs.
- * Keep them in ascending order: in_list() searches them. */
+ * 51820/udp: WireGuard's registered default, in the dynamic range. */
 static const uint16_t tcp_services[] = {
     20, 21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 179, 389, 443, 445, 465, 514, 515,
     587, 631, 636, 873, 989, 990, 993, 995, 1080, 1194, 1433, 1521, 1723, 1883, 2049, 2082, 2083,
@@ -17,36 +19,45 @@ static const uint16_t tcp_services[] = {
 };
 static const uint16_t udp_services[] = {
     53, 67, 68, 69, 123, 137, 138, 161, 162, 389, 443, 500, 514, 520, 1194, 1701, 1812, 1813,
-    1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302,
+    1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302, 51820,
 };
 
-/* The lists are sorted: binary search (every detector asks for every record). */
-static bool in_list(const uint16_t *l, size_t n, uint16_t port)
+/* The lists as bitmaps over all 65536 ports (8 KiB each), built once: the beacon detector asks
+ * for every record, and a bit test is a fraction of a search. */
+static uint64_t svc_bits[2][65536 / 64]; /* [0] TCP, [1] UDP */
+static pthread_once_t svc_once = PTHREAD_ONCE_INIT;
+static _Atomic bool svc_ready; /* set (release) once the bitmaps are built */
+
+static void svc_build(void)
 {
-    if (port > l[n - 1]) /* client ports, mostly */
-        return false;
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (l[mid] == port)
-            return true;
-        if (l[mid] < port)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    for (size_t i = 0; i < sizeof tcp_services / sizeof *tcp_services; i++)
+        svc_bits[0][tcp_services[i] / 64] |= 1ULL << (tcp_services[i] % 64);
+    for (size_t i = 0; i < sizeof udp_services / sizeof *udp_services; i++)
+        svc_bits[1][udp_services[i] / 64] |= 1ULL << (udp_services[i] % 64);
+    atomic_store_explicit(&svc_ready, true, memory_order_release);
+}
+
+static bool svc_has(int which, uint16_t port)
+{
+    return (svc_bits[which][port / 64] >> (port % 64)) & 1;
+}
+
+static inline void svc_init(void)
+{
+    if (!atomic_load_explicit(&svc_ready, memory_order_acquire))
+        pthread_once(&svc_once, svc_build);
+}
+
+/* port_is_service once the bitmaps are built */
+static inline bool svc_port(uint8_t proto, uint16_t port)
+{
+    return port && ((proto != 17 && svc_has(0, port)) || (proto != 6 && svc_has(1, port)));
 }
 
 bool port_is_service(uint8_t proto, uint16_t port)
 {
-    if (port == 0)
-        return false;
-    if (proto != 17 && in_list(tcp_services, sizeof tcp_services / sizeof *tcp_services, port))
-        return true;
-    if (proto != 6 && in_list(udp_services, sizeof udp_services / sizeof *udp_services, port))
-        return true;
-    return false;
+    svc_init();
+    return svc_port(proto, port);
 }
 
 /* 0 privileged, 1 registered, 2 dynamic (the client range of every common stack). */
@@ -70,6 +81,12 @@ enum flow_init flow_initiator(const struct flow_rec *f, enum flow_init_basis *ba
         return decide(FLOW_INIT_DST, INIT_BASIS_EXPORTER, basis);
     if (f->proto == 6 && (f->tcp_flags & 0x12) == 0x02) /* SYN, no ACK */
         return decide(FLOW_INIT_SRC, INIT_BASIS_TCP_SYN, basis);
+    /* A one-packet record carrying SYN and ACK is a SYN-ACK on its own (the initiator can only
+     * send SYN and ACK in two packets): the answer of the destination's connection attempt
+     * (packets are sampling-corrected: one sampled packet counts as `sampling`). */
+    if (f->proto == 6 && (f->tcp_flags & 0x12) == 0x12 && !(f->tcp_flags & 0x09) &&
+        f->packets <= (f->sampling ? f->sampling : 1))
+        return decide(FLOW_INIT_DST, INIT_BASIS_TCP_SYN, basis);
     if (f->proto == 1 || f->proto == 58) {
         unsigned type = f->dport >> 8;
         bool v6 = f->proto == 58;
@@ -87,7 +104,8 @@ enum flow_init flow_initiator(const struct flow_rec *f, enum flow_init_basis *ba
     }
     if ((f->proto != 6 && f->proto != 17 && f->proto != 132) || !f->sport || !f->dport)
         return decide(FLOW_INIT_UNKNOWN, INIT_BASIS_NONE, basis);
-    bool ss = port_is_service(f->proto, f->sport), ds = port_is_service(f->proto, f->dport);
+    svc_init();
+    bool ss = svc_port(f->proto, f->sport), ds = svc_port(f->proto, f->dport);
     if (ds && !ss)
         return decide(FLOW_INIT_SRC, INIT_BASIS_SERVICE, basis);
     if (ss && !ds)
@@ -112,6 +130,8 @@ const char *flow_init_basis_name(enum flow_init_basis b)
     case INIT_BASIS_ICMP: return "icmp";
     case INIT_BASIS_SERVICE: return "service_port";
     case INIT_BASIS_RANGE: return "port_range";
+    case INIT_BASIS_FIXED_PORT: return "fixed_port";
+    case INIT_BASIS_FIRST_PACKET: return "first_packet";
     case INIT_BASIS_NONE: break;
     }
     return "none";

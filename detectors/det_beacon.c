@@ -1,31 +1,70 @@
-/* det_beacon: C2 beaconing, i.e. a customer host connecting to one outside (peer, port, proto)
- * at regular intervals (RITA-style scoring on connection starts, DETECTION-NOTES 2.1-2.3).
+/* det_beacon: C2 beaconing and long sessions, i.e. a customer host that connects to one outside
+ * (peer, port, proto) on a schedule (RITA-style, DETECTION-NOTES 2.1-2.3), or that keeps long
+ * sessions to a peer few inside hosts talk to (RITA's long connections).
  *
- * Connections, not records: a record whose source port equals the previous record's of the
- * pair, that starts within inactive_timeout of the previous end and carries no SYN, continues
- * the previous connection (an exporter's active-timeout split) and is not a new start.
+ * Orientation. A pair is (customer, inside host, peer, the peer's port, proto): the inside host
+ * is the client. core/initiator.h decides who started each record's connection (exporter word,
+ * SYN without ACK, a lone SYN-ACK, service ports, port ranges); records the inside host
+ * answers (an outside client's connection) are not ours. When a record says nothing (an old
+ * client's port 1025-5000 against a registered C2 port, two dynamic ports, NTP 123 -> 123) it is
+ * taken provisionally as the host's, keyed by the peer's port, and the pair settles it from
+ * repeated connections: the host's port changed while the peer's stayed fixed (fixed_port), or
+ * the host's record of each connection started before the peer's (first_packet). A pair never
+ * settled is not scored (counted as `undecided`); the reverse orientation never gathers a pair,
+ * because the key port (the other end's client port) changes with every connection.
  *
- * Memory (per worker, fixed at init): a count-min sketch (cms_width x 4 x 16 bit) counts
- * connection starts per pair; a pair gets a tracking slot once it reaches `admit` starts. Slots
- * live in a set-associative pool of max_pairs (8 ways per bucket); a full bucket evicts its
- * least recently active slot that has not alerted (counted). A slot keeps the last BC_TS start
- * times (0.1 s resolution) and bytes per connection, so the heaviest/most regular peers of a
- * host are what stays tracked. Slots idle for longer than `idle` are freed at window close;
- * the sketch is cleared every cms_reset of event time.
+ * Connections, not records. Up to BC_RECENT connections of a pair are followed by the host's
+ * port and their times: a record of the same host port that starts within inactive_timeout of
+ * the connection's end (for TCP with SYN: within its span, i.e. the answer's SYN-ACK) continues
+ * it (an exporter's active-timeout split, the other direction, a trailing ACK) and adds bytes
+ * and duration; anything else with a SYN (or without TCP flags) is a new connection start.
  *
- * Scoring at window close, for slots with new starts: intervals between consecutive sorted
- * starts (zeros dropped) give median (the period), MAD and Bowley skew; ts = (1-|skew| +
- * 1-MAD/median)/2; the same on bytes per connection gives ds; score = 0.6 ts + 0.4 ds.
- * beacon.fast: period < fast_max and >= fast_min intervals (a beacon every few seconds alerts
- * within minutes); beacon.slow: period >= fast_max and >= slow_min intervals (every 5-60 min
- * alerts after hours). Both need score >= score_min and 1-MAD/median >= mad_min, so +-20 %
- * jitter (MAD ~ 10 % of the period) passes and Poisson-like traffic (MAD ~ 70 %) does not.
- * Peers in `allow` or the customer's `resolvers` (NTP/DNS clients) are never tracked.
- * Only client-side records count: the inside host's port above the peer's (equal ports only for
- * UDP, e.g. NTP 123->123), at most max_packets packets (bulk transfers and flood records are
- * not beacons), and for TCP with flags exported a SYN (a record without SYN that does not
- * continue the previous connection is the middle of something else). Known gap: a C2 port
- * above the client's ephemeral port is not seen.
+ * Admission without losing the first check-in. A pair's first start goes into a pending cache
+ * (`pending` entries per worker, 4-way sets, 32 bytes): its time, host port, bytes and span.
+ * The second start, or the first connection reaching long_session, promotes it to a pair slot
+ * seeded with that first connection, so every start counts from the first. A full set
+ * overwrites its oldest entry (counted as pending_overwritten; `pending` should hold the new
+ * pairs of a worker over the longest period to be found).
+ *
+ * Slots live in a set-associative pool of max_pairs (8 ways): a full bucket evicts the slot with
+ * the fewest starts that has not alerted, then the least recently active (counted). A slot keeps
+ * the last BC_TS starts (10 ms) and bytes out per connection; it is freed after `idle` without
+ * activity.
+ *
+ * Prevalence (a cross-host view, learnt from the traffic). Hosts are sharded over the workers,
+ * so no worker sees every host of a peer. At each window close, on_window_merge (dispatcher
+ * thread, every worker idle) adds every slot active in the window to one table owned by worker
+ * 0's instance: per (peer address, port, proto) and per (peer /24 or /48, port, proto), the
+ * distinct inside hosts (hll: exact up to 32, then HyperLogLog) and customers (up to PV_CUST)
+ * with repeated or long contact, in two generations of prevalence_horizon/2 (a peer's count is
+ * over the last half to whole horizon). Then every worker scores with that view, so the view
+ * includes the closing window (no delay) and is the same whatever the sharding (a union of
+ * distinct sets does not depend on order; only a full table's evictions can differ). A peer
+ * counted at >= infra_hosts hosts from >= infra_customers customers at either level is
+ * infrastructure (NTP pools, SaaS monitors, update services, public resolvers): no beacon alert
+ * (counted). No port is exempt: C2 runs over 53/udp and 443/tcp.
+ *
+ * Scoring (window close, pairs with new starts): the starts sorted, intervals between them.
+ * A schedule is regular when the densest band of intervals within a ratio (1+jitter)/(1-jitter)
+ * holds all but floor((1-share_min) * (n - n_min)) of the n intervals, n >= n_min (fast_min
+ * below fast_max, else slow_min): 5 intervals (6 check-ins) must all fit, more allow a few
+ * missed or extra check-ins. Tried in turn: (1) the plain intervals (zeros, i.e. parallel
+ * connections, dropped); (2) two alternating gaps (njRAT's 14 s / 9 s): the odd and the even
+ * intervals each regular; (3) retry bursts: when the sorted intervals jump by >= BURST_RATIO,
+ * starts closer than the jump merge into one check-in and the check-ins must be regular.
+ * Regularity decides; RITA's ts (skew and MAD of the intervals) and ds (of bytes per
+ * connection, which may vary) only make the score and the severity. Rules beacon.fast /
+ * beacon.slow by period. A declared MTA ([detector.spam] mta) to port 25 is not a beacon.
+ *
+ * Long sessions (rule beacon.long_session, low severity): a pair whose connections of at least
+ * long_session add up to long_total, to a peer at most long_rare inside hosts have repeated or
+ * long contact with, when the port is not a well-known service port (a RAT controller on an
+ * unusual port) or the long sessions were re-established (TLS C2 run as long sessions with
+ * reconnects). One long SSH/VPN session on its service port is ordinary use.
+ *
+ * Records whose time contradicts their exporter's clock (FLOW_F_CLOCK_SKEW) are skipped: this
+ * detector is all timing. Per record: one keyed hash, one bucket of tags, at most one pending
+ * set; no allocation (the prevalence table is allocated once, by the first window close).
  */
 #include <errno.h>
 #include <math.h>
@@ -33,47 +72,74 @@
 #include <string.h>
 
 #include "detector.h"
+#include "initiator.h"
 #include "json.h"
+#include "log.h"
 #include "sketch.h"
 
-#define BC_TS 32
-#define BC_WAYS 8
+#define BC_TS 32       /* starts kept per pair */
+#define BC_WAYS 8      /* pair pool: slots per bucket */
+#define BC_RECENT 4    /* connections per pair followed for continuations */
+#define PD_WAYS 4      /* pending cache: entries per set */
+#define PV_WAYS 8      /* prevalence table: entries per bucket */
+#define PV_CUST 4      /* customers counted per peer (saturates) */
+#define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
+#define UNIT_MS 10     /* pair times are hundredths of a second after the pair's first start */
+#define MIN_PERIOD_S 1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
+                          * a strobe) */
 
 struct beacon_conf {
-    uint64_t max_pairs;
-    uint32_t cms_width, admit;
-    uint64_t cms_reset, idle, inactive_timeout, fast_max;
+    uint64_t max_pairs, pending, prevalence_peers, prevalence_horizon;
+    uint32_t infra_hosts, infra_customers;
+    uint64_t idle, inactive_timeout, fast_max;
     uint32_t fast_min, slow_min;
-    double score_min, mad_min;
+    double jitter, chance;
     uint64_t max_packets;
+    uint64_t long_session, long_total;
+    uint32_t long_rare;
     struct pfxlist allow, resolvers;
 };
 
 static const struct conf_key beacon_keys[] = {
     {"max_pairs", CONF_U64, offsetof(struct beacon_conf, max_pairs), 0, 64, 1e9, "65536",
-     "tracked (host, peer, port) slots per worker; a full pool evicts (counted)", NULL},
-    {"cms_width", CONF_U32, offsetof(struct beacon_conf, cms_width), 0, 256, 1 << 26, "65536",
-     "count-min sketch width (x4 rows x 2 bytes) for admission", NULL},
-    {"admit", CONF_U32, offsetof(struct beacon_conf, admit), 0, 1, 1000, "3",
-     "connection starts of a pair before it gets a slot", NULL},
-    {"cms_reset", CONF_DURATION, offsetof(struct beacon_conf, cms_reset), 0, 60, 604800, "6h",
-     "the admission sketch is cleared this often (event time)", NULL},
+     "tracked (host, peer, port) slots per worker (about 450 bytes each); a full pool evicts (counted)", NULL},
+    {"pending", CONF_U64, offsetof(struct beacon_conf, pending), 0, 64, 1e9, "524288",
+     "first connections of pairs waiting for a second one, per worker (32 bytes each); should hold "
+     "a worker's new pairs over the longest period to find (overwrites counted)", NULL},
+    {"prevalence_peers", CONF_U64, offsetof(struct beacon_conf, prevalence_peers), 0, 64, 1e9, "65536",
+     "peers (address and /24 or /48, with port) whose inside hosts are counted, for all workers "
+     "together (about 330 bytes each); a full table evicts the least prevalent (counted)", NULL},
+    {"prevalence_horizon", CONF_DURATION, offsetof(struct beacon_conf, prevalence_horizon), 0, 600, 2592000,
+     "24h", "a peer's prevalence counts the hosts of the last half to whole of this (event time)", NULL},
+    {"infra_hosts", CONF_U32, offsetof(struct beacon_conf, infra_hosts), 0, 2, 1e9, "10",
+     "inside hosts with repeated contact that make a peer (its address or its /24 or /48, with "
+     "the port) infrastructure: no beacon alert", NULL},
+    {"infra_customers", CONF_U32, offsetof(struct beacon_conf, infra_customers), 0, 1, PV_CUST, "2",
+     "... from at least this many customers (1: a deployment with one customer)", NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "3h",
-     "a slot with no connection for this long is freed", NULL},
+     "a pair with no connection for this long is forgotten (above the longest period to find)", NULL},
     {"inactive_timeout", CONF_DURATION, offsetof(struct beacon_conf, inactive_timeout), 0, 0, 3600, "15s",
-     "exporters' inactive timeout: records of one 5-tuple closer than this continue a connection", NULL},
+     "exporters' inactive timeout: records of one connection closer than this continue it", NULL},
     {"fast_max", CONF_DURATION, offsetof(struct beacon_conf, fast_max), 0, 1, 86400, "5m",
      "periods below this are beacon.fast, others beacon.slow", NULL},
     {"fast_min", CONF_U32, offsetof(struct beacon_conf, fast_min), 0, 3, BC_TS - 1, "8",
-     "intervals needed for beacon.fast", NULL},
+     "intervals (check-ins - 1) needed for beacon.fast", NULL},
     {"slow_min", CONF_U32, offsetof(struct beacon_conf, slow_min), 0, 3, BC_TS - 1, "5",
-     "intervals needed for beacon.slow", NULL},
-    {"score_min", CONF_DOUBLE, offsetof(struct beacon_conf, score_min), 0, 0, 1, "0.8",
-     "combined regularity score (0.6 timing + 0.4 size) that alerts", NULL},
-    {"mad_min", CONF_DOUBLE, offsetof(struct beacon_conf, mad_min), 0, 0, 1, "0.8",
-     "1 - MAD/median of the intervals needed", NULL},
+     "intervals (check-ins - 1) needed for beacon.slow", NULL},
+    {"jitter", CONF_DOUBLE, offsetof(struct beacon_conf, jitter), 0, 0.01, 0.6, "0.33",
+     "the widest schedule: intervals within (1 +- jitter) x period, i.e. the largest at most "
+     "(1+j)/(1-j) times the smallest (0.33: 2x, Cobalt Strike's sleep minus up to 50 %)", NULL},
+    {"chance", CONF_DOUBLE, offsetof(struct beacon_conf, chance), 0, 1e-9, 0.1, "0.001",
+     "a schedule alerts when connections at random (Poisson) times would look as regular with "
+     "at most this chance (0.001: 6 check-ins with +-20 % jitter just pass)", NULL},
     {"max_packets", CONF_U64, offsetof(struct beacon_conf, max_packets), 0, 1, 1e15, "10000",
-     "records with more packets are bulk transfers or floods, not beacon connections", NULL},
+     "records with more packets are bulk transfers or floods: never a check-in", NULL},
+    {"long_session", CONF_DURATION, offsetof(struct beacon_conf, long_session), 0, 60, 604800, "10m",
+     "a connection at least this long is a long session", NULL},
+    {"long_total", CONF_DURATION, offsetof(struct beacon_conf, long_total), 0, 60, 2592000, "1h",
+     "long sessions of a pair adding up to this alert beacon.long_session (RITA's base threshold)", NULL},
+    {"long_rare", CONF_U32, offsetof(struct beacon_conf, long_rare), 0, 1, 1e9, "3",
+     "... when at most this many inside hosts have repeated or long contact with the peer", NULL},
     {"allow", CONF_CUSTOM, offsetof(struct beacon_conf, allow), sizeof(struct pfxlist), 1, 0, "",
      "peers never tracked (up to 16 prefixes: monitoring, update servers)", pfxlist_parse},
     {"resolvers", CONF_CUSTOM, offsetof(struct beacon_conf, resolvers), sizeof(struct pfxlist), 1, 0,
@@ -85,33 +151,93 @@ struct pair_key {
     uint32_t customer;
     uint8_t host[16];
     uint8_t peer[16];
-    uint16_t port;
+    uint16_t port; /* the peer's */
     uint8_t proto, pad;
+};
+
+/* A first connection waiting for the pair's second one. */
+struct pend {
+    uint32_t tag;      /* 0 = empty */
+    uint16_t hport;    /* the inside host's port */
+    uint8_t basis;     /* enum flow_init_basis of its start (NONE: provisional) */
+    uint8_t dirs : 2;  /* 1: a record of the host seen, 2: one of the peer */
+    uint8_t opened : 2; /* both seen: 1 the host's record started first, 2 the peer's */
+    uint64_t start_ms;
+    uint32_t span_ms;
+    uint32_t bytes_out, bytes_in, packets; /* saturating */
+};
+
+/* A followed connection; times in UNIT_MS after the pair's base. */
+struct conn {
+    uint32_t start, end;
+    uint32_t seq;      /* its start's number: ring slot seq % BC_TS while count - seq <= n */
+    uint32_t open_ms;  /* low 32 bits of the first-seen direction's start, in ms */
+    uint16_t hport;
+    uint8_t dirs;      /* 1: a record of the host seen, 2: one of the peer */
+    uint8_t is_long : 1, valid : 1;
 };
 
 struct pair {
     struct pair_key k;
-    uint64_t base_ms;       /* first start; ts[] are tenths of a second after it */
-    uint64_t last_start_ms, last_end_ms;
-    uint64_t bytes_total;
-    uint32_t count;         /* connection starts */
-    uint32_t cont;          /* records folded in as continuations */
-    uint16_t last_sport;
-    uint8_t used, alerted;  /* alerted: 1 fast, 2 slow */
-    uint8_t head, n, dirty, pad;
-    uint32_t ts[BC_TS];
-    uint32_t by[BC_TS];
+    uint64_t base_ms;        /* first start (the first check-in) */
+    uint64_t last_ms;        /* latest start or end, event time */
+    uint64_t bytes_out, bytes_in, packets;
+    uint64_t dur_ms, long_ms, longest_ms; /* all connections; those >= long_session; longest */
+    uint32_t count;          /* connection starts */
+    uint32_t cont;           /* records folded into a connection */
+    uint32_t long_n;         /* connections that reached long_session */
+    uint16_t hport_changes;  /* starts whose host port differed from the previous start's */
+    uint16_t last_hport;
+    uint16_t opened_out, opened_in; /* connections whose host's / peer's record started first */
+    uint8_t basis;           /* strongest decided basis of a start (NONE: all provisional) */
+    uint8_t used, alerted;   /* alerted: 1 fast, 2 slow, 4 long */
+    uint8_t head, n, dirty, touched;
+    struct conn recent[BC_RECENT];
+    uint32_t ts[BC_TS];      /* starts, UNIT_MS after base */
+    uint32_t by[BC_TS];      /* bytes out of each connection */
+};
+
+struct pv_key {
+    uint8_t peer[16];        /* the address, or its /24 (/48) with the host bits zero */
+    uint16_t port;
+    uint8_t proto, level;    /* level 0: address, 1: network */
+};
+
+struct pv_gen {
+    struct hll hosts;
+    uint32_t cust[PV_CUST];
+    uint8_t ncust;
+};
+
+struct pv_ent {
+    struct pv_key k;
+    uint32_t tag;            /* 0 = empty */
+    struct pv_gen g[2];      /* [cur], [cur ^ 1] the previous generation */
+};
+
+struct pv_table {
+    struct pv_ent *ent;
+    size_t nbuckets;
+    uint64_t gen_no;         /* number of the current generation (event time / half horizon) */
+    uint8_t cur;
+    uint64_t used, evicted, rolls;
 };
 
 struct beacon {
     struct pair *pool;
+    uint32_t *tags;          /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
+                              * share one cache line, so a miss touches no pair */
     size_t nbuckets;
-    uint32_t *tags;     /* per slot: 0 = empty, else a 32-bit tag of the key's hash; a bucket's
-                         * tags share one cache line, so a miss touches no pair */
-    struct cms cms;
-    uint64_t cms_epoch;
-    struct hash_key hk;
-    uint64_t stat_starts, stat_cont, stat_admitted, stat_evicted, stat_expired, stat_alerts;
+    struct pend *pend;
+    size_t npsets;
+    struct hash_key hk, pvk;
+    size_t cap_prevalence;
+    struct pv_table *pv;     /* worker 0's instance: owned; others: NULL (they read worker 0's) */
+    const struct pv_table *view; /* set by on_window_merge */
+    size_t mta_off;          /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
+    uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
+        stat_expired, stat_alerts, stat_long_alerts, stat_infra, stat_mta, stat_undecided,
+        stat_skew, stat_answers, stat_pv_nomem;
     size_t used;
 };
 
@@ -122,17 +248,34 @@ static int beacon_init(const void *conf, void **self)
     if (!b)
         return -ENOMEM;
     b->nbuckets = (c->max_pairs + BC_WAYS - 1) / BC_WAYS;
+    b->npsets = (c->pending + PD_WAYS - 1) / PD_WAYS;
     b->pool = calloc(b->nbuckets * BC_WAYS, sizeof *b->pool);
     b->tags = calloc(b->nbuckets * BC_WAYS, sizeof *b->tags);
-    if (!b->pool || !b->tags || cms_init(&b->cms, c->cms_width, 4) < 0) {
+    b->pend = calloc(b->npsets * PD_WAYS, sizeof *b->pend);
+    if (!b->pool || !b->tags || !b->pend) {
         free(b->pool);
         free(b->tags);
+        free(b->pend);
         free(b);
         return -ENOMEM;
     }
+    b->cap_prevalence = c->prevalence_peers;
     hash_key_from_seed(&b->hk, 0x626561636f6e3031ULL);
+    hash_key_from_seed(&b->pvk, 0x6265616376696577ULL);
+    b->mta_off = SIZE_MAX;
+    const struct detector_ops *spam = det_find("spam");
+    const struct conf_key *mk = spam ? conf_find_key(spam->conf_keys, "mta") : NULL;
+    if (mk && mk->type == CONF_CUSTOM && mk->parse == pfxlist_parse && mk->size == sizeof(struct pfxlist))
+        b->mta_off = mk->offset;
     *self = b;
     return 0;
+}
+
+static void pv_free(struct pv_table *t)
+{
+    if (t)
+        free(t->ent);
+    free(t);
 }
 
 static void beacon_fini(void *self)
@@ -140,35 +283,80 @@ static void beacon_fini(void *self)
     struct beacon *b = self;
     if (!b)
         return;
-    cms_fini(&b->cms);
+    pv_free(b->pv);
     free(b->pool);
     free(b->tags);
+    free(b->pend);
     free(b);
 }
 
-static struct pair *find_or_admit(struct beacon *b, const struct beacon_conf *c,
-                                  const struct pair_key *k, bool may_admit, bool *fresh)
+/* ---- per record ---------------------------------------------------------------------- */
+
+static uint32_t sat32(uint64_t v)
 {
-    uint64_t h = hash_bytes(&b->hk, k, sizeof *k);
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static uint32_t rel_units(const struct pair *p, uint64_t ms)
+{
+    return ms > p->base_ms ? sat32((ms - p->base_ms) / UNIT_MS) : 0;
+}
+
+/* The pair's base moves back to ms (a record older than its first start): shift every time. */
+static void pair_rebase(struct pair *p, uint64_t ms)
+{
+    uint64_t d = (p->base_ms - ms + UNIT_MS - 1) / UNIT_MS;
+    uint32_t du = sat32(d);
+    p->base_ms -= (uint64_t)du * UNIT_MS;
+    for (unsigned i = 0; i < p->n; i++)
+        p->ts[i] = sat32((uint64_t)p->ts[i] + du);
+    for (unsigned i = 0; i < BC_RECENT; i++) {
+        if (!p->recent[i].valid)
+            continue;
+        p->recent[i].start = sat32((uint64_t)p->recent[i].start + du);
+        p->recent[i].end = sat32((uint64_t)p->recent[i].end + du);
+    }
+}
+
+/* The key's hash; for IPv4 ends (most records) over a compact form of it (15 bytes, two SipHash
+ * blocks instead of five): the per-record cost of this detector is mostly this hash. */
+static uint64_t pair_hash(const struct beacon *b, const struct pair_key *k)
+{
+    if (!addr_is_v4(k->host) || !addr_is_v4(k->peer))
+        return hash_bytes(&b->hk, k, sizeof *k);
+    uint8_t c[15];
+    memcpy(c, k->host + 12, 4);
+    memcpy(c + 4, k->peer + 12, 4);
+    memcpy(c + 8, &k->port, 2);
+    c[10] = k->proto;
+    memcpy(c + 11, &k->customer, 4);
+    return hash_bytes(&b->hk, c, sizeof c);
+}
+
+static struct pair *pair_find(struct beacon *b, const struct pair_key *k, uint64_t h)
+{
     size_t base = (h % b->nbuckets) * BC_WAYS;
-    struct pair *bucket = &b->pool[base];
-    uint32_t *tags = &b->tags[base];
     uint32_t tag = (uint32_t)(h >> 32) | 1u;
-    *fresh = false;
     for (int i = 0; i < BC_WAYS; i++)
-        if (tags[i] == tag && memcmp(&bucket[i].k, k, sizeof *k) == 0)
-            return &bucket[i];
-    if (!may_admit || cms_add(&b->cms, h) < c->admit)
-        return NULL;
-    struct pair *victim = NULL;
+        if (b->tags[base + i] == tag && memcmp(&b->pool[base + i].k, k, sizeof *k) == 0)
+            return &b->pool[base + i];
+    return NULL;
+}
+
+static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, uint64_t h)
+{
+    size_t base = (h % b->nbuckets) * BC_WAYS;
+    struct pair *bucket = &b->pool[base], *victim = NULL;
     for (int i = 0; i < BC_WAYS && !victim; i++)
         if (!bucket[i].used)
             victim = &bucket[i];
     for (int pass = 0; pass < 2 && !victim; pass++) {
         for (int i = 0; i < BC_WAYS; i++) {
-            if (pass == 0 && bucket[i].alerted)
+            const struct pair *q = &bucket[i];
+            if (pass == 0 && q->alerted)
                 continue;
-            if (!victim || bucket[i].last_start_ms < victim->last_start_ms)
+            if (!victim || q->count < victim->count ||
+                (q->count == victim->count && q->last_ms < victim->last_ms))
                 victim = &bucket[i];
         }
     }
@@ -179,11 +367,255 @@ static struct pair *find_or_admit(struct beacon *b, const struct beacon_conf *c,
     memset(victim, 0, sizeof *victim);
     victim->k = *k;
     victim->used = 1;
-    tags[victim - bucket] = tag;
+    b->tags[base + (size_t)(victim - bucket)] = (uint32_t)(h >> 32) | 1u;
     b->used++;
     b->stat_admitted++;
-    *fresh = true;
     return victim;
+}
+
+static struct pend *pend_find(struct beacon *b, uint64_t h)
+{
+    struct pend *set = &b->pend[((h >> 16) % b->npsets) * PD_WAYS];
+    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    for (int i = 0; i < PD_WAYS; i++)
+        if (set[i].tag == tag)
+            return &set[i];
+    return NULL;
+}
+
+static struct pend *pend_new(struct beacon *b, uint64_t h, uint64_t now_ms, uint64_t idle_ms)
+{
+    struct pend *set = &b->pend[((h >> 16) % b->npsets) * PD_WAYS], *victim = NULL;
+    for (int i = 0; i < PD_WAYS && !victim; i++)
+        if (!set[i].tag)
+            victim = &set[i];
+    if (!victim) { /* the one whose connection ended first */
+        victim = &set[0];
+        for (int i = 1; i < PD_WAYS; i++)
+            if (set[i].start_ms + set[i].span_ms < victim->start_ms + victim->span_ms)
+                victim = &set[i];
+    }
+    if (victim->tag && victim->start_ms + victim->span_ms + idle_ms >= now_ms)
+        b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
+    memset(victim, 0, sizeof *victim);
+    victim->tag = (uint32_t)(h >> 32) | 1u;
+    b->stat_pending++;
+    return victim;
+}
+
+/* What one record says, from the pair's side. */
+struct obs {
+    bool host_side;   /* the inside host sent it */
+    bool syn;         /* TCP with SYN */
+    bool may_start;   /* may be a connection start */
+    uint8_t basis;    /* enum flow_init_basis (NONE: provisional) */
+    uint16_t hport;
+    uint64_t first_ms, last_ms, bytes, packets;
+};
+
+/* Does record o continue connection c (times in units)? */
+static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, uint32_t rl, uint32_t inact)
+{
+    if (!c->valid || c->hport != o->hport)
+        return false;
+    uint64_t lim = (uint64_t)c->end + (o->syn ? 0 : inact);
+    return rf <= lim && (uint64_t)rl + inact >= c->start;
+}
+
+/* Which end opened a connection, once both directions were seen: the side whose record started
+ * first (ms; a tie decides nothing). dirs/open_ms: the connection's; returns 1 (host), 2 (peer)
+ * or 0 when not decided by this record. */
+static int opener_update(uint8_t *dirs, uint32_t *open_ms, bool host_side, uint64_t first_ms)
+{
+    uint8_t bit = host_side ? 1 : 2;
+    uint32_t t = (uint32_t)first_ms;
+    if (!*dirs) {
+        *dirs = bit;
+        *open_ms = t;
+        return 0;
+    }
+    if (*dirs & bit) {
+        if (*dirs == bit && (int32_t)(t - *open_ms) < 0)
+            *open_ms = t; /* an earlier record of the only side seen so far */
+        return 0;
+    }
+    *dirs |= bit;
+    int32_t d = (int32_t)(t - *open_ms);
+    if (d == 0)
+        return 0;
+    return ((d < 0) == host_side) ? 1 : 2;
+}
+
+static void count_opener(struct pair *p, int who)
+{
+    if (who == 1 && p->opened_out < UINT16_MAX)
+        p->opened_out++;
+    else if (who == 2 && p->opened_in < UINT16_MAX)
+        p->opened_in++;
+}
+
+static void conn_span_grew(struct pair *p, struct conn *c, uint32_t old_span, const struct beacon_conf *cf)
+{
+    uint32_t span = c->end - c->start;
+    uint64_t grow = (uint64_t)(span - old_span) * UNIT_MS, span_ms = (uint64_t)span * UNIT_MS;
+    p->dur_ms += grow;
+    if (span_ms > p->longest_ms)
+        p->longest_ms = span_ms;
+    if (c->is_long) {
+        p->long_ms += grow;
+    } else if (span_ms >= cf->long_session * 1000) {
+        c->is_long = 1;
+        p->long_n++;
+        p->long_ms += span_ms;
+    }
+}
+
+static bool in_ring(const struct pair *p, uint32_t seq)
+{
+    return p->count - seq <= p->n;
+}
+
+static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct obs *o, uint32_t rf,
+                 uint32_t rl, const struct beacon_conf *cf)
+{
+    uint32_t old_span = c->end - c->start;
+    count_opener(p, opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms));
+    if (rf < c->start) {
+        c->start = rf;
+        if (in_ring(p, c->seq))
+            p->ts[c->seq % BC_TS] = rf;
+    }
+    if (rl > c->end)
+        c->end = rl;
+    conn_span_grew(p, c, old_span, cf);
+    if (o->host_side) {
+        p->bytes_out += o->bytes;
+        if (in_ring(p, c->seq))
+            p->by[c->seq % BC_TS] = sat32((uint64_t)p->by[c->seq % BC_TS] + o->bytes);
+    } else {
+        p->bytes_in += o->bytes;
+    }
+    p->packets += o->packets;
+    p->cont++;
+    b->stat_cont++;
+    if (o->last_ms > p->last_ms)
+        p->last_ms = o->last_ms;
+    p->touched = 1;
+}
+
+/* A new connection of pair p; returns it. */
+static struct conn *pair_start(struct beacon *b, struct pair *p, const struct obs *o,
+                               const struct beacon_conf *cf)
+{
+    if (p->count == 0)
+        p->base_ms = o->first_ms;
+    else if (o->first_ms < p->base_ms)
+        pair_rebase(p, o->first_ms);
+    uint32_t rf = rel_units(p, o->first_ms), rl = rel_units(p, o->last_ms);
+    struct conn *c = &p->recent[0];
+    for (int i = 1; i < BC_RECENT && c->valid; i++) /* a free one, else the one idle longest */
+        if (!p->recent[i].valid || p->recent[i].end < c->end)
+            c = &p->recent[i];
+    memset(c, 0, sizeof *c);
+    c->valid = 1;
+    c->start = rf;
+    c->end = rl;
+    c->hport = o->hport;
+    c->seq = p->count;
+    opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms);
+    p->ts[p->head] = rf;
+    p->by[p->head] = o->host_side ? sat32(o->bytes) : 0;
+    p->head = (uint8_t)((p->head + 1) % BC_TS);
+    if (p->n < BC_TS)
+        p->n++;
+    if (p->count && o->hport != p->last_hport && p->hport_changes < UINT16_MAX)
+        p->hport_changes++;
+    p->last_hport = o->hport;
+    p->count++;
+    if (o->basis != INIT_BASIS_NONE && (p->basis == INIT_BASIS_NONE || o->basis < p->basis))
+        p->basis = o->basis;
+    if (o->host_side)
+        p->bytes_out += o->bytes;
+    else
+        p->bytes_in += o->bytes;
+    p->packets += o->packets;
+    conn_span_grew(p, c, 0, cf);
+    if (o->last_ms > p->last_ms)
+        p->last_ms = o->last_ms;
+    p->dirty = 1;
+    p->touched = 1;
+    b->stat_starts++;
+    return c;
+}
+
+/* A record for pair p: continue a followed connection, or start one. */
+static void pair_record(struct beacon *b, struct pair *p, const struct obs *o, const struct beacon_conf *cf)
+{
+    if (o->first_ms < p->base_ms)
+        pair_rebase(p, o->first_ms);
+    uint32_t rf = rel_units(p, o->first_ms), rl = rel_units(p, o->last_ms);
+    uint32_t inact = sat32(cf->inactive_timeout * 1000 / UNIT_MS);
+    for (int i = 0; i < BC_RECENT; i++) {
+        if (conn_match(&p->recent[i], o, rf, rl, inact)) {
+            fold(b, p, &p->recent[i], o, rf, rl, cf);
+            return;
+        }
+    }
+    if (o->may_start)
+        pair_start(b, p, o, cf);
+}
+
+/* Promote a pending first connection to a slot seeded with it (its start was counted when it
+ * went pending). */
+static struct pair *promote(struct beacon *b, const struct pair_key *k, uint64_t h, struct pend *pd,
+                            const struct beacon_conf *cf)
+{
+    struct pair *p = pair_admit(b, k, h);
+    struct obs first = {
+        .host_side = pd->dirs != 2,
+        .may_start = true,
+        .basis = pd->basis,
+        .hport = pd->hport,
+        .first_ms = pd->start_ms,
+        .last_ms = pd->start_ms + pd->span_ms,
+        .bytes = pd->bytes_out,
+        .packets = pd->packets,
+    };
+    struct conn *c = pair_start(b, p, &first, cf);
+    b->stat_starts--;
+    p->bytes_in += pd->bytes_in;
+    c->dirs = pd->dirs;
+    c->open_ms = (uint32_t)pd->start_ms;
+    count_opener(p, pd->opened);
+    pd->tag = 0;
+    return p;
+}
+
+/* A record for a pending first connection: 1 folded into it, 0 not its connection. */
+static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o, const struct beacon_conf *cf)
+{
+    uint64_t end = pd->start_ms + pd->span_ms, inact = cf->inactive_timeout * 1000;
+    if (o->hport != pd->hport || o->first_ms > end + (o->syn ? 0 : inact) || o->last_ms + inact < pd->start_ms)
+        return 0;
+    uint8_t dirs = pd->dirs;
+    uint32_t open_ms = (uint32_t)pd->start_ms;
+    int who = opener_update(&dirs, &open_ms, o->host_side, o->first_ms);
+    pd->dirs = dirs & 3;
+    if (who)
+        pd->opened = (uint8_t)who;
+    if (o->first_ms < pd->start_ms) {
+        pd->span_ms = sat32(end - o->first_ms);
+        pd->start_ms = o->first_ms;
+    }
+    if (o->last_ms > pd->start_ms + pd->span_ms)
+        pd->span_ms = sat32(o->last_ms - pd->start_ms);
+    if (o->host_side)
+        pd->bytes_out = sat32((uint64_t)pd->bytes_out + o->bytes);
+    else
+        pd->bytes_in = sat32((uint64_t)pd->bytes_in + o->bytes);
+    pd->packets = sat32((uint64_t)pd->packets + o->packets);
+    b->stat_cont++;
+    return 1;
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -191,171 +623,727 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
 {
     (void)hstate;
     struct beacon *b = self;
-    if (f->dir != FLOW_DIR_OUT || (f->proto != 6 && f->proto != 17))
+    if ((f->proto != 6 && f->proto != 17) || f->dir == FLOW_DIR_NONE)
         return;
-    if (f->flags & FLOW_F_CLOCK_SKEW) /* times the exporter's own clock contradicts */
+    if (f->flags & FLOW_F_CLOCK_SKEW) { /* all timing: a record its exporter's clock contradicts */
+        b->stat_skew++;
         return;
-    const struct beacon_conf *c = det_conf(ctx, h->customer);
-    if (pfxlist_match(&c->allow, f->dst) || pfxlist_match(&c->resolvers, f->dst))
-        return;
-    /* Records do not come in start-time order: only a later epoch clears the admission
-     * sketch (clearing on every step back and forth cost 80 % of all instructions and lost
-     * admission counts around each boundary). */
-    uint64_t epoch = f->first_ms / (c->cms_reset * 1000);
-    if (epoch > b->cms_epoch) {
-        cms_clear(&b->cms);
-        b->cms_epoch = epoch;
     }
+    /* OUT, and INTERNAL (src is the inside host) to another customer: a host's own customer's
+     * servers (its resolvers, its directory, its monitoring) are not C2 */
+    if (f->dir == FLOW_DIR_INTERNAL && f->peer_customer == f->customer)
+        return;
+    bool host_side = f->dir != FLOW_DIR_IN;
+    const uint8_t *peer = host_side ? f->dst : f->src;
+    const struct beacon_conf *c = det_conf(ctx, h->customer);
+    if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
+        return;
+    enum flow_init_basis basis;
+    enum flow_init who = flow_initiator(f, &basis);
+    if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side)
+        return; /* the peer started it: the inside host answers a client of its own */
+    struct obs o = {
+        .host_side = host_side,
+        .syn = f->proto == 6 && (f->tcp_flags & 0x02),
+        .basis = (uint8_t)basis,
+        .hport = host_side ? f->sport : f->dport,
+        .first_ms = f->first_ms,
+        .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
+        .bytes = f->bytes,
+        .packets = f->packets,
+    };
+    /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
+     * and from the peer's side only when the record says the host started it (asymmetric
+     * routing shows one direction). */
+    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    o.may_start = !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     struct pair_key k;
     memset(&k, 0, sizeof k);
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
-    memcpy(k.peer, f->dst, 16);
-    k.port = f->dport;
+    memcpy(k.peer, peer, 16);
+    k.port = host_side ? f->dport : f->sport;
     k.proto = f->proto;
-    /* Starts are client-side: the inside host's port above the peer's (else it is answering a
-     * client of its own), and not a bulk transfer or flood record. */
-    if (f->sport < f->dport || (f->sport == f->dport && f->proto != 17) || f->packets > c->max_packets)
+    uint64_t hv = pair_hash(b, &k);
+    struct pair *p = pair_find(b, &k, hv);
+    if (p) {
+        if (o.first_ms + c->idle * 1000 < p->base_ms)
+            return; /* older than the pair by more than it may stay idle: not part of it */
+        if (!host_side)
+            b->stat_answers++;
+        pair_record(b, p, &o, c);
         return;
-    bool fresh, no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    struct pair *p = find_or_admit(b, c, &k, !no_syn, &fresh);
-    if (!p)
-        return;
-    if (!fresh && f->sport == p->last_sport && f->first_ms <= p->last_end_ms + c->inactive_timeout * 1000 &&
-        !(f->proto == 6 && (f->tcp_flags & 0x02))) {
-        b->stat_cont++;
-        p->cont++;
-        p->bytes_total += f->bytes;
-        if (f->last_ms > p->last_end_ms)
-            p->last_end_ms = f->last_ms;
-        if (p->n) { /* the connection's bytes grow */
-            uint32_t i = (p->head + BC_TS - 1) % BC_TS;
-            uint64_t v = p->by[i] + f->bytes;
-            p->by[i] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    }
+    struct pend *pd = pend_find(b, hv);
+    if (pd) {
+        if (pend_record(b, pd, &o, c)) {
+            if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
+                promote(b, &k, hv, pd, c);
+            return;
         }
+        if (o.may_start)
+            pair_record(b, promote(b, &k, hv, pd, c), &o, c);
         return;
     }
-    if (no_syn)
-        return; /* no SYN and not a continuation: the middle or end of something, not a start */
+    if (!o.may_start)
+        return;
+    pd = pend_new(b, hv, o.first_ms, c->idle * 1000);
+    pd->hport = o.hport;
+    pd->basis = (uint8_t)basis;
+    pd->dirs = host_side ? 1 : 2;
+    pd->start_ms = o.first_ms;
+    pd->span_ms = sat32(o.last_ms - o.first_ms);
+    pd->bytes_out = host_side ? sat32(o.bytes) : 0;
+    pd->bytes_in = host_side ? 0 : sat32(o.bytes);
+    pd->packets = sat32(o.packets);
     b->stat_starts++;
-    if (p->count == 0 || f->first_ms < p->base_ms) {
-        if (p->count == 0)
-            p->base_ms = f->first_ms;
-    }
-    uint64_t rel = f->first_ms >= p->base_ms ? (f->first_ms - p->base_ms) / 100 : 0;
-    p->ts[p->head] = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
-    p->by[p->head] = f->bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)f->bytes;
-    p->head = (uint8_t)((p->head + 1) % BC_TS);
-    if (p->n < BC_TS)
-        p->n++;
-    p->count++;
-    p->bytes_total += f->bytes;
-    p->last_sport = f->sport;
-    if (f->first_ms > p->last_start_ms)
-        p->last_start_ms = f->first_ms;
-    if (f->last_ms > p->last_end_ms)
-        p->last_end_ms = f->last_ms;
-    p->dirty = 1;
 }
+
+/* ---- prevalence: one table for all workers, built at window close ---------------------- */
+
+static void pv_key_make(struct pv_key *k, const uint8_t peer[16], uint16_t port, uint8_t proto, int level)
+{
+    memset(k, 0, sizeof *k);
+    memcpy(k->peer, peer, 16);
+    if (level) {
+        if (addr_is_v4(peer))
+            k->peer[15] = 0;
+        else
+            memset(k->peer + 6, 0, 10);
+    }
+    k->port = port;
+    k->proto = proto;
+    k->level = (uint8_t)level;
+}
+
+/* Hosts and customers of an entry over both generations. */
+static uint32_t pv_count(const struct pv_ent *e, uint32_t *customers)
+{
+    struct hll u = e->g[0].hosts;
+    hll_merge(&u, &e->g[1].hosts);
+    if (customers) {
+        uint32_t set[PV_CUST], n = 0;
+        for (int g = 0; g < 2; g++)
+            for (unsigned i = 0; i < e->g[g].ncust && i < PV_CUST; i++) {
+                bool seen = false;
+                for (uint32_t j = 0; j < n; j++)
+                    seen |= set[j] == e->g[g].cust[i];
+                if (!seen && n < PV_CUST)
+                    set[n++] = e->g[g].cust[i];
+            }
+        *customers = n;
+    }
+    return hll_count(&u);
+}
+
+static struct pv_ent *pv_find(const struct pv_table *t, const struct pv_key *k, uint64_t h)
+{
+    struct pv_ent *bucket = &t->ent[(h % t->nbuckets) * PV_WAYS];
+    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    for (int i = 0; i < PV_WAYS; i++)
+        if (bucket[i].tag == tag && memcmp(&bucket[i].k, k, sizeof *k) == 0)
+            return &bucket[i];
+    return NULL;
+}
+
+/* Find or insert; a full bucket gives up its least prevalent entry (counted). */
+static struct pv_ent *pv_get(struct pv_table *t, const struct pv_key *k, uint64_t h)
+{
+    struct pv_ent *e = pv_find(t, k, h);
+    if (e)
+        return e;
+    struct pv_ent *bucket = &t->ent[(h % t->nbuckets) * PV_WAYS];
+    uint32_t least = UINT32_MAX;
+    for (int i = 0; i < PV_WAYS; i++) {
+        if (!bucket[i].tag) {
+            e = &bucket[i];
+            break;
+        }
+        uint32_t n = pv_count(&bucket[i], NULL);
+        if (n < least) {
+            least = n;
+            e = &bucket[i];
+        }
+    }
+    if (e->tag)
+        t->evicted++;
+    else
+        t->used++;
+    memset(e, 0, sizeof *e);
+    e->k = *k;
+    e->tag = (uint32_t)(h >> 32) | 1u;
+    return e;
+}
+
+/* Start a new generation when event time enters the next half horizon: the older one goes. */
+static void pv_roll(struct pv_table *t, uint64_t now_ms, uint64_t horizon_s)
+{
+    uint64_t half = horizon_s * 1000 / 2;
+    uint64_t g = half ? now_ms / half : 0;
+    if (t->gen_no == 0 || g <= t->gen_no) {
+        if (t->gen_no == 0)
+            t->gen_no = g;
+        return;
+    }
+    bool both = g > t->gen_no + 1; /* a jump: both generations are out of date */
+    t->gen_no = g;
+    t->cur ^= 1;
+    t->rolls++;
+    size_t total = t->nbuckets * PV_WAYS;
+    for (size_t i = 0; i < total; i++) {
+        struct pv_ent *e = &t->ent[i];
+        if (!e->tag)
+            continue;
+        memset(&e->g[t->cur], 0, sizeof e->g[t->cur]);
+        if (both)
+            memset(&e->g[t->cur ^ 1], 0, sizeof e->g[t->cur ^ 1]);
+        if (e->g[t->cur ^ 1].hosts.n == 0 && !e->g[t->cur ^ 1].hosts.dense) {
+            e->tag = 0;
+            t->used--;
+        }
+    }
+}
+
+static void pv_add(struct pv_table *t, struct pv_ent *e, uint64_t host_hash, uint32_t customer)
+{
+    struct pv_gen *g = &e->g[t->cur];
+    hll_add(&g->hosts, host_hash);
+    for (unsigned i = 0; i < g->ncust; i++)
+        if (g->cust[i] == customer)
+            return;
+    if (g->ncust < PV_CUST)
+        g->cust[g->ncust++] = customer;
+}
+
+struct prevalence {
+    uint32_t hosts, customers, net_hosts, net_customers;
+};
+
+static void pv_lookup(const struct beacon *b, const struct pair_key *k, struct prevalence *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!b->view)
+        return;
+    for (int level = 0; level < 2; level++) {
+        struct pv_key pk;
+        pv_key_make(&pk, k->peer, k->port, k->proto, level);
+        const struct pv_ent *e = pv_find(b->view, &pk, hash_bytes(&b->pvk, &pk, sizeof pk));
+        if (!e)
+            continue;
+        if (level == 0)
+            out->hosts = pv_count(e, &out->customers);
+        else
+            out->net_hosts = pv_count(e, &out->net_customers);
+    }
+}
+
+static bool pv_is_infra(const struct prevalence *v, const struct beacon_conf *c)
+{
+    return (v->hosts >= c->infra_hosts && v->customers >= c->infra_customers) ||
+           (v->net_hosts >= c->infra_hosts && v->net_customers >= c->infra_customers);
+}
+
+/* Dispatcher thread, every worker idle: every pair active in the closing window counts its
+ * host for its peer (address and network level) in worker 0's table, which every worker's
+ * on_window then reads. */
+static void beacon_merge(void *const *selves, size_t n, struct det_ctx *ctx)
+{
+    struct beacon *b0 = selves[0];
+    const struct beacon_conf *c = det_conf(ctx, 0);
+    if (!b0->pv && !b0->stat_pv_nomem) {
+        struct pv_table *t = calloc(1, sizeof *t);
+        size_t nb = (b0->cap_prevalence + PV_WAYS - 1) / PV_WAYS;
+        if (t)
+            t->ent = calloc(nb * PV_WAYS, sizeof *t->ent);
+        if (!t || !t->ent) {
+            pv_free(t);
+            b0->stat_pv_nomem = 1;
+            log_error("beacon: no memory for the prevalence table (%zu entries): peers are not "
+                      "told from infrastructure", b0->cap_prevalence);
+        } else {
+            t->nbuckets = nb;
+            b0->pv = t;
+        }
+    }
+    struct pv_table *t = b0->pv;
+    for (size_t i = 0; i < n; i++)
+        ((struct beacon *)selves[i])->view = t;
+    if (!t)
+        return;
+    pv_roll(t, ctx->win_end_ms, c->prevalence_horizon);
+    for (size_t i = 0; i < n; i++) {
+        const struct beacon *b = selves[i];
+        size_t total = b->nbuckets * BC_WAYS;
+        for (size_t s = 0; s < total; s++) {
+            const struct pair *p = &b->pool[s];
+            if (!p->used || !p->touched)
+                continue;
+            uint64_t hh = sk_hash_addr(&b0->pvk, p->k.host);
+            for (int level = 0; level < 2; level++) {
+                struct pv_key pk;
+                pv_key_make(&pk, p->k.peer, p->k.port, p->k.proto, level);
+                pv_add(t, pv_get(t, &pk, hash_bytes(&b0->pvk, &pk, sizeof pk)), hh, p->k.customer);
+            }
+        }
+    }
+}
+
+/* ---- scoring ------------------------------------------------------------------------- */
 
 static double clamp01(double x)
 {
     return isnan(x) || x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-struct bscore {
-    size_t intervals;
-    double period_s, mad_s, mad_score, skew, ts, ds, score, bytes_median;
+enum sched_kind { SCHED_NONE, SCHED_REGULAR, SCHED_ALTERNATING, SCHED_BURSTS };
+
+struct sched {
+    enum sched_kind kind;
+    size_t n, fit;            /* intervals scored; those in the schedule */
+    size_t nmin;
+    double period_s;          /* median of the fitting intervals (alternating: the cycle) */
+    double lo_s, hi_s;        /* the band the fitting intervals lie in */
+    double gap_a, gap_b;      /* alternating: the two gaps */
+    double mad_s, skew, ts;
+    double lp;                /* log of the chance random times would fit it */
+    size_t checkins;          /* bursts: check-ins (each a burst of starts) */
+    double d[BC_TS];          /* the scored intervals, in time order */
 };
 
-static void score_pair(const struct pair *p, struct bscore *o)
+static double ratio_of(const struct beacon_conf *c)
 {
-    double t[BC_TS], d[BC_TS], tmp[BC_TS], v[BC_TS];
-    size_t n = p->n;
-    for (size_t i = 0; i < n; i++) {
-        t[i] = p->ts[i] / 10.0;
-        v[i] = p->by[i];
-    }
-    memset(o, 0, sizeof *o);
-    struct robust r;
-    robust_stats(t, tmp, n, 0, &r); /* sorts t */
-    size_t nd = 0;
-    for (size_t i = 1; i < n; i++)
-        if (t[i] - t[i - 1] > 0)
-            d[nd++] = t[i] - t[i - 1];
-    o->intervals = nd;
-    if (nd < 3)
-        return;
-    robust_stats(d, tmp, nd, 10.0, &r);
-    o->period_s = r.median;
-    o->mad_s = r.mad;
-    o->skew = r.skew;
-    double mad_score = r.median >= 0.1 ? clamp01((r.median - r.mad) / r.median) : 1;
-    o->ts = (clamp01(1 - fabs(r.skew)) + mad_score) / 2;
-    robust_stats(v, tmp, n, 10.0, &r);
-    o->bytes_median = r.median;
-    double bmad = r.median >= 1 ? clamp01((r.median - r.mad) / r.median) : 0;
-    o->ds = (clamp01(1 - fabs(r.skew)) + bmad) / 2;
-    o->score = 0.6 * o->ts + 0.4 * o->ds;
-    o->mad_score = mad_score;
+    return (1.0 + c->jitter) / (1.0 - c->jitter);
 }
 
-static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
-                          const struct beacon_conf *c)
+/* log of the chance that k independent exponential intervals (connections at random, Poisson
+ * times) all lie within a ratio r of each other: log(a B(a, k)) with a = k / (r - 1), i.e.
+ * log((k-1)! / ((a+1)(a+2)...(a+k-1))). The ratio of the largest to the smallest of k
+ * exponentials does not depend on their rate, so this needs no estimate of it. */
+static double log_chance_band(size_t k, double r)
 {
-    struct bscore s;
-    score_pair(p, &s);
-    if (s.intervals < 3)
+    if (r < 1.000001)
+        r = 1.000001;
+    double a = (double)k / (r - 1.0), s = 0;
+    for (size_t i = 1; i < k; i++)
+        s += log((double)i) - log(a + (double)i);
+    return s;
+}
+
+static double log_binom(size_t n, size_t k)
+{
+    double s = 0;
+    for (size_t i = 1; i <= n - k; i++)
+        s += log((double)(k + i) / (double)i);
+    return s;
+}
+
+static size_t nmin_of(double period_s, const struct beacon_conf *c)
+{
+    return period_s < (double)c->fast_max ? c->fast_min : c->slow_min;
+}
+
+/* Each interval beyond a schedule's minimum must add this much evidence (nats): a pair is looked
+ * at every window while its starts accumulate and its ring slides, and a fixed bar would pass
+ * one random pair in about 1/chance looks; with this the chance that any look passes stays near
+ * `chance` (a beacon with +-20 % jitter gains about 1.8 nats per interval, 1.3 with one check-in
+ * in ten missed). */
+#define EVIDENCE_PER_INTERVAL 0.5
+
+/* The bar for n intervals of which nmin are needed (log of a chance). */
+static double bar(double log_alpha, size_t n, size_t nmin)
+{
+    return log_alpha - EVIDENCE_PER_INTERVAL * (double)(n > nmin ? n - nmin : 0);
+}
+
+struct band {
+    size_t first, k;
+    double lp;     /* log of the chance random times give such a band among the n (union bound) */
+    double margin; /* lp - the bar: <= 0 passes */
+};
+
+/* v[0..n) sorted ascending: of the bands of k >= kmin values within the widest ratio the
+ * config allows (per_period: also k >= the minimum for the band's period), the one furthest
+ * below the bar; chance C(n, k) * P(k within its ratio). nmin_fixed: the minimum when not
+ * per_period. */
+static void best_band(const double *v, size_t n, size_t kmin, bool per_period, size_t nmin_fixed,
+                      double log_alpha, const struct beacon_conf *c, struct band *out)
+{
+    double rmax = ratio_of(c);
+    out->lp = out->margin = INFINITY;
+    out->first = out->k = 0;
+    for (size_t k = n; k >= kmin && k >= 2; k--) {
+        size_t bi = 0;
+        double br = INFINITY;
+        for (size_t i = 0; i + k <= n; i++) {
+            double r = v[i] > 0 ? v[i + k - 1] / v[i] : INFINITY;
+            if (r < br) {
+                br = r;
+                bi = i;
+            }
+        }
+        if (br > rmax)
+            continue;
+        double med = k % 2 ? v[bi + k / 2] : (v[bi + k / 2 - 1] + v[bi + k / 2]) / 2;
+        size_t nmin = per_period ? nmin_of(med, c) : nmin_fixed;
+        if (per_period && k < nmin)
+            continue;
+        double lp = log_binom(n, k) + log_chance_band(k, br);
+        double margin = lp - bar(log_alpha, n, nmin);
+        if (margin < out->margin) {
+            out->lp = lp;
+            out->margin = margin;
+            out->first = bi;
+            out->k = k;
+        }
+    }
+}
+
+static void sched_stats(struct sched *s, const double *core, size_t k)
+{
+    double v[BC_TS], tmp[BC_TS];
+    memcpy(v, core, k * sizeof *v);
+    struct robust r;
+    robust_stats(v, tmp, k, 10.0, &r);
+    s->mad_s = r.mad;
+    s->skew = r.skew;
+    double mad_score = r.median > 0 ? clamp01((r.median - r.mad) / r.median) : 1;
+    s->ts = (clamp01(1 - fabs(r.skew)) + mad_score) / 2;
+}
+
+/* d[0..n): intervals (any order). A schedule when a band of them is one random connection times
+ * would give with a chance of at most `chance`. */
+static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, struct sched *s)
+{
+    if (n < 3)
+        return false;
+    double v[BC_TS], tmp[BC_TS];
+    memcpy(v, d, n * sizeof *v);
+    struct robust r;
+    robust_stats(v, tmp, n, 0, &r); /* sorts v */
+    struct band b;
+    best_band(v, n, 3, true, 0, log(c->chance), c, &b);
+    if (!(b.margin <= 0))
+        return false;
+    const double *core = v + b.first;
+    double period = b.k % 2 ? core[b.k / 2] : (core[b.k / 2 - 1] + core[b.k / 2]) / 2;
+    if (period < MIN_PERIOD_S)
+        return false;
+    s->n = n;
+    s->fit = b.k;
+    s->lp = b.lp;
+    s->period_s = period;
+    s->nmin = nmin_of(period, c);
+    s->lo_s = core[0];
+    s->hi_s = core[b.k - 1];
+    sched_stats(s, core, b.k);
+    return true;
+}
+
+/* Two alternating gaps: the odd and the even intervals (time order) each a band; random times
+ * give both with the product of their chances, and P(U1 U2 <= x) = x (1 - ln x) for
+ * independent uniform U1, U2 (Fisher), so the product is held to the x that gives `chance`. */
+static bool fit_alternating(const double *d, size_t n, const struct beacon_conf *c, struct sched *s)
+{
+    if (n < 6)
+        return false;
+    double half[2][BC_TS / 2 + 1], tmp[BC_TS];
+    size_t m[2] = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        half[i % 2][m[i % 2]++] = d[i];
+    double alpha = c->chance, x = alpha;
+    for (int it = 0; it < 30; it++) /* x (1 - ln x) = alpha, by fixed point */
+        x = alpha / (1.0 - log(x));
+    double med[2], lp = 0;
+    size_t fit = 0;
+    for (int h = 0; h < 2; h++) {
+        struct robust r;
+        robust_stats(half[h], tmp, m[h], 0, &r); /* sorts */
+        struct band b;
+        best_band(half[h], m[h], 3, false, 3, 0, c, &b);
+        if (b.lp == INFINITY)
+            return false;
+        const double *core = half[h] + b.first;
+        med[h] = b.k % 2 ? core[b.k / 2] : (core[b.k / 2 - 1] + core[b.k / 2]) / 2;
+        lp += b.lp;
+        fit += b.k;
+    }
+    /* two gaps, not one schedule seen twice: they differ by more than a schedule's spread */
+    if (fmax(med[0], med[1]) <= fmin(med[0], med[1]) * ratio_of(c))
+        return false;
+    double cycle = med[0] + med[1];
+    if (cycle / 2 < MIN_PERIOD_S)
+        return false;
+    size_t nmin = nmin_of(cycle / 2, c);
+    if (n < nmin || fit < nmin || !(lp <= bar(log(x), n, nmin)))
+        return false;
+    s->n = n;
+    s->fit = fit;
+    s->lp = lp;
+    s->nmin = nmin;
+    s->period_s = cycle;
+    s->gap_a = med[0];
+    s->gap_b = med[1];
+    s->lo_s = fmin(med[0], med[1]);
+    s->hi_s = fmax(med[0], med[1]);
+    double sums[BC_TS];
+    size_t ns = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sums[ns++] = d[i] + d[i + 1];
+    sched_stats(s, sums, ns);
+    return true;
+}
+
+/* Retry bursts and long sleeps: the largest jump (>= BURST_RATIO) in the sorted intervals
+ * (zeros as one time unit) separates the gaps inside bursts from those between them.
+ * Bursts they must be: at least half the check-ins of several starts (merging a few short gaps
+ * of random traffic would make it look more regular than it is). t[0..m): sorted starts. */
+static bool fit_bursts(const double *t, size_t m, const struct beacon_conf *c, struct sched *s)
+{
+    double all[BC_TS], tmp[BC_TS];
+    size_t na = 0;
+    for (size_t i = 1; i < m; i++)
+        all[na++] = fmax(t[i] - t[i - 1], UNIT_MS / 1000.0);
+    if (na < 4)
+        return false;
+    struct robust r;
+    robust_stats(all, tmp, na, 0, &r); /* sorts */
+    size_t split = 0;
+    double best = 0;
+    for (size_t i = 1; i < na; i++) {
+        double q = all[i] / all[i - 1];
+        if (q > best) {
+            best = q;
+            split = i;
+        }
+    }
+    if (best < BURST_RATIO)
+        return false;
+    double gap = all[split];
+    double ck[BC_TS], cd[BC_TS];
+    size_t nc = 0, multi = 0, in_burst = 0;
+    ck[nc++] = t[0];
+    for (size_t i = 1; i < m; i++) {
+        if (fmax(t[i] - t[i - 1], UNIT_MS / 1000.0) >= gap) {
+            multi += in_burst > 0;
+            in_burst = 0;
+            ck[nc++] = t[i];
+        } else {
+            in_burst++;
+        }
+    }
+    multi += in_burst > 0;
+    if (2 * multi < nc)
+        return false;
+    for (size_t i = 1; i < nc; i++)
+        cd[i - 1] = ck[i] - ck[i - 1];
+    if (!fit_regular(cd, nc - 1, c, s))
+        return false;
+    memcpy(s->d, cd, (nc - 1) * sizeof *cd);
+    s->kind = SCHED_BURSTS;
+    s->checkins = nc;
+    return true;
+}
+
+/* t[0..m): sorted start times (s). Finds the schedule, if any, into s: bursts first (else the
+ * regular gaps inside the bursts would pass for the schedule), then one gap, then two. */
+static bool find_schedule(const double *t, size_t m, const struct beacon_conf *c, struct sched *s)
+{
+    memset(s, 0, sizeof *s);
+    if (fit_bursts(t, m, c, s))
+        return true;
+    memset(s, 0, sizeof *s);
+    double d[BC_TS];
+    size_t n = 0;
+    for (size_t i = 1; i < m; i++)
+        if (t[i] - t[i - 1] > 0) /* zeros: parallel connections of one check-in */
+            d[n++] = t[i] - t[i - 1];
+    memcpy(s->d, d, n * sizeof *d);
+    s->checkins = n + 1;
+    if (fit_regular(d, n, c, s)) {
+        s->kind = SCHED_REGULAR;
+        return true;
+    }
+    if (fit_alternating(d, n, c, s)) {
+        s->kind = SCHED_ALTERNATING;
+        return true;
+    }
+    return false;
+}
+
+/* Who started the pair's connections: the strongest basis of a start, else what repeated
+ * connections settle; INIT_BASIS_NONE when undecided. */
+static enum flow_init_basis pair_basis(const struct pair *p)
+{
+    if (p->basis != INIT_BASIS_NONE)
+        return (enum flow_init_basis)p->basis;
+    if (p->hport_changes >= 1)
+        return INIT_BASIS_FIXED_PORT;
+    if (p->opened_out >= 2 && p->opened_out >= 4u * p->opened_in)
+        return INIT_BASIS_FIRST_PACKET;
+    return INIT_BASIS_NONE;
+}
+
+static bool is_declared_mta(const struct beacon *b, struct det_ctx *ctx, const struct pair *p)
+{
+    if (p->k.proto != 6 || p->k.port != 25 || b->mta_off == SIZE_MAX)
+        return false;
+    const uint8_t *sc = det_conf_named(ctx, "spam", p->k.customer);
+    return sc && pfxlist_match((const struct pfxlist *)(const void *)(sc + b->mta_off), p->k.host);
+}
+
+static void json_prevalence(struct json *j, const struct prevalence *v, const struct beacon_conf *c)
+{
+    json_obj_open(j, "prevalence");
+    json_u64(j, "hosts", v->hosts);
+    json_u64(j, "customers", v->customers);
+    json_u64(j, "net_hosts", v->net_hosts);
+    json_u64(j, "net_customers", v->net_customers);
+    json_u64(j, "infra_hosts", c->infra_hosts);
+    json_u64(j, "infra_customers", c->infra_customers);
+    json_obj_close(j);
+}
+
+static void json_traffic(struct json *j, const struct pair *p)
+{
+    json_u64(j, "connections", p->count);
+    json_u64(j, "continuations", p->cont);
+    json_u64(j, "bytes_out", p->bytes_out);
+    json_u64(j, "bytes_in", p->bytes_in);
+    json_u64(j, "packets", p->packets);
+}
+
+static void alert_base(struct alert *a, const struct det_ctx *ctx, const struct pair *p)
+{
+    memset(a, 0, sizeof *a);
+    a->detector = "beacon";
+    a->category = CAT_C2;
+    a->customer = p->k.customer;
+    a->has_host = a->has_peer = true;
+    a->host_is_source = true;
+    a->proto = p->k.proto;
+    a->port = p->k.port;
+    a->win_start_ms = ctx->win_start_ms;
+    a->win_end_ms = ctx->win_end_ms;
+    a->first_ms = p->base_ms;
+    a->last_ms = p->last_ms;
+    a->flows = p->count;
+    a->bytes = p->bytes_out + p->bytes_in;
+    a->packets = p->packets;
+    memcpy(a->host, p->k.host, 16);
+    memcpy(a->peer, p->k.peer, 16);
+}
+
+static const char *const sched_names[] = {"none", "regular", "alternating", "bursts"};
+
+static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
+                          const struct beacon_conf *c, enum flow_init_basis basis)
+{
+    double t[BC_TS], tmp[BC_TS], v[BC_TS];
+    size_t m = p->n;
+    for (size_t i = 0; i < m; i++) {
+        t[i] = p->ts[i] / (1000.0 / UNIT_MS);
+        v[i] = p->by[i];
+    }
+    struct robust r;
+    robust_stats(t, tmp, m, 0, &r); /* sorts the starts */
+    struct sched s;
+    if (!find_schedule(t, m, c, &s))
         return;
+    struct prevalence pv;
+    pv_lookup(b, &p->k, &pv);
+    if (pv_is_infra(&pv, c)) {
+        b->stat_infra++;
+        return;
+    }
+    robust_stats(v, tmp, m, 10.0, &r);
+    double bmad = r.median >= 1 ? clamp01((r.median - r.mad) / r.median) : 0;
+    double ds = (clamp01(1 - fabs(r.skew)) + bmad) / 2;
+    double score = 0.6 * s.ts + 0.4 * ds;
     bool fast = s.period_s < (double)c->fast_max;
-    if (s.intervals < (fast ? c->fast_min : c->slow_min))
+    size_t nd = s.kind == SCHED_BURSTS ? s.checkins - 1 : s.n;
+
+    char ev[2048];
+    struct json j;
+    json_init(&j, ev, sizeof ev);
+    json_obj_open(&j, NULL);
+    json_str(&j, "schedule", sched_names[s.kind]);
+    json_double(&j, "period_s", s.period_s, s.period_s < 60 ? 2 : 1);
+    json_double(&j, "jitter", s.hi_s + s.lo_s > 0 ? (s.hi_s - s.lo_s) / (s.hi_s + s.lo_s) : 0, 3);
+    json_double(&j, "mad_s", s.mad_s, 2);
+    json_double(&j, "skew", s.skew, 3);
+    if (s.kind == SCHED_ALTERNATING) {
+        json_arr_open(&j, "gaps_s");
+        json_double(&j, NULL, s.gap_a, 1);
+        json_double(&j, NULL, s.gap_b, 1);
+        json_arr_close(&j);
+    }
+    json_arr_open(&j, "intervals_s");
+    for (size_t i = 0; i < nd; i++)
+        json_double(&j, NULL, s.d[i], s.d[i] < 60 ? 2 : 1);
+    json_arr_close(&j);
+    json_u64(&j, "in_schedule", s.fit);
+    json_u64(&j, "checkins", s.checkins);
+    json_double(&j, "ts_score", s.ts, 3);
+    json_double(&j, "ds_score", ds, 3);
+    json_double(&j, "bytes_per_conn", r.median, 0);
+    json_traffic(&j, p);
+    json_str(&j, "initiator", flow_init_basis_name(basis));
+    json_prevalence(&j, &pv, c);
+    json_time(&j, "first_checkin", p->base_ms);
+    json_time(&j, "last_checkin", p->base_ms + (uint64_t)(t[m - 1] * 1000.0 + 0.5));
+    json_obj_close(&j);
+
+    struct alert a;
+    alert_base(&a, ctx, p);
+    a.rule_id = fast ? "beacon.fast" : "beacon.slow";
+    a.rule_name = fast ? "Host connects to one peer at short regular intervals (C2 beacon)"
+                       : "Host connects to one peer at long regular intervals (C2 beacon)";
+    a.severity = score >= 0.9 ? SEV_HIGH : SEV_MEDIUM;
+    a.score = score;
+    a.evidence_json = json_error(&j) ? NULL : ev;
+    p->alerted |= fast ? 1 : 2;
+    b->stat_alerts++;
+    det_alert(ctx, &a);
+}
+
+static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p, const struct beacon_conf *c,
+                        enum flow_init_basis basis)
+{
+    if (p->long_ms < c->long_total * 1000)
         return;
-    if (s.score < c->score_min || s.mad_score < c->mad_min)
+    if (p->long_n < 2 && port_is_service(p->k.proto, p->k.port))
+        return; /* one long session on a service port: an SSH login, a VPN, a push channel */
+    struct prevalence pv;
+    pv_lookup(b, &p->k, &pv);
+    if (pv.hosts > c->long_rare)
         return;
     char ev[1024];
     struct json j;
     json_init(&j, ev, sizeof ev);
     json_obj_open(&j, NULL);
-    json_double(&j, "period_s", s.period_s, 1);
-    json_double(&j, "mad_s", s.mad_s, 2);
-    json_double(&j, "jitter", s.period_s > 0 ? s.mad_s / s.period_s : 0, 3);
-    json_double(&j, "skew", s.skew, 3);
-    json_double(&j, "ts_score", s.ts, 3);
-    json_double(&j, "ds_score", s.ds, 3);
-    json_u64(&j, "connections", p->count);
-    json_u64(&j, "intervals_scored", s.intervals);
-    json_u64(&j, "continuations", p->cont);
-    json_double(&j, "bytes_per_conn", s.bytes_median, 0);
-    json_u64(&j, "bytes", p->bytes_total);
+    json_double(&j, "total_duration_s", p->long_ms / 1000.0, 0);
+    json_u64(&j, "long_sessions", p->long_n);
+    json_double(&j, "longest_s", p->longest_ms / 1000.0, 0);
+    json_double(&j, "all_sessions_s", p->dur_ms / 1000.0, 0);
+    json_traffic(&j, p);
+    json_bool(&j, "service_port", port_is_service(p->k.proto, p->k.port));
+    json_str(&j, "initiator", flow_init_basis_name(basis));
+    json_prevalence(&j, &pv, c);
+    json_u64(&j, "rare_max", c->long_rare);
     json_time(&j, "first_seen", p->base_ms);
-    json_time(&j, "last_seen", p->last_start_ms);
+    json_time(&j, "last_seen", p->last_ms);
     json_obj_close(&j);
-    struct alert a = {
-        .detector = "beacon",
-        .rule_id = fast ? "beacon.fast" : "beacon.slow",
-        .rule_name = fast ? "Host connects to one peer at short regular intervals (C2 beacon)"
-                          : "Host connects to one peer at long regular intervals (C2 beacon)",
-        .category = CAT_C2,
-        .severity = s.score >= 0.9 ? SEV_HIGH : SEV_MEDIUM,
-        .score = s.score,
-        .customer = p->k.customer,
-        .has_host = true,
-        .has_peer = true,
-        .host_is_source = true,
-        .proto = p->k.proto,
-        .port = p->k.port,
-        .win_start_ms = ctx->win_start_ms,
-        .win_end_ms = ctx->win_end_ms,
-        .first_ms = p->base_ms,
-        .last_ms = p->last_start_ms,
-        .flows = p->count,
-        .bytes = p->bytes_total,
-        .evidence_json = json_error(&j) ? NULL : ev,
-    };
-    memcpy(a.host, p->k.host, 16);
-    memcpy(a.peer, p->k.peer, 16);
-    p->alerted |= fast ? 1 : 2;
-    b->stat_alerts++;
+    struct alert a;
+    alert_base(&a, ctx, p);
+    a.rule_id = "beacon.long_session";
+    a.rule_name = "Host keeps long sessions to a peer few hosts talk to (C2 channel)";
+    a.severity = SEV_LOW;
+    a.score = clamp01(0.4 + 0.1 * (double)p->long_ms / (3600000.0 * (double)(c->long_total ? c->long_total / 3600.0 : 1)));
+    if (a.score > 0.6)
+        a.score = 0.6;
+    a.evidence_json = json_error(&j) ? NULL : ev;
+    p->alerted |= 4;
+    b->stat_long_alerts++;
     det_alert(ctx, &a);
 }
 
@@ -368,17 +1356,30 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         if (!p->used)
             continue;
         const struct beacon_conf *c = det_conf(ctx, p->k.customer);
-        if (p->last_end_ms + c->idle * 1000 < ctx->win_end_ms) {
+        if (p->last_ms + c->idle * 1000 < ctx->win_end_ms) {
             p->used = 0;
             b->tags[i] = 0;
             b->used--;
             b->stat_expired++;
             continue;
         }
-        if (!p->dirty)
+        if (!p->dirty && !p->touched)
             continue;
-        p->dirty = 0;
-        beacon_report(b, ctx, p, c);
+        bool dirty = p->dirty, touched = p->touched;
+        p->dirty = p->touched = 0;
+        enum flow_init_basis basis = pair_basis(p);
+        if (basis == INIT_BASIS_NONE) {
+            b->stat_undecided += dirty;
+            continue;
+        }
+        if (is_declared_mta(b, ctx, p)) {
+            b->stat_mta += dirty;
+            continue;
+        }
+        if (dirty)
+            beacon_report(b, ctx, p, c, basis);
+        if (touched)
+            long_report(b, ctx, p, c, basis);
     }
 }
 
@@ -387,24 +1388,41 @@ static void beacon_stats(void *self, struct json *j)
     struct beacon *b = self;
     json_u64(j, "starts", b->stat_starts);
     json_u64(j, "continuations", b->stat_cont);
+    json_u64(j, "answers", b->stat_answers);
+    json_u64(j, "pending_inserted", b->stat_pending);
+    json_u64(j, "pending_overwritten", b->stat_pend_over);
+    json_u64(j, "pending", b->npsets * PD_WAYS);
     json_u64(j, "admitted", b->stat_admitted);
     json_u64(j, "evicted", b->stat_evicted);
     json_u64(j, "expired", b->stat_expired);
     json_u64(j, "slots_used", b->used);
     json_u64(j, "slots", b->nbuckets * BC_WAYS);
     json_u64(j, "slot_bytes", sizeof(struct pair));
+    json_u64(j, "pending_bytes", sizeof(struct pend));
     json_u64(j, "alerts", b->stat_alerts);
+    json_u64(j, "long_session_alerts", b->stat_long_alerts);
+    json_u64(j, "infrastructure_suppressed", b->stat_infra);
+    json_u64(j, "mta_skipped", b->stat_mta);
+    json_u64(j, "undecided", b->stat_undecided);
+    json_u64(j, "clock_skew_skipped", b->stat_skew);
+    if (b->pv) {
+        json_u64(j, "prevalence_used", b->pv->used);
+        json_u64(j, "prevalence_evicted", b->pv->evicted);
+        json_u64(j, "prevalence_entry_bytes", sizeof(struct pv_ent));
+    }
 }
 
 const struct detector_ops det_beacon_ops = {
     .name = "beacon",
-    .help = "C2 beaconing: a host connecting to one peer at regular intervals",
+    .help = "C2 beaconing and long sessions: a host connecting to one peer on a schedule, or "
+            "holding long sessions to a peer few hosts talk to",
     .conf_keys = beacon_keys,
     .conf_size = sizeof(struct beacon_conf),
     .host_state_size = 0,
     .init = beacon_init,
     .on_flow = beacon_on_flow,
     .on_window = beacon_on_window,
+    .on_window_merge = beacon_merge,
     .stats_json = beacon_stats,
     .fini = beacon_fini,
 };

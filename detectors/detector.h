@@ -7,6 +7,9 @@
  * with that host and the detector's slice of the host's state. When the open window closes (on
  * the records' own time), the worker calls on_host_window for every host seen in that window,
  * then on_window once. Alerts go out through det_alert(); the alert is borrowed for the call.
+ * A detector that needs a view across every host (hosts are sharded over the workers, each with
+ * its own instance) gets on_window_merge first: once per window close, on the dispatcher thread
+ * with every worker idle, with all the instances, before any of them is asked to report.
  * A detector never sees wire formats, sockets or sinks.
  *
  * Adding a detector: one file detectors/det_NAME.c defining `const struct detector_ops
@@ -45,6 +48,12 @@ struct det_ctx {
      * det_conf(ctx, self_index, customer). */
     const void *(*conf_for)(void *arg, size_t det_index, uint32_t customer);
     size_t det_index;  /* set by the worker before each call into a detector */
+    /* Another detector's option struct in force for a customer, by its registry name (its
+     * [detector.NAME] section with the customer's overrides when that detector is enabled; the
+     * section alone when it is not); NULL when there is no such detector. Call as
+     * det_conf_named(ctx, "spam", customer), and find a field through the detector's conf_keys
+     * (conf_find_key), not by its private struct. May be NULL (test harnesses). */
+    const void *(*conf_named)(void *arg, const char *detector, uint32_t customer);
     /* alert output */
     void (*alert)(void *arg, const struct alert *a);
     void *alert_arg;
@@ -53,6 +62,12 @@ struct det_ctx {
 static inline const void *det_conf(const struct det_ctx *ctx, uint32_t customer)
 {
     return ctx->conf_for(ctx->customers_arg, ctx->det_index, customer);
+}
+
+static inline const void *det_conf_named(const struct det_ctx *ctx, const char *detector,
+                                         uint32_t customer)
+{
+    return ctx->conf_named ? ctx->conf_named(ctx->customers_arg, detector, customer) : NULL;
 }
 
 static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
@@ -73,6 +88,12 @@ struct detector_ops {
     /* may be NULL */
     void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);
     void (*on_window)(void *self, struct det_ctx *ctx); /* may be NULL */
+    /* May be NULL. Once per window close, before every worker's on_host_window/on_window, on the
+     * dispatcher thread while every worker is idle: selves[0..n) are the workers' instances in
+     * worker order, ctx is worker 0's. For combining what the workers learnt into one view that
+     * their on_window then reads (det_beacon's peer prevalence); the result must not depend on
+     * how hosts were sharded. */
+    void (*on_window_merge)(void *const *selves, size_t n, struct det_ctx *ctx);
     void (*stats_json)(void *self, struct json *j);     /* may be NULL: members of an object */
     void (*fini)(void *self);
 };

@@ -13,7 +13,7 @@ tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen
 hosts=${TW_FLOOD_HOSTS:-300000}
 hosts_max=${TW_FLOOD_HOSTS_MAX:-16384}
-table=4096 # detector tables (scan/beacon pairs, spam hosts, blocklist hits)
+table=4096 # detector tables (scan pairs, beacon pairs, pending and peers, spam hosts, blocklist hits)
 tmp=$(mktemp -d)
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -32,6 +32,8 @@ hosts_max = $hosts_max
 max_pairs = $table
 [detector.beacon]
 max_pairs = $table
+pending = $table
+prevalence_peers = $table
 [detector.spam]
 max_hosts = $table
 [detector.blocklist]
@@ -62,7 +64,7 @@ offenders = {a["source"]["ip"] for a in alerts
              if a["rule"]["id"].startswith("blocklist") and a["destination"]["ip"] == "198.18.0.1"}
 # bound from the config: what the binary holds with nothing in it (tiny run), plus 1 KiB for
 # every host-table slot and every detector table entry (each is well under that), plus slack
-bound = base + (hosts_max + 5 * table) + 16 * 1024
+bound = base + (hosts_max + 7 * table) + 16 * 1024
 print(f"flood: hosts={hosts} hosts_max={hosts_max} records={t['records']} "
       f"host_evictions={t['host_evictions']} alerts={len(alerts)} "
       f"peak_rss_kb={full} (quarter size {quarter}, empty {base}, bound {bound})")

@@ -32,6 +32,11 @@ struct th {
     struct prefix inside[2];
     struct prefix cust_prefixes[4];
     size_t ncust_prefixes;
+    /* another detector's options, for det_conf_named (th_other) */
+    const struct detector_ops *other_ops;
+    void *other_conf;
+    bool two_customers; /* th_two_customers: 10.128.0.0/9, 2001:db8:8000::/33 a second customer */
+    struct prefix second[2];
 };
 
 static const void *th_conf_for(void *arg, size_t di, uint32_t customer)
@@ -40,10 +45,20 @@ static const void *th_conf_for(void *arg, size_t di, uint32_t customer)
     (void)customer;
     return ((struct th *)arg)->conf;
 }
+static const void *th_conf_named(void *arg, const char *name, uint32_t customer)
+{
+    struct th *t = arg;
+    (void)customer;
+    if (t->other_ops && strcmp(t->other_ops->name, name) == 0)
+        return t->other_conf;
+    if (strcmp(t->ops->name, name) == 0)
+        return t->conf;
+    return NULL;
+}
 static const char *th_cid(void *arg, uint32_t c)
 {
     (void)arg;
-    return c == 1 ? "cust" : NULL;
+    return c == 1 ? "cust" : c == 2 ? "cust2" : NULL;
 }
 static size_t th_cprefixes(void *arg, uint32_t c, const struct prefix **out)
 {
@@ -53,8 +68,7 @@ static size_t th_cprefixes(void *arg, uint32_t c, const struct prefix **out)
 }
 static size_t th_ccount(void *arg)
 {
-    (void)arg;
-    return 1;
+    return ((struct th *)arg)->two_customers ? 2 : 1;
 }
 static void th_alert(void *arg, const struct alert *a)
 {
@@ -83,14 +97,15 @@ static void th_alert(void *arg, const struct alert *a)
     t->nalerts++;
 }
 
-/* overrides: "key=value;key=value" applied over the defaults (NULL = none). */
-static inline int th_init(struct th *t, const struct detector_ops *ops, const char *overrides)
+/* A detector's option struct: its defaults with "key=value;key=value" overrides (NULL = none)
+ * applied. NULL on error (printed). The caller frees it. */
+static inline void *th_make_conf(const struct detector_ops *ops, const char *overrides)
 {
-    memset(t, 0, sizeof *t);
-    t->ops = ops;
-    t->conf = calloc(1, ops->conf_size ? ops->conf_size : 1);
-    if (!t->conf || (ops->conf_keys && conf_defaults(ops->conf_keys, t->conf) < 0))
-        return -1;
+    void *conf = calloc(1, ops->conf_size ? ops->conf_size : 1);
+    if (!conf || (ops->conf_keys && conf_defaults(ops->conf_keys, conf) < 0)) {
+        free(conf);
+        return NULL;
+    }
     if (overrides) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s", overrides);
@@ -99,17 +114,31 @@ static inline int th_init(struct th *t, const struct detector_ops *ops, const ch
             if (next)
                 *next++ = 0;
             char *eq = strchr(s, '=');
-            if (!eq)
-                return -1;
+            if (!eq) {
+                free(conf);
+                return NULL;
+            }
             *eq = 0;
             const struct conf_key *k = conf_find_key(ops->conf_keys, s);
             char msg[256];
-            if (!k || conf_set(k, t->conf, eq + 1, msg, sizeof msg) < 0) {
+            if (!k || conf_set(k, conf, eq + 1, msg, sizeof msg) < 0) {
                 fprintf(stderr, "override %s: %s\n", s, k ? msg : "unknown key");
-                return -1;
+                free(conf);
+                return NULL;
             }
         }
     }
+    return conf;
+}
+
+/* overrides: "key=value;key=value" applied over the defaults (NULL = none). */
+static inline int th_init(struct th *t, const struct detector_ops *ops, const char *overrides)
+{
+    memset(t, 0, sizeof *t);
+    t->ops = ops;
+    t->conf = th_make_conf(ops, overrides);
+    if (!t->conf)
+        return -1;
     if (ops->init(t->conf, &t->self) < 0)
         return -1;
     prefix_parse("10.0.0.0/8", false, &t->inside[0]);
@@ -122,10 +151,20 @@ static inline int th_init(struct th *t, const struct detector_ops *ops, const ch
     t->ctx.customer_prefixes = th_cprefixes;
     t->ctx.customer_count = th_ccount;
     t->ctx.conf_for = th_conf_for;
+    t->ctx.conf_named = th_conf_named;
     t->ctx.customers_arg = t;
     t->ctx.alert = th_alert;
     t->ctx.alert_arg = t;
     return 0;
+}
+
+/* Another detector's options (defaults + overrides) that det_conf_named returns by its name. */
+static inline int th_other(struct th *t, const struct detector_ops *ops, const char *overrides)
+{
+    free(t->other_conf);
+    t->other_ops = ops;
+    t->other_conf = th_make_conf(ops, overrides);
+    return t->other_conf ? 0 : -1;
 }
 
 static inline void th_fini(struct th *t)
@@ -134,11 +173,26 @@ static inline void th_fini(struct th *t)
     for (size_t i = 0; i < t->nhosts; i++)
         free(t->state[i]);
     free(t->conf);
+    free(t->other_conf);
 }
 
 static inline bool th_is_inside(struct th *t, const uint8_t a[16])
 {
     return prefix_contains(&t->inside[0], a) || prefix_contains(&t->inside[1], a);
+}
+
+/* From now on inside hosts in 10.128.0.0/9 and 2001:db8:8000::/33 belong to a second customer
+ * (index 2). */
+static inline void th_two_customers(struct th *t)
+{
+    t->two_customers = true;
+    prefix_parse("10.128.0.0/9", false, &t->second[0]);
+    prefix_parse("2001:db8:8000::/33", false, &t->second[1]);
+}
+
+static inline uint32_t th_customer_of(const struct th *t, const uint8_t a[16])
+{
+    return t->two_customers && (prefix_contains(&t->second[0], a) || prefix_contains(&t->second[1], a)) ? 2 : 1;
 }
 
 static inline struct host *th_host(struct th *t, const uint8_t a[16], uint8_t **state)
@@ -153,7 +207,7 @@ static inline struct host *th_host(struct th *t, const uint8_t a[16], uint8_t **
     struct host *h = &t->hosts[t->nhosts];
     memset(h, 0, sizeof *h);
     memcpy(h->addr, a, 16);
-    h->customer = 1;
+    h->customer = th_customer_of(t, a);
     t->state[t->nhosts] = calloc(1, t->ops->host_state_size ? t->ops->host_state_size : 1);
     *state = t->state[t->nhosts];
     t->nhosts++;
@@ -163,6 +217,10 @@ static inline struct host *th_host(struct th *t, const uint8_t a[16], uint8_t **
 /* Close windows until the open one contains ms. */
 static inline void th_close(struct th *t)
 {
+    if (t->ops->on_window_merge) { /* one worker: the merge sees one instance */
+        void *selves[1] = {t->self};
+        t->ops->on_window_merge(selves, 1, &t->ctx);
+    }
     for (size_t i = 0; i < t->nhosts; i++) {
         if (t->hosts[i].window != t->ctx.window_no || !t->ops->on_host_window)
             continue;
@@ -181,13 +239,35 @@ static inline void th_advance_to(struct th *t, uint64_t ms)
         th_close(t);
 }
 
-/* A flow from text addresses, exported with 1:sampling packet sampling (packets and bytes as
- * seen; the record carries them multiplied, as decoders do); the inside end decides the
- * direction. */
-static inline void th_flow_sampled(struct th *t, const char *src, const char *dst, uint16_t sport,
-                                   uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
-                                   uint64_t bytes, uint64_t start_ms, uint64_t dur_ms,
-                                   uint32_t sampling)
+/* A prepared record (addresses, ports, times, counters, flags): windows advance to its end,
+ * the inside end decides direction and customer. */
+static inline void th_flow_rec(struct th *t, struct flow_rec *f)
+{
+    th_advance_to(t, f->last_ms);
+    bool si = th_is_inside(t, f->src), di = th_is_inside(t, f->dst);
+    if (si && di)
+        f->dir = FLOW_DIR_INTERNAL;
+    else if (si)
+        f->dir = FLOW_DIR_OUT;
+    else if (di)
+        f->dir = FLOW_DIR_IN;
+    else
+        return;
+    f->customer = th_customer_of(t, flow_inside(f));
+    uint8_t *st;
+    struct host *h = th_host(t, flow_inside(f), &st);
+    h->window = t->ctx.window_no;
+    if (f->last_ms > h->last_ms)
+        h->last_ms = f->last_ms;
+    t->ops->on_flow(t->self, &t->ctx, h, st, f);
+}
+
+/* A flow record from text addresses, exported with 1:sampling packet sampling (packets and
+ * bytes as seen; the record carries them multiplied, as decoders do), for th_flow_rec. */
+static inline struct flow_rec th_rec_sampled(const char *src, const char *dst, uint16_t sport,
+                                             uint16_t dport, uint8_t proto, uint8_t flags,
+                                             uint64_t packets, uint64_t bytes, uint64_t start_ms,
+                                             uint64_t dur_ms, uint32_t sampling)
 {
     struct flow_rec f;
     memset(&f, 0, sizeof f);
@@ -202,23 +282,26 @@ static inline void th_flow_sampled(struct th *t, const char *src, const char *ds
     f.first_ms = start_ms;
     f.last_ms = start_ms + dur_ms;
     f.sampling = sampling;
-    th_advance_to(t, f.last_ms);
-    bool si = th_is_inside(t, f.src), di = th_is_inside(t, f.dst);
-    if (si && di)
-        f.dir = FLOW_DIR_INTERNAL;
-    else if (si)
-        f.dir = FLOW_DIR_OUT;
-    else if (di)
-        f.dir = FLOW_DIR_IN;
-    else
-        return;
-    f.customer = 1;
-    uint8_t *st;
-    struct host *h = th_host(t, flow_inside(&f), &st);
-    h->window = t->ctx.window_no;
-    if (f.last_ms > h->last_ms)
-        h->last_ms = f.last_ms;
-    t->ops->on_flow(t->self, &t->ctx, h, st, &f);
+    return f;
+}
+
+/* The same, unsampled. */
+static inline struct flow_rec th_rec(const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                                     uint8_t proto, uint8_t flags, uint64_t packets, uint64_t bytes,
+                                     uint64_t start_ms, uint64_t dur_ms)
+{
+    return th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes, start_ms, dur_ms, 1);
+}
+
+/* A flow from text addresses, sampled 1:sampling; the inside end decides the direction. */
+static inline void th_flow_sampled(struct th *t, const char *src, const char *dst, uint16_t sport,
+                                   uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
+                                   uint64_t bytes, uint64_t start_ms, uint64_t dur_ms,
+                                   uint32_t sampling)
+{
+    struct flow_rec f = th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes, start_ms,
+                                       dur_ms, sampling);
+    th_flow_rec(t, &f);
 }
 
 /* A flow from text addresses (unsampled); the inside end decides the direction. */

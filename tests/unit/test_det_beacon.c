@@ -1,6 +1,19 @@
-/* det_beacon on hand-built flows: jittered fast and slow beacons alert with their period; an
- * NTP client to the customer's resolver, an exporter-split long session, Poisson-like traffic
- * to one server and inbound periodic traffic do not. */
+/* det_beacon on hand-built flows written from published descriptions of C2 families and of
+ * the benign periodic traffic every network has (not from the detector's thresholds):
+ *   - beacons from seconds to an hour with +-20 % jitter (uniform, and Cobalt Strike's
+ *     "sleep minus up to jitter %"), slow ones found after 6 check-ins counted from the first;
+ *     HTTP check-ins 15 min apart over a 90-minute infection;
+ *   - njRAT's alternating 14 s / 9 s keep-alive on its default port 5552 from an old Windows
+ *     client's ports (1025-5000); retry bursts followed by long sleeps;
+ *   - C2 over 53/udp and 443/tcp (no port is exempt);
+ *   - long sessions: a DarkComet-style controller (port 1604) holding a session for hours, TLS
+ *     C2 run as long sessions with reconnect bursts;
+ * and stays quiet on: NTP clients of a pool server many hosts of several customers use (ntpd
+ * 123 -> 123, poll 64-1024 s), a SaaS monitor polling one popular server, a declared MTA's
+ * queue runs to port 25, popular web destinations, an SSH session of hours, an exporter's
+ * active-timeout split, an outside monitor polling a customer server, random (Poisson)
+ * connections to rare peers. Records go in as an exporter sends them: both directions, in
+ * end-time order, with cumulative TCP flags. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,87 +21,534 @@
 #include <cmocka.h>
 
 #include "det_test_util.h"
+#include "json.h"
 
 extern const struct detector_ops det_beacon_ops;
+extern const struct detector_ops det_spam_ops;
 #define T0 1221868800000ULL
+#define SEC 1000ULL
+#define MIN 60000ULL
+#define HOUR 3600000ULL
 
-/* connections from host to peer:port every period_ms +- jitter (fraction), n times */
-static uint64_t beacon(struct th *t, const char *host, const char *peer, uint16_t port, uint8_t proto,
-                       uint64_t t0, uint64_t period_ms, double jitter, unsigned n, uint64_t *rs)
+/* ---- records as an exporter sends them ----------------------------------------------- */
+
+#define MAX_RECS 200000
+static struct flow_rec recs[MAX_RECS];
+static size_t nrecs;
+
+static void add(const char *src, const char *dst, uint16_t sp, uint16_t dp, uint8_t proto, uint8_t flags,
+                uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur)
 {
-    uint64_t ts = t0;
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t by = 300 + th_rand(rs) % 20;
-        th_flow(t, host, peer, (uint16_t)(40000 + i), port, proto, proto == 6 ? 0x1b : 0, 5, by, ts, 400);
-        double j = ((th_rand(rs) % 2001) / 1000.0 - 1.0) * jitter;
-        ts += (uint64_t)((double)period_ms * (1.0 + j));
-    }
-    return ts;
+    if (nrecs >= MAX_RECS)
+        abort();
+    recs[nrecs++] = th_rec(src, dst, sp, dp, proto, flags, pkts, bytes, start, dur);
 }
 
-static double evidence_num(const char *ev, const char *key)
+/* One connection: the client's record and the server's answer (cumulative flags FIN SYN PSH ACK
+ * for TCP), the answer starting rtt later. */
+static void conn(const char *cli, const char *srv, uint16_t cport, uint16_t sport, uint8_t proto,
+                 uint64_t start, uint64_t dur, uint64_t out_bytes, uint64_t in_bytes, uint64_t rtt)
+{
+    uint8_t fl = proto == 6 ? 0x1b : 0;
+    add(cli, srv, cport, sport, proto, fl, out_bytes / 500 + 3, out_bytes, start, dur);
+    add(srv, cli, sport, cport, proto, fl, in_bytes / 1400 + 3, in_bytes, start + rtt, dur > rtt ? dur - rtt : 0);
+}
+
+static int by_end(const void *a, const void *b)
+{
+    const struct flow_rec *x = a, *y = b;
+    if (x->last_ms != y->last_ms)
+        return x->last_ms < y->last_ms ? -1 : 1;
+    return x->first_ms < y->first_ms ? -1 : x->first_ms > y->first_ms;
+}
+
+/* Feed what was added, in end-time order (the order exporters flush in), then close windows
+ * until `until`. */
+static void run(struct th *t, uint64_t until)
+{
+    qsort(recs, nrecs, sizeof *recs, by_end);
+    for (size_t i = 0; i < nrecs; i++)
+        th_flow_rec(t, &recs[i]);
+    nrecs = 0;
+    th_advance_to(t, until);
+}
+
+static uint64_t rs = 0x9E3779B97F4A7C15ULL;
+static double uni(double a, double b)
+{
+    return a + (b - a) * (th_rand(&rs) % 1000001) / 1000000.0;
+}
+
+/* A beacon: check-ins from host to peer every period_ms with uniform +-jitter, n of them, from
+ * t0; client ports from cport0 up (or random dynamic ports when cport0 is 0). Returns the
+ * time of the last check-in. */
+static uint64_t beacon(const char *host, const char *peer, uint16_t port, uint8_t proto, uint64_t t0,
+                       uint64_t period_ms, double jitter, unsigned n, uint16_t cport0)
+{
+    uint64_t ts = t0, last = t0;
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t cp = cport0 ? (uint16_t)(cport0 + i) : (uint16_t)(32768 + th_rand(&rs) % 28000);
+        conn(host, peer, cp, port, proto, ts, 150 + th_rand(&rs) % 300, 300 + th_rand(&rs) % 40,
+             900 + th_rand(&rs) % 400, 30);
+        last = ts;
+        ts += (uint64_t)((double)period_ms * (1.0 + uni(-jitter, jitter)));
+    }
+    return last;
+}
+
+static const char *ev_find(const char *ev, const char *key)
 {
     char k[64];
     snprintf(k, sizeof k, "\"%s\":", key);
     const char *p = strstr(ev, k);
-    return p ? strtod(p + strlen(k), NULL) : -1;
+    return p ? p + strlen(k) : NULL;
 }
 
-static void fast_beacon_minutes(void **st)
+static double ev_num(const char *ev, const char *key)
+{
+    const char *p = ev_find(ev, key);
+    return p ? strtod(p, NULL) : -1;
+}
+
+static bool ev_is(const char *ev, const char *key, const char *val)
+{
+    const char *p = ev_find(ev, key);
+    return p && *p == '"' && strncmp(p + 1, val, strlen(val)) == 0 && p[1 + strlen(val)] == '"';
+}
+
+static const struct alert *find_alert(const struct th *t, const char *rule, const char *host)
+{
+    uint8_t a[16];
+    if (addr_parse(host, a) < 0)
+        abort();
+    for (size_t i = 0; i < t->nalerts; i++)
+        if (strcmp(t->alerts[i].rule_id, rule) == 0 && memcmp(t->alerts[i].host, a, 16) == 0)
+            return &t->alerts[i];
+    return NULL;
+}
+
+static uint64_t stat_of(struct th *t, const char *key)
+{
+    char buf[4096];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_open(&j, NULL);
+    t->ops->stats_json(t->self, &j);
+    json_obj_close(&j);
+    assert_false(json_error(&j));
+    buf[json_len(&j) < sizeof buf ? json_len(&j) : sizeof buf - 1] = 0;
+    double v = ev_num(buf, key);
+    assert_true(v >= 0);
+    return (uint64_t)v;
+}
+
+/* ---- beacons that must alert --------------------------------------------------------- */
+
+static void fast_beacon_seconds(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 11;
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    uint64_t end = beacon(&t, "10.0.0.5", "198.51.100.7", 443, 6, T0, 10000, 0.2, 60, &rs);
-    th_advance_to(&t, end + 300000);
-    assert_true(th_count(&t, "beacon.fast", "10.0.0.5") >= 1);
-    const struct alert *a = th_find(&t, "beacon.fast");
-    /* flagged in the first window: 30 connections in its 5 minutes */
-    assert_int_equal(a->win_start_ms, T0);
+    uint64_t end = beacon("10.0.0.5", "198.51.100.7", 443, 6, T0 + 1000, 3 * SEC, 0.2, 60, 0);
+    run(&t, end + 5 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.0.5");
+    assert_non_null(a);
+    assert_int_equal(a->win_start_ms, T0); /* within the first window */
     assert_int_equal(a->category, CAT_C2);
-    assert_true(a->has_peer);
-    double period = evidence_num(a->evidence_json, "period_s");
-    assert_true(fabs(period - 10.0) < 1.0);
+    assert_true(a->has_peer && a->port == 443 && a->proto == 6);
+    assert_true(a->packets > 0 && a->bytes > 0 && a->flows >= 9);
+    assert_int_equal(a->first_ms, T0 + 1000); /* the first check-in */
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 3.0) < 0.4);
+    assert_true(ev_is(a->evidence_json, "initiator", "service_port"));
+    assert_true(ev_num(a->evidence_json, "bytes_in") > 0 && ev_num(a->evidence_json, "bytes_out") > 0);
+    assert_non_null(ev_find(a->evidence_json, "intervals_s"));
+    assert_true(ev_num(a->evidence_json, "hosts") == 1); /* the peer's prevalence */
     assert_int_equal(th_count(&t, "beacon.slow", NULL), 0);
     th_fini(&t);
 }
 
-static void slow_beacon_hours(void **st)
+/* Slow beacons, 15 min to 1 h, +-20 % jitter: each alerts once its 6th check-in is in, counting
+ * from the first (no admission step may drop the first ones), whatever the seed. */
+static void slow_beacons_six_checkins(void **st)
+{
+    (void)st;
+    static const uint64_t periods[] = {15 * MIN, 20 * MIN, 30 * MIN, 45 * MIN, 60 * MIN};
+    for (unsigned round = 0; round < 40; round++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        uint64_t period = periods[round % 5];
+        uint64_t ts = T0 + round * 7000, checkin[6];
+        bool cobalt = round % 2; /* Cobalt Strike: sleep minus up to jitter % */
+        for (unsigned i = 0; i < 6; i++) {
+            checkin[i] = ts;
+            conn("10.0.1.9", "203.0.113.77", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 400,
+                 350 + th_rand(&rs) % 900, 2000 + th_rand(&rs) % 3000, 40);
+            double f = cobalt ? 1.0 - uni(0, 0.2) : 1.0 + uni(-0.2, 0.2);
+            ts += (uint64_t)((double)period * f);
+        }
+        run(&t, checkin[5] + 10 * MIN);
+        const struct alert *a = find_alert(&t, "beacon.slow", "10.0.1.9");
+        if (!a)
+            fail_msg("round %u: period %llu min not found after 6 check-ins", round,
+                     (unsigned long long)(period / MIN));
+        assert_int_equal(a->first_ms, checkin[0]);
+        assert_int_equal(a->flows, 6);
+        assert_true(a->win_end_ms <= checkin[5] + 5 * MIN + SEC); /* the window of the 6th */
+        double p = ev_num(a->evidence_json, "period_s");
+        assert_true(p > period / 1000.0 * 0.75 && p < period / 1000.0 * 1.25);
+        th_fini(&t);
+    }
+}
+
+/* HTTP check-ins a quarter of an hour apart over an infection of an hour and a half, each
+ * answer a different size (tasks, no tasks). */
+static void http_checkins_90_minutes(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 12;
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    uint64_t end = beacon(&t, "10.0.0.6", "198.51.100.8", 8080, 6, T0, 15 * 60000, 0.15, 12, &rs);
-    th_advance_to(&t, end + 300000);
-    assert_true(th_count(&t, "beacon.slow", "10.0.0.6") >= 1);
-    const struct alert *a = th_find(&t, "beacon.slow");
-    double period = evidence_num(a->evidence_json, "period_s");
-    assert_true(fabs(period - 900.0) < 90.0);
-    /* needs slow_min intervals: not before about 75 min */
-    assert_true(a->win_end_ms >= T0 + 75 * 60000);
-    assert_int_equal(th_count(&t, "beacon.fast", NULL), 0);
+    uint64_t ts = T0 + 123456;
+    for (unsigned i = 0; i < 7; i++) {
+        conn("10.0.2.3", "192.0.2.200", (uint16_t)(49700 + 7 * i), 80, 6, ts, 800, 420 + 30 * (i % 3),
+             i % 2 ? 180 : 24000, 60);
+        ts += (uint64_t)(15 * MIN * (1.0 + uni(-0.1, 0.1)));
+    }
+    run(&t, ts + HOUR);
+    const struct alert *a = find_alert(&t, "beacon.slow", "10.0.2.3");
+    assert_non_null(a);
+    assert_int_equal(a->port, 80);
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 900) < 120);
     th_fini(&t);
 }
 
-static void ntp_to_resolver_quiet(void **st)
+/* njRAT (default port 5552) from Windows XP, whose client ports run up from 1025: neither port
+ * says who is the server; the fixed one does. Its keep-alive alternates 14 s and 9 s. */
+static void njrat_alternating_old_ports(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 13;
-    assert_int_equal(th_init(&t, &det_beacon_ops, "resolvers=203.0.113.53/32, 203.0.113.123/32"), 0);
-    beacon(&t, "10.0.0.7", "203.0.113.123", 123, 17, T0, 64000, 0.01, 120, &rs);
-    beacon(&t, "10.0.0.7", "203.0.113.53", 53, 17, T0, 30000, 0.05, 200, &rs);
-    th_advance_to(&t, T0 + 4 * 3600000ULL);
-    assert_int_equal(t.nalerts, 0);
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 5000;
+    for (unsigned i = 0; i < 40; i++) {
+        conn("10.0.3.4", "185.100.87.9", (uint16_t)(1025 + i), 5552, 6, ts, 200, 90, 60, 50);
+        ts += (uint64_t)((i % 2 ? 9 : 14) * SEC * (1.0 + uni(-0.05, 0.05)));
+    }
+    run(&t, ts + 5 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.3.4");
+    assert_non_null(a);
+    assert_int_equal(a->port, 5552);
+    assert_true(ev_is(a->evidence_json, "initiator", "fixed_port"));
     th_fini(&t);
 
-    /* the same client to an unlisted server is periodic and alerts */
+    /* a wider alternation (a check-in, then a follow-up 6 s later, every 56 s) */
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    beacon(&t, "10.0.0.7", "203.0.113.123", 123, 17, T0, 64000, 0.01, 120, &rs);
-    th_advance_to(&t, T0 + 4 * 3600000ULL);
-    assert_true(th_count(&t, "beacon.fast", "10.0.0.7") >= 1);
+    ts = T0 + 5000;
+    for (unsigned i = 0; i < 30; i++) {
+        conn("10.0.3.5", "185.100.87.10", (uint16_t)(50000 + i), 8443, 6, ts, 200, 300, 200, 50);
+        ts += (uint64_t)((i % 2 ? 6 : 50) * SEC * (1.0 + uni(-0.1, 0.1)));
+    }
+    run(&t, ts + 5 * MIN);
+    a = find_alert(&t, "beacon.fast", "10.0.3.5");
+    assert_non_null(a);
+    assert_true(ev_is(a->evidence_json, "schedule", "alternating"));
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 56) < 6);
+    th_fini(&t);
+}
+
+/* An unreachable C2: three connection attempts (SYN only) a few seconds apart, then a sleep of
+ * 10 minutes, over and over. */
+static void retry_bursts_long_sleeps(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 1000;
+    for (unsigned burst = 0; burst < 8; burst++) {
+        for (unsigned k = 0; k < 3; k++)
+            add("10.0.4.4", "45.77.1.2", (uint16_t)(41000 + burst * 3 + k), 443, 6, 0x02, 2, 120,
+                ts + k * 3 * SEC + th_rand(&rs) % 500, 3000);
+        ts += (uint64_t)(10 * MIN * (1.0 + uni(-0.1, 0.1)));
+    }
+    run(&t, ts + HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    const struct alert *a = find_alert(&t, "beacon.slow", "10.0.4.4");
+    assert_non_null(a);
+    assert_true(ev_is(a->evidence_json, "schedule", "bursts"));
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 600) < 80);
+    assert_true(ev_is(a->evidence_json, "initiator", "tcp_syn"));
+    th_fini(&t);
+}
+
+/* C2 runs over DNS to its own server and over HTTPS: neither port is exempt. */
+static void c2_over_dns_udp(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t end = beacon("10.0.5.5", "192.0.2.53", 53, 17, T0, 30 * SEC, 0.2, 30, 0);
+    run(&t, end + 5 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.5.5");
+    assert_non_null(a);
+    assert_int_equal(a->proto, 17);
+    assert_int_equal(a->port, 53);
+    th_fini(&t);
+}
+
+/* Only the answers are exported (asymmetric routing at the edge): the server's records, with
+ * the server's port, still show who called whom. */
+static void one_direction_answers(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0;
+    for (unsigned i = 0; i < 30; i++) {
+        add("198.51.100.80", "10.0.6.6", 443, (uint16_t)(50000 + 13 * i), 6, 0x1b, 8, 4000, ts + 20, 300);
+        ts += (uint64_t)(20 * SEC * (1.0 + uni(-0.2, 0.2)));
+    }
+    run(&t, ts + 5 * MIN);
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.6.6"));
+    th_fini(&t);
+}
+
+/* Each connection counts once, whatever the order its records come in: the answer first, the
+ * request, a trailing ACK after the FIN, an active-timeout split. */
+static void connections_counted_once(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 100;
+    for (unsigned i = 0; i < 20; i++) {
+        uint16_t cp = (uint16_t)(33000 + 17 * i);
+        th_flow(&t, "198.51.100.9", "10.0.7.7", 443, cp, 6, 0x1b, 10, 6000, ts + 30, 200);
+        th_flow(&t, "10.0.7.7", "198.51.100.9", cp, 443, 6, 0x1b, 12, 1500, ts, 230);
+        th_flow(&t, "10.0.7.7", "198.51.100.9", cp, 443, 6, 0x10, 1, 52, ts + 231, 0);
+        if (i % 5 == 0) /* a longer one, split by the exporter */
+            th_flow(&t, "10.0.7.7", "198.51.100.9", cp, 443, 6, 0x18, 5, 500, ts + 232, 3000);
+        ts += 10 * SEC;
+    }
+    th_advance_to(&t, ts + 5 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.7.7");
+    assert_non_null(a);
+    assert_true(a->flows <= 20);
+    assert_int_equal(ev_num(a->evidence_json, "connections"), a->flows);
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 10) < 0.5);
+    assert_int_equal(stat_of(&t, "starts"), 20);
+    th_fini(&t);
+}
+
+/* ---- periodic traffic that must stay quiet ------------------------------------------- */
+
+/* ntpd polls its servers from port 123 to port 123 every 64 s, backing off towards 1024 s: a
+ * pool server that hosts of two customers use is infrastructure. The same schedule to a server
+ * no one else uses is not exempt: its host's record always starts before the answer, so the
+ * host polls. */
+static void ntp_pool_prevalence(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    for (unsigned h = 0; h < 12; h++) {
+        char host[32];
+        snprintf(host, sizeof host, h % 2 ? "10.0.8.%u" : "10.200.8.%u", 10 + h);
+        uint64_t ts = T0 + h * 3100, poll = 64 * SEC;
+        for (unsigned i = 0; ts < T0 + 4 * HOUR; i++) {
+            conn(host, "162.159.200.1", 123, 123, 17, ts, 0, 76, 76, 12 + h);
+            if (i % 8 == 7 && poll < 1024 * SEC)
+                poll *= 2;
+            ts += poll + th_rand(&rs) % 200;
+        }
+    }
+    run(&t, T0 + 5 * HOUR);
+    assert_int_equal(t.nalerts, 0);
+    assert_true(stat_of(&t, "infrastructure_suppressed") > 0);
+    th_fini(&t);
+
+    /* the same client of a server only it uses */
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (uint64_t ts = T0; ts < T0 + 2 * HOUR; ts += 64 * SEC + th_rand(&rs) % 200)
+        conn("10.0.8.99", "192.0.2.123", 123, 123, 17, ts, 0, 76, 76, 15);
+    run(&t, T0 + 3 * HOUR);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.8.99");
+    assert_non_null(a);
+    assert_true(ev_is(a->evidence_json, "initiator", "first_packet"));
+    th_fini(&t);
+
+    /* a customer's NTP server answering an outside client every 64 s: the client polls */
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (uint64_t ts = T0; ts < T0 + 2 * HOUR; ts += 64 * SEC)
+        conn("192.0.2.123", "10.0.8.123", 123, 123, 17, ts, 0, 76, 76, 15);
+    run(&t, T0 + 3 * HOUR);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* A SaaS monitoring agent on hosts of two customers polls its collector every 60 s; a second
+ * service spreads its agents over the addresses of one /24. */
+static void saas_monitor_popular(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    for (unsigned h = 0; h < 15; h++) {
+        char host[32], peer[32];
+        snprintf(host, sizeof host, h % 3 ? "10.0.9.%u" : "10.129.9.%u", 10 + h);
+        beacon(host, "34.120.5.5", 443, 6, T0 + h * 4000, 60 * SEC, 0.02, 120, 0);
+        snprintf(peer, sizeof peer, "52.46.1.%u", 20 + h);
+        beacon(host, peer, 443, 6, T0 + h * 4000 + 500, 5 * MIN, 0.02, 24, 0);
+    }
+    run(&t, T0 + 3 * HOUR);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* 24 hours of 40 workstations (half on IPv6) of two customers: each polls four cloud services (mail and presence
+ * every 5 min, telemetry every 15 min, antivirus updates every hour, small jitter) at whichever
+ * address of the service's /24 (IPv6: /48) its resolver gave it; no two share an address. */
+static void workstations_polling_cloud(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *net4, *net6;
+        uint64_t period;
+        uint16_t port;
+    } svc[] = {
+        {"52.97.146", "2603:1026:c03", 5 * MIN, 443},
+        {"13.107.42", "2620:1ec:42", 5 * MIN, 443},
+        {"20.189.173", "2603:1030:403", 15 * MIN, 443},
+        {"23.32.248", "2600:1406:3c", HOUR, 80},
+    };
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    for (unsigned h = 0; h < 40; h++) {
+        bool v6 = h % 4 >= 2;
+        char host[48];
+        if (v6)
+            snprintf(host, sizeof host, h % 2 ? "2001:db8::%u" : "2001:db8:8000::%u", 10 + h);
+        else
+            snprintf(host, sizeof host, h % 2 ? "10.0.17.%u" : "10.160.17.%u", 10 + h);
+        for (size_t k = 0; k < sizeof svc / sizeof *svc; k++) {
+            char peer[64];
+            if (v6)
+                snprintf(peer, sizeof peer, "%s:%x::%x", svc[k].net6, 1 + h, 20 + h);
+            else
+                snprintf(peer, sizeof peer, "%s.%u", svc[k].net4, 20 + h);
+            beacon(host, peer, svc[k].port, 6, T0 + h * 37000 + k * 5000, svc[k].period, 0.05,
+                   (unsigned)(24 * HOUR / svc[k].period), 0);
+        }
+    }
+    run(&t, T0 + 25 * HOUR);
+    for (size_t i = 0; i < t.nalerts && i < 5 && getenv("TW_VERBOSE"); i++) {
+        char hb[64], pb[64];
+        addr_format(t.alerts[i].host, hb);
+        addr_format(t.alerts[i].peer, pb);
+        print_message("  %s %s %s %s\n", t.alerts[i].rule_id, hb, pb, t.ev[i]);
+    }
+    assert_int_equal(t.nalerts, 0);
+    assert_true(stat_of(&t, "infrastructure_suppressed") > 0);
+    th_fini(&t);
+}
+
+/* Many infected hosts of one customer polling one C2 are not "infrastructure": that takes
+ * hosts of several customers (infra_customers). */
+static void outbreak_in_one_customer_alerts(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned h = 0; h < 12; h++) {
+        char host[32];
+        snprintf(host, sizeof host, "10.0.10.%u", 10 + h);
+        beacon(host, "91.215.85.1", 443, 6, T0 + h * 7000, 60 * SEC, 0.1, 60, 0);
+    }
+    run(&t, T0 + 2 * HOUR);
+    for (unsigned h = 0; h < 12; h++) {
+        char host[32];
+        snprintf(host, sizeof host, "10.0.10.%u", 10 + h);
+        const struct alert *a = find_alert(&t, "beacon.fast", host);
+        assert_non_null(a);
+        assert_true(ev_num(a->evidence_json, "hosts") >= 12);
+    }
+    th_fini(&t);
+}
+
+/* A declared mail server's queue runner retries one MX every 15 minutes: MTAs to port 25 are
+ * not beacons. Its periodic HTTPS is judged as anyone's; an undeclared host's periodic mail is. */
+static void declared_mta_quiet(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    assert_int_equal(th_other(&t, &det_spam_ops, "mta=10.0.11.25/32"), 0);
+    beacon("10.0.11.25", "198.51.100.25", 25, 6, T0, 15 * MIN, 0.05, 16, 0);
+    beacon("10.0.11.26", "198.51.100.26", 25, 6, T0, 15 * MIN, 0.05, 16, 0);
+    beacon("10.0.11.25", "198.51.100.27", 443, 6, T0, 15 * MIN, 0.05, 16, 0);
+    run(&t, T0 + 5 * HOUR);
+    const struct alert *a = find_alert(&t, "beacon.slow", "10.0.11.25");
+    assert_non_null(a);
+    assert_int_equal(a->port, 443);
+    uint8_t mta[16];
+    addr_parse("10.0.11.25", mta);
+    for (size_t i = 0; i < t.nalerts; i++)
+        assert_false(t.alerts[i].port == 25 && memcmp(t.alerts[i].host, mta, 16) == 0);
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.11.26"));
+    assert_true(stat_of(&t, "mta_skipped") > 0);
+    th_fini(&t);
+}
+
+/* Hosts of two customers visit a popular site at random times, one of them reloads a
+ * dashboard there every 2 minutes; everyone resolves through a public resolver. */
+static void popular_web_and_dns(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    for (unsigned h = 0; h < 30; h++) {
+        char host[32];
+        snprintf(host, sizeof host, h % 2 ? "10.0.12.%u" : "10.130.12.%u", 10 + h);
+        uint64_t ts = T0 + th_rand(&rs) % 600000;
+        while (ts < T0 + 3 * HOUR) {
+            conn(host, "151.101.65.140", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 2000, 900,
+                 40000 + th_rand(&rs) % 90000, 25);
+            conn(host, "8.8.8.8", (uint16_t)(40000 + th_rand(&rs) % 20000), 53, 17, ts - 40, 20, 70, 200, 15);
+            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 8 * MIN);
+        }
+    }
+    beacon("10.0.12.99", "151.101.65.140", 443, 6, T0, 2 * MIN, 0.05, 80, 0);
+    run(&t, T0 + 4 * HOUR);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* Random connections to rare peers (exponential gaps, mean 10 min, 8 each): a schedule by
+ * chance must be rare. 2000 pairs; measured 0 here, allowed 0.5 %. */
+static void poisson_rare_peers(void **st)
+{
+    (void)st;
+    rs = 0x5DEECE66DULL; /* its own seed: the count does not depend on the tests before it */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned h = 0; h < 2000; h++) { /* 1000 hosts, two rare peers each */
+        char host[32], peer[32];
+        snprintf(host, sizeof host, "10.1.%u.%u", h / 400, (h / 2) % 200 + 1);
+        snprintf(peer, sizeof peer, "93.%u.%u.7", h / 200, h % 200 + 1);
+        uint64_t ts = T0 + th_rand(&rs) % HOUR;
+        for (unsigned i = 0; i < 8; i++) {
+            conn(host, peer, (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 500, 700, 5000, 30);
+            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+        }
+    }
+    run(&t, T0 + 8 * HOUR);
+    print_message("poisson: %zu of 2000 rare pairs alerted\n", t.nalerts);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_true(t.nalerts <= 10);
     th_fini(&t);
 }
 
@@ -101,25 +561,7 @@ static void split_session_quiet(void **st)
     for (unsigned i = 0; i < 120; i++)
         th_flow(&t, "10.0.0.8", "198.51.100.22", 51515, 22, 6, i == 0 ? 0x1a : 0x18, 40, 4000,
                 T0 + i * 60000ULL, 59990);
-    th_advance_to(&t, T0 + 3 * 3600000ULL);
-    assert_int_equal(t.nalerts, 0);
-    th_fini(&t);
-}
-
-static void poisson_quiet(void **st)
-{
-    (void)st;
-    struct th t;
-    uint64_t rs = 99;
-    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    uint64_t ts = T0;
-    for (unsigned i = 0; i < 300; i++) { /* exponential gaps, mean 30 s; sizes vary */
-        double u = (th_rand(&rs) % 100000 + 1) / 100001.0;
-        ts += (uint64_t)(-log(u) * 30000.0);
-        th_flow(&t, "10.0.0.9", "151.101.1.1", (uint16_t)(40000 + i), 443, 6, 0x1b, 20,
-                500 + th_rand(&rs) % 50000, ts, 800);
-    }
-    th_advance_to(&t, ts + 600000);
+    th_advance_to(&t, T0 + 3 * HOUR);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
 }
@@ -128,11 +570,12 @@ static void inbound_periodic_quiet(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 5;
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    /* an outside monitor polls a customer server every 60 s */
-    beacon(&t, "198.51.100.50", "10.0.0.10", 443, 6, T0, 60000, 0.0, 100, &rs);
-    th_advance_to(&t, T0 + 2 * 3600000ULL);
+    /* an outside monitor polls a customer's web server every 60 s, and its old-ports client
+     * polls a customer service on a registered port */
+    beacon("198.51.100.50", "10.0.0.10", 443, 6, T0, 60 * SEC, 0.0, 100, 0);
+    beacon("198.51.100.51", "10.0.0.11", 5000, 6, T0, 60 * SEC, 0.0, 100, 1030);
+    run(&t, T0 + 2 * HOUR);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
 }
@@ -141,46 +584,231 @@ static void allow_list(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 6;
     assert_int_equal(th_init(&t, &det_beacon_ops, "allow=198.51.100.0/24"), 0);
-    beacon(&t, "10.0.0.5", "198.51.100.7", 443, 6, T0, 10000, 0.2, 60, &rs);
-    th_advance_to(&t, T0 + 3600000ULL);
+    beacon("10.0.0.5", "198.51.100.7", 443, 6, T0, 10 * SEC, 0.2, 60, 0);
+    run(&t, T0 + HOUR);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
 }
 
+/* Timing-based: records whose time contradicts their exporter's clock are not used. */
+static void clock_skew_skipped(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    beacon("10.0.0.5", "198.51.100.7", 443, 6, T0, 10 * SEC, 0.1, 60, 0);
+    for (size_t i = 0; i < nrecs; i++)
+        recs[i].flags |= FLOW_F_CLOCK_SKEW;
+    run(&t, T0 + HOUR);
+    assert_int_equal(t.nalerts, 0);
+    assert_int_equal(stat_of(&t, "clock_skew_skipped"), 120);
+    th_fini(&t);
+}
+
+/* 400 pairs of 4 connections each compete for 64 slots; the beacon is still found, the
+ * evictions are counted. */
 static void bounded_pool(void **st)
 {
     (void)st;
     struct th t;
-    uint64_t rs = 7;
-    assert_int_equal(th_init(&t, &det_beacon_ops, "max_pairs=64"), 0);
-    /* 400 pairs of 4 connections each compete for 64 slots; the beacon still gets found */
+    assert_int_equal(th_init(&t, &det_beacon_ops, "max_pairs=64;pending=256"), 0);
     for (unsigned i = 0; i < 400; i++) {
         char peer[32];
         snprintf(peer, sizeof peer, "151.%u.%u.1", i / 200, i % 200);
         for (unsigned k = 0; k < 4; k++)
-            th_flow(&t, "10.0.0.11", peer, (uint16_t)(30000 + k), 443, 6, 0x1b, 5, 300,
-                    T0 + i * 500 + k * 100, 10);
+            add("10.0.0.11", peer, (uint16_t)(30000 + k), 443, 6, 0x1b, 5, 300, T0 + i * 500 + k * 100, 10);
     }
-    uint64_t end = beacon(&t, "10.0.0.5", "198.51.100.7", 443, 6, T0 + 200000, 10000, 0.2, 60, &rs);
-    th_advance_to(&t, end + 300000);
-    assert_true(th_count(&t, "beacon.fast", "10.0.0.5") >= 1);
+    uint64_t end = beacon("10.0.0.5", "198.51.100.7", 443, 6, T0 + 200000, 10 * SEC, 0.2, 60, 0);
+    run(&t, end + 5 * MIN);
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.0.5"));
     assert_int_equal(th_count(&t, NULL, "10.0.0.11"), 0);
+    assert_true(stat_of(&t, "evicted") > 0);
     th_fini(&t);
+}
+
+/* ---- long sessions ------------------------------------------------------------------- */
+
+/* One session of `hours`, exported every 60 s in both directions (active timeout). */
+static void long_session(const char *host, const char *peer, uint16_t cport, uint16_t port, uint64_t t0,
+                         uint64_t dur)
+{
+    for (uint64_t s = 0; s < dur; s += MIN) {
+        uint64_t d = dur - s < MIN ? dur - s : MIN - 10;
+        uint8_t fl = s == 0 ? 0x1a : 0x18;
+        add(host, peer, cport, port, 6, fl, 6, 600 + th_rand(&rs) % 300, t0 + s, d);
+        add(peer, host, port, cport, 6, fl, 5, 300 + th_rand(&rs) % 200, t0 + s + 40, d - 40);
+    }
+}
+
+/* A DarkComet-style controller (port 1604) holds the host's session for two hours. */
+static void long_session_rat_port(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    long_session("10.0.13.13", "5.188.10.10", 49222, 1604, T0 + 5000, 2 * HOUR);
+    run(&t, T0 + 3 * HOUR);
+    const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.13.13");
+    assert_non_null(a);
+    assert_int_equal(a->severity, SEV_LOW);
+    assert_int_equal(a->port, 1604);
+    assert_true(a->packets > 0 && a->bytes > 0);
+    assert_true(ev_num(a->evidence_json, "total_duration_s") >= 3600);
+    assert_true(ev_num(a->evidence_json, "bytes_out") > 0 && ev_num(a->evidence_json, "bytes_in") > 0);
+    assert_true(ev_num(a->evidence_json, "hosts") == 1);
+    assert_int_equal(th_count(&t, "beacon.fast", NULL) + th_count(&t, "beacon.slow", NULL), 0);
+    th_fini(&t);
+}
+
+/* TLS C2 run as sessions of about 25 minutes, each drop followed by a burst of reconnects. */
+static void long_session_tls_reconnects(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 1000;
+    for (unsigned s = 0; s < 5; s++) {
+        for (unsigned k = 0; k < 3; k++) /* refused reconnects */
+            add("10.0.14.14", "45.9.20.20", (uint16_t)(52000 + s * 10 + k), 443, 6, 0x02, 1, 60, ts + k * 2 * SEC, 0);
+        ts += 6 * SEC;
+        uint64_t d = (uint64_t)(25 * MIN * (1.0 + uni(-0.2, 0.2)));
+        long_session("10.0.14.14", "45.9.20.20", (uint16_t)(52000 + s * 10 + 5), 443, ts, d);
+        ts += d + 30 * SEC;
+    }
+    run(&t, ts + HOUR);
+    const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.14.14");
+    assert_non_null(a);
+    assert_true(ev_num(a->evidence_json, "long_sessions") >= 2);
+    th_fini(&t);
+}
+
+/* Ordinary long sessions: one SSH login of four hours; a chat service whose sessions many
+ * hosts of two customers hold. */
+static void long_sessions_benign(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    long_session("10.0.15.15", "198.51.100.22", 51515, 22, T0, 4 * HOUR);
+    for (unsigned h = 0; h < 6; h++) {
+        char host[32];
+        snprintf(host, sizeof host, h % 2 ? "10.0.15.%u" : "10.140.15.%u", 20 + h);
+        for (unsigned s = 0; s < 3; s++)
+            long_session(host, "35.186.224.25", (uint16_t)(50000 + s), 5222, T0 + s * 50 * MIN + h * 1000,
+                         45 * MIN);
+    }
+    run(&t, T0 + 5 * HOUR);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* ---- sharding: the prevalence view must not depend on which worker had which host -------- */
+
+static void merge_across_workers(void **st)
+{
+    (void)st;
+    /* 12 hosts of two customers poll one server (infrastructure), one host a C2 */
+    for (unsigned h = 0; h < 12; h++) {
+        char host[32];
+        snprintf(host, sizeof host, h % 2 ? "10.0.16.%u" : "10.150.16.%u", 10 + h);
+        beacon(host, "20.50.2.2", 443, 6, T0 + h * 3000, 60 * SEC, 0.05, 60, 0);
+    }
+    beacon("10.0.16.99", "185.7.7.7", 443, 6, T0, 60 * SEC, 0.05, 60, 0);
+    qsort(recs, nrecs, sizeof *recs, by_end);
+    static struct flow_rec saved[MAX_RECS];
+    size_t n = nrecs;
+    memcpy(saved, recs, n * sizeof *recs);
+    nrecs = 0;
+
+    /* one instance */
+    struct th one;
+    assert_int_equal(th_init(&one, &det_beacon_ops, NULL), 0);
+    th_two_customers(&one);
+    for (size_t i = 0; i < n; i++) {
+        struct flow_rec f = saved[i];
+        th_flow_rec(&one, &f);
+    }
+    th_advance_to(&one, T0 + 2 * HOUR);
+
+    /* three instances, hosts sharded by their last byte: the merge gets all three */
+    struct th w[3];
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(th_init(&w[k], &det_beacon_ops, NULL), 0);
+        th_two_customers(&w[k]);
+    }
+    void *selves[3] = {w[0].self, w[1].self, w[2].self};
+    for (uint64_t end = T0 + 5 * MIN; end <= T0 + 2 * HOUR; end += 5 * MIN) {
+        for (size_t i = 0; i < n; i++) {
+            if (saved[i].last_ms < end - 5 * MIN || saved[i].last_ms >= end)
+                continue;
+            struct flow_rec f = saved[i];
+            const uint8_t *in = th_is_inside(&w[0], f.src) ? f.src : f.dst;
+            struct th *t = &w[in[15] % 3];
+            /* feed without closing: the windows close below, all three together */
+            bool si = th_is_inside(t, f.src);
+            f.dir = si ? FLOW_DIR_OUT : FLOW_DIR_IN;
+            f.customer = th_customer_of(t, flow_inside(&f));
+            uint8_t *hs;
+            struct host *h = th_host(t, flow_inside(&f), &hs);
+            h->window = t->ctx.window_no;
+            t->ops->on_flow(t->self, &t->ctx, h, hs, &f);
+        }
+        det_beacon_ops.on_window_merge(selves, 3, &w[0].ctx);
+        for (int k = 0; k < 3; k++) {
+            det_beacon_ops.on_window(w[k].self, &w[k].ctx);
+            w[k].ctx.win_start_ms += w[k].win_ms;
+            w[k].ctx.win_end_ms += w[k].win_ms;
+            w[k].ctx.window_no++;
+        }
+    }
+    size_t total = w[0].nalerts + w[1].nalerts + w[2].nalerts;
+    assert_int_equal(total, one.nalerts);
+    assert_true(one.nalerts >= 1);
+    for (size_t i = 0; i < one.nalerts; i++) {
+        const struct alert *a = &one.alerts[i];
+        struct th *t = &w[a->host[15] % 3];
+        bool found = false;
+        for (size_t j = 0; j < t->nalerts; j++)
+            found |= strcmp(t->alerts[j].rule_id, a->rule_id) == 0 && memcmp(t->alerts[j].host, a->host, 16) == 0 &&
+                     t->alerts[j].win_start_ms == a->win_start_ms && strcmp(t->ev[j], one.ev[i]) == 0;
+        assert_true(found);
+    }
+    assert_non_null(find_alert(&one, "beacon.fast", "10.0.16.99"));
+    assert_int_equal(th_count(&one, NULL, "10.0.16.10"), 0);
+    th_fini(&one);
+    for (int k = 0; k < 3; k++)
+        th_fini(&w[k]);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fast_beacon_minutes),
-        cmocka_unit_test(slow_beacon_hours),
-        cmocka_unit_test(ntp_to_resolver_quiet),
+        cmocka_unit_test(fast_beacon_seconds),
+        cmocka_unit_test(slow_beacons_six_checkins),
+        cmocka_unit_test(http_checkins_90_minutes),
+        cmocka_unit_test(njrat_alternating_old_ports),
+        cmocka_unit_test(retry_bursts_long_sleeps),
+        cmocka_unit_test(c2_over_dns_udp),
+        cmocka_unit_test(one_direction_answers),
+        cmocka_unit_test(connections_counted_once),
+        cmocka_unit_test(ntp_pool_prevalence),
+        cmocka_unit_test(saas_monitor_popular),
+        cmocka_unit_test(workstations_polling_cloud),
+        cmocka_unit_test(outbreak_in_one_customer_alerts),
+        cmocka_unit_test(declared_mta_quiet),
+        cmocka_unit_test(popular_web_and_dns),
+        cmocka_unit_test(poisson_rare_peers),
         cmocka_unit_test(split_session_quiet),
-        cmocka_unit_test(poisson_quiet),
         cmocka_unit_test(inbound_periodic_quiet),
         cmocka_unit_test(allow_list),
+        cmocka_unit_test(clock_skew_skipped),
         cmocka_unit_test(bounded_pool),
+        cmocka_unit_test(long_session_rat_port),
+        cmocka_unit_test(long_session_tls_reconnects),
+        cmocka_unit_test(long_sessions_benign),
+        cmocka_unit_test(merge_across_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,24 @@ static void test_tcp_flags(void **state)
     /* SYN+ACK in a cumulative record says nothing by itself: ports decide */
     expect(rec(6, 443, 50123, 0x1b), FLOW_INIT_DST, INIT_BASIS_SERVICE);
     expect(rec(6, 50123, 443, 0x1b), FLOW_INIT_SRC, INIT_BASIS_SERVICE);
+    /* a one-packet record with SYN and ACK is a SYN-ACK: its source answers (a scanned host's
+     * reply, even from two registered ports), also when sampled 1:100 */
+    struct flow_rec f = rec(6, 4444, 1030, 0x12);
+    f.packets = 1;
+    f.sampling = 1;
+    expect(f, FLOW_INIT_DST, INIT_BASIS_TCP_SYN);
+    f = rec(6, 5552, 1030, 0x12);
+    f.packets = 100;
+    f.sampling = 100;
+    expect(f, FLOW_INIT_DST, INIT_BASIS_TCP_SYN);
+    /* ...but not with data or a FIN, nor over more packets: a whole connection's record */
+    f = rec(6, 1030, 5552, 0x1a);
+    f.packets = 1;
+    expect(f, FLOW_INIT_UNKNOWN, INIT_BASIS_NONE);
+    f = rec(6, 1030, 5552, 0x12);
+    f.packets = 3;
+    f.sampling = 1;
+    expect(f, FLOW_INIT_UNKNOWN, INIT_BASIS_NONE);
 }
 
 static void test_icmp(void **state)
@@ -87,6 +105,20 @@ static void test_ports(void **state)
     assert_false(port_is_service(6, 3478));
     assert_true(port_is_service(17, 3478));
     assert_false(port_is_service(6, 0));
+    /* WireGuard's default port sits in the dynamic range: still the server's */
+    expect(rec(17, 41000, 51820, 0), FLOW_INIT_SRC, INIT_BASIS_SERVICE);
+    /* the tables are searched by bisection: the first, last and inner entries are found, their
+     * neighbours are not */
+    static const uint16_t tcp_in[] = {20, 21, 22, 443, 1194, 3389, 8443, 11211, 27017};
+    static const uint16_t tcp_out[] = {19, 24, 444, 1195, 3390, 8444, 27016, 27018, 65535};
+    for (size_t i = 0; i < sizeof tcp_in / sizeof *tcp_in; i++) {
+        assert_true(port_is_service(6, tcp_in[i]));
+        assert_false(port_is_service(6, tcp_out[i]));
+    }
+    assert_false(port_is_service(6, 24));
+    assert_false(port_is_service(17, 65535));
+    assert_true(port_is_service(17, 19302));
+    assert_true(port_is_service(17, 53) && port_is_service(17, 51820));
 }
 
 static void test_names(void **state)
@@ -97,6 +129,8 @@ static void test_names(void **state)
     assert_string_equal(flow_init_basis_name(INIT_BASIS_ICMP), "icmp");
     assert_string_equal(flow_init_basis_name(INIT_BASIS_SERVICE), "service_port");
     assert_string_equal(flow_init_basis_name(INIT_BASIS_RANGE), "port_range");
+    assert_string_equal(flow_init_basis_name(INIT_BASIS_FIXED_PORT), "fixed_port");
+    assert_string_equal(flow_init_basis_name(INIT_BASIS_FIRST_PACKET), "first_packet");
     assert_string_equal(flow_init_basis_name(INIT_BASIS_NONE), "none");
 }
 

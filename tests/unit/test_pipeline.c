@@ -547,6 +547,69 @@ static void test_threads_same_alerts(void **st)
     fix_free(b);
 }
 
+/* The beacon detector's peer prevalence is merged from every worker at window close: hosts of
+ * two customers polling one server (infrastructure) stay quiet and a lone host polling a C2
+ * alerts, the same with one worker and with three (the pollers are spread over the shards). */
+static void run_pollers(struct fix *f)
+{
+    for (int n = 0; n < 45; n++) {
+        for (int h = 0; h < 13; h++) {
+            char src[32];
+            snprintf(src, sizeof src, "10.%d.7.%d", 1 + h % 2, 10 + h);
+            struct flow_rec r;
+            memset(&r, 0, sizeof r);
+            assert_int_equal(addr_parse(src, r.src), 0);
+            assert_int_equal(addr_parse(h == 12 ? "185.7.7.7" : "93.184.216.99", r.dst), 0);
+            r.sport = (uint16_t)(40000 + n * 13 + h);
+            r.dport = 443;
+            r.proto = 6;
+            r.tcp_flags = 0x1b;
+            r.bytes = 500;
+            r.packets = 6;
+            r.first_ms = T0 + (uint64_t)n * 60000 + (uint64_t)h * 1700 + (uint64_t)((n * 7919 + h * 104729) % 3000);
+            r.last_ms = r.first_ms + 300;
+            r.sampling = 1;
+            pipeline_flow(f->p, &r);
+        }
+    }
+    pipeline_finish(f->p);
+}
+
+static void test_threads_beacon_prevalence(void **st)
+{
+    (void)st;
+    uint32_t saved = g_workers;
+    g_workers = 1;
+    struct fix *one = fix_new(MAP, NULL);
+    g_workers = 3;
+    struct fix *three = fix_new(MAP, NULL);
+    g_workers = saved;
+    run_pollers(one);
+    run_pollers(three);
+    size_t na = count_kind(&one->cap, MSG_ALERT);
+    assert_int_equal(count_kind(&three->cap, MSG_ALERT), na);
+    assert_true(na >= 1);
+    for (size_t i = 0; i < one->cap.n; i++) {
+        if (one->cap.kind[i] != MSG_ALERT)
+            continue;
+        assert_non_null(strstr(one->cap.msg[i], "185.7.7.7"));
+        bool same = false;
+        for (size_t j = 0; j < three->cap.n; j++)
+            same |= strcmp(one->cap.msg[i], three->cap.msg[j]) == 0;
+        assert_true(same);
+    }
+    assert_non_null(find_msg(&one->cap, MSG_ALERT, "\"beacon.fast\""));
+    fix_free(one);
+    fix_free(three);
+    /* what keeps the pollers quiet is their number: counted as rare, they alert */
+    g_workers = 3;
+    struct fix *strict = fix_new_conf(MAP, NULL, "[detector.beacon]\ninfra_hosts = 100\n");
+    g_workers = saved;
+    run_pollers(strict);
+    assert_non_null(find_msg(&strict->cap, MSG_ALERT, "93.184.216.99"));
+    fix_free(strict);
+}
+
 static int workers_three(void **st)
 {
     (void)st;
@@ -570,6 +633,7 @@ int main(void)
     };
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),
+        cmocka_unit_test(test_threads_beacon_prevalence),
     };
     int rc = cmocka_run_group_tests_name("one worker", tests, NULL, NULL);
     rc += cmocka_run_group_tests_name("three worker threads", tests, workers_three, NULL);
