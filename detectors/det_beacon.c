@@ -4,10 +4,11 @@
  *
  * Orientation. A pair is (customer, inside host, peer, the peer's port, proto): the inside host
  * is the client. core/initiator.h decides who started each record's connection (exporter word,
- * SYN without ACK, a lone SYN-ACK, service ports, port ranges); records the inside host
- * answers (an outside client's connection) are not ours. When a record says nothing (an old
- * client's port 1025-5000 against a registered C2 port, two dynamic ports, NTP 123 -> 123) it is
- * taken provisionally as the host's, keyed by the peer's port, and the pair settles it from
+ * SYN without ACK, a lone SYN-ACK, service ports); records the inside host answers (an outside
+ * client's connection) are not ours. When a record says nothing (an old client's port 1025-5000
+ * against a registered C2 port, two dynamic ports, NTP 123 -> 123), or only the port ranges
+ * guess (an old client's 1025-5000 against a C2 port above 32767 reads the wrong way round), it
+ * is taken provisionally as the host's, keyed by the peer's port, and the pair settles it from
  * repeated connections: the host's port changed while the peer's stayed fixed (fixed_port), or
  * the host's record of each connection started before the peer's (first_packet). A pair never
  * settled is not scored (counted as `undecided`); the reverse orientation never gathers a pair,
@@ -162,6 +163,7 @@ struct pend {
     uint8_t basis;     /* enum flow_init_basis of its start (NONE: provisional) */
     uint8_t dirs : 2;  /* 1: a record of the host seen, 2: one of the peer */
     uint8_t opened : 2; /* both seen: 1 the host's record started first, 2 the peer's */
+    uint8_t range : 2;  /* the port ranges' guess of its start (struct obs) */
     uint64_t start_ms;
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
@@ -189,6 +191,8 @@ struct pair {
     uint16_t hport_changes;  /* starts whose host port differed from the previous start's */
     uint16_t last_hport;
     uint16_t opened_out, opened_in; /* connections whose host's / peer's record started first */
+    uint16_t range_out, range_in;   /* provisional starts the port ranges guess the host / the
+                                     * peer started */
     uint8_t basis;           /* strongest decided basis of a start (NONE: all provisional) */
     uint8_t used, alerted;   /* alerted: 1 fast, 2 slow, 4 long */
     uint8_t head, n, dirty, touched;
@@ -409,6 +413,7 @@ struct obs {
     bool syn;         /* TCP with SYN */
     bool may_start;   /* may be a connection start */
     uint8_t basis;    /* enum flow_init_basis (NONE: provisional) */
+    uint8_t range;    /* provisional: 1 the port ranges guess the host started it, 2 the peer */
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
@@ -534,6 +539,10 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     p->count++;
     if (o->basis != INIT_BASIS_NONE && (p->basis == INIT_BASIS_NONE || o->basis < p->basis))
         p->basis = o->basis;
+    if (o->range == 1 && p->range_out < UINT16_MAX)
+        p->range_out++;
+    else if (o->range == 2 && p->range_in < UINT16_MAX)
+        p->range_in++;
     if (o->host_side)
         p->bytes_out += o->bytes;
     else
@@ -575,6 +584,7 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, uint64_t
         .host_side = pd->dirs != 2,
         .may_start = true,
         .basis = pd->basis,
+        .range = pd->range,
         .hport = pd->hport,
         .first_ms = pd->start_ms,
         .last_ms = pd->start_ms + pd->span_ms,
@@ -640,12 +650,23 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         return;
     enum flow_init_basis basis;
     enum flow_init who = flow_initiator(f, &basis);
+    uint8_t range = 0;
+    if (basis == INIT_BASIS_RANGE) {
+        /* Port ranges only guess: an old client's port (1025-5000) against a C2 port in the
+         * dynamic range reads the wrong way round. Provisional, with the guess kept as the
+         * weakest vote: the pair settles it (the key port is the peer's, so only a peer whose
+         * port stays fixed gathers a pair). */
+        range = (who == FLOW_INIT_SRC) == host_side ? 1 : 2;
+        who = FLOW_INIT_UNKNOWN;
+        basis = INIT_BASIS_NONE;
+    }
     if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side)
         return; /* the peer started it: the inside host answers a client of its own */
     struct obs o = {
         .host_side = host_side,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02),
         .basis = (uint8_t)basis,
+        .range = range,
         .hport = host_side ? f->sport : f->dport,
         .first_ms = f->first_ms,
         .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
@@ -690,6 +711,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     pd = pend_new(b, hv, o.first_ms, c->idle * 1000);
     pd->hport = o.hport;
     pd->basis = (uint8_t)basis;
+    pd->range = range & 3;
     pd->dirs = host_side ? 1 : 2;
     pd->start_ms = o.first_ms;
     pd->span_ms = sat32(o.last_ms - o.first_ms);
@@ -1170,16 +1192,22 @@ static bool find_schedule(const double *t, size_t m, const struct beacon_conf *c
     return false;
 }
 
-/* Who started the pair's connections: the strongest basis of a start, else what repeated
- * connections settle; INIT_BASIS_NONE when undecided. */
+/* Who started the pair's connections: the strongest basis of a start (exporter, TCP flags,
+ * service port), else the host's port changing while the peer's stayed fixed, else the host's
+ * record of each connection starting first, else the port ranges' guess if it never wavered;
+ * INIT_BASIS_NONE when undecided (or the evidence says the peer started them). */
 static enum flow_init_basis pair_basis(const struct pair *p)
 {
     if (p->basis != INIT_BASIS_NONE)
         return (enum flow_init_basis)p->basis;
     if (p->hport_changes >= 1)
         return INIT_BASIS_FIXED_PORT;
-    if (p->opened_out >= 2 && p->opened_out >= 4u * p->opened_in)
+    if (p->opened_in)
+        return p->opened_out >= 4u * p->opened_in ? INIT_BASIS_FIRST_PACKET : INIT_BASIS_NONE;
+    if (p->opened_out)
         return INIT_BASIS_FIRST_PACKET;
+    if (p->range_out && !p->range_in)
+        return INIT_BASIS_RANGE;
     return INIT_BASIS_NONE;
 }
 

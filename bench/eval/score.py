@@ -54,7 +54,10 @@ def load_alerts(path):
             tw = o.get("transitwatch", {})
             out.append({
                 "rule": o["rule"]["id"],
-                "detector": tw.get("detector", "") or o["rule"].get("ruleset", ""),
+                # the long-session rule lives in the beacon detector (it shares its pair state)
+                # but is scored as a detector of its own
+                "detector": "long_session" if o["rule"]["id"] == "beacon.long_session"
+                else tw.get("detector", "") or o["rule"].get("ruleset", ""),
                 "customer": tw.get("customer", {}).get("id", ""),
                 "host": tw.get("host", ""),
                 "peer": tw.get("peer", ""),

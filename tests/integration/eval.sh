@@ -3,10 +3,11 @@
 # 6 simulated hours over 5400 hosts as NetFlow v5, v9 and IPFIX, the raw packets of a 20-minute
 # slice, the labelled real captures of the shared test data, and the customers mixed from them.
 # It prints every table and asserts, with explicit thresholds, only what the detectors meet
-# today (issue 11: the beacon, long-session and scan work raises them later; the goals are
-# run.sh --goals):
+# today (the goals are run.sh --goals):
 #  - v5, v9 and IPFIX give the same alerts (always);
-#  - spam and flood: recall >= 0.95 and at most 1 false host per 10 000 host-days;
+#  - spam, flood and long sessions: recall >= 0.95 and at most 1 false host per 10 000 host-days;
+#  - beacon: at most 1 false host per 10 000 host-days, recall >= 0.85 (in 6 hours the slowest
+#    beacons and some 90-minute infections have fewer than the 6 check-ins a beacon needs);
 #  - scan: at most 1 false host per 10 000 host-days;
 #  - real data: the TLS beacon of test-cc-capture-2 found; the ARP-scanning host and the SSH
 #    brute force's target not flagged (when the shared data is there).
@@ -28,4 +29,5 @@ else
 fi
 bash "$TW_SRC/bench/eval/run.sh" "$TW_BIN" "$out" -m 360 -s 2008 -x 1.0 --raw "-m 20 -x 0.2" \
   --min-recall spam=0.95 --max-fp spam=1 --min-recall flood=0.95 --max-fp flood=1 --max-fp scan=1 \
+  --min-recall beacon=0.85 --max-fp beacon=1 --min-recall long_session=0.95 --max-fp long_session=1 \
   "${real[@]}"

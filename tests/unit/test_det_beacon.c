@@ -255,6 +255,23 @@ static void njrat_alternating_old_ports(void **st)
     th_fini(&t);
 }
 
+/* A C2 on a port in the dynamic range (44443) reached from an old client's low ports (Windows
+ * XP/2003 pick 1025-5000): the port ranges read it the wrong way round; the pair's fixed port
+ * settles it. */
+static void high_c2_port_low_client_ports(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t end = beacon("10.0.3.6", "217.78.56.231", 44443, 6, T0 + 3000, 220 * SEC, 0.1, 30, 2572);
+    run(&t, end + 10 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.3.6");
+    assert_non_null(a);
+    assert_int_equal(a->port, 44443);
+    assert_true(ev_is(a->evidence_json, "initiator", "fixed_port"));
+    th_fini(&t);
+}
+
 /* An unreachable C2: three connection attempts (SYN only) a few seconds apart, then a sleep of
  * 10 minutes, over and over. */
 static void retry_bursts_long_sleeps(void **st)
@@ -789,6 +806,7 @@ int main(void)
         cmocka_unit_test(slow_beacons_six_checkins),
         cmocka_unit_test(http_checkins_90_minutes),
         cmocka_unit_test(njrat_alternating_old_ports),
+        cmocka_unit_test(high_c2_port_low_client_ports),
         cmocka_unit_test(retry_bursts_long_sleeps),
         cmocka_unit_test(c2_over_dns_udp),
         cmocka_unit_test(one_direction_answers),
