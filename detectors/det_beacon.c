@@ -46,16 +46,23 @@
  * (counted). No port is exempt: C2 runs over 53/udp and 443/tcp.
  *
  * Scoring (window close, pairs with new starts): the starts sorted, intervals between them.
- * A schedule is regular when the densest band of intervals within a ratio (1+jitter)/(1-jitter)
- * holds all but floor((1-share_min) * (n - n_min)) of the n intervals, n >= n_min (fast_min
- * below fast_max, else slow_min): 5 intervals (6 check-ins) must all fit, more allow a few
- * missed or extra check-ins. Tried in turn: (1) the plain intervals (zeros, i.e. parallel
- * connections, dropped); (2) two alternating gaps (njRAT's 14 s / 9 s): the odd and the even
- * intervals each regular; (3) retry bursts: when the sorted intervals jump by >= BURST_RATIO,
- * starts closer than the jump merge into one check-in and the check-ins must be regular.
- * Regularity decides; RITA's ts (skew and MAD of the intervals) and ds (of bytes per
- * connection, which may vary) only make the score and the severity. Rules beacon.fast /
- * beacon.slow by period. A declared MTA ([detector.spam] mta) to port 25 is not a beacon.
+ * A schedule is a band of k of the n intervals within a ratio (1+jitter)/(1-jitter), k at least
+ * n_min (fast_min below fast_max, else slow_min), that connections at random (Poisson) times
+ * would give with a chance of at most `chance`: C(n, k) * P(k exponentials within the band's
+ * ratio), which needs no rate estimate (the ratio of the largest to the smallest of k
+ * exponentials does not depend on it). The default 0.001 is what the issue's requirement
+ * implies: 6 check-ins with +-20 % jitter (a ratio up to 1.5) have exactly that chance. Each
+ * interval beyond n_min must add EVIDENCE_PER_INTERVAL, because a pair is looked at every
+ * window. Periods under MIN_PERIOD_S are not check-ins. Tried in turn: (1) retry bursts, when
+ * the sorted intervals jump by >= BURST_RATIO and at least half the check-ins are bursts:
+ * starts closer than the jump merge into one check-in, and the check-ins must be a schedule;
+ * (2) the plain intervals (zeros, i.e. parallel connections, dropped); (3) two alternating
+ * gaps (njRAT's 14 s / 9 s when wider than a schedule's spread): the odd and the even intervals
+ * each a band, their chances multiplied and held to Fisher's bound. The schedule decides;
+ * RITA's ts (skew and MAD of the intervals) and ds (of bytes per connection, which may vary)
+ * only make the score and the severity. Rules beacon.fast / beacon.slow by period. A declared
+ * MTA ([detector.spam] mta) to port 25 is not a beacon; neither is a peer of the host's own
+ * customer (INTERNAL records within one customer).
  *
  * Long sessions (rule beacon.long_session, low severity): a pair whose connections of at least
  * long_session add up to long_total, to a peer at most long_rare inside hosts have repeated or
