@@ -2,7 +2,8 @@
 
 const char *alert_category_name(enum alert_category c)
 {
-    static const char *const names[CAT_COUNT] = {"blocklist", "spam", "c2", "scan", "flood", "customer"};
+    static const char *const names[CAT_COUNT] = {"blocklist", "spam", "c2", "scan",
+                                                 "flood", "bruteforce", "customer"};
     return (unsigned)c < CAT_COUNT ? names[c] : "unknown";
 }
 

@@ -18,7 +18,8 @@ enum alert_category {
     CAT_C2 = 2,
     CAT_SCAN = 3,
     CAT_FLOOD = 4,
-    CAT_CUSTOMER = 5, /* a customer-level finding (hostility score, own space listed) */
+    CAT_BRUTEFORCE = 5, /* guessing logins of others' services */
+    CAT_CUSTOMER = 6, /* a customer-level finding (hostility score, own space listed) */
     CAT_COUNT
 };
 

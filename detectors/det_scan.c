@@ -847,11 +847,7 @@ static bool is_icmp_error(const struct flow_rec *f)
 /* TCP: answered when the initiator's flags show the completed handshake (see the top). */
 static enum outcome tcp_outcome(const struct flow_rec *f)
 {
-    if (f->tcp_flags)
-        return (f->tcp_flags & 0x10) ? OUT_ANSWERED : OUT_UNANSWERED;
-    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
-    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
-    return pk <= 3 && by <= 180 ? OUT_UNANSWERED : OUT_ANSWERED;
+    return det_tcp_answered(f) ? OUT_ANSWERED : OUT_UNANSWERED;
 }
 
 /* Is (host, target, protocol, port) new in the filter's horizon? */

@@ -18,6 +18,7 @@
 #ifndef TW_DETECTOR_H
 #define TW_DETECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,6 +98,21 @@ struct detector_ops {
     void (*stats_json)(void *self, struct json *j);     /* may be NULL: members of an object */
     void (*fini)(void *self);
 };
+
+/* Did the TCP connection whose initiator's record is f complete its handshake? With flags:
+ * the initiator's cumulative flags hold ACK only when it acknowledged the SYN-ACK; SYN alone,
+ * SYN+RST and the FIN/NULL/Xmas probes are connections never established (the RST reply is
+ * the other direction's record, never needed). Without flags (exporters that omit them): more
+ * than 3 packets or 180 bytes as seen before sampling (DETECTION-NOTES 0.2). Pure: det_scan
+ * and det_bruteforce call it on their workers. */
+static inline bool det_tcp_answered(const struct flow_rec *f)
+{
+    if (f->tcp_flags)
+        return (f->tcp_flags & 0x10) != 0;
+    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
+    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
+    return pk > 3 || by > 180;
+}
 
 extern const struct detector_ops *const det_registry[];
 extern const size_t det_registry_count;

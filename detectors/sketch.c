@@ -433,6 +433,12 @@ bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16])
     return false;
 }
 
+static int cmp_u16(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
 int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
 {
     struct portlist *l = field;
@@ -457,15 +463,29 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
         }
         l->p[i] = (uint16_t)v;
     }
-    l->n = (uint32_t)n;
+    qsort(l->p, (size_t)n, sizeof l->p[0], cmp_u16);
+    uint32_t k = 0;
+    for (int i = 0; i < n; i++) /* "22, 22" is one port */
+        if (k == 0 || l->p[k - 1] != l->p[i])
+            l->p[k++] = l->p[i];
+    for (uint32_t i = k; i < (uint32_t)n; i++)
+        l->p[i] = 0;
+    l->n = k;
     return 0;
 }
 
 bool portlist_has(const struct portlist *l, uint16_t port)
 {
-    for (uint32_t i = 0; i < l->n && i < PORTLIST_MAX; i++)
-        if (l->p[i] == port)
+    size_t lo = 0, hi = l->n < PORTLIST_MAX ? l->n : PORTLIST_MAX;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l->p[mid] == port)
             return true;
+        if (l->p[mid] < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return false;
 }
 

@@ -16,7 +16,8 @@
  *            generations?" for keys such as (host, target, port), in fixed memory.
  *   pfxlist  up to PFXLIST_MAX prefixes as plain data (a per-customer conf copy needs no
  *            pointers), with a CONF_CUSTOM parser: "192.0.2.25/32, 2001:db8::/48".
- *   portlist up to PORTLIST_MAX ports, CONF_CUSTOM parser "25, 465, 587".
+ *   portlist up to PORTLIST_MAX ports, CONF_CUSTOM parser "25, 465, 587" (kept sorted, duplicates
+ *            dropped: portlist_has is a binary search, every record may ask).
  *   robust statistics on small arrays (median, MAD, Bowley skew) for beacon scoring.
  */
 #ifndef TW_SKETCH_H
@@ -131,7 +132,7 @@ struct pfxlist {
 int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen);
 bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16]);
 
-#define PORTLIST_MAX 16
+#define PORTLIST_MAX 64
 struct portlist {
     uint32_t n;
     uint16_t p[PORTLIST_MAX];
