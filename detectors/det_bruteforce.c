@@ -33,10 +33,12 @@
  * Rules (every threshold in [detector.bruteforce], per customer overridable):
  *   bruteforce.login       per (host, target, port): login attempts within the last `window`
  *                          (a ring of six sub-buckets, so the view slides by a sixth) >=
- *                          attempts, with an answered share of the episode's starts >=
- *                          answered_min and a share of its attempts within one size band (a
+ *                          attempts, with a share of its attempts within one size band (a
  *                          factor of about 1.25-1.5, quarter-octave bands) >= similar_min.
- *                          Medium severity; high from `high` attempts in the window.
+ *                          Every attempt was answered; unanswered starts to the same port (the
+ *                          target's fail2ban dropping the attacker, a dead service) do not
+ *                          hide it, they show in the evidence's answered share. Medium
+ *                          severity; high from `high` attempts in the window.
  *   bruteforce.horizontal  per (host, port): targets that each took >= spread_attempts login
  *                          attempts within the window >= spread_targets (one host trying a few
  *                          credentials on many servers: a stuffing run across a range, Flowmon's
@@ -76,7 +78,7 @@ struct bf_conf {
     struct portlist ports;
     uint32_t attempts, high;
     uint64_t window; /* seconds */
-    double answered_min, similar_min;
+    double similar_min;
     uint32_t attempt_max_packets;
     uint64_t attempt_max_bytes, attempt_max_duration;
     uint32_t spread_targets, spread_attempts;
@@ -110,8 +112,6 @@ static const struct conf_key bf_keys[] = {
     {"high", CONF_U32, BC(high), 0, 2, 1e9, "100",
      "attempts within the window for high severity (NIST SP 800-63B 5.2.2: a verifier allows "
      "no more than 100 failed attempts on one account)", NULL},
-    {"answered_min", CONF_DOUBLE, BC(answered_min), 0, 0, 1, "0.5",
-     "share of the connection starts whose handshake completed (else it is det_scan's)", NULL},
     {"similar_min", CONF_DOUBLE, BC(similar_min), 0, 0, 1, "0.5",
      "share of the attempts within one size band (factor 1.25-1.5): repeated identical "
      "exchanges", NULL},
@@ -641,8 +641,7 @@ static void raise_bf(struct bf *b, struct det_ctx *ctx, int rule, const struct b
 
 static bool judged_alike(const struct bf_conf *c, const struct bf_stats *s)
 {
-    double ans = s->starts ? (double)s->answered / s->starts : 0;
-    return ans >= c->answered_min && similar_share(s, NULL, NULL) >= c->similar_min;
+    return similar_share(s, NULL, NULL) >= c->similar_min;
 }
 
 static void pair_alerts(struct bf *b, struct det_ctx *ctx)
