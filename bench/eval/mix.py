@@ -42,7 +42,7 @@ MIX = {
         **{a: ("100.72.0.%d" % (10 + i), "home", "answered_icmp_sweep", None, [])
            for i, a in enumerate(SWEEP_ANSWERED)}),
     "pcap/stratosphere-slips/malicious-ssh-bruteforce.pcap": {
-        "147.32.80.40": ("100.70.0.12", "infected", "ssh_bruteforce", "bruteforce", ["scan"]),
+        "147.32.80.40": ("100.70.0.12", "infected", "ssh_bruteforce", "bruteforce", []),
         "147.32.80.37": ("100.71.0.22", "office", "attacked_from_outside", None, []),
     },
     "pcap/stratosphere-slips/test8-malicious.pcap": {

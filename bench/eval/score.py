@@ -34,7 +34,7 @@ LEGACY_DETECTOR = {
     "spam": "spam", "beacon_fast": "beacon", "beacon_slow": "beacon", "scan_h": "scan",
     "scan_v": "scan", "flood": "flood", "flood_baseline": "flood",
 }
-DETECTORS = ["spam", "beacon", "long_session", "scan", "flood", "blocklist"]
+DETECTORS = ["spam", "beacon", "long_session", "scan", "flood", "bruteforce", "blocklist"]
 
 
 def ts_ms(s):

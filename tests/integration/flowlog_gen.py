@@ -55,9 +55,11 @@ def conns():
     return out
 
 
-def main(outdir):
-    cs = conns()
-    with open(os.path.join(outdir, "conn.log"), "w") as f:
+def write_zeek_tsv(path, cs):
+    """cs: connections as conns() makes them (keys ts o op r rp proto dur ob rb state hist opk
+    oib rpk rib); written as a Zeek conn.log with the ASCII writer's header. Also used by
+    bruteforce_gen.py."""
+    with open(path, "w") as f:
         f.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
                 "#path\tconn\n#open\t2011-08-10-10-00-00\n")
         f.write("#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(TYPES) + "\n")
@@ -68,6 +70,11 @@ def main(outdir):
                 c["ob"], c["rb"], c["state"], "-", "-", 0, c["hist"], c["opk"], c["oib"], c["rpk"],
                 c["rib"], "-"]) + "\n")
         f.write("#close\t2011-08-10-11-00-00\n")
+
+
+def main(outdir):
+    cs = conns()
+    write_zeek_tsv(os.path.join(outdir, "conn.log"), cs)
     with open(os.path.join(outdir, "conn.json"), "w") as f:
         for k, c in enumerate(cs):
             o = {"ts": c["ts"], "uid": "C%06d" % k, "id.orig_h": c["o"], "id.orig_p": c["op"],

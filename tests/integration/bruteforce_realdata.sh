@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The brute-force detector on Stratosphere's real captures ($TW_SHARED/testdata/pcap/
+# stratosphere-slips, see the README there), metered from the raw packets:
+#   - malicious-ssh-bruteforce: nmap's vmauthd-brute (the README's "ssh-brute") from
+#     147.32.80.40 against 147.32.80.37:902, 67 connections in 12.8 s. Whatever the customer map
+#     (the attacker alone, attacker and target as two customers as bench/eval/real.py has them,
+#     their whole /24 as one customer), exactly one bruteforce.login naming the attacker, the
+#     target and port 902, outbound, with the evidence a NOC acts on; the attacked host gets no
+#     alert of any kind, also when it is the only customer; no scan alert (the connections are
+#     answered); one worker or three, the same alerts;
+#   - the other captures (a TLS beacon with DNS, an ICMP sweep, an ARP scan): no bruteforce alert.
+set -euo pipefail
+: "${TW_BIN:?}" "${TW_SRC:?}"
+caps=${TW_SHARED:-}/testdata/pcap/stratosphere-slips
+if [[ -z ${TW_SHARED:-} || ! -d $caps ]]; then
+  echo "SKIP: Stratosphere captures not found (TW_SHARED=${TW_SHARED:-unset})"
+  exit 77
+fi
+tw=$TW_BIN/collector/transitwatch
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cap=malicious-ssh-bruteforce.pcap
+
+replay() { # customers.csv-lines capture [workers] -> $tmp/out.jsonl
+  printf '%s\n' "$1" >"$tmp/c.csv"
+  printf '[collector]\nworkers = %s\n' "${3:-1}" >"$tmp/w.conf"
+  "$tw" replay -c "$tmp/w.conf" -C "$tmp/c.csv" --no-summaries --no-totals "$caps/$2" \
+    >"$tmp/out.jsonl" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "replay of $2"; }
+}
+summary() { # one line per alert: rule host peer port direction flows
+  python3 - "$tmp/out.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    t = d["transitwatch"]
+    print(d["rule"]["id"], t.get("host", "-"), t.get("peer", "-") or "-", d.get("destination", {}).get("port", "-"),
+          d["network"]["direction"], t["flows"])
+PY
+}
+
+for cust in "147.32.80.40/32,attacker,A" $'147.32.80.40/32,attacker,A\n147.32.80.37/32,victim,V' \
+            "147.32.80.0/24,ctu,CTU"; do
+  for workers in 1 3; do
+    replay "$cust" "$cap" "$workers"
+    out=$(summary)
+    echo "${cust//$'\n'/ + } ($workers workers): $out"
+    [[ $(grep -c . <<<"$out") -eq 1 ]] || fail "want exactly one alert ($cust): $out"
+    grep -q '^bruteforce.login 147.32.80.40 147.32.80.37 902 outbound 65$' <<<"$out" \
+      || fail "brute force not reported as expected ($cust): $out"
+    ! grep -q ' 147.32.80.37 .* inbound\|^[a-z.]* 147.32.80.37 ' <<<"$out" || fail "the attacked host was flagged: $out"
+    [[ $workers == 1 ]] && cp "$tmp/out.jsonl" "$tmp/one.jsonl"
+  done
+  cmp -s "$tmp/one.jsonl" "$tmp/out.jsonl" || fail "1 and 3 workers differ ($cust)"
+done
+
+# the evidence: what a NOC needs to act without rerunning anything
+replay "147.32.80.40/32,attacker,A" "$cap"
+python3 - "$tmp/out.jsonl" <<'PY' || fail "evidence"
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+t, e = d["transitwatch"], d["transitwatch"]["evidence"]
+assert d["rule"]["category"] == "bruteforce" and t["detector"] == "bruteforce", d["rule"]
+assert d["source"]["ip"] == "147.32.80.40" and d["destination"] == {"ip": "147.32.80.37", "port": 902}, d
+assert e["target"] == "147.32.80.37" and e["port"] == 902 and e["protocol"] == "tcp", e
+# 67 SYNs: the first two (a SYN+RST probe, a handshake without data) come before the first
+# guess; the meter's one-packet ACK records after each connection are not connections
+assert e["connections"] == 65 and e["answered"] == 65 and e["answered_share"] == 1.0, e
+assert e["login_attempts"] == 65 and e["attempts_in_window"] == 65, e
+assert 12.0 <= e["span_s"] <= 13.0, e
+assert e["bytes"] == t["bytes"] > 100000 and e["packets"] == t["packets"] > 600, (e, t)
+b = e["attempt_bytes"]
+assert b["min"] == 240 and b["max"] == 2448 and 1500 < b["mean"] < 2000 and b["stddev"] > 0, b
+assert e["attempt_packets"]["min"] == 4 and e["attempt_packets"]["max"] == 13, e
+assert 0.7 <= e["similar_share"] <= 0.75 and e["similar_bytes"][0] <= 2136 and e["similar_bytes"][1] >= 2448, e
+assert e["first"] == t["first_seen"] and e["last"] == t["last_seen"], (e, t)
+assert t["severity"] == "medium" and 0.5 < t["score"] <= 1, t
+print("evidence:", json.dumps(e))
+PY
+
+# the attacked host alone as the customer: nothing
+replay "147.32.80.37/32,victim,V" "$cap"
+[[ ! -s $tmp/out.jsonl ]] || fail "the attacked host, alone as a customer, was flagged: $(summary)"
+
+for c in "147.32.80.37/32,host,H test-cc-capture-2.pcap" "192.168.1.0/24,lan,LAN test12-icmp-portscan.pcap" \
+         "192.168.1.0/24,lan,LAN test8-malicious.pcap"; do
+  replay "${c% *}" "${c##* }"
+  ! grep -q '"detector":"bruteforce"' "$tmp/out.jsonl" || fail "${c##* }: a bruteforce alert: $(summary)"
+done
+echo "bruteforce_realdata: all checks passed"
