@@ -471,11 +471,15 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
     for (uint32_t i = k; i < (uint32_t)n; i++)
         l->p[i] = 0;
     l->n = k;
+    for (uint32_t i = 0; i < k; i++)
+        l->low[(l->p[i] >> 6) & 15] |= 1ULL << (l->p[i] & 63);
     return 0;
 }
 
 bool portlist_has(const struct portlist *l, uint16_t port)
 {
+    if (!((l->low[(port >> 6) & 15] >> (port & 63)) & 1))
+        return false;
     size_t lo = 0, hi = l->n < PORTLIST_MAX ? l->n : PORTLIST_MAX;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

@@ -560,6 +560,7 @@ static void port_lists(void **st)
     assert_int_equal(l.p[2], 3389);
     assert_true(portlist_has(&l, 22) && portlist_has(&l, 3389) && portlist_has(&l, 21));
     assert_false(portlist_has(&l, 23) || portlist_has(&l, 0) || portlist_has(&l, 65535));
+    assert_false(portlist_has(&l, 22 + 1024) || portlist_has(&l, 3389 + 2048)); /* same low bits */
     char many[1024] = "";
     for (int i = 1; i <= PORTLIST_MAX + 1; i++) {
         char one[16];
