@@ -80,6 +80,16 @@ static void host_weights(void **st)
     add(&c, w, al(CAT_C2, SEV_MEDIUM, 0.85));
     add(&c, w, al(CAT_SCAN, SEV_MEDIUM, 0.7));
     assert_true(hostility_host_hostile(&c, w));
+    /* a brute force past det_bruteforce's `high` (100 guesses in its window) is enough; one
+     * at medium severity (20-99) alone is not, with a scan of the same host it is */
+    memset(w, 0, sizeof w);
+    add(&c, w, al(CAT_BRUTEFORCE, SEV_HIGH, 0.98));
+    assert_true(hostility_host_hostile(&c, w));
+    memset(w, 0, sizeof w);
+    add(&c, w, al(CAT_BRUTEFORCE, SEV_MEDIUM, 0.84));
+    assert_false(hostility_host_hostile(&c, w));
+    add(&c, w, al(CAT_SCAN, SEV_MEDIUM, 0.7));
+    assert_true(hostility_host_hostile(&c, w));
     /* customer-level findings are not a host's */
     memset(w, 0, sizeof w);
     add(&c, w, al(CAT_CUSTOMER, SEV_HIGH, 1.0));
