@@ -161,10 +161,12 @@ struct bf_stats {
     uint16_t band[BF_BANDS];            /* attempts per size band */
 };
 
-/* Counts per sub-bucket of the window; newest = bucket number + 1 of n[newest % BF_BUCKETS]
- * (0: empty). */
+/* Counts per sub-bucket of the window (bucket_ms = window / BF_BUCKETS, as configured when the
+ * ring was last used: a reload that changes the window starts the ring again); newest = bucket
+ * number + 1 of n[newest % BF_BUCKETS] (0: empty). */
 struct bf_ring {
     uint64_t newest;
+    uint32_t bucket_ms;
     uint16_t n[BF_BUCKETS];
 };
 
@@ -270,27 +272,34 @@ static uint16_t sat16(uint32_t v)
     return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
 }
 
-/* Move the ring's newest bucket to idx (older buckets that leave the view are cleared). */
-static void ring_advance(struct bf_ring *r, uint64_t idx)
+/* Move the ring's newest bucket to the one holding t_ms (older buckets that leave the view are
+ * cleared); returns that bucket's number. */
+static uint64_t ring_advance(struct bf_ring *r, uint64_t t_ms, uint32_t bms)
 {
+    uint64_t idx = t_ms / bms;
+    if (r->bucket_ms != bms) {
+        memset(r, 0, sizeof *r);
+        r->bucket_ms = bms;
+    }
     if (!r->newest) {
         r->newest = idx + 1;
-        return;
+        return idx;
     }
     uint64_t nw = r->newest - 1;
     if (idx <= nw)
-        return;
+        return idx;
     if (idx - nw >= BF_BUCKETS)
         memset(r->n, 0, sizeof r->n);
     else
         for (uint64_t k = nw + 1; k <= idx; k++)
             r->n[k % BF_BUCKETS] = 0;
     r->newest = idx + 1;
+    return idx;
 }
 
-static void ring_add(struct bf_ring *r, uint64_t idx)
+static void ring_add(struct bf_ring *r, uint64_t t_ms, uint32_t bms)
 {
-    ring_advance(r, idx);
+    uint64_t idx = ring_advance(r, t_ms, bms);
     if (idx + BF_BUCKETS <= r->newest - 1)
         return; /* older than the view */
     uint16_t *n = &r->n[idx % BF_BUCKETS];
@@ -306,9 +315,9 @@ static uint32_t ring_sum(const struct bf_ring *r)
     return s;
 }
 
-static uint64_t bucket_ms(const struct bf_conf *c)
+static uint32_t bucket_ms(const struct bf_conf *c)
 {
-    return c->window * 1000 / BF_BUCKETS;
+    return (uint32_t)(c->window * 1000 / BF_BUCKETS);
 }
 
 /* ---- one record ----------------------------------------------------------------------------- */
@@ -464,12 +473,12 @@ static struct bf_spread *spread_of(struct bf *b, const struct bf_pair *p, bool c
 /* A pair reached spread_attempts: its target counts for the host's port, and from now on its
  * records join the port's figures. */
 static void spread_qualify(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c, struct bf_pair *p,
-                           uint64_t idx, uint64_t now_ms)
+                           uint64_t now_ms)
 {
     struct bf_spread *s = spread_of(b, p, true, now_ms, c);
     p->spread = 1;
     stats_merge(&s->st, &p->st);
-    ring_add(&s->ring, idx);
+    ring_add(&s->ring, now_ms, bucket_ms(c));
     s->targets++;
     if (s->nsample < BF_SAMPLES)
         memcpy(s->sample[s->nsample++], p->k.peer, 16);
@@ -536,11 +545,10 @@ static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hs
     b->st_attempts += attempt;
     stats_start(&p->st, f, answered, attempt);
     recent_push(p, f->sport);
-    uint64_t idx = f->first_ms / bucket_ms(c);
     if (attempt)
-        ring_add(&p->ring, idx);
+        ring_add(&p->ring, f->first_ms, bucket_ms(c));
     else
-        ring_advance(&p->ring, idx);
+        ring_advance(&p->ring, f->first_ms, bucket_ms(c));
     touch(b, ctx, &b->pairs, p, &p->touched, b->touched_p, &b->ntouched_p);
     if (!c->spread_targets)
         return;
@@ -551,7 +559,7 @@ static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hs
             touch(b, ctx, &b->spreads, s, &s->touched, b->touched_s, &b->ntouched_s);
         }
     } else if (attempt && ring_sum(&p->ring) >= c->spread_attempts) {
-        spread_qualify(b, ctx, c, p, idx, f->first_ms);
+        spread_qualify(b, ctx, c, p, f->first_ms);
     }
 }
 
@@ -653,7 +661,7 @@ static void pair_alerts(struct bf *b, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct bf_conf *c = det_conf(ctx, p->k.customer);
-        ring_advance(&p->ring, (ctx->win_end_ms - 1) / bucket_ms(c));
+        ring_advance(&p->ring, ctx->win_end_ms - 1, bucket_ms(c));
         uint32_t n = ring_sum(&p->ring);
         if (n < c->attempts || !judged_alike(c, &p->st))
             continue;
@@ -684,7 +692,7 @@ static void spread_alerts(struct bf *b, struct det_ctx *ctx)
         const struct bf_conf *c = det_conf(ctx, s->k.customer);
         if (!c->spread_targets)
             continue;
-        ring_advance(&s->ring, (ctx->win_end_ms - 1) / bucket_ms(c));
+        ring_advance(&s->ring, ctx->win_end_ms - 1, bucket_ms(c));
         uint32_t n = ring_sum(&s->ring);
         if (n < c->spread_targets || !judged_alike(c, &s->st))
             continue;

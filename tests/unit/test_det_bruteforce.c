@@ -524,6 +524,23 @@ static void episodes(void **st)
     th_close(&t4);
     assert_int_equal(count_det(&t4), 1);
     th_fini(&t4);
+    /* a reload doubles the window between two bursts of 15: the count starts again with the
+     * new sub-buckets (never stuck behind the old ones), and 10 more attempts make 25 */
+    struct th t5;
+    assert_int_equal(th_init(&t5, &det_bruteforce_ops, NULL), 0);
+    for (unsigned i = 0; i < 15; i++)
+        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(40000 + i), T0 + i * SEC, 15, 2600, 1200);
+    char msg[128];
+    assert_int_equal(conf_set(conf_find_key(det_bruteforce_ops.conf_keys, "window"), t5.conf, "60m", msg,
+                              sizeof msg), 0);
+    for (unsigned i = 0; i < 25; i++)
+        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(41000 + i), T0 + MIN_MS + i * SEC, 15, 2600, 1200);
+    th_close(&t5);
+    const struct alert *a5 = th_find(&t5, "bruteforce.login");
+    assert_non_null(a5);
+    assert_int_equal((int)ev_val(a5, "attempts_in_window"), 25);
+    assert_int_equal((int)ev_val(a5, "login_attempts"), 40);
+    th_fini(&t5);
     th_fini(&t);
 }
 
