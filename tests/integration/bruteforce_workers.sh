@@ -5,6 +5,7 @@
 # sweep):
 #   - exactly the expected incidents (rule, host, peer, port), none on a look-alike;
 #   - one worker and three give the same alerts; three, byte for byte the same on every run;
+#   - [customer ID] overrides (bruteforce.allow_hosts, bruteforce.attempts) apply per customer;
 #   - every alert line passes configs/alert.schema.json (when python3-jsonschema is there).
 set -euo pipefail
 : "${TW_BIN:?}" "${TW_SRC:?}"
@@ -47,6 +48,20 @@ PY
 if ! diff -u "$tmp/expected.txt" "$tmp/got.txt"; then
   fail "bruteforce incidents differ from the expected ones (- expected, + raised)"
 fi
+# per-customer options: the hosting customer declares its SMB guesser a permitted audit host;
+# the ISP raises its per-target threshold to 200 (left: Hydra's 300 and MSSQL's 500)
+{ cat "$tmp/w1.conf"; printf '[customer hosting]\nbruteforce.allow_hosts = 100.65.1.5/32\n'
+  printf '[customer isp]\nbruteforce.attempts = 200\n'; } >"$tmp/cust.conf"
+"$tw" replay -c "$tmp/cust.conf" -C "$tmp/customers.csv" --no-summaries --no-totals -o "$tmp/cust.jsonl" \
+  "$tmp/conn.log" 2>"$tmp/cust.err" || { cat "$tmp/cust.err" >&2; fail "replay with customer options"; }
+got=$(python3 - "$tmp/cust.jsonl" <<'PY'
+import json, sys
+print(" ".join(sorted({"%s/%s" % (d["rule"]["id"], d["transitwatch"]["host"]) for d in map(json.loads, open(sys.argv[1]))
+                       if d["transitwatch"]["detector"] == "bruteforce"})))
+PY
+)
+want="bruteforce.horizontal/100.64.2.1 bruteforce.horizontal/100.65.2.2 bruteforce.login/100.64.1.1 bruteforce.login/100.64.1.4"
+[[ $got == "$want" ]] || fail "customer options: got [$got], want [$want]"
 if python3 -c 'import jsonschema' 2>/dev/null; then
   python3 "$TW_SRC/tests/integration/validate.py" lines --min-alerts 8 "$tmp/one.jsonl" || fail "schema"
 fi

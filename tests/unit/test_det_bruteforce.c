@@ -254,9 +254,9 @@ static void web_client_reconnecting_is_not_judged(void **st)
     th_fini(&t);
 }
 
-/* The customer's FTP and SSH servers answer 300 outside clients, and an outside host guesses
- * their passwords (100 attempts each): the customer hosts answer, they did not start anything.
- * Nothing against them (an attacked host is not hostile). */
+/* The customer's FTP, SSH and mail servers answer 300 outside clients, and an outside host
+ * guesses the FTP and SSH passwords (100 attempts each): the customer hosts answer, they did
+ * not start anything. Nothing against them (an attacked host is not hostile). */
 static void servers_answering_and_attacked_from_outside(void **st)
 {
     (void)st;
@@ -269,6 +269,8 @@ static void servers_answering_and_attacked_from_outside(void **st)
         uint16_t sp = (uint16_t)(1024 + i * 7);
         attempt(&t, cli, "10.0.0.21", 21, sp, at, 12, 700, 2000);
         attempt(&t, cli, "10.0.0.22", 22, sp, at + 500, 20, 3200, 3000);
+        attempt(&t, cli, "10.0.0.25", 25, sp, at + 800, 14, 4200, 1500);   /* its MTA */
+        attempt(&t, cli, "10.0.0.25", 587, sp, at + 900, 16, 5200, 1500);  /* submission */
         if (i < 100) { /* an outside guesser at both servers */
             attempt(&t, "45.9.1.2", "10.0.0.21", 21, (uint16_t)(50000 + i), at + 1000, 10, 500, 1500);
             attempt(&t, "45.9.1.2", "10.0.0.22", 22, (uint16_t)(51000 + i), at + 1700, 18, 3000, 2500);
