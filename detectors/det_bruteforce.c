@@ -45,7 +45,10 @@
  *                          "distributed" variant); no peer, the port is destination.port.
  * An episode of a pair (or of a host's port) ends after `window` without a connection start;
  * the evidence (connections, answered, attempts, bytes, packets, per-attempt size and duration
- * statistics, the dominant size band, first/last) is the episode's. Alerts are raised when a
+ * statistics, the dominant size band, first/last) is the episode's, from its first login
+ * attempt on (a probe or a banner grab before it opened no pair). Records the daemon flags as
+ * far from their exporter's clock (FLOW_F_CLOCK_SKEW) are counted and left out: their times
+ * cannot be placed in the window. Alerts are raised when a
  * window closes, for what changed in it; the alert manager keeps one event.id per incident.
  * The attacked host (an inside host receiving the attempts) gets nothing: the project scores
  * its customers' own behaviour (DETECTION-NOTES 0.5), every SSH server on the Internet is
