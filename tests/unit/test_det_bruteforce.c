@@ -452,6 +452,35 @@ static void sampled_and_ipv6(void **st)
     th_fini(&t);
 }
 
+/* Records the daemon flags as far from their exporter's clock are counted, not judged. */
+static void clock_skewed_records(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
+    for (unsigned i = 0; i < 30; i++) {
+        struct flow_rec f;
+        memset(&f, 0, sizeof f);
+        addr_parse("10.0.0.95", f.src);
+        addr_parse("203.0.113.95", f.dst);
+        f.sport = (uint16_t)(40000 + i);
+        f.dport = 22;
+        f.proto = 6;
+        f.tcp_flags = 0x1b;
+        f.packets = 15;
+        f.bytes = 2600;
+        f.first_ms = T0 + i * 2 * SEC;
+        f.last_ms = f.first_ms + 1200;
+        f.sampling = 1;
+        f.flags = FLOW_F_CLOCK_SKEW;
+        th_flow_rec(&t, &f);
+    }
+    th_close(&t);
+    assert_int_equal(count_det(&t), 0);
+    assert_int_equal(stat_of(&t, "clock_skewed"), 30);
+    th_fini(&t);
+}
+
 /* allow_hosts and allow_peers; a customer's own threshold. */
 static void allow_lists_and_overrides(void **st)
 {
@@ -615,6 +644,7 @@ int main(void)
         cmocka_unit_test(monitoring_connect_checks),
         cmocka_unit_test(records_without_flags),
         cmocka_unit_test(sampled_and_ipv6),
+        cmocka_unit_test(clock_skewed_records),
         cmocka_unit_test(allow_lists_and_overrides),
         cmocka_unit_test(episodes),
         cmocka_unit_test(bounded_tables),
