@@ -100,7 +100,11 @@
 #define ERROR_TAIL_ROWS(X)                                                                        \
     X(T, frag_dropped, "errors.fragments_dropped", "fragment_drops_total", NULL, C,               \
       "Fragmented datagrams dropped incomplete (timeout, eviction, overlap, beyond the end) "     \
-      "and malformed fragments.")
+      "and malformed fragments.")                                                                 \
+    X(T, in.archive_bad_lines, "errors.archive_bad_lines", "input_bad_lines_total",               \
+      "input=\"nfcapd\"", C, "Input lines that could not be read (skipped), by input kind.")     \
+    X(T, in.log_bad_lines, "errors.log_bad_lines", "input_bad_lines_total", "input=\"flowlog\"", \
+      C, "Input lines that could not be read (skipped), by input kind.")
 
 /* Only on /metrics. */
 #define METRIC_ROWS(X)                                                                            \

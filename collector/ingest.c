@@ -100,6 +100,14 @@ void ingest_record(struct ingest *in, struct flow_rec *f)
     to_pipeline(in, f);
 }
 
+void ingest_bad_lines(struct ingest *in, bool archive, uint64_t n)
+{
+    if (archive)
+        in->st.archive_bad_lines += n;
+    else
+        in->st.log_bad_lines += n;
+}
+
 void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
 {
     in->tap = tap;

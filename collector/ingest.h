@@ -50,6 +50,8 @@ struct ingest_stats {
     uint64_t non_export;              /* packets that were not export datagrams */
     uint64_t metered;                 /* packets handed to the meter */
     uint64_t archive_records;         /* records from nfcapd archives and Zeek/Argus logs (ingest_record) */
+    uint64_t archive_bad_lines;       /* malformed nfdump lines of nfcapd archives (skipped) */
+    uint64_t log_bad_lines;           /* malformed Zeek/Argus log lines (skipped) */
     uint64_t pkt_errors[PKT_ERR_COUNT];
 };
 
@@ -64,6 +66,10 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
                      const uint8_t *data, size_t len);
 /* A finished record from another source (nfcapd archive, Zeek/Argus log): to the pipeline as it is. */
 void ingest_record(struct ingest *in, struct flow_rec *f);
+/* Lines of such a source that could not be read (skipped; the source names the first with its
+ * file:line): counted with the ingest's counters (archive: an nfcapd archive's nfdump output,
+ * else a Zeek/Argus log). Called by the replay after each file. */
+void ingest_bad_lines(struct ingest *in, bool archive, uint64_t n);
 /* Does this UDP payload start like a NetFlow v5/v9 or IPFIX message with consistent lengths?
  * (v5: count and length agree; v9: flowsets tile the datagram; IPFIX: length field.) */
 bool ingest_looks_like_export(const uint8_t *d, size_t len);

@@ -443,10 +443,12 @@ static int cmd_replay(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    /* a replay that read nothing at all has no totals to give (not a line of zeros) */
+    /* a replay that read nothing at all has no totals to give (not a line of zeros); lines it
+     * could not read are something to report */
     struct ingest_stats ist;
     ingest_stats(r.in, &ist);
-    if (totals && (rc == 0 || ist.packets || ist.archive_records))
+    if (totals && (rc == 0 || ist.packets || ist.archive_records || ist.archive_bad_lines ||
+                   ist.log_bad_lines))
         run_publish_totals(&r, "transitwatch.totals");
     if (sinks_flush(&r.sinks, (int)(r.s.kafka.flush_timeout * 1000)) < 0)
         rc = 1;

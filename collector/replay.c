@@ -295,7 +295,7 @@ struct run_state {
     struct tally *cust; /* [0] = neither end a customer */
     size_t ncust;
     uint64_t flows;
-    uint64_t log_records, log_bad; /* Zeek/Argus logs: records handed on, bad lines */
+    uint64_t log_records; /* Zeek/Argus logs: records handed on (bad lines: ingest_stats) */
     /* progress */
     bool progress;
     uint64_t total_bytes, done_bytes; /* done: finished inputs */
@@ -410,7 +410,7 @@ static int read_flowlog(struct run_state *rs, const char *path, enum flowlog_fmt
     struct flowlog_stats st;
     flowlog_stats(fl, &st);
     rs->log_records += st.records;
-    rs->log_bad += st.bad_lines;
+    ingest_bad_lines(rs->in, false, st.bad_lines);
     if (st.bad_lines) {
         log_error("%s:%llu: %s (%llu bad line%s skipped, %llu connections read)", path,
                   (unsigned long long)st.first_bad_line, st.first_error,
@@ -510,9 +510,9 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
             (unsigned long long)is.archive_records,
             (unsigned long long)(ps.flows - ms.flows - is.archive_records),
             (unsigned long long)ms.evicted);
-    if (rs->log_records || rs->log_bad)
+    if (rs->log_records || is.log_bad_lines)
         fprintf(stderr, "  logs      %llu records from Zeek/Argus logs, %llu bad lines skipped\n",
-                (unsigned long long)rs->log_records, (unsigned long long)rs->log_bad);
+                (unsigned long long)rs->log_records, (unsigned long long)is.log_bad_lines);
     if (live)
         fprintf(stderr, "  capture   kernel drops %llu, interface drops %llu\n",
                 (unsigned long long)live->kernel_drops, (unsigned long long)live->if_drops);
@@ -628,6 +628,7 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
                     log_error("%s", err);
                     rc = 1;
                 }
+                ingest_bad_lines(in, true, st.errors + st.too_long);
                 if (st.errors || st.too_long) {
                     log_error("%s: %llu malformed nfdump lines skipped", path,
                               (unsigned long long)(st.errors + st.too_long));

@@ -59,6 +59,19 @@ set -e
 grep -q "bad.log:13: id.resp_h: not an address (2 bad lines skipped" "$tmp/bad.err" || fail "bad lines: message: $(cat "$tmp/bad.err")"
 grep -q "2 bad lines skipped" "$tmp/bad.err" || fail "bad line count"
 [[ $(tail -1 "$tmp/bad.out" | grep -o '"archive_records":[0-9]*' | cut -d: -f2) == "$n" ]] || fail "good lines around bad ones were lost"
+# ... and counted with every other counter: the totals line and the end-of-run listing
+[[ $(tail -1 "$tmp/bad.out" | grep -o '"log_bad_lines":[0-9]*' | cut -d: -f2) == 2 ]] \
+  || fail "bad lines not in the totals: $(tail -1 "$tmp/bad.out")"
+grep -Eq '^ +errors\.log_bad_lines +2$' "$tmp/bad.err" || fail "bad lines not in the counters listing"
+$tw --list-counters | grep -qF 'errors.log_bad_lines transitwatch_input_bad_lines_total{input="flowlog"}' \
+  || fail "bad lines have no /metrics name"
+# a log with nothing but bad lines still reports them (a totals line that is not all zeros)
+head -c 20000 /dev/zero | tr '\0' 'x' >"$tmp/allbad.log"; echo >>"$tmp/allbad.log"
+set +e
+$tw replay --no-stats --log-format zeek "$tmp/allbad.log" >"$tmp/allbad.out" 2>/dev/null; rc=$?
+set -e
+[[ $rc == 1 && $(grep -o '"log_bad_lines":[0-9]*' "$tmp/allbad.out" | cut -d: -f2) == 1 ]] \
+  || fail "a log of bad lines only: exit $rc, totals: $(cat "$tmp/allbad.out")"
 echo "plain text" >"$tmp/x.txt"
 set +e
 $tw replay --no-stats --log-format zeek "$tmp/x.txt" >/dev/null 2>"$tmp/x.err"; rc=$?
