@@ -274,6 +274,52 @@ void counters_take(const struct ingest *in, struct pipeline *p, struct counters_
     out->frag_in_progress = out->fs.in_progress;
     out->frag_dropped =
         out->fs.timeouts + out->fs.evicted + out->fs.overlaps + out->fs.beyond_end + out->fs.bad;
+    out->ndet = pipeline_detector_counters(p, out->det, SETTINGS_MAX_DETECTORS);
+}
+
+/* "detectors.NAME." : where a detector's counters sit in the JSON totals. */
+static void det_prefix(const struct detector_ops *ops, char *buf, size_t len)
+{
+    snprintf(buf, len, "detectors.%s.", ops->name);
+}
+
+void counters_prom(struct ctr_text *t, const struct counters_snap *s)
+{
+    size_t n;
+    const struct ctr_def *d = counters_defs(&n);
+    const void *snaps[1] = {s};
+    ctr_prom(t, d, n, snaps, NULL, 1);
+    for (size_t i = 0; i < s->ndet; i++) {
+        snaps[0] = s->det[i].v;
+        ctr_prom(t, s->det[i].ops->ctr_defs, s->det[i].ops->nctr, snaps, NULL, 1);
+    }
+}
+
+void counters_table(FILE *f, const struct counters_snap *s)
+{
+    size_t n;
+    const struct ctr_def *d = counters_defs(&n);
+    ctr_table(f, NULL, d, n, s);
+    for (size_t i = 0; i < s->ndet; i++) {
+        char pre[64];
+        det_prefix(s->det[i].ops, pre, sizeof pre);
+        ctr_table(f, pre, s->det[i].ops->ctr_defs, s->det[i].ops->nctr, s->det[i].v);
+    }
+}
+
+void counters_list(FILE *f)
+{
+    size_t n;
+    const struct ctr_def *d = counters_defs(&n);
+    ctr_list(f, NULL, d, n);
+    for (size_t i = 0; i < det_registry_count; i++) {
+        const struct detector_ops *ops = det_registry[i];
+        if (!ops->counters)
+            continue;
+        char pre[64];
+        det_prefix(ops, pre, sizeof pre);
+        ctr_list(f, pre, ops->ctr_defs, ops->nctr);
+    }
 }
 
 /* The exporters whose records were far from their clock, by address (at most 16: a bounded
@@ -302,4 +348,11 @@ void counters_totals_json(const struct ingest *in, struct pipeline *p, struct js
     ctr_json(j, d, meter_start, &s);
     clock_skew_json(in, j);
     ctr_json(j, d + meter_start, n - meter_start, &s);
+    json_obj_open(j, "detectors");
+    for (size_t i = 0; i < s.ndet; i++) {
+        json_obj_open(j, s.det[i].ops->name);
+        ctr_json(j, s.det[i].ops->ctr_defs, s.det[i].ops->nctr, s.det[i].v);
+        json_obj_close(j);
+    }
+    json_obj_close(j);
 }

@@ -25,6 +25,9 @@ struct counters_snap {
     struct frag_stats fs;
     uint64_t frag_in_progress; /* widened from struct frag_stats */
     uint64_t frag_dropped;     /* timeouts + evicted + overlaps + beyond_end + bad */
+    /* the enabled detectors' own counters (detector.h), each with its own table */
+    struct det_counters det[SETTINGS_MAX_DETECTORS];
+    size_t ndet;
 };
 
 /* Fill the snapshot (runs every handed-over record to the end first: pipeline_stats). */
@@ -33,5 +36,12 @@ void counters_take(const struct ingest *in, struct pipeline *p, struct counters_
 const struct ctr_def *counters_defs(size_t *n);
 /* The totals object's members (JSON totals line). */
 void counters_totals_json(const struct ingest *in, struct pipeline *p, struct json *j);
+/* Every counter of the snapshot as Prometheus text (the table, then each detector's). */
+void counters_prom(struct ctr_text *t, const struct counters_snap *s);
+/* "  key  value" for every counter that is not zero (the replay's end-of-run listing). */
+void counters_table(FILE *f, const struct counters_snap *s);
+/* One line per counter, "json-key transitwatch_metric{label}": the table, then every
+ * registered detector's (whether enabled or not). */
+void counters_list(FILE *f);
 
 #endif

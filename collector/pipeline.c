@@ -1179,6 +1179,27 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
     }
 }
 
+size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, size_t max)
+{
+    quiesce(p);
+    size_t n = 0;
+    for (size_t d = 0; d < p->ndet && n < max; d++) {
+        const struct detector_ops *ops = p->ops[d];
+        if (!ops->counters || ops->ctr_size > sizeof out->v || ops->ctr_size % sizeof(uint64_t))
+            continue; /* test_det_counters keeps every registered detector within the bound */
+        struct det_counters *o = &out[n++];
+        memset(o, 0, sizeof *o);
+        o->ops = ops;
+        for (uint32_t wi = 0; wi < p->nworkers; wi++) {
+            uint64_t v[DET_CTR_MAX] = {0};
+            ops->counters(p->workers[wi].det[d], v);
+            for (size_t k = 0; k < ops->ctr_size / sizeof(uint64_t); k++)
+                o->v[k] += v[k];
+        }
+    }
+    return n;
+}
+
 const struct customer_map *pipeline_customers(const struct pipeline *p)
 {
     return p->customers;

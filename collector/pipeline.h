@@ -26,6 +26,7 @@
 
 #include "alerts.h"
 #include "customers.h"
+#include "detector.h"
 #include "exporter.h"
 #include "feeds.h"
 #include "flow.h"
@@ -72,6 +73,15 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
 int pipeline_swap_overrides(struct pipeline *p, const struct settings *from);
 /* Runs every record handed over so far to the end first (the workers' tables are read). */
 void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
+/* One enabled detector's counters (detector.h), summed over the workers' instances: v is the
+ * snapshot its ops->ctr_defs describe. */
+struct det_counters {
+    const struct detector_ops *ops;
+    uint64_t v[DET_CTR_MAX];
+};
+/* The enabled detectors that declare counters, in [pipeline] detectors order, at most max.
+ * Runs every record handed over so far to the end first. Returns how many were filled. */
+size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, size_t max);
 /* Lab use: write every record, after classification, as one JSON line to f (borrowed; NULL =
  * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),
  * sampling, direction, customer. */

@@ -560,12 +560,10 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
         fprintf(stderr, ", other %llu", (unsigned long long)ac->other);
     fprintf(stderr, " (suppressed %llu)\n", (unsigned long long)ps.alerts.suppressed);
     /* and every counter that moved, from the one table /metrics and the totals use */
-    struct counters_snap cs;
+    static struct counters_snap cs; /* main thread only; large */
     counters_take(rs->in, rs->p, &cs);
-    size_t n;
-    const struct ctr_def *d = counters_defs(&n);
     fprintf(stderr, "  counters that moved:\n");
-    ctr_table(stderr, d, n, &cs);
+    counters_table(stderr, &cs);
 }
 
 int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *p,

@@ -204,11 +204,9 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                              s->last_reload_unix, s->healthy, s->rx_ring_waits, s->start_unix};
     one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
-    struct counters_snap cs;
+    static struct counters_snap cs; /* main thread only; large */
     counters_take(s->in, s->p, &cs);
-    size_t n;
-    const struct ctr_def *d = counters_defs(&n);
-    one_table(&t, d, n, &cs);
+    counters_prom(&t, &cs);
     {   /* alerts by category: the alert manager's array */
         ctr_head(&t, "alerts_total", CTR_COUNTER, "Alerts published, by category.");
         for (int c = 0; c < CAT_COUNT; c++)
@@ -288,9 +286,7 @@ void status_free(struct status_src *s)
 
 void status_list_counters(FILE *out)
 {
-    size_t n;
-    const struct ctr_def *d = counters_defs(&n);
-    ctr_list(out, d, n);
+    counters_list(out);
     /* the totals' per-exporter object: one key per exporter address */
     fprintf(out, "exporter_clock_skew.* transitwatch_exporter_clock_skew_total{exporter=\"*\"}\n");
 }

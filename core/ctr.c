@@ -87,26 +87,27 @@ void ctr_json(struct json *j, const struct ctr_def *d, size_t n, const void *sna
         json_obj_close(j);
 }
 
-void ctr_table(FILE *f, const struct ctr_def *d, size_t n, const void *snap)
+void ctr_table(FILE *f, const char *prefix, const struct ctr_def *d, size_t n, const void *snap)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t v = ctr_value(&d[i], snap);
         if (!v || !d[i].metric)
             continue;
-        if (d[i].label)
-            fprintf(f, "  %-44s %llu\n", d[i].json ? d[i].json : d[i].label,
-                    (unsigned long long)v);
+        char key[128];
+        if (d[i].json)
+            snprintf(key, sizeof key, "%s%s", prefix ? prefix : "", d[i].json);
         else
-            fprintf(f, "  %-44s %llu\n", d[i].json ? d[i].json : d[i].metric,
-                    (unsigned long long)v);
+            snprintf(key, sizeof key, "%s", d[i].label ? d[i].label : d[i].metric);
+        fprintf(f, "  %-44s %llu\n", key, (unsigned long long)v);
     }
 }
 
-void ctr_list(FILE *f, const struct ctr_def *d, size_t n)
+void ctr_list(FILE *f, const char *prefix, const struct ctr_def *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *m = d[i].metric ? d[i].metric : d[i].alias_of;
-        fprintf(f, "%s transitwatch_%s%s%s%s\n", d[i].json ? d[i].json : "-", m,
-                d[i].label ? "{" : "", d[i].label ? d[i].label : "", d[i].label ? "}" : "");
+        fprintf(f, "%s%s transitwatch_%s%s%s%s\n", d[i].json && prefix ? prefix : "",
+                d[i].json ? d[i].json : "-", m, d[i].label ? "{" : "",
+                d[i].label ? d[i].label : "", d[i].label ? "}" : "");
     }
 }

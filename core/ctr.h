@@ -59,10 +59,11 @@ void ctr_prom(struct ctr_text *t, const struct ctr_def *d, size_t n, const void 
 /* JSON: the rows with a json key, as members of the open object; "group.key" rows go into
  * an object "group" (consecutive rows of a group share it). */
 void ctr_json(struct json *j, const struct ctr_def *d, size_t n, const void *snap);
-/* Text: "  json-or-metric  value" for every row whose value is not zero. */
-void ctr_table(FILE *f, const struct ctr_def *d, size_t n, const void *snap);
-/* Listing for tests and docs: one line per row, "json-key metric{label}". */
-void ctr_list(FILE *f, const struct ctr_def *d, size_t n);
+/* Text: "  json-or-metric  value" for every row whose value is not zero; prefix (NULL: none)
+ * goes before each JSON key (the key's path in the totals, e.g. "detectors.scan."). */
+void ctr_table(FILE *f, const char *prefix, const struct ctr_def *d, size_t n, const void *snap);
+/* Listing for tests and docs: one line per row, "prefix+json-key metric{label}". */
+void ctr_list(FILE *f, const char *prefix, const struct ctr_def *d, size_t n);
 
 static inline uint64_t ctr_value(const struct ctr_def *d, const void *snap)
 {

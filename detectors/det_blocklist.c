@@ -552,16 +552,51 @@ static void blocklist_on_window(void *self, struct det_ctx *ctx)
     blocklist_reset(b);
 }
 
-static void blocklist_stats(void *self, struct json *j)
+/* Counters (detector.h). */
+#define C CTR_COUNTER
+#define G CTR_GAUGE
+#define BL_COUNTERS(X)                                                                            \
+    X(T, hits, "hits", "detector_blocklist_listed_flows_total", NULL, C,                          \
+      "Flow records between a customer host and a listed address.")                               \
+    X(T, pairs, "pairs", "detector_blocklist_hit_pairs", NULL, G,                                 \
+      "Host and listed party pairs collected in the open window.")                                \
+    X(T, cap, "pair_capacity", "detector_blocklist_hit_capacity_pairs", NULL, G,                  \
+      "Capacity of the hit table (max_hits per worker).")                                         \
+    X(T, overflow, "hit_table_overflow", "detector_blocklist_hit_table_overflows_total", NULL, C, \
+      "Hits reported at once because the hit table was full (not folded with later records).")  \
+    X(T, alerts, "alerts", "detector_blocklist_alerts_total", NULL, C,                            \
+      "Alerts about a host talking to, or being, a listed address.")                              \
+    X(T, space_alerts, "customer_space_alerts", "detector_blocklist_customer_space_alerts_total", \
+      NULL, C, "Alerts about a listed part of a customer's own address space.")                  \
+    X(T, space_skipped, "customer_space_skipped",                                                 \
+      "detector_blocklist_customer_space_skipped_total", NULL, C,                                 \
+      "Listed parts of customers' address space not reported (more than one check can hold).")   \
+    X(T, inbound, "inbound_hits", "detector_blocklist_inbound_pairs_total", NULL, C,              \
+      "Hit pairs where the listed party started the connections.")                               \
+    X(T, unknown_dir, "direction_unknown_hits", "detector_blocklist_direction_unknown_pairs_total", \
+      NULL, C, "Hit pairs where the records did not tell who started the connections.")
+#define T struct blocklist_ctr
+struct blocklist_ctr {
+    BL_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def blocklist_ctr_defs[] = {BL_COUNTERS(CTR_ROW)};
+#undef T
+#undef C
+#undef G
+
+static void blocklist_counters(const void *self, void *snap)
 {
-    struct blocklist *b = self;
-    json_u64(j, "hits", b->stat_hits);
-    json_u64(j, "hit_table_overflow", b->stat_overflow);
-    json_u64(j, "alerts", b->stat_alerts);
-    json_u64(j, "customer_space_alerts", b->stat_space_alerts);
-    json_u64(j, "customer_space_skipped", b->stat_space_skipped);
-    json_u64(j, "inbound_hits", b->stat_inbound);
-    json_u64(j, "direction_unknown_hits", b->stat_unknown_dir);
+    const struct blocklist *b = self;
+    struct blocklist_ctr *o = snap;
+    o->hits = b->stat_hits;
+    o->pairs = b->nhits;
+    o->cap = b->cap;
+    o->overflow = b->stat_overflow;
+    o->alerts = b->stat_alerts;
+    o->space_alerts = b->stat_space_alerts;
+    o->space_skipped = b->stat_space_skipped;
+    o->inbound = b->stat_inbound;
+    o->unknown_dir = b->stat_unknown_dir;
 }
 
 const struct detector_ops det_blocklist_ops = {
@@ -573,6 +608,6 @@ const struct detector_ops det_blocklist_ops = {
     .init = blocklist_init,
     .on_flow = blocklist_on_flow,
     .on_window = blocklist_on_window,
-    .stats_json = blocklist_stats,
+    DET_COUNTERS(blocklist_ctr_defs, struct blocklist_ctr, blocklist_counters),
     .fini = blocklist_fini,
 };

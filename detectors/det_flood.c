@@ -184,11 +184,21 @@ static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h
     st->first_ms = 0;
 }
 
-static void flood_stats(void *self, struct json *j)
+/* Counters (detector.h). Its state is per host (in the host table): nothing to evict. */
+#define FLOOD_COUNTERS(X)                                                                         \
+    X(T, alerts, "alerts", "detector_flood_alerts_total", NULL, CTR_COUNTER, "Flood alerts raised.")
+#define T struct flood_ctr
+struct flood_ctr {
+    FLOOD_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def flood_ctr_defs[] = {FLOOD_COUNTERS(CTR_ROW)};
+#undef T
+
+static void flood_counters(const void *self, void *snap)
 {
-    struct flood *f = self;
-    json_u64(j, "alerts", f->stat_alerts);
-    json_u64(j, "host_state_bytes", sizeof(struct flood_state));
+    const struct flood *f = self;
+    struct flood_ctr *o = snap;
+    o->alerts = f->stat_alerts;
 }
 
 const struct detector_ops det_flood_ops = {
@@ -200,6 +210,6 @@ const struct detector_ops det_flood_ops = {
     .init = flood_init,
     .on_flow = flood_on_flow,
     .on_host_window = flood_on_host_window,
-    .stats_json = flood_stats,
+    DET_COUNTERS(flood_ctr_defs, struct flood_ctr, flood_counters),
     .fini = flood_fini,
 };

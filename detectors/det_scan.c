@@ -1284,33 +1284,102 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
     s->contact_epoch = next;
 }
 
-static void scan_stats(void *self, struct json *j)
+/* Counters (detector.h): what the tables hold and push out, the attempts judged, alerts. */
+#define C CTR_COUNTER
+#define G CTR_GAUGE
+#define OUTCOME "First contacts of customer hosts, by outcome (answered, unanswered, unknown)."
+#define ALERTS "Scan alerts raised, by rule."
+#define SCAN_COUNTERS(X)                                                                          \
+    X(T, attempts, "attempts", "detector_scan_attempts_total", NULL, C,                           \
+      "Connection attempts (TCP, UDP) and echo requests customer hosts started.")                \
+    X(T, first_contacts, "first_contacts", "detector_scan_first_contacts_total", NULL, C,         \
+      "Attempts to a target and port the host had not tried within the contact filter's horizon.") \
+    X(T, answered, "answered", "detector_scan_contact_outcomes_total", "outcome=\"answered\"", C,  \
+      OUTCOME)                                                                                    \
+    X(T, unanswered, "unanswered", "detector_scan_contact_outcomes_total",                        \
+      "outcome=\"unanswered\"", C, OUTCOME)                                                      \
+    X(T, outcome_unknown, "outcome_unknown", "detector_scan_contact_outcomes_total",              \
+      "outcome=\"unknown\"", C, OUTCOME)                                                         \
+    X(T, icmp_errors, "icmp_errors_received", "detector_scan_icmp_errors_total", NULL, C,         \
+      "ICMP errors towards customer hosts (not taken as answers).")                              \
+    X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                             \
+      "UDP and ICMP probes waiting for their answer now.")                                        \
+    X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,       \
+      "Capacity of the join table of probes waiting for an answer (max_pending per worker).")    \
+    X(T, pending_evicted, "pending_evicted", "detector_scan_pending_evicted_total", NULL, C,      \
+      "Waiting probes pushed out of a full join table (judged with an unknown outcome).")        \
+    X(T, answers_first, "answers_before_probe", "detector_scan_answers_before_probe_total", NULL, \
+      C, "Answers whose probe had not been seen yet (kept for the probe to join).")              \
+    X(T, h_pairs, "h_pairs", "detector_scan_horizontal_pairs", NULL, G,                           \
+      "Host and port pairs tracked for horizontal scans now.")                                    \
+    X(T, h_cap, "h_capacity", "detector_scan_horizontal_capacity_pairs", NULL, G,                 \
+      "Capacity of the horizontal table (max_pairs per worker).")                                 \
+    X(T, h_evicted, "h_evicted", "detector_scan_horizontal_evicted_total", NULL, C,               \
+      "Host and port pairs pushed out of the full horizontal table (least recently probed).")    \
+    X(T, v_pairs, "v_pairs", "detector_scan_vertical_pairs", NULL, G,                             \
+      "Host and target pairs tracked for vertical scans now.")                                    \
+    X(T, v_cap, "v_capacity", "detector_scan_vertical_capacity_pairs", NULL, G,                   \
+      "Capacity of the vertical table (max_pairs per worker).")                                   \
+    X(T, v_evicted, "v_evicted", "detector_scan_vertical_evicted_total", NULL, C,                 \
+      "Host and target pairs pushed out of the full vertical table (least recently probed).")    \
+    X(T, sweepers, "sweepers", "detector_scan_sweepers_hosts", NULL, G,                           \
+      "Hosts tracked for ICMP sweeps now.")                                                       \
+    X(T, sweepers_evicted, "sweepers_evicted", "detector_scan_sweepers_evicted_total", NULL, C,   \
+      "Hosts pushed out of the full ICMP sweep table (max_sweepers per worker).")                \
+    X(T, cand_refused, "candidates_refused", "detector_scan_candidates_refused_total", NULL, C,   \
+      "Hosts not judged at a window close because the candidate list was full.")                 \
+    X(T, touched_refused, "touched_refused", "detector_scan_touched_refused_total", NULL, C,      \
+      "Pairs changed in a window but not re-judged because the list of changed pairs was full.") \
+    X(T, filter_set, "contact_filter_set", "detector_scan_contact_filter_set_slots", NULL, G, \
+      "Slots (bits) set in the contact filter's current generation (fill = set / size).")               \
+    X(T, filter_bits, "contact_filter_size", "detector_scan_contact_filter_size_slots", NULL, G,   \
+      "Slots (bits) in one generation of the contact filter.")                                            \
+    X(T, alerts_h, "alerts_horizontal", "detector_scan_alerts_total", "rule=\"scan.horizontal\"", \
+      C, ALERTS)                                                                                  \
+    X(T, alerts_v, "alerts_vertical", "detector_scan_alerts_total", "rule=\"scan.vertical\"", C,   \
+      ALERTS)                                                                                     \
+    X(T, alerts_trw, "alerts_trw", "detector_scan_alerts_total", "rule=\"scan.trw\"", C, ALERTS)  \
+    X(T, alerts_sweep, "alerts_icmp_sweep", "detector_scan_alerts_total",                         \
+      "rule=\"scan.icmp_sweep\"", C, ALERTS)
+#define T struct scan_ctr
+struct scan_ctr {
+    SCAN_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def scan_ctr_defs[] = {SCAN_COUNTERS(CTR_ROW)};
+#undef T
+#undef C
+#undef G
+
+static void scan_counters(const void *self, void *snap)
 {
-    struct scan *s = self;
-    json_u64(j, "attempts", s->st_attempts);
-    json_u64(j, "first_contacts", s->st_first);
-    json_u64(j, "answered", s->st_out[OUT_ANSWERED]);
-    json_u64(j, "unanswered", s->st_out[OUT_UNANSWERED]);
-    json_u64(j, "outcome_unknown", s->st_out[OUT_UNKNOWN]);
-    json_u64(j, "icmp_errors_received", s->st_icmp_errors);
-    json_u64(j, "pending", s->pend.n);
-    json_u64(j, "pending_evicted", s->st_pend_evicted);
-    json_u64(j, "answers_before_probe", s->st_pend_answer_only);
-    json_u64(j, "h_pairs", s->hz.n);
-    json_u64(j, "h_evicted", s->hz.evicted);
-    json_u64(j, "v_pairs", s->vt.n);
-    json_u64(j, "v_evicted", s->vt.evicted);
-    json_u64(j, "sweepers_evicted", s->sweep.evicted);
-    json_u64(j, "candidates_refused", s->st_cand_full);
-    json_u64(j, "touched_refused", s->st_touched_full);
-    json_double(j, "contact_filter_fill", gfilter_fill(&s->contacts), 4);
-    json_u64(j, "alerts_horizontal", s->st_alerts[0]);
-    json_u64(j, "alerts_vertical", s->st_alerts[1]);
-    json_u64(j, "alerts_trw", s->st_alerts[2]);
-    json_u64(j, "alerts_icmp_sweep", s->st_alerts[3]);
-    json_u64(j, "pair_entry_bytes", sizeof(struct pair));
-    json_u64(j, "pending_entry_bytes", sizeof(struct pend));
-    json_u64(j, "host_state_bytes", sizeof(struct scan_host));
+    const struct scan *s = self;
+    struct scan_ctr *o = snap;
+    o->attempts = s->st_attempts;
+    o->first_contacts = s->st_first;
+    o->answered = s->st_out[OUT_ANSWERED];
+    o->unanswered = s->st_out[OUT_UNANSWERED];
+    o->outcome_unknown = s->st_out[OUT_UNKNOWN];
+    o->icmp_errors = s->st_icmp_errors;
+    o->pending = s->pend.n;
+    o->pending_cap = s->pend.cap;
+    o->pending_evicted = s->st_pend_evicted;
+    o->answers_first = s->st_pend_answer_only;
+    o->h_pairs = s->hz.n;
+    o->h_cap = s->hz.cap;
+    o->h_evicted = s->hz.evicted;
+    o->v_pairs = s->vt.n;
+    o->v_cap = s->vt.cap;
+    o->v_evicted = s->vt.evicted;
+    o->sweepers = s->sweep.n;
+    o->sweepers_evicted = s->sweep.evicted;
+    o->cand_refused = s->st_cand_full;
+    o->touched_refused = s->st_touched_full;
+    o->filter_set = s->contacts.set_bits[0];
+    o->filter_bits = (uint64_t)s->contacts.nwords * 64;
+    o->alerts_h = s->st_alerts[0];
+    o->alerts_v = s->st_alerts[1];
+    o->alerts_trw = s->st_alerts[2];
+    o->alerts_sweep = s->st_alerts[3];
 }
 
 const struct detector_ops det_scan_ops = {
@@ -1323,6 +1392,6 @@ const struct detector_ops det_scan_ops = {
     .init = scan_init,
     .on_flow = scan_on_flow,
     .on_window = scan_on_window,
-    .stats_json = scan_stats,
+    DET_COUNTERS(scan_ctr_defs, struct scan_ctr, scan_counters),
     .fini = scan_fini,
 };

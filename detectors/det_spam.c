@@ -303,14 +303,36 @@ static void spam_on_window(void *self, struct det_ctx *ctx)
     s->cur ^= 1; /* what arrived early for the next window is now the open window's */
 }
 
-static void spam_stats(void *self, struct json *j)
+/* Counters (detector.h). */
+#define SPAM_COUNTERS(X)                                                                          \
+    X(T, flows, "mail_flows", "detector_spam_mail_flows_total", NULL, CTR_COUNTER,                \
+      "SMTP flow records from customer hosts the spam detector counted.")                         \
+    X(T, next_window, "next_window_flows", "detector_spam_next_window_flows_total", NULL,         \
+      CTR_COUNTER, "Of those, records ending after the open window (kept for the next one).")    \
+    X(T, hosts, "hosts", "detector_spam_hosts", NULL, CTR_GAUGE,                                  \
+      "Mail-sending hosts tracked now (open window and the next).")                              \
+    X(T, cap, "host_capacity", "detector_spam_capacity_hosts", NULL, CTR_GAUGE,                   \
+      "Capacity of the mail-sender tables (max_hosts per worker, for each of two windows).")     \
+    X(T, refused, "table_refused", "detector_spam_refused_total", NULL, CTR_COUNTER,              \
+      "Mail-sending hosts not tracked because the table was full (their mail is not counted).")  \
+    X(T, alerts, "alerts", "detector_spam_alerts_total", NULL, CTR_COUNTER, "Spam alerts raised.")
+#define T struct spam_ctr
+struct spam_ctr {
+    SPAM_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def spam_ctr_defs[] = {SPAM_COUNTERS(CTR_ROW)};
+#undef T
+
+static void spam_counters(const void *self, void *snap)
 {
-    struct spam *s = self;
-    json_u64(j, "mail_flows", s->stat_flows);
-    json_u64(j, "alerts", s->stat_alerts);
-    json_u64(j, "next_window_flows", s->stat_next_window);
-    json_u64(j, "table_refused", s->tab[0].refused + s->tab[1].refused);
-    json_u64(j, "entry_bytes", sizeof(struct spam_ent));
+    const struct spam *s = self;
+    struct spam_ctr *o = snap;
+    o->flows = s->stat_flows;
+    o->next_window = s->stat_next_window;
+    o->hosts = s->tab[0].n + s->tab[1].n;
+    o->cap = s->tab[0].cap + s->tab[1].cap;
+    o->refused = s->tab[0].refused + s->tab[1].refused;
+    o->alerts = s->stat_alerts;
 }
 
 const struct detector_ops det_spam_ops = {
@@ -322,6 +344,6 @@ const struct detector_ops det_spam_ops = {
     .init = spam_init,
     .on_flow = spam_on_flow,
     .on_window = spam_on_window,
-    .stats_json = spam_stats,
+    DET_COUNTERS(spam_ctr_defs, struct spam_ctr, spam_counters),
     .fini = spam_fini,
 };

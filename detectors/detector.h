@@ -13,7 +13,24 @@
  * A detector never sees wire formats, sockets or sinks.
  *
  * Adding a detector: one file detectors/det_NAME.c defining `const struct detector_ops
- * det_NAME_ops`, one line in detectors/registry.c, one tests/unit/test_det_NAME.c.
+ * det_NAME_ops` (with its counters, below), one line in detectors/registry.c, one entry per
+ * rule it raises in core/rules.c, one tests/unit/test_det_NAME.c.
+ *
+ * Counters: a detector declares its counters (core/ctr.h) once, as an X-macro list next to its
+ * state, and they appear in /metrics, in the JSON totals (transitwatch.totals.detectors.NAME)
+ * and in the replay's end-of-run listing, each with its unit and help text:
+ *     #define T struct scan_ctr
+ *     #define SCAN_COUNTERS(X)                                                        \
+ *         X(T, attempts, "attempts", "detector_scan_attempts_total", NULL, CTR_COUNTER, \
+ *           "Connection attempts customer hosts made.") ...
+ *     struct scan_ctr { SCAN_COUNTERS(CTR_FIELD) };
+ *     static const struct ctr_def scan_ctr_defs[] = {SCAN_COUNTERS(CTR_ROW)};
+ *     #undef T
+ * and in its ops: DET_COUNTERS(scan_ctr_defs, struct scan_ctr, scan_counters). The JSON key is
+ * the row's json (no dots); the Prometheus name starts with detector_NAME_ (counters end in
+ * _total, gauges name their unit); tests/unit/test_det_counters.c checks every registered
+ * detector. Every value is summed over the workers' instances: declare quantities that add up
+ * (events, table entries, capacities), never ratios or entry sizes.
  */
 #ifndef TW_DETECTOR_H
 #define TW_DETECTOR_H
@@ -25,6 +42,7 @@
 #include "addr.h"
 #include "alert.h"
 #include "conf.h"
+#include "ctr.h"
 #include "flow.h"
 #include "host.h"
 
@@ -95,9 +113,24 @@ struct detector_ops {
      * their on_window then reads (det_beacon's peer prevalence); the result must not depend on
      * how hosts were sharded. */
     void (*on_window_merge)(void *const *selves, size_t n, struct det_ctx *ctx);
-    void (*stats_json)(void *self, struct json *j);     /* may be NULL: members of an object */
+    /* Its counters (see the top of this file; DET_COUNTERS fills these four): rows describing
+     * a snapshot struct of ctr_size bytes of uint64_t values, and counters() writing an
+     * instance's values into snap (zeroed by the caller). Called on the pipeline thread while
+     * the instance's worker is idle (pipeline_detector_counters). */
+    const struct ctr_def *ctr_defs;
+    size_t nctr, ctr_size;
+    void (*counters)(const void *self, void *snap);
+    /* Obsolete and shown nowhere: a free-form JSON of the detector's statistics. Kept only
+     * while det_beacon.c and det_bruteforce.c still define it (they are to declare counters
+     * instead, then this goes); a detector declares counters. */
+    void (*stats_json)(void *self, struct json *j);
     void (*fini)(void *self);
 };
+
+#define DET_CTR_MAX 40 /* counter rows of one detector, at most */
+#define DET_COUNTERS(defs, type, fn)                                                              \
+    .ctr_defs = defs, .nctr = sizeof defs / sizeof defs[0], .ctr_size = sizeof(type),             \
+    .counters = fn
 
 /* Did the TCP connection whose initiator's record is f complete its handshake? With flags:
  * the initiator's cumulative flags hold ACK only when it acknowledged the SYN-ACK; SYN alone,

@@ -33,6 +33,17 @@ while read -r key; do
     || fail "JSON totals counter '$key' has no /metrics name"
 done <"$tmp/json-keys"
 
+# detectors' table evictions: in the totals (detectors.NAME.*), the listing and /metrics' names
+printf '[detector.scan]\nmax_pairs = 16\nmax_pending = 16\nmax_sweepers = 16\n' >"$tmp/small.conf"
+"$gen" sample -f ipfix -m 30 -n 60 -s 7 -o "$tmp/rich.pcap" 2>/dev/null
+"$tw" replay --stats -c "$tmp/small.conf" -C "$cfg/customers.csv" "$tmp/rich.pcap" 2>"$tmp/small.err" \
+  | tail -1 >"$tmp/small.json"
+ev=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["transitwatch"]["totals"]["detectors"]["scan"]; print(s["h_evicted"] + s["v_evicted"] + s["pending_evicted"])' "$tmp/small.json")
+[[ $ev -gt 0 ]] || fail "no scan table eviction counted with 16-entry tables: $(cat "$tmp/small.json")"
+grep -Eq '^ +detectors\.scan\.(h|v|pending)_evicted +[1-9]' "$tmp/small.err" || fail "evictions not in the listing"
+grep -qF 'detectors.scan.h_evicted transitwatch_detector_scan_horizontal_evicted_total' "$tmp/list" \
+  || fail "scan evictions have no /metrics name"
+
 cat >"$tmp/tw.conf" <<CONF
 [collector]
 listen = 127.0.0.1:0
@@ -81,7 +92,8 @@ for m in transitwatch_meter_flows_ended_total transitwatch_fragment_drops_total 
          transitwatch_kafka_inflight_messages transitwatch_kafka_brokers_up \
          transitwatch_kafka_last_delivery_time_seconds transitwatch_jsonl_written_messages_total \
          transitwatch_customer_active_hosts transitwatch_customer_hostile_hosts \
-         transitwatch_customer_bytes_total; do
+         transitwatch_customer_bytes_total transitwatch_detector_scan_horizontal_evicted_total \
+         transitwatch_detector_spam_refused_total transitwatch_detector_blocklist_hit_capacity_pairs; do
   grep -qF "$m" "$tmp/scrape" || fail "$m missing"
 done
 # gauges name their unit: no gauge is a bare noun of something countable

@@ -610,6 +610,36 @@ static void test_threads_beacon_prevalence(void **st)
     fix_free(strict);
 }
 
+/* A detector's counters are summed over every worker's instance: 40 listed flows from 40
+ * hosts (spread over the workers) count 40 hits, whatever the number of workers. */
+static void test_detector_counters_summed(void **st)
+{
+    struct fix *f = fix_new(MAP, DROP);
+    char host[32];
+    for (unsigned i = 0; i < 40; i++) {
+        snprintf(host, sizeof host, "10.1.%u.%u", i / 200, i % 200 + 1);
+        flow(f, host, "198.18.0.9", 443, T0 + 1000 + i, 100);
+    }
+    struct det_counters dc[SETTINGS_MAX_DETECTORS];
+    size_t n = pipeline_detector_counters(f->p, dc, SETTINGS_MAX_DETECTORS);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(dc[i].ops->name, "blocklist") != 0)
+            continue;
+        for (size_t k = 0; k < dc[i].ops->nctr; k++) {
+            const struct ctr_def *d = &dc[i].ops->ctr_defs[k];
+            if (strcmp(d->json, "hits") == 0) {
+                assert_int_equal(ctr_value(d, dc[i].v), 40);
+                found = true;
+            } else if (strcmp(d->json, "pair_capacity") == 0) {
+                assert_int_equal(ctr_value(d, dc[i].v), 65536 * (uint64_t)g_workers);
+            }
+        }
+    }
+    assert_true(found);
+    fix_free(f);
+}
+
 static int workers_three(void **st)
 {
     (void)st;
@@ -630,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_reload_carries_customer_state),
         cmocka_unit_test(test_siem_one_ticket_per_incident),
         cmocka_unit_test(test_verdict_names_hosts),
+        cmocka_unit_test(test_detector_counters_summed),
     };
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),
