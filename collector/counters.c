@@ -52,7 +52,11 @@
     X(T, ps.alerts.suppressed, "alerts_suppressed", "alerts_suppressed_total", NULL, C,           \
       "Alert repeats folded into an earlier alert.")                                              \
     X(T, ps.host_evictions, "host_evictions", "host_evictions_total", NULL, C,                    \
-      "Hosts evicted from a full host table.")
+      "Hosts evicted from a full host table.")                                                    \
+    X(T, ps.hostility_tracked, "hostility_customers", "hostility_customers", NULL, G,             \
+      "Customers whose hostility trend is kept ([hostility] max_customers bounds them).")         \
+    X(T, ps.hostility_refused, "hostility_refused", "hostility_refused_total", NULL, C,           \
+      "Customers whose hostility trend could not be kept because the table was full.")
 
 #define METER_ROWS(X)                                                                             \
     X(T, ms.created, "meter.created", "meter_flows_created_total", NULL, C,                       \

@@ -1168,6 +1168,7 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
     quiesce(p);
     *out = p->st;
     alert_mgr_stats(p->alerts, &out->alerts);
+    hostility_stats(p->hostility, &out->hostility_tracked, &out->hostility_refused);
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct hosttab_stats hs;
         hosttab_stats(p->workers[wi].hosts, &hs);

@@ -49,6 +49,7 @@ struct pipeline_stats {
     uint64_t list_swaps;      /* reloads taken into use */
     uint64_t queue_waits;     /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
+    uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     struct alert_mgr_stats alerts;
 };
 
