@@ -132,6 +132,8 @@
     X(T, ps.alerts_truncated, NULL, "alerts_truncated_total", NULL, C,                            \
       "Alerts from worker threads whose strings did not fit.")                                    \
     X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")  \
+    X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                      \
+      "Alerts whose rule has no entry in the rule table (no description or reference).")        \
     X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                            \
       "Alert suppression entries pushed out by the bound.")                                       \
     X(T, ps.alerts.format_errors, NULL, "alert_format_errors_total", NULL, C,                     \

@@ -202,9 +202,7 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
 
     memset(a, 0, sizeof *a);
     a->detector = "hostility";
-    a->rule_id = "customer.hostile_share";
-    a->rule_name = "A large share of the customer's active hosts misbehave";
-    a->category = CAT_CUSTOMER;
+    a->rule_id = "customer.hostile_share"; /* name and category: core/rules.c */
     a->severity = top >= 2 * c->share || top_hosts >= c->count ? SEV_HIGH : SEV_MEDIUM;
     double sc = 0.5 + 0.5 * (c->share > 0 ? top / (4 * c->share) : 1);
     a->score = sc > 1 ? 1 : sc;

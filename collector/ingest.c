@@ -114,6 +114,13 @@ void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
     in->tap_arg = arg;
 }
 
+/* pipeline_exporter_fn: the decoder names its exporters (same thread). */
+static bool exporter_name(void *arg, uint32_t idx1, uint8_t out[16])
+{
+    const struct ingest *in = arg;
+    return decode_exporter_addr(in->dec, idx1, out);
+}
+
 int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pipeline *p,
                struct ingest **out)
 {
@@ -172,6 +179,8 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
             return rc;
         }
     }
+    if (p)
+        pipeline_set_exporter_names(p, exporter_name, in);
     *out = in;
     return 0;
 }
@@ -180,6 +189,8 @@ void ingest_free(struct ingest *in)
 {
     if (!in)
         return;
+    if (in->p) /* the pipeline may outlive the ingest: nobody names exporters any more */
+        pipeline_set_exporter_names(in->p, NULL, NULL);
     decode_ctx_free(in->dec);
     frag_table_free(in->frags);
     meter_free(in->meter);

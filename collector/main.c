@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "json.h"
 #include "log.h"
 #include "replay.h"
+#include "rules.h"
 #include "run.h"
 #include "status.h"
 
@@ -45,6 +47,8 @@ static void usage_daemon(FILE *out)
             "      --example-config  print every option with its default and help\n"
             "      --list-counters   print every counter: its key in the JSON totals and its\n"
             "                      /metrics name\n"
+            "      --list-rules    print every alert rule as a JSON line: id, detector, name,\n"
+            "                      description, reference, category and message template\n"
             "  -V, --version       print the version\n"
             "  -h, --help          this text\n"
             "\n"
@@ -115,6 +119,28 @@ static void usage_replay(FILE *out)
             "\"transitwatch.summary\"; last line: event.dataset \"transitwatch.totals\").\n"
             "Exit: 0 all inputs read, 1 some could not be read (or Kafka kept messages\n"
             "spooled), 2 usage or configuration error.\n");
+}
+
+/* --list-rules: the rule table (core/rules.c), one JSON object per line. */
+static void list_rules(FILE *out)
+{
+    for (size_t i = 0; i < rule_count; i++) {
+        const struct rule_def *r = &rule_table[i];
+        char buf[4096];
+        struct json j;
+        json_init(&j, buf, sizeof buf);
+        json_obj_open(&j, NULL);
+        json_str(&j, "id", r->id);
+        json_str(&j, "ruleset", r->detector);
+        json_str(&j, "name", r->name);
+        json_str(&j, "description", r->description);
+        json_str(&j, "reference", r->reference);
+        json_str(&j, "category", alert_category_name(r->category));
+        json_str(&j, "message", r->message);
+        json_obj_close(&j);
+        if (!json_error(&j))
+            fprintf(out, "%s\n", buf);
+    }
 }
 
 /* A usage error: one line, and where to look. Returns 2 (the exit code). */
@@ -482,6 +508,7 @@ int main(int argc, char **argv)
         {"check-config", no_argument, NULL, 'k'},
         {"example-config", no_argument, NULL, 'e'},
         {"list-counters", no_argument, NULL, 'L'},
+        {"list-rules", no_argument, NULL, 'R'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -503,6 +530,9 @@ int main(int argc, char **argv)
             return 0;
         case 'L':
             status_list_counters(stdout);
+            return 0;
+        case 'R':
+            list_rules(stdout);
             return 0;
         case 'V':
             printf("transitwatch %s\n", TW_VERSION);

@@ -18,6 +18,7 @@
 #include "hosttab.h"
 #include "json.h"
 #include "log.h"
+#include "rules.h"
 #include "summary.h"
 
 /* Beyond this many empty windows, time jumps instead of closing each one. */
@@ -117,11 +118,14 @@ struct pipeline {
     bool have_window;
     uint64_t win_start;       /* open window [win_start, win_start + window_ms) */
     uint64_t max_seen;        /* newest record end seen (event time) */
+    uint64_t last_close_ms;   /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
 
     struct pipeline_stats st;
     FILE *flow_log;
     pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
+    pipeline_exporter_fn *exporter_addr; /* names flow_rec.exporter (the ingest's decoder) */
+    void *exporter_arg;
     void *summary_tap_arg;
     char buf[ALERT_JSON_MAX];
 };
@@ -221,13 +225,18 @@ static size_t ctx_customer_count(void *arg)
 }
 
 /* The worker's part of an alert: mark the host (its table belongs to the worker) with the
- * category and the alert's weight for the customer verdict (collector/hostility.h). */
-static void mark_host(struct worker *w, const struct alert *a)
+ * category and the alert's weight for the customer verdict (collector/hostility.h), and take
+ * the exporter and interface that last reported it. */
+static void mark_host(struct worker *w, struct alert *a)
 {
-    if (!a->has_host || (unsigned)a->category >= CAT_COUNT)
+    if (!a->has_host)
         return;
     struct host *h = hosttab_find(w->hosts, a->customer, a->host, NULL);
     if (h) {
+        a->exporter = h->exporter;
+        a->in_if = h->in_if;
+    }
+    if (h && (unsigned)a->category < CAT_COUNT) {
         uint8_t wt = hostility_alert_weight(&w->p->s->hostility, a);
         h->alert_cats |= 1u << a->category;
         h->cats_day |= 1u << a->category;
@@ -239,10 +248,15 @@ static void mark_host(struct worker *w, const struct alert *a)
     }
 }
 
-/* The dispatcher's part: name the customer, suppress repeats, publish, count. */
+/* The dispatcher's part: name the customer and the exporter, suppress repeats, publish,
+ * count. */
 static void raise_alert(struct pipeline *p, const struct alert *in, uint64_t now_ms)
 {
     struct alert a = *in;
+    if (!rule_find(a.rule_id))
+        p->st.alerts_without_rule++;
+    if (a.exporter && p->exporter_addr)
+        a.has_observer = p->exporter_addr(p->exporter_arg, a.exporter, a.observer_ip);
     const struct customer *cu = customers_get(p->customers, a.customer);
     a.customer_id = cu ? cu->id : "";
     a.customer_name = cu ? cu->name : "";
@@ -311,14 +325,16 @@ static void outbox_put(struct worker *w, const struct alert *a)
     atomic_store_explicit(&w->ob_tail, t + 1, memory_order_release);
 }
 
-static void worker_alert(void *arg, const struct alert *a)
+static void worker_alert(void *arg, const struct alert *in)
 {
     struct worker *w = arg;
-    mark_host(w, a);
+    struct alert a = *in;
+    rule_apply(&a);
+    mark_host(w, &a);
     if (tl_worker == w)
-        outbox_put(w, a);
+        outbox_put(w, &a);
     else
-        raise_alert(w->p, a, w->ctx.win_end_ms);
+        raise_alert(w->p, &a, w->ctx.win_end_ms);
 }
 
 /* Publish the alerts worker threads queued, in record order: an alert is taken once no worker
@@ -650,9 +666,11 @@ static void emit_summaries(struct pipeline *p)
         { /* the customer's hostility score (collector/hostility.c) */
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];
-            if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1 &&
-                alert_mgr_raise(p->alerts, &ha, s.win_end_ms) > 0)
-                s.alerts++;
+            if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1) {
+                rule_apply(&ha);
+                if (alert_mgr_raise(p->alerts, &ha, s.win_end_ms) > 0)
+                    s.alerts++;
+            }
         }
         p->st.summaries++;
         if (p->summary_tap)
@@ -697,6 +715,7 @@ static void close_window(struct pipeline *p)
     }
     emit_summaries(p);
     p->st.windows_closed++;
+    p->last_close_ms = p->win_start + p->window_ms;
     for (size_t i = 0; i < p->nretired; i++)
         feed_set_free(p->retired[i]);
     p->nretired = 0;
@@ -762,6 +781,12 @@ void pipeline_set_flow_log(struct pipeline *p, FILE *f)
     p->flow_log = f;
 }
 
+void pipeline_set_exporter_names(struct pipeline *p, pipeline_exporter_fn *fn, void *arg)
+{
+    p->exporter_addr = fn;
+    p->exporter_arg = arg;
+}
+
 void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void *arg)
 {
     p->summary_tap = fn;
@@ -782,6 +807,10 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
     h->window = wno;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
+    if (f->exporter) {
+        h->exporter = f->exporter;
+        h->in_if = f->in_if;
+    }
     for (size_t d = 0; d < p->ndet; d++) {
         w->ctx.det_index = d;
         p->ops[d]->on_flow(w->det[d], &w->ctx, h,
@@ -1199,6 +1228,11 @@ size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, 
         }
     }
     return n;
+}
+
+uint64_t pipeline_last_window_end(const struct pipeline *p)
+{
+    return p->last_close_ms;
 }
 
 const struct customer_map *pipeline_customers(const struct pipeline *p)

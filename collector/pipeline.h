@@ -50,6 +50,7 @@ struct pipeline_stats {
     uint64_t queue_waits;     /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
+    uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
     struct alert_mgr_stats alerts;
 };
 
@@ -91,6 +92,13 @@ void pipeline_set_flow_log(struct pipeline *p, FILE *f);
  * borrowed for the call), whether or not summaries are published. NULL: none. */
 typedef void pipeline_summary_fn(void *arg, uint32_t customer_index, const struct summary *sum);
 void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void *arg);
+/* End of the last window closed (event time, Unix ms), 0 before the first close. */
+uint64_t pipeline_last_window_end(const struct pipeline *p);
+/* The address of exporter index idx1 (flow_rec.exporter, >= 1): true and out set, or false.
+ * Called on the pipeline thread, which is the thread that decodes. */
+typedef bool pipeline_exporter_fn(void *arg, uint32_t idx1, uint8_t out[16]);
+/* Who names exporters for the alerts' observer (the ingest sets its decoder). NULL: nobody. */
+void pipeline_set_exporter_names(struct pipeline *p, pipeline_exporter_fn *fn, void *arg);
 /* The customer map in force (borrowed). */
 const struct customer_map *pipeline_customers(const struct pipeline *p);
 

@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "customers.h"
 #include "log.h"
+#include "rules.h"
 
 /* ---- inputs ---- */
 
@@ -331,17 +332,6 @@ static void tap(void *arg, struct flow_rec *f)
     }
 }
 
-static void human(char *buf, size_t len, double v, const char *unit)
-{
-    static const char *const pre[] = {"", "k", "M", "G", "T"};
-    int i = 0;
-    while (v >= 1000 && i < 4) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, len, i ? "%.1f %s%s" : "%.0f %s%s", v, pre[i], unit);
-}
-
 static void draw(struct run_state *rs, uint64_t now)
 {
     uint64_t done = rs->done_bytes + (rs->cur ? capture_bytes_read(rs->cur) : 0);
@@ -355,9 +345,9 @@ static void draw(struct run_state *rs, uint64_t now)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = 0;
     char a[32], b[32], r[32], eta[32] = "--:--";
-    human(a, sizeof a, (double)done, "B");
-    human(b, sizeof b, (double)rs->total_bytes, "B");
-    human(r, sizeof r, el > 0 ? (double)rs->packets / el : 0, "pkt/s");
+    text_si(a, sizeof a, (double)done, "B");
+    text_si(b, sizeof b, (double)rs->total_bytes, "B");
+    text_si(r, sizeof r, el > 0 ? (double)rs->packets / el : 0, "pkt/s");
     if (frac > 0.001 && el > 0.5) {
         unsigned left = (unsigned)(el / frac - el);
         snprintf(eta, sizeof eta, "%u:%02u", left / 60, left % 60);
@@ -497,7 +487,7 @@ static void print_summary(struct run_state *rs, const struct alert_counter *ac, 
     pipeline_stats(rs->p, &ps);
     double el = (double)(mono_ns() - rs->t0_ns) / 1e9;
     char rate[32];
-    human(rate, sizeof rate, el > 0 ? (double)is.packets / el : 0, "pkt/s");
+    text_si(rate, sizeof rate, el > 0 ? (double)is.packets / el : 0, "pkt/s");
     fprintf(stderr, "\ntransitwatch replay: %zu input%s in %.1f s (%s)\n", ninputs,
             ninputs == 1 ? "" : "s", el, rate);
     fprintf(stderr, "  packets   %llu (%llu bytes on the wire), %llu metered, %llu export "

@@ -3,7 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "alert_json.h"
 #include "counters.h"
 #include "json.h"
 #include "log.h"
@@ -88,14 +90,39 @@ void run_teardown(struct run *r)
     settings_free(&r->s);
 }
 
+/* The totals line: every counter (counters.h) at the end of a run, as an ECS metric event.
+ * @timestamp: the end of the last window closed (event time: a replay's totals repeat
+ * exactly), else the wall clock. */
 void run_publish_totals(struct run *r, const char *dataset)
 {
-    char buf[8192];
+    char buf[16384], msg[256];
+    struct pipeline_stats ps;
+    pipeline_stats(r->pipe, &ps);
+    uint64_t ts = pipeline_last_window_end(r->pipe);
+    if (!ts) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        ts = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    }
+    snprintf(msg, sizeof msg, "transitwatch totals: %llu flow records (%llu unmatched), %llu "
+             "windows, %llu alerts, %llu summaries",
+             (unsigned long long)ps.flows, (unsigned long long)ps.unmatched,
+             (unsigned long long)ps.windows_closed, (unsigned long long)ps.alerts.published,
+             (unsigned long long)ps.summaries);
     struct json j;
     json_init(&j, buf, sizeof buf);
     json_obj_open(&j, NULL);
+    json_time(&j, "@timestamp", ts);
+    ecs_common_json(&j);
+    json_str(&j, "message", msg);
     json_obj_open(&j, "event");
-    json_str(&j, "kind", "event");
+    json_str(&j, "kind", "metric");
+    json_arr_open(&j, "category");
+    json_str(&j, NULL, "network");
+    json_arr_close(&j);
+    json_arr_open(&j, "type");
+    json_str(&j, NULL, "info");
+    json_arr_close(&j);
     json_str(&j, "dataset", dataset);
     json_str(&j, "module", "transitwatch");
     json_obj_close(&j);
@@ -105,6 +132,8 @@ void run_publish_totals(struct run *r, const char *dataset)
     json_obj_close(&j);
     json_obj_close(&j);
     json_obj_close(&j);
-    if (!json_error(&j))
+    if (json_error(&j))
+        log_error("totals line longer than %zu bytes: not published", sizeof buf);
+    else
         sinks_publish(&r->sinks, MSG_TOTALS, "", 0, buf, json_len(&j));
 }

@@ -1,5 +1,7 @@
 #include "alert.h"
 
+#include <stddef.h>
+
 const char *alert_category_name(enum alert_category c)
 {
     static const char *const names[CAT_COUNT] = {"blocklist", "spam", "c2", "scan",
@@ -16,4 +18,18 @@ const char *alert_severity_name(enum alert_severity s)
     case SEV_CRITICAL: return "critical";
     }
     return "unknown";
+}
+
+void alert_endpoints(const struct alert *a, const uint8_t **src, const uint8_t **dst)
+{
+    *src = *dst = NULL;
+    if (!a->has_host)
+        return;
+    if (a->host_is_source) {
+        *src = a->host;
+        *dst = a->has_peer ? a->peer : NULL;
+    } else {
+        *src = a->has_peer ? a->peer : NULL;
+        *dst = a->host;
+    }
 }

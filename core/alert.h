@@ -37,8 +37,11 @@ struct alert_enrichment {
 
 struct alert {
     const char *detector;  /* registry name, e.g. "blocklist" */
-    const char *rule_id;   /* stable id, e.g. "blocklist.peer_listed" */
-    const char *rule_name; /* one human sentence */
+    const char *rule_id;   /* stable id, e.g. "blocklist.peer_listed": its entry in core/rules.c
+                              gives the name, description, reference, category and message */
+    /* Set by the pipeline from the rule table (a detector leaves them unset; det_beacon.c still
+     * sets them until its rewrite lands, and a rule without an entry keeps its own). */
+    const char *rule_name;
     enum alert_category category;
     enum alert_severity severity;
     double score;          /* [0, 1] */
@@ -52,6 +55,8 @@ struct alert {
                               source/destination then as the first record had them) */
     uint8_t proto;         /* 0 = not tied to one protocol */
     uint16_t port;         /* the destination's (responder's) port, 0 = none */
+    uint16_t sport;        /* the source's (initiator's) port when every flow behind the alert
+                              used that one port, else 0 */
     uint64_t win_start_ms, win_end_ms; /* the evidence window */
     uint64_t first_ms, last_ms;        /* first/last flow that supports it */
     uint64_t flows, bytes, packets;
@@ -61,6 +66,12 @@ struct alert {
     bool indicator_is_host;    /* the listed party is the host (else the peer) */
     /* detector's structured evidence: a JSON object text, or NULL */
     const char *evidence_json;
+    /* filled by the pipeline, not by detectors: the exporter (router) that last reported the
+     * host's flows and the interface they entered it on (ECS observer.ip, observer.ingress) */
+    uint32_t exporter;         /* its index + 1 in the decoder (0 = none: metered, archives) */
+    uint32_t in_if;            /* SNMP ifIndex of the ingress interface, 0 = unknown */
+    bool has_observer;
+    uint8_t observer_ip[16];   /* the exporter's address (from exporter) */
     /* filled by the alert manager, not by detectors */
     const char *customer_id, *customer_name;
     uint32_t customer_asn;
@@ -70,6 +81,10 @@ struct alert {
 };
 
 const char *alert_category_name(enum alert_category c);
+/* The alert's ECS source and destination addresses (NULL when it has none): the party that
+ * started the connections is the source; a host alone is the source of what it sent. The
+ * one rule for alert_json.c and the message templates (core/rules.h). */
+void alert_endpoints(const struct alert *a, const uint8_t **src, const uint8_t **dst);
 const char *alert_severity_name(enum alert_severity s);
 
 #endif

@@ -54,6 +54,8 @@ struct flow_rec {
     uint32_t dst_as;      /* destination AS (0 = unknown) */
     uint32_t customer;    /* customer index + 1 (0 = none), set by the pipeline */
     uint32_t peer_customer; /* for FLOW_DIR_INTERNAL: the other end's customer index + 1 */
+    uint32_t in_if;       /* the exporter's ingress interface (SNMP ifIndex; v5 input, IPFIX
+                             ingressInterface), 0 = unknown */
 };
 
 /* The inside host and the outside peer of a record the pipeline has classified. */

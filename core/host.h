@@ -20,6 +20,9 @@ struct host {
      * collector/hostility.h) of this window, and since the host was last clean for a day */
     uint8_t weight[CAT_COUNT], weight_day[CAT_COUNT];
     uint32_t flags;
+    /* the exporter that last reported the host's flows (flow_rec.exporter, 0 = none) and the
+     * interface they entered it on: the alerts' observer (ECS observer.ip, .ingress) */
+    uint32_t exporter, in_if;
 };
 
 #endif

@@ -70,6 +70,8 @@ struct hit {
     uint8_t host_src;      /* while unknown: the host was the source of the first record */
     uint16_t resp_port;    /* the responder's port (service port); while unknown the first
                               record's destination port */
+    uint16_t host_port, peer_port; /* each side's own port on every record so far ... */
+    uint8_t ports_varied;  /* ... unless it changed: bit 0 the host's, bit 1 the peer's */
     uint64_t first_ms, last_ms, flows, bytes, packets;
 };
 
@@ -213,14 +215,14 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
      * customer, not the customer's doing: it is reported, at low severity and half the score. */
     bool inbound = h->init == INIT_PEER;
     bool host_src = h->init ? h->init == INIT_HOST : h->host_src;
+    /* the source's own port, when every record of the pair used one (ECS source.port) */
+    bool icmp = h->proto == 1 || h->proto == 58;
+    uint16_t sport = icmp ? 0 : host_src ? (h->ports_varied & 1 ? 0 : h->host_port)
+                                          : (h->ports_varied & 2 ? 0 : h->peer_port);
     double score = any_port ? cc->score_port : cc->score_ip;
     struct alert a = {
         .detector = "blocklist",
         .rule_id = h->inside_listed ? "blocklist.host_listed" : "blocklist.peer_listed",
-        .rule_name = h->inside_listed ? "Customer host is on a blocklist"
-                     : inbound       ? "A listed address contacted a customer host"
-                                     : "Customer host talked to a listed address",
-        .category = CAT_BLOCKLIST,
         .severity = inbound ? SEV_LOW : any_port ? SEV_CRITICAL : SEV_HIGH,
         .score = inbound ? score / 2 : score,
         .customer = h->customer,
@@ -230,6 +232,7 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
         .direction_unknown = !h->init,
         .proto = h->proto,
         .port = h->resp_port,
+        .sport = sport,
         .win_start_ms = ctx->win_start_ms,
         .win_end_ms = ctx->win_end_ms,
         .first_ms = h->first_ms,
@@ -323,10 +326,13 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
         h->proto = f->proto;
         h->host_src = host_is_src;
         h->resp_port = f->dport;
+        h->host_port = host_port;
+        h->peer_port = peer_port;
         h->first_ms = f->first_ms;
         memcpy(h->host, hst->addr, 16);
         memcpy(h->peer, peer, 16);
     }
+    h->ports_varied |= (uint8_t)((host_port != h->host_port) | (peer_port != h->peer_port) << 1);
     h->feeds |= feeds;
     if (port_feeds) {
         h->port_feeds |= port_feeds;
@@ -468,8 +474,6 @@ static void space_report(struct space_arg *sa, const struct prefix *own, size_t 
     struct alert a = {
         .detector = "blocklist",
         .rule_id = "blocklist.customer_space_listed",
-        .rule_name = "Part of the customer's own address space is on a blocklist",
-        .category = CAT_CUSTOMER,
         .severity = SEV_HIGH,
         .score = sa->b->conf.score_ip,
         .customer = sa->customer,

@@ -140,9 +140,6 @@ static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h
         struct alert a = {
             .detector = "flood",
             .rule_id = rule,
-            .rule_name = base ? "Host sends far above its own baseline"
-                               : "Host sends at flood rates",
-            .category = CAT_FLOOD,
             .severity = base ? SEV_MEDIUM : SEV_HIGH,
             .score = sc > 1 ? 1 : sc,
             .customer = h->customer,

@@ -928,17 +928,9 @@ static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t c
                        uint64_t bytes, uint64_t first_ms, uint64_t last_ms, const char *ev)
 {
     static const char *const ids[4] = {"scan.horizontal", "scan.vertical", "scan.trw", "scan.icmp_sweep"};
-    static const char *const names[4] = {
-        "Host probes many addresses on one port",
-        "Host probes many ports of one address",
-        "Host's first contacts go mostly unanswered (sequential test)",
-        "Host pings many addresses in a short time (ping sweep)",
-    };
     struct alert a = {
         .detector = "scan",
-        .rule_id = ids[rule],
-        .rule_name = names[rule],
-        .category = CAT_SCAN,
+        .rule_id = ids[rule], /* name, category: core/rules.c */
         .severity = sev,
         .score = score > 1 ? 1 : score,
         .customer = customer,

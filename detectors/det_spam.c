@@ -267,9 +267,6 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     struct alert a = {
         .detector = "spam",
         .rule_id = e->mta ? "spam.mta_fanout" : "spam.fanout",
-        .rule_name = e->mta ? "Allowlisted mail server reaches an abnormal number of mail servers"
-                            : "Host sends mail directly to many mail servers",
-        .category = CAT_SPAM,
         .severity = (nn >= c->fanout_high || fail >= 0.3) ? SEV_HIGH : SEV_MEDIUM,
         .score = sc > 1 ? 1 : sc,
         .customer = e->k.customer,

@@ -1,9 +1,11 @@
 #include "alert_json.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "addr.h"
 #include "json.h"
+#include "rules.h"
 
 #ifndef TW_VERSION
 #define TW_VERSION "0"
@@ -35,13 +37,36 @@ static unsigned ecs_severity(enum alert_severity s)
     return 0;
 }
 
-static void observer(struct json *j)
+void ecs_common_json(struct json *j)
+{
+    json_obj_open(j, "ecs");
+    json_str(j, "version", TW_ECS_VERSION);
+    json_obj_close(j);
+}
+
+/* observer: transitwatch made the event; ip and ingress: the exporter (router) that saw the
+ * flows and the interface they entered it on, as Filebeat's NetFlow input names exporters. */
+static void observer(struct json *j, const struct alert *a)
 {
     json_obj_open(j, "observer");
     json_str(j, "vendor", "transitwatch");
     json_str(j, "product", "transitwatch");
     json_str(j, "type", "ids");
     json_str(j, "version", TW_VERSION);
+    if (a && a->has_observer) {
+        json_arr_open(j, "ip");
+        json_addr(j, NULL, a->observer_ip);
+        json_arr_close(j);
+        if (a->in_if) {
+            char id[16];
+            snprintf(id, sizeof id, "%u", a->in_if);
+            json_obj_open(j, "ingress");
+            json_obj_open(j, "interface");
+            json_str(j, "id", id);
+            json_obj_close(j);
+            json_obj_close(j);
+        }
+    }
     json_obj_close(j);
 }
 
@@ -56,28 +81,82 @@ static void organization(struct json *j, const char *id, const char *name)
 static void endpoint(struct json *j, const char *key, const uint8_t *addr, unsigned port)
 {
     json_obj_open(j, key);
-    json_addr(j, "ip", addr);
+    if (addr)
+        json_addr(j, "ip", addr);
     if (port)
         json_u64(j, "port", port);
+    json_obj_close(j);
+}
+
+/* threat.enrichments[]: one per list that names the party. A listed host or peer is an
+ * address of the event (matched.field says which); a listed prefix of the customer's own
+ * space is matched against the customer map (no event address: the prefix is the atomic). */
+static void enrichments(struct json *j, const struct alert *a, const uint8_t *src)
+{
+    bool prefix = !a->has_host;
+    const uint8_t *listed = a->indicator_is_host || !a->has_peer ? a->host : a->peer;
+    const char *field = prefix ? "transitwatch.evidence.customer_prefix"
+                        : src && listed == src ? "source.ip" : "destination.ip";
+    char ab[ADDR_STRLEN];
+    json_obj_open(j, "threat");
+    json_arr_open(j, "enrichments");
+    for (uint32_t i = 0; i < a->nenrich && i < ALERT_ENRICH_MAX; i++) {
+        const struct alert_enrichment *en = &a->enrich[i];
+        const char *feed = en->feed && *en->feed ? en->feed : "unnamed";
+        const char *name = en->name && *en->name ? en->name : feed;
+        char desc[256];
+        snprintf(desc, sizeof desc, "%s is listed on %s%s%s%s", en->matched ? en->matched
+                 : addr_format(listed, ab), feed, strcmp(name, feed) ? " (" : "",
+                 strcmp(name, feed) ? name : "", strcmp(name, feed) ? ")" : "");
+        json_obj_open(j, NULL);
+        json_obj_open(j, "indicator");
+        json_str(j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
+        if (!prefix)
+            json_addr(j, "ip", listed);
+        json_str(j, "provider", feed);
+        json_str(j, "name", name);
+        json_str(j, "description", desc);
+        if (en->reference)
+            json_str(j, "reference", en->reference);
+        if (en->port)
+            json_u64(j, "port", en->port);
+        json_obj_close(j);
+        json_obj_open(j, "matched");
+        if (prefix && en->matched)
+            json_str(j, "atomic", en->matched);
+        else
+            json_addr(j, "atomic", listed);
+        json_str(j, "field", field);
+        json_str(j, "type", "indicator_match_rule");
+        json_obj_close(j);
+        json_obj_close(j);
+    }
+    json_arr_close(j);
     json_obj_close(j);
 }
 
 int alert_json_format(const struct alert *a, char *buf, size_t cap)
 {
     struct json j;
-    char pbuf[8];
+    char pbuf[8], msg[1024];
+    const struct rule_def *rule = rule_find(a->rule_id);
+    rule_message(a, msg, sizeof msg);
     json_init(&j, buf, cap);
     json_obj_open(&j, NULL);
     json_time(&j, "@timestamp", a->win_end_ms);
+    ecs_common_json(&j);
+    json_str(&j, "message", msg);
 
+    /* an IDS alert on network traffic; list hits say so in threat.enrichments (ECS keeps
+     * threat/indicator for the indicator documents themselves) */
     json_obj_open(&j, "event");
     json_str(&j, "kind", "alert");
     json_arr_open(&j, "category");
     json_str(&j, NULL, "network");
-    json_str(&j, NULL, a->nenrich ? "threat" : "intrusion_detection");
+    json_str(&j, NULL, "intrusion_detection");
     json_arr_close(&j);
     json_arr_open(&j, "type");
-    json_str(&j, NULL, a->nenrich ? "indicator" : "info");
+    json_str(&j, NULL, "info");
     json_arr_close(&j);
     json_str(&j, "id", a->event_id);
     json_str(&j, "dataset", "transitwatch.alert");
@@ -91,35 +170,25 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
 
     json_obj_open(&j, "rule");
     json_str(&j, "id", a->rule_id);
-    json_str(&j, "name", a->rule_name);
-    json_str(&j, "category", alert_category_name(a->category));
+    json_str(&j, "name", rule ? rule->name : a->rule_name ? a->rule_name : a->rule_id);
+    if (rule) {
+        json_str(&j, "description", rule->description);
+        json_str(&j, "reference", rule->reference);
+    }
+    json_str(&j, "category", alert_category_name(rule ? rule->category : a->category));
     json_str(&j, "ruleset", a->detector);
     json_obj_close(&j);
 
     organization(&j, a->customer_id, a->customer_name);
 
-    /* source = the party that started the connections, destination = the one that answered
-     * with its port (the host alone: it is the source of what it sent) */
-    const uint8_t *src = NULL, *dst = NULL;
+    const uint8_t *src, *dst;
+    alert_endpoints(a, &src, &dst);
     if (a->has_host) {
-        src = a->host;
-        dst = a->has_peer ? a->peer : NULL;
-        if (!a->host_is_source && a->has_peer) {
-            src = a->peer;
-            dst = a->host;
-        } else if (!a->host_is_source) {
-            src = NULL;
-            dst = a->host;
-        }
         if (src)
-            endpoint(&j, "source", src, 0);
-        if (dst) {
+            endpoint(&j, "source", src, a->sport);
+        /* no destination address: many destinations on one port (a horizontal scan) */
+        if (dst || a->port)
             endpoint(&j, "destination", dst, a->port);
-        } else if (a->port) { /* many destinations on one port (a horizontal scan) */
-            json_obj_open(&j, "destination");
-            json_u64(&j, "port", a->port);
-            json_obj_close(&j);
-        }
         json_obj_open(&j, "related");
         json_arr_open(&j, "ip");
         json_addr(&j, NULL, a->host);
@@ -128,7 +197,8 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
         json_arr_close(&j);
         json_obj_close(&j);
     }
-    if (a->proto || a->has_peer) {
+    bool volume = a->has_host && (a->bytes || a->packets);
+    if (a->proto || a->has_peer || volume) {
         json_obj_open(&j, "network");
         if (a->proto) {
             json_str(&j, "transport", proto_name(a->proto, pbuf));
@@ -138,40 +208,15 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
         if (a->has_peer)
             json_str(&j, "direction", a->direction_unknown ? "unknown"
                                       : a->host_is_source ? "outbound" : "inbound");
-        json_obj_close(&j);
-    }
-    observer(&j);
-    if (a->nenrich) {
-        const uint8_t *listed = a->indicator_is_host || !a->has_peer ? a->host : a->peer;
-        const char *field = src && listed == src ? "source.ip" : "destination.ip";
-        json_obj_open(&j, "threat");
-        json_arr_open(&j, "enrichments");
-        for (uint32_t i = 0; i < a->nenrich && i < ALERT_ENRICH_MAX; i++) {
-            const struct alert_enrichment *en = &a->enrich[i];
-            const char *feed = en->feed && *en->feed ? en->feed : "unnamed";
-            json_obj_open(&j, NULL);
-            json_obj_open(&j, "indicator");
-            json_str(&j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
-            json_addr(&j, "ip", listed);
-            json_str(&j, "provider", feed);
-            json_str(&j, "name", en->name && *en->name ? en->name : feed);
-            if (en->matched)
-                json_str(&j, "description", en->matched);
-            if (en->reference)
-                json_str(&j, "reference", en->reference);
-            if (en->port)
-                json_u64(&j, "port", en->port);
-            json_obj_close(&j);
-            json_obj_open(&j, "matched");
-            json_addr(&j, "atomic", listed);
-            json_str(&j, "field", field);
-            json_str(&j, "type", "indicator_match_rule");
-            json_obj_close(&j);
-            json_obj_close(&j);
+        if (volume) {
+            json_u64(&j, "bytes", a->bytes);
+            json_u64(&j, "packets", a->packets);
         }
-        json_arr_close(&j);
         json_obj_close(&j);
     }
+    observer(&j, a);
+    if (a->nenrich)
+        enrichments(&j, a, src);
 
     json_obj_open(&j, "transitwatch");
     json_str(&j, "detector", a->detector);
@@ -246,12 +291,34 @@ void summary_hosts_json(struct json *j, const char *key, const struct summary *s
     json_arr_close(j);
 }
 
+/* "Customer acme: 42 active hosts, 3 with alerts (1 hostile); out 1.2 MB in 345 flows, in
+ * 3.4 MB in 400 flows, internal 0 B in 0 flows in the window 00:00 to 00:05 UTC" */
+static void summary_message(const struct summary *s, char *buf, size_t cap)
+{
+    char out[32], in[32], internal[32], t0[32], t1[32];
+    text_si(out, sizeof out, (double)s->out.bytes, "B");
+    text_si(in, sizeof in, (double)s->in.bytes, "B");
+    text_si(internal, sizeof internal, (double)s->internal.bytes, "B");
+    json_format_time(s->win_start_ms, t0);
+    json_format_time(s->win_end_ms, t1);
+    snprintf(buf, cap, "Customer %s: %llu active hosts, %llu with alerts (%llu hostile); out %s "
+             "in %llu flows, in %s in %llu flows, internal %s in %llu flows, in the window "
+             "%.5s to %.5s UTC", s->customer_id, (unsigned long long)s->active_hosts,
+             (unsigned long long)s->hosts_alerted, (unsigned long long)s->hostile_hosts, out,
+             (unsigned long long)s->out.flows, in, (unsigned long long)s->in.flows, internal,
+             (unsigned long long)s->internal.flows, t0 + 11, t1 + 11);
+}
+
 int summary_json_format(const struct summary *s, char *buf, size_t cap)
 {
     struct json j;
+    char msg[512];
+    summary_message(s, msg, sizeof msg);
     json_init(&j, buf, cap);
     json_obj_open(&j, NULL);
     json_time(&j, "@timestamp", s->win_end_ms);
+    ecs_common_json(&j);
+    json_str(&j, "message", msg);
     json_obj_open(&j, "event");
     json_str(&j, "kind", "metric");
     json_arr_open(&j, "category");
@@ -266,7 +333,7 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
     json_time(&j, "end", s->win_end_ms);
     json_obj_close(&j);
     organization(&j, s->customer_id, s->customer_name);
-    observer(&j);
+    observer(&j, NULL);
     json_obj_open(&j, "transitwatch");
     json_obj_open(&j, "customer");
     json_str(&j, "id", s->customer_id);

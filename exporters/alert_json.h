@@ -10,11 +10,16 @@
 #include "summary.h"
 
 #define ALERT_JSON_MAX 8192
+/* The ECS version the messages follow (ecs.version); tests/integration/ecs_fields.json holds
+ * the definitions of every ECS field we write, transcribed from that version's reference. */
+#define TW_ECS_VERSION "9.3.0"
 
 /* Write a's JSON (no newline) to buf. Returns the length, or -1 when cap is too small. */
 int alert_json_format(const struct alert *a, char *buf, size_t cap);
 int summary_json_format(const struct summary *s, char *buf, size_t cap);
 struct json;
+/* "ecs": {"version": ...}: every message carries it (alerts, summaries, totals). */
+void ecs_common_json(struct json *j);
 /* The summary's named hostile hosts as an array under key (shared by the summary and the
  * customer verdict's evidence). */
 void summary_hosts_json(struct json *j, const char *key, const struct summary *s);

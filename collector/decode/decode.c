@@ -709,6 +709,14 @@ void decode_expire(struct decode_ctx *ctx, uint64_t now_ms)
     dec_pending_expire(ctx, now_ms);
 }
 
+bool decode_exporter_addr(const struct decode_ctx *ctx, uint32_t idx1, uint8_t out[16])
+{
+    if (idx1 == 0 || idx1 > ctx->nexps)
+        return false;
+    memcpy(out, ctx->exps[idx1 - 1]->addr, 16);
+    return true;
+}
+
 size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out, size_t max)
 {
     size_t n = 0;

@@ -200,6 +200,10 @@ struct decode_exporter_stats {
     size_t templates;
     uint32_t sampling; /* last rate applied to a record of this exporter (0 = none yet) */
 };
+/* The address of the exporter whose records carry exporter = idx1 (index + 1): true and out
+ * set, false when there is none. A slot reused after an eviction names its new exporter
+ * (only idle or never-decoded exporters are evicted: decode_cfg). */
+bool decode_exporter_addr(const struct decode_ctx *ctx, uint32_t idx1, uint8_t out[16]);
 /* Fills out[0..n) in exporter index order; returns n (<= max). */
 size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out, size_t max);
 size_t decode_template_count(const struct decode_ctx *ctx);

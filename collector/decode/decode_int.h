@@ -46,6 +46,7 @@ enum dec_kind {
      * and the reverse direction's start after the forward one */
     K_Y_INIT_FLAGS, K_Y_UNION_FLAGS, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS, K_Y_REV_DELTA_MS,
     K_BIFLOW_DIR, /* IPFIX biflowDirection (IE 239) */
+    K_IN_IF, K_OUT_IF, /* ingressInterface (IE 10), egressInterface (IE 14): SNMP ifIndex */
     K_COUNT
 };
 #define K_BIT(k) (1ull << (k))

@@ -193,6 +193,8 @@ static enum dec_kind map_ie(uint16_t ie, uint16_t len)
     case 160: return K_SYSINIT;
     case 16: return K_SRC_AS;
     case 17: return K_DST_AS;
+    case 10: return K_IN_IF;
+    case 14: return K_OUT_IF;
     case 32: return K_ICMP4;
     case 139: return K_ICMP6;
     case 176: return K_ICMP_T4;
@@ -550,6 +552,8 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->src_as = (uint32_t)v[K_SRC_AS];
     if (HAS(K_DST_AS))
         r->dst_as = (uint32_t)v[K_DST_AS];
+    if (HAS(K_IN_IF))
+        r->in_if = (uint32_t)v[K_IN_IF];
     r->bytes = HAS(K_IN_BYTES) ? v[K_IN_BYTES] : HAS(K_OUT_BYTES) ? v[K_OUT_BYTES]
              : HAS(K_TOT_BYTES) ? v[K_TOT_BYTES] : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES] : 0;
     r->packets = HAS(K_IN_PKTS) ? v[K_IN_PKTS] : HAS(K_OUT_PKTS) ? v[K_OUT_PKTS]
@@ -611,6 +615,8 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         memcpy(rev.dst, r->src, 16);
         rev.src_as = r->dst_as;
         rev.dst_as = r->src_as;
+        /* the answers entered the exporter where the forward flow left it */
+        rev.in_if = HAS(K_OUT_IF) ? (uint32_t)v[K_OUT_IF] : 0;
         bool icmp = r->proto == 1 || r->proto == 58;
         rev.sport = icmp ? 0 : r->dport;
         rev.dport = icmp ? 0 : r->sport;

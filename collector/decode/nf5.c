@@ -33,6 +33,7 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         memcpy(r.src + 12, p, 4);
         r.dst[10] = r.dst[11] = 0xff;
         memcpy(r.dst + 12, p + 4, 4);
+        r.in_if = dec_be16(p + 12); /* SNMP index of the input interface */
         r.packets = dec_be32(p + 16);
         r.bytes = dec_be32(p + 20);
         uint32_t first = dec_be32(p + 24), last = dec_be32(p + 28);

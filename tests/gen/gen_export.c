@@ -51,6 +51,8 @@ int gen_nf5(uint8_t *buf, size_t cap, const struct gen_nf5_hdr *h, const struct 
         uint8_t *p = buf + 24 + 48 * i;
         memcpy(p, f[i].src + 12, 4);
         memcpy(p + 4, f[i].dst + 12, 4);
+        put_be(p + 12, f[i].in_if, 2);
+        put_be(p + 14, f[i].out_if, 2);
         put_be(p + 16, f[i].packets, 4);
         put_be(p + 20, f[i].bytes, 4);
         put_be(p + 24, f[i].start_ms - boot, 4);
@@ -303,6 +305,8 @@ static uint64_t gen_value(const struct gen_msg *m, const struct gen_flow *f, uin
     case 11: return f->dport;
     case 16: return f->src_as;
     case 17: return f->dst_as;
+    case 10: return f->in_if;
+    case 14: return f->out_if;
     case 32: case 139: return f->icmp;
     case 22: return m->version == GEN_V9 ? f->start_ms - m->boot_ms : f->start_ms - f->sysinit_ms;
     case 21: return m->version == GEN_V9 ? f->end_ms - m->boot_ms : f->end_ms - f->sysinit_ms;

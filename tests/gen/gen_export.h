@@ -42,6 +42,7 @@ struct gen_flow {
     uint64_t start_ms, end_ms; /* Unix ms */
     uint32_t src_as, dst_as;
     uint16_t icmp;             /* type << 8 | code, for 32/139 */
+    uint32_t in_if, out_if;    /* 10 ingressInterface / 14 egressInterface; v5 input (16 bits) */
     /* sampling / options fields */
     uint32_t sampler_id;       /* 48 samplerId / 302 selectorId */
     uint32_t sampling_interval;/* 34 samplingInterval / 50 samplerRandomInterval */

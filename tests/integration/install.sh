@@ -21,7 +21,8 @@ check_layout() { # PREFIX CONFDIR
   DESTDIR=$d cmake --install "$TW_BIN" --prefix "$prefix" >"$tmp/install.log" || fail "install $prefix"
   for f in "$prefix/bin/transitwatch" "$confdir/transitwatch.conf" "$confdir/customers.csv" \
            "$confdir/blocklists/drop.txt" "$prefix/share/transitwatch/alert.schema.json" \
-           "$prefix/share/transitwatch/summary.schema.json" "$prefix/lib/systemd/system/transitwatch.service" \
+           "$prefix/share/transitwatch/summary.schema.json" "$prefix/share/transitwatch/totals.schema.json" \
+           "$prefix/lib/systemd/system/transitwatch.service" \
            "$prefix/share/doc/transitwatch/README.md" "$prefix/share/man/man8/transitwatch.8" \
            "$prefix/share/bash-completion/completions/transitwatch"; do
     [[ -e $d$f ]] || fail "$f not installed (prefix $prefix): $(find "$d" -type f | head -30)"

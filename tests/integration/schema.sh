@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Every line transitwatch writes is checked against the written-down schemas: replays of
 # generated samples (NetFlow v5, v9, IPFIX, and a longer IPFIX run with more hosts, which makes
-# the slower detectors fire too) with the sample customer map and blocklists, and the labelled
-# evaluation scenario (twgen eval: spam, beacon, scan, flood, hostility); every alert line
-# against configs/alert.schema.json, every summary against configs/summary.schema.json, the
-# totals line as JSON. Whatever detectors exist, whatever alert kinds appear are validated.
+# the slower detectors fire too) with the sample customer map and blocklists (and a list of part
+# of a customer's own space), and the labelled evaluation scenario (twgen eval: spam, beacon,
+# scan, flood, hostility); every alert line against configs/alert.schema.json, every summary
+# against configs/summary.schema.json, the totals against configs/totals.schema.json. Every
+# line also against the published ECS definitions of the fields we write (validate.py ecs,
+# tests/integration/ecs_fields.json: types, allowed values, event.type per category), and every
+# alert's rule against the rule table (validate.py rules: an entry, its name, description,
+# reference and category, a message with every placeholder filled). Whatever detectors exist,
+# whatever alert kinds appear are validated.
 # Also: the validator rejects broken messages (so a pass means something).
 set -euo pipefail
 : "${TW_BIN:?}" "${TW_SRC:?}"
 python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema not installed"; exit 77; }
+# (rules and ecs need no jsonschema; lines does)
 tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen
 val="python3 $TW_SRC/tests/integration/validate.py"
@@ -20,6 +26,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 lists=(-C "$cfg/customers.csv" -b "drop=$cfg/blocklists/drop.txt" -b "dropv6=$cfg/blocklists/drop_v6.txt"
        -b "feodo=$cfg/blocklists/feodo.csv")
 declare -A rules_seen=() cats_seen=()
+"$tw" --list-rules >"$tmp/rules.jsonl"
+# part of a customer's own space and some of its hosts listed (blocklist.customer_space_listed,
+# blocklist.host_listed)
+printf '; own space\n192.0.2.0/26 ; SBL999\n' >"$tmp/own.txt"
 run() { # name, twgen sample options...
   local name=$1; shift
   timeout 60 "$gen" sample "$@" -o "$tmp/$name.pcap" 2>/dev/null || fail "twgen sample $*"
@@ -30,6 +40,8 @@ check() { # name, replay options: replays $tmp/$name.pcap and validates every li
   timeout 60 "$tw" replay "$@" -o "$tmp/$name.jsonl" "$tmp/$name.pcap" 2>"$tmp/$name.log" \
     || { cat "$tmp/$name.log" >&2; fail "replay $name"; }
   $val lines --min-alerts 1 --stats "$tmp/$name.stats" "$tmp/$name.jsonl" || fail "$name: invalid output"
+  $val ecs "$tmp/$name.jsonl" || fail "$name: not ECS"
+  $val rules --table "$tmp/rules.jsonl" "$tmp/$name.jsonl" || fail "$name: a rule without its table entry"
   [[ $(tail -1 "$tmp/$name.jsonl") == *'"dataset":"transitwatch.totals"'* ]] || fail "$name: no totals line last"
   for r in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["rules"]))' "$tmp/$name.stats"); do
     rules_seen[$r]=1
@@ -42,6 +54,11 @@ run v5 -f v5 -m 12
 run v9 -f v9 -m 12
 run ipfix -f ipfix -m 12
 run rich -f ipfix -m 60 -n 60 -s 7
+cp "$tmp/rich.pcap" "$tmp/own.pcap"
+check own "${lists[@]}" -b "own=$tmp/own.txt"
+for r in blocklist.customer_space_listed blocklist.host_listed; do
+  [[ -n ${rules_seen[$r]:-} ]] || fail "no $r alert was validated"
+done
 # The labelled evaluation scenario (bench/eval) makes every behavioural detector fire.
 if "$gen" eval -h >/dev/null 2>&1; then
   timeout 60 "$gen" eval -f ipfix -m 120 -s 2008 -x 0.3 -o "$tmp/eval.pcap" -t "$tmp/truth.jsonl" \
@@ -74,4 +91,27 @@ bad "summary with a string count" "$(sed 's/"active_hosts":\([0-9]*\)/"active_ho
 bad "summary without hosts_by_category" "$(sed 's/"hosts_by_category":{[^}]*},//' <<<"$summary")"
 bad "summary as an alert kind" "${summary/\"kind\":\"metric\"/\"kind\":\"alert\"}"
 bad "not JSON" "{\"event\":"
+bad "alert without ecs.version" "${alert/\"ecs\":{\"version\":\"[0-9.]*\"},/}"
+bad "alert with an unfilled message placeholder" "$(sed 's/"message":"/"message":"{?ev.x} /' <<<"$alert")"
+bad "alert whose rule has no description" "$(sed 's/"description":"[^"]*",//' <<<"$alert")"
+totals=$(tail -1 "$tmp/rich.jsonl")
+bad "totals without @timestamp" "$(sed 's/"@timestamp":"[^"]*",//' <<<"$totals")"
+bad "totals with a negative counter" "$(sed 's/"records":[0-9]*/"records":-1/' <<<"$totals")"
+
+# The ECS check and the rule check reject what ECS and the table do not allow.
+ecsbad() { # description, JSON line
+  printf '%s\n' "$2" >"$tmp/bad.jsonl"
+  if $val ecs "$tmp/bad.jsonl" >/dev/null 2>&1; then fail "ECS check accepted: $1"; fi
+}
+ecsbad "event.type indicator for category network" "$(sed 's/"type":\["info"\]/"type":["indicator"]/' <<<"$alert")"
+ecsbad "an event.type ECS does not have" "$(sed 's/"type":\["info"\]/"type":["alert"]/' <<<"$alert")"
+ecsbad "an event.kind ECS reserves for Kibana" "${alert/\"kind\":\"alert\"/\"kind\":\"signal\"}"
+ecsbad "a field ECS does not define" "${alert/\"source\":{/\"source\":{\"hostname_x\":\"a\",}"
+ecsbad "a port as a string" "$(sed 's/"port":\([0-9]*\)/"port":"\1"/' <<<"$alert")"
+ecsbad "a network.direction ECS does not allow" "$(sed 's/"direction":"[a-z]*"/"direction":"sideways"/' <<<"$alert")"
+ecsbad "a top-level field outside ECS and transitwatch.*" "{\"foo\":1,${alert#\{}"
+printf '%s\n' "${alert/\"id\":\"blocklist./\"id\":\"nosuch.}" >"$tmp/bad.jsonl"
+if $val rules --table "$tmp/rules.jsonl" "$tmp/bad.jsonl" >/dev/null 2>&1; then
+  fail "rule check accepted a rule id without a table entry"
+fi
 echo "schema: all checks passed"

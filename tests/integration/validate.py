@@ -3,8 +3,17 @@
 
   validate.py lines [--schemas DIR] [--min-alerts N] [--stats FILE] FILE...
       JSON lines (the JSON-lines sink): every line is an alert, a summary or the totals; each is
-      validated (alerts: alert.schema.json, summaries: summary.schema.json, totals: a JSON object
-      with event.dataset "transitwatch.totals") plus the cross-field rules JSON Schema cannot say.
+      validated (alerts: alert.schema.json, summaries: summary.schema.json, totals:
+      totals.schema.json) plus the cross-field rules JSON Schema cannot say.
+  validate.py rules --table FILE FILE...
+      Every alert's rule has its entry in the rule table (FILE: `transitwatch --list-rules`):
+      rule.name, description, reference and category are the table's, and the message has every
+      placeholder filled. Needs no jsonschema.
+  validate.py ecs --fixture FILE [--min-lines N] FILE...
+      Every field of every line that lives in an ECS field set is defined in ECS (the fixture:
+      tests/integration/ecs_fields.json, transcribed from the ECS reference), with a value of
+      its ECS type, and event.kind/category/type/outcome and network.direction hold allowed
+      values, each event.type expected for one of the event's categories. Needs no jsonschema.
   validate.py kafka [--schemas DIR] [--topic-alerts T] [--topic-summaries T] FILE...
       Lines "topic<TAB>key<TAB>value" (twkafka consume): the value is validated as above, the topic
       must fit the kind and the key must be the customer id (organization.id).
@@ -16,28 +25,31 @@
       message must be a known line unless --allow-extra. --expect-missing N: exactly N lines
       did not arrive (the sink counted them as lost); --last-window-complete: none of those is
       from the last window.
-Exit 0 = all good, 1 = failures (the first ones are printed), 2 = usage.
+Exit 0 = all good, 1 = failures (the first ones are printed), 2 = usage, 3 = python3-jsonschema
+missing (lines, kafka, compare).
 """
 import argparse
 import collections
+import datetime
+import ipaddress
 import json
 import os
+import re
 import sys
-
-try:
-    import jsonschema
-except ImportError:  # the caller decides whether that is a skip
-    print("validate.py: python3-jsonschema is not installed", file=sys.stderr)
-    sys.exit(3)
 
 MAX_REPORT = 10
 
 
 class Checker:
     def __init__(self, schema_dir):
+        try:
+            import jsonschema
+        except ImportError:  # the caller decides whether that is a skip
+            print("validate.py: python3-jsonschema is not installed", file=sys.stderr)
+            sys.exit(3)
         fc = jsonschema.FormatChecker()
         self.v = {}
-        for kind in ("alert", "summary"):
+        for kind in ("alert", "summary", "totals"):
             with open(os.path.join(schema_dir, kind + ".schema.json")) as f:
                 schema = json.load(f)
             cls = jsonschema.validators.validator_for(schema)
@@ -75,10 +87,6 @@ class Checker:
             self.err(where, "neither alert, summary nor totals: %.120s" % text)
             return None, None
         self.counts[kind] += 1
-        if kind == "totals":
-            if not isinstance(doc.get("transitwatch", {}).get("totals"), dict):
-                self.err(where, "totals without transitwatch.totals")
-            return kind, doc
         bad = sorted(self.v[kind].iter_errors(doc), key=lambda e: list(e.absolute_path))
         for e in bad[:3]:
             path = "/".join(str(p) for p in e.absolute_path) or "(top)"
@@ -90,6 +98,8 @@ class Checker:
 
     def cross(self, where, kind, doc):
         """What a schema cannot say: equal fields, ratios."""
+        if kind == "totals":
+            return
         tw, ev, org = doc["transitwatch"], doc["event"], doc["organization"]
         if org["id"] != tw["customer"]["id"] or org["name"] != tw["customer"]["name"]:
             self.err(where, "organization != transitwatch.customer")
@@ -120,6 +130,13 @@ class Checker:
                 feeds = set()
                 for en in doc["threat"]["enrichments"]:
                     ind, m = en["indicator"], en["matched"]
+                    if "ip" not in ind:  # a listed prefix of the customer's own space
+                        if m["atomic"] not in json.dumps(tw.get("evidence", {})):
+                            self.err(where, "matched.atomic %s is not in the evidence" % m["atomic"])
+                        if not ind["description"].startswith(m["atomic"] + " is listed on "):
+                            self.err(where, "indicator.description does not name the prefix")
+                        feeds.add(ind["provider"])
+                        continue
                     if ind["ip"] not in want:
                         self.err(where, "threat.enrichments indicator.ip is neither host nor peer")
                     if m["atomic"] != ind["ip"]:
@@ -130,6 +147,11 @@ class Checker:
                     if ind["provider"] in feeds:
                         self.err(where, "feed %s listed twice in one alert" % ind["provider"])
                     feeds.add(ind["provider"])
+            net = doc.get("network", {})
+            if "bytes" in net and (net["bytes"], net["packets"]) != (tw["bytes"], tw["packets"]):
+                self.err(where, "network.bytes/packets != transitwatch.bytes/packets")
+            if "ingress" in doc["observer"] and "ip" not in doc["observer"]:
+                self.err(where, "observer.ingress without observer.ip")
             if tw.get("first_raised", ev["end"]) > ev["end"]:
                 self.err(where, "first_raised after the window's end")
             if "first_seen" in tw and "last_seen" in tw and tw["first_seen"] > tw["last_seen"]:
@@ -300,6 +322,159 @@ def cmd_compare(a, c):
     return 1 if c.errors else 0
 
 
+def alerts_of(files):
+    """Yield (where, doc) of every alert line of JSON-lines files."""
+    for p in files:
+        for where, text in read_lines(p):
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and doc.get("event", {}).get("kind") == "alert":
+                yield where, doc
+
+
+def cmd_rules(a):
+    """Every alert's rule is in the table, as the table has it."""
+    table = {}
+    for where, text in read_lines(a.table):
+        r = json.loads(text)
+        table[r["id"]] = r
+    errors, seen = [], collections.Counter()
+    for where, doc in alerts_of(a.files):
+        rule = doc.get("rule", {})
+        rid = rule.get("id")
+        seen[rid] += 1
+        r = table.get(rid)
+        if r is None:
+            errors.append("%s: rule %s has no entry in the rule table (core/rules.c)" % (where, rid))
+            continue
+        for k in ("name", "description", "reference", "category", "ruleset"):
+            if rule.get(k) != r[k]:
+                errors.append("%s: rule %s: %s %r is not the table's %r" % (where, rid, k, rule.get(k), r[k]))
+        msg = doc.get("message", "")
+        if not msg or "{" in msg or "}" in msg:
+            errors.append("%s: rule %s: message with an unfilled placeholder: %s" % (where, rid, msg))
+    for e in errors[:MAX_REPORT]:
+        print("FAIL " + e, file=sys.stderr)
+    print("validate rules: %d alerts, %d rules (%s), %d errors" %
+          (sum(seen.values()), len(seen), ", ".join(sorted(map(str, seen))), len(errors)))
+    if sum(seen.values()) < a.min_alerts:
+        print("FAIL only %d alerts" % sum(seen.values()), file=sys.stderr)
+        return 1
+    return 1 if errors else 0
+
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def ecs_type_ok(t, v):
+    """Is JSON value v one ECS field type t would index?"""
+    if t in ("keyword", "constant_keyword", "wildcard", "match_only_text", "text"):
+        return isinstance(v, str)
+    if t == "long":
+        return isinstance(v, int) and not isinstance(v, bool) and -2**63 <= v < 2**63
+    if t in ("float", "scaled_float", "double"):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t == "date":
+        if not isinstance(v, str) or not RFC3339.match(v):
+            return False
+        try:
+            datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return True
+    if t == "ip":
+        try:
+            ipaddress.ip_address(v)
+            return True
+        except (ValueError, TypeError):
+            return False
+    if t == "boolean":
+        return isinstance(v, bool)
+    return False
+
+
+def ecs_leaves(doc, prefix=""):
+    """(dotted path, value, in_array) of every leaf; arrays of objects (nested) are walked."""
+    for k, v in doc.items():
+        path = prefix + k
+        if isinstance(v, dict):
+            yield path, v, False
+            yield from ecs_leaves(v, path + ".")
+        elif isinstance(v, list):
+            yield path, v, False
+            for x in v:
+                if isinstance(x, dict):
+                    yield from ecs_leaves(x, path + ".")
+                else:
+                    yield path, x, True
+        else:
+            yield path, v, False
+
+
+def cmd_ecs(a):
+    fx = json.load(open(a.fixture))
+    fields, allowed, expected = fx["fields"], fx["allowed_values"], fx["expected_event_types"]
+    sets = set(fx["field_sets"])
+    errors, lines, checked = [], 0, collections.Counter()
+
+    def err(where, msg):
+        errors.append("%s: %s" % (where, msg))
+
+    for p in a.files:
+        for where, text in read_lines(p):
+            doc = json.loads(text)
+            lines += 1
+            for path, v, in_array in ecs_leaves(doc):
+                top = path.split(".")[0]
+                if top not in sets:
+                    if top != "transitwatch":
+                        err(where, "%s: neither an ECS field set nor transitwatch.*" % path)
+                    continue
+                f = fields.get(path)
+                if isinstance(v, dict):  # an object on the way to its fields
+                    if f is not None and f["type"] not in ("object", "nested"):
+                        err(where, "%s is an object, ECS says %s" % (path, f["type"]))
+                    continue
+                if f is None:
+                    err(where, "%s is not an ECS %s field (ECS %s)" % (path, top, fx["ecs_version"]))
+                    continue
+                checked[path] += 1
+                t = f["type"]
+                if isinstance(v, list):
+                    if t == "nested":
+                        if not all(isinstance(x, dict) for x in v):
+                            err(where, "%s: nested holds objects" % path)
+                    elif not f.get("array", False):
+                        err(where, "%s is an array, ECS has one value" % path)
+                    continue
+                if t == "nested":
+                    err(where, "%s: ECS nested, not an array of objects" % path)
+                elif not ecs_type_ok(t, v):
+                    err(where, "%s = %r is not an ECS %s" % (path, v, t))
+                if path in allowed and v not in allowed[path]:
+                    err(where, "%s = %r is not an allowed value (%s)" % (path, v, ", ".join(allowed[path])))
+                if v in fx.get("reserved_values", {}).get(path, {}):
+                    err(where, "%s = %r: %s" % (path, v, fx["reserved_values"][path][v]))
+            ev = doc.get("event", {})
+            cats, types = ev.get("category", []), ev.get("type", [])
+            for ty in types:
+                if not any(ty in expected.get(c, []) for c in cats):
+                    err(where, "event.type %s is expected for none of event.category %s" % (ty, cats))
+            for c in cats:
+                if types and not any(ty in expected.get(c, []) for ty in types):
+                    err(where, "event.category %s has none of its expected types in %s" % (c, types))
+    for e in errors[:MAX_REPORT]:
+        print("FAIL " + e, file=sys.stderr)
+    print("validate ecs (ECS %s): %d lines, %d ECS fields checked (%d distinct), %d errors" %
+          (fx["ecs_version"], lines, sum(checked.values()), len(checked), len(errors)))
+    if lines < a.min_lines:
+        print("FAIL only %d lines" % lines, file=sys.stderr)
+        return 1
+    return 1 if errors else 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     dflt = os.path.join(here, "..", "..", "configs")
@@ -326,7 +501,19 @@ def main():
         if name == "lines":
             s.add_argument("--min-alerts", type=int, default=0)
             s.add_argument("--stats")
+    s = sub.add_parser("rules")
+    s.add_argument("--table", required=True, help="transitwatch --list-rules output")
+    s.add_argument("--min-alerts", type=int, default=0)
+    s.add_argument("files", nargs="+")
+    s = sub.add_parser("ecs")
+    s.add_argument("--fixture", default=os.path.join(here, "ecs_fields.json"))
+    s.add_argument("--min-lines", type=int, default=1)
+    s.add_argument("files", nargs="+")
     a = ap.parse_args()
+    if a.cmd == "rules":
+        return cmd_rules(a)
+    if a.cmd == "ecs":
+        return cmd_ecs(a)
     c = Checker(a.schemas)
     return {"lines": cmd_lines, "kafka": cmd_kafka, "compare": cmd_compare}[a.cmd](a, c)
 

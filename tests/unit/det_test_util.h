@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "detector.h"
+#include "rules.h"
 
 #define TH_MAX_ALERTS 128
 #define TH_MAX_HOSTS 1024
@@ -76,6 +77,7 @@ static void th_alert(void *arg, const struct alert *a)
     if (t->nalerts >= TH_MAX_ALERTS)
         return;
     t->alerts[t->nalerts] = *a;
+    rule_apply(&t->alerts[t->nalerts]); /* name and category from the rule table, as the pipeline */
     snprintf(t->ev[t->nalerts], sizeof t->ev[0], "%s", a->evidence_json ? a->evidence_json : "");
     t->alerts[t->nalerts].evidence_json = t->ev[t->nalerts];
     /* the alert is borrowed for the call: keep copies of its enrichments and their strings */

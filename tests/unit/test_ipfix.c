@@ -131,6 +131,10 @@ static void test_biflow(void **state)
     gen_tmpl_add(&t, 1, 1, 29305); /* reverseOctetDeltaCount */
     gen_tmpl_add(&t, 2, 1, 29305); /* reversePacketDeltaCount */
     gen_tmpl_add(&t, 6, 1, 29305); /* reverseTcpControlBits */
+    gen_tmpl_add(&t, 10, 4, 0);     /* ingressInterface */
+    gen_tmpl_add(&t, 14, 2, 0);     /* egressInterface */
+    f[0].in_if = 70000;
+    f[0].out_if = 3;
     struct gen_msg m;
     gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 5, 0, BASE_MS, 0);
     gen_add_template(&m, &t);
@@ -140,6 +144,10 @@ static void test_biflow(void **state)
     struct sink s = {0};
     decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
     assert_int_equal(s.n, 4);
+    /* the ingress interface; the answers entered where the forward flow left */
+    assert_int_equal(s.r[0].in_if, 70000);
+    assert_int_equal(s.r[1].in_if, 3);
+    assert_int_equal(s.r[2].in_if, 0);
     for (size_t i = 0; i < 2; i++) {
         const struct flow_rec *fw = &s.r[2 * i], *rv = &s.r[2 * i + 1];
         check_flow(fw, &f[i], 1);

@@ -60,6 +60,8 @@ static void test_fields(void **state)
     f[1].tcp_flags = 0x12;
     f[1].src_as = 65001;
     f[1].dst_as = 3320;
+    f[1].in_if = 517;
+    f[1].out_if = 12;
     struct gen_nf5_hdr h = {.uptime_ms = 3600000, .unix_ms = BASE_MS + 123, .seq = 0};
     len = gen_nf5(buf, sizeof buf, &h, f, 3);
     struct sink s = {0};
@@ -82,6 +84,13 @@ static void test_fields(void **state)
     assert_int_equal(s.r[1].tcp_flags, 0x12);
     assert_int_equal(s.r[1].src_as, 65001);
     assert_int_equal(s.r[1].dst_as, 3320);
+    assert_int_equal(s.r[1].in_if, 517); /* the input interface's SNMP index */
+    assert_int_equal(s.r[0].in_if, 0);
+    uint8_t ea[16];
+    assert_true(decode_exporter_addr(ctx, s.r[1].exporter, ea));
+    assert_memory_equal(ea, exp_a, 16);
+    assert_false(decode_exporter_addr(ctx, 0, ea));
+    assert_false(decode_exporter_addr(ctx, 2, ea));
     assert_int_equal(decode_counter(ctx, DC_V5_RECORDS), 3);
     assert_int_equal(decode_counter(ctx, DC_V5_DATAGRAMS), 1);
     assert_int_equal(decode_counter(ctx, DC_SAMPLING_UNKNOWN), 0);

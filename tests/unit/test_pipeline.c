@@ -214,7 +214,10 @@ static void test_blocklist_alert_and_suppression(void **st)
     assert_non_null(strstr(a, "\"rule\":{\"id\":\"blocklist.peer_listed\""));
     assert_non_null(strstr(a, "\"peer\":\"198.18.1.1\""));
     assert_non_null(strstr(a, "\"flows\":3"));
-    assert_non_null(strstr(a, "\"description\":\"198.18.0.0/15\""));
+    assert_non_null(strstr(a, "\"description\":\"198.18.0.0/15 is listed on drop (SBL1)\""));
+    assert_non_null(strstr(a, "\"message\":\"10.1.0.5 (customer c1) contacted 198.18.1.1:443/tcp, "
+                              "3 flows since 22:13 UTC; 198.18.1.1 is listed on drop (SBL1)\""));
+    assert_non_null(strstr(a, "\"reference\":\"https://"));
     assert_non_null(strstr(a, "\"name\":\"SBL1\""));
     assert_non_null(strstr(a, "\"organization\":{\"id\":\"c1\",\"name\":\"Customer One\"}"));
     assert_non_null(strstr(a, "\"start\":\"2023-11-14T22:13:00.000Z\""));
@@ -610,6 +613,49 @@ static void test_threads_beacon_prevalence(void **st)
     fix_free(strict);
 }
 
+static bool name_exporter(void *arg, uint32_t idx1, uint8_t out[16])
+{
+    (void)arg;
+    if (idx1 != 3)
+        return false;
+    return addr_parse("192.0.2.77", out) == 0;
+}
+
+/* An alert names the exporter that last reported its host's flows and the interface they
+ * entered it on (ECS observer.ip, observer.ingress.interface.id); without an exporter (metered
+ * flows, archives) no observer address. */
+static void test_alert_observer(void **st)
+{
+    struct fix *f = fix_new(MAP, DROP);
+    pipeline_set_exporter_names(f->p, name_exporter, NULL);
+    struct flow_rec r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(addr_parse("10.1.0.5", r.src), 0);
+    assert_int_equal(addr_parse("198.18.1.1", r.dst), 0);
+    r.sport = 40000;
+    r.dport = 443;
+    r.proto = 6;
+    r.bytes = 100;
+    r.packets = 2;
+    r.first_ms = T0 + 900;
+    r.last_ms = T0 + 1000;
+    r.sampling = 1;
+    r.exporter = 3;
+    r.in_if = 517;
+    pipeline_flow(f->p, &r);
+    flow(f, "10.2.0.7", "198.18.1.1", 443, T0 + 2000, 100); /* no exporter */
+    pipeline_finish(f->p);
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"ip\":[\"192.0.2.77\"],\"ingress\":{\"interface\":{\"id\":\"517\"}}"));
+    assert_non_null(strstr(a, "\"source\":{\"ip\":\"10.1.0.5\",\"port\":40000}"));
+    const char *b = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.2.0.7\"");
+    assert_non_null(b);
+    assert_null(strstr(b, "\"ingress\""));
+    assert_non_null(strstr(b, "\"type\":\"ids\",\"version\":\"" TW_VERSION "\"},"));
+    fix_free(f);
+}
+
 /* A detector's counters are summed over every worker's instance: 40 listed flows from 40
  * hosts (spread over the workers) count 40 hits, whatever the number of workers. */
 static void test_detector_counters_summed(void **st)
@@ -661,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_siem_one_ticket_per_incident),
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
+        cmocka_unit_test(test_alert_observer),
     };
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),
