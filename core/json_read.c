@@ -33,26 +33,26 @@ static bool string(const char *s, size_t n, size_t *i, struct jr_val *out)
 
 static bool number(const char *s, size_t n, size_t *i, struct jr_val *out)
 {
-    size_t j = *i, digits = 0;
+    size_t j = *i, d;
     if (j < n && s[j] == '-')
         j++;
-    while (j < n && is_digit(s[j]))
-        j++, digits++;
-    if (j < n && s[j] == '.') {
-        j++;
-        while (j < n && is_digit(s[j]))
-            j++, digits++;
-    }
-    if (!digits)
+    for (d = j; j < n && is_digit(s[j]); j++)
+        ;
+    if (j == d || (j - d > 1 && s[d] == '0')) /* no digit, or a leading zero */
         return false;
+    if (j < n && s[j] == '.') {
+        for (d = ++j; j < n && is_digit(s[j]); j++)
+            ;
+        if (j == d)
+            return false;
+    }
     if (j < n && (s[j] == 'e' || s[j] == 'E')) {
         j++;
         if (j < n && (s[j] == '+' || s[j] == '-'))
             j++;
-        size_t e = j;
-        while (j < n && is_digit(s[j]))
-            j++;
-        if (j == e)
+        for (d = j; j < n && is_digit(s[j]); j++)
+            ;
+        if (j == d)
             return false;
     }
     *out = (struct jr_val){JR_NUMBER, s + *i, j - *i};
