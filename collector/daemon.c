@@ -569,7 +569,7 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
     if (drop && drop_privileges(&u) < 0)
         goto out;
     /* sinks are opened as the user: what it cannot write is refused now, naming the path */
-    if (run_start(&r, false, NULL, NULL, false) < 0)
+    if (run_start(&r, false, NULL, NULL, false, false) < 0)
         goto out;
     rc = loop(&d);
 out:

@@ -84,8 +84,11 @@ static void usage_replay(FILE *out)
             "  -C, --customers FILE     customer map CSV: prefix,customer_id,name[,asn]\n"
             "  -b, --blocklist NAME=FILE  a blocklist feed (repeatable; format detected)\n"
             "  -r, --read FILE          a capture to read (repeatable; the same as naming it)\n"
-            "  -o, --output FILE        JSON lines to FILE (emptied first) instead of stdout\n"
+            "  -o, --output FILE        write to FILE (emptied first) instead of stdout\n"
             "      --append             add to the --output file instead of emptying it\n"
+            "      --format FORMAT      text (a line per alert, a table per customer and what\n"
+            "                           each rule means) or json (JSON lines); default: text\n"
+            "                           when stdout is a terminal, json into pipes and files\n"
             "  -w, --window DURATION    window length (e.g. 60s, 5m)\n"
             "  -d, --detectors LIST     detectors to run (all, or names)\n"
             "      --export-ports LIST  UDP ports that carry exports (default: listen ports +\n"
@@ -115,7 +118,7 @@ static void usage_replay(FILE *out)
             "nfdump -r), Zeek conn.log or Argus binetflow files (plain or gzip) or directories\n"
             "of them; read in time order. - reads a capture from stdin\n"
             "(tcpdump -w - | transitwatch replay -).\n"
-            "Output: JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
+            "Output (json): JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
             "\"transitwatch.summary\"; last line: event.dataset \"transitwatch.totals\").\n"
             "Exit: 0 all inputs read, 1 some could not be read (or Kafka kept messages\n"
             "spooled), 2 usage or configuration error.\n");
@@ -239,6 +242,7 @@ static int cmd_replay(int argc, char **argv)
         {"route", required_argument, NULL, 1010},
         {"nfdump-format", required_argument, NULL, 1011},
         {"log-format", required_argument, NULL, 1013},
+        {"format", required_argument, NULL, 1014},
         {NULL, 0, NULL, 0},
     };
     struct replay_opts ro = {.progress = -1, .summary = -1, .stop = &g_stop};
@@ -256,6 +260,7 @@ static int cmd_replay(int argc, char **argv)
     }
     const char *config = NULL, *output = NULL, *ports = NULL;
     bool no_sniff = false, totals = true, append = false;
+    int fmt_text = -1; /* --format: 1 text, 0 json, -1 by the output (a terminal: text) */
     char msg[600];
     /* first pass: the config file, so flags override it whatever their order */
     for (int i = 1; i < argc - 1; i++)
@@ -332,6 +337,13 @@ static int cmd_replay(int argc, char **argv)
             break;
         case 1012:
             append = true;
+            break;
+        case 1014:
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
+                rc = usage_error(cmd, "--format takes text or json");
+                goto out;
+            }
+            fmt_text = strcmp(optarg, "text") == 0;
             break;
         case 1013:
             if (flowlog_fmt_parse(optarg, &ro.log_fmt) < 0) {
@@ -454,7 +466,9 @@ static int cmd_replay(int argc, char **argv)
         inputs[nreads + (size_t)(i - optind)] = argv[i];
     ro.inputs = inputs;
     ro.ninputs = nin;
-    if (run_start(&r, true, &io, output, !append) < 0)
+    if (fmt_text < 0) /* a person at a terminal reads text; pipes and files get JSON lines */
+        fmt_text = (!output || strcmp(output, "-") == 0) && isatty(STDOUT_FILENO);
+    if (run_start(&r, true, &io, output, !append, fmt_text == 1) < 0)
         goto out;
     if (flows_path) {
         flows_file = strcmp(flows_path, "-") == 0 ? stdout : fopen(flows_path, "w");

@@ -25,14 +25,15 @@ int run_load(struct run *r, const char *config, struct conf_error *err)
     return run_load_lists(r, err);
 }
 
-static int open_sinks(struct run *r, const char *out_path, bool truncate)
+static int open_sinks(struct run *r, const char *out_path, bool truncate, bool text)
 {
     char err[256];
     const char *path = out_path ? out_path : r->s.jsonl;
     if (path[0]) {
         struct sink sk;
-        if (sink_jsonl_new(path, r->s.jsonl_gzip, truncate, SINK_JSONL_ALL, &sk, err,
-                           sizeof err) < 0) {
+        if ((text ? sink_text_new(path, truncate, &sk, err, sizeof err)
+                  : sink_jsonl_new(path, r->s.jsonl_gzip, truncate, SINK_JSONL_ALL, &sk, err,
+                                   sizeof err)) < 0) {
             log_error("%s", err);
             return -1;
         }
@@ -50,10 +51,10 @@ static int open_sinks(struct run *r, const char *out_path, bool truncate)
 }
 
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
-              bool truncate)
+              bool truncate, bool text)
 {
     lists_warn(r->feeds);
-    if (open_sinks(r, out_path, truncate) < 0)
+    if (open_sinks(r, out_path, truncate, text) < 0)
         return -1;
     int rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
     if (rc < 0) {

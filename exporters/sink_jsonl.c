@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "text_out.h"
 
 /* The stdio buffer of a plain file. A message that would not fit in what is left of it first
  * flushes the whole lines already there, so the file never ends in the middle of a message
@@ -52,6 +53,9 @@ struct sink_jsonl {
     size_t pending;     /* plain file: bytes in the stdio buffer (whole lines only) */
     char *buf;          /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
     bool in_error;      /* a write/open failed: logged once until one works again */
+    struct text_out *text; /* text mode (sink_text_new): messages rendered for a person */
+    char *tbuf;         /* its rendering buffer, tcap bytes */
+    size_t tcap;
     struct jsonl_counters c;
 };
 
@@ -117,6 +121,40 @@ static bool jsonl_ready(struct sink_jsonl *s)
     return s->fp || s->gz;
 }
 
+/* Write whole lines: data (a JSON message, then '\n' when nl; or text that ends its lines). */
+static bool jsonl_write(struct sink_jsonl *s, const char *data, size_t len, bool nl)
+{
+    size_t all = len + nl;
+    if (s->gz)
+        return (len == 0 || gzwrite(s->gz, data, (unsigned)len) == (int)len) &&
+               (!nl || gzputc(s->gz, '\n') == '\n');
+    bool ok = true, file = s->fp != stdout;
+    if (file && s->pending && s->pending + all > JSONL_BUF) {
+        ok = fflush(s->fp) == 0;
+        s->pending = 0;
+    }
+    ok = ok && fwrite(data, 1, len, s->fp) == len && (!nl || putc('\n', s->fp) != EOF);
+    if (ok && file && all >= JSONL_BUF) /* larger than the buffer: out whole, now */
+        ok = fflush(s->fp) == 0;
+    else if (ok && file)
+        s->pending += all;
+    return ok;
+}
+
+/* Text mode: room for what the message may render to. */
+static bool text_room(struct sink_jsonl *s, enum msg_kind kind)
+{
+    size_t want = TEXT_OUT_LINE_MAX + (kind == MSG_TOTALS ? text_out_table_size(s->text) : 0);
+    if (want <= s->tcap)
+        return true;
+    char *b = realloc(s->tbuf, want);
+    if (!b)
+        return false;
+    s->tbuf = b;
+    s->tcap = want;
+    return true;
+}
+
 static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t keylen,
                          const char *json, size_t len)
 {
@@ -127,27 +165,16 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
         s->c.skipped++;
         return 0;
     }
-    if (!jsonl_ready(s)) {
+    if (!jsonl_ready(s) || (s->text && !text_room(s, kind))) {
         s->c.lost++;
         return -1;
     }
     bool ok;
-    if (s->gz) {
-        ok = (len == 0 || gzwrite(s->gz, json, (unsigned)len) == (int)len) &&
-             gzputc(s->gz, '\n') == '\n';
+    if (s->text) {
+        size_t n = text_out_message(s->text, kind, json, len, s->tbuf, s->tcap);
+        ok = n == 0 || jsonl_write(s, s->tbuf, n, false);
     } else {
-        bool file = s->fp != stdout;
-        if (file && s->pending && s->pending + len + 1 > JSONL_BUF) {
-            ok = fflush(s->fp) == 0;
-            s->pending = 0;
-        } else {
-            ok = true;
-        }
-        ok = ok && fwrite(json, 1, len, s->fp) == len && putc('\n', s->fp) != EOF;
-        if (ok && file && len + 1 >= JSONL_BUF) /* larger than the buffer: out whole, now */
-            ok = fflush(s->fp) == 0;
-        else if (ok && file)
-            s->pending += len + 1;
+        ok = jsonl_write(s, json, len, true);
     }
     if (!ok) {
         s->c.write_errors++;
@@ -170,6 +197,11 @@ static int jsonl_flush(void *self, int timeout_ms)
     if (!jsonl_ready(s))
         return -1;
     int rc = 0;
+    if (s->text && text_room(s, MSG_TOTALS)) { /* the end of a run without totals */
+        size_t n = text_out_finish(s->text, s->tbuf, s->tcap);
+        if (n && !jsonl_write(s, s->tbuf, n, false))
+            rc = -1;
+    }
     if (s->gz)
         rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -1;
     else
@@ -243,6 +275,8 @@ static void jsonl_destroy(void *self)
         return;
     if (jsonl_close(s) < 0)
         log_error("jsonl sink %s: final flush/close failed", s->path);
+    text_out_free(s->text);
+    free(s->tbuf);
     free(s->buf);
     free(s->path);
     free(s);
@@ -259,6 +293,19 @@ static const struct sink_ops jsonl_ops = {
     .counters = jsonl_counters_op,
     .destroy = jsonl_destroy,
 };
+
+int sink_text_new(const char *path, bool truncate, struct sink *out, char *err, size_t errlen)
+{
+    if (sink_jsonl_new(path, false, truncate, SINK_JSONL_ALL, out, err, errlen) < 0)
+        return -1;
+    struct sink_jsonl *s = out->self;
+    if (text_out_new(&s->text) < 0 || !text_room(s, MSG_ALERT)) {
+        jsonl_ops.destroy(s);
+        snprintf(err, errlen, "text sink: out of memory");
+        return -1;
+    }
+    return 0;
+}
 
 int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_mask,
                    struct sink *out, char *err, size_t errlen)

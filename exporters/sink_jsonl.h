@@ -7,6 +7,9 @@
  * reopens the file by name (stdout is only flushed). With gzip the stream is a gzip file
  * (zlib gzFile); destroy() finishes it so the file is a complete gzip member. A write error
  * counts the message as lost (publish() returns -1) and is logged once per episode.
+ * Text mode (sink_text_new, replay --format text): the same output, but each message rendered
+ * for a person (text_out.h: a line per alert, the customer table and the rules' meaning at the
+ * end: with the totals, else at flush()).
  */
 #ifndef TW_SINK_JSONL_H
 #define TW_SINK_JSONL_H
@@ -26,5 +29,9 @@
  * are opened for append. Returns 0 with *out filled, or -1 with err set. */
 int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_mask,
                    struct sink *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* The same sink writing text (text_out.h) instead of JSON, every kind, no gzip. */
+int sink_text_new(const char *path, bool truncate, struct sink *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -98,9 +98,11 @@ got=$(bash -c '
   source "$1"
   COMP_WORDS=("$2" replay --no-s); COMP_CWORD=2; _transitwatch; echo "${COMPREPLY[*]}"
   COMP_WORDS=("$2" --ch); COMP_CWORD=1; _transitwatch; echo "${COMPREPLY[*]}"
-  COMP_WORDS=("$2" replay --route a); COMP_CWORD=3; _transitwatch; echo "${COMPREPLY[*]}"' _ "$comp" "$tw")
+  COMP_WORDS=("$2" replay --route a); COMP_CWORD=3; _transitwatch; echo "${COMPREPLY[*]}"
+  COMP_WORDS=("$2" replay --format ""); COMP_CWORD=3; _transitwatch; echo "format: ${COMPREPLY[*]}"' _ "$comp" "$tw")
 grep -q -- '--no-sniff --no-stats --no-summaries' <<<"$got" || fail "completion of replay options: $got"
 grep -q -- '--check-config' <<<"$got" || fail "completion of daemon options: $got"
 grep -q -- 'all-export all-meter\|all-meter all-export' <<<"$got" || fail "completion of --route: $got"
+grep -q -- 'format: text json' <<<"$got" || fail "completion of --format: $got"
 echo "man page: every --help option; completion: offers them"
 echo "install: all checks passed"
