@@ -34,3 +34,11 @@ bash "$TW_SRC/bench/eval/run.sh" "$TW_BIN" "$out" -m 360 -s 2008 -x 1.0 --raw "-
   --min-recall beacon=0.85 --max-fp beacon=1 --min-recall long_session=0.95 --max-fp long_session=1 \
   --max-fp bruteforce=1 \
   "${real[@]}"
+# every alert of every run (the scenario in three formats, the raw slice, the labelled real
+# captures and logs, the mix): its rule in the rule table, every ECS field as ECS defines it
+"$TW_BIN/collector/transitwatch" --list-rules >"$out/rules.jsonl"
+mapfile -t outs < <(find "$out" \( -name 'alerts*.jsonl' -o -name 'slice-alerts-*.jsonl' \
+  -o -path '*/mix/out.jsonl' \) | sort)
+python3 "$TW_SRC/tests/integration/validate.py" rules --table "$out/rules.jsonl" --min-alerts 100 \
+  "${outs[@]}"
+python3 "$TW_SRC/tests/integration/validate.py" ecs "${outs[@]}"

@@ -105,10 +105,17 @@ for x in test-cc-capture-2:147.32.80.37 test8-malicious:192.168.1.247 \
   argus -r "$d/$name.pcap" -w "$tmp/$name.argus" 2>/dev/null
   ra -r "$tmp/$name.argus" -n -u -Z b -c , -s stime dur proto saddr sport dir daddr dport state \
     stos dtos pkts bytes sbytes >"$tmp/$name.binetflow"
-  $tw replay --no-stats -C "$tmp/lab.csv" "$d/$name.pcap" | keys >"$tmp/$name.pcap.keys"
-  $tw replay --no-stats -C "$tmp/lab.csv" "$tmp/$name.binetflow" | keys >"$tmp/$name.argus.keys"
+  $tw replay --no-stats -C "$tmp/lab.csv" "$d/$name.pcap" | tee "$tmp/$name.pcap.jsonl" | keys >"$tmp/$name.pcap.keys"
+  $tw replay --no-stats -C "$tmp/lab.csv" "$tmp/$name.binetflow" | tee "$tmp/$name.argus.jsonl" \
+    | keys >"$tmp/$name.argus.keys"
   cmp -s "$tmp/$name.pcap.keys" "$tmp/$name.argus.keys" \
     || { diff "$tmp/$name.pcap.keys" "$tmp/$name.argus.keys"; fail "$name: Argus binetflow and capture give different alerts"; }
   echo "argus $name: $(grep -c . "$tmp/$name.pcap.keys" || true) alerts alike from the capture and its binetflow"
 done
+# every alert of the real captures and their logs: its rule in the rule table, ECS as defined
+$tw --list-rules >"$tmp/rules.jsonl"
+python3 "$TW_SRC/tests/integration/validate.py" rules --table "$tmp/rules.jsonl" --min-alerts 1 \
+  "$tmp"/*.pcap.jsonl "$tmp"/*.argus.jsonl || fail "a rule of the real captures without its table entry"
+python3 "$TW_SRC/tests/integration/validate.py" ecs "$tmp"/*.pcap.jsonl "$tmp"/*.argus.jsonl \
+  || fail "the real captures' output is not ECS"
 echo "flowlogs: all checks passed"

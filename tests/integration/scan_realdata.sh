@@ -24,6 +24,7 @@ alerts() { # customers.csv capture -> "rule host" lines of the alerts
   printf '%s\n' "$1" >"$tmp/c.csv"
   "$tw" replay -C "$tmp/c.csv" --no-summaries --no-totals "$caps/$2" >"$tmp/out.jsonl" 2>"$tmp/err" \
     || { cat "$tmp/err" >&2; fail "replay of $2"; }
+  cat "$tmp/out.jsonl" >>"$tmp/all.jsonl"
   python3 - "$tmp/out.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
@@ -50,4 +51,9 @@ for cust in "147.32.80.37/32,host,H" "147.32.80.0/24,ctu,CTU"; do
   out=$(alerts "$cust" test-cc-capture-2.pcap)
   ! grep -q '^scan\.' <<<"$out" || fail "beacon capture taken for a scan ($cust): $out"
 done
+# every alert of the real captures: its rule in the rule table, ECS as defined
+"$tw" --list-rules >"$tmp/rules.jsonl"
+python3 "$TW_SRC/tests/integration/validate.py" rules --table "$tmp/rules.jsonl" --min-alerts 1 \
+  "$tmp/all.jsonl" >&2 || fail "a rule of the real captures without its table entry"
+python3 "$TW_SRC/tests/integration/validate.py" ecs "$tmp/all.jsonl" >&2 || fail "not ECS"
 echo "scan_realdata: all checks passed"
