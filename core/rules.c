@@ -34,7 +34,8 @@ const struct rule_def rule_table[] = {
      "(checked when the lists or the customer map change): hijacked or abused space that the "
      "customer's transit provider routes.",
      "https://www.rfc-editor.org/rfc/rfc3013", CAT_CUSTOMER,
-     "Customer {customer}'s prefix {ev.customer_prefix} is listed on {feeds}"},
+     "Customer {customer}'s prefix {ev.customer_prefix} overlaps {ev.feeds.0.listed}, listed "
+     "on {feeds}"},
     {"spam.fanout", "spam", "Host sends mail directly to many mail servers",
      "A customer host that is not a declared mail server opened SMTP (port 25) connections to "
      "many distinct mail servers in many networks within the window, often with a high share "

@@ -208,10 +208,10 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
         if (a->has_peer)
             json_str(&j, "direction", a->direction_unknown ? "unknown"
                                       : a->host_is_source ? "outbound" : "inbound");
-        if (volume) {
+        if (volume && a->bytes) /* a detector that does not count one leaves it out */
             json_u64(&j, "bytes", a->bytes);
+        if (volume && a->packets)
             json_u64(&j, "packets", a->packets);
-        }
         json_obj_close(&j);
     }
     observer(&j, a);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build transitwatch and replay the bundled sample: a generated capture of IPFIX exports of four
 # sample customers (configs/customers.csv) with hosts talking to listed addresses
-# (configs/blocklists/). Prints per-customer summaries, alerts and a totals line as JSON lines.
+# (configs/blocklists/). On a terminal it prints a line per alert, a table per customer and
+# what each rule means; into a pipe or file, JSON lines (--format text|json chooses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh run

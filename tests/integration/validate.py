@@ -148,8 +148,9 @@ class Checker:
                         self.err(where, "feed %s listed twice in one alert" % ind["provider"])
                     feeds.add(ind["provider"])
             net = doc.get("network", {})
-            if "bytes" in net and (net["bytes"], net["packets"]) != (tw["bytes"], tw["packets"]):
-                self.err(where, "network.bytes/packets != transitwatch.bytes/packets")
+            for k in ("bytes", "packets"):
+                if k in net and net[k] != tw[k]:
+                    self.err(where, "network.%s != transitwatch.%s" % (k, k))
             if "ingress" in doc["observer"] and "ip" not in doc["observer"]:
                 self.err(where, "observer.ingress without observer.ip")
             if tw.get("first_raised", ev["end"]) > ev["end"]:
