@@ -55,17 +55,46 @@ const struct rule_def rule_table[] = {
      "{ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
      "since {first}"},
     {"beacon.fast", "beacon", "Host connects to one peer at short regular intervals (C2 beacon)",
-     "A customer host connected to one outside peer again and again at a regular interval of "
-     "minutes or less, with similar sizes (time and size regularity scored as RITA does): "
-     "malware calling its command-and-control server.",
+     "A customer host started connections to one outside peer again and again on a schedule "
+     "of minutes or less (regular, two alternating gaps, or bursts) that random connection "
+     "times would seldom show, with similar sizes (time and size regularity scored as RITA "
+     "does), to a peer few hosts and customers talk to: malware calling its command-and-"
+     "control server.",
      "https://github.com/activecm/rita", CAT_C2,
-     "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s, {ev.connections} times "
-     "since {first}"},
+     "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s ({ev.schedule} schedule), "
+     "{ev.checkins} check-ins since {first}"},
     {"beacon.slow", "beacon", "Host connects to one peer at long regular intervals (C2 beacon)",
-     "A customer host connected to one outside peer at a regular interval of many minutes or "
-     "hours, with similar sizes: a slow command-and-control beacon.",
+     "A customer host started connections to one outside peer on a schedule of many minutes "
+     "or hours that random connection times would seldom show, with similar sizes, to a peer "
+     "few hosts and customers talk to: a slow command-and-control beacon.",
      "https://github.com/activecm/rita", CAT_C2,
-     "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s, {ev.connections} times "
+     "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s ({ev.schedule} schedule), "
+     "{ev.checkins} check-ins since {first}"},
+    {"beacon.long_session", "beacon",
+     "Host keeps long sessions to a peer few hosts talk to (C2 channel)",
+     "A customer host kept connections to one outside peer open for hours in all (not one "
+     "login on a service port), and almost no other host talks to that peer: an interactive "
+     "command-and-control or tunnel channel (RITA's long connections).",
+     "https://github.com/activecm/rita", CAT_C2,
+     "{src} kept {ev.long_sessions} long sessions with {dst}, {ev.total_duration_s} s in all "
+     "(longest {ev.longest_s} s), since {first}; {ev.prevalence.hosts} hosts talk to that peer"},
+    {"bruteforce.login", "bruteforce",
+     "Host makes many short, similar logins to one service (password guessing)",
+     "A customer host opened many short connections of similar size to one login service "
+     "(SSH, RDP, mail, databases, ...) of one outside server within the window, most of them "
+     "answered: guessing passwords of someone else's service.",
+     "https://attack.mitre.org/techniques/T1110/001/", CAT_BRUTEFORCE,
+     "{host} (customer {customer}) made {ev.attempts_in_window} login attempts to {dst} within "
+     "{ev.window_s} s ({ev.attempts_per_minute} a minute, {ev.similar_share:pct} alike), "
+     "since {first}"},
+    {"bruteforce.horizontal", "bruteforce",
+     "Host makes repeated short, similar logins to the same service on many servers",
+     "A customer host made repeated short, similar login attempts to the same service on "
+     "many outside servers within the window: password spraying or a worm trying default "
+     "credentials.",
+     "https://attack.mitre.org/techniques/T1110/003/", CAT_BRUTEFORCE,
+     "{host} (customer {customer}) tried logins on {service} of {ev.targets_in_window} servers "
+     "within {ev.window_s} s ({ev.login_attempts} attempts, {ev.similar_share:pct} alike), "
      "since {first}"},
     {"scan.horizontal", "scan", "Host probes many addresses on one port",
      "A customer host tried one port on many distinct outside addresses within an hour or a "

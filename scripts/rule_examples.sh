@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Print one real example alert per rule, as the README's "Rules" section shows them: the
-# bundled sample (with the sample lists, and with a list naming part of a customer's own space)
-# and the labelled evaluation scenario (with its config, and once more with thresholds that
-# make its flooder a bits-per-second flood and one of its spam bots a declared mail server).
+# bundled sample (with the sample lists, and with a list naming part of a customer's own space),
+# the labelled evaluation scenario (with its config, and once more with thresholds that make its
+# flooder a bits-per-second flood and one of its spam bots a declared mail server), the
+# password guessers' Zeek log of the brute-force tests (tests/integration/bruteforce_gen.py)
+# and, when ../shared/testdata is there, Stratosphere's real SSH brute-force capture.
 # Usage: scripts/rule_examples.sh [BUILD_DIR]   (default build; needs transitwatch and twgen)
 # Prints, per rule, the alert's message and its ECS endpoints and evidence, as JSON (the
 # customer verdict's list of named hosts cut to its first one).
@@ -26,7 +28,15 @@ printf '; part of customer acme'"'"'s space\n192.0.2.0/26 ; SBL999\n' >"$tmp/own
 sed 's/^mta = /mta = 100.64.1.4\/32, /; s/^\[detector.spam\]$/&\nmta_fanout = 100/' "$tmp/eval.conf" >"$tmp/alt.conf"
 printf '[detector.flood]\npps_max = 1000000000\nbps_max = 10000000\n' >>"$tmp/alt.conf"
 "$tw" replay --no-stats -c "$tmp/alt.conf" -C "$tmp/eval.csv" "$tmp/eval.pcap" >"$tmp/4.jsonl"
-python3 - "$tmp"/{3,1,2,4}.jsonl <<'PY'
+python3 tests/integration/bruteforce_gen.py "$tmp" >/dev/null
+"$tw" replay --no-stats -C "$tmp/customers.csv" "$tmp/conn.log" >"$tmp/5.jsonl"
+real=../shared/testdata/pcap/stratosphere-slips/malicious-ssh-bruteforce.pcap
+: >"$tmp/0.jsonl"
+if [[ -f $real ]]; then
+  printf '147.32.80.0/24,ctu,CTU\n' >"$tmp/ctu.csv"
+  "$tw" replay --no-stats -C "$tmp/ctu.csv" "$real" >"$tmp/0.jsonl"
+fi
+python3 - "$tmp"/{0,3,1,2,4,5}.jsonl <<'PY'
 import json, sys
 seen = {}
 for f in sys.argv[1:]:
