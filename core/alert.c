@@ -1,6 +1,7 @@
 #include "alert.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 const char *alert_category_name(enum alert_category c)
 {
@@ -32,4 +33,19 @@ void alert_endpoints(const struct alert *a, const uint8_t **src, const uint8_t *
         *src = a->has_peer ? a->peer : NULL;
         *dst = a->host;
     }
+}
+
+const char *alert_proto_name(unsigned p, char buf[8])
+{
+    switch (p) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "ipv6-icmp";
+    case 47: return "gre";
+    case 50: return "esp";
+    case 132: return "sctp";
+    }
+    snprintf(buf, 8, "%u", p);
+    return buf;
 }

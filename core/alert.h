@@ -81,6 +81,9 @@ struct alert {
 };
 
 const char *alert_category_name(enum alert_category c);
+/* The transport's name as ECS network.transport has it ("tcp", "ipv6-icmp"), else the number
+ * written into buf. */
+const char *alert_proto_name(unsigned proto, char buf[8]);
 /* The alert's ECS source and destination addresses (NULL when it has none): the party that
  * started the connections is the source; a host alone is the source of what it sent. The
  * one rule for alert_json.c and the message templates (core/rules.h). */

@@ -15,14 +15,30 @@ static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static bool value(const char *s, size_t n, size_t *i, int depth, struct jr_val *out);
 
-/* The string at s[*i] (on the quote); out's text is between the quotes. */
+static int hexval(char c);
+
+/* The string at s[*i] (on the quote); out's text is between the quotes. Escapes are checked:
+ * \" \\ \/ \b \f \n \r \t and \u with four hex digits. */
 static bool string(const char *s, size_t n, size_t *i, struct jr_val *out)
 {
     size_t j = *i + 1;
     while (j < n && s[j] != '"') {
         if ((unsigned char)s[j] < 0x20)
             return false;
-        j += s[j] == '\\' ? 2 : 1;
+        if (s[j] != '\\') {
+            j++;
+            continue;
+        }
+        if (j + 1 >= n || !strchr("\"\\/bfnrtu", s[j + 1]) || s[j + 1] == 0)
+            return false;
+        if (s[j + 1] == 'u') {
+            for (size_t k = 2; k < 6; k++)
+                if (j + k >= n || hexval(s[j + k]) < 0)
+                    return false;
+            j += 6;
+        } else {
+            j += 2;
+        }
     }
     if (j >= n)
         return false;

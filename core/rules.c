@@ -245,18 +245,6 @@ static void put_time(struct out *o, uint64_t ms, uint64_t ref_ms)
     putf(o, "%02d:%02d UTC", tm.tm_hour, tm.tm_min);
 }
 
-static const char *proto_word(unsigned p, char buf[8])
-{
-    switch (p) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "ipv6-icmp";
-    }
-    snprintf(buf, 8, "%u", p);
-    return buf;
-}
-
 static void put_addr(struct out *o, const uint8_t *addr, uint16_t port)
 {
     char ab[ADDR_STRLEN];
@@ -337,13 +325,13 @@ static bool placeholder(struct out *o, const struct alert *a, const struct jr_va
     } else if (strcmp(name, "verb") == 0) {
         puts_(o, a->direction_unknown ? "exchanged traffic with" : "contacted");
     } else if (strcmp(name, "service") == 0 && a->proto) {
-        puts_(o, proto_word(a->proto, pb));
+        puts_(o, alert_proto_name(a->proto, pb));
         if (a->port && a->proto != 1 && a->proto != 58)
             putf(o, " port %u", a->port);
     } else if (strcmp(name, "port") == 0 && a->port) {
         putf(o, "%u", a->port);
     } else if (strcmp(name, "proto") == 0 && a->proto) {
-        puts_(o, proto_word(a->proto, pb));
+        puts_(o, alert_proto_name(a->proto, pb));
     } else if (strcmp(name, "flows") == 0) {
         putf(o, "%llu", (unsigned long long)a->flows);
     } else if (strcmp(name, "packets") == 0) {

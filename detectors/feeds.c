@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_read.h"
 #include "trie.h"
 
 #define DEF_MAX_ENTRIES (1u << 20)
@@ -470,152 +471,20 @@ struct jline {
     bool has_cidr, cidr_long;
 };
 
-static const char *jws(const char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    return s;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Read a JSON string at *ps (on the '"'). Non-ASCII escapes become '?'. Returns -1 on a syntax
- * error; *overflow when it did not fit in out. */
-static int jstring(const char **ps, char *out, size_t outlen, bool *overflow)
-{
-    const char *s = *ps;
-    size_t w = 0;
-    if (*s != '"')
-        return -1;
-    s++;
-    *overflow = false;
-    for (;;) {
-        char c = *s;
-        if (c == '\0' || (unsigned char)c < 0x20)
-            return -1;
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            s++;
-            switch (*s) {
-            case '"':
-            case '\\':
-            case '/':
-                c = *s;
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'u': {
-                unsigned v = 0;
-                for (int i = 1; i <= 4; i++) {
-                    int h = hexval(s[i]);
-                    if (h < 0)
-                        return -1;
-                    v = v * 16 + (unsigned)h;
-                }
-                s += 4;
-                c = (v >= 0x20 && v < 0x7f) ? (char)v : '?';
-                break;
-            }
-            default:
-                return -1;
-            }
-        }
-        if (w + 1 < outlen)
-            out[w++] = c;
-        else
-            *overflow = true;
-        s++;
-    }
-    out[w] = '\0';
-    *ps = s + 1;
-    return 0;
-}
-
-/* Skip any JSON value (nested arrays/objects with a depth bound). */
-static int jskip(const char **ps)
-{
-    const char *s = *ps;
-    char tmp[2];
-    bool ovf;
-    int depth = 0;
-
-    do {
-        s = jws(s);
-        if (*s == '"') {
-            if (jstring(&s, tmp, sizeof(tmp), &ovf) < 0)
-                return -1;
-        } else if (*s == '{' || *s == '[') {
-            if (++depth > 16)
-                return -1;
-            s++;
-        } else if (*s == '}' || *s == ']') {
-            if (depth == 0)
-                return -1;
-            depth--;
-            s++;
-        } else if (*s == ',' || *s == ':') {
-            if (depth == 0)
-                return -1;
-            s++;
-        } else {
-            const char *b = s;
-            while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || *s == '-' ||
-                   *s == '+' || *s == '.' || *s == 'E')
-                s++;
-            if (s == b)
-                return -1;
-        }
-    } while (depth > 0);
-    *ps = s;
-    return 0;
-}
-
-/* One flat JSON object per line; unknown members ignored. Returns 0 or -1. */
+/* One JSON object per line (core/json_read.h); unknown members ignored, the wanted ones
+ * taken when they are strings or numbers (a cidr only as a string). Returns 0 or -1. */
 static int jparse(const char *s, struct jline *j)
 {
-    char key[24];
-    bool ovf;
-
     memset(j, 0, sizeof(*j));
-    s = jws(s);
-    if (*s++ != '{')
+    struct jr_val d, k, v;
+    if (!jr_parse(s, strlen(s), &d) || d.type != JR_OBJECT)
         return -1;
-    s = jws(s);
-    if (*s == '}')
-        return *jws(s + 1) == '\0' ? 0 : -1;
-    for (;;) {
-        s = jws(s);
-        if (jstring(&s, key, sizeof(key), &ovf) < 0)
-            return -1;
-        if (ovf)
-            key[0] = '\0'; /* no member we want has a long name */
-        s = jws(s);
-        if (*s++ != ':')
-            return -1;
-        s = jws(s);
+    size_t pos = 0;
+    while (jr_next(&d, &pos, &k, &v)) {
+        char key[24], val[128];
+        if (k.n >= sizeof key) /* no member we want has a long name */
+            continue;
+        jr_text(&k, key, sizeof key);
         char *dst = NULL;
         size_t dlen = 0;
         if (strcmp(key, "cidr") == 0) {
@@ -634,34 +503,17 @@ static int jparse(const char *s, struct jline *j)
             dst = j->records;
             dlen = sizeof(j->records);
         }
-        if (dst && *s == '"') {
-            if (jstring(&s, dst, dlen, &ovf) < 0)
-                return -1;
-            if (dst == j->cidr) {
-                j->has_cidr = true;
-                j->cidr_long = ovf;
-            }
-        } else if (dst && (*s == '-' || (*s >= '0' && *s <= '9'))) {
-            size_t w = 0;
-            while ((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.' ||
-                   *s == 'e' || *s == 'E') {
-                if (w + 1 < dlen)
-                    dst[w++] = *s;
-                s++;
-            }
-            dst[w] = '\0';
-        } else if (jskip(&s) < 0) {
-            return -1;
-        }
-        s = jws(s);
-        if (*s == ',') {
-            s++;
+        if (!dst || (v.type != JR_STRING && v.type != JR_NUMBER))
             continue;
+        size_t n = jr_text(&v, val, sizeof val), c = n < dlen ? n : dlen - 1;
+        memcpy(dst, val, c);
+        dst[c] = '\0';
+        if (dst == j->cidr && v.type == JR_STRING) {
+            j->has_cidr = true;
+            j->cidr_long = n >= dlen;
         }
-        if (*s == '}')
-            return *jws(s + 1) == '\0' ? 0 : -1;
-        return -1;
     }
+    return 0;
 }
 
 /* Decimal integer, whole string. */

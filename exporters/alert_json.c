@@ -11,21 +11,6 @@
 #define TW_VERSION "0"
 #endif
 
-static const char *proto_name(unsigned p, char buf[8])
-{
-    switch (p) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "ipv6-icmp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 132: return "sctp";
-    }
-    snprintf(buf, 8, "%u", p);
-    return buf;
-}
-
 static unsigned ecs_severity(enum alert_severity s)
 {
     switch (s) {
@@ -37,11 +22,28 @@ static unsigned ecs_severity(enum alert_severity s)
     return 0;
 }
 
-void ecs_common_json(struct json *j)
+static void ecs_common_json(struct json *j)
 {
     json_obj_open(j, "ecs");
     json_str(j, "version", TW_ECS_VERSION);
     json_obj_close(j);
+}
+
+void metric_head_json(struct json *j, uint64_t ts_ms, const char *message, const char *dataset)
+{
+    json_time(j, "@timestamp", ts_ms);
+    ecs_common_json(j);
+    json_str(j, "message", message);
+    json_obj_open(j, "event");
+    json_str(j, "kind", "metric");
+    json_arr_open(j, "category");
+    json_str(j, NULL, "network");
+    json_arr_close(j);
+    json_arr_open(j, "type");
+    json_str(j, NULL, "info");
+    json_arr_close(j);
+    json_str(j, "dataset", dataset);
+    json_str(j, "module", "transitwatch");
 }
 
 /* observer: transitwatch made the event; ip and ingress: the exporter (router) that saw the
@@ -201,7 +203,7 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
     if (a->proto || a->has_peer || volume) {
         json_obj_open(&j, "network");
         if (a->proto) {
-            json_str(&j, "transport", proto_name(a->proto, pbuf));
+            json_str(&j, "transport", alert_proto_name(a->proto, pbuf));
             snprintf(pbuf, sizeof pbuf, "%u", a->proto);
             json_str(&j, "iana_number", pbuf);
         }
@@ -316,19 +318,7 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
     summary_message(s, msg, sizeof msg);
     json_init(&j, buf, cap);
     json_obj_open(&j, NULL);
-    json_time(&j, "@timestamp", s->win_end_ms);
-    ecs_common_json(&j);
-    json_str(&j, "message", msg);
-    json_obj_open(&j, "event");
-    json_str(&j, "kind", "metric");
-    json_arr_open(&j, "category");
-    json_str(&j, NULL, "network");
-    json_arr_close(&j);
-    json_arr_open(&j, "type");
-    json_str(&j, NULL, "info");
-    json_arr_close(&j);
-    json_str(&j, "dataset", "transitwatch.summary");
-    json_str(&j, "module", "transitwatch");
+    metric_head_json(&j, s->win_end_ms, msg, "transitwatch.summary");
     json_time(&j, "start", s->win_start_ms);
     json_time(&j, "end", s->win_end_ms);
     json_obj_close(&j);

@@ -5,6 +5,7 @@
 #define TW_ALERT_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alert.h"
 #include "summary.h"
@@ -18,8 +19,10 @@
 int alert_json_format(const struct alert *a, char *buf, size_t cap);
 int summary_json_format(const struct summary *s, char *buf, size_t cap);
 struct json;
-/* "ecs": {"version": ...}: every message carries it (alerts, summaries, totals). */
-void ecs_common_json(struct json *j);
+/* The start of a metric message (summaries, totals): @timestamp, ecs.version, message, and
+ * the "event" object (kind metric, category network, type info, dataset, module) left open for
+ * the caller's own event fields; the caller closes it. */
+void metric_head_json(struct json *j, uint64_t ts_ms, const char *message, const char *dataset);
 /* The summary's named hostile hosts as an array under key (shared by the summary and the
  * customer verdict's evidence). */
 void summary_hosts_json(struct json *j, const char *key, const struct summary *s);

@@ -121,7 +121,7 @@ static void alert_line(struct text_out *t, const struct jr_val *d, struct buf *o
         ts[19] = 0;
     }
     uint64_t count = num(d, "transitwatch.count");
-    char rcol[80];
+    char rcol[96];
     if (count > 1)
         snprintf(rcol, sizeof rcol, "%s #%llu", rule, (unsigned long long)count);
     else
