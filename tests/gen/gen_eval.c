@@ -112,12 +112,13 @@ struct out {
     bool overflow;
 };
 
-static void rec(struct out *o, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
+/* One record; NULL when the output is full (o->overflow). */
+static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
                 uint8_t flags, uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur)
 {
     if (o->n >= o->cap) {
         o->overflow = true;
-        return;
+        return NULL;
     }
     struct gen_flow *f = &o->f[o->n++];
     memset(f, 0, sizeof *f);
@@ -131,6 +132,7 @@ static void rec(struct out *o, uint32_t src, uint32_t dst, uint16_t sport, uint1
     f->bytes = bytes;
     f->start_ms = start;
     f->end_ms = start + dur;
+    return f;
 }
 
 /* a TCP connection: the request record and the answer */
@@ -218,11 +220,20 @@ static double day_curve(uint64_t t_ms)
     return 0.25 + 0.75 * x * x;
 }
 
+/* A client's SYN of `size` bytes never answered: one packet (no duration), or two when the
+ * client tried again after TCP's initial retransmission timeout of 1 s (RFC 6298). */
+static void syn_tries(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport,
+                      uint16_t dport, uint64_t start, uint32_t size)
+{
+    uint32_t pk = 1 + below(r, 2);
+    rec(o, cli, srv, sport, dport, 6, 0x02, pk, (uint64_t)pk * size, start, pk > 1 ? 1000 : 0);
+}
+
 /* A TLS/TCP exchange that failed: the client's SYN, never answered. */
 static void syn_only(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport,
                      uint16_t dport, uint64_t start)
 {
-    rec(o, cli, srv, sport, dport, 6, 0x02, 1 + below(r, 2), 44 + 4 * below(r, 2), start, below(r, 3000));
+    syn_tries(o, r, cli, srv, sport, dport, start, 44 + 4 * below(r, 2));
 }
 
 /* Up to 60 s of a long TCP session, as an exporter with a 60 s active timeout splits it: the
@@ -233,10 +244,10 @@ static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t sr
 {
     uint8_t fl = (uint8_t)((first ? 0x1a : 0x18) | (last ? 0x01 : 0));
     uint32_t u = (uint32_t)(up * uni(r, 0.7, 1.3)), d = (uint32_t)(down * uni(r, 0.7, 1.3));
-    rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
-    rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
-    if (o->n && !o->overflow)
-        o->f[o->n - 1].responder = true;
+    struct gen_flow *c = rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
+    struct gen_flow *v = rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
+    if (c && v)
+        v->responder = true;
 }
 
 /* Length of the next session of a long-session actor. */
@@ -322,7 +333,7 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
                 continue;
             uint32_t mx = a->k == B_BULK ? mx_bulk(r) : outside(r);
             if (u01(r) < a->fail)
-                rec(o, a->host, mx, eph(r), 25, 6, 0x02, 1 + below(r, 2), 60 + below(r, 60), s, below(r, 3000));
+                syn_tries(o, r, a->host, mx, eph(r), 25, s, 60 + below(r, 60));
             else
                 conn(o, r, a->host, mx, eph(r), 25, s, 3000 + below(r, 30000), 400 + below(r, 600));
         }
@@ -470,8 +481,9 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
     case A_FLOODB: {
         uint64_t pk = (uint64_t)(a->rate * SLICE / 1000.0 * uni(r, 0.9, 1.1));
         /* one 5-tuple, exported every 10 s (a SYN flood's records carry SYN only) */
-        rec(o, a->host, a->peer, a->sport, a->port, a->port == 80 ? 6 : 17, a->port == 80 ? 0x02 : 0, pk,
-            pk * a->pkt_size, t + below(r, 500), SLICE - 1000);
+        struct gen_flow *f = rec(o, a->host, a->peer, a->sport, a->port, a->port == 80 ? 6 : 17,
+                                 a->port == 80 ? 0x02 : 0, pk, pk * a->pkt_size, t + below(r, 500), SLICE - 1000);
+        (void)f;
         break;
     }
     case B_WEB: {
@@ -490,10 +502,10 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             if (s < t)
                 continue;
             uint8_t fl = a->seq++ == 0 ? 0x1a : 0x18;
-            rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
-            rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
-            if (o->n && !o->overflow)
-                o->f[o->n - 1].responder = true;
+            struct gen_flow *c = rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
+            struct gen_flow *v = rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
+            if (c && v)
+                v->responder = true;
         }
         break;
     case B_INSCAN:
