@@ -246,8 +246,10 @@ static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t sr
     uint32_t u = (uint32_t)(up * uni(r, 0.7, 1.3)), d = (uint32_t)(down * uni(r, 0.7, 1.3));
     struct gen_flow *c = rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
     struct gen_flow *v = rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
-    if (c && v)
+    if (c && v) {
         v->responder = true;
+        c->active_end = v->active_end = !last; /* the last part ends with the FIN */
+    }
 }
 
 /* Length of the next session of a long-session actor. */
@@ -483,7 +485,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
         /* one 5-tuple, exported every 10 s (a SYN flood's records carry SYN only) */
         struct gen_flow *f = rec(o, a->host, a->peer, a->sport, a->port, a->port == 80 ? 6 : 17,
                                  a->port == 80 ? 0x02 : 0, pk, pk * a->pkt_size, t + below(r, 500), SLICE - 1000);
-        (void)f;
+        if (f)
+            f->active_end = true;
         break;
     }
     case B_WEB: {
@@ -504,8 +507,10 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             uint8_t fl = a->seq++ == 0 ? 0x1a : 0x18;
             struct gen_flow *c = rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
             struct gen_flow *v = rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
-            if (c && v)
+            if (c && v) {
                 v->responder = true;
+                c->active_end = v->active_end = true;
+            }
         }
         break;
     case B_INSCAN:

@@ -54,6 +54,8 @@ struct gen_flow {
     uint8_t biflow_dir;        /* 239 biflowDirection (RFC 5103: 1 initiator, 2 reverse) */
     bool responder;            /* the answering side of a connection (gen_flowpkts: its first
                                   packet is a SYN-ACK); the export writers ignore it */
+    bool active_end;           /* a long flow's part the exporter's active timeout ended: released
+                                  at its end (gen_exportw's inactive timeout does not apply) */
 };
 
 struct gen_field {

@@ -15,7 +15,10 @@ struct gen_exportw {
     struct gen_exportw_opts o;
     struct gen_pcap *pcap;
     struct gen_flow b4[BATCH_V5], b6[BATCH_V6];
+    uint64_t x4[BATCH_V5], x6[BATCH_V6]; /* when each batched flow was released */
     size_t n4, n6;
+    struct gen_flow *dq;  /* flows waiting for the inactive timeout: a FIFO ring (release order) */
+    size_t dq_head, dq_n, dq_cap;
     uint32_t seq;       /* v5: flows; v9: packets; IPFIX: data records */
     uint64_t msgs;
     struct gen_tmpl t4, t6, topt;
@@ -58,12 +61,12 @@ static int emit(struct gen_exportw *w, const uint8_t *p, int len, uint64_t ts_ms
                               w->o.collector, w->o.dport, p, (size_t)len) < 0 ? -1 : 0;
 }
 
-static uint64_t newest(const struct gen_flow *f, size_t n)
+static uint64_t newest(const uint64_t *x, size_t n)
 {
     uint64_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (f[i].end_ms > m)
-            m = f[i].end_ms;
+        if (x[i] > m)
+            m = x[i];
     return m;
 }
 
@@ -71,7 +74,7 @@ static int flush_v5(struct gen_exportw *w)
 {
     if (!w->n4)
         return 0;
-    uint64_t now = newest(w->b4, w->n4) + 1000;
+    uint64_t now = newest(w->x4, w->n4) + 1000;
     if (!w->boot_ms)
         w->boot_ms = now - BOOT_AGO_MS;
     struct gen_nf5_hdr h = {
@@ -92,7 +95,7 @@ static int flush_tmpl(struct gen_exportw *w, bool v6)
     size_t *n = v6 ? &w->n6 : &w->n4;
     if (!*n)
         return 0;
-    uint64_t now = newest(b, *n) + 1000;
+    uint64_t now = newest(v6 ? w->x6 : w->x4, *n) + 1000;
     if (!w->boot_ms)
         w->boot_ms = now - BOOT_AGO_MS;
     struct gen_msg m;
@@ -125,55 +128,117 @@ static int flush_tmpl(struct gen_exportw *w, bool v6)
 /* Like a router's export timer: a batch waits at most this long for more records. */
 #define MAX_HOLD_MS 5000
 
-static uint64_t oldest(const struct gen_flow *f, size_t n)
+static uint64_t oldest(const uint64_t *x, size_t n)
 {
     uint64_t m = UINT64_MAX;
     for (size_t i = 0; i < n; i++)
-        if (f[i].end_ms < m)
-            m = f[i].end_ms;
+        if (x[i] < m)
+            m = x[i];
     return m;
 }
 
-int gen_exportw_add(struct gen_exportw *w, const struct gen_flow *f)
+static bool is_v6(const struct gen_flow *f)
+{
+    return memcmp(f->src, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) != 0;
+}
+
+/* Into a datagram batch: flows come here in order of release time x. */
+static int batch(struct gen_exportw *w, const struct gen_flow *f, uint64_t x)
 {
     if (w->o.version == 5) {
-        if (w->n4 && oldest(w->b4, w->n4) + MAX_HOLD_MS < f->end_ms && flush_v5(w) < 0)
+        if (w->n4 && oldest(w->x4, w->n4) + MAX_HOLD_MS < x && flush_v5(w) < 0)
             return -1;
     } else {
-        if (w->n4 && oldest(w->b4, w->n4) + MAX_HOLD_MS < f->end_ms && flush_tmpl(w, false) < 0)
+        if (w->n4 && oldest(w->x4, w->n4) + MAX_HOLD_MS < x && flush_tmpl(w, false) < 0)
             return -1;
-        if (w->n6 && oldest(w->b6, w->n6) + MAX_HOLD_MS < f->end_ms && flush_tmpl(w, true) < 0)
+        if (w->n6 && oldest(w->x6, w->n6) + MAX_HOLD_MS < x && flush_tmpl(w, true) < 0)
             return -1;
     }
-    bool v6 = !(memcmp(f->src, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0);
-    if (v6 && w->o.version == 5) {
-        w->st.skipped_v6++;
-        return 0;
-    }
-    w->st.flows++;
     if (w->o.version == 5) {
+        w->x4[w->n4] = x;
         w->b4[w->n4++] = *f;
         return w->n4 == BATCH_V5 ? flush_v5(w) : 0;
     }
-    if (v6) {
+    if (is_v6(f)) {
+        w->x6[w->n6] = x;
         w->b6[w->n6++] = *f;
         return w->n6 == BATCH_V6 ? flush_tmpl(w, true) : 0;
     }
+    w->x4[w->n4] = x;
     w->b4[w->n4++] = *f;
     return w->n4 == BATCH_V9 ? flush_tmpl(w, false) : 0;
 }
 
+/* Does the flow cache let the flow go at its end (see gen_exportw.h)? */
+static bool ends_at_once(const struct gen_flow *f)
+{
+    return f->active_end || (f->proto == 6 && (f->tcp_flags & 0x05)); /* FIN or RST */
+}
+
+/* Release the waiting flows whose timeout passed by t. Flows come in order of end time, so
+ * both the waiting ones (end + timeout) and those that go at once (end) are in release order:
+ * merging the two keeps the whole stream in it. */
+static int release(struct gen_exportw *w, uint64_t t)
+{
+    while (w->dq_n) {
+        const struct gen_flow *f = &w->dq[w->dq_head];
+        uint64_t x = f->end_ms + w->o.inactive_ms;
+        if (x > t)
+            break;
+        if (batch(w, f, x) < 0)
+            return -1;
+        w->dq_head = (w->dq_head + 1) % w->dq_cap;
+        w->dq_n--;
+    }
+    return 0;
+}
+
+static int wait_inactive(struct gen_exportw *w, const struct gen_flow *f)
+{
+    if (w->dq_n == w->dq_cap) { /* grow the ring, oldest first */
+        size_t cap = w->dq_cap ? w->dq_cap * 2 : 4096;
+        struct gen_flow *q = malloc(cap * sizeof *q);
+        if (!q)
+            return -1;
+        for (size_t i = 0; i < w->dq_n; i++)
+            q[i] = w->dq[(w->dq_head + i) % w->dq_cap];
+        free(w->dq);
+        w->dq = q;
+        w->dq_cap = cap;
+        w->dq_head = 0;
+    }
+    w->dq[(w->dq_head + w->dq_n) % w->dq_cap] = *f;
+    w->dq_n++;
+    return 0;
+}
+
+int gen_exportw_add(struct gen_exportw *w, const struct gen_flow *f)
+{
+    if (is_v6(f) && w->o.version == 5) {
+        w->st.skipped_v6++;
+        return 0;
+    }
+    w->st.flows++;
+    if (!w->o.inactive_ms)
+        return batch(w, f, f->end_ms);
+    if (release(w, f->end_ms) < 0)
+        return -1;
+    return ends_at_once(f) ? batch(w, f, f->end_ms) : wait_inactive(w, f);
+}
+
 int gen_exportw_close(struct gen_exportw *w)
 {
-    int rc = 0;
+    int rc = release(w, UINT64_MAX);
     if (w->o.version == 5) {
-        rc = flush_v5(w);
+        if (flush_v5(w) < 0)
+            rc = -1;
     } else {
         /* the older batch first, so datagram times stay ordered */
-        bool v6_first = w->n6 && (!w->n4 || newest(w->b6, w->n6) < newest(w->b4, w->n4));
+        bool v6_first = w->n6 && (!w->n4 || newest(w->x6, w->n6) < newest(w->x4, w->n4));
         if (flush_tmpl(w, v6_first) < 0 || flush_tmpl(w, !v6_first) < 0)
             rc = -1;
     }
+    free(w->dq);
     free(w);
     return rc;
 }
@@ -193,8 +258,8 @@ static int add_flow(void *arg, const struct gen_flow *f)
     return gen_exportw_add(arg, f);
 }
 
-int gen_exportw_capture(const char *path, int version, bool gzip, gen_run_fn run, void *arg,
-                        struct gen_exportw_stats *st)
+int gen_exportw_capture(const char *path, int version, bool gzip, uint32_t inactive_ms, gen_run_fn run,
+                        void *arg, struct gen_exportw_stats *st)
 {
     struct gen_pcap_opts po = {.linktype = 1, .gzip = gzip};
     struct gen_pcap *pc;
@@ -202,7 +267,7 @@ int gen_exportw_capture(const char *path, int version, bool gzip, gen_run_fn run
         fprintf(stderr, "twgen: cannot write %s\n", path);
         return -1;
     }
-    struct gen_exportw_opts eo = {.version = version};
+    struct gen_exportw_opts eo = {.version = version, .inactive_ms = inactive_ms};
     gen_v4(eo.exporter, 0x0AFF0001u);
     gen_v4(eo.collector, 0x0AFF0064u);
     struct gen_exportw *w;

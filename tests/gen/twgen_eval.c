@@ -11,6 +11,11 @@
 #include "gen_flowpkts.h"
 #include "gen_pcap.h"
 
+/* The router the export comes from lets a flow go at its FIN or RST, else 15 s after its last
+ * packet: Cisco IOS's default inactive timeout, and the flow meter's idle_timeout default, so
+ * the raw packets of the traffic metered give the records at the same points of the stream. */
+#define EVAL_INACTIVE_MS 15000
+
 static void usage(FILE *o)
 {
     fprintf(o, "usage: twgen eval [-f v5|v9|ipfix|raw] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE]\n"
@@ -146,7 +151,7 @@ int twgen_eval_main(int argc, char **argv)
     if (rc == 0 && raw)
         rc = write_raw(out, gz, &eo, &packets);
     else if (rc == 0)
-        rc = gen_exportw_capture(out, version, gz, run_eval, &eo, &st);
+        rc = gen_exportw_capture(out, version, gz, EVAL_INACTIVE_MS, run_eval, &eo, &st);
     if (eo.truth)
         fclose(eo.truth);
     if (eo.customers_csv)

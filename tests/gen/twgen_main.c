@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct gen_exportw_stats st;
-    int rc = gen_exportw_capture(out, version, gz, run_scenario, &so, &st);
+    int rc = gen_exportw_capture(out, version, gz, 0, run_scenario, &so, &st);
     if (so.truth)
         fclose(so.truth);
     if (rc != 0) {
