@@ -131,7 +131,7 @@ static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t 
     f->packets = pkts ? pkts : 1;
     f->bytes = bytes;
     f->start_ms = start;
-    f->end_ms = start + dur;
+    f->end_ms = f->packets > 1 ? start + dur : start; /* one packet lasts no time */
     return f;
 }
 
