@@ -83,6 +83,8 @@ struct actor {
     uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
     uint64_t sess_end;  /* long sessions: end of the current one (0: none open) */
     bool vary;          /* check-in sizes vary (else constant) */
+    uint32_t done;      /* scheduled events emitted (check-ins, polls, probes): the truth's count */
+    uint32_t limit;     /* stop after this many (0: no limit) */
     uint32_t peers[4];  /* NTP pool: the servers a client polls */
 };
 
@@ -324,8 +326,10 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
         while (a->k == B_MTA && a->next < t1) {
             uint64_t s = a->next;
             a->next = s + jittered(r, a->period, a->jitter);
-            if (s >= t)
+            if (s >= t) {
+                a->done++;
                 conn(o, r, a->host, a->peer, eph(r), 25, s, 2000 + below(r, 20000), 400 + below(r, 200));
+            }
         }
         double n = a->rate * SLICE / 60000.0;
         while (n > 0 && u01(r) < n) {
@@ -350,6 +354,7 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->next = s + jittered(r, a->period, a->jitter);
             if (s < t || s >= a->end)
                 continue;
+            a->done++;
             if (a->k == B_NTP) {
                 rec(o, a->host, a->peer, 123, 123, 17, 0, 1, 76, s, 0);
                 rec(o, a->peer, a->host, 123, 123, 17, 0, 1, 76, s + 15, 0);
@@ -375,6 +380,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->seq++;
             if (s < t || s >= a->end)
                 continue;
+            if (++a->done == a->limit)
+                a->end = s + 1; /* the last one */
             uint32_t by = a->vary ? (uint32_t)(a->bytes * uni(r, 0.5, 1.5)) : (uint32_t)(a->bytes * uni(r, 0.97, 1.03));
             if (a->k == B_NTPPOOL) {
                 uint32_t srv = a->peers[a->seq % 4];
@@ -399,10 +406,12 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->next = a->left ? s + (uint64_t)uni(r, 2, 5) * 1000 : s + jittered(r, a->period, a->jitter);
             if (s < t || s >= a->end)
                 continue;
-            if (a->left)
+            if (a->left) {
                 syn_only(o, r, a->host, a->peer, eph(r), a->port, s);
-            else
+            } else {
+                a->done++; /* the check-in that got through */
                 conn(o, r, a->host, a->peer, eph(r), a->port, s, a->bytes, a->bytes * 4);
+            }
         }
         break;
     case A_TLSLONG:
@@ -417,6 +426,7 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->next = s + (uint64_t)(uni(r, 0.7, 1.3) * (double)a->period);
             if (s < t || s >= a->end)
                 continue;
+            a->done++;
             if (a->k == A_SLOWH) {
                 uint32_t d = outside(r);
                 if (u01(r) < 0.03)
@@ -440,6 +450,7 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->next = s + (uint64_t)(uni(r, 0.5, 1.5) * (double)a->period);
             if (s < t)
                 continue;
+            a->done++;
             uint32_t d = a->k == A_ICMPSWEEP ? (a->peer & 0xffff0000u) | below(r, 65536) : outside(r);
             if (a->k == A_TELNET) {
                 rec(o, a->host, d, eph(r), a->seq++ % 5 == 4 ? 2323 : 23, 6, 0x02, 1, 40, s, 0);
@@ -560,6 +571,38 @@ static void addr_text(uint32_t v, char *buf)
     addr_format(a, buf); /* buf: ADDR_STRLEN bytes */
 }
 
+/* The truth line of one actor, written after the run: "checkins" counts the scheduled events
+ * (check-ins, polls, probes) the flows really contain, not what the schedule would give. */
+static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
+{
+    char h[ADDR_STRLEN], p[ADDR_STRLEN];
+    addr_text(a->host, h);
+    addr_text(a->peer, p);
+    uint64_t end = a->end < T1 ? a->end : T1;
+    if (a->k == B_INSCAN) {
+        fprintf(out, "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
+                "\"start_ms\":%llu,\"end_ms\":%llu}\n", kind_label[a->k], p,
+                (unsigned long long)a->start, (unsigned long long)a->end);
+        return;
+    }
+    fprintf(out, "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
+            "\"port\":%u,\"period_s\":%.1f,", kind_label[a->k], custs[a->cust].id, h,
+            a->peer ? p : "", a->port, a->period / 1000.0);
+    if (a->period2)
+        fprintf(out, "\"period2_s\":%.1f,", a->period2 / 1000.0);
+    if (a->period)
+        fprintf(out, "\"checkins\":%u,", a->done);
+    if (a->k < FIRST_BENIGN)
+        fprintf(out, "\"detector\":\"%s\",\"also\":[%s%s%s],", kind_detector[a->k][0],
+                kind_detector[a->k][1] ? "\"" : "",
+                kind_detector[a->k][1] ? kind_detector[a->k][1] : "",
+                kind_detector[a->k][1] ? "\"" : "");
+    else
+        fprintf(out, "\"benign\":true,");
+    fprintf(out, "\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,\"end_ms\":%llu}\n",
+            a->jitter, a->rate, (unsigned long long)a->start, (unsigned long long)end);
+}
+
 int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
 {
     struct rng r = {0x5DEECE66DULL ^ ((uint64_t)o->seed << 20) ^ 0xA5A5A5A5ULL};
@@ -669,9 +712,11 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->port = i % 2 ? 443 : 8080;
                 a->bytes = 400 + below(&r, 600);
                 break;
-            case A_HTTP: /* HTTP check-ins 15 min apart over a 90-minute infection */
+            case A_HTTP: /* an HTTP bot's infection: 7 check-ins 15 min apart, the first as it
+                          * starts (a bot registers with its C2 when it runs), so about 90 min */
                 a->start = T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
-                a->end = a->start + 90 * M;
+                a->end = a->start + 100 * M; /* 6 gaps of at most 16.5 min; ends at the 7th */
+                a->limit = 7;
                 a->period = 15 * M;
                 a->jitter = 0.1;
                 a->peer = outside(&r);
@@ -813,44 +858,9 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 break;
             }
             a->next = a->start + (a->period ? below(&r, (uint32_t)a->period) : 0);
-            if (o->truth) {
-                char h[ADDR_STRLEN], p[ADDR_STRLEN];
-                addr_text(a->host, h);
-                addr_text(a->peer, p);
-                uint64_t end = a->end < T1 ? a->end : T1;
-                if (a->k == B_INSCAN) {
-                    fprintf(o->truth, "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
-                            "\"start_ms\":%llu,\"end_ms\":%llu}\n", kind_label[a->k], p,
-                            (unsigned long long)a->start, (unsigned long long)a->end);
-                    continue;
-                }
-                fprintf(o->truth, "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
-                        "\"port\":%u,\"period_s\":%.1f,", kind_label[a->k], custs[a->cust].id, h,
-                        a->peer ? p : "", a->port, a->period / 1000.0);
-                if (a->period2)
-                    fprintf(o->truth, "\"period2_s\":%.1f,", a->period2 / 1000.0);
-                uint64_t mean = a->period2 ? (a->period + a->period2) / 2 : a->period;
-                if (mean && end > a->start)
-                    fprintf(o->truth, "\"checkins\":%llu,",
-                            (unsigned long long)((end - a->start) / mean + (a->k == A_BURST ? 0 : 1)));
-                if (a->k < FIRST_BENIGN)
-                    fprintf(o->truth, "\"detector\":\"%s\",\"also\":[%s%s%s],", kind_detector[a->k][0],
-                            kind_detector[a->k][1] ? "\"" : "",
-                            kind_detector[a->k][1] ? kind_detector[a->k][1] : "",
-                            kind_detector[a->k][1] ? "\"" : "");
-                else
-                    fprintf(o->truth, "\"benign\":true,");
-                fprintf(o->truth, "\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,\"end_ms\":%llu}\n",
-                        a->jitter, a->rate, (unsigned long long)a->start, (unsigned long long)end);
-            }
+            if (a->k == A_HTTP)
+                a->next = a->start; /* an infection checks in as it starts */
         }
-    }
-    if (o->truth) {
-        for (size_t c = 0; c < NC; c++)
-            fprintf(o->truth, "{\"label\":\"customer\",\"customer\":\"%s\",\"hosts\":%u%s}\n", custs[c].id,
-                    nh[c], c == BADCO ? ",\"hostile\":true" : "");
-        fprintf(o->truth, "{\"label\":\"scenario\",\"hosts\":%zu,\"duration_s\":%llu,\"start_ms\":%llu}\n",
-                total_hosts, (unsigned long long)(o->duration_ms / 1000), (unsigned long long)T0);
     }
     if (o->customers_csv) {
         fprintf(o->customers_csv, "# evaluation customers (tests/gen/gen_eval.c)\nprefix,customer_id,name,asn\n");
@@ -912,6 +922,15 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
     }
     if (rc == 0)
         rc = gen_order_finish(&ord, emit, arg);
+    if (o->truth) {
+        for (size_t i = 0; i < nact; i++)
+            truth_actor(o->truth, &act[i], T1);
+        for (size_t c = 0; c < NC; c++)
+            fprintf(o->truth, "{\"label\":\"customer\",\"customer\":\"%s\",\"hosts\":%u%s}\n", custs[c].id,
+                    nh[c], c == BADCO ? ",\"hostile\":true" : "");
+        fprintf(o->truth, "{\"label\":\"scenario\",\"hosts\":%zu,\"duration_s\":%llu,\"start_ms\":%llu}\n",
+                total_hosts, (unsigned long long)(o->duration_ms / 1000), (unsigned long long)T0);
+    }
 out:
     for (size_t c = 0; c < NC; c++)
         free(used[c]);
