@@ -1014,6 +1014,14 @@ void pipeline_flow(void *arg, struct flow_rec *f)
         log_flow(p, f);
 }
 
+/* To the worker that owns the record's inside host (a hash of the address alone). */
+static void dispatch_inside(struct pipeline *p, const struct flow_rec *f)
+{
+    uint64_t hash = hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
+    uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
+    dispatch(p, &p->workers[wi], f, hash);
+}
+
 static void classify_and_track(struct pipeline *p, struct flow_rec *f)
 {
     p->st.flows++;
@@ -1042,6 +1050,7 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
         cs = customers_lookup_as(p->customers, f->src_as);
     if (!cd && f->dst_as)
         cd = customers_lookup_as(p->customers, f->dst_as);
+    f->peer_customer = 0;
     if (cs && cd) {
         f->dir = FLOW_DIR_INTERNAL;
         f->customer = cs;
@@ -1072,10 +1081,18 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
     if (f->dir == FLOW_DIR_INTERNAL && f->peer_customer < p->nacc)
         account(&p->acc[f->peer_customer], FLOW_DIR_INTERNAL, f);
 
-    const uint8_t *inside = flow_inside(f);
-    uint64_t hash = hosttab_hash(p->workers[0].hosts, inside); /* one key for every worker */
-    uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
-    dispatch(p, &p->workers[wi], f, hash);
+    dispatch_inside(p, f);
+    if (f->dir == FLOW_DIR_INTERNAL) {
+        /* Both ends are customers' hosts: the destination's shard gets the record too, as an
+         * inbound one of its customer (what the destination received: a probe's answer that
+         * the prober's shard joins, an answer's bytes), exactly as if it came from outside.
+         * Counted once above; the flow log shows the record once. */
+        struct flow_rec in = *f;
+        in.dir = FLOW_DIR_IN;
+        in.customer = cd;
+        in.peer_customer = cs;
+        dispatch_inside(p, &in);
+    }
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)

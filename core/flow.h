@@ -14,7 +14,8 @@ enum flow_dir {
     FLOW_DIR_NONE = 0,     /* neither end inside a customer (counted, not analysed) */
     FLOW_DIR_OUT = 1,      /* inside host is the source: traffic leaving the customer */
     FLOW_DIR_IN = 2,       /* inside host is the destination */
-    FLOW_DIR_INTERNAL = 3, /* both ends inside customers; src is taken as the inside host */
+    FLOW_DIR_INTERNAL = 3, /* both ends inside customers; src is taken as the inside host (the
+                              pipeline also hands the destination's shard a copy, dir IN) */
 };
 
 enum flow_flag {
@@ -53,7 +54,9 @@ struct flow_rec {
     uint32_t src_as;      /* source AS from the exporter (0 = unknown) */
     uint32_t dst_as;      /* destination AS (0 = unknown) */
     uint32_t customer;    /* customer index + 1 (0 = none), set by the pipeline */
-    uint32_t peer_customer; /* for FLOW_DIR_INTERNAL: the other end's customer index + 1 */
+    uint32_t peer_customer; /* when both ends are customers' hosts (FLOW_DIR_INTERNAL, and the
+                               FLOW_DIR_IN copy of it the destination's shard gets): the other
+                               end's customer index + 1; else 0. Set by the pipeline */
     uint32_t in_if;       /* the exporter's ingress interface (SNMP ifIndex; v5 input, IPFIX
                              ingressInterface), 0 = unknown */
 };

@@ -646,9 +646,10 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         b->stat_skew++;
         return;
     }
-    /* OUT, and INTERNAL (src is the inside host) to another customer: a host's own customer's
-     * servers (its resolvers, its directory, its monitoring) are not C2 */
-    if (f->dir == FLOW_DIR_INTERNAL && f->peer_customer == f->customer)
+    /* Between two hosts of one customer (INTERNAL, or the inbound copy the other end's shard
+     * gets): a host's own customer's servers (its resolvers, its directory, its monitoring)
+     * are not C2 */
+    if (f->peer_customer && f->peer_customer == f->customer)
         return;
     bool host_side = f->dir != FLOW_DIR_IN;
     const uint8_t *peer = host_side ? f->dst : f->src;

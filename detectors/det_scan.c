@@ -27,8 +27,9 @@
  *     the last hour); otherwise (asymmetric routing: the answers are not exported to us) the
  *     outcome is UNKNOWN and counts neither way. ICMP errors (port/host unreachable, time
  *     exceeded) are not answers: the probe stays unanswered, as the target or a router said.
- *   - Records between two customers (internal): the answer belongs to the other customer's
- *     host, so UDP and ICMP outcomes there are UNKNOWN (TCP still judged by flags).
+ *   - Records between two customers (internal): the pipeline hands the destination's shard an
+ *     inbound copy of each, so an answer from another customer's host reaches the prober's
+ *     shard as an inbound record and is joined like one from outside.
  *   - Sampled exports (1:N, N > 1): a probe of one packet is seen with probability 1/N and the
  *     answer may not be sampled: UDP/ICMP outcomes are UNKNOWN, TCP ones come from the sampled
  *     flags, and the sequential test is off (DETECTION-NOTES 4.1). Thresholds count what is
@@ -908,7 +909,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         apply(s, ctx, h, sh, &ct, tcp_outcome(f));
         return;
     }
-    if (f->dir == FLOW_DIR_INTERNAL || !unsampled(f)) {
+    if (!unsampled(f)) {
         apply(s, ctx, h, sh, &ct, OUT_UNKNOWN);
         return;
     }

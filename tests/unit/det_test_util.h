@@ -241,12 +241,24 @@ static inline void th_advance_to(struct th *t, uint64_t ms)
         th_close(t);
 }
 
+static inline void th_deliver(struct th *t, const struct flow_rec *f)
+{
+    uint8_t *st;
+    struct host *h = th_host(t, flow_inside(f), &st);
+    h->window = t->ctx.window_no;
+    if (f->last_ms > h->last_ms)
+        h->last_ms = f->last_ms;
+    t->ops->on_flow(t->self, &t->ctx, h, st, f);
+}
+
 /* A prepared record (addresses, ports, times, counters, flags): windows advance to its end,
- * the inside end decides direction and customer. */
+ * the inside end decides direction and customer. Between two customers' hosts, as the
+ * pipeline does: to the source as INTERNAL, then to the destination as an inbound copy. */
 static inline void th_flow_rec(struct th *t, struct flow_rec *f)
 {
     th_advance_to(t, f->last_ms);
     bool si = th_is_inside(t, f->src), di = th_is_inside(t, f->dst);
+    f->peer_customer = 0;
     if (si && di)
         f->dir = FLOW_DIR_INTERNAL;
     else if (si)
@@ -256,12 +268,16 @@ static inline void th_flow_rec(struct th *t, struct flow_rec *f)
     else
         return;
     f->customer = th_customer_of(t, flow_inside(f));
-    uint8_t *st;
-    struct host *h = th_host(t, flow_inside(f), &st);
-    h->window = t->ctx.window_no;
-    if (f->last_ms > h->last_ms)
-        h->last_ms = f->last_ms;
-    t->ops->on_flow(t->self, &t->ctx, h, st, f);
+    if (f->dir == FLOW_DIR_INTERNAL)
+        f->peer_customer = th_customer_of(t, f->dst);
+    th_deliver(t, f);
+    if (f->dir == FLOW_DIR_INTERNAL) {
+        struct flow_rec in = *f;
+        in.dir = FLOW_DIR_IN;
+        in.customer = f->peer_customer;
+        in.peer_customer = f->customer;
+        th_deliver(t, &in);
+    }
 }
 
 /* A flow record from text addresses, exported with 1:sampling packet sampling (packets and

@@ -8,7 +8,8 @@
  *     hosts that answer, an inbound scan of the customer, the nmap ssh-brute run (67
  *     connections to one port of one host), mail (det_spam's);
  *   - how answers are judged: SYN-only and SYN+RST records, RST replies, exporters without
- *     flags, answers that are never exported (asymmetric routing), sampled exports.
+ *     flags, answers that are never exported (asymmetric routing), sampled exports, answers
+ *     from another customer's hosts.
  * Scan alerts must carry the port (and the target for vertical scans), packets and bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -328,23 +329,32 @@ static void answers_from_records(void **st)
 /* UDP: the answer is a record of its own. A host probing UDP/161 on 120 addresses (none
  * answers; its DNS answers show that answers reach us) is a UDP sweep. A resolver querying 300
  * authoritative servers whose answers arrive as separate records - some exported before the
- * query, some after, within the wait - is not. */
-static void udp_sweep_and_resolver(void **st)
+ * query, some after, within the wait - is not. With two_customers, the same between two
+ * customers (a customer's host sweeping another customer's space, a resolver asking another
+ * customer's name servers): the answers are records of the other customer's hosts; the
+ * pipeline hands them to the prober's side too, so they are judged as from outside. */
+static void udp_sweep_and_resolver_in(bool two_customers)
 {
-    (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    if (two_customers)
+        th_two_customers(&t);
+    const char *res = two_customers ? "10.200.0.53" : "9.9.9.9";
     char dst[32];
     for (unsigned i = 0; i < 120; i++) {
         uint64_t at = T0 + i * 1000;
-        target(dst, sizeof dst, 7000 + i);
+        if (two_customers)
+            snprintf(dst, sizeof dst, "10.130.%u.%u", i / 200, i % 200 + 1);
+        else
+            target(dst, sizeof dst, 7000 + i);
         th_flow(&t, "10.0.0.18", dst, 40001, 161, 17, 0, 1, 70, at, 0);
-        th_flow(&t, "10.0.0.18", "9.9.9.9", (uint16_t)(50000 + i), 53, 17, 0, 1, 60, at, 0);
-        th_flow(&t, "9.9.9.9", "10.0.0.18", 53, (uint16_t)(50000 + i), 17, 0, 1, 120, at + 20, 0);
+        th_flow(&t, "10.0.0.18", res, (uint16_t)(50000 + i), 53, 17, 0, 1, 60, at, 0);
+        th_flow(&t, res, "10.0.0.18", 53, (uint16_t)(50000 + i), 17, 0, 1, 120, at + 20, 0);
     }
     for (unsigned i = 0; i < 300; i++) {
         uint64_t at = T0 + i * 900;
-        snprintf(dst, sizeof dst, "198.%u.%u.53", 51 + i / 200, i % 200);
+        snprintf(dst, sizeof dst, two_customers ? "10.140.%u.%u" : "198.%u.%u.53",
+                 two_customers ? i % 200 : 51 + i / 200, two_customers ? 53 : i % 200);
         uint16_t sp = (uint16_t)(30000 + i);
         if (i % 2) { /* the answer's record came first (another exporter, earlier export) */
             th_flow(&t, dst, "10.0.0.53", 53, sp, 17, 0, 1, 300, at + 40, 0);
@@ -361,7 +371,21 @@ static void udp_sweep_and_resolver(void **st)
     assert_int_equal(a->proto, 17);
     assert_int_equal(a->port, 161);
     assert_non_null(strstr(a->evidence_json, "\"protocol\":\"udp\""));
+    assert_int_equal(ev_num(a, "unanswered"), 120);
+    assert_int_equal(t.nalerts, th_count(&t, NULL, "10.0.0.18")); /* nobody else */
     th_fini(&t);
+}
+
+static void udp_sweep_and_resolver(void **st)
+{
+    (void)st;
+    udp_sweep_and_resolver_in(false);
+}
+
+static void udp_between_customers(void **st)
+{
+    (void)st;
+    udp_sweep_and_resolver_in(true);
 }
 
 /* Asymmetric routing: the host's answers are never exported to us (no record towards it at
@@ -508,6 +532,7 @@ int main(void)
         cmocka_unit_test(mail_left_to_spam),
         cmocka_unit_test(answers_from_records),
         cmocka_unit_test(udp_sweep_and_resolver),
+        cmocka_unit_test(udp_between_customers),
         cmocka_unit_test(udp_answers_not_exported),
         cmocka_unit_test(icmp_sweep),
         cmocka_unit_test(sampled_exports),

@@ -1,5 +1,6 @@
-/* Pipeline: customer lookup and direction, event-time windows, summaries, blocklist alerts
- * with suppression, deterministic output, late records, list reload at a window boundary. */
+/* Pipeline: customer lookup and direction, records between customers to both ends, event-time
+ * windows, summaries, blocklist alerts with suppression, deterministic output, late records,
+ * list reload at a window boundary. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,7 +173,8 @@ static void test_direction_and_summaries(void **st)
     const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
     assert_non_null(c2);
     assert_non_null(strstr(c2, "\"internal\":{\"bytes\":10,\"packets\":2,\"flows\":1}"));
-    assert_non_null(strstr(c2, "\"active_hosts\":0")); /* the internal flow's host is c1's */
+    /* the internal flow's destination got its inbound copy: active in c2 */
+    assert_non_null(strstr(c2, "\"active_hosts\":1"));
     fix_free(f);
 }
 
@@ -404,6 +406,46 @@ static void test_deterministic(void **st)
         assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
     fix_free(a);
     fix_free(b);
+}
+
+/* An ICMP echo record between two customers' hosts, at t_ms. */
+static void echo(struct fix *f, const char *src, const char *dst, bool reply, uint64_t t_ms)
+{
+    struct flow_rec r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(addr_parse(src, r.src), 0);
+    assert_int_equal(addr_parse(dst, r.dst), 0);
+    r.dport = reply ? 0 : 8 << 8;
+    r.proto = 1;
+    r.bytes = 84;
+    r.packets = 1;
+    r.first_ms = r.last_ms = t_ms;
+    r.sampling = 1;
+    pipeline_flow(f->p, &r);
+}
+
+/* A record between two customers reaches both ends' hosts: c1's host pings 12 hosts of c2,
+ * 4 answer; the answers (records of c2's hosts) reach the pinging host's shard, so the sweep
+ * is judged: 8 unanswered, 4 answered, none unknown (one worker and three). */
+static void test_internal_reaches_both_ends(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    char dst[32];
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(dst, sizeof dst, "10.2.0.%u", 20 + i);
+        echo(f, "10.1.0.9", dst, false, T0 + 1000 + i * 500);
+        if (i % 3 == 0)
+            echo(f, dst, "10.1.0.9", true, T0 + 1020 + i * 500);
+    }
+    pipeline_finish(f->p);
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"scan.icmp_sweep\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"answered\":4,\"unanswered\":8,\"unknown\":0"));
+    const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
+    assert_non_null(c2);
+    assert_non_null(strstr(c2, "\"active_hosts\":12")); /* pinged, as from outside */
+    assert_null(find_msg(&f->cap, MSG_ALERT, "\"organization\":{\"id\":\"c2\""));
+    fix_free(f);
 }
 
 static void test_reload_mid_window(void **st)
@@ -700,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_windows_close_on_event_time),
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_internal_reaches_both_ends),
         cmocka_unit_test(test_reload_mid_window),
         cmocka_unit_test(test_customer_override_applies),
         cmocka_unit_test(test_reload_feeds_keeps_hits),
