@@ -12,7 +12,11 @@
  * repeated connections: the host's port changed while the peer's stayed fixed (fixed_port), or
  * the host's record of each connection started before the peer's (first_packet). A pair never
  * settled is not scored (counted as `undecided`); the reverse orientation never gathers a pair,
- * because the key port (the other end's client port) changes with every connection.
+ * because the key port (the other end's client port) changes with every connection. A service
+ * port on the host's side (not a privileged one) that says the peer called is overruled the
+ * same way when the host already calls the peer's port from other ports (a pair or pending
+ * connection under that key): an old client's changing port hits 1433, 1521 or 3389 now and
+ * then (counted as `service_port_overruled`).
  *
  * Connections, not records. Up to BC_RECENT connections of a pair are followed by the host's
  * port and their times: a record of the same host port that starts within inactive_timeout of
@@ -248,7 +252,7 @@ struct beacon {
     size_t mta_off;          /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_long_alerts, stat_infra, stat_mta, stat_undecided,
-        stat_skew, stat_answers, stat_pv_nomem;
+        stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
 };
 
@@ -668,14 +672,41 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
     }
-    if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side)
-        return; /* the peer started it: the inside host answers a client of its own */
+    struct pair_key k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    memcpy(k.peer, peer, 16);
+    k.port = host_side ? f->dport : f->sport;
+    k.proto = f->proto;
+    uint64_t hv = 0;
+    bool hashed = false;
+    uint16_t hport = host_side ? f->sport : f->dport;
+    if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side) {
+        /* The peer started it: the inside host answers a client of its own - unless only a
+         * service port says so, the host's port is not a privileged one, and the host already
+         * calls this peer's port from other ports (a pair or a pending first connection under
+         * this key, with another host port): then the host's changing client port hit a
+         * service number this time (an old client's 1025-5000 holds 1433, 1521, 3306,
+         * 3389...), and the pair's fixed port decides, as for any provisional start. */
+        if (basis != INIT_BASIS_SERVICE || hport < 1024)
+            return;
+        hv = pair_hash(b, &k);
+        hashed = true;
+        const struct pair *q = pair_find(b, &k, hv);
+        const struct pend *qd = q ? NULL : pend_find(b, hv);
+        if (!(q ? q->count && q->last_hport != hport : qd && qd->hport != hport))
+            return;
+        who = FLOW_INIT_UNKNOWN;
+        basis = INIT_BASIS_NONE;
+        b->stat_service_overruled++;
+    }
     struct obs o = {
         .host_side = host_side,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02),
         .basis = (uint8_t)basis,
         .range = range,
-        .hport = host_side ? f->sport : f->dport,
+        .hport = hport,
         .first_ms = f->first_ms,
         .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
         .bytes = f->bytes,
@@ -686,14 +717,8 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
      * routing shows one direction). */
     bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
     o.may_start = !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
-    struct pair_key k;
-    memset(&k, 0, sizeof k);
-    k.customer = h->customer;
-    memcpy(k.host, h->addr, 16);
-    memcpy(k.peer, peer, 16);
-    k.port = host_side ? f->dport : f->sport;
-    k.proto = f->proto;
-    uint64_t hv = pair_hash(b, &k);
+    if (!hashed)
+        hv = pair_hash(b, &k);
     struct pair *p = pair_find(b, &k, hv);
     if (p) {
         if (o.first_ms + c->idle * 1000 < p->base_ms)
@@ -1440,6 +1465,7 @@ static void beacon_stats(void *self, struct json *j)
     json_u64(j, "infrastructure_suppressed", b->stat_infra);
     json_u64(j, "mta_skipped", b->stat_mta);
     json_u64(j, "undecided", b->stat_undecided);
+    json_u64(j, "service_port_overruled", b->stat_service_overruled);
     json_u64(j, "clock_skew_skipped", b->stat_skew);
     if (b->pv) {
         json_u64(j, "prevalence_used", b->pv->used);

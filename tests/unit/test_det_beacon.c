@@ -272,6 +272,30 @@ static void high_c2_port_low_client_ports(void **st)
     th_fini(&t);
 }
 
+/* The same from ports 1519 up, with nothing but cumulative flags on either record (a router's
+ * NetFlow): the third check-in's client port is 1521, Oracle's, so that record alone reads as
+ * the C2 calling the host's database. The pair's fixed port overrules it: all 9 check-ins of
+ * a 2-minute beacon count, the 9 beacon.fast needs. A real database on 1521 polled by an outside
+ * client, from changing ports or from one reused port, stays the host's service. */
+static void client_port_on_a_service_number(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t end = beacon("10.0.3.7", "203.0.113.77", 9001, 6, T0 + 3000, 118 * SEC, 0.08, 9, 1519);
+    beacon("198.51.100.61", "10.0.3.8", 1521, 6, T0, 60 * SEC, 0.0, 60, 0);
+    for (unsigned i = 0; i < 60; i++)
+        conn("198.51.100.62", "10.0.3.8", 9001, 1521, 6, T0 + i * 60 * SEC, 200, 300, 900, 30);
+    run(&t, end + 10 * MIN);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.3.7");
+    assert_non_null(a);
+    assert_int_equal(a->port, 9001);
+    assert_int_equal((int)ev_num(a->evidence_json, "checkins"), 9);
+    assert_true(ev_is(a->evidence_json, "initiator", "fixed_port"));
+    assert_int_equal(th_count(&t, NULL, "10.0.3.8"), 0);
+    th_fini(&t);
+}
+
 /* An unreachable C2: three connection attempts (SYN only) a few seconds apart, then a sleep of
  * 10 minutes, over and over. */
 static void retry_bursts_long_sleeps(void **st)
@@ -807,6 +831,7 @@ int main(void)
         cmocka_unit_test(http_checkins_90_minutes),
         cmocka_unit_test(njrat_alternating_old_ports),
         cmocka_unit_test(high_c2_port_low_client_ports),
+        cmocka_unit_test(client_port_on_a_service_number),
         cmocka_unit_test(retry_bursts_long_sleeps),
         cmocka_unit_test(c2_over_dns_udp),
         cmocka_unit_test(one_direction_answers),
