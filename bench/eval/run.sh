@@ -20,9 +20,10 @@
 #   --max-hostile-fp N                   benign customers the hostility score may condemn
 #   --require-real DATASET=HOST | all    a labelled real host must be found (benign: not flagged)
 #   --require-raw-equal                  fail when the raw slice's incidents differ
+#   --require-mix                        fail unless the mix condemns exactly its infected customer
 #   --goals                              the issue's goals: all of the above at recall 0.95, 1 false
 #                                        host per 10 000 host-days, no benign customer condemned,
-#                                        every real host right, raw equal
+#                                        every real host right, raw equal, the mix's verdict right
 #   --raw "TWGEN ARGS" | --no-raw        the raw slice (default "-m 60 -x 0.3"; same seed)
 #   --testdata DIR | --no-real           shared test data (default $TW_SHARED/testdata or the
 #                                        source tree's ../shared/testdata); --no-mix skips part 4
@@ -33,7 +34,7 @@ bin=${1:?build dir}; out=${2:?output dir}; shift 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 tw=$bin/collector/transitwatch; gen=$bin/tests/twgen
 mkdir -p "$out"
-score_args=(); real_args=(); raw_args="-m 60 -x 0.3"; raw=1; real=1; mix=1; raw_req=0
+score_args=(); real_args=(); raw_args="-m 60 -x 0.3"; raw=1; real=1; mix=1; raw_req=0; mix_req=0
 testdata=${TW_SHARED:+$TW_SHARED/testdata}; testdata=${testdata:-$src/../shared/testdata}
 gen_args=()
 while (($#)); do
@@ -41,7 +42,9 @@ while (($#)); do
     --min-recall|--max-fp|--max-hostile-fp) score_args+=("$1" "$2"); shift 2 ;;
     --require-real) if [[ $2 == all ]]; then real_args+=(--require-all); else real_args+=(--require "$2"); fi; shift 2 ;;
     --require-raw-equal) raw_req=1; shift ;;
-    --goals) score_args+=(--min-recall all=0.95 --max-fp all=1 --max-hostile-fp 0); real_args+=(--require-all); raw_req=1; shift ;;
+    --require-mix) mix_req=1; shift ;;
+    --goals) score_args+=(--min-recall all=0.95 --max-fp all=1 --max-hostile-fp 0); real_args+=(--require-all); raw_req=1
+             mix_req=1; shift ;;
     --raw) raw_args=$2; shift 2 ;;
     --no-raw) raw=0; shift ;;
     --testdata) testdata=$2; shift 2 ;;
@@ -115,9 +118,15 @@ if ((real && mix)) && [[ -d $testdata ]]; then
     python3 "$src/bench/eval/score.py" "$out/mix/truth.jsonl" "$out/mix/out.jsonl" --md "$out/mix.md" \
       --json "$out/mix.json" --title "Customers mixed from the real captures (bench/eval/mix.py)" >/dev/null || true
     grep -E '^(Hostility|Highest)' "$out/mix.md" | tee -a "$out/status.txt"
+    if ((mix_req)) && ! python3 -c 'import json, sys; h = json.load(open(sys.argv[1]))["hostility"]
+sys.exit(0 if h["hostile_truth"] and not h["wrong"] and not h["missed"] else 1)' "$out/mix.json"; then
+      status "mix: the verdict is not the truth's"; rc=1
+    fi
   else
-    status "mix: could not be built"
+    status "mix: could not be built"; ((mix_req)) && rc=1
   fi
+elif ((mix_req)); then
+  status "mix: no shared test data to build it from"; rc=1
 fi
 
 {
