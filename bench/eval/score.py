@@ -189,8 +189,9 @@ def score(truth, alerts, host_days=None):
             "false_examples": ["%s/%s (%s)" % (k[0], k[1], benign[k]["label"] if k in benign else "background")
                                for k in false_hosts[:8]],
             "cross": ["%s/%s (%s)" % (k[0], k[1], bad[k]["label"]) for k in cross[:8]],
-            "missed": ["%s/%s (%s)" % (k[0], k[1], t["label"]) for k, t in sorted(labelled.items())
-                       if first_alert(k, {d, *t["also"]}) is None][:12],
+            "missed": ["%s/%s (%s%s)" % (k[0], k[1], t["label"],
+                                         ", %d check-ins" % t["checkins"] if "checkins" in t else "")
+                       for k, t in sorted(labelled.items()) if first_alert(k, {d, *t["also"]}) is None][:12],
         })
     behaviours = {}
     for k, t in bad.items():
