@@ -23,7 +23,7 @@ struct ecust {
 static const struct ecust custs[] = {
     {"ispa", "ISP A Broadband", "100.64.0.0/18", 0x64400001u, 3000},
     {"hostb", "Hosting B", "100.65.0.0/20", 0x64410001u, 1300},
-    {"entc", "Enterprise C", "100.66.0.0/22", 0x64420001u, 600},
+    {"entc", "Enterprise C", "100.66.0.0/21", 0x64420001u, 600},
     {"unid", "University D", "100.68.0.0/21", 0x64440001u, 200},
     {"badco", "Badco Hosting", "100.67.0.0/22", 0x64430001u, 300},
 };
@@ -613,6 +613,13 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         nh[c] = (uint32_t)(custs[c].hosts * o->host_scale);
         if (nh[c] < 50)
             nh[c] = 50;
+        /* every host inside its customer's prefix (from .1, below the broadcast address) */
+        unsigned long len = strtoul(strchr(custs[c].cidr, '/') + 1, NULL, 10);
+        if (nh[c] > (1u << (32 - len)) - 2) {
+            for (size_t k = 0; k < c; k++)
+                free(used[k]);
+            return -ERANGE;
+        }
         used[c] = calloc(nh[c], 1);
         nfree[c] = nh[c];
         total_hosts += nh[c];

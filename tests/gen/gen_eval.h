@@ -40,6 +40,8 @@ struct gen_eval_opts {
 };
 
 void gen_eval_defaults(struct gen_eval_opts *o);
+/* 0, emit's first error, -ENOMEM, -E2BIG (too many flows in a slice), -ENOSPC (more actors than
+ * hosts: raise host_scale) or -ERANGE (host_scale puts hosts beyond a customer's prefix). */
 int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg);
 
 #endif

@@ -1,5 +1,6 @@
 #include "twgen_eval.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -158,6 +159,10 @@ int twgen_eval_main(int argc, char **argv)
         fclose(eo.customers_csv);
     if (eo.config)
         fclose(eo.config);
+    if (rc == -ERANGE) {
+        fprintf(stderr, "twgen: -x %g puts hosts beyond their customer's prefix\n", eo.host_scale);
+        return 1;
+    }
     if (rc != 0) {
         fprintf(stderr, "twgen: eval failed (%d)\n", rc);
         return 1;
