@@ -6,8 +6,8 @@
  * destinations, DNS to the provider's and public resolvers, inbound service traffic).
  * Misbehaving hosts, each labelled with the detector expected to find it: spam bots; fast
  * beacons (3-120 s) and slow ones (5 min to 2 h, up to +-20 % jitter, constant or varying
- * sizes); an alternating 14 s / 9 s schedule (njRAT-like); retry bursts then long sleeps; HTTP
- * check-ins 15 min apart over a 90-minute infection; TLS C2 as long sessions with reconnect
+ * sizes); an alternating 14 s / 9 s schedule (njRAT-like); retry bursts then long sleeps; an HTTP
+ * bot's infection of 7 check-ins 15 min apart from its first; TLS C2 as long sessions with reconnect
  * bursts; a RAT holding sessions for hours on an unusual port; C2 on a high port from low
  * client ports (1025-5000); fast and slow (a probe every few seconds for hours) horizontal and
  * vertical scans; a small fast unanswered telnet sweep; UDP and ICMP sweeps; floods at absolute
@@ -16,9 +16,10 @@
  * servers (64 s doubling to 1024 s), a SaaS monitor many hosts poll every 60 s, update checkers
  * and other TLS polling, push services' long sessions, DNS clients, busy web servers,
  * exporter-split long sessions, inbound scans of the customers. Deterministic for a seed.
- * Writes the flows in end order, the ground truth as JSON lines (one per labelled host: label,
- * customer, host, peer, port, period, detector expected / "benign"), the customer map CSV and
- * the detector config the scenario assumes (declared MTAs and resolvers). */
+ * Writes the flows in end order, the ground truth as JSON lines after the run (one per labelled
+ * host: label, customer, host, peer, port, period, the check-ins, polls or probes its flows hold,
+ * detector expected / "benign"), the customer map CSV (every host inside its customer's prefix)
+ * and the detector config the scenario assumes (declared MTAs and resolvers). */
 #ifndef TW_GEN_EVAL_H
 #define TW_GEN_EVAL_H
 
