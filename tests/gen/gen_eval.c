@@ -123,17 +123,10 @@ static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t 
         return NULL;
     }
     struct gen_flow *f = &o->f[o->n++];
-    memset(f, 0, sizeof *f);
-    gen_v4(f->src, src);
-    gen_v4(f->dst, dst);
-    f->sport = sport;
-    f->dport = dport;
-    f->proto = proto;
-    f->tcp_flags = flags;
-    f->packets = pkts ? pkts : 1;
-    f->bytes = bytes;
-    f->start_ms = start;
-    f->end_ms = f->packets > 1 ? start + dur : start; /* one packet lasts no time */
+    if (!pkts)
+        pkts = 1;
+    gen_flow_v4(f, src, dst, sport, dport, proto, flags, pkts, bytes, start,
+                pkts > 1 ? start + dur : start); /* one packet lasts no time */
     return f;
 }
 

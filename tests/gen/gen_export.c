@@ -15,6 +15,23 @@ void gen_v4(uint8_t out[16], uint32_t a)
     out[15] = (uint8_t)a;
 }
 
+void gen_flow_v4(struct gen_flow *f, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                 uint8_t proto, uint8_t tcp_flags, uint64_t packets, uint64_t bytes, uint64_t start_ms,
+                 uint64_t end_ms)
+{
+    memset(f, 0, sizeof *f);
+    gen_v4(f->src, src);
+    gen_v4(f->dst, dst);
+    f->sport = sport;
+    f->dport = dport;
+    f->proto = proto;
+    f->tcp_flags = tcp_flags;
+    f->packets = packets;
+    f->bytes = bytes;
+    f->start_ms = start_ms;
+    f->end_ms = end_ms;
+}
+
 void gen_v6(uint8_t out[16], const uint16_t s[8])
 {
     for (int i = 0; i < 8; i++) {

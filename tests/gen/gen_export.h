@@ -115,6 +115,10 @@ struct gen_msg {
 };
 
 void gen_v4(uint8_t out[16], uint32_t host_order);
+/* An IPv4 flow (addresses in host order); every other field zero. */
+void gen_flow_v4(struct gen_flow *f, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                 uint8_t proto, uint8_t tcp_flags, uint64_t packets, uint64_t bytes, uint64_t start_ms,
+                 uint64_t end_ms);
 /* s: 8 16-bit groups, host order */
 void gen_v6(uint8_t out[16], const uint16_t s[8]);
 

@@ -1019,17 +1019,7 @@ int twgen_hostile_main(int argc, char **argv)
 static int add_flow(struct gen_exportw *w, uint32_t src, uint32_t dst, uint16_t dport, uint64_t ms)
 {
     struct gen_flow f;
-    memset(&f, 0, sizeof f);
-    gen_v4(f.src, src);
-    gen_v4(f.dst, dst);
-    f.sport = (uint16_t)(40000 + (src & 0x3fff));
-    f.dport = dport;
-    f.proto = 6;
-    f.tcp_flags = 0x1b;
-    f.bytes = 1500;
-    f.packets = 3;
-    f.start_ms = ms - 200;
-    f.end_ms = ms;
+    gen_flow_v4(&f, src, dst, (uint16_t)(40000 + (src & 0x3fff)), dport, 6, 0x1b, 3, 1500, ms - 200, ms);
     return gen_exportw_add(w, &f);
 }
 

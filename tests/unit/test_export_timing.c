@@ -47,17 +47,7 @@ static void add(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint
 {
     assert_true(nflows < MAXF);
     struct gen_flow *f = &flows[nflows++];
-    memset(f, 0, sizeof *f);
-    gen_v4(f->src, src);
-    gen_v4(f->dst, dst);
-    f->sport = sport;
-    f->dport = dport;
-    f->proto = proto;
-    f->tcp_flags = flags;
-    f->packets = pkts;
-    f->bytes = bytes;
-    f->start_ms = T0 + start;
-    f->end_ms = T0 + start + dur;
+    gen_flow_v4(f, src, dst, sport, dport, proto, flags, pkts, bytes, T0 + start, T0 + start + dur);
     f->responder = responder;
 }
 
