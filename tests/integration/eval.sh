@@ -15,7 +15,8 @@
 #  - real data (when the shared data is there): every labelled host right (the TLS beacon, the
 #    ICMP sweeper and the SSH brute-forcer found; the ARP-scanning host and the brute force's
 #    target not flagged), and of the customers mixed from the captures only the infected one
-#    condemned.
+#    condemned;
+#  - every alert of every run: its rule in the rule table, its ECS fields as ECS defines them.
 set -euo pipefail
 : "${TW_BIN:?}" "${TW_SRC:?}"
 command -v python3 >/dev/null || { echo "python3 not found: skipping"; exit 77; }
