@@ -251,7 +251,7 @@ struct beacon {
     const struct pv_table *view; /* set by on_window_merge */
     size_t mta_off;          /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
-        stat_expired, stat_alerts, stat_long_alerts, stat_infra, stat_mta, stat_undecided,
+        stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta, stat_undecided,
         stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
 };
@@ -1277,7 +1277,6 @@ static void alert_base(struct alert *a, const struct det_ctx *ctx, const struct 
 {
     memset(a, 0, sizeof *a);
     a->detector = "beacon";
-    a->category = CAT_C2;
     a->customer = p->k.customer;
     a->has_host = a->has_peer = true;
     a->host_is_source = true;
@@ -1357,13 +1356,12 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct alert a;
     alert_base(&a, ctx, p);
     a.rule_id = fast ? "beacon.fast" : "beacon.slow";
-    a.rule_name = fast ? "Host connects to one peer at short regular intervals (C2 beacon)"
-                       : "Host connects to one peer at long regular intervals (C2 beacon)";
     a.severity = score >= 0.9 ? SEV_HIGH : SEV_MEDIUM;
     a.score = score;
     a.evidence_json = json_error(&j) ? NULL : ev;
     p->alerted |= fast ? 1 : 2;
     b->stat_alerts++;
+    b->stat_alerts_fast += fast;
     det_alert(ctx, &a);
 }
 
@@ -1397,7 +1395,6 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p, c
     struct alert a;
     alert_base(&a, ctx, p);
     a.rule_id = "beacon.long_session";
-    a.rule_name = "Host keeps long sessions to a peer few hosts talk to (C2 channel)";
     a.severity = SEV_LOW;
     a.score = clamp01(0.4 + 0.1 * (double)p->long_ms / (3600000.0 * (double)(c->long_total ? c->long_total / 3600.0 : 1)));
     if (a.score > 0.6)
@@ -1444,34 +1441,90 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     }
 }
 
-static void beacon_stats(void *self, struct json *j)
+/* Counters (detector.h). The prevalence table is shared: worker 0's instance owns and reports
+ * it, the others report 0, so the sums are right. */
+#define T struct beacon_ctr
+#define C CTR_COUNTER
+#define G CTR_GAUGE
+#define ALERTS "Beacon alerts raised, by rule."
+#define BEACON_COUNTERS(X)                                                                        \
+    X(T, starts, "starts", "detector_beacon_starts_total", NULL, C,                               \
+      "Connection starts of customer hosts to outside peers.")                                    \
+    X(T, continuations, "continuations", "detector_beacon_continuations_total", NULL, C,          \
+      "Records that continue a connection already counted (exporter active-timeout splits).")     \
+    X(T, answers, "answers", "detector_beacon_answers_total", NULL, C,                            \
+      "Records of the answering direction (bytes each way).")                                     \
+    X(T, undecided, "undecided", "detector_beacon_undecided_total", NULL, C,                      \
+      "Records whose initiator nothing settled (not counted as starts).")                         \
+    X(T, service_overruled, "service_port_overruled",                                             \
+      "detector_beacon_service_port_overruled_total", NULL, C,                                    \
+      "Client ports that hit a service number, overruled by the pair's fixed port.")              \
+    X(T, skew, "clock_skew_skipped", "detector_beacon_clock_skew_skipped_total", NULL, C,         \
+      "Records far from their exporter's clock, kept out of the schedule.")                       \
+    X(T, mta, "mta_skipped", "detector_beacon_mta_skipped_total", NULL, C,                        \
+      "Records of declared mail servers to port 25, not tracked.")                                \
+    X(T, pend_in, "pending_inserted", "detector_beacon_pending_inserted_total", NULL, C,          \
+      "First connections of a pair kept until the pair's second one.")                            \
+    X(T, pend_over, "pending_overwritten", "detector_beacon_pending_overwritten_total", NULL, C,  \
+      "Pending first connections pushed out of a full pending set.")                              \
+    X(T, pend_cap, "pending_capacity", "detector_beacon_pending_capacity_entries", NULL, G,      \
+      "Capacity of the pending first-connection cache (pending per worker).")                     \
+    X(T, admitted, "admitted", "detector_beacon_admitted_total", NULL, C,                         \
+      "Pairs given a tracking slot.")                                                             \
+    X(T, slots_used, "slots", "detector_beacon_slots_pairs", NULL, G,                             \
+      "Pairs tracked now.")                                                                       \
+    X(T, slots_cap, "slots_capacity", "detector_beacon_slots_capacity_pairs", NULL, G,            \
+      "Capacity of the pair pool (max_pairs per worker).")                                        \
+    X(T, evicted, "evicted", "detector_beacon_evicted_total", NULL, C,                            \
+      "Tracked pairs pushed out of a full bucket (least recently active, not alerted).")          \
+    X(T, expired, "expired", "detector_beacon_expired_total", NULL, C,                            \
+      "Tracked pairs freed after `idle` without a connection.")                                   \
+    X(T, pv_used, "prevalence_peers", "detector_beacon_prevalence_peers", NULL, G,                \
+      "Peers in the prevalence table (shared by all workers).")                                   \
+    X(T, pv_evicted, "prevalence_evicted", "detector_beacon_prevalence_evicted_total", NULL, C,   \
+      "Peers pushed out of the full prevalence table.")                                           \
+    X(T, infra, "infrastructure_suppressed", "detector_beacon_infrastructure_suppressed_total",   \
+      NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")        \
+    X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
+      ALERTS)                                                                                     \
+    X(T, alerts_slow, "alerts_slow", "detector_beacon_alerts_total", "rule=\"beacon.slow\"", C,    \
+      ALERTS)                                                                                     \
+    X(T, long_alerts, "alerts_long_session", "detector_beacon_alerts_total",                      \
+      "rule=\"beacon.long_session\"", C, ALERTS)
+struct beacon_ctr {
+    BEACON_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def beacon_ctr_defs[] = {BEACON_COUNTERS(CTR_ROW)};
+#undef T
+#undef C
+#undef G
+#undef ALERTS
+
+static void beacon_counters(const void *self, void *snap)
 {
-    struct beacon *b = self;
-    json_u64(j, "starts", b->stat_starts);
-    json_u64(j, "continuations", b->stat_cont);
-    json_u64(j, "answers", b->stat_answers);
-    json_u64(j, "pending_inserted", b->stat_pending);
-    json_u64(j, "pending_overwritten", b->stat_pend_over);
-    json_u64(j, "pending", b->npsets * PD_WAYS);
-    json_u64(j, "admitted", b->stat_admitted);
-    json_u64(j, "evicted", b->stat_evicted);
-    json_u64(j, "expired", b->stat_expired);
-    json_u64(j, "slots_used", b->used);
-    json_u64(j, "slots", b->nbuckets * BC_WAYS);
-    json_u64(j, "slot_bytes", sizeof(struct pair));
-    json_u64(j, "pending_bytes", sizeof(struct pend));
-    json_u64(j, "alerts", b->stat_alerts);
-    json_u64(j, "long_session_alerts", b->stat_long_alerts);
-    json_u64(j, "infrastructure_suppressed", b->stat_infra);
-    json_u64(j, "mta_skipped", b->stat_mta);
-    json_u64(j, "undecided", b->stat_undecided);
-    json_u64(j, "service_port_overruled", b->stat_service_overruled);
-    json_u64(j, "clock_skew_skipped", b->stat_skew);
-    if (b->pv) {
-        json_u64(j, "prevalence_used", b->pv->used);
-        json_u64(j, "prevalence_evicted", b->pv->evicted);
-        json_u64(j, "prevalence_entry_bytes", sizeof(struct pv_ent));
-    }
+    const struct beacon *b = self;
+    struct beacon_ctr *o = snap;
+    o->starts = b->stat_starts;
+    o->continuations = b->stat_cont;
+    o->answers = b->stat_answers;
+    o->undecided = b->stat_undecided;
+    o->service_overruled = b->stat_service_overruled;
+    o->skew = b->stat_skew;
+    o->mta = b->stat_mta;
+    o->pend_in = b->stat_pending;
+    o->pend_over = b->stat_pend_over;
+    o->pend_cap = b->npsets * PD_WAYS;
+    o->admitted = b->stat_admitted;
+    o->slots_used = b->used;
+    o->slots_cap = b->nbuckets * BC_WAYS;
+    o->evicted = b->stat_evicted;
+    o->expired = b->stat_expired;
+    o->pv_used = b->pv ? b->pv->used : 0;
+    o->pv_evicted = b->pv ? b->pv->evicted : 0;
+    o->infra = b->stat_infra;
+    o->alerts_fast = b->stat_alerts_fast;
+    o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
+    o->long_alerts = b->stat_long_alerts;
 }
 
 const struct detector_ops det_beacon_ops = {
@@ -1485,6 +1538,6 @@ const struct detector_ops det_beacon_ops = {
     .on_flow = beacon_on_flow,
     .on_window = beacon_on_window,
     .on_window_merge = beacon_merge,
-    .stats_json = beacon_stats,
+    DET_COUNTERS(beacon_ctr_defs, struct beacon_ctr, beacon_counters),
     .fini = beacon_fini,
 };

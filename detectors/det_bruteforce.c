@@ -613,10 +613,6 @@ static void raise_bf(struct bf *b, struct det_ctx *ctx, int rule, const struct b
                      const struct bf_stats *s, uint32_t in_window, const struct bf_conf *c, const char *ev)
 {
     static const char *const ids[2] = {"bruteforce.login", "bruteforce.horizontal"};
-    static const char *const names[2] = {
-        "Host makes many short, similar logins to one service (password guessing)",
-        "Host makes repeated short, similar logins to the same service on many servers",
-    };
     bool high = s->attempts && in_window >= c->high;
     double sim = similar_share(s, NULL, NULL);
     double strength = (double)in_window / (double)c->high;
@@ -624,8 +620,6 @@ static void raise_bf(struct bf *b, struct det_ctx *ctx, int rule, const struct b
     struct alert a = {
         .detector = "bruteforce",
         .rule_id = ids[rule],
-        .rule_name = names[rule],
-        .category = CAT_BRUTEFORCE,
         .severity = high ? SEV_HIGH : SEV_MEDIUM,
         .score = sc > 1 ? 1 : sc,
         .customer = k->customer,
@@ -731,25 +725,73 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
     b->ntouched_p = b->ntouched_s = 0;
 }
 
-static void bf_stats(void *self, struct json *j)
+/* Counters (detector.h). */
+#define T struct bf_ctr
+#define C CTR_COUNTER
+#define G CTR_GAUGE
+#define ALERTS "Brute-force alerts raised, by rule."
+#define BF_COUNTERS(X)                                                                            \
+    X(T, records, "records", "detector_bruteforce_records_total", NULL, C,                        \
+      "TCP records of customer hosts to a login port.")                                           \
+    X(T, not_initiator, "not_initiator", "detector_bruteforce_not_initiator_total", NULL, C,      \
+      "Records where the customer host answered (never counted as attempts).")                    \
+    X(T, skewed, "clock_skewed", "detector_bruteforce_clock_skewed_total", NULL, C,               \
+      "Records far from their exporter's clock, counted but not judged.")                         \
+    X(T, allowed, "allowed", "detector_bruteforce_allowed_total", NULL, C,                        \
+      "Records of allow-listed hosts or peers.")                                                  \
+    X(T, starts, "connections", "detector_bruteforce_connections_total", NULL, C,                 \
+      "Connection starts to login services.")                                                     \
+    X(T, cont, "continuations", "detector_bruteforce_continuations_total", NULL, C,               \
+      "Records continuing a connection already counted.")                                         \
+    X(T, attempts, "login_attempts", "detector_bruteforce_login_attempts_total", NULL, C,         \
+      "Answered, login-sized connections (attempts).")                                            \
+    X(T, pairs, "pairs", "detector_bruteforce_pairs", NULL, G,                                    \
+      "Host, target and port triples tracked now.")                                               \
+    X(T, pairs_cap, "pairs_capacity", "detector_bruteforce_pairs_capacity", NULL, G,              \
+      "Capacity of the pair table (max_pairs per worker).")                                       \
+    X(T, pairs_evicted, "pairs_evicted", "detector_bruteforce_pairs_evicted_total", NULL, C,      \
+      "Pairs pushed out of the full pair table (least recent).")                                  \
+    X(T, spreads, "spreads", "detector_bruteforce_spreads", NULL, G,                              \
+      "Host and port pairs tracked for the horizontal rule now.")                                 \
+    X(T, spreads_cap, "spreads_capacity", "detector_bruteforce_spreads_capacity", NULL, G,        \
+      "Capacity of the spread table (max_spread per worker).")                                    \
+    X(T, spreads_evicted, "spreads_evicted", "detector_bruteforce_spreads_evicted_total", NULL, C,\
+      "Spreads pushed out of the full spread table (least recent).")                              \
+    X(T, touched_refused, "touched_refused", "detector_bruteforce_touched_refused_total", NULL, C,\
+      "Entries changed in a window but not judged because the changed list was full.")            \
+    X(T, alerts_login, "alerts_login", "detector_bruteforce_alerts_total",                        \
+      "rule=\"bruteforce.login\"", C, ALERTS)                                                     \
+    X(T, alerts_h, "alerts_horizontal", "detector_bruteforce_alerts_total",                       \
+      "rule=\"bruteforce.horizontal\"", C, ALERTS)
+struct bf_ctr {
+    BF_COUNTERS(CTR_FIELD)
+};
+static const struct ctr_def bf_ctr_defs[] = {BF_COUNTERS(CTR_ROW)};
+#undef T
+#undef C
+#undef G
+#undef ALERTS
+
+static void bf_counters(const void *self, void *snap)
 {
-    struct bf *b = self;
-    json_u64(j, "records", b->st_records);
-    json_u64(j, "not_initiator", b->st_not_initiator);
-    json_u64(j, "clock_skewed", b->st_skewed);
-    json_u64(j, "allowed", b->st_allowed);
-    json_u64(j, "connections", b->st_starts);
-    json_u64(j, "continuations", b->st_continuations);
-    json_u64(j, "login_attempts", b->st_attempts);
-    json_u64(j, "pairs", b->pairs.n);
-    json_u64(j, "pairs_evicted", b->pairs.evicted);
-    json_u64(j, "spreads", b->spreads.n);
-    json_u64(j, "spreads_evicted", b->spreads.evicted);
-    json_u64(j, "touched_refused", b->st_touched_full);
-    json_u64(j, "alerts_login", b->st_alerts[0]);
-    json_u64(j, "alerts_horizontal", b->st_alerts[1]);
-    json_u64(j, "pair_entry_bytes", sizeof(struct bf_pair));
-    json_u64(j, "spread_entry_bytes", sizeof(struct bf_spread));
+    const struct bf *b = self;
+    struct bf_ctr *o = snap;
+    o->records = b->st_records;
+    o->not_initiator = b->st_not_initiator;
+    o->skewed = b->st_skewed;
+    o->allowed = b->st_allowed;
+    o->starts = b->st_starts;
+    o->cont = b->st_continuations;
+    o->attempts = b->st_attempts;
+    o->pairs = b->pairs.n;
+    o->pairs_cap = b->pairs.cap;
+    o->pairs_evicted = b->pairs.evicted;
+    o->spreads = b->spreads.n;
+    o->spreads_cap = b->spreads.cap;
+    o->spreads_evicted = b->spreads.evicted;
+    o->touched_refused = b->st_touched_full;
+    o->alerts_login = b->st_alerts[0];
+    o->alerts_h = b->st_alerts[1];
 }
 
 const struct detector_ops det_bruteforce_ops = {
@@ -762,6 +804,6 @@ const struct detector_ops det_bruteforce_ops = {
     .init = bf_init,
     .on_flow = bf_on_flow,
     .on_window = bf_on_window,
-    .stats_json = bf_stats,
+    DET_COUNTERS(bf_ctr_defs, struct bf_ctr, bf_counters),
     .fini = bf_fini,
 };

@@ -120,10 +120,6 @@ struct detector_ops {
     const struct ctr_def *ctr_defs;
     size_t nctr, ctr_size;
     void (*counters)(const void *self, void *snap);
-    /* Obsolete and shown nowhere: a free-form JSON of the detector's statistics. Kept only
-     * while det_beacon.c and det_bruteforce.c still define it (they are to declare counters
-     * instead, then this goes); a detector declares counters. */
-    void (*stats_json)(void *self, struct json *j);
     void (*fini)(void *self);
 };
 

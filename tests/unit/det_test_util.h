@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "ctr.h"
 #include "detector.h"
 #include "rules.h"
 
@@ -358,6 +359,22 @@ static inline uint32_t th_rand(uint64_t *s)
     *s ^= *s >> 7;
     *s ^= *s << 17;
     return (uint32_t)(*s >> 16);
+}
+
+/* The detector's counter whose JSON key is key (its declared counters, detector.h), read the
+ * way the pipeline reads them; aborts when the detector declares no such counter. */
+static inline uint64_t th_counter(const struct th *t, const char *key)
+{
+    if (!t->ops->counters || t->ops->ctr_size > 4096)
+        abort();
+    uint64_t snap[512];
+    memset(snap, 0, sizeof snap);
+    t->ops->counters(t->self, snap);
+    for (size_t i = 0; i < t->ops->nctr; i++)
+        if (t->ops->ctr_defs[i].json && strcmp(t->ops->ctr_defs[i].json, key) == 0)
+            return ctr_value(&t->ops->ctr_defs[i], snap);
+    fprintf(stderr, "no counter %s in detector %s\n", key, t->ops->name);
+    abort();
 }
 
 #endif

@@ -129,17 +129,7 @@ static const struct alert *find_alert(const struct th *t, const char *rule, cons
 
 static uint64_t stat_of(struct th *t, const char *key)
 {
-    char buf[4096];
-    struct json j;
-    json_init(&j, buf, sizeof buf);
-    json_obj_open(&j, NULL);
-    t->ops->stats_json(t->self, &j);
-    json_obj_close(&j);
-    assert_false(json_error(&j));
-    buf[json_len(&j) < sizeof buf ? json_len(&j) : sizeof buf - 1] = 0;
-    double v = ev_num(buf, key);
-    assert_true(v >= 0);
-    return (uint64_t)v;
+    return th_counter(t, key);
 }
 
 /* ---- beacons that must alert --------------------------------------------------------- */

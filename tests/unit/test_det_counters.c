@@ -15,14 +15,6 @@
 
 #include "detector.h"
 
-/* Detectors that still have only the obsolete stats_json hook: det_beacon.c and
- * det_bruteforce.c (other helpers' files while they are worked on). Each is to declare its
- * counters, and leave this list, then stats_json goes. */
-static bool pending_conversion(const char *name)
-{
-    return strcmp(name, "beacon") == 0 || strcmp(name, "bruteforce") == 0;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -35,11 +27,7 @@ static void test_conventions(void **st)
     size_t with = 0;
     for (size_t i = 0; i < det_registry_count; i++) {
         const struct detector_ops *ops = det_registry[i];
-        if (!ops->counters) {
-            print_message("%s: no counters\n", ops->name);
-            assert_true(pending_conversion(ops->name));
-            continue;
-        }
+        assert_non_null(ops->counters);
         with++;
         assert_non_null(ops->ctr_defs);
         assert_true(ops->nctr > 0 && ops->nctr <= DET_CTR_MAX);
