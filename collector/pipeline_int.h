@@ -1,0 +1,169 @@
+/* pipeline_int.h: the pipeline's rooms and what they share (private to the pipeline; the rest
+ * of the collector sees pipeline.h only).
+ *
+ *   pipeline.c  the façade: set-up, classification (customer lookup, direction, accounting,
+ *               shard choice), reload, statistics, the flow log, the alert merge (pipe_raise)
+ *   windows.c   event time: the watermark, window close (detectors report, host verdicts),
+ *               per-customer accounting and summaries, the idle advance
+ *   workers.c   the worker pool: a ring per worker (core/ring.h), the worker threads, each
+ *               worker's outbox of alerts and their merge in record order, quiesce
+ *   custopts.c  per-customer detector options ([customer ID] sections) and how detectors find
+ *               the options in force
+ *
+ * Threads: everything here runs on the dispatcher (the thread that calls pipeline_flow: the
+ * main loop's) except what workers.c runs on worker threads: a worker's records (its host table
+ * and detector instances, wk_* say which). The dispatcher touches a worker's state only after
+ * wk_quiesce() (the worker idle, every record it was handed run, its alerts merged).
+ */
+#ifndef TW_PIPELINE_INT_H
+#define TW_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alert_json.h"
+#include "detector.h"
+#include "hash.h"
+#include "hostility.h"
+#include "hosttab.h"
+#include "pipeline.h"
+#include "ring.h"
+
+#define PIPELINE_MAX_RETIRED 8
+#define DAY_MS (24ULL * 3600 * 1000)
+
+/* One customer's figures for the open window (and the day view at its close). */
+struct cust_acc {
+    struct traffic out, in, internal;
+    uint64_t alerts, late, active, alerted, by_cat[CAT_COUNT];
+    uint64_t active_day, alerted_day, by_cat_day[CAT_COUNT];
+    uint64_t hostile, hostile_day;
+    uint32_t nnamed;
+    struct hostile_host named[SUMMARY_NAMED]; /* the weightiest hostile hosts (day view) */
+};
+
+struct worker {
+    struct pipeline *p;
+    uint32_t index;
+    struct hosttab *hosts;              /* owned by whoever runs the worker's records */
+    void *det[SETTINGS_MAX_DETECTORS];
+    /* Two views of the detectors' context, one per phase, so the alert path is explicit:
+     * rec_ctx while records run (threaded: alerts into the outbox, merged in record order;
+     * one worker: straight to pipe_raise), win_ctx at window close on the dispatcher (straight
+     * to pipe_raise). */
+    struct det_ctx rec_ctx, win_ctx;
+
+    struct ring q;                      /* records: the dispatcher produces, the worker consumes */
+    uint32_t queued;                    /* dispatcher: records allocated since the last hand-over */
+    struct ring_bell bell;              /* the worker thread sleeps on it (threaded only) */
+    _Atomic bool stop;
+    _Atomic uint64_t progress;          /* seq of the record the worker is on */
+    struct ring outbox;                 /* alerts: the worker produces, the dispatcher consumes */
+    pthread_t tid;
+    bool started;                       /* its own thread runs it (else the dispatcher does) */
+    bool q_ok, outbox_ok, bell_ok;
+    uint64_t ob_truncated;              /* alert strings that did not fit (read after quiesce) */
+};
+
+struct pipeline {
+    const struct settings *s;
+    bool replay;
+    struct customer_map *customers;
+    struct feed_set *feeds;
+    /* replaced feed sets stay alive until the window closes: detectors hold entries of them */
+    struct feed_set *retired[PIPELINE_MAX_RETIRED];
+    size_t nretired;
+    struct sinks *sinks;
+    struct alert_mgr *alerts;
+    struct hostility *hostility;
+
+    const struct detector_ops *ops[SETTINGS_MAX_DETECTORS];
+    const void *det_conf[SETTINGS_MAX_DETECTORS];
+    size_t det_reg[SETTINGS_MAX_DETECTORS]; /* registry index of each enabled detector */
+    /* per-customer option structs: cust_conf[customer * ndet + d], NULL = the defaults;
+     * built from the [customer ID] overrides whenever a customer map comes in (custopts.c) */
+    void **cust_conf;
+    size_t ncust_conf;
+    const struct settings *ov; /* where [customer ID] overrides come from (reload: newer) */
+    size_t state_off[SETTINGS_MAX_DETECTORS];
+    size_t ndet, state_size;
+
+    struct worker *workers;
+    uint32_t nworkers;
+    bool threaded;            /* workers 1.. run on threads of their own, 0 on this one */
+    uint64_t seq;             /* records dispatched */
+
+    struct cust_acc *acc;     /* customers_count + 1 */
+    size_t nacc;
+
+    uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
+    bool have_window;
+    uint64_t win_start;       /* open window [win_start, win_start + window_ms) */
+    uint64_t max_seen;        /* newest record end seen (event time) */
+    uint64_t last_close_ms;   /* end of the last window closed */
+    uint64_t last_flow_wall, max_seen_at_wall;
+
+    struct pipeline_stats st;
+    FILE *flow_log;
+    pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
+    pipeline_exporter_fn *exporter_addr; /* names flow_rec.exporter (the ingest's decoder) */
+    void *exporter_arg;
+    void *summary_tap_arg;
+    char buf[ALERT_JSON_MAX];
+};
+
+/* ---- pipeline.c ---- */
+/* Dispatcher: an alert into the merge: name the customer and the exporter, suppress repeats,
+ * publish, count. */
+void pipe_raise(struct pipeline *p, const struct alert *a, uint64_t now_ms);
+/* det_ctx's customer lookups (arg: the pipeline; the map is replaced only when quiesced). */
+const char *pipe_customer_id(void *arg, uint32_t c);
+size_t pipe_customer_prefixes(void *arg, uint32_t c, const struct prefix **out);
+size_t pipe_customer_count(void *arg);
+
+/* ---- windows.c (dispatcher) ---- */
+/* The per-customer figures sized for the map in force (zeroed). 0 or -ENOMEM. */
+int win_acc_resize(struct pipeline *p);
+/* Add a record to a customer's figures for dir. */
+void win_account(struct cust_acc *a, int dir, const struct flow_rec *f);
+/* Every worker's detector context: the open window, the feeds in force. */
+void win_set_ctx(struct pipeline *p);
+/* A record's end time moved event time: close every window the watermark passed. */
+void win_advance(struct pipeline *p);
+/* Live: the wall clock advances event time after idle_advance without records. */
+void win_tick(struct pipeline *p, uint64_t wall_ms);
+/* The end of input: close the open window. */
+void win_finish(struct pipeline *p);
+
+/* ---- workers.c ---- */
+/* Dispatcher, at set-up: worker w's rings, detector instances and contexts. 0 or -errno. */
+int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
+            size_t hosts);
+/* Dispatcher, at tear-down (after wk_stop). */
+void wk_fini(struct pipeline *p, struct worker *w);
+/* Dispatcher: start the threads of workers 1.. (threaded), stop and join them. */
+int wk_start(struct pipeline *p);
+void wk_stop(struct pipeline *p);
+/* Dispatcher: a classified record (hash: hosttab_hash of its inside host) to worker w. */
+void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f, uint64_t hash);
+/* Dispatcher: records waiting for a full batch go to their workers now. */
+void wk_hand_over(struct pipeline *p);
+/* Dispatcher: take the alerts the workers queued that are final (record order). */
+void wk_outbox_drain(struct pipeline *p);
+/* Dispatcher: run every dispatched record to the end and take the alerts it raised; afterwards
+ * the dispatcher may read and change every worker's state (window close, reload, statistics). */
+void wk_quiesce(struct pipeline *p);
+
+/* ---- custopts.c ---- */
+/* det_ctx.conf_for / conf_named: the option struct in force for a customer. arg: pipeline. */
+const void *copt_conf_for(void *arg, size_t det_index, uint32_t customer);
+const void *copt_conf_named(void *arg, const char *name, uint32_t customer);
+/* Resolve every customer's overrides against the map m. 0 or -ENOMEM. */
+int copt_build(struct pipeline *p, const struct customer_map *m, void ***out, size_t *nout);
+void copt_free(void **cc, size_t n);
+/* Take cc (n customers) into use, freeing the previous ones. */
+void copt_swap(struct pipeline *p, void **cc, size_t n);
+
+#endif

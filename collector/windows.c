@@ -1,0 +1,311 @@
+/* windows.c: event time (see pipeline_int.h). Windows close on the records' own end times
+ * less the configured lateness (the watermark), so a replay gives the same output every time;
+ * live, the wall clock also advances an idle watermark. At a close, with every worker quiesced:
+ * detectors merge their cross-worker views, each host's detectors report (on_host_window), each
+ * detector reports (on_window), every host's alert marks turn into per-customer counts and the
+ * day view, and one summary per customer with traffic (and its hostility verdict) goes out.
+ * Dispatcher thread only. */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline_int.h"
+#include "rules.h"
+
+/* Beyond this many empty windows, time jumps instead of closing each one. */
+#define MAX_EMPTY_CLOSES 4
+
+int win_acc_resize(struct pipeline *p)
+{
+    size_t n = customers_count(p->customers) + 1;
+    struct cust_acc *a = calloc(n, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    free(p->acc);
+    p->acc = a;
+    p->nacc = n;
+    return 0;
+}
+
+void win_set_ctx(struct pipeline *p)
+{
+    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
+        struct det_ctx *cs[2] = {&p->workers[wi].rec_ctx, &p->workers[wi].win_ctx};
+        for (int k = 0; k < 2; k++) {
+            cs[k]->win_start_ms = p->win_start;
+            cs[k]->win_end_ms = p->win_start + p->window_ms;
+            cs[k]->window_no = (uint32_t)(p->win_start / p->window_ms);
+            cs[k]->feeds = p->feeds;
+        }
+    }
+}
+
+/* Window close reads and changes every worker's state: they must be idle (wk_quiesce). */
+static void assert_quiesced(struct pipeline *p)
+{
+#ifndef NDEBUG
+    for (uint32_t wi = 0; wi < p->nworkers; wi++)
+        assert(ring_drained(&p->workers[wi].q));
+#else
+    (void)p;
+#endif
+}
+
+struct close_arg {
+    struct worker *w;
+    uint32_t window_no;
+    uint64_t win_end;
+    int pass;
+};
+
+/* Keep the customer's SUMMARY_NAMED weightiest hostile hosts (day weight, then window
+ * weight, then the lower address): the same list whatever order the hosts are visited in. */
+static bool named_before(const struct hostile_host *x, const struct hostile_host *y)
+{
+    if (x->weight_day != y->weight_day)
+        return x->weight_day > y->weight_day;
+    if (x->weight != y->weight)
+        return x->weight > y->weight;
+    return memcmp(x->addr, y->addr, 16) < 0;
+}
+
+static void name_host(struct cust_acc *a, const struct host *h)
+{
+    struct hostile_host c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.addr, h->addr, 16);
+    c.weight = (uint16_t)hostility_host_weight(h->weight);
+    c.weight_day = (uint16_t)hostility_host_weight(h->weight_day);
+    c.cats_day = h->cats_day;
+    uint32_t at = a->nnamed < SUMMARY_NAMED ? a->nnamed : SUMMARY_NAMED;
+    while (at > 0 && named_before(&c, &a->named[at - 1])) {
+        if (at < SUMMARY_NAMED)
+            a->named[at] = a->named[at - 1];
+        at--;
+    }
+    if (at < SUMMARY_NAMED)
+        a->named[at] = c;
+    if (a->nnamed < SUMMARY_NAMED)
+        a->nnamed++;
+}
+
+static bool close_visit(void *arg, struct host *h, void *state)
+{
+    struct close_arg *ca = arg;
+    struct pipeline *p = ca->w->p;
+    if (ca->pass == 0) {
+        if (h->window != ca->window_no)
+            return false;
+        for (size_t d = 0; d < p->ndet; d++) {
+            if (!p->ops[d]->on_host_window)
+                continue;
+            ca->w->win_ctx.det_index = d;
+            p->ops[d]->on_host_window(ca->w->det[d], &ca->w->win_ctx, h,
+                                      state ? (uint8_t *)state + p->state_off[d] : NULL);
+        }
+        return false;
+    }
+    if (h->customer < p->nacc) {
+        struct cust_acc *a = &p->acc[h->customer];
+        const struct hostility_conf *hc = &p->s->hostility;
+        bool hostile = false;
+        if (h->window == ca->window_no) {
+            a->active++;
+            if (h->alert_cats)
+                a->alerted++;
+            for (int c = 0; c < CAT_COUNT; c++)
+                if (h->alert_cats & (1u << c))
+                    a->by_cat[c]++;
+            hostile = h->alert_cats && hostility_host_hostile(hc, h->weight);
+            a->hostile += hostile;
+        }
+        /* the day view: hosts seen / alerted within 24 h of this window's end (as long as the
+         * host table keeps them: host_idle and its capacity bound it) */
+        if (h->last_alert_ms + DAY_MS <= ca->win_end) {
+            h->cats_day = 0;
+            memset(h->weight_day, 0, sizeof h->weight_day);
+        }
+        if (h->last_ms + DAY_MS > ca->win_end) {
+            a->active_day++;
+            if (h->cats_day) {
+                a->alerted_day++;
+                for (int c = 0; c < CAT_COUNT; c++)
+                    if (h->cats_day & (1u << c))
+                        a->by_cat_day[c]++;
+                if (hostility_host_hostile(hc, h->weight_day)) {
+                    a->hostile_day++;
+                    name_host(a, h);
+                }
+            }
+        }
+    }
+    h->alert_cats = 0;
+    memset(h->weight, 0, sizeof h->weight);
+    return h->last_ms + p->host_idle_ms < ca->win_end;
+}
+
+/* The incidents of the day that made each named host hostile (the alert manager's). */
+static void name_incidents(struct pipeline *p, uint32_t customer, struct summary *s)
+{
+    uint64_t since = s->win_end_ms > DAY_MS ? s->win_end_ms - DAY_MS : 0;
+    for (uint32_t i = 0; i < s->nnamed; i++) {
+        struct summary_host *h = &s->named[i];
+        struct alert_incident inc[SUMMARY_INCIDENTS];
+        size_t n = alert_mgr_host_incidents(p->alerts, customer, h->h.addr, since, inc, SUMMARY_INCIDENTS);
+        h->incidents_total = (uint32_t)n;
+        h->nincidents = n < SUMMARY_INCIDENTS ? (uint32_t)n : SUMMARY_INCIDENTS;
+        for (uint32_t k = 0; k < h->nincidents; k++) {
+            memcpy(h->incidents[k].event_id, inc[k].event_id, sizeof h->incidents[k].event_id);
+            snprintf(h->incidents[k].rule_id, sizeof h->incidents[k].rule_id, "%s", inc[k].rule_id);
+        }
+    }
+}
+
+static void emit_summaries(struct pipeline *p)
+{
+    for (size_t c = 1; c < p->nacc; c++) {
+        struct cust_acc *a = &p->acc[c];
+        if (!a->out.flows && !a->in.flows && !a->internal.flows && !a->alerts && !a->alerted_day)
+            continue;
+        const struct customer *cu = customers_get(p->customers, (uint32_t)c);
+        struct summary s = {
+            .customer_id = cu ? cu->id : "",
+            .customer_name = cu ? cu->name : "",
+            .customer_asn = cu ? cu->asn : 0,
+            .win_start_ms = p->win_start,
+            .win_end_ms = p->win_start + p->window_ms,
+            .out = a->out,
+            .in = a->in,
+            .internal = a->internal,
+            .active_hosts = a->active,
+            .hosts_alerted = a->alerted,
+            .active_hosts_day = a->active_day,
+            .hosts_alerted_day = a->alerted_day,
+            .hostile_hosts = a->hostile,
+            .hostile_hosts_day = a->hostile_day,
+            .nnamed = a->nnamed,
+            .alerts = a->alerts,
+            .late_flows = a->late,
+        };
+        memcpy(s.hosts_by_cat, a->by_cat, sizeof s.hosts_by_cat);
+        memcpy(s.hosts_by_cat_day, a->by_cat_day, sizeof s.hosts_by_cat_day);
+        for (uint32_t i = 0; i < a->nnamed && i < SUMMARY_NAMED; i++)
+            s.named[i].h = a->named[i];
+        name_incidents(p, (uint32_t)c, &s);
+        { /* the customer's hostility score (collector/hostility.c) */
+            struct alert ha;
+            char hev[HOSTILITY_EVIDENCE_MAX];
+            if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1) {
+                rule_apply(&ha);
+                if (alert_mgr_raise(p->alerts, &ha, s.win_end_ms) > 0)
+                    s.alerts++;
+            }
+        }
+        p->st.summaries++;
+        if (p->summary_tap)
+            p->summary_tap(p->summary_tap_arg, (uint32_t)c, &s);
+        if (!p->s->summaries)
+            continue;
+        int len = summary_json_format(&s, p->buf, sizeof p->buf);
+        if (len > 0)
+            sinks_publish(p->sinks, MSG_SUMMARY, s.customer_id, strlen(s.customer_id), p->buf,
+                          (size_t)len);
+    }
+    memset(p->acc, 0, p->nacc * sizeof *p->acc);
+}
+
+static void close_window(struct pipeline *p)
+{
+    assert_quiesced(p);
+    uint32_t wno = (uint32_t)(p->win_start / p->window_ms);
+    /* cross-worker views first (every worker is idle: the caller quiesced them) */
+    for (size_t d = 0; d < p->ndet; d++) {
+        if (!p->ops[d]->on_window_merge)
+            continue;
+        void *selves[SETTINGS_MAX_WORKERS];
+        size_t n = 0;
+        for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
+            selves[n++] = p->workers[wi].det[d];
+        p->workers[0].win_ctx.det_index = d;
+        p->ops[d]->on_window_merge(selves, n, &p->workers[0].win_ctx);
+    }
+    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
+        struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 0};
+        hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);
+        for (size_t d = 0; d < p->ndet; d++) {
+            if (!p->ops[d]->on_window)
+                continue;
+            p->workers[wi].win_ctx.det_index = d;
+            p->ops[d]->on_window(p->workers[wi].det[d], &p->workers[wi].win_ctx);
+        }
+    }
+    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
+        struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 1};
+        hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);
+    }
+    emit_summaries(p);
+    p->st.windows_closed++;
+    p->last_close_ms = p->win_start + p->window_ms;
+    for (size_t i = 0; i < p->nretired; i++)
+        feed_set_free(p->retired[i]);
+    p->nretired = 0;
+}
+
+/* Close every window the watermark has passed. */
+void win_advance(struct pipeline *p)
+{
+    if (!p->have_window || p->max_seen < p->lateness_ms)
+        return;
+    uint64_t wm = p->max_seen - p->lateness_ms;
+    unsigned closes = 0;
+    if (wm >= p->win_start + p->window_ms)
+        wk_quiesce(p);
+    while (wm >= p->win_start + p->window_ms) {
+        close_window(p);
+        p->win_start += p->window_ms;
+        if (++closes >= MAX_EMPTY_CLOSES && wm >= p->win_start + p->window_ms)
+            p->win_start = wm / p->window_ms * p->window_ms;
+    }
+    if (closes)
+        win_set_ctx(p);
+}
+
+void win_account(struct cust_acc *a, int dir, const struct flow_rec *f)
+{
+    struct traffic *t = dir == FLOW_DIR_OUT ? &a->out : dir == FLOW_DIR_IN ? &a->in : &a->internal;
+    t->bytes += f->bytes;
+    t->packets += f->packets;
+    t->flows++;
+}
+
+void win_tick(struct pipeline *p, uint64_t wall_ms)
+{
+    if (p->st.flows && p->last_flow_wall == 0) {
+        p->last_flow_wall = wall_ms;
+        p->max_seen_at_wall = p->max_seen;
+    }
+    if (p->max_seen != p->max_seen_at_wall) { /* records came since the last tick */
+        p->last_flow_wall = wall_ms;
+        p->max_seen_at_wall = p->max_seen;
+        return;
+    }
+    if (!p->have_window || wall_ms < p->last_flow_wall + p->idle_ms)
+        return;
+    p->max_seen = p->max_seen_at_wall + (wall_ms - p->last_flow_wall);
+    p->max_seen_at_wall = p->max_seen;
+    p->last_flow_wall = wall_ms;
+    win_advance(p);
+}
+
+void win_finish(struct pipeline *p)
+{
+    wk_quiesce(p);
+    if (!p->have_window)
+        return;
+    close_window(p);
+    p->win_start += p->window_ms;
+    win_set_ctx(p);
+    p->have_window = false;
+}
+

@@ -1,0 +1,453 @@
+/* workers.c: the worker pool (see pipeline_int.h).
+ *
+ * Records go from the dispatcher (time, customer lookup, accounting, the shard choice) to
+ * their worker through the worker's ring (core/ring.h). With one worker there is no thread:
+ * the ring is a batch the dispatcher runs itself. Either way a worker takes records a batch at
+ * a time, prefetches every record's host-table buckets, then runs them, so the cache misses of
+ * a batch overlap instead of queueing one after another.
+ *
+ * With more workers, workers 1.. run on threads of their own (sleeping on their ring's bell
+ * when it is empty) and worker 0 on the dispatcher. An alert raised while records run goes
+ * into the worker's outbox (a ring the other way) with the sequence number of its record; the
+ * dispatcher takes an alert only once no worker can still raise one for an earlier record
+ * (wk_outbox_drain), so the order of the output never depends on thread timing. Alerts raised
+ * at window close (on the dispatcher, every worker idle) go straight to the merge. Which path
+ * an alert takes is fixed by the context it is raised through (rec_ctx or win_ctx): no thread
+ * looks at which thread it is on.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "log.h"
+#include "pipeline_int.h"
+#include "rules.h"
+
+#define WQ_ENTRIES 1024u  /* ring room per worker, in records (about) */
+#define WQ_BATCH 32u      /* records looked up together; also how often the ring is published */
+#define OUTBOX_ENTRIES 32u /* alerts a worker raised that the dispatcher has not taken */
+#define OUTBOX_STR 12288  /* bytes for one queued alert's strings */
+#define WORKER_SPINS 200  /* an idle worker looks this often before it sleeps */
+
+struct wq_ent {
+    struct flow_rec f;
+    uint64_t hash; /* hosttab_hash of the inside host */
+    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
+};
+
+/* An alert raised while records run on a worker thread (detectors raise almost all alerts at
+ * window close; a full blocklist hit table reports at once), its strings copied. */
+struct outbox_ent {
+    struct alert a;
+    uint64_t seq, now_ms;
+    struct alert_enrichment enrich[ALERT_ENRICH_MAX];
+    char str[OUTBOX_STR];
+};
+
+static size_t ring_bytes(size_t entries, size_t item)
+{
+    return entries * RING_ALIGN(sizeof(struct ring_hdr) + item);
+}
+
+/* ---- alerts ---- */
+
+/* The worker's part of an alert: its rule's metadata (core/rules.h), the exporter and
+ * interface that last reported the host, and the host marked (its table belongs to the worker)
+ * with the category and the alert's weight for the customer verdict (collector/hostility.h). */
+static void mark_host(struct worker *w, struct alert *a, uint64_t win_end_ms)
+{
+    rule_apply(a);
+    if (!a->has_host)
+        return;
+    struct host *h = hosttab_find(w->hosts, a->customer, a->host, NULL);
+    if (h) {
+        a->exporter = h->exporter;
+        a->in_if = h->in_if;
+    }
+    if (h && (unsigned)a->category < CAT_COUNT) {
+        uint8_t wt = hostility_alert_weight(&w->p->s->hostility, a);
+        h->alert_cats |= 1u << a->category;
+        h->cats_day |= 1u << a->category;
+        h->last_alert_ms = win_end_ms;
+        if (wt > h->weight[a->category])
+            h->weight[a->category] = wt;
+        if (wt > h->weight_day[a->category])
+            h->weight_day[a->category] = wt;
+    }
+}
+
+static const char *ob_copy(char **at, char *end, const char *str, bool *cut)
+{
+    if (!str)
+        return NULL;
+    size_t n = strlen(str) + 1;
+    if (n > (size_t)(end - *at)) {
+        *cut = true;
+        return NULL;
+    }
+    char *d = memcpy(*at, str, n);
+    *at += n;
+    return d;
+}
+
+static void ob_fill(struct worker *w, struct outbox_ent *e, const struct alert *a)
+{
+    e->a = *a;
+    e->seq = atomic_load_explicit(&w->progress, memory_order_relaxed);
+    e->now_ms = w->rec_ctx.win_end_ms;
+    char *at = e->str, *end = e->str + sizeof e->str;
+    bool cut = false;
+    e->a.detector = ob_copy(&at, end, a->detector, &cut);
+    e->a.rule_id = ob_copy(&at, end, a->rule_id, &cut);
+    e->a.rule_name = ob_copy(&at, end, a->rule_name, &cut);
+    e->a.nenrich = a->nenrich < ALERT_ENRICH_MAX ? a->nenrich : ALERT_ENRICH_MAX;
+    e->a.enrich = e->a.nenrich ? e->enrich : NULL;
+    for (uint32_t i = 0; i < e->a.nenrich; i++) {
+        e->enrich[i] = a->enrich[i];
+        e->enrich[i].feed = ob_copy(&at, end, a->enrich[i].feed, &cut);
+        e->enrich[i].matched = ob_copy(&at, end, a->enrich[i].matched, &cut);
+        e->enrich[i].name = ob_copy(&at, end, a->enrich[i].name, &cut);
+        e->enrich[i].reference = ob_copy(&at, end, a->enrich[i].reference, &cut);
+    }
+    e->a.evidence_json = ob_copy(&at, end, a->evidence_json, &cut);
+    if (cut)
+        w->ob_truncated++;
+}
+
+/* rec_ctx, threaded: queue the alert for the dispatcher, strings copied (the detector's buffers
+ * are borrowed only for this call). Waits while the outbox is full: the dispatcher takes alerts
+ * of records older than every worker's current one, and one record raises at most one alert
+ * per detector, far below OUTBOX_ENTRIES. On the thread that runs w's records. */
+static void alert_to_outbox(void *arg, const struct alert *in)
+{
+    struct worker *w = arg;
+    struct alert a0 = *in, *a = &a0;
+    mark_host(w, a, w->rec_ctx.win_end_ms);
+    struct outbox_ent *e;
+    unsigned spins = 0;
+    while (!(e = ring_alloc(&w->outbox, sizeof *e))) {
+        if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+            return;
+        if (w->index == 0)
+            wk_outbox_drain(w->p); /* the dispatcher's own worker: it takes them itself */
+        cpu_backoff(&spins);
+    }
+    ob_fill(w, e, a);
+    ring_publish(&w->outbox);
+}
+
+/* rec_ctx with one worker (all on the dispatcher): straight to the merge. */
+static void alert_direct(void *arg, const struct alert *in)
+{
+    struct worker *w = arg;
+    struct alert a = *in;
+    mark_host(w, &a, w->rec_ctx.win_end_ms);
+    pipe_raise(w->p, &a, w->rec_ctx.win_end_ms);
+}
+
+/* win_ctx: window close, on the dispatcher with every worker idle: straight to the merge. */
+static void alert_at_close(void *arg, const struct alert *in)
+{
+    struct worker *w = arg;
+    struct alert a = *in;
+    mark_host(w, &a, w->win_ctx.win_end_ms);
+    pipe_raise(w->p, &a, w->win_ctx.win_end_ms);
+}
+
+void wk_outbox_drain(struct pipeline *p)
+{
+    if (!p->threaded)
+        return;
+    /* no worker with records left can raise an alert for a record before the one it is on */
+    uint64_t horizon = UINT64_MAX;
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (!ring_drained(&w->q)) {
+            uint64_t pr = atomic_load_explicit(&w->progress, memory_order_acquire);
+            if (pr < horizon)
+                horizon = pr;
+        }
+    }
+    for (;;) {
+        struct worker *best = NULL;
+        struct outbox_ent *be = NULL;
+        for (uint32_t i = 0; i < p->nworkers; i++) {
+            struct worker *w = &p->workers[i];
+            size_t len;
+            struct outbox_ent *e = ring_peek(&w->outbox, &len);
+            if (e && e->seq < horizon && (!be || e->seq < be->seq)) {
+                best = w;
+                be = e;
+            }
+        }
+        if (!best)
+            return;
+        pipe_raise(p, &be->a, be->now_ms);
+        size_t len;
+        ring_take(&best->outbox, &len);
+        ring_release(&best->outbox);
+    }
+}
+
+/* ---- running records ---- */
+
+/* The worker's part of a record: its host, then every detector. */
+static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
+{
+    struct pipeline *p = w->p;
+    bool inserted;
+    void *state;
+    uint32_t wno = w->rec_ctx.window_no;
+    struct host *h = hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno,
+                                        &inserted, &state);
+    if (inserted)
+        h->first_ms = f->first_ms;
+    h->window = wno;
+    if (f->last_ms > h->last_ms)
+        h->last_ms = f->last_ms;
+    if (f->exporter) {
+        h->exporter = f->exporter;
+        h->in_if = f->in_if;
+    }
+    for (size_t d = 0; d < p->ndet; d++) {
+        w->rec_ctx.det_index = d;
+        p->ops[d]->on_flow(w->det[d], &w->rec_ctx, h,
+                           state ? (uint8_t *)state + p->state_off[d] : NULL, f);
+    }
+}
+
+/* Up to WQ_BATCH published records of w's ring: prefetch all their buckets, run them, give the
+ * room back. progress tells wk_outbox_drain which record the worker is on. Returns how many.
+ * On the thread that runs w's records (its own, or the dispatcher for worker 0). */
+static size_t run_batch(struct worker *w)
+{
+    struct wq_ent *e[WQ_BATCH];
+    size_t n = 0, len;
+    while (n < WQ_BATCH && (e[n] = ring_take(&w->q, &len)) != NULL) {
+        assert(len == sizeof(struct wq_ent));
+        n++;
+    }
+    for (size_t i = 0; i < n; i++)
+        hosttab_prefetch(w->hosts, e[i]->hash);
+    for (size_t i = 0; i < n; i++) {
+        atomic_store_explicit(&w->progress, e[i]->seq, memory_order_release);
+        track(w, &e[i]->f, e[i]->hash);
+    }
+    if (n)
+        ring_release(&w->q);
+    return n;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (;;) {
+        if (run_batch(w))
+            continue;
+        if (atomic_load_explicit(&w->stop, memory_order_acquire))
+            break;
+        /* spin a little (records come in bursts), then sleep until the dispatcher rings */
+        bool more = false;
+        for (unsigned i = 0; i < WORKER_SPINS && !more; i++) {
+            cpu_relax();
+            more = !ring_empty(&w->q);
+        }
+        if (more)
+            continue;
+        ring_bell_arm(&w->bell);
+        if (ring_empty(&w->q) && !atomic_load_explicit(&w->stop, memory_order_acquire))
+            ring_bell_wait(&w->bell, -1);
+        else
+            ring_bell_disarm(&w->bell);
+    }
+    return NULL;
+}
+
+/* Dispatcher: make what it wrote for a threaded worker visible (rings the worker's bell when it
+ * sleeps). */
+static void publish(struct worker *w)
+{
+    if (ring_unpublished(&w->q))
+        ring_publish(&w->q);
+    w->queued = 0;
+}
+
+/* Dispatcher: run the pending records of a worker that has no thread (worker 0) here. */
+static void run_here(struct worker *w)
+{
+    assert(!w->started);
+    publish(w);
+    while (run_batch(w))
+        ;
+}
+
+/* Dispatcher: w's ring is full. Do our own share (worker 0) and take alerts (w may be waiting
+ * on its outbox) until w has made room. */
+static struct wq_ent *wait_room(struct pipeline *p, struct worker *w)
+{
+    assert(w->started); /* worker 0's ring never holds more than a batch */
+    p->st.queue_waits++;
+    publish(w);
+    run_here(&p->workers[0]);
+    struct wq_ent *e;
+    unsigned spins = 0;
+    while (!(e = ring_alloc(&w->q, sizeof *e))) {
+        wk_outbox_drain(p);
+        cpu_backoff(&spins);
+    }
+    return e;
+}
+
+void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f, uint64_t hash)
+{
+    struct wq_ent *e = ring_alloc(&w->q, sizeof *e);
+    if (!e)
+        e = wait_room(p, w);
+    e->f = *f;
+    e->hash = hash;
+    e->seq = ++p->seq;
+    if (++w->queued < WQ_BATCH)
+        return;
+    if (!w->started) {
+        run_here(w);
+    } else {
+        publish(w);
+        wk_outbox_drain(p);
+    }
+}
+
+void wk_hand_over(struct pipeline *p)
+{
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->started)
+            publish(w);
+        else
+            run_here(w);
+    }
+}
+
+void wk_quiesce(struct pipeline *p)
+{
+    wk_hand_over(p);
+    if (!p->threaded)
+        return;
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        unsigned spins = 0;
+        while (w->started && !ring_drained(&w->q)) {
+            wk_outbox_drain(p);
+            cpu_backoff(&spins);
+        }
+    }
+    wk_outbox_drain(p); /* every worker idle: everything queued is taken */
+#ifndef NDEBUG
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        size_t len;
+        assert(ring_drained(&p->workers[i].q));
+        assert(!p->workers[i].outbox_ok || !ring_peek(&p->workers[i].outbox, &len));
+    }
+#endif
+}
+
+/* ---- set-up ---- */
+
+int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
+            size_t hosts)
+{
+    w->p = p;
+    w->index = index;
+    int rc = hosttab_new(hosts, p->state_size, hk, &w->hosts);
+    if (rc < 0)
+        return rc;
+    bool own_thread = p->threaded && index > 0;
+    if (own_thread) {
+        if ((rc = ring_bell_init(&w->bell)) < 0)
+            return rc;
+        w->bell_ok = true;
+    }
+    if ((rc = ring_init(&w->q, ring_bytes(WQ_ENTRIES, sizeof(struct wq_ent)),
+                        own_thread ? &w->bell : NULL)) < 0)
+        return rc;
+    w->q_ok = true;
+    if (p->threaded) {
+        if ((rc = ring_init(&w->outbox, ring_bytes(OUTBOX_ENTRIES, sizeof(struct outbox_ent)),
+                            NULL)) < 0)
+            return rc;
+        w->outbox_ok = true;
+    }
+    for (size_t d = 0; d < p->ndet; d++) {
+        if ((rc = p->ops[d]->init(p->det_conf[d], &w->det[d])) < 0) {
+            log_error("detector %s: init failed (%d)", p->ops[d]->name, rc);
+            return rc;
+        }
+    }
+    w->rec_ctx = (struct det_ctx){
+        .worker = index,
+        .feeds = p->feeds,
+        .customer_id = pipe_customer_id,
+        .customer_prefixes = pipe_customer_prefixes,
+        .customer_count = pipe_customer_count,
+        .conf_for = copt_conf_for,
+        .conf_named = copt_conf_named,
+        .customers_arg = p,
+        .alert = p->threaded ? alert_to_outbox : alert_direct,
+        .alert_arg = w,
+    };
+    w->win_ctx = w->rec_ctx;
+    w->win_ctx.alert = alert_at_close;
+    return 0;
+}
+
+void wk_fini(struct pipeline *p, struct worker *w)
+{
+    for (size_t d = 0; d < p->ndet; d++)
+        if (w->det[d])
+            p->ops[d]->fini(w->det[d]);
+    hosttab_free(w->hosts);
+    if (w->q_ok)
+        ring_fini(&w->q);
+    if (w->outbox_ok)
+        ring_fini(&w->outbox);
+    if (w->bell_ok)
+        ring_bell_fini(&w->bell);
+}
+
+int wk_start(struct pipeline *p)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with the main thread */
+    int rc = 0;
+    for (uint32_t i = 1; i < p->nworkers && rc == 0; i++) { /* worker 0: the dispatcher */
+        struct worker *w = &p->workers[i];
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            rc = -EAGAIN;
+            break;
+        }
+        w->started = true;
+        char name[16]; /* the kernel's limit; workers <= 64 keeps the number short */
+        snprintf(name, sizeof name, "tw-worker-%u", (unsigned)(uint8_t)i);
+        pthread_setname_np(w->tid, name);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+void wk_stop(struct pipeline *p)
+{
+    for (uint32_t i = 0; p->workers && i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (!w->started)
+            continue;
+        atomic_store_explicit(&w->stop, true, memory_order_release);
+        ring_bell_ring(&w->bell);
+        pthread_join(w->tid, NULL);
+        w->started = false;
+    }
+}
