@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,49 +16,21 @@
 
 #include "addr.h"
 #include "capture.h"
+#include "clock.h"
+#include "evloop.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "run.h"
 #include "rx.h"
+#include "source.h"
 #include "status.h"
 #include "udp.h"
 
 #define STATUS_TEXT_MAX (1u << 20)
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-struct live_arg {
-    struct ingest *in;
-    uint64_t now_ms;
-};
-
-static void on_datagram(void *arg, const uint8_t src[16], uint16_t sport, const uint8_t *data,
-                        size_t len)
-{
-    struct live_arg *la = arg;
-    ingest_datagram(la->in, src, sport, la->now_ms, data, len);
-}
-
-/* A datagram a receive thread queued, with the time it arrived. */
-static void on_rx_datagram(void *arg, const uint8_t src[16], uint16_t sport, uint64_t ts_ms,
-                           const uint8_t *data, size_t len)
-{
-    struct live_arg *la = arg;
-    ingest_datagram(la->in, src, sport, ts_ms, data, len);
-}
+#define DAEMON_TICK_MS 100     /* pipeline time, expiry, sink service */
+#define DAEMON_STATUS_MS 1000  /* /metrics and /healthz */
+#define DAEMON_FINAL_BUDGET 65536 /* items each source still hands on at shutdown */
 
 /* ---- privileges and the paths written after the drop ---- */
 
@@ -102,7 +73,8 @@ static void parent_dir(const char *path, char *out, size_t len)
     snprintf(out, len, "%s", dirname(tmp));
 }
 
-/* mkdir -p dir as root, giving every directory it creates to the user (mode 0750). */
+/* mkdir -p dir as root, giving every directory it creates to the user (mode 0750). 0 or
+ * -errno. */
 static int make_dir_for(const char *dir, const struct user_ids *u)
 {
     char tmp[1024];
@@ -114,9 +86,9 @@ static int make_dir_for(const char *dir, const struct user_ids *u)
         *p = 0;
         if (mkdir(tmp, 0750) == 0) {
             if (chown(tmp, u->uid, u->gid) < 0)
-                return -1;
+                return -errno;
         } else if (errno != EEXIST) {
-            return -1;
+            return -errno;
         }
         *p = c;
         if (!c)
@@ -125,17 +97,18 @@ static int make_dir_for(const char *dir, const struct user_ids *u)
     return 0;
 }
 
+/* Returns -EACCES (the start is refused). */
 static int refuse(const char *what, const char *path, const struct user_ids *u, const char *why)
 {
     log_error("%s %s: %s by user %s: %s; refusing to start (give it to that user, or pick "
               "another path)", what, path, why, u->name, strerror(errno));
-    return -1;
+    return -EACCES;
 }
 
 /* Every path the daemon writes after dropping to [daemon] user: created for the user, or
  * checked writable by it, or the start is refused naming the path. Runs as root, before the
  * drop and before any thread starts. check_only (--check-config): the same checks, nothing
- * created or changed (a spool directory still to be made is fine). */
+ * created or changed (a spool directory still to be made is fine). 0 or -EACCES. */
 static int prepare_paths(const struct settings *s, const struct user_ids *u, bool check_only)
 {
     char dir[1024];
@@ -171,31 +144,36 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
     return 0;
 }
 
+/* 0 or -errno (logged). */
 static int drop_privileges(const struct user_ids *u)
 {
     if (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0) {
-        log_error("cannot drop privileges to %s: %s", u->name, strerror(errno));
-        return -1;
+        int e = errno;
+        log_error("cannot drop privileges to %s: %s", u->name, strerror(e));
+        return -e;
     }
     if (setuid(0) == 0 && u->uid != 0) {
         log_error("privileges could be regained after dropping them; refusing to run");
-        return -1;
+        return -EPERM;
     }
     log_info("running as %s (uid %u)", u->name, (unsigned)u->uid);
     return 0;
 }
 
+/* 0 or -errno (logged). */
 static int write_pidfile(const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        log_error("daemon.pidfile %s: %s", path, strerror(errno));
-        return -1;
+        int e = errno;
+        log_error("daemon.pidfile %s: %s", path, strerror(e));
+        return -e;
     }
     fprintf(f, "%ld\n", (long)getpid());
     if (fclose(f) != 0) {
-        log_error("daemon.pidfile %s: %s", path, strerror(errno));
-        return -1;
+        int e = errno;
+        log_error("daemon.pidfile %s: %s", path, strerror(e));
+        return -e;
     }
     return 0;
 }
@@ -205,7 +183,8 @@ static int write_pidfile(const char *path)
 /* SIGHUP: read the config file again and, if it is sound, take its customer map, blocklist
  * feeds and per-customer detector options ([customer ID]: allowlists, thresholds) and
  * [detector.NAME] thresholds into use at once. Anything else in the file (listen addresses,
- * table sizes, sinks) needs a restart. A bad file or list leaves everything as it was. */
+ * table sizes, sinks) needs a restart. A bad file or list leaves everything as it was.
+ * 0 or -errno (logged). */
 static int reload(struct run *r)
 {
     struct settings *ns = calloc(1, sizeof *ns);
@@ -213,6 +192,7 @@ static int reload(struct run *r)
     struct customer_map *cm = NULL;
     struct feed_set *fs = NULL;
     char msg[600];
+    int rc = -ENOMEM;
     if (!ns || settings_init(ns) < 0) {
         log_error("reload rejected, old configuration stays in force: out of memory");
         goto fail;
@@ -220,11 +200,12 @@ static int reload(struct run *r)
     if (settings_load(ns, r->config_path, &ce) < 0 || lists_load(ns, &cm, &fs, &ce) < 0) {
         log_error("reload rejected, old configuration stays in force: %s",
                   conf_error_str(&ce, msg, sizeof msg));
+        rc = -EINVAL;
         goto fail;
     }
     lists_warn(fs);
     size_t nc = customers_count(cm), nf = feed_set_count(fs);
-    int rc = pipeline_swap_lists(r->pipe, cm, fs); /* takes both */
+    rc = pipeline_swap_lists(r->pipe, cm, fs); /* takes both */
     cm = NULL;
     fs = NULL;
     if (rc < 0) {
@@ -248,25 +229,29 @@ fail:
         settings_free(ns);
         free(ns);
     }
-    return -1;
+    return rc;
 }
 
-/* ---- the loop ---- */
+/* ---- the sources and the loop ---- */
 
 struct daemon {
     struct run *r;
     volatile sig_atomic_t *stop, *hup;
-    struct udp_listener *ul; /* rx_threads == 0: the sockets are ours */
-    struct rx_pool *rx;      /* rx_threads >= 1: receive threads own them */
-    struct capture *caps[SETTINGS_MAX_CAPTURES];
+    struct evloop *loop;
+    struct source_set ss;
+    bool ss_ok;
+    struct source *caps[SETTINGS_MAX_CAPTURES]; /* the live captures (also in ss) */
     size_t ncap;
     struct metrics *mx;
     char *status;
+    struct status_src st;
     struct health health;
     bool pidfile_written;
 };
 
-static int open_inputs(struct daemon *d)
+/* The UDP listeners: on receive threads (rx_threads >= 1) or on this loop. Their output is set
+ * once the ingest exists (daemon_attach). 0 or -errno (logged). */
+static int open_udp(struct daemon *d)
 {
     const struct settings *s = &d->r->s;
     char err[256];
@@ -279,91 +264,113 @@ static int open_inputs(struct daemon *d)
         eps[neps++] = t;
     struct udp_opts uo = {.rcvbuf_bytes = (int)s->rcvbuf, .reuseport = s->reuseport,
                           .batch = s->batch};
-    if (s->rx_threads) {
-        if (rx_pool_start(eps, neps, &uo, s->rx_threads, s->rx_ring, &d->rx, err, sizeof err) < 0) {
-            log_error("collector.listen: %s", err);
-            return -1;
-        }
-    } else if (udp_listener_open(eps, neps, &uo, &d->ul, err, sizeof err) < 0) {
+    struct source_out none = {0};
+    struct source *src;
+    int rc = s->rx_threads ? rx_source_open(eps, neps, &uo, s->rx_threads, s->rx_ring, &none,
+                                            &src, err, sizeof err)
+                           : udp_source_open(eps, neps, &uo, &none, &src, err, sizeof err);
+    if (rc < 0) {
         log_error("collector.listen: %s", err);
-        return -1;
+        return rc;
     }
-    const struct udp_listener *first = d->rx ? rx_pool_listener(d->rx) : d->ul;
-    size_t nfd = udp_listener_count(first);
-    for (size_t i = 0; i < nfd; i++)
+    const struct udp_listener *first =
+        s->rx_threads ? rx_source_listener(src) : udp_source_listener(src);
+    for (size_t i = 0; i < udp_listener_count(first); i++)
         log_info("listening on UDP port %u (receive buffer %d bytes)", udp_listener_port(first, i),
                  udp_listener_rcvbuf(first, i));
-    if (d->rx)
-        log_info("%u receive thread%s", rx_pool_threads(d->rx), rx_pool_threads(d->rx) > 1 ? "s" : "");
-    /* live interfaces for the flow meter, opened before privileges are dropped */
+    if (s->rx_threads)
+        log_info("%u receive thread%s", s->rx_threads, s->rx_threads > 1 ? "s" : "");
+    return source_set_add(&d->ss, src);
+}
+
+/* Sockets, live interfaces and the metrics port, opened as root (before the drop). 0 or -errno
+ * (logged). */
+static int open_inputs(struct daemon *d)
+{
+    const struct settings *s = &d->r->s;
+    char err[256];
+    int rc = evloop_new(&d->loop);
+    if (rc < 0 || (rc = source_set_init(&d->ss, d->loop)) < 0)
+        return rc;
+    d->ss_ok = true;
+    if ((rc = open_udp(d)) < 0)
+        return rc;
     for (size_t i = 0; i < s->ncaptures; i++) {
         const struct capture_settings *cs = &s->captures[i];
-        if (capture_open_live(cs->interface, cs->bpf, (int)cs->snaplen, cs->promisc,
-                              (int)(cs->buffer >> 20), &d->caps[d->ncap], err, sizeof err) < 0) {
+        struct source_out none = {0};
+        struct source *src;
+        rc = capture_source_open_live(cs->name, cs->interface, cs->bpf, (int)cs->snaplen,
+                                      cs->promisc, (int)(cs->buffer >> 20), 0, &none, &src, err,
+                                      sizeof err);
+        if (rc < 0) {
             log_error("[capture %s]: %s", cs->name, err);
-            return -1;
+            return rc;
         }
-        d->ncap++;
+        if ((rc = source_set_add(&d->ss, src)) < 0)
+            return rc;
+        d->caps[d->ncap++] = src;
         log_info("capturing on %s%s%s", cs->interface, cs->bpf[0] ? " filter " : "", cs->bpf);
     }
     if (s->metrics_listen[0]) {
         if (metrics_start(s->metrics_listen, 5000, &d->mx, err, sizeof err) < 0) {
             log_error("%s", err);
-            return -1;
+            return -EIO;
         }
         log_info("metrics on http://%s/metrics (port %u)", s->metrics_listen, metrics_port(d->mx));
         d->status = malloc(STATUS_TEXT_MAX);
         if (!d->status)
-            return -1;
+            return -ENOMEM;
     }
     return 0;
 }
 
-/* Once a second: render /metrics and judge /healthz. */
-static void publish_status(struct daemon *d, struct status_src *ss, struct udp_stats *us,
-                           uint64_t mono)
+/* The exporters whose records were far from their clock, for the health reason. */
+static void skew_exporters(const struct ingest *in, char *out, size_t cap)
 {
-    if (d->rx) {
-        rx_pool_udp_stats(d->rx, us);
-        ss->rx_ring_waits = rx_pool_ring_waits(d->rx);
-    } else {
-        udp_listener_stats(d->ul, us);
+    static struct decode_exporter_stats ex[256]; /* main thread only */
+    size_t nex = decode_exporters(ingest_decoder(in), ex, 256), len = 0;
+    for (size_t i = 0; i < nex && len + ADDR_STRLEN + 3 < cap; i++) {
+        if (!ex[i].clock_skew)
+            continue;
+        char a[ADDR_STRLEN];
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+                                addr_format(ex[i].addr, a));
     }
-    ss->ncaptures = d->ncap;
-    for (size_t k = 0; k < d->ncap; k++) {
-        ss->capture_name[k] = d->r->s.captures[k].name;
-        capture_stats(d->caps[k], &ss->capture[k]);
-    }
+}
+
+/* What /healthz judges: the pipeline's figures, the sinks, the captures. */
+static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
+{
     struct pipeline_stats ps;
     pipeline_stats(d->r->pipe, &ps);
-    struct health_in hi = {.now_ms = mono, .now_unix = wall_ms() / 1000,
-                           .customers = customers_count(pipeline_customers(d->r->pipe)),
-                           .flows = ps.flows, .unmatched = ps.unmatched,
-                           .windows_closed = ps.windows_closed, .clock_skew = ps.time_skew};
-    if (hi.clock_skew) { /* which exporters' clocks are off */
-        static struct decode_exporter_stats ex[256]; /* main thread only */
-        size_t nex = decode_exporters(ingest_decoder(d->r->in), ex, 256), len = 0;
-        for (size_t i = 0; i < nex && len + ADDR_STRLEN + 3 < sizeof hi.skew_exporters; i++) {
-            if (!ex[i].clock_skew)
-                continue;
-            char a[ADDR_STRLEN];
-            len += (size_t)snprintf(hi.skew_exporters + len, sizeof hi.skew_exporters - len, "%s%s",
-                                    len ? ", " : "", addr_format(ex[i].addr, a));
-        }
-    }
+    *hi = (struct health_in){.now_ms = mono, .now_unix = clock_wall_ms() / 1000,
+                             .customers = customers_count(pipeline_customers(d->r->pipe)),
+                             .flows = ps.flows, .unmatched = ps.unmatched,
+                             .windows_closed = ps.windows_closed, .clock_skew = ps.time_skew};
+    if (hi->clock_skew)
+        skew_exporters(d->r->in, hi->skew_exporters, sizeof hi->skew_exporters);
     const struct sinks *sk = &d->r->sinks;
-    for (size_t i = 0; i < sk->n && hi.nsinks < SINKS_MAX; i++) {
+    for (size_t i = 0; i < sk->n && hi->nsinks < SINKS_MAX; i++) {
         if (!sk->s[i].ops->health)
             continue;
-        memset(&hi.sink[hi.nsinks], 0, sizeof hi.sink[0]);
-        sk->s[i].ops->health(sk->s[i].self, &hi.sink[hi.nsinks]);
-        hi.sink_name[hi.nsinks++] = sk->s[i].ops->name;
+        sk->s[i].ops->health(sk->s[i].self, &hi->sink[hi->nsinks]);
+        hi->sink_name[hi->nsinks++] = sk->s[i].ops->name;
     }
-    hi.ncaptures = d->ncap;
+    hi->ncaptures = d->ncap;
     for (size_t k = 0; k < d->ncap; k++) {
-        hi.capture_name[k] = ss->capture_name[k];
-        hi.capture_packets[k] = ss->capture[k].packets;
+        struct capture_stats cs;
+        capture_stats(capture_source_capture(d->caps[k]), &cs);
+        hi->capture_name[k] = d->caps[k]->name;
+        hi->capture_packets[k] = cs.packets;
     }
+}
+
+/* Render /metrics and judge /healthz. */
+static void publish_status(struct daemon *d)
+{
+    uint64_t mono = clock_mono_ms();
+    struct health_in hi;
+    health_inputs(d, mono, &hi);
     char verdict[1024];
     bool was_ok = d->health.ok;
     bool ok = health_eval(&d->health, &d->r->s, &hi, verdict, sizeof verdict);
@@ -373,125 +380,114 @@ static void publish_status(struct daemon *d, struct status_src *ss, struct udp_s
         else
             log_warn("health: %.*s", (int)strcspn(verdict, "\n"), verdict);
     }
-    ss->healthy = ok;
-    size_t len = status_render(ss, d->status, STATUS_TEXT_MAX);
+    d->st.healthy = ok;
+    size_t len = status_render(&d->st, d->status, STATUS_TEXT_MAX);
     metrics_publish(d->mx, d->status, len, verdict, mono);
 }
 
-static int loop(struct daemon *d)
+static uint64_t on_tick(void *arg, uint64_t now_ms)
+{
+    (void)now_ms;
+    struct daemon *d = arg;
+    uint64_t wall = clock_wall_ms();
+    pipeline_tick(d->r->pipe, wall);
+    ingest_expire(d->r->in, wall);
+    sinks_poll(&d->r->sinks);
+    return DAEMON_TICK_MS;
+}
+
+static uint64_t on_status(void *arg, uint64_t now_ms)
+{
+    (void)now_ms;
+    publish_status(arg);
+    return DAEMON_STATUS_MS;
+}
+
+/* SIGHUP: reopen the sinks' files, reload the lists and options, tell systemd. */
+static void on_hup(struct daemon *d)
+{
+    char note[96];
+    snprintf(note, sizeof note, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)clock_mono_ms() * 1000);
+    sd_notify(0, note);
+    d->st.reloads++;
+    d->st.last_reload_unix = clock_wall_ms() / 1000;
+    sinks_reopen(&d->r->sinks);
+    d->st.last_reload_ok = reload(d->r) == 0;
+    d->st.reload_failures += !d->st.last_reload_ok;
+    sd_notify(0, "READY=1");
+    if (d->mx)
+        publish_status(d); /* show the result at once */
+}
+
+/* The signal handlers' flags, once per turn (a signal also ends the wait). */
+static bool on_signals(void *arg)
+{
+    struct daemon *d = arg;
+    if (*d->stop)
+        evloop_stop(d->loop);
+    else if (*d->hup) {
+        *d->hup = 0;
+        on_hup(d);
+    }
+    return false;
+}
+
+/* The sources hand on to the ingest, which exists now; the loop's timers and hooks. */
+static int daemon_attach(struct daemon *d)
 {
     struct run *r = d->r;
-    struct pollfd pfd[64 + SETTINGS_MAX_CAPTURES];
-    int fds[64];
-    size_t nfd;
-    if (d->rx) { /* one fd: the receive threads' doorbell */
-        nfd = 1;
-        pfd[0] = (struct pollfd){.fd = rx_pool_fd(d->rx), .events = POLLIN};
-    } else {
-        nfd = udp_listener_fds(d->ul, fds, 64);
-        for (size_t i = 0; i < nfd; i++)
-            pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-    }
-    for (size_t k = 0; k < d->ncap; k++)
-        pfd[nfd + k] = (struct pollfd){.fd = capture_fd(d->caps[k]), .events = POLLIN};
-    struct live_arg la = {r->in, wall_ms()};
-    struct udp_stats us;
-    memset(&us, 0, sizeof us);
-    uint64_t start_unix = wall_ms() / 1000;
-    struct status_src ss = {.in = r->in, .p = r->pipe, .udp = &us, .sinks = &r->sinks,
-                            .last_reload_ok = true, .last_reload_unix = start_unix,
-                            .start_unix = start_unix, .per_customer = r->s.metrics_per_customer,
-                            .healthy = true};
+    struct source_out out = ingest_source_out(r->in);
+    for (size_t i = 0; i < d->ss.n; i++)
+        d->ss.slot[i].s->out = out;
+    uint64_t start_unix = clock_wall_ms() / 1000;
+    d->st = (struct status_src){.in = r->in, .p = r->pipe, .sources = &d->ss, .sinks = &r->sinks,
+                                .last_reload_ok = true, .last_reload_unix = start_unix,
+                                .start_unix = start_unix, .per_customer = r->s.metrics_per_customer,
+                                .healthy = true};
     if (d->mx)
-        pipeline_set_summary_tap(r->pipe, status_on_summary, &ss);
-    uint64_t last_tick = 0, last_status = 0;
+        pipeline_set_summary_tap(r->pipe, status_on_summary, &d->st);
     health_init(&d->health);
-    log_info("transitwatch %s started", TW_VERSION);
-    sd_notify(0, "READY=1\nSTATUS=running");
-    while (!*d->stop) {
-        bool queued = d->rx && rx_pool_arm(d->rx);
-        int n = poll(pfd, (nfds_t)(nfd + d->ncap), queued ? 0 : 100);
-        la.now_ms = wall_ms();
-        if (d->rx) {
-            rx_pool_disarm(d->rx);
-            /* bounded per turn so timers, signals and captures keep their turn */
-            rx_pool_consume(d->rx, on_rx_datagram, &la, 65536);
-        } else if (n > 0) {
-            for (size_t i = 0; i < nfd; i++) {
-                if (!(pfd[i].revents & POLLIN))
-                    continue;
-                /* drain in batches, bounded so one busy socket cannot starve the rest */
-                for (int b = 0; b < 64; b++)
-                    if (udp_listener_recv(d->ul, i, on_datagram, &la) <= 0)
-                        break;
-            }
-        }
-        /* captures: drained every turn (libpcap may hold packets without the fd turning
-         * readable), bounded so one busy interface cannot starve the sockets */
-        for (size_t k = 0; k < d->ncap; k++) {
-            struct capture_pkt cp;
-            for (int b = 0; b < 4096 && capture_next(d->caps[k], &cp) == CAPTURE_PACKET; b++)
-                ingest_packet(r->in, &cp);
-        }
-        uint64_t mono = mono_ms();
-        if (mono - last_tick >= 100) {
-            last_tick = mono;
-            pipeline_tick(r->pipe, la.now_ms);
-            ingest_expire(r->in, la.now_ms);
-            sinks_poll(&r->sinks);
-        }
-        if (d->mx && mono - last_status >= 1000) {
-            last_status = mono;
-            publish_status(d, &ss, &us, mono);
-        }
-        if (*d->hup) {
-            *d->hup = 0;
-            char note[96];
-            snprintf(note, sizeof note, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                     (unsigned long long)mono_ms() * 1000);
-            sd_notify(0, note);
-            ss.reloads++;
-            ss.last_reload_unix = la.now_ms / 1000;
-            sinks_reopen(&r->sinks);
-            if (reload(r) == 0) {
-                ss.last_reload_ok = true;
-            } else {
-                ss.reload_failures++;
-                ss.last_reload_ok = false;
-            }
-            sd_notify(0, "READY=1");
-            last_status = 0; /* show the result at once */
-        }
-    }
+    if (evloop_add_timer(d->loop, DAEMON_TICK_MS, on_tick, d) < 0 ||
+        (d->mx && evloop_add_timer(d->loop, 0, on_status, d) < 0) ||
+        evloop_add_before_sleep(d->loop, on_signals, d) < 0)
+        return -ENOSPC;
+    return 0;
+}
+
+/* Stop: what the sockets already hold is still taken, the open window closed, totals out. */
+static void daemon_shutdown(struct daemon *d)
+{
+    struct run *r = d->r;
     sd_notify(0, "STOPPING=1");
     log_info("stopping: closing the open window, flushing the sinks");
-    /* what is already queued in the socket buffers is still taken */
-    la.now_ms = wall_ms();
-    if (d->rx) {
-        rx_pool_stop(d->rx, on_rx_datagram, &la);
-        rx_pool_udp_stats(d->rx, &us);
-    } else {
-        for (size_t i = 0; i < nfd; i++)
-            for (int b = 0; b < 1024; b++)
-                if (udp_listener_recv(d->ul, i, on_datagram, &la) <= 0)
-                    break;
-        udp_listener_stats(d->ul, &us);
-    }
+    source_set_finish(&d->ss, DAEMON_FINAL_BUDGET);
     for (size_t k = 0; k < d->ncap; k++) {
         struct capture_stats cst;
-        capture_stats(d->caps[k], &cst);
+        capture_stats(capture_source_capture(d->caps[k]), &cst);
         log_info("capture %s: %llu packets, kernel drops %llu, interface drops %llu",
-                 r->s.captures[k].name, (unsigned long long)cst.packets,
+                 d->caps[k]->name, (unsigned long long)cst.packets,
                  (unsigned long long)cst.kernel_drops, (unsigned long long)cst.if_drops);
     }
     ingest_finish(r->in);
     pipeline_finish(r->pipe);
     run_publish_totals(r, "transitwatch.totals");
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
-    log_info("received %llu datagrams, kernel drops %llu", (unsigned long long)us.datagrams,
-             (unsigned long long)us.kernel_drops);
+    log_info("received %llu datagrams, kernel drops %llu",
+             (unsigned long long)source_set_counter(&d->ss, "udp_datagrams_total"),
+             (unsigned long long)source_set_counter(&d->ss, "udp_kernel_drops_total"));
     pipeline_set_summary_tap(r->pipe, NULL, NULL);
-    status_free(&ss);
+    status_free(&d->st);
+}
+
+static int run_loop(struct daemon *d)
+{
+    if (daemon_attach(d) < 0)
+        return 1;
+    log_info("transitwatch %s started", TW_VERSION);
+    sd_notify(0, "READY=1\nSTATUS=running");
+    evloop_run(d->loop);
+    daemon_shutdown(d);
     return 0;
 }
 
@@ -499,11 +495,69 @@ static void close_inputs(struct daemon *d)
 {
     metrics_stop(d->mx);
     free(d->status);
-    for (size_t k = 0; k < d->ncap; k++)
-        capture_close(d->caps[k]);
-    udp_listener_close(d->ul);
-    rx_pool_stop(d->rx, NULL, NULL);
-    rx_pool_free(d->rx);
+    if (d->ss_ok)
+        source_set_close(&d->ss);
+    evloop_free(d->loop);
+}
+
+/* ---- start ---- */
+
+/* --check-config: every configuration check of a start, as root also of the paths [daemon]
+ * user will write; one line of verdict. Returns the exit code. */
+static int check_config(struct run *r, const char *config)
+{
+    struct passwd *cpw = r->s.user[0] && geteuid() == 0 ? getpwnam(r->s.user) : NULL;
+    struct user_ids cu = {.name = r->s.user, .uid = cpw ? cpw->pw_uid : 0,
+                          .gid = cpw ? cpw->pw_gid : 0};
+    if (cpw && cu.uid != 0 && prepare_paths(&r->s, &cu, true) < 0)
+        return 2;
+    printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,
+           customers_count(r->customers), customers_prefix_count(r->customers),
+           feed_set_count(r->feeds));
+    return 0;
+}
+
+/* [daemon] user: who to become, and whether we can. *drop: a drop from root is due.
+ * 0 or -errno (logged). */
+static int daemon_user(const struct settings *s, struct user_ids *u, bool *drop)
+{
+    *drop = false;
+    if (!s->user[0])
+        return 0;
+    struct passwd *pw = getpwnam(s->user);
+    if (!pw) { /* checked with the configuration; a user removed since */
+        log_error("daemon.user: no such user '%s'", s->user);
+        return -ENOENT;
+    }
+    u->uid = pw->pw_uid;
+    u->gid = pw->pw_gid;
+    *drop = geteuid() == 0 && u->uid != 0;
+    if (!*drop && geteuid() != u->uid) {
+        log_error("daemon.user %s: not running as root, so cannot become that user", s->user);
+        return -EPERM;
+    }
+    return *drop ? prepare_paths(s, u, false) : 0;
+}
+
+/* As root: inputs, pidfile, the drop; as the user: sinks, pipeline, ingest; then the loop. */
+static int daemon_run(struct daemon *d)
+{
+    struct run *r = d->r;
+    struct user_ids u = {.name = r->s.user};
+    bool drop;
+    if (daemon_user(&r->s, &u, &drop) < 0 || open_inputs(d) < 0)
+        return 1;
+    if (r->s.pidfile[0]) {
+        if (write_pidfile(r->s.pidfile) < 0)
+            return 1;
+        d->pidfile_written = true;
+    }
+    if (drop && drop_privileges(&u) < 0)
+        return 1;
+    /* sinks are opened as the user: what it cannot write is refused now, naming the path */
+    if (run_start(r, false, NULL, NULL, false, false) < 0)
+        return 1;
+    return run_loop(d);
 }
 
 int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop,
@@ -521,58 +575,15 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
         return 2;
     }
     if (check_only) {
-        /* as root, also what the start checks of the paths [daemon] user will write */
-        struct passwd *cpw = r.s.user[0] && geteuid() == 0 ? getpwnam(r.s.user) : NULL;
-        struct user_ids cu = {.name = r.s.user, .uid = cpw ? cpw->pw_uid : 0,
-                              .gid = cpw ? cpw->pw_gid : 0};
-        if (cpw && cu.uid != 0 && prepare_paths(&r.s, &cu, true) < 0) {
-            run_teardown(&r);
-            return 2;
-        }
-        printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,
-               customers_count(r.customers), customers_prefix_count(r.customers),
-               feed_set_count(r.feeds));
+        int rc = check_config(&r, config);
         run_teardown(&r);
-        return 0;
+        return rc;
     }
     enum tw_log_level lvl = TW_LOG_INFO;
     tw_log_level_parse(r.s.log_level, &lvl);
     tw_log_init("transitwatch", lvl, r.s.log_syslog);
     struct daemon d = {.r = &r, .stop = stop, .hup = hup};
-    struct user_ids u = {.name = r.s.user};
-    int rc = 1;
-    bool drop = false;
-    if (r.s.user[0]) {
-        struct passwd *pw = getpwnam(r.s.user);
-        if (!pw) { /* checked with the configuration; a user removed since */
-            log_error("daemon.user: no such user '%s'", r.s.user);
-            goto out;
-        }
-        u.uid = pw->pw_uid;
-        u.gid = pw->pw_gid;
-        drop = geteuid() == 0 && u.uid != 0;
-        if (!drop && geteuid() != u.uid) {
-            log_error("daemon.user %s: not running as root, so cannot become that user",
-                      r.s.user);
-            goto out;
-        }
-        if (drop && prepare_paths(&r.s, &u, false) < 0)
-            goto out;
-    }
-    if (open_inputs(&d) < 0)
-        goto out;
-    if (r.s.pidfile[0]) {
-        if (write_pidfile(r.s.pidfile) < 0)
-            goto out;
-        d.pidfile_written = true;
-    }
-    if (drop && drop_privileges(&u) < 0)
-        goto out;
-    /* sinks are opened as the user: what it cannot write is refused now, naming the path */
-    if (run_start(&r, false, NULL, NULL, false, false) < 0)
-        goto out;
-    rc = loop(&d);
-out:
+    int rc = daemon_run(&d);
     if (d.pidfile_written && unlink(r.s.pidfile) < 0)
         log_error("daemon.pidfile %s: cannot remove: %s", r.s.pidfile, strerror(errno));
     close_inputs(&d);

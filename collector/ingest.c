@@ -108,6 +108,32 @@ void ingest_bad_lines(struct ingest *in, bool archive, uint64_t n)
         in->st.log_bad_lines += n;
 }
 
+static void out_datagram(void *arg, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
+                         const uint8_t *data, size_t len)
+{
+    ingest_datagram(arg, src, sport, now_ms, data, len);
+}
+
+static void out_packet(void *arg, const struct capture_pkt *pkt)
+{
+    ingest_packet(arg, pkt);
+}
+
+static void out_record(void *arg, struct flow_rec *f)
+{
+    ingest_record(arg, f);
+}
+
+static void out_bad_lines(void *arg, bool archive, uint64_t n)
+{
+    ingest_bad_lines(arg, archive, n);
+}
+
+struct source_out ingest_source_out(struct ingest *in)
+{
+    return (struct source_out){out_datagram, out_packet, out_record, out_bad_lines, in};
+}
+
 void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
 {
     in->tap = tap;

@@ -8,7 +8,9 @@
  * Fragments: UDP fragments whose flow's destination port (from the first fragment) is an export
  * port are reassembled for the decoders; all other fragments are metered. So an export that is
  * both fragmented and sent to a port that is not an export port is metered, not decoded.
- * One thread uses an ingest (the source thread); counters are read on the same thread. */
+ * Sources (source.h) hand what they read to the ingest through ingest_source_out().
+ * Threads: one thread uses an ingest, the main loop's (daemon and replay), which also reads its
+ * counters. */
 #ifndef TW_INGEST_H
 #define TW_INGEST_H
 
@@ -23,6 +25,7 @@
 #include "pipeline.h"
 #include "pkt.h"
 #include "settings.h"
+#include "source.h"
 
 struct ingest;
 struct json;
@@ -68,8 +71,10 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
 void ingest_record(struct ingest *in, struct flow_rec *f);
 /* Lines of such a source that could not be read (skipped; the source names the first with its
  * file:line): counted with the ingest's counters (archive: an nfcapd archive's nfdump output,
- * else a Zeek/Argus log). Called by the replay after each file. */
+ * else a Zeek/Argus log). Sources call it through source_out.bad_lines after each file. */
 void ingest_bad_lines(struct ingest *in, bool archive, uint64_t n);
+/* Where a source hands its datagrams, packets and records: this ingest (borrowed). */
+struct source_out ingest_source_out(struct ingest *in);
 /* Does this UDP payload start like a NetFlow v5/v9 or IPFIX message with consistent lengths?
  * (v5: count and length agree; v9: flowsets tile the datagram; IPFIX: length field.) */
 bool ingest_looks_like_export(const uint8_t *d, size_t len);

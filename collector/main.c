@@ -1,6 +1,6 @@
-/* transitwatch: flow-telemetry anomaly monitor. The command line: the daemon (transitwatch
- * [--config FILE], daemon.c) and the lab replay (transitwatch replay CAPTURE..., replay.c).
- * Only this file may exit(). */
+/* transitwatch: flow-telemetry anomaly monitor. The command line only: options parsed here,
+ * then the daemon (transitwatch [--config FILE], daemon.c) or the lab replay (transitwatch
+ * replay CAPTURE..., replay.c) runs. Only this file may exit(). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -177,19 +177,37 @@ static int set_key(struct settings *s, const char *section, const char *key, con
     int n = snprintf(text, sizeof text, "[%s]\n%s = %s\n", section, key, val);
     if (n < 0 || (size_t)n >= sizeof text) {
         fprintf(stderr, "transitwatch: value too long for %s.%s\n", section, key);
-        return -1;
+        return -EINVAL;
     }
     struct conf_error err;
     if (settings_load_text(s, "command line", text, (size_t)n, &err) < 0) {
         fprintf(stderr, "transitwatch replay: %s.%s: %s\n", section, key, err.msg);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
 
-static int parse_ports(const char *list, struct ingest_opts *o)
+/* --blocklist NAME=FILE: a [blocklist NAME] section. 0, or the exit code (2) after the message. */
+static int add_blocklist(struct settings *s, const char *cmd, const char *arg)
 {
-    o->nports = 0;
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return usage_error(cmd, "--blocklist wants NAME=FILE, got '%s'", arg);
+    char text[1200];
+    int n = snprintf(text, sizeof text, "[blocklist %.*s]\nfile = %s\n", (int)(eq - arg), arg,
+                     eq + 1);
+    struct conf_error err;
+    bool too_long = n < 0 || (size_t)n >= sizeof text;
+    if (too_long || settings_load_text(s, "command line", text, (size_t)n, &err) < 0) {
+        fprintf(stderr, "%s: --blocklist %s: %s\n", cmd, arg, too_long ? "too long" : err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+static int parse_ports(const char *list, uint16_t *ports, size_t *nports)
+{
+    *nports = 0;
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s", list);
     char *save = NULL;
@@ -197,307 +215,258 @@ static int parse_ports(const char *list, struct ingest_opts *o)
         char *end;
         errno = 0;
         unsigned long v = strtoul(t, &end, 10);
-        if (errno || *end || v == 0 || v > 65535 || o->nports >= INGEST_MAX_PORTS) {
+        if (errno || *end || v == 0 || v > 65535 || *nports >= INGEST_MAX_PORTS) {
             usage_error("transitwatch replay", "--export-ports: bad port '%s'", t);
-            return -1;
+            return -EINVAL;
         }
-        o->ports[o->nports++] = (uint16_t)v;
+        ports[(*nports)++] = (uint16_t)v;
     }
+    return 0;
+}
+
+enum { /* long-only replay options */
+    OPT_BPF = 1001, OPT_SNAPLEN, OPT_PROMISC, OPT_DURATION, OPT_COUNT, OPT_NO_PROGRESS, OPT_STATS,
+    OPT_NO_STATS, OPT_METER_ONLY, OPT_ROUTE, OPT_NFDUMP_FORMAT, OPT_APPEND, OPT_LOG_FORMAT,
+    OPT_FORMAT,
+};
+
+static const struct option replay_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"customers", required_argument, NULL, 'C'},
+    {"blocklist", required_argument, NULL, 'b'},
+    {"read", required_argument, NULL, 'r'},
+    {"output", required_argument, NULL, 'o'},
+    {"append", no_argument, NULL, OPT_APPEND},
+    {"window", required_argument, NULL, 'w'},
+    {"detectors", required_argument, NULL, 'd'},
+    {"export-ports", required_argument, NULL, 'P'},
+    {"no-sniff", no_argument, NULL, 'S'},
+    {"no-summaries", no_argument, NULL, 'N'},
+    {"no-totals", no_argument, NULL, 'T'},
+    {"kafka", required_argument, NULL, 'k'},
+    {"topic-alerts", required_argument, NULL, 'A'},
+    {"topic-summaries", required_argument, NULL, 'U'},
+    {"spool-dir", required_argument, NULL, 'D'},
+    {"kafka-timeout", required_argument, NULL, 'K'},
+    {"flows", required_argument, NULL, 'F'},
+    {"help", no_argument, NULL, 'h'},
+    {"interface", required_argument, NULL, 'i'},
+    {"bpf", required_argument, NULL, OPT_BPF},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"promisc", no_argument, NULL, OPT_PROMISC},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"no-stats", no_argument, NULL, OPT_NO_STATS},
+    {"meter-only", no_argument, NULL, OPT_METER_ONLY},
+    {"route", required_argument, NULL, OPT_ROUTE},
+    {"nfdump-format", required_argument, NULL, OPT_NFDUMP_FORMAT},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options that are settings keys: each sets [section] key to its value. */
+static const struct {
+    int opt;
+    const char *section, *key;
+} setting_opts[] = {
+    {'C', "customers", "file"},      {'w', "pipeline", "window"},
+    {'d', "pipeline", "detectors"},  {'k', "kafka", "brokers"},
+    {'A', "kafka", "topic_alerts"},  {'U', "kafka", "topic_summaries"},
+    {'D', "kafka", "spool_dir"},     {'K', "kafka", "flush_timeout"},
+};
+
+/* What parsing the replay's command line collects besides the settings. */
+struct replay_parse {
+    struct replay_cli c;
+    const char *reads[REPLAY_MAX_READ];
+    size_t nreads;
+    const char *ports, *route;
+    uint16_t portv[INGEST_MAX_PORTS];
+    int fmt_text; /* --format: 1 text, 0 json, -1 by the output (a terminal: text) */
+};
+
+/* A live-capture number (--snaplen, --duration, --count). 0 or the exit code (2). */
+static int live_number(struct replay_opts *ro, int opt, const char *name, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || end == arg || (opt == OPT_SNAPLEN && (v < 64 || v > 262144)))
+        return usage_error("transitwatch replay", "%s: bad number '%s'", name, arg);
+    if (opt == OPT_SNAPLEN)
+        ro->snaplen = (int)v;
+    else if (opt == OPT_DURATION)
+        ro->duration_ms = v * 1000;
+    else
+        ro->max_packets = v;
+    return 0;
+}
+
+/* The options that only shape the replay (not settings). 0, the exit code, or -1: unknown. */
+static int replay_option(struct replay_parse *rp, int c, char **argv)
+{
+    static const char cmd[] = "transitwatch replay";
+    struct replay_opts *ro = &rp->c.ro;
+    switch (c) {
+    case 'i': ro->interface = optarg; return 0;
+    case 'r':
+        if (rp->nreads >= REPLAY_MAX_READ)
+            return usage_error(cmd, "more than %d -r options", REPLAY_MAX_READ);
+        rp->reads[rp->nreads++] = optarg;
+        return 0;
+    case OPT_BPF: ro->bpf = optarg; return 0;
+    case OPT_SNAPLEN:
+    case OPT_DURATION:
+    case OPT_COUNT: return live_number(ro, c, argv[optind - 1], optarg);
+    case OPT_PROMISC: ro->promisc = true; return 0;
+    case OPT_NO_PROGRESS: ro->progress = 0; return 0;
+    case OPT_STATS:
+    case OPT_NO_STATS: ro->summary = c == OPT_STATS; return 0;
+    case OPT_METER_ONLY: rp->route = "all-meter"; return 0;
+    case OPT_ROUTE: rp->route = optarg; return 0;
+    case OPT_NFDUMP_FORMAT:
+        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "csv") != 0)
+            return usage_error(cmd, "--nfdump-format takes json or csv");
+        ro->nfdump_fmt = strcmp(optarg, "csv") == 0 ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON;
+        return 0;
+    case OPT_LOG_FORMAT:
+        if (flowlog_fmt_parse(optarg, &ro->log_fmt) < 0)
+            return usage_error(cmd, "--log-format takes auto, zeek, zeek-json or argus");
+        return 0;
+    case OPT_FORMAT:
+        if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+            return usage_error(cmd, "--format takes text or json");
+        rp->fmt_text = strcmp(optarg, "text") == 0;
+        return 0;
+    case OPT_APPEND: rp->c.append = true; return 0;
+    case 'o': rp->c.output = optarg; return 0;
+    case 'P': rp->ports = optarg; return 0;
+    case 'S': rp->c.no_sniff = true; return 0;
+    case 'T': rp->c.totals = false; return 0;
+    case 'F': rp->c.flows = optarg; return 0;
+    case 'c': return 0; /* read first */
+    default: return -1;
+    }
+}
+
+/* Every option, in order. 0, or the exit code (0 after --help). */
+static int parse_replay(int argc, char **argv, struct settings *s, struct replay_parse *rp)
+{
+    static const char cmd[] = "transitwatch replay";
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:C:b:r:o:w:d:hi:", replay_opts, NULL)) != -1) {
+        int rc = replay_option(rp, c, argv);
+        if (rc >= 0) {
+            if (rc > 0)
+                return rc;
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof setting_opts / sizeof setting_opts[0] && setting_opts[k].opt != c)
+            k++;
+        if (k < sizeof setting_opts / sizeof setting_opts[0]) {
+            if (set_key(s, setting_opts[k].section, setting_opts[k].key, optarg) < 0)
+                return 2;
+        } else if (c == 'b') {
+            if ((rc = add_blocklist(s, cmd, optarg)) != 0)
+                return rc;
+        } else if (c == 'N') {
+            s->summaries = false;
+        } else if (c == 'h') {
+            usage_replay(stdout);
+            return -1;
+        } else {
+            return bad_option(cmd, c, argv);
+        }
+    }
+    return 0;
+}
+
+/* Checks of what was parsed, and the inputs in command-line order (-r FILE first). 0 or the
+ * exit code. *inputs: the caller frees. */
+static int finish_replay_args(int argc, char **argv, struct replay_parse *rp, const char ***inputs)
+{
+    static const char cmd[] = "transitwatch replay";
+    struct replay_cli *c = &rp->c;
+    if (optind >= argc && !rp->nreads && !c->ro.interface)
+        return usage_error(cmd, "no capture file given (name files, -r FILE, - for stdin, or -i "
+                                "INTERFACE)");
+    if (c->append && !c->output)
+        return usage_error(cmd, "--append goes with --output FILE");
+    if (rp->ports) {
+        if (parse_ports(rp->ports, rp->portv, &c->nports) < 0)
+            return 2;
+        c->ports = rp->portv;
+    }
+    if (rp->route) {
+        if (ingest_route_parse(rp->route, &c->route) < 0)
+            return usage_error(cmd, "--route takes auto, ports, all-meter or all-export");
+        c->have_route = true;
+    }
+    size_t nin = rp->nreads + (size_t)(argc - optind);
+    *inputs = calloc(nin ? nin : 1, sizeof **inputs);
+    if (!*inputs)
+        return 2;
+    for (size_t i = 0; i < rp->nreads; i++)
+        (*inputs)[i] = rp->reads[i];
+    for (int i = optind; i < argc; i++)
+        (*inputs)[rp->nreads + (size_t)(i - optind)] = argv[i];
+    c->ro.inputs = *inputs;
+    c->ro.ninputs = nin;
+    if (rp->fmt_text < 0) /* a person at a terminal reads text; pipes and files get JSON lines */
+        rp->fmt_text = (!c->output || strcmp(c->output, "-") == 0) && isatty(STDOUT_FILENO);
+    c->text = rp->fmt_text == 1;
     return 0;
 }
 
 static int cmd_replay(int argc, char **argv)
 {
     static const char cmd[] = "transitwatch replay";
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"customers", required_argument, NULL, 'C'},
-        {"blocklist", required_argument, NULL, 'b'},
-        {"read", required_argument, NULL, 'r'},
-        {"output", required_argument, NULL, 'o'},
-        {"append", no_argument, NULL, 1012},
-        {"window", required_argument, NULL, 'w'},
-        {"detectors", required_argument, NULL, 'd'},
-        {"export-ports", required_argument, NULL, 'P'},
-        {"no-sniff", no_argument, NULL, 'S'},
-        {"no-summaries", no_argument, NULL, 'N'},
-        {"no-totals", no_argument, NULL, 'T'},
-        {"kafka", required_argument, NULL, 'k'},
-        {"topic-alerts", required_argument, NULL, 'A'},
-        {"topic-summaries", required_argument, NULL, 'U'},
-        {"spool-dir", required_argument, NULL, 'D'},
-        {"kafka-timeout", required_argument, NULL, 'K'},
-        {"flows", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},
-        {"interface", required_argument, NULL, 'i'},
-        {"bpf", required_argument, NULL, 1001},
-        {"snaplen", required_argument, NULL, 1002},
-        {"promisc", no_argument, NULL, 1003},
-        {"duration", required_argument, NULL, 1004},
-        {"count", required_argument, NULL, 1005},
-        {"no-progress", no_argument, NULL, 1006},
-        {"stats", no_argument, NULL, 1007},
-        {"no-stats", no_argument, NULL, 1008},
-        {"meter-only", no_argument, NULL, 1009},
-        {"route", required_argument, NULL, 1010},
-        {"nfdump-format", required_argument, NULL, 1011},
-        {"log-format", required_argument, NULL, 1013},
-        {"format", required_argument, NULL, 1014},
-        {NULL, 0, NULL, 0},
-    };
-    struct replay_opts ro = {.progress = -1, .summary = -1, .stop = &g_stop};
-    const char *route = NULL;
-    const char *flows_path = NULL;
-    FILE *flows_file = NULL;
-    const char *reads[REPLAY_MAX_READ];
-    const char **inputs = NULL;
-    size_t nreads = 0;
+    struct replay_parse *rp = calloc(1, sizeof *rp);
     struct run r;
     memset(&r, 0, sizeof r);
-    if (settings_init(&r.s) < 0) {
+    if (!rp || settings_init(&r.s) < 0) {
         fprintf(stderr, "%s: out of memory\n", cmd);
+        free(rp);
         return 2;
     }
-    const char *config = NULL, *output = NULL, *ports = NULL;
-    bool no_sniff = false, totals = true, append = false;
-    int fmt_text = -1; /* --format: 1 text, 0 json, -1 by the output (a terminal: text) */
-    char msg[600];
+    rp->c.ro = (struct replay_opts){.progress = -1, .summary = -1, .stop = &g_stop};
+    rp->c.totals = true;
+    rp->fmt_text = -1;
     /* first pass: the config file, so flags override it whatever their order */
+    const char *config = NULL;
     for (int i = 1; i < argc - 1; i++)
         if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
             config = argv[i + 1];
-    if (config) {
-        struct conf_error err;
-        if (settings_load(&r.s, config, &err) < 0) {
-            fprintf(stderr, "%s: %s\n", cmd, conf_error_str(&err, msg, sizeof msg));
-            settings_free(&r.s);
-            return 2;
-        }
-    }
-    r.s.jsonl[0] = '-';
-    r.s.jsonl[1] = 0;
-    int c, rc = 2;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:C:b:r:o:w:d:hi:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            ro.interface = optarg;
-            break;
-        case 'r':
-            if (nreads >= REPLAY_MAX_READ) {
-                rc = usage_error(cmd, "more than %d -r options", REPLAY_MAX_READ);
-                goto out;
-            }
-            reads[nreads++] = optarg;
-            break;
-        case 1001:
-            ro.bpf = optarg;
-            break;
-        case 1002:
-        case 1004:
-        case 1005: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || (c == 1002 && (v < 64 || v > 262144))) {
-                rc = usage_error(cmd, "%s: bad number '%s'", argv[optind - 1], optarg);
-                goto out;
-            }
-            if (c == 1002)
-                ro.snaplen = (int)v;
-            else if (c == 1004)
-                ro.duration_ms = v * 1000;
-            else
-                ro.max_packets = v;
-            break;
-        }
-        case 1003:
-            ro.promisc = true;
-            break;
-        case 1006:
-            ro.progress = 0;
-            break;
-        case 1007:
-        case 1008:
-            ro.summary = c == 1007;
-            break;
-        case 1009:
-            route = "all-meter";
-            break;
-        case 1010:
-            route = optarg;
-            break;
-        case 1011:
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "csv") != 0) {
-                rc = usage_error(cmd, "--nfdump-format takes json or csv");
-                goto out;
-            }
-            ro.nfdump_fmt = strcmp(optarg, "csv") == 0 ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON;
-            break;
-        case 1012:
-            append = true;
-            break;
-        case 1014:
-            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
-                rc = usage_error(cmd, "--format takes text or json");
-                goto out;
-            }
-            fmt_text = strcmp(optarg, "text") == 0;
-            break;
-        case 1013:
-            if (flowlog_fmt_parse(optarg, &ro.log_fmt) < 0) {
-                rc = usage_error(cmd, "--log-format takes auto, zeek, zeek-json or argus");
-                goto out;
-            }
-            break;
-        case 'c':
-            break;
-        case 'C':
-            if (set_key(&r.s, "customers", "file", optarg) < 0)
-                goto out;
-            break;
-        case 'b': {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1]) {
-                rc = usage_error(cmd, "--blocklist wants NAME=FILE, got '%s'", optarg);
-                goto out;
-            }
-            char text[1200];
-            int n = snprintf(text, sizeof text, "[blocklist %.*s]\nfile = %s\n", (int)(eq - optarg),
-                             optarg, eq + 1);
-            struct conf_error err;
-            if (n < 0 || (size_t)n >= sizeof text ||
-                settings_load_text(&r.s, "command line", text, (size_t)n, &err) < 0) {
-                fprintf(stderr, "%s: --blocklist %s: %s\n", cmd, optarg,
-                        n < 0 || (size_t)n >= sizeof text ? "too long" : err.msg);
-                goto out;
-            }
-            break;
-        }
-        case 'o':
-            output = optarg;
-            break;
-        case 'w':
-            if (set_key(&r.s, "pipeline", "window", optarg) < 0)
-                goto out;
-            break;
-        case 'd':
-            if (set_key(&r.s, "pipeline", "detectors", optarg) < 0)
-                goto out;
-            break;
-        case 'P':
-            ports = optarg;
-            break;
-        case 'S':
-            no_sniff = true;
-            break;
-        case 'N':
-            r.s.summaries = false;
-            break;
-        case 'T':
-            totals = false;
-            break;
-        case 'k':
-            if (set_key(&r.s, "kafka", "brokers", optarg) < 0)
-                goto out;
-            break;
-        case 'A':
-            if (set_key(&r.s, "kafka", "topic_alerts", optarg) < 0)
-                goto out;
-            break;
-        case 'U':
-            if (set_key(&r.s, "kafka", "topic_summaries", optarg) < 0)
-                goto out;
-            break;
-        case 'D':
-            if (set_key(&r.s, "kafka", "spool_dir", optarg) < 0)
-                goto out;
-            break;
-        case 'K':
-            if (set_key(&r.s, "kafka", "flush_timeout", optarg) < 0)
-                goto out;
-            break;
-        case 'F':
-            flows_path = optarg;
-            break;
-        case 'h':
-            usage_replay(stdout);
-            rc = 0;
-            goto out;
-        default:
-            rc = bad_option(cmd, c, argv);
-            goto out;
-        }
-    }
-    if (optind >= argc && !nreads && !ro.interface) {
-        rc = usage_error(cmd, "no capture file given (name files, -r FILE, - for stdin, or -i "
-                              "INTERFACE)");
-        goto out;
-    }
-    if (append && !output) {
-        rc = usage_error(cmd, "--append goes with --output FILE");
-        goto out;
-    }
     struct conf_error err;
-    if (settings_validate(&r.s, &err) < 0 || run_load_lists(&r, &err) < 0) {
+    char msg[600];
+    const char **inputs = NULL;
+    int rc = 2;
+    if (config && settings_load(&r.s, config, &err) < 0) {
         fprintf(stderr, "%s: %s\n", cmd, conf_error_str(&err, msg, sizeof msg));
         goto out;
     }
-    struct ingest_opts io;
-    ingest_opts_default(&r.s, &io);
-    io.replay = true;
-    if (ports && parse_ports(ports, &io) < 0)
-        goto out;
-    if (no_sniff)
-        io.sniff = false;
-    if (route && ingest_route_parse(route, &io.route) < 0) {
-        rc = usage_error(cmd, "--route takes auto, ports, all-meter or all-export");
-        goto out;
+    r.s.jsonl[0] = '-'; /* stdout unless -o */
+    r.s.jsonl[1] = 0;
+    rc = parse_replay(argc, argv, &r.s, rp);
+    if (rc == 0)
+        rc = finish_replay_args(argc, argv, rp, &inputs);
+    if (rc == 0) {
+        rc = replay_main(&r, &rp->c); /* tears r down */
+        free(inputs);
+        free(rp);
+        return rc;
     }
-    /* the inputs: -r FILE ones first, then the named ones (time order is sorted out later) */
-    size_t nin = nreads + (size_t)(argc - optind);
-    inputs = calloc(nin ? nin : 1, sizeof *inputs);
-    if (!inputs)
-        goto out;
-    for (size_t i = 0; i < nreads; i++)
-        inputs[i] = reads[i];
-    for (int i = optind; i < argc; i++)
-        inputs[nreads + (size_t)(i - optind)] = argv[i];
-    ro.inputs = inputs;
-    ro.ninputs = nin;
-    if (fmt_text < 0) /* a person at a terminal reads text; pipes and files get JSON lines */
-        fmt_text = (!output || strcmp(output, "-") == 0) && isatty(STDOUT_FILENO);
-    if (run_start(&r, true, &io, output, !append, fmt_text == 1) < 0)
-        goto out;
-    if (flows_path) {
-        flows_file = strcmp(flows_path, "-") == 0 ? stdout : fopen(flows_path, "w");
-        if (!flows_file) {
-            log_error("--flows %s: %s", flows_path, strerror(errno));
-            goto out;
-        }
-        pipeline_set_flow_log(r.pipe, flows_file);
-    }
-    rc = replay_run(&ro, r.in, r.pipe, &r.sinks);
-    if (rc < 0) {
-        rc = 2;
-        goto out;
-    }
-    /* a replay that read nothing at all has no totals to give (not a line of zeros); lines it
-     * could not read are something to report */
-    struct ingest_stats ist;
-    ingest_stats(r.in, &ist);
-    if (totals && (rc == 0 || ist.packets || ist.archive_records || ist.archive_bad_lines ||
-                   ist.log_bad_lines))
-        run_publish_totals(&r, "transitwatch.totals");
-    if (sinks_flush(&r.sinks, (int)(r.s.kafka.flush_timeout * 1000)) < 0)
-        rc = 1;
+    if (rc < 0)
+        rc = 0; /* --help */
 out:
-    if (flows_file && flows_file != stdout && fclose(flows_file) != 0) {
-        log_error("--flows %s: %s", flows_path, strerror(errno));
-        rc = 1;
-    }
     free(inputs);
+    free(rp);
     run_teardown(&r);
     return rc;
 }

@@ -1,9 +1,10 @@
-/* replay.h: the lab replay loop (`transitwatch replay`): capture files (pcap/pcapng, gzip),
- * nfcapd archives (read through `nfdump -r`), Zeek conn.log and Argus binetflow files (flowlog.h,
- * plain or gzip), directories of any of them, or a live interface, fed
- * through the ingest (decoders and flow meter) into the pipeline, in time order.
+/* replay.h: the lab replay (`transitwatch replay`): capture files (pcap/pcapng, gzip), nfcapd
+ * archives (read through `nfdump -r`), Zeek conn.log and Argus binetflow files (flowlog.h, plain
+ * or gzip), directories of any of them (one files source, files.h, in time order), or a live
+ * interface (a capture source), driven by one event loop (evloop.h) through the ingest (decoders
+ * and flow meter) into the pipeline. The daemon differs only in the sources it opens.
  *
- * Caller: main.c's cmd_replay, on the main thread, after the pipeline, sinks and ingest exist.
+ * Caller: main.c's replay command, on the main thread, after the pipeline, sinks and ingest exist.
  * replay_run borrows them all; it ends the input (meter flush, pipeline_finish) but does not
  * publish totals or flush sinks (the caller does). stdout stays JSON lines only: the progress bar
  * (only when stderr is a terminal) and the end-of-run summary go to stderr.
@@ -45,28 +46,32 @@ struct replay_opts {
     volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (borrowed) */
 };
 
+/* What the command line gives a replay besides its settings (main.c parses it). */
+struct replay_cli {
+    struct replay_opts ro;
+    const char *output;     /* -o FILE: JSON lines there instead of the settings' path */
+    bool append;            /* --append: add to it instead of emptying it */
+    const uint16_t *ports;  /* --export-ports, or NULL: the defaults (ingest_opts_default) */
+    size_t nports;
+    bool no_sniff;          /* --no-sniff */
+    bool have_route;
+    enum ingest_route route; /* --route, when have_route */
+    const char *flows;      /* --flows FILE ("-": stdout), or NULL */
+    bool totals;            /* the totals line at the end */
+    bool text;              /* --format text: the output for a person (sink_text_new) */
+};
+
+/* The replay command: r holds the settings with the command-line overrides applied (lists not
+ * yet loaded); it is set up (run.h), the inputs replayed, totals published, the sinks flushed,
+ * and torn down. Returns the exit code: 0, 1 (some input could not be read, or Kafka kept
+ * messages spooled) or 2 (configuration, or nothing could be started). */
+struct run;
+int replay_main(struct run *r, const struct replay_cli *c);
+
 /* sinks: a counting sink is added to it (alerts by detector); it is taken by sinks as usual.
  * Returns 0 when every input was read, 1 when some could not be (messages on stderr), or -1
  * when nothing could be started (e.g. the interface cannot be opened; message on stderr). */
 int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *p,
                struct sinks *sinks);
-
-enum replay_kind { REPLAY_CAPTURE = 0, REPLAY_ARCHIVE, REPLAY_FLOWLOG };
-
-struct replay_input {
-    char *path;
-    enum replay_kind kind;
-    enum flowlog_fmt fmt; /* REPLAY_FLOWLOG: its format */
-};
-
-/* Expand inputs (directories recursively, at most REPLAY_MAX_FILES files; in a directory only
- * files that are captures, nfcapd archives or Zeek/Argus logs by their content, nfcapd.current.*
- * skipped) and order them by time: captures by first packet, nfcapd files by the time in their
- * name (nfcapd.YYYYMMDDhhmm[ss]), logs by their first connection, else by modification time;
- * ties keep their order. log_fmt: as replay_opts.log_fmt. *out: caller frees each path and the
- * array. Returns the count, or -1 with err. Exposed for tests. */
-#define REPLAY_MAX_FILES 100000
-int replay_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
-                  struct replay_input **out, char *err, size_t errlen);
 
 #endif

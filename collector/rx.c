@@ -1,349 +1,327 @@
+/* rx.c: receive threads (see rx.h). */
 #include "rx.h"
 
+#include <assert.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
-#include <unistd.h>
 
-/* One datagram in a ring: header then data, padded to 8 bytes. A header with len RX_WRAP
- * means "continue at offset 0". */
-struct rx_hdr {
-    uint32_t len;
-    uint16_t sport;
-    uint16_t pad;
+#include "clock.h"
+#include "cpu.h"
+#include "evloop.h"
+#include "ring.h"
+
+#define RX_RING_MIN (256 * 1024)
+#define RX_STOP_CHECK_MS 100   /* a receive thread looks at the stop flag this often */
+#define RX_FINAL_BUDGET (4096u * 64) /* datagrams a stopping thread still takes from its sockets */
+
+/* One datagram in a ring. */
+struct rx_item {
     uint64_t ts_ms;
     uint8_t src[16];
+    uint16_t sport;
+    uint16_t pad[3];
+    uint8_t data[];
 };
-#define RX_WRAP UINT32_MAX
-#define RX_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
 
 struct rx_thread {
-    struct rx_pool *pool;
+    struct rx_source *pool;
     pthread_t tid;
     bool started;
-    struct udp_listener *ul;
-    uint8_t *buf;
-    size_t mask;
-    _Alignas(64) _Atomic size_t head; /* written by the thread */
-    _Alignas(64) _Atomic size_t tail; /* written by the consumer */
-    _Alignas(64) uint64_t now_ms;     /* the thread's batch stamp */
+    struct source *udp;       /* its UDP source until the thread's set takes it; out: the ring */
+    const struct udp_listener *ul; /* that source's listener (ports for the log) */
+    struct ring ring;         /* this thread produces, the main thread consumes */
+    bool ring_ok;
+    struct evloop *loop;
     _Atomic uint64_t ring_waits;
-    /* udp stats copied after each batch, read by the pipeline thread */
-    _Atomic uint64_t st_datagrams, st_bytes, st_truncated, st_drops, st_errors;
+    /* the UDP source's counters, copied after each turn for the main thread */
+    _Atomic uint64_t st[sizeof(struct udp_stats) / sizeof(uint64_t)];
 };
 
-struct rx_pool {
+struct rx_source {
+    struct source base; /* first */
     struct rx_thread *t;
     unsigned n;
-    int efd;
+    struct ring_bell bell; /* the main thread's: every ring rings it */
+    bool bell_ok;
     _Atomic bool stop;
-    _Atomic bool sleeping;
 };
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+/* ---- on a receive thread ---- */
 
-static void wake(struct rx_pool *p)
-{
-    if (atomic_load_explicit(&p->sleeping, memory_order_acquire)) {
-        uint64_t one = 1;
-        ssize_t w = write(p->efd, &one, sizeof one);
-        (void)w;
-    }
-}
-
-/* Room for need bytes at the head, wrapping if the end is too short. Returns the offset or
- * SIZE_MAX when the ring is full now. */
-static size_t reserve(struct rx_thread *t, size_t head, size_t need)
-{
-    size_t cap = t->mask + 1;
-    size_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
-    size_t at = head & t->mask;
-    size_t to_end = cap - at;
-    if (to_end < need) { /* skip the end: needs to_end + need free */
-        if (cap - (head - tail) < to_end + need)
-            return SIZE_MAX;
-        return at; /* caller writes the wrap marker here */
-    }
-    if (cap - (head - tail) < need)
-        return SIZE_MAX;
-    return at;
-}
-
-static void on_datagram(void *arg, const uint8_t src[16], uint16_t sport, const uint8_t *data,
-                        size_t len)
+/* The thread's UDP source hands each datagram here: into the ring; a full ring waits. */
+static void to_ring(void *arg, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
+                    const uint8_t *data, size_t len)
 {
     struct rx_thread *t = arg;
-    size_t need = RX_ALIGN(sizeof(struct rx_hdr) + len);
-    size_t cap = t->mask + 1;
-    if (need > cap / 2) /* cannot happen with rings >= 256 KiB and 64 KiB datagrams */
-        return;
-    size_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
-    size_t at;
-    for (;;) {
-        at = reserve(t, head, need);
-        if (at != SIZE_MAX)
-            break;
-        /* full: wait for the pipeline thread, never drop */
-        atomic_fetch_add_explicit(&t->ring_waits, 1, memory_order_relaxed);
-        uint64_t one = 1; /* the consumer may be asleep: wake it whatever its flag says */
-        ssize_t w = write(t->pool->efd, &one, sizeof one);
-        (void)w;
-        sched_yield();
+    assert(sizeof(struct rx_item) + len <= ring_max_item(&t->ring));
+    struct rx_item *it;
+    unsigned spins = 0;
+    while (!(it = ring_alloc(&t->ring, sizeof *it + len))) {
+        /* full: never drop; let the main thread see what is there and wake it */
+        if (spins == 0) {
+            atomic_fetch_add_explicit(&t->ring_waits, 1, memory_order_relaxed);
+            ring_publish(&t->ring);
+            ring_bell_ring(&t->pool->bell);
+        }
+        cpu_backoff(&spins);
     }
-    if (cap - at < need) { /* wrap */
-        struct rx_hdr w = {.len = RX_WRAP};
-        if (cap - at >= sizeof w)
-            memcpy(t->buf + at, &w, sizeof w);
-        head += cap - at;
-        at = 0;
-    }
-    struct rx_hdr h = {.len = (uint32_t)len, .sport = sport, .ts_ms = t->now_ms};
-    memcpy(h.src, src, 16);
-    memcpy(t->buf + at, &h, sizeof h);
-    memcpy(t->buf + at + sizeof h, data, len);
-    atomic_store_explicit(&t->head, head + need, memory_order_release);
+    it->ts_ms = now_ms;
+    memcpy(it->src, src, 16);
+    it->sport = sport;
+    memcpy(it->data, data, len);
 }
 
-static void publish_stats(struct rx_thread *t)
+/* After each turn's reads: publish the batch and the counters. */
+static void rx_publish(struct rx_thread *t)
 {
+    if (ring_unpublished(&t->ring))
+        ring_publish(&t->ring);
     struct udp_stats us;
     udp_listener_stats(t->ul, &us);
-    atomic_store_explicit(&t->st_datagrams, us.datagrams, memory_order_relaxed);
-    atomic_store_explicit(&t->st_bytes, us.bytes, memory_order_relaxed);
-    atomic_store_explicit(&t->st_truncated, us.truncated, memory_order_relaxed);
-    atomic_store_explicit(&t->st_drops, us.kernel_drops, memory_order_relaxed);
-    atomic_store_explicit(&t->st_errors, us.recv_errors, memory_order_relaxed);
+    const uint64_t *v = (const uint64_t *)&us;
+    for (size_t i = 0; i < sizeof us / sizeof *v; i++)
+        atomic_store_explicit(&t->st[i], v[i], memory_order_relaxed);
+}
+
+static bool rx_before_sleep(void *arg)
+{
+    struct rx_thread *t = arg;
+    rx_publish(t);
+    if (atomic_load_explicit(&t->pool->stop, memory_order_acquire))
+        evloop_stop(t->loop);
+    return false;
+}
+
+static uint64_t rx_stop_check(void *arg, uint64_t now_ms)
+{
+    (void)arg;
+    (void)now_ms;
+    return RX_STOP_CHECK_MS; /* the wait ends; rx_before_sleep looks at the flag */
 }
 
 static void *rx_main(void *arg)
 {
     struct rx_thread *t = arg;
-    struct rx_pool *p = t->pool;
-    int fds[64];
-    struct pollfd pfd[64];
-    size_t n = udp_listener_fds(t->ul, fds, 64);
-    for (size_t i = 0; i < n; i++)
-        pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-    while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-        int r = poll(pfd, (nfds_t)n, 100);
-        if (r <= 0)
-            continue;
-        t->now_ms = wall_ms();
-        for (size_t i = 0; i < n; i++) {
-            if (!(pfd[i].revents & POLLIN))
-                continue;
-            for (int b = 0; b < 64; b++)
-                if (udp_listener_recv(t->ul, i, on_datagram, t) <= 0)
-                    break;
-        }
-        publish_stats(t);
-        wake(p);
-    }
+    struct source_set ss;
+    if (source_set_init(&ss, t->loop) < 0 ||
+        evloop_add_before_sleep(t->loop, rx_before_sleep, t) < 0 ||
+        evloop_add_timer(t->loop, RX_STOP_CHECK_MS, rx_stop_check, t) < 0)
+        return NULL; /* cannot happen (fixed slots); rx_close closes the UDP source */
+    struct source *udp = t->udp;
+    t->udp = NULL; /* the set owns it now */
+    if (source_set_add(&ss, udp) < 0)
+        return NULL;
+    evloop_run(t->loop);
     /* stopping: take what the kernel still holds */
-    t->now_ms = wall_ms();
-    for (size_t i = 0; i < n; i++)
-        for (int b = 0; b < 4096; b++)
-            if (udp_listener_recv(t->ul, i, on_datagram, t) <= 0)
-                break;
-    publish_stats(t);
+    source_set_drain_all(&ss, RX_FINAL_BUDGET);
+    rx_publish(t);
+    ring_bell_ring(&t->pool->bell);
+    source_set_close(&ss);
+    t->udp = NULL;
     return NULL;
 }
 
-int rx_pool_start(const char *const *endpoints, size_t nendpoints, const struct udp_opts *opts,
-                  unsigned n, size_t ring_bytes, struct rx_pool **out, char *err, size_t errlen)
+/* ---- on the main thread ---- */
+
+static struct rx_source *rx_of(struct source *s)
 {
-    if (n < 1 || n > 64) {
-        snprintf(err, errlen, "receive threads must be 1..64");
-        return -1;
-    }
-    struct rx_pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->t = calloc(n, sizeof *p->t))) {
-        free(p);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    p->n = n;
-    p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    for (unsigned i = 0; i < n; i++)
-        p->t[i].pool = p;
-    if (p->efd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
-        free(p->t);
-        free(p);
-        return -1;
-    }
-    size_t cap = 256 * 1024;
-    while (cap < ring_bytes)
-        cap <<= 1;
-    struct udp_opts o = opts ? *opts : (struct udp_opts){0};
-    if (n > 1)
-        o.reuseport = true;
-    for (unsigned i = 0; i < n; i++) {
-        struct rx_thread *t = &p->t[i];
-        t->pool = p;
-        t->mask = cap - 1;
-        t->buf = malloc(cap);
-        if (!t->buf) {
-            snprintf(err, errlen, "out of memory for a %zu-byte ring", cap);
-            goto fail;
-        }
-        if (udp_listener_open(endpoints, nendpoints, &o, &t->ul, err, errlen) < 0)
-            goto fail;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        if (pthread_create(&p->t[i].tid, NULL, rx_main, &p->t[i]) != 0) {
-            snprintf(err, errlen, "cannot start a receive thread");
-            goto fail;
-        }
-        p->t[i].started = true;
-    }
-    *out = p;
-    return 0;
-fail:
-    rx_pool_stop(p, NULL, NULL);
-    rx_pool_free(p);
-    return -1;
+    return (struct rx_source *)s;
 }
 
-size_t rx_pool_consume(struct rx_pool *p, rx_datagram_fn cb, void *arg, size_t max)
+static int rx_fd(struct source *s)
 {
-    size_t done = 0;
-    for (unsigned i = 0; i < p->n && done < max; i++) {
-        struct rx_thread *t = &p->t[i];
-        size_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
-        size_t head = atomic_load_explicit(&t->head, memory_order_acquire);
-        size_t cap = t->mask + 1;
-        while (tail != head && done < max) {
-            size_t at = tail & t->mask;
-            struct rx_hdr h;
-            if (cap - at < sizeof h) { /* too short for a header: the producer wrapped */
-                tail += cap - at;
-                continue;
-            }
-            memcpy(&h, t->buf + at, sizeof h);
-            if (h.len == RX_WRAP) {
-                tail += cap - at;
-                continue;
-            }
-            cb(arg, h.src, h.sport, h.ts_ms, t->buf + at + sizeof h, h.len);
-            tail += RX_ALIGN(sizeof h + h.len);
-            done++;
-        }
-        atomic_store_explicit(&t->tail, tail, memory_order_release);
-    }
-    return done;
+    return ring_bell_fd(&rx_of(s)->bell);
 }
 
-static bool any_queued(struct rx_pool *p)
+/* Before the loop waits: arm the bell, then look once more (ring.h's protocol). */
+static bool rx_ready(struct source *s)
 {
+    struct rx_source *p = rx_of(s);
+    ring_bell_arm(&p->bell);
     for (unsigned i = 0; i < p->n; i++)
-        if (atomic_load_explicit(&p->t[i].head, memory_order_acquire) !=
-            atomic_load_explicit(&p->t[i].tail, memory_order_relaxed))
+        if (p->t[i].ring_ok && !ring_empty(&p->t[i].ring))
             return true;
     return false;
 }
 
-bool rx_pool_arm(struct rx_pool *p)
+/* Up to budget datagrams, oldest first per thread (no out.datagram: dropped, at close). */
+static int rx_drain(struct source *s, size_t budget)
 {
-    atomic_store_explicit(&p->sleeping, true, memory_order_seq_cst);
-    return any_queued(p);
-}
-
-void rx_pool_disarm(struct rx_pool *p)
-{
-    atomic_store_explicit(&p->sleeping, false, memory_order_relaxed);
-    uint64_t v;
-    ssize_t r = read(p->efd, &v, sizeof v);
-    (void)r;
-}
-
-int rx_pool_fd(const struct rx_pool *p)
-{
-    return p->efd;
-}
-
-void rx_pool_stop(struct rx_pool *p, rx_datagram_fn cb, void *arg)
-{
-    if (!p)
-        return;
-    atomic_store(&p->stop, true);
-    for (unsigned i = 0; i < p->n; i++) {
-        if (!p->t[i].started)
+    struct rx_source *p = rx_of(s);
+    ring_bell_disarm(&p->bell);
+    size_t done = 0;
+    for (unsigned i = 0; i < p->n && done < budget; i++) {
+        struct rx_thread *t = &p->t[i];
+        if (!t->ring_ok)
             continue;
-        /* a thread waiting on a full ring needs the consumer: keep draining while joining */
-        for (;;) {
-            if (cb)
-                rx_pool_consume(p, cb, arg, SIZE_MAX);
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20 * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            if (pthread_timedjoin_np(p->t[i].tid, NULL, &ts) == 0)
-                break;
+        size_t len;
+        struct rx_item *it;
+        while (done < budget && (it = ring_take(&t->ring, &len))) {
+            if (s->out.datagram)
+                s->out.datagram(s->out.arg, it->src, it->sport, it->ts_ms, it->data,
+                                len - sizeof *it);
+            if ((++done & 255) == 0)
+                ring_release(&t->ring); /* room for the thread early */
         }
-        p->t[i].started = false;
+        ring_release(&t->ring);
     }
-    if (cb)
-        rx_pool_consume(p, cb, arg, SIZE_MAX);
+    return (int)(done < INT32_MAX ? done : INT32_MAX);
 }
 
-void rx_pool_free(struct rx_pool *p)
+static size_t rx_counters(struct source *s, size_t table, const struct ctr_def **defs,
+                          void *snap)
 {
-    if (!p)
-        return;
+    if (table > 0)
+        return 0;
+    struct rx_source *p = rx_of(s);
+    struct udp_counters c;
+    memset(&c, 0, sizeof c);
+    uint64_t *v = (uint64_t *)&c.us;
     for (unsigned i = 0; i < p->n; i++) {
-        udp_listener_close(p->t[i].ul);
-        free(p->t[i].buf);
+        for (size_t k = 0; k < sizeof c.us / sizeof *v; k++)
+            v[k] += atomic_load_explicit(&p->t[i].st[k], memory_order_relaxed);
+        c.ring_waits += atomic_load_explicit(&p->t[i].ring_waits, memory_order_relaxed);
     }
-    if (p->efd >= 0)
-        close(p->efd);
+    memcpy(snap, &c, sizeof c);
+    size_t n;
+    *defs = udp_counter_defs(&n);
+    return n;
+}
+
+/* Stop the threads, draining the rings while they take what their sockets hold (a thread that
+ * waits for room needs us), then empty the rings. */
+static void rx_finish(struct source *s)
+{
+    struct rx_source *p = rx_of(s);
+    atomic_store_explicit(&p->stop, true, memory_order_release);
+    for (unsigned i = 0; i < p->n; i++) {
+        struct rx_thread *t = &p->t[i];
+        while (t->started) {
+            rx_drain(s, SIZE_MAX);
+            struct timespec ts = clock_wall_deadline(20);
+            if (pthread_timedjoin_np(t->tid, NULL, &ts) == 0)
+                t->started = false;
+        }
+    }
+    rx_drain(s, SIZE_MAX);
+}
+
+static void rx_close(struct source *s)
+{
+    struct rx_source *p = rx_of(s);
+    struct source_out none = {0};
+    s->out = none; /* a close without a finish first: the rings are dropped */
+    rx_finish(s);
+    for (unsigned i = 0; i < p->n; i++) {
+        struct rx_thread *t = &p->t[i];
+        if (t->udp)
+            t->udp->ops->close(t->udp);
+        evloop_free(t->loop);
+        if (t->ring_ok)
+            ring_fini(&t->ring);
+    }
+    if (p->bell_ok)
+        ring_bell_fini(&p->bell);
     free(p->t);
     free(p);
 }
 
-void rx_pool_udp_stats(struct rx_pool *p, struct udp_stats *out)
+static const struct source_ops rx_source_ops = {
+    .kind = "rx",
+    .budget = RX_SOURCE_BUDGET,
+    .fd = rx_fd,
+    .ready = rx_ready,
+    .drain = rx_drain,
+    .finish = rx_finish,
+    .counters = rx_counters,
+    .close = rx_close,
+};
+
+static int open_thread(struct rx_source *p, struct rx_thread *t, const char *const *endpoints,
+                       size_t nendpoints, const struct udp_opts *o, size_t ring_bytes, char *err,
+                       size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    for (unsigned i = 0; i < p->n; i++) {
-        struct rx_thread *t = &p->t[i];
-        out->datagrams += atomic_load_explicit(&t->st_datagrams, memory_order_relaxed);
-        out->bytes += atomic_load_explicit(&t->st_bytes, memory_order_relaxed);
-        out->truncated += atomic_load_explicit(&t->st_truncated, memory_order_relaxed);
-        out->kernel_drops += atomic_load_explicit(&t->st_drops, memory_order_relaxed);
-        out->recv_errors += atomic_load_explicit(&t->st_errors, memory_order_relaxed);
+    t->pool = p;
+    int rc = ring_init(&t->ring, ring_bytes < RX_RING_MIN ? RX_RING_MIN : ring_bytes, &p->bell);
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory for a %zu-byte ring", ring_bytes);
+        return rc;
     }
+    t->ring_ok = true;
+    if ((rc = evloop_new(&t->loop)) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    struct source_out out = {.datagram = to_ring, .arg = t};
+    rc = udp_source_open(endpoints, nendpoints, o, &out, &t->udp, err, errlen);
+    if (rc == 0)
+        t->ul = udp_source_listener(t->udp);
+    return rc;
 }
 
-uint64_t rx_pool_ring_waits(struct rx_pool *p)
+int rx_source_open(const char *const *endpoints, size_t nendpoints, const struct udp_opts *opts,
+                   unsigned n, size_t ring_bytes, const struct source_out *out,
+                   struct source **src, char *err, size_t errlen)
 {
-    uint64_t n = 0;
-    for (unsigned i = 0; i < p->n; i++)
-        n += atomic_load_explicit(&p->t[i].ring_waits, memory_order_relaxed);
-    return n;
+    if (n < 1 || n > 64) {
+        snprintf(err, errlen, "receive threads must be 1..64");
+        return -EINVAL;
+    }
+    struct rx_source *p = calloc(1, sizeof *p);
+    if (!p || !(p->t = calloc(n, sizeof *p->t))) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    p->base.ops = &rx_source_ops;
+    p->base.out = *out;
+    snprintf(p->base.name, sizeof p->base.name, "udp");
+    p->n = n;
+    int rc = ring_bell_init(&p->bell);
+    if (rc < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(-rc));
+        goto fail;
+    }
+    p->bell_ok = true;
+    struct udp_opts o = opts ? *opts : (struct udp_opts){0};
+    if (n > 1)
+        o.reuseport = true;
+    for (unsigned i = 0; i < n; i++)
+        if ((rc = open_thread(p, &p->t[i], endpoints, nendpoints, &o, ring_bytes, err, errlen)) < 0)
+            goto fail;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with the main thread */
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        if (pthread_create(&p->t[i].tid, NULL, rx_main, &p->t[i]) != 0) {
+            snprintf(err, errlen, "cannot start a receive thread");
+            rc = -EAGAIN;
+            break;
+        }
+        p->t[i].started = true;
+        pthread_setname_np(p->t[i].tid, "tw-rx");
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc < 0)
+        goto fail;
+    *src = &p->base;
+    return 0;
+fail:
+    rx_close(&p->base);
+    return rc;
 }
 
-unsigned rx_pool_threads(const struct rx_pool *p)
+unsigned rx_source_threads(struct source *s)
 {
-    return p->n;
+    return rx_of(s)->n;
 }
 
-const struct udp_listener *rx_pool_listener(const struct rx_pool *p)
+const struct udp_listener *rx_source_listener(struct source *s)
 {
-    return p->t[0].ul;
+    return rx_of(s)->t[0].ul;
 }

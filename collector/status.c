@@ -17,40 +17,9 @@
 #define C CTR_COUNTER
 #define G CTR_GAUGE
 
-/* The receive sockets (struct udp_stats) and live captures (struct capture_stats). */
-#define UDP_ROWS(X)                                                                               \
-    X(T, datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")             \
-    X(T, bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")                 \
-    X(T, truncated, NULL, "udp_truncated_total", NULL, C,                                        \
-      "Datagrams longer than the receive slot, dropped.")                                        \
-    X(T, kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                                  \
-      "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                    \
-    X(T, recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.")
-#define T struct udp_stats
-static const struct ctr_def udp_defs[] = {UDP_ROWS(CTR_ROW)};
-#undef T
-_Static_assert(sizeof(struct udp_stats) == sizeof udp_defs / sizeof udp_defs[0] * 8,
-               "a udp_stats counter without its row");
-
-#define CAPTURE_ROWS(X)                                                                           \
-    X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.") \
-    X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                            \
-      "Bytes on the wire of the packets read from a live interface.")                            \
-    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")        \
-    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                              \
-      "Packets the kernel dropped for a live capture (buffer full).")                            \
-    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                               \
-      "Packets the interface or driver dropped for a live capture.")
-#define T struct capture_stats
-static const struct ctr_def capture_defs[] = {CAPTURE_ROWS(CTR_ROW)};
-#undef T
-_Static_assert(sizeof(struct capture_stats) == sizeof capture_defs / sizeof capture_defs[0] * 8,
-               "a capture_stats counter without its row");
-
-/* The daemon's own: reloads, health, receive threads. */
+/* The daemon's own: reloads, health. */
 struct daemon_snap {
-    uint64_t reloads, reload_failures, reload_ok, reload_time, healthy, rx_ring_waits;
-    uint64_t start_time;
+    uint64_t reloads, reload_failures, reload_ok, reload_time, healthy, start_time;
 };
 #define DAEMON_ROWS(X)                                                                            \
     X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                   \
@@ -61,8 +30,6 @@ struct daemon_snap {
     X(T, reload_time, NULL, "last_reload_time_seconds", NULL, G,                                 \
       "Unix time of the last reload (of the start before any).")                                 \
     X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")             \
-    X(T, rx_ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                    \
-      "Times a receive thread waited for room in its ring to the pipeline thread.")              \
     X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")
 #define T struct daemon_snap
 static const struct ctr_def daemon_defs[] = {DAEMON_ROWS(CTR_ROW)};
@@ -201,7 +168,7 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                    "transitwatch_build_info{version=\"%s\"} 1\n", TW_VERSION);
     process_metrics(&t, s->start_unix);
     struct daemon_snap ds = {s->reloads, s->reload_failures, s->last_reload_ok,
-                             s->last_reload_unix, s->healthy, s->rx_ring_waits, s->start_unix};
+                             s->last_reload_unix, s->healthy, s->start_unix};
     one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
     static struct counters_snap cs; /* main thread only; large */
@@ -215,20 +182,8 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                        (unsigned long long)cs.ps.alerts.by_category[c]);
     }
     exporter_metrics(&t, ingest_decoder(s->in));
-    if (s->udp)
-        one_table(&t, udp_defs, sizeof udp_defs / sizeof udp_defs[0], s->udp);
-    if (s->ncaptures) {
-        const void *snaps[SETTINGS_MAX_CAPTURES];
-        char labels[SETTINGS_MAX_CAPTURES][96];
-        const char *extra[SETTINGS_MAX_CAPTURES];
-        for (size_t i = 0; i < s->ncaptures; i++) {
-            snaps[i] = &s->capture[i];
-            snprintf(labels[i], sizeof labels[i], "capture=\"%s\"", s->capture_name[i]);
-            extra[i] = labels[i];
-        }
-        ctr_prom(&t, capture_defs, sizeof capture_defs / sizeof capture_defs[0], snaps, extra,
-                 s->ncaptures);
-    }
+    if (s->sources)
+        source_set_prom(s->sources, &t);
     for (size_t i = 0; i < s->sinks->n; i++) { /* each sink through its own table */
         const struct sink *sk = &s->sinks->s[i];
         if (!sk->ops->counters)

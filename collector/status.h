@@ -1,7 +1,8 @@
 /* status.h: render every counter of a running collector as Prometheus text (for /metrics):
- * the ingest's and pipeline's table (counters.h), per exporter, the sockets, live captures,
- * each sink through its counters hook (exporter.h), reloads, health, per-customer series and
- * the process (CPU, memory, fds, start time).
+ * the ingest's and pipeline's table (counters.h), per exporter, each source through its counters
+ * hook (source.h: the sockets, the receive threads, live captures), each sink through its
+ * counters hook (exporter.h), reloads, health, per-customer series and the process (CPU, memory,
+ * fds, start time).
  * Called on the main loop's thread, which owns all the counters it reads. */
 #ifndef TW_STATUS_H
 #define TW_STATUS_H
@@ -13,8 +14,8 @@
 #include "exporter.h"
 #include "ingest.h"
 #include "pipeline.h"
+#include "source.h"
 #include "summary.h"
-#include "udp.h"
 
 /* Per-customer series, from the summaries of closed windows: bounded by the customer map
  * (one slot per customer index), reset when a reload gives a slot to another customer. */
@@ -28,8 +29,7 @@ struct status_customer {
 struct status_src {
     const struct ingest *in;
     struct pipeline *p;
-    const struct udp_stats *udp;     /* NULL when not listening */
-    uint64_t rx_ring_waits;          /* receive threads waiting on a full ring */
+    const struct source_set *sources; /* the open sources (NULL: none) */
     const struct sinks *sinks;
     uint64_t reloads, reload_failures;
     bool last_reload_ok;             /* the configuration in force loaded fine (start or reload) */
@@ -37,10 +37,6 @@ struct status_src {
     uint64_t start_unix;
     bool per_customer;               /* [metrics] per_customer */
     bool healthy;                    /* the last /healthz verdict */
-    /* live captures ([capture NAME]): name and counters, read by the main loop */
-    size_t ncaptures;
-    const char *capture_name[SETTINGS_MAX_CAPTURES];
-    struct capture_stats capture[SETTINGS_MAX_CAPTURES];
     /* per-customer series (status_on_summary fills them) */
     struct status_customer *cust;
     size_t ncust, cust_cap;

@@ -7,7 +7,9 @@
 #endif
 #include "capture.h"
 
+#include "log.h"
 #include "pkt.h"
+#include "source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -556,4 +558,168 @@ int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
         paths[i] = e[i].path;
     free(e);
     return 0;
+}
+
+/* ---- capture sources ---- */
+
+#define C CTR_COUNTER
+#define CAPTURE_ROWS(X)                                                                           \
+    X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.") \
+    X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                            \
+      "Bytes on the wire of the packets read from a live interface.")                            \
+    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")        \
+    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                              \
+      "Packets the kernel dropped for a live capture (buffer full).")                            \
+    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                               \
+      "Packets the interface or driver dropped for a live capture.")
+#define T struct capture_stats
+static const struct ctr_def capture_defs[] = {CAPTURE_ROWS(CTR_ROW)};
+#undef T
+#undef C
+_Static_assert(sizeof(struct capture_stats) == sizeof capture_defs / sizeof capture_defs[0] * 8,
+               "a capture_stats counter without its row");
+_Static_assert(sizeof(struct capture_stats) <= SOURCE_SNAP_MAX, "snapshot too large");
+
+const struct ctr_def *capture_counter_defs(size_t *n)
+{
+    *n = sizeof capture_defs / sizeof capture_defs[0];
+    return capture_defs;
+}
+
+struct capture_source {
+    struct source base; /* first */
+    struct capture *c;
+    uint64_t max_packets; /* 0: no limit */
+};
+
+static struct capture *cap_of(struct source *s)
+{
+    return ((struct capture_source *)s)->c;
+}
+
+static int cap_src_fd(struct source *s)
+{
+    return capture_fd(cap_of(s));
+}
+
+static bool cap_src_ready(struct source *s)
+{
+    (void)s;
+    return true; /* a file: the next packet is always there (or the end) */
+}
+
+static int cap_src_drain(struct source *s, size_t budget)
+{
+    struct capture_source *cs = (struct capture_source *)s;
+    struct capture_pkt pkt;
+    size_t n = 0;
+    while (n < budget) {
+        if (cs->max_packets && cs->c->st.packets >= cs->max_packets)
+            return n ? (int)n : SOURCE_EOF;
+        int r = capture_next(cs->c, &pkt);
+        if (r == CAPTURE_PACKET) {
+            s->out.packet(s->out.arg, &pkt);
+            n++;
+            continue;
+        }
+        if (r == CAPTURE_IDLE || n)
+            break; /* the end or an error is reported by the next call */
+        if (r == CAPTURE_END)
+            return SOURCE_EOF;
+        log_error("%s: %s", s->name, capture_error(cs->c));
+        s->failures++;
+        return -EIO;
+    }
+    return (int)n;
+}
+
+static size_t cap_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
+                               void *snap)
+{
+    if (table > 0)
+        return 0;
+    struct capture_stats st;
+    capture_stats(cap_of(s), &st);
+    memcpy(snap, &st, sizeof st);
+    size_t n;
+    *defs = capture_counter_defs(&n);
+    return n;
+}
+
+static void cap_src_close(struct source *s)
+{
+    capture_close(cap_of(s));
+    free(s);
+}
+
+static const struct source_ops capture_live_ops = {
+    .kind = "capture",
+    .budget = CAPTURE_LIVE_BUDGET,
+    .fd = cap_src_fd,
+    .drain_each_turn = true, /* libpcap may hold packets without the fd turning readable */
+    .drain = cap_src_drain,
+    .counters = cap_src_counters,
+    .close = cap_src_close,
+};
+
+static const struct source_ops capture_file_ops = {
+    .kind = "pcap-file",
+    .budget = CAPTURE_FILE_BUDGET,
+    .ready = cap_src_ready,
+    .drain = cap_src_drain,
+    .counters = cap_src_counters,
+    .close = cap_src_close,
+};
+
+static int cap_src_new(const struct source_ops *ops, const char *name, struct capture *c,
+                       const struct source_out *out, struct source **src)
+{
+    struct capture_source *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        capture_close(c);
+        return -ENOMEM;
+    }
+    cs->base.ops = ops;
+    cs->base.out = *out;
+    cs->c = c;
+    snprintf(cs->base.name, sizeof cs->base.name, "%s", name);
+    *src = &cs->base;
+    return 0;
+}
+
+int capture_source_open_live(const char *name, const char *ifname, const char *bpf, int snaplen,
+                             bool promisc, int buffer_mb, uint64_t max_packets,
+                             const struct source_out *out, struct source **src, char *err,
+                             size_t errlen)
+{
+    struct capture *c;
+    if (capture_open_live(ifname, bpf, snaplen, promisc, buffer_mb, &c, err, errlen) < 0)
+        return -EIO;
+    int rc = cap_src_new(&capture_live_ops, name, c, out, src);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: out of memory", ifname);
+        return rc;
+    }
+    struct capture_source *cs = (struct capture_source *)*src;
+    cs->max_packets = max_packets;
+    snprintf(cs->base.label_buf, sizeof cs->base.label_buf, "capture=\"%s\"", name);
+    cs->base.label = cs->base.label_buf;
+    return 0;
+}
+
+int capture_source_open_file(const char *path, const struct source_out *out, struct source **src,
+                             char *err, size_t errlen)
+{
+    struct capture *c;
+    if (capture_open_file(path, &c, err, errlen) < 0)
+        return -EIO;
+    int rc = cap_src_new(&capture_file_ops, path, c, out, src);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: out of memory", path);
+    return rc;
+}
+
+struct capture *capture_source_capture(struct source *s)
+{
+    return cap_of(s);
 }

@@ -1,7 +1,7 @@
 /* capture.h: read packets from capture files (pcap, pcapng, gzip-compressed or not) and
- * from live interfaces, through libpcap.
+ * from live interfaces, through libpcap; and both as sources (source.h).
  *
- * One struct capture is used by one thread at a time (the source's rx thread). Packet data
+ * One struct capture is used by one thread at a time (the main loop's). Packet data
  * returned by capture_next() is borrowed and valid until the next capture_next() or
  * capture_close() on the same capture. Timestamps are always nanoseconds (files written with
  * microsecond precision are scaled by libpcap).
@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 struct capture;
+struct ctr_def;
+struct source;
+struct source_out;
 
 struct capture_pkt {
     uint64_t ts_ns;       /* Unix time, nanoseconds */
@@ -88,5 +91,27 @@ int capture_first_ts(const char *path, uint64_t *ts_ns, char *err, size_t errlen
  * file that could not be read (paths untouched then). */
 int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/* ---- capture sources (source.h): packets to out->packet ---- */
+
+#define CAPTURE_LIVE_BUDGET 4096 /* packets per drain */
+#define CAPTURE_FILE_BUDGET 1024
+
+/* A live interface as a source (fd: libpcap's selectable fd, also drained after every wait).
+ * name: its [capture NAME] (the label capture="NAME" of its counters). max_packets: ends after
+ * that many (0: never). Ends on a read error (logged, counted in failures). 0 or -errno with
+ * err; out borrowed. */
+int capture_source_open_live(const char *name, const char *ifname, const char *bpf, int snaplen,
+                             bool promisc, int buffer_mb, uint64_t max_packets,
+                             const struct source_out *out, struct source **src, char *err,
+                             size_t errlen) __attribute__((warn_unused_result));
+/* A capture file (or "-", stdin) as a source: always ready, ends at the end of the file or at
+ * the first bad record (logged, counted in failures). 0 or -errno with err. */
+int capture_source_open_file(const char *path, const struct source_out *out, struct source **src,
+                             char *err, size_t errlen) __attribute__((warn_unused_result));
+/* The capture behind a capture source (its counters, the bytes read for a progress bar). */
+struct capture *capture_source_capture(struct source *s);
+/* The table describing struct capture_stats (/metrics: transitwatch_capture_*). */
+const struct ctr_def *capture_counter_defs(size_t *n);
 
 #endif

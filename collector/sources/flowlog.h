@@ -3,8 +3,8 @@
  * CTU-13 layout: StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,
  * TotBytes,SrcBytes,Label, or any ra -c , column set with that header). Plain or gzip files.
  *
- * Caller: the replay (collector/replay.c) on its one thread, through the reader (open / next /
- * stats / close); the line parser is pure and hostile-input safe (fuzz/fuzz_flowlog_*.c): every
+ * Caller: the replay's files source (files.c) on the main thread, through the flow-log source
+ * (source.h) or the reader (open / next / stats / close); the line parser is pure and hostile-input safe (fuzz/fuzz_flowlog_*.c): every
  * field is checked, lines are bounded (FLOWLOG_LINE_MAX), a bad line is counted and skipped (the
  * first few are described, with file:line, in flowlog_stats.first_error).
  *
@@ -116,5 +116,17 @@ int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, c
 int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errlen);
 void flowlog_stats(const struct flowlog *r, struct flowlog_stats *out);
 void flowlog_close(struct flowlog *r);
+
+/* ---- the flow-log source (source.h): records to out->record ---- */
+
+#define FLOWLOG_SOURCE_BUDGET 1024 /* records per drain */
+struct source;
+struct source_out;
+/* A log as a source (always ready: a file). At the end its bad lines are logged with the first
+ * one's file:line and counted in failures; a read error ends it (logged, counted). 0 or -errno
+ * with err. */
+int flowlog_source_open(const char *path, enum flowlog_fmt fmt, const struct source_out *out,
+                        struct source **src, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "log.h"
+#include "source.h"
 #include "textfield.h"
 
 extern char **environ;
@@ -385,26 +388,41 @@ static char **child_env(void)
     return e;
 }
 
-int nfdump_read(const char *path, enum nfdump_fmt fmt, const char *bin, flow_emit_fn emit,
-                void *arg, struct nfdump_stats *st, volatile sig_atomic_t *stop, char *err,
-                size_t errlen)
+/* ---- the reader: nfdump's output, a record at a time ---- */
+
+struct nfdump_reader {
+    char *path;
+    enum nfdump_fmt fmt;
+    int fd;             /* nfdump's stdout */
+    pid_t pid;
+    char *line, *buf;
+    size_t ll, pos, len; /* line length; buf[pos, len) not yet looked at */
+    bool skipping, eof;
+    struct nfdump_parser p;
+    struct nfdump_stats st;
+};
+
+int nfdump_open(const char *path, enum nfdump_fmt fmt, const char *bin, struct nfdump_reader **out,
+                char *err, size_t errlen)
 {
-    int pfd[2] = {-1, -1}, rc = -1;
-    char **env = NULL, *line = NULL, *buf = NULL;
+    int pfd[2] = {-1, -1}, rc = -ENOMEM;
+    char **env = child_env();
     posix_spawn_file_actions_t fa;
     bool fa_ok = false;
-    pid_t pid = -1;
+    struct nfdump_reader *r = calloc(1, sizeof *r);
     if (!bin)
         bin = "nfdump";
-    line = malloc(NFDUMP_LINE_MAX + 1);
-    buf = malloc(65536);
-    env = child_env();
-    if (!line || !buf || !env) {
+    if (!r || !env || !(r->path = strdup(path)) || !(r->line = malloc(NFDUMP_LINE_MAX + 1)) ||
+        !(r->buf = malloc(65536))) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
+    r->fmt = fmt;
+    r->fd = -1;
+    nfdump_parser_init(&r->p, fmt);
     if (pipe2(pfd, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+        rc = -errno;
+        snprintf(err, errlen, "%s: pipe: %s", path, strerror(-rc));
         goto out;
     }
     if (posix_spawn_file_actions_init(&fa) != 0) {
@@ -416,102 +434,249 @@ int nfdump_read(const char *path, enum nfdump_fmt fmt, const char *bin, flow_emi
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     char *const argv[] = {(char *)bin, (char *)"-r", (char *)path, (char *)"-o",
                           (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"), NULL};
-    int se = posix_spawnp(&pid, bin, &fa, NULL, argv, env);
+    int se = posix_spawnp(&r->pid, bin, &fa, NULL, argv, env);
     if (se != 0) {
-        pid = -1;
+        r->pid = 0;
+        rc = -se;
         snprintf(err, errlen, "%s: cannot run %s: %s (install nfdump)", path, bin, strerror(se));
         goto out;
     }
-    close(pfd[1]);
-    pfd[1] = -1;
-
-    struct nfdump_parser p;
-    nfdump_parser_init(&p, fmt);
-    size_t ll = 0;
-    bool skipping = false;
-    for (;;) {
-        if (stop && *stop)
-            break;
-        ssize_t r = read(pfd[0], buf, 65536);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        for (ssize_t i = 0; i < r; i++) {
-            char c = buf[i];
-            if (c != '\n') {
-                if (skipping)
-                    continue;
-                if (ll >= NFDUMP_LINE_MAX) {
-                    skipping = true;
-                    st->too_long++;
-                    st->lines++;
-                    continue;
-                }
-                line[ll++] = c;
-                continue;
-            }
-            if (skipping) {
-                skipping = false;
-                ll = 0;
-                if (fmt == NFDUMP_FMT_JSON && p.in_rec)
-                    p.rec_bad = true;
-                continue;
-            }
-            st->lines++;
-            struct flow_rec f;
-            int pr = nfdump_parse_line(&p, line, ll, &f);
-            ll = 0;
-            if (pr < 0) {
-                st->errors++;
-            } else if (pr > 0) {
-                st->records++;
-                emit(arg, &f);
-            }
-        }
-    }
-    if (ll && !skipping) { /* last line without newline */
-        struct flow_rec f;
-        st->lines++;
-        int pr = nfdump_parse_line(&p, line, ll, &f);
-        if (pr < 0)
-            st->errors++;
-        else if (pr > 0) {
-            st->records++;
-            emit(arg, &f);
-        }
-    }
-    if (stop && *stop)
-        kill(pid, SIGTERM);
-    close(pfd[0]);
+    r->fd = pfd[0];
     pfd[0] = -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    pid = -1;
-    if (stop && *stop) {
-        rc = 0;
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        rc = 0;
-    } else if (WIFEXITED(status)) {
-        snprintf(err, errlen, "%s: nfdump exited with status %d", path, WEXITSTATUS(status));
-    } else {
-        snprintf(err, errlen, "%s: nfdump killed by signal %d", path,
-                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    }
+    rc = 0;
 out:
     if (fa_ok)
         posix_spawn_file_actions_destroy(&fa);
-    if (pfd[0] >= 0)
-        close(pfd[0]);
-    if (pfd[1] >= 0)
-        close(pfd[1]);
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
+    for (int i = 0; i < 2; i++)
+        if (pfd[i] >= 0)
+            close(pfd[i]);
     free(env);
-    free(line);
-    free(buf);
+    if (rc < 0)
+        nfdump_close(r, NULL, 0);
+    else
+        *out = r;
     return rc;
+}
+
+int nfdump_fd(const struct nfdump_reader *r)
+{
+    return r->fd;
+}
+
+/* One complete line (without its newline) to the parser: 1 with *f, else 0. */
+static int take_line(struct nfdump_reader *r, struct flow_rec *f)
+{
+    r->st.lines++;
+    int pr = nfdump_parse_line(&r->p, r->line, r->ll, f);
+    r->ll = 0;
+    if (pr < 0)
+        r->st.errors++;
+    else if (pr > 0)
+        r->st.records++;
+    return pr > 0;
+}
+
+/* The next byte chunk of nfdump's output; false at its end (or a read error: the exit status
+ * tells). */
+static bool fill(struct nfdump_reader *r)
+{
+    for (;;) {
+        ssize_t n = read(r->fd, r->buf, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        r->pos = 0;
+        r->len = (size_t)n;
+        return true;
+    }
+}
+
+int nfdump_next(struct nfdump_reader *r, struct flow_rec *f)
+{
+    while (!r->eof) {
+        if (r->pos == r->len && !fill(r)) {
+            r->eof = true;
+            if (r->ll && !r->skipping && take_line(r, f)) /* last line without newline */
+                return 1;
+            break;
+        }
+        char c = r->buf[r->pos++];
+        if (c != '\n') {
+            if (r->skipping)
+                continue;
+            if (r->ll >= NFDUMP_LINE_MAX) {
+                r->skipping = true;
+                r->st.too_long++;
+                r->st.lines++;
+                continue;
+            }
+            r->line[r->ll++] = c;
+            continue;
+        }
+        if (r->skipping) {
+            r->skipping = false;
+            r->ll = 0;
+            if (r->fmt == NFDUMP_FMT_JSON && r->p.in_rec)
+                r->p.rec_bad = true;
+            continue;
+        }
+        if (take_line(r, f))
+            return 1;
+    }
+    return 0;
+}
+
+void nfdump_reader_stats(const struct nfdump_reader *r, struct nfdump_stats *out)
+{
+    *out = r->st;
+}
+
+int nfdump_close(struct nfdump_reader *r, char *err, size_t errlen)
+{
+    if (!r)
+        return 0;
+    int rc = 0;
+    bool early = !r->eof;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->pid > 0) {
+        if (early) /* stopped before the end: nfdump may still be writing */
+            kill(r->pid, SIGTERM);
+        int status = 0;
+        while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!early && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            rc = -EIO;
+            if (err && WIFEXITED(status))
+                snprintf(err, errlen, "%s: nfdump exited with status %d", r->path,
+                         WEXITSTATUS(status));
+            else if (err)
+                snprintf(err, errlen, "%s: nfdump killed by signal %d", r->path,
+                         WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        }
+    }
+    free(r->path);
+    free(r->line);
+    free(r->buf);
+    free(r);
+    return rc;
+}
+
+/* ---- the nfcapd source ---- */
+
+#define C CTR_COUNTER
+#define NFDUMP_ROWS(X)                                                                            \
+    X(T, lines, NULL, "archive_lines_total", NULL, C, "Lines of nfdump output read.")             \
+    X(T, records, NULL, "archive_flows_total", NULL, C,                                         \
+      "Flow records parsed from nfdump output.")                                                 \
+    X(T, errors, NULL, "archive_malformed_lines_total", NULL, C,                                \
+      "Malformed nfdump lines or records (skipped).")                                            \
+    X(T, too_long, NULL, "archive_long_lines_total", NULL, C,                                   \
+      "nfdump lines longer than the line bound (skipped).")                                      \
+    X(T, skipped, NULL, "archive_other_records_total", NULL, C,                                 \
+      "Well-formed nfdump records that are not flows.")
+#define T struct nfdump_stats
+static const struct ctr_def nfdump_defs[] = {NFDUMP_ROWS(CTR_ROW)};
+#undef T
+#undef C
+_Static_assert(sizeof(struct nfdump_stats) == sizeof nfdump_defs / sizeof nfdump_defs[0] * 8,
+               "an nfdump_stats counter without its row");
+
+struct nfdump_source {
+    struct source base;     /* first */
+    struct nfdump_reader *r; /* NULL once ended */
+    struct nfdump_stats st; /* the reader's, kept at the end */
+};
+
+static int nfd_src_fd(struct source *s)
+{
+    struct nfdump_source *ns = (struct nfdump_source *)s;
+    return ns->r ? ns->r->fd : -1;
+}
+
+/* At the end: nfdump's exit status and the lines it could not give us are failures. */
+static int nfd_src_end(struct nfdump_source *ns)
+{
+    char err[512];
+    ns->st = ns->r->st;
+    int rc = nfdump_close(ns->r, err, sizeof err);
+    ns->r = NULL;
+    if (rc < 0) {
+        log_error("%s", err);
+        ns->base.failures++;
+    }
+    if (ns->base.out.bad_lines)
+        ns->base.out.bad_lines(ns->base.out.arg, true, ns->st.errors + ns->st.too_long);
+    if (ns->st.errors || ns->st.too_long) {
+        log_error("%s: %llu malformed nfdump lines skipped", ns->base.name,
+                  (unsigned long long)(ns->st.errors + ns->st.too_long));
+        ns->base.failures++;
+    }
+    return SOURCE_EOF;
+}
+
+/* May block on the pipe until nfdump writes (an archive is read start to end). */
+static int nfd_src_drain(struct source *s, size_t budget)
+{
+    struct nfdump_source *ns = (struct nfdump_source *)s;
+    if (!ns->r)
+        return SOURCE_EOF;
+    size_t n = 0;
+    struct flow_rec f;
+    while (n < budget) {
+        if (nfdump_next(ns->r, &f) != 1)
+            return n ? (int)n : nfd_src_end(ns);
+        s->out.record(s->out.arg, &f);
+        n++;
+    }
+    return (int)n;
+}
+
+static size_t nfd_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
+                               void *snap)
+{
+    if (table > 0)
+        return 0;
+    struct nfdump_source *ns = (struct nfdump_source *)s;
+    memcpy(snap, ns->r ? &ns->r->st : &ns->st, sizeof ns->st);
+    *defs = nfdump_defs;
+    return sizeof nfdump_defs / sizeof nfdump_defs[0];
+}
+
+static void nfd_src_close(struct source *s)
+{
+    struct nfdump_source *ns = (struct nfdump_source *)s;
+    nfdump_close(ns->r, NULL, 0);
+    free(ns);
+}
+
+static const struct source_ops nfdump_source_ops = {
+    .kind = "nfcapd",
+    .budget = NFDUMP_SOURCE_BUDGET,
+    .fd = nfd_src_fd,
+    .drain = nfd_src_drain,
+    .counters = nfd_src_counters,
+    .close = nfd_src_close,
+};
+
+int nfdump_source_open(const char *path, enum nfdump_fmt fmt, const char *bin,
+                       const struct source_out *out, struct source **src, char *err,
+                       size_t errlen)
+{
+    struct nfdump_source *ns = calloc(1, sizeof *ns);
+    if (!ns) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    int rc = nfdump_open(path, fmt, bin, &ns->r, err, errlen);
+    if (rc < 0) {
+        free(ns);
+        return rc;
+    }
+    ns->base.ops = &nfdump_source_ops;
+    ns->base.out = *out;
+    snprintf(ns->base.name, sizeof ns->base.name, "%s", path);
+    *src = &ns->base;
+    return 0;
 }

@@ -2,7 +2,7 @@
  * nfdump's own `nfdump -r FILE -o json|csv` in a child process (posix_spawn, a pipe, no shell,
  * TZ=UTC so its local-time stamps are UTC).
  *
- * Caller: the replay (collector/replay.c), on its one thread. The line parser is pure and
+ * Caller: the replay's files source (files.c), on the main thread. The line parser is pure and
  * hostile-input safe (nfdump's output is treated like wire input): every field is checked,
  * lines are bounded (NFDUMP_LINE_MAX), errors are counted, never logged per line.
  * JSON is nfdump 1.7's pretty-printed array, one "key" : value per line, so it is parsed line by
@@ -60,12 +60,29 @@ bool nfdump_is_archive(const char *path);
  * Returns 0 or -1 when the name has no time. */
 int nfdump_name_time(const char *path, uint64_t *ms);
 
-/* Run `BIN -r path -o json|csv` and hand each record to emit (rec borrowed for the call).
- * bin NULL: "nfdump" from PATH. *stop set (signal) ends early. bytes_done (may be NULL) is
- * advanced by output bytes read, for progress. Returns 0, or -1 with err (cannot start
- * nfdump, nfdump failed: its exit status). */
-int nfdump_read(const char *path, enum nfdump_fmt fmt, const char *bin, flow_emit_fn emit,
-                void *arg, struct nfdump_stats *st, volatile sig_atomic_t *stop, char *err,
-                size_t errlen) __attribute__((warn_unused_result));
+/* The reader: runs `BIN -r path -o json|csv` (bin NULL: "nfdump" from PATH) and hands out its
+ * records one at a time. 0, or -errno with err (cannot start nfdump). */
+struct nfdump_reader;
+int nfdump_open(const char *path, enum nfdump_fmt fmt, const char *bin, struct nfdump_reader **out,
+                char *err, size_t errlen) __attribute__((warn_unused_result));
+/* The next record: 1 (*f set), 0 at the end of nfdump's output. May block on the pipe. */
+int nfdump_next(struct nfdump_reader *r, struct flow_rec *f);
+/* nfdump's stdout (readable when output waits). */
+int nfdump_fd(const struct nfdump_reader *r);
+void nfdump_reader_stats(const struct nfdump_reader *r, struct nfdump_stats *out);
+/* Wait for nfdump (stopped first when its output was not read to the end: then 0). Returns 0,
+ * or -EIO with err (may be NULL) saying how nfdump failed (exit status, signal). */
+int nfdump_close(struct nfdump_reader *r, char *err, size_t errlen);
+
+/* ---- the nfcapd source (source.h): records to out->record ---- */
+
+#define NFDUMP_SOURCE_BUDGET 1024 /* records per drain */
+struct source;
+struct source_out;
+/* An archive as a source (fd: nfdump's stdout). At the end nfdump's failure and the lines that
+ * could not be read are logged and counted in failures. 0 or -errno with err. */
+int nfdump_source_open(const char *path, enum nfdump_fmt fmt, const char *bin,
+                       const struct source_out *out, struct source **src, char *err,
+                       size_t errlen) __attribute__((warn_unused_result));
 
 #endif

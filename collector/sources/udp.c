@@ -1,5 +1,5 @@
-/* udp.c: UDP collector sockets with recvmmsg batching and SO_RXQ_OVFL drop counting.
- * See udp.h. Linux-specific (recvmmsg, SO_RXQ_OVFL, SO_RCVBUFFORCE). */
+/* udp.c: UDP collector sockets with recvmmsg batching and SO_RXQ_OVFL drop counting, and the
+ * UDP source. See udp.h. Linux-specific (recvmmsg, SO_RXQ_OVFL, SO_RCVBUFFORCE, epoll). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fopencookie, recvmmsg (CMake defines it too) */
 #endif
@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
@@ -39,6 +42,7 @@ union udp_cmsg {
 struct udp_listener {
     struct udp_sock *socks;
     size_t n;
+    int epfd;                  /* epoll over the sockets */
     unsigned batch;
     unsigned slot;             /* bytes per receive slot */
     uint8_t *data;             /* batch * slot */
@@ -55,11 +59,11 @@ static int parse_port(const char *s, uint16_t *port)
     unsigned long v;
 
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
-        return -1;
+        return -EINVAL;
     errno = 0;
     v = strtoul(s, &end, 10);
     if (errno || *end || v > 65535)
-        return -1;
+        return -EINVAL;
     *port = (uint16_t)v;
     return 0;
 }
@@ -71,33 +75,33 @@ int udp_endpoint_parse(const char *s, uint8_t addr[16], uint16_t *port, bool *v6
     size_t hl;
 
     if (!s)
-        return -1;
+        return -EINVAL;
     if (s[0] == '[') {
         const char *rb = strchr(s, ']');
         if (!rb || rb[1] != ':')
-            return -1;
+            return -EINVAL;
         hl = (size_t)(rb - s - 1);
         if (hl == 0 || hl >= sizeof(host))
-            return -1;
+            return -EINVAL;
         memcpy(host, s + 1, hl);
         host[hl] = '\0';
         if (inet_pton(AF_INET6, host, addr) != 1)
-            return -1;
+            return -EINVAL;
         *v6 = true;
         return parse_port(rb + 2, port);
     }
     colon = strrchr(s, ':');
     if (!colon || strchr(s, ':') != colon) /* bare IPv6 needs brackets */
-        return -1;
+        return -EINVAL;
     hl = (size_t)(colon - s);
     if (hl >= sizeof(host))
-        return -1;
+        return -EINVAL;
     memcpy(host, s, hl);
     host[hl] = '\0';
     memset(addr, 0, 16);
     addr[10] = addr[11] = 0xff;
     if (hl != 0 && strcmp(host, "*") != 0 && inet_pton(AF_INET, host, addr + 12) != 1)
-        return -1;
+        return -EINVAL;
     *v6 = false;
     return parse_port(colon + 1, port);
 }
@@ -116,7 +120,7 @@ static int open_sock(const char *ep, const struct udp_opts *o, struct udp_sock *
     s->fd = -1;
     if (udp_endpoint_parse(ep, addr, &port, &v6) < 0) {
         snprintf(err, errlen, "endpoint '%s': expected ADDR:PORT or [V6ADDR]:PORT", ep);
-        return -1;
+        return -EINVAL;
     }
     memset(&ss, 0, sizeof(ss));
     if (v6) {
@@ -155,12 +159,13 @@ static int open_sock(const char *ep, const struct udp_opts *o, struct udp_sock *
     s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                        : ((struct sockaddr_in *)&ss)->sin_port);
     return 0;
-fail:
-    snprintf(err, errlen, "endpoint '%s': %s", ep, strerror(errno));
+fail:;
+    int e = errno;
+    snprintf(err, errlen, "endpoint '%s': %s", ep, strerror(e));
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
-    return -1;
+    return -e;
 }
 
 int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_opts *opts,
@@ -175,11 +180,18 @@ int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_o
         o = *opts;
     if (n == 0) {
         snprintf(err, errlen, "no UDP endpoints given");
-        return -1;
+        return -EINVAL;
     }
     l = calloc(1, sizeof(*l));
     if (!l)
         goto oom;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "epoll: %s", strerror(e));
+        free(l);
+        return -e;
+    }
     l->batch = o.batch ? (o.batch > UDP_MAX_BATCH ? UDP_MAX_BATCH : o.batch) : 64;
     l->slot = o.max_datagram ? (o.max_datagram > 65535 ? 65535 : o.max_datagram) : 65535;
     l->socks = calloc(n, sizeof(*l->socks));
@@ -191,18 +203,26 @@ int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_o
     if (!l->socks || !l->data || !l->msgs || !l->iov || !l->names || !l->cmsgs)
         goto oom;
     for (i = 0; i < n; i++) {
-        if (open_sock(endpoints[i], &o, &l->socks[i], err, errlen) < 0) {
+        int rc = open_sock(endpoints[i], &o, &l->socks[i], err, errlen);
+        if (rc < 0) {
             udp_listener_close(l);
-            return -1;
+            return rc;
         }
         l->n++;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->socks[i].fd, &ev) < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "endpoint '%s': epoll: %s", endpoints[i], strerror(-rc));
+            udp_listener_close(l);
+            return rc;
+        }
     }
     *out = l;
     return 0;
 oom:
     snprintf(err, errlen, "UDP listener: out of memory");
     udp_listener_close(l);
-    return -1;
+    return -ENOMEM;
 }
 
 size_t udp_listener_fds(const struct udp_listener *l, int *fds, size_t max)
@@ -212,6 +232,11 @@ size_t udp_listener_fds(const struct udp_listener *l, int *fds, size_t max)
     for (i = 0; i < l->n && i < max; i++)
         fds[i] = l->socks[i].fd;
     return l->n;
+}
+
+int udp_listener_fd(const struct udp_listener *l)
+{
+    return l->epfd;
 }
 
 size_t udp_listener_count(const struct udp_listener *l)
@@ -254,7 +279,7 @@ int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, vo
     int n;
 
     if (idx >= l->n)
-        return -1;
+        return -EINVAL;
     s = &l->socks[idx];
     for (i = 0; i < l->batch; i++) {
         struct msghdr *h = &l->msgs[i].msg_hdr;
@@ -274,7 +299,7 @@ int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, vo
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
         l->st.recv_errors++;
-        return -1;
+        return -errno;
     }
     for (i = 0; i < (unsigned)n; i++) {
         struct msghdr *h = &l->msgs[i].msg_hdr;
@@ -333,6 +358,8 @@ void udp_listener_close(struct udp_listener *l)
     for (i = 0; i < l->n; i++)
         if (l->socks[i].fd >= 0)
             close(l->socks[i].fd);
+    if (l->epfd >= 0)
+        close(l->epfd);
     free(l->socks);
     free(l->data);
     free(l->msgs);
@@ -340,4 +367,124 @@ void udp_listener_close(struct udp_listener *l)
     free(l->names);
     free(l->cmsgs);
     free(l);
+}
+
+/* ---- the UDP source ---- */
+
+#define C CTR_COUNTER
+#define UDP_ROWS(X)                                                                               \
+    X(T, us.datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")          \
+    X(T, us.bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")              \
+    X(T, us.truncated, NULL, "udp_truncated_total", NULL, C,                                     \
+      "Datagrams longer than the receive slot, dropped.")                                        \
+    X(T, us.kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                               \
+      "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                    \
+    X(T, us.recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.") \
+    X(T, ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                       \
+      "Times a receive thread waited for room in its ring to the pipeline thread.")
+#define T struct udp_counters
+static const struct ctr_def udp_defs[] = {UDP_ROWS(CTR_ROW)};
+#undef T
+#undef C
+_Static_assert(sizeof(struct udp_counters) == sizeof udp_defs / sizeof udp_defs[0] * 8,
+               "a udp counter without its row");
+_Static_assert(sizeof(struct udp_counters) <= SOURCE_SNAP_MAX, "snapshot too large");
+
+const struct ctr_def *udp_counter_defs(size_t *n)
+{
+    *n = sizeof udp_defs / sizeof udp_defs[0];
+    return udp_defs;
+}
+
+struct udp_source {
+    struct source base; /* first */
+    struct udp_listener *l;
+    uint64_t now_ms;    /* this drain's stamp */
+    size_t next;        /* the socket to read first next time (round robin) */
+};
+
+static void src_datagram(void *arg, const uint8_t src[16], uint16_t sport, const uint8_t *data,
+                         size_t len)
+{
+    struct udp_source *u = arg;
+    u->base.out.datagram(u->base.out.arg, src, sport, u->now_ms, data, len);
+}
+
+static int udp_src_fd(struct source *s)
+{
+    return ((struct udp_source *)s)->l->epfd;
+}
+
+/* Read the sockets in turn, a batch each, until all are empty or the budget is spent. */
+static int udp_src_drain(struct source *s, size_t budget)
+{
+    struct udp_source *u = (struct udp_source *)s;
+    struct udp_listener *l = u->l;
+    u->now_ms = clock_wall_ms();
+    size_t done = 0, idle = 0;
+    while (done < budget && idle < l->n) {
+        size_t i = u->next;
+        u->next = (u->next + 1) % l->n;
+        int got = udp_listener_recv(l, i, src_datagram, u);
+        if (got > 0) {
+            done += (size_t)got;
+            idle = 0;
+        } else {
+            idle++; /* empty, or an error (counted): the next socket */
+        }
+    }
+    return (int)(done < INT32_MAX ? done : INT32_MAX);
+}
+
+static size_t udp_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
+                               void *snap)
+{
+    if (table > 0)
+        return 0;
+    struct udp_counters c = {.us = ((struct udp_source *)s)->l->st};
+    memcpy(snap, &c, sizeof c);
+    size_t n;
+    *defs = udp_counter_defs(&n);
+    return n;
+}
+
+static void udp_src_close(struct source *s)
+{
+    struct udp_source *u = (struct udp_source *)s;
+    udp_listener_close(u->l);
+    free(u);
+}
+
+static const struct source_ops udp_source_ops = {
+    .kind = "udp",
+    .budget = UDP_SOURCE_BUDGET,
+    .fd = udp_src_fd,
+    .drain = udp_src_drain,
+    .counters = udp_src_counters,
+    .close = udp_src_close,
+};
+
+int udp_source_open(const char *const *endpoints, size_t n, const struct udp_opts *opts,
+                    const struct source_out *out, struct source **src, char *err, size_t errlen)
+{
+    struct udp_source *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, errlen, "UDP listener: out of memory");
+        return -ENOMEM;
+    }
+    int rc = udp_listener_open(endpoints, n, opts, &u->l, err, errlen);
+    if (rc < 0) {
+        free(u);
+        return rc;
+    }
+    u->base.ops = &udp_source_ops;
+    u->base.out = *out;
+    snprintf(u->base.name, sizeof u->base.name, "udp");
+    *src = &u->base;
+    return 0;
+}
+
+struct udp_listener *udp_source_listener(struct source *s)
+{
+    return ((struct udp_source *)s)->l;
 }

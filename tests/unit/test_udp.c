@@ -1,6 +1,7 @@
 /* test_udp: the UDP collector sockets over 127.0.0.1 and ::1 (endpoint parsing, IPv4/IPv6,
  * batching, MSG_TRUNC, SO_REUSEPORT, IPV6_V6ONLY, the SO_RXQ_OVFL drop counter).
  * Every loop is bounded in count and time. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,14 +121,14 @@ static void test_endpoint_parse(void **state)
     assert_int_equal(inet_pton(AF_INET6, "::ffff:0.0.0.0", want), 1);
     assert_memory_equal(a, want, 16);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(udp_endpoint_parse(bad[i], a, &port, &v6), -1);
+        assert_int_equal(udp_endpoint_parse(bad[i], a, &port, &v6), -EINVAL);
     {
         const char *eps[] = {"127.0.0.1:0", "bogus:12"};
-        assert_int_equal(udp_listener_open(eps, 2, NULL, &l, err, sizeof(err)), -1);
+        assert_int_equal(udp_listener_open(eps, 2, NULL, &l, err, sizeof(err)), -EINVAL);
         assert_null(l);
         assert_non_null(strstr(err, "'bogus:12'"));
     }
-    assert_int_equal(udp_listener_open(NULL, 0, NULL, &l, err, sizeof(err)), -1);
+    assert_int_equal(udp_listener_open(NULL, 0, NULL, &l, err, sizeof(err)), -EINVAL);
 }
 
 static void test_v4_v6_receive(void **state)
@@ -151,7 +152,7 @@ static void test_v4_v6_receive(void **state)
     /* nothing queued: returns 0 at once */
     memset(&r, 0, sizeof(r));
     assert_int_equal(udp_listener_recv(l, 0, on_dgram, &r), 0);
-    assert_int_equal(udp_listener_recv(l, 5, on_dgram, &r), -1);
+    assert_int_equal(udp_listener_recv(l, 5, on_dgram, &r), -EINVAL);
 
     c = client(false, &cport);
     send_to(c, false, udp_listener_port(l, 0), "v4-datagram", 11);
@@ -251,7 +252,7 @@ static void test_reuseport_v6only(void **state)
     udp_listener_close(b);
     /* without SO_REUSEPORT the port is taken, and the error names the endpoint */
     snprintf(ep, sizeof(ep), "[::]:%u", port);
-    assert_int_equal(udp_listener_open(&epp, 1, NULL, &b, err, sizeof(err)), -1);
+    assert_int_equal(udp_listener_open(&epp, 1, NULL, &b, err, sizeof(err)), -EADDRINUSE);
     assert_non_null(strstr(err, ep));
     assert_non_null(strstr(err, "in use"));
     udp_listener_close(a);
