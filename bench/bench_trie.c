@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "trie.h"
 
 static uint64_t rng = 0x1234567;
@@ -25,9 +26,7 @@ static uint64_t next(void)
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)clock_mono_ns() / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "udp.h"
 
 #define METRICS_MAX_TEXT (4u << 20)
@@ -23,13 +24,6 @@ struct metrics {
     uint64_t published_ms, stale_ms;
     uint16_t port;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
                              const char *body, size_t len)
@@ -61,7 +55,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (strcmp(url, "/healthz") == 0) {
         char body[sizeof m->health];
         pthread_mutex_lock(&m->mu);
-        bool live = m->published_ms && mono_ms() - m->published_ms <= m->stale_ms;
+        bool live = m->published_ms && clock_mono_ms() - m->published_ms <= m->stale_ms;
         snprintf(body, sizeof body, "%s", live ? m->health : "stalled: the main loop has not "
                                                            "published for too long\n");
         pthread_mutex_unlock(&m->mu);
@@ -139,7 +133,7 @@ void metrics_publish(struct metrics *m, const char *text, size_t len, const char
         m->len = len;
     }
     snprintf(m->health, sizeof m->health, "%s", health ? health : "ok\n");
-    m->published_ms = now_ms ? now_ms : mono_ms();
+    m->published_ms = now_ms ? now_ms : clock_mono_ms();
     pthread_mutex_unlock(&m->mu);
 }
 

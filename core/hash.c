@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static inline uint64_t rotl(uint64_t x, int b)
 {
     return (x << b) | (x >> (64 - b));
@@ -131,10 +133,8 @@ void hash_key_random(struct hash_key *k)
         return;
     }
     /* weak fallback: time, pid and an address; still unpredictable enough for table keys */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t seed = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    uint64_t seed = clock_wall_ns();
     seed ^= (uint64_t)getpid() << 32;
-    seed ^= (uint64_t)(uintptr_t)&ts;
+    seed ^= (uint64_t)(uintptr_t)&seed;
     hash_key_from_seed(k, seed);
 }

@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "spool.h"
@@ -145,13 +146,6 @@ static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err,
 }
 
 /* ---- producer ---- */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static bool poison_error(rd_kafka_resp_err_t e)
 {
@@ -502,13 +496,13 @@ static void kafka_poll(void *self)
     struct sink_kafka *k = self;
     if (k->rk)
         rd_kafka_poll(k->rk, 0);
-    service(k, now_ms());
+    service(k, clock_mono_ms());
 }
 
 static int kafka_flush(void *self, int timeout_ms)
 {
     struct sink_kafka *k = self;
-    uint64_t t0 = now_ms(), now = t0;
+    uint64_t t0 = clock_mono_ms(), now = t0;
     spool_commit(k->sp);
     for (;;) {
         if (k->rk)
@@ -519,7 +513,7 @@ static int kafka_flush(void *self, int timeout_ms)
             break;
         if (k->rk)
             rd_kafka_poll(k->rk, 10);
-        now = now_ms();
+        now = clock_mono_ms();
     }
     if (k->lo >= spool_committed(k->sp))
         return 0;

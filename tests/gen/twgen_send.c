@@ -18,6 +18,7 @@
 
 /* tw_gen does not see tw_collector's include directories; these headers need none. */
 #include "capture.h"
+#include "clock.h"
 #include "frag.h"
 #include "pkt.h"
 #include "udp.h"
@@ -165,9 +166,7 @@ static int load_capture(const char *path, int dport_filter, struct dgram_store *
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)clock_mono_ns() / 1e9;
 }
 
 static void sleep_until(double t)
