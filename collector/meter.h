@@ -1,8 +1,8 @@
 /* meter.h: the flow meter. Raw packets (pkt_parse results) in, normalised flow records out.
  *
- * Who calls what: the source thread that reads captures (ingest.c) calls meter_packet() per
- * parsed packet, meter_expire() periodically (live: with wall time) and meter_flush() at the end
- * of input; every finished flow is handed to the emit callback (borrowed for the call) on that
+ * Who calls what: the ingest (ingest.c), on the main loop's thread that drains the captures,
+ * calls meter_packet() per parsed packet, meter_expire() periodically (live: with wall time) and
+ * meter_flush() at the end of input; every finished flow is handed to the emit callback (borrowed for the call) on that
  * same thread. One meter is used by one thread.
  *
  * A flow is unidirectional: (src, dst, sport, dport, proto), ICMP keyed by type/code (dport =

@@ -7,13 +7,15 @@
  * end times, less the configured lateness), so a replay gives the same output every time; live,
  * pipeline_tick() also advances time when no records come.
  * At each window close: detectors report, then one summary per customer that had traffic.
- * Threads: with `workers = 1` all of it runs on the caller's thread. With more, each worker is
- * a thread that owns its host table and detector instances; the caller's thread (the
- * dispatcher) keeps time, customers, accounting and the alert manager, and hands records over
- * through one SPSC ring per worker. Window close, reload and statistics first run every
- * handed-over record to the end, then work on the idle workers' state from the caller's
- * thread; alerts a worker raises meanwhile are merged in record order, so a replay's output
- * is the same on every run for a given number of workers.
+ * Threads: with `workers = 1` all of it runs on the caller's thread (the main loop's). With
+ * more, workers 1.. are threads that own their host tables and detector instances, worker 0
+ * runs on the caller's thread (the dispatcher), which keeps time, customers, accounting and the
+ * alert manager and hands records over through one ring per worker (core/ring.h). Window close,
+ * reload and statistics first run every handed-over record to the end, then work on the idle
+ * workers' state from the caller's thread; alerts a worker raises while records run come back
+ * through its outbox and are merged in record order, so a replay's output is the same on every
+ * run, and the same messages for any number of workers.
+ * Inside: pipeline_int.h (the façade, windows, workers, per-customer options).
  * Ownership: the customer map and feed set are taken; sinks are borrowed.
  */
 #ifndef TW_PIPELINE_H

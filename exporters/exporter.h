@@ -1,7 +1,8 @@
 /* exporter.h: sinks that take finished JSON messages (alerts, summaries, totals).
  *
  * Who calls what: the pipeline formats each message to JSON once (exporters/alert_json.c) and
- * hands the text to every sink with sinks_publish(), on the pipeline/export thread. A sink copies
+ * hands the text to every sink with sinks_publish(), on the main loop's thread (the pipeline's
+ * dispatcher; worker threads never publish: their alerts are merged there). A sink copies
  * what it keeps: json and key are borrowed for the call. publish() never blocks (a sink that
  * cannot take a message now spools it or counts it, never waits). poll() is called periodically
  * on the same thread to service delivery reports; flush() at the end of a replay and at

@@ -1,6 +1,6 @@
 /* sink_jsonl.h: a JSON-lines sink (one message per line) to stdout or a file.
  *
- * Runs on the pipeline thread like every sink (exporter.h). Output is buffered by stdio/zlib,
+ * Runs on the main loop's thread (the pipeline's) like every sink (exporter.h). Output is buffered by stdio/zlib,
  * in whole lines: poll() (every 100 ms in the daemon) pushes out what was written since the
  * last one, so every message is whole in the file within a poll interval and a SIGKILL loses at
  * most that; flush() does the same at the end. reopen() (SIGHUP, logrotate) closes and

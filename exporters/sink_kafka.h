@@ -19,8 +19,9 @@
  * it new messages are refused, counted in spool_lost and logged once per episode.
  * At most queue_max_messages messages are outstanding beyond the ack point.
  *
- * Threads: like every sink, publish/poll/flush/destroy run on the export thread; librdkafka's
- * callbacks (delivery reports, errors) are served from poll()/flush() on that thread.
+ * Threads: like every sink, publish/poll/flush/destroy run on the main loop's thread (the
+ * pipeline's); librdkafka's callbacks (delivery reports, errors) are served from poll()/flush()
+ * on that thread.
  * MSG_TOTALS are not sent to Kafka (taken and counted as skipped).
  *
  * fsync policy (spool_fsync): "never": a message survives a crash of the process (SIGKILL) as

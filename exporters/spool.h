@@ -1,7 +1,8 @@
 /* spool.h: an append-only, crash-safe on-disk log of messages (the Kafka sink's write-ahead
  * spool), with sequence numbers, an acknowledged point, and a size bound.
  *
- * Who calls what: one thread (the export thread) owns a spool; nothing here is thread-safe.
+ * Who calls what: one thread (the main loop's, through the Kafka sink) owns a spool; nothing here
+ * is thread-safe.
  * spool_append() copies a message into the pending block and gives it the next sequence number;
  * spool_commit() compresses the pending block and write()s it to the active segment (after that
  * the message survives a SIGKILL; after an fsync it survives a power cut). spool_get() reads a

@@ -1,7 +1,8 @@
 /* decode.h: NetFlow v5, NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) decoding into flow_rec.
  *
- * Who calls what: a source's rx thread owns one decode_ctx and calls decode_datagram() for every
- * UDP payload it receives, and decode_expire() now and then. A ctx is not thread-safe: one ctx
+ * Who calls what: the ingest (ingest.c) owns one decode_ctx on the main loop's thread and calls
+ * decode_datagram() for every export datagram its sources hand it (receive threads only queue
+ * datagrams), and decode_expire() now and then. A ctx is not thread-safe: one ctx
  * per thread (templates are per ctx, so all datagrams of one exporter must reach the same ctx).
  * The metrics reader may call the counter/exporter getters only from the ctx's own thread (or
  * after it stops).
