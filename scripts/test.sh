@@ -13,12 +13,12 @@ cmake -S . -B build-asan -DTW_WERROR=ON -DTW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debu
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -E '^int_bench'
-# ThreadSanitizer over what runs on several threads: the pipeline with worker threads (unit
-# test, threaded replays of the labelled scenario) and the daemon with receive threads and
-# workers under reloads and /metrics scrapes.
+# ThreadSanitizer over what runs on several threads: the ring and its bell, the receive threads,
+# the pipeline with worker threads (unit tests, threaded replays of the labelled scenario) and
+# the daemon with receive threads and workers under reloads and /metrics scrapes.
 cmake -S . -B build-tsan -DTW_WERROR=ON -DTW_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-tsan -j"$jobs" --target test_pipeline transitwatch twgen
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(test_pipeline|int_workers|int_daemon_rx)$'
+cmake --build build-tsan -j"$jobs" --target test_ring test_rx test_pipeline transitwatch twgen
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R '^(test_ring|test_rx|test_pipeline|int_workers|int_daemon_rx)$'
 CC=clang cmake -S . -B build-fuzz -DTW_FUZZ=ON -DTW_TESTS=OFF -DTW_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$jobs"
 bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS:-20}"
