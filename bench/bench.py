@@ -190,8 +190,8 @@ def make_workloads(c):
 
 
 # ---------------------------------------------------------------- (b) replay
-def tw_replay(c, pcap, conf=None, out=os.devnull, extra=()):
-    cmd = [c.tw, "replay", "-C", c.customers, "-o", out, *extra]
+def tw_replay(c, pcap, conf=None, out=os.devnull, extra=(), tw=None):
+    cmd = [tw or c.tw, "replay", "-C", c.customers, "-o", out, *extra]
     if conf:
         cmd += ["-c", conf]
     cmd.append(pcap)
@@ -257,10 +257,13 @@ class Collector:
 class Transitwatch(Collector):
     name = "transitwatch"
 
-    def __init__(self, workers=1):
+    def __init__(self, workers=1, tw=None, label=None):
         self.workers = workers
+        self.tw = tw
         if workers > 1:
             self.name = f"transitwatch ({workers} workers)"
+        if label:
+            self.name = f"{self.name} [{label}]"
 
     def start(self, c, tag):
         d = os.path.join(c.work, f"tw-{tag}")
@@ -276,8 +279,8 @@ class Transitwatch(Collector):
                     f"[customers]\nfile = {c.customers}\n[pipeline]\nhosts_max = {c.hosts_max}\n"
                     f"[output]\njsonl = {self.out}\n[metrics]\nlisten = 127.0.0.1:{self.mport}\n")
         self.log = open(os.path.join(d, "log"), "w+")
-        self.proc = subprocess.Popen(taskset(c, 0, [c.tw, "--config", conf]), stdout=self.log,
-                                     stderr=self.log)
+        self.proc = subprocess.Popen(taskset(c, 0, [self.tw or c.tw, "--config", conf]),
+                                     stdout=self.log, stderr=self.log)
         if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None,
                           15):
             raise SystemExit(f"transitwatch did not start; see {d}/log")
@@ -474,17 +477,18 @@ def bench_memory(c):
 
 
 # ---------------------------------------------------------------- callgrind
-def bench_callgrind(c):
+def bench_callgrind(c, tw=None, tag=""):
     if not shutil.which("valgrind"):
         return None
     res = {}
     for name, n in (("small", 1000), ("big", c.cg_records)):
         pcap = os.path.join(c.work, f"cg-{name}.pcap")
-        twgen(c, "bulk", "-f", "mixed", "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50, "-s", 7,
-              "-o", pcap)
-        out = os.path.join(c.work, f"callgrind-{name}.out")
+        if not os.path.exists(pcap):
+            twgen(c, "bulk", "-f", "mixed", "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50, "-s", 7,
+                  "-o", pcap)
+        out = os.path.join(c.work, f"callgrind-{name}{tag}.out")
         r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                            c.tw, "replay", "-C", c.customers, "-o", os.devnull, pcap],
+                            tw or c.tw, "replay", "-C", c.customers, "-o", os.devnull, pcap],
                            capture_output=True, text=True)
         m = re.search(r"Collected : (\d+)", r.stderr)
         res[name] = {"records": n, "ir": int(m.group(1)) if m else 0, "file": out}
@@ -502,6 +506,90 @@ def bench_callgrind(c):
     res["top"] = top
     log(f"callgrind: {res['ir_per_record']:.0f} Ir/record")
     return res
+
+
+# ---------------------------------------------------------------- old build against this one
+def spread(xs):
+    xs = sorted(xs)
+    return {"min": xs[0], "median": xs[len(xs) // 2], "max": xs[-1], "runs": xs}
+
+
+def bench_against(c):
+    """The old build (--against) and this one, measured back to back in one run, the order
+    alternating every repetition (old new, new old, ...) so that a shared machine's drift falls
+    on both alike; every repetition is kept and reported as min / median / max."""
+    bins = (("old", c.tw_old), ("new", c.tw))
+    reps = c.against_reps
+    res = {"reps": reps, "replay": {}, "workers": {}, "udp": {}, "callgrind": {}}
+    def pair(measure):
+        runs = {"old": [], "new": []}
+        for i in range(reps):
+            for label, tw in (bins if i % 2 == 0 else bins[::-1]):
+                runs[label].append(measure(tw))
+        return runs
+    for fmt, w in c.wl.items():
+        runs = pair(lambda tw: tw_replay(c, w["path"], tw=tw))
+        res["replay"][fmt] = {k: {"cpu": spread([r[0] for r in v]), "wall": spread([r[2] for r in v]),
+                                  "rss_kb": spread([r[1] for r in v])} for k, v in runs.items()}
+        log(f"against: replay {fmt}: CPU-s old {res['replay'][fmt]['old']['cpu']['median']:.3f} "
+            f"new {res['replay'][fmt]['new']['cpu']['median']:.3f}")
+    w = c.wl["mixed"]
+    for n in (1, 2):
+        conf = os.path.join(c.work, f"against-workers{n}.conf")
+        with open(conf, "w") as f:
+            f.write(f"[collector]\nworkers = {n}\n")
+        runs = pair(lambda tw: tw_replay(c, w["path"], conf=conf, tw=tw))
+        res["workers"][n] = {k: {"cpu": spread([r[0] for r in v]), "wall": spread([r[2] for r in v])}
+                             for k, v in runs.items()}
+    for n in (1, 2):
+        runs = {"old": [], "new": []}
+        for i in range(max(2, reps // 2)):
+            for label, tw in (bins if i % 2 == 0 else bins[::-1]):
+                u = udp_point(c, Transitwatch(n, tw=tw, label=label), "mixed", c.rates[-1],
+                              f"against-{label}-{n}-{i}")
+                runs[label].append(u)
+        res["udp"][n] = {k: {"loss_pct": spread([u["loss_pct"] for u in v]),
+                             "cpu_per_m": spread([u["cpu_per_m"] for u in v])}
+                         for k, v in runs.items()}
+    for label, tw in bins:
+        g = bench_callgrind(c, tw=tw, tag=f"-{label}")
+        if g:
+            res["callgrind"][label] = g["ir_per_record"]
+    return res
+
+
+def report_against(c, A):
+    L = []
+    a = L.append
+    a(f"### This build against {c.tw_old}\n")
+    a(f"Back to back in one run, the order alternating, {A['reps']} repetitions each (UDP: "
+      f"{max(2, A['reps'] // 2)}); min / median / max of the repetitions; the ratio is new / old "
+      "of the medians. On a shared machine the spread between repetitions of one binary is the "
+      "noise floor: a ratio inside it is no difference.\n")
+    a("| measure | old min / median / max | new min / median / max | new / old |")
+    a("|---|---|---|---:|")
+    def row(name, o, n, fmt="{:.3f}"):
+        f = lambda s: " / ".join(fmt.format(x) for x in (s["min"], s["median"], s["max"]))
+        ratio = n["median"] / o["median"] if o["median"] else float("nan")
+        a(f"| {name} | {f(o)} | {f(n)} | {ratio:.3f} |")
+    for fmt, r in A["replay"].items():
+        row(f"replay {fmt}: CPU-s", r["old"]["cpu"], r["new"]["cpu"])
+        row(f"replay {fmt}: peak RSS MB", {k: v / 1024 for k, v in r["old"]["rss_kb"].items() if k != "runs"},
+            {k: v / 1024 for k, v in r["new"]["rss_kb"].items() if k != "runs"}, "{:.0f}")
+    for n, r in A["workers"].items():
+        row(f"replay mixed, {n} worker{'s' if n > 1 else ''}: wall s", r["old"]["wall"], r["new"]["wall"])
+        row(f"replay mixed, {n} worker{'s' if n > 1 else ''}: CPU-s", r["old"]["cpu"], r["new"]["cpu"])
+    for n, r in A["udp"].items():
+        row(f"UDP mixed at {fmt_m(c.rates[-1])} M rec/s, {n} worker{'s' if n > 1 else ''}: "
+            "CPU-s per M records", r["old"]["cpu_per_m"], r["new"]["cpu_per_m"])
+        row(f"UDP mixed at {fmt_m(c.rates[-1])} M rec/s, {n} worker{'s' if n > 1 else ''}: loss %",
+            r["old"]["loss_pct"], r["new"]["loss_pct"], "{:.2f}")
+    if A["callgrind"].get("old") and A["callgrind"].get("new"):
+        o, n = A["callgrind"]["old"], A["callgrind"]["new"]
+        a(f"| callgrind Ir per record (net, mixed; not timing: no noise) | {o:.0f} | {n:.0f} | "
+          f"{n / o:.3f} |")
+    a("")
+    return "\n".join(L)
 
 
 # ---------------------------------------------------------------- (c) raw pcap
@@ -592,6 +680,8 @@ def report(c, R):
         for fn, ipr, pct in g["top"]:
             a(f"| {fn} | {ipr:.1f} | {pct:.2f} |")
         a("")
+    if R.get("against"):
+        a(report_against(c, R["against"]))
     if "pcap" in R:
         a("### (c) Raw pcap to flows\n")
         p = R["pcap"]
@@ -643,11 +733,16 @@ def main():
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--build-type", default="RelWithDebInfo")
     ap.add_argument("--only", default="replay,udp,workers,memory,callgrind,pcap")
+    ap.add_argument("--against", default=None,
+                    help="an older build directory: measure its transitwatch against this one")
+    ap.add_argument("--against-reps", type=int, default=None)
     a = ap.parse_args()
     c = Ctx()
     c.bin, c.src, c.work, c.quick, c.command = a.bin, a.src, a.work, a.quick, a.command
     c.build_type = a.build_type
     c.tw = os.path.join(a.bin, "collector", "transitwatch")
+    c.tw_old = os.path.join(a.against, "collector", "transitwatch") if a.against else None
+    c.against_reps = a.against_reps or (3 if a.quick else 5)
     c.twgen = os.path.join(a.bin, "tests", "twgen")
     c.nfcapd = shutil.which("nfcapd") or (os.path.exists("/usr/bin/nfcapd") and "/usr/bin/nfcapd")
     c.nfacctd = shutil.which("nfacctd") or (os.path.exists("/usr/sbin/nfacctd")
@@ -702,6 +797,8 @@ def main():
         R["callgrind"] = bench_callgrind(c)
     if "pcap" in only:
         R["pcap"] = bench_pcap(c)
+    if c.tw_old:
+        R["against"] = bench_against(c)
     R["ratios"] = ratios(c, R)
     md = report(c, R)
     with open(a.out, "w") as f:

@@ -2,7 +2,7 @@
 # transitwatch benchmark harness: one command.
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
-#                [--out FILE]
+#                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -12,10 +12,13 @@
 # bench/bench_pcap.sh when present), the memory per tracked host, callgrind instructions per
 # record and the 1 -> 2 worker speed-up. Writes a markdown table to stdout and to
 # bench/results-<date>.md (+ .json; --out FILE instead). --quick: small workloads, a few minutes (CI: it checks the
-# harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,pcap.
+# harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,pcap
+# (none: "--only none"). --against DIR: also measure DIR's collector/transitwatch against this
+# build in the same run (replay per format, 1 and 2 workers, UDP at the top rate, callgrind),
+# back to back with the order alternating, every repetition reported (min / median / max).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 install=1 build=1 bdir=$src/build-bench work= only= out=
+quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -25,13 +28,17 @@ while [[ $# -gt 0 ]]; do
     --work) work=$2; shift ;;
     --only) only=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --against) against=$(cd "$2" && pwd); shift ;;
+    --against-reps) against_reps=$2; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 cmdline=bench/run.sh
 [[ $quick == 0 ]] || cmdline+=" --quick"
+[[ -z $only ]] || cmdline+=" --only $only"
+[[ -z $against ]] || cmdline+=" --against $against${against_reps:+ --against-reps $against_reps}"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -74,5 +81,7 @@ args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline
       --build-type RelWithDebInfo)
 [[ $quick == 1 ]] && args+=(--quick)
 [[ -n $only ]] && args+=(--only "$only")
+[[ -n $against ]] && args+=(--against "$against")
+[[ -n $against_reps ]] && args+=(--against-reps "$against_reps")
 python3 "$src/bench/bench.py" "${args[@]}"
 echo "bench: results in $out" >&2
