@@ -176,8 +176,6 @@ static int rx_drain(struct source *s, size_t budget)
 static size_t rx_counters(struct source *s, size_t table, const struct ctr_def **defs,
                           void *snap)
 {
-    if (table > 0)
-        return 0;
     struct rx_source *p = rx_of(s);
     struct udp_counters c;
     memset(&c, 0, sizeof c);
@@ -187,10 +185,9 @@ static size_t rx_counters(struct source *s, size_t table, const struct ctr_def *
             v[k] += atomic_load_explicit(&p->t[i].st[k], memory_order_relaxed);
         c.ring_waits += atomic_load_explicit(&p->t[i].ring_waits, memory_order_relaxed);
     }
-    memcpy(snap, &c, sizeof c);
     size_t n;
-    *defs = udp_counter_defs(&n);
-    return n;
+    const struct ctr_def *d = udp_counter_defs(&n);
+    return source_one_table(table, d, n, &c, sizeof c, defs, snap);
 }
 
 /* Stop the threads, draining the rings while they take what their sockets hold (a thread that
@@ -278,9 +275,7 @@ int rx_source_open(const char *const *endpoints, size_t nendpoints, const struct
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    p->base.ops = &rx_source_ops;
-    p->base.out = *out;
-    snprintf(p->base.name, sizeof p->base.name, "udp");
+    source_init(&p->base, &rx_source_ops, out, "udp");
     p->n = n;
     int rc = ring_bell_init(&p->bell);
     if (rc < 0) {

@@ -636,14 +636,11 @@ static int cap_src_drain(struct source *s, size_t budget)
 static size_t cap_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
                                void *snap)
 {
-    if (table > 0)
-        return 0;
     struct capture_stats st;
     capture_stats(cap_of(s), &st);
-    memcpy(snap, &st, sizeof st);
     size_t n;
-    *defs = capture_counter_defs(&n);
-    return n;
+    const struct ctr_def *d = capture_counter_defs(&n);
+    return source_one_table(table, d, n, &st, sizeof st, defs, snap);
 }
 
 static void cap_src_close(struct source *s)
@@ -679,10 +676,8 @@ static int cap_src_new(const struct source_ops *ops, const char *name, struct ca
         capture_close(c);
         return -ENOMEM;
     }
-    cs->base.ops = ops;
-    cs->base.out = *out;
+    source_init(&cs->base, ops, out, name);
     cs->c = c;
-    snprintf(cs->base.name, sizeof cs->base.name, "%s", name);
     *src = &cs->base;
     return 0;
 }

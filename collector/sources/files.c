@@ -371,9 +371,7 @@ int files_source_open(struct files_input *v, size_t n, const struct files_opts *
         files_free(v, n);
         return -ENOMEM;
     }
-    fs->base.ops = &files_source_ops;
-    fs->base.out = *out;
-    snprintf(fs->base.name, sizeof fs->base.name, "files");
+    source_init(&fs->base, &files_source_ops, out, "files");
     fs->v = v;
     fs->n = n;
     fs->o = *o;

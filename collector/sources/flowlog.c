@@ -1143,13 +1143,10 @@ static int fl_src_drain(struct source *s, size_t budget)
 static size_t fl_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
                               void *snap)
 {
-    if (table > 0)
-        return 0;
     struct flowlog_source *fs = (struct flowlog_source *)s;
-    size_t n = offsetof(struct flowlog_stats, first_bad_line);
-    memcpy(snap, &fs->r->st, n);
-    *defs = flowlog_defs;
-    return sizeof flowlog_defs / sizeof flowlog_defs[0];
+    return source_one_table(table, flowlog_defs, sizeof flowlog_defs / sizeof flowlog_defs[0],
+                            &fs->r->st, offsetof(struct flowlog_stats, first_bad_line), defs,
+                            snap);
 }
 
 static void fl_src_close(struct source *s)
@@ -1179,9 +1176,7 @@ int flowlog_source_open(const char *path, enum flowlog_fmt fmt, const struct sou
         free(fs);
         return -EIO;
     }
-    fs->base.ops = &flowlog_source_ops;
-    fs->base.out = *out;
-    snprintf(fs->base.name, sizeof fs->base.name, "%s", path);
+    source_init(&fs->base, &flowlog_source_ops, out, path);
     *src = &fs->base;
     return 0;
 }

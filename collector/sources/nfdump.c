@@ -636,12 +636,9 @@ static int nfd_src_drain(struct source *s, size_t budget)
 static size_t nfd_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
                                void *snap)
 {
-    if (table > 0)
-        return 0;
     struct nfdump_source *ns = (struct nfdump_source *)s;
-    memcpy(snap, ns->r ? &ns->r->st : &ns->st, sizeof ns->st);
-    *defs = nfdump_defs;
-    return sizeof nfdump_defs / sizeof nfdump_defs[0];
+    return source_one_table(table, nfdump_defs, sizeof nfdump_defs / sizeof nfdump_defs[0],
+                            ns->r ? &ns->r->st : &ns->st, sizeof ns->st, defs, snap);
 }
 
 static void nfd_src_close(struct source *s)
@@ -674,9 +671,7 @@ int nfdump_source_open(const char *path, enum nfdump_fmt fmt, const char *bin,
         free(ns);
         return rc;
     }
-    ns->base.ops = &nfdump_source_ops;
-    ns->base.out = *out;
-    snprintf(ns->base.name, sizeof ns->base.name, "%s", path);
+    source_init(&ns->base, &nfdump_source_ops, out, path);
     *src = &ns->base;
     return 0;
 }

@@ -5,6 +5,24 @@
 
 #include "log.h"
 
+void source_init(struct source *s, const struct source_ops *ops, const struct source_out *out,
+                 const char *name)
+{
+    s->ops = ops;
+    s->out = *out;
+    snprintf(s->name, sizeof s->name, "%s", name);
+}
+
+size_t source_one_table(size_t table, const struct ctr_def *d, size_t n, const void *st,
+                        size_t size, const struct ctr_def **defs, void *snap)
+{
+    if (table > 0)
+        return 0;
+    memcpy(snap, st, size);
+    *defs = d;
+    return n;
+}
+
 static void end_slot(struct source_slot *sl)
 {
     if (sl->ended)

@@ -88,6 +88,14 @@ struct source {
     uint64_t failures; /* inputs that could not be read whole (logged by the source) */
 };
 
+/* For the sources' own use: set the common part (name: for logs, cut at 255 bytes). */
+void source_init(struct source *s, const struct source_ops *ops, const struct source_out *out,
+                 const char *name);
+/* For a counters op with a single table: table 0 is d[0..n) over the value st (size bytes,
+ * copied into snap); returns n, or 0 for any other table. */
+size_t source_one_table(size_t table, const struct ctr_def *d, size_t n, const void *st,
+                        size_t size, const struct ctr_def **defs, void *snap);
+
 /* ---- the set of open sources, driven by one loop ---- */
 
 #define SOURCE_SET_MAX 16

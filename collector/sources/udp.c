@@ -439,13 +439,10 @@ static int udp_src_drain(struct source *s, size_t budget)
 static size_t udp_src_counters(struct source *s, size_t table, const struct ctr_def **defs,
                                void *snap)
 {
-    if (table > 0)
-        return 0;
     struct udp_counters c = {.us = ((struct udp_source *)s)->l->st};
-    memcpy(snap, &c, sizeof c);
     size_t n;
-    *defs = udp_counter_defs(&n);
-    return n;
+    const struct ctr_def *d = udp_counter_defs(&n);
+    return source_one_table(table, d, n, &c, sizeof c, defs, snap);
 }
 
 static void udp_src_close(struct source *s)
@@ -477,9 +474,7 @@ int udp_source_open(const char *const *endpoints, size_t n, const struct udp_opt
         free(u);
         return rc;
     }
-    u->base.ops = &udp_source_ops;
-    u->base.out = *out;
-    snprintf(u->base.name, sizeof u->base.name, "udp");
+    source_init(&u->base, &udp_source_ops, out, "udp");
     *src = &u->base;
     return 0;
 }
