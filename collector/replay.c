@@ -269,34 +269,41 @@ static uint64_t live_duration(void *arg, uint64_t now_ms)
     return 0;
 }
 
+/* A live interface as the one source, with its expiry and duration timers. 0 or -errno. */
+static int open_live(struct replay *rp, const struct source_out *out)
+{
+    const struct replay_opts *o = rp->o;
+    struct source *src;
+    char err[512];
+    int rc = capture_source_open_live(o->interface, o->interface, o->bpf, o->snaplen, o->promisc,
+                                      o->buffer_mb, o->max_packets, out, &src, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "transitwatch: %s\n", err);
+        return rc;
+    }
+    rp->ninputs = 1;
+    if (evloop_add_timer(rp->loop, 100, live_expire, rp) < 0 ||
+        (o->duration_ms && evloop_add_timer(rp->loop, o->duration_ms, live_duration, rp) < 0)) {
+        src->ops->close(src);
+        return -ENOSPC;
+    }
+    return source_set_add(&rp->ss, src);
+}
+
 /* The inputs as sources: a live interface, or the files in time order. Returns 0, 1 (no input
- * found), or -1 (cannot start; message on stderr). */
+ * found), or -errno (cannot start; message on stderr). */
 static int open_sources(struct replay *rp)
 {
     const struct replay_opts *o = rp->o;
     struct source_out out = ingest_source_out(rp->in);
-    struct source *src;
-    char err[512];
-    if (o->interface) {
-        if (capture_source_open_live(o->interface, o->interface, o->bpf, o->snaplen, o->promisc,
-                                     o->buffer_mb, o->max_packets, &out, &src, err,
-                                     sizeof err) < 0) {
-            fprintf(stderr, "transitwatch: %s\n", err);
-            return -1;
-        }
-        rp->ninputs = 1;
-        if (evloop_add_timer(rp->loop, 100, live_expire, rp) < 0 ||
-            (o->duration_ms && evloop_add_timer(rp->loop, o->duration_ms, live_duration, rp) < 0)) {
-            src->ops->close(src);
-            return -1;
-        }
-        return source_set_add(&rp->ss, src) < 0 ? -1 : 0;
-    }
+    if (o->interface)
+        return open_live(rp, &out);
     struct files_input *files = NULL;
+    char err[512];
     int n = files_expand(o->inputs, o->ninputs, o->log_fmt, &files, err, sizeof err);
     if (n < 0) {
         fprintf(stderr, "transitwatch: %s\n", err);
-        return -1;
+        return n;
     }
     if (n == 0) {
         free(files);
@@ -305,9 +312,10 @@ static int open_sources(struct replay *rp)
     }
     rp->ninputs = (size_t)n;
     struct files_opts fo = {.nfdump_fmt = o->nfdump_fmt, .nfdump_bin = o->nfdump_bin};
-    if (files_source_open(files, (size_t)n, &fo, &out, &src) < 0 ||
-        source_set_add(&rp->ss, src) < 0)
-        return -1;
+    struct source *src;
+    int rc = files_source_open(files, (size_t)n, &fo, &out, &src);
+    if (rc < 0 || (rc = source_set_add(&rp->ss, src)) < 0)
+        return rc;
     rp->files = src;
     return 0;
 }
@@ -316,15 +324,15 @@ static int open_sources(struct replay *rp)
 static int run_inputs(struct replay *rp, bool progress)
 {
     int rc = source_set_init(&rp->ss, rp->loop);
-    if (rc < 0 || evloop_add_before_sleep(rp->loop, check_stop, rp) < 0)
-        return -1;
+    if (rc < 0 || (rc = evloop_add_before_sleep(rp->loop, check_stop, rp)) < 0)
+        return rc;
     rp->ss.on_all_ended = all_ended;
     rp->ss.on_all_ended_arg = rp;
     rc = open_sources(rp);
     if (rc != 0)
         return rc;
-    if (progress && rp->files && evloop_add_timer(rp->loop, 200, draw, rp) < 0)
-        return -1;
+    if (progress && rp->files && (rc = evloop_add_timer(rp->loop, 200, draw, rp)) < 0)
+        return rc;
     evloop_run(rp->loop);
     if (progress && rp->files)
         fprintf(stderr, "\r\033[K");
@@ -345,7 +353,7 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
         free(rp.cust);
         free(ac);
         fprintf(stderr, "transitwatch: out of memory\n");
-        return -1;
+        return -ENOMEM;
     }
     struct alert_counter acs; /* the sink owns ac; keep a view for the summary */
     if (sinks_add(sinks, (struct sink){&alert_counter_ops, ac}) < 0) {

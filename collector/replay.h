@@ -69,8 +69,9 @@ struct run;
 int replay_main(struct run *r, const struct replay_cli *c);
 
 /* sinks: a counting sink is added to it (alerts by detector); it is taken by sinks as usual.
- * Returns 0 when every input was read, 1 when some could not be (messages on stderr), or -1
- * when nothing could be started (e.g. the interface cannot be opened; message on stderr). */
+ * Returns 0 when every input was read, 1 when some could not be (messages on stderr), or a
+ * negative errno when nothing could be started (e.g. the interface cannot be opened; message on
+ * stderr). */
 int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *p,
                struct sinks *sinks);
 
