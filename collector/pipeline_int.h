@@ -126,8 +126,14 @@ size_t pipe_customer_count(void *arg);
 /* ---- windows.c (dispatcher) ---- */
 /* The per-customer figures sized for the map in force (zeroed). 0 or -ENOMEM. */
 int win_acc_resize(struct pipeline *p);
-/* Add a record to a customer's figures for dir. */
-void win_account(struct cust_acc *a, int dir, const struct flow_rec *f);
+/* Add a record to a customer's figures for dir (per record: inline). */
+static inline void win_account(struct cust_acc *a, int dir, const struct flow_rec *f)
+{
+    struct traffic *t = dir == FLOW_DIR_OUT ? &a->out : dir == FLOW_DIR_IN ? &a->in : &a->internal;
+    t->bytes += f->bytes;
+    t->packets += f->packets;
+    t->flows++;
+}
 /* Every worker's detector context: the open window, the feeds in force. */
 void win_set_ctx(struct pipeline *p);
 /* A record's end time moved event time: close every window the watermark passed. */
@@ -146,8 +152,31 @@ void wk_fini(struct pipeline *p, struct worker *w);
 /* Dispatcher: start the threads of workers 1.. (threaded), stop and join them. */
 int wk_start(struct pipeline *p);
 void wk_stop(struct pipeline *p);
-/* Dispatcher: a classified record (hash: hosttab_hash of its inside host) to worker w. */
-void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f, uint64_t hash);
+/* A record in a worker's ring. */
+struct wq_ent {
+    struct flow_rec f;
+    uint64_t hash; /* hosttab_hash of the inside host */
+    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
+};
+#define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
+/* Dispatcher: w's ring is full; returns room once there is (workers.c). */
+struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w);
+/* Dispatcher: a batch is queued for w: run it (worker 0) or publish it (workers.c). */
+void wk_batch_queued(struct pipeline *p, struct worker *w);
+/* Dispatcher: a classified record (hash: hosttab_hash of its inside host) to worker w. Per
+ * record: inline. */
+static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f,
+                               uint64_t hash)
+{
+    struct wq_ent *e = ring_alloc(&w->q, sizeof *e);
+    if (!e)
+        e = wk_wait_room(p, w);
+    e->f = *f;
+    e->hash = hash;
+    e->seq = ++p->seq;
+    if (++w->queued >= WQ_BATCH)
+        wk_batch_queued(p, w);
+}
 /* Dispatcher: records waiting for a full batch go to their workers now. */
 void wk_hand_over(struct pipeline *p);
 /* Dispatcher: take the alerts the workers queued that are final (record order). */

@@ -271,14 +271,6 @@ void win_advance(struct pipeline *p)
         win_set_ctx(p);
 }
 
-void win_account(struct cust_acc *a, int dir, const struct flow_rec *f)
-{
-    struct traffic *t = dir == FLOW_DIR_OUT ? &a->out : dir == FLOW_DIR_IN ? &a->in : &a->internal;
-    t->bytes += f->bytes;
-    t->packets += f->packets;
-    t->flows++;
-}
-
 void win_tick(struct pipeline *p, uint64_t wall_ms)
 {
     if (p->st.flows && p->last_flow_wall == 0) {

@@ -29,16 +29,9 @@
 #include "rules.h"
 
 #define WQ_ENTRIES 1024u  /* ring room per worker, in records (about) */
-#define WQ_BATCH 32u      /* records looked up together; also how often the ring is published */
 #define OUTBOX_ENTRIES 32u /* alerts a worker raised that the dispatcher has not taken */
 #define OUTBOX_STR 12288  /* bytes for one queued alert's strings */
 #define WORKER_SPINS 200  /* an idle worker looks this often before it sleeps */
-
-struct wq_ent {
-    struct flow_rec f;
-    uint64_t hash; /* hosttab_hash of the inside host */
-    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
-};
 
 /* An alert raised while records run on a worker thread (detectors raise almost all alerts at
  * window close; a full blocklist hit table reports at once), its strings copied. */
@@ -227,11 +220,7 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
 static size_t run_batch(struct worker *w)
 {
     struct wq_ent *e[WQ_BATCH];
-    size_t n = 0, len;
-    while (n < WQ_BATCH && (e[n] = ring_take(&w->q, &len)) != NULL) {
-        assert(len == sizeof(struct wq_ent));
-        n++;
-    }
+    size_t n = ring_take_n(&w->q, (void **)e, NULL, WQ_BATCH);
     for (size_t i = 0; i < n; i++)
         hosttab_prefetch(w->hosts, e[i]->hash);
     for (size_t i = 0; i < n; i++) {
@@ -288,7 +277,7 @@ static void run_here(struct worker *w)
 
 /* Dispatcher: w's ring is full. Do our own share (worker 0) and take alerts (w may be waiting
  * on its outbox) until w has made room. */
-static struct wq_ent *wait_room(struct pipeline *p, struct worker *w)
+struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w)
 {
     assert(w->started); /* worker 0's ring never holds more than a batch */
     p->st.queue_waits++;
@@ -303,16 +292,8 @@ static struct wq_ent *wait_room(struct pipeline *p, struct worker *w)
     return e;
 }
 
-void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f, uint64_t hash)
+void wk_batch_queued(struct pipeline *p, struct worker *w)
 {
-    struct wq_ent *e = ring_alloc(&w->q, sizeof *e);
-    if (!e)
-        e = wait_room(p, w);
-    e->f = *f;
-    e->hash = hash;
-    e->seq = ++p->seq;
-    if (++w->queued < WQ_BATCH)
-        return;
     if (!w->started) {
         run_here(w);
     } else {

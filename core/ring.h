@@ -183,6 +183,33 @@ static inline void *ring_take(struct ring *r, size_t *len)
         r->c_tail += RING_ALIGN(sizeof(struct ring_hdr) + *len);
     return p;
 }
+/* Consumer: take up to max published items at once (a batch: the cursors stay in registers);
+ * their addresses in items[], their lengths in lens[] (may be NULL). Returns how many. The same
+ * rules as ring_take. */
+static inline size_t ring_take_n(struct ring *r, void **items, size_t *lens, size_t max)
+{
+    size_t tail = r->c_tail, head = r->c_head, n = 0;
+    if (tail == head)
+        head = r->c_head = atomic_load_explicit(&r->head, memory_order_acquire);
+    while (n < max && tail != head) {
+        size_t at = tail & r->mask;
+        struct ring_hdr h;
+        memcpy(&h, r->buf + at, sizeof h);
+        assert(h.magic == RING_MAGIC);
+        if (h.len == RING_WRAP) {
+            tail += r->mask + 1 - at;
+            continue;
+        }
+        assert(h.len <= ring_max_item(r));
+        items[n] = r->buf + at + sizeof h;
+        if (lens)
+            lens[n] = h.len;
+        n++;
+        tail += RING_ALIGN(sizeof h + h.len);
+    }
+    r->c_tail = tail;
+    return n;
+}
 /* Consumer: hand the room of every item taken so far back to the producer. */
 static inline void ring_release(struct ring *r)
 {
