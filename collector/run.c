@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alert_json.h"
+#include "clock.h"
 #include "counters.h"
 #include "json.h"
 #include "log.h"
@@ -100,11 +100,8 @@ void run_publish_totals(struct run *r, const char *dataset)
     struct pipeline_stats ps;
     pipeline_stats(r->pipe, &ps);
     uint64_t ts = pipeline_last_window_end(r->pipe);
-    if (!ts) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        ts = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-    }
+    if (!ts)
+        ts = clock_wall_ms();
     snprintf(msg, sizeof msg, "transitwatch totals: %llu flow records (%llu unmatched), %llu "
              "windows, %llu alerts, %llu summaries",
              (unsigned long long)ps.flows, (unsigned long long)ps.unmatched,
