@@ -511,7 +511,9 @@ def bench_callgrind(c, tw=None, tag=""):
 # ---------------------------------------------------------------- old build against this one
 def spread(xs):
     xs = sorted(xs)
-    return {"min": xs[0], "median": xs[len(xs) // 2], "max": xs[-1], "runs": xs}
+    mid = len(xs) // 2
+    med = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+    return {"min": xs[0], "median": med, "max": xs[-1], "runs": xs}
 
 
 def bench_against(c):
