@@ -180,7 +180,7 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
     int rc = decode_ctx_new(&dc, &in->dec);
     if (rc < 0) {
         free(in);
-        return rc == -2 ? -ENOMEM : -EINVAL;
+        return rc;
     }
     struct frag_opts fo = {0};
     if (frag_table_new(&fo, &in->frags) < 0) {

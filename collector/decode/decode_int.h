@@ -1,5 +1,21 @@
-/* decode_int.h: internals shared by decode.c, decode_tmpl.c, nf5.c, nf9.c and ipfix.c only.
- * Everything here runs on the ctx's own thread. */
+/* decode_int.h: internals of collector/decode/, shared by its files only. Everything here runs
+ * on the ctx's own thread (the one that calls decode_datagram).
+ *
+ * The files are layers; each calls only the layers below it (never up, never sideways within
+ * a layer), so a datagram enters each file at most through its own layer's functions:
+ *
+ *   4  decode.c           the public API: ctx, decode_datagram (version dispatch), expiry,
+ *                         counter and exporter getters
+ *   3  nf5.c nf9.c ipfix.c  the version decoders: headers, sets, template records
+ *   2  decode_exporter.c  the exporter table and each exporter's domain table
+ *      decode_pending.c   data sets waiting for their template; a template's arrival
+ *                         (dec_template: tmpl_add, then the sets that waited for it)
+ *   1  decode_tmpl.c      the template cache, the template compiler and the record
+ *                         interpreter (decoded records leave through dec_emit)
+ *   0  decode_core.c      counters, tracked allocation, sequence numbers, samplers, sampling
+ *                         resolution and dec_emit (a finished record to the caller's emit)
+ *
+ * tests/integration/decode_layers.sh checks the order on the object files. */
 #ifndef TW_DECODE_INT_H
 #define TW_DECODE_INT_H
 
@@ -10,6 +26,7 @@
 
 #include "decode.h"
 #include "dlist.h"
+#include "hash.h"
 
 /* ---- byte order (unaligned, big endian on the wire) ---- */
 static inline uint16_t dec_be16(const uint8_t *p) { return (uint16_t)((unsigned)p[0] << 8 | p[1]); }
@@ -206,37 +223,54 @@ struct dec_msg {
     bool seq_broken;      /* a data set could not be decoded: record count unknown */
 };
 
-/* decode.c */
-void dec_count(struct decode_ctx *ctx, enum decode_counter c);
+/* Smallest power of two >= n, at least 16 (table sizes). */
+static inline size_t dec_pow2_at_least(size_t n)
+{
+    size_t p = 16;
+    while (p < n && p < ((size_t)1 << 40))
+        p <<= 1;
+    return p;
+}
+
+/* Table sizes, shared by the tables' init and decode_memory_bound. */
+static inline size_t dec_exp_slot_count(const struct decode_cfg *cfg)
+{
+    return dec_pow2_at_least(cfg->max_exporters * 2);
+}
+static inline size_t dec_pending_bucket_count(const struct decode_cfg *cfg)
+{
+    return cfg->pending_max ? dec_pow2_at_least(cfg->pending_max) : 0;
+}
+
+/* ---- layer 0: decode_core.c ---- */
 void dec_error(struct decode_ctx *ctx, struct dec_exporter *exp, enum decode_counter c);
+/* malloc/free with ctx->mem kept (a failed malloc counts no_memory). */
 void *dec_alloc(struct decode_ctx *ctx, size_t n);
 void dec_free(struct decode_ctx *ctx, void *p, size_t n);
-struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id);
+/* A sequence number seq that should be *next (when *valid): a forward gap is counted as lost. */
 void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance);
+void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate);
 /* Finish and emit one decoded record: sampling, counters. rate_rec = rate from the record (0 none),
-   sampler_id/has_sampler = its sampler id, v5_rate = v5 header rate (0 none, v5 only). */
+   sampler_id/has_sampler = its sampler id, v5_interval = v5 header rate (0 none, -1 not v5). */
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
               uint32_t sampler_id, int v5_interval);
-int dec_pending_init(struct decode_ctx *ctx);
-void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *p, size_t len);
-/* Decode and free the sets waiting for t (of m's exporter and domain): O(those sets). */
-void dec_pending_flush(struct dec_msg *m, const struct tmpl *t);
-void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms);
-void dec_pending_free_all(struct decode_ctx *ctx);
-void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate);
 
-/* decode_tmpl.c: cache + compiled-program interpreter */
+/* ---- layer 1: decode_tmpl.c (cache, compiler, interpreter) ---- */
+/* 0 or -ENOMEM. */
 int tmpl_cache_init(struct decode_ctx *ctx);
 void tmpl_cache_free(struct decode_ctx *ctx);
 /* Look up a live template (expired ones are dropped here). */
 struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
                        uint16_t tid, uint64_t now_ms);
-/* Validate and compile a field list; touches no state. 0, or -1 when the template is invalid
-   (reserved id, no or too many fields, a zero-length field, a record too long). */
+/* Validate and compile a field list; touches no state. 0, or -EINVAL when the template is
+   invalid (reserved id, no or too many fields, a zero-length field, a record too long). */
 int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
                  struct tmpl_prog *out);
-/* Validate, compile and insert; flushes pending sets waiting for it. Counts the outcome. */
-void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n);
+/* Validate, compile and insert into m's domain; counts the outcome. Returns the template when
+   it is new or replaced one (data sets may be waiting for it), NULL when it only refreshed one
+   or was refused. */
+const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
+                            const struct tmpl_field *f, size_t n);
 /* Withdrawals: O(1) for one id, O(templates withdrawn) for all of a kind. */
 void tmpl_withdraw(struct dec_msg *m, uint16_t tid);
 void tmpl_withdraw_all(struct dec_msg *m, bool options);
@@ -246,7 +280,27 @@ void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms);
 /* Decode every record of a data set with template t; returns records read. */
 size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len);
 
-/* nf5.c, nf9.c, ipfix.c */
+/* ---- layer 2: decode_exporter.c ---- */
+/* 0 or -ENOMEM. */
+int dec_exporters_init(struct decode_ctx *ctx);
+void dec_exporters_free(struct decode_ctx *ctx);
+/* The exporter of a datagram from src, found or made (NULL: table full, counted). */
+struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[16], uint64_t now_ms);
+/* The domain of this message, found or made (NULL: counted). */
+struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id);
+
+/* ---- layer 2: decode_pending.c ---- */
+/* 0 or -ENOMEM. */
+int dec_pending_init(struct decode_ctx *ctx);
+void dec_pending_free(struct decode_ctx *ctx);
+void dec_pending_push(struct dec_msg *m, uint16_t tid, const uint8_t *p, size_t len);
+void dec_pending_expire(struct decode_ctx *ctx, uint64_t now_ms);
+/* A template record of m: tmpl_add, then the data sets that waited for that template are
+   decoded (O(those sets)). */
+void dec_template(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f,
+                  size_t n);
+
+/* ---- layer 3: nf5.c, nf9.c, ipfix.c ---- */
 void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
 void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
 void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len);

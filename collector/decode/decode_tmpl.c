@@ -1,7 +1,12 @@
-/* decode_tmpl.c: the template cache shared by NetFlow v9 and IPFIX, and the compiled-template
- * interpreter. A template is validated and compiled once on arrival into a list of ops (field
- * length + what it feeds); consecutive fields we do not use are merged into one skip op, so a
- * data record is decoded by one tight loop with no lookups. */
+/* decode_tmpl.c: layer 1 of the decoder (decode_int.h): the template cache shared by NetFlow
+ * v9 and IPFIX, and the compiled-template interpreter. A template is validated and compiled
+ * once on arrival into a list of ops (field length + what it feeds); consecutive fields we do
+ * not use are merged into one skip op, so a data record is decoded by one tight loop with no
+ * lookups. Records leave through dec_emit (layer 0); nothing above is called.
+ *
+ * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
+ * domain lists its own by kind in refresh order, for withdrawals and eviction per domain. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "decode_int.h"
@@ -13,7 +18,7 @@ int tmpl_cache_init(struct decode_ctx *ctx)
         n <<= 1;
     ctx->buckets = calloc(n, sizeof *ctx->buckets);
     if (!ctx->buckets)
-        return -1;
+        return -ENOMEM;
     ctx->tmask = n - 1;
     ctx->mem += n * sizeof *ctx->buckets;
     return 0;
@@ -269,7 +274,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     uint64_t has = 0;
     bool varlen = false;
     if (tid < 256 || n == 0 || n > DECODE_MAX_FIELDS)
-        return -1;
+        return -EINVAL;
     uint64_t h = fnv1a(0xcbf29ce484222325ull, &options, 1);
     for (size_t i = 0; i < n; i++) {
         uint16_t len = f[i].len;
@@ -280,7 +285,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         if (len == 0) {
             if (f[i].ie == 0 || f[i].v9_scope)
                 continue; /* filler / empty scope: carries nothing */
-            return -1;
+            return -EINVAL;
         }
         enum dec_kind k = K_SKIP;
         if (len == OP_VARLEN) {
@@ -308,7 +313,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         nops++;
     }
     if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
-        return -1;
+        return -EINVAL;
     if (!varlen) {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
@@ -330,55 +335,41 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     return 0;
 }
 
-void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_field *f, size_t n)
+/* Is old the same template as prog (a refresh)? */
+static bool same_layout(const struct tmpl *old, const struct tmpl_prog *prog, bool options)
 {
-    struct decode_ctx *ctx = m->ctx;
+    return old->layout_hash == prog->layout_hash && old->options == options &&
+           old->nops == prog->nops && memcmp(old->ops, prog->ops, prog->nops * sizeof *prog->ops) == 0;
+}
+
+/* The domain is full: its least recently refreshed template goes (the older of the two lists'
+ * heads). A flood of new ids from one (exporter, domain) then churns that domain only, and an
+ * exporter that moved to new ids is never locked out until the old ones expire; templates in
+ * use are refreshed by their exporter and come back. Returns whether one went. */
+static bool evict_oldest(struct decode_ctx *ctx, struct dec_domain *d)
+{
+    struct dlist *l = &d->lru[0];
+    if (!l->first || (d->lru[1].first &&
+                      DLIST_ENTRY(d->lru[1].first, struct tmpl, lru)->refresh_seq <
+                          DLIST_ENTRY(l->first, struct tmpl, lru)->refresh_seq))
+        l = &d->lru[1];
+    if (!l->first)
+        return false;
+    remove_head(ctx, l);
+    ctx->c[DC_TEMPLATES_EVICTED]++;
+    return true;
+}
+
+/* A new template of m's domain from prog (NULL: out of memory, counted). */
+static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
+                             const struct tmpl_prog *prog)
+{
     struct dec_exporter *e = m->exp;
     struct dec_domain *d = m->dom;
-    struct tmpl_prog prog;
-    if (tmpl_compile(tid, options, f, n, &prog) < 0) {
-        dec_error(ctx, e, DC_TEMPLATE_INVALID);
-        return;
-    }
-    size_t nops = prog.nops;
-    const struct tmpl_op *ops = prog.ops;
-    struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
-    struct tmpl *old = *pp;
-    if (old && old->layout_hash == prog.layout_hash && old->options == options && old->nops == nops &&
-        memcmp(old->ops, ops, nops * sizeof *ops) == 0) {
-        old->refreshed_ms = m->now_ms;
-        old->refresh_seq = ++ctx->refresh_seq;
-        dlist_unlink(&d->lru[options], &old->lru);
-        dlist_push_back(&d->lru[options], &old->lru);
-        ctx->c[DC_TEMPLATES_REFRESHED]++;
-        return;
-    }
-    if (!old && d->templates >= ctx->cfg.max_templates_per_source) {
-        /* The domain is full: its least recently refreshed template goes (the older of the
-         * two lists' heads). A flood of new ids from one (exporter, domain) then churns that
-         * domain only, and an exporter that moved to new ids is never locked out until the
-         * old ones expire; templates in use are refreshed by their exporter and come back. */
-        struct dlist *l = &d->lru[0];
-        if (!l->first || (d->lru[1].first &&
-                          DLIST_ENTRY(d->lru[1].first, struct tmpl, lru)->refresh_seq <
-                              DLIST_ENTRY(l->first, struct tmpl, lru)->refresh_seq))
-            l = &d->lru[1];
-        if (l->first) {
-            remove_head(ctx, l);
-            ctx->c[DC_TEMPLATES_EVICTED]++;
-            pp = find_slot(ctx, e->idx, m->version, d->id, tid); /* the chain may have moved */
-        }
-    }
-    if (!old) {
-        if (d->templates >= ctx->cfg.max_templates_per_source || ctx->ntemplates >= ctx->cfg.max_templates) {
-            dec_error(ctx, e, DC_TEMPLATE_LIMIT);
-            return;
-        }
-    }
-    struct tmpl *t = dec_alloc(ctx, sizeof *t + nops * sizeof *ops);
+    struct tmpl *t = dec_alloc(m->ctx, sizeof *t + prog->nops * sizeof *prog->ops);
     if (!t) {
         e->errors++;
-        return;
+        return NULL;
     }
     t->exp_idx = e->idx;
     t->dom_slot = (uint32_t)(d - e->doms);
@@ -386,14 +377,48 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
     t->id = tid;
     t->version = m->version;
     t->options = options;
-    t->varlen = prog.varlen;
-    t->min_len = (uint16_t)prog.min_len;
+    t->varlen = prog->varlen;
+    t->min_len = (uint16_t)prog->min_len;
     t->refreshed_ms = m->now_ms;
-    t->refresh_seq = ++ctx->refresh_seq;
-    t->layout_hash = prog.layout_hash;
-    t->has = prog.has;
-    t->nops = (uint16_t)nops;
-    memcpy(t->ops, ops, nops * sizeof *ops);
+    t->refresh_seq = ++m->ctx->refresh_seq;
+    t->layout_hash = prog->layout_hash;
+    t->has = prog->has;
+    t->nops = prog->nops;
+    memcpy(t->ops, prog->ops, prog->nops * sizeof *prog->ops);
+    return t;
+}
+
+const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
+                            const struct tmpl_field *f, size_t n)
+{
+    struct decode_ctx *ctx = m->ctx;
+    struct dec_exporter *e = m->exp;
+    struct dec_domain *d = m->dom;
+    struct tmpl_prog prog;
+    if (tmpl_compile(tid, options, f, n, &prog) < 0) {
+        dec_error(ctx, e, DC_TEMPLATE_INVALID);
+        return NULL;
+    }
+    struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
+    struct tmpl *old = *pp;
+    if (old && same_layout(old, &prog, options)) {
+        old->refreshed_ms = m->now_ms;
+        old->refresh_seq = ++ctx->refresh_seq;
+        dlist_unlink(&d->lru[options], &old->lru);
+        dlist_push_back(&d->lru[options], &old->lru);
+        ctx->c[DC_TEMPLATES_REFRESHED]++;
+        return NULL;
+    }
+    if (!old && d->templates >= ctx->cfg.max_templates_per_source && evict_oldest(ctx, d))
+        pp = find_slot(ctx, e->idx, m->version, d->id, tid); /* the chain may have moved */
+    if (!old && (d->templates >= ctx->cfg.max_templates_per_source ||
+                 ctx->ntemplates >= ctx->cfg.max_templates)) {
+        dec_error(ctx, e, DC_TEMPLATE_LIMIT);
+        return NULL;
+    }
+    struct tmpl *t = tmpl_new(m, tid, options, &prog);
+    if (!t)
+        return NULL;
     if (old) {
         t->next = old->next;
         *pp = t;
@@ -409,8 +434,7 @@ void tmpl_add(struct dec_msg *m, uint16_t tid, bool options, const struct tmpl_f
         ctx->c[DC_TEMPLATES_ADDED]++;
     }
     dlist_push_back(&d->lru[options], &t->lru);
-    if (ctx->npending)
-        dec_pending_flush(m, t);
+    return t;
 }
 
 /* ---- the interpreter ---- */

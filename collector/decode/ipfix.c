@@ -77,7 +77,7 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
         if (parse_fields(&p, end, cnt, f) < 0 || (options && (nscope == 0 || nscope > cnt)))
             goto invalid;
         if (apply)
-            tmpl_add(m, tid, options, f, cnt);
+            dec_template(m, tid, options, f, cnt);
         else if (tmpl_compile(tid, options, f, cnt, &prog) < 0)
             goto invalid;
     }

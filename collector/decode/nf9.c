@@ -24,7 +24,7 @@ static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end
         for (unsigned i = 0; i < cnt; i++, p += 4)
             f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2)};
         if (apply) {
-            tmpl_add(m, tid, false, f, cnt);
+            dec_template(m, tid, false, f, cnt);
             (*nrec)++;
         } else if (tmpl_compile(tid, false, f, cnt, &prog) < 0) {
             goto invalid;
@@ -53,7 +53,7 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
         for (size_t i = 0; i < ns + no; i++, p += 4)
             f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
         if (apply) {
-            tmpl_add(m, tid, true, f, ns + no);
+            dec_template(m, tid, true, f, ns + no);
             (*nrec)++;
         } else if (tmpl_compile(tid, true, f, ns + no, &prog) < 0) {
             goto invalid;

@@ -1,0 +1,127 @@
+/* decode_core.c: layer 0 of the decoder (decode_int.h): counters, tracked allocation,
+ * sequence numbers, samplers, and the record's way out: sampling resolution, the clock check
+ * and the caller's emit. Calls nothing of the decoder. */
+#include <stdlib.h>
+
+#include "decode_int.h"
+
+void dec_error(struct decode_ctx *ctx, struct dec_exporter *exp, enum decode_counter c)
+{
+    ctx->c[c]++;
+    if (exp)
+        exp->errors++;
+}
+
+void *dec_alloc(struct decode_ctx *ctx, size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        ctx->mem += n;
+    else
+        ctx->c[DC_NO_MEMORY]++;
+    return p;
+}
+
+void dec_free(struct decode_ctx *ctx, void *p, size_t n)
+{
+    if (!p)
+        return;
+    free(p);
+    ctx->mem -= n;
+}
+
+void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance)
+{
+    if (*valid && seq != *next) {
+        uint32_t gap = seq - *next;
+        if (gap < (1u << 30)) {
+            m->ctx->c[DC_SEQ_LOST] += gap;
+            m->exp->seq_lost += gap;
+        }
+    }
+    *valid = true;
+    *next = seq + advance;
+}
+
+void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate)
+{
+    for (unsigned i = 0; i < d->nsamplers; i++) {
+        if (d->samplers[i].id == id) {
+            d->samplers[i].rate = rate;
+            return;
+        }
+    }
+    unsigned i;
+    if (d->nsamplers < DECODE_MAX_SAMPLERS) {
+        i = d->nsamplers++;
+    } else {
+        i = d->sampler_next;
+        d->sampler_next = (uint8_t)((d->sampler_next + 1) % DECODE_MAX_SAMPLERS);
+    }
+    d->samplers[i].id = id;
+    d->samplers[i].rate = rate;
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* The sampling rate of a record, in the priority order of decode.h (0: unknown). */
+static uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
+                             uint32_t sampler_id, int v5_interval)
+{
+    const struct dec_exporter *e = m->exp;
+    uint32_t rate = e->pol.sampling_override;
+    if (!rate)
+        rate = rate_rec;
+    if (!rate && has_sampler && m->dom) {
+        for (unsigned i = 0; i < m->dom->nsamplers; i++) {
+            if (m->dom->samplers[i].id == sampler_id) {
+                rate = m->dom->samplers[i].rate;
+                break;
+            }
+        }
+    }
+    if (!rate && m->dom)
+        rate = m->dom->rate;
+    if (!rate && v5_interval > 0)
+        rate = (uint32_t)v5_interval;
+    if (!rate)
+        rate = e->pol.sampling_default;
+    if (!rate && v5_interval == 0)
+        rate = 1; /* v5 header says unsampled */
+    return rate;
+}
+
+void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
+              uint32_t sampler_id, int v5_interval)
+{
+    struct dec_exporter *e = m->exp;
+    uint32_t rate = resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval);
+    if (!rate) {
+        rate = 1;
+        r->flags |= FLOW_F_SAMPLING_UNKNOWN;
+        m->ctx->c[DC_SAMPLING_UNKNOWN]++;
+    }
+    if (rate != 1) {
+        r->bytes = mul_sat(r->bytes, rate);
+        r->packets = mul_sat(r->packets, rate);
+    }
+    r->sampling = rate;
+    r->exporter = e->idx + 1;
+    if (r->last_ms < r->first_ms)
+        r->last_ms = r->first_ms;
+    uint64_t skew = r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+    if (m->ctx->cfg.clock_skew_ms && skew > m->ctx->cfg.clock_skew_ms) {
+        r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
+        e->clock_skew++;
+        m->ctx->c[DC_CLOCK_SKEW]++;
+    }
+    e->last_rate = rate;
+    e->records++;
+    m->ctx->c[DC_RECORDS]++;
+    m->ctx->c[m->version == 5 ? DC_V5_RECORDS : m->version == 9 ? DC_V9_RECORDS : DC_IPFIX_RECORDS]++;
+    m->emit(m->arg, r);
+}
