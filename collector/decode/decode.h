@@ -6,6 +6,7 @@
  * per thread (templates are per ctx, so all datagrams of one exporter must reach the same ctx).
  * The metrics reader may call the counter/exporter getters only from the ctx's own thread (or
  * after it stops).
+ * Inside: collector/decode/decode_int.h (the files are layers that only call downwards).
  * Ownership: the ctx owns all its memory (bounded by cfg, see decode_memory_bound); buffers
  * passed in are borrowed for the call; each flow_rec handed to emit is borrowed for that call.
  *
@@ -123,7 +124,7 @@ struct decode_cfg {
 #define DECODE_MAX_SAMPLERS 16
 
 void decode_cfg_defaults(struct decode_cfg *cfg);
-/* 0 ok; -1 bad cfg (a zero bound); -2 out of memory. *out is freed with decode_ctx_free. */
+/* 0, -EINVAL (a zero or too large bound) or -ENOMEM. *out is freed with decode_ctx_free. */
 __attribute__((warn_unused_result)) int decode_ctx_new(const struct decode_cfg *cfg,
                                                        struct decode_ctx **out);
 void decode_ctx_free(struct decode_ctx *ctx);
