@@ -589,31 +589,36 @@ int conf_load_mem(const char *name, const char *text, size_t len,
 int conf_read_file(const char *path, size_t max, char **out, size_t *len,
                    struct conf_error *err)
 {
-    int rc = -1;
+    int rc;
     char *buf = NULL;
     struct stat sb;
     *out = NULL;
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
+        rc = -errno;
         conf_error_set(err, path, 0, "cannot open: %s", strerror(errno));
-        return -1;
+        return rc;
     }
     if (fstat(fd, &sb) < 0) {
+        rc = -errno;
         conf_error_set(err, path, 0, "cannot stat: %s", strerror(errno));
         goto out;
     }
     if (!S_ISREG(sb.st_mode)) {
+        rc = -EINVAL;
         conf_error_set(err, path, 0, "not a regular file");
         goto out;
     }
     if ((uint64_t)sb.st_size > max) {
+        rc = -EFBIG;
         conf_error_set(err, path, 0, "file larger than %zu bytes", max);
         goto out;
     }
     size_t size = (size_t)sb.st_size, got = 0;
     buf = malloc(size + 1);
     if (!buf) {
+        rc = -ENOMEM;
         conf_error_set(err, path, 0, "out of memory");
         goto out;
     }
@@ -622,6 +627,7 @@ int conf_read_file(const char *path, size_t max, char **out, size_t *len,
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
+            rc = -errno;
             conf_error_set(err, path, 0, "read error: %s", strerror(errno));
             goto out;
         }

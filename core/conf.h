@@ -88,8 +88,9 @@ const struct conf_key *conf_find_key(const struct conf_key *keys, const char *na
 /* Write the annotated example: every section and key with its default, bounds and help. */
 void conf_write_example(FILE *out, const struct conf_section *sections);
 /* Read a whole regular file of at most max bytes into a new NUL-terminated buffer (the
- * caller frees *out). Returns 0, or -1 with err naming the file (missing, not a regular file,
- * too large, read error). Every list and config loader reads its file through this. */
+ * caller frees *out). Returns 0, or a negative errno with err naming the file (missing: the
+ * open's errno, not a regular file: -EINVAL, too large: -EFBIG, -ENOMEM, a read error's errno).
+ * Every list and config loader reads its file through this. */
 int conf_read_file(const char *path, size_t max, char **out, size_t *len, struct conf_error *err);
 /* Helpers other file readers share: trim in place, split "a, b" lists. */
 char *conf_trim(char *s);

@@ -44,5 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         i += len + 1;
     }
+    flowlog_parser_fini(&p);
     return 0;
 }

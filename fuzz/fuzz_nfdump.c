@@ -1,6 +1,6 @@
 /* fuzz_nfdump: nfdump output (as `nfdump -r FILE -o json|csv` prints it) into the line parser.
- * The first byte picks the format (even: JSON, odd: CSV); the rest is split at newlines, and a
- * flow meter is fed each record the parser accepts, checking the invariants records must keep.
+ * The first byte picks the format (even: JSON, odd: CSV); the rest is split at newlines, and
+ * each record the parser accepts is checked for the invariants records must keep.
  * Seeds: fuzz/corpus/nfdump. */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     struct nfdump_parser p;
-    nfdump_parser_init(&p, (data[0] & 1) ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON);
+    if (nfdump_parser_init(&p, (data[0] & 1) ? NFDUMP_FMT_CSV : NFDUMP_FMT_JSON) < 0)
+        return 0;
     const char *s = (const char *)data + 1;
     size_t n = size - 1, i = 0;
     while (i < n) {
@@ -34,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct flow_rec f;
             if (nfdump_parse_line(&p, s + i, len, &f) == 1)
                 check(&f);
+        } else {
+            nfdump_parser_skip_line(&p);
         }
         i += len + 1;
     }
+    nfdump_parser_fini(&p);
     return 0;
 }

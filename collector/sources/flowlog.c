@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "addr.h"
+#include "json_in.h"
 #include "log.h"
 #include "source.h"
 #include "textfield.h"
@@ -92,6 +93,12 @@ int flowlog_fmt_parse(const char *s, enum flowlog_fmt *out)
     return -1;
 }
 
+void flowlog_parser_fini(struct flowlog_parser *p)
+{
+    jin_free(p->json);
+    p->json = NULL;
+}
+
 void flowlog_parser_init(struct flowlog_parser *p, enum flowlog_fmt fmt)
 {
     memset(p, 0, sizeof *p);
@@ -108,22 +115,19 @@ static int map_columns(struct flowlog_parser *p, const char *s, size_t n, char s
 {
     uint64_t seen = 0;
     unsigned col = 0;
-    size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != sep)
-            j++;
+    struct tf_fields it = tf_fields(s, n, sep);
+    const char *f;
+    size_t fn;
+    while (tf_field_next(&it, &f, &fn)) {
         if (col >= FLOWLOG_MAX_COLS)
             return bad(p, "%s: more than %d columns", what, FLOWLOG_MAX_COLS);
-        const char *f = s + i;
-        size_t fn = tf_trim(&f, j - i);
+        fn = tf_trim(&f, fn);
         int r = role_of(f, fn, first, last);
         if (r != R_NONE && (seen & BIT(r)))
             return bad(p, "%s: %s twice", what, role_name[r]);
         p->col[col++] = (int8_t)r;
         if (r != R_NONE)
             seen |= BIT(r);
-        i = j + 1;
     }
     if ((seen & need) != need)
         return bad(p, "%s %s", what, lacks);
@@ -492,17 +496,14 @@ static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, stru
     const char *state = NULL;
     size_t state_n = 0;
     unsigned col = 0;
-    size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != p->sep)
-            j++;
+    struct tf_fields it = tf_fields(s, n, p->sep);
+    const char *v;
+    size_t vn;
+    while (tf_field_next(&it, &v, &vn)) {
         if (col >= p->ncols)
             return bad(p, "more fields than #fields names (%u)", p->ncols);
         int r = p->col[col];
         if (r != R_NONE) {
-            const char *v = s + i;
-            size_t vn = j - i;
             if (r == Z_CONN_STATE && !is_unset(p, v, vn)) {
                 state = v;
                 state_n = vn;
@@ -517,7 +518,6 @@ static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, stru
             }
         }
         col++;
-        i = j + 1;
     }
     if (col != p->ncols)
         return bad(p, "%u fields, #fields names %u", col, p->ncols);
@@ -525,44 +525,52 @@ static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, stru
     return conn_records(p, &c, out);
 }
 
-/* ---- Zeek JSON lines: one flat object per line ---- */
+/* ---- Zeek JSON lines: one object per line, read with core/json_in.h ---- */
 
-/* Skip one JSON value at s[*i]: string, number, literal, array or object. */
-static bool json_skip(const char *s, size_t n, size_t *i)
+/* Nesting the reader allows (Zeek logs arrays of strings, e.g. tunnel_parents). */
+#define ZEEK_JSON_DEPTH 33
+
+/* One line's state while its members come. */
+struct zeek_json {
+    struct flowlog_parser *p;
+    struct conn c;
+    uint64_t have;
+    char state[16];        /* conn_state (longer ones name no state) */
+    size_t state_n;
+    bool has_state, path_other, skipped;
+};
+
+static int zeek_json_member(void *arg, const char *k, size_t kn, const struct jin_value *v)
 {
-    int depth = 0;
-    bool in_str = false;
-    for (; *i < n; (*i)++) {
-        char ch = s[*i];
-        if (in_str) {
-            if (ch == '\\')
-                (*i)++;
-            else if (ch == '"') {
-                in_str = false;
-                if (depth == 0) {
-                    (*i)++;
-                    return true;
-                }
-            }
-            continue;
-        }
-        if (ch == '"') {
-            in_str = true;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > 32)
-                return false;
-        } else if (ch == ']' || ch == '}') {
-            if (depth == 0)
-                return true; /* end of the enclosing object: the value ended */
-            if (--depth == 0) {
-                (*i)++;
-                return true;
-            }
-        } else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\t')) {
-            return true;
-        }
+    struct zeek_json *z = arg;
+    if (kn == 5 && memcmp(k, "_path", 5) == 0) {
+        z->path_other = !(v->n == 4 && memcmp(v->s, "conn", 4) == 0);
+        return 0;
     }
-    return depth == 0 && !in_str;
+    int r = role_of(k, kn, Z_TS, Z_RESP_IP_BYTES);
+    if (r == R_NONE)
+        return 0;
+    if (v->type == JIN_OTHER) {
+        bad(z->p, "%s: not a plain value", role_name[r]);
+        return -EINVAL;
+    }
+    bool unset = v->n == 0 || v->type == JIN_NULL;
+    if (r == Z_CONN_STATE) {
+        z->has_state = !unset && v->n < sizeof z->state;
+        if (z->has_state) {
+            memcpy(z->state, v->s, v->n);
+            z->state_n = v->n;
+        }
+        return 0;
+    }
+    int zr = zeek_field(z->p, &z->c, r, v->s, v->n, &z->have, unset);
+    if (zr < 0)
+        return -EINVAL;
+    if (zr > 0) {
+        z->skipped = true;
+        return -ECANCELED; /* not a connection we count: the rest does not matter */
+    }
+    return 0;
 }
 
 static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, struct flow_rec out[2],
@@ -573,78 +581,25 @@ static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, str
         *skipped = true;
         return 0;
     }
-    if (s[0] != '{' || s[n - 1] != '}')
-        return bad(p, "not a JSON object");
-    struct conn c;
-    memset(&c, 0, sizeof c);
-    uint64_t have = 0;
-    const char *state = NULL;
-    size_t state_n = 0;
-    size_t i = 1;
-    bool path_other = false;
-    for (;;) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-            i++;
-        if (i >= n - 1)
-            break;
-        if (s[i] != '"')
-            return bad(p, "object key expected at column %zu", i + 1);
-        const char *k = s + i + 1;
-        const char *ke = memchr(k, '"', n - i - 1);
-        if (!ke)
-            return bad(p, "unterminated key");
-        size_t kn = (size_t)(ke - k);
-        i = (size_t)(ke - s) + 1;
-        while (i < n && (s[i] == ' ' || s[i] == '\t'))
-            i++;
-        if (i >= n || s[i] != ':')
-            return bad(p, "':' expected after a key");
-        i++;
-        while (i < n && (s[i] == ' ' || s[i] == '\t'))
-            i++;
-        size_t vs = i;
-        if (!json_skip(s, n - 1, &i))
-            return bad(p, "unreadable value");
-        const char *v = s + vs;
-        size_t vn = i - vs;
-        bool quoted = vn >= 2 && v[0] == '"' && v[vn - 1] == '"';
-        if (quoted) {
-            v++;
-            vn -= 2;
-        }
-        if (kn == 5 && memcmp(k, "_path", 5) == 0) {
-            path_other = !(vn == 4 && memcmp(v, "conn", 4) == 0);
-            continue;
-        }
-        int r = role_of(k, kn, Z_TS, Z_RESP_IP_BYTES);
-        if (r == R_NONE)
-            continue;
-        bool unset = vn == 0 || (!quoted && vn == 4 && memcmp(v, "null", 4) == 0);
-        if (quoted && memchr(v, '\\', vn))
-            return bad(p, "%s: escaped characters", role_name[r]);
-        if (r == Z_CONN_STATE) {
-            if (!unset) {
-                state = v;
-                state_n = vn;
-            }
-            continue;
-        }
-        int zr = zeek_field(p, &c, r, v, vn, &have, unset);
-        if (zr < 0)
-            return -1;
-        if (zr > 0) {
-            *skipped = true;
-            return 0;
-        }
-    }
-    if (path_other) {
+    if (!p->json && jin_new(ZEEK_JSON_DEPTH, &p->json) < 0)
+        return bad(p, "out of memory");
+    struct zeek_json z = {.p = p};
+    p->err[0] = 0;
+    int rc = jin_object(p->json, s, n, zeek_json_member, &z);
+    if (z.skipped) {
         *skipped = true;
         return 0;
     }
-    if ((have & ZEEK_NEED) != ZEEK_NEED)
+    if (rc < 0)
+        return p->err[0] ? -1 : bad(p, "not a JSON object: %s", jin_error(p->json));
+    if (z.path_other) {
+        *skipped = true;
+        return 0;
+    }
+    if ((z.have & ZEEK_NEED) != ZEEK_NEED)
         return bad(p, "lacks ts, id.orig_h, id.resp_h or proto");
-    zeek_finish(&c, have, state, state_n);
-    return conn_records(p, &c, out);
+    zeek_finish(&z.c, z.have, z.has_state ? z.state : NULL, z.state_n);
+    return conn_records(p, &z.c, out);
 }
 
 /* ---- Argus binetflow CSV ---- */
@@ -688,18 +643,16 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
     const char *state = NULL;
     size_t state_n = 0;
     unsigned col = 0;
-    size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
+    struct tf_fields it = tf_fields(s, n, ',');
+    const char *v;
+    size_t vn;
+    while (tf_field_next(&it, &v, &vn)) {
         if (col >= p->ncols) {
             if (p->ncols && p->col[p->ncols - 1] == R_NONE)
                 break; /* a last free-text column (Label) may hold commas */
             return bad(p, "more fields than the header names (%u)", p->ncols);
         }
-        const char *v = s + i;
-        size_t vn = tf_trim(&v, j - i);
+        vn = tf_trim(&v, vn);
         int r = p->col[col];
         bool ok = true;
         if (r != R_NONE)
@@ -750,7 +703,6 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
         if (!ok)
             return bad(p, "%s: unreadable value", role_name[r]);
         col++;
-        i = j + 1;
     }
     if (col < p->ncols)
         return bad(p, "%u fields, the header names %u", col, p->ncols);
@@ -892,6 +844,7 @@ int flowlog_first_ms(const char *path, enum flowlog_fmt fmt, uint64_t *ms)
             rc = 0;
         }
     }
+    flowlog_parser_fini(&p);
     free(buf);
     gzclose(g);
     return rc;
@@ -1057,6 +1010,7 @@ void flowlog_close(struct flowlog *r)
         return;
     if (r->g)
         gzclose(r->g);
+    flowlog_parser_fini(&r->p);
     free(r->path);
     free(r->line);
     free(r->heap);

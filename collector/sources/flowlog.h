@@ -4,9 +4,11 @@
  * TotBytes,SrcBytes,Label, or any ra -c , column set with that header). Plain or gzip files.
  *
  * Caller: the replay's files source (files.c) on the main thread, through the flow-log source
- * (source.h) or the reader (open / next / stats / close); the line parser is pure and hostile-input safe (fuzz/fuzz_flowlog_*.c): every
- * field is checked, lines are bounded (FLOWLOG_LINE_MAX), a bad line is counted and skipped (the
- * first few are described, with file:line, in flowlog_stats.first_error).
+ * (source.h) or the reader (open / next / stats / close); the line parser is pure and
+ * hostile-input safe (fuzz/fuzz_flowlog_*.c): every field is checked, lines are bounded
+ * (FLOWLOG_LINE_MAX), a bad line is counted and skipped (the first few are described, with
+ * file:line, in flowlog_stats.first_error). Fields through the text toolkit (core/textfield.h),
+ * Zeek JSON through the JSON reader (core/json_in.h).
  *
  * How a connection becomes records (both tools log bidirectional connections, our records are
  * one direction each, as NetFlow v5/v9 exports them):
@@ -81,7 +83,10 @@ struct flowlog_stats {
     char first_error[160];   /* what was wrong with it */
 };
 
-/* Line parser state (value type, no allocation). */
+struct jin;
+
+/* Line parser state. Zeek JSON: it allocates a JSON reader at the first line (core/json_in.h);
+ * flowlog_parser_fini frees it. */
 struct flowlog_parser {
     enum flowlog_fmt fmt;
     bool header_seen;     /* TSV: #fields read; Argus: header read */
@@ -91,9 +96,11 @@ struct flowlog_parser {
     uint8_t ncols;
     int8_t col[FLOWLOG_MAX_COLS]; /* role of each column */
     char err[128];        /* why the last line was rejected */
+    struct jin *json;     /* Zeek JSON: the reader */
 };
 
 void flowlog_parser_init(struct flowlog_parser *p, enum flowlog_fmt fmt);
+void flowlog_parser_fini(struct flowlog_parser *p);
 /* One line without its newline (need not be NUL-terminated; len <= FLOWLOG_LINE_MAX). Fills
  * out[0..n) and returns n (0, 1 or 2 records), or -1 when the line is malformed (p->err says
  * why). Skipped lines return 0 with *skipped set (may be NULL). With FLOWLOG_AUTO the format is

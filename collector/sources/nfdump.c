@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "json_in.h"
 #include "log.h"
 #include "source.h"
 #include "textfield.h"
@@ -45,18 +46,28 @@ static bool parse_flags(const char *s, size_t n, uint8_t *out)
     return true;
 }
 
-/* ---- JSON (nfdump 1.7 -o json: one "key" : value per line) ---- */
+/* ---- JSON (nfdump 1.7 -o json: an array of objects, pretty-printed) ---- */
 
 enum {
     HAVE_SRC = 1, HAVE_DST = 2, HAVE_FIRST = 4, HAVE_LAST = 8,
 };
 
-void nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt)
+/* nfdump's objects are flat; a little nesting is allowed (and skipped) for later versions. */
+#define NFDUMP_JSON_DEPTH 8
+
+int nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt)
 {
     memset(p, 0, sizeof *p);
     p->fmt = fmt;
     for (size_t i = 0; i < NFDUMP_CSV_COLS; i++)
         p->col[i] = -1;
+    return fmt == NFDUMP_FMT_JSON ? jin_new(NFDUMP_JSON_DEPTH, &p->json) : 0;
+}
+
+void nfdump_parser_fini(struct nfdump_parser *p)
+{
+    jin_free(p->json);
+    p->json = NULL;
 }
 
 static void rec_reset(struct nfdump_parser *p)
@@ -93,133 +104,105 @@ static int rec_finish(struct nfdump_parser *p, struct flow_rec *out)
     return 1;
 }
 
-/* value: a "string" (quotes removed) or a bare number */
-static bool json_value(const char **v, size_t *n)
+/* A number 0..max into *out (uint8/16/32 by size). */
+static bool take_uint(const char *v, size_t vn, uint64_t max, void *out, size_t size)
 {
-    *n = tf_trim(v, *n);
-    if (*n && (*v)[*n - 1] == ',')
-        (*n)--;
-    *n = tf_trim(v, *n);
-    if (*n >= 2 && (*v)[0] == '"') {
-        if ((*v)[*n - 1] != '"')
-            return false;
-        (*v)++;
-        *n -= 2;
-        return memchr(*v, '"', *n) == NULL && memchr(*v, '\\', *n) == NULL;
-    }
-    return *n > 0;
+    uint64_t x;
+    if (!tf_uint_max(v, vn, max, &x))
+        return false;
+    if (size == 1)
+        *(uint8_t *)out = (uint8_t)x;
+    else if (size == 2)
+        *(uint16_t *)out = (uint16_t)x;
+    else
+        *(uint32_t *)out = (uint32_t)x;
+    return true;
 }
 
-static bool json_field(struct nfdump_parser *p, const char *k, size_t kn, const char *v, size_t vn)
+/* One member of a record object (jin_member_fn): a value we cannot read makes the record bad. */
+static int json_member(void *arg, const char *k, size_t kn, const struct jin_value *jv)
 {
+    struct nfdump_parser *p = arg;
     struct flow_rec *f = &p->cur;
-    uint64_t x;
+    const char *v = jv->s;
+    size_t vn = jv->n;
+    bool ok = true;
 #define KEY(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
     if (KEY("type")) {
-        p->is_flow = vn == 4 && memcmp(v, "FLOW", 4) == 0;
-        return true;
-    }
-    if (KEY("first") || KEY("last")) {
-        if (!tf_datetime(v, vn, &x))
-            return false;
-        if (KEY("first")) {
-            f->first_ms = x;
-            p->have |= HAVE_FIRST;
-        } else {
-            f->last_ms = x;
-            p->have |= HAVE_LAST;
-        }
-        return true;
-    }
-    if (KEY("in_packets"))
-        return tf_u64(v, vn, &f->packets);
-    if (KEY("in_bytes"))
-        return tf_u64(v, vn, &f->bytes);
-    if (KEY("proto")) {
-        if (!tf_uint_max(v, vn, 255, &x))
-            return false;
-        f->proto = (uint8_t)x;
-        return true;
-    }
-    if (KEY("tcp_flags"))
-        return parse_flags(v, vn, &f->tcp_flags);
-    if (KEY("src_port") || KEY("dst_port")) {
-        if (!tf_uint_max(v, vn, 65535, &x))
-            return false;
-        if (KEY("src_port"))
-            f->sport = (uint16_t)x;
-        else
-            f->dport = (uint16_t)x;
-        return true;
-    }
-    if (KEY("icmp_type") || KEY("icmp_code")) {
-        if (!tf_uint_max(v, vn, 255, &x))
-            return false;
-        if (KEY("icmp_type"))
-            p->icmp_type = (uint8_t)x;
-        else
-            p->icmp_code = (uint8_t)x;
-        return true;
-    }
-    if (KEY("src4_addr") || KEY("src6_addr")) {
-        p->have |= HAVE_SRC;
-        return tf_addr(v, vn, f->src);
-    }
-    if (KEY("dst4_addr") || KEY("dst6_addr")) {
-        p->have |= HAVE_DST;
-        return tf_addr(v, vn, f->dst);
-    }
-    if (KEY("src_as") || KEY("dst_as")) {
-        if (!tf_uint_max(v, vn, UINT32_MAX, &x))
-            return false;
-        if (KEY("src_as"))
-            f->src_as = (uint32_t)x;
-        else
-            f->dst_as = (uint32_t)x;
-        return true;
-    }
+        p->is_flow = jv->type == JIN_STRING && vn == 4 && memcmp(v, "FLOW", 4) == 0;
+    } else if (KEY("first") || KEY("last")) {
+        ok = tf_datetime(v, vn, KEY("first") ? &f->first_ms : &f->last_ms);
+        p->have |= KEY("first") ? HAVE_FIRST : HAVE_LAST;
+    } else if (KEY("in_packets") || KEY("in_bytes")) {
+        ok = tf_u64(v, vn, KEY("in_packets") ? &f->packets : &f->bytes);
+    } else if (KEY("proto")) {
+        ok = take_uint(v, vn, 255, &f->proto, 1);
+    } else if (KEY("tcp_flags")) {
+        ok = parse_flags(v, vn, &f->tcp_flags);
+    } else if (KEY("src_port") || KEY("dst_port")) {
+        ok = take_uint(v, vn, 65535, KEY("src_port") ? &f->sport : &f->dport, 2);
+    } else if (KEY("icmp_type") || KEY("icmp_code")) {
+        ok = take_uint(v, vn, 255, KEY("icmp_type") ? &p->icmp_type : &p->icmp_code, 1);
+    } else if (KEY("src4_addr") || KEY("src6_addr") || KEY("dst4_addr") || KEY("dst6_addr")) {
+        bool src = k[0] == 's';
+        p->have |= src ? HAVE_SRC : HAVE_DST;
+        ok = tf_addr(v, vn, src ? f->src : f->dst);
+    } else if (KEY("src_as") || KEY("dst_as")) {
+        ok = take_uint(v, vn, UINT32_MAX, KEY("src_as") ? &f->src_as : &f->dst_as, 4);
+    } /* else a field we do not use */
 #undef KEY
-    return true; /* a field we do not use */
+    p->rec_bad |= !ok;
+    return 0;
 }
 
+/* Blanks and the array's punctuation ('[', ',', ']') at the start of s[0..n). */
+static size_t skip_punct(const char **s, size_t n)
+{
+    n = tf_trim(s, n);
+    while (n && ((*s)[0] == '[' || (*s)[0] == ',' || (*s)[0] == ']')) {
+        (*s)++;
+        n = tf_trim(s, n - 1);
+    }
+    return n;
+}
+
+/* A line of nfdump's JSON: the objects are handed to the JSON reader as they come (an object
+ * spans many lines); outside them only the array's punctuation may stand. After an object the
+ * reader refused (or one too large), its remaining lines are skipped up to the next '{'. */
 static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
 {
-    n = tf_trim(&s, n);
-    if (n == 0 || (n == 1 && (s[0] == '[' || s[0] == ']')))
-        return 0;
-    if (n == 1 && s[0] == '{') {
-        int rc = p->in_rec ? -1 : 0; /* an unclosed record before: malformed */
-        rec_reset(p);
-        p->in_rec = true;
-        return rc;
-    }
-    if ((n == 1 && s[0] == '}') || (n == 2 && s[0] == '}' && (s[1] == ',' || s[1] == ']'))) {
-        if (!p->in_rec)
+    if (!jin_pending(p->json)) {
+        n = skip_punct(&s, n);
+        if (n == 0 || (p->resync && s[0] != '{'))
+            return 0;
+        if (s[0] != '{')
             return -1;
-        p->in_rec = false;
-        return rec_finish(p, out);
+        p->resync = false;
+        rec_reset(p);
+        p->obj_bytes = 0;
     }
-    if (!p->in_rec || s[0] != '"')
-        return -1;
-    const char *ke = memchr(s + 1, '"', n - 1);
-    if (!ke)
-        return -1;
-    const char *k = s + 1;
-    size_t kn = (size_t)(ke - k);
-    const char *rest = ke + 1;
-    size_t rn = n - (size_t)(rest - s);
-    rn = tf_trim(&rest, rn);
-    if (rn == 0 || rest[0] != ':') {
-        p->rec_bad = true;
+    p->obj_bytes += n;
+    size_t used;
+    int rc = p->obj_bytes > NFDUMP_OBJ_MAX ? -EFBIG : jin_feed(p->json, s, n, &used, json_member, p);
+    if (rc < 0) {
+        jin_reset(p->json);
+        p->resync = true;
         return -1;
     }
-    const char *v = rest + 1;
-    size_t vn = rn - 1;
-    if (!json_value(&v, &vn) || !json_field(p, k, kn, v, vn)) {
-        p->rec_bad = true;
-        return -1;
+    if (rc == 0)
+        return 0;
+    const char *rest = s + used;
+    if (skip_punct(&rest, n - used) != 0)
+        return -1; /* something after the object */
+    return rec_finish(p, out);
+}
+
+void nfdump_parser_skip_line(struct nfdump_parser *p)
+{
+    if (p->json && jin_pending(p->json)) {
+        jin_reset(p->json);
+        p->resync = true;
     }
-    return 0;
 }
 
 /* ---- CSV (nfdump 1.7 -o csv: a header line, records, a blank line, a summary) ---- */
@@ -232,15 +215,13 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
     static const char *const names[C_NROLES] = {"ts", "te", "sa", "da", "sp", "dp",
                                                 "pr", "flg", "ipkt", "ibyt", "sas", "das"};
     unsigned seen = 0, col = 0;
-    size_t i = 0;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
+    struct tf_fields it = tf_fields(s, n, ',');
+    const char *f;
+    size_t fn;
+    while (tf_field_next(&it, &f, &fn)) {
         if (col >= NFDUMP_CSV_COLS)
             return -1;
-        const char *f = s + i;
-        size_t fn = tf_trim(&f, j - i);
+        fn = tf_trim(&f, fn);
         p->col[col] = -1;
         for (int r = 0; r < C_NROLES; r++) {
             if (strlen(names[r]) == fn && memcmp(names[r], f, fn) == 0) {
@@ -249,7 +230,6 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
             }
         }
         col++;
-        i = j + 1;
     }
     unsigned need = 1u << C_TS | 1u << C_SA | 1u << C_DA | 1u << C_PR;
     if ((seen & need) != need)
@@ -259,77 +239,54 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
     return 0;
 }
 
+/* One CSV field of role r into f. */
+static bool csv_field(struct flow_rec *f, int r, const char *v, size_t vn, unsigned *have)
+{
+    switch (r) {
+    case C_TS: *have |= HAVE_FIRST; return tf_datetime(v, vn, &f->first_ms);
+    case C_TE: *have |= HAVE_LAST; return tf_datetime(v, vn, &f->last_ms);
+    case C_SA: *have |= HAVE_SRC; return tf_addr(v, vn, f->src);
+    case C_DA: *have |= HAVE_DST; return tf_addr(v, vn, f->dst);
+    case C_SP: return take_uint(v, vn, 65535, &f->sport, 2);
+    case C_DP: return take_uint(v, vn, 65535, &f->dport, 2);
+    case C_PR: return tf_proto(v, vn, &f->proto);
+    case C_FLG: return parse_flags(v, vn, &f->tcp_flags);
+    case C_IPKT: return tf_u64(v, vn, &f->packets);
+    case C_IBYT: return tf_u64(v, vn, &f->bytes);
+    case C_SAS: return take_uint(v, vn, UINT32_MAX, &f->src_as, 4);
+    case C_DAS: return take_uint(v, vn, UINT32_MAX, &f->dst_as, 4);
+    default: return true;
+    }
+}
+
 static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
 {
     const char *t = s;
     size_t tn = tf_trim(&t, n);
     if (p->done)
         return 0;
-    if (!p->header_seen) {
-        if (tn == 0)
-            return 0;
-        return csv_header(p, t, tn);
-    }
+    if (!p->header_seen)
+        return tn == 0 ? 0 : csv_header(p, t, tn);
     if (tn == 0 || (tn >= 7 && memcmp(t, "Summary", 7) == 0)) {
         p->done = true; /* the rest is nfdump's summary */
         return 0;
     }
-    struct flow_rec f;
-    memset(&f, 0, sizeof f);
-    unsigned have = 0, col = 0;
-    size_t i = 0;
-    uint64_t x;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
+    rec_reset(p);
+    unsigned col = 0;
+    struct tf_fields it = tf_fields(s, n, ',');
+    const char *v;
+    size_t vn;
+    while (tf_field_next(&it, &v, &vn)) {
         if (col >= p->ncols)
             return -1;
-        const char *v = s + i;
-        size_t vn = tf_trim(&v, j - i);
-        bool ok = true;
-        switch (p->col[col]) {
-        case C_TS: ok = tf_datetime(v, vn, &f.first_ms); have |= HAVE_FIRST; break;
-        case C_TE: ok = tf_datetime(v, vn, &f.last_ms); have |= HAVE_LAST; break;
-        case C_SA: ok = tf_addr(v, vn, f.src); have |= HAVE_SRC; break;
-        case C_DA: ok = tf_addr(v, vn, f.dst); have |= HAVE_DST; break;
-        case C_SP:
-            ok = tf_uint_max(v, vn, 65535, &x);
-            f.sport = (uint16_t)x;
-            break;
-        case C_DP:
-            ok = tf_uint_max(v, vn, 65535, &x);
-            f.dport = (uint16_t)x;
-            break;
-        case C_PR: ok = tf_proto(v, vn, &f.proto); break;
-        case C_FLG: ok = parse_flags(v, vn, &f.tcp_flags); break;
-        case C_IPKT: ok = tf_u64(v, vn, &f.packets); break;
-        case C_IBYT: ok = tf_u64(v, vn, &f.bytes); break;
-        case C_SAS:
-        case C_DAS:
-            ok = tf_uint_max(v, vn, UINT32_MAX, &x);
-            if (p->col[col] == C_SAS)
-                f.src_as = (uint32_t)x;
-            else
-                f.dst_as = (uint32_t)x;
-            break;
-        default: break;
-        }
-        if (!ok)
+        vn = tf_trim(&v, vn);
+        if (!csv_field(&p->cur, p->col[col], v, vn, &p->have))
             return -1;
         col++;
-        i = j + 1;
     }
     if (col != p->ncols)
         return -1;
-    if ((have & (HAVE_SRC | HAVE_DST | HAVE_FIRST)) != (HAVE_SRC | HAVE_DST | HAVE_FIRST))
-        return -1;
-    p->cur = f;
-    p->have = have;
-    p->is_flow = true;
-    p->rec_bad = false;
-    if (f.proto == 1 || f.proto == 58)
-        p->icmp_type = p->icmp_code = 0; /* dp already holds type << 8 | code */
+    p->is_flow = true; /* ICMP: dp already holds type << 8 | code (icmp_type/code stay 0) */
     return rec_finish(p, out);
 }
 
@@ -358,15 +315,15 @@ int nfdump_name_time(const char *path, uint64_t *ms)
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     if (strncmp(b, "nfcapd.", 7) != 0)
-        return -1;
+        return -EINVAL;
     b += 7;
     size_t n = strspn(b, "0123456789");
     if (n != 12 && n != 14)
-        return -1;
+        return -EINVAL;
     char t[24];
     snprintf(t, sizeof t, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", b, b + 4, b + 6, b + 8, b + 10,
              n == 14 ? b + 12 : "00");
-    return tf_datetime(t, strlen(t), ms) ? 0 : -1;
+    return tf_datetime(t, strlen(t), ms) ? 0 : -EINVAL;
 }
 
 /* environ with TZ=UTC and LC_ALL=C (nfdump prints local time and locale numbers). */
@@ -388,6 +345,64 @@ static char **child_env(void)
     return e;
 }
 
+/* Start `bin -r path -o json|csv` with its output on *fd. 0, or a negative errno (err set). */
+static int spawn_nfdump(const char *path, enum nfdump_fmt fmt, const char *bin, pid_t *pid,
+                        int *fd, char *err, size_t errlen)
+{
+    int pfd[2], rc;
+    char **env = child_env();
+    posix_spawn_file_actions_t fa;
+    if (!env) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: pipe: %s", path, strerror(-rc));
+        free(env);
+        return rc;
+    }
+    if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        close(pfd[0]);
+        close(pfd[1]);
+        free(env);
+        return -rc;
+    }
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *const argv[] = {(char *)bin, (char *)"-r", (char *)path, (char *)"-o",
+                          (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"), NULL};
+    rc = posix_spawnp(pid, bin, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    close(pfd[1]);
+    if (rc != 0) {
+        *pid = 0;
+        snprintf(err, errlen, "%s: cannot run %s: %s (install nfdump)", path, bin, strerror(rc));
+        close(pfd[0]);
+        return -rc;
+    }
+    *fd = pfd[0];
+    return 0;
+}
+
+/* Wait for the child; 0 when it ended well (or was stopped), else -EIO with err (may be NULL). */
+static int reap(const char *path, pid_t pid, bool stopped, char *err, size_t errlen)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (stopped || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        return 0;
+    if (err && WIFEXITED(status))
+        snprintf(err, errlen, "%s: nfdump exited with status %d", path, WEXITSTATUS(status));
+    else if (err)
+        snprintf(err, errlen, "%s: nfdump killed by signal %d", path,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return -EIO;
+}
+
 /* ---- the reader: nfdump's output, a record at a time ---- */
 
 struct nfdump_reader {
@@ -405,56 +420,26 @@ struct nfdump_reader {
 int nfdump_open(const char *path, enum nfdump_fmt fmt, const char *bin, struct nfdump_reader **out,
                 char *err, size_t errlen)
 {
-    int pfd[2] = {-1, -1}, rc = -ENOMEM;
-    char **env = child_env();
-    posix_spawn_file_actions_t fa;
-    bool fa_ok = false;
+    int rc = -ENOMEM;
     struct nfdump_reader *r = calloc(1, sizeof *r);
-    if (!bin)
-        bin = "nfdump";
-    if (!r || !env || !(r->path = strdup(path)) || !(r->line = malloc(NFDUMP_LINE_MAX + 1)) ||
+    if (!r || !(r->path = strdup(path)) || !(r->line = malloc(NFDUMP_LINE_MAX + 1)) ||
         !(r->buf = malloc(65536))) {
         snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
+        goto fail;
     }
     r->fmt = fmt;
     r->fd = -1;
-    nfdump_parser_init(&r->p, fmt);
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "%s: pipe: %s", path, strerror(-rc));
-        goto out;
-    }
-    if (posix_spawn_file_actions_init(&fa) != 0) {
+    if ((rc = nfdump_parser_init(&r->p, fmt)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
+        goto fail;
     }
-    fa_ok = true;
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    char *const argv[] = {(char *)bin, (char *)"-r", (char *)path, (char *)"-o",
-                          (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"), NULL};
-    int se = posix_spawnp(&r->pid, bin, &fa, NULL, argv, env);
-    if (se != 0) {
-        r->pid = 0;
-        rc = -se;
-        snprintf(err, errlen, "%s: cannot run %s: %s (install nfdump)", path, bin, strerror(se));
-        goto out;
-    }
-    r->fd = pfd[0];
-    pfd[0] = -1;
-    rc = 0;
-out:
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 2; i++)
-        if (pfd[i] >= 0)
-            close(pfd[i]);
-    free(env);
+    rc = spawn_nfdump(path, fmt, bin ? bin : "nfdump", &r->pid, &r->fd, err, errlen);
     if (rc < 0)
-        nfdump_close(r, NULL, 0);
-    else
-        *out = r;
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    nfdump_close(r, NULL, 0);
     return rc;
 }
 
@@ -517,8 +502,7 @@ int nfdump_next(struct nfdump_reader *r, struct flow_rec *f)
         if (r->skipping) {
             r->skipping = false;
             r->ll = 0;
-            if (r->fmt == NFDUMP_FMT_JSON && r->p.in_rec)
-                r->p.rec_bad = true;
+            nfdump_parser_skip_line(&r->p);
             continue;
         }
         if (take_line(r, f))
@@ -537,25 +521,15 @@ int nfdump_close(struct nfdump_reader *r, char *err, size_t errlen)
     if (!r)
         return 0;
     int rc = 0;
-    bool early = !r->eof;
+    bool early = !r->eof; /* stopped before the end: nfdump may still be writing */
     if (r->fd >= 0)
         close(r->fd);
     if (r->pid > 0) {
-        if (early) /* stopped before the end: nfdump may still be writing */
+        if (early)
             kill(r->pid, SIGTERM);
-        int status = 0;
-        while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        if (!early && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            rc = -EIO;
-            if (err && WIFEXITED(status))
-                snprintf(err, errlen, "%s: nfdump exited with status %d", r->path,
-                         WEXITSTATUS(status));
-            else if (err)
-                snprintf(err, errlen, "%s: nfdump killed by signal %d", r->path,
-                         WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        }
+        rc = reap(r->path, r->pid, early, err, errlen);
     }
+    nfdump_parser_fini(&r->p);
     free(r->path);
     free(r->line);
     free(r->buf);

@@ -4,9 +4,10 @@
  *
  * Caller: the replay's files source (files.c), on the main thread. The line parser is pure and
  * hostile-input safe (nfdump's output is treated like wire input): every field is checked,
- * lines are bounded (NFDUMP_LINE_MAX), errors are counted, never logged per line.
- * JSON is nfdump 1.7's pretty-printed array, one "key" : value per line, so it is parsed line by
- * line too; it keeps milliseconds, CSV only whole seconds, hence JSON is the default.
+ * lines are bounded (NFDUMP_LINE_MAX) and so are objects (NFDUMP_OBJ_MAX), errors are counted,
+ * never logged per line. JSON is nfdump 1.7's pretty-printed array of objects, read with the
+ * JSON reader (core/json_in.h) as its lines arrive; CSV is split with the text toolkit
+ * (core/textfield.h). JSON keeps milliseconds, CSV only whole seconds, hence JSON is the default.
  * Records: addresses, ports (ICMP: dport = type << 8 | code, as nfdump prints it in CSV),
  * protocol, TCP flags, in_packets/in_bytes (nfdump has already applied any sampling: sampling is
  * set to 1), first/last, src/dst AS. What neither format gives (exporter identity as our decoders
@@ -35,20 +36,33 @@ struct nfdump_stats {
     uint64_t skipped;  /* well-formed records that are not flows (other record types) */
 };
 
-/* Line parser state (value type, no allocation). */
+#define NFDUMP_OBJ_MAX 65536 /* JSON: bytes of one record object; a larger one is malformed */
+
+struct jin;
+
+/* Line parser state (JSON: it owns a JSON reader; nfdump_parser_fini frees it). */
 struct nfdump_parser {
     enum nfdump_fmt fmt;
-    struct flow_rec cur;   /* JSON: the record being built */
-    bool in_rec, is_flow, rec_bad;
-    unsigned have;         /* JSON: fields seen (bits) */
+    struct flow_rec cur;   /* the record being built */
+    bool is_flow, rec_bad;
+    unsigned have;         /* fields seen (bits) */
     uint8_t icmp_type, icmp_code;
+    /* JSON */
+    struct jin *json;
+    size_t obj_bytes;      /* of the object being read */
+    bool resync;           /* an object was dropped: skip its lines up to the next '{' */
     /* CSV: column role by index, from the header line */
     int8_t col[NFDUMP_CSV_COLS];
     unsigned ncols;
     bool header_seen, done;
 };
 
-void nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt);
+/* 0 or -ENOMEM. */
+int nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt)
+    __attribute__((warn_unused_result));
+void nfdump_parser_fini(struct nfdump_parser *p);
+/* A line too long to hand over was skipped: the JSON record it belonged to is dropped. */
+void nfdump_parser_skip_line(struct nfdump_parser *p);
 /* One output line without its newline (need not be NUL-terminated; len <= NFDUMP_LINE_MAX).
  * Returns 1 with *out set when a record is complete, 0 when not (yet), -1 when the line or the
  * record it ends is malformed (the record is dropped). */
@@ -57,7 +71,7 @@ int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, str
 /* Is path an nfcapd file (magic 0xA50C, layout version 1 or 2)? */
 bool nfdump_is_archive(const char *path);
 /* Time of an nfcapd file from its name (nfcapd.YYYYMMDDhhmm[ss]), ms since the epoch.
- * Returns 0 or -1 when the name has no time. */
+ * Returns 0 or -EINVAL when the name has no time. */
 int nfdump_name_time(const char *path, uint64_t *ms);
 
 /* The reader: runs `BIN -r path -o json|csv` (bin NULL: "nfdump" from PATH) and hands out its

@@ -1,4 +1,5 @@
-/* test_customers.c: the customer map loader (collector/customers.c). */
+/* test_customers.c: the customer map loader (lists/customers.c). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,7 +312,7 @@ static void test_file(void **state)
     struct customer_map *m = NULL;
     struct conf_error err;
     memset(&err, 0, sizeof(err));
-    assert_int_equal(customers_load("/nonexistent/customers.csv", NULL, &m, &err), -1);
+    assert_int_equal(customers_load("/nonexistent/customers.csv", NULL, &m, &err), -ENOENT);
     assert_null(m);
     assert_string_equal(err.file, "/nonexistent/customers.csv");
     assert_int_equal(err.line, 0);

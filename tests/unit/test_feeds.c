@@ -1,4 +1,4 @@
-/* test_feeds.c: blocklist feed loaders (detectors/feeds.c). */
+/* test_feeds.c: blocklist feed loaders (lists/feeds.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -330,8 +330,8 @@ static void test_detect_and_names(void **state)
     assert_int_equal(fmt, FEED_PLAIN);
     assert_int_equal(feed_format_parse("auto", &fmt), 0);
     assert_int_equal(fmt, FEED_AUTO);
-    assert_int_equal(feed_format_parse("xml", &fmt), -1);
-    assert_int_equal(feed_format_parse(NULL, &fmt), -1);
+    assert_int_equal(feed_format_parse("xml", &fmt), -EINVAL);
+    assert_int_equal(feed_format_parse(NULL, &fmt), -EINVAL);
     assert_string_equal(feed_format_name(FEED_FEODO_CSV), "feodo-csv");
 
     struct {
@@ -352,13 +352,13 @@ static void test_detect_and_names(void **state)
 
     struct feed *f = NULL;
     struct conf_error err;
-    assert_int_equal(feed_load_mem("bad name", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -1);
-    assert_int_equal(feed_load_mem("", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -1);
+    assert_int_equal(feed_load_mem("bad name", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -EINVAL);
+    assert_int_equal(feed_load_mem("", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -EINVAL);
     assert_int_equal(feed_load_mem("a-very-long-feed-name-over-31-chars", "x", "1.2.3.4\n", 8,
                                    FEED_AUTO, 0, &f, &err),
-                     -1);
+                     -EINVAL);
     assert_int_equal(feed_load_mem("ok", "x", "1.2.3.4\n", 8, (enum feed_format)99, 0, &f, &err),
-                     -1);
+                     -EINVAL);
 }
 
 static void test_hostile_lines(void **state)
@@ -416,11 +416,11 @@ static void test_load_errors(void **state)
     assert_int_equal(feed_stats(f)->entries, 3);
     feed_free(f);
     memset(&err, 0, sizeof(err));
-    assert_int_equal(feed_load("t", "/nonexistent/drop.txt", FEED_AUTO, 0, &f, &err), -1);
+    assert_int_equal(feed_load("t", "/nonexistent/drop.txt", FEED_AUTO, 0, &f, &err), -ENOENT);
     assert_null(f);
     assert_string_equal(err.file, "/nonexistent/drop.txt");
     assert_non_null(strstr(err.msg, "cannot open"));
-    assert_int_equal(feed_load("t", "/", FEED_AUTO, 0, &f, &err), -1);
+    assert_int_equal(feed_load("t", "/", FEED_AUTO, 0, &f, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "not a regular file"));
 }
 

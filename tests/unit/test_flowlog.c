@@ -193,6 +193,7 @@ static void test_zeek_json(void **state)
     assert_int_equal(line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}", r), -1);
     assert_int_equal(line(&p, "{\"ts\":\"yesterday\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"proto\":\"tcp\"}", r), -1);
     assert_int_equal(line(&p, "{ts:1}", r), -1);
+    flowlog_parser_fini(&p);
 }
 
 static const char ctu_hdr[] =

@@ -1,17 +1,16 @@
-/* feeds.c: blocklist feed loaders (formats and rules in feeds.h). */
+/* feeds.c: blocklist feed loaders (formats and rules in feeds.h). Lines, CSV fields, trimming
+ * and dates through the text toolkit (core/textfield.h), the Spamhaus JSON lines through the
+ * JSON reader (core/json_in.h). */
 #include "feeds.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "json_read.h"
+#include "json_in.h"
+#include "textfield.h"
 #include "trie.h"
 
 #define DEF_MAX_ENTRIES (1u << 20)
@@ -46,155 +45,21 @@ struct fparse {
     /* Feodo CSV column numbers */
     int col_ip, col_port, col_malware;
     bool saw_metadata;
+    struct jin *json; /* Spamhaus JSON lines */
 };
-
-static void set_err(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void set_err(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
-{
-    char msg[224];
-    va_list ap;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    conf_error_set(err, file ? file : "(feed)", line, "%s", msg);
-}
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static char *trim(char *s)
-{
-    while (is_space(*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && is_space(e[-1]))
-        e--;
-    *e = '\0';
-    return s;
-}
 
 static bool starts_with_ci(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* ---- dates ------------------------------------------------------------------------------ */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* "2024-01-01 12:00:00" (UTC) at s after blanks, followed by anything: unix seconds or -1. */
+static int64_t iso_prefix(const char *s)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool read_uint(const char **ps, int mindig, int maxdig, unsigned *out)
-{
-    const char *s = *ps;
-    unsigned v = 0;
-    int n = 0;
-    while (*s >= '0' && *s <= '9' && n < maxdig) {
-        v = v * 10 + (unsigned)(*s - '0');
+    uint64_t ms;
+    while (tf_is_space(*s))
         s++;
-        n++;
-    }
-    if (n < mindig || (*s >= '0' && *s <= '9'))
-        return false;
-    *ps = s;
-    *out = v;
-    return true;
-}
-
-static bool valid_ymdhms(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned se)
-{
-    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] &&
-           h <= 23 && mi <= 59 && se <= 60;
-}
-
-static int64_t to_unix(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned se)
-{
-    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-}
-
-/* "HH:MM:SS" */
-static bool read_hms(const char **ps, unsigned *h, unsigned *mi, unsigned *se)
-{
-    const char *s = *ps;
-    if (!read_uint(&s, 1, 2, h) || *s++ != ':' || !read_uint(&s, 2, 2, mi) || *s++ != ':' ||
-        !read_uint(&s, 2, 2, se))
-        return false;
-    *ps = s;
-    return true;
-}
-
-/* RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT" (weekday optional, GMT/UTC/+0000 or none).
- * Returns unix seconds or -1. */
-static int64_t parse_rfc1123(const char *s)
-{
-    static const char months[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                       "jul", "aug", "sep", "oct", "nov", "dec"};
-    unsigned d, mo = 0, y, h, mi, se;
-
-    while (is_space(*s))
-        s++;
-    const char *comma = strchr(s, ',');
-    if (comma && comma - s <= 9)
-        s = comma + 1;
-    while (is_space(*s))
-        s++;
-    if (!read_uint(&s, 1, 2, &d))
-        return -1;
-    while (is_space(*s))
-        s++;
-    for (unsigned i = 0; i < 12; i++)
-        if (strncasecmp(s, months[i], 3) == 0)
-            mo = i + 1;
-    if (mo == 0)
-        return -1;
-    s += 3;
-    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
-        s++; /* "March" */
-    while (is_space(*s))
-        s++;
-    if (!read_uint(&s, 4, 4, &y))
-        return -1;
-    while (is_space(*s))
-        s++;
-    if (!read_hms(&s, &h, &mi, &se))
-        return -1;
-    while (is_space(*s))
-        s++;
-    if (*s && strncasecmp(s, "GMT", 3) != 0 && strncasecmp(s, "UTC", 3) != 0 &&
-        strncmp(s, "+0000", 5) != 0 && strncmp(s, "-0000", 5) != 0 && strcmp(s, "Z") != 0)
-        return -1;
-    if (!valid_ymdhms(y, mo, d, h, mi, se))
-        return -1;
-    return to_unix(y, mo, d, h, mi, se);
-}
-
-/* "2024-01-01 12:00:00" (UTC) followed by anything. Returns unix seconds or -1. */
-static int64_t parse_iso(const char *s)
-{
-    unsigned y, mo, d, h, mi, se;
-    while (is_space(*s))
-        s++;
-    if (!read_uint(&s, 4, 4, &y) || *s++ != '-' || !read_uint(&s, 2, 2, &mo) || *s++ != '-' ||
-        !read_uint(&s, 2, 2, &d) || (*s != ' ' && *s != 'T'))
-        return -1;
-    s++;
-    if (!read_hms(&s, &h, &mi, &se) || !valid_ymdhms(y, mo, d, h, mi, se))
-        return -1;
-    return to_unix(y, mo, d, h, mi, se);
+    return strnlen(s, 19) == 19 && tf_datetime(s, 19, &ms) ? (int64_t)(ms / 1000) : -1;
 }
 
 /* ---- entries ---------------------------------------------------------------------------- */
@@ -220,30 +85,30 @@ static void note_bad(struct fparse *ps, unsigned lineno, enum bad_kind kind, con
         ps->st.bad_lines[ps->st.nbad_kept++] = lineno;
 }
 
-/* Parse and check one prefix; on failure note it and return -1. */
+/* Parse and check one prefix; on failure note it and return -EINVAL. */
 static int take_prefix(struct fparse *ps, unsigned lineno, const char *s, struct prefix *p)
 {
     static const uint8_t mapped0[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
     int r = prefix_parse(s, false, p);
     if (r == -2) {
         note_bad(ps, lineno, BAD_HOST_BITS, "host bits set");
-        return -1;
+        return -EINVAL;
     }
     if (r < 0) {
         note_bad(ps, lineno, BAD_MALFORMED, "invalid address or prefix");
-        return -1;
+        return -EINVAL;
     }
     if (p->len >= 96 && addr_is_v4(p->addr)) {
         if (p->len < 96 + 8) {
             note_bad(ps, lineno, BAD_TOO_WIDE, "IPv4 prefix wider than /8");
-            return -1;
+            return -EINVAL;
         }
     } else if (p->len < 16) {
         note_bad(ps, lineno, BAD_TOO_WIDE, "IPv6 prefix wider than /16");
-        return -1;
+        return -EINVAL;
     } else if (p->len < 96 && prefix_contains(p, mapped0)) {
         note_bad(ps, lineno, BAD_TOO_WIDE, "IPv6 prefix covers the IPv4-mapped range");
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -298,14 +163,14 @@ static void copy_label(char *dst, size_t dstlen, const char *s)
 
 static void drop_comment(struct fparse *ps, const char *c)
 {
-    while (*c == ';' || *c == '#' || is_space(*c))
+    while (*c == ';' || *c == '#' || tf_is_space(*c))
         c++;
     if (starts_with_ci(c, "Expires:")) {
-        int64_t t = parse_rfc1123(c + 8);
+        int64_t t = tf_rfc1123(c + 8);
         if (t >= 0)
             ps->st.expires_unix = t;
     } else if (starts_with_ci(c, "Last-Modified:")) {
-        int64_t t = parse_rfc1123(c + 14);
+        int64_t t = tf_rfc1123(c + 14);
         if (t >= 0)
             ps->st.last_modified_unix = t;
     }
@@ -317,9 +182,9 @@ static int line_drop(struct fparse *ps, char *s, unsigned lineno, struct feed_en
     char *semi = strchr(s, ';');
     if (semi) {
         *semi = '\0';
-        copy_token(e->listing, sizeof(e->listing), trim(semi + 1));
+        copy_token(e->listing, sizeof(e->listing), tf_trim_str(semi + 1));
     }
-    s = trim(s);
+    s = tf_trim_str(s);
     if (*s == '\0') {
         note_bad(ps, lineno, BAD_MALFORMED, "no prefix before ';'");
         return 0;
@@ -332,10 +197,10 @@ static int line_drop(struct fparse *ps, char *s, unsigned lineno, struct feed_en
 static int line_plain(struct fparse *ps, char *s, unsigned lineno, struct feed_entry *e)
 {
     char *end = s;
-    while (*end && !is_space(*end) && *end != '#' && *end != ';')
+    while (*end && !tf_is_space(*end) && *end != '#' && *end != ';')
         end++;
     char *rest = end;
-    while (is_space(*rest))
+    while (tf_is_space(*rest))
         rest++;
     if (*rest && *rest != '#' && *rest != ';') {
         note_bad(ps, lineno, BAD_MALFORMED, "text after the address");
@@ -351,54 +216,6 @@ static int line_plain(struct fparse *ps, char *s, unsigned lineno, struct feed_e
 
 /* ---- format: Feodo CSV ------------------------------------------------------------------ */
 
-/* Split in place; fields trimmed and unquoted ("" is a quote). Returns count or -1. */
-static int split_csv(char *r, char *f[CSV_MAX_FIELDS])
-{
-    int n = 0;
-    for (;;) {
-        while (is_space(*r))
-            r++;
-        if (n == CSV_MAX_FIELDS)
-            return -1;
-        char *start = r, sep;
-        if (*r == '"') {
-            char *w = r++;
-            for (;;) {
-                if (*r == '\0')
-                    return -1;
-                if (*r == '"') {
-                    if (r[1] == '"') {
-                        *w++ = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                *w++ = *r++;
-            }
-            *w = '\0';
-            while (is_space(*r))
-                r++;
-            if (*r != ',' && *r != '\0')
-                return -1;
-            sep = *r;
-        } else {
-            while (*r != ',' && *r != '\0')
-                r++;
-            sep = *r;
-            char *e = r;
-            while (e > start && is_space(e[-1]))
-                e--;
-            *e = '\0';
-        }
-        f[n++] = start;
-        if (sep == '\0')
-            return n;
-        r++;
-    }
-}
-
 /* A header names the columns; returns true when s was one. */
 static bool csv_header(struct fparse *ps, const char *line)
 {
@@ -407,7 +224,8 @@ static bool csv_header(struct fparse *ps, const char *line)
         return false;
     snprintf(s, sizeof(s), "%s", line);
     char *f[CSV_MAX_FIELDS];
-    int n = split_csv(s, f);
+    const char *why;
+    int n = tf_csv_split(s, f, CSV_MAX_FIELDS, &why);
     if (n < 0)
         return false;
     int ip = -1, port = -1, mal = -1;
@@ -430,7 +248,8 @@ static bool csv_header(struct fparse *ps, const char *line)
 static int line_csv(struct fparse *ps, char *s, unsigned lineno, struct feed_entry *e)
 {
     char *f[CSV_MAX_FIELDS];
-    int n = split_csv(s, f);
+    const char *why;
+    int n = tf_csv_split(s, f, CSV_MAX_FIELDS, &why);
     if (n < 0) {
         note_bad(ps, lineno, BAD_MALFORMED, "bad CSV quoting or too many fields");
         return 0;
@@ -462,55 +281,41 @@ static int line_csv(struct fparse *ps, char *s, unsigned lineno, struct feed_ent
 
 /* ---- format: Spamhaus JSON lines -------------------------------------------------------- */
 
+/* The members of one line we use, as text (strings and numbers; anything else is skipped). */
 struct jline {
     char cidr[64];
     char sblid[32];
     char type[16];
     char timestamp[24];
     char records[24];
-    bool has_cidr, cidr_long;
+    bool has_cidr, cidr_long; /* cidr given as a string; and longer than cidr holds */
 };
 
-/* One JSON object per line (core/json_read.h); unknown members ignored, the wanted ones
- * taken when they are strings or numbers (a cidr only as a string). Returns 0 or -1. */
-static int jparse(const char *s, struct jline *j)
+static int jline_member(void *arg, const char *key, size_t klen, const struct jin_value *v)
 {
-    memset(j, 0, sizeof(*j));
-    struct jr_val d, k, v;
-    if (!jr_parse(s, strlen(s), &d) || d.type != JR_OBJECT)
-        return -1;
-    size_t pos = 0;
-    while (jr_next(&d, &pos, &k, &v)) {
-        char key[24], val[128];
-        if (k.n >= sizeof key) /* no member we want has a long name */
+    static const struct {
+        const char *key;
+        size_t off, len;
+    } keep[] = {
+        {"cidr", offsetof(struct jline, cidr), sizeof(((struct jline *)0)->cidr)},
+        {"sblid", offsetof(struct jline, sblid), sizeof(((struct jline *)0)->sblid)},
+        {"type", offsetof(struct jline, type), sizeof(((struct jline *)0)->type)},
+        {"timestamp", offsetof(struct jline, timestamp), sizeof(((struct jline *)0)->timestamp)},
+        {"records", offsetof(struct jline, records), sizeof(((struct jline *)0)->records)},
+    };
+    struct jline *j = arg;
+    if (v->type != JIN_STRING && v->type != JIN_NUMBER)
+        return 0;
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        if (strlen(keep[i].key) != klen || memcmp(keep[i].key, key, klen) != 0)
             continue;
-        jr_text(&k, key, sizeof key);
-        char *dst = NULL;
-        size_t dlen = 0;
-        if (strcmp(key, "cidr") == 0) {
-            dst = j->cidr;
-            dlen = sizeof(j->cidr);
-        } else if (strcmp(key, "sblid") == 0) {
-            dst = j->sblid;
-            dlen = sizeof(j->sblid);
-        } else if (strcmp(key, "type") == 0) {
-            dst = j->type;
-            dlen = sizeof(j->type);
-        } else if (strcmp(key, "timestamp") == 0) {
-            dst = j->timestamp;
-            dlen = sizeof(j->timestamp);
-        } else if (strcmp(key, "records") == 0) {
-            dst = j->records;
-            dlen = sizeof(j->records);
-        }
-        if (!dst || (v.type != JR_STRING && v.type != JR_NUMBER))
-            continue;
-        size_t n = jr_text(&v, val, sizeof val), c = n < dlen ? n : dlen - 1;
-        memcpy(dst, val, c);
-        dst[c] = '\0';
-        if (dst == j->cidr && v.type == JR_STRING) {
+        char *dst = (char *)j + keep[i].off;
+        size_t n = v->n < keep[i].len ? v->n : keep[i].len - 1;
+        memcpy(dst, v->s, n);
+        dst[n] = '\0';
+        if (dst == j->cidr && v->type == JIN_STRING) {
             j->has_cidr = true;
-            j->cidr_long = n >= dlen;
+            j->cidr_long = v->n >= keep[i].len;
         }
     }
     return 0;
@@ -535,7 +340,8 @@ static bool parse_i64(const char *s, int64_t *out)
 static int line_json(struct fparse *ps, char *s, unsigned lineno, struct feed_entry *e)
 {
     struct jline j;
-    if (jparse(s, &j) < 0) {
+    memset(&j, 0, sizeof(j));
+    if (jin_object(ps->json, s, strlen(s), jline_member, &j) < 0) {
         note_bad(ps, lineno, BAD_MALFORMED, "bad JSON object");
         return 0;
     }
@@ -553,7 +359,7 @@ static int line_json(struct fparse *ps, char *s, unsigned lineno, struct feed_en
         return 0;
     }
     copy_token(e->listing, sizeof(e->listing), j.sblid);
-    char *c = trim(j.cidr);
+    char *c = tf_trim_str(j.cidr);
     return take_prefix(ps, lineno, c, &e->p) < 0 ? 0 : 1;
 }
 
@@ -569,7 +375,7 @@ static void comment_line(struct fparse *ps, const char *p)
         return;
     const char *c = p + 1 + strspn(p + 1, " \t");
     if (starts_with_ci(c, "Last updated:")) {
-        int64_t t = parse_iso(c + 13);
+        int64_t t = iso_prefix(c + 13);
         if (t >= 0)
             ps->st.last_modified_unix = t;
     }
@@ -579,17 +385,13 @@ static void comment_line(struct fparse *ps, const char *p)
 
 static enum feed_format detect(const char *text, size_t len)
 {
-    size_t pos = 0;
-    int lines = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    while (pos < len && lines++ < DETECT_MAX_LINES) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t l = nl ? (size_t)(nl - s) : len - pos;
-        pos += l + 1;
+    struct tf_lines it;
+    const char *s;
+    size_t l;
+    tf_lines_init(&it, text, len);
+    while (it.lineno < DETECT_MAX_LINES && tf_lines_next(&it, &s, &l)) {
         size_t i = 0;
-        while (i < l && is_space(s[i]))
+        while (i < l && tf_is_space(s[i]))
             i++;
         if (i == l)
             continue;
@@ -680,14 +482,14 @@ int feed_format_parse(const char *s, enum feed_format *out)
                  {"plain", FEED_PLAIN},        {"feodo", FEED_PLAIN},
                  {"feodo-csv", FEED_FEODO_CSV}, {"csv", FEED_FEODO_CSV}};
     if (!s || !out)
-        return -1;
+        return -EINVAL;
     for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
         if (strcasecmp(s, alias[i].name) == 0) {
             *out = alias[i].fmt;
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 /* Sort, merge duplicates, build the trie. */
@@ -730,33 +532,138 @@ static int finish(struct fparse *ps, struct feed *f)
     return 0;
 }
 
+/* A data line (trimmed, not a comment) into an entry, or counted as bad. 0, or a negative
+ * errno that ends the load (err set). */
+static int data_line(struct fparse *ps, char *p, unsigned lineno, struct conf_error *err)
+{
+    struct feed_entry e;
+    memset(&e, 0, sizeof(e));
+    e.line = lineno;
+    int r;
+    switch (ps->fmt) {
+    case FEED_DROP:
+        r = line_drop(ps, p, lineno, &e);
+        break;
+    case FEED_SPAMHAUS_JSON:
+        r = line_json(ps, p, lineno, &e);
+        break;
+    case FEED_FEODO_CSV:
+        if (ps->data_lines == 0 && ps->n == 0 && csv_header(ps, p))
+            return 0;
+        r = line_csv(ps, p, lineno, &e);
+        break;
+    default:
+        r = line_plain(ps, p, lineno, &e);
+        break;
+    }
+    if (r < 0)
+        return 0; /* metadata */
+    ps->data_lines++;
+    if (r == 0)
+        return 0;
+    r = add_entry(ps, &e);
+    if (r == -ENOSPC)
+        conf_error_set(err, ps->src, lineno,
+                       "more than %zu entries (raise the feed's max_entries)", ps->max_entries);
+    else if (r < 0)
+        conf_error_set(err, ps->src, lineno, "out of memory");
+    return r;
+}
+
+/* Is the line at s[0..l) a comment ('#', or ';' except in CSV) after blanks? */
+static bool is_comment(const struct fparse *ps, const char *s, size_t l)
+{
+    size_t i = 0;
+    while (i < l && tf_is_space(s[i]))
+        i++;
+    return i < l && (s[i] == '#' || (s[i] == ';' && ps->fmt != FEED_FEODO_CSV));
+}
+
+/* One line of the file, as read: 0, or a negative errno that ends the load (err set). */
+static int take_line(struct fparse *ps, const char *s, size_t l, unsigned lineno,
+                     struct conf_error *err)
+{
+    char line[FEED_MAX_LINE + 1];
+    ps->st.lines++;
+    if (l > FEED_MAX_LINE) {
+        if (is_comment(ps, s, l))
+            return 0; /* an overlong comment is still a comment */
+        ps->data_lines++;
+        note_bad(ps, lineno, BAD_MALFORMED, "line too long");
+        return 0;
+    }
+    if (memchr(s, '\0', l)) {
+        ps->data_lines++;
+        note_bad(ps, lineno, BAD_MALFORMED, "NUL byte");
+        return 0;
+    }
+    memcpy(line, s, l);
+    line[l] = '\0';
+    char *p = tf_trim_str(line);
+    if (*p == '\0')
+        return 0;
+    if (is_comment(ps, p, strlen(p))) {
+        comment_line(ps, p);
+        return 0;
+    }
+    return data_line(ps, p, lineno, err);
+}
+
+/* The arguments of a load, checked (err set on -EINVAL). */
+static int check_args(const char *name, const char *src, const char *text, size_t len,
+                      enum feed_format fmt, struct feed **out, struct conf_error *err)
+{
+    if (!out || (!text && len)) {
+        conf_error_set(err, src, 0, "invalid arguments");
+        return -EINVAL;
+    }
+    if (!valid_name(name)) {
+        conf_error_set(err, src, 0, "feed name must be 1..%d characters of [A-Za-z0-9._-]",
+                       FEED_NAME_MAX);
+        return -EINVAL;
+    }
+    if ((unsigned)fmt > FEED_FEODO_CSV) {
+        conf_error_set(err, src, 0, "unknown feed format");
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!tf_is_space(text[i]))
+            return 0;
+    conf_error_set(err, src, 0, "empty file (failed download?)");
+    return -EINVAL;
+}
+
+/* After the last line: is what was read a list? (err set on -EINVAL) */
+static int check_loaded(const struct fparse *ps, struct conf_error *err)
+{
+    if (ps->data_lines > 0 && ps->n == 0) {
+        conf_error_set(err, ps->src, ps->st.first_bad_line,
+                       "no valid entry: %zu bad lines, first at line %u (%s)",
+                       ps->st.malformed + ps->st.host_bits + ps->st.too_wide,
+                       ps->st.first_bad_line, ps->st.first_bad_reason);
+        return -EINVAL;
+    }
+    if (ps->n == 0 && (ps->fmt == FEED_DROP || ps->fmt == FEED_SPAMHAUS_JSON)) {
+        conf_error_set(err, ps->src, 0, "no entries (a %s list is never empty)",
+                       feed_format_name(ps->fmt));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int feed_load_mem(const char *name, const char *srcname, const char *text, size_t len,
                   enum feed_format fmt, size_t max_entries, struct feed **out,
                   struct conf_error *err)
 {
     struct fparse ps;
     struct feed *f = NULL;
-    char line[FEED_MAX_LINE + 1];
-    unsigned lineno = 0;
-    int rc = -1;
-
     memset(&ps, 0, sizeof(ps));
     if (out)
         *out = NULL;
     ps.src = srcname ? srcname : (name ? name : "(feed)");
-    if (!out || (!text && len)) {
-        set_err(err, ps.src, 0, "invalid arguments");
-        return -1;
-    }
-    if (!valid_name(name)) {
-        set_err(err, ps.src, 0, "feed name must be 1..%d characters of [A-Za-z0-9._-]",
-                FEED_NAME_MAX);
-        return -1;
-    }
-    if ((unsigned)fmt > FEED_FEODO_CSV) {
-        set_err(err, ps.src, 0, "unknown feed format");
-        return -1;
-    }
+    int rc = check_args(name, ps.src, text, len, fmt, out, err);
+    if (rc < 0)
+        return rc;
     ps.max_entries = max_entries ? max_entries : DEF_MAX_ENTRIES;
     if (ps.max_entries > UINT32_MAX - 1)
         ps.max_entries = UINT32_MAX - 1;
@@ -764,120 +671,41 @@ int feed_load_mem(const char *name, const char *srcname, const char *text, size_
     ps.col_ip = 1; /* Feodo's column order when there is no header */
     ps.col_port = 2;
     ps.col_malware = 5;
-
-    size_t nonblank = 0;
-    for (size_t i = 0; i < len && nonblank == 0; i++)
-        if (!is_space(text[i]) && text[i] != '\n')
-            nonblank++;
-    if (nonblank == 0) {
-        set_err(err, ps.src, 0, "empty file (failed download?)");
-        return -1;
-    }
     ps.fmt = fmt == FEED_AUTO ? detect(text, len) : fmt;
+    /* one flat object a line; 16 levels of nesting inside it are skipped */
+    if (ps.fmt == FEED_SPAMHAUS_JSON && (rc = jin_new(17, &ps.json)) < 0)
+        conf_error_set(err, ps.src, 0, "out of memory");
 
-    size_t pos = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t l = nl ? (size_t)(nl - s) : len - pos;
-        pos += l + (nl ? 1 : 0);
-        if (lineno == UINT32_MAX) {
-            set_err(err, ps.src, 0, "too many lines");
-            goto out;
-        }
-        lineno++;
-        ps.st.lines++;
-        if (l > FEED_MAX_LINE) {
-            size_t i = 0;
-            while (i < l && is_space(s[i]))
-                i++;
-            if (i < l && (s[i] == '#' || (s[i] == ';' && ps.fmt != FEED_FEODO_CSV)))
-                continue; /* an overlong comment is still a comment */
-            ps.data_lines++;
-            note_bad(&ps, lineno, BAD_MALFORMED, "line too long");
-            continue;
-        }
-        if (memchr(s, '\0', l)) {
-            ps.data_lines++;
-            note_bad(&ps, lineno, BAD_MALFORMED, "NUL byte");
-            continue;
-        }
-        memcpy(line, s, l);
-        line[l] = '\0';
-        char *p = trim(line);
-        if (*p == '\0')
-            continue;
-        if (*p == '#' || (*p == ';' && ps.fmt != FEED_FEODO_CSV)) {
-            comment_line(&ps, p);
-            continue;
-        }
-        struct feed_entry e;
-        memset(&e, 0, sizeof(e));
-        e.line = lineno;
-        int r;
-        switch (ps.fmt) {
-        case FEED_DROP:
-            r = line_drop(&ps, p, lineno, &e);
-            break;
-        case FEED_SPAMHAUS_JSON:
-            r = line_json(&ps, p, lineno, &e);
-            break;
-        case FEED_FEODO_CSV:
-            if (ps.data_lines == 0 && ps.n == 0 && csv_header(&ps, p))
-                continue;
-            r = line_csv(&ps, p, lineno, &e);
-            break;
-        default:
-            r = line_plain(&ps, p, lineno, &e);
-            break;
-        }
-        if (r < 0)
-            continue; /* metadata */
-        ps.data_lines++;
-        if (r == 0)
-            continue;
-        r = add_entry(&ps, &e);
-        if (r == -ENOSPC) {
-            set_err(err, ps.src, lineno, "more than %zu entries (raise the feed's max_entries)",
-                    ps.max_entries);
-            goto out;
-        }
-        if (r < 0) {
-            set_err(err, ps.src, lineno, "out of memory");
-            goto out;
+    struct tf_lines it;
+    const char *s;
+    size_t l;
+    tf_lines_init(&it, text, len);
+    while (rc == 0 && tf_lines_next(&it, &s, &l)) {
+        if (it.lineno == UINT32_MAX) {
+            conf_error_set(err, ps.src, 0, "too many lines");
+            rc = -EFBIG;
+        } else {
+            rc = take_line(&ps, s, l, it.lineno, err);
         }
     }
-
-    if (ps.data_lines > 0 && ps.n == 0) {
-        set_err(err, ps.src, ps.st.first_bad_line,
-                "no valid entry: %zu bad lines, first at line %u (%s)",
-                ps.st.malformed + ps.st.host_bits + ps.st.too_wide, ps.st.first_bad_line,
-                ps.st.first_bad_reason);
-        goto out;
+    if (rc == 0)
+        rc = check_loaded(&ps, err);
+    if (rc == 0 && !(f = calloc(1, sizeof(*f)))) {
+        conf_error_set(err, ps.src, 0, "out of memory");
+        rc = -ENOMEM;
     }
-    if (ps.n == 0 && (ps.fmt == FEED_DROP || ps.fmt == FEED_SPAMHAUS_JSON)) {
-        set_err(err, ps.src, 0, "no entries (a %s list is never empty)",
-                feed_format_name(ps.fmt));
-        goto out;
+    if (rc == 0) {
+        memcpy(f->name, name, strlen(name) + 1);
+        if ((rc = finish(&ps, f)) < 0)
+            conf_error_set(err, ps.src, 0, "out of memory building the lookup trie");
     }
-    f = calloc(1, sizeof(*f));
-    if (!f) {
-        set_err(err, ps.src, 0, "out of memory");
-        goto out;
+    if (rc == 0) {
+        *out = f;
+        f = NULL;
     }
-    memcpy(f->name, name, strlen(name) + 1);
-    if (finish(&ps, f) < 0) {
-        set_err(err, ps.src, 0, "out of memory building the lookup trie");
-        goto out;
-    }
-    *out = f;
-    f = NULL;
-    rc = 0;
-out:
     feed_free(f);
     free(ps.e);
+    jin_free(ps.json);
     return rc;
 }
 
@@ -887,14 +715,15 @@ int feed_load(const char *name, const char *path, enum feed_format fmt, size_t m
     if (out)
         *out = NULL;
     if (!path) {
-        set_err(err, name, 0, "no path");
-        return -1;
+        conf_error_set(err, name ? name : "(feed)", 0, "no path");
+        return -EINVAL;
     }
     char *buf;
     size_t len;
-    if (conf_read_file(path, FEED_MAX_FILE, &buf, &len, err) < 0)
-        return -1;
-    int rc = feed_load_mem(name, path, buf, len, fmt, max_entries, out, err);
+    int rc = conf_read_file(path, FEED_MAX_FILE, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = feed_load_mem(name, path, buf, len, fmt, max_entries, out, err);
     free(buf);
     return rc;
 }

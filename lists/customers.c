@@ -1,18 +1,16 @@
-/* customers.c: loader and lookups of the customer map (format in customers.h). */
+/* customers.c: loader and lookups of the customer map (format in customers.h). Lines and CSV
+ * fields through the text toolkit (core/textfield.h). */
 #include "customers.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hash.h"
+#include "textfield.h"
 
 #define DEF_MAX_CUSTOMERS (1u << 20)
 #define DEF_MAX_PREFIXES (4u << 20)
@@ -58,22 +56,6 @@ struct cparse {
     size_t nas, capas;
 };
 
-static void set_err(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void set_err(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
-{
-    char msg[224];
-    va_list ap;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    conf_error_set(err, file ? file : "(customers)", line, "%s", msg);
-}
-
 /* Copy s for an error message: at most 48 bytes, non-printable bytes as '?'. */
 static const char *show(const char *s, char buf[52])
 {
@@ -88,6 +70,9 @@ static const char *show(const char *s, char buf[52])
     return buf;
 }
 
+/* The id index: open addressing over the customer array, at most half full, grown with the
+ * array while the file loads and immutable after. Not core/table.h's bounded tables: its size
+ * follows the file (max_customers is a refusal limit, not memory reserved up front). */
 static uint64_t id_hash(const char *id)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a; ids come from the operator's own file */
@@ -130,7 +115,7 @@ static int id_reserve(struct cparse *ps, size_t want)
         ncap *= 2;
     uint32_t *t = calloc(ncap, sizeof(*t));
     if (!t)
-        return -1;
+        return -ENOMEM;
     for (size_t i = 0; i < ps->ncust; i++)
         id_insert(t, ncap - 1, ps->cust, (uint32_t)(i + 1));
     free(ps->idtab);
@@ -148,73 +133,10 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
         ncap *= 2;
     void *p = realloc(*arr, ncap * elem);
     if (!p)
-        return -1;
+        return -ENOMEM;
     *arr = p;
     *cap = ncap;
     return 0;
-}
-
-/* Split a CSV line in place. Returns the field count or -1 with *why set. */
-static int split_csv(char *line, char *fields[MAX_FIELDS], const char **why)
-{
-    char *r = line;
-    int n = 0;
-
-    for (;;) {
-        while (*r == ' ' || *r == '\t')
-            r++;
-        if (n == MAX_FIELDS) {
-            *why = "too many fields (expected prefix,customer_id,name[,asn])";
-            return -1;
-        }
-        char *start = r;
-        char sep;
-        if (*r == '"') {
-            char *w = r;
-            r++;
-            for (;;) {
-                if (*r == '\0') {
-                    *why = "unterminated quote";
-                    return -1;
-                }
-                if (*r == '"') {
-                    if (r[1] == '"') {
-                        *w++ = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                *w++ = *r++;
-            }
-            *w = '\0';
-            while (*r == ' ' || *r == '\t')
-                r++;
-            if (*r != ',' && *r != '\0') {
-                *why = "text after a closing quote";
-                return -1;
-            }
-            sep = *r;
-        } else {
-            while (*r != ',' && *r != '\0') {
-                if (*r == '"') {
-                    *why = "quote inside an unquoted field";
-                    return -1;
-                }
-                r++;
-            }
-            sep = *r;
-            char *e = r;
-            while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
-                e--;
-            *e = '\0';
-        }
-        fields[n++] = start;
-        if (sep == '\0')
-            return n;
-        r++; /* past ',' */
-    }
 }
 
 static bool valid_id(const char *s)
@@ -270,23 +192,23 @@ static bool valid_name(const char *s)
     return true;
 }
 
-/* "64500" or "AS64500" (any case), 1..4294967295. Returns 0 or -1. */
+/* "64500" or "AS64500" (any case), 1..4294967295. Returns 0 or -EINVAL. */
 static int parse_asn(const char *s, uint32_t *out)
 {
     if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's'))
         s += 2;
     if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-        return -1;
+        return -EINVAL;
     uint64_t v = 0;
     for (; *s; s++) {
         if (*s < '0' || *s > '9')
-            return -1;
+            return -EINVAL;
         v = v * 10 + (uint64_t)(*s - '0');
         if (v > UINT32_MAX)
-            return -1;
+            return -EINVAL;
     }
     if (v == 0)
-        return -1;
+        return -EINVAL;
     *out = (uint32_t)v;
     return 0;
 }
@@ -311,164 +233,178 @@ static const char *prefix_sanity(const struct prefix *p)
     return NULL;
 }
 
+/* customer_id, name and asn of a line: valid, or -EINVAL with the error set. */
+static int check_fields(struct cparse *ps, unsigned lineno, const char *id, const char *nm,
+                        const char *asf, uint32_t *asn)
+{
+    char b1[52];
+    struct conf_error *err = ps->err;
+    *asn = 0;
+    if (*id == '\0')
+        conf_error_set(err, ps->name, lineno, "empty customer_id");
+    else if (strlen(id) > CUSTOMER_ID_MAX)
+        conf_error_set(err, ps->name, lineno, "customer_id longer than %d characters",
+                       CUSTOMER_ID_MAX);
+    else if (!valid_id(id))
+        conf_error_set(err, ps->name, lineno,
+                       "customer_id '%s' has a character outside [A-Za-z0-9._-]", show(id, b1));
+    else if (*nm == '\0')
+        conf_error_set(err, ps->name, lineno, "empty name");
+    else if (strlen(nm) > CUSTOMER_NAME_MAX)
+        conf_error_set(err, ps->name, lineno, "name longer than %d bytes", CUSTOMER_NAME_MAX);
+    else if (!valid_name(nm))
+        conf_error_set(err, ps->name, lineno, "name is not valid UTF-8 or has control characters");
+    else if (*asf && parse_asn(asf, asn) < 0)
+        conf_error_set(err, ps->name, lineno, "bad asn '%s' (1..4294967295, optional AS prefix)",
+                       show(asf, b1));
+    else
+        return 0;
+    return -EINVAL;
+}
+
+/* The first column: an origin ASN line ("AS64500": *map_as set) or a prefix (*p set). */
+static int parse_key(struct cparse *ps, unsigned lineno, const char *pf, uint32_t *map_as,
+                     struct prefix *p)
+{
+    char b1[52];
+    *map_as = 0;
+    if (*pf == '\0') {
+        conf_error_set(ps->err, ps->name, lineno, "empty prefix");
+        return -EINVAL;
+    }
+    if (is_as_field(pf)) {
+        if (parse_asn(pf, map_as) < 0) {
+            conf_error_set(ps->err, ps->name, lineno, "bad ASN '%s'", show(pf, b1));
+            return -EINVAL;
+        }
+        return 0;
+    }
+    int r = prefix_parse(pf, false, p);
+    if (r == -2) {
+        struct prefix fixed;
+        char pb[ADDR_STRLEN + 8];
+        if (prefix_parse(pf, true, &fixed) == 0)
+            prefix_format(&fixed, pb, sizeof(pb));
+        else
+            pb[0] = '\0';
+        conf_error_set(ps->err, ps->name, lineno, "host bits set in prefix '%s' (network is %s)",
+                       show(pf, b1), pb);
+        return -EINVAL;
+    }
+    if (r < 0) {
+        conf_error_set(ps->err, ps->name, lineno, "invalid prefix '%s'", show(pf, b1));
+        return -EINVAL;
+    }
+    const char *bad = prefix_sanity(p);
+    if (bad) {
+        conf_error_set(ps->err, ps->name, lineno, "%s: '%s'", bad, show(pf, b1));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The customer named by the line, found (its name and asn must agree) or made: *idx1 = its
+ * index + 1, or a negative errno with the error set. */
+static int customer_of(struct cparse *ps, unsigned lineno, const char *id, const char *nm,
+                       uint32_t asn, uint32_t *idx1)
+{
+    char b1[52], b2[52];
+    *idx1 = id_find(ps->idtab, ps->idmask, ps->cust, id);
+    if (*idx1) {
+        struct customer *c = &ps->cust[*idx1 - 1];
+        if (strcmp(c->name, nm) != 0) {
+            conf_error_set(ps->err, ps->name, lineno,
+                           "customer '%s': name \"%s\" differs from \"%s\" on line %u", id,
+                           show(nm, b1), show(c->name, b2), c->line);
+            return -EINVAL;
+        }
+        if (asn && c->asn && asn != c->asn) {
+            conf_error_set(ps->err, ps->name, lineno,
+                           "customer '%s': asn %u differs from asn %u given earlier", id, asn,
+                           c->asn);
+            return -EINVAL;
+        }
+        if (asn)
+            c->asn = asn;
+        return 0;
+    }
+    if (ps->ncust >= ps->max_customers) {
+        conf_error_set(ps->err, ps->name, lineno, "too many customers (limit %zu)",
+                       ps->max_customers);
+        return -ENOSPC;
+    }
+    if (grow((void **)&ps->cust, &ps->capcust, ps->ncust + 1, sizeof(*ps->cust)) < 0 ||
+        id_reserve(ps, ps->ncust + 1) < 0) {
+        conf_error_set(ps->err, ps->name, lineno, "out of memory");
+        return -ENOMEM;
+    }
+    struct customer *c = &ps->cust[ps->ncust];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->id, id, strlen(id) + 1);
+    memcpy(c->name, nm, strlen(nm) + 1);
+    c->asn = asn;
+    c->index = (uint32_t)ps->ncust;
+    c->line = lineno;
+    ps->ncust++;
+    *idx1 = (uint32_t)ps->ncust;
+    id_insert(ps->idtab, ps->idmask, ps->cust, *idx1);
+    return 0;
+}
+
+/* Record the line's mapping: an origin ASN (map_as) or prefix p to customer idx1. */
+static int add_mapping(struct cparse *ps, unsigned lineno, uint32_t idx1, uint32_t map_as,
+                       const struct prefix *p)
+{
+    if (ps->npfx + ps->nas >= ps->max_prefixes) {
+        conf_error_set(ps->err, ps->name, lineno, "too many prefixes and AS lines (limit %zu)",
+                       ps->max_prefixes);
+        return -ENOSPC;
+    }
+    int rc = map_as ? grow((void **)&ps->as, &ps->capas, ps->nas + 1, sizeof(*ps->as))
+                    : grow((void **)&ps->pfx, &ps->cappfx, ps->npfx + 1, sizeof(*ps->pfx));
+    if (rc < 0) {
+        conf_error_set(ps->err, ps->name, lineno, "out of memory");
+        return rc;
+    }
+    if (map_as) {
+        ps->as[ps->nas++] = (struct as_rec){.asn = map_as, .index1 = idx1, .line = lineno};
+    } else {
+        ps->pfx[ps->npfx++] = (struct pfx_rec){.p = *p, .index1 = idx1, .line = lineno};
+        ps->cust[idx1 - 1].nprefixes++;
+    }
+    return 0;
+}
+
 static int parse_line(struct cparse *ps, char *line, unsigned lineno, bool *seen_data)
 {
     char *f[MAX_FIELDS];
     const char *why = NULL;
-    char b1[52], b2[52];
-    int n = split_csv(line, f, &why);
-
+    int n = tf_csv_split(line, f, MAX_FIELDS, &why);
+    if (n == -E2BIG)
+        why = "too many fields (expected prefix,customer_id,name[,asn])";
     if (n < 0) {
-        set_err(ps->err, ps->name, lineno, "%s", why);
-        return -1;
+        conf_error_set(ps->err, ps->name, lineno, "%s", why);
+        return n;
     }
     if (!*seen_data) {
         *seen_data = true;
         if (strcasecmp(f[0], "prefix") == 0)
             return 0; /* header line */
     }
-    if (n < 3) {
-        set_err(ps->err, ps->name, lineno,
-                "missing fields: expected prefix,customer_id,name[,asn]");
-        return -1;
+    if (n < 3 || n > 4) {
+        conf_error_set(ps->err, ps->name, lineno,
+                       n < 3 ? "missing fields: expected prefix,customer_id,name[,asn]"
+                             : "too many fields (expected prefix,customer_id,name[,asn])");
+        return -EINVAL;
     }
-    if (n > 4) {
-        set_err(ps->err, ps->name, lineno,
-                "too many fields (expected prefix,customer_id,name[,asn])");
-        return -1;
-    }
-    const char *pf = f[0], *id = f[1], *nm = f[2], *asf = n > 3 ? f[3] : "";
-
-    if (*id == '\0') {
-        set_err(ps->err, ps->name, lineno, "empty customer_id");
-        return -1;
-    }
-    if (strlen(id) > CUSTOMER_ID_MAX) {
-        set_err(ps->err, ps->name, lineno, "customer_id longer than %d characters",
-                CUSTOMER_ID_MAX);
-        return -1;
-    }
-    if (!valid_id(id)) {
-        set_err(ps->err, ps->name, lineno,
-                "customer_id '%s' has a character outside [A-Za-z0-9._-]", show(id, b1));
-        return -1;
-    }
-    if (*nm == '\0') {
-        set_err(ps->err, ps->name, lineno, "empty name");
-        return -1;
-    }
-    if (strlen(nm) > CUSTOMER_NAME_MAX) {
-        set_err(ps->err, ps->name, lineno, "name longer than %d bytes", CUSTOMER_NAME_MAX);
-        return -1;
-    }
-    if (!valid_name(nm)) {
-        set_err(ps->err, ps->name, lineno, "name is not valid UTF-8 or has control characters");
-        return -1;
-    }
-    uint32_t asn = 0;
-    if (*asf && parse_asn(asf, &asn) < 0) {
-        set_err(ps->err, ps->name, lineno, "bad asn '%s' (1..4294967295, optional AS prefix)",
-                show(asf, b1));
-        return -1;
-    }
-
-    /* first column: prefix or origin ASN */
-    bool is_as = is_as_field(pf);
-    uint32_t map_as = 0;
+    uint32_t asn, map_as, idx1;
     struct prefix p;
-    if (*pf == '\0') {
-        set_err(ps->err, ps->name, lineno, "empty prefix");
-        return -1;
-    }
-    if (is_as) {
-        if (parse_asn(pf, &map_as) < 0) {
-            set_err(ps->err, ps->name, lineno, "bad ASN '%s'", show(pf, b1));
-            return -1;
-        }
-    } else {
-        int r = prefix_parse(pf, false, &p);
-        if (r == -2) {
-            struct prefix fixed;
-            char pb[ADDR_STRLEN + 8];
-            if (prefix_parse(pf, true, &fixed) == 0)
-                prefix_format(&fixed, pb, sizeof(pb));
-            else
-                pb[0] = '\0';
-            set_err(ps->err, ps->name, lineno, "host bits set in prefix '%s' (network is %s)",
-                    show(pf, b1), pb);
-            return -1;
-        }
-        if (r < 0) {
-            set_err(ps->err, ps->name, lineno, "invalid prefix '%s'", show(pf, b1));
-            return -1;
-        }
-        const char *bad = prefix_sanity(&p);
-        if (bad) {
-            set_err(ps->err, ps->name, lineno, "%s: '%s'", bad, show(pf, b1));
-            return -1;
-        }
-    }
-
-    /* find or create the customer */
-    uint32_t idx1 = id_find(ps->idtab, ps->idmask, ps->cust, id);
-    if (idx1) {
-        struct customer *c = &ps->cust[idx1 - 1];
-        if (strcmp(c->name, nm) != 0) {
-            set_err(ps->err, ps->name, lineno,
-                    "customer '%s': name \"%s\" differs from \"%s\" on line %u", id,
-                    show(nm, b1), show(c->name, b2), c->line);
-            return -1;
-        }
-        if (asn && c->asn && asn != c->asn) {
-            set_err(ps->err, ps->name, lineno,
-                    "customer '%s': asn %u differs from asn %u given earlier", id, asn, c->asn);
-            return -1;
-        }
-        if (asn)
-            c->asn = asn;
-    } else {
-        if (ps->ncust >= ps->max_customers) {
-            set_err(ps->err, ps->name, lineno, "too many customers (limit %zu)",
-                    ps->max_customers);
-            return -1;
-        }
-        if (grow((void **)&ps->cust, &ps->capcust, ps->ncust + 1, sizeof(*ps->cust)) < 0 ||
-            id_reserve(ps, ps->ncust + 1) < 0) {
-            set_err(ps->err, ps->name, lineno, "out of memory");
-            return -1;
-        }
-        struct customer *c = &ps->cust[ps->ncust];
-        memset(c, 0, sizeof(*c));
-        memcpy(c->id, id, strlen(id) + 1);
-        memcpy(c->name, nm, strlen(nm) + 1);
-        c->asn = asn;
-        c->index = (uint32_t)ps->ncust;
-        c->line = lineno;
-        ps->ncust++;
-        idx1 = (uint32_t)ps->ncust;
-        id_insert(ps->idtab, ps->idmask, ps->cust, idx1);
-    }
-
-    if (ps->npfx + ps->nas >= ps->max_prefixes) {
-        set_err(ps->err, ps->name, lineno, "too many prefixes and AS lines (limit %zu)",
-                ps->max_prefixes);
-        return -1;
-    }
-    if (is_as) {
-        if (grow((void **)&ps->as, &ps->capas, ps->nas + 1, sizeof(*ps->as)) < 0) {
-            set_err(ps->err, ps->name, lineno, "out of memory");
-            return -1;
-        }
-        ps->as[ps->nas++] = (struct as_rec){.asn = map_as, .index1 = idx1, .line = lineno};
-    } else {
-        if (grow((void **)&ps->pfx, &ps->cappfx, ps->npfx + 1, sizeof(*ps->pfx)) < 0) {
-            set_err(ps->err, ps->name, lineno, "out of memory");
-            return -1;
-        }
-        ps->pfx[ps->npfx++] = (struct pfx_rec){.p = p, .index1 = idx1, .line = lineno};
-        ps->cust[idx1 - 1].nprefixes++;
-    }
-    return 0;
+    int rc = check_fields(ps, lineno, f[1], f[2], n > 3 ? f[3] : "", &asn);
+    if (rc == 0)
+        rc = parse_key(ps, lineno, f[0], &map_as, &p);
+    if (rc == 0)
+        rc = customer_of(ps, lineno, f[1], f[2], asn, &idx1);
+    return rc < 0 ? rc : add_mapping(ps, lineno, idx1, map_as, &p);
 }
 
 static int cmp_pfx_addr(const void *a, const void *b)
@@ -528,10 +464,11 @@ static int dedupe_prefixes(struct cparse *ps)
     }
     if (bad_line) {
         char pb[ADDR_STRLEN + 8];
-        set_err(ps->err, ps->name, bad_line,
-                "prefix %s is already mapped to customer '%s' on line %u",
-                prefix_format(&bad_p, pb, sizeof(pb)), ps->cust[other_idx - 1].id, other_line);
-        return -1;
+        conf_error_set(ps->err, ps->name, bad_line,
+                       "prefix %s is already mapped to customer '%s' on line %u",
+                       prefix_format(&bad_p, pb, sizeof(pb)), ps->cust[other_idx - 1].id,
+                       other_line);
+        return -EINVAL;
     }
     ps->npfx = w;
     return 0;
@@ -558,9 +495,10 @@ static int dedupe_as(struct cparse *ps)
         ps->as[w++] = ps->as[i];
     }
     if (bad_line) {
-        set_err(ps->err, ps->name, bad_line, "AS%u is already mapped to customer '%s' on line %u",
-                asn, ps->cust[other_idx - 1].id, other_line);
-        return -1;
+        conf_error_set(ps->err, ps->name, bad_line,
+                       "AS%u is already mapped to customer '%s' on line %u", asn,
+                       ps->cust[other_idx - 1].id, other_line);
+        return -EINVAL;
     }
     ps->nas = w;
     return 0;
@@ -591,7 +529,7 @@ static int build_map(struct cparse *ps, struct customer_map **out)
 {
     struct customer_map *m = calloc(1, sizeof(*m));
     struct trie_builder *b = NULL;
-    int rc = -1;
+    int rc = -ENOMEM;
 
     if (!m)
         goto out;
@@ -615,7 +553,6 @@ static int build_map(struct cparse *ps, struct customer_map **out)
         m->trie = NULL;
         goto out;
     }
-    rc = -1;
     /* per-customer prefix lists in file order */
     if (ps->npfx)
         qsort(ps->pfx, ps->npfx, sizeof(*ps->pfx), cmp_pfx_cust);
@@ -649,73 +586,70 @@ out:
     return rc;
 }
 
+/* Parser state for one load, with the limits applied. */
+static void cparse_init(struct cparse *ps, const char *name, const struct customer_limits *lim,
+                        struct conf_error *err)
+{
+    memset(ps, 0, sizeof(*ps));
+    ps->name = name ? name : "(customers)";
+    ps->err = err;
+    ps->max_customers = lim && lim->max_customers ? lim->max_customers : DEF_MAX_CUSTOMERS;
+    ps->max_prefixes = lim && lim->max_prefixes ? lim->max_prefixes : DEF_MAX_PREFIXES;
+    if (ps->max_customers >= UINT32_MAX)
+        ps->max_customers = UINT32_MAX - 1;
+    if (ps->max_prefixes >= UINT32_MAX)
+        ps->max_prefixes = UINT32_MAX - 1;
+}
+
 int customers_load_mem(const char *name, const char *text, size_t len,
                        const struct customer_limits *lim, struct customer_map **out,
                        struct conf_error *err)
 {
     struct cparse ps;
     char line[CUSTOMERS_MAX_LINE + 1];
-    unsigned lineno = 0;
     bool seen_data = false;
-    int rc = -1;
+    int rc = 0;
 
-    memset(&ps, 0, sizeof(ps));
     if (out)
         *out = NULL;
     if (!out || (!text && len)) {
-        set_err(err, name, 0, "invalid arguments");
-        return -1;
+        conf_error_set(err, name ? name : "(customers)", 0, "invalid arguments");
+        return -EINVAL;
     }
-    ps.name = name ? name : "(customers)";
-    ps.err = err;
-    ps.max_customers = lim && lim->max_customers ? lim->max_customers : DEF_MAX_CUSTOMERS;
-    ps.max_prefixes = lim && lim->max_prefixes ? lim->max_prefixes : DEF_MAX_PREFIXES;
-    if (ps.max_customers >= UINT32_MAX)
-        ps.max_customers = UINT32_MAX - 1;
-    if (ps.max_prefixes >= UINT32_MAX)
-        ps.max_prefixes = UINT32_MAX - 1;
-
-    size_t pos = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3; /* UTF-8 byte order mark from spreadsheet exports */
-    while (pos < len) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t l = nl ? (size_t)(nl - s) : len - pos;
-        pos += l + (nl ? 1 : 0);
-        lineno++;
-        if (lineno == 0) {
-            set_err(err, ps.name, 0, "too many lines");
-            goto out;
+    cparse_init(&ps, name, lim, err);
+    struct tf_lines it;
+    const char *s;
+    size_t l;
+    tf_lines_init(&it, text, len); /* a UTF-8 byte order mark from spreadsheet exports skipped */
+    while (rc == 0 && tf_lines_next(&it, &s, &l)) {
+        if (it.lineno == 0) {
+            conf_error_set(err, ps.name, 0, "too many lines");
+            rc = -EFBIG;
+            break;
         }
         if (l > 0 && s[l - 1] == '\r')
             l--;
         if (l > CUSTOMERS_MAX_LINE) {
-            set_err(err, ps.name, lineno, "line longer than %d bytes", CUSTOMERS_MAX_LINE);
-            goto out;
+            conf_error_set(err, ps.name, it.lineno, "line longer than %d bytes",
+                           CUSTOMERS_MAX_LINE);
+            rc = -EINVAL;
+        } else if (memchr(s, '\0', l)) {
+            conf_error_set(err, ps.name, it.lineno, "NUL byte in line");
+            rc = -EINVAL;
+        } else {
+            memcpy(line, s, l);
+            line[l] = '\0';
+            char *p = line + strspn(line, " \t");
+            if (*p != '\0' && *p != '#')
+                rc = parse_line(&ps, p, it.lineno, &seen_data);
         }
-        if (memchr(s, '\0', l)) {
-            set_err(err, ps.name, lineno, "NUL byte in line");
-            goto out;
-        }
-        memcpy(line, s, l);
-        line[l] = '\0';
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '#')
-            continue;
-        if (parse_line(&ps, p, lineno, &seen_data) < 0)
-            goto out;
     }
-    if (dedupe_prefixes(&ps) < 0 || dedupe_as(&ps) < 0)
-        goto out;
-    if (build_map(&ps, out) < 0) {
-        set_err(err, ps.name, 0, "out of memory building the lookup trie");
-        goto out;
-    }
-    rc = 0;
-out:
+    if (rc == 0)
+        rc = dedupe_prefixes(&ps);
+    if (rc == 0)
+        rc = dedupe_as(&ps);
+    if (rc == 0 && (rc = build_map(&ps, out)) < 0)
+        conf_error_set(err, ps.name, 0, "out of memory building the lookup trie");
     cparse_free(&ps);
     return rc;
 }
@@ -726,14 +660,15 @@ int customers_load(const char *path, const struct customer_limits *lim,
     if (out)
         *out = NULL;
     if (!path) {
-        set_err(err, "(customers)", 0, "no path");
-        return -1;
+        conf_error_set(err, "(customers)", 0, "no path");
+        return -EINVAL;
     }
     char *buf;
     size_t len;
-    if (conf_read_file(path, CUSTOMERS_MAX_FILE, &buf, &len, err) < 0)
-        return -1;
-    int rc = customers_load_mem(path, buf, len, lim, out, err);
+    int rc = conf_read_file(path, CUSTOMERS_MAX_FILE, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = customers_load_mem(path, buf, len, lim, out, err);
     free(buf);
     return rc;
 }

@@ -1,5 +1,7 @@
 /* feeds.h: blocklist feeds (Spamhaus DROP, abuse.ch Feodo Tracker, plain prefix lists) loaded
- * into frozen longest-prefix-match tables.
+ * into frozen longest-prefix-match tables. Part of lists/, the operator's lists (core <- lists
+ * <- detectors, exporters <- collector): the blocklist detector matches against feeds, the
+ * collector loads them.
  *
  * Threads: feeds are loaded on the main thread (or a reload thread); a loaded feed and a
  * feed_set are immutable, so any number of workers may match against them without locks. A
@@ -83,7 +85,9 @@ struct feed_stats {
 };
 
 /* Load a feed. name: 1..31 chars [A-Za-z0-9._-] (copied). On success *out is a new feed the
- * caller frees with feed_free(). Returns 0, or -1 with err filled; *out is then NULL. */
+ * caller frees with feed_free(). Returns 0, or a negative errno with err filled (-EINVAL for
+ * the arguments or what the file says, -ENOSPC past max_entries, -ENOMEM, or conf_read_file's
+ * error); *out is then NULL. */
 __attribute__((warn_unused_result)) int feed_load(const char *name, const char *path,
                                                   enum feed_format fmt, size_t max_entries,
                                                   struct feed **out, struct conf_error *err);
@@ -96,7 +100,7 @@ __attribute__((warn_unused_result)) int feed_load_mem(const char *name, const ch
 const char *feed_name(const struct feed *f);
 const struct feed_stats *feed_stats(const struct feed *f);
 enum feed_format feed_format_of(const struct feed *f); /* the detected format */
-/* "auto", "drop", "spamhaus-json", "plain", "feodo-csv". Returns 0 or -1. */
+/* "auto", "drop", "spamhaus-json", "plain", "feodo-csv" (and aliases). Returns 0 or -EINVAL. */
 int feed_format_parse(const char *s, enum feed_format *out);
 const char *feed_format_name(enum feed_format fmt);
 /* One line for the log about what was skipped and whether the list is past its Expires at

@@ -1,7 +1,8 @@
 /* customers.h: the customer map, the operator's file that says which address space (and which
  * origin ASNs) belong to which downstream customer.
  *
- * Threads: loaded on the main thread; the loaded map is immutable, so any number of threads may
+ * Part of lists/ (core <- lists <- detectors, exporters <- collector). Threads: loaded on the
+ * main thread; the loaded map is immutable, so any number of threads may
  * look up in it without locks. A reload loads a new map and swaps the pointer; the old one is
  * freed once no worker uses it any more (the caller's job).
  *
@@ -61,7 +62,9 @@ struct customer_limits {
 };
 
 /* Load a file. lim may be NULL (defaults). On success *out is a new map the caller frees with
- * customers_free(). Returns 0, or -1 with err filled (file:line: message); *out is then NULL. */
+ * customers_free(). Returns 0, or a negative errno with err filled (file:line: message; -EINVAL
+ * for what the file says, -ENOSPC past a limit, -ENOMEM, or conf_read_file's error); *out is
+ * then NULL. */
 __attribute__((warn_unused_result)) int customers_load(const char *path,
                                                        const struct customer_limits *lim,
                                                        struct customer_map **out,
