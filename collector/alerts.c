@@ -8,7 +8,7 @@
 
 #include "alert_json.h"
 #include "hash.h"
-#include "sketch.h"
+#include "table.h"
 
 #define RULE_MAX 48
 
@@ -21,7 +21,7 @@ struct ident {
     uint8_t pad[3];
 };
 
-/* One incident, in a recency table (detectors/sketch.h ltab: the least recently raised is
+/* One incident, in a recency table (core/table.h ltab: the least recently raised is
  * forgotten first); `hnext` chains the incidents of one (customer, host) for the verdict. */
 struct entry {
     struct ident id;

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "alert_json.h"
-#include "hash.h"
 #include "json.h"
+#include "table.h"
 
 #define HC(f) offsetof(struct hostility_conf, f)
 const struct conf_key hostility_conf_keys[] = {
@@ -32,19 +32,16 @@ const struct conf_key hostility_conf_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* A customer's trend; the id (zero-padded) is the table's key. */
 struct hentry {
     char id[64];
     uint32_t active[HOSTILITY_TREND], hostile[HOSTILITY_TREND];
     uint8_t head, n;
-    uint8_t used;
 };
 
 struct hostility {
     struct hostility_conf c;
-    struct hentry *tab;
-    size_t cap, mask, tracked;
-    uint64_t refused;
-    struct hash_key hk;
+    struct ktab tab; /* customers by id, max_customers of them; more are refused (counted) */
 };
 
 uint8_t hostility_alert_weight(const struct hostility_conf *c, const struct alert *a)
@@ -82,17 +79,12 @@ int hostility_new(const struct hostility_conf *c, struct hostility **out)
         free(h);
         return -EINVAL;
     }
-    size_t cap = 1;
-    while (cap < h->c.max_customers * 2)
-        cap <<= 1;
-    h->tab = calloc(cap, sizeof *h->tab);
-    if (!h->tab) {
+    int rc = ktab_init(&h->tab, h->c.max_customers, sizeof(struct hentry),
+                       sizeof(((struct hentry *)0)->id), 0x686f7374696c6974ULL);
+    if (rc < 0) {
         free(h);
-        return -ENOMEM;
+        return rc;
     }
-    h->cap = cap;
-    h->mask = cap - 1;
-    hash_key_from_seed(&h->hk, 0x686f7374696c6974ULL);
     *out = h;
     return 0;
 }
@@ -101,32 +93,18 @@ void hostility_free(struct hostility *h)
 {
     if (!h)
         return;
-    free(h->tab);
+    ktab_fini(&h->tab);
     free(h);
 }
 
+/* The trend of customer id (at most 63 characters count), found or made; NULL when the table
+ * is full (refused, counted). */
 static struct hentry *lookup(struct hostility *h, const char *id)
 {
-    size_t len = strnlen(id, 63);
-    size_t slot = hash_bytes(&h->hk, id, len) & h->mask;
-    for (size_t probes = 0; probes < h->cap; probes++) {
-        struct hentry *e = &h->tab[slot];
-        if (!e->used) {
-            if (h->tracked >= h->c.max_customers) {
-                h->refused++;
-                return NULL;
-            }
-            memcpy(e->id, id, len);
-            e->id[len] = 0;
-            e->used = 1;
-            h->tracked++;
-            return e;
-        }
-        if (strncmp(e->id, id, 63) == 0)
-            return e;
-        slot = (slot + 1) & h->mask;
-    }
-    return NULL;
+    char key[sizeof(((struct hentry *)0)->id)] = {0};
+    memcpy(key, id, strnlen(id, sizeof key - 1));
+    bool inserted;
+    return ktab_get(&h->tab, key, &inserted);
 }
 
 int hostility_window(struct hostility *h, uint32_t customer, const struct summary *s,
@@ -223,6 +201,6 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
 
 void hostility_stats(const struct hostility *h, uint64_t *tracked, uint64_t *refused)
 {
-    *tracked = h ? h->tracked : 0;
-    *refused = h ? h->refused : 0;
+    *tracked = h ? h->tab.n : 0;
+    *refused = h ? h->tab.refused : 0;
 }

@@ -8,6 +8,8 @@
  * nothing is allocated afterwards.
  * One thread (the owning worker) uses a table. struct host is defined in detectors/detector.h's
  * terms but lives here so the table needs no detector.
+ * Not core/table.h's ltab: the victim is chosen within two buckets by the open window, not by
+ * global recency, and the lookup (one tag block per bucket) runs for every record.
  */
 #ifndef TW_HOSTTAB_H
 #define TW_HOSTTAB_H

@@ -230,6 +230,9 @@ struct pv_ent {
     struct pv_gen g[2];      /* [cur], [cur ^ 1] the previous generation */
 };
 
+/* The prevalence table and the pair pool are set-associative with victims chosen by what the
+ * entries say (the least prevalent peer; the pair with the fewest starts that has not alerted),
+ * not by recency: not core/table.h's tables. */
 struct pv_table {
     struct pv_ent *ent;
     size_t nbuckets;

@@ -33,6 +33,7 @@
 #include "hash.h"
 #include "initiator.h"
 #include "json.h"
+#include "table.h"
 
 struct blocklist_conf {
     uint64_t max_hits;      /* hit table capacity per worker per window */
@@ -57,13 +58,15 @@ static const struct conf_key blocklist_keys[] = {
  * party as a bit of `feeds` (indices into `set`, the feed set in force at the first flow; a
  * reload mid-window starts a new hit, and the alert manager folds both into one incident). */
 struct hit {
+    /* identity: the first HIT_KEY bytes are the hit table's key (zero padding) */
     uint8_t host[16], peer[16];
-    uint32_t customer;
     const struct feed_set *set; /* kept alive by the pipeline until this window closes */
+    uint32_t customer;
+    uint8_t inside_listed; /* 1: the host is the listed party */
+    /* what the window's flows said */
     uint32_t feeds;        /* feeds of `set` that list the party */
     uint32_t port_feeds;   /* ... whose listed port a flow used */
     uint16_t listed_port;  /* the listed party's port on the flow that matched a listed port */
-    uint8_t inside_listed; /* 1: the host is the listed party */
     uint8_t proto;
     uint8_t init;          /* who started the connections: INIT_HOST, INIT_PEER, 0 unknown */
     uint8_t init_basis;    /* enum flow_init_basis of that decision */
@@ -75,18 +78,17 @@ struct hit {
     uint64_t first_ms, last_ms, flows, bytes, packets;
 };
 
+#define HIT_KEY offsetof(struct hit, feeds)
+
 #define INIT_HOST 1
 #define INIT_PEER 2
 
 struct blocklist {
     struct blocklist_conf conf;
-    struct hash_key hk;
-    struct hit *hits;      /* in first-seen order */
-    uint32_t *index;       /* open addressing: slot -> hit number + 1 */
-    size_t nhits, cap, index_mask;
+    struct ktab hits;      /* the window's hits in first-seen order; full: reported at once */
     const struct feed_set *space_feeds; /* feeds of the last own-space check */
     uint64_t space_sig;                 /* customer prefixes of the last own-space check */
-    uint64_t stat_hits, stat_overflow, stat_alerts, stat_space_alerts, stat_space_skipped;
+    uint64_t stat_hits, stat_alerts, stat_space_alerts, stat_space_skipped;
     uint64_t stat_inbound, stat_unknown_dir;
 };
 
@@ -96,20 +98,12 @@ static int blocklist_init(const void *conf, void **self)
     if (!b)
         return -ENOMEM;
     b->conf = *(const struct blocklist_conf *)conf;
-    hash_key_from_seed(&b->hk, 0x626c6f636b6c6973ULL);
-    b->cap = b->conf.max_hits;
-    size_t slots = 1;
-    while (slots < b->cap * 2)
-        slots <<= 1;
-    b->hits = calloc(b->cap, sizeof *b->hits);
-    b->index = calloc(slots, sizeof *b->index);
-    if (!b->hits || !b->index) {
-        free(b->hits);
-        free(b->index);
+    int rc = ktab_init(&b->hits, b->conf.max_hits, sizeof(struct hit), HIT_KEY,
+                       0x626c6f636b6c6973ULL);
+    if (rc < 0) {
         free(b);
-        return -ENOMEM;
+        return rc;
     }
-    b->index_mask = slots - 1;
     *self = b;
     return 0;
 }
@@ -119,8 +113,7 @@ static void blocklist_fini(void *self)
     struct blocklist *b = self;
     if (!b)
         return;
-    free(b->hits);
-    free(b->index);
+    ktab_fini(&b->hits);
     free(b);
 }
 
@@ -250,12 +243,6 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
     det_alert(ctx, &a);
 }
 
-static void blocklist_reset(struct blocklist *b)
-{
-    memset(b->index, 0, (b->index_mask + 1) * sizeof *b->index);
-    b->nhits = 0;
-}
-
 /* Who started f, seen from the host: INIT_HOST, INIT_PEER or 0 (core/initiator.h). */
 static uint8_t initiator_of(const struct flow_rec *f, bool host_is_src, enum flow_init_basis *basis)
 {
@@ -287,50 +274,29 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
     const uint8_t *peer = flow_outside(f);
     bool host_is_src = f->dir != FLOW_DIR_IN;
     uint16_t host_port = host_is_src ? f->sport : f->dport, peer_port = host_is_src ? f->dport : f->sport;
-    struct {
-        uint8_t host[16], peer[16];
-        const struct feed_set *set;
-        uint32_t customer;
-        uint8_t inside;
-    } key;
+    struct hit key; /* the identity, the rest zero: the probe, or the hit of a full table */
     memset(&key, 0, sizeof key);
     memcpy(key.host, hst->addr, 16);
     memcpy(key.peer, peer, 16);
     key.set = ctx->feeds;
     key.customer = hst->customer;
-    key.inside = inside_listed;
+    key.inside_listed = inside_listed;
     b->stat_hits++;
 
-    struct hit *h = NULL;
-    size_t slot = hash_bytes(&b->hk, &key, sizeof key) & b->index_mask;
-    for (;;) {
-        uint32_t n = b->index[slot];
-        if (n == 0)
-            break;
-        struct hit *c = &b->hits[n - 1];
-        if (c->customer == key.customer && c->set == key.set && c->inside_listed == inside_listed &&
-            memcmp(c->host, key.host, 16) == 0 && memcmp(c->peer, key.peer, 16) == 0) {
-            h = c;
-            break;
-        }
-        slot = (slot + 1) & b->index_mask;
+    bool fresh;
+    struct hit *h = ktab_get(&b->hits, &key, &fresh);
+    bool overflow = !h; /* full: reported at once rather than lost */
+    if (overflow) {
+        h = &key;
+        fresh = true;
     }
-    struct hit nh;
-    bool fresh = !h;
     if (fresh) {
-        memset(&nh, 0, sizeof nh);
-        h = &nh;
-        h->customer = hst->customer;
-        h->set = ctx->feeds;
-        h->inside_listed = inside_listed;
         h->proto = f->proto;
         h->host_src = host_is_src;
         h->resp_port = f->dport;
         h->host_port = host_port;
         h->peer_port = peer_port;
         h->first_ms = f->first_ms;
-        memcpy(h->host, hst->addr, 16);
-        memcpy(h->peer, peer, 16);
     }
     h->ports_varied |= (uint8_t)((host_port != h->host_port) | (peer_port != h->peer_port) << 1);
     h->feeds |= feeds;
@@ -351,14 +317,10 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
         return;
     b->stat_inbound += h->init == INIT_PEER;
     b->stat_unknown_dir += !h->init;
-    if (b->nhits >= b->cap) { /* full: report now rather than lose it */
-        b->stat_overflow++;
+    if (overflow) {
         b->stat_alerts++;
         hit_to_alert(b, ctx, h);
-        return;
     }
-    b->hits[b->nhits] = nh;
-    b->index[slot] = (uint32_t)++b->nhits;
 }
 
 static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -441,7 +403,7 @@ static int found_cmp(const void *pa, const void *pb)
 
 static void space_report(struct space_arg *sa, const struct prefix *own, size_t from, size_t to)
 {
-    if (sa->emitted >= sa->b->cap) {
+    if (sa->emitted >= sa->b->hits.cap) {
         sa->b->stat_space_skipped++;
         return;
     }
@@ -500,7 +462,7 @@ static uint64_t space_signature(struct blocklist *b, struct det_ctx *ctx)
         const struct prefix *p = NULL;
         size_t np = ctx->customer_prefixes(ctx->customers_arg, (uint32_t)c, &p);
         for (size_t i = 0; i < np; i++)
-            sig = hash_mix64(sig ^ hash_bytes(&b->hk, &p[i], sizeof p[i]) ^ c);
+            sig = hash_mix64(sig ^ hash_bytes(&b->hits.hk, &p[i], sizeof p[i]) ^ c);
     }
     return sig;
 }
@@ -549,11 +511,11 @@ static void blocklist_on_window(void *self, struct det_ctx *ctx)
 {
     struct blocklist *b = self;
     check_own_space(b, ctx);
-    for (size_t i = 0; i < b->nhits; i++) {
-        hit_to_alert(b, ctx, &b->hits[i]);
+    for (size_t i = 0; i < b->hits.n; i++) {
+        hit_to_alert(b, ctx, ktab_at(&b->hits, i));
         b->stat_alerts++;
     }
-    blocklist_reset(b);
+    ktab_reset(&b->hits);
 }
 
 /* Counters (detector.h). */
@@ -593,9 +555,9 @@ static void blocklist_counters(const void *self, void *snap)
     const struct blocklist *b = self;
     struct blocklist_ctr *o = snap;
     o->hits = b->stat_hits;
-    o->pairs = b->nhits;
-    o->cap = b->cap;
-    o->overflow = b->stat_overflow;
+    o->pairs = b->hits.n;
+    o->cap = b->hits.cap;
+    o->overflow = b->hits.refused;
     o->alerts = b->stat_alerts;
     o->space_alerts = b->stat_space_alerts;
     o->space_skipped = b->stat_space_skipped;

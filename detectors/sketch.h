@@ -6,12 +6,7 @@
  *            it, so thresholds near 10-30 are exact. 132 bytes.
  *   cms      count-min sketch with conservative update and saturating 16-bit counters
  *            (admission filter: overestimates only, so no key that qualifies is missed).
- *   ktab     a fixed-capacity hash table of fixed-size entries kept in first-insert order (so
- *            whatever is reported from it at window close comes out in the same order on every
- *            replay); when full, new keys are refused and counted.
- *   ltab     a fixed-capacity hash table of fixed-size entries kept in recency order that makes
- *            room for a new key by evicting the least recent entry (counted): state that lives
- *            longer than a window (hours, a day) with memory bounded by configuration.
+ *   ktab, ltab  the bounded tables, from core/table.h (included here).
  *   gfilter  a two-generation blocked Bloom filter: "seen within the last one to two
  *            generations?" for keys such as (host, target, port), in fixed memory.
  *   pfxlist  up to PFXLIST_MAX prefixes as plain data (a per-customer conf copy needs no
@@ -30,6 +25,7 @@
 
 #include "addr.h"
 #include "hash.h"
+#include "table.h"
 
 #define HLL_P 7
 #define HLL_M (1u << HLL_P)
@@ -63,51 +59,6 @@ void cms_clear(struct cms *s);
 /* Count one more occurrence of the key (conservative update). Returns the new estimate. */
 uint32_t cms_add(struct cms *s, uint64_t hash);
 uint32_t cms_get(const struct cms *s, uint64_t hash);
-
-struct ktab {
-    uint8_t *ent;   /* cap entries of esz bytes, in insertion order; each starts with its key */
-    uint32_t *idx;  /* open addressing: entry number + 1 */
-    size_t esz, ksz, n, cap, mask;
-    struct hash_key hk;
-    uint64_t refused; /* keys not admitted because the table was full */
-};
-/* cap entries of esz bytes whose first ksz bytes are the key. Returns 0 or -ENOMEM. */
-int ktab_init(struct ktab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed);
-void ktab_fini(struct ktab *t);
-/* Find or insert (zeroed, key copied) an entry. NULL when full (t->refused counted). */
-void *ktab_get(struct ktab *t, const void *key, bool *inserted);
-static inline void *ktab_at(const struct ktab *t, size_t i) { return t->ent + i * t->esz; }
-void ktab_reset(struct ktab *t);
-
-/* ltab: entries are esz bytes, the first ksz of which are the key. An entry's address is
- * stable until it is evicted or removed (then its bytes are zeroed). Lookups and inserts are
- * O(1); nothing is allocated after init. One thread uses a table. The caller hashes the key
- * (equal keys, equal hashes; keyed, so that nobody can choose keys that collide): callers
- * often hold a keyed hash of part of the key already and mix the rest in cheaply. */
-struct ltab {
-    uint8_t *ent;
-    uint32_t *bucket, *chain, *prev, *next; /* entry number + 1; 0 = none */
-    uint32_t *hv;                           /* each entry's hash (its bucket) */
-    size_t esz, ksz, cap, used, n, nbuckets;
-    uint32_t oldest, newest, free_list;
-    uint64_t evicted;                       /* entries pushed out to make room */
-};
-int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz);
-void ltab_fini(struct ltab *t);
-void *ltab_find(const struct ltab *t, const void *key, uint64_t hash);
-/* Find or insert (zeroed, key copied, made the newest). When full, the oldest entry is evicted
- * first; *evicted (may be NULL) receives a copy of it (esz bytes) so the caller can account
- * for it, and the return tells whether that happened through *was_evicted. */
-void *ltab_get(struct ltab *t, const void *key, uint64_t hash, bool *inserted, void *evicted,
-               bool *was_evicted);
-void ltab_touch(struct ltab *t, void *e); /* make e the newest */
-void *ltab_oldest(const struct ltab *t);  /* NULL when empty */
-void ltab_remove(struct ltab *t, void *e);
-static inline size_t ltab_index(const struct ltab *t, const void *e)
-{
-    return (size_t)((const uint8_t *)e - t->ent) / t->esz;
-}
-static inline void *ltab_entry(const struct ltab *t, size_t i) { return t->ent + i * t->esz; }
 
 /* gfilter: test-and-set of 64-bit key hashes in the current generation; a key counts as seen
  * when it is in either generation. gfilter_age() starts a new generation (the older one is

@@ -12,7 +12,7 @@
 #include "decode.h"
 #include "gen_export.h"
 
-#define BASE_MS 1700000000000ull
+#include "decode_test_util.h"
 
 static size_t g_records;
 
@@ -23,40 +23,16 @@ static void count(void *arg, struct flow_rec *rec)
     g_records++;
 }
 
-static struct decode_ctx *new_ctx(const struct decode_cfg *cfg)
-{
-    struct decode_ctx *ctx = NULL;
-    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
-    return ctx;
-}
-
 /* IPFIX template + 3 data records in domain dom. */
 static int valid_msg(uint8_t *buf, size_t cap, uint32_t dom, uint16_t tid, uint64_t ms)
 {
-    struct gen_tmpl t;
-    gen_tmpl_flow(&t, tid, GEN_IPFIX, 0);
-    struct gen_flow f[3];
-    for (uint32_t i = 0; i < 3; i++)
-        gen_flow_fill(&f[i], 7, i, false, ms);
-    struct gen_msg m;
-    gen_msg_begin(&m, buf, cap, GEN_IPFIX, dom, 0, ms, 0);
-    gen_add_template(&m, &t);
-    gen_add_data(&m, &t, f, 3);
-    return gen_msg_end(&m);
+    return dt_msg(buf, cap, GEN_IPFIX, dom, tid, 0, ms, 0, true, 3, 7);
 }
 
 /* Data only (template must be known). */
 static int data_msg(uint8_t *buf, size_t cap, uint32_t dom, uint16_t tid, uint64_t ms)
 {
-    struct gen_tmpl t;
-    gen_tmpl_flow(&t, tid, GEN_IPFIX, 0);
-    struct gen_flow f[3];
-    for (uint32_t i = 0; i < 3; i++)
-        gen_flow_fill(&f[i], 7, i, false, ms);
-    struct gen_msg m;
-    gen_msg_begin(&m, buf, cap, GEN_IPFIX, dom, 0, ms, 0);
-    gen_add_data(&m, &t, f, 3);
-    return gen_msg_end(&m);
+    return dt_msg(buf, cap, GEN_IPFIX, dom, tid, 0, ms, 0, false, 3, 7);
 }
 
 /* An IPFIX header with no sets: what a spoofing flood costs least to send. */

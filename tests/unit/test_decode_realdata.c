@@ -20,24 +20,12 @@
 
 #define MAXF 128
 #define MAXR 2048
+#include "decode_test_util.h"
 
 static char dir[1024];
 static char *names[MAXF];
 static size_t nnames;
 static bool verbose;
-
-struct sink {
-    struct flow_rec r[MAXR];
-    size_t n;
-};
-
-static void collect(void *arg, struct flow_rec *rec)
-{
-    struct sink *s = arg;
-    if (s->n < MAXR)
-        s->r[s->n] = *rec;
-    s->n++;
-}
 
 static size_t group_len(const char *n)
 {

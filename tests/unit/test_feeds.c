@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "text_fuzz_util.h"
+
 #include "addr.h"
 #include "feeds.h"
 
@@ -569,23 +571,8 @@ static void test_hostile_random(void **state)
     uint32_t x = 777;
     char buf[512];
     for (int it = 0; it < 20000; it++) {
-        size_t n;
-        x = x * 1103515245u + 12345u;
-        if (it % 2) {
-            const char *s = seeds[(x >> 8) % 4];
-            n = strlen(s);
-            memcpy(buf, s, n);
-            for (int k = 0; k < 3; k++) {
-                x = x * 1103515245u + 12345u;
-                buf[(x >> 8) % n] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
-            }
-        } else {
-            n = (x >> 8) % sizeof(buf);
-            for (size_t i = 0; i < n; i++) {
-                x = x * 1103515245u + 12345u;
-                buf[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
-            }
-        }
+        size_t n = tfz_input(&x, it, buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]),
+                             alphabet);
         struct feed *f = NULL;
         struct conf_error err;
         if (feed_load_mem("r", "r", buf, n, (enum feed_format)(it % 5), 0, &f, &err) == 0) {

@@ -11,64 +11,9 @@
 #include "decode.h"
 #include "gen_export.h"
 
-#define BASE_MS 1700000000000ull
 #define MAXR 256
-
-struct sink {
-    struct flow_rec r[MAXR];
-    size_t n;
-};
-
-static void collect(void *arg, struct flow_rec *rec)
-{
-    struct sink *s = arg;
-    if (s->n < MAXR)
-        s->r[s->n] = *rec;
-    s->n++;
-}
-
-static const uint8_t exp_a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-
-static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
-{
-    struct decode_cfg d;
-    if (!cfg) {
-        decode_cfg_defaults(&d);
-        cfg = &d;
-    }
-    struct decode_ctx *ctx = NULL;
-    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
-    return ctx;
-}
-
-static void fill(struct gen_flow *f, size_t n, bool v6)
-{
-    for (size_t i = 0; i < n; i++)
-        gen_flow_fill(&f[i], 10, (uint32_t)i, v6, BASE_MS);
-}
-
-static void check_flow(const struct flow_rec *r, const struct gen_flow *f, uint32_t rate)
-{
-    assert_memory_equal(r->src, f->src, 16);
-    assert_memory_equal(r->dst, f->dst, 16);
-    assert_int_equal(r->sport, f->sport);
-    assert_int_equal(r->dport, f->dport);
-    assert_int_equal(r->proto, f->proto);
-    assert_int_equal(r->tcp_flags, f->tcp_flags);
-    assert_int_equal(r->bytes, f->bytes * rate);
-    assert_int_equal(r->packets, f->packets * rate);
-    assert_int_equal(r->first_ms, f->start_ms);
-    assert_int_equal(r->last_ms, f->end_ms);
-    assert_int_equal(r->sampling, rate);
-}
-
-static void no_errors(struct decode_ctx *ctx)
-{
-    for (int c = DC_FIRST_ERROR; c < DC_COUNT; c++)
-        if (c != DC_NO_TEMPLATE && decode_counter(ctx, (enum decode_counter)c))
-            fail_msg("error counter %s = %llu", decode_counter_name((enum decode_counter)c),
-                     (unsigned long long)decode_counter(ctx, (enum decode_counter)c));
-}
+#define DT_VERSION 10
+#include "decode_test_util.h"
 
 /* v4 + v6 templates, enterprise IE, short and long variable-length IEs, padding. */
 static void test_basic(void **state)

@@ -11,34 +11,7 @@
 #include "decode.h"
 #include "gen_export.h"
 
-#define BASE_MS 1700000000000ull
-
-struct sink {
-    struct flow_rec r[64];
-    size_t n;
-};
-
-static void collect(void *arg, struct flow_rec *rec)
-{
-    struct sink *s = arg;
-    if (s->n < 64)
-        s->r[s->n] = *rec;
-    s->n++;
-}
-
-static const uint8_t exp_a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-
-static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
-{
-    struct decode_cfg d;
-    if (!cfg) {
-        decode_cfg_defaults(&d);
-        cfg = &d;
-    }
-    struct decode_ctx *ctx = NULL;
-    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
-    return ctx;
-}
+#include "decode_test_util.h"
 
 static int build(uint8_t *buf, size_t cap, struct gen_flow *f, size_t n, uint16_t sampling, uint32_t seq)
 {

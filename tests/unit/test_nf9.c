@@ -10,57 +10,9 @@
 #include "decode.h"
 #include "gen_export.h"
 
-#define BASE_MS 1700000000000ull
 #define MAXR 256
-
-struct sink {
-    struct flow_rec r[MAXR];
-    size_t n;
-};
-
-static void collect(void *arg, struct flow_rec *rec)
-{
-    struct sink *s = arg;
-    if (s->n < MAXR)
-        s->r[s->n] = *rec;
-    s->n++;
-}
-
-static const uint8_t exp_a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-static const uint8_t exp_b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
-{
-    struct decode_cfg d;
-    if (!cfg) {
-        decode_cfg_defaults(&d);
-        cfg = &d;
-    }
-    struct decode_ctx *ctx = NULL;
-    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
-    return ctx;
-}
-
-static void fill(struct gen_flow *f, size_t n, bool v6)
-{
-    for (size_t i = 0; i < n; i++)
-        gen_flow_fill(&f[i], 9, (uint32_t)i, v6, BASE_MS);
-}
-
-static void check_flow(const struct flow_rec *r, const struct gen_flow *f, uint32_t rate)
-{
-    assert_memory_equal(r->src, f->src, 16);
-    assert_memory_equal(r->dst, f->dst, 16);
-    assert_int_equal(r->sport, f->sport);
-    assert_int_equal(r->dport, f->dport);
-    assert_int_equal(r->proto, f->proto);
-    assert_int_equal(r->tcp_flags, f->tcp_flags);
-    assert_int_equal(r->bytes, f->bytes * rate);
-    assert_int_equal(r->packets, f->packets * rate);
-    assert_int_equal(r->first_ms, f->start_ms);
-    assert_int_equal(r->last_ms, f->end_ms);
-    assert_int_equal(r->sampling, rate);
-}
+#define DT_VERSION 9
+#include "decode_test_util.h"
 
 static void test_template_and_data(void **state)
 {

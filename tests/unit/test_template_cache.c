@@ -11,54 +11,21 @@
 #include "decode.h"
 #include "gen_export.h"
 
-#define BASE_MS 1700000000000ull
-
-struct sink {
-    struct flow_rec r[64];
-    size_t n;
-};
-
-static void collect(void *arg, struct flow_rec *rec)
-{
-    struct sink *s = arg;
-    if (s->n < 64)
-        s->r[s->n] = *rec;
-    s->n++;
-}
+#include "decode_test_util.h"
 
 static void exporter_addr(uint8_t a[16], uint32_t i)
 {
     gen_v4(a, 0xc6336400u + i); /* 198.51.100.0 + i */
 }
 
-static struct decode_ctx *new_ctx(struct decode_cfg *cfg)
-{
-    struct decode_ctx *ctx = NULL;
-    assert_int_equal(decode_ctx_new(cfg, &ctx), 0);
-    return ctx;
-}
-
 static int tmpl_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
 {
-    struct gen_tmpl t;
-    gen_tmpl_flow(&t, tid, GEN_V9, opts);
-    struct gen_msg m;
-    gen_msg_begin(&m, buf, cap, GEN_V9, domain, 0, ms, 100000);
-    gen_add_template(&m, &t);
-    return gen_msg_end(&m);
+    return dt_msg(buf, cap, GEN_V9, domain, tid, opts, ms, 100000, true, 0, 0);
 }
 
 static int data_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
 {
-    struct gen_tmpl t;
-    gen_tmpl_flow(&t, tid, GEN_V9, opts);
-    struct gen_flow f[2];
-    gen_flow_fill(&f[0], 1, 0, opts & GEN_T_V6, ms);
-    gen_flow_fill(&f[1], 1, 1, opts & GEN_T_V6, ms);
-    struct gen_msg m;
-    gen_msg_begin(&m, buf, cap, GEN_V9, domain, 0, ms, 100000);
-    gen_add_data(&m, &t, f, 2);
-    return gen_msg_end(&m);
+    return dt_msg(buf, cap, GEN_V9, domain, tid, opts, ms, 100000, false, 2, 1);
 }
 
 static void test_lifetime_and_replace(void **state)
