@@ -1,0 +1,168 @@
+/* test_table.c: the bounded tables (core/table.h): ktab refuses when full (counted) and keeps
+ * first-insert order until reset; ltab evicts the least recently used entry (counted, copied
+ * out), touch and remove keep its order, and a random run of operations agrees with a plain
+ * model (an array in recency order) at every step, with hashes forced to collide. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "table.h"
+
+struct ent {
+    uint64_t key[2]; /* 16-byte key */
+    uint32_t val;
+    uint32_t pad;
+};
+
+static struct ent key_of(uint64_t k)
+{
+    struct ent e = {{k, ~k}, 0, 0};
+    return e;
+}
+
+static void test_ktab(void **state)
+{
+    (void)state;
+    struct ktab t;
+    assert_int_equal(ktab_init(&t, 4, sizeof(struct ent), 16, 42), 0);
+    bool ins;
+    for (uint64_t k = 0; k < 4; k++) {
+        struct ent key = key_of(k * 7);
+        struct ent *e = ktab_get(&t, &key, &ins);
+        assert_non_null(e);
+        assert_true(ins);
+        e->val = (uint32_t)k + 100;
+    }
+    struct ent key = key_of(14);
+    struct ent *e = ktab_get(&t, &key, &ins);
+    assert_false(ins);
+    assert_int_equal(e->val, 102);
+    key = key_of(99);
+    assert_null(ktab_get(&t, &key, &ins)); /* full */
+    assert_null(ktab_get(&t, &key, &ins));
+    assert_int_equal(t.refused, 2);
+    for (size_t i = 0; i < t.n; i++) /* first-insert order */
+        assert_int_equal(((struct ent *)ktab_at(&t, i))->val, 100 + i);
+    ktab_reset(&t);
+    assert_int_equal(t.n, 0);
+    key = key_of(99);
+    e = ktab_get(&t, &key, &ins);
+    assert_true(ins);
+    assert_int_equal(e->val, 0); /* zeroed */
+    ktab_fini(&t);
+}
+
+static void test_ltab_order(void **state)
+{
+    (void)state;
+    struct ltab t;
+    assert_int_equal(ltab_init(&t, 3, sizeof(struct ent), 16), 0);
+    bool ins, ev;
+    struct ent gone, key;
+    for (uint64_t k = 1; k <= 3; k++) {
+        key = key_of(k);
+        struct ent *e = ltab_get(&t, &key, 7 /* one bucket for all */, &ins, &gone, &ev);
+        assert_true(ins);
+        assert_false(ev);
+        e->val = (uint32_t)k;
+    }
+    key = key_of(1);
+    struct ent *one = ltab_find(&t, &key, 7);
+    assert_non_null(one);
+    ltab_touch(&t, one); /* order now 2, 3, 1 */
+    key = key_of(4);
+    struct ent *e = ltab_get(&t, &key, 7, &ins, &gone, &ev);
+    assert_true(ins && ev);
+    assert_int_equal(gone.val, 2);
+    assert_int_equal(t.evicted, 1);
+    assert_int_equal(((struct ent *)ltab_oldest(&t))->val, 3);
+    e->val = 4;
+    key = key_of(3);
+    struct ent *three = ltab_find(&t, &key, 7);
+    size_t idx = ltab_index(&t, three);
+    ltab_remove(&t, three);
+    assert_int_equal(three->val, 0); /* zeroed */
+    assert_null(ltab_find(&t, &key, 7));
+    key = key_of(5);
+    e = ltab_get(&t, &key, 7, &ins, NULL, &ev);
+    assert_true(ins);
+    assert_false(ev);
+    assert_int_equal(ltab_index(&t, e), idx); /* the freed entry is reused */
+    assert_int_equal(((struct ent *)ltab_oldest(&t))->val, 1);
+    ltab_fini(&t);
+}
+
+/* Random operations against a model kept in recency order (oldest first). */
+static void test_ltab_model(void **state)
+{
+    (void)state;
+    enum { CAP = 64, KEYS = 200 };
+    struct ltab t;
+    assert_int_equal(ltab_init(&t, CAP, sizeof(struct ent), 16), 0);
+    uint64_t model[CAP];
+    size_t n = 0;
+    uint64_t evicted = 0;
+    uint32_t x = 1;
+    for (int step = 0; step < 200000; step++) {
+        x = x * 1103515245u + 12345u;
+        uint64_t k = (x >> 8) % KEYS;
+        uint64_t hash = (k & 1) ? k % 5 : k * 0x9E3779B97F4A7C15ull; /* odd keys collide */
+        struct ent key = key_of(k);
+        size_t at = n;
+        for (size_t i = 0; i < n; i++)
+            if (model[i] == k)
+                at = i;
+        int op = (x >> 24) % 4;
+        if (op == 0) { /* find */
+            struct ent *e = ltab_find(&t, &key, hash);
+            assert_true((e != NULL) == (at < n));
+            if (e)
+                assert_int_equal(e->key[0], k);
+        } else if (op == 1 && at < n) { /* remove */
+            ltab_remove(&t, ltab_find(&t, &key, hash));
+            memmove(&model[at], &model[at + 1], (n - at - 1) * sizeof model[0]);
+            n--;
+        } else { /* get, then touch: the newest */
+            bool ins, ev;
+            struct ent gone;
+            struct ent *e = ltab_get(&t, &key, hash, &ins, &gone, &ev);
+            assert_true(ins == (at == n));
+            if (at < n) {
+                memmove(&model[at], &model[at + 1], (n - at - 1) * sizeof model[0]);
+                n--;
+            } else if (n == CAP) {
+                assert_true(ev);
+                assert_int_equal(gone.key[0], model[0]);
+                memmove(&model[0], &model[1], (n - 1) * sizeof model[0]);
+                n--;
+                evicted++;
+            } else {
+                assert_false(ev);
+            }
+            ltab_touch(&t, e);
+            model[n++] = k;
+        }
+        assert_int_equal(t.n, n);
+        struct ent *o = ltab_oldest(&t);
+        assert_true((o != NULL) == (n > 0));
+        if (o)
+            assert_int_equal(o->key[0], model[0]);
+    }
+    assert_int_equal(t.evicted, evicted);
+    assert_true(evicted > 100);
+    ltab_fini(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ktab),
+        cmocka_unit_test(test_ltab_order),
+        cmocka_unit_test(test_ltab_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
