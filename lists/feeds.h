@@ -3,16 +3,17 @@
  * <- detectors, exporters <- collector): the blocklist detector matches against feeds, the
  * collector loads them.
  *
- * Threads: feeds are loaded on the main thread (or a reload thread); a loaded feed and a
- * feed_set are immutable, so any number of workers may match against them without locks. A
- * reload loads a new feed_set and swaps the pointer; the old set is freed by the caller once
- * no worker uses it.
+ * Threads: feeds are loaded on the main thread (start, --check-config, reload); a loaded feed
+ * and a feed_set are immutable, so any number of workers may match against them without
+ * locks. A reload loads a new feed_set and swaps the pointer; the old set is freed by the
+ * caller once no worker uses it.
  *
  * Formats (FEED_AUTO picks one from the first decisive line of the file):
  *   FEED_DROP           Spamhaus DROP/EDROP/DROPv6 text: "; comment" lines (the header's
  *                       "; Last-Modified:" and "; Expires:" RFC 1123 dates are parsed),
  *                       data "CIDR ; SBLnnnn" (the "; SBL..." part is optional).
- *   FEED_SPAMHAUS_JSON  one flat JSON object per line: {"cidr":"1.10.16.0/20","sblid":"SBL1",
+ *   FEED_SPAMHAUS_JSON  one JSON object per line (read with core/json_in.h; nesting up to 16
+ *                       levels inside it is skipped): {"cidr":"1.10.16.0/20","sblid":"SBL1",
  *                       "rir":"apnic"}, last line {"type":"metadata","timestamp":N,
  *                       "records":N,...}. timestamp -> last_modified_unix.
  *   FEED_PLAIN          one address or prefix per line, '#' comments (also after the entry);
