@@ -122,6 +122,20 @@ char *tf_trim_str(char *s)
 
 /* ---- values ---- */
 
+bool tf_name_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 bool tf_u64(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 20)

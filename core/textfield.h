@@ -72,6 +72,10 @@ char *tf_trim_str(char *s);
 
 /* ---- values ---- */
 
+/* A name as the operator's lists give them (customer ids, feed names): 1..max characters of
+ * [A-Za-z0-9._-] (NUL-terminated; NULL is no name). */
+bool tf_name_ok(const char *s, size_t max);
+
 /* Decimal digits only (no sign, no spaces), at most 20, no overflow. */
 bool tf_u64(const char *s, size_t n, uint64_t *out);
 /* tf_u64 and <= max. */

@@ -139,20 +139,6 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static bool valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CUSTOMER_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Valid UTF-8 without control characters (names end up in JSON alerts and logs). */
 static bool valid_name(const char *s)
 {
@@ -245,7 +231,7 @@ static int check_fields(struct cparse *ps, unsigned lineno, const char *id, cons
     else if (strlen(id) > CUSTOMER_ID_MAX)
         conf_error_set(err, ps->name, lineno, "customer_id longer than %d characters",
                        CUSTOMER_ID_MAX);
-    else if (!valid_id(id))
+    else if (!tf_name_ok(id, CUSTOMER_ID_MAX))
         conf_error_set(err, ps->name, lineno,
                        "customer_id '%s' has a character outside [A-Za-z0-9._-]", show(id, b1));
     else if (*nm == '\0')

@@ -421,20 +421,6 @@ static enum feed_format detect(const char *text, size_t len)
     return FEED_PLAIN;
 }
 
-static bool valid_name(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > FEED_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static int cmp_entry(const void *a, const void *b)
 {
     const struct feed_entry *x = a, *y = b;
@@ -617,7 +603,7 @@ static int check_args(const char *name, const char *src, const char *text, size_
         conf_error_set(err, src, 0, "invalid arguments");
         return -EINVAL;
     }
-    if (!valid_name(name)) {
+    if (!tf_name_ok(name, FEED_NAME_MAX)) {
         conf_error_set(err, src, 0, "feed name must be 1..%d characters of [A-Za-z0-9._-]",
                        FEED_NAME_MAX);
         return -EINVAL;

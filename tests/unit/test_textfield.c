@@ -113,6 +113,11 @@ static void test_trim_and_numbers(void **state)
     assert_int_equal(p, 58);
     assert_true(tf_proto("17", 2, &p));
     assert_false(tf_proto("256", 3, &p));
+    assert_true(tf_name_ok("acme-1.b_c", 63));
+    assert_false(tf_name_ok("", 63));
+    assert_false(tf_name_ok(NULL, 63));
+    assert_false(tf_name_ok("a b", 63));
+    assert_false(tf_name_ok("abcd", 3));
     uint8_t a[16];
     assert_true(tf_addr("192.0.2.1", 9, a));
     assert_false(tf_addr("192.0.2.1\0x", 11, a)); /* no NUL inside a field */
