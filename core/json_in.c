@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct jin {
     struct json_tokener *tok;
     bool pending;
+    char num[24]; /* an integer member's text, while its callback runs */
     char err[96];
 };
 
@@ -62,8 +64,26 @@ static int fail(struct jin *j, const char *what)
     return -EINVAL;
 }
 
-/* A member's value as jin_value. */
-static void value_of(struct json_object *v, struct jin_value *out)
+/* Decimal text of v (negative when neg) into buf[24]; returns its length. */
+static size_t u64_text(uint64_t v, bool neg, char *buf)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        buf[k++] = '-';
+    while (n)
+        buf[k++] = tmp[--n];
+    buf[k] = '\0';
+    return k;
+}
+
+/* A member's value as jin_value (integers printed into j->num: json-c would go through
+ * snprintf). */
+static void value_of(struct jin *j, struct json_object *v, struct jin_value *out)
 {
     *out = (struct jin_value){JIN_OTHER, "", 0};
     switch (json_object_get_type(v)) {
@@ -75,10 +95,21 @@ static void value_of(struct json_object *v, struct jin_value *out)
                                           : (struct jin_value){JIN_BOOL, "false", 5};
         return;
     case json_type_int: {
-        /* json-c clamps what does not fit 64 bits to these two: refused as numbers */
-        const char *t = json_object_get_string(v);
-        if (strcmp(t, "18446744073709551615") != 0 && strcmp(t, "-9223372036854775808") != 0)
-            *out = (struct jin_value){JIN_NUMBER, t, strlen(t)};
+        /* json-c holds an int64 or a uint64 and clamps what fits neither to INT64_MIN or
+         * UINT64_MAX: those two are refused as numbers */
+        int64_t i = json_object_get_int64(v);
+        if (i == INT64_MIN)
+            return;
+        if (i < 0) {
+            size_t n = u64_text(0 - (uint64_t)i, true, j->num);
+            *out = (struct jin_value){JIN_NUMBER, j->num, n};
+            return;
+        }
+        uint64_t u = i == INT64_MAX ? json_object_get_uint64(v) : (uint64_t)i;
+        if (u == UINT64_MAX)
+            return;
+        size_t n = u64_text(u, false, j->num);
+        *out = (struct jin_value){JIN_NUMBER, j->num, n};
         return;
     }
     case json_type_double: { /* json-c keeps the number's own text */
@@ -109,7 +140,7 @@ static int members(struct jin *j, struct json_object *o, jin_member_fn cb, void 
     for (; rc >= 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
         const char *key = json_object_iter_peek_name(&it);
         struct jin_value v;
-        value_of(json_object_iter_peek_value(&it), &v);
+        value_of(j, json_object_iter_peek_value(&it), &v);
         rc = cb(arg, key, strlen(key), &v);
     }
     json_object_put(o);

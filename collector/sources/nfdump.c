@@ -61,13 +61,21 @@ int nfdump_parser_init(struct nfdump_parser *p, enum nfdump_fmt fmt)
     p->fmt = fmt;
     for (size_t i = 0; i < NFDUMP_CSV_COLS; i++)
         p->col[i] = -1;
-    return fmt == NFDUMP_FMT_JSON ? jin_new(NFDUMP_JSON_DEPTH, &p->json) : 0;
+    if (fmt != NFDUMP_FMT_JSON)
+        return 0;
+    p->obj = malloc(NFDUMP_OBJ_MAX);
+    int rc = p->obj ? jin_new(NFDUMP_JSON_DEPTH, &p->json) : -ENOMEM;
+    if (rc < 0)
+        nfdump_parser_fini(p);
+    return rc;
 }
 
 void nfdump_parser_fini(struct nfdump_parser *p)
 {
     jin_free(p->json);
+    free(p->obj);
     p->json = NULL;
+    p->obj = NULL;
 }
 
 static void rec_reset(struct nfdump_parser *p)
@@ -166,12 +174,21 @@ static size_t skip_punct(const char **s, size_t n)
     return n;
 }
 
-/* A line of nfdump's JSON: the objects are handed to the JSON reader as they come (an object
- * spans many lines); outside them only the array's punctuation may stand. After an object the
- * reader refused (or one too large), its remaining lines are skipped up to the next '{'. */
+/* Drop the object being read: its remaining lines are skipped up to the next '{'. */
+static void drop_object(struct nfdump_parser *p)
+{
+    jin_reset(p->json);
+    p->obj_len = 0;
+    p->resync = true;
+}
+
+/* A line of nfdump's JSON: an object's lines are gathered and handed to the JSON reader from a
+ * line holding a '}' on (the reader costs per call, and an object can only end at a '}');
+ * outside the objects only the array's punctuation may stand. After an object the reader
+ * refused (or one too large) its remaining lines are skipped up to the next '{'. */
 static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct flow_rec *out)
 {
-    if (!jin_pending(p->json)) {
+    if (!jin_pending(p->json) && p->obj_len == 0) {
         n = skip_punct(&s, n);
         if (n == 0 || (p->resync && s[0] != '{'))
             return 0;
@@ -181,28 +198,35 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
         rec_reset(p);
         p->obj_bytes = 0;
     }
-    p->obj_bytes += n;
-    size_t used;
-    int rc = p->obj_bytes > NFDUMP_OBJ_MAX ? -EFBIG : jin_feed(p->json, s, n, &used, json_member, p);
+    p->obj_bytes += n + 1;
+    if (p->obj_bytes > NFDUMP_OBJ_MAX) {
+        drop_object(p);
+        return -1;
+    }
+    memcpy(p->obj + p->obj_len, s, n);
+    p->obj_len += n;
+    p->obj[p->obj_len++] = '\n';
+    if (!memchr(s, '}', n))
+        return 0;
+    size_t len = p->obj_len, used;
+    p->obj_len = 0;
+    int rc = jin_feed(p->json, p->obj, len, &used, json_member, p);
     if (rc < 0) {
-        jin_reset(p->json);
-        p->resync = true;
+        drop_object(p);
         return -1;
     }
     if (rc == 0)
-        return 0;
-    const char *rest = s + used;
-    if (skip_punct(&rest, n - used) != 0)
+        return 0; /* that '}' was inside a string: the object goes on */
+    const char *rest = p->obj + used;
+    if (skip_punct(&rest, len - used) != 0)
         return -1; /* something after the object */
     return rec_finish(p, out);
 }
 
 void nfdump_parser_skip_line(struct nfdump_parser *p)
 {
-    if (p->json && jin_pending(p->json)) {
-        jin_reset(p->json);
-        p->resync = true;
-    }
+    if (p->json && (jin_pending(p->json) || p->obj_len))
+        drop_object(p);
 }
 
 /* ---- CSV (nfdump 1.7 -o csv: a header line, records, a blank line, a summary) ---- */

@@ -49,6 +49,8 @@ struct nfdump_parser {
     uint8_t icmp_type, icmp_code;
     /* JSON */
     struct jin *json;
+    char *obj;             /* the object's lines not yet handed to the reader */
+    size_t obj_len;
     size_t obj_bytes;      /* of the object being read */
     bool resync;           /* an object was dropped: skip its lines up to the next '{' */
     /* CSV: column role by index, from the header line */
