@@ -1,7 +1,7 @@
 /* textfield.h: the text toolkit of the operator-list loaders (lists/: customer map, blocklist
  * feeds) and of the text sources (collector/sources: nfdump output, Zeek and Argus logs): the
  * lines of a file, fields of a line (separated, or CSV with quotes), trimming, numbers,
- * addresses, protocols, and dates (UTC, through timegm).
+ * addresses, protocols, and dates (UTC).
  *
  * The field parsers work on (pointer, length) and trust no NUL; the few that take a
  * NUL-terminated string say so. Nothing allocates or keeps state; each parser returns false
@@ -45,9 +45,11 @@ static inline bool tf_field_next(struct tf_fields *it, const char **f, size_t *f
 {
     if (it->i > it->n)
         return false;
-    const char *e = it->i < it->n ? memchr(it->s + it->i, it->sep, it->n - it->i) : NULL;
-    size_t j = e ? (size_t)(e - it->s) : it->n;
-    *f = it->s + it->i;
+    const char *s = it->s, sep = it->sep; /* locals: a char load may alias *it */
+    size_t j = it->i, n = it->n;           /* fields are short: a plain scan beats memchr */
+    while (j < n && s[j] != sep)
+        j++;
+    *f = s + it->i;
     *fn = j - it->i;
     it->i = j + 1;
     return true;
@@ -63,7 +65,7 @@ int tf_csv_split(char *line, char **fields, int max, const char **why);
 /* Blanks: what isspace() takes in the C locale (space, tab, LF, CR, vertical tab, form feed). */
 static inline bool tf_is_space(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return c == ' ' || (unsigned char)(c - '\t') <= '\r' - '\t';
 }
 /* Strip blanks on both sides; returns the new length (*s advanced). */
 size_t tf_trim(const char **s, size_t n);
@@ -89,9 +91,9 @@ bool tf_proto(const char *s, size_t n, uint8_t *out);
 
 /* ---- times (UTC) ---- */
 
-/* Unix seconds of a civil UTC time (timegm), after checking every part: years 1970..9999, the
- * day within its month (29 February in leap years only), second 60 allowed (a leap second is
- * the next minute's first). false when a part is out of range. */
+/* Unix seconds of a civil UTC time (what timegm gives), after checking every part: years
+ * 1970..9999, the day within its month (29 February in leap years only), second 60 allowed (a
+ * leap second is the next minute's first). false when a part is out of range. */
 bool tf_utc(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned se,
             int64_t *out);
 /* "YYYY-MM-DD HH:MM:SS[.f...]" with '-' or '/' between date parts, ' ' or 'T' before the time,

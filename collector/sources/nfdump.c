@@ -510,19 +510,20 @@ int nfdump_next(struct nfdump_reader *r, struct flow_rec *f)
                 return 1;
             break;
         }
-        char c = r->buf[r->pos++];
-        if (c != '\n') {
-            if (r->skipping)
-                continue;
-            if (r->ll >= NFDUMP_LINE_MAX) {
-                r->skipping = true;
-                r->st.too_long++;
-                r->st.lines++;
-                continue;
-            }
-            r->line[r->ll++] = c;
-            continue;
+        const char *s = r->buf + r->pos;
+        const char *nl = memchr(s, '\n', r->len - r->pos);
+        size_t seg = nl ? (size_t)(nl - s) : r->len - r->pos;
+        r->pos += nl ? seg + 1 : seg;
+        if (!r->skipping && r->ll + seg > NFDUMP_LINE_MAX) {
+            r->skipping = true;
+            r->st.too_long++;
+            r->st.lines++;
+        } else if (!r->skipping) {
+            memcpy(r->line + r->ll, s, seg);
+            r->ll += seg;
         }
+        if (!nl)
+            continue;
         if (r->skipping) {
             r->skipping = false;
             r->ll = 0;

@@ -1,5 +1,5 @@
 /* test_textfield.c: the text toolkit (core/textfield.h): lines, separated and CSV fields,
- * trimming, numbers, dates through timegm (checked against a civil-date count over every day of
+ * trimming, numbers, dates (checked against a day count and against timegm over every day of
  * 1970..2400), RFC 1123 dates. */
 #include <errno.h>
 #include <setjmp.h>
@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -136,6 +137,9 @@ static void test_utc_every_day(void **state)
             for (unsigned d = 1; d <= last; d++, day++) {
                 assert_true(tf_utc(y, m, d, 23, 59, 60, &t));
                 assert_true(t == day * 86400 + 86400); /* 23:59:60 is the next day's start */
+                struct tm tm = {.tm_year = (int)y - 1900, .tm_mon = (int)m - 1, .tm_mday = (int)d,
+                                .tm_hour = 23, .tm_min = 59, .tm_sec = 60};
+                assert_true(t == (int64_t)timegm(&tm));
             }
             assert_false(tf_utc(y, m, last + 1, 0, 0, 0, &t));
         }
