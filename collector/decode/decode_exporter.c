@@ -63,8 +63,8 @@ static void slot_insert(uint32_t *slots, size_t mask, size_t hash, uint32_t n)
 
 /* Remove entry n (hash: its hash): the entries after it in the probe run move back unless
  * their home lies cyclically in (i, j]. */
-static void slot_delete(uint32_t *slots, size_t mask, size_t hash, uint32_t n, slot_home_fn home,
-                        const void *arg)
+static inline void slot_delete(uint32_t *slots, size_t mask, size_t hash, uint32_t n,
+                               slot_home_fn home, const void *arg)
 {
     size_t i = hash & mask;
     while (slots[i] != n + 1)
