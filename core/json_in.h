@@ -1,6 +1,7 @@
 /* json_in.h: reading JSON from outside (blocklist feeds, nfdump's output, Zeek logs) with
  * json-c, one object at a time, its members handed out as text. The writer of our own JSON is
- * json.h (no allocation); this is the reader of untrusted text.
+ * json.h (no allocation); reading our own JSON back in place (the text output, the rules'
+ * message templates) is json_read.h; this is the reader of text from outside.
  *
  * Why json-c (libjson-c5; jansson was the other candidate): json-c keeps a real number's own
  * digits (json_object_new_double_s), so "1300475167.096535" reaches our exact decimal parsers
