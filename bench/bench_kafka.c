@@ -53,10 +53,11 @@ int main(int argc, char **argv)
     double t0 = now_s();
     for (unsigned long i = 0; i < n; i++) {
         int kl = snprintf(key, sizeof key, "cust%lu", i % 64);
-        int len = snprintf(msg, sizeof msg,
-                           "{\"event\":{\"id\":\"%016lx\",\"kind\":\"alert\"},\"customer\":\"%s\","
-                           "\"detector\":\"spam\",\"host\":\"192.0.2.%lu\",\"score\":%lu,\"pad\":\"",
-                           i * 2654435761ul, key, i % 250, i % 1000);
+        int len =
+            snprintf(msg, sizeof msg,
+                     "{\"event\":{\"id\":\"%016lx\",\"kind\":\"alert\"},\"customer\":\"%s\","
+                     "\"detector\":\"spam\",\"host\":\"192.0.2.%lu\",\"score\":%lu,\"pad\":\"",
+                     i * 2654435761ul, key, i % 250, i % 1000);
         for (; len < 596; len++)
             msg[len] = "abcdefghijklmnop"[(i + (unsigned long)len) & 15];
         len += snprintf(msg + len, sizeof msg - (size_t)len, "\"}");

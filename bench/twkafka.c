@@ -175,8 +175,8 @@ static int write_port_file(const char *path, const char *boot)
 static int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"brokers", required_argument, NULL, 'b'}, {"port-file", required_argument, NULL, 'p'},
-        {"control", required_argument, NULL, 'c'}, {"topic", required_argument, NULL, 't'},
+        {"brokers", required_argument, NULL, 'b'},  {"port-file", required_argument, NULL, 'p'},
+        {"control", required_argument, NULL, 'c'},  {"topic", required_argument, NULL, 't'},
         {"max-time", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
     unsigned long brokers = 1, max_time = 600, v;
     const char *port_file = NULL, *control = NULL;
@@ -365,10 +365,14 @@ static int cmd_consume(int argc, char **argv)
     char errstr[512], gid[64];
     snprintf(gid, sizeof gid, "twkafka-%ld-%ld", (long)getpid(), (long)time(NULL));
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *kv[][2] = {{"bootstrap.servers", boot}, {"group.id", gid},
-                           {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"},
-                           {"auto.offset.reset", "earliest"}, {"fetch.wait.max.ms", "20"},
-                           {"isolation.level", "read_uncommitted"}, {"log_level", "2"}};
+    const char *kv[][2] = {{"bootstrap.servers", boot},
+                           {"group.id", gid},
+                           {"enable.auto.commit", "false"},
+                           {"enable.partition.eof", "true"},
+                           {"auto.offset.reset", "earliest"},
+                           {"fetch.wait.max.ms", "20"},
+                           {"isolation.level", "read_uncommitted"},
+                           {"log_level", "2"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof errstr) != 0) {
             fprintf(stderr, "twkafka: %s: %s\n", kv[i][0], errstr);

@@ -26,19 +26,19 @@ struct ident {
 struct entry {
     struct ident id;
     uint8_t category, severity;
-    uint64_t window_ms;      /* start of the window it was first raised in (the id's part) */
-    uint64_t first_raised;   /* event time of the first raise */
+    uint64_t window_ms;    /* start of the window it was first raised in (the id's part) */
+    uint64_t first_raised; /* event time of the first raise */
     uint64_t last_raised, last_published;
     uint64_t first_seen, last_seen; /* flows that support it, over the whole incident */
     uint64_t count;
-    uint64_t hh;             /* (customer, host) hash */
-    uint32_t hnext;          /* entry number + 1, 0 = end */
+    uint64_t hh;    /* (customer, host) hash */
+    uint32_t hnext; /* entry number + 1, 0 = end */
     char event_id[33];
 };
 
 struct alert_mgr {
     struct ltab t;
-    uint32_t *hbuckets;      /* (customer, host) -> entry number + 1 */
+    uint32_t *hbuckets; /* (customer, host) -> entry number + 1 */
     size_t nbuckets;
     uint64_t suppress_ms, incident_ms;
     struct hash_key key;
@@ -111,9 +111,9 @@ void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33
     o = 0;
     for (int i = 0; i < 16; i++)
         o += (size_t)snprintf(ps + o, sizeof ps - o, "%02x", a->has_peer ? a->peer[i] : 0);
-    int n = snprintf(tmp, sizeof tmp, "%s|%s|%s|%s|%llu", a->rule_id,
-                     a->customer_id ? a->customer_id : "", hs, ps,
-                     (unsigned long long)first_window_ms);
+    int n =
+        snprintf(tmp, sizeof tmp, "%s|%s|%s|%s|%llu", a->rule_id,
+                 a->customer_id ? a->customer_id : "", hs, ps, (unsigned long long)first_window_ms);
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof tmp)
@@ -158,7 +158,8 @@ static int publish(struct alert_mgr *m, const struct alert *a)
     }
     m->st.published++;
     const char *key = a->customer_id ? a->customer_id : "";
-    m->st.sink_losses += (uint64_t)sinks_publish(m->sinks, MSG_ALERT, key, strlen(key), m->buf, (size_t)len);
+    m->st.sink_losses +=
+        (uint64_t)sinks_publish(m->sinks, MSG_ALERT, key, strlen(key), m->buf, (size_t)len);
     return 0;
 }
 
@@ -216,8 +217,9 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     return publish(m, a) < 0 ? 0 : 1;
 }
 
-size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer, const uint8_t host[16],
-                                uint64_t since_ms, struct alert_incident *out, size_t max)
+size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
+                                const uint8_t host[16], uint64_t since_ms,
+                                struct alert_incident *out, size_t max)
 {
     uint64_t hh = host_hash(&m->key, customer, host);
     size_t n = 0;

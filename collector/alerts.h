@@ -25,14 +25,14 @@
 struct alert_mgr;
 
 struct alert_mgr_stats {
-    uint64_t raised;        /* alerts detectors raised */
-    uint64_t published;     /* messages handed to the sinks (new incidents and updates) */
-    uint64_t incidents;     /* incidents opened (each published once as new) */
-    uint64_t updates;       /* updates of ongoing incidents published */
-    uint64_t suppressed;    /* repeats folded into an incident without a message */
-    uint64_t forgotten;     /* incidents pushed out by the table bound */
-    uint64_t format_errors; /* alert too large to format (should not happen) */
-    uint64_t sink_losses;   /* sinks that reported a loss */
+    uint64_t raised;                 /* alerts detectors raised */
+    uint64_t published;              /* messages handed to the sinks (new incidents and updates) */
+    uint64_t incidents;              /* incidents opened (each published once as new) */
+    uint64_t updates;                /* updates of ongoing incidents published */
+    uint64_t suppressed;             /* repeats folded into an incident without a message */
+    uint64_t forgotten;              /* incidents pushed out by the table bound */
+    uint64_t format_errors;          /* alert too large to format (should not happen) */
+    uint64_t sink_losses;            /* sinks that reported a loss */
     uint64_t by_category[CAT_COUNT]; /* incidents opened, by category */
 };
 
@@ -61,8 +61,9 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms);
 void alert_mgr_stats(const struct alert_mgr *m, struct alert_mgr_stats *out);
 /* The incidents of (customer, host) raised at or after since_ms, most recently raised first, at
  * most max into out. Returns how many there are in all (may exceed max). */
-size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer, const uint8_t host[16],
-                                uint64_t since_ms, struct alert_incident *out, size_t max);
+size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
+                                const uint8_t host[16], uint64_t since_ms,
+                                struct alert_incident *out, size_t max);
 /* Deterministic id of an alert whose incident was first raised in the window starting at
  * first_window_ms. */
 void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33]);

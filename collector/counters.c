@@ -15,134 +15,135 @@
 #define G CTR_GAUGE
 
 /* The top level of the JSON totals. */
-#define TOP_ROWS(X)                                                                               \
-    X(T, in.packets, "packets", "ingest_packets_total", NULL, C,                                  \
-      "Captured packets read (capture files and live interfaces).")                               \
-    CTR_ALIAS(T, decode[DC_DATAGRAMS], "datagrams", "decode_datagrams_total")                     \
-    CTR_ALIAS(T, decode[DC_RECORDS], "records", "decode_records_total")                           \
-    X(T, ps.bytes, "bytes", "flow_bytes_total", NULL, C,                                          \
-      "Bytes the flow records carry (sampling applied).")                                         \
-    X(T, ps.packets, "flow_packets", "flow_packets_total", NULL, C,                               \
-      "Packets the flow records carry (sampling applied).")                                       \
-    X(T, ps.by_dir[FLOW_DIR_OUT], "flows_outbound", "flows_total", "direction=\"outbound\"", C,   \
-      "Flow records by direction as seen from the customer.")                                     \
-    X(T, ps.by_dir[FLOW_DIR_IN], "flows_inbound", "flows_total", "direction=\"inbound\"", C,      \
-      "Flow records by direction as seen from the customer.")                                     \
+#define TOP_ROWS(X)                                                                                \
+    X(T, in.packets, "packets", "ingest_packets_total", NULL, C,                                   \
+      "Captured packets read (capture files and live interfaces).")                                \
+    CTR_ALIAS(T, decode[DC_DATAGRAMS], "datagrams", "decode_datagrams_total")                      \
+    CTR_ALIAS(T, decode[DC_RECORDS], "records", "decode_records_total")                            \
+    X(T, ps.bytes, "bytes", "flow_bytes_total", NULL, C,                                           \
+      "Bytes the flow records carry (sampling applied).")                                          \
+    X(T, ps.packets, "flow_packets", "flow_packets_total", NULL, C,                                \
+      "Packets the flow records carry (sampling applied).")                                        \
+    X(T, ps.by_dir[FLOW_DIR_OUT], "flows_outbound", "flows_total", "direction=\"outbound\"", C,    \
+      "Flow records by direction as seen from the customer.")                                      \
+    X(T, ps.by_dir[FLOW_DIR_IN], "flows_inbound", "flows_total", "direction=\"inbound\"", C,       \
+      "Flow records by direction as seen from the customer.")                                      \
     X(T, ps.by_dir[FLOW_DIR_INTERNAL], "flows_internal", "flows_total", "direction=\"internal\"",  \
-      C, "Flow records by direction as seen from the customer.")                                  \
-    X(T, ps.unmatched, "flows_unmatched", "flows_total", "direction=\"unmatched\"", C,            \
-      "Flow records by direction as seen from the customer.")                                     \
-    X(T, ps.late, "flows_late", "flows_late_total", NULL, C,                                      \
-      "Flow records that ended before the open window.")                                          \
-    X(T, ps.time_skew, "flows_time_skew", "flows_time_skew_total", NULL, C,                       \
-      "Flow records with times far from their exporter's clock.")                                 \
-    X(T, in.non_export, "non_export_packets", "ingest_non_export_packets_total", NULL, C,         \
-      "Captured UDP packets that were not flow exports.")                                         \
-    X(T, ms.packets, "metered_packets", "meter_packets_total", NULL, C,                           \
-      "Packets the flow meter counted.")                                                          \
-    X(T, ms.bytes, "metered_bytes", "meter_bytes_total", NULL, C,                                 \
-      "IP bytes the flow meter counted.")                                                         \
+      C, "Flow records by direction as seen from the customer.")                                   \
+    X(T, ps.unmatched, "flows_unmatched", "flows_total", "direction=\"unmatched\"", C,             \
+      "Flow records by direction as seen from the customer.")                                      \
+    X(T, ps.late, "flows_late", "flows_late_total", NULL, C,                                       \
+      "Flow records that ended before the open window.")                                           \
+    X(T, ps.time_skew, "flows_time_skew", "flows_time_skew_total", NULL, C,                        \
+      "Flow records with times far from their exporter's clock.")                                  \
+    X(T, in.non_export, "non_export_packets", "ingest_non_export_packets_total", NULL, C,          \
+      "Captured UDP packets that were not flow exports.")                                          \
+    X(T, ms.packets, "metered_packets", "meter_packets_total", NULL, C,                            \
+      "Packets the flow meter counted.")                                                           \
+    X(T, ms.bytes, "metered_bytes", "meter_bytes_total", NULL, C,                                  \
+      "IP bytes the flow meter counted.")                                                          \
     X(T, ms.flows, "metered_flows", "meter_flows_total", NULL, C, "Flows the flow meter emitted.") \
-    X(T, in.archive_records, "archive_records", "archive_records_total", NULL, C,                 \
-      "Flow records read from nfcapd archives.")                                                  \
+    X(T, in.archive_records, "archive_records", "archive_records_total", NULL, C,                  \
+      "Flow records read from nfcapd archives.")                                                   \
     X(T, ps.windows_closed, "windows", "windows_closed_total", NULL, C, "Windows closed.")         \
-    X(T, ps.summaries, "summaries", "summaries_total", NULL, C, "Customer summaries made.")       \
-    X(T, ps.alerts.published, "alerts", "alerts_published_total", NULL, C,                        \
-      "Alerts handed to the sinks.")                                                              \
-    X(T, ps.alerts.suppressed, "alerts_suppressed", "alerts_suppressed_total", NULL, C,           \
-      "Alert repeats folded into an earlier alert.")                                              \
-    X(T, ps.host_evictions, "host_evictions", "host_evictions_total", NULL, C,                    \
-      "Hosts evicted from a full host table.")                                                    \
-    X(T, ps.hostility_tracked, "hostility_customers", "hostility_customers", NULL, G,             \
-      "Customers whose hostility trend is kept ([hostility] max_customers bounds them).")         \
-    X(T, ps.hostility_refused, "hostility_refused", "hostility_refused_total", NULL, C,           \
+    X(T, ps.summaries, "summaries", "summaries_total", NULL, C, "Customer summaries made.")        \
+    X(T, ps.alerts.published, "alerts", "alerts_published_total", NULL, C,                         \
+      "Alerts handed to the sinks.")                                                               \
+    X(T, ps.alerts.suppressed, "alerts_suppressed", "alerts_suppressed_total", NULL, C,            \
+      "Alert repeats folded into an earlier alert.")                                               \
+    X(T, ps.host_evictions, "host_evictions", "host_evictions_total", NULL, C,                     \
+      "Hosts evicted from a full host table.")                                                     \
+    X(T, ps.hostility_tracked, "hostility_customers", "hostility_customers", NULL, G,              \
+      "Customers whose hostility trend is kept ([hostility] max_customers bounds them).")          \
+    X(T, ps.hostility_refused, "hostility_refused", "hostility_refused_total", NULL, C,            \
       "Customers whose hostility trend could not be kept because the table was full.")
 
-#define METER_ROWS(X)                                                                             \
-    X(T, ms.created, "meter.created", "meter_flows_created_total", NULL, C,                       \
-      "Flows the flow meter started.")                                                            \
-    X(T, ms.ended_idle, "meter.ended_idle", "meter_flows_ended_total", "reason=\"idle\"", C,      \
-      "Flows the flow meter ended, by reason.")                                                   \
+#define METER_ROWS(X)                                                                              \
+    X(T, ms.created, "meter.created", "meter_flows_created_total", NULL, C,                        \
+      "Flows the flow meter started.")                                                             \
+    X(T, ms.ended_idle, "meter.ended_idle", "meter_flows_ended_total", "reason=\"idle\"", C,       \
+      "Flows the flow meter ended, by reason.")                                                    \
     X(T, ms.ended_active, "meter.ended_active", "meter_flows_ended_total", "reason=\"active\"", C, \
-      "Flows the flow meter ended, by reason.")                                                   \
-    X(T, ms.ended_tcp, "meter.ended_tcp", "meter_flows_ended_total", "reason=\"tcp\"", C,         \
-      "Flows the flow meter ended, by reason.")                                                   \
-    X(T, ms.ended_flush, "meter.ended_flush", "meter_flows_ended_total", "reason=\"flush\"", C,   \
-      "Flows the flow meter ended, by reason.")                                                   \
-    X(T, ms.evicted, "meter.evicted", "meter_flows_evicted_total", NULL, C,                       \
-      "Flows emitted early because the flow table was full.")                                     \
-    X(T, ms.frag_attributed, "meter.fragments_attributed", "meter_fragments_total",               \
-      "outcome=\"attributed\"", C, "Later IP fragments the meter saw, by outcome.")               \
-    X(T, ms.frag_portless, "meter.fragments_portless", "meter_fragments_total",                   \
-      "outcome=\"portless\"", C, "Later IP fragments the meter saw, by outcome.")                 \
-    X(T, ms.frag_map_evicted, "meter.fragment_map_evicted", "meter_fragment_map_evictions_total", \
-      NULL, C, "Fragment map entries overwritten while still live.")                              \
-    X(T, ms.no_ports, "meter.no_ports", "meter_packets_without_ports_total", NULL, C,             \
-      "Metered packets whose transport header was missing (ports 0).")                            \
-    X(T, meter_capacity, "meter.capacity", "meter_flow_table_capacity_flows", NULL, G,            \
+      "Flows the flow meter ended, by reason.")                                                    \
+    X(T, ms.ended_tcp, "meter.ended_tcp", "meter_flows_ended_total", "reason=\"tcp\"", C,          \
+      "Flows the flow meter ended, by reason.")                                                    \
+    X(T, ms.ended_flush, "meter.ended_flush", "meter_flows_ended_total", "reason=\"flush\"", C,    \
+      "Flows the flow meter ended, by reason.")                                                    \
+    X(T, ms.evicted, "meter.evicted", "meter_flows_evicted_total", NULL, C,                        \
+      "Flows emitted early because the flow table was full.")                                      \
+    X(T, ms.frag_attributed, "meter.fragments_attributed", "meter_fragments_total",                \
+      "outcome=\"attributed\"", C, "Later IP fragments the meter saw, by outcome.")                \
+    X(T, ms.frag_portless, "meter.fragments_portless", "meter_fragments_total",                    \
+      "outcome=\"portless\"", C, "Later IP fragments the meter saw, by outcome.")                  \
+    X(T, ms.frag_map_evicted, "meter.fragment_map_evicted", "meter_fragment_map_evictions_total",  \
+      NULL, C, "Fragment map entries overwritten while still live.")                               \
+    X(T, ms.no_ports, "meter.no_ports", "meter_packets_without_ports_total", NULL, C,              \
+      "Metered packets whose transport header was missing (ports 0).")                             \
+    X(T, meter_capacity, "meter.capacity", "meter_flow_table_capacity_flows", NULL, G,             \
       "Capacity of the flow meter's table, in flows.")
 
 /* IP reassembly of fragmented export datagrams (frag.h) */
-#define REASSEMBLY_ROWS(X)                                                                        \
-    X(T, fs.fragments, "reassembly.fragments", "fragments_total", NULL, C,                       \
-      "IP fragments of export datagrams fed to reassembly.")                                     \
-    X(T, fs.reassembled, "reassembly.datagrams", "fragment_datagrams_reassembled_total", NULL, C, \
-      "Export datagrams reassembled from fragments.")                                            \
-    X(T, frag_in_progress, "reassembly.in_progress", "fragment_datagrams_held", NULL, G,         \
-      "Fragmented datagrams being reassembled now.")                                             \
-    X(T, fs.timeouts, "reassembly.dropped_timeout", "fragment_datagrams_dropped_total",          \
-      "reason=\"timeout\"", C, "Fragmented datagrams dropped incomplete, by reason.")            \
-    X(T, fs.evicted, "reassembly.dropped_evicted", "fragment_datagrams_dropped_total",           \
-      "reason=\"evicted\"", C, "Fragmented datagrams dropped incomplete, by reason.")            \
-    X(T, fs.overlaps, "reassembly.dropped_overlap", "fragment_datagrams_dropped_total",          \
-      "reason=\"overlap\"", C, "Fragmented datagrams dropped incomplete, by reason.")            \
-    X(T, fs.beyond_end, "reassembly.dropped_beyond_end", "fragment_datagrams_dropped_total",     \
-      "reason=\"beyond_end\"", C, "Fragmented datagrams dropped incomplete, by reason.")         \
-    X(T, fs.bad, "reassembly.bad_fragments", "fragments_malformed_total", NULL, C,               \
+#define REASSEMBLY_ROWS(X)                                                                         \
+    X(T, fs.fragments, "reassembly.fragments", "fragments_total", NULL, C,                         \
+      "IP fragments of export datagrams fed to reassembly.")                                       \
+    X(T, fs.reassembled, "reassembly.datagrams", "fragment_datagrams_reassembled_total", NULL, C,  \
+      "Export datagrams reassembled from fragments.")                                              \
+    X(T, frag_in_progress, "reassembly.in_progress", "fragment_datagrams_held", NULL, G,           \
+      "Fragmented datagrams being reassembled now.")                                               \
+    X(T, fs.timeouts, "reassembly.dropped_timeout", "fragment_datagrams_dropped_total",            \
+      "reason=\"timeout\"", C, "Fragmented datagrams dropped incomplete, by reason.")              \
+    X(T, fs.evicted, "reassembly.dropped_evicted", "fragment_datagrams_dropped_total",             \
+      "reason=\"evicted\"", C, "Fragmented datagrams dropped incomplete, by reason.")              \
+    X(T, fs.overlaps, "reassembly.dropped_overlap", "fragment_datagrams_dropped_total",            \
+      "reason=\"overlap\"", C, "Fragmented datagrams dropped incomplete, by reason.")              \
+    X(T, fs.beyond_end, "reassembly.dropped_beyond_end", "fragment_datagrams_dropped_total",       \
+      "reason=\"beyond_end\"", C, "Fragmented datagrams dropped incomplete, by reason.")           \
+    X(T, fs.bad, "reassembly.bad_fragments", "fragments_malformed_total", NULL, C,                 \
       "IP fragments malformed (size, past 64 KiB, truncated capture).")
 
-#define ERROR_TAIL_ROWS(X)                                                                        \
-    X(T, frag_dropped, "errors.fragments_dropped", "fragment_drops_total", NULL, C,               \
-      "Fragmented datagrams dropped incomplete (timeout, eviction, overlap, beyond the end) "     \
-      "and malformed fragments.")                                                                 \
-    X(T, in.archive_bad_lines, "errors.archive_bad_lines", "input_bad_lines_total",               \
-      "input=\"nfcapd\"", C, "Input lines that could not be read (skipped), by input kind.")     \
-    X(T, in.log_bad_lines, "errors.log_bad_lines", "input_bad_lines_total", "input=\"flowlog\"", \
+#define ERROR_TAIL_ROWS(X)                                                                         \
+    X(T, frag_dropped, "errors.fragments_dropped", "fragment_drops_total", NULL, C,                \
+      "Fragmented datagrams dropped incomplete (timeout, eviction, overlap, beyond the end) "      \
+      "and malformed fragments.")                                                                  \
+    X(T, in.archive_bad_lines, "errors.archive_bad_lines", "input_bad_lines_total",                \
+      "input=\"nfcapd\"", C, "Input lines that could not be read (skipped), by input kind.")       \
+    X(T, in.log_bad_lines, "errors.log_bad_lines", "input_bad_lines_total", "input=\"flowlog\"",   \
       C, "Input lines that could not be read (skipped), by input kind.")
 
 /* Only on /metrics. */
-#define METRIC_ROWS(X)                                                                            \
-    X(T, in.packet_bytes, NULL, "ingest_packet_bytes_total", NULL, C,                             \
-      "Bytes on the wire of the captured packets read.")                                          \
-    X(T, in.datagrams, NULL, "ingest_export_datagrams_total", NULL, C,                            \
-      "Captured export datagrams handed to the decoders.")                                        \
-    X(T, in.metered, NULL, "ingest_metered_packets_total", NULL, C,                               \
-      "Captured packets handed to the flow meter.")                                               \
-    X(T, in.pkt_errors[0], NULL, "packet_errors_total", "error=\"other\"", C,                     \
-      "Captured packets that could not be parsed, by error.")                                     \
-    X(T, templates, NULL, "decode_templates", NULL, G, "Templates held in the cache.")            \
-    X(T, ps.flows, NULL, "flow_records_total", NULL, C, "Flow records into the pipeline.")        \
-    X(T, ps.hosts_active, NULL, "hosts_active", NULL, G, "Inside hosts in the host tables.")      \
-    X(T, ps.host_capacity, NULL, "hosts_capacity", NULL, G, "Capacity of the host tables, in hosts.") \
-    X(T, ps.host_evictions_active, NULL, "host_evictions_active_total", NULL, C,                  \
-      "Hosts evicted while active in the open window.")                                           \
-    X(T, ps.list_swaps, NULL, "list_swaps_total", NULL, C, "Reloaded lists taken into use.")      \
-    X(T, ps.queue_waits, NULL, "worker_queue_waits_total", NULL, C,                               \
-      "Times the pipeline thread waited for room in a worker's ring.")                            \
-    X(T, ps.alerts_truncated, NULL, "alerts_truncated_total", NULL, C,                            \
-      "Alerts from worker threads whose strings did not fit.")                                    \
-    X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")  \
-    X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                      \
-      "Alerts whose rule has no entry in the rule table (no description or reference).")        \
-    X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                            \
-      "Alert suppression entries pushed out by the bound.")                                       \
-    X(T, ps.alerts.format_errors, NULL, "alert_format_errors_total", NULL, C,                     \
-      "Alerts too large to format.")                                                              \
-    X(T, ps.alerts.sink_losses, NULL, "sink_losses_total", NULL, C,                               \
-      "Messages a sink reported lost.")                                                           \
-    X(T, meter_active, NULL, "meter_flow_table_flows", NULL, G,                                   \
-      "Flows in the flow meter's table now.")                                                     \
-    X(T, fs.bytes_held, NULL, "fragment_bytes_held_bytes", NULL, G,                               \
+#define METRIC_ROWS(X)                                                                             \
+    X(T, in.packet_bytes, NULL, "ingest_packet_bytes_total", NULL, C,                              \
+      "Bytes on the wire of the captured packets read.")                                           \
+    X(T, in.datagrams, NULL, "ingest_export_datagrams_total", NULL, C,                             \
+      "Captured export datagrams handed to the decoders.")                                         \
+    X(T, in.metered, NULL, "ingest_metered_packets_total", NULL, C,                                \
+      "Captured packets handed to the flow meter.")                                                \
+    X(T, in.pkt_errors[0], NULL, "packet_errors_total", "error=\"other\"", C,                      \
+      "Captured packets that could not be parsed, by error.")                                      \
+    X(T, templates, NULL, "decode_templates", NULL, G, "Templates held in the cache.")             \
+    X(T, ps.flows, NULL, "flow_records_total", NULL, C, "Flow records into the pipeline.")         \
+    X(T, ps.hosts_active, NULL, "hosts_active", NULL, G, "Inside hosts in the host tables.")       \
+    X(T, ps.host_capacity, NULL, "hosts_capacity", NULL, G,                                        \
+      "Capacity of the host tables, in hosts.")                                                    \
+    X(T, ps.host_evictions_active, NULL, "host_evictions_active_total", NULL, C,                   \
+      "Hosts evicted while active in the open window.")                                            \
+    X(T, ps.list_swaps, NULL, "list_swaps_total", NULL, C, "Reloaded lists taken into use.")       \
+    X(T, ps.queue_waits, NULL, "worker_queue_waits_total", NULL, C,                                \
+      "Times the pipeline thread waited for room in a worker's ring.")                             \
+    X(T, ps.alerts_truncated, NULL, "alerts_truncated_total", NULL, C,                             \
+      "Alerts from worker threads whose strings did not fit.")                                     \
+    X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")   \
+    X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                       \
+      "Alerts whose rule has no entry in the rule table (no description or reference).")           \
+    X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                             \
+      "Alert suppression entries pushed out by the bound.")                                        \
+    X(T, ps.alerts.format_errors, NULL, "alert_format_errors_total", NULL, C,                      \
+      "Alerts too large to format.")                                                               \
+    X(T, ps.alerts.sink_losses, NULL, "sink_losses_total", NULL, C,                                \
+      "Messages a sink reported lost.")                                                            \
+    X(T, meter_active, NULL, "meter_flow_table_flows", NULL, G,                                    \
+      "Flows in the flow meter's table now.")                                                      \
+    X(T, fs.bytes_held, NULL, "fragment_bytes_held_bytes", NULL, G,                                \
       "Bytes of fragments held for reassembly now.")
 
 /* Every decoder counter: the Prometheus name (one unit each) and label; the JSON key is the
@@ -156,45 +157,86 @@ struct dc_map {
 static const struct dc_map dc_map[DC_COUNT] = {
     [DC_DATAGRAMS] = {"decode_datagrams_total", NULL, DG},
     [DC_RECORDS] = {"decode_records_total", NULL, "Flow records decoded and emitted."},
-    [DC_V5_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"v5\"", "Datagrams by export version."},
-    [DC_V9_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"v9\"", "Datagrams by export version."},
-    [DC_IPFIX_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"ipfix\"", "Datagrams by export version."},
-    [DC_V5_RECORDS] = {"decode_version_records_total", "version=\"v5\"", "Records by export version."},
-    [DC_V9_RECORDS] = {"decode_version_records_total", "version=\"v9\"", "Records by export version."},
-    [DC_IPFIX_RECORDS] = {"decode_version_records_total", "version=\"ipfix\"", "Records by export version."},
-    [DC_OPTION_RECORDS] = {"decode_option_records_total", NULL, "Options data records read (not emitted)."},
-    [DC_TEMPLATES_ADDED] = {"decode_template_events_total", "event=\"added\"", "Template events, by event."},
-    [DC_TEMPLATES_REFRESHED] = {"decode_template_events_total", "event=\"refreshed\"", "Template events, by event."},
-    [DC_TEMPLATES_REPLACED] = {"decode_template_events_total", "event=\"replaced\"", "Template events, by event."},
-    [DC_TEMPLATES_WITHDRAWN] = {"decode_template_events_total", "event=\"withdrawn\"", "Template events, by event."},
-    [DC_TEMPLATES_WITHDRAWAL_IGNORED] = {"decode_template_events_total", "event=\"withdrawal_ignored\"", "Template events, by event."},
-    [DC_TEMPLATES_EXPIRED] = {"decode_template_events_total", "event=\"expired\"", "Template events, by event."},
-    [DC_TEMPLATES_EVICTED] = {"decode_template_events_total", "event=\"evicted\"", "Template events, by event."},
-    [DC_BIFLOW_REVERSE] = {"decode_biflow_reverse_records_total", NULL, "Reverse halves of RFC 5103 biflows, emitted as records."},
-    [DC_PENDING_BUFFERED] = {"decode_pending_sets_total", "event=\"buffered\"", "Data sets waiting for their template, by event."},
-    [DC_PENDING_DECODED] = {"decode_pending_sets_total", "event=\"decoded\"", "Data sets waiting for their template, by event."},
-    [DC_PENDING_EXPIRED] = {"decode_pending_sets_total", "event=\"expired\"", "Data sets waiting for their template, by event."},
-    [DC_SAMPLING_UNKNOWN] = {"decode_sampling_unknown_records_total", NULL, "Records with no known sampling rate (counted 1:1)."},
-    [DC_SEQ_LOST] = {"decode_sequence_lost_total", NULL, "Records or packets the exporters' sequence numbers say were lost."},
-    [DC_V9_SET_UNALIGNED] = {"decode_unaligned_sets_total", NULL, "NetFlow v9 flowsets whose length is not a multiple of 4."},
-    [DC_EXPORTERS_EVICTED] = {"decode_exporter_evictions_total", NULL, "Exporters evicted from a full exporter table."},
-    [DC_DOMAINS_EVICTED] = {"decode_domain_evictions_total", NULL, "Observation domains evicted from a full domain table."},
-    [DC_CLOCK_SKEW] = {"decode_clock_skew_records_total", NULL, "Records far from their export header's time (flagged, times kept)."},
-    [DC_MESSAGES_MALFORMED] = {"decode_malformed_messages_total", NULL, "Export messages dropped whole: checked before any of them is applied."},
-    [DC_SHORT_HEADER] = {"decode_datagram_errors_total", "error=\"short_header\"", "Datagrams rejected, by error."},
-    [DC_BAD_VERSION] = {"decode_datagram_errors_total", "error=\"bad_version\"", "Datagrams rejected, by error."},
-    [DC_BAD_LENGTH] = {"decode_datagram_errors_total", "error=\"bad_length\"", "Datagrams rejected, by error."},
-    [DC_BAD_COUNT] = {"decode_datagram_errors_total", "error=\"bad_count\"", "Datagrams rejected, by error."},
-    [DC_BAD_SET_LENGTH] = {"decode_set_errors_total", "error=\"bad_set_length\"", "Sets rejected, by error."},
-    [DC_BAD_SET_ID] = {"decode_set_errors_total", "error=\"bad_set_id\"", "Sets rejected, by error."},
-    [DC_TEMPLATE_INVALID] = {"decode_template_errors_total", "error=\"template_invalid\"", "Templates refused, by error."},
-    [DC_TEMPLATE_LIMIT] = {"decode_template_errors_total", "error=\"template_limit\"", "Templates refused, by error."},
-    [DC_DOMAIN_LIMIT] = {"decode_datagram_errors_total", "error=\"domain_limit\"", "Datagrams rejected, by error."},
-    [DC_EXPORTER_LIMIT] = {"decode_datagram_errors_total", "error=\"exporter_limit\"", "Datagrams rejected, by error."},
-    [DC_EXPORTER_DENIED] = {"decode_datagram_errors_total", "error=\"exporter_denied\"", "Datagrams rejected, by error."},
-    [DC_NO_TEMPLATE] = {"decode_set_errors_total", "error=\"no_template\"", "Sets rejected, by error."},
-    [DC_PENDING_DROPPED] = {"decode_set_errors_total", "error=\"pending_dropped\"", "Sets rejected, by error."},
-    [DC_RECORD_SHORT] = {"decode_record_errors_total", "error=\"record_short\"", "Records rejected, by error."},
+    [DC_V5_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"v5\"",
+                         "Datagrams by export version."},
+    [DC_V9_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"v9\"",
+                         "Datagrams by export version."},
+    [DC_IPFIX_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"ipfix\"",
+                            "Datagrams by export version."},
+    [DC_V5_RECORDS] = {"decode_version_records_total", "version=\"v5\"",
+                       "Records by export version."},
+    [DC_V9_RECORDS] = {"decode_version_records_total", "version=\"v9\"",
+                       "Records by export version."},
+    [DC_IPFIX_RECORDS] = {"decode_version_records_total", "version=\"ipfix\"",
+                          "Records by export version."},
+    [DC_OPTION_RECORDS] = {"decode_option_records_total", NULL,
+                           "Options data records read (not emitted)."},
+    [DC_TEMPLATES_ADDED] = {"decode_template_events_total", "event=\"added\"",
+                            "Template events, by event."},
+    [DC_TEMPLATES_REFRESHED] = {"decode_template_events_total", "event=\"refreshed\"",
+                                "Template events, by event."},
+    [DC_TEMPLATES_REPLACED] = {"decode_template_events_total", "event=\"replaced\"",
+                               "Template events, by event."},
+    [DC_TEMPLATES_WITHDRAWN] = {"decode_template_events_total", "event=\"withdrawn\"",
+                                "Template events, by event."},
+    [DC_TEMPLATES_WITHDRAWAL_IGNORED] = {"decode_template_events_total",
+                                         "event=\"withdrawal_ignored\"",
+                                         "Template events, by event."},
+    [DC_TEMPLATES_EXPIRED] = {"decode_template_events_total", "event=\"expired\"",
+                              "Template events, by event."},
+    [DC_TEMPLATES_EVICTED] = {"decode_template_events_total", "event=\"evicted\"",
+                              "Template events, by event."},
+    [DC_BIFLOW_REVERSE] = {"decode_biflow_reverse_records_total", NULL,
+                           "Reverse halves of RFC 5103 biflows, emitted as records."},
+    [DC_PENDING_BUFFERED] = {"decode_pending_sets_total", "event=\"buffered\"",
+                             "Data sets waiting for their template, by event."},
+    [DC_PENDING_DECODED] = {"decode_pending_sets_total", "event=\"decoded\"",
+                            "Data sets waiting for their template, by event."},
+    [DC_PENDING_EXPIRED] = {"decode_pending_sets_total", "event=\"expired\"",
+                            "Data sets waiting for their template, by event."},
+    [DC_SAMPLING_UNKNOWN] = {"decode_sampling_unknown_records_total", NULL,
+                             "Records with no known sampling rate (counted 1:1)."},
+    [DC_SEQ_LOST] = {"decode_sequence_lost_total", NULL,
+                     "Records or packets the exporters' sequence numbers say were lost."},
+    [DC_V9_SET_UNALIGNED] = {"decode_unaligned_sets_total", NULL,
+                             "NetFlow v9 flowsets whose length is not a multiple of 4."},
+    [DC_EXPORTERS_EVICTED] = {"decode_exporter_evictions_total", NULL,
+                              "Exporters evicted from a full exporter table."},
+    [DC_DOMAINS_EVICTED] = {"decode_domain_evictions_total", NULL,
+                            "Observation domains evicted from a full domain table."},
+    [DC_CLOCK_SKEW] = {"decode_clock_skew_records_total", NULL,
+                       "Records far from their export header's time (flagged, times kept)."},
+    [DC_MESSAGES_MALFORMED] =
+        {"decode_malformed_messages_total", NULL,
+         "Export messages dropped whole: checked before any of them is applied."},
+    [DC_SHORT_HEADER] = {"decode_datagram_errors_total", "error=\"short_header\"",
+                         "Datagrams rejected, by error."},
+    [DC_BAD_VERSION] = {"decode_datagram_errors_total", "error=\"bad_version\"",
+                        "Datagrams rejected, by error."},
+    [DC_BAD_LENGTH] = {"decode_datagram_errors_total", "error=\"bad_length\"",
+                       "Datagrams rejected, by error."},
+    [DC_BAD_COUNT] = {"decode_datagram_errors_total", "error=\"bad_count\"",
+                      "Datagrams rejected, by error."},
+    [DC_BAD_SET_LENGTH] = {"decode_set_errors_total", "error=\"bad_set_length\"",
+                           "Sets rejected, by error."},
+    [DC_BAD_SET_ID] = {"decode_set_errors_total", "error=\"bad_set_id\"",
+                       "Sets rejected, by error."},
+    [DC_TEMPLATE_INVALID] = {"decode_template_errors_total", "error=\"template_invalid\"",
+                             "Templates refused, by error."},
+    [DC_TEMPLATE_LIMIT] = {"decode_template_errors_total", "error=\"template_limit\"",
+                           "Templates refused, by error."},
+    [DC_DOMAIN_LIMIT] = {"decode_datagram_errors_total", "error=\"domain_limit\"",
+                         "Datagrams rejected, by error."},
+    [DC_EXPORTER_LIMIT] = {"decode_datagram_errors_total", "error=\"exporter_limit\"",
+                           "Datagrams rejected, by error."},
+    [DC_EXPORTER_DENIED] = {"decode_datagram_errors_total", "error=\"exporter_denied\"",
+                            "Datagrams rejected, by error."},
+    [DC_NO_TEMPLATE] = {"decode_set_errors_total", "error=\"no_template\"",
+                        "Sets rejected, by error."},
+    [DC_PENDING_DROPPED] = {"decode_set_errors_total", "error=\"pending_dropped\"",
+                            "Sets rejected, by error."},
+    [DC_RECORD_SHORT] = {"decode_record_errors_total", "error=\"record_short\"",
+                         "Records rejected, by error."},
     [DC_NO_MEMORY] = {"decode_set_errors_total", "error=\"no_memory\"", "Sets rejected, by error."},
 };
 _Static_assert(DC_COUNT == 42, "a decoder counter was added or removed: give it its line in "
@@ -207,9 +249,9 @@ static const struct ctr_def error_tail_rows[] = {ERROR_TAIL_ROWS(CTR_ROW)};
 static const struct ctr_def metric_rows[] = {METRIC_ROWS(CTR_ROW)};
 
 #define NDEFS                                                                                      \
-    (sizeof top_rows / sizeof top_rows[0] + DC_COUNT + sizeof meter_rows / sizeof meter_rows[0] + \
-     sizeof reassembly_rows / sizeof reassembly_rows[0] +                                         \
-     PKT_ERR_COUNT - 1 + sizeof error_tail_rows / sizeof error_tail_rows[0] +                     \
+    (sizeof top_rows / sizeof top_rows[0] + DC_COUNT + sizeof meter_rows / sizeof meter_rows[0] +  \
+     sizeof reassembly_rows / sizeof reassembly_rows[0] + PKT_ERR_COUNT - 1 +                      \
+     sizeof error_tail_rows / sizeof error_tail_rows[0] +                                          \
      sizeof metric_rows / sizeof metric_rows[0])
 static struct ctr_def defs[NDEFS];
 static char pkt_json[PKT_ERR_COUNT][48], pkt_label[PKT_ERR_COUNT][48];
@@ -230,9 +272,10 @@ static void add_decode(bool errors)
             continue;
         snprintf(dc_json[c], sizeof dc_json[c], "%s.%s", errors ? "errors" : "decode",
                  decode_counter_name((enum decode_counter)c));
-        defs[ndefs++] = (struct ctr_def){dc_json[c], dc_map[c].metric, dc_map[c].label,
-                                         CTR_COUNTER, dc_map[c].help,
-                                         offsetof(T, decode) + (size_t)c * sizeof(uint64_t), NULL};
+        defs[ndefs++] = (struct ctr_def){
+            dc_json[c],  dc_map[c].metric, dc_map[c].label,
+            CTR_COUNTER, dc_map[c].help,   offsetof(T, decode) + (size_t)c * sizeof(uint64_t),
+            NULL};
     }
 }
 
@@ -247,7 +290,9 @@ static void build(void)
     for (int e = 1; e < PKT_ERR_COUNT; e++) {
         snprintf(pkt_json[e], sizeof pkt_json[e], "errors.%s", pkt_err_name(-e));
         snprintf(pkt_label[e], sizeof pkt_label[e], "error=\"%s\"", pkt_err_name(-e));
-        defs[ndefs++] = (struct ctr_def){pkt_json[e], "packet_errors_total", pkt_label[e],
+        defs[ndefs++] = (struct ctr_def){pkt_json[e],
+                                         "packet_errors_total",
+                                         pkt_label[e],
                                          CTR_COUNTER,
                                          "Captured packets that could not be parsed, by error.",
                                          offsetof(T, in.pkt_errors) + (size_t)e * sizeof(uint64_t),

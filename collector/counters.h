@@ -18,7 +18,7 @@
 struct counters_snap {
     struct ingest_stats in;
     uint64_t decode[DC_COUNT];
-    uint64_t templates;        /* held in the cache now */
+    uint64_t templates; /* held in the cache now */
     struct pipeline_stats ps;
     struct meter_stats ms;
     uint64_t meter_active, meter_capacity; /* widened from struct meter_stats */

@@ -28,8 +28,8 @@
 #include "udp.h"
 
 #define STATUS_TEXT_MAX (1u << 20)
-#define DAEMON_TICK_MS 100     /* pipeline time, expiry, sink service */
-#define DAEMON_STATUS_MS 1000  /* /metrics and /healthz */
+#define DAEMON_TICK_MS 100        /* pipeline time, expiry, sink service */
+#define DAEMON_STATUS_MS 1000     /* /metrics and /healthz */
 #define DAEMON_FINAL_BUDGET 65536 /* items each source still hands on at shutdown */
 
 /* ---- privileges and the paths written after the drop ---- */
@@ -101,7 +101,8 @@ static int make_dir_for(const char *dir, const struct user_ids *u)
 static int refuse(const char *what, const char *path, const struct user_ids *u, const char *why)
 {
     log_error("%s %s: %s by user %s: %s; refusing to start (give it to that user, or pick "
-              "another path)", what, path, why, u->name, strerror(errno));
+              "another path)",
+              what, path, why, u->name, strerror(errno));
     return -EACCES;
 }
 
@@ -126,8 +127,9 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
         parent_dir(s->jsonl, dir, sizeof dir);
         /* the reopen after log rotation creates the file anew, as the user */
         if (dir_writable_by(dir, u) != 1)
-            return refuse("output.jsonl: directory", dir, u, "not writable (needed to reopen the "
-                                                             "file after log rotation)");
+            return refuse("output.jsonl: directory", dir, u,
+                          "not writable (needed to reopen the "
+                          "file after log rotation)");
         if (access(s->jsonl, F_OK) == 0) {
             struct stat st;
             if (stat(s->jsonl, &st) == 0 && st.st_uid != u->uid && !check_only &&
@@ -262,12 +264,12 @@ static int open_udp(struct daemon *d)
     char *save = NULL;
     for (char *t = strtok_r(tmp, ", ", &save); t && neps < 64; t = strtok_r(NULL, ", ", &save))
         eps[neps++] = t;
-    struct udp_opts uo = {.rcvbuf_bytes = (int)s->rcvbuf, .reuseport = s->reuseport,
-                          .batch = s->batch};
+    struct udp_opts uo = {
+        .rcvbuf_bytes = (int)s->rcvbuf, .reuseport = s->reuseport, .batch = s->batch};
     struct source_out none = {0};
     struct source *src;
-    int rc = s->rx_threads ? rx_source_open(eps, neps, &uo, s->rx_threads, s->rx_ring, &none,
-                                            &src, err, sizeof err)
+    int rc = s->rx_threads ? rx_source_open(eps, neps, &uo, s->rx_threads, s->rx_ring, &none, &src,
+                                            err, sizeof err)
                            : udp_source_open(eps, neps, &uo, &none, &src, err, sizeof err);
     if (rc < 0) {
         log_error("collector.listen: %s", err);
@@ -343,10 +345,13 @@ static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
 {
     struct pipeline_stats ps;
     pipeline_stats(d->r->pipe, &ps);
-    *hi = (struct health_in){.now_ms = mono, .now_unix = clock_wall_ms() / 1000,
+    *hi = (struct health_in){.now_ms = mono,
+                             .now_unix = clock_wall_ms() / 1000,
                              .customers = customers_count(pipeline_customers(d->r->pipe)),
-                             .flows = ps.flows, .unmatched = ps.unmatched,
-                             .windows_closed = ps.windows_closed, .clock_skew = ps.time_skew};
+                             .flows = ps.flows,
+                             .unmatched = ps.unmatched,
+                             .windows_closed = ps.windows_closed,
+                             .clock_skew = ps.time_skew};
     if (hi->clock_skew)
         skew_exporters(d->r->in, hi->skew_exporters, sizeof hi->skew_exporters);
     const struct sinks *sk = &d->r->sinks;
@@ -441,9 +446,14 @@ static int daemon_attach(struct daemon *d)
     for (size_t i = 0; i < d->ss.n; i++)
         d->ss.slot[i].s->out = out;
     uint64_t start_unix = clock_wall_ms() / 1000;
-    d->st = (struct status_src){.in = r->in, .p = r->pipe, .sources = &d->ss, .sinks = &r->sinks,
-                                .last_reload_ok = true, .last_reload_unix = start_unix,
-                                .start_unix = start_unix, .per_customer = r->s.metrics_per_customer,
+    d->st = (struct status_src){.in = r->in,
+                                .p = r->pipe,
+                                .sources = &d->ss,
+                                .sinks = &r->sinks,
+                                .last_reload_ok = true,
+                                .last_reload_unix = start_unix,
+                                .start_unix = start_unix,
+                                .per_customer = r->s.metrics_per_customer,
                                 .healthy = true};
     if (d->mx)
         pipeline_set_summary_tap(r->pipe, status_on_summary, &d->st);
@@ -507,8 +517,8 @@ static void close_inputs(struct daemon *d)
 static int check_config(struct run *r, const char *config)
 {
     struct passwd *cpw = r->s.user[0] && geteuid() == 0 ? getpwnam(r->s.user) : NULL;
-    struct user_ids cu = {.name = r->s.user, .uid = cpw ? cpw->pw_uid : 0,
-                          .gid = cpw ? cpw->pw_gid : 0};
+    struct user_ids cu = {
+        .name = r->s.user, .uid = cpw ? cpw->pw_uid : 0, .gid = cpw ? cpw->pw_gid : 0};
     if (cpw && cu.uid != 0 && prepare_paths(&r->s, &cu, true) < 0)
         return 2;
     printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,

@@ -69,8 +69,8 @@ static const struct health_sample *period_start(struct health *h, uint64_t perio
     return now;
 }
 
-bool health_eval(struct health *h, const struct settings *s, const struct health_in *in,
-                 char *text, size_t len)
+bool health_eval(struct health *h, const struct settings *s, const struct health_in *in, char *text,
+                 size_t len)
 {
     struct reasons r = {text, 0, len, 0};
     if (len)
@@ -107,7 +107,8 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
     const struct health_sample *old = period_start(h, period_ms, &now);
     uint64_t skew = now.clock_skew - old->clock_skew, lost = now.lost - old->lost;
     if (s->health_skew_records && skew >= s->health_skew_records)
-        reason(&r, "%llu records with times far from their exporter's clock%s%s%s in the last %llus",
+        reason(&r,
+               "%llu records with times far from their exporter's clock%s%s%s in the last %llus",
                (unsigned long long)skew, in->skew_exporters[0] ? " (exporters " : "",
                in->skew_exporters, in->skew_exporters[0] ? ")" : "",
                (unsigned long long)s->health_period);

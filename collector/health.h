@@ -62,8 +62,8 @@ struct health {
 
 void health_init(struct health *h);
 /* Evaluate; writes "ok\n" or "degraded: ...\n" into text. Returns true when ok. */
-bool health_eval(struct health *h, const struct settings *s, const struct health_in *in,
-                 char *text, size_t len);
+bool health_eval(struct health *h, const struct settings *s, const struct health_in *in, char *text,
+                 size_t len);
 /* The records-with-clocks-off figure health_eval() uses (see struct health_in.clock_skew). */
 uint64_t health_clock_skew(const struct health_in *in);
 

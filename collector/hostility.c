@@ -21,10 +21,14 @@ const struct conf_key hostility_conf_keys[] = {
     {"host_weight", CONF_DOUBLE, HC(host_weight), 0, 0.01, 10, "0.6",
      "a host is hostile when, over its alert categories, the weightiest alert of each "
      "(severity weight x score) sums to this: one confident high-severity alert, or two "
-     "medium ones of different kinds", NULL},
-    {"weight_low", CONF_DOUBLE, HC(weight_low), 0, 0, 10, "0.2", "weight of a low-severity alert", NULL},
-    {"weight_medium", CONF_DOUBLE, HC(weight_medium), 0, 0, 10, "0.5", "weight of a medium-severity alert", NULL},
-    {"weight_high", CONF_DOUBLE, HC(weight_high), 0, 0, 10, "1", "weight of a high-severity alert", NULL},
+     "medium ones of different kinds",
+     NULL},
+    {"weight_low", CONF_DOUBLE, HC(weight_low), 0, 0, 10, "0.2", "weight of a low-severity alert",
+     NULL},
+    {"weight_medium", CONF_DOUBLE, HC(weight_medium), 0, 0, 10, "0.5",
+     "weight of a medium-severity alert", NULL},
+    {"weight_high", CONF_DOUBLE, HC(weight_high), 0, 0, 10, "1", "weight of a high-severity alert",
+     NULL},
     {"weight_critical", CONF_DOUBLE, HC(weight_critical), 0, 0, 10, "1",
      "weight of a critical alert (e.g. a listed C2 on its listed port)", NULL},
     {"max_customers", CONF_U64, HC(max_customers), 0, 1, 16777216, "65536",
@@ -47,8 +51,8 @@ struct hostility {
 uint8_t hostility_alert_weight(const struct hostility_conf *c, const struct alert *a)
 {
     double sw = a->severity == SEV_CRITICAL ? c->weight_critical
-              : a->severity == SEV_HIGH     ? c->weight_high
-              : a->severity == SEV_MEDIUM   ? c->weight_medium
+                : a->severity == SEV_HIGH   ? c->weight_high
+                : a->severity == SEV_MEDIUM ? c->weight_medium
                                             : c->weight_low;
     double w = sw * (a->score < 0 ? 0 : a->score > 1 ? 1 : a->score) * 100.0 + 0.5;
     return (uint8_t)(w > 255 ? 255 : w);
@@ -129,9 +133,10 @@ int hostility_window(struct hostility *h, uint32_t customer, const struct summar
     double share = act ? (double)hos / act : 0;
     uint64_t dact = s->active_hosts_day, dhos = s->hostile_hosts_day;
     double dshare = dact ? (double)dhos / (double)dact : 0;
-    bool win_rule = act >= c->min_active && ((hos >= c->min_hosts && share >= c->share) || hos >= c->count);
-    bool day_rule = dact >= c->min_active &&
-                    ((dhos >= c->min_hosts && dshare >= c->share) || dhos >= c->count);
+    bool win_rule =
+        act >= c->min_active && ((hos >= c->min_hosts && share >= c->share) || hos >= c->count);
+    bool day_rule =
+        dact >= c->min_active && ((dhos >= c->min_hosts && dshare >= c->share) || dhos >= c->count);
     if (!win_rule && !day_rule)
         return 0;
     double top = share > dshare ? share : dshare;

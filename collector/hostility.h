@@ -38,11 +38,11 @@
 #define HOSTILITY_EVIDENCE_MAX 5120
 
 struct hostility_conf {
-    uint32_t min_active;  /* active hosts needed before a share means anything */
-    uint32_t min_hosts;   /* hostile hosts needed for the share rule */
-    double share;         /* hostile share that alerts */
-    uint32_t count;       /* hostile hosts that alert whatever the share */
-    double host_weight;   /* summed category weights that make a host hostile */
+    uint32_t min_active; /* active hosts needed before a share means anything */
+    uint32_t min_hosts;  /* hostile hosts needed for the share rule */
+    double share;        /* hostile share that alerts */
+    uint32_t count;      /* hostile hosts that alert whatever the share */
+    double host_weight;  /* summed category weights that make a host hostile */
     double weight_low, weight_medium, weight_high, weight_critical; /* per severity */
     uint64_t max_customers;
 };

@@ -17,12 +17,12 @@ struct ingest {
     struct pipeline *p;
     struct decode_ctx *dec;
     struct frag_table *frags;
-    struct meter *meter;      /* NULL with route all-export */
+    struct meter *meter; /* NULL with route all-export */
     flow_emit_fn tap;
     void *tap_arg;
     struct ingest_stats st;
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
-    uint64_t skew_log_ms;     /* now_ms of the last clock-skew log line (0 = never) */
+    uint64_t skew_log_ms; /* now_ms of the last clock-skew log line (0 = never) */
 };
 
 static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *out)
@@ -242,7 +242,10 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
     }
 }
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 /* Does this payload start like a flow export with consistent lengths? */
 bool ingest_looks_like_export(const uint8_t *d, size_t len)
@@ -301,8 +304,8 @@ static void fragment(struct ingest *in, const struct pkt_info *pi, const struct 
             reassemble = true;
         } else {
             uint16_t sp, dp;
-            reassemble = meter_frag_ports(in->meter, pi, pkt->ts_ns, &sp, &dp) &&
-                         is_export_port(in, dp);
+            reassemble =
+                meter_frag_ports(in->meter, pi, pkt->ts_ns, &sp, &dp) && is_export_port(in, dp);
         }
     }
     if (!reassemble) {
@@ -311,7 +314,8 @@ static void fragment(struct ingest *in, const struct pkt_info *pi, const struct 
     }
     struct frag_datagram dg;
     if (frag_input(in->frags, pi, pkt->ts_ns, &dg) == 1 && dg.payload) {
-        if (is_export_port(in, dg.dport) || (in->o.sniff && ingest_looks_like_export(dg.payload, dg.payload_len)))
+        if (is_export_port(in, dg.dport) ||
+            (in->o.sniff && ingest_looks_like_export(dg.payload, dg.payload_len)))
             ingest_datagram(in, dg.src, dg.sport, ts_ms, dg.payload, dg.payload_len);
         else
             in->st.non_export++;

@@ -42,19 +42,19 @@ enum ingest_route {
 struct ingest_opts {
     uint16_t ports[INGEST_MAX_PORTS]; /* UDP destination ports that carry exports */
     size_t nports;
-    bool sniff;                       /* also recognise exports on other ports by their header */
-    enum ingest_route route;          /* from settings meter.route (ingest_opts_default) */
-    bool replay;                      /* fixed hash seed: output repeats exactly */
+    bool sniff;              /* also recognise exports on other ports by their header */
+    enum ingest_route route; /* from settings meter.route (ingest_opts_default) */
+    bool replay;             /* fixed hash seed: output repeats exactly */
 };
 
 struct ingest_stats {
-    uint64_t packets, packet_bytes;   /* capture packets seen */
-    uint64_t datagrams;               /* export datagrams handed to the decoders */
-    uint64_t non_export;              /* packets that were not export datagrams */
-    uint64_t metered;                 /* packets handed to the meter */
-    uint64_t archive_records;         /* records from nfcapd archives and Zeek/Argus logs (ingest_record) */
-    uint64_t archive_bad_lines;       /* malformed nfdump lines of nfcapd archives (skipped) */
-    uint64_t log_bad_lines;           /* malformed Zeek/Argus log lines (skipped) */
+    uint64_t packets, packet_bytes; /* capture packets seen */
+    uint64_t datagrams;             /* export datagrams handed to the decoders */
+    uint64_t non_export;            /* packets that were not export datagrams */
+    uint64_t metered;               /* packets handed to the meter */
+    uint64_t archive_records; /* records from nfcapd archives and Zeek/Argus logs (ingest_record) */
+    uint64_t archive_bad_lines; /* malformed nfdump lines of nfcapd archives (skipped) */
+    uint64_t log_bad_lines;     /* malformed Zeek/Argus log lines (skipped) */
     uint64_t pkt_errors[PKT_ERR_COUNT];
 };
 

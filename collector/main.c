@@ -194,8 +194,8 @@ static int add_blocklist(struct settings *s, const char *cmd, const char *arg)
     if (!eq || eq == arg || !eq[1])
         return usage_error(cmd, "--blocklist wants NAME=FILE, got '%s'", arg);
     char text[1200];
-    int n = snprintf(text, sizeof text, "[blocklist %.*s]\nfile = %s\n", (int)(eq - arg), arg,
-                     eq + 1);
+    int n =
+        snprintf(text, sizeof text, "[blocklist %.*s]\nfile = %s\n", (int)(eq - arg), arg, eq + 1);
     struct conf_error err;
     bool too_long = n < 0 || (size_t)n >= sizeof text;
     if (too_long || settings_load_text(s, "command line", text, (size_t)n, &err) < 0) {
@@ -225,9 +225,20 @@ static int parse_ports(const char *list, uint16_t *ports, size_t *nports)
 }
 
 enum { /* long-only replay options */
-    OPT_BPF = 1001, OPT_SNAPLEN, OPT_PROMISC, OPT_DURATION, OPT_COUNT, OPT_NO_PROGRESS, OPT_STATS,
-    OPT_NO_STATS, OPT_METER_ONLY, OPT_ROUTE, OPT_NFDUMP_FORMAT, OPT_APPEND, OPT_LOG_FORMAT,
-    OPT_FORMAT,
+       OPT_BPF = 1001,
+       OPT_SNAPLEN,
+       OPT_PROMISC,
+       OPT_DURATION,
+       OPT_COUNT,
+       OPT_NO_PROGRESS,
+       OPT_STATS,
+       OPT_NO_STATS,
+       OPT_METER_ONLY,
+       OPT_ROUTE,
+       OPT_NFDUMP_FORMAT,
+       OPT_APPEND,
+       OPT_LOG_FORMAT,
+       OPT_FORMAT,
 };
 
 static const struct option replay_opts[] = {
@@ -272,10 +283,9 @@ static const struct {
     int opt;
     const char *section, *key;
 } setting_opts[] = {
-    {'C', "customers", "file"},      {'w', "pipeline", "window"},
-    {'d', "pipeline", "detectors"},  {'k', "kafka", "brokers"},
-    {'A', "kafka", "topic_alerts"},  {'U', "kafka", "topic_summaries"},
-    {'D', "kafka", "spool_dir"},     {'K', "kafka", "flush_timeout"},
+    {'C', "customers", "file"},  {'w', "pipeline", "window"},     {'d', "pipeline", "detectors"},
+    {'k', "kafka", "brokers"},   {'A', "kafka", "topic_alerts"},  {'U', "kafka", "topic_summaries"},
+    {'D', "kafka", "spool_dir"}, {'K', "kafka", "flush_timeout"},
 };
 
 /* What parsing the replay's command line collects besides the settings. */
@@ -311,22 +321,37 @@ static int replay_option(struct replay_parse *rp, int c, char **argv)
     static const char cmd[] = "transitwatch replay";
     struct replay_opts *ro = &rp->c.ro;
     switch (c) {
-    case 'i': ro->interface = optarg; return 0;
+    case 'i':
+        ro->interface = optarg;
+        return 0;
     case 'r':
         if (rp->nreads >= REPLAY_MAX_READ)
             return usage_error(cmd, "more than %d -r options", REPLAY_MAX_READ);
         rp->reads[rp->nreads++] = optarg;
         return 0;
-    case OPT_BPF: ro->bpf = optarg; return 0;
+    case OPT_BPF:
+        ro->bpf = optarg;
+        return 0;
     case OPT_SNAPLEN:
     case OPT_DURATION:
-    case OPT_COUNT: return live_number(ro, c, argv[optind - 1], optarg);
-    case OPT_PROMISC: ro->promisc = true; return 0;
-    case OPT_NO_PROGRESS: ro->progress = 0; return 0;
+    case OPT_COUNT:
+        return live_number(ro, c, argv[optind - 1], optarg);
+    case OPT_PROMISC:
+        ro->promisc = true;
+        return 0;
+    case OPT_NO_PROGRESS:
+        ro->progress = 0;
+        return 0;
     case OPT_STATS:
-    case OPT_NO_STATS: ro->summary = c == OPT_STATS; return 0;
-    case OPT_METER_ONLY: rp->route = "all-meter"; return 0;
-    case OPT_ROUTE: rp->route = optarg; return 0;
+    case OPT_NO_STATS:
+        ro->summary = c == OPT_STATS;
+        return 0;
+    case OPT_METER_ONLY:
+        rp->route = "all-meter";
+        return 0;
+    case OPT_ROUTE:
+        rp->route = optarg;
+        return 0;
     case OPT_NFDUMP_FORMAT:
         if (strcmp(optarg, "json") != 0 && strcmp(optarg, "csv") != 0)
             return usage_error(cmd, "--nfdump-format takes json or csv");
@@ -341,14 +366,28 @@ static int replay_option(struct replay_parse *rp, int c, char **argv)
             return usage_error(cmd, "--format takes text or json");
         rp->fmt_text = strcmp(optarg, "text") == 0;
         return 0;
-    case OPT_APPEND: rp->c.append = true; return 0;
-    case 'o': rp->c.output = optarg; return 0;
-    case 'P': rp->ports = optarg; return 0;
-    case 'S': rp->c.no_sniff = true; return 0;
-    case 'T': rp->c.totals = false; return 0;
-    case 'F': rp->c.flows = optarg; return 0;
-    case 'c': return 0; /* read first */
-    default: return -1;
+    case OPT_APPEND:
+        rp->c.append = true;
+        return 0;
+    case 'o':
+        rp->c.output = optarg;
+        return 0;
+    case 'P':
+        rp->ports = optarg;
+        return 0;
+    case 'S':
+        rp->c.no_sniff = true;
+        return 0;
+    case 'T':
+        rp->c.totals = false;
+        return 0;
+    case 'F':
+        rp->c.flows = optarg;
+        return 0;
+    case 'c':
+        return 0; /* read first */
+    default:
+        return -1;
     }
 }
 
@@ -487,14 +526,10 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1);
 
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 'k'},
-        {"example-config", no_argument, NULL, 'e'},
-        {"list-counters", no_argument, NULL, 'L'},
-        {"list-rules", no_argument, NULL, 'R'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},
+        {"example-config", no_argument, NULL, 'e'}, {"list-counters", no_argument, NULL, 'L'},
+        {"list-rules", no_argument, NULL, 'R'},     {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
     bool check = false;
@@ -528,8 +563,10 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return usage_error(cmd, "unexpected argument '%s' (a replay is: transitwatch replay "
-                                "CAPTURE...)", argv[optind]);
+        return usage_error(cmd,
+                           "unexpected argument '%s' (a replay is: transitwatch replay "
+                           "CAPTURE...)",
+                           argv[optind]);
     if (!config) {
         config = TW_DEFAULT_CONFIG;
         if (access(config, F_OK) != 0)

@@ -34,7 +34,7 @@ struct mflow {
     uint32_t slot;       /* index slot that points here */
     uint8_t tcp_flags;
     uint8_t v6;
-    uint8_t init;        /* FLOW_F_INIT_SRC/DST from the first TCP packet, kept over active splits */
+    uint8_t init; /* FLOW_F_INIT_SRC/DST from the first TCP packet, kept over active splits */
 };
 
 struct fkey {
@@ -55,12 +55,12 @@ struct meter {
     flow_emit_fn emit;
     void *arg;
     struct hash_key hk;
-    struct mflow *e;   /* o.max_flows entries */
-    uint32_t *slots;   /* entry + 1, 0 = empty */
-    uint32_t *tags;    /* low 32 bits of the key's hash */
-    uint32_t mask;     /* slots - 1 */
+    struct mflow *e;     /* o.max_flows entries */
+    uint32_t *slots;     /* entry + 1, 0 = empty */
+    uint32_t *tags;      /* low 32 bits of the key's hash */
+    uint32_t mask;       /* slots - 1 */
     uint32_t head, tail; /* LRU: head oldest */
-    uint32_t free_top; /* free entries as a stack through next */
+    uint32_t free_top;   /* free entries as a stack through next */
     struct fent *frags;
     uint32_t fmask;
     uint64_t now_ms;
@@ -259,8 +259,8 @@ static void own_ports(const struct pkt_info *pi, uint16_t *sp, uint16_t *dp)
     }
 }
 
-bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns,
-                      uint16_t *sport, uint16_t *dport)
+bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns, uint16_t *sport,
+                      uint16_t *dport)
 {
     uint64_t ts = ts_ns / 1000000;
     struct fkey k;

@@ -32,29 +32,29 @@
 struct meter;
 
 struct meter_opts {
-    uint32_t max_flows;      /* flows in the table (0: 262144; min 16) */
-    uint64_t idle_ms;        /* idle timeout (0: 15 s) */
-    uint64_t active_ms;      /* active timeout (0: 120 s) */
-    uint32_t max_frags;      /* fragment id -> ports entries (0: 4096) */
-    uint64_t hash_seed;      /* 0: random key */
-    bool no_tcp_end;         /* FIN/RST do not end a flow (only timeouts do), like nfpcapd 1.7 */
+    uint32_t max_flows; /* flows in the table (0: 262144; min 16) */
+    uint64_t idle_ms;   /* idle timeout (0: 15 s) */
+    uint64_t active_ms; /* active timeout (0: 120 s) */
+    uint32_t max_frags; /* fragment id -> ports entries (0: 4096) */
+    uint64_t hash_seed; /* 0: random key */
+    bool no_tcp_end;    /* FIN/RST do not end a flow (only timeouts do), like nfpcapd 1.7 */
 };
 
 struct meter_stats {
-    uint64_t packets;         /* packets metered */
-    uint64_t bytes;           /* their IP lengths */
-    uint64_t flows;           /* flows emitted */
-    uint64_t created;         /* flows started */
-    uint64_t ended_idle;      /* emitted by the idle timeout */
-    uint64_t ended_active;    /* emitted by the active timeout */
-    uint64_t ended_tcp;       /* emitted at FIN / RST */
-    uint64_t ended_flush;     /* emitted by meter_flush (end of input) */
-    uint64_t evicted;         /* emitted early because the table was full */
-    uint64_t frag_attributed; /* later fragments counted to their flow via the map */
-    uint64_t frag_portless;   /* later fragments whose ports were unknown */
+    uint64_t packets;          /* packets metered */
+    uint64_t bytes;            /* their IP lengths */
+    uint64_t flows;            /* flows emitted */
+    uint64_t created;          /* flows started */
+    uint64_t ended_idle;       /* emitted by the idle timeout */
+    uint64_t ended_active;     /* emitted by the active timeout */
+    uint64_t ended_tcp;        /* emitted at FIN / RST */
+    uint64_t ended_flush;      /* emitted by meter_flush (end of input) */
+    uint64_t evicted;          /* emitted early because the table was full */
+    uint64_t frag_attributed;  /* later fragments counted to their flow via the map */
+    uint64_t frag_portless;    /* later fragments whose ports were unknown */
     uint64_t frag_map_evicted; /* fragment map entries overwritten while still live */
-    uint64_t no_ports;        /* transport header missing (cut by snaplen / bad): ports 0 */
-    uint32_t active;          /* flows in the table now */
+    uint64_t no_ports;         /* transport header missing (cut by snaplen / bad): ports 0 */
+    uint32_t active;           /* flows in the table now */
     uint32_t capacity;
 };
 
@@ -70,8 +70,8 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns);
 
 /* Ports of a fragment's flow: a first fragment's own (remembered for later ones), a later
  * fragment's from the map. Returns true when known. Used to route fragments before metering. */
-bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns,
-                      uint16_t *sport, uint16_t *dport);
+bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns, uint16_t *sport,
+                      uint16_t *dport);
 
 /* Emit flows idle at now_ms (live mode: wall clock; packets do this by themselves). */
 void meter_expire(struct meter *m, uint64_t now_ms);

@@ -56,8 +56,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         char body[sizeof m->health];
         pthread_mutex_lock(&m->mu);
         bool live = m->published_ms && clock_mono_ms() - m->published_ms <= m->stale_ms;
-        snprintf(body, sizeof body, "%s", live ? m->health : "stalled: the main loop has not "
-                                                           "published for too long\n");
+        snprintf(body, sizeof body, "%s",
+                 live ? m->health
+                      : "stalled: the main loop has not "
+                        "published for too long\n");
         pthread_mutex_unlock(&m->mu);
         bool ok = strcmp(body, "ok\n") == 0;
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
@@ -73,7 +75,8 @@ int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, c
     uint16_t port;
     bool v6;
     if (udp_endpoint_parse(listen, a, &port, &v6) < 0) {
-        snprintf(err, errlen, "metrics.listen: bad address '%s' (want addr:port or [v6]:port)", listen);
+        snprintf(err, errlen, "metrics.listen: bad address '%s' (want addr:port or [v6]:port)",
+                 listen);
         return -1;
     }
     struct metrics *m = calloc(1, sizeof *m);

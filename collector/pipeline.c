@@ -208,7 +208,8 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
 /* To the worker that owns the record's inside host (a hash of the address alone). */
 static void dispatch_inside(struct pipeline *p, const struct flow_rec *f)
 {
-    uint64_t hash = hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
+    uint64_t hash =
+        hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
     uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
     wk_dispatch(p, &p->workers[wi], f, hash);
 }

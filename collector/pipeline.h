@@ -38,18 +38,18 @@
 struct pipeline;
 
 struct pipeline_stats {
-    uint64_t flows;           /* records in */
-    uint64_t unmatched;       /* neither end in a customer */
-    uint64_t by_dir[4];       /* enum flow_dir */
-    uint64_t bytes, packets;  /* of all records */
-    uint64_t late;            /* records that ended before the open window */
-    uint64_t time_skew;       /* records flagged FLOW_F_CLOCK_SKEW (daemon: far from their
+    uint64_t flows;          /* records in */
+    uint64_t unmatched;      /* neither end in a customer */
+    uint64_t by_dir[4];      /* enum flow_dir */
+    uint64_t bytes, packets; /* of all records */
+    uint64_t late;           /* records that ended before the open window */
+    uint64_t time_skew;      /* records flagged FLOW_F_CLOCK_SKEW (daemon: far from their
                                  exporter's clock; times kept, not used by timing detectors) */
     uint64_t windows_closed;
     uint64_t summaries;
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
-    uint64_t list_swaps;      /* reloads taken into use */
-    uint64_t queue_waits;     /* times the pipeline thread found a worker's ring full */
+    uint64_t list_swaps;       /* reloads taken into use */
+    uint64_t queue_waits;      /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */

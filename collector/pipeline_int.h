@@ -47,7 +47,7 @@ struct cust_acc {
 struct worker {
     struct pipeline *p;
     uint32_t index;
-    struct hosttab *hosts;              /* owned by whoever runs the worker's records */
+    struct hosttab *hosts; /* owned by whoever runs the worker's records */
     void *det[SETTINGS_MAX_DETECTORS];
     /* Two views of the detectors' context, one per phase, so the alert path is explicit:
      * rec_ctx while records run (threaded: alerts into the outbox, merged in record order;
@@ -55,16 +55,16 @@ struct worker {
      * to pipe_raise). */
     struct det_ctx rec_ctx, win_ctx;
 
-    struct ring q;                      /* records: the dispatcher produces, the worker consumes */
-    uint32_t queued;                    /* dispatcher: records allocated since the last hand-over */
-    struct ring_bell bell;              /* the worker thread sleeps on it (threaded only) */
+    struct ring q;         /* records: the dispatcher produces, the worker consumes */
+    uint32_t queued;       /* dispatcher: records allocated since the last hand-over */
+    struct ring_bell bell; /* the worker thread sleeps on it (threaded only) */
     _Atomic bool stop;
-    _Atomic uint64_t progress;          /* seq of the record the worker is on */
-    struct ring outbox;                 /* alerts: the worker produces, the dispatcher consumes */
+    _Atomic uint64_t progress; /* seq of the record the worker is on */
+    struct ring outbox;        /* alerts: the worker produces, the dispatcher consumes */
     pthread_t tid;
-    bool started;                       /* its own thread runs it (else the dispatcher does) */
+    bool started; /* its own thread runs it (else the dispatcher does) */
     bool q_ok, outbox_ok, bell_ok;
-    uint64_t ob_truncated;              /* alert strings that did not fit (read after quiesce) */
+    uint64_t ob_truncated; /* alert strings that did not fit (read after quiesce) */
 };
 
 struct pipeline {
@@ -92,22 +92,22 @@ struct pipeline {
 
     struct worker *workers;
     uint32_t nworkers;
-    bool threaded;            /* workers 1.. run on threads of their own, 0 on this one */
-    uint64_t seq;             /* records dispatched */
+    bool threaded; /* workers 1.. run on threads of their own, 0 on this one */
+    uint64_t seq;  /* records dispatched */
 
-    struct cust_acc *acc;     /* customers_count + 1 */
+    struct cust_acc *acc; /* customers_count + 1 */
     size_t nacc;
 
     uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
     bool have_window;
-    uint64_t win_start;       /* open window [win_start, win_start + window_ms) */
-    uint64_t max_seen;        /* newest record end seen (event time) */
-    uint64_t last_close_ms;   /* end of the last window closed */
+    uint64_t win_start;     /* open window [win_start, win_start + window_ms) */
+    uint64_t max_seen;      /* newest record end seen (event time) */
+    uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
 
     struct pipeline_stats st;
     FILE *flow_log;
-    pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
+    pipeline_summary_fn *summary_tap;    /* /metrics per-customer series (status.c) */
     pipeline_exporter_fn *exporter_addr; /* names flow_rec.exporter (the ingest's decoder) */
     void *exporter_arg;
     void *summary_tap_arg;

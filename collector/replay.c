@@ -90,9 +90,9 @@ struct replay {
     struct pipeline *p;
     struct evloop *loop;
     struct source_set ss;
-    struct source *files;     /* the files source (progress), or NULL (live) */
+    struct source *files; /* the files source (progress), or NULL (live) */
     size_t ninputs;
-    struct tally *cust;       /* [0] = neither end a customer */
+    struct tally *cust; /* [0] = neither end a customer */
     size_t ncust;
     uint64_t t0_ns;
 };
@@ -206,12 +206,14 @@ static void print_summary(struct replay *rp, const struct alert_counter *ac)
     text_si(rate, sizeof rate, el > 0 ? (double)is.packets / el : 0, "pkt/s");
     fprintf(stderr, "\ntransitwatch replay: %zu input%s in %.1f s (%s)\n", rp->ninputs,
             rp->ninputs == 1 ? "" : "s", el, rate);
-    fprintf(stderr, "  packets   %llu (%llu bytes on the wire), %llu metered, %llu export "
-                    "datagrams\n",
+    fprintf(stderr,
+            "  packets   %llu (%llu bytes on the wire), %llu metered, %llu export "
+            "datagrams\n",
             (unsigned long long)is.packets, (unsigned long long)is.packet_bytes,
             (unsigned long long)is.metered, (unsigned long long)is.datagrams);
-    fprintf(stderr, "  flows     %llu: %llu metered, %llu from archives and logs, %llu decoded; "
-                    "meter evictions %llu\n",
+    fprintf(stderr,
+            "  flows     %llu: %llu metered, %llu from archives and logs, %llu decoded; "
+            "meter evictions %llu\n",
             (unsigned long long)ps.flows, (unsigned long long)ms.flows,
             (unsigned long long)is.archive_records,
             (unsigned long long)(ps.flows - ms.flows - is.archive_records),

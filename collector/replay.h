@@ -27,38 +27,38 @@ struct replay_opts {
     const char *const *inputs; /* files or directories (borrowed); may be empty with interface */
     size_t ninputs;
     /* live capture instead of files */
-    const char *interface;     /* NULL: files */
-    const char *bpf;           /* NULL or "" = none (also applied to nothing else) */
-    int snaplen;               /* <= 0: 262144 */
+    const char *interface; /* NULL: files */
+    const char *bpf;       /* NULL or "" = none (also applied to nothing else) */
+    int snaplen;           /* <= 0: 262144 */
     bool promisc;
-    int buffer_mb;             /* <= 0: libpcap default */
-    uint64_t duration_ms;      /* live: stop after this long (0: until signalled) */
-    uint64_t max_packets;      /* live: stop after this many packets (0: no limit) */
+    int buffer_mb;        /* <= 0: libpcap default */
+    uint64_t duration_ms; /* live: stop after this long (0: until signalled) */
+    uint64_t max_packets; /* live: stop after this many packets (0: no limit) */
     /* archives */
     enum nfdump_fmt nfdump_fmt;
-    const char *nfdump_bin;    /* NULL: "nfdump" from PATH */
+    const char *nfdump_bin; /* NULL: "nfdump" from PATH */
     /* Zeek / Argus logs: FLOWLOG_AUTO = recognised by content; else every named input that is
      * neither an nfcapd archive nor a capture is read in this format */
     enum flowlog_fmt log_fmt;
     /* terminal */
-    int progress;              /* 1 on, 0 off, -1 auto (when stderr is a TTY) */
-    int summary;               /* same */
+    int progress;                /* 1 on, 0 off, -1 auto (when stderr is a TTY) */
+    int summary;                 /* same */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (borrowed) */
 };
 
 /* What the command line gives a replay besides its settings (main.c parses it). */
 struct replay_cli {
     struct replay_opts ro;
-    const char *output;     /* -o FILE: JSON lines there instead of the settings' path */
-    bool append;            /* --append: add to it instead of emptying it */
-    const uint16_t *ports;  /* --export-ports, or NULL: the defaults (ingest_opts_default) */
+    const char *output;    /* -o FILE: JSON lines there instead of the settings' path */
+    bool append;           /* --append: add to it instead of emptying it */
+    const uint16_t *ports; /* --export-ports, or NULL: the defaults (ingest_opts_default) */
     size_t nports;
-    bool no_sniff;          /* --no-sniff */
+    bool no_sniff; /* --no-sniff */
     bool have_route;
     enum ingest_route route; /* --route, when have_route */
-    const char *flows;      /* --flows FILE ("-": stdout), or NULL */
-    bool totals;            /* the totals line at the end */
-    bool text;              /* --format text: the output for a person (sink_text_new) */
+    const char *flows;       /* --flows FILE ("-": stdout), or NULL */
+    bool totals;             /* the totals line at the end */
+    bool text;               /* --format text: the output for a person (sink_text_new) */
 };
 
 /* The replay command: r holds the settings with the command-line overrides applied (lists not

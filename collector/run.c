@@ -102,7 +102,8 @@ void run_publish_totals(struct run *r, const char *dataset)
     uint64_t ts = pipeline_last_window_end(r->pipe);
     if (!ts)
         ts = clock_wall_ms();
-    snprintf(msg, sizeof msg, "transitwatch totals: %llu flow records (%llu unmatched), %llu "
+    snprintf(msg, sizeof msg,
+             "transitwatch totals: %llu flow records (%llu unmatched), %llu "
              "windows, %llu alerts, %llu summaries",
              (unsigned long long)ps.flows, (unsigned long long)ps.unmatched,
              (unsigned long long)ps.windows_closed, (unsigned long long)ps.alerts.published,

@@ -16,7 +16,7 @@
 #include "ring.h"
 
 #define RX_RING_MIN (256 * 1024)
-#define RX_STOP_CHECK_MS 100   /* a receive thread looks at the stop flag this often */
+#define RX_STOP_CHECK_MS 100         /* a receive thread looks at the stop flag this often */
 #define RX_FINAL_BUDGET (4096u * 64) /* datagrams a stopping thread still takes from its sockets */
 
 /* One datagram in a ring. */
@@ -32,9 +32,9 @@ struct rx_thread {
     struct rx_source *pool;
     pthread_t tid;
     bool started;
-    struct source *udp;       /* its UDP source until the thread's set takes it; out: the ring */
+    struct source *udp; /* its UDP source until the thread's set takes it; out: the ring */
     const struct udp_listener *ul; /* that source's listener (ports for the log) */
-    struct ring ring;         /* this thread produces, the main thread consumes */
+    struct ring ring;              /* this thread produces, the main thread consumes */
     bool ring_ok;
     struct evloop *loop;
     _Atomic uint64_t ring_waits;
@@ -173,8 +173,7 @@ static int rx_drain(struct source *s, size_t budget)
     return (int)(done < INT32_MAX ? done : INT32_MAX);
 }
 
-static size_t rx_counters(struct source *s, size_t table, const struct ctr_def **defs,
-                          void *snap)
+static size_t rx_counters(struct source *s, size_t table, const struct ctr_def **defs, void *snap)
 {
     struct rx_source *p = rx_of(s);
     struct udp_counters c;
@@ -262,8 +261,8 @@ static int open_thread(struct rx_source *p, struct rx_thread *t, const char *con
 }
 
 int rx_source_open(const char *const *endpoints, size_t nendpoints, const struct udp_opts *opts,
-                   unsigned n, size_t ring_bytes, const struct source_out *out,
-                   struct source **src, char *err, size_t errlen)
+                   unsigned n, size_t ring_bytes, const struct source_out *out, struct source **src,
+                   char *err, size_t errlen)
 {
     if (n < 1 || n > 64) {
         snprintf(err, errlen, "receive threads must be 1..64");

@@ -30,9 +30,8 @@
 /* n threads (1..64) on endpoints; ring_bytes per thread (rounded up to a power of two, at least
  * 256 KiB). Datagrams go to out->datagram (out borrowed). 0 or -errno with err. */
 int rx_source_open(const char *const *endpoints, size_t nendpoints, const struct udp_opts *opts,
-                   unsigned n, size_t ring_bytes, const struct source_out *out,
-                   struct source **src, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+                   unsigned n, size_t ring_bytes, const struct source_out *out, struct source **src,
+                   char *err, size_t errlen) __attribute__((warn_unused_result));
 unsigned rx_source_threads(struct source *s);
 /* The first thread's listener (ports, buffer sizes for the log). */
 const struct udp_listener *rx_source_listener(struct source *s);

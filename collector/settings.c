@@ -24,13 +24,17 @@ static const struct conf_key collector_keys[] = {
     {"reuseport", CONF_BOOL, S(reuseport), 0, 0, 1, "no",
      "set SO_REUSEPORT (several receive threads or processes on one port)", NULL},
     {"workers", CONF_U32, S(workers), 0, 1, SETTINGS_MAX_WORKERS, "1",
-     "host-table and detector shards, by inside address: 1 = all on the pipeline thread; N = the pipeline thread and N-1 worker threads", NULL},
+     "host-table and detector shards, by inside address: 1 = all on the pipeline thread; N = the "
+     "pipeline thread and N-1 worker threads",
+     NULL},
     {"rx_threads", CONF_U32, S(rx_threads), 0, 0, 64, "1",
      "receive threads (each with its own SO_REUSEPORT sockets) feeding the pipeline thread "
-     "through a ring; 0 = receive on the pipeline thread itself", NULL},
+     "through a ring; 0 = receive on the pipeline thread itself",
+     NULL},
     {"rx_ring", CONF_BYTES, S(rx_ring), 0, 262144, 4294967296.0, "16M",
      "ring between each receive thread and the pipeline thread (a full ring makes the receive "
-     "thread wait; the socket buffer then absorbs, and the kernel's drops are counted)", NULL},
+     "thread wait; the socket buffer then absorbs, and the kernel's drops are counted)",
+     NULL},
     {"hash_seed", CONF_U64, S(hash_seed), 0, NOB, "0",
      "seed of the keyed hashes; 0 = random at start (replay always uses a fixed seed)", NULL},
     {"exporters_allow_only", CONF_BOOL, S(exporters_allow_only), 0, 0, 1, "no",
@@ -44,7 +48,9 @@ static const struct conf_key template_keys[] = {
     {"max_templates", CONF_U64, S(max_templates), 0, 1, 10000000, "65536",
      "templates held, all exporters together (beyond it new ones are refused and counted)", NULL},
     {"max_templates_per_source", CONF_U64, S(max_templates_per_source), 0, 1, 65535, "1024",
-     "templates per (exporter, observation domain); a new one beyond it replaces the domain's least recently refreshed", NULL},
+     "templates per (exporter, observation domain); a new one beyond it replaces the domain's "
+     "least recently refreshed",
+     NULL},
     {"max_domains", CONF_U64, S(max_domains), 0, 1, 65536, "64",
      "observation domains (source ids) per exporter", NULL},
     {"lifetime", CONF_DURATION, S(template_lifetime), 0, 1, 604800, "30m",
@@ -79,13 +85,16 @@ static const struct conf_key pipeline_keys[] = {
      "inside hosts tracked per worker (set-associative; the stalest is evicted)", NULL},
     {"host_idle", CONF_DURATION, S(host_idle), 0, 60, 2592000, "25h",
      "a host without flows for this long is forgotten (keep above 24h for the day view of "
-     "the hostility score)", NULL},
+     "the hostility score)",
+     NULL},
     {"alert_suppress", CONF_DURATION, S(alert_suppress), 0, 0, 2592000, "1h",
      "an ongoing incident (rule, customer, host, peer) is published again (same event.id, "
-     "count and last_seen updated) at most once per this time", NULL},
+     "count and last_seen updated) at most once per this time",
+     NULL},
     {"incident_idle", CONF_DURATION, S(incident_idle), 0, 60, 2592000, "24h",
      "an incident not raised for this long is closed: its next alert opens a new incident "
-     "with a new event.id (at least alert_suppress)", NULL},
+     "with a new event.id (at least alert_suppress)",
+     NULL},
     {"alerts_max", CONF_U64, S(alerts_max), 0, 16, 100000000, "262144",
      "incidents remembered (the least recently raised is forgotten first)", NULL},
     {"detectors", CONF_STR, S(detectors), sizeof(((struct settings *)0)->detectors), NOB, "all",
@@ -96,9 +105,11 @@ static const struct conf_key pipeline_keys[] = {
 static const struct conf_key output_keys[] = {
     {"jsonl", CONF_PATH, S(jsonl), sizeof(((struct settings *)0)->jsonl), NOB, "-",
      "JSON-lines output of alerts and summaries: a file (appended to; whole lines reach it "
-     "within 100 ms), - for stdout, empty for none", NULL},
+     "within 100 ms), - for stdout, empty for none",
+     NULL},
     {"gzip", CONF_BOOL, S(jsonl_gzip), 0, 0, 1, "no", "gzip the JSON-lines output", NULL},
-    {"summaries", CONF_BOOL, S(summaries), 0, 0, 1, "yes", "publish per-customer window summaries", NULL},
+    {"summaries", CONF_BOOL, S(summaries), 0, 0, 1, "yes", "publish per-customer window summaries",
+     NULL},
     {"alerts", CONF_BOOL, S(alerts), 0, 0, 1, "yes", "publish alerts", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -107,10 +118,12 @@ static const struct conf_key metrics_keys[] = {
     {"listen", CONF_STR, S(metrics_listen), sizeof(((struct settings *)0)->metrics_listen), NOB,
      "127.0.0.1:9464",
      "HTTP address (ADDR:PORT or [V6ADDR]:PORT, no names) of /metrics (Prometheus) and "
-     "/healthz; empty: off", NULL},
+     "/healthz; empty: off",
+     NULL},
     {"per_customer", CONF_BOOL, S(metrics_per_customer), 0, 0, 1, "yes",
      "per-customer series on /metrics (bytes, flows, active and hostile hosts; one set per "
-     "customer in the map)", NULL},
+     "customer in the map)",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -119,15 +132,16 @@ static const struct conf_key health_keys[] = {
      "how far back /healthz looks for lost messages and records with clocks far off", NULL},
     {"unmatched", CONF_BOOL, S(health_unmatched), 0, 0, 1, "yes",
      "degraded without a customer map, or when no flow of the last closed window matched a "
-     "customer", NULL},
-    {"kafka_stall", CONF_DURATION, S(health_kafka_stall), 0, 0, 86400, "2m",
-     "degraded when Kafka has delivered nothing for this long while messages wait (0: off)",
+     "customer",
      NULL},
+    {"kafka_stall", CONF_DURATION, S(health_kafka_stall), 0, 0, 86400, "2m",
+     "degraded when Kafka has delivered nothing for this long while messages wait (0: off)", NULL},
     {"spool_high_water", CONF_U32, S(health_spool_pct), 0, 1, 100, "80",
      "degraded when the Kafka spool is this full (percent of spool_max_bytes)", NULL},
     {"clock_skew_records", CONF_U64, S(health_skew_records), 0, 0, 1000000000, "1",
      "degraded when this many records within the period had times far from their exporter's "
-     "clock (0: off)", NULL},
+     "clock (0: off)",
+     NULL},
     {"capture_stall", CONF_DURATION, S(health_capture_stall), 0, 0, 86400, "5m",
      "degraded when a [capture] interface has read no packet for this long (0: off)", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -138,7 +152,8 @@ static const struct conf_key daemon_keys[] = {
      "drop privileges to this user once sockets are open (empty: keep running as started)", NULL},
     {"pidfile", CONF_PATH, S(pidfile), sizeof(((struct settings *)0)->pidfile), NOB, "",
      "write the process id here (empty: none); removed at exit, so its directory must be "
-     "writable by the user", NULL},
+     "writable by the user",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -156,7 +171,8 @@ static int parse_level(void *field, const char *value, char *msg, size_t msglen)
 }
 
 static const struct conf_key log_keys[] = {
-    {"level", CONF_CUSTOM, S(log_level), 16, NOB, "info", "error, warn, info or debug", parse_level},
+    {"level", CONF_CUSTOM, S(log_level), 16, NOB, "info", "error, warn, info or debug",
+     parse_level},
     {"syslog", CONF_BOOL, S(log_syslog), 0, 0, 1, "no", "log to syslog instead of stderr", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -200,7 +216,8 @@ static int parse_route(void *field, const char *value, char *msg, size_t msglen)
 static const struct conf_key meter_keys[] = {
     {"max_flows", CONF_U64, S(meter_max_flows), 0, 16, 1073741824.0, "262144",
      "flows the packet meter tracks at once (fixed table; when full the stalest flow is "
-     "emitted early and counted)", NULL},
+     "emitted early and counted)",
+     NULL},
     {"idle_timeout", CONF_DURATION, S(meter_idle), 0, 1, 3600, "15s",
      "a metered flow without packets for this long ends (packet time)", NULL},
     {"active_timeout", CONF_DURATION, S(meter_active), 0, 1, 86400, "120s",
@@ -231,7 +248,8 @@ static const struct conf_key capture_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *open_capture(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_capture(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                          size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->ncaptures; i++) {
@@ -256,24 +274,28 @@ static void *open_capture(void *cfg, const struct conf_section *sec, const char 
     return c;
 }
 
-static void *open_self(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_self(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                       size_t msglen)
 {
     return cfg;
 }
 
-static void *open_kafka(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_kafka(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                        size_t msglen)
 {
     struct settings *s = cfg;
     return &s->kafka;
 }
 
-static void *open_hostility(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_hostility(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                            size_t msglen)
 {
     struct settings *s = cfg;
     return &s->hostility;
 }
 
-static void *open_exporter(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_exporter(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                           size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->nexporters; i++) {
@@ -298,7 +320,8 @@ static void *open_exporter(void *cfg, const struct conf_section *sec, const char
     return e;
 }
 
-static void *open_feed(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_feed(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                       size_t msglen)
 {
     struct settings *s = cfg;
     for (size_t i = 0; i < s->nfeeds; i++) {
@@ -339,7 +362,8 @@ static void *open_detector(void *cfg, const struct conf_section *sec, const char
     return NULL;
 }
 
-static void *open_customer(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_customer(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                           size_t msglen)
 {
     struct settings *s = cfg;
     if (strlen(arg) >= sizeof s->override_ctx.customer) {
@@ -415,7 +439,8 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     const char *dot = strchr(key, '.');
     if (!dot || dot == key || !dot[1] || (size_t)(dot - key) >= sizeof s->overrides[0].det ||
         strlen(dot + 1) >= sizeof s->overrides[0].key) {
-        snprintf(msg, msglen, "'%s': per-customer keys are DETECTOR.KEY (e.g. " SETTINGS_OVERRIDE_EXAMPLE ")",
+        snprintf(msg, msglen,
+                 "'%s': per-customer keys are DETECTOR.KEY (e.g. " SETTINGS_OVERRIDE_EXAMPLE ")",
                  key);
         return -1;
     }
@@ -468,7 +493,8 @@ static const struct conf_section *sections(void)
         {"collector", false, collector_keys, open_self, "receiving flow exports"},
         {"templates", false, template_keys, open_self, "NetFlow v9 / IPFIX template cache bounds"},
         {"exporter", true, exporter_keys, open_exporter,
-         "per-exporter settings: [exporter 192.0.2.1] or [exporter 192.0.2.0/24] (the longest match applies)"},
+         "per-exporter settings: [exporter 192.0.2.1] or [exporter 192.0.2.0/24] (the longest "
+         "match applies)"},
         {"customers", false, customer_keys, open_self, "the downstream customers"},
         {"blocklist", true, feed_keys, open_feed,
          "a named blocklist feed: [blocklist spamhaus-drop] (one section per feed)"},
@@ -495,9 +521,13 @@ static const struct conf_section *sections(void)
     for (size_t i = 0; i < NSTATIC; i++)
         all_sections[i].seen = note_line;
     size_t n = NSTATIC;
-    all_sections[n++] = (struct conf_section){"kafka", false, kafka_conf_keys, open_kafka,
+    all_sections[n++] = (struct conf_section){"kafka",
+                                              false,
+                                              kafka_conf_keys,
+                                              open_kafka,
                                               "publish alerts and summaries to Kafka (on when "
-                                              "brokers is set)", .seen = note_line};
+                                              "brokers is set)",
+                                              .seen = note_line};
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS - 1; i++) {
         snprintf(det_section_names[i], sizeof det_section_names[i], "detector.%s",
                  det_registry[i]->name);
@@ -640,7 +670,8 @@ int settings_validate(struct settings *s, struct conf_error *err)
     for (size_t i = 0; i < s->noverrides; i++) {
         const struct override_kv *o = &s->overrides[i];
         const struct detector_ops *op = det_find(o->det);
-        const struct conf_key *k = op && op->conf_keys ? conf_find_key(op->conf_keys, o->key) : NULL;
+        const struct conf_key *k =
+            op && op->conf_keys ? conf_find_key(op->conf_keys, o->key) : NULL;
         if (!op || !k) {
             conf_error_set(err, file, o->line, "[customer %s]: unknown %s '%s.%s'", o->customer,
                            op ? "option" : "detector", o->det, o->key);
@@ -674,11 +705,11 @@ int settings_validate(struct settings *s, struct conf_error *err)
                 size_t len = 0;
                 names[0] = 0;
                 for (size_t d = 0; d < det_registry_count && len < sizeof names; d++)
-                    len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-                                            d ? ", " : "", det_registry[d]->name);
+                    len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", d ? ", " : "",
+                                            det_registry[d]->name);
                 settings_error_at(s, s->detectors, err,
-                                  "pipeline.detectors: unknown detector '%s' (known: all, %s)",
-                                  t, names);
+                                  "pipeline.detectors: unknown detector '%s' (known: all, %s)", t,
+                                  names);
                 return -1;
             }
         }

@@ -20,25 +20,25 @@
 
 /* [capture NAME]: a live interface the daemon meters (libpcap). */
 struct capture_settings {
-    char name[64];          /* section argument */
-    char interface[64];     /* required */
-    char bpf[512];          /* capture filter ("" = all) */
-    uint32_t snaplen;       /* bytes kept per packet (counts use the IP length anyway) */
+    char name[64];      /* section argument */
+    char interface[64]; /* required */
+    char bpf[512];      /* capture filter ("" = all) */
+    uint32_t snaplen;   /* bytes kept per packet (counts use the IP length anyway) */
     bool promisc;
-    uint64_t buffer;        /* kernel buffer bytes (0 = libpcap default) */
+    uint64_t buffer; /* kernel buffer bytes (0 = libpcap default) */
 };
 
 struct exporter_settings {
-    char addr[64];          /* section argument: an address or prefix */
-    uint32_t sampling;      /* override: force this rate (0 = none) */
+    char addr[64];             /* section argument: an address or prefix */
+    uint32_t sampling;         /* override: force this rate (0 = none) */
     uint32_t default_sampling; /* used when the exporter says nothing (0 = none) */
-    bool allow;             /* listed in the allow-list (when collector.exporters_allow_only) */
+    bool allow;                /* listed in the allow-list (when collector.exporters_allow_only) */
 };
 
 struct feed_settings {
-    char name[64];          /* section argument */
+    char name[64]; /* section argument */
     char file[512];
-    char format[32];        /* auto | drop | spamhaus-json | plain | feodo-csv */
+    char format[32]; /* auto | drop | spamhaus-json | plain | feodo-csv */
     uint64_t max_entries;
 };
 
@@ -48,8 +48,8 @@ struct override_kv {
     char det[32];
     char key[64];
     char value[256];
-    unsigned line;          /* of the key */
-    unsigned section_line;  /* of its [customer ID] header */
+    unsigned line;         /* of the key */
+    unsigned section_line; /* of its [customer ID] header */
 };
 
 #define SETTINGS_MAX_OVERRIDES 100000
@@ -71,14 +71,14 @@ struct settings_line {
 
 struct settings {
     /* [collector] */
-    char listen[1024];       /* comma-separated endpoints */
+    char listen[1024]; /* comma-separated endpoints */
     uint64_t rcvbuf;
     uint32_t batch;
     bool reuseport;
     uint32_t workers;
-    uint32_t rx_threads;     /* 0 = receive on the pipeline thread */
-    uint64_t rx_ring;        /* bytes per receive thread's ring */
-    uint64_t hash_seed;      /* 0 = random (live); replay always uses a fixed seed */
+    uint32_t rx_threads; /* 0 = receive on the pipeline thread */
+    uint64_t rx_ring;    /* bytes per receive thread's ring */
+    uint64_t hash_seed;  /* 0 = random (live); replay always uses a fixed seed */
     bool exporters_allow_only;
     /* [templates] */
     uint64_t max_exporters, max_templates, max_templates_per_source, max_domains;
@@ -88,24 +88,24 @@ struct settings {
     char customers_file[512];
     uint64_t max_customers, max_prefixes;
     /* [pipeline] */
-    uint64_t window;         /* seconds */
-    uint64_t lateness;       /* seconds */
-    uint64_t idle_advance;   /* seconds of no traffic after which live mode advances time */
+    uint64_t window;       /* seconds */
+    uint64_t lateness;     /* seconds */
+    uint64_t idle_advance; /* seconds of no traffic after which live mode advances time */
     uint64_t hosts_max;
     uint64_t host_idle;      /* seconds */
     uint64_t alert_suppress; /* seconds */
     uint64_t incident_idle;  /* seconds */
     uint64_t alerts_max;
-    char detectors[256];     /* comma-separated names, or "all" */
+    char detectors[256]; /* comma-separated names, or "all" */
     /* [output] */
-    char jsonl[512];         /* path, "-" = stdout, "" = none */
+    char jsonl[512]; /* path, "-" = stdout, "" = none */
     bool jsonl_gzip;
     bool summaries;
     bool alerts;
     /* [hostility] */
     struct hostility_conf hostility;
     /* [metrics] */
-    char metrics_listen[128]; /* "" = off */
+    char metrics_listen[128];  /* "" = off */
     bool metrics_per_customer; /* per-customer series on /metrics */
     /* [health]: when /healthz says degraded (health.h) */
     uint64_t health_period;        /* seconds /healthz looks back for losses and clock trouble */
@@ -115,18 +115,18 @@ struct settings {
     uint64_t health_skew_records;  /* records with clocks far off within the period (0 = off) */
     uint64_t health_capture_stall; /* seconds a [capture] may read nothing (0 = off) */
     /* [daemon] */
-    char user[64];            /* drop privileges to this user after opening sockets ("" = stay) */
+    char user[64]; /* drop privileges to this user after opening sockets ("" = stay) */
     char pidfile[512];
     /* [log] */
     char log_level[16];
     bool log_syslog;
     /* [meter] */
-    uint64_t meter_max_flows;  /* flow table entries */
-    uint64_t meter_idle;       /* seconds */
-    uint64_t meter_active;     /* seconds */
-    uint64_t meter_max_frags;  /* fragment id -> ports map entries */
-    char meter_route[16];      /* auto | ports | all-meter | all-export */
-    bool meter_tcp_end;        /* FIN/RST end a metered flow */
+    uint64_t meter_max_flows; /* flow table entries */
+    uint64_t meter_idle;      /* seconds */
+    uint64_t meter_active;    /* seconds */
+    uint64_t meter_max_frags; /* fragment id -> ports map entries */
+    char meter_route[16];     /* auto | ports | all-meter | all-export */
+    bool meter_tcp_end;       /* FIN/RST end a metered flow */
     /* [capture NAME] */
     struct capture_settings captures[SETTINGS_MAX_CAPTURES];
     size_t ncaptures;
@@ -141,7 +141,7 @@ struct settings {
     size_t nfeeds;
     /* [detector.NAME]: option structs, in registry order (NULL = none) */
     void *det_conf[SETTINGS_MAX_DETECTORS];
-    char source_file[512];   /* the file loaded, for messages */
+    char source_file[512]; /* the file loaded, for messages */
     /* [customer ID]: per-customer detector options, applied over [detector.NAME] */
     struct override_kv *overrides;
     size_t noverrides, overrides_cap;

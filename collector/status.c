@@ -21,15 +21,16 @@
 struct daemon_snap {
     uint64_t reloads, reload_failures, reload_ok, reload_time, healthy, start_time;
 };
-#define DAEMON_ROWS(X)                                                                            \
-    X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                   \
-    X(T, reload_failures, NULL, "reload_failures_total", NULL, C,                                \
-      "Reloads rejected (the old configuration stayed).")                                        \
-    X(T, reload_ok, NULL, "last_reload_success", NULL, G,                                        \
-      "1 if the configuration in force loaded without error (at start or the last reload), 0 if the last reload failed.") \
-    X(T, reload_time, NULL, "last_reload_time_seconds", NULL, G,                                 \
-      "Unix time of the last reload (of the start before any).")                                 \
-    X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")             \
+#define DAEMON_ROWS(X)                                                                             \
+    X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                     \
+    X(T, reload_failures, NULL, "reload_failures_total", NULL, C,                                  \
+      "Reloads rejected (the old configuration stayed).")                                          \
+    X(T, reload_ok, NULL, "last_reload_success", NULL, G,                                          \
+      "1 if the configuration in force loaded without error (at start or the last reload), 0 if "  \
+      "the last reload failed.")                                                                   \
+    X(T, reload_time, NULL, "last_reload_time_seconds", NULL, G,                                   \
+      "Unix time of the last reload (of the start before any).")                                   \
+    X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")               \
     X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")
 #define T struct daemon_snap
 static const struct ctr_def daemon_defs[] = {DAEMON_ROWS(CTR_ROW)};
@@ -48,21 +49,27 @@ static void process_metrics(struct ctr_text *t, uint64_t start_unix)
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-        ctr_printf(t, "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
-                      "seconds.\n# TYPE process_cpu_seconds_total counter\n"
-                      "process_cpu_seconds_total %.3f\n", cpu);
+        ctr_printf(t,
+                   "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                   "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                   "process_cpu_seconds_total %.3f\n",
+                   cpu);
     }
     long page = sysconf(_SC_PAGESIZE);
     unsigned long long vsz = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
         if (fscanf(f, "%llu %llu", &vsz, &rss) == 2 && page > 0) {
-            ctr_printf(t, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                          "# TYPE process_resident_memory_bytes gauge\n"
-                          "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
-            ctr_printf(t, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-                          "# TYPE process_virtual_memory_bytes gauge\n"
-                          "process_virtual_memory_bytes %llu\n", vsz * (unsigned long long)page);
+            ctr_printf(t,
+                       "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                       "# TYPE process_resident_memory_bytes gauge\n"
+                       "process_resident_memory_bytes %llu\n",
+                       rss * (unsigned long long)page);
+            ctr_printf(t,
+                       "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                       "# TYPE process_virtual_memory_bytes gauge\n"
+                       "process_virtual_memory_bytes %llu\n",
+                       vsz * (unsigned long long)page);
         }
         fclose(f);
     }
@@ -72,17 +79,22 @@ static void process_metrics(struct ctr_text *t, uint64_t start_unix)
         for (struct dirent *e; (e = readdir(d)) != NULL;)
             n += e->d_name[0] != '.';
         closedir(d);
-        ctr_printf(t, "# HELP process_open_fds Number of open file descriptors.\n"
-                      "# TYPE process_open_fds gauge\nprocess_open_fds %llu\n", n ? n - 1 : 0);
+        ctr_printf(t,
+                   "# HELP process_open_fds Number of open file descriptors.\n"
+                   "# TYPE process_open_fds gauge\nprocess_open_fds %llu\n",
+                   n ? n - 1 : 0);
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        ctr_printf(t, "# HELP process_max_fds Maximum number of open file descriptors.\n"
-                      "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+        ctr_printf(t,
+                   "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                   "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
                    (unsigned long long)rl.rlim_cur);
-    ctr_printf(t, "# HELP process_start_time_seconds Start time of the process since unix epoch "
-                  "in seconds.\n# TYPE process_start_time_seconds gauge\n"
-                  "process_start_time_seconds %llu\n", (unsigned long long)start_unix);
+    ctr_printf(t,
+               "# HELP process_start_time_seconds Start time of the process since unix epoch "
+               "in seconds.\n# TYPE process_start_time_seconds gauge\n"
+               "process_start_time_seconds %llu\n",
+               (unsigned long long)start_unix);
 }
 
 static void exporter_metrics(struct ctr_text *t, const struct decode_ctx *d)
@@ -136,9 +148,8 @@ static void customer_metrics(struct ctr_text *t, const struct status_src *s)
          "internal"},
         {"customer_active_hosts", "Inside hosts with flows in the customer's last closed window.",
          G, offsetof(struct status_customer, active_hosts), NULL},
-        {"customer_hostile_hosts",
-         "Inside hosts with alerts in the customer's last closed window.", G,
-         offsetof(struct status_customer, hostile_hosts), NULL},
+        {"customer_hostile_hosts", "Inside hosts with alerts in the customer's last closed window.",
+         G, offsetof(struct status_customer, hostile_hosts), NULL},
     };
     for (size_t m = 0; m < sizeof cm / sizeof cm[0]; m++) {
         if (cm[m].help)
@@ -163,18 +174,20 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
 {
     struct ctr_text t;
     ctr_text_init(&t, buf, cap);
-    ctr_printf(&t, "# HELP transitwatch_build_info Version of the running binary.\n"
-                   "# TYPE transitwatch_build_info gauge\n"
-                   "transitwatch_build_info{version=\"%s\"} 1\n", TW_VERSION);
+    ctr_printf(&t,
+               "# HELP transitwatch_build_info Version of the running binary.\n"
+               "# TYPE transitwatch_build_info gauge\n"
+               "transitwatch_build_info{version=\"%s\"} 1\n",
+               TW_VERSION);
     process_metrics(&t, s->start_unix);
-    struct daemon_snap ds = {s->reloads, s->reload_failures, s->last_reload_ok,
-                             s->last_reload_unix, s->healthy, s->start_unix};
+    struct daemon_snap ds = {s->reloads,          s->reload_failures, s->last_reload_ok,
+                             s->last_reload_unix, s->healthy,         s->start_unix};
     one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
     static struct counters_snap cs; /* main thread only; large */
     counters_take(s->in, s->p, &cs);
     counters_prom(&t, &cs);
-    {   /* alerts by category: the alert manager's array */
+    { /* alerts by category: the alert manager's array */
         ctr_head(&t, "alerts_total", CTR_COUNTER, "Alerts published, by category.");
         for (int c = 0; c < CAT_COUNT; c++)
             ctr_printf(&t, "transitwatch_alerts_total{category=\"%s\"} %llu\n",

@@ -32,11 +32,11 @@ struct status_src {
     const struct source_set *sources; /* the open sources (NULL: none) */
     const struct sinks *sinks;
     uint64_t reloads, reload_failures;
-    bool last_reload_ok;             /* the configuration in force loaded fine (start or reload) */
-    uint64_t last_reload_unix;       /* start time until the first reload */
+    bool last_reload_ok;       /* the configuration in force loaded fine (start or reload) */
+    uint64_t last_reload_unix; /* start time until the first reload */
     uint64_t start_unix;
-    bool per_customer;               /* [metrics] per_customer */
-    bool healthy;                    /* the last /healthz verdict */
+    bool per_customer; /* [metrics] per_customer */
+    bool healthy;      /* the last /healthz verdict */
     /* per-customer series (status_on_summary fills them) */
     struct status_customer *cust;
     size_t ncust, cust_cap;

@@ -152,7 +152,8 @@ static void name_incidents(struct pipeline *p, uint32_t customer, struct summary
     for (uint32_t i = 0; i < s->nnamed; i++) {
         struct summary_host *h = &s->named[i];
         struct alert_incident inc[SUMMARY_INCIDENTS];
-        size_t n = alert_mgr_host_incidents(p->alerts, customer, h->h.addr, since, inc, SUMMARY_INCIDENTS);
+        size_t n =
+            alert_mgr_host_incidents(p->alerts, customer, h->h.addr, since, inc, SUMMARY_INCIDENTS);
         h->incidents_total = (uint32_t)n;
         h->nincidents = n < SUMMARY_INCIDENTS ? (uint32_t)n : SUMMARY_INCIDENTS;
         for (uint32_t k = 0; k < h->nincidents; k++) {
@@ -196,7 +197,8 @@ static void emit_summaries(struct pipeline *p)
         { /* the customer's hostility score (collector/hostility.c) */
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];
-            if (p->s->alerts && hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1) {
+            if (p->s->alerts &&
+                hostility_window(p->hostility, (uint32_t)c, &s, &ha, hev, sizeof hev) == 1) {
                 rule_apply(&ha);
                 if (alert_mgr_raise(p->alerts, &ha, s.win_end_ms) > 0)
                     s.alerts++;
@@ -300,4 +302,3 @@ void win_finish(struct pipeline *p)
     win_set_ctx(p);
     p->have_window = false;
 }
-

@@ -28,10 +28,10 @@
 #include "pipeline_int.h"
 #include "rules.h"
 
-#define WQ_ENTRIES 1024u  /* ring room per worker, in records (about) */
+#define WQ_ENTRIES 1024u   /* ring room per worker, in records (about) */
 #define OUTBOX_ENTRIES 32u /* alerts a worker raised that the dispatcher has not taken */
-#define OUTBOX_STR 12288  /* bytes for one queued alert's strings */
-#define WORKER_SPINS 200  /* an idle worker looks this often before it sleeps */
+#define OUTBOX_STR 12288   /* bytes for one queued alert's strings */
+#define WORKER_SPINS 200   /* an idle worker looks this often before it sleeps */
 
 /* An alert raised while records run on a worker thread (detectors raise almost all alerts at
  * window close; a full blocklist hit table reports at once), its strings copied. */
@@ -196,8 +196,8 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
     bool inserted;
     void *state;
     uint32_t wno = w->rec_ctx.window_no;
-    struct host *h = hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno,
-                                        &inserted, &state);
+    struct host *h =
+        hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno, &inserted, &state);
     if (inserted)
         h->first_ms = f->first_ms;
     h->window = wno;

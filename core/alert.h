@@ -19,7 +19,7 @@ enum alert_category {
     CAT_SCAN = 3,
     CAT_FLOOD = 4,
     CAT_BRUTEFORCE = 5, /* guessing logins of others' services */
-    CAT_CUSTOMER = 6, /* a customer-level finding (hostility score, own space listed) */
+    CAT_CUSTOMER = 6,   /* a customer-level finding (hostility score, own space listed) */
     CAT_COUNT
 };
 
@@ -36,26 +36,26 @@ struct alert_enrichment {
 #define ALERT_ENRICH_MAX 32 /* every feed of a feed set (FEED_SET_MAX) */
 
 struct alert {
-    const char *detector;  /* registry name, e.g. "blocklist" */
-    const char *rule_id;   /* stable id, e.g. "blocklist.peer_listed": its entry in core/rules.c
+    const char *detector; /* registry name, e.g. "blocklist" */
+    const char *rule_id;  /* stable id, e.g. "blocklist.peer_listed": its entry in core/rules.c
                               gives the name, description, reference, category and message */
     /* Set by the pipeline from the rule table (a detector leaves them unset; det_beacon.c still
      * sets them until its rewrite lands, and a rule without an entry keeps its own). */
     const char *rule_name;
     enum alert_category category;
     enum alert_severity severity;
-    double score;          /* [0, 1] */
-    uint32_t customer;     /* customer index + 1 */
+    double score;      /* [0, 1] */
+    uint32_t customer; /* customer index + 1 */
     bool has_host, has_peer;
-    uint8_t host[16];      /* the customer's (inside) host */
-    uint8_t peer[16];      /* the outside party, when one exists */
-    bool host_is_source;   /* the host started the connections (source.*, outbound); else the
+    uint8_t host[16];       /* the customer's (inside) host */
+    uint8_t peer[16];       /* the outside party, when one exists */
+    bool host_is_source;    /* the host started the connections (source.*, outbound); else the
                               peer did (source.* = peer, inbound) */
     bool direction_unknown; /* who started them could not be told (network.direction unknown;
                               source/destination then as the first record had them) */
-    uint8_t proto;         /* 0 = not tied to one protocol */
-    uint16_t port;         /* the destination's (responder's) port, 0 = none */
-    uint16_t sport;        /* the source's (initiator's) port when every flow behind the alert
+    uint8_t proto;          /* 0 = not tied to one protocol */
+    uint16_t port;          /* the destination's (responder's) port, 0 = none */
+    uint16_t sport;         /* the source's (initiator's) port when every flow behind the alert
                               used that one port, else 0 */
     uint64_t win_start_ms, win_end_ms; /* the evidence window */
     uint64_t first_ms, last_ms;        /* first/last flow that supports it */
@@ -63,21 +63,21 @@ struct alert {
     /* threat intel (list hits): every feed that lists the party; nenrich = 0 when none */
     const struct alert_enrichment *enrich;
     uint32_t nenrich;
-    bool indicator_is_host;    /* the listed party is the host (else the peer) */
+    bool indicator_is_host; /* the listed party is the host (else the peer) */
     /* detector's structured evidence: a JSON object text, or NULL */
     const char *evidence_json;
     /* filled by the pipeline, not by detectors: the exporter (router) that last reported the
      * host's flows and the interface they entered it on (ECS observer.ip, observer.ingress) */
-    uint32_t exporter;         /* its index + 1 in the decoder (0 = none: metered, archives) */
-    uint32_t in_if;            /* SNMP ifIndex of the ingress interface, 0 = unknown */
+    uint32_t exporter; /* its index + 1 in the decoder (0 = none: metered, archives) */
+    uint32_t in_if;    /* SNMP ifIndex of the ingress interface, 0 = unknown */
     bool has_observer;
-    uint8_t observer_ip[16];   /* the exporter's address (from exporter) */
+    uint8_t observer_ip[16]; /* the exporter's address (from exporter) */
     /* filled by the alert manager, not by detectors */
     const char *customer_id, *customer_name;
     uint32_t customer_asn;
-    uint64_t repeat_count;     /* times this incident was raised so far (transitwatch.count) */
-    uint64_t first_raised_ms;  /* window end when the incident was first raised */
-    char event_id[33];         /* deterministic: one id per incident */
+    uint64_t repeat_count;    /* times this incident was raised so far (transitwatch.count) */
+    uint64_t first_raised_ms; /* window end when the incident was first raised */
+    char event_id[33];        /* deterministic: one id per incident */
 };
 
 const char *alert_category_name(enum alert_category c);

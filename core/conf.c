@@ -118,17 +118,22 @@ struct suffix {
     uint64_t mult;
 };
 
-static const struct suffix sfx_u64[] = {
-    {"", 1}, {"k", 1000}, {"K", 1000}, {"M", 1000000}, {"G", 1000000000ULL}, {NULL, 0}};
-static const struct suffix sfx_bytes[] = {
-    {"", 1},
-    {"k", 1ULL << 10}, {"K", 1ULL << 10}, {"KiB", 1ULL << 10}, {"kiB", 1ULL << 10},
-    {"M", 1ULL << 20}, {"MiB", 1ULL << 20},
-    {"G", 1ULL << 30}, {"GiB", 1ULL << 30},
-    {"T", 1ULL << 40}, {"TiB", 1ULL << 40},
-    {NULL, 0}};
-static const struct suffix sfx_dur[] = {
-    {"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0}};
+static const struct suffix sfx_u64[] = {{"", 1},        {"k", 1000},          {"K", 1000},
+                                        {"M", 1000000}, {"G", 1000000000ULL}, {NULL, 0}};
+static const struct suffix sfx_bytes[] = {{"", 1},
+                                          {"k", 1ULL << 10},
+                                          {"K", 1ULL << 10},
+                                          {"KiB", 1ULL << 10},
+                                          {"kiB", 1ULL << 10},
+                                          {"M", 1ULL << 20},
+                                          {"MiB", 1ULL << 20},
+                                          {"G", 1ULL << 30},
+                                          {"GiB", 1ULL << 30},
+                                          {"T", 1ULL << 40},
+                                          {"TiB", 1ULL << 40},
+                                          {NULL, 0}};
+static const struct suffix sfx_dur[] = {{"", 1},     {"s", 1},     {"m", 60},
+                                        {"h", 3600}, {"d", 86400}, {NULL, 0}};
 static const struct suffix sfx_none[] = {{"", 1}, {NULL, 0}};
 
 /* Number with one of the suffixes. 0, -1 syntax, -2 overflow. */
@@ -205,8 +210,8 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
         return 0;
     }
     case CONF_U64:
-        return set_uint(key, field, value, sfx_u64, "a number (suffix k, M, G: x1000)",
-                        UINT64_MAX, msg, msglen);
+        return set_uint(key, field, value, sfx_u64, "a number (suffix k, M, G: x1000)", UINT64_MAX,
+                        msg, msglen);
     case CONF_U32:
         return set_uint(key, field, value, sfx_none, "a number", UINT32_MAX, msg, msglen);
     case CONF_DURATION:
@@ -390,8 +395,8 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
         return -1;
     }
     if (sec->has_arg && *arg == '\0') {
-        conf_error_set(st->err, st->name, lineno, "section [%s] needs an argument: [%s NAME]",
-                       name, name);
+        conf_error_set(st->err, st->name, lineno, "section [%s] needs an argument: [%s NAME]", name,
+                       name);
         return -1;
     }
     if (!sec->has_arg && *arg != '\0') {
@@ -518,8 +523,8 @@ static int load_mem(const char *name, const char *base, const char *text, size_t
     memset(err, 0, sizeof(*err));
     if (!name)
         name = "(config)";
-    struct parse_state st = {.name = name, .sections = sections, .cfg = cfg, .err = err,
-                             .base = base};
+    struct parse_state st = {
+        .name = name, .sections = sections, .cfg = cfg, .err = err, .base = base};
     if (base) {
         const char *slash = strrchr(base, '/');
         st.baselen = slash ? (size_t)(slash - base) + 1 : 0; /* "t.conf": the working dir */
@@ -586,8 +591,7 @@ int conf_load_mem(const char *name, const char *text, size_t len,
     return load_mem(name, NULL, text, len, sections, cfg, err);
 }
 
-int conf_read_file(const char *path, size_t max, char **out, size_t *len,
-                   struct conf_error *err)
+int conf_read_file(const char *path, size_t max, char **out, size_t *len, struct conf_error *err)
 {
     int rc;
     char *buf = NULL;
@@ -718,10 +722,11 @@ void conf_write_example(FILE *out, const struct conf_section *sections)
             if (k->def)
                 fprintf(out, ", default %s", k->def[0] ? k->def : "\"\"");
             if (k->type != CONF_STR && k->type != CONF_PATH && k->type != CONF_BOOL &&
-                k->type != CONF_CUSTOM &&
-                k->min <= k->max)
+                k->type != CONF_CUSTOM && k->min <= k->max)
                 fprintf(out, ", range %.15g..%.15g%s", k->min, k->max,
-                        k->type == CONF_DURATION ? " s" : k->type == CONF_BYTES ? " bytes" : "");
+                        k->type == CONF_DURATION ? " s"
+                        : k->type == CONF_BYTES  ? " bytes"
+                                                 : "");
             fputs(")\n", out);
             if (k->def) {
                 fprintf(out, "%s%s = ", pre, k->name);

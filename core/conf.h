@@ -36,18 +36,18 @@ enum conf_type {
 struct conf_key {
     const char *name;
     enum conf_type type;
-    size_t offset;      /* offsetof into the section's struct */
-    size_t size;        /* CONF_STR: the array size */
-    double min, max;    /* bounds for numbers (inclusive); min > max: unbounded */
-    const char *def;    /* default as text (NULL: leave zero / empty) */
-    const char *help;   /* one line for the annotated example */
+    size_t offset;    /* offsetof into the section's struct */
+    size_t size;      /* CONF_STR: the array size */
+    double min, max;  /* bounds for numbers (inclusive); min > max: unbounded */
+    const char *def;  /* default as text (NULL: leave zero / empty) */
+    const char *help; /* one line for the annotated example */
     /* CONF_CUSTOM: parse value into field; return 0 or -1 with msg filled */
     int (*parse)(void *field, const char *value, char *msg, size_t msglen);
 };
 
 struct conf_section {
     const char *name;
-    bool has_arg;  /* instances: [name ARG] */
+    bool has_arg;                /* instances: [name ARG] */
     const struct conf_key *keys; /* terminated by a key with name NULL */
     /* Return the struct to fill for this section (instance arg, NULL when !has_arg), with its
      * defaults already applied by the caller via conf_defaults(), or NULL with msg set (e.g.

@@ -52,7 +52,7 @@ void ctr_prom(struct ctr_text *t, const struct ctr_def *d, size_t n, const void 
 {
     for (size_t i = 0; i < n; i++) {
         if (!d[i].metric)
-            continue; /* a JSON alias */
+            continue;      /* a JSON alias */
         bool seen = false; /* rendered with an earlier row of the same name */
         for (size_t k = 0; k < i && !seen; k++)
             seen = d[k].metric && strcmp(d[k].metric, d[i].metric) == 0;
@@ -107,7 +107,7 @@ void ctr_list(FILE *f, const char *prefix, const struct ctr_def *d, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *m = d[i].metric ? d[i].metric : d[i].alias_of;
         fprintf(f, "%s%s transitwatch_%s%s%s%s\n", d[i].json && prefix ? prefix : "",
-                d[i].json ? d[i].json : "-", m, d[i].label ? "{" : "",
-                d[i].label ? d[i].label : "", d[i].label ? "}" : "");
+                d[i].json ? d[i].json : "-", m, d[i].label ? "{" : "", d[i].label ? d[i].label : "",
+                d[i].label ? "}" : "");
     }
 }

@@ -23,10 +23,10 @@ struct ctr_def {
      * _total, gauges name their unit). NULL: a JSON-only alias of the row with the same off
      * (it then names its metric in alias_of). */
     const char *metric;
-    const char *label;   /* one label pair, `name="value"`, or NULL */
+    const char *label; /* one label pair, `name="value"`, or NULL */
     enum ctr_kind kind;
-    const char *help;    /* what one unit is; the same for every row of a metric name */
-    size_t off;          /* of the uint64_t value in the snapshot the table describes */
+    const char *help;     /* what one unit is; the same for every row of a metric name */
+    size_t off;           /* of the uint64_t value in the snapshot the table describes */
     const char *alias_of; /* alias rows: the metric (and label) they repeat, for listings */
 };
 
@@ -36,7 +36,7 @@ struct ctr_def {
  * T is the snapshot type. */
 #define CTR_FIELD(T, field, ...) uint64_t field;
 #define CTR_NONE(...)
-#define CTR_ROW(T, field, json, metric, label, kind, help) \
+#define CTR_ROW(T, field, json, metric, label, kind, help)                                         \
     {json, metric, label, kind, help, offsetof(T, field), NULL},
 #define CTR_ALIAS(T, field, json, of) {json, NULL, NULL, CTR_COUNTER, NULL, offsetof(T, field), of},
 

@@ -13,7 +13,7 @@ struct dlist {
     struct dlink *first, *last;
 };
 
-#define DLIST_ENTRY(link, type, member) ((type *)(void *)((char *)(link) - offsetof(type, member)))
+#define DLIST_ENTRY(link, type, member) ((type *)(void *)((char *)(link)-offsetof(type, member)))
 
 static inline void dlist_unlink(struct dlist *l, struct dlink *n)
 {

@@ -37,27 +37,28 @@ enum flow_flag {
 
 /* All multi-byte integers in host byte order unless said otherwise. */
 struct flow_rec {
-    uint8_t src[16];      /* source address, network order, IPv4 as ::ffff:a.b.c.d */
-    uint8_t dst[16];      /* destination address, same form */
-    uint64_t bytes;       /* octets, multiplied by the sampling rate */
-    uint64_t packets;     /* packets, multiplied by the sampling rate */
-    uint64_t first_ms;    /* flow start, Unix time in milliseconds */
-    uint64_t last_ms;     /* flow end, Unix time in milliseconds (>= first_ms) */
-    uint32_t sampling;    /* the rate applied (1 = unsampled) */
-    uint32_t exporter;    /* exporter index (decode_ctx exporter table); 0 = none/meter */
-    uint16_t sport;       /* transport source port (0 when none) */
-    uint16_t dport;       /* transport destination port; ICMP: type << 8 | code */
-    uint8_t proto;        /* IP protocol number */
-    uint8_t tcp_flags;    /* cumulative TCP flags (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20) */
-    uint8_t flags;        /* enum flow_flag bits */
-    uint8_t dir;          /* enum flow_dir, set by the pipeline */
-    uint32_t src_as;      /* source AS from the exporter (0 = unknown) */
-    uint32_t dst_as;      /* destination AS (0 = unknown) */
-    uint32_t customer;    /* customer index + 1 (0 = none), set by the pipeline */
+    uint8_t src[16];   /* source address, network order, IPv4 as ::ffff:a.b.c.d */
+    uint8_t dst[16];   /* destination address, same form */
+    uint64_t bytes;    /* octets, multiplied by the sampling rate */
+    uint64_t packets;  /* packets, multiplied by the sampling rate */
+    uint64_t first_ms; /* flow start, Unix time in milliseconds */
+    uint64_t last_ms;  /* flow end, Unix time in milliseconds (>= first_ms) */
+    uint32_t sampling; /* the rate applied (1 = unsampled) */
+    uint32_t exporter; /* exporter index (decode_ctx exporter table); 0 = none/meter */
+    uint16_t sport;    /* transport source port (0 when none) */
+    uint16_t dport;    /* transport destination port; ICMP: type << 8 | code */
+    uint8_t proto;     /* IP protocol number */
+    uint8_t
+        tcp_flags; /* cumulative TCP flags (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20) */
+    uint8_t flags;          /* enum flow_flag bits */
+    uint8_t dir;            /* enum flow_dir, set by the pipeline */
+    uint32_t src_as;        /* source AS from the exporter (0 = unknown) */
+    uint32_t dst_as;        /* destination AS (0 = unknown) */
+    uint32_t customer;      /* customer index + 1 (0 = none), set by the pipeline */
     uint32_t peer_customer; /* when both ends are customers' hosts (FLOW_DIR_INTERNAL, and the
                                FLOW_DIR_IN copy of it the destination's shard gets): the other
                                end's customer index + 1; else 0. Set by the pipeline */
-    uint32_t in_if;       /* the exporter's ingress interface (SNMP ifIndex; v5 input, IPFIX
+    uint32_t in_if;         /* the exporter's ingress interface (SNMP ifIndex; v5 input, IPFIX
                              ingressInterface), 0 = unknown */
 };
 

@@ -44,8 +44,7 @@ static inline uint64_t load_le64(const uint8_t *p)
     } while (0)
 
 /* c compression rounds per 8-byte block, d finalisation rounds; both inlined constants. */
-static inline uint64_t siphash(const struct hash_key *k, const void *data, size_t len, int c,
-                               int d)
+static inline uint64_t siphash(const struct hash_key *k, const void *data, size_t len, int c, int d)
 {
     const uint8_t *p = data;
     uint64_t v0 = 0x736f6d6570736575ULL ^ k->k0;

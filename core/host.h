@@ -8,13 +8,13 @@
 #include "alert.h"
 
 struct host {
-    uint8_t addr[16];     /* network order, IPv4 mapped */
-    uint32_t customer;    /* customer index + 1 */
-    uint32_t window;      /* number of the last window the host was active in */
-    uint64_t first_ms;    /* first flow seen (event time) */
-    uint64_t last_ms;     /* latest flow end seen */
-    uint32_t alert_cats;  /* bit (1 << enum alert_category) per category alerted this window */
-    uint32_t cats_day;    /* categories alerted since the host was last clean for a day */
+    uint8_t addr[16];       /* network order, IPv4 mapped */
+    uint32_t customer;      /* customer index + 1 */
+    uint32_t window;        /* number of the last window the host was active in */
+    uint64_t first_ms;      /* first flow seen (event time) */
+    uint64_t last_ms;       /* latest flow end seen */
+    uint32_t alert_cats;    /* bit (1 << enum alert_category) per category alerted this window */
+    uint32_t cats_day;      /* categories alerted since the host was last clean for a day */
     uint64_t last_alert_ms; /* window end of its latest alert (0 = never) */
     /* per category, the weightiest alert (severity weight x score, in hundredths; see
      * collector/hostility.h) of this window, and since the host was last clean for a day */

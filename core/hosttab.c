@@ -12,9 +12,9 @@
  * the host and its detector state side by side (one stride), so the state usually shares the
  * host's cache line or the next one. Measured before/after in bench/RESULTS.md. */
 struct hosttab {
-    uint32_t *tags;         /* nbuckets * HOSTTAB_WAYS; 0 = free */
-    uint8_t *slots;         /* same count * stride: struct host, then state_size bytes */
-    void *slots_mem;        /* what calloc returned (slots is it aligned to 64) */
+    uint32_t *tags;  /* nbuckets * HOSTTAB_WAYS; 0 = free */
+    uint8_t *slots;  /* same count * stride: struct host, then state_size bytes */
+    void *slots_mem; /* what calloc returned (slots is it aligned to 64) */
     size_t nbuckets, state_size, stride;
     struct hash_key key;
     struct hosttab_stats st;
@@ -22,7 +22,8 @@ struct hosttab {
 
 #define SLOT_ALIGN 64
 
-int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key, struct hosttab **out)
+int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
+                struct hosttab **out)
 {
     struct hosttab *t = calloc(1, sizeof *t);
     if (!t)
@@ -35,8 +36,8 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key, 
     t->stride = (sizeof(struct host) + t->state_size + 15) & ~(size_t)15;
     /* calloc: untouched pages cost no memory until hosts land on them */
     t->tags = calloc(n, sizeof *t->tags);
-    t->slots_mem = n <= (SIZE_MAX - SLOT_ALIGN) / t->stride ? calloc(n * t->stride + SLOT_ALIGN, 1)
-                                                           : NULL;
+    t->slots_mem =
+        n <= (SIZE_MAX - SLOT_ALIGN) / t->stride ? calloc(n * t->stride + SLOT_ALIGN, 1) : NULL;
     if (!t->tags || !t->slots_mem) {
         hosttab_free(t);
         return -ENOMEM;
@@ -113,7 +114,8 @@ static inline size_t find_in(const struct hosttab *t, const size_t b[2], uint32_
     return SIZE_MAX;
 }
 
-struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state)
+struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
+                          void **state)
 {
     size_t b[2];
     uint32_t tag = buckets_of_hash(t, hosttab_hash(t, addr), b);

@@ -31,7 +31,8 @@ struct hosttab_stats {
 };
 
 /* capacity is rounded up to a multiple of HOSTTAB_WAYS. Returns 0 or -ENOMEM. */
-int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key, struct hosttab **out);
+int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
+                struct hosttab **out);
 void hosttab_free(struct hosttab *t);
 /* Hosts are keyed by address alone: an address belongs to one customer at a time, and a
  * reload of the customer map only changes the host's customer field (see hosttab_foreach).
@@ -49,7 +50,8 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
  * buckets before it looks any up, so the misses overlap). */
 void hosttab_prefetch(const struct hosttab *t, uint64_t hash);
 /* customer 0 = any; else the host must belong to that customer. */
-struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16], void **state);
+struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
+                          void **state);
 /* Visit every host; cb returns true to remove the host. */
 typedef bool (*hosttab_visit_fn)(void *arg, struct host *h, void *state);
 void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg);

@@ -11,15 +11,16 @@
  * range rule anyway; the lists matter for ports above it and for telling 123->123-style pairs.
  * 51820/udp: WireGuard's registered default, in the dynamic range. */
 static const uint16_t tcp_services[] = {
-    20, 21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 179, 389, 443, 445, 465, 514, 515,
-    587, 631, 636, 873, 989, 990, 993, 995, 1080, 1194, 1433, 1521, 1723, 1883, 2049, 2082, 2083,
-    2181, 2375, 2376, 2379, 3128, 3268, 3306, 3389, 3690, 4443, 5060, 5061, 5222, 5223, 5228,
-    5432, 5671, 5672, 5900, 5938, 5984, 5985, 5986, 6379, 6443, 6667, 6697, 8000, 8008, 8080,
-    8081, 8088, 8443, 8883, 8888, 9000, 9092, 9093, 9200, 9300, 9418, 10250, 11211, 27017,
+    20,   21,   22,   23,   25,   53,   80,   88,   110,   111,   135,   139,  143,  179,
+    389,  443,  445,  465,  514,  515,  587,  631,  636,   873,   989,   990,  993,  995,
+    1080, 1194, 1433, 1521, 1723, 1883, 2049, 2082, 2083,  2181,  2375,  2376, 2379, 3128,
+    3268, 3306, 3389, 3690, 4443, 5060, 5061, 5222, 5223,  5228,  5432,  5671, 5672, 5900,
+    5938, 5984, 5985, 5986, 6379, 6443, 6667, 6697, 8000,  8008,  8080,  8081, 8088, 8443,
+    8883, 8888, 9000, 9092, 9093, 9200, 9300, 9418, 10250, 11211, 27017,
 };
 static const uint16_t udp_services[] = {
-    53, 67, 68, 69, 123, 137, 138, 161, 162, 389, 443, 500, 514, 520, 1194, 1701, 1812, 1813,
-    1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302, 51820,
+    53,   67,   68,   69,   123,  137,  138,  161,  162,  389,  443,  500,   514,   520,
+    1194, 1701, 1812, 1813, 1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302, 51820,
 };
 
 /* The lists as bitmaps over all 65536 ports (8 KiB each), built once: the beacon detector asks
@@ -66,7 +67,8 @@ static int port_class(uint16_t port)
     return port < 1024 ? 0 : port < 32768 ? 1 : 2;
 }
 
-static enum flow_init decide(enum flow_init who, enum flow_init_basis why, enum flow_init_basis *basis)
+static enum flow_init decide(enum flow_init who, enum flow_init_basis why,
+                             enum flow_init_basis *basis)
 {
     if (basis)
         *basis = who == FLOW_INIT_UNKNOWN ? INIT_BASIS_NONE : why;
@@ -91,11 +93,12 @@ enum flow_init flow_initiator(const struct flow_rec *f, enum flow_init_basis *ba
         unsigned type = f->dport >> 8;
         bool v6 = f->proto == 58;
         /* requests: echo, timestamp, address mask (v4); echo, MLD/ND solicitations (v6) */
-        bool request = v6 ? (type == 128 || type == 133 || type == 135) : (type == 8 || type == 13 || type == 17);
+        bool request = v6 ? (type == 128 || type == 133 || type == 135)
+                          : (type == 8 || type == 13 || type == 17);
         /* replies and errors answer something the other end sent */
         bool answer = v6 ? (type < 128 || type == 129 || type == 134 || type == 136)
-                         : (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 ||
-                            type == 14 || type == 18);
+                         : (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 ||
+                            type == 12 || type == 14 || type == 18);
         if (request)
             return decide(FLOW_INIT_SRC, INIT_BASIS_ICMP, basis);
         if (answer)
@@ -125,14 +128,22 @@ enum flow_init flow_initiator(const struct flow_rec *f, enum flow_init_basis *ba
 const char *flow_init_basis_name(enum flow_init_basis b)
 {
     switch (b) {
-    case INIT_BASIS_EXPORTER: return "exporter";
-    case INIT_BASIS_TCP_SYN: return "tcp_syn";
-    case INIT_BASIS_ICMP: return "icmp";
-    case INIT_BASIS_SERVICE: return "service_port";
-    case INIT_BASIS_RANGE: return "port_range";
-    case INIT_BASIS_FIXED_PORT: return "fixed_port";
-    case INIT_BASIS_FIRST_PACKET: return "first_packet";
-    case INIT_BASIS_NONE: break;
+    case INIT_BASIS_EXPORTER:
+        return "exporter";
+    case INIT_BASIS_TCP_SYN:
+        return "tcp_syn";
+    case INIT_BASIS_ICMP:
+        return "icmp";
+    case INIT_BASIS_SERVICE:
+        return "service_port";
+    case INIT_BASIS_RANGE:
+        return "port_range";
+    case INIT_BASIS_FIXED_PORT:
+        return "fixed_port";
+    case INIT_BASIS_FIRST_PACKET:
+        return "first_packet";
+    case INIT_BASIS_NONE:
+        break;
     }
     return "none";
 }

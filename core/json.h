@@ -28,7 +28,7 @@ void json_obj_open(struct json *j, const char *key);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);
 void json_arr_close(struct json *j);
-void json_str(struct json *j, const char *key, const char *val);      /* escaped; NULL -> null */
+void json_str(struct json *j, const char *key, const char *val); /* escaped; NULL -> null */
 void json_strn(struct json *j, const char *key, const char *val, size_t n);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
@@ -39,8 +39,14 @@ void json_raw(struct json *j, const char *key, const char *json_text); /* alread
 void json_addr(struct json *j, const char *key, const uint8_t addr[16]);
 /* RFC 3339 UTC with milliseconds: "2008-09-20T12:00:00.000Z". */
 void json_time(struct json *j, const char *key, uint64_t unix_ms);
-static inline bool json_error(const struct json *j) { return j->err; }
-static inline size_t json_len(const struct json *j) { return j->len; }
+static inline bool json_error(const struct json *j)
+{
+    return j->err;
+}
+static inline size_t json_len(const struct json *j)
+{
+    return j->len;
+}
 /* Format unix_ms as RFC 3339 into out (>= 25 bytes). */
 void json_format_time(uint64_t unix_ms, char out[32]);
 

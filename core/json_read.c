@@ -11,7 +11,10 @@ static size_t ws(const char *s, size_t n, size_t i)
     return i;
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static bool value(const char *s, size_t n, size_t *i, int depth, struct jr_val *out);
 
@@ -131,13 +134,19 @@ static bool value(const char *s, size_t n, size_t *i, int depth, struct jr_val *
     if (*i >= n)
         return false;
     switch (s[*i]) {
-    case '"': return string(s, n, i, out);
+    case '"':
+        return string(s, n, i, out);
     case '{':
-    case '[': return container(s, n, i, depth, out);
-    case 't': return literal(s, n, i, "true", JR_TRUE, out);
-    case 'f': return literal(s, n, i, "false", JR_FALSE, out);
-    case 'n': return literal(s, n, i, "null", JR_NULL, out);
-    default: return number(s, n, i, out);
+    case '[':
+        return container(s, n, i, depth, out);
+    case 't':
+        return literal(s, n, i, "true", JR_TRUE, out);
+    case 'f':
+        return literal(s, n, i, "false", JR_FALSE, out);
+    case 'n':
+        return literal(s, n, i, "null", JR_NULL, out);
+    default:
+        return number(s, n, i, out);
     }
 }
 
@@ -232,11 +241,21 @@ size_t jr_text(const struct jr_val *v, char *buf, size_t cap)
         }
         c = v->p[++i];
         switch (c) {
-        case 'n': c = '\n'; break;
-        case 't': c = '\t'; break;
-        case 'r': c = '\r'; break;
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
+        case 'n':
+            c = '\n';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
         case 'u': {
             int cp = 0;
             for (int k = 1; k <= 4; k++) {
@@ -250,7 +269,8 @@ size_t jr_text(const struct jr_val *v, char *buf, size_t cap)
             c = cp >= 0x20 && cp < 0x7f ? (char)cp : '?';
             break;
         }
-        default: break; /* \" \\ \/ */
+        default:
+            break; /* \" \\ \/ */
         }
         buf[o++] = c;
     }

@@ -38,8 +38,8 @@
 /* ---- the bell ---- */
 
 struct ring_bell {
-    int fd;                /* eventfd, non-blocking: readable while a wake-up is pending */
-    _Atomic bool armed;    /* the consumer is about to sleep, or sleeping */
+    int fd;             /* eventfd, non-blocking: readable while a wake-up is pending */
+    _Atomic bool armed; /* the consumer is about to sleep, or sleeping */
 };
 
 /* Any thread, before the rings that use it exist. 0 or -errno. */
@@ -76,8 +76,8 @@ struct ring_hdr {
 
 struct ring {
     uint8_t *buf;
-    size_t mask;                /* capacity - 1 */
-    struct ring_bell *bell;     /* the consumer's (NULL: it never sleeps on this ring) */
+    size_t mask;            /* capacity - 1 */
+    struct ring_bell *bell; /* the consumer's (NULL: it never sleeps on this ring) */
     /* producer side */
     _Alignas(64) size_t p_head; /* allocated up to here (published or not) */
     size_t p_tail;              /* the consumer's release point as last read */

@@ -14,8 +14,7 @@
  * technique pages, RFCs, DOIs, the method's own project); each names the behaviour or the
  * method the rule implements. */
 const struct rule_def rule_table[] = {
-    {"blocklist.peer_listed", "blocklist",
-     "Customer host exchanged traffic with a listed address",
+    {"blocklist.peer_listed", "blocklist", "Customer host exchanged traffic with a listed address",
      "A customer host and an address on a configured blocklist (Spamhaus DROP, abuse.ch Feodo "
      "Tracker, ...) exchanged flows in the window: a host reaching botnet controllers or "
      "hijacked networks is likely infected; a listed address reaching the host is the "
@@ -199,7 +198,10 @@ static void put(struct out *o, const char *s, size_t n)
     o->b[o->len] = 0;
 }
 
-static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
+static void puts_(struct out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
 
 static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(struct out *o, const char *fmt, ...)
@@ -397,7 +399,7 @@ size_t rule_message(const struct alert *a, char *buf, size_t cap)
     int n = snprintf(buf, cap, "%s alert for ", a->rule_id ? a->rule_id : "unnamed");
     if (n < 0 || (size_t)n >= cap)
         return cap ? strlen(buf) : 0;
-    return (size_t)n + rule_render(a->has_host ? "{host} (customer {customer})"
-                                               : "customer {customer}",
-                                   a, buf + n, cap - (size_t)n);
+    return (size_t)n +
+           rule_render(a->has_host ? "{host} (customer {customer})" : "customer {customer}", a,
+                       buf + n, cap - (size_t)n);
 }

@@ -39,7 +39,7 @@ struct rule_def {
     const char *description; /* rule.description: what it looks for and why it matters */
     const char *reference;   /* rule.reference: a stable public page on the behaviour or method */
     enum alert_category category;
-    const char *message;     /* the ECS message's template (above) */
+    const char *message; /* the ECS message's template (above) */
 };
 
 extern const struct rule_def rule_table[];

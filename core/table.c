@@ -173,5 +173,3 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
     t->n++;
     return e;
 }
-
-

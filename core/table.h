@@ -29,8 +29,8 @@
 #include "hash.h"
 
 struct ktab {
-    uint8_t *ent;   /* cap entries of esz bytes, in insertion order; each starts with its key */
-    uint32_t *idx;  /* open addressing: entry number + 1 */
+    uint8_t *ent;  /* cap entries of esz bytes, in insertion order; each starts with its key */
+    uint32_t *idx; /* open addressing: entry number + 1 */
     size_t esz, ksz, n, cap, mask;
     struct hash_key hk;
     uint64_t refused; /* keys not admitted because the table was full */
@@ -40,7 +40,10 @@ int ktab_init(struct ktab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
 void ktab_fini(struct ktab *t);
 /* Find or insert (zeroed, key copied) an entry. NULL when full (t->refused counted). */
 void *ktab_get(struct ktab *t, const void *key, bool *inserted);
-static inline void *ktab_at(const struct ktab *t, size_t i) { return t->ent + i * t->esz; }
+static inline void *ktab_at(const struct ktab *t, size_t i)
+{
+    return t->ent + i * t->esz;
+}
 void ktab_reset(struct ktab *t);
 
 /* ltab: entries are esz bytes, the first ksz of which are the key. An entry's address is
@@ -54,7 +57,7 @@ struct ltab {
     uint32_t *hv;                           /* each entry's hash folded to 32 bits */
     size_t esz, ksz, cap, used, n, nbuckets;
     uint32_t oldest, newest, free_list;
-    uint64_t evicted;                       /* entries pushed out to make room */
+    uint64_t evicted; /* entries pushed out to make room */
 };
 int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz);
 void ltab_fini(struct ltab *t);
@@ -63,7 +66,10 @@ static inline size_t ltab_index(const struct ltab *t, const void *e)
 {
     return (size_t)((const uint8_t *)e - t->ent) / t->esz;
 }
-static inline void *ltab_entry(const struct ltab *t, size_t i) { return t->ent + i * t->esz; }
+static inline void *ltab_entry(const struct ltab *t, size_t i)
+{
+    return t->ent + i * t->esz;
+}
 
 /* Lookups are inline (they run per record): an entry keeps its hash folded to 32 bits, its
  * bucket and a fingerprint that spares most key comparisons along a chain; keys of 8..64
@@ -75,15 +81,24 @@ static inline uint32_t ltab_fold(uint64_t hash)
 static inline bool ltab_key_eq(const void *a, const void *b, size_t n)
 {
     switch (n) {
-    case 8: return memcmp(a, b, 8) == 0;
-    case 16: return memcmp(a, b, 16) == 0;
-    case 24: return memcmp(a, b, 24) == 0;
-    case 32: return memcmp(a, b, 32) == 0;
-    case 40: return memcmp(a, b, 40) == 0;
-    case 48: return memcmp(a, b, 48) == 0;
-    case 56: return memcmp(a, b, 56) == 0;
-    case 64: return memcmp(a, b, 64) == 0;
-    default: return memcmp(a, b, n) == 0;
+    case 8:
+        return memcmp(a, b, 8) == 0;
+    case 16:
+        return memcmp(a, b, 16) == 0;
+    case 24:
+        return memcmp(a, b, 24) == 0;
+    case 32:
+        return memcmp(a, b, 32) == 0;
+    case 40:
+        return memcmp(a, b, 40) == 0;
+    case 48:
+        return memcmp(a, b, 48) == 0;
+    case 56:
+        return memcmp(a, b, 56) == 0;
+    case 64:
+        return memcmp(a, b, 64) == 0;
+    default:
+        return memcmp(a, b, n) == 0;
     }
 }
 /* Entry number + 1 of key (folded hash h), 0 when absent. */

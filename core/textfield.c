@@ -164,9 +164,10 @@ bool tf_hex(const char *s, size_t n, uint64_t *out)
     uint64_t v = 0;
     for (size_t i = 2; i < n; i++) {
         char c = s[i];
-        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 99;
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 99;
         if (d > 15)
             return false;
         v = v << 4 | d;
@@ -212,8 +213,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-bool tf_utc(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned se,
-            int64_t *out)
+bool tf_utc(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned se, int64_t *out)
 {
     static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 60 || d < 1)
@@ -322,8 +322,8 @@ int64_t tf_rfc1123(const char *s)
     if (!read_digits(&s, 4, 4, &y))
         return -1;
     s = skip_space(s);
-    if (!read_digits(&s, 1, 2, &h) || *s++ != ':' || !read_digits(&s, 2, 2, &mi) ||
-        *s++ != ':' || !read_digits(&s, 2, 2, &se))
+    if (!read_digits(&s, 1, 2, &h) || *s++ != ':' || !read_digits(&s, 2, 2, &mi) || *s++ != ':' ||
+        !read_digits(&s, 2, 2, &se))
         return -1;
     s = skip_space(s);
     if (*s && strncasecmp(s, "GMT", 3) != 0 && strncasecmp(s, "UTC", 3) != 0 &&
@@ -358,11 +358,14 @@ bool tf_seconds(const char *s, size_t n, uint64_t *ms)
 
 bool tf_proto(const char *s, size_t n, uint8_t *out)
 {
-    static const struct { const char *name; uint8_t num; } tab[] = {
-        {"ICMP", 1}, {"IGMP", 2}, {"IPIP", 4}, {"TCP", 6}, {"UDP", 17}, {"IPv6", 41},
-        {"RSVP", 46}, {"GRE", 47}, {"ESP", 50}, {"AH", 51}, {"ICMP6", 58}, {"ipv6-icmp", 58},
-        {"icmpv6", 58}, {"EIGRP", 88}, {"OSPF", 89}, {"PIM", 103}, {"VRRP", 112}, {"L2TP", 115},
-        {"SCTP", 132},
+    static const struct {
+        const char *name;
+        uint8_t num;
+    } tab[] = {
+        {"ICMP", 1},   {"IGMP", 2},       {"IPIP", 4},    {"TCP", 6},    {"UDP", 17},
+        {"IPv6", 41},  {"RSVP", 46},      {"GRE", 47},    {"ESP", 50},   {"AH", 51},
+        {"ICMP6", 58}, {"ipv6-icmp", 58}, {"icmpv6", 58}, {"EIGRP", 88}, {"OSPF", 89},
+        {"PIM", 103},  {"VRRP", 112},     {"L2TP", 115},  {"SCTP", 132},
     };
     uint64_t v;
     if (tf_uint_max(s, n, 255, &v)) {

@@ -46,7 +46,7 @@ static inline bool tf_field_next(struct tf_fields *it, const char **f, size_t *f
     if (it->i > it->n)
         return false;
     const char *s = it->s, sep = it->sep; /* locals: a char load may alias *it */
-    size_t j = it->i, n = it->n;           /* fields are short: a plain scan beats memchr */
+    size_t j = it->i, n = it->n;          /* fields are short: a plain scan beats memchr */
     while (j < n && s[j] != sep)
         j++;
     *f = s + it->i;

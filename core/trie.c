@@ -25,10 +25,10 @@
 #define TRIE_STACK 260 /* pre-order stack: depth (<= 129) + pending siblings */
 
 struct tnode {
-    uint64_t hi, lo;     /* prefix, host order halves of the 128-bit key; bits past len zero */
-    uint32_t child[2];   /* node indices or TRIE_NONE */
-    uint32_t value;      /* valid when has_value */
-    uint8_t len;         /* 0..128 */
+    uint64_t hi, lo;   /* prefix, host order halves of the 128-bit key; bits past len zero */
+    uint32_t child[2]; /* node indices or TRIE_NONE */
+    uint32_t value;    /* valid when has_value */
+    uint8_t len;       /* 0..128 */
     uint8_t has_value;
 };
 
@@ -51,8 +51,8 @@ struct trie {
     struct tnode *nodes; /* nodes[0] is the root when n > 0 */
     uint32_t n;
     size_t count;
-    unsigned jbits;       /* 8..16, grows with the prefix count: jump6 has 1 << jbits entries */
-    unsigned jbits4;      /* 8..20, grows with the IPv4 prefix count: jump4 has 1 << jbits4 */
+    unsigned jbits;  /* 8..16, grows with the prefix count: jump6 has 1 << jbits entries */
+    unsigned jbits4; /* 8..20, grows with the IPv4 prefix count: jump4 has 1 << jbits4 */
     struct tjump *jump4;
     struct tjump *jump6;
 };
@@ -463,8 +463,8 @@ size_t trie_memory(const struct trie *t)
 {
     if (!t)
         return 0;
-    size_t jump = t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) *
-                                 sizeof(struct tjump) : 0;
+    size_t jump =
+        t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
 

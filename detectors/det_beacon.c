@@ -89,15 +89,16 @@
 #include "log.h"
 #include "sketch.h"
 
-#define BC_TS 32       /* starts kept per pair */
-#define BC_WAYS 8      /* pair pool: slots per bucket */
-#define BC_RECENT 4    /* connections per pair followed for continuations */
-#define PD_WAYS 4      /* pending cache: entries per set */
-#define PV_WAYS 8      /* prevalence table: entries per bucket */
-#define PV_CUST 4      /* customers counted per peer (saturates) */
+#define BC_TS 32        /* starts kept per pair */
+#define BC_WAYS 8       /* pair pool: slots per bucket */
+#define BC_RECENT 4     /* connections per pair followed for continuations */
+#define PD_WAYS 4       /* pending cache: entries per set */
+#define PV_WAYS 8       /* prevalence table: entries per bucket */
+#define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
-#define UNIT_MS 10     /* pair times are hundredths of a second after the pair's first start */
-#define MIN_PERIOD_S 1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
+#define UNIT_MS 10      /* pair times are hundredths of a second after the pair's first start */
+#define MIN_PERIOD_S                                                                               \
+    1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
                           * a strobe) */
 
 struct beacon_conf {
@@ -114,24 +115,33 @@ struct beacon_conf {
 
 static const struct conf_key beacon_keys[] = {
     {"max_pairs", CONF_U64, offsetof(struct beacon_conf, max_pairs), 0, 64, 1e9, "65536",
-     "tracked (host, peer, port) slots per worker (about 450 bytes each); a full pool evicts (counted)", NULL},
+     "tracked (host, peer, port) slots per worker (about 450 bytes each); a full pool evicts "
+     "(counted)",
+     NULL},
     {"pending", CONF_U64, offsetof(struct beacon_conf, pending), 0, 64, 1e9, "524288",
      "first connections of pairs waiting for a second one, per worker (32 bytes each); should hold "
-     "a worker's new pairs over the longest period to find (overwrites counted)", NULL},
-    {"prevalence_peers", CONF_U64, offsetof(struct beacon_conf, prevalence_peers), 0, 64, 1e9, "65536",
+     "a worker's new pairs over the longest period to find (overwrites counted)",
+     NULL},
+    {"prevalence_peers", CONF_U64, offsetof(struct beacon_conf, prevalence_peers), 0, 64, 1e9,
+     "65536",
      "peers (address and /24 or /48, with port) whose inside hosts are counted, for all workers "
-     "together (about 330 bytes each); a full table evicts the least prevalent (counted)", NULL},
-    {"prevalence_horizon", CONF_DURATION, offsetof(struct beacon_conf, prevalence_horizon), 0, 600, 2592000,
-     "24h", "a peer's prevalence counts the hosts of the last half to whole of this (event time)", NULL},
+     "together (about 330 bytes each); a full table evicts the least prevalent (counted)",
+     NULL},
+    {"prevalence_horizon", CONF_DURATION, offsetof(struct beacon_conf, prevalence_horizon), 0, 600,
+     2592000, "24h",
+     "a peer's prevalence counts the hosts of the last half to whole of this (event time)", NULL},
     {"infra_hosts", CONF_U32, offsetof(struct beacon_conf, infra_hosts), 0, 2, 1e9, "10",
      "inside hosts with repeated contact that make a peer (its address or its /24 or /48, with "
-     "the port) infrastructure: no beacon alert", NULL},
+     "the port) infrastructure: no beacon alert",
+     NULL},
     {"infra_customers", CONF_U32, offsetof(struct beacon_conf, infra_customers), 0, 1, PV_CUST, "2",
      "... from at least this many customers (1: a deployment with one customer)", NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "3h",
-     "a pair with no connection for this long is forgotten (above the longest period to find)", NULL},
-    {"inactive_timeout", CONF_DURATION, offsetof(struct beacon_conf, inactive_timeout), 0, 0, 3600, "15s",
-     "exporters' inactive timeout: records of one connection closer than this continue it", NULL},
+     "a pair with no connection for this long is forgotten (above the longest period to find)",
+     NULL},
+    {"inactive_timeout", CONF_DURATION, offsetof(struct beacon_conf, inactive_timeout), 0, 0, 3600,
+     "15s", "exporters' inactive timeout: records of one connection closer than this continue it",
+     NULL},
     {"fast_max", CONF_DURATION, offsetof(struct beacon_conf, fast_max), 0, 1, 86400, "5m",
      "periods below this are beacon.fast, others beacon.slow", NULL},
     {"fast_min", CONF_U32, offsetof(struct beacon_conf, fast_min), 0, 3, BC_TS - 1, "8",
@@ -140,22 +150,25 @@ static const struct conf_key beacon_keys[] = {
      "intervals (check-ins - 1) needed for beacon.slow", NULL},
     {"jitter", CONF_DOUBLE, offsetof(struct beacon_conf, jitter), 0, 0.01, 0.6, "0.33",
      "the widest schedule: intervals within (1 +- jitter) x period, i.e. the largest at most "
-     "(1+j)/(1-j) times the smallest (0.33: 2x, Cobalt Strike's sleep minus up to 50 %)", NULL},
+     "(1+j)/(1-j) times the smallest (0.33: 2x, Cobalt Strike's sleep minus up to 50 %)",
+     NULL},
     {"chance", CONF_DOUBLE, offsetof(struct beacon_conf, chance), 0, 1e-9, 0.1, "0.001",
      "a schedule alerts when connections at random (Poisson) times would look as regular with "
-     "at most this chance (0.001: 6 check-ins with +-20 % jitter just pass)", NULL},
+     "at most this chance (0.001: 6 check-ins with +-20 % jitter just pass)",
+     NULL},
     {"max_packets", CONF_U64, offsetof(struct beacon_conf, max_packets), 0, 1, 1e15, "10000",
      "records with more packets are bulk transfers or floods: never a check-in", NULL},
-    {"long_session", CONF_DURATION, offsetof(struct beacon_conf, long_session), 0, 60, 604800, "10m",
-     "a connection at least this long is a long session", NULL},
+    {"long_session", CONF_DURATION, offsetof(struct beacon_conf, long_session), 0, 60, 604800,
+     "10m", "a connection at least this long is a long session", NULL},
     {"long_total", CONF_DURATION, offsetof(struct beacon_conf, long_total), 0, 60, 2592000, "1h",
-     "long sessions of a pair adding up to this alert beacon.long_session (RITA's base threshold)", NULL},
+     "long sessions of a pair adding up to this alert beacon.long_session (RITA's base threshold)",
+     NULL},
     {"long_rare", CONF_U32, offsetof(struct beacon_conf, long_rare), 0, 1, 1e9, "3",
      "... when at most this many inside hosts have repeated or long contact with the peer", NULL},
     {"allow", CONF_CUSTOM, offsetof(struct beacon_conf, allow), sizeof(struct pfxlist), 1, 0, "",
      "peers never tracked (up to 16 prefixes: monitoring, update servers)", pfxlist_parse},
-    {"resolvers", CONF_CUSTOM, offsetof(struct beacon_conf, resolvers), sizeof(struct pfxlist), 1, 0,
-     "", "the customer's own DNS/NTP servers (up to 16 prefixes): never tracked", pfxlist_parse},
+    {"resolvers", CONF_CUSTOM, offsetof(struct beacon_conf, resolvers), sizeof(struct pfxlist), 1,
+     0, "", "the customer's own DNS/NTP servers (up to 16 prefixes): never tracked", pfxlist_parse},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -169,10 +182,10 @@ struct pair_key {
 
 /* A first connection waiting for the pair's second one. */
 struct pend {
-    uint32_t tag;      /* 0 = empty */
-    uint16_t hport;    /* the inside host's port */
-    uint8_t basis;     /* enum flow_init_basis of its start (NONE: provisional) */
-    uint8_t dirs : 2;  /* 1: a record of the host seen, 2: one of the peer */
+    uint32_t tag;       /* 0 = empty */
+    uint16_t hport;     /* the inside host's port */
+    uint8_t basis;      /* enum flow_init_basis of its start (NONE: provisional) */
+    uint8_t dirs : 2;   /* 1: a record of the host seen, 2: one of the peer */
     uint8_t opened : 2; /* both seen: 1 the host's record started first, 2 the peer's */
     uint8_t range : 2;  /* the port ranges' guess of its start (struct obs) */
     uint64_t start_ms;
@@ -183,39 +196,39 @@ struct pend {
 /* A followed connection; times in UNIT_MS after the pair's base. */
 struct conn {
     uint32_t start, end;
-    uint32_t seq;      /* its start's number: ring slot seq % BC_TS while count - seq <= n */
-    uint32_t open_ms;  /* low 32 bits of the first-seen direction's start, in ms */
+    uint32_t seq;     /* its start's number: ring slot seq % BC_TS while count - seq <= n */
+    uint32_t open_ms; /* low 32 bits of the first-seen direction's start, in ms */
     uint16_t hport;
-    uint8_t dirs;      /* 1: a record of the host seen, 2: one of the peer */
+    uint8_t dirs; /* 1: a record of the host seen, 2: one of the peer */
     uint8_t is_long : 1, valid : 1;
 };
 
 struct pair {
     struct pair_key k;
-    uint64_t base_ms;        /* first start (the first check-in) */
-    uint64_t last_ms;        /* latest start or end, event time */
+    uint64_t base_ms; /* first start (the first check-in) */
+    uint64_t last_ms; /* latest start or end, event time */
     uint64_t bytes_out, bytes_in, packets;
     uint64_t dur_ms, long_ms, longest_ms; /* all connections; those >= long_session; longest */
-    uint32_t count;          /* connection starts */
-    uint32_t cont;           /* records folded into a connection */
-    uint32_t long_n;         /* connections that reached long_session */
-    uint16_t hport_changes;  /* starts whose host port differed from the previous start's */
+    uint32_t count;                       /* connection starts */
+    uint32_t cont;                        /* records folded into a connection */
+    uint32_t long_n;                      /* connections that reached long_session */
+    uint16_t hport_changes; /* starts whose host port differed from the previous start's */
     uint16_t last_hport;
     uint16_t opened_out, opened_in; /* connections whose host's / peer's record started first */
     uint16_t range_out, range_in;   /* provisional starts the port ranges guess the host / the
                                      * peer started */
-    uint8_t basis;           /* strongest decided basis of a start (NONE: all provisional) */
-    uint8_t used, alerted;   /* alerted: 1 fast, 2 slow, 4 long */
+    uint8_t basis;                  /* strongest decided basis of a start (NONE: all provisional) */
+    uint8_t used, alerted;          /* alerted: 1 fast, 2 slow, 4 long */
     uint8_t head, n, dirty, touched;
     struct conn recent[BC_RECENT];
-    uint32_t ts[BC_TS];      /* starts, UNIT_MS after base */
-    uint32_t by[BC_TS];      /* bytes out of each connection */
+    uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
+    uint32_t by[BC_TS]; /* bytes out of each connection */
 };
 
 struct pv_key {
-    uint8_t peer[16];        /* the address, or its /24 (/48) with the host bits zero */
+    uint8_t peer[16]; /* the address, or its /24 (/48) with the host bits zero */
     uint16_t port;
-    uint8_t proto, level;    /* level 0: address, 1: network */
+    uint8_t proto, level; /* level 0: address, 1: network */
 };
 
 struct pv_gen {
@@ -226,8 +239,8 @@ struct pv_gen {
 
 struct pv_ent {
     struct pv_key k;
-    uint32_t tag;            /* 0 = empty */
-    struct pv_gen g[2];      /* [cur], [cur ^ 1] the previous generation */
+    uint32_t tag;       /* 0 = empty */
+    struct pv_gen g[2]; /* [cur], [cur ^ 1] the previous generation */
 };
 
 /* The prevalence table and the pair pool are set-associative with victims chosen by what the
@@ -236,26 +249,26 @@ struct pv_ent {
 struct pv_table {
     struct pv_ent *ent;
     size_t nbuckets;
-    uint64_t gen_no;         /* number of the current generation (event time / half horizon) */
+    uint64_t gen_no; /* number of the current generation (event time / half horizon) */
     uint8_t cur;
     uint64_t used, evicted, rolls;
 };
 
 struct beacon {
     struct pair *pool;
-    uint32_t *tags;          /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
+    uint32_t *tags; /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
                               * share one cache line, so a miss touches no pair */
     size_t nbuckets;
     struct pend *pend;
     size_t npsets;
     struct hash_key hk, pvk;
     size_t cap_prevalence;
-    struct pv_table *pv;     /* worker 0's instance: owned; others: NULL (they read worker 0's) */
+    struct pv_table *pv; /* worker 0's instance: owned; others: NULL (they read worker 0's) */
     const struct pv_table *view; /* set by on_window_merge */
-    size_t mta_off;          /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
+    size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
-        stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta, stat_undecided,
-        stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
+        stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
+        stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
 };
 
@@ -283,7 +296,8 @@ static int beacon_init(const void *conf, void **self)
     b->mta_off = SIZE_MAX;
     const struct detector_ops *spam = det_find("spam");
     const struct conf_key *mk = spam ? conf_find_key(spam->conf_keys, "mta") : NULL;
-    if (mk && mk->type == CONF_CUSTOM && mk->parse == pfxlist_parse && mk->size == sizeof(struct pfxlist))
+    if (mk && mk->type == CONF_CUSTOM && mk->parse == pfxlist_parse &&
+        mk->size == sizeof(struct pfxlist))
         b->mta_off = mk->offset;
     *self = b;
     return 0;
@@ -423,17 +437,18 @@ static struct pend *pend_new(struct beacon *b, uint64_t h, uint64_t now_ms, uint
 
 /* What one record says, from the pair's side. */
 struct obs {
-    bool host_side;   /* the inside host sent it */
-    bool syn;         /* TCP with SYN */
-    bool may_start;   /* may be a connection start */
-    uint8_t basis;    /* enum flow_init_basis (NONE: provisional) */
-    uint8_t range;    /* provisional: 1 the port ranges guess the host started it, 2 the peer */
+    bool host_side; /* the inside host sent it */
+    bool syn;       /* TCP with SYN */
+    bool may_start; /* may be a connection start */
+    uint8_t basis;  /* enum flow_init_basis (NONE: provisional) */
+    uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
 
 /* Does record o continue connection c (times in units)? */
-static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, uint32_t rl, uint32_t inact)
+static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, uint32_t rl,
+                       uint32_t inact)
 {
     if (!c->valid || c->hport != o->hport)
         return false;
@@ -473,7 +488,8 @@ static void count_opener(struct pair *p, int who)
         p->opened_in++;
 }
 
-static void conn_span_grew(struct pair *p, struct conn *c, uint32_t old_span, const struct beacon_conf *cf)
+static void conn_span_grew(struct pair *p, struct conn *c, uint32_t old_span,
+                           const struct beacon_conf *cf)
 {
     uint32_t span = c->end - c->start;
     uint64_t grow = (uint64_t)(span - old_span) * UNIT_MS, span_ms = (uint64_t)span * UNIT_MS;
@@ -572,7 +588,8 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
 }
 
 /* A record for pair p: continue a followed connection, or start one. */
-static void pair_record(struct beacon *b, struct pair *p, const struct obs *o, const struct beacon_conf *cf)
+static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
+                        const struct beacon_conf *cf)
 {
     if (o->first_ms < p->base_ms)
         pair_rebase(p, o->first_ms);
@@ -616,10 +633,12 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, uint64_t
 }
 
 /* A record for a pending first connection: 1 folded into it, 0 not its connection. */
-static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o, const struct beacon_conf *cf)
+static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
+                       const struct beacon_conf *cf)
 {
     uint64_t end = pd->start_ms + pd->span_ms, inact = cf->inactive_timeout * 1000;
-    if (o->hport != pd->hport || o->first_ms > end + (o->syn ? 0 : inact) || o->last_ms + inact < pd->start_ms)
+    if (o->hport != pd->hport || o->first_ms > end + (o->syn ? 0 : inact) ||
+        o->last_ms + inact < pd->start_ms)
         return 0;
     uint8_t dirs = pd->dirs;
     uint32_t open_ms = (uint32_t)pd->start_ms;
@@ -719,7 +738,8 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
      * and from the peer's side only when the record says the host started it (asymmetric
      * routing shows one direction). */
     bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    o.may_start = !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
+    o.may_start =
+        !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     if (!hashed)
         hv = pair_hash(b, &k);
     struct pair *p = pair_find(b, &k, hv);
@@ -759,7 +779,8 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
 
 /* ---- prevalence: one table for all workers, built at window close ---------------------- */
 
-static void pv_key_make(struct pv_key *k, const uint8_t peer[16], uint16_t port, uint8_t proto, int level)
+static void pv_key_make(struct pv_key *k, const uint8_t peer[16], uint16_t port, uint8_t proto,
+                        int level)
 {
     memset(k, 0, sizeof *k);
     memcpy(k->peer, peer, 16);
@@ -917,7 +938,8 @@ static void beacon_merge(void *const *selves, size_t n, struct det_ctx *ctx)
             pv_free(t);
             b0->stat_pv_nomem = 1;
             log_error("beacon: no memory for the prevalence table (%zu entries): peers are not "
-                      "told from infrastructure", b0->cap_prevalence);
+                      "told from infrastructure",
+                      b0->cap_prevalence);
         } else {
             t->nbuckets = nb;
             b0->pv = t;
@@ -957,15 +979,15 @@ enum sched_kind { SCHED_NONE, SCHED_REGULAR, SCHED_ALTERNATING, SCHED_BURSTS };
 
 struct sched {
     enum sched_kind kind;
-    size_t n, fit;            /* intervals scored; those in the schedule */
+    size_t n, fit; /* intervals scored; those in the schedule */
     size_t nmin;
-    double period_s;          /* median of the fitting intervals (alternating: the cycle) */
-    double lo_s, hi_s;        /* the band the fitting intervals lie in */
-    double gap_a, gap_b;      /* alternating: the two gaps */
+    double period_s;     /* median of the fitting intervals (alternating: the cycle) */
+    double lo_s, hi_s;   /* the band the fitting intervals lie in */
+    double gap_a, gap_b; /* alternating: the two gaps */
     double mad_s, skew, ts;
-    double lp;                /* log of the chance random times would fit it */
-    size_t checkins;          /* bursts: check-ins (each a burst of starts) */
-    double d[BC_TS];          /* the scored intervals, in time order */
+    double lp;       /* log of the chance random times would fit it */
+    size_t checkins; /* bursts: check-ins (each a burst of starts) */
+    double d[BC_TS]; /* the scored intervals, in time order */
 };
 
 static double ratio_of(const struct beacon_conf *c)
@@ -1368,8 +1390,8 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     det_alert(ctx, &a);
 }
 
-static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p, const struct beacon_conf *c,
-                        enum flow_init_basis basis)
+static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
+                        const struct beacon_conf *c, enum flow_init_basis basis)
 {
     if (p->long_ms < c->long_total * 1000)
         return;
@@ -1399,7 +1421,8 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p, c
     alert_base(&a, ctx, p);
     a.rule_id = "beacon.long_session";
     a.severity = SEV_LOW;
-    a.score = clamp01(0.4 + 0.1 * (double)p->long_ms / (3600000.0 * (double)(c->long_total ? c->long_total / 3600.0 : 1)));
+    a.score = clamp01(0.4 + 0.1 * (double)p->long_ms /
+                                (3600000.0 * (double)(c->long_total ? c->long_total / 3600.0 : 1)));
     if (a.score > 0.6)
         a.score = 0.6;
     a.evidence_json = json_error(&j) ? NULL : ev;
@@ -1450,49 +1473,48 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
 #define C CTR_COUNTER
 #define G CTR_GAUGE
 #define ALERTS "Beacon alerts raised, by rule."
-#define BEACON_COUNTERS(X)                                                                        \
-    X(T, starts, "starts", "detector_beacon_starts_total", NULL, C,                               \
-      "Connection starts of customer hosts to outside peers.")                                    \
-    X(T, continuations, "continuations", "detector_beacon_continuations_total", NULL, C,          \
-      "Records that continue a connection already counted (exporter active-timeout splits).")     \
-    X(T, answers, "answers", "detector_beacon_answers_total", NULL, C,                            \
-      "Records of the answering direction (bytes each way).")                                     \
-    X(T, undecided, "undecided", "detector_beacon_undecided_total", NULL, C,                      \
-      "Records whose initiator nothing settled (not counted as starts).")                         \
-    X(T, service_overruled, "service_port_overruled",                                             \
-      "detector_beacon_service_port_overruled_total", NULL, C,                                    \
-      "Client ports that hit a service number, overruled by the pair's fixed port.")              \
-    X(T, skew, "clock_skew_skipped", "detector_beacon_clock_skew_skipped_total", NULL, C,         \
-      "Records far from their exporter's clock, kept out of the schedule.")                       \
-    X(T, mta, "mta_skipped", "detector_beacon_mta_skipped_total", NULL, C,                        \
-      "Records of declared mail servers to port 25, not tracked.")                                \
-    X(T, pend_in, "pending_inserted", "detector_beacon_pending_inserted_total", NULL, C,          \
-      "First connections of a pair kept until the pair's second one.")                            \
-    X(T, pend_over, "pending_overwritten", "detector_beacon_pending_overwritten_total", NULL, C,  \
-      "Pending first connections pushed out of a full pending set.")                              \
-    X(T, pend_cap, "pending_capacity", "detector_beacon_pending_capacity_entries", NULL, G,      \
-      "Capacity of the pending first-connection cache (pending per worker).")                     \
-    X(T, admitted, "admitted", "detector_beacon_admitted_total", NULL, C,                         \
-      "Pairs given a tracking slot.")                                                             \
-    X(T, slots_used, "slots", "detector_beacon_slots_pairs", NULL, G,                             \
-      "Pairs tracked now.")                                                                       \
-    X(T, slots_cap, "slots_capacity", "detector_beacon_slots_capacity_pairs", NULL, G,            \
-      "Capacity of the pair pool (max_pairs per worker).")                                        \
-    X(T, evicted, "evicted", "detector_beacon_evicted_total", NULL, C,                            \
-      "Tracked pairs pushed out of a full bucket (least recently active, not alerted).")          \
-    X(T, expired, "expired", "detector_beacon_expired_total", NULL, C,                            \
-      "Tracked pairs freed after `idle` without a connection.")                                   \
-    X(T, pv_used, "prevalence_peers", "detector_beacon_prevalence_peers", NULL, G,                \
-      "Peers in the prevalence table (shared by all workers).")                                   \
-    X(T, pv_evicted, "prevalence_evicted", "detector_beacon_prevalence_evicted_total", NULL, C,   \
-      "Peers pushed out of the full prevalence table.")                                           \
-    X(T, infra, "infrastructure_suppressed", "detector_beacon_infrastructure_suppressed_total",   \
-      NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")        \
+#define BEACON_COUNTERS(X)                                                                         \
+    X(T, starts, "starts", "detector_beacon_starts_total", NULL, C,                                \
+      "Connection starts of customer hosts to outside peers.")                                     \
+    X(T, continuations, "continuations", "detector_beacon_continuations_total", NULL, C,           \
+      "Records that continue a connection already counted (exporter active-timeout splits).")      \
+    X(T, answers, "answers", "detector_beacon_answers_total", NULL, C,                             \
+      "Records of the answering direction (bytes each way).")                                      \
+    X(T, undecided, "undecided", "detector_beacon_undecided_total", NULL, C,                       \
+      "Records whose initiator nothing settled (not counted as starts).")                          \
+    X(T, service_overruled, "service_port_overruled",                                              \
+      "detector_beacon_service_port_overruled_total", NULL, C,                                     \
+      "Client ports that hit a service number, overruled by the pair's fixed port.")               \
+    X(T, skew, "clock_skew_skipped", "detector_beacon_clock_skew_skipped_total", NULL, C,          \
+      "Records far from their exporter's clock, kept out of the schedule.")                        \
+    X(T, mta, "mta_skipped", "detector_beacon_mta_skipped_total", NULL, C,                         \
+      "Records of declared mail servers to port 25, not tracked.")                                 \
+    X(T, pend_in, "pending_inserted", "detector_beacon_pending_inserted_total", NULL, C,           \
+      "First connections of a pair kept until the pair's second one.")                             \
+    X(T, pend_over, "pending_overwritten", "detector_beacon_pending_overwritten_total", NULL, C,   \
+      "Pending first connections pushed out of a full pending set.")                               \
+    X(T, pend_cap, "pending_capacity", "detector_beacon_pending_capacity_entries", NULL, G,        \
+      "Capacity of the pending first-connection cache (pending per worker).")                      \
+    X(T, admitted, "admitted", "detector_beacon_admitted_total", NULL, C,                          \
+      "Pairs given a tracking slot.")                                                              \
+    X(T, slots_used, "slots", "detector_beacon_slots_pairs", NULL, G, "Pairs tracked now.")        \
+    X(T, slots_cap, "slots_capacity", "detector_beacon_slots_capacity_pairs", NULL, G,             \
+      "Capacity of the pair pool (max_pairs per worker).")                                         \
+    X(T, evicted, "evicted", "detector_beacon_evicted_total", NULL, C,                             \
+      "Tracked pairs pushed out of a full bucket (least recently active, not alerted).")           \
+    X(T, expired, "expired", "detector_beacon_expired_total", NULL, C,                             \
+      "Tracked pairs freed after `idle` without a connection.")                                    \
+    X(T, pv_used, "prevalence_peers", "detector_beacon_prevalence_peers", NULL, G,                 \
+      "Peers in the prevalence table (shared by all workers).")                                    \
+    X(T, pv_evicted, "prevalence_evicted", "detector_beacon_prevalence_evicted_total", NULL, C,    \
+      "Peers pushed out of the full prevalence table.")                                            \
+    X(T, infra, "infrastructure_suppressed", "detector_beacon_infrastructure_suppressed_total",    \
+      NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")         \
     X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
-      ALERTS)                                                                                     \
+      ALERTS)                                                                                      \
     X(T, alerts_slow, "alerts_slow", "detector_beacon_alerts_total", "rule=\"beacon.slow\"", C,    \
-      ALERTS)                                                                                     \
-    X(T, long_alerts, "alerts_long_session", "detector_beacon_alerts_total",                      \
+      ALERTS)                                                                                      \
+    X(T, long_alerts, "alerts_long_session", "detector_beacon_alerts_total",                       \
       "rule=\"beacon.long_session\"", C, ALERTS)
 struct beacon_ctr {
     BEACON_COUNTERS(CTR_FIELD)

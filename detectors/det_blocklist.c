@@ -36,15 +36,16 @@
 #include "table.h"
 
 struct blocklist_conf {
-    uint64_t max_hits;      /* hit table capacity per worker per window */
-    bool inside_listed;     /* also report customer hosts that are themselves listed */
-    double score_ip;        /* score of a hit on a feed entry without port */
-    double score_port;      /* score when the entry's port matched too */
+    uint64_t max_hits;  /* hit table capacity per worker per window */
+    bool inside_listed; /* also report customer hosts that are themselves listed */
+    double score_ip;    /* score of a hit on a feed entry without port */
+    double score_port;  /* score when the entry's port matched too */
 };
 
 static const struct conf_key blocklist_keys[] = {
     {"max_hits", CONF_U64, offsetof(struct blocklist_conf, max_hits), 0, 16, 16777216, "65536",
-     "distinct (host, peer, feed) hits kept per window per worker; more are reported at once", NULL},
+     "distinct (host, peer, feed) hits kept per window per worker; more are reported at once",
+     NULL},
     {"inside_listed", CONF_BOOL, offsetof(struct blocklist_conf, inside_listed), 0, 1, 0, "yes",
      "also alert when the customer's own host is on a list (it hosts C2 or a DROP block)", NULL},
     {"score", CONF_DOUBLE, offsetof(struct blocklist_conf, score_ip), 0, 0, 1, "0.8",
@@ -64,17 +65,17 @@ struct hit {
     uint32_t customer;
     uint8_t inside_listed; /* 1: the host is the listed party */
     /* what the window's flows said */
-    uint32_t feeds;        /* feeds of `set` that list the party */
-    uint32_t port_feeds;   /* ... whose listed port a flow used */
-    uint16_t listed_port;  /* the listed party's port on the flow that matched a listed port */
+    uint32_t feeds;       /* feeds of `set` that list the party */
+    uint32_t port_feeds;  /* ... whose listed port a flow used */
+    uint16_t listed_port; /* the listed party's port on the flow that matched a listed port */
     uint8_t proto;
-    uint8_t init;          /* who started the connections: INIT_HOST, INIT_PEER, 0 unknown */
-    uint8_t init_basis;    /* enum flow_init_basis of that decision */
-    uint8_t host_src;      /* while unknown: the host was the source of the first record */
-    uint16_t resp_port;    /* the responder's port (service port); while unknown the first
+    uint8_t init;       /* who started the connections: INIT_HOST, INIT_PEER, 0 unknown */
+    uint8_t init_basis; /* enum flow_init_basis of that decision */
+    uint8_t host_src;   /* while unknown: the host was the source of the first record */
+    uint16_t resp_port; /* the responder's port (service port); while unknown the first
                               record's destination port */
     uint16_t host_port, peer_port; /* each side's own port on every record so far ... */
-    uint8_t ports_varied;  /* ... unless it changed: bit 0 the host's, bit 1 the peer's */
+    uint8_t ports_varied;          /* ... unless it changed: bit 0 the host's, bit 1 the peer's */
     uint64_t first_ms, last_ms, flows, bytes, packets;
 };
 
@@ -85,7 +86,7 @@ struct hit {
 
 struct blocklist {
     struct blocklist_conf conf;
-    struct ktab hits;      /* the window's hits in first-seen order; full: reported at once */
+    struct ktab hits; /* the window's hits in first-seen order; full: reported at once */
     const struct feed_set *space_feeds; /* feeds of the last own-space check */
     uint64_t space_sig;                 /* customer prefixes of the last own-space check */
     uint64_t stat_hits, stat_alerts, stat_space_alerts, stat_space_skipped;
@@ -98,8 +99,8 @@ static int blocklist_init(const void *conf, void **self)
     if (!b)
         return -ENOMEM;
     b->conf = *(const struct blocklist_conf *)conf;
-    int rc = ktab_init(&b->hits, b->conf.max_hits, sizeof(struct hit), HIT_KEY,
-                       0x626c6f636b6c6973ULL);
+    int rc =
+        ktab_init(&b->hits, b->conf.max_hits, sizeof(struct hit), HIT_KEY, 0x626c6f636b6c6973ULL);
     if (rc < 0) {
         free(b);
         return rc;
@@ -195,7 +196,10 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
     }
     json_arr_close(&j);
     json_str(&j, "listed_party", h->inside_listed ? "host" : "peer");
-    json_str(&j, "initiator", h->init == INIT_HOST ? "host" : h->init == INIT_PEER ? "peer" : "unknown");
+    json_str(&j, "initiator",
+             h->init == INIT_HOST   ? "host"
+             : h->init == INIT_PEER ? "peer"
+                                    : "unknown");
     json_str(&j, "initiator_basis", flow_init_basis_name((enum flow_init_basis)h->init_basis));
     json_u64(&j, "flows", h->flows);
     json_u64(&j, "bytes", h->bytes);
@@ -210,13 +214,16 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
     bool host_src = h->init ? h->init == INIT_HOST : h->host_src;
     /* the source's own port, when every record of the pair used one (ECS source.port) */
     bool icmp = h->proto == 1 || h->proto == 58;
-    uint16_t sport = icmp ? 0 : host_src ? (h->ports_varied & 1 ? 0 : h->host_port)
-                                          : (h->ports_varied & 2 ? 0 : h->peer_port);
+    uint16_t sport = icmp       ? 0
+                     : host_src ? (h->ports_varied & 1 ? 0 : h->host_port)
+                                : (h->ports_varied & 2 ? 0 : h->peer_port);
     double score = any_port ? cc->score_port : cc->score_ip;
     struct alert a = {
         .detector = "blocklist",
         .rule_id = h->inside_listed ? "blocklist.host_listed" : "blocklist.peer_listed",
-        .severity = inbound ? SEV_LOW : any_port ? SEV_CRITICAL : SEV_HIGH,
+        .severity = inbound    ? SEV_LOW
+                    : any_port ? SEV_CRITICAL
+                               : SEV_HIGH,
         .score = inbound ? score / 2 : score,
         .customer = h->customer,
         .has_host = true,
@@ -273,7 +280,8 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
 {
     const uint8_t *peer = flow_outside(f);
     bool host_is_src = f->dir != FLOW_DIR_IN;
-    uint16_t host_port = host_is_src ? f->sport : f->dport, peer_port = host_is_src ? f->dport : f->sport;
+    uint16_t host_port = host_is_src ? f->sport : f->dport,
+             peer_port = host_is_src ? f->dport : f->sport;
     struct hit key; /* the identity, the rest zero: the probe, or the hit of a full table */
     memset(&key, 0, sizeof key);
     memcpy(key.host, hst->addr, 16);
@@ -333,7 +341,8 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
     size_t n = feed_set_count(ctx->feeds);
     const uint8_t *outside = flow_outside(f);
     bool host_is_src = f->dir != FLOW_DIR_IN;
-    uint16_t host_port = host_is_src ? f->sport : f->dport, peer_port = host_is_src ? f->dport : f->sport;
+    uint16_t host_port = host_is_src ? f->sport : f->dport,
+             peer_port = host_is_src ? f->dport : f->sport;
     bool inside = ((const struct blocklist_conf *)det_conf(ctx, h->customer))->inside_listed;
     uint32_t peer_feeds = 0, peer_ports = 0, host_feeds = 0, host_ports = 0;
     for (size_t i = 0; i < n && i < 32; i++) {
@@ -521,26 +530,27 @@ static void blocklist_on_window(void *self, struct det_ctx *ctx)
 /* Counters (detector.h). */
 #define C CTR_COUNTER
 #define G CTR_GAUGE
-#define BL_COUNTERS(X)                                                                            \
-    X(T, hits, "hits", "detector_blocklist_listed_flows_total", NULL, C,                          \
-      "Flow records between a customer host and a listed address.")                               \
-    X(T, pairs, "pairs", "detector_blocklist_hit_pairs", NULL, G,                                 \
-      "Host and listed party pairs collected in the open window.")                                \
-    X(T, cap, "pair_capacity", "detector_blocklist_hit_capacity_pairs", NULL, G,                  \
-      "Capacity of the hit table (max_hits per worker).")                                         \
-    X(T, overflow, "hit_table_overflow", "detector_blocklist_hit_table_overflows_total", NULL, C, \
-      "Hits reported at once because the hit table was full (not folded with later records).")  \
-    X(T, alerts, "alerts", "detector_blocklist_alerts_total", NULL, C,                            \
-      "Alerts about a host talking to, or being, a listed address.")                              \
-    X(T, space_alerts, "customer_space_alerts", "detector_blocklist_customer_space_alerts_total", \
-      NULL, C, "Alerts about a listed part of a customer's own address space.")                  \
-    X(T, space_skipped, "customer_space_skipped",                                                 \
-      "detector_blocklist_customer_space_skipped_total", NULL, C,                                 \
-      "Listed parts of customers' address space not reported (more than one check can hold).")   \
-    X(T, inbound, "inbound_hits", "detector_blocklist_inbound_pairs_total", NULL, C,              \
-      "Hit pairs where the listed party started the connections.")                               \
-    X(T, unknown_dir, "direction_unknown_hits", "detector_blocklist_direction_unknown_pairs_total", \
-      NULL, C, "Hit pairs where the records did not tell who started the connections.")
+#define BL_COUNTERS(X)                                                                             \
+    X(T, hits, "hits", "detector_blocklist_listed_flows_total", NULL, C,                           \
+      "Flow records between a customer host and a listed address.")                                \
+    X(T, pairs, "pairs", "detector_blocklist_hit_pairs", NULL, G,                                  \
+      "Host and listed party pairs collected in the open window.")                                 \
+    X(T, cap, "pair_capacity", "detector_blocklist_hit_capacity_pairs", NULL, G,                   \
+      "Capacity of the hit table (max_hits per worker).")                                          \
+    X(T, overflow, "hit_table_overflow", "detector_blocklist_hit_table_overflows_total", NULL, C,  \
+      "Hits reported at once because the hit table was full (not folded with later records).")     \
+    X(T, alerts, "alerts", "detector_blocklist_alerts_total", NULL, C,                             \
+      "Alerts about a host talking to, or being, a listed address.")                               \
+    X(T, space_alerts, "customer_space_alerts", "detector_blocklist_customer_space_alerts_total",  \
+      NULL, C, "Alerts about a listed part of a customer's own address space.")                    \
+    X(T, space_skipped, "customer_space_skipped",                                                  \
+      "detector_blocklist_customer_space_skipped_total", NULL, C,                                  \
+      "Listed parts of customers' address space not reported (more than one check can hold).")     \
+    X(T, inbound, "inbound_hits", "detector_blocklist_inbound_pairs_total", NULL, C,               \
+      "Hit pairs where the listed party started the connections.")                                 \
+    X(T, unknown_dir, "direction_unknown_hits",                                                    \
+      "detector_blocklist_direction_unknown_pairs_total", NULL, C,                                 \
+      "Hit pairs where the records did not tell who started the connections.")
 #define T struct blocklist_ctr
 struct blocklist_ctr {
     BL_COUNTERS(CTR_FIELD)

@@ -72,10 +72,10 @@
 #include "json.h"
 #include "sketch.h"
 
-#define BF_BUCKETS 6  /* the window view: six sub-buckets */
-#define BF_BANDS 40   /* attempt sizes: quarter-octave bands from 64 bytes to 64 KiB */
-#define BF_RECENT 4   /* source ports of a pair's latest connections */
-#define BF_SAMPLES 6  /* targets named by a horizontal alert */
+#define BF_BUCKETS 6 /* the window view: six sub-buckets */
+#define BF_BANDS 40  /* attempt sizes: quarter-octave bands from 64 bytes to 64 KiB */
+#define BF_RECENT 4  /* source ports of a pair's latest connections */
+#define BF_SAMPLES 6 /* targets named by a horizontal alert */
 
 struct bf_conf {
     struct portlist ports;
@@ -97,27 +97,33 @@ struct bf_conf {
  * and LDAP (389, 636), whose clients legitimately reconnect to one server on a schedule, many
  * of them behind one NAT or CGNAT address (the reason sites disable ET's "Rapid POP3/IMAP
  * Connections" rules); add them per customer where that does not hold. */
-#define BF_PORTS "21, 22, 23, 139, 445, 512, 513, 902, 1433, 1521, 2222, 2323, 3306, 3389, 5432, " \
-                 "5900, 5901, 5985, 5986, 6379, 8291, 27017"
+#define BF_PORTS                                                                                   \
+    "21, 22, 23, 139, 445, 512, 513, 902, 1433, 1521, 2222, 2323, 3306, 3389, 5432, "              \
+    "5900, 5901, 5985, 5986, 6379, 8291, 27017"
 
 #define BC(f) offsetof(struct bf_conf, f)
 static const struct conf_key bf_keys[] = {
     {"ports", CONF_CUSTOM, BC(ports), sizeof(struct portlist), 1, 0, BF_PORTS,
      "TCP login services (up to 64 ports). Other ports never alert: reconnecting to one server "
      "with short, similar connections is what HTTP and API clients, pollers and health checks "
-     "do all day", portlist_parse},
+     "do all day",
+     portlist_parse},
     {"attempts", CONF_U32, BC(attempts), 0, 2, 1e9, "20",
      "login attempts to one target's port within the window (Flowmon SSHDICT/RDPDICT: 20 per "
-     "attacker/victim pair; Zeek: 30 failed logins per 30 min)", NULL},
+     "attacker/victim pair; Zeek: 30 failed logins per 30 min)",
+     NULL},
     {"window", CONF_DURATION, BC(window), 0, 60, 86400, "30m",
      "the span attempts are counted over; an episode ends after as long without a connection "
-     "(Zeek's guessing_timeout and Flowmon's AttackHole: 30 min)", NULL},
+     "(Zeek's guessing_timeout and Flowmon's AttackHole: 30 min)",
+     NULL},
     {"high", CONF_U32, BC(high), 0, 2, 1e9, "100",
      "attempts within the window for high severity (NIST SP 800-63B 5.2.2: a verifier allows "
-     "no more than 100 failed attempts on one account)", NULL},
+     "no more than 100 failed attempts on one account)",
+     NULL},
     {"similar_min", CONF_DOUBLE, BC(similar_min), 0, 0, 1, "0.5",
      "share of the attempts within one size band (factor 1.25-1.5): repeated identical "
-     "exchanges", NULL},
+     "exchanges",
+     NULL},
     {"attempt_max_packets", CONF_U32, BC(attempt_max_packets), 0, 1, 1e9, "64",
      "packets of one login attempt (the host's record) at most", NULL},
     {"attempt_max_bytes", CONF_BYTES, BC(attempt_max_bytes), 0, 64, 65536, "16k",
@@ -135,10 +141,10 @@ static const struct conf_key bf_keys[] = {
      pfxlist_parse},
     {"allow_peers", CONF_CUSTOM, BC(allow_peers), sizeof(struct pfxlist), 1, 0, "",
      "targets whose logins never count (up to 16 prefixes: the customer's own servers "
-     "elsewhere, a code forge reached over SSH)", pfxlist_parse},
+     "elsewhere, a code forge reached over SSH)",
+     pfxlist_parse},
     {"max_pairs", CONF_U64, BC(max_pairs), 0, 16, 16777216, "65536",
-     "(host, target, port) pairs with login attempts kept per worker (least recent evicted)",
-     NULL},
+     "(host, target, port) pairs with login attempts kept per worker (least recent evicted)", NULL},
     {"max_spread", CONF_U64, BC(max_spread), 0, 16, 16777216, "16384",
      "(host, port) entries of the horizontal rule kept per worker (least recent evicted)", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -154,14 +160,14 @@ struct bf_key {
 
 /* One episode's figures (a pair's, or a host's port's over its qualifying targets). */
 struct bf_stats {
-    uint64_t first_ms, last_ms;         /* first connection start, latest record end */
-    uint64_t bytes, packets;            /* every record, continuations included */
-    uint64_t att_bytes, att_packets, att_dur_ms; /* sums over the login attempts */
-    double att_bytes_sq;                /* sum of squares (standard deviation) */
+    uint64_t first_ms, last_ms;                    /* first connection start, latest record end */
+    uint64_t bytes, packets;                       /* every record, continuations included */
+    uint64_t att_bytes, att_packets, att_dur_ms;   /* sums over the login attempts */
+    double att_bytes_sq;                           /* sum of squares (standard deviation) */
     uint32_t starts, answered, attempts, sessions; /* sessions: answered, not login-sized */
     uint32_t min_bytes, max_bytes, max_dur_ms;
     uint16_t min_packets, max_packets;
-    uint16_t band[BF_BANDS];            /* attempts per size band */
+    uint16_t band[BF_BANDS]; /* attempts per size band */
 };
 
 /* Counts per sub-bucket of the window (bucket_ms = window / BF_BUCKETS, as configured when the
@@ -176,19 +182,19 @@ struct bf_ring {
 struct bf_pair {
     struct bf_key k;
     struct bf_stats st;
-    struct bf_ring ring;              /* login attempts */
-    uint32_t touched, evaluated;      /* window number + 1 */
-    uint16_t recent[BF_RECENT];       /* source ports of the latest connection starts */
-    uint8_t nrecent, spread;          /* spread: counted for its host's port this episode */
+    struct bf_ring ring;         /* login attempts */
+    uint32_t touched, evaluated; /* window number + 1 */
+    uint16_t recent[BF_RECENT];  /* source ports of the latest connection starts */
+    uint8_t nrecent, spread;     /* spread: counted for its host's port this episode */
     uint8_t pad[2];
 };
 
 struct bf_spread {
     struct bf_key k;
-    struct bf_stats st;               /* of the qualifying targets' pairs */
-    struct bf_ring ring;              /* targets qualifying */
+    struct bf_stats st;  /* of the qualifying targets' pairs */
+    struct bf_ring ring; /* targets qualifying */
     uint32_t touched, evaluated;
-    uint32_t targets;                 /* qualifying targets this episode */
+    uint32_t targets; /* qualifying targets this episode */
     uint8_t nsample, pad[3];
     uint8_t sample[BF_SAMPLES][16];
 };
@@ -211,7 +217,8 @@ static int bf_init(const void *conf, void **self)
     if (!b)
         return -ENOMEM;
     if (ltab_init(&b->pairs, c->max_pairs, sizeof(struct bf_pair), sizeof(struct bf_key)) < 0 ||
-        ltab_init(&b->spreads, c->max_spread, sizeof(struct bf_spread), sizeof(struct bf_key)) < 0 ||
+        ltab_init(&b->spreads, c->max_spread, sizeof(struct bf_spread), sizeof(struct bf_key)) <
+            0 ||
         !(b->touched_p = calloc(c->max_pairs, sizeof *b->touched_p)) ||
         !(b->touched_s = calloc(c->max_spread, sizeof *b->touched_s))) {
         bf_fini(b);
@@ -424,8 +431,8 @@ static uint64_t key_hash(const struct bf *b, const struct bf_key *k)
     return hash_bytes(&b->hk, k, sizeof *k);
 }
 
-static void touch(struct bf *b, struct det_ctx *ctx, struct ltab *t, void *e, uint32_t *touched_field,
-                  uint32_t *list, size_t *n)
+static void touch(struct bf *b, struct det_ctx *ctx, struct ltab *t, void *e,
+                  uint32_t *touched_field, uint32_t *list, size_t *n)
 {
     ltab_touch(t, e);
     if (*touched_field == ctx->window_no + 1)
@@ -455,8 +462,8 @@ static void recent_push(struct bf_pair *p, uint16_t sport)
 }
 
 /* The host's port entry of a pair (NULL: none, or evicted). */
-static struct bf_spread *spread_of(struct bf *b, const struct bf_pair *p, bool create, uint64_t now_ms,
-                                   const struct bf_conf *c)
+static struct bf_spread *spread_of(struct bf *b, const struct bf_pair *p, bool create,
+                                   uint64_t now_ms, const struct bf_conf *c)
 {
     struct bf_key k = p->k;
     memset(k.peer, 0, sizeof k.peer);
@@ -475,8 +482,8 @@ static struct bf_spread *spread_of(struct bf *b, const struct bf_pair *p, bool c
 
 /* A pair reached spread_attempts: its target counts for the host's port, and from now on its
  * records join the port's figures. */
-static void spread_qualify(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c, struct bf_pair *p,
-                           uint64_t now_ms)
+static void spread_qualify(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c,
+                           struct bf_pair *p, uint64_t now_ms)
 {
     struct bf_spread *s = spread_of(b, p, true, now_ms, c);
     p->spread = 1;
@@ -610,7 +617,8 @@ static void stats_json(struct json *j, const struct bf_stats *s)
 }
 
 static void raise_bf(struct bf *b, struct det_ctx *ctx, int rule, const struct bf_key *k, bool peer,
-                     const struct bf_stats *s, uint32_t in_window, const struct bf_conf *c, const char *ev)
+                     const struct bf_stats *s, uint32_t in_window, const struct bf_conf *c,
+                     const char *ev)
 {
     static const char *const ids[2] = {"bruteforce.login", "bruteforce.horizontal"};
     bool high = s->attempts && in_window >= c->high;
@@ -712,8 +720,8 @@ static void spread_alerts(struct bf *b, struct det_ctx *ctx)
         /* severity from the attempts over the qualifying targets within the window: the
          * targets' count times the least that made each count is a lower bound */
         uint64_t lower = (uint64_t)n * c->spread_attempts;
-        raise_bf(b, ctx, 1, &s->k, false, &s->st, lower > UINT32_MAX ? UINT32_MAX : (uint32_t)lower, c,
-                 json_error(&j) ? NULL : ev);
+        raise_bf(b, ctx, 1, &s->k, false, &s->st, lower > UINT32_MAX ? UINT32_MAX : (uint32_t)lower,
+                 c, json_error(&j) ? NULL : ev);
     }
 }
 
@@ -730,38 +738,38 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
 #define C CTR_COUNTER
 #define G CTR_GAUGE
 #define ALERTS "Brute-force alerts raised, by rule."
-#define BF_COUNTERS(X)                                                                            \
-    X(T, records, "records", "detector_bruteforce_records_total", NULL, C,                        \
-      "TCP records of customer hosts to a login port.")                                           \
-    X(T, not_initiator, "not_initiator", "detector_bruteforce_not_initiator_total", NULL, C,      \
-      "Records where the customer host answered (never counted as attempts).")                    \
-    X(T, skewed, "clock_skewed", "detector_bruteforce_clock_skewed_total", NULL, C,               \
-      "Records far from their exporter's clock, counted but not judged.")                         \
-    X(T, allowed, "allowed", "detector_bruteforce_allowed_total", NULL, C,                        \
-      "Records of allow-listed hosts or peers.")                                                  \
-    X(T, starts, "connections", "detector_bruteforce_connections_total", NULL, C,                 \
-      "Connection starts to login services.")                                                     \
-    X(T, cont, "continuations", "detector_bruteforce_continuations_total", NULL, C,               \
-      "Records continuing a connection already counted.")                                         \
-    X(T, attempts, "login_attempts", "detector_bruteforce_login_attempts_total", NULL, C,         \
-      "Answered, login-sized connections (attempts).")                                            \
-    X(T, pairs, "pairs", "detector_bruteforce_pairs", NULL, G,                                    \
-      "Host, target and port triples tracked now.")                                               \
-    X(T, pairs_cap, "pairs_capacity", "detector_bruteforce_pairs_capacity", NULL, G,              \
-      "Capacity of the pair table (max_pairs per worker).")                                       \
-    X(T, pairs_evicted, "pairs_evicted", "detector_bruteforce_pairs_evicted_total", NULL, C,      \
-      "Pairs pushed out of the full pair table (least recent).")                                  \
-    X(T, spreads, "spreads", "detector_bruteforce_spreads", NULL, G,                              \
-      "Host and port pairs tracked for the horizontal rule now.")                                 \
-    X(T, spreads_cap, "spreads_capacity", "detector_bruteforce_spreads_capacity", NULL, G,        \
-      "Capacity of the spread table (max_spread per worker).")                                    \
-    X(T, spreads_evicted, "spreads_evicted", "detector_bruteforce_spreads_evicted_total", NULL, C,\
-      "Spreads pushed out of the full spread table (least recent).")                              \
-    X(T, touched_refused, "touched_refused", "detector_bruteforce_touched_refused_total", NULL, C,\
-      "Entries changed in a window but not judged because the changed list was full.")            \
-    X(T, alerts_login, "alerts_login", "detector_bruteforce_alerts_total",                        \
-      "rule=\"bruteforce.login\"", C, ALERTS)                                                     \
-    X(T, alerts_h, "alerts_horizontal", "detector_bruteforce_alerts_total",                       \
+#define BF_COUNTERS(X)                                                                             \
+    X(T, records, "records", "detector_bruteforce_records_total", NULL, C,                         \
+      "TCP records of customer hosts to a login port.")                                            \
+    X(T, not_initiator, "not_initiator", "detector_bruteforce_not_initiator_total", NULL, C,       \
+      "Records where the customer host answered (never counted as attempts).")                     \
+    X(T, skewed, "clock_skewed", "detector_bruteforce_clock_skewed_total", NULL, C,                \
+      "Records far from their exporter's clock, counted but not judged.")                          \
+    X(T, allowed, "allowed", "detector_bruteforce_allowed_total", NULL, C,                         \
+      "Records of allow-listed hosts or peers.")                                                   \
+    X(T, starts, "connections", "detector_bruteforce_connections_total", NULL, C,                  \
+      "Connection starts to login services.")                                                      \
+    X(T, cont, "continuations", "detector_bruteforce_continuations_total", NULL, C,                \
+      "Records continuing a connection already counted.")                                          \
+    X(T, attempts, "login_attempts", "detector_bruteforce_login_attempts_total", NULL, C,          \
+      "Answered, login-sized connections (attempts).")                                             \
+    X(T, pairs, "pairs", "detector_bruteforce_pairs", NULL, G,                                     \
+      "Host, target and port triples tracked now.")                                                \
+    X(T, pairs_cap, "pairs_capacity", "detector_bruteforce_pairs_capacity", NULL, G,               \
+      "Capacity of the pair table (max_pairs per worker).")                                        \
+    X(T, pairs_evicted, "pairs_evicted", "detector_bruteforce_pairs_evicted_total", NULL, C,       \
+      "Pairs pushed out of the full pair table (least recent).")                                   \
+    X(T, spreads, "spreads", "detector_bruteforce_spreads", NULL, G,                               \
+      "Host and port pairs tracked for the horizontal rule now.")                                  \
+    X(T, spreads_cap, "spreads_capacity", "detector_bruteforce_spreads_capacity", NULL, G,         \
+      "Capacity of the spread table (max_spread per worker).")                                     \
+    X(T, spreads_evicted, "spreads_evicted", "detector_bruteforce_spreads_evicted_total", NULL, C, \
+      "Spreads pushed out of the full spread table (least recent).")                               \
+    X(T, touched_refused, "touched_refused", "detector_bruteforce_touched_refused_total", NULL, C, \
+      "Entries changed in a window but not judged because the changed list was full.")             \
+    X(T, alerts_login, "alerts_login", "detector_bruteforce_alerts_total",                         \
+      "rule=\"bruteforce.login\"", C, ALERTS)                                                      \
+    X(T, alerts_h, "alerts_horizontal", "detector_bruteforce_alerts_total",                        \
       "rule=\"bruteforce.horizontal\"", C, ALERTS)
 struct bf_ctr {
     BF_COUNTERS(CTR_FIELD)

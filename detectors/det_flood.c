@@ -34,8 +34,8 @@ static const struct conf_key flood_keys[] = {
      "outbound bits/s of one host (window average) that alert", NULL},
     {"factor", CONF_DOUBLE, offsetof(struct flood_conf, factor), 0, 1.5, 1e6, "10",
      "rate over the host's own moving average that alerts (flood.baseline)", NULL},
-    {"baseline_min_pps", CONF_DOUBLE, offsetof(struct flood_conf, baseline_min_pps), 0, 0, 1e12, "2000",
-     "packets/s a host must reach for flood.baseline", NULL},
+    {"baseline_min_pps", CONF_DOUBLE, offsetof(struct flood_conf, baseline_min_pps), 0, 0, 1e12,
+     "2000", "packets/s a host must reach for flood.baseline", NULL},
     {"alpha", CONF_DOUBLE, offsetof(struct flood_conf, alpha), 0, 0.001, 1, "0.2",
      "EWMA weight of the newest window", NULL},
     {"warmup", CONF_U32, offsetof(struct flood_conf, warmup), 0, 1, 10000, "3",
@@ -45,14 +45,14 @@ static const struct conf_key flood_keys[] = {
 
 /* per host: 64 bytes */
 struct flood_state {
-    uint64_t pkts, bytes;       /* outbound, this window */
-    uint64_t top_pkts;          /* packets of the busiest destination record this window */
+    uint64_t pkts, bytes; /* outbound, this window */
+    uint64_t top_pkts;    /* packets of the busiest destination record this window */
     float ewma_pps, ewma_bps;
-    uint32_t nwin;              /* windows in the baseline */
+    uint32_t nwin; /* windows in the baseline */
     uint16_t top_port;
     uint8_t top_proto, pad;
     uint8_t top_dst[16];
-    uint64_t first_ms;          /* first outbound flow this window */
+    uint64_t first_ms; /* first outbound flow this window */
 };
 
 struct flood {
@@ -171,8 +171,10 @@ static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h
          * starts late in a window cannot lift the baseline over itself. */
         double cap_p = 2.0 * st->ewma_pps, floor_p = c->baseline_min_pps / c->factor;
         double cap_b = 2.0 * st->ewma_bps, floor_b = floor_p * 8.0 * 1500.0;
-        double xp = pps < (cap_p > floor_p ? cap_p : floor_p) ? pps : (cap_p > floor_p ? cap_p : floor_p);
-        double xb = bps < (cap_b > floor_b ? cap_b : floor_b) ? bps : (cap_b > floor_b ? cap_b : floor_b);
+        double xp =
+            pps < (cap_p > floor_p ? cap_p : floor_p) ? pps : (cap_p > floor_p ? cap_p : floor_p);
+        double xb =
+            bps < (cap_b > floor_b ? cap_b : floor_b) ? bps : (cap_b > floor_b ? cap_b : floor_b);
         st->ewma_pps = (float)(c->alpha * xp + (1 - c->alpha) * st->ewma_pps);
         st->ewma_bps = (float)(c->alpha * xb + (1 - c->alpha) * st->ewma_bps);
         st->nwin++;
@@ -182,7 +184,7 @@ static void flood_on_host_window(void *self, struct det_ctx *ctx, struct host *h
 }
 
 /* Counters (detector.h). Its state is per host (in the host table): nothing to evict. */
-#define FLOOD_COUNTERS(X)                                                                         \
+#define FLOOD_COUNTERS(X)                                                                          \
     X(T, alerts, "alerts", "detector_flood_alerts_total", NULL, CTR_COUNTER, "Flood alerts raised.")
 #define T struct flood_ctr
 struct flood_ctr {
@@ -200,7 +202,8 @@ static void flood_counters(const void *self, void *snap)
 
 const struct detector_ops det_flood_ops = {
     .name = "flood",
-    .help = "customer hosts sending floods: absolute packet/bit rates or far above their own baseline",
+    .help =
+        "customer hosts sending floods: absolute packet/bit rates or far above their own baseline",
     .conf_keys = flood_keys,
     .conf_size = sizeof(struct flood_conf),
     .host_state_size = sizeof(struct flood_state),

@@ -117,7 +117,8 @@ static const struct conf_key scan_keys[] = {
      "horizontal: distinct unanswered targets on one port over the last hour (NEMEA 50)", NULL},
     {"h_day_threshold", CONF_U32, SC(h_day_threshold), 0, 1, 1e9, "100",
      "horizontal: ... over the last day (slow scans; Elastic's network sweep rule: 100)", NULL},
-    {"h_high", CONF_U32, SC(h_high), 0, 1, 1e9, "500", "horizontal: targets for high severity", NULL},
+    {"h_high", CONF_U32, SC(h_high), 0, 1, 1e9, "500", "horizontal: targets for high severity",
+     NULL},
     {"v_threshold", CONF_U32, SC(v_threshold), 0, 1, 1e9, "50",
      "vertical: distinct unanswered ports on one target over the last hour", NULL},
     {"v_day_threshold", CONF_U32, SC(v_day_threshold), 0, 1, 1e9, "100",
@@ -151,14 +152,16 @@ static const struct conf_key scan_keys[] = {
      "TCP destination ports not scored here (mail: det_spam)", portlist_parse},
     {"max_pairs", CONF_U64, SC(max_pairs), 0, 16, 16777216, "32768",
      "(host, port) and (host, target) pairs with unanswered probes kept per worker, each "
-     "(least recently probed evicted)", NULL},
+     "(least recently probed evicted)",
+     NULL},
     {"max_pending", CONF_U64, SC(max_pending), 0, 16, 16777216, "131072",
      "UDP/ICMP first contacts awaiting their answer per worker (oldest judged unknown)", NULL},
     {"max_sweepers", CONF_U64, SC(max_sweepers), 0, 16, 16777216, "16384",
      "hosts whose ICMP echo bursts are followed per worker", NULL},
     {"contact_filter", CONF_BYTES, SC(contact_filter), 0, 4096, 1e10, "4M",
      "first-contact filter per worker (two generations; about 1 % of a million contacts per "
-     "half hour look repeated at 4M)", NULL},
+     "half hour look repeated at 4M)",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -166,19 +169,19 @@ enum outcome { OUT_UNKNOWN = 0, OUT_ANSWERED = 1, OUT_UNANSWERED = 2 };
 
 /* Per host (host table state). */
 struct scan_host {
-    float llr;                      /* TRW: log likelihood ratio of the walk */
+    float llr; /* TRW: log likelihood ratio of the walk */
     uint16_t walk_failed, walk_answered;
-    uint16_t port[2], port_n[2];    /* ports of the walk's unanswered contacts (Space-Saving) */
+    uint16_t port[2], port_n[2]; /* ports of the walk's unanswered contacts (Space-Saving) */
     uint8_t port_proto[2];
-    uint8_t trw_due;                /* the walk crossed: a verdict is due at window close */
-    uint8_t icmp_cand;              /* on the candidate list for an ICMP sweep */
+    uint8_t trw_due;                    /* the walk crossed: a verdict is due at window close */
+    uint8_t icmp_cand;                  /* on the candidate list for an ICMP sweep */
     uint32_t walk_first_s, walk_last_s; /* Unix seconds */
     uint32_t walk_packets, walk_bytes;  /* saturating */
-    uint32_t last_in_s;             /* latest record towards the host */
-    uint32_t cand_window;           /* window number + 1 of its candidate entry */
+    uint32_t last_in_s;                 /* latest record towards the host */
+    uint32_t cand_window;               /* window number + 1 of its candidate entry */
     uint32_t cand_slot;
-    uint32_t salt;                  /* keyed hash of the host (0 = not yet): contact keys */
-    uint8_t has_pairs;              /* it has had unanswered contacts (pairs to update) */
+    uint32_t salt;     /* keyed hash of the host (0 = not yet): contact keys */
+    uint8_t has_pairs; /* it has had unanswered contacts (pairs to update) */
     uint8_t pad2[3];
 };
 
@@ -194,14 +197,14 @@ struct pair_key {
 /* A (host, port) or (host, target) pair with unanswered first contacts. */
 struct pair {
     struct pair_key k;
-    uint32_t epoch_h, epoch_d;   /* generation of sk_h[0], sk_d[0] */
-    struct hll sk_h[2], sk_d[2]; /* distinct unanswered targets (ports): [current, previous] */
+    uint32_t epoch_h, epoch_d;     /* generation of sk_h[0], sk_d[0] */
+    struct hll sk_h[2], sk_d[2];   /* distinct unanswered targets (ports): [current, previous] */
     uint32_t unanswered, answered; /* first contacts since the pair was made */
     uint64_t first_ms, last_ms, packets, bytes;
-    uint32_t touched;            /* window number + 1 when it last changed */
-    uint32_t evaluated;          /* window number + 1 when it was last judged */
+    uint32_t touched;   /* window number + 1 when it last changed */
+    uint32_t evaluated; /* window number + 1 when it was last judged */
     uint8_t nsample;
-    uint8_t sample[SCAN_SAMPLES][16]; /* targets (horizontal) */
+    uint8_t sample[SCAN_SAMPLES][16];       /* targets (horizontal) */
     uint16_t sample_port[SCAN_SAMPLES * 2]; /* ports (vertical) */
 };
 
@@ -216,11 +219,11 @@ struct pend_key {
 /* A UDP/ICMP first contact waiting for its answer, or an answer waiting for its probe. */
 struct pend {
     struct pend_key k;
-    uint8_t state;       /* PEND_PROBE, PEND_ANSWER */
+    uint8_t state; /* PEND_PROBE, PEND_ANSWER */
     uint8_t pad[3];
     uint32_t packets, bytes;
-    uint64_t t_ms;       /* the probe's (or answer's) start */
-    struct host *h;      /* the host's table entry (see the top comment) */
+    uint64_t t_ms;  /* the probe's (or answer's) start */
+    struct host *h; /* the host's table entry (see the top comment) */
     struct scan_host *sh;
 };
 #define PEND_PROBE 1
@@ -236,7 +239,7 @@ struct host_key {
 struct sweeper {
     struct host_key k;
     uint64_t bucket_start_ms;
-    uint32_t cur, prev;          /* targets in the current and previous burst window */
+    uint32_t cur, prev; /* targets in the current and previous burst window */
     uint32_t probes, answered, unanswered, unknown, peak;
     uint64_t first_ms, last_ms, packets, bytes;
     uint8_t nsample;
@@ -276,9 +279,9 @@ struct scan {
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
     size_t ntouched_h, ntouched_v;
-    struct sel *sel;                 /* window close: the horizontal pairs that cross */
+    struct sel *sel; /* window close: the horizontal pairs that cross */
     size_t nsel;
-    struct host_key *alerted;        /* window close: hosts with a horizontal/vertical alert */
+    struct host_key *alerted; /* window close: hosts with a horizontal/vertical alert */
     size_t nalerted;
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
     uint64_t st_cand_full, st_touched_full, st_alerts[4];
@@ -297,7 +300,8 @@ static int scan_init(const void *conf, void **self)
     if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
         ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
         ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key)) < 0 ||
-        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct host_key)) < 0 ||
+        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct host_key)) <
+            0 ||
         gfilter_init(&s->contacts, c->contact_filter) < 0)
         goto fail;
     s->cands = calloc(s->cand_cap, sizeof *s->cands);
@@ -404,12 +408,19 @@ static uint32_t view_count(const struct hll sk[2], uint32_t epoch, uint32_t now,
     return n < most ? n : most;
 }
 
-static uint32_t epoch_h(const struct det_ctx *ctx) { return (uint32_t)(ctx->win_start_ms / HALF_HOUR_MS); }
-static uint32_t epoch_d(const struct det_ctx *ctx) { return (uint32_t)(ctx->win_start_ms / HALF_DAY_MS); }
+static uint32_t epoch_h(const struct det_ctx *ctx)
+{
+    return (uint32_t)(ctx->win_start_ms / HALF_HOUR_MS);
+}
+static uint32_t epoch_d(const struct det_ctx *ctx)
+{
+    return (uint32_t)(ctx->win_start_ms / HALF_DAY_MS);
+}
 
 /* ---- candidates: hosts whose verdict is due at window close ------------------------------ */
 
-static struct cand *cand_of(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh)
+static struct cand *cand_of(struct scan *s, struct det_ctx *ctx, struct host *h,
+                            struct scan_host *sh)
 {
     if (sh->cand_window == ctx->window_no + 1 && sh->cand_slot < s->ncand &&
         s->cands[sh->cand_slot].sh == sh)
@@ -474,8 +485,8 @@ static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
     sh->port_n[m]++;
 }
 
-static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c,
-                     struct host *h, struct scan_host *sh, const struct contact *ct, bool failed)
+static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c, struct host *h,
+                     struct scan_host *sh, const struct contact *ct, bool failed)
 {
     if (!c->trw || !ct->trw)
         return;
@@ -580,7 +591,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     }
     rotate(p->sk_h, &p->epoch_h, eh);
     rotate(p->sk_d, &p->epoch_d, ed);
-    uint64_t v = horizontal ? sk_hash_addr(&s->hk, ct->target) : hash_mix64(ct->port + 0x9E3779B97F4A7C15ULL);
+    uint64_t v = horizontal ? sk_hash_addr(&s->hk, ct->target)
+                            : hash_mix64(ct->port + 0x9E3779B97F4A7C15ULL);
     bool fresh = hll_add(&p->sk_h[0], v);
     hll_add(&p->sk_d[0], v);
     if (fresh && !p->sk_h[0].dense)
@@ -596,7 +608,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
                horizontal ? &s->ntouched_h : &s->ntouched_v);
 }
 
-static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct contact *ct, enum outcome o)
+static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct contact *ct,
+                          enum outcome o)
 {
     struct host_key k;
     memset(&k, 0, sizeof k);
@@ -698,7 +711,7 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
         pend_evicted(s, ctx, &old);
     if (!ins) {
         if (p->state == PEND_ANSWER) { /* the answer came first */
-            struct pend copy = *p; /* the contact points into it: p is zeroed when removed */
+            struct pend copy = *p;     /* the contact points into it: p is zeroed when removed */
             struct contact ct;
             pend_contact(&copy, &ct);
             ct.first_ms = f->first_ms;
@@ -784,8 +797,8 @@ static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_c
     k.customer = h->customer;
     memcpy(k.host, h->addr, 16);
     bool ins;
-    struct sweeper *w = ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->addr), NULL, 0, 0),
-                                 &ins, NULL, NULL);
+    struct sweeper *w =
+        ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->addr), NULL, 0, 0), &ins, NULL, NULL);
     uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
     if (ins)
         w->bucket_start_ms = t / win * win;
@@ -842,7 +855,8 @@ static bool is_echo_reply(const struct flow_rec *f)
 static bool is_icmp_error(const struct flow_rec *f)
 {
     unsigned type = f->dport >> 8;
-    return (f->proto == 1 && (type == 3 || type == 11)) || (f->proto == 58 && (type == 1 || type == 3));
+    return (f->proto == 1 && (type == 3 || type == 11)) ||
+           (f->proto == 58 && (type == 1 || type == 3));
 }
 
 /* TCP: answered when the initiator's flags show the completed handshake (see the top). */
@@ -928,7 +942,8 @@ static void raise_scan(struct scan *s, struct det_ctx *ctx, int rule, uint32_t c
                        enum alert_severity sev, double score, uint64_t flows, uint64_t packets,
                        uint64_t bytes, uint64_t first_ms, uint64_t last_ms, const char *ev)
 {
-    static const char *const ids[4] = {"scan.horizontal", "scan.vertical", "scan.trw", "scan.icmp_sweep"};
+    static const char *const ids[4] = {"scan.horizontal", "scan.vertical", "scan.trw",
+                                       "scan.icmp_sweep"};
     struct alert a = {
         .detector = "scan",
         .rule_id = ids[rule], /* name, category: core/rules.c */
@@ -975,8 +990,8 @@ struct judged {
     bool cross;
 };
 
-static struct judged judge(const struct pair *p, struct det_ctx *ctx, uint32_t thr_h, uint32_t thr_d,
-                           double fail_min)
+static struct judged judge(const struct pair *p, struct det_ctx *ctx, uint32_t thr_h,
+                           uint32_t thr_d, double fail_min)
 {
     struct judged j;
     j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
@@ -1085,8 +1100,8 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
         bool high = d >= c->h_high;
         raise_scan(s, ctx, 0, top->k.customer, top->k.host, NULL, top->k.proto, top->k.port,
                    high ? SEV_HIGH : SEV_MEDIUM,
-                   0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / c->h_high), flows,
-                   packets, bytes, first, last, json_error(&j) ? NULL : ev);
+                   0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / c->h_high), flows, packets,
+                   bytes, first, last, json_error(&j) ? NULL : ev);
         i = e;
     }
 }
@@ -1282,57 +1297,57 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
 #define G CTR_GAUGE
 #define OUTCOME "First contacts of customer hosts, by outcome (answered, unanswered, unknown)."
 #define ALERTS "Scan alerts raised, by rule."
-#define SCAN_COUNTERS(X)                                                                          \
-    X(T, attempts, "attempts", "detector_scan_attempts_total", NULL, C,                           \
-      "Connection attempts (TCP, UDP) and echo requests customer hosts started.")                \
-    X(T, first_contacts, "first_contacts", "detector_scan_first_contacts_total", NULL, C,         \
+#define SCAN_COUNTERS(X)                                                                           \
+    X(T, attempts, "attempts", "detector_scan_attempts_total", NULL, C,                            \
+      "Connection attempts (TCP, UDP) and echo requests customer hosts started.")                  \
+    X(T, first_contacts, "first_contacts", "detector_scan_first_contacts_total", NULL, C,          \
       "Attempts to a target and port the host had not tried within the contact filter's horizon.") \
     X(T, answered, "answered", "detector_scan_contact_outcomes_total", "outcome=\"answered\"", C,  \
-      OUTCOME)                                                                                    \
-    X(T, unanswered, "unanswered", "detector_scan_contact_outcomes_total",                        \
-      "outcome=\"unanswered\"", C, OUTCOME)                                                      \
-    X(T, outcome_unknown, "outcome_unknown", "detector_scan_contact_outcomes_total",              \
-      "outcome=\"unknown\"", C, OUTCOME)                                                         \
-    X(T, icmp_errors, "icmp_errors_received", "detector_scan_icmp_errors_total", NULL, C,         \
-      "ICMP errors towards customer hosts (not taken as answers).")                              \
-    X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                             \
-      "UDP and ICMP probes waiting for their answer now.")                                        \
-    X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,       \
-      "Capacity of the join table of probes waiting for an answer (max_pending per worker).")    \
-    X(T, pending_evicted, "pending_evicted", "detector_scan_pending_evicted_total", NULL, C,      \
-      "Waiting probes pushed out of a full join table (judged with an unknown outcome).")        \
-    X(T, answers_first, "answers_before_probe", "detector_scan_answers_before_probe_total", NULL, \
-      C, "Answers whose probe had not been seen yet (kept for the probe to join).")              \
-    X(T, h_pairs, "h_pairs", "detector_scan_horizontal_pairs", NULL, G,                           \
-      "Host and port pairs tracked for horizontal scans now.")                                    \
-    X(T, h_cap, "h_capacity", "detector_scan_horizontal_capacity_pairs", NULL, G,                 \
-      "Capacity of the horizontal table (max_pairs per worker).")                                 \
-    X(T, h_evicted, "h_evicted", "detector_scan_horizontal_evicted_total", NULL, C,               \
-      "Host and port pairs pushed out of the full horizontal table (least recently probed).")    \
-    X(T, v_pairs, "v_pairs", "detector_scan_vertical_pairs", NULL, G,                             \
-      "Host and target pairs tracked for vertical scans now.")                                    \
-    X(T, v_cap, "v_capacity", "detector_scan_vertical_capacity_pairs", NULL, G,                   \
-      "Capacity of the vertical table (max_pairs per worker).")                                   \
-    X(T, v_evicted, "v_evicted", "detector_scan_vertical_evicted_total", NULL, C,                 \
-      "Host and target pairs pushed out of the full vertical table (least recently probed).")    \
-    X(T, sweepers, "sweepers", "detector_scan_sweepers_hosts", NULL, G,                           \
-      "Hosts tracked for ICMP sweeps now.")                                                       \
-    X(T, sweepers_evicted, "sweepers_evicted", "detector_scan_sweepers_evicted_total", NULL, C,   \
-      "Hosts pushed out of the full ICMP sweep table (max_sweepers per worker).")                \
-    X(T, cand_refused, "candidates_refused", "detector_scan_candidates_refused_total", NULL, C,   \
-      "Hosts not judged at a window close because the candidate list was full.")                 \
-    X(T, touched_refused, "touched_refused", "detector_scan_touched_refused_total", NULL, C,      \
-      "Pairs changed in a window but not re-judged because the list of changed pairs was full.") \
-    X(T, filter_set, "contact_filter_set", "detector_scan_contact_filter_set_slots", NULL, G, \
-      "Slots (bits) set in the contact filter's current generation (fill = set / size).")               \
+      OUTCOME)                                                                                     \
+    X(T, unanswered, "unanswered", "detector_scan_contact_outcomes_total",                         \
+      "outcome=\"unanswered\"", C, OUTCOME)                                                        \
+    X(T, outcome_unknown, "outcome_unknown", "detector_scan_contact_outcomes_total",               \
+      "outcome=\"unknown\"", C, OUTCOME)                                                           \
+    X(T, icmp_errors, "icmp_errors_received", "detector_scan_icmp_errors_total", NULL, C,          \
+      "ICMP errors towards customer hosts (not taken as answers).")                                \
+    X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                              \
+      "UDP and ICMP probes waiting for their answer now.")                                         \
+    X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,        \
+      "Capacity of the join table of probes waiting for an answer (max_pending per worker).")      \
+    X(T, pending_evicted, "pending_evicted", "detector_scan_pending_evicted_total", NULL, C,       \
+      "Waiting probes pushed out of a full join table (judged with an unknown outcome).")          \
+    X(T, answers_first, "answers_before_probe", "detector_scan_answers_before_probe_total", NULL,  \
+      C, "Answers whose probe had not been seen yet (kept for the probe to join).")                \
+    X(T, h_pairs, "h_pairs", "detector_scan_horizontal_pairs", NULL, G,                            \
+      "Host and port pairs tracked for horizontal scans now.")                                     \
+    X(T, h_cap, "h_capacity", "detector_scan_horizontal_capacity_pairs", NULL, G,                  \
+      "Capacity of the horizontal table (max_pairs per worker).")                                  \
+    X(T, h_evicted, "h_evicted", "detector_scan_horizontal_evicted_total", NULL, C,                \
+      "Host and port pairs pushed out of the full horizontal table (least recently probed).")      \
+    X(T, v_pairs, "v_pairs", "detector_scan_vertical_pairs", NULL, G,                              \
+      "Host and target pairs tracked for vertical scans now.")                                     \
+    X(T, v_cap, "v_capacity", "detector_scan_vertical_capacity_pairs", NULL, G,                    \
+      "Capacity of the vertical table (max_pairs per worker).")                                    \
+    X(T, v_evicted, "v_evicted", "detector_scan_vertical_evicted_total", NULL, C,                  \
+      "Host and target pairs pushed out of the full vertical table (least recently probed).")      \
+    X(T, sweepers, "sweepers", "detector_scan_sweepers_hosts", NULL, G,                            \
+      "Hosts tracked for ICMP sweeps now.")                                                        \
+    X(T, sweepers_evicted, "sweepers_evicted", "detector_scan_sweepers_evicted_total", NULL, C,    \
+      "Hosts pushed out of the full ICMP sweep table (max_sweepers per worker).")                  \
+    X(T, cand_refused, "candidates_refused", "detector_scan_candidates_refused_total", NULL, C,    \
+      "Hosts not judged at a window close because the candidate list was full.")                   \
+    X(T, touched_refused, "touched_refused", "detector_scan_touched_refused_total", NULL, C,       \
+      "Pairs changed in a window but not re-judged because the list of changed pairs was full.")   \
+    X(T, filter_set, "contact_filter_set", "detector_scan_contact_filter_set_slots", NULL, G,      \
+      "Slots (bits) set in the contact filter's current generation (fill = set / size).")          \
     X(T, filter_bits, "contact_filter_size", "detector_scan_contact_filter_size_slots", NULL, G,   \
-      "Slots (bits) in one generation of the contact filter.")                                            \
-    X(T, alerts_h, "alerts_horizontal", "detector_scan_alerts_total", "rule=\"scan.horizontal\"", \
-      C, ALERTS)                                                                                  \
+      "Slots (bits) in one generation of the contact filter.")                                     \
+    X(T, alerts_h, "alerts_horizontal", "detector_scan_alerts_total", "rule=\"scan.horizontal\"",  \
+      C, ALERTS)                                                                                   \
     X(T, alerts_v, "alerts_vertical", "detector_scan_alerts_total", "rule=\"scan.vertical\"", C,   \
-      ALERTS)                                                                                     \
-    X(T, alerts_trw, "alerts_trw", "detector_scan_alerts_total", "rule=\"scan.trw\"", C, ALERTS)  \
-    X(T, alerts_sweep, "alerts_icmp_sweep", "detector_scan_alerts_total",                         \
+      ALERTS)                                                                                      \
+    X(T, alerts_trw, "alerts_trw", "detector_scan_alerts_total", "rule=\"scan.trw\"", C, ALERTS)   \
+    X(T, alerts_sweep, "alerts_icmp_sweep", "detector_scan_alerts_total",                          \
       "rule=\"scan.icmp_sweep\"", C, ALERTS)
 #define T struct scan_ctr
 struct scan_ctr {

@@ -238,7 +238,8 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     if (e->mta)
         alert = nn >= c->mta_fanout && fail >= c->mta_fail;
     else
-        alert = nd >= c->fanout && nn >= c->fanout_nets && (fail >= c->fail_min || nn >= c->fanout_high);
+        alert = nd >= c->fanout && nn >= c->fanout_nets &&
+                (fail >= c->fail_min || nn >= c->fanout_high);
     if (!alert)
         return;
     char ev[1536];
@@ -301,17 +302,17 @@ static void spam_on_window(void *self, struct det_ctx *ctx)
 }
 
 /* Counters (detector.h). */
-#define SPAM_COUNTERS(X)                                                                          \
-    X(T, flows, "mail_flows", "detector_spam_mail_flows_total", NULL, CTR_COUNTER,                \
-      "SMTP flow records from customer hosts the spam detector counted.")                         \
-    X(T, next_window, "next_window_flows", "detector_spam_next_window_flows_total", NULL,         \
-      CTR_COUNTER, "Of those, records ending after the open window (kept for the next one).")    \
-    X(T, hosts, "hosts", "detector_spam_hosts", NULL, CTR_GAUGE,                                  \
-      "Mail-sending hosts tracked now (open window and the next).")                              \
-    X(T, cap, "host_capacity", "detector_spam_capacity_hosts", NULL, CTR_GAUGE,                   \
-      "Capacity of the mail-sender tables (max_hosts per worker, for each of two windows).")     \
-    X(T, refused, "table_refused", "detector_spam_refused_total", NULL, CTR_COUNTER,              \
-      "Mail-sending hosts not tracked because the table was full (their mail is not counted).")  \
+#define SPAM_COUNTERS(X)                                                                           \
+    X(T, flows, "mail_flows", "detector_spam_mail_flows_total", NULL, CTR_COUNTER,                 \
+      "SMTP flow records from customer hosts the spam detector counted.")                          \
+    X(T, next_window, "next_window_flows", "detector_spam_next_window_flows_total", NULL,          \
+      CTR_COUNTER, "Of those, records ending after the open window (kept for the next one).")      \
+    X(T, hosts, "hosts", "detector_spam_hosts", NULL, CTR_GAUGE,                                   \
+      "Mail-sending hosts tracked now (open window and the next).")                                \
+    X(T, cap, "host_capacity", "detector_spam_capacity_hosts", NULL, CTR_GAUGE,                    \
+      "Capacity of the mail-sender tables (max_hosts per worker, for each of two windows).")       \
+    X(T, refused, "table_refused", "detector_spam_refused_total", NULL, CTR_COUNTER,               \
+      "Mail-sending hosts not tracked because the table was full (their mail is not counted).")    \
     X(T, alerts, "alerts", "detector_spam_alerts_total", NULL, CTR_COUNTER, "Spam alerts raised.")
 #define T struct spam_ctr
 struct spam_ctr {

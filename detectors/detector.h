@@ -49,7 +49,6 @@
 struct feed_set;
 struct json;
 
-
 /* Per-customer detector settings the pipeline resolves (config defaults + overrides). */
 struct det_ctx {
     uint64_t win_start_ms, win_end_ms; /* the open (or closing) window */
@@ -66,7 +65,7 @@ struct det_ctx {
      * that customer's [customer.ID] overrides applied (index1 0 = the defaults). Call as
      * det_conf(ctx, self_index, customer). */
     const void *(*conf_for)(void *arg, size_t det_index, uint32_t customer);
-    size_t det_index;  /* set by the worker before each call into a detector */
+    size_t det_index; /* set by the worker before each call into a detector */
     /* Another detector's option struct in force for a customer, by its registry name (its
      * [detector.NAME] section with the customer's overrides when that detector is enabled; the
      * section alone when it is not); NULL when there is no such detector. Call as
@@ -95,11 +94,11 @@ static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
 }
 
 struct detector_ops {
-    const char *name;                 /* registry and config name: [detector NAME] */
+    const char *name; /* registry and config name: [detector NAME] */
     const char *help;
     const struct conf_key *conf_keys; /* its options (section [detector NAME]), NULL-terminated */
     size_t conf_size;                 /* size of its option struct */
-    size_t host_state_size;           /* bytes of per-host state (0 = none), zeroed on host insert */
+    size_t host_state_size; /* bytes of per-host state (0 = none), zeroed on host insert */
     /* conf: its option struct (defaults applied, then the file). Returns 0 or <0. */
     int (*init)(const void *conf, void **self);
     void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -124,9 +123,8 @@ struct detector_ops {
 };
 
 #define DET_CTR_MAX 40 /* counter rows of one detector, at most */
-#define DET_COUNTERS(defs, type, fn)                                                              \
-    .ctr_defs = defs, .nctr = sizeof defs / sizeof defs[0], .ctr_size = sizeof(type),             \
-    .counters = fn
+#define DET_COUNTERS(defs, type, fn)                                                               \
+    .ctr_defs = defs, .nctr = sizeof defs / sizeof defs[0], .ctr_size = sizeof(type), .counters = fn
 
 /* Did the TCP connection whose initiator's record is f complete its handshake? With flags:
  * the initiator's cumulative flags hold ACK only when it acknowledged the SYN-ACK; SYN alone,

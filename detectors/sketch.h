@@ -64,7 +64,7 @@ uint32_t cms_get(const struct cms *s, uint64_t hash);
  * when it is in either generation. gfilter_age() starts a new generation (the older one is
  * forgotten). Blocked: four bits of one 64-bit word per key (one cache line per lookup). */
 struct gfilter {
-    uint64_t *w[2];    /* [0] current, [1] previous */
+    uint64_t *w[2]; /* [0] current, [1] previous */
     size_t nwords;
     uint64_t set_bits[2];
 };

@@ -14,10 +14,14 @@
 static unsigned ecs_severity(enum alert_severity s)
 {
     switch (s) {
-    case SEV_LOW: return 21;
-    case SEV_MEDIUM: return 47;
-    case SEV_HIGH: return 73;
-    case SEV_CRITICAL: return 99;
+    case SEV_LOW:
+        return 21;
+    case SEV_MEDIUM:
+        return 47;
+    case SEV_HIGH:
+        return 73;
+    case SEV_CRITICAL:
+        return 99;
     }
     return 0;
 }
@@ -97,8 +101,9 @@ static void enrichments(struct json *j, const struct alert *a, const uint8_t *sr
 {
     bool prefix = !a->has_host;
     const uint8_t *listed = a->indicator_is_host || !a->has_peer ? a->host : a->peer;
-    const char *field = prefix ? "transitwatch.evidence.customer_prefix"
-                        : src && listed == src ? "source.ip" : "destination.ip";
+    const char *field = prefix                 ? "transitwatch.evidence.customer_prefix"
+                        : src && listed == src ? "source.ip"
+                                               : "destination.ip";
     char ab[ADDR_STRLEN];
     json_obj_open(j, "threat");
     json_arr_open(j, "enrichments");
@@ -107,9 +112,10 @@ static void enrichments(struct json *j, const struct alert *a, const uint8_t *sr
         const char *feed = en->feed && *en->feed ? en->feed : "unnamed";
         const char *name = en->name && *en->name ? en->name : feed;
         char desc[256];
-        snprintf(desc, sizeof desc, "%s is listed on %s%s%s%s", en->matched ? en->matched
-                 : addr_format(listed, ab), feed, strcmp(name, feed) ? " (" : "",
-                 strcmp(name, feed) ? name : "", strcmp(name, feed) ? ")" : "");
+        snprintf(desc, sizeof desc, "%s is listed on %s%s%s%s",
+                 en->matched ? en->matched : addr_format(listed, ab), feed,
+                 strcmp(name, feed) ? " (" : "", strcmp(name, feed) ? name : "",
+                 strcmp(name, feed) ? ")" : "");
         json_obj_open(j, NULL);
         json_obj_open(j, "indicator");
         json_str(j, "type", addr_is_v4(listed) ? "ipv4-addr" : "ipv6-addr");
@@ -208,8 +214,10 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
             json_str(&j, "iana_number", pbuf);
         }
         if (a->has_peer)
-            json_str(&j, "direction", a->direction_unknown ? "unknown"
-                                      : a->host_is_source ? "outbound" : "inbound");
+            json_str(&j, "direction",
+                     a->direction_unknown ? "unknown"
+                     : a->host_is_source  ? "outbound"
+                                          : "inbound");
         if (volume && a->bytes) /* a detector that does not count one leaves it out */
             json_u64(&j, "bytes", a->bytes);
         if (volume && a->packets)
@@ -303,9 +311,11 @@ static void summary_message(const struct summary *s, char *buf, size_t cap)
     text_si(internal, sizeof internal, (double)s->internal.bytes, "B");
     json_format_time(s->win_start_ms, t0);
     json_format_time(s->win_end_ms, t1);
-    snprintf(buf, cap, "Customer %s: %llu active hosts, %llu with alerts (%llu hostile); out %s "
+    snprintf(buf, cap,
+             "Customer %s: %llu active hosts, %llu with alerts (%llu hostile); out %s "
              "in %llu flows, in %s in %llu flows, internal %s in %llu flows, in the window "
-             "%.5s to %.5s UTC", s->customer_id, (unsigned long long)s->active_hosts,
+             "%.5s to %.5s UTC",
+             s->customer_id, (unsigned long long)s->active_hosts,
              (unsigned long long)s->hosts_alerted, (unsigned long long)s->hostile_hosts, out,
              (unsigned long long)s->out.flows, in, (unsigned long long)s->in.flows, internal,
              (unsigned long long)s->internal.flows, t0 + 11, t1 + 11);
@@ -357,10 +367,9 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
         if (c != CAT_CUSTOMER)
             json_u64(&j, alert_category_name((enum alert_category)c), s->hosts_by_cat_day[c]);
     json_obj_close(&j);
-    json_double(&j, "hostile_share",
-                s->active_hosts_day ? (double)s->hostile_hosts_day / (double)s->active_hosts_day
-                                    : 0.0,
-                4);
+    json_double(
+        &j, "hostile_share",
+        s->active_hosts_day ? (double)s->hostile_hosts_day / (double)s->active_hosts_day : 0.0, 4);
     json_obj_close(&j);
     summary_hosts_json(&j, "hostile", s);
     json_u64(&j, "alerts", s->alerts);

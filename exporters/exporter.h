@@ -30,22 +30,22 @@ enum msg_kind {
 
 /* What /healthz (collector/health.h) needs from a sink, whatever its kind. */
 struct sink_health {
-    bool delivers;               /* has a remote end whose stall matters (Kafka) */
-    uint64_t waiting;            /* messages taken but not yet delivered */
-    uint64_t last_delivery_unix; /* wall-clock second of the last delivery; 0: none yet */
+    bool delivers;                         /* has a remote end whose stall matters (Kafka) */
+    uint64_t waiting;                      /* messages taken but not yet delivered */
+    uint64_t last_delivery_unix;           /* wall-clock second of the last delivery; 0: none yet */
     uint64_t spool_bytes, spool_max_bytes; /* 0 max: no spool */
-    uint64_t lost;               /* messages lost since start (a full spool, write errors) */
+    uint64_t lost; /* messages lost since start (a full spool, write errors) */
 };
 
 struct sink_ops {
     const char *name;
     /* 0 = taken (sent, queued or spooled), <0 = lost (counted by the sink). */
-    int (*publish)(void *self, enum msg_kind kind, const char *key, size_t keylen,
-                   const char *json, size_t len);
-    void (*poll)(void *self);                    /* may be NULL */
+    int (*publish)(void *self, enum msg_kind kind, const char *key, size_t keylen, const char *json,
+                   size_t len);
+    void (*poll)(void *self); /* may be NULL */
     /* Wait up to timeout_ms for what is in flight; spool what is left. 0 or <0. */
-    int (*flush)(void *self, int timeout_ms);    /* may be NULL */
-    void (*reopen)(void *self);                  /* may be NULL */
+    int (*flush)(void *self, int timeout_ms);       /* may be NULL */
+    void (*reopen)(void *self);                     /* may be NULL */
     void (*stats_json)(void *self, struct json *j); /* may be NULL; writes members of an object */
     void (*health)(void *self, struct sink_health *h); /* may be NULL: nothing to report */
     /* The sink's counters for /metrics: its table (ctr.h) and, in snap (SINK_SNAP_MAX bytes),

@@ -20,17 +20,17 @@
 
 /* The sink's counters, defined once: its stats JSON and its /metrics lines. */
 #define JSONL_COUNTERS(X, A)                                                                       \
-    X(T, written, "written", "jsonl_written_messages_total", NULL, CTR_COUNTER,                  \
-      "Messages written to the JSON-lines output.")                                              \
-    X(T, lost, "lost", "jsonl_lost_messages_total", NULL, CTR_COUNTER,                           \
-      "Messages the JSON-lines output could not write.")                                         \
-    X(T, skipped, "skipped", "jsonl_skipped_messages_total", NULL, CTR_COUNTER,                  \
-      "Messages of a kind this output does not take.")                                           \
-    X(T, reopens, "reopens", "jsonl_reopens_total", NULL, CTR_COUNTER,                           \
-      "Reopens of the output file (SIGHUP, log rotation).")                                      \
-    X(T, open_errors, "open_errors", "jsonl_open_errors_total", NULL, CTR_COUNTER,               \
-      "Failed opens of the output file.")                                                        \
-    X(T, write_errors, "write_errors", "jsonl_write_errors_total", NULL, CTR_COUNTER,            \
+    X(T, written, "written", "jsonl_written_messages_total", NULL, CTR_COUNTER,                    \
+      "Messages written to the JSON-lines output.")                                                \
+    X(T, lost, "lost", "jsonl_lost_messages_total", NULL, CTR_COUNTER,                             \
+      "Messages the JSON-lines output could not write.")                                           \
+    X(T, skipped, "skipped", "jsonl_skipped_messages_total", NULL, CTR_COUNTER,                    \
+      "Messages of a kind this output does not take.")                                             \
+    X(T, reopens, "reopens", "jsonl_reopens_total", NULL, CTR_COUNTER,                             \
+      "Reopens of the output file (SIGHUP, log rotation).")                                        \
+    X(T, open_errors, "open_errors", "jsonl_open_errors_total", NULL, CTR_COUNTER,                 \
+      "Failed opens of the output file.")                                                          \
+    X(T, write_errors, "write_errors", "jsonl_write_errors_total", NULL, CTR_COUNTER,              \
       "Failed writes, flushes or closes of the output file.")
 
 struct jsonl_counters {
@@ -42,19 +42,19 @@ static const struct ctr_def jsonl_defs[] = {JSONL_COUNTERS(CTR_ROW, CTR_ALIAS)};
 #define JSONL_NDEFS (sizeof jsonl_defs / sizeof jsonl_defs[0])
 
 struct sink_jsonl {
-    char *path;         /* owned; "-" = stdout */
+    char *path; /* owned; "-" = stdout */
     bool is_stdout;
     bool gzip;
     unsigned mask;
-    FILE *fp;           /* plain output (stdout or a file); NULL when gzip or closed */
-    gzFile gz;          /* gzip output; NULL when plain or closed */
-    bool truncate;      /* the first open truncates (replay -o); reopens always append */
-    bool dirty;         /* written since the last flush: poll() pushes it out */
-    size_t pending;     /* plain file: bytes in the stdio buffer (whole lines only) */
-    char *buf;          /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
-    bool in_error;      /* a write/open failed: logged once until one works again */
+    FILE *fp;              /* plain output (stdout or a file); NULL when gzip or closed */
+    gzFile gz;             /* gzip output; NULL when plain or closed */
+    bool truncate;         /* the first open truncates (replay -o); reopens always append */
+    bool dirty;            /* written since the last flush: poll() pushes it out */
+    size_t pending;        /* plain file: bytes in the stdio buffer (whole lines only) */
+    char *buf;             /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
+    bool in_error;         /* a write/open failed: logged once until one works again */
     struct text_out *text; /* text mode (sink_text_new): messages rendered for a person */
-    char *tbuf;         /* its rendering buffer, tcap bytes */
+    char *tbuf;            /* its rendering buffer, tcap bytes */
     size_t tcap;
     struct jsonl_counters c;
 };

@@ -19,23 +19,23 @@ enum { ST_NONE = 0, ST_INFLIGHT = 1, ST_ACKED = 2 };
 struct sink_kafka {
     struct kafka_settings set;
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt[2];   /* MSG_ALERT, MSG_SUMMARY */
+    rd_kafka_topic_t *rkt[2]; /* MSG_ALERT, MSG_SUMMARY */
     struct spool *sp;
-    uint8_t *state;             /* per sequence number in [lo, send): ST_* */
+    uint8_t *state; /* per sequence number in [lo, send): ST_* */
     uint64_t ring_mask;
-    uint64_t window;            /* max send - lo */
-    uint64_t lo;                /* lowest undelivered sequence number */
-    uint64_t send;              /* next sequence number to produce */
-    uint64_t hi_sent;           /* sends below this are re-sends */
-    bool paused;                /* a failure: wait for reports, then rewind to lo */
-    bool stamp_fail;            /* take the failure time at the next poll */
+    uint64_t window;  /* max send - lo */
+    uint64_t lo;      /* lowest undelivered sequence number */
+    uint64_t send;    /* next sequence number to produce */
+    uint64_t hi_sent; /* sends below this are re-sends */
+    bool paused;      /* a failure: wait for reports, then rewind to lo */
+    bool stamp_fail;  /* take the failure time at the next poll */
     uint64_t fail_ms;
     bool fatal;
-    bool degraded;              /* a failure was logged; cleared (and logged) by a delivery */
-    bool err_logged;            /* error_cb logged this episode */
-    int lib_log_quiet;          /* log_cb (librdkafka threads): a warning was logged; atomic */
-    uint64_t lib_log_suppressed;/* warnings not logged since; atomic */
-    uint64_t delivered_seen;    /* c.delivered at the last service(), for last_delivery */
+    bool degraded;               /* a failure was logged; cleared (and logged) by a delivery */
+    bool err_logged;             /* error_cb logged this episode */
+    int lib_log_quiet;           /* log_cb (librdkafka threads): a warning was logged; atomic */
+    uint64_t lib_log_suppressed; /* warnings not logged since; atomic */
+    uint64_t delivered_seen;     /* c.delivered at the last service(), for last_delivery */
     int log_reject;
     struct kafka_counters c;
 };
@@ -63,8 +63,8 @@ static int parse_fsync(void *field, const char *value, char *msg, size_t msglen)
 const struct conf_key kafka_conf_keys[] = {
     {"brokers", CONF_STR, KOFF(brokers), KSZ(brokers), 1, 0, "",
      "bootstrap brokers host:port[,host:port...]; empty: Kafka off", NULL},
-    {"topic_alerts", CONF_STR, KOFF(topic_alerts), KSZ(topic_alerts), 1, 0,
-     "transitwatch.alerts", "topic for alerts (key: customer id)", NULL},
+    {"topic_alerts", CONF_STR, KOFF(topic_alerts), KSZ(topic_alerts), 1, 0, "transitwatch.alerts",
+     "topic for alerts (key: customer id)", NULL},
     {"topic_summaries", CONF_STR, KOFF(topic_summaries), KSZ(topic_summaries), 1, 0,
      "transitwatch.summaries", "topic for customer summaries (key: customer id)", NULL},
     {"properties", CONF_STR, KOFF(properties), KSZ(properties), 1, 0, "",
@@ -73,8 +73,8 @@ const struct conf_key kafka_conf_keys[] = {
      NULL},
     {"queue_max_messages", CONF_U32, KOFF(queue_max_messages), 0, 16, 1000000, "100000",
      "messages outstanding towards Kafka at most; beyond, they wait in the spool", NULL},
-    {"spool_dir", CONF_PATH, KOFF(spool_dir), KSZ(spool_dir), 1, 0,
-     "/var/lib/transitwatch/spool", "write-ahead spool directory (one process each)", NULL},
+    {"spool_dir", CONF_PATH, KOFF(spool_dir), KSZ(spool_dir), 1, 0, "/var/lib/transitwatch/spool",
+     "write-ahead spool directory (one process each)", NULL},
     {"spool_max_bytes", CONF_BYTES, KOFF(spool_max_bytes), 0, 262144, 1099511627776.0, "1G",
      "spool size bound; past it new messages are lost and counted (spool_lost)", NULL},
     {"spool_fsync", CONF_CUSTOM, KOFF(spool_fsync), 0, 1, 0, "batch",
@@ -111,8 +111,8 @@ static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err,
         while (j < n && isspace((unsigned char)buf[j]))
             j++;
         size_t k = j;
-        while (k < n && (isalnum((unsigned char)buf[k]) || buf[k] == '.' || buf[k] == '_' ||
-                         buf[k] == '-'))
+        while (k < n &&
+               (isalnum((unsigned char)buf[k]) || buf[k] == '.' || buf[k] == '_' || buf[k] == '-'))
             k++;
         while (k < n && isspace((unsigned char)buf[k]))
             k++;
@@ -176,7 +176,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         if (k->degraded || k->err_logged) {
             uint64_t quiet = __atomic_exchange_n(&k->lib_log_suppressed, 0, __ATOMIC_RELAXED);
             log_info("kafka: delivering again; re-sending the spooled backlog (%llu librdkafka "
-                     "warnings were not logged)", (unsigned long long)quiet);
+                     "warnings were not logged)",
+                     (unsigned long long)quiet);
             k->degraded = false;
             k->err_logged = false;
             __atomic_store_n(&k->lib_log_quiet, 0, __ATOMIC_RELAXED);
@@ -237,8 +238,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
             __atomic_add_fetch(&k->lib_log_suppressed, 1, __ATOMIC_RELAXED);
             return;
         }
-        tw_log(l, "kafka %s: %s (further librdkafka warnings suppressed until a delivery "
-                  "succeeds)", fac, buf);
+        tw_log(l,
+               "kafka %s: %s (further librdkafka warnings suppressed until a delivery "
+               "succeeds)",
+               fac, buf);
         return;
     }
     tw_log(l, "kafka %s: %s", fac, buf);
@@ -508,8 +511,7 @@ static int kafka_flush(void *self, int timeout_ms)
         if (k->rk)
             rd_kafka_poll(k->rk, 0);
         service(k, now);
-        if (k->lo >= spool_committed(k->sp) || timeout_ms <= 0 ||
-            now - t0 >= (uint64_t)timeout_ms)
+        if (k->lo >= spool_committed(k->sp) || timeout_ms <= 0 || now - t0 >= (uint64_t)timeout_ms)
             break;
         if (k->rk)
             rd_kafka_poll(k->rk, 10);
@@ -627,11 +629,13 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
         ring <<= 1;
     k->ring_mask = ring - 1;
     k->state = calloc(ring, 1);
-    struct spool_opts so = {.dir = s->spool_dir, .max_bytes = s->spool_max_bytes,
+    struct spool_opts so = {.dir = s->spool_dir,
+                            .max_bytes = s->spool_max_bytes,
                             .fsync = (enum spool_fsync)s->spool_fsync,
-                            .fsync_ms = s->spool_fsync_ms, .zlevel = -1,
-                            .block_bytes = s->spool_block_bytes ? (uint32_t)s->spool_block_bytes
-                                                                : 1u};
+                            .fsync_ms = s->spool_fsync_ms,
+                            .zlevel = -1,
+                            .block_bytes =
+                                s->spool_block_bytes ? (uint32_t)s->spool_block_bytes : 1u};
     if (!k->state) {
         snprintf(err, errlen, "kafka: out of memory");
         goto fail;

@@ -40,14 +40,14 @@
 #include "exporter.h"
 
 struct kafka_settings {
-    char brokers[512];          /* bootstrap.servers; empty: Kafka off */
-    char topic_alerts[250];     /* MSG_ALERT */
-    char topic_summaries[250];  /* MSG_SUMMARY */
-    char properties[2048];      /* librdkafka "name=value" list, ';' or ',' separated */
+    char brokers[512];         /* bootstrap.servers; empty: Kafka off */
+    char topic_alerts[250];    /* MSG_ALERT */
+    char topic_summaries[250]; /* MSG_SUMMARY */
+    char properties[2048];     /* librdkafka "name=value" list, ';' or ',' separated */
     uint32_t queue_max_messages;
     char spool_dir[512];
     uint64_t spool_max_bytes;
-    int spool_fsync;            /* enum spool_fsync */
+    int spool_fsync; /* enum spool_fsync */
     uint32_t spool_fsync_ms;
     uint64_t spool_block_bytes; /* 0: every message is written at publish(); else group commit */
     uint64_t flush_timeout;     /* seconds: the daemon's flush() at shutdown / end of replay */
@@ -64,54 +64,54 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
 
 /* The sink's counters, defined once: the struct, its stats JSON and its /metrics lines. */
 #define KAFKA_COUNTERS(X, A)                                                                       \
-    X(T, published, "published", "kafka_published_messages_total", NULL, CTR_COUNTER,            \
-      "Messages accepted (appended to the spool).")                                              \
-    X(T, skipped, "skipped", "kafka_skipped_messages_total", NULL, CTR_COUNTER,                  \
-      "Messages not for Kafka (end-of-run totals).")                                             \
-    X(T, queued, "queued", "kafka_queued_messages_total", NULL, CTR_COUNTER,                     \
-      "Messages handed to librdkafka (first sends and re-sends).")                               \
-    X(T, delivered, "delivered", "kafka_delivered_total", NULL, CTR_COUNTER,                     \
-      "Messages Kafka acknowledged.")                                                            \
-    X(T, failed, "failed", "kafka_delivery_failures_total", NULL, CTR_COUNTER,                   \
-      "Failed delivery reports or produce calls (re-sent from the spool).")                      \
-    X(T, resent, "resent", "kafka_resent_total", NULL, CTR_COUNTER,                              \
-      "Messages produced again: after a failure or from a previous run.")                        \
-    X(T, rejected, "rejected", "kafka_rejected_messages_total", NULL, CTR_COUNTER,               \
-      "Messages larger than the broker accepts: dropped.")                                       \
-    X(T, queue_full, "queue_full", "kafka_queue_full_total", NULL, CTR_COUNTER,                  \
-      "Produce calls refused by a full local queue (retried at the next poll).")                 \
-    X(T, inflight, "inflight", "kafka_inflight_messages", NULL, CTR_GAUGE,                       \
-      "Messages awaiting a delivery report.")                                                    \
-    X(T, backlog, "backlog", "kafka_backlog_messages", NULL, CTR_GAUGE,                          \
-      "Messages in the spool not yet delivered.")                                                \
-    X(T, retries, "retries", "kafka_retries_total", NULL, CTR_COUNTER,                           \
-      "Re-send rounds started after failures.")                                                  \
-    X(T, producer_restarts, "producer_restarts", "kafka_producer_restarts_total", NULL,          \
-      CTR_COUNTER, "Producers re-created after a fatal error.")                                  \
-    A(T, published, "spooled", "kafka_published_messages_total")                                 \
-    X(T, spool_bytes, "spool_bytes", "kafka_spool_bytes", NULL, CTR_GAUGE,                       \
-      "Bytes in the on-disk spool.")                                                             \
-    X(T, spool_max_bytes, "spool_max_bytes", "kafka_spool_max_bytes", NULL, CTR_GAUGE,           \
-      "Spool size bound, in bytes.")                                                             \
-    X(T, spool_lost, "spool_lost", "kafka_spool_lost_total", NULL, CTR_COUNTER,                  \
-      "Messages refused: spool bound reached or a write error.")                                 \
-    X(T, spool_lost_episodes, "spool_lost_episodes", "kafka_spool_lost_episodes_total", NULL,    \
-      CTR_COUNTER, "Times the spool bound was reached.")                                         \
-    X(T, spool_corrupt, "spool_corrupt", "kafka_spool_corrupt_blocks_total", NULL, CTR_COUNTER,  \
-      "Damaged spool blocks skipped.")                                                           \
-    X(T, spool_recovered, "spool_recovered", "kafka_spool_recovered_messages_total", NULL,       \
-      CTR_COUNTER, "Undelivered messages found in the spool at start.")                          \
-    X(T, spool_segments, "spool_segments", "kafka_spool_segments", NULL, CTR_GAUGE,              \
-      "Segment files in the spool.")                                                             \
-    X(T, spool_write_errors, "spool_write_errors", "kafka_spool_write_errors_total", NULL,       \
-      CTR_COUNTER, "Spool writes that failed (a full disk, an I/O error).")                      \
-    X(T, errors, "errors", "kafka_errors_total", NULL, CTR_COUNTER,                              \
-      "librdkafka error events (connections refused, timeouts...).")                             \
-    X(T, brokers, "brokers", "kafka_brokers", NULL, CTR_GAUGE,                                   \
-      "Brokers librdkafka knows (from its statistics, every 5 s).")                              \
-    X(T, brokers_up, "brokers_up", "kafka_brokers_up", NULL, CTR_GAUGE,                          \
-      "Brokers in state UP (from librdkafka's statistics, every 5 s).")                          \
-    X(T, last_delivery_unix, "last_delivery_time_seconds", "kafka_last_delivery_time_seconds",   \
+    X(T, published, "published", "kafka_published_messages_total", NULL, CTR_COUNTER,              \
+      "Messages accepted (appended to the spool).")                                                \
+    X(T, skipped, "skipped", "kafka_skipped_messages_total", NULL, CTR_COUNTER,                    \
+      "Messages not for Kafka (end-of-run totals).")                                               \
+    X(T, queued, "queued", "kafka_queued_messages_total", NULL, CTR_COUNTER,                       \
+      "Messages handed to librdkafka (first sends and re-sends).")                                 \
+    X(T, delivered, "delivered", "kafka_delivered_total", NULL, CTR_COUNTER,                       \
+      "Messages Kafka acknowledged.")                                                              \
+    X(T, failed, "failed", "kafka_delivery_failures_total", NULL, CTR_COUNTER,                     \
+      "Failed delivery reports or produce calls (re-sent from the spool).")                        \
+    X(T, resent, "resent", "kafka_resent_total", NULL, CTR_COUNTER,                                \
+      "Messages produced again: after a failure or from a previous run.")                          \
+    X(T, rejected, "rejected", "kafka_rejected_messages_total", NULL, CTR_COUNTER,                 \
+      "Messages larger than the broker accepts: dropped.")                                         \
+    X(T, queue_full, "queue_full", "kafka_queue_full_total", NULL, CTR_COUNTER,                    \
+      "Produce calls refused by a full local queue (retried at the next poll).")                   \
+    X(T, inflight, "inflight", "kafka_inflight_messages", NULL, CTR_GAUGE,                         \
+      "Messages awaiting a delivery report.")                                                      \
+    X(T, backlog, "backlog", "kafka_backlog_messages", NULL, CTR_GAUGE,                            \
+      "Messages in the spool not yet delivered.")                                                  \
+    X(T, retries, "retries", "kafka_retries_total", NULL, CTR_COUNTER,                             \
+      "Re-send rounds started after failures.")                                                    \
+    X(T, producer_restarts, "producer_restarts", "kafka_producer_restarts_total", NULL,            \
+      CTR_COUNTER, "Producers re-created after a fatal error.")                                    \
+    A(T, published, "spooled", "kafka_published_messages_total")                                   \
+    X(T, spool_bytes, "spool_bytes", "kafka_spool_bytes", NULL, CTR_GAUGE,                         \
+      "Bytes in the on-disk spool.")                                                               \
+    X(T, spool_max_bytes, "spool_max_bytes", "kafka_spool_max_bytes", NULL, CTR_GAUGE,             \
+      "Spool size bound, in bytes.")                                                               \
+    X(T, spool_lost, "spool_lost", "kafka_spool_lost_total", NULL, CTR_COUNTER,                    \
+      "Messages refused: spool bound reached or a write error.")                                   \
+    X(T, spool_lost_episodes, "spool_lost_episodes", "kafka_spool_lost_episodes_total", NULL,      \
+      CTR_COUNTER, "Times the spool bound was reached.")                                           \
+    X(T, spool_corrupt, "spool_corrupt", "kafka_spool_corrupt_blocks_total", NULL, CTR_COUNTER,    \
+      "Damaged spool blocks skipped.")                                                             \
+    X(T, spool_recovered, "spool_recovered", "kafka_spool_recovered_messages_total", NULL,         \
+      CTR_COUNTER, "Undelivered messages found in the spool at start.")                            \
+    X(T, spool_segments, "spool_segments", "kafka_spool_segments", NULL, CTR_GAUGE,                \
+      "Segment files in the spool.")                                                               \
+    X(T, spool_write_errors, "spool_write_errors", "kafka_spool_write_errors_total", NULL,         \
+      CTR_COUNTER, "Spool writes that failed (a full disk, an I/O error).")                        \
+    X(T, errors, "errors", "kafka_errors_total", NULL, CTR_COUNTER,                                \
+      "librdkafka error events (connections refused, timeouts...).")                               \
+    X(T, brokers, "brokers", "kafka_brokers", NULL, CTR_GAUGE,                                     \
+      "Brokers librdkafka knows (from its statistics, every 5 s).")                                \
+    X(T, brokers_up, "brokers_up", "kafka_brokers_up", NULL, CTR_GAUGE,                            \
+      "Brokers in state UP (from librdkafka's statistics, every 5 s).")                            \
+    X(T, last_delivery_unix, "last_delivery_time_seconds", "kafka_last_delivery_time_seconds",     \
       NULL, CTR_GAUGE, "Unix time of the last delivery (0: none yet).")
 
 struct kafka_counters {

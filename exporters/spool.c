@@ -24,8 +24,8 @@
 
 #define HDR_LEN 32u
 #define REC_HDR 7u
-#define MAX_RAW (64u << 20)       /* a block's raw payload (one message may be this big) */
-#define MAX_REC_DATA (16u << 20)  /* one message */
+#define MAX_RAW (64u << 20)      /* a block's raw payload (one message may be this big) */
+#define MAX_REC_DATA (16u << 20) /* one message */
 #define MAX_BLOCK_RECS 8192u
 #define MAX_SEGS 65536u
 #define ACK_SLOT 32u
@@ -35,9 +35,9 @@ static const uint8_t blk_magic[4] = {'T', 'W', 'S', '1'};
 static const uint8_t ack_magic[4] = {'T', 'W', 'S', 'A'};
 
 struct seg {
-    uint64_t name;        /* from the file name */
-    uint64_t first, end;  /* sequence range of its records [first, end) */
-    uint64_t bytes;       /* file size */
+    uint64_t name;       /* from the file name */
+    uint64_t first, end; /* sequence range of its records [first, end) */
+    uint64_t bytes;      /* file size */
 };
 
 struct blkhdr {
@@ -51,10 +51,10 @@ struct spool {
     char dir[PATH_MAX - 64];
     struct spool_opts o;
     int lock_fd, ack_fd;
-    struct seg *segs;     /* sorted by sequence; the last one is active when act_fd >= 0 */
+    struct seg *segs; /* sorted by sequence; the last one is active when act_fd >= 0 */
     size_t nseg, capseg;
     int act_fd;
-    int rd_fd;            /* cached read fd for segment rd_name */
+    int rd_fd; /* cached read fd for segment rd_name */
     uint64_t rd_name;
     uint64_t head, committed, acked, acked_written, ack_gen;
     /* pending block (raw records) */
@@ -76,11 +76,11 @@ struct spool {
     size_t zcap;
     z_stream zd, zi;
     bool zd_ok, zi_ok;
-    size_t hint_seg;      /* reader position: block at hint_off of segs[hint_seg] starts hint_seq */
+    size_t hint_seg; /* reader position: block at hint_off of segs[hint_seg] starts hint_seq */
     uint64_t hint_off, hint_seq;
-    bool full;            /* in a "bound reached" episode */
+    bool full; /* in a "bound reached" episode */
     uint64_t episode_lost;
-    bool dirty;           /* written since the last fsync */
+    bool dirty; /* written since the last fsync */
     uint64_t last_sync_ms;
     int log_corrupt, log_write, log_big;
     struct spool_stats st;
@@ -90,7 +90,10 @@ static uint32_t rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint64_t rd64(const uint8_t *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 static void wr16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
@@ -397,7 +400,7 @@ static int write_all(int fd, struct iovec *iov, int n)
 struct open_ctx {
     uint64_t first, end, acked, above;
     bool any;
-    int out_fd;      /* repair: valid blocks are copied here (-1: not repairing) */
+    int out_fd; /* repair: valid blocks are copied here (-1: not repairing) */
     bool out_err;
 };
 
@@ -443,7 +446,9 @@ static void scan_segment(struct spool *sp, const char *path, struct seg *sg, str
         char tmp[PATH_MAX + 8];
         struct open_ctx c2 = {.acked = c->acked};
         int tl = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        c2.out_fd = tl <= 0 || (size_t)tl >= sizeof tmp ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        c2.out_fd = tl <= 0 || (size_t)tl >= sizeof tmp
+                        ? -1
+                        : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (c2.out_fd >= 0) {
             uint64_t b2 = 0, bb2 = 0;
             struct scan_cb cb2 = {.block = open_block, .ctx = &c2};
@@ -648,8 +653,7 @@ static int open_active(struct spool *sp)
         sp->act_fd = -1;
         delete_acked(sp);
     }
-    if (sp->nseg >= MAX_SEGS ||
-        grow(&sp->segs, &sp->capseg, sp->nseg + 1, sizeof *sp->segs) < 0)
+    if (sp->nseg >= MAX_SEGS || grow(&sp->segs, &sp->capseg, sp->nseg + 1, sizeof *sp->segs) < 0)
         return -1;
     char path[PATH_MAX];
     seg_path(sp, sp->pend_first, "", path, sizeof path);
@@ -754,8 +758,7 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
     if (keylen > UINT16_MAX || len > MAX_REC_DATA) {
         sp->st.lost++;
         if (tw_log_once(&sp->log_big))
-            log_error("spool %s: message of %zu bytes too large, lost (logged once)", sp->dir,
-                      len);
+            log_error("spool %s: message of %zu bytes too large, lost (logged once)", sp->dir, len);
         return -1;
     }
     if (sp->st.bytes + need > sp->o.max_bytes) {
@@ -912,9 +915,18 @@ void spool_tick(struct spool *sp, uint64_t now_ms)
     }
 }
 
-uint64_t spool_acked(const struct spool *sp) { return sp->acked; }
-uint64_t spool_committed(const struct spool *sp) { return sp->committed; }
-uint64_t spool_head(const struct spool *sp) { return sp->head; }
+uint64_t spool_acked(const struct spool *sp)
+{
+    return sp->acked;
+}
+uint64_t spool_committed(const struct spool *sp)
+{
+    return sp->committed;
+}
+uint64_t spool_head(const struct spool *sp)
+{
+    return sp->head;
+}
 
 void spool_get_stats(const struct spool *sp, struct spool_stats *st)
 {

@@ -42,13 +42,13 @@ enum spool_fsync {
 };
 
 struct spool_opts {
-    const char *dir;         /* borrowed; created with its parents if missing */
-    uint64_t max_bytes;      /* bound on the segment files' total size (>= 256 KiB) */
-    uint64_t segment_bytes;  /* roll to a new segment past this (0: max_bytes / 8, clamped) */
-    uint32_t block_bytes;    /* commit the pending block past this many raw bytes (0: 64 KiB) */
+    const char *dir;        /* borrowed; created with its parents if missing */
+    uint64_t max_bytes;     /* bound on the segment files' total size (>= 256 KiB) */
+    uint64_t segment_bytes; /* roll to a new segment past this (0: max_bytes / 8, clamped) */
+    uint32_t block_bytes;   /* commit the pending block past this many raw bytes (0: 64 KiB) */
     enum spool_fsync fsync;
-    uint32_t fsync_ms;       /* SPOOL_FSYNC_BATCH interval */
-    int zlevel;              /* zlib level 0..9 (0: stored); -1: default (1, fastest) */
+    uint32_t fsync_ms; /* SPOOL_FSYNC_BATCH interval */
+    int zlevel;        /* zlib level 0..9 (0: stored); -1: default (1, fastest) */
 };
 
 /* A record read back; pointers are into the spool's buffer, valid until the next spool call. */
@@ -62,10 +62,10 @@ struct spool_rec {
 };
 
 struct spool_stats {
-    uint64_t appended;       /* records accepted by spool_append() */
-    uint64_t lost;           /* records refused: bound reached or a write failed */
-    uint64_t lost_episodes;  /* times the bound was reached (logged once each) */
-    uint64_t bytes;          /* segment bytes on disk now (plus the pending block) */
+    uint64_t appended;      /* records accepted by spool_append() */
+    uint64_t lost;          /* records refused: bound reached or a write failed */
+    uint64_t lost_episodes; /* times the bound was reached (logged once each) */
+    uint64_t bytes;         /* segment bytes on disk now (plus the pending block) */
     uint64_t max_bytes;
     uint64_t segments;
     uint64_t blocks_written;
@@ -74,9 +74,9 @@ struct spool_stats {
     uint64_t corrupt_bytes;  /* bytes skipped while resynchronising */
     uint64_t write_errors;
     uint64_t fsyncs;
-    uint64_t head;           /* next sequence number to be given */
-    uint64_t committed;      /* records below this are committed */
-    uint64_t acked;          /* records below this are acknowledged */
+    uint64_t head;      /* next sequence number to be given */
+    uint64_t committed; /* records below this are committed */
+    uint64_t acked;     /* records below this are acknowledged */
 };
 
 /* Returns 0 with *out, or -1 with err set (e.g. directory unusable or locked by another

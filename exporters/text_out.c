@@ -28,7 +28,7 @@ struct rule_seen {
 struct text_out {
     struct cust_row *rows;
     size_t n, cap;
-    uint32_t *idx;          /* open addressing over rows by id: row number + 1; 2 * cap slots */
+    uint32_t *idx; /* open addressing over rows by id: row number + 1; 2 * cap slots */
     struct rule_seen rules[TEXT_OUT_RULES];
     size_t nrules;
     struct cust_row others; /* customers beyond TEXT_OUT_MAX_CUSTOMERS */
@@ -290,8 +290,9 @@ static void table(struct text_out *t, struct buf *o)
         const struct rule_seen *r = &t->rules[i];
         bprintf(o, "  %s (%llu): %s\n    %s\n    %s\n", r->id, (unsigned long long)r->alerts,
                 r->name[0] ? r->name : "(no name)",
-                r->description[0] ? r->description : "(no description: the rule has no entry in "
-                                                     "the rule table)",
+                r->description[0] ? r->description
+                                  : "(no description: the rule has no entry in "
+                                    "the rule table)",
                 r->reference[0] ? r->reference : "(no reference)");
     }
 }

@@ -42,8 +42,8 @@ static int fz_mode(void *field, const char *value, char *msg, size_t msglen)
 }
 
 static const struct conf_key fz_gen_keys[] = {
-    {"name", CONF_STR, offsetof(struct fz_gen, name), sizeof(((struct fz_gen *)0)->name), 1, 0,
-     "x", "name", NULL},
+    {"name", CONF_STR, offsetof(struct fz_gen, name), sizeof(((struct fz_gen *)0)->name), 1, 0, "x",
+     "name", NULL},
     {"count", CONF_U64, offsetof(struct fz_gen, count), 0, 1, 0, "1k", "count", NULL},
     {"port", CONF_U32, offsetof(struct fz_gen, port), 0, 1, 65535, "2055", "port", NULL},
     {"flag", CONF_BOOL, offsetof(struct fz_gen, flag), 0, 1, 0, "no", "flag", NULL},
@@ -59,12 +59,14 @@ static const struct conf_key fz_inst_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *fz_open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *fz_open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                         size_t msglen)
 {
     return &((struct fz_cfg *)cfg)->gen;
 }
 
-static void *fz_open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *fz_open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                          size_t msglen)
 {
     struct fz_cfg *c = cfg;
     if (c->ninst == 4) {

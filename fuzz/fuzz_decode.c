@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += 3;
         if (len > size - off)
             len = size - off;
-        uint8_t ex[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, (uint8_t)(sel & 7)};
+        uint8_t ex[16] = {0, 0, 0,    0,    0,   0,  0,   0,
+                          0, 0, 0xff, 0xff, 198, 51, 100, (uint8_t)(sel & 7)};
         now += (uint64_t)(sel >> 3) * 1000;
         decode_datagram(ctx, ex, 2055, now, data + off, len, check, NULL);
         if (sel & 0x80)

@@ -59,7 +59,7 @@ struct run {
     bool v6;
     uint8_t hdr4[64], hdr6[64];
     uint8_t pkt[MAXLEN + 64];
-    struct model m[2];        /* id 0: D, id 1: the other datagram E */
+    struct model m[2]; /* id 0: D, id 1: the other datagram E */
     uint64_t bad, overlaps, beyond_end, completed_d;
 };
 
@@ -154,9 +154,11 @@ static bool deliver(uint32_t id, uint32_t off, uint32_t len, bool more, const ui
     if (n < 0)
         return false;
     int rc = pkt_parse(PKT_LINK_RAW, R.pkt, (uint32_t)n, (uint32_t)n, &pi);
-    if (!(rc == PKT_OK || rc == PKT_ERR_TRUNCATED_L4 || rc == PKT_ERR_BAD_L4_HEADER) || !pi.fragment)
+    if (!(rc == PKT_OK || rc == PKT_ERR_TRUNCATED_L4 || rc == PKT_ERR_BAD_L4_HEADER) ||
+        !pi.fragment)
         return false; /* not a fragment (offset 0, last): the capture path does not reassemble it */
-    if (pi.frag_id != id || pi.frag_offset != off || pi.frag_data_len != len || pi.more_frags != more)
+    if (pi.frag_id != id || pi.frag_offset != off || pi.frag_data_len != len ||
+        pi.more_frags != more)
         abort(); /* the piece did not parse as built */
     int want = model_input(id, off, len, more, src, consistent);
     int got = frag_input(R.t, &pi, TS, &dg);
@@ -189,7 +191,8 @@ static void poison(uint32_t len)
     for (i = 0; i < len; i++) /* L > 8, so both pieces hold data */
         scratch[i] = (uint8_t)~D[i];
     for (i = 0; i < 2; i++) { /* both in progress at once: each takes its own slot */
-        int n = gen_ip_fragment_piece(R.hdr4, 1000 + i, 0, true, scratch, half, R.pkt, sizeof R.pkt);
+        int n =
+            gen_ip_fragment_piece(R.hdr4, 1000 + i, 0, true, scratch, half, R.pkt, sizeof R.pkt);
         int rc = n < 0 ? -1 : pkt_parse(PKT_LINK_RAW, R.pkt, (uint32_t)n, (uint32_t)n, &pi);
         if ((rc != PKT_OK && rc != PKT_ERR_BAD_L4_HEADER && rc != PKT_ERR_TRUNCATED_L4) ||
             frag_input(R.t, &pi, TS, &dg) != 0)
@@ -293,7 +296,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t sel = take(&in, 1);
         uint32_t j = take(&in, 1) % np;
         switch (sel % 8) {
-        case 0: case 1: case 2: /* the next genuine piece */
+        case 0:
+        case 1:
+        case 2: /* the next genuine piece */
             if (next < np) {
                 uint32_t g = order[next++];
                 lost += !deliver(0, start[g], len[g], g + 1 < np, D + start[g], true);
@@ -313,7 +318,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 deliver(0, o, n, true, scratch, false);
             break;
         }
-        case 5: case 6: { /* anywhere, up to 64 bytes past the end; D's bytes or others */
+        case 5:
+        case 6: { /* anywhere, up to 64 bytes past the end; D's bytes or others */
             uint32_t o = 8 * (take(&in, 2) % ((L + 64) / 8 + 1));
             uint32_t n = 1 + take(&in, 2) % 4096;
             bool more = sel & 0x40;

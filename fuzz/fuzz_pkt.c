@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const int links[] = {
-    PKT_LINK_EN10MB, PKT_LINK_LINUX_SLL, PKT_LINK_LINUX_SLL2, PKT_LINK_RAW, PKT_LINK_RAW_LT,
+    PKT_LINK_EN10MB, PKT_LINK_LINUX_SLL, PKT_LINK_LINUX_SLL2, PKT_LINK_RAW,  PKT_LINK_RAW_LT,
     PKT_LINK_IPV4,   PKT_LINK_IPV6,      PKT_LINK_NULL,       PKT_LINK_LOOP, 147,
 };
 

@@ -44,8 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(seg, sizeof seg, "%s/0000000000000000.tws", dir);
     snprintf(ack, sizeof ack, "%s/ack", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", seg);
-    struct spool_opts o = {.dir = dir, .max_bytes = 1u << 20, .block_bytes = 1,
-                           .fsync = SPOOL_FSYNC_NEVER, .zlevel = 1};
+    struct spool_opts o = {.dir = dir,
+                           .max_bytes = 1u << 20,
+                           .block_bytes = 1,
+                           .fsync = SPOOL_FSYNC_NEVER,
+                           .zlevel = 1};
     struct spool *sp = NULL;
     char err[256];
     if (spool_open(&o, &sp, err, sizeof err) == 0) /* creates the directory */

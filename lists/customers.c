@@ -31,12 +31,12 @@ struct as_rec {
 struct customer_map {
     struct customer *cust;
     size_t ncust;
-    struct prefix *pfx;   /* grouped by customer, file order inside a group */
-    uint32_t *pfx_start;  /* ncust + 1 offsets into pfx */
+    struct prefix *pfx;  /* grouped by customer, file order inside a group */
+    uint32_t *pfx_start; /* ncust + 1 offsets into pfx */
     size_t npfx;
-    struct as_rec *as;    /* sorted by asn, unique */
+    struct as_rec *as; /* sorted by asn, unique */
     size_t nas;
-    uint32_t *idtab;      /* open addressing: index1 or 0 */
+    uint32_t *idtab; /* open addressing: index1 or 0 */
     size_t idmask;
     struct trie *trie;
 };
@@ -450,10 +450,9 @@ static int dedupe_prefixes(struct cparse *ps)
     }
     if (bad_line) {
         char pb[ADDR_STRLEN + 8];
-        conf_error_set(ps->err, ps->name, bad_line,
-                       "prefix %s is already mapped to customer '%s' on line %u",
-                       prefix_format(&bad_p, pb, sizeof(pb)), ps->cust[other_idx - 1].id,
-                       other_line);
+        conf_error_set(
+            ps->err, ps->name, bad_line, "prefix %s is already mapped to customer '%s' on line %u",
+            prefix_format(&bad_p, pb, sizeof(pb)), ps->cust[other_idx - 1].id, other_line);
         return -EINVAL;
     }
     ps->npfx = w;
@@ -640,8 +639,8 @@ int customers_load_mem(const char *name, const char *text, size_t len,
     return rc;
 }
 
-int customers_load(const char *path, const struct customer_limits *lim,
-                   struct customer_map **out, struct conf_error *err)
+int customers_load(const char *path, const struct customer_limits *lim, struct customer_map **out,
+                   struct conf_error *err)
 {
     if (out)
         *out = NULL;
@@ -718,8 +717,7 @@ const struct trie *customers_trie(const struct customer_map *m)
     return m ? m->trie : NULL;
 }
 
-size_t customers_prefixes(const struct customer_map *m, uint32_t index1,
-                          const struct prefix **out)
+size_t customers_prefixes(const struct customer_map *m, uint32_t index1, const struct prefix **out)
 {
     if (out)
         *out = NULL;

@@ -40,8 +40,8 @@
 #include "conf.h"
 #include "trie.h"
 
-#define CUSTOMER_ID_MAX 63    /* characters, without the terminating NUL */
-#define CUSTOMER_NAME_MAX 127 /* bytes of UTF-8, without the terminating NUL */
+#define CUSTOMER_ID_MAX 63             /* characters, without the terminating NUL */
+#define CUSTOMER_NAME_MAX 127          /* bytes of UTF-8, without the terminating NUL */
 #define CUSTOMERS_MAX_FILE (64u << 20) /* a bigger file is refused */
 #define CUSTOMERS_MAX_LINE 4096        /* bytes per line, CR/LF excluded */
 
@@ -91,8 +91,7 @@ size_t customers_as_count(const struct customer_map *m);
 const struct trie *customers_trie(const struct customer_map *m);
 /* The prefixes of one customer, in file order: *out points into m (borrowed). Returns the
  * count (0 and *out = NULL for an unknown index). */
-size_t customers_prefixes(const struct customer_map *m, uint32_t index1,
-                          const struct prefix **out);
+size_t customers_prefixes(const struct customer_map *m, uint32_t index1, const struct prefix **out);
 void customers_free(struct customer_map *m);
 
 #endif

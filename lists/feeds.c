@@ -23,7 +23,7 @@ struct feed {
     struct feed_stats st;
     struct feed_entry *e; /* sorted by prefix, then port; unique (prefix, port) */
     size_t n;
-    struct trie *trie;    /* value = index of the first entry of that prefix */
+    struct trie *trie; /* value = index of the first entry of that prefix */
 };
 
 struct feed_set {
@@ -462,11 +462,16 @@ int feed_format_parse(const char *s, enum feed_format *out)
     static const struct {
         const char *name;
         enum feed_format fmt;
-    } alias[] = {{"auto", FEED_AUTO},          {"drop", FEED_DROP},
-                 {"spamhaus", FEED_DROP},      {"edrop", FEED_DROP},
-                 {"spamhaus-json", FEED_SPAMHAUS_JSON}, {"json", FEED_SPAMHAUS_JSON},
-                 {"plain", FEED_PLAIN},        {"feodo", FEED_PLAIN},
-                 {"feodo-csv", FEED_FEODO_CSV}, {"csv", FEED_FEODO_CSV}};
+    } alias[] = {{"auto", FEED_AUTO},
+                 {"drop", FEED_DROP},
+                 {"spamhaus", FEED_DROP},
+                 {"edrop", FEED_DROP},
+                 {"spamhaus-json", FEED_SPAMHAUS_JSON},
+                 {"json", FEED_SPAMHAUS_JSON},
+                 {"plain", FEED_PLAIN},
+                 {"feodo", FEED_PLAIN},
+                 {"feodo-csv", FEED_FEODO_CSV},
+                 {"csv", FEED_FEODO_CSV}};
     if (!s || !out)
         return -EINVAL;
     for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
@@ -549,8 +554,8 @@ static int data_line(struct fparse *ps, char *p, unsigned lineno, struct conf_er
         return 0;
     r = add_entry(ps, &e);
     if (r == -ENOSPC)
-        conf_error_set(err, ps->src, lineno,
-                       "more than %zu entries (raise the feed's max_entries)", ps->max_entries);
+        conf_error_set(err, ps->src, lineno, "more than %zu entries (raise the feed's max_entries)",
+                       ps->max_entries);
     else if (r < 0)
         conf_error_set(err, ps->src, lineno, "out of memory");
     return r;
@@ -625,8 +630,8 @@ static int check_loaded(const struct fparse *ps, struct conf_error *err)
     if (ps->data_lines > 0 && ps->n == 0) {
         conf_error_set(err, ps->src, ps->st.first_bad_line,
                        "no valid entry: %zu bad lines, first at line %u (%s)",
-                       ps->st.malformed + ps->st.host_bits + ps->st.too_wide,
-                       ps->st.first_bad_line, ps->st.first_bad_reason);
+                       ps->st.malformed + ps->st.host_bits + ps->st.too_wide, ps->st.first_bad_line,
+                       ps->st.first_bad_reason);
         return -EINVAL;
     }
     if (ps->n == 0 && (ps->fmt == FEED_DROP || ps->fmt == FEED_SPAMHAUS_JSON)) {
@@ -823,8 +828,7 @@ static int ov_visit(void *arg, const struct prefix *stored, uint32_t value)
     if (value >= c->f->n)
         return 0;
     const struct feed_entry *first = &c->f->e[value];
-    for (const struct feed_entry *e = first; e < c->f->e + c->f->n && same_prefix(e, first);
-         e++) {
+    for (const struct feed_entry *e = first; e < c->f->e + c->f->n && same_prefix(e, first); e++) {
         c->n++;
         if (c->cb && c->cb(c->arg, e)) {
             c->stop = true;

@@ -51,9 +51,9 @@
 #include "addr.h"
 #include "conf.h"
 
-#define FEED_NAME_MAX 31       /* [A-Za-z0-9._-], used in alerts */
+#define FEED_NAME_MAX 31 /* [A-Za-z0-9._-], used in alerts */
 #define FEED_SET_MAX 32
-#define FEED_MAX_LINE 4096     /* longer lines are malformed */
+#define FEED_MAX_LINE 4096 /* longer lines are malformed */
 #define FEED_MAX_FILE (64u << 20)
 #define FEED_BAD_LINES_KEPT 4
 
@@ -70,12 +70,12 @@ struct feed_entry {
 struct feed; /* opaque, immutable after load */
 
 struct feed_stats {
-    size_t entries;    /* kept after merging duplicates */
-    size_t lines;      /* lines read */
-    size_t malformed;  /* lines skipped, not counting host_bits and too_wide */
-    size_t host_bits;  /* skipped: host bits set */
-    size_t too_wide;   /* skipped: prefix too wide */
-    size_t duplicates; /* merged */
+    size_t entries;          /* kept after merging duplicates */
+    size_t lines;            /* lines read */
+    size_t malformed;        /* lines skipped, not counting host_bits and too_wide */
+    size_t host_bits;        /* skipped: host bits set */
+    size_t too_wide;         /* skipped: prefix too wide */
+    size_t duplicates;       /* merged */
     unsigned first_bad_line; /* 0 = none */
     unsigned bad_lines[FEED_BAD_LINES_KEPT];
     unsigned nbad_kept;

@@ -89,9 +89,10 @@ size_t decode_memory_bound(const struct decode_cfg *cfg)
     return sizeof(struct decode_ctx) + cfg->max_exporters * sizeof(struct dec_exporter *) +
            dec_exp_slot_count(cfg) * sizeof(uint32_t) +
            dec_pow2_at_least(cfg->max_templates) * sizeof(struct tmpl *) +
-           cfg->max_exporters * (sizeof(struct dec_exporter) +
-                                 cfg->max_domains_per_exporter * sizeof(struct dec_domain) +
-                                 dec_pow2_at_least(cfg->max_domains_per_exporter * 2) * sizeof(uint32_t)) +
+           cfg->max_exporters *
+               (sizeof(struct dec_exporter) +
+                cfg->max_domains_per_exporter * sizeof(struct dec_domain) +
+                dec_pow2_at_least(cfg->max_domains_per_exporter * 2) * sizeof(uint32_t)) +
            cfg->max_templates * tmpl_max + cfg->pending_max * sizeof(struct dec_pending) +
            cfg->pending_bytes_max + dec_pending_bucket_count(cfg) * sizeof(struct dlist);
 }
@@ -157,8 +158,12 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
         return;
     }
     e->datagrams++;
-    struct dec_msg m = {.ctx = ctx, .exp = e, .version = (uint8_t)version, .now_ms = now_ms,
-                        .emit = emit, .arg = arg};
+    struct dec_msg m = {.ctx = ctx,
+                        .exp = e,
+                        .version = (uint8_t)version,
+                        .now_ms = now_ms,
+                        .emit = emit,
+                        .arg = arg};
     if (ctx->npending)
         dec_pending_expire(ctx, now_ms);
     if (version == 5) {
@@ -204,6 +209,12 @@ size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_sta
     return n;
 }
 
-size_t decode_template_count(const struct decode_ctx *ctx) { return ctx->ntemplates; }
+size_t decode_template_count(const struct decode_ctx *ctx)
+{
+    return ctx->ntemplates;
+}
 
-size_t decode_memory(const struct decode_ctx *ctx) { return ctx->mem; }
+size_t decode_memory(const struct decode_ctx *ctx)
+{
+    return ctx->mem;
+}

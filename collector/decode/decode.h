@@ -101,11 +101,11 @@ struct decode_cfg {
     size_t max_templates_per_source; /* per (exporter, domain) (e.g. 1024) */
     size_t max_domains_per_exporter; /* observation domains/source ids per exporter (e.g. 64) */
     uint64_t template_lifetime_ms;   /* a template not refreshed in this long is dropped (1800 s) */
-    size_t pending_max;              /* data sets buffered while their template is unknown (0 = none) */
-    size_t pending_bytes_max;        /* bytes bound of that buffer */
-    uint64_t pending_ms;             /* how long a buffered set waits */
-    bool ipfix_udp_withdrawal;       /* honour IPFIX template withdrawal over UDP (default false) */
-    uint64_t clock_skew_ms;          /* a record ending further than this from its export header's
+    size_t pending_max;        /* data sets buffered while their template is unknown (0 = none) */
+    size_t pending_bytes_max;  /* bytes bound of that buffer */
+    uint64_t pending_ms;       /* how long a buffered set waits */
+    bool ipfix_udp_withdrawal; /* honour IPFIX template withdrawal over UDP (default false) */
+    uint64_t clock_skew_ms;    /* a record ending further than this from its export header's
                                         time gets FLOW_F_CLOCK_SKEW and is counted (clock_skew);
                                         0 = no check (replay: the records' own times rule). The
                                         daemon uses DECODE_CLOCK_SKEW_MS. */
@@ -138,7 +138,7 @@ void decode_expire(struct decode_ctx *ctx, uint64_t now_ms);
 
 enum decode_counter {
     DC_DATAGRAMS,
-    DC_RECORDS,        /* flow records emitted (all versions) */
+    DC_RECORDS, /* flow records emitted (all versions) */
     DC_V5_DATAGRAMS,
     DC_V9_DATAGRAMS,
     DC_IPFIX_DATAGRAMS,
@@ -157,13 +157,13 @@ enum decode_counter {
     DC_PENDING_BUFFERED,
     DC_PENDING_DECODED,
     DC_PENDING_EXPIRED,
-    DC_SAMPLING_UNKNOWN, /* records emitted with FLOW_F_SAMPLING_UNKNOWN */
-    DC_SEQ_LOST,         /* sum of sequence gaps */
-    DC_V9_SET_UNALIGNED, /* v9 flowset length not a multiple of 4 (RFC 3954 5.3 SHOULD; Cisco
+    DC_SAMPLING_UNKNOWN,  /* records emitted with FLOW_F_SAMPLING_UNKNOWN */
+    DC_SEQ_LOST,          /* sum of sequence gaps */
+    DC_V9_SET_UNALIGNED,  /* v9 flowset length not a multiple of 4 (RFC 3954 5.3 SHOULD; Cisco
                             NBAR and PAN-OS do it): decoded anyway, not an error */
     DC_EXPORTERS_EVICTED, /* exporter table full: an idle or never-decoded exporter made room */
-    DC_DOMAINS_EVICTED,   /* domain table of an exporter full: a domain without templates made room */
-    DC_CLOCK_SKEW,        /* records far from their export header's time (cfg.clock_skew_ms):
+    DC_DOMAINS_EVICTED, /* domain table of an exporter full: a domain without templates made room */
+    DC_CLOCK_SKEW,      /* records far from their export header's time (cfg.clock_skew_ms):
                              flagged FLOW_F_CLOCK_SKEW, times kept */
     DC_MESSAGES_MALFORMED, /* v5/v9/IPFIX messages dropped whole: a header, the message length,
                               a set length or a template's field list was wrong (the cause is
@@ -207,7 +207,8 @@ struct decode_exporter_stats {
  * (only idle or never-decoded exporters are evicted: decode_cfg). */
 bool decode_exporter_addr(const struct decode_ctx *ctx, uint32_t idx1, uint8_t out[16]);
 /* Fills out[0..n) in exporter index order; returns n (<= max). */
-size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out, size_t max);
+size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out,
+                        size_t max);
 size_t decode_template_count(const struct decode_ctx *ctx);
 size_t decode_memory(const struct decode_ctx *ctx); /* bytes held, for bound tests */
 /* Upper bound of decode_memory() for a ctx made with cfg. */

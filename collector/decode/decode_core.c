@@ -113,7 +113,8 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     r->exporter = e->idx + 1;
     if (r->last_ms < r->first_ms)
         r->last_ms = r->first_ms;
-    uint64_t skew = r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+    uint64_t skew =
+        r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
     if (m->ctx->cfg.clock_skew_ms && skew > m->ctx->cfg.clock_skew_ms) {
         r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
         e->clock_skew++;
@@ -122,6 +123,8 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     e->last_rate = rate;
     e->records++;
     m->ctx->c[DC_RECORDS]++;
-    m->ctx->c[m->version == 5 ? DC_V5_RECORDS : m->version == 9 ? DC_V9_RECORDS : DC_IPFIX_RECORDS]++;
+    m->ctx->c[m->version == 5   ? DC_V5_RECORDS
+              : m->version == 9 ? DC_V9_RECORDS
+                                : DC_IPFIX_RECORDS]++;
     m->emit(m->arg, r);
 }

@@ -125,7 +125,8 @@ static void exporter_evict(struct decode_ctx *ctx, struct dec_exporter *e)
     ctx->c[DC_EXPORTERS_EVICTED]++;
 }
 
-struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[16], uint64_t now_ms)
+struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[16],
+                                      uint64_t now_ms)
 {
     struct dec_exporter *e = NULL;
     if (ctx->last_exp && memcmp(ctx->last_exp->addr, src, 16) == 0) {
@@ -262,7 +263,8 @@ static int dom_grow(struct decode_ctx *ctx, struct dec_exporter *e)
         free(slots);
         return -ENOMEM;
     }
-    ctx->mem += (cap - e->capdoms) * sizeof *d + (nslots - (e->dom_slots ? e->dom_mask + 1 : 0)) * sizeof *slots;
+    ctx->mem += (cap - e->capdoms) * sizeof *d +
+                (nslots - (e->dom_slots ? e->dom_mask + 1 : 0)) * sizeof *slots;
     free(e->dom_slots);
     e->doms = d;
     e->capdoms = cap;
@@ -279,7 +281,8 @@ struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t i
 {
     struct dec_exporter *e = m->exp;
     struct decode_ctx *ctx = m->ctx;
-    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id && e->doms[e->last_dom].version == version)
+    if (e->last_dom < e->ndoms && e->doms[e->last_dom].id == id &&
+        e->doms[e->last_dom].version == version)
         return dom_seen(m, e->last_dom);
     if (e->ndoms) {
         size_t i = dom_hash(ctx, version, id) & e->dom_mask;

@@ -29,7 +29,10 @@
 #include "hash.h"
 
 /* ---- byte order (unaligned, big endian on the wire) ---- */
-static inline uint16_t dec_be16(const uint8_t *p) { return (uint16_t)((unsigned)p[0] << 8 | p[1]); }
+static inline uint16_t dec_be16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
 static inline uint32_t dec_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -49,21 +52,69 @@ static inline bool dec_all_zero(const uint8_t *p, size_t n)
 /* ---- what a template field feeds (compiled program op kinds) ---- */
 enum dec_kind {
     K_SKIP = 0,
-    K_SRC4, K_DST4, K_SRC6, K_DST6, /* addresses: written straight into the record */
-    K_SPORT, K_DPORT, K_PROTO, K_TCPFLAGS,
-    K_IN_BYTES, K_IN_PKTS, K_OUT_BYTES, K_OUT_PKTS, K_TOT_BYTES, K_TOT_PKTS, K_INIT_BYTES, K_INIT_PKTS,
-    K_FIRST_UP, K_LAST_UP, K_START_S, K_END_S, K_START_MS, K_END_MS, K_START_US, K_END_US,
-    K_START_NS, K_END_NS, K_START_DUS, K_END_DUS, K_SYSINIT,
-    K_SRC_AS, K_DST_AS, K_ICMP4, K_ICMP6, K_ICMP_T4, K_ICMP_C4, K_ICMP_T6, K_ICMP_C6,
-    K_SAMP_INT, K_SAMP_ALGO, K_SAMPLER_ID, K_SAMPLER_MODE, K_SAMPLER_RINT, K_SELECTOR_ID,
-    K_PKT_INT, K_PKT_SPACE, K_SAMP_SIZE, K_SAMP_POP,
+    K_SRC4,
+    K_DST4,
+    K_SRC6,
+    K_DST6, /* addresses: written straight into the record */
+    K_SPORT,
+    K_DPORT,
+    K_PROTO,
+    K_TCPFLAGS,
+    K_IN_BYTES,
+    K_IN_PKTS,
+    K_OUT_BYTES,
+    K_OUT_PKTS,
+    K_TOT_BYTES,
+    K_TOT_PKTS,
+    K_INIT_BYTES,
+    K_INIT_PKTS,
+    K_FIRST_UP,
+    K_LAST_UP,
+    K_START_S,
+    K_END_S,
+    K_START_MS,
+    K_END_MS,
+    K_START_US,
+    K_END_US,
+    K_START_NS,
+    K_END_NS,
+    K_START_DUS,
+    K_END_DUS,
+    K_SYSINIT,
+    K_SRC_AS,
+    K_DST_AS,
+    K_ICMP4,
+    K_ICMP6,
+    K_ICMP_T4,
+    K_ICMP_C4,
+    K_ICMP_T6,
+    K_ICMP_C6,
+    K_SAMP_INT,
+    K_SAMP_ALGO,
+    K_SAMPLER_ID,
+    K_SAMPLER_MODE,
+    K_SAMPLER_RINT,
+    K_SELECTOR_ID,
+    K_PKT_INT,
+    K_PKT_SPACE,
+    K_SAMP_SIZE,
+    K_SAMP_POP,
     /* RFC 5103 biflows: the reverse direction's counters (PEN 29305) */
-    K_REV_BYTES, K_REV_PKTS, K_REV_TOT_BYTES, K_REV_TOT_PKTS, K_REV_TCPFLAGS,
+    K_REV_BYTES,
+    K_REV_PKTS,
+    K_REV_TOT_BYTES,
+    K_REV_TOT_PKTS,
+    K_REV_TCPFLAGS,
     /* YAF (CERT, PEN 6871): TCP flags of the first packet and of the rest, both directions,
      * and the reverse direction's start after the forward one */
-    K_Y_INIT_FLAGS, K_Y_UNION_FLAGS, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS, K_Y_REV_DELTA_MS,
+    K_Y_INIT_FLAGS,
+    K_Y_UNION_FLAGS,
+    K_Y_REV_INIT_FLAGS,
+    K_Y_REV_UNION_FLAGS,
+    K_Y_REV_DELTA_MS,
     K_BIFLOW_DIR, /* IPFIX biflowDirection (IE 239) */
-    K_IN_IF, K_OUT_IF, /* ingressInterface (IE 10), egressInterface (IE 14): SNMP ifIndex */
+    K_IN_IF,
+    K_OUT_IF, /* ingressInterface (IE 10), egressInterface (IE 14): SNMP ifIndex */
     K_COUNT
 };
 #define K_BIT(k) (1ull << (k))
@@ -78,11 +129,11 @@ struct tmpl_op {
 
 /* One field as parsed from the wire, input to tmpl_add. */
 struct tmpl_field {
-    uint16_t ie;     /* element id (enterprise bit removed) */
-    uint16_t len;    /* 65535 = variable length */
-    uint32_t pen;    /* enterprise number; 0 = IANA */
+    uint16_t ie;  /* element id (enterprise bit removed) */
+    uint16_t len; /* 65535 = variable length */
+    uint32_t pen; /* enterprise number; 0 = IANA */
     bool enterprise;
-    bool v9_scope;   /* v9 scope field: types are a different namespace, skipped */
+    bool v9_scope; /* v9 scope field: types are a different namespace, skipped */
 };
 
 /* A template's field list validated and compiled (tmpl_compile), before it is stored. */
@@ -99,22 +150,22 @@ struct tmpl_prog {
 _Static_assert(K_COUNT <= 64, "template kinds must fit the 64-bit has mask");
 
 struct tmpl {
-    struct tmpl *next;   /* hash chain */
-    struct dlink lru;    /* in its domain's refresh list of its kind (lru[options]) */
+    struct tmpl *next;    /* hash chain */
+    struct dlink lru;     /* in its domain's refresh list of its kind (lru[options]) */
     uint64_t refresh_seq; /* ctx-wide order of arrivals/refreshes (eviction compares the lists) */
-    uint32_t exp_idx;    /* exporter index */
-    uint32_t dom_slot;   /* its domain's index in the exporter's doms: a domain holding
+    uint32_t exp_idx;     /* exporter index */
+    uint32_t dom_slot;    /* its domain's index in the exporter's doms: a domain holding
                             templates is never reused, so this stays valid while it lives */
-    uint32_t dom_id;     /* v9 source id / IPFIX observation domain */
-    uint16_t id;         /* template id */
-    uint8_t version;     /* 9 or 10 */
-    bool options;        /* options template: records update sampling state, not emitted */
-    bool varlen;         /* has variable-length fields */
-    uint16_t min_len;    /* record length (fixed) or its lower bound (varlen: 1 byte each) */
+    uint32_t dom_id;      /* v9 source id / IPFIX observation domain */
+    uint16_t id;          /* template id */
+    uint8_t version;      /* 9 or 10 */
+    bool options;         /* options template: records update sampling state, not emitted */
+    bool varlen;          /* has variable-length fields */
+    uint16_t min_len;     /* record length (fixed) or its lower bound (varlen: 1 byte each) */
     uint64_t refreshed_ms;
     uint64_t layout_hash;
-    uint64_t has;        /* K_BIT of every kind it fills */
-    uint16_t nops;       /* fixed-length templates keep only the ops that feed something, with
+    uint64_t has;  /* K_BIT of every kind it fills */
+    uint16_t nops; /* fixed-length templates keep only the ops that feed something, with
                             offsets; varlen ones walk every field in order */
     struct tmpl_op ops[];
 };
@@ -130,15 +181,15 @@ struct dec_domain {
     bool seq_valid;
     uint32_t seq_next;
     size_t templates;
-    struct dlist lru[2];  /* its data [0] and options [1] templates by last refresh, oldest
+    struct dlist lru[2];   /* its data [0] and options [1] templates by last refresh, oldest
                              first: eviction takes the older head, a withdrawal of all of one
                              kind walks only that list */
     uint64_t last_seen_ms; /* now_ms of the last message of this domain */
     uint32_t newer, older; /* recency list of the exporter's domains, by index (the array
                               moves when it grows); DOM_NONE ends it */
-    uint32_t rate;        /* rate announced by options data without sampler id; 0 none */
+    uint32_t rate;         /* rate announced by options data without sampler id; 0 none */
     bool has_sysinit;
-    uint64_t sysinit_ms;  /* IPFIX systemInitTimeMilliseconds from options data */
+    uint64_t sysinit_ms; /* IPFIX systemInitTimeMilliseconds from options data */
     uint8_t nsamplers, sampler_next;
     struct dec_sampler samplers[DECODE_MAX_SAMPLERS];
 };
@@ -148,34 +199,34 @@ struct dec_domain {
 struct dec_exporter {
     uint8_t addr[16];
     uint32_t idx;
-    uint64_t gen;         /* incarnation: pending sets of an evicted exporter never match the
+    uint64_t gen; /* incarnation: pending sets of an evicted exporter never match the
                              next one in its slot (they age out instead of being searched for) */
     struct exporter_policy pol;
     uint64_t datagrams, records, errors, seq_lost, clock_skew;
     size_t templates;
     uint32_t last_rate;
-    uint64_t last_seen_ms;                  /* now_ms of its last datagram */
-    struct dlink lru;     /* in the recency list, first = most recent */
+    uint64_t last_seen_ms; /* now_ms of its last datagram */
+    struct dlink lru;      /* in the recency list, first = most recent */
     bool v5_seq_valid;
     uint32_t v5_seq_next;
     size_t ndoms, capdoms, last_dom;
     struct dec_domain *doms;
-    uint32_t *dom_slots;  /* open addressing over (version, id): domain index + 1, 0 = empty;
+    uint32_t *dom_slots; /* open addressing over (version, id): domain index + 1, 0 = empty;
                              2 * capdoms slots or more, so a lookup is O(1) at any max_domains */
     size_t dom_mask;
     uint32_t dom_newest, dom_oldest;
 };
 
 struct dec_pending {
-    struct dlink fifo;    /* ctx->pending: arrival order (expiry, drops when full) */
-    struct dlink chain;   /* ctx->pbuckets[key]: found by its template's key */
+    struct dlink fifo;  /* ctx->pending: arrival order (expiry, drops when full) */
+    struct dlink chain; /* ctx->pbuckets[key]: found by its template's key */
     uint64_t exp_gen;
     uint32_t exp_idx, dom_id;
     uint16_t tid;
     uint8_t version;
-    uint64_t at_ms;      /* arrival (now_ms) */
-    uint64_t export_ms;  /* header time of the message it came in */
-    uint32_t uptime;     /* v9 sysuptime */
+    uint64_t at_ms;     /* arrival (now_ms) */
+    uint64_t export_ms; /* header time of the message it came in */
+    uint32_t uptime;    /* v9 sysuptime */
     size_t len;
     uint8_t data[];
 };
@@ -183,16 +234,16 @@ struct dec_pending {
 struct decode_ctx {
     struct decode_cfg cfg;
     uint64_t c[DC_COUNT];
-    size_t mem;           /* bytes held by tracked allocations */
-    uint64_t seed;        /* hash seed (keyed: template/domain ids are attacker-chosen) */
+    size_t mem;    /* bytes held by tracked allocations */
+    uint64_t seed; /* hash seed (keyed: template/domain ids are attacker-chosen) */
     /* exporters */
     struct dec_exporter **exps;
     size_t nexps;
-    uint32_t *exp_slots;  /* open addressing: exporter index + 1, 0 = empty */
+    uint32_t *exp_slots; /* open addressing: exporter index + 1, 0 = empty */
     size_t exp_mask;
     struct dec_exporter *last_exp;
-    struct dlist lru;     /* exporters by recency, first = most recent */
-    uint64_t exp_gen;     /* last exporter incarnation handed out */
+    struct dlist lru; /* exporters by recency, first = most recent */
+    uint64_t exp_gen; /* last exporter incarnation handed out */
     /* templates */
     struct tmpl **buckets;
     size_t tmask;
@@ -215,12 +266,12 @@ struct dec_msg {
     struct dec_domain *dom;
     uint8_t version;
     uint64_t now_ms;
-    uint64_t export_ms;   /* v5/v9: unix time of the header; IPFIX: export time */
-    uint32_t uptime;      /* v9 sysuptime (ms) */
+    uint64_t export_ms; /* v5/v9: unix time of the header; IPFIX: export time */
+    uint32_t uptime;    /* v9 sysuptime (ms) */
     flow_emit_fn emit;
     void *arg;
-    size_t records;       /* data records decoded in this message (IPFIX sequence) */
-    bool seq_broken;      /* a data set could not be decoded: record count unknown */
+    size_t records;  /* data records decoded in this message (IPFIX sequence) */
+    bool seq_broken; /* a data set could not be decoded: record count unknown */
 };
 
 /* Smallest power of two >= n, at least 16 (table sizes). */
@@ -285,7 +336,8 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
 int dec_exporters_init(struct decode_ctx *ctx);
 void dec_exporters_free(struct decode_ctx *ctx);
 /* The exporter of a datagram from src, found or made (NULL: table full, counted). */
-struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[16], uint64_t now_ms);
+struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[16],
+                                      uint64_t now_ms);
 /* The domain of this message, found or made (NULL: counted). */
 struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id);
 

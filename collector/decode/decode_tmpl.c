@@ -24,7 +24,10 @@ int tmpl_cache_init(struct decode_ctx *ctx)
     return 0;
 }
 
-static size_t tmpl_size(const struct tmpl *t) { return sizeof *t + t->nops * sizeof(struct tmpl_op); }
+static size_t tmpl_size(const struct tmpl *t)
+{
+    return sizeof *t + t->nops * sizeof(struct tmpl_op);
+}
 
 void tmpl_cache_free(struct decode_ctx *ctx)
 {
@@ -42,8 +45,8 @@ void tmpl_cache_free(struct decode_ctx *ctx)
     ctx->buckets = NULL;
 }
 
-static size_t key_hash(const struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom,
-                       uint16_t tid)
+static size_t key_hash(const struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version,
+                       uint32_t dom, uint16_t tid)
 {
     uint64_t x = ((uint64_t)exp_idx << 32 | (uint64_t)version << 16 | tid) ^ ctx->seed;
     x ^= (uint64_t)dom * 0x9E3779B97F4A7C15ull;
@@ -76,8 +79,8 @@ static bool expired(const struct decode_ctx *ctx, const struct tmpl *t, uint64_t
     return now_ms > t->refreshed_ms && now_ms - t->refreshed_ms > ctx->cfg.template_lifetime_ms;
 }
 
-static struct tmpl **find_slot(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom,
-                               uint16_t tid)
+static struct tmpl **find_slot(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version,
+                               uint32_t dom, uint16_t tid)
 {
     struct tmpl **pp = &ctx->buckets[key_hash(ctx, exp_idx, version, dom, tid)];
     for (; *pp; pp = &(*pp)->next) {
@@ -162,62 +165,114 @@ static enum dec_kind map_ie(uint16_t ie, uint16_t len)
 {
     bool intlen = len >= 1 && len <= 8;
     switch (ie) {
-    case 8: return len == 4 ? K_SRC4 : K_SKIP;
-    case 12: return len == 4 ? K_DST4 : K_SKIP;
-    case 27: return len == 16 ? K_SRC6 : K_SKIP;
-    case 28: return len == 16 ? K_DST6 : K_SKIP;
-    default: break;
+    case 8:
+        return len == 4 ? K_SRC4 : K_SKIP;
+    case 12:
+        return len == 4 ? K_DST4 : K_SKIP;
+    case 27:
+        return len == 16 ? K_SRC6 : K_SKIP;
+    case 28:
+        return len == 16 ? K_DST6 : K_SKIP;
+    default:
+        break;
     }
     if (!intlen)
         return K_SKIP;
     switch (ie) {
-    case 7: return K_SPORT;
-    case 11: return K_DPORT;
-    case 4: return K_PROTO;
-    case 6: return K_TCPFLAGS;
-    case 1: return K_IN_BYTES;
-    case 2: return K_IN_PKTS;
-    case 23: return K_OUT_BYTES;
-    case 24: return K_OUT_PKTS;
-    case 85: return K_TOT_BYTES;
-    case 86: return K_TOT_PKTS;
-    case 231: return K_INIT_BYTES;
-    case 298: return K_INIT_PKTS;
-    case 22: return K_FIRST_UP;
-    case 21: return K_LAST_UP;
-    case 150: return K_START_S;
-    case 151: return K_END_S;
-    case 152: return K_START_MS;
-    case 153: return K_END_MS;
-    case 154: return K_START_US;
-    case 155: return K_END_US;
-    case 156: return K_START_NS;
-    case 157: return K_END_NS;
-    case 158: return K_START_DUS;
-    case 159: return K_END_DUS;
-    case 160: return K_SYSINIT;
-    case 16: return K_SRC_AS;
-    case 17: return K_DST_AS;
-    case 10: return K_IN_IF;
-    case 14: return K_OUT_IF;
-    case 32: return K_ICMP4;
-    case 139: return K_ICMP6;
-    case 176: return K_ICMP_T4;
-    case 177: return K_ICMP_C4;
-    case 178: return K_ICMP_T6;
-    case 179: return K_ICMP_C6;
-    case 34: return K_SAMP_INT;
-    case 35: return K_SAMP_ALGO;
-    case 48: return K_SAMPLER_ID;
-    case 49: return K_SAMPLER_MODE;
-    case 50: return K_SAMPLER_RINT;
-    case 302: return K_SELECTOR_ID;
-    case 305: return K_PKT_INT;
-    case 306: return K_PKT_SPACE;
-    case 309: return K_SAMP_SIZE;
-    case 310: return K_SAMP_POP;
-    case 239: return K_BIFLOW_DIR;
-    default: return K_SKIP;
+    case 7:
+        return K_SPORT;
+    case 11:
+        return K_DPORT;
+    case 4:
+        return K_PROTO;
+    case 6:
+        return K_TCPFLAGS;
+    case 1:
+        return K_IN_BYTES;
+    case 2:
+        return K_IN_PKTS;
+    case 23:
+        return K_OUT_BYTES;
+    case 24:
+        return K_OUT_PKTS;
+    case 85:
+        return K_TOT_BYTES;
+    case 86:
+        return K_TOT_PKTS;
+    case 231:
+        return K_INIT_BYTES;
+    case 298:
+        return K_INIT_PKTS;
+    case 22:
+        return K_FIRST_UP;
+    case 21:
+        return K_LAST_UP;
+    case 150:
+        return K_START_S;
+    case 151:
+        return K_END_S;
+    case 152:
+        return K_START_MS;
+    case 153:
+        return K_END_MS;
+    case 154:
+        return K_START_US;
+    case 155:
+        return K_END_US;
+    case 156:
+        return K_START_NS;
+    case 157:
+        return K_END_NS;
+    case 158:
+        return K_START_DUS;
+    case 159:
+        return K_END_DUS;
+    case 160:
+        return K_SYSINIT;
+    case 16:
+        return K_SRC_AS;
+    case 17:
+        return K_DST_AS;
+    case 10:
+        return K_IN_IF;
+    case 14:
+        return K_OUT_IF;
+    case 32:
+        return K_ICMP4;
+    case 139:
+        return K_ICMP6;
+    case 176:
+        return K_ICMP_T4;
+    case 177:
+        return K_ICMP_C4;
+    case 178:
+        return K_ICMP_T6;
+    case 179:
+        return K_ICMP_C6;
+    case 34:
+        return K_SAMP_INT;
+    case 35:
+        return K_SAMP_ALGO;
+    case 48:
+        return K_SAMPLER_ID;
+    case 49:
+        return K_SAMPLER_MODE;
+    case 50:
+        return K_SAMPLER_RINT;
+    case 302:
+        return K_SELECTOR_ID;
+    case 305:
+        return K_PKT_INT;
+    case 306:
+        return K_PKT_SPACE;
+    case 309:
+        return K_SAMP_SIZE;
+    case 310:
+        return K_SAMP_POP;
+    case 239:
+        return K_BIFLOW_DIR;
+    default:
+        return K_SKIP;
     }
 }
 
@@ -231,22 +286,34 @@ static enum dec_kind map_enterprise_ie(uint32_t pen, uint16_t ie, uint16_t len)
         return K_SKIP;
     if (pen == PEN_REVERSE) {
         switch (ie) {
-        case 1: return K_REV_BYTES;
-        case 2: return K_REV_PKTS;
-        case 85: return K_REV_TOT_BYTES;
-        case 86: return K_REV_TOT_PKTS;
-        case 6: return K_REV_TCPFLAGS;
-        default: return K_SKIP;
+        case 1:
+            return K_REV_BYTES;
+        case 2:
+            return K_REV_PKTS;
+        case 85:
+            return K_REV_TOT_BYTES;
+        case 86:
+            return K_REV_TOT_PKTS;
+        case 6:
+            return K_REV_TCPFLAGS;
+        default:
+            return K_SKIP;
         }
     }
     if (pen == PEN_CERT) {
         switch (ie) {
-        case 14: return K_Y_INIT_FLAGS;
-        case 15: return K_Y_UNION_FLAGS;
-        case 16398: return K_Y_REV_INIT_FLAGS;
-        case 16399: return K_Y_REV_UNION_FLAGS;
-        case 21: return K_Y_REV_DELTA_MS;
-        default: return K_SKIP;
+        case 14:
+            return K_Y_INIT_FLAGS;
+        case 15:
+            return K_Y_UNION_FLAGS;
+        case 16398:
+            return K_Y_REV_INIT_FLAGS;
+        case 16399:
+            return K_Y_REV_UNION_FLAGS;
+        case 21:
+            return K_Y_REV_DELTA_MS;
+        default:
+            return K_SKIP;
         }
     }
     return K_SKIP;
@@ -339,7 +406,8 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
 static bool same_layout(const struct tmpl *old, const struct tmpl_prog *prog, bool options)
 {
     return old->layout_hash == prog->layout_hash && old->options == options &&
-           old->nops == prog->nops && memcmp(old->ops, prog->ops, prog->nops * sizeof *prog->ops) == 0;
+           old->nops == prog->nops &&
+           memcmp(old->ops, prog->ops, prog->nops * sizeof *prog->ops) == 0;
 }
 
 /* The domain is full: its least recently refreshed template goes (the older of the two lists'
@@ -349,9 +417,9 @@ static bool same_layout(const struct tmpl *old, const struct tmpl_prog *prog, bo
 static bool evict_oldest(struct decode_ctx *ctx, struct dec_domain *d)
 {
     struct dlist *l = &d->lru[0];
-    if (!l->first || (d->lru[1].first &&
-                      DLIST_ENTRY(d->lru[1].first, struct tmpl, lru)->refresh_seq <
-                          DLIST_ENTRY(l->first, struct tmpl, lru)->refresh_seq))
+    if (!l->first ||
+        (d->lru[1].first && DLIST_ENTRY(d->lru[1].first, struct tmpl, lru)->refresh_seq <
+                                DLIST_ENTRY(l->first, struct tmpl, lru)->refresh_seq))
         l = &d->lru[1];
     if (!l->first)
         return false;
@@ -442,10 +510,14 @@ const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
 static inline uint64_t read_uint(const uint8_t *p, uint16_t len)
 {
     switch (len) {
-    case 1: return p[0];
-    case 2: return dec_be16(p);
-    case 4: return dec_be32(p);
-    case 8: return dec_be64(p);
+    case 1:
+        return p[0];
+    case 2:
+        return dec_be16(p);
+    case 4:
+        return dec_be32(p);
+    case 8:
+        return dec_be64(p);
     default: {
         uint64_t v = 0;
         for (unsigned i = 0; i < len; i++)
@@ -474,7 +546,10 @@ static uint64_t ntp_to_ms(uint64_t v)
     return (s - NTP_UNIX_OFFSET) * 1000 + (((v & 0xffffffffull) * 1000 + (1ull << 31)) >> 32);
 }
 
-static uint32_t clamp32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+static uint32_t clamp32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
 
 /* Sampling rate stated by the record itself (0 = none). */
 static uint32_t record_rate(const struct tmpl *t, const uint64_t *v)
@@ -536,7 +611,8 @@ static void options_record(struct dec_msg *m, const struct tmpl *t, const uint64
 /* YAF's TCP flags of one direction: those of the first packet | those of the rest. */
 static uint8_t yaf_flags(const struct tmpl *t, const uint64_t *v, int first, int rest)
 {
-    return (uint8_t)(((t->has & K_BIT(first)) ? v[first] : 0) | ((t->has & K_BIT(rest)) ? v[rest] : 0));
+    return (uint8_t)(((t->has & K_BIT(first)) ? v[first] : 0) |
+                     ((t->has & K_BIT(rest)) ? v[rest] : 0));
 }
 
 /* Who started the connection, when the exporter says (core/initiator.h): biflowDirection
@@ -559,7 +635,8 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
     return 0;
 }
 
-static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
+static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
+                          struct flow_rec *r)
 {
     if (HAS(K_SPORT))
         r->sport = (uint16_t)v[K_SPORT];
@@ -578,19 +655,27 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->dst_as = (uint32_t)v[K_DST_AS];
     if (HAS(K_IN_IF))
         r->in_if = (uint32_t)v[K_IN_IF];
-    r->bytes = HAS(K_IN_BYTES) ? v[K_IN_BYTES] : HAS(K_OUT_BYTES) ? v[K_OUT_BYTES]
-             : HAS(K_TOT_BYTES) ? v[K_TOT_BYTES] : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES] : 0;
-    r->packets = HAS(K_IN_PKTS) ? v[K_IN_PKTS] : HAS(K_OUT_PKTS) ? v[K_OUT_PKTS]
-               : HAS(K_TOT_PKTS) ? v[K_TOT_PKTS] : HAS(K_INIT_PKTS) ? v[K_INIT_PKTS] : 0;
+    r->bytes = HAS(K_IN_BYTES)     ? v[K_IN_BYTES]
+               : HAS(K_OUT_BYTES)  ? v[K_OUT_BYTES]
+               : HAS(K_TOT_BYTES)  ? v[K_TOT_BYTES]
+               : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES]
+                                   : 0;
+    r->packets = HAS(K_IN_PKTS)     ? v[K_IN_PKTS]
+                 : HAS(K_OUT_PKTS)  ? v[K_OUT_PKTS]
+                 : HAS(K_TOT_PKTS)  ? v[K_TOT_PKTS]
+                 : HAS(K_INIT_PKTS) ? v[K_INIT_PKTS]
+                                    : 0;
     if (r->proto == 1 || r->proto == 58) {
         if (HAS(K_ICMP4) && r->proto == 1)
             r->dport = (uint16_t)v[K_ICMP4];
         else if (HAS(K_ICMP6) && r->proto == 58)
             r->dport = (uint16_t)v[K_ICMP6];
         else if (HAS(K_ICMP_T4) && r->proto == 1)
-            r->dport = (uint16_t)((v[K_ICMP_T4] & 0xff) << 8 | (HAS(K_ICMP_C4) ? v[K_ICMP_C4] & 0xff : 0));
+            r->dport =
+                (uint16_t)((v[K_ICMP_T4] & 0xff) << 8 | (HAS(K_ICMP_C4) ? v[K_ICMP_C4] & 0xff : 0));
         else if (HAS(K_ICMP_T6) && r->proto == 58)
-            r->dport = (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 | (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
+            r->dport =
+                (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 | (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
     }
     /* times */
     uint64_t first = abs_time(t, v, m, K_START_S, K_START_MS, K_START_US, K_START_NS, K_START_DUS);
@@ -625,12 +710,15 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     r->last_ms = last;
     uint32_t rate = record_rate(t, v);
     bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
-    uint32_t sid = HAS(K_SAMPLER_ID) ? (uint32_t)v[K_SAMPLER_ID]
-                 : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID] : 0;
+    uint32_t sid = HAS(K_SAMPLER_ID)    ? (uint32_t)v[K_SAMPLER_ID]
+                   : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID]
+                                        : 0;
     /* RFC 5103 biflow: the reverse direction is a flow of its own (the detectors count what
      * a host sends and receives); a biflow whose reverse side saw no packet has none. */
     uint64_t rpk = HAS(K_REV_PKTS) ? v[K_REV_PKTS] : HAS(K_REV_TOT_PKTS) ? v[K_REV_TOT_PKTS] : 0;
-    uint64_t rby = HAS(K_REV_BYTES) ? v[K_REV_BYTES] : HAS(K_REV_TOT_BYTES) ? v[K_REV_TOT_BYTES] : 0;
+    uint64_t rby = HAS(K_REV_BYTES)       ? v[K_REV_BYTES]
+                   : HAS(K_REV_TOT_BYTES) ? v[K_REV_TOT_BYTES]
+                                          : 0;
     struct flow_rec rev;
     bool have_rev = rpk > 0 || rby > 0;
     if (have_rev) {
@@ -646,12 +734,14 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         rev.dport = icmp ? 0 : r->sport;
         rev.bytes = rby;
         rev.packets = rpk;
-        rev.tcp_flags = HAS(K_REV_TCPFLAGS) ? (uint8_t)v[K_REV_TCPFLAGS]
-                      : yaf_flags(t, v, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS);
+        rev.tcp_flags = HAS(K_REV_TCPFLAGS)
+                            ? (uint8_t)v[K_REV_TCPFLAGS]
+                            : yaf_flags(t, v, K_Y_REV_INIT_FLAGS, K_Y_REV_UNION_FLAGS);
         /* the other side of the same connection: the initiator is mirrored */
         uint8_t init = r->flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST);
-        rev.flags = (uint8_t)((r->flags & ~init) | (init == FLOW_F_INIT_SRC ? FLOW_F_INIT_DST
-                                                    : init == FLOW_F_INIT_DST ? FLOW_F_INIT_SRC : 0));
+        rev.flags = (uint8_t)((r->flags & ~init) | (init == FLOW_F_INIT_SRC   ? FLOW_F_INIT_DST
+                                                    : init == FLOW_F_INIT_DST ? FLOW_F_INIT_SRC
+                                                                              : 0));
         if (HAS(K_Y_REV_DELTA_MS)) {
             uint64_t d = v[K_Y_REV_DELTA_MS];
             rev.first_ms = d < last - first ? first + d : last;
@@ -664,22 +754,35 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
-static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct flow_rec *r, uint64_t *v,
-                            bool *v6)
+static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct flow_rec *r,
+                            uint64_t *v, bool *v6)
 {
     switch (op->kind) {
-    case K_SKIP: break;
-    case K_SRC4: put_v4(r->src, q); *v6 = false; break;
-    case K_DST4: put_v4(r->dst, q); break;
-    case K_SRC6: memcpy(r->src, q, 16); *v6 = true; break;
-    case K_DST6: memcpy(r->dst, q, 16); break;
-    default: v[op->kind] = read_uint(q, op->len); break;
+    case K_SKIP:
+        break;
+    case K_SRC4:
+        put_v4(r->src, q);
+        *v6 = false;
+        break;
+    case K_DST4:
+        put_v4(r->dst, q);
+        break;
+    case K_SRC6:
+        memcpy(r->src, q, 16);
+        *v6 = true;
+        break;
+    case K_DST6:
+        memcpy(r->dst, q, 16);
+        break;
+    default:
+        v[op->kind] = read_uint(q, op->len);
+        break;
     }
 }
 
 /* One varlen record at *pp; false if it runs past end. */
-static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_t *end, struct flow_rec *r,
-                          uint64_t *v, bool *v6)
+static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_t *end,
+                          struct flow_rec *r, uint64_t *v, bool *v6)
 {
     const uint8_t *p = *pp;
     for (unsigned i = 0; i < t->nops; i++) {

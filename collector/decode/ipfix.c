@@ -27,8 +27,8 @@ static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, st
             p += 4;
         }
         if (i < DECODE_MAX_FIELDS)
-            f[i] = (struct tmpl_field){.ie = ie & 0x7fff, .len = flen, .pen = pen,
-                                       .enterprise = (ie & 0x8000) != 0};
+            f[i] = (struct tmpl_field){
+                .ie = ie & 0x7fff, .len = flen, .pen = pen, .enterprise = (ie & 0x8000) != 0};
     }
     *pp = p;
     return 0;

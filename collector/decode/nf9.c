@@ -36,8 +36,8 @@ invalid:
     return -1;
 }
 
-static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end, bool apply,
-                                 unsigned *nrec)
+static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end,
+                                 bool apply, unsigned *nrec)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
     struct tmpl_prog prog;
@@ -51,7 +51,8 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
             ns + no > DECODE_MAX_FIELDS)
             goto invalid;
         for (size_t i = 0; i < ns + no; i++, p += 4)
-            f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
+            f[i] =
+                (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
         if (apply) {
             dec_template(m, tid, true, f, ns + no);
             (*nrec)++;

@@ -31,19 +31,19 @@ struct gz_cookie {
     const uint8_t *mem; /* memory mode: whole input (borrowed) */
     size_t mem_len;
     bool mem_mode;
-    bool mem_end;       /* memory mode: stream finished cleanly */
-    char err[128];      /* decompression error, for a clearer message than libpcap's */
+    bool mem_end;  /* memory mode: stream finished cleanly */
+    char err[128]; /* decompression error, for a clearer message than libpcap's */
 };
 
 struct capture {
     pcap_t *p;
-    FILE *fp;              /* owned by p once opened (pcap_close closes it) */
-    struct gz_cookie *gz;  /* freed by the cookie close function */
+    FILE *fp;             /* owned by p once opened (pcap_close closes it) */
+    struct gz_cookie *gz; /* freed by the cookie close function */
     int linktype;
-    int fd;                /* live: selectable fd */
+    int fd; /* live: selectable fd */
     bool live;
-    bool nano;             /* timestamps in ns (else us, scaled) */
-    int state;             /* 0 running, CAPTURE_END or CAPTURE_ERROR once finished */
+    bool nano; /* timestamps in ns (else us, scaled) */
+    int state; /* 0 running, CAPTURE_END or CAPTURE_ERROR once finished */
     uint64_t file_size;
     struct capture_stats st;
     char name[256];
@@ -92,8 +92,7 @@ static ssize_t gz_mem_read(void *cookie, char *buf, size_t size)
             else
                 g->mem_end = true;
         } else if (r != Z_OK) {
-            snprintf(g->err, sizeof(g->err), "gzip: %s",
-                     g->zs.msg ? g->zs.msg : "corrupt data");
+            snprintf(g->err, sizeof(g->err), "gzip: %s", g->zs.msg ? g->zs.msg : "corrupt data");
             errno = EIO;
             return done ? (ssize_t)done : -1;
         }
@@ -326,8 +325,8 @@ out:
     return rc;
 }
 
-int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc,
-                      int buffer_mb, struct capture **out, char *err, size_t errlen)
+int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc, int buffer_mb,
+                      struct capture **out, char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     struct capture *c;
@@ -431,8 +430,8 @@ int capture_next(struct capture *c, struct capture_pkt *pkt)
         snprintf(c->err, sizeof(c->err), "%s: %s (after %llu packets)", c->name, c->gz->err,
                  (unsigned long long)c->st.packets);
     else
-        snprintf(c->err, sizeof(c->err), "%s: %s (after %llu packets)", c->name,
-                 pcap_geterr(c->p), (unsigned long long)c->st.packets);
+        snprintf(c->err, sizeof(c->err), "%s: %s (after %llu packets)", c->name, pcap_geterr(c->p),
+                 (unsigned long long)c->st.packets);
     c->state = CAPTURE_ERROR;
     return CAPTURE_ERROR;
 }
@@ -563,14 +562,14 @@ int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
 /* ---- capture sources ---- */
 
 #define C CTR_COUNTER
-#define CAPTURE_ROWS(X)                                                                           \
-    X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.") \
-    X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                            \
-      "Bytes on the wire of the packets read from a live interface.")                            \
-    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")        \
-    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                              \
-      "Packets the kernel dropped for a live capture (buffer full).")                            \
-    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                               \
+#define CAPTURE_ROWS(X)                                                                            \
+    X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.")   \
+    X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                              \
+      "Bytes on the wire of the packets read from a live interface.")                              \
+    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")          \
+    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                                \
+      "Packets the kernel dropped for a live capture (buffer full).")                              \
+    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                                 \
       "Packets the interface or driver dropped for a live capture.")
 #define T struct capture_stats
 static const struct ctr_def capture_defs[] = {CAPTURE_ROWS(CTR_ROW)};

@@ -22,11 +22,11 @@ struct source;
 struct source_out;
 
 struct capture_pkt {
-    uint64_t ts_ns;       /* Unix time, nanoseconds */
-    int linktype;         /* DLT_* value (pass to pkt_parse) */
-    const uint8_t *data;  /* borrowed; caplen bytes */
-    uint32_t caplen;      /* bytes captured */
-    uint32_t wirelen;     /* bytes on the wire */
+    uint64_t ts_ns;      /* Unix time, nanoseconds */
+    int linktype;        /* DLT_* value (pass to pkt_parse) */
+    const uint8_t *data; /* borrowed; caplen bytes */
+    uint32_t caplen;     /* bytes captured */
+    uint32_t wirelen;    /* bytes on the wire */
 };
 
 enum capture_rc {
@@ -58,8 +58,8 @@ int capture_open_mem(const void *data, size_t len, struct capture **out, char *e
 /* Open a live interface. bpf may be NULL or "" (no filter). snaplen <= 0: 262144.
  * buffer_mb <= 0: libpcap's default. Non-blocking: capture_next returns CAPTURE_IDLE
  * when nothing is queued. Needs CAP_NET_RAW; err says so when it is missing. */
-int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc,
-                      int buffer_mb, struct capture **out, char *err, size_t errlen)
+int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc, int buffer_mb,
+                      struct capture **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Next packet: CAPTURE_PACKET, CAPTURE_END, CAPTURE_IDLE (live) or CAPTURE_ERROR.

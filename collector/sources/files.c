@@ -41,8 +41,8 @@ static bool is_capture_magic(const char *path)
            be == 0x0a0d0d0au || (h[0] == 0x1f && h[1] == 0x8b);
 }
 
-static int add_input(struct inlist *l, const char *path, enum files_kind kind,
-                     enum flowlog_fmt fmt, char *err, size_t errlen)
+static int add_input(struct inlist *l, const char *path, enum files_kind kind, enum flowlog_fmt fmt,
+                     char *err, size_t errlen)
 {
     if (l->n >= FILES_MAX) {
         snprintf(err, errlen, "more than %d input files", FILES_MAX);
@@ -63,8 +63,8 @@ static int add_input(struct inlist *l, const char *path, enum files_kind kind,
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    l->v[l->n] = (struct input){.path = p, .kind = kind, .fmt = fmt, .key = UINT64_MAX,
-                                .order = l->n};
+    l->v[l->n] =
+        (struct input){.path = p, .kind = kind, .fmt = fmt, .key = UINT64_MAX, .order = l->n};
     l->n++;
     return 0;
 }
@@ -169,7 +169,7 @@ static int add_named(struct inlist *l, const char *path, enum flowlog_fmt log_fm
 }
 
 int files_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
-                  struct files_input **out, char *err, size_t errlen)
+                 struct files_input **out, char *err, size_t errlen)
 {
     struct inlist l = {0};
     int rc = 0;

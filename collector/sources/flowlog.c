@@ -17,41 +17,87 @@
 /* ---- one connection, as both tools describe it ---- */
 
 struct conn {
-    uint64_t ts_us, dur_us;   /* microseconds: start + duration is rounded once */
+    uint64_t ts_us, dur_us; /* microseconds: start + duration is rounded once */
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
     uint8_t proto;
-    uint8_t oflags, rflags;   /* TCP flags per side (0: none known yet) */
+    uint8_t oflags, rflags; /* TCP flags per side (0: none known yet) */
     bool flags_known;
-    bool init_unsure;         /* Zeek OTH (no handshake seen), Argus "?" direction */
+    bool init_unsure; /* Zeek OTH (no handshake seen), Argus "?" direction */
     uint64_t opk, rpk, oby, rby;
-    uint64_t opay, rpay;      /* Zeek payload bytes (orig_bytes, resp_bytes) */
-    bool have_opk, have_rpk;  /* packet counts given per side */
-    uint64_t totpk;           /* Argus TotPkts (0: not given) */
+    uint64_t opay, rpay;     /* Zeek payload bytes (orig_bytes, resp_bytes) */
+    bool have_opk, have_rpk; /* packet counts given per side */
+    uint64_t totpk;          /* Argus TotPkts (0: not given) */
 };
 
 enum role {
     R_NONE = -1,
     /* Zeek */
-    Z_TS = 0, Z_ORIG_H, Z_ORIG_P, Z_RESP_H, Z_RESP_P, Z_PROTO, Z_DURATION, Z_ORIG_BYTES,
-    Z_RESP_BYTES, Z_CONN_STATE, Z_HISTORY, Z_ORIG_PKTS, Z_ORIG_IP_BYTES, Z_RESP_PKTS,
+    Z_TS = 0,
+    Z_ORIG_H,
+    Z_ORIG_P,
+    Z_RESP_H,
+    Z_RESP_P,
+    Z_PROTO,
+    Z_DURATION,
+    Z_ORIG_BYTES,
+    Z_RESP_BYTES,
+    Z_CONN_STATE,
+    Z_HISTORY,
+    Z_ORIG_PKTS,
+    Z_ORIG_IP_BYTES,
+    Z_RESP_PKTS,
     Z_RESP_IP_BYTES,
     /* Argus */
-    A_STIME, A_DUR, A_PROTO, A_SADDR, A_SPORT, A_DADDR, A_DPORT, A_STATE, A_TOTPKTS, A_TOTBYTES,
-    A_SRCBYTES, A_SRCPKTS, A_DSTPKTS, A_DSTBYTES, A_DIR,
+    A_STIME,
+    A_DUR,
+    A_PROTO,
+    A_SADDR,
+    A_SPORT,
+    A_DADDR,
+    A_DPORT,
+    A_STATE,
+    A_TOTPKTS,
+    A_TOTBYTES,
+    A_SRCBYTES,
+    A_SRCPKTS,
+    A_DSTPKTS,
+    A_DSTBYTES,
+    A_DIR,
     R_COUNT
 };
 
 static const char *const role_name[R_COUNT] = {
-    [Z_TS] = "ts", [Z_ORIG_H] = "id.orig_h", [Z_ORIG_P] = "id.orig_p", [Z_RESP_H] = "id.resp_h",
-    [Z_RESP_P] = "id.resp_p", [Z_PROTO] = "proto", [Z_DURATION] = "duration",
-    [Z_ORIG_BYTES] = "orig_bytes", [Z_RESP_BYTES] = "resp_bytes", [Z_CONN_STATE] = "conn_state",
-    [Z_HISTORY] = "history", [Z_ORIG_PKTS] = "orig_pkts", [Z_ORIG_IP_BYTES] = "orig_ip_bytes",
-    [Z_RESP_PKTS] = "resp_pkts", [Z_RESP_IP_BYTES] = "resp_ip_bytes",
-    [A_STIME] = "StartTime", [A_DUR] = "Dur", [A_PROTO] = "Proto", [A_SADDR] = "SrcAddr",
-    [A_SPORT] = "Sport", [A_DADDR] = "DstAddr", [A_DPORT] = "Dport", [A_STATE] = "State",
-    [A_TOTPKTS] = "TotPkts", [A_TOTBYTES] = "TotBytes", [A_SRCBYTES] = "SrcBytes",
-    [A_SRCPKTS] = "SrcPkts", [A_DSTPKTS] = "DstPkts", [A_DSTBYTES] = "DstBytes", [A_DIR] = "Dir",
+    [Z_TS] = "ts",
+    [Z_ORIG_H] = "id.orig_h",
+    [Z_ORIG_P] = "id.orig_p",
+    [Z_RESP_H] = "id.resp_h",
+    [Z_RESP_P] = "id.resp_p",
+    [Z_PROTO] = "proto",
+    [Z_DURATION] = "duration",
+    [Z_ORIG_BYTES] = "orig_bytes",
+    [Z_RESP_BYTES] = "resp_bytes",
+    [Z_CONN_STATE] = "conn_state",
+    [Z_HISTORY] = "history",
+    [Z_ORIG_PKTS] = "orig_pkts",
+    [Z_ORIG_IP_BYTES] = "orig_ip_bytes",
+    [Z_RESP_PKTS] = "resp_pkts",
+    [Z_RESP_IP_BYTES] = "resp_ip_bytes",
+    [A_STIME] = "StartTime",
+    [A_DUR] = "Dur",
+    [A_PROTO] = "Proto",
+    [A_SADDR] = "SrcAddr",
+    [A_SPORT] = "Sport",
+    [A_DADDR] = "DstAddr",
+    [A_DPORT] = "Dport",
+    [A_STATE] = "State",
+    [A_TOTPKTS] = "TotPkts",
+    [A_TOTBYTES] = "TotBytes",
+    [A_SRCBYTES] = "SrcBytes",
+    [A_SRCPKTS] = "SrcPkts",
+    [A_DSTPKTS] = "DstPkts",
+    [A_DSTBYTES] = "DstBytes",
+    [A_DIR] = "Dir",
 };
 
 #define BIT(r) (1ull << (r))
@@ -66,7 +112,8 @@ static int role_of(const char *s, size_t n, int first, int last)
     return R_NONE;
 }
 
-static int bad(struct flowlog_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct flowlog_parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int bad(struct flowlog_parser *p, const char *fmt, ...)
 {
     va_list ap;
@@ -138,7 +185,16 @@ static int map_columns(struct flowlog_parser *p, const char *s, size_t n, char s
 
 /* ---- TCP flags ---- */
 
-enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80 };
+enum {
+    FIN = 0x01,
+    SYN = 0x02,
+    RST = 0x04,
+    PSH = 0x08,
+    ACK = 0x10,
+    URG = 0x20,
+    ECE = 0x40,
+    CWR = 0x80
+};
 
 /* Zeek history: upper case = originator, lower case = responder. */
 static void zeek_history(struct conn *c, const char *s, size_t n)
@@ -148,13 +204,26 @@ static void zeek_history(struct conn *c, const char *s, size_t n)
         bool orig = ch >= 'A' && ch <= 'Z';
         uint8_t f = 0;
         switch (orig ? ch : ch - 'a' + 'A') {
-        case 'S': f = SYN; break;
-        case 'H': f = SYN | ACK; break;
-        case 'A': f = ACK; break;
-        case 'D': f = ACK | PSH; break;
-        case 'F': f = FIN | ACK; break;
-        case 'R': f = RST; break;
-        default: break; /* C G T W I Q ^ and others: nothing about flags */
+        case 'S':
+            f = SYN;
+            break;
+        case 'H':
+            f = SYN | ACK;
+            break;
+        case 'A':
+            f = ACK;
+            break;
+        case 'D':
+            f = ACK | PSH;
+            break;
+        case 'F':
+            f = FIN | ACK;
+            break;
+        case 'R':
+            f = RST;
+            break;
+        default:
+            break; /* C G T W I Q ^ and others: nothing about flags */
         }
         if (orig)
             c->oflags |= f;
@@ -166,7 +235,10 @@ static void zeek_history(struct conn *c, const char *s, size_t n)
 
 static bool zeek_state(struct conn *c, const char *s, size_t n)
 {
-    static const struct { const char *st; uint8_t o, r; } tab[] = {
+    static const struct {
+        const char *st;
+        uint8_t o, r;
+    } tab[] = {
         {"S0", SYN, 0},
         {"REJ", SYN, RST | ACK},
         {"RSTOS0", SYN | RST, 0},
@@ -201,26 +273,53 @@ static void argus_state(struct conn *c, const char *s, size_t n)
         for (size_t i = 0; i < n; i++) {
             uint8_t f = 0;
             switch (s[i]) {
-            case '_': side = &c->rflags; continue;
-            case 'F': f = FIN; break;
-            case 'S': f = SYN; break;
-            case 'R': f = RST; break;
-            case 'P': f = PSH; break;
-            case 'A': f = ACK; break;
-            case 'U': f = URG; break;
-            case 'E': f = ECE; break;
-            case 'C': f = CWR; break;
-            default: break;
+            case '_':
+                side = &c->rflags;
+                continue;
+            case 'F':
+                f = FIN;
+                break;
+            case 'S':
+                f = SYN;
+                break;
+            case 'R':
+                f = RST;
+                break;
+            case 'P':
+                f = PSH;
+                break;
+            case 'A':
+                f = ACK;
+                break;
+            case 'U':
+                f = URG;
+                break;
+            case 'E':
+                f = ECE;
+                break;
+            case 'C':
+                f = CWR;
+                break;
+            default:
+                break;
             }
             *side |= f;
         }
         c->flags_known = true;
         return;
     }
-    static const struct { const char *st; uint8_t o, r; } tab[] = {
-        {"REQ", SYN, 0}, {"INT", SYN, 0}, {"ACC", SYN, SYN | ACK}, {"CON", SYN | ACK, SYN | ACK},
-        {"EST", SYN | ACK, SYN | ACK}, {"CLO", SYN | ACK | FIN, SYN | ACK | FIN},
-        {"FIN", SYN | ACK | FIN, SYN | ACK | FIN}, {"RST", SYN, RST | ACK},
+    static const struct {
+        const char *st;
+        uint8_t o, r;
+    } tab[] = {
+        {"REQ", SYN, 0},
+        {"INT", SYN, 0},
+        {"ACC", SYN, SYN | ACK},
+        {"CON", SYN | ACK, SYN | ACK},
+        {"EST", SYN | ACK, SYN | ACK},
+        {"CLO", SYN | ACK | FIN, SYN | ACK | FIN},
+        {"FIN", SYN | ACK | FIN, SYN | ACK | FIN},
+        {"RST", SYN, RST | ACK},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strlen(tab[i].st) == n && memcmp(tab[i].st, s, n) == 0) {
@@ -238,11 +337,16 @@ static uint16_t icmp_reply_type(uint8_t proto, uint8_t type)
 {
     if (proto == 1) {
         switch (type) {
-        case 8: return 0;
-        case 13: return 14;
-        case 15: return 16;
-        case 17: return 18;
-        default: return type;
+        case 8:
+            return 0;
+        case 13:
+            return 14;
+        case 15:
+            return 16;
+        case 17:
+            return 18;
+        default:
+            return type;
         }
     }
     return type == 128 ? 129 : type;
@@ -302,11 +406,12 @@ static int conn_records(struct flowlog_parser *p, struct conn *c, struct flow_re
         return bad(p, "duration out of range");
     int n = 0;
     if (c->opk > 0 || c->rpk == 0)
-        fill(&out[n++], c->src, c->dst, icmp ? 0 : c->sport, c->dport, c->proto, c->oflags,
-             c->opk, c->oby, start, end);
+        fill(&out[n++], c->src, c->dst, icmp ? 0 : c->sport, c->dport, c->proto, c->oflags, c->opk,
+             c->oby, start, end);
     if (c->rpk > 0)
         fill(&out[n++], c->dst, c->src, icmp ? 0 : c->dport,
-             icmp ? (uint16_t)(icmp_reply_type(c->proto, (uint8_t)(c->dport >> 8)) << 8 | (c->dport & 0xff))
+             icmp ? (uint16_t)(icmp_reply_type(c->proto, (uint8_t)(c->dport >> 8)) << 8 |
+                               (c->dport & 0xff))
                   : c->sport,
              c->proto, c->rflags, c->rpk, c->rby, start, end);
     /* both tools name the side that started the connection the originator / source */
@@ -344,7 +449,8 @@ static int zeek_header(struct flowlog_parser *p, const char *s, size_t n)
             vn--;
         }
         uint64_t x;
-        if (vn == 4 && v[0] == '\\' && v[1] == 'x' && tf_hex((char[]){'0', 'x', v[2], v[3]}, 4, &x)) {
+        if (vn == 4 && v[0] == '\\' && v[1] == 'x' &&
+            tf_hex((char[]){'0', 'x', v[2], v[3]}, 4, &x)) {
             p->sep = (char)x;
         } else if (vn == 1) {
             p->sep = v[0];
@@ -431,12 +537,26 @@ static int zeek_field(struct flowlog_parser *p, struct conn *c, int role, const 
         if (!tf_u64(v, n, &x))
             return bad(p, "%s: not a count", role_name[role]);
         switch (role) {
-        case Z_ORIG_PKTS: c->opk = x; c->have_opk = true; break;
-        case Z_RESP_PKTS: c->rpk = x; c->have_rpk = true; break;
-        case Z_ORIG_IP_BYTES: c->oby = x; break;
-        case Z_RESP_IP_BYTES: c->rby = x; break;
-        case Z_ORIG_BYTES: c->opay = x; break;
-        default: c->rpay = x; break;
+        case Z_ORIG_PKTS:
+            c->opk = x;
+            c->have_opk = true;
+            break;
+        case Z_RESP_PKTS:
+            c->rpk = x;
+            c->have_rpk = true;
+            break;
+        case Z_ORIG_IP_BYTES:
+            c->oby = x;
+            break;
+        case Z_RESP_IP_BYTES:
+            c->rby = x;
+            break;
+        case Z_ORIG_BYTES:
+            c->opay = x;
+            break;
+        default:
+            c->rpay = x;
+            break;
         }
         return 0;
     case Z_HISTORY:
@@ -458,8 +578,8 @@ static void zeek_finish(struct conn *c, uint64_t have, const char *state, size_t
     if (!(have & BIT(Z_HISTORY)) && state)
         zeek_state(c, state, state_n);
     /* OTH: no SYN seen, the originator is Zeek's guess */
-    c->init_unsure = state && state_n == 3 && memcmp(state, "OTH", 3) == 0 &&
-                     !(c->oflags & SYN) && !(c->rflags & SYN);
+    c->init_unsure = state && state_n == 3 && memcmp(state, "OTH", 3) == 0 && !(c->oflags & SYN) &&
+                     !(c->rflags & SYN);
     if (!(have & BIT(Z_ORIG_IP_BYTES))) /* IP bytes as NetFlow counts them, else payload */
         c->oby = c->opay;
     if (!(have & BIT(Z_RESP_IP_BYTES)))
@@ -535,7 +655,7 @@ struct zeek_json {
     struct flowlog_parser *p;
     struct conn c;
     uint64_t have;
-    char state[16];        /* conn_state (longer ones name no state) */
+    char state[16]; /* conn_state (longer ones name no state) */
     size_t state_n;
     bool has_state, path_other, skipped;
 };
@@ -662,11 +782,14 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
             if (tf_datetime(v, vn, &x))
                 c.ts_us = x * 1000;
             else if (!tf_seconds_us(v, vn, &c.ts_us))
-                return bad(p, vn >= 8 && vn <= 15 && v[2] == ':'
-                                  ? "StartTime has no date (run ra with -u, or a date in RA_TIME_FORMAT)"
-                                  : "StartTime: not a time");
+                return bad(
+                    p, vn >= 8 && vn <= 15 && v[2] == ':'
+                           ? "StartTime has no date (run ra with -u, or a date in RA_TIME_FORMAT)"
+                           : "StartTime: not a time");
             break;
-        case A_DUR: ok = vn == 0 || tf_seconds_us(v, vn, &c.dur_us); break;
+        case A_DUR:
+            ok = vn == 0 || tf_seconds_us(v, vn, &c.dur_us);
+            break;
         case A_PROTO:
             if (!tf_proto(v, vn, &c.proto)) {
                 static const char *const udp_like[] = {"rtp", "rtcp", "udt"};
@@ -680,16 +803,39 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
                 c.proto = 17;
             }
             break;
-        case A_SADDR: ok = tf_addr(v, vn, c.src); break;
-        case A_DADDR: ok = tf_addr(v, vn, c.dst); break;
-        case A_SPORT: ok = argus_port(v, vn, &c.sport); break;
-        case A_DPORT: ok = argus_port(v, vn, &c.dport); break;
-        case A_STATE: state = v; state_n = vn; break;
-        case A_DIR: c.init_unsure = memchr(v, '?', vn) != NULL; break;
-        case A_TOTPKTS: ok = vn == 0 || tf_u64(v, vn, &c.totpk); break;
-        case A_TOTBYTES: ok = vn == 0 || tf_u64(v, vn, &totby); break;
-        case A_SRCBYTES: ok = vn == 0 || tf_u64(v, vn, &c.oby); have_srcby = vn > 0; break;
-        case A_DSTBYTES: ok = vn == 0 || tf_u64(v, vn, &c.rby); have_dstby = vn > 0; break;
+        case A_SADDR:
+            ok = tf_addr(v, vn, c.src);
+            break;
+        case A_DADDR:
+            ok = tf_addr(v, vn, c.dst);
+            break;
+        case A_SPORT:
+            ok = argus_port(v, vn, &c.sport);
+            break;
+        case A_DPORT:
+            ok = argus_port(v, vn, &c.dport);
+            break;
+        case A_STATE:
+            state = v;
+            state_n = vn;
+            break;
+        case A_DIR:
+            c.init_unsure = memchr(v, '?', vn) != NULL;
+            break;
+        case A_TOTPKTS:
+            ok = vn == 0 || tf_u64(v, vn, &c.totpk);
+            break;
+        case A_TOTBYTES:
+            ok = vn == 0 || tf_u64(v, vn, &totby);
+            break;
+        case A_SRCBYTES:
+            ok = vn == 0 || tf_u64(v, vn, &c.oby);
+            have_srcby = vn > 0;
+            break;
+        case A_DSTBYTES:
+            ok = vn == 0 || tf_u64(v, vn, &c.rby);
+            have_dstby = vn > 0;
+            break;
         case A_SRCPKTS:
         case A_DSTPKTS:
             ok = vn == 0 || tf_u64(v, vn, &x);
@@ -698,7 +844,8 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
                 *(r == A_SRCPKTS ? &c.have_opk : &c.have_rpk) = true;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         if (!ok)
             return bad(p, "%s: unreadable value", role_name[r]);
@@ -723,8 +870,8 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
         /* Sport holds the type; Dport the code, except for queries (echo, timestamp, ...),
          * where Argus puts the query's identifier there */
         uint8_t type = (uint8_t)c.sport;
-        bool query = type == 0 || type == 8 || (type >= 13 && type <= 18) || type == 128 ||
-                     type == 129;
+        bool query =
+            type == 0 || type == 8 || (type >= 13 && type <= 18) || type == 128 || type == 129;
         c.dport = (uint16_t)(type << 8 | (query || c.dport > 255 ? 0 : c.dport));
         c.sport = 0;
     }
@@ -771,10 +918,14 @@ int flowlog_parse_line(struct flowlog_parser *p, const char *line, size_t len,
             return bad(p, "neither a Zeek conn.log nor an Argus binetflow header");
     }
     switch (p->fmt) {
-    case FLOWLOG_ZEEK_TSV: return zeek_tsv_line(p, line, len, out, skipped);
-    case FLOWLOG_ZEEK_JSON: return zeek_json_line(p, line, len, out, skipped);
-    case FLOWLOG_ARGUS: return argus_line(p, line, len, out, skipped);
-    default: return bad(p, "no format");
+    case FLOWLOG_ZEEK_TSV:
+        return zeek_tsv_line(p, line, len, out, skipped);
+    case FLOWLOG_ZEEK_JSON:
+        return zeek_json_line(p, line, len, out, skipped);
+    case FLOWLOG_ARGUS:
+        return argus_line(p, line, len, out, skipped);
+    default:
+        return bad(p, "no format");
     }
 }
 
@@ -1020,18 +1171,18 @@ void flowlog_close(struct flowlog *r)
 /* ---- the flow-log source ---- */
 
 #define C CTR_COUNTER
-#define FLOWLOG_ROWS(X)                                                                           \
-    X(T, lines, NULL, "log_lines_total", NULL, C, "Lines of Zeek/Argus logs read.")              \
-    X(T, conns, NULL, "log_connections_total", NULL, C,                                         \
-      "Connections of Zeek/Argus logs turned into records.")                                     \
-    X(T, records, NULL, "log_records_total", NULL, C, "Records read from Zeek/Argus logs.")     \
-    X(T, bad_lines, NULL, "log_bad_lines_total", NULL, C,                                       \
-      "Malformed Zeek/Argus log lines (skipped).")                                               \
-    X(T, too_long, NULL, "log_long_lines_total", NULL, C,                                       \
-      "Zeek/Argus log lines longer than the line bound (skipped).")                              \
-    X(T, skipped, NULL, "log_skipped_lines_total", NULL, C,                                     \
-      "Zeek/Argus log lines that are not IP connections (headers, comments, other protocols).") \
-    X(T, reordered, NULL, "log_reordered_records_total", NULL, C,                               \
+#define FLOWLOG_ROWS(X)                                                                            \
+    X(T, lines, NULL, "log_lines_total", NULL, C, "Lines of Zeek/Argus logs read.")                \
+    X(T, conns, NULL, "log_connections_total", NULL, C,                                            \
+      "Connections of Zeek/Argus logs turned into records.")                                       \
+    X(T, records, NULL, "log_records_total", NULL, C, "Records read from Zeek/Argus logs.")        \
+    X(T, bad_lines, NULL, "log_bad_lines_total", NULL, C,                                          \
+      "Malformed Zeek/Argus log lines (skipped).")                                                 \
+    X(T, too_long, NULL, "log_long_lines_total", NULL, C,                                          \
+      "Zeek/Argus log lines longer than the line bound (skipped).")                                \
+    X(T, skipped, NULL, "log_skipped_lines_total", NULL, C,                                        \
+      "Zeek/Argus log lines that are not IP connections (headers, comments, other protocols).")    \
+    X(T, reordered, NULL, "log_reordered_records_total", NULL, C,                                  \
       "Zeek/Argus records put back in end-time order.")
 #define T struct flowlog_stats
 static const struct ctr_def flowlog_defs[] = {FLOWLOG_ROWS(CTR_ROW)};
@@ -1099,8 +1250,7 @@ static size_t fl_src_counters(struct source *s, size_t table, const struct ctr_d
 {
     struct flowlog_source *fs = (struct flowlog_source *)s;
     return source_one_table(table, flowlog_defs, sizeof flowlog_defs / sizeof flowlog_defs[0],
-                            &fs->r->st, offsetof(struct flowlog_stats, first_bad_line), defs,
-                            snap);
+                            &fs->r->st, offsetof(struct flowlog_stats, first_bad_line), defs, snap);
 }
 
 static void fl_src_close(struct source *s)

@@ -72,13 +72,13 @@ int flowlog_fmt_parse(const char *s, enum flowlog_fmt *out);
 const char *flowlog_fmt_name(enum flowlog_fmt f);
 
 struct flowlog_stats {
-    uint64_t lines;      /* lines read */
-    uint64_t conns;      /* connections (log rows) turned into records */
-    uint64_t records;    /* records handed out */
-    uint64_t bad_lines;  /* malformed rows (skipped) */
-    uint64_t too_long;   /* lines longer than FLOWLOG_LINE_MAX (skipped, also in bad_lines) */
-    uint64_t skipped;    /* well-formed rows that are not IP connections, headers, comments */
-    uint64_t reordered;  /* records that came after one ending later (put back in order) */
+    uint64_t lines;          /* lines read */
+    uint64_t conns;          /* connections (log rows) turned into records */
+    uint64_t records;        /* records handed out */
+    uint64_t bad_lines;      /* malformed rows (skipped) */
+    uint64_t too_long;       /* lines longer than FLOWLOG_LINE_MAX (skipped, also in bad_lines) */
+    uint64_t skipped;        /* well-formed rows that are not IP connections, headers, comments */
+    uint64_t reordered;      /* records that came after one ending later (put back in order) */
     uint64_t first_bad_line; /* line number of the first bad line (0 = none) */
     char first_error[160];   /* what was wrong with it */
 };
@@ -89,14 +89,14 @@ struct jin;
  * flowlog_parser_fini frees it. */
 struct flowlog_parser {
     enum flowlog_fmt fmt;
-    bool header_seen;     /* TSV: #fields read; Argus: header read */
-    bool other_path;      /* TSV: #path is not conn: rows are skipped */
-    char sep;             /* TSV separator (tab unless #separator says otherwise) */
-    char unset[16];       /* TSV #unset_field (default "-") */
+    bool header_seen; /* TSV: #fields read; Argus: header read */
+    bool other_path;  /* TSV: #path is not conn: rows are skipped */
+    char sep;         /* TSV separator (tab unless #separator says otherwise) */
+    char unset[16];   /* TSV #unset_field (default "-") */
     uint8_t ncols;
     int8_t col[FLOWLOG_MAX_COLS]; /* role of each column */
-    char err[128];        /* why the last line was rejected */
-    struct jin *json;     /* Zeek JSON: the reader */
+    char err[128];                /* why the last line was rejected */
+    struct jin *json;             /* Zeek JSON: the reader */
 };
 
 void flowlog_parser_init(struct flowlog_parser *p, enum flowlog_fmt fmt);

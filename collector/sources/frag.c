@@ -19,17 +19,17 @@
 struct frag_ent {
     uint8_t src[16], dst[16];
     uint32_t id;
-    uint8_t ip_proto;    /* IPv4 key part (0 for v6) */
-    uint8_t proto;       /* transport protocol, from the first fragment */
+    uint8_t ip_proto; /* IPv4 key part (0 for v6) */
+    uint8_t proto;    /* transport protocol, from the first fragment */
     bool v6;
     bool have_last;
     bool have_first;
-    uint32_t l4_off;     /* transport header offset in the fragmentable part */
-    uint32_t total;      /* fragmentable length once the last fragment is seen */
-    uint32_t received;   /* bytes stored */
-    uint32_t max_end;    /* highest end of a fragment stored */
+    uint32_t l4_off;   /* transport header offset in the fragmentable part */
+    uint32_t total;    /* fragmentable length once the last fragment is seen */
+    uint32_t received; /* bytes stored */
+    uint32_t max_end;  /* highest end of a fragment stored */
     uint64_t first_ts;
-    uint8_t *buf;        /* FRAG_MAX_LEN + 1 bytes, kept with the slot */
+    uint8_t *buf; /* FRAG_MAX_LEN + 1 bytes, kept with the slot */
     uint8_t seen[(FRAG_BLOCKS + 7) / 8];
 };
 

@@ -45,10 +45,10 @@ struct frag_stats {
 struct frag_datagram {
     uint8_t src[16], dst[16]; /* IPv4-mapped like pkt_info */
     bool v6;
-    uint8_t proto;         /* IPv4 protocol / IPv6 next header after the fragment header */
-    const uint8_t *l4;     /* the reassembled fragmentable part (transport header first) */
+    uint8_t proto;     /* IPv4 protocol / IPv6 next header after the fragment header */
+    const uint8_t *l4; /* the reassembled fragmentable part (transport header first) */
     uint32_t l4_len;
-    uint16_t sport, dport; /* UDP/TCP ports when the segment has them */
+    uint16_t sport, dport;  /* UDP/TCP ports when the segment has them */
     const uint8_t *payload; /* UDP: data after the 8-byte header (bounded by its length) */
     uint32_t payload_len;
 };

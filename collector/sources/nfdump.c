@@ -49,7 +49,10 @@ static bool parse_flags(const char *s, size_t n, uint8_t *out)
 /* ---- JSON (nfdump 1.7 -o json: an array of objects, pretty-printed) ---- */
 
 enum {
-    HAVE_SRC = 1, HAVE_DST = 2, HAVE_FIRST = 4, HAVE_LAST = 8,
+    HAVE_SRC = 1,
+    HAVE_DST = 2,
+    HAVE_FIRST = 4,
+    HAVE_LAST = 8,
 };
 
 /* nfdump's objects are flat; a little nesting is allowed (and skipped) for later versions. */
@@ -231,12 +234,25 @@ void nfdump_parser_skip_line(struct nfdump_parser *p)
 
 /* ---- CSV (nfdump 1.7 -o csv: a header line, records, a blank line, a summary) ---- */
 
-enum csv_role { C_TS, C_TE, C_SA, C_DA, C_SP, C_DP, C_PR, C_FLG, C_IPKT, C_IBYT, C_SAS, C_DAS,
-                C_NROLES };
+enum csv_role {
+    C_TS,
+    C_TE,
+    C_SA,
+    C_DA,
+    C_SP,
+    C_DP,
+    C_PR,
+    C_FLG,
+    C_IPKT,
+    C_IBYT,
+    C_SAS,
+    C_DAS,
+    C_NROLES
+};
 
 static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
 {
-    static const char *const names[C_NROLES] = {"ts", "te", "sa", "da", "sp", "dp",
+    static const char *const names[C_NROLES] = {"ts", "te",  "sa",   "da",   "sp",  "dp",
                                                 "pr", "flg", "ipkt", "ibyt", "sas", "das"};
     unsigned seen = 0, col = 0;
     struct tf_fields it = tf_fields(s, n, ',');
@@ -267,19 +283,36 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
 static bool csv_field(struct flow_rec *f, int r, const char *v, size_t vn, unsigned *have)
 {
     switch (r) {
-    case C_TS: *have |= HAVE_FIRST; return tf_datetime(v, vn, &f->first_ms);
-    case C_TE: *have |= HAVE_LAST; return tf_datetime(v, vn, &f->last_ms);
-    case C_SA: *have |= HAVE_SRC; return tf_addr(v, vn, f->src);
-    case C_DA: *have |= HAVE_DST; return tf_addr(v, vn, f->dst);
-    case C_SP: return take_uint(v, vn, 65535, &f->sport, 2);
-    case C_DP: return take_uint(v, vn, 65535, &f->dport, 2);
-    case C_PR: return tf_proto(v, vn, &f->proto);
-    case C_FLG: return parse_flags(v, vn, &f->tcp_flags);
-    case C_IPKT: return tf_u64(v, vn, &f->packets);
-    case C_IBYT: return tf_u64(v, vn, &f->bytes);
-    case C_SAS: return take_uint(v, vn, UINT32_MAX, &f->src_as, 4);
-    case C_DAS: return take_uint(v, vn, UINT32_MAX, &f->dst_as, 4);
-    default: return true;
+    case C_TS:
+        *have |= HAVE_FIRST;
+        return tf_datetime(v, vn, &f->first_ms);
+    case C_TE:
+        *have |= HAVE_LAST;
+        return tf_datetime(v, vn, &f->last_ms);
+    case C_SA:
+        *have |= HAVE_SRC;
+        return tf_addr(v, vn, f->src);
+    case C_DA:
+        *have |= HAVE_DST;
+        return tf_addr(v, vn, f->dst);
+    case C_SP:
+        return take_uint(v, vn, 65535, &f->sport, 2);
+    case C_DP:
+        return take_uint(v, vn, 65535, &f->dport, 2);
+    case C_PR:
+        return tf_proto(v, vn, &f->proto);
+    case C_FLG:
+        return parse_flags(v, vn, &f->tcp_flags);
+    case C_IPKT:
+        return tf_u64(v, vn, &f->packets);
+    case C_IBYT:
+        return tf_u64(v, vn, &f->bytes);
+    case C_SAS:
+        return take_uint(v, vn, UINT32_MAX, &f->src_as, 4);
+    case C_DAS:
+        return take_uint(v, vn, UINT32_MAX, &f->dst_as, 4);
+    default:
+        return true;
     }
 }
 
@@ -370,8 +403,8 @@ static char **child_env(void)
 }
 
 /* Start `bin -r path -o json|csv` with its output on *fd. 0, or a negative errno (err set). */
-static int spawn_nfdump(const char *path, enum nfdump_fmt fmt, const char *bin, pid_t *pid,
-                        int *fd, char *err, size_t errlen)
+static int spawn_nfdump(const char *path, enum nfdump_fmt fmt, const char *bin, pid_t *pid, int *fd,
+                        char *err, size_t errlen)
 {
     int pfd[2], rc;
     char **env = child_env();
@@ -395,8 +428,12 @@ static int spawn_nfdump(const char *path, enum nfdump_fmt fmt, const char *bin, 
     }
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    char *const argv[] = {(char *)bin, (char *)"-r", (char *)path, (char *)"-o",
-                          (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"), NULL};
+    char *const argv[] = {(char *)bin,
+                          (char *)"-r",
+                          (char *)path,
+                          (char *)"-o",
+                          (char *)(fmt == NFDUMP_FMT_CSV ? "csv" : "json"),
+                          NULL};
     rc = posix_spawnp(pid, bin, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     free(env);
@@ -432,7 +469,7 @@ static int reap(const char *path, pid_t pid, bool stopped, char *err, size_t err
 struct nfdump_reader {
     char *path;
     enum nfdump_fmt fmt;
-    int fd;             /* nfdump's stdout */
+    int fd; /* nfdump's stdout */
     pid_t pid;
     char *line, *buf;
     size_t ll, pos, len; /* line length; buf[pos, len) not yet looked at */
@@ -565,15 +602,14 @@ int nfdump_close(struct nfdump_reader *r, char *err, size_t errlen)
 /* ---- the nfcapd source ---- */
 
 #define C CTR_COUNTER
-#define NFDUMP_ROWS(X)                                                                            \
-    X(T, lines, NULL, "archive_lines_total", NULL, C, "Lines of nfdump output read.")             \
-    X(T, records, NULL, "archive_flows_total", NULL, C,                                         \
-      "Flow records parsed from nfdump output.")                                                 \
-    X(T, errors, NULL, "archive_malformed_lines_total", NULL, C,                                \
-      "Malformed nfdump lines or records (skipped).")                                            \
-    X(T, too_long, NULL, "archive_long_lines_total", NULL, C,                                   \
-      "nfdump lines longer than the line bound (skipped).")                                      \
-    X(T, skipped, NULL, "archive_other_records_total", NULL, C,                                 \
+#define NFDUMP_ROWS(X)                                                                             \
+    X(T, lines, NULL, "archive_lines_total", NULL, C, "Lines of nfdump output read.")              \
+    X(T, records, NULL, "archive_flows_total", NULL, C, "Flow records parsed from nfdump output.") \
+    X(T, errors, NULL, "archive_malformed_lines_total", NULL, C,                                   \
+      "Malformed nfdump lines or records (skipped).")                                              \
+    X(T, too_long, NULL, "archive_long_lines_total", NULL, C,                                      \
+      "nfdump lines longer than the line bound (skipped).")                                        \
+    X(T, skipped, NULL, "archive_other_records_total", NULL, C,                                    \
       "Well-formed nfdump records that are not flows.")
 #define T struct nfdump_stats
 static const struct ctr_def nfdump_defs[] = {NFDUMP_ROWS(CTR_ROW)};
@@ -583,9 +619,9 @@ _Static_assert(sizeof(struct nfdump_stats) == sizeof nfdump_defs / sizeof nfdump
                "an nfdump_stats counter without its row");
 
 struct nfdump_source {
-    struct source base;     /* first */
+    struct source base;      /* first */
     struct nfdump_reader *r; /* NULL once ended */
-    struct nfdump_stats st; /* the reader's, kept at the end */
+    struct nfdump_stats st;  /* the reader's, kept at the end */
 };
 
 static int nfd_src_fd(struct source *s)
@@ -657,8 +693,7 @@ static const struct source_ops nfdump_source_ops = {
 };
 
 int nfdump_source_open(const char *path, enum nfdump_fmt fmt, const char *bin,
-                       const struct source_out *out, struct source **src, char *err,
-                       size_t errlen)
+                       const struct source_out *out, struct source **src, char *err, size_t errlen)
 {
     struct nfdump_source *ns = calloc(1, sizeof *ns);
     if (!ns) {

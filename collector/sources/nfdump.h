@@ -43,16 +43,16 @@ struct jin;
 /* Line parser state (JSON: it owns a JSON reader; nfdump_parser_fini frees it). */
 struct nfdump_parser {
     enum nfdump_fmt fmt;
-    struct flow_rec cur;   /* the record being built */
+    struct flow_rec cur; /* the record being built */
     bool is_flow, rec_bad;
-    unsigned have;         /* fields seen (bits) */
+    unsigned have; /* fields seen (bits) */
     uint8_t icmp_type, icmp_code;
     /* JSON */
     struct jin *json;
-    char *obj;             /* the object's lines not yet handed to the reader */
+    char *obj; /* the object's lines not yet handed to the reader */
     size_t obj_len;
-    size_t obj_bytes;      /* of the object being read */
-    bool resync;           /* an object was dropped: skip its lines up to the next '{' */
+    size_t obj_bytes; /* of the object being read */
+    bool resync;      /* an object was dropped: skip its lines up to the next '{' */
     /* CSV: column role by index, from the header line */
     int8_t col[NFDUMP_CSV_COLS];
     unsigned ncols;
@@ -98,7 +98,7 @@ struct source_out;
 /* An archive as a source (fd: nfdump's stdout). At the end nfdump's failure and the lines that
  * could not be read are logged and counted in failures. 0 or -errno with err. */
 int nfdump_source_open(const char *path, enum nfdump_fmt fmt, const char *bin,
-                       const struct source_out *out, struct source **src, char *err,
-                       size_t errlen) __attribute__((warn_unused_result));
+                       const struct source_out *out, struct source **src, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -37,17 +37,28 @@ bool pkt_linktype_supported(int lt)
 const char *pkt_err_name(int err)
 {
     switch (err) {
-    case PKT_OK: return "ok";
-    case PKT_ERR_TRUNCATED_L2: return "truncated_l2";
-    case PKT_ERR_UNKNOWN_LINKTYPE: return "unknown_linktype";
-    case PKT_ERR_NOT_IP: return "not_ip";
-    case PKT_ERR_BAD_IP_HEADER: return "bad_ip_header";
-    case PKT_ERR_TRUNCATED_L3: return "truncated_l3";
-    case PKT_ERR_TRUNCATED_L4: return "truncated_l4";
-    case PKT_ERR_BAD_L4_HEADER: return "bad_l4_header";
-    case PKT_ERR_TOO_MANY_HEADERS: return "too_many_headers";
-    case PKT_ERR_BAD_LENGTH: return "ip_length_beyond_frame";
-    default: return "unknown";
+    case PKT_OK:
+        return "ok";
+    case PKT_ERR_TRUNCATED_L2:
+        return "truncated_l2";
+    case PKT_ERR_UNKNOWN_LINKTYPE:
+        return "unknown_linktype";
+    case PKT_ERR_NOT_IP:
+        return "not_ip";
+    case PKT_ERR_BAD_IP_HEADER:
+        return "bad_ip_header";
+    case PKT_ERR_TRUNCATED_L3:
+        return "truncated_l3";
+    case PKT_ERR_TRUNCATED_L4:
+        return "truncated_l4";
+    case PKT_ERR_BAD_L4_HEADER:
+        return "bad_l4_header";
+    case PKT_ERR_TOO_MANY_HEADERS:
+        return "too_many_headers";
+    case PKT_ERR_BAD_LENGTH:
+        return "ip_length_beyond_frame";
+    default:
+        return "unknown";
     }
 }
 
@@ -276,9 +287,12 @@ static int parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, stru
     if (caplen < 1)
         return PKT_ERR_TRUNCATED_L3;
     switch (data[0] >> 4) {
-    case 4: return parse_v4(data, caplen, wirelen, out);
-    case 6: return parse_v6(data, caplen, wirelen, out);
-    default: return PKT_ERR_NOT_IP;
+    case 4:
+        return parse_v4(data, caplen, wirelen, out);
+    case 6:
+        return parse_v6(data, caplen, wirelen, out);
+    default:
+        return PKT_ERR_NOT_IP;
     }
 }
 
@@ -314,7 +328,7 @@ static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t
             wire = wire >= 4 ? wire - 4 : 0;
             break;
         }
-        case 0x8847: /* MPLS unicast */
+        case 0x8847:   /* MPLS unicast */
         case 0x8848: { /* walk labels to bottom of stack, then guess IP from the nibble */
             int k;
             for (k = 0; k < PKT_MAX_TAGS; k++) {

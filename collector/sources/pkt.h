@@ -15,12 +15,12 @@
 /* Link types as libpcap's pcap_datalink() reports them on Linux (DLT_*), plus the LINKTYPE_*
  * values that differ, so a caller may pass either. */
 enum pkt_linktype {
-    PKT_LINK_NULL = 0,       /* DLT_NULL: 4-byte address family, capturing host's order */
-    PKT_LINK_EN10MB = 1,     /* Ethernet (802.1Q / 802.1ad / QinQ tags, MPLS, PPPoE) */
-    PKT_LINK_RAW = 12,       /* DLT_RAW on Linux: bare IPv4 or IPv6 */
-    PKT_LINK_RAW_BSD = 14,   /* DLT_RAW on OpenBSD */
-    PKT_LINK_RAW_LT = 101,   /* LINKTYPE_RAW as written in files */
-    PKT_LINK_LOOP = 108,     /* DLT_LOOP: 4-byte address family, network order */
+    PKT_LINK_NULL = 0,     /* DLT_NULL: 4-byte address family, capturing host's order */
+    PKT_LINK_EN10MB = 1,   /* Ethernet (802.1Q / 802.1ad / QinQ tags, MPLS, PPPoE) */
+    PKT_LINK_RAW = 12,     /* DLT_RAW on Linux: bare IPv4 or IPv6 */
+    PKT_LINK_RAW_BSD = 14, /* DLT_RAW on OpenBSD */
+    PKT_LINK_RAW_LT = 101, /* LINKTYPE_RAW as written in files */
+    PKT_LINK_LOOP = 108,   /* DLT_LOOP: 4-byte address family, network order */
     PKT_LINK_LINUX_SLL = 113,
     PKT_LINK_IPV4 = 228,
     PKT_LINK_IPV6 = 229,
@@ -43,35 +43,35 @@ enum pkt_err {
 
 /* All multi-byte fields in host byte order. */
 struct pkt_info {
-    uint8_t src[16];        /* network order, IPv4 as ::ffff:a.b.c.d */
+    uint8_t src[16]; /* network order, IPv4 as ::ffff:a.b.c.d */
     uint8_t dst[16];
-    const uint8_t *l3;      /* IP header inside the frame (borrowed) */
-    const uint8_t *l4;      /* transport header, NULL when absent (later fragment, ESP...) */
-    const uint8_t *l4_payload; /* data after the transport header (NULL when absent) */
-    const uint8_t *frag_data;  /* fragment: the fragmentable part carried by this packet */
-    uint32_t l3_caplen;     /* captured bytes from l3 on (trimmed to ip_len) */
-    uint32_t ip_len;        /* IP total length from the header (v6: 40 + payload length) */
-    uint32_t l4_caplen;     /* captured bytes from l4 on */
-    uint32_t l4_len;        /* transport length per the IP header(s) */
+    const uint8_t *l3;          /* IP header inside the frame (borrowed) */
+    const uint8_t *l4;          /* transport header, NULL when absent (later fragment, ESP...) */
+    const uint8_t *l4_payload;  /* data after the transport header (NULL when absent) */
+    const uint8_t *frag_data;   /* fragment: the fragmentable part carried by this packet */
+    uint32_t l3_caplen;         /* captured bytes from l3 on (trimmed to ip_len) */
+    uint32_t ip_len;            /* IP total length from the header (v6: 40 + payload length) */
+    uint32_t l4_caplen;         /* captured bytes from l4 on */
+    uint32_t l4_len;            /* transport length per the IP header(s) */
     uint32_t l4_payload_caplen; /* captured payload bytes */
     uint32_t l4_payload_len;    /* payload bytes per the headers (snaplen-independent) */
     uint32_t frag_data_caplen;  /* captured bytes of frag_data */
     uint32_t frag_data_len;     /* fragmentable bytes in this fragment per the headers */
-    uint32_t frag_id;       /* IPv4 identification or IPv6 fragment identification */
-    uint16_t frag_offset;   /* offset of this fragment in bytes */
-    uint16_t sport, dport;  /* TCP/UDP/SCTP ports, 0 otherwise */
-    uint16_t vlan;          /* outermost VLAN id (0 = none) */
-    uint16_t vlan_inner;    /* innermost VLAN id (== vlan with a single tag) */
-    uint8_t vlan_count;     /* number of 802.1Q/802.1ad tags walked */
-    uint8_t proto;          /* transport protocol after extension headers (v6: final next hdr) */
-    uint8_t tcp_flags;      /* TCP flags byte (FIN 0x01 ... CWR 0x80) */
+    uint32_t frag_id;           /* IPv4 identification or IPv6 fragment identification */
+    uint16_t frag_offset;       /* offset of this fragment in bytes */
+    uint16_t sport, dport;      /* TCP/UDP/SCTP ports, 0 otherwise */
+    uint16_t vlan;              /* outermost VLAN id (0 = none) */
+    uint16_t vlan_inner;        /* innermost VLAN id (== vlan with a single tag) */
+    uint8_t vlan_count;         /* number of 802.1Q/802.1ad tags walked */
+    uint8_t proto;     /* transport protocol after extension headers (v6: final next hdr) */
+    uint8_t tcp_flags; /* TCP flags byte (FIN 0x01 ... CWR 0x80) */
     uint8_t icmp_type, icmp_code; /* ICMP / ICMPv6 */
-    uint8_t ttl;            /* TTL / hop limit */
-    uint8_t tos;            /* IPv4 TOS / IPv6 traffic class */
+    uint8_t ttl;                  /* TTL / hop limit */
+    uint8_t tos;                  /* IPv4 TOS / IPv6 traffic class */
     bool v6;
-    bool fragment;          /* part of a fragmented datagram (any piece) */
-    bool first_fragment;    /* offset 0: carries the transport header and ports */
-    bool more_frags;        /* MF flag */
+    bool fragment;       /* part of a fragmented datagram (any piece) */
+    bool first_fragment; /* offset 0: carries the transport header and ports */
+    bool more_frags;     /* MF flag */
 };
 
 /* Parse one frame. data is borrowed (caplen bytes readable); wirelen is the original length.

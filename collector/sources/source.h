@@ -55,8 +55,8 @@ struct source_out {
 struct source;
 
 struct source_ops {
-    const char *kind;  /* "udp", "rx", "capture", "pcap-file", "nfcapd", "flowlog", "files" */
-    size_t budget;     /* items per drain in a loop turn */
+    const char *kind; /* "udp", "rx", "capture", "pcap-file", "nfcapd", "flowlog", "files" */
+    size_t budget;    /* items per drain in a loop turn */
     /* A pollable fd (readable when input waits), or -1. NULL: none. */
     int (*fd)(struct source *s);
     /* Before the loop waits: is input waiting that the fd does not show (a file; a ring with
@@ -105,8 +105,8 @@ struct source_set;
 struct source_slot {
     struct source_set *ss; /* back to the set (the fd handler's argument is the slot) */
     struct source *s;
-    bool ended;            /* drained to its end, or failed: out of the loop */
-    bool pending;          /* ready() said so before the wait */
+    bool ended;   /* drained to its end, or failed: out of the loop */
+    bool pending; /* ready() said so before the wait */
 };
 
 struct source_set {

@@ -42,10 +42,10 @@ union udp_cmsg {
 struct udp_listener {
     struct udp_sock *socks;
     size_t n;
-    int epfd;                  /* epoll over the sockets */
+    int epfd; /* epoll over the sockets */
     unsigned batch;
-    unsigned slot;             /* bytes per receive slot */
-    uint8_t *data;             /* batch * slot */
+    unsigned slot; /* bytes per receive slot */
+    uint8_t *data; /* batch * slot */
     struct mmsghdr *msgs;
     struct iovec *iov;
     struct sockaddr_storage *names;
@@ -156,8 +156,8 @@ static int open_sock(const char *ep, const struct udp_opts *o, struct udp_sock *
     sl = sizeof(ss);
     if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) < 0)
         goto fail;
-    s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                       : ((struct sockaddr_in *)&ss)->sin_port);
+    s->port =
+        ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
     return 0;
 fail:;
     int e = errno;
@@ -372,15 +372,15 @@ void udp_listener_close(struct udp_listener *l)
 /* ---- the UDP source ---- */
 
 #define C CTR_COUNTER
-#define UDP_ROWS(X)                                                                               \
-    X(T, us.datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")          \
-    X(T, us.bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")              \
-    X(T, us.truncated, NULL, "udp_truncated_total", NULL, C,                                     \
-      "Datagrams longer than the receive slot, dropped.")                                        \
-    X(T, us.kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                               \
-      "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                    \
-    X(T, us.recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.") \
-    X(T, ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                       \
+#define UDP_ROWS(X)                                                                                \
+    X(T, us.datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")            \
+    X(T, us.bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")                \
+    X(T, us.truncated, NULL, "udp_truncated_total", NULL, C,                                       \
+      "Datagrams longer than the receive slot, dropped.")                                          \
+    X(T, us.kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                                 \
+      "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                      \
+    X(T, us.recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.")  \
+    X(T, ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                         \
       "Times a receive thread waited for room in its ring to the pipeline thread.")
 #define T struct udp_counters
 static const struct ctr_def udp_defs[] = {UDP_ROWS(CTR_ROW)};
@@ -399,8 +399,8 @@ const struct ctr_def *udp_counter_defs(size_t *n)
 struct udp_source {
     struct source base; /* first */
     struct udp_listener *l;
-    uint64_t now_ms;    /* this drain's stamp */
-    size_t next;        /* the socket to read first next time (round robin) */
+    uint64_t now_ms; /* this drain's stamp */
+    size_t next;     /* the socket to read first next time (round robin) */
 };
 
 static void src_datagram(void *arg, const uint8_t src[16], uint16_t sport, const uint8_t *data,

@@ -25,9 +25,9 @@
 struct udp_listener;
 
 struct udp_opts {
-    int rcvbuf_bytes;     /* wanted SO_RCVBUF (0: 32 MiB); SO_RCVBUFFORCE is tried first */
-    bool reuseport;       /* SO_REUSEPORT, to spread one port over several listeners */
-    unsigned batch;       /* datagrams per recvmmsg call (0: 64, max 1024) */
+    int rcvbuf_bytes;      /* wanted SO_RCVBUF (0: 32 MiB); SO_RCVBUFFORCE is tried first */
+    bool reuseport;        /* SO_REUSEPORT, to spread one port over several listeners */
+    unsigned batch;        /* datagrams per recvmmsg call (0: 64, max 1024) */
     unsigned max_datagram; /* receive slot size (0: 65535); longer ones are counted truncated */
 };
 

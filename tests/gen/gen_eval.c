@@ -30,48 +30,110 @@ static const struct ecust custs[] = {
 #define NC (sizeof custs / sizeof custs[0])
 #define BADCO 4
 
-#define RESOLVER 0xCB007135u  /* 203.0.113.53: the provider's resolver */
-#define NTPSRV 0xCB00717Bu    /* 203.0.113.123: the provider's NTP server */
+#define RESOLVER 0xCB007135u /* 203.0.113.53: the provider's resolver */
+#define NTPSRV 0xCB00717Bu   /* 203.0.113.123: the provider's NTP server */
 
 enum kind {
     /* misbehaving hosts (labelled, each with the detector expected to find it) */
-    A_SPAM, A_FAST, A_SLOW, A_HSCAN, A_VSCAN, A_FLOOD, A_FLOODB,
-    A_ALT, A_BURST, A_HTTP, A_TLSLONG, A_RATPORT, A_LOWPORT, A_SLOWH, A_SLOWV, A_TELNET, A_UDPSWEEP,
+    A_SPAM,
+    A_FAST,
+    A_SLOW,
+    A_HSCAN,
+    A_VSCAN,
+    A_FLOOD,
+    A_FLOODB,
+    A_ALT,
+    A_BURST,
+    A_HTTP,
+    A_TLSLONG,
+    A_RATPORT,
+    A_LOWPORT,
+    A_SLOWH,
+    A_SLOWV,
+    A_TELNET,
+    A_UDPSWEEP,
     A_ICMPSWEEP,
     /* benign look-alikes */
-    B_MTA, B_BULK, B_NTP, B_DNS, B_WEB, B_SESSION, B_INSCAN, B_NTPPOOL, B_SAAS, B_TLSPOLL, B_PUSH,
+    B_MTA,
+    B_BULK,
+    B_NTP,
+    B_DNS,
+    B_WEB,
+    B_SESSION,
+    B_INSCAN,
+    B_NTPPOOL,
+    B_SAAS,
+    B_TLSPOLL,
+    B_PUSH,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
 static const char *const kind_label[NKIND] = {
-    "spam", "beacon_fast", "beacon_slow", "scan_h", "scan_v", "flood", "flood_baseline",
-    "beacon_alternating", "beacon_retry_burst", "beacon_http_checkin", "c2_tls_long_sessions",
-    "rat_long_session_unusual_port", "c2_high_port_low_client_port", "scan_slow_h", "scan_slow_v",
-    "scan_telnet_small", "scan_udp", "scan_icmp",
-    "benign_mta", "benign_bulk", "benign_ntp", "benign_dns", "benign_webserver",
-    "benign_longsession", "benign_inbound_scan", "benign_ntp_pool", "benign_saas_monitor",
-    "benign_tls_poll", "benign_push",
+    "spam",
+    "beacon_fast",
+    "beacon_slow",
+    "scan_h",
+    "scan_v",
+    "flood",
+    "flood_baseline",
+    "beacon_alternating",
+    "beacon_retry_burst",
+    "beacon_http_checkin",
+    "c2_tls_long_sessions",
+    "rat_long_session_unusual_port",
+    "c2_high_port_low_client_port",
+    "scan_slow_h",
+    "scan_slow_v",
+    "scan_telnet_small",
+    "scan_udp",
+    "scan_icmp",
+    "benign_mta",
+    "benign_bulk",
+    "benign_ntp",
+    "benign_dns",
+    "benign_webserver",
+    "benign_longsession",
+    "benign_inbound_scan",
+    "benign_ntp_pool",
+    "benign_saas_monitor",
+    "benign_tls_poll",
+    "benign_push",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
-    {"spam", NULL}, {"beacon", NULL}, {"beacon", NULL}, {"scan", NULL}, {"scan", NULL},
-    {"flood", NULL}, {"flood", NULL},
-    {"beacon", NULL}, {"beacon", NULL}, {"beacon", NULL}, {"long_session", "beacon"},
-    {"long_session", "beacon"}, {"beacon", NULL}, {"scan", NULL}, {"scan", NULL}, {"scan", NULL},
-    {"scan", NULL}, {"scan", NULL},
+    {"spam", NULL},
+    {"beacon", NULL},
+    {"beacon", NULL},
+    {"scan", NULL},
+    {"scan", NULL},
+    {"flood", NULL},
+    {"flood", NULL},
+    {"beacon", NULL},
+    {"beacon", NULL},
+    {"beacon", NULL},
+    {"long_session", "beacon"},
+    {"long_session", "beacon"},
+    {"beacon", NULL},
+    {"scan", NULL},
+    {"scan", NULL},
+    {"scan", NULL},
+    {"scan", NULL},
+    {"scan", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12, 12, 12, 8, 4, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-                                           3, 2, 300, 100, 10, 50, 3, 300, 100, 150, 150};
+static const unsigned kind_count[NKIND] = {12,  12,  12, 8,  4, 5,   5,   4,   4,  4,
+                                           4,   4,   4,  4,  4, 4,   4,   4,   3,  2,
+                                           300, 100, 10, 50, 3, 300, 100, 150, 150};
 static bool scales(enum kind k)
 {
-    return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL || k == B_PUSH;
+    return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
+           k == B_PUSH;
 }
 
 struct actor {
     enum kind k;
     uint32_t cust;
-    uint32_t host;      /* v4, host order */
+    uint32_t host; /* v4, host order */
     uint32_t peer;
     uint16_t port, sport;
     uint64_t start, end, next;
@@ -79,13 +141,13 @@ struct actor {
     double jitter, rate, fail;
     uint32_t bytes, pkt_size;
     uint32_t seq;
-    uint64_t period2;   /* alternating schedule: the second gap */
+    uint64_t period2;     /* alternating schedule: the second gap */
     uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
-    uint64_t sess_end;  /* long sessions: end of the current one (0: none open) */
-    bool vary;          /* check-in sizes vary (else constant) */
-    uint32_t done;      /* scheduled events emitted (check-ins, polls, probes): the truth's count */
-    uint32_t limit;     /* stop after this many (0: no limit) */
-    uint32_t peers[4];  /* NTP pool: the servers a client polls */
+    uint64_t sess_end;    /* long sessions: end of the current one (0: none open) */
+    bool vary;            /* check-in sizes vary (else constant) */
+    uint32_t done;     /* scheduled events emitted (check-ins, polls, probes): the truth's count */
+    uint32_t limit;    /* stop after this many (0: no limit) */
+    uint32_t peers[4]; /* NTP pool: the servers a client polls */
 };
 
 struct rng {
@@ -98,13 +160,23 @@ static uint64_t rnd(struct rng *r)
     r->s ^= r->s >> 27;
     return r->s * 2685821657736338717ULL;
 }
-static uint32_t below(struct rng *r, uint32_t n) { return n ? (uint32_t)(rnd(r) % n) : 0; }
-static double u01(struct rng *r) { return (double)(rnd(r) >> 11) / 9007199254740992.0; }
-static double uni(struct rng *r, double a, double b) { return a + (b - a) * u01(r); }
+static uint32_t below(struct rng *r, uint32_t n)
+{
+    return n ? (uint32_t)(rnd(r) % n) : 0;
+}
+static double u01(struct rng *r)
+{
+    return (double)(rnd(r) >> 11) / 9007199254740992.0;
+}
+static double uni(struct rng *r, double a, double b)
+{
+    return a + (b - a) * u01(r);
+}
 
 static uint32_t outside(struct rng *r)
 {
-    static const uint8_t o[] = {23, 31, 45, 62, 77, 81, 88, 93, 109, 141, 151, 176, 185, 193, 212, 217};
+    static const uint8_t o[] = {23,  31,  45,  62,  77,  81,  88,  93,
+                                109, 141, 151, 176, 185, 193, 212, 217};
     return (uint32_t)o[below(r, sizeof o)] << 24 | below(r, 1u << 24);
 }
 
@@ -115,8 +187,9 @@ struct out {
 };
 
 /* One record; NULL when the output is full (o->overflow). */
-static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
-                uint8_t flags, uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur)
+static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t sport,
+                            uint16_t dport, uint8_t proto, uint8_t flags, uint64_t pkts,
+                            uint64_t bytes, uint64_t start, uint64_t dur)
 {
     if (o->n >= o->cap) {
         o->overflow = true;
@@ -131,8 +204,8 @@ static struct gen_flow *rec(struct out *o, uint32_t src, uint32_t dst, uint16_t 
 }
 
 /* a TCP connection: the request record and the answer */
-static void conn(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport, uint16_t dport,
-                 uint64_t start, uint32_t req, uint32_t resp)
+static void conn(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint16_t sport,
+                 uint16_t dport, uint64_t start, uint32_t req, uint32_t resp)
 {
     uint64_t dur = 50 + below(r, 2000);
     rec(o, cli, srv, sport, dport, 6, 0x1b, req / 500 + 4, req, start, dur);
@@ -141,7 +214,10 @@ static void conn(struct out *o, struct rng *r, uint32_t cli, uint32_t srv, uint1
         o->f[o->n - 1].responder = true;
 }
 
-static uint16_t eph(struct rng *r) { return (uint16_t)(32768 + below(r, 28000)); }
+static uint16_t eph(struct rng *r)
+{
+    return (uint16_t)(32768 + below(r, 28000));
+}
 
 static uint64_t jittered(struct rng *r, uint64_t period, double jitter)
 {
@@ -155,29 +231,30 @@ static uint32_t mx_bulk(struct rng *r)
     return nets[below(r, 8)] | (1 + below(r, 5));
 }
 
-
 /* ---- destinations many customers' hosts share (written from how such services behave) ---- */
 
-#define A4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define A4(a, b, c, d)                                                                             \
+    ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 /* Popular web destinations (CDN, search, social, video): 200 of them, visited Zipf-like. */
 static uint32_t popular(struct rng *r)
 {
-    static const uint32_t nets[8] = {A4(104, 16, 0, 0), A4(142, 250, 0, 0), A4(13, 107, 0, 0),
-                                     A4(151, 101, 0, 0), A4(31, 13, 0, 0), A4(157, 240, 0, 0),
-                                     A4(23, 215, 0, 0), A4(52, 84, 0, 0)};
+    static const uint32_t nets[8] = {A4(104, 16, 0, 0),  A4(142, 250, 0, 0), A4(13, 107, 0, 0),
+                                     A4(151, 101, 0, 0), A4(31, 13, 0, 0),   A4(157, 240, 0, 0),
+                                     A4(23, 215, 0, 0),  A4(52, 84, 0, 0)};
     uint32_t i = (uint32_t)(200.0 * pow(u01(r), 2.5)); /* low indexes far more often */
     return nets[i % 8] | ((i * 7919u + 17u) & 0xffffu);
 }
 
 /* Public resolvers ordinary hosts use besides the provider's. */
-static const uint32_t public_dns[4] = {A4(8, 8, 8, 8), A4(8, 8, 4, 4), A4(1, 1, 1, 1), A4(9, 9, 9, 9)};
+static const uint32_t public_dns[4] = {A4(8, 8, 8, 8), A4(8, 8, 4, 4), A4(1, 1, 1, 1),
+                                       A4(9, 9, 9, 9)};
 
 /* Public NTP pool servers (pool.ntp.org members, vendor time services). */
 static const uint32_t ntp_pool[12] = {
-    A4(162, 159, 200, 1), A4(162, 159, 200, 123), A4(216, 239, 35, 0), A4(216, 239, 35, 4),
-    A4(216, 239, 35, 8), A4(129, 6, 15, 28), A4(129, 6, 15, 29), A4(194, 58, 200, 20),
-    A4(17, 253, 4, 253), A4(20, 101, 57, 9), A4(185, 125, 190, 56), A4(91, 189, 89, 198)};
+    A4(162, 159, 200, 1), A4(162, 159, 200, 123), A4(216, 239, 35, 0),   A4(216, 239, 35, 4),
+    A4(216, 239, 35, 8),  A4(129, 6, 15, 28),     A4(129, 6, 15, 29),    A4(194, 58, 200, 20),
+    A4(17, 253, 4, 253),  A4(20, 101, 57, 9),     A4(185, 125, 190, 56), A4(91, 189, 89, 198)};
 
 /* One popular SaaS monitoring endpoint many hosts report to every 60 s. */
 #define SAAS_SERVER A4(34, 120, 5, 17)
@@ -190,22 +267,22 @@ static const struct poll_svc {
     double jitter;
     uint32_t req, resp;
 } poll_svcs[8] = {
-    {A4(20, 190, 160, 10), 443, 3600, 0.10, 2200, 5400},  /* OS update check, hourly */
-    {A4(17, 253, 144, 10), 443, 7200, 0.10, 1800, 3900},  /* another OS's update check */
-    {A4(13, 107, 4, 50), 443, 1800, 0.05, 1500, 2600},    /* office suite licence/telemetry */
-    {A4(151, 101, 1, 69), 443, 3600, 0.20, 900, 1400},    /* browser update ping */
-    {A4(104, 18, 32, 7), 443, 900, 0.02, 700, 31000},     /* antivirus signature poll */
-    {A4(52, 84, 10, 10), 443, 600, 0.05, 1100, 1300},     /* file-sync change poll */
-    {A4(142, 250, 64, 100), 443, 300, 0.10, 800, 1600},   /* calendar/mail sync */
-    {A4(35, 186, 224, 25), 443, 1200, 0.05, 600, 900},    /* chat client presence */
+    {A4(20, 190, 160, 10), 443, 3600, 0.10, 2200, 5400}, /* OS update check, hourly */
+    {A4(17, 253, 144, 10), 443, 7200, 0.10, 1800, 3900}, /* another OS's update check */
+    {A4(13, 107, 4, 50), 443, 1800, 0.05, 1500, 2600},   /* office suite licence/telemetry */
+    {A4(151, 101, 1, 69), 443, 3600, 0.20, 900, 1400},   /* browser update ping */
+    {A4(104, 18, 32, 7), 443, 900, 0.02, 700, 31000},    /* antivirus signature poll */
+    {A4(52, 84, 10, 10), 443, 600, 0.05, 1100, 1300},    /* file-sync change poll */
+    {A4(142, 250, 64, 100), 443, 300, 0.10, 800, 1600},  /* calendar/mail sync */
+    {A4(35, 186, 224, 25), 443, 1200, 0.05, 600, 900},   /* chat client presence */
 };
 
 /* Push services: one long TLS session kept open, reconnected when the network drops it. */
 static const struct push_svc {
     uint32_t addr;
     uint16_t port;
-} push_svcs[3] = {{A4(17, 57, 144, 10), 5223}, {A4(142, 250, 64, 188), 5228},
-                  {A4(40, 101, 12, 34), 443}};
+} push_svcs[3] = {
+    {A4(17, 57, 144, 10), 5223}, {A4(142, 250, 64, 188), 5228}, {A4(40, 101, 12, 34), 443}};
 
 /* Day curve of the background: busiest about 16:00 UTC, quietest about 04:00 (0.25..1.0). */
 static double day_curve(uint64_t t_ms)
@@ -240,7 +317,8 @@ static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t sr
     uint8_t fl = (uint8_t)((first ? 0x1a : 0x18) | (last ? 0x01 : 0));
     uint32_t u = (uint32_t)(up * uni(r, 0.7, 1.3)), d = (uint32_t)(down * uni(r, 0.7, 1.3));
     struct gen_flow *c = rec(o, cli, srv, sport, dport, 6, fl, u / 400 + 2, u + 80, s, dur);
-    struct gen_flow *v = rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15, dur > 15 ? dur - 15 : 0);
+    struct gen_flow *v = rec(o, srv, cli, dport, sport, 6, fl, d / 1200 + 2, d + 80, s + 15,
+                             dur > 15 ? dur - 15 : 0);
     if (c && v) {
         v->responder = true;
         c->active_end = v->active_end = !last; /* the last part ends with the FIN */
@@ -251,9 +329,12 @@ static void session_part(struct out *o, struct rng *r, uint32_t cli, uint32_t sr
 static uint64_t session_len(struct rng *r, const struct actor *a)
 {
     switch (a->k) {
-    case A_TLSLONG: return (uint64_t)uni(r, 10, 45) * 60000;  /* minutes, then reconnects */
-    case A_RATPORT: return (uint64_t)uni(r, 60, 240) * 60000; /* hours */
-    default: return (uint64_t)uni(r, 28, 60) * 60000;         /* push: until the NAT drops it */
+    case A_TLSLONG:
+        return (uint64_t)uni(r, 10, 45) * 60000; /* minutes, then reconnects */
+    case A_RATPORT:
+        return (uint64_t)uni(r, 60, 240) * 60000; /* hours */
+    default:
+        return (uint64_t)uni(r, 28, 60) * 60000; /* push: until the NAT drops it */
     }
 }
 
@@ -280,7 +361,8 @@ static void long_sessions(struct out *o, struct rng *r, struct actor *a, uint64_
             uint64_t b = e + 2000;
             for (uint32_t i = 0; i < a->burst; i++) {
                 b += (uint64_t)uni(r, 3, 15) * 1000;
-                conn(o, r, a->host, a->peer, eph(r), a->port, b, 300 + below(r, 400), 200 + below(r, 300));
+                conn(o, r, a->host, a->peer, eph(r), a->port, b, 300 + below(r, 400),
+                     200 + below(r, 300));
             }
             a->next = b + (uint64_t)uni(r, 20, 90) * 1000;
         } else if (a->k == A_RATPORT) {
@@ -321,7 +403,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             a->next = s + jittered(r, a->period, a->jitter);
             if (s >= t) {
                 a->done++;
-                conn(o, r, a->host, a->peer, eph(r), 25, s, 2000 + below(r, 20000), 400 + below(r, 200));
+                conn(o, r, a->host, a->peer, eph(r), 25, s, 2000 + below(r, 20000),
+                     400 + below(r, 200));
             }
         }
         double n = a->rate * SLICE / 60000.0;
@@ -375,7 +458,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
                 continue;
             if (++a->done == a->limit)
                 a->end = s + 1; /* the last one */
-            uint32_t by = a->vary ? (uint32_t)(a->bytes * uni(r, 0.5, 1.5)) : (uint32_t)(a->bytes * uni(r, 0.97, 1.03));
+            uint32_t by = a->vary ? (uint32_t)(a->bytes * uni(r, 0.5, 1.5))
+                                  : (uint32_t)(a->bytes * uni(r, 0.97, 1.03));
             if (a->k == B_NTPPOOL) {
                 uint32_t srv = a->peers[a->seq % 4];
                 uint16_t sp = a->sport ? a->sport : eph(r);
@@ -386,7 +470,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
                 a->sport = (uint16_t)(a->sport >= 5000 ? 1025 : a->sport + 1 + below(r, 3));
                 conn(o, r, a->host, a->peer, a->sport, a->port, s, by, by * 2);
             } else {
-                conn(o, r, a->host, a->peer, eph(r), a->port, s, by, a->pkt_size ? a->pkt_size : by * 3);
+                conn(o, r, a->host, a->peer, eph(r), a->port, s, by,
+                     a->pkt_size ? a->pkt_size : by * 3);
             }
         }
         break;
@@ -396,7 +481,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             if (a->left == 0)
                 a->left = a->burst;
             a->left--;
-            a->next = a->left ? s + (uint64_t)uni(r, 2, 5) * 1000 : s + jittered(r, a->period, a->jitter);
+            a->next =
+                a->left ? s + (uint64_t)uni(r, 2, 5) * 1000 : s + jittered(r, a->period, a->jitter);
             if (s < t || s >= a->end)
                 continue;
             if (a->left) {
@@ -444,7 +530,8 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             if (s < t)
                 continue;
             a->done++;
-            uint32_t d = a->k == A_ICMPSWEEP ? (a->peer & 0xffff0000u) | below(r, 65536) : outside(r);
+            uint32_t d =
+                a->k == A_ICMPSWEEP ? (a->peer & 0xffff0000u) | below(r, 65536) : outside(r);
             if (a->k == A_TELNET) {
                 rec(o, a->host, d, eph(r), a->seq++ % 5 == 4 ? 2323 : 23, 6, 0x02, 1, 40, s, 0);
             } else if (a->k == A_UDPSWEEP) {
@@ -487,8 +574,9 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
     case A_FLOODB: {
         uint64_t pk = (uint64_t)(a->rate * SLICE / 1000.0 * uni(r, 0.9, 1.1));
         /* one 5-tuple, exported every 10 s (a SYN flood's records carry SYN only) */
-        struct gen_flow *f = rec(o, a->host, a->peer, a->sport, a->port, a->port == 80 ? 6 : 17,
-                                 a->port == 80 ? 0x02 : 0, pk, pk * a->pkt_size, t + below(r, 500), SLICE - 1000);
+        struct gen_flow *f =
+            rec(o, a->host, a->peer, a->sport, a->port, a->port == 80 ? 6 : 17,
+                a->port == 80 ? 0x02 : 0, pk, pk * a->pkt_size, t + below(r, 500), SLICE - 1000);
         if (f)
             f->active_end = true;
         break;
@@ -509,8 +597,10 @@ static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t 
             if (s < t)
                 continue;
             uint8_t fl = a->seq++ == 0 ? 0x1a : 0x18;
-            struct gen_flow *c = rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
-            struct gen_flow *v = rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
+            struct gen_flow *c =
+                rec(o, a->host, a->peer, a->sport, 22, 6, fl, 30, 3000 + below(r, 3000), s, 59990);
+            struct gen_flow *v =
+                rec(o, a->peer, a->host, 22, a->sport, 6, fl, 30, 6000 + below(r, 6000), s, 59990);
             if (c && v) {
                 v->responder = true;
                 c->active_end = v->active_end = true;
@@ -573,14 +663,16 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
     addr_text(a->peer, p);
     uint64_t end = a->end < T1 ? a->end : T1;
     if (a->k == B_INSCAN) {
-        fprintf(out, "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
-                "\"start_ms\":%llu,\"end_ms\":%llu}\n", kind_label[a->k], p,
-                (unsigned long long)a->start, (unsigned long long)a->end);
+        fprintf(out,
+                "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
+                "\"start_ms\":%llu,\"end_ms\":%llu}\n",
+                kind_label[a->k], p, (unsigned long long)a->start, (unsigned long long)a->end);
         return;
     }
-    fprintf(out, "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
-            "\"port\":%u,\"period_s\":%.1f,", kind_label[a->k], custs[a->cust].id, h,
-            a->peer ? p : "", a->port, a->period / 1000.0);
+    fprintf(out,
+            "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
+            "\"port\":%u,\"period_s\":%.1f,",
+            kind_label[a->k], custs[a->cust].id, h, a->peer ? p : "", a->port, a->period / 1000.0);
     if (a->period2)
         fprintf(out, "\"period2_s\":%.1f,", a->period2 / 1000.0);
     if (a->period)
@@ -592,8 +684,8 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
                 kind_detector[a->k][1] ? "\"" : "");
     else
         fprintf(out, "\"benign\":true,");
-    fprintf(out, "\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,\"end_ms\":%llu}\n",
-            a->jitter, a->rate, (unsigned long long)a->start, (unsigned long long)end);
+    fprintf(out, "\"jitter\":%.2f,\"rate\":%.1f,\"start_ms\":%llu,\"end_ms\":%llu}\n", a->jitter,
+            a->rate, (unsigned long long)a->start, (unsigned long long)end);
 }
 
 int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
@@ -659,7 +751,8 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
             a->sport = eph(&r);
             switch (a->k) {
             case A_SPAM:
-                a->start = T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 60, 120) * M;
                 a->rate = uni(&r, 20, 60);
                 a->fail = uni(&r, 0.35, 0.7);
@@ -714,7 +807,8 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 break;
             case A_HTTP: /* an HTTP bot's infection: 7 check-ins 15 min apart, the first as it
                           * starts (a bot registers with its C2 when it runs), so about 90 min */
-                a->start = T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + 100 * M; /* 6 gaps of at most 16.5 min; ends at the 7th */
                 a->limit = 7;
                 a->period = 15 * M;
@@ -756,18 +850,24 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->port = (uint16_t[]){22, 23, 445, 3389}[i % 4];
                 break;
             case A_TELNET: /* 60-150 unanswered telnet SYNs within a minute or so */
-                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H / 2 +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 30, 90) * 1000;
                 a->period = (a->end - a->start) / (60 + below(&r, 91));
                 break;
             case A_UDPSWEEP: /* UDP discovery of amplifiers: 300-1000 addresses in 5-15 min */
-                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H / 2 +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 5, 15) * M;
                 a->period = (a->end - a->start) / (300 + below(&r, 701));
                 a->port = (uint16_t[]){161, 1900, 5060, 11211}[i % 4];
                 break;
             case A_ICMPSWEEP: /* echo requests across a /16: 200-1000 in 2-10 min */
-                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H / 2 +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 2, 10) * M;
                 a->period = (a->end - a->start) / (200 + below(&r, 801));
                 a->peer = outside(&r);
@@ -778,7 +878,8 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 for (unsigned j = 0; j < 4; j++)
                     a->peers[j] = ntp_pool[(i + j * 3) % 12];
                 a->peer = a->peers[0];
-                a->sport = i % 2 ? 123 : 0; /* ntpd binds 123; other clients take an ephemeral port */
+                a->sport =
+                    i % 2 ? 123 : 0; /* ntpd binds 123; other clients take an ephemeral port */
                 break;
             case B_SAAS: /* a monitoring agent reporting every 60 s to one popular server */
                 a->period = 60000;
@@ -814,18 +915,24 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->peer = RESOLVER;
                 break;
             case A_HSCAN:
-                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H / 2 +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 20, 60) * M;
                 a->rate = uni(&r, 150, 1000);
                 a->port = (uint16_t[]){23, 445, 22, 3389}[i % 4];
                 break;
             case A_VSCAN:
-                a->start = T0 + H / 2 + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H / 2 +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + 15 * M;
                 a->peer = outside(&r);
                 break;
             case A_FLOOD:
-                a->start = T0 + H + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 15, 30) * M;
                 a->rate = uni(&r, 60000, 150000);
                 a->peer = outside(&r);
@@ -833,7 +940,9 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->pkt_size = 60 + below(&r, 400);
                 break;
             case A_FLOODB:
-                a->start = T0 + H + below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
+                a->start =
+                    T0 + H +
+                    below(&r, (uint32_t)(o->duration_ms > 2 * H ? o->duration_ms - 2 * H : M));
                 a->end = a->start + (uint64_t)uni(&r, 15, 30) * M;
                 a->rate = uni(&r, 3000, 8000);
                 a->peer = outside(&r);
@@ -863,13 +972,16 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         }
     }
     if (o->customers_csv) {
-        fprintf(o->customers_csv, "# evaluation customers (tests/gen/gen_eval.c)\nprefix,customer_id,name,asn\n");
+        fprintf(o->customers_csv,
+                "# evaluation customers (tests/gen/gen_eval.c)\nprefix,customer_id,name,asn\n");
         for (size_t c = 0; c < NC; c++)
-            fprintf(o->customers_csv, "%s,%s,%s,%zu\n", custs[c].cidr, custs[c].id, custs[c].name, 64600 + c);
+            fprintf(o->customers_csv, "%s,%s,%s,%zu\n", custs[c].cidr, custs[c].id, custs[c].name,
+                    64600 + c);
     }
     if (o->config) {
-        fprintf(o->config, "# detector settings the evaluation scenario assumes (tests/gen/gen_eval.c)\n"
-                           "[detector.spam]\nmta = ");
+        fprintf(o->config,
+                "# detector settings the evaluation scenario assumes (tests/gen/gen_eval.c)\n"
+                "[detector.spam]\nmta = ");
         bool first = true;
         for (size_t i = 0; i < nact; i++) {
             if (act[i].k != B_MTA)
@@ -904,8 +1016,8 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                     rec(&s, in, res, sp, 53, 17, 0, 1, 60 + below(&r, 40), st, 0);
                     rec(&s, res, in, 53, sp, 17, 0, 1, 100 + below(&r, 300), st + 8, 0);
                 } else if (kind < 19)
-                    conn(&s, &r, outside(&r), in, eph(&r), kind == 17 ? 443 : 22, st, 300 + below(&r, 900),
-                         1000 + below(&r, 30000));
+                    conn(&s, &r, outside(&r), in, eph(&r), kind == 17 ? 443 : 22, st,
+                         300 + below(&r, 900), 1000 + below(&r, 30000));
                 else
                     rec(&s, in, outside(&r), eph(&r), (uint16_t)(1024 + below(&r, 60000)), 17, 0,
                         1 + below(&r, 5), 100 + below(&r, 1000), st, below(&r, 2000));
@@ -926,9 +1038,10 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         for (size_t i = 0; i < nact; i++)
             truth_actor(o->truth, &act[i], T1);
         for (size_t c = 0; c < NC; c++)
-            fprintf(o->truth, "{\"label\":\"customer\",\"customer\":\"%s\",\"hosts\":%u%s}\n", custs[c].id,
-                    nh[c], c == BADCO ? ",\"hostile\":true" : "");
-        fprintf(o->truth, "{\"label\":\"scenario\",\"hosts\":%zu,\"duration_s\":%llu,\"start_ms\":%llu}\n",
+            fprintf(o->truth, "{\"label\":\"customer\",\"customer\":\"%s\",\"hosts\":%u%s}\n",
+                    custs[c].id, nh[c], c == BADCO ? ",\"hostile\":true" : "");
+        fprintf(o->truth,
+                "{\"label\":\"scenario\",\"hosts\":%zu,\"duration_s\":%llu,\"start_ms\":%llu}\n",
                 total_hosts, (unsigned long long)(o->duration_ms / 1000), (unsigned long long)T0);
     }
 out:

@@ -32,12 +32,12 @@ struct gen_eval_opts {
     uint64_t start_ms;
     uint64_t duration_ms;
     uint32_t seed;
-    double host_scale;      /* 1.0 = 5400 background hosts in 5 customers */
-    double bg_rate;         /* background flows per host per minute (at the day curve's peak) */
-    bool no_floods;         /* leave the flooders out (a raw-packet slice stays small) */
-    FILE *truth;            /* ground truth JSON lines, or NULL */
-    FILE *customers_csv;    /* the customer map, or NULL */
-    FILE *config;           /* detector settings the scenario assumes (allowlists), or NULL */
+    double host_scale;   /* 1.0 = 5400 background hosts in 5 customers */
+    double bg_rate;      /* background flows per host per minute (at the day curve's peak) */
+    bool no_floods;      /* leave the flooders out (a raw-packet slice stays small) */
+    FILE *truth;         /* ground truth JSON lines, or NULL */
+    FILE *customers_csv; /* the customer map, or NULL */
+    FILE *config;        /* detector settings the scenario assumes (allowlists), or NULL */
 };
 
 void gen_eval_defaults(struct gen_eval_opts *o);

@@ -16,8 +16,8 @@ void gen_v4(uint8_t out[16], uint32_t a)
 }
 
 void gen_flow_v4(struct gen_flow *f, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                 uint8_t proto, uint8_t tcp_flags, uint64_t packets, uint64_t bytes, uint64_t start_ms,
-                 uint64_t end_ms)
+                 uint8_t proto, uint8_t tcp_flags, uint64_t packets, uint64_t bytes,
+                 uint64_t start_ms, uint64_t end_ms)
 {
     memset(f, 0, sizeof *f);
     gen_v4(f->src, src);
@@ -48,7 +48,8 @@ static void put_be(uint8_t *p, uint64_t v, size_t len)
 
 /* ---- v5 ---- */
 
-int gen_nf5(uint8_t *buf, size_t cap, const struct gen_nf5_hdr *h, const struct gen_flow *f, size_t n)
+int gen_nf5(uint8_t *buf, size_t cap, const struct gen_nf5_hdr *h, const struct gen_flow *f,
+            size_t n)
 {
     size_t len = 24 + 48 * n;
     if (len > cap || n > 65535)
@@ -314,41 +315,83 @@ static uint64_t ntp(uint64_t ms)
 static uint64_t gen_value(const struct gen_msg *m, const struct gen_flow *f, uint16_t ie)
 {
     switch (ie) {
-    case 1: case 23: case 85: return f->bytes;
-    case 2: case 24: case 86: return f->packets;
-    case 4: return f->proto;
-    case 6: return f->tcp_flags;
-    case 7: return f->sport;
-    case 11: return f->dport;
-    case 16: return f->src_as;
-    case 17: return f->dst_as;
-    case 10: return f->in_if;
-    case 14: return f->out_if;
-    case 32: case 139: return f->icmp;
-    case 22: return m->version == GEN_V9 ? f->start_ms - m->boot_ms : f->start_ms - f->sysinit_ms;
-    case 21: return m->version == GEN_V9 ? f->end_ms - m->boot_ms : f->end_ms - f->sysinit_ms;
-    case 150: return f->start_ms / 1000;
-    case 151: return f->end_ms / 1000;
-    case 152: return f->start_ms;
-    case 153: return f->end_ms;
-    case 154: case 156: return ntp(f->start_ms);
-    case 155: case 157: return ntp(f->end_ms);
-    case 158: return (m->export_ms - f->start_ms) * 1000;
-    case 159: return (m->export_ms - f->end_ms) * 1000;
-    case 160: return f->sysinit_ms;
-    case 34: case 50: return f->sampling_interval;
-    case 35: case 49: return f->sampling_algo;
-    case 48: case 302: return f->sampler_id;
-    case 305: return f->pkt_interval;
-    case 306: return f->pkt_space;
-    case 309: return f->sampling_size;
-    case 310: return f->sampling_population;
-    case 239: return f->biflow_dir;
-    default: return 0;
+    case 1:
+    case 23:
+    case 85:
+        return f->bytes;
+    case 2:
+    case 24:
+    case 86:
+        return f->packets;
+    case 4:
+        return f->proto;
+    case 6:
+        return f->tcp_flags;
+    case 7:
+        return f->sport;
+    case 11:
+        return f->dport;
+    case 16:
+        return f->src_as;
+    case 17:
+        return f->dst_as;
+    case 10:
+        return f->in_if;
+    case 14:
+        return f->out_if;
+    case 32:
+    case 139:
+        return f->icmp;
+    case 22:
+        return m->version == GEN_V9 ? f->start_ms - m->boot_ms : f->start_ms - f->sysinit_ms;
+    case 21:
+        return m->version == GEN_V9 ? f->end_ms - m->boot_ms : f->end_ms - f->sysinit_ms;
+    case 150:
+        return f->start_ms / 1000;
+    case 151:
+        return f->end_ms / 1000;
+    case 152:
+        return f->start_ms;
+    case 153:
+        return f->end_ms;
+    case 154:
+    case 156:
+        return ntp(f->start_ms);
+    case 155:
+    case 157:
+        return ntp(f->end_ms);
+    case 158:
+        return (m->export_ms - f->start_ms) * 1000;
+    case 159:
+        return (m->export_ms - f->end_ms) * 1000;
+    case 160:
+        return f->sysinit_ms;
+    case 34:
+    case 50:
+        return f->sampling_interval;
+    case 35:
+    case 49:
+        return f->sampling_algo;
+    case 48:
+    case 302:
+        return f->sampler_id;
+    case 305:
+        return f->pkt_interval;
+    case 306:
+        return f->pkt_space;
+    case 309:
+        return f->sampling_size;
+    case 310:
+        return f->sampling_population;
+    case 239:
+        return f->biflow_dir;
+    default:
+        return 0;
     }
 }
 
-static void put_value(struct gen_msg *m, const struct gen_tmpl *t, unsigned i, const struct gen_flow *f)
+static void put_value(struct gen_msg *m, const struct gen_tmpl *t, unsigned i,
+                      const struct gen_flow *f)
 {
     const struct gen_field *fl = &t->f[i];
     if (fl->len == GEN_VARLEN) {

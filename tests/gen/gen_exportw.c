@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define BATCH_V5 30
-#define BATCH_V9 24  /* 4-byte counters, ms times: about 1400 bytes with v4 records */
+#define BATCH_V9 24 /* 4-byte counters, ms times: about 1400 bytes with v4 records */
 #define BATCH_V6 16
 #define BOOT_AGO_MS (86400ULL * 1000 * 3)
 
@@ -17,9 +17,9 @@ struct gen_exportw {
     struct gen_flow b4[BATCH_V5], b6[BATCH_V6];
     uint64_t x4[BATCH_V5], x6[BATCH_V6]; /* when each batched flow was released */
     size_t n4, n6;
-    struct gen_flow *dq;  /* flows waiting for the inactive timeout: a FIFO ring (release order) */
+    struct gen_flow *dq; /* flows waiting for the inactive timeout: a FIFO ring (release order) */
     size_t dq_head, dq_n, dq_cap;
-    uint32_t seq;       /* v5: flows; v9: packets; IPFIX: data records */
+    uint32_t seq; /* v5: flows; v9: packets; IPFIX: data records */
     uint64_t msgs;
     struct gen_tmpl t4, t6, topt;
     uint8_t buf[65536];
@@ -27,7 +27,8 @@ struct gen_exportw {
     uint64_t boot_ms;
 };
 
-int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap, struct gen_exportw **out)
+int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap,
+                    struct gen_exportw **out)
 {
     if (o->version != 5 && o->version != 9 && o->version != 10)
         return -EINVAL;
@@ -44,8 +45,7 @@ int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap, str
         unsigned base = GEN_T_AS | GEN_T_REDUCED | (o->version == 9 ? GEN_T_UPTIME : GEN_T_MS);
         gen_tmpl_flow(&w->t4, 256, o->version, base);
         gen_tmpl_flow(&w->t6, 257, o->version, base | GEN_T_V6);
-        gen_tmpl_sampling(&w->topt, 258, o->version,
-                          o->version == 9 ? GEN_S_INTERVAL : GEN_S_PKT);
+        gen_tmpl_sampling(&w->topt, 258, o->version, o->version == 9 ? GEN_S_INTERVAL : GEN_S_PKT);
     }
     *out = w;
     return 0;
@@ -58,7 +58,9 @@ static int emit(struct gen_exportw *w, const uint8_t *p, int len, uint64_t ts_ms
     w->st.datagrams++;
     w->st.bytes += (uint64_t)len;
     return gen_pcap_write_udp(w->pcap, ts_ms * 1000000ULL, w->o.exporter, w->o.sport,
-                              w->o.collector, w->o.dport, p, (size_t)len) < 0 ? -1 : 0;
+                              w->o.collector, w->o.dport, p, (size_t)len) < 0
+               ? -1
+               : 0;
 }
 
 static uint64_t newest(const uint64_t *x, size_t n)
@@ -258,8 +260,8 @@ static int add_flow(void *arg, const struct gen_flow *f)
     return gen_exportw_add(arg, f);
 }
 
-int gen_exportw_capture(const char *path, int version, bool gzip, uint32_t inactive_ms, gen_run_fn run,
-                        void *arg, struct gen_exportw_stats *st)
+int gen_exportw_capture(const char *path, int version, bool gzip, uint32_t inactive_ms,
+                        gen_run_fn run, void *arg, struct gen_exportw_stats *st)
 {
     struct gen_pcap_opts po = {.linktype = 1, .gzip = gzip};
     struct gen_pcap *pc;

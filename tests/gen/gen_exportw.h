@@ -25,17 +25,18 @@
 struct gen_exportw;
 
 struct gen_exportw_opts {
-    int version;              /* 5, 9 or 10 */
-    uint8_t exporter[16];     /* datagram source address */
-    uint8_t collector[16];    /* datagram destination address */
-    uint16_t sport, dport;    /* UDP ports (dport 0: 2055, or 4739 for IPFIX) */
-    uint32_t domain;          /* v9 source id / IPFIX observation domain */
-    uint32_t sampling;        /* announced rate (v5 header / options data); 0 = none */
-    uint32_t inactive_ms;     /* inactive timeout (see the top); 0 = every flow at its end */
+    int version;           /* 5, 9 or 10 */
+    uint8_t exporter[16];  /* datagram source address */
+    uint8_t collector[16]; /* datagram destination address */
+    uint16_t sport, dport; /* UDP ports (dport 0: 2055, or 4739 for IPFIX) */
+    uint32_t domain;       /* v9 source id / IPFIX observation domain */
+    uint32_t sampling;     /* announced rate (v5 header / options data); 0 = none */
+    uint32_t inactive_ms;  /* inactive timeout (see the top); 0 = every flow at its end */
 };
 
 /* w writes into pcap (borrowed; the caller closes it after gen_exportw_close). */
-int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap, struct gen_exportw **out);
+int gen_exportw_new(const struct gen_exportw_opts *o, struct gen_pcap *pcap,
+                    struct gen_exportw **out);
 /* Add one flow; flows must come in order of end time. IPv6 flows are skipped for v5 (counted).
  * Returns 0 or -1 (write error). */
 int gen_exportw_add(struct gen_exportw *w, const struct gen_flow *f);
@@ -55,7 +56,7 @@ int gen_exportw_version_parse(const char *s);
  * or -1 when the file cannot be written (a message on stderr); *st (may be NULL) gets the
  * writer's figures. */
 typedef int (*gen_run_fn)(void *arg, gen_flow_fn emit, void *emit_arg);
-int gen_exportw_capture(const char *path, int version, bool gzip, uint32_t inactive_ms, gen_run_fn run,
-                        void *arg, struct gen_exportw_stats *st);
+int gen_exportw_capture(const char *path, int version, bool gzip, uint32_t inactive_ms,
+                        gen_run_fn run, void *arg, struct gen_exportw_stats *st);
 
 #endif

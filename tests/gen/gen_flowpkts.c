@@ -7,8 +7,8 @@
 /* A packet to write: when, which flow (an index into the flow ring), its number in the flow. */
 struct pkt {
     uint64_t ts_us;
-    uint32_t flow;   /* slot in flows[] */
-    uint32_t i;      /* packet number in the flow */
+    uint32_t flow; /* slot in flows[] */
+    uint32_t i;    /* packet number in the flow */
 };
 
 struct gen_flowpkts {
@@ -97,7 +97,9 @@ static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
     g.dport = f->dport;
     g.ip_id = w->ip_id++;
     bool v4 = f->src[10] == 0xff && f->src[11] == 0xff;
-    unsigned hdr = (v4 ? 20 : 40) + (f->proto == 6 ? 20 : f->proto == 17 || f->proto == 1 || f->proto == 58 ? 8 : 0);
+    unsigned hdr = (v4 ? 20 : 40) + (f->proto == 6                                       ? 20
+                                     : f->proto == 17 || f->proto == 1 || f->proto == 58 ? 8
+                                                                                         : 0);
     uint64_t len = f->bytes / n + (p->i < f->bytes % n ? 1 : 0);
     static const uint8_t zeros[65536];
     g.payload = zeros;
@@ -175,7 +177,8 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
     }
     uint64_t start_us = f->start_ms * 1000, span = dur * 1000;
     for (uint64_t i = 0; i < n; i++)
-        push(w, (struct pkt){start_us + (n > 1 ? span * i / (n - 1) : 0), (uint32_t)slot, (uint32_t)i});
+        push(w, (struct pkt){start_us + (n > 1 ? span * i / (n - 1) : 0), (uint32_t)slot,
+                             (uint32_t)i});
     /* flows come in end order and last at most MAX_MS: nothing earlier than this can come */
     uint64_t safe = f->end_ms > GEN_FLOWPKTS_MAX_MS ? (f->end_ms - GEN_FLOWPKTS_MAX_MS) * 1000 : 0;
     return flush(w, safe);

@@ -325,8 +325,7 @@ static int emit_frag(void *arg, const uint8_t *frag, size_t len)
 }
 
 int gen_pcap_write_udp(struct gen_pcap *w, uint64_t ts_ns, const uint8_t src[16], uint16_t sport,
-                       const uint8_t dst[16], uint16_t dport, const uint8_t *payload,
-                       size_t len)
+                       const uint8_t dst[16], uint16_t dport, const uint8_t *payload, size_t len)
 {
     struct gen_ip g;
     int n;
@@ -434,11 +433,15 @@ static uint16_t csum_fold(uint32_t sum)
 static size_t l4_hdr_len(uint8_t proto)
 {
     switch (proto) {
-    case 6: return 20;
-    case 17: return 8;
+    case 6:
+        return 20;
+    case 17:
+        return 8;
     case 1:
-    case 58: return 8;
-    default: return 0;
+    case 58:
+        return 8;
+    default:
+        return 0;
     }
 }
 

@@ -23,13 +23,13 @@ enum gen_linktype {
 };
 
 struct gen_pcap_opts {
-    int linktype;      /* LINKTYPE_* (0 is NULL; set it explicitly) */
-    bool pcapng;       /* pcapng (SHB/IDB/EPB) instead of classic pcap */
-    bool nano;         /* nanosecond timestamps (classic magic a1b23c4d / pcapng if_tsresol 9) */
-    bool big_endian;   /* write headers big-endian (the other byte order on x86) */
-    bool gzip;         /* gzip the output */
-    uint32_t snaplen;  /* header snaplen and cut applied by gen_pcap_write (0: 262144) */
-    uint32_t mtu;      /* gen_pcap_write_udp: fragment IP packets longer than this (0: never) */
+    int linktype;     /* LINKTYPE_* (0 is NULL; set it explicitly) */
+    bool pcapng;      /* pcapng (SHB/IDB/EPB) instead of classic pcap */
+    bool nano;        /* nanosecond timestamps (classic magic a1b23c4d / pcapng if_tsresol 9) */
+    bool big_endian;  /* write headers big-endian (the other byte order on x86) */
+    bool gzip;        /* gzip the output */
+    uint32_t snaplen; /* header snaplen and cut applied by gen_pcap_write (0: 262144) */
+    uint32_t mtu;     /* gen_pcap_write_udp: fragment IP packets longer than this (0: never) */
 };
 
 struct gen_pcap;
@@ -49,8 +49,7 @@ int gen_pcap_write_ip(struct gen_pcap *w, uint64_t ts_ns, const uint8_t *ip, uin
 /* A UDP datagram from src:sport to dst:dport carrying payload, at ts_ns; IP-fragmented when
  * longer than opts.mtu. Returns the number of records written or -1. */
 int gen_pcap_write_udp(struct gen_pcap *w, uint64_t ts_ns, const uint8_t src[16], uint16_t sport,
-                       const uint8_t dst[16], uint16_t dport, const uint8_t *payload,
-                       size_t len);
+                       const uint8_t dst[16], uint16_t dport, const uint8_t *payload, size_t len);
 /* Flush and close a file writer. Returns 0 or -1 (write error). Frees w. */
 int gen_pcap_close(struct gen_pcap *w);
 /* Finish a memory writer: *data (caller frees) and *len. Frees w. Returns 0 or -1. */
@@ -60,16 +59,16 @@ int gen_pcap_close_mem(struct gen_pcap *w, uint8_t **data, size_t *len);
 
 /* An IP packet to build. Zeroed fields take defaults (ttl 64). */
 struct gen_ip {
-    uint8_t src[16], dst[16];  /* both IPv4-mapped -> IPv4, else IPv6 */
-    uint8_t proto;             /* 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, other: raw payload */
+    uint8_t src[16], dst[16]; /* both IPv4-mapped -> IPv4, else IPv6 */
+    uint8_t proto;            /* 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, other: raw payload */
     uint8_t ttl, tos;
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint8_t icmp_type, icmp_code;
     uint16_t ip_id;
-    uint8_t v4_opt_words;      /* IPv4: 4-byte option words (NOPs) to add, max 10 */
-    const uint8_t *v6_ext;     /* IPv6: extension header types in order: 0, 43, 44, 51, 60 */
-    uint8_t n_v6_ext;          /* (44 makes an atomic fragment header) max 8 */
+    uint8_t v4_opt_words;  /* IPv4: 4-byte option words (NOPs) to add, max 10 */
+    const uint8_t *v6_ext; /* IPv6: extension header types in order: 0, 43, 44, 51, 60 */
+    uint8_t n_v6_ext;      /* (44 makes an atomic fragment header) max 8 */
     const uint8_t *payload;
     uint32_t payload_len;
 };
@@ -79,12 +78,12 @@ int gen_ip_packet(const struct gen_ip *g, uint8_t *buf, size_t cap);
 
 /* A link layer to put in front of an IP packet. */
 struct gen_l2 {
-    int linktype;        /* enum gen_linktype */
-    uint16_t vlans[8];   /* Ethernet tags, outermost first */
+    int linktype;      /* enum gen_linktype */
+    uint16_t vlans[8]; /* Ethernet tags, outermost first */
     uint8_t n_vlans;
-    bool qinq;           /* outer tags (all but the last) use 0x88a8 */
-    bool null_swap;      /* NULL/LOOP: write the AF in the other byte order than usual */
-    uint32_t null_af6;   /* NULL/LOOP AF for IPv6 (0: 24) */
+    bool qinq;         /* outer tags (all but the last) use 0x88a8 */
+    bool null_swap;    /* NULL/LOOP: write the AF in the other byte order than usual */
+    uint32_t null_af6; /* NULL/LOOP AF for IPv6 (0: 24) */
 };
 
 /* Wrap ip (len bytes) into buf. Returns the frame length or -1. */

@@ -14,16 +14,16 @@
 /* The sample customers (configs/customers.csv): an IPv4 base and how many hosts fit. */
 struct scn_customer {
     const char *id;
-    uint32_t v4_base;   /* first host address, host order */
+    uint32_t v4_base; /* first host address, host order */
     uint32_t v4_hosts;
     uint16_t v6_prefix[3]; /* first 48 bits of its IPv6 space (0 = none) */
 };
 
 static const struct scn_customer customers[] = {
-    {"acme", 0xC0000201u, 120, {0x2001, 0x0db8, 0x0100}},       /* 192.0.2.0/25 */
-    {"globex", 0xC6336401u, 200, {0x2001, 0x0db8, 0x0200}},     /* 198.51.100.0/24 less /28 */
-    {"initech", 0xCB007101u, 60, {0, 0, 0}},                    /* 203.0.113.0/26 */
-    {"umbrella", 0x64400001u, 2000, {0x2001, 0x0db8, 0x4000}},  /* 100.64.0.0/16 */
+    {"acme", 0xC0000201u, 120, {0x2001, 0x0db8, 0x0100}},      /* 192.0.2.0/25 */
+    {"globex", 0xC6336401u, 200, {0x2001, 0x0db8, 0x0200}},    /* 198.51.100.0/24 less /28 */
+    {"initech", 0xCB007101u, 60, {0, 0, 0}},                   /* 203.0.113.0/26 */
+    {"umbrella", 0x64400001u, 2000, {0x2001, 0x0db8, 0x4000}}, /* 100.64.0.0/16 */
 };
 #define NCUST (sizeof customers / sizeof customers[0])
 
@@ -38,8 +38,14 @@ static uint64_t rnd(struct rng *r)
     r->s ^= r->s >> 27;
     return r->s * 2685821657736338717ULL;
 }
-static uint32_t rnd_below(struct rng *r, uint32_t n) { return n ? (uint32_t)(rnd(r) % n) : 0; }
-static double rnd01(struct rng *r) { return (double)(rnd(r) >> 11) / 9007199254740992.0; }
+static uint32_t rnd_below(struct rng *r, uint32_t n)
+{
+    return n ? (uint32_t)(rnd(r) % n) : 0;
+}
+static double rnd01(struct rng *r)
+{
+    return (double)(rnd(r) >> 11) / 9007199254740992.0;
+}
 
 struct slice {
     struct gen_flow *f;
@@ -58,7 +64,8 @@ static void push(struct slice *s, const struct gen_flow *f)
 /* Outside servers: a deterministic pool of public-looking addresses that are in no sample list. */
 static uint32_t outside_v4(struct rng *r)
 {
-    static const uint32_t nets[] = {0x5DB8D800u, 0x97650000u, 0x8EFA0000u, 0x68100000u, 0x2D3C0000u};
+    static const uint32_t nets[] = {0x5DB8D800u, 0x97650000u, 0x8EFA0000u, 0x68100000u,
+                                    0x2D3C0000u};
     return nets[rnd_below(r, 5)] | rnd_below(r, 0xFFFF);
 }
 
@@ -98,14 +105,14 @@ static void host_addr(const struct scn_customer *c, uint32_t i, uint8_t out[16])
 
 /* One labelled actor: a host contacting a listed peer periodically. */
 struct actor {
-    const char *label;      /* ground-truth category */
+    const char *label; /* ground-truth category */
     const char *customer;
-    const char *host;       /* address text */
+    const char *host; /* address text */
     const char *peer;
     uint16_t dport;
     uint32_t period_ms;
-    double jitter;          /* fraction of the period */
-    bool inbound;           /* the listed peer connects to the host */
+    double jitter; /* fraction of the period */
+    bool inbound;  /* the listed peer connects to the host */
 };
 
 static const struct actor actors[] = {
@@ -137,7 +144,8 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
         return -ENOMEM;
     struct rng r = {0x9E3779B97F4A7C15ULL ^ o->seed};
     uint64_t next_contact[sizeof actors / sizeof actors[0]];
-    uint8_t ahost[sizeof actors / sizeof actors[0]][16], apeer[sizeof actors / sizeof actors[0]][16];
+    uint8_t ahost[sizeof actors / sizeof actors[0]][16],
+        apeer[sizeof actors / sizeof actors[0]][16];
     size_t nact = sizeof actors / sizeof actors[0];
     for (size_t i = 0; i < nact; i++) {
         if (parse_addr(actors[i].host, ahost[i]) < 0 || parse_addr(actors[i].peer, apeer[i]) < 0) {
@@ -166,7 +174,8 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
         s.n = 0;
         for (size_t c = 0; c < NCUST; c++) {
             const struct scn_customer *cu = &customers[c];
-            uint32_t nh = o->hosts_per_customer < cu->v4_hosts ? o->hosts_per_customer : cu->v4_hosts;
+            uint32_t nh =
+                o->hosts_per_customer < cu->v4_hosts ? o->hosts_per_customer : cu->v4_hosts;
             for (uint32_t h = 0; h < nh; h++) {
                 uint8_t in[16], out[16];
                 host_addr(cu, h, in);

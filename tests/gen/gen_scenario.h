@@ -12,12 +12,12 @@
 #include "gen_export.h"
 
 struct gen_scenario_opts {
-    uint64_t start_ms;        /* first flow start (Unix ms) */
-    uint64_t duration_ms;     /* simulated span */
+    uint64_t start_ms;    /* first flow start (Unix ms) */
+    uint64_t duration_ms; /* simulated span */
     uint32_t seed;
     uint32_t hosts_per_customer; /* active background hosts per customer (capped by its space) */
     double flows_per_host_min;   /* mean background flows per host per minute */
-    FILE *truth;              /* ground truth JSON lines, or NULL */
+    FILE *truth;                 /* ground truth JSON lines, or NULL */
 };
 
 typedef int (*gen_flow_fn)(void *arg, const struct gen_flow *f);

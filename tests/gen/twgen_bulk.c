@@ -63,8 +63,14 @@ static void peer_addr(uint64_t k, bool v6, uint8_t out[16])
 {
     uint64_t h = mix(k * 0x9e37u + 17);
     if (v6) {
-        uint16_t s[8] = {(uint16_t)(0x2a00 | (h & 0xff)), (uint16_t)(h >> 8), (uint16_t)(h >> 24),
-                         0, 0, 0, (uint16_t)(h >> 40), (uint16_t)(h >> 48) | 1};
+        uint16_t s[8] = {(uint16_t)(0x2a00 | (h & 0xff)),
+                         (uint16_t)(h >> 8),
+                         (uint16_t)(h >> 24),
+                         0,
+                         0,
+                         0,
+                         (uint16_t)(h >> 40),
+                         (uint16_t)(h >> 48) | 1};
         gen_v6(out, s);
         return;
     }
@@ -87,8 +93,7 @@ static int write_customers(const struct bulk *b, const char *path)
                 (unsigned long long)c, (unsigned long long)(64512 + c));
         if (b->v6pct)
             fprintf(f, "2001:db8:%llx::/48,c%llu,Customer %llu,%llu\n", (unsigned long long)pi,
-                    (unsigned long long)c, (unsigned long long)c,
-                    (unsigned long long)(64512 + c));
+                    (unsigned long long)c, (unsigned long long)c, (unsigned long long)(64512 + c));
     }
     return fclose(f) == 0 ? 0 : -1;
 }
@@ -108,9 +113,9 @@ static void make_flow(struct bulk *b, uint64_t i, int version, struct gen_flow *
     uint64_t j;
     unsigned kind = (unsigned)(r % 1000);
     if (kind < 2)
-        j = mix(r2 % BULK_SCANNERS) % b->hosts;            /* scanner */
+        j = mix(r2 % BULK_SCANNERS) % b->hosts; /* scanner */
     else if (kind < 4)
-        j = mix((r2 % BULK_MAILERS) + 100) % b->hosts;     /* mass mailer */
+        j = mix((r2 % BULK_MAILERS) + 100) % b->hosts; /* mass mailer */
     else if (kind < 200)
         j = (r2 % ((b->hosts + 99) / 100)) * 100 % b->hosts; /* busy 1 % */
     else
@@ -167,15 +172,23 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: twgen bulk [-f v5|v9|ipfix|mixed] [-n RECORDS] [-e EXPORTERS] [-H HOSTS]\n"
-               "                  [-c CUSTOMERS] [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED]\n"
-               "                  [-S] [--write-customers CSV] -o FILE\n");
+    fprintf(o,
+            "usage: twgen bulk [-f v5|v9|ipfix|mixed] [-n RECORDS] [-e EXPORTERS] [-H HOSTS]\n"
+            "                  [-c CUSTOMERS] [-p PREFIXES] [-d SECONDS] [-6 PERCENT] [-s SEED]\n"
+            "                  [-S] [--write-customers CSV] -o FILE\n");
 }
 
 int twgen_bulk_main(int argc, char **argv)
 {
-    struct bulk b = {.records = 2000000, .hosts = 100000, .prefixes = 4096, .customers = 50,
-                     .span_ms = 300000, .exporters = 4, .v6pct = 10, .format = 10, .rng = 1};
+    struct bulk b = {.records = 2000000,
+                     .hosts = 100000,
+                     .prefixes = 4096,
+                     .customers = 50,
+                     .span_ms = 300000,
+                     .exporters = 4,
+                     .v6pct = 10,
+                     .format = 10,
+                     .rng = 1};
     const char *out = NULL, *csv = NULL;
     bool v6_given = false;
     int c;
@@ -315,8 +328,9 @@ int twgen_bulk_main(int argc, char **argv)
         fprintf(stderr, "twgen bulk: write failed\n");
         return 1;
     }
-    fprintf(stderr, "twgen bulk: %s: records=%llu skipped_v6=%llu hosts=%llu prefixes=%llu/%u "
-                    "customers=%llu exporters=%u\n",
+    fprintf(stderr,
+            "twgen bulk: %s: records=%llu skipped_v6=%llu hosts=%llu prefixes=%llu/%u "
+            "customers=%llu exporters=%u\n",
             out, (unsigned long long)flows, (unsigned long long)skipped,
             (unsigned long long)b.hosts, (unsigned long long)b.prefixes, b.plen,
             (unsigned long long)b.customers, b.exporters);

@@ -19,8 +19,10 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: twgen eval [-f v5|v9|ipfix|raw] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE]\n"
-               "                  [-F] [-z] [-t TRUTH] [--write-customers CSV] [--write-config CONF] -o FILE\n"
+    fprintf(o, "usage: twgen eval [-f v5|v9|ipfix|raw] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r "
+               "BG_RATE]\n"
+               "                  [-F] [-z] [-t TRUTH] [--write-customers CSV] [--write-config "
+               "CONF] -o FILE\n"
                "  (the outputs have long names only: no letter shared with transitwatch replay's\n"
                "  inputs -c CONFIG and -C CUSTOMERS)\n"
                "  -f raw: the packets of the traffic (for the flow meter) instead of its export\n"
@@ -138,7 +140,8 @@ int twgen_eval_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!out || eo.duration_ms == 0 || !(eo.host_scale > 0 && eo.host_scale <= 100) || eo.bg_rate < 0) {
+    if (!out || eo.duration_ms == 0 || !(eo.host_scale > 0 && eo.host_scale <= 100) ||
+        eo.bg_rate < 0) {
         usage(stderr);
         return 2;
     }
@@ -170,7 +173,7 @@ int twgen_eval_main(int argc, char **argv)
     if (raw)
         fprintf(stderr, "twgen: %s: %llu packets\n", out, (unsigned long long)packets);
     else
-        fprintf(stderr, "twgen: %s: %llu flows in %llu datagrams\n", out, (unsigned long long)st.flows,
-                (unsigned long long)st.datagrams);
+        fprintf(stderr, "twgen: %s: %llu flows in %llu datagrams\n", out,
+                (unsigned long long)st.flows, (unsigned long long)st.datagrams);
     return 0;
 }

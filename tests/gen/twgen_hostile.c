@@ -25,7 +25,7 @@ struct hctx {
     struct gen_pcap *w;
     char name[96], file[128], counter[64], flags[32];
     unsigned extra;
-    uint32_t dom;      /* this case's observation domain / source id */
+    uint32_t dom; /* this case's observation domain / source id */
     uint64_t ts_ns;
     uint8_t exp[16], col[16];
     bool pcapng;
@@ -68,7 +68,10 @@ static void dg_from(struct hctx *h, const uint8_t src[16], const uint8_t *p, siz
     h->ts_ns += 100000; /* 0.1 ms apart */
 }
 
-static void dg(struct hctx *h, const uint8_t *p, size_t len) { dg_from(h, h->exp, p, len); }
+static void dg(struct hctx *h, const uint8_t *p, size_t len)
+{
+    dg_from(h, h->exp, p, len);
+}
 
 static void dg_msg(struct hctx *h, int len)
 {
@@ -113,7 +116,7 @@ static void case_end(struct hctx *h, bool valid_first)
 }
 
 /* One case whose datagrams are written by the statement that follows. */
-#define CASE(h, name, counter, extra, flags)                                                        \
+#define CASE(h, name, counter, extra, flags)                                                       \
     if (case_begin(h, name, counter, extra, flags, false) == 0)                                    \
         for (int once_ = 1; once_; once_ = 0, case_end(h, false))
 
@@ -130,7 +133,8 @@ static void v9_begin(struct gen_msg *m, const struct hctx *h, uint32_t seq)
 }
 
 /* A message with one raw set. */
-static int one_set(const struct hctx *h, int version, uint16_t set_id, const uint8_t *body, size_t n)
+static int one_set(const struct hctx *h, int version, uint16_t set_id, const uint8_t *body,
+                   size_t n)
 {
     struct gen_msg m;
     if (version == GEN_V9)
@@ -799,7 +803,10 @@ static int export_ip(struct hctx *h, uint8_t *ip, size_t cap)
     gen_add_template(&m, &t);
     gen_add_data(&m, &t, f, 20);
     int len = gen_msg_end(&m);
-    struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = g_buf,
+    struct gen_ip g = {.proto = 17,
+                       .sport = 50000,
+                       .dport = 2055,
+                       .payload = g_buf,
                        .payload_len = len > 0 ? (uint32_t)len : 0};
     memcpy(g.src, h->exp, 16);
     memcpy(g.dst, h->col, 16);
@@ -839,7 +846,7 @@ static void cases_frag(struct hctx *h)
             size_t L = (size_t)iplen - 20, a = (L / 2) & ~(size_t)7;
             const uint8_t *F = ip + 20;
             frag_piece(h, ip, 3, 0, a, true, F);
-            frag_piece(h, ip, 3, 8, 32, true, junk); /* dropped with what it overlaps */
+            frag_piece(h, ip, 3, 8, 32, true, junk);      /* dropped with what it overlaps */
             frag_piece(h, ip, 3, a, L - a, false, F + a); /* alone: held until it expires */
         }
     }
@@ -883,8 +890,8 @@ static int export_frame(uint8_t *buf, size_t cap)
     struct gen_nf5_hdr hd = {.uptime_ms = 3600000, .unix_ms = BASE_MS};
     uint8_t v5[128], ip[256];
     int n = gen_nf5(v5, sizeof v5, &hd, &f, 1);
-    struct gen_ip g = {.proto = 17, .sport = 50000, .dport = 2055, .payload = v5,
-                       .payload_len = (uint32_t)n};
+    struct gen_ip g = {
+        .proto = 17, .sport = 50000, .dport = 2055, .payload = v5, .payload_len = (uint32_t)n};
     gen_v4(g.src, 0x0aff0001u);
     gen_v4(g.dst, 0x0aff0064u);
     int iplen = gen_ip_packet(&g, ip, sizeof ip);
@@ -930,14 +937,14 @@ static void cases_capture(struct hctx *h)
         /* an export cut by the snaplen: caplen < wirelen (the file itself is fine) */
         le32(rec + 8, (uint32_t)flen - 20);
         le32(rec + 12, (uint32_t)flen);
-        write_file_case(h, "pcap_export_cut_by_snaplen", false, "errors.truncated_l4", VALID_RECORDS,
-                        cap, clen, rec, 16 + (size_t)flen - 20);
+        write_file_case(h, "pcap_export_cut_by_snaplen", false, "errors.truncated_l4",
+                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen - 20);
         /* IPv4 header length 12 bytes (IHL 3) */
         le32(rec + 8, (uint32_t)flen);
         memcpy(rec + 16, fr, (size_t)flen);
         rec[16 + 14] = 0x43;
-        write_file_case(h, "pcap_ipv4_header_length_3", false, "errors.bad_ip_header", VALID_RECORDS,
-                        cap, clen, rec, 16 + (size_t)flen);
+        write_file_case(h, "pcap_ipv4_header_length_3", false, "errors.bad_ip_header",
+                        VALID_RECORDS, cap, clen, rec, 16 + (size_t)flen);
         /* the frame with one 16-bit length field (offset in the frame) set to a lie */
         const struct {
             const char *name, *counter;
@@ -968,7 +975,7 @@ static void cases_capture(struct hctx *h)
     /* pcapng: valid datagrams, then a block whose length is bogus */
     if (mem_capture(h, true, &cap, &clen) == 0) {
         uint8_t blk[64] = {0};
-        le32(blk, 6);            /* EPB */
+        le32(blk, 6); /* EPB */
         le32(blk + 4, 0xfffffff0u);
         write_file_case(h, "pcapng_bogus_block_length", true, "exit", VALID_RECORDS, cap, clen, blk,
                         sizeof blk);
@@ -979,7 +986,8 @@ static void cases_capture(struct hctx *h)
         write_file_case(h, "pcapng_block_length_too_small", true, "exit", VALID_RECORDS, cap, clen,
                         blk, 16);
         le32(blk + 4, 64);
-        write_file_case(h, "pcapng_truncated_block", true, "exit", VALID_RECORDS, cap, clen, blk, 40);
+        write_file_case(h, "pcapng_truncated_block", true, "exit", VALID_RECORDS, cap, clen, blk,
+                        40);
         free(cap);
     }
 }
@@ -1010,7 +1018,8 @@ int twgen_hostile_main(int argc, char **argv)
     cases_capture(&h);
     if (fclose(h.man) != 0)
         h.failed++;
-    fprintf(stderr, "twgen hostile: %d cases in %s%s\n", h.ncases, h.dir, h.failed ? " (FAILED)" : "");
+    fprintf(stderr, "twgen hostile: %d cases in %s%s\n", h.ncases, h.dir,
+            h.failed ? " (FAILED)" : "");
     return h.failed ? 1 : 0;
 }
 
@@ -1019,7 +1028,8 @@ int twgen_hostile_main(int argc, char **argv)
 static int add_flow(struct gen_exportw *w, uint32_t src, uint32_t dst, uint16_t dport, uint64_t ms)
 {
     struct gen_flow f;
-    gen_flow_v4(&f, src, dst, (uint16_t)(40000 + (src & 0x3fff)), dport, 6, 0x1b, 3, 1500, ms - 200, ms);
+    gen_flow_v4(&f, src, dst, (uint16_t)(40000 + (src & 0x3fff)), dport, 6, 0x1b, 3, 1500, ms - 200,
+                ms);
     return gen_exportw_add(w, &f);
 }
 
@@ -1051,7 +1061,8 @@ int twgen_flood_main(int argc, char **argv)
         }
     }
     if (!out || hosts == 0 || hosts > 16000000 || offenders > 250) {
-        fprintf(stderr, "usage: twgen flood -n HOSTS (1..16M) [-k OFFENDERS (<=250)] [-z] -o FILE\n");
+        fprintf(stderr,
+                "usage: twgen flood -n HOSTS (1..16M) [-k OFFENDERS (<=250)] [-z] -o FILE\n");
         return 2;
     }
     struct gen_pcap_opts po = {.linktype = GEN_LT_EN10MB, .gzip = gz};
@@ -1096,9 +1107,11 @@ int twgen_flood_main(int argc, char **argv)
         fprintf(stderr, "twgen flood: write failed\n");
         return 1;
     }
-    fprintf(stderr, "twgen flood: %s: hosts=%llu offenders=%u offender_flows=%llu flows=%llu datagrams=%llu\n",
-            out, (unsigned long long)hosts, offenders, (unsigned long long)off_flows,
-            (unsigned long long)st.flows, (unsigned long long)st.datagrams);
+    fprintf(
+        stderr,
+        "twgen flood: %s: hosts=%llu offenders=%u offender_flows=%llu flows=%llu datagrams=%llu\n",
+        out, (unsigned long long)hosts, offenders, (unsigned long long)off_flows,
+        (unsigned long long)st.flows, (unsigned long long)st.datagrams);
     return 0;
 }
 
@@ -1117,7 +1130,8 @@ static int storm_msg(struct gen_pcap *pc, uint64_t *ts, uint32_t dom, uint16_t s
         gen_add_raw_set(&m, set_id, body, n);
     int len = gen_msg_end(&m);
     *ts += 1000000; /* 1 ms apart */
-    if (len < 0 || gen_pcap_write_udp(pc, *ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0)
+    if (len < 0 ||
+        gen_pcap_write_udp(pc, *ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0)
         return -1;
     return 0;
 }
@@ -1181,7 +1195,8 @@ int twgen_storm_main(int argc, char **argv)
             len += (int)n;
             put16(g_buf + 2, (uint16_t)len);
             ts += 1000000;
-            rc |= gen_pcap_write_udp(pc, ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0;
+            rc |=
+                gen_pcap_write_udp(pc, ts, exp_addr, 50000, col_addr, 2055, g_buf, (size_t)len) < 0;
             for (size_t i = 0; i < 2000; i++) /* the second message: other ids */
                 put16(body + i * (4 + sizeof d), (uint16_t)(62000 + i));
         }

@@ -28,16 +28,18 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: twgen sample [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-n HOSTS] [-z] "
-               "[-t TRUTH] -o FILE\n"
-               "       twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r BG_RATE] [-z]\n"
-               "                  [-t TRUTH] [--write-customers CSV] [--write-config CONF] -o FILE\n"
-               "       twgen bulk ...      many records fast, for benchmarks (twgen bulk -h)\n"
-               "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
-               "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
-               "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
-               "       twgen flood ...     a key-explosion capture (-h)\n"
-               "       twgen storm KIND -n MESSAGES -o FILE   decoder work storms (decode_cost.sh)\n");
+    fprintf(o,
+            "usage: twgen sample [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-n HOSTS] [-z] "
+            "[-t TRUTH] -o FILE\n"
+            "       twgen eval [-f v5|v9|ipfix] [-m MINUTES] [-s SEED] [-x HOST_SCALE] [-r "
+            "BG_RATE] [-z]\n"
+            "                  [-t TRUTH] [--write-customers CSV] [--write-config CONF] -o FILE\n"
+            "       twgen bulk ...      many records fast, for benchmarks (twgen bulk -h)\n"
+            "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
+            "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
+            "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
+            "       twgen flood ...     a key-explosion capture (-h)\n"
+            "       twgen storm KIND -n MESSAGES -o FILE   decoder work storms (decode_cost.sh)\n");
 }
 
 static int run_scenario(void *arg, gen_flow_fn emit, void *emit_arg)
@@ -122,7 +124,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "twgen: failed (%d)\n", rc);
         return 1;
     }
-    fprintf(stderr, "twgen: %s: %llu flows in %llu datagrams (%llu IPv6 flows not expressible in v5)\n",
+    fprintf(stderr,
+            "twgen: %s: %llu flows in %llu datagrams (%llu IPv6 flows not expressible in v5)\n",
             out, (unsigned long long)st.flows, (unsigned long long)st.datagrams,
             (unsigned long long)st.skipped_v6);
     return 0;

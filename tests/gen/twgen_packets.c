@@ -107,19 +107,45 @@ int twgen_packets_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt(argc, argv, "n:f:l:s:S:m:6:u:zgo:h")) != -1) {
         switch (c) {
-        case 'n': npk = strtoull(optarg, NULL, 10); break;
-        case 'f': nflows = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'l': lt = (int)strtol(optarg, NULL, 10); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'S': snaplen = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'm': mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case '6': v6pct = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'u': gap_us = strtoull(optarg, NULL, 10); break;
-        case 'z': gz = true; break;
-        case 'g': ng = true; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'n':
+            npk = strtoull(optarg, NULL, 10);
+            break;
+        case 'f':
+            nflows = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'l':
+            lt = (int)strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'S':
+            snaplen = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'm':
+            mtu = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case '6':
+            v6pct = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'u':
+            gap_us = strtoull(optarg, NULL, 10);
+            break;
+        case 'z':
+            gz = true;
+            break;
+        case 'g':
+            ng = true;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!out || nflows == 0 || nflows > 10000000 || npk == 0 || v6pct > 100) {
@@ -219,7 +245,8 @@ int twgen_packets_main(int argc, char **argv)
         fprintf(stderr, "twgen: writing %s failed\n", out);
         return 1;
     }
-    fprintf(stderr, "twgen packets: packets=%llu flows=%llu fragmented=%llu fragments=%llu file=%s\n",
+    fprintf(stderr,
+            "twgen packets: packets=%llu flows=%llu fragmented=%llu fragments=%llu file=%s\n",
             (unsigned long long)written, (unsigned long long)flows, (unsigned long long)fdg,
             (unsigned long long)nfr, out);
     return 0;

@@ -24,8 +24,8 @@
 #include "udp.h"
 #include "ingest.h"
 
-#define SEND_MAX_BYTES (1ULL << 30)   /* payload bytes held from one capture */
-#define SEND_MAX_DGRAMS (64u << 20)   /* datagrams held */
+#define SEND_MAX_BYTES (1ULL << 30) /* payload bytes held from one capture */
+#define SEND_MAX_DGRAMS (64u << 20) /* datagrams held */
 #define SEND_MAX_BATCH 1024u
 
 struct dgram_store {
@@ -205,10 +205,14 @@ static void usage(FILE *o)
 int twgen_send_main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rate", required_argument, NULL, 'r'},   {"count", required_argument, NULL, 'n'},
-        {"loop", required_argument, NULL, 'l'},   {"dport", required_argument, NULL, 'd'},
-        {"max-time", required_argument, NULL, 't'}, {"batch", required_argument, NULL, 'b'},
-        {"sndbuf", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"rate", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
+        {"loop", required_argument, NULL, 'l'},
+        {"dport", required_argument, NULL, 'd'},
+        {"max-time", required_argument, NULL, 't'},
+        {"batch", required_argument, NULL, 'b'},
+        {"sndbuf", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t rate = 0, count = UINT64_MAX, loops = 1, dport = 0, max_time = 600, batch = 64,
@@ -218,15 +222,33 @@ int twgen_send_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "r:n:l:d:t:b:s:h", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'r': bad = parse_u64(optarg, "--rate", 100000000, &rate); break;
-        case 'n': bad = parse_u64(optarg, "--count", UINT64_MAX, &count); break;
-        case 'l': bad = parse_u64(optarg, "--loop", UINT32_MAX, &loops); break;
-        case 'd': bad = parse_u64(optarg, "--dport", 65535, &dport); break;
-        case 't': bad = parse_u64(optarg, "--max-time", 86400, &max_time); break;
-        case 'b': bad = parse_u64(optarg, "--batch", SEND_MAX_BATCH, &batch); break;
-        case 's': bad = parse_u64(optarg, "--sndbuf", 1u << 30, &sndbuf); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            bad = parse_u64(optarg, "--rate", 100000000, &rate);
+            break;
+        case 'n':
+            bad = parse_u64(optarg, "--count", UINT64_MAX, &count);
+            break;
+        case 'l':
+            bad = parse_u64(optarg, "--loop", UINT32_MAX, &loops);
+            break;
+        case 'd':
+            bad = parse_u64(optarg, "--dport", 65535, &dport);
+            break;
+        case 't':
+            bad = parse_u64(optarg, "--max-time", 86400, &max_time);
+            break;
+        case 'b':
+            bad = parse_u64(optarg, "--batch", SEND_MAX_BATCH, &batch);
+            break;
+        case 's':
+            bad = parse_u64(optarg, "--sndbuf", 1u << 30, &sndbuf);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad < 0)
             return 2;

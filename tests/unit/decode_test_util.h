@@ -33,8 +33,10 @@ static inline void collect(void *arg, struct flow_rec *rec)
 }
 
 /* The generator's first source and destination addresses. */
-static const uint8_t exp_a[16] __attribute__((unused)) = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-static const uint8_t exp_b[16] __attribute__((unused)) = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t exp_a[16]
+    __attribute__((unused)) = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+static const uint8_t exp_b[16]
+    __attribute__((unused)) = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
 /* A context made with cfg (NULL: the defaults). */
 static inline struct decode_ctx *new_ctx(const struct decode_cfg *cfg)

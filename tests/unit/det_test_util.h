@@ -195,7 +195,10 @@ static inline void th_two_customers(struct th *t)
 
 static inline uint32_t th_customer_of(const struct th *t, const uint8_t a[16])
 {
-    return t->two_customers && (prefix_contains(&t->second[0], a) || prefix_contains(&t->second[1], a)) ? 2 : 1;
+    return t->two_customers &&
+                   (prefix_contains(&t->second[0], a) || prefix_contains(&t->second[1], a))
+               ? 2
+               : 1;
 }
 
 static inline struct host *th_host(struct th *t, const uint8_t a[16], uint8_t **state)
@@ -305,11 +308,12 @@ static inline struct flow_rec th_rec_sampled(const char *src, const char *dst, u
 }
 
 /* The same, unsampled. */
-static inline struct flow_rec th_rec(const char *src, const char *dst, uint16_t sport, uint16_t dport,
-                                     uint8_t proto, uint8_t flags, uint64_t packets, uint64_t bytes,
-                                     uint64_t start_ms, uint64_t dur_ms)
+static inline struct flow_rec th_rec(const char *src, const char *dst, uint16_t sport,
+                                     uint16_t dport, uint8_t proto, uint8_t flags, uint64_t packets,
+                                     uint64_t bytes, uint64_t start_ms, uint64_t dur_ms)
 {
-    return th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes, start_ms, dur_ms, 1);
+    return th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes, start_ms, dur_ms,
+                          1);
 }
 
 /* A flow from text addresses, sampled 1:sampling; the inside end decides the direction. */
@@ -318,8 +322,8 @@ static inline void th_flow_sampled(struct th *t, const char *src, const char *ds
                                    uint64_t bytes, uint64_t start_ms, uint64_t dur_ms,
                                    uint32_t sampling)
 {
-    struct flow_rec f = th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes, start_ms,
-                                       dur_ms, sampling);
+    struct flow_rec f = th_rec_sampled(src, dst, sport, dport, proto, flags, packets, bytes,
+                                       start_ms, dur_ms, sampling);
     th_flow_rec(t, &f);
 }
 

@@ -38,8 +38,9 @@ static void test_addr_parse_format(void **state)
     assert_int_equal(addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a), 0);
     assert_string_equal(addr_format(a, buf), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 
-    const char *bad[] = {"", "1.2.3", "1.2.3.256", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4/32",
-                         "2001:db8::1::2", "abc", "1.2.3.4x", "::g", "01.2.3.4", NULL};
+    const char *bad[] = {"",         "1.2.3",      "1.2.3.256",      "1.2.3.4 ",
+                         " 1.2.3.4", "1.2.3.4/32", "2001:db8::1::2", "abc",
+                         "1.2.3.4x", "::g",        "01.2.3.4",       NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(addr_parse(bad[i], a), -1);
     assert_int_equal(addr_parse(NULL, a), -1);
@@ -79,11 +80,28 @@ static void test_prefix_errors(void **state)
     assert_int_equal(prefix_parse("1.2.3.4/24", false, &p), -2);
     assert_int_equal(prefix_parse("2001:db8::1/32", false, &p), -2);
     assert_int_equal(prefix_parse("10.0.0.1/0", false, &p), -2);
-    const char *bad[] = {"", "/24", "1.2.3.0/", "1.2.3.0/33", "2001:db8::/129", "1.2.3.0/-1",
-                         "1.2.3.0/+24", "1.2.3.0/24 ", " 1.2.3.0/24", "1.2.3.0/24x", "1.2.3.0//24",
-                         "1.2.3.0/2 4", "1.2.3.0/0024", "1.2.3.0/024", "garbage", "1.2.3/24",
-                         "2001:db8::/32/1", "1.2.3.0/1000", "1.2.3.0/999999999999",
-                         "1.2.3.0/24\n", "2001:db8:::/32", NULL};
+    const char *bad[] = {"",
+                         "/24",
+                         "1.2.3.0/",
+                         "1.2.3.0/33",
+                         "2001:db8::/129",
+                         "1.2.3.0/-1",
+                         "1.2.3.0/+24",
+                         "1.2.3.0/24 ",
+                         " 1.2.3.0/24",
+                         "1.2.3.0/24x",
+                         "1.2.3.0//24",
+                         "1.2.3.0/2 4",
+                         "1.2.3.0/0024",
+                         "1.2.3.0/024",
+                         "garbage",
+                         "1.2.3/24",
+                         "2001:db8::/32/1",
+                         "1.2.3.0/1000",
+                         "1.2.3.0/999999999999",
+                         "1.2.3.0/24\n",
+                         "2001:db8:::/32",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         int rc = prefix_parse(bad[i], true, &p);
         if (rc != -1)
@@ -141,10 +159,8 @@ static void test_format_small_buffer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addr_parse_format),
-        cmocka_unit_test(test_prefix_parse),
-        cmocka_unit_test(test_prefix_errors),
-        cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_addr_parse_format),   cmocka_unit_test(test_prefix_parse),
+        cmocka_unit_test(test_prefix_errors),       cmocka_unit_test(test_contains),
         cmocka_unit_test(test_format_small_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

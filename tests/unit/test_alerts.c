@@ -98,7 +98,8 @@ static void incidents(void **st)
     assert_int_equal(alert_mgr_raise(m, &b, b.win_end_ms + 72 * 5 * MIN_MS), 1);
     assert_string_not_equal(b.event_id, id0);
     /* quiet for more than a day: the next alert opens a new incident */
-    struct alert a = mk("beacon.slow", "10.0.0.1", "45.1.1.1", T0 + 72 * 5 * MIN_MS + 25 * 60 * MIN_MS);
+    struct alert a =
+        mk("beacon.slow", "10.0.0.1", "45.1.1.1", T0 + 72 * 5 * MIN_MS + 25 * 60 * MIN_MS);
     assert_int_equal(alert_mgr_raise(m, &a, a.win_end_ms), 1);
     assert_string_not_equal(a.event_id, id0);
     assert_int_equal(a.repeat_count, 1);

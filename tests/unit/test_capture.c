@@ -57,12 +57,12 @@ static void write_sample(const char *path, const struct gen_pcap_opts *o, int n)
     for (i = 0; i < n; i++) {
         pl[0] = (uint8_t)i;
         if (i & 1)
-            assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s6, 1000,
-                                                d6, 4739, pl, 100 + (size_t)i % 200),
+            assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s6, 1000, d6,
+                                                4739, pl, 100 + (size_t)i % 200),
                              1);
         else
-            assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s4, 2000,
-                                                d4, 2055, pl, 100 + (size_t)i % 200),
+            assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s4, 2000, d4,
+                                                2055, pl, 100 + (size_t)i % 200),
                              1);
     }
     assert_int_equal(gen_pcap_close(w), 0);
@@ -95,8 +95,8 @@ static int read_all(struct capture *c, bool nano, int *rc_out)
 
 static void test_formats(void **state)
 {
-    static const int lts[] = {GEN_LT_EN10MB, GEN_LT_SLL, GEN_LT_SLL2, GEN_LT_RAW, GEN_LT_NULL,
-                              GEN_LT_LOOP};
+    static const int lts[] = {GEN_LT_EN10MB, GEN_LT_SLL,  GEN_LT_SLL2,
+                              GEN_LT_RAW,    GEN_LT_NULL, GEN_LT_LOOP};
     int ng, nano, be, gz, li, rc;
 
     (void)state;
@@ -105,8 +105,11 @@ static void test_formats(void **state)
             for (be = 0; be < 2; be++)
                 for (gz = 0; gz < 2; gz++)
                     for (li = 0; li < 6; li++) {
-                        struct gen_pcap_opts o = {.linktype = lts[li], .pcapng = ng,
-                                                  .nano = nano, .big_endian = be, .gzip = gz};
+                        struct gen_pcap_opts o = {.linktype = lts[li],
+                                                  .pcapng = ng,
+                                                  .nano = nano,
+                                                  .big_endian = be,
+                                                  .gzip = gz};
                         struct capture *c;
                         char err[256];
                         const char *p = tpath("fmt.pcap");
@@ -130,8 +133,8 @@ static void test_mem(void **state)
     (void)state;
     for (gz = 0; gz < 2; gz++)
         for (ng = 0; ng < 2; ng++) {
-            struct gen_pcap_opts o = {.linktype = GEN_LT_EN10MB, .nano = true, .gzip = gz,
-                                      .pcapng = ng};
+            struct gen_pcap_opts o = {
+                .linktype = GEN_LT_EN10MB, .nano = true, .gzip = gz, .pcapng = ng};
             struct gen_pcap *w;
             struct capture *c;
             uint8_t *data, s[16], d[16], pl[64] = {0};
@@ -144,8 +147,8 @@ static void test_mem(void **state)
             assert_int_equal(gen_pcap_open_mem(&o, &w), 0);
             for (i = 0; i < 20; i++) {
                 pl[0] = (uint8_t)i;
-                assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s, 1,
-                                                    d, 2055, pl, sizeof(pl)),
+                assert_int_equal(gen_pcap_write_udp(w, BASE_TS + (uint64_t)i * 1500000u, s, 1, d,
+                                                    2055, pl, sizeof(pl)),
                                  1);
             }
             assert_int_equal(gen_pcap_close_mem(w, &data, &len), 0);
@@ -406,7 +409,8 @@ static void test_fragmented_exports(void **state)
         if (frag_input(ft, &pi, p.ts_ns, &dg) == 1) {
             assert_int_equal(dg.dport, 4739);
             assert_int_equal(dg.sport, 50000);
-            assert_true(dg.payload_len == 8000 || dg.payload_len == 1000 + (uint32_t)rec * 800 + 800);
+            assert_true(dg.payload_len == 8000 ||
+                        dg.payload_len == 1000 + (uint32_t)rec * 800 + 800);
             assert_memory_equal(dg.payload, pl, dg.payload_len);
             rec++;
         }
@@ -575,10 +579,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formats),          cmocka_unit_test(test_mem),
-        cmocka_unit_test(test_truncated_files),  cmocka_unit_test(test_malformed_files),
-        cmocka_unit_test(test_sort_by_time),     cmocka_unit_test(test_fragmented_exports),
-        cmocka_unit_test(test_live_lo),          cmocka_unit_test(test_real_captures),
+        cmocka_unit_test(test_formats),         cmocka_unit_test(test_mem),
+        cmocka_unit_test(test_truncated_files), cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_sort_by_time),    cmocka_unit_test(test_fragmented_exports),
+        cmocka_unit_test(test_live_lo),         cmocka_unit_test(test_real_captures),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     if (rc == 0 && shared_missing) {

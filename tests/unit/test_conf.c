@@ -74,13 +74,15 @@ static const struct conf_key inst_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static void *open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_gen(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                      size_t msglen)
 {
     struct cfg *c = cfg;
     return &c->gen;
 }
 
-static void *open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg, size_t msglen)
+static void *open_inst(void *cfg, const struct conf_section *sec, const char *arg, char *msg,
+                       size_t msglen)
 {
     struct cfg *c = cfg;
     for (int i = 0; i < c->ninst; i++) {
@@ -227,7 +229,8 @@ static void test_value_errors(void **state)
     load_err("[general]\nwindow = 1w\n", 2, "expected a duration");
     load_err("[general]\nflag = maybe\n", 2, "expected yes/no");
     load_err("[general]\nflag =\n", 2, "expected yes/no");
-    const char *bad_d[] = {"nan", "inf", "-inf", "1e999", "0x1p3", "abc", "1.0.0", ".", "-", "", NULL};
+    const char *bad_d[] = {"nan",   "inf", "-inf", "1e999", "0x1p3", "abc",
+                           "1.0.0", ".",   "-",    "",      NULL};
     for (int i = 0; bad_d[i]; i++) {
         snprintf(text, sizeof text, "[general]\nratio = %s\n", bad_d[i]);
         load_err(text, 2, "ratio");
@@ -259,7 +262,8 @@ static void test_structure_errors(void **state)
     (void)state;
     load_err("# c\n\n[nosuch]\n", 3, "unknown section [nosuch]");
     load_err("[general]\nport = 1\n\n# x\nbogus = 1\n", 5, "unknown key 'bogus' in [general]");
-    load_err("[general]\nport = 1\nflag = no\nport = 2\n", 4, "duplicate key 'port' (first set on line 2)");
+    load_err("[general]\nport = 1\nflag = no\nport = 2\n", 4,
+             "duplicate key 'port' (first set on line 2)");
     load_err("port = 1\n", 1, "before any [section]");
     load_err("[general\n", 1, "without ']'");
     load_err("[general] x\n", 1, "text after the section header");
@@ -307,7 +311,8 @@ static void test_comments_quotes_crlf(void **state)
     load_err("[general]\nname = \"a\" b\n", 2, "text after the closing quote");
 
     /* CRLF, a BOM, no final newline */
-    load_ok("\xef\xbb\xbf[general]\r\nport = 99\r\n\r\n# c\r\nname = crlf\r\n[peer z]\r\nweight = 3");
+    load_ok(
+        "\xef\xbb\xbf[general]\r\nport = 99\r\n\r\n# c\r\nname = crlf\r\n[peer z]\r\nweight = 3");
     assert_int_equal(cfg.gen.port, 99);
     assert_string_equal(cfg.gen.name, "crlf");
     assert_int_equal(cfg.inst[0].weight, 3);
@@ -341,7 +346,8 @@ static void test_limits(void **state)
     assert_non_null(strstr(err.msg, "NUL"));
 
     /* size limit (checked before anything is read) */
-    assert_int_equal(conf_load_mem("t.conf", "", (size_t)16 * 1024 * 1024 + 1, sections, &cfg, &err), -1);
+    assert_int_equal(
+        conf_load_mem("t.conf", "", (size_t)16 * 1024 * 1024 + 1, sections, &cfg, &err), -1);
     assert_non_null(strstr(err.msg, "larger than"));
     /* NULL err is allowed */
     assert_int_equal(conf_load_mem("t.conf", "[x]", 3, sections, &cfg, NULL), -1);
@@ -358,7 +364,8 @@ static void test_file_and_example_roundtrip(void **state)
     fclose(m);
     assert_non_null(strstr(text, "[general]\n"));
     assert_non_null(strstr(text, "# [peer ARG]"));
-    assert_non_null(strstr(text, "# UDP port (number, default 2055, range 1..65535)\nport = 2055\n"));
+    assert_non_null(
+        strstr(text, "# UDP port (number, default 2055, range 1..65535)\nport = 2055\n"));
     assert_non_null(strstr(text, "# nodef =\n"));
     assert_non_null(strstr(text, "# label = \"a # b\"\n"));
 
@@ -441,14 +448,10 @@ static void test_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_all_types),
-        cmocka_unit_test(test_suffixes),
-        cmocka_unit_test(test_value_errors),
-        cmocka_unit_test(test_structure_errors),
-        cmocka_unit_test(test_comments_quotes_crlf),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_file_and_example_roundtrip),
+        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_all_types),
+        cmocka_unit_test(test_suffixes),         cmocka_unit_test(test_value_errors),
+        cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_comments_quotes_crlf),
+        cmocka_unit_test(test_limits),           cmocka_unit_test(test_file_and_example_roundtrip),
         cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

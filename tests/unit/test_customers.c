@@ -198,9 +198,9 @@ static void test_errors(void **state)
     load_bad("192.0.2.0/24,a,Ac\"me\n", 1, "quote inside");
     load_bad("192.0.2.0/24,a,A\x01\n", 1, "control characters");
     load_bad("192.0.2.0/24,a,\xff\xfe\n", 1, "not valid UTF-8");
-    load_bad("192.0.2.0/24,a,\xc0\xaf\n", 1, "not valid UTF-8");       /* overlong */
-    load_bad("192.0.2.0/24,a,\xed\xa0\x80\n", 1, "not valid UTF-8");   /* surrogate */
-    load_bad("192.0.2.0/24,a,abc\xe2\x82\n", 1, "not valid UTF-8");    /* truncated */
+    load_bad("192.0.2.0/24,a,\xc0\xaf\n", 1, "not valid UTF-8");     /* overlong */
+    load_bad("192.0.2.0/24,a,\xed\xa0\x80\n", 1, "not valid UTF-8"); /* surrogate */
+    load_bad("192.0.2.0/24,a,abc\xe2\x82\n", 1, "not valid UTF-8");  /* truncated */
     load_bad("192.0.2.0/24,a,A,0\n", 1, "bad asn");
     load_bad("192.0.2.0/24,a,A,4294967296\n", 1, "bad asn");
     load_bad("192.0.2.0/24,a,A,-5\n", 1, "bad asn");
@@ -264,8 +264,8 @@ static void test_many(void **state)
     size_t w = 0;
     assert_non_null(t);
     for (unsigned i = 0; i < 2000; i++) {
-        w += (size_t)snprintf(t + w, cap - w, "10.%u.%u.0/24,c%u,Customer %u\n", i / 256,
-                              i % 256, i % 700, i % 700);
+        w += (size_t)snprintf(t + w, cap - w, "10.%u.%u.0/24,c%u,Customer %u\n", i / 256, i % 256,
+                              i % 700, i % 700);
     }
     struct customer_map *m = NULL;
     struct conf_error err;
@@ -348,8 +348,8 @@ static void test_hostile_random(void **state)
     uint32_t x = 12345;
     char buf[512];
     for (int it = 0; it < 20000; it++) {
-        size_t n = tfz_input(&x, it, buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]),
-                             alphabet);
+        size_t n =
+            tfz_input(&x, it, buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet);
         struct customer_map *m = NULL;
         struct conf_error err;
         if (customers_load_mem("r", buf, n, NULL, &m, &err) == 0) {
@@ -365,10 +365,10 @@ static void test_hostile_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),       cmocka_unit_test(test_same_customer_rules),
-        cmocka_unit_test(test_errors),      cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_many),        cmocka_unit_test(test_trie_overlap),
-        cmocka_unit_test(test_file),        cmocka_unit_test(test_hostile_random),
+        cmocka_unit_test(test_basic),  cmocka_unit_test(test_same_customer_rules),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_many),   cmocka_unit_test(test_trie_overlap),
+        cmocka_unit_test(test_file),   cmocka_unit_test(test_hostile_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,7 +65,8 @@ static size_t read_file(const char *name, uint8_t *buf, size_t cap)
 
 static bool is_invalid(const char *n)
 {
-    return strcmp(n, "netflow5_test_invalid01.dat") == 0 || strcmp(n, "netflow5_test_invalid02.dat") == 0 ||
+    return strcmp(n, "netflow5_test_invalid01.dat") == 0 ||
+           strcmp(n, "netflow5_test_invalid02.dat") == 0 ||
            strcmp(n, "netflow9_test_invalid01.dat") == 0;
 }
 
@@ -115,15 +116,17 @@ static void test_all_groups(void **state)
             static uint8_t buf[65536];
             size_t len = read_file(names[k], buf, sizeof buf);
             uint64_t e0 = errors(ctx), r0 = decode_counter(ctx, DC_RECORDS);
-            uint64_t o0 = decode_counter(ctx, DC_OPTION_RECORDS), t0 = decode_counter(ctx, DC_TEMPLATES_ADDED);
+            uint64_t o0 = decode_counter(ctx, DC_OPTION_RECORDS),
+                     t0 = decode_counter(ctx, DC_TEMPLATES_ADDED);
             decode_datagram(ctx, ex, 2055, 1500000000000ull, buf, len, collect, &s);
             uint64_t e = errors(ctx) - e0, r = decode_counter(ctx, DC_RECORDS) - r0;
             if (verbose) {
-                printf("%-70s len %5zu rec %4llu opt %3llu tmpl %3llu err %llu notmpl %llu\n", names[k], len,
-                       (unsigned long long)r,
+                printf("%-70s len %5zu rec %4llu opt %3llu tmpl %3llu err %llu notmpl %llu\n",
+                       names[k], len, (unsigned long long)r,
                        (unsigned long long)(decode_counter(ctx, DC_OPTION_RECORDS) - o0),
                        (unsigned long long)(decode_counter(ctx, DC_TEMPLATES_ADDED) - t0),
-                       (unsigned long long)e, (unsigned long long)decode_counter(ctx, DC_NO_TEMPLATE));
+                       (unsigned long long)e,
+                       (unsigned long long)decode_counter(ctx, DC_NO_TEMPLATE));
                 for (int c = DC_FIRST_ERROR; c < DC_COUNT && e; c++)
                     if (decode_counter(ctx, (enum decode_counter)c))
                         printf("    %s %llu\n", decode_counter_name((enum decode_counter)c),
@@ -133,8 +136,8 @@ static void test_all_groups(void **state)
                 assert_true(e > 0);
             else if (e)
                 fail_msg("%s: %llu errors", names[k], (unsigned long long)e);
-            if (strstr(names[k], "data") || strstr(names[k], "netflow5") || strstr(names[k], "valid01") ||
-                strcmp(names[k], "ipfix.dat") == 0) {
+            if (strstr(names[k], "data") || strstr(names[k], "netflow5") ||
+                strstr(names[k], "valid01") || strcmp(names[k], "ipfix.dat") == 0) {
                 if (!is_invalid(names[k]) && r + decode_counter(ctx, DC_OPTION_RECORDS) - o0 == 0)
                     fail_msg("%s: no records", names[k]);
             }
@@ -156,7 +159,8 @@ static void addr_is(const uint8_t a[16], uint32_t v4)
     assert_memory_equal(a, want, 16);
 }
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define IP(a, b, c, d)                                                                             \
+    ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 static void test_values(void **state)
 {
@@ -265,7 +269,8 @@ static void test_values(void **state)
     assert_int_equal(s.r[0].proto, 17);
     decode_ctx_free(ctx);
 
-    const char *pan[] = {"netflow9_test_paloalto_panos_tpl.dat", "netflow9_test_paloalto_panos_data.dat"};
+    const char *pan[] = {"netflow9_test_paloalto_panos_tpl.dat",
+                         "netflow9_test_paloalto_panos_data.dat"};
     s.n = 0;
     ctx = feed(pan, 2, &s);
     assert_int_equal(s.n, 8);
@@ -329,8 +334,9 @@ static int setup(void **state)
 int main(void)
 {
     if (setup(NULL) < 0) {
-        fprintf(stderr, "test_decode_realdata: skipped: $TW_SHARED/testdata/netflow/logstash-codec-netflow "
-                        "not found (set TW_SHARED to the shared test data folder)\n");
+        fprintf(stderr,
+                "test_decode_realdata: skipped: $TW_SHARED/testdata/netflow/logstash-codec-netflow "
+                "not found (set TW_SHARED to the shared test data folder)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {

@@ -36,8 +36,8 @@ extern const struct detector_ops det_spam_ops;
 static struct flow_rec recs[MAX_RECS];
 static size_t nrecs;
 
-static void add(const char *src, const char *dst, uint16_t sp, uint16_t dp, uint8_t proto, uint8_t flags,
-                uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur)
+static void add(const char *src, const char *dst, uint16_t sp, uint16_t dp, uint8_t proto,
+                uint8_t flags, uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur)
 {
     if (nrecs >= MAX_RECS)
         abort();
@@ -51,7 +51,8 @@ static void conn(const char *cli, const char *srv, uint16_t cport, uint16_t spor
 {
     uint8_t fl = proto == 6 ? 0x1b : 0;
     add(cli, srv, cport, sport, proto, fl, out_bytes / 500 + 3, out_bytes, start, dur);
-    add(srv, cli, sport, cport, proto, fl, in_bytes / 1400 + 3, in_bytes, start + rtt, dur > rtt ? dur - rtt : 0);
+    add(srv, cli, sport, cport, proto, fl, in_bytes / 1400 + 3, in_bytes, start + rtt,
+        dur > rtt ? dur - rtt : 0);
 }
 
 static int by_end(const void *a, const void *b)
@@ -82,8 +83,8 @@ static double uni(double a, double b)
 /* A beacon: check-ins from host to peer every period_ms with uniform +-jitter, n of them, from
  * t0; client ports from cport0 up (or random dynamic ports when cport0 is 0). Returns the
  * time of the last check-in. */
-static uint64_t beacon(const char *host, const char *peer, uint16_t port, uint8_t proto, uint64_t t0,
-                       uint64_t period_ms, double jitter, unsigned n, uint16_t cport0)
+static uint64_t beacon(const char *host, const char *peer, uint16_t port, uint8_t proto,
+                       uint64_t t0, uint64_t period_ms, double jitter, unsigned n, uint16_t cport0)
 {
     uint64_t ts = t0, last = t0;
     for (unsigned i = 0; i < n; i++) {
@@ -150,7 +151,8 @@ static void fast_beacon_seconds(void **st)
     assert_int_equal(a->first_ms, T0 + 1000); /* the first check-in */
     assert_true(fabs(ev_num(a->evidence_json, "period_s") - 3.0) < 0.4);
     assert_true(ev_is(a->evidence_json, "initiator", "service_port"));
-    assert_true(ev_num(a->evidence_json, "bytes_in") > 0 && ev_num(a->evidence_json, "bytes_out") > 0);
+    assert_true(ev_num(a->evidence_json, "bytes_in") > 0 &&
+                ev_num(a->evidence_json, "bytes_out") > 0);
     assert_non_null(ev_find(a->evidence_json, "intervals_s"));
     assert_true(ev_num(a->evidence_json, "hosts") == 1); /* the peer's prevalence */
     assert_int_equal(th_count(&t, "beacon.slow", NULL), 0);
@@ -171,8 +173,8 @@ static void slow_beacons_six_checkins(void **st)
         bool cobalt = round % 2; /* Cobalt Strike: sleep minus up to jitter % */
         for (unsigned i = 0; i < 6; i++) {
             checkin[i] = ts;
-            conn("10.0.1.9", "203.0.113.77", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 400,
-                 350 + th_rand(&rs) % 900, 2000 + th_rand(&rs) % 3000, 40);
+            conn("10.0.1.9", "203.0.113.77", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts,
+                 400, 350 + th_rand(&rs) % 900, 2000 + th_rand(&rs) % 3000, 40);
             double f = cobalt ? 1.0 - uni(0, 0.2) : 1.0 + uni(-0.2, 0.2);
             ts += (uint64_t)((double)period * f);
         }
@@ -199,8 +201,8 @@ static void http_checkins_90_minutes(void **st)
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
     uint64_t ts = T0 + 123456;
     for (unsigned i = 0; i < 7; i++) {
-        conn("10.0.2.3", "192.0.2.200", (uint16_t)(49700 + 7 * i), 80, 6, ts, 800, 420 + 30 * (i % 3),
-             i % 2 ? 180 : 24000, 60);
+        conn("10.0.2.3", "192.0.2.200", (uint16_t)(49700 + 7 * i), 80, 6, ts, 800,
+             420 + 30 * (i % 3), i % 2 ? 180 : 24000, 60);
         ts += (uint64_t)(15 * MIN * (1.0 + uni(-0.1, 0.1)));
     }
     run(&t, ts + HOUR);
@@ -253,7 +255,8 @@ static void high_c2_port_low_client_ports(void **st)
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    uint64_t end = beacon("10.0.3.6", "217.78.56.231", 44443, 6, T0 + 3000, 220 * SEC, 0.1, 30, 2572);
+    uint64_t end =
+        beacon("10.0.3.6", "217.78.56.231", 44443, 6, T0 + 3000, 220 * SEC, 0.1, 30, 2572);
     run(&t, end + 10 * MIN);
     const struct alert *a = find_alert(&t, "beacon.fast", "10.0.3.6");
     assert_non_null(a);
@@ -335,7 +338,8 @@ static void one_direction_answers(void **st)
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
     uint64_t ts = T0;
     for (unsigned i = 0; i < 30; i++) {
-        add("198.51.100.80", "10.0.6.6", 443, (uint16_t)(50000 + 13 * i), 6, 0x1b, 8, 4000, ts + 20, 300);
+        add("198.51.100.80", "10.0.6.6", 443, (uint16_t)(50000 + 13 * i), 6, 0x1b, 8, 4000, ts + 20,
+            300);
         ts += (uint64_t)(20 * SEC * (1.0 + uni(-0.2, 0.2)));
     }
     run(&t, ts + 5 * MIN);
@@ -545,9 +549,10 @@ static void popular_web_and_dns(void **st)
         snprintf(host, sizeof host, h % 2 ? "10.0.12.%u" : "10.130.12.%u", 10 + h);
         uint64_t ts = T0 + th_rand(&rs) % 600000;
         while (ts < T0 + 3 * HOUR) {
-            conn(host, "151.101.65.140", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 2000, 900,
-                 40000 + th_rand(&rs) % 90000, 25);
-            conn(host, "8.8.8.8", (uint16_t)(40000 + th_rand(&rs) % 20000), 53, 17, ts - 40, 20, 70, 200, 15);
+            conn(host, "151.101.65.140", (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 2000,
+                 900, 40000 + th_rand(&rs) % 90000, 25);
+            conn(host, "8.8.8.8", (uint16_t)(40000 + th_rand(&rs) % 20000), 53, 17, ts - 40, 20, 70,
+                 200, 15);
             ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 8 * MIN);
         }
     }
@@ -571,7 +576,8 @@ static void poisson_rare_peers(void **st)
         snprintf(peer, sizeof peer, "93.%u.%u.7", h / 200, h % 200 + 1);
         uint64_t ts = T0 + th_rand(&rs) % HOUR;
         for (unsigned i = 0; i < 8; i++) {
-            conn(host, peer, (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 500, 700, 5000, 30);
+            conn(host, peer, (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 500, 700, 5000,
+                 30);
             ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
         }
     }
@@ -648,7 +654,8 @@ static void bounded_pool(void **st)
         char peer[32];
         snprintf(peer, sizeof peer, "151.%u.%u.1", i / 200, i % 200);
         for (unsigned k = 0; k < 4; k++)
-            add("10.0.0.11", peer, (uint16_t)(30000 + k), 443, 6, 0x1b, 5, 300, T0 + i * 500 + k * 100, 10);
+            add("10.0.0.11", peer, (uint16_t)(30000 + k), 443, 6, 0x1b, 5, 300,
+                T0 + i * 500 + k * 100, 10);
     }
     uint64_t end = beacon("10.0.0.5", "198.51.100.7", 443, 6, T0 + 200000, 10 * SEC, 0.2, 60, 0);
     run(&t, end + 5 * MIN);
@@ -661,8 +668,8 @@ static void bounded_pool(void **st)
 /* ---- long sessions ------------------------------------------------------------------- */
 
 /* One session of `hours`, exported every 60 s in both directions (active timeout). */
-static void long_session(const char *host, const char *peer, uint16_t cport, uint16_t port, uint64_t t0,
-                         uint64_t dur)
+static void long_session(const char *host, const char *peer, uint16_t cport, uint16_t port,
+                         uint64_t t0, uint64_t dur)
 {
     for (uint64_t s = 0; s < dur; s += MIN) {
         uint64_t d = dur - s < MIN ? dur - s : MIN - 10;
@@ -686,7 +693,8 @@ static void long_session_rat_port(void **st)
     assert_int_equal(a->port, 1604);
     assert_true(a->packets > 0 && a->bytes > 0);
     assert_true(ev_num(a->evidence_json, "total_duration_s") >= 3600);
-    assert_true(ev_num(a->evidence_json, "bytes_out") > 0 && ev_num(a->evidence_json, "bytes_in") > 0);
+    assert_true(ev_num(a->evidence_json, "bytes_out") > 0 &&
+                ev_num(a->evidence_json, "bytes_in") > 0);
     assert_true(ev_num(a->evidence_json, "hosts") == 1);
     assert_int_equal(th_count(&t, "beacon.fast", NULL) + th_count(&t, "beacon.slow", NULL), 0);
     th_fini(&t);
@@ -701,7 +709,8 @@ static void long_session_tls_reconnects(void **st)
     uint64_t ts = T0 + 1000;
     for (unsigned s = 0; s < 5; s++) {
         for (unsigned k = 0; k < 3; k++) /* refused reconnects */
-            add("10.0.14.14", "45.9.20.20", (uint16_t)(52000 + s * 10 + k), 443, 6, 0x02, 1, 60, ts + k * 2 * SEC, 0);
+            add("10.0.14.14", "45.9.20.20", (uint16_t)(52000 + s * 10 + k), 443, 6, 0x02, 1, 60,
+                ts + k * 2 * SEC, 0);
         ts += 6 * SEC;
         uint64_t d = (uint64_t)(25 * MIN * (1.0 + uni(-0.2, 0.2)));
         long_session("10.0.14.14", "45.9.20.20", (uint16_t)(52000 + s * 10 + 5), 443, ts, d);
@@ -727,8 +736,8 @@ static void long_sessions_benign(void **st)
         char host[32];
         snprintf(host, sizeof host, h % 2 ? "10.0.15.%u" : "10.140.15.%u", 20 + h);
         for (unsigned s = 0; s < 3; s++)
-            long_session(host, "35.186.224.25", (uint16_t)(50000 + s), 5222, T0 + s * 50 * MIN + h * 1000,
-                         45 * MIN);
+            long_session(host, "35.186.224.25", (uint16_t)(50000 + s), 5222,
+                         T0 + s * 50 * MIN + h * 1000, 45 * MIN);
     }
     run(&t, T0 + 5 * HOUR);
     assert_int_equal(t.nalerts, 0);
@@ -802,8 +811,10 @@ static void merge_across_workers(void **st)
         struct th *t = &w[a->host[15] % 3];
         bool found = false;
         for (size_t j = 0; j < t->nalerts; j++)
-            found |= strcmp(t->alerts[j].rule_id, a->rule_id) == 0 && memcmp(t->alerts[j].host, a->host, 16) == 0 &&
-                     t->alerts[j].win_start_ms == a->win_start_ms && strcmp(t->ev[j], one.ev[i]) == 0;
+            found |= strcmp(t->alerts[j].rule_id, a->rule_id) == 0 &&
+                     memcmp(t->alerts[j].host, a->host, 16) == 0 &&
+                     t->alerts[j].win_start_ms == a->win_start_ms &&
+                     strcmp(t->ev[j], one.ev[i]) == 0;
         assert_true(found);
     }
     assert_non_null(find_alert(&one, "beacon.fast", "10.0.16.99"));

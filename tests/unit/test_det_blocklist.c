@@ -13,10 +13,13 @@
 extern const struct detector_ops det_blocklist_ops;
 #define T0 1221868800000ULL
 
-static const char *const DROP = "; Spamhaus DROP\n198.19.64.0/18 ; SBL000003\n45.0.0.0/16 ; SBL000044\n";
-static const char *const PLAIN = "# a plain list: addresses, no listing names\n198.19.66.1\n45.0.9.9\n";
-static const char *const FEODO = "# \"first_seen_utc\",\"dst_ip\",\"dst_port\",\"c2_status\",\"last_online\",\"malware\"\n"
-                                 "\"2025-11-02 10:11:12\",\"45.0.9.9\",\"443\",\"online\",\"2026-01-05\",\"QakBot\"\n";
+static const char *const DROP =
+    "; Spamhaus DROP\n198.19.64.0/18 ; SBL000003\n45.0.0.0/16 ; SBL000044\n";
+static const char *const PLAIN =
+    "# a plain list: addresses, no listing names\n198.19.66.1\n45.0.9.9\n";
+static const char *const FEODO =
+    "# \"first_seen_utc\",\"dst_ip\",\"dst_port\",\"c2_status\",\"last_online\",\"malware\"\n"
+    "\"2025-11-02 10:11:12\",\"45.0.9.9\",\"443\",\"online\",\"2026-01-05\",\"QakBot\"\n";
 
 static struct feed_set *make_set(void)
 {
@@ -28,7 +31,8 @@ static struct feed_set *make_set(void)
     for (int i = 0; i < 3; i++) {
         struct feed *f;
         struct conf_error err;
-        if (feed_load_mem(names[i], names[i], texts[i], strlen(texts[i]), FEED_AUTO, 0, &f, &err) < 0 ||
+        if (feed_load_mem(names[i], names[i], texts[i], strlen(texts[i]), FEED_AUTO, 0, &f, &err) <
+                0 ||
             feed_set_add(s, f) < 0) {
             feed_set_free(s);
             return NULL;
@@ -113,7 +117,8 @@ static void one_alert_every_feed(void **st)
     assert_non_null(fs);
     t.ctx.feeds = fs;
     for (int i = 0; i < 5; i++) /* 45.0.9.9 is on all three feeds, on Feodo with port 443 */
-        th_flow(&t, "10.0.0.9", "45.0.9.9", (uint16_t)(51000 + i), 443, 6, 0x1b, 12, 1500, T0 + 3000 + i, 500);
+        th_flow(&t, "10.0.0.9", "45.0.9.9", (uint16_t)(51000 + i), 443, 6, 0x1b, 12, 1500,
+                T0 + 3000 + i, 500);
     th_flow(&t, "10.0.0.11", "198.19.66.1", 52000, 22, 6, 0x02, 1, 60, T0 + 5000, 0); /* 2 feeds */
     th_close(&t);
     assert_int_equal(t.nalerts, 2);

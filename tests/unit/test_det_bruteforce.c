@@ -123,8 +123,8 @@ static void slow_guesser_found_within_minutes(void **st)
     uint64_t r = 11, at = T0 + 30 * SEC;
     unsigned n = 0;
     while (at < T0 + 60 * MIN_MS) {
-        attempt(&t, "10.0.0.8", "198.51.100.40", 22, (uint16_t)(33000 + n), at, 14 + th_rand(&r) % 5,
-                2400 + th_rand(&r) % 300, 1500 + th_rand(&r) % 1500);
+        attempt(&t, "10.0.0.8", "198.51.100.40", 22, (uint16_t)(33000 + n), at,
+                14 + th_rand(&r) % 5, 2400 + th_rand(&r) % 300, 1500 + th_rand(&r) % 1500);
         at += 10 * SEC + th_rand(&r) % (20 * SEC);
         n++;
     }
@@ -138,7 +138,8 @@ static void slow_guesser_found_within_minutes(void **st)
     assert_true(k >= 9 && k <= 12); /* every window from the first alert on */
     const struct alert *last = &t.alerts[t.nalerts - 1];
     assert_int_equal((unsigned)ev_val(last, "login_attempts"), n);
-    assert_true(ev_val(last, "attempts_in_window") >= 60 && ev_val(last, "attempts_in_window") < 100);
+    assert_true(ev_val(last, "attempts_in_window") >= 60 &&
+                ev_val(last, "attempts_in_window") < 100);
     th_fini(&t);
 }
 
@@ -157,7 +158,8 @@ static void nmap_vmauthd_brute(void **st)
         uint16_t sp = (uint16_t)(59488 + 2 * i);
         uint64_t s = at + 100 + i * 190;
         if (i % 4 == 1)
-            th_flow(&t, "10.0.0.40", "198.51.100.37", sp, 902, 6, 0x1a, 4 + i % 2, 240 + th_rand(&r) % 53, s, 10);
+            th_flow(&t, "10.0.0.40", "198.51.100.37", sp, 902, 6, 0x1a, 4 + i % 2,
+                    240 + th_rand(&r) % 53, s, 10);
         else
             th_flow(&t, "10.0.0.40", "198.51.100.37", sp, 902, 6, 0x1b, 9 + th_rand(&r) % 5,
                     2136 + th_rand(&r) % 313, s, 1800 + th_rand(&r) % 2000);
@@ -192,7 +194,8 @@ static void admin_logins_are_not_guessing(void **st)
     }
     uint64_t at = T0 + 22 * 60 * MIN_MS;
     for (unsigned i = 0; i < 8; i++)
-        attempt(&t, "10.0.0.9", "192.0.2.10", 22, (uint16_t)(52000 + i), at + i * 3 * MIN_MS, 20, 3900, 900);
+        attempt(&t, "10.0.0.9", "192.0.2.10", 22, (uint16_t)(52000 + i), at + i * 3 * MIN_MS, 20,
+                3900, 900);
     th_close(&t);
     assert_int_equal(count_det(&t), 0);
     th_fini(&t);
@@ -211,14 +214,17 @@ static void rsync_and_ansible_move_data(void **st)
         uint64_t at = T0 + i * 10 * SEC;
         if (i % 2)
             th_flow(&t, "10.0.0.11", "192.0.2.20", (uint16_t)(41000 + i), 22, 6, 0x1b,
-                    300 + th_rand(&r) % 3000, 200000 + th_rand(&r) % 4000000, at, 3000 + th_rand(&r) % 30000);
+                    300 + th_rand(&r) % 3000, 200000 + th_rand(&r) % 4000000, at,
+                    3000 + th_rand(&r) % 30000);
         else /* a pull: the client's record is its ACKs */
             th_flow(&t, "10.0.0.11", "192.0.2.20", (uint16_t)(41000 + i), 22, 6, 0x1b,
-                    400 + th_rand(&r) % 2000, 25000 + th_rand(&r) % 100000, at, 3000 + th_rand(&r) % 30000);
+                    400 + th_rand(&r) % 2000, 25000 + th_rand(&r) % 100000, at,
+                    3000 + th_rand(&r) % 30000);
     }
     for (unsigned i = 0; i < 40; i++)
-        th_flow(&t, "10.0.0.11", "192.0.2.21", (uint16_t)(42000 + i), 22, 6, 0x1b, 70 + th_rand(&r) % 40,
-                40000 + th_rand(&r) % 40000, T0 + 12 * MIN_MS + i * 6 * SEC, 2500);
+        th_flow(&t, "10.0.0.11", "192.0.2.21", (uint16_t)(42000 + i), 22, 6, 0x1b,
+                70 + th_rand(&r) % 40, 40000 + th_rand(&r) % 40000, T0 + 12 * MIN_MS + i * 6 * SEC,
+                2500);
     th_close(&t);
     assert_int_equal(count_det(&t), 0);
     assert_int_equal(stat_of(&t, "pairs"), 0);
@@ -234,8 +240,10 @@ static void web_client_reconnecting_is_not_judged(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 600; i++) {
-        attempt(&t, "10.0.0.12", "203.0.113.80", 443, (uint16_t)(43000 + i), T0 + i * 3 * SEC, 12, 1900, 300);
-        attempt(&t, "10.0.0.12", "203.0.113.81", 8080, (uint16_t)(20000 + i), T0 + i * 3 * SEC + 1000, 8, 900, 100);
+        attempt(&t, "10.0.0.12", "203.0.113.80", 443, (uint16_t)(43000 + i), T0 + i * 3 * SEC, 12,
+                1900, 300);
+        attempt(&t, "10.0.0.12", "203.0.113.81", 8080, (uint16_t)(20000 + i),
+                T0 + i * 3 * SEC + 1000, 8, 900, 100);
     }
     th_close(&t);
     assert_int_equal(count_det(&t), 0);
@@ -258,11 +266,13 @@ static void servers_answering_and_attacked_from_outside(void **st)
         uint16_t sp = (uint16_t)(1024 + i * 7);
         attempt(&t, cli, "10.0.0.21", 21, sp, at, 12, 700, 2000);
         attempt(&t, cli, "10.0.0.22", 22, sp, at + 500, 20, 3200, 3000);
-        attempt(&t, cli, "10.0.0.25", 25, sp, at + 800, 14, 4200, 1500);   /* its MTA */
-        attempt(&t, cli, "10.0.0.25", 587, sp, at + 900, 16, 5200, 1500);  /* submission */
+        attempt(&t, cli, "10.0.0.25", 25, sp, at + 800, 14, 4200, 1500);  /* its MTA */
+        attempt(&t, cli, "10.0.0.25", 587, sp, at + 900, 16, 5200, 1500); /* submission */
         if (i < 100) { /* an outside guesser at both servers */
-            attempt(&t, "45.9.1.2", "10.0.0.21", 21, (uint16_t)(50000 + i), at + 1000, 10, 500, 1500);
-            attempt(&t, "45.9.1.2", "10.0.0.22", 22, (uint16_t)(51000 + i), at + 1700, 18, 3000, 2500);
+            attempt(&t, "45.9.1.2", "10.0.0.21", 21, (uint16_t)(50000 + i), at + 1000, 10, 500,
+                    1500);
+            attempt(&t, "45.9.1.2", "10.0.0.22", 22, (uint16_t)(51000 + i), at + 1700, 18, 3000,
+                    2500);
         }
         /* answers to a client whose source port happens to be a login port (2222): the
          * server's records go to a listed port, but it did not start those connections */
@@ -284,7 +294,8 @@ static void internal_victim_not_reported(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 40; i++)
-        attempt(&t, "10.0.0.40", "10.0.0.37", 22, (uint16_t)(40000 + i), T0 + i * 2 * SEC, 15, 2600, 1200);
+        attempt(&t, "10.0.0.40", "10.0.0.37", 22, (uint16_t)(40000 + i), T0 + i * 2 * SEC, 15, 2600,
+                1200);
     th_close(&t);
     assert_int_equal(th_count(&t, "bruteforce.login", "10.0.0.40"), 1);
     assert_int_equal(th_count(&t, NULL, "10.0.0.37"), 0);
@@ -305,8 +316,8 @@ static void horizontal_stuffing_run(void **st)
     for (unsigned tg = 0; tg < 40; tg++) {
         snprintf(dst, sizeof dst, "203.0.%u.%u", 113 + tg / 200, 1 + tg % 200);
         for (unsigned k = 0; k < 4; k++, n++)
-            attempt(&t, "10.0.0.50", dst, 23, (uint16_t)(30000 + n), T0 + n * 7 * SEC, 8 + th_rand(&r) % 3,
-                    320 + th_rand(&r) % 60, 900);
+            attempt(&t, "10.0.0.50", dst, 23, (uint16_t)(30000 + n), T0 + n * 7 * SEC,
+                    8 + th_rand(&r) % 3, 320 + th_rand(&r) % 60, 900);
     }
     th_close(&t);
     assert_int_equal(th_count(&t, "bruteforce.login", NULL), 0);
@@ -326,7 +337,8 @@ static void horizontal_stuffing_run(void **st)
     for (unsigned tg = 0; tg < 10; tg++) {
         snprintf(dst, sizeof dst, "203.0.113.%u", 1 + tg);
         for (unsigned k = 0; k < 4; k++, n++)
-            attempt(&t2, "10.0.0.50", dst, 23, (uint16_t)(30000 + n), T0 + n * 7 * SEC, 9, 350, 900);
+            attempt(&t2, "10.0.0.50", dst, 23, (uint16_t)(30000 + n), T0 + n * 7 * SEC, 9, 350,
+                    900);
     }
     th_close(&t2);
     assert_int_equal(count_det(&t2), 0);
@@ -342,9 +354,11 @@ static void unanswered_starts(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 60; i++)
-        th_flow(&t, "10.0.0.60", "203.0.113.60", (uint16_t)(44000 + i), 3389, 6, 0x02, 3, 180, T0 + i * SEC, 3000);
+        th_flow(&t, "10.0.0.60", "203.0.113.60", (uint16_t)(44000 + i), 3389, 6, 0x02, 3, 180,
+                T0 + i * SEC, 3000);
     for (unsigned i = 0; i < 30; i++)
-        attempt(&t, "10.0.0.61", "203.0.113.61", 3389, (uint16_t)(45000 + i), T0 + i * 4 * SEC, 25, 5200, 2500);
+        attempt(&t, "10.0.0.61", "203.0.113.61", 3389, (uint16_t)(45000 + i), T0 + i * 4 * SEC, 25,
+                5200, 2500);
     for (unsigned i = 0; i < 90; i++)
         th_flow(&t, "10.0.0.61", "203.0.113.61", (uint16_t)(46000 + i), 3389, 6, 0x02, 3, 180,
                 T0 + 2 * MIN_MS + i * 2 * SEC, 1000);
@@ -371,7 +385,8 @@ static void varied_sizes_are_not_one_exchange(void **st)
     for (unsigned i = 0; i < 40; i++) {
         attempt(&t, "10.0.0.70", "192.0.2.70", 22, (uint16_t)(47000 + i), T0 + i * 20 * SEC,
                 10 + th_rand(&r) % 50, 300 + th_rand(&r) % 14700, 1000);
-        attempt(&t, "10.0.0.71", "192.0.2.70", 22, (uint16_t)(47000 + i), T0 + i * 20 * SEC + 100, 16, 3000, 1000);
+        attempt(&t, "10.0.0.71", "192.0.2.70", 22, (uint16_t)(47000 + i), T0 + i * 20 * SEC + 100,
+                16, 3000, 1000);
     }
     th_close(&t);
     assert_int_equal(th_count(&t, NULL, "10.0.0.70"), 0);
@@ -391,8 +406,10 @@ static void monitoring_connect_checks(void **st)
         for (unsigned s = 0; s < 40; s++) {
             snprintf(dst, sizeof dst, "192.0.2.%u", 1 + s);
             uint64_t at = T0 + m * MIN_MS + s * 100;
-            th_flow(&t, "10.0.0.75", dst, (uint16_t)(30000 + m * 40 + s), 22, 6, 0x13, 4, 216, at, 20);
-            th_flow(&t, "10.0.0.75", dst, (uint16_t)(50000 + m * 40 + s), 3389, 6, 0x16, 3, 164, at + 50, 10);
+            th_flow(&t, "10.0.0.75", dst, (uint16_t)(30000 + m * 40 + s), 22, 6, 0x13, 4, 216, at,
+                    20);
+            th_flow(&t, "10.0.0.75", dst, (uint16_t)(50000 + m * 40 + s), 3389, 6, 0x16, 3, 164,
+                    at + 50, 10);
         }
     th_close(&t);
     assert_int_equal(count_det(&t), 0);
@@ -410,10 +427,12 @@ static void records_without_flags(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 30; i++)
-        th_flow(&t, "10.0.0.80", "203.0.113.80", (uint16_t)(48000 + i), 22, 6, 0, 15, 2600, T0 + i * 5 * SEC, 1500);
+        th_flow(&t, "10.0.0.80", "203.0.113.80", (uint16_t)(48000 + i), 22, 6, 0, 15, 2600,
+                T0 + i * 5 * SEC, 1500);
     /* bare connect-and-close checks (no data: headers only) are not guesses */
     for (unsigned i = 0; i < 40; i++)
-        th_flow(&t, "10.0.0.82", "203.0.113.82", (uint16_t)(49000 + i), 22, 6, 0, 4, 208, T0 + i * 5 * SEC, 50);
+        th_flow(&t, "10.0.0.82", "203.0.113.82", (uint16_t)(49000 + i), 22, 6, 0, 4, 208,
+                T0 + i * 5 * SEC, 50);
     for (unsigned i = 0; i < 40; i++)
         th_flow(&t, "10.0.0.81", "203.0.113.81", 48500, 22, 6, 0, 20, 3000, T0 + i * MIN_MS, 59990);
     th_close(&t);
@@ -434,7 +453,8 @@ static void sampled_and_ipv6(void **st)
         th_flow_sampled(&t, "10.0.0.90", "203.0.113.90", (uint16_t)(40000 + i), 22, 6, 0x18, 2, 260,
                         T0 + i * 3 * SEC, 1000, 10);
     for (unsigned i = 0; i < 30; i++)
-        attempt(&t, "2001:db8::90", "2a00:1450::22", 22, (uint16_t)(40000 + i), T0 + i * 3 * SEC, 16, 3100, 1500);
+        attempt(&t, "2001:db8::90", "2a00:1450::22", 22, (uint16_t)(40000 + i), T0 + i * 3 * SEC,
+                16, 3100, 1500);
     th_close(&t);
     assert_int_equal(th_count(&t, "bruteforce.login", "10.0.0.90"), 1);
     assert_int_equal(th_count(&t, "bruteforce.login", "2001:db8::90"), 1);
@@ -475,14 +495,18 @@ static void allow_lists_and_overrides(void **st)
 {
     (void)st;
     static const char *const cases[] = {
-        "allow_hosts=10.0.0.100/31", "allow_peers=203.0.113.0/24, 2001:db8:ffff::/48",
-        "attempts=50", "ports=22", NULL,
+        "allow_hosts=10.0.0.100/31",
+        "allow_peers=203.0.113.0/24, 2001:db8:ffff::/48",
+        "attempts=50",
+        "ports=22",
+        NULL,
     };
     for (int c = 0; cases[c]; c++) {
         struct th t;
         assert_int_equal(th_init(&t, &det_bruteforce_ops, cases[c]), 0);
         for (unsigned i = 0; i < 40; i++)
-            attempt(&t, "10.0.0.101", "203.0.113.100", 2222, (uint16_t)(40000 + i), T0 + i * 2 * SEC, 15, 2600, 1200);
+            attempt(&t, "10.0.0.101", "203.0.113.100", 2222, (uint16_t)(40000 + i),
+                    T0 + i * 2 * SEC, 15, 2600, 1200);
         th_close(&t);
         assert_int_equal(count_det(&t), 0);
         th_fini(&t);
@@ -490,7 +514,8 @@ static void allow_lists_and_overrides(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, "attempts=50;ports=22,2222"), 0);
     for (unsigned i = 0; i < 60; i++)
-        attempt(&t, "10.0.0.101", "203.0.113.100", 2222, (uint16_t)(40000 + i), T0 + i * 2 * SEC, 15, 2600, 1200);
+        attempt(&t, "10.0.0.101", "203.0.113.100", 2222, (uint16_t)(40000 + i), T0 + i * 2 * SEC,
+                15, 2600, 1200);
     th_close(&t);
     const struct alert *a = th_find(&t, "bruteforce.login");
     assert_non_null(a);
@@ -506,10 +531,11 @@ static void episodes(void **st)
     struct th t;
     assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 25; i++)
-        attempt(&t, "10.0.0.110", "203.0.113.110", 22, (uint16_t)(40000 + i), T0 + i * 5 * SEC, 15, 2600, 1200);
+        attempt(&t, "10.0.0.110", "203.0.113.110", 22, (uint16_t)(40000 + i), T0 + i * 5 * SEC, 15,
+                2600, 1200);
     for (unsigned i = 0; i < 22; i++)
-        attempt(&t, "10.0.0.110", "203.0.113.110", 22, (uint16_t)(41000 + i), T0 + 120 * MIN_MS + i * 5 * SEC,
-                15, 2600, 1200);
+        attempt(&t, "10.0.0.110", "203.0.113.110", 22, (uint16_t)(41000 + i),
+                T0 + 120 * MIN_MS + i * 5 * SEC, 15, 2600, 1200);
     th_close(&t);
     assert_int_equal(th_count(&t, "bruteforce.login", NULL), 2);
     const struct alert *a = &t.alerts[1];
@@ -538,8 +564,10 @@ static void episodes(void **st)
     struct th t4;
     assert_int_equal(th_init(&t4, &det_bruteforce_ops, "window=6m"), 0);
     for (unsigned i = 0; i < 25; i++)
-        attempt(&t4, "10.0.0.113", "203.0.113.113", 22, (uint16_t)(40000 + i), T0 + i * SEC, 15, 2600, 1200);
-    th_flow(&t4, "10.0.0.113", "203.0.113.113", 45000, 22, 6, 0x02, 2, 120, T0 + 5 * MIN_MS + SEC, 1000);
+        attempt(&t4, "10.0.0.113", "203.0.113.113", 22, (uint16_t)(40000 + i), T0 + i * SEC, 15,
+                2600, 1200);
+    th_flow(&t4, "10.0.0.113", "203.0.113.113", 45000, 22, 6, 0x02, 2, 120, T0 + 5 * MIN_MS + SEC,
+            1000);
     th_close(&t4);
     th_close(&t4);
     assert_int_equal(count_det(&t4), 1);
@@ -549,12 +577,15 @@ static void episodes(void **st)
     struct th t5;
     assert_int_equal(th_init(&t5, &det_bruteforce_ops, NULL), 0);
     for (unsigned i = 0; i < 15; i++)
-        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(40000 + i), T0 + i * SEC, 15, 2600, 1200);
+        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(40000 + i), T0 + i * SEC, 15,
+                2600, 1200);
     char msg[128];
-    assert_int_equal(conf_set(conf_find_key(det_bruteforce_ops.conf_keys, "window"), t5.conf, "60m", msg,
-                              sizeof msg), 0);
+    assert_int_equal(conf_set(conf_find_key(det_bruteforce_ops.conf_keys, "window"), t5.conf, "60m",
+                              msg, sizeof msg),
+                     0);
     for (unsigned i = 0; i < 25; i++)
-        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(41000 + i), T0 + MIN_MS + i * SEC, 15, 2600, 1200);
+        attempt(&t5, "10.0.0.114", "203.0.113.114", 22, (uint16_t)(41000 + i),
+                T0 + MIN_MS + i * SEC, 15, 2600, 1200);
     th_close(&t5);
     const struct alert *a5 = th_find(&t5, "bruteforce.login");
     assert_non_null(a5);
@@ -576,7 +607,8 @@ static void bounded_tables(void **st)
         for (unsigned h = 0; h < 64; h++) {
             snprintf(host, sizeof host, "10.0.1.%u", h);
             snprintf(dst, sizeof dst, "203.0.113.%u", h);
-            attempt(&t, host, dst, 22, (uint16_t)(40000 + i), T0 + i * 5 * SEC + h * 10, 15, 2600, 1200);
+            attempt(&t, host, dst, 22, (uint16_t)(40000 + i), T0 + i * 5 * SEC + h * 10, 15, 2600,
+                    1200);
         }
     th_close(&t);
     assert_true(stat_of(&t, "pairs") <= 16);

@@ -17,7 +17,8 @@ static void send(struct th *t, const char *host, uint64_t w, double pps, unsigne
     for (unsigned s = 0; s < 30; s++) {
         uint64_t pk = (uint64_t)(pps * 10);
         if (pk)
-            th_flow(t, host, "203.0.113.9", 4444, 53, 17, 0, pk, pk * bpp, T0 + w * W + s * 10000, 9000);
+            th_flow(t, host, "203.0.113.9", 4444, 53, 17, 0, pk, pk * bpp, T0 + w * W + s * 10000,
+                    9000);
     }
 }
 
@@ -67,7 +68,7 @@ static void steady_server_and_inbound_quiet(void **st)
     assert_int_equal(th_init(&t, &det_flood_ops, NULL), 0);
     for (uint64_t w = 0; w < 12; w++) {
         send(&t, "10.0.0.80", w, 8000 + (w % 3) * 2000, 1000); /* busy, steady +-25 % */
-        for (unsigned s = 0; s < 30; s++) /* a flood aimed at the customer */
+        for (unsigned s = 0; s < 30; s++)                      /* a flood aimed at the customer */
             th_flow(&t, "198.18.0.1", "10.0.0.81", 53, 80, 17, 0, 900000, 900000 * 60,
                     T0 + w * W + s * 10000, 9000);
     }
@@ -91,10 +92,8 @@ static void warmup_needed(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(absolute_pps),
-        cmocka_unit_test(absolute_bps),
-        cmocka_unit_test(baseline_jump),
-        cmocka_unit_test(steady_server_and_inbound_quiet),
+        cmocka_unit_test(absolute_pps),  cmocka_unit_test(absolute_bps),
+        cmocka_unit_test(baseline_jump), cmocka_unit_test(steady_server_and_inbound_quiet),
         cmocka_unit_test(warmup_needed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,7 +220,8 @@ static void web_client_quiet(void **st)
     uint64_t r = 7;
     char dst[32];
     for (unsigned i = 0; i < 400; i++) {
-        snprintf(dst, sizeof dst, "151.%u.%u.%u", th_rand(&r) % 250, th_rand(&r) % 250, 1 + th_rand(&r) % 250);
+        snprintf(dst, sizeof dst, "151.%u.%u.%u", th_rand(&r) % 250, th_rand(&r) % 250,
+                 1 + th_rand(&r) % 250);
         uint64_t at = T0 + i * 36000ULL;
         if (i % 6 == 0)
             syn_probe(&t, "10.0.0.11", dst, 443, at);
@@ -252,8 +253,10 @@ static void inbound_scan_and_web_server_quiet(void **st)
         th_flow(&t, "45.9.9.9", in, 61000, 22, 6, 0x02, 1, 44, T0 + i * 100, 0);
         th_flow(&t, in, "45.9.9.9", 22, 61000, 6, i % 3 ? 0x14 : 0x12, 1, 40, T0 + i * 100 + 1, 0);
         snprintf(cl, sizeof cl, "88.%u.%u.7", i / 250, i % 250);
-        th_flow(&t, cl, "10.0.0.80", (uint16_t)(30000 + i), 443, 6, 0x1b, 10, 900, T0 + i * 100, 50);
-        th_flow(&t, "10.0.0.80", cl, 443, (uint16_t)(30000 + i), 6, 0x1b, 20, 30000, T0 + i * 100, 50);
+        th_flow(&t, cl, "10.0.0.80", (uint16_t)(30000 + i), 443, 6, 0x1b, 10, 900, T0 + i * 100,
+                50);
+        th_flow(&t, "10.0.0.80", cl, 443, (uint16_t)(30000 + i), 6, 0x1b, 20, 30000, T0 + i * 100,
+                50);
     }
     th_close(&t);
     assert_int_equal(t.nalerts, 0);
@@ -412,7 +415,8 @@ static void icmp_sweep(void **st)
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
-    static const unsigned last[18] = {1, 80, 102, 117, 120, 130, 131, 171, 104, 113, 114, 115, 0, 255, 100, 101, 192, 110};
+    static const unsigned last[18] = {1,   80,  102, 117, 120, 130, 131, 171, 104,
+                                      113, 114, 115, 0,   255, 100, 101, 192, 110};
     static const bool answers[18] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
     char dst[32];
     for (unsigned i = 0; i < 18; i++) {
@@ -464,16 +468,24 @@ static void bounded_tables(void **st)
 {
     (void)st;
     struct th t;
-    assert_int_equal(th_init(&t, &det_scan_ops, "max_pairs=64;max_pending=64;max_sweepers=16;contact_filter=4096"), 0);
+    assert_int_equal(th_init(&t, &det_scan_ops,
+                             "max_pairs=64;max_pending=64;max_sweepers=16;contact_filter=4096"),
+                     0);
     char host[32], dst[32];
     for (unsigned i = 0; i < 20000; i++) {
         snprintf(host, sizeof host, "10.7.%u.%u", (i / 250) % 4, i % 250 + 1);
         target(dst, sizeof dst, i);
         uint64_t at = T0 + i * 10;
         switch (i % 3) {
-        case 0: syn_probe(&t, host, dst, 23, at); break;
-        case 1: th_flow(&t, host, dst, 40000, 161, 17, 0, 1, 70, at, 0); break;
-        default: th_flow(&t, host, dst, 0, 8 << 8, 1, 0, 1, 28, at, 0); break;
+        case 0:
+            syn_probe(&t, host, dst, 23, at);
+            break;
+        case 1:
+            th_flow(&t, host, dst, 40000, 161, 17, 0, 1, 70, at, 0);
+            break;
+        default:
+            th_flow(&t, host, dst, 0, 8 << 8, 1, 0, 1, 28, at, 0);
+            break;
         }
     }
     th_close(&t);

@@ -11,12 +11,13 @@ extern const struct detector_ops det_spam_ops;
 #define T0 1221868800000ULL
 
 /* n flows from host to n distinct MXs in nets distinct /24s; every fail_every-th fails. */
-static void send_mail(struct th *t, const char *host, unsigned n, unsigned nets, unsigned fail_every,
-                      uint16_t port, uint64_t t0)
+static void send_mail(struct th *t, const char *host, unsigned n, unsigned nets,
+                      unsigned fail_every, uint16_t port, uint64_t t0)
 {
     for (unsigned i = 0; i < n; i++) {
         char dst[32];
-        snprintf(dst, sizeof dst, "93.%u.%u.%u", 10 + (i % nets) / 200, (i % nets) % 200, 1 + i / nets);
+        snprintf(dst, sizeof dst, "93.%u.%u.%u", 10 + (i % nets) / 200, (i % nets) % 200,
+                 1 + i / nets);
         bool fail = fail_every && i % fail_every == 0;
         th_flow(t, host, dst, (uint16_t)(40000 + i), port, 6, fail ? 0x02 : 0x1b, fail ? 2 : 20,
                 fail ? 120 : 9000, t0 + i * 1000, 800);
@@ -97,8 +98,10 @@ static void receiving_and_submission_quiet(void **st)
     for (unsigned i = 0; i < 300; i++) { /* the Internet delivering to a customer MX */
         char src[32];
         snprintf(src, sizeof src, "81.%u.%u.9", i / 200, i % 200);
-        th_flow(&t, src, "10.0.0.9", (uint16_t)(30000 + i), 25, 6, 0x1b, 20, 9000, T0 + i * 500, 300);
-        th_flow(&t, "10.0.0.9", src, 25, (uint16_t)(30000 + i), 6, 0x1b, 15, 1500, T0 + i * 500, 300);
+        th_flow(&t, src, "10.0.0.9", (uint16_t)(30000 + i), 25, 6, 0x1b, 20, 9000, T0 + i * 500,
+                300);
+        th_flow(&t, "10.0.0.9", src, 25, (uint16_t)(30000 + i), 6, 0x1b, 15, 1500, T0 + i * 500,
+                300);
     }
     send_mail(&t, "10.0.0.10", 200, 200, 2, 587, T0); /* 587 not counted by default */
     th_close(&t);
@@ -138,7 +141,8 @@ static void evidence_is_the_windows_own(void **st)
     /* 300 MXs once each, and one MX that got 12 messages */
     send_mail(&t, "10.0.0.5", 300, 300, 2, 25, T0);
     for (unsigned i = 0; i < 12; i++)
-        th_flow(&t, "10.0.0.5", "94.1.1.25", (uint16_t)(30000 + i), 25, 6, 0x1b, 20, 9000, T0 + 100 + i, 800);
+        th_flow(&t, "10.0.0.5", "94.1.1.25", (uint16_t)(30000 + i), 25, 6, 0x1b, 20, 9000,
+                T0 + 100 + i, 800);
     /* records that end after the window (seen before it closes, within the lateness) belong to
      * the next window and must not show up in this one's evidence */
     struct flow_rec f;
@@ -199,8 +203,10 @@ static void distinct_never_exceeds_flows(void **st)
         unsigned n = 40 + th_rand(&r) % 200;
         for (unsigned i = 0; i < n; i++) {
             char dst[32];
-            snprintf(dst, sizeof dst, "%u.%u.%u.25", 20 + th_rand(&r) % 200, th_rand(&r) % 250, th_rand(&r) % 250);
-            th_flow(&t, "10.0.0.6", dst, (uint16_t)(30000 + i), 25, 6, 0x02, 1, 60, T0 + i * 100, 0);
+            snprintf(dst, sizeof dst, "%u.%u.%u.25", 20 + th_rand(&r) % 200, th_rand(&r) % 250,
+                     th_rand(&r) % 250);
+            th_flow(&t, "10.0.0.6", dst, (uint16_t)(30000 + i), 25, 6, 0x02, 1, 60, T0 + i * 100,
+                    0);
         }
         th_close(&t);
         const struct alert *a = th_find(&t, "spam.fanout");

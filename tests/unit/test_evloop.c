@@ -176,12 +176,20 @@ static void fake_close(struct source *s)
 }
 
 static const struct source_ops file_like = {
-    .kind = "fake-file", .budget = 100, .ready = fake_ready, .drain = fake_drain,
-    .counters = fake_counters, .close = fake_close,
+    .kind = "fake-file",
+    .budget = 100,
+    .ready = fake_ready,
+    .drain = fake_drain,
+    .counters = fake_counters,
+    .close = fake_close,
 };
 static const struct source_ops fd_like = {
-    .kind = "fake-fd", .budget = 100, .fd = fake_fd, .drain = fake_drain,
-    .counters = fake_counters, .close = fake_close,
+    .kind = "fake-fd",
+    .budget = 100,
+    .fd = fake_fd,
+    .drain = fake_drain,
+    .counters = fake_counters,
+    .close = fake_close,
 };
 
 static void count_rec(void *arg, struct flow_rec *f)
@@ -219,7 +227,7 @@ static void test_sources_share_the_loop(void **st)
     close(p[1]);
     evloop_run(l);
     assert_int_equal(a.taken, 1050);
-    assert_int_equal(a.max_drain, 100);   /* the budget, every turn */
+    assert_int_equal(a.max_drain, 100); /* the budget, every turn */
     assert_true(a.drains >= 11);
     assert_int_equal(b.taken, 30);
     assert_int_equal(c.taken, 20);

@@ -36,14 +36,15 @@ struct seen {
     struct flow_rec r[MAXF];
     uint64_t at[MAXF]; /* when the collector got it */
     size_t n;
-    uint64_t now;      /* the time of the packet / datagram being handled */
+    uint64_t now; /* the time of the packet / datagram being handled */
 };
 
 static struct gen_flow flows[MAXF];
 static size_t nflows;
 
 static void add(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
-                uint8_t flags, uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur, bool responder)
+                uint8_t flags, uint64_t pkts, uint64_t bytes, uint64_t start, uint64_t dur,
+                bool responder)
 {
     assert_true(nflows < MAXF);
     struct gen_flow *f = &flows[nflows++];
@@ -69,19 +70,21 @@ static void traffic(void)
 {
     nflows = 0;
     for (unsigned i = 0; i < 60; i++) {
-        add(OTHER, OUT(100 + i), (uint16_t)(40000 + i), 443, 6, 0x1b, 6, 1200, i * 1000 + 300, 400, false);
-        add(OUT(100 + i), OTHER, 443, (uint16_t)(40000 + i), 6, 0x1b, 5, 3000, i * 1000 + 320, 380, true);
+        add(OTHER, OUT(100 + i), (uint16_t)(40000 + i), 443, 6, 0x1b, 6, 1200, i * 1000 + 300, 400,
+            false);
+        add(OUT(100 + i), OTHER, 443, (uint16_t)(40000 + i), 6, 0x1b, 5, 3000, i * 1000 + 320, 380,
+            true);
     }
-    add(HOST, OUT(1), 33000, 22, 6, 0x02, 1, 44, 10000, 0, false);      /* unanswered probe */
-    add(HOST, OUT(2), 33001, 22, 6, 0x02, 2, 88, 11500, 1000, false);   /* retried once */
-    add(HOST, OUT(3), 33002, 22, 6, 0x02, 1, 44, 13100, 0, false);      /* answered by RST: */
-    add(OUT(3), HOST, 22, 33002, 6, 0x14, 1, 40, 13130, 0, true);       /* its own flow ends */
-    add(HOST, OUT(4), 33003, 161, 17, 0, 1, 70, 15200, 0, false);       /* UDP probe */
-    add(OUT(4), HOST, 161, 33003, 17, 0, 1, 300, 15240, 0, false);      /* and its answer */
-    add(HOST, OUT(5), 0, 8 << 8, 1, 0, 1, 84, 17400, 0, false);         /* echo request */
-    add(OUT(5), HOST, 0, 0, 1, 0, 1, 84, 17420, 0, false);              /* echo reply */
-    add(OUT(6), HOST, 51000, 23, 6, 0x02, 1, 44, 19600, 0, false);      /* inbound SYN */
-    add(HOST, OUT(6), 23, 51000, 6, 0x14, 1, 40, 19610, 0, true);       /* the host's RST */
+    add(HOST, OUT(1), 33000, 22, 6, 0x02, 1, 44, 10000, 0, false);    /* unanswered probe */
+    add(HOST, OUT(2), 33001, 22, 6, 0x02, 2, 88, 11500, 1000, false); /* retried once */
+    add(HOST, OUT(3), 33002, 22, 6, 0x02, 1, 44, 13100, 0, false);    /* answered by RST: */
+    add(OUT(3), HOST, 22, 33002, 6, 0x14, 1, 40, 13130, 0, true);     /* its own flow ends */
+    add(HOST, OUT(4), 33003, 161, 17, 0, 1, 70, 15200, 0, false);     /* UDP probe */
+    add(OUT(4), HOST, 161, 33003, 17, 0, 1, 300, 15240, 0, false);    /* and its answer */
+    add(HOST, OUT(5), 0, 8 << 8, 1, 0, 1, 84, 17400, 0, false);       /* echo request */
+    add(OUT(5), HOST, 0, 0, 1, 0, 1, 84, 17420, 0, false);            /* echo reply */
+    add(OUT(6), HOST, 51000, 23, 6, 0x02, 1, 44, 19600, 0, false);    /* inbound SYN */
+    add(HOST, OUT(6), 23, 51000, 6, 0x14, 1, 40, 19610, 0, true);     /* the host's RST */
     qsort(flows, nflows, sizeof flows[0], by_end);
 }
 
@@ -167,7 +170,8 @@ static void exported(struct seen *s, uint32_t inactive_ms)
         s->now = p.ts_ns / 1000000;
         assert_true(s->now >= last); /* datagrams in time order */
         last = s->now;
-        decode_datagram(d, pi.src, pi.sport, s->now, pi.l4_payload, pi.l4_payload_caplen, meter_emit, s);
+        decode_datagram(d, pi.src, pi.sport, s->now, pi.l4_payload, pi.l4_payload_caplen,
+                        meter_emit, s);
     }
     capture_close(c);
     decode_ctx_free(d);
@@ -176,9 +180,9 @@ static void exported(struct seen *s, uint32_t inactive_ms)
 
 static bool same_flow(const struct flow_rec *a, const struct flow_rec *b)
 {
-    return memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0 && a->sport == b->sport &&
-           a->dport == b->dport && a->proto == b->proto && a->first_ms == b->first_ms &&
-           a->last_ms == b->last_ms && a->packets == b->packets;
+    return memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0 &&
+           a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+           a->first_ms == b->first_ms && a->last_ms == b->last_ms && a->packets == b->packets;
 }
 
 static bool same_order(const struct seen *a, const struct seen *b)

@@ -31,8 +31,8 @@ static struct feed *load(const char *text)
     return load_fmt(text, strlen(text), FEED_AUTO);
 }
 
-static void load_bad(const char *text, size_t len, enum feed_format fmt, size_t max,
-                     unsigned line, const char *needle)
+static void load_bad(const char *text, size_t len, enum feed_format fmt, size_t max, unsigned line,
+                     const char *needle)
 {
     struct feed *f = (struct feed *)1;
     struct conf_error err;
@@ -148,12 +148,12 @@ static void test_json(void **state)
         "  { \"rir\" : \"ripencc\", \"cidr\" : \"5.8.37.0\\/24\", \"sblid\":\"SBL\\u0032\" }\r\n"
         "{\"cidr\":\"2001:db8::/32\",\"sblid\":\"SBL3\",\"extra\":{\"a\":[1,2,{\"b\":\"}\"}]},"
         "\"n\":-1.5e3,\"t\":true,\"z\":null}\n"
-        "{\"cidr\":\"1.2.3.4/24\",\"sblid\":\"SBL4\"}\n"  /* host bits */
-        "{\"cidr\":\"2.0.0.0/7\",\"sblid\":\"SBL5\"}\n"   /* too wide */
-        "{\"cidr\":\"1.2.3.0/24\",\"sblid\":\"SBL6\"\n"   /* no closing brace */
-        "{\"sblid\":\"SBL7\"}\n"                          /* no cidr */
+        "{\"cidr\":\"1.2.3.4/24\",\"sblid\":\"SBL4\"}\n" /* host bits */
+        "{\"cidr\":\"2.0.0.0/7\",\"sblid\":\"SBL5\"}\n"  /* too wide */
+        "{\"cidr\":\"1.2.3.0/24\",\"sblid\":\"SBL6\"\n"  /* no closing brace */
+        "{\"sblid\":\"SBL7\"}\n"                         /* no cidr */
         "{\"cidr\":\"1.2.3.0/24\"} trailing\n"
-        "{\"cidr\":\"1.2.3.0/24\",\"x\":\"\\q\"}\n"       /* bad escape */
+        "{\"cidr\":\"1.2.3.0/24\",\"x\":\"\\q\"}\n" /* bad escape */
         "{\"cidr\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}\n"
         "{\"cidr\":42}\n"
         "[1,2]\n"
@@ -354,7 +354,8 @@ static void test_detect_and_names(void **state)
 
     struct feed *f = NULL;
     struct conf_error err;
-    assert_int_equal(feed_load_mem("bad name", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -EINVAL);
+    assert_int_equal(feed_load_mem("bad name", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err),
+                     -EINVAL);
     assert_int_equal(feed_load_mem("", "x", "1.2.3.4\n", 8, FEED_AUTO, 0, &f, &err), -EINVAL);
     assert_int_equal(feed_load_mem("a-very-long-feed-name-over-31-chars", "x", "1.2.3.4\n", 8,
                                    FEED_AUTO, 0, &f, &err),
@@ -571,8 +572,8 @@ static void test_hostile_random(void **state)
     uint32_t x = 777;
     char buf[512];
     for (int it = 0; it < 20000; it++) {
-        size_t n = tfz_input(&x, it, buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]),
-                             alphabet);
+        size_t n =
+            tfz_input(&x, it, buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet);
         struct feed *f = NULL;
         struct conf_error err;
         if (feed_load_mem("r", "r", buf, n, (enum feed_format)(it % 5), 0, &f, &err) == 0) {
@@ -590,12 +591,12 @@ static void test_hostile_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_drop),           cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_json),           cmocka_unit_test(test_plain),
-        cmocka_unit_test(test_feodo_csv),      cmocka_unit_test(test_detect_and_names),
-        cmocka_unit_test(test_hostile_lines),  cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_overlaps),       cmocka_unit_test(test_set),
-        cmocka_unit_test(test_samples),        cmocka_unit_test(test_hostile_random),
+        cmocka_unit_test(test_drop),          cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_json),          cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_feodo_csv),     cmocka_unit_test(test_detect_and_names),
+        cmocka_unit_test(test_hostile_lines), cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_overlaps),      cmocka_unit_test(test_set),
+        cmocka_unit_test(test_samples),       cmocka_unit_test(test_hostile_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,9 +65,12 @@ static void test_zeek_tsv(void **state)
     zeek_tsv_init(&p);
     struct flow_rec r[2];
     /* an answered connection with a reset from the responder (Zeek's own example line) */
-    assert_int_equal(line(&p, "1521911721.255387\tC8Tful1TvM3Zf5x8fl\t10.164.94.120\t39681\t"
-                              "10.47.3.155\t3389\ttcp\t-\t0.004266\t97\t19\tRSTR\t-\t-\t0\t"
-                              "ShADTdtr\t10\t730\t6\t342\t-", r), 2);
+    assert_int_equal(line(&p,
+                          "1521911721.255387\tC8Tful1TvM3Zf5x8fl\t10.164.94.120\t39681\t"
+                          "10.47.3.155\t3389\ttcp\t-\t0.004266\t97\t19\tRSTR\t-\t-\t0\t"
+                          "ShADTdtr\t10\t730\t6\t342\t-",
+                          r),
+                     2);
     assert_addr(r[0].src, "10.164.94.120");
     assert_addr(r[0].dst, "10.47.3.155");
     assert_int_equal(r[0].sport, 39681);
@@ -88,25 +91,39 @@ static void test_zeek_tsv(void **state)
     assert_true(r[0].flags & FLOW_F_INIT_SRC);
     assert_true(r[1].flags & FLOW_F_INIT_DST);
     /* an unanswered SYN (S0): the originator's record only, SYN alone */
-    assert_int_equal(line(&p, "1521911722.5\tC1\t10.0.0.1\t40000\t192.0.2.7\t23\ttcp\t-\t-\t0\t0\tS0\t"
-                              "-\t-\t0\tS\t1\t44\t0\t0\t-", r), 1);
+    assert_int_equal(line(&p,
+                          "1521911722.5\tC1\t10.0.0.1\t40000\t192.0.2.7\t23\ttcp\t-\t-\t0\t0\tS0\t"
+                          "-\t-\t0\tS\t1\t44\t0\t0\t-",
+                          r),
+                     1);
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_int_equal(r[0].packets, 1);
     assert_int_equal(r[0].last_ms, r[0].first_ms);
     /* rejected (REJ) without history: SYN, answered by RST+ACK */
-    assert_int_equal(line(&p, "1521911723\tC2\t10.0.0.1\t40001\t192.0.2.7\t25\ttcp\t-\t0.0001\t0\t0\tREJ\t"
-                              "-\t-\t0\t-\t1\t44\t1\t40\t-", r), 2);
+    assert_int_equal(
+        line(&p,
+             "1521911723\tC2\t10.0.0.1\t40001\t192.0.2.7\t25\ttcp\t-\t0.0001\t0\t0\tREJ\t"
+             "-\t-\t0\t-\t1\t44\t1\t40\t-",
+             r),
+        2);
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_int_equal(r[1].tcp_flags, RST | ACK);
     /* SF without history: both sides SYN+ACK+FIN, PSH where payload went */
-    assert_int_equal(line(&p, "1521911724\tC3\t10.0.0.1\t40002\t192.0.2.7\t443\ttcp\tssl\t1.5\t500\t0\tSF\t"
-                              "-\t-\t0\t-\t5\t760\t4\t212\t-", r), 2);
+    assert_int_equal(
+        line(&p,
+             "1521911724\tC3\t10.0.0.1\t40002\t192.0.2.7\t443\ttcp\tssl\t1.5\t500\t0\tSF\t"
+             "-\t-\t0\t-\t5\t760\t4\t212\t-",
+             r),
+        2);
     assert_int_equal(r[0].tcp_flags, SYN | ACK | FIN | PSH);
     assert_int_equal(r[1].tcp_flags, SYN | ACK | FIN);
     assert_int_equal(r[0].last_ms - r[0].first_ms, 1500);
     /* ICMP echo: type 8 code 0; the answer carries the reply type */
-    assert_int_equal(line(&p, "1521911725\tC4\t10.0.0.1\t8\t192.0.2.9\t0\ticmp\t-\t0.01\t56\t56\tOTH\t"
-                              "-\t-\t0\t-\t1\t84\t1\t84\t-", r), 2);
+    assert_int_equal(line(&p,
+                          "1521911725\tC4\t10.0.0.1\t8\t192.0.2.9\t0\ticmp\t-\t0.01\t56\t56\tOTH\t"
+                          "-\t-\t0\t-\t1\t84\t1\t84\t-",
+                          r),
+                     2);
     assert_int_equal(r[0].proto, 1);
     assert_int_equal(r[0].sport, 0);
     assert_int_equal(r[0].dport, 8 << 8);
@@ -114,26 +131,45 @@ static void test_zeek_tsv(void **state)
     assert_int_equal(r[0].tcp_flags, 0);
     assert_false(r[0].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST)); /* OTH: Zeek's guess */
     /* IPv6 ICMP: protocol 58, echo 128 -> 129 */
-    assert_int_equal(line(&p, "1521911726\tC5\t2001:db8::1\t128\t2001:db8::2\t0\ticmp\t-\t0.01\t8\t8\tOTH\t"
-                              "-\t-\t0\t-\t1\t56\t1\t56\t-", r), 2);
+    assert_int_equal(
+        line(&p,
+             "1521911726\tC5\t2001:db8::1\t128\t2001:db8::2\t0\ticmp\t-\t0.01\t8\t8\tOTH\t"
+             "-\t-\t0\t-\t1\t56\t1\t56\t-",
+             r),
+        2);
     assert_int_equal(r[0].proto, 58);
     assert_true(r[0].flags & FLOW_F_V6);
     assert_int_equal(r[1].dport, 129 << 8);
     /* UDP with unset byte counts */
-    assert_int_equal(line(&p, "1521911727\tC6\t10.0.0.1\t5353\t224.0.0.251\t5353\tudp\tdns\t-\t-\t-\tS0\t"
-                              "-\t-\t0\tD\t1\t100\t0\t0\t-", r), 1);
+    assert_int_equal(
+        line(&p,
+             "1521911727\tC6\t10.0.0.1\t5353\t224.0.0.251\t5353\tudp\tdns\t-\t-\t-\tS0\t"
+             "-\t-\t0\tD\t1\t100\t0\t0\t-",
+             r),
+        1);
     assert_int_equal(r[0].proto, 17);
     assert_int_equal(r[0].bytes, 100);
     /* malformed: counted by the caller, reason given */
-    assert_int_equal(line(&p, "1521911728\tC7\tnot-an-address\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t"
-                              "-\t-\t0\tS\t1\t40\t0\t0\t-", r), -1);
+    assert_int_equal(line(&p,
+                          "1521911728\tC7\tnot-an-address\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t"
+                          "-\t-\t0\tS\t1\t40\t0\t0\t-",
+                          r),
+                     -1);
     assert_non_null(strstr(p.err, "id.orig_h"));
     assert_int_equal(line(&p, "1521911728\tC8\t10.0.0.1\t1", r), -1);
-    assert_int_equal(line(&p, "x\tC9\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-", r), -1);
-    assert_int_equal(line(&p, "1\tC9\t10.0.0.1\t70000\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-", r), -1);
+    assert_int_equal(
+        line(&p, "x\tC9\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-",
+             r),
+        -1);
+    assert_int_equal(
+        line(&p,
+             "1\tC9\t10.0.0.1\t70000\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-",
+             r),
+        -1);
     /* unknown transport: skipped, not an error */
     bool sk = false;
-    const char *u = "1\tC10\t10.0.0.1\t0\t10.0.0.2\t0\tunknown_transport\t-\t-\t-\t-\tOTH\t-\t-\t0\t-\t1\t40\t0\t0\t-";
+    const char *u = "1\tC10\t10.0.0.1\t0\t10.0.0.2\t0\tunknown_transport\t-\t-\t-\t-\tOTH\t-\t-"
+                    "\t0\t-\t1\t40\t0\t0\t-";
     assert_int_equal(flowlog_parse_line(&p, u, strlen(u), r, &sk), 0);
     assert_true(sk);
     /* another log's header: its rows are skipped */
@@ -155,12 +191,17 @@ static void test_zeek_json(void **state)
     struct flowlog_parser p;
     flowlog_parser_init(&p, FLOWLOG_AUTO);
     struct flow_rec r[2];
-    assert_int_equal(line(&p, "{\"ts\":1591367999.305988,\"uid\":\"CMdzit1AMNsmfAIiQc\","
-                              "\"id.orig_h\":\"192.168.4.76\",\"id.orig_p\":36844,\"id.resp_h\":\"192.168.4.1\","
-                              "\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"dns\",\"duration\":0.06685185432434082,"
-                              "\"orig_bytes\":62,\"resp_bytes\":141,\"conn_state\":\"SF\",\"missed_bytes\":0,"
-                              "\"history\":\"Dd\",\"orig_pkts\":2,\"orig_ip_bytes\":118,\"resp_pkts\":2,"
-                              "\"resp_ip_bytes\":197,\"tunnel_parents\":[\"a\",\"b\"]}", r), 2);
+    assert_int_equal(
+        line(&p,
+             "{\"ts\":1591367999.305988,\"uid\":\"CMdzit1AMNsmfAIiQc\","
+             "\"id.orig_h\":\"192.168.4.76\",\"id.orig_p\":36844,\"id.resp_h\":\"192.168.4.1\","
+             "\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"dns\",\"duration\":0."
+             "06685185432434082,"
+             "\"orig_bytes\":62,\"resp_bytes\":141,\"conn_state\":\"SF\",\"missed_bytes\":0,"
+             "\"history\":\"Dd\",\"orig_pkts\":2,\"orig_ip_bytes\":118,\"resp_pkts\":2,"
+             "\"resp_ip_bytes\":197,\"tunnel_parents\":[\"a\",\"b\"]}",
+             r),
+        2);
     assert_int_equal(p.fmt, FLOWLOG_ZEEK_JSON);
     assert_addr(r[0].src, "192.168.4.76");
     assert_int_equal(r[0].dport, 53);
@@ -170,16 +211,25 @@ static void test_zeek_json(void **state)
     assert_int_equal(r[0].first_ms, 1591367999305ull);
     assert_int_equal(r[0].last_ms, 1591367999372ull);
     /* ISO 8601 times (LogAscii::json_timestamps), history S only */
-    assert_int_equal(line(&p, "{\"_path\":\"conn\",\"ts\":\"2020-06-05T14:39:59.305988Z\",\"id.orig_h\":\"10.0.0.1\","
-                              "\"id.orig_p\":40000,\"id.resp_h\":\"192.0.2.1\",\"id.resp_p\":23,\"proto\":\"tcp\","
-                              "\"conn_state\":\"S0\",\"history\":\"S\",\"orig_pkts\":2,\"orig_ip_bytes\":88,"
-                              "\"resp_pkts\":0,\"resp_ip_bytes\":0}", r), 1);
+    assert_int_equal(
+        line(
+            &p,
+            "{\"_path\":\"conn\",\"ts\":\"2020-06-05T14:39:59.305988Z\",\"id.orig_h\":\"10.0.0.1\","
+            "\"id.orig_p\":40000,\"id.resp_h\":\"192.0.2.1\",\"id.resp_p\":23,\"proto\":\"tcp\","
+            "\"conn_state\":\"S0\",\"history\":\"S\",\"orig_pkts\":2,\"orig_ip_bytes\":88,"
+            "\"resp_pkts\":0,\"resp_ip_bytes\":0}",
+            r),
+        1);
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_int_equal(r[0].first_ms, 1591367999305ull);
     /* history wins over conn_state whatever the order: h = SYN+ACK from the responder */
-    assert_int_equal(line(&p, "{\"history\":\"ShR\",\"conn_state\":\"RSTO\",\"ts\":1,\"id.orig_h\":\"10.0.0.1\","
-                              "\"id.orig_p\":1,\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":2,\"proto\":\"tcp\","
-                              "\"orig_pkts\":2,\"resp_pkts\":1}", r), 2);
+    assert_int_equal(
+        line(&p,
+             "{\"history\":\"ShR\",\"conn_state\":\"RSTO\",\"ts\":1,\"id.orig_h\":\"10.0.0.1\","
+             "\"id.orig_p\":1,\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":2,\"proto\":\"tcp\","
+             "\"orig_pkts\":2,\"resp_pkts\":1}",
+             r),
+        2);
     assert_int_equal(r[0].tcp_flags, SYN | RST);
     assert_int_equal(r[1].tcp_flags, SYN | ACK);
     /* another path: skipped */
@@ -190,14 +240,19 @@ static void test_zeek_json(void **state)
     assert_true(sk);
     /* malformed */
     assert_int_equal(line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"", r), -1);
-    assert_int_equal(line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}", r), -1);
-    assert_int_equal(line(&p, "{\"ts\":\"yesterday\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"proto\":\"tcp\"}", r), -1);
+    assert_int_equal(
+        line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}", r), -1);
+    assert_int_equal(line(&p,
+                          "{\"ts\":\"yesterday\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0."
+                          "2\",\"proto\":\"tcp\"}",
+                          r),
+                     -1);
     assert_int_equal(line(&p, "{ts:1}", r), -1);
     flowlog_parser_fini(&p);
 }
 
-static const char ctu_hdr[] =
-    "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label";
+static const char ctu_hdr[] = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,"
+                              "TotPkts,TotBytes,SrcBytes,Label";
 
 static void test_argus(void **state)
 {
@@ -208,8 +263,11 @@ static void test_argus(void **state)
     assert_int_equal(line(&p, ctu_hdr, r), 0);
     assert_int_equal(p.fmt, FLOWLOG_ARGUS);
     /* a CTU-13 style UDP conversation: packets split by bytes */
-    assert_int_equal(line(&p, "2011/08/10 09:46:53.047277,3550.182373,udp,212.50.71.179,39678,  <->,"
-                              "147.32.84.229,13363,CON,0,0,12,875,413,flow=Background-UDP-Established", r), 2);
+    assert_int_equal(line(&p,
+                          "2011/08/10 09:46:53.047277,3550.182373,udp,212.50.71.179,39678,  <->,"
+                          "147.32.84.229,13363,CON,0,0,12,875,413,flow=Background-UDP-Established",
+                          r),
+                     2);
     assert_int_equal(r[0].first_ms, 1312969613047ull);
     assert_int_equal(r[0].last_ms, 1312969613047ull + 3550182);
     assert_int_equal(r[0].bytes, 413);
@@ -218,27 +276,43 @@ static void test_argus(void **state)
     assert_true(r[0].packets >= 1 && r[1].packets >= 1);
     assert_int_equal(r[0].proto, 17);
     /* TCP flag letters per side */
-    assert_int_equal(line(&p, "2011/08/10 09:46:54.1,0.000179,tcp,147.32.84.165,1027,   ->,"
-                              "192.0.2.80,445,S_RA,0,0,2,120,62,flow=From-Botnet-V42-TCP-Attempt", r), 2);
+    assert_int_equal(line(&p,
+                          "2011/08/10 09:46:54.1,0.000179,tcp,147.32.84.165,1027,   ->,"
+                          "192.0.2.80,445,S_RA,0,0,2,120,62,flow=From-Botnet-V42-TCP-Attempt",
+                          r),
+                     2);
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_int_equal(r[1].tcp_flags, RST | ACK);
     assert_int_equal(r[1].sport, 445);
     assert_true(r[0].flags & FLOW_F_INIT_SRC);
     assert_true(r[1].flags & FLOW_F_INIT_DST);
     /* unanswered SYN: one record */
-    assert_int_equal(line(&p, "2011/08/10 09:46:55,0,tcp,147.32.84.165,1028,?>,192.0.2.81,445,S_,0,,1,62,62,x", r), 1);
+    assert_int_equal(
+        line(&p, "2011/08/10 09:46:55,0,tcp,147.32.84.165,1028,?>,192.0.2.81,445,S_,0,,1,62,62,x",
+             r),
+        1);
     assert_int_equal(r[0].tcp_flags, SYN);
     assert_false(r[0].flags & FLOW_F_INIT_SRC); /* '?' in Dir: Argus was unsure */
     /* ICMP: type in Sport; an echo's Dport is its identifier, not a code */
-    assert_int_equal(line(&p, "2011/08/10 09:46:56,0.003,icmp,147.32.84.165,0x0008,<->,192.0.2.1,0xf095,ECO,0,0,2,84,42,x", r), 2);
+    assert_int_equal(
+        line(&p,
+             "2011/08/10 "
+             "09:46:56,0.003,icmp,147.32.84.165,0x0008,<->,192.0.2.1,0xf095,ECO,0,0,2,84,42,x",
+             r),
+        2);
     assert_int_equal(r[0].proto, 1);
     assert_int_equal(r[0].dport, 8 << 8);
     assert_int_equal(r[1].dport, 0);
     /* unreachable: type 3 code 3 */
-    assert_int_equal(line(&p, "2011/08/10 09:46:57,0,icmp,147.32.84.165,0x0003,->,192.0.2.1,0x0003,URP,0,,1,70,70,x", r), 1);
+    assert_int_equal(
+        line(&p,
+             "2011/08/10 09:46:57,0,icmp,147.32.84.165,0x0003,->,192.0.2.1,0x0003,URP,0,,1,70,70,x",
+             r),
+        1);
     assert_int_equal(r[0].dport, 3 << 8 | 3);
     /* ra -u epoch seconds */
-    assert_int_equal(line(&p, "1312969613.5,1,udp,10.0.0.1,53,->,10.0.0.2,53,INT,0,,1,70,70,x", r), 1);
+    assert_int_equal(line(&p, "1312969613.5,1,udp,10.0.0.1,53,->,10.0.0.2,53,INT,0,,1,70,70,x", r),
+                     1);
     assert_int_equal(r[0].first_ms, 1312969613500ull);
     /* not IP: skipped */
     bool sk = false;
@@ -249,13 +323,19 @@ static void test_argus(void **state)
     assert_int_equal(line(&p, "09:46:58.1,0,udp,10.0.0.1,1,->,10.0.0.2,2,INT,0,,1,60,60,x", r), -1);
     assert_non_null(strstr(p.err, "-u"));
     assert_int_equal(line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,1,->,10.0.0.2", r), -1);
-    assert_int_equal(line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,99999,->,10.0.0.2,2,INT,0,,1,60,60,x", r), -1);
+    assert_int_equal(
+        line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,99999,->,10.0.0.2,2,INT,0,,1,60,60,x", r), -1);
     /* explicit columns from ra -s ... spkts dpkts dbytes */
     struct flowlog_parser q;
     flowlog_parser_init(&q, FLOWLOG_ARGUS);
-    assert_int_equal(line(&q, "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,TotBytes,"
-                              "SrcBytes,SrcPkts,DstPkts,DstBytes", r), 0);
-    assert_int_equal(line(&q, "1.0,0.029,tcp,10.0.0.1,59488,->,10.0.0.2,902,FSA_FSPA,9,653,338,5,4,315", r), 2);
+    assert_int_equal(
+        line(&q,
+             "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,TotBytes,"
+             "SrcBytes,SrcPkts,DstPkts,DstBytes",
+             r),
+        0);
+    assert_int_equal(
+        line(&q, "1.0,0.029,tcp,10.0.0.1,59488,->,10.0.0.2,902,FSA_FSPA,9,653,338,5,4,315", r), 2);
     assert_int_equal(r[0].packets, 5);
     assert_int_equal(r[1].packets, 4);
     assert_int_equal(r[0].tcp_flags, FIN | SYN | ACK);

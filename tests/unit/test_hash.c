@@ -43,13 +43,26 @@ static void test_sip24_vectors(void **state)
 }
 
 /* Independent model: builds each padded 8-byte word byte by byte, round count as parameter. */
-static uint64_t model_rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+static uint64_t model_rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
 static void model_round(uint64_t v[4])
 {
-    v[0] += v[1]; v[1] = model_rotl(v[1], 13); v[1] ^= v[0]; v[0] = model_rotl(v[0], 32);
-    v[2] += v[3]; v[3] = model_rotl(v[3], 16); v[3] ^= v[2];
-    v[0] += v[3]; v[3] = model_rotl(v[3], 21); v[3] ^= v[0];
-    v[2] += v[1]; v[1] = model_rotl(v[1], 17); v[1] ^= v[2]; v[2] = model_rotl(v[2], 32);
+    v[0] += v[1];
+    v[1] = model_rotl(v[1], 13);
+    v[1] ^= v[0];
+    v[0] = model_rotl(v[0], 32);
+    v[2] += v[3];
+    v[3] = model_rotl(v[3], 16);
+    v[3] ^= v[2];
+    v[0] += v[3];
+    v[3] = model_rotl(v[3], 21);
+    v[3] ^= v[0];
+    v[2] += v[1];
+    v[1] = model_rotl(v[1], 17);
+    v[1] ^= v[2];
+    v[2] = model_rotl(v[2], 32);
 }
 static uint64_t model_sip(const struct hash_key *k, const uint8_t *m, size_t n, int c, int d)
 {
@@ -60,7 +73,8 @@ static uint64_t model_sip(const struct hash_key *k, const uint8_t *m, size_t n, 
         uint64_t x = 0;
         for (int byte = 0; byte < 8; byte++) {
             size_t idx = w * 8 + (size_t)byte;
-            uint64_t bv = idx < n ? m[idx] : (byte == 7 && w == words - 1 ? (uint64_t)(n & 0xff) : 0);
+            uint64_t bv =
+                idx < n ? m[idx] : (byte == 7 && w == words - 1 ? (uint64_t)(n & 0xff) : 0);
             x |= bv << (8 * byte);
         }
         v[3] ^= x;
@@ -105,7 +119,10 @@ static void test_sip13_vs_model(void **state)
     assert_int_not_equal(hash_bytes(&ref_key, msg, 16), hash_bytes_sip24(&ref_key, msg, 16));
 }
 
-static int popcount64(uint64_t x) { return __builtin_popcountll(x); }
+static int popcount64(uint64_t x)
+{
+    return __builtin_popcountll(x);
+}
 
 static void test_key_and_input_sensitivity(void **state)
 {
@@ -174,12 +191,9 @@ static void test_mix64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sip24_vectors),
-        cmocka_unit_test(test_model_self_check),
-        cmocka_unit_test(test_sip13_vs_model),
-        cmocka_unit_test(test_key_and_input_sensitivity),
-        cmocka_unit_test(test_random_key),
-        cmocka_unit_test(test_mix64),
+        cmocka_unit_test(test_sip24_vectors),  cmocka_unit_test(test_model_self_check),
+        cmocka_unit_test(test_sip13_vs_model), cmocka_unit_test(test_key_and_input_sensitivity),
+        cmocka_unit_test(test_random_key),     cmocka_unit_test(test_mix64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,8 +158,8 @@ static void names_hosts_and_incidents(void **st)
         n->incidents_total = 5;
         n->nincidents = SUMMARY_INCIDENTS;
         for (uint32_t k = 0; k < SUMMARY_INCIDENTS; k++) {
-            snprintf(n->incidents[k].event_id, sizeof n->incidents[k].event_id,
-                     "%08x%08x%08x%08x", i, k, i, k);
+            snprintf(n->incidents[k].event_id, sizeof n->incidents[k].event_id, "%08x%08x%08x%08x",
+                     i, k, i, k);
             snprintf(n->incidents[k].rule_id, sizeof n->incidents[k].rule_id, "%s",
                      k % 2 ? "scan.trw" : "beacon.slow");
         }
@@ -168,7 +168,8 @@ static void names_hosts_and_incidents(void **st)
     assert_non_null(a.evidence_json);
     assert_non_null(strstr(ev, "\"hostile\":[{\"ip\":\"10.9.0.1\",\"weight\":1.50"));
     assert_non_null(strstr(ev, "\"categories\":[\"c2\",\"scan\"]"));
-    assert_non_null(strstr(ev, "{\"event_id\":\"00000000000000010000000000000001\",\"rule\":\"scan.trw\"}"));
+    assert_non_null(
+        strstr(ev, "{\"event_id\":\"00000000000000010000000000000001\",\"rule\":\"scan.trw\"}"));
     assert_non_null(strstr(ev, "\"ip\":\"10.9.0.8\""));
     assert_non_null(strstr(ev, "\"incidents_total\":5"));
     assert_non_null(strstr(ev, "\"hostile_hosts\":12"));
@@ -235,7 +236,8 @@ static void day_view(void **st)
     assert_int_equal(hostility_window(h, 1, &s, &a, ev, sizeof ev), 1);
     assert_string_equal(a.rule_id, "customer.hostile_share");
     assert_int_equal(a.severity, SEV_HIGH);
-    assert_non_null(strstr(ev, "\"last_24h\":{\"active_hosts\":400,\"hostile_hosts\":312,\"hostile_share\":0.7800"));
+    assert_non_null(strstr(
+        ev, "\"last_24h\":{\"active_hosts\":400,\"hostile_hosts\":312,\"hostile_share\":0.7800"));
     assert_non_null(strstr(ev, "\"view\":\"last_24h\""));
     /* a clean customer in both views: nothing, however many weak alerts it had */
     struct summary c = mk("clean", 64601, 200, 1);

@@ -162,10 +162,8 @@ static void test_foreach_remove(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_insert_find),
-        cmocka_unit_test(test_high_load_before_eviction),
-        cmocka_unit_test(test_bounded_eviction),
-        cmocka_unit_test(test_prefers_inactive_victim),
+        cmocka_unit_test(test_insert_find),      cmocka_unit_test(test_high_load_before_eviction),
+        cmocka_unit_test(test_bounded_eviction), cmocka_unit_test(test_prefers_inactive_victim),
         cmocka_unit_test(test_foreach_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,8 +76,8 @@ static void test_biflow(void **state)
     gen_tmpl_add(&t, 1, 1, 29305); /* reverseOctetDeltaCount */
     gen_tmpl_add(&t, 2, 1, 29305); /* reversePacketDeltaCount */
     gen_tmpl_add(&t, 6, 1, 29305); /* reverseTcpControlBits */
-    gen_tmpl_add(&t, 10, 4, 0);     /* ingressInterface */
-    gen_tmpl_add(&t, 14, 2, 0);     /* egressInterface */
+    gen_tmpl_add(&t, 10, 4, 0);    /* ingressInterface */
+    gen_tmpl_add(&t, 14, 2, 0);    /* egressInterface */
     f[0].in_if = 70000;
     f[0].out_if = 3;
     struct gen_msg m;
@@ -152,7 +152,8 @@ static void test_biflow_direction(void **state)
 static void test_times(void **state)
 {
     (void)state;
-    unsigned kinds[] = {GEN_T_MS, GEN_T_SEC, GEN_T_US, GEN_T_NS, GEN_T_DELTA, GEN_T_UPTIME | GEN_T_SYSINIT};
+    unsigned kinds[] = {GEN_T_MS, GEN_T_SEC,   GEN_T_US,
+                        GEN_T_NS, GEN_T_DELTA, GEN_T_UPTIME | GEN_T_SYSINIT};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         struct decode_ctx *ctx = new_ctx(NULL);
         uint8_t buf[4096];
@@ -225,8 +226,14 @@ static void test_sampling_ies(void **state)
         {GEN_S_PKT, 0, {.pkt_interval = 1, .pkt_space = 99}, 100},
         {GEN_S_PKT, 0, {.pkt_interval = 2, .pkt_space = 2046}, 1024},
         {GEN_S_POP, 0, {.sampling_size = 1, .sampling_population = 4096}, 4096},
-        {GEN_S_SAMPLER48 | GEN_S_INTERVAL, GEN_T_SAMPLER48, {.sampler_id = 5, .sampling_interval = 32}, 32},
-        {GEN_S_SELECTOR302 | GEN_S_PKT, GEN_T_SELECTOR302, {.sampler_id = 7, .pkt_interval = 1, .pkt_space = 9}, 10},
+        {GEN_S_SAMPLER48 | GEN_S_INTERVAL,
+         GEN_T_SAMPLER48,
+         {.sampler_id = 5, .sampling_interval = 32},
+         32},
+        {GEN_S_SELECTOR302 | GEN_S_PKT,
+         GEN_T_SELECTOR302,
+         {.sampler_id = 7, .pkt_interval = 1, .pkt_space = 9},
+         10},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct decode_ctx *ctx = new_ctx(NULL);
@@ -366,8 +373,11 @@ static void test_malformed(void **state)
         uint16_t set;
         const uint8_t *b;
         size_t n;
-    } bad[] = {{3, scope0, sizeof scope0}, {3, scope_big, sizeof scope_big}, {2, cut, sizeof cut},
-               {2, zlen, sizeof zlen},     {2, huge, sizeof huge}};
+    } bad[] = {{3, scope0, sizeof scope0},
+               {3, scope_big, sizeof scope_big},
+               {2, cut, sizeof cut},
+               {2, zlen, sizeof zlen},
+               {2, huge, sizeof huge}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 0, 0, BASE_MS, 0);
         gen_add_raw_set(&m, bad[i].set, bad[i].b, bad[i].n);
@@ -440,15 +450,15 @@ static void test_malformed_changes_nothing(void **state)
     assert_int_equal(s.n, 2);
     assert_int_equal(decode_template_count(ctx), 2);
     static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0}; /* zero-length field */
-    static const uint8_t cutf[] = {1, 9, 0, 3, 0, 8, 0, 4};              /* fields past the set */
-    static const uint8_t low[] = {0, 9, 0, 0};                           /* withdrawal of id 9 */
+    static const uint8_t cutf[] = {1, 9, 0, 3, 0, 8, 0, 4};             /* fields past the set */
+    static const uint8_t low[] = {0, 9, 0, 0};                          /* withdrawal of id 9 */
     for (int v = 0; v < 5; v++) {
         gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 3, BASE_MS + 1000, 0);
-        gen_add_data(&m, &ot, &o2, 1);       /* rate 1000 */
-        gen_add_template(&m, &t6);           /* 256 replaced by a v6 layout */
-        gen_add_template(&m, &t7);           /* 257 new */
+        gen_add_data(&m, &ot, &o2, 1); /* rate 1000 */
+        gen_add_template(&m, &t6);     /* 256 replaced by a v6 layout */
+        gen_add_template(&m, &t7);     /* 257 new */
         gen_add_data(&m, &t7, f, 2);
-        gen_add_withdrawal(&m, 3, true);     /* all options templates */
+        gen_add_withdrawal(&m, 3, true); /* all options templates */
         gen_add_withdrawal(&m, 256, false);
         if (v == 1)
             gen_add_raw_set(&m, 2, zlen, sizeof zlen);
@@ -462,7 +472,7 @@ static void test_malformed_changes_nothing(void **state)
             memset(buf + len, 0xee, 3);
             len += 3;
             why = DC_BAD_SET_LENGTH;
-        } else if (v == 4) { /* the last set's length runs past the message */
+        } else if (v == 4) {     /* the last set's length runs past the message */
             buf[len - 6] = 0x7f; /* (the withdrawal set's length, high byte) */
             why = DC_BAD_SET_LENGTH;
         }
@@ -497,11 +507,15 @@ static void test_malformed_changes_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),           cmocka_unit_test(test_biflow),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_biflow),
         cmocka_unit_test(test_biflow_direction),
-        cmocka_unit_test(test_times),           cmocka_unit_test(test_sysinit_options),
-        cmocka_unit_test(test_sampling_ies),    cmocka_unit_test(test_withdrawal),
-        cmocka_unit_test(test_sequence),        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_sysinit_options),
+        cmocka_unit_test(test_sampling_ies),
+        cmocka_unit_test(test_withdrawal),
+        cmocka_unit_test(test_sequence),
+        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_malformed_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,8 @@ static void test_escaping(void **state)
     char buf[256];
     assert_string_equal(one_str(buf, sizeof buf, "plain", 5), "\"plain\"");
     assert_string_equal(one_str(buf, sizeof buf, "a\"b\\c", 5), "\"a\\\"b\\\\c\"");
-    assert_string_equal(one_str(buf, sizeof buf, "\n\t\r\b\f", 5), "\"\\u000a\\u0009\\u000d\\u0008\\u000c\"");
+    assert_string_equal(one_str(buf, sizeof buf, "\n\t\r\b\f", 5),
+                        "\"\\u000a\\u0009\\u000d\\u0008\\u000c\"");
     assert_string_equal(one_str(buf, sizeof buf, "\x01\x1f", 2), "\"\\u0001\\u001f\"");
     assert_string_equal(one_str(buf, sizeof buf, "a\0b", 3), "\"a\\u0000b\"");
     assert_string_equal(one_str(buf, sizeof buf, "/\x7f", 2), "\"/\x7f\"");
@@ -40,11 +41,13 @@ static void test_escaping(void **state)
     /* invalid: each bad byte becomes U+FFFD */
     assert_string_equal(one_str(buf, sizeof buf, "\xff", 1), "\"\\ufffd\"");
     assert_string_equal(one_str(buf, sizeof buf, "a\x80z", 3), "\"a\\ufffdz\"");
-    assert_string_equal(one_str(buf, sizeof buf, "\xc3", 1), "\"\\ufffd\"");          /* truncated */
+    assert_string_equal(one_str(buf, sizeof buf, "\xc3", 1), "\"\\ufffd\""); /* truncated */
     assert_string_equal(one_str(buf, sizeof buf, "\xc3(", 2), "\"\\ufffd(\"");
-    assert_string_equal(one_str(buf, sizeof buf, "\xc0\xaf", 2), "\"\\ufffd\\ufffd\""); /* overlong */
+    assert_string_equal(one_str(buf, sizeof buf, "\xc0\xaf", 2),
+                        "\"\\ufffd\\ufffd\""); /* overlong */
     assert_string_equal(one_str(buf, sizeof buf, "\xe0\x80\xaf", 3), "\"\\ufffd\\ufffd\\ufffd\"");
-    assert_string_equal(one_str(buf, sizeof buf, "\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+    assert_string_equal(one_str(buf, sizeof buf, "\xed\xa0\x80", 3),
+                        "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
     assert_string_equal(one_str(buf, sizeof buf, "\xf4\x90\x80\x80", 4),
                         "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
     assert_string_equal(one_str(buf, sizeof buf, "\xe2\x82", 2), "\"\\ufffd\\ufffd\"");
@@ -124,8 +127,9 @@ static void test_nested_and_addr(void **state)
     json_arr_close(&j);
     json_obj_close(&j);
     assert_false(json_error(&j));
-    assert_string_equal(buf, "{\"type\":\"spam\",\"host\":{\"v4\":\"192.0.2.1\",\"v6\":\"2001:db8::1\"},"
-                             "\"empty\":[],\"eo\":{},\"list\":[1,{\"a\":2},[]]}");
+    assert_string_equal(buf,
+                        "{\"type\":\"spam\",\"host\":{\"v4\":\"192.0.2.1\",\"v6\":\"2001:db8::1\"},"
+                        "\"empty\":[],\"eo\":{},\"list\":[1,{\"a\":2},[]]}");
     assert_int_equal(j.depth, 0);
 
     /* depth limit and unbalanced close are errors, not crashes */
@@ -217,10 +221,8 @@ static void test_overflow_every_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_nested_and_addr),
-        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_escaping),           cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_nested_and_addr),    cmocka_unit_test(test_times),
         cmocka_unit_test(test_overflow_every_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

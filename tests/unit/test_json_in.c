@@ -45,10 +45,12 @@ static void test_members(void **state)
     struct jin *j;
     assert_int_equal(jin_new(8, &j), 0);
     int rc;
-    const char *o = read_one(j, " {\"ts\":1300475167.096535,\"n\":null,\"t\":true,\"i\":-5,"
-                                "\"big\":18446744073709551614,\"s\":\"a\\u0041\\/\",\"x\":[1,{\"y\":2}],"
-                                "\"e\":1.0e3,\"s\":\"last\"} \r\n",
-                            &rc);
+    const char *o =
+        read_one(j,
+                 " {\"ts\":1300475167.096535,\"n\":null,\"t\":true,\"i\":-5,"
+                 "\"big\":18446744073709551614,\"s\":\"a\\u0041\\/\",\"x\":[1,{\"y\":2}],"
+                 "\"e\":1.0e3,\"s\":\"last\"} \r\n",
+                 &rc);
     assert_int_equal(rc, 0);
     assert_string_equal(o, "ts=0:1300475167.096535;n=n:null;t=b:true;i=0:-5;"
                            "big=0:18446744073709551614;s=s:last;x=o:;e=0:1.0e3;");
@@ -75,9 +77,18 @@ static void test_refused(void **state)
     struct jin *j;
     assert_int_equal(jin_new(4, &j), 0);
     static const char *const bad[] = {
-        "{\"a\":1} x",           "{\"a\":1",          "[1,2]",           "\"s\"",
-        "{\"a\":1,}",            "{a:1}",             "{\"a\":\"\\q\"}", "{\"a\":\"\xff\"}",
-        "{\"a\":\"x\x01y\"}",    "{\"a\":[[[[1]]]]}", "{\"a\":01}",      "",
+        "{\"a\":1} x",
+        "{\"a\":1",
+        "[1,2]",
+        "\"s\"",
+        "{\"a\":1,}",
+        "{a:1}",
+        "{\"a\":\"\\q\"}",
+        "{\"a\":\"\xff\"}",
+        "{\"a\":\"x\x01y\"}",
+        "{\"a\":[[[[1]]]]}",
+        "{\"a\":01}",
+        "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc;

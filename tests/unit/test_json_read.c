@@ -76,8 +76,22 @@ static void test_malformed(void **st)
 {
     (void)st;
     static const char *const bad[] = {
-        "", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[1 2]", "{\"a\":1}x",
-        "{a:1}", "\"unterminated", "tru", "-", "1e", "{\"a\":\"ctl\x01\"}", "[01.]",
+        "",
+        "{",
+        "}",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "[1,]",
+        "[1 2]",
+        "{\"a\":1}x",
+        "{a:1}",
+        "\"unterminated",
+        "tru",
+        "-",
+        "1e",
+        "{\"a\":\"ctl\x01\"}",
+        "[01.]",
     };
     struct jr_val v;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -64,8 +64,9 @@ static size_t make_msg(uint64_t id, char *buf, size_t cap, char *key, size_t *kl
 {
     *kind = id % 5 == 0 ? MSG_SUMMARY : MSG_ALERT;
     *kl = (size_t)snprintf(key, 16, "cust%u", (unsigned)(id % NKEYS));
-    int n = snprintf(buf, cap, "{\"event\":{\"id\":\"tw-%08llu\"},\"customer\":\"%s\",\"detail\":\"",
-                     (unsigned long long)id, key);
+    int n =
+        snprintf(buf, cap, "{\"event\":{\"id\":\"tw-%08llu\"},\"customer\":\"%s\",\"detail\":\"",
+                 (unsigned long long)id, key);
     uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
     while (n < 590) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -167,8 +168,8 @@ static void drain(struct sink *k, int max_ms)
         sleep_ms(5);
     }
     struct kafka_counters c = counters(k);
-    fprintf(stderr, "drain timeout: backlog %llu inflight %llu\n",
-            (unsigned long long)c.backlog, (unsigned long long)c.inflight);
+    fprintf(stderr, "drain timeout: backlog %llu inflight %llu\n", (unsigned long long)c.backlog,
+            (unsigned long long)c.inflight);
     fail();
 }
 
@@ -177,9 +178,9 @@ static void drain(struct sink *k, int max_ms)
 #define SEEN_COPIES 32
 
 struct seen {
-    uint64_t n_ids;        /* ids 0 .. n_ids-1 are checked */
-    uint16_t *count;       /* copies seen per id */
-    uint64_t *copypos;     /* per id: positions of its first SEEN_COPIES copies in its key's
+    uint64_t n_ids;         /* ids 0 .. n_ids-1 are checked */
+    uint16_t *count;        /* copies seen per id */
+    uint64_t *copypos;      /* per id: positions of its first SEEN_COPIES copies in its key's
                             * stream (id * SEEN_COPIES + copy) */
     uint64_t pos[NKEYS][2]; /* per key and topic */
     uint64_t msgs, dups, distinct;
@@ -209,8 +210,10 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char gid[64];
     snprintf(gid, sizeof gid, "tw-test-%d-%llu", (int)getpid(), (unsigned long long)now_ms());
-    const char *kv[][2] = {{"bootstrap.servers", boot}, {"group.id", gid},
-                           {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "20"},
+    const char *kv[][2] = {{"bootstrap.servers", boot},
+                           {"group.id", gid},
+                           {"enable.auto.commit", "false"},
+                           {"fetch.wait.max.ms", "20"},
                            {"log_level", "2"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         assert_int_equal(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof errstr),
@@ -329,10 +332,10 @@ static void consume_ex(const char *boot, struct seen *sn, uint64_t need, const b
                     at = q;
             }
             if (at == UINT64_MAX) {
-                fprintf(stderr, "key %u: message %llu out of order; the stream around it:\n",
-                        key, (unsigned long long)i);
-                uint64_t n = sn->pos[key][want] < sn->stream_cap ? sn->pos[key][want]
-                                                                  : sn->stream_cap;
+                fprintf(stderr, "key %u: message %llu out of order; the stream around it:\n", key,
+                        (unsigned long long)i);
+                uint64_t n =
+                    sn->pos[key][want] < sn->stream_cap ? sn->pos[key][want] : sn->stream_cap;
                 for (uint64_t q = 0; q < n; q++)
                     if (sn->stream[key][want][q] + 40 * NKEYS >= i &&
                         sn->stream[key][want][q] <= i + 40 * NKEYS)
@@ -427,11 +430,10 @@ static void test_broker_down_and_errors(void **state)
     /* Injected errors on Produce (API key 0): retriable ones (librdkafka retries) and one that
      * fails a batch (the sink re-sends from the spool). Not NOT_ENOUGH_REPLICAS_AFTER_APPEND:
      * its "appended anyway" duplicates rely on broker-side idempotence the mock lacks. */
-    rd_kafka_mock_push_request_errors(e.mc, 0, 5, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                      RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    rd_kafka_mock_push_request_errors(
+        e.mc, 0, 5, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
     for (; id < 2000; id++) {
         assert_int_equal(publish_id(&k, id), 0);
         if (id % 20 == 0)
@@ -446,8 +448,7 @@ static void test_broker_down_and_errors(void **state)
     struct seen sn;
     consume(e.boot, &sn, 2000, NULL, 20000);
     fprintf(stderr, "broker down/errors: %llu messages read, %llu duplicates, %llu re-sent\n",
-            (unsigned long long)sn.msgs, (unsigned long long)sn.dups,
-            (unsigned long long)c.resent);
+            (unsigned long long)sn.msgs, (unsigned long long)sn.dups, (unsigned long long)c.resent);
     seen_free(&sn);
     env_down(&e);
 }
@@ -523,8 +524,9 @@ static void test_sigkill_restart(void **state)
     k.ops->destroy(k.self);
     struct seen sn;
     consume_ex(e.boot, &sn, n, NULL, 20000, false);
-    fprintf(stderr, "sigkill: %llu accepted before the kill, %llu recovered from the spool, "
-                    "%llu read back (%llu duplicates)\n",
+    fprintf(stderr,
+            "sigkill: %llu accepted before the kill, %llu recovered from the spool, "
+            "%llu read back (%llu duplicates)\n",
             (unsigned long long)n, (unsigned long long)recovered, (unsigned long long)sn.msgs,
             (unsigned long long)sn.dups);
     seen_free(&sn);

@@ -192,10 +192,8 @@ static void test_level_parse_and_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_and_levels),
-        cmocka_unit_test(test_journal_format),
-        cmocka_unit_test(test_truncation),
-        cmocka_unit_test(test_threads_whole_lines),
+        cmocka_unit_test(test_format_and_levels),    cmocka_unit_test(test_journal_format),
+        cmocka_unit_test(test_truncation),           cmocka_unit_test(test_threads_whole_lines),
         cmocka_unit_test(test_level_parse_and_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,8 +31,8 @@ static const uint64_t T0 = 1700000000ULL * 1000000000ULL; /* ns */
 
 static struct meter *mk(uint32_t max_flows, uint64_t idle_ms, uint64_t active_ms)
 {
-    struct meter_opts o = {.max_flows = max_flows, .idle_ms = idle_ms, .active_ms = active_ms,
-                           .hash_seed = 42};
+    struct meter_opts o = {
+        .max_flows = max_flows, .idle_ms = idle_ms, .active_ms = active_ms, .hash_seed = 42};
     struct meter *m;
     nrec = 0;
     assert_int_equal(meter_new(&o, collect, NULL, &m), 0);
@@ -109,8 +109,10 @@ static void test_linktypes(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int six = 0; six < 2; six++) {
             struct meter *m = mk(64, 15000, 120000);
-            struct gen_l2 l2 = {.linktype = cases[c].gen_lt, .n_vlans = cases[c].nvl,
-                                .qinq = cases[c].qinq, .null_swap = cases[c].swap,
+            struct gen_l2 l2 = {.linktype = cases[c].gen_lt,
+                                .n_vlans = cases[c].nvl,
+                                .qinq = cases[c].qinq,
+                                .null_swap = cases[c].swap,
                                 .vlans = {100, 200}};
             struct gen_ip g;
             v4(&g, 17, 5000, 53);

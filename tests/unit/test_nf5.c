@@ -13,9 +13,11 @@
 
 #include "decode_test_util.h"
 
-static int build(uint8_t *buf, size_t cap, struct gen_flow *f, size_t n, uint16_t sampling, uint32_t seq)
+static int build(uint8_t *buf, size_t cap, struct gen_flow *f, size_t n, uint16_t sampling,
+                 uint32_t seq)
 {
-    struct gen_nf5_hdr h = {.uptime_ms = 3600000, .unix_ms = BASE_MS + 123, .seq = seq, .sampling = sampling};
+    struct gen_nf5_hdr h = {
+        .uptime_ms = 3600000, .unix_ms = BASE_MS + 123, .seq = seq, .sampling = sampling};
     for (size_t i = 0; i < n; i++)
         gen_flow_fill(&f[i], 5, (uint32_t)i, false, BASE_MS);
     return gen_nf5(buf, cap, &h, f, n);
@@ -238,10 +240,10 @@ static void test_clock_skew(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_clock_skew),          cmocka_unit_test(test_header_sampling),
-        cmocka_unit_test(test_policy),          cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_sequence),        cmocka_unit_test(test_counter_names),
+        cmocka_unit_test(test_fields),          cmocka_unit_test(test_clock_skew),
+        cmocka_unit_test(test_header_sampling), cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_sequence),
+        cmocka_unit_test(test_counter_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

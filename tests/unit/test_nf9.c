@@ -387,9 +387,12 @@ static void test_malformed_changes_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_template_and_data), cmocka_unit_test(test_options_sampling),
-        cmocka_unit_test(test_pending),           cmocka_unit_test(test_shared_ids),
-        cmocka_unit_test(test_field_variants),    cmocka_unit_test(test_invalid_templates),
+        cmocka_unit_test(test_template_and_data),
+        cmocka_unit_test(test_options_sampling),
+        cmocka_unit_test(test_pending),
+        cmocka_unit_test(test_shared_ids),
+        cmocka_unit_test(test_field_variants),
+        cmocka_unit_test(test_invalid_templates),
         cmocka_unit_test(test_malformed_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,16 +106,18 @@ static void test_json_bad(void **state)
     char text[4096];
     /* a bad value: that record only; broken JSON: its lines skipped up to the next object;
      * a record without its addresses; text outside the objects */
-    snprintf(text, sizeof text,
-             "[\n"
-             "{\n\t\"type\" : \"FLOW\",\n\t\"src_port\" : 70000,\n\t\"first\" : \"2011-03-18T16:52:47\",\n"
-             "\t\"src4_addr\" : \"192.0.2.1\",\n\t\"dst4_addr\" : \"192.0.2.2\"\n},\n"
-             "{\n\t\"type\" : \"FLOW\" \"proto\" : 6,\n\t\"src_port\" : 1,\n\t\"dst_port\" : 2\n},\n"
-             "{\n\t\"type\" : \"FLOW\",\n\t\"first\" : \"2011-03-18T16:52:47\"\n},\n"
-             "No matching flows\n"
-             "%s},\n"
-             "]\n",
-             rec_tcp);
+    snprintf(
+        text, sizeof text,
+        "[\n"
+        "{\n\t\"type\" : \"FLOW\",\n\t\"src_port\" : 70000,\n\t\"first\" : "
+        "\"2011-03-18T16:52:47\",\n"
+        "\t\"src4_addr\" : \"192.0.2.1\",\n\t\"dst4_addr\" : \"192.0.2.2\"\n},\n"
+        "{\n\t\"type\" : \"FLOW\" \"proto\" : 6,\n\t\"src_port\" : 1,\n\t\"dst_port\" : 2\n},\n"
+        "{\n\t\"type\" : \"FLOW\",\n\t\"first\" : \"2011-03-18T16:52:47\"\n},\n"
+        "No matching flows\n"
+        "%s},\n"
+        "]\n",
+        rec_tcp);
     struct run r;
     feed(&p, text, &r);
     assert_int_equal(r.nrec, 1);
@@ -153,17 +155,18 @@ static void test_csv(void **state)
     struct nfdump_parser p;
     assert_int_equal(nfdump_parser_init(&p, NFDUMP_FMT_CSV), 0);
     struct run r;
-    feed(&p,
-         "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das\n"
-         "2011-03-18 16:52:47,2011-03-18 16:52:48,1.0,192.0.2.1,198.51.100.7,40000,443,TCP,"
-         "...A..S.,0,0,3,180,0,0,0,0,64500,0\n"
-         "2011-03-18 16:52:47,2011-03-18 16:52:47,0.0,192.0.2.1,198.51.100.7,0,2048,ICMP,"
-         "........,0,0,1,84,0,0,0,0,0,0\n"
-         "2011-03-18 16:52:47,bad,0.0,192.0.2.1,198.51.100.7,0,0,UDP,........,0,0,1,84,0,0,0,0,0,0\n"
-         "2011-03-18 16:52:47,2011-03-18 16:52:47,0.0,192.0.2.1\n"
-         "\n"
-         "Summary: total flows: 2\n",
-         &r);
+    feed(
+        &p,
+        "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das\n"
+        "2011-03-18 16:52:47,2011-03-18 16:52:48,1.0,192.0.2.1,198.51.100.7,40000,443,TCP,"
+        "...A..S.,0,0,3,180,0,0,0,0,64500,0\n"
+        "2011-03-18 16:52:47,2011-03-18 16:52:47,0.0,192.0.2.1,198.51.100.7,0,2048,ICMP,"
+        "........,0,0,1,84,0,0,0,0,0,0\n"
+        "2011-03-18 16:52:47,bad,0.0,192.0.2.1,198.51.100.7,0,0,UDP,........,0,0,1,84,0,0,0,0,0,0\n"
+        "2011-03-18 16:52:47,2011-03-18 16:52:47,0.0,192.0.2.1\n"
+        "\n"
+        "Summary: total flows: 2\n",
+        &r);
     assert_int_equal(r.nrec, 2);
     assert_int_equal(r.nerr, 2);
     assert_int_equal(r.out[0].proto, 6);

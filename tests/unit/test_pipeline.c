@@ -47,7 +47,8 @@ static void cap_destroy(void *self)
     c->n = 0;
 }
 
-static const struct sink_ops cap_ops = {.name = "capture", .publish = cap_publish, .destroy = cap_destroy};
+static const struct sink_ops cap_ops = {
+    .name = "capture", .publish = cap_publish, .destroy = cap_destroy};
 
 static const char *const MAP = "10.1.0.0/16,c1,Customer One,64501\n"
                                "10.2.0.0/16,c2,Customer Two\n"
@@ -93,7 +94,8 @@ static struct fix *fix_new_conf(const char *map, const char *drop, const char *c
     assert_int_equal(feed_set_new(&fs), 0);
     if (drop) {
         struct feed *fd;
-        assert_int_equal(feed_load_mem("drop", "drop.txt", drop, strlen(drop), FEED_AUTO, 100, &fd, &err), 0);
+        assert_int_equal(
+            feed_load_mem("drop", "drop.txt", drop, strlen(drop), FEED_AUTO, 100, &fd, &err), 0);
         assert_int_equal(feed_set_add(fs, fd), 0);
     }
     sinks_add(&f->sinks, (struct sink){&cap_ops, &f->cap});
@@ -148,10 +150,10 @@ static const char *find_msg(const struct capsink *c, enum msg_kind k, const char
 static void test_direction_and_summaries(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
-    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100);   /* c1 out */
-    flow(f, "93.184.216.34", "10.1.0.5", 50000, T0 + 2000, 1000); /* c1 in */
-    flow(f, "10.1.0.6", "10.2.0.7", 22, T0 + 3000, 10);           /* internal c1 -> c2 */
-    flow(f, "8.8.8.8", "9.9.9.9", 53, T0 + 4000, 5);              /* neither */
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100);       /* c1 out */
+    flow(f, "93.184.216.34", "10.1.0.5", 50000, T0 + 2000, 1000);    /* c1 in */
+    flow(f, "10.1.0.6", "10.2.0.7", 22, T0 + 3000, 10);              /* internal c1 -> c2 */
+    flow(f, "8.8.8.8", "9.9.9.9", 53, T0 + 4000, 5);                 /* neither */
     flow(f, "2001:db8:1::9", "2001:db8:ffff::1", 443, T0 + 5000, 7); /* c1 out, v6 */
     struct pipeline_stats ps;
     pipeline_stats(f->p, &ps);
@@ -208,7 +210,7 @@ static void test_blocklist_alert_and_suppression(void **st)
         flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 1000 + (uint64_t)i * 1000, 100);
     flow(f, "2001:db8:1::9", "2001:db8:dead::1", 443, T0 + 5000, 7);
     flow(f, "198.18.9.9", "10.2.0.7", 25, T0 + 6000, 50); /* inbound from a listed address */
-    flow(f, "8.8.8.8", "198.18.1.1", 443, T0 + 7000, 5);   /* not a customer: no alert */
+    flow(f, "8.8.8.8", "198.18.1.1", 443, T0 + 7000, 5);  /* not a customer: no alert */
     pipeline_finish(f->p);
     assert_int_equal(count_kind(&f->cap, MSG_ALERT), 3);
     const char *a = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
@@ -483,11 +485,12 @@ static void test_reload_feeds_keeps_hits(void **st)
     struct conf_error err;
     const char *drop2 = "203.0.113.0/24 ; SBL9\n";
     assert_int_equal(feed_set_new(&fs), 0);
-    assert_int_equal(feed_load_mem("drop", "drop2.txt", drop2, strlen(drop2), FEED_AUTO, 10, &fd, &err), 0);
+    assert_int_equal(
+        feed_load_mem("drop", "drop2.txt", drop2, strlen(drop2), FEED_AUTO, 10, &fd, &err), 0);
     assert_int_equal(feed_set_add(fs, fd), 0);
     assert_int_equal(pipeline_swap_lists(f->p, NULL, fs), 0);
-    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 2000, 100);   /* no longer listed */
-    flow(f, "10.1.0.6", "203.0.113.7", 443, T0 + 3000, 100);  /* newly listed */
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 2000, 100);  /* no longer listed */
+    flow(f, "10.1.0.6", "203.0.113.7", 443, T0 + 3000, 100); /* newly listed */
     pipeline_finish(f->p);
     assert_int_equal(count_kind(&f->cap, MSG_ALERT), 2);
     const char *old = find_msg(&f->cap, MSG_ALERT, "\"peer\":\"198.18.1.1\"");
@@ -506,7 +509,8 @@ static void test_reload_carries_customer_state(void **st)
     struct customer_map *cm;
     struct conf_error err;
     /* c1 keeps its id, gains a prefix, and its index changes (c0 comes first now) */
-    const char *map2 = "10.9.0.0/16,c0,Zero\n10.1.0.0/16,c1,Customer One\n10.4.0.0/16,c1,Customer One\n";
+    const char *map2 =
+        "10.9.0.0/16,c0,Zero\n10.1.0.0/16,c1,Customer One\n10.4.0.0/16,c1,Customer One\n";
     assert_int_equal(customers_load_mem("map2", map2, strlen(map2), &lim, &cm, &err), 0);
     assert_int_equal(pipeline_swap_lists(f->p, cm, NULL), 0);
     flow(f, "10.4.0.1", "93.184.216.34", 443, T0 + 2000, 100);
@@ -568,7 +572,8 @@ static void test_threads_same_alerts(void **st)
     pipeline_stats(a->p, &ps);
     assert_int_equal(ps.flows, 6000);
     assert_int_equal(ps.alerts_truncated, 0);
-    fprintf(stderr, "threads: %zu alerts, %zu messages\n", count_kind(&one->cap, MSG_ALERT), one->cap.n);
+    fprintf(stderr, "threads: %zu alerts, %zu messages\n", count_kind(&one->cap, MSG_ALERT),
+            one->cap.n);
     assert_true(count_kind(&one->cap, MSG_ALERT) > 100); /* most came from full hit tables */
     /* threads: the same output on every run, message for message */
     assert_int_equal(a->cap.n, b->cap.n);
@@ -611,7 +616,8 @@ static void run_pollers(struct fix *f)
             r.tcp_flags = 0x1b;
             r.bytes = 500;
             r.packets = 6;
-            r.first_ms = T0 + (uint64_t)n * 60000 + (uint64_t)h * 1700 + (uint64_t)((n * 7919 + h * 104729) % 3000);
+            r.first_ms = T0 + (uint64_t)n * 60000 + (uint64_t)h * 1700 +
+                         (uint64_t)((n * 7919 + h * 104729) % 3000);
             r.last_ms = r.first_ms + 300;
             r.sampling = 1;
             pipeline_flow(f->p, &r);
@@ -689,7 +695,8 @@ static void test_alert_observer(void **st)
     pipeline_finish(f->p);
     const char *a = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
     assert_non_null(a);
-    assert_non_null(strstr(a, "\"ip\":[\"192.0.2.77\"],\"ingress\":{\"interface\":{\"id\":\"517\"}}"));
+    assert_non_null(
+        strstr(a, "\"ip\":[\"192.0.2.77\"],\"ingress\":{\"interface\":{\"id\":\"517\"}}"));
     assert_non_null(strstr(a, "\"source\":{\"ip\":\"10.1.0.5\",\"port\":40000}"));
     const char *b = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.2.0.7\"");
     assert_non_null(b);

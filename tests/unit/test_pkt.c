@@ -98,7 +98,7 @@ static void test_every_linktype(void **state)
         bool swap;
         uint32_t af6;
     } cases[] = {
-        {GEN_LT_EN10MB, PKT_LINK_EN10MB, false, 0}, {GEN_LT_SLL, PKT_LINK_LINUX_SLL, false, 0},
+        {GEN_LT_EN10MB, PKT_LINK_EN10MB, false, 0},   {GEN_LT_SLL, PKT_LINK_LINUX_SLL, false, 0},
         {GEN_LT_SLL2, PKT_LINK_LINUX_SLL2, false, 0}, {GEN_LT_RAW, PKT_LINK_RAW, false, 0},
         {GEN_LT_RAW, PKT_LINK_RAW_LT, false, 0},      {GEN_LT_RAW, PKT_LINK_RAW_BSD, false, 0},
         {GEN_LT_NULL, PKT_LINK_NULL, false, 24},      {GEN_LT_NULL, PKT_LINK_NULL, true, 28},
@@ -114,8 +114,8 @@ static void test_every_linktype(void **state)
     mk_v4(&g4, 6);
     mk_v6(&g6, 17);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct gen_l2 l2 = {.linktype = cases[i].gen_lt, .null_swap = cases[i].swap,
-                            .null_af6 = cases[i].af6};
+        struct gen_l2 l2 = {
+            .linktype = cases[i].gen_lt, .null_swap = cases[i].swap, .null_af6 = cases[i].af6};
         assert_int_equal(build_parse(&g4, &l2, cases[i].dlt, &pi, NULL), PKT_OK);
         check_v4_tcp(&pi, &g4);
         assert_int_equal(build_parse(&g6, &l2, cases[i].dlt, &pi, NULL), PKT_OK);
@@ -279,9 +279,9 @@ static void test_fragments(void **state)
     for (v = 0; v < 2; v++) {
         make_frags(v == 1, 4000, &fr, 0x1234);
         assert_int_equal(fr.n, 3);
-        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[0], (uint32_t)fr.len[0],
-                                   (uint32_t)fr.len[0], &pi),
-                         PKT_OK);
+        assert_int_equal(
+            pkt_parse(PKT_LINK_RAW, fr.buf[0], (uint32_t)fr.len[0], (uint32_t)fr.len[0], &pi),
+            PKT_OK);
         assert_true(pi.fragment);
         assert_true(pi.first_fragment);
         assert_true(pi.more_frags);
@@ -290,9 +290,9 @@ static void test_fragments(void **state)
         assert_int_equal(pi.proto, 17);
         assert_int_equal(pi.sport, 2055);
         assert_int_equal(pi.dport, 9995);
-        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[1], (uint32_t)fr.len[1],
-                                   (uint32_t)fr.len[1], &pi),
-                         PKT_OK);
+        assert_int_equal(
+            pkt_parse(PKT_LINK_RAW, fr.buf[1], (uint32_t)fr.len[1], (uint32_t)fr.len[1], &pi),
+            PKT_OK);
         assert_true(pi.fragment);
         assert_false(pi.first_fragment);
         assert_true(pi.more_frags);
@@ -300,9 +300,9 @@ static void test_fragments(void **state)
         assert_int_equal(pi.sport, 0);
         assert_null(pi.l4);
         assert_int_equal(pi.proto, 17);
-        assert_int_equal(pkt_parse(PKT_LINK_RAW, fr.buf[2], (uint32_t)fr.len[2],
-                                   (uint32_t)fr.len[2], &pi),
-                         PKT_OK);
+        assert_int_equal(
+            pkt_parse(PKT_LINK_RAW, fr.buf[2], (uint32_t)fr.len[2], (uint32_t)fr.len[2], &pi),
+            PKT_OK);
         assert_false(pi.more_frags);
         assert_int_equal(pi.frag_offset + pi.frag_data_len, 4008);
     }
@@ -592,8 +592,8 @@ static void make_orig(uint32_t len)
 }
 
 /* Feed one piece [off, off + len) of data (orig unless data is given), more-fragments flag. */
-static int piece(struct frag_table *t, bool v6, uint32_t id, uint32_t off, uint32_t len,
-                 bool more, const uint8_t *data, struct frag_datagram *d)
+static int piece(struct frag_table *t, bool v6, uint32_t id, uint32_t off, uint32_t len, bool more,
+                 const uint8_t *data, struct frag_datagram *d)
 {
     struct pkt_info pi;
     int n = gen_ip_fragment_piece(v6 ? hdr6 : hdr4, id, off, more, data ? data : orig + off, len,
@@ -699,10 +699,11 @@ static void test_reassembly_holes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_linktype), cmocka_unit_test(test_vlan_stacks),
-        cmocka_unit_test(test_v6_ext_headers), cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_every_linktype),     cmocka_unit_test(test_vlan_stacks),
+        cmocka_unit_test(test_v6_ext_headers),     cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_truncation_snaplen), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_icmp_mpls_pppoe), cmocka_unit_test(test_reassembly), cmocka_unit_test(test_reassembly_holes),
+        cmocka_unit_test(test_icmp_mpls_pppoe),    cmocka_unit_test(test_reassembly),
+        cmocka_unit_test(test_reassembly_holes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,7 +86,7 @@ static void test_full_refuses_and_peek(void **st)
     while ((p = ring_alloc(&r, 100)) != NULL)
         memset(p, (int)n++, 100);
     assert_int_equal(n, 4096 / RING_ALIGN(sizeof(struct ring_hdr) + 100));
-    assert_true(ring_empty(&r));          /* nothing published yet */
+    assert_true(ring_empty(&r)); /* nothing published yet */
     assert_null(ring_peek(&r, &len));
     ring_publish(&r);
     assert_false(ring_drained(&r));

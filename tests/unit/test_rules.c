@@ -16,9 +16,9 @@
 
 static bool known_placeholder(const char *name, size_t n)
 {
-    static const char *const names[] = {"host", "peer", "customer", "src", "dst", "verb", "port",
-                                        "proto", "service", "flows", "packets", "bytes", "first",
-                                        "last", "feeds"};
+    static const char *const names[] = {"host",    "peer",  "customer", "src",     "dst",
+                                        "verb",    "port",  "proto",    "service", "flows",
+                                        "packets", "bytes", "first",    "last",    "feeds"};
     if (n > 3 && strncmp(name, "ev.", 3) == 0) {
         const char *colon = memchr(name, ':', n);
         if (!colon)
@@ -69,11 +69,24 @@ static void test_known_rules_listed(void **st)
 {
     (void)st;
     static const char *const ids[] = {
-        "blocklist.peer_listed", "blocklist.host_listed", "blocklist.customer_space_listed",
-        "spam.fanout", "spam.mta_fanout", "beacon.fast", "beacon.slow", "beacon.long_session",
-        "bruteforce.login", "bruteforce.horizontal", "scan.horizontal",
-        "scan.vertical", "scan.trw", "scan.icmp_sweep", "flood.pps", "flood.bps",
-        "flood.baseline", "customer.hostile_share",
+        "blocklist.peer_listed",
+        "blocklist.host_listed",
+        "blocklist.customer_space_listed",
+        "spam.fanout",
+        "spam.mta_fanout",
+        "beacon.fast",
+        "beacon.slow",
+        "beacon.long_session",
+        "bruteforce.login",
+        "bruteforce.horizontal",
+        "scan.horizontal",
+        "scan.vertical",
+        "scan.trw",
+        "scan.icmp_sweep",
+        "flood.pps",
+        "flood.bps",
+        "flood.baseline",
+        "customer.hostile_share",
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (!rule_find(ids[i]))
@@ -116,10 +129,12 @@ static void test_render(void **st)
     addr_parse("203.0.113.9", a.peer);
     char buf[512];
     rule_message(&a, buf, sizeof buf);
-    assert_string_equal(buf, "10.1.2.3 (customer acme) contacted 203.0.113.9:443 every 60.2 s "
-                             "\u00b14 s (regular schedule), 42 check-ins since 2023-11-14 22:13 UTC");
+    assert_string_equal(buf,
+                        "10.1.2.3 (customer acme) contacted 203.0.113.9:443 every 60.2 s "
+                        "\u00b14 s (regular schedule), 42 check-ins since 2023-11-14 22:13 UTC");
     rule_render("{ev.share:pct} {ev.bps:bits} {ev.period_s:int} {ev.list} {ev.o.k} {bytes} "
-                "{service} {verb} {flows}", &a, buf, sizeof buf);
+                "{service} {verb} {flows}",
+                &a, buf, sizeof buf);
     assert_string_equal(buf, "95 % 1.5 Mbit/s 60 a, b 7 9.1 kB tcp port 443 contacted 42");
     /* the peer started it: it is the source; the host's side says whose it is */
     a.host_is_source = false;
@@ -141,7 +156,8 @@ static void test_render(void **st)
     rule_message(&a, buf, sizeof buf);
     assert_string_equal(buf, "nosuch.rule alert for 10.1.2.3 (customer acme)");
     /* enrichments name their feeds and listings */
-    struct alert_enrichment en[2] = {{.feed = "drop", .name = "SBL1"}, {.feed = "mine", .name = "mine"}};
+    struct alert_enrichment en[2] = {{.feed = "drop", .name = "SBL1"},
+                                     {.feed = "mine", .name = "mine"}};
     a.enrich = en;
     a.nenrich = 2;
     rule_render("{feeds}", &a, buf, sizeof buf);

@@ -44,7 +44,8 @@ static void on_dgram(void *arg, const uint8_t src[16], uint16_t sport, uint64_t 
     if (!ok) {
         g->bad++;
         if (g->bad < 5)
-            print_message("bad: seq %u want %u len %zu want %zu\n", seq, g->next, len, size_of(seq));
+            print_message("bad: seq %u want %u len %zu want %zu\n", seq, g->next, len,
+                          size_of(seq));
     }
     g->next = seq + 1;
     g->bytes += len;

@@ -42,7 +42,8 @@ static void test_defaults_and_file(void **st)
 {
     struct settings s;
     struct conf_error err;
-    assert_int_equal(load(&s, "[pipeline]\nwindow = 2m\n[detector.blocklist]\nscore = 0.7\n", &err), 0);
+    assert_int_equal(load(&s, "[pipeline]\nwindow = 2m\n[detector.blocklist]\nscore = 0.7\n", &err),
+                     0);
     assert_int_equal(s.window, 120);
     assert_int_equal(s.lateness, 30);
     size_t d = det_index("blocklist");

@@ -53,8 +53,10 @@ static void test_lines_and_mask(void **state)
     snprintf(path, sizeof path, "%s/out.jsonl", dir);
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS),
-                                    &s, err, sizeof err), 0);
+    assert_int_equal(sink_jsonl_new(path, false, false,
+                                    SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS), &s,
+                                    err, sizeof err),
+                     0);
     pub(&s, MSG_ALERT, "{\"a\":1}");
     pub(&s, MSG_SUMMARY, "{\"s\":1}"); /* filtered out: taken, not written */
     pub(&s, MSG_TOTALS, "{\"t\":1}");
@@ -224,14 +226,16 @@ static void test_stdout_and_errors(void **state)
     (void)state;
     struct sink s;
     char err[256];
-    assert_int_equal(sink_jsonl_new("-", false, false, SINK_JSONL_KIND(MSG_TOTALS), &s, err, sizeof err), 0);
+    assert_int_equal(
+        sink_jsonl_new("-", false, false, SINK_JSONL_KIND(MSG_TOTALS), &s, err, sizeof err), 0);
     pub(&s, MSG_ALERT, "{\"not\":\"written\"}");
     assert_int_equal(s.ops->flush(s.self, 0), 0);
     s.ops->reopen(s.self);
     s.ops->destroy(s.self);
     err[0] = 0;
-    assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, false, SINK_JSONL_ALL, &s, err,
-                                    sizeof err), -1);
+    assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, false, SINK_JSONL_ALL, &s,
+                                    err, sizeof err),
+                     -1);
     assert_true(strlen(err) > 0);
 }
 

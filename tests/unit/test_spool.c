@@ -51,8 +51,12 @@ static size_t msg(uint64_t i, char *buf, size_t cap)
 
 static struct spool *open_sp(const char *dir, uint64_t max, uint64_t seg)
 {
-    struct spool_opts o = {.dir = dir, .max_bytes = max, .segment_bytes = seg,
-                           .block_bytes = 4096, .fsync = SPOOL_FSYNC_BATCH, .fsync_ms = 10,
+    struct spool_opts o = {.dir = dir,
+                           .max_bytes = max,
+                           .segment_bytes = seg,
+                           .block_bytes = 4096,
+                           .fsync = SPOOL_FSYNC_BATCH,
+                           .fsync_ms = 10,
                            .zlevel = -1};
     struct spool *sp = NULL;
     char err[256];
@@ -218,7 +222,7 @@ static void test_corruption_recovered(void **state)
     struct stat stb;
     assert_int_equal(stat(seg, &stb), 0);
     flip_byte(seg, stb.st_size / 2);         /* a damaged block in the middle */
-    int fd = open(seg, O_WRONLY | O_APPEND);  /* a torn write at the tail */
+    int fd = open(seg, O_WRONLY | O_APPEND); /* a torn write at the tail */
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "TWS1\x10\x00\x00", 7), 7);
     close(fd);

@@ -18,12 +18,14 @@ static void exporter_addr(uint8_t a[16], uint32_t i)
     gen_v4(a, 0xc6336400u + i); /* 198.51.100.0 + i */
 }
 
-static int tmpl_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
+static int tmpl_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts,
+                    uint64_t ms)
 {
     return dt_msg(buf, cap, GEN_V9, domain, tid, opts, ms, 100000, true, 0, 0);
 }
 
-static int data_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts, uint64_t ms)
+static int data_msg(uint8_t *buf, size_t cap, uint32_t domain, uint16_t tid, unsigned opts,
+                    uint64_t ms)
 {
     return dt_msg(buf, cap, GEN_V9, domain, tid, opts, ms, 100000, false, 2, 1);
 }
@@ -199,10 +201,11 @@ static void test_flood(void **state)
     for (uint32_t i = 0; i < 20000; i++) {
         x = x * 1103515245u + 12345u;
         exporter_addr(a, (x >> 8) % 40);
-        int len = (x >> 4) & 1 ? tmpl_msg(buf, sizeof buf, (x >> 12) % 20, (uint16_t)(256 + (x >> 16) % 5000),
+        int len = (x >> 4) & 1 ? tmpl_msg(buf, sizeof buf, (x >> 12) % 20,
+                                          (uint16_t)(256 + (x >> 16) % 5000),
                                           (x >> 5) & 1 ? GEN_T_V6 : 0, BASE_MS + i)
-                               : data_msg(buf, sizeof buf, (x >> 12) % 20, (uint16_t)(256 + (x >> 16) % 5000), 0,
-                                          BASE_MS + i);
+                               : data_msg(buf, sizeof buf, (x >> 12) % 20,
+                                          (uint16_t)(256 + (x >> 16) % 5000), 0, BASE_MS + i);
         decode_datagram(ctx, a, 2055, BASE_MS + i, buf, (size_t)len, collect, &s);
         if (decode_memory(ctx) > peak)
             peak = decode_memory(ctx);

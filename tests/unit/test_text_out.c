@@ -20,13 +20,25 @@
 static size_t alert_text(struct text_out *t, const char *rule, char *out, size_t cap)
 {
     struct alert a = {
-        .detector = "scan", .rule_id = rule, .severity = SEV_HIGH, .score = 0.9, .customer = 1,
-        .has_host = true, .host_is_source = true, .proto = 6, .port = 22,
-        .win_start_ms = 1700000000000ULL, .win_end_ms = 1700000060000ULL,
-        .first_ms = 1700000001000ULL, .last_ms = 1700000059000ULL, .flows = 60,
+        .detector = "scan",
+        .rule_id = rule,
+        .severity = SEV_HIGH,
+        .score = 0.9,
+        .customer = 1,
+        .has_host = true,
+        .host_is_source = true,
+        .proto = 6,
+        .port = 22,
+        .win_start_ms = 1700000000000ULL,
+        .win_end_ms = 1700000060000ULL,
+        .first_ms = 1700000001000ULL,
+        .last_ms = 1700000059000ULL,
+        .flows = 60,
         .evidence_json = "{\"distinct_targets_hour\":60,\"distinct_targets_day\":60,"
                          "\"unanswered_share\":0.95}",
-        .customer_id = "acme", .customer_name = "Acme", .repeat_count = 1,
+        .customer_id = "acme",
+        .customer_name = "Acme",
+        .repeat_count = 1,
     };
     addr_parse("192.0.2.10", a.host);
     rule_apply(&a);
@@ -68,8 +80,9 @@ static void test_render(void **st)
     assert_int_equal(text_out_message(t, MSG_SUMMARY, json, (size_t)n, out, sizeof out), 0);
     static const char totals[] = "{\"message\":\"transitwatch totals: 9 flow records\"}";
     text_out_message(t, MSG_TOTALS, totals, sizeof totals - 1, out, sizeof out);
-    assert_non_null(strstr(out, "\nacme                   2        3           0           0       4"
-                                "          14           0     5.0 kB        0 B\n"));
+    assert_non_null(strstr(out,
+                           "\nacme                   2        3           0           0       4"
+                           "          14           0     5.0 kB        0 B\n"));
     assert_non_null(strstr(out, "  scan.horizontal (2): Host probes many addresses on one port\n"
                                 "    A customer host tried one port"));
     assert_non_null(strstr(out, "    https://attack.mitre.org/techniques/T1046/\n"));

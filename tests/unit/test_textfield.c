@@ -137,8 +137,12 @@ static void test_utc_every_day(void **state)
             for (unsigned d = 1; d <= last; d++, day++) {
                 assert_true(tf_utc(y, m, d, 23, 59, 60, &t));
                 assert_true(t == day * 86400 + 86400); /* 23:59:60 is the next day's start */
-                struct tm tm = {.tm_year = (int)y - 1900, .tm_mon = (int)m - 1, .tm_mday = (int)d,
-                                .tm_hour = 23, .tm_min = 59, .tm_sec = 60};
+                struct tm tm = {.tm_year = (int)y - 1900,
+                                .tm_mon = (int)m - 1,
+                                .tm_mday = (int)d,
+                                .tm_hour = 23,
+                                .tm_min = 59,
+                                .tm_sec = 60};
                 assert_true(t == (int64_t)timegm(&tm));
             }
             assert_false(tf_utc(y, m, last + 1, 0, 0, 0, &t));
@@ -186,8 +190,8 @@ static void test_rfc1123(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines),    cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_csv),      cmocka_unit_test(test_trim_and_numbers),
+        cmocka_unit_test(test_lines),         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_csv),           cmocka_unit_test(test_trim_and_numbers),
         cmocka_unit_test(test_utc_every_day), cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_rfc1123),
     };

@@ -101,7 +101,7 @@ static void test_basic(void **state)
     expect(t, "2001:db8:1::2", 8, 48);
     expect(t, "2001:db8:1::1", 9, 128);
     expect(t, "2001:db9::", UINT32_MAX, 0);
-    expect(t, "::ffff:10.1.2.3", 0, 128); /* the same address written as IPv6 */
+    expect(t, "::ffff:10.1.2.3", 0, 128);  /* the same address written as IPv6 */
     expect(t, "::a01:203", UINT32_MAX, 0); /* IPv4-compatible form is not IPv4 */
 
     /* value and plen pointers are optional */
@@ -307,7 +307,8 @@ static void random_prefix(struct prefix *p)
         memcpy(p->addr + 12, &r3, 4);
         if (((r >> 3) & 15) == 0)
             p->addr[0] = (uint8_t)(r >> 24); /* some elsewhere in the space */
-        static const unsigned lens[] = {0, 16, 29, 32, 36, 40, 44, 48, 48, 52, 56, 60, 64, 127, 128};
+        static const unsigned lens[] = {0,  16, 29, 32, 36, 40,  44, 48,
+                                        48, 52, 56, 60, 64, 127, 128};
         p->len = (uint8_t)lens[(r >> 8) % (sizeof lens / sizeof lens[0])];
         if (((r >> 16) & 7) == 0)
             p->len = (uint8_t)((r >> 20) % 129);
@@ -515,12 +516,9 @@ static void test_deep_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_default_routes),
-        cmocka_unit_test(test_duplicates_and_limits),
-        cmocka_unit_test(test_overlaps),
-        cmocka_unit_test(test_random_vs_linear),
+        cmocka_unit_test(test_empty),          cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_default_routes), cmocka_unit_test(test_duplicates_and_limits),
+        cmocka_unit_test(test_overlaps),       cmocka_unit_test(test_random_vs_linear),
         cmocka_unit_test(test_deep_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

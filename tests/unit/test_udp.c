@@ -56,8 +56,8 @@ static int client(bool v6, uint16_t *port)
                           v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)),
                      0);
     assert_int_equal(getsockname(s, (struct sockaddr *)&ss, &sl), 0);
-    *port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                     : ((struct sockaddr_in *)&ss)->sin_port);
+    *port =
+        ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
     return s;
 }
 
@@ -100,9 +100,9 @@ static void test_endpoint_parse(void **state)
     bool v6;
     struct udp_listener *l;
     char err[256];
-    const char *bad[] = {"1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "::1:2055",
-                         "[::1]2055", "[::1]:", "[zz]:1", "host.example:2055", "1.2.3.4:20x",
-                         "[]:1", ""};
+    const char *bad[] = {"1.2.3.4",           "1.2.3.4:",    "1.2.3.4:65536", "1.2.3.4:-1",
+                         "::1:2055",          "[::1]2055",   "[::1]:",        "[zz]:1",
+                         "host.example:2055", "1.2.3.4:20x", "[]:1",          ""};
     size_t i;
 
     (void)state;

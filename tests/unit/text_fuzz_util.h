@@ -16,8 +16,8 @@ static inline uint32_t tfz_next(uint32_t *x)
 
 /* Input number it into buf (cap bytes, seeds shorter than that); returns its length. x is
  * the generator's state; alphabet is NUL-terminated. */
-static inline size_t tfz_input(uint32_t *x, int it, char *buf, size_t cap,
-                               const char *const *seeds, size_t nseeds, const char *alphabet)
+static inline size_t tfz_input(uint32_t *x, int it, char *buf, size_t cap, const char *const *seeds,
+                               size_t nseeds, const char *alphabet)
 {
     size_t n, na = strlen(alphabet);
     tfz_next(x);
