@@ -2,13 +2,13 @@
 # Install the Debian 12 packages transitwatch needs, only those missing.
 #   scripts/deps.sh run    build + run the sample replay
 #   scripts/deps.sh test   also the test tools (cmocka, nfdump, tshark, clang/libFuzzer, valgrind,
-#                          promtool, systemd-analyze, ...)
+#                          promtool, systemd-analyze, clang-format, ...)
 set -euo pipefail
 want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev libsystemd-dev
       libjson-c-dev)  # json-c: reading feeds, nfdump and Zeek JSON (core/json_in.h)
 if [[ ${1:-run} == test ]]; then
   want+=(libcmocka-dev nfdump argus-server argus-client tshark clang libclang-rt-14-dev valgrind python3 python3-yaml python3-jsonschema curl iproute2 procps time
-        prometheus systemd dash)  # promtool (metrics check), systemd-analyze (unit rating)
+        prometheus systemd dash clang-format)  # promtool (metrics check), systemd-analyze (unit rating), clang-format (style check)
 fi
 missing=()
 for p in "${want[@]}"; do
