@@ -84,18 +84,3 @@ void copt_swap(struct pipeline *p, void **cc, size_t n)
     p->cust_conf = cc;
     p->ncust_conf = n;
 }
-
-int pipeline_swap_overrides(struct pipeline *p, const struct settings *from)
-{
-    wk_quiesce(p);
-    const struct settings *old = p->ov;
-    p->ov = from;
-    void **cc;
-    size_t ncc;
-    if (copt_build(p, p->customers, &cc, &ncc) < 0) {
-        p->ov = old;
-        return -ENOMEM;
-    }
-    copt_swap(p, cc, ncc);
-    return 0;
-}

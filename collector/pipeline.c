@@ -1,6 +1,6 @@
 /* pipeline.c: the pipeline's façade (see pipeline.h; its rooms: pipeline_int.h). Set-up and
  * tear-down, classification of each record (customers, direction, accounting, the shard),
- * reload of the lists, statistics, the flow log, and the merge every alert goes through. */
+ * reload of the lists and options, statistics, the flow log. */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -12,44 +12,6 @@
 #include "json.h"
 #include "log.h"
 #include "pipeline_int.h"
-#include "rules.h"
-
-/* ---- what detectors and the merge see of the customers ---- */
-
-const char *pipe_customer_id(void *arg, uint32_t c)
-{
-    struct pipeline *p = arg;
-    const struct customer *cu = customers_get(p->customers, c);
-    return cu ? cu->id : NULL;
-}
-
-size_t pipe_customer_prefixes(void *arg, uint32_t c, const struct prefix **out)
-{
-    struct pipeline *p = arg;
-    return customers_prefixes(p->customers, c, out);
-}
-
-size_t pipe_customer_count(void *arg)
-{
-    struct pipeline *p = arg;
-    return customers_count(p->customers);
-}
-
-void pipe_raise(struct pipeline *p, const struct alert *in, uint64_t now_ms)
-{
-    struct alert a = *in;
-    if (!rule_find(a.rule_id))
-        p->st.alerts_without_rule++;
-    if (a.exporter && p->exporter_addr)
-        a.has_observer = p->exporter_addr(p->exporter_arg, a.exporter, a.observer_ip);
-    const struct customer *cu = customers_get(p->customers, a.customer);
-    a.customer_id = cu ? cu->id : "";
-    a.customer_name = cu ? cu->name : "";
-    a.customer_asn = cu ? cu->asn : 0;
-    if (p->s->alerts && alert_mgr_raise(p->alerts, &a, now_ms) > 0 && a.customer &&
-        a.customer < p->nacc)
-        p->acc[a.customer].alerts++;
-}
 
 /* ---- set-up ---- */
 
@@ -421,4 +383,19 @@ uint64_t pipeline_last_window_end(const struct pipeline *p)
 const struct customer_map *pipeline_customers(const struct pipeline *p)
 {
     return p->customers;
+}
+
+int pipeline_swap_overrides(struct pipeline *p, const struct settings *from)
+{
+    wk_quiesce(p);
+    const struct settings *old = p->ov;
+    p->ov = from;
+    void **cc;
+    size_t ncc;
+    if (copt_build(p, p->customers, &cc, &ncc) < 0) {
+        p->ov = old;
+        return -ENOMEM;
+    }
+    copt_swap(p, cc, ncc);
+    return 0;
 }

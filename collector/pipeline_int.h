@@ -2,13 +2,18 @@
  * of the collector sees pipeline.h only).
  *
  *   pipeline.c  the façade: set-up, classification (customer lookup, direction, accounting,
- *               shard choice), reload, statistics, the flow log, the alert merge (pipe_raise)
+ *               shard choice), reload of lists and options, statistics, the flow log
  *   windows.c   event time: the watermark, window close (detectors report, host verdicts),
  *               per-customer accounting and summaries, the idle advance
  *   workers.c   the worker pool: a ring per worker (core/ring.h), the worker threads, each
  *               worker's outbox of alerts and their merge in record order, quiesce
  *   custopts.c  per-customer detector options ([customer ID] sections) and how detectors find
  *               the options in force
+ *   merge.c     the customers as detectors see them, and the merge every alert goes through
+ *               (pipe_raise)
+ *
+ * The rooms are layers: each calls only rooms below it (tests/integration/no_circles.sh):
+ * merge.c and custopts.c at the bottom, then workers.c, then windows.c, then the façade.
  *
  * Threads: everything here runs on the dispatcher (the thread that calls pipeline_flow: the
  * main loop's) except what workers.c runs on worker threads: a worker's records (its host table

@@ -89,6 +89,8 @@
 #include "log.h"
 #include "sketch.h"
 
+extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option */
+
 #define BC_TS 32        /* starts kept per pair */
 #define BC_WAYS 8       /* pair pool: slots per bucket */
 #define BC_RECENT 4     /* connections per pair followed for continuations */
@@ -294,8 +296,8 @@ static int beacon_init(const void *conf, void **self)
     hash_key_from_seed(&b->hk, 0x626561636f6e3031ULL);
     hash_key_from_seed(&b->pvk, 0x6265616376696577ULL);
     b->mta_off = SIZE_MAX;
-    const struct detector_ops *spam = det_find("spam");
-    const struct conf_key *mk = spam ? conf_find_key(spam->conf_keys, "mta") : NULL;
+    /* the spam detector's declared MTAs (its option struct, by the key's offset) */
+    const struct conf_key *mk = conf_find_key(det_spam_ops.conf_keys, "mta");
     if (mk && mk->type == CONF_CUSTOM && mk->parse == pfxlist_parse &&
         mk->size == sizeof(struct pfxlist))
         b->mta_off = mk->offset;
