@@ -18,13 +18,19 @@ for ver in v5 v9 ipfix; do
   $gen sample -f $ver -m 6 -o "$tmp/$ver.pcap" 2>/dev/null
   $tw replay --no-summaries --no-totals --flows "$tmp/$ver-tw.jsonl" "$tmp/$ver.pcap" >/dev/null
   d=$tmp/nfcapd-$ver; mkdir -p "$d"
-  port=$((20000 + RANDOM % 20000))
+  port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   nfcapd -b 127.0.0.1 -p $port -w "$d" >"$d.log" 2>&1 &
   ncpid=$!
   for ((i = 0; i < 50; i++)); do ss -lun 2>/dev/null | grep ":$port " >/dev/null && break; sleep 0.1; done
   # paced, so nfcapd's socket buffer never overflows on a loaded machine (it would drop)
   $gen send --rate 5000 "$tmp/$ver.pcap" "127.0.0.1:$port" >/dev/null 2>&1
-  sleep 1
+  # nfcapd has read everything once its socket's receive queue is empty (<= 10 s)
+  for ((i = 0; i < 100; i++)); do
+    q=$(ss -Hlun "sport = :$port" 2>/dev/null | awk '{print $2}')
+    [[ ${q:-0} == 0 ]] && break
+    sleep 0.1
+  done
+  sleep 0.2
   kill -TERM $ncpid; wait $ncpid 2>/dev/null || true; ncpid=
   for f in "$d"/nfcapd.2*; do nfdump -r "$f" -o json 2>/dev/null | sed 's/^No matching flows$//'; done >"$tmp/$ver-nf.json"
   python3 - "$ver" "$tmp/$ver-tw.jsonl" "$tmp/$ver-nf.json" <<'PY' || fail=1

@@ -89,6 +89,8 @@ file = ${TW_SRC:-.}/configs/customers.csv
 [output]
 jsonl = $out
 summaries = yes
+[metrics]
+listen = 127.0.0.1:0
 CONF
   "$TW" --config "$work/tw-$ver.conf" >"$work/tw-$ver.log" 2>&1 &
   twp=$!; pids+=("$twp")
