@@ -81,7 +81,7 @@ static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size
 
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
 {
-    return hash_bytes(&t->key, addr, 16);
+    return hash_bytes_inline(&t->key, addr, 16);
 }
 
 void hosttab_prefetch(const struct hosttab *t, uint64_t hash)

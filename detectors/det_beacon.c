@@ -364,7 +364,7 @@ static uint64_t pair_hash(const struct beacon *b, const struct pair_key *k)
     memcpy(c + 8, &k->port, 2);
     c[10] = k->proto;
     memcpy(c + 11, &k->customer, 4);
-    return hash_bytes(&b->hk, c, sizeof c);
+    return hash_bytes_inline(&b->hk, c, sizeof c);
 }
 
 static struct pair *pair_find(struct beacon *b, const struct pair_key *k, uint64_t h)

@@ -359,7 +359,7 @@ static uint32_t salt_of(const struct scan *s, struct scan_host *sh, const uint8_
 {
     if (sh && sh->salt)
         return sh->salt;
-    uint32_t salt = (uint32_t)hash_bytes(&s->hk, addr, 16) | 1u;
+    uint32_t salt = (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
     if (sh)
         sh->salt = salt;
     return salt;

@@ -322,7 +322,7 @@ void robust_stats(double *v, double *tmp, size_t n, double min_iqr, struct robus
 
 uint64_t sk_hash_addr(const struct hash_key *k, const uint8_t a[16])
 {
-    return hash_bytes(k, a, 16);
+    return hash_bytes_inline(k, a, 16);
 }
 
 uint64_t sk_hash_net(const struct hash_key *k, const uint8_t a[16])
@@ -333,5 +333,5 @@ uint64_t sk_hash_net(const struct hash_key *k, const uint8_t a[16])
         n[15] = 0;
     else
         memset(n + 6, 0, 10);
-    return hash_bytes(k, n, 16);
+    return hash_bytes_inline(k, n, 16);
 }
