@@ -125,6 +125,10 @@
     X(T, ps.hosts_active, NULL, "hosts_active", NULL, G, "Inside hosts in the host tables.")       \
     X(T, ps.host_capacity, NULL, "hosts_capacity", NULL, G,                                        \
       "Capacity of the host tables, in hosts.")                                                    \
+    X(T, ps.host_table_bytes, NULL, "hosts_table_bytes", NULL, G,                                  \
+      "Bytes of the host tables (allocated; pages count once a host lands on them).")              \
+    X(T, ps.host_slot_bytes, NULL, "host_slot_bytes", NULL, G,                                     \
+      "Bytes per host-table slot: the host, every enabled detector's per-host state, a tag.")      \
     X(T, ps.host_evictions_active, NULL, "host_evictions_active_total", NULL, C,                   \
       "Hosts evicted while active in the open window.")                                            \
     X(T, ps.list_swaps, NULL, "list_swaps_total", NULL, C, "Reloaded lists taken into use.")       \

@@ -221,8 +221,12 @@ static size_t run_batch(struct worker *w)
 {
     struct wq_ent *e[WQ_BATCH];
     size_t n = ring_take_n(&w->q, (void **)e, NULL, WQ_BATCH);
+    /* two prefetch passes: every record's tag blocks, then (those having arrived meanwhile) the
+     * slots they point at, so the batch's host misses overlap instead of queueing one by one */
     for (size_t i = 0; i < n; i++)
         hosttab_prefetch(w->hosts, e[i]->hash);
+    for (size_t i = 0; i < n; i++)
+        hosttab_prefetch_slot(w->hosts, e[i]->hash);
     for (size_t i = 0; i < n; i++) {
         atomic_store_explicit(&w->progress, e[i]->seq, memory_order_release);
         track(w, &e[i]->f, e[i]->hash);

@@ -92,6 +92,24 @@ void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
     __builtin_prefetch(&t->tags[b[1]]);
 }
 
+void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
+{
+    size_t b[2];
+    uint32_t tag = buckets_of_hash(t, hash, b);
+    for (int k = 0; k < 2; k++) {
+        const uint32_t *tg = &t->tags[b[k]];
+        for (size_t i = 0; i < HOSTTAB_WAYS; i++) {
+            if (tg[i] != tag)
+                continue;
+            const uint8_t *s = (const uint8_t *)host_at(t, b[k] + i);
+            for (size_t off = 0; off < t->stride; off += 64)
+                __builtin_prefetch(s + off, 1);
+            __builtin_prefetch(s + t->stride - 1, 1);
+            return;
+        }
+    }
+}
+
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
 {
     uint64_t a0, a1, b0, b1;
@@ -227,6 +245,11 @@ size_t hosttab_memory(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
     return sizeof *t + SLOT_ALIGN + n * (t->stride + sizeof *t->tags);
+}
+
+size_t hosttab_slot_bytes(const struct hosttab *t)
+{
+    return t->stride + sizeof *t->tags;
 }
 
 size_t hosttab_state_size(const struct hosttab *t)

@@ -49,6 +49,10 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
 /* Start loading the tag blocks a lookup of hash will read (a batch prefetches every record's
  * buckets before it looks any up, so the misses overlap). */
 void hosttab_prefetch(const struct hosttab *t, uint64_t hash);
+/* The second step, once the tag blocks have arrived: start loading the slot (host and detector
+ * state, every cache line of it) whose tag matches hash, for reading and writing; nothing when no
+ * tag matches (a new host). */
+void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash);
 /* customer 0 = any; else the host must belong to that customer. */
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                           void **state);
@@ -58,5 +62,7 @@ void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg);
 void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out);
 size_t hosttab_memory(const struct hosttab *t);
 size_t hosttab_state_size(const struct hosttab *t);
+/* Bytes one slot costs: struct host and the state, rounded up to 16, plus its 4-byte tag. */
+size_t hosttab_slot_bytes(const struct hosttab *t);
 
 #endif
