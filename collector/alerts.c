@@ -154,7 +154,7 @@ static int publish(struct alert_mgr *m, const struct alert *a)
     int len = alert_json_format(a, m->buf, sizeof m->buf);
     if (len < 0) {
         m->st.format_errors++;
-        return -1;
+        return len;
     }
     m->st.published++;
     const char *key = a->customer_id ? a->customer_id : "";

@@ -42,16 +42,20 @@ struct user_ids {
 
 /* Can the user create and remove files in dir? Asked of the kernel with the user's ids as
  * effective ids (before any thread exists), so modes, ACLs, read-only mounts and every parent
- * directory count. Returns 1 yes, 0 no (errno says why), -1 cannot tell. */
+ * directory count. Returns 1 yes, 0 no (errno says why), a negative errno: cannot tell. */
 static int dir_writable_by(const char *dir, const struct user_ids *u)
 {
     gid_t saved[256];
     int ngroups = getgroups(256, saved);
     if (ngroups < 0 || setgroups(1, &u->gid) < 0)
-        return -1;
-    int rc = -1, e = 0;
-    if (setegid(u->gid) == 0) {
-        if (seteuid(u->uid) == 0) {
+        return -errno;
+    int rc, e = 0;
+    if (setegid(u->gid) < 0) {
+        rc = -errno;
+    } else {
+        if (seteuid(u->uid) < 0) {
+            rc = -errno;
+        } else {
             rc = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 ? 1 : 0;
             e = errno;
             if (seteuid(0) < 0)
@@ -199,10 +203,10 @@ static int reload(struct run *r)
         log_error("reload rejected, old configuration stays in force: out of memory");
         goto fail;
     }
-    if (settings_load(ns, r->config_path, &ce) < 0 || lists_load(ns, &cm, &fs, &ce) < 0) {
+    if ((rc = settings_load(ns, r->config_path, &ce)) < 0 ||
+        (rc = lists_load(ns, &cm, &fs, &ce)) < 0) {
         log_error("reload rejected, old configuration stays in force: %s",
                   conf_error_str(&ce, msg, sizeof msg));
-        rc = -EINVAL;
         goto fail;
     }
     lists_warn(fs);

@@ -82,7 +82,7 @@ int ingest_route_parse(const char *s, enum ingest_route *out)
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 /* Every record goes to the pipeline through here, so the tap sees it classified. */

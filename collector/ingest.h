@@ -87,7 +87,7 @@ void ingest_finish(struct ingest *in);
 /* Called with every record after the pipeline has classified it (customer, dir set), for
  * end-of-run tallies; NULL to stop. rec borrowed for the call. */
 void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg);
-/* Parse "auto" | "ports" | "all-meter" | "all-export"; 0 or -1. */
+/* Parse "auto" | "ports" | "all-meter" | "all-export"; 0 or -EINVAL. */
 int ingest_route_parse(const char *s, enum ingest_route *out);
 void ingest_meter_stats(const struct ingest *in, struct meter_stats *out);
 const struct decode_ctx *ingest_decoder(const struct ingest *in);

@@ -1,5 +1,6 @@
 #include "lists.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,34 +25,42 @@ int lists_load(const struct settings *s, struct customer_map **customers, struct
     struct customer_map *cm = NULL;
     struct feed_set *fs = NULL;
     struct customer_limits lim = {s->max_customers, s->max_prefixes};
+    int rc;
     if (s->customers_file[0]) {
-        if (customers_load(s->customers_file, &lim, &cm, err) < 0) {
+        rc = customers_load(s->customers_file, &lim, &cm, err);
+        if (rc < 0) {
             at_config_line(s, s->customers_file, "customers.file", err);
             goto fail;
         }
-    } else if (customers_load_mem("(no customer map)", "", 0, &lim, &cm, err) < 0) {
-        goto fail;
+    } else {
+        rc = customers_load_mem("(no customer map)", "", 0, &lim, &cm, err);
+        if (rc < 0)
+            goto fail;
     }
-    if (feed_set_new(&fs) < 0) {
+    rc = feed_set_new(&fs);
+    if (rc < 0) {
         conf_error_set(err, "(feeds)", 0, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < s->nfeeds; i++) {
         const struct feed_settings *f = &s->feeds[i];
         enum feed_format fmt;
-        if (feed_format_parse(f->format, &fmt) < 0) {
+        rc = feed_format_parse(f->format, &fmt);
+        if (rc < 0) {
             settings_error_at(s, f->format, err, "[blocklist %s]: unknown format '%s'", f->name,
                               f->format);
             goto fail;
         }
         struct feed *fd = NULL;
-        if (feed_load(f->name, f->file, fmt, f->max_entries, &fd, err) < 0) {
+        rc = feed_load(f->name, f->file, fmt, f->max_entries, &fd, err);
+        if (rc < 0) {
             char what[96];
             snprintf(what, sizeof what, "[blocklist %s] file", f->name);
             at_config_line(s, f->file, what, err);
             goto fail;
         }
-        if (feed_set_add(fs, fd) < 0) {
+        rc = feed_set_add(fs, fd);
+        if (rc < 0) {
             settings_error_at(s, &s->feeds[i], err,
                               "blocklist %s: cannot add (duplicate name or too many)", f->name);
             goto fail;
@@ -66,6 +75,7 @@ int lists_load(const struct settings *s, struct customer_map **customers, struct
                        o->section_line ? o->section_line : o->line,
                        "[customer %s]: no customer '%s' in the customer map %s", o->customer,
                        o->customer, s->customers_file[0] ? s->customers_file : "(none configured)");
+        rc = -EINVAL;
         goto fail;
     }
     *customers = cm;
@@ -74,7 +84,7 @@ int lists_load(const struct settings *s, struct customer_map **customers, struct
 fail:
     customers_free(cm);
     feed_set_free(fs);
-    return -1;
+    return rc;
 }
 
 void lists_warn(const struct feed_set *feeds)

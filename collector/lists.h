@@ -9,7 +9,8 @@
 #include "settings.h"
 
 /* Returns 0 with both out-params set (an empty customer map when no file is configured), or
- * -1 with err naming file and line; nothing is returned then. */
+ * a negative errno (the failing loader's) with err naming file and line; nothing is returned
+ * then. */
 int lists_load(const struct settings *s, struct customer_map **customers, struct feed_set **feeds,
                struct conf_error *err);
 /* Log warnings about loaded lists (feeds past their Expires, malformed lines skipped). */

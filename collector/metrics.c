@@ -77,12 +77,12 @@ int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, c
     if (udp_endpoint_parse(listen, a, &port, &v6) < 0) {
         snprintf(err, errlen, "metrics.listen: bad address '%s' (want addr:port or [v6]:port)",
                  listen);
-        return -1;
+        return -EINVAL;
     }
     struct metrics *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->stale_ms = stale_ms;
@@ -108,10 +108,11 @@ int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, c
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!m->d) {
+        int e = errno ? errno : EADDRNOTAVAIL;
         snprintf(err, errlen, "metrics: cannot listen on %s: %s", listen, strerror(errno));
         pthread_mutex_destroy(&m->mu);
         free(m);
-        return -1;
+        return -e;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
     m->port = info ? info->port : port;

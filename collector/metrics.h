@@ -16,7 +16,7 @@
 
 struct metrics;
 
-/* listen: "127.0.0.1:9464" or "[::1]:9464". Returns 0 or -1 with err. */
+/* listen: "127.0.0.1:9464" or "[::1]:9464". Returns 0 or a negative errno with err. */
 int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, char *err,
                   size_t errlen);
 /* Replace the served text and health verdict (both copied; health NULL = "ok\n").

@@ -20,8 +20,9 @@ int run_load_lists(struct run *r, struct conf_error *err)
 int run_load(struct run *r, const char *config, struct conf_error *err)
 {
     r->config_path = config;
-    if (settings_load(&r->s, config, err) < 0)
-        return -1;
+    int rc = settings_load(&r->s, config, err);
+    if (rc < 0)
+        return rc;
     return run_load_lists(r, err);
 }
 
@@ -31,19 +32,21 @@ static int open_sinks(struct run *r, const char *out_path, bool truncate, bool t
     const char *path = out_path ? out_path : r->s.jsonl;
     if (path[0]) {
         struct sink sk;
-        if ((text ? sink_text_new(path, truncate, &sk, err, sizeof err)
-                  : sink_jsonl_new(path, r->s.jsonl_gzip, truncate, SINK_JSONL_ALL, &sk, err,
-                                   sizeof err)) < 0) {
+        int rc = text ? sink_text_new(path, truncate, &sk, err, sizeof err)
+                      : sink_jsonl_new(path, r->s.jsonl_gzip, truncate, SINK_JSONL_ALL, &sk, err,
+                                       sizeof err);
+        if (rc < 0) {
             log_error("%s", err);
-            return -1;
+            return rc;
         }
         sinks_add(&r->sinks, sk);
     }
     if (r->s.kafka_enabled) {
         struct sink sk;
-        if (sink_kafka_new(&r->s.kafka, &sk, err, sizeof err) < 0) {
+        int rc = sink_kafka_new(&r->s.kafka, &sk, err, sizeof err);
+        if (rc < 0) {
             log_error("kafka: %s", err);
-            return -1;
+            return rc;
         }
         sinks_add(&r->sinks, sk);
     }
@@ -54,12 +57,13 @@ int run_start(struct run *r, bool replay, const struct ingest_opts *io, const ch
               bool truncate, bool text)
 {
     lists_warn(r->feeds);
-    if (open_sinks(r, out_path, truncate, text) < 0)
-        return -1;
-    int rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
+    int rc = open_sinks(r, out_path, truncate, text);
+    if (rc < 0)
+        return rc;
+    rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
     if (rc < 0) {
         log_error("cannot start the pipeline: %s", strerror(-rc));
-        return -1;
+        return rc;
     }
     r->customers = NULL; /* taken */
     r->feeds = NULL;
@@ -71,7 +75,7 @@ int run_start(struct run *r, bool replay, const struct ingest_opts *io, const ch
     rc = ingest_new(&r->s, &o, r->pipe, &r->in);
     if (rc < 0) {
         log_error("cannot start the decoders: %s", strerror(-rc));
-        return -1;
+        return rc;
     }
     return 0;
 }

@@ -25,14 +25,14 @@ struct run {
 
 /* Load the config file over the defaults and the lists it names: every check the daemon makes
  * of its configuration, each error with file and line (--check-config runs exactly this).
- * 0, or -1 with err. */
+ * 0, or a negative errno with err. */
 int run_load(struct run *r, const char *config, struct conf_error *err);
 /* Load the lists of the settings already in r (replay: after command-line overrides). */
 int run_load_lists(struct run *r, struct conf_error *err);
 /* Open the sinks (out_path: the JSON-lines path instead of the settings', NULL = settings';
  * truncate: empty it first; text: that output as text for a person instead of JSON lines,
  * sink_text_new), the pipeline and the ingest. Lists must be loaded. io NULL: defaults from
- * the settings. 0 or -1 (logged). */
+ * the settings. 0 or a negative errno (logged). */
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
               bool truncate, bool text);
 void run_teardown(struct run *r);

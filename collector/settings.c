@@ -167,7 +167,7 @@ static int parse_level(void *field, const char *value, char *msg, size_t msglen)
         }
     }
     snprintf(msg, msglen, "log level must be error, warn, info or debug");
-    return -1;
+    return -EINVAL;
 }
 
 static const struct conf_key log_keys[] = {
@@ -210,7 +210,7 @@ static int parse_route(void *field, const char *value, char *msg, size_t msglen)
         }
     }
     snprintf(msg, msglen, "route must be auto, ports, all-meter or all-export");
-    return -1;
+    return -EINVAL;
 }
 
 static const struct conf_key meter_keys[] = {
@@ -442,11 +442,11 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
         snprintf(msg, msglen,
                  "'%s': per-customer keys are DETECTOR.KEY (e.g. " SETTINGS_OVERRIDE_EXAMPLE ")",
                  key);
-        return -1;
+        return -EINVAL;
     }
     if (strlen(value) >= sizeof s->overrides[0].value) {
         snprintf(msg, msglen, "%s: value too long", key);
-        return -1;
+        return -E2BIG;
     }
     for (size_t i = 0; i < s->noverrides; i++) {
         if (strcmp(s->overrides[i].customer, oc->customer) == 0 &&
@@ -454,19 +454,19 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
             s->overrides[i].det[dot - key] == 0 && strcmp(s->overrides[i].key, dot + 1) == 0) {
             snprintf(msg, msglen, "duplicate key '%s' (first set on line %u)", key,
                      s->overrides[i].line);
-            return -1;
+            return -EINVAL;
         }
     }
     if (s->noverrides == s->overrides_cap) {
         if (s->overrides_cap >= SETTINGS_MAX_OVERRIDES) {
             snprintf(msg, msglen, "more than %d per-customer overrides", SETTINGS_MAX_OVERRIDES);
-            return -1;
+            return -ENOSPC;
         }
         size_t nc = s->overrides_cap ? s->overrides_cap * 2 : 16;
         struct override_kv *n = realloc(s->overrides, nc * sizeof *n);
         if (!n) {
             snprintf(msg, msglen, "out of memory");
-            return -1;
+            return -ENOMEM;
         }
         s->overrides = n;
         s->overrides_cap = nc;
@@ -576,8 +576,9 @@ int settings_init(struct settings *s)
 int settings_load(struct settings *s, const char *path, struct conf_error *err)
 {
     snprintf(s->source_file, sizeof s->source_file, "%s", path);
-    if (conf_load(path, sections(), s, err) < 0)
-        return -1;
+    int rc = conf_load(path, sections(), s, err);
+    if (rc < 0)
+        return rc;
     return settings_validate(s, err);
 }
 
@@ -597,12 +598,12 @@ static int check_endpoints(const struct settings *s, const char *list, const cha
     int n = conf_split(tmp, ',', items, 64);
     if (n < 0) {
         settings_error_at(s, list, err, "%s: more than 64 endpoints", key);
-        return -1;
+        return -EINVAL;
     }
     if (n == 0 || (one && n > 1)) {
         settings_error_at(s, list, err, "%s: expected %s ADDR:PORT or [V6ADDR]:PORT", key,
                           one ? "one" : "at least one");
-        return -1;
+        return -EINVAL;
     }
     for (int i = 0; i < n; i++) {
         uint8_t a[16];
@@ -613,7 +614,7 @@ static int check_endpoints(const struct settings *s, const char *list, const cha
                               "%s: bad endpoint '%s' (want ADDR:PORT or [V6ADDR]:PORT with a "
                               "numeric address and a port 0..65535)",
                               key, items[i]);
-            return -1;
+            return -EINVAL;
         }
     }
     return 0;
@@ -622,48 +623,48 @@ static int check_endpoints(const struct settings *s, const char *list, const cha
 int settings_validate(struct settings *s, struct conf_error *err)
 {
     s->kafka_enabled = s->kafka.brokers[0] != 0;
-    if (check_endpoints(s, s->listen, "collector.listen", false, err) < 0)
-        return -1;
-    if (s->metrics_listen[0] &&
-        check_endpoints(s, s->metrics_listen, "metrics.listen", true, err) < 0)
-        return -1;
+    int rc = check_endpoints(s, s->listen, "collector.listen", false, err);
+    if (rc == 0 && s->metrics_listen[0])
+        rc = check_endpoints(s, s->metrics_listen, "metrics.listen", true, err);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < s->nexporters; i++) {
         struct prefix p;
         if (prefix_parse(s->exporters[i].addr, true, &p) < 0) {
             settings_error_at(s, &s->exporters[i], err, "[exporter %s]: not an address or prefix",
                               s->exporters[i].addr);
-            return -1;
+            return -EINVAL;
         }
     }
     for (size_t i = 0; i < s->nfeeds; i++) {
         if (!s->feeds[i].file[0]) {
             settings_error_at(s, &s->feeds[i], err, "[blocklist %s]: file is required",
                               s->feeds[i].name);
-            return -1;
+            return -EINVAL;
         }
     }
     for (size_t i = 0; i < s->ncaptures; i++) {
         if (!s->captures[i].interface[0]) {
             settings_error_at(s, &s->captures[i], err, "[capture %s]: interface is required",
                               s->captures[i].name);
-            return -1;
+            return -EINVAL;
         }
         if (if_nametoindex(s->captures[i].interface) == 0) {
             settings_error_at(s, s->captures[i].interface, err,
                               "[capture %s]: no such interface '%s'", s->captures[i].name,
                               s->captures[i].interface);
-            return -1;
+            return -ENODEV;
         }
     }
     if (s->user[0] && !getpwnam(s->user)) {
         settings_error_at(s, s->user, err, "daemon.user: no such user '%s'", s->user);
-        return -1;
+        return -EINVAL;
     }
     if (s->kafka_enabled) {
         char msg[200];
         if (sink_kafka_check(&s->kafka, msg, sizeof msg) < 0) {
             settings_error_at(s, s->kafka.properties, err, "%s", msg);
-            return -1;
+            return -EINVAL;
         }
     }
     const char *file = s->source_file[0] ? s->source_file : "command line";
@@ -675,7 +676,7 @@ int settings_validate(struct settings *s, struct conf_error *err)
         if (!op || !k) {
             conf_error_set(err, file, o->line, "[customer %s]: unknown %s '%s.%s'", o->customer,
                            op ? "option" : "detector", o->det, o->key);
-            return -1;
+            return -EINVAL;
         }
         size_t d = 0;
         while (d < det_registry_count && det_registry[d] != op)
@@ -683,16 +684,16 @@ int settings_validate(struct settings *s, struct conf_error *err)
         char *tmp = malloc(op->conf_size ? op->conf_size : 1);
         if (!tmp) {
             conf_error_set(err, file, o->line, "out of memory");
-            return -1;
+            return -ENOMEM;
         }
         memcpy(tmp, s->det_conf[d], op->conf_size);
         char msg[200];
-        int rc = conf_set(k, tmp, o->value, msg, sizeof msg);
+        rc = conf_set(k, tmp, o->value, msg, sizeof msg);
         free(tmp);
         if (rc < 0) {
             conf_error_set(err, file, o->line, "[customer %s] %s.%s: %s", o->customer, o->det,
                            o->key, msg);
-            return -1;
+            return rc;
         }
     }
     if (s->detectors[0] && strcmp(s->detectors, "all") != 0) {
@@ -710,7 +711,7 @@ int settings_validate(struct settings *s, struct conf_error *err)
                 settings_error_at(s, s->detectors, err,
                                   "pipeline.detectors: unknown detector '%s' (known: all, %s)", t,
                                   names);
-                return -1;
+                return -EINVAL;
             }
         }
     }
@@ -718,7 +719,7 @@ int settings_validate(struct settings *s, struct conf_error *err)
         settings_error_at(s, &s->lateness, err,
                           "pipeline.lateness (%llus) must be less than 4 windows",
                           (unsigned long long)s->lateness);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }

@@ -153,7 +153,8 @@ struct settings {
 
 /* Defaults for everything (no file). Returns 0 or <0 (out of memory). */
 int settings_init(struct settings *s);
-/* Load a config file over the defaults. 0, or -1 with err (file:line). */
+/* Load a config file over the defaults. 0, or a negative errno with err
+ * (file:line): conf_load's, or settings_validate's. */
 int settings_load(struct settings *s, const char *path, struct conf_error *err);
 /* Load settings text (command-line overrides: "[section]\nkey = value\n"), name for errors.
  * Does not run settings_validate. */
@@ -161,7 +162,8 @@ int settings_load_text(struct settings *s, const char *name, const char *text, s
                        struct conf_error *err);
 /* Checks across options (after load and command-line overrides): everything the daemon and
  * replay would refuse later (endpoints, detector names, users, interfaces, Kafka properties),
- * each error with the file and line that set the value. 0 or -1 with err. */
+ * each error with the file and line that set the value. 0 or a negative errno
+ * with err (-EINVAL; -ENOMEM; -ENODEV for a capture interface that does not exist). */
 int settings_validate(struct settings *s, struct conf_error *err);
 /* Fill err with file and line of the value at field (a member of s, or a section's struct
  * inside s) and the message. Not set in a file: the config file (or "command line") alone. */

@@ -3,6 +3,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,14 +33,14 @@ int addr_parse(const char *s, uint8_t out[16])
 {
     uint8_t v4[4];
     if (!s)
-        return -1;
+        return -EINVAL;
     if (inet_pton(AF_INET, s, v4) == 1) {
         addr_from_v4_bytes(out, v4);
         return 0;
     }
     if (inet_pton(AF_INET6, s, out) == 1)
         return 0;
-    return -1;
+    return -EINVAL;
 }
 
 /* Clear bits from len on; returns true if any were set. */
@@ -71,15 +72,15 @@ int prefix_parse(const char *s, bool fix_host_bits, struct prefix *out)
     uint8_t a[16];
 
     if (!s)
-        return -1;
+        return -EINVAL;
     slash = strchr(s, '/');
     alen = slash ? (size_t)(slash - s) : strlen(s);
     if (alen == 0 || alen >= sizeof(tmp))
-        return -1;
+        return -EINVAL;
     memcpy(tmp, s, alen);
     tmp[alen] = '\0';
     if (addr_parse(tmp, a) < 0)
-        return -1;
+        return -EINVAL;
     /* ::ffff:a.b.c.d written as IPv6 counts as IPv6 notation for the length */
     bool v4 = strchr(tmp, ':') == NULL;
     maxlen = v4 ? 32 : 128;
@@ -87,26 +88,26 @@ int prefix_parse(const char *s, bool fix_host_bits, struct prefix *out)
         const char *p = slash + 1;
         /* 1..3 decimal digits, nothing after; no signs, spaces or leading zeros beyond "0" */
         if (*p < '0' || *p > '9')
-            return -1;
+            return -EINVAL;
         len = 0;
         int nd = 0;
         while (*p >= '0' && *p <= '9') {
             if (++nd > 3)
-                return -1;
+                return -EINVAL;
             len = len * 10 + (unsigned)(*p - '0');
             p++;
         }
         if (*p != '\0' || (nd > 1 && slash[1] == '0'))
-            return -1;
+            return -EINVAL;
         if (len > maxlen)
-            return -1;
+            return -EINVAL;
     } else {
         len = maxlen;
     }
     if (v4)
         len += 96;
     if (clear_host_bits(a, len) && !fix_host_bits)
-        return -2;
+        return -EDOM;
     memcpy(out->addr, a, 16);
     out->len = (uint8_t)len;
     return 0;

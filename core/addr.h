@@ -17,10 +17,11 @@ struct prefix {
 void addr_from_v4(uint8_t out[16], uint32_t v4_host_order);
 void addr_from_v4_bytes(uint8_t out[16], const uint8_t v4[4]);
 bool addr_is_v4(const uint8_t a[16]);
-/* Parse "1.2.3.4" or "2001:db8::1". Returns 0 or -1. */
+/* Parse "1.2.3.4" or "2001:db8::1". Returns 0 or -EINVAL. */
 int addr_parse(const char *s, uint8_t out[16]);
 /* Parse "1.2.3.0/24", "2001:db8::/32" or a bare address (host prefix). Host bits set are an
- * error (-2) unless fix_host_bits, then they are cleared. Returns 0 or -1/-2. */
+ * error (-EDOM) unless fix_host_bits, then they are cleared. Returns 0, -EINVAL (not an address
+ * or prefix) or -EDOM (host bits set). */
 int prefix_parse(const char *s, bool fix_host_bits, struct prefix *out);
 /* Print an address (IPv4 mapped ones as dotted quad). Returns buf. */
 const char *addr_format(const uint8_t a[16], char buf[ADDR_STRLEN]);

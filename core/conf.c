@@ -71,7 +71,7 @@ int conf_split(char *s, char sep, char **out, size_t max)
         if (e)
             *e = '\0';
         if (n == max)
-            return -1;
+            return -ENOSPC;
         out[n++] = conf_trim(s);
         if (!e)
             break;
@@ -95,11 +95,11 @@ static int parse_digits(const char *s, uint64_t *v, const char **rest)
 {
     char *end;
     if (!isdigit((unsigned char)s[0]))
-        return -1;
+        return -EINVAL;
     errno = 0;
     unsigned long long x = strtoull(s, &end, 10);
     if (errno == ERANGE)
-        return -2;
+        return -ERANGE;
     *v = (uint64_t)x;
     *rest = end;
     return 0;
@@ -108,7 +108,7 @@ static int parse_digits(const char *s, uint64_t *v, const char **rest)
 static int mul_check(uint64_t *v, uint64_t m)
 {
     if (m && *v > UINT64_MAX / m)
-        return -2;
+        return -ERANGE;
     *v *= m;
     return 0;
 }
@@ -136,7 +136,7 @@ static const struct suffix sfx_dur[] = {{"", 1},     {"s", 1},     {"m", 60},
                                         {"h", 3600}, {"d", 86400}, {NULL, 0}};
 static const struct suffix sfx_none[] = {{"", 1}, {NULL, 0}};
 
-/* Number with one of the suffixes. 0, -1 syntax, -2 overflow. */
+/* Number with one of the suffixes. 0, -EINVAL syntax, -ERANGE overflow. */
 static int parse_suffixed(const char *s, const struct suffix *sfx, uint64_t *out)
 {
     uint64_t v;
@@ -147,12 +147,12 @@ static int parse_suffixed(const char *s, const struct suffix *sfx, uint64_t *out
     for (const struct suffix *x = sfx; x->s; x++) {
         if (strcmp(rest, x->s) == 0) {
             if (mul_check(&v, x->mult) < 0)
-                return -2;
+                return -ERANGE;
             *out = v;
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 static bool bounded(const struct conf_key *key)
@@ -164,7 +164,7 @@ static int out_of_range(const struct conf_key *key, const char *value, char *msg
 {
     snprintf(msg, msglen, "%s = %s: out of range %.15g..%.15g", key->name, value, key->min,
              key->max);
-    return -1;
+    return -ERANGE;
 }
 
 static int set_uint(const struct conf_key *key, void *field, const char *value,
@@ -173,13 +173,13 @@ static int set_uint(const struct conf_key *key, void *field, const char *value,
 {
     uint64_t v;
     int rc = parse_suffixed(value, sfx, &v);
-    if (rc == -2 || (rc == 0 && v > limit)) {
+    if (rc == -ERANGE || (rc == 0 && v > limit)) {
         snprintf(msg, msglen, "%s = %s: number too large", key->name, value);
-        return -1;
+        return -ERANGE;
     }
     if (rc < 0) {
         snprintf(msg, msglen, "%s = %s: expected %s", key->name, value, what);
-        return -1;
+        return -EINVAL;
     }
     if (bounded(key) && ((double)v < key->min || (double)v > key->max))
         return out_of_range(key, value, msg, msglen);
@@ -204,7 +204,7 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
         if (key->size == 0 || n >= key->size) {
             snprintf(msg, msglen, "%s: value too long (at most %zu bytes)", key->name,
                      key->size ? key->size - 1 : 0);
-            return -1;
+            return -E2BIG;
         }
         memcpy(field, value, n + 1);
         return 0;
@@ -238,7 +238,7 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
         }
         snprintf(msg, msglen, "%s = %s: expected yes/no, true/false, on/off or 1/0", key->name,
                  value);
-        return -1;
+        return -EINVAL;
     }
     case CONF_DOUBLE: {
         char *end;
@@ -248,21 +248,21 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
                (isdigit((unsigned char)value[1]) ||
                 (value[1] == '.' && isdigit((unsigned char)value[2])))))) {
             snprintf(msg, msglen, "%s = %s: expected a number", key->name, value);
-            return -1;
+            return -EINVAL;
         }
         if (strpbrk(value, "xXpP")) {
             snprintf(msg, msglen, "%s = %s: expected a decimal number", key->name, value);
-            return -1;
+            return -EINVAL;
         }
         errno = 0;
         double d = strtod(value, &end);
         if (*end != '\0' || end == value) {
             snprintf(msg, msglen, "%s = %s: expected a number", key->name, value);
-            return -1;
+            return -EINVAL;
         }
         if (errno == ERANGE || !isfinite(d)) {
             snprintf(msg, msglen, "%s = %s: number out of range", key->name, value);
-            return -1;
+            return -ERANGE;
         }
         if (bounded(key) && (d < key->min || d > key->max))
             return out_of_range(key, value, msg, msglen);
@@ -272,26 +272,29 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
     case CONF_CUSTOM: {
         if (!key->parse) {
             snprintf(msg, msglen, "%s: no parser (a bug)", key->name);
-            return -1;
+            return -EINVAL;
         }
         char sub[200] = "";
-        if (key->parse(field, value, sub, sizeof(sub)) < 0) {
+        int rc = key->parse(field, value, sub, sizeof(sub));
+        if (rc < 0) {
             snprintf(msg, msglen, "%s = %s: %s", key->name, value, sub[0] ? sub : "invalid");
-            return -1;
+            return rc;
         }
         return 0;
     }
     }
     snprintf(msg, msglen, "%s: unknown type (a bug)", key->name);
-    return -1;
+    return -EINVAL;
 }
 
 int conf_defaults(const struct conf_key *keys, void *obj)
 {
     char msg[256];
-    for (const struct conf_key *k = keys; k && k->name; k++)
-        if (k->def && conf_set(k, obj, k->def, msg, sizeof(msg)) < 0)
-            return -1;
+    for (const struct conf_key *k = keys; k && k->name; k++) {
+        int rc = k->def ? conf_set(k, obj, k->def, msg, sizeof(msg)) : 0;
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -355,14 +358,14 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     char *close = strchr(line, ']');
     if (!close) {
         conf_error_set(st->err, st->name, lineno, "section header without ']'");
-        return -1;
+        return -EINVAL;
     }
     char *after = close + 1;
     while (*after && isspace((unsigned char)*after))
         after++;
     if (*after != '\0' && *after != '#') {
         conf_error_set(st->err, st->name, lineno, "text after the section header");
-        return -1;
+        return -EINVAL;
     }
     *close = '\0';
     char *name = conf_trim(line + 1);
@@ -380,7 +383,7 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     }
     if (*name == '\0') {
         conf_error_set(st->err, st->name, lineno, "empty section name");
-        return -1;
+        return -EINVAL;
     }
     const struct conf_section *sec = NULL;
     size_t si = 0;
@@ -392,21 +395,21 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     }
     if (!sec) {
         conf_error_set(st->err, st->name, lineno, "unknown section [%s]", name);
-        return -1;
+        return -EINVAL;
     }
     if (sec->has_arg && *arg == '\0') {
         conf_error_set(st->err, st->name, lineno, "section [%s] needs an argument: [%s NAME]", name,
                        name);
-        return -1;
+        return -EINVAL;
     }
     if (!sec->has_arg && *arg != '\0') {
         conf_error_set(st->err, st->name, lineno, "section [%s] takes no argument", name);
-        return -1;
+        return -EINVAL;
     }
     if (!sec->has_arg) {
         if (st->seen_plain[si]) {
             conf_error_set(st->err, st->name, lineno, "section [%s] appears twice", name);
-            return -1;
+            return -EINVAL;
         }
         st->seen_plain[si] = true;
     }
@@ -417,7 +420,7 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
         if (!obj) {
             conf_error_set(st->err, st->name, lineno, "[%s%s%s]: %s", name, *arg ? " " : "", arg,
                            msg[0] ? msg : "cannot open section");
-            return -1;
+            return -EINVAL;
         }
     }
     size_t n = 0;
@@ -427,7 +430,7 @@ static int section_header(struct parse_state *st, char *line, unsigned lineno)
     st->key_line = calloc(n ? n : 1, sizeof(*st->key_line));
     if (!st->key_line) {
         conf_error_set(st->err, st->name, lineno, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     st->nkeys = n;
     st->cur = sec;
@@ -442,23 +445,23 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
     char *eq = strchr(line, '=');
     if (!eq) {
         conf_error_set(st->err, st->name, lineno, "expected 'key = value' or '[section]'");
-        return -1;
+        return -EINVAL;
     }
     *eq = '\0';
     char *key = conf_trim(line);
     if (*key == '\0') {
         conf_error_set(st->err, st->name, lineno, "missing key before '='");
-        return -1;
+        return -EINVAL;
     }
     for (char *c = key; *c; c++) {
         if (!key_char((unsigned char)*c)) {
             conf_error_set(st->err, st->name, lineno, "bad character in key '%.64s'", key);
-            return -1;
+            return -EINVAL;
         }
     }
     if (!st->cur) {
         conf_error_set(st->err, st->name, lineno, "'%.64s' before any [section]", key);
-        return -1;
+        return -EINVAL;
     }
     const struct conf_key *k = conf_find_key(st->cur->keys, key);
     if (!k && st->cur->set_key) {
@@ -466,31 +469,31 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
         char *value = parse_value(eq + 1, &why);
         if (!value) {
             conf_error_set(st->err, st->name, lineno, "%s: %s", key, why);
-            return -1;
+            return -EINVAL;
         }
         char msg[200] = "";
         if (st->cur->set_key(st->obj, key, value, lineno, msg, sizeof(msg)) < 0) {
             conf_error_set(st->err, st->name, lineno, "%s", msg[0] ? msg : "bad key");
-            return -1;
+            return -EINVAL;
         }
         return 0;
     }
     if (!k) {
         conf_error_set(st->err, st->name, lineno, "unknown key '%.64s' in [%s]", key,
                        st->cur->name);
-        return -1;
+        return -EINVAL;
     }
     size_t ki = (size_t)(k - st->cur->keys);
     if (st->key_line[ki]) {
         conf_error_set(st->err, st->name, lineno, "duplicate key '%s' (first set on line %u)",
                        k->name, st->key_line[ki]);
-        return -1;
+        return -EINVAL;
     }
     const char *why = NULL;
     char *value = parse_value(eq + 1, &why);
     if (!value) {
         conf_error_set(st->err, st->name, lineno, "%s: %s", k->name, why);
-        return -1;
+        return -EINVAL;
     }
     char msg[200];
     char joined[CONF_LINE_MAX + 512];
@@ -499,13 +502,14 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
         int n = snprintf(joined, sizeof(joined), "%.*s%s", (int)st->baselen, st->base, value);
         if (n < 0 || (size_t)n >= sizeof(joined)) {
             conf_error_set(st->err, st->name, lineno, "%s: path too long", k->name);
-            return -1;
+            return -ENAMETOOLONG;
         }
         value = joined;
     }
-    if (conf_set(k, st->obj, value, msg, sizeof(msg)) < 0) {
+    int rc = conf_set(k, st->obj, value, msg, sizeof(msg));
+    if (rc < 0) {
         conf_error_set(st->err, st->name, lineno, "%s", msg);
-        return -1;
+        return rc;
     }
     st->key_line[ki] = lineno;
     if (st->cur->seen)
@@ -516,7 +520,7 @@ static int key_line(struct parse_state *st, char *line, unsigned lineno)
 static int load_mem(const char *name, const char *base, const char *text, size_t len,
                     const struct conf_section *sections, void *cfg, struct conf_error *err)
 {
-    int rc = -1;
+    int rc = -EINVAL;
     struct conf_error dummy;
     if (!err)
         err = &dummy;
@@ -535,10 +539,11 @@ static int load_mem(const char *name, const char *base, const char *text, size_t
     st.seen_plain = calloc(nsec ? nsec : 1, sizeof(*st.seen_plain));
     if (!st.seen_plain) {
         conf_error_set(err, name, 0, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     if (len > CONF_FILE_MAX) {
         conf_error_set(err, name, 0, "file larger than %zu bytes", CONF_FILE_MAX);
+        rc = -EFBIG;
         goto out;
     }
     size_t pos = 0;
@@ -564,6 +569,7 @@ static int load_mem(const char *name, const char *base, const char *text, size_t
             n--;
         if (n > CONF_LINE_MAX) {
             conf_error_set(err, name, lineno, "line longer than %d bytes", CONF_LINE_MAX);
+            rc = -EINVAL;
             goto out;
         }
         memcpy(line, start, n);
@@ -571,12 +577,9 @@ static int load_mem(const char *name, const char *base, const char *text, size_t
         char *s = conf_trim(line);
         if (*s == '\0' || *s == '#')
             continue;
-        if (*s == '[') {
-            if (section_header(&st, s, lineno) < 0)
-                goto out;
-        } else if (key_line(&st, s, lineno) < 0) {
+        rc = *s == '[' ? section_header(&st, s, lineno) : key_line(&st, s, lineno);
+        if (rc < 0)
             goto out;
-        }
     }
     rc = 0;
 out:
@@ -655,9 +658,10 @@ int conf_load(const char *path, const struct conf_section *sections, void *cfg,
 {
     char *buf;
     size_t len;
-    if (conf_read_file(path, CONF_FILE_MAX, &buf, &len, err) < 0)
-        return -1;
-    int rc = load_mem(path, path, buf, len, sections, cfg, err);
+    int rc = conf_read_file(path, CONF_FILE_MAX, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = load_mem(path, path, buf, len, sections, cfg, err);
     free(buf);
     return rc;
 }

@@ -41,7 +41,7 @@ struct conf_key {
     double min, max;  /* bounds for numbers (inclusive); min > max: unbounded */
     const char *def;  /* default as text (NULL: leave zero / empty) */
     const char *help; /* one line for the annotated example */
-    /* CONF_CUSTOM: parse value into field; return 0 or -1 with msg filled */
+    /* CONF_CUSTOM: parse value into field; return 0 or a negative errno with msg filled */
     int (*parse)(void *field, const char *value, char *msg, size_t msglen);
 };
 
@@ -57,7 +57,8 @@ struct conf_section {
                   size_t msglen);
     const char *help;
     /* Optional: a key not in keys is handed here (sections whose keys are not known in
-     * advance, e.g. per-customer overrides "spam.fanout5 = 50"). Return 0, or -1 with msg. */
+     * advance, e.g. per-customer overrides "spam.fanout5 = 50"). Return 0, or a negative errno
+     * with msg. */
     int (*set_key)(void *obj, const char *key, const char *value, unsigned line, char *msg,
                    size_t msglen);
     const void *data; /* for open(): anything the section table wants to pass (borrowed) */
@@ -74,15 +75,17 @@ struct conf_error {
 };
 
 /* Parse path against the sections (terminated by a section with name NULL) into cfg.
- * Returns 0, or -1 with err filled ("file:line: msg"). */
+ * Returns 0, or a negative errno with err filled ("file:line: msg"): the file's read error
+ * (conf_read_file), -EFBIG, -ENOMEM, -ERANGE for a number out of range, -EINVAL for the rest. */
 int conf_load(const char *path, const struct conf_section *sections, void *cfg,
               struct conf_error *err);
 /* Same from memory (fuzzing, tests); name is used in errors. */
 int conf_load_mem(const char *name, const char *text, size_t len,
                   const struct conf_section *sections, void *cfg, struct conf_error *err);
-/* Apply every key's default to obj. Returns 0 or -1 (a default out of bounds: a bug). */
+/* Apply every key's default to obj. Returns 0 or conf_set's negative errno (a bug). */
 int conf_defaults(const struct conf_key *keys, void *obj);
-/* Parse one value for key into obj (bounds checked). Returns 0 or -1 with msg. */
+/* Parse one value for key into obj (bounds checked). Returns 0, or a negative errno with msg
+ * (-EINVAL bad syntax, -ERANGE out of range, -E2BIG text too long, a custom parser's own). */
 int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg, size_t msglen);
 const struct conf_key *conf_find_key(const struct conf_key *keys, const char *name);
 /* Write the annotated example: every section and key with its default, bounds and help. */
@@ -95,7 +98,7 @@ int conf_read_file(const char *path, size_t max, char **out, size_t *len, struct
 /* Helpers other file readers share: trim in place, split "a, b" lists. */
 char *conf_trim(char *s);
 /* Split s in place at sep into at most max trimmed items. Returns the count (0 for an empty or
- * blank s) or -1 when there are more than max items. */
+ * blank s) or -ENOSPC when there are more than max items. */
 int conf_split(char *s, char sep, char **out, size_t max);
 void conf_error_set(struct conf_error *err, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -57,7 +57,7 @@ void tw_log_set_level(enum tw_log_level level)
 int tw_log_level_parse(const char *s, enum tw_log_level *out)
 {
     if (!s)
-        return -1;
+        return -EINVAL;
     for (int i = 0; i <= TW_LOG_DEBUG; i++) {
         if (strcasecmp(s, level_names[i]) == 0) {
             *out = (enum tw_log_level)i;
@@ -68,7 +68,7 @@ int tw_log_level_parse(const char *s, enum tw_log_level *out)
         *out = TW_LOG_WARN;
         return 0;
     }
-    return -1;
+    return -EINVAL;
 }
 
 void tw_vlog(enum tw_log_level level, const char *fmt, va_list ap)

@@ -13,7 +13,7 @@ void tw_log_init(const char *ident, enum tw_log_level level, bool use_syslog);
 /* Is stderr the systemd journal (JOURNAL_STREAM matches it)? */
 bool tw_log_stderr_is_journal(void);
 void tw_log_set_level(enum tw_log_level level);
-int tw_log_level_parse(const char *s, enum tw_log_level *out); /* "error".."debug"; 0 or -1 */
+int tw_log_level_parse(const char *s, enum tw_log_level *out); /* "error".."debug"; 0 or -EINVAL */
 void tw_log(enum tw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tw_vlog(enum tw_log_level level, const char *fmt, va_list ap);
 

@@ -200,19 +200,19 @@ int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen)
     char buf[2048], *items[PFXLIST_MAX + 1];
     if (strlen(value) >= sizeof buf) {
         snprintf(msg, msglen, "prefix list too long");
-        return -1;
+        return -E2BIG;
     }
     snprintf(buf, sizeof buf, "%s", value);
     int n = conf_split(buf, ',', items, PFXLIST_MAX);
     if (n < 0) {
         snprintf(msg, msglen, "at most %d prefixes", PFXLIST_MAX);
-        return -1;
+        return n;
     }
     memset(l, 0, sizeof *l);
     for (int i = 0; i < n; i++) {
         if (prefix_parse(items[i], false, &l->p[i]) < 0) {
             snprintf(msg, msglen, "bad prefix '%s'", items[i]);
-            return -1;
+            return -EINVAL;
         }
     }
     l->n = (uint32_t)n;
@@ -239,13 +239,13 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
     char buf[512], *items[PORTLIST_MAX + 1];
     if (strlen(value) >= sizeof buf) {
         snprintf(msg, msglen, "port list too long");
-        return -1;
+        return -E2BIG;
     }
     snprintf(buf, sizeof buf, "%s", value);
     int n = conf_split(buf, ',', items, PORTLIST_MAX);
     if (n < 0) {
         snprintf(msg, msglen, "at most %d ports", PORTLIST_MAX);
-        return -1;
+        return n;
     }
     memset(l, 0, sizeof *l);
     for (int i = 0; i < n; i++) {
@@ -253,7 +253,7 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
         unsigned long v = strtoul(items[i], &end, 10);
         if (end == items[i] || *end || v == 0 || v > 65535) {
             snprintf(msg, msglen, "bad port '%s'", items[i]);
-            return -1;
+            return -EINVAL;
         }
         l->p[i] = (uint16_t)v;
     }

@@ -81,6 +81,7 @@ struct pfxlist {
     uint32_t n;
     struct prefix p[PFXLIST_MAX];
 };
+/* Both: conf_key parsers (CONF_CUSTOM); 0, or -E2BIG, -ENOSPC (too many items), -EINVAL. */
 int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen);
 bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16]);
 

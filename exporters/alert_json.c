@@ -1,5 +1,6 @@
 #include "alert_json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -261,7 +262,7 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
     json_obj_close(&j);
 
     json_obj_close(&j);
-    return json_error(&j) ? -1 : (int)json_len(&j);
+    return json_error(&j) ? -ENOSPC : (int)json_len(&j);
 }
 
 static void traffic(struct json *j, const char *key, const struct traffic *t)
@@ -376,5 +377,5 @@ int summary_json_format(const struct summary *s, char *buf, size_t cap)
     json_u64(&j, "late_flows", s->late_flows);
     json_obj_close(&j);
     json_obj_close(&j);
-    return json_error(&j) ? -1 : (int)json_len(&j);
+    return json_error(&j) ? -ENOSPC : (int)json_len(&j);
 }

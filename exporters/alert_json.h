@@ -15,7 +15,7 @@
  * the definitions of every ECS field we write, transcribed from that version's reference. */
 #define TW_ECS_VERSION "9.3.0"
 
-/* Write a's JSON (no newline) to buf. Returns the length, or -1 when cap is too small. */
+/* Write a's JSON (no newline) to buf. Returns the length, or -ENOSPC when cap is too small (summary_json_format too). */
 int alert_json_format(const struct alert *a, char *buf, size_t cap);
 int summary_json_format(const struct summary *s, char *buf, size_t cap);
 struct json;

@@ -39,11 +39,11 @@ struct sink_health {
 
 struct sink_ops {
     const char *name;
-    /* 0 = taken (sent, queued or spooled), <0 = lost (counted by the sink). */
+    /* 0 = taken (sent, queued or spooled), a negative errno = lost (counted by the sink). */
     int (*publish)(void *self, enum msg_kind kind, const char *key, size_t keylen, const char *json,
                    size_t len);
     void (*poll)(void *self); /* may be NULL */
-    /* Wait up to timeout_ms for what is in flight; spool what is left. 0 or <0. */
+    /* Wait up to timeout_ms for what is in flight; spool what is left. 0 or a negative errno. */
     int (*flush)(void *self, int timeout_ms);       /* may be NULL */
     void (*reopen)(void *self);                     /* may be NULL */
     void (*stats_json)(void *self, struct json *j); /* may be NULL; writes members of an object */
@@ -66,12 +66,13 @@ struct sinks {
     size_t n;
 };
 
-/* Returns 0, or -1 when SINKS_MAX sinks are already there. The sink is taken. */
+/* Returns 0, or -ENOSPC when SINKS_MAX sinks are already there. The sink is taken. */
 int sinks_add(struct sinks *ss, struct sink s);
 /* Hand one message to every sink; returns the number of sinks that lost it. */
 int sinks_publish(struct sinks *ss, enum msg_kind kind, const char *key, size_t keylen,
                   const char *json, size_t len);
 void sinks_poll(struct sinks *ss);
+/* Flush every sink; 0, or the negative errno of the last one that failed. */
 int sinks_flush(struct sinks *ss, int timeout_ms);
 void sinks_reopen(struct sinks *ss);
 void sinks_destroy(struct sinks *ss);

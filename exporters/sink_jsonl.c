@@ -90,12 +90,12 @@ static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
     s->truncate = false; /* a reopen after rotation appends to what another run may have begun */
     s->pending = 0;
     return 0;
-fail:
+fail:;
+    int e = errno ? errno : EIO;
     s->c.open_errors++;
     if (err)
-        snprintf(err, errlen, "jsonl sink: cannot open %s: %s", s->path,
-                 strerror(errno ? errno : EIO));
-    return -1;
+        snprintf(err, errlen, "jsonl sink: cannot open %s: %s", s->path, strerror(e));
+    return -e;
 }
 
 /* Returns 0 or -1 (a write or close error). */
@@ -167,7 +167,7 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
     }
     if (!jsonl_ready(s) || (s->text && !text_room(s, kind))) {
         s->c.lost++;
-        return -1;
+        return -EIO;
     }
     bool ok;
     if (s->text) {
@@ -182,7 +182,7 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
         jsonl_error(s, "write failed");
         if (s->fp)
             clearerr(s->fp);
-        return -1;
+        return -EIO;
     }
     s->in_error = false;
     s->dirty = true;
@@ -195,17 +195,17 @@ static int jsonl_flush(void *self, int timeout_ms)
     struct sink_jsonl *s = self;
     (void)timeout_ms;
     if (!jsonl_ready(s))
-        return -1;
+        return -EIO;
     int rc = 0;
     if (s->text && text_room(s, MSG_TOTALS)) { /* the end of a run without totals */
         size_t n = text_out_finish(s->text, s->tbuf, s->tcap);
         if (n && !jsonl_write(s, s->tbuf, n, false))
-            rc = -1;
+            rc = -EIO;
     }
     if (s->gz)
-        rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -1;
+        rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -EIO;
     else
-        rc = fflush(s->fp) == 0 ? 0 : -1;
+        rc = fflush(s->fp) == 0 ? 0 : -EIO;
     s->dirty = false;
     s->pending = 0;
     if (rc < 0) {
@@ -296,13 +296,14 @@ static const struct sink_ops jsonl_ops = {
 
 int sink_text_new(const char *path, bool truncate, struct sink *out, char *err, size_t errlen)
 {
-    if (sink_jsonl_new(path, false, truncate, SINK_JSONL_ALL, out, err, errlen) < 0)
-        return -1;
+    int rc = sink_jsonl_new(path, false, truncate, SINK_JSONL_ALL, out, err, errlen);
+    if (rc < 0)
+        return rc;
     struct sink_jsonl *s = out->self;
     if (text_out_new(&s->text) < 0 || !text_room(s, MSG_ALERT)) {
         jsonl_ops.destroy(s);
         snprintf(err, errlen, "text sink: out of memory");
-        return -1;
+        return -ENOMEM;
     }
     return 0;
 }
@@ -312,7 +313,7 @@ int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_ma
 {
     if (!path || !*path || !out) {
         snprintf(err, errlen, "jsonl sink: no path");
-        return -1;
+        return -EINVAL;
     }
     struct sink_jsonl *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path)) || !(s->buf = malloc(JSONL_BUF))) {
@@ -320,17 +321,18 @@ int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_ma
             free(s->path);
         free(s);
         snprintf(err, errlen, "jsonl sink: out of memory");
-        return -1;
+        return -ENOMEM;
     }
     s->is_stdout = strcmp(path, "-") == 0;
     s->gzip = gzip;
     s->truncate = truncate && !s->is_stdout;
     s->mask = kinds_mask;
-    if (jsonl_open(s, err, errlen) < 0) {
+    int rc = jsonl_open(s, err, errlen);
+    if (rc < 0) {
         free(s->buf);
         free(s->path);
         free(s);
-        return -1;
+        return rc;
     }
     out->ops = &jsonl_ops;
     out->self = s;

@@ -6,7 +6,7 @@
  * most that; flush() does the same at the end. reopen() (SIGHUP, logrotate) closes and
  * reopens the file by name (stdout is only flushed). With gzip the stream is a gzip file
  * (zlib gzFile); destroy() finishes it so the file is a complete gzip member. A write error
- * counts the message as lost (publish() returns -1) and is logged once per episode.
+ * counts the message as lost (publish() returns -EIO) and is logged once per episode.
  * Text mode (sink_text_new, replay --format text): the same output, but each message rendered
  * for a person (text_out.h: a line per alert, the customer table and the rules' meaning at the
  * end: with the totals, else at flush()).
@@ -26,7 +26,8 @@
 /* path: borrowed (copied); "-" = stdout. gzip: write a gzip stream (also allowed on stdout).
  * kinds_mask: which enum msg_kind to write, one bit per kind (SINK_JSONL_KIND).
  * truncate: the first open empties the file (replay -o); otherwise, and at every reopen, files
- * are opened for append. Returns 0 with *out filled, or -1 with err set. */
+ * are opened for append. Returns 0 with *out filled, or a negative errno with err set
+ * (the open's errno, -EINVAL: no path, -ENOMEM). */
 int sink_jsonl_new(const char *path, bool gzip, bool truncate, unsigned kinds_mask,
                    struct sink *out, char *err, size_t errlen) __attribute__((warn_unused_result));
 

@@ -2,6 +2,7 @@
 #include "sink_kafka.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ static int parse_fsync(void *field, const char *value, char *msg, size_t msglen)
         *f = SPOOL_FSYNC_ALWAYS;
     else {
         snprintf(msg, msglen, "spool_fsync: expected never, batch or always");
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }
@@ -101,7 +102,7 @@ static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err,
     char *buf = malloc(n + 1);
     if (!buf) {
         snprintf(err, errlen, "kafka: out of memory");
-        return -1;
+        return -ENOMEM;
     }
     memcpy(buf, props, n + 1);
     for (size_t i = 0; i < n; i++) {
@@ -128,7 +129,7 @@ static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err,
             continue;
         if (!eq) {
             snprintf(err, errlen, "kafka properties: '%s' is not name=value", name);
-            rc = -1;
+            rc = -EINVAL;
             break;
         }
         *eq = 0;
@@ -137,7 +138,7 @@ static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err,
         char e[256];
         if (rd_kafka_conf_set(conf, name, val, e, sizeof e) != RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "kafka property %s: %s", name, e);
-            rc = -1;
+            rc = -EINVAL;
             break;
         }
     }
@@ -313,11 +314,11 @@ int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen)
 {
     if (!s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
         snprintf(err, errlen, "kafka: topics and spool_dir must be set");
-        return -1;
+        return -EINVAL;
     }
     rd_kafka_conf_t *conf = build_conf(s, s->queue_max_messages, err, errlen);
     if (!conf)
-        return -1;
+        return -EINVAL;
     rd_kafka_conf_destroy(conf);
     return 0;
 }
@@ -327,7 +328,7 @@ static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
     char e[512];
     rd_kafka_conf_t *conf = build_conf(&k->set, k->window, err, errlen);
     if (!conf)
-        return -1;
+        return -EINVAL;
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_stats_cb(conf, stats_cb);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
@@ -343,13 +344,13 @@ static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
     k->rkt[MSG_SUMMARY] = rd_kafka_topic_new(k->rk, k->set.topic_summaries, NULL);
     if (!k->rkt[MSG_ALERT] || !k->rkt[MSG_SUMMARY]) {
         snprintf(err, errlen, "kafka: topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
-        return -1;
+        return -EINVAL;
     }
     return 0;
 fail:
     if (conf)
         rd_kafka_conf_destroy(conf);
-    return -1;
+    return -EINVAL;
 }
 
 /* Hand back what librdkafka holds (its reports mark it undelivered) and close the producer. */
@@ -486,8 +487,9 @@ static int kafka_publish(void *self, enum msg_kind kind, const char *key, size_t
         return 0;
     }
     uint64_t seq;
-    if (spool_append(k->sp, (uint8_t)kind, key, keylen, json, len, &seq) < 0)
-        return -1; /* counted by the spool (spool_lost) */
+    int rc = spool_append(k->sp, (uint8_t)kind, key, keylen, json, len, &seq);
+    if (rc < 0)
+        return rc; /* counted by the spool (spool_lost) */
     k->c.published++;
     if (!k->paused && spool_committed(k->sp) > k->send)
         pump(k, 0); /* a block was just committed: hand it over */
@@ -523,7 +525,7 @@ static int kafka_flush(void *self, int timeout_ms)
     log_warn("kafka: %llu message(s) not delivered within %d ms stay in the spool %s and are sent "
              "at the next start",
              (unsigned long long)(spool_committed(k->sp) - k->lo), timeout_ms, k->set.spool_dir);
-    return -1;
+    return -ETIMEDOUT;
 }
 
 static void fill_counters(const struct sink_kafka *k, struct kafka_counters *c)
@@ -606,7 +608,7 @@ static const struct sink_ops kafka_ops = {
 int sink_kafka_counters(const struct sink *s, struct kafka_counters *c)
 {
     if (!s || s->ops != &kafka_ops)
-        return -1;
+        return -EINVAL;
     fill_counters(s->self, c);
     return 0;
 }
@@ -615,13 +617,14 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
 {
     if (!s->brokers[0] || !s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
         snprintf(err, errlen, "kafka: brokers, topics and spool_dir must be set");
-        return -1;
+        return -EINVAL;
     }
     struct sink_kafka *k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "kafka: out of memory");
-        return -1;
+        return -ENOMEM;
     }
+    int rc = -ENOMEM;
     k->set = *s;
     k->window = s->queue_max_messages ? s->queue_max_messages : 100000;
     uint64_t ring = 1;
@@ -640,19 +643,21 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
         snprintf(err, errlen, "kafka: out of memory");
         goto fail;
     }
-    if (spool_open(&so, &k->sp, err, errlen) < 0) {
+    rc = spool_open(&so, &k->sp, err, errlen);
+    if (rc < 0) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (set [kafka] spool_dir, or replay --spool-dir DIR)");
         goto fail;
     }
     k->lo = k->send = spool_acked(k->sp);
     k->hi_sent = spool_committed(k->sp); /* what a previous run left is a re-send */
-    if (make_producer(k, err, errlen) < 0)
+    rc = make_producer(k, err, errlen);
+    if (rc < 0)
         goto fail;
     out->ops = &kafka_ops;
     out->self = k;
     return 0;
 fail:
     kafka_destroy(k);
-    return -1;
+    return rc;
 }

@@ -58,7 +58,8 @@ struct kafka_settings {
 extern const struct conf_key kafka_conf_keys[];
 
 /* s: borrowed (copied). Opens (and recovers) the spool, creates the producer; nothing is sent
- * before publish()/poll(). Returns 0 with *out, or -1 with err. */
+ * before publish()/poll(). Returns 0 with *out, or a negative errno with err
+ * (-EINVAL: settings librdkafka refuses, -ENOMEM, spool_open's). */
 int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
@@ -119,10 +120,10 @@ struct kafka_counters {
 };
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by
- * librdkafka and the topics and spool are named. 0, or -1 with err. Nothing is opened. */
+ * librdkafka and the topics and spool are named. 0, or -EINVAL with err. Nothing is opened. */
 int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen);
 
-/* Tests and metrics: the sink's numbers now. s must come from sink_kafka_new(); returns -1
+/* Tests and metrics: the sink's numbers now. s must come from sink_kafka_new(); returns -EINVAL
  * otherwise. */
 int sink_kafka_counters(const struct sink *s, struct kafka_counters *c);
 

@@ -1,11 +1,13 @@
 #include "exporter.h"
 
+#include <errno.h>
+
 int sinks_add(struct sinks *ss, struct sink s)
 {
     if (ss->n >= SINKS_MAX) {
         if (s.ops && s.ops->destroy)
             s.ops->destroy(s.self);
-        return -1;
+        return -ENOSPC;
     }
     ss->s[ss->n++] = s;
     return 0;
@@ -31,9 +33,11 @@ void sinks_poll(struct sinks *ss)
 int sinks_flush(struct sinks *ss, int timeout_ms)
 {
     int rc = 0;
-    for (size_t i = 0; i < ss->n; i++)
-        if (ss->s[i].ops->flush && ss->s[i].ops->flush(ss->s[i].self, timeout_ms) < 0)
-            rc = -1;
+    for (size_t i = 0; i < ss->n; i++) {
+        int r = ss->s[i].ops->flush ? ss->s[i].ops->flush(ss->s[i].self, timeout_ms) : 0;
+        if (r < 0)
+            rc = r;
+    }
     return rc;
 }
 

@@ -148,7 +148,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t elem)
         n *= 2;
     void *p = realloc(*(void **)pp, n * elem);
     if (!p)
-        return -1;
+        return -ENOMEM;
     *(void **)pp = p;
     *cap = n;
     return 0;
@@ -160,15 +160,15 @@ static int parse_records(const uint8_t *raw, size_t raw_len, uint32_t count, uin
     size_t pos = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (raw_len - pos < REC_HDR)
-            return -1;
+            return -EBADMSG;
         size_t kl = (size_t)raw[pos + 1] | (size_t)raw[pos + 2] << 8;
         size_t dl = rd32(raw + pos + 3);
         if (dl > MAX_REC_DATA || raw_len - pos - REC_HDR < kl + dl)
-            return -1;
+            return -EBADMSG;
         off[i] = (uint32_t)pos;
         pos += REC_HDR + kl + dl;
     }
-    return pos == raw_len ? 0 : -1;
+    return pos == raw_len ? 0 : -EBADMSG;
 }
 
 static void rec_at(const uint8_t *raw, uint32_t off, uint64_t seq, struct spool_rec *r)
@@ -182,25 +182,26 @@ static void rec_at(const uint8_t *raw, uint32_t off, uint64_t seq, struct spool_
     r->data = r->key + r->keylen;
 }
 
-/* Decode a block payload into *raw (grown), checking crc, zlib and records. */
+/* Decode a block payload into *raw (grown), checking crc, zlib and records. 0, -EBADMSG
+ * (damaged) or -ENOMEM. */
 static int blk_decode(const uint8_t *hdrb, const struct blkhdr *h, const uint8_t *payload,
                       z_stream *zi, uint8_t **raw, size_t *rawcap, uint32_t **off, size_t *offcap)
 {
     if (blk_crc(hdrb, payload, h->disk_len) != h->crc)
-        return -1;
+        return -EBADMSG;
     if (grow(raw, rawcap, h->raw_len ? h->raw_len : 1, 1) < 0 ||
         grow(off, offcap, h->count, sizeof **off) < 0)
-        return -1;
+        return -ENOMEM;
     if (h->flags & FLAG_ZLIB) {
         if (inflateReset(zi) != Z_OK)
-            return -1;
+            return -EBADMSG;
         zi->next_in = (Bytef *)(uintptr_t)payload;
         zi->avail_in = h->disk_len;
         zi->next_out = *raw;
         zi->avail_out = h->raw_len;
         int zr = inflate(zi, Z_FINISH);
         if (zr != Z_STREAM_END || zi->total_out != h->raw_len || zi->avail_in != 0)
-            return -1;
+            return -EBADMSG;
     } else {
         memcpy(*raw, payload, h->raw_len);
     }
@@ -326,9 +327,10 @@ static int ack_write(struct spool *sp)
     wr64(s + 8, g);
     wr64(s + 16, sp->acked);
     wr32(s + 24, (uint32_t)crc32(0L, s, 24));
-    if (pwrite(sp->ack_fd, s, sizeof s, (off_t)((g % 2) * ACK_SLOT)) != (ssize_t)sizeof s) {
+    ssize_t w = pwrite(sp->ack_fd, s, sizeof s, (off_t)((g % 2) * ACK_SLOT));
+    if (w != (ssize_t)sizeof s) {
         sp->st.write_errors++;
-        return -1;
+        return w < 0 ? -errno : -EIO;
     }
     sp->ack_gen = g;
     sp->acked_written = sp->acked;
@@ -382,7 +384,7 @@ static int write_all(int fd, struct iovec *iov, int n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return -1;
+            return -errno;
         }
         while (n > 0 && (size_t)w >= iov->iov_len) {
             w -= (ssize_t)iov->iov_len;
@@ -494,8 +496,9 @@ static int load_dir(struct spool *sp, char *err, size_t errlen)
 {
     DIR *d = opendir(sp->dir);
     if (!d) {
-        snprintf(err, errlen, "spool: cannot list %s: %s", sp->dir, strerror(errno));
-        return -1;
+        int rc = -errno;
+        snprintf(err, errlen, "spool: cannot list %s: %s", sp->dir, strerror(-rc));
+        return rc;
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -507,7 +510,7 @@ static int load_dir(struct spool *sp, char *err, size_t errlen)
         if (grow(&sp->segs, &sp->capseg, sp->nseg + 1, sizeof *sp->segs) < 0) {
             closedir(d);
             snprintf(err, errlen, "spool: out of memory");
-            return -1;
+            return -ENOMEM;
         }
         sp->segs[sp->nseg++] = (struct seg){.name = name};
     }
@@ -541,13 +544,14 @@ static int load_dir(struct spool *sp, char *err, size_t errlen)
     return 0;
 }
 
-/* Create dir and its missing parents (a lab user points the spool anywhere). */
+/* Create dir and its missing parents (a lab user points the spool anywhere). 0 or a negative
+ * errno (mkdir's or stat's, -ENOTDIR, -EINVAL for an empty or too long name). */
 static int mkdir_p(const char *dir)
 {
     char p[PATH_MAX];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof p)
-        return -1;
+        return -EINVAL;
     memcpy(p, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (p[i] != '/' && p[i] != 0)
@@ -555,16 +559,14 @@ static int mkdir_p(const char *dir)
         char c = p[i];
         p[i] = 0;
         if (mkdir(p, 0750) < 0 && errno != EEXIST)
-            return -1;
+            return -errno;
         p[i] = c;
     }
     struct stat st;
     if (stat(dir, &st) < 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
     return 0;
 }
 
@@ -573,8 +575,9 @@ int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t
     struct spool *sp = calloc(1, sizeof *sp);
     if (!sp) {
         snprintf(err, errlen, "spool: out of memory");
-        return -1;
+        return -ENOMEM;
     }
+    int rc = -EINVAL;
     sp->lock_fd = sp->ack_fd = sp->act_fd = sp->rd_fd = -1;
     sp->hint_seg = SIZE_MAX;
     sp->o = *o;
@@ -596,14 +599,16 @@ int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t
         sp->o.zlevel = 1;
     sp->st.max_bytes = sp->o.max_bytes;
 
-    if (mkdir_p(sp->dir) < 0) {
-        snprintf(err, errlen, "spool: cannot create %s: %s", sp->dir, strerror(errno));
+    rc = mkdir_p(sp->dir);
+    if (rc < 0) {
+        snprintf(err, errlen, "spool: cannot create %s: %s", sp->dir, strerror(-rc));
         goto fail;
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/lock", sp->dir);
     sp->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (sp->lock_fd < 0 || flock(sp->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        rc = -errno;
         snprintf(err, errlen, "spool: %s: %s", path,
                  errno == EWOULDBLOCK ? "in use by another process" : strerror(errno));
         goto fail;
@@ -611,16 +616,19 @@ int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t
     snprintf(path, sizeof path, "%s/ack", sp->dir);
     sp->ack_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (sp->ack_fd < 0) {
-        snprintf(err, errlen, "spool: %s: %s", path, strerror(errno));
+        rc = -errno;
+        snprintf(err, errlen, "spool: %s: %s", path, strerror(-rc));
         goto fail;
     }
     sp->acked = sp->acked_written = ack_read(sp->ack_fd, &sp->ack_gen);
     if (deflateInit(&sp->zd, sp->o.zlevel) != Z_OK || !(sp->zd_ok = true) ||
         inflateInit(&sp->zi) != Z_OK || !(sp->zi_ok = true)) {
         snprintf(err, errlen, "spool: zlib init failed");
+        rc = -ENOMEM;
         goto fail;
     }
-    if (load_dir(sp, err, errlen) < 0)
+    rc = load_dir(sp, err, errlen);
+    if (rc < 0)
         goto fail;
     sp->head = sp->acked;
     if (sp->nseg && sp->segs[sp->nseg - 1].end > sp->head)
@@ -637,7 +645,7 @@ int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t
     return 0;
 fail:
     spool_close(sp);
-    return -1;
+    return rc;
 }
 
 static int open_active(struct spool *sp)
@@ -653,13 +661,15 @@ static int open_active(struct spool *sp)
         sp->act_fd = -1;
         delete_acked(sp);
     }
-    if (sp->nseg >= MAX_SEGS || grow(&sp->segs, &sp->capseg, sp->nseg + 1, sizeof *sp->segs) < 0)
-        return -1;
+    if (sp->nseg >= MAX_SEGS)
+        return -ENOSPC;
+    if (grow(&sp->segs, &sp->capseg, sp->nseg + 1, sizeof *sp->segs) < 0)
+        return -ENOMEM;
     char path[PATH_MAX];
     seg_path(sp, sp->pend_first, "", path, sizeof path);
     sp->act_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
     if (sp->act_fd < 0)
-        return -1;
+        return -errno;
     sp->segs[sp->nseg++] =
         (struct seg){.name = sp->pend_first, .first = sp->pend_first, .end = sp->pend_first};
     return 0;
@@ -711,12 +721,12 @@ int spool_commit(struct spool *sp)
     wr16(h + 24, flags);
     wr32(h + 28, blk_crc(h, payload, disk_len));
     uint64_t first = sp->pend_first, count = sp->pend_count;
-    int rc = -1;
-    if (open_active(sp) == 0) {
+    int rc = open_active(sp);
+    if (rc == 0) {
         struct seg *a = &sp->segs[sp->nseg - 1];
         struct iovec iov[2] = {{h, HDR_LEN}, {(void *)(uintptr_t)payload, disk_len}};
-        if (write_all(sp->act_fd, iov, 2) == 0) {
-            rc = 0;
+        rc = write_all(sp->act_fd, iov, 2);
+        if (rc == 0) {
             a->bytes += HDR_LEN + disk_len;
             a->end = first + count;
             sp->st.bytes += HDR_LEN + disk_len;
@@ -734,8 +744,8 @@ int spool_commit(struct spool *sp)
         sp->st.lost += count;
         if (tw_log_once(&sp->log_write))
             log_error("spool %s: write failed (%s): %llu message(s) lost (logged once)", sp->dir,
-                      strerror(errno), (unsigned long long)count);
-        return -1;
+                      strerror(-rc), (unsigned long long)count);
+        return rc;
     }
     sp->st.blocks_written++;
     swap_pend_rb(sp);
@@ -759,7 +769,7 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
         sp->st.lost++;
         if (tw_log_once(&sp->log_big))
             log_error("spool %s: message of %zu bytes too large, lost (logged once)", sp->dir, len);
-        return -1;
+        return -EMSGSIZE;
     }
     if (sp->st.bytes + need > sp->o.max_bytes) {
         sp->st.lost++;
@@ -771,7 +781,7 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
                       "the broker takes the backlog (counted in spool_lost)",
                       sp->dir, (unsigned long long)sp->o.max_bytes);
         }
-        return -1;
+        return -ENOSPC;
     }
     if (sp->full) {
         sp->full = false;
@@ -782,7 +792,7 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
     if (grow(&sp->pend, &sp->pend_cap, sp->pend_len + REC_HDR + keylen + len, 1) < 0 ||
         grow(&sp->pend_off, &sp->pend_off_cap, sp->pend_count + 1, sizeof *sp->pend_off) < 0) {
         sp->st.lost++;
-        return -1;
+        return -ENOMEM;
     }
     if (!sp->pend_count)
         sp->pend_first = sp->head;
@@ -805,7 +815,8 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
 }
 
 /* Load into rb the block of segs[si] at *off; on success *off is that block's start. Returns 1
- * loaded, 0 end of segment, -1 damage (rest of the segment unusable). */
+ * loaded, 0 end of segment, a negative errno: damage (-EBADMSG, or the open's or -ENOMEM; the
+ * rest of the segment is unusable). */
 static int read_block(struct spool *sp, size_t si, uint64_t off, uint64_t want, uint64_t *blk_off)
 {
     const struct seg *s = &sp->segs[si];
@@ -816,7 +827,7 @@ static int read_block(struct spool *sp, size_t si, uint64_t off, uint64_t want, 
         seg_path(sp, s->name, "", path, sizeof path);
         sp->rd_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (sp->rd_fd < 0)
-            return -1;
+            return -errno;
         sp->rd_name = s->name;
     }
     for (;;) {
@@ -826,7 +837,7 @@ static int read_block(struct spool *sp, size_t si, uint64_t off, uint64_t want, 
         struct blkhdr bh;
         if (pread(sp->rd_fd, h, HDR_LEN, (off_t)off) != HDR_LEN || !hdr_parse(h, &bh) ||
             s->bytes - off - HDR_LEN < bh.disk_len)
-            return -1;
+            return -EBADMSG;
         if (bh.first + bh.count <= want) {
             off += HDR_LEN + bh.disk_len;
             continue;
@@ -837,7 +848,7 @@ static int read_block(struct spool *sp, size_t si, uint64_t off, uint64_t want, 
             blk_decode(h, &bh, sp->zbuf, &sp->zi, &sp->rb, &sp->rb_cap, &sp->rb_off,
                        &sp->rb_off_cap) < 0) {
             sp->rb_valid = false;
-            return -1;
+            return -EBADMSG;
         }
         sp->rb_first = bh.first;
         sp->rb_count = bh.count;

@@ -79,19 +79,22 @@ struct spool_stats {
     uint64_t acked;     /* records below this are acknowledged */
 };
 
-/* Returns 0 with *out, or -1 with err set (e.g. directory unusable or locked by another
- * process). Recovers the directory's content. */
+/* Returns 0 with *out, or a negative errno with err set (e.g. directory unusable: mkdir's,
+ * open's or opendir's errno; locked by another process: -EWOULDBLOCK; -EINVAL: bad name;
+ * -ENOMEM). Recovers the directory's content. */
 int spool_open(const struct spool_opts *o, struct spool **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Commits the pending block, persists the ack point (and fsyncs unless NEVER), frees. */
 void spool_close(struct spool *sp);
 
-/* Copy one record into the pending block. Returns 0 with *seq, or -1 when the size bound is
- * reached or the record is too large (counted in lost; logged once per episode). May commit. */
+/* Copy one record into the pending block. Returns 0 with *seq, or -ENOSPC when the size
+ * bound is reached, -EMSGSIZE when the record is too large, -ENOMEM (counted in lost; logged once
+ * per episode). May commit. */
 int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen, const char *data,
                  size_t len, uint64_t *seq) __attribute__((warn_unused_result));
-/* Write the pending block (if any). Returns 0, or -1 on a write error (its records are lost
- * and counted). */
+/* Write the pending block (if any). Returns 0, or a negative errno on a write error (the
+ * write's or open's errno, -ENOSPC: too many segments, -ENOMEM; its records are lost and
+ * counted). */
 int spool_commit(struct spool *sp);
 /* The first committed record with sequence >= seq (a gap left by damage is skipped: rec->seq may
  * be larger). Returns 1 found, 0 none (seq >= committed). */

@@ -1,4 +1,5 @@
 /* fuzz_conf.c: conf_load_mem against a schema with every value type and an instance section. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ static int fz_mode(void *field, const char *value, char *msg, size_t msglen)
     int m = strcmp(value, "a") == 0 ? 1 : strcmp(value, "b") == 0 ? 2 : -1;
     if (m < 0) {
         snprintf(msg, msglen, "expected a or b");
-        return -1;
+        return -EINVAL;
     }
     memcpy(field, &m, sizeof(m));
     return 0;

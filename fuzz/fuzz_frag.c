@@ -19,6 +19,7 @@
  * test.sh does), the slots are not filled first: each input gets a new table, so a byte of a
  * completed datagram that no piece wrote is never-written heap memory, which MSan reports as
  * soon as it is used (the UDP length, the comparisons below). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,7 +94,7 @@ static int model_input(uint32_t id, uint32_t off, uint32_t len, bool more, const
 
     if (len == 0 || end > MAXLEN || (more && (len & 7))) {
         R.bad++;
-        return -1;
+        return -EINVAL; /* as frag_input */
     }
     if (!m->present) {
         memset(m->seen, 0, m->dirty);
@@ -107,7 +108,7 @@ static int model_input(uint32_t id, uint32_t off, uint32_t len, bool more, const
         if ((m->have_last && m->total != end) || m->max_end > end) {
             R.beyond_end++;
             m->present = false;
-            return -1;
+            return -EINVAL; /* as frag_input */
         }
         m->have_last = true;
         m->total = end;
@@ -115,13 +116,13 @@ static int model_input(uint32_t id, uint32_t off, uint32_t len, bool more, const
     if (m->have_last && end > m->total) {
         R.beyond_end++;
         m->present = false;
-        return -1;
+        return -EINVAL; /* as frag_input */
     }
     for (i = off; i < end; i++) {
         if (m->seen[i]) {
             R.overlaps++;
             m->present = false;
-            return -1;
+            return -EINVAL; /* as frag_input */
         }
     }
     memset(m->seen + off, 1, len);

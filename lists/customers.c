@@ -266,7 +266,7 @@ static int parse_key(struct cparse *ps, unsigned lineno, const char *pf, uint32_
         return 0;
     }
     int r = prefix_parse(pf, false, p);
-    if (r == -2) {
+    if (r == -EDOM) {
         struct prefix fixed;
         char pb[ADDR_STRLEN + 8];
         if (prefix_parse(pf, true, &fixed) == 0)

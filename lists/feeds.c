@@ -90,7 +90,7 @@ static int take_prefix(struct fparse *ps, unsigned lineno, const char *s, struct
 {
     static const uint8_t mapped0[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
     int r = prefix_parse(s, false, p);
-    if (r == -2) {
+    if (r == -EDOM) {
         note_bad(ps, lineno, BAD_HOST_BITS, "host bits set");
         return -EINVAL;
     }

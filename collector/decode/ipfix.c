@@ -8,21 +8,23 @@
  * malformed message); it is counted by its fault and in messages_malformed. */
 #include "decode_int.h"
 
+#include <errno.h>
+
 #define IPFIX_HDR 16
 
-/* Parse cnt field specifiers at *pp; returns 0, or -1 when they run past end. */
+/* Parse cnt field specifiers at *pp; returns 0, or -EBADMSG when they run past end. */
 static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, struct tmpl_field *f)
 {
     const uint8_t *p = *pp;
     for (unsigned i = 0; i < cnt; i++) {
         if (end - p < 4)
-            return -1;
+            return -EBADMSG;
         uint16_t ie = dec_be16(p), flen = dec_be16(p + 2);
         p += 4;
         uint32_t pen = 0;
         if (ie & 0x8000) {
             if (end - p < 4)
-                return -1;
+                return -EBADMSG;
             pen = dec_be32(p);
             p += 4;
         }
@@ -47,7 +49,7 @@ static void withdraw(struct dec_msg *m, uint16_t tid, uint16_t set_id)
         tmpl_withdraw(m, tid);
 }
 
-/* The records of a template or options template set. Checking (apply false): -1 with the
+/* The records of a template or options template set. Checking (apply false): -EBADMSG with the
  * fault counted at the first bad record. Applying: every record goes in. */
 static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p, const uint8_t *end,
                            bool apply)
@@ -84,10 +86,10 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
     return 0; /* fewer than 4 bytes left: padding */
 invalid:
     dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
-    return -1;
+    return -EBADMSG;
 }
 
-/* Walk the sets of [p, end). Checking: templates and framing only, -1 when malformed. */
+/* Walk the sets of [p, end). Checking: templates and framing only, -EBADMSG when malformed. */
 static int ipfix_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, bool apply)
 {
     while (end - p >= 4) {
@@ -97,7 +99,7 @@ static int ipfix_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, b
         const uint8_t *body = p + 4, *bend = p + slen;
         if (id == 2 || id == 3) {
             if (ipfix_templates(m, id, body, bend, apply) < 0)
-                return -1;
+                return -EBADMSG;
         } else if (!apply) {
             /* data and reserved sets: only their length matters here */
         } else if (id >= 256) {
@@ -116,7 +118,7 @@ static int ipfix_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, b
     }
     if (p != end) { /* a set length that runs past the message, or bytes after the last set */
         dec_error(m->ctx, m->exp, DC_BAD_SET_LENGTH);
-        return -1;
+        return -EBADMSG;
     }
     return 0;
 }

@@ -7,6 +7,8 @@
  * Zero bytes after the last flowset are padding, not a fault. */
 #include "decode_int.h"
 
+#include <errno.h>
+
 #define NF9_HDR 20
 
 static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end, bool apply,
@@ -33,7 +35,7 @@ static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end
     return 0;
 invalid:
     dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
-    return -1;
+    return -EBADMSG;
 }
 
 static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end,
@@ -63,10 +65,10 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
     return 0;
 invalid:
     dec_error(m->ctx, m->exp, DC_TEMPLATE_INVALID);
-    return -1;
+    return -EBADMSG;
 }
 
-/* Walk the flowsets of [p, end). Checking (apply false): templates and framing only, -1 when
+/* Walk the flowsets of [p, end). Checking (apply false): templates and framing only, -EBADMSG when
  * malformed. Applying: nrec and nsets count for the header count check; framed turns false
  * when a data flowset could not be decoded (its record count is unknown). */
 static int nf9_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, bool apply,
@@ -80,7 +82,7 @@ static int nf9_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, boo
                 return 0;
             }
             dec_error(m->ctx, m->exp, DC_BAD_SET_LENGTH);
-            return -1;
+            return -EBADMSG;
         }
         const uint8_t *body = p + 4, *bend = p + slen;
         p = bend;
@@ -88,7 +90,7 @@ static int nf9_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, boo
             int r = id == 0 ? nf9_templates(m, body, bend, apply, nrec)
                             : nf9_options_templates(m, body, bend, apply, nrec);
             if (r < 0)
-                return -1;
+                return -EBADMSG;
         }
         if (!apply)
             continue;

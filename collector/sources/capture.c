@@ -152,7 +152,7 @@ static int open_stream(struct capture *c, FILE *fp, char *err, size_t errlen)
             set_err(err, errlen, c->name, explain_pcap_err(ebuf));
         fclose(fp); /* libpcap leaves it open on failure; frees the cookie too */
         c->gz = NULL;
-        return -1;
+        return -EINVAL;
     }
     c->fp = fp;
     c->nano = true;
@@ -162,7 +162,7 @@ static int open_stream(struct capture *c, FILE *fp, char *err, size_t errlen)
         if (err && errlen)
             snprintf(err, errlen, "%s: unsupported link type %d (%s)", c->name, c->linktype,
                      ln ? ln : "unknown");
-        return -1;
+        return -EPROTONOSUPPORT;
     }
     return 0;
 }
@@ -185,17 +185,18 @@ int capture_open_file(const char *path, struct capture **out, char *err, size_t 
     uint8_t magic[2];
     bool gz = false;
     FILE *fp = NULL;
-    int fd = -1, rc = -1;
+    int fd = -1, rc = -EINVAL;
 
     *out = NULL;
     c = capture_alloc(path);
     if (!c) {
         set_err(err, errlen, path, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     if (strcmp(path, "-") == 0) {
         fd = dup(STDIN_FILENO);
         if (fd < 0) {
+            rc = -errno;
             set_err(err, errlen, "stdin", strerror(errno));
             goto out;
         }
@@ -203,17 +204,20 @@ int capture_open_file(const char *path, struct capture **out, char *err, size_t 
     } else {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
+            rc = -errno;
             if (err && errlen)
                 snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
             goto out;
         }
         if (fstat(fd, &sb) < 0) {
+            rc = -errno;
             if (err && errlen)
                 snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
             goto out;
         }
         if (S_ISDIR(sb.st_mode)) {
             set_err(err, errlen, path, "is a directory, not a capture file");
+            rc = -EISDIR;
             goto out;
         }
         if (S_ISREG(sb.st_mode)) {
@@ -233,6 +237,7 @@ int capture_open_file(const char *path, struct capture **out, char *err, size_t 
         struct gz_cookie *g = calloc(1, sizeof(*g));
         if (!g) {
             set_err(err, errlen, path, "out of memory");
+            rc = -ENOMEM;
             goto out;
         }
         g->gz = gzdopen(fd, "rb");
@@ -245,14 +250,16 @@ int capture_open_file(const char *path, struct capture **out, char *err, size_t 
         gzbuffer(g->gz, CAPTURE_STDIO_BUF);
         fp = gz_fopen(g);
         if (!fp) {
+            rc = -errno;
             gz_close(g);
-            set_err(err, errlen, path, strerror(errno));
+            set_err(err, errlen, path, strerror(-rc));
             goto out;
         }
         c->gz = g;
     } else {
         fp = fdopen(fd, "rb");
         if (!fp) {
+            rc = -errno;
             set_err(err, errlen, path, strerror(errno));
             goto out;
         }
@@ -274,13 +281,13 @@ int capture_open_mem(const void *data, size_t len, struct capture **out, char *e
     struct capture *c;
     const uint8_t *d = data;
     FILE *fp;
-    int rc = -1;
+    int rc = -EINVAL;
 
     *out = NULL;
     c = capture_alloc("<memory>");
     if (!c) {
         set_err(err, errlen, "<memory>", "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     if (len == 0) {
         set_err(err, errlen, c->name, "empty input (not a capture)");
@@ -290,6 +297,7 @@ int capture_open_mem(const void *data, size_t len, struct capture **out, char *e
         struct gz_cookie *g = calloc(1, sizeof(*g));
         if (!g) {
             set_err(err, errlen, c->name, "out of memory");
+            rc = -ENOMEM;
             goto out;
         }
         g->mem_mode = true;
@@ -304,14 +312,16 @@ int capture_open_mem(const void *data, size_t len, struct capture **out, char *e
         g->zs.avail_in = len > UINT_MAX ? UINT_MAX : (uInt)len;
         fp = gz_fopen(g);
         if (!fp) {
+            rc = -errno;
             gz_close(g);
-            set_err(err, errlen, c->name, strerror(errno));
+            set_err(err, errlen, c->name, strerror(-rc));
             goto out;
         }
         c->gz = g;
     } else {
         fp = fmemopen((void *)(uintptr_t)d, len, "r"); /* read-only: never written */
         if (!fp) {
+            rc = -errno;
             set_err(err, errlen, c->name, strerror(errno));
             goto out;
         }
@@ -330,13 +340,13 @@ int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool pro
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     struct capture *c;
-    int r, rc = -1;
+    int r, rc = -EINVAL;
 
     *out = NULL;
     c = capture_alloc(ifname);
     if (!c) {
         set_err(err, errlen, ifname, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     c->live = true;
     c->p = pcap_create(ifname, ebuf);
@@ -353,12 +363,16 @@ int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool pro
     r = pcap_activate(c->p);
     if (r < 0) {
         const char *why = pcap_geterr(c->p);
-        if (r == PCAP_ERROR_PERM_DENIED)
+        if (r == PCAP_ERROR_PERM_DENIED) {
             why = "permission denied (needs root or CAP_NET_RAW)";
-        else if (r == PCAP_ERROR_NO_SUCH_DEVICE)
+            rc = -EPERM;
+        } else if (r == PCAP_ERROR_NO_SUCH_DEVICE) {
             why = "no such interface";
-        else if (r == PCAP_ERROR_IFACE_NOT_UP)
+            rc = -ENODEV;
+        } else if (r == PCAP_ERROR_IFACE_NOT_UP) {
             why = "interface is down";
+            rc = -ENETDOWN;
+        }
         set_err(err, errlen, ifname, why);
         goto out;
     }
@@ -369,6 +383,7 @@ int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool pro
         if (err && errlen)
             snprintf(err, errlen, "%s: unsupported link type %d (%s)", ifname, c->linktype,
                      ln ? ln : "unknown");
+        rc = -EPROTONOSUPPORT;
         goto out;
     }
     if (bpf && bpf[0]) {
@@ -497,8 +512,9 @@ int capture_first_ts(const char *path, uint64_t *ts_ns, char *err, size_t errlen
     struct capture_pkt pkt;
     int r;
 
-    if (capture_open_file(path, &c, err, errlen) < 0)
-        return -1;
+    r = capture_open_file(path, &c, err, errlen);
+    if (r < 0)
+        return r;
     r = capture_next(c, &pkt);
     if (r == CAPTURE_PACKET) {
         *ts_ns = pkt.ts_ns;
@@ -508,7 +524,7 @@ int capture_first_ts(const char *path, uint64_t *ts_ns, char *err, size_t errlen
     } else {
         if (err && errlen)
             snprintf(err, errlen, "%s", capture_error(c));
-        r = -1;
+        r = -EIO;
     }
     capture_close(c);
     return r;
@@ -539,13 +555,13 @@ int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
     e = calloc(n, sizeof(*e));
     if (!e) {
         set_err(err, errlen, "capture_sort_by_time", "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     for (i = 0; i < n; i++) {
         int r = capture_first_ts(paths[i], &e[i].ts, err, errlen);
         if (r < 0) {
             free(e);
-            return -1;
+            return r;
         }
         if (r == 0)
             e[i].ts = UINT64_MAX;

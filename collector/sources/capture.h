@@ -46,18 +46,21 @@ struct capture_stats {
 
 /* Open a capture file: pcap (either byte order, micro or nano), pcapng, each optionally
  * gzip-compressed (detected by its magic). path "-" reads stdin (not seekable: no size).
- * Returns 0 or -1 with a message naming the file in err (missing file, empty file, not a
- * capture, unsupported link type). *out: caller closes. */
+ * Returns 0 or a negative errno with a message naming the file in err (missing file: the
+ * open's errno; a directory: -EISDIR; empty file or not a capture: -EINVAL; unsupported link
+ * type: -EPROTONOSUPPORT; -ENOMEM). *out: caller closes. */
 int capture_open_file(const char *path, struct capture **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* The same from memory (fuzzing, tests). data is borrowed and must outlive the capture. */
+/* The same from memory (fuzzing, tests). data is borrowed and must outlive the capture.
+ * Returns 0 or a negative errno as capture_open_file. */
 int capture_open_mem(const void *data, size_t len, struct capture **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Open a live interface. bpf may be NULL or "" (no filter). snaplen <= 0: 262144.
  * buffer_mb <= 0: libpcap's default. Non-blocking: capture_next returns CAPTURE_IDLE
- * when nothing is queued. Needs CAP_NET_RAW; err says so when it is missing. */
+ * when nothing is queued. Needs CAP_NET_RAW; err says so when it is missing. Returns 0 or a
+ * negative errno with err (-EPERM, -ENODEV, -ENETDOWN, -EPROTONOSUPPORT, -ENOMEM, -EINVAL). */
 int capture_open_live(const char *ifname, const char *bpf, int snaplen, bool promisc, int buffer_mb,
                       struct capture **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -82,12 +85,12 @@ void capture_stats(struct capture *c, struct capture_stats *out);
 void capture_close(struct capture *c);
 
 /* Timestamp of the first packet of a capture file. Returns 1 with *ts_ns set, 0 when the
- * file has no packets, -1 with err on error. */
+ * file has no packets, a negative errno with err on error (capture_open_file's, or -EIO). */
 int capture_first_ts(const char *path, uint64_t *ts_ns, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Order paths[] (borrowed strings, reordered in place) by first packet time; files without
- * packets go last; ties keep their given order. Returns 0, or -1 with err naming the first
+ * packets go last; ties keep their given order. Returns 0, or a negative errno with err naming the first
  * file that could not be read (paths untouched then). */
 int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -120,7 +120,7 @@ static int bad(struct flowlog_parser *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(p->err, sizeof p->err, fmt, ap);
     va_end(ap);
-    return -1;
+    return -EINVAL;
 }
 
 const char *flowlog_fmt_name(enum flowlog_fmt f)
@@ -137,7 +137,7 @@ int flowlog_fmt_parse(const char *s, enum flowlog_fmt *out)
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 void flowlog_parser_fini(struct flowlog_parser *p)
@@ -630,7 +630,7 @@ static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, stru
             } else {
                 int zr = zeek_field(p, &c, r, v, vn, &have, is_unset(p, v, vn));
                 if (zr < 0)
-                    return -1;
+                    return zr;
                 if (zr > 0) {
                     *skipped = true;
                     return 0;
@@ -711,7 +711,7 @@ static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, str
         return 0;
     }
     if (rc < 0)
-        return p->err[0] ? -1 : bad(p, "not a JSON object: %s", jin_error(p->json));
+        return p->err[0] ? -EINVAL : bad(p, "not a JSON object: %s", jin_error(p->json));
     if (z.path_other) {
         *skipped = true;
         return 0;
@@ -931,14 +931,15 @@ int flowlog_parse_line(struct flowlog_parser *p, const char *line, size_t len,
 
 /* ---- files ---- */
 
-/* Read one line (without newline) into buf (cap FLOWLOG_LINE_MAX + 1). Returns its length, -1 at
- * the end, -2 when it was longer than FLOWLOG_LINE_MAX (the rest is consumed), -3 on error. */
+/* Read one line (without newline) into buf (cap FLOWLOG_LINE_MAX + 1). Returns its length,
+ * -ENODATA at the end, -E2BIG when it was longer than FLOWLOG_LINE_MAX (the rest is consumed),
+ * -EIO on a read error. */
 static long read_line(gzFile g, char *buf)
 {
     if (!gzgets(g, buf, FLOWLOG_LINE_MAX + 2)) {
         int e;
         gzerror(g, &e);
-        return e == Z_OK || e == Z_BUF_ERROR ? -1 : -3;
+        return e == Z_OK || e == Z_BUF_ERROR ? -ENODATA : -EIO;
     }
     size_t n = strlen(buf); /* a NUL inside the line shortens it: the rest fails to parse */
     if (n && buf[n - 1] == '\n')
@@ -951,7 +952,7 @@ static long read_line(gzFile g, char *buf)
         if (k && tmp[k - 1] == '\n')
             break;
     }
-    return -2;
+    return -E2BIG;
 }
 
 enum flowlog_fmt flowlog_sniff(const char *path)
@@ -980,14 +981,14 @@ int flowlog_first_ms(const char *path, enum flowlog_fmt fmt, uint64_t *ms)
 {
     gzFile g = gzopen(path, "rb");
     if (!g)
-        return -1;
+        return errno ? -errno : -ENOMEM;
     char *buf = malloc(FLOWLOG_LINE_MAX + 2);
     struct flowlog_parser p;
     flowlog_parser_init(&p, fmt);
-    int rc = -1;
+    int rc = buf ? -ENODATA : -ENOMEM;
     for (int i = 0; buf && i < 1000 && rc < 0; i++) {
         long n = read_line(g, buf);
-        if (n == -1 || n == -3)
+        if (n == -ENODATA || n == -EIO)
             break;
         struct flow_rec f[2];
         if (n >= 0 && flowlog_parse_line(&p, buf, (size_t)n, f, NULL) > 0) {
@@ -1067,12 +1068,13 @@ int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, c
         if (fmt == FLOWLOG_AUTO) {
             FILE *f = fopen(path, "rb");
             if (!f) {
-                snprintf(err, errlen, "%s: %s", path, strerror(errno));
-                return -1;
+                int e = errno;
+                snprintf(err, errlen, "%s: %s", path, strerror(e));
+                return -e;
             }
             fclose(f);
             snprintf(err, errlen, "%s:1: neither a Zeek conn.log nor an Argus binetflow", path);
-            return -1;
+            return -EINVAL;
         }
     }
     struct flowlog *r = calloc(1, sizeof *r);
@@ -1080,13 +1082,14 @@ int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, c
         !(r->heap = malloc((FLOWLOG_REORDER + 2) * sizeof *r->heap))) {
         snprintf(err, errlen, "%s: out of memory", path);
         flowlog_close(r);
-        return -1;
+        return -ENOMEM;
     }
     r->g = gzopen(path, "rb");
     if (!r->g) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOMEM));
+        int e = errno ? errno : ENOMEM;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
         flowlog_close(r);
-        return -1;
+        return -e;
     }
     gzbuffer(r->g, 1u << 17);
     flowlog_parser_init(&r->p, fmt);
@@ -1107,19 +1110,19 @@ int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errl
 {
     while (!r->eof && r->nheap < FLOWLOG_REORDER) {
         long n = read_line(r->g, r->line);
-        if (n == -1) {
+        if (n == -ENODATA) {
             r->eof = true;
             break;
         }
-        if (n == -3) {
+        if (n == -EIO) {
             int e;
             snprintf(err, errlen, "%s:%llu: read error: %s", r->path,
                      (unsigned long long)r->st.lines + 1, gzerror(r->g, &e));
             r->eof = true;
-            return -1;
+            return -EIO;
         }
         r->st.lines++;
-        if (n == -2) {
+        if (n == -E2BIG) {
             r->st.too_long++;
             note_bad(r, "line too long");
             continue;

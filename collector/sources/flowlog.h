@@ -67,7 +67,7 @@ enum flowlog_fmt {
     FLOWLOG_ARGUS,     /* Argus binetflow CSV (ra -c , with its header line) */
 };
 
-/* "auto", "zeek", "zeek-json", "argus" -> fmt; 0 or -1. */
+/* "auto", "zeek", "zeek-json", "argus" -> fmt; 0 or -EINVAL. */
 int flowlog_fmt_parse(const char *s, enum flowlog_fmt *out);
 const char *flowlog_fmt_name(enum flowlog_fmt f);
 
@@ -102,7 +102,7 @@ struct flowlog_parser {
 void flowlog_parser_init(struct flowlog_parser *p, enum flowlog_fmt fmt);
 void flowlog_parser_fini(struct flowlog_parser *p);
 /* One line without its newline (need not be NUL-terminated; len <= FLOWLOG_LINE_MAX). Fills
- * out[0..n) and returns n (0, 1 or 2 records), or -1 when the line is malformed (p->err says
+ * out[0..n) and returns n (0, 1 or 2 records), or -EINVAL when the line is malformed (p->err says
  * why). Skipped lines return 0 with *skipped set (may be NULL). With FLOWLOG_AUTO the format is
  * taken from the first line that is not empty. */
 int flowlog_parse_line(struct flowlog_parser *p, const char *line, size_t len,
@@ -112,14 +112,16 @@ int flowlog_parse_line(struct flowlog_parser *p, const char *line, size_t len,
  * SrcAddr and DstAddr. Returns the format, or FLOWLOG_AUTO when it is none of them. */
 enum flowlog_fmt flowlog_sniff(const char *path);
 
-/* Start time of the first connection in the first 1000 lines: 0, or -1 (none, unreadable). */
+/* Start time of the first connection in the first 1000 lines: 0, or a negative errno
+ * (-ENODATA: none; the open's errno: unreadable; -ENOMEM). */
 int flowlog_first_ms(const char *path, enum flowlog_fmt fmt, uint64_t *ms);
 
 struct flowlog;
-/* Open path (fmt FLOWLOG_AUTO: sniffed). Returns 0, or -1 with err. */
+/* Open path (fmt FLOWLOG_AUTO: sniffed). Returns 0, or a negative errno with err
+ * (the open's, -EINVAL: not a known format, -ENOMEM). */
 int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, char *err,
                  size_t errlen) __attribute__((warn_unused_result));
-/* Next record in end-time order: 1 (rec set), 0 at the end, -1 on a read error (err). */
+/* Next record in end-time order: 1 (rec set), 0 at the end, -EIO on a read error (err). */
 int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errlen);
 void flowlog_stats(const struct flowlog *r, struct flowlog_stats *out);
 void flowlog_close(struct flowlog *r);

@@ -10,6 +10,7 @@
  * fragment of it. */
 #include "frag.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ int frag_table_new(const struct frag_opts *opts, struct frag_table **out)
 
     *out = NULL;
     if (!t)
-        return -1;
+        return -ENOMEM;
     if (opts)
         t->o = *opts;
     if (t->o.max_datagrams == 0)
@@ -63,7 +64,7 @@ int frag_table_new(const struct frag_opts *opts, struct frag_table **out)
     t->ents = calloc(t->o.max_datagrams, sizeof(*t->ents));
     if (!t->ents) {
         free(t);
-        return -1;
+        return -ENOMEM;
     }
     *out = t;
     return 0;
@@ -156,7 +157,7 @@ static int drop(struct frag_table *t, uint32_t i, uint64_t *counter)
 {
     (*counter)++;
     ent_remove(t, i);
-    return -1;
+    return -EINVAL;
 }
 
 static void fill_out(const struct frag_ent *e, struct frag_datagram *out)
@@ -190,7 +191,7 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
     frag_expire(t, ts_ns);
     if (!pi->fragment || !pi->frag_data || !pi->l3) {
         t->st.bad++;
-        return -1;
+        return -EINVAL;
     }
     off = pi->frag_offset;
     len = pi->frag_data_len;
@@ -198,7 +199,7 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
     if (pi->frag_data_caplen < len || end > FRAG_MAX_LEN || len == 0 ||
         (pi->more_frags && (len & 7) != 0)) {
         t->st.bad++;
-        return -1;
+        return -EINVAL;
     }
     ip_proto = pi->v6 ? 0 : pi->l3[9];
     for (i = 0; i < t->count; i++) {
@@ -218,7 +219,7 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
             e->buf = malloc(FRAG_MAX_LEN + 1);
             if (!e->buf) {
                 t->st.bad++;
-                return -1;
+                return -ENOMEM;
             }
         }
         memcpy(e->src, pi->src, 16);

@@ -53,14 +53,14 @@ struct frag_datagram {
     uint32_t payload_len;
 };
 
-/* opts may be NULL (defaults). *out: caller frees with frag_table_free. */
+/* opts may be NULL (defaults). *out: caller frees with frag_table_free. 0 or -ENOMEM. */
 int frag_table_new(const struct frag_opts *opts, struct frag_table **out)
     __attribute__((warn_unused_result));
 void frag_table_free(struct frag_table *t);
 
 /* Feed one fragment (pi from pkt_parse with pi->fragment; pi's pointers borrowed for the call).
- * Returns 1 with *out filled when its datagram is complete, 0 when held, <0 when the fragment
- * or its datagram was dropped (counted in the stats). */
+ * Returns 1 with *out filled when its datagram is complete, 0 when held, -EINVAL when the
+ * fragment or its datagram was dropped (counted in the stats), -ENOMEM (counted as bad). */
 int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
                struct frag_datagram *out);
 

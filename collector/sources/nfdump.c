@@ -94,15 +94,15 @@ static int rec_finish(struct nfdump_parser *p, struct flow_rec *out)
 {
     struct flow_rec *f = &p->cur;
     if (p->rec_bad)
-        return -1;
+        return -EINVAL;
     if (!p->is_flow)
         return 0;
     if ((p->have & (HAVE_SRC | HAVE_DST | HAVE_FIRST)) != (HAVE_SRC | HAVE_DST | HAVE_FIRST))
-        return -1;
+        return -EINVAL;
     if (!(p->have & HAVE_LAST) || f->last_ms < f->first_ms)
         f->last_ms = f->first_ms;
     if (addr_is_v4(f->src) != addr_is_v4(f->dst))
-        return -1;
+        return -EINVAL;
     if (!addr_is_v4(f->src))
         f->flags |= FLOW_F_V6;
     if (f->proto == 1 || f->proto == 58) {
@@ -196,7 +196,7 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
         if (n == 0 || (p->resync && s[0] != '{'))
             return 0;
         if (s[0] != '{')
-            return -1;
+            return -EINVAL;
         p->resync = false;
         rec_reset(p);
         p->obj_bytes = 0;
@@ -204,7 +204,7 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
     p->obj_bytes += n + 1;
     if (p->obj_bytes > NFDUMP_OBJ_MAX) {
         drop_object(p);
-        return -1;
+        return -E2BIG;
     }
     memcpy(p->obj + p->obj_len, s, n);
     p->obj_len += n;
@@ -216,13 +216,13 @@ static int json_line(struct nfdump_parser *p, const char *s, size_t n, struct fl
     int rc = jin_feed(p->json, p->obj, len, &used, json_member, p);
     if (rc < 0) {
         drop_object(p);
-        return -1;
+        return -EINVAL;
     }
     if (rc == 0)
         return 0; /* that '}' was inside a string: the object goes on */
     const char *rest = p->obj + used;
     if (skip_punct(&rest, len - used) != 0)
-        return -1; /* something after the object */
+        return -EINVAL; /* something after the object */
     return rec_finish(p, out);
 }
 
@@ -260,7 +260,7 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
     size_t fn;
     while (tf_field_next(&it, &f, &fn)) {
         if (col >= NFDUMP_CSV_COLS)
-            return -1;
+            return -EINVAL;
         fn = tf_trim(&f, fn);
         p->col[col] = -1;
         for (int r = 0; r < C_NROLES; r++) {
@@ -273,7 +273,7 @@ static int csv_header(struct nfdump_parser *p, const char *s, size_t n)
     }
     unsigned need = 1u << C_TS | 1u << C_SA | 1u << C_DA | 1u << C_PR;
     if ((seen & need) != need)
-        return -1;
+        return -EINVAL;
     p->ncols = col;
     p->header_seen = true;
     return 0;
@@ -335,14 +335,14 @@ static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flo
     size_t vn;
     while (tf_field_next(&it, &v, &vn)) {
         if (col >= p->ncols)
-            return -1;
+            return -EINVAL;
         vn = tf_trim(&v, vn);
         if (!csv_field(&p->cur, p->col[col], v, vn, &p->have))
-            return -1;
+            return -EINVAL;
         col++;
     }
     if (col != p->ncols)
-        return -1;
+        return -EINVAL;
     p->is_flow = true; /* ICMP: dp already holds type << 8 | code (icmp_type/code stay 0) */
     return rec_finish(p, out);
 }
@@ -350,7 +350,7 @@ static int csv_line(struct nfdump_parser *p, const char *s, size_t n, struct flo
 int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, struct flow_rec *out)
 {
     if (len > NFDUMP_LINE_MAX)
-        return -1;
+        return -E2BIG;
     return p->fmt == NFDUMP_FMT_CSV ? csv_line(p, line, len, out) : json_line(p, line, len, out);
 }
 

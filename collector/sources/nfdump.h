@@ -66,8 +66,9 @@ void nfdump_parser_fini(struct nfdump_parser *p);
 /* A line too long to hand over was skipped: the JSON record it belonged to is dropped. */
 void nfdump_parser_skip_line(struct nfdump_parser *p);
 /* One output line without its newline (need not be NUL-terminated; len <= NFDUMP_LINE_MAX).
- * Returns 1 with *out set when a record is complete, 0 when not (yet), -1 when the line or the
- * record it ends is malformed (the record is dropped). */
+ * Returns 1 with *out set when a record is complete, 0 when not (yet), -EINVAL when the line or
+ * the record it ends is malformed, -E2BIG when the line or its JSON object is too long (the
+ * record is dropped). */
 int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, struct flow_rec *out);
 
 /* Is path an nfcapd file (magic 0xA50C, layout version 1 or 2)? */

@@ -1,4 +1,5 @@
 /* test_addr.c: address and prefix parsing/printing, IPv4 mapping, containment. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,8 +43,8 @@ static void test_addr_parse_format(void **state)
                          " 1.2.3.4", "1.2.3.4/32", "2001:db8::1::2", "abc",
                          "1.2.3.4x", "::g",        "01.2.3.4",       NULL};
     for (int i = 0; bad[i]; i++)
-        assert_int_equal(addr_parse(bad[i], a), -1);
-    assert_int_equal(addr_parse(NULL, a), -1);
+        assert_int_equal(addr_parse(bad[i], a), -EINVAL);
+    assert_int_equal(addr_parse(NULL, a), -EINVAL);
 }
 
 static void ok_prefix(const char *in, bool fix, const char *out, unsigned len, unsigned ulen)
@@ -77,9 +78,9 @@ static void test_prefix_errors(void **state)
 {
     (void)state;
     struct prefix p;
-    assert_int_equal(prefix_parse("1.2.3.4/24", false, &p), -2);
-    assert_int_equal(prefix_parse("2001:db8::1/32", false, &p), -2);
-    assert_int_equal(prefix_parse("10.0.0.1/0", false, &p), -2);
+    assert_int_equal(prefix_parse("1.2.3.4/24", false, &p), -EDOM);
+    assert_int_equal(prefix_parse("2001:db8::1/32", false, &p), -EDOM);
+    assert_int_equal(prefix_parse("10.0.0.1/0", false, &p), -EDOM);
     const char *bad[] = {"",
                          "/24",
                          "1.2.3.0/",
@@ -104,15 +105,15 @@ static void test_prefix_errors(void **state)
                          NULL};
     for (int i = 0; bad[i]; i++) {
         int rc = prefix_parse(bad[i], true, &p);
-        if (rc != -1)
+        if (rc != -EINVAL)
             fail_msg("accepted \"%s\"", bad[i]);
     }
-    assert_int_equal(prefix_parse(NULL, true, &p), -1);
+    assert_int_equal(prefix_parse(NULL, true, &p), -EINVAL);
     /* a long string is rejected, not overflowed */
     char lng[200];
     memset(lng, '1', sizeof lng - 1);
     lng[sizeof lng - 1] = '\0';
-    assert_int_equal(prefix_parse(lng, true, &p), -1);
+    assert_int_equal(prefix_parse(lng, true, &p), -EINVAL);
 }
 
 static void test_contains(void **state)

@@ -3,6 +3,7 @@
  * first packet, reassembling fragmented export datagrams from a capture, a live capture on lo,
  * and the real captures in $TW_SHARED/testdata (counts from its README).
  * Returns 77 after the other checks pass when TW_SHARED is absent. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,35 +244,35 @@ static void test_malformed_files(void **state)
 
     (void)state;
     /* missing */
-    assert_int_equal(capture_open_file(tpath("nope.pcap"), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tpath("nope.pcap"), &c, err, sizeof(err)), -ENOENT);
     assert_null(c);
     assert_non_null(strstr(err, "No such file"));
     /* directory */
-    assert_int_equal(capture_open_file(tmpdir, &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tmpdir, &c, err, sizeof(err)), -EISDIR);
     assert_non_null(strstr(err, "directory"));
     /* empty */
     write_raw(tpath("empty.pcap"), "", 0);
-    assert_int_equal(capture_open_file(tpath("empty.pcap"), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tpath("empty.pcap"), &c, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "empty"));
     /* garbage */
     for (i = 0; i < sizeof(garbage); i++)
         garbage[i] = (uint8_t)(i * 131 + 17);
     write_raw(tpath("garbage.pcap"), garbage, sizeof(garbage));
-    assert_int_equal(capture_open_file(tpath("garbage.pcap"), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tpath("garbage.pcap"), &c, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "not a pcap"));
-    assert_int_equal(capture_open_mem(garbage, sizeof(garbage), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_mem(garbage, sizeof(garbage), &c, err, sizeof(err)), -EINVAL);
     /* gzip of garbage and a broken gzip stream */
     garbage[0] = 0x1f;
     garbage[1] = 0x8b;
     write_raw(tpath("garbage.gz"), garbage, sizeof(garbage));
-    assert_int_equal(capture_open_file(tpath("garbage.gz"), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tpath("garbage.gz"), &c, err, sizeof(err)), -EINVAL);
     assert_true(strlen(err) > 0);
-    assert_int_equal(capture_open_mem(garbage, sizeof(garbage), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_mem(garbage, sizeof(garbage), &c, err, sizeof(err)), -EINVAL);
     /* header only (short) */
     write_sample(tpath("ok.pcap"), &o, 3);
     d = slurp(tpath("ok.pcap"), &len);
     write_raw(tpath("short.pcap"), d, 10);
-    assert_int_equal(capture_open_file(tpath("short.pcap"), &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_file(tpath("short.pcap"), &c, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "short.pcap"));
 
     /* unknown link type */
@@ -281,7 +282,8 @@ static void test_malformed_files(void **state)
         assert_int_equal(gen_pcap_open(tpath("lt147.pcap"), &u, &w), 0);
         assert_int_equal(gen_pcap_write(w, 1, garbage, 100), 0);
         assert_int_equal(gen_pcap_close(w), 0);
-        assert_int_equal(capture_open_file(tpath("lt147.pcap"), &c, err, sizeof(err)), -1);
+        assert_int_equal(capture_open_file(tpath("lt147.pcap"), &c, err, sizeof(err)),
+                         -EPROTONOSUPPORT);
         assert_non_null(strstr(err, "unsupported link type 147"));
     }
     /* snaplen 0 in the file header: still readable */
@@ -360,7 +362,7 @@ static void test_sort_by_time(void **state)
     assert_string_equal(names[2], a);
     assert_string_equal(names[3], e);
     names[0] = tpath("missing.pcap");
-    assert_int_equal(capture_sort_by_time(names, 4, err, sizeof(err)), -1);
+    assert_int_equal(capture_sort_by_time(names, 4, err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "missing.pcap"));
 }
 
@@ -466,10 +468,11 @@ static void test_live_lo(void **state)
     assert_int_equal(st.packets, 5);
     capture_close(c);
     /* errors are clear */
-    assert_int_equal(capture_open_live("nosuchif0", NULL, 0, false, 0, &c, err, sizeof(err)), -1);
+    assert_int_equal(capture_open_live("nosuchif0", NULL, 0, false, 0, &c, err, sizeof(err)),
+                     -ENODEV);
     assert_non_null(strstr(err, "nosuchif0"));
     assert_int_equal(capture_open_live("lo", "this is not bpf", 0, false, 0, &c, err, sizeof(err)),
-                     -1);
+                     -EINVAL);
     assert_non_null(strstr(err, "bad filter"));
 }
 

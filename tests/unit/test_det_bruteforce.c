@@ -14,6 +14,7 @@
  *   - configuration: allow lists, overridden thresholds, episodes, bounded tables, port lists.
  * Alerts must carry the target, port, connections, answered share, bytes/packets, per-attempt
  * size statistics, the span, first and last. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -640,9 +641,9 @@ static void port_lists(void **st)
     }
     assert_int_equal(l.n, PORTLIST_MAX);
     assert_true(portlist_has(&l, 1001) && portlist_has(&l, 1000 + PORTLIST_MAX));
-    assert_int_equal(portlist_parse(&l, many, msg, sizeof msg), -1);
-    assert_int_equal(portlist_parse(&l, "22, x", msg, sizeof msg), -1);
-    assert_int_equal(portlist_parse(&l, "0", msg, sizeof msg), -1);
+    assert_int_equal(portlist_parse(&l, many, msg, sizeof msg), -ENOSPC);
+    assert_int_equal(portlist_parse(&l, "22, x", msg, sizeof msg), -EINVAL);
+    assert_int_equal(portlist_parse(&l, "0", msg, sizeof msg), -EINVAL);
     struct portlist empty;
     memset(&empty, 0, sizeof empty);
     assert_false(portlist_has(&empty, 22));

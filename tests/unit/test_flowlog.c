@@ -1,5 +1,6 @@
 /* test_flowlog.c: Zeek conn.log (TSV, JSON) and Argus binetflow lines into flow records, and
  * the file reader (format sniffing, gzip, end-time order, bad-line accounting). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -154,18 +155,18 @@ static void test_zeek_tsv(void **state)
                           "1521911728\tC7\tnot-an-address\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t"
                           "-\t-\t0\tS\t1\t40\t0\t0\t-",
                           r),
-                     -1);
+                     -EINVAL);
     assert_non_null(strstr(p.err, "id.orig_h"));
-    assert_int_equal(line(&p, "1521911728\tC8\t10.0.0.1\t1", r), -1);
+    assert_int_equal(line(&p, "1521911728\tC8\t10.0.0.1\t1", r), -EINVAL);
     assert_int_equal(
         line(&p, "x\tC9\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-",
              r),
-        -1);
+        -EINVAL);
     assert_int_equal(
         line(&p,
              "1\tC9\t10.0.0.1\t70000\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t40\t0\t0\t-",
              r),
-        -1);
+        -EINVAL);
     /* unknown transport: skipped, not an error */
     bool sk = false;
     const char *u = "1\tC10\t10.0.0.1\t0\t10.0.0.2\t0\tunknown_transport\t-\t-\t-\t-\tOTH\t-\t-"
@@ -180,9 +181,9 @@ static void test_zeek_tsv(void **state)
     /* rows before any #fields are an error */
     struct flowlog_parser q;
     flowlog_parser_init(&q, FLOWLOG_ZEEK_TSV);
-    assert_int_equal(line(&q, "1\tC\t10.0.0.1\t1\t10.0.0.2\t2\ttcp", r), -1);
+    assert_int_equal(line(&q, "1\tC\t10.0.0.1\t1\t10.0.0.2\t2\ttcp", r), -EINVAL);
     /* a #fields line without the needed columns is refused */
-    assert_int_equal(line(&q, "#fields\tts\tuid\tquery", r), -1);
+    assert_int_equal(line(&q, "#fields\tts\tuid\tquery", r), -EINVAL);
 }
 
 static void test_zeek_json(void **state)
@@ -239,15 +240,15 @@ static void test_zeek_json(void **state)
     assert_int_equal(flowlog_parse_line(&p, o, strlen(o), r, &sk), 0);
     assert_true(sk);
     /* malformed */
-    assert_int_equal(line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"", r), -1);
+    assert_int_equal(line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"", r), -EINVAL);
     assert_int_equal(
-        line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}", r), -1);
+        line(&p, "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}", r), -EINVAL);
     assert_int_equal(line(&p,
                           "{\"ts\":\"yesterday\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0."
                           "2\",\"proto\":\"tcp\"}",
                           r),
-                     -1);
-    assert_int_equal(line(&p, "{ts:1}", r), -1);
+                     -EINVAL);
+    assert_int_equal(line(&p, "{ts:1}", r), -EINVAL);
     flowlog_parser_fini(&p);
 }
 
@@ -320,11 +321,13 @@ static void test_argus(void **state)
     assert_int_equal(flowlog_parse_line(&p, arp, strlen(arp), r, &sk), 0);
     assert_true(sk);
     /* a time without a date names the fix */
-    assert_int_equal(line(&p, "09:46:58.1,0,udp,10.0.0.1,1,->,10.0.0.2,2,INT,0,,1,60,60,x", r), -1);
+    assert_int_equal(line(&p, "09:46:58.1,0,udp,10.0.0.1,1,->,10.0.0.2,2,INT,0,,1,60,60,x", r),
+                     -EINVAL);
     assert_non_null(strstr(p.err, "-u"));
-    assert_int_equal(line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,1,->,10.0.0.2", r), -1);
+    assert_int_equal(line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,1,->,10.0.0.2", r), -EINVAL);
     assert_int_equal(
-        line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,99999,->,10.0.0.2,2,INT,0,,1,60,60,x", r), -1);
+        line(&p, "2011/08/10 09:46:58,0,udp,10.0.0.1,99999,->,10.0.0.2,2,INT,0,,1,60,60,x", r),
+        -EINVAL);
     /* explicit columns from ra -s ... spkts dpkts dbytes */
     struct flowlog_parser q;
     flowlog_parser_init(&q, FLOWLOG_ARGUS);
@@ -342,7 +345,7 @@ static void test_argus(void **state)
     assert_int_equal(r[1].tcp_flags, FIN | SYN | PSH | ACK);
     /* a header without addresses is not a binetflow */
     flowlog_parser_init(&q, FLOWLOG_ARGUS);
-    assert_int_equal(line(&q, "StartTime,Dur,Proto", r), -1);
+    assert_int_equal(line(&q, "StartTime,Dur,Proto", r), -EINVAL);
 }
 
 static void test_limits(void **state)
@@ -353,13 +356,13 @@ static void test_limits(void **state)
     struct flow_rec r[2];
     char *big = malloc(FLOWLOG_LINE_MAX + 10);
     memset(big, 'a', FLOWLOG_LINE_MAX + 9);
-    assert_int_equal(flowlog_parse_line(&p, big, FLOWLOG_LINE_MAX + 1, r, NULL), -1);
+    assert_int_equal(flowlog_parse_line(&p, big, FLOWLOG_LINE_MAX + 1, r, NULL), -EINVAL);
     free(big);
-    assert_int_equal(line(&p, "hello world", r), -1); /* not any format */
+    assert_int_equal(line(&p, "hello world", r), -EINVAL); /* not any format */
     enum flowlog_fmt f;
     assert_int_equal(flowlog_fmt_parse("zeek-json", &f), 0);
     assert_int_equal(f, FLOWLOG_ZEEK_JSON);
-    assert_int_equal(flowlog_fmt_parse("bro", &f), -1);
+    assert_int_equal(flowlog_fmt_parse("bro", &f), -EINVAL);
 }
 
 /* the reader: sniffing, gzip, end-time order, bad lines with their line number */
@@ -409,7 +412,7 @@ static void test_reader(void **state)
     flowlog_close(fl);
     unlink(path);
     /* not a log */
-    assert_int_equal(flowlog_open("/nonexistent/x", FLOWLOG_AUTO, &fl, err, sizeof err), -1);
+    assert_int_equal(flowlog_open("/nonexistent/x", FLOWLOG_AUTO, &fl, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent/x"));
 }
 

@@ -3,6 +3,7 @@
  * order. Cases: normal delivery; broker down then up, and injected Produce errors; the process
  * SIGKILLed with messages in flight, then restarted on the same spool; spool bound reached while
  * the broker is down. The SIGKILL case runs this same executable as a child ("--child"). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -421,7 +422,8 @@ static void test_broker_down_and_errors(void **state)
     struct kafka_counters c = counters(&k);
     assert_true(c.failed > 0);
     assert_true(c.backlog > 0);
-    assert_int_equal(k.ops->flush(k.self, 100), -1); /* not deliverable now: stays spooled */
+    assert_int_equal(k.ops->flush(k.self, 100),
+                     -ETIMEDOUT); /* not deliverable now: stays spooled */
     assert_int_equal(rd_kafka_mock_broker_set_up(e.mc, 1), 0);
     drain(&k, 30000);
     c = counters(&k);
@@ -606,10 +608,10 @@ static void test_properties_parse(void **state)
     snprintf(s.properties, sizeof s.properties, "debug=broker,topic, acks = all;bogus");
     struct sink k;
     char err[256];
-    assert_int_equal(sink_kafka_new(&s, &k, err, sizeof err), -1);
+    assert_int_equal(sink_kafka_new(&s, &k, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "bogus"));
     snprintf(s.properties, sizeof s.properties, "no.such.property=1");
-    assert_int_equal(sink_kafka_new(&s, &k, err, sizeof err), -1);
+    assert_int_equal(sink_kafka_new(&s, &k, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "no.such.property"));
     rm_dir("/tmp/tw_kafka_props_unused");
 }

@@ -1,5 +1,6 @@
 /* test_pkt: frame parsing (every link type, VLAN stacks, IPv6 extension headers, fragments,
  * truncation, malformed frames) and the fragment reassembler. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -495,7 +496,7 @@ static void test_reassembly(void **state)
     /* overlap (duplicate fragment) drops the datagram */
     make_frags(false, 4000, &fr, 5);
     assert_int_equal(feed(t, &fr, 0, 3000, &d), 0);
-    assert_int_equal(feed(t, &fr, 0, 3000, &d), -1);
+    assert_int_equal(feed(t, &fr, 0, 3000, &d), -EINVAL);
     /* timeout */
     assert_int_equal(feed(t, &fr, 0, 4000, &d), 0);
     assert_int_equal(feed(t, &fr, 1, 4000 + 31000000000ull, &d), 0); /* old one expired */
@@ -534,7 +535,7 @@ static void test_reassembly(void **state)
         make_frags(false, 4000, &fr, 9);
         assert_int_equal(feed(t, &fr, 0, 1, &d), 0);
         assert_int_equal(feed(t, &fr, 1, 1, &d), 0);
-        assert_int_equal(feed(t, &fr, 2, 1, &d), -1); /* alone over the bound */
+        assert_int_equal(feed(t, &fr, 2, 1, &d), -EINVAL); /* alone over the bound */
         frag_get_stats(t, &st);
         assert_int_equal(st.evicted, 1);
         assert_true(st.bytes_held <= 3000);
@@ -545,7 +546,7 @@ static void test_reassembly(void **state)
         struct pkt_info pi;
         memset(&pi, 0, sizeof(pi));
         assert_int_equal(frag_table_new(NULL, &t), 0);
-        assert_int_equal(frag_input(t, &pi, 0, &d), -1);
+        assert_int_equal(frag_input(t, &pi, 0, &d), -EINVAL);
         frag_get_stats(t, &st);
         assert_int_equal(st.bad, 1);
         frag_table_free(t);
@@ -650,23 +651,23 @@ static void test_reassembly_holes(void **state)
            (8 + 8 + 8 = 24) then equals the length while [0, 8) never came */
         assert_int_equal(piece(t, v6, 1, 24, 8, true, NULL, &d), 0);
         assert_int_equal(piece(t, v6, 1, 8, 8, true, NULL, &d), 0);
-        assert_int_equal(piece(t, v6, 1, 16, 8, false, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 1, 16, 8, false, NULL, &d), -EINVAL);
         frag_get_stats(t, &st);
         assert_int_equal(st.beyond_end, 1);
         assert_int_equal(st.in_progress, 0);
         /* the same after the last one */
         assert_int_equal(piece(t, v6, 2, 16, 8, false, NULL, &d), 0);
-        assert_int_equal(piece(t, v6, 2, 24, 8, true, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 2, 24, 8, true, NULL, &d), -EINVAL);
         /* two last pieces that disagree on the end */
         assert_int_equal(piece(t, v6, 3, 16, 8, false, NULL, &d), 0);
-        assert_int_equal(piece(t, v6, 3, 8, 4, false, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 3, 8, 4, false, NULL, &d), -EINVAL);
         frag_get_stats(t, &st);
         assert_int_equal(st.beyond_end, 3);
         /* overlaps: a duplicate and a piece covering half of another */
         assert_int_equal(piece(t, v6, 4, 0, 16, true, NULL, &d), 0);
-        assert_int_equal(piece(t, v6, 4, 8, 16, false, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 4, 8, 16, false, NULL, &d), -EINVAL);
         assert_int_equal(piece(t, v6, 5, 16, 8, false, NULL, &d), 0);
-        assert_int_equal(piece(t, v6, 5, 16, 8, false, NULL, &d), -1);
+        assert_int_equal(piece(t, v6, 5, 16, 8, false, NULL, &d), -EINVAL);
         frag_get_stats(t, &st);
         assert_int_equal(st.overlaps, 2);
         /* a hole that never fills: held, never completed, then timed out */

@@ -1,4 +1,5 @@
 /* Settings: defaults, the file over them, per-customer overrides and their errors. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,8 @@ static int load(struct settings *s, const char *text, struct conf_error *err)
 {
     assert_int_equal(settings_init(s), 0);
     snprintf(s->source_file, sizeof s->source_file, "t.conf");
-    if (settings_load_text(s, "t.conf", text, strlen(text), err) < 0)
-        return -1;
-    return settings_validate(s, err);
+    int rc = settings_load_text(s, "t.conf", text, strlen(text), err);
+    return rc < 0 ? rc : settings_validate(s, err);
 }
 
 static size_t det_index(const char *name)
@@ -74,12 +74,12 @@ static void test_customer_override(void **st)
     settings_free(&s);
 }
 
-static void expect_error(const char *text, unsigned line, const char *needle)
+static void expect_error(const char *text, int rc, unsigned line, const char *needle)
 {
     struct settings s;
     struct conf_error err;
     memset(&err, 0, sizeof err);
-    assert_int_equal(load(&s, text, &err), -1);
+    assert_int_equal(load(&s, text, &err), rc);
     assert_int_equal(err.line, line);
     if (!strstr(err.msg, needle))
         fail_msg("error '%s' lacks '%s'", err.msg, needle);
@@ -88,12 +88,13 @@ static void expect_error(const char *text, unsigned line, const char *needle)
 
 static void test_override_errors(void **st)
 {
-    expect_error("[customer a]\nnodot = 1\n", 2, "DETECTOR.KEY");
-    expect_error("[customer a]\n\nnosuch.x = 1\n", 3, "unknown detector");
-    expect_error("[customer a]\nblocklist.nosuch = 1\n", 2, "unknown option");
-    expect_error("[customer a]\nblocklist.score = 7\n", 2, "blocklist.score");
-    expect_error("[customer a]\nblocklist.score = 0.1\nblocklist.score = 0.2\n", 3, "duplicate");
-    expect_error("[customer]\n", 1, "argument");
+    expect_error("[customer a]\nnodot = 1\n", -EINVAL, 2, "DETECTOR.KEY");
+    expect_error("[customer a]\n\nnosuch.x = 1\n", -EINVAL, 3, "unknown detector");
+    expect_error("[customer a]\nblocklist.nosuch = 1\n", -EINVAL, 2, "unknown option");
+    expect_error("[customer a]\nblocklist.score = 7\n", -ERANGE, 2, "blocklist.score");
+    expect_error("[customer a]\nblocklist.score = 0.1\nblocklist.score = 0.2\n", -EINVAL, 3,
+                 "duplicate");
+    expect_error("[customer]\n", -EINVAL, 1, "argument");
 }
 
 /* Issue 13.8: a config file in its own directory; errors name its file and the value's line,
@@ -122,7 +123,7 @@ static void test_file_lines_and_paths(void **st)
     const char *path = write_conf("[collector]\nlisten = 127.0.0.1:2055\n[pipeline]\nwindow = 1m\n"
                                   "detectors = spam, beacn\n");
     assert_int_equal(settings_init(&s), 0);
-    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_int_equal(settings_load(&s, path, &err), -EINVAL);
     assert_string_equal(err.file, path);
     assert_int_equal(err.line, 5);
     assert_non_null(strstr(err.msg, "unknown detector 'beacn'"));
@@ -130,18 +131,18 @@ static void test_file_lines_and_paths(void **st)
 
     path = write_conf("[metrics]\nlisten = localhost:19464\n");
     assert_int_equal(settings_init(&s), 0);
-    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_int_equal(settings_load(&s, path, &err), -EINVAL);
     assert_int_equal(err.line, 2);
     assert_non_null(strstr(err.msg, "metrics.listen"));
     settings_free(&s);
 
     path = write_conf("[collector]\nlisten = 127.0.0.1:2055,\n  127.0.0.1:99999\n");
     assert_int_equal(settings_init(&s), 0);
-    assert_int_equal(settings_load(&s, path, &err), -1); /* a key line cannot continue */
+    assert_int_equal(settings_load(&s, path, &err), -EINVAL); /* a key line cannot continue */
     settings_free(&s);
     path = write_conf("[collector]\nlisten = 127.0.0.1:2055, 127.0.0.1:99999\n");
     assert_int_equal(settings_init(&s), 0);
-    assert_int_equal(settings_load(&s, path, &err), -1);
+    assert_int_equal(settings_load(&s, path, &err), -EINVAL);
     assert_int_equal(err.line, 2);
     assert_non_null(strstr(err.msg, "127.0.0.1:99999"));
     settings_free(&s);
@@ -174,7 +175,7 @@ static void test_override_example_is_valid(void **st)
     struct conf_error err;
     assert_int_equal(load(&s, "[customer acme]\n" SETTINGS_OVERRIDE_EXAMPLE " = 50\n", &err), 0);
     settings_free(&s);
-    assert_int_equal(load(&s, "[customer acme]\nfanout = 5\n", &err), -1);
+    assert_int_equal(load(&s, "[customer acme]\nfanout = 5\n", &err), -EINVAL);
     assert_non_null(strstr(err.msg, "e.g. " SETTINGS_OVERRIDE_EXAMPLE ")"));
     settings_free(&s);
 }

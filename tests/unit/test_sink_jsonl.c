@@ -1,5 +1,6 @@
 /* test_sink_jsonl.c: the JSON-lines sink writes one line per message, filters kinds, reopens
  * after a rename (logrotate) and writes complete gzip files. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,7 +236,7 @@ static void test_stdout_and_errors(void **state)
     err[0] = 0;
     assert_int_equal(sink_jsonl_new("/nonexistent-dir/x/y.jsonl", false, false, SINK_JSONL_ALL, &s,
                                     err, sizeof err),
-                     -1);
+                     -ENOENT);
     assert_true(strlen(err) > 0);
 }
 

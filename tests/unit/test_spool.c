@@ -1,5 +1,6 @@
 /* test_spool.c: the write-ahead spool keeps records in order across reopen, deletes acknowledged
  * segments, counts what the size bound refuses, and recovers around damaged bytes. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,7 +277,7 @@ static void test_locked(void **state)
     struct spool_opts o = {.dir = dir, .max_bytes = 1u << 20};
     struct spool *sp2 = NULL;
     char err[256];
-    assert_int_equal(spool_open(&o, &sp2, err, sizeof err), -1);
+    assert_int_equal(spool_open(&o, &sp2, err, sizeof err), -EWOULDBLOCK);
     assert_non_null(strstr(err, "in use"));
     spool_close(sp);
     rm_dir(dir);
