@@ -1,6 +1,7 @@
 #include "gen_eval.h"
 
 #include "gen_order.h"
+#include "gen_rng.h"
 
 #include <errno.h>
 #include <math.h>
@@ -150,24 +151,6 @@ struct actor {
     uint32_t peers[4]; /* NTP pool: the servers a client polls */
 };
 
-struct rng {
-    uint64_t s;
-};
-static uint64_t rnd(struct rng *r)
-{
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 2685821657736338717ULL;
-}
-static uint32_t below(struct rng *r, uint32_t n)
-{
-    return n ? (uint32_t)(rnd(r) % n) : 0;
-}
-static double u01(struct rng *r)
-{
-    return (double)(rnd(r) >> 11) / 9007199254740992.0;
-}
 static double uni(struct rng *r, double a, double b)
 {
     return a + (b - a) * u01(r);

@@ -2,6 +2,7 @@
 
 #include "addr.h"
 #include "gen_order.h"
+#include "gen_rng.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -27,26 +28,6 @@ static const struct scn_customer customers[] = {
 };
 #define NCUST (sizeof customers / sizeof customers[0])
 
-/* xorshift64*: deterministic and fast */
-struct rng {
-    uint64_t s;
-};
-static uint64_t rnd(struct rng *r)
-{
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 2685821657736338717ULL;
-}
-static uint32_t rnd_below(struct rng *r, uint32_t n)
-{
-    return n ? (uint32_t)(rnd(r) % n) : 0;
-}
-static double rnd01(struct rng *r)
-{
-    return (double)(rnd(r) >> 11) / 9007199254740992.0;
-}
-
 struct slice {
     struct gen_flow *f;
     size_t n, cap;
@@ -66,7 +47,7 @@ static uint32_t outside_v4(struct rng *r)
 {
     static const uint32_t nets[] = {0x5DB8D800u, 0x97650000u, 0x8EFA0000u, 0x68100000u,
                                     0x2D3C0000u};
-    return nets[rnd_below(r, 5)] | rnd_below(r, 0xFFFF);
+    return nets[below(r, 5)] | below(r, 0xFFFF);
 }
 
 static void tcp_pair(struct slice *s, const uint8_t in[16], const uint8_t out[16], uint16_t sport,
@@ -152,7 +133,7 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
             free(s.f);
             return -EINVAL;
         }
-        next_contact[i] = o->start_ms + rnd_below(&r, actors[i].period_ms);
+        next_contact[i] = o->start_ms + below(&r, actors[i].period_ms);
         if (o->truth)
             fprintf(o->truth,
                     "{\"label\":\"%s\",\"customer\":\"%s\",\"host\":\"%s\",\"peer\":\"%s\","
@@ -180,18 +161,18 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
                 uint8_t in[16], out[16];
                 host_addr(cu, h, in);
                 double p = p_flow;
-                while (p > 0 && rnd01(&r) < p) {
+                while (p > 0 && u01(&r) < p) {
                     p -= 1.0;
-                    uint64_t start = t + rnd_below(&r, (uint32_t)SLICE_MS / 2);
-                    uint32_t kind = rnd_below(&r, 10);
-                    uint16_t sport = (uint16_t)(32768 + rnd_below(&r, 28000));
+                    uint64_t start = t + below(&r, (uint32_t)SLICE_MS / 2);
+                    uint32_t kind = below(&r, 10);
+                    uint16_t sport = (uint16_t)(32768 + below(&r, 28000));
                     if (kind < 7) { /* web */
                         gen_v4(out, outside_v4(&r));
                         tcp_pair(&s, in, out, sport, kind < 5 ? 443 : 80, start,
-                                 200 + rnd_below(&r, 4000), 400 + rnd_below(&r, 2000),
-                                 2000 + rnd_below(&r, 200000));
+                                 200 + below(&r, 4000), 400 + below(&r, 2000),
+                                 2000 + below(&r, 200000));
                     } else if (kind < 9) { /* DNS to the outside resolver */
-                        gen_v4(out, 0x08080808u + rnd_below(&r, 2) * 0x00000404u);
+                        gen_v4(out, 0x08080808u + below(&r, 2) * 0x00000404u);
                         struct gen_flow f;
                         memset(&f, 0, sizeof f);
                         memcpy(f.src, in, 16);
@@ -199,7 +180,7 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
                         f.sport = sport;
                         f.dport = 53;
                         f.proto = 17;
-                        f.bytes = 60 + rnd_below(&r, 40);
+                        f.bytes = 60 + below(&r, 40);
                         f.packets = 1;
                         f.start_ms = f.end_ms = start;
                         push(&s, &f);
@@ -207,13 +188,13 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
                         memcpy(f.dst, in, 16);
                         f.sport = 53;
                         f.dport = sport;
-                        f.bytes = 100 + rnd_below(&r, 300);
+                        f.bytes = 100 + below(&r, 300);
                         f.start_ms = f.end_ms = start + 15;
                         push(&s, &f);
                     } else { /* an outside client reaching a customer server */
                         gen_v4(out, outside_v4(&r));
-                        tcp_pair(&s, out, in, sport, 443, start, 100 + rnd_below(&r, 2000),
-                                 300 + rnd_below(&r, 1000), 1000 + rnd_below(&r, 50000));
+                        tcp_pair(&s, out, in, sport, 443, start, 100 + below(&r, 2000),
+                                 300 + below(&r, 1000), 1000 + below(&r, 50000));
                     }
                 }
             }
@@ -222,14 +203,14 @@ int gen_scenario_run(const struct gen_scenario_opts *o, gen_flow_fn emit, void *
             const struct actor *a = &actors[i];
             while (next_contact[i] < t + SLICE_MS) {
                 uint64_t start = next_contact[i];
-                uint16_t sport = (uint16_t)(40000 + rnd_below(&r, 20000));
+                uint16_t sport = (uint16_t)(40000 + below(&r, 20000));
                 if (start >= t) {
                     if (a->inbound)
                         tcp_pair(&s, apeer[i], ahost[i], sport, a->dport, start, 300, 200, 600);
                     else
                         tcp_pair(&s, ahost[i], apeer[i], sport, a->dport, start, 300, 310, 1200);
                 }
-                double j = ((rnd01(&r) * 2.0) - 1.0) * a->jitter;
+                double j = ((u01(&r) * 2.0) - 1.0) * a->jitter;
                 next_contact[i] = start + (uint64_t)((double)a->period_ms * (1.0 + j));
             }
         }

@@ -11,6 +11,7 @@
 #include "gen_export.h"
 #include "gen_exportw.h"
 #include "gen_pcap.h"
+#include "twgen_opt.h"
 
 #define BULK_MAX_EXPORTERS 1000
 #define BULK_PEERS (1u << 20)
@@ -190,6 +191,7 @@ int twgen_bulk_main(int argc, char **argv)
                      .format = 10,
                      .rng = 1};
     const char *out = NULL, *csv = NULL;
+    int status;
     bool v6_given = false;
     int c;
     uint64_t v;
@@ -241,15 +243,9 @@ int twgen_bulk_main(int argc, char **argv)
         case 1001:
             csv = optarg;
             break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if (twgen_opt_exit(c, &out, usage, &status))
+                return status;
         }
         if (bad) {
             fprintf(stderr, "twgen bulk: bad value for -%c: '%s'\n", c, optarg);

@@ -11,6 +11,7 @@
 #include "gen_exportw.h"
 #include "gen_flowpkts.h"
 #include "gen_pcap.h"
+#include "twgen_opt.h"
 
 /* The router the export comes from lets a flow go at its FIN or RST, else 15 s after its last
  * packet: Cisco IOS's default inactive timeout, and the flow meter's idle_timeout default, so
@@ -83,6 +84,7 @@ int twgen_eval_main(int argc, char **argv)
     struct gen_eval_opts eo;
     gen_eval_defaults(&eo);
     const char *out = NULL, *truth = NULL, *csv = NULL, *conf = NULL;
+    int status;
     int version = 10, c;
     bool gz = false, raw = false;
     optind = 1;
@@ -129,15 +131,9 @@ int twgen_eval_main(int argc, char **argv)
         case 1002:
             conf = optarg;
             break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if (twgen_opt_exit(c, &out, usage, &status))
+                return status;
         }
     }
     if (!out || eo.duration_ms == 0 || !(eo.host_scale > 0 && eo.host_scale <= 100) ||

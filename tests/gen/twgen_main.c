@@ -25,6 +25,7 @@
 #include "twgen_packets.h"
 #include "twgen_send.h"
 #include "twgen_bulk.h"
+#include "twgen_opt.h"
 
 static void usage(FILE *o)
 {
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
     struct gen_scenario_opts so;
     gen_scenario_defaults(&so);
     const char *out = NULL, *truth = NULL;
+    int status;
     int version = 10, c;
     bool gz = false;
     optind = 2;
@@ -97,15 +99,9 @@ int main(int argc, char **argv)
         case 't':
             truth = optarg;
             break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if (twgen_opt_exit(c, &out, usage, &status))
+                return status;
         }
     }
     if (!out || so.duration_ms == 0) {

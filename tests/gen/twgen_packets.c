@@ -20,6 +20,7 @@
 
 #include "gen_pcap.h"
 #include "twgen_packets.h"
+#include "twgen_opt.h"
 
 struct conn {
     uint8_t src[16], dst[16];
@@ -104,6 +105,7 @@ int twgen_packets_main(int argc, char **argv)
     int lt = 1, c;
     bool gz = false, ng = false;
     const char *out = NULL;
+    int status;
     optind = 1;
     while ((c = getopt(argc, argv, "n:f:l:s:S:m:6:u:zgo:h")) != -1) {
         switch (c) {
@@ -137,15 +139,9 @@ int twgen_packets_main(int argc, char **argv)
         case 'g':
             ng = true;
             break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if (twgen_opt_exit(c, &out, usage, &status))
+                return status;
         }
     }
     if (!out || nflows == 0 || nflows > 10000000 || npk == 0 || v6pct > 100) {

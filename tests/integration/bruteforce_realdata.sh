@@ -10,16 +10,7 @@
 #     answered); one worker or three, the same alerts;
 #   - the other captures (a TLS beacon with DNS, an ICMP sweep, an ARP scan): no bruteforce alert.
 set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
-caps=${TW_SHARED:-}/testdata/pcap/stratosphere-slips
-if [[ -z ${TW_SHARED:-} || ! -d $caps ]]; then
-  echo "SKIP: Stratosphere captures not found (TW_SHARED=${TW_SHARED:-unset})"
-  exit 77
-fi
-tw=$TW_BIN/collector/transitwatch
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/stratosphere.bash"
 cap=malicious-ssh-bruteforce.pcap
 
 replay() { # customers.csv-lines capture [workers] -> $tmp/out.jsonl

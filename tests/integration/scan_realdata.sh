@@ -11,16 +11,7 @@
 #   - test8-malicious: an ARP scan, invisible to flows: no alert at all;
 #   - test-cc-capture-2: a beacon and DNS lookups: no scan alert.
 set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
-caps=${TW_SHARED:-}/testdata/pcap/stratosphere-slips
-if [[ -z ${TW_SHARED:-} || ! -d $caps ]]; then
-  echo "SKIP: Stratosphere captures not found (TW_SHARED=${TW_SHARED:-unset})"
-  exit 77
-fi
-tw=$TW_BIN/collector/transitwatch
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/stratosphere.bash"
 
 alerts() { # customers.csv capture -> "rule host" lines of the alerts
   printf '%s\n' "$1" >"$tmp/c.csv"

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decode.h"
 #include "gen_export.h"
@@ -102,6 +103,76 @@ static inline int dt_msg(uint8_t *buf, size_t cap, int version, uint32_t dom, ui
     if (nrec)
         gen_add_data(&m, &t, f, nrec < 8 ? nrec : 8);
     return gen_msg_end(&m);
+}
+
+/* "A malformed message changes nothing" (test_nf9, test_ipfix: RFC 7011 8 and the same rule
+ * for v9). mcn_begin() puts ctx in a known state with one message: options template opt_id
+ * announcing rate 10 and its data record, template 256 (v4) and 2 records of it (checked: 2
+ * records, 2 templates). mcn_changes() adds to an open message everything that would change
+ * that state: options data announcing rate 1000, 256 replaced by a v6 layout, 257 new and 2
+ * records of it; the caller then spoils the message. mcn_end() decodes data of 256 and of 257
+ * (followed by pad zero bytes) and checks that nothing of the spoiled messages was applied:
+ * 256 decoded at rate 10, 257 unknown, no sequence loss. */
+struct mcn {
+    struct decode_ctx *ctx;
+    int version;
+    uint16_t port;
+    struct gen_flow f[2], o, o2;
+    struct gen_tmpl ot, t, t6, t7;
+    struct sink s;
+};
+
+static inline void mcn_begin(struct mcn *x, struct decode_ctx *ctx, int version, uint16_t opt_id,
+                             uint16_t port, uint32_t uptime_ms)
+{
+    uint8_t buf[4096];
+    memset(x, 0, sizeof *x);
+    x->ctx = ctx;
+    x->version = version;
+    x->port = port;
+    for (uint32_t i = 0; i < 2; i++)
+        gen_flow_fill(&x->f[i], version, i, false, BASE_MS);
+    x->o.sampling_interval = 10;
+    x->o2.sampling_interval = 1000;
+    gen_tmpl_sampling(&x->ot, opt_id, version, GEN_S_INTERVAL);
+    gen_tmpl_flow(&x->t, 256, version, 0);
+    gen_tmpl_flow(&x->t6, 256, version, GEN_T_V6);
+    gen_tmpl_flow(&x->t7, 257, version, 0);
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, version, 1, 0, BASE_MS, uptime_ms);
+    gen_add_options_template(&m, &x->ot);
+    gen_add_data(&m, &x->ot, &x->o, 1);
+    gen_add_template(&m, &x->t);
+    gen_add_data(&m, &x->t, x->f, 2);
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, exp_a, port, BASE_MS, buf, (size_t)len, collect, &x->s);
+    assert_int_equal(x->s.n, 2);
+    assert_int_equal(decode_template_count(ctx), 2);
+}
+
+static inline void mcn_changes(struct mcn *x, struct gen_msg *m)
+{
+    gen_add_data(m, &x->ot, &x->o2, 1); /* rate 1000 */
+    gen_add_template(m, &x->t6);        /* 256 replaced by a v6 layout */
+    gen_add_template(m, &x->t7);        /* 257 new */
+    gen_add_data(m, &x->t7, x->f, 2);
+}
+
+static inline void mcn_end(struct mcn *x, uint32_t seq, uint32_t uptime_ms, size_t pad)
+{
+    uint8_t buf[4096];
+    struct gen_msg m;
+    gen_msg_begin(&m, buf, sizeof buf, x->version, 1, seq, BASE_MS + 2000, uptime_ms);
+    gen_add_data(&m, &x->t, x->f, 2);
+    gen_add_data(&m, &x->t7, x->f, 1);
+    int len = gen_msg_end(&m);
+    memset(buf + len, 0, pad);
+    decode_datagram(x->ctx, exp_a, x->port, BASE_MS + 2000, buf, (size_t)len + pad, collect, &x->s);
+    assert_int_equal(x->s.n, 4);
+    check_flow(&x->s.r[2], &x->f[0], 10);
+    check_flow(&x->s.r[3], &x->f[1], 10);
+    assert_int_equal(decode_counter(x->ctx, DC_NO_TEMPLATE), 1);
+    assert_int_equal(decode_counter(x->ctx, DC_SEQ_LOST), 0);
 }
 
 #endif

@@ -428,36 +428,16 @@ static void test_malformed_changes_nothing(void **state)
     cfg.ipfix_udp_withdrawal = true;
     struct decode_ctx *ctx = new_ctx(&cfg);
     uint8_t buf[4096];
-    struct gen_flow f[2], o = {0}, o2 = {0};
-    fill(f, 2, false);
-    o.sampling_interval = 10;
-    o2.sampling_interval = 1000;
-    struct gen_tmpl ot, t, t6, t7;
-    gen_tmpl_sampling(&ot, 500, GEN_IPFIX, GEN_S_INTERVAL);
-    gen_tmpl_flow(&t, 256, GEN_IPFIX, 0);
-    gen_tmpl_flow(&t6, 256, GEN_IPFIX, GEN_T_V6);
-    gen_tmpl_flow(&t7, 257, GEN_IPFIX, 0);
-    struct gen_msg m;
-    struct sink s = {0};
+    struct mcn x;
     /* the state: template 256, options template 500, rate 10; 3 data records (seq next = 3) */
-    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 0, BASE_MS, 0);
-    gen_add_options_template(&m, &ot);
-    gen_add_data(&m, &ot, &o, 1);
-    gen_add_template(&m, &t);
-    gen_add_data(&m, &t, f, 2);
-    int len = gen_msg_end(&m);
-    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, (size_t)len, collect, &s);
-    assert_int_equal(s.n, 2);
-    assert_int_equal(decode_template_count(ctx), 2);
+    mcn_begin(&x, ctx, GEN_IPFIX, 500, 4739, 0);
+    struct gen_msg m;
     static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0}; /* zero-length field */
     static const uint8_t cutf[] = {1, 9, 0, 3, 0, 8, 0, 4};             /* fields past the set */
     static const uint8_t low[] = {0, 9, 0, 0};                          /* withdrawal of id 9 */
     for (int v = 0; v < 5; v++) {
         gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 3, BASE_MS + 1000, 0);
-        gen_add_data(&m, &ot, &o2, 1); /* rate 1000 */
-        gen_add_template(&m, &t6);     /* 256 replaced by a v6 layout */
-        gen_add_template(&m, &t7);     /* 257 new */
-        gen_add_data(&m, &t7, f, 2);
+        mcn_changes(&x, &m);
         gen_add_withdrawal(&m, 3, true); /* all options templates */
         gen_add_withdrawal(&m, 256, false);
         if (v == 1)
@@ -466,7 +446,7 @@ static void test_malformed_changes_nothing(void **state)
             gen_add_raw_set(&m, 2, cutf, sizeof cutf);
         else if (v == 3)
             gen_add_raw_set(&m, 2, low, sizeof low);
-        len = gen_msg_end(&m);
+        int len = gen_msg_end(&m);
         enum decode_counter why = DC_TEMPLATE_INVALID;
         if (v == 0) { /* three bytes after the last set */
             memset(buf + len, 0xee, 3);
@@ -479,10 +459,10 @@ static void test_malformed_changes_nothing(void **state)
         buf[2] = (uint8_t)(len >> 8);
         buf[3] = (uint8_t)len;
         uint64_t before = decode_counter(ctx, why);
-        decode_datagram(ctx, exp_a, 4739, BASE_MS + 1000, buf, (size_t)len, collect, &s);
+        decode_datagram(ctx, exp_a, 4739, BASE_MS + 1000, buf, (size_t)len, collect, &x.s);
         assert_int_equal(decode_counter(ctx, why), before + 1);
         assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), (uint64_t)v + 1);
-        assert_int_equal(s.n, 2);
+        assert_int_equal(x.s.n, 2);
         assert_int_equal(decode_template_count(ctx), 2);
         assert_int_equal(decode_counter(ctx, DC_TEMPLATES_ADDED), 2);
         assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 0);
@@ -491,16 +471,7 @@ static void test_malformed_changes_nothing(void **state)
     }
     /* 256 still has its v4 layout, the rate is still 10, 257 is unknown, the sequence did
        not move: nothing of the five messages was applied */
-    gen_msg_begin(&m, buf, sizeof buf, GEN_IPFIX, 1, 3, BASE_MS + 2000, 0);
-    gen_add_data(&m, &t, f, 2);
-    gen_add_data(&m, &t7, f, 1);
-    len = gen_msg_end(&m);
-    decode_datagram(ctx, exp_a, 4739, BASE_MS + 2000, buf, (size_t)len, collect, &s);
-    assert_int_equal(s.n, 4);
-    check_flow(&s.r[2], &f[0], 10);
-    check_flow(&s.r[3], &f[1], 10);
-    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
-    assert_int_equal(decode_counter(ctx, DC_SEQ_LOST), 0);
+    mcn_end(&x, 3, 0, 0);
     decode_ctx_free(ctx);
 }
 

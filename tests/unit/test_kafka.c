@@ -30,6 +30,7 @@
 #include "exporter.h"
 #include "json.h"
 #include "sink_kafka.h"
+#include "tmpdir_test_util.h"
 
 extern char **environ;
 
@@ -77,23 +78,6 @@ static size_t make_msg(uint64_t id, char *buf, size_t cap, char *key, size_t *kl
     return (size_t)n;
 }
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void env_up(struct env *e)
 {
     char errstr[256];
@@ -114,7 +98,7 @@ static void env_down(struct env *e)
 {
     rd_kafka_mock_cluster_destroy(e->mc);
     rd_kafka_destroy(e->mrk);
-    rm_dir(e->dir);
+    tmpdir_remove(e->dir);
 }
 
 static void settings(const char *boot, const char *dir, struct kafka_settings *s)
@@ -613,7 +597,7 @@ static void test_properties_parse(void **state)
     snprintf(s.properties, sizeof s.properties, "no.such.property=1");
     assert_int_equal(sink_kafka_new(&s, &k, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "no.such.property"));
-    rm_dir("/tmp/tw_kafka_props_unused");
+    tmpdir_remove("/tmp/tw_kafka_props_unused");
 }
 
 int main(int argc, char **argv)

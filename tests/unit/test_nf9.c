@@ -325,43 +325,24 @@ static void test_malformed_changes_nothing(void **state)
     (void)state;
     struct decode_ctx *ctx = new_ctx(NULL);
     uint8_t buf[4096];
-    struct gen_flow f[2], o = {0}, o2 = {0};
-    fill(f, 2, false);
-    o.sampling_interval = 10;
-    o2.sampling_interval = 1000;
-    struct gen_tmpl ot, t, t6, t7;
-    gen_tmpl_sampling(&ot, 300, GEN_V9, GEN_S_INTERVAL);
-    gen_tmpl_flow(&t, 256, GEN_V9, 0);
-    gen_tmpl_flow(&t6, 256, GEN_V9, GEN_T_V6);
-    gen_tmpl_flow(&t7, 257, GEN_V9, 0);
+    struct mcn x;
+    mcn_begin(&x, ctx, GEN_V9, 300, 2055, 100000);
     struct gen_msg m;
-    struct sink s = {0};
-    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 0, BASE_MS, 100000);
-    gen_add_options_template(&m, &ot);
-    gen_add_data(&m, &ot, &o, 1);
-    gen_add_template(&m, &t);
-    gen_add_data(&m, &t, f, 2);
-    int len = gen_msg_end(&m);
-    decode_datagram(ctx, exp_a, 2055, BASE_MS, buf, (size_t)len, collect, &s);
-    assert_int_equal(s.n, 2);
     static const uint8_t zlen[] = {1, 9, 0, 2, 0, 8, 0, 4, 0, 1, 0, 0};
     static const uint8_t cut[] = {1, 9, 0, 9, 0, 8, 0, 4};
     for (int v = 0; v < 3; v++) {
         gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 1, BASE_MS + 1000, 101000);
-        gen_add_data(&m, &ot, &o2, 1);
-        gen_add_template(&m, &t6);
-        gen_add_template(&m, &t7);
-        gen_add_data(&m, &t7, f, 2);
+        mcn_changes(&x, &m);
         if (v < 2)
             gen_add_raw_set(&m, 0, v ? cut : zlen, v ? sizeof cut : sizeof zlen);
-        len = gen_msg_end(&m);
+        int len = gen_msg_end(&m);
         if (v == 2) { /* non-zero bytes that are no flowset after the last one */
             memset(buf + len, 0xee, 5);
             len += 5;
         }
-        decode_datagram(ctx, exp_a, 2055, BASE_MS + 1000, buf, (size_t)len, collect, &s);
+        decode_datagram(ctx, exp_a, 2055, BASE_MS + 1000, buf, (size_t)len, collect, &x.s);
         assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), (uint64_t)v + 1);
-        assert_int_equal(s.n, 2);
+        assert_int_equal(x.s.n, 2);
         assert_int_equal(decode_template_count(ctx), 2);
         assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 0);
         assert_int_equal(decode_counter(ctx, DC_OPTION_RECORDS), 1);
@@ -369,17 +350,7 @@ static void test_malformed_changes_nothing(void **state)
     assert_int_equal(decode_counter(ctx, DC_TEMPLATE_INVALID), 2);
     assert_int_equal(decode_counter(ctx, DC_BAD_SET_LENGTH), 1);
     /* zero bytes after the last flowset are padding: that packet is applied */
-    gen_msg_begin(&m, buf, sizeof buf, GEN_V9, 1, 1, BASE_MS + 2000, 102000);
-    gen_add_data(&m, &t, f, 2);
-    gen_add_data(&m, &t7, f, 1);
-    len = gen_msg_end(&m);
-    memset(buf + len, 0, 3);
-    decode_datagram(ctx, exp_a, 2055, BASE_MS + 2000, buf, (size_t)len + 3, collect, &s);
-    assert_int_equal(s.n, 4);
-    check_flow(&s.r[2], &f[0], 10);
-    check_flow(&s.r[3], &f[1], 10);
-    assert_int_equal(decode_counter(ctx, DC_NO_TEMPLATE), 1);
-    assert_int_equal(decode_counter(ctx, DC_SEQ_LOST), 0);
+    mcn_end(&x, 1, 102000, 3);
     assert_int_equal(decode_counter(ctx, DC_MESSAGES_MALFORMED), 3);
     decode_ctx_free(ctx);
 }

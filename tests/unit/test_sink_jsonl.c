@@ -16,14 +16,7 @@
 #include "exporter.h"
 #include "json.h"
 #include "sink_jsonl.h"
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/tw_jsonl_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
+#include "tmpdir_test_util.h"
 
 static size_t read_file(const char *path, bool gz, char *buf, size_t cap)
 {
@@ -41,6 +34,34 @@ static size_t read_file(const char *path, bool gz, char *buf, size_t cap)
     return (size_t)n;
 }
 
+/* A fresh directory with the sink's file name in it (and the name a rotation gives it). */
+struct fx {
+    char *dir;
+    char path[512], rotated[520];
+    struct sink s;
+    char err[256];
+};
+
+static void fx_init(struct fx *x, const char *name)
+{
+    x->dir = tmpdir_make("tw_jsonl");
+    snprintf(x->path, sizeof x->path, "%s/%s", x->dir, name);
+    snprintf(x->rotated, sizeof x->rotated, "%s.1", x->path);
+}
+
+/* Open the sink on x->path (asserted to succeed). */
+static void fx_open(struct fx *x, bool gzip, bool truncate, unsigned kinds_mask)
+{
+    assert_int_equal(
+        sink_jsonl_new(x->path, gzip, truncate, kinds_mask, &x->s, x->err, sizeof x->err), 0);
+}
+
+static void fx_fini(struct fx *x)
+{
+    tmpdir_remove(x->dir);
+    free(x->dir);
+}
+
 static void pub(struct sink *s, enum msg_kind k, const char *json)
 {
     assert_int_equal(s->ops->publish(s->self, k, "c1", 2, json, strlen(json)), 0);
@@ -49,15 +70,11 @@ static void pub(struct sink *s, enum msg_kind k, const char *json)
 static void test_lines_and_mask(void **state)
 {
     (void)state;
-    char *dir = make_dir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/out.jsonl", dir);
-    struct sink s;
-    char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, false,
-                                    SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS), &s,
-                                    err, sizeof err),
-                     0);
+    struct fx x;
+    fx_init(&x, "out.jsonl");
+    fx_open(&x, false, false, SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_TOTALS));
+    struct sink s = x.s;
+    const char *path = x.path;
     pub(&s, MSG_ALERT, "{\"a\":1}");
     pub(&s, MSG_SUMMARY, "{\"s\":1}"); /* filtered out: taken, not written */
     pub(&s, MSG_TOTALS, "{\"t\":1}");
@@ -76,21 +93,17 @@ static void test_lines_and_mask(void **state)
     assert_non_null(strstr(sb, "\"written\":2"));
     assert_non_null(strstr(sb, "\"skipped\":1"));
     s.ops->destroy(s.self);
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    fx_fini(&x);
 }
 
 static void test_reopen_after_rename(void **state)
 {
     (void)state;
-    char *dir = make_dir();
-    char path[512], rotated[512];
-    snprintf(path, sizeof path, "%s/out.jsonl", dir);
-    snprintf(rotated, sizeof rotated, "%s/out.jsonl.1", dir);
-    struct sink s;
-    char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    struct fx x;
+    fx_init(&x, "out.jsonl");
+    fx_open(&x, false, false, SINK_JSONL_ALL);
+    struct sink s = x.s;
+    const char *path = x.path, *rotated = x.rotated;
     pub(&s, MSG_ALERT, "{\"n\":1}");
     assert_int_equal(rename(path, rotated), 0);
     pub(&s, MSG_ALERT, "{\"n\":2}"); /* still goes to the renamed file (same inode) */
@@ -102,10 +115,7 @@ static void test_reopen_after_rename(void **state)
     assert_string_equal(buf, "{\"n\":1}\n{\"n\":2}\n");
     read_file(path, false, buf, sizeof buf);
     assert_string_equal(buf, "{\"n\":3}\n");
-    unlink(path);
-    unlink(rotated);
-    rmdir(dir);
-    free(dir);
+    fx_fini(&x);
 }
 
 /* Issue 13.1: a tailing reader sees every message whole within a poll (100 ms in the daemon),
@@ -113,12 +123,11 @@ static void test_reopen_after_rename(void **state)
 static void test_poll_flushes_whole_lines(void **state)
 {
     (void)state;
-    char *dir = make_dir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/out.jsonl", dir);
-    struct sink s;
-    char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    struct fx x;
+    fx_init(&x, "out.jsonl");
+    fx_open(&x, false, false, SINK_JSONL_ALL);
+    struct sink s = x.s;
+    const char *path = x.path;
     static char msg[3001], big[70001];
     static char buf[1 << 20];
     memset(msg, 'x', sizeof msg - 1);
@@ -142,51 +151,46 @@ static void test_poll_flushes_whole_lines(void **state)
     s.ops->poll(s.self);
     assert_int_equal(read_file(path, false, buf, sizeof buf), want + 8);
     s.ops->destroy(s.self);
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    fx_fini(&x);
 }
 
 /* Issue 13.9: replay -o truncates; without it (the daemon, --append) the file is appended to. */
 static void test_truncate_or_append(void **state)
 {
     (void)state;
-    char *dir = make_dir();
-    char path[512], buf[256];
-    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    struct fx x;
+    fx_init(&x, "out.jsonl");
+    const char *path = x.path;
+    char buf[256];
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("{\"old\":1}\n", f);
     fclose(f);
-    struct sink s;
-    char err[256];
-    assert_int_equal(sink_jsonl_new(path, false, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    fx_open(&x, false, false, SINK_JSONL_ALL);
+    struct sink s = x.s;
     pub(&s, MSG_ALERT, "{\"n\":1}");
     s.ops->destroy(s.self);
     read_file(path, false, buf, sizeof buf);
     assert_string_equal(buf, "{\"old\":1}\n{\"n\":1}\n");
-    assert_int_equal(sink_jsonl_new(path, false, true, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    fx_open(&x, false, true, SINK_JSONL_ALL);
+    s = x.s;
     pub(&s, MSG_ALERT, "{\"n\":2}");
     s.ops->reopen(s.self); /* a reopen appends */
     pub(&s, MSG_ALERT, "{\"n\":3}");
     s.ops->destroy(s.self);
     read_file(path, false, buf, sizeof buf);
     assert_string_equal(buf, "{\"n\":2}\n{\"n\":3}\n");
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    fx_fini(&x);
 }
 
 static void test_gzip(void **state)
 {
     (void)state;
-    char *dir = make_dir();
-    char path[512], rotated[512];
-    snprintf(path, sizeof path, "%s/out.jsonl.gz", dir);
-    snprintf(rotated, sizeof rotated, "%s/out.jsonl.gz.1", dir);
-    struct sink s;
-    char err[256];
-    assert_int_equal(sink_jsonl_new(path, true, false, SINK_JSONL_ALL, &s, err, sizeof err), 0);
+    struct fx x;
+    fx_init(&x, "out.jsonl.gz");
+    fx_open(&x, true, false, SINK_JSONL_ALL);
+    struct sink s = x.s;
+    const char *path = x.path, *rotated = x.rotated;
     char line[64];
     for (int i = 0; i < 1000; i++) {
         snprintf(line, sizeof line, "{\"i\":%d}", i);
@@ -216,10 +220,7 @@ static void test_gzip(void **state)
     fclose(f);
     assert_int_equal(magic[0], 0x1f);
     assert_int_equal(magic[1], 0x8b);
-    unlink(path);
-    unlink(rotated);
-    rmdir(dir);
-    free(dir);
+    fx_fini(&x);
 }
 
 static void test_stdout_and_errors(void **state)

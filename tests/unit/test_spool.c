@@ -16,31 +16,7 @@
 #include <unistd.h>
 
 #include "spool.h"
-
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/tw_spool_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
+#include "tmpdir_test_util.h"
 
 /* Message i: deterministic, varying length, compressible. */
 static size_t msg(uint64_t i, char *buf, size_t cap)
@@ -100,7 +76,7 @@ static void append_n(struct spool *sp, uint64_t n)
 static void test_roundtrip_reopen(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 64u << 20, 0);
     append_n(sp, 5000);
     assert_int_equal(spool_commit(sp), 0);
@@ -132,14 +108,14 @@ static void test_roundtrip_reopen(void **state)
     struct spool_rec r;
     assert_int_equal(spool_get(sp, 5100, &r), 0);
     spool_close(sp);
-    rm_dir(dir);
+    tmpdir_remove(dir);
     free(dir);
 }
 
 static void test_segments_deleted_when_acked(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 4u << 20, 64u << 10);
     for (int round = 0; round < 50; round++) {
         append_n(sp, 500);
@@ -152,14 +128,14 @@ static void test_segments_deleted_when_acked(void **state)
     assert_true(st.bytes <= 2 * (64u << 10) + 8192);
     assert_int_equal(st.lost, 0);
     spool_close(sp);
-    rm_dir(dir);
+    tmpdir_remove(dir);
     free(dir);
 }
 
 static void test_bound_counts_loss(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 256u << 10, 64u << 10);
     char buf[1024];
     uint64_t ok = 0, lost = 0, seq, x = 88172645463325252ull;
@@ -189,7 +165,7 @@ static void test_bound_counts_loss(void **state)
     assert_int_equal(st.lost, lost);
     assert_int_equal(st.lost_episodes, 1);
     spool_close(sp);
-    rm_dir(dir);
+    tmpdir_remove(dir);
     free(dir);
 }
 
@@ -214,7 +190,7 @@ static int count_rec(void *ctx, const struct spool_rec *r)
 static void test_corruption_recovered(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 64u << 20, 0);
     append_n(sp, 3000);
     spool_close(sp);
@@ -265,14 +241,14 @@ static void test_corruption_recovered(void **state)
     assert_int_equal(spool_scan_mem(g, sizeof g, count_rec, &n, &cb, &cby), 0);
     assert_int_equal(n, 0);
     assert_true(cb >= 1);
-    rm_dir(dir);
+    tmpdir_remove(dir);
     free(dir);
 }
 
 static void test_locked(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 1u << 20, 0);
     struct spool_opts o = {.dir = dir, .max_bytes = 1u << 20};
     struct spool *sp2 = NULL;
@@ -280,7 +256,7 @@ static void test_locked(void **state)
     assert_int_equal(spool_open(&o, &sp2, err, sizeof err), -EWOULDBLOCK);
     assert_non_null(strstr(err, "in use"));
     spool_close(sp);
-    rm_dir(dir);
+    tmpdir_remove(dir);
     free(dir);
 }
 

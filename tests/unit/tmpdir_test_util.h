@@ -1,0 +1,41 @@
+/* tmpdir_test_util.h: the scratch directories of the unit tests that write files (test_spool,
+ * test_kafka, test_sink_jsonl): make one under /tmp, remove it with the files in it (one level:
+ * the tests make no subdirectories). Header-only, static; include after cmocka.h. */
+#ifndef TW_TMPDIR_TEST_UTIL_H
+#define TW_TMPDIR_TEST_UTIL_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A new directory /tmp/PREFIX_XXXXXX (asserted); the caller frees the name. */
+static inline char *tmpdir_make(const char *prefix)
+{
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "/tmp/%s_XXXXXX", prefix);
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+/* Remove the files in dir, then dir. A missing dir is no error. */
+static inline void tmpdir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+#endif
