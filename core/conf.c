@@ -653,6 +653,16 @@ out:
     return rc;
 }
 
+int conf_read_head(const char *path, void *buf, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    return (int)got;
+}
+
 int conf_load(const char *path, const struct conf_section *sections, void *cfg,
               struct conf_error *err)
 {

@@ -95,6 +95,9 @@ void conf_write_example(FILE *out, const struct conf_section *sections);
  * open's errno, not a regular file: -EINVAL, too large: -EFBIG, -ENOMEM, a read error's errno).
  * Every list and config loader reads its file through this. */
 int conf_read_file(const char *path, size_t max, char **out, size_t *len, struct conf_error *err);
+/* The first n bytes of path (a file's magic): how many were read (less at a short file), or a
+ * negative errno when it cannot be opened. Input sniffing (files.c, nfdump.c) reads through this. */
+int conf_read_head(const char *path, void *buf, size_t n);
 /* Helpers other file readers share: trim in place, split "a, b" lists. */
 char *conf_trim(char *s);
 /* Split s in place at sep into at most max trimmed items. Returns the count (0 for an empty or

@@ -194,20 +194,31 @@ double gfilter_fill(const struct gfilter *g)
     return (double)g->set_bits[0] / ((double)g->nwords * 64.0);
 }
 
+/* The list parsers' first step: value copied into buf (cap bytes) and split at commas into at
+ * most max trimmed items. Returns their count, or -E2BIG ("WHAT list too long") or -ENOSPC
+ * ("at most MAX WHATS") with msg. */
+static int split_list(const char *value, char *buf, size_t cap, char **items, int max,
+                      const char *what, const char *whats, char *msg, size_t msglen)
+{
+    if (strlen(value) >= cap) {
+        snprintf(msg, msglen, "%s list too long", what);
+        return -E2BIG;
+    }
+    snprintf(buf, cap, "%s", value);
+    int n = conf_split(buf, ',', items, (size_t)max);
+    if (n < 0)
+        snprintf(msg, msglen, "at most %d %s", max, whats);
+    return n;
+}
+
 int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen)
 {
     struct pfxlist *l = field;
     char buf[2048], *items[PFXLIST_MAX + 1];
-    if (strlen(value) >= sizeof buf) {
-        snprintf(msg, msglen, "prefix list too long");
-        return -E2BIG;
-    }
-    snprintf(buf, sizeof buf, "%s", value);
-    int n = conf_split(buf, ',', items, PFXLIST_MAX);
-    if (n < 0) {
-        snprintf(msg, msglen, "at most %d prefixes", PFXLIST_MAX);
+    int n =
+        split_list(value, buf, sizeof buf, items, PFXLIST_MAX, "prefix", "prefixes", msg, msglen);
+    if (n < 0)
         return n;
-    }
     memset(l, 0, sizeof *l);
     for (int i = 0; i < n; i++) {
         if (prefix_parse(items[i], false, &l->p[i]) < 0) {
@@ -237,16 +248,9 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
 {
     struct portlist *l = field;
     char buf[512], *items[PORTLIST_MAX + 1];
-    if (strlen(value) >= sizeof buf) {
-        snprintf(msg, msglen, "port list too long");
-        return -E2BIG;
-    }
-    snprintf(buf, sizeof buf, "%s", value);
-    int n = conf_split(buf, ',', items, PORTLIST_MAX);
-    if (n < 0) {
-        snprintf(msg, msglen, "at most %d ports", PORTLIST_MAX);
+    int n = split_list(value, buf, sizeof buf, items, PORTLIST_MAX, "port", "ports", msg, msglen);
+    if (n < 0)
         return n;
-    }
     memset(l, 0, sizeof *l);
     for (int i = 0; i < n; i++) {
         char *end;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "capture.h"
+#include "conf.h"
 #include "log.h"
 
 /* ---- the inputs, in time order ---- */
@@ -29,12 +30,7 @@ struct inlist {
 static bool is_capture_magic(const char *path)
 {
     uint8_t h[4];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    if (n < 4)
+    if (conf_read_head(path, h, sizeof h) < 4)
         return false;
     uint32_t be = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
     return be == 0xa1b2c3d4u || be == 0xd4c3b2a1u || be == 0xa1b23c4du || be == 0x4d3cb2a1u ||

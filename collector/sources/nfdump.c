@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "json_in.h"
 #include "log.h"
 #include "source.h"
@@ -359,12 +360,8 @@ int nfdump_parse_line(struct nfdump_parser *p, const char *line, size_t len, str
 bool nfdump_is_archive(const char *path)
 {
     uint8_t h[4];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    return n == 4 && h[0] == 0x0c && h[1] == 0xa5 && (h[2] == 1 || h[2] == 2) && h[3] == 0;
+    return conf_read_head(path, h, sizeof h) == 4 && h[0] == 0x0c && h[1] == 0xa5 &&
+           (h[2] == 1 || h[2] == 2) && h[3] == 0;
 }
 
 int nfdump_name_time(const char *path, uint64_t *ms)

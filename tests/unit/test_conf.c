@@ -352,6 +352,20 @@ static void test_helpers(void **state)
     };
     uint32_t v;
     assert_int_equal(conf_defaults(badkeys, &v), -ERANGE);
+
+    /* a file's first bytes: as many as there are, or the open's errno */
+    char path[] = "/tmp/tw_conf_head_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "\x1f\x8b\x08", 3), 3);
+    close(fd);
+    unsigned char h[4] = {0};
+    assert_int_equal(conf_read_head(path, h, 2), 2);
+    assert_int_equal(h[0], 0x1f);
+    assert_int_equal(h[1], 0x8b);
+    assert_int_equal(conf_read_head(path, h, sizeof h), 3); /* short file */
+    unlink(path);
+    assert_int_equal(conf_read_head(path, h, sizeof h), -ENOENT);
 }
 
 int main(void)
