@@ -391,7 +391,7 @@ static int replay_option(struct replay_parse *rp, int c, char **argv)
     }
 }
 
-/* Every option, in order. 0, or the exit code (0 after --help). */
+/* Every option, in order. 0, the exit code, or -1 after --help (not an error: exit 0). */
 static int parse_replay(int argc, char **argv, struct settings *s, struct replay_parse *rp)
 {
     static const char cmd[] = "transitwatch replay";

@@ -217,6 +217,7 @@ bool jr_get(const struct jr_val *v, const char *path, struct jr_val *out)
     return true;
 }
 
+/* 0..15, or -1 for a character that is no hex digit (not an errno). */
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

@@ -98,19 +98,18 @@ fail:;
     return -e;
 }
 
-/* Returns 0 or -1 (a write or close error). */
+/* Returns 0 or -EIO (a write or close error). */
 static int jsonl_close(struct sink_jsonl *s)
 {
     int rc = 0;
     if (s->gz) {
-        rc = gzclose(s->gz) == Z_OK ? 0 : -1;
+        rc = gzclose(s->gz) == Z_OK ? 0 : -EIO;
         s->gz = NULL;
     }
     if (s->fp) {
-        if (s->fp == stdout)
-            rc |= fflush(stdout) == 0 ? 0 : -1;
-        else
-            rc |= fclose(s->fp) == 0 ? 0 : -1;
+        int r = s->fp == stdout ? fflush(stdout) : fclose(s->fp);
+        if (r != 0)
+            rc = -EIO;
         s->fp = NULL;
     }
     return rc;

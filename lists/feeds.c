@@ -337,6 +337,8 @@ static bool parse_i64(const char *s, int64_t *out)
     return true;
 }
 
+/* One line of Spamhaus JSON: 1 with *e filled, 0 for a bad line (noted), -1 for the metadata
+ * line (not a data line; not an error). */
 static int line_json(struct fparse *ps, char *s, unsigned lineno, struct feed_entry *e)
 {
     struct jline j;

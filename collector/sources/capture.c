@@ -50,6 +50,7 @@ struct capture {
     char err[512];
 };
 
+/* fopencookie's read: bytes read, 0 at the end, -1 with errno set (its contract, not ours). */
 static ssize_t gz_file_read(void *cookie, char *buf, size_t size)
 {
     struct gz_cookie *g = cookie;
