@@ -97,6 +97,10 @@ static void usage_replay(FILE *out)
             "      --no-summaries       alerts only\n"
             "      --no-totals          no final totals line\n"
             "      --flows FILE         also write every decoded record as a JSON line\n"
+            "      --report FILE        also write the report: one self-contained HTML page\n"
+            "                           (totals; per customer the traffic and hostile-share\n"
+            "                           timelines, alerts by incident with their evidence,\n"
+            "                           top hosts per detector; the configuration)\n"
             "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
             "      --topic-alerts NAME, --topic-summaries NAME\n"
             "      --spool-dir DIR      Kafka write-ahead spool (created if missing)\n"
@@ -239,6 +243,7 @@ enum { /* long-only replay options */
        OPT_APPEND,
        OPT_LOG_FORMAT,
        OPT_FORMAT,
+       OPT_REPORT,
 };
 
 static const struct option replay_opts[] = {
@@ -275,6 +280,7 @@ static const struct option replay_opts[] = {
     {"nfdump-format", required_argument, NULL, OPT_NFDUMP_FORMAT},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"report", required_argument, NULL, OPT_REPORT},
     {NULL, 0, NULL, 0},
 };
 
@@ -383,6 +389,9 @@ static int replay_option(struct replay_parse *rp, int c, char **argv)
         return 0;
     case 'F':
         rp->c.flows = optarg;
+        return 0;
+    case OPT_REPORT:
+        rp->c.report = optarg;
         return 0;
     case 'c':
         return 0; /* read first */

@@ -57,6 +57,7 @@ struct replay_cli {
     bool have_route;
     enum ingest_route route; /* --route, when have_route */
     const char *flows;       /* --flows FILE ("-": stdout), or NULL */
+    const char *report;      /* --report FILE: the HTML report (sink_report.h), or NULL */
     bool totals;             /* the totals line at the end */
     bool text;               /* --format text: the output for a person (sink_text_new) */
 };

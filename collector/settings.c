@@ -68,7 +68,8 @@ static const struct conf_key template_keys[] = {
 
 static const struct conf_key customer_keys[] = {
     {"file", CONF_PATH, S(customers_file), sizeof(((struct settings *)0)->customers_file), NOB, "",
-     "customer map: CSV lines prefix,customer_id,name[,asn] (also ASnnn,customer_id,name)", NULL},
+     "customer map: CSV lines prefix,customer_id,name[,asn] (also ASnnn,customer_id,name)",
+     NULL},
     {"max_customers", CONF_U64, S(max_customers), 0, 1, 10000000, "100000", "customers", NULL},
     {"max_prefixes", CONF_U64, S(max_prefixes), 0, 1, 100000000, "1000000", "prefixes", NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -780,4 +781,24 @@ bool settings_detector_enabled(const struct settings *s, const char *name)
         if (strcmp(t, name) == 0)
             return true;
     return false;
+}
+
+void settings_write_values(const struct settings *s, FILE *out)
+{
+    const struct conf_section *sec = sections();
+    struct conf_section shown[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
+    size_t n = 0;
+    for (size_t i = 0; sec[i].name; i++) /* [kafka] may hold credentials: never shown */
+        if (strcmp(sec[i].name, "kafka") != 0)
+            shown[n++] = sec[i];
+    shown[n].name = NULL;
+    conf_write_values(out, shown, (void *)(uintptr_t)s); /* the open()s only find structs */
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        fprintf(out, "[blocklist %s]\nfile = %s\nformat = %s\n\n", s->feeds[i].name,
+                s->feeds[i].file, s->feeds[i].format);
+    }
+    if (s->noverrides)
+        fprintf(out, "# %zu per-customer detector options ([customer ID] sections)\n",
+                s->noverrides);
+    fputs("# [kafka]: not shown\n", out);
 }

@@ -172,6 +172,10 @@ void settings_error_at(const struct settings *s, const void *field, struct conf_
 void settings_free(struct settings *s);
 /* The annotated example config (every option, default, bounds, help). */
 void settings_write_example(FILE *out);
+/* The values in force, as a config file would set them ([kafka] left out: it may hold
+ * credentials; [blocklist] names and files; the number of per-customer options). For the
+ * report's "configuration it ran with". */
+void settings_write_values(const struct settings *s, FILE *out);
 /* Detector registry entry det_index's options for a customer: [detector.NAME] with that
  * customer's overrides applied, written to out (the detector's conf_size bytes). Returns the
  * number of overrides applied (0: out is the plain defaults). */

@@ -753,3 +753,50 @@ void conf_write_example(FILE *out, const struct conf_section *sections)
         fputc('\n', out);
     }
 }
+
+/* One key's value as the parser reads it back. */
+static void write_key_value(FILE *out, const struct conf_key *k, const void *obj)
+{
+    const char *field = (const char *)obj + k->offset;
+    char v[64];
+    switch (k->type) {
+    case CONF_STR:
+    case CONF_PATH:
+        fprintf(out, "%s = ", k->name);
+        write_value(out, field);
+        fputc('\n', out);
+        return;
+    case CONF_U64:
+    case CONF_DURATION:
+    case CONF_BYTES:
+        snprintf(v, sizeof v, "%llu", (unsigned long long)*(const uint64_t *)(const void *)field);
+        break;
+    case CONF_U32:
+        snprintf(v, sizeof v, "%u", *(const uint32_t *)(const void *)field);
+        break;
+    case CONF_BOOL:
+        snprintf(v, sizeof v, "%s", *(const bool *)(const void *)field ? "yes" : "no");
+        break;
+    case CONF_DOUBLE:
+        snprintf(v, sizeof v, "%.15g", *(const double *)(const void *)field);
+        break;
+    case CONF_CUSTOM:
+        fprintf(out, "# %s: (not shown)\n", k->name);
+        return;
+    }
+    fprintf(out, "%s = %s\n", k->name, v);
+}
+
+void conf_write_values(FILE *out, const struct conf_section *sections, void *cfg)
+{
+    for (const struct conf_section *s = sections; s->name; s++) {
+        char msg[128];
+        void *obj = s->has_arg || !s->open ? NULL : s->open(cfg, s, NULL, msg, sizeof msg);
+        if (!obj)
+            continue;
+        fprintf(out, "[%s]\n", s->name);
+        for (const struct conf_key *k = s->keys; k && k->name; k++)
+            write_key_value(out, k, obj);
+        fputc('\n', out);
+    }
+}

@@ -90,6 +90,10 @@ int conf_set(const struct conf_key *key, void *obj, const char *value, char *msg
 const struct conf_key *conf_find_key(const struct conf_key *keys, const char *name);
 /* Write the annotated example: every section and key with its default, bounds and help. */
 void conf_write_example(FILE *out, const struct conf_section *sections);
+/* The values in cfg of every section without argument, as a config file would set them
+ * (sections with an argument are the caller's to write; CONF_CUSTOM keys are named only).
+ * open() of such a section must only find the section's struct (no side effects). */
+void conf_write_values(FILE *out, const struct conf_section *sections, void *cfg);
 /* Read a whole regular file of at most max bytes into a new NUL-terminated buffer (the
  * caller frees *out). Returns 0, or a negative errno with err naming the file (missing: the
  * open's errno, not a regular file: -EINVAL, too large: -EFBIG, -ENOMEM, a read error's errno).

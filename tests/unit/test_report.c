@@ -1,0 +1,237 @@
+/* test_report.c: the report model and its writers (report.h): incidents grouped by event.id,
+ * the timeline bounded by merging windows, incidents bounded with the most severe kept, the
+ * customer and time filters, the HTML self-contained and escaped, the text for e-mail. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report_int.h"
+#include "textfield.h"
+
+static char *alert_json(const char *cust, const char *id, const char *rule, const char *det,
+                        int sev, const char *host, unsigned minute, const char *evidence,
+                        const char *msg)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"@timestamp\":\"2008-09-20T%02u:%02u:00.000Z\",\"message\":\"%s\","
+             "\"event\":{\"kind\":\"alert\",\"id\":\"%s\",\"dataset\":\"transitwatch.alert\","
+             "\"severity\":%d},\"rule\":{\"id\":\"%s\",\"name\":\"N\",\"reference\":"
+             "\"https://example.org/r\"},\"organization\":{\"id\":\"%s\",\"name\":\"%s Ltd\"},"
+             "\"threat\":{\"enrichments\":[{\"indicator\":{\"provider\":\"feodo\",\"name\":"
+             "\"SBL1\",\"description\":\"198.18.7.7/32 is listed on feodo\",\"reference\":"
+             "\"https://example.org/SBL1\"}}]},"
+             "\"transitwatch\":{\"detector\":\"%s\",\"severity\":\"high\",\"host\":\"%s\","
+             "\"peer\":\"198.18.7.7\",\"count\":1,\"flows\":3,\"packets\":9,\"evidence\":%s}}",
+             minute / 60, minute % 60, msg, id, sev, rule, cust, cust, det, host, evidence);
+    return buf;
+}
+
+static char *summary_json(const char *cust, unsigned window, uint64_t out, uint64_t in,
+                          double share)
+{
+    static char buf[2048];
+    unsigned m0 = window * 5, m1 = m0 + 5;
+    snprintf(buf, sizeof buf,
+             "{\"@timestamp\":\"2008-09-%02uT%02u:%02u:00.000Z\",\"event\":{\"kind\":\"metric\"},"
+             "\"organization\":{\"id\":\"%s\"},\"transitwatch\":{\"window\":{\"start\":"
+             "\"2008-09-%02uT%02u:%02u:00.000Z\",\"end\":\"2008-09-%02uT%02u:%02u:00.000Z\"},"
+             "\"outbound\":{\"bytes\":%llu,\"flows\":1},\"inbound\":{\"bytes\":%llu,\"flows\":1},"
+             "\"active_hosts\":40,\"hostile_hosts\":2,\"hostile_share\":%.4f,\"last_24h\":"
+             "{\"active_hosts\":40,\"hostile_hosts\":2,\"hostile_share\":%.4f}}}",
+             10 + m1 / 1440, m1 / 60 % 24, m1 % 60, cust, 10 + m0 / 1440, m0 / 60 % 24, m0 % 60,
+             10 + m1 / 1440, m1 / 60 % 24, m1 % 60, (unsigned long long)out,
+             (unsigned long long)in, share, share);
+    return buf;
+}
+
+static struct report *mk(const struct report_opts *o)
+{
+    struct report *r = NULL;
+    struct report_opts def = {.threshold_share = 0.05};
+    assert_int_equal(report_new(o ? o : &def, &r), 0);
+    return r;
+}
+
+static int add(struct report *r, enum msg_kind k, const char *j)
+{
+    return report_add(r, k, j, strlen(j));
+}
+
+static char *render(const struct report *r, bool html, const char *only,
+                    const struct report_contact *k)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(html ? report_write_html(r, only, k, f) : report_write_text(r, only, k, f),
+                     0);
+    fclose(f);
+    return buf;
+}
+
+static void test_incidents_grouped(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    const char *ev = "{\"intervals_s\":[60.1,59.8,60.3,61.0],\"period_s\":60.2}";
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73,
+                                                  "192.0.2.10", 10, ev, "beacon one")),
+                     0);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73,
+                                                  "192.0.2.10", 15, ev, "beacon two")),
+                     0);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e2", "spam.fanout", "spam", 47,
+                                                  "192.0.2.11", 15, "{\"distinct_dst\":30}",
+                                                  "spam")),
+                     0);
+    assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.05)), 0);
+    const struct rp_customer *c = rp_find(r, "acme");
+    assert_non_null(c);
+    assert_int_equal(c->ninc, 2);
+    assert_int_equal(c->alerts, 3);
+    assert_int_equal(c->inc[0].updates, 2);
+    assert_string_equal(c->inc[0].message, "beacon two"); /* the latest */
+    assert_int_equal(c->inc[0].nintervals, 4);
+    assert_int_equal(c->inc[0].nseries, 2);
+    assert_int_equal(c->nhosts, 2);
+    assert_int_equal(c->hosts[0].alerts, 2);
+    assert_int_equal(c->hosts[0].incidents, 1);
+    assert_non_null(strstr(c->inc[1].evidence, "distinct_dst=30"));
+    assert_non_null(strstr(c->inc[0].feeds, "feodo|SBL1|198.18.7.7/32 is listed on feodo"));
+    /* bad lines are counted, not taken */
+    assert_int_equal(add(r, MSG_ALERT, "{not json"), -22);
+    assert_int_equal(add(r, MSG_ALERT, "{\"message\":\"no time\"}"), -22);
+    assert_int_equal(r->unreadable, 2);
+    report_free(r);
+}
+
+static void test_timeline_bounded(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    uint64_t sum = 0;
+    for (unsigned w = 0; w < 1000; w++) { /* 1000 windows: 3.5 days of 5 minutes */
+        assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", w, w, 1, w == 500 ? 0.4 : 0)),
+                         0);
+        sum += w;
+    }
+    const struct rp_customer *c = rp_find(r, "acme");
+    assert_true(c->npts <= REPORT_POINTS);
+    assert_int_equal(c->per, 4);
+    assert_int_equal(c->windows, 1000);
+    uint64_t got = 0, win = 0;
+    float top = 0;
+    for (uint32_t i = 0; i < c->npts; i++) {
+        got += c->pts[i].bytes_out;
+        win += c->pts[i].windows;
+        top = c->pts[i].share > top ? c->pts[i].share : top;
+    }
+    assert_int_equal(got, sum); /* nothing lost by the merging */
+    assert_int_equal(win, 1000);
+    assert_true(top > 0.39f); /* a peak survives as the point's highest */
+    report_free(r);
+}
+
+static void test_incidents_bounded(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    char id[32];
+    for (unsigned i = 0; i < 3 * REPORT_INCIDENTS; i++) {
+        snprintf(id, sizeof id, "low%u", i);
+        add(r, MSG_ALERT, alert_json("acme", id, "scan.trw", "scan", 21, "192.0.2.1", 5, "{}",
+                                     "m"));
+    }
+    add(r, MSG_ALERT, alert_json("acme", "crit", "flood.pps", "flood", 99, "192.0.2.2", 9, "{}",
+                                 "m"));
+    const struct rp_customer *c = rp_find(r, "acme");
+    assert_int_equal(c->ninc, REPORT_INCIDENTS);
+    assert_int_equal(c->inc_left_out, 1); /* replaced by the critical one */
+    assert_int_equal(c->alerts_left_out, 2 * REPORT_INCIDENTS + 1);
+    uint32_t idx[REPORT_INCIDENTS];
+    rp_incident_order(c, idx);
+    assert_string_equal(c->inc[idx[0]].id, "crit");
+    char *html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "more incidents not shown"));
+    assert_true(strlen(html) < 400000);
+    free(html);
+    report_free(r);
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    struct report_opts o = {.customer = "acme", .threshold_share = 0.05};
+    uint64_t since = 0, until = 0;
+    assert_true(tf_datetime("2008-09-20 00:10:00", 19, &since));
+    assert_true(tf_datetime("2008-09-20T00:20:00Z", 20, &until));
+    o.since_ms = since;
+    o.until_ms = until;
+    struct report *r = mk(&o);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "a", "scan.trw", "scan", 47, "h", 5,
+                                                  "{}", "too early")),
+                     1);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "b", "scan.trw", "scan", 47, "h", 12,
+                                                  "{}", "in")),
+                     0);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("other", "c", "scan.trw", "scan", 47, "h", 12,
+                                                  "{}", "other")),
+                     1);
+    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "d", "scan.trw", "scan", 47, "h", 20,
+                                                  "{}", "too late")),
+                     1);
+    assert_int_equal(r->ncust, 1);
+    assert_int_equal(r->filtered, 3);
+    struct report_contact k = {.name = "Acme", .abuse = "abuse@acme.example"};
+    char *txt = render(r, false, "acme", &k);
+    assert_non_null(strstr(txt, "To: abuse@acme.example"));
+    assert_non_null(strstr(txt, "scan.trw"));
+    assert_non_null(strstr(txt, "listed: 198.18.7.7/32 is listed on feodo <https://example.org/SBL1>"));
+    assert_null(strstr(txt, "too early"));
+    free(txt);
+    report_free(r);
+}
+
+static void test_html_self_contained(void **state)
+{
+    (void)state;
+    struct report_opts o = {.config = "[pipeline]\nwindow = 300 <b>\n", .threshold_share = 0.05};
+    struct report *r = mk(&o);
+    add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73, "192.0.2.10", 10,
+                                 "{\"intervals_s\":[60.1,59.8,60.3]}", "<script>x</script> & co"));
+    add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.07));
+    add(r, MSG_SUMMARY, summary_json("acme", 2, 100, 200, 0.02));
+    char *html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "<!DOCTYPE html>"));
+    assert_null(strstr(html, "<script"));
+    assert_non_null(strstr(html, "&lt;script&gt;x&lt;/script&gt; &amp; co"));
+    assert_null(strstr(html, "src="));
+    assert_null(strstr(html, "url("));
+    assert_null(strstr(html, "@import"));
+    assert_non_null(strstr(html, "class=\"timeline traffic\""));
+    assert_non_null(strstr(html, "class=\"timeline share\""));
+    assert_non_null(strstr(html, "class=\"alerts\""));
+    assert_non_null(strstr(html, "class=\"hist\""));
+    assert_non_null(strstr(html, "window = 300 &lt;b&gt;"));
+    assert_non_null(strstr(html, "threshold 5.0 %: <b>crossed</b>"));
+    free(html);
+    report_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_incidents_grouped), cmocka_unit_test(test_timeline_bounded),
+        cmocka_unit_test(test_incidents_bounded), cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_html_self_contained),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
