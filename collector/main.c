@@ -14,10 +14,13 @@
 #include "daemon.h"
 #include "json.h"
 #include "log.h"
+#include "customers.h"
 #include "replay.h"
+#include "report_cmd.h"
 #include "rules.h"
 #include "run.h"
 #include "status.h"
+#include "textfield.h"
 
 #define REPLAY_MAX_READ 256 /* -r FILE options */
 
@@ -37,6 +40,9 @@ static void usage_daemon(FILE *out)
             "usage: transitwatch [--config FILE] [--check-config]  run the collector daemon\n"
             "       transitwatch replay [OPTIONS] CAPTURE...         replay captures (lab use;\n"
             "                                                      transitwatch replay --help)\n"
+            "       transitwatch report [OPTIONS] FILE...            the report (HTML or text) of\n"
+            "                                                      alerts and summaries, or a\n"
+            "                                                      customer's abuse report\n"
             "       transitwatch --example-config                    print the annotated config\n"
             "       transitwatch --version | --help\n"
             "\n"
@@ -519,6 +525,118 @@ out:
     return rc;
 }
 
+static void usage_report(FILE *out)
+{
+    fprintf(out,
+            "usage: transitwatch report [OPTIONS] FILE...\n"
+            "The report from JSON lines files of alerts, summaries and totals (replay -o, the\n"
+            "daemon's [output]; plain or .gz; - for stdin): one self-contained HTML page, or\n"
+            "plain text. With --customer, the customer abuse report: which of its hosts did\n"
+            "what, when, the evidence, the feeds' listings and the hostile share against the\n"
+            "threshold, addressed to the abuse contact of the customer map's abuse column.\n"
+            "  -C, --customers FILE   the customer map (names, abuse contacts)\n"
+            "  -c, --config FILE      the daemon's config: its customer map and threshold\n"
+            "      --customer ID      only this customer (the abuse report)\n"
+            "      --since TIME       from TIME (UTC: 2026-11-30, 2026-11-30 08:00, ...)\n"
+            "      --until TIME       up to TIME (excluded)\n"
+            "      --format FORMAT    html (default) or text (for e-mail)\n"
+            "  -o, --output FILE      write there instead of stdout\n"
+            "  -h, --help             this text\n"
+            "Exit status: 0, 1 a file could not be read or written, 2 usage or configuration.\n");
+}
+
+static int report_option(struct report_cmd *rc, int c, const char *cmd)
+{
+    switch (c) {
+    case 'C':
+        rc->customers = optarg;
+        return 0;
+    case 'c':
+        return 0; /* read first */
+    case 'u':
+        if (!tf_name_ok(optarg, CUSTOMER_ID_MAX))
+            return usage_error(cmd, "--customer: '%s' is not a customer id", optarg);
+        rc->customer = optarg;
+        return 0;
+    case 's':
+    case 'U':
+        if (!report_cmd_time(optarg, c == 's' ? &rc->since_ms : &rc->until_ms))
+            return usage_error(cmd, "%s: bad time '%s' (YYYY-MM-DD[ HH:MM[:SS]], UTC)",
+                               c == 's' ? "--since" : "--until", optarg);
+        return 0;
+    case 'f':
+        if (strcmp(optarg, "html") != 0 && strcmp(optarg, "text") != 0)
+            return usage_error(cmd, "--format takes html or text");
+        rc->text = strcmp(optarg, "text") == 0;
+        return 0;
+    case 'o':
+        rc->output = optarg;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    static const char cmd[] = "transitwatch report";
+    static const struct option opts[] = {
+        {"customers", required_argument, NULL, 'C'},
+        {"config", required_argument, NULL, 'c'},
+        {"customer", required_argument, NULL, 'u'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'U'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_cmd rc = {0};
+    struct settings s;
+    struct conf_error err;
+    char msg[600];
+    if (settings_init(&s) < 0)
+        return 2;
+    int c, ret = 2;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":C:c:o:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage_report(stdout);
+            ret = 0;
+            goto out;
+        }
+        if (c == 'c' && settings_load(&s, optarg, &err) < 0) {
+            fprintf(stderr, "%s: %s\n", cmd, conf_error_str(&err, msg, sizeof msg));
+            goto out;
+        }
+        int r = report_option(&rc, c, cmd);
+        if (r > 0)
+            goto out;
+        if (r < 0) {
+            ret = bad_option(cmd, c, argv);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        ret = usage_error(cmd, "no JSON lines file given");
+        goto out;
+    }
+    if (rc.since_ms && rc.until_ms && rc.until_ms <= rc.since_ms) {
+        ret = usage_error(cmd, "--until is not after --since");
+        goto out;
+    }
+    if (!rc.customers && s.customers_file[0])
+        rc.customers = s.customers_file;
+    rc.threshold_share = s.hostility.share;
+    rc.files = (const char *const *)argv + optind;
+    rc.nfiles = (size_t)(argc - optind);
+    ret = report_cmd_run(&rc);
+out:
+    settings_free(&s);
+    return ret;
+}
+
 int main(int argc, char **argv)
 {
     static const char cmd[] = "transitwatch";
@@ -533,6 +651,8 @@ int main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
 
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},

@@ -68,7 +68,7 @@ static const struct conf_key template_keys[] = {
 
 static const struct conf_key customer_keys[] = {
     {"file", CONF_PATH, S(customers_file), sizeof(((struct settings *)0)->customers_file), NOB, "",
-     "customer map: CSV lines prefix,customer_id,name[,asn] (also ASnnn,customer_id,name)",
+     "customer map: CSV lines prefix,customer_id,name[,asn[,abuse]] (also ASnnn,customer_id,name)",
      NULL},
     {"max_customers", CONF_U64, S(max_customers), 0, 1, 10000000, "100000", "customers", NULL},
     {"max_prefixes", CONF_U64, S(max_prefixes), 0, 1, 100000000, "1000000", "prefixes", NULL},

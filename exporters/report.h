@@ -39,11 +39,11 @@
 #define REPORT_SHOW_HOSTS 5 /* per detector */
 
 struct report_opts {
-    const char *customer; /* only this customer (NULL: all) */
-    uint64_t since_ms;    /* only messages with @timestamp >= since (0: no bound) */
-    uint64_t until_ms;    /* ... and < until (0: no bound) */
-    const char *title;    /* NULL: "transitwatch report" */
-    const char *config;   /* the configuration it ran with, as text (borrowed; NULL: none) */
+    const char *customer;   /* only this customer (NULL: all) */
+    uint64_t since_ms;      /* only messages with @timestamp >= since (0: no bound) */
+    uint64_t until_ms;      /* ... and < until (0: no bound) */
+    const char *title;      /* NULL: "transitwatch report" */
+    const char *config;     /* the configuration it ran with, as text (borrowed; NULL: none) */
     double threshold_share; /* the provider's hostile-share threshold (0: from the alerts) */
 };
 

@@ -152,7 +152,8 @@ static void timelines(FILE *f, const struct report *r, const struct rp_customer 
     smax = fmax(fmax(smax, thr * 1.25), 0.01);
     char m[24];
     text_si(m, sizeof m, max, "B");
-    fprintf(f, "<h3>Traffic per window (%u window%s a point)</h3>\n", c->per, c->per > 1 ? "s" : "");
+    fprintf(f, "<h3>Traffic per window (%u window%s a point)</h3>\n", c->per,
+            c->per > 1 ? "s" : "");
     fprintf(f, "<svg class=\"timeline traffic\" width=\"%.0f\" height=\"165\" role=\"img\">", W);
     fprintf(f, "<text x=\"4\" y=\"22\">%s</text><text x=\"4\" y=\"128\">0</text>", m);
     poly(f, c, vo, max, t0, t1, 15, 110, "#c40", "");
@@ -165,15 +166,16 @@ static void timelines(FILE *f, const struct report *r, const struct rp_customer 
         vo[i] = c->pts[i].share;
         vi[i] = c->pts[i].share_day;
     }
-    fprintf(f, "<h3>Hostile-host share</h3>\n<svg class=\"timeline share\" width=\"%.0f\" "
-               "height=\"165\" role=\"img\">",
+    fprintf(f,
+            "<h3>Hostile-host share</h3>\n<svg class=\"timeline share\" width=\"%.0f\" "
+            "height=\"165\" role=\"img\">",
             W);
-    fprintf(f, "<text x=\"4\" y=\"22\">%.1f %%</text><text x=\"4\" y=\"128\">0</text>",
-            smax * 100);
+    fprintf(f, "<text x=\"4\" y=\"22\">%.1f %%</text><text x=\"4\" y=\"128\">0</text>", smax * 100);
     if (thr > 0) {
         double y = 15 + 110 - 110 * thr / smax;
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#a00\" "
-                   "stroke-dasharray=\"4 3\"/><text x=\"4\" y=\"%.1f\" fill=\"#a00\">%.1f %%</text>",
+        fprintf(f,
+                "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#a00\" "
+                "stroke-dasharray=\"4 3\"/><text x=\"4\" y=\"%.1f\" fill=\"#a00\">%.1f %%</text>",
                 L, y, W - 10, y, y + 4, thr * 100);
     }
     poly(f, c, vo, smax, t0, t1, 15, 110, "#c40", "");
@@ -200,8 +202,8 @@ static void incident_axis(FILE *f, const struct rp_customer *c, const uint32_t *
         double x0 = xat(a < t0 ? t0 : a, t0, t1), x1 = xat(in->last, t0, t1), y = 12 + 14.0 * k;
         fputs("<a href=\"#i-", f);
         esc(f, in->id);
-        fprintf(f, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\"><title>", x0,
-                y, fmax(x1 - x0, 3), sev_color(in->sev));
+        fprintf(f, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\"><title>",
+                x0, y, fmax(x1 - x0, 3), sev_color(in->sev));
         esc(f, in->rule);
         fputs(" ", f);
         esc(f, in->host);
@@ -226,16 +228,18 @@ static void histogram(FILE *f, const struct rp_incident *in)
         if (++bins[b] > top)
             top = bins[b];
     }
-    fprintf(f, "<svg class=\"hist\" width=\"220\" height=\"80\" role=\"img\"><title>%u intervals "
-               "between check-ins, %.1f s to %.1f s</title>",
+    fprintf(f,
+            "<svg class=\"hist\" width=\"220\" height=\"80\" role=\"img\"><title>%u intervals "
+            "between check-ins, %.1f s to %.1f s</title>",
             in->nintervals, lo, hi);
     for (int b = 0; b < 12; b++) {
         double h = 50.0 * bins[b] / top;
         fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"15\" height=\"%.1f\" fill=\"#36a\"/>",
                 10 + 17 * b, 58 - h, h);
     }
-    fprintf(f, "<text x=\"6\" y=\"74\">%.1f s</text><text x=\"214\" y=\"74\" "
-               "text-anchor=\"end\">%.1f s</text><text x=\"6\" y=\"10\">%u intervals</text></svg>",
+    fprintf(f,
+            "<text x=\"6\" y=\"74\">%.1f s</text><text x=\"214\" y=\"74\" "
+            "text-anchor=\"end\">%.1f s</text><text x=\"6\" y=\"10\">%u intervals</text></svg>",
             lo, hi, in->nintervals);
 }
 
@@ -258,8 +262,9 @@ static void sparkline(FILE *f, const struct rp_incident *in)
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#36a\"/>",
                 20 + bw * i, 72 - hb, bw * 0.8, hb);
     }
-    fprintf(f, "<text x=\"22\" y=\"10\">%s (max %.0f)</text><text x=\"22\" y=\"46\">%s (max "
-               "%.0f)</text></svg>",
+    fprintf(f,
+            "<text x=\"22\" y=\"10\">%s (max %.0f)</text><text x=\"22\" y=\"46\">%s (max "
+            "%.0f)</text></svg>",
             na, ma, nb, mb);
 }
 
@@ -361,8 +366,9 @@ static void incidents(FILE *f, const struct rp_customer *c, uint64_t t0, uint64_
         incident_row(f, &c->inc[idx[k]], k);
     fputs("</table>\n", f);
     if (c->ninc > n || c->inc_left_out)
-        fprintf(f, "<p class=\"muted\">%u more incidents not shown; %llu left out of the report "
-                   "for room (%llu alerts).</p>\n",
+        fprintf(f,
+                "<p class=\"muted\">%u more incidents not shown; %llu left out of the report "
+                "for room (%llu alerts).</p>\n",
                 c->ninc - n, (unsigned long long)c->inc_left_out,
                 (unsigned long long)c->alerts_left_out);
 }
@@ -411,8 +417,9 @@ static void top_hosts(FILE *f, const struct rp_customer *c)
         }
         bool last = i + 1 == c->nhosts || strcmp(h->detector, c->hosts[idx[i + 1]].detector);
         if (last && more)
-            fprintf(f, "<tr><td></td><td colspan=\"3\" class=\"muted\">and %u more hosts</td>"
-                       "</tr>\n",
+            fprintf(f,
+                    "<tr><td></td><td colspan=\"3\" class=\"muted\">and %u more hosts</td>"
+                    "</tr>\n",
                     more);
     }
     fputs("</table>\n", f);
@@ -431,8 +438,9 @@ static void customer_head(FILE *f, const struct report *r, const struct rp_custo
         fputs(" — ", f);
         esc(f, c->name);
     }
-    fprintf(f, "</h2>\n<p>%llu windows, %llu alerts. Hostile hosts at most %u of %u active over "
-               "24 hours; hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
+    fprintf(f,
+            "</h2>\n<p>%llu windows, %llu alerts. Hostile hosts at most %u of %u active over "
+            "24 hours; hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
             (unsigned long long)c->windows, (unsigned long long)c->alerts, c->max_hostile_day,
             c->max_active_day, c->max_share * 100, c->max_share_day * 100);
     double thr = rp_threshold(r, c);
@@ -468,15 +476,17 @@ static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
         esc(f, k->name);
         fputs(")", f);
     }
-    fprintf(f, "<br>Period: %s to %s UTC</p><p>Our flow monitoring saw the hosts of your network "
-               "listed below misbehave in this period: %u incident%s (%llu alerts). For each "
-               "incident you find what the host did, when, the evidence in numbers, and where the "
-               "address or its peer is listed. ",
+    fprintf(f,
+            "<br>Period: %s to %s UTC</p><p>Our flow monitoring saw the hosts of your network "
+            "listed below misbehave in this period: %u incident%s (%llu alerts). For each "
+            "incident you find what the host did, when, the evidence in numbers, and where the "
+            "address or its peer is listed. ",
             a, b, c->ninc, c->ninc == 1 ? "" : "s", (unsigned long long)c->alerts);
     double thr = rp_threshold(r, c);
     if (thr > 0)
-        fprintf(f, "The share of your active hosts that misbehaved reached %.1f %% over 24 hours "
-                   "(%u hosts); our threshold for action is %.1f %%.",
+        fprintf(f,
+                "The share of your active hosts that misbehaved reached %.1f %% over 24 hours "
+                "(%u hosts); our threshold for action is %.1f %%.",
                 c->max_share_day * 100, c->max_hostile_day, thr * 100);
     fputs(" Please investigate these hosts and tell us what you found.</p></div>\n", f);
 }
@@ -486,8 +496,9 @@ static void totals(FILE *f, const struct report *r)
     char a[24], b[24], by[24];
     rp_time(r->t_first, a);
     rp_time(r->t_last, b);
-    fprintf(f, "<section class=\"totals\"><h2>Totals</h2><p>%llu messages read (%llu alerts, "
-               "%llu window summaries) from %s to %s UTC; %zu customers",
+    fprintf(f,
+            "<section class=\"totals\"><h2>Totals</h2><p>%llu messages read (%llu alerts, "
+            "%llu window summaries) from %s to %s UTC; %zu customers",
             (unsigned long long)r->msgs, (unsigned long long)r->alerts,
             (unsigned long long)r->summaries, a, b, r->ncust);
     if (r->cust_left_out)
@@ -498,11 +509,12 @@ static void totals(FILE *f, const struct report *r)
     fputs(".</p>\n", f);
     if (r->have_totals) {
         text_si(by, sizeof by, (double)r->tot_bytes, "B");
-        fprintf(f, "<table><tr><th>flow records</th><th>bytes</th><th>windows</th><th>alerts</th>"
-                   "<th>suppressed</th><th>summaries</th></tr><tr><td class=\"num\">%llu</td>"
-                   "<td class=\"num\">%s</td><td class=\"num\">%llu</td><td class=\"num\">%llu"
-                   "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td></tr></table>"
-                   "<p>",
+        fprintf(f,
+                "<table><tr><th>flow records</th><th>bytes</th><th>windows</th><th>alerts</th>"
+                "<th>suppressed</th><th>summaries</th></tr><tr><td class=\"num\">%llu</td>"
+                "<td class=\"num\">%s</td><td class=\"num\">%llu</td><td class=\"num\">%llu"
+                "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td></tr></table>"
+                "<p>",
                 (unsigned long long)r->tot_records, by, (unsigned long long)r->tot_windows,
                 (unsigned long long)r->tot_alerts, (unsigned long long)r->tot_suppressed,
                 (unsigned long long)r->tot_summaries);

@@ -25,13 +25,13 @@ struct rp_spoint {
 
 struct rp_incident {
     char id[40], rule[40], detector[24], severity[12], host[48], peer[48], port[8];
-    int sev; /* event.severity (21/47/73/99) */
-    uint64_t first, last; /* @timestamp of the first and latest update seen, ms */
+    int sev;                        /* event.severity (21/47/73/99) */
+    uint64_t first, last;           /* @timestamp of the first and latest update seen, ms */
     uint64_t first_seen, last_seen; /* transitwatch.first_seen/last_seen, ms */
-    uint64_t updates;     /* alerts of the incident seen */
-    uint64_t count;       /* transitwatch.count of the latest */
+    uint64_t updates;               /* alerts of the incident seen */
+    uint64_t count;                 /* transitwatch.count of the latest */
     char message[400];
-    char feeds[RP_FEEDS_TEXT];  /* "provider|name|description|reference\n"... */
+    char feeds[RP_FEEDS_TEXT];   /* "provider|name|description|reference\n"... */
     char evidence[RP_EVID_TEXT]; /* "key=value\n"... the scalar members */
     char reference[160], rule_name[160];
     float intervals[REPORT_INTERVALS]; /* beacons: the latest intervals_s */
@@ -53,7 +53,7 @@ struct rp_customer {
     uint64_t windows, alerts, summaries;
     uint32_t max_hostile_day, max_active_day;
     float max_share, max_share_day, last_share_day;
-    double threshold; /* from a customer.hostile_share alert (0: none seen) */
+    double threshold;        /* from a customer.hostile_share alert (0: none seen) */
     struct rp_incident *inc; /* REPORT_INCIDENTS, allocated with the first alert */
     uint32_t ninc;
     uint64_t inc_left_out, alerts_left_out;

@@ -12,6 +12,7 @@
 static void pairs(FILE *f, const char *text, const char *indent)
 {
     size_t col = 0;
+    bool first = true;
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         if (!nl)
@@ -25,8 +26,9 @@ static void pairs(FILE *f, const char *text, const char *indent)
             col += 2;
         }
         if (!col) {
-            fputs(indent, f);
+            fprintf(f, "%*s", first ? 0 : (int)strlen(indent), first ? indent : "");
             col = strlen(indent);
+            first = false;
         }
         fprintf(f, "%.*s", n, p);
         col += (size_t)n;
@@ -93,8 +95,9 @@ static void customer(FILE *f, const struct report *r, const struct rp_customer *
 {
     fprintf(f, "\nCustomer %s%s%s%s\n", c->id, c->name[0] ? " (" : "", c->name,
             c->name[0] ? ")" : "");
-    fprintf(f, "  %llu windows, %llu alerts, %u incidents; hostile hosts at most %u of %u active "
-               "over 24 hours;\n  hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
+    fprintf(f,
+            "  %llu windows, %llu alerts, %u incidents; hostile hosts at most %u of %u active "
+            "over 24 hours;\n  hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
             (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
             c->max_hostile_day, c->max_active_day, c->max_share * 100, c->max_share_day * 100);
     double thr = rp_threshold(r, c);
@@ -133,9 +136,9 @@ int report_write_text(const struct report *r, const char *only, const struct rep
     fprintf(f, "%s\n%s to %s UTC\n", r->title, a, b);
     const struct rp_customer *one = only ? rp_find(r, only) : NULL;
     if (only && k) {
-        fprintf(f, "\nTo: %s\nCustomer: %s%s%s%s\n", k->abuse && k->abuse[0] ? k->abuse
-                                                                           : "(no abuse contact)",
-                only, k->name && k->name[0] ? " (" : "", k->name ? k->name : "",
+        fprintf(f, "\nTo: %s\nCustomer: %s%s%s%s\n",
+                k->abuse && k->abuse[0] ? k->abuse : "(no abuse contact)", only,
+                k->name && k->name[0] ? " (" : "", k->name ? k->name : "",
                 k->name && k->name[0] ? ")" : "");
         fprintf(f, "\nOur flow monitoring saw the hosts of your network listed below misbehave "
                    "in this period.\nFor each incident: what the host did, when, the evidence "

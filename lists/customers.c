@@ -14,7 +14,7 @@
 
 #define DEF_MAX_CUSTOMERS (1u << 20)
 #define DEF_MAX_PREFIXES (4u << 20)
-#define MAX_FIELDS 5 /* one more than allowed, to say "too many" */
+#define MAX_FIELDS 6 /* one more than allowed, to say "too many" */
 
 struct pfx_rec {
     struct prefix p;
@@ -39,6 +39,7 @@ struct customer_map {
     uint32_t *idtab; /* open addressing: index1 or 0 */
     size_t idmask;
     struct trie *trie;
+    char *abuse; /* the abuse contacts, NUL-terminated, at struct customer.abuse offsets */
 };
 
 /* Parser state (one load). */
@@ -54,6 +55,8 @@ struct cparse {
     size_t npfx, cappfx;
     struct as_rec *as;
     size_t nas, capas;
+    char *abuse; /* pool of abuse contacts; offset 0 is "" (none) */
+    size_t nabuse, capabuse;
 };
 
 /* Copy s for an error message: at most 48 bytes, non-printable bytes as '?'. */
@@ -361,6 +364,38 @@ static int add_mapping(struct cparse *ps, unsigned lineno, uint32_t idx1, uint32
     return 0;
 }
 
+/* The abuse column of a line: kept in the pool; every line naming one must agree. */
+static int set_abuse(struct cparse *ps, unsigned lineno, uint32_t idx1, const char *v)
+{
+    char b1[52], b2[52];
+    struct customer *c = &ps->cust[idx1 - 1];
+    size_t n = strlen(v);
+    if (n > CUSTOMER_ABUSE_MAX || !valid_name(v)) {
+        conf_error_set(ps->err, ps->name, lineno,
+                       "abuse contact '%s': at most %d bytes of UTF-8 without control characters",
+                       show(v, b1), CUSTOMER_ABUSE_MAX);
+        return -EINVAL;
+    }
+    if (c->abuse) {
+        if (strcmp(ps->abuse + c->abuse, v) == 0)
+            return 0;
+        conf_error_set(ps->err, ps->name, lineno,
+                       "customer '%s': abuse contact \"%s\" differs from \"%s\" given earlier",
+                       c->id, show(v, b1), show(ps->abuse + c->abuse, b2));
+        return -EINVAL;
+    }
+    size_t at = ps->nabuse ? ps->nabuse : 1; /* offset 0: none */
+    if (at + n + 1 > UINT32_MAX || grow((void **)&ps->abuse, &ps->capabuse, at + n + 1, 1) < 0) {
+        conf_error_set(ps->err, ps->name, lineno, "out of memory");
+        return -ENOMEM;
+    }
+    ps->abuse[0] = 0;
+    memcpy(ps->abuse + at, v, n + 1);
+    ps->nabuse = at + n + 1;
+    c->abuse = (uint32_t)at;
+    return 0;
+}
+
 static int parse_line(struct cparse *ps, char *line, unsigned lineno, bool *seen_data)
 {
     char *f[MAX_FIELDS];
@@ -377,10 +412,10 @@ static int parse_line(struct cparse *ps, char *line, unsigned lineno, bool *seen
         if (strcasecmp(f[0], "prefix") == 0)
             return 0; /* header line */
     }
-    if (n < 3 || n > 4) {
+    if (n < 3 || n > 5) {
         conf_error_set(ps->err, ps->name, lineno,
-                       n < 3 ? "missing fields: expected prefix,customer_id,name[,asn]"
-                             : "too many fields (expected prefix,customer_id,name[,asn])");
+                       n < 3 ? "missing fields: expected prefix,customer_id,name[,asn[,abuse]]"
+                             : "too many fields (expected prefix,customer_id,name[,asn[,abuse]])");
         return -EINVAL;
     }
     uint32_t asn, map_as, idx1;
@@ -390,6 +425,8 @@ static int parse_line(struct cparse *ps, char *line, unsigned lineno, bool *seen
         rc = parse_key(ps, lineno, f[0], &map_as, &p);
     if (rc == 0)
         rc = customer_of(ps, lineno, f[1], f[2], asn, &idx1);
+    if (rc == 0 && n > 4 && f[4][0])
+        rc = set_abuse(ps, lineno, idx1, f[4]);
     return rc < 0 ? rc : add_mapping(ps, lineno, idx1, map_as, &p);
 }
 
@@ -495,6 +532,7 @@ static void cparse_free(struct cparse *ps)
     free(ps->idtab);
     free(ps->pfx);
     free(ps->as);
+    free(ps->abuse);
 }
 
 void customers_free(struct customer_map *m)
@@ -506,6 +544,7 @@ void customers_free(struct customer_map *m)
     free(m->pfx_start);
     free(m->as);
     free(m->idtab);
+    free(m->abuse);
     trie_free(m->trie);
     free(m);
 }
@@ -557,6 +596,8 @@ static int build_map(struct cparse *ps, struct customer_map **out)
     m->idmask = ps->idmask;
     m->as = ps->as;
     m->nas = ps->nas;
+    m->abuse = ps->abuse;
+    ps->abuse = NULL;
     ps->cust = NULL;
     ps->idtab = NULL;
     ps->as = NULL;
@@ -664,6 +705,11 @@ uint32_t customers_lookup(const struct customer_map *m, const uint8_t addr[16])
     if (!m || !trie_lookup(m->trie, addr, &v, NULL))
         return 0;
     return v;
+}
+
+const char *customers_abuse(const struct customer_map *m, const struct customer *c)
+{
+    return m && c && c->abuse && m->abuse ? m->abuse + c->abuse : "";
 }
 
 uint32_t customers_lookup_as(const struct customer_map *m, uint32_t asn)

@@ -9,8 +9,8 @@
  * File format (CSV, UTF-8, LF or CRLF):
  *
  *     # comment (only as a whole line: '#' inside a field is data)
- *     prefix,customer_id,name[,asn]
- *     192.0.2.0/24,acme,"Acme, Inc.",64500
+ *     prefix,customer_id,name[,asn[,abuse]]
+ *     192.0.2.0/24,acme,"Acme, Inc.",64500,abuse@acme.example
  *     2001:db8:100::/40,acme,"Acme, Inc."
  *     AS64500,acme,"Acme, Inc."          <- origin ASN -> customer (flows matching no prefix)
  *
@@ -25,6 +25,10 @@
  *   an error naming both lines); the asn may be left empty on some lines, but where it is given
  *   it must agree with the other lines. The customer's asn field is that value (0: none).
  *   The asn column never creates an origin-ASN mapping: only "AS..." lines do.
+ * - abuse (optional, empty allowed): the customer's abuse contact for the abuse report
+ *   (`transitwatch report`), e.g. an e-mail address; 1..CUSTOMER_ABUSE_MAX bytes of UTF-8
+ *   without control characters. Like the asn: may be left empty on some lines, must agree
+ *   where given. Maps with 3 or 4 columns stay valid.
  * - The same prefix (or AS line) twice for the same customer is accepted once; for a different
  *   customer it is an error. Overlapping (nested) prefixes are allowed: the longest wins.
  * - Every error is fatal to the load and reported as "file:line: message" in conf_error.
@@ -42,6 +46,7 @@
 
 #define CUSTOMER_ID_MAX 63             /* characters, without the terminating NUL */
 #define CUSTOMER_NAME_MAX 127          /* bytes of UTF-8, without the terminating NUL */
+#define CUSTOMER_ABUSE_MAX 255         /* bytes of the abuse contact */
 #define CUSTOMERS_MAX_FILE (64u << 20) /* a bigger file is refused */
 #define CUSTOMERS_MAX_LINE 4096        /* bytes per line, CR/LF excluded */
 
@@ -52,6 +57,7 @@ struct customer {
     uint32_t index;     /* 0-based; lookups return index + 1 */
     uint32_t nprefixes; /* prefixes mapped to it (AS lines not counted) */
     uint32_t line;      /* line of the file that first named it */
+    uint32_t abuse;     /* the abuse contact: customers_abuse() (0 = none) */
 };
 
 struct customer_map; /* opaque, immutable after load */
@@ -85,6 +91,8 @@ uint32_t customers_lookup_as(const struct customer_map *m, uint32_t asn);
 const struct customer *customers_get(const struct customer_map *m, uint32_t index1);
 const struct customer *customers_find_id(const struct customer_map *m, const char *id);
 size_t customers_count(const struct customer_map *m);
+/* c's abuse contact from the abuse column ("" when none). Borrowed from m. */
+const char *customers_abuse(const struct customer_map *m, const struct customer *c);
 size_t customers_prefix_count(const struct customer_map *m);
 size_t customers_as_count(const struct customer_map *m);
 /* The frozen trie (values are index + 1), e.g. for overlap checks. Borrowed. */

@@ -165,6 +165,26 @@ static void test_same_customer_rules(void **state)
     load_bad("2001:db8::/32,a,A\n2001:0DB8:0:0::/32,b,B\n", 2, "already mapped");
 }
 
+/* The optional abuse column: kept per customer, may be empty on some lines; old maps (3 or 4
+ * columns) load with no contact. */
+static void test_abuse_column(void **state)
+{
+    (void)state;
+    static const char text[] = "prefix,customer_id,name,asn,abuse\n"
+                               "192.0.2.0/25,a,A,64500,abuse@a.example\n"
+                               "198.51.100.0/24,a,A,,\n"
+                               "203.0.113.0/24,b,B\n"
+                               "2001:db8::/32,c,C,64501\n";
+    struct customer_map *m = NULL;
+    struct conf_error err;
+    assert_int_equal(customers_load_mem("t.csv", text, strlen(text), NULL, &m, &err), 0);
+    assert_string_equal(customers_abuse(m, customers_find_id(m, "a")), "abuse@a.example");
+    assert_string_equal(customers_abuse(m, customers_find_id(m, "b")), "");
+    assert_string_equal(customers_abuse(m, customers_find_id(m, "c")), "");
+    assert_int_equal(customers_find_id(m, "c")->asn, 64501);
+    customers_free(m);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -185,7 +205,10 @@ static void test_errors(void **state)
     load_bad("::/64,a,A\n", 1, "IPv4-mapped");
     load_bad("192.0.2.0/24\n", 1, "missing fields");
     load_bad("192.0.2.0/24,a\n", 1, "missing fields");
-    load_bad("192.0.2.0/24,a,A,1,extra\n", 1, "too many fields");
+    load_bad("192.0.2.0/24,a,A,1,abuse@a.example,extra\n", 1, "too many fields");
+    load_bad("192.0.2.0/24,a,A,1,x\x01y\n", 1, "abuse contact");
+    load_bad("192.0.2.0/24,a,A,,x@a.example\n192.0.2.0/25,a,A,,y@a.example\n", 2,
+             "abuse contact \"y@a.example\" differs");
     load_bad("192.0.2.0/24,,A\n", 1, "empty customer_id");
     load_bad("192.0.2.0/24,\"\",A\n", 1, "empty customer_id");
     load_bad(",a,A\n", 1, "empty prefix");
@@ -365,10 +388,11 @@ static void test_hostile_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),  cmocka_unit_test(test_same_customer_rules),
-        cmocka_unit_test(test_errors), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_many),   cmocka_unit_test(test_trie_overlap),
-        cmocka_unit_test(test_file),   cmocka_unit_test(test_hostile_random),
+        cmocka_unit_test(test_basic),          cmocka_unit_test(test_same_customer_rules),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_abuse_column),   cmocka_unit_test(test_many),
+        cmocka_unit_test(test_trie_overlap),   cmocka_unit_test(test_file),
+        cmocka_unit_test(test_hostile_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

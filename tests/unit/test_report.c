@@ -46,8 +46,8 @@ static char *summary_json(const char *cust, unsigned window, uint64_t out, uint6
              "\"active_hosts\":40,\"hostile_hosts\":2,\"hostile_share\":%.4f,\"last_24h\":"
              "{\"active_hosts\":40,\"hostile_hosts\":2,\"hostile_share\":%.4f}}}",
              10 + m1 / 1440, m1 / 60 % 24, m1 % 60, cust, 10 + m0 / 1440, m0 / 60 % 24, m0 % 60,
-             10 + m1 / 1440, m1 / 60 % 24, m1 % 60, (unsigned long long)out,
-             (unsigned long long)in, share, share);
+             10 + m1 / 1440, m1 / 60 % 24, m1 % 60, (unsigned long long)out, (unsigned long long)in,
+             share, share);
     return buf;
 }
 
@@ -71,8 +71,7 @@ static char *render(const struct report *r, bool html, const char *only,
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(html ? report_write_html(r, only, k, f) : report_write_text(r, only, k, f),
-                     0);
+    assert_int_equal(html ? report_write_html(r, only, k, f) : report_write_text(r, only, k, f), 0);
     fclose(f);
     return buf;
 }
@@ -82,15 +81,17 @@ static void test_incidents_grouped(void **state)
     (void)state;
     struct report *r = mk(NULL);
     const char *ev = "{\"intervals_s\":[60.1,59.8,60.3,61.0],\"period_s\":60.2}";
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73,
-                                                  "192.0.2.10", 10, ev, "beacon one")),
+    assert_int_equal(add(r, MSG_ALERT,
+                         alert_json("acme", "e1", "beacon.fast", "beacon", 73, "192.0.2.10", 10, ev,
+                                    "beacon one")),
                      0);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73,
-                                                  "192.0.2.10", 15, ev, "beacon two")),
+    assert_int_equal(add(r, MSG_ALERT,
+                         alert_json("acme", "e1", "beacon.fast", "beacon", 73, "192.0.2.10", 15, ev,
+                                    "beacon two")),
                      0);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "e2", "spam.fanout", "spam", 47,
-                                                  "192.0.2.11", 15, "{\"distinct_dst\":30}",
-                                                  "spam")),
+    assert_int_equal(add(r, MSG_ALERT,
+                         alert_json("acme", "e2", "spam.fanout", "spam", 47, "192.0.2.11", 15,
+                                    "{\"distinct_dst\":30}", "spam")),
                      0);
     assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.05)), 0);
     const struct rp_customer *c = rp_find(r, "acme");
@@ -119,8 +120,7 @@ static void test_timeline_bounded(void **state)
     struct report *r = mk(NULL);
     uint64_t sum = 0;
     for (unsigned w = 0; w < 1000; w++) { /* 1000 windows: 3.5 days of 5 minutes */
-        assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", w, w, 1, w == 500 ? 0.4 : 0)),
-                         0);
+        assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", w, w, 1, w == 500 ? 0.4 : 0)), 0);
         sum += w;
     }
     const struct rp_customer *c = rp_find(r, "acme");
@@ -147,11 +147,11 @@ static void test_incidents_bounded(void **state)
     char id[32];
     for (unsigned i = 0; i < 3 * REPORT_INCIDENTS; i++) {
         snprintf(id, sizeof id, "low%u", i);
-        add(r, MSG_ALERT, alert_json("acme", id, "scan.trw", "scan", 21, "192.0.2.1", 5, "{}",
-                                     "m"));
+        add(r, MSG_ALERT,
+            alert_json("acme", id, "scan.trw", "scan", 21, "192.0.2.1", 5, "{}", "m"));
     }
-    add(r, MSG_ALERT, alert_json("acme", "crit", "flood.pps", "flood", 99, "192.0.2.2", 9, "{}",
-                                 "m"));
+    add(r, MSG_ALERT,
+        alert_json("acme", "crit", "flood.pps", "flood", 99, "192.0.2.2", 9, "{}", "m"));
     const struct rp_customer *c = rp_find(r, "acme");
     assert_int_equal(c->ninc, REPORT_INCIDENTS);
     assert_int_equal(c->inc_left_out, 1); /* replaced by the critical one */
@@ -176,25 +176,27 @@ static void test_filters(void **state)
     o.since_ms = since;
     o.until_ms = until;
     struct report *r = mk(&o);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "a", "scan.trw", "scan", 47, "h", 5,
-                                                  "{}", "too early")),
-                     1);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "b", "scan.trw", "scan", 47, "h", 12,
-                                                  "{}", "in")),
-                     0);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("other", "c", "scan.trw", "scan", 47, "h", 12,
-                                                  "{}", "other")),
-                     1);
-    assert_int_equal(add(r, MSG_ALERT, alert_json("acme", "d", "scan.trw", "scan", 47, "h", 20,
-                                                  "{}", "too late")),
-                     1);
+    assert_int_equal(
+        add(r, MSG_ALERT,
+            alert_json("acme", "a", "scan.trw", "scan", 47, "h", 5, "{}", "too early")),
+        1);
+    assert_int_equal(
+        add(r, MSG_ALERT, alert_json("acme", "b", "scan.trw", "scan", 47, "h", 12, "{}", "in")), 0);
+    assert_int_equal(
+        add(r, MSG_ALERT, alert_json("other", "c", "scan.trw", "scan", 47, "h", 12, "{}", "other")),
+        1);
+    assert_int_equal(
+        add(r, MSG_ALERT,
+            alert_json("acme", "d", "scan.trw", "scan", 47, "h", 20, "{}", "too late")),
+        1);
     assert_int_equal(r->ncust, 1);
     assert_int_equal(r->filtered, 3);
     struct report_contact k = {.name = "Acme", .abuse = "abuse@acme.example"};
     char *txt = render(r, false, "acme", &k);
     assert_non_null(strstr(txt, "To: abuse@acme.example"));
     assert_non_null(strstr(txt, "scan.trw"));
-    assert_non_null(strstr(txt, "listed: 198.18.7.7/32 is listed on feodo <https://example.org/SBL1>"));
+    assert_non_null(
+        strstr(txt, "listed: 198.18.7.7/32 is listed on feodo <https://example.org/SBL1>"));
     assert_null(strstr(txt, "too early"));
     free(txt);
     report_free(r);
@@ -205,8 +207,9 @@ static void test_html_self_contained(void **state)
     (void)state;
     struct report_opts o = {.config = "[pipeline]\nwindow = 300 <b>\n", .threshold_share = 0.05};
     struct report *r = mk(&o);
-    add(r, MSG_ALERT, alert_json("acme", "e1", "beacon.fast", "beacon", 73, "192.0.2.10", 10,
-                                 "{\"intervals_s\":[60.1,59.8,60.3]}", "<script>x</script> & co"));
+    add(r, MSG_ALERT,
+        alert_json("acme", "e1", "beacon.fast", "beacon", 73, "192.0.2.10", 10,
+                   "{\"intervals_s\":[60.1,59.8,60.3]}", "<script>x</script> & co"));
     add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.07));
     add(r, MSG_SUMMARY, summary_json("acme", 2, 100, 200, 0.02));
     char *html = render(r, true, NULL, NULL);
@@ -229,8 +232,8 @@ static void test_html_self_contained(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_incidents_grouped), cmocka_unit_test(test_timeline_bounded),
-        cmocka_unit_test(test_incidents_bounded), cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_incidents_grouped),   cmocka_unit_test(test_timeline_bounded),
+        cmocka_unit_test(test_incidents_bounded),   cmocka_unit_test(test_filters),
         cmocka_unit_test(test_html_self_contained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

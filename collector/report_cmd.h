@@ -1,0 +1,32 @@
+/* report_cmd.h: `transitwatch report` (main.c parses its command line): the report
+ * (exporters/report.h) from JSON lines files of alerts, summaries and totals (what replay -o
+ * and the daemon's [output] write; plain or gzip), as HTML or plain text. With a customer it is
+ * the customer abuse report: only that customer's messages in [since, until), addressed to its
+ * abuse contact (the customer map's abuse column, customers.h). Reading the alerts topic from
+ * Kafka is not done here (the files are what it reads). Main thread. */
+#ifndef TW_REPORT_CMD_H
+#define TW_REPORT_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPORT_LINE_MAX (1u << 20) /* a longer line is counted unreadable and skipped */
+
+struct report_cmd {
+    const char *customer;      /* NULL: every customer */
+    uint64_t since_ms, until_ms; /* 0: open */
+    bool text;                 /* plain text instead of HTML */
+    const char *output;        /* NULL or "-": stdout */
+    const char *customers;     /* the customer map (names, abuse contacts), or NULL */
+    double threshold_share;    /* the provider's threshold ([hostility] share) */
+    const char *const *files;  /* JSON lines files (borrowed), "-" = stdin */
+    size_t nfiles;
+};
+
+/* Returns the exit code: 0, 1 (a file could not be read or written), 2 (the customer map). */
+int report_cmd_run(const struct report_cmd *c);
+/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (UTC) -> ms. */
+bool report_cmd_time(const char *s, uint64_t *ms);
+
+#endif
