@@ -21,8 +21,10 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "report_dir.h"
 #include "run.h"
 #include "rx.h"
+#include "sink_report.h"
 #include "source.h"
 #include "status.h"
 #include "udp.h"
@@ -141,6 +143,16 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
                 return refuse("output.jsonl", s->jsonl, u, "cannot be given");
         }
     }
+    if (s->report_dir[0]) {
+        struct stat st;
+        bool missing = stat(s->report_dir, &st) < 0 && errno == ENOENT;
+        if (!(check_only && missing)) {
+            if (!check_only && make_dir_for(s->report_dir, u) < 0)
+                return refuse("report.directory", s->report_dir, u, "cannot be created");
+            if (dir_writable_by(s->report_dir, u) != 1)
+                return refuse("report.directory", s->report_dir, u, "not writable");
+        }
+    }
     if (s->pidfile[0]) {
         parent_dir(s->pidfile, dir, sizeof dir);
         if (dir_writable_by(dir, u) != 1)
@@ -253,6 +265,8 @@ struct daemon {
     struct status_src st;
     struct health health;
     bool pidfile_written;
+    struct report *report; /* [report]: the report sink's model (borrowed from the sink) */
+    struct report_page *pages;
 };
 
 /* The UDP listeners: on receive threads (rx_threads >= 1) or on this loop. Their output is set
@@ -412,6 +426,63 @@ static uint64_t on_status(void *arg, uint64_t now_ms)
     return DAEMON_STATUS_MS;
 }
 
+/* [report] period: every customer's page written, the oldest removed, the latest served. */
+static void write_reports(struct daemon *d)
+{
+    const struct settings *s = &d->r->s;
+    int n = report_dir_write(d->report, s->report_dir, s->report_retention, clock_wall_ms(),
+                             d->pages, REPORT_MAX_CUSTOMERS);
+    if (n < 0 || !d->mx)
+        return;
+    const char *ids[REPORT_MAX_CUSTOMERS], *paths[REPORT_MAX_CUSTOMERS];
+    for (int i = 0; i < n; i++) {
+        ids[i] = d->pages[i].id;
+        paths[i] = d->pages[i].path;
+    }
+    metrics_set_reports(d->mx, ids, paths, (size_t)n);
+}
+
+static uint64_t on_report(void *arg, uint64_t now_ms)
+{
+    (void)now_ms;
+    struct daemon *d = arg;
+    write_reports(d);
+    return d->r->s.report_period * 1000;
+}
+
+/* The report sink (the model of every message), when [report] directory is set. 0 or -1. */
+static int open_report(struct daemon *d)
+{
+    struct run *r = d->r;
+    if (!r->s.report_dir[0])
+        return 0;
+    char *config = NULL, err[128];
+    size_t clen = 0;
+    FILE *mem = open_memstream(&config, &clen);
+    if (mem) {
+        settings_write_values(&r->s, mem);
+        fclose(mem);
+    }
+    struct report_opts ro = {.title = "transitwatch customer report",
+                             .config = config,
+                             .threshold_share = r->s.hostility.share};
+    struct sink sk;
+    int rc = sink_report_new(&ro, NULL, &sk, &d->report, err, sizeof err);
+    free(config);
+    if (rc < 0 || !(d->pages = calloc(REPORT_MAX_CUSTOMERS, sizeof *d->pages))) {
+        log_error("%s", rc < 0 ? err : "report: out of memory");
+        if (rc == 0)
+            sk.ops->destroy(sk.self);
+        return -1;
+    }
+    if (sinks_add(&r->sinks, sk) < 0) {
+        sk.ops->destroy(sk.self);
+        log_error("report: too many outputs");
+        return -1;
+    }
+    return 0;
+}
+
 /* SIGHUP: reopen the sinks' files, reload the lists and options, tell systemd. */
 static void on_hup(struct daemon *d)
 {
@@ -464,6 +535,7 @@ static int daemon_attach(struct daemon *d)
     health_init(&d->health);
     if (evloop_add_timer(d->loop, DAEMON_TICK_MS, on_tick, d) < 0 ||
         (d->mx && evloop_add_timer(d->loop, 0, on_status, d) < 0) ||
+        (d->report && evloop_add_timer(d->loop, r->s.report_period * 1000, on_report, d) < 0) ||
         evloop_add_before_sleep(d->loop, on_signals, d) < 0)
         return -ENOSPC;
     return 0;
@@ -487,6 +559,8 @@ static void daemon_shutdown(struct daemon *d)
     pipeline_finish(r->pipe);
     run_publish_totals(r, "transitwatch.totals");
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
+    if (d->report)
+        write_reports(d); /* the last window's pages */
     log_info("received %llu datagrams, kernel drops %llu",
              (unsigned long long)source_set_counter(&d->ss, "udp_datagrams_total"),
              (unsigned long long)source_set_counter(&d->ss, "udp_kernel_drops_total"));
@@ -509,6 +583,7 @@ static void close_inputs(struct daemon *d)
 {
     metrics_stop(d->mx);
     free(d->status);
+    free(d->pages);
     if (d->ss_ok)
         source_set_close(&d->ss);
     evloop_free(d->loop);
@@ -569,7 +644,7 @@ static int daemon_run(struct daemon *d)
     if (drop && drop_privileges(&u) < 0)
         return 1;
     /* sinks are opened as the user: what it cannot write is refused now, naming the path */
-    if (run_start(r, false, NULL, NULL, false, false) < 0)
+    if (run_start(r, false, NULL, NULL, false, false) < 0 || open_report(d) < 0)
         return 1;
     return run_loop(d);
 }

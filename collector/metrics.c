@@ -2,15 +2,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "textfield.h"
 #include "udp.h"
 
 #define METRICS_MAX_TEXT (4u << 20)
@@ -23,7 +27,75 @@ struct metrics {
     char health[1024]; /* "ok\n" or "degraded: ...\n" (health.h) */
     uint64_t published_ms, stale_ms;
     uint16_t port;
+    char **report_ids, **report_paths; /* the latest report page of each customer */
+    size_t nreports;
 };
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+                             const char *body, size_t len);
+
+static void reports_free(char **ids, char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(ids[i]);
+        free(paths[i]);
+    }
+    free(ids);
+    free(paths);
+}
+
+void metrics_set_reports(struct metrics *m, const char *const *ids, const char *const *paths,
+                         size_t n)
+{
+    char **ni = calloc(n + 1, sizeof *ni), **np = calloc(n + 1, sizeof *np);
+    size_t k = 0;
+    for (; ni && np && k < n; k++)
+        if (!(ni[k] = strdup(ids[k])) || !(np[k] = strdup(paths[k])))
+            break;
+    if (!ni || !np || k < n) { /* keep the old list */
+        reports_free(ni, np, ni && np ? k + 1 : 0);
+        return;
+    }
+    pthread_mutex_lock(&m->mu);
+    char **oi = m->report_ids, **op = m->report_paths;
+    size_t on = m->nreports;
+    m->report_ids = ni;
+    m->report_paths = np;
+    m->nreports = n;
+    pthread_mutex_unlock(&m->mu);
+    reports_free(oi, op, on);
+}
+
+/* GET /report/ID: the page listed for ID, read from its file; 404 when there is none. */
+static enum MHD_Result report_page(struct metrics *m, struct MHD_Connection *c, const char *id)
+{
+    int fd = -1;
+    if (tf_name_ok(id, 63)) {
+        pthread_mutex_lock(&m->mu);
+        for (size_t i = 0; i < m->nreports && fd < 0; i++)
+            if (strcmp(m->report_ids[i], id) == 0)
+                fd = open(m->report_paths[i], O_RDONLY | O_CLOEXEC);
+        pthread_mutex_unlock(&m->mu);
+    }
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "no report for this customer\n",
+                     strlen("no report for this customer\n"));
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!r) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'");
+    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
                              const char *body, size_t len)
@@ -65,6 +137,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
                      strlen(body));
     }
+    if (strncmp(url, "/report/", 8) == 0)
+        return report_page(m, c, url + 8);
     return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n", 36);
 }
 
@@ -152,6 +226,7 @@ void metrics_stop(struct metrics *m)
         return;
     MHD_stop_daemon(m->d);
     pthread_mutex_destroy(&m->mu);
+    reports_free(m->report_ids, m->report_paths, m->nreports);
     free(m->text);
     free(m);
 }

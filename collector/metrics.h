@@ -6,7 +6,8 @@
  * latest copy, under a mutex, so nothing on the record path is locked or shared.
  * /healthz answers 200 "ok" when the last published health text is "ok\n" and the main loop
  * published within the last stale_ms; else 503 with the health text ("degraded: REASON; ...",
- * health.h) or "stalled: ..." as the body. */
+ * health.h) or "stalled: ..." as the body. GET /report/CUSTOMER answers the customer's latest
+ * report page ([report], report_dir.h) read from its file, 404 for a customer without one. */
 #ifndef TW_METRICS_H
 #define TW_METRICS_H
 
@@ -23,6 +24,11 @@ int metrics_start(const char *listen, uint64_t stale_ms, struct metrics **out, c
  * now_ms: monotonic ms of this publication. */
 void metrics_publish(struct metrics *m, const char *text, size_t len, const char *health,
                      uint64_t now_ms);
+/* The report pages served at GET /report/ID (report_dir.h): ids[i]'s latest page is paths[i]
+ * (both copied; replaces the previous list). An ID not in the list is 404: the URL only
+ * selects an entry, it is never a path. Main thread. */
+void metrics_set_reports(struct metrics *m, const char *const *ids, const char *const *paths,
+                         size_t n);
 uint16_t metrics_port(const struct metrics *m);
 void metrics_stop(struct metrics *m);
 

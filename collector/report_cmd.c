@@ -89,8 +89,8 @@ static int write_out(const struct report_cmd *c, const struct report *r,
         fprintf(stderr, "transitwatch report: %s: %s\n", c->output, strerror(errno));
         return 1;
     }
-    int rc = c->text ? report_write_text(r, c->customer, k, f)
-                     : report_write_html(r, c->customer, k, f);
+    int rc =
+        c->text ? report_write_text(r, c->customer, k, f) : report_write_html(r, c->customer, k, f);
     if ((std ? fflush(f) : fclose(f)) != 0 || rc < 0) {
         fprintf(stderr, "transitwatch report: %s: write error\n", std ? "stdout" : c->output);
         return 1;

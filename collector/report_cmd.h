@@ -14,13 +14,13 @@
 #define REPORT_LINE_MAX (1u << 20) /* a longer line is counted unreadable and skipped */
 
 struct report_cmd {
-    const char *customer;      /* NULL: every customer */
+    const char *customer;        /* NULL: every customer */
     uint64_t since_ms, until_ms; /* 0: open */
-    bool text;                 /* plain text instead of HTML */
-    const char *output;        /* NULL or "-": stdout */
-    const char *customers;     /* the customer map (names, abuse contacts), or NULL */
-    double threshold_share;    /* the provider's threshold ([hostility] share) */
-    const char *const *files;  /* JSON lines files (borrowed), "-" = stdin */
+    bool text;                   /* plain text instead of HTML */
+    const char *output;          /* NULL or "-": stdout */
+    const char *customers;       /* the customer map (names, abuse contacts), or NULL */
+    double threshold_share;      /* the provider's threshold ([hostility] share) */
+    const char *const *files;    /* JSON lines files (borrowed), "-" = stdin */
     size_t nfiles;
 };
 

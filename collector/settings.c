@@ -148,6 +148,18 @@ static const struct conf_key health_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static const struct conf_key report_keys[] = {
+    {"directory", CONF_PATH, S(report_dir), sizeof(((struct settings *)0)->report_dir), NOB, "",
+     "write each customer's report page (HTML) here on a schedule, served at GET "
+     "/report/CUSTOMER on the metrics listener (empty: off); created for [daemon] user",
+     NULL},
+    {"period", CONF_DURATION, S(report_period), 0, 1, 86400, "300",
+     "how often the pages are written", NULL},
+    {"retention", CONF_U32, S(report_retention), 0, 1, 10000, "12",
+     "pages kept per customer (the oldest are removed)", NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct conf_key daemon_keys[] = {
     {"user", CONF_STR, S(user), sizeof(((struct settings *)0)->user), NOB, "",
      "drop privileges to this user once sockets are open (empty: keep running as started)", NULL},
@@ -483,7 +495,7 @@ static int set_override(void *obj, const char *key, const char *value, unsigned 
     return 0;
 }
 
-#define NSTATIC 15
+#define NSTATIC 16
 static struct conf_section all_sections[NSTATIC + SETTINGS_MAX_DETECTORS + 1];
 
 static const struct conf_section *sections(void)
@@ -507,6 +519,9 @@ static const struct conf_section *sections(void)
         {"metrics", false, metrics_keys, open_self, "the HTTP status endpoint"},
         {"health", false, health_keys, open_self,
          "when GET /healthz answers 503 \"degraded\" with the reasons (else 200 \"ok\")"},
+        {"report", false, report_keys, open_self,
+         "the per-customer report pages the daemon writes and serves (transitwatch report "
+         "makes the same from files)"},
         {"daemon", false, daemon_keys, open_self, "running as a service"},
         {"log", false, log_keys, open_self, "logging"},
         {"meter", false, meter_keys, open_self,

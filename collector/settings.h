@@ -114,6 +114,10 @@ struct settings {
     uint32_t health_spool_pct;     /* spool fill, percent of spool_max_bytes */
     uint64_t health_skew_records;  /* records with clocks far off within the period (0 = off) */
     uint64_t health_capture_stall; /* seconds a [capture] may read nothing (0 = off) */
+    /* [report] */
+    char report_dir[512];      /* "" = off */
+    uint64_t report_period;    /* seconds */
+    uint32_t report_retention; /* pages kept per customer */
     /* [daemon] */
     char user[64]; /* drop privileges to this user after opening sockets ("" = stay) */
     char pidfile[512];

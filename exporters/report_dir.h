@@ -1,0 +1,29 @@
+/* report_dir.h: the daemon's report pages ([report] directory): one page per customer of the
+ * model written as DIR/ID-YYYYmmddTHHMMSSZ.html (through a .tmp file and a rename), and the
+ * oldest pages beyond the retention removed. The names of the latest pages are what the metrics
+ * listener serves at GET /report/ID (metrics_set_reports): the URL only ever selects an entry
+ * of that list, never a path.
+ * Caller: the daemon's report timer, on the main loop's thread. */
+#ifndef TW_REPORT_DIR_H
+#define TW_REPORT_DIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+
+#define REPORT_DIR_MAX_FILES 1000000 /* pages looked at when pruning, at most */
+
+struct report_page {
+    char id[64];
+    char path[600];
+};
+
+/* Write every customer's page of r (at most max of them; pages[] gets the ids and paths of the
+ * pages written), then keep at most `retention` pages per customer in dir. Returns the number
+ * written (a page that cannot be written is logged and left out), or -errno when dir cannot be
+ * read. */
+int report_dir_write(const struct report *r, const char *dir, unsigned retention, uint64_t now_ms,
+                     struct report_page *pages, size_t max);
+
+#endif
