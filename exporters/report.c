@@ -500,6 +500,28 @@ void rp_incident_order(const struct rp_customer *c, uint32_t *idx)
     order_c = NULL;
 }
 
+static const struct report *order_r;
+
+static int by_alerts(const void *x, const void *y)
+{
+    const struct rp_customer *a = order_r->cust[*(const uint32_t *)x];
+    const struct rp_customer *b = order_r->cust[*(const uint32_t *)y];
+    if (a->alerts != b->alerts)
+        return a->alerts > b->alerts ? -1 : 1;
+    if (a->max_share_day != b->max_share_day)
+        return a->max_share_day > b->max_share_day ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+void rp_customer_order(const struct report *r, uint32_t *idx)
+{
+    for (uint32_t i = 0; i < r->ncust; i++)
+        idx[i] = i;
+    order_r = r; /* qsort has no argument; one thread at a time (report.h) */
+    qsort(idx, r->ncust, sizeof *idx, by_alerts);
+    order_r = NULL;
+}
+
 double rp_threshold(const struct report *r, const struct rp_customer *c)
 {
     return c->threshold > 0 ? c->threshold : r->o.threshold_share;

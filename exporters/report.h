@@ -14,7 +14,9 @@
  * point then covers twice as many windows), REPORT_INCIDENTS incidents per customer (a more
  * severe one replaces the least severe, the rest are counted), REPORT_HOSTS host tallies per
  * customer (the rest counted), REPORT_SERIES evidence points per incident (merged like the
- * timeline). The HTML is then bounded too (REPORT_SHOW_* rows are shown, the rest counted).
+ * timeline). The HTML is then bounded too (REPORT_SHOW_* rows are shown, the rest counted;
+ * a report of all customers shows the REPORT_SHOW_CUSTOMERS with most alerts in full and the
+ * others as one table row each).
  *
  * Callers: the report sink (sink_report.h: the replay's --report and the daemon's [report]) on
  * the main loop's thread, and `transitwatch report` reading JSON lines files. Not thread-safe:
@@ -36,7 +38,8 @@
 #define REPORT_SERIES 48
 #define REPORT_INTERVALS 64 /* a beacon's intervals kept for its histogram */
 #define REPORT_SHOW_INCIDENTS 40
-#define REPORT_SHOW_HOSTS 5 /* per detector */
+#define REPORT_SHOW_HOSTS 5      /* per detector */
+#define REPORT_SHOW_CUSTOMERS 24 /* in full in a report of all customers; the rest in a table */
 
 struct report_opts {
     const char *customer;   /* only this customer (NULL: all) */

@@ -57,6 +57,7 @@ static const char css[] =
     ".num{text-align:right}.muted{color:#777}.sev-critical{color:#a00;font-weight:bold}"
     ".sev-high{color:#c40}.sev-medium{color:#a80}.sev-low{color:#468}"
     "svg{background:#fbfbfd;border:1px solid #ddd;margin:.3em 0}svg text{font:11px sans-serif}"
+    "svg.hist,svg.series{display:block}"
     "pre{background:#f4f4f4;padding:.5em;overflow:auto;max-height:30em;font-size:12px}"
     "dl.ev{margin:0;columns:2;font-size:12px}dl.ev dt{font-weight:bold;display:inline}"
     "dl.ev dd{display:inline;margin:0 0 0 .3em}dl.ev dd:after{content:'';display:block}"
@@ -524,6 +525,33 @@ static void totals(FILE *f, const struct report *r)
     fputs("</section>\n", f);
 }
 
+/* Every customer: the first REPORT_SHOW_CUSTOMERS (most alerts) in full, a row for the rest. */
+static void customers(FILE *f, const struct report *r)
+{
+    uint32_t idx[REPORT_MAX_CUSTOMERS];
+    rp_customer_order(r, idx);
+    for (size_t i = 0; i < r->ncust && i < REPORT_SHOW_CUSTOMERS; i++)
+        customer(f, r, r->cust[idx[i]]);
+    if (r->ncust <= REPORT_SHOW_CUSTOMERS)
+        return;
+    fprintf(f,
+            "<section class=\"others\"><h2>%zu more customers</h2><table><tr><th>customer"
+            "</th><th>windows</th><th>alerts</th><th>incidents</th><th>hostile share (24 h, "
+            "at most)</th></tr>\n",
+            r->ncust - REPORT_SHOW_CUSTOMERS);
+    for (size_t i = REPORT_SHOW_CUSTOMERS; i < r->ncust; i++) {
+        const struct rp_customer *c = r->cust[idx[i]];
+        fputs("<tr><td>", f);
+        esc(f, c->id);
+        fprintf(f,
+                "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td><td "
+                "class=\"num\">%u</td><td class=\"num\">%.1f %%</td></tr>\n",
+                (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
+                c->max_share_day * 100);
+    }
+    fputs("</table></section>\n", f);
+}
+
 int report_write_html(const struct report *r, const char *only, const struct report_contact *k,
                       FILE *f)
 {
@@ -543,9 +571,10 @@ int report_write_html(const struct report *r, const char *only, const struct rep
               f);
     if (!only)
         totals(f, r);
-    for (size_t i = 0; i < r->ncust; i++)
-        if (!only || r->cust[i] == one)
-            customer(f, r, r->cust[i]);
+    if (only && one)
+        customer(f, r, one);
+    else if (!only)
+        customers(f, r);
     if (r->config) {
         fputs("<section class=\"config\"><h2>Configuration</h2><pre>", f);
         esc(f, r->config);

@@ -82,6 +82,8 @@ const struct rp_customer *rp_find(const struct report *r, const char *id);
 void rp_time(uint64_t ms, char out[24]);
 /* Incidents of c most severe first, then earliest: fills idx (c->ninc entries). */
 void rp_incident_order(const struct rp_customer *c, uint32_t *idx);
+/* The customers most alerts first (then highest 24-hour share, then id): fills idx (ncust). */
+void rp_customer_order(const struct report *r, uint32_t *idx);
 /* Names of the two evidence numbers of an incident's series. */
 void rp_series_names(const struct rp_incident *in, const char **a, const char **b);
 /* The threshold to judge c's share against (the alerts', else the options'). */

@@ -147,8 +147,24 @@ int report_write_text(const struct report *r, const char *only, const struct rep
     }
     if (only && !one)
         fputs("\nNo alerts or summaries of this customer in the period.\n", f);
-    for (size_t i = 0; i < r->ncust; i++)
-        if (!only || r->cust[i] == one)
-            customer(f, r, r->cust[i]);
+    if (only) {
+        if (one)
+            customer(f, r, one);
+        return ferror(f) ? -EIO : 0;
+    }
+    uint32_t idx[REPORT_MAX_CUSTOMERS];
+    rp_customer_order(r, idx);
+    for (size_t i = 0; i < r->ncust; i++) {
+        const struct rp_customer *c = r->cust[idx[i]];
+        if (i < REPORT_SHOW_CUSTOMERS)
+            customer(f, r, c);
+        else
+            fprintf(f,
+                    "%s  %s: %llu windows, %llu alerts, %u incidents, hostile share at most "
+                    "%.1f %% over 24 hours\n",
+                    i == REPORT_SHOW_CUSTOMERS ? "\nMore customers:\n" : "", c->id,
+                    (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
+                    c->max_share_day * 100);
+    }
     return ferror(f) ? -EIO : 0;
 }

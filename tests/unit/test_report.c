@@ -229,12 +229,50 @@ static void test_html_self_contained(void **state)
     report_free(r);
 }
 
+/* The worst case: every customer and incident slot full of long messages. The page stays
+ * under 5 MB: REPORT_SHOW_CUSTOMERS customers in full, a row for each of the others. */
+static void test_page_bounded(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    char cust[32], id[32], msg[400];
+    memset(msg, 'x', sizeof msg - 1);
+    msg[sizeof msg - 1] = 0;
+    const char *ev = "{\"intervals_s\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20],"
+                     "\"a\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+                     "\"b\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\","
+                     "\"c\":\"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"}";
+    for (unsigned c = 0; c < REPORT_MAX_CUSTOMERS + 10; c++) {
+        snprintf(cust, sizeof cust, "c%u", c);
+        for (unsigned w = 0; w < REPORT_POINTS; w++)
+            add(r, MSG_SUMMARY, summary_json(cust, w, 1000 + w, 2000, 0.1));
+        for (unsigned i = 0; i < REPORT_INCIDENTS; i++) {
+            snprintf(id, sizeof id, "%u-%u", c, i);
+            for (unsigned u = 0; u < 3; u++)
+                add(r, MSG_ALERT,
+                    alert_json(cust, id, "beacon.fast", "beacon", 73, "192.0.2.1", 5 * u, ev, msg));
+        }
+    }
+    assert_int_equal(r->ncust, REPORT_MAX_CUSTOMERS);
+    assert_true(r->cust_left_out > 0);
+    char *html = render(r, true, NULL, NULL);
+    size_t len = strlen(html);
+    assert_true(len < 5000000);
+    assert_non_null(strstr(html, "more customers</h2>"));
+    free(html);
+    html = render(r, true, "c3", NULL); /* one customer's page (the daemon's) */
+    assert_true(strlen(html) < 400000);
+    free(html);
+    report_free(r);
+    print_message("worst-case page: %zu bytes\n", len);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_incidents_grouped),   cmocka_unit_test(test_timeline_bounded),
         cmocka_unit_test(test_incidents_bounded),   cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_html_self_contained),
+        cmocka_unit_test(test_html_self_contained), cmocka_unit_test(test_page_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
