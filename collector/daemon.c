@@ -24,7 +24,6 @@
 #include "report_dir.h"
 #include "run.h"
 #include "rx.h"
-#include "sink_report.h"
 #include "source.h"
 #include "status.h"
 #include "udp.h"
@@ -453,31 +452,12 @@ static uint64_t on_report(void *arg, uint64_t now_ms)
 /* The report sink (the model of every message), when [report] directory is set. 0 or -1. */
 static int open_report(struct daemon *d)
 {
-    struct run *r = d->r;
-    if (!r->s.report_dir[0])
+    if (!d->r->s.report_dir[0])
         return 0;
-    char *config = NULL, err[128];
-    size_t clen = 0;
-    FILE *mem = open_memstream(&config, &clen);
-    if (mem) {
-        settings_write_values(&r->s, mem);
-        fclose(mem);
-    }
-    struct report_opts ro = {.title = "transitwatch customer report",
-                             .config = config,
-                             .threshold_share = r->s.hostility.share};
-    struct sink sk;
-    int rc = sink_report_new(&ro, NULL, &sk, &d->report, err, sizeof err);
-    free(config);
-    if (rc < 0 || !(d->pages = calloc(REPORT_MAX_CUSTOMERS, sizeof *d->pages))) {
-        log_error("%s", rc < 0 ? err : "report: out of memory");
-        if (rc == 0)
-            sk.ops->destroy(sk.self);
+    if (run_open_report(d->r, "transitwatch customer report", NULL, &d->report) < 0)
         return -1;
-    }
-    if (sinks_add(&r->sinks, sk) < 0) {
-        sk.ops->destroy(sk.self);
-        log_error("report: too many outputs");
+    if (!(d->pages = calloc(REPORT_MAX_CUSTOMERS, sizeof *d->pages))) {
+        log_error("report: out of memory");
         return -1;
     }
     return 0;

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "rules.h"
 #include "run.h"
-#include "sink_report.h"
 
 /* ---- alerts by detector: a sink that only counts ---- */
 
@@ -394,34 +393,6 @@ static int flows_open(const char *path, FILE **out)
     return -e;
 }
 
-/* The report sink of --report: the messages into the model, the page written at the flush. */
-static int report_open(struct run *r, const char *path)
-{
-    char *config = NULL, err[128];
-    size_t clen = 0;
-    FILE *mem = open_memstream(&config, &clen);
-    if (mem) {
-        settings_write_values(&r->s, mem);
-        fclose(mem);
-    }
-    struct report_opts ro = {.title = "transitwatch replay report",
-                             .config = config,
-                             .threshold_share = r->s.hostility.share};
-    struct sink sk;
-    int rc = sink_report_new(&ro, path, &sk, NULL, err, sizeof err);
-    free(config);
-    if (rc < 0) {
-        log_error("%s", err);
-        return rc;
-    }
-    if (sinks_add(&r->sinks, sk) < 0) {
-        sk.ops->destroy(sk.self);
-        log_error("--report: too many outputs");
-        return -ENOSPC;
-    }
-    return 0;
-}
-
 int replay_main(struct run *r, const struct replay_cli *c)
 {
     struct conf_error err;
@@ -450,7 +421,7 @@ int replay_main(struct run *r, const struct replay_cli *c)
             goto out;
         pipeline_set_flow_log(r->pipe, flows);
     }
-    if (c->report && report_open(r, c->report) < 0)
+    if (c->report && run_open_report(r, "transitwatch replay report", c->report, NULL) < 0)
         goto out;
     rc = replay_run(&c->ro, r->in, r->pipe, &r->sinks);
     if (rc < 0) {

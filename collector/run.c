@@ -1,6 +1,8 @@
 /* run.c: set-up and tear-down of one run (see run.h). */
 #include "run.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "log.h"
 #include "sink_jsonl.h"
 #include "sink_kafka.h"
+#include "sink_report.h"
 
 int run_load_lists(struct run *r, struct conf_error *err)
 {
@@ -127,4 +130,30 @@ void run_publish_totals(struct run *r, const char *dataset)
         log_error("totals line longer than %zu bytes: not published", sizeof buf);
     else
         sinks_publish(&r->sinks, MSG_TOTALS, "", 0, buf, json_len(&j));
+}
+
+int run_open_report(struct run *r, const char *title, const char *path, struct report **model)
+{
+    char *config = NULL, err[128];
+    size_t clen = 0;
+    FILE *mem = open_memstream(&config, &clen);
+    if (mem) {
+        settings_write_values(&r->s, mem);
+        fclose(mem);
+    }
+    struct report_opts ro = {
+        .title = title, .config = config, .threshold_share = r->s.hostility.share};
+    struct sink sk;
+    int rc = sink_report_new(&ro, path, &sk, model, err, sizeof err);
+    free(config);
+    if (rc < 0) {
+        log_error("%s", err);
+        return rc;
+    }
+    if (sinks_add(&r->sinks, sk) < 0) {
+        sk.ops->destroy(sk.self);
+        log_error("report: too many outputs");
+        return -ENOSPC;
+    }
+    return 0;
 }

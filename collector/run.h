@@ -36,6 +36,11 @@ int run_load_lists(struct run *r, struct conf_error *err);
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
               bool truncate, bool text);
 void run_teardown(struct run *r);
+/* Add the report sink (sink_report.h) with the settings in force as its configuration text:
+ * path set, it writes the page there at the flush (replay --report); *model (may be NULL)
+ * gets its model for the caller to write from (the daemon's [report]). 0 or -errno (logged). */
+struct report;
+int run_open_report(struct run *r, const char *title, const char *path, struct report **model);
 /* Publish the end-of-run totals as one message of event.dataset `dataset`. */
 void run_publish_totals(struct run *r, const char *dataset);
 
