@@ -6,15 +6,8 @@
 # written at shutdown.
 set -Eeuo pipefail
 trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
-pid=
-cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log:" >&2; tail -30 "$tmp/log" >&2 || true; exit 1; }
+source "$(dirname "$0")/lib/daemon.bash"
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
 cp "$TW_SRC/configs/customers.csv" "$TW_SRC/configs/blocklists/feodo.txt" "$tmp/"
@@ -43,24 +36,14 @@ if [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1; then
   drop=1
 fi
 $tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"
-$tw --config "$tmp/tw.conf" 2>"$tmp/log" &
-pid=$!
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
-wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
-udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-http_port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
-url=http://127.0.0.1:$http_port
+tw_start "$tmp/tw.conf"
 [[ -d $tmp/reports ]] || fail "report directory not created"
 if [[ ${drop:-0} == 1 ]]; then
   [[ $(stat -c %U "$tmp/reports") == nobody ]] || fail "report directory not given to the user"
 fi
 code() { curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$url$1"; }
 [[ $(code /report/acme) == 404 ]] || fail "a page before any was written"
-$gen send "$tmp/s.pcap" "127.0.0.1:$udp_port" >/dev/null 2>&1 || fail "twgen send"
+tw_send "$tmp/s.pcap"
 wait_for 30 eval '[[ $(code /report/acme) == 200 ]]' || fail "no page for acme"
 curl -s --max-time 5 -D "$tmp/hdr" "$url/report/acme" >"$tmp/acme.html"
 grep -qi '^content-type: text/html' "$tmp/hdr" || fail "not served as HTML"
@@ -75,11 +58,7 @@ sleep 3.5
 n=$(ls "$tmp/reports" | grep -c '^acme-.*Z\.html$')
 (( n >= 1 && n <= 2 )) || fail "acme has $n pages with retention 2: $(ls "$tmp/reports")"
 ls "$tmp/reports" | grep -q '\.tmp$' && fail "a .tmp file left behind"
-kill -TERM "$pid"
-for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "daemon did not stop"
-wait "$pid"; rc=$?; pid=
-[[ $rc -eq 0 ]] || fail "exit status $rc"
+tw_stop
 latest=$(ls "$tmp/reports" | grep '^acme-' | sort | tail -1)
 grep -q 'class="alerts"' "$tmp/reports/$latest" || fail "the last page has no alert list"
 echo "daemon_report: ok"
