@@ -59,6 +59,17 @@ n=$(ls "$tmp/reports" | grep -c '^acme-.*Z\.html$')
 (( n >= 1 && n <= 2 )) || fail "acme has $n pages with retention 2: $(ls "$tmp/reports")"
 ls "$tmp/reports" | grep -q '\.tmp$' && fail "a .tmp file left behind"
 tw_stop
+# as root: a report directory the user cannot reach is refused at the start, naming it
+if [[ ${drop:-0} == 1 ]]; then
+  mkdir -m 700 "$tmp/closed"
+  sed "s|^directory = .*|directory = $tmp/closed/reports|" "$tmp/tw.conf" >"$tmp/closed.conf"
+  chmod 644 "$tmp/closed.conf"
+  if timeout 20 "$tw" --config "$tmp/closed.conf" 2>"$tmp/closed.log"; then
+    fail "a report directory the user cannot write was accepted"
+  fi
+  grep -q 'report.directory .*closed/reports.*nobody' "$tmp/closed.log" ||
+    fail "the refusal does not name the path: $(cat "$tmp/closed.log")"
+fi
 latest=$(ls "$tmp/reports" | grep '^acme-' | sort | tail -1)
 grep -q 'class="alerts"' "$tmp/reports/$latest" || fail "the last page has no alert list"
 echo "daemon_report: ok"
