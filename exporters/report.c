@@ -401,9 +401,10 @@ static void alert(struct rp_customer *c, const struct jr_val *d, uint64_t t)
         in->first = t;
         in->first_seen = ts(d, "transitwatch.first_seen");
     }
-    if (sev > in->sev)
+    if (sev >= in->sev || !in->severity[0]) { /* the incident's highest severity */
         in->sev = sev;
-    get(d, "transitwatch.severity", in->severity, sizeof in->severity);
+        get(d, "transitwatch.severity", in->severity, sizeof in->severity);
+    }
     in->updates++;
     in->last = t;
     in->last_seen = ts(d, "transitwatch.last_seen");
