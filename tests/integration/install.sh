@@ -46,10 +46,10 @@ check_layout() { # PREFIX CONFDIR
       ip link set lo up
       '"$start"' >"'"$tmp"'/start.out" 2>&1 &
       p=$!
-      for ((i = 0; i < 100; i++)); do
+      for ((i = 0; i < 300; i++)); do
         grep -q "transitwatch .* started" "'"$tmp"'/start.out" && break; sleep 0.1
       done
-      code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 3 http://127.0.0.1:9464/metrics)
+      code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 http://127.0.0.1:9464/metrics)
       kill -TERM $p; wait $p; rc=$?
       [[ $code == 200 && $rc == 0 ]]' || fail "the installed unit's ExecStart ($prefix): $(cat "$tmp/start.out")"
     echo "install $prefix: ExecStart runs (metrics 200, SIGTERM exit 0)"
