@@ -305,12 +305,15 @@ class Transitwatch(Collector):
         return m
 
     def received_records(self, c, sent_dg, drops, rpd):
-        # /metrics is rendered once a second: wait until two readings agree
+        # the socket's queue first (a collector starved of CPU on a loaded machine may not have
+        # read anything yet: at most 30 s), then /metrics, rendered once a second: wait until
+        # two readings agree with the queue still empty
+        wait_until(lambda: udp_sockets(self.port)[1] == 0, 30)
         last = None
-        for _ in range(8):
+        for _ in range(12):
             m = self.metrics() or {}
             recs = sum(v for k, v in m.items() if k.startswith("transitwatch_flows_total"))
-            if last is not None and recs == last:
+            if last is not None and recs == last and udp_sockets(self.port)[1] == 0:
                 return int(recs)
             last = recs
             time.sleep(1.1)
