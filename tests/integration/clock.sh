@@ -17,6 +17,7 @@ for t in nfcapd nfdump nfreplay python3 curl; do
 done
 tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen
+. "$(dirname "$0")/lib/nfcapd.bash"
 helper=$TW_SRC/tests/integration/udp_pcap.py
 tmp=$(mktemp -d)
 pids=()
@@ -48,16 +49,9 @@ total() { tail -1 "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
 
 # ---- 1. nfreplay of an old archive, recorded on loopback, replayed ----
 $gen sample -f v9 -m 20 -o "$tmp/s.pcap" 2>/dev/null
-mkdir "$tmp/arch"
-port=$(free_port)
-nfcapd -w "$tmp/arch" -p "$port" -b 127.0.0.1 -t 3600 >"$tmp/nfcapd.log" 2>&1 &
-nfc=$!; pids+=("$nfc")
-wait_for 5 eval "ss -lun 2>/dev/null | grep -q ':$port '" || fail "nfcapd did not start"
-$gen send --rate 5000 "$tmp/s.pcap" "127.0.0.1:$port" >/dev/null 2>&1 || fail "twgen send"
-sleep 1
-stop "$nfc" || true
+nfcapd_record "$gen" "$tmp/s.pcap" "$tmp/arch" -t 3600 || fail "nfcapd could not record the capture"
 arch=$(ls "$tmp"/arch/nfcapd.[0-9]* | head -1)
-[[ -f $arch ]] || fail "nfcapd wrote no file: $(cat "$tmp/nfcapd.log")"
+[[ -f $arch ]] || fail "nfcapd wrote no file: $(cat "$tmp/arch.log")"
 
 port=$(free_port)
 python3 "$helper" record "$port" "$tmp/nfreplay.pcap" 2 2>"$tmp/rec.log" &

@@ -13,28 +13,14 @@ gen=$TW_BIN/tests/twgen
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null \
   || { echo "SKIP: nfcapd/nfdump not installed (apt-get install nfdump)"; exit 77; }
 tmp=$(mktemp -d)
-pid=
-cleanup() { [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/nfcapd.bash"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 $gen sample -f v9 -m 20 -o "$tmp/s.pcap" 2>/dev/null
-mkdir "$tmp/arch"
-port=$((20000 + RANDOM % 20000))
-nfcapd -w "$tmp/arch" -p $port -b 127.0.0.1 -t 3600 >"$tmp/nfcapd.log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do  # bounded wait for the socket
-  ss -lun 2>/dev/null | grep ":$port " >/dev/null && break
-  sleep 0.1
-done
-# paced, so the collector's socket buffer never overflows
-$gen send --rate 5000 "$tmp/s.pcap" 127.0.0.1:$port >/dev/null
-sleep 1
-kill -TERM $pid
-for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-pid=
+nfcapd_record "$gen" "$tmp/s.pcap" "$tmp/arch" -t 3600 || fail "nfcapd could not record the capture"
 files=("$tmp"/arch/nfcapd.[0-9]*)
-[[ -f "${files[0]}" ]] || fail "nfcapd wrote no file: $(cat "$tmp/nfcapd.log")"
+[[ -f "${files[0]}" ]] || fail "nfcapd wrote no file: $(cat "$tmp/arch.log")"
 
 stat_of() { nfdump -R "$tmp/arch" -I | sed -n "s/^$1: //p"; }
 nflows=$(stat_of Flows); npk=$(stat_of Packets); nby=$(stat_of Bytes)

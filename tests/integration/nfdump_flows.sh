@@ -7,47 +7,18 @@ set -euo pipefail
 for t in nfcapd nfdump python3; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
+. "$(dirname "$0")/lib/nfcapd.bash"
 tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen
 tmp=$(mktemp -d)
-ncpid=
-trap '[[ -n $ncpid ]] && kill $ncpid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"' EXIT
 export TZ=UTC
 fail=0
 for ver in v5 v9 ipfix; do
   $gen sample -f $ver -m 6 -o "$tmp/$ver.pcap" 2>/dev/null
   $tw replay --no-summaries --no-totals --flows "$tmp/$ver-tw.jsonl" "$tmp/$ver.pcap" >/dev/null
-  # nfcapd's copy is only a reference when the kernel dropped none of its datagrams (a loaded
-  # machine can deschedule it long enough for its socket buffer to fill): the drops column of
-  # /proc/net/udp decides, and a round with drops is sent again (at most 4 times, slower each time)
-  rate=2000
-  for attempt in 1 2 3 4; do
-    d=$tmp/nfcapd-$ver; rm -rf "$d"; mkdir -p "$d"
-    port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    nfcapd -b 127.0.0.1 -p $port -w "$d" >"$d.log" 2>&1 &
-    ncpid=$!
-    hex=$(printf ':%04X' "$port")
-    for ((i = 0; i < 300; i++)); do
-      awk 'NR > 1 {print $2}' /proc/net/udp | grep -q "^0100007F$hex$" && break
-      sleep 0.1
-    done
-    awk 'NR > 1 {print $2}' /proc/net/udp | grep -q "^0100007F$hex$" \
-      || { echo "FAIL: nfcapd did not bind 127.0.0.1:$port within 30 s"; cat "$d.log"; exit 1; }
-    $gen send --rate $rate "$tmp/$ver.pcap" "127.0.0.1:$port" >/dev/null 2>&1
-    # nfcapd has read everything once its socket's receive queue is empty (<= 10 s)
-    for ((i = 0; i < 100; i++)); do
-      q=$(ss -Hlun "sport = :$port" 2>/dev/null | awk '{print $2}')
-      [[ ${q:-0} == 0 ]] && break
-      sleep 0.1
-    done
-    drops=$(awk -v a="0100007F$hex" 'NR > 1 && $2 == a {print $NF}' /proc/net/udp)
-    sleep 0.2
-    kill -TERM $ncpid; wait $ncpid 2>/dev/null || true; ncpid=
-    [[ ${drops:-0} == 0 ]] && break
-    echo "note: $ver attempt $attempt: the kernel dropped $drops datagrams for nfcapd at $rate/s; again, slower"
-    rate=$((rate / 4))
-  done
-  [[ ${drops:-0} == 0 ]] || { echo "FAIL: nfcapd lost datagrams in every attempt (machine too loaded)"; exit 1; }
+  d=$tmp/nfcapd-$ver
+  nfcapd_record "$gen" "$tmp/$ver.pcap" "$d" || { echo "FAIL: $ver: nfcapd"; exit 1; }
   for f in "$d"/nfcapd.2*; do nfdump -r "$f" -o json 2>/dev/null | sed 's/^No matching flows$//'; done >"$tmp/$ver-nf.json"
   python3 - "$ver" "$tmp/$ver-tw.jsonl" "$tmp/$ver-nf.json" <<'PY' || fail=1
 import collections, datetime, json, re, sys

@@ -14,6 +14,7 @@ for t in nfcapd nfdump nfreplay python3; do
 done
 TW=$TW_BIN/collector/transitwatch
 GEN=$TW_BIN/tests/twgen
+. "$(dirname "$0")/lib/nfcapd.bash"
 work=$(mktemp -d /tmp/tw-nfreplay.XXXXXX)
 pids=()
 cleanup() {
@@ -66,16 +67,10 @@ for ver in v5 v9; do
   "$GEN" sample -f "$ver" -m 3 -n 4 -s 7 -o "$cap" 2>"$work/gen.log" || { cat "$work/gen.log"; exit 1; }
 
   # 1. capture -> nfcapd
-  d=$work/nfcapd-$ver; mkdir -p "$d"
-  port=$(free_port)
-  nfcapd -b 127.0.0.1 -p "$port" -w "$d" >"$d/log" 2>&1 &
-  nfc=$!; pids+=("$nfc")
-  wait_bound "$port" || { echo "FAIL: nfcapd did not start"; cat "$d/log"; exit 1; }
-  timeout 60 "$GEN" send --rate 2000 "$cap" "127.0.0.1:$port" >/dev/null 2>&1 || { echo "FAIL: twgen send"; exit 1; }
-  sleep 0.5
-  stop "$nfc"
+  d=$work/nfcapd-$ver
+  nfcapd_record "$GEN" "$cap" "$d" || { echo "FAIL: nfcapd could not record the capture"; exit 1; }
   nff=$(ls "$d"/nfcapd.[0-9]* 2>/dev/null | head -1)
-  [[ -n $nff ]] || { echo "FAIL: nfcapd wrote no file"; cat "$d/log"; exit 1; }
+  [[ -n $nff ]] || { echo "FAIL: nfcapd wrote no file"; cat "$d.log"; exit 1; }
   want=$(nfdump_totals "$nff")
 
   # 2. nfreplay -> transitwatch daemon
