@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Behaviour unchanged (issue 15): the alerts, summaries, totals and classified records of the
+# Behaviour unchanged (issue 15): the alerts, summaries and classified records of the
 # sample, bench/run.sh's workloads (100 k records, 1 and 2 workers), the evaluation scenario at
 # CI size (v5, v9, IPFIX, 3 workers, its metered raw slice), every real capture of the shared
 # test data and the customers mixed from them, the Zeek/Argus logs and the failing inputs are
