@@ -213,6 +213,29 @@ static const struct dc_map dc_map[DC_COUNT] = {
     [DC_MESSAGES_MALFORMED] =
         {"decode_malformed_messages_total", NULL,
          "Export messages dropped whole: checked before any of them is applied."},
+#define SF_S "sFlow samples read, by kind."
+    [DC_SFLOW_DATAGRAMS] = {"decode_version_datagrams_total", "version=\"sflow5\"",
+                            "Datagrams by export version."},
+    [DC_SFLOW_RECORDS] = {"decode_version_records_total", "version=\"sflow5\"",
+                          "Records by export version."},
+    [DC_SFLOW_FLOW_SAMPLES] = {"decode_sflow_samples_total", "kind=\"flow\"", SF_S},
+    [DC_SFLOW_COUNTER_SAMPLES] = {"decode_sflow_samples_total", "kind=\"counter\"", SF_S},
+    [DC_SFLOW_DISCARD_SAMPLES] = {"decode_sflow_samples_total", "kind=\"discard\"", SF_S},
+    [DC_SFLOW_OTHER_SAMPLES] = {"decode_sflow_samples_total", "kind=\"other\"", SF_S},
+    [DC_SFLOW_DISCARDED_PACKETS] = {"decode_sflow_discarded_packets_total", NULL,
+                                    "Packets sFlow discard samples say a device discarded."},
+    [DC_SFLOW_AGENT_DROPS] = {"decode_sflow_agent_drops_total", NULL,
+                              "Samples sFlow agents say they dropped (their drops counters)."},
+    [DC_SFLOW_NO_FLOW] = {"decode_sflow_samples_no_flow_total", NULL,
+                          "sFlow flow samples without a readable packet header or IP record."},
+    [DC_SFLOW_HEADER_UNPARSED] = {"decode_sflow_headers_unparsed_total", NULL,
+                                  "sFlow raw packet headers that are not IP or not parseable."},
+    [DC_SFLOW_INNER_HEADERS] = {"decode_sflow_inner_headers_total", NULL,
+                                "sFlow raw headers classified by their VXLAN inner packet."},
+    [DC_SFLOW_IFACE_UPDATES] = {"decode_sflow_interface_updates_total", NULL,
+                                "sFlow generic interface counter records read."},
+    [DC_PACKET_SECTIONS] = {"decode_packet_section_records_total", NULL,
+                            "IPFIX records whose addresses came from a packet section."},
     [DC_SHORT_HEADER] = {"decode_datagram_errors_total", "error=\"short_header\"",
                          "Datagrams rejected, by error."},
     [DC_BAD_VERSION] = {"decode_datagram_errors_total", "error=\"bad_version\"",
@@ -242,8 +265,14 @@ static const struct dc_map dc_map[DC_COUNT] = {
     [DC_RECORD_SHORT] = {"decode_record_errors_total", "error=\"record_short\"",
                          "Records rejected, by error."},
     [DC_NO_MEMORY] = {"decode_set_errors_total", "error=\"no_memory\"", "Sets rejected, by error."},
+    [DC_SFLOW_BAD_SAMPLE] = {"decode_sflow_errors_total", "error=\"bad_sample\"",
+                             "sFlow samples and records rejected, by error."},
+    [DC_SFLOW_BAD_RECORD] = {"decode_sflow_errors_total", "error=\"bad_record\"",
+                             "sFlow samples and records rejected, by error."},
+    [DC_IFACE_LIMIT] = {"decode_sflow_errors_total", "error=\"iface_limit\"",
+                        "sFlow samples and records rejected, by error."},
 };
-_Static_assert(DC_COUNT == 42, "a decoder counter was added or removed: give it its line in "
+_Static_assert(DC_COUNT == 58, "a decoder counter was added or removed: give it its line in "
                                "dc_map (its Prometheus name and label)");
 
 static const struct ctr_def top_rows[] = {TOP_ROWS(CTR_ROW)};

@@ -37,6 +37,19 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_DOMAINS_EVICTED] = "domains_evicted",
     [DC_CLOCK_SKEW] = "clock_skew",
     [DC_MESSAGES_MALFORMED] = "messages_malformed",
+    [DC_SFLOW_DATAGRAMS] = "sflow_datagrams",
+    [DC_SFLOW_RECORDS] = "sflow_records",
+    [DC_SFLOW_FLOW_SAMPLES] = "sflow_flow_samples",
+    [DC_SFLOW_COUNTER_SAMPLES] = "sflow_counter_samples",
+    [DC_SFLOW_DISCARD_SAMPLES] = "sflow_discard_samples",
+    [DC_SFLOW_DISCARDED_PACKETS] = "sflow_discarded_packets",
+    [DC_SFLOW_OTHER_SAMPLES] = "sflow_other_samples",
+    [DC_SFLOW_AGENT_DROPS] = "sflow_agent_drops",
+    [DC_SFLOW_NO_FLOW] = "sflow_samples_no_flow",
+    [DC_SFLOW_HEADER_UNPARSED] = "sflow_headers_unparsed",
+    [DC_SFLOW_INNER_HEADERS] = "sflow_inner_headers",
+    [DC_SFLOW_IFACE_UPDATES] = "sflow_interface_updates",
+    [DC_PACKET_SECTIONS] = "packet_section_records",
     [DC_SHORT_HEADER] = "short_header",
     [DC_BAD_VERSION] = "bad_version",
     [DC_BAD_LENGTH] = "bad_length",
@@ -52,6 +65,9 @@ static const char *const counter_names[DC_COUNT] = {
     [DC_PENDING_DROPPED] = "pending_dropped",
     [DC_RECORD_SHORT] = "record_short",
     [DC_NO_MEMORY] = "no_memory",
+    [DC_SFLOW_BAD_SAMPLE] = "sflow_bad_sample",
+    [DC_SFLOW_BAD_RECORD] = "sflow_bad_record",
+    [DC_IFACE_LIMIT] = "iface_limit",
 };
 
 const char *decode_counter_name(enum decode_counter c)
@@ -81,6 +97,7 @@ void decode_cfg_defaults(struct decode_cfg *cfg)
     cfg->pending_bytes_max = 1u << 20;
     cfg->pending_ms = 10 * 1000;
     cfg->ipfix_udp_withdrawal = false;
+    cfg->max_interfaces = 4096;
 }
 
 size_t decode_memory_bound(const struct decode_cfg *cfg)
@@ -94,7 +111,8 @@ size_t decode_memory_bound(const struct decode_cfg *cfg)
                 cfg->max_domains_per_exporter * sizeof(struct dec_domain) +
                 dec_pow2_at_least(cfg->max_domains_per_exporter * 2) * sizeof(uint32_t)) +
            cfg->max_templates * tmpl_max + cfg->pending_max * sizeof(struct dec_pending) +
-           cfg->pending_bytes_max + dec_pending_bucket_count(cfg) * sizeof(struct dlist);
+           cfg->pending_bytes_max + dec_pending_bucket_count(cfg) * sizeof(struct dlist) +
+           dec_iface_bytes(cfg);
 }
 
 int decode_ctx_new(const struct decode_cfg *cfg, struct decode_ctx **out)
@@ -102,7 +120,7 @@ int decode_ctx_new(const struct decode_cfg *cfg, struct decode_ctx **out)
     *out = NULL;
     if (!cfg->max_exporters || !cfg->max_templates || !cfg->max_templates_per_source ||
         !cfg->max_domains_per_exporter || cfg->max_exporters > (1u << 24) ||
-        cfg->max_templates > (1u << 26))
+        cfg->max_templates > (1u << 26) || cfg->max_interfaces > (1u << 24))
         return -EINVAL;
     struct decode_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -116,6 +134,8 @@ int decode_ctx_new(const struct decode_cfg *cfg, struct decode_ctx **out)
         rc = tmpl_cache_init(ctx);
     if (rc == 0)
         rc = dec_pending_init(ctx);
+    if (rc == 0)
+        rc = dec_iface_init(ctx);
     if (rc < 0) {
         decode_ctx_free(ctx);
         return rc;
@@ -128,6 +148,7 @@ void decode_ctx_free(struct decode_ctx *ctx)
 {
     if (!ctx)
         return;
+    dec_iface_free(ctx);
     dec_pending_free(ctx);
     tmpl_cache_free(ctx);
     dec_exporters_free(ctx);
@@ -146,6 +167,15 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
         return;
     }
     uint16_t version = dec_be16(buf);
+    if (version == 0 && len >= 4 && dec_be32(buf) == 5) { /* sFlow v5: a 32-bit version */
+        struct dec_msg m = {
+            .ctx = ctx, .version = DEC_VERSION_SFLOW, .now_ms = now_ms, .emit = emit, .arg = arg};
+        if (ctx->npending)
+            dec_pending_expire(ctx, now_ms);
+        ctx->c[DC_SFLOW_DATAGRAMS]++;
+        sflow_decode(&m, buf, len);
+        return;
+    }
     if (version != 5 && version != 9 && version != 10) {
         dec_error(ctx, NULL, DC_BAD_VERSION);
         return;
@@ -203,8 +233,35 @@ size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_sta
         out[n].errors = e->errors;
         out[n].seq_lost = e->seq_lost;
         out[n].clock_skew = e->clock_skew;
+        out[n].sflow_drops = e->sflow_drops;
         out[n].templates = e->templates;
         out[n].sampling = e->last_rate;
+    }
+    return n;
+}
+
+size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct decode_iface_stats *out,
+                         size_t max)
+{
+    size_t n = 0;
+    for (size_t i = first; i < ctx->ifaces.n && n < max; i++, n++) {
+        const struct dec_iface *e = ktab_at(&ctx->ifaces, i);
+        struct decode_iface_stats *o = &out[n];
+        memcpy(o->agent, e->agent, 16);
+        o->ifindex = e->ifindex;
+        o->status = e->last.status;
+        o->speed = e->last.speed;
+        o->in_octets = e->last.in_octets;
+        o->in_pkts = e->last.in_pkts;
+        o->in_discards = e->last.in_discards;
+        o->in_errors = e->last.in_errors;
+        o->out_octets = e->last.out_octets;
+        o->out_pkts = e->last.out_pkts;
+        o->out_discards = e->last.out_discards;
+        o->out_errors = e->last.out_errors;
+        o->in_bps = e->in_bps;
+        o->out_bps = e->out_bps;
+        o->updated_ms = e->at_ms;
     }
     return n;
 }

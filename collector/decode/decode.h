@@ -105,7 +105,8 @@ struct decode_cfg {
     size_t pending_bytes_max;  /* bytes bound of that buffer */
     uint64_t pending_ms;       /* how long a buffered set waits */
     bool ipfix_udp_withdrawal; /* honour IPFIX template withdrawal over UDP (default false) */
-    uint64_t clock_skew_ms;    /* a record ending further than this from its export header's
+    size_t max_interfaces;  /* sFlow agents' interfaces kept for /metrics (e.g. 4096); 0 = none */
+    uint64_t clock_skew_ms; /* a record ending further than this from its export header's
                                         time gets FLOW_F_CLOCK_SKEW and is counted (clock_skew);
                                         0 = no check (replay: the records' own times rule). The
                                         daemon uses DECODE_CLOCK_SKEW_MS. */
@@ -168,6 +169,21 @@ enum decode_counter {
     DC_MESSAGES_MALFORMED, /* v5/v9/IPFIX messages dropped whole: a header, the message length,
                               a set length or a template's field list was wrong (the cause is
                               counted among the errors below); nothing in them was applied */
+    DC_SFLOW_DATAGRAMS,
+    DC_SFLOW_RECORDS,           /* flow records made from sFlow flow samples */
+    DC_SFLOW_FLOW_SAMPLES,      /* flow and expanded flow samples read */
+    DC_SFLOW_COUNTER_SAMPLES,   /* counter and expanded counter samples read */
+    DC_SFLOW_DISCARD_SAMPLES,   /* discarded-packet samples (sFlow drops extension) */
+    DC_SFLOW_DISCARDED_PACKETS, /* packets those samples say the device discarded */
+    DC_SFLOW_OTHER_SAMPLES,     /* samples of other formats or enterprises (skipped) */
+    DC_SFLOW_AGENT_DROPS,       /* samples the agents say they dropped (increases of "drops") */
+    DC_SFLOW_NO_FLOW,           /* flow samples without a raw header or sampled IP record that
+                             could be read (no record made) */
+    DC_SFLOW_HEADER_UNPARSED,   /* raw header records that are not IP or could not be parsed */
+    DC_SFLOW_INNER_HEADERS,     /* raw headers whose VXLAN inner packet made the record */
+    DC_SFLOW_IFACE_UPDATES,     /* generic interface counter records read */
+    DC_PACKET_SECTIONS,         /* IPFIX records whose addresses came from a packet section
+                                 (IE 313 ipHeaderPacketSection, 315 dataLinkFrameSection) */
     /* errors from here on */
     DC_SHORT_HEADER,
     DC_BAD_VERSION,
@@ -185,6 +201,11 @@ enum decode_counter {
     DC_PENDING_DROPPED,
     DC_RECORD_SHORT,
     DC_NO_MEMORY,
+    DC_SFLOW_BAD_SAMPLE, /* sFlow sample past the datagram or with more records than it can hold:
+                            the rest of the datagram is dropped */
+    DC_SFLOW_BAD_RECORD, /* sFlow record past its sample or shorter than its format: the rest
+                            of the sample is dropped */
+    DC_IFACE_LIMIT,      /* interface table full (max_interfaces): counter record dropped */
     DC_COUNT
 };
 #define DC_FIRST_ERROR DC_SHORT_HEADER
@@ -198,7 +219,8 @@ bool decode_counter_is_error(enum decode_counter c);
 struct decode_exporter_stats {
     uint8_t addr[16];
     uint64_t datagrams, records, errors, seq_lost;
-    uint64_t clock_skew; /* records flagged FLOW_F_CLOCK_SKEW */
+    uint64_t clock_skew;  /* records flagged FLOW_F_CLOCK_SKEW */
+    uint64_t sflow_drops; /* sFlow: samples the agent says it dropped */
     size_t templates;
     uint32_t sampling; /* last rate applied to a record of this exporter (0 = none yet) */
 };
@@ -209,6 +231,20 @@ bool decode_exporter_addr(const struct decode_ctx *ctx, uint32_t idx1, uint8_t o
 /* Fills out[0..n) in exporter index order; returns n (<= max). */
 size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_stats *out,
                         size_t max);
+/* An sFlow agent's interface, from its last generic interface counter record. */
+struct decode_iface_stats {
+    uint8_t agent[16];
+    uint32_t ifindex;
+    uint32_t status; /* ifAdminStatus bit 0, ifOperStatus bit 1 */
+    uint64_t speed;  /* bits per second */
+    uint64_t in_octets, in_pkts, in_discards, in_errors;
+    uint64_t out_octets, out_pkts, out_discards, out_errors;
+    uint64_t in_bps, out_bps; /* rate between its last two counter samples (0: one so far) */
+    uint64_t updated_ms;      /* now_ms of the last sample */
+};
+/* Fills out[0..n) with the interfaces from index first on, in first-seen order; returns n. */
+size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct decode_iface_stats *out,
+                         size_t max);
 size_t decode_template_count(const struct decode_ctx *ctx);
 size_t decode_memory(const struct decode_ctx *ctx); /* bytes held, for bound tests */
 /* Upper bound of decode_memory() for a ctx made with cfg. */

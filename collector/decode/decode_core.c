@@ -123,8 +123,9 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     e->last_rate = rate;
     e->records++;
     m->ctx->c[DC_RECORDS]++;
-    m->ctx->c[m->version == 5   ? DC_V5_RECORDS
-              : m->version == 9 ? DC_V9_RECORDS
-                                : DC_IPFIX_RECORDS]++;
+    m->ctx->c[m->version == 5                   ? DC_V5_RECORDS
+              : m->version == 9                 ? DC_V9_RECORDS
+              : m->version == DEC_VERSION_SFLOW ? DC_SFLOW_RECORDS
+                                                : DC_IPFIX_RECORDS]++;
     m->emit(m->arg, r);
 }

@@ -7,7 +7,9 @@
  *   4  decode.c           the public API: ctx, decode_datagram (version dispatch), expiry,
  *                         counter and exporter getters
  *   3  nf5.c nf9.c ipfix.c  the version decoders: headers, sets, template records
+ *      sflow.c            sFlow v5 datagrams (samples, records; raw headers through pkt.h)
  *   2  decode_exporter.c  the exporter table and each exporter's domain table
+ *      decode_iface.c     the interface table (sFlow counter samples), bounded, first come
  *      decode_pending.c   data sets waiting for their template; a template's arrival
  *                         (dec_template: tmpl_add, then the sets that waited for it)
  *   1  decode_tmpl.c      the template cache, the template compiler and the record
@@ -27,6 +29,11 @@
 #include "decode.h"
 #include "dlist.h"
 #include "hash.h"
+#include "table.h"
+
+/* The "version" of sFlow v5 messages and of their (agent, sub-agent) domains, apart from the
+ * NetFlow versions 5, 9 and 10. */
+#define DEC_VERSION_SFLOW 0x55
 
 /* ---- byte order (unaligned, big endian on the wire) ---- */
 static inline uint16_t dec_be16(const uint8_t *p)
@@ -192,6 +199,9 @@ struct dec_domain {
     uint64_t sysinit_ms; /* IPFIX systemInitTimeMilliseconds from options data */
     uint8_t nsamplers, sampler_next;
     struct dec_sampler samplers[DECODE_MAX_SAMPLERS];
+    /* sFlow: the last cumulative drops count of each data source (id, count in .rate) */
+    uint8_t nsources, source_next;
+    struct dec_sampler sources[DECODE_MAX_SAMPLERS];
 };
 
 #define DOM_NONE UINT32_MAX
@@ -203,6 +213,7 @@ struct dec_exporter {
                              next one in its slot (they age out instead of being searched for) */
     struct exporter_policy pol;
     uint64_t datagrams, records, errors, seq_lost, clock_skew;
+    uint64_t sflow_drops; /* sFlow: samples the agent says it dropped (increases seen) */
     size_t templates;
     uint32_t last_rate;
     uint64_t last_seen_ms; /* now_ms of its last datagram */
@@ -255,6 +266,8 @@ struct decode_ctx {
     struct dlist *pbuckets;
     size_t pmask;
     size_t npending, pending_bytes;
+    /* interfaces of sFlow counter samples (decode_iface.c): struct dec_iface entries */
+    struct ktab ifaces;
 };
 
 /* Per-message state handed to the decoders. Each message is walked twice: first to check it
@@ -291,6 +304,30 @@ static inline size_t dec_exp_slot_count(const struct decode_cfg *cfg)
 static inline size_t dec_pending_bucket_count(const struct decode_cfg *cfg)
 {
     return cfg->pending_max ? dec_pow2_at_least(cfg->pending_max) : 0;
+}
+
+/* One generic interface counter record (sFlow counters sample 0:1), as read. */
+struct dec_iface_sample {
+    uint32_t ifindex, status;
+    uint64_t speed;
+    uint64_t in_octets, in_pkts, in_discards, in_errors;
+    uint64_t out_octets, out_pkts, out_discards, out_errors;
+};
+/* An entry of ctx->ifaces: the key (agent address, ifIndex) first. */
+struct dec_iface {
+    uint8_t agent[16];
+    uint32_t ifindex, pad;
+    struct dec_iface_sample last;
+    uint64_t at_ms, samples;
+    uint64_t in_bps, out_bps; /* between the last two samples (0 until there are two) */
+};
+/* Bytes of the interface table (init and decode_memory_bound). */
+static inline size_t dec_iface_bytes(const struct decode_cfg *cfg)
+{
+    size_t slots = 1;
+    while (slots < cfg->max_interfaces * 2)
+        slots <<= 1;
+    return cfg->max_interfaces ? cfg->max_interfaces * sizeof(struct dec_iface) + slots * 4 : 0;
 }
 
 /* ---- layer 0: decode_core.c ---- */
@@ -341,6 +378,13 @@ struct dec_exporter *dec_exporter_get(struct decode_ctx *ctx, const uint8_t src[
 /* The domain of this message, found or made (NULL: counted). */
 struct dec_domain *dec_domain_get(struct dec_msg *m, uint8_t version, uint32_t id);
 
+/* ---- layer 2: decode_iface.c ---- */
+/* 0 or -ENOMEM. */
+int dec_iface_init(struct decode_ctx *ctx);
+void dec_iface_free(struct decode_ctx *ctx);
+/* A counter record of m's exporter: its interface found or added (table full: iface_limit). */
+void dec_iface_update(struct dec_msg *m, const struct dec_iface_sample *s);
+
 /* ---- layer 2: decode_pending.c ---- */
 /* 0 or -ENOMEM. */
 int dec_pending_init(struct decode_ctx *ctx);
@@ -356,5 +400,7 @@ void dec_template(struct dec_msg *m, uint16_t tid, bool options, const struct tm
 void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
 void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
 void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
+/* m->exp is NULL on entry: the exporter is the agent named inside the datagram. */
+void sflow_decode(struct dec_msg *m, const uint8_t *buf, size_t len);
 
 #endif

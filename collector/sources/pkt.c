@@ -393,6 +393,17 @@ int pkt_parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct 
     return parse_ip(data, caplen, wirelen, out);
 }
 
+#define PKT_VXLAN_PORT 4789
+
+int pkt_parse_inner(const struct pkt_info *pi, struct pkt_info *inner)
+{
+    if (pi->proto != 17 || pi->dport != PKT_VXLAN_PORT || !pi->l4_payload ||
+        pi->l4_payload_caplen < 8 || !(pi->l4_payload[0] & 0x08))
+        return 1;
+    return pkt_parse(PKT_LINK_EN10MB, pi->l4_payload + 8, pi->l4_payload_caplen - 8,
+                     pi->l4_payload_len - 8, inner);
+}
+
 int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struct pkt_info *o)
 {
     memset(o, 0, sizeof(*o));

@@ -84,6 +84,14 @@ int pkt_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirel
 int pkt_parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct pkt_info *out)
     __attribute__((warn_unused_result));
 
+/* The packet a tunnel in pi carries, when pi is one this parser knows: VXLAN (RFC 7348: UDP
+ * to port 4789 with the I flag set, an 8-byte header, then an Ethernet frame). Returns
+ * PKT_OK with *inner filled (its pointers borrow pi's frame), 1 when pi is not such a tunnel,
+ * or the inner frame's negative enum pkt_err. Callers: the sFlow decoder (a sampled header is
+ * classified by the tenant's packet); the flow meter keeps the outer packet. */
+int pkt_parse_inner(const struct pkt_info *pi, struct pkt_info *inner)
+    __attribute__((warn_unused_result));
+
 /* Short stable name of an error ("truncated_l2", ...) for metrics; "ok" for 0. */
 const char *pkt_err_name(int err);
 

@@ -12,8 +12,8 @@ if [[ ! -d $dir ]]; then
 fi
 command -v nm >/dev/null || { echo "decode_layers: nm not installed" >&2; exit 77; }
 
-declare -A rank=([decode_core]=0 [decode_tmpl]=1 [decode_exporter]=2 [decode_pending]=2
-                 [nf5]=3 [nf9]=3 [ipfix]=3 [decode]=4)
+declare -A rank=([decode_core]=0 [decode_tmpl]=1 [decode_exporter]=2 [decode_iface]=2 [decode_pending]=2
+                 [nf5]=3 [nf9]=3 [ipfix]=3 [sflow]=3 [decode]=4)
 declare -A owner
 for o in "$dir"/*.c.o; do
   f=$(basename "$o" .c.o)
