@@ -49,7 +49,7 @@ static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *ou
 void ingest_opts_default(const struct settings *s, struct ingest_opts *o)
 {
     memset(o, 0, sizeof *o);
-    static const uint16_t usual[] = {2055, 4739, 9995, 9996};
+    static const uint16_t usual[] = {2055, 4739, 9995, 9996, 6343};
     for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++)
         o->ports[o->nports++] = usual[i];
     char tmp[sizeof s->listen];
@@ -168,6 +168,7 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
     dc.max_templates = s->max_templates;
     dc.max_templates_per_source = s->max_templates_per_source;
     dc.max_domains_per_exporter = s->max_domains;
+    dc.max_interfaces = s->max_interfaces;
     dc.template_lifetime_ms = s->template_lifetime * 1000;
     dc.pending_max = s->pending_max;
     dc.pending_bytes_max = s->pending_bytes;
@@ -252,6 +253,14 @@ bool ingest_looks_like_export(const uint8_t *d, size_t len)
 {
     if (len < 20)
         return false;
+    if (rd16(d) == 0 && rd16(d + 2) == 5) { /* sFlow v5: address type 1/2, samples that fit */
+        uint32_t at = (uint32_t)rd16(d + 4) << 16 | rd16(d + 6);
+        size_t hdr = at == 1 ? 28 : at == 2 ? 40 : 0;
+        if (!hdr || len < hdr)
+            return false;
+        uint32_t n = (uint32_t)rd16(d + hdr - 4) << 16 | rd16(d + hdr - 2);
+        return n <= (len - hdr) / 8;
+    }
     uint16_t ver = rd16(d);
     if (ver == 5) {
         uint16_t n = rd16(d + 2);

@@ -16,8 +16,11 @@
 
 static const struct conf_key collector_keys[] = {
     {"listen", CONF_STR, S(listen), sizeof(((struct settings *)0)->listen), NOB,
-     "0.0.0.0:2055, [::]:2055, 0.0.0.0:4739, [::]:4739, 0.0.0.0:9995, [::]:9995",
-     "UDP endpoints for NetFlow v5/v9 and IPFIX (addr:port, [v6]:port), comma-separated", NULL},
+     "0.0.0.0:2055, [::]:2055, 0.0.0.0:4739, [::]:4739, 0.0.0.0:9995, [::]:9995, 0.0.0.0:6343, "
+     "[::]:6343",
+     "UDP endpoints for NetFlow v5/v9, IPFIX and sFlow v5 (addr:port, [v6]:port), comma-separated; "
+     "every endpoint takes every format",
+     NULL},
     {"rcvbuf", CONF_BYTES, S(rcvbuf), 0, 65536, 2147483647.0, "32M",
      "socket receive buffer asked of the kernel (root may exceed net.core.rmem_max)", NULL},
     {"batch", CONF_U32, S(batch), 0, 1, 1024, "64", "datagrams per recvmmsg call", NULL},
@@ -52,7 +55,11 @@ static const struct conf_key template_keys[] = {
      "least recently refreshed",
      NULL},
     {"max_domains", CONF_U64, S(max_domains), 0, 1, 65536, "64",
-     "observation domains (source ids) per exporter", NULL},
+     "observation domains (source ids; sFlow sub-agents) per exporter", NULL},
+    {"max_interfaces", CONF_U64, S(max_interfaces), 0, 0, 1000000, "4096",
+     "sFlow agents' interfaces whose counters are kept for /metrics (beyond it counted in "
+     "iface_limit; 0 = none)",
+     NULL},
     {"lifetime", CONF_DURATION, S(template_lifetime), 0, 1, 604800, "30m",
      "a template not refreshed for this long is dropped", NULL},
     {"pending_max", CONF_U64, S(pending_max), 0, 0, 1000000, "256",

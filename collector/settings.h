@@ -82,6 +82,7 @@ struct settings {
     bool exporters_allow_only;
     /* [templates] */
     uint64_t max_exporters, max_templates, max_templates_per_source, max_domains;
+    uint64_t max_interfaces; /* sFlow interfaces kept (decode_cfg.max_interfaces) */
     uint64_t template_lifetime, pending_max, pending_bytes, pending_time;
     bool ipfix_udp_withdrawal;
     /* [customers] */

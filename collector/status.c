@@ -115,6 +115,9 @@ static void exporter_metrics(struct ctr_text *t, const struct decode_ctx *d)
         {"exporter_clock_skew_total",
          "Records more than 24 h from their export header's time, per exporter.",
          offsetof(struct decode_exporter_stats, clock_skew)},
+        {"exporter_sflow_drops_total",
+         "Samples an sFlow agent says it dropped for lack of resources (its drops counters).",
+         offsetof(struct decode_exporter_stats, sflow_drops)},
     };
     for (size_t m = 0; m < sizeof em / sizeof em[0]; m++) {
         ctr_head(t, em[m].name, CTR_COUNTER, em[m].help);
@@ -126,6 +129,76 @@ static void exporter_metrics(struct ctr_text *t, const struct decode_ctx *d)
                        addr_format(ex[i].addr, a), (unsigned long long)v);
         }
     }
+}
+
+/* sFlow agents' interfaces (counter samples): one table, one instance per interface. */
+#define IFACE_ROWS(X)                                                                              \
+    X(T, in_octets, NULL, "sflow_interface_octets_total", "direction=\"in\"", C,                   \
+      "Octets an sFlow agent counted on an interface (ifIn/OutOctets), by direction.")             \
+    X(T, out_octets, NULL, "sflow_interface_octets_total", "direction=\"out\"", C,                 \
+      "Octets an sFlow agent counted on an interface (ifIn/OutOctets), by direction.")             \
+    X(T, in_pkts, NULL, "sflow_interface_packets_total", "direction=\"in\"", C,                    \
+      "Packets (unicast, multicast, broadcast) on an interface, by direction.")                    \
+    X(T, out_pkts, NULL, "sflow_interface_packets_total", "direction=\"out\"", C,                  \
+      "Packets (unicast, multicast, broadcast) on an interface, by direction.")                    \
+    X(T, in_errors, NULL, "sflow_interface_errors_total", "direction=\"in\"", C,                   \
+      "Errored packets on an interface, by direction.")                                            \
+    X(T, out_errors, NULL, "sflow_interface_errors_total", "direction=\"out\"", C,                 \
+      "Errored packets on an interface, by direction.")                                            \
+    X(T, in_discards, NULL, "sflow_interface_discards_total", "direction=\"in\"", C,               \
+      "Discarded packets on an interface, by direction.")                                          \
+    X(T, out_discards, NULL, "sflow_interface_discards_total", "direction=\"out\"", C,             \
+      "Discarded packets on an interface, by direction.")                                          \
+    X(T, in_bps, NULL, "sflow_interface_rate_bits_per_second", "direction=\"in\"", G,              \
+      "Rate between an interface's last two counter samples, by direction.")                       \
+    X(T, out_bps, NULL, "sflow_interface_rate_bits_per_second", "direction=\"out\"", G,            \
+      "Rate between an interface's last two counter samples, by direction.")                       \
+    X(T, speed, NULL, "sflow_interface_speed_bits_per_second", NULL, G,                            \
+      "An interface's speed as its agent reports it.")
+#define T struct decode_iface_stats
+static const struct ctr_def iface_rows[] = {IFACE_ROWS(CTR_ROW)};
+#undef T
+
+/* Every interface of the table (at most max_interfaces): the arrays grow to the table's size
+ * once (the 1 s status timer, main thread; not a per-record path). */
+static void iface_metrics(struct ctr_text *t, const struct decode_ctx *d)
+{
+    struct row {
+        struct decode_iface_stats st;
+        char label[ADDR_STRLEN + 40];
+        const void *snap;
+        const char *extra;
+    };
+    static struct row *rows; /* main thread only */
+    static const void **snaps;
+    static const char **extra;
+    static size_t cap;
+    size_t total = decode_interfaces(d, 0, NULL, 0);
+    if (total > cap) {
+        struct row *r = realloc(rows, total * sizeof *r);
+        const void **s2 = r ? realloc(snaps, total * sizeof *s2) : NULL;
+        const char **e2 = s2 ? realloc(extra, total * sizeof *e2) : NULL;
+        if (r)
+            rows = r;
+        if (s2)
+            snaps = s2;
+        if (!e2)
+            return;
+        extra = e2;
+        cap = total;
+    }
+    size_t n = 0;
+    for (; n < total; n++) {
+        if (decode_interfaces(d, n, &rows[n].st, 1) != 1)
+            break;
+        char a[ADDR_STRLEN];
+        snprintf(rows[n].label, sizeof rows[n].label, "agent=\"%s\",ifindex=\"%u\"",
+                 addr_format(rows[n].st.agent, a), rows[n].st.ifindex);
+        snaps[n] = &rows[n].st;
+        extra[n] = rows[n].label;
+    }
+    if (n)
+        ctr_prom(t, iface_rows, sizeof iface_rows / sizeof iface_rows[0], snaps, extra, n);
 }
 
 static void customer_metrics(struct ctr_text *t, const struct status_src *s)
@@ -195,6 +268,7 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                        (unsigned long long)cs.ps.alerts.by_category[c]);
     }
     exporter_metrics(&t, ingest_decoder(s->in));
+    iface_metrics(&t, ingest_decoder(s->in));
     if (s->sources)
         source_set_prom(s->sources, &t);
     for (size_t i = 0; i < s->sinks->n; i++) { /* each sink through its own table */

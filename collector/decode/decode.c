@@ -243,6 +243,8 @@ size_t decode_exporters(const struct decode_ctx *ctx, struct decode_exporter_sta
 size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct decode_iface_stats *out,
                          size_t max)
 {
+    if (max == 0)
+        return ctx->ifaces.n;
     size_t n = 0;
     for (size_t i = first; i < ctx->ifaces.n && n < max; i++, n++) {
         const struct dec_iface *e = ktab_at(&ctx->ifaces, i);

@@ -242,7 +242,8 @@ struct decode_iface_stats {
     uint64_t in_bps, out_bps; /* rate between its last two counter samples (0: one so far) */
     uint64_t updated_ms;      /* now_ms of the last sample */
 };
-/* Fills out[0..n) with the interfaces from index first on, in first-seen order; returns n. */
+/* Fills out[0..n) with the interfaces from index first on, in first-seen order; returns n.
+ * max 0: returns how many interfaces there are (out unused). */
 size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct decode_iface_stats *out,
                          size_t max);
 size_t decode_template_count(const struct decode_ctx *ctx);

@@ -24,6 +24,7 @@
 #include "twgen_hostile.h"
 #include "twgen_packets.h"
 #include "twgen_send.h"
+#include "twgen_sflow.h"
 #include "twgen_bulk.h"
 #include "twgen_opt.h"
 
@@ -39,6 +40,7 @@ static void usage(FILE *o)
             "       twgen packets ...   raw packet captures, for the flow meter (-h)\n"
             "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
             "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
+            "       twgen sflow-corpus DIR   sFlow v5 seeds of fuzz/fuzz_sflow.c\n"
             "       twgen flood ...     a key-explosion capture (-h)\n"
             "       twgen storm KIND -n MESSAGES -o FILE   decoder work storms (decode_cost.sh)\n");
 }
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
         return twgen_bulk_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "eval") == 0)
         return twgen_eval_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "sflow-corpus") == 0)
+        return twgen_sflow_corpus_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "hostile") == 0)
         return twgen_hostile_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "flood") == 0)

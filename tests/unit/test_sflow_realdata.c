@@ -291,8 +291,9 @@ int main(void)
     snprintf(path, sizeof path, "%s/expected.json", dir);
     root = sh ? json_object_from_file(path) : NULL;
     if (!root) {
-        fprintf(stderr, "test_sflow_realdata: skipped: %s not found (set TW_SHARED to the shared "
-                        "test data folder)\n",
+        fprintf(stderr,
+                "test_sflow_realdata: skipped: %s not found (set TW_SHARED to the shared "
+                "test data folder)\n",
                 path);
         return 77;
     }
