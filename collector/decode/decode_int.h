@@ -122,6 +122,10 @@ enum dec_kind {
     K_BIFLOW_DIR, /* IPFIX biflowDirection (IE 239) */
     K_IN_IF,
     K_OUT_IF, /* ingressInterface (IE 10), egressInterface (IE 14): SNMP ifIndex */
+    /* packet sections (PSAMP, RFC 5477): the sampled packet itself, parsed with pkt.h when the
+       record names no addresses: dataLinkFrameSection (IE 315), ipHeaderPacketSection (313) */
+    K_DL_SECTION,
+    K_IP_SECTION,
     K_COUNT
 };
 #define K_BIT(k) (1ull << (k))

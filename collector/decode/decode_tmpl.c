@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "decode_int.h"
+#include "pkt.h"
 
 int tmpl_cache_init(struct decode_ctx *ctx)
 {
@@ -173,6 +174,10 @@ static enum dec_kind map_ie(uint16_t ie, uint16_t len)
         return len == 16 ? K_SRC6 : K_SKIP;
     case 28:
         return len == 16 ? K_DST6 : K_SKIP;
+    case 313: /* packet sections: any length, usually variable */
+        return K_IP_SECTION;
+    case 315:
+        return K_DL_SECTION;
     default:
         break;
     }
@@ -358,6 +363,8 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         if (len == OP_VARLEN) {
             varlen = true;
             min_len += 1;
+            if (!f[i].enterprise && !f[i].v9_scope && (f[i].ie == 313 || f[i].ie == 315))
+                k = map_ie(f[i].ie, len);
         } else {
             min_len += len;
             if (!f[i].enterprise && !f[i].v9_scope)
@@ -646,7 +653,7 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->proto = (uint8_t)v[K_PROTO];
     if (HAS(K_TCPFLAGS))
         r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    else
+    else if (HAS(K_Y_INIT_FLAGS) || HAS(K_Y_UNION_FLAGS))
         r->tcp_flags = yaf_flags(t, v, K_Y_INIT_FLAGS, K_Y_UNION_FLAGS);
     r->flags |= initiator_flags(t, v);
     if (HAS(K_SRC_AS))
@@ -659,12 +666,12 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
                : HAS(K_OUT_BYTES)  ? v[K_OUT_BYTES]
                : HAS(K_TOT_BYTES)  ? v[K_TOT_BYTES]
                : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES]
-                                   : 0;
+                                   : r->bytes; /* 0, or a packet section's length */
     r->packets = HAS(K_IN_PKTS)     ? v[K_IN_PKTS]
                  : HAS(K_OUT_PKTS)  ? v[K_OUT_PKTS]
                  : HAS(K_TOT_PKTS)  ? v[K_TOT_PKTS]
                  : HAS(K_INIT_PKTS) ? v[K_INIT_PKTS]
-                                    : 0;
+                                    : r->packets;
     if (r->proto == 1 || r->proto == 58) {
         if (HAS(K_ICMP4) && r->proto == 1)
             r->dport = (uint16_t)v[K_ICMP4];
@@ -754,11 +761,24 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
-static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct flow_rec *r,
-                            uint64_t *v, bool *v6)
+/* A packet section of the record being decoded (NULL p: none). */
+struct dec_section {
+    const uint8_t *p;
+    size_t len;
+    bool ip; /* ipHeaderPacketSection: starts at the IP header */
+};
+
+static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, size_t qlen,
+                            struct flow_rec *r, uint64_t *v, bool *v6, struct dec_section *sec)
 {
     switch (op->kind) {
     case K_SKIP:
+        break;
+    case K_DL_SECTION:
+    case K_IP_SECTION:
+        sec->p = q;
+        sec->len = qlen;
+        sec->ip = op->kind == K_IP_SECTION;
         break;
     case K_SRC4:
         put_v4(r->src, q);
@@ -780,9 +800,34 @@ static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, struct f
     }
 }
 
+/* A record without addresses that carries the sampled packet (PSAMP): the packet parser of the
+ * flow meter (pkt.h) gives its addresses, protocol, ports or ICMP type and TCP flags (fields
+ * the template has win in finish_record); a record without packet or octet counters stands
+ * for that one packet. Returns whether it is IPv6. */
+static bool from_section(struct dec_msg *m, const struct dec_section *sec, struct flow_rec *r)
+{
+    struct pkt_info pi;
+    uint32_t n = sec->len > UINT32_MAX ? UINT32_MAX : (uint32_t)sec->len;
+    int rc = sec->ip ? pkt_parse_ip(sec->p, n, UINT32_MAX, &pi)
+                     : pkt_parse(PKT_LINK_EN10MB, sec->p, n, UINT32_MAX, &pi);
+    if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER)
+        return false;
+    memcpy(r->src, pi.src, 16);
+    memcpy(r->dst, pi.dst, 16);
+    r->proto = pi.proto;
+    r->sport = pi.sport;
+    r->dport =
+        pi.proto == 1 || pi.proto == 58 ? (uint16_t)(pi.icmp_type << 8 | pi.icmp_code) : pi.dport;
+    r->tcp_flags = pi.tcp_flags;
+    r->packets = 1; /* finish_record keeps these when the template has no counters */
+    r->bytes = pi.ip_len;
+    m->ctx->c[DC_PACKET_SECTIONS]++;
+    return pi.v6;
+}
+
 /* One varlen record at *pp; false if it runs past end. */
 static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_t *end,
-                          struct flow_rec *r, uint64_t *v, bool *v6)
+                          struct flow_rec *r, uint64_t *v, bool *v6, struct dec_section *sec)
 {
     const uint8_t *p = *pp;
     for (unsigned i = 0; i < t->nops; i++) {
@@ -801,10 +846,12 @@ static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_
         } else {
             if ((size_t)(end - p) < flen)
                 return false;
-            op_apply(op, p, r, v, v6);
+            op_apply(op, p, flen, r, v, v6, sec);
         }
         if ((size_t)(end - p) < flen)
             return false;
+        if (op->len == OP_VARLEN && op->kind != K_SKIP)
+            op_apply(op, p, flen, r, v, v6, sec);
         p += flen;
     }
     *pp = p;
@@ -820,14 +867,15 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
     while ((size_t)(end - p) >= t->min_len) {
         memset(&r, 0, sizeof r);
         bool v6 = false;
+        struct dec_section sec = {NULL, 0, false};
         if (!t->varlen) {
             /* the length check above covers every op */
             for (unsigned i = 0; i < t->nops; i++)
-                op_apply(&t->ops[i], p + t->ops[i].off, &r, v, &v6);
+                op_apply(&t->ops[i], p + t->ops[i].off, t->ops[i].len, &r, v, &v6, &sec);
             p += t->min_len;
         } else {
             const uint8_t *start = p;
-            if (!decode_varlen(t, &p, end, &r, v, &v6)) {
+            if (!decode_varlen(t, &p, end, &r, v, &v6, &sec)) {
                 if (!dec_all_zero(start, (size_t)(end - start)))
                     dec_error(m->ctx, m->exp, DC_RECORD_SHORT);
                 break;
@@ -838,6 +886,8 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
             options_record(m, t, v);
             continue;
         }
+        if (sec.p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))))
+            v6 = from_section(m, &sec, &r);
         if (v6)
             r.flags |= FLOW_F_V6;
         finish_record(m, t, v, &r);

@@ -100,8 +100,10 @@ static int frame_of(const struct gen_flow *f, const struct gen_sflow_opts *o, ui
     g.tcp_flags = f->tcp_flags;
     g.icmp_type = (uint8_t)(f->icmp >> 8);
     g.icmp_code = (uint8_t)f->icmp;
-    uint32_t hdr = (is_v4(f->src) ? 20 : 40) +
-                   (f->proto == 6 ? 20 : (f->proto == 17 || f->proto == 1 || f->proto == 58) ? 8 : 0);
+    uint32_t hdr =
+        (is_v4(f->src) ? 20 : 40) + (f->proto == 6                                         ? 20
+                                     : (f->proto == 17 || f->proto == 1 || f->proto == 58) ? 8
+                                                                                           : 0);
     uint32_t ip_len = o->ip_len > hdr ? o->ip_len : hdr;
     if (ip_len > sizeof pkt - 100)
         ip_len = sizeof pkt - 100;
@@ -150,9 +152,9 @@ static void rec_raw(struct gen_sflow *m, const struct gen_flow *f, const struct 
     }
     uint32_t keep = n < 128 ? (uint32_t)n : 128;
     size_t at = open_tlv(m, 1);
-    put32(m, 1);              /* header protocol: Ethernet */
+    put32(m, 1);               /* header protocol: Ethernet */
     put32(m, (uint32_t)n + 4); /* frame length with the FCS */
-    put32(m, 4);              /* stripped: the FCS */
+    put32(m, 4);               /* stripped: the FCS */
     put32(m, keep);
     put_bytes(m, fr, keep);
     close_tlv(m, at);

@@ -28,15 +28,15 @@ struct gen_sflow {
 };
 
 struct gen_sflow_opts {
-    uint32_t rate;      /* sampling rate (1 in N) */
-    uint32_t pool;      /* sample pool (packets seen) */
-    uint32_t drops;     /* samples dropped so far */
+    uint32_t rate;  /* sampling rate (1 in N) */
+    uint32_t pool;  /* sample pool (packets seen) */
+    uint32_t drops; /* samples dropped so far */
     uint32_t in_if, out_if;
-    uint32_t ip_len;    /* IP length of the sampled packet (>= its headers) */
-    uint16_t vlan;      /* 0: no tag */
-    bool vxlan;         /* wrap the packet in VXLAN (VNI 100) */
-    bool sampled_ip;    /* a sampled IPv4/IPv6 record instead of the raw header */
-    bool expanded;      /* expanded flow sample (0:3) */
+    uint32_t ip_len;         /* IP length of the sampled packet (>= its headers) */
+    uint16_t vlan;           /* 0: no tag */
+    bool vxlan;              /* wrap the packet in VXLAN (VNI 100) */
+    bool sampled_ip;         /* a sampled IPv4/IPv6 record instead of the raw header */
+    bool expanded;           /* expanded flow sample (0:3) */
     uint32_t src_as, dst_as; /* non-zero: an extended gateway record (path [dst_as]) */
 };
 

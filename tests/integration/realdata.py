@@ -40,6 +40,26 @@ sampling = 1
 #   ("tw-sampled"), as nfcapd applies the rates it understands; "tw-files" is transitwatch given
 #   the pieces as separate files instead of one merged capture.
 KNOWN = {
+    # Packet sections (IE 315 dataLinkFrameSection, 313 ipHeaderPacketSection) without octet or
+    # packet counters: transitwatch parses the sampled packet with the meter's parser and counts
+    # the record as that one packet of its IP length; tshark and nfdump count nothing.
+    ("akvorado/datalink", "tshark"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: VLAN 231, UDP 51.51.51.51 -> 52.52.52.52, IP length 96"),
+    ("akvorado/datalink", "nfdump"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: VLAN 231, UDP 51.51.51.51 -> 52.52.52.52, IP length 96"),
+    ("akvorado/ethernet-over-mpls-with-control-word", "tshark"): (
+        (10, 0, 0), "packet section counted by transitwatch as one packet: 8 of the 10 sections parse to an IP packet (11345 bytes); the 2 others do not and count nothing"),
+    ("akvorado/ethernet-over-mpls-with-control-word", "nfdump"): (
+        (10, 0, 0), "packet section counted by transitwatch as one packet: 8 of the 10 sections parse to an IP packet (11345 bytes); the 2 others do not and count nothing"),
+    ("akvorado/ipfix-srv6", "tshark"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: one IPv6 packet of 104 bytes"),
+    ("akvorado/ipfix-srv6", "nfdump"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: one IPv6 packet of 104 bytes"),
+    ("akvorado/juniper-cpid", "tshark"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: one packet of 104 bytes"),
+    ("akvorado/juniper-cpid", "nfdump"): (
+        (1, 0, 0), "packet section counted by transitwatch as one packet: one packet of 104 bytes"),
+
     ("pmacct/111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources", "pmacct"): (
         (23, 10775, 27), "nfacctd aggregates: the two records 2001:4d98:a100:402:0:933:e:1 -> "
         "2a02:a90:4007::11:1 tcp 20981 (1 pkt/1500 B and 2 pkts/3000 B) are one 3/4500 object"),

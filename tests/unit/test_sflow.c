@@ -74,18 +74,23 @@ static void test_flow_samples(void **state)
         uint16_t vlan;
         bool vxlan, sampled_ip, expanded;
     } cases[] = {
-        {false, 6, 0, false, false, false},  {true, 17, 0, false, false, true},
+        {false, 6, 0, false, false, false},   {true, 17, 0, false, false, true},
         {false, 1, 100, false, false, false}, {true, 58, 0, false, false, false},
-        {false, 6, 0, true, false, false},   {true, 6, 3000, true, false, true},
-        {false, 17, 0, false, true, false},  {true, 6, 0, false, true, true},
+        {false, 6, 0, true, false, false},    {true, 6, 3000, true, false, true},
+        {false, 17, 0, false, true, false},   {true, 6, 0, false, true, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct decode_ctx *ctx = new_ctx(NULL);
         struct gen_flow f = flow(cases[i].v6, cases[i].proto);
-        struct gen_sflow_opts o = {.rate = 512, .in_if = 27, .out_if = 28, .ip_len = 1400,
-                                   .vlan = cases[i].vlan, .vxlan = cases[i].vxlan,
+        struct gen_sflow_opts o = {.rate = 512,
+                                   .in_if = 27,
+                                   .out_if = 28,
+                                   .ip_len = 1400,
+                                   .vlan = cases[i].vlan,
+                                   .vxlan = cases[i].vxlan,
                                    .sampled_ip = cases[i].sampled_ip,
-                                   .expanded = cases[i].expanded, .src_as = 65001,
+                                   .expanded = cases[i].expanded,
+                                   .src_as = 65001,
                                    .dst_as = 65002};
         uint8_t buf[2048];
         int n = one_flow(buf, sizeof buf, &f, &o, 1);
@@ -160,9 +165,11 @@ static void test_interfaces(void **state)
         struct gen_sflow m;
         gen_sflow_begin(&m, buf, sizeof buf, agent4, 0, t, 1000);
         for (uint32_t k = 1; k <= 3; k++) {
-            struct gen_sflow_iface i = {.ifindex = k, .speed = 10000000000ull,
+            struct gen_sflow_iface i = {.ifindex = k,
+                                        .speed = 10000000000ull,
                                         .in_octets = 1000000 + t * 1250000 * k,
-                                        .out_octets = 5 + t * 125000, .in_pkts = 7};
+                                        .out_octets = 5 + t * 125000,
+                                        .in_pkts = 7};
             gen_sflow_counters(&m, &i);
         }
         int n = gen_sflow_end(&m);
@@ -199,7 +206,8 @@ static void test_hostile(void **state)
     struct gen_sflow m;
     gen_sflow_begin(&m, good, sizeof good, agent4, 1, 1, 1000);
     struct gen_flow f = flow(true, 6);
-    struct gen_sflow_opts o = {.rate = 100, .ip_len = 1500, .vxlan = true, .src_as = 1, .dst_as = 2};
+    struct gen_sflow_opts o = {
+        .rate = 100, .ip_len = 1500, .vxlan = true, .src_as = 1, .dst_as = 2};
     gen_sflow_flow(&m, &f, &o);
     o.sampled_ip = true;
     o.expanded = true;
@@ -263,8 +271,8 @@ static void test_vxlan_parser(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flow_samples),          cmocka_unit_test(test_sampling_sequence_drops),
-        cmocka_unit_test(test_interfaces),            cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_flow_samples), cmocka_unit_test(test_sampling_sequence_drops),
+        cmocka_unit_test(test_interfaces),   cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_vxlan_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

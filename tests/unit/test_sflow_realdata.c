@@ -282,6 +282,33 @@ static void test_known_values(void **state)
     decode_ctx_free(ctx);
 }
 
+/* IPFIX dataLinkFrameSection (IE 315, akvorado's datalink fixtures): the record names no
+ * addresses; the sampled frame (802.1Q VLAN 231, UDP) gives them, as tshark decodes it. */
+static void test_ipfix_packet_section(void **state)
+{
+    (void)state;
+    struct file_run fr = {.ctx = new_ctx(NULL)};
+    char path[2048];
+    snprintf(path, sizeof path, "%s/../netflow/akvorado/datalink-template.pcap", dir);
+    run_pcap(&fr, path);
+    snprintf(path, sizeof path, "%s/../netflow/akvorado/datalink-data.pcap", dir);
+    run_pcap(&fr, path);
+    assert_int_equal(fr.s.n, 1);
+    assert_int_equal(decode_counter(fr.ctx, DC_PACKET_SECTIONS), 1);
+    uint8_t a[16], b[16];
+    assert_int_equal(addr_parse("51.51.51.51", a), 0);
+    assert_int_equal(addr_parse("52.52.52.52", b), 0);
+    const struct flow_rec *r = &fr.s.r[0];
+    assert_memory_equal(r->src, a, 16);
+    assert_memory_equal(r->dst, b, 16);
+    assert_int_equal(r->proto, 17);
+    assert_int_equal(r->sport, 55501);
+    assert_int_equal(r->dport, 11777);
+    assert_int_equal(r->packets, 1);
+    assert_int_equal(r->bytes, 96); /* the IP length of the sampled packet */
+    decode_ctx_free(fr.ctx);
+}
+
 int main(void)
 {
     const char *sh = getenv("TW_SHARED");
@@ -300,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_file),
         cmocka_unit_test(test_known_values),
+        cmocka_unit_test(test_ipfix_packet_section),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     json_object_put(root);
