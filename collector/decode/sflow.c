@@ -212,17 +212,29 @@ static void rec_gateway(struct dec_msg *m, struct xdr *x, struct sf_flow *f)
     f->r.dst_as = dst_as;
 }
 
+/* The next record of a sample in x: its tag and a reader over its body; false (counted) when
+ * it runs past the sample. */
+static bool next_record(struct dec_msg *m, struct xdr *x, uint32_t *tag, struct xdr *r)
+{
+    *tag = xu32(x);
+    uint32_t len = xu32(x);
+    const uint8_t *body = xbytes(x, len);
+    if (!body) {
+        dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
+        return false;
+    }
+    *r = (struct xdr){body, len, false};
+    return true;
+}
+
 /* The records of a flow sample (nrec of them in x). */
 static void flow_records(struct dec_msg *m, struct xdr *x, uint32_t nrec, struct sf_flow *f)
 {
     for (uint32_t i = 0; i < nrec; i++) {
-        uint32_t tag = xu32(x), len = xu32(x);
-        const uint8_t *body = xbytes(x, len);
-        if (!body) {
-            dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
+        uint32_t tag;
+        struct xdr r;
+        if (!next_record(m, x, &tag, &r))
             return;
-        }
-        struct xdr r = {body, len, false};
         switch (tag) {
         case 1:
             rec_raw_header(m, &r, f);
@@ -233,7 +245,7 @@ static void flow_records(struct dec_msg *m, struct xdr *x, uint32_t nrec, struct
             break;
         case 1001: /* extended switch: VLANs and priorities in and out */
         case 1002: /* extended router: next hop, source and destination masks */
-            if (len < (tag == 1001 ? 16u : 16u))
+            if (r.n < 16)
                 dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
             break;
         case 1003:
@@ -326,15 +338,12 @@ static void counter_sample(struct dec_msg *m, struct xdr *x, bool expanded)
     }
     m->ctx->c[DC_SFLOW_COUNTER_SAMPLES]++;
     for (uint32_t i = 0; i < nrec; i++) {
-        uint32_t tag = xu32(x), len = xu32(x);
-        const uint8_t *body = xbytes(x, len);
-        if (!body) {
-            dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
+        uint32_t tag;
+        struct xdr r;
+        if (!next_record(m, x, &tag, &r))
             return;
-        }
         if (tag != 1)
             continue;
-        struct xdr r = {body, len, false};
         struct dec_iface_sample s;
         s.ifindex = xu32(&r);
         (void)xu32(&r); /* ifType */
