@@ -7,8 +7,8 @@ set -euo pipefail
 want=(build-essential cmake pkg-config libpcap-dev librdkafka-dev zlib1g-dev libmicrohttpd-dev libsystemd-dev
       libjson-c-dev)  # json-c: reading feeds, nfdump and Zeek JSON (core/json_in.h)
 if [[ ${1:-run} == test ]]; then
-  want+=(libcmocka-dev nfdump argus-server argus-client tshark clang libclang-rt-14-dev valgrind python3 python3-yaml python3-jsonschema curl iproute2 procps time
-        prometheus systemd dash clang-format chromium)  # promtool (metrics check), systemd-analyze (unit rating), clang-format (style check), chromium (the report in a browser)
+  want+=(libcmocka-dev nfdump nfdump-sflow argus-server argus-client tshark clang libclang-rt-14-dev valgrind python3 python3-yaml python3-jsonschema curl iproute2 procps time
+        prometheus systemd dash clang-format chromium)  # promtool (metrics check), systemd-analyze (unit rating), clang-format (style check), chromium (the report in a browser), nfdump-sflow (sfcapd: the sFlow oracle)
 fi
 missing=()
 for p in "${want[@]}"; do
