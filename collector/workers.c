@@ -61,6 +61,8 @@ static void mark_host(struct worker *w, struct alert *a, uint64_t win_end_ms)
     if (h) {
         a->exporter = h->exporter;
         a->in_if = h->in_if;
+        if (!a->sampling)
+            a->sampling = h->sampling;
     }
     if (h && (unsigned)a->category < CAT_COUNT) {
         uint8_t wt = hostility_alert_weight(&w->p->s->hostility, a);
@@ -200,6 +202,9 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
         hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno, &inserted, &state);
     if (inserted)
         h->first_ms = f->first_ms;
+    uint32_t rate = f->sampling > 1 ? f->sampling : 1;
+    if (inserted || h->window != wno || rate > h->sampling)
+        h->sampling = rate;
     h->window = wno;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;

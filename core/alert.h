@@ -70,6 +70,10 @@ struct alert {
      * host's flows and the interface they entered it on (ECS observer.ip, observer.ingress) */
     uint32_t exporter; /* its index + 1 in the decoder (0 = none: metered, archives) */
     uint32_t in_if;    /* SNMP ifIndex of the ingress interface, 0 = unknown */
+    /* the highest packet-sampling rate of the host's records behind the alert (1 or 0 =
+     * unsampled; transitwatch.sampling): a detector may set it, else the pipeline fills it from
+     * the host's records of the window */
+    uint32_t sampling;
     bool has_observer;
     uint8_t observer_ip[16]; /* the exporter's address (from exporter) */
     /* filled by the alert manager, not by detectors */

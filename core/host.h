@@ -23,6 +23,9 @@ struct host {
     /* the exporter that last reported the host's flows (flow_rec.exporter, 0 = none) and the
      * interface they entered it on: the alerts' observer (ECS observer.ip, .ingress) */
     uint32_t exporter, in_if;
+    /* the highest sampling rate (flow_rec.sampling; 1 = unsampled) of the host's records since
+     * its current window began: the alerts' transitwatch.sampling (fits the struct's padding) */
+    uint32_t sampling;
 };
 
 #endif

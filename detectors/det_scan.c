@@ -32,8 +32,14 @@
  *     shard as an inbound record and is joined like one from outside.
  *   - Sampled exports (1:N, N > 1): a probe of one packet is seen with probability 1/N and the
  *     answer may not be sampled: UDP/ICMP outcomes are UNKNOWN, TCP ones come from the sampled
- *     flags, and the sequential test is off (DETECTION-NOTES 4.1). Thresholds count what is
- *     seen, so set them per sampling rate.
+ *     flags, and the sequential test is off (DETECTION-NOTES 4.1; Mai et al., IEEE JSAC 2006:
+ *     sampling biases TRW's outcomes). Distinct targets (ports) count what is seen: a probe of
+ *     sampled_packets packets is seen with probability 1 - (1 - 1/N)^k, so the horizontal and
+ *     vertical thresholds of a pair are scaled by that share, never below sampled_min seen
+ *     (detector.h det_sampled_scale; the pair's highest rate). The unanswered share stays as it
+ *     is: a sampled SYN of an answered connection counts as unanswered, but the connection's
+ *     other packets are sampled k - 1 times as often, so a client's share stays near 1/k. The
+ *     ICMP sweep needs known outcomes and so stays silent on sampled data.
  *
  * Rules (every threshold in the config):
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
@@ -102,6 +108,8 @@ struct scan_conf {
     bool trw;
     double trw_theta0, trw_theta1, trw_alpha, trw_beta;
     uint32_t trw_min_failed;
+    double sampled_packets;
+    uint32_t sampled_min;
     uint32_t icmp_burst;
     uint64_t icmp_burst_window;
     uint32_t icmp_unanswered_min;
@@ -138,6 +146,14 @@ static const struct conf_key scan_keys[] = {
      "TRW: detection probability of the test", NULL},
     {"trw_min_failed", CONF_U32, SC(trw_min_failed), 0, 1, 1e6, "20",
      "TRW: unanswered first contacts a verdict needs as well", NULL},
+    {"sampled_packets", CONF_DOUBLE, SC(sampled_packets), 0, 1, 1e6, "1",
+     "packet-sampled data: packets of the probe the horizontal and vertical thresholds are scaled "
+     "for (a SYN or a datagram: 1)",
+     NULL},
+    {"sampled_min", CONF_U32, SC(sampled_min), 0, 1, 1e6, "3",
+     "packet-sampled data: distinct unanswered targets (ports) seen that the scaled thresholds "
+     "never go below",
+     NULL},
     {"icmp_burst", CONF_U32, SC(icmp_burst), 0, 2, 1e6, "10",
      "ICMP sweep: distinct addresses pinged within icmp_burst_window", NULL},
     {"icmp_burst_window", CONF_DURATION, SC(icmp_burst_window), 0, 1, 3600, "60s",
@@ -201,6 +217,7 @@ struct pair {
     struct hll sk_h[2], sk_d[2];   /* distinct unanswered targets (ports): [current, previous] */
     uint32_t unanswered, answered; /* first contacts since the pair was made */
     uint64_t first_ms, last_ms, packets, bytes;
+    uint32_t rate;      /* highest sampling rate of its contacts (0/1 = unsampled) */
     uint32_t touched;   /* window number + 1 when it last changed */
     uint32_t evaluated; /* window number + 1 when it was last judged */
     uint8_t nsample;
@@ -457,7 +474,8 @@ struct contact {
     uint8_t proto;
     uint16_t port;
     uint64_t first_ms, last_ms, packets, bytes;
-    bool trw; /* the sequential test may use it (unsampled) */
+    bool trw;      /* the sequential test may use it (unsampled) */
+    uint32_t rate; /* the record's sampling rate (1 = unsampled) */
 };
 
 static void walk_reset(struct scan_host *sh)
@@ -598,6 +616,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     if (fresh && !p->sk_h[0].dense)
         pair_sample(p, horizontal, ct);
     p->unanswered++;
+    if (ct->rate > p->rate)
+        p->rate = ct->rate;
     p->packets += ct->packets;
     p->bytes += ct->bytes;
     if (ct->first_ms < p->first_ms)
@@ -667,6 +687,7 @@ static void pend_contact(const struct pend *p, struct contact *ct)
     ct->packets = p->packets;
     ct->bytes = p->bytes;
     ct->trw = true;
+    ct->rate = 1;
 }
 
 /* The host of a waiting probe, if it is still in its table slot. */
@@ -916,6 +937,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         .packets = f->packets,
         .bytes = f->bytes,
         .trw = unsampled(f),
+        .rate = f->sampling > 1 ? f->sampling : 1,
     };
     if (icmp)
         sweep_probe(s, ctx, c, h, sh, f);
@@ -988,12 +1010,24 @@ struct judged {
     uint32_t hour, day;
     double share;
     bool cross;
+    uint32_t thr_h, thr_d, high; /* thresholds in force (scaled when sampled) */
+    double scale;                /* det_sampled_scale of the pair's rate */
 };
 
-static struct judged judge(const struct pair *p, struct det_ctx *ctx, uint32_t thr_h,
-                           uint32_t thr_d, double fail_min)
+/* thr_h, thr_d, high: as configured; under sampling all three are scaled by one factor (detector.h
+ * det_sampled_scale, base thr_h). */
+static struct judged judge(const struct pair *p, struct det_ctx *ctx, const struct scan_conf *c,
+                           uint32_t thr_h, uint32_t thr_d, uint32_t high)
 {
     struct judged j;
+    j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
+                                thr_h < thr_d ? thr_h : thr_d);
+    j.thr_h = det_scaled(thr_h, j.scale);
+    j.thr_d = det_scaled(thr_d, j.scale);
+    j.high = det_scaled(high, j.scale);
+    thr_h = j.thr_h;
+    thr_d = j.thr_d;
+    double fail_min = c->fail_min;
     j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
     j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered);
     if (j.hour > j.day)
@@ -1002,6 +1036,17 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, uint32_t t
     j.share = all ? (double)p->unanswered / (double)all : 0;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
     return j;
+}
+
+/* The thresholds in force for a pair's evidence; under sampling the rate and the scale too. */
+static void thresholds_json(struct json *j, const struct pair *p, const struct judged *jd)
+{
+    json_u64(j, "threshold_hour", jd->thr_h);
+    json_u64(j, "threshold_day", jd->thr_d);
+    if (p->rate > 1) {
+        json_u64(j, "sampling_rate", p->rate);
+        json_double(j, "threshold_scale", jd->scale, 4);
+    }
 }
 
 static int sel_cmp(const void *pa, const void *pb)
@@ -1032,7 +1077,7 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
-        struct judged j = judge(p, ctx, c->h_threshold, c->h_day_threshold, c->fail_min);
+        struct judged j = judge(p, ctx, c, c->h_threshold, c->h_day_threshold, c->h_high);
         if (!j.cross)
             continue;
         struct sel *e = &s->sel[s->nsel++];
@@ -1053,6 +1098,7 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
             e++;
         const struct pair *top = ltab_entry(&s->hz, s->sel[i].idx);
         const struct scan_conf *c = det_conf(ctx, top->k.customer);
+        struct judged jt = judge(top, ctx, c, c->h_threshold, c->h_day_threshold, c->h_high);
         uint64_t flows = 0, packets = 0, bytes = 0, first = top->first_ms, last = top->last_ms;
         for (size_t k = i; k < e; k++) {
             const struct pair *q = ltab_entry(&s->hz, s->sel[k].idx);
@@ -1091,16 +1137,15 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
         }
         json_arr_close(&j);
         json_u64(&j, "ports_crossing", e - i);
-        json_u64(&j, "threshold_hour", c->h_threshold);
-        json_u64(&j, "threshold_day", c->h_day_threshold);
+        thresholds_json(&j, top, &jt);
         json_u64(&j, "packets", packets);
         json_u64(&j, "bytes", bytes);
         json_obj_close(&j);
         uint32_t d = s->sel[i].day;
-        bool high = d >= c->h_high;
+        bool high = d >= jt.high;
         raise_scan(s, ctx, 0, top->k.customer, top->k.host, NULL, top->k.proto, top->k.port,
                    high ? SEV_HIGH : SEV_MEDIUM,
-                   0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / c->h_high), flows, packets,
+                   0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / jt.high), flows, packets,
                    bytes, first, last, json_error(&j) ? NULL : ev);
         i = e;
     }
@@ -1115,7 +1160,7 @@ static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
-        struct judged jd = judge(p, ctx, c->v_threshold, c->v_day_threshold, c->fail_min);
+        struct judged jd = judge(p, ctx, c, c->v_threshold, c->v_day_threshold, c->v_high);
         if (!jd.cross)
             continue;
         struct json j;
@@ -1132,15 +1177,14 @@ static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
         for (unsigned k = 0; k < p->nsample && k < SCAN_SAMPLES * 2; k++)
             json_u64(&j, NULL, p->sample_port[k]);
         json_arr_close(&j);
-        json_u64(&j, "threshold_hour", c->v_threshold);
-        json_u64(&j, "threshold_day", c->v_day_threshold);
+        thresholds_json(&j, p, &jd);
         json_u64(&j, "packets", p->packets);
         json_u64(&j, "bytes", p->bytes);
         json_obj_close(&j);
-        bool high = jd.day >= c->v_high;
+        bool high = jd.day >= jd.high;
         raise_scan(s, ctx, 1, p->k.customer, p->k.host, p->k.other, p->k.proto, 0,
                    high ? SEV_HIGH : SEV_MEDIUM,
-                   0.5 + 0.25 * jd.share + 0.25 * (high ? 1.0 : (double)jd.day / c->v_high),
+                   0.5 + 0.25 * jd.share + 0.25 * (high ? 1.0 : (double)jd.day / jd.high),
                    (uint64_t)p->unanswered + p->answered, p->packets, p->bytes, p->first_ms,
                    p->last_ms, json_error(&j) ? NULL : ev);
     }

@@ -6,7 +6,12 @@
  * addresses and distinct /24s (/48 for IPv6) as exact-then-HyperLogLog sketches, the first
  * SPAM_SAMPLE destinations, and the most contacted destinations (Space-Saving, SPAM_TOP
  * counters with their error). Distinct counts are never multiplied by the sampling rate
- * (DETECTION-NOTES 0.3).
+ * (DETECTION-NOTES 0.3): under 1:N packet sampling the thresholds are scaled instead, by the share
+ * of mail connections of sampled_packets packets that leave a sample (detector.h
+ * det_sampled_scale; at least sampled_min destinations seen), for the highest rate among the
+ * host's records of the window. fail_share is then the share of sampled packets that belong to
+ * failed connections (a failed attempt's SYN, not a delivery's ACKs): lower than the share of
+ * connections, so bots are found through distinct_nets >= fanout_high more than through it.
  *
  * Evidence is the window's own: a record belongs to the window that holds its end time. The
  * pipeline closes a window only once records `lateness` newer than its end have been seen, so
@@ -46,6 +51,8 @@ struct spam_conf {
     uint32_t mta_fanout;
     double mta_fail;
     uint64_t max_hosts;
+    double sampled_packets;
+    uint32_t sampled_min;
 };
 
 static const struct conf_key spam_keys[] = {
@@ -67,6 +74,14 @@ static const struct conf_key spam_keys[] = {
      "failure share of a hijacked MTA", NULL},
     {"max_hosts", CONF_U64, offsetof(struct spam_conf, max_hosts), 0, 16, 16777216, "65536",
      "mail-sending hosts tracked per worker per window; more are refused and counted", NULL},
+    {"sampled_packets", CONF_DOUBLE, offsetof(struct spam_conf, sampled_packets), 0, 1, 1e6, "3",
+     "packet-sampled data: client packets of the mail connection the thresholds are scaled for "
+     "(a failed or rejected attempt: SYN and retries, <= 3)",
+     NULL},
+    {"sampled_min", CONF_U32, offsetof(struct spam_conf, sampled_min), 0, 1, 1e6, "3",
+     "packet-sampled data: distinct destinations and /24s seen that the scaled thresholds never "
+     "go below",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -79,6 +94,7 @@ struct spam_ent {
     struct spam_key k;
     uint32_t flows, failed;
     uint64_t bytes, packets, first_ms, last_ms;
+    uint32_t rate; /* highest sampling rate of its records (1 = unsampled) */
     uint16_t port; /* first mail port seen */
     bool mta;
     uint8_t nsample;
@@ -181,6 +197,8 @@ static void spam_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         e->mta = pfxlist_match(&c->mta, h->addr);
     }
     e->flows++;
+    if (f->sampling > e->rate)
+        e->rate = f->sampling;
     e->failed += flow_failed(f);
     e->bytes += f->bytes;
     e->packets += f->packets;
@@ -234,12 +252,18 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     if (nn > nd)
         nn = nd;
     double fail = e->flows ? (double)e->failed / e->flows : 0;
+    /* thresholds in force: as configured, or scaled to what 1:rate sampling lets through */
+    uint32_t base = c->fanout < c->fanout_nets ? c->fanout : c->fanout_nets;
+    double sc = det_sampled_scale(e->rate, c->sampled_packets, c->sampled_min, base);
+    uint32_t t_dst = det_scaled(c->fanout, sc), t_nets = det_scaled(c->fanout_nets, sc),
+             t_high = det_scaled(c->fanout_high, sc),
+             t_mta = det_scaled(c->mta_fanout, det_sampled_scale(e->rate, c->sampled_packets,
+                                                                 c->sampled_min, c->mta_fanout));
     bool alert;
     if (e->mta)
-        alert = nn >= c->mta_fanout && fail >= c->mta_fail;
+        alert = nn >= t_mta && fail >= c->mta_fail;
     else
-        alert = nd >= c->fanout && nn >= c->fanout_nets &&
-                (fail >= c->fail_min || nn >= c->fanout_high);
+        alert = nd >= t_dst && nn >= t_nets && (fail >= c->fail_min || nn >= t_high);
     if (!alert)
         return;
     char ev[1536];
@@ -260,16 +284,20 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     for (unsigned i = 0; i < e->nsample; i++)
         json_addr(&j, NULL, e->sample[i]);
     json_arr_close(&j);
-    json_u64(&j, "threshold_fanout", c->fanout);
-    json_u64(&j, "threshold_nets", c->fanout_nets);
+    json_u64(&j, "threshold_fanout", e->mta ? t_mta : t_dst);
+    json_u64(&j, "threshold_nets", t_nets);
+    if (e->rate > 1) {
+        json_u64(&j, "sampling_rate", e->rate);
+        json_double(&j, "threshold_scale", sc, 4);
+    }
     json_obj_close(&j);
 
-    double sc = 0.4 + 0.3 * (nn >= c->fanout_high ? 1.0 : (double)nn / c->fanout_high) + 0.3 * fail;
+    double score = 0.4 + 0.3 * (nn >= t_high ? 1.0 : (double)nn / t_high) + 0.3 * fail;
     struct alert a = {
         .detector = "spam",
         .rule_id = e->mta ? "spam.mta_fanout" : "spam.fanout",
-        .severity = (nn >= c->fanout_high || fail >= 0.3) ? SEV_HIGH : SEV_MEDIUM,
-        .score = sc > 1 ? 1 : sc,
+        .severity = (nn >= t_high || fail >= 0.3) ? SEV_HIGH : SEV_MEDIUM,
+        .score = score > 1 ? 1 : score,
         .customer = e->k.customer,
         .has_host = true,
         .host_is_source = true,

@@ -35,6 +35,7 @@
 #ifndef TW_DETECTOR_H
 #define TW_DETECTOR_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,6 +140,40 @@ static inline bool det_tcp_answered(const struct flow_rec *f)
     uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
     uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
     return pk > 3 || by > 180;
+}
+
+/* Packet sampling and counts of distinct things (DETECTION-NOTES 0.3; README "Detectors on
+ * sampled data"). Under 1:N packet sampling a connection of k packets leaves at least one sampled
+ * packet with probability p = 1 - (1 - 1/N)^k (det_seen_share), so a host that really contacted
+ * D destinations with such connections shows about D * p of them. Bytes and packets need nothing:
+ * the record carries them multiplied by N. A rule's count thresholds, meant for unsampled data,
+ * are therefore all multiplied by one scale (det_sampled_scale): p, but never so low that the
+ * rule's smallest threshold `base` asks for fewer than min_seen distinct things seen (a count
+ * that small is a Poisson draw whose relative spread is 1/sqrt(count): noise, not evidence).
+ * One scale for all of a rule's thresholds keeps their ratios (a rule's "high" stays a multiple
+ * of its "alert"). det_scaled() applies it: ceil(thr * scale), at least 1. rate <= 1: scale 1,
+ * thresholds as configured. Pure; the detectors call them at window close on their workers. */
+static inline double det_seen_share(uint32_t rate, double k)
+{
+    if (rate <= 1)
+        return 1.0;
+    return 1.0 - exp(k * log1p(-1.0 / (double)rate));
+}
+
+static inline double det_sampled_scale(uint32_t rate, double k, uint32_t min_seen, uint32_t base)
+{
+    if (rate <= 1)
+        return 1.0;
+    double p = det_seen_share(rate, k), floor = base ? (double)min_seen / (double)base : 1.0;
+    if (floor > 1)
+        floor = 1;
+    return p > floor ? p : floor;
+}
+
+static inline uint32_t det_scaled(uint32_t thr, double scale)
+{
+    double t = ceil((double)thr * scale - 1e-9);
+    return t < 1 ? 1 : t >= (double)thr ? thr : (uint32_t)t;
 }
 
 extern const struct detector_ops *const det_registry[];

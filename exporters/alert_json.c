@@ -144,6 +144,49 @@ static void enrichments(struct json *j, const struct alert *a, const uint8_t *sr
     json_obj_close(j);
 }
 
+/* transitwatch.*: the detector's verdict, the customer, the windows, the counts, whether the
+ * records were sampled, and the detector's evidence. */
+static void transitwatch_json(struct json *j, const struct alert *a)
+{
+    json_obj_open(j, "transitwatch");
+    json_str(j, "detector", a->detector);
+    json_str(j, "severity", alert_severity_name(a->severity));
+    json_double(j, "score", a->score, 3);
+    json_obj_open(j, "customer");
+    json_str(j, "id", a->customer_id ? a->customer_id : "");
+    json_str(j, "name", a->customer_name ? a->customer_name : "");
+    if (a->customer_asn)
+        json_u64(j, "asn", a->customer_asn);
+    json_obj_close(j);
+    if (a->has_host)
+        json_addr(j, "host", a->host);
+    if (a->has_peer)
+        json_addr(j, "peer", a->peer);
+    json_obj_open(j, "window");
+    json_time(j, "start", a->win_start_ms);
+    json_time(j, "end", a->win_end_ms);
+    json_obj_close(j);
+    if (a->first_ms)
+        json_time(j, "first_seen", a->first_ms);
+    if (a->last_ms)
+        json_time(j, "last_seen", a->last_ms);
+    if (a->first_raised_ms)
+        json_time(j, "first_raised", a->first_raised_ms);
+    json_u64(j, "count", a->repeat_count ? a->repeat_count : 1);
+    json_u64(j, "flows", a->flows);
+    json_u64(j, "bytes", a->bytes);
+    json_u64(j, "packets", a->packets);
+    if (a->sampling > 1) { /* absent: unsampled (or a customer-level finding) */
+        json_obj_open(j, "sampling");
+        json_bool(j, "sampled", true);
+        json_u64(j, "rate", a->sampling);
+        json_obj_close(j);
+    }
+    if (a->evidence_json)
+        json_raw(j, "evidence", a->evidence_json);
+    json_obj_close(j);
+}
+
 int alert_json_format(const struct alert *a, char *buf, size_t cap)
 {
     struct json j;
@@ -229,37 +272,7 @@ int alert_json_format(const struct alert *a, char *buf, size_t cap)
     if (a->nenrich)
         enrichments(&j, a, src);
 
-    json_obj_open(&j, "transitwatch");
-    json_str(&j, "detector", a->detector);
-    json_str(&j, "severity", alert_severity_name(a->severity));
-    json_double(&j, "score", a->score, 3);
-    json_obj_open(&j, "customer");
-    json_str(&j, "id", a->customer_id ? a->customer_id : "");
-    json_str(&j, "name", a->customer_name ? a->customer_name : "");
-    if (a->customer_asn)
-        json_u64(&j, "asn", a->customer_asn);
-    json_obj_close(&j);
-    if (a->has_host)
-        json_addr(&j, "host", a->host);
-    if (a->has_peer)
-        json_addr(&j, "peer", a->peer);
-    json_obj_open(&j, "window");
-    json_time(&j, "start", a->win_start_ms);
-    json_time(&j, "end", a->win_end_ms);
-    json_obj_close(&j);
-    if (a->first_ms)
-        json_time(&j, "first_seen", a->first_ms);
-    if (a->last_ms)
-        json_time(&j, "last_seen", a->last_ms);
-    if (a->first_raised_ms)
-        json_time(&j, "first_raised", a->first_raised_ms);
-    json_u64(&j, "count", a->repeat_count ? a->repeat_count : 1);
-    json_u64(&j, "flows", a->flows);
-    json_u64(&j, "bytes", a->bytes);
-    json_u64(&j, "packets", a->packets);
-    if (a->evidence_json)
-        json_raw(&j, "evidence", a->evidence_json);
-    json_obj_close(&j);
+    transitwatch_json(&j, a);
 
     json_obj_close(&j);
     return json_error(&j) ? -ENOSPC : (int)json_len(&j);

@@ -446,7 +446,12 @@ static void icmp_sweep(void **st)
     th_fini(&t);
 }
 
-/* Sampled exports (1:100): the sequential test is off, UDP outcomes unknown. */
+/* Sampled exports (1:100). A SYN probe (sampled_packets 1) is seen with probability 1/100, so
+ * the horizontal threshold of 50 scales to max(50 x 0.01, sampled_min 3) = 3 seen targets: 40
+ * seen SYNs stand for about 4 000 probes and alert, with the rate and the scaled thresholds in
+ * the evidence; the sequential test is off; 2 seen targets are below sampled_min; sampled UDP
+ * probes have unknown outcomes; a sampled web client (each connection's SYN and 9 other packets
+ * sampled alike: unanswered share about 0.1) stays quiet. */
 static void sampled_exports(void **st)
 {
     (void)st;
@@ -457,8 +462,48 @@ static void sampled_exports(void **st)
         target(dst, sizeof dst, 9000 + i);
         th_flow_sampled(&t, "10.0.0.21", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 100);
     }
+    for (unsigned i = 0; i < 2; i++) {
+        target(dst, sizeof dst, 9100 + i);
+        th_flow_sampled(&t, "10.0.0.22", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 100);
+    }
+    for (unsigned i = 0; i < 40; i++) {
+        target(dst, sizeof dst, 9200 + i);
+        th_flow_sampled(&t, "10.0.0.23", dst, 41000, 161, 17, 0, 1, 60, T0 + i * 500, 0, 100);
+    }
+    for (unsigned i = 0; i < 200; i++) {
+        target(dst, sizeof dst, 9300 + i);
+        th_flow_sampled(&t, "10.0.0.24", dst, (uint16_t)(42000 + i), 443, 6, i % 10 ? 0x18 : 0x02,
+                        1, 500, T0 + i * 500, 0, 100);
+    }
     th_close(&t);
-    assert_int_equal(t.nalerts, 0);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.21"), 1);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.21"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.22"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.23"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.24"), 0);
+    assert_int_equal(t.nalerts, 1);
+    const struct alert *a = th_find(&t, "scan.horizontal");
+    assert_int_equal(ev_num(a, "sampling_rate"), 100);
+    assert_int_equal(ev_num(a, "threshold_hour"), 3);
+    assert_int_equal(ev_num(a, "threshold_day"), 6);
+    unsigned long seen = ev_num(a, "distinct_targets_hour"); /* HyperLogLog past 32 */
+    assert_true(seen >= 30 && seen <= 40);
+    assert_int_equal(a->packets, 4000);
+    th_fini(&t);
+
+    /* 1:1000 with sampled_packets 3 (retried SYNs): p = 0.003, still the floor of 3 seen */
+    assert_int_equal(th_init(&t, &det_scan_ops, "sampled_min=5;sampled_packets=3"), 0);
+    for (unsigned i = 0; i < 4; i++) {
+        target(dst, sizeof dst, 9400 + i);
+        th_flow_sampled(&t, "10.0.0.25", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 1000);
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        target(dst, sizeof dst, 9500 + i);
+        th_flow_sampled(&t, "10.0.0.26", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 1000);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.25"), 0);
+    assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.26"), 1);
     th_fini(&t);
 }
 

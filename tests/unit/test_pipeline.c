@@ -705,6 +705,42 @@ static void test_alert_observer(void **st)
     fix_free(f);
 }
 
+/* Every alert about a host says when its records were packet-sampled and at what rate (the
+ * highest of the host's records in the window), whatever the detector: here a list hit from a
+ * host seen through 1:512 sampled records (one of them unsampled); a host seen unsampled has no
+ * transitwatch.sampling. */
+static void test_alert_sampling(void **st)
+{
+    (void)st;
+    struct fix *f = fix_new(MAP, DROP);
+    struct flow_rec r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(addr_parse("10.1.0.5", r.src), 0);
+    assert_int_equal(addr_parse("198.18.1.1", r.dst), 0);
+    r.sport = 40000;
+    r.dport = 443;
+    r.proto = 6;
+    r.bytes = 512 * 60;
+    r.packets = 512;
+    r.first_ms = T0 + 900;
+    r.last_ms = T0 + 1000;
+    r.sampling = 512;
+    pipeline_flow(f->p, &r);
+    r.sampling = 1;
+    r.first_ms += 1000;
+    r.last_ms += 1000;
+    pipeline_flow(f->p, &r);
+    flow(f, "10.2.0.7", "198.18.1.1", 443, T0 + 2000, 100);
+    pipeline_finish(f->p);
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.5\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"sampling\":{\"sampled\":true,\"rate\":512}"));
+    const char *b = find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.2.0.7\"");
+    assert_non_null(b);
+    assert_null(strstr(b, "\"sampling\""));
+    fix_free(f);
+}
+
 /* A detector's counters are summed over every worker's instance: 40 listed flows from 40
  * hosts (spread over the workers) count 40 hits, whatever the number of workers. */
 static void test_detector_counters_summed(void **st)
@@ -758,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
         cmocka_unit_test(test_alert_observer),
+        cmocka_unit_test(test_alert_sampling),
     };
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),
