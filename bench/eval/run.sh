@@ -11,7 +11,13 @@
 #  3. every labelled real capture/log of the shared test data against its truth file
 #     (bench/eval/real.py; absent datasets are listed as absent);
 #  4. a mix of customers built from the real captures (bench/eval/mix.py): which customers the
-#     hostility score condemns.
+#     hostility score condemns;
+#  5. the same traffic as sampled sFlow (twgen eval -f sflow -N RATE: 1-in-RATE random packet
+#     samples, seeded, with counter samples) at each of --sflow RATES, scored like part 1 and set
+#     against the unsampled NetFlow (IPFIX) of the same traffic (bench/eval/sampled.py): recall
+#     and false hosts per detector and rate, and the rate at which each stops being reliable.
+#     Rate 1 sends every packet, so it runs on part 2's slice (no flooders) against that slice's
+#     IPFIX; the other rates on the whole scenario against part 1's IPFIX.
 #
 #   bench/eval/run.sh BUILD_DIR OUT_DIR [options] [twgen eval options: -m MINUTES -s SEED -x SCALE]
 # Options (thresholds are explicit; without any, the tables are printed and nothing is asserted
@@ -27,6 +33,10 @@
 #   --raw "TWGEN ARGS" | --no-raw        the raw slice (default "-m 60 -x 0.3"; same seed)
 #   --testdata DIR | --no-real           shared test data (default $TW_SHARED/testdata or the
 #                                        source tree's ../shared/testdata); --no-mix skips part 4
+#   --sflow "RATES" | --no-sflow         part 5's sampling rates (default "1 100 1000")
+#   --sflow-reliable DET=RATE            fail unless DET is reliable at every rate up to RATE
+#   --sflow-max-fp X                     fail when a detector has more than X false hosts per
+#                                        10 000 host-days at a sampled rate
 # Outputs in OUT_DIR: report.md (all parts), score.{md,json}, real.{md,json}, mix.{md,json},
 # alerts-*.jsonl, truth.jsonl. Exit 1 when a requirement given is broken or the formats differ.
 set -euo pipefail
@@ -35,6 +45,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 tw=$bin/collector/transitwatch; gen=$bin/tests/twgen
 mkdir -p "$out"
 score_args=(); real_args=(); raw_args="-m 60 -x 0.3"; raw=1; real=1; mix=1; raw_req=0; mix_req=0
+sflow_rates="1 100 1000"; sflow_args=()
 testdata=${TW_SHARED:+$TW_SHARED/testdata}; testdata=${testdata:-$src/../shared/testdata}
 gen_args=()
 while (($#)); do
@@ -50,6 +61,10 @@ while (($#)); do
     --testdata) testdata=$2; shift 2 ;;
     --no-real) real=0; shift ;;
     --no-mix) mix=0; shift ;;
+    --sflow) sflow_rates=$2; shift 2 ;;
+    --no-sflow) sflow_rates=""; shift ;;
+    --sflow-reliable) sflow_args+=(--reliable "$2"); shift 2 ;;
+    --sflow-max-fp) sflow_args+=(--max-fp "$2"); shift 2 ;;
     *) gen_args+=("$1"); shift ;;
   esac
 done
@@ -129,12 +144,67 @@ elif ((mix_req)); then
   status "mix: no shared test data to build it from"; rc=1
 fi
 
+# ---- 5. the same traffic as sampled sFlow ----
+if [[ -n $sflow_rates ]]; then
+  python3 "$src/bench/eval/score.py" "$out/truth.jsonl" "$out/alerts-ipfix.jsonl" --json "$out/sflow-ref.json" >/dev/null
+  pairs=("netflow=$out/sflow-ref.json")
+  for rate in $sflow_rates; do
+    if ((rate == 1)); then # every packet: the slice without flooders, against its own IPFIX
+      if [[ ! -f $out/slice-alerts-ipfix.jsonl ]]; then
+        # shellcheck disable=SC2086
+        "$gen" eval -f ipfix -F -s "$seed" $raw_args -o "$out/slice-ipfix.pcap" -t "$out/slice-truth.jsonl" \
+          --write-customers "$out/slice-customers.csv" --write-config "$out/slice.conf" 2>>"$out/gen.log"
+        "$tw" replay -c "$out/slice.conf" -C "$out/slice-customers.csv" --no-summaries \
+          -o "$out/slice-alerts-ipfix.jsonl" "$out/slice-ipfix.pcap"
+        rm -f "$out/slice-ipfix.pcap"
+      fi
+      # shellcheck disable=SC2086
+      "$gen" eval -f sflow -N 1 -z -F -s "$seed" $raw_args -o "$out/sflow-1.pcap.gz" 2>>"$out/gen.log"
+      "$tw" replay -c "$out/slice.conf" -C "$out/slice-customers.csv" --no-summaries \
+        -o "$out/alerts-sflow-1.jsonl" "$out/sflow-1.pcap.gz"
+      python3 "$src/bench/eval/score.py" "$out/slice-truth.jsonl" "$out/slice-alerts-ipfix.jsonl" \
+        --json "$out/sflow-slice-ref.json" >/dev/null
+      python3 "$src/bench/eval/score.py" "$out/slice-truth.jsonl" "$out/alerts-sflow-1.jsonl" \
+        --json "$out/sflow-1.json" >/dev/null
+      pairs+=("netflow:slice=$out/sflow-slice-ref.json" "1:slice=$out/sflow-1.json")
+    else
+      "$gen" eval -f sflow -N "$rate" -z "${gen_args[@]}" -o "$out/sflow-$rate.pcap.gz" 2>>"$out/gen.log"
+      "$tw" replay -c "$out/eval.conf" -C "$out/customers.csv" --no-summaries \
+        -o "$out/alerts-sflow-$rate.jsonl" "$out/sflow-$rate.pcap.gz"
+      python3 "$src/bench/eval/score.py" "$out/truth.jsonl" "$out/alerts-sflow-$rate.jsonl" \
+        --json "$out/sflow-$rate.json" >/dev/null
+      pairs+=("$rate=$out/sflow-$rate.json")
+    fi
+    rm -f "$out/sflow-$rate.pcap.gz"
+  done
+  if python3 "$src/bench/eval/sampled.py" --md "$out/sampled.md" --json "$out/sampled.json" \
+       "${sflow_args[@]}" "${pairs[@]}" >"$out/sampled.txt"; then
+    status "sampled sFlow (1:${sflow_rates// /, 1:}): every alert says it was sampled; table in sampled.md"
+  else
+    cat "$out/sampled.txt"; status "sampled sFlow: a requirement is broken ($(head -1 "$out/sampled.txt"))"; rc=1
+  fi
+  # every alert from a sampled export (rate > 1) names its rate
+  for rate in $sflow_rates; do
+    ((rate > 1)) || continue
+    if ! python3 -c 'import json, sys
+r = int(sys.argv[2])
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    t = o.get("transitwatch", {})
+    if o.get("event", {}).get("kind") == "alert" and t.get("host") and t.get("sampling") != {"sampled": True, "rate": r}:
+        sys.exit("alert without its sampling rate: " + line[:200])' "$out/alerts-sflow-$rate.jsonl" "$rate"; then
+      status "sampled sFlow 1:$rate: an alert does not say it was sampled"; rc=1
+    fi
+  done
+fi
+
 {
   echo "## Detector evaluation"; echo
   cat "$out/score.md"; echo
   echo "### Equivalence"; echo; sed 's/^/- /' "$out/status.txt"; echo
   if [[ -f $out/real.md ]]; then echo "### Labelled real data (bench/eval/truth)"; echo; cat "$out/real.md"; echo; fi
   if [[ -f $out/mix.md ]]; then cat "$out/mix.md"; echo; fi
+  if [[ -f $out/sampled.md ]]; then echo "### The same traffic as sampled sFlow (bench/eval/sampled.py)"; echo; cat "$out/sampled.md"; echo; fi
 } >"$out/report.md"
 echo "report: $out/report.md"
 exit $rc

@@ -1,6 +1,7 @@
 #include "gen_flowpkts.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,12 @@ struct gen_flowpkts {
     size_t nflows, fcap, fnext;
     uint64_t written;
     uint16_t ip_id;
+    /* packet sink and sampling (gen_flowpkts_new_sampled); fn NULL: every packet to pcap */
+    gen_flowpkt_fn fn;
+    void *fn_arg;
+    uint32_t rate;
+    uint64_t rng;
+    uint64_t pool_packets, pool_bytes;
 };
 
 static bool less(const struct pkt *a, const struct pkt *b)
@@ -84,10 +91,67 @@ int gen_flowpkts_new(struct gen_pcap *pcap, struct gen_flowpkts **out)
     return 0;
 }
 
+int gen_flowpkts_new_sampled(uint32_t rate, uint64_t seed, gen_flowpkt_fn fn, void *arg,
+                             struct gen_flowpkts **out)
+{
+    if (rate == 0 || !fn)
+        return -EINVAL;
+    int rc = gen_flowpkts_new(NULL, out);
+    if (rc < 0)
+        return rc;
+    (*out)->fn = fn;
+    (*out)->fn_arg = arg;
+    (*out)->rate = rate;
+    (*out)->rng = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+    return 0;
+}
+
+/* splitmix64: the sampler's random numbers */
+static uint64_t rnd(struct gen_flowpkts *w)
+{
+    uint64_t z = (w->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Packets skipped before the next one sampled with probability 1/rate: geometric. */
+static uint64_t skip(struct gen_flowpkts *w)
+{
+    if (w->rate <= 1)
+        return 0;
+    double u = ((double)(rnd(w) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+    return (uint64_t)floor(log(u) / log1p(-1.0 / (double)w->rate));
+}
+
+/* Packet i's TCP flags and IP length (of n), and the header bytes its length covers. */
+static uint8_t pkt_flags(const struct gen_flow *f, uint64_t i, uint64_t n)
+{
+    if (f->proto != 6)
+        return 0;
+    uint8_t fl = f->tcp_flags, mid = fl & 0x38, end = fl & 0x05;
+    if (n == 1 || (fl & ~0x02) == 0)
+        return fl; /* one packet, or SYN retries */
+    if (i == 0 && (fl & 0x02))
+        return f->responder ? 0x12 : 0x02;
+    return i == n - 1 ? (uint8_t)(mid | end) : mid;
+}
+
 static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
 {
     const struct gen_flow *f = &w->flows[p->flow];
     uint64_t n = f->packets ? f->packets : 1;
+    if (w->fn) {
+        uint64_t len = f->bytes / n + (p->i < f->bytes % n ? 1 : 0);
+        struct gen_flowpkt fp = {.ts_us = p->ts_us,
+                                 .flow = f,
+                                 .tcp_flags = pkt_flags(f, p->i, n),
+                                 .ip_len = (uint32_t)(len < 65535 ? len : 65535),
+                                 .pool_packets = w->pool_packets,
+                                 .pool_bytes = w->pool_bytes};
+        w->written++;
+        return w->fn(w->fn_arg, &fp);
+    }
     struct gen_ip g;
     memset(&g, 0, sizeof g);
     memcpy(g.src, f->src, 16);
@@ -105,15 +169,7 @@ static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
     g.payload = zeros;
     g.payload_len = len > hdr ? (uint32_t)(len - hdr < 9000 ? len - hdr : 9000) : 0;
     if (f->proto == 6) {
-        uint8_t fl = f->tcp_flags, mid = fl & 0x38, end = fl & 0x05;
-        if (n == 1 || (fl & ~0x02) == 0)
-            g.tcp_flags = fl; /* one packet, or SYN retries */
-        else if (p->i == 0 && (fl & 0x02))
-            g.tcp_flags = f->responder ? 0x12 : 0x02;
-        else if (p->i == n - 1)
-            g.tcp_flags = (uint8_t)(mid | end);
-        else
-            g.tcp_flags = mid;
+        g.tcp_flags = pkt_flags(f, p->i, n);
     } else if (f->proto == 1 || f->proto == 58) {
         g.icmp_type = (uint8_t)(f->dport >> 8);
         g.icmp_code = (uint8_t)f->dport;
@@ -145,7 +201,20 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
     if (dur > GEN_FLOWPKTS_MAX_MS)
         return -EINVAL;
     uint64_t n = f->packets ? f->packets : 1;
-    if (w->n + n > GEN_FLOWPKTS_MAX_HELD)
+    w->pool_packets += n;
+    w->pool_bytes += f->bytes;
+    /* the packets written: all, or the sampled ones (indices drawn by geometric skips) */
+    uint64_t saved = w->rng, first = 0, m = n;
+    if (w->rate > 1) {
+        m = 0;
+        for (uint64_t i = skip(w); i < n; i += 1 + skip(w))
+            m++;
+        if (m == 0)
+            return 0;
+        w->rng = saved; /* the same draws again below, for the packets themselves */
+        first = skip(w);
+    }
+    if (w->n + m > GEN_FLOWPKTS_MAX_HELD)
         return -E2BIG;
     /* a free flow slot (flows are released once all their packets are written) */
     size_t slot = w->fnext;
@@ -166,8 +235,8 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
     }
     w->fnext = (slot + 1) % w->fcap;
     w->flows[slot] = *f;
-    w->left[slot] = (uint32_t)n;
-    while (w->n + n > w->cap) {
+    w->left[slot] = (uint32_t)m;
+    while (w->n + m > w->cap) {
         size_t nc = w->cap * 2;
         struct pkt *h = realloc(w->heap, nc * sizeof *h);
         if (!h)
@@ -176,7 +245,7 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
         w->cap = nc;
     }
     uint64_t start_us = f->start_ms * 1000, span = dur * 1000;
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = first; i < n; i += 1 + skip(w))
         push(w, (struct pkt){start_us + (n > 1 ? span * i / (n - 1) : 0), (uint32_t)slot,
                              (uint32_t)i});
     /* flows come in end order and last at most MAX_MS: nothing earlier than this can come */

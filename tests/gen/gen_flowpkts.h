@@ -22,6 +22,25 @@ struct gen_flowpkts;
 
 /* Writes into pcap (borrowed; the caller closes it after gen_flowpkts_close). 0 or -ENOMEM. */
 int gen_flowpkts_new(struct gen_pcap *pcap, struct gen_flowpkts **out);
+
+/* One packet of a flow, for a packet sink (gen_flowpkts_new_sampled). */
+struct gen_flowpkt {
+    uint64_t ts_us;
+    const struct gen_flow *flow; /* the flow it belongs to (borrowed for the call) */
+    uint8_t tcp_flags;           /* this packet's TCP flags */
+    uint32_t ip_len;             /* this packet's IP length */
+    uint64_t pool_packets;       /* packets of every flow added so far, sampled or not */
+    uint64_t pool_bytes;         /* their IP bytes */
+};
+typedef int (*gen_flowpkt_fn)(void *arg, const struct gen_flowpkt *p);
+
+/* Packets to fn (in time order, as above) instead of a capture, and only a random 1-in-rate
+ * sample of them: each packet independently with probability 1/rate (random packet sampling
+ * as sFlow agents do it, drawn as geometric skips per flow, so a flow's unsampled packets cost
+ * nothing), from a generator seeded with seed (the same packets on every run); rate 1: every
+ * packet. 0, -ENOMEM or -EINVAL (rate 0). */
+int gen_flowpkts_new_sampled(uint32_t rate, uint64_t seed, gen_flowpkt_fn fn, void *arg,
+                             struct gen_flowpkts **out);
 /* Add one flow (end order). 0, -1 (write error), -E2BIG (too many packets held), -EINVAL (a flow
  * longer than GEN_FLOWPKTS_MAX_MS). */
 int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f);

@@ -3,7 +3,7 @@
 # generated samples (NetFlow v5, v9, IPFIX, and a longer IPFIX run with more hosts, which makes
 # the slower detectors fire too) with the sample customer map and blocklists (and a list of part
 # of a customer's own space), and the labelled evaluation scenario (twgen eval: spam, beacon,
-# scan, flood, hostility); every alert line against configs/alert.schema.json, every summary
+# scan, flood, hostility), also as 1:100 sampled sFlow; every alert line against configs/alert.schema.json, every summary
 # against configs/summary.schema.json, the totals against configs/totals.schema.json. Every
 # line also against the published ECS definitions of the fields we write (validate.py ecs,
 # tests/integration/ecs_fields.json: types, allowed values, event.type per category), and every
@@ -64,6 +64,13 @@ if "$gen" eval -h >/dev/null 2>&1; then
   timeout 60 "$gen" eval -f ipfix -m 120 -s 2008 -x 0.3 -o "$tmp/eval.pcap" -t "$tmp/truth.jsonl" \
     --write-customers "$tmp/eval.csv" --write-config "$tmp/eval.conf" 2>/dev/null || fail "twgen eval"
   check eval -c "$tmp/eval.conf" -C "$tmp/eval.csv"
+  # the same traffic as 1:100 sampled sFlow: its alerts carry transitwatch.sampling
+  timeout 60 "$gen" eval -f sflow -N 100 -z -m 120 -s 2008 -x 0.3 -o "$tmp/sflow.pcap.gz" 2>/dev/null \
+    || fail "twgen eval -f sflow"
+  mv "$tmp/sflow.pcap.gz" "$tmp/eval-sflow.pcap"
+  check eval-sflow -c "$tmp/eval.conf" -C "$tmp/eval.csv"
+  grep -q '"sampling":{"sampled":true,"rate":100}' "$tmp/eval-sflow.jsonl" \
+    || fail "no alert of the sampled sFlow export says it was sampled"
   for c in blocklist spam c2 scan flood customer; do
     [[ -n ${cats_seen[$c]:-} ]] || fail "no alert of category $c was validated"
   done
