@@ -143,11 +143,14 @@ static void spam_fini(void *self)
 }
 
 /* Failed or tiny TCP flow: no ACK ever seen, or too small to have carried a handshake and a
- * greeting (the fallback when flags are not exported). */
+ * greeting (the fallback when flags are not exported). A packet-sampled record (an sFlow
+ * sample is one packet) is judged by its flags alone: a delivery's pure ACK is as small as a
+ * failed attempt's SYN. */
 static bool flow_failed(const struct flow_rec *f)
 {
-    if (f->tcp_flags && !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06))
-        return true;
+    bool syn_rst_only = f->tcp_flags && !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06);
+    if (syn_rst_only || f->sampling > 1)
+        return syn_rst_only;
     uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
     uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
     return pk <= 3 && by <= 180;
@@ -284,7 +287,7 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     for (unsigned i = 0; i < e->nsample; i++)
         json_addr(&j, NULL, e->sample[i]);
     json_arr_close(&j);
-    json_u64(&j, "threshold_fanout", e->mta ? t_mta : t_dst);
+    json_u64(&j, "threshold_fanout", t_dst);
     json_u64(&j, "threshold_nets", t_nets);
     if (e->rate > 1) {
         json_u64(&j, "sampling_rate", e->rate);

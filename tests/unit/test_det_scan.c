@@ -446,6 +446,17 @@ static void icmp_sweep(void **st)
     th_fini(&t);
 }
 
+/* n first contacts from host to targets first.. on dport, one sampled packet each (1:rate). */
+static void sampled_probes(struct th *t, const char *host, unsigned first, unsigned n,
+                           uint16_t dport, uint8_t proto, uint8_t flags, uint32_t rate)
+{
+    char dst[32];
+    for (unsigned i = 0; i < n; i++) {
+        target(dst, sizeof dst, first + i);
+        th_flow_sampled(t, host, dst, 41000, dport, proto, flags, 1, 44, T0 + i * 500, 0, rate);
+    }
+}
+
 /* Sampled exports (1:100). A SYN probe (sampled_packets 1) is seen with probability 1/100, so
  * the horizontal threshold of 50 scales to max(50 x 0.01, sampled_min 3) = 3 seen targets: 40
  * seen SYNs stand for about 4 000 probes and alert, with the rate and the scaled thresholds in
@@ -457,19 +468,10 @@ static void sampled_exports(void **st)
     (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    sampled_probes(&t, "10.0.0.21", 9000, 40, 23, 6, 0x02, 100);
+    sampled_probes(&t, "10.0.0.22", 9100, 2, 23, 6, 0x02, 100);
+    sampled_probes(&t, "10.0.0.23", 9200, 40, 161, 17, 0, 100);
     char dst[32];
-    for (unsigned i = 0; i < 40; i++) {
-        target(dst, sizeof dst, 9000 + i);
-        th_flow_sampled(&t, "10.0.0.21", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 100);
-    }
-    for (unsigned i = 0; i < 2; i++) {
-        target(dst, sizeof dst, 9100 + i);
-        th_flow_sampled(&t, "10.0.0.22", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 100);
-    }
-    for (unsigned i = 0; i < 40; i++) {
-        target(dst, sizeof dst, 9200 + i);
-        th_flow_sampled(&t, "10.0.0.23", dst, 41000, 161, 17, 0, 1, 60, T0 + i * 500, 0, 100);
-    }
     for (unsigned i = 0; i < 200; i++) {
         target(dst, sizeof dst, 9300 + i);
         th_flow_sampled(&t, "10.0.0.24", dst, (uint16_t)(42000 + i), 443, 6, i % 10 ? 0x18 : 0x02,
@@ -493,14 +495,8 @@ static void sampled_exports(void **st)
 
     /* 1:1000 with sampled_packets 3 (retried SYNs): p = 0.003, still the floor of 3 seen */
     assert_int_equal(th_init(&t, &det_scan_ops, "sampled_min=5;sampled_packets=3"), 0);
-    for (unsigned i = 0; i < 4; i++) {
-        target(dst, sizeof dst, 9400 + i);
-        th_flow_sampled(&t, "10.0.0.25", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 1000);
-    }
-    for (unsigned i = 0; i < 5; i++) {
-        target(dst, sizeof dst, 9500 + i);
-        th_flow_sampled(&t, "10.0.0.26", dst, 41000, 23, 6, 0x02, 1, 44, T0 + i * 500, 0, 1000);
-    }
+    sampled_probes(&t, "10.0.0.25", 9400, 4, 23, 6, 0x02, 1000);
+    sampled_probes(&t, "10.0.0.26", 9500, 5, 23, 6, 0x02, 1000);
     th_close(&t);
     assert_int_equal(th_count(&t, NULL, "10.0.0.25"), 0);
     assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.26"), 1);

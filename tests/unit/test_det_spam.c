@@ -232,7 +232,8 @@ static void windows_are_separate(void **st)
 }
 
 /* n sampled mail packets (1:rate) from host to n distinct MXs in n distinct /24s; every
- * fail_every-th a failed attempt's SYN, the others a delivery's ACK. */
+ * fail_every-th a failed attempt's SYN, the others a delivery's pure ACK (as small as the SYN:
+ * sampled, only the flags tell them apart). */
 static void send_sampled(struct th *t, const char *host, unsigned n, unsigned fail_every,
                          uint32_t rate, unsigned first)
 {
@@ -240,16 +241,16 @@ static void send_sampled(struct th *t, const char *host, unsigned n, unsigned fa
         char dst[32];
         snprintf(dst, sizeof dst, "95.%u.%u.25", (first + i) / 200, (first + i) % 200);
         bool fail = fail_every && i % fail_every == 0;
-        th_flow_sampled(t, host, dst, (uint16_t)(40000 + i), 25, 6, fail ? 0x02 : 0x18, 1,
-                        fail ? 60 : 1500, T0 + i * 1000, 0, rate);
+        th_flow_sampled(t, host, dst, (uint16_t)(40000 + i), 25, 6, fail ? 0x02 : 0x10, 1,
+                        fail ? 60 : 52, T0 + i * 1000, 0, rate);
     }
 }
 
 /* At 1:100 a mail connection attempt of 3 packets leaves a sample with p = 0.0297: the
  * thresholds (fanout 25, nets 20, high 100) are scaled by max(p, sampled_min 3 / 20) = 0.15 to
- * 4, 3 and 15 seen. A bot's 30 seen MXs in 30 /24s alert, the evidence names the rate and the
- * thresholds in force; 3 seen MXs (below 4) and a sender of 10 delivered messages in 10 /24s
- * (no failures, fewer than 15 /24s) do not. Unsampled (rate 1), 20 such destinations stay
+ * 4, 3 and 15 seen. A bot's 30 seen MXs in 30 /24s alert (fail_share 0.5: its SYNs), the
+ * evidence names the rate and the thresholds in force; 3 seen MXs (below 4) and a sender of 10
+ * delivered messages in 10 /24s (its small ACKs are no failures, fewer than 15 /24s) do not. Unsampled (rate 1), 20 such destinations stay
  * below fanout 25: the configured thresholds apply as they are. */
 static void sampled_thresholds(void **st)
 {
@@ -267,6 +268,7 @@ static void sampled_thresholds(void **st)
     assert_int_equal(ev_num(a, "threshold_fanout"), 4);
     assert_int_equal(ev_num(a, "threshold_nets"), 3);
     assert_int_equal(ev_num(a, "distinct_nets"), 30);
+    assert_non_null(strstr(a->evidence_json, "\"fail_share\":0.5"));
     assert_int_equal(a->packets, 3000);
     assert_int_equal(a->severity, SEV_HIGH); /* 30 /24s >= the scaled fanout_high 15 */
     th_fini(&t);

@@ -111,8 +111,9 @@ static void fix_free(struct fix *f)
     free(f);
 }
 
-static void flow(struct fix *f, const char *src, const char *dst, uint16_t dport, uint64_t t_ms,
-                 uint64_t bytes)
+/* An unsampled TCP record of 2 packets from port 40000, ending at t_ms. */
+static struct flow_rec rec(const char *src, const char *dst, uint16_t dport, uint64_t t_ms,
+                           uint64_t bytes)
 {
     struct flow_rec r;
     memset(&r, 0, sizeof r);
@@ -126,6 +127,13 @@ static void flow(struct fix *f, const char *src, const char *dst, uint16_t dport
     r.first_ms = t_ms - 100;
     r.last_ms = t_ms;
     r.sampling = 1;
+    return r;
+}
+
+static void flow(struct fix *f, const char *src, const char *dst, uint16_t dport, uint64_t t_ms,
+                 uint64_t bytes)
+{
+    struct flow_rec r = rec(src, dst, dport, t_ms, bytes);
     pipeline_flow(f->p, &r);
 }
 
@@ -676,18 +684,7 @@ static void test_alert_observer(void **st)
 {
     struct fix *f = fix_new(MAP, DROP);
     pipeline_set_exporter_names(f->p, name_exporter, NULL);
-    struct flow_rec r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(addr_parse("10.1.0.5", r.src), 0);
-    assert_int_equal(addr_parse("198.18.1.1", r.dst), 0);
-    r.sport = 40000;
-    r.dport = 443;
-    r.proto = 6;
-    r.bytes = 100;
-    r.packets = 2;
-    r.first_ms = T0 + 900;
-    r.last_ms = T0 + 1000;
-    r.sampling = 1;
+    struct flow_rec r = rec("10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100);
     r.exporter = 3;
     r.in_if = 517;
     pipeline_flow(f->p, &r);
@@ -713,17 +710,8 @@ static void test_alert_sampling(void **st)
 {
     (void)st;
     struct fix *f = fix_new(MAP, DROP);
-    struct flow_rec r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(addr_parse("10.1.0.5", r.src), 0);
-    assert_int_equal(addr_parse("198.18.1.1", r.dst), 0);
-    r.sport = 40000;
-    r.dport = 443;
-    r.proto = 6;
-    r.bytes = 512 * 60;
+    struct flow_rec r = rec("10.1.0.5", "198.18.1.1", 443, T0 + 1000, 512 * 60);
     r.packets = 512;
-    r.first_ms = T0 + 900;
-    r.last_ms = T0 + 1000;
     r.sampling = 512;
     pipeline_flow(f->p, &r);
     r.sampling = 1;
