@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_rng.h"
+
 /* A packet to write: when, which flow (an index into the flow ring), its number in the flow. */
 struct pkt {
     uint64_t ts_us;
@@ -25,7 +27,7 @@ struct gen_flowpkts {
     gen_flowpkt_fn fn;
     void *fn_arg;
     uint32_t rate;
-    uint64_t rng;
+    struct rng rng;
     uint64_t pool_packets, pool_bytes;
 };
 
@@ -102,17 +104,10 @@ int gen_flowpkts_new_sampled(uint32_t rate, uint64_t seed, gen_flowpkt_fn fn, vo
     (*out)->fn = fn;
     (*out)->fn_arg = arg;
     (*out)->rate = rate;
-    (*out)->rng = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+    (*out)->rng.s = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+    if (!(*out)->rng.s)
+        (*out)->rng.s = 1;
     return 0;
-}
-
-/* splitmix64: the sampler's random numbers */
-static uint64_t rnd(struct gen_flowpkts *w)
-{
-    uint64_t z = (w->rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
 }
 
 /* Packets skipped before the next one sampled with probability 1/rate: geometric. */
@@ -120,7 +115,7 @@ static uint64_t skip(struct gen_flowpkts *w)
 {
     if (w->rate <= 1)
         return 0;
-    double u = ((double)(rnd(w) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+    double u = u01(&w->rng) + 0.5 / 9007199254740992.0; /* (0, 1): never log(0) */
     return (uint64_t)floor(log(u) / log1p(-1.0 / (double)w->rate));
 }
 
@@ -204,7 +199,8 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f)
     w->pool_packets += n;
     w->pool_bytes += f->bytes;
     /* the packets written: all, or the sampled ones (indices drawn by geometric skips) */
-    uint64_t saved = w->rng, first = 0, m = n;
+    struct rng saved = w->rng;
+    uint64_t first = 0, m = n;
     if (w->rate > 1) {
         m = 0;
         for (uint64_t i = skip(w); i < n; i += 1 + skip(w))
