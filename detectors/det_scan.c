@@ -36,10 +36,11 @@
  *     sampling biases TRW's outcomes). Distinct targets (ports) count what is seen: a probe of
  *     sampled_packets packets is seen with probability 1 - (1 - 1/N)^k, so the horizontal and
  *     vertical thresholds of a pair are scaled by that share, never below sampled_min seen
- *     (detector.h det_sampled_scale; the pair's highest rate). The unanswered share stays as it
- *     is: a sampled SYN of an answered connection counts as unanswered, but the connection's
- *     other packets are sampled k - 1 times as often, so a client's share stays near 1/k. The
- *     ICMP sweep needs known outcomes and so stays silent on sampled data.
+ *     (detector.h det_sampled_scale; the pair's highest rate). A sampled SYN of an answered
+ *     connection looks unanswered, so the share is taken over packets: every later sampled
+ *     packet with ACK to the pair's port (target) counts as answered (sampled_answer), and a
+ *     client of k-packet connections stays near 1/k unanswered while a scanner's SYNs stay
+ *     near 1. The ICMP sweep needs known outcomes and so stays silent on sampled data.
  *
  * Rules (every threshold in the config):
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
@@ -886,6 +887,27 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
     return det_tcp_answered(f) ? OUT_ANSWERED : OUT_UNANSWERED;
 }
 
+/* Packet-sampled TCP: a first contact's sampled packet is a SYN for an answered connection as
+ * often as for a probe (every connection starts with one), so its outcome says little; what
+ * tells a client from a scanner is the share of its sampled packets to the port (target) that
+ * are unanswered SYNs: about 1/k for a client of k-packet connections, 1 for a scanner. So a
+ * sampled packet that is not a first contact but answered (it carries ACK) counts as answered
+ * in the host's pairs that exist: the unanswered share becomes that share of packets. */
+static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
+                           struct scan_host *sh, const struct flow_rec *f, uint16_t port)
+{
+    if (f->sampling <= 1 || f->proto != 6 || !sh->has_pairs || !(f->tcp_flags & 0x10))
+        return;
+    struct contact ct = {.customer = h->customer,
+                         .host = h->addr,
+                         .target = f->dst,
+                         .proto = f->proto,
+                         .port = port,
+                         .rate = f->sampling};
+    pair_add(s, ctx, sh, true, &ct, false);
+    pair_add(s, ctx, sh, false, &ct, false);
+}
+
 /* Is (host, target, protocol, port) new in the filter's horizon? */
 static bool first_contact(struct scan *s, const struct host *h, struct scan_host *sh,
                           const uint8_t target[16], uint8_t proto, uint16_t port)
@@ -923,8 +945,10 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    if (!first_contact(s, h, sh, f->dst, f->proto, port))
+    if (!first_contact(s, h, sh, f->dst, f->proto, port)) {
+        sampled_answer(s, ctx, h, sh, f, port);
         return;
+    }
     s->st_first++;
     struct contact ct = {
         .customer = h->customer,

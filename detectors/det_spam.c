@@ -11,7 +11,9 @@
  * det_sampled_scale; at least sampled_min destinations seen), for the highest rate among the
  * host's records of the window. fail_share is then the share of sampled packets that belong to
  * failed connections (a failed attempt's SYN, not a delivery's ACKs): lower than the share of
- * connections, so bots are found through distinct_nets >= fanout_high more than through it.
+ * connections, so bots are found through distinct_nets >= fanout_high more than through it,
+ * and it counts only with at least sampled_min failures seen (two SYNs in ten samples of a
+ * bulk sender are noise).
  *
  * Evidence is the window's own: a record belongs to the window that holds its end time. The
  * pipeline closes a window only once records `lateness` newer than its end have been seen, so
@@ -262,11 +264,14 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
              t_high = det_scaled(c->fanout_high, sc),
              t_mta = det_scaled(c->mta_fanout, det_sampled_scale(e->rate, c->sampled_packets,
                                                                  c->sampled_min, c->mta_fanout));
+    /* sampled, the failure share counts too only when its failures are more than noise (at least
+     * sampled_min of them seen), as the distinct counts must be */
+    bool failing = fail >= c->fail_min && (e->rate <= 1 || e->failed >= c->sampled_min);
     bool alert;
     if (e->mta)
-        alert = nn >= t_mta && fail >= c->mta_fail;
+        alert = nn >= t_mta && fail >= c->mta_fail && (e->rate <= 1 || e->failed >= c->sampled_min);
     else
-        alert = nd >= t_dst && nn >= t_nets && (fail >= c->fail_min || nn >= t_high);
+        alert = nd >= t_dst && nn >= t_nets && (failing || nn >= t_high);
     if (!alert)
         return;
     char ev[1536];

@@ -461,8 +461,8 @@ static void sampled_probes(struct th *t, const char *host, unsigned first, unsig
  * the horizontal threshold of 50 scales to max(50 x 0.01, sampled_min 3) = 3 seen targets: 40
  * seen SYNs stand for about 4 000 probes and alert, with the rate and the scaled thresholds in
  * the evidence; the sequential test is off; 2 seen targets are below sampled_min; sampled UDP
- * probes have unknown outcomes; a sampled web client (each connection's SYN and 9 other packets
- * sampled alike: unanswered share about 0.1) stays quiet. */
+ * probes have unknown outcomes; sampled web clients (each connection's SYN and 9 other packets
+ * sampled alike: unanswered share about 0.1, over first contacts or over packets) stay quiet. */
 static void sampled_exports(void **st)
 {
     (void)st;
@@ -471,6 +471,11 @@ static void sampled_exports(void **st)
     sampled_probes(&t, "10.0.0.21", 9000, 40, 23, 6, 0x02, 100);
     sampled_probes(&t, "10.0.0.22", 9100, 2, 23, 6, 0x02, 100);
     sampled_probes(&t, "10.0.0.23", 9200, 40, 161, 17, 0, 100);
+    /* a client whose first sampled packet to 3 servers was the SYN (looks unanswered), then 30
+     * sampled packets of those connections with ACK: 3 of 33 unanswered, no scan */
+    sampled_probes(&t, "10.0.0.27", 9600, 3, 443, 6, 0x02, 100);
+    for (unsigned r = 0; r < 10; r++)
+        sampled_probes(&t, "10.0.0.27", 9600, 3, 443, 6, 0x18, 100);
     char dst[32];
     for (unsigned i = 0; i < 200; i++) {
         target(dst, sizeof dst, 9300 + i);
@@ -483,6 +488,7 @@ static void sampled_exports(void **st)
     assert_int_equal(th_count(&t, NULL, "10.0.0.22"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.23"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.24"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.27"), 0);
     assert_int_equal(t.nalerts, 1);
     const struct alert *a = th_find(&t, "scan.horizontal");
     assert_int_equal(ev_num(a, "sampling_rate"), 100);

@@ -250,7 +250,8 @@ static void send_sampled(struct th *t, const char *host, unsigned n, unsigned fa
  * thresholds (fanout 25, nets 20, high 100) are scaled by max(p, sampled_min 3 / 20) = 0.15 to
  * 4, 3 and 15 seen. A bot's 30 seen MXs in 30 /24s alert (fail_share 0.5: its SYNs), the
  * evidence names the rate and the thresholds in force; 3 seen MXs (below 4) and a sender of 10
- * delivered messages in 10 /24s (its small ACKs are no failures, fewer than 15 /24s) do not. Unsampled (rate 1), 20 such destinations stay
+ * delivered messages in 10 /24s (its small ACKs are no failures, fewer than 15 /24s) do not,
+ * nor one whose 10 samples hold 2 SYNs (fail_share 0.2 from fewer than sampled_min failures). Unsampled (rate 1), 20 such destinations stay
  * below fanout 25: the configured thresholds apply as they are. */
 static void sampled_thresholds(void **st)
 {
@@ -260,6 +261,7 @@ static void sampled_thresholds(void **st)
     send_sampled(&t, "10.0.0.41", 30, 2, 100, 0);
     send_sampled(&t, "10.0.0.42", 3, 1, 100, 100);
     send_sampled(&t, "10.0.0.43", 10, 0, 100, 200);
+    send_sampled(&t, "10.0.0.45", 10, 5, 100, 300); /* fail_share 0.2, but 2 failures seen */
     th_close(&t);
     assert_int_equal(th_count(&t, "spam.fanout", "10.0.0.41"), 1);
     assert_int_equal(t.nalerts, 1);
