@@ -40,7 +40,9 @@
  *     connection looks unanswered, so the share is taken over packets: every later sampled
  *     packet with ACK to the pair's port (target) counts as answered (sampled_answer), and a
  *     client of k-packet connections stays near 1/k unanswered while a scanner's SYNs stay
- *     near 1. The ICMP sweep needs known outcomes and so stays silent on sampled data.
+ *     near 1; a sampled pair crosses only when its count of unanswered packets is unlikely for
+ *     a client (sampled_unlikely_client). The ICMP sweep needs known outcomes and so stays
+ *     silent on sampled data.
  *
  * Rules (every threshold in the config):
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
@@ -142,7 +144,7 @@ static const struct conf_key scan_keys[] = {
     {"trw_theta1", CONF_DOUBLE, SC(trw_theta1), 0, 0.01, 0.99, "0.2",
      "TRW: share of a scanner's first contacts that are answered", NULL},
     {"trw_alpha", CONF_DOUBLE, SC(trw_alpha), 0, 1e-9, 0.5, "0.01",
-     "TRW: false positive probability of the test", NULL},
+     "TRW, and the test of packet-sampled pairs: false positive probability", NULL},
     {"trw_beta", CONF_DOUBLE, SC(trw_beta), 0, 0.5, 0.999999, "0.99",
      "TRW: detection probability of the test", NULL},
     {"trw_min_failed", CONF_U32, SC(trw_min_failed), 0, 1, 1e6, "20",
@@ -1030,6 +1032,23 @@ static int host_cmp(const void *pa, const void *pb)
     return c ? c : memcmp(a->host, b->host, 16);
 }
 
+/* Packet-sampled pairs: a completed TCP connection sends at least three packets (SYN, the
+ * handshake's ACK, FIN or RST), so at most a third of a client's sampled packets to a port look
+ * unanswered (SYN only); a scanner's are nearly all SYNs. With few samples the share is noise,
+ * so a sampled pair crosses only when u unanswered of n sampled packets would have probability
+ * below alpha (trw_alpha, the sequential test's false positive probability) for a client:
+ * the Chernoff bound exp(-n KL(u/n || 1/3)) >= the binomial tail, so the test errs towards
+ * silence (all n SYNs need n >= 5 at alpha 0.01). */
+#define SAMPLED_CLIENT_SHARE (1.0 / 3.0)
+static bool sampled_unlikely_client(uint64_t u, uint64_t n, double alpha)
+{
+    if (!n || u * 3 <= n)
+        return false;
+    double q = (double)u / (double)n, p = SAMPLED_CLIENT_SHARE;
+    double kl = q * log(q / p) + (q < 1 ? (1 - q) * log((1 - q) / (1 - p)) : 0);
+    return exp(-(double)n * kl) < alpha;
+}
+
 struct judged {
     uint32_t hour, day;
     double share;
@@ -1059,6 +1078,8 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
     uint64_t all = (uint64_t)p->unanswered + p->answered;
     j.share = all ? (double)p->unanswered / (double)all : 0;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
+    if (p->rate > 1 && j.cross)
+        j.cross = sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
     return j;
 }
 

@@ -476,6 +476,10 @@ static void sampled_exports(void **st)
     sampled_probes(&t, "10.0.0.27", 9600, 3, 443, 6, 0x02, 100);
     for (unsigned r = 0; r < 10; r++)
         sampled_probes(&t, "10.0.0.27", 9600, 3, 443, 6, 0x18, 100);
+    /* 3 SYN samples and 2 ACK samples (share 0.6 >= fail_min): 5 samples of a client whose
+     * connections are short would look so with probability about 0.2: not evidence */
+    sampled_probes(&t, "10.0.0.28", 9700, 3, 443, 6, 0x02, 100);
+    sampled_probes(&t, "10.0.0.28", 9700, 2, 443, 6, 0x18, 100);
     char dst[32];
     for (unsigned i = 0; i < 200; i++) {
         target(dst, sizeof dst, 9300 + i);
@@ -489,6 +493,7 @@ static void sampled_exports(void **st)
     assert_int_equal(th_count(&t, NULL, "10.0.0.23"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.24"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.27"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.28"), 0);
     assert_int_equal(t.nalerts, 1);
     const struct alert *a = th_find(&t, "scan.horizontal");
     assert_int_equal(ev_num(a, "sampling_rate"), 100);
