@@ -41,6 +41,9 @@ check_layout() { # PREFIX CONFDIR
   start=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s|$prefix/bin/|$d$prefix/bin/|; s| $confdir/| $d$confdir/|")
   $pre >"$tmp/pre.out" 2>&1 || fail "ExecStartPre for $prefix: $(cat "$tmp/pre.out")"
   if [[ $EUID -eq 0 ]] && unshare -n true 2>/dev/null; then
+    # a fresh output file: the wait below must not find the previous prefix's "started" line
+    # before the new daemon's shell has truncated the file (seen under load: curl got no answer)
+    rm -f "$tmp/start.out"
     # the shipped config listens on 0.0.0.0:2055,... and 127.0.0.1:9464: in a namespace of its own
     unshare -n bash -c '
       ip link set lo up
