@@ -234,6 +234,14 @@ static const struct dc_map dc_map[DC_COUNT] = {
                                 "sFlow raw headers classified by their VXLAN inner packet."},
     [DC_SFLOW_IFACE_UPDATES] = {"decode_sflow_interface_updates_total", NULL,
                                 "sFlow generic interface counter records read."},
+#define SF_R                                                                                       \
+    "Records in sFlow flow samples by format: gateway read (AS numbers); switch, router and "      \
+    "other skipped (nothing reads VLANs, next hops or masks)."
+    [DC_SFLOW_EXT_GATEWAY] = {"decode_sflow_flow_records_total", "format=\"extended_gateway\"",
+                              SF_R},
+    [DC_SFLOW_EXT_SWITCH] = {"decode_sflow_flow_records_total", "format=\"extended_switch\"", SF_R},
+    [DC_SFLOW_EXT_ROUTER] = {"decode_sflow_flow_records_total", "format=\"extended_router\"", SF_R},
+    [DC_SFLOW_RECORDS_SKIPPED] = {"decode_sflow_flow_records_total", "format=\"other\"", SF_R},
     [DC_PACKET_SECTIONS] = {"decode_packet_section_records_total", NULL,
                             "IPFIX records whose addresses came from a packet section."},
     [DC_SHORT_HEADER] = {"decode_datagram_errors_total", "error=\"short_header\"",
@@ -272,7 +280,7 @@ static const struct dc_map dc_map[DC_COUNT] = {
     [DC_IFACE_LIMIT] = {"decode_sflow_errors_total", "error=\"iface_limit\"",
                         "sFlow samples and records rejected, by error."},
 };
-_Static_assert(DC_COUNT == 58, "a decoder counter was added or removed: give it its line in "
+_Static_assert(DC_COUNT == 62, "a decoder counter was added or removed: give it its line in "
                                "dc_map (its Prometheus name and label)");
 
 static const struct ctr_def top_rows[] = {TOP_ROWS(CTR_ROW)};

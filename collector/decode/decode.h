@@ -182,6 +182,13 @@ enum decode_counter {
     DC_SFLOW_HEADER_UNPARSED,   /* raw header records that are not IP or could not be parsed */
     DC_SFLOW_INNER_HEADERS,     /* raw headers whose VXLAN inner packet made the record */
     DC_SFLOW_IFACE_UPDATES,     /* generic interface counter records read */
+    DC_SFLOW_EXT_GATEWAY,       /* extended gateway records read: AS numbers to the record */
+    DC_SFLOW_EXT_SWITCH,        /* extended switch records (VLANs, priorities): length-checked,
+                                   skipped: no record field or consumer reads VLANs */
+    DC_SFLOW_EXT_ROUTER,        /* extended router records (next hop, masks): length-checked,
+                                   skipped: nothing reads next hops or prefix lengths */
+    DC_SFLOW_RECORDS_SKIPPED,   /* other flow-sample records (sampled Ethernet, other formats and
+                                   enterprises): skipped unread */
     DC_PACKET_SECTIONS,         /* IPFIX records whose addresses came from a packet section
                                  (IE 313 ipHeaderPacketSection, 315 dataLinkFrameSection) */
     /* errors from here on */

@@ -10,11 +10,14 @@
  * - A flow sample (0:1) or expanded flow sample (0:3) becomes one flow record standing for
  *   sampling_rate packets: 1 packet and the sampled packet's IP length, multiplied by the rate
  *   in dec_emit (the [exporter] override first, as for NetFlow). The 5-tuple comes from the raw
- *   packet header record (0:1, through pkt_parse: Ethernet, 802.1Q/QinQ, MPLS, IPv4/IPv6, and
- *   the inner packet of VXLAN), else from the sampled IPv4/IPv6 record (0:3/0:4). Extended
+ *   packet header record (0:1, through pkt_parse: Ethernet, 802.1Q/QinQ, MPLS, Ethernet over
+ *   MPLS, IPv4/IPv6, and the inner packet of VXLAN), else from the sampled IPv4/IPv6 record (0:3/0:4). Extended
  *   gateway (0:1003) gives the source AS and the destination AS (the last AS of the path, the
- *   router's own AS when the path is empty); extended switch (0:1001) and router (0:1002) are
- *   read and checked. A sample with neither record is counted (sflow_samples_no_flow).
+ *   router's own AS when the path is empty; sflow_ext_gateway). Extended switch (0:1001:
+ *   VLANs) and router (0:1002: next hop, masks) are length-checked and counted
+ *   (sflow_ext_switch, sflow_ext_router), not carried: no flow_rec field or consumer reads them;
+ *   other records are skipped (sflow_records_skipped). A sample with neither a raw header nor a
+ *   sampled IP record is counted (sflow_samples_no_flow).
  * - Times: sFlow samples carry none; a record's first and last time are now_ms (capture time
  *   on replay, the wall clock live).
  * - The drops field (samples the agent lost for lack of resources, cumulative per source) is
@@ -210,6 +213,7 @@ static void rec_gateway(struct dec_msg *m, struct xdr *x, struct sf_flow *f)
     }
     f->r.src_as = src_as;
     f->r.dst_as = dst_as;
+    m->ctx->c[DC_SFLOW_EXT_GATEWAY]++;
 }
 
 /* The next record of a sample in x: its tag and a reader over its body; false (counted) when
@@ -245,13 +249,18 @@ static void flow_records(struct dec_msg *m, struct xdr *x, uint32_t nrec, struct
             break;
         case 1001: /* extended switch: VLANs and priorities in and out */
         case 1002: /* extended router: next hop, source and destination masks */
+            /* checked and counted, not carried: no flow_rec field or consumer reads VLANs,
+             * next hops or prefix lengths (NetFlow's are not decoded either) */
             if (r.n < 16)
                 dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
+            else
+                m->ctx->c[tag == 1001 ? DC_SFLOW_EXT_SWITCH : DC_SFLOW_EXT_ROUTER]++;
             break;
         case 1003:
             rec_gateway(m, &r, f);
             break;
         default: /* sampled Ethernet (0:2), other extended records, other enterprises */
+            m->ctx->c[DC_SFLOW_RECORDS_SKIPPED]++;
             break;
         }
     }

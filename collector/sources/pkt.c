@@ -296,7 +296,78 @@ static int parse_ip(const uint8_t *data, uint32_t caplen, uint32_t wirelen, stru
     }
 }
 
-/* Dispatch on an ethertype at p; walks VLAN tags, MPLS labels and PPPoE session headers. */
+/* Whether an Ethernet pseudowire's frame could carry this ethertype on to IP: the ones
+ * parse_ethertype walks. */
+static bool et_walked(uint16_t et)
+{
+    switch (et) {
+    case 0x0800:
+    case 0x86dd:
+    case 0x8100:
+    case 0x88a8:
+    case 0x9100:
+    case 0x9200:
+    case 0x8847:
+    case 0x8848:
+    case 0x8864:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The label stack at p (cap bytes) and what its bottom carries. MPLS names no payload type, so
+ * it is guessed from the first nibble after the bottom label, as routers' load balancers and
+ * Wireshark do: 4 IPv4, 6 IPv6 (PKT_OK, *off at the IP header); 1 the generic associated
+ * channel (RFC 5586, OAM: PKT_ERR_NOT_IP); else an Ethernet pseudowire (RFC 4448), with the
+ * RFC 4385 control word (first nibble 0, 4 bytes) when an ethertype parse_ethertype walks sits
+ * where the frame after it would have one, else without it (a destination MAC may start with a
+ * 0 nibble too): returns 1, *et the inner frame's ethertype and *off past its MAC header.
+ * Otherwise a negative enum pkt_err. */
+static int mpls_payload(const uint8_t *p, uint32_t cap, uint16_t *et, uint32_t *off)
+{
+    uint32_t o = 0;
+    int k;
+
+    for (k = 0;; k++) {
+        if (k >= PKT_MAX_TAGS)
+            return PKT_ERR_TOO_MANY_HEADERS;
+        if (cap < o + 4)
+            return PKT_ERR_TRUNCATED_L2;
+        o += 4;
+        if (p[o - 2] & 1) /* bottom of stack */
+            break;
+    }
+    if (cap < o + 1)
+        return PKT_ERR_TRUNCATED_L3;
+    switch (p[o] >> 4) {
+    case 4:
+    case 6:
+        *off = o;
+        return PKT_OK;
+    case 1:
+        return PKT_ERR_NOT_IP;
+    case 0:
+        if (cap >= o + 4 + 14 && et_walked(rd16(p + o + 4 + 12))) {
+            *et = rd16(p + o + 4 + 12);
+            *off = o + 4 + 14;
+            return 1;
+        }
+        break;
+    default:
+        break;
+    }
+    if (cap < o + 14)
+        return PKT_ERR_TRUNCATED_L2;
+    if (!et_walked(rd16(p + o + 12)))
+        return PKT_ERR_NOT_IP;
+    *et = rd16(p + o + 12);
+    *off = o + 14;
+    return 1;
+}
+
+/* Dispatch on an ethertype at p; walks VLAN tags, MPLS labels (and the Ethernet frame of a
+ * pseudowire, mpls_payload) and PPPoE session headers, at most PKT_MAX_TAGS in all. */
 static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t wire,
                            struct pkt_info *o)
 {
@@ -329,23 +400,16 @@ static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t
             break;
         }
         case 0x8847:   /* MPLS unicast */
-        case 0x8848: { /* walk labels to bottom of stack, then guess IP from the nibble */
-            int k;
-            for (k = 0; k < PKT_MAX_TAGS; k++) {
-                uint8_t bos;
-                if (cap < 4)
-                    return PKT_ERR_TRUNCATED_L2;
-                bos = p[2] & 1;
-                p += 4;
-                cap -= 4;
-                wire = wire >= 4 ? wire - 4 : 0;
-                if (bos) {
-                    if (cap < 1)
-                        return PKT_ERR_TRUNCATED_L3;
-                    return parse_ip(p, cap, wire, o);
-                }
-            }
-            return PKT_ERR_TOO_MANY_HEADERS;
+        case 0x8848: { /* MPLS multicast */
+            uint32_t off;
+            int r = mpls_payload(p, cap, &et, &off);
+            if (r != 1)
+                return r == PKT_OK ? parse_ip(p + off, cap - off, wire >= off ? wire - off : 0, o)
+                                   : r;
+            p += off;
+            cap -= off;
+            wire = wire >= off ? wire - off : 0;
+            break;
         }
         case 0x8864: { /* PPPoE session: 6-byte header + 2-byte PPP protocol */
             uint16_t ppp;

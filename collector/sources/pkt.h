@@ -16,7 +16,7 @@
  * values that differ, so a caller may pass either. */
 enum pkt_linktype {
     PKT_LINK_NULL = 0,     /* DLT_NULL: 4-byte address family, capturing host's order */
-    PKT_LINK_EN10MB = 1,   /* Ethernet (802.1Q / 802.1ad / QinQ tags, MPLS, PPPoE) */
+    PKT_LINK_EN10MB = 1,   /* Ethernet (802.1Q/802.1ad/QinQ, MPLS, Ethernet over MPLS, PPPoE) */
     PKT_LINK_RAW = 12,     /* DLT_RAW on Linux: bare IPv4 or IPv6 */
     PKT_LINK_RAW_BSD = 14, /* DLT_RAW on OpenBSD */
     PKT_LINK_RAW_LT = 101, /* LINKTYPE_RAW as written in files */

@@ -451,6 +451,96 @@ static void test_icmp_mpls_pppoe(void **state)
     assert_int_equal(pi.proto, 1);
 }
 
+/* Outer Ethernet to MPLS (0x8847), labels 300012 and 17 (bottom), then the pseudowire's bytes
+ * pw (control word and/or inner MAC header) and the IPv4 packet g; returns the frame length. */
+static uint32_t mpls_frame(uint8_t *f, const uint8_t *pw, size_t pwlen, const struct gen_ip *g)
+{
+    static const uint8_t hdr[22] = {0x02, 0,    0,    0,    0,    0x03, 0x02, 0,
+                                    0,    0,    0,    0x04, 0x88, 0x47, 0x49, 0x3e,
+                                    0xc2, 0xff, 0x00, 0x01, 0x13, 0xff};
+    int n = gen_ip_packet(g, ipb, sizeof(ipb));
+    assert_true(n > 0);
+    memcpy(f, hdr, sizeof(hdr));
+    memcpy(f + sizeof(hdr), pw, pwlen);
+    memcpy(f + sizeof(hdr) + pwlen, ipb, (size_t)n);
+    return (uint32_t)(sizeof(hdr) + pwlen + (size_t)n);
+}
+
+/* Ethernet over MPLS (RFC 4448) with and without the RFC 4385 control word, as the IPFIX
+ * dataLinkFrameSection of akvorado's ethernet-over-mpls-with-control-word capture carries it. */
+static void test_mpls_pseudowire(void **state)
+{
+    struct gen_ip g;
+    struct pkt_info pi;
+    uint8_t f[2000];
+    uint32_t n;
+    /* control word 0, inner MACs 44:4c:a8:98:a5:0d <- 30:63:ea:2b:6e:10, 802.1Q VLAN 100, IPv4 */
+    static const uint8_t cw_vlan[] = {0x00, 0x00, 0x00, 0x00, 0x44, 0x4c, 0xa8, 0x98,
+                                      0xa5, 0x0d, 0x30, 0x63, 0xea, 0x2b, 0x6e, 0x10,
+                                      0x81, 0x00, 0x00, 0x64, 0x08, 0x00};
+    /* no control word, destination MAC 00:1b:54:... (a first nibble 0 like a control word's) */
+    static const uint8_t nocw_0[] = {0x00, 0x1b, 0x54, 0x01, 0x02, 0x03, 0x00,
+                                     0x1b, 0x54, 0x04, 0x05, 0x06, 0x08, 0x00};
+    /* no control word, destination MAC 3c:fd:fe:... */
+    static const uint8_t nocw_3[] = {0x3c, 0xfd, 0xfe, 0x01, 0x02, 0x03, 0x00,
+                                     0x1b, 0x54, 0x04, 0x05, 0x06, 0x08, 0x00};
+    /* control word, then an ARP frame */
+    static const uint8_t cw_arp[] = {0x00, 0x00, 0x00, 0x00, 0x02, 0, 0,    0,    0,
+                                     0x05, 0x02, 0,    0,    0,    0, 0x06, 0x08, 0x06};
+    /* generic associated channel (OAM) */
+    static const uint8_t gach[] = {0x10, 0x00, 0x00, 0x07};
+
+    (void)state;
+    fill_payload();
+    mk_v4(&g, 6);
+    n = mpls_frame(f, cw_vlan, sizeof(cw_vlan), &g);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_OK);
+    check_v4_tcp(&pi, &g);
+    assert_int_equal(pi.vlan_count, 1);
+    assert_int_equal(pi.vlan, 100);
+    /* a section cut inside the inner MAC header, or inside the control word */
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, 22 + 10, n, &pi), PKT_ERR_TRUNCATED_L2);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, 22 + 2, n, &pi), PKT_ERR_TRUNCATED_L2);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, 22, n, &pi), PKT_ERR_TRUNCATED_L3);
+
+    n = mpls_frame(f, nocw_0, sizeof(nocw_0), &g);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_OK);
+    check_v4_tcp(&pi, &g);
+    assert_int_equal(pi.vlan_count, 0);
+    n = mpls_frame(f, nocw_3, sizeof(nocw_3), &g);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_OK);
+    check_v4_tcp(&pi, &g);
+
+    n = mpls_frame(f, cw_arp, sizeof(cw_arp), &g);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_ERR_NOT_IP);
+    n = mpls_frame(f, gach, sizeof(gach), &g);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_ERR_NOT_IP);
+    /* nothing the pseudowire could carry: neither 0x0800 at +16 nor at +12 */
+    memset(f + 22, 0, 40);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_ERR_NOT_IP);
+    /* a label stack with no bottom */
+    for (n = 14; n < 14 + 4 * 9; n += 4)
+        memcpy(f + n, "\x00\x01\x00\x40", 4);
+    assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi), PKT_ERR_TOO_MANY_HEADERS);
+    /* pseudowires nested in pseudowires: walked without recursion, bounded by PKT_MAX_TAGS */
+    for (int levels = 2; levels <= 9; levels += 7) {
+        int ipn = gen_ip_packet(&g, ipb, sizeof(ipb));
+        n = 12;
+        for (int k = 0; k < levels; k++) {
+            memcpy(f + n,
+                   "\x88\x47\x00\x01\x01\x40\x00\x00\x00\x00\x02\x00\x00\x00\x00\x05\x02"
+                   "\x00\x00\x00\x00\x06",
+                   22);
+            n += 22;
+        }
+        memcpy(f + n, "\x08\x00", 2);
+        memcpy(f + n + 2, ipb, (size_t)ipn);
+        n += 2 + (uint32_t)ipn;
+        assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f, n, n, &pi),
+                         levels == 2 ? PKT_OK : PKT_ERR_TOO_MANY_HEADERS);
+    }
+}
+
 /* ---- reassembly ---- */
 
 static int feed(struct frag_table *t, const struct frags *fr, int i, uint64_t ts,
@@ -703,8 +793,8 @@ int main(void)
         cmocka_unit_test(test_every_linktype),     cmocka_unit_test(test_vlan_stacks),
         cmocka_unit_test(test_v6_ext_headers),     cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_truncation_snaplen), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_icmp_mpls_pppoe),    cmocka_unit_test(test_reassembly),
-        cmocka_unit_test(test_reassembly_holes),
+        cmocka_unit_test(test_icmp_mpls_pppoe),    cmocka_unit_test(test_mpls_pseudowire),
+        cmocka_unit_test(test_reassembly),         cmocka_unit_test(test_reassembly_holes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,37 @@ static void check_record(const struct decode_ctx *ctx, const struct flow_rec *r,
     assert_int_equal(r->packets, rate);
     assert_int_equal(r->bytes, ip_len * rate);
     assert_int_equal(r->in_if, num(smp, "input_ifindex"));
+    /* extended gateway: the source AS, the destination AS (the path's last, else the router's) */
+    json_object *recs = get(smp, "records"), *gw = NULL;
+    for (size_t i = 0; recs && i < json_object_array_length(recs); i++) {
+        json_object *g = get(json_object_array_get_idx(recs, i), "gateway");
+        if (g)
+            gw = g;
+    }
+    int64_t src_as = gw ? num(gw, "src_as") : 0, dst_as = gw ? num(gw, "as") : 0;
+    json_object *path = gw ? get(gw, "as_path") : NULL;
+    for (size_t i = 0; path && i < json_object_array_length(path); i++) {
+        json_object *asns = get(json_object_array_get_idx(path, i), "asns");
+        size_t n = json_object_array_length(asns);
+        if (n)
+            dst_as = json_object_get_int64(json_object_array_get_idx(asns, n - 1));
+    }
+    assert_int_equal(r->src_as, src_as);
+    assert_int_equal(r->dst_as, dst_as);
+}
+
+/* The flow-sample records of smp by format into n[]: gateway, switch, router, skipped. */
+static void count_formats(json_object *smp, int64_t n[4])
+{
+    json_object *recs = get(smp, "records");
+    for (size_t i = 0; recs && i < json_object_array_length(recs); i++) {
+        json_object *r = json_object_array_get_idx(recs, i);
+        int64_t fmt = num(r, "enterprise") == 0 ? num(r, "format") : -1;
+        if (fmt == 1003 || fmt == 1001 || fmt == 1002)
+            n[fmt == 1003 ? 0 : fmt - 1000]++;
+        else if (fmt != 1 && fmt != 3 && fmt != 4)
+            n[3]++;
+    }
 }
 
 /* One file: its datagrams decoded, then every expectation of expected.json. */
@@ -151,6 +182,7 @@ static void check_file(const char *name, json_object *file)
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_COUNTER_SAMPLES),
                      num(sum, "counter_samples_total"));
     size_t next = 0, ncounter = 0;
+    int64_t formats[4] = {0};
     static struct decode_iface_stats ifs[256];
     size_t nifs = decode_interfaces(fr.ctx, 0, ifs, 256);
     for (size_t i = 0; i < json_object_array_length(dgs); i++) {
@@ -182,6 +214,7 @@ static void check_file(const char *name, json_object *file)
             }
             if (strcmp(type, "flow_sample") && strcmp(type, "expanded_flow_sample"))
                 continue;
+            count_formats(smp, formats);
             int64_t ip_len = 0;
             json_object *ip = sample_ip(smp, &ip_len);
             if (!ip)
@@ -192,6 +225,14 @@ static void check_file(const char *name, json_object *file)
         }
     }
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_RECORDS), next); /* none beyond the oracle's */
+    assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_EXT_GATEWAY), formats[0]);
+    assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_EXT_SWITCH), formats[1]);
+    assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_EXT_ROUTER), formats[2]);
+    assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_RECORDS_SKIPPED), formats[3]);
+    if (verbose)
+        fprintf(stderr, "  records: gateway %lld switch %lld router %lld skipped %lld\n",
+                (long long)formats[0], (long long)formats[1], (long long)formats[2],
+                (long long)formats[3]);
     assert_true(ncounter == 0 || nifs > 0);
     uint64_t errors = 0; /* only the crash file is damaged beyond the declared samples */
     for (int c = DC_FIRST_ERROR; c < DC_COUNT; c++)
@@ -309,6 +350,51 @@ static void test_ipfix_packet_section(void **state)
     decode_ctx_free(fr.ctx);
 }
 
+/* akvorado's ethernet-over-mpls-with-control-word: ten dataLinkFrameSection records, two of them
+ * Ethernet over MPLS (labels 300012, 17) with the RFC 4385 control word. Expected: tshark on the
+ * sections written as an Ethernet capture, the pseudowire declared (-d mpls.label==17,pwethcw):
+ * source, destination (198.51.100.x), IP length, protocol, ports, in section order. */
+static void test_ipfix_section_eompls(void **state)
+{
+    (void)state;
+    static const struct {
+        int src, dst, len, proto, sport, dport;
+    } want[10] = {
+        {19, 20, 1440, 6, 80, 43908},  {7, 8, 1500, 6, 443, 59706},    {3, 4, 1500, 6, 443, 28911},
+        {1, 2, 1492, 6, 443, 55427},   {5, 6, 965, 17, 443, 10000},    {9, 10, 1440, 6, 443, 1470},
+        {11, 12, 1500, 6, 443, 59522}, {13, 14, 1500, 6, 8887, 57478}, {15, 16, 1500, 6, 443, 6921},
+        {17, 18, 1500, 6, 443, 64028},
+    };
+    struct file_run fr = {.ctx = new_ctx(NULL)};
+    char path[2048];
+    snprintf(path, sizeof path,
+             "%s/../netflow/akvorado/ethernet-over-mpls-with-control-word-template.pcap", dir);
+    run_pcap(&fr, path);
+    snprintf(path, sizeof path,
+             "%s/../netflow/akvorado/ethernet-over-mpls-with-control-word-data.pcap", dir);
+    run_pcap(&fr, path);
+    assert_int_equal(fr.s.n, 10);
+    assert_int_equal(decode_counter(fr.ctx, DC_PACKET_SECTIONS), 10);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < 10; i++) {
+        const struct flow_rec *r = &fr.s.r[i];
+        uint8_t a[16] = {[10] = 0xff, [11] = 0xff, 198, 51, 100, 0}, b[16];
+        memcpy(b, a, 16);
+        a[15] = (uint8_t)want[i].src;
+        b[15] = (uint8_t)want[i].dst;
+        assert_memory_equal(r->src, a, 16);
+        assert_memory_equal(r->dst, b, 16);
+        assert_int_equal(r->proto, want[i].proto);
+        assert_int_equal(r->sport, want[i].sport);
+        assert_int_equal(r->dport, want[i].dport);
+        assert_int_equal(r->packets, 1);
+        assert_int_equal(r->bytes, want[i].len);
+        bytes += r->bytes;
+    }
+    assert_int_equal(bytes, 14337); /* realdata.py's KNOWN figure */
+    decode_ctx_free(fr.ctx);
+}
+
 int main(void)
 {
     const char *sh = getenv("TW_SHARED");
@@ -328,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_every_file),
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_ipfix_packet_section),
+        cmocka_unit_test(test_ipfix_section_eompls),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     json_object_put(root);
