@@ -132,6 +132,29 @@ static uint8_t pkt_flags(const struct gen_flow *f, uint64_t i, uint64_t n)
     return i == n - 1 ? (uint8_t)(mid | end) : mid;
 }
 
+void gen_flow_ip(const struct gen_flow *f, uint8_t tcp_flags, uint16_t icmp, uint64_t ip_len,
+                 uint32_t max_payload, struct gen_ip *g)
+{
+    static const uint8_t zeros[65536];
+    bool v4 = f->src[10] == 0xff && f->src[11] == 0xff;
+    bool icmp_proto = f->proto == 1 || f->proto == 58;
+    unsigned hdr = (v4 ? 20 : 40) + (f->proto == 6 ? 20 : f->proto == 17 || icmp_proto ? 8 : 0);
+    memset(g, 0, sizeof *g);
+    memcpy(g->src, f->src, 16);
+    memcpy(g->dst, f->dst, 16);
+    g->proto = f->proto;
+    g->sport = icmp_proto ? 0 : f->sport;
+    g->dport = icmp_proto ? 0 : f->dport;
+    g->tcp_flags = tcp_flags;
+    g->icmp_type = (uint8_t)(icmp >> 8);
+    g->icmp_code = (uint8_t)icmp;
+    if (max_payload > sizeof zeros)
+        max_payload = sizeof zeros;
+    g->payload = zeros;
+    g->payload_len =
+        ip_len > hdr ? (uint32_t)(ip_len - hdr < max_payload ? ip_len - hdr : max_payload) : 0;
+}
+
 static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
 {
     const struct gen_flow *f = &w->flows[p->flow];
@@ -148,28 +171,9 @@ static int write_pkt(struct gen_flowpkts *w, const struct pkt *p)
         return w->fn(w->fn_arg, &fp);
     }
     struct gen_ip g;
-    memset(&g, 0, sizeof g);
-    memcpy(g.src, f->src, 16);
-    memcpy(g.dst, f->dst, 16);
-    g.proto = f->proto;
-    g.sport = f->sport;
-    g.dport = f->dport;
-    g.ip_id = w->ip_id++;
-    bool v4 = f->src[10] == 0xff && f->src[11] == 0xff;
-    unsigned hdr = (v4 ? 20 : 40) + (f->proto == 6                                       ? 20
-                                     : f->proto == 17 || f->proto == 1 || f->proto == 58 ? 8
-                                                                                         : 0);
     uint64_t len = f->bytes / n + (p->i < f->bytes % n ? 1 : 0);
-    static const uint8_t zeros[65536];
-    g.payload = zeros;
-    g.payload_len = len > hdr ? (uint32_t)(len - hdr < 9000 ? len - hdr : 9000) : 0;
-    if (f->proto == 6) {
-        g.tcp_flags = pkt_flags(f, p->i, n);
-    } else if (f->proto == 1 || f->proto == 58) {
-        g.icmp_type = (uint8_t)(f->dport >> 8);
-        g.icmp_code = (uint8_t)f->dport;
-        g.sport = g.dport = 0;
-    }
+    gen_flow_ip(f, f->proto == 6 ? pkt_flags(f, p->i, n) : 0, f->dport, len, 9000, &g);
+    g.ip_id = w->ip_id++;
     uint8_t buf[65536 + 128];
     int len_ip = gen_ip_packet(&g, buf, sizeof buf);
     if (len_ip < 0)

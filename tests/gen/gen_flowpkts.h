@@ -47,4 +47,11 @@ int gen_flowpkts_add(struct gen_flowpkts *w, const struct gen_flow *f);
 /* Write what is held and free w. 0 or -1. */
 int gen_flowpkts_close(struct gen_flowpkts *w, uint64_t *packets);
 
+/* One packet of flow f as *g for gen_ip_packet: f's addresses, protocol and ports, tcp_flags,
+ * ICMP type and code from icmp (type << 8 | code; ports 0), and a zero payload (static, shared)
+ * that makes its IP length ip_len: at least the headers, at most max_payload (<= 65536) bytes of
+ * payload. Callers: this writer's packets, gen_sflow's sampled headers. */
+void gen_flow_ip(const struct gen_flow *f, uint8_t tcp_flags, uint16_t icmp, uint64_t ip_len,
+                 uint32_t max_payload, struct gen_ip *g);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "gen_flowpkts.h"
 #include "gen_pcap.h"
 
 static void put32(struct gen_sflow *m, uint32_t v)
@@ -91,25 +92,8 @@ static int frame_of(const struct gen_flow *f, const struct gen_sflow_opts *o, ui
 {
     static uint8_t pkt[9216], inner[9216];
     struct gen_ip g;
-    memset(&g, 0, sizeof g);
-    memcpy(g.src, f->src, 16);
-    memcpy(g.dst, f->dst, 16);
-    g.proto = f->proto;
-    g.sport = f->sport;
-    g.dport = f->dport;
-    g.tcp_flags = f->tcp_flags;
-    g.icmp_type = (uint8_t)(f->icmp >> 8);
-    g.icmp_code = (uint8_t)f->icmp;
-    uint32_t hdr =
-        (is_v4(f->src) ? 20 : 40) + (f->proto == 6                                         ? 20
-                                     : (f->proto == 17 || f->proto == 1 || f->proto == 58) ? 8
-                                                                                           : 0);
-    uint32_t ip_len = o->ip_len > hdr ? o->ip_len : hdr;
-    if (ip_len > sizeof pkt - 100)
-        ip_len = sizeof pkt - 100;
-    static const uint8_t zeros[9216];
-    g.payload = zeros;
-    g.payload_len = ip_len - hdr;
+    gen_flow_ip(f, f->tcp_flags, f->icmp,
+                o->ip_len < sizeof pkt - 100 ? o->ip_len : sizeof pkt - 100, sizeof pkt, &g);
     int n = gen_ip_packet(&g, pkt, sizeof pkt);
     if (n < 0)
         return -1;
