@@ -3,16 +3,8 @@
 # while counters move, SIGHUP with a changed customer map (used at once, no datagram lost),
 # SIGHUP with a broken map (rejected with file and line, old map stays), SIGTERM (window
 # closed, alerts and totals written, exit 0).
-set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
+source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
-pid=
-cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log:" >&2; tail -30 "$tmp/log" >&2 || true; exit 1; }
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
 # what one pass of the capture holds, from the replay of the same file
@@ -24,54 +16,23 @@ dgrams=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transitwat
 cp "$TW_SRC/configs/customers.csv" "$tmp/map.csv"
 # the lists live in the test's own dir: after the privilege drop the reload reads them as nobody
 cp "$TW_SRC/configs/blocklists/drop.txt" "$TW_SRC/configs/blocklists/feodo.txt" "$tmp/"
-cat >"$tmp/tw.conf" <<CONF
-[collector]
-listen = 127.0.0.1:0
-rcvbuf = 8M
+tw_collector="rcvbuf = 8M
 rx_threads = ${TW_RX_THREADS:-1}
 workers = ${TW_WORKERS:-1}
-[customers]
-file = $tmp/map.csv
-[blocklist drop]
-file = $tmp/drop.txt
-[blocklist feodo]
-file = $tmp/feodo.txt
-[pipeline]
-window = 1m
-[output]
-jsonl = $tmp/out.jsonl
-[metrics]
-listen = 127.0.0.1:0
-[daemon]
-pidfile = $tmp/tw.pid
-CONF
+"
+tw_conf "$tmp/tw.conf" "$tmp/map.csv" "drop=$tmp/drop.txt" "feodo=$tmp/feodo.txt"
+printf '[daemon]\npidfile = %s\n' "$tmp/tw.pid" >>"$tmp/tw.conf"
 # as root, also drop privileges once the sockets are open
-if [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1; then
-  echo "user = nobody" >>"$tmp/tw.conf"
-  chmod 755 "$tmp"; chmod 644 "$tmp/map.csv" "$tmp/drop.txt" "$tmp/feodo.txt" "$tmp/tw.conf"
-  chown nobody "$tmp"  # the output and the pidfile live here: the user writes and removes them
-  drop=1
-fi
+tw_drop_privileges "$tmp/tw.conf" "$tmp/map.csv" "$tmp/drop.txt" "$tmp/feodo.txt"
 $tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"
-$tw --config "$tmp/tw.conf" 2>"$tmp/log" &
-pid=$!
-
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
-wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
-udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-http_port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
-[[ -n $udp_port && -n $http_port ]] || fail "ports not logged"
+tw_start "$tmp/tw.conf"
+[[ -n $udp_port && $url =~ :[0-9]+$ ]] || fail "ports not logged"
 [[ $(cat "$tmp/tw.pid") == "$pid" ]] || fail "pidfile"
 if [[ ${drop:-0} == 1 ]]; then
   uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
   [[ $uid == "$(id -u nobody)" ]] || fail "privileges not dropped (uid $uid)"
   grep -q 'running as nobody' "$tmp/log" || fail "privilege drop not logged"
 fi
-url=http://127.0.0.1:$http_port
 metric() { curl -s --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 wait_for 10 curl -sf --max-time 2 "$url/healthz" >/dev/null || fail "/healthz not ok"
@@ -121,11 +82,7 @@ grep -q "reload rejected, old configuration stays in force: .*tw.conf:$((badline
   || fail "bad config reload does not name file:line: $(grep 'reload rejected' "$tmp/log" | tail -1)"
 cp "$tmp/tw.conf.good" "$tmp/tw.conf"
 
-kill -TERM "$pid"
-for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "daemon did not stop on SIGTERM"
-wait "$pid"; rc=$?; pid=
-[[ $rc -eq 0 ]] || fail "exit status $rc"
+tw_stop
 # (after dropping privileges the pidfile in a root-owned place may stay; here the dir is 755)
 [[ ${drop:-0} == 1 || ! -e $tmp/tw.pid ]] || fail "pidfile left behind"
 tail -1 "$tmp/out.jsonl" | grep -q '"dataset":"transitwatch.totals"' || fail "no totals at shutdown"

@@ -4,37 +4,20 @@
 # `retention` pages per customer kept, the latest served at GET /report/CUSTOMER on the metrics
 # listener; an unknown customer, a bad id or a path in the URL is 404; the last pages are
 # written at shutdown.
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 source "$(dirname "$0")/lib/daemon.bash"
+command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
 cp "$TW_SRC/configs/customers.csv" "$TW_SRC/configs/blocklists/feodo.txt" "$tmp/"
-cat >"$tmp/tw.conf" <<CONF
-[collector]
-listen = 127.0.0.1:0
-[customers]
-file = $tmp/customers.csv
-[blocklist feodo]
-file = $tmp/feodo.txt
-[pipeline]
-window = 1m
-[output]
-jsonl = $tmp/out.jsonl
-[metrics]
-listen = 127.0.0.1:0
+tw_conf "$tmp/tw.conf" "$tmp/customers.csv" "feodo=$tmp/feodo.txt"
+cat >>"$tmp/tw.conf" <<CONF
 [report]
 directory = $tmp/reports
 period = 1s
 retention = 2
+[daemon]
 CONF
-if [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1; then
-  printf '[daemon]\nuser = nobody\n' >>"$tmp/tw.conf"
-  chmod 755 "$tmp"; chmod 644 "$tmp"/*.csv "$tmp"/*.txt "$tmp/tw.conf"
-  chown nobody "$tmp"
-  drop=1
-fi
+tw_drop_privileges "$tmp/tw.conf" "$tmp"/*.csv "$tmp"/*.txt
 $tw --config "$tmp/tw.conf" --check-config >/dev/null || fail "check-config"
 tw_start "$tmp/tw.conf"
 [[ -d $tmp/reports ]] || fail "report directory not created"

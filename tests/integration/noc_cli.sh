@@ -10,14 +10,7 @@
 #    replay that read nothing prints no totals line
 #  - twgen's output files have no short flags shared with replay's inputs (-c, -C)
 #  - the end-of-run table gives internal flows their own column
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.bash"
 
 # ---- 8. one validation path, file:line on every error ----
 mkdir -p "$tmp/etc/lists"

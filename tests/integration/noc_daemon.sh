@@ -10,10 +10,8 @@
 #     far off, a capture that stopped; 200 "ok" otherwise; broker state metrics
 #  6. sd_notify: READY=1, RELOADING=1, STOPPING=1 on $NOTIFY_SOCKET
 # 14. under the journal (JOURNAL_STREAM): "<N>level: message" lines, no time stamp
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
+source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-. "$(dirname "$0")/lib/daemon.bash"
 chmod 755 "$tmp"
 metric_sum() { scrape "$tmp/cur" && awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }' "$tmp/cur"; }
 health() { curl -s --max-time 5 -w '\n%{http_code}' "$url/healthz" >"$tmp/health" || true; }

@@ -4,14 +4,11 @@
 # process_* metrics; units in gauge names; per-customer series bounded by the customer map and
 # switched off by [metrics] per_customer = no; sinks' counters through their hook; and the
 # exposition passes `promtool check metrics` on a real scrape.
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
+source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-. "$(dirname "$0")/lib/daemon.bash"
 has() { scrape "$tmp/cur" || return 1; grep -q "$1" "$tmp/cur"; } # a fresh scrape matches REGEX
 
 $gen sample -f ipfix -m 12 -o "$tmp/s.pcap" 2>/dev/null
-cfg=$TW_SRC/configs
 # the JSON totals of a replay: every leaf counter
 "$tw" replay -C "$cfg/customers.csv" -b "drop=$cfg/blocklists/drop.txt" "$tmp/s.pcap" | tail -1 >"$tmp/totals.json"
 python3 - "$tmp/totals.json" >"$tmp/json-keys" <<'PY'

@@ -5,15 +5,7 @@
 # scenario against the JSON lines of the same run: every customer with summaries has its
 # section and timelines, every incident (event.id) of the run is in the page, nothing is
 # fetched (no script, no src=, no url(), no @import), and the size stays bounded.
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-cfg=$TW_SRC/configs
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.bash"
 
 check() { # JSONL HTML
   python3 - "$1" "$2" <<'PY'

@@ -5,15 +5,7 @@
 # exactly that customer's incidents of the period, each alert's message, the feeds' listings
 # with their references, the hostile share against the threshold. Bad arguments exit 2, an
 # unreadable file 1; a line that is not one of our messages is counted, not fatal.
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-cfg=$TW_SRC/configs
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.bash"
 
 timeout 60 "$gen" sample -f ipfix -m 30 -o "$tmp/s.pcap" -t "$tmp/t.jsonl" >/dev/null 2>&1 || fail "twgen sample"
 "$tw" replay --no-stats --format json -o "$tmp/s.jsonl" -C "$cfg/customers.csv" \

@@ -6,13 +6,9 @@
 # tshark's 5-tuple, must belong to the customer of its source AS (outbound), of its destination
 # AS (the last of the path, the router's own when the path is empty: inbound), or both
 # (internal); a sample whose ASes are 0 or unmapped stays unmatched.
-set -euo pipefail
-: "${TW_BIN:?}"
+source "$(dirname "$0")/lib/common.bash"
 data=${TW_SHARED:-}/testdata/sflow
 [[ -f $data/expected.json ]] || { echo "SKIP: $data/expected.json not found (set TW_SHARED)"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 files=(akvorado/data-1140.pcap akvorado/data-sflow-expanded-sample.pcap tcpdump/sflow_expanded.pcap)
 for f in "${files[@]}"; do
   python3 - "$data/expected.json" "$f" "$tmp/cust.csv" "$tmp/want.json" <<'PY'
@@ -40,9 +36,9 @@ with open(sys.argv[3], "w") as fh:
         fh.write("AS%d,as%d,AS %d\n" % (a, a, a))
 json.dump(want, open(sys.argv[4], "w"))
 PY
-  "$TW_BIN/collector/transitwatch" replay -C "$tmp/cust.csv" --format json --no-summaries \
+  "$tw" replay -C "$tmp/cust.csv" --format json --no-summaries \
     --no-totals --flows "$tmp/flows.json" "$data/$f" >/dev/null 2>"$tmp/err" \
-    || { echo "FAIL: replay of $f: $(cat "$tmp/err")"; exit 1; }
+    || fail "replay of $f: $(cat "$tmp/err")"
   python3 - "$tmp/want.json" "$tmp/flows.json" "$f" <<'PY'
 import ipaddress, json, sys
 want = json.load(open(sys.argv[1]))

@@ -3,7 +3,6 @@
 # agents (cistern's counter sample, the switch agents of tcpdump's 30-PDU capture) appear on
 # /metrics per agent and interface with the values tshark shows; the flow samples of an IPv6
 # agent become records (exporter metrics under the agent's address).
-set -euo pipefail
 source "$(dirname "$0")/lib/daemon.bash"
 data=${TW_SHARED:-}/testdata/sflow
 [[ -d $data ]] || { echo "SKIP: $data not found (set TW_SHARED)"; exit 77; }

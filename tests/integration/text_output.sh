@@ -4,15 +4,7 @@
 # what each rule seen means (its description and reference from the rule table: a rule without
 # an entry fails here); JSON lines stay the default into pipes and files, text is the default
 # on a terminal. The text is checked against the JSON of the same run, line for line.
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-cfg=$TW_SRC/configs
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.bash"
 
 timeout 60 "$gen" eval -f ipfix -m 60 -s 2008 -x 0.3 -o "$tmp/e.pcap" -t "$tmp/truth.jsonl" \
   --write-customers "$tmp/e.csv" --write-config "$tmp/e.conf" >/dev/null 2>&1 || fail "twgen eval"

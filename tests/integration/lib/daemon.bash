@@ -1,10 +1,8 @@
 # daemon.bash: helpers for integration scripts that run the daemon (sourced, not a test of its
-# own: ctest runs tests/integration/*.sh only). Sets tw, gen, tmp (removed at exit, with the
-# daemon killed), log; gives fail, wait_for, tw_start, tw_stop, tw_send, scrape.
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
+# own: ctest runs tests/integration/*.sh only). common.bash's preamble (tw, gen, cfg, tmp,
+# strict mode); tmp is removed at exit with the daemon killed; sets log; gives fail (with the
+# daemon log's tail), wait_for, tw_conf, tw_start, tw_stop, tw_send, scrape, tw_drop_privileges.
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 log=$tmp/log
 pid=
 url=
@@ -16,6 +14,20 @@ wait_for() { # timeout-seconds command...: true once the command is, false after
   local t=$1; shift
   for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
   return 1
+}
+tw_conf() { # FILE MAP [NAME=LIST...]: into FILE the daemon's settings as these tests run it: UDP
+  # and /metrics on free loopback ports, the customer map MAP, the blocklists NAME=LIST,
+  # 1-minute windows, messages to $tmp/out.jsonl; tw_collector: more [collector] lines, each
+  # ending in a newline. The caller appends its own sections.
+  local out=$1 map=$2 b
+  shift 2
+  {
+    printf '[collector]\nlisten = 127.0.0.1:0\n%s' "${tw_collector:-}"
+    printf '[customers]\nfile = %s\n' "$map"
+    for b in "$@"; do printf '[blocklist %s]\nfile = %s\n' "${b%%=*}" "${b#*=}"; done
+    printf '[pipeline]\nwindow = 1m\n[output]\njsonl = %s\n' "$tmp/out.jsonl"
+    printf '[metrics]\nlisten = 127.0.0.1:0\n'
+  } >"$out"
 }
 tw_start() { # CONFIG [VAR=value...]: start the daemon on it; sets pid, udp_port, url
   local conf=$1; shift
@@ -37,4 +49,14 @@ tw_send() { # CAPTURE: its export datagrams to the daemon
 }
 scrape() { # FILE: /metrics into FILE (no "curl | grep -q": SIGPIPE under pipefail)
   curl -s --max-time 5 "$url/metrics" >"$1"
+}
+tw_drop_privileges() { # CONFIG FILE...: as root with a nobody user, the daemon is to run as
+  # nobody: CONFIG, which must end in its [daemon] section, gets "user = nobody", CONFIG and the
+  # FILEs become readable and $tmp nobody's (the daemon writes its output there); sets drop=1
+  [[ $EUID -eq 0 ]] && id nobody >/dev/null 2>&1 || return 0
+  echo "user = nobody" >>"$1"
+  chmod 755 "$tmp"
+  chmod 644 "$@"
+  chown nobody "$tmp"
+  drop=1
 }
