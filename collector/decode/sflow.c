@@ -123,7 +123,9 @@ static void fill_from_pkt(struct sf_flow *f, const struct pkt_info *pi)
 /* Raw packet header (0:1): protocol, frame length, stripped, header length, header. */
 static void rec_raw_header(struct dec_msg *m, struct xdr *x, struct sf_flow *f)
 {
-    uint32_t proto = xu32(x), frame = xu32(x), stripped = xu32(x), hlen = xu32(x);
+    uint32_t proto = xu32(x), frame = xu32(x);
+    (void)xu32(x); /* stripped: not used, see below */
+    uint32_t hlen = xu32(x);
     const uint8_t *h = xbytes(x, hlen);
     if (!h) {
         dec_error(m->ctx, m->exp, DC_SFLOW_BAD_RECORD);
@@ -134,8 +136,11 @@ static void rec_raw_header(struct dec_msg *m, struct xdr *x, struct sf_flow *f)
         m->ctx->c[DC_SFLOW_HEADER_UNPARSED]++;
         return;
     }
-    /* the frame on the wire, without the bytes the agent stripped (FCS, encapsulations) */
-    uint32_t wire = frame > stripped ? frame - stripped : 0;
+    /* The frame's length bounds the sampled packet's IP length. Not less the bytes the agent
+     * says it stripped (FCS, encapsulations): agents differ on that field (akvorado's
+     * data-sflow-ipv4-data: frame 1390, stripped 1262 = the bytes not in the 128-byte header,
+     * for an IP packet of 1344 bytes that tshark and the sampled IPv4 record show). */
+    uint32_t wire = frame;
     struct pkt_info pi, inner;
     int rc = pkt_parse(lt, h, hlen, wire < hlen ? hlen : wire, &pi);
     if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER) {

@@ -150,8 +150,9 @@ static void check_record(const struct decode_ctx *ctx, const struct flow_rec *r,
     assert_int_equal(r->dst_as, dst_as);
 }
 
-/* The flow-sample records of smp by format into n[]: gateway, switch, router, skipped. */
-static void count_formats(json_object *smp, int64_t n[4])
+/* The flow-sample records of smp by format into n[]: gateway, switch, router, skipped, and raw
+ * headers in which tshark finds no IP (n[4]). */
+static void count_formats(json_object *smp, int64_t n[5])
 {
     json_object *recs = get(smp, "records");
     for (size_t i = 0; recs && i < json_object_array_length(recs); i++) {
@@ -161,6 +162,8 @@ static void count_formats(json_object *smp, int64_t n[4])
             n[fmt == 1003 ? 0 : fmt - 1000]++;
         else if (fmt != 1 && fmt != 3 && fmt != 4)
             n[3]++;
+        else if (fmt == 1 && !get(get(r, "decoded"), "ip"))
+            n[4]++;
     }
 }
 
@@ -182,7 +185,7 @@ static void check_file(const char *name, json_object *file)
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_COUNTER_SAMPLES),
                      num(sum, "counter_samples_total"));
     size_t next = 0, ncounter = 0;
-    int64_t formats[4] = {0};
+    int64_t formats[5] = {0};
     static struct decode_iface_stats ifs[256];
     size_t nifs = decode_interfaces(fr.ctx, 0, ifs, 256);
     for (size_t i = 0; i < json_object_array_length(dgs); i++) {
@@ -229,6 +232,7 @@ static void check_file(const char *name, json_object *file)
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_EXT_SWITCH), formats[1]);
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_EXT_ROUTER), formats[2]);
     assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_RECORDS_SKIPPED), formats[3]);
+    assert_int_equal(decode_counter(fr.ctx, DC_SFLOW_HEADER_UNPARSED), formats[4]);
     if (verbose)
         fprintf(stderr, "  records: gateway %lld switch %lld router %lld skipped %lld\n",
                 (long long)formats[0], (long long)formats[1], (long long)formats[2],
