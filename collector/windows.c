@@ -122,7 +122,7 @@ static bool close_visit(void *arg, struct host *h, void *state)
         }
         /* the day view: hosts seen / alerted within 24 h of this window's end (as long as the
          * host table keeps them: host_idle and its capacity bound it) */
-        if (h->last_alert_ms + DAY_MS <= ca->win_end) {
+        if ((uint64_t)h->last_alert_win * p->window_ms + DAY_MS <= ca->win_end) {
             h->cats_day = 0;
             memset(h->weight_day, 0, sizeof h->weight_day);
         }

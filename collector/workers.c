@@ -66,9 +66,9 @@ static void mark_host(struct worker *w, struct alert *a, uint64_t win_end_ms)
     }
     if (h && (unsigned)a->category < CAT_COUNT) {
         uint8_t wt = hostility_alert_weight(&w->p->s->hostility, a);
-        h->alert_cats |= 1u << a->category;
-        h->cats_day |= 1u << a->category;
-        h->last_alert_ms = win_end_ms;
+        h->alert_cats = (uint8_t)(h->alert_cats | 1u << a->category);
+        h->cats_day = (uint8_t)(h->cats_day | 1u << a->category);
+        h->last_alert_win = (uint32_t)(win_end_ms / w->p->window_ms);
         if (wt > h->weight[a->category])
             h->weight[a->category] = wt;
         if (wt > h->weight_day[a->category])

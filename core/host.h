@@ -7,25 +7,32 @@
 
 #include "alert.h"
 
+/* 72 bytes, no padding (tests/unit/test_hosttab.c checks it): a slot of the host table is this
+ * plus the detectors' per-host state (bench/RESULTS.md, "Memory model"). Addresses keep their 16
+ * bytes so an IPv6 host is counted at its real size; the category sets are one byte each. */
 struct host {
-    uint8_t addr[16];       /* network order, IPv4 mapped */
-    uint32_t customer;      /* customer index + 1 */
-    uint32_t window;        /* number of the last window the host was active in */
-    uint64_t first_ms;      /* first flow seen (event time) */
-    uint64_t last_ms;       /* latest flow end seen */
-    uint32_t alert_cats;    /* bit (1 << enum alert_category) per category alerted this window */
-    uint32_t cats_day;      /* categories alerted since the host was last clean for a day */
-    uint64_t last_alert_ms; /* window end of its latest alert (0 = never) */
-    /* per category, the weightiest alert (severity weight x score, in hundredths; see
-     * collector/hostility.h) of this window, and since the host was last clean for a day */
-    uint8_t weight[CAT_COUNT], weight_day[CAT_COUNT];
-    uint32_t flags;
+    uint8_t addr[16];  /* network order, IPv4 mapped */
+    uint32_t customer; /* customer index + 1 */
+    uint32_t window;   /* number of the last window the host was active in */
+    uint64_t first_ms; /* first flow seen (event time) */
+    uint64_t last_ms;  /* latest flow end seen */
+    /* the window of its latest alert as that window's end / window_ms, i.e. its number + 1
+     * (0 = never). Window ends are whole multiples of window_ms (collector/windows.c), so this
+     * is the end time exactly, in the range of `window`, in 4 bytes instead of 8 */
+    uint32_t last_alert_win;
+    /* the highest sampling rate (flow_rec.sampling; 1 = unsampled) of the host's records since
+     * its current window began: the alerts' transitwatch.sampling */
+    uint32_t sampling;
     /* the exporter that last reported the host's flows (flow_rec.exporter, 0 = none) and the
      * interface they entered it on: the alerts' observer (ECS observer.ip, .ingress) */
     uint32_t exporter, in_if;
-    /* the highest sampling rate (flow_rec.sampling; 1 = unsampled) of the host's records since
-     * its current window began: the alerts' transitwatch.sampling (fits the struct's padding) */
-    uint32_t sampling;
+    uint8_t alert_cats; /* bit (1 << enum alert_category) per category alerted this window */
+    uint8_t cats_day;   /* categories alerted since the host was last clean for a day */
+    /* per category, the weightiest alert (severity weight x score, in hundredths; see
+     * collector/hostility.h) of this window, and since the host was last clean for a day */
+    uint8_t weight[CAT_COUNT], weight_day[CAT_COUNT];
 };
+
+_Static_assert(CAT_COUNT <= 8, "struct host keeps the category sets in one byte");
 
 #endif

@@ -320,7 +320,7 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
         h->first_ms = f->first_ms;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
-    hst->alert_cats |= 1u << CAT_BLOCKLIST;
+    hst->alert_cats = (uint8_t)(hst->alert_cats | 1u << CAT_BLOCKLIST);
     if (!fresh)
         return;
     b->stat_inbound += h->init == INIT_PEER;

@@ -159,12 +159,28 @@ static void test_foreach_remove(void **st)
     hosttab_free(t);
 }
 
+/* The memory model (bench/RESULTS.md): struct host is 72 bytes without padding, and a slot
+ * with every detector's state (flood 64 + scan 56 = 120) is 192 + a 4-byte tag: three whole
+ * cache lines, slots aligned to 64. */
+static void test_slot_bytes(void **st)
+{
+    (void)st;
+    assert_int_equal(sizeof(struct host), 72);
+    assert_int_equal(offsetof(struct host, weight_day) + CAT_COUNT, sizeof(struct host));
+    struct hash_key k;
+    hash_key_from_seed(&k, 1);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(64, 120, &k, &t), 0);
+    assert_int_equal(hosttab_slot_bytes(t), 196);
+    hosttab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_find),      cmocka_unit_test(test_high_load_before_eviction),
         cmocka_unit_test(test_bounded_eviction), cmocka_unit_test(test_prefers_inactive_victim),
-        cmocka_unit_test(test_foreach_remove),
+        cmocka_unit_test(test_foreach_remove),   cmocka_unit_test(test_slot_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

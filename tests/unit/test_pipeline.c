@@ -458,6 +458,38 @@ static void test_internal_reaches_both_ends(void **st)
     fix_free(f);
 }
 
+/* The last-24h view keeps an alerted host's categories until exactly a day after the end of
+ * the window of its latest alert (struct host keeps that end as end / window_ms): alerted in
+ * [T0, T0 + 60 s), still counted in the window ending T0 + DAY, cleared in the one ending
+ * T0 + 60 s + DAY. */
+static const char *summary_after(const struct capsink *c, size_t from, const char *needle)
+{
+    for (size_t i = from; i < c->n; i++)
+        if (c->kind[i] == MSG_SUMMARY && strstr(c->msg[i], needle))
+            return c->msg[i];
+    return NULL;
+}
+
+static void test_day_view_ends_a_day_after_the_alert(void **st)
+{
+    const uint64_t day = 86400000;
+    struct fix *f = fix_new(MAP, DROP);
+    flow(f, "10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + day - 30000, 100);
+    assert_int_equal(count_kind(&f->cap, MSG_ALERT), 1);
+    size_t n = f->cap.n;
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + day + 30000, 100); /* closes [.., T0+DAY) */
+    const char *s = summary_after(&f->cap, n, "\"id\":\"c1\"");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"last_24h\":{\"active_hosts\":1,\"hosts_alerted\":1"));
+    n = f->cap.n;
+    pipeline_finish(f->p); /* closes [T0+DAY, T0+DAY+60 s) */
+    s = summary_after(&f->cap, n, "\"id\":\"c1\"");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"last_24h\":{\"active_hosts\":1,\"hosts_alerted\":0"));
+    fix_free(f);
+}
+
 static void test_reload_mid_window(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
@@ -775,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_internal_reaches_both_ends),
         cmocka_unit_test(test_reload_mid_window),
+        cmocka_unit_test(test_day_view_ends_a_day_after_the_alert),
         cmocka_unit_test(test_customer_override_applies),
         cmocka_unit_test(test_reload_feeds_keeps_hits),
         cmocka_unit_test(test_reload_carries_customer_state),
