@@ -1,10 +1,14 @@
 /* bench_trie: longest-prefix-match cost (core/trie) on a customer-map-like set of prefixes.
  *
- *   bench_trie [PREFIXES] [LOOKUPS]
+ *   bench_trie [PREFIXES] [LOOKUPS] [V6PCT] [V4BLOCK]
  *
- * PREFIXES random prefixes (default 100000: 90 % IPv4 of /16../28, mostly /24, 10 % IPv6 /32../64),
- * then LOOKUPS (default 10000000) lookups of random addresses of which half fall in a stored
- * prefix. Prints build time, memory, ns per lookup and the match count (a checksum). */
+ * PREFIXES random prefixes (default 100000: 100 - V6PCT % IPv4 of /16../28, mostly /24, V6PCT %
+ * IPv6 /32../64; V6PCT default 10), then LOOKUPS (default 10000000) lookups of random addresses of
+ * which half fall in a stored prefix (the other half: random IPv4, and random IPv6 in 2000::/8
+ * when V6PCT > 0). Prints build time, memory, ns per lookup and the match count (a checksum).
+ * V6PCT 0 measures the IPv4 path alone (the first and second strides, core/trie.c). V4BLOCK 8..15:
+ * every IPv4 prefix (and random IPv4 address) inside 10.0.0.0/V4BLOCK, the way a customer map
+ * clusters in the provider's own blocks (default 0: anywhere). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,10 @@ int main(int argc, char **argv)
 {
     size_t np = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     size_t nl = argc > 2 ? strtoul(argv[2], NULL, 10) : 10000000;
+    unsigned v6pct = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 10;
+    unsigned block = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
+    uint32_t in_mask = block >= 8 && block <= 15 ? 0xffffffffu >> block : 0xffffffffu;
+    uint32_t in_base = in_mask == 0xffffffffu ? 0 : 0x0A000000u;
     struct prefix *ps = calloc(np, sizeof *ps);
     uint8_t(*addrs)[16] = calloc(1u << 20, 16);
     if (!ps || !addrs)
@@ -47,8 +55,8 @@ int main(int argc, char **argv)
         uint64_t r = next();
         struct prefix *p = &ps[i];
         memset(p, 0, sizeof *p);
-        if (r % 10) {
-            addr_from_v4(p->addr, (uint32_t)(r >> 16));
+        if (r % 100 >= v6pct) {
+            addr_from_v4(p->addr, in_base | ((uint32_t)(r >> 16) & in_mask));
             p->len = (uint8_t)(96 + lens4[(r >> 8) & 7]);
         } else {
             uint64_t h = next();
@@ -77,8 +85,8 @@ int main(int argc, char **argv)
             for (unsigned bit = p->len; bit < 128; bit++)
                 if ((h >> (bit & 63)) & 1)
                     addrs[i][bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-        } else if (r & 2) {
-            addr_from_v4(addrs[i], (uint32_t)(r >> 16));
+        } else if ((r & 2) || !v6pct) {
+            addr_from_v4(addrs[i], in_base | ((uint32_t)(r >> 16) & in_mask));
         } else {
             uint64_t h = next();
             memcpy(addrs[i], &h, 8);

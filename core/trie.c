@@ -7,6 +7,10 @@
  * Every node is a prefix (key, len); all nodes below it extend it. Lookup walks from the root,
  * stops at the first node whose prefix does not cover the address (nothing below can), and keeps
  * the last node with a value. A node costs one 128-bit xor + count-leading-zeros; no recursion.
+ * The walk starts where direct-indexed tables leave it (built with the nodes, immutable like
+ * them): a first stride for IPv4 (8..16 bits) and one for IPv6, then for IPv4 a second stride of
+ * up to 8 bits (to /24 at most) under the first-stride entries that need it, within a fixed
+ * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 walks the nodes from its first stride.
  */
 #include "trie.h"
 
@@ -22,7 +26,14 @@
 #ifndef TRIE_V4_MAX_BITS
 #define TRIE_V4_MAX_BITS 16
 #endif
-#define TRIE_STACK 260 /* pre-order stack: depth (<= 129) + pending siblings */
+#ifndef TRIE_V4_CHUNK_BITS
+#define TRIE_V4_CHUNK_BITS 8 /* the second IPv4 stride: 8 bits, ending at /24 at most */
+#endif
+#ifndef TRIE_V4_CHUNK_MAX
+#define TRIE_V4_CHUNK_MAX ((size_t)1 << 18) /* second-stride entries at most (8 B each: 2 MB) */
+#endif
+#define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk's index, not a node */
+#define TRIE_STACK 260         /* pre-order stack: depth (<= 129) + pending siblings */
 
 struct tnode {
     uint64_t hi, lo;   /* prefix, host order halves of the 128-bit key; bits past len zero */
@@ -55,6 +66,14 @@ struct trie {
     unsigned jbits4; /* 8..20, grows with the IPv4 prefix count: jump4 has 1 << jbits4 */
     struct tjump *jump4;
     struct tjump *jump6;
+    /* IPv4 second stride (DIR-16-8 style, built with the jumps): a jump4 entry whose walk goes on
+     * (next is a node) gets a chunk of 1 << cbits4 entries, one per value of the address bits
+     * jbits4 .. jbits4 + cbits4 (<= 24), each the walk's state after those bits; its next is then
+     * TRIE_CHUNK | chunk index. At most TRIE_V4_CHUNK_MAX entries in all: past that, entries keep
+     * walking the nodes (same result, more steps). */
+    struct tjump *chunk4;
+    uint32_t nchunk4;
+    unsigned cbits4, cshift4; /* cshift4 = 32 - jbits4 - cbits4 */
 };
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -234,13 +253,15 @@ int trie_builder_add(struct trie_builder *b, const struct prefix *p, uint32_t va
     return 0;
 }
 
-/* Walk from the root for the address (hi, lo) whose bits past `stop` are zero, as far as those
+/* Walk from `from` (the root: {0, TRIE_NONE}; or where a shorter stride left the walk) for the
+ * address (hi, lo) whose bits past `stop` are zero, as far as those
  * bits decide: nodes shorter than stop are taken here; a node of exactly stop bits is taken too
  * when it is a leaf (the usual customer prefix), so its lookups end at the jump entry. */
-static struct tjump jump_walk(const struct trie *t, uint64_t hi, uint64_t lo, unsigned stop)
+static struct tjump jump_walk(const struct trie *t, struct tjump from, uint64_t hi, uint64_t lo,
+                              unsigned stop)
 {
-    struct tjump j = {TRIE_NONE, TRIE_NONE};
-    uint32_t i = 0;
+    struct tjump j = {TRIE_NONE, from.best};
+    uint32_t i = from.next;
     while (i != TRIE_NONE) {
         const struct tnode *n = &t->nodes[i];
         if (n->len > stop) {
@@ -269,10 +290,46 @@ static unsigned log2_ceil(size_t n)
     return b;
 }
 
+/* The IPv4 second stride (see struct trie): chunks in address order while the budget lasts. */
+static int build_chunks4(struct trie *t)
+{
+    if (t->jbits4 >= 24)
+        return 0;
+    unsigned cbits = 24 - t->jbits4 < TRIE_V4_CHUNK_BITS ? 24 - t->jbits4 : TRIE_V4_CHUNK_BITS;
+    unsigned end = t->jbits4 + cbits;
+    size_t csize = (size_t)1 << cbits, want = 0, n4 = (size_t)1 << t->jbits4;
+    for (size_t k = 0; k < n4; k++)
+        if (t->jump4[k].next != TRIE_NONE && (want + 1) * csize <= TRIE_V4_CHUNK_MAX)
+            want++;
+    if (!want)
+        return 0;
+    t->chunk4 = malloc(want * csize * sizeof(*t->chunk4));
+    if (!t->chunk4)
+        return -ENOMEM;
+    t->cbits4 = cbits;
+    t->cshift4 = 32 - end;
+    for (size_t k = 0; k < n4 && t->nchunk4 < want; k++) {
+        struct tjump from = t->jump4[k];
+        if (from.next == TRIE_NONE)
+            continue;
+        struct tjump *c = &t->chunk4[(size_t)t->nchunk4 * csize];
+        for (size_t x = 0; x < csize; x++) {
+            uint32_t a = (uint32_t)(k << (32 - t->jbits4) | x << (32 - end));
+            c[x] = jump_walk(t, from, 0, 0xffff00000000ULL | a, 96 + end);
+        }
+        t->jump4[k].next = TRIE_CHUNK | t->nchunk4++;
+    }
+    return 0;
+}
+
 /* IPv4 gets its own first stride, sized by the IPv4 prefix count (2^(log2 n + 2), 8..16 bits).
  * Measured with bench/bench_trie (100k prefixes, 1M distinct addresses): 45-65 ns a lookup
  * either way on a 2-core EPYC VM; a DIR-24-8-like 2^20-entry table (8 MB) was slower
- * (~100 ns: one cache miss it always pays against a few node visits that mostly hit). */
+ * (~100 ns: one cache miss it always pays against a few node visits that mostly hit). The second
+ * stride (build_chunks4) is only built under first-stride entries the walk does not settle, so a
+ * spread-out prefix set keeps its one-node lookups while a customer map clustered in a provider's
+ * blocks (many prefixes under one entry: a walk of 10-20 nodes) settles in two table reads:
+ * bench/RESULTS.md, issue 15, "Customer lookup". */
 static int build_jump(struct trie *t)
 {
     size_t n4 = 0;
@@ -292,13 +349,14 @@ static int build_jump(struct trie *t)
     t->jump6 = malloc(((size_t)1 << bits) * sizeof(*t->jump6));
     if (!t->jump4 || !t->jump6)
         return -ENOMEM;
+    const struct tjump root = {0, TRIE_NONE};
     for (size_t k = 0; k < ((size_t)1 << bits4); k++) {
         uint64_t v4lo = 0xffff00000000ULL | ((uint64_t)k << (32 - bits4));
-        t->jump4[k] = jump_walk(t, 0, v4lo, 96 + bits4);
+        t->jump4[k] = jump_walk(t, root, 0, v4lo, 96 + bits4);
     }
     for (size_t k = 0; k < ((size_t)1 << bits); k++)
-        t->jump6[k] = jump_walk(t, (uint64_t)k << (64 - bits), 0, bits);
-    return 0;
+        t->jump6[k] = jump_walk(t, root, (uint64_t)k << (64 - bits), 0, bits);
+    return build_chunks4(t);
 }
 
 int trie_build(struct trie_builder *b, struct trie **out)
@@ -361,9 +419,13 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
     const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
     const struct tnode *nodes = t->nodes;
     struct tjump j;
-    if (ah == 0 && (al >> 32) == 0xffff)
+    if (ah == 0 && (al >> 32) == 0xffff) {
         j = t->jump4[(uint32_t)al >> (32 - t->jbits4)];
-    else
+        if (j.next != TRIE_NONE && (j.next & TRIE_CHUNK)) {
+            uint32_t x = ((uint32_t)al >> t->cshift4) & ((1u << t->cbits4) - 1);
+            j = t->chunk4[((size_t)(j.next & ~TRIE_CHUNK) << t->cbits4) | x];
+        }
+    } else
         j = t->jump6[ah >> (64 - t->jbits)];
     uint32_t best = j.best, i = j.next;
     while (i != TRIE_NONE) {
@@ -465,6 +527,7 @@ size_t trie_memory(const struct trie *t)
         return 0;
     size_t jump =
         t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
+    jump += ((size_t)t->nchunk4 << t->cbits4) * sizeof(struct tjump);
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
 
@@ -475,5 +538,6 @@ void trie_free(struct trie *t)
     free(t->nodes);
     free(t->jump4);
     free(t->jump6);
+    free(t->chunk4);
     free(t);
 }

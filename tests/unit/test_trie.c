@@ -513,13 +513,71 @@ static void test_deep_chain(void **state)
     deep_chain_one("255.255.255.255");
 }
 
+/* The IPv4 second stride (bits jbits4 .. 24, core/trie.c): a customer-map-like set (nested
+ * /12../32 in one /8, every chunk built) and a spread one (random /20../30 over the whole space:
+ * more chunks wanted than the budget holds, so some entries walk the nodes), each against the
+ * linear reference for addresses in, next to and outside the prefixes. */
+static void stride_case(bool spread, size_t npfx)
+{
+    struct ref *ref = calloc(npfx, sizeof(*ref));
+    assert_non_null(ref);
+    struct trie_builder *b;
+    struct trie *t;
+    assert_int_equal(trie_builder_new(&b, 0), 0);
+    size_t n = 0;
+    static const unsigned lens[8] = {12, 16, 20, 22, 24, 24, 28, 32};
+    for (size_t i = 0; i < npfx; i++) {
+        uint64_t r = rnd();
+        struct prefix p = {.len = (uint8_t)(96 + (spread ? 20 + r % 11 : lens[r % 8]))};
+        uint32_t a = spread ? (uint32_t)(r >> 32) : 0x0A000000u | ((uint32_t)(r >> 32) & 0xffffffu);
+        addr_from_v4(p.addr, a);
+        clear_host(p.addr, p.len);
+        if (trie_builder_add(b, &p, (uint32_t)i) == 0)
+            ref[n++] = (struct ref){p, (uint32_t)i};
+    }
+    assert_int_equal(trie_build(b, &t), 0);
+    size_t hits = 0;
+    for (size_t i = 0; i < 40000; i++) {
+        uint64_t r = rnd();
+        uint8_t a[16];
+        uint32_t x = (uint32_t)(r >> 32);
+        if (r & 1) {
+            memcpy(a, ref[(r >> 1) % n].p.addr, 16);
+            x = ((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15]) ^
+                ((uint32_t)(r >> 8) & 0x3ff);
+        } else if (!spread) {
+            x = 0x0A000000u | (x & 0xffffffu);
+        }
+        addr_from_v4(a, x);
+        uint32_t ev = 0, gv = 0;
+        uint8_t el = 0, gl = 0;
+        bool e = ref_lookup(ref, n, a, &ev, &el);
+        assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
+        if (e) {
+            hits++;
+            assert_int_equal(gv, ev);
+            assert_int_equal(gl, el);
+        }
+    }
+    assert_true(hits > 5000);
+    trie_free(t);
+    free(ref);
+}
+
+static void test_v4_second_stride(void **state)
+{
+    (void)state;
+    stride_case(false, 4000);
+    stride_case(true, 3000); /* 3000 prefixes: jbits4 14, 2700-odd chunks wanted, 256 fit */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),          cmocka_unit_test(test_basic),
         cmocka_unit_test(test_default_routes), cmocka_unit_test(test_duplicates_and_limits),
         cmocka_unit_test(test_overlaps),       cmocka_unit_test(test_random_vs_linear),
-        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_deep_chain),     cmocka_unit_test(test_v4_second_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
