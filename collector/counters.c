@@ -126,9 +126,12 @@
     X(T, ps.host_capacity, NULL, "hosts_capacity", NULL, G,                                        \
       "Capacity of the host tables, in hosts.")                                                    \
     X(T, ps.host_table_bytes, NULL, "hosts_table_bytes", NULL, G,                                  \
-      "Bytes of the host tables (allocated; pages count once a host lands on them).")              \
+      "Bytes of the host tables in use: 8 per position of the capacity, a slot per host held at "  \
+      "the high-water mark.")                                                                      \
     X(T, ps.host_slot_bytes, NULL, "host_slot_bytes", NULL, G,                                     \
-      "Bytes per host-table slot: the host, every enabled detector's per-host state, a tag.")      \
+      "Bytes per host-table slot: the host and every enabled detector's per-host state.")          \
+    X(T, ps.hosts_high_water, NULL, "hosts_high_water", NULL, G,                                   \
+      "The most hosts the host tables held at once (slots whose pages were touched).")             \
     X(T, ps.host_evictions_active, NULL, "host_evictions_active_total", NULL, C,                   \
       "Hosts evicted while active in the open window.")                                            \
     X(T, ps.list_swaps, NULL, "list_swaps_total", NULL, C, "Reloaded lists taken into use.")       \

@@ -350,7 +350,8 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
         out->host_evictions_active += hs.evictions_active;
         out->hosts_active += hs.used;
         out->host_capacity += hs.capacity;
-        out->host_table_bytes += hosttab_memory(p->workers[wi].hosts);
+        out->host_table_bytes += hosttab_memory_used(p->workers[wi].hosts);
+        out->hosts_high_water += hs.high_water;
         out->host_slot_bytes = hosttab_slot_bytes(p->workers[wi].hosts);
         out->alerts_truncated += p->workers[wi].ob_truncated;
     }

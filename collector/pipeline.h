@@ -49,7 +49,8 @@ struct pipeline_stats {
     uint64_t summaries;
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
     uint64_t host_table_bytes; /* every worker's host table (the memory model, bench/RESULTS.md) */
-    uint64_t host_slot_bytes;  /* one slot: struct host + the detectors' state, rounded, + tag */
+    uint64_t host_slot_bytes;  /* one host's slot: struct host + the detectors' state, rounded */
+    uint64_t hosts_high_water; /* the most hosts the tables held at once (slots touched) */
     uint64_t list_swaps;       /* reloads taken into use */
     uint64_t queue_waits;      /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */

@@ -7,15 +7,24 @@
 #include "host.h"
 
 /* Layout, for the per-record lookup: a bucket's eight 32-bit tags (a fingerprint of the key's
- * hash, 0 = empty slot) share one 32-byte block, so a lookup reads one block per candidate
- * bucket and touches a host only when its tag matches (about once per lookup). Each slot holds
- * the host and its detector state side by side (one stride), so the state usually shares the
- * host's cache line or the next one. Measured before/after in bench/RESULTS.md. */
+ * hash, 0 = empty position) and the eight slot numbers they lead to share one 64-byte block (one
+ * cache line), so a lookup reads one line per candidate bucket and touches a host only when its
+ * tag matches (about once per lookup). The slots are dense: a new host takes a freed slot (an
+ * expired host's, a LIFO list threaded through the free slots) or the next never-used one, so the
+ * slots' pages are touched up to the most hosts ever held at once (the high-water mark), not
+ * spread over the whole capacity by the hash; an evicted host's slot goes to its successor. Each
+ * slot holds the host and its detector state side by side (one stride). Positions and their
+ * order (eviction, hosttab_foreach) are the hash's, as before the slots became dense. Measured
+ * before/after in bench/RESULTS.md. */
+#define BLOCK_U32 (2 * HOSTTAB_WAYS) /* a bucket: its tags, then its slot numbers */
+#define SLOT_NONE UINT32_MAX
 struct hosttab {
-    uint32_t *tags;  /* nbuckets * HOSTTAB_WAYS; 0 = free */
-    uint8_t *slots;  /* same count * stride: struct host, then state_size bytes */
-    void *slots_mem; /* what calloc returned (slots is it aligned to 64) */
+    uint32_t *blocks; /* nbuckets * BLOCK_U32, aligned to 64; tag 0 = free position */
+    void *blocks_mem; /* what calloc returned */
+    uint8_t *slots;   /* capacity * stride: struct host, then state_size bytes */
+    void *slots_mem;  /* what calloc returned (slots is it aligned to 64) */
     size_t nbuckets, state_size, stride;
+    uint32_t next_unused, free_head; /* the dense slots: high-water mark, freed list */
     struct hash_key key;
     struct hosttab_stats st;
 };
@@ -34,16 +43,24 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
     size_t n = t->nbuckets * HOSTTAB_WAYS;
     t->state_size = (state_size + 7) & ~(size_t)7;
     t->stride = (sizeof(struct host) + t->state_size + 15) & ~(size_t)15;
+    if (n >= SLOT_NONE) {
+        hosttab_free(t);
+        return -ENOMEM; /* slot numbers are 32-bit */
+    }
     /* calloc: untouched pages cost no memory until hosts land on them */
-    t->tags = calloc(n, sizeof *t->tags);
+    t->blocks_mem = calloc(t->nbuckets * BLOCK_U32 * sizeof(uint32_t) + SLOT_ALIGN, 1);
     t->slots_mem =
         n <= (SIZE_MAX - SLOT_ALIGN) / t->stride ? calloc(n * t->stride + SLOT_ALIGN, 1) : NULL;
-    if (!t->tags || !t->slots_mem) {
+    if (!t->blocks_mem || !t->slots_mem) {
         hosttab_free(t);
         return -ENOMEM;
     }
     uintptr_t a = (uintptr_t)t->slots_mem;
     t->slots = (uint8_t *)t->slots_mem + ((SLOT_ALIGN - a % SLOT_ALIGN) % SLOT_ALIGN);
+    a = (uintptr_t)t->blocks_mem;
+    t->blocks = (uint32_t *)(void *)((uint8_t *)t->blocks_mem +
+                                     ((SLOT_ALIGN - a % SLOT_ALIGN) % SLOT_ALIGN));
+    t->free_head = SLOT_NONE;
     t->key = *key;
     t->st.capacity = n;
     *out = t;
@@ -54,19 +71,60 @@ void hosttab_free(struct hosttab *t)
 {
     if (!t)
         return;
-    free(t->tags);
+    free(t->blocks_mem);
     free(t->slots_mem);
     free(t);
 }
 
+static inline struct host *slot_host(const struct hosttab *t, uint32_t s)
+{
+    return (struct host *)(void *)(t->slots + (size_t)s * t->stride);
+}
+
+/* Position i (bucket * BLOCK_U32 + way: where its tag is in blocks): its tag, its slot number,
+ * its host and state. */
+static inline uint32_t *tag_at(const struct hosttab *t, size_t i)
+{
+    return &t->blocks[i];
+}
+
+static inline uint32_t *slotno_at(const struct hosttab *t, size_t i)
+{
+    return tag_at(t, i) + HOSTTAB_WAYS;
+}
+
 static inline struct host *host_at(const struct hosttab *t, size_t i)
 {
-    return (struct host *)(void *)(t->slots + i * t->stride);
+    return slot_host(t, *slotno_at(t, i));
 }
 
 static inline void *state_of(const struct hosttab *t, size_t i)
 {
-    return t->state_size ? t->slots + i * t->stride + sizeof(struct host) : NULL;
+    return t->state_size ? (uint8_t *)host_at(t, i) + sizeof(struct host) : NULL;
+}
+
+/* A dense slot for a new host at a free position: a freed one, else the next never used (there
+ * is one: fewer hosts than positions are held). */
+static inline uint32_t slot_take(struct hosttab *t)
+{
+    uint32_t s = t->free_head;
+    if (s != SLOT_NONE) {
+        t->free_head = slot_host(t, s)->window;
+        return s;
+    }
+    return t->next_unused++;
+}
+
+/* A removed host's slot: its address and customer cleared, so a pointer a detector kept to it
+ * (det_scan's waiting probes compare both before use) never takes it for a host; the free list's
+ * link in its window field. */
+static inline void slot_give(struct hosttab *t, uint32_t s)
+{
+    struct host *h = slot_host(t, s);
+    memset(h->addr, 0, sizeof h->addr);
+    h->customer = 0;
+    h->window = t->free_head;
+    t->free_head = s;
 }
 
 /* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
@@ -74,8 +132,8 @@ static inline void *state_of(const struct hosttab *t, size_t i)
  * taken from the hash bits the bucket numbers use least; never 0. */
 static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size_t b[2])
 {
-    b[0] = (size_t)((uint32_t)h % t->nbuckets) * HOSTTAB_WAYS;
-    b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * HOSTTAB_WAYS;
+    b[0] = (size_t)((uint32_t)h % t->nbuckets) * BLOCK_U32;
+    b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * BLOCK_U32;
     return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> 32) | 1u;
 }
 
@@ -88,8 +146,8 @@ void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
 {
     size_t b[2];
     (void)buckets_of_hash(t, hash, b);
-    __builtin_prefetch(&t->tags[b[0]]);
-    __builtin_prefetch(&t->tags[b[1]]);
+    __builtin_prefetch(tag_at(t, b[0]));
+    __builtin_prefetch(tag_at(t, b[1]));
 }
 
 void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
@@ -97,7 +155,7 @@ void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
     size_t b[2];
     uint32_t tag = buckets_of_hash(t, hash, b);
     for (int k = 0; k < 2; k++) {
-        const uint32_t *tg = &t->tags[b[k]];
+        const uint32_t *tg = tag_at(t, b[k]);
         for (size_t i = 0; i < HOSTTAB_WAYS; i++) {
             if (tg[i] != tag)
                 continue;
@@ -124,7 +182,7 @@ static inline size_t find_in(const struct hosttab *t, const size_t b[2], uint32_
                              const uint8_t addr[16])
 {
     for (int k = 0; k < 2; k++) {
-        const uint32_t *tg = &t->tags[b[k]];
+        const uint32_t *tg = tag_at(t, b[k]);
         for (size_t i = 0; i < HOSTTAB_WAYS; i++)
             if (tg[i] == tag && addr_eq(host_at(t, b[k] + i)->addr, addr))
                 return b[k] + i;
@@ -171,7 +229,7 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     size_t first_free[2] = {SIZE_MAX, SIZE_MAX};
     for (int k = 0; k < 2; k++) {
         for (size_t i = b[k]; i < b[k] + HOSTTAB_WAYS; i++) {
-            if (!t->tags[i]) {
+            if (!*tag_at(t, i)) {
                 if (first_free[k] == SIZE_MAX)
                     first_free[k] = i;
                 nfree[k]++;
@@ -209,8 +267,9 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
         t->st.evictions++;
     } else {
         t->st.used++;
+        *slotno_at(t, i) = slot_take(t);
     }
-    t->tags[i] = tag;
+    *tag_at(t, i) = tag;
     t->st.inserts++;
     struct host *h = host_at(t, i);
     memset(h, 0, t->stride); /* the host and its state */
@@ -224,14 +283,17 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
 
 void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg)
 {
-    size_t n = t->nbuckets * HOSTTAB_WAYS;
-    for (size_t i = 0; i < n; i++) {
-        if (!t->tags[i])
-            continue;
-        if (cb(arg, host_at(t, i), state_of(t, i))) {
-            t->tags[i] = 0;
-            t->st.used--;
-            t->st.expired++;
+    size_t n = t->nbuckets * BLOCK_U32;
+    for (size_t bk = 0; bk < n; bk += BLOCK_U32) {
+        for (size_t i = bk; i < bk + HOSTTAB_WAYS; i++) {
+            if (!t->blocks[i])
+                continue;
+            if (cb(arg, host_at(t, i), state_of(t, i))) {
+                t->blocks[i] = 0;
+                slot_give(t, *slotno_at(t, i));
+                t->st.used--;
+                t->st.expired++;
+            }
         }
     }
 }
@@ -239,17 +301,24 @@ void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg)
 void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out)
 {
     *out = t->st;
+    out->high_water = t->next_unused;
 }
 
 size_t hosttab_memory(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
-    return sizeof *t + SLOT_ALIGN + n * (t->stride + sizeof *t->tags);
+    return sizeof *t + 2 * SLOT_ALIGN + n * (t->stride + 2 * sizeof(uint32_t));
+}
+
+size_t hosttab_memory_used(const struct hosttab *t)
+{
+    size_t n = t->nbuckets * HOSTTAB_WAYS;
+    return sizeof *t + 2 * SLOT_ALIGN + n * 2 * sizeof(uint32_t) + t->next_unused * t->stride;
 }
 
 size_t hosttab_slot_bytes(const struct hosttab *t)
 {
-    return t->stride + sizeof *t->tags;
+    return t->stride;
 }
 
 size_t hosttab_state_size(const struct hosttab *t)

@@ -3,9 +3,11 @@
  * Set-associative with two choices: a keyed hash picks two buckets of HOSTTAB_WAYS entries; a
  * host lives in one of them (inserted into the emptier). When both are full, the entry seen
  * least recently is evicted (one not active in the open window when there is one) and the
- * eviction is counted (measured: a few in 10^5 inserts at 75 % full, 0.02 % at 80 %). Lookups read at most 2 * HOSTTAB_WAYS entries. Memory is fixed at
- * creation: capacity * (sizeof(struct host) + state_size, rounded up to 16, + a 4-byte tag),
- * nothing is allocated afterwards.
+ * eviction is counted (measured: a few in 10^5 inserts at 75 % full, 0.02 % at 80 %). Lookups
+ * read at most 2 * HOSTTAB_WAYS entries. Memory is fixed at creation: capacity * (a 4-byte tag
+ * and a 4-byte slot number) + capacity slots of sizeof(struct host) + state_size, rounded up to
+ * 16; nothing is allocated afterwards. The slots are dense (hosttab.c): pages of them are touched
+ * up to the most hosts held at once, so memory in use is capacity * 8 + high_water * slot.
  * One thread (the owning worker) uses a table. struct host is defined in detectors/detector.h's
  * terms but lives here so the table needs no detector.
  * Not core/table.h's ltab: the victim is chosen within two buckets by the open window, not by
@@ -28,6 +30,7 @@ struct hosttab;
 struct hosttab_stats {
     uint64_t inserts, evictions, evictions_active, expired;
     size_t used, capacity;
+    size_t high_water; /* the most hosts held at once: slots whose pages were touched */
 };
 
 /* capacity is rounded up to a multiple of HOSTTAB_WAYS. Returns 0 or -ENOMEM. */
@@ -60,9 +63,12 @@ struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t ad
 typedef bool (*hosttab_visit_fn)(void *arg, struct host *h, void *state);
 void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg);
 void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out);
+/* Bytes allocated (every slot counted: the bound) and in use (slots up to the high-water mark). */
 size_t hosttab_memory(const struct hosttab *t);
+size_t hosttab_memory_used(const struct hosttab *t);
 size_t hosttab_state_size(const struct hosttab *t);
-/* Bytes one slot costs: struct host and the state, rounded up to 16, plus its 4-byte tag. */
+/* Bytes one host's slot costs: struct host and the state, rounded up to 16 (each position of the
+ * capacity costs 8 more: its tag and slot number). */
 size_t hosttab_slot_bytes(const struct hosttab *t);
 
 #endif

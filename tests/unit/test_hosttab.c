@@ -160,8 +160,8 @@ static void test_foreach_remove(void **st)
 }
 
 /* The memory model (bench/RESULTS.md): struct host is 72 bytes without padding, and a slot
- * with every detector's state (flood 64 + scan 56 = 120) is 192 + a 4-byte tag: three whole
- * cache lines, slots aligned to 64. */
+ * with every detector's state (flood 64 + scan 56 = 120) is 192 bytes, three whole cache lines
+ * (slots aligned to 64); each position of the capacity costs 8 more (tag and slot number). */
 static void test_slot_bytes(void **st)
 {
     (void)st;
@@ -171,7 +171,81 @@ static void test_slot_bytes(void **st)
     hash_key_from_seed(&k, 1);
     struct hosttab *t;
     assert_int_equal(hosttab_new(64, 120, &k, &t), 0);
-    assert_int_equal(hosttab_slot_bytes(t), 196);
+    assert_int_equal(hosttab_slot_bytes(t), 192);
+    hosttab_free(t);
+}
+
+/* Dense slots: memory in use follows the most hosts held at once, not the capacity; a removed
+ * host's slot is taken again (its address cleared meanwhile), an evicted one's by its successor. */
+static bool drop_all(void *arg, struct host *h, void *state)
+{
+    (void)state;
+    struct host **kept = arg;
+    for (int i = 0; i < 4; i++) {
+        if (!kept[i]) {
+            kept[i] = h;
+            break;
+        }
+    }
+    return true;
+}
+
+static void test_dense_slots(void **st)
+{
+    (void)st;
+    struct hash_key k;
+    hash_key_from_seed(&k, 5);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(4096, 120, &k, &t), 0);
+    size_t base = hosttab_memory_used(t);
+    assert_true(base < 4096 * 8 + 1024);
+    assert_int_equal(hosttab_memory(t) - base, 4096 * 192);
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < 1000; i++) {
+        addr_n(a, i);
+        hosttab_get(t, 1, a, 0, &ins, &s)->last_ms = 7;
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.high_water, 1000);
+    assert_int_equal(hosttab_memory_used(t), base + 1000 * 192);
+    struct host *kept[4] = {NULL, NULL, NULL, NULL};
+    hosttab_foreach(t, drop_all, kept);
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.used, 0);
+    for (int i = 0; i < 4; i++) { /* freed: never taken for a host by a pointer kept to it */
+        assert_non_null(kept[i]);
+        assert_int_equal(kept[i]->customer, 0);
+        static const uint8_t zero[16];
+        assert_memory_equal(kept[i]->addr, zero, 16);
+    }
+    for (uint32_t i = 5000; i < 6000; i++) { /* the freed slots again: no page more */
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 2, a, 1, &ins, &s);
+        assert_true(ins);
+        assert_int_equal(h->last_ms, 0); /* zeroed, host and state */
+        for (size_t b = 0; b < 120; b++)
+            assert_int_equal(((uint8_t *)s)[b], 0);
+    }
+    for (uint32_t i = 5000; i < 6000; i++) {
+        addr_n(a, i);
+        assert_non_null(hosttab_find(t, 2, a, NULL));
+    }
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.high_water, 1000);
+    assert_int_equal(hs.used, 1000);
+    /* past the capacity: evictions reuse their victims' slots; the high-water mark stays within */
+    for (uint32_t i = 10000; i < 30000; i++) {
+        addr_n(a, i);
+        hosttab_get(t, 3, a, 2, &ins, &s);
+    }
+    hosttab_stats(t, &hs);
+    assert_true(hs.evictions > 0);
+    assert_int_equal(hs.high_water, hs.used);
+    assert_true(hs.high_water <= hs.capacity);
+    assert_int_equal(hosttab_memory_used(t), base + hs.high_water * 192);
     hosttab_free(t);
 }
 
@@ -181,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_insert_find),      cmocka_unit_test(test_high_load_before_eviction),
         cmocka_unit_test(test_bounded_eviction), cmocka_unit_test(test_prefers_inactive_victim),
         cmocka_unit_test(test_foreach_remove),   cmocka_unit_test(test_slot_bytes),
+        cmocka_unit_test(test_dense_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
