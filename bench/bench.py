@@ -779,6 +779,8 @@ def main():
     ap.add_argument("--against", default=None,
                     help="an older build directory: measure its transitwatch against this one")
     ap.add_argument("--against-reps", type=int, default=None)
+    ap.add_argument("--mem-hosts", type=int, default=None,
+                    help="active hosts of the memory run (default 10 000 000; --quick 50 000)")
     a = ap.parse_args()
     c = Ctx()
     c.bin, c.src, c.work, c.quick, c.command = a.bin, a.src, a.work, a.quick, a.command
@@ -794,7 +796,7 @@ def main():
     c.records = 100000 if a.quick else 2000000
     c.hosts = 20000 if a.quick else 100000
     c.hosts_max = 262144 if a.quick else 1048576
-    c.mem_hosts = 50000 if a.quick else 10000000
+    c.mem_hosts = a.mem_hosts or (50000 if a.quick else 10000000)
     c.cg_records = 20000 if a.quick else 200000
     c.reps = 1 if a.quick else 3
     c.rates = [0.4e6, 1.2e6] if a.quick else [0.8e6, 1.6e6, 2.4e6, 3.2e6, 4.0e6]

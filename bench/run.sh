@@ -2,7 +2,7 @@
 # transitwatch benchmark harness: one command.
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
-#                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]]
+#                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]] [--mem-hosts N]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -16,9 +16,10 @@
 # (none: "--only none"). --against DIR: also measure DIR's collector/transitwatch against this
 # build in the same run (replay per format, 1 and 2 workers, UDP at the top rate, callgrind),
 # back to back with the order alternating, every repetition reported (min / median / max).
+# --mem-hosts N: the memory run's active hosts (default 10 M; --quick: 50 000).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps=
+quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps= mem_hosts=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -30,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift ;;
     --against) against=$(cd "$2" && pwd); shift ;;
     --against-reps) against_reps=$2; shift ;;
+    --mem-hosts) mem_hosts=$2; shift ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -39,6 +41,7 @@ cmdline=bench/run.sh
 [[ $quick == 0 ]] || cmdline+=" --quick"
 [[ -z $only ]] || cmdline+=" --only $only"
 [[ -z $against ]] || cmdline+=" --against $against${against_reps:+ --against-reps $against_reps}"
+[[ -z $mem_hosts ]] || cmdline+=" --mem-hosts $mem_hosts"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -83,5 +86,6 @@ args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline
 [[ -n $only ]] && args+=(--only "$only")
 [[ -n $against ]] && args+=(--against "$against")
 [[ -n $against_reps ]] && args+=(--against-reps "$against_reps")
+[[ -n $mem_hosts ]] && args+=(--mem-hosts "$mem_hosts")
 python3 "$src/bench/bench.py" "${args[@]}"
 echo "bench: results in $out" >&2
