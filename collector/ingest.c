@@ -94,8 +94,17 @@ static void to_pipeline(void *arg, struct flow_rec *f)
         in->tap(in->tap_arg, f);
 }
 
+/* The metered packets staged so far are counted (their finished flows go to the pipeline)
+ * before anything else reaches the pipeline, so its records come in packet order. */
+static void meter_sync(struct ingest *in)
+{
+    if (in->meter)
+        meter_run(in->meter);
+}
+
 void ingest_record(struct ingest *in, struct flow_rec *f)
 {
+    meter_sync(in);
     in->st.archive_records++;
     to_pipeline(in, f);
 }
@@ -119,6 +128,11 @@ static void out_packet(void *arg, const struct capture_pkt *pkt)
     ingest_packet(arg, pkt);
 }
 
+static void out_packets_end(void *arg)
+{
+    meter_sync(arg);
+}
+
 static void out_record(void *arg, struct flow_rec *f)
 {
     ingest_record(arg, f);
@@ -131,7 +145,12 @@ static void out_bad_lines(void *arg, bool archive, uint64_t n)
 
 struct source_out ingest_source_out(struct ingest *in)
 {
-    return (struct source_out){out_datagram, out_packet, out_record, out_bad_lines, in};
+    return (struct source_out){.datagram = out_datagram,
+                               .packet = out_packet,
+                               .packets_end = out_packets_end,
+                               .record = out_record,
+                               .bad_lines = out_bad_lines,
+                               .arg = in};
 }
 
 void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
@@ -227,6 +246,7 @@ void ingest_free(struct ingest *in)
 void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
                      const uint8_t *data, size_t len)
 {
+    meter_sync(in);
     in->st.datagrams++;
     uint64_t before = decode_counter(in->dec, DC_CLOCK_SKEW);
     decode_datagram(in->dec, src, sport, now_ms, data, len, to_pipeline, in);
@@ -300,7 +320,7 @@ static void to_meter(struct ingest *in, const struct pkt_info *pi, uint64_t ts_n
     if (!in->meter)
         return;
     in->st.metered++;
-    meter_packet(in->meter, pi, ts_ns);
+    meter_stage(in->meter, pi, ts_ns);
 }
 
 static void fragment(struct ingest *in, const struct pkt_info *pi, const struct capture_pkt *pkt,
@@ -375,6 +395,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
 
 void ingest_expire(struct ingest *in, uint64_t now_ms)
 {
+    meter_sync(in);
     decode_expire(in->dec, now_ms);
     frag_expire(in->frags, now_ms * 1000000);
     if (in->meter)

@@ -78,7 +78,9 @@ struct source_out ingest_source_out(struct ingest *in);
 /* Does this UDP payload start like a NetFlow v5/v9 or IPFIX message with consistent lengths?
  * (v5: count and length agree; v9: flowsets tile the datagram; IPFIX: length field.) */
 bool ingest_looks_like_export(const uint8_t *d, size_t len);
-/* A captured frame. */
+/* A captured frame. A metered packet may be staged (meter_stage): counted at the end of the
+ * run of packets (the source's out.packets_end), before the next datagram or record, or by
+ * ingest_expire / ingest_finish. */
 void ingest_packet(struct ingest *in, const struct capture_pkt *pkt);
 /* Expire templates, fragments and idle metered flows (periodically; live: wall clock). */
 void ingest_expire(struct ingest *in, uint64_t now_ms);

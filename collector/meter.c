@@ -37,6 +37,18 @@ struct mflow {
     uint8_t init; /* FLOW_F_INIT_SRC/DST from the first TCP packet, kept over active splits */
 };
 
+/* What the update of a flow needs from a packet: its key, the key's hash, and a few facts.
+ * meter_stage keeps up to METER_STAGE of them (the packet itself is gone by then). */
+struct pfacts {
+    struct mkey k;
+    uint64_t h;
+    uint64_t ts_ns;
+    uint32_t ip_len;
+    uint8_t tcp_flags;
+    bool v6;
+    bool tcp_l4; /* TCP with its header in this packet (not a later fragment): flags count */
+};
+
 struct fkey {
     uint8_t src[16], dst[16];
     uint32_t id;
@@ -65,6 +77,9 @@ struct meter {
     uint32_t fmask;
     uint64_t now_ms;
     struct meter_stats st;
+    struct pfacts stage[METER_STAGE]; /* staged, not yet counted (meter_stage) */
+    uint32_t nstage;
+    bool running; /* meter_run is counting the stage (an emit callback must not restart it) */
 };
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -262,6 +277,7 @@ static void own_ports(const struct pkt_info *pi, uint16_t *sp, uint16_t *dp)
 bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns, uint16_t *sport,
                       uint16_t *dport)
 {
+    meter_run(m);
     uint64_t ts = ts_ns / 1000000;
     struct fkey k;
     frag_key(pi, &k);
@@ -285,22 +301,18 @@ bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns
     return false;
 }
 
-void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
+/* The key and facts of packet pi (the fragment map consulted for a fragment's ports). */
+static void packet_facts(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns,
+                         struct pfacts *pf)
 {
-    uint64_t ts = ts_ns / 1000000;
-    if (ts > m->now_ms)
-        m->now_ms = ts;
-    if (m->head != NIL)
-        expire_idle(m, m->now_ms);
-
-    struct mkey k;
-    memcpy(k.src, pi->src, 16);
-    memcpy(k.dst, pi->dst, 16);
-    k.proto = pi->proto;
-    memset(k.pad, 0, sizeof k.pad);
+    struct mkey *k = &pf->k;
+    memcpy(k->src, pi->src, 16);
+    memcpy(k->dst, pi->dst, 16);
+    k->proto = pi->proto;
+    memset(k->pad, 0, sizeof k->pad);
     bool later_frag = pi->fragment && !pi->first_fragment;
     if (pi->fragment) {
-        if (meter_frag_ports(m, pi, ts_ns, &k.sport, &k.dport)) {
+        if (meter_frag_ports(m, pi, ts_ns, &k->sport, &k->dport)) {
             if (later_frag)
                 m->st.frag_attributed++;
         } else if (later_frag) {
@@ -309,20 +321,75 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
             m->st.no_ports++;
         }
     } else {
-        own_ports(pi, &k.sport, &k.dport);
+        own_ports(pi, &k->sport, &k->dport);
         if (!has_l4(pi) && (pi->proto == 6 || pi->proto == 17 || is_icmp(pi->proto)))
             m->st.no_ports++;
     }
+    pf->h = hash_bytes_inline(&m->hk, k, sizeof *k);
+    pf->ts_ns = ts_ns;
+    pf->ip_len = pi->ip_len;
+    pf->tcp_flags = pi->tcp_flags;
+    pf->v6 = pi->v6;
+    pf->tcp_l4 = pi->proto == 6 && pi->l4 && !later_frag;
+}
 
-    uint64_t h = hash_bytes(&m->hk, &k, sizeof k);
-    uint32_t tag = (uint32_t)h, s = tag & m->mask, idx = NIL;
+/* The flow of pf's key, or NIL; *slot: where the probe ended. */
+static uint32_t flow_find(const struct meter *m, const struct pfacts *pf, uint32_t *slot)
+{
+    uint32_t tag = (uint32_t)pf->h, s = tag & m->mask;
     while (m->slots[s]) {
-        if (m->tags[s] == tag && memcmp(&m->e[m->slots[s] - 1].k, &k, sizeof k) == 0) {
-            idx = m->slots[s] - 1;
-            break;
+        if (m->tags[s] == tag && memcmp(&m->e[m->slots[s] - 1].k, &pf->k, sizeof pf->k) == 0) {
+            *slot = s;
+            return m->slots[s] - 1;
         }
         s = (s + 1) & m->mask;
     }
+    *slot = s;
+    return NIL;
+}
+
+/* A new flow for pf in slot s (the table full: the least recently seen flow goes out first). */
+static uint32_t flow_new(struct meter *m, const struct pfacts *pf, uint32_t s, uint64_t ts)
+{
+    uint32_t tag = (uint32_t)pf->h;
+    if (m->free_top == NIL) {
+        /* full: the least recently seen flow goes out early; its removal may shift slots */
+        m->st.evicted++;
+        finish(m, m->head);
+        s = tag & m->mask;
+        while (m->slots[s])
+            s = (s + 1) & m->mask;
+    }
+    uint32_t idx = m->free_top;
+    struct mflow *f = &m->e[idx];
+    m->free_top = f->next;
+    f->k = pf->k;
+    f->bytes = f->packets = 0;
+    f->first_ms = f->last_ms = ts;
+    f->tcp_flags = 0;
+    f->v6 = pf->v6;
+    /* the first packet of a TCP flow says who opened it: SYN alone, or SYN+ACK answering */
+    f->init = 0;
+    if (pf->tcp_l4 && (pf->tcp_flags & 0x02))
+        f->init = (pf->tcp_flags & 0x10) ? FLOW_F_INIT_DST : FLOW_F_INIT_SRC;
+    f->slot = s;
+    m->slots[s] = idx + 1;
+    m->tags[s] = tag;
+    lru_push_tail(m, idx);
+    m->st.active++;
+    m->st.created++;
+    return idx;
+}
+
+/* Count one packet of known key and facts (in packet order: the stage keeps it). */
+static void count_packet(struct meter *m, const struct pfacts *pf)
+{
+    uint64_t ts = pf->ts_ns / 1000000;
+    if (ts > m->now_ms)
+        m->now_ms = ts;
+    if (m->head != NIL)
+        expire_idle(m, m->now_ms);
+    uint32_t s, idx = flow_find(m, pf, &s);
     struct mflow *f;
     if (idx != NIL) {
         f = &m->e[idx];
@@ -337,57 +404,75 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
         lru_unlink(m, idx);
         lru_push_tail(m, idx);
     } else {
-        if (m->free_top == NIL) {
-            /* full: the least recently seen flow goes out early; its removal may shift slots */
-            m->st.evicted++;
-            finish(m, m->head);
-            s = tag & m->mask;
-            while (m->slots[s])
-                s = (s + 1) & m->mask;
-        }
-        idx = m->free_top;
+        idx = flow_new(m, pf, s, ts);
         f = &m->e[idx];
-        m->free_top = f->next;
-        f->k = k;
-        f->bytes = f->packets = 0;
-        f->first_ms = f->last_ms = ts;
-        f->tcp_flags = 0;
-        f->v6 = pi->v6;
-        /* the first packet of a TCP flow says who opened it: SYN alone, or SYN+ACK answering */
-        f->init = 0;
-        if (pi->proto == 6 && pi->l4 && !later_frag && (pi->tcp_flags & 0x02))
-            f->init = (pi->tcp_flags & 0x10) ? FLOW_F_INIT_DST : FLOW_F_INIT_SRC;
-        f->slot = s;
-        m->slots[s] = idx + 1;
-        m->tags[s] = tag;
-        lru_push_tail(m, idx);
-        m->st.active++;
-        m->st.created++;
     }
     f->packets++;
-    f->bytes += pi->ip_len;
+    f->bytes += pf->ip_len;
     if (ts < f->first_ms)
         f->first_ms = ts;
     if (ts > f->last_ms)
         f->last_ms = ts;
     m->st.packets++;
-    m->st.bytes += pi->ip_len;
-    if (pi->proto == 6 && pi->l4 && !later_frag) {
-        f->tcp_flags |= pi->tcp_flags;
-        if ((pi->tcp_flags & 0x05) && !m->o.no_tcp_end) { /* FIN or RST: the flow is over */
+    m->st.bytes += pf->ip_len;
+    if (pf->tcp_l4) {
+        f->tcp_flags |= pf->tcp_flags;
+        if ((pf->tcp_flags & 0x05) && !m->o.no_tcp_end) { /* FIN or RST: the flow is over */
             m->st.ended_tcp++;
             finish(m, idx);
         }
     }
 }
 
+void meter_run(struct meter *m)
+{
+    if (m->running || !m->nstage)
+        return;
+    m->running = true;
+    /* the index slots were prefetched when staged: start loading the flows they point to */
+    for (uint32_t i = 0; i < m->nstage; i++) {
+        uint32_t s = (uint32_t)m->stage[i].h & m->mask;
+        if (m->slots[s])
+            __builtin_prefetch(&m->e[m->slots[s] - 1]);
+    }
+    for (uint32_t i = 0; i < m->nstage; i++)
+        count_packet(m, &m->stage[i]);
+    m->nstage = 0;
+    m->running = false;
+}
+
+void meter_stage(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
+{
+    if (pi->fragment) { /* the fragment map is read in packet order: no staging */
+        meter_packet(m, pi, ts_ns);
+        return;
+    }
+    struct pfacts *pf = &m->stage[m->nstage++];
+    packet_facts(m, pi, ts_ns, pf);
+    uint32_t s = (uint32_t)pf->h & m->mask;
+    __builtin_prefetch(&m->slots[s]);
+    __builtin_prefetch(&m->tags[s]);
+    if (m->nstage == METER_STAGE)
+        meter_run(m);
+}
+
+void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns)
+{
+    meter_run(m);
+    struct pfacts pf;
+    packet_facts(m, pi, ts_ns, &pf);
+    count_packet(m, &pf);
+}
+
 void meter_expire(struct meter *m, uint64_t now_ms)
 {
+    meter_run(m);
     expire_idle(m, now_ms);
 }
 
 void meter_flush(struct meter *m)
 {
+    meter_run(m);
     while (m->head != NIL) {
         m->st.ended_flush++;
         finish(m, m->head);

@@ -1,8 +1,9 @@
 /* meter.h: the flow meter. Raw packets (pkt_parse results) in, normalised flow records out.
  *
  * Who calls what: the ingest (ingest.c), on the main loop's thread that drains the captures,
- * calls meter_packet() per parsed packet, meter_expire() periodically (live: with wall time) and
- * meter_flush() at the end of input; every finished flow is handed to the emit callback (borrowed for the call) on that
+ * calls meter_stage() per parsed packet and meter_run() at the end of each run of packets (a
+ * source's drain), meter_expire() periodically (live: with wall time) and meter_flush() at the end
+ * of input; every finished flow is handed to the emit callback (borrowed for the call) on that
  * same thread. One meter is used by one thread.
  *
  * A flow is unidirectional: (src, dst, sport, dport, proto), ICMP keyed by type/code (dport =
@@ -18,7 +19,10 @@
  * flow; without an entry (first fragment lost or late) they count to a flow with ports 0
  * (counted as portless).
  * Per packet: one keyed hash (SipHash, the key is random unless a seed is given), one probe
- * sequence, no allocation, clock read or logging.
+ * sequence, no allocation, clock read or logging. Packets are staged METER_STAGE at a time
+ * (key and hash computed, the index slot prefetched; then the flows those slots point to
+ * prefetched, then every packet counted in order), so the table's cache misses of a stage
+ * overlap; the counting order, and so every flow and its emission order, is the packets'.
  */
 #ifndef TW_METER_H
 #define TW_METER_H
@@ -64,9 +68,20 @@ int meter_new(const struct meter_opts *opts, flow_emit_fn emit, void *arg, struc
     __attribute__((warn_unused_result));
 void meter_free(struct meter *m);
 
-/* Count one packet. pi: from pkt_parse (PKT_OK, or PKT_ERR_TRUNCATED_L4 / PKT_ERR_BAD_L4_HEADER
+#define METER_STAGE 16 /* packets staged before they are counted (meter_stage) */
+
+/* Count one packet now (packets staged before it first). pi: from pkt_parse (PKT_OK, or PKT_ERR_TRUNCATED_L4 / PKT_ERR_BAD_L4_HEADER
  * with valid L3 fields: metered with ports 0); borrowed. ts_ns: packet time. */
 void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns);
+
+/* Count one packet like meter_packet, staged: its key hashed and its index slot prefetched now;
+ * counted when METER_STAGE packets are staged or at the next meter_run (which every other meter
+ * call makes first, so nothing observes the table out of order). The caller runs the stage
+ * before anything it does that may depend on the meter's flows (the ingest: before a datagram,
+ * a record, and at the end of each drain). pi borrowed for the call only. */
+void meter_stage(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns);
+/* Count the staged packets, in order (their finished flows emitted). */
+void meter_run(struct meter *m);
 
 /* Ports of a fragment's flow: a first fragment's own (remembered for later ones), a later
  * fragment's from the map. Returns true when known. Used to route fragments before metering. */
@@ -77,7 +92,7 @@ bool meter_frag_ports(struct meter *m, const struct pkt_info *pi, uint64_t ts_ns
 void meter_expire(struct meter *m, uint64_t now_ms);
 /* Emit every flow (end of input). The table is empty afterwards. */
 void meter_flush(struct meter *m);
-/* Latest packet time seen, ms (0: none yet). */
+/* Latest packet time counted, ms (0: none yet); staged packets are not in it, nor in the stats. */
 uint64_t meter_now_ms(const struct meter *m);
 
 void meter_get_stats(const struct meter *m, struct meter_stats *out);

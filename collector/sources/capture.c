@@ -624,7 +624,7 @@ static bool cap_src_ready(struct source *s)
     return true; /* a file: the next packet is always there (or the end) */
 }
 
-static int cap_src_drain(struct source *s, size_t budget)
+static int cap_src_drain_packets(struct source *s, size_t budget)
 {
     struct capture_source *cs = (struct capture_source *)s;
     struct capture_pkt pkt;
@@ -647,6 +647,16 @@ static int cap_src_drain(struct source *s, size_t budget)
         return -EIO;
     }
     return (int)n;
+}
+
+/* Every drain that handed packets ends their run (out.packets_end: the ingest counts what it
+ * staged), so nothing handed is held past the drain. */
+static int cap_src_drain(struct source *s, size_t budget)
+{
+    int n = cap_src_drain_packets(s, budget);
+    if (n > 0 && s->out.packets_end)
+        s->out.packets_end(s->out.arg);
+    return n;
 }
 
 static size_t cap_src_counters(struct source *s, size_t table, const struct ctr_def **defs,

@@ -42,7 +42,10 @@ struct source_out {
     void (*datagram)(void *arg, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
                      const uint8_t *data, size_t len);
     void (*packet)(void *arg, const struct capture_pkt *pkt); /* a captured frame */
-    void (*record)(void *arg, struct flow_rec *f);            /* a finished flow record */
+    /* the end of a run of packets (each drain that handed any): what the consumer held back to
+     * batch them goes on now. NULL: nothing held back */
+    void (*packets_end)(void *arg);
+    void (*record)(void *arg, struct flow_rec *f); /* a finished flow record */
     /* lines of a text input that could not be read (skipped; the source names the first), at
      * the end of each file: archive = nfcapd archive's nfdump output, else a Zeek/Argus log */
     void (*bad_lines)(void *arg, bool archive, uint64_t n);
