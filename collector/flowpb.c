@@ -27,6 +27,7 @@ enum { /* FlowRecord field numbers (proto/flow.proto) */
        R_PART,
        R_WINDOW,
        R_WATERMARK,
+       R_EXPORTER_ADDR,
 };
 
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -60,8 +61,14 @@ int flowpb_encode(const struct flow_rec *f, const struct flowpb_meta *m, uint8_t
 {
     struct pb_writer w;
     pb_writer_init(&w, buf, cap);
-    bool v6 = f->flags & FLOW_F_V6;
     pb_put_u64(&w, R_VERSION, FLOWPB_VERSION);
+    if (m->part == FLOWPB_PART_TICK) { /* no record */
+        pb_put_u64(&w, R_PART, m->part);
+        pb_put_u64(&w, R_WINDOW, m->window_start_ms);
+        pb_put_u64(&w, R_WATERMARK, m->watermark_ms);
+        return w.err ? -ENOSPC : (int)(w.p - buf);
+    }
+    bool v6 = f->flags & FLOW_F_V6;
     put_addr(&w, R_SRC, f->src, v6);
     put_addr(&w, R_DST, f->dst, v6);
     pb_put_u64(&w, R_BYTES, f->bytes);
@@ -81,6 +88,8 @@ int flowpb_encode(const struct flow_rec *f, const struct flowpb_meta *m, uint8_t
     pb_put_u64(&w, R_PART, m->part);
     pb_put_u64(&w, R_WINDOW, m->window_start_ms);
     pb_put_u64(&w, R_WATERMARK, m->watermark_ms);
+    if (m->has_exporter)
+        put_addr(&w, R_EXPORTER_ADDR, m->exporter, false);
     return w.err ? -ENOSPC : (int)(w.p - buf);
 }
 
@@ -120,17 +129,42 @@ static bool record_field(const struct pb_field *fd, struct flow_rec *f, struct f
         return get_uint(fd, UINT64_MAX, &m->window_start_ms);
     case R_WATERMARK:
         return get_uint(fd, UINT64_MAX, &m->watermark_ms);
-    case R_SAMPLING: ok = get_uint(fd, UINT32_MAX, &v), f->sampling = (uint32_t)v; break;
-    case R_EXPORTER: ok = get_uint(fd, UINT32_MAX, &v), f->exporter = (uint32_t)v; break;
-    case R_SRC_AS: ok = get_uint(fd, UINT32_MAX, &v), f->src_as = (uint32_t)v; break;
-    case R_DST_AS: ok = get_uint(fd, UINT32_MAX, &v), f->dst_as = (uint32_t)v; break;
-    case R_IN_IF: ok = get_uint(fd, UINT32_MAX, &v), f->in_if = (uint32_t)v; break;
-    case R_SPORT: ok = get_uint(fd, UINT16_MAX, &v), f->sport = (uint16_t)v; break;
-    case R_DPORT: ok = get_uint(fd, UINT16_MAX, &v), f->dport = (uint16_t)v; break;
-    case R_PROTO: ok = get_uint(fd, UINT8_MAX, &v), f->proto = (uint8_t)v; break;
-    case R_TCP_FLAGS: ok = get_uint(fd, UINT8_MAX, &v), f->tcp_flags = (uint8_t)v; break;
-    case R_FLAGS: ok = get_uint(fd, UINT8_MAX, &v), f->flags = (uint8_t)v; break;
-    case R_PART: ok = get_uint(fd, FLOWPB_PART_DST, &v), m->part = (uint32_t)v; break;
+    case R_EXPORTER_ADDR:
+        m->has_exporter = true;
+        return get_addr(fd, m->exporter);
+    case R_SAMPLING:
+        ok = get_uint(fd, UINT32_MAX, &v), f->sampling = (uint32_t)v;
+        break;
+    case R_EXPORTER:
+        ok = get_uint(fd, UINT32_MAX, &v), f->exporter = (uint32_t)v;
+        break;
+    case R_SRC_AS:
+        ok = get_uint(fd, UINT32_MAX, &v), f->src_as = (uint32_t)v;
+        break;
+    case R_DST_AS:
+        ok = get_uint(fd, UINT32_MAX, &v), f->dst_as = (uint32_t)v;
+        break;
+    case R_IN_IF:
+        ok = get_uint(fd, UINT32_MAX, &v), f->in_if = (uint32_t)v;
+        break;
+    case R_SPORT:
+        ok = get_uint(fd, UINT16_MAX, &v), f->sport = (uint16_t)v;
+        break;
+    case R_DPORT:
+        ok = get_uint(fd, UINT16_MAX, &v), f->dport = (uint16_t)v;
+        break;
+    case R_PROTO:
+        ok = get_uint(fd, UINT8_MAX, &v), f->proto = (uint8_t)v;
+        break;
+    case R_TCP_FLAGS:
+        ok = get_uint(fd, UINT8_MAX, &v), f->tcp_flags = (uint8_t)v;
+        break;
+    case R_FLAGS:
+        ok = get_uint(fd, UINT8_MAX, &v), f->flags = (uint8_t)v;
+        break;
+    case R_PART:
+        ok = get_uint(fd, FLOWPB_PART_TICK, &v), m->part = (uint32_t)v;
+        break;
     default:
         break; /* a field of a later minor addition: skipped */
     }
@@ -149,7 +183,7 @@ int flowpb_decode(const uint8_t *buf, size_t len, struct flow_rec *f, struct flo
     while ((rc = pb_next(&p, end, &fd)) == 1)
         if (!record_field(&fd, f, m, &version, &have))
             return -EBADMSG;
-    if (rc < 0 || have != 3 || version == 0)
+    if (rc < 0 || version == 0 || (have != 3 && m->part != FLOWPB_PART_TICK))
         return -EBADMSG;
     if (version > FLOWPB_VERSION)
         return -EPROTONOSUPPORT;
@@ -204,21 +238,51 @@ static bool gf_field(const struct pb_field *fd, struct flow_rec *f, struct gf_ms
         g->have |= 2;
         g->dst6 = fd->len == 16;
         return get_addr(fd, f->dst);
-    case G_SAMPLING_RATE: slot = &g->sampling; break;
-    case G_BYTES: slot = &g->bytes; break;
-    case G_PACKETS: slot = &g->packets; break;
-    case G_TIME_RECEIVED_NS: slot = &g->received; break;
-    case G_TIME_FLOW_START_NS: slot = &g->start; break;
-    case G_TIME_FLOW_END_NS: slot = &g->end; break;
-    case G_SRC_PORT: slot = &g->sport; break;
-    case G_DST_PORT: slot = &g->dport; break;
-    case G_PROTO: slot = &g->proto; break;
-    case G_TCP_FLAGS: slot = &g->tcp_flags; break;
-    case G_ICMP_TYPE: slot = &g->icmp_type; break;
-    case G_ICMP_CODE: slot = &g->icmp_code; break;
-    case G_SRC_AS: slot = &g->src_as; break;
-    case G_DST_AS: slot = &g->dst_as; break;
-    case G_IN_IF: slot = &g->in_if; break;
+    case G_SAMPLING_RATE:
+        slot = &g->sampling;
+        break;
+    case G_BYTES:
+        slot = &g->bytes;
+        break;
+    case G_PACKETS:
+        slot = &g->packets;
+        break;
+    case G_TIME_RECEIVED_NS:
+        slot = &g->received;
+        break;
+    case G_TIME_FLOW_START_NS:
+        slot = &g->start;
+        break;
+    case G_TIME_FLOW_END_NS:
+        slot = &g->end;
+        break;
+    case G_SRC_PORT:
+        slot = &g->sport;
+        break;
+    case G_DST_PORT:
+        slot = &g->dport;
+        break;
+    case G_PROTO:
+        slot = &g->proto;
+        break;
+    case G_TCP_FLAGS:
+        slot = &g->tcp_flags;
+        break;
+    case G_ICMP_TYPE:
+        slot = &g->icmp_type;
+        break;
+    case G_ICMP_CODE:
+        slot = &g->icmp_code;
+        break;
+    case G_SRC_AS:
+        slot = &g->src_as;
+        break;
+    case G_DST_AS:
+        slot = &g->dst_as;
+        break;
+    case G_IN_IF:
+        slot = &g->in_if;
+        break;
     default:
         return true; /* every other field (MACs, VLANs, MPLS, next hop...) is not used */
     }
@@ -239,8 +303,8 @@ int goflow2_decode(const uint8_t *buf, size_t len, struct flow_rec *f)
     while ((rc = pb_next(&p, end, &fd)) == 1)
         if (!gf_field(&fd, f, &g))
             return -EBADMSG;
-    if (rc < 0 || g.have != 3 || g.src6 != g.dst6 || g.sport > UINT16_MAX ||
-        g.dport > UINT16_MAX || g.proto > UINT8_MAX || g.sampling > UINT32_MAX)
+    if (rc < 0 || g.have != 3 || g.src6 != g.dst6 || g.sport > UINT16_MAX || g.dport > UINT16_MAX ||
+        g.proto > UINT8_MAX || g.sampling > UINT32_MAX)
         return -EBADMSG;
     uint64_t mult = g.sampling ? g.sampling : 1;
     f->sampling = (uint32_t)mult;

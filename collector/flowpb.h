@@ -11,6 +11,7 @@
 #ifndef TW_FLOWPB_H
 #define TW_FLOWPB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,20 +21,23 @@
 #define FLOWPB_MAX 192 /* bytes of an encoded FlowRecord or FlowMessage, at most */
 
 enum flowpb_part {
-    FLOWPB_PART_ALL = 0, /* the record as it is */
-    FLOWPB_PART_SRC = 1, /* internal record: the source customer's half */
-    FLOWPB_PART_DST = 2, /* internal record: the destination customer's copy */
+    FLOWPB_PART_ALL = 0,  /* the record as it is */
+    FLOWPB_PART_SRC = 1,  /* internal record: the source customer's half */
+    FLOWPB_PART_DST = 2,  /* internal record: the destination customer's copy */
+    FLOWPB_PART_TICK = 3, /* no record: the collector's window moved (to every partition) */
 };
 
 struct flowpb_meta {
     uint32_t part; /* enum flowpb_part */
+    bool has_exporter;
     uint64_t window_start_ms, watermark_ms;
+    uint8_t exporter[16]; /* the exporter's address (IPv4-mapped for IPv4), when has_exporter */
 };
 
 /* Encode f (its unclassified fields; dir/customer are not carried: the reader classifies
- * against its own customer map) and m. Returns the length, or -ENOSPC. */
-int flowpb_encode(const struct flow_rec *f, const struct flowpb_meta *m, uint8_t *buf,
-                  size_t cap);
+ * against its own customer map) and m; a tick (m->part FLOWPB_PART_TICK) carries m only (f is
+ * not read). Returns the length, or -ENOSPC. */
+int flowpb_encode(const struct flow_rec *f, const struct flowpb_meta *m, uint8_t *buf, size_t cap);
 /* Decode one FlowRecord. 0, -EBADMSG (not a FlowRecord: truncated, wrong field types, bad
  * address length, part out of range) or -EPROTONOSUPPORT (a newer version). */
 int flowpb_decode(const uint8_t *buf, size_t len, struct flow_rec *f, struct flowpb_meta *m);

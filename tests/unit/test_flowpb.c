@@ -84,6 +84,12 @@ static void random_rec(struct flow_rec *f, struct flowpb_meta *m, unsigned i)
     f->dst_as = i % 4 ? 0 : 64512;
     f->in_if = (uint32_t)(i % 11);
     m->part = i % 3;
+    m->has_exporter = i % 2;
+    memset(m->exporter, 0, sizeof m->exporter);
+    if (m->has_exporter) {
+        m->exporter[10] = m->exporter[11] = 0xff;
+        m->exporter[15] = (uint8_t)i;
+    }
     m->window_start_ms = f->last_ms / 60000 * 60000;
     m->watermark_ms = f->last_ms + (uint64_t)(i % 9);
 }
@@ -104,6 +110,9 @@ static void test_record_round_trip(void **state)
         assert_int_equal(m.part, n.part);
         assert_int_equal(m.window_start_ms, n.window_start_ms);
         assert_int_equal(m.watermark_ms, n.watermark_ms);
+        assert_int_equal(m.has_exporter, n.has_exporter);
+        if (m.has_exporter)
+            assert_memory_equal(m.exporter, n.exporter, 16);
         assert_int_equal(flowpb_encode(&f, &m, buf, (size_t)len - 1), -ENOSPC);
     }
 }
@@ -152,7 +161,21 @@ static void test_record_damage(void **state)
     pb_put_u64(&w, 1, 1);
     pb_put_bytes(&w, 2, "\1\2\3\4", 4, false);
     pb_put_bytes(&w, 3, "\1\2\3\4", 4, false);
-    pb_put_u64(&w, 18, 3);
+    pb_put_u64(&w, 18, 4);
+    assert_int_equal(flowpb_decode(bad, (size_t)(w.p - bad), &g, &n), -EBADMSG);
+    /* a tick: no record, only the window (the record argument is not read); a record without
+     * addresses that is not a tick is refused */
+    struct flowpb_meta t = {
+        .part = FLOWPB_PART_TICK, .window_start_ms = 600000, .watermark_ms = 612345};
+    int tl = flowpb_encode(NULL, &t, bad, sizeof bad);
+    assert_true(tl > 0 && tl < 20);
+    assert_int_equal(flowpb_decode(bad, (size_t)tl, &g, &n), 0);
+    assert_int_equal(n.part, FLOWPB_PART_TICK);
+    assert_int_equal(n.window_start_ms, 600000);
+    assert_int_equal(n.watermark_ms, 612345);
+    pb_writer_init(&w, bad, sizeof bad);
+    pb_put_u64(&w, 1, 1);
+    pb_put_u64(&w, 19, 600000);
     assert_int_equal(flowpb_decode(bad, (size_t)(w.p - bad), &g, &n), -EBADMSG);
 }
 
@@ -163,22 +186,22 @@ static void test_goflow2_schema(void **state)
 {
     (void)state;
     const uint8_t msg[] = {
-        0x08, 0x04,                         /* type = IPFIX */
-        0x18, 0x64,                         /* sampling_rate = 100 */
-        0x32, 0x04, 10, 0, 0, 1,            /* src_addr */
-        0x3a, 0x04, 192, 0, 2, 7,           /* dst_addr */
-        0x48, 0xb4, 0x01,                   /* bytes = 180 */
-        0x50, 0x03,                         /* packets = 3 */
-        0x5a, 0x04, 198, 51, 100, 1,        /* sampler_address (ignored) */
-        0x70, 0xf4, 0xf7, 0x03,             /* src_as = 64500 */
-        0x78, 0xf5, 0xf7, 0x03,             /* dst_as = 64501 */
-        0x90, 0x01, 0x07,                   /* in_if = 7 */
-        0xa0, 0x01, 0x06,                   /* proto = 6 */
-        0xa8, 0x01, 0xc0, 0xb8, 0x02,       /* src_port = 40000 */
-        0xb0, 0x01, 0xbb, 0x03,             /* dst_port = 443 */
-        0xd0, 0x01, 0x12,                   /* tcp_flags = 0x12 */
-        0xf0, 0x01, 0x80, 0x10,             /* etype = 0x800 */
-        0xd8, 0x01, 0x85, 0x02,             /* src_mac = 261 (field 27, ignored) */
+        0x08, 0x04,                      /* type = IPFIX */
+        0x18, 0x64,                      /* sampling_rate = 100 */
+        0x32, 0x04, 10,   0,    0,    1, /* src_addr */
+        0x3a, 0x04, 192,  0,    2,    7, /* dst_addr */
+        0x48, 0xb4, 0x01,                /* bytes = 180 */
+        0x50, 0x03,                      /* packets = 3 */
+        0x5a, 0x04, 198,  51,   100,  1, /* sampler_address (ignored) */
+        0x70, 0xf4, 0xf7, 0x03,          /* src_as = 64500 */
+        0x78, 0xf5, 0xf7, 0x03,          /* dst_as = 64501 */
+        0x90, 0x01, 0x07,                /* in_if = 7 */
+        0xa0, 0x01, 0x06,                /* proto = 6 */
+        0xa8, 0x01, 0xc0, 0xb8, 0x02,    /* src_port = 40000 */
+        0xb0, 0x01, 0xbb, 0x03,          /* dst_port = 443 */
+        0xd0, 0x01, 0x12,                /* tcp_flags = 0x12 */
+        0xf0, 0x01, 0x80, 0x10,          /* etype = 0x800 */
+        0xd8, 0x01, 0x85, 0x02,          /* src_mac = 261 (field 27, ignored) */
     };
     size_t len = sizeof msg;
     uint8_t full[256];
@@ -265,8 +288,10 @@ static void test_goflow2_writer_and_stream(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wire_examples),       cmocka_unit_test(test_record_round_trip),
-        cmocka_unit_test(test_record_damage),       cmocka_unit_test(test_goflow2_schema),
+        cmocka_unit_test(test_wire_examples),
+        cmocka_unit_test(test_record_round_trip),
+        cmocka_unit_test(test_record_damage),
+        cmocka_unit_test(test_goflow2_schema),
         cmocka_unit_test(test_goflow2_writer_and_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
