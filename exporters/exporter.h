@@ -6,7 +6,8 @@
  * what it keeps: json and key are borrowed for the call. publish() never blocks (a sink that
  * cannot take a message now spools it or counts it, never waits). poll() is called periodically
  * on the same thread to service delivery reports; flush() at the end of a replay and at
- * shutdown; reopen() on SIGHUP (log rotation). Exporters never see flow records.
+ * shutdown; reopen() on SIGHUP (log rotation). Exporters never see flow records: `collect`'s
+ * records come as MSG_FLOW messages already encoded (bytes, not JSON), for the Kafka sink.
  */
 #ifndef TW_EXPORTER_H
 #define TW_EXPORTER_H
@@ -25,6 +26,9 @@ enum msg_kind {
     MSG_ALERT = 0,
     MSG_SUMMARY = 1,
     MSG_TOTALS = 2, /* end-of-run totals (replay); JSON-lines sinks only */
+    MSG_FLOW = 3,   /* collect: one flow record, binary (collector/proto/flow.proto); Kafka only */
+    MSG_FLOW_TICK = 4, /* collect: the window moved (binary, no key): to every partition of the
+                          flows topic, best effort (not tracked for delivery); Kafka only */
     MSG_KIND_COUNT
 };
 

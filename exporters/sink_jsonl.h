@@ -21,7 +21,8 @@
 
 /* Bit for one kind in kinds_mask. */
 #define SINK_JSONL_KIND(k) (1u << (unsigned)(k))
-#define SINK_JSONL_ALL ((1u << MSG_KIND_COUNT) - 1u)
+#define SINK_JSONL_ALL                                                                             \
+    (SINK_JSONL_KIND(MSG_ALERT) | SINK_JSONL_KIND(MSG_SUMMARY) | SINK_JSONL_KIND(MSG_TOTALS))
 
 /* path: borrowed (copied); "-" = stdout. gzip: write a gzip stream (also allowed on stdout).
  * kinds_mask: which enum msg_kind to write, one bit per kind (SINK_JSONL_KIND).

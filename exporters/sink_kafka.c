@@ -20,7 +20,7 @@ enum { ST_NONE = 0, ST_INFLIGHT = 1, ST_ACKED = 2 };
 struct sink_kafka {
     struct kafka_settings set;
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt[2]; /* MSG_ALERT, MSG_SUMMARY */
+    rd_kafka_topic_t *rkt[MSG_KIND_COUNT]; /* by kind; MSG_TOTALS: none */
     struct spool *sp;
     uint8_t *state; /* per sequence number in [lo, send): ST_* */
     uint64_t ring_mask;
@@ -38,6 +38,8 @@ struct sink_kafka {
     uint64_t lib_log_suppressed; /* warnings not logged since; atomic */
     uint64_t delivered_seen;     /* c.delivered at the last service(), for last_delivery */
     int log_reject;
+    int flow_parts;          /* partitions of topic_flows (ticks), 0 = not known yet */
+    uint64_t parts_asked_ms; /* when the metadata was last asked for */
     struct kafka_counters c;
 };
 
@@ -68,6 +70,29 @@ const struct conf_key kafka_conf_keys[] = {
      "topic for alerts (key: customer id)", NULL},
     {"topic_summaries", CONF_STR, KOFF(topic_summaries), KSZ(topic_summaries), 1, 0,
      "transitwatch.summaries", "topic for customer summaries (key: customer id)", NULL},
+    {"topic_flows", CONF_STR, KOFF(topic_flows), KSZ(topic_flows), 1, 0, "transitwatch.flows",
+     "transitwatch collect: topic for flow records (collector/proto/flow.proto; key: customer "
+     "id); detect --from-kafka reads it",
+     NULL},
+    {"group_id", CONF_STR, KOFF(group_id), KSZ(group_id), 1, 0, "transitwatch-detect",
+     "detect --from-kafka: the consumer group every detect instance joins", NULL},
+    {"instance_id", CONF_STR, KOFF(instance_id), KSZ(instance_id), 0, 0, "",
+     "detect --from-kafka: group.instance.id, unique per instance (static membership: a restart "
+     "within the session timeout keeps its partitions); empty: dynamic membership",
+     NULL},
+    {"input", CONF_STR, KOFF(input), KSZ(input), 1, 0, "transitwatch",
+     "detect --from-kafka: what topic_flows holds: transitwatch (collect's records, "
+     "collector/proto/flow.proto) or goflow2 (GoFlow2's protobuf FlowMessage)",
+     NULL},
+    {"partition_idle_ms", CONF_U32, KOFF(partition_idle_ms), 0, 0, 3600000, "60000",
+     "detect --from-kafka: a partition at its end that has not yet brought the collector's tick "
+     "of the next window holds window close back this long at most (a lost tick, a collector "
+     "gone); records it brings later count as late",
+     NULL},
+    {"lag_max", CONF_U64, KOFF(lag_max), 0, 0, 1e15, "1000000",
+     "detect --from-kafka: /healthz is degraded while the records not yet read exceed this "
+     "(0: never)",
+     NULL},
     {"properties", CONF_STR, KOFF(properties), KSZ(properties), 1, 0, "",
      "librdkafka properties name=value, ';' or ',' separated (e.g. security.protocol=ssl; "
      "ssl.ca.location=/etc/ca.pem); applied last, so they override the defaults",
@@ -94,10 +119,9 @@ const struct conf_key kafka_conf_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-/* Split "a=1; b=2,c=3" into name=value pairs. A ',' separates only when a "name=" follows,
- * so list values such as "debug=broker,topic" stay whole. */
-static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err, size_t errlen)
+int kafka_conf_properties(void *rd_conf, const char *props, char *err, size_t errlen)
 {
+    rd_kafka_conf_t *conf = rd_conf;
     size_t n = strlen(props);
     char *buf = malloc(n + 1);
     if (!buf) {
@@ -303,7 +327,7 @@ static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t wi
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
-    if (apply_properties(conf, set->properties, err, errlen) < 0) {
+    if (kafka_conf_properties(conf, set->properties, err, errlen) < 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -312,7 +336,7 @@ static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t wi
 
 int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen)
 {
-    if (!s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
+    if (!s->topic_alerts[0] || !s->topic_summaries[0] || !s->topic_flows[0] || !s->spool_dir[0]) {
         snprintf(err, errlen, "kafka: topics and spool_dir must be set");
         return -EINVAL;
     }
@@ -342,7 +366,8 @@ static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
     conf = NULL; /* taken by rd_kafka_new */
     k->rkt[MSG_ALERT] = rd_kafka_topic_new(k->rk, k->set.topic_alerts, NULL);
     k->rkt[MSG_SUMMARY] = rd_kafka_topic_new(k->rk, k->set.topic_summaries, NULL);
-    if (!k->rkt[MSG_ALERT] || !k->rkt[MSG_SUMMARY]) {
+    k->rkt[MSG_FLOW] = rd_kafka_topic_new(k->rk, k->set.topic_flows, NULL);
+    if (!k->rkt[MSG_ALERT] || !k->rkt[MSG_SUMMARY] || !k->rkt[MSG_FLOW]) {
         snprintf(err, errlen, "kafka: topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
         return -EINVAL;
     }
@@ -361,10 +386,11 @@ static void close_producer(struct sink_kafka *k)
     rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     for (int i = 0; i < 100 && k->c.inflight > 0; i++)
         rd_kafka_poll(k->rk, i ? 10 : 0);
-    for (int t = 0; t < 2; t++)
+    for (int t = 0; t < MSG_KIND_COUNT; t++) {
         if (k->rkt[t])
             rd_kafka_topic_destroy(k->rkt[t]);
-    k->rkt[0] = k->rkt[1] = NULL;
+        k->rkt[t] = NULL;
+    }
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
     /* Reports that never came: those messages count as not delivered. */
@@ -374,6 +400,36 @@ static void close_producer(struct sink_kafka *k)
     if (k->c.inflight)
         k->paused = true;
     k->c.inflight = 0;
+}
+
+/* A tick (MSG_FLOW_TICK) to every partition of topic_flows, best effort: not tracked for
+ * delivery (a lost tick only delays window close by partition_idle on the consumers). The
+ * partition count comes from the topic's metadata, asked for at most every retry_interval. */
+static void send_tick(struct sink_kafka *k, const struct spool_rec *r)
+{
+    uint64_t now = clock_mono_ms();
+    if (!k->flow_parts && now - k->parts_asked_ms >= k->set.retry_interval * 1000u) {
+        const struct rd_kafka_metadata *md = NULL;
+        k->parts_asked_ms = now;
+        if (rd_kafka_metadata(k->rk, 0, k->rkt[MSG_FLOW], &md, 1000) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topic_cnt == 1 && !md->topics[0].err)
+            k->flow_parts = md->topics[0].partition_cnt;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+    }
+    if (!k->flow_parts) {
+        k->c.ticks_dropped++;
+        return;
+    }
+    for (int32_t part = 0; part < k->flow_parts; part++)
+        if (rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[MSG_FLOW]), RD_KAFKA_V_PARTITION(part),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_VALUE((void *)(uintptr_t)r->data, r->len),
+                              RD_KAFKA_V_OPAQUE((void *)UINTPTR_MAX), RD_KAFKA_V_END))
+            k->c.ticks_dropped++;
+        else
+            k->c.ticks++;
 }
 
 /* Produce from the spool, in order, as far as the window allows. now: 0 = do not rewind. */
@@ -406,7 +462,9 @@ static void pump(struct sink_kafka *k, uint64_t now)
         }
         if (got != 1)
             break;
-        if (r.kind != MSG_ALERT && r.kind != MSG_SUMMARY) {
+        if (r.kind == MSG_FLOW_TICK)
+            send_tick(k, &r);
+        if (r.kind >= MSG_KIND_COUNT || !k->rkt[r.kind]) {
             k->state[r.seq & k->ring_mask] = ST_ACKED;
             k->send++;
             continue;
@@ -482,7 +540,7 @@ static int kafka_publish(void *self, enum msg_kind kind, const char *key, size_t
                          const char *json, size_t len)
 {
     struct sink_kafka *k = self;
-    if (kind != MSG_ALERT && kind != MSG_SUMMARY) {
+    if (kind != MSG_ALERT && kind != MSG_SUMMARY && kind != MSG_FLOW && kind != MSG_FLOW_TICK) {
         k->c.skipped++;
         return 0;
     }
@@ -615,7 +673,8 @@ int sink_kafka_counters(const struct sink *s, struct kafka_counters *c)
 
 int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, size_t errlen)
 {
-    if (!s->brokers[0] || !s->topic_alerts[0] || !s->topic_summaries[0] || !s->spool_dir[0]) {
+    if (!s->brokers[0] || !s->topic_alerts[0] || !s->topic_summaries[0] || !s->topic_flows[0] ||
+        !s->spool_dir[0]) {
         snprintf(err, errlen, "kafka: brokers, topics and spool_dir must be set");
         return -EINVAL;
     }

@@ -43,7 +43,15 @@ struct kafka_settings {
     char brokers[512];         /* bootstrap.servers; empty: Kafka off */
     char topic_alerts[250];    /* MSG_ALERT */
     char topic_summaries[250]; /* MSG_SUMMARY */
-    char properties[2048];     /* librdkafka "name=value" list, ';' or ',' separated */
+    char topic_flows[250];     /* MSG_FLOW (collect); what detect --from-kafka reads */
+    /* detect --from-kafka, the consumer (collector/sources/kafka_in.h) */
+    char group_id[250];         /* group.id */
+    char instance_id[250];      /* group.instance.id (static membership); empty: dynamic */
+    char input[16];             /* "transitwatch" (flow.proto) or "goflow2" (FlowMessage) */
+    uint32_t partition_idle_ms; /* a partition at its end this long no longer holds windows */
+                                /* (normally every partition brings the collector's ticks) */
+    uint64_t lag_max;           /* /healthz: degraded beyond this many records behind */
+    char properties[2048];      /* librdkafka "name=value" list, ';' or ',' separated */
     uint32_t queue_max_messages;
     char spool_dir[512];
     uint64_t spool_max_bytes;
@@ -106,6 +114,10 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
       "Segment files in the spool.")                                                               \
     X(T, spool_write_errors, "spool_write_errors", "kafka_spool_write_errors_total", NULL,         \
       CTR_COUNTER, "Spool writes that failed (a full disk, an I/O error).")                        \
+    X(T, ticks, "flow_ticks", "kafka_flow_ticks_total", NULL, CTR_COUNTER,                         \
+      "collect: window ticks sent (one per partition of the flows topic).")                        \
+    X(T, ticks_dropped, "flow_ticks_dropped", "kafka_flow_ticks_dropped_total", NULL, CTR_COUNTER, \
+      "collect: window ticks not sent (partition count unknown, produce refused).")                \
     X(T, errors, "errors", "kafka_errors_total", NULL, CTR_COUNTER,                                \
       "librdkafka error events (connections refused, timeouts...).")                               \
     X(T, brokers, "brokers", "kafka_brokers", NULL, CTR_GAUGE,                                     \
@@ -118,6 +130,12 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
 struct kafka_counters {
     KAFKA_COUNTERS(CTR_FIELD, CTR_NONE)
 };
+
+/* Apply the [kafka] properties ("a=1; b=2,c=3": a ',' separates only when a "name=" follows,
+ * so list values such as "debug=broker,topic" stay whole) to an rd_kafka_conf_t (void * here so
+ * this header needs no librdkafka). The producer's and the consumer's (kafka_in.c) one way.
+ * 0, or -1 with err. */
+int kafka_conf_properties(void *rd_conf, const char *props, char *err, size_t errlen);
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by
  * librdkafka and the topics and spool are named. 0, or -EINVAL with err. Nothing is opened. */
