@@ -142,6 +142,12 @@
     X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")   \
     X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                       \
       "Alerts whose rule has no entry in the rule table (no description or reference).")           \
+    X(T, ps.forwarded, NULL, "flows_forwarded_total", NULL, C,                                     \
+      "collect: record parts published to Kafka (an internal record twice, once per customer).")   \
+    X(T, ps.resets, NULL, "pipeline_resets_total", NULL, C,                                        \
+      "detect: window state dropped at a rebalance (partitions re-read from their commits).")      \
+    X(T, ps.part_mismatch, NULL, "flows_part_mismatch_total", NULL, C,                             \
+      "detect: internal-record parts our customer map does not make internal (dropped).")          \
     X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                             \
       "Alert suppression entries pushed out by the bound.")                                        \
     X(T, ps.alerts.format_errors, NULL, "alert_format_errors_total", NULL, C,                      \

@@ -143,6 +143,16 @@ static void out_bad_lines(void *arg, bool archive, uint64_t n)
     ingest_bad_lines(arg, archive, n);
 }
 
+/* collect's records (Kafka): to the pipeline with their part and event time; the tap (replay's
+ * flow count) sees each record once, with its source customer's part. */
+static void out_part(void *arg, struct flow_rec *f, const struct flowpb_meta *m)
+{
+    struct ingest *in = arg;
+    pipeline_flow_part(in->p, f, m);
+    if (in->tap && m->part != FLOWPB_PART_DST && m->part != FLOWPB_PART_TICK)
+        in->tap(in->tap_arg, f);
+}
+
 struct source_out ingest_source_out(struct ingest *in)
 {
     return (struct source_out){.datagram = out_datagram,
@@ -150,6 +160,7 @@ struct source_out ingest_source_out(struct ingest *in)
                                .packets_end = out_packets_end,
                                .record = out_record,
                                .bad_lines = out_bad_lines,
+                               .part = out_part,
                                .arg = in};
 }
 

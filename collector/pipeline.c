@@ -55,6 +55,34 @@ static int workers_new(struct pipeline *p)
     return 0;
 }
 
+/* The workers (host tables, detector instances, threads), made anew (set-up and reset). */
+static int fresh_workers(struct pipeline *p)
+{
+    int rc = workers_new(p);
+    if (rc < 0)
+        return rc;
+    if (p->threaded && (rc = wk_start(p)) < 0) {
+        log_error("cannot start the worker threads");
+        return rc;
+    }
+    return 0;
+}
+
+/* Tear down what fresh_workers made. */
+static void drop_workers(struct pipeline *p)
+{
+    bool ready = p->workers;
+    for (uint32_t wi = 0; ready && wi < p->nworkers; wi++)
+        ready = p->workers[wi].q_ok;
+    if (ready)
+        wk_quiesce(p);
+    wk_stop(p);
+    for (uint32_t wi = 0; p->workers && wi < p->nworkers; wi++)
+        wk_fini(p, &p->workers[wi]);
+    free(p->workers);
+    p->workers = NULL;
+}
+
 int pipeline_new(const struct settings *s, bool replay, struct customer_map *customers,
                  struct feed_set *feeds, struct sinks *sinks, struct pipeline **out)
 {
@@ -75,16 +103,10 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
                       &p->alerts) < 0)
         goto fail;
-    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0)
-        goto fail;
-    if ((rc = win_acc_resize(p)) < 0 ||
+    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0 || (rc = win_acc_resize(p)) < 0 ||
         (rc = copt_build(p, customers, &p->cust_conf, &p->ncust_conf)) < 0 ||
-        (rc = workers_new(p)) < 0)
+        (rc = fresh_workers(p)) < 0)
         goto fail;
-    if (p->threaded && (rc = wk_start(p)) < 0) {
-        log_error("cannot start the worker threads");
-        goto fail;
-    }
     *out = p;
     return 0;
 fail:
@@ -96,19 +118,27 @@ fail:
     return rc;
 }
 
+int pipeline_reset(struct pipeline *p)
+{
+    drop_workers(p);
+    memset(p->acc, 0, p->nacc * sizeof *p->acc);
+    p->have_window = false;
+    p->win_start = p->max_seen = p->last_flow_wall = p->max_seen_at_wall = 0;
+    for (size_t i = 0; i < p->nretired; i++)
+        feed_set_free(p->retired[i]);
+    p->nretired = 0;
+    p->st.resets++;
+    int rc = fresh_workers(p);
+    if (rc < 0)
+        log_error("pipeline: cannot make its state anew: %s", strerror(-rc));
+    return rc;
+}
+
 void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    bool ready = p->workers;
-    for (uint32_t wi = 0; ready && wi < p->nworkers; wi++)
-        ready = p->workers[wi].q_ok;
-    if (ready)
-        wk_quiesce(p);
-    wk_stop(p);
-    for (uint32_t wi = 0; p->workers && wi < p->nworkers; wi++)
-        wk_fini(p, &p->workers[wi]);
-    free(p->workers);
+    drop_workers(p);
     alert_mgr_free(p->alerts);
     hostility_free(p->hostility);
     free(p->acc);
@@ -176,13 +206,9 @@ static void dispatch_inside(struct pipeline *p, const struct flow_rec *f)
     wk_dispatch(p, &p->workers[wi], f, hash);
 }
 
-/* Time, customers, direction, accounting, then the record goes to its worker. */
-static void classify_and_track(struct pipeline *p, struct flow_rec *f)
+/* Event time from the record's own end (replay, daemon, collect). */
+static void track_time(struct pipeline *p, const struct flow_rec *f)
 {
-    p->st.flows++;
-    p->st.bytes += f->bytes;
-    p->st.packets += f->packets;
-
     /* Times are never rewritten. A record the decoder found far from its exporter's clock
      * (daemon only) keeps its times but may not move event time: it is late or in the open
      * window, never the one that closes windows. */
@@ -198,7 +224,28 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
     if (!skewed && f->last_ms > p->max_seen)
         p->max_seen = f->last_ms;
     win_advance(p);
+}
 
+/* Event time as the collector had it (detect): the windows before the record's close first. */
+static void collector_time(struct pipeline *p, const struct flowpb_meta *m)
+{
+    uint64_t start = m->window_start_ms / p->window_ms * p->window_ms;
+    if (!p->have_window) {
+        wk_quiesce(p);
+        p->have_window = true;
+        p->win_start = start;
+        win_set_ctx(p);
+    }
+    if (start > p->win_start && start + p->lateness_ms > p->max_seen)
+        p->max_seen = start + p->lateness_ms; /* closes exactly up to the record's window */
+    if (m->watermark_ms > p->max_seen)
+        p->max_seen = m->watermark_ms;
+    win_advance(p);
+}
+
+/* Customers of both ends and the direction; false (counted) when neither is a customer's. */
+static bool classify(struct pipeline *p, struct flow_rec *f, bool count)
+{
     uint32_t cs = customers_lookup(p->customers, f->src);
     uint32_t cd = customers_lookup(p->customers, f->dst);
     if (!cs && f->src_as)
@@ -218,26 +265,34 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
         f->customer = cd;
     } else {
         f->dir = FLOW_DIR_NONE;
-        p->st.unmatched++;
-        p->st.by_dir[FLOW_DIR_NONE]++;
-        return;
     }
-    p->st.by_dir[f->dir]++;
-    bool late = f->last_ms < p->win_start;
-    if (late) {
+    if (count) {
+        p->st.by_dir[f->dir]++;
+        p->st.unmatched += f->dir == FLOW_DIR_NONE;
+    }
+    if (f->dir != FLOW_DIR_NONE && f->last_ms < p->win_start) {
         f->flags |= FLOW_F_LATE;
-        p->st.late++;
+        p->st.late += count;
     }
-    if (f->customer < p->nacc) {
-        win_account(&p->acc[f->customer], f->dir, f);
-        if (late)
-            p->acc[f->customer].late++;
-    }
-    if (f->dir == FLOW_DIR_INTERNAL && f->peer_customer < p->nacc)
-        win_account(&p->acc[f->peer_customer], FLOW_DIR_INTERNAL, f);
+    return f->dir != FLOW_DIR_NONE;
+}
 
-    dispatch_inside(p, f);
-    if (f->dir == FLOW_DIR_INTERNAL) {
+/* A classified record's part (enum flowpb_part; a whole record: FLOWPB_PART_ALL) into the
+ * customers' figures and to the workers that own its inside hosts. */
+static void account_dispatch(struct pipeline *p, struct flow_rec *f, uint32_t part)
+{
+    bool late = f->flags & FLOW_F_LATE;
+    uint32_t cs = f->customer, cd = f->peer_customer;
+    if (part != FLOWPB_PART_DST && cs < p->nacc) {
+        win_account(&p->acc[cs], f->dir, f);
+        if (late)
+            p->acc[cs].late++;
+    }
+    if (part != FLOWPB_PART_SRC && f->dir == FLOW_DIR_INTERNAL && cd < p->nacc)
+        win_account(&p->acc[cd], FLOW_DIR_INTERNAL, f);
+    if (part != FLOWPB_PART_DST)
+        dispatch_inside(p, f);
+    if (part != FLOWPB_PART_SRC && f->dir == FLOW_DIR_INTERNAL) {
         /* Both ends are customers' hosts: the destination's shard gets the record too, as an
          * inbound one of its customer (what the destination received: a probe's answer that
          * the prober's shard joins, an answer's bytes), exactly as if it came from outside.
@@ -250,12 +305,84 @@ static void classify_and_track(struct pipeline *p, struct flow_rec *f)
     }
 }
 
+static void count_record(struct pipeline *p, const struct flow_rec *f)
+{
+    p->st.flows++;
+    p->st.bytes += f->bytes;
+    p->st.packets += f->packets;
+}
+
+/* collect: when the window moved, a tick first (to every partition: pipeline.h). */
+static void forward_tick(struct pipeline *p)
+{
+    if (!p->have_window || p->win_start == p->fwd_window)
+        return;
+    p->fwd_window = p->win_start;
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_TICK, .window_start_ms = p->win_start, .watermark_ms = p->max_seen};
+    p->forward(p->forward_arg, NULL, &m);
+}
+
+/* collect: an internal record goes out once per customer (its two parts), every other
+ * matched record once; the window and watermark as they are now. */
+static void forward(struct pipeline *p, const struct flow_rec *f)
+{
+    forward_tick(p);
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_ALL, .window_start_ms = p->win_start, .watermark_ms = p->max_seen};
+    if (f->exporter && p->exporter_addr)
+        m.has_exporter = p->exporter_addr(p->exporter_arg, f->exporter, m.exporter);
+    if (f->dir != FLOW_DIR_INTERNAL) {
+        p->st.forwarded++;
+        p->forward(p->forward_arg, f, &m);
+        return;
+    }
+    p->st.forwarded += 2;
+    m.part = FLOWPB_PART_SRC;
+    p->forward(p->forward_arg, f, &m);
+    m.part = FLOWPB_PART_DST;
+    p->forward(p->forward_arg, f, &m);
+}
+
 void pipeline_flow(void *arg, struct flow_rec *f)
 {
     struct pipeline *p = arg;
-    classify_and_track(p, f);
+    count_record(p, f);
+    track_time(p, f);
+    if (classify(p, f, true)) {
+        if (p->forward)
+            forward(p, f);
+        else
+            account_dispatch(p, f, FLOWPB_PART_ALL);
+    }
     if (p->flow_log)
         log_flow(p, f);
+}
+
+void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flowpb_meta *m)
+{
+    if (m->part == FLOWPB_PART_TICK) { /* the collector's window moved: only time */
+        collector_time(p, m);
+        return;
+    }
+    bool whole = m->part != FLOWPB_PART_DST; /* a record's DST part is counted with its SRC */
+    if (whole)
+        count_record(p, f);
+    collector_time(p, m);
+    if (classify(p, f, whole)) {
+        if (m->part == FLOWPB_PART_ALL || f->dir == FLOW_DIR_INTERNAL)
+            account_dispatch(p, f, m->part);
+        else
+            p->st.part_mismatch++; /* the collector's customer map is not ours */
+    }
+    if (p->flow_log && whole)
+        log_flow(p, f);
+}
+
+void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg)
+{
+    p->forward = fn;
+    p->forward_arg = arg;
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)
@@ -263,6 +390,8 @@ void pipeline_tick(struct pipeline *p, uint64_t wall_ms)
     wk_hand_over(p); /* records waiting for a full batch go now (a quiet exporter's last ones) */
     wk_outbox_drain(p);
     win_tick(p, wall_ms);
+    if (p->forward)
+        forward_tick(p); /* the idle advance moved the window */
 }
 
 void pipeline_finish(struct pipeline *p)

@@ -32,6 +32,7 @@
 #include "exporter.h"
 #include "feeds.h"
 #include "flow.h"
+#include "flowpb.h"
 #include "settings.h"
 #include "summary.h"
 
@@ -56,6 +57,10 @@ struct pipeline_stats {
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
+    uint64_t resets;              /* detect: pipeline_reset (rebalances) */
+    uint64_t forwarded;           /* collect: record parts handed on (an internal record: two) */
+    uint64_t part_mismatch;       /* detect: a record's internal part that our customer map does not
+                               make internal (collect ran with other lists): dropped */
     struct alert_mgr_stats alerts;
 };
 
@@ -64,6 +69,25 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
 void pipeline_free(struct pipeline *p);
 /* flow_emit_fn: arg is the pipeline. */
 void pipeline_flow(void *arg, struct flow_rec *f);
+/* detect --from-kafka: a record transitwatch collect classified and published (flowpb.h), as
+ * one customer's part (m->part), or a tick (FLOWPB_PART_TICK: only event time moves; f unused). Event time is the collector's: the windows before the
+ * record's window close first (the source hands records on window by window), so each record
+ * lands in the window a single process would have put it in. The record is classified again
+ * against this pipeline's customer map (the same lists as the collector's). f is changed. */
+void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flowpb_meta *m);
+/* detect --from-kafka, at a rebalance: drop every window's state (hosts, detector instances,
+ * open-window figures, event time) as if the pipeline were new; the settings, lists,
+ * statistics, the alert incidents (so an alert raised again when a window is read again folds
+ * into its incident: the same event.id) and the customers' hostility trends stay. 0 or -errno
+ * (logged; the pipeline is then unusable). */
+int pipeline_reset(struct pipeline *p);
+/* collect: every classified record goes to fn instead of the detectors (an internal one twice,
+ * one call per customer part), with the window and watermark in force; unmatched records are
+ * only counted. Whenever the window moves (a record, the idle advance), fn first gets a tick:
+ * f NULL, m->part FLOWPB_PART_TICK. fn runs on the pipeline's thread; f and m are borrowed for
+ * the call. */
+typedef void pipeline_forward_fn(void *arg, const struct flow_rec *f, const struct flowpb_meta *m);
+void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg);
 /* Live mode: wall clock now; advances event time after idle_advance without records. */
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms);
 /* Close the open window (end of a replay, shutdown). */

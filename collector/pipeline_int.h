@@ -116,6 +116,9 @@ struct pipeline {
     pipeline_exporter_fn *exporter_addr; /* names flow_rec.exporter (the ingest's decoder) */
     void *exporter_arg;
     void *summary_tap_arg;
+    pipeline_forward_fn *forward; /* collect: classified records go there (pipeline.h) */
+    uint64_t fwd_window;          /* collect: the window of the last tick sent */
+    void *forward_arg;
     char buf[ALERT_JSON_MAX];
 };
 

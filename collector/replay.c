@@ -14,7 +14,9 @@
 #include "customers.h"
 #include "evloop.h"
 #include "files.h"
+#include "flowpb.h"
 #include "log.h"
+#include "pbwire.h"
 #include "rules.h"
 #include "run.h"
 
@@ -95,11 +97,29 @@ struct replay {
     struct tally *cust; /* [0] = neither end a customer */
     size_t ncust;
     uint64_t t0_ns;
+    uint64_t goflow2_errors; /* --write-goflow2 writes that failed */
 };
+
+/* --write-goflow2: the record as GoFlow2 writes it (length-prefixed FlowMessage). */
+static void write_goflow2(struct replay *rp, const struct flow_rec *f)
+{
+    uint8_t buf[PB_VARINT_MAX + FLOWPB_MAX], *msg = buf + PB_VARINT_MAX;
+    int len = goflow2_encode(f, NULL, msg, FLOWPB_MAX);
+    if (len <= 0)
+        return; /* cannot happen: FLOWPB_MAX bounds a message */
+    size_t pl = pb_varint_len((uint64_t)len);
+    struct pb_writer w;
+    pb_writer_init(&w, msg - pl, pl);
+    pb_put_varint(&w, (uint64_t)len);
+    if (fwrite(msg - pl, 1, pl + (size_t)len, rp->o->goflow2_out) != pl + (size_t)len)
+        rp->goflow2_errors++;
+}
 
 static void tap(void *arg, struct flow_rec *f)
 {
     struct replay *rp = arg;
+    if (rp->o->goflow2_out)
+        write_goflow2(rp, f);
     size_t c = f->customer < rp->ncust ? f->customer : 0;
     struct tally *t = &rp->cust[c];
     if (f->dir == FLOW_DIR_IN) {
@@ -368,6 +388,10 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
     ingest_finish(in);
     pipeline_finish(p);
     ingest_set_tap(in, NULL, NULL);
+    if (o->goflow2_out && (rp.goflow2_errors || fflush(o->goflow2_out) != 0)) {
+        log_error("--write-goflow2: cannot write every record");
+        rc = rc < 0 ? rc : 1;
+    }
     if (summary && rc >= 0) {
         if (ac)
             acs = *ac;
@@ -398,6 +422,7 @@ int replay_main(struct run *r, const struct replay_cli *c)
     struct conf_error err;
     char msg[600];
     FILE *flows = NULL;
+    struct replay_opts ro = c->ro;
     int rc = 2;
     if (settings_validate(&r->s, &err) < 0 || run_load_lists(r, &err) < 0) {
         fprintf(stderr, "transitwatch replay: %s\n", conf_error_str(&err, msg, sizeof msg));
@@ -414,7 +439,8 @@ int replay_main(struct run *r, const struct replay_cli *c)
         io.sniff = false;
     if (c->have_route)
         io.route = c->route;
-    if (run_start(r, true, &io, c->output, !c->append, c->text) < 0)
+    if (run_start(r, true, &io, c->output, !c->append, c->text) < 0 ||
+        (c->collect && run_collect(r) < 0))
         goto out;
     if (c->flows) {
         if (flows_open(c->flows, &flows) < 0)
@@ -423,7 +449,11 @@ int replay_main(struct run *r, const struct replay_cli *c)
     }
     if (c->report && run_open_report(r, "transitwatch replay report", c->report, NULL) < 0)
         goto out;
-    rc = replay_run(&c->ro, r->in, r->pipe, &r->sinks);
+    if (c->goflow2_out && !(ro.goflow2_out = fopen(c->goflow2_out, "wb"))) {
+        log_error("--write-goflow2 %s: %s", c->goflow2_out, strerror(errno));
+        goto out;
+    }
+    rc = replay_run(&ro, r->in, r->pipe, &r->sinks);
     if (rc < 0) {
         rc = 2;
         goto out;
@@ -438,6 +468,10 @@ int replay_main(struct run *r, const struct replay_cli *c)
     if (sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000)) < 0)
         rc = 1;
 out:
+    if (ro.goflow2_out && fclose(ro.goflow2_out) != 0) {
+        log_error("--write-goflow2 %s: %s", c->goflow2_out, strerror(errno));
+        rc = 1;
+    }
     if (flows && flows != stdout && fclose(flows) != 0) {
         log_error("--flows %s: %s", c->flows, strerror(errno));
         rc = 1;

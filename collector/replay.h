@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "exporter.h"
 #include "flowlog.h"
@@ -44,6 +45,7 @@ struct replay_opts {
     int progress;                /* 1 on, 0 off, -1 auto (when stderr is a TTY) */
     int summary;                 /* same */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (borrowed) */
+    FILE *goflow2_out; /* --write-goflow2: every record also written there as GoFlow2 would */
 };
 
 /* What the command line gives a replay besides its settings (main.c parses it). */
@@ -60,6 +62,8 @@ struct replay_cli {
     const char *report;      /* --report FILE: the HTML report (sink_report.h), or NULL */
     bool totals;             /* the totals line at the end */
     bool text;               /* --format text: the output for a person (sink_text_new) */
+    bool collect;            /* --collect: classified records to Kafka, no detectors */
+    const char *goflow2_out; /* --write-goflow2 FILE, or NULL */
 };
 
 /* The replay command: r holds the settings with the command-line overrides applied (lists not

@@ -41,6 +41,11 @@ void run_teardown(struct run *r);
  * gets its model for the caller to write from (the daemon's [report]). 0 or -errno (logged). */
 struct report;
 int run_open_report(struct run *r, const char *title, const char *path, struct report **model);
+/* collect: every classified record goes to the sinks as a MSG_FLOW message (flowpb.h, keyed
+ * by the customer id of its part) instead of to the detectors; the Kafka sink takes them
+ * (topic_flows), behind its spool. Needs [kafka] brokers: -1 (logged) without. Call after
+ * run_start. */
+int run_collect(struct run *r);
 /* Publish the end-of-run totals as one message of event.dataset `dataset`. */
 void run_publish_totals(struct run *r, const char *dataset);
 

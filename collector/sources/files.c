@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "conf.h"
+#include "goflow2.h"
 #include "log.h"
 
 /* ---- the inputs, in time order ---- */
@@ -153,6 +154,9 @@ static int add_named(struct inlist *l, const char *path, enum flowlog_fmt log_fm
         return add_input(l, path, FILES_CAPTURE, FLOWLOG_AUTO, err, errlen);
     if (nfdump_is_archive(path))
         return add_input(l, path, FILES_ARCHIVE, FLOWLOG_AUTO, err, errlen);
+    size_t plen = strlen(path);
+    if (plen > 8 && strcmp(path + plen - 8, ".goflow2") == 0) /* no magic: by name */
+        return add_input(l, path, FILES_GOFLOW2, FLOWLOG_AUTO, err, errlen);
     enum flowlog_fmt fmt = flowlog_sniff(path);
     if (fmt != FLOWLOG_AUTO)
         return add_input(l, path, FILES_FLOWLOG, log_fmt != FLOWLOG_AUTO ? log_fmt : fmt, err,
@@ -181,6 +185,9 @@ int files_expand(const char *const *inputs, size_t n, enum flowlog_fmt log_fmt,
         struct stat sb;
         if (in->kind == FILES_ARCHIVE) {
             if (nfdump_name_time(in->path, &in->key) < 0 && stat(in->path, &sb) == 0)
+                in->key = (uint64_t)sb.st_mtime * 1000;
+        } else if (in->kind == FILES_GOFLOW2) {
+            if (stat(in->path, &sb) == 0)
                 in->key = (uint64_t)sb.st_mtime * 1000;
         } else if (in->kind == FILES_FLOWLOG) {
             if (flowlog_first_ms(in->path, in->fmt, &in->key) < 0 && stat(in->path, &sb) == 0)
@@ -286,6 +293,8 @@ static bool open_next(struct files_source *fs)
                                     &fs->cur, err, sizeof err);
         else if (in->kind == FILES_FLOWLOG)
             rc = flowlog_source_open(in->path, in->fmt, &fs->base.out, &fs->cur, err, sizeof err);
+        else if (in->kind == FILES_GOFLOW2)
+            rc = goflow2_source_open(in->path, &fs->base.out, &fs->cur, err, sizeof err);
         else
             rc = capture_source_open_file(in->path, &fs->base.out, &fs->cur, err, sizeof err);
         fs->cur_size = file_size(in->path);

@@ -1,12 +1,13 @@
 /* files.h: the files of a replay, in time order, as one source.
  *
- * The inputs (capture files, nfcapd archives, Zeek/Argus logs, directories of any of them) are
+ * The inputs (capture files, nfcapd archives, Zeek/Argus logs, GoFlow2 record files named
+ * *.goflow2 (goflow2.h), directories of any of them) are
  * expanded and ordered by time once (files_expand); the source then opens one file at a time as
  * the source of its kind (capture.h, nfdump.h, flowlog.h), drains it to its end through the
  * source interface, closes it and opens the next, so the records reach the pipeline in time
  * order. A file that cannot be opened or read whole is logged by its source and counted in
- * failures; the next one is read. The counters of the files read add up per kind (three tables:
- * capture files, archives, logs).
+ * failures; the next one is read. The counters of the files read add up per kind (a table
+ * each: capture files, archives, logs, GoFlow2 files).
  *
  * Caller: the replay (replay.c), on the main thread's loop. */
 #ifndef TW_FILES_H
@@ -19,7 +20,7 @@
 #include "nfdump.h"
 #include "source.h"
 
-enum files_kind { FILES_CAPTURE = 0, FILES_ARCHIVE, FILES_FLOWLOG, FILES_KINDS };
+enum files_kind { FILES_CAPTURE = 0, FILES_ARCHIVE, FILES_FLOWLOG, FILES_GOFLOW2, FILES_KINDS };
 
 struct files_input {
     char *path;

@@ -34,6 +34,7 @@
 #include "ctr.h"
 #include "evloop.h"
 #include "flow.h"
+#include "flowpb.h"
 
 /* Where a source hands what it reads; each item is borrowed for the call. A source uses the
  * entries of its kind of input only. */
@@ -49,6 +50,9 @@ struct source_out {
     /* lines of a text input that could not be read (skipped; the source names the first), at
      * the end of each file: archive = nfcapd archive's nfdump output, else a Zeek/Argus log */
     void (*bad_lines)(void *arg, bool archive, uint64_t n);
+    /* a record `collect` classified and published: one customer's part of it, with the
+     * collector's event time (flowpb.h; the Kafka consumer source, kafka_in.h) */
+    void (*part)(void *arg, struct flow_rec *f, const struct flowpb_meta *m);
     void *arg;
 };
 
@@ -58,7 +62,8 @@ struct source_out {
 struct source;
 
 struct source_ops {
-    const char *kind; /* "udp", "rx", "capture", "pcap-file", "nfcapd", "flowlog", "files" */
+    const char *kind; /* "udp", "rx", "capture", "pcap-file", "nfcapd", "flowlog", "files",
+                         "kafka" */
     size_t budget;    /* items per drain in a loop turn */
     /* A pollable fd (readable when input waits), or -1. NULL: none. */
     int (*fd)(struct source *s);
