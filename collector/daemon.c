@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "evloop.h"
 #include "health.h"
+#include "kafka_in.h"
 #include "log.h"
 #include "metrics.h"
 #include "report_dir.h"
@@ -253,7 +254,9 @@ fail:
 
 struct daemon {
     struct run *r;
+    const struct daemon_opts *o;
     volatile sig_atomic_t *stop, *hup;
+    struct source *kafka_in; /* detect: the consumer (also in ss) */
     struct evloop *loop;
     struct source_set ss;
     bool ss_ok;
@@ -312,9 +315,9 @@ static int open_inputs(struct daemon *d)
     if (rc < 0 || (rc = source_set_init(&d->ss, d->loop)) < 0)
         return rc;
     d->ss_ok = true;
-    if ((rc = open_udp(d)) < 0)
+    if (d->o->mode != DAEMON_DETECT && (rc = open_udp(d)) < 0)
         return rc;
-    for (size_t i = 0; i < s->ncaptures; i++) {
+    for (size_t i = 0; d->o->mode != DAEMON_DETECT && i < s->ncaptures; i++) {
         const struct capture_settings *cs = &s->captures[i];
         struct source_out none = {0};
         struct source *src;
@@ -384,6 +387,13 @@ static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
         capture_stats(capture_source_capture(d->caps[k]), &cs);
         hi->capture_name[k] = d->caps[k]->name;
         hi->capture_packets[k] = cs.packets;
+    }
+    if (d->kafka_in) {
+        struct kafka_in_stats ks;
+        kafka_in_source_stats(d->kafka_in, &ks);
+        hi->kafka_in = true;
+        hi->kafka_partitions = ks.partitions;
+        hi->kafka_lag = ks.lag;
     }
 }
 
@@ -548,8 +558,60 @@ static void daemon_shutdown(struct daemon *d)
     status_free(&d->st);
 }
 
+/* kafka_in_hooks on the pipeline (detect). */
+static int reset_pipe(void *arg)
+{
+    return pipeline_reset(arg);
+}
+
+static uint64_t last_close(void *arg)
+{
+    return pipeline_last_window_end(arg);
+}
+
+static void all_ended(void *arg)
+{
+    struct daemon *d = arg;
+    evloop_stop(d->loop);
+}
+
+/* detect: the consumer source, once the pipeline exists (its hooks). 0 or -errno (logged). */
+static int open_kafka_in(struct daemon *d)
+{
+    struct run *r = d->r;
+    char err[512];
+    if (!r->s.kafka_enabled) {
+        log_error("detect --from-kafka: [kafka] brokers must be set");
+        return -EINVAL;
+    }
+    struct kafka_in_opts ko = {.ks = &r->s.kafka,
+                               .window_ms = r->s.window * 1000,
+                               .exit_idle_ms = d->o->exit_idle_ms,
+                               .hooks = {reset_pipe, last_close, r->pipe}};
+    struct source_out none = {0};
+    int rc = kafka_in_source_open(&ko, &none, &d->kafka_in, err, sizeof err);
+    if (rc < 0) {
+        log_error("%s", err);
+        return rc;
+    }
+    log_info("detect: consumer group %s on %s%s%s", r->s.kafka.group_id, r->s.kafka.topic_flows,
+             r->s.kafka.instance_id[0] ? ", instance " : "", r->s.kafka.instance_id);
+    if ((rc = source_set_add(&d->ss, d->kafka_in)) < 0) {
+        d->kafka_in = NULL; /* closed by the set */
+        return rc;
+    }
+    pipeline_set_exporter_names(r->pipe, kafka_in_exporter_addr, d->kafka_in);
+    d->ss.on_all_ended = all_ended; /* --exit-idle */
+    d->ss.on_all_ended_arg = d;
+    return 0;
+}
+
 static int run_loop(struct daemon *d)
 {
+    if (d->o->mode == DAEMON_COLLECT && run_collect(d->r) < 0)
+        return 1;
+    if (d->o->mode == DAEMON_DETECT && open_kafka_in(d) < 0)
+        return 1;
     if (daemon_attach(d) < 0)
         return 1;
     log_info("transitwatch %s started", TW_VERSION);
@@ -629,9 +691,9 @@ static int daemon_run(struct daemon *d)
     return run_loop(d);
 }
 
-int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop,
-                volatile sig_atomic_t *hup)
+int daemon_main(const struct daemon_opts *o)
 {
+    const char *config = o->config;
     struct run r;
     memset(&r, 0, sizeof r);
     if (settings_init(&r.s) < 0)
@@ -643,7 +705,7 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
         run_teardown(&r);
         return 2;
     }
-    if (check_only) {
+    if (o->check_only) {
         int rc = check_config(&r, config);
         run_teardown(&r);
         return rc;
@@ -651,7 +713,7 @@ int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop
     enum tw_log_level lvl = TW_LOG_INFO;
     tw_log_level_parse(r.s.log_level, &lvl);
     tw_log_init("transitwatch", lvl, r.s.log_syslog);
-    struct daemon d = {.r = &r, .stop = stop, .hup = hup};
+    struct daemon d = {.r = &r, .o = o, .stop = o->stop, .hup = o->hup};
     int rc = daemon_run(&d);
     if (d.pidfile_written && unlink(r.s.pidfile) < 0)
         log_error("daemon.pidfile %s: cannot remove: %s", r.s.pidfile, strerror(errno));

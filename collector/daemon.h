@@ -10,9 +10,25 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Returns the process exit code: 0, 1 (failed while running) or 2 (configuration). check_only:
- * run every configuration check (the same code as a start) and print a one-line verdict. */
-int daemon_main(const char *config, bool check_only, volatile sig_atomic_t *stop,
-                volatile sig_atomic_t *hup);
+#include <stdint.h>
+
+/* What runs (docs/ARCHITECTURE.md, "Beyond one box"): the same daemon, other sources or sinks. */
+enum daemon_mode {
+    DAEMON_ALL = 0, /* transitwatch: receive, decode, detect, publish alerts */
+    DAEMON_COLLECT, /* transitwatch collect: receive, decode, classify, records to Kafka */
+    DAEMON_DETECT,  /* transitwatch detect --from-kafka: records from Kafka, detect, publish */
+};
+
+struct daemon_opts {
+    const char *config;
+    bool check_only; /* every configuration check (the same code as a start), a one-line verdict */
+    enum daemon_mode mode;
+    uint64_t exit_idle_ms; /* detect: stop once every partition has been at its end this long
+                              (tests, one-shot runs); 0: run until signalled */
+    volatile sig_atomic_t *stop, *hup; /* set by main.c's signal handlers */
+};
+
+/* Returns the process exit code: 0, 1 (failed while running) or 2 (configuration). */
+int daemon_main(const struct daemon_opts *o);
 
 #endif

@@ -149,6 +149,12 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
             reason(&r, "capture %s: no packet for %llus", in->capture_name[i],
                    (unsigned long long)(idle / 1000));
     }
+    /* the Kafka consumer (detect) */
+    if (in->kafka_in && in->kafka_partitions == 0)
+        reason(&r, "kafka: this instance owns no partition of %s", s->kafka.topic_flows);
+    if (in->kafka_in && s->kafka.lag_max && in->kafka_lag > s->kafka.lag_max)
+        reason(&r, "kafka: %llu records unread (lag_max %llu)", (unsigned long long)in->kafka_lag,
+               (unsigned long long)s->kafka.lag_max);
     h->ok = r.n == 0;
     if (h->ok)
         snprintf(text, len, "ok\n");

@@ -5,7 +5,9 @@
  *   - a delivering sink (Kafka) has delivered nothing for kafka_stall while messages wait;
  *   - a spool is spool_high_water percent full, or a sink lost messages within the period;
  *   - clock_skew_records records within the period had times far from their exporter's clock;
- *   - a live capture read no packet for capture_stall.
+ *   - a live capture read no packet for capture_stall;
+ *   - detect --from-kafka: the instance owns no partition of the flows topic, or more than
+ *     [kafka] lag_max records wait unread.
  * The HTTP thread serves the text (metrics.c); it answers 503 unless it is "ok".
  * Main thread only; no allocation, no clock read of its own (the caller passes the time). */
 #ifndef TW_HEALTH_H
@@ -37,6 +39,8 @@ struct health_in {
     size_t ncaptures;
     const char *capture_name[SETTINGS_MAX_CAPTURES];
     uint64_t capture_packets[SETTINGS_MAX_CAPTURES];
+    bool kafka_in; /* detect --from-kafka: the consumer's figures below count */
+    uint64_t kafka_partitions, kafka_lag;
 };
 
 struct health_sample {

@@ -43,6 +43,14 @@ static void usage_daemon(FILE *out)
             "       transitwatch report [OPTIONS] FILE...            the report (HTML or text) of\n"
             "                                                      alerts and summaries, or a\n"
             "                                                      customer's abuse report\n"
+            "       transitwatch collect [--config FILE]            receive, decode, look up\n"
+            "                            customers, publish the records to Kafka ([kafka]\n"
+            "                            topic_flows); no detectors\n"
+            "       transitwatch detect --from-kafka [--config FILE] [--exit-idle SECONDS]\n"
+            "                            one instance of the consumer group that reads\n"
+            "                            topic_flows and runs the detectors (docs/ARCHITECTURE.md\n"
+            "                            \"Beyond one box\"); --exit-idle: stop once every\n"
+            "                            partition it owns has been at its end that long\n"
             "       transitwatch --example-config                    print the annotated config\n"
             "       transitwatch --version | --help\n"
             "\n"
@@ -108,7 +116,11 @@ static void usage_replay(FILE *out)
             "                           timelines, alerts by incident with their evidence,\n"
             "                           top hosts per detector; the configuration)\n"
             "      --kafka BOOTSTRAP    also publish to Kafka (brokers host:port,...)\n"
-            "      --topic-alerts NAME, --topic-summaries NAME\n"
+            "      --topic-alerts NAME, --topic-summaries NAME, --topic-flows NAME\n"
+            "      --collect            what transitwatch collect does, from these inputs: every\n"
+            "                           classified record to Kafka (topic_flows), no detectors\n"
+            "      --write-goflow2 FILE every decoded record also to FILE as GoFlow2 writes it\n"
+            "                           (-format=bin: length-prefixed protobuf FlowMessage)\n"
             "      --spool-dir DIR      Kafka write-ahead spool (created if missing)\n"
             "      --kafka-timeout DURATION  wait this long for delivery at the end; the\n"
             "                           rest stays spooled (exit 1)\n"
@@ -125,7 +137,8 @@ static void usage_replay(FILE *out)
             "      --stats, --no-stats  end-of-run summary on stderr (default: on a terminal)\n"
             "  -h, --help               this text\n"
             "CAPTURE: pcap or pcapng files, optionally gzip-compressed, nfcapd files (read with\n"
-            "nfdump -r), Zeek conn.log or Argus binetflow files (plain or gzip) or directories\n"
+            "nfdump -r), Zeek conn.log or Argus binetflow files (plain or gzip), GoFlow2 record\n"
+            "files (-format=bin) named *.goflow2, or directories\n"
             "of them; read in time order. - reads a capture from stdin\n"
             "(tcpdump -w - | transitwatch replay -).\n"
             "Output (json): JSON lines (alerts: event.kind \"alert\"; summaries: event.dataset\n"
@@ -247,6 +260,9 @@ enum { /* long-only replay options */
        OPT_ROUTE,
        OPT_NFDUMP_FORMAT,
        OPT_APPEND,
+       OPT_COLLECT,
+       OPT_TOPIC_FLOWS,
+       OPT_WRITE_GOFLOW2,
        OPT_LOG_FORMAT,
        OPT_FORMAT,
        OPT_REPORT,
@@ -259,6 +275,9 @@ static const struct option replay_opts[] = {
     {"read", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
     {"append", no_argument, NULL, OPT_APPEND},
+    {"collect", no_argument, NULL, OPT_COLLECT},
+    {"topic-flows", required_argument, NULL, OPT_TOPIC_FLOWS},
+    {"write-goflow2", required_argument, NULL, OPT_WRITE_GOFLOW2},
     {"window", required_argument, NULL, 'w'},
     {"detectors", required_argument, NULL, 'd'},
     {"export-ports", required_argument, NULL, 'P'},
@@ -295,9 +314,15 @@ static const struct {
     int opt;
     const char *section, *key;
 } setting_opts[] = {
-    {'C', "customers", "file"},  {'w', "pipeline", "window"},     {'d', "pipeline", "detectors"},
-    {'k', "kafka", "brokers"},   {'A', "kafka", "topic_alerts"},  {'U', "kafka", "topic_summaries"},
-    {'D', "kafka", "spool_dir"}, {'K', "kafka", "flush_timeout"},
+    {'C', "customers", "file"},
+    {'w', "pipeline", "window"},
+    {'d', "pipeline", "detectors"},
+    {'k', "kafka", "brokers"},
+    {'A', "kafka", "topic_alerts"},
+    {'U', "kafka", "topic_summaries"},
+    {'D', "kafka", "spool_dir"},
+    {'K', "kafka", "flush_timeout"},
+    {OPT_TOPIC_FLOWS, "kafka", "topic_flows"},
 };
 
 /* What parsing the replay's command line collects besides the settings. */
@@ -380,6 +405,12 @@ static int replay_option(struct replay_parse *rp, int c, char **argv)
         return 0;
     case OPT_APPEND:
         rp->c.append = true;
+        return 0;
+    case OPT_COLLECT:
+        rp->c.collect = true;
+        return 0;
+    case OPT_WRITE_GOFLOW2:
+        rp->c.goflow2_out = optarg;
         return 0;
     case 'o':
         rp->c.output = optarg;
@@ -637,31 +668,26 @@ out:
     return ret;
 }
 
-int main(int argc, char **argv)
+/* The daemon and its collect and detect forms: options, then daemon_main. */
+static int cmd_daemon(int argc, char **argv, struct daemon_opts *o)
 {
-    static const char cmd[] = "transitwatch";
-    tw_log_init("transitwatch", TW_LOG_INFO, false);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
-        return cmd_replay(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "report") == 0)
-        return cmd_report(argc - 1, argv + 1);
-
+    static const char *const names[] = {"transitwatch", "transitwatch collect",
+                                        "transitwatch detect"};
+    const char *cmd = names[o->mode];
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},
-        {"example-config", no_argument, NULL, 'e'}, {"list-counters", no_argument, NULL, 'L'},
-        {"list-rules", no_argument, NULL, 'R'},     {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"example-config", no_argument, NULL, 'e'},
+        {"list-counters", no_argument, NULL, 'L'},
+        {"list-rules", no_argument, NULL, 'R'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"from-kafka", no_argument, NULL, 'K'},
+        {"exit-idle", required_argument, NULL, 'X'},
+        {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
-    bool check = false;
+    bool from_kafka = false;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
@@ -670,8 +696,20 @@ int main(int argc, char **argv)
             config = optarg;
             break;
         case 'k':
-            check = true;
+            o->check_only = true;
             break;
+        case 'K':
+            from_kafka = true;
+            break;
+        case 'X': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || v == 0 || v > 86400)
+                return usage_error(cmd, "--exit-idle: seconds, 1 to 86400");
+            o->exit_idle_ms = v * 1000;
+            break;
+        }
         case 'e':
             settings_write_example(stdout);
             return 0;
@@ -702,5 +740,35 @@ int main(int argc, char **argv)
             return usage_error(cmd, "no --config FILE given, and the default %s %s", config,
                                errno == ENOENT ? "does not exist" : strerror(errno));
     }
-    return daemon_main(config, check, &g_stop, &g_hup);
+    if (o->mode == DAEMON_DETECT && !from_kafka)
+        return usage_error(cmd, "--from-kafka is required (the only input detect has)");
+    if ((from_kafka && o->mode != DAEMON_DETECT) || (o->exit_idle_ms && o->mode != DAEMON_DETECT))
+        return usage_error(cmd, "--from-kafka and --exit-idle are options of transitwatch detect");
+    o->config = config;
+    return daemon_main(o);
+}
+
+int main(int argc, char **argv)
+{
+    tw_log_init("transitwatch", TW_LOG_INFO, false);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    struct daemon_opts o = {.stop = &g_stop, .hup = &g_hup};
+    if (argc >= 2 && strcmp(argv[1], "collect") == 0)
+        o.mode = DAEMON_COLLECT;
+    if (argc >= 2 && strcmp(argv[1], "detect") == 0)
+        o.mode = DAEMON_DETECT;
+    if (o.mode != DAEMON_ALL)
+        argc--, argv++;
+    return cmd_daemon(argc, argv, &o);
 }

@@ -1,0 +1,692 @@
+/* kafka_in.c: the Kafka consumer source (design in kafka_in.h). */
+#include "kafka_in.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "clock.h"
+#include "log.h"
+
+enum { P_FREE = 0, P_ACTIVE, P_HELD, P_EOF };
+
+struct kpart {
+    uint8_t state;
+    bool owned;
+    uint64_t eof_since; /* monotonic ms it reached its end */
+    int64_t next;       /* next offset to read; < 0: none read yet */
+    uint64_t wm_ms;     /* newest collector watermark seen */
+    /* the held record (state P_HELD): the first of a window not yet released */
+    struct flow_rec held;
+    struct flowpb_meta held_meta;
+    int64_t held_offset;
+};
+
+struct kafka_in {
+    struct source base;
+    struct kafka_in_opts o;
+    struct kafka_settings ks;
+    bool goflow2;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    int pipefd[2];
+    bool more;       /* the last drain stopped at its budget */
+    bool rebalanced; /* a reset and a rewind are due */
+    bool have_released;
+    uint64_t released; /* start of the window released to the pipeline (ms) */
+    uint64_t last_activity, rate_ms, rate_records;
+    uint64_t gf_close;                      /* goflow2: the last window close seen */
+    int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
+    int log_bad, log_err, log_many;
+    struct kafka_in_stats st;
+    /* the exporters named by records (flow_rec.exporter = index + 1), first come first */
+    uint8_t exp[KAFKA_IN_EXPORTERS][16];
+    uint32_t nexp, exp_last;
+    struct kpart p[KAFKA_IN_MAX_PARTITIONS];
+    /* per-partition /metrics rows (tables 1 and 2), rebuilt at each snapshot */
+    struct ctr_def wm_defs[KAFKA_IN_PART_ROWS], lag_defs[KAFKA_IN_PART_ROWS];
+    char labels[KAFKA_IN_PART_ROWS][32];
+};
+
+/* ---- librdkafka callbacks (served from rd_kafka_consumer_poll, in drain) ---- */
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    struct kafka_in *k = opaque;
+    k->st.errors++;
+    if (tw_log_once(&k->log_err))
+        log_warn("kafka consumer: %s: %s (further errors counted: kafka_in_errors_total)",
+                 rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    (void)offsets;
+    struct kafka_in *k = opaque;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        k->st.commit_failures++;
+        if (tw_log_once(&k->log_err))
+            log_warn("kafka consumer: offset commit failed: %s", rd_kafka_err2str(err));
+    }
+}
+
+static void mark(struct kafka_in *k, rd_kafka_topic_partition_list_t *parts, bool own)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t n = parts->elems[i].partition;
+        if (n < 0 || n >= KAFKA_IN_MAX_PARTITIONS) {
+            if (tw_log_once(&k->log_many))
+                log_error("kafka consumer: partition %d of %s is beyond the %d this build reads "
+                          "(not read)",
+                          (int)n, k->ks.topic_flows, KAFKA_IN_MAX_PARTITIONS);
+            continue;
+        }
+        struct kpart *kp = &k->p[n];
+        if (own && !kp->owned)
+            k->st.partitions++;
+        if (!own && kp->owned)
+            k->st.partitions--;
+        if (kp->state == P_HELD)
+            k->st.held--;
+        memset(kp, 0, sizeof *kp);
+        kp->owned = own;
+        kp->state = own ? P_ACTIVE : P_FREE;
+        kp->next = -1;
+    }
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct kafka_in *k = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    k->st.rebalances++;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        mark(k, parts, true);
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        log_info("kafka consumer: %d partition(s) of %s assigned (%s); %llu owned now",
+                 parts->cnt, k->ks.topic_flows, coop ? "cooperative" : "eager",
+                 (unsigned long long)k->st.partitions);
+    } else {
+        mark(k, parts, false);
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+        log_info("kafka consumer: %d partition(s) of %s revoked%s; %llu owned now", parts->cnt,
+                 k->ks.topic_flows,
+                 err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "" : " (assignment lost)",
+                 (unsigned long long)k->st.partitions);
+    }
+    if (e) {
+        log_error("kafka consumer: rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    k->rebalanced = true;
+}
+
+/* ---- offsets ---- */
+
+/* Partition n at offset off into list l. */
+static void list_add(rd_kafka_topic_partition_list_t *l, const char *topic, int32_t n, int64_t off)
+{
+    rd_kafka_topic_partition_list_add(l, topic, n)->offset = off;
+}
+
+/* Each owned partition's commit point now: the held record, else the next offset to read. */
+static rd_kafka_topic_partition_list_t *commit_points(struct kafka_in *k)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        const struct kpart *kp = &k->p[n];
+        if (!kp->owned)
+            continue;
+        int64_t off = kp->state == P_HELD ? kp->held_offset : kp->next;
+        if (off >= 0)
+            list_add(l, k->ks.topic_flows, n, off);
+    }
+    return l;
+}
+
+static void commit(struct kafka_in *k, rd_kafka_topic_partition_list_t *l, bool async)
+{
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, l, async);
+        k->st.commits++;
+        if (e && !async)
+            commit_cb(k->rk, e, l, k);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Seek (asynchronously) the partitions of l; errors are logged. */
+static void seek(struct kafka_in *k, rd_kafka_topic_partition_list_t *l, int timeout_ms)
+{
+    if (l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, timeout_ms);
+        if (e) {
+            k->st.errors++;
+            log_warn("kafka consumer: seek: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* After a rebalance: every window's state is dropped and every partition this instance owns is
+ * read again from its commit (those it kept, and the new ones: a message of a new one that the
+ * poll serving the rebalance returned was not taken). */
+static int rewind_all(struct kafka_in *k)
+{
+    k->rebalanced = false;
+    k->have_released = false;
+    k->st.resets++;
+    k->st.held = 0;
+    int rc = k->o.hooks.reset ? k->o.hooks.reset(k->o.hooks.arg) : 0;
+    if (rc < 0) {
+        k->base.failures++;
+        return rc;
+    }
+    rd_kafka_topic_partition_list_t *owned = rd_kafka_topic_partition_list_new(16);
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        struct kpart *kp = &k->p[n];
+        if (!kp->owned)
+            continue;
+        list_add(owned, k->ks.topic_flows, n, RD_KAFKA_OFFSET_INVALID);
+        kp->state = P_ACTIVE;
+        kp->next = -1;
+    }
+    if (!owned->cnt) {
+        rd_kafka_topic_partition_list_destroy(owned);
+        return 0;
+    }
+    rd_kafka_resume_partitions(k->rk, owned);
+    if (rd_kafka_committed(k->rk, owned, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_warn("kafka consumer: could not read the committed offsets; the partitions are read "
+                 "from the beginning");
+    for (int i = 0; i < owned->cnt; i++)
+        if (owned->elems[i].offset < 0)
+            owned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    seek(k, owned, 10000);
+    return 0;
+}
+
+/* ---- records ---- */
+
+static void pause_one(struct kafka_in *k, int32_t n, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    list_add(l, k->ks.topic_flows, n, RD_KAFKA_OFFSET_INVALID);
+    if (pause)
+        rd_kafka_pause_partitions(k->rk, l);
+    else
+        rd_kafka_resume_partitions(k->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void hand_on(struct kafka_in *k, struct flow_rec *f, const struct flowpb_meta *m)
+{
+    if (m->part == FLOWPB_PART_TICK) {
+        k->st.ticks++;
+    } else {
+        k->st.late_records += k->have_released && m->window_start_ms < k->released;
+        k->st.records++;
+    }
+    k->base.out.part(k->base.out.arg, f, m);
+}
+
+/* The local index + 1 of an exporter address (a short table searched from the last match:
+ * records come in runs of one exporter); 0 when the table is full (counted). */
+static uint32_t exporter_index(struct kafka_in *k, const uint8_t a[16])
+{
+    if (k->nexp && memcmp(k->exp[k->exp_last], a, 16) == 0)
+        return k->exp_last + 1;
+    for (uint32_t i = 0; i < k->nexp; i++)
+        if (memcmp(k->exp[i], a, 16) == 0) {
+            k->exp_last = i;
+            return i + 1;
+        }
+    if (k->nexp == KAFKA_IN_EXPORTERS) {
+        k->st.exporters_full++;
+        return 0;
+    }
+    memcpy(k->exp[k->nexp], a, 16);
+    k->exp_last = k->nexp;
+    return ++k->nexp;
+}
+
+bool kafka_in_exporter_addr(void *arg, uint32_t idx1, uint8_t out[16])
+{
+    const struct kafka_in *k = arg;
+    if (idx1 == 0 || idx1 > k->nexp)
+        return false;
+    memcpy(out, k->exp[idx1 - 1], 16);
+    return true;
+}
+
+/* A collect record of partition n: on, or held until its window is released. */
+static void take_record(struct kafka_in *k, int32_t n, int64_t off, const uint8_t *data,
+                        size_t len)
+{
+    struct kpart *kp = &k->p[n];
+    struct flow_rec f;
+    struct flowpb_meta m;
+    int rc = flowpb_decode(data, len, &f, &m);
+    if (rc < 0) {
+        k->st.bad_records++;
+        if (tw_log_once(&k->log_bad))
+            log_warn("kafka consumer: %s [%d] offset %lld: %s (skipped; further ones counted: "
+                     "kafka_in_bad_records_total)",
+                     k->ks.topic_flows, (int)n, (long long)off,
+                     rc == -EPROTONOSUPPORT ? "a newer record version" : "not a flow record");
+        return;
+    }
+    f.exporter = m.has_exporter ? exporter_index(k, m.exporter) : 0;
+    if (m.watermark_ms > kp->wm_ms)
+        kp->wm_ms = m.watermark_ms;
+    if (!k->have_released || m.window_start_ms > k->released) {
+        kp->state = P_HELD;
+        kp->held = f;
+        kp->held_meta = m;
+        kp->held_offset = off;
+        k->st.held++;
+        pause_one(k, n, true);
+        return;
+    }
+    kp->state = P_ACTIVE;
+    hand_on(k, &f, &m);
+}
+
+static void take_goflow2(struct kafka_in *k, const uint8_t *data, size_t len)
+{
+    const uint8_t *msg;
+    size_t n;
+    struct flow_rec f;
+    goflow2_unframe(data, len, &msg, &n);
+    if (goflow2_decode(msg, n, &f) < 0) {
+        k->st.bad_records++;
+        if (tw_log_once(&k->log_bad))
+            log_warn("kafka consumer: %s: a message that is not a GoFlow2 FlowMessage (skipped; "
+                     "further ones counted)",
+                     k->ks.topic_flows);
+        return;
+    }
+    k->st.records++;
+    k->base.out.record(k->base.out.arg, &f);
+}
+
+static void on_message(struct kafka_in *k, const rd_kafka_message_t *m, uint64_t now)
+{
+    int32_t n = m->partition;
+    bool ours = m->rkt && n >= 0 && n < KAFKA_IN_MAX_PARTITIONS && k->p[n].owned;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (ours && k->p[n].state == P_ACTIVE) {
+            k->p[n].state = P_EOF;
+            k->p[n].eof_since = now;
+        }
+        return;
+    }
+    if (m->err) {
+        error_cb(k->rk, m->err, rd_kafka_message_errstr(m), k);
+        return;
+    }
+    if (!ours || k->p[n].state == P_HELD)
+        return; /* fetched before the pause: read again after the release (seek) */
+    k->p[n].next = m->offset + 1;
+    k->last_activity = now;
+    if (k->goflow2) {
+        k->p[n].state = P_ACTIVE;
+        take_goflow2(k, m->payload, m->len);
+    } else
+        take_record(k, n, m->offset, m->payload, m->len);
+}
+
+/* The smallest held window when every owned partition holds a record or has idled at its end;
+ * false otherwise (an active partition, or one at its end for less than partition_idle). */
+static bool release_due(const struct kafka_in *k, uint64_t now, uint64_t *win)
+{
+    uint64_t minw = UINT64_MAX;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        const struct kpart *kp = &k->p[n];
+        if (!kp->owned)
+            continue;
+        if (kp->state == P_HELD) {
+            if (kp->held_meta.window_start_ms < minw)
+                minw = kp->held_meta.window_start_ms;
+        } else if (kp->state != P_EOF || now - kp->eof_since < k->ks.partition_idle_ms)
+            return false;
+    }
+    *win = minw;
+    return minw != UINT64_MAX;
+}
+
+/* Release the next window: its held records go on (closing the windows before it), their
+ * partitions read on past them, and the commit points taken just before are committed. */
+static void release(struct kafka_in *k, uint64_t win)
+{
+    rd_kafka_topic_partition_list_t *points = commit_points(k);
+    rd_kafka_topic_partition_list_t *on = rd_kafka_topic_partition_list_new(4);
+    k->released = win;
+    k->have_released = true;
+    k->st.windows_released++;
+    k->st.released_s = win / 1000;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        struct kpart *kp = &k->p[n];
+        if (!kp->owned || kp->state != P_HELD || kp->held_meta.window_start_ms != win)
+            continue;
+        kp->state = P_ACTIVE;
+        kp->next = kp->held_offset + 1;
+        k->st.held--;
+        hand_on(k, &kp->held, &kp->held_meta);
+        list_add(on, k->ks.topic_flows, n, kp->held_offset + 1);
+    }
+    seek(k, rd_kafka_topic_partition_list_copy(on), 0);
+    rd_kafka_resume_partitions(k->rk, on);
+    rd_kafka_topic_partition_list_destroy(on);
+    commit(k, points, true);
+}
+
+/* GoFlow2: at each window close, commit the positions of the previous one. */
+static void goflow2_commit(struct kafka_in *k)
+{
+    uint64_t c = k->o.hooks.last_close ? k->o.hooks.last_close(k->o.hooks.arg) : 0;
+    if (c == k->gf_close)
+        return;
+    k->gf_close = c;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        if (k->p[n].owned && k->gf_snap[n] > 0)
+            list_add(l, k->ks.topic_flows, n, k->gf_snap[n]);
+        k->gf_snap[n] = k->p[n].owned ? k->p[n].next : -1;
+    }
+    commit(k, l, true);
+}
+
+/* Every owned partition at its end for exit_idle (or none owned that long): the input ended. */
+static bool exit_due(const struct kafka_in *k, uint64_t now)
+{
+    if (!k->o.exit_idle_ms || now - k->last_activity < k->o.exit_idle_ms)
+        return false;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        const struct kpart *kp = &k->p[n];
+        if (kp->owned && (kp->state != P_EOF || now - kp->eof_since < k->o.exit_idle_ms))
+            return false;
+    }
+    return true;
+}
+
+/* ---- source ops ---- */
+
+static int kin_fd(struct source *s)
+{
+    return ((struct kafka_in *)s)->pipefd[0];
+}
+
+static bool kin_ready(struct source *s)
+{
+    struct kafka_in *k = (struct kafka_in *)s;
+    uint64_t now = clock_mono_ms(), win;
+    return k->more || k->rebalanced || (!k->goflow2 && release_due(k, now, &win)) ||
+           exit_due(k, now);
+}
+
+static int kin_drain(struct source *s, size_t budget)
+{
+    struct kafka_in *k = (struct kafka_in *)s;
+    char junk[64];
+    while (read(k->pipefd[0], junk, sizeof junk) > 0)
+        ;
+    uint64_t now = clock_mono_ms(), win;
+    size_t n = 0;
+    k->more = false;
+    while (n < budget) {
+        int rc = k->rebalanced ? rewind_all(k) : 0;
+        if (rc < 0)
+            return rc; /* logged by the pipeline */
+        if (!k->goflow2 && release_due(k, now, &win)) {
+            release(k, win);
+            n++;
+            continue;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+        if (!m)
+            break;
+        if (!k->rebalanced) /* a rebalance served by this poll: the rewind reads it again */
+            on_message(k, m, now);
+        rd_kafka_message_destroy(m);
+        n++;
+    }
+    k->more = n >= budget;
+    if (k->goflow2)
+        goflow2_commit(k);
+    if (!k->more && exit_due(k, now)) {
+        log_info("kafka consumer: every partition at its end for %llu ms: input ended",
+                 (unsigned long long)k->o.exit_idle_ms);
+        return SOURCE_EOF;
+    }
+    return (int)n;
+}
+
+static void rate_update(struct kafka_in *k)
+{
+    uint64_t now = clock_mono_ms();
+    if (!k->rate_ms || now - k->rate_ms >= 1000) {
+        if (k->rate_ms)
+            k->st.rate = (k->st.records - k->rate_records) * 1000 / (now - k->rate_ms);
+        k->rate_ms = now;
+        k->rate_records = k->st.records;
+    }
+}
+
+/* Records behind the high watermark of each owned partition (the last fetch's figure); the
+ * per-partition rows for the lowest KAFKA_IN_PART_ROWS owned partitions. */
+static size_t lag_rows(struct kafka_in *k, uint64_t *lag, uint64_t *wm_s)
+{
+    size_t rows = 0;
+    k->st.lag = 0;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        const struct kpart *kp = &k->p[n];
+        if (!kp->owned)
+            continue;
+        int64_t lo = -1, hi = -1;
+        uint64_t l = 0;
+        if (rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 &&
+            hi >= 0) {
+            int64_t at = kp->next >= 0 ? kp->next : lo;
+            l = at >= 0 && hi > at ? (uint64_t)(hi - at) : 0;
+        }
+        k->st.lag += l;
+        if (rows < KAFKA_IN_PART_ROWS) {
+            snprintf(k->labels[rows], sizeof k->labels[rows], "partition=\"%d\"", (int)n);
+            lag[rows] = l;
+            wm_s[rows] = kp->wm_ms / 1000;
+            rows++;
+        }
+    }
+    return rows;
+}
+
+static size_t kin_counters(struct source *s, size_t table, const struct ctr_def **defs, void *snap)
+{
+    struct kafka_in *k = (struct kafka_in *)s;
+#define T struct kafka_in_stats
+    static const struct ctr_def d[] = {KAFKA_IN_COUNTERS(CTR_ROW, CTR_ALIAS)};
+#undef T
+    uint64_t lag[KAFKA_IN_PART_ROWS], wm[KAFKA_IN_PART_ROWS];
+    size_t rows = lag_rows(k, lag, wm);
+    if (table == 0) {
+        rate_update(k);
+        return source_one_table(0, d, sizeof d / sizeof d[0], &k->st, sizeof k->st, defs, snap);
+    }
+    if (table > 2 || !rows)
+        return 0;
+    struct ctr_def *rd = table == 1 ? k->wm_defs : k->lag_defs;
+    for (size_t i = 0; i < rows; i++)
+        rd[i] = (struct ctr_def){
+            .json = NULL,
+            .metric = table == 1 ? "kafka_in_partition_watermark_seconds"
+                                 : "kafka_in_partition_lag_records",
+            .label = k->labels[i],
+            .kind = CTR_GAUGE,
+            .help = table == 1 ? "Newest collector watermark read from the partition (Unix s)."
+                               : "Records of the partition not yet read.",
+            .off = i * sizeof(uint64_t)};
+    memcpy(snap, table == 1 ? wm : lag, rows * sizeof(uint64_t));
+    *defs = rd;
+    return rows;
+}
+_Static_assert(sizeof(struct kafka_in_stats) <= SOURCE_SNAP_MAX, "snapshot too large");
+_Static_assert(KAFKA_IN_PART_ROWS * sizeof(uint64_t) <= SOURCE_SNAP_MAX, "rows too many");
+
+static void kin_close(struct source *s)
+{
+    struct kafka_in *k = (struct kafka_in *)s;
+    if (k->rk) {
+        /* the pipeline has closed its last window (shutdown): everything read is published */
+        if (!k->goflow2 && !k->rebalanced)
+            commit(k, commit_points(k), false);
+        if (k->q)
+            rd_kafka_queue_destroy(k->q);
+        rd_kafka_consumer_close(k->rk);
+        rd_kafka_destroy(k->rk);
+    }
+    for (int i = 0; i < 2; i++)
+        if (k->pipefd[i] >= 0)
+            close(k->pipefd[i]);
+    free(k);
+}
+
+static const struct source_ops kafka_in_ops = {
+    .kind = "kafka",
+    .budget = 4096,
+    .fd = kin_fd,
+    .ready = kin_ready,
+    .drain = kin_drain,
+    .counters = kin_counters,
+    .close = kin_close,
+};
+
+void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st)
+{
+    struct kafka_in *k = (struct kafka_in *)src;
+    uint64_t lag[KAFKA_IN_PART_ROWS], wm[KAFKA_IN_PART_ROWS];
+    lag_rows(k, lag, wm);
+    *st = k->st;
+}
+
+/* Our consumer defaults, then the operator's properties. NULL with err. */
+static rd_kafka_conf_t *consumer_conf(struct kafka_in *k, char *err, size_t errlen)
+{
+    const struct kafka_settings *ks = &k->ks;
+    char e[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *defs[][2] = {
+        {"bootstrap.servers", ks->brokers},
+        {"group.id", ks->group_id},
+        {"client.id", "transitwatch-detect"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "earliest"},
+        {"enable.partition.eof", "true"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"group.instance.id", ks->instance_id},
+    };
+    size_t ndefs = sizeof defs / sizeof defs[0] - (ks->instance_id[0] ? 0 : 1);
+    for (size_t i = 0; i < ndefs; i++)
+        if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "kafka consumer %s: %s", defs[i][0], e);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    if (kafka_conf_properties(conf, ks->properties, err, errlen) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+    return conf;
+}
+
+static int start_consumer(struct kafka_in *k, char *err, size_t errlen)
+{
+    char e[512];
+    rd_kafka_conf_t *conf = consumer_conf(k, err, errlen);
+    if (!conf)
+        return -EINVAL;
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (!k->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "kafka consumer: %s", e);
+        return -EINVAL;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    k->q = rd_kafka_queue_get_consumer(k->rk);
+    if (!k->q) {
+        snprintf(err, errlen, "kafka consumer: no consumer queue");
+        return -EINVAL;
+    }
+    rd_kafka_queue_io_event_enable(k->q, k->pipefd[1], "1", 1);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, k->ks.topic_flows, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t re = rd_kafka_subscribe(k->rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    if (re) {
+        snprintf(err, errlen, "kafka consumer: subscribe to %s: %s", k->ks.topic_flows,
+                 rd_kafka_err2str(re));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out *out,
+                         struct source **src, char *err, size_t errlen)
+{
+    const struct kafka_settings *ks = o->ks;
+    bool goflow2 = strcmp(ks->input, "goflow2") == 0;
+    if (!goflow2 && strcmp(ks->input, "transitwatch") != 0) {
+        snprintf(err, errlen, "kafka.input: expected transitwatch or goflow2, not '%s'", ks->input);
+        return -EINVAL;
+    }
+    if (!ks->brokers[0] || !ks->topic_flows[0] || !ks->group_id[0] || !o->window_ms) {
+        snprintf(err, errlen, "kafka: brokers, topic_flows and group_id must be set");
+        return -EINVAL;
+    }
+    struct kafka_in *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    k->o = *o;
+    k->ks = *ks;
+    k->goflow2 = goflow2;
+    k->pipefd[0] = k->pipefd[1] = -1;
+    k->last_activity = clock_mono_ms();
+    source_init(&k->base, &kafka_in_ops, out, ks->topic_flows);
+    if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
+        int rc = -errno;
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        kin_close(&k->base);
+        return rc;
+    }
+    int rc = start_consumer(k, err, errlen);
+    if (rc < 0) {
+        kin_close(&k->base);
+        return rc;
+    }
+    *src = &k->base;
+    return 0;
+}

@@ -1,0 +1,118 @@
+/* kafka_in.h: the Kafka consumer source of `transitwatch detect --from-kafka` (source.h).
+ *
+ * It joins the consumer group [kafka] group_id on topic_flows (cooperative-sticky assignment
+ * when the brokers allow it, static membership with instance_id), reads its partitions and
+ * hands every record on: collect's records (collector/proto/flow.proto) through
+ * source_out.part with the part and the collector's event time, GoFlow2 FlowMessages
+ * (input = goflow2) through source_out.record as finished records.
+ *
+ * Event time across partitions (collect's records). Each record carries the window the
+ * collector's pipeline had open when it classified it (the same window a single-process replay
+ * would use); whenever that window moves, the collector also sends every partition a tick
+ * (flowpb.h FLOWPB_PART_TICK), so partitions without records still carry event time. The source keeps the instance's released window R: a record of a window <= R is
+ * handed on at once; a record (or tick) of a later window is held (one per partition) and its
+ * partition paused. Once every owned partition holds one, R becomes the smallest held window:
+ * the held records of that window are handed on (the pipeline closes the windows before it
+ * first), their partitions seek on past them and resume. Since the collector's tick of a new
+ * window follows every record of the windows before it in each partition, a partition that
+ * does not hold one yet may still bring records of the open window (its broker is slower, the
+ * collector's spool is sending a backlog): it is waited for. So every record lands in the
+ * window the single process gives it, whatever the partitions' interleaving and however many
+ * instances share them. Only a partition at its end for partition_idle_ms (a lost tick, a
+ * collector gone: 60 s by default) stops holding window close; records it brings later are late
+ * (counted, and still analysed in the open window).
+ *
+ * Offsets: auto-commit is off. Just before a release closes a window, each owned partition's
+ * commit point is taken: the held record's offset, or the next offset to read; it is committed
+ * once the release has run (the closed window's alerts and summaries are then in the sinks:
+ * the Kafka sink's spool). At shutdown (after the pipeline's last window) the same. So a crash
+ * or a rebalance re-reads at most the open window, and the alerts it raises again carry the
+ * same event.id (same identity, same window).
+ * Rebalance: any change of this instance's partitions (a revoke or an assignment) drops every
+ * window's state (hooks.reset) and rewinds the partitions it keeps to their commits; a moved
+ * partition starts at its commit on its new owner. Detectors whose state spans windows (the
+ * beacon detector's history, the day view) warm up again from there.
+ * GoFlow2 input: records go on as they come (GoFlow2 keys by its own choice, so with several
+ * instances a host's records may be split: run one instance per GoFlow2 topic, or put
+ * `collect` in front); each partition's position at a window close is committed at the next.
+ *
+ * Threads: the main loop's (librdkafka runs its own I/O threads; the rebalance callback and
+ * every message are served from drain on the main thread). */
+#ifndef TW_KAFKA_IN_H
+#define TW_KAFKA_IN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sink_kafka.h"
+#include "source.h"
+
+#define KAFKA_IN_MAX_PARTITIONS 256 /* of topic_flows; more are refused at assignment (logged) */
+#define KAFKA_IN_PART_ROWS 16 /* per-partition /metrics rows, the lowest owned partitions */
+#define KAFKA_IN_EXPORTERS 1024 /* exporter addresses named in alerts; beyond: unnamed, counted */
+
+struct kafka_in_hooks {
+    int (*reset)(void *arg);           /* drop every window's state (rebalance); 0 or -errno */
+    uint64_t (*last_close)(void *arg); /* end of the last window closed (pipeline) */
+    void *arg;
+};
+
+struct kafka_in_opts {
+    const struct kafka_settings *ks; /* brokers, topic_flows, group, properties... (borrowed) */
+    uint64_t window_ms;              /* the pipeline's window */
+    uint64_t exit_idle_ms;           /* 0: run until stopped; else end (SOURCE_EOF) once every
+                                        owned partition has been at its end this long */
+    struct kafka_in_hooks hooks;
+};
+
+/* The source's counters, defined once (ctr.h). */
+#define KAFKA_IN_COUNTERS(X, A)                                                                    \
+    X(T, records, "kafka_in.records", "kafka_in_records_total", NULL, CTR_COUNTER,                 \
+      "Flow records read from Kafka and handed on.")                                               \
+    X(T, bad_records, "kafka_in.bad_records", "kafka_in_bad_records_total", NULL, CTR_COUNTER,     \
+      "Kafka messages that were not a readable record (skipped).")                                 \
+    X(T, ticks, "kafka_in.ticks", "kafka_in_ticks_total", NULL, CTR_COUNTER,                       \
+      "The collector's window ticks read (a partition's event time without records).")             \
+    X(T, late_records, "kafka_in.late_records", "kafka_in_late_records_total", NULL, CTR_COUNTER,  \
+      "Records of a window already released (a partition that was idle, or moved).")               \
+    X(T, partitions, "kafka_in.partitions", "kafka_in_partitions_owned", NULL, CTR_GAUGE,          \
+      "Partitions of the flows topic this instance owns.")                                         \
+    X(T, rebalances, "kafka_in.rebalances", "kafka_in_rebalances_total", NULL, CTR_COUNTER,        \
+      "Assignments and revocations of partitions.")                                                \
+    X(T, resets, "kafka_in.resets", "kafka_in_state_resets_total", NULL, CTR_COUNTER,              \
+      "Window state dropped and partitions rewound to their commits (rebalances).")                \
+    X(T, lag, "kafka_in.lag", "kafka_in_lag_records", NULL, CTR_GAUGE,                             \
+      "Records in owned partitions not yet read (from the last fetch's high watermarks).")         \
+    X(T, held, "kafka_in.held", "kafka_in_held_partitions", NULL, CTR_GAUGE,                       \
+      "Partitions paused at a record of a later window.")                                          \
+    X(T, windows_released, "kafka_in.windows_released", "kafka_in_windows_released_total", NULL,   \
+      CTR_COUNTER, "Windows the partitions' progress released.")                                  \
+    X(T, released_s, "kafka_in.released_window", "kafka_in_released_window_seconds", NULL,         \
+      CTR_GAUGE, "Start of the latest window released to the pipeline (Unix seconds).")            \
+    X(T, commits, "kafka_in.commits", "kafka_in_commits_total", NULL, CTR_COUNTER,                 \
+      "Offset commits sent (after a window's results were published).")                            \
+    X(T, commit_failures, "kafka_in.commit_failures", "kafka_in_commit_failures_total", NULL,      \
+      CTR_COUNTER, "Offset commits that failed.")                                                  \
+    X(T, errors, "kafka_in.errors", "kafka_in_errors_total", NULL, CTR_COUNTER,                    \
+      "Consumer errors reported by librdkafka.")                                                   \
+    X(T, exporters_full, "kafka_in.exporters_unnamed", "kafka_in_exporters_unnamed_total", NULL,   \
+      CTR_COUNTER, "Records whose exporter did not fit the exporter table (alerts unnamed).")     \
+    X(T, rate, "kafka_in.records_per_second", "kafka_in_records_per_second", NULL, CTR_GAUGE,      \
+      "Records read per second, over the last metrics interval.")
+
+struct kafka_in_stats {
+    KAFKA_IN_COUNTERS(CTR_FIELD, CTR_NONE)
+};
+
+/* Open the consumer and subscribe (the group is joined in the first drains). 0 or -errno with
+ * err. */
+int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out *out,
+                         struct source **src, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* pipeline_exporter_fn (arg: the source): the address of exporter index idx1 of the records
+ * this source handed on. */
+bool kafka_in_exporter_addr(void *arg, uint32_t idx1, uint8_t out[16]);
+/* The figures now (health, tests). */
+void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st);
+
+#endif
