@@ -20,6 +20,10 @@
  *       one line per message: topic<TAB>key<TAB>value. Stops once at least N messages were read
  *       and every partition is at its end, or after S seconds (default 30). Exit 0 when N were
  *       read, 1 otherwise (the file holds what came).
+ *   twkafka produce --bootstrap B --topic T [--partition P] --goflow2 FILE
+ *       Produces each message of a GoFlow2 -format=bin file (varint length, FlowMessage) as one
+ *       Kafka message with its length prefix, as GoFlow2's Kafka transport does, in order, to
+ *       partition P (default 0). Waits at most 30 s for delivery; exit 0 when all were delivered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -474,6 +478,99 @@ usage:
     return 2;
 }
 
+/* ---- produce ---- */
+
+static int delivered_ok;
+
+static void produce_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (!m->err)
+        delivered_ok++;
+}
+
+/* The next length-prefixed message at buf[at..n): its total length with the prefix, or 0. */
+static size_t next_framed(const unsigned char *buf, size_t n, size_t at)
+{
+    unsigned long long len = 0;
+    size_t j = at;
+    for (unsigned shift = 0; j < n && shift < 64; shift += 7) {
+        unsigned char b = buf[j++];
+        len |= (unsigned long long)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return len <= n - j ? (size_t)(j - at + len) : 0;
+    }
+    return 0;
+}
+
+static int produce_file(const char *boot, const char *topic, int part, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    static unsigned char buf[64 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", boot, err, sizeof err);
+    rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err);
+    rd_kafka_conf_set_dr_msg_cb(conf, produce_dr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "twkafka: %s\n", err);
+        return 1;
+    }
+    int sent = 0;
+    for (size_t at = 0, len; at < n && (len = next_framed(buf, n, at)) > 0; at += len) {
+        for (int tries = 0; tries < 3000; tries++) { /* a full local queue: at most 30 s */
+            if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                                  RD_KAFKA_V_VALUE((void *)(buf + at), len),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END) != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                break;
+            rd_kafka_poll(rk, 10);
+        }
+        sent++;
+    }
+    rd_kafka_flush(rk, 30000);
+    rd_kafka_destroy(rk);
+    printf("twkafka: produced %d, delivered %d\n", sent, delivered_ok);
+    return sent == delivered_ok ? 0 : 1;
+}
+
+static int cmd_produce(int argc, char **argv)
+{
+    static const struct option opts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"partition", required_argument, NULL, 'p'},
+                                         {"goflow2", required_argument, NULL, 'g'},
+                                         {NULL, 0, NULL, 0}};
+    const char *boot = NULL, *topic = NULL, *file = NULL;
+    unsigned long part = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'b')
+            boot = optarg;
+        else if (c == 't')
+            topic = optarg;
+        else if (c == 'g')
+            file = optarg;
+        else if (c != 'p' || parse_uint(optarg, 100000, &part) < 0)
+            goto usage;
+    }
+    if (!boot || !topic || !file)
+        goto usage;
+    return produce_file(boot, topic, (int)part, file);
+usage:
+    fprintf(stderr, "usage: twkafka produce --bootstrap B --topic T [--partition P] --goflow2 F\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction sa;
@@ -488,6 +585,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "consume") == 0)
         return cmd_consume(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "produce") == 0)
+        return cmd_produce(argc - 1, argv + 1);
     fprintf(stderr, "usage: twkafka serve ... | twkafka consume ... (see bench/twkafka.c)\n");
     return 2;
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Compare the alerts and summaries of a single-process replay with those of detect instances
+(kafka_scale.sh). Standard library only.
+
+  kafka_compare.py exact SINGLE.jsonl OUT1.jsonl [OUT2.jsonl...]
+      The instances' alerts and summaries, together, are exactly the single run's: the same
+      JSON documents, each once (totals lines are left out: they are per process).
+  kafka_compare.py covers SINGLE.jsonl OUT1.jsonl [OUT2.jsonl...]
+      After a failure: every alert of the single run arrives (by event.id; every copy of one
+      event.id is the same incident: rule, host, peer, window start), duplicates allowed; an
+      alert under another event.id is allowed only as a continuation of an incident of the
+      single run (same rule, host and peer: the instance that took the partitions over opened
+      it anew; counted and printed); every (customer, window) summary of the single run that
+      has traffic arrives with the same traffic (out/in/internal bytes, packets, flows); the
+      summaries without traffic (the day view only) may be missing (the day view warms up
+      again on the new owner; counted and printed); no other summary arrives.
+Prints what differs and exits 1, else prints a one-line tally and exits 0.
+"""
+import collections
+import json
+import sys
+
+
+def load(paths):
+    alerts, summaries = [], []
+    for p in paths:
+        with open(p) as f:
+            for line in f:
+                d = json.loads(line)
+                ev = d.get("event", {})
+                if ev.get("kind") == "alert":
+                    alerts.append(d)
+                elif ev.get("dataset") == "transitwatch.summary":
+                    summaries.append(d)
+    return alerts, summaries
+
+
+def canon(d):
+    return json.dumps(d, sort_keys=True)
+
+
+def incident(a):
+    t = a["transitwatch"]
+    return (a["rule"]["id"], t.get("host"), t.get("peer"), t["window"]["start"])
+
+
+def sum_key(s):
+    t = s["transitwatch"]
+    return (t["customer"]["id"], t["window"]["start"])
+
+
+def traffic(s):
+    t = s["transitwatch"]
+    return json.dumps({k: t.get(k) for k in ("outbound", "inbound", "internal")}, sort_keys=True)
+
+
+def exact(single, outs):
+    a1, s1 = load([single])
+    a2, s2 = load(outs)
+    bad = 0
+    for kind, x, y in (("alert", a1, a2), ("summary", s1, s2)):
+        cx = collections.Counter(canon(d) for d in x)
+        cy = collections.Counter(canon(d) for d in y)
+        for doc, n in (cx - cy).items():
+            bad += 1
+            print(f"missing {kind} (x{n}): {doc[:400]}")
+        for doc, n in (cy - cx).items():
+            bad += 1
+            print(f"extra {kind} (x{n}): {doc[:400]}")
+    print(f"exact: {len(a1)} alerts, {len(s1)} summaries in the single run; "
+          f"{len(a2)} and {len(s2)} from {len(outs)} instance(s); {bad} differences")
+    return 1 if bad else 0
+
+
+def covers(single, outs):
+    a1, s1 = load([single])
+    a2, s2 = load(outs)
+    bad = 0
+    want = {a["event"]["id"]: incident(a) for a in a1}
+    got = collections.defaultdict(set)
+    for a in a2:
+        got[a["event"]["id"]].add(incident(a))
+    for eid, inc in want.items():
+        if eid not in got:
+            bad += 1
+            print(f"missing alert {eid}: {inc}")
+        elif got[eid] != {inc}:
+            bad += 1
+            print(f"alert {eid}: {inc} arrived as {got[eid]}")
+    idents = {inc[:3] for inc in want.values()}
+    reopened = 0
+    for e in (e for e in got if e not in want):
+        if all(inc[:3] in idents for inc in got[e]):
+            reopened += 1
+            print(f"alert {e}: an incident of the single run opened again: {got[e]}")
+        else:
+            bad += 1
+            print(f"alert {e} not in the single run: {got[e]}")
+    sw = {sum_key(s): traffic(s) for s in s1}
+    sg = collections.defaultdict(set)
+    for s in s2:
+        sg[sum_key(s)].add(traffic(s))
+    quiet = 0
+    for k, tr in sw.items():
+        if tr in sg.get(k, set()):
+            continue
+        if k not in sg and '"flows": 0' in tr and '"flows": 1' not in tr and all(
+                v["flows"] == 0 for v in json.loads(tr).values()):
+            quiet += 1
+            print(f"summary {k}: day view only (no traffic), not made again after the failover")
+            continue
+        bad += 1
+        print(f"summary {k}: want {tr}, got {sg.get(k)}")
+    for k in sg:
+        if k not in sw:
+            bad += 1
+            print(f"summary {k} not in the single run")
+    dups = len(a2) - len(got)
+    print(f"covers: {len(want)} alerts and {len(sw)} summaries of the single run; "
+          f"{len(a2)} alerts ({dups} duplicates by event.id, {reopened} incidents opened "
+          f"again) and {len(s2)} summaries ({quiet} day-view-only ones not made again) "
+          f"arrived; {bad} problems")
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) < 4 or sys.argv[1] not in ("exact", "covers"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    f = exact if sys.argv[1] == "exact" else covers
+    return f(sys.argv[2], sys.argv[3:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
