@@ -705,6 +705,8 @@ int daemon_main(const struct daemon_opts *o)
         run_teardown(&r);
         return 2;
     }
+    if (o->instance_id)
+        snprintf(r.s.kafka.instance_id, sizeof r.s.kafka.instance_id, "%s", o->instance_id);
     if (o->check_only) {
         int rc = check_config(&r, config);
         run_teardown(&r);

@@ -23,8 +23,9 @@ struct daemon_opts {
     const char *config;
     bool check_only; /* every configuration check (the same code as a start), a one-line verdict */
     enum daemon_mode mode;
-    uint64_t exit_idle_ms; /* detect: stop once every partition has been at its end this long
+    uint64_t exit_idle_ms;   /* detect: stop once every partition has been at its end this long
                               (tests, one-shot runs); 0: run until signalled */
+    const char *instance_id; /* detect: --instance-id, over [kafka] instance_id; NULL: none */
     volatile sig_atomic_t *stop, *hup; /* set by main.c's signal handlers */
 };
 

@@ -47,10 +47,12 @@ static void usage_daemon(FILE *out)
             "                            customers, publish the records to Kafka ([kafka]\n"
             "                            topic_flows); no detectors\n"
             "       transitwatch detect --from-kafka [--config FILE] [--exit-idle SECONDS]\n"
+            "                            [--instance-id ID]\n"
             "                            one instance of the consumer group that reads\n"
             "                            topic_flows and runs the detectors (docs/ARCHITECTURE.md\n"
             "                            \"Beyond one box\"); --exit-idle: stop once every\n"
-            "                            partition it owns has been at its end that long\n"
+            "                            partition it owns has been at its end that long;\n"
+            "                            --instance-id: group.instance.id (static membership)\n"
             "       transitwatch --example-config                    print the annotated config\n"
             "       transitwatch --version | --help\n"
             "\n"
@@ -684,6 +686,7 @@ static int cmd_daemon(int argc, char **argv, struct daemon_opts *o)
         {"help", no_argument, NULL, 'h'},
         {"from-kafka", no_argument, NULL, 'K'},
         {"exit-idle", required_argument, NULL, 'X'},
+        {"instance-id", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
@@ -700,6 +703,11 @@ static int cmd_daemon(int argc, char **argv, struct daemon_opts *o)
             break;
         case 'K':
             from_kafka = true;
+            break;
+        case 'I':
+            if (!optarg[0] || strlen(optarg) >= 250)
+                return usage_error(cmd, "--instance-id: 1 to 249 characters");
+            o->instance_id = optarg;
             break;
         case 'X': {
             char *end;
@@ -742,8 +750,9 @@ static int cmd_daemon(int argc, char **argv, struct daemon_opts *o)
     }
     if (o->mode == DAEMON_DETECT && !from_kafka)
         return usage_error(cmd, "--from-kafka is required (the only input detect has)");
-    if ((from_kafka && o->mode != DAEMON_DETECT) || (o->exit_idle_ms && o->mode != DAEMON_DETECT))
-        return usage_error(cmd, "--from-kafka and --exit-idle are options of transitwatch detect");
+    if (o->mode != DAEMON_DETECT && (from_kafka || o->exit_idle_ms || o->instance_id))
+        return usage_error(cmd, "--from-kafka, --exit-idle and --instance-id are options of "
+                                "transitwatch detect");
     o->config = config;
     return daemon_main(o);
 }

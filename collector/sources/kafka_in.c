@@ -40,7 +40,7 @@ struct kafka_in {
     bool have_released;
     uint64_t released; /* start of the window released to the pipeline (ms) */
     uint64_t last_activity, rate_ms, rate_records;
-    uint64_t gf_close;                      /* goflow2: the last window close seen */
+    uint64_t gf_close;                        /* goflow2: the last window close seen */
     int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
     int log_bad, log_err, log_many;
     struct kafka_in_stats st;
@@ -90,8 +90,10 @@ static void mark(struct kafka_in *k, rd_kafka_topic_partition_list_t *parts, boo
             continue;
         }
         struct kpart *kp = &k->p[n];
-        if (own && !kp->owned)
+        if (own && !kp->owned) {
             k->st.partitions++;
+            k->last_activity = clock_mono_ms(); /* a new partition: its records may come */
+        }
         if (!own && kp->owned)
             k->st.partitions--;
         if (kp->state == P_HELD)
@@ -116,8 +118,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             e = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
-        log_info("kafka consumer: %d partition(s) of %s assigned (%s); %llu owned now",
-                 parts->cnt, k->ks.topic_flows, coop ? "cooperative" : "eager",
+        log_info("kafka consumer: %d partition(s) of %s assigned (%s); %llu owned now", parts->cnt,
+                 k->ks.topic_flows, coop ? "cooperative" : "eager",
                  (unsigned long long)k->st.partitions);
     } else {
         mark(k, parts, false);
@@ -277,8 +279,7 @@ bool kafka_in_exporter_addr(void *arg, uint32_t idx1, uint8_t out[16])
 }
 
 /* A collect record of partition n: on, or held until its window is released. */
-static void take_record(struct kafka_in *k, int32_t n, int64_t off, const uint8_t *data,
-                        size_t len)
+static void take_record(struct kafka_in *k, int32_t n, int64_t off, const uint8_t *data, size_t len)
 {
     struct kpart *kp = &k->p[n];
     struct flow_rec f;
@@ -414,10 +415,11 @@ static void goflow2_commit(struct kafka_in *k)
     commit(k, l, true);
 }
 
-/* Every owned partition at its end for exit_idle (or none owned that long): the input ended. */
+/* Once the group was joined: every owned partition at its end for exit_idle (or none owned that
+ * long): the input ended. */
 static bool exit_due(const struct kafka_in *k, uint64_t now)
 {
-    if (!k->o.exit_idle_ms || now - k->last_activity < k->o.exit_idle_ms)
+    if (!k->o.exit_idle_ms || !k->st.rebalances || now - k->last_activity < k->o.exit_idle_ms)
         return false;
     for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
         const struct kpart *kp = &k->p[n];
@@ -502,8 +504,7 @@ static size_t lag_rows(struct kafka_in *k, uint64_t *lag, uint64_t *wm_s)
             continue;
         int64_t lo = -1, hi = -1;
         uint64_t l = 0;
-        if (rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 &&
-            hi >= 0) {
+        if (rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 && hi >= 0) {
             int64_t at = kp->next >= 0 ? kp->next : lo;
             l = at >= 0 && hi > at ? (uint64_t)(hi - at) : 0;
         }

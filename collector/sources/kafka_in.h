@@ -48,7 +48,7 @@
 #include "source.h"
 
 #define KAFKA_IN_MAX_PARTITIONS 256 /* of topic_flows; more are refused at assignment (logged) */
-#define KAFKA_IN_PART_ROWS 16 /* per-partition /metrics rows, the lowest owned partitions */
+#define KAFKA_IN_PART_ROWS 16       /* per-partition /metrics rows, the lowest owned partitions */
 #define KAFKA_IN_EXPORTERS 1024 /* exporter addresses named in alerts; beyond: unnamed, counted */
 
 struct kafka_in_hooks {
@@ -86,7 +86,7 @@ struct kafka_in_opts {
     X(T, held, "kafka_in.held", "kafka_in_held_partitions", NULL, CTR_GAUGE,                       \
       "Partitions paused at a record of a later window.")                                          \
     X(T, windows_released, "kafka_in.windows_released", "kafka_in_windows_released_total", NULL,   \
-      CTR_COUNTER, "Windows the partitions' progress released.")                                  \
+      CTR_COUNTER, "Windows the partitions' progress released.")                                   \
     X(T, released_s, "kafka_in.released_window", "kafka_in_released_window_seconds", NULL,         \
       CTR_GAUGE, "Start of the latest window released to the pipeline (Unix seconds).")            \
     X(T, commits, "kafka_in.commits", "kafka_in_commits_total", NULL, CTR_COUNTER,                 \
@@ -96,7 +96,7 @@ struct kafka_in_opts {
     X(T, errors, "kafka_in.errors", "kafka_in_errors_total", NULL, CTR_COUNTER,                    \
       "Consumer errors reported by librdkafka.")                                                   \
     X(T, exporters_full, "kafka_in.exporters_unnamed", "kafka_in_exporters_unnamed_total", NULL,   \
-      CTR_COUNTER, "Records whose exporter did not fit the exporter table (alerts unnamed).")     \
+      CTR_COUNTER, "Records whose exporter did not fit the exporter table (alerts unnamed).")      \
     X(T, rate, "kafka_in.records_per_second", "kafka_in_records_per_second", NULL, CTR_GAUGE,      \
       "Records read per second, over the last metrics interval.")
 

@@ -33,6 +33,20 @@ for p in s["transitwatch"].get("ports", []):
     assert not str(p).split(":")[-1].startswith("9464") or str(p).startswith("127.0.0.1:"), p
 text = open(sys.argv[1]).read()
 assert "/usr/local/etc/transitwatch" in text and "customer map" in text, "own map mount not documented"
+# the scaled-out profile: Kafka, one collect, three detect instances with distinct static ids
+sc = {n: v for n, v in s.items() if "scaled" in v.get("profiles", [])}
+assert sorted(sc) == ["collect", "detect-1", "detect-2", "detect-3"], sorted(sc)
+assert sc["collect"]["command"][0] == "collect"
+ids = set()
+for n in ("detect-1", "detect-2", "detect-3"):
+    cmd = sc[n]["command"]
+    assert cmd[:2] == ["detect", "--from-kafka"], cmd
+    ids.add(cmd[cmd.index("--instance-id") + 1])
+    assert sc[n]["depends_on"]["kafka"]["condition"] == "service_healthy"
+assert len(ids) == 3, ids
+spools = {v["volumes"][0].split(":")[0] for v in sc.values()}
+assert len(spools) == 4, "each process its own spool"
+assert int(k["KAFKA_NUM_PARTITIONS"]) >= 3
 print("compose: ok")
 PY
 # the container's metrics listen on its loopback
