@@ -106,7 +106,7 @@ int run_collect(struct run *r)
 {
     if (!r->s.kafka_enabled) {
         log_error("collect: [kafka] brokers must be set (records go to topic_flows)");
-        return -1;
+        return -EINVAL;
     }
     pipeline_set_forward(r->pipe, collect_forward, r);
     log_info("collect: flow records to Kafka topic %s, keyed by customer id",

@@ -43,7 +43,7 @@ struct report;
 int run_open_report(struct run *r, const char *title, const char *path, struct report **model);
 /* collect: every classified record goes to the sinks as a MSG_FLOW message (flowpb.h, keyed
  * by the customer id of its part) instead of to the detectors; the Kafka sink takes them
- * (topic_flows), behind its spool. Needs [kafka] brokers: -1 (logged) without. Call after
+ * (topic_flows), behind its spool. Needs [kafka] brokers: -EINVAL (logged) without. Call after
  * run_start. */
 int run_collect(struct run *r);
 /* Publish the end-of-run totals as one message of event.dataset `dataset`. */

@@ -134,7 +134,7 @@ struct kafka_counters {
 /* Apply the [kafka] properties ("a=1; b=2,c=3": a ',' separates only when a "name=" follows,
  * so list values such as "debug=broker,topic" stay whole) to an rd_kafka_conf_t (void * here so
  * this header needs no librdkafka). The producer's and the consumer's (kafka_in.c) one way.
- * 0, or -1 with err. */
+ * 0, or -ENOMEM / -EINVAL with err. */
 int kafka_conf_properties(void *rd_conf, const char *props, char *err, size_t errlen);
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by
