@@ -402,26 +402,25 @@ static void close_producer(struct sink_kafka *k)
     k->c.inflight = 0;
 }
 
-/* A tick (MSG_FLOW_TICK) to every partition of topic_flows, best effort: not tracked for
- * delivery (a lost tick only delays window close by partition_idle on the consumers). The
- * partition count comes from the topic's metadata, asked for at most every retry_interval. */
-static void send_tick(struct sink_kafka *k, const struct spool_rec *r)
+/* A tick (MSG_FLOW_TICK) to every partition of topic_flows; each copy is not tracked for
+ * delivery (a lost one only delays window close by partition_idle on the consumers), but the
+ * tick waits in the spool, in order, until the partition count is known: from the topic's
+ * metadata, asked for (200 ms at most) at most every retry_interval. false: not yet. */
+static bool send_tick(struct sink_kafka *k, const struct spool_rec *r)
 {
     uint64_t now = clock_mono_ms();
-    if (!k->flow_parts && now - k->parts_asked_ms >= k->set.retry_interval * 1000u) {
+    if (!k->flow_parts &&
+        (!k->parts_asked_ms || now - k->parts_asked_ms >= k->set.retry_interval * 1000u)) {
         const struct rd_kafka_metadata *md = NULL;
         k->parts_asked_ms = now;
-        if (rd_kafka_metadata(k->rk, 0, k->rkt[MSG_FLOW], &md, 1000) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            md->topic_cnt == 1 && !md->topics[0].err)
+        if (rd_kafka_metadata(k->rk, 0, k->rkt[MSG_FLOW], &md, 200) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0)
             k->flow_parts = md->topics[0].partition_cnt;
         if (md)
             rd_kafka_metadata_destroy(md);
     }
-    if (!k->flow_parts) {
-        k->c.ticks_dropped++;
-        return;
-    }
+    if (!k->flow_parts)
+        return false;
     for (int32_t part = 0; part < k->flow_parts; part++)
         if (rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[MSG_FLOW]), RD_KAFKA_V_PARTITION(part),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -430,6 +429,7 @@ static void send_tick(struct sink_kafka *k, const struct spool_rec *r)
             k->c.ticks_dropped++;
         else
             k->c.ticks++;
+    return true;
 }
 
 /* Produce from the spool, in order, as far as the window allows. now: 0 = do not rewind. */
@@ -462,8 +462,8 @@ static void pump(struct sink_kafka *k, uint64_t now)
         }
         if (got != 1)
             break;
-        if (r.kind == MSG_FLOW_TICK)
-            send_tick(k, &r);
+        if (r.kind == MSG_FLOW_TICK && !send_tick(k, &r))
+            break; /* the partition count is not known yet: the next poll tries again */
         if (r.kind >= MSG_KIND_COUNT || !k->rkt[r.kind]) {
             k->state[r.seq & k->ring_mask] = ST_ACKED;
             k->send++;

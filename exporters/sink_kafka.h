@@ -117,7 +117,7 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
     X(T, ticks, "flow_ticks", "kafka_flow_ticks_total", NULL, CTR_COUNTER,                         \
       "collect: window ticks sent (one per partition of the flows topic).")                        \
     X(T, ticks_dropped, "flow_ticks_dropped", "kafka_flow_ticks_dropped_total", NULL, CTR_COUNTER, \
-      "collect: window ticks not sent (partition count unknown, produce refused).")                \
+      "collect: window tick copies the local queue refused (not sent again).")                     \
     X(T, errors, "errors", "kafka_errors_total", NULL, CTR_COUNTER,                                \
       "librdkafka error events (connections refused, timeouts...).")                               \
     X(T, brokers, "brokers", "kafka_brokers", NULL, CTR_GAUGE,                                     \

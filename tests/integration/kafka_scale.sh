@@ -12,7 +12,8 @@
 #  (b) 3 instances, one SIGKILLed once it has read everything it owns but before it closed its
 #      last window: its partitions move (session timeout), the survivors re-read from the
 #      commits; every alert of the single run arrives (duplicates keep event.id), every
-#      (customer, window) summary arrives with the same traffic;
+#      (customer, window) summary with traffic arrives with the same traffic (warm-up effects
+#      on the moved partitions are printed and counted: kafka_compare.py covers);
 #  (c) a broker outage under the `collect` daemon: NetFlow arrives over UDP while every broker
 #      is down; the records are spooled (counted), delivered once the brokers are back, and the
 #      topic then holds every one of them;
@@ -230,9 +231,10 @@ wait_for 90 eval '[[ $(metric c transitwatch_kafka_backlog_messages) == 0 ]]' \
   || fail "(c) delivered $(metric c transitwatch_kafka_delivered_total) of $spooled after the outage"
 [[ $(metric c transitwatch_kafka_delivered_total) -ge $want ]] || fail "(c) records not delivered"
 [[ $(metric c transitwatch_kafka_spool_lost_total) == 0 ]] || fail "(c) spool lost records"
+wait_for 10 eval '[[ $(metric c transitwatch_kafka_flow_ticks_total) -gt 0 ]]' \
+  || fail "(c) no window tick sent: $(curl -s "http://127.0.0.1:${port[c]}/metrics" | grep '^transitwatch_kafka_')"
 kill -TERM "${pid_of[c]}"
 wait_for 30 eval '! kill -0 '"${pid_of[c]}"' 2>/dev/null' || fail "collect did not stop"
-[[ $(metric c transitwatch_kafka_flow_ticks_total) -gt 0 ]] || fail "(c) no window tick sent"
 # the topic holds every record (and the window ticks, some sent again after the outage)
 "$tk" consume --bootstrap "$boot" --topic fc --count "$want" --timeout 60 --out "$tmp/fc.out" \
   >"$tmp/consume.log" || fail "(c) the topic holds fewer than $want messages: $(cat "$tmp/consume.log")"
