@@ -119,9 +119,10 @@ const struct conf_key kafka_conf_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-int kafka_conf_properties(void *rd_conf, const char *props, char *err, size_t errlen)
+/* Split "a=1; b=2,c=3" into name=value pairs. A ',' separates only when a "name=" follows,
+ * so list values such as "debug=broker,topic" stay whole. 0, -ENOMEM or -EINVAL with err. */
+static int apply_properties(rd_kafka_conf_t *conf, const char *props, char *err, size_t errlen)
 {
-    rd_kafka_conf_t *conf = rd_conf;
     size_t n = strlen(props);
     char *buf = malloc(n + 1);
     if (!buf) {
@@ -305,11 +306,28 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 /* The producer configuration: our defaults, then the operator's properties. NULL with err.
  * Also what sink_kafka_check() (--check-config) runs. */
+void *kafka_conf_build(const char *const (*defs)[2], size_t n, const char *props, char *err,
+                       size_t errlen)
+{
+    char e[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < n; i++)
+        if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "kafka %s: %s", defs[i][0], e);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    if (apply_properties(conf, props, err, errlen) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
 static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t window, char *err,
                                    size_t errlen)
 {
-    char e[512], num[32];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char num[32];
     snprintf(num, sizeof num, "%llu", (unsigned long long)window);
     const char *defs[][2] = {
         {"bootstrap.servers", set->brokers},
@@ -321,17 +339,7 @@ static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t wi
         {"client.id", "transitwatch"},
         {"statistics.interval.ms", "5000"}, /* broker states for /metrics (stats_cb) */
     };
-    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
-        if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-            snprintf(err, errlen, "kafka %s: %s", defs[i][0], e);
-            rd_kafka_conf_destroy(conf);
-            return NULL;
-        }
-    if (kafka_conf_properties(conf, set->properties, err, errlen) < 0) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    return conf;
+    return kafka_conf_build(defs, sizeof defs / sizeof defs[0], set->properties, err, errlen);
 }
 
 int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen)

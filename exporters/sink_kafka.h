@@ -131,11 +131,13 @@ struct kafka_counters {
     KAFKA_COUNTERS(CTR_FIELD, CTR_NONE)
 };
 
-/* Apply the [kafka] properties ("a=1; b=2,c=3": a ',' separates only when a "name=" follows,
- * so list values such as "debug=broker,topic" stay whole) to an rd_kafka_conf_t (void * here so
- * this header needs no librdkafka). The producer's and the consumer's (kafka_in.c) one way.
- * 0, or -ENOMEM / -EINVAL with err. */
-int kafka_conf_properties(void *rd_conf, const char *props, char *err, size_t errlen);
+/* A librdkafka configuration: defs[0..n) (name, value), then the [kafka] properties ("a=1;
+ * b=2,c=3": a ',' separates only when a "name=" follows, so list values such as
+ * "debug=broker,topic" stay whole), which override them. The producer's and the consumer's
+ * (kafka_in.c) one way. Returns a new rd_kafka_conf_t (void * here so this header needs no
+ * librdkafka; the caller owns it), or NULL with err. */
+void *kafka_conf_build(const char *const (*defs)[2], size_t n, const char *props, char *err,
+                       size_t errlen);
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by
  * librdkafka and the topics and spool are named. 0, or -EINVAL with err. Nothing is opened. */

@@ -591,8 +591,6 @@ void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st)
 static rd_kafka_conf_t *consumer_conf(struct kafka_in *k, char *err, size_t errlen)
 {
     const struct kafka_settings *ks = &k->ks;
-    char e[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *defs[][2] = {
         {"bootstrap.servers", ks->brokers},
         {"group.id", ks->group_id},
@@ -605,16 +603,9 @@ static rd_kafka_conf_t *consumer_conf(struct kafka_in *k, char *err, size_t errl
         {"group.instance.id", ks->instance_id},
     };
     size_t ndefs = sizeof defs / sizeof defs[0] - (ks->instance_id[0] ? 0 : 1);
-    for (size_t i = 0; i < ndefs; i++)
-        if (rd_kafka_conf_set(conf, defs[i][0], defs[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
-            snprintf(err, errlen, "kafka consumer %s: %s", defs[i][0], e);
-            rd_kafka_conf_destroy(conf);
-            return NULL;
-        }
-    if (kafka_conf_properties(conf, ks->properties, err, errlen) < 0) {
-        rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_t *conf = kafka_conf_build(defs, ndefs, ks->properties, err, errlen);
+    if (!conf)
         return NULL;
-    }
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);

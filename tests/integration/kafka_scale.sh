@@ -121,7 +121,7 @@ CONF
   $tw detect --from-kafka -c "$d/tw.conf" --exit-idle "$4" 2>"$tmp/$1.log" &
   pid_of[$1]=$!
   pids+=($!)
-  wait_for 20 grep -q 'metrics on' "$tmp/$1.log" || fail "$1 did not start"
+  wait_for 20 grep -qs 'metrics on' "$tmp/$1.log" || fail "$1 did not start"
   port[$1]=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/$1.log" | head -1)
 }
 metric() { curl -s --max-time 5 "http://127.0.0.1:${port[$1]}/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
@@ -208,7 +208,7 @@ CONF
 $tw collect -c "$d/tw.conf" 2>"$tmp/c.log" &
 pid_of[c]=$!
 pids+=($!)
-wait_for 20 grep -q 'metrics on' "$tmp/c.log" || fail "collect did not start"
+wait_for 20 grep -qs 'metrics on' "$tmp/c.log" || fail "collect did not start"
 port[c]=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/c.log" | head -1)
 udp=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/c.log" | head -1)
 ctl down
@@ -246,21 +246,8 @@ $tw replay -c "$tmp/e.conf" -o "$tmp/g0.jsonl" --write-goflow2 "$tmp/e.goflow2" 
 $tw replay -c "$tmp/e.conf" -o "$tmp/g1.jsonl" --flows "$tmp/g1.flows" "$tmp/e.goflow2" \
   2>"$tmp/g1.log" || fail "(d) replay of the GoFlow2 file"
 cmp -s "$tmp/single.flows" "$tmp/g1.flows" || fail "(d) GoFlow2 records differ from the NetFlow ones"
-python3 - "$tmp/single.jsonl" "$tmp/g1.jsonl" <<'PY' || fail "(d) GoFlow2 alerts differ"
-import json, sys
-def load(p):
-    out = set()
-    for line in open(p):
-        d = json.loads(line)
-        if d.get("event", {}).get("dataset") == "transitwatch.totals":
-            continue
-        d.pop("observer", None)  # the exporter's address: not in a FlowMessage we write
-        out.add(json.dumps(d, sort_keys=True))
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-print(f"goflow2 file: {len(a)} documents, {len(a ^ b)} differ")
-sys.exit(1 if a != b else 0)
-PY
+$cmp exact --ignore observer "$tmp/single.jsonl" "$tmp/g1.jsonl" \
+  || fail "(d) GoFlow2 alerts differ" # observer: the exporter's address is not in a FlowMessage
 # into one partition of a topic, as GoFlow2's Kafka transport writes it (one length-prefixed
 # FlowMessage per message), read by a detect instance with input = goflow2. The first 30000
 # messages only: librdkafka 2.0.2's mock cluster keeps at most 5 MB (and 100000 messages) per
@@ -285,18 +272,5 @@ $tw replay -c "$tmp/e.conf" -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.lo
 base=$tmp/e.conf
 inst g1 fg gg 5 "input = goflow2"
 wait_exit g1
-python3 - "$tmp/g2.jsonl" "$tmp/g1/out.jsonl" <<'PY' || fail "(d) GoFlow2 from Kafka: alerts differ"
-import json, sys
-def load(p):
-    out = set()
-    for line in open(p):
-        d = json.loads(line)
-        if d.get("event", {}).get("dataset") == "transitwatch.totals":
-            continue
-        out.add(json.dumps(d, sort_keys=True))
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-print(f"goflow2 topic: {len(a)} documents, {len(a ^ b)} differ")
-sys.exit(1 if a != b or len(a) < 10 else 0)
-PY
+$cmp exact "$tmp/g2.jsonl" "$tmp/g1/out.jsonl" || fail "(d) GoFlow2 from Kafka: alerts differ"
 step "done"
