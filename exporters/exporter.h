@@ -32,6 +32,12 @@ enum msg_kind {
     MSG_KIND_COUNT
 };
 
+/* Is a message of this kind JSON text (alerts, summaries, totals)? The others are binary. */
+static inline bool msg_kind_json(enum msg_kind k)
+{
+    return k == MSG_ALERT || k == MSG_SUMMARY || k == MSG_TOTALS;
+}
+
 /* What /healthz (collector/health.h) needs from a sink, whatever its kind. */
 struct sink_health {
     bool delivers;                         /* has a remote end whose stall matters (Kafka) */

@@ -21,6 +21,8 @@ static int sr_publish(void *self, enum msg_kind kind, const char *key, size_t ke
     struct sink_report *s = self;
     (void)key;
     (void)keylen;
+    if (!msg_kind_json(kind))
+        return 0;                      /* collect's binary records: not for a report */
     report_add(s->r, kind, json, len); /* a message it cannot read is counted in the report */
     return 0;
 }
