@@ -103,6 +103,7 @@ collect() { # topic: the capture through collect, into that topic
 # inst NAME TOPIC GROUP EXIT_IDLE [KAFKA-LINE]
 declare -A port pid_of
 base=$tmp/e.conf
+static=1 # static membership (instance_id = the instance's name); empty: dynamic
 inst() {
   local d=$tmp/$1
   mkdir -p "$d"
@@ -111,7 +112,7 @@ inst() {
 ${5:-}
 topic_flows = $2
 group_id = $3
-instance_id = $1
+${static:+instance_id = $1}
 spool_dir = $d/spool
 [output]
 jsonl = $d/out.jsonl
@@ -167,6 +168,9 @@ step "(b) 3 instances, one SIGKILLed before its last window closed"
 sed 's/session.timeout.ms=30000; heartbeat.interval.ms=1000/session.timeout.ms=6000; heartbeat.interval.ms=500/' \
   "$tmp/nb.conf" >"$tmp/kb.conf"
 base=$tmp/kb.conf
+# dynamic membership here: against librdkafka 2.0.2's mock, a static member's death did not
+# always hand all of its partitions over within the test's time (README: static membership)
+static=
 for k in 1 2 3; do inst "k$k" fk gk 20; done
 wait_for 60 owned_sum k1 k2 k3 || fail "(b) group did not settle"
 collect fk
@@ -179,7 +183,7 @@ read_all() { # instance: has read records and has nothing left to read
 wait_for 60 read_all k3 || fail "(b) k3 did not read its partitions"
 kill -9 "${pid_of[k3]}"
 wait "${pid_of[k3]}" 2>/dev/null || true
-wait_for 60 owned_sum k1 k2 || fail "(b) k3's partitions did not move"
+wait_for 90 owned_sum k1 k2 || fail "(b) k3's partitions did not move"
 wait_exit k1 k2
 for i in k1 k2; do
   r=$(grep -c 'revoked\|assigned' "$tmp/$i.log" || true)
@@ -269,7 +273,7 @@ $tw replay -c "$tmp/e.conf" -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.lo
   || fail "(d) replay of part of the GoFlow2 file"
 "$tk" produce --bootstrap "$boot" --topic fg --partition 0 --goflow2 "$tmp/part.goflow2" \
   >"$tmp/produce.log" 2>&1 || fail "(d) twkafka produce: $(cat "$tmp/produce.log")"
-base=$tmp/e.conf
+base=$tmp/e.conf static=1
 inst g1 fg gg 5 "input = goflow2"
 wait_exit g1
 $cmp exact "$tmp/g2.jsonl" "$tmp/g1/out.jsonl" || fail "(d) GoFlow2 from Kafka: alerts differ"
