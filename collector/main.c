@@ -710,10 +710,8 @@ static int cmd_daemon(int argc, char **argv, struct daemon_opts *o)
             o->instance_id = optarg;
             break;
         case 'X': {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || v == 0 || v > 86400)
+            uint64_t v;
+            if (!tf_uint_max(optarg, strlen(optarg), 86400, &v) || v == 0)
                 return usage_error(cmd, "--exit-idle: seconds, 1 to 86400");
             o->exit_idle_ms = v * 1000;
             break;
