@@ -569,6 +569,16 @@ static uint64_t last_close(void *arg)
     return pipeline_last_window_end(arg);
 }
 
+static size_t share_export(void *arg, pipeline_share_fn *fn, void *fa)
+{
+    return pipeline_share_export(arg, fn, fa);
+}
+
+static int share_import(void *arg, uint32_t det, const void *entry, size_t len)
+{
+    return pipeline_share_import(arg, det, entry, len);
+}
+
 static void all_ended(void *arg)
 {
     struct daemon *d = arg;
@@ -584,10 +594,11 @@ static int open_kafka_in(struct daemon *d)
         log_error("detect --from-kafka: [kafka] brokers must be set");
         return -EINVAL;
     }
-    struct kafka_in_opts ko = {.ks = &r->s.kafka,
-                               .window_ms = r->s.window * 1000,
-                               .exit_idle_ms = d->o->exit_idle_ms,
-                               .hooks = {reset_pipe, last_close, r->pipe}};
+    struct kafka_in_opts ko = {
+        .ks = &r->s.kafka,
+        .window_ms = r->s.window * 1000,
+        .exit_idle_ms = d->o->exit_idle_ms,
+        .hooks = {reset_pipe, last_close, share_export, share_import, r->pipe}};
     struct source_out none = {0};
     int rc = kafka_in_source_open(&ko, &none, &d->kafka_in, err, sizeof err);
     if (rc < 0) {

@@ -81,6 +81,17 @@ void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flo
  * into its incident: the same event.id) and the customers' hostility trends stay. 0 or -errno
  * (logged; the pipeline is then unusable). */
 int pipeline_reset(struct pipeline *p);
+/* detect --from-kafka with several instances: the detectors' views shared across processes
+ * (detector.h share_export, share_import; sources/kafka_in.c sends and receives them).
+ * pipeline_share_export, just before the release that closes the open window: every worker's
+ * records run to the end, then each enabled detector with share_export emits the entries its
+ * instances will add at that close, as fn(arg, det, entry, len) with det the detector's index
+ * in det_registry; returns the number of entries. pipeline_share_import: another instance's
+ * entry for the open window, to detector det (registry index); 0, -ENOENT (that detector is
+ * not enabled here or shares nothing) or the detector's error. Both on the pipeline thread. */
+typedef void pipeline_share_fn(void *arg, uint32_t det, const void *entry, size_t len);
+size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *arg);
+int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len);
 /* collect: every classified record goes to fn instead of the detectors (an internal one twice,
  * one call per customer part), with the window and watermark in force; unmatched records are
  * only counted. Whenever the window moves (a record, the idle advance), fn first gets a tick:

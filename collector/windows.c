@@ -254,6 +254,53 @@ static void close_window(struct pipeline *p)
     p->nretired = 0;
 }
 
+/* pipeline.h: the detectors' shared views (detect instances on Kafka). */
+struct share_emit {
+    pipeline_share_fn *fn;
+    void *arg;
+    uint32_t det;
+};
+
+static void share_emit(void *arg, const void *entry, size_t len)
+{
+    struct share_emit *se = arg;
+    se->fn(se->arg, se->det, entry, len);
+}
+
+static uint32_t registry_index(const struct detector_ops *ops)
+{
+    for (size_t i = 0; i < det_registry_count; i++)
+        if (det_registry[i] == ops)
+            return (uint32_t)i;
+    return UINT32_MAX;
+}
+
+size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *arg)
+{
+    size_t out = 0;
+    wk_quiesce(p);
+    for (size_t d = 0; d < p->ndet; d++) {
+        if (!p->ops[d]->share_export)
+            continue;
+        void *selves[SETTINGS_MAX_WORKERS];
+        size_t n = 0;
+        for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
+            selves[n++] = p->workers[wi].det[d];
+        struct share_emit se = {fn, arg, registry_index(p->ops[d])};
+        p->workers[0].win_ctx.det_index = d;
+        out += p->ops[d]->share_export(selves, n, &p->workers[0].win_ctx, share_emit, &se);
+    }
+    return out;
+}
+
+int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len)
+{
+    for (size_t d = 0; d < p->ndet; d++)
+        if (p->ops[d]->share_import && det < det_registry_count && p->ops[d] == det_registry[det])
+            return p->ops[d]->share_import(p->workers[0].det[d], entry, len);
+    return -ENOENT;
+}
+
 /* Close every window the watermark has passed. */
 void win_advance(struct pipeline *p)
 {

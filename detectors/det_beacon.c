@@ -267,6 +267,11 @@ struct beacon {
     size_t cap_prevalence;
     struct pv_table *pv; /* worker 0's instance: owned; others: NULL (they read worker 0's) */
     const struct pv_table *view; /* set by on_window_merge */
+    /* worker 0's, sharing with other processes only (share_export, share_import): the
+     * window's own entries (rebuilt at each export) and the other instances' (merged into pv
+     * and emptied at each close); one generation each (g[0]), allocated at first use */
+    struct pv_table *share_out, *share_in;
+    uint64_t stat_shared_out, stat_shared_in, stat_shared_bad;
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
@@ -312,12 +317,35 @@ static void pv_free(struct pv_table *t)
     free(t);
 }
 
+/* A table of cap entries, or NULL (no memory). */
+static struct pv_table *pv_new(size_t cap)
+{
+    struct pv_table *t = calloc(1, sizeof *t);
+    size_t nb = (cap + PV_WAYS - 1) / PV_WAYS;
+    if (t)
+        t->ent = calloc(nb ? nb * PV_WAYS : PV_WAYS, sizeof *t->ent);
+    if (!t || !t->ent) {
+        pv_free(t);
+        return NULL;
+    }
+    t->nbuckets = nb ? nb : 1;
+    return t;
+}
+
+static void pv_clear(struct pv_table *t)
+{
+    memset(t->ent, 0, t->nbuckets * PV_WAYS * sizeof *t->ent);
+    t->used = 0;
+}
+
 static void beacon_fini(void *self)
 {
     struct beacon *b = self;
     if (!b)
         return;
     pv_free(b->pv);
+    pv_free(b->share_out);
+    pv_free(b->share_in);
     free(b->pool);
     free(b->tags);
     free(b->pend);
@@ -885,15 +913,52 @@ static void pv_roll(struct pv_table *t, uint64_t now_ms, uint64_t horizon_s)
     }
 }
 
-static void pv_add(struct pv_table *t, struct pv_ent *e, uint64_t host_hash, uint32_t customer)
+/* A customer into a generation's set (saturating at PV_CUST: a union's count stays
+ * min(distinct, PV_CUST) whichever were kept). */
+static void pv_add_customer(struct pv_gen *g, uint32_t customer)
 {
-    struct pv_gen *g = &e->g[t->cur];
-    hll_add(&g->hosts, host_hash);
     for (unsigned i = 0; i < g->ncust; i++)
         if (g->cust[i] == customer)
             return;
     if (g->ncust < PV_CUST)
         g->cust[g->ncust++] = customer;
+}
+
+static void pv_add(struct pv_table *t, struct pv_ent *e, uint64_t host_hash, uint32_t customer)
+{
+    struct pv_gen *g = &e->g[t->cur];
+    hll_add(&g->hosts, host_hash);
+    pv_add_customer(g, customer);
+}
+
+/* d := d union s (hosts and customers): idempotent, order-free. */
+static void pv_gen_merge(struct pv_gen *d, const struct pv_gen *s)
+{
+    hll_merge(&d->hosts, &s->hosts);
+    for (unsigned i = 0; i < s->ncust && i < PV_CUST; i++)
+        pv_add_customer(d, s->cust[i]);
+}
+
+/* Every pair active in the window of the instances selves[0..n) counts its host for its peer
+ * (address and network level) in t's current generation. */
+static void pv_add_pairs(struct pv_table *t, void *const *selves, size_t n,
+                         const struct hash_key *pvk)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct beacon *b = selves[i];
+        size_t total = b->nbuckets * BC_WAYS;
+        for (size_t s = 0; s < total; s++) {
+            const struct pair *p = &b->pool[s];
+            if (!p->used || !p->touched)
+                continue;
+            uint64_t hh = sk_hash_addr(pvk, p->k.host);
+            for (int level = 0; level < 2; level++) {
+                struct pv_key pk;
+                pv_key_make(&pk, p->k.peer, p->k.port, p->k.proto, level);
+                pv_add(t, pv_get(t, &pk, hash_bytes(pvk, &pk, sizeof pk)), hh, p->k.customer);
+            }
+        }
+    }
 }
 
 struct prevalence {
@@ -932,19 +997,12 @@ static void beacon_merge(void *const *selves, size_t n, struct det_ctx *ctx)
     struct beacon *b0 = selves[0];
     const struct beacon_conf *c = det_conf(ctx, 0);
     if (!b0->pv && !b0->stat_pv_nomem) {
-        struct pv_table *t = calloc(1, sizeof *t);
-        size_t nb = (b0->cap_prevalence + PV_WAYS - 1) / PV_WAYS;
-        if (t)
-            t->ent = calloc(nb * PV_WAYS, sizeof *t->ent);
-        if (!t || !t->ent) {
-            pv_free(t);
+        b0->pv = pv_new(b0->cap_prevalence);
+        if (!b0->pv) {
             b0->stat_pv_nomem = 1;
             log_error("beacon: no memory for the prevalence table (%zu entries): peers are not "
                       "told from infrastructure",
                       b0->cap_prevalence);
-        } else {
-            t->nbuckets = nb;
-            b0->pv = t;
         }
     }
     struct pv_table *t = b0->pv;
@@ -953,21 +1011,105 @@ static void beacon_merge(void *const *selves, size_t n, struct det_ctx *ctx)
     if (!t)
         return;
     pv_roll(t, ctx->win_end_ms, c->prevalence_horizon);
-    for (size_t i = 0; i < n; i++) {
-        const struct beacon *b = selves[i];
-        size_t total = b->nbuckets * BC_WAYS;
-        for (size_t s = 0; s < total; s++) {
-            const struct pair *p = &b->pool[s];
-            if (!p->used || !p->touched)
-                continue;
-            uint64_t hh = sk_hash_addr(&b0->pvk, p->k.host);
-            for (int level = 0; level < 2; level++) {
-                struct pv_key pk;
-                pv_key_make(&pk, p->k.peer, p->k.port, p->k.proto, level);
-                pv_add(t, pv_get(t, &pk, hash_bytes(&b0->pvk, &pk, sizeof pk)), hh, p->k.customer);
-            }
-        }
+    pv_add_pairs(t, selves, n, &b0->pvk);
+    struct pv_table *in = b0->share_in;
+    if (!in || !in->used)
+        return;
+    for (size_t i = 0; i < in->nbuckets * PV_WAYS; i++) {
+        const struct pv_ent *e = &in->ent[i];
+        if (e->tag)
+            pv_gen_merge(&pv_get(t, &e->k, hash_bytes(&b0->pvk, &e->k, sizeof e->k))->g[t->cur],
+                         &e->g[0]);
     }
+    pv_clear(in);
+}
+
+/* ---- the view shared by several processes (detector.h share_export, share_import) ------ */
+
+/* An entry: the key (struct pv_key, 20 bytes), the hosts (n, dense, then n 32-bit values or
+ * HLL_M registers) and the customers (count, then 32-bit customer indexes: every instance runs
+ * the same customer map), in this machine's byte order (every instance runs the same build). */
+static size_t pv_entry_encode(const struct pv_key *k, const struct pv_gen *g, uint8_t *out)
+{
+    size_t o = 0;
+    memcpy(out + o, k, sizeof *k);
+    o += sizeof *k;
+    out[o++] = g->hosts.n;
+    out[o++] = g->hosts.dense;
+    size_t hb = g->hosts.dense ? HLL_M : (size_t)g->hosts.n * 4;
+    memcpy(out + o, &g->hosts.u, hb);
+    o += hb;
+    out[o++] = g->ncust;
+    memcpy(out + o, g->cust, (size_t)g->ncust * 4);
+    return o + (size_t)g->ncust * 4;
+}
+
+static int pv_entry_decode(const uint8_t *in, size_t len, struct pv_key *k, struct pv_gen *g)
+{
+    memset(g, 0, sizeof *g);
+    if (len < sizeof *k + 3)
+        return -EINVAL;
+    memcpy(k, in, sizeof *k);
+    size_t o = sizeof *k;
+    g->hosts.n = in[o++];
+    g->hosts.dense = in[o++];
+    if (k->level > 1 || g->hosts.dense > 1 || (!g->hosts.dense && g->hosts.n > HLL_EXACT))
+        return -EINVAL;
+    size_t hb = g->hosts.dense ? HLL_M : (size_t)g->hosts.n * 4;
+    if (len < o + hb + 1)
+        return -EINVAL;
+    memcpy(&g->hosts.u, in + o, hb);
+    o += hb;
+    g->ncust = in[o++];
+    if (g->ncust > PV_CUST || len != o + (size_t)g->ncust * 4)
+        return -EINVAL;
+    memcpy(g->cust, in + o, (size_t)g->ncust * 4);
+    return 0;
+}
+
+_Static_assert(sizeof(struct pv_key) + 3 + HLL_M + 4 * PV_CUST <= DET_SHARE_ENTRY_MAX,
+               "a prevalence entry must fit DET_SHARE_ENTRY_MAX");
+
+/* Pipeline thread, workers idle, before the close whose beacon_merge adds these pairs: what
+ * the merge will add, one entry per peer key (at most prevalence_peers: the table's bound). */
+static size_t beacon_share_export(void *const *selves, size_t n, struct det_ctx *ctx,
+                                  void (*emit)(void *arg, const void *entry, size_t len), void *arg)
+{
+    (void)ctx;
+    struct beacon *b0 = selves[0];
+    if (!b0->share_out && !(b0->share_out = pv_new(b0->cap_prevalence)))
+        return 0;
+    struct pv_table *t = b0->share_out;
+    pv_clear(t);
+    pv_add_pairs(t, selves, n, &b0->pvk);
+    uint8_t buf[DET_SHARE_ENTRY_MAX];
+    size_t out = 0;
+    for (size_t i = 0; i < t->nbuckets * PV_WAYS; i++)
+        if (t->ent[i].tag) {
+            emit(arg, buf, pv_entry_encode(&t->ent[i].k, &t->ent[i].g[0], buf));
+            out++;
+        }
+    b0->stat_shared_out += out;
+    return out;
+}
+
+/* Pipeline thread: another instance's entry for the open window, kept for the next merge (a
+ * full table gives up its least prevalent entry: counted as the table's evictions). */
+static int beacon_share_import(void *self0, const void *entry, size_t len)
+{
+    struct beacon *b0 = self0;
+    struct pv_key k;
+    struct pv_gen g;
+    if (pv_entry_decode(entry, len, &k, &g) < 0) {
+        b0->stat_shared_bad++;
+        return -EINVAL;
+    }
+    if (!b0->share_in && !(b0->share_in = pv_new(b0->cap_prevalence)))
+        return -ENOMEM;
+    struct pv_table *t = b0->share_in;
+    pv_gen_merge(&pv_get(t, &k, hash_bytes(&b0->pvk, &k, sizeof k))->g[0], &g);
+    b0->stat_shared_in++;
+    return 0;
 }
 
 /* ---- scoring ------------------------------------------------------------------------- */
@@ -1510,6 +1652,15 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       "Peers in the prevalence table (shared by all workers).")                                    \
     X(T, pv_evicted, "prevalence_evicted", "detector_beacon_prevalence_evicted_total", NULL, C,    \
       "Peers pushed out of the full prevalence table.")                                            \
+    X(T, shared_out, "prevalence_shared_out", "detector_beacon_prevalence_shared_out_total", NULL, \
+      C, "Prevalence entries this instance exported for the other detect instances (Kafka).")      \
+    X(T, shared_in, "prevalence_shared_in", "detector_beacon_prevalence_shared_in_total", NULL, C, \
+      "Prevalence entries of other detect instances merged in (Kafka).")                           \
+    X(T, shared_bad, "prevalence_shared_bad", "detector_beacon_prevalence_shared_bad_total", NULL, \
+      C, "Shared prevalence entries that could not be read (dropped).")                            \
+    X(T, shared_evicted, "prevalence_shared_evicted",                                              \
+      "detector_beacon_prevalence_shared_evicted_total", NULL, C,                                  \
+      "Peers pushed out of the full tables of shared prevalence entries.")                         \
     X(T, infra, "infrastructure_suppressed", "detector_beacon_infrastructure_suppressed_total",    \
       NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")         \
     X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
@@ -1548,6 +1699,11 @@ static void beacon_counters(const void *self, void *snap)
     o->expired = b->stat_expired;
     o->pv_used = b->pv ? b->pv->used : 0;
     o->pv_evicted = b->pv ? b->pv->evicted : 0;
+    o->shared_out = b->stat_shared_out;
+    o->shared_in = b->stat_shared_in;
+    o->shared_bad = b->stat_shared_bad;
+    o->shared_evicted =
+        (b->share_in ? b->share_in->evicted : 0) + (b->share_out ? b->share_out->evicted : 0);
     o->infra = b->stat_infra;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
@@ -1565,6 +1721,8 @@ const struct detector_ops det_beacon_ops = {
     .on_flow = beacon_on_flow,
     .on_window = beacon_on_window,
     .on_window_merge = beacon_merge,
+    .share_export = beacon_share_export,
+    .share_import = beacon_share_import,
     DET_COUNTERS(beacon_ctr_defs, struct beacon_ctr, beacon_counters),
     .fini = beacon_fini,
 };

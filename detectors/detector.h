@@ -113,6 +113,20 @@ struct detector_ops {
      * their on_window then reads (det_beacon's peer prevalence); the result must not depend on
      * how hosts were sharded. */
     void (*on_window_merge)(void *const *selves, size_t n, struct det_ctx *ctx);
+    /* May be NULL (both). The same view shared by several processes (detect --from-kafka
+     * instances, each with some customers' hosts; README "Beyond one box"): share_export, on the
+     * pipeline thread with every worker idle, just before the window close whose
+     * on_window_merge would add them, emits what selves[0..n) add to the view at that close as
+     * entries of at most DET_SHARE_ENTRY_MAX bytes (the caller sends them to the other
+     * instances); returns the number emitted. share_import, on the pipeline thread (workers may
+     * run: it touches only state they never read), takes an entry another instance exported
+     * for the open window into worker 0's instance; the next on_window_merge merges it into the
+     * view. 0, or -EINVAL for an entry it cannot read. Merging must be idempotent and not
+     * depend on order (an entry may come twice), so the view is the one a single process with
+     * every host builds. */
+    size_t (*share_export)(void *const *selves, size_t n, struct det_ctx *ctx,
+                           void (*emit)(void *arg, const void *entry, size_t len), void *arg);
+    int (*share_import)(void *self0, const void *entry, size_t len);
     /* Its counters (see the top of this file; DET_COUNTERS fills these four): rows describing
      * a snapshot struct of ctr_size bytes of uint64_t values, and counters() writing an
      * instance's values into snap (zeroed by the caller). Called on the pipeline thread while
@@ -123,7 +137,8 @@ struct detector_ops {
     void (*fini)(void *self);
 };
 
-#define DET_CTR_MAX 40 /* counter rows of one detector, at most */
+#define DET_CTR_MAX 40          /* counter rows of one detector, at most */
+#define DET_SHARE_ENTRY_MAX 512 /* bytes of one shared view entry (share_export) */
 #define DET_COUNTERS(defs, type, fn)                                                               \
     .ctr_defs = defs, .nctr = sizeof defs / sizeof defs[0], .ctr_size = sizeof(type), .counters = fn
 

@@ -74,6 +74,12 @@ const struct conf_key kafka_conf_keys[] = {
      "transitwatch collect: topic for flow records (collector/proto/flow.proto; key: customer "
      "id); detect --from-kafka reads it",
      NULL},
+    {"topic_prevalence", CONF_STR, KOFF(topic_prevalence), KSZ(topic_prevalence), 0, 0,
+     "transitwatch.prevalence",
+     "detect --from-kafka: topic (its partition 0) where the instances exchange the beacon "
+     "detector's prevalence entries each window, so several instances decide as one process; "
+     "empty: not shared (each instance sees only its customers' hosts)",
+     NULL},
     {"group_id", CONF_STR, KOFF(group_id), KSZ(group_id), 1, 0, "transitwatch-detect",
      "detect --from-kafka: the consumer group every detect instance joins", NULL},
     {"instance_id", CONF_STR, KOFF(instance_id), KSZ(instance_id), 0, 0, "",

@@ -40,10 +40,11 @@
 #include "exporter.h"
 
 struct kafka_settings {
-    char brokers[512];         /* bootstrap.servers; empty: Kafka off */
-    char topic_alerts[250];    /* MSG_ALERT */
-    char topic_summaries[250]; /* MSG_SUMMARY */
-    char topic_flows[250];     /* MSG_FLOW (collect); what detect --from-kafka reads */
+    char brokers[512];          /* bootstrap.servers; empty: Kafka off */
+    char topic_alerts[250];     /* MSG_ALERT */
+    char topic_summaries[250];  /* MSG_SUMMARY */
+    char topic_flows[250];      /* MSG_FLOW (collect); what detect --from-kafka reads */
+    char topic_prevalence[250]; /* detect: the instances' shared views; empty: not shared */
     /* detect --from-kafka, the consumer (collector/sources/kafka_in.h) */
     char group_id[250];         /* group.id */
     char instance_id[250];      /* group.instance.id (static membership); empty: dynamic */

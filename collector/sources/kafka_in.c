@@ -15,6 +15,28 @@
 
 enum { P_FREE = 0, P_ACTIVE, P_HELD, P_EOF };
 
+#define SHARE_RING 16 /* windows whose first offset on topic_prevalence is remembered */
+
+/* The shared views (kafka_in.h: topic_prevalence). */
+struct share {
+    rd_kafka_t *prod, *cons;
+    rd_kafka_topic_t *pt, *ct, *ft; /* producer's, consumer's topic; topic_flows (metadata) */
+    rd_kafka_queue_t *cq;
+    uint8_t *buf; /* the chunk being built (KAFKA_SHARE_MSG_MAX) */
+    size_t len;
+    int nparts; /* partitions of topic_flows, 0: not known yet */
+    bool exported, waited, gave_up;
+    uint64_t exp_win, wait_since;
+    uint8_t
+        cover[KAFKA_IN_MAX_PARTITIONS / 8]; /* partitions whose entries of the open window came */
+    int64_t pos;                            /* next offset to read */
+    struct {
+        uint64_t win;
+        int64_t off;
+    } ring[SHARE_RING]; /* the first offset seen of each recent window */
+    unsigned nring;
+};
+
 struct kpart {
     uint8_t state;
     bool owned;
@@ -42,7 +64,8 @@ struct kafka_in {
     uint64_t last_activity, rate_ms, rate_records;
     uint64_t gf_close;                        /* goflow2: the last window close seen */
     int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
-    int log_bad, log_err, log_many;
+    int log_bad, log_err, log_many, log_share;
+    struct share sh;
     struct kafka_in_stats st;
     /* the exporters named by records (flow_rec.exporter = index + 1), first come first */
     uint8_t exp[KAFKA_IN_EXPORTERS][16];
@@ -139,6 +162,339 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     k->rebalanced = true;
 }
 
+/* ---- the shared views (kafka_in.h: topic_prevalence) ---- */
+
+static bool share_on(const struct kafka_in *k)
+{
+    return k->sh.prod != NULL;
+}
+
+static void le64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Partitions of topic_flows from the brokers (0: not known; asked again at the next export). */
+static int flow_partitions(struct kafka_in *k)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int n = 0;
+    if (rd_kafka_metadata(k->rk, 0, k->sh.ft, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    return n > KAFKA_IN_MAX_PARTITIONS ? KAFKA_IN_MAX_PARTITIONS : n;
+}
+
+static bool share_covered(const struct kafka_in *k)
+{
+    if (!k->sh.nparts)
+        return false;
+    for (int n = 0; n < k->sh.nparts; n++)
+        if (!(k->sh.cover[n / 8] & (1u << (n % 8))))
+            return false;
+    return true;
+}
+
+/* The chunk so far goes out (flags: bit 0, the publication's last); a new one starts. */
+static void share_send(struct kafka_in *k, bool last)
+{
+    struct share *sh = &k->sh;
+    sh->buf[5] = last ? 1 : 0;
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(sh->prod, RD_KAFKA_V_RKT(sh->pt), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(sh->buf, sh->len), RD_KAFKA_V_END);
+    if (e) {
+        k->st.share_dropped++;
+        if (tw_log_once(&k->log_share))
+            log_warn(
+                "kafka: %s: %s (shared view entries lost; counted: kafka_in_share_dropped_total)",
+                k->ks.topic_prevalence, rd_kafka_err2str(e));
+    } else
+        k->st.share_sent++;
+    sh->len = KAFKA_SHARE_HDR;
+    rd_kafka_poll(sh->prod, 0);
+}
+
+/* pipeline_share_fn: one entry into the chunk (a full chunk goes out first). */
+static void share_add(void *arg, uint32_t det, const void *e, size_t len)
+{
+    struct kafka_in *k = arg;
+    struct share *sh = &k->sh;
+    if (det > 255 || len > KAFKA_SHARE_MSG_MAX - KAFKA_SHARE_HDR - 3 || len > UINT16_MAX) {
+        k->st.share_dropped++;
+        return;
+    }
+    if (sh->len + 3 + len > KAFKA_SHARE_MSG_MAX)
+        share_send(k, false);
+    sh->buf[sh->len++] = (uint8_t)det;
+    sh->buf[sh->len++] = (uint8_t)len;
+    sh->buf[sh->len++] = (uint8_t)(len >> 8);
+    memcpy(sh->buf + sh->len, e, len);
+    sh->len += len;
+    k->st.share_entries_out++;
+}
+
+/* Before the open window closes: publish what this instance's detectors add to the shared
+ * views at that close, tagged with the window and the partitions it owns (covered now). */
+static void share_publish(struct kafka_in *k, uint64_t now)
+{
+    struct share *sh = &k->sh;
+    if (!sh->nparts)
+        sh->nparts = flow_partitions(k);
+    memset(sh->buf, 0, KAFKA_SHARE_HDR);
+    memcpy(sh->buf, "TWPV", 4);
+    sh->buf[4] = 1;
+    le64_put(sh->buf + 8, k->released);
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
+        if (k->p[n].owned) {
+            sh->buf[16 + n / 8] |= (uint8_t)(1u << (n % 8));
+            sh->cover[n / 8] |= (uint8_t)(1u << (n % 8));
+        }
+    sh->len = KAFKA_SHARE_HDR;
+    k->o.hooks.share_export(k->o.hooks.arg, share_add, k);
+    share_send(k, true);
+    sh->exported = true;
+    sh->waited = sh->gave_up = false;
+    sh->exp_win = k->released;
+    sh->wait_since = now;
+}
+
+/* Must the open window's close wait for the other instances' entries? Publishes this
+ * instance's first (once per window). */
+static bool share_hold(struct kafka_in *k, uint64_t now)
+{
+    struct share *sh = &k->sh;
+    if (!share_on(k) || !k->have_released)
+        return false;
+    if (!sh->exported || sh->exp_win != k->released)
+        share_publish(k, now);
+    if (share_covered(k))
+        return false;
+    if (now - sh->wait_since < k->ks.partition_idle_ms) {
+        k->st.share_waits += !sh->waited;
+        sh->waited = true;
+        return true;
+    }
+    if (!sh->gave_up) {
+        sh->gave_up = true;
+        k->st.share_incomplete++;
+        if (tw_log_once(&k->log_share))
+            log_warn("kafka: the window at %llu closes without every partition's shared entries "
+                     "after %u ms (counted: kafka_in_share_incomplete_total)",
+                     (unsigned long long)k->released / 1000, k->ks.partition_idle_ms);
+    }
+    return false;
+}
+
+/* share_hold's answer without its side effects (ready). */
+static bool share_waiting(const struct kafka_in *k, uint64_t now)
+{
+    const struct share *sh = &k->sh;
+    return share_on(k) && k->have_released && sh->exported && sh->exp_win == k->released &&
+           !share_covered(k) && now - sh->wait_since < k->ks.partition_idle_ms;
+}
+
+/* The first offset seen of window win (the highest SHARE_RING windows are kept). */
+static void ring_note(struct share *sh, uint64_t win, int64_t off)
+{
+    unsigned low = 0;
+    for (unsigned i = 0; i < sh->nring; i++) {
+        if (sh->ring[i].win == win) {
+            if (off < sh->ring[i].off)
+                sh->ring[i].off = off;
+            return;
+        }
+        if (sh->ring[i].win < sh->ring[low].win)
+            low = i;
+    }
+    if (sh->nring < SHARE_RING)
+        low = sh->nring++;
+    else if (win < sh->ring[low].win)
+        return;
+    sh->ring[low].win = win;
+    sh->ring[low].off = off;
+}
+
+/* After a release (window win open now): the cover starts empty, and the consumer goes back
+ * to the first message seen of a window >= win. */
+static void share_released(struct kafka_in *k, uint64_t win)
+{
+    struct share *sh = &k->sh;
+    if (!share_on(k))
+        return;
+    memset(sh->cover, 0, sizeof sh->cover);
+    sh->exported = false;
+    int64_t off = -1;
+    for (unsigned i = 0; i < sh->nring; i++)
+        if (sh->ring[i].win >= win && (off < 0 || sh->ring[i].off < off))
+            off = sh->ring[i].off;
+    if (off >= 0 && off < sh->pos) {
+        rd_kafka_resp_err_t e = rd_kafka_seek(sh->ct, 0, off, 0);
+        if (e)
+            k->st.errors++;
+        else
+            sh->pos = off;
+    }
+}
+
+/* One message of topic_prevalence: the open window's entries go to the detectors. */
+static void share_take(struct kafka_in *k, const uint8_t *d, size_t len)
+{
+    if (len < KAFKA_SHARE_HDR || memcmp(d, "TWPV", 4) != 0 || d[4] != 1) {
+        k->st.share_dropped++;
+        return;
+    }
+    uint64_t win = le64_get(d + 8);
+    if (!k->have_released || win != k->released)
+        return; /* a later window: read again after the release; an earlier one: done */
+    size_t o = KAFKA_SHARE_HDR;
+    while (o + 3 <= len) {
+        size_t n = (size_t)d[o + 1] | (size_t)d[o + 2] << 8;
+        if (o + 3 + n > len)
+            break;
+        if (k->o.hooks.share_import(k->o.hooks.arg, d[o], d + o + 3, n) < 0)
+            k->st.share_dropped++;
+        else
+            k->st.share_entries_in++;
+        o += 3 + n;
+    }
+    if (o != len) {
+        k->st.share_dropped++;
+        return; /* truncated: its cover does not count */
+    }
+    if (d[5] & 1)
+        for (size_t i = 0; i < sizeof k->sh.cover; i++)
+            k->sh.cover[i] |= d[16 + i];
+}
+
+/* Read what topic_prevalence has (at most budget messages). */
+static size_t share_read(struct kafka_in *k, size_t budget)
+{
+    struct share *sh = &k->sh;
+    size_t n = 0;
+    if (!share_on(k))
+        return 0;
+    rd_kafka_poll(sh->prod, 0);
+    rd_kafka_message_t *m;
+    while (n < budget && (m = rd_kafka_consume_queue(sh->cq, 0)) != NULL) {
+        n++;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                error_cb(k->rk, m->err, rd_kafka_message_errstr(m), k);
+        } else {
+            sh->pos = m->offset + 1;
+            k->st.share_read++;
+            if (m->len >= KAFKA_SHARE_HDR)
+                ring_note(sh, le64_get((const uint8_t *)m->payload + 8), m->offset);
+            share_take(k, m->payload, m->len);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return n;
+}
+
+static void share_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct kafka_in *k = opaque;
+    if (m->err) {
+        k->st.share_dropped++;
+        if (tw_log_once(&k->log_share))
+            log_warn(
+                "kafka: %s: %s (shared view entries lost; counted: kafka_in_share_dropped_total)",
+                k->ks.topic_prevalence, rd_kafka_err2str(m->err));
+    }
+}
+
+/* The producer and the assigned consumer of topic_prevalence, when it is set and the pipeline
+ * shares views. 0 or -errno with err. */
+static int share_open(struct kafka_in *k, char *err, size_t errlen)
+{
+    struct share *sh = &k->sh;
+    if (k->goflow2 || !k->ks.topic_prevalence[0] || !k->o.hooks.share_export ||
+        !k->o.hooks.share_import)
+        return 0;
+    const char *pd[][2] = {{"bootstrap.servers", k->ks.brokers},
+                           {"client.id", "transitwatch-detect-share"},
+                           {"enable.idempotence", "true"},
+                           {"linger.ms", "5"}};
+    const char *cd[][2] = {{"bootstrap.servers", k->ks.brokers},
+                           {"client.id", "transitwatch-detect-share"},
+                           {"enable.auto.commit", "false"},
+                           {"enable.partition.eof", "false"}};
+    char e[512];
+    rd_kafka_conf_t *pc = kafka_conf_build(pd, 4, k->ks.properties, err, errlen);
+    if (!pc)
+        return -EINVAL;
+    rd_kafka_conf_set_opaque(pc, k);
+    rd_kafka_conf_set_dr_msg_cb(pc, share_dr);
+    if (!(sh->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, e, sizeof e))) {
+        rd_kafka_conf_destroy(pc);
+        snprintf(err, errlen, "kafka share producer: %s", e);
+        return -EINVAL;
+    }
+    rd_kafka_conf_t *cc = kafka_conf_build(cd, 4, k->ks.properties, err, errlen);
+    if (!cc)
+        return -EINVAL;
+    rd_kafka_conf_set_opaque(cc, k);
+    if (!(sh->cons = rd_kafka_new(RD_KAFKA_CONSUMER, cc, e, sizeof e))) {
+        rd_kafka_conf_destroy(cc);
+        snprintf(err, errlen, "kafka share consumer: %s", e);
+        return -EINVAL;
+    }
+    sh->pt = rd_kafka_topic_new(sh->prod, k->ks.topic_prevalence, NULL);
+    sh->ct = rd_kafka_topic_new(sh->cons, k->ks.topic_prevalence, NULL);
+    sh->ft = rd_kafka_topic_new(k->rk, k->ks.topic_flows, NULL);
+    sh->cq = rd_kafka_queue_new(sh->cons);
+    sh->buf = malloc(KAFKA_SHARE_MSG_MAX);
+    if (!sh->pt || !sh->ct || !sh->ft || !sh->cq || !sh->buf) {
+        snprintf(err, errlen, "kafka share: out of memory");
+        return -ENOMEM;
+    }
+    if (rd_kafka_consume_start_queue(sh->ct, 0, RD_KAFKA_OFFSET_BEGINNING, sh->cq) < 0) {
+        snprintf(err, errlen, "kafka share: reading %s: %s", k->ks.topic_prevalence,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return -EINVAL;
+    }
+    rd_kafka_queue_io_event_enable(sh->cq, k->pipefd[1], "1", 1);
+    return 0;
+}
+
+static void share_close(struct kafka_in *k)
+{
+    struct share *sh = &k->sh;
+    if (sh->ct && sh->cq)
+        rd_kafka_consume_stop(sh->ct, 0);
+    if (sh->cq)
+        rd_kafka_queue_destroy(sh->cq);
+    if (sh->ct)
+        rd_kafka_topic_destroy(sh->ct);
+    if (sh->ft)
+        rd_kafka_topic_destroy(sh->ft);
+    if (sh->pt)
+        rd_kafka_topic_destroy(sh->pt);
+    if (sh->prod) {
+        rd_kafka_flush(sh->prod, 5000);
+        rd_kafka_destroy(sh->prod);
+    }
+    if (sh->cons)
+        rd_kafka_destroy(sh->cons);
+    free(sh->buf);
+    memset(sh, 0, sizeof *sh);
+}
+
 /* ---- offsets ---- */
 
 /* Partition n at offset off into list l. */
@@ -194,6 +550,9 @@ static int rewind_all(struct kafka_in *k)
 {
     k->rebalanced = false;
     k->have_released = false;
+    k->sh.exported = false;
+    k->sh.nparts = 0; /* asked again: partitions may have been added */
+    memset(k->sh.cover, 0, sizeof k->sh.cover);
     k->st.resets++;
     k->st.held = 0;
     int rc = k->o.hooks.reset ? k->o.hooks.reset(k->o.hooks.arg) : 0;
@@ -397,6 +756,7 @@ static void release(struct kafka_in *k, uint64_t win)
     rd_kafka_resume_partitions(k->rk, on);
     rd_kafka_topic_partition_list_destroy(on);
     commit(k, points, true);
+    share_released(k, win);
 }
 
 /* GoFlow2: at each window close, commit the positions of the previous one. */
@@ -440,8 +800,8 @@ static bool kin_ready(struct source *s)
 {
     struct kafka_in *k = (struct kafka_in *)s;
     uint64_t now = clock_mono_ms(), win;
-    return k->more || k->rebalanced || (!k->goflow2 && release_due(k, now, &win)) ||
-           exit_due(k, now);
+    bool due = (!k->goflow2 && release_due(k, now, &win)) || exit_due(k, now);
+    return k->more || k->rebalanced || (due && !share_waiting(k, now));
 }
 
 static int kin_drain(struct source *s, size_t budget)
@@ -457,7 +817,8 @@ static int kin_drain(struct source *s, size_t budget)
         int rc = k->rebalanced ? rewind_all(k) : 0;
         if (rc < 0)
             return rc; /* logged by the pipeline */
-        if (!k->goflow2 && release_due(k, now, &win)) {
+        n += share_read(k, budget - n);
+        if (!k->goflow2 && release_due(k, now, &win) && !share_hold(k, now)) {
             release(k, win);
             n++;
             continue;
@@ -473,7 +834,7 @@ static int kin_drain(struct source *s, size_t budget)
     k->more = n >= budget;
     if (k->goflow2)
         goflow2_commit(k);
-    if (!k->more && exit_due(k, now)) {
+    if (!k->more && exit_due(k, now) && !share_hold(k, now)) {
         log_info("kafka consumer: every partition at its end for %llu ms: input ended",
                  (unsigned long long)k->o.exit_idle_ms);
         return SOURCE_EOF;
@@ -558,6 +919,7 @@ static void kin_close(struct source *s)
         /* the pipeline has closed its last window (shutdown): everything read is published */
         if (!k->goflow2 && !k->rebalanced)
             commit(k, commit_points(k), false);
+        share_close(k);
         if (k->q)
             rd_kafka_queue_destroy(k->q);
         rd_kafka_consumer_close(k->rk);
@@ -675,6 +1037,8 @@ int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out 
         return rc;
     }
     int rc = start_consumer(k, err, errlen);
+    if (rc >= 0)
+        rc = share_open(k, err, errlen);
     if (rc < 0) {
         kin_close(&k->base);
         return rc;

@@ -54,8 +54,35 @@
 struct kafka_in_hooks {
     int (*reset)(void *arg);           /* drop every window's state (rebalance); 0 or -errno */
     uint64_t (*last_close)(void *arg); /* end of the last window closed (pipeline) */
+    /* the detectors' shared views (pipeline_share_export, pipeline_share_import); NULL: the
+     * prevalence topic is not used */
+    size_t (*share_export)(void *arg, void (*fn)(void *fa, uint32_t det, const void *e, size_t len),
+                           void *fa);
+    int (*share_import)(void *arg, uint32_t det, const void *entry, size_t len);
     void *arg;
 };
+
+/* The shared views' messages on topic_prevalence (partition 0). A detect instance, once every
+ * partition it owns has brought a record or tick of a later window (or at its end, --exit-idle)
+ * and before it closes its open window W, publishes what its detectors will add to their
+ * cross-instance views at that close (today the beacon detector's prevalence entries: peer
+ * key, distinct inside hosts as an exact set or HLL, customers) in chunks of at most
+ * KAFKA_SHARE_MSG_MAX bytes:
+ *   0  "TWPV"   4  version (1)   5  flags (bit 0: the last chunk of this publication)
+ *   6  reserved (2 bytes, 0)     8  W's start, Unix ms (u64, little endian)
+ *   16 the partitions of topic_flows the publisher owns (KAFKA_IN_MAX_PARTITIONS bits, bit n of
+ *      byte n/8 = partition n)
+ *   48 entries: detector (u8, its index in det_registry), length (u16 little endian), bytes
+ * Every instance reads the topic from its start (assigned, not a group member), takes the
+ * entries of W into its detectors as they come and holds W's close until the last chunks of W
+ * it read, with its own partitions, cover every partition of topic_flows; then the close merges
+ * them (a union of distinct sets: duplicates after a rebalance change nothing), so every
+ * instance decides as a single process with every host would. Messages of a later window are
+ * read again after W's close (the consumer seeks back to the first one of the new window seen);
+ * of an earlier one, skipped. Without full cover after partition_idle_ms (an instance gone, the
+ * topic missing) W closes with what came, counted (kafka_in_share_incomplete_total). */
+#define KAFKA_SHARE_MSG_MAX (256 * 1024)
+#define KAFKA_SHARE_HDR 48
 
 struct kafka_in_opts {
     const struct kafka_settings *ks; /* brokers, topic_flows, group, properties... (borrowed) */
@@ -97,6 +124,23 @@ struct kafka_in_opts {
       "Consumer errors reported by librdkafka.")                                                   \
     X(T, exporters_full, "kafka_in.exporters_unnamed", "kafka_in_exporters_unnamed_total", NULL,   \
       CTR_COUNTER, "Records whose exporter did not fit the exporter table (alerts unnamed).")      \
+    X(T, share_sent, "kafka_in.share_messages_sent", "kafka_in_share_messages_sent_total", NULL,   \
+      CTR_COUNTER, "Messages of shared view entries published to topic_prevalence.")               \
+    X(T, share_entries_out, "kafka_in.share_entries_out", "kafka_in_share_entries_out_total",      \
+      NULL, CTR_COUNTER, "Shared view entries this instance published (its detectors').")          \
+    X(T, share_read, "kafka_in.share_messages_read", "kafka_in_share_messages_read_total", NULL,   \
+      CTR_COUNTER, "Messages read from topic_prevalence (read again after a seek back too).")      \
+    X(T, share_entries_in, "kafka_in.share_entries_in", "kafka_in_share_entries_in_total", NULL,   \
+      CTR_COUNTER, "Shared view entries of the open window taken into the detectors.")             \
+    X(T, share_dropped, "kafka_in.share_dropped", "kafka_in_share_dropped_total", NULL,            \
+      CTR_COUNTER,                                                                                 \
+      "Shared view messages or entries lost: not sent (producer queue, delivery), unreadable, "    \
+      "or refused by the detector.")                                                               \
+    X(T, share_waits, "kafka_in.share_waits", "kafka_in_share_waits_total", NULL, CTR_COUNTER,     \
+      "Window closes held until the other instances' entries covered every partition.")            \
+    X(T, share_incomplete, "kafka_in.share_incomplete", "kafka_in_share_incomplete_total", NULL,   \
+      CTR_COUNTER,                                                                                 \
+      "Windows closed after partition_idle_ms without every partition's shared entries.")          \
     X(T, rate, "kafka_in.records_per_second", "kafka_in_records_per_second", NULL, CTR_GAUGE,      \
       "Records read per second, over the last metrics interval.")
 

@@ -14,6 +14,7 @@
  * active-timeout split, an outside monitor polling a customer server, random (Poisson)
  * connections to rare peers. Records go in as an exporter sends them: both directions, in
  * end-time order, with cumulative TCP flags. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -824,6 +825,129 @@ static void merge_across_workers(void **st)
         th_fini(&w[k]);
 }
 
+/* ---- sharing across processes (detect instances on Kafka: detector.h share_export/import) -- */
+
+struct shared {
+    uint8_t e[4096][DET_SHARE_ENTRY_MAX];
+    size_t len[4096], n;
+};
+
+static void share_collect(void *arg, const void *entry, size_t len)
+{
+    struct shared *sh = arg;
+    assert_true(len <= DET_SHARE_ENTRY_MAX && sh->n < 4096);
+    memcpy(sh->e[sh->n], entry, len);
+    sh->len[sh->n++] = len;
+}
+
+/* Two processes, each with one customer's hosts (the key of the flows topic), exchange what
+ * they add to the prevalence view each window; together they raise exactly the single
+ * process's alerts (the server 12 hosts of both customers poll is infrastructure: no alert).
+ * Without the exchange, each sees one customer only and alerts on the server. Entries are
+ * taken twice (one's own and a duplicate of the other's), which changes nothing. */
+static void run_split(const struct flow_rec *saved, size_t n, struct th w[2], bool share)
+{
+    static struct shared out[2];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(th_init(&w[k], &det_beacon_ops, NULL), 0);
+        th_two_customers(&w[k]);
+    }
+    for (uint64_t end = T0 + 5 * MIN; end <= T0 + 2 * HOUR; end += 5 * MIN) {
+        for (size_t i = 0; i < n; i++) {
+            if (saved[i].last_ms < end - 5 * MIN || saved[i].last_ms >= end)
+                continue;
+            struct flow_rec f = saved[i];
+            struct th *t = &w[0];
+            f.dir = th_is_inside(t, f.src) ? FLOW_DIR_OUT : FLOW_DIR_IN;
+            f.customer = th_customer_of(t, flow_inside(&f));
+            t = &w[f.customer % 2];
+            uint8_t *hs;
+            struct host *h = th_host(t, flow_inside(&f), &hs);
+            h->window = t->ctx.window_no;
+            t->ops->on_flow(t->self, &t->ctx, h, hs, &f);
+        }
+        for (int k = 0; k < 2 && share; k++) {
+            void *selves[1] = {w[k].self};
+            out[k].n = 0;
+            size_t got = det_beacon_ops.share_export(selves, 1, &w[k].ctx, share_collect, &out[k]);
+            assert_int_equal(got, out[k].n);
+        }
+        for (int k = 0; k < 2 && share; k++)
+            for (int from = 0; from < 2; from++)
+                for (int twice = 0; twice < 1 + (from != k); twice++)
+                    for (size_t i = 0; i < out[from].n; i++)
+                        assert_int_equal(det_beacon_ops.share_import(w[k].self, out[from].e[i],
+                                                                     out[from].len[i]),
+                                         0);
+        for (int k = 0; k < 2; k++) {
+            void *selves[1] = {w[k].self};
+            det_beacon_ops.on_window_merge(selves, 1, &w[k].ctx);
+            det_beacon_ops.on_window(w[k].self, &w[k].ctx);
+            w[k].ctx.win_start_ms += w[k].win_ms;
+            w[k].ctx.win_end_ms += w[k].win_ms;
+            w[k].ctx.window_no++;
+        }
+    }
+}
+
+static void share_across_processes(void **st)
+{
+    (void)st;
+    for (unsigned h = 0; h < 12; h++) {
+        char host[32];
+        snprintf(host, sizeof host, h % 2 ? "10.0.17.%u" : "10.150.17.%u", 10 + h);
+        beacon(host, "20.50.3.3", 443, 6, T0 + h * 3000, 60 * SEC, 0.05, 60, 0);
+    }
+    beacon("10.0.17.99", "185.7.7.8", 443, 6, T0, 60 * SEC, 0.05, 60, 0);
+    beacon("10.150.17.98", "185.7.7.9", 8443, 6, T0 + 7000, 90 * SEC, 0.05, 40, 0);
+    qsort(recs, nrecs, sizeof *recs, by_end);
+    static struct flow_rec saved[MAX_RECS];
+    size_t n = nrecs;
+    memcpy(saved, recs, n * sizeof *recs);
+    nrecs = 0;
+
+    struct th one;
+    assert_int_equal(th_init(&one, &det_beacon_ops, NULL), 0);
+    th_two_customers(&one);
+    for (size_t i = 0; i < n; i++) {
+        struct flow_rec f = saved[i];
+        th_flow_rec(&one, &f);
+    }
+    th_advance_to(&one, T0 + 2 * HOUR);
+    assert_non_null(find_alert(&one, "beacon.fast", "10.0.17.99"));
+    assert_int_equal(th_count(&one, NULL, "10.0.17.10"), 0);
+
+    struct th w[2];
+    run_split(saved, n, w, true);
+    assert_int_equal(w[0].nalerts + w[1].nalerts, one.nalerts);
+    for (size_t i = 0; i < one.nalerts; i++) {
+        bool found = false;
+        for (int k = 0; k < 2; k++)
+            for (size_t j = 0; j < w[k].nalerts; j++)
+                found |= strcmp(w[k].alerts[j].rule_id, one.alerts[i].rule_id) == 0 &&
+                         memcmp(w[k].alerts[j].host, one.alerts[i].host, 16) == 0 &&
+                         w[k].alerts[j].win_start_ms == one.alerts[i].win_start_ms &&
+                         strcmp(w[k].ev[j], one.ev[i]) == 0;
+        assert_true(found);
+    }
+    for (int k = 0; k < 2; k++)
+        th_fini(&w[k]);
+
+    /* the control: without the exchange the server's pollers alert */
+    run_split(saved, n, w, false);
+    assert_true(th_count(&w[0], NULL, "10.150.17.10") + th_count(&w[1], NULL, "10.0.17.11") > 0);
+    for (int k = 0; k < 2; k++)
+        th_fini(&w[k]);
+
+    /* an entry that is not one is refused */
+    assert_int_equal(th_init(&w[0], &det_beacon_ops, NULL), 0);
+    uint8_t junk[30] = {0};
+    junk[20] = 200; /* 200 exact values: more than an exact set holds */
+    assert_int_equal(det_beacon_ops.share_import(w[0].self, junk, sizeof junk), -EINVAL);
+    th_fini(&w[0]);
+    th_fini(&one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +977,7 @@ int main(void)
         cmocka_unit_test(long_session_tls_reconnects),
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
+        cmocka_unit_test(share_across_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
