@@ -14,7 +14,9 @@
  *         quit
  *       Signals: SIGUSR1 = every broker down, SIGUSR2 = every broker up, SIGTERM/SIGINT = quit.
  *       Every command done is echoed on stdout as "twkafka: <command>: ok" (line buffered), so
- *       a script can wait for it. Runs at most --max-time seconds (default 600).
+ *       a script can wait for it. Runs at most --max-time seconds (default 600). --debug
+ *       CONTEXTS: librdkafka's debug contexts for the cluster (mock: its group coordinator's
+ *       states and timers) on stderr.
  *   twkafka consume --bootstrap B --topic T [--topic T2...] [--count N] [--timeout S] --out FILE
  *       Reads every partition of the topics from the beginning with a real consumer and writes
  *       one line per message: topic<TAB>key<TAB>value. Stops once at least N messages were read
@@ -181,9 +183,10 @@ static int cmd_serve(int argc, char **argv)
     static const struct option opts[] = {
         {"brokers", required_argument, NULL, 'b'},  {"port-file", required_argument, NULL, 'p'},
         {"control", required_argument, NULL, 'c'},  {"topic", required_argument, NULL, 't'},
-        {"max-time", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
+        {"max-time", required_argument, NULL, 'm'}, {"debug", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0}};
     unsigned long brokers = 1, max_time = 600, v;
-    const char *port_file = NULL, *control = NULL;
+    const char *port_file = NULL, *control = NULL, *debug = NULL;
     struct topic_arg topics[MAX_TOPICS];
     size_t ntopics = 0;
     int c;
@@ -199,6 +202,9 @@ static int cmd_serve(int argc, char **argv)
             break;
         case 'c':
             control = optarg;
+            break;
+        case 'd':
+            debug = optarg;
             break;
         case 'm':
             if (parse_uint(optarg, 86400, &max_time) < 0)
@@ -228,7 +234,12 @@ static int cmd_serve(int argc, char **argv)
 
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "log_level", debug ? "7" : "2", errstr, sizeof errstr);
+    if (debug && rd_kafka_conf_set(conf, "debug", debug, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "twkafka: --debug %s: %s\n", debug, errstr);
+        rd_kafka_conf_destroy(conf);
+        return 2;
+    }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         fprintf(stderr, "twkafka: %s\n", errstr);
@@ -315,7 +326,7 @@ out:
     return 1;
 usage:
     fprintf(stderr, "usage: twkafka serve [--brokers N] --port-file F [--control FIFO] "
-                    "[--topic NAME:PARTITIONS]... [--max-time S]\n");
+                    "[--topic NAME:PARTITIONS]... [--max-time S] [--debug CONTEXTS]\n");
     return 2;
 }
 

@@ -86,6 +86,7 @@
 #include "detector.h"
 #include "initiator.h"
 #include "json.h"
+#include "le.h"
 #include "log.h"
 #include "sketch.h"
 
@@ -1026,31 +1027,51 @@ static void beacon_merge(void *const *selves, size_t n, struct det_ctx *ctx)
 
 /* ---- the view shared by several processes (detector.h share_export, share_import) ------ */
 
-/* An entry: the key (struct pv_key, 20 bytes), the hosts (n, dense, then n 32-bit values or
- * HLL_M registers) and the customers (count, then 32-bit customer indexes: every instance runs
- * the same customer map), in this machine's byte order (every instance runs the same build). */
+/* An entry, in the same bytes on every machine (instances may run builds of other byte
+ * orders; multi-byte integers little endian):
+ *   0  the peer (16 bytes: struct pv_key's address or network)   16 port (u16)
+ *   18 protocol (u8)   19 level (u8: 0 address, 1 network)
+ *   20 hosts: exact values n (u8), dense (u8: 1 = HLL registers), then n u32 values (the
+ *      hosts' hashes, SipHash of their address bytes: the same on every machine) or HLL_M
+ *      one-byte registers
+ *   then customers: count (u8, at most PV_CUST), then that many u32 customer indexes (every
+ *      instance runs the same customer map).
+ * The reader checks every length and value range; the entry's length must match exactly. */
+#define PV_ENTRY_KEY 20
+
 static size_t pv_entry_encode(const struct pv_key *k, const struct pv_gen *g, uint8_t *out)
 {
-    size_t o = 0;
-    memcpy(out + o, k, sizeof *k);
-    o += sizeof *k;
+    memcpy(out, k->peer, 16);
+    le_put16(out + 16, k->port);
+    out[18] = k->proto;
+    out[19] = k->level;
+    size_t o = PV_ENTRY_KEY;
     out[o++] = g->hosts.n;
     out[o++] = g->hosts.dense;
-    size_t hb = g->hosts.dense ? HLL_M : (size_t)g->hosts.n * 4;
-    memcpy(out + o, &g->hosts.u, hb);
-    o += hb;
+    if (g->hosts.dense) {
+        memcpy(out + o, g->hosts.u.reg, HLL_M);
+        o += HLL_M;
+    } else
+        for (unsigned i = 0; i < g->hosts.n; i++, o += 4)
+            le_put32(out + o, g->hosts.u.set[i]);
     out[o++] = g->ncust;
-    memcpy(out + o, g->cust, (size_t)g->ncust * 4);
-    return o + (size_t)g->ncust * 4;
+    for (unsigned i = 0; i < g->ncust; i++, o += 4)
+        le_put32(out + o, g->cust[i]);
+    return o;
 }
 
+/* 0, or -EINVAL for bytes that are not an entry (a length or a value out of range). */
 static int pv_entry_decode(const uint8_t *in, size_t len, struct pv_key *k, struct pv_gen *g)
 {
+    memset(k, 0, sizeof *k);
     memset(g, 0, sizeof *g);
-    if (len < sizeof *k + 3)
+    if (len < PV_ENTRY_KEY + 3)
         return -EINVAL;
-    memcpy(k, in, sizeof *k);
-    size_t o = sizeof *k;
+    memcpy(k->peer, in, 16);
+    k->port = le_get16(in + 16);
+    k->proto = in[18];
+    k->level = in[19];
+    size_t o = PV_ENTRY_KEY;
     g->hosts.n = in[o++];
     g->hosts.dense = in[o++];
     if (k->level > 1 || g->hosts.dense > 1 || (!g->hosts.dense && g->hosts.n > HLL_EXACT))
@@ -1058,16 +1079,21 @@ static int pv_entry_decode(const uint8_t *in, size_t len, struct pv_key *k, stru
     size_t hb = g->hosts.dense ? HLL_M : (size_t)g->hosts.n * 4;
     if (len < o + hb + 1)
         return -EINVAL;
-    memcpy(&g->hosts.u, in + o, hb);
+    if (g->hosts.dense)
+        memcpy(g->hosts.u.reg, in + o, HLL_M);
+    else
+        for (unsigned i = 0; i < g->hosts.n; i++)
+            g->hosts.u.set[i] = le_get32(in + o + 4 * i);
     o += hb;
     g->ncust = in[o++];
     if (g->ncust > PV_CUST || len != o + (size_t)g->ncust * 4)
         return -EINVAL;
-    memcpy(g->cust, in + o, (size_t)g->ncust * 4);
+    for (unsigned i = 0; i < g->ncust; i++)
+        g->cust[i] = le_get32(in + o + 4 * i);
     return 0;
 }
 
-_Static_assert(sizeof(struct pv_key) + 3 + HLL_M + 4 * PV_CUST <= DET_SHARE_ENTRY_MAX,
+_Static_assert(PV_ENTRY_KEY + 3 + HLL_M + 4 * PV_CUST <= DET_SHARE_ENTRY_MAX,
                "a prevalence entry must fit DET_SHARE_ENTRY_MAX");
 
 /* Pipeline thread, workers idle, before the close whose beacon_merge adds these pairs: what

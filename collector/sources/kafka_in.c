@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "clock.h"
+#include "le.h"
 #include "log.h"
 
 enum { P_FREE = 0, P_ACTIVE, P_HELD, P_EOF };
@@ -169,20 +170,6 @@ static bool share_on(const struct kafka_in *k)
     return k->sh.prod != NULL;
 }
 
-static void le64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Partitions of topic_flows from the brokers (0: not known; asked again at the next export). */
 static int flow_partitions(struct kafka_in *k)
 {
@@ -239,8 +226,8 @@ static void share_add(void *arg, uint32_t det, const void *e, size_t len)
     if (sh->len + 3 + len > KAFKA_SHARE_MSG_MAX)
         share_send(k, false);
     sh->buf[sh->len++] = (uint8_t)det;
-    sh->buf[sh->len++] = (uint8_t)len;
-    sh->buf[sh->len++] = (uint8_t)(len >> 8);
+    le_put16(sh->buf + sh->len, (uint16_t)len);
+    sh->len += 2;
     memcpy(sh->buf + sh->len, e, len);
     sh->len += len;
     k->st.share_entries_out++;
@@ -256,7 +243,7 @@ static void share_publish(struct kafka_in *k, uint64_t now)
     memset(sh->buf, 0, KAFKA_SHARE_HDR);
     memcpy(sh->buf, "TWPV", 4);
     sh->buf[4] = 1;
-    le64_put(sh->buf + 8, k->released);
+    le_put64(sh->buf + 8, k->released);
     for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
         if (k->p[n].owned) {
             sh->buf[16 + n / 8] |= (uint8_t)(1u << (n % 8));
@@ -356,12 +343,12 @@ static void share_take(struct kafka_in *k, const uint8_t *d, size_t len)
         k->st.share_dropped++;
         return;
     }
-    uint64_t win = le64_get(d + 8);
+    uint64_t win = le_get64(d + 8);
     if (!k->have_released || win != k->released)
         return; /* a later window: read again after the release; an earlier one: done */
     size_t o = KAFKA_SHARE_HDR;
     while (o + 3 <= len) {
-        size_t n = (size_t)d[o + 1] | (size_t)d[o + 2] << 8;
+        size_t n = le_get16(d + o + 1);
         if (o + 3 + n > len)
             break;
         if (k->o.hooks.share_import(k->o.hooks.arg, d[o], d + o + 3, n) < 0)
@@ -397,7 +384,7 @@ static size_t share_read(struct kafka_in *k, size_t budget)
             sh->pos = m->offset + 1;
             k->st.share_read++;
             if (m->len >= KAFKA_SHARE_HDR)
-                ring_note(sh, le64_get((const uint8_t *)m->payload + 8), m->offset);
+                ring_note(sh, le_get64((const uint8_t *)m->payload + 8), m->offset);
             share_take(k, m->payload, m->len);
         }
         rd_kafka_message_destroy(m);

@@ -72,7 +72,8 @@ struct kafka_in_hooks {
  *   6  reserved (2 bytes, 0)     8  W's start, Unix ms (u64, little endian)
  *   16 the partitions of topic_flows the publisher owns (KAFKA_IN_MAX_PARTITIONS bits, bit n of
  *      byte n/8 = partition n)
- *   48 entries: detector (u8, its index in det_registry), length (u16 little endian), bytes
+ *   48 entries: detector (u8, its index in det_registry), length (u16 little endian), the
+ *      entry (the detector's own layout, the same bytes on every machine: det_beacon.c)
  * Every instance reads the topic from its start (assigned, not a group member), takes the
  * entries of W into its detectors as they come and holds W's close until the last chunks of W
  * it read, with its own partitions, cover every partition of topic_flows; then the close merges

@@ -35,16 +35,37 @@ text = open(sys.argv[1]).read()
 assert "/usr/local/etc/transitwatch" in text and "customer map" in text, "own map mount not documented"
 # the scaled-out profile: Kafka, one collect, three detect instances with distinct static ids
 sc = {n: v for n, v in s.items() if "scaled" in v.get("profiles", [])}
-assert sorted(sc) == ["collect", "detect-1", "detect-2", "detect-3"], sorted(sc)
+assert sorted(sc) == ["collect", "detect-1", "detect-2", "detect-3", "topics"], sorted(sc)
 assert sc["collect"]["command"][0] == "collect"
+# the topics, made before collect and detect start: flows with 12 partitions, the prevalence
+# topic (topic_prevalence's default) with one and a short retention
+tcmd = " ".join(sc["topics"]["command"])
+assert sc["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+made = {}
+for part in tcmd.split("&&"):
+    w = part.split()
+    assert "kafka-topics.sh" in w[0] and "--create" in w and "--if-not-exists" in w, part
+    made[w[w.index("--topic") + 1]] = w
+assert sorted(made) == ["transitwatch.flows", "transitwatch.prevalence"], sorted(made)
+assert made["transitwatch.flows"][made["transitwatch.flows"].index("--partitions") + 1] == "12"
+pv = made["transitwatch.prevalence"]
+assert pv[pv.index("--partitions") + 1] == "1", pv
+ret = [pv[i + 1] for i, x in enumerate(pv) if x == "--config" and pv[i + 1].startswith("retention.ms=")]
+assert ret and int(ret[0].split("=")[1]) <= 86400000, "prevalence retention not short"
+conf = open(sys.argv[1].replace("compose.yaml", "transitwatch.conf")).read()
+assert "topic_prevalence" not in conf and "topic_flows" not in conf, "docker config names topics: update the compose check"
+defaults = open(sys.argv[1].replace("docker/compose.yaml", "configs/transitwatch.conf")).read()
+for t in ("topic_flows = transitwatch.flows", "topic_prevalence = transitwatch.prevalence"):
+    assert "\n" + t + "\n" in defaults, "default changed: " + t
 ids = set()
+for n in ("collect", "detect-1", "detect-2", "detect-3"):
+    assert sc[n]["depends_on"]["topics"]["condition"] == "service_completed_successfully", n
 for n in ("detect-1", "detect-2", "detect-3"):
     cmd = sc[n]["command"]
     assert cmd[:2] == ["detect", "--from-kafka"], cmd
     ids.add(cmd[cmd.index("--instance-id") + 1])
-    assert sc[n]["depends_on"]["kafka"]["condition"] == "service_healthy"
 assert len(ids) == 3, ids
-spools = {v["volumes"][0].split(":")[0] for v in sc.values()}
+spools = {v["volumes"][0].split(":")[0] for v in sc.values() if "volumes" in v}
 assert len(spools) == 4, "each process its own spool"
 assert int(k["KAFKA_NUM_PARTITIONS"]) >= 3
 print("compose: ok")

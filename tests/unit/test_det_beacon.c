@@ -747,31 +747,45 @@ static void long_sessions_benign(void **st)
 
 /* ---- sharding: the prevalence view must not depend on which worker had which host -------- */
 
-static void merge_across_workers(void **st)
+/* 12 hosts of two customers (10.0.X.* and 10.150.X.*) poll server (infrastructure), host
+ * 10.0.X.99 a C2 at c2 (both on 443/tcp, once a minute for an hour). */
+static void pollers_and_c2(unsigned x, const char *server, const char *c2)
 {
-    (void)st;
-    /* 12 hosts of two customers poll one server (infrastructure), one host a C2 */
     for (unsigned h = 0; h < 12; h++) {
         char host[32];
-        snprintf(host, sizeof host, h % 2 ? "10.0.16.%u" : "10.150.16.%u", 10 + h);
-        beacon(host, "20.50.2.2", 443, 6, T0 + h * 3000, 60 * SEC, 0.05, 60, 0);
+        snprintf(host, sizeof host, h % 2 ? "10.0.%u.%u" : "10.150.%u.%u", x, 10 + h);
+        beacon(host, server, 443, 6, T0 + h * 3000, 60 * SEC, 0.05, 60, 0);
     }
-    beacon("10.0.16.99", "185.7.7.7", 443, 6, T0, 60 * SEC, 0.05, 60, 0);
+    char host[32];
+    snprintf(host, sizeof host, "10.0.%u.99", x);
+    beacon(host, c2, 443, 6, T0, 60 * SEC, 0.05, 60, 0);
+}
+
+/* What was added, in end-time order, into saved (returned: the count) and through one instance
+ * of two customers (one, initialised here) until T0 + 2 h. */
+static size_t save_and_run_one(struct flow_rec *saved, struct th *one)
+{
     qsort(recs, nrecs, sizeof *recs, by_end);
-    static struct flow_rec saved[MAX_RECS];
     size_t n = nrecs;
     memcpy(saved, recs, n * sizeof *recs);
     nrecs = 0;
-
-    /* one instance */
-    struct th one;
-    assert_int_equal(th_init(&one, &det_beacon_ops, NULL), 0);
-    th_two_customers(&one);
+    assert_int_equal(th_init(one, &det_beacon_ops, NULL), 0);
+    th_two_customers(one);
     for (size_t i = 0; i < n; i++) {
         struct flow_rec f = saved[i];
-        th_flow_rec(&one, &f);
+        th_flow_rec(one, &f);
     }
-    th_advance_to(&one, T0 + 2 * HOUR);
+    th_advance_to(one, T0 + 2 * HOUR);
+    return n;
+}
+
+static void merge_across_workers(void **st)
+{
+    (void)st;
+    pollers_and_c2(16, "20.50.2.2", "185.7.7.7");
+    static struct flow_rec saved[MAX_RECS];
+    struct th one;
+    size_t n = save_and_run_one(saved, &one);
 
     /* three instances, hosts sharded by their last byte: the merge gets all three */
     struct th w[3];
@@ -893,27 +907,11 @@ static void run_split(const struct flow_rec *saved, size_t n, struct th w[2], bo
 static void share_across_processes(void **st)
 {
     (void)st;
-    for (unsigned h = 0; h < 12; h++) {
-        char host[32];
-        snprintf(host, sizeof host, h % 2 ? "10.0.17.%u" : "10.150.17.%u", 10 + h);
-        beacon(host, "20.50.3.3", 443, 6, T0 + h * 3000, 60 * SEC, 0.05, 60, 0);
-    }
-    beacon("10.0.17.99", "185.7.7.8", 443, 6, T0, 60 * SEC, 0.05, 60, 0);
+    pollers_and_c2(17, "20.50.3.3", "185.7.7.8");
     beacon("10.150.17.98", "185.7.7.9", 8443, 6, T0 + 7000, 90 * SEC, 0.05, 40, 0);
-    qsort(recs, nrecs, sizeof *recs, by_end);
     static struct flow_rec saved[MAX_RECS];
-    size_t n = nrecs;
-    memcpy(saved, recs, n * sizeof *recs);
-    nrecs = 0;
-
     struct th one;
-    assert_int_equal(th_init(&one, &det_beacon_ops, NULL), 0);
-    th_two_customers(&one);
-    for (size_t i = 0; i < n; i++) {
-        struct flow_rec f = saved[i];
-        th_flow_rec(&one, &f);
-    }
-    th_advance_to(&one, T0 + 2 * HOUR);
+    size_t n = save_and_run_one(saved, &one);
     assert_non_null(find_alert(&one, "beacon.fast", "10.0.17.99"));
     assert_int_equal(th_count(&one, NULL, "10.0.17.10"), 0);
 
@@ -948,6 +946,66 @@ static void share_across_processes(void **st)
     th_fini(&one);
 }
 
+/* The entries' bytes are the same on every machine (instances may run on machines of other
+ * byte orders): one host's pair with a peer, exported at its window's close, gives exactly
+ * these two entries (the address level and the network level: key, port little endian, one
+ * host hash as a little-endian u32, one customer index as a little-endian u32); each reads
+ * back, and a byte more or less, too many values or customers, or a bad level is refused. */
+static void share_entry_bytes(void **st)
+{
+    (void)st;
+    beacon("10.0.18.10", "20.50.4.4", 8443, 6, T0, 20 * SEC, 0.05, 10, 0);
+    qsort(recs, nrecs, sizeof *recs, by_end);
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    th_two_customers(&t);
+    for (size_t i = 0; i < nrecs; i++) {
+        struct flow_rec f = recs[i];
+        f.dir = th_is_inside(&t, f.src) ? FLOW_DIR_OUT : FLOW_DIR_IN;
+        f.customer = th_customer_of(&t, flow_inside(&f));
+        uint8_t *hs;
+        struct host *h = th_host(&t, flow_inside(&f), &hs);
+        h->window = t.ctx.window_no;
+        t.ops->on_flow(t.self, &t.ctx, h, hs, &f);
+    }
+    nrecs = 0;
+    static struct shared out;
+    out.n = 0;
+    void *selves[1] = {t.self};
+    assert_int_equal(det_beacon_ops.share_export(selves, 1, &t.ctx, share_collect, &out), 2);
+    static const uint8_t want[2][31] = {
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 20, 50, 4, 0, /* 20.50.4.0/24 */
+         0xfb, 0x20, 6, 1,                                        /* 8443, TCP, network */
+         1, 0, 0xd4, 0xc1, 0x68, 0xdd,                            /* 1 host: its hash */
+         1, 1, 0, 0, 0},                                          /* 1 customer: index 1 */
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 20, 50, 4, 4, /* 20.50.4.4 */
+         0xfb, 0x20, 6, 0, 1, 0, 0xd4, 0xc1, 0x68, 0xdd, 1, 1, 0, 0, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(out.len[i], sizeof want[i]);
+        assert_memory_equal(out.e[i], want[i], sizeof want[i]);
+    }
+    struct th u;
+    assert_int_equal(th_init(&u, &det_beacon_ops, NULL), 0);
+    uint8_t e[64];
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(det_beacon_ops.share_import(u.self, want[i], sizeof want[i]), 0);
+        memcpy(e, want[i], sizeof want[i]);
+        e[31] = 0;
+        assert_int_equal(det_beacon_ops.share_import(u.self, e, 32), -EINVAL);
+        assert_int_equal(det_beacon_ops.share_import(u.self, e, 30), -EINVAL);
+        e[19] = 2; /* level */
+        assert_int_equal(det_beacon_ops.share_import(u.self, e, 31), -EINVAL);
+        e[19] = want[i][19];
+        e[20] = 33; /* exact values: an exact set holds 32 */
+        assert_int_equal(det_beacon_ops.share_import(u.self, e, 31), -EINVAL);
+        e[20] = 1;
+        e[26] = 5; /* customers: at most 4 */
+        assert_int_equal(det_beacon_ops.share_import(u.self, e, 31), -EINVAL);
+    }
+    th_fini(&u);
+    th_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1036,7 @@ int main(void)
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
         cmocka_unit_test(share_across_processes),
+        cmocka_unit_test(share_entry_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
