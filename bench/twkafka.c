@@ -178,13 +178,40 @@ static int write_port_file(const char *path, const char *boot)
     return rename(tmp, path);
 }
 
+/* The mock cluster of n brokers and its handle (*rk), or NULL (said on stderr). debug: NULL,
+ * or librdkafka debug contexts logged on stderr. */
+static rd_kafka_mock_cluster_t *mock_new(unsigned long n, const char *debug, rd_kafka_t **rk)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", debug ? "7" : "2", errstr, sizeof errstr);
+    if (debug &&
+        rd_kafka_conf_set(conf, "debug", debug, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "twkafka: --debug %s: %s\n", debug, errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (!(*rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
+        fprintf(stderr, "twkafka: %s\n", errstr);
+        return NULL;
+    }
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(*rk, (int)n);
+    if (!mc) {
+        fprintf(stderr, "twkafka: cannot create the mock cluster\n");
+        rd_kafka_destroy(*rk);
+    }
+    return mc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"brokers", required_argument, NULL, 'b'},  {"port-file", required_argument, NULL, 'p'},
-        {"control", required_argument, NULL, 'c'},  {"topic", required_argument, NULL, 't'},
-        {"max-time", required_argument, NULL, 'm'}, {"debug", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"brokers", required_argument, NULL, 'b'},
+                                         {"port-file", required_argument, NULL, 'p'},
+                                         {"control", required_argument, NULL, 'c'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"max-time", required_argument, NULL, 'm'},
+                                         {"debug", required_argument, NULL, 'd'},
+                                         {NULL, 0, NULL, 0}};
     unsigned long brokers = 1, max_time = 600, v;
     const char *port_file = NULL, *control = NULL, *debug = NULL;
     struct topic_arg topics[MAX_TOPICS];
@@ -232,25 +259,10 @@ static int cmd_serve(int argc, char **argv)
         topics[ntopics++] = (struct topic_arg){"transitwatch.summaries", 2};
     }
 
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", debug ? "7" : "2", errstr, sizeof errstr);
-    if (debug && rd_kafka_conf_set(conf, "debug", debug, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "twkafka: --debug %s: %s\n", debug, errstr);
-        rd_kafka_conf_destroy(conf);
-        return 2;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        fprintf(stderr, "twkafka: %s\n", errstr);
+    rd_kafka_t *rk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_new(brokers, debug, &rk);
+    if (!mc)
         return 1;
-    }
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, (int)brokers);
-    if (!mc) {
-        fprintf(stderr, "twkafka: cannot create the mock cluster\n");
-        rd_kafka_destroy(rk);
-        return 1;
-    }
     int rf = brokers < 3 ? (int)brokers : 3;
     for (size_t i = 0; i < ntopics; i++)
         if (rd_kafka_mock_topic_create(mc, topics[i].name, topics[i].parts, rf) != 0) {

@@ -114,10 +114,8 @@ static void mark(struct kafka_in *k, rd_kafka_topic_partition_list_t *parts, boo
             continue;
         }
         struct kpart *kp = &k->p[n];
-        if (own && !kp->owned) {
+        if (own && !kp->owned)
             k->st.partitions++;
-            k->last_activity = clock_mono_ms(); /* a new partition: its records may come */
-        }
         if (!own && kp->owned)
             k->st.partitions--;
         if (kp->state == P_HELD)
@@ -136,6 +134,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     k->st.rebalances++;
+    k->last_activity = clock_mono_ms(); /* exit_idle counts from the group's last change too */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         mark(k, parts, true);
         if (coop)
@@ -762,11 +761,14 @@ static void goflow2_commit(struct kafka_in *k)
     commit(k, l, true);
 }
 
-/* Once the group was joined: every owned partition at its end for exit_idle (or none owned that
- * long): the input ended. */
+/* Once the group was joined: every owned partition at its end for exit_idle, and no record nor
+ * rebalance for that long (or none owned that long): the input ended. A rebalance still under
+ * way is not seen here (librdkafka tells of it only when it assigns or revokes): exit_idle must
+ * exceed the time the group takes to settle. */
 static bool exit_due(const struct kafka_in *k, uint64_t now)
 {
-    if (!k->o.exit_idle_ms || !k->st.rebalances || now - k->last_activity < k->o.exit_idle_ms)
+    /* (last_activity may be later than now: a rebalance served since now was read) */
+    if (!k->o.exit_idle_ms || !k->st.rebalances || now < k->last_activity + k->o.exit_idle_ms)
         return false;
     for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
         const struct kpart *kp = &k->p[n];

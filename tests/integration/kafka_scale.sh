@@ -53,7 +53,7 @@ for t in f1 f2 f3 fk fc fg; do topics+=(--topic "$t:12"); done
 for t in p1 p2 p3 pk pg; do topics+=(--topic "$t:1"); done # topic_prevalence of each group
 mkfifo "$tmp/ctl"
 "$tk" serve --brokers 3 --port-file "$tmp/boot" --control "$tmp/ctl" --max-time 600 \
-  "${topics[@]}" --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \
+  ${TW_KAFKA_DEBUG:+--debug mock} "${topics[@]}" --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \
   >"$tmp/serve.log" 2>&1 &
 pids+=($!)
 wait_for 10 test -s "$tmp/boot" || fail "mock cluster did not start"
@@ -69,10 +69,22 @@ ctl() {
 $gen eval -m 20 -o "$tmp/e.pcap" --write-customers "$tmp/e.csv" --write-config "$tmp/e.conf" \
   2>/dev/null
 echo "129.6.0.0/16,peerco,Peer Co,64700" >>"$tmp/e.csv"
-# A long session timeout: a member starved of CPU on a loaded machine must not be taken for
-# dead (a rebalance re-reads a window: duplicates the exact comparison would count); (b) sets
-# a short one so that the killed member's partitions move within the test's time.
-props='log_level=3; session.timeout.ms=30000; heartbeat.interval.ms=1000; message.timeout.ms=5000; retry.backoff.ms=50; reconnect.backoff.max.ms=200'
+# The group's timing against librdkafka 2.0.2's mock (src/rdkafka_mock_cgrp.c): the first join
+# of an empty group is answered after 3 s; any later join or leave puts the group in Joining
+# for session.timeout.ms - 1 s, and the mock answers the JoinGroups only when that timer fires,
+# even once every member has rejoined; a cooperative-sticky move takes two such rounds (the
+# owner gives partitions up, then they are assigned), and a member's other requests to the
+# coordinator (commits, offset fetches, LeaveGroup) wait behind its JoinGroup meanwhile. With a
+# 30 s session timeout a member that joined late made the group take 58 s to settle, the first
+# member (owning everything, idle) reached --exit-idle mid-join and left, and the group never
+# settled in the bound. So: a 6 s session timeout (5 s rounds; librdkafka's own threads send a
+# heartbeat every 500 ms, a loaded machine does not starve them for 6 s), the instances of a
+# group started together (usually one 3 s join), --exit-idle well above a round (an instance
+# counts it from its last record or rebalance), and each instance owning partitions before a
+# record is sent. TW_KAFKA_DEBUG=1: the mock's and the consumers' group logs (TW_KEEP=1 keeps
+# them).
+props='log_level=3; session.timeout.ms=6000; heartbeat.interval.ms=500; message.timeout.ms=5000; retry.backoff.ms=50; reconnect.backoff.max.ms=200'
+[[ -n ${TW_KAFKA_DEBUG:-} ]] && props='debug=cgrp; log_level=7; '${props#log_level=3; }
 cat >>"$tmp/e.conf" <<CONF
 [customers]
 file = $tmp/e.csv
@@ -95,7 +107,7 @@ collect() { # topic: the capture through collect, into that topic
     -o "$tmp/collect-$1.jsonl" "$tmp/e.pcap" 2>"$tmp/collect-$1.log" || fail "collect into $1"
 }
 
-# A detect instance: conf ($base), start, metrics port.
+# A detect instance: conf ($base), started in the background (then `started`).
 # inst NAME TOPIC GROUP EXIT_IDLE [KAFKA-LINE]
 declare -A port pid_of
 base=$tmp/e.conf
@@ -123,8 +135,13 @@ CONF
   $tw detect --from-kafka -c "$d/tw.conf" --exit-idle "$4" 2>"$tmp/$1.log" &
   pid_of[$1]=$!
   pids+=($!)
-  wait_for 20 grep -qs 'metrics on' "$tmp/$1.log" || fail "$1 did not start"
-  port[$1]=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/$1.log" | head -1)
+}
+started() { # instances...: each listens for /metrics (its port noted)
+  local i
+  for i in "$@"; do
+    wait_for 30 grep -qs 'metrics on' "$tmp/$i.log" || fail "$i did not start"
+    port[$i]=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/$i.log" | head -1)
+  done
 }
 metric() { curl -s --max-time 5 "http://127.0.0.1:${port[$1]}/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 owned_sum() { # instances...: true when they own all 12 partitions between them, each some
@@ -150,12 +167,14 @@ for n in ${TW_SCALE_N:-1 2 3}; do
   ref=$tmp/single.jsonl
   names=()
   for ((k = 1; k <= n; k++)); do names+=("a$n-$k"); inst "a$n-$k" "f$n" "g$n" 15; done
+  started "${names[@]}"
   wait_for 60 owned_sum "${names[@]}" || fail "(a) group of $n did not settle"
   collect "f$n"
   wait_exit "${names[@]}"
   outs=()
   for i in "${names[@]}"; do outs+=("$tmp/$i/out.jsonl"); done
-  $cmp exact "$ref" "${outs[@]}" || fail "(a) $n instance(s) differ from the single run"
+  $cmp exact "$ref" "${outs[@]}" || fail "(a) $n instance(s) differ from the single run" \
+    "(assignments and revocations seen: $(for i in "${names[@]}"; do echo -n "$i $(grep -c 'revoked\|assigned' "$tmp/$i.log") "; done))"
   if [[ $n -gt 1 ]]; then
     for i in "${names[@]}"; do
       grep -q '"kind":"alert"\|transitwatch.summary' "$tmp/$i/out.jsonl" || fail "(a) $i did no work"
@@ -165,10 +184,8 @@ done
 
 # ---- (b) SIGKILL of one of 3 ----
 step "(b) 3 instances, one SIGKILLed before its last window closed"
-sed 's/session.timeout.ms=30000; heartbeat.interval.ms=1000/session.timeout.ms=6000; heartbeat.interval.ms=500/' \
-  "$tmp/e.conf" >"$tmp/kb.conf"
-base=$tmp/kb.conf
 for k in 1 2 3; do inst "k$k" fk gk 20; done
+started k1 k2 k3
 wait_for 60 owned_sum k1 k2 k3 || fail "(b) group did not settle"
 collect fk
 read_all() { # instance: has read records and has nothing left to read
@@ -272,6 +289,7 @@ $tw replay -c "$tmp/e.conf" -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.lo
   >"$tmp/produce.log" 2>&1 || fail "(d) twkafka produce: $(cat "$tmp/produce.log")"
 base=$tmp/e.conf static=1
 inst g1 fg gg 5 "input = goflow2"
+started g1
 wait_exit g1
 $cmp exact "$tmp/g2.jsonl" "$tmp/g1/out.jsonl" || fail "(d) GoFlow2 from Kafka: alerts differ"
 step "done"

@@ -974,12 +974,13 @@ static void share_entry_bytes(void **st)
     void *selves[1] = {t.self};
     assert_int_equal(det_beacon_ops.share_export(selves, 1, &t.ctx, share_collect, &out), 2);
     static const uint8_t want[2][31] = {
-        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 20, 50, 4, 0, /* 20.50.4.0/24 */
-         0xfb, 0x20, 6, 1,                                        /* 8443, TCP, network */
-         1, 0, 0xd4, 0xc1, 0x68, 0xdd,                            /* 1 host: its hash */
-         1, 1, 0, 0, 0},                                          /* 1 customer: index 1 */
-        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 20, 50, 4, 4, /* 20.50.4.4 */
-         0xfb, 0x20, 6, 0, 1, 0, 0xd4, 0xc1, 0x68, 0xdd, 1, 1, 0, 0, 0}};
+        {0,    0,    0,    0,    0,    0,    0, 0,
+         0,    0,    0xff, 0xff, 20,   50,   4, 0, /* 20.50.4.0/24 */
+         0xfb, 0x20, 6,    1,                      /* 8443, TCP, network */
+         1,    0,    0xd4, 0xc1, 0x68, 0xdd,       /* 1 host: its hash */
+         1,    1,    0,    0,    0},               /* 1 customer: index 1 */
+        {0,    0,    0, 0, 0, 0, 0,    0,    0,    0,    0xff, 0xff, 20, 50, 4, 4, /* 20.50.4.4 */
+         0xfb, 0x20, 6, 0, 1, 0, 0xd4, 0xc1, 0x68, 0xdd, 1,    1,    0,  0,  0}};
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(out.len[i], sizeof want[i]);
         assert_memory_equal(out.e[i], want[i], sizeof want[i]);
