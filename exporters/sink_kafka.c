@@ -95,6 +95,12 @@ const struct conf_key kafka_conf_keys[] = {
      "of the next window holds window close back this long at most (a lost tick, a collector "
      "gone); records it brings later count as late",
      NULL},
+    {"replay_horizon", CONF_DURATION, KOFF(replay_horizon), 0, 0, 86400, "1h",
+     "detect --from-kafka: the committed offsets lag the released window by this much event "
+     "time (at most 288 windows), so the new owner of a partition (a crash, a rebalance) re-reads "
+     "it and rebuilds the detectors' history of that span: beacon.fast and scan's hour view come "
+     "out as one process gives them; 0: commit each window as it closes (re-read at most one)",
+     NULL},
     {"lag_max", CONF_U64, KOFF(lag_max), 0, 0, 1e15, "1000000",
      "detect --from-kafka: /healthz is degraded while the records not yet read exceed this "
      "(0: never)",

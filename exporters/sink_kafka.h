@@ -52,6 +52,7 @@ struct kafka_settings {
     uint32_t partition_idle_ms; /* a partition at its end this long no longer holds windows */
                                 /* (normally every partition brings the collector's ticks) */
     uint64_t lag_max;           /* /healthz: degraded beyond this many records behind */
+    uint64_t replay_horizon;    /* seconds the committed offsets lag the released window */
     char properties[2048];      /* librdkafka "name=value" list, ';' or ',' separated */
     uint32_t queue_max_messages;
     char spool_dir[512];

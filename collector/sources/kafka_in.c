@@ -16,7 +16,9 @@
 
 enum { P_FREE = 0, P_ACTIVE, P_HELD, P_EOF };
 
-#define SHARE_RING 16 /* windows whose first offset on topic_prevalence is remembered */
+/* windows whose first offset on topic_prevalence is remembered (a re-read of the replay horizon
+ * finds its windows' entries again) */
+#define SHARE_RING (KAFKA_IN_REPLAY_MAX + 16)
 
 /* The shared views (kafka_in.h: topic_prevalence). */
 struct share {
@@ -50,6 +52,12 @@ struct kpart {
     int64_t held_offset;
 };
 
+/* The commit points taken at one release (kafka_in.h: Offsets); -1: none. */
+struct cpoint {
+    uint64_t win;
+    int64_t off[KAFKA_IN_MAX_PARTITIONS];
+};
+
 struct kafka_in {
     struct source base;
     struct kafka_in_opts o;
@@ -67,6 +75,8 @@ struct kafka_in {
     int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
     int log_bad, log_err, log_many, log_share;
     struct share sh;
+    struct cpoint *cp; /* ring of the last cp_max releases' points; NULL: replay_horizon 0 */
+    unsigned cp_max, cp_n, cp_head; /* capacity, entries, oldest */
     struct kafka_in_stats st;
     /* the exporters named by records (flow_rec.exporter = index + 1), first come first */
     uint8_t exp[KAFKA_IN_EXPORTERS][16];
@@ -504,6 +514,53 @@ static rd_kafka_topic_partition_list_t *commit_points(struct kafka_in *k)
     return l;
 }
 
+/* Release of window win (note): its points into the ring. Then the points to commit: those of
+ * the oldest window kept within replay_horizon of win (points, with the ring off). Takes
+ * points. */
+static rd_kafka_topic_partition_list_t *
+lagged(struct kafka_in *k, rd_kafka_topic_partition_list_t *points, uint64_t win, bool note)
+{
+    if (!k->cp)
+        return points;
+    if (note) {
+        struct cpoint *c;
+        if (k->cp_n < k->cp_max)
+            c = &k->cp[(k->cp_head + k->cp_n++) % k->cp_max];
+        else {
+            c = &k->cp[k->cp_head];
+            k->cp_head = (k->cp_head + 1) % k->cp_max;
+        }
+        c->win = win;
+        for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
+            c->off[n] = -1;
+        for (int i = 0; i < points->cnt; i++)
+            c->off[points->elems[i].partition] = points->elems[i].offset;
+    }
+    uint64_t h = k->ks.replay_horizon * 1000;
+    const struct cpoint *c = NULL;
+    for (unsigned i = 0; i < k->cp_n && !c; i++) {
+        const struct cpoint *e = &k->cp[(k->cp_head + i) % k->cp_max];
+        if (e->win <= win && win - e->win <= h)
+            c = e;
+    }
+    if (!c)
+        return points; /* nothing kept within the horizon (no release since the rewind) */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(points->cnt + 1);
+    uint64_t recs = 0;
+    for (int i = 0; i < points->cnt; i++) {
+        int32_t n = points->elems[i].partition;
+        if (c->off[n] < 0)
+            continue; /* not read at that window: its commit stays */
+        list_add(l, k->ks.topic_flows, n, c->off[n]);
+        if (points->elems[i].offset > c->off[n])
+            recs += (uint64_t)(points->elems[i].offset - c->off[n]);
+    }
+    k->st.commit_lag_windows = (win - c->win) / k->o.window_ms;
+    k->st.commit_lag_records = recs;
+    rd_kafka_topic_partition_list_destroy(points);
+    return l;
+}
+
 static void commit(struct kafka_in *k, rd_kafka_topic_partition_list_t *l, bool async)
 {
     if (l->cnt) {
@@ -541,6 +598,7 @@ static int rewind_all(struct kafka_in *k)
     memset(k->sh.cover, 0, sizeof k->sh.cover);
     k->st.resets++;
     k->st.held = 0;
+    k->cp_n = k->cp_head = 0; /* the points kept are of the state just dropped */
     int rc = k->o.hooks.reset ? k->o.hooks.reset(k->o.hooks.arg) : 0;
     if (rc < 0) {
         k->base.failures++;
@@ -741,7 +799,7 @@ static void release(struct kafka_in *k, uint64_t win)
     seek(k, rd_kafka_topic_partition_list_copy(on), 0);
     rd_kafka_resume_partitions(k->rk, on);
     rd_kafka_topic_partition_list_destroy(on);
-    commit(k, points, true);
+    commit(k, lagged(k, points, win, true), true);
     share_released(k, win);
 }
 
@@ -906,8 +964,8 @@ static void kin_close(struct source *s)
     struct kafka_in *k = (struct kafka_in *)s;
     if (k->rk) {
         /* the pipeline has closed its last window (shutdown): everything read is published */
-        if (!k->goflow2 && !k->rebalanced)
-            commit(k, commit_points(k), false);
+        if (!k->goflow2 && !k->rebalanced && (!k->cp || k->have_released))
+            commit(k, lagged(k, commit_points(k), k->released, false), false);
         share_close(k);
         if (k->q)
             rd_kafka_queue_destroy(k->q);
@@ -917,6 +975,7 @@ static void kin_close(struct source *s)
     for (int i = 0; i < 2; i++)
         if (k->pipefd[i] >= 0)
             close(k->pipefd[i]);
+    free(k->cp);
     free(k);
 }
 
@@ -1024,6 +1083,16 @@ int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out 
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         kin_close(&k->base);
         return rc;
+    }
+    if (!goflow2 && ks->replay_horizon) {
+        uint64_t w = ks->replay_horizon * 1000 / o->window_ms;
+        k->cp_max = (unsigned)(w < KAFKA_IN_REPLAY_MAX ? w : KAFKA_IN_REPLAY_MAX) + 1;
+        k->cp = malloc(k->cp_max * sizeof *k->cp);
+        if (!k->cp) {
+            snprintf(err, errlen, "out of memory");
+            kin_close(&k->base);
+            return -ENOMEM;
+        }
     }
     int rc = start_consumer(k, err, errlen);
     if (rc >= 0)

@@ -22,16 +22,24 @@
  * collector gone: 60 s by default) stops holding window close; records it brings later are late
  * (counted, and still analysed in the open window).
  *
- * Offsets: auto-commit is off. Just before a release closes a window, each owned partition's
- * commit point is taken: the held record's offset, or the next offset to read; it is committed
- * once the release has run (the closed window's alerts and summaries are then in the sinks:
- * the Kafka sink's spool). At shutdown (after the pipeline's last window) the same. So a crash
- * or a rebalance re-reads at most the open window, and the alerts it raises again carry the
- * same event.id (same identity, same window).
+ * Offsets: auto-commit is off. Just before a release opens window W, each owned partition's
+ * commit point is taken: the held record's offset, or the next offset to read (where a re-read
+ * of W starts). With [kafka] replay_horizon H = 0 it is committed once the release has run (the
+ * closed windows' alerts and summaries are then in the sinks: the Kafka sink's spool), so a
+ * crash or a rebalance re-reads at most the open window. With H > 0 the points of the last
+ * H / window + 1 releases are kept (a ring of at most KAFKA_IN_REPLAY_MAX + 1 windows, each
+ * KAFKA_IN_MAX_PARTITIONS offsets: 2 KiB a window, 578 KiB at the cap; allocated at open) and
+ * the point of the oldest window W' >= W - H is committed: the commits lag by the horizon, so
+ * the instance that reads a partition next re-reads H of event time before the open window and
+ * its detectors rebuild the history of that span (kafka_in_commit_lag_windows/_records). At
+ * shutdown (after the pipeline's last window) the same lagged point. Alerts raised again for
+ * windows already published carry the same event.id (same identity, same first window); an
+ * instance that re-reads its own windows finds their incidents in its alert manager (kept
+ * across resets) and folds the repeats without a message.
  * Rebalance: any change of this instance's partitions (a revoke or an assignment) drops every
  * window's state (hooks.reset) and rewinds the partitions it keeps to their commits; a moved
- * partition starts at its commit on its new owner. Detectors whose state spans windows (the
- * beacon detector's history, the day view) warm up again from there.
+ * partition starts at its commit on its new owner. Cross-window state older than H (beacon
+ * history beyond it, the day views, the prevalence horizon) warms up again from there.
  * GoFlow2 input: records go on as they come (GoFlow2 keys by its own choice, so with several
  * instances a host's records may be split: run one instance per GoFlow2 topic, or put
  * `collect` in front); each partition's position at a window close is committed at the next.
@@ -49,6 +57,7 @@
 
 #define KAFKA_IN_MAX_PARTITIONS 256 /* of topic_flows; more are refused at assignment (logged) */
 #define KAFKA_IN_PART_ROWS 16       /* per-partition /metrics rows, the lowest owned partitions */
+#define KAFKA_IN_REPLAY_MAX 288     /* windows the commits lag at most ([kafka] replay_horizon) */
 #define KAFKA_IN_EXPORTERS 1024 /* exporter addresses named in alerts; beyond: unnamed, counted */
 
 struct kafka_in_hooks {
@@ -119,6 +128,10 @@ struct kafka_in_opts {
       CTR_GAUGE, "Start of the latest window released to the pipeline (Unix seconds).")            \
     X(T, commits, "kafka_in.commits", "kafka_in_commits_total", NULL, CTR_COUNTER,                 \
       "Offset commits sent (after a window's results were published).")                            \
+    X(T, commit_lag_windows, "kafka_in.commit_lag_windows", "kafka_in_commit_lag_windows", NULL,   \
+      CTR_GAUGE, "Windows between the released one and the one whose start was committed last.")   \
+    X(T, commit_lag_records, "kafka_in.commit_lag_records", "kafka_in_commit_lag_records", NULL,   \
+      CTR_GAUGE, "Records of owned partitions between the last commit and the released window.")   \
     X(T, commit_failures, "kafka_in.commit_failures", "kafka_in_commit_failures_total", NULL,      \
       CTR_COUNTER, "Offset commits that failed.")                                                  \
     X(T, errors, "kafka_in.errors", "kafka_in_errors_total", NULL, CTR_COUNTER,                    \
