@@ -17,6 +17,10 @@
       has traffic arrives with the same traffic (out/in/internal bytes, packets, flows); the
       summaries without traffic (the day view only) may be missing (the day view warms up
       again on the new owner; counted and printed); no other summary arrives.
+  kafka_compare.py takeover SINGLE.jsonl OUT1.jsonl [OUT2.jsonl...]
+      covers, with nothing warming up: no incident opened again, no alert of a new incident,
+      no summary missing (the input is shorter than [kafka] replay_horizon, so the instance
+      that took partitions over re-read their whole history: duplicates by event.id only).
 Prints what differs and exits 1, else prints a one-line tally and exits 0.
 """
 import collections
@@ -77,7 +81,7 @@ def exact(single, outs, ignore):
     return 1 if bad or not a1 + s1 else 0
 
 
-def covers(single, outs, ignore):
+def covers(single, outs, ignore, strict=False):
     a1, s1 = load([single])
     a2, s2 = load(outs)
     bad = 0
@@ -120,6 +124,8 @@ def covers(single, outs, ignore):
         if k not in sw:
             bad += 1
             print(f"summary {k} not in the single run")
+    if strict:
+        bad += reopened + warm + quiet
     dups = len(a2) - len(got)
     print(f"covers: {len(want)} alerts and {len(sw)} summaries of the single run; "
           f"{len(a2)} alerts ({dups} duplicates by event.id, {reopened} incidents opened "
@@ -133,11 +139,12 @@ def main():
     while len(args) > 1 and args[0] == "--ignore":
         ignore.append(args[1])
         args = args[2:]
-    if len(sys.argv) < 4 or sys.argv[1] not in ("exact", "covers") or len(args) < 2:
+    if len(sys.argv) < 4 or sys.argv[1] not in ("exact", "covers", "takeover") or len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    f = exact if sys.argv[1] == "exact" else covers
-    return f(args[0], args[1:], ignore)
+    if sys.argv[1] == "exact":
+        return exact(args[0], args[1:], ignore)
+    return covers(args[0], args[1:], ignore, sys.argv[1] == "takeover")
 
 
 if __name__ == "__main__":
