@@ -207,7 +207,7 @@ static int set_key(struct settings *s, const char *section, const char *key, con
     }
     struct conf_error err;
     if (settings_load_text(s, "command line", text, (size_t)n, &err) < 0) {
-        fprintf(stderr, "transitwatch replay: %s.%s: %s\n", section, key, err.msg);
+        fprintf(stderr, "transitwatch: %s.%s: %s\n", section, key, err.msg);
         return -EINVAL;
     }
     return 0;
@@ -563,20 +563,29 @@ static void usage_report(FILE *out)
 {
     fprintf(out,
             "usage: transitwatch report [OPTIONS] FILE...\n"
+            "       transitwatch report [OPTIONS] --kafka BROKERS | --from-kafka [FILE...]\n"
             "The report from JSON lines files of alerts, summaries and totals (replay -o, the\n"
-            "daemon's [output]; plain or .gz; - for stdin): one self-contained HTML page, or\n"
-            "plain text. With --customer, the customer abuse report: which of its hosts did\n"
-            "what, when, the evidence, the feeds' listings and the hostile share against the\n"
-            "threshold, addressed to the abuse contact of the customer map's abuse column.\n"
+            "daemon's [output]; plain or .gz; - for stdin) and/or from the Kafka topics of the\n"
+            "alerts and summaries (every partition, up to its end at the start; no group, no\n"
+            "commits): one self-contained HTML page, or plain text. With --customer, the\n"
+            "customer abuse report: which of its hosts did what, when, the evidence, the feeds'\n"
+            "listings and the hostile share against the threshold, addressed to the abuse\n"
+            "contact of the customer map's abuse column.\n"
             "  -C, --customers FILE   the customer map (names, abuse contacts)\n"
-            "  -c, --config FILE      the daemon's config: its customer map and threshold\n"
+            "  -c, --config FILE      the daemon's config: its customer map, threshold, [kafka]\n"
             "      --customer ID      only this customer (the abuse report)\n"
             "      --since TIME       from TIME (UTC: 2026-11-30, 2026-11-30 08:00, ...)\n"
             "      --until TIME       up to TIME (excluded)\n"
             "      --format FORMAT    html (default) or text (for e-mail)\n"
             "  -o, --output FILE      write there instead of stdout\n"
+            "      --kafka BROKERS    read the topics from these brokers (host:port,...)\n"
+            "      --from-kafka       read the topics from --config's [kafka] brokers\n"
+            "      --topic-alerts T, --topic-summaries T  the topics (default: [kafka]'s)\n"
+            "      --kafka-timeout DURATION  bound of each wait for the brokers ([kafka]\n"
+            "                         flush_timeout, 10s): past it, exit 1 with the reason\n"
             "  -h, --help             this text\n"
-            "Exit status: 0, 1 a file could not be read or written, 2 usage or configuration.\n");
+            "Exit status: 0, 1 a file or the topics could not be read or the output written,\n"
+            "2 usage or configuration.\n");
 }
 
 static int report_option(struct report_cmd *rc, int c, const char *cmd)
@@ -611,6 +620,38 @@ static int report_option(struct report_cmd *rc, int c, const char *cmd)
     }
 }
 
+/* report's Kafka options: [kafka] keys, set once --config is read whatever their order. */
+static const struct {
+    int opt;
+    const char *key;
+} report_kafka_opts[] = {
+    {'k', "brokers"},
+    {'A', "topic_alerts"},
+    {'T', "topic_summaries"},
+    {'K', "flush_timeout"},
+};
+#define REPORT_KAFKA_OPTS (sizeof report_kafka_opts / sizeof report_kafka_opts[0])
+
+/* The Kafka options collected by cmd_report onto s (--from-kafka: from_kafka); sets rc->kafka.
+ * 0, or the exit code (2) after the message. */
+static int report_kafka(struct report_cmd *rc, struct settings *s, const char *const *val,
+                        bool from_kafka, const char *cmd)
+{
+    bool any = false;
+    for (size_t i = 0; i < REPORT_KAFKA_OPTS; i++) {
+        if (val[i] && set_key(s, "kafka", report_kafka_opts[i].key, val[i]) < 0)
+            return 2;
+        any = any || val[i];
+    }
+    from_kafka = from_kafka || val[0];
+    if (any && !from_kafka)
+        return usage_error(cmd, "the topic and timeout options go with --kafka or --from-kafka");
+    if (from_kafka && !s->kafka.brokers[0])
+        return usage_error(cmd, "--from-kafka: no [kafka] brokers in the configuration");
+    rc->kafka = from_kafka ? &s->kafka : NULL;
+    return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     static const char cmd[] = "transitwatch report";
@@ -622,10 +663,17 @@ static int cmd_report(int argc, char **argv)
         {"until", required_argument, NULL, 'U'},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
+        {"kafka", required_argument, NULL, 'k'},
+        {"from-kafka", no_argument, NULL, 'F'},
+        {"topic-alerts", required_argument, NULL, 'A'},
+        {"topic-summaries", required_argument, NULL, 'T'},
+        {"kafka-timeout", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_cmd rc = {0};
+    const char *kval[REPORT_KAFKA_OPTS] = {0};
+    bool from_kafka = false;
     struct settings s;
     struct conf_error err;
     char msg[600];
@@ -644,6 +692,15 @@ static int cmd_report(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", cmd, conf_error_str(&err, msg, sizeof msg));
             goto out;
         }
+        size_t k = 0;
+        while (k < REPORT_KAFKA_OPTS && report_kafka_opts[k].opt != c)
+            k++;
+        if (k < REPORT_KAFKA_OPTS || c == 'F') {
+            if (k < REPORT_KAFKA_OPTS)
+                kval[k] = optarg;
+            from_kafka = from_kafka || c == 'F';
+            continue;
+        }
         int r = report_option(&rc, c, cmd);
         if (r > 0)
             goto out;
@@ -652,8 +709,11 @@ static int cmd_report(int argc, char **argv)
             goto out;
         }
     }
-    if (optind >= argc) {
-        ret = usage_error(cmd, "no JSON lines file given");
+    if ((ret = report_kafka(&rc, &s, kval, from_kafka, cmd)) != 0)
+        goto out;
+    ret = 2;
+    if (optind >= argc && !rc.kafka) {
+        ret = usage_error(cmd, "no JSON lines file given (nor --kafka)");
         goto out;
     }
     if (rc.since_ms && rc.until_ms && rc.until_ms <= rc.since_ms) {

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "customers.h"
+#include "kafka_read.h"
 #include "report.h"
 #include "textfield.h"
 
@@ -42,6 +43,14 @@ static int kind_of(const char *line, size_t len)
     return -1;
 }
 
+/* One message (a line without its end, or a Kafka message's value; NUL-terminated) into r by
+ * its kind; anything that is not one of our messages is counted unreadable by the report. */
+static void take(struct report *r, const char *line, size_t len)
+{
+    int k = kind_of(line, len);
+    report_add(r, k < 0 ? MSG_ALERT : (enum msg_kind)k, k < 0 ? "" : line, k < 0 ? 0 : len);
+}
+
 /* Every line of one file (gzip or plain) into r; lines that are not our messages are counted
  * by the report. 0, or -errno when the file cannot be read. */
 static int read_file(struct report *r, const char *path, char *line)
@@ -65,10 +74,8 @@ static int read_file(struct report *r, const char *path, char *line)
         }
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
-        if (!len)
-            continue;
-        int k = kind_of(line, len);
-        report_add(r, k < 0 ? MSG_ALERT : (enum msg_kind)k, k < 0 ? "" : line, k < 0 ? 0 : len);
+        if (len)
+            take(r, line, len);
     }
     int err = 0;
     const char *msg = gzerror(z, &err);
@@ -77,6 +84,52 @@ static int read_file(struct report *r, const char *path, char *line)
         fprintf(stderr, "transitwatch report: %s: %s\n", path, msg);
         return -EIO;
     }
+    return 0;
+}
+
+struct kafka_take {
+    struct report *r;
+    char *line; /* REPORT_LINE_MAX bytes */
+};
+
+/* kafka_read_fn: a message's value, as a file's line. */
+static void take_kafka(void *arg, const char *value, size_t len)
+{
+    struct kafka_take *t = arg;
+    if (len >= REPORT_LINE_MAX) { /* as a file's line too long */
+        report_add(t->r, MSG_ALERT, "", 0);
+        return;
+    }
+    if (len)
+        memcpy(t->line, value, len);
+    t->line[len] = 0;
+    take(t->r, t->line, len);
+}
+
+/* The alerts and summaries topics into r (kafka_read.h). 0, or -errno after the message. */
+static int read_kafka(struct report *r, const struct report_cmd *c, char *line)
+{
+    const struct kafka_settings *ks = c->kafka;
+    const char *topics[2] = {ks->topic_alerts, ks->topic_summaries};
+    struct kafka_read_opts o = {.ks = ks,
+                                .topics = topics,
+                                .ntopics = strcmp(topics[0], topics[1]) == 0 ? 1 : 2,
+                                .since_ms = c->since_ms,
+                                .timeout_ms = ks->flush_timeout * 1000};
+    struct kafka_take t = {.r = r, .line = line};
+    struct kafka_read_stats st;
+    char err[700];
+    int e = kafka_read_topics(&o, take_kafka, &t, &st, err, sizeof err);
+    if (e < 0) {
+        fprintf(stderr, "transitwatch report: %s\n", err);
+        return e;
+    }
+    fprintf(stderr, "transitwatch report: kafka %s: %llu messages from %u partitions of %s%s%s",
+            ks->brokers, (unsigned long long)st.messages, st.partitions, topics[0],
+            o.ntopics > 1 ? " and " : "", o.ntopics > 1 ? topics[1] : "");
+    if (c->since_ms)
+        fprintf(stderr, " (%u partitions started at the offset of --since less a day)", st.by_time);
+    fputs("\n", stderr);
     return 0;
 }
 
@@ -132,6 +185,16 @@ int report_cmd_run(const struct report_cmd *c)
             rc = 1;
         }
     }
+    if (rc == 0 && c->kafka && read_kafka(r, c, line) < 0)
+        rc = 1;
+    uint64_t msgs = 0, bad = 0;
+    if (r)
+        report_counts(r, &msgs, &bad);
+    if (rc == 0 && bad)
+        fprintf(stderr,
+                "transitwatch report: %llu of %llu messages unreadable (not our JSON, no "
+                "@timestamp, or over %u bytes): skipped\n",
+                (unsigned long long)bad, (unsigned long long)msgs, REPORT_LINE_MAX);
     if (rc == 0)
         rc = write_out(c, r, c->customer ? &k : NULL);
     free(line);

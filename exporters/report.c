@@ -118,6 +118,12 @@ static struct rp_customer *customer_of(struct report *r, const struct jr_val *d)
     return c;
 }
 
+void report_counts(const struct report *r, uint64_t *msgs, uint64_t *unreadable)
+{
+    *msgs = r->msgs;
+    *unreadable = r->unreadable;
+}
+
 size_t report_customers(const struct report *r, const char **ids, size_t max)
 {
     size_t n = 0;

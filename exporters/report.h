@@ -19,8 +19,8 @@
  * others as one table row each).
  *
  * Callers: the report sink (sink_report.h: the replay's --report and the daemon's [report]) on
- * the main loop's thread, and `transitwatch report` reading JSON lines files. Not thread-safe:
- * one thread at a time. */
+ * the main loop's thread, and `transitwatch report` reading JSON lines files or the Kafka
+ * topics. Not thread-safe: one thread at a time. */
 #ifndef TW_REPORT_H
 #define TW_REPORT_H
 
@@ -64,6 +64,8 @@ void report_free(struct report *r);
 /* Take one message. 0: used; 1: left out by the customer or time filter; -EINVAL: not one of
  * our messages (not JSON, no @timestamp); counted either way. */
 int report_add(struct report *r, enum msg_kind kind, const char *json, size_t len);
+/* Messages taken so far, and of them those that were not readable (report_add's -EINVAL). */
+void report_counts(const struct report *r, uint64_t *msgs, uint64_t *unreadable);
 /* Customers seen, in first-seen order (ids borrowed from r). */
 size_t report_customers(const struct report *r, const char **ids, size_t max);
 /* The page: every customer, or only `customer` (NULL: all) with the abuse report's letter
