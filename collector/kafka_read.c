@@ -58,12 +58,9 @@ static int request_error(struct kr *k, rd_kafka_resp_err_t e, const char *what, 
 static int open_consumer(struct kr *k, char *err, size_t errlen)
 {
     const char *defs[][2] = {
-        {"bootstrap.servers", k->o->ks->brokers},
-        {"client.id", "transitwatch-report"},
-        {"group.id", "transitwatch-report"},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "true"},
+        {"bootstrap.servers", k->o->ks->brokers}, {"client.id", "transitwatch-report"},
+        {"group.id", "transitwatch-report"},      {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},    {"enable.partition.eof", "true"},
         {"auto.offset.reset", "earliest"},
     };
     rd_kafka_conf_t *conf =
@@ -180,8 +177,7 @@ static void mark_done(struct kr *k, size_t i)
     k->p[i].done = true;
     k->left--;
     rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(one, k->parts->elems[i].topic,
-                                      k->parts->elems[i].partition);
+    rd_kafka_topic_partition_list_add(one, k->parts->elems[i].topic, k->parts->elems[i].partition);
     rd_kafka_pause_partitions(k->rk, one); /* no further fetching of what came later */
     rd_kafka_topic_partition_list_destroy(one);
 }
@@ -222,8 +218,7 @@ static int read_ranges(struct kr *k, kafka_read_fn fn, void *arg, char *err, siz
             snprintf(err, errlen,
                      "kafka %s: no message for %d ms with %zu partition(s) not read to their "
                      "end%s%s",
-                     k->o->ks->brokers, k->tmo, k->left, k->last_err[0] ? ": " : "",
-                     k->last_err);
+                     k->o->ks->brokers, k->tmo, k->left, k->last_err[0] ? ": " : "", k->last_err);
             return -ETIMEDOUT;
         }
         long i = part_of(k, m);

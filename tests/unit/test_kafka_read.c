@@ -40,8 +40,7 @@ static void produce(struct env *e, const char *topic, int part, uint32_t id)
 {
     char v[64];
     int n = snprintf(v, sizeof v, "{\"id\":%u,\"topic\":\"%s\"}", (unsigned)id, topic);
-    assert_int_equal(rd_kafka_producev(e->prod, RD_KAFKA_V_TOPIC(topic),
-                                       RD_KAFKA_V_PARTITION(part),
+    assert_int_equal(rd_kafka_producev(e->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                        RD_KAFKA_V_VALUE(v, (size_t)n), RD_KAFKA_V_END),
                      0);
@@ -233,7 +232,7 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_arguments),   cmocka_unit_test(test_read_all),
+        cmocka_unit_test(test_bad_arguments),     cmocka_unit_test(test_read_all),
         cmocka_unit_test(test_ends_at_watermark), cmocka_unit_test(test_since_fallback),
         cmocka_unit_test(test_brokers_down),
     };
