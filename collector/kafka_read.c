@@ -11,6 +11,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "clock.h"
+#include "hash.h"
+#include "table.h"
 
 struct kr_part {
     int64_t hi; /* high watermark read at the start: offsets below it are read */
@@ -26,7 +28,9 @@ struct kr {
     size_t base[KAFKA_READ_MAX_TOPICS + 1]; /* topic t's partitions: p[base[t] .. base[t+1]) */
     size_t left;                            /* partitions not done */
     int tmo;                                /* timeout_ms for librdkafka calls */
-    char last_err[256];                     /* the latest consumer error, for the timeout */
+    struct ltab seen;                       /* {hash, length} of the latest messages */
+    struct hash_key hk;
+    char last_err[256]; /* the latest consumer error, for the timeout */
 };
 
 /* Served from rd_kafka_consumer_poll on the calling thread. */
@@ -196,6 +200,20 @@ static long part_of(const struct kr *k, const rd_kafka_message_t *m)
     return -1;
 }
 
+/* One message to fn unless it repeats one of the last KAFKA_READ_DEDUP messages. */
+static void take(struct kr *k, const rd_kafka_message_t *m, kafka_read_fn fn, void *arg)
+{
+    uint64_t key[2] = {hash_bytes(&k->hk, m->payload, m->len), m->len};
+    bool inserted = false, evicted = false;
+    ltab_get(&k->seen, key, key[0], &inserted, NULL, &evicted);
+    if (!inserted) {
+        k->st->duplicates++;
+        return;
+    }
+    fn(arg, m->payload, m->len);
+    k->st->messages++;
+}
+
 /* Assign the partitions with something to read and read them to their watermarks. */
 static int read_ranges(struct kr *k, kafka_read_fn fn, void *arg, char *err, size_t errlen)
 {
@@ -230,8 +248,7 @@ static int read_ranges(struct kr *k, kafka_read_fn fn, void *arg, char *err, siz
             snprintf(k->last_err, sizeof k->last_err, "%s", rd_kafka_message_errstr(m));
         } else if (i >= 0 && !k->p[i].done) {
             if (m->offset < k->p[i].hi) {
-                fn(arg, m->payload, m->len);
-                k->st->messages++;
+                take(k, m, fn, arg);
                 deadline = clock_mono_ms() + (uint64_t)k->tmo;
             }
             if (m->offset + 1 >= k->p[i].hi)
@@ -253,7 +270,12 @@ int kafka_read_topics(const struct kafka_read_opts *o, kafka_read_fn fn, void *a
     }
     struct kr k = {.o = o, .st = st};
     k.tmo = o->timeout_ms == 0 || o->timeout_ms > INT_MAX ? INT_MAX : (int)o->timeout_ms;
-    int rc = open_consumer(&k, err, errlen);
+    hash_key_random(&k.hk);
+    int rc = ltab_init(&k.seen, KAFKA_READ_DEDUP, 2 * sizeof(uint64_t), 2 * sizeof(uint64_t));
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    if (rc == 0)
+        rc = open_consumer(&k, err, errlen);
     if (rc == 0)
         rc = list_partitions(&k, err, errlen);
     if (rc == 0)
@@ -265,5 +287,6 @@ int kafka_read_topics(const struct kafka_read_opts *o, kafka_read_fn fn, void *a
     if (k.parts)
         rd_kafka_topic_partition_list_destroy(k.parts);
     free(k.p);
+    ltab_fini(&k.seen);
     return rc;
 }

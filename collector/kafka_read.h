@@ -12,6 +12,12 @@
  * requests each, and the read itself (no message for that long while partitions are left is
  * an error, -ETIMEDOUT, with the last consumer error in err).
  *
+ * Duplicates: the Kafka sink delivers at least once (after a broker failure or a restart it
+ * sends again what was not acknowledged: byte-identical copies, in order per partition, within
+ * its queue_max_messages window, 1 M at most). A message byte-identical (64-bit keyed hash and
+ * length) to one of the last KAFKA_READ_DEDUP messages read is skipped and counted; an older
+ * copy is not recognized.
+ *
  * Kafka timestamps are the producer's clock when it sent the message, not the alert's
  * @timestamp (event time, the exporters' clocks), so the offset lookup starts a day early
  * (an exporter clock ahead by up to a day still has its alerts read); the caller filters on
@@ -27,6 +33,7 @@
 #define KAFKA_READ_MAX_TOPICS 8
 #define KAFKA_READ_MAX_PARTITIONS 4096  /* over all topics; more is refused (-E2BIG) */
 #define KAFKA_READ_SLACK_MS 86400000ull /* offsets by time: since minus a day (see above) */
+#define KAFKA_READ_DEDUP (1u << 20)     /* latest messages remembered for duplicates (~40 MB) */
 
 struct kafka_read_opts {
     const struct kafka_settings *ks; /* brokers and properties (borrowed) */
@@ -38,6 +45,7 @@ struct kafka_read_opts {
 
 struct kafka_read_stats {
     uint64_t messages;   /* handed to fn */
+    uint64_t duplicates; /* copies of a message read before (not handed on) */
     uint32_t partitions; /* of the topics */
     uint32_t by_time;    /* partitions started at their offset for since */
     uint32_t errors;     /* consumer errors seen (librdkafka retries them) */

@@ -129,6 +129,9 @@ static int read_kafka(struct report *r, const struct report_cmd *c, char *line)
             o.ntopics > 1 ? " and " : "", o.ntopics > 1 ? topics[1] : "");
     if (c->since_ms)
         fprintf(stderr, " (%u partitions started at the offset of --since less a day)", st.by_time);
+    if (st.duplicates)
+        fprintf(stderr, "; %llu duplicates (the sink's re-sends) skipped",
+                (unsigned long long)st.duplicates);
     fputs("\n", stderr);
     return 0;
 }
