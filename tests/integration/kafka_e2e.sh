@@ -52,20 +52,10 @@ t_start=$SECONDS
 step() { echo "kafka_e2e: [$((SECONDS - t_start))s] $*"; }
 
 # ---- the cluster ----
-mkfifo "$tmp/ctl"
-"$tk" serve --port-file "$tmp/boot" --control "$tmp/ctl" --max-time 300 \
-  --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 --topic lab.alerts:3 \
-  --topic lab.summaries:1 --topic b.alerts:4 --topic b.summaries:2 --topic c.alerts:4 \
-  --topic c.summaries:2 --topic d.alerts:4 --topic d.summaries:2 >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-wait_for 10 test -s "$tmp/boot" || { log=$tmp/serve.log; fail "mock cluster did not start"; }
-boot=$(cat "$tmp/boot")
-ctl() { # command: sent to the cluster, waits for its "ok"
-  local n
-  n=$(grep -c ': ok$' "$tmp/serve.log" || true)
-  echo "$*" >"$tmp/ctl"
-  wait_for 5 eval '[[ $(grep -c ": ok$" "$tmp/serve.log") -gt '"$n"' ]]' || fail "twkafka: $* not done"
-}
+source "$TW_SRC/tests/integration/lib/kafka.bash"
+kafka_serve --max-time 300 --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \
+  --topic lab.alerts:3 --topic lab.summaries:1 --topic b.alerts:4 --topic b.summaries:2 \
+  --topic c.alerts:4 --topic c.summaries:2 --topic d.alerts:4 --topic d.summaries:2
 consume() { # out-file count topic...
   local out=$1 n=$2; shift 2
   local args=()

@@ -31,19 +31,10 @@ wait_for() { # timeout-seconds command...
   return 1
 }
 
-mkfifo "$tmp/ctl"
-"$tk" serve --port-file "$tmp/boot" --control "$tmp/ctl" --max-time 500 \
-  --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 --topic lab.alerts:3 \
-  --topic lab.summaries:1 --topic junk.alerts:2 --topic b.alerts:4 --topic b.summaries:2 >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-wait_for 10 test -s "$tmp/boot" || fail "mock cluster did not start"
-boot=$(cat "$tmp/boot")
-ctl() { # command: sent to the cluster, waits for its "ok"
-  local n
-  n=$(grep -c ': ok$' "$tmp/serve.log" || true)
-  echo "$*" >"$tmp/ctl"
-  wait_for 5 eval '[[ $(grep -c ": ok$" "$tmp/serve.log") -gt '"$n"' ]]' || fail "twkafka: $* not done"
-}
+source "$TW_SRC/tests/integration/lib/kafka.bash"
+kafka_serve --max-time 500 --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \
+  --topic lab.alerts:3 --topic lab.summaries:1 --topic junk.alerts:2 --topic b.alerts:4 \
+  --topic b.summaries:2
 
 timeout 120 "$gen" sample -f ipfix -m 60 -o "$tmp/s.pcap" >/dev/null 2>&1 || fail "twgen sample"
 lists=(-C "$cfg/customers.csv" -b "spamhaus-drop=$cfg/blocklists/drop.txt" -b "feodo=$cfg/blocklists/feodo.txt")
