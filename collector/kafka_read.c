@@ -229,16 +229,17 @@ static int read_ranges(struct kr *k, kafka_read_fn fn, void *arg, char *err, siz
         return request_error(k, ae, "assign", err, errlen);
     uint64_t deadline = clock_mono_ms() + (uint64_t)k->tmo;
     while (k->left) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 100);
-        if (!m) {
-            if (clock_mono_ms() < deadline)
-                continue;
+        /* errors may come as messages too: the bound is checked whatever poll returns */
+        if (clock_mono_ms() >= deadline) {
             snprintf(err, errlen,
                      "kafka %s: no message for %d ms with %zu partition(s) not read to their "
                      "end%s%s",
                      k->o->ks->brokers, k->tmo, k->left, k->last_err[0] ? ": " : "", k->last_err);
             return -ETIMEDOUT;
         }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 100);
+        if (!m)
+            continue;
         long i = part_of(k, m);
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (i >= 0 && m->offset >= k->p[i].hi)

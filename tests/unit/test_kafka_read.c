@@ -1,11 +1,11 @@
 /* test_kafka_read.c: the report's finite read of Kafka topics (kafka_read.h) against librdkafka's
  * mock cluster (real protocol on loopback) with a real producer. Cases: every message of every
  * partition of two topics read exactly once, an empty partition included, re-sent copies
- * skipped and counted; a producer that keeps
- * publishing while the read runs (the read still ends, at the watermarks it saw at the start);
+ * skipped and counted; a producer that keeps publishing while the read runs (the read still
+ * ends, at the watermarks it saw at the start);
  * --since against a broker that cannot look up offsets by time (the mock: every partition
- * from its start); the brokers down (-ETIMEDOUT within the bound, with the reason); bad
- * arguments. */
+ * from its start); the brokers down, before the read or in its middle (-ETIMEDOUT within the
+ * bound, with the reason); bad arguments. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +64,7 @@ static void env_up(struct env *e)
     assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", boot, errstr, sizeof errstr),
                      RD_KAFKA_CONF_OK);
     rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "batch.num.messages", "1", errstr, sizeof errstr); /* a batch each */
     e->prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     assert_non_null(e->prod);
     /* alerts spread over every partition; summaries on partitions 0 and 1 only */
@@ -88,6 +89,7 @@ struct got {
     uint32_t n, dup, bad;
     struct env *e;
     uint32_t more; /* produce this many more messages, one per message read */
+    bool down;     /* take the broker down at the first message */
 };
 
 static void on_msg(void *arg, const char *v, size_t len)
@@ -102,6 +104,8 @@ static void on_msg(void *arg, const char *v, size_t len)
     }
     g->dup += g->seen[id]++ > 0;
     g->n++;
+    if (g->down && g->n == 1)
+        assert_int_equal(rd_kafka_mock_broker_set_down(g->e->mc, 1), 0);
     if (g->more) { /* the daemon keeps publishing while the report reads */
         g->more--;
         produce(g->e, TOPIC_A, (int)(g->more % PART_A), N_MSG + g->more);
@@ -217,6 +221,32 @@ static void test_brokers_down(void **state)
     env_down(&e);
 }
 
+/* The broker goes away in the middle of the read: -ETIMEDOUT within the bound, not a hang.
+ * Every message is its own record batch and a fetch returns a few, so the read cannot have
+ * everything before the broker is down. */
+static void test_brokers_gone_midway(void **state)
+{
+    (void)state;
+    struct env e;
+    env_up(&e);
+    snprintf(e.ks.properties, sizeof e.ks.properties,
+             "reconnect.backoff.max.ms=200; log_level=0; max.partition.fetch.bytes=1; "
+             "message.max.bytes=1000; fetch.max.bytes=1000; queued.max.messages.kbytes=1");
+    struct got *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->e = &e;
+    g->down = true;
+    struct kafka_read_stats st;
+    char err[512] = "";
+    uint64_t t0 = clock_mono_ms();
+    assert_int_equal(read_all(&e, 0, 1500, g, &st, err, sizeof err), -ETIMEDOUT);
+    assert_true(clock_mono_ms() - t0 < 20000);
+    assert_true(g->n >= 1 && g->n < N_MSG);
+    assert_non_null(strstr(err, "not read to their end"));
+    free(g);
+    env_down(&e);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -240,7 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),     cmocka_unit_test(test_read_all),
         cmocka_unit_test(test_ends_at_watermark), cmocka_unit_test(test_since_fallback),
-        cmocka_unit_test(test_brokers_down),
+        cmocka_unit_test(test_brokers_down),      cmocka_unit_test(test_brokers_gone_midway),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
