@@ -217,6 +217,17 @@ static void emit_summaries(struct pipeline *p)
     memset(p->acc, 0, p->nacc * sizeof *p->acc);
 }
 
+/* Detector d's instances of every worker into selves (the cross-worker calls: on_window_merge,
+ * share_export), worker 0's context set to d; their count. */
+static size_t det_selves(struct pipeline *p, size_t d, void *selves[SETTINGS_MAX_WORKERS])
+{
+    size_t n = 0;
+    for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
+        selves[n++] = p->workers[wi].det[d];
+    p->workers[0].win_ctx.det_index = d;
+    return n;
+}
+
 static void close_window(struct pipeline *p)
 {
     assert_quiesced(p);
@@ -226,10 +237,7 @@ static void close_window(struct pipeline *p)
         if (!p->ops[d]->on_window_merge)
             continue;
         void *selves[SETTINGS_MAX_WORKERS];
-        size_t n = 0;
-        for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
-            selves[n++] = p->workers[wi].det[d];
-        p->workers[0].win_ctx.det_index = d;
+        size_t n = det_selves(p, d, selves);
         p->ops[d]->on_window_merge(selves, n, &p->workers[0].win_ctx);
     }
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
@@ -283,11 +291,8 @@ size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *ar
         if (!p->ops[d]->share_export)
             continue;
         void *selves[SETTINGS_MAX_WORKERS];
-        size_t n = 0;
-        for (uint32_t wi = 0; wi < p->nworkers && n < SETTINGS_MAX_WORKERS; wi++)
-            selves[n++] = p->workers[wi].det[d];
+        size_t n = det_selves(p, d, selves);
         struct share_emit se = {fn, arg, registry_index(p->ops[d])};
-        p->workers[0].win_ctx.det_index = d;
         out += p->ops[d]->share_export(selves, n, &p->workers[0].win_ctx, share_emit, &se);
     }
     return out;
