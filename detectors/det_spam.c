@@ -266,12 +266,12 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
                                                                  c->sampled_min, c->mta_fanout));
     /* sampled, the failure share counts too only when its failures are more than noise (at least
      * sampled_min of them seen), as the distinct counts must be */
-    bool failing = fail >= c->fail_min && (e->rate <= 1 || e->failed >= c->sampled_min);
+    bool fail_seen = e->rate <= 1 || e->failed >= c->sampled_min;
     bool alert;
     if (e->mta)
-        alert = nn >= t_mta && fail >= c->mta_fail && (e->rate <= 1 || e->failed >= c->sampled_min);
+        alert = nn >= t_mta && fail >= c->mta_fail && fail_seen;
     else
-        alert = nd >= t_dst && nn >= t_nets && (failing || nn >= t_high);
+        alert = nd >= t_dst && nn >= t_nets && ((fail >= c->fail_min && fail_seen) || nn >= t_high);
     if (!alert)
         return;
     char ev[1536];
