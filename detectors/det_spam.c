@@ -153,9 +153,7 @@ static bool flow_failed(const struct flow_rec *f)
     bool syn_rst_only = f->tcp_flags && !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06);
     if (syn_rst_only || f->sampling > 1)
         return syn_rst_only;
-    uint64_t pk = f->sampling > 1 ? f->packets / f->sampling : f->packets;
-    uint64_t by = f->sampling > 1 ? f->bytes / f->sampling : f->bytes;
-    return pk <= 3 && by <= 180;
+    return f->packets <= 3 && f->bytes <= 180; /* unsampled here: the counts are the flow's */
 }
 
 static void top_add(struct spam_ent *e, const uint8_t a[16])
