@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
 #include "pbwire.h"
 
 enum { /* FlowRecord field numbers (proto/flow.proto) */
@@ -30,12 +31,10 @@ enum { /* FlowRecord field numbers (proto/flow.proto) */
        R_EXPORTER_ADDR,
 };
 
-static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 /* An address as 4 bytes when it is IPv4-mapped and the record is not IPv6, else 16. */
 static void put_addr(struct pb_writer *w, uint32_t field, const uint8_t a[16], bool v6)
 {
-    if (!v6 && memcmp(a, v4_mapped, 12) == 0)
+    if (!v6 && addr_is_v4(a))
         pb_put_bytes(w, field, a + 12, 4, false);
     else
         pb_put_bytes(w, field, a, 16, false);
@@ -52,8 +51,7 @@ static bool get_addr(const struct pb_field *fd, uint8_t out[16])
     }
     if (fd->len != 4)
         return false;
-    memcpy(out, v4_mapped, 12);
-    memcpy(out + 12, fd->data, 4);
+    addr_from_v4_bytes(out, fd->data);
     return true;
 }
 

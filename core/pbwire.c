@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "le.h"
+
 void pb_put_varint(struct pb_writer *w, uint64_t v)
 {
     if (w->err || (size_t)(w->end - w->p) < pb_varint_len(v)) {
@@ -87,8 +89,7 @@ int pb_next(const uint8_t **p, const uint8_t *end, struct pb_field *f)
         size_t n = (tag & 7) == PB_I64 ? 8 : 4;
         if ((size_t)(end - q) < n)
             return -EBADMSG;
-        for (size_t i = 0; i < n; i++) /* little-endian */
-            f->v |= (uint64_t)q[i] << (8 * i);
+        f->v = n == 8 ? le_get64(q) : le_get32(q);
         q += n;
         break;
     }
