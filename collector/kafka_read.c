@@ -73,13 +73,8 @@ static int open_consumer(struct kr *k, char *err, size_t errlen)
         return -EINVAL;
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    char e[512];
-    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
-    if (!k->rk) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(err, errlen, "kafka consumer: %s", e);
+    if (!(k->rk = kafka_client_new(true, conf, "consumer", err, errlen)))
         return -EINVAL;
-    }
     rd_kafka_poll_set_consumer(k->rk);
     return 0;
 }

@@ -316,8 +316,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* json is librdkafka's to free */
 }
 
-/* The producer configuration: our defaults, then the operator's properties. NULL with err.
- * Also what sink_kafka_check() (--check-config) runs. */
+/* sink_kafka.h. */
 void *kafka_conf_build(const char *const (*defs)[2], size_t n, const char *props, char *err,
                        size_t errlen)
 {
@@ -336,6 +335,21 @@ void *kafka_conf_build(const char *const (*defs)[2], size_t n, const char *props
     return conf;
 }
 
+void *kafka_client_new(bool consumer, void *conf, const char *what, char *err, size_t errlen)
+{
+    char e[512];
+    rd_kafka_t *rk =
+        rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, e, sizeof e);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "kafka %s: %s", what, e);
+        return NULL;
+    }
+    return rk;
+}
+
+/* The producer configuration: our defaults, then the operator's properties. NULL with err.
+ * Also what sink_kafka_check() (--check-config) runs. */
 static rd_kafka_conf_t *build_conf(const struct kafka_settings *set, uint64_t window, char *err,
                                    size_t errlen)
 {
@@ -369,7 +383,6 @@ int sink_kafka_check(const struct kafka_settings *s, char *err, size_t errlen)
 
 static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
 {
-    char e[512];
     rd_kafka_conf_t *conf = build_conf(&k->set, k->window, err, errlen);
     if (!conf)
         return -EINVAL;
@@ -378,12 +391,8 @@ static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
-    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
-    if (!k->rk) {
-        snprintf(err, errlen, "kafka: %s", e);
-        goto fail;
-    }
-    conf = NULL; /* taken by rd_kafka_new */
+    if (!(k->rk = kafka_client_new(false, conf, "producer", err, errlen)))
+        return -EINVAL;
     k->rkt[MSG_ALERT] = rd_kafka_topic_new(k->rk, k->set.topic_alerts, NULL);
     k->rkt[MSG_SUMMARY] = rd_kafka_topic_new(k->rk, k->set.topic_summaries, NULL);
     k->rkt[MSG_FLOW] = rd_kafka_topic_new(k->rk, k->set.topic_flows, NULL);
@@ -392,10 +401,6 @@ static int make_producer(struct sink_kafka *k, char *err, size_t errlen)
         return -EINVAL;
     }
     return 0;
-fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
-    return -EINVAL;
 }
 
 /* Hand back what librdkafka holds (its reports mark it undelivered) and close the producer. */

@@ -140,6 +140,9 @@ struct kafka_counters {
  * librdkafka; the caller owns it), or NULL with err. */
 void *kafka_conf_build(const char *const (*defs)[2], size_t n, const char *props, char *err,
                        size_t errlen);
+/* rd_kafka_new of a producer or a consumer from conf (kafka_conf_build's, callbacks set; taken,
+ * also on failure). The rd_kafka_t (void * as above), or NULL with err "kafka <what>: <why>". */
+void *kafka_client_new(bool consumer, void *conf, const char *what, char *err, size_t errlen);
 
 /* --check-config: the producer configuration (our defaults and the properties) is accepted by
  * librdkafka and the topics and spool are named. 0, or -EINVAL with err. Nothing is opened. */

@@ -430,26 +430,21 @@ static int share_open(struct kafka_in *k, char *err, size_t errlen)
                            {"client.id", "transitwatch-detect-share"},
                            {"enable.auto.commit", "false"},
                            {"enable.partition.eof", "false"}};
-    char e[512];
-    rd_kafka_conf_t *pc = kafka_conf_build(pd, 4, k->ks.properties, err, errlen);
+    rd_kafka_conf_t *pc =
+        kafka_conf_build(pd, sizeof pd / sizeof pd[0], k->ks.properties, err, errlen);
     if (!pc)
         return -EINVAL;
     rd_kafka_conf_set_opaque(pc, k);
     rd_kafka_conf_set_dr_msg_cb(pc, share_dr);
-    if (!(sh->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, e, sizeof e))) {
-        rd_kafka_conf_destroy(pc);
-        snprintf(err, errlen, "kafka share producer: %s", e);
+    if (!(sh->prod = kafka_client_new(false, pc, "share producer", err, errlen)))
         return -EINVAL;
-    }
-    rd_kafka_conf_t *cc = kafka_conf_build(cd, 4, k->ks.properties, err, errlen);
+    rd_kafka_conf_t *cc =
+        kafka_conf_build(cd, sizeof cd / sizeof cd[0], k->ks.properties, err, errlen);
     if (!cc)
         return -EINVAL;
     rd_kafka_conf_set_opaque(cc, k);
-    if (!(sh->cons = rd_kafka_new(RD_KAFKA_CONSUMER, cc, e, sizeof e))) {
-        rd_kafka_conf_destroy(cc);
-        snprintf(err, errlen, "kafka share consumer: %s", e);
+    if (!(sh->cons = kafka_client_new(true, cc, "share consumer", err, errlen)))
         return -EINVAL;
-    }
     sh->pt = rd_kafka_topic_new(sh->prod, k->ks.topic_prevalence, NULL);
     sh->ct = rd_kafka_topic_new(sh->cons, k->ks.topic_prevalence, NULL);
     sh->ft = rd_kafka_topic_new(k->rk, k->ks.topic_flows, NULL);
@@ -1025,16 +1020,9 @@ static rd_kafka_conf_t *consumer_conf(struct kafka_in *k, char *err, size_t errl
 
 static int start_consumer(struct kafka_in *k, char *err, size_t errlen)
 {
-    char e[512];
     rd_kafka_conf_t *conf = consumer_conf(k, err, errlen);
-    if (!conf)
+    if (!conf || !(k->rk = kafka_client_new(true, conf, "consumer", err, errlen)))
         return -EINVAL;
-    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
-    if (!k->rk) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(err, errlen, "kafka consumer: %s", e);
-        return -EINVAL;
-    }
     rd_kafka_poll_set_consumer(k->rk);
     k->q = rd_kafka_queue_get_consumer(k->rk);
     if (!k->q) {
