@@ -131,28 +131,22 @@ static void exporter_metrics(struct ctr_text *t, const struct decode_ctx *d)
     }
 }
 
-/* sFlow agents' interfaces (counter samples): one table, one instance per interface. */
+/* sFlow agents' interfaces (counter samples): one table, one instance per interface. Each
+ * in_F/out_F field pair is one metric with a direction label (IFACE_DIR). */
+#define IFACE_DIR(X, f, metric, kind, help)                                                        \
+    X(T, in_##f, NULL, metric, "direction=\"in\"", kind, help)                                     \
+    X(T, out_##f, NULL, metric, "direction=\"out\"", kind, help)
 #define IFACE_ROWS(X)                                                                              \
-    X(T, in_octets, NULL, "sflow_interface_octets_total", "direction=\"in\"", C,                   \
-      "Octets an sFlow agent counted on an interface (ifIn/OutOctets), by direction.")             \
-    X(T, out_octets, NULL, "sflow_interface_octets_total", "direction=\"out\"", C,                 \
-      "Octets an sFlow agent counted on an interface (ifIn/OutOctets), by direction.")             \
-    X(T, in_pkts, NULL, "sflow_interface_packets_total", "direction=\"in\"", C,                    \
-      "Packets (unicast, multicast, broadcast) on an interface, by direction.")                    \
-    X(T, out_pkts, NULL, "sflow_interface_packets_total", "direction=\"out\"", C,                  \
-      "Packets (unicast, multicast, broadcast) on an interface, by direction.")                    \
-    X(T, in_errors, NULL, "sflow_interface_errors_total", "direction=\"in\"", C,                   \
-      "Errored packets on an interface, by direction.")                                            \
-    X(T, out_errors, NULL, "sflow_interface_errors_total", "direction=\"out\"", C,                 \
-      "Errored packets on an interface, by direction.")                                            \
-    X(T, in_discards, NULL, "sflow_interface_discards_total", "direction=\"in\"", C,               \
-      "Discarded packets on an interface, by direction.")                                          \
-    X(T, out_discards, NULL, "sflow_interface_discards_total", "direction=\"out\"", C,             \
-      "Discarded packets on an interface, by direction.")                                          \
-    X(T, in_bps, NULL, "sflow_interface_rate_bits_per_second", "direction=\"in\"", G,              \
-      "Rate between an interface's last two counter samples, by direction.")                       \
-    X(T, out_bps, NULL, "sflow_interface_rate_bits_per_second", "direction=\"out\"", G,            \
-      "Rate between an interface's last two counter samples, by direction.")                       \
+    IFACE_DIR(X, octets, "sflow_interface_octets_total", C,                                        \
+              "Octets an sFlow agent counted on an interface (ifIn/OutOctets), by direction.")     \
+    IFACE_DIR(X, pkts, "sflow_interface_packets_total", C,                                         \
+              "Packets (unicast, multicast, broadcast) on an interface, by direction.")            \
+    IFACE_DIR(X, errors, "sflow_interface_errors_total", C,                                        \
+              "Errored packets on an interface, by direction.")                                    \
+    IFACE_DIR(X, discards, "sflow_interface_discards_total", C,                                    \
+              "Discarded packets on an interface, by direction.")                                  \
+    IFACE_DIR(X, bps, "sflow_interface_rate_bits_per_second", G,                                   \
+              "Rate between an interface's last two counter samples, by direction.")               \
     X(T, speed, NULL, "sflow_interface_speed_bits_per_second", NULL, G,                            \
       "An interface's speed as its agent reports it.")
 #define T struct decode_iface_stats
