@@ -53,19 +53,9 @@ step() { echo "kafka_scale: [$((SECONDS - t_start))s] $*"; }
 topics=()
 for t in f1 f2 f3 fk fc fg; do topics+=(--topic "$t:12"); done
 for t in p1 p2 p3 pk pg; do topics+=(--topic "$t:1"); done # topic_prevalence of each group
-mkfifo "$tmp/ctl"
-"$tk" serve --brokers 3 --port-file "$tmp/boot" --control "$tmp/ctl" --max-time 600 \
-  ${TW_KAFKA_DEBUG:+--debug mock} "${topics[@]}" --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \
-  >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-wait_for 10 test -s "$tmp/boot" || fail "mock cluster did not start"
-boot=$(cat "$tmp/boot")
-ctl() {
-  local n
-  n=$(grep -c ': ok$' "$tmp/serve.log" || true)
-  echo "$*" >"$tmp/ctl"
-  wait_for 5 eval '[[ $(grep -c ": ok$" "$tmp/serve.log") -gt '"$n"' ]]' || fail "twkafka: $* not done"
-}
+source "$TW_SRC/tests/integration/lib/kafka.bash"
+kafka_serve --brokers 3 --max-time 600 ${TW_KAFKA_DEBUG:+--debug mock} "${topics[@]}" \
+  --topic transitwatch.alerts:4 --topic transitwatch.summaries:2
 
 # The capture, its customers (one on the peers' side: internal records) and the single run.
 $gen eval -m 20 -o "$tmp/e.pcap" --write-customers "$tmp/e.csv" --write-config "$tmp/e.conf" \
