@@ -122,103 +122,102 @@ static int read_all(struct env *e, uint64_t since, uint64_t tmo, struct got *g,
     return kafka_read_topics(&o, on_msg, g, st, err, errlen);
 }
 
+/* Each case's cluster (env_up: both topics filled) and its record of what was read. */
+struct fx {
+    struct env e;
+    struct got g;
+    struct kafka_read_stats st;
+    char err[512];
+};
+
+static int fx_up(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    env_up(&f->e);
+    f->g.e = &f->e;
+    *state = f;
+    return 0;
+}
+
+static int fx_down(void **state)
+{
+    struct fx *f = *state;
+    env_down(&f->e);
+    free(f);
+    return 0;
+}
+
+/* The read of both topics into f (since 0: from their start); its return. */
+static int read_f(struct fx *f, uint64_t since, uint64_t tmo)
+{
+    int rc = read_all(&f->e, since, tmo, &f->g, &f->st, f->err, sizeof f->err);
+    if (rc)
+        fprintf(stderr, "read: %d %s\n", rc, f->err);
+    return rc;
+}
+
 static void test_read_all(void **state)
 {
-    (void)state;
-    struct env e;
-    env_up(&e);
-    struct got *g = calloc(1, sizeof *g);
-    assert_non_null(g);
-    struct kafka_read_stats st;
-    char err[512] = "";
+    struct fx *f = *state;
     /* the sink's re-sends: byte-identical copies later in the same partitions */
     for (uint32_t i = 0; i < 30; i++)
-        produce(&e, i % 3 ? TOPIC_A : TOPIC_S, i % 3 ? (int)(i % PART_A) : (int)(i % 2), i);
-    assert_int_equal(rd_kafka_flush(e.prod, 10000), 0);
-    int rc = read_all(&e, 0, 10000, g, &st, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "%s\n", err);
-    assert_int_equal(rc, 0);
-    assert_int_equal(g->n, N_MSG);
-    assert_int_equal(g->dup, 0);
-    assert_int_equal(g->bad, 0);
-    assert_int_equal(st.messages, N_MSG);
-    assert_int_equal(st.duplicates, 30);
-    assert_int_equal(st.partitions, PART_A + PART_S);
-    assert_int_equal(st.by_time, 0);
-    free(g);
-    env_down(&e);
+        produce(&f->e, i % 3 ? TOPIC_A : TOPIC_S, i % 3 ? (int)(i % PART_A) : (int)(i % 2), i);
+    assert_int_equal(rd_kafka_flush(f->e.prod, 10000), 0);
+    assert_int_equal(read_f(f, 0, 10000), 0);
+    assert_int_equal(f->g.n, N_MSG);
+    assert_int_equal(f->g.dup, 0);
+    assert_int_equal(f->g.bad, 0);
+    assert_int_equal(f->st.messages, N_MSG);
+    assert_int_equal(f->st.duplicates, 30);
+    assert_int_equal(f->st.partitions, PART_A + PART_S);
+    assert_int_equal(f->st.by_time, 0);
 }
 
 /* Messages produced while the read runs (after its watermarks were taken) are not read, and
  * the read ends. */
 static void test_ends_at_watermark(void **state)
 {
-    (void)state;
-    struct env e;
-    env_up(&e);
-    struct got *g = calloc(1, sizeof *g);
-    assert_non_null(g);
-    g->e = &e;
-    g->more = N_MSG / 2;
-    struct kafka_read_stats st;
-    char err[512] = "";
+    struct fx *f = *state;
+    f->g.more = N_MSG / 2;
     uint64_t t0 = clock_mono_ms();
-    assert_int_equal(read_all(&e, 0, 10000, g, &st, err, sizeof err), 0);
-    assert_int_equal(g->n, N_MSG);
-    assert_int_equal(g->dup, 0);
-    assert_true(g->more < N_MSG / 2); /* it did produce during the read */
+    assert_int_equal(read_f(f, 0, 10000), 0);
+    assert_int_equal(f->g.n, N_MSG);
+    assert_int_equal(f->g.dup, 0);
+    assert_true(f->g.more < N_MSG / 2); /* it did produce during the read */
     assert_true(clock_mono_ms() - t0 < 60000);
     /* a second read sees them */
-    memset(g, 0, sizeof *g);
-    assert_int_equal(read_all(&e, 0, 10000, g, &st, err, sizeof err), 0);
-    assert_true(g->n > N_MSG);
-    assert_int_equal(g->dup, 0);
-    free(g);
-    env_down(&e);
+    memset(&f->g, 0, sizeof f->g);
+    assert_int_equal(read_f(f, 0, 10000), 0);
+    assert_true(f->g.n > N_MSG);
+    assert_int_equal(f->g.dup, 0);
 }
 
 /* The mock cluster answers -1 to every offsets-by-time request: every partition is then read
  * from its start (nothing lost; the report filters on @timestamp). */
 static void test_since_fallback(void **state)
 {
-    (void)state;
-    struct env e;
-    env_up(&e);
-    struct got *g = calloc(1, sizeof *g);
-    assert_non_null(g);
-    struct kafka_read_stats st;
-    char err[512] = "";
-    assert_int_equal(read_all(&e, clock_wall_ms() - 3600000, 10000, g, &st, err, sizeof err), 0);
-    assert_int_equal(g->n, N_MSG);
-    assert_int_equal(st.by_time, 0);
-    free(g);
-    env_down(&e);
+    struct fx *f = *state;
+    assert_int_equal(read_f(f, clock_wall_ms() - 3600000, 10000), 0);
+    assert_int_equal(f->g.n, N_MSG);
+    assert_int_equal(f->st.by_time, 0);
 }
 
 static void test_brokers_down(void **state)
 {
-    (void)state;
-    struct env e;
-    env_up(&e);
-    assert_int_equal(rd_kafka_mock_broker_set_down(e.mc, 1), 0);
-    struct got *g = calloc(1, sizeof *g);
-    assert_non_null(g);
-    struct kafka_read_stats st;
-    char err[512] = "";
+    struct fx *f = *state;
+    assert_int_equal(rd_kafka_mock_broker_set_down(f->e.mc, 1), 0);
     uint64_t t0 = clock_mono_ms();
-    assert_int_equal(read_all(&e, 0, 1500, g, &st, err, sizeof err), -ETIMEDOUT);
+    assert_int_equal(read_f(f, 0, 1500), -ETIMEDOUT);
     uint64_t took = clock_mono_ms() - t0;
     assert_true(took >= 1000 && took < 15000); /* each request bounded; generous under load */
-    assert_non_null(strstr(err, "no answer within 1500 ms"));
-    assert_int_equal(g->n, 0);
+    assert_non_null(strstr(f->err, "no answer within 1500 ms"));
+    assert_int_equal(f->g.n, 0);
     /* nothing listens at all */
-    snprintf(e.ks.brokers, sizeof e.ks.brokers, "127.0.0.1:1");
+    snprintf(f->e.ks.brokers, sizeof f->e.ks.brokers, "127.0.0.1:1");
     t0 = clock_mono_ms();
-    assert_int_equal(read_all(&e, 0, 1500, g, &st, err, sizeof err), -ETIMEDOUT);
+    assert_int_equal(read_f(f, 0, 1500), -ETIMEDOUT);
     assert_true(clock_mono_ms() - t0 < 15000);
-    free(g);
-    env_down(&e);
 }
 
 /* The broker goes away in the middle of the read: -ETIMEDOUT within the bound, not a hang.
@@ -226,25 +225,16 @@ static void test_brokers_down(void **state)
  * everything before the broker is down. */
 static void test_brokers_gone_midway(void **state)
 {
-    (void)state;
-    struct env e;
-    env_up(&e);
-    snprintf(e.ks.properties, sizeof e.ks.properties,
+    struct fx *f = *state;
+    snprintf(f->e.ks.properties, sizeof f->e.ks.properties,
              "reconnect.backoff.max.ms=200; log_level=0; max.partition.fetch.bytes=1; "
              "message.max.bytes=1000; fetch.max.bytes=1000; queued.max.messages.kbytes=1");
-    struct got *g = calloc(1, sizeof *g);
-    assert_non_null(g);
-    g->e = &e;
-    g->down = true;
-    struct kafka_read_stats st;
-    char err[512] = "";
+    f->g.down = true;
     uint64_t t0 = clock_mono_ms();
-    assert_int_equal(read_all(&e, 0, 1500, g, &st, err, sizeof err), -ETIMEDOUT);
+    assert_int_equal(read_f(f, 0, 1500), -ETIMEDOUT);
     assert_true(clock_mono_ms() - t0 < 20000);
-    assert_true(g->n >= 1 && g->n < N_MSG);
-    assert_non_null(strstr(err, "not read to their end"));
-    free(g);
-    env_down(&e);
+    assert_true(f->g.n >= 1 && f->g.n < N_MSG);
+    assert_non_null(strstr(f->err, "not read to their end"));
 }
 
 static void test_bad_arguments(void **state)
@@ -268,9 +258,12 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_arguments),     cmocka_unit_test(test_read_all),
-        cmocka_unit_test(test_ends_at_watermark), cmocka_unit_test(test_since_fallback),
-        cmocka_unit_test(test_brokers_down),      cmocka_unit_test(test_brokers_gone_midway),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test_setup_teardown(test_read_all, fx_up, fx_down),
+        cmocka_unit_test_setup_teardown(test_ends_at_watermark, fx_up, fx_down),
+        cmocka_unit_test_setup_teardown(test_since_fallback, fx_up, fx_down),
+        cmocka_unit_test_setup_teardown(test_brokers_down, fx_up, fx_down),
+        cmocka_unit_test_setup_teardown(test_brokers_gone_midway, fx_up, fx_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
