@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "decode_int.h"
+#include "pkt.h"
 
 void dec_error(struct decode_ctx *ctx, struct dec_exporter *exp, enum decode_counter c)
 {
@@ -128,4 +129,15 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
               : m->version == DEC_VERSION_SFLOW ? DC_SFLOW_RECORDS
                                                 : DC_IPFIX_RECORDS]++;
     m->emit(m->arg, r);
+}
+
+void dec_rec_from_pkt(struct flow_rec *r, const struct pkt_info *pi)
+{
+    memcpy(r->src, pi->src, 16);
+    memcpy(r->dst, pi->dst, 16);
+    r->proto = pi->proto;
+    r->sport = pi->sport;
+    r->dport = pi->proto == 1 || pi->proto == 58 ? (uint16_t)(pi->icmp_type << 8 | pi->icmp_code)
+                                                 : pi->dport;
+    r->tcp_flags = pi->tcp_flags;
 }

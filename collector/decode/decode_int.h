@@ -336,6 +336,11 @@ static inline size_t dec_iface_bytes(const struct decode_cfg *cfg)
 
 /* ---- layer 0: decode_core.c ---- */
 void dec_error(struct decode_ctx *ctx, struct dec_exporter *exp, enum decode_counter c);
+/* A sampled packet's fields (pkt.h's parse) into r: addresses, protocol, ports (ICMP: type and
+ * code in dport, as exporters put them), TCP flags. Packet sections (decode_tmpl.c) and sFlow
+ * raw headers (sflow.c). */
+struct pkt_info;
+void dec_rec_from_pkt(struct flow_rec *r, const struct pkt_info *pi);
 /* malloc/free with ctx->mem kept (a failed malloc counts no_memory). */
 void *dec_alloc(struct decode_ctx *ctx, size_t n);
 void dec_free(struct decode_ctx *ctx, void *p, size_t n);

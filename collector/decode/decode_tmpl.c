@@ -812,13 +812,7 @@ static bool from_section(struct dec_msg *m, const struct dec_section *sec, struc
                      : pkt_parse(PKT_LINK_EN10MB, sec->p, n, UINT32_MAX, &pi);
     if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER)
         return false;
-    memcpy(r->src, pi.src, 16);
-    memcpy(r->dst, pi.dst, 16);
-    r->proto = pi.proto;
-    r->sport = pi.sport;
-    r->dport =
-        pi.proto == 1 || pi.proto == 58 ? (uint16_t)(pi.icmp_type << 8 | pi.icmp_code) : pi.dport;
-    r->tcp_flags = pi.tcp_flags;
+    dec_rec_from_pkt(r, &pi);
     r->packets = 1; /* finish_record keeps these when the template has no counters */
     r->bytes = pi.ip_len;
     m->ctx->c[DC_PACKET_SECTIONS]++;

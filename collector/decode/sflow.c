@@ -30,6 +30,7 @@
  * datagram, a record against its sample, a header against its record); a sample that does not
  * fit ends the datagram (bad_sample: the samples before it count), a record that does not fit
  * ends its sample (bad_record). Nothing is read outside buf. */
+#include "addr.h"
 #include "decode_int.h"
 #include "pkt.h"
 
@@ -86,13 +87,10 @@ static bool xaddr(struct xdr *x, uint8_t out[16])
         x->bad = true;
         return false;
     }
-    memset(out, 0, 16);
-    if (t == 1) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, a, 4);
-    } else {
+    if (t == 1)
+        addr_from_v4_bytes(out, a);
+    else
         memcpy(out, a, 16);
-    }
     return true;
 }
 
@@ -105,16 +103,7 @@ struct sf_flow {
 
 static void fill_from_pkt(struct sf_flow *f, const struct pkt_info *pi)
 {
-    memcpy(f->r.src, pi->src, 16);
-    memcpy(f->r.dst, pi->dst, 16);
-    f->r.proto = pi->proto;
-    f->r.sport = pi->sport;
-    f->r.dport = pi->dport;
-    if (pi->proto == 1 || pi->proto == 58) {
-        f->r.sport = 0;
-        f->r.dport = (uint16_t)(pi->icmp_type << 8 | pi->icmp_code);
-    }
-    f->r.tcp_flags = pi->proto == 6 ? pi->tcp_flags : 0;
+    dec_rec_from_pkt(&f->r, pi); /* pkt.h sets ports and TCP flags only where they exist */
     f->r.flags = pi->v6 ? FLOW_F_V6 : 0;
     f->ip_len = pi->ip_len;
     f->have_hdr = true;
@@ -168,15 +157,12 @@ static void rec_sampled_ip(struct dec_msg *m, struct xdr *x, struct sf_flow *f, 
     }
     if (f->have_hdr) /* the raw header said it all (and more: VXLAN inner packets) */
         return;
-    memset(f->r.src, 0, 16);
-    memset(f->r.dst, 0, 16);
     if (v6) {
         memcpy(f->r.src, s, 16);
         memcpy(f->r.dst, d, 16);
     } else {
-        f->r.src[10] = f->r.src[11] = f->r.dst[10] = f->r.dst[11] = 0xff;
-        memcpy(f->r.src + 12, s, 4);
-        memcpy(f->r.dst + 12, d, 4);
+        addr_from_v4_bytes(f->r.src, s);
+        addr_from_v4_bytes(f->r.dst, d);
     }
     f->r.proto = (uint8_t)proto;
     f->r.sport = (uint16_t)sport;
