@@ -186,23 +186,26 @@ static const struct conf_key scan_keys[] = {
 
 enum outcome { OUT_UNKNOWN = 0, OUT_ANSWERED = 1, OUT_UNANSWERED = 2 };
 
-/* Per host (host table state). */
+/* Per host (host table state): 40 bytes, no padding (checked below). The host's salt (keys.
+ * below) is not kept here: the instance caches the last host's. */
 struct scan_host {
     float llr; /* TRW: log likelihood ratio of the walk */
     uint16_t walk_failed, walk_answered;
-    uint16_t port[2], port_n[2]; /* ports of the walk's unanswered contacts (Space-Saving) */
-    uint8_t port_proto[2];
-    uint8_t trw_due;                    /* the walk crossed: a verdict is due at window close */
-    uint8_t icmp_cand;                  /* on the candidate list for an ICMP sweep */
+    uint16_t port[2], port_n[2];        /* ports of the walk's unanswered contacts (Space-Saving) */
     uint32_t walk_first_s, walk_last_s; /* Unix seconds */
     uint32_t walk_packets, walk_bytes;  /* saturating */
     uint32_t last_in_s;                 /* latest record towards the host */
-    uint32_t cand_window;               /* window number + 1 of its candidate entry */
-    uint32_t cand_slot;
-    uint32_t salt;     /* keyed hash of the host (0 = not yet): contact keys */
-    uint8_t has_pairs; /* it has had unanswered contacts (pairs to update) */
-    uint8_t pad2[3];
+    uint8_t port_proto[2];
+    /* 1 + its entry in the candidate list (0 = none); the entry says which window it is for */
+    unsigned cand : 13;
+    unsigned trw_due : 1;   /* the walk crossed: a verdict is due at window close */
+    unsigned icmp_cand : 1; /* on the candidate list for an ICMP sweep */
+    unsigned has_pairs : 1; /* it has had unanswered contacts (pairs to update) */
 };
+
+#define SCAN_CAND_CAP 4096 /* candidate list entries per worker (st_cand_full counts the rest) */
+_Static_assert(SCAN_CAND_CAP < (1u << 13), "scan_host.cand holds 1 + a candidate entry");
+_Static_assert(sizeof(struct scan_host) == 40, "scan's per-host state: 40 bytes");
 
 struct pair_key {
     uint32_t customer;
@@ -271,6 +274,7 @@ struct cand {
     struct scan_host *sh;
     uint8_t addr[16];
     uint32_t customer;
+    uint32_t window; /* number + 1 of the window it is the host's entry for */
     uint8_t nsample;
     uint8_t sample[CAND_SAMPLES][16];
 };
@@ -295,6 +299,8 @@ struct scan {
     struct gfilter contacts;
     uint64_t contact_epoch;
     struct hash_key hk;
+    uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
+    uint32_t salt;
     struct cand *cands;
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
@@ -315,7 +321,7 @@ static int scan_init(const void *conf, void **self)
     struct scan *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    s->cand_cap = 4096;
+    s->cand_cap = SCAN_CAND_CAP;
     int rc = -ENOMEM;
     if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
         ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
@@ -374,15 +380,15 @@ static bool unsampled(const struct flow_rec *f)
  * into the salt with a cheap finaliser. Whoever picks targets and ports cannot predict where
  * they land without the salt, and a record costs a few multiplications instead of a keyed
  * hash of 40 bytes per table. */
-/* The address alone: a reload may move a host to another customer. */
-static uint32_t salt_of(const struct scan *s, struct scan_host *sh, const uint8_t addr[16])
+/* The address alone: a reload may move a host to another customer. The last host's salt is
+ * kept in the instance (a record's calls are for one host), not in every host's state. */
+static uint32_t salt_of(struct scan *s, const uint8_t addr[16])
 {
-    if (sh && sh->salt)
-        return sh->salt;
-    uint32_t salt = (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
-    if (sh)
-        sh->salt = salt;
-    return salt;
+    if (s->salt && memcmp(s->salt_addr, addr, 16) == 0)
+        return s->salt;
+    s->salt = (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
+    memcpy(s->salt_addr, addr, 16);
+    return s->salt;
 }
 
 static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
@@ -442,9 +448,9 @@ static uint32_t epoch_d(const struct det_ctx *ctx)
 static struct cand *cand_of(struct scan *s, struct det_ctx *ctx, struct host *h,
                             struct scan_host *sh)
 {
-    if (sh->cand_window == ctx->window_no + 1 && sh->cand_slot < s->ncand &&
-        s->cands[sh->cand_slot].sh == sh)
-        return &s->cands[sh->cand_slot];
+    if (sh->cand && sh->cand - 1u < s->ncand && s->cands[sh->cand - 1].sh == sh &&
+        s->cands[sh->cand - 1].window == ctx->window_no + 1)
+        return &s->cands[sh->cand - 1];
     if (s->ncand >= s->cand_cap) {
         s->st_cand_full++;
         return NULL;
@@ -455,8 +461,8 @@ static struct cand *cand_of(struct scan *s, struct det_ctx *ctx, struct host *h,
     c->sh = sh;
     memcpy(c->addr, h->addr, 16);
     c->customer = h->customer;
-    sh->cand_window = ctx->window_no + 1;
-    sh->cand_slot = (uint32_t)s->ncand++;
+    c->window = ctx->window_no + 1;
+    sh->cand = (unsigned)++s->ncand;
     return c;
 }
 
@@ -486,10 +492,8 @@ static void walk_reset(struct scan_host *sh)
     struct scan_host keep = *sh;
     memset(sh, 0, sizeof *sh);
     sh->last_in_s = keep.last_in_s;
-    sh->cand_window = keep.cand_window;
-    sh->cand_slot = keep.cand_slot;
+    sh->cand = keep.cand;
     sh->icmp_cand = keep.icmp_cand;
-    sh->salt = keep.salt;
     sh->has_pairs = keep.has_pairs;
 }
 
@@ -594,7 +598,7 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
-    uint64_t hv = key_mix(salt_of(s, sh, ct->host), horizontal ? NULL : ct->target,
+    uint64_t hv = key_mix(salt_of(s, ct->host), horizontal ? NULL : ct->target,
                           horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
@@ -631,14 +635,13 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
                horizontal ? &s->ntouched_h : &s->ntouched_v);
 }
 
-static void sweep_outcome(struct scan *s, struct scan_host *sh, const struct contact *ct,
-                          enum outcome o)
+static void sweep_outcome(struct scan *s, const struct contact *ct, enum outcome o)
 {
     struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, sh, ct->host), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, ct->host), NULL, 0, 0));
     if (!w)
         return;
     if (o == OUT_ANSWERED)
@@ -655,7 +658,7 @@ static void apply(struct scan *s, struct det_ctx *ctx, struct host *h, struct sc
 {
     s->st_out[o]++;
     if (ct->proto == 1 || ct->proto == 58)
-        sweep_outcome(s, sh, ct, o);
+        sweep_outcome(s, ct, o);
     if (o == OUT_UNKNOWN)
         return;
     const struct scan_conf *c = det_conf(ctx, ct->customer);
@@ -729,7 +732,7 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     k.proto = f->proto;
     bool ins, ev;
     struct pend old;
-    uint64_t hv = key_mix(salt_of(s, sh, h->addr), f->dst, port, f->proto);
+    uint64_t hv = key_mix(salt_of(s, h->addr), f->dst, port, f->proto);
     struct pend *p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
     if (ev)
         pend_evicted(s, ctx, &old);
@@ -765,7 +768,7 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     memcpy(k.peer, f->src, 16);
     k.port = port;
     k.proto = f->proto;
-    uint64_t hv = key_mix(salt_of(s, sh, h->addr), f->src, port, f->proto);
+    uint64_t hv = key_mix(salt_of(s, h->addr), f->src, port, f->proto);
     struct pend *p = ltab_find(&s->pend, &k, hv);
     if (p && p->state == PEND_PROBE) {
         struct pend copy = *p;
@@ -822,7 +825,7 @@ static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_c
     memcpy(k.host, h->addr, 16);
     bool ins;
     struct sweeper *w =
-        ltab_get(&s->sweep, &k, key_mix(salt_of(s, sh, h->addr), NULL, 0, 0), &ins, NULL, NULL);
+        ltab_get(&s->sweep, &k, key_mix(salt_of(s, h->addr), NULL, 0, 0), &ins, NULL, NULL);
     uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
     if (ins)
         w->bucket_start_ms = t / win * win;
@@ -911,10 +914,10 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
 }
 
 /* Is (host, target, protocol, port) new in the filter's horizon? */
-static bool first_contact(struct scan *s, const struct host *h, struct scan_host *sh,
-                          const uint8_t target[16], uint8_t proto, uint16_t port)
+static bool first_contact(struct scan *s, const struct host *h, const uint8_t target[16],
+                          uint8_t proto, uint16_t port)
 {
-    uint64_t x = key_mix(salt_of(s, sh, h->addr), target, port, proto);
+    uint64_t x = key_mix(salt_of(s, h->addr), target, port, proto);
     return !gfilter_test_and_set(&s->contacts, hash_mix64(x + 0x9E3779B97F4A7C15ULL));
 }
 
@@ -947,7 +950,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    if (!first_contact(s, h, sh, f->dst, f->proto, port)) {
+    if (!first_contact(s, h, f->dst, f->proto, port)) {
         sampled_answer(s, ctx, h, sh, f, port);
         return;
     }
@@ -1287,7 +1290,7 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     memset(&k, 0, sizeof k);
     k.customer = cd->customer;
     memcpy(k.host, cd->addr, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->sh, cd->addr), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->addr), NULL, 0, 0));
     if (!w)
         return 0;
     const struct scan_conf *c = det_conf(ctx, cd->customer);
@@ -1350,14 +1353,14 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
         if (sh->icmp_cand) {
             if (sweep_verdict(s, ctx, &cd) < 0) {
                 cd.nsample = 0;
-                sh->cand_window = ctx->window_no + 2; /* carried into the next window */
-                sh->cand_slot = (uint32_t)keep;
+                cd.window = ctx->window_no + 2; /* carried into the next window */
                 s->cands[keep++] = cd;
+                sh->cand = (unsigned)keep;
                 continue;
             }
             sh->icmp_cand = 0;
         }
-        sh->cand_window = 0;
+        sh->cand = 0;
     }
     s->ncand = keep;
 }
