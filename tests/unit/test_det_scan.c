@@ -188,6 +188,46 @@ static void trw_small_fast_sweep(void **st)
     th_fini(&t);
 }
 
+/* Two bots probing the same 40 telnet targets, each probe retried 3 s later, their records
+ * interleaved one by one with a web client's: every contact key is the host's own (the instance
+ * keeps only the last host's salt), so each bot has 40 first contacts, not the other's 40 or
+ * its own retries, and one verdict naming exactly its probes. */
+static void interleaved_hosts_keep_their_keys(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32], web[32];
+    for (unsigned i = 0; i < 40; i++) {
+        target(dst, sizeof dst, 500 + i);
+        target(web, sizeof web, 9000 + i);
+        uint64_t at = T0 + 1000 + i * 500;
+        syn_probe(&t, "10.0.0.41", dst, 23, at);
+        tcp_conn(&t, "10.0.0.50", web, (uint16_t)(50000 + i), 443, at + 10);
+        syn_probe(&t, "10.0.0.42", dst, 23, at + 20);
+        syn_probe(&t, "10.0.0.41", dst, 23, at + 3000);
+        syn_probe(&t, "10.0.0.42", dst, 23, at + 3020);
+    }
+    th_close(&t);
+    assert_int_equal(th_counter(&t, "first_contacts"), 3 * 40);
+    const char *bots[2] = {"10.0.0.41", "10.0.0.42"};
+    for (int b = 0; b < 2; b++) {
+        assert_int_equal(th_count(&t, "scan.trw", bots[b]), 1);
+        uint8_t host[16];
+        assert_int_equal(addr_parse(bots[b], host), 0);
+        for (size_t i = 0; i < t.nalerts; i++) {
+            const struct alert *a = &t.alerts[i];
+            if (strcmp(a->rule_id, "scan.trw") != 0 || memcmp(a->host, host, 16) != 0)
+                continue;
+            assert_int_equal(a->flows, 40);
+            assert_int_equal(ev_num(a, "unanswered"), 40);
+            assert_true(a->packets == 80 && a->bytes == 4800);
+        }
+    }
+    assert_int_equal(th_count(&t, NULL, "10.0.0.50"), 0);
+    th_fini(&t);
+}
+
 /* Flagged within a few dozen probes: 25 wholly unanswered probes are enough (the walk needs 20
  * unanswered first contacts as well as the likelihood ratio); 15 are not. */
 static void trw_needs_a_few_dozen(void **st)
@@ -590,6 +630,7 @@ int main(void)
         cmocka_unit_test(fast_sweep_one_alert),
         cmocka_unit_test(trw_small_fast_sweep),
         cmocka_unit_test(trw_needs_a_few_dozen),
+        cmocka_unit_test(interleaved_hosts_keep_their_keys),
         cmocka_unit_test(web_client_quiet),
         cmocka_unit_test(inbound_scan_and_web_server_quiet),
         cmocka_unit_test(brute_force_is_not_a_scan),
