@@ -200,8 +200,6 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
     uint32_t wno = w->rec_ctx.window_no;
     struct host *h =
         hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno, &inserted, &state);
-    if (inserted)
-        h->first_ms = f->first_ms;
     uint32_t rate = f->sampling > 1 ? f->sampling : 1;
     if (inserted || h->window != wno || rate > h->sampling)
         h->sampling = rate;

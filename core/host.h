@@ -7,14 +7,13 @@
 
 #include "alert.h"
 
-/* 72 bytes, no padding (tests/unit/test_hosttab.c checks it): a slot of the host table is this
+/* 64 bytes, no padding (tests/unit/test_hosttab.c checks it): a slot of the host table is this
  * plus the detectors' per-host state (bench/RESULTS.md, "Memory model"). Addresses keep their 16
  * bytes so an IPv6 host is counted at its real size; the category sets are one byte each. */
 struct host {
     uint8_t addr[16];  /* network order, IPv4 mapped */
     uint32_t customer; /* customer index + 1 */
     uint32_t window;   /* number of the last window the host was active in */
-    uint64_t first_ms; /* first flow seen (event time) */
     uint64_t last_ms;  /* latest flow end seen */
     /* the window of its latest alert as that window's end / window_ms, i.e. its number + 1
      * (0 = never). Window ends are whole multiples of window_ms (collector/windows.c), so this

@@ -42,7 +42,7 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
     t->nbuckets = (capacity + HOSTTAB_WAYS - 1) / HOSTTAB_WAYS;
     size_t n = t->nbuckets * HOSTTAB_WAYS;
     t->state_size = (state_size + 7) & ~(size_t)7;
-    t->stride = (sizeof(struct host) + t->state_size + 15) & ~(size_t)15;
+    t->stride = (sizeof(struct host) + t->state_size + 7) & ~(size_t)7;
     if (n >= SLOT_NONE) {
         hosttab_free(t);
         return -ENOMEM; /* slot numbers are 32-bit */

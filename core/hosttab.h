@@ -6,7 +6,7 @@
  * eviction is counted (measured: a few in 10^5 inserts at 75 % full, 0.02 % at 80 %). Lookups
  * read at most 2 * HOSTTAB_WAYS entries. Memory is fixed at creation: capacity * (a 4-byte tag
  * and a 4-byte slot number) + capacity slots of sizeof(struct host) + state_size, rounded up to
- * 16; nothing is allocated afterwards. The slots are dense (hosttab.c): pages of them are touched
+ * 8; nothing is allocated afterwards. The slots are dense (hosttab.c): pages of them are touched
  * up to the most hosts held at once, so memory in use is capacity * 8 + high_water * slot.
  * One thread (the owning worker) uses a table. struct host is defined in detectors/detector.h's
  * terms but lives here so the table needs no detector.
@@ -67,7 +67,7 @@ void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out);
 size_t hosttab_memory(const struct hosttab *t);
 size_t hosttab_memory_used(const struct hosttab *t);
 size_t hosttab_state_size(const struct hosttab *t);
-/* Bytes one host's slot costs: struct host and the state, rounded up to 16 (each position of the
+/* Bytes one host's slot costs: struct host and the state, rounded up to 8 (each position of the
  * capacity costs 8 more: its tag and slot number). */
 size_t hosttab_slot_bytes(const struct hosttab *t);
 
