@@ -77,7 +77,7 @@
  * flows, packets and bytes, first/last seen. Alerts are raised when a window closes (after
  * that window's joins are settled); the alert manager keeps one event.id per ongoing incident.
  *
- * Threads and memory: one instance per worker (detectors/detector.h). Per host 56 bytes of
+ * Threads and memory: one instance per worker (detectors/detector.h). Per host 40 bytes of
  * state; per worker the contact filter (contact_filter bytes), the join table (max_pending),
  * the horizontal and vertical tables (max_pairs each), the ICMP sweep table (max_sweepers) and
  * the candidate list; all fixed at init, least recently used entries evicted and counted. No
