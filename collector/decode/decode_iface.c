@@ -30,7 +30,10 @@ static uint64_t rate_bps(uint64_t a, uint64_t b, uint64_t ms)
     if (b < a || ms == 0)
         return 0;
     uint64_t d = b - a;
-    return d > UINT64_MAX / 8000 ? UINT64_MAX / ms : d * 8000 / ms;
+    /* d * 8000 / ms without the product's overflow (octet deltas past 2.3e15) */
+    if (d / ms > UINT64_MAX / 8000 - 1)
+        return UINT64_MAX;
+    return d / ms * 8000 + d % ms * 8000 / ms;
 }
 
 void dec_iface_update(struct dec_msg *m, const struct dec_iface_sample *s)

@@ -189,6 +189,34 @@ static void test_interfaces(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A counter delta past 2.3e15 octets (where delta x 8000 overflows 64 bits) still gives its
+ * rate: 3e15 octets in 10 s are 2.4e15 bit/s. */
+static void test_interface_rate_big_delta(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t buf[2048];
+    struct sink s = {.n = 0};
+    for (uint32_t t = 0; t < 2; t++) {
+        struct gen_sflow m;
+        gen_sflow_begin(&m, buf, sizeof buf, agent4, 0, t, 1000);
+        struct gen_sflow_iface i = {.ifindex = 1,
+                                    .speed = 10000000000ull,
+                                    .in_octets = t * 3000000000000000ull,
+                                    .out_octets = t * 1000};
+        gen_sflow_counters(&m, &i);
+        int n = gen_sflow_end(&m);
+        decode_datagram(ctx, udp_src, 40000, BASE_MS + t * 10000, buf, (size_t)n, collect, &s);
+    }
+    struct decode_iface_stats ifs[1];
+    assert_int_equal(decode_interfaces(ctx, 0, ifs, 1), 1);
+    assert_true(ifs[0].in_bps == 2400000000000000ull);
+    assert_int_equal(ifs[0].out_bps, 800);
+    decode_ctx_free(ctx);
+}
+
 static void check_sane(void *arg, struct flow_rec *r)
 {
     (void)arg;
@@ -272,8 +300,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_samples), cmocka_unit_test(test_sampling_sequence_drops),
-        cmocka_unit_test(test_interfaces),   cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_vxlan_parser),
+        cmocka_unit_test(test_interfaces),   cmocka_unit_test(test_interface_rate_big_delta),
+        cmocka_unit_test(test_hostile),      cmocka_unit_test(test_vxlan_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
