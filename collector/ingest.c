@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "be.h"
 #include "frag.h"
 #include "json.h"
 #include "log.h"
@@ -274,31 +275,27 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
     }
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Does this payload start like a flow export with consistent lengths? */
 bool ingest_looks_like_export(const uint8_t *d, size_t len)
 {
     if (len < 20)
         return false;
-    if (rd16(d) == 0 && rd16(d + 2) == 5) { /* sFlow v5: address type 1/2, samples that fit */
-        uint32_t at = (uint32_t)rd16(d + 4) << 16 | rd16(d + 6);
+    if (be_get16(d) == 0 &&
+        be_get16(d + 2) == 5) { /* sFlow v5: address type 1/2, samples that fit */
+        uint32_t at = (uint32_t)be_get16(d + 4) << 16 | be_get16(d + 6);
         size_t hdr = at == 1 ? 28 : at == 2 ? 40 : 0;
         if (!hdr || len < hdr)
             return false;
-        uint32_t n = (uint32_t)rd16(d + hdr - 4) << 16 | rd16(d + hdr - 2);
+        uint32_t n = (uint32_t)be_get16(d + hdr - 4) << 16 | be_get16(d + hdr - 2);
         return n <= (len - hdr) / 8;
     }
-    uint16_t ver = rd16(d);
+    uint16_t ver = be_get16(d);
     if (ver == 5) {
-        uint16_t n = rd16(d + 2);
+        uint16_t n = be_get16(d + 2);
         return n >= 1 && n <= 30 && len == 24 + 48u * n;
     }
     if (ver == 10)
-        return len >= 16 && rd16(d + 2) == len;
+        return len >= 16 && be_get16(d + 2) == len;
     if (ver == 9) {
         if (len < 24)
             return false;
@@ -306,7 +303,7 @@ bool ingest_looks_like_export(const uint8_t *d, size_t len)
         size_t off = 20;
         unsigned sets = 0;
         while (off + 4 <= len) {
-            uint16_t id = rd16(d + off), sl = rd16(d + off + 2);
+            uint16_t id = be_get16(d + off), sl = be_get16(d + off + 2);
             if (sl < 4 || off + sl > len || (id > 1 && id < 256))
                 return false;
             off += sl;

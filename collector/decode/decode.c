@@ -170,8 +170,8 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
         dec_error(ctx, NULL, DC_SHORT_HEADER);
         return;
     }
-    uint16_t version = dec_be16(buf);
-    if (version == 0 && len >= 4 && dec_be32(buf) == 5) { /* sFlow v5: a 32-bit version */
+    uint16_t version = be_get16(buf);
+    if (version == 0 && len >= 4 && be_get32(buf) == 5) { /* sFlow v5: a 32-bit version */
         struct dec_msg m = {
             .ctx = ctx, .version = DEC_VERSION_SFLOW, .now_ms = now_ms, .emit = emit, .arg = arg};
         if (ctx->npending)

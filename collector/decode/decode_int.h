@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "be.h"
 #include "dlist.h"
 #include "hash.h"
 #include "table.h"
@@ -35,19 +36,6 @@
  * NetFlow versions 5, 9 and 10. */
 #define DEC_VERSION_SFLOW 0x55
 
-/* ---- byte order (unaligned, big endian on the wire) ---- */
-static inline uint16_t dec_be16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-static inline uint32_t dec_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t dec_be64(const uint8_t *p)
-{
-    return (uint64_t)dec_be32(p) << 32 | dec_be32(p + 4);
-}
 static inline bool dec_all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)

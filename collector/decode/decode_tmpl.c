@@ -520,11 +520,11 @@ static inline uint64_t read_uint(const uint8_t *p, uint16_t len)
     case 1:
         return p[0];
     case 2:
-        return dec_be16(p);
+        return be_get16(p);
     case 4:
-        return dec_be32(p);
+        return be_get32(p);
     case 8:
-        return dec_be64(p);
+        return be_get64(p);
     default: {
         uint64_t v = 0;
         for (unsigned i = 0; i < len; i++)
@@ -834,7 +834,7 @@ static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_
             if (flen == 255) {
                 if (end - p < 2)
                     return false;
-                flen = dec_be16(p);
+                flen = be_get16(p);
                 p += 2;
             }
         } else {

@@ -19,13 +19,13 @@ static int parse_fields(const uint8_t **pp, const uint8_t *end, unsigned cnt, st
     for (unsigned i = 0; i < cnt; i++) {
         if (end - p < 4)
             return -EBADMSG;
-        uint16_t ie = dec_be16(p), flen = dec_be16(p + 2);
+        uint16_t ie = be_get16(p), flen = be_get16(p + 2);
         p += 4;
         uint32_t pen = 0;
         if (ie & 0x8000) {
             if (end - p < 4)
                 return -EBADMSG;
-            pen = dec_be32(p);
+            pen = be_get32(p);
             p += 4;
         }
         if (i < DECODE_MAX_FIELDS)
@@ -58,7 +58,7 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
     struct tmpl_prog prog;
     bool options = set_id == 3;
     while (end - p >= 4) {
-        uint16_t tid = dec_be16(p), cnt = dec_be16(p + 2);
+        uint16_t tid = be_get16(p), cnt = be_get16(p + 2);
         if (tid == 0 && dec_all_zero(p, (size_t)(end - p)))
             return 0; /* padding */
         p += 4;
@@ -73,7 +73,7 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
         if (options) {
             if (end - p < 2)
                 goto invalid;
-            nscope = dec_be16(p);
+            nscope = be_get16(p);
             p += 2;
         }
         if (parse_fields(&p, end, cnt, f) < 0 || (options && (nscope == 0 || nscope > cnt)))
@@ -93,7 +93,7 @@ invalid:
 static int ipfix_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, bool apply)
 {
     while (end - p >= 4) {
-        uint16_t id = dec_be16(p), slen = dec_be16(p + 2);
+        uint16_t id = be_get16(p), slen = be_get16(p + 2);
         if (slen < 4 || slen > end - p)
             break;
         const uint8_t *body = p + 4, *bend = p + slen;
@@ -130,7 +130,7 @@ void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
-    size_t mlen = dec_be16(buf + 2);
+    size_t mlen = be_get16(buf + 2);
     if (mlen < IPFIX_HDR || mlen > len) {
         dec_error(m->ctx, m->exp, DC_BAD_LENGTH);
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
@@ -141,9 +141,9 @@ void ipfix_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
-    m->export_ms = (uint64_t)dec_be32(buf + 4) * 1000;
-    uint32_t seq = dec_be32(buf + 8);
-    m->dom = dec_domain_get(m, 10, dec_be32(buf + 12));
+    m->export_ms = (uint64_t)be_get32(buf + 4) * 1000;
+    uint32_t seq = be_get32(buf + 8);
+    m->dom = dec_domain_get(m, 10, be_get32(buf + 12));
     if (!m->dom)
         return;
     (void)ipfix_sets(m, p, end, true); /* cannot fail: checked above */

@@ -11,17 +11,17 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
-    uint16_t count = dec_be16(buf + 2);
+    uint16_t count = be_get16(buf + 2);
     /* the count is the only framing v5 has: it must fit the datagram (extra bytes are ignored) */
     if (count == 0 || (size_t)count * NF5_REC > len - NF5_HDR) {
         dec_error(m->ctx, m->exp, DC_BAD_LENGTH);
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
-    uint32_t uptime = dec_be32(buf + 4);
-    uint64_t unix_ms = (uint64_t)dec_be32(buf + 8) * 1000 + dec_be32(buf + 12) / 1000000u;
-    uint32_t seq = dec_be32(buf + 16);
-    int interval = dec_be16(buf + 22) & 0x3fff; /* top 2 bits: sampling mode */
+    uint32_t uptime = be_get32(buf + 4);
+    uint64_t unix_ms = (uint64_t)be_get32(buf + 8) * 1000 + be_get32(buf + 12) / 1000000u;
+    uint32_t seq = be_get32(buf + 16);
+    int interval = be_get16(buf + 22) & 0x3fff; /* top 2 bits: sampling mode */
     dec_seq(m, &m->exp->v5_seq_valid, &m->exp->v5_seq_next, seq, count);
     m->export_ms = unix_ms;
     m->uptime = uptime;
@@ -33,18 +33,18 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         memcpy(r.src + 12, p, 4);
         r.dst[10] = r.dst[11] = 0xff;
         memcpy(r.dst + 12, p + 4, 4);
-        r.in_if = dec_be16(p + 12); /* SNMP index of the input interface */
-        r.packets = dec_be32(p + 16);
-        r.bytes = dec_be32(p + 20);
-        uint32_t first = dec_be32(p + 24), last = dec_be32(p + 28);
+        r.in_if = be_get16(p + 12); /* SNMP index of the input interface */
+        r.packets = be_get32(p + 16);
+        r.bytes = be_get32(p + 20);
+        uint32_t first = be_get32(p + 24), last = be_get32(p + 28);
         r.first_ms = unix_ms - (uint64_t)(int64_t)(int32_t)(uptime - first);
         r.last_ms = unix_ms - (uint64_t)(int64_t)(int32_t)(uptime - last);
-        r.sport = dec_be16(p + 32);
-        r.dport = dec_be16(p + 34);
+        r.sport = be_get16(p + 32);
+        r.dport = be_get16(p + 34);
         r.tcp_flags = p[37];
         r.proto = p[38];
-        r.src_as = dec_be16(p + 40);
-        r.dst_as = dec_be16(p + 42);
+        r.src_as = be_get16(p + 40);
+        r.dst_as = be_get16(p + 42);
         dec_emit(m, &r, 0, false, 0, interval);
     }
 }

@@ -17,14 +17,14 @@ static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end
     struct tmpl_field f[DECODE_MAX_FIELDS];
     struct tmpl_prog prog;
     while (end - p >= 4) {
-        uint16_t tid = dec_be16(p), cnt = dec_be16(p + 2);
+        uint16_t tid = be_get16(p), cnt = be_get16(p + 2);
         if (cnt == 0 && tid == 0 && dec_all_zero(p, (size_t)(end - p)))
             return 0; /* padding */
         p += 4;
         if (cnt == 0 || cnt > DECODE_MAX_FIELDS || (size_t)(end - p) < (size_t)cnt * 4)
             goto invalid;
         for (unsigned i = 0; i < cnt; i++, p += 4)
-            f[i] = (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2)};
+            f[i] = (struct tmpl_field){.ie = be_get16(p), .len = be_get16(p + 2)};
         if (apply) {
             dec_template(m, tid, false, f, cnt);
             (*nrec)++;
@@ -44,7 +44,7 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
     struct tmpl_field f[DECODE_MAX_FIELDS];
     struct tmpl_prog prog;
     while (end - p >= 6) {
-        uint16_t tid = dec_be16(p), slen = dec_be16(p + 2), olen = dec_be16(p + 4);
+        uint16_t tid = be_get16(p), slen = be_get16(p + 2), olen = be_get16(p + 4);
         if (tid == 0 && dec_all_zero(p, (size_t)(end - p)))
             return 0; /* padding */
         p += 6;
@@ -54,7 +54,7 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
             goto invalid;
         for (size_t i = 0; i < ns + no; i++, p += 4)
             f[i] =
-                (struct tmpl_field){.ie = dec_be16(p), .len = dec_be16(p + 2), .v9_scope = i < ns};
+                (struct tmpl_field){.ie = be_get16(p), .len = be_get16(p + 2), .v9_scope = i < ns};
         if (apply) {
             dec_template(m, tid, true, f, ns + no);
             (*nrec)++;
@@ -75,7 +75,7 @@ static int nf9_sets(struct dec_msg *m, const uint8_t *p, const uint8_t *end, boo
                     unsigned *nrec, unsigned *nsets, bool *framed)
 {
     while (end - p >= 4) {
-        uint16_t id = dec_be16(p), slen = dec_be16(p + 2);
+        uint16_t id = be_get16(p), slen = be_get16(p + 2);
         if (slen < 4 || slen > end - p) {
             if (dec_all_zero(p, (size_t)(end - p))) {
                 *framed = false; /* padding after the last flowset: the count is not checked */
@@ -127,11 +127,11 @@ void nf9_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         m->ctx->c[DC_MESSAGES_MALFORMED]++;
         return;
     }
-    m->uptime = dec_be32(buf + 4);
-    m->export_ms = (uint64_t)dec_be32(buf + 8) * 1000;
-    uint32_t seq = dec_be32(buf + 12);
-    unsigned count = dec_be16(buf + 2);
-    m->dom = dec_domain_get(m, 9, dec_be32(buf + 16));
+    m->uptime = be_get32(buf + 4);
+    m->export_ms = (uint64_t)be_get32(buf + 8) * 1000;
+    uint32_t seq = be_get32(buf + 12);
+    unsigned count = be_get16(buf + 2);
+    m->dom = dec_domain_get(m, 9, be_get32(buf + 16));
     if (!m->dom)
         return;
     dec_seq(m, &m->dom->seq_valid, &m->dom->seq_next, seq, 1);

@@ -51,7 +51,7 @@ static uint32_t xu32(struct xdr *x)
         x->n = 0;
         return 0;
     }
-    uint32_t v = dec_be32(x->p);
+    uint32_t v = be_get32(x->p);
     x->p += 4;
     x->n -= 4;
     return v;

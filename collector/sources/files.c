@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "be.h"
 #include "capture.h"
 #include "conf.h"
 #include "goflow2.h"
@@ -33,7 +34,7 @@ static bool is_capture_magic(const char *path)
     uint8_t h[4];
     if (conf_read_head(path, h, sizeof h) < 4)
         return false;
-    uint32_t be = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    uint32_t be = be_get32(h);
     return be == 0xa1b2c3d4u || be == 0xd4c3b2a1u || be == 0xa1b23c4du || be == 0x4d3cb2a1u ||
            be == 0x0a0d0d0au || (h[0] == 0x1f && h[1] == 0x8b);
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
+
 #define FRAG_MAX_LEN 65535u
 #define FRAG_BLOCKS ((FRAG_MAX_LEN + 8) / 8)
 
@@ -40,11 +42,6 @@ struct frag_table {
     uint32_t count;
     struct frag_stats st;
 };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
-}
 
 int frag_table_new(const struct frag_opts *opts, struct frag_table **out)
 {
@@ -170,11 +167,11 @@ static void fill_out(const struct frag_ent *e, struct frag_datagram *out)
     out->l4 = e->buf + e->l4_off;
     out->l4_len = e->total - e->l4_off;
     if ((e->proto == 17 || e->proto == 6 || e->proto == 132) && out->l4_len >= 4) {
-        out->sport = rd16(out->l4);
-        out->dport = rd16(out->l4 + 2);
+        out->sport = be_get16(out->l4);
+        out->dport = be_get16(out->l4 + 2);
     }
     if (e->proto == 17 && out->l4_len >= 8) {
-        uint32_t ulen = rd16(out->l4 + 4);
+        uint32_t ulen = be_get16(out->l4 + 4);
         out->payload = out->l4 + 8;
         out->payload_len = (ulen >= 8 && ulen <= out->l4_len) ? ulen - 8 : out->l4_len - 8;
     }

@@ -3,17 +3,11 @@
 
 #include <string.h>
 
+#include "be.h"
+#include "le.h"
+
 #define PKT_MAX_TAGS 8      /* VLAN tags / MPLS labels walked before giving up */
 #define PKT_MAX_EXT_HDRS 16 /* IPv6 extension headers walked before giving up */
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
-}
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 bool pkt_linktype_supported(int lt)
 {
@@ -77,8 +71,8 @@ static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_inf
         hl = (uint32_t)(p[12] >> 4) * 4;
         if (hl < 20 || hl > len)
             return PKT_ERR_BAD_L4_HEADER;
-        o->sport = rd16(p);
-        o->dport = rd16(p + 2);
+        o->sport = be_get16(p);
+        o->dport = be_get16(p + 2);
         o->tcp_flags = p[13];
         break;
     case 17:  /* UDP */
@@ -86,12 +80,12 @@ static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_inf
         if (cap < 8)
             return len < 8 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
         hl = 8;
-        o->sport = rd16(p);
-        o->dport = rd16(p + 2);
+        o->sport = be_get16(p);
+        o->dport = be_get16(p + 2);
         if (o->proto == 17 && !o->fragment) {
             /* The UDP length must fit inside the IP length (shorter: IP padding, dropped);
              * 0 only in an IPv6 jumbogram. */
-            uint32_t ulen = rd16(p + 4);
+            uint32_t ulen = be_get16(p + 4);
             if (ulen >= 8 && ulen <= len)
                 len = ulen;
             else if (!(ulen == 0 && o->v6 && len > 0xffff))
@@ -102,8 +96,8 @@ static int parse_l4(const uint8_t *p, uint32_t cap, uint32_t len, struct pkt_inf
         if (cap < 12)
             return len < 12 ? PKT_ERR_BAD_L4_HEADER : PKT_ERR_TRUNCATED_L4;
         hl = 12;
-        o->sport = rd16(p);
-        o->dport = rd16(p + 2);
+        o->sport = be_get16(p);
+        o->dport = be_get16(p + 2);
         break;
     case 1:  /* ICMP */
     case 58: /* ICMPv6 */
@@ -147,7 +141,7 @@ static int parse_v4(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     ihl = (uint32_t)(p[0] & 0x0f) * 4;
     if (ihl < 20)
         return PKT_ERR_BAD_IP_HEADER;
-    tot = rd16(p + 2);
+    tot = be_get16(p + 2);
     if (tot == 0) /* TSO/GSO capture: length left 0 by the NIC; take the frame's */
         tot = wire > 0xffff ? 0xffff : wire;
     if (tot < ihl)
@@ -166,8 +160,8 @@ static int parse_v4(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     o->proto = p[9];
     map_v4(o->src, p + 12);
     map_v4(o->dst, p + 16);
-    fo = rd16(p + 6);
-    o->frag_id = rd16(p + 4);
+    fo = be_get16(p + 6);
+    o->frag_id = be_get16(p + 4);
     o->more_frags = (fo & 0x2000) != 0;
     o->frag_offset = (uint16_t)((fo & 0x1fff) * 8);
     o->fragment = o->more_frags || o->frag_offset != 0;
@@ -202,7 +196,7 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
 
     if (cap < 40)
         return PKT_ERR_TRUNCATED_L3;
-    tot = 40 + (uint32_t)rd16(p + 4);
+    tot = 40 + (uint32_t)be_get16(p + 4);
     if (tot == 40 && wire > 40) /* jumbogram or GSO: payload length 0 */
         tot = wire;
     if (tot > wire)
@@ -212,7 +206,7 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     o->ip_len = tot;
     cap3 = cap < tot ? cap : tot;
     o->l3_caplen = cap3;
-    o->tos = (uint8_t)((rd16(p) >> 4) & 0xff);
+    o->tos = (uint8_t)((be_get16(p) >> 4) & 0xff);
     o->ttl = p[7];
     memcpy(o->src, p + 8, 16);
     memcpy(o->dst, p + 24, 16);
@@ -243,10 +237,10 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
                 return tot < off + 8 ? PKT_ERR_BAD_IP_HEADER : PKT_ERR_TRUNCATED_L3;
             if (o->fragment) /* two fragment headers: malformed */
                 return PKT_ERR_BAD_IP_HEADER;
-            fo = rd16(p + off + 2);
+            fo = be_get16(p + off + 2);
             o->frag_offset = (uint16_t)(fo & 0xfff8);
             o->more_frags = (fo & 1) != 0;
-            o->frag_id = rd32(p + off + 4);
+            o->frag_id = be_get32(p + off + 4);
             /* An atomic fragment (offset 0, no MF) is a whole datagram (RFC 6946). */
             o->fragment = o->more_frags || o->frag_offset != 0;
             o->first_fragment = o->fragment && o->frag_offset == 0;
@@ -348,8 +342,8 @@ static int mpls_payload(const uint8_t *p, uint32_t cap, uint16_t *et, uint32_t *
     case 1:
         return PKT_ERR_NOT_IP;
     case 0:
-        if (cap >= o + 4 + 14 && et_walked(rd16(p + o + 4 + 12))) {
-            *et = rd16(p + o + 4 + 12);
+        if (cap >= o + 4 + 14 && et_walked(be_get16(p + o + 4 + 12))) {
+            *et = be_get16(p + o + 4 + 12);
             *off = o + 4 + 14;
             return 1;
         }
@@ -359,9 +353,9 @@ static int mpls_payload(const uint8_t *p, uint32_t cap, uint16_t *et, uint32_t *
     }
     if (cap < o + 14)
         return PKT_ERR_TRUNCATED_L2;
-    if (!et_walked(rd16(p + o + 12)))
+    if (!et_walked(be_get16(p + o + 12)))
         return PKT_ERR_NOT_IP;
-    *et = rd16(p + o + 12);
+    *et = be_get16(p + o + 12);
     *off = o + 14;
     return 1;
 }
@@ -388,12 +382,12 @@ static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t
             uint16_t vid;
             if (cap < 4)
                 return PKT_ERR_TRUNCATED_L2;
-            vid = rd16(p) & 0x0fff;
+            vid = be_get16(p) & 0x0fff;
             if (o->vlan_count == 0)
                 o->vlan = vid;
             o->vlan_inner = vid;
             o->vlan_count++;
-            et = rd16(p + 2);
+            et = be_get16(p + 2);
             p += 4;
             cap -= 4;
             wire = wire >= 4 ? wire - 4 : 0;
@@ -415,7 +409,7 @@ static int parse_ethertype(uint16_t et, const uint8_t *p, uint32_t cap, uint32_t
             uint16_t ppp;
             if (cap < 8)
                 return PKT_ERR_TRUNCATED_L2;
-            ppp = rd16(p + 6);
+            ppp = be_get16(p + 6);
             p += 8;
             cap -= 8;
             wire = wire >= 8 ? wire - 8 : 0;
@@ -477,15 +471,15 @@ int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struc
     case PKT_LINK_EN10MB:
         if (cap < 14)
             return PKT_ERR_TRUNCATED_L2;
-        return parse_ethertype(rd16(d + 12), d + 14, cap - 14, wire - 14, o);
+        return parse_ethertype(be_get16(d + 12), d + 14, cap - 14, wire - 14, o);
     case PKT_LINK_LINUX_SLL:
         if (cap < 16)
             return PKT_ERR_TRUNCATED_L2;
-        return parse_ethertype(rd16(d + 14), d + 16, cap - 16, wire - 16, o);
+        return parse_ethertype(be_get16(d + 14), d + 16, cap - 16, wire - 16, o);
     case PKT_LINK_LINUX_SLL2:
         if (cap < 20)
             return PKT_ERR_TRUNCATED_L2;
-        return parse_ethertype(rd16(d), d + 20, cap - 20, wire - 20, o);
+        return parse_ethertype(be_get16(d), d + 20, cap - 20, wire - 20, o);
     case PKT_LINK_RAW:
     case PKT_LINK_RAW_BSD:
     case PKT_LINK_RAW_LT:
@@ -503,8 +497,8 @@ int pkt_parse(int linktype, const uint8_t *d, uint32_t cap, uint32_t wire, struc
         if (cap < 4)
             return PKT_ERR_TRUNCATED_L2;
         /* DLT_NULL is in the capturing host's order and files travel, so try both. */
-        be = rd32(d);
-        le = (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+        be = be_get32(d);
+        le = le_get32(d);
         r = parse_af(be, d + 4, cap - 4, wire - 4, o);
         if (r == PKT_ERR_NOT_IP && le != be)
             r = parse_af(le, d + 4, cap - 4, wire - 4, o);
