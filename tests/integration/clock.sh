@@ -10,17 +10,12 @@
 #     kept out of the beacon detector, and not moved onto "now" (the window it lands in is the
 #     records' own). The same datagrams replayed from a file keep their beacon alerts.
 # Loopback only; every wait bounded; the processes started here are stopped on exit.
-set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
+source "$(dirname "$0")/lib/common.bash"
 for t in nfcapd nfdump nfreplay python3 curl; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed (scripts/deps.sh test)"; exit 77; }
 done
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
 . "$(dirname "$0")/lib/nfcapd.bash"
 helper=$TW_SRC/tests/integration/udp_pcap.py
-tmp=$(mktemp -d)
-pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   sleep 0.2
@@ -28,13 +23,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 stop() { # pid: SIGTERM, <= 20 s, then SIGKILL
   kill -TERM "$1" 2>/dev/null || true
   for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }; sleep 0.1; done

@@ -5,12 +5,8 @@
 #  3. a capture that ends mid-packet (replay: exit 1 naming the file, what came before decoded)
 #  4. a socket buffer overflow (smallest rcvbuf, daemon SIGSTOPped during a burst)
 # Part 1 needs root and unshare/mount (skipped with a message otherwise); the rest always runs.
-set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
+source "$(dirname "$0")/lib/common.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
-tmp=$(mktemp -d)
 pid=
 cleanup() {
   [[ -n $pid ]] && { kill -CONT "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; }
@@ -18,11 +14,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [[ -f $tmp/log ]] && { echo "--- daemon log:" >&2; tail -20 "$tmp/log" >&2; }; exit 1; }
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 url=
 metric() { curl -s --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 healthz() { [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url/healthz") == 200 ]]; }

@@ -20,33 +20,17 @@
 #      per-host summaries overflows it; the loss is counted (transitwatch_kafka_spool_lost_total)
 #      and logged, /healthz says 503 with the loss as the reason; after recovery exactly the counted messages are missing
 #      and the next window is delivered in full.
-set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
+source "$(dirname "$0")/lib/common.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
 tk=$TW_BIN/bench/twkafka
 [[ -x $tk ]] || { echo "FAIL: $tk not built" >&2; exit 1; }
 val="python3 $TW_SRC/tests/integration/validate.py"
-cfg=$TW_SRC/configs
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; } || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 log=
 fail() {
   echo "FAIL: $*" >&2
   [[ -n $log && -f $log ]] && { echo "--- $log:" >&2; tail -25 "$log" >&2; }
   exit 1
-}
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 t_start=$SECONDS
 step() { echo "kafka_e2e: [$((SECONDS - t_start))s] $*"; }

@@ -22,30 +22,15 @@
 #      of that file gives the same records (--flows) and the same alerts and summaries, and
 #      `detect` with input = goflow2 reads them from a topic into the same alerts.
 # Every wait is bounded; the instances stop by themselves (--exit-idle).
-set -euo pipefail
-: "${TW_BIN:?}" "${TW_SRC:?}"
+source "$(dirname "$0")/lib/common.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
 tk=$TW_BIN/bench/twkafka
 cmp="python3 $TW_SRC/tests/integration/kafka_compare.py"
 [[ -x $tk ]] || { echo "FAIL: $tk not built" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; } || true; done
-  [[ -n ${TW_KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   for f in "$tmp"/*.log; do [[ -s $f ]] && { echo "--- $f:" >&2; tail -8 "$f" >&2; }; done
   exit 1
-}
-wait_for() { # timeout-seconds command...
-  local t=$1 i; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 t_start=$SECONDS
 step() { echo "kafka_scale: [$((SECONDS - t_start))s] $*"; }

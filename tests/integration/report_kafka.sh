@@ -9,27 +9,9 @@
 # message that is not one of ours is counted on stderr, not fatal. The brokers down, or
 # nothing listening: exit 1 with the reason within a bound (--kafka-timeout). The Kafka options
 # without a Kafka input are a usage error (2).
-set -Eeuo pipefail
-trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
-: "${TW_BIN:?}" "${TW_SRC:?}"
-tw=$TW_BIN/collector/transitwatch
-gen=$TW_BIN/tests/twgen
+source "$(dirname "$0")/lib/common.bash"
 tk=$TW_BIN/bench/twkafka
 [[ -x $tk ]] || { echo "FAIL: $tk not built" >&2; exit 1; }
-cfg=$TW_SRC/configs
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; } || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_for() { # timeout-seconds command...
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 source "$TW_SRC/tests/integration/lib/kafka.bash"
 kafka_serve --max-time 500 --topic transitwatch.alerts:4 --topic transitwatch.summaries:2 \

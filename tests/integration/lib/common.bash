@@ -1,6 +1,7 @@
 # common.bash: the preamble of integration scripts (sourced, not a test of its own: ctest runs
 # tests/integration/*.sh only). Strict mode with a line-numbered message on a failed command;
-# sets tw, gen, cfg (the repository's configs/) and tmp (removed at exit); gives fail.
+# sets tw, gen, cfg (the repository's configs/) and tmp; at exit every pid in the array pids is
+# killed and tmp removed (kept and named with TW_KEEP=1); gives fail and wait_for.
 set -Eeuo pipefail
 trap 'echo "$(basename "$0"): command failed at line $LINENO (status $?): $BASH_COMMAND" >&2' ERR
 : "${TW_BIN:?}" "${TW_SRC:?}"
@@ -8,5 +9,17 @@ tw=$TW_BIN/collector/transitwatch
 gen=$TW_BIN/tests/twgen
 cfg=$TW_SRC/configs
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+pids=()
+_common_cleanup() {
+  local p
+  for p in "${pids[@]}"; do { kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; } || true; done
+  if [[ -n ${TW_KEEP:-} ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap _common_cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+wait_for() { # timeout-seconds command...: true once the command is, false after the timeout
+  local t=$1 i
+  shift
+  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}

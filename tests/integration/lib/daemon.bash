@@ -10,11 +10,6 @@ udp_port=
 _tw_cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap _tw_cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [[ -s $log ]] && { echo "--- daemon log:" >&2; tail -20 "$log" >&2; }; exit 1; }
-wait_for() { # timeout-seconds command...: true once the command is, false after the timeout
-  local t=$1; shift
-  for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 tw_conf() { # FILE MAP [NAME=LIST...]: into FILE the daemon's settings as these tests run it: UDP
   # and /metrics on free loopback ports, the customer map MAP, the blocklists NAME=LIST,
   # 1-minute windows, messages to $tmp/out.jsonl; tw_collector: more [collector] lines, each
