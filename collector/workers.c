@@ -217,6 +217,17 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
     }
 }
 
+/* The detectors' prefetch pass over a batch (detector_ops.prefetch): after the host slots',
+ * before the records run. */
+static void prefetch_detectors(struct worker *w, struct wq_ent *const *e, size_t n)
+{
+    const struct pipeline *p = w->p;
+    for (size_t d = 0; d < p->ndet; d++)
+        if (p->ops[d]->prefetch)
+            for (size_t i = 0; i < n; i++)
+                p->ops[d]->prefetch(w->det[d], i, &e[i]->f);
+}
+
 /* Up to WQ_BATCH published records of w's ring: prefetch all their buckets, run them, give the
  * room back. progress tells wk_outbox_drain which record the worker is on. Returns how many.
  * On the thread that runs w's records (its own, or the dispatcher for worker 0). */
@@ -230,6 +241,7 @@ static size_t run_batch(struct worker *w)
         hosttab_prefetch(w->hosts, e[i]->hash);
     for (size_t i = 0; i < n; i++)
         hosttab_prefetch_slot(w->hosts, e[i]->hash);
+    prefetch_detectors(w, e, n);
     for (size_t i = 0; i < n; i++) {
         atomic_store_explicit(&w->progress, e[i]->seq, memory_order_release);
         track(w, &e[i]->f, e[i]->hash);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "lines.h"
 
 /* Layout, for the per-record lookup: a bucket's eight 32-bit tags (a fingerprint of the key's
  * hash, 0 = empty position) and the eight slot numbers they lead to share one 64-byte block (one
@@ -20,16 +21,14 @@
 #define SLOT_NONE UINT32_MAX
 struct hosttab {
     uint32_t *blocks; /* nbuckets * BLOCK_U32, aligned to 64; tag 0 = free position */
-    void *blocks_mem; /* what calloc returned */
+    void *blocks_mem; /* what calloc_lines gave to free */
     uint8_t *slots;   /* capacity * stride: struct host, then state_size bytes */
-    void *slots_mem;  /* what calloc returned (slots is it aligned to 64) */
+    void *slots_mem;  /* what calloc_lines gave to free */
     size_t nbuckets, state_size, stride;
     uint32_t next_unused, free_head; /* the dense slots: high-water mark, freed list */
     struct hash_key key;
     struct hosttab_stats st;
 };
-
-#define SLOT_ALIGN 64
 
 int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
                 struct hosttab **out)
@@ -48,18 +47,12 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
         return -ENOMEM; /* slot numbers are 32-bit */
     }
     /* calloc: untouched pages cost no memory until hosts land on them */
-    t->blocks_mem = calloc(t->nbuckets * BLOCK_U32 * sizeof(uint32_t) + SLOT_ALIGN, 1);
-    t->slots_mem =
-        n <= (SIZE_MAX - SLOT_ALIGN) / t->stride ? calloc(n * t->stride + SLOT_ALIGN, 1) : NULL;
-    if (!t->blocks_mem || !t->slots_mem) {
+    t->blocks = calloc_lines(t->nbuckets * BLOCK_U32, sizeof(uint32_t), &t->blocks_mem);
+    t->slots = calloc_lines(n, t->stride, &t->slots_mem);
+    if (!t->blocks || !t->slots) {
         hosttab_free(t);
         return -ENOMEM;
     }
-    uintptr_t a = (uintptr_t)t->slots_mem;
-    t->slots = (uint8_t *)t->slots_mem + ((SLOT_ALIGN - a % SLOT_ALIGN) % SLOT_ALIGN);
-    a = (uintptr_t)t->blocks_mem;
-    t->blocks = (uint32_t *)(void *)((uint8_t *)t->blocks_mem +
-                                     ((SLOT_ALIGN - a % SLOT_ALIGN) % SLOT_ALIGN));
     t->free_head = SLOT_NONE;
     t->key = *key;
     t->st.capacity = n;
@@ -307,13 +300,13 @@ void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out)
 size_t hosttab_memory(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
-    return sizeof *t + 2 * SLOT_ALIGN + n * (t->stride + 2 * sizeof(uint32_t));
+    return sizeof *t + 2 * CACHE_LINE + n * (t->stride + 2 * sizeof(uint32_t));
 }
 
 size_t hosttab_memory_used(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
-    return sizeof *t + 2 * SLOT_ALIGN + n * 2 * sizeof(uint32_t) + t->next_unused * t->stride;
+    return sizeof *t + 2 * CACHE_LINE + n * 2 * sizeof(uint32_t) + t->next_unused * t->stride;
 }
 
 size_t hosttab_slot_bytes(const struct hosttab *t)

@@ -87,6 +87,7 @@
 #include "initiator.h"
 #include "json.h"
 #include "le.h"
+#include "lines.h"
 #include "log.h"
 #include "sketch.h"
 
@@ -96,6 +97,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 #define BC_WAYS 8       /* pair pool: slots per bucket */
 #define BC_RECENT 4     /* connections per pair followed for continuations */
 #define PD_WAYS 4       /* pending cache: entries per set */
+#define BC_MEMO 32      /* a batch's pair hashes kept by the prefetch pass (the worker's batch) */
 #define PV_WAYS 8       /* prevalence table: entries per bucket */
 #define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
@@ -195,6 +197,8 @@ struct pend {
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
 };
+_Static_assert(sizeof(struct pend) * PD_WAYS == 2 * CACHE_LINE,
+               "a pending set is two whole lines (beacon_prefetch loads both)");
 
 /* A followed connection; times in UNIT_MS after the pair's base. */
 struct conn {
@@ -257,12 +261,20 @@ struct pv_table {
     uint64_t used, evicted, rolls;
 };
 
+/* A pair key's hash computed by the prefetch pass for record f, for on_flow to take. */
+struct bc_memo {
+    const struct flow_rec *f;
+    uint64_t hv;
+    struct pair_key k;
+};
+
 struct beacon {
     struct pair *pool;
     uint32_t *tags; /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
                               * share one cache line, so a miss touches no pair */
     size_t nbuckets;
-    struct pend *pend;
+    struct pend *pend;         /* sets of PD_WAYS (128 bytes), each on two whole lines */
+    void *tags_mem, *pend_mem; /* what calloc_lines gave to free */
     size_t npsets;
     struct hash_key hk, pvk;
     size_t cap_prevalence;
@@ -278,6 +290,8 @@ struct beacon {
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
+    struct bc_memo memo[BC_MEMO]; /* the batch's, in record order: [memo_next, memo_n) not taken */
+    unsigned memo_n, memo_next;
 };
 
 static int beacon_init(const void *conf, void **self)
@@ -289,12 +303,12 @@ static int beacon_init(const void *conf, void **self)
     b->nbuckets = (c->max_pairs + BC_WAYS - 1) / BC_WAYS;
     b->npsets = (c->pending + PD_WAYS - 1) / PD_WAYS;
     b->pool = calloc(b->nbuckets * BC_WAYS, sizeof *b->pool);
-    b->tags = calloc(b->nbuckets * BC_WAYS, sizeof *b->tags);
-    b->pend = calloc(b->npsets * PD_WAYS, sizeof *b->pend);
+    b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
+    b->pend = calloc_lines(b->npsets * PD_WAYS, sizeof *b->pend, &b->pend_mem);
     if (!b->pool || !b->tags || !b->pend) {
         free(b->pool);
-        free(b->tags);
-        free(b->pend);
+        free(b->tags_mem);
+        free(b->pend_mem);
         free(b);
         return -ENOMEM;
     }
@@ -348,8 +362,8 @@ static void beacon_fini(void *self)
     pv_free(b->share_out);
     pv_free(b->share_in);
     free(b->pool);
-    free(b->tags);
-    free(b->pend);
+    free(b->tags_mem);
+    free(b->pend_mem);
     free(b);
 }
 
@@ -692,6 +706,53 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
     return 1;
 }
 
+/* The pair key of record f for the inside host addr of customer (host_side: the host sent f). */
+static void pair_key_of(struct pair_key *k, uint32_t customer, const uint8_t addr[16],
+                        const struct flow_rec *f, bool host_side)
+{
+    memset(k, 0, sizeof *k);
+    k->customer = customer;
+    memcpy(k->host, addr, 16);
+    memcpy(k->peer, host_side ? f->dst : f->src, 16);
+    k->port = host_side ? f->dport : f->sport;
+    k->proto = f->proto;
+}
+
+/* The worker's prefetch pass (detector_ops.prefetch): the key's tag block and pending set of a
+ * record on_flow may look up, and the key's hash kept for on_flow (beacon_hash). */
+static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
+{
+    struct beacon *b = self;
+    if (i == 0)
+        b->memo_n = b->memo_next = 0;
+    if ((f->proto != 6 && f->proto != 17) || f->dir == FLOW_DIR_NONE ||
+        (f->flags & FLOW_F_CLOCK_SKEW) || (f->peer_customer && f->peer_customer == f->customer))
+        return; /* on_flow returns before any lookup */
+    struct pair_key k;
+    pair_key_of(&k, f->customer, flow_inside(f), f, f->dir != FLOW_DIR_IN);
+    uint64_t hv = pair_hash(b, &k);
+    __builtin_prefetch(&b->tags[(hv % b->nbuckets) * BC_WAYS]);
+    const struct pend *set = &b->pend[((hv >> 16) % b->npsets) * PD_WAYS];
+    __builtin_prefetch(set);
+    __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
+    if (b->memo_n < BC_MEMO)
+        b->memo[b->memo_n++] = (struct bc_memo){.f = f, .hv = hv, .k = k};
+}
+
+/* Record f's pair hash: the prefetch pass's for this record and key, else computed. */
+static uint64_t beacon_hash(struct beacon *b, const struct flow_rec *f, const struct pair_key *k)
+{
+    for (unsigned j = b->memo_next; j < b->memo_n; j++) {
+        if (b->memo[j].f != f)
+            continue;
+        b->memo_next = j + 1;
+        if (memcmp(&b->memo[j].k, k, sizeof *k) == 0)
+            return b->memo[j].hv;
+        break;
+    }
+    return pair_hash(b, k);
+}
+
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                            const struct flow_rec *f)
 {
@@ -726,12 +787,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         basis = INIT_BASIS_NONE;
     }
     struct pair_key k;
-    memset(&k, 0, sizeof k);
-    k.customer = h->customer;
-    memcpy(k.host, h->addr, 16);
-    memcpy(k.peer, peer, 16);
-    k.port = host_side ? f->dport : f->sport;
-    k.proto = f->proto;
+    pair_key_of(&k, h->customer, h->addr, f, host_side);
     uint64_t hv = 0;
     bool hashed = false;
     uint16_t hport = host_side ? f->sport : f->dport;
@@ -744,7 +800,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
          * 3389...), and the pair's fixed port decides, as for any provisional start. */
         if (basis != INIT_BASIS_SERVICE || hport < 1024)
             return;
-        hv = pair_hash(b, &k);
+        hv = beacon_hash(b, f, &k);
         hashed = true;
         const struct pair *q = pair_find(b, &k, hv);
         const struct pend *qd = q ? NULL : pend_find(b, hv);
@@ -772,7 +828,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     o.may_start =
         !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     if (!hashed)
-        hv = pair_hash(b, &k);
+        hv = beacon_hash(b, f, &k);
     struct pair *p = pair_find(b, &k, hv);
     if (p) {
         if (o.first_ms + c->idle * 1000 < p->base_ms)
@@ -1745,6 +1801,7 @@ const struct detector_ops det_beacon_ops = {
     .host_state_size = 0,
     .init = beacon_init,
     .on_flow = beacon_on_flow,
+    .prefetch = beacon_prefetch,
     .on_window = beacon_on_window,
     .on_window_merge = beacon_merge,
     .share_export = beacon_share_export,

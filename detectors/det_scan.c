@@ -204,6 +204,7 @@ struct scan_host {
 };
 
 #define SCAN_CAND_CAP 4096 /* candidate list entries per worker (st_cand_full counts the rest) */
+#define SCAN_MEMO 32       /* a batch's host salts kept by the prefetch pass (the worker's batch) */
 _Static_assert(SCAN_CAND_CAP < (1u << 13), "scan_host.cand holds 1 + a candidate entry");
 _Static_assert(sizeof(struct scan_host) == 40, "scan's per-host state: 40 bytes");
 
@@ -301,6 +302,11 @@ struct scan {
     struct hash_key hk;
     uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
     uint32_t salt;
+    struct { /* the batch's salts, in record order: [memo_next, memo_n) not taken (scan_prefetch) */
+        const struct flow_rec *f;
+        uint32_t salt;
+    } memo[SCAN_MEMO];
+    unsigned memo_n, memo_next;
     struct cand *cands;
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
@@ -382,13 +388,34 @@ static bool unsampled(const struct flow_rec *f)
  * hash of 40 bytes per table. */
 /* The address alone: a reload may move a host to another customer. The last host's salt is
  * kept in the instance (a record's calls are for one host), not in every host's state. */
+static uint32_t salt_hash(const struct scan *s, const uint8_t addr[16])
+{
+    return (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
+}
+
 static uint32_t salt_of(struct scan *s, const uint8_t addr[16])
 {
     if (s->salt && memcmp(s->salt_addr, addr, 16) == 0)
         return s->salt;
-    s->salt = (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
+    s->salt = salt_hash(s, addr);
     memcpy(s->salt_addr, addr, 16);
     return s->salt;
+}
+
+/* Record f's host (addr) is the next salt_of's: the prefetch pass's salt for f, when it has
+ * one, becomes the instance's last salt (what salt_of would compute). */
+static void salt_take(struct scan *s, const struct flow_rec *f, const uint8_t addr[16])
+{
+    for (unsigned j = s->memo_next; j < s->memo_n; j++) {
+        if (s->memo[j].f != f)
+            continue;
+        s->memo_next = j + 1;
+        if (memcmp(flow_inside(f), addr, 16) == 0) {
+            s->salt = s->memo[j].salt;
+            memcpy(s->salt_addr, addr, 16);
+        }
+        return;
+    }
 }
 
 static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
@@ -914,11 +941,42 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
 }
 
 /* Is (host, target, protocol, port) new in the filter's horizon? */
+/* The first-contact filter's hash of a contact whose key_mix is x (the pending table's). */
+static uint64_t contact_hash(uint64_t x)
+{
+    return hash_mix64(x + 0x9E3779B97F4A7C15ULL);
+}
+
 static bool first_contact(struct scan *s, const struct host *h, const uint8_t target[16],
                           uint8_t proto, uint16_t port)
 {
     uint64_t x = key_mix(salt_of(s, h->addr), target, port, proto);
-    return !gfilter_test_and_set(&s->contacts, hash_mix64(x + 0x9E3779B97F4A7C15ULL));
+    return !gfilter_test_and_set(&s->contacts, contact_hash(x));
+}
+
+/* The worker's prefetch pass (detector_ops.prefetch): the first-contact filter's line of an
+ * outbound attempt, the pending table's bucket of an inbound answer, and the host's salt kept
+ * for on_flow (salt_take). */
+static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
+{
+    struct scan *s = self;
+    if (i == 0)
+        s->memo_n = s->memo_next = 0;
+    bool in = f->dir == FLOW_DIR_IN, echo = in ? is_echo_reply(f) : is_echo_request(f);
+    if (!echo && (in ? f->proto != 17 || !f->sport : f->proto != 6 && f->proto != 17))
+        return; /* on_flow looks nothing up for it */
+    uint32_t salt = salt_hash(s, flow_inside(f));
+    /* the pending table's hash of an answer's key, or of an attempt's (its probe's) */
+    uint64_t x = in ? key_mix(salt, f->src, echo ? 0 : f->sport, f->proto)
+                    : key_mix(salt, f->dst, echo ? 0 : f->dport, f->proto);
+    if (!in)
+        gfilter_prefetch(&s->contacts, contact_hash(x));
+    if (in || f->proto != 6) /* answers, UDP and echo probes look up the pending table */
+        __builtin_prefetch(&s->pend.bucket[ltab_fold(x) & (s->pend.nbuckets - 1)]);
+    if (s->memo_n < SCAN_MEMO) {
+        s->memo[s->memo_n].f = f;
+        s->memo[s->memo_n++].salt = salt;
+    }
 }
 
 static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -931,11 +989,11 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         if (ls > sh->last_in_s)
             sh->last_in_s = ls;
         enum flow_init w = f->proto == 17 ? flow_initiator(f, NULL) : FLOW_INIT_UNKNOWN;
-        if (f->proto == 17 && f->sport && w != FLOW_INIT_SRC)
-            pend_answer(s, ctx, h, sh, f, f->sport, w == FLOW_INIT_DST);
-        else if (is_echo_reply(f))
-            pend_answer(s, ctx, h, sh, f, 0, true);
-        else if (is_icmp_error(f))
+        bool udp = f->proto == 17 && f->sport && w != FLOW_INIT_SRC;
+        if (udp || is_echo_reply(f)) {
+            salt_take(s, f, h->addr);
+            pend_answer(s, ctx, h, sh, f, udp ? f->sport : 0, !udp || w == FLOW_INIT_DST);
+        } else if (is_icmp_error(f))
             s->st_icmp_errors++; /* not an answer: the probe stays unanswered */
         return;
     }
@@ -950,6 +1008,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
+    salt_take(s, f, h->addr);
     if (!first_contact(s, h, f->dst, f->proto, port)) {
         sampled_answer(s, ctx, h, sh, f, port);
         return;
@@ -1491,6 +1550,7 @@ const struct detector_ops det_scan_ops = {
     .host_state_size = sizeof(struct scan_host),
     .init = scan_init,
     .on_flow = scan_on_flow,
+    .prefetch = scan_prefetch,
     .on_window = scan_on_window,
     DET_COUNTERS(scan_ctr_defs, struct scan_ctr, scan_counters),
     .fini = scan_fini,

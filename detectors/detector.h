@@ -104,6 +104,15 @@ struct detector_ops {
     int (*init)(const void *conf, void **self);
     void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                     const struct flow_rec *f);
+    /* May be NULL. The worker's batch pass before a batch of records runs (collector/workers.c
+     * run_batch, on the thread that then runs them): start loading the table lines on_flow will
+     * read for record f (__builtin_prefetch), so that a batch's cache misses overlap instead of
+     * coming one after the other. i is f's place in the batch (0 starts a new one); on_flow then
+     * gets the same records in the same order, with the host flow_inside(f) of customer
+     * f->customer. It changes no state on_flow decides on: it may keep what it computed for f
+     * (a key's hash) for on_flow to take instead of computing it again, checked against the
+     * key on_flow builds. */
+    void (*prefetch)(void *self, size_t i, const struct flow_rec *f);
     /* may be NULL */
     void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);
     void (*on_window)(void *self, struct det_ctx *ctx); /* may be NULL */

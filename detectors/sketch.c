@@ -143,49 +143,43 @@ int gfilter_init(struct gfilter *g, size_t bytes)
 {
     memset(g, 0, sizeof *g);
     g->nwords = bytes / 16 ? bytes / 16 : 1;
-    g->w[0] = calloc(g->nwords, sizeof(uint64_t));
-    g->w[1] = calloc(g->nwords, sizeof(uint64_t));
-    if (!g->w[0] || !g->w[1]) {
-        gfilter_fini(g);
-        return -ENOMEM;
-    }
-    return 0;
+    g->w = calloc(g->nwords, 2 * sizeof(uint64_t));
+    return g->w ? 0 : -ENOMEM;
 }
 
 void gfilter_fini(struct gfilter *g)
 {
-    free(g->w[0]);
-    free(g->w[1]);
-    g->w[0] = g->w[1] = NULL;
+    free(g->w);
+    g->w = NULL;
 }
 
 bool gfilter_test_and_set(struct gfilter *g, uint64_t hash)
 {
-    size_t w = (size_t)(hash % g->nwords);
+    uint64_t *pair = &g->w[2 * (size_t)(hash % g->nwords)];
     uint64_t h = hash_mix64(hash), mask = 0;
     for (int k = 0; k < 4; k++, h >>= 6)
         mask |= 1ULL << (h & 63);
-    bool seen = (g->w[0][w] & mask) == mask || (g->w[1][w] & mask) == mask;
-    uint64_t add = mask & ~g->w[0][w];
+    uint64_t *now = &pair[g->cur];
+    bool seen = (*now & mask) == mask || (pair[g->cur ^ 1] & mask) == mask;
+    uint64_t add = mask & ~*now;
     g->set_bits[0] += (uint64_t)__builtin_popcountll(add);
-    g->w[0][w] |= mask;
+    *now |= mask;
     return seen;
 }
 
 void gfilter_age(struct gfilter *g)
 {
-    uint64_t *t = g->w[1];
-    g->w[1] = g->w[0];
-    g->w[0] = t;
-    memset(g->w[0], 0, g->nwords * sizeof(uint64_t));
+    g->cur ^= 1; /* the previous generation's words become the current one's, emptied */
+    for (size_t i = 0; i < g->nwords; i++)
+        if (g->w[2 * i + g->cur]) /* a page never written stays untouched */
+            g->w[2 * i + g->cur] = 0;
     g->set_bits[1] = g->set_bits[0];
     g->set_bits[0] = 0;
 }
 
 void gfilter_clear(struct gfilter *g)
 {
-    memset(g->w[0], 0, g->nwords * sizeof(uint64_t));
-    memset(g->w[1], 0, g->nwords * sizeof(uint64_t));
+    memset(g->w, 0, g->nwords * 2 * sizeof(uint64_t));
     g->set_bits[0] = g->set_bits[1] = 0;
 }
 

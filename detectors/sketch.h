@@ -62,15 +62,22 @@ uint32_t cms_get(const struct cms *s, uint64_t hash);
 
 /* gfilter: test-and-set of 64-bit key hashes in the current generation; a key counts as seen
  * when it is in either generation. gfilter_age() starts a new generation (the older one is
- * forgotten). Blocked: four bits of one 64-bit word per key (one cache line per lookup). */
+ * forgotten). Blocked: four bits of one 64-bit word per key and generation; the two
+ * generations' words of a key side by side (16 bytes: one cache line per lookup). */
 struct gfilter {
-    uint64_t *w[2]; /* [0] current, [1] previous */
-    size_t nwords;
-    uint64_t set_bits[2];
+    uint64_t *w;          /* nwords pairs: w[2 i + cur] current, w[2 i + (cur ^ 1)] previous */
+    size_t nwords;        /* per generation */
+    unsigned cur;         /* 0 or 1 */
+    uint64_t set_bits[2]; /* [0] current, [1] previous */
 };
 int gfilter_init(struct gfilter *g, size_t bytes); /* bytes for both generations */
 void gfilter_fini(struct gfilter *g);
 bool gfilter_test_and_set(struct gfilter *g, uint64_t hash);
+/* Start loading the line gfilter_test_and_set(g, hash) will read (a batch's prefetch pass). */
+static inline void gfilter_prefetch(const struct gfilter *g, uint64_t hash)
+{
+    __builtin_prefetch(&g->w[2 * (size_t)(hash % g->nwords)]);
+}
 void gfilter_age(struct gfilter *g);
 void gfilter_clear(struct gfilter *g);
 /* Share of the current generation's bits set (a saturation gauge). */

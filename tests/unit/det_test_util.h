@@ -252,6 +252,8 @@ static inline void th_deliver(struct th *t, const struct flow_rec *f)
     h->window = t->ctx.window_no;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
+    if (t->ops->prefetch) /* as the worker does, in a batch of one: on_flow takes what it kept */
+        t->ops->prefetch(t->self, 0, f);
     t->ops->on_flow(t->self, &t->ctx, h, st, f);
 }
 

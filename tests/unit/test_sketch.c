@@ -1,7 +1,9 @@
 /* test_sketch: the distinct counter's union (hll_merge), which the beacon detector uses to
  * combine what worker shards counted: merging per-shard sketches gives the same registers and
  * count as one sketch that saw the whole stream, whatever the sharding and order; exact below
- * HLL_EXACT, HyperLogLog above. */
+ * HLL_EXACT, HyperLogLog above. The first-contact filter (gfilter, det_scan): the same answers
+ * and fill as a filter written the plain way (two separate generation arrays, swapped on age)
+ * over a seeded mix of lookups, ages and clears small enough to collide. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,11 +89,65 @@ static void test_merge_accuracy(void **state)
     assert_memory_equal(x.u.reg, y.u.reg, sizeof x.u.reg);
 }
 
+/* The plain two-generation blocked Bloom filter gfilter must answer exactly like. */
+#define REF_WORDS 61
+struct ref_filter {
+    uint64_t w[2][REF_WORDS];
+    uint64_t set_bits;
+};
+
+static bool ref_test_and_set(struct ref_filter *r, uint64_t hash)
+{
+    size_t w = (size_t)(hash % REF_WORDS);
+    uint64_t h = hash_mix64(hash), mask = 0;
+    for (int k = 0; k < 4; k++, h >>= 6)
+        mask |= 1ULL << (h & 63);
+    bool seen = (r->w[0][w] & mask) == mask || (r->w[1][w] & mask) == mask;
+    r->set_bits += (uint64_t)__builtin_popcountll(mask & ~r->w[0][w]);
+    r->w[0][w] |= mask;
+    return seen;
+}
+
+static void test_gfilter_same_as_plain(void **state)
+{
+    (void)state;
+    struct hash_key k;
+    hash_key_from_seed(&k, 7);
+    struct gfilter g;
+    assert_int_equal(gfilter_init(&g, REF_WORDS * 16), 0);
+    assert_int_equal(g.nwords, REF_WORDS);
+    struct ref_filter r;
+    memset(&r, 0, sizeof r);
+    unsigned seen = 0, ages = 0;
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint64_t x = item(&k, i);
+        if (x % 997 == 0) { /* about 20 ages */
+            gfilter_age(&g);
+            memcpy(r.w[1], r.w[0], sizeof r.w[0]);
+            memset(r.w[0], 0, sizeof r.w[0]);
+            r.set_bits = 0;
+            ages++;
+        } else if (x % 7919 == 0) {
+            gfilter_clear(&g);
+            memset(&r, 0, sizeof r);
+        }
+        uint64_t key = item(&k, (uint32_t)(x % 300)); /* 300 keys: repeats and collisions */
+        bool a = gfilter_test_and_set(&g, key);
+        assert_int_equal(a, ref_test_and_set(&r, key));
+        seen += a;
+        assert_true(gfilter_fill(&g) == (double)r.set_bits / (REF_WORDS * 64.0));
+    }
+    assert_true(ages >= 5);
+    assert_true(seen > 1000 && seen < 19000); /* both answers exercised */
+    gfilter_fini(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_equals_one_sketch),
         cmocka_unit_test(test_merge_accuracy),
+        cmocka_unit_test(test_gfilter_same_as_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
