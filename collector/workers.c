@@ -336,8 +336,9 @@ void wk_batch_queued(struct pipeline *p, struct worker *w)
 void wk_hand_over(struct pipeline *p)
 {
     wk_wake(p);
-    if (!p->workers[0].started)
-        run_here(&p->workers[0]);
+    for (uint32_t i = 0; i < p->nworkers; i++)
+        if (!p->workers[i].started)
+            run_here(&p->workers[i]);
 }
 
 void wk_quiesce(struct pipeline *p)
