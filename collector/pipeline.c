@@ -3,6 +3,7 @@
  * reload of the lists and options, statistics, the flow log. */
 #include "pipeline.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,30 @@ static void pick_detectors(struct pipeline *p)
     }
 }
 
+/* The shard map (who calls: workers_new, once per set of workers). Shard 0 runs on the
+ * dispatcher, which also decodes, classifies and hands over every record: with N workers and
+ * that work costing c percent of a record's host-table and detector work (`dispatcher_cost`),
+ * shard 0 gets s0 = (100 - (N-1) c) / N percent of the buckets (at least 0) and the N-1 worker
+ * threads the rest in equal parts, so each thread carries (nearly) the same work. Buckets are
+ * hash bits, so a run of them is as good a sample of the hosts as any. counts[w]: w's buckets. */
+static void shard_map_build(struct pipeline *p, uint32_t counts[])
+{
+    uint32_t n = p->nworkers;
+    int64_t s0 = 100 - (int64_t)(n - 1) * p->s->dispatcher_cost;
+    uint32_t c0 = n == 1    ? PIPE_SHARD_BUCKETS
+                  : s0 <= 0 ? 0
+                            : (uint32_t)((uint64_t)PIPE_SHARD_BUCKETS * (uint64_t)s0 / (100u * n));
+    uint32_t rest = PIPE_SHARD_BUCKETS - c0;
+    counts[0] = c0;
+    for (uint32_t wi = 1; wi < n; wi++)
+        counts[wi] = rest / (n - 1) + (wi - 1 < rest % (n - 1));
+    uint32_t b = 0;
+    for (uint32_t wi = 0; wi < n; wi++)
+        for (uint32_t k = 0; k < counts[wi]; k++)
+            p->shard_of[b++] = (uint8_t)wi;
+    assert(b == PIPE_SHARD_BUCKETS);
+}
+
 static int workers_new(struct pipeline *p)
 {
     const struct settings *s = p->s;
@@ -44,11 +69,14 @@ static int workers_new(struct pipeline *p)
     p->workers = calloc(p->nworkers, sizeof *p->workers);
     if (!p->workers)
         return -ENOMEM;
-    size_t per_worker = (s->hosts_max + p->nworkers - 1) / p->nworkers;
+    uint32_t counts[SETTINGS_MAX_WORKERS];
+    shard_map_build(p, counts);
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         /* one key for every worker's table: the record's host is hashed once (shard choice,
-         * prefetch and lookup) */
-        int rc = wk_init(p, &p->workers[wi], wi, &hk, per_worker);
+         * prefetch and lookup); each table holds its share of hosts_max */
+        size_t cap = (size_t)(((uint64_t)s->hosts_max * counts[wi] + PIPE_SHARD_BUCKETS - 1) /
+                              PIPE_SHARD_BUCKETS);
+        int rc = wk_init(p, &p->workers[wi], wi, &hk, cap);
         if (rc < 0)
             return rc;
     }
@@ -197,12 +225,12 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
     p->summary_tap_arg = arg;
 }
 
-/* To the worker that owns the record's inside host (a hash of the address alone). */
+/* To the worker that owns the record's inside host: the shard map's entry for the address's hash. */
 static void dispatch_inside(struct pipeline *p, const struct flow_rec *f)
 {
     uint64_t hash =
         hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
-    uint32_t wi = p->nworkers > 1 ? (uint32_t)(hash_mix64(hash) % p->nworkers) : 0;
+    uint32_t wi = p->shard_of[pipe_shard_bucket(hash)];
     wk_dispatch(p, &p->workers[wi], f, hash);
 }
 

@@ -10,7 +10,9 @@
  * Threads: with `workers = 1` all of it runs on the caller's thread (the main loop's). With
  * more, workers 1.. are threads that own their host tables and detector instances, worker 0
  * runs on the caller's thread (the dispatcher), which keeps time, customers, accounting and the
- * alert manager and hands records over through one ring per worker (core/ring.h). Window close,
+ * alert manager and hands records over through one ring per worker (core/ring.h). Which
+ * worker holds a host is a shard map from a hash of its address, in which worker 0 has the
+ * smaller share `[collector] dispatcher_cost` leaves it (the dispatcher's own work evens it). Window close,
  * reload and statistics first run every handed-over record to the end, then work on the idle
  * workers' state from the caller's thread; alerts a worker raises while records run come back
  * through its outbox and are merged in record order, so a replay's output is the same on every

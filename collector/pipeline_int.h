@@ -49,6 +49,16 @@ struct cust_acc {
     struct hostile_host named[SUMMARY_NAMED]; /* the weightiest hostile hosts (day view) */
 };
 
+/* Buckets of the shard map: enough that a share is set to 1/4096 of the hosts. */
+#define PIPE_SHARD_BUCKETS 4096u
+/* A host's bucket: the top bits of its mixed address hash (the host table's own hash). */
+static inline uint32_t pipe_shard_bucket(uint64_t hash)
+{
+    return (uint32_t)(hash_mix64(hash) >> 52);
+}
+_Static_assert(PIPE_SHARD_BUCKETS == 1u << 12, "pipe_shard_bucket takes 12 bits");
+_Static_assert(SETTINGS_MAX_WORKERS <= 256, "shard_of holds a worker index in a byte");
+
 struct worker {
     struct pipeline *p;
     uint32_t index;
@@ -60,12 +70,18 @@ struct worker {
      * to pipe_raise). */
     struct det_ctx rec_ctx, win_ctx;
 
+    /* Cache lines: the ring keeps its producer's and consumer's cursors apart; below, what
+     * the dispatcher writes per record (queued) and what the worker writes per record
+     * (progress) are on lines of their own, so neither thread's per-record stores pull the
+     * other's line over (the dispatcher reads progress once per batch). */
     struct ring q;         /* records: the dispatcher produces, the worker consumes */
-    uint32_t queued;       /* dispatcher: records allocated since the last hand-over */
     struct ring_bell bell; /* the worker thread sleeps on it (threaded only) */
     _Atomic bool stop;
-    _Atomic uint64_t progress; /* seq of the record the worker is on */
-    struct ring outbox;        /* alerts: the worker produces, the dispatcher consumes */
+    _Alignas(64) uint32_t queued; /* dispatcher: records allocated since the last publish */
+    uint32_t quiet;               /* dispatcher: batches published without a wake-up since the
+                                     last publish that would have woken it (workers.c publish) */
+    _Alignas(64) _Atomic uint64_t progress; /* seq of the record the worker is on */
+    struct ring outbox; /* alerts: the worker produces, the dispatcher consumes */
     pthread_t tid;
     bool started; /* its own thread runs it (else the dispatcher does) */
     bool q_ok, outbox_ok, bell_ok;
@@ -97,6 +113,9 @@ struct pipeline {
 
     struct worker *workers;
     uint32_t nworkers;
+    /* the shard map: a host's bucket (pipe_shard_bucket) -> the worker that owns it; built once
+     * with the workers (pipeline.c shard_map_build), read by the dispatcher only */
+    uint8_t shard_of[PIPE_SHARD_BUCKETS];
     bool threaded; /* workers 1.. run on threads of their own, 0 on this one */
     uint64_t seq;  /* records dispatched */
 
@@ -167,6 +186,11 @@ struct wq_ent {
     uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
 };
 #define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
+/* A sleeping worker is woken once this many batches wait for it (or at once when the
+ * dispatcher hands over or waits for room): a wake-up (eventfd write, a reschedule on both
+ * sides) costs about what 10 records do, so a worker that is faster than its share sleeps
+ * and wakes once per this many batches, not once per batch. */
+#define WQ_WAKE_BATCHES 4u
 /* Dispatcher: w's ring is full; returns room once there is (workers.c). */
 struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w);
 /* Dispatcher: a batch is queued for w: run it (worker 0) or publish it (workers.c). */
@@ -187,6 +211,9 @@ static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struc
 }
 /* Dispatcher: records waiting for a full batch go to their workers now. */
 void wk_hand_over(struct pipeline *p);
+/* Dispatcher: every record handed to a worker thread visible, every sleeping thread woken
+ * (before the dispatcher waits for one). */
+void wk_wake(struct pipeline *p);
 /* Dispatcher: take the alerts the workers queued that are final (record order). */
 void wk_outbox_drain(struct pipeline *p);
 /* Dispatcher: run every dispatched record to the end and take the alerts it raised; afterwards

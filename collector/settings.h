@@ -76,9 +76,10 @@ struct settings {
     uint32_t batch;
     bool reuseport;
     uint32_t workers;
-    uint32_t rx_threads; /* 0 = receive on the pipeline thread */
-    uint64_t rx_ring;    /* bytes per receive thread's ring */
-    uint64_t hash_seed;  /* 0 = random (live); replay always uses a fixed seed */
+    uint32_t dispatcher_cost; /* percent: shard 0's share of the hosts (pipeline.c shard map) */
+    uint32_t rx_threads;      /* 0 = receive on the pipeline thread */
+    uint64_t rx_ring;         /* bytes per receive thread's ring */
+    uint64_t hash_seed;       /* 0 = random (live); replay always uses a fixed seed */
     bool exporters_allow_only;
     /* [templates] */
     uint64_t max_exporters, max_templates, max_templates_per_source, max_domains;

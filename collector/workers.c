@@ -28,7 +28,10 @@
 #include "pipeline_int.h"
 #include "rules.h"
 
-#define WQ_ENTRIES 1024u   /* ring room per worker, in records (about) */
+#define WQ_ENTRIES                                                                                 \
+    4096u /* ring room per worker, in records (about): 512 KiB, about 2 ms of a worker's
+                          * work, so a worker the scheduler pauses for a time slice rarely
+                          * stops the dispatcher */
 #define OUTBOX_ENTRIES 32u /* alerts a worker raised that the dispatcher has not taken */
 #define OUTBOX_STR 12288   /* bytes for one queued alert's strings */
 #define WORKER_SPINS 200   /* an idle worker looks this often before it sleeps */
@@ -128,8 +131,10 @@ static void alert_to_outbox(void *arg, const struct alert *in)
     while (!(e = ring_alloc(&w->outbox, sizeof *e))) {
         if (atomic_load_explicit(&w->stop, memory_order_relaxed))
             return;
-        if (w->index == 0)
-            wk_outbox_drain(w->p); /* the dispatcher's own worker: it takes them itself */
+        if (w->index == 0) { /* the dispatcher's own worker: it takes them itself */
+            wk_wake(w->p);   /* the alerts before ours may wait for a sleeping worker */
+            wk_outbox_drain(w->p);
+        }
         cpu_backoff(&spins);
     }
     ob_fill(w, e, a);
@@ -229,8 +234,10 @@ static void prefetch_detectors(struct worker *w, struct wq_ent *const *e, size_t
 }
 
 /* Up to WQ_BATCH published records of w's ring: prefetch all their buckets, run them, give the
- * room back. progress tells wk_outbox_drain which record the worker is on. Returns how many.
- * On the thread that runs w's records (its own, or the dispatcher for worker 0). */
+ * room back. progress tells wk_outbox_drain which record the worker is on (per record, not per
+ * batch: the alerts of the records before it must be takeable while a batch runs, or a full
+ * outbox would wait for itself). Returns how many. On the thread that runs w's records (its
+ * own, or the dispatcher for worker 0). */
 static size_t run_batch(struct worker *w)
 {
     struct wq_ent *e[WQ_BATCH];
@@ -276,20 +283,37 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Dispatcher: make what it wrote for a threaded worker visible (rings the worker's bell when it
- * sleeps). */
-static void publish(struct worker *w)
+/* Dispatcher: make what it wrote for a threaded worker visible. wake: ring the worker's bell if
+ * it sleeps (hand-over, a full ring); else only every WQ_WAKE_BATCHES-th batch does, so a
+ * sleeping worker is woken for a few batches at once (an awake one sees every batch at once). */
+static void publish(struct worker *w, bool wake)
 {
-    if (ring_unpublished(&w->q))
-        ring_publish(&w->q);
+    if (wake || ++w->quiet >= WQ_WAKE_BATCHES) {
+        ring_publish(&w->q); /* even with nothing new: earlier quiet batches may wait */
+        w->quiet = 0;
+    } else {
+        ring_publish_quiet(&w->q);
+    }
     w->queued = 0;
+}
+
+/* Dispatcher, before it waits for a worker thread: every record handed to a thread so far
+ * visible, and every thread that sleeps woken (publish may have left a few batches for a
+ * sleeping worker, WQ_WAKE_BATCHES). */
+void wk_wake(struct pipeline *p)
+{
+    for (uint32_t i = 0; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->started)
+            publish(w, true);
+    }
 }
 
 /* Dispatcher: run the pending records of a worker that has no thread (worker 0) here. */
 static void run_here(struct worker *w)
 {
     assert(!w->started);
-    publish(w);
+    publish(w, false);
     while (run_batch(w))
         ;
 }
@@ -300,7 +324,7 @@ struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w)
 {
     assert(w->started); /* worker 0's ring never holds more than a batch */
     p->st.queue_waits++;
-    publish(w);
+    wk_wake(p); /* w, and every other worker: one may hold alerts before w's */
     run_here(&p->workers[0]);
     struct wq_ent *e;
     unsigned spins = 0;
@@ -316,20 +340,17 @@ void wk_batch_queued(struct pipeline *p, struct worker *w)
     if (!w->started) {
         run_here(w);
     } else {
-        publish(w);
+        publish(w, false);
         wk_outbox_drain(p);
     }
 }
 
 void wk_hand_over(struct pipeline *p)
 {
-    for (uint32_t i = 0; i < p->nworkers; i++) {
-        struct worker *w = &p->workers[i];
-        if (w->started)
-            publish(w);
-        else
-            run_here(w);
-    }
+    wk_wake(p);
+    for (uint32_t i = 0; i < p->nworkers; i++)
+        if (!p->workers[i].started)
+            run_here(&p->workers[i]);
 }
 
 void wk_quiesce(struct pipeline *p)

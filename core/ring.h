@@ -139,6 +139,14 @@ static inline void ring_publish(struct ring *r)
     if (r->bell)
         ring_publish_wake(r);
 }
+/* Producer: like ring_publish, but never wakes the consumer: a consumer that looks sees the
+ * items, one asleep on its bell does not wake for them. For a producer that wakes it later
+ * itself (a ring_publish, which wakes whenever the consumer sleeps, or ring_bell_ring), e.g.
+ * only once enough items wait to be worth a wake-up. */
+static inline void ring_publish_quiet(struct ring *r)
+{
+    atomic_store_explicit(&r->head, r->p_head, memory_order_release);
+}
 /* Producer: items allocated and not yet published. */
 static inline bool ring_unpublished(const struct ring *r)
 {

@@ -66,6 +66,8 @@ static struct fix *fix_new_conf(const char *map, const char *drop, const char *c
 
 /* Every case runs with one worker (no threads) and again with three worker threads. */
 static uint32_t g_workers = 1;
+/* [collector] dispatcher_cost for the fixtures (UINT32_MAX: the setting's default) */
+static uint32_t g_cost = UINT32_MAX;
 
 static struct fix *fix_new(const char *map, const char *drop)
 {
@@ -83,6 +85,8 @@ static struct fix *fix_new_conf(const char *map, const char *drop, const char *c
         assert_int_equal(settings_validate(&f->s, &e), 0);
     }
     f->s.workers = g_workers;
+    if (g_cost != UINT32_MAX)
+        f->s.dispatcher_cost = g_cost;
     f->s.window = 60;
     f->s.lateness = 0;
     f->s.alert_suppress = 600;
@@ -595,6 +599,23 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* a's messages are one's, in any order (a window's alerts may come in another order). */
+static void assert_same_messages(struct fix *one, struct fix *a)
+{
+    assert_int_equal(a->cap.n, one->cap.n);
+    char **x = malloc(a->cap.n * sizeof *x), **y = malloc(a->cap.n * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    memcpy(x, a->cap.msg, a->cap.n * sizeof *x);
+    memcpy(y, one->cap.msg, a->cap.n * sizeof *y);
+    qsort(x, a->cap.n, sizeof *x, cmp_str);
+    qsort(y, a->cap.n, sizeof *y, cmp_str);
+    for (size_t i = 0; i < a->cap.n; i++)
+        assert_string_equal(x[i], y[i]);
+    free(x);
+    free(y);
+}
+
 static void test_threads_same_alerts(void **st)
 {
     (void)st;
@@ -620,21 +641,49 @@ static void test_threads_same_alerts(void **st)
     for (size_t i = 0; i < a->cap.n; i++)
         assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
     /* and the same messages as one worker (a window's alerts may come in another order) */
-    assert_int_equal(a->cap.n, one->cap.n);
-    char **x = malloc(a->cap.n * sizeof *x), **y = malloc(a->cap.n * sizeof *y);
-    assert_non_null(x);
-    assert_non_null(y);
-    memcpy(x, a->cap.msg, a->cap.n * sizeof *x);
-    memcpy(y, one->cap.msg, a->cap.n * sizeof *y);
-    qsort(x, a->cap.n, sizeof *x, cmp_str);
-    qsort(y, a->cap.n, sizeof *y, cmp_str);
-    for (size_t i = 0; i < a->cap.n; i++)
-        assert_string_equal(x[i], y[i]);
-    free(x);
-    free(y);
+    assert_same_messages(one, a);
     fix_free(one);
     fix_free(a);
     fix_free(b);
+}
+
+/* The shard map (pipeline.c shard_map_build: shard 0, on the pipeline thread, gets
+ * (100 - (N-1) x dispatcher_cost) / N percent of the hosts) decides only which thread runs a
+ * host: 2 workers with shard 0 holding half, a quarter or none of the hosts, and 3 workers
+ * with equal shares or none on shard 0, give one worker's messages; the host tables together
+ * hold hosts_max (each its share), and hold the same hosts. */
+static void test_shard_map_changes_nothing(void **st)
+{
+    (void)st;
+    const char *conf = "[detector.blocklist]\nmax_hits = 16\n[pipeline]\nhosts_max = 65536\n";
+    static const struct {
+        uint32_t workers, cost;
+    } maps[] = {{2, 0}, {2, 50}, {2, 100}, {2, 1000}, {3, 0}, {3, 25}, {3, 50}};
+    uint32_t saved = g_workers, saved_cost = g_cost;
+    g_workers = 1;
+    struct fix *one = fix_new_conf(MAP, DROP, conf);
+    run_many(one);
+    struct pipeline_stats ps1;
+    pipeline_stats(one->p, &ps1);
+    assert_true(count_kind(&one->cap, MSG_ALERT) > 100);
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++) {
+        g_workers = maps[m].workers;
+        g_cost = maps[m].cost;
+        struct fix *a = fix_new_conf(MAP, DROP, conf);
+        run_many(a);
+        assert_same_messages(one, a);
+        struct pipeline_stats ps;
+        pipeline_stats(a->p, &ps);
+        assert_int_equal(ps.hosts_active, ps1.hosts_active);
+        assert_int_equal(ps.hosts_high_water, ps1.hosts_high_water);
+        /* each table its share of 65 536, rounded up to whole buckets (a table with no share
+         * keeps the smallest size) */
+        assert_true(ps.host_capacity >= 65536 && ps.host_capacity <= 65536 + 64 * maps[m].workers);
+        fix_free(a);
+    }
+    g_workers = saved;
+    g_cost = saved_cost;
+    fix_free(one);
 }
 
 /* The beacon detector's peer prevalence is merged from every worker at window close: hosts of
@@ -795,6 +844,7 @@ static int workers_three(void **st)
 {
     (void)st;
     g_workers = 3;
+    g_cost = 10; /* shard 0 (on the pipeline thread) takes its part too: 26 % of the hosts */
     return 0;
 }
 
@@ -820,6 +870,7 @@ int main(void)
     const struct CMUnitTest threaded[] = {
         cmocka_unit_test(test_threads_same_alerts),
         cmocka_unit_test(test_threads_beacon_prevalence),
+        cmocka_unit_test(test_shard_map_changes_nothing),
     };
     int rc = cmocka_run_group_tests_name("one worker", tests, NULL, NULL);
     rc += cmocka_run_group_tests_name("three worker threads", tests, workers_three, NULL);
