@@ -79,7 +79,8 @@ static void random_rec(struct flow_rec *f, struct flowpb_meta *m, unsigned i)
     f->dport = (uint16_t)rand();
     f->proto = (uint8_t)(i % 2 ? 6 : 17);
     f->tcp_flags = (uint8_t)rand();
-    f->flags |= (uint8_t)(rand() & (FLOW_F_LATE | FLOW_F_INIT_SRC | FLOW_F_METERED));
+    f->flags |=
+        (uint8_t)(rand() & (FLOW_F_LATE | FLOW_F_INIT_SRC | FLOW_F_METERED | FLOW_F_PACKET));
     f->src_as = (uint32_t)rand();
     f->dst_as = i % 4 ? 0 : 64512;
     f->in_if = (uint32_t)(i % 11);
