@@ -216,7 +216,9 @@ struct bf_conn {
     struct bf_ckey k;
     uint64_t first_ms, last_ms, bytes, packets; /* bytes and packets as the records carry them */
     uint32_t sampling;                          /* the highest rate of its packets */
-    uint8_t tcp_flags, v6, pad[2];
+    uint8_t tcp_flags, v6;
+    uint8_t ended; /* judged at its FIN or RST; kept so that its last packets continue it */
+    uint8_t pad;
 };
 
 struct bf {
@@ -579,8 +581,8 @@ static void bf_record(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c
 }
 
 /* A followed connection is over (the host's FIN or RST, its table full, a window close): its
- * packets' sum is judged as the whole record a flow meter would have made of them. e is a copy
- * (the table entry may be gone). */
+ * packets' sum is judged as the whole record a flow meter would have made of them. e may be a
+ * copy (the table entry gone); conn_end does not touch the connection table. */
 static void conn_end(struct bf *b, struct det_ctx *ctx, const struct bf_conn *e)
 {
     struct flow_rec r;
@@ -603,7 +605,8 @@ static void conn_end(struct bf *b, struct det_ctx *ctx, const struct bf_conn *e)
 
 /* One packet record of the host to a login port: the host's packets of one 5-tuple are summed
  * into one connection, ended by its FIN or RST (conn_end) and judged as a flow record of the
- * same rate is. At 1:1 (every packet seen) a connection opens at its SYN without ACK, and a
+ * same rate is; the ended entry stays (until a window close or the table needs room) so that
+ * the packets after the FIN continue it, as a meter's later one-packet records do. At 1:1 (every packet seen) a connection opens at its SYN without ACK, and a
  * packet of no followed connection continues one that began before (or is the host answering:
  * never counted against it). At 1:N the SYN is seldom among the samples: any packet the host
  * sent as the initiator (flow_initiator) opens one, as a sampling exporter's flow cache does. */
@@ -621,11 +624,17 @@ static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf 
     bool syn = (f->tcp_flags & 0x12) == 0x02;
     struct bf_conn *e = ltab_find(&b->conns, &k, hv), old;
     b->st_packets++;
-    if (e && syn && (e->tcp_flags & ~0x02)) { /* the port reused: a new connection */
+    if (e && syn && (e->ended || (e->tcp_flags & ~0x02))) { /* the port reused: a new one */
         old = *e;
         ltab_remove(&b->conns, e);
-        conn_end(b, ctx, &old);
+        if (!old.ended)
+            conn_end(b, ctx, &old);
         e = NULL;
+    }
+    if (e && e->ended) { /* the ACK after the FIN, a RST after it: the ended one's */
+        ltab_touch(&b->conns, e);
+        bf_record(b, ctx, c, h->customer, h->addr, f, true);
+        return;
     }
     if (!e) {
         bool src = syn || flow_initiator(f, NULL) == FLOW_INIT_SRC;
@@ -637,7 +646,7 @@ static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf 
             return;
         bool ins, ev;
         e = ltab_get(&b->conns, &k, hv, &ins, &old, &ev);
-        if (ev)
+        if (ev && !old.ended)
             conn_end(b, ctx, &old);
         e->first_ms = f->first_ms;
         e->v6 = (f->flags & FLOW_F_V6) != 0;
@@ -653,9 +662,8 @@ static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf 
     if (f->last_ms > e->last_ms)
         e->last_ms = f->last_ms;
     if (f->tcp_flags & 0x05) { /* FIN or RST: over */
-        old = *e;
-        ltab_remove(&b->conns, e);
-        conn_end(b, ctx, &old);
+        e->ended = 1;
+        conn_end(b, ctx, e);
     }
 }
 
@@ -700,7 +708,8 @@ static void conns_end_all(struct bf *b, struct det_ctx *ctx)
     while ((e = ltab_oldest(&b->conns))) {
         old = *e;
         ltab_remove(&b->conns, e);
-        conn_end(b, ctx, &old);
+        if (!old.ended)
+            conn_end(b, ctx, &old);
     }
 }
 
@@ -900,7 +909,8 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
     X(T, packets, "packet_records", "detector_bruteforce_packet_records_total", NULL, C,           \
       "Records of one packet (sFlow, IPFIX packet sections), summed per connection.")              \
     X(T, conns, "connections_open", "detector_bruteforce_connections_open", NULL, G,               \
-      "Connections followed from packet records now.")                                             \
+      "Connections followed from packet records now (open, or ended and kept for their last "      \
+      "packets).")                                                                                 \
     X(T, conns_cap, "connections_capacity", "detector_bruteforce_connections_capacity", NULL, G,   \
       "Capacity of the connection table (max_connections per worker).")                            \
     X(T, conns_ended, "connections_ended", "detector_bruteforce_connections_ended_total", NULL, C, \

@@ -12,8 +12,8 @@
 #   - the same captures as a 1:1 sFlow agent exports them (`twgen sflowize -r 1`: one record per
 #     packet, FLOW_F_PACKET): the brute force gives the pcap replay's alert (the detector sums
 #     the packets per connection), and no capture gets an alert its pcap replay does not;
-#     sampled 1:10 (three seeds): counted per connection, never more attempts than 1:1 found,
-#     and an alert names only the attacker.
+#     sampled 1:2 and 1:10 (three seeds): counted per connection (never more connections or
+#     attempts than the capture holds), and an alert names only the attacker.
 set -euo pipefail
 . "$(dirname "$0")/lib/stratosphere.bash"
 cap=malicious-ssh-bruteforce.pcap
@@ -110,7 +110,7 @@ for cust in "147.32.80.40/32,attacker,A" "147.32.80.0/24,ctu,CTU"; do
   replay "$cust" "$cap"
   want=$(alerts) pcap_ev=$(evidence)
   sflowize "$cap" 1 1
-  replay "$cust" $tmp/sflow.pcap
+  replay "$cust" "$tmp/sflow.pcap"
   got=$(alerts)
   [[ $got == "$want" ]] || fail "1:1 sFlow ($cust): alerts differ from the pcap replay's: $got / $want"
   read -r c a w <<<"$(evidence)"
@@ -120,12 +120,13 @@ for cust in "147.32.80.40/32,attacker,A" "147.32.80.0/24,ctu,CTU"; do
     || fail "1:1 sFlow attempts $a ($w) far from the pcap replay's $pa ($pw)"
 done
 totals= # with the detector's counters
-for seed in 1 2 3; do # 1:10: connections counted once however their packets interleave
-  sflowize "$cap" 10 "$seed"
-  replay "147.32.80.40/32,attacker,A" $tmp/sflow.pcap
+for rs in "2 1" "10 1" "10 2" "10 3"; do # sampled: a connection counted once (67 in all)
+  read -r rate seed <<<"$rs"
+  sflowize "$cap" "$rate" "$seed"
+  replay "147.32.80.40/32,attacker,A" "$tmp/sflow.pcap"
   out=$(alerts)
-  echo "1:10 seed $seed: ${out:-no alert}"
-  [[ -z $out ]] || ! grep -qv "^bruteforce.login 147.32.80.40 147.32.80.37 902$" <<<"$out" || fail "1:10 seed $seed: $out"
+  echo "1:$rate seed $seed: ${out:-no alert}"
+  [[ -z $out ]] || ! grep -qv "^bruteforce.login 147.32.80.40 147.32.80.37 902$" <<<"$out" || fail "1:$rate seed $seed: $out"
   python3 -c '
 import json, sys
 for l in open(sys.argv[1]):
@@ -134,7 +135,7 @@ for l in open(sys.argv[1]):
         b = d["transitwatch"]["totals"]["detectors"]["bruteforce"]
         assert b["connections"] <= 67 and b["login_attempts"] <= 65, b
         assert b["packet_records"] > 0 and b["connections_open"] == 0, b
-' "$tmp/out.jsonl" || fail "1:10 seed $seed: more connections or attempts than the capture holds"
+' "$tmp/out.jsonl" || fail "1:$rate seed $seed: more connections or attempts than the capture holds"
 done
 totals=--no-totals
 for c in "147.32.80.37/32,host,H test-cc-capture-2.pcap" "192.168.1.0/24,lan,LAN test12-icmp-portscan.pcap" \
@@ -142,7 +143,7 @@ for c in "147.32.80.37/32,host,H test-cc-capture-2.pcap" "192.168.1.0/24,lan,LAN
   replay "${c% *}" "${c##* }"
   want=$(alerts)
   sflowize "${c##* }" 1 1
-  replay "${c% *}" $tmp/sflow.pcap
+  replay "${c% *}" "$tmp/sflow.pcap"
   new=$(comm -13 <(echo "$want") <(alerts))
   [[ -z $new ]] || fail "${c##* } as 1:1 sFlow: alerts its pcap replay does not give: $new"
 done

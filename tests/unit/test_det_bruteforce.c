@@ -778,7 +778,8 @@ static void packet_records_table_full(void **st)
 }
 
 /* 1:N packet samples: the SYN is seldom sampled, so a connection is the host's sampled packets
- * of one 5-tuple (from its first), summed into one sampled record as an exporter's flow cache
+ * of one 5-tuple (from its first to its FIN; a packet after that continues it), summed into one
+ * sampled record as an exporter's flow cache
  * would and judged as sampled NetFlow is (thresholds as configured, README). 16 tasks
  * interleaved, two sampled data packets each: 32 connections, not 64 (the latest source ports
  * of a pair alone cannot keep 16 parallel tasks apart). */
@@ -792,13 +793,19 @@ static void packet_records_sampled(void **st)
             for (unsigned c = 0; c < 16; c++)
                 pkt(&t, "10.0.0.45", "203.0.113.45", (uint16_t)(46000 + round * 16 + c), 22, 0x18,
                     400, T0 + 30 * SEC + round * 5 * SEC + k * 200 + c, 10);
+    /* each closes (a sampled FIN) and its last ACK is sampled too: the ended connection's */
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned c = 0; c < 32; c++)
+            pkt(&t, "10.0.0.45", "203.0.113.45", (uint16_t)(46000 + c), 22, k ? 0x10 : 0x11, 52,
+                T0 + 50 * SEC + k * 100 + c, 10);
     th_close(&t);
     const struct alert *a = th_find(&t, "bruteforce.login");
     assert_non_null(a);
     assert_int_equal((int)ev_val(a, "connections"), 32);
     assert_int_equal((int)ev_val(a, "login_attempts"), 32);
-    assert_int_equal((int)ev_val(a, "min"), 8000); /* two samples of 400 B, times 10 */
-    assert_int_equal(stat_of(&t, "packet_records"), 64);
+    assert_int_equal((int)ev_val(a, "min"), 8520); /* 400 + 400 + the FIN's 52 B, times 10 */
+    assert_int_equal(stat_of(&t, "packet_records"), 128);
+    assert_int_equal(stat_of(&t, "continuations"), 32);
     th_fini(&t);
 }
 
