@@ -20,6 +20,11 @@
  *     BF_RECENT connections. Other records are continuations (NetFlow splits long flows at
  *     its active timeout; a flow meter ends a flow at FIN/RST and stray ACKs after it make
  *     one-packet records): their bytes count, they are not connections;
+ *   - a record of ONE PACKET (FLOW_F_PACKET: sFlow samples, IPFIX packet sections; at 1:1 too)
+ *     says nothing of its connection by its flags, so such records are first summed per
+ *     connection (5-tuple; conn_packet: from the SYN at 1:1, from the first sampled packet at
+ *     1:N, to the host's FIN or RST, the window close or a full max_connections table) and the
+ *     sum is judged below as the record a flow meter or a sampling exporter makes of them;
  *   - a start is ANSWERED when det_tcp_answered() says the handshake completed;
  *   - an answered start is a LOGIN ATTEMPT when the host sent data (PSH; without flags, more
  *     than bare headers: a connect-and-close check sends nothing) and its record is at most
