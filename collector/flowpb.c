@@ -215,10 +215,10 @@ enum { /* FlowMessage field numbers (goflow2 pb/flow.proto) */
        G_TIME_FLOW_END_NS = 112,
 };
 
-enum { GOFLOW2_TYPE_IPFIX = 4 };
+enum { GOFLOW2_TYPE_SFLOW_5 = 1, GOFLOW2_TYPE_IPFIX = 4 }; /* FlowMessage.FlowType */
 
 struct gf_msg {
-    uint64_t sampling, bytes, packets, received, start, end;
+    uint64_t type, sampling, bytes, packets, received, start, end;
     uint64_t sport, dport, proto, tcp_flags, icmp_type, icmp_code, src_as, dst_as, in_if;
     bool src6, dst6;
     unsigned have;
@@ -236,6 +236,9 @@ static bool gf_field(const struct pb_field *fd, struct flow_rec *f, struct gf_ms
         g->have |= 2;
         g->dst6 = fd->len == 16;
         return get_addr(fd, f->dst);
+    case G_TYPE:
+        slot = &g->type;
+        break;
     case G_SAMPLING_RATE:
         slot = &g->sampling;
         break;
@@ -310,6 +313,8 @@ int goflow2_decode(const uint8_t *buf, size_t len, struct flow_rec *f)
         f->flags |= FLOW_F_SAMPLING_UNKNOWN;
     if (g.src6)
         f->flags |= FLOW_F_V6;
+    if (g.type == GOFLOW2_TYPE_SFLOW_5) /* GoFlow2 makes one message per sFlow sample */
+        f->flags |= FLOW_F_PACKET;
     f->bytes = g.bytes > UINT64_MAX / mult ? UINT64_MAX : g.bytes * mult;
     f->packets = g.packets > UINT64_MAX / mult ? UINT64_MAX : g.packets * mult;
     uint64_t t0 = g.start ? g.start : g.received, t1 = g.end ? g.end : t0;
@@ -336,7 +341,7 @@ int goflow2_encode(const struct flow_rec *f, const uint8_t sampler[16], uint8_t 
     bool v6 = f->flags & FLOW_F_V6;
     uint64_t rate = f->flags & FLOW_F_SAMPLING_UNKNOWN ? 0 : f->sampling;
     uint64_t div = rate ? rate : 1;
-    pb_put_u64(&w, G_TYPE, GOFLOW2_TYPE_IPFIX);
+    pb_put_u64(&w, G_TYPE, f->flags & FLOW_F_PACKET ? GOFLOW2_TYPE_SFLOW_5 : GOFLOW2_TYPE_IPFIX);
     pb_put_u64(&w, G_SAMPLING_RATE, rate);
     put_addr(&w, G_SRC_ADDR, f->src, v6);
     put_addr(&w, G_DST_ADDR, f->dst, v6);

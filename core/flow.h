@@ -33,6 +33,12 @@ enum flow_flag {
      * sessions) skip it and it never advances the pipeline's event time. Replay does not set it:
      * there the records' own times rule. */
     FLOW_F_CLOCK_SKEW = 1u << 6,
+    /* One packet's header, not a flow an exporter or the meter aggregated: an sFlow flow sample
+     * (raw header or sampled IPv4/IPv6 record) or an IPFIX/v9 packet section (PSAMP). Its TCP
+     * flags are that packet's, never a connection's union, at any sampling rate including 1:1.
+     * Set by the decoders (collector/decode/sflow.c, decode_tmpl.c); detectors ask
+     * det_flow_whole() (detectors/detector.h). */
+    FLOW_F_PACKET = 1u << 7,
 };
 
 /* All multi-byte integers in host byte order unless said otherwise. */

@@ -20,6 +20,11 @@
  *     BF_RECENT connections. Other records are continuations (NetFlow splits long flows at
  *     its active timeout; a flow meter ends a flow at FIN/RST and stray ACKs after it make
  *     one-packet records): their bytes count, they are not connections;
+ *   - a record of ONE PACKET (FLOW_F_PACKET: sFlow samples, IPFIX packet sections; at 1:1 too)
+ *     says nothing of its connection by its flags, so such records are first summed per
+ *     connection (5-tuple; conn_packet: from the SYN at 1:1, from the first sampled packet at
+ *     1:N, to the host's FIN or RST, the window close or a full max_connections table) and the
+ *     sum is judged below as the record a flow meter or a sampling exporter makes of them;
  *   - a start is ANSWERED when det_tcp_answered() says the handshake completed;
  *   - an answered start is a LOGIN ATTEMPT when the host sent data (PSH; without flags, more
  *     than bare headers: a connect-and-close check sends nothing) and its record is at most
@@ -86,7 +91,7 @@ struct bf_conf {
     uint64_t attempt_max_bytes, attempt_max_duration;
     uint32_t spread_targets, spread_attempts;
     struct pfxlist allow_hosts, allow_peers;
-    uint64_t max_pairs, max_spread;
+    uint64_t max_pairs, max_spread, max_connections;
 };
 
 /* Login services, from the services Hydra and nmap's *-brute scripts attack: ftp 21, ssh 22,
@@ -147,6 +152,10 @@ static const struct conf_key bf_keys[] = {
      "(host, target, port) pairs with login attempts kept per worker (least recent evicted)", NULL},
     {"max_spread", CONF_U64, BC(max_spread), 0, 16, 16777216, "16384",
      "(host, port) entries of the horizontal rule kept per worker (least recent evicted)", NULL},
+    {"max_connections", CONF_U64, BC(max_connections), 0, 16, 16777216, "16384",
+     "open connections followed per worker from packet records (sFlow samples, IPFIX packet "
+     "sections), by 5-tuple until FIN or RST; least recent judged early when full",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -199,13 +208,32 @@ struct bf_spread {
     uint8_t sample[BF_SAMPLES][16];
 };
 
+/* A connection followed from packet records (sFlow samples, IPFIX packet sections: each record
+ * one packet, its flags that packet's): the host's packets of one 5-tuple summed as a flow meter
+ * (at 1:1) or a sampling exporter (1:N) sums them, judged as that one record when it ends. */
+struct bf_ckey {
+    uint32_t customer;
+    uint8_t host[16], peer[16];
+    uint16_t sport, dport;
+};
+
+struct bf_conn {
+    struct bf_ckey k;
+    uint64_t first_ms, last_ms, bytes, packets; /* bytes and packets as the records carry them */
+    uint32_t sampling;                          /* the highest rate of its packets */
+    uint8_t tcp_flags, v6;
+    uint8_t ended; /* judged at its FIN or RST; kept so that its last packets continue it */
+    uint8_t pad;
+};
+_Static_assert(sizeof(struct bf_conn) == 80, "bench/RESULTS.md: a connection entry is 80 B");
+
 struct bf {
-    struct ltab pairs, spreads;
+    struct ltab pairs, spreads, conns;
     uint32_t *touched_p, *touched_s;
     size_t ntouched_p, ntouched_s;
     struct hash_key hk;
     uint64_t st_records, st_starts, st_attempts, st_continuations, st_not_initiator, st_allowed,
-        st_skewed, st_touched_full, st_alerts[2];
+        st_skewed, st_touched_full, st_alerts[2], st_packets, st_conns_ended;
 };
 
 static void bf_fini(void *self);
@@ -218,6 +246,8 @@ static int bf_init(const void *conf, void **self)
         return -ENOMEM;
     if (ltab_init(&b->pairs, c->max_pairs, sizeof(struct bf_pair), sizeof(struct bf_key)) < 0 ||
         ltab_init(&b->spreads, c->max_spread, sizeof(struct bf_spread), sizeof(struct bf_key)) <
+            0 ||
+        ltab_init(&b->conns, c->max_connections, sizeof(struct bf_conn), sizeof(struct bf_ckey)) <
             0 ||
         !(b->touched_p = calloc(c->max_pairs, sizeof *b->touched_p)) ||
         !(b->touched_s = calloc(c->max_spread, sizeof *b->touched_s))) {
@@ -236,6 +266,7 @@ static void bf_fini(void *self)
         return;
     ltab_fini(&b->pairs);
     ltab_fini(&b->spreads);
+    ltab_fini(&b->conns);
     free(b->touched_p);
     free(b->touched_s);
     free(b);
@@ -337,7 +368,7 @@ static uint32_t bucket_ms(const struct bf_conf *c)
  * timestamps, 72 with IPv6) and a SYN's options. A connect-and-close check sends nothing. */
 static bool sent_data(const struct flow_rec *f)
 {
-    if (f->tcp_flags && f->sampling <= 1)
+    if (f->tcp_flags && det_flow_whole(f))
         return (f->tcp_flags & 0x08) != 0;
     uint64_t per = (f->flags & FLOW_F_V6) ? 72 : 52;
     return f->packets && f->bytes > f->packets * per + 12;
@@ -495,40 +526,22 @@ static void spread_qualify(struct bf *b, struct det_ctx *ctx, const struct bf_co
     touch(b, ctx, &b->spreads, s, &s->touched, b->touched_s, &b->ntouched_s);
 }
 
-static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
-                       const struct flow_rec *f)
+/* One record of the host's connection to (target, port), judged: a connection start (SYN in
+ * a whole record; without flags or under sampling, a new source port), or a continuation
+ * whose bytes count (cont: the caller knows it continues a connection). */
+static void bf_record(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c, uint32_t customer,
+                      const uint8_t host[16], const struct flow_rec *f, bool cont)
 {
-    (void)hstate;
-    struct bf *b = self;
-    /* the host is the record's source: outbound or internal records only */
-    if (f->proto != 6 || (f->dir != FLOW_DIR_OUT && f->dir != FLOW_DIR_INTERNAL))
-        return;
-    const struct bf_conf *c = det_conf(ctx, h->customer);
-    if (!portlist_has(&c->ports, f->dport))
-        return;
-    b->st_records++;
-    if (flow_initiator(f, NULL) != FLOW_INIT_SRC) {
-        b->st_not_initiator++; /* the host answering on that port, or nobody can tell */
-        return;
-    }
-    if (f->flags & FLOW_F_CLOCK_SKEW) {
-        b->st_skewed++; /* its time cannot be placed in the window */
-        return;
-    }
-    if (pfxlist_match(&c->allow_hosts, h->addr) || pfxlist_match(&c->allow_peers, f->dst)) {
-        b->st_allowed++;
-        return;
-    }
     struct bf_key k;
     memset(&k, 0, sizeof k);
-    k.customer = h->customer;
-    memcpy(k.host, h->addr, 16);
+    k.customer = customer;
+    memcpy(k.host, host, 16);
     memcpy(k.peer, f->dst, 16);
     k.port = f->dport;
     uint64_t hv = key_hash(b, &k);
     struct bf_pair *p = ltab_find(&b->pairs, &k, hv);
-    bool flags = f->tcp_flags && f->sampling <= 1;
-    bool start = flags ? (f->tcp_flags & 0x02) != 0 : !(p && recent_has(p, f->sport));
+    bool flags = f->tcp_flags && det_flow_whole(f);
+    bool start = !cont && (flags ? (f->tcp_flags & 0x02) != 0 : !(p && recent_has(p, f->sport)));
     if (!start) {
         b->st_continuations++;
         if (p) {
@@ -570,6 +583,139 @@ static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hs
         }
     } else if (attempt && ring_sum(&p->ring) >= c->spread_attempts) {
         spread_qualify(b, ctx, c, p, f->first_ms);
+    }
+}
+
+/* A followed connection is over (the host's FIN or RST, its table full, a window close): its
+ * packets' sum is judged as the whole record a flow meter would have made of them. e may be a
+ * copy (the table entry gone); conn_end does not touch the connection table. */
+static void conn_end(struct bf *b, struct det_ctx *ctx, const struct bf_conn *e)
+{
+    struct flow_rec r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.src, e->k.host, 16);
+    memcpy(r.dst, e->k.peer, 16);
+    r.sport = e->k.sport;
+    r.dport = e->k.dport;
+    r.proto = 6;
+    r.tcp_flags = e->tcp_flags;
+    r.flags = (uint8_t)(FLOW_F_INIT_SRC | (e->v6 ? FLOW_F_V6 : 0));
+    r.sampling = e->sampling;
+    r.bytes = e->bytes;
+    r.packets = e->packets;
+    r.first_ms = e->first_ms;
+    r.last_ms = e->last_ms;
+    b->st_conns_ended++;
+    bf_record(b, ctx, det_conf(ctx, e->k.customer), e->k.customer, e->k.host, &r, false);
+}
+
+/* One packet record of the host to a login port: the host's packets of one 5-tuple are summed
+ * into one connection, ended by its FIN or RST (conn_end) and judged as a flow record of the
+ * same rate is; the ended entry stays (until a window close or the table needs room) so that
+ * the packets after the FIN continue it, as a meter's later one-packet records do. At 1:1 (every packet seen) a connection opens at its SYN without ACK, and a
+ * packet of no followed connection continues one that began before (or is the host answering:
+ * never counted against it). At 1:N the SYN is seldom among the samples: any packet the host
+ * sent as the initiator (flow_initiator) opens one, as a sampling exporter's flow cache does. */
+static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf *c,
+                        const struct host *h, const struct flow_rec *f)
+{
+    struct bf_ckey k;
+    memset(&k, 0, sizeof k);
+    k.customer = h->customer;
+    memcpy(k.host, h->addr, 16);
+    memcpy(k.peer, f->dst, 16);
+    k.sport = f->sport;
+    k.dport = f->dport;
+    uint64_t hv = hash_bytes(&b->hk, &k, sizeof k);
+    bool syn = (f->tcp_flags & 0x12) == 0x02;
+    struct bf_conn *e = ltab_find(&b->conns, &k, hv), old;
+    b->st_packets++;
+    if (e && syn && (e->ended || (e->tcp_flags & ~0x02))) { /* the port reused: a new one */
+        old = *e;
+        ltab_remove(&b->conns, e);
+        if (!old.ended)
+            conn_end(b, ctx, &old);
+        e = NULL;
+    }
+    if (e && e->ended) { /* the ACK after the FIN, a RST after it: the ended one's */
+        ltab_touch(&b->conns, e);
+        bf_record(b, ctx, c, h->customer, h->addr, f, true);
+        return;
+    }
+    if (!e) {
+        bool src = syn || flow_initiator(f, NULL) == FLOW_INIT_SRC;
+        if (!src)
+            b->st_not_initiator++;
+        else if (!syn && f->sampling <= 1)
+            bf_record(b, ctx, c, h->customer, h->addr, f, true);
+        if (!src || (!syn && f->sampling <= 1))
+            return;
+        bool ins, ev;
+        e = ltab_get(&b->conns, &k, hv, &ins, &old, &ev);
+        if (ev && !old.ended)
+            conn_end(b, ctx, &old);
+        e->first_ms = f->first_ms;
+        e->v6 = (f->flags & FLOW_F_V6) != 0;
+    }
+    ltab_touch(&b->conns, e);
+    e->bytes += f->bytes;
+    e->packets += f->packets;
+    e->tcp_flags |= f->tcp_flags;
+    if (f->sampling > e->sampling)
+        e->sampling = f->sampling;
+    if (f->first_ms < e->first_ms)
+        e->first_ms = f->first_ms;
+    if (f->last_ms > e->last_ms)
+        e->last_ms = f->last_ms;
+    if (f->tcp_flags & 0x05) { /* FIN or RST: over */
+        e->ended = 1;
+        conn_end(b, ctx, e);
+    }
+}
+
+static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                       const struct flow_rec *f)
+{
+    (void)hstate;
+    struct bf *b = self;
+    /* the host is the record's source: outbound or internal records only */
+    if (f->proto != 6 || (f->dir != FLOW_DIR_OUT && f->dir != FLOW_DIR_INTERNAL))
+        return;
+    const struct bf_conf *c = det_conf(ctx, h->customer);
+    if (!portlist_has(&c->ports, f->dport))
+        return;
+    b->st_records++;
+    /* one packet: its connection is followed (conn_packet) */
+    bool packet = (f->flags & FLOW_F_PACKET) != 0;
+    if (!packet && flow_initiator(f, NULL) != FLOW_INIT_SRC) {
+        b->st_not_initiator++; /* the host answering on that port, or nobody can tell */
+        return;
+    }
+    if (f->flags & FLOW_F_CLOCK_SKEW) {
+        b->st_skewed++; /* its time cannot be placed in the window */
+        return;
+    }
+    if (pfxlist_match(&c->allow_hosts, h->addr) || pfxlist_match(&c->allow_peers, f->dst)) {
+        b->st_allowed++;
+        return;
+    }
+    if (packet)
+        conn_packet(b, ctx, c, h, f);
+    else
+        bf_record(b, ctx, c, h->customer, h->addr, f, false);
+}
+
+/* At a window close every followed connection ends (a flow exporter's active timeout at the
+ * window's edge): what it sent so far is judged now, its later packets are continuations. In
+ * the order they were last used, so replays are identical. */
+static void conns_end_all(struct bf *b, struct det_ctx *ctx)
+{
+    struct bf_conn *e, old;
+    while ((e = ltab_oldest(&b->conns))) {
+        old = *e;
+        ltab_remove(&b->conns, e);
+        if (!old.ended)
+            conn_end(b, ctx, &old);
     }
 }
 
@@ -728,6 +874,7 @@ static void spread_alerts(struct bf *b, struct det_ctx *ctx)
 static void bf_on_window(void *self, struct det_ctx *ctx)
 {
     struct bf *b = self;
+    conns_end_all(b, ctx);
     pair_alerts(b, ctx);
     spread_alerts(b, ctx);
     b->ntouched_p = b->ntouched_s = 0;
@@ -765,6 +912,17 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
       "Capacity of the spread table (max_spread per worker).")                                     \
     X(T, spreads_evicted, "spreads_evicted", "detector_bruteforce_spreads_evicted_total", NULL, C, \
       "Spreads pushed out of the full spread table (least recent).")                               \
+    X(T, packets, "packet_records", "detector_bruteforce_packet_records_total", NULL, C,           \
+      "Records of one packet (sFlow, IPFIX packet sections), summed per connection.")              \
+    X(T, conns, "connections_open", "detector_bruteforce_connections_open", NULL, G,               \
+      "Connections followed from packet records now (open, or ended and kept for their last "      \
+      "packets).")                                                                                 \
+    X(T, conns_cap, "connections_capacity", "detector_bruteforce_connections_capacity", NULL, G,   \
+      "Capacity of the connection table (max_connections per worker).")                            \
+    X(T, conns_ended, "connections_ended", "detector_bruteforce_connections_ended_total", NULL, C, \
+      "Followed connections judged (FIN, RST, table full, window close).")                         \
+    X(T, conns_evicted, "connections_evicted", "detector_bruteforce_connections_evicted_total",    \
+      NULL, C, "Connections judged early because the full connection table needed room.")          \
     X(T, touched_refused, "touched_refused", "detector_bruteforce_touched_refused_total", NULL, C, \
       "Entries changed in a window but not judged because the changed list was full.")             \
     X(T, alerts_login, "alerts_login", "detector_bruteforce_alerts_total",                         \
@@ -797,6 +955,11 @@ static void bf_counters(const void *self, void *snap)
     o->spreads = b->spreads.n;
     o->spreads_cap = b->spreads.cap;
     o->spreads_evicted = b->spreads.evicted;
+    o->packets = b->st_packets;
+    o->conns = b->conns.n;
+    o->conns_cap = b->conns.cap;
+    o->conns_ended = b->st_conns_ended;
+    o->conns_evicted = b->conns.evicted;
     o->touched_refused = b->st_touched_full;
     o->alerts_login = b->st_alerts[0];
     o->alerts_h = b->st_alerts[1];

@@ -42,7 +42,10 @@
  *     client of k-packet connections stays near 1/k unanswered while a scanner's SYNs stay
  *     near 1; a sampled pair crosses only when its count of unanswered packets is unlikely for
  *     a client (sampled_unlikely_client). The ICMP sweep needs known outcomes and so stays
- *     silent on sampled data.
+ *     silent on sampled data. TCP records of one packet at 1:1 (sFlow, IPFIX packet sections;
+ *     detector.h det_flow_whole) are taken the same way (their SYN says nothing of the answer,
+ *     the sequential test is off; thresholds unscaled), UDP and ICMP ones as unsampled records:
+ *     every answer is there to be joined.
  *
  * Rules (every threshold in the config):
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
@@ -919,7 +922,8 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
     return det_tcp_answered(f) ? OUT_ANSWERED : OUT_UNANSWERED;
 }
 
-/* Packet-sampled TCP: a first contact's sampled packet is a SYN for an answered connection as
+/* Packet-sampled TCP, and TCP records of one packet at 1:1 (sFlow, IPFIX packet sections:
+ * det_flow_whole false): a first contact's packet is a SYN for an answered connection as
  * often as for a probe (every connection starts with one), so its outcome says little; what
  * tells a client from a scanner is the share of its sampled packets to the port (target) that
  * are unanswered SYNs: about 1/k for a client of k-packet connections, 1 for a scanner. So a
@@ -928,7 +932,7 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
 static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
                            struct scan_host *sh, const struct flow_rec *f, uint16_t port)
 {
-    if (f->sampling <= 1 || f->proto != 6 || !sh->has_pairs || !(f->tcp_flags & 0x10))
+    if (det_flow_whole(f) || f->proto != 6 || !sh->has_pairs || !(f->tcp_flags & 0x10))
         return;
     struct contact ct = {.customer = h->customer,
                          .host = h->addr,
@@ -1024,7 +1028,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         .last_ms = f->last_ms,
         .packets = f->packets,
         .bytes = f->bytes,
-        .trw = unsampled(f),
+        .trw = f->proto == 6 ? det_flow_whole(f) : unsampled(f), /* TCP: flags of one packet? */
         .rate = f->sampling > 1 ? f->sampling : 1,
     };
     if (icmp)

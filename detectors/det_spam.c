@@ -145,13 +145,14 @@ static void spam_fini(void *self)
 }
 
 /* Failed or tiny TCP flow: no ACK ever seen, or too small to have carried a handshake and a
- * greeting (the fallback when flags are not exported). A packet-sampled record (an sFlow
- * sample is one packet) is judged by its flags alone: a delivery's pure ACK is as small as a
- * failed attempt's SYN. */
+ * greeting (the fallback when flags are not exported). A record that is not a whole connection
+ * (det_flow_whole: packet-sampled, or one packet, as every sFlow sample and IPFIX packet section
+ * is, also at 1:1) is judged by its flags alone: a delivery's pure ACK is as small as a failed
+ * attempt's SYN. */
 static bool flow_failed(const struct flow_rec *f)
 {
     bool syn_rst_only = f->tcp_flags && !(f->tcp_flags & 0x10) && !(f->tcp_flags & ~0x06);
-    if (syn_rst_only || f->sampling > 1)
+    if (syn_rst_only || !det_flow_whole(f))
         return syn_rst_only;
     return f->packets <= 3 && f->bytes <= 180; /* unsampled here: the counts are the flow's */
 }

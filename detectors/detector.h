@@ -151,6 +151,16 @@ struct detector_ops {
 #define DET_COUNTERS(defs, type, fn)                                                               \
     .ctr_defs = defs, .nctr = sizeof defs / sizeof defs[0], .ctr_size = sizeof(type), .counters = fn
 
+/* Do f's TCP flags and counters describe a whole connection (a flow record of every packet)?
+ * Not when packets were sampled (1:N, N > 1: the SYN or the PSH may be missing), nor when the
+ * record is one packet (FLOW_F_PACKET: sFlow, IPFIX packet sections, also at 1:1). The one
+ * test a detector makes before it takes a record's flags as a connection's start, answer,
+ * delivery or failure (det_bruteforce, det_spam, det_scan). Pure. */
+static inline bool det_flow_whole(const struct flow_rec *f)
+{
+    return f->sampling <= 1 && !(f->flags & FLOW_F_PACKET);
+}
+
 /* Did the TCP connection whose initiator's record is f complete its handshake? With flags:
  * the initiator's cumulative flags hold ACK only when it acknowledged the SYN-ACK; SYN alone,
  * SYN+RST and the FIN/NULL/Xmas probes are connections never established (the RST reply is

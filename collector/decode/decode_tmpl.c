@@ -813,7 +813,8 @@ static bool from_section(struct dec_msg *m, const struct dec_section *sec, struc
     if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER)
         return false;
     dec_rec_from_pkt(r, &pi);
-    r->packets = 1; /* finish_record keeps these when the template has no counters */
+    r->flags |= FLOW_F_PACKET; /* its TCP flags are that packet's (flow.h) */
+    r->packets = 1;            /* finish_record keeps these when the template has no counters */
     r->bytes = pi.ip_len;
     m->ctx->c[DC_PACKET_SECTIONS]++;
     return pi.v6;

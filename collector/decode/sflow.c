@@ -104,7 +104,7 @@ struct sf_flow {
 static void fill_from_pkt(struct sf_flow *f, const struct pkt_info *pi)
 {
     dec_rec_from_pkt(&f->r, pi); /* pkt.h sets ports and TCP flags only where they exist */
-    f->r.flags = pi->v6 ? FLOW_F_V6 : 0;
+    f->r.flags = (uint8_t)((pi->v6 ? FLOW_F_V6 : 0) | FLOW_F_PACKET); /* one packet each */
     f->ip_len = pi->ip_len;
     f->have_hdr = true;
 }
@@ -168,7 +168,7 @@ static void rec_sampled_ip(struct dec_msg *m, struct xdr *x, struct sf_flow *f, 
     f->r.sport = (uint16_t)sport;
     f->r.dport = (uint16_t)dport;
     f->r.tcp_flags = f->r.proto == 6 ? (uint8_t)flags : 0;
-    f->r.flags = v6 ? FLOW_F_V6 : 0;
+    f->r.flags = (uint8_t)((v6 ? FLOW_F_V6 : 0) | FLOW_F_PACKET);
     f->ip_len = len;
     f->have_ip = true;
 }

@@ -126,6 +126,20 @@ static int frame_of(const struct gen_flow *f, const struct gen_sflow_opts *o, ui
     return n < 0 ? -1 : gen_frame(&l2, pkt, (size_t)n, out, cap);
 }
 
+/* The raw packet header record of an Ethernet frame: wirelen its length on the wire, its first
+ * caplen bytes at fr, of which 128 are kept as agents keep them. */
+static void rec_raw_frame(struct gen_sflow *m, const uint8_t *fr, uint32_t caplen, uint32_t wirelen)
+{
+    uint32_t keep = caplen < 128 ? caplen : 128;
+    size_t at = open_tlv(m, 1);
+    put32(m, 1);           /* header protocol: Ethernet */
+    put32(m, wirelen + 4); /* frame length with the FCS */
+    put32(m, 4);           /* stripped: the FCS */
+    put32(m, keep);
+    put_bytes(m, fr, keep);
+    close_tlv(m, at);
+}
+
 static void rec_raw(struct gen_sflow *m, const struct gen_flow *f, const struct gen_sflow_opts *o)
 {
     static uint8_t fr[9400];
@@ -134,14 +148,7 @@ static void rec_raw(struct gen_sflow *m, const struct gen_flow *f, const struct 
         m->overflow = true;
         return;
     }
-    uint32_t keep = n < 128 ? (uint32_t)n : 128;
-    size_t at = open_tlv(m, 1);
-    put32(m, 1);               /* header protocol: Ethernet */
-    put32(m, (uint32_t)n + 4); /* frame length with the FCS */
-    put32(m, 4);               /* stripped: the FCS */
-    put32(m, keep);
-    put_bytes(m, fr, keep);
-    close_tlv(m, at);
+    rec_raw_frame(m, fr, (uint32_t)n, (uint32_t)n);
 }
 
 static void rec_sampled_ip(struct gen_sflow *m, const struct gen_flow *f,
@@ -177,7 +184,9 @@ static void rec_gateway(struct gen_sflow *m, const struct gen_sflow_opts *o)
     close_tlv(m, at);
 }
 
-void gen_sflow_flow(struct gen_sflow *m, const struct gen_flow *f, const struct gen_sflow_opts *o)
+/* A flow sample's fields up to its record count (nrec records follow); returns where its
+ * length goes (close_tlv). */
+static size_t sample_open(struct gen_sflow *m, const struct gen_sflow_opts *o, uint32_t nrec)
 {
     size_t at = open_tlv(m, o->expanded ? 3 : 1);
     put32(m, ++m->sample_seq);
@@ -199,13 +208,28 @@ void gen_sflow_flow(struct gen_sflow *m, const struct gen_flow *f, const struct 
         put32(m, o->in_if);
         put32(m, o->out_if & 0x3fffffff);
     }
-    put32(m, o->src_as || o->dst_as ? 2 : 1);
+    put32(m, nrec);
+    return at;
+}
+
+void gen_sflow_flow(struct gen_sflow *m, const struct gen_flow *f, const struct gen_sflow_opts *o)
+{
+    size_t at = sample_open(m, o, o->src_as || o->dst_as ? 2 : 1);
     if (o->sampled_ip)
         rec_sampled_ip(m, f, o);
     else
         rec_raw(m, f, o);
     if (o->src_as || o->dst_as)
         rec_gateway(m, o);
+    close_tlv(m, at);
+    m->samples++;
+}
+
+void gen_sflow_frame(struct gen_sflow *m, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+                     const struct gen_sflow_opts *o)
+{
+    size_t at = sample_open(m, o, 1);
+    rec_raw_frame(m, frame, caplen, wirelen);
     close_tlv(m, at);
     m->samples++;
 }

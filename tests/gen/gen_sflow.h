@@ -49,6 +49,11 @@ struct gen_sflow_iface {
 void gen_sflow_begin(struct gen_sflow *m, uint8_t *buf, size_t cap, const uint8_t agent[16],
                      uint32_t sub_agent, uint32_t seq, uint32_t uptime_ms);
 void gen_sflow_flow(struct gen_sflow *m, const struct gen_flow *f, const struct gen_sflow_opts *o);
+/* One flow sample of a captured Ethernet frame (caplen bytes at frame, wirelen on the wire): its
+ * raw header record, the first 128 bytes (twgen sflowize). o's rate, pool, drops and interfaces
+ * apply; its packet-building fields do not. */
+void gen_sflow_frame(struct gen_sflow *m, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+                     const struct gen_sflow_opts *o);
 void gen_sflow_counters(struct gen_sflow *m, const struct gen_sflow_iface *i);
 /* Datagram length, or -1 when it did not fit. */
 int gen_sflow_end(struct gen_sflow *m);

@@ -41,6 +41,7 @@ static void usage(FILE *o)
             "       twgen send ...      replay a capture's export datagrams to 127.0.0.1 (-h)\n"
             "       twgen hostile DIR   the crafted hostile inputs and their manifest\n"
             "       twgen sflow-corpus DIR   sFlow v5 seeds of fuzz/fuzz_sflow.c\n"
+            "       twgen sflowize IN.pcap OUT.pcap -r RATE [-s SEED]   a capture as sFlow (-h)\n"
             "       twgen flood ...     a key-explosion capture (-h)\n"
             "       twgen storm KIND -n MESSAGES -o FILE   decoder work storms (decode_cost.sh)\n");
 }
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
         return twgen_eval_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "sflow-corpus") == 0)
         return twgen_sflow_corpus_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "sflowize") == 0)
+        return twgen_sflowize_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "hostile") == 0)
         return twgen_hostile_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "flood") == 0)

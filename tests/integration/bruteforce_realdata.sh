@@ -8,15 +8,23 @@
 #     target and port 902, outbound, with the evidence a NOC acts on; the attacked host gets no
 #     alert of any kind, also when it is the only customer; no scan alert (the connections are
 #     answered); one worker or three, the same alerts;
-#   - the other captures (a TLS beacon with DNS, an ICMP sweep, an ARP scan): no bruteforce alert.
+#   - the other captures (a TLS beacon with DNS, an ICMP sweep, an ARP scan): no bruteforce alert;
+#   - the same captures as a 1:1 sFlow agent exports them (`twgen sflowize -r 1`: one record per
+#     packet, FLOW_F_PACKET): the brute force gives the pcap replay's alert (the detector sums
+#     the packets per connection), and no capture gets an alert its pcap replay does not;
+#     sampled 1:2 and 1:10 (three seeds): counted per connection (never more connections or
+#     attempts than the capture holds), and an alert names only the attacker.
 set -euo pipefail
 . "$(dirname "$0")/lib/stratosphere.bash"
 cap=malicious-ssh-bruteforce.pcap
 
-replay() { # customers.csv-lines capture [workers] -> $tmp/out.jsonl
+totals=--no-totals
+replay() { # customers.csv-lines capture (in $caps, or a path) [workers] -> $tmp/out.jsonl
+  local in=$2
+  [[ $in == /* ]] || in=$caps/$in
   printf '%s\n' "$1" >"$tmp/c.csv"
   printf '[collector]\nworkers = %s\n' "${3:-1}" >"$tmp/w.conf"
-  "$tw" replay -c "$tmp/w.conf" -C "$tmp/c.csv" --no-summaries --no-totals "$caps/$2" \
+  "$tw" replay -c "$tmp/w.conf" -C "$tmp/c.csv" --no-summaries $totals "$in" \
     >"$tmp/out.jsonl" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "replay of $2"; }
 }
 summary() { # one line per alert: rule host peer port direction flows
@@ -77,5 +85,66 @@ for c in "147.32.80.37/32,host,H test-cc-capture-2.pcap" "192.168.1.0/24,lan,LAN
          "192.168.1.0/24,lan,LAN test8-malicious.pcap"; do
   replay "${c% *}" "${c##* }"
   ! grep -q '"detector":"bruteforce"' "$tmp/out.jsonl" || fail "${c##* }: a bruteforce alert: $(summary)"
+done
+# sFlow: the captures' packets as an agent exports them (one flow sample per packet)
+twgen=$TW_BIN/tests/twgen
+alerts() { # rule host peer port of every alert, sorted
+  python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    d = json.loads(l); t = d["transitwatch"]
+    if "rule" in d:
+        print(d["rule"]["id"], t.get("host", "-"), t.get("peer", "-") or "-", d.get("destination", {}).get("port", "-"))
+' "$tmp/out.jsonl" | sort
+}
+evidence() { # connections, login attempts and attempts in the window of the first alert
+  python3 -c '
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())["transitwatch"]["evidence"]
+print(e["connections"], e["login_attempts"], e["attempts_in_window"])' "$tmp/out.jsonl"
+}
+sflowize() { # capture rate seed -> $tmp/sflow.pcap
+  "$twgen" sflowize "$caps/$1" "$tmp/sflow.pcap" -r "$2" -s "$3" 2>/dev/null || fail "twgen sflowize $1"
+}
+for cust in "147.32.80.40/32,attacker,A" "147.32.80.0/24,ctu,CTU"; do
+  replay "$cust" "$cap"
+  want=$(alerts) pcap_ev=$(evidence)
+  sflowize "$cap" 1 1
+  replay "$cust" "$tmp/sflow.pcap"
+  got=$(alerts)
+  [[ $got == "$want" ]] || fail "1:1 sFlow ($cust): alerts differ from the pcap replay's: $got / $want"
+  read -r c a w <<<"$(evidence)"
+  read -r pc pa pw <<<"$pcap_ev"
+  echo "$cust: pcap replay $pc connections, $pa attempts ($pw in the window); 1:1 sFlow $c, $a ($w)"
+  ((a >= pa - 3 && a <= pa + 3 && w >= pw - 3 && w <= pw + 3)) \
+    || fail "1:1 sFlow attempts $a ($w) far from the pcap replay's $pa ($pw)"
+done
+totals= # with the detector's counters
+for rs in "2 1" "10 1" "10 2" "10 3"; do # sampled: a connection counted once (67 in all)
+  read -r rate seed <<<"$rs"
+  sflowize "$cap" "$rate" "$seed"
+  replay "147.32.80.40/32,attacker,A" "$tmp/sflow.pcap"
+  out=$(alerts)
+  echo "1:$rate seed $seed: ${out:-no alert}"
+  [[ -z $out ]] || ! grep -qv "^bruteforce.login 147.32.80.40 147.32.80.37 902$" <<<"$out" || fail "1:$rate seed $seed: $out"
+  python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if "transitwatch" in d and "totals" in d["transitwatch"]:
+        b = d["transitwatch"]["totals"]["detectors"]["bruteforce"]
+        assert b["connections"] <= 67 and b["login_attempts"] <= 65, b
+        assert b["packet_records"] > 0 and b["connections_open"] == 0, b
+' "$tmp/out.jsonl" || fail "1:$rate seed $seed: more connections or attempts than the capture holds"
+done
+totals=--no-totals
+for c in "147.32.80.37/32,host,H test-cc-capture-2.pcap" "192.168.1.0/24,lan,LAN test12-icmp-portscan.pcap" \
+         "192.168.1.0/24,lan,LAN test8-malicious.pcap" "147.32.80.37/32,victim,V $cap"; do
+  replay "${c% *}" "${c##* }"
+  want=$(alerts)
+  sflowize "${c##* }" 1 1
+  replay "${c% *}" "$tmp/sflow.pcap"
+  new=$(comm -13 <(echo "$want") <(alerts))
+  [[ -z $new ]] || fail "${c##* } as 1:1 sFlow: alerts its pcap replay does not give: $new"
 done
 echo "bruteforce_realdata: all checks passed"

@@ -43,6 +43,8 @@ kafka_serve --brokers 3 --max-time 600 ${TW_KAFKA_DEBUG:+--debug mock} "${topics
   --topic transitwatch.alerts:4 --topic transitwatch.summaries:2
 
 # The capture, its customers (one on the peers' side: internal records) and the single run.
+# Every replay with e.conf (its [kafka] brokers open the Kafka sink too) has its own spool
+# directory: the default /var/lib/transitwatch/spool is one lock for every run on the machine.
 $gen eval -m 20 -o "$tmp/e.pcap" --write-customers "$tmp/e.csv" --write-config "$tmp/e.conf" \
   2>/dev/null
 echo "129.6.0.0/16,peerco,Peer Co,64700" >>"$tmp/e.csv"
@@ -73,7 +75,8 @@ retry_interval = 1s
 flush_timeout = 20s
 partition_idle_ms = 30000
 CONF
-$tw replay -c "$tmp/e.conf" -o "$tmp/single.jsonl" --flows "$tmp/single.flows" "$tmp/e.pcap" \
+$tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-single" \
+  -o "$tmp/single.jsonl" --flows "$tmp/single.flows" "$tmp/e.pcap" \
   2>"$tmp/single.log" || fail "single replay"
 n_alerts=$(grep -c '"kind":"alert"' "$tmp/single.jsonl" || true)
 n_int=$(grep -c '"direction":"internal"' "$tmp/single.flows" || true)
@@ -240,9 +243,11 @@ wait_for 30 eval '! kill -0 '"${pid_of[c]}"' 2>/dev/null' || fail "collect did n
 
 # ---- (d) GoFlow2 ----
 step "(d) GoFlow2: the project's writer, read back as a file and from a topic"
-$tw replay -c "$tmp/e.conf" -o "$tmp/g0.jsonl" --write-goflow2 "$tmp/e.goflow2" "$tmp/e.pcap" \
+$tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-g0" \
+  -o "$tmp/g0.jsonl" --write-goflow2 "$tmp/e.goflow2" "$tmp/e.pcap" \
   2>"$tmp/g0.log" || fail "(d) --write-goflow2"
-$tw replay -c "$tmp/e.conf" -o "$tmp/g1.jsonl" --flows "$tmp/g1.flows" "$tmp/e.goflow2" \
+$tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-g1" \
+  -o "$tmp/g1.jsonl" --flows "$tmp/g1.flows" "$tmp/e.goflow2" \
   2>"$tmp/g1.log" || fail "(d) replay of the GoFlow2 file"
 cmp -s "$tmp/single.flows" "$tmp/g1.flows" || fail "(d) GoFlow2 records differ from the NetFlow ones"
 $cmp exact --ignore observer "$tmp/single.jsonl" "$tmp/g1.jsonl" \
@@ -264,7 +269,8 @@ for _ in range(n):
     i = j + ln
 open(sys.argv[2], "wb").write(data[:i])
 PY
-$tw replay -c "$tmp/e.conf" -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.log" \
+$tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-g2" \
+  -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.log" \
   || fail "(d) replay of part of the GoFlow2 file"
 "$tk" produce --bootstrap "$boot" --topic fg --partition 0 --goflow2 "$tmp/part.goflow2" \
   >"$tmp/produce.log" 2>&1 || fail "(d) twkafka produce: $(cat "$tmp/produce.log")"

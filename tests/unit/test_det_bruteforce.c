@@ -618,6 +618,197 @@ static void bounded_tables(void **st)
     th_fini(&t);
 }
 
+/* ---- packet records: sFlow samples, IPFIX packet sections (one packet each, FLOW_F_PACKET) --- */
+
+/* One packet of the host's (or the server's) side as an sFlow agent samples it 1:rate (len as
+ * seen: the record carries it times rate, as the decoder makes it). */
+static void pkt(struct th *t, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                uint8_t flags, uint64_t len, uint64_t at, uint32_t rate)
+{
+    struct flow_rec f = th_rec_sampled(src, dst, sport, dport, 6, flags, 1, len, at, 0, rate);
+    f.flags |= FLOW_F_PACKET;
+    th_flow_rec(t, &f);
+}
+
+/* The packets of one SSH login attempt as a guesser sends them (nmap/hydra: handshake,
+ * banner, key exchange, one USERAUTH, refusal, close: 10 packets, 2 KB from the guesser) and
+ * the server's answers; step i of 14 (fin: the guesser closes with FIN, else it just stops). */
+static void attempt_step(struct th *t, const char *host, const char *dst, uint16_t sport,
+                         unsigned i, uint64_t at, bool fin)
+{
+    static const struct {
+        bool out;
+        uint8_t flags;
+        uint16_t len;
+    } s[14] = {
+        {true, 0x02, 60},   {false, 0x12, 60}, {true, 0x10, 52},   {false, 0x18, 93},
+        {true, 0x18, 93},   {true, 0x18, 590}, {false, 0x18, 900}, {true, 0x18, 300},
+        {false, 0x18, 500}, {true, 0x18, 120}, {true, 0x18, 200},  {false, 0x18, 100},
+        {true, 0x11, 52},   {false, 0x11, 52},
+    };
+    if (i == 12 && !fin)
+        return;
+    if (s[i].out)
+        pkt(t, host, dst, sport, 22, s[i].flags, s[i].len, at, 1);
+    else
+        pkt(t, dst, host, 22, sport, s[i].flags, s[i].len, at, 1);
+}
+
+static void packet_attempt(struct th *t, const char *host, const char *dst, uint16_t sport,
+                           uint64_t at, bool fin)
+{
+    for (unsigned i = 0; i < 14; i++)
+        attempt_step(t, host, dst, sport, i, at + i * 20, fin);
+}
+
+/* 1:1 sFlow of a guesser: each connection is 7-8 records of one packet, only the first with
+ * SYN and none with every flag; summed per connection they are the 30 attempts a flow meter
+ * sees (a packet's flags alone gave connections without attempts). The last connection never
+ * closes: the window close judges it. */
+static void packet_records_are_summed_per_connection(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
+    for (unsigned i = 0; i < 30; i++)
+        packet_attempt(&t, "10.0.0.40", "203.0.113.40", (uint16_t)(41000 + i),
+                       T0 + 10 * SEC + i * 2 * SEC, i != 29);
+    th_close(&t);
+    assert_int_equal(th_count(&t, "bruteforce.login", "10.0.0.40"), 1);
+    const struct alert *a = th_find(&t, "bruteforce.login");
+    assert_non_null(a);
+    assert_int_equal((int)ev_val(a, "connections"), 30);
+    assert_int_equal((int)ev_val(a, "login_attempts"), 30);
+    assert_true(ev_val(a, "answered_share") == 1.0);
+    assert_int_equal((int)ev_val(a, "min"), 1415); /* 7 packets: the unclosed one */
+    assert_int_equal((int)ev_val(a, "max"), 1467); /* 8 packets, 1 467 B: a closed one */
+    assert_int_equal(stat_of(&t, "packet_records"), 30 * 8 - 1);
+    assert_int_equal(stat_of(&t, "connections_ended"), 30);
+    assert_int_equal(stat_of(&t, "connections_open"), 0);
+    assert_int_equal(stat_of(&t, "not_initiator"), 0);
+    th_fini(&t);
+}
+
+/* Hydra's 16 tasks: the packets of 16 connections interleaved; each connection still one
+ * start and one attempt (its client port keeps them apart), however the packets mix. */
+static void packet_records_interleaved(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
+    for (unsigned round = 0; round < 2; round++)
+        for (unsigned i = 0; i < 14; i++)
+            for (unsigned c = 0; c < 16; c++)
+                attempt_step(&t, "10.0.0.41", "203.0.113.41", (uint16_t)(42000 + round * 16 + c), i,
+                             T0 + 20 * SEC + round * 5 * SEC + i * 100 + c, true);
+    th_close(&t);
+    const struct alert *a = th_find(&t, "bruteforce.login");
+    assert_non_null(a);
+    assert_int_equal((int)ev_val(a, "connections"), 32);
+    assert_int_equal((int)ev_val(a, "login_attempts"), 32);
+    assert_int_equal(stat_of(&t, "connections_ended"), 32);
+    th_fini(&t);
+}
+
+/* What is not an attempt, in packets: SYN then RST (a probe: never answered), a connect check
+ * (SYN, ACK, FIN: no data); a retransmitted SYN stays one connection. 20 attempts among 40
+ * such connections alert with the answered share of the 60 starts. */
+static void packet_records_rst_fin(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
+    uint64_t at = T0 + 5 * SEC;
+    for (unsigned i = 0; i < 20; i++, at += 3 * SEC) {
+        uint16_t p = (uint16_t)(43000 + i * 3);
+        pkt(&t, "10.0.0.42", "203.0.113.42", p, 22, 0x02, 60, at, 1);
+        pkt(&t, "10.0.0.42", "203.0.113.42", p, 22, 0x02, 60, at + 1000, 1); /* retry */
+        pkt(&t, "10.0.0.42", "203.0.113.42", p, 22, 0x04, 40, at + 1100, 1);
+        pkt(&t, "10.0.0.42", "203.0.113.42", (uint16_t)(p + 1), 22, 0x02, 60, at + 1200, 1);
+        pkt(&t, "10.0.0.42", "203.0.113.42", (uint16_t)(p + 1), 22, 0x10, 52, at + 1300, 1);
+        pkt(&t, "10.0.0.42", "203.0.113.42", (uint16_t)(p + 1), 22, 0x11, 52, at + 1400, 1);
+        packet_attempt(&t, "10.0.0.42", "203.0.113.42", (uint16_t)(p + 2), at + 1500, true);
+    }
+    th_close(&t);
+    const struct alert *a = th_find(&t, "bruteforce.login");
+    assert_non_null(a);
+    /* the pair opens at the first attempt: the first probe and check come before it */
+    assert_int_equal((int)ev_val(a, "connections"), 58);
+    assert_int_equal((int)ev_val(a, "answered"), 39);
+    assert_int_equal((int)ev_val(a, "login_attempts"), 20);
+    assert_int_equal((int)ev_val(a, "other_sessions"), 19); /* the connect checks */
+    assert_int_equal(stat_of(&t, "connections"), 60);
+    assert_int_equal(stat_of(&t, "connections_ended"), 60);
+    /* the probes and checks alone: connections, no attempt, no alert */
+    struct th u;
+    assert_int_equal(th_init(&u, &det_bruteforce_ops, NULL), 0);
+    for (unsigned i = 0; i < 40; i++) {
+        uint16_t p = (uint16_t)(44000 + i);
+        pkt(&u, "10.0.0.43", "203.0.113.43", p, 22, 0x02, 60, T0 + i * SEC, 1);
+        pkt(&u, "10.0.0.43", "203.0.113.43", p, 22, i % 2 ? 0x04 : 0x10, 52, T0 + i * SEC + 5, 1);
+        pkt(&u, "10.0.0.43", "203.0.113.43", p, 22, 0x11, 52, T0 + i * SEC + 9, 1);
+    }
+    th_close(&u);
+    assert_int_equal(count_det(&u), 0);
+    assert_int_equal(stat_of(&u, "login_attempts"), 0);
+    assert_int_equal(stat_of(&u, "connections"), 40);
+    th_fini(&u);
+    th_fini(&t);
+}
+
+/* Memory stays bounded by max_connections under any packets: 200 connections opened at once
+ * (SYNs only, as a SYN flood or a scan makes them) in a table of 16; the least recent are judged
+ * early (an unanswered start each) and counted. */
+static void packet_records_table_full(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, "max_connections=16"), 0);
+    for (unsigned i = 0; i < 200; i++)
+        pkt(&t, "10.0.0.44", "203.0.113.44", (uint16_t)(45000 + i), 22, 0x02, 60, T0 + i * 10, 1);
+    assert_int_equal(stat_of(&t, "connections_open"), 16);
+    assert_int_equal(stat_of(&t, "connections_capacity"), 16);
+    assert_int_equal(stat_of(&t, "connections_evicted"), 184);
+    assert_int_equal(stat_of(&t, "connections_ended"), 184);
+    th_close(&t);
+    assert_int_equal(stat_of(&t, "connections_open"), 0);
+    assert_int_equal(stat_of(&t, "connections"), 200);
+    assert_int_equal(stat_of(&t, "login_attempts"), 0);
+    th_fini(&t);
+}
+
+/* 1:N packet samples: the SYN is seldom sampled, so a connection is the host's sampled packets
+ * of one 5-tuple (from its first to its FIN; a packet after that continues it), summed into one
+ * sampled record as an exporter's flow cache
+ * would and judged as sampled NetFlow is (thresholds as configured, README). 16 tasks
+ * interleaved, two sampled data packets each: 32 connections, not 64 (the latest source ports
+ * of a pair alone cannot keep 16 parallel tasks apart). */
+static void packet_records_sampled(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_bruteforce_ops, NULL), 0);
+    for (unsigned round = 0; round < 2; round++)
+        for (unsigned k = 0; k < 2; k++)
+            for (unsigned c = 0; c < 16; c++)
+                pkt(&t, "10.0.0.45", "203.0.113.45", (uint16_t)(46000 + round * 16 + c), 22, 0x18,
+                    400, T0 + 30 * SEC + round * 5 * SEC + k * 200 + c, 10);
+    /* each closes (a sampled FIN) and its last ACK is sampled too: the ended connection's */
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned c = 0; c < 32; c++)
+            pkt(&t, "10.0.0.45", "203.0.113.45", (uint16_t)(46000 + c), 22, k ? 0x10 : 0x11, 52,
+                T0 + 50 * SEC + k * 100 + c, 10);
+    th_close(&t);
+    const struct alert *a = th_find(&t, "bruteforce.login");
+    assert_non_null(a);
+    assert_int_equal((int)ev_val(a, "connections"), 32);
+    assert_int_equal((int)ev_val(a, "login_attempts"), 32);
+    assert_int_equal((int)ev_val(a, "min"), 8520); /* 400 + 400 + the FIN's 52 B, times 10 */
+    assert_int_equal(stat_of(&t, "packet_records"), 128);
+    assert_int_equal(stat_of(&t, "continuations"), 32);
+    th_fini(&t);
+}
+
 /* The port list: sorted, duplicates dropped, up to PORTLIST_MAX ports. */
 static void port_lists(void **st)
 {
@@ -671,6 +862,11 @@ int main(void)
         cmocka_unit_test(episodes),
         cmocka_unit_test(bounded_tables),
         cmocka_unit_test(port_lists),
+        cmocka_unit_test(packet_records_are_summed_per_connection),
+        cmocka_unit_test(packet_records_interleaved),
+        cmocka_unit_test(packet_records_rst_fin),
+        cmocka_unit_test(packet_records_table_full),
+        cmocka_unit_test(packet_records_sampled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,8 @@ static void random_rec(struct flow_rec *f, struct flowpb_meta *m, unsigned i)
     f->dport = (uint16_t)rand();
     f->proto = (uint8_t)(i % 2 ? 6 : 17);
     f->tcp_flags = (uint8_t)rand();
-    f->flags |= (uint8_t)(rand() & (FLOW_F_LATE | FLOW_F_INIT_SRC | FLOW_F_METERED));
+    f->flags |=
+        (uint8_t)(rand() & (FLOW_F_LATE | FLOW_F_INIT_SRC | FLOW_F_METERED | FLOW_F_PACKET));
     f->src_as = (uint32_t)rand();
     f->dst_as = i % 4 ? 0 : 64512;
     f->in_if = (uint32_t)(i % 11);
@@ -230,6 +231,11 @@ static void test_goflow2_schema(void **state)
     assert_int_equal(f.first_ms, 1700000001500ULL);
     assert_int_equal(f.last_ms, 1700000002250ULL);
     assert_int_equal(f.flags, 0);
+    /* type = SFLOW_5: GoFlow2 made the message of one sFlow sample, one packet (flow.h) */
+    full[1] = 1;
+    assert_int_equal(goflow2_decode(full, len, &f), 0);
+    assert_int_equal(f.flags, FLOW_F_PACKET);
+    full[1] = 4;
     /* no destination: refused; mixed families: refused */
     assert_int_equal(goflow2_decode(full, 10, &f), -EBADMSG);
 }
@@ -243,7 +249,9 @@ static void test_goflow2_writer_and_stream(void **state)
     for (unsigned i = 0; i < 64; i++) {
         struct flowpb_meta m;
         random_rec(&in[i], &m, i);
-        in[i].flags &= FLOW_F_V6; /* GoFlow2 carries none of our flags but the family */
+        /* GoFlow2 carries none of our flags but the family and a sample's one packet (its
+         * type SFLOW_5) */
+        in[i].flags &= FLOW_F_V6 | FLOW_F_PACKET;
         in[i].exporter = 0;
         in[i].packets = in[i].packets * in[i].sampling; /* sampled counts times the rate */
         in[i].bytes = (in[i].bytes >> 12) * in[i].sampling;

@@ -83,6 +83,7 @@ static void check_rec(const struct flow_rec *r, const struct gen_ip *g, uint64_t
     assert_int_equal(r->sampling, 1);
     assert_int_equal(r->exporter, 0);
     assert_true(r->flags & FLOW_F_METERED);
+    assert_false(r->flags & FLOW_F_PACKET); /* a whole flow: its flags are the connection's */
     assert_true(r->last_ms >= r->first_ms);
 }
 

@@ -63,6 +63,8 @@ static void expect(const struct flow_rec *r, const struct gen_flow *f, uint32_t 
     assert_int_equal(r->packets, rate);
     assert_int_equal(r->bytes, (uint64_t)ip_len * rate);
     assert_int_equal(r->first_ms, BASE_MS);
+    /* one packet's header, at every rate: its TCP flags are not a connection's (flow.h) */
+    assert_true(r->flags & FLOW_F_PACKET);
 }
 
 static void test_flow_samples(void **state)

@@ -351,7 +351,8 @@ static void test_ipfix_packet_section(void **state)
     assert_int_equal(r->sport, 55501);
     assert_int_equal(r->dport, 11777);
     assert_int_equal(r->packets, 1);
-    assert_int_equal(r->bytes, 96); /* the IP length of the sampled packet */
+    assert_int_equal(r->bytes, 96);        /* the IP length of the sampled packet */
+    assert_true(r->flags & FLOW_F_PACKET); /* one packet: its flags are no connection's */
     decode_ctx_free(fr.ctx);
 }
 
@@ -394,6 +395,7 @@ static void test_ipfix_section_eompls(void **state)
         assert_int_equal(r->dport, want[i].dport);
         assert_int_equal(r->packets, 1);
         assert_int_equal(r->bytes, want[i].len);
+        assert_true(r->flags & FLOW_F_PACKET);
         bytes += r->bytes;
     }
     assert_int_equal(bytes, 14337); /* realdata.py's KNOWN figure */
