@@ -94,7 +94,7 @@ struct sflowize {
 /* pcap_loop's callback: one packet of the input. */
 static void sflowize_pkt(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-    struct sflowize *z = (struct sflowize *)arg;
+    struct sflowize *z = (struct sflowize *)(void *)arg; /* pcap_loop hands our pointer back */
     z->seen++;
     uint64_t ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
     if (!z->t0_ms)
