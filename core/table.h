@@ -78,6 +78,11 @@ static inline uint32_t ltab_fold(uint64_t hash)
 {
     return (uint32_t)(hash ^ (hash >> 32));
 }
+/* Ask for hash's bucket head ahead of a lookup (a worker batch's prefetch pass). */
+static inline void ltab_prefetch(const struct ltab *t, uint64_t hash)
+{
+    __builtin_prefetch(&t->bucket[ltab_fold(hash) & (t->nbuckets - 1)]);
+}
 static inline bool ltab_key_eq(const void *a, const void *b, size_t n)
 {
     switch (n) {

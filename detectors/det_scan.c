@@ -976,7 +976,7 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
     if (!in)
         gfilter_prefetch(&s->contacts, contact_hash(x));
     if (in || f->proto != 6) /* answers, UDP and echo probes look up the pending table */
-        __builtin_prefetch(&s->pend.bucket[ltab_fold(x) & (s->pend.nbuckets - 1)]);
+        ltab_prefetch(&s->pend, x);
     if (s->memo_n < SCAN_MEMO) {
         s->memo[s->memo_n].f = f;
         s->memo[s->memo_n++].salt = salt;
