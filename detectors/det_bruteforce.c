@@ -643,13 +643,14 @@ static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf 
         return;
     }
     if (!e) {
-        bool src = syn || flow_initiator(f, NULL) == FLOW_INIT_SRC;
-        if (!src)
+        if (!syn && flow_initiator(f, NULL) != FLOW_INIT_SRC) {
             b->st_not_initiator++;
-        else if (!syn && f->sampling <= 1)
-            bf_record(b, ctx, c, h->customer, h->addr, f, true);
-        if (!src || (!syn && f->sampling <= 1))
             return;
+        }
+        if (!syn && f->sampling <= 1) { /* 1:1: of a connection that began before */
+            bf_record(b, ctx, c, h->customer, h->addr, f, true);
+            return;
+        }
         bool ins, ev;
         e = ltab_get(&b->conns, &k, hv, &ins, &old, &ev);
         if (ev && !old.ended)
