@@ -73,6 +73,15 @@ static void test_conventions(void **st)
     assert_true(with >= det_registry_count - 2);
 }
 
+/* ops's option struct with its defaults (free it). */
+static void *default_conf(const struct detector_ops *ops)
+{
+    void *conf = calloc(1, ops->conf_size);
+    assert_non_null(conf);
+    assert_int_equal(conf_defaults(ops->conf_keys, conf), 0);
+    return conf;
+}
+
 /* An instance made with the defaults writes its snapshot within ctr_size (a canary after it
  * stays untouched) and reports its tables' capacities. */
 static void test_snapshot_bounds(void **st)
@@ -82,9 +91,7 @@ static void test_snapshot_bounds(void **st)
         const struct detector_ops *ops = det_registry[i];
         if (!ops->counters)
             continue;
-        void *conf = calloc(1, ops->conf_size);
-        assert_non_null(conf);
-        assert_int_equal(conf_defaults(ops->conf_keys, conf), 0);
+        void *conf = default_conf(ops);
         void *self = NULL;
         assert_int_equal(ops->init(conf, DET_SHARE_ALL, &self), 0);
         uint64_t v[DET_CTR_MAX + 1];
@@ -149,9 +156,7 @@ static void test_share_sizes(void **st)
         const struct detector_ops *ops = det_registry[i];
         if (!ops->counters)
             continue;
-        void *conf = calloc(1, ops->conf_size);
-        assert_non_null(conf);
-        assert_int_equal(conf_defaults(ops->conf_keys, conf), 0);
+        void *conf = default_conf(ops);
         uint64_t all[DET_CTR_MAX], quarter[DET_CTR_MAX], none[DET_CTR_MAX];
         capacities(ops, conf, DET_SHARE_ALL, all);
         capacities(ops, conf, (struct det_share){1024, 4096}, quarter);
