@@ -73,10 +73,10 @@ static int workers_new(struct pipeline *p)
     shard_map_build(p, counts);
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         /* one key for every worker's table: the record's host is hashed once (shard choice,
-         * prefetch and lookup); each table holds its share of hosts_max */
-        size_t cap = (size_t)(((uint64_t)s->hosts_max * counts[wi] + PIPE_SHARD_BUCKETS - 1) /
-                              PIPE_SHARD_BUCKETS);
-        int rc = wk_init(p, &p->workers[wi], wi, &hk, cap);
+         * prefetch and lookup); its host table and detector tables hold its share of the
+         * configured capacities */
+        int rc = wk_init(p, &p->workers[wi], wi, &hk,
+                         (struct det_share){counts[wi], PIPE_SHARD_BUCKETS});
         if (rc < 0)
             return rc;
     }

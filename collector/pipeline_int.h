@@ -171,9 +171,11 @@ void win_tick(struct pipeline *p, uint64_t wall_ms);
 void win_finish(struct pipeline *p);
 
 /* ---- workers.c ---- */
-/* Dispatcher, at set-up: worker w's rings, detector instances and contexts. 0 or -errno. */
+/* Dispatcher, at set-up: worker w's host table, rings, detector instances and contexts, the
+ * tables sized by share (the part of the shard map's buckets w holds: hosts_max and every
+ * detector's host-keyed capacities are the process's totals). 0 or -errno. */
 int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
-            size_t hosts);
+            struct det_share share);
 /* Dispatcher, at tear-down (after wk_stop). */
 void wk_fini(struct pipeline *p, struct worker *w);
 /* Dispatcher: start the threads of workers 1.. (threaded), stop and join them. */

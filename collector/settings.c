@@ -97,7 +97,9 @@ static const struct conf_key pipeline_keys[] = {
     {"idle_advance", CONF_DURATION, S(idle_advance), 0, 1, 86400, "60s",
      "live mode: after this long without records, wall time advances event time", NULL},
     {"hosts_max", CONF_U64, S(hosts_max), 0, 64, 1000000000.0, "1048576",
-     "inside hosts tracked per worker (set-associative; the stalest is evicted)", NULL},
+     "inside hosts tracked, all workers together (each holds its share of the hosts; "
+     "set-associative: the stalest is evicted)",
+     NULL},
     {"host_idle", CONF_DURATION, S(host_idle), 0, 60, 2592000, "25h",
      "a host without flows for this long is forgotten (keep above 24h for the day view of "
      "the hostility score)",

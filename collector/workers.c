@@ -379,11 +379,11 @@ void wk_quiesce(struct pipeline *p)
 /* ---- set-up ---- */
 
 int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
-            size_t hosts)
+            struct det_share share)
 {
     w->p = p;
     w->index = index;
-    int rc = hosttab_new(hosts, p->state_size, hk, &w->hosts);
+    int rc = hosttab_new(det_share_cap(share, p->s->hosts_max, 0), p->state_size, hk, &w->hosts);
     if (rc < 0)
         return rc;
     bool own_thread = p->threaded && index > 0;
@@ -403,7 +403,7 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
         w->outbox_ok = true;
     }
     for (size_t d = 0; d < p->ndet; d++) {
-        if ((rc = p->ops[d]->init(p->det_conf[d], &w->det[d])) < 0) {
+        if ((rc = p->ops[d]->init(p->det_conf[d], share, &w->det[d])) < 0) {
             log_error("detector %s: init failed (%d)", p->ops[d]->name, rc);
             return rc;
         }

@@ -25,7 +25,7 @@
  * and duration; anything else with a SYN (or without TCP flags) is a new connection start.
  *
  * Admission without losing the first check-in. A pair's first start goes into a pending cache
- * (`pending` entries per worker, 4-way sets, 32 bytes): its time, host port, bytes and span.
+ * (`pending` entries in all, each worker its share, 4-way sets, 32 bytes): its time, host port, bytes and span.
  * The second start, or the first connection reaching long_session, promotes it to a pair slot
  * seeded with that first connection, so every start counts from the first. A full set
  * overwrites its oldest entry (counted as pending_overwritten; `pending` should hold the new
@@ -120,12 +120,12 @@ struct beacon_conf {
 
 static const struct conf_key beacon_keys[] = {
     {"max_pairs", CONF_U64, offsetof(struct beacon_conf, max_pairs), 0, 64, 1e9, "65536",
-     "tracked (host, peer, port) slots per worker (about 450 bytes each); a full pool evicts "
-     "(counted)",
+     "tracked (host, peer, port) slots, all workers together (each holds its share of the "
+     "hosts' part; about 450 bytes each); a full pool evicts (counted)",
      NULL},
     {"pending", CONF_U64, offsetof(struct beacon_conf, pending), 0, 64, 1e9, "524288",
-     "first connections of pairs waiting for a second one, per worker (32 bytes each); should hold "
-     "a worker's new pairs over the longest period to find (overwrites counted)",
+     "first connections of pairs waiting for a second one, all workers together (32 bytes each); "
+     "should hold the new pairs over the longest period to find (overwrites counted)",
      NULL},
     {"prevalence_peers", CONF_U64, offsetof(struct beacon_conf, prevalence_peers), 0, 64, 1e9,
      "65536",
@@ -294,14 +294,17 @@ struct beacon {
     unsigned memo_n, memo_next;
 };
 
-static int beacon_init(const void *conf, void **self)
+/* The pair pool and the pending sets are keyed by (host, peer, port): this instance's share of
+ * max_pairs and pending. prevalence_peers is keyed by the peer and held once, by worker 0's
+ * instance, for every worker: not shared out. */
+static int beacon_init(const void *conf, struct det_share share, void **self)
 {
     const struct beacon_conf *c = conf;
     struct beacon *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    b->nbuckets = (c->max_pairs + BC_WAYS - 1) / BC_WAYS;
-    b->npsets = (c->pending + PD_WAYS - 1) / PD_WAYS;
+    b->nbuckets = (det_share_cap(share, c->max_pairs, 64) + BC_WAYS - 1) / BC_WAYS;
+    b->npsets = (det_share_cap(share, c->pending, 64) + PD_WAYS - 1) / PD_WAYS;
     b->pool = calloc(b->nbuckets * BC_WAYS, sizeof *b->pool);
     b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
     b->pend = calloc_lines(b->npsets * PD_WAYS, sizeof *b->pend, &b->pend_mem);
@@ -1720,12 +1723,12 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     X(T, pend_over, "pending_overwritten", "detector_beacon_pending_overwritten_total", NULL, C,   \
       "Pending first connections pushed out of a full pending set.")                               \
     X(T, pend_cap, "pending_capacity", "detector_beacon_pending_capacity_entries", NULL, G,        \
-      "Capacity of the pending first-connection cache (pending per worker).")                      \
+      "Capacity of the pending first-connection cache (pending, this worker's share).")            \
     X(T, admitted, "admitted", "detector_beacon_admitted_total", NULL, C,                          \
       "Pairs given a tracking slot.")                                                              \
     X(T, slots_used, "slots", "detector_beacon_slots_pairs", NULL, G, "Pairs tracked now.")        \
     X(T, slots_cap, "slots_capacity", "detector_beacon_slots_capacity_pairs", NULL, G,             \
-      "Capacity of the pair pool (max_pairs per worker).")                                         \
+      "Capacity of the pair pool (max_pairs, this worker's share).")                               \
     X(T, evicted, "evicted", "detector_beacon_evicted_total", NULL, C,                             \
       "Tracked pairs pushed out of a full bucket (least recently active, not alerted).")           \
     X(T, expired, "expired", "detector_beacon_expired_total", NULL, C,                             \

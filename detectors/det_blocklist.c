@@ -36,7 +36,7 @@
 #include "table.h"
 
 struct blocklist_conf {
-    uint64_t max_hits;  /* hit table capacity per worker per window */
+    uint64_t max_hits;  /* hit table capacity per window (this instance's share, after init) */
     bool inside_listed; /* also report customer hosts that are themselves listed */
     double score_ip;    /* score of a hit on a feed entry without port */
     double score_port;  /* score when the entry's port matched too */
@@ -44,7 +44,8 @@ struct blocklist_conf {
 
 static const struct conf_key blocklist_keys[] = {
     {"max_hits", CONF_U64, offsetof(struct blocklist_conf, max_hits), 0, 16, 16777216, "65536",
-     "distinct (host, peer, feed) hits kept per window per worker; more are reported at once",
+     "distinct (host, peer, feed) hits kept per window, all workers together; more are reported "
+     "at once",
      NULL},
     {"inside_listed", CONF_BOOL, offsetof(struct blocklist_conf, inside_listed), 0, 1, 0, "yes",
      "also alert when the customer's own host is on a list (it hosts C2 or a DROP block)", NULL},
@@ -93,12 +94,14 @@ struct blocklist {
     uint64_t stat_inbound, stat_unknown_dir;
 };
 
-static int blocklist_init(const void *conf, void **self)
+/* The hit table is keyed by (host, peer, feed set): this instance's share of max_hits. */
+static int blocklist_init(const void *conf, struct det_share share, void **self)
 {
     struct blocklist *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
     b->conf = *(const struct blocklist_conf *)conf;
+    b->conf.max_hits = det_share_cap(share, b->conf.max_hits, 16);
     int rc =
         ktab_init(&b->hits, b->conf.max_hits, sizeof(struct hit), HIT_KEY, 0x626c6f636b6c6973ULL);
     if (rc < 0) {
@@ -536,7 +539,7 @@ static void blocklist_on_window(void *self, struct det_ctx *ctx)
     X(T, pairs, "pairs", "detector_blocklist_hit_pairs", NULL, G,                                  \
       "Host and listed party pairs collected in the open window.")                                 \
     X(T, cap, "pair_capacity", "detector_blocklist_hit_capacity_pairs", NULL, G,                   \
-      "Capacity of the hit table (max_hits per worker).")                                          \
+      "Capacity of the hit table (max_hits, this worker's share).")                                \
     X(T, overflow, "hit_table_overflow", "detector_blocklist_hit_table_overflows_total", NULL, C,  \
       "Hits reported at once because the hit table was full (not folded with later records).")     \
     X(T, alerts, "alerts", "detector_blocklist_alerts_total", NULL, C,                             \

@@ -60,8 +60,8 @@
  * guessed at all day, and an alert on the victim would count against the victim's customer.
  *
  * Threads and memory: one instance per worker (detectors/detector.h); records are sharded by
- * inside host, so a host's pairs live on one worker. Two fixed tables per worker, pairs
- * (max_pairs) and per-port spreads (max_spread), least recently used entries evicted and
+ * inside host, so a host's pairs live on one worker. Two fixed tables per worker, each its share
+ * (detector.h det_share_cap) of pairs (max_pairs) and per-port spreads (max_spread), least recently used entries evicted and
  * counted; a pair is made only by a login attempt. Per record: a port list lookup, one keyed
  * hash and a table lookup for the few records on login ports, nothing allocated, no lock or
  * clock. Everything depends on the host's own records in their order and on window closes, so
@@ -149,11 +149,16 @@ static const struct conf_key bf_keys[] = {
      "elsewhere, a code forge reached over SSH)",
      pfxlist_parse},
     {"max_pairs", CONF_U64, BC(max_pairs), 0, 16, 16777216, "65536",
-     "(host, target, port) pairs with login attempts kept per worker (least recent evicted)", NULL},
+     "(host, target, port) pairs with login attempts kept, all workers together (least recent "
+     "evicted)",
+     NULL},
     {"max_spread", CONF_U64, BC(max_spread), 0, 16, 16777216, "16384",
-     "(host, port) entries of the horizontal rule kept per worker (least recent evicted)", NULL},
+     "(host, port) entries of the horizontal rule kept, all workers together (least recent "
+     "evicted)",
+     NULL},
     {"max_connections", CONF_U64, BC(max_connections), 0, 16, 16777216, "16384",
-     "open connections followed per worker from packet records (sFlow samples, IPFIX packet "
+     "open connections followed (all workers together) from packet records (sFlow samples, IPFIX "
+     "packet "
      "sections), by 5-tuple until FIN or RST; least recent judged early when full",
      NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -238,19 +243,22 @@ struct bf {
 
 static void bf_fini(void *self);
 
-static int bf_init(const void *conf, void **self)
+/* Every table is keyed by the inside host (pairs, spreads, connections): this instance's share
+ * of each capacity. */
+static int bf_init(const void *conf, struct det_share share, void **self)
 {
     const struct bf_conf *c = conf;
     struct bf *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    if (ltab_init(&b->pairs, c->max_pairs, sizeof(struct bf_pair), sizeof(struct bf_key)) < 0 ||
-        ltab_init(&b->spreads, c->max_spread, sizeof(struct bf_spread), sizeof(struct bf_key)) <
-            0 ||
-        ltab_init(&b->conns, c->max_connections, sizeof(struct bf_conn), sizeof(struct bf_ckey)) <
-            0 ||
-        !(b->touched_p = calloc(c->max_pairs, sizeof *b->touched_p)) ||
-        !(b->touched_s = calloc(c->max_spread, sizeof *b->touched_s))) {
+    size_t npairs = det_share_cap(share, c->max_pairs, 16);
+    size_t nspread = det_share_cap(share, c->max_spread, 16);
+    size_t nconns = det_share_cap(share, c->max_connections, 16);
+    if (ltab_init(&b->pairs, npairs, sizeof(struct bf_pair), sizeof(struct bf_key)) < 0 ||
+        ltab_init(&b->spreads, nspread, sizeof(struct bf_spread), sizeof(struct bf_key)) < 0 ||
+        ltab_init(&b->conns, nconns, sizeof(struct bf_conn), sizeof(struct bf_ckey)) < 0 ||
+        !(b->touched_p = calloc(npairs, sizeof *b->touched_p)) ||
+        !(b->touched_s = calloc(nspread, sizeof *b->touched_s))) {
         bf_fini(b);
         return -ENOMEM;
     }
@@ -904,13 +912,13 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
     X(T, pairs, "pairs", "detector_bruteforce_pairs", NULL, G,                                     \
       "Host, target and port triples tracked now.")                                                \
     X(T, pairs_cap, "pairs_capacity", "detector_bruteforce_pairs_capacity", NULL, G,               \
-      "Capacity of the pair table (max_pairs per worker).")                                        \
+      "Capacity of the pair table (max_pairs, this worker's share).")                              \
     X(T, pairs_evicted, "pairs_evicted", "detector_bruteforce_pairs_evicted_total", NULL, C,       \
       "Pairs pushed out of the full pair table (least recent).")                                   \
     X(T, spreads, "spreads", "detector_bruteforce_spreads", NULL, G,                               \
       "Host and port pairs tracked for the horizontal rule now.")                                  \
     X(T, spreads_cap, "spreads_capacity", "detector_bruteforce_spreads_capacity", NULL, G,         \
-      "Capacity of the spread table (max_spread per worker).")                                     \
+      "Capacity of the spread table (max_spread, this worker's share).")                           \
     X(T, spreads_evicted, "spreads_evicted", "detector_bruteforce_spreads_evicted_total", NULL, C, \
       "Spreads pushed out of the full spread table (least recent).")                               \
     X(T, packets, "packet_records", "detector_bruteforce_packet_records_total", NULL, C,           \
@@ -919,7 +927,7 @@ static void bf_on_window(void *self, struct det_ctx *ctx)
       "Connections followed from packet records now (open, or ended and kept for their last "      \
       "packets).")                                                                                 \
     X(T, conns_cap, "connections_capacity", "detector_bruteforce_connections_capacity", NULL, G,   \
-      "Capacity of the connection table (max_connections per worker).")                            \
+      "Capacity of the connection table (max_connections, this worker's share).")                  \
     X(T, conns_ended, "connections_ended", "detector_bruteforce_connections_ended_total", NULL, C, \
       "Followed connections judged (FIN, RST, table full, window close).")                         \
     X(T, conns_evicted, "connections_evicted", "detector_bruteforce_connections_evicted_total",    \

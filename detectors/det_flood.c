@@ -59,9 +59,10 @@ struct flood {
     uint64_t stat_alerts;
 };
 
-static int flood_init(const void *conf, void **self)
+static int flood_init(const void *conf, struct det_share share, void **self)
 {
     (void)conf;
+    (void)share; /* per-host state only: no table */
     struct flood *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;

@@ -81,9 +81,9 @@
  * that window's joins are settled); the alert manager keeps one event.id per ongoing incident.
  *
  * Threads and memory: one instance per worker (detectors/detector.h). Per host 40 bytes of
- * state; per worker the contact filter (contact_filter bytes), the join table (max_pending),
- * the horizontal and vertical tables (max_pairs each), the ICMP sweep table (max_sweepers) and
- * the candidate list; all fixed at init, least recently used entries evicted and counted. No
+ * state; per worker its share (detector.h det_share_cap) of the contact filter (contact_filter
+ * bytes), the join table (max_pending), the horizontal and vertical tables (max_pairs each),
+ * the ICMP sweep table (max_sweepers) and the candidate list; all fixed at init, least recently used entries evicted and counted. No
  * allocation, lock or clock read per record. A probe waiting for its answer keeps pointers to
  * its host's entry in the worker's host table, whose memory is fixed for the pipeline's life;
  * the address is compared before use, so an evicted host is never confused with another.
@@ -173,16 +173,18 @@ static const struct conf_key scan_keys[] = {
     {"ignore_ports", CONF_CUSTOM, SC(ignore_ports), sizeof(struct portlist), 1, 0, "25",
      "TCP destination ports not scored here (mail: det_spam)", portlist_parse},
     {"max_pairs", CONF_U64, SC(max_pairs), 0, 16, 16777216, "32768",
-     "(host, port) and (host, target) pairs with unanswered probes kept per worker, each "
-     "(least recently probed evicted)",
+     "(host, port) and (host, target) pairs with unanswered probes kept, each, all workers "
+     "together (least recently probed evicted)",
      NULL},
     {"max_pending", CONF_U64, SC(max_pending), 0, 16, 16777216, "131072",
-     "UDP/ICMP first contacts awaiting their answer per worker (oldest judged unknown)", NULL},
+     "UDP/ICMP first contacts awaiting their answer, all workers together (oldest judged "
+     "unknown)",
+     NULL},
     {"max_sweepers", CONF_U64, SC(max_sweepers), 0, 16, 16777216, "16384",
-     "hosts whose ICMP echo bursts are followed per worker", NULL},
+     "hosts whose ICMP echo bursts are followed, all workers together", NULL},
     {"contact_filter", CONF_BYTES, SC(contact_filter), 0, 4096, 1e10, "4M",
-     "first-contact filter per worker (two generations; about 1 % of a million contacts per "
-     "half hour look repeated at 4M)",
+     "first-contact filter, all workers together (two generations; about 1 % of a million "
+     "contacts per half hour look repeated at 4M)",
      NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -206,7 +208,7 @@ struct scan_host {
     unsigned has_pairs : 1; /* it has had unanswered contacts (pairs to update) */
 };
 
-#define SCAN_CAND_CAP 4096 /* candidate list entries per worker (st_cand_full counts the rest) */
+#define SCAN_CAND_CAP 4096 /* candidate list entries, all workers (st_cand_full counts the rest) */
 #define SCAN_MEMO 32       /* a batch's host salts kept by the prefetch pass (the worker's batch) */
 _Static_assert(SCAN_CAND_CAP < (1u << 13), "scan_host.cand holds 1 + a candidate entry");
 _Static_assert(sizeof(struct scan_host) == 40, "scan's per-host state: 40 bytes");
@@ -324,26 +326,30 @@ struct scan {
 
 static void scan_fini(void *self);
 
-static int scan_init(const void *conf, void **self)
+/* Every table is keyed by the inside host (the pairs, the join table, the sweepers, the
+ * candidates, the contact filter's (host, target) keys): this instance's share of each. */
+static int scan_init(const void *conf, struct det_share share, void **self)
 {
     const struct scan_conf *c = conf;
     struct scan *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    s->cand_cap = SCAN_CAND_CAP;
+    s->cand_cap = det_share_cap(share, SCAN_CAND_CAP, 16);
+    size_t npairs = det_share_cap(share, c->max_pairs, 16);
     int rc = -ENOMEM;
-    if (ltab_init(&s->hz, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
-        ltab_init(&s->vt, c->max_pairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
-        ltab_init(&s->pend, c->max_pending, sizeof(struct pend), sizeof(struct pend_key)) < 0 ||
-        ltab_init(&s->sweep, c->max_sweepers, sizeof(struct sweeper), sizeof(struct host_key)) <
-            0 ||
-        gfilter_init(&s->contacts, c->contact_filter) < 0)
+    if (ltab_init(&s->hz, npairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
+        ltab_init(&s->vt, npairs, sizeof(struct pair), sizeof(struct pair_key)) < 0 ||
+        ltab_init(&s->pend, det_share_cap(share, c->max_pending, 16), sizeof(struct pend),
+                  sizeof(struct pend_key)) < 0 ||
+        ltab_init(&s->sweep, det_share_cap(share, c->max_sweepers, 16), sizeof(struct sweeper),
+                  sizeof(struct host_key)) < 0 ||
+        gfilter_init(&s->contacts, det_share_cap(share, c->contact_filter, 4096)) < 0)
         goto fail;
     s->cands = calloc(s->cand_cap, sizeof *s->cands);
-    s->touched_h = calloc(c->max_pairs, sizeof *s->touched_h);
-    s->touched_v = calloc(c->max_pairs, sizeof *s->touched_v);
-    s->sel = calloc(c->max_pairs, sizeof *s->sel);
-    s->alerted = calloc(2 * c->max_pairs, sizeof *s->alerted);
+    s->touched_h = calloc(npairs, sizeof *s->touched_h);
+    s->touched_v = calloc(npairs, sizeof *s->touched_v);
+    s->sel = calloc(npairs, sizeof *s->sel);
+    s->alerted = calloc(2 * npairs, sizeof *s->alerted);
     if (!s->cands || !s->touched_h || !s->touched_v || !s->sel || !s->alerted)
         goto fail;
     hash_key_from_seed(&s->hk, 0x7363616e64737431ULL);
@@ -1468,7 +1474,8 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
     X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                              \
       "UDP and ICMP probes waiting for their answer now.")                                         \
     X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,        \
-      "Capacity of the join table of probes waiting for an answer (max_pending per worker).")      \
+      "Capacity of the join table of probes waiting for an answer (max_pending, this worker's "    \
+      "share).")                                                                                   \
     X(T, pending_evicted, "pending_evicted", "detector_scan_pending_evicted_total", NULL, C,       \
       "Waiting probes pushed out of a full join table (judged with an unknown outcome).")          \
     X(T, answers_first, "answers_before_probe", "detector_scan_answers_before_probe_total", NULL,  \
@@ -1476,19 +1483,19 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
     X(T, h_pairs, "h_pairs", "detector_scan_horizontal_pairs", NULL, G,                            \
       "Host and port pairs tracked for horizontal scans now.")                                     \
     X(T, h_cap, "h_capacity", "detector_scan_horizontal_capacity_pairs", NULL, G,                  \
-      "Capacity of the horizontal table (max_pairs per worker).")                                  \
+      "Capacity of the horizontal table (max_pairs, this worker's share).")                        \
     X(T, h_evicted, "h_evicted", "detector_scan_horizontal_evicted_total", NULL, C,                \
       "Host and port pairs pushed out of the full horizontal table (least recently probed).")      \
     X(T, v_pairs, "v_pairs", "detector_scan_vertical_pairs", NULL, G,                              \
       "Host and target pairs tracked for vertical scans now.")                                     \
     X(T, v_cap, "v_capacity", "detector_scan_vertical_capacity_pairs", NULL, G,                    \
-      "Capacity of the vertical table (max_pairs per worker).")                                    \
+      "Capacity of the vertical table (max_pairs, this worker's share).")                          \
     X(T, v_evicted, "v_evicted", "detector_scan_vertical_evicted_total", NULL, C,                  \
       "Host and target pairs pushed out of the full vertical table (least recently probed).")      \
     X(T, sweepers, "sweepers", "detector_scan_sweepers_hosts", NULL, G,                            \
       "Hosts tracked for ICMP sweeps now.")                                                        \
     X(T, sweepers_evicted, "sweepers_evicted", "detector_scan_sweepers_evicted_total", NULL, C,    \
-      "Hosts pushed out of the full ICMP sweep table (max_sweepers per worker).")                  \
+      "Hosts pushed out of the full ICMP sweep table (max_sweepers, this worker's share).")        \
     X(T, cand_refused, "candidates_refused", "detector_scan_candidates_refused_total", NULL, C,    \
       "Hosts not judged at a window close because the candidate list was full.")                   \
     X(T, touched_refused, "touched_refused", "detector_scan_touched_refused_total", NULL, C,       \

@@ -31,7 +31,7 @@
  * many rejections. An allowlisted MTA alerts spam.mta_fanout only past the much higher
  * mta_fanout with fail_share >= mta_fail (a hijacked mail server).
  *
- * Memory: no per-host state; two tables of max_hosts entries per worker (see stats
+ * Memory: no per-host state; two tables of max_hosts entries in all (each worker its share) (see stats
  * "entry_bytes"), each reset when its window closes.
  */
 #include <errno.h>
@@ -75,7 +75,9 @@ static const struct conf_key spam_keys[] = {
     {"mta_fail", CONF_DOUBLE, offsetof(struct spam_conf, mta_fail), 0, 0, 1, "0.5",
      "failure share of a hijacked MTA", NULL},
     {"max_hosts", CONF_U64, offsetof(struct spam_conf, max_hosts), 0, 16, 16777216, "65536",
-     "mail-sending hosts tracked per worker per window; more are refused and counted", NULL},
+     "mail-sending hosts tracked per window, all workers together; more are refused and "
+     "counted",
+     NULL},
     {"sampled_packets", CONF_DOUBLE, offsetof(struct spam_conf, sampled_packets), 0, 1, 1e6, "3",
      "packet-sampled data: client packets of the mail connection the thresholds are scaled for "
      "(a failed or rejected attempt: SYN and retries, <= 3)",
@@ -115,15 +117,17 @@ struct spam {
     uint64_t stat_flows, stat_alerts, stat_next_window;
 };
 
-static int spam_init(const void *conf, void **self)
+/* Both tables are keyed by the inside host: this instance's share of max_hosts. */
+static int spam_init(const void *conf, struct det_share share, void **self)
 {
     const struct spam_conf *c = conf;
     struct spam *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    if (ktab_init(&s->tab[0], c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
+    size_t cap = det_share_cap(share, c->max_hosts, 16);
+    if (ktab_init(&s->tab[0], cap, sizeof(struct spam_ent), sizeof(struct spam_key),
                   0x7370616d74616231ULL) < 0 ||
-        ktab_init(&s->tab[1], c->max_hosts, sizeof(struct spam_ent), sizeof(struct spam_key),
+        ktab_init(&s->tab[1], cap, sizeof(struct spam_ent), sizeof(struct spam_key),
                   0x7370616d74616232ULL) < 0) {
         ktab_fini(&s->tab[0]);
         free(s);
@@ -345,7 +349,8 @@ static void spam_on_window(void *self, struct det_ctx *ctx)
     X(T, hosts, "hosts", "detector_spam_hosts", NULL, CTR_GAUGE,                                   \
       "Mail-sending hosts tracked now (open window and the next).")                                \
     X(T, cap, "host_capacity", "detector_spam_capacity_hosts", NULL, CTR_GAUGE,                    \
-      "Capacity of the mail-sender tables (max_hosts per worker, for each of two windows).")       \
+      "Capacity of the mail-sender tables (max_hosts, this worker's share, for each of two "       \
+      "windows).")                                                                                 \
     X(T, refused, "table_refused", "detector_spam_refused_total", NULL, CTR_COUNTER,               \
       "Mail-sending hosts not tracked because the table was full (their mail is not counted).")    \
     X(T, alerts, "alerts", "detector_spam_alerts_total", NULL, CTR_COUNTER, "Spam alerts raised.")

@@ -94,14 +94,38 @@ static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
     ctx->alert(ctx->alert_arg, a);
 }
 
+/* The share of the inside hosts one instance serves: part / whole of the shard map's buckets
+ * its worker holds (collector/pipeline.c workers_new; 1/1 with one worker, 0/N for a worker
+ * the map gives no host). Records are sharded by inside host, so a table keyed by the inside
+ * host (with whatever else: peer, port, feed) fills in proportion to it. A detector's
+ * capacity options are totals for the process: init takes its own part of each such table
+ * with det_share_cap, so N workers hold about what one worker would, not N times it. */
+struct det_share {
+    uint32_t part, whole; /* whole > 0; part <= whole */
+};
+
+#define DET_SHARE_ALL ((struct det_share){1, 1})
+
+/* An instance's part of a process-wide capacity `total`: ceil(total x part / whole), and at
+ * least `min` (the option's own minimum: a worker with no hosts still gets a working table).
+ * With part == whole it is `total` exactly; summed over the workers it stays within total +
+ * workers x (min + 1). total up to 1e12, whole up to 2^20 (no overflow). */
+static inline size_t det_share_cap(struct det_share sh, uint64_t total, uint64_t min)
+{
+    uint64_t c = sh.part >= sh.whole ? total : (total * sh.part + sh.whole - 1) / sh.whole;
+    return (size_t)(c < min ? min : c);
+}
+
 struct detector_ops {
     const char *name; /* registry and config name: [detector NAME] */
     const char *help;
     const struct conf_key *conf_keys; /* its options (section [detector NAME]), NULL-terminated */
     size_t conf_size;                 /* size of its option struct */
     size_t host_state_size; /* bytes of per-host state (0 = none), zeroed on host insert */
-    /* conf: its option struct (defaults applied, then the file). Returns 0 or <0. */
-    int (*init)(const void *conf, void **self);
+    /* conf: its option struct (defaults applied, then the file); share: the part of the inside
+     * hosts this instance will serve, applied with det_share_cap to every table whose key
+     * holds the inside host (its capacity option is the process's total). Returns 0 or <0. */
+    int (*init)(const void *conf, struct det_share share, void **self);
     void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                     const struct flow_rec *f);
     /* May be NULL. The worker's batch pass before a batch of records runs (collector/workers.c

@@ -142,7 +142,7 @@ static inline int th_init(struct th *t, const struct detector_ops *ops, const ch
     t->conf = th_make_conf(ops, overrides);
     if (!t->conf)
         return -1;
-    if (ops->init(t->conf, &t->self) < 0)
+    if (ops->init(t->conf, DET_SHARE_ALL, &t->self) < 0)
         return -1;
     prefix_parse("10.0.0.0/8", false, &t->inside[0]);
     prefix_parse("2001:db8::/32", false, &t->inside[1]);

@@ -73,6 +73,15 @@ static void test_conventions(void **st)
     assert_true(with >= det_registry_count - 2);
 }
 
+/* ops's option struct with its defaults (free it). */
+static void *default_conf(const struct detector_ops *ops)
+{
+    void *conf = calloc(1, ops->conf_size);
+    assert_non_null(conf);
+    assert_int_equal(conf_defaults(ops->conf_keys, conf), 0);
+    return conf;
+}
+
 /* An instance made with the defaults writes its snapshot within ctr_size (a canary after it
  * stays untouched) and reports its tables' capacities. */
 static void test_snapshot_bounds(void **st)
@@ -82,11 +91,9 @@ static void test_snapshot_bounds(void **st)
         const struct detector_ops *ops = det_registry[i];
         if (!ops->counters)
             continue;
-        void *conf = calloc(1, ops->conf_size);
-        assert_non_null(conf);
-        assert_int_equal(conf_defaults(ops->conf_keys, conf), 0);
+        void *conf = default_conf(ops);
         void *self = NULL;
-        assert_int_equal(ops->init(conf, &self), 0);
+        assert_int_equal(ops->init(conf, DET_SHARE_ALL, &self), 0);
         uint64_t v[DET_CTR_MAX + 1];
         memset(v, 0xa5, sizeof v);
         memset(v, 0, ops->ctr_size);
@@ -107,11 +114,78 @@ static void test_snapshot_bounds(void **st)
     }
 }
 
+/* det_share_cap: the whole share is the total exactly (one worker: tables as configured); a
+ * part is its ceiling share, at least the minimum; the parts of a shard map add up to the
+ * total within a minimum and one entry per worker. */
+static void test_share_cap(void **st)
+{
+    (void)st;
+    assert_int_equal(det_share_cap(DET_SHARE_ALL, 65536, 16), 65536);
+    assert_int_equal(det_share_cap((struct det_share){4096, 4096}, 12345, 16), 12345);
+    assert_int_equal(det_share_cap((struct det_share){1024, 4096}, 65536, 16), 16384);
+    assert_int_equal(det_share_cap((struct det_share){1, 3}, 100, 16), 34);
+    assert_int_equal(det_share_cap((struct det_share){0, 4096}, 65536, 16), 16);
+    assert_int_equal(det_share_cap((struct det_share){1, 4096}, 65536, 0), 16);
+    assert_int_equal(det_share_cap((struct det_share){4096, 4096}, 10000000000ULL, 4096),
+                     10000000000ULL);
+    uint64_t sum = 0;
+    for (uint32_t part = 819, w = 0; w < 2; w++, part = 4096 - 819)
+        sum += det_share_cap((struct det_share){part, 4096}, 131072, 16);
+    assert_true(sum >= 131072 && sum <= 131072 + 2);
+}
+
+/* Every detector takes its share of each table keyed by the inside host (detector.h
+ * det_share): an instance made for a quarter of the hosts reports a quarter of each capacity
+ * (up to whole buckets), one made for none the smallest tables, the whole share the configured
+ * ones (test_snapshot_bounds). A capacity that stayed whole would fail the quarter. */
+static void capacities(const struct detector_ops *ops, const void *conf, struct det_share sh,
+                       uint64_t *v)
+{
+    void *self = NULL;
+    assert_int_equal(ops->init(conf, sh, &self), 0);
+    memset(v, 0, ops->ctr_size);
+    ops->counters(self, v);
+    ops->fini(self);
+}
+
+static void test_share_sizes(void **st)
+{
+    (void)st;
+    size_t checked = 0;
+    for (size_t i = 0; i < det_registry_count; i++) {
+        const struct detector_ops *ops = det_registry[i];
+        if (!ops->counters)
+            continue;
+        void *conf = default_conf(ops);
+        uint64_t all[DET_CTR_MAX], quarter[DET_CTR_MAX], none[DET_CTR_MAX];
+        capacities(ops, conf, DET_SHARE_ALL, all);
+        capacities(ops, conf, (struct det_share){1024, 4096}, quarter);
+        capacities(ops, conf, (struct det_share){0, 4096}, none);
+        for (size_t k = 0; k < ops->nctr; k++) {
+            const struct ctr_def *d = &ops->ctr_defs[k];
+            if (!strstr(d->json, "capacity") && !strstr(d->json, "_size"))
+                continue;
+            uint64_t a = ctr_value(d, all), q = ctr_value(d, quarter), z = ctr_value(d, none);
+            if (!a) /* a table made at first use (none at init) */
+                continue;
+            if (q < a / 4 || q > a / 4 + 64 || z == 0 || z > 16384 || z > q)
+                fail_msg("%s %s: capacity %llu whole, %llu a quarter, %llu none", ops->name,
+                         d->json, (unsigned long long)a, (unsigned long long)q,
+                         (unsigned long long)z);
+            checked++;
+        }
+        free(conf);
+    }
+    assert_true(checked >= 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conventions),
         cmocka_unit_test(test_snapshot_bounds),
+        cmocka_unit_test(test_share_cap),
+        cmocka_unit_test(test_share_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
