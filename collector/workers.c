@@ -196,8 +196,10 @@ void wk_outbox_drain(struct pipeline *p)
 
 /* ---- running records ---- */
 
-/* The worker's part of a record: its host, then every detector. */
-static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
+_Static_assert(WQ_BATCH <= DET_BATCH_MAX, "a batch's records each have a det_memo place");
+
+/* The worker's part of a record (place i of its batch): its host, then every detector. */
+static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, size_t i)
 {
     struct pipeline *p = w->p;
     bool inserted;
@@ -215,6 +217,7 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash)
         h->exporter = f->exporter;
         h->in_if = f->in_if;
     }
+    w->rec_ctx.rec = (struct det_rec){.batch_no = (uint32_t)i + 1};
     for (size_t d = 0; d < p->ndet; d++) {
         w->rec_ctx.det_index = d;
         p->ops[d]->on_flow(w->det[d], &w->rec_ctx, h,
@@ -251,7 +254,7 @@ static size_t run_batch(struct worker *w)
     prefetch_detectors(w, e, n);
     for (size_t i = 0; i < n; i++) {
         atomic_store_explicit(&w->progress, e[i]->seq, memory_order_release);
-        track(w, &e[i]->f, e[i]->hash);
+        track(w, &e[i]->f, e[i]->hash, i);
     }
     if (n)
         ring_release(&w->q);

@@ -97,7 +97,6 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 #define BC_WAYS 8       /* pair pool: slots per bucket */
 #define BC_RECENT 4     /* connections per pair followed for continuations */
 #define PD_WAYS 4       /* pending cache: entries per set */
-#define BC_MEMO 32      /* a batch's pair hashes kept by the prefetch pass (the worker's batch) */
 #define PV_WAYS 8       /* prevalence table: entries per bucket */
 #define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
@@ -261,13 +260,6 @@ struct pv_table {
     uint64_t used, evicted, rolls;
 };
 
-/* A pair key's hash computed by the prefetch pass for record f, for on_flow to take. */
-struct bc_memo {
-    const struct flow_rec *f;
-    uint64_t hv;
-    struct pair_key k;
-};
-
 struct beacon {
     struct pair *pool;
     uint32_t *tags; /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
@@ -290,8 +282,7 @@ struct beacon {
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
-    struct bc_memo memo[BC_MEMO]; /* the batch's, in record order: [memo_next, memo_n) not taken */
-    unsigned memo_n, memo_next;
+    struct det_memo memo; /* the batch's pair hashes (beacon_prefetch, beacon_hash) */
 };
 
 /* The pair pool and the pending sets are keyed by (host, peer, port): this instance's share of
@@ -721,16 +712,30 @@ static void pair_key_of(struct pair_key *k, uint32_t customer, const uint8_t add
     k->proto = f->proto;
 }
 
+/* Records this detector has nothing to do with, before any lookup (one test for on_flow and
+ * the prefetch pass): not TCP or UDP, no direction, a record its exporter's clock contradicts
+ * (BC_SKIP_SKEW: all timing), or between two hosts of one customer (INTERNAL, or the inbound
+ * copy the other end's shard gets: a host's own customer's servers, its resolvers, its
+ * directory, its monitoring, are not C2). */
+enum { BC_TAKE = 0, BC_SKIP, BC_SKIP_SKEW };
+static int beacon_skips(const struct flow_rec *f)
+{
+    if ((f->proto != 6 && f->proto != 17) || f->dir == FLOW_DIR_NONE)
+        return BC_SKIP;
+    if (f->flags & FLOW_F_CLOCK_SKEW)
+        return BC_SKIP_SKEW;
+    return f->peer_customer && f->peer_customer == f->customer ? BC_SKIP : BC_TAKE;
+}
+
 /* The worker's prefetch pass (detector_ops.prefetch): the key's tag block and pending set of a
  * record on_flow may look up, and the key's hash kept for on_flow (beacon_hash). */
 static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
 {
     struct beacon *b = self;
-    if (i == 0)
-        b->memo_n = b->memo_next = 0;
-    if ((f->proto != 6 && f->proto != 17) || f->dir == FLOW_DIR_NONE ||
-        (f->flags & FLOW_F_CLOCK_SKEW) || (f->peer_customer && f->peer_customer == f->customer))
-        return; /* on_flow returns before any lookup */
+    if (beacon_skips(f) != BC_TAKE) {
+        det_memo_none(&b->memo, i);
+        return;
+    }
     struct pair_key k;
     pair_key_of(&k, f->customer, flow_inside(f), f, f->dir != FLOW_DIR_IN);
     uint64_t hv = pair_hash(b, &k);
@@ -738,22 +743,15 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
     const struct pend *set = &b->pend[((hv >> 16) % b->npsets) * PD_WAYS];
     __builtin_prefetch(set);
     __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
-    if (b->memo_n < BC_MEMO)
-        b->memo[b->memo_n++] = (struct bc_memo){.f = f, .hv = hv, .k = k};
+    det_memo_put(&b->memo, i, f, hv);
 }
 
-/* Record f's pair hash: the prefetch pass's for this record and key, else computed. */
-static uint64_t beacon_hash(struct beacon *b, const struct flow_rec *f, const struct pair_key *k)
+/* Record f's pair hash (key k): the prefetch pass's, else computed. */
+static uint64_t beacon_hash(struct beacon *b, const struct det_ctx *ctx, const struct flow_rec *f,
+                            const struct pair_key *k)
 {
-    for (unsigned j = b->memo_next; j < b->memo_n; j++) {
-        if (b->memo[j].f != f)
-            continue;
-        b->memo_next = j + 1;
-        if (memcmp(&b->memo[j].k, k, sizeof *k) == 0)
-            return b->memo[j].hv;
-        break;
-    }
-    return pair_hash(b, k);
+    uint64_t hv;
+    return det_memo_get(&b->memo, ctx, f, &hv) ? hv : pair_hash(b, k);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -761,24 +759,18 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
 {
     (void)hstate;
     struct beacon *b = self;
-    if ((f->proto != 6 && f->proto != 17) || f->dir == FLOW_DIR_NONE)
-        return;
-    if (f->flags & FLOW_F_CLOCK_SKEW) { /* all timing: a record its exporter's clock contradicts */
-        b->stat_skew++;
+    int skip = beacon_skips(f);
+    if (skip != BC_TAKE) {
+        b->stat_skew += skip == BC_SKIP_SKEW;
         return;
     }
-    /* Between two hosts of one customer (INTERNAL, or the inbound copy the other end's shard
-     * gets): a host's own customer's servers (its resolvers, its directory, its monitoring)
-     * are not C2 */
-    if (f->peer_customer && f->peer_customer == f->customer)
-        return;
     bool host_side = f->dir != FLOW_DIR_IN;
     const uint8_t *peer = host_side ? f->dst : f->src;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
     if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
         return;
     enum flow_init_basis basis;
-    enum flow_init who = flow_initiator(f, &basis);
+    enum flow_init who = det_initiator(ctx, f, &basis);
     uint8_t range = 0;
     if (basis == INIT_BASIS_RANGE) {
         /* Port ranges only guess: an old client's port (1025-5000) against a C2 port in the
@@ -803,7 +795,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
          * 3389...), and the pair's fixed port decides, as for any provisional start. */
         if (basis != INIT_BASIS_SERVICE || hport < 1024)
             return;
-        hv = beacon_hash(b, f, &k);
+        hv = beacon_hash(b, ctx, f, &k);
         hashed = true;
         const struct pair *q = pair_find(b, &k, hv);
         const struct pend *qd = q ? NULL : pend_find(b, hv);
@@ -831,7 +823,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     o.may_start =
         !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     if (!hashed)
-        hv = beacon_hash(b, f, &k);
+        hv = beacon_hash(b, ctx, f, &k);
     struct pair *p = pair_find(b, &k, hv);
     if (p) {
         if (o.first_ms + c->idle * 1000 < p->base_ms)

@@ -254,18 +254,20 @@ static void hit_to_alert(const struct blocklist *b, struct det_ctx *ctx, const s
 }
 
 /* Who started f, seen from the host: INIT_HOST, INIT_PEER or 0 (core/initiator.h). */
-static uint8_t initiator_of(const struct flow_rec *f, bool host_is_src, enum flow_init_basis *basis)
+static uint8_t initiator_of(struct det_ctx *ctx, const struct flow_rec *f, bool host_is_src,
+                            enum flow_init_basis *basis)
 {
-    enum flow_init w = flow_initiator(f, basis);
+    enum flow_init w = det_initiator(ctx, f, basis);
     if (w == FLOW_INIT_UNKNOWN)
         return 0;
     return (w == FLOW_INIT_SRC) == host_is_src ? INIT_HOST : INIT_PEER;
 }
 
-static void hit_direction(struct hit *h, const struct flow_rec *f, bool host_is_src)
+static void hit_direction(struct det_ctx *ctx, struct hit *h, const struct flow_rec *f,
+                          bool host_is_src)
 {
     enum flow_init_basis basis;
-    uint8_t init = initiator_of(f, host_is_src, &basis);
+    uint8_t init = initiator_of(ctx, f, host_is_src, &basis);
     if (!init || h->init)
         return;
     h->init = init;
@@ -315,7 +317,7 @@ static void record_hit(struct blocklist *b, struct det_ctx *ctx, struct host *hs
         h->port_feeds |= port_feeds;
         h->listed_port = inside_listed ? host_port : peer_port;
     }
-    hit_direction(h, f, host_is_src);
+    hit_direction(ctx, h, f, host_is_src);
     h->flows++;
     h->bytes += f->bytes;
     h->packets += f->packets;

@@ -651,7 +651,7 @@ static void conn_packet(struct bf *b, struct det_ctx *ctx, const struct bf_conf 
         return;
     }
     if (!e) {
-        if (!syn && flow_initiator(f, NULL) != FLOW_INIT_SRC) {
+        if (!syn && det_initiator(ctx, f, NULL) != FLOW_INIT_SRC) {
             b->st_not_initiator++;
             return;
         }
@@ -696,7 +696,7 @@ static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hs
     b->st_records++;
     /* one packet: its connection is followed (conn_packet) */
     bool packet = (f->flags & FLOW_F_PACKET) != 0;
-    if (!packet && flow_initiator(f, NULL) != FLOW_INIT_SRC) {
+    if (!packet && det_initiator(ctx, f, NULL) != FLOW_INIT_SRC) {
         b->st_not_initiator++; /* the host answering on that port, or nobody can tell */
         return;
     }

@@ -209,7 +209,6 @@ struct scan_host {
 };
 
 #define SCAN_CAND_CAP 4096 /* candidate list entries, all workers (st_cand_full counts the rest) */
-#define SCAN_MEMO 32       /* a batch's host salts kept by the prefetch pass (the worker's batch) */
 _Static_assert(SCAN_CAND_CAP < (1u << 13), "scan_host.cand holds 1 + a candidate entry");
 _Static_assert(sizeof(struct scan_host) == 40, "scan's per-host state: 40 bytes");
 
@@ -307,11 +306,7 @@ struct scan {
     struct hash_key hk;
     uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
     uint32_t salt;
-    struct { /* the batch's salts, in record order: [memo_next, memo_n) not taken (scan_prefetch) */
-        const struct flow_rec *f;
-        uint32_t salt;
-    } memo[SCAN_MEMO];
-    unsigned memo_n, memo_next;
+    struct det_memo memo; /* the batch's host salts (scan_prefetch, salt_take) */
     struct cand *cands;
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
@@ -413,17 +408,13 @@ static uint32_t salt_of(struct scan *s, const uint8_t addr[16])
 
 /* Record f's host (addr) is the next salt_of's: the prefetch pass's salt for f, when it has
  * one, becomes the instance's last salt (what salt_of would compute). */
-static void salt_take(struct scan *s, const struct flow_rec *f, const uint8_t addr[16])
+static void salt_take(struct scan *s, const struct det_ctx *ctx, const struct flow_rec *f,
+                      const uint8_t addr[16])
 {
-    for (unsigned j = s->memo_next; j < s->memo_n; j++) {
-        if (s->memo[j].f != f)
-            continue;
-        s->memo_next = j + 1;
-        if (memcmp(flow_inside(f), addr, 16) == 0) {
-            s->salt = s->memo[j].salt;
-            memcpy(s->salt_addr, addr, 16);
-        }
-        return;
+    uint64_t v;
+    if (det_memo_get(&s->memo, ctx, f, &v)) {
+        s->salt = (uint32_t)v;
+        memcpy(s->salt_addr, addr, 16);
     }
 }
 
@@ -970,11 +961,11 @@ static bool first_contact(struct scan *s, const struct host *h, const uint8_t ta
 static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
 {
     struct scan *s = self;
-    if (i == 0)
-        s->memo_n = s->memo_next = 0;
     bool in = f->dir == FLOW_DIR_IN, echo = in ? is_echo_reply(f) : is_echo_request(f);
-    if (!echo && (in ? f->proto != 17 || !f->sport : f->proto != 6 && f->proto != 17))
+    if (!echo && (in ? f->proto != 17 || !f->sport : f->proto != 6 && f->proto != 17)) {
+        det_memo_none(&s->memo, i);
         return; /* on_flow looks nothing up for it */
+    }
     uint32_t salt = salt_hash(s, flow_inside(f));
     /* the pending table's hash of an answer's key, or of an attempt's (its probe's) */
     uint64_t x = in ? key_mix(salt, f->src, echo ? 0 : f->sport, f->proto)
@@ -983,10 +974,7 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
         gfilter_prefetch(&s->contacts, contact_hash(x));
     if (in || f->proto != 6) /* answers, UDP and echo probes look up the pending table */
         ltab_prefetch(&s->pend, x);
-    if (s->memo_n < SCAN_MEMO) {
-        s->memo[s->memo_n].f = f;
-        s->memo[s->memo_n++].salt = salt;
-    }
+    det_memo_put(&s->memo, i, f, salt);
 }
 
 static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -998,10 +986,10 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         uint32_t ls = (uint32_t)(f->last_ms / 1000);
         if (ls > sh->last_in_s)
             sh->last_in_s = ls;
-        enum flow_init w = f->proto == 17 ? flow_initiator(f, NULL) : FLOW_INIT_UNKNOWN;
+        enum flow_init w = f->proto == 17 ? det_initiator(ctx, f, NULL) : FLOW_INIT_UNKNOWN;
         bool udp = f->proto == 17 && f->sport && w != FLOW_INIT_SRC;
         if (udp || is_echo_reply(f)) {
-            salt_take(s, f, h->addr);
+            salt_take(s, ctx, f, h->addr);
             pend_answer(s, ctx, h, sh, f, udp ? f->sport : 0, !udp || w == FLOW_INIT_DST);
         } else if (is_icmp_error(f))
             s->st_icmp_errors++; /* not an answer: the probe stays unanswered */
@@ -1011,14 +999,14 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     bool icmp = is_echo_request(f);
     if (!icmp && (f->proto != 6 && f->proto != 17))
         return;
-    if (!icmp && flow_initiator(f, NULL) != FLOW_INIT_SRC)
+    if (!icmp && det_initiator(ctx, f, NULL) != FLOW_INIT_SRC)
         return; /* the host answering, or nobody can tell: not an attempt */
     const struct scan_conf *c = det_conf(ctx, h->customer);
     uint16_t port = icmp ? 0 : f->dport;
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    salt_take(s, f, h->addr);
+    salt_take(s, ctx, f, h->addr);
     if (!first_contact(s, h, f->dst, f->proto, port)) {
         sampled_answer(s, ctx, h, sh, f, port);
         return;

@@ -46,9 +46,17 @@
 #include "ctr.h"
 #include "flow.h"
 #include "host.h"
+#include "initiator.h"
 
 struct feed_set;
 struct json;
+
+/* The record the detectors' on_flow calls are for, as the worker knows it (det_ctx.rec). */
+struct det_rec {
+    uint32_t batch_no; /* its place in the worker's batch + 1 (det_memo_get); 0: not from one */
+    bool init_known;   /* init_who/init_basis hold flow_initiator's answer (det_initiator) */
+    uint8_t init_who, init_basis;
+};
 
 /* Per-customer detector settings the pipeline resolves (config defaults + overrides). */
 struct det_ctx {
@@ -67,6 +75,10 @@ struct det_ctx {
      * det_conf(ctx, self_index, customer). */
     const void *(*conf_for)(void *arg, size_t det_index, uint32_t customer);
     size_t det_index; /* set by the worker before each call into a detector */
+    /* Set by the worker before a record's on_flow calls (collector/workers.c track), for all
+     * of them; zero elsewhere (window close, a harness that runs no batch): what every
+     * detector may reuse of the record instead of computing it again. */
+    struct det_rec rec;
     /* Another detector's option struct in force for a customer, by its registry name (its
      * [detector.NAME] section with the customer's overrides when that detector is enabled; the
      * section alone when it is not); NULL when there is no such detector. Call as
@@ -92,6 +104,64 @@ static inline const void *det_conf_named(const struct det_ctx *ctx, const char *
 static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
 {
     ctx->alert(ctx->alert_arg, a);
+}
+
+/* flow_initiator(f, basis) of the record on_flow runs for, computed once for every detector
+ * that asks (ctx->rec, reset by the worker per record); without a batch (rec.batch_no 0),
+ * computed at each call. On the worker's thread, in on_flow only. */
+static inline enum flow_init det_initiator(struct det_ctx *ctx, const struct flow_rec *f,
+                                           enum flow_init_basis *basis)
+{
+    struct det_rec *r = &ctx->rec;
+    if (!r->batch_no)
+        return flow_initiator(f, basis);
+    if (!r->init_known) {
+        enum flow_init_basis b;
+        r->init_who = (uint8_t)flow_initiator(f, &b);
+        r->init_basis = (uint8_t)b;
+        r->init_known = true;
+    }
+    if (basis)
+        *basis = (enum flow_init_basis)r->init_basis;
+    return (enum flow_init)r->init_who;
+}
+
+/* A detector's per-batch memo: one value per record of the worker's batch that its prefetch
+ * pass computed (a key's hash, a salt) for on_flow to take instead of computing it again.
+ * prefetch(self, i, f) sets place i for every record, det_memo_put or det_memo_none (a place
+ * left as it was could hold an earlier batch's value for a record at the same address);
+ * on_flow asks det_memo_get, which answers only for the record the worker runs at that place
+ * (ctx->rec.batch_no). The worker guarantees that on_flow's host is flow_inside(f) of
+ * f->customer, so a value computed from the record is the one on_flow would compute. */
+#define DET_BATCH_MAX 32 /* records in a worker's batch, at most (collector WQ_BATCH) */
+struct det_memo {
+    const struct flow_rec *f[DET_BATCH_MAX];
+    uint64_t v[DET_BATCH_MAX];
+};
+
+static inline void det_memo_put(struct det_memo *m, size_t i, const struct flow_rec *f, uint64_t v)
+{
+    if (i < DET_BATCH_MAX) {
+        m->f[i] = f;
+        m->v[i] = v;
+    }
+}
+
+static inline void det_memo_none(struct det_memo *m, size_t i)
+{
+    if (i < DET_BATCH_MAX)
+        m->f[i] = NULL;
+}
+
+/* Did the prefetch pass keep a value for f (the record on_flow runs for)? Then *v gets it. */
+static inline bool det_memo_get(const struct det_memo *m, const struct det_ctx *ctx,
+                                const struct flow_rec *f, uint64_t *v)
+{
+    size_t i = (size_t)ctx->rec.batch_no - 1;
+    if (!ctx->rec.batch_no || i >= DET_BATCH_MAX || m->f[i] != f)
+        return false;
+    *v = m->v[i];
+    return true;
 }
 
 /* The share of the inside hosts one instance serves: part / whole of the shard map's buckets
@@ -133,9 +203,9 @@ struct detector_ops {
      * read for record f (__builtin_prefetch), so that a batch's cache misses overlap instead of
      * coming one after the other. i is f's place in the batch (0 starts a new one); on_flow then
      * gets the same records in the same order, with the host flow_inside(f) of customer
-     * f->customer. It changes no state on_flow decides on: it may keep what it computed for f
-     * (a key's hash) for on_flow to take instead of computing it again, checked against the
-     * key on_flow builds. */
+     * f->customer and ctx->rec.batch_no = i + 1. It changes no state on_flow decides on: it
+     * may keep what it computed for f (a key's hash) in a struct det_memo for on_flow to take
+     * instead of computing it again. */
     void (*prefetch)(void *self, size_t i, const struct flow_rec *f);
     /* may be NULL */
     void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);

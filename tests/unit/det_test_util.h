@@ -254,7 +254,9 @@ static inline void th_deliver(struct th *t, const struct flow_rec *f)
         h->last_ms = f->last_ms;
     if (t->ops->prefetch) /* as the worker does, in a batch of one: on_flow takes what it kept */
         t->ops->prefetch(t->self, 0, f);
+    t->ctx.rec = (struct det_rec){.batch_no = 1};
     t->ops->on_flow(t->self, &t->ctx, h, st, f);
+    t->ctx.rec = (struct det_rec){0}; /* on_flow called directly next: no batch */
 }
 
 /* A prepared record (addresses, ports, times, counters, flags): windows advance to its end,
