@@ -743,15 +743,17 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
     const struct pend *set = &b->pend[((hv >> 16) % b->npsets) * PD_WAYS];
     __builtin_prefetch(set);
     __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
-    det_memo_put(&b->memo, i, f, hv);
+    uint64_t *v = det_memo_put(&b->memo, i, f);
+    if (v)
+        v[0] = hv;
 }
 
 /* Record f's pair hash (key k): the prefetch pass's, else computed. */
 static uint64_t beacon_hash(struct beacon *b, const struct det_ctx *ctx, const struct flow_rec *f,
                             const struct pair_key *k)
 {
-    uint64_t hv;
-    return det_memo_get(&b->memo, ctx, f, &hv) ? hv : pair_hash(b, k);
+    const uint64_t *v = det_memo_get(&b->memo, ctx, f);
+    return v ? v[0] : pair_hash(b, k);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,

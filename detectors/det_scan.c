@@ -306,7 +306,7 @@ struct scan {
     struct hash_key hk;
     uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
     uint32_t salt;
-    struct det_memo memo; /* the batch's host salts (scan_prefetch, salt_take) */
+    struct det_memo memo; /* the batch's host salts and contact mixes (scan_prefetch, rec_mix) */
     struct cand *cands;
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
@@ -406,18 +406,6 @@ static uint32_t salt_of(struct scan *s, const uint8_t addr[16])
     return s->salt;
 }
 
-/* Record f's host (addr) is the next salt_of's: the prefetch pass's salt for f, when it has
- * one, becomes the instance's last salt (what salt_of would compute). */
-static void salt_take(struct scan *s, const struct det_ctx *ctx, const struct flow_rec *f,
-                      const uint8_t addr[16])
-{
-    uint64_t v;
-    if (det_memo_get(&s->memo, ctx, f, &v)) {
-        s->salt = (uint32_t)v;
-        memcpy(s->salt_addr, addr, 16);
-    }
-}
-
 static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
 {
     uint64_t a = 0, b = 0, k = (uint64_t)salt << 32 | salt;
@@ -428,6 +416,21 @@ static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint
     uint64_t x = hash_mix64(a ^ k);
     x = hash_mix64(x ^ b);
     return hash_mix64(x ^ ((uint64_t)port << 8 | proto) ^ salt);
+}
+
+/* The key_mix of record f's contact (its host addr; the other end, port, protocol): the
+ * prefetch pass's when it kept one, and then the instance's last salt becomes addr's (what
+ * salt_of would make it); else computed. */
+static uint64_t rec_mix(struct scan *s, const struct det_ctx *ctx, const struct flow_rec *f,
+                        const uint8_t addr[16], const uint8_t other[16], uint16_t port,
+                        uint8_t proto)
+{
+    const uint64_t *v = det_memo_get(&s->memo, ctx, f);
+    if (!v)
+        return key_mix(salt_of(s, addr), other, port, proto);
+    s->salt = (uint32_t)v[0];
+    memcpy(s->salt_addr, addr, 16);
+    return v[1];
 }
 
 /* ---- two-generation views --------------------------------------------------------------- */
@@ -747,8 +750,9 @@ static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend 
     apply(s, ctx, NULL, NULL, &ct, OUT_UNKNOWN);
 }
 
+/* hv: the key's key_mix (rec_mix). */
 static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
-                       const struct flow_rec *f, uint16_t port)
+                       const struct flow_rec *f, uint16_t port, uint64_t hv)
 {
     struct pend_key k;
     memset(&k, 0, sizeof k);
@@ -759,7 +763,6 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     k.proto = f->proto;
     bool ins, ev;
     struct pend old;
-    uint64_t hv = key_mix(salt_of(s, h->addr), f->dst, port, f->proto);
     struct pend *p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
     if (ev)
         pend_evicted(s, ctx, &old);
@@ -785,8 +788,9 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     p->sh = sh;
 }
 
+/* hv: the key's key_mix (rec_mix). */
 static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
-                        const struct flow_rec *f, uint16_t port, bool may_wait)
+                        const struct flow_rec *f, uint16_t port, uint64_t hv, bool may_wait)
 {
     struct pend_key k;
     memset(&k, 0, sizeof k);
@@ -795,7 +799,6 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     memcpy(k.peer, f->src, 16);
     k.port = port;
     k.proto = f->proto;
-    uint64_t hv = key_mix(salt_of(s, h->addr), f->src, port, f->proto);
     struct pend *p = ltab_find(&s->pend, &k, hv);
     if (p && p->state == PEND_PROBE) {
         struct pend copy = *p;
@@ -941,23 +944,22 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
     pair_add(s, ctx, sh, false, &ct, false);
 }
 
-/* Is (host, target, protocol, port) new in the filter's horizon? */
 /* The first-contact filter's hash of a contact whose key_mix is x (the pending table's). */
 static uint64_t contact_hash(uint64_t x)
 {
     return hash_mix64(x + 0x9E3779B97F4A7C15ULL);
 }
 
-static bool first_contact(struct scan *s, const struct host *h, const uint8_t target[16],
-                          uint8_t proto, uint16_t port)
+/* Is the contact (host, target, protocol, port) whose key_mix is x (rec_mix) new in the filter's
+ * horizon? */
+static bool first_contact(struct scan *s, uint64_t x)
 {
-    uint64_t x = key_mix(salt_of(s, h->addr), target, port, proto);
     return !gfilter_test_and_set(&s->contacts, contact_hash(x));
 }
 
 /* The worker's prefetch pass (detector_ops.prefetch): the first-contact filter's line of an
  * outbound attempt, the pending table's bucket of an inbound answer, and the host's salt kept
- * for on_flow (salt_take). */
+ * and the contact's key_mix kept for on_flow (rec_mix). */
 static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
 {
     struct scan *s = self;
@@ -974,7 +976,11 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
         gfilter_prefetch(&s->contacts, contact_hash(x));
     if (in || f->proto != 6) /* answers, UDP and echo probes look up the pending table */
         ltab_prefetch(&s->pend, x);
-    det_memo_put(&s->memo, i, f, salt);
+    uint64_t *v = det_memo_put(&s->memo, i, f);
+    if (v) {
+        v[0] = salt;
+        v[1] = x;
+    }
 }
 
 static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -989,8 +995,9 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         enum flow_init w = f->proto == 17 ? det_initiator(ctx, f, NULL) : FLOW_INIT_UNKNOWN;
         bool udp = f->proto == 17 && f->sport && w != FLOW_INIT_SRC;
         if (udp || is_echo_reply(f)) {
-            salt_take(s, ctx, f, h->addr);
-            pend_answer(s, ctx, h, sh, f, udp ? f->sport : 0, !udp || w == FLOW_INIT_DST);
+            uint16_t port = udp ? f->sport : 0;
+            uint64_t x = rec_mix(s, ctx, f, h->addr, f->src, port, f->proto);
+            pend_answer(s, ctx, h, sh, f, port, x, !udp || w == FLOW_INIT_DST);
         } else if (is_icmp_error(f))
             s->st_icmp_errors++; /* not an answer: the probe stays unanswered */
         return;
@@ -1006,8 +1013,8 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    salt_take(s, ctx, f, h->addr);
-    if (!first_contact(s, h, f->dst, f->proto, port)) {
+    uint64_t x = rec_mix(s, ctx, f, h->addr, f->dst, port, f->proto);
+    if (!first_contact(s, x)) {
         sampled_answer(s, ctx, h, sh, f, port);
         return;
     }
@@ -1035,7 +1042,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         apply(s, ctx, h, sh, &ct, OUT_UNKNOWN);
         return;
     }
-    pend_probe(s, ctx, h, sh, f, port);
+    pend_probe(s, ctx, h, sh, f, port, x);
 }
 
 /* ---- window close ------------------------------------------------------------------------ */

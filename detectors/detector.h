@@ -126,25 +126,28 @@ static inline enum flow_init det_initiator(struct det_ctx *ctx, const struct flo
     return (enum flow_init)r->init_who;
 }
 
-/* A detector's per-batch memo: one value per record of the worker's batch that its prefetch
- * pass computed (a key's hash, a salt) for on_flow to take instead of computing it again.
- * prefetch(self, i, f) sets place i for every record, det_memo_put or det_memo_none (a place
- * left as it was could hold an earlier batch's value for a record at the same address);
- * on_flow asks det_memo_get, which answers only for the record the worker runs at that place
- * (ctx->rec.batch_no). The worker guarantees that on_flow's host is flow_inside(f) of
- * f->customer, so a value computed from the record is the one on_flow would compute. */
-#define DET_BATCH_MAX 32 /* records in a worker's batch, at most (collector WQ_BATCH) */
+/* A detector's per-batch memo: up to DET_MEMO_VALUES values per record of the worker's batch
+ * that its prefetch pass computed (a key's hash, a salt) for on_flow to take instead of
+ * computing them again. prefetch(self, i, f) sets place i for every record: det_memo_put
+ * (then fills the values it returns) or det_memo_none (a place left as it was could hold an
+ * earlier batch's values for a record at the same address). on_flow asks det_memo_get, which
+ * answers only for the record the worker runs at that place (ctx->rec.batch_no). The worker
+ * guarantees that on_flow's host is flow_inside(f) of f->customer, so a value computed from
+ * the record is the one on_flow would compute. */
+#define DET_BATCH_MAX 32  /* records in a worker's batch, at most (collector WQ_BATCH) */
+#define DET_MEMO_VALUES 2 /* values kept per record */
 struct det_memo {
     const struct flow_rec *f[DET_BATCH_MAX];
-    uint64_t v[DET_BATCH_MAX];
+    uint64_t v[DET_BATCH_MAX][DET_MEMO_VALUES];
 };
 
-static inline void det_memo_put(struct det_memo *m, size_t i, const struct flow_rec *f, uint64_t v)
+/* Place i now holds f's values: the caller writes them (NULL past the memo: keep nothing). */
+static inline uint64_t *det_memo_put(struct det_memo *m, size_t i, const struct flow_rec *f)
 {
-    if (i < DET_BATCH_MAX) {
-        m->f[i] = f;
-        m->v[i] = v;
-    }
+    if (i >= DET_BATCH_MAX)
+        return NULL;
+    m->f[i] = f;
+    return m->v[i];
 }
 
 static inline void det_memo_none(struct det_memo *m, size_t i)
@@ -153,15 +156,12 @@ static inline void det_memo_none(struct det_memo *m, size_t i)
         m->f[i] = NULL;
 }
 
-/* Did the prefetch pass keep a value for f (the record on_flow runs for)? Then *v gets it. */
-static inline bool det_memo_get(const struct det_memo *m, const struct det_ctx *ctx,
-                                const struct flow_rec *f, uint64_t *v)
+/* The values the prefetch pass kept for f (the record on_flow runs for), or NULL. */
+static inline const uint64_t *det_memo_get(const struct det_memo *m, const struct det_ctx *ctx,
+                                           const struct flow_rec *f)
 {
     size_t i = (size_t)ctx->rec.batch_no - 1;
-    if (!ctx->rec.batch_no || i >= DET_BATCH_MAX || m->f[i] != f)
-        return false;
-    *v = m->v[i];
-    return true;
+    return ctx->rec.batch_no && i < DET_BATCH_MAX && m->f[i] == f ? m->v[i] : NULL;
 }
 
 /* The share of the inside hosts one instance serves: part / whole of the shard map's buckets

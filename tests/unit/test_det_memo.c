@@ -25,21 +25,25 @@ static void test_memo_places(void **st)
     memset(&b, 0, sizeof b);
     struct det_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    uint64_t v = 0;
-    det_memo_put(&m, 2, &a, 77);
-    assert_false(det_memo_get(&m, &ctx, &a, &v)); /* no batch */
+    uint64_t *w = det_memo_put(&m, 2, &a);
+    assert_non_null(w);
+    w[0] = 77;
+    w[DET_MEMO_VALUES - 1] = 78;
+    assert_null(det_memo_get(&m, &ctx, &a)); /* no batch */
     ctx.rec.batch_no = 3;
-    assert_true(det_memo_get(&m, &ctx, &a, &v));
-    assert_int_equal(v, 77);
-    assert_false(det_memo_get(&m, &ctx, &b, &v)); /* another record at that place */
+    const uint64_t *v = det_memo_get(&m, &ctx, &a);
+    assert_non_null(v);
+    assert_int_equal(v[0], 77);
+    assert_int_equal(v[DET_MEMO_VALUES - 1], 78);
+    assert_null(det_memo_get(&m, &ctx, &b)); /* another record at that place */
     ctx.rec.batch_no = 2;
-    assert_false(det_memo_get(&m, &ctx, &a, &v)); /* the record at another place */
+    assert_null(det_memo_get(&m, &ctx, &a)); /* the record at another place */
     ctx.rec.batch_no = 3;
     det_memo_none(&m, 2); /* the next batch's prefetch kept nothing for that place */
-    assert_false(det_memo_get(&m, &ctx, &a, &v));
+    assert_null(det_memo_get(&m, &ctx, &a));
     ctx.rec.batch_no = DET_BATCH_MAX + 1; /* beyond the memo: never an answer, never a write */
-    det_memo_put(&m, DET_BATCH_MAX, &a, 1);
-    assert_false(det_memo_get(&m, &ctx, &a, &v));
+    assert_null(det_memo_put(&m, DET_BATCH_MAX, &a));
+    assert_null(det_memo_get(&m, &ctx, &a));
 }
 
 static void test_initiator_once(void **st)
