@@ -24,11 +24,6 @@ void addr_from_v4_bytes(uint8_t out[16], const uint8_t v4[4])
     memcpy(out + 12, v4, 4);
 }
 
-bool addr_is_v4(const uint8_t a[16])
-{
-    return memcmp(a, v4_mapped, 12) == 0;
-}
-
 int addr_parse(const char *s, uint8_t out[16])
 {
     uint8_t v4[4];

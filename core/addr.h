@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
@@ -16,7 +17,13 @@ struct prefix {
 
 void addr_from_v4(uint8_t out[16], uint32_t v4_host_order);
 void addr_from_v4_bytes(uint8_t out[16], const uint8_t v4[4]);
-bool addr_is_v4(const uint8_t a[16]);
+/* Is a an IPv4-mapped address (::ffff:a.b.c.d)? Inline: it runs per record (the beacon's
+ * pair hash, the decoders). */
+static inline bool addr_is_v4(const uint8_t a[16])
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(a, mapped, 12) == 0;
+}
 /* Parse "1.2.3.4" or "2001:db8::1". Returns 0 or -EINVAL. */
 int addr_parse(const char *s, uint8_t out[16]);
 /* Parse "1.2.3.0/24", "2001:db8::/32" or a bare address (host prefix). Host bits set are an
