@@ -156,4 +156,44 @@ static inline void *ltab_oldest(const struct ltab *t)
     return t->oldest ? ltab_entry(t, t->oldest - 1) : NULL;
 }
 
+/* A walk that removes the oldest entries one after another (a window close settling or ending
+ * them: det_scan pend_settle, det_bruteforce conns_end_all). Each removal touches lines of its
+ * own (the entry, its hash, chain and list words, its bucket head), cold by then; ltab_ahead,
+ * called once per step before the oldest is handled, asks for those of the entries a few steps
+ * later, so that the walk's misses overlap instead of coming one by one. Only prefetches: what
+ * the walk does is the same with or without it. The cursors start zeroed. */
+#define LTAB_AHEAD 4 /* steps between asking for an entry's bucket head and its removal */
+struct ltab_ahead {
+    uint32_t near, far; /* entry numbers + 1: LTAB_AHEAD and 2 x LTAB_AHEAD after the oldest */
+    bool placed;
+};
+static inline void ltab_ahead_lines(const struct ltab *t, uint32_t i)
+{
+    __builtin_prefetch(ltab_entry(t, i - 1));
+    __builtin_prefetch(&t->hv[i - 1]);
+    __builtin_prefetch(&t->chain[i - 1]);
+    __builtin_prefetch(&t->prev[i - 1]);
+}
+static inline void ltab_ahead(const struct ltab *t, struct ltab_ahead *a)
+{
+    if (!a->placed && t->oldest) { /* first step: place the cursors */
+        a->placed = true;
+        uint32_t i = t->next[t->oldest - 1];
+        for (int k = 0; i && k < 2 * LTAB_AHEAD; k++, i = t->next[i - 1]) {
+            if (k == LTAB_AHEAD)
+                a->near = i;
+            ltab_ahead_lines(t, i);
+        }
+        a->far = i;
+    }
+    if (a->far) { /* its list word is the one cold load the walk waits for, overlapped */
+        ltab_ahead_lines(t, a->far);
+        a->far = t->next[a->far - 1];
+    }
+    if (a->near) { /* its hash, asked for LTAB_AHEAD steps ago, gives the bucket */
+        __builtin_prefetch(&t->bucket[t->hv[a->near - 1] & (t->nbuckets - 1)]);
+        a->near = t->next[a->near - 1];
+    }
+}
+
 #endif

@@ -96,6 +96,49 @@ static void test_ltab_order(void **state)
     ltab_fini(&t);
 }
 
+/* A walk removing the oldest entries with ltab_ahead asking for the next ones: the same entries
+ * in the same order as the plain walk, for tables of every length around the cursors' reach
+ * (under ASan: every cursor stays inside the table), with touched and removed entries in the
+ * middle, and stopping halfway then going on. */
+static void test_ltab_ahead_walk(void **state)
+{
+    (void)state;
+    for (uint32_t n = 0; n <= 3 * LTAB_AHEAD + 3; n++) {
+        struct ltab t;
+        assert_int_equal(ltab_init(&t, n + 1, sizeof(struct ent), 16), 0);
+        bool ins;
+        for (uint64_t k = 1; k <= n; k++) {
+            struct ent key = key_of(k);
+            ((struct ent *)ltab_get(&t, &key, k * 0x9E3779B97F4A7C15ULL, &ins, NULL, NULL))->val =
+                (uint32_t)k;
+        }
+        uint32_t want[64], nwant = 0; /* the recency order after a touch and a removal */
+        if (n >= 3) {
+            struct ent key = key_of(2);
+            ltab_touch(&t, ltab_find(&t, &key, 2 * 0x9E3779B97F4A7C15ULL));
+            key = key_of(3);
+            ltab_remove(&t, ltab_find(&t, &key, 3 * 0x9E3779B97F4A7C15ULL));
+        }
+        for (uint32_t i = t.oldest; i; i = t.next[i - 1])
+            want[nwant++] = ((struct ent *)ltab_entry(&t, i - 1))->val;
+        struct ltab_ahead a = {0};
+        uint32_t got = 0;
+        for (struct ent *e; (e = ltab_oldest(&t)) && got < nwant / 2;) {
+            ltab_ahead(&t, &a);
+            assert_int_equal(e->val, want[got++]);
+            ltab_remove(&t, e);
+        }
+        for (struct ent *e; (e = ltab_oldest(&t));) { /* the cursors of the stopped walk go on */
+            ltab_ahead(&t, &a);
+            assert_int_equal(e->val, want[got++]);
+            ltab_remove(&t, e);
+        }
+        assert_int_equal(got, nwant);
+        assert_int_equal(t.n, 0);
+        ltab_fini(&t);
+    }
+}
+
 /* Random operations against a model kept in recency order (oldest first). */
 static void test_ltab_model(void **state)
 {
@@ -163,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_ktab),
         cmocka_unit_test(test_ltab_order),
         cmocka_unit_test(test_ltab_model),
+        cmocka_unit_test(test_ltab_ahead_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
