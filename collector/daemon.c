@@ -284,8 +284,10 @@ static int open_udp(struct daemon *d)
     char *save = NULL;
     for (char *t = strtok_r(tmp, ", ", &save); t && neps < 64; t = strtok_r(NULL, ", ", &save))
         eps[neps++] = t;
-    struct udp_opts uo = {
-        .rcvbuf_bytes = (int)s->rcvbuf, .reuseport = s->reuseport, .batch = s->batch};
+    struct udp_opts uo = {.rcvbuf_bytes = (int)s->rcvbuf,
+                          .reuseport = s->reuseport,
+                          .batch = s->batch,
+                          .coalesce_us = s->rx_coalesce_us};
     struct source_out none = {0};
     struct source *src;
     int rc = s->rx_threads ? rx_source_open(eps, neps, &uo, s->rx_threads, s->rx_ring, &none, &src,

@@ -24,6 +24,12 @@ static const struct conf_key collector_keys[] = {
     {"rcvbuf", CONF_BYTES, S(rcvbuf), 0, 65536, 2147483647.0, "32M",
      "socket receive buffer asked of the kernel (root may exceed net.core.rmem_max)", NULL},
     {"batch", CONF_U32, S(batch), 0, 1, 1024, "64", "datagrams per recvmmsg call", NULL},
+    {"rx_coalesce_us", CONF_U32, S(rx_coalesce_us), 0, 0, 100000, "500",
+     "receive moderation in microseconds: a read that empties the sockets before a batch fills "
+     "waits this long once and reads again, so a wake-up carries many datagrams at moderate rates "
+     "(they wait in the socket buffer: keep it well below the time rcvbuf takes to fill at the "
+     "peak rate); 0 = off",
+     NULL},
     {"reuseport", CONF_BOOL, S(reuseport), 0, 0, 1, "no",
      "set SO_REUSEPORT (several receive threads or processes on one port)", NULL},
     {"workers", CONF_U32, S(workers), 0, 1, SETTINGS_MAX_WORKERS, "1",

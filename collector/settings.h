@@ -74,6 +74,7 @@ struct settings {
     char listen[1024]; /* comma-separated endpoints */
     uint64_t rcvbuf;
     uint32_t batch;
+    uint32_t rx_coalesce_us; /* udp.h's receive moderation (0: off) */
     bool reuseport;
     uint32_t workers;
     uint32_t dispatcher_cost; /* percent: shard 0's share of the hosts (pipeline.c shard map) */

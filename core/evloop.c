@@ -1,5 +1,6 @@
 /* evloop.c: see evloop.h. poll() over a handful of fds (sources aggregate theirs: a UDP
- * listener exposes one epoll fd for all its sockets), timers in a small array. */
+ * listener exposes one fd for all its sockets: the socket itself, or an epoll fd over several),
+ * timers in a small array. */
 #include "evloop.h"
 
 #include <errno.h>

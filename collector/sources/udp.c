@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -23,6 +24,7 @@
 
 #define UDP_DEFAULT_RCVBUF (32 * 1024 * 1024)
 #define UDP_MAX_BATCH 1024u
+#define UDP_MAX_COALESCE_US 100000u
 
 struct udp_sock {
     int fd;
@@ -42,8 +44,10 @@ union udp_cmsg {
 struct udp_listener {
     struct udp_sock *socks;
     size_t n;
-    int epfd; /* epoll over the sockets */
+    int epfd; /* epoll over the sockets (-1 with one socket: the loop polls the socket) */
     unsigned batch;
+    unsigned dirty; /* headers the last recvmmsg wrote into (set again before the next call) */
+    unsigned coalesce_us;
     unsigned slot; /* bytes per receive slot */
     uint8_t *data; /* batch * slot */
     struct mmsghdr *msgs;
@@ -185,15 +189,17 @@ int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_o
     l = calloc(1, sizeof(*l));
     if (!l)
         goto oom;
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0) {
+    l->epfd = -1;
+    if (n > 1 && (l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
         int e = errno;
         snprintf(err, errlen, "epoll: %s", strerror(e));
         free(l);
         return -e;
     }
     l->batch = o.batch ? (o.batch > UDP_MAX_BATCH ? UDP_MAX_BATCH : o.batch) : 64;
+    l->dirty = l->batch; /* every header set before the first call */
     l->slot = o.max_datagram ? (o.max_datagram > 65535 ? 65535 : o.max_datagram) : 65535;
+    l->coalesce_us = o.coalesce_us > UDP_MAX_COALESCE_US ? UDP_MAX_COALESCE_US : o.coalesce_us;
     l->socks = calloc(n, sizeof(*l->socks));
     l->data = malloc((size_t)l->batch * l->slot);
     l->msgs = calloc(l->batch, sizeof(*l->msgs));
@@ -210,7 +216,7 @@ int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_o
         }
         l->n++;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->socks[i].fd, &ev) < 0) {
+        if (l->epfd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->socks[i].fd, &ev) < 0) {
             rc = -errno;
             snprintf(err, errlen, "endpoint '%s': epoll: %s", endpoints[i], strerror(-rc));
             udp_listener_close(l);
@@ -236,7 +242,7 @@ size_t udp_listener_fds(const struct udp_listener *l, int *fds, size_t max)
 
 int udp_listener_fd(const struct udp_listener *l)
 {
-    return l->epfd;
+    return l->epfd >= 0 ? l->epfd : l->socks[0].fd;
 }
 
 size_t udp_listener_count(const struct udp_listener *l)
@@ -272,7 +278,9 @@ static void src_of(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t 
     }
 }
 
-int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, void *arg)
+/* udp_listener_recv taking at most max (1..batch) datagrams: the source's budget. */
+static int recv_up_to(struct udp_listener *l, size_t idx, unsigned max, udp_datagram_fn cb,
+                      void *arg)
 {
     struct udp_sock *s;
     unsigned i;
@@ -281,7 +289,8 @@ int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, vo
     if (idx >= l->n)
         return -EINVAL;
     s = &l->socks[idx];
-    for (i = 0; i < l->batch; i++) {
+    /* the kernel writes only the headers of the datagrams it returns: set those again */
+    for (i = 0; i < l->dirty; i++) {
         struct msghdr *h = &l->msgs[i].msg_hdr;
         l->iov[i].iov_base = l->data + (size_t)i * l->slot;
         l->iov[i].iov_len = l->slot;
@@ -294,7 +303,8 @@ int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, vo
         h->msg_flags = 0;
         l->msgs[i].msg_len = 0;
     }
-    n = recvmmsg(s->fd, l->msgs, l->batch, MSG_DONTWAIT, NULL);
+    n = recvmmsg(s->fd, l->msgs, max, MSG_DONTWAIT, NULL);
+    l->dirty = n > 0 ? (unsigned)n : 0;
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
@@ -327,6 +337,11 @@ int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, vo
         cb(arg, src, sport, l->iov[i].iov_base, l->msgs[i].msg_len);
     }
     return n;
+}
+
+int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, void *arg)
+{
+    return recv_up_to(l, idx, l->batch, cb, arg);
 }
 
 uint64_t udp_listener_kernel_drops(const struct udp_listener *l)
@@ -380,6 +395,8 @@ void udp_listener_close(struct udp_listener *l)
     X(T, us.kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                                 \
       "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                      \
     X(T, us.recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.")  \
+    X(T, us.coalesce_waits, NULL, "udp_coalesce_waits_total", NULL, C,                             \
+      "Reads that emptied the sockets before a batch filled and waited rx_coalesce_us for more.")  \
     X(T, ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                         \
       "Times a receive thread waited for room in its ring to the pipeline thread.")
 #define T struct udp_counters
@@ -412,26 +429,44 @@ static void src_datagram(void *arg, const uint8_t src[16], uint16_t sport, const
 
 static int udp_src_fd(struct source *s)
 {
-    return ((struct udp_source *)s)->l->epfd;
+    return udp_listener_fd(((struct udp_source *)s)->l);
 }
 
-/* Read the sockets in turn, a batch each, until all are empty or the budget is spent. */
+/* Read the sockets in turn, a batch each, until all are empty or done reaches budget; the
+ * datagrams read are added to *done. */
+static void read_round(struct udp_source *u, size_t budget, size_t *done)
+{
+    struct udp_listener *l = u->l;
+    size_t idle = 0;
+    while (*done < budget && idle < l->n) {
+        size_t i = u->next;
+        u->next = (u->next + 1) % l->n;
+        size_t left = budget - *done;
+        int got = recv_up_to(l, i, left < l->batch ? (unsigned)left : l->batch, src_datagram, u);
+        if (got > 0) {
+            *done += (size_t)got;
+            idle = 0;
+        } else {
+            idle++; /* empty, or an error (counted): the next socket */
+        }
+    }
+}
+
+/* Read until the sockets are empty or the budget is spent; sockets emptied before a batch
+ * filled: the receive moderation's one wait (udp.h), then read again. */
 static int udp_src_drain(struct source *s, size_t budget)
 {
     struct udp_source *u = (struct udp_source *)s;
     struct udp_listener *l = u->l;
     u->now_ms = clock_wall_ms();
-    size_t done = 0, idle = 0;
-    while (done < budget && idle < l->n) {
-        size_t i = u->next;
-        u->next = (u->next + 1) % l->n;
-        int got = udp_listener_recv(l, i, src_datagram, u);
-        if (got > 0) {
-            done += (size_t)got;
-            idle = 0;
-        } else {
-            idle++; /* empty, or an error (counted): the next socket */
-        }
+    size_t done = 0;
+    read_round(u, budget, &done);
+    if (l->coalesce_us && done > 0 && done < l->batch && done < budget) {
+        struct timespec ts = {0, (long)l->coalesce_us * 1000};
+        l->st.coalesce_waits++;
+        nanosleep(&ts, NULL); /* EINTR: a signal; read what is there now */
+        u->now_ms = clock_wall_ms();
+        read_round(u, budget, &done);
     }
     return (int)(done < INT32_MAX ? done : INT32_MAX);
 }

@@ -1,7 +1,8 @@
 /* udp.h: the live UDP collector sockets (NetFlow/IPFIX export datagrams), and the UDP source.
  *
- * One listener holds one non-blocking socket per endpoint, and one epoll fd over all of them
- * (udp_listener_fd) that a loop polls. udp_listener_recv reads one batch from one socket;
+ * One listener holds one non-blocking socket per endpoint, and with several endpoints one epoll fd
+ * over all of them; udp_listener_fd is what a loop polls (with one endpoint the socket itself: no
+ * epoll between the socket and the loop's wait). udp_listener_recv reads one batch from one socket;
  * datagrams are handed to the callback, borrowed for the call only. The thread that reads a
  * listener owns it: the main loop's (rx_threads = 0) or a receive thread's (rx.h); counters are
  * plain fields written by that thread.
@@ -12,6 +13,13 @@
  * datagrams with the wall clock once and reads the sockets in turn, a batch at a time, until
  * they are empty or the budget is spent. The same source runs on the main loop and, inside
  * rx.c, on each receive thread: there is one receive path.
+ * Receive moderation (coalesce_us, like a NIC's rx-usecs): a drain that emptied the sockets
+ * before a batch filled waits coalesce_us once and reads again, so that at moderate rates a
+ * wake-up of the loop (and, with receive threads, of the pipeline thread) carries a batch of
+ * datagrams instead of one or two. Nothing is dropped for it: the datagrams wait in the socket
+ * buffer (coalesce_us must stay well below the time the buffer takes to fill at the peak rate);
+ * at rates where batches fill it never waits. The wait holds the drain's loop (its timers and
+ * other sources) for at most coalesce_us per drain.
  */
 #ifndef TW_UDP_H
 #define TW_UDP_H
@@ -29,14 +37,16 @@ struct udp_opts {
     bool reuseport;        /* SO_REUSEPORT, to spread one port over several listeners */
     unsigned batch;        /* datagrams per recvmmsg call (0: 64, max 1024) */
     unsigned max_datagram; /* receive slot size (0: 65535); longer ones are counted truncated */
+    unsigned coalesce_us;  /* the source's receive moderation (see above; 0: none, max 100000) */
 };
 
 struct udp_stats {
-    uint64_t datagrams;    /* delivered to the callback */
-    uint64_t bytes;        /* their payload bytes */
-    uint64_t truncated;    /* longer than max_datagram (MSG_TRUNC), dropped */
-    uint64_t kernel_drops; /* SO_RXQ_OVFL, summed over the sockets */
-    uint64_t recv_errors;  /* recvmmsg failures other than EAGAIN */
+    uint64_t datagrams;      /* delivered to the callback */
+    uint64_t bytes;          /* their payload bytes */
+    uint64_t truncated;      /* longer than max_datagram (MSG_TRUNC), dropped */
+    uint64_t kernel_drops;   /* SO_RXQ_OVFL, summed over the sockets */
+    uint64_t recv_errors;    /* recvmmsg failures other than EAGAIN */
+    uint64_t coalesce_waits; /* the source's receive moderation waits (udp_source) */
 };
 
 typedef void (*udp_datagram_fn)(void *arg, const uint8_t src[16], uint16_t sport,
@@ -51,7 +61,8 @@ int udp_listener_open(const char *const *endpoints, size_t n, const struct udp_o
 
 /* The sockets' fds (for poll, POLLIN) into fds[0..max); returns how many sockets there are. */
 size_t udp_listener_fds(const struct udp_listener *l, int *fds, size_t max);
-/* One fd for all of them (epoll): readable while any socket has a datagram queued. */
+/* One fd for all of them (the socket with one endpoint, else an epoll fd): readable while any
+ * socket has a datagram queued. */
 int udp_listener_fd(const struct udp_listener *l);
 size_t udp_listener_count(const struct udp_listener *l);
 /* Local port of socket idx (useful after binding port 0); 0 on bad idx. */

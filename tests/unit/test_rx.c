@@ -55,7 +55,7 @@ static void test_wraps_in_order(void **st)
 {
     (void)st;
     const char *eps[] = {"127.0.0.1:0"};
-    struct udp_opts o = {.rcvbuf_bytes = 32 << 20};
+    struct udp_opts o = {.rcvbuf_bytes = 32 << 20, .coalesce_us = 200}; /* and the moderation */
     struct got g = {0};
     struct source_out out = {.datagram = on_dgram, .arg = &g};
     struct source *src;

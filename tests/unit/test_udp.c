@@ -1,5 +1,6 @@
 /* test_udp: the UDP collector sockets over 127.0.0.1 and ::1 (endpoint parsing, IPv4/IPv6,
- * batching, MSG_TRUNC, SO_REUSEPORT, IPV6_V6ONLY, the SO_RXQ_OVFL drop counter).
+ * batching, MSG_TRUNC, SO_REUSEPORT, IPV6_V6ONLY, the SO_RXQ_OVFL drop counter, the fd a loop
+ * polls with one and with several sockets) and the UDP source's receive moderation.
  * Every loop is bounded in count and time. */
 #include <errno.h>
 #include <setjmp.h>
@@ -292,12 +293,117 @@ static void test_kernel_drops(void **state)
     udp_listener_close(l);
 }
 
+/* One socket: the loop polls the socket itself; several: one epoll fd that shows each of them. */
+static void test_listener_fd(void **state)
+{
+    (void)state;
+    const char *one[] = {"127.0.0.1:0"}, *two[] = {"127.0.0.1:0", "127.0.0.1:0"};
+    struct udp_listener *l;
+    char err[256];
+    int fds[2];
+    assert_int_equal(udp_listener_open(one, 1, NULL, &l, err, sizeof err), 0);
+    assert_int_equal(udp_listener_fds(l, fds, 2), 1);
+    assert_int_equal(udp_listener_fd(l), fds[0]);
+    udp_listener_close(l);
+
+    assert_int_equal(udp_listener_open(two, 2, NULL, &l, err, sizeof err), 0);
+    assert_int_equal(udp_listener_fds(l, fds, 2), 2);
+    int fd = udp_listener_fd(l);
+    assert_true(fd != fds[0] && fd != fds[1]);
+    for (size_t idx = 0; idx < 2; idx++) {
+        uint16_t cport;
+        int c = client(false, &cport);
+        send_to(c, false, udp_listener_port(l, idx), "x", 1);
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&pf, 1, 2000), 1); /* bounded: 2 s */
+        struct rx r = {0};
+        assert_int_equal(udp_listener_recv(l, idx, on_dgram, &r), 1);
+        assert_int_equal(r.n, 1);
+        pf.revents = 0;
+        assert_int_equal(poll(&pf, 1, 0), 0); /* read: not readable any more */
+        close(c);
+    }
+    udp_listener_close(l);
+}
+
+static void src_dgram(void *arg, const uint8_t src[16], uint16_t sport, uint64_t now_ms,
+                      const uint8_t *data, size_t len)
+{
+    (void)src;
+    (void)sport;
+    (void)data;
+    (void)len;
+    assert_true(now_ms > 1600000000000ULL);
+    (*(int *)arg)++;
+}
+
+/* Send n datagrams to the source and wait until its fd is readable (loopback delivers within
+ * the send; the pause is slack). */
+static void send_n(struct source *s, int c, int n)
+{
+    for (int i = 0; i < n; i++)
+        send_to(c, false, udp_listener_port(udp_source_listener(s), 0), "abcd", 4);
+    struct pollfd pf = {.fd = s->ops->fd(s), .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 2000), 1);
+    usleep(20000);
+}
+
+static uint64_t waits_of(struct source *s)
+{
+    struct udp_stats st;
+    udp_listener_stats(udp_source_listener(s), &st);
+    return st.coalesce_waits;
+}
+
+/* The receive moderation: a drain that empties the socket before a batch fills waits once (and
+ * takes what came meanwhile); a full batch, a spent budget, an empty socket or coalesce_us 0
+ * never wait; every datagram is handed on either way. */
+static void test_source_coalesce(void **state)
+{
+    (void)state;
+    const char *eps[] = {"127.0.0.1:0"};
+    struct udp_opts o = {.batch = 4, .coalesce_us = 1000};
+    int got = 0;
+    struct source_out out = {.datagram = src_dgram, .arg = &got};
+    struct source *s;
+    char err[256];
+    uint16_t cport;
+    int c = client(false, &cport);
+    assert_int_equal(udp_source_open(eps, 1, &o, &out, &s, err, sizeof err), 0);
+
+    assert_int_equal(s->ops->drain(s, 64), 0); /* nothing queued: no wait */
+    assert_int_equal(waits_of(s), 0);
+    send_n(s, c, 1);
+    assert_int_equal(s->ops->drain(s, 64), 1); /* one of a batch of 4: waited once */
+    assert_int_equal(waits_of(s), 1);
+    send_n(s, c, 4);
+    assert_int_equal(s->ops->drain(s, 64), 4); /* a full batch: no wait */
+    assert_int_equal(waits_of(s), 1);
+    send_n(s, c, 2);
+    assert_int_equal(s->ops->drain(s, 1), 1); /* the budget spent: no wait */
+    assert_int_equal(s->ops->drain(s, 64), 1);
+    assert_int_equal(waits_of(s), 2);
+    assert_int_equal(got, 7);
+    s->ops->close(s);
+
+    o.coalesce_us = 0;
+    got = 0;
+    assert_int_equal(udp_source_open(eps, 1, &o, &out, &s, err, sizeof err), 0);
+    send_n(s, c, 1);
+    assert_int_equal(s->ops->drain(s, 64), 1);
+    assert_int_equal(waits_of(s), 0);
+    assert_int_equal(got, 1);
+    s->ops->close(s);
+    close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoint_parse), cmocka_unit_test(test_v4_v6_receive),
-        cmocka_unit_test(test_truncated),      cmocka_unit_test(test_reuseport_v6only),
-        cmocka_unit_test(test_kernel_drops),
+        cmocka_unit_test(test_endpoint_parse),  cmocka_unit_test(test_v4_v6_receive),
+        cmocka_unit_test(test_truncated),       cmocka_unit_test(test_reuseport_v6only),
+        cmocka_unit_test(test_kernel_drops),    cmocka_unit_test(test_listener_fd),
+        cmocka_unit_test(test_source_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
