@@ -34,7 +34,10 @@
 #ifndef TRIE_V4_CHUNK_MAX
 #define TRIE_V4_CHUNK_MAX ((size_t)1 << 18) /* second-stride entries at most (8 B each: 2 MB) */
 #endif
-#define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk's index, not a node */
+#define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk, not a node (struct trie) */
+#define TRIE_CHUNK_BSHIFT 24   /* ... its bits (1..8) from here; its first entry below */
+#define TRIE_CHUNK_OFF 0xffffffu
+_Static_assert(TRIE_V4_CHUNK_MAX <= TRIE_CHUNK_OFF + 1, "a chunk's first entry fits its bits");
 /* tjump.next at or above TRIE_SETTLED (a built front's entry only): the entry settles the
  * lookup, its match's length in the low byte and its value in tjump.best (so the answer needs
  * no read of the node); TRIE_NONE (length byte 0xff) is the entry that settles it as no match */
@@ -79,13 +82,15 @@ struct trie {
      * bits (8 KB at most: cache-resident) without a read of jump4 (up to 512 KB) */
     uint64_t *occ4;
     /* IPv4 second stride (DIR-16-8 style, built with the jumps): a jump4 entry whose walk goes on
-     * (next is a node) gets a chunk of 1 << cbits4 entries, one per value of the address bits
-     * jbits4 .. jbits4 + cbits4 (<= 24), each the walk's state after those bits; its next is then
-     * TRIE_CHUNK | chunk index. At most TRIE_V4_CHUNK_MAX entries in all: past that, entries keep
-     * walking the nodes (same result, more steps). */
+     * (next is a node) gets a chunk of 1 << b entries, one per value of the address bits
+     * jbits4 .. jbits4 + b, each the walk's state after those bits; b is what the deepest
+     * prefix under the entry needs, at most TRIE_V4_CHUNK_BITS and to /24 at most (a chunk of
+     * /20s under a /14 entry takes 6 bits, not 8: 4x smaller, the same answers). Its next is
+     * then TRIE_CHUNK | b << TRIE_CHUNK_BSHIFT | the chunk's first entry. At most
+     * TRIE_V4_CHUNK_MAX entries in all: past that, entries keep walking the nodes (same
+     * result, more steps). */
     struct tjump *chunk4;
-    uint32_t nchunk4;
-    unsigned cbits4, cshift4; /* cshift4 = 32 - jbits4 - cbits4 */
+    size_t nchunk4; /* entries */
 };
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -302,35 +307,66 @@ static unsigned log2_ceil(size_t n)
     return b;
 }
 
-/* The IPv4 second stride (see struct trie): chunks in address order while the budget lasts. */
+/* The deepest prefix length at or under node i (pre-order walk of its subtree). */
+static unsigned subtree_depth(const struct trie *t, uint32_t i)
+{
+    uint32_t stack[TRIE_STACK];
+    int sp = 0;
+    unsigned deepest = 0;
+    stack[sp++] = i;
+    while (sp > 0) {
+        const struct tnode *n = &t->nodes[stack[--sp]];
+        deepest = n->len > deepest ? n->len : deepest;
+        for (int side = 0; side < 2; side++)
+            if (n->child[side] != TRIE_NONE)
+                stack[sp++] = n->child[side];
+    }
+    return deepest;
+}
+
+/* The IPv4 second stride (see struct trie): chunks in address order while the budget lasts,
+ * each of the bits its deepest prefix needs. */
 static int build_chunks4(struct trie *t)
 {
     if (t->jbits4 >= 24)
         return 0;
-    unsigned cbits = 24 - t->jbits4 < TRIE_V4_CHUNK_BITS ? 24 - t->jbits4 : TRIE_V4_CHUNK_BITS;
-    unsigned end = t->jbits4 + cbits;
-    size_t csize = (size_t)1 << cbits, want = 0, n4 = (size_t)1 << t->jbits4;
-    for (size_t k = 0; k < n4; k++)
-        if (t->jump4[k].next != TRIE_NONE && (want + 1) * csize <= TRIE_V4_CHUNK_MAX)
-            want++;
-    if (!want)
-        return 0;
-    t->chunk4 = malloc(want * csize * sizeof(*t->chunk4));
-    if (!t->chunk4)
+    unsigned maxb = 24 - t->jbits4 < TRIE_V4_CHUNK_BITS ? 24 - t->jbits4 : TRIE_V4_CHUNK_BITS;
+    size_t want = 0, n4 = (size_t)1 << t->jbits4;
+    uint8_t *bits = calloc(n4, 1); /* a chunk's bits per jump4 entry, 0: none */
+    if (!bits)
         return -ENOMEM;
-    t->cbits4 = cbits;
-    t->cshift4 = 32 - end;
-    for (size_t k = 0; k < n4 && t->nchunk4 < want; k++) {
-        struct tjump from = t->jump4[k];
-        if (from.next == TRIE_NONE)
+    for (size_t k = 0; k < n4; k++) {
+        if (t->jump4[k].next == TRIE_NONE)
             continue;
-        struct tjump *c = &t->chunk4[(size_t)t->nchunk4 * csize];
-        for (size_t x = 0; x < csize; x++) {
+        /* the subtree lies under the entry: its nodes are longer than the first stride, or
+         * of its length with children */
+        unsigned deep = subtree_depth(t, t->jump4[k].next) - 96 - t->jbits4;
+        unsigned b = deep < 1 ? 1 : deep > maxb ? maxb : deep;
+        if (want + ((size_t)1 << b) <= TRIE_V4_CHUNK_MAX) {
+            bits[k] = (uint8_t)b;
+            want += (size_t)1 << b;
+        }
+    }
+    t->chunk4 = want ? malloc(want * sizeof(*t->chunk4)) : NULL;
+    if (want && !t->chunk4) {
+        free(bits);
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < n4; k++) {
+        if (!bits[k])
+            continue;
+        struct tjump from = t->jump4[k];
+        unsigned end = t->jbits4 + bits[k];
+        struct tjump *c = &t->chunk4[t->nchunk4];
+        for (size_t x = 0; x < ((size_t)1 << bits[k]); x++) {
             uint32_t a = (uint32_t)(k << (32 - t->jbits4) | x << (32 - end));
             c[x] = jump_walk(t, from, 0, 0xffff00000000ULL | a, 96 + end);
         }
-        t->jump4[k].next = TRIE_CHUNK | t->nchunk4++;
+        t->jump4[k].next =
+            TRIE_CHUNK | (uint32_t)bits[k] << TRIE_CHUNK_BSHIFT | (uint32_t)t->nchunk4;
+        t->nchunk4 += (size_t)1 << bits[k];
     }
+    free(bits);
     return 0;
 }
 
@@ -387,7 +423,7 @@ static int build_jump(struct trie *t)
         return -ENOMEM;
     settle(t, t->jump4, nj4);
     settle(t, t->jump6, (size_t)1 << bits);
-    settle(t, t->chunk4, (size_t)t->nchunk4 << t->cbits4);
+    settle(t, t->chunk4, t->nchunk4);
     for (size_t k = 0; k < nj4; k++)
         if (t->jump4[k].next != TRIE_NONE)
             t->occ4[k / 64] |= 1ULL << (k % 64);
@@ -460,8 +496,9 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
             return false;
         j = t->jump4[k];
         if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
-            uint32_t x = ((uint32_t)al >> t->cshift4) & ((1u << t->cbits4) - 1);
-            j = t->chunk4[((size_t)(j.next & ~TRIE_CHUNK) << t->cbits4) | x];
+            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
+            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
+            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
         }
     } else
         j = t->jump6[ah >> (64 - t->jbits)];
@@ -574,7 +611,7 @@ size_t trie_memory(const struct trie *t)
         return 0;
     size_t jump =
         t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
-    jump += ((size_t)t->nchunk4 << t->cbits4) * sizeof(struct tjump);
+    jump += t->nchunk4 * sizeof(struct tjump);
     jump += t->occ4 ? (((size_t)1 << t->jbits4) + 63) / 64 * sizeof(*t->occ4) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
