@@ -483,34 +483,12 @@ out:
     return rc;
 }
 
-bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+/* trie_lookup's walk of the nodes from where the front left it (j not settled); out of line,
+ * so that the lookups the front settles (most) pay for no registers it needs. */
+static __attribute__((noinline)) bool walk_nodes(const struct trie *t, struct tjump j, uint64_t ah,
+                                                 uint64_t al, uint32_t *value, uint8_t *plen)
 {
-    if (!t || t->n == 0)
-        return false;
-    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
     const struct tnode *nodes = t->nodes;
-    struct tjump j;
-    if (ah == 0 && (al >> 32) == 0xffff) {
-        uint32_t k = (uint32_t)al >> (32 - t->jbits4);
-        if (!(t->occ4[k / 64] >> (k % 64) & 1))
-            return false;
-        j = t->jump4[k];
-        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
-            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
-            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
-            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
-        }
-    } else
-        j = t->jump6[ah >> (64 - t->jbits)];
-    if (j.next >= TRIE_SETTLED) { /* the front answers (see TRIE_SETTLED) */
-        if (j.next == TRIE_NONE)
-            return false;
-        if (value)
-            *value = j.best;
-        if (plen)
-            *plen = (uint8_t)(j.next & 0xffu);
-        return true;
-    }
     uint32_t best = j.best, i = j.next;
     while (i != TRIE_NONE) {
         const struct tnode *n = &nodes[i];
@@ -529,6 +507,35 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
         *value = nodes[best].value;
     if (plen)
         *plen = nodes[best].len;
+    return true;
+}
+
+bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+{
+    if (!t || t->n == 0)
+        return false;
+    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
+    struct tjump j;
+    if (ah == 0 && (al >> 32) == 0xffff) {
+        uint32_t k = (uint32_t)al >> (32 - t->jbits4);
+        if (!(t->occ4[k / 64] >> (k % 64) & 1))
+            return false;
+        j = t->jump4[k];
+        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
+            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
+            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
+        }
+    } else
+        j = t->jump6[ah >> (64 - t->jbits)];
+    if (j.next < TRIE_SETTLED)
+        return walk_nodes(t, j, ah, al, value, plen);
+    if (j.next == TRIE_NONE) /* the front answers (see TRIE_SETTLED) */
+        return false;
+    if (value)
+        *value = j.best;
+    if (plen)
+        *plen = (uint8_t)(j.next & 0xffu);
     return true;
 }
 
