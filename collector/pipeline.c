@@ -251,7 +251,8 @@ static void track_time(struct pipeline *p, const struct flow_rec *f)
     }
     if (!skewed && f->last_ms > p->max_seen)
         p->max_seen = f->last_ms;
-    win_advance(p);
+    if (win_due(p))
+        win_advance(p);
 }
 
 /* Event time as the collector had it (detect): the windows before the record's close first. */
