@@ -251,7 +251,8 @@ static void track_time(struct pipeline *p, const struct flow_rec *f)
     }
     if (!skewed && f->last_ms > p->max_seen)
         p->max_seen = f->last_ms;
-    win_advance(p);
+    if (win_due(p))
+        win_advance(p);
 }
 
 /* Event time as the collector had it (detect): the windows before the record's close first. */
@@ -271,8 +272,12 @@ static void collector_time(struct pipeline *p, const struct flowpb_meta *m)
     win_advance(p);
 }
 
-/* Customers of both ends and the direction; false (counted) when neither is a customer's. */
-static bool classify(struct pipeline *p, struct flow_rec *f, bool count)
+/* Customers of both ends and the direction; false (counted) when neither is a customer's.
+ * Inlined into its two callers (pipeline_flow, pipeline_flow_part), as account_dispatch: per
+ * record, their calls' register saves cost more than their bodies' branches (bench/RESULTS.md,
+ * issue 15, eighth part). */
+static inline __attribute__((always_inline)) bool classify(struct pipeline *p, struct flow_rec *f,
+                                                           bool count)
 {
     uint32_t cs = customers_lookup(p->customers, f->src);
     uint32_t cd = customers_lookup(p->customers, f->dst);
@@ -307,7 +312,8 @@ static bool classify(struct pipeline *p, struct flow_rec *f, bool count)
 
 /* A classified record's part (enum flowpb_part; a whole record: FLOWPB_PART_ALL) into the
  * customers' figures and to the workers that own its inside hosts. */
-static void account_dispatch(struct pipeline *p, struct flow_rec *f, uint32_t part)
+static inline __attribute__((always_inline)) void
+account_dispatch(struct pipeline *p, struct flow_rec *f, uint32_t part)
 {
     bool late = f->flags & FLOW_F_LATE;
     uint32_t cs = f->customer, cd = f->peer_customer;

@@ -165,6 +165,12 @@ static inline void win_account(struct cust_acc *a, int dir, const struct flow_re
 void win_set_ctx(struct pipeline *p);
 /* A record's end time moved event time: close every window the watermark passed. */
 void win_advance(struct pipeline *p);
+/* Whether win_advance has a window to close now (the watermark, max_seen - lateness, reached
+ * the open window's end): what the dispatcher checks per record before calling it. */
+static inline bool win_due(const struct pipeline *p)
+{
+    return p->have_window && p->max_seen >= p->win_start + p->window_ms + p->lateness_ms;
+}
 /* Live: the wall clock advances event time after idle_advance without records. */
 void win_tick(struct pipeline *p, uint64_t wall_ms);
 /* The end of input: close the open window. */

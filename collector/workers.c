@@ -395,7 +395,12 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
             return rc;
         w->bell_ok = true;
     }
-    if ((rc = ring_init(&w->q, ring_bytes(WQ_ENTRIES, sizeof(struct wq_ent)),
+    /* a worker the dispatcher runs itself (worker 0) holds one batch at most (wk_batch_queued
+     * runs it when it is full): room for two, 8 KiB, whose lines stay in the cache, where a
+     * thread's 512 KiB ring would put every record on a line the dispatcher last wrote a ring
+     * ago (cachegrind: 2.65 D1 misses per record in the hand-off, bench/RESULTS.md) */
+    size_t entries = own_thread ? WQ_ENTRIES : 2 * WQ_BATCH;
+    if ((rc = ring_init(&w->q, ring_bytes(entries, sizeof(struct wq_ent)),
                         own_thread ? &w->bell : NULL)) < 0)
         return rc;
     w->q_ok = true;

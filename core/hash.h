@@ -44,6 +44,39 @@ static inline uint64_t hash_load_le64(const uint8_t *p)
         v2 = hash_rotl(v2, 32);                                                                    \
     } while (0)
 
+/* SipHash's state (v0..v3) between blocks, for a caller that starts from a state it computed
+ * once (hash_sip13_zero8). */
+struct hash_sip {
+    uint64_t v0, v1, v2, v3;
+};
+
+static inline struct hash_sip hash_sip_start(const struct hash_key *k)
+{
+    return (struct hash_sip){0x736f6d6570736575ULL ^ k->k0, 0x646f72616e646f6dULL ^ k->k1,
+                             0x6c7967656e657261ULL ^ k->k0, 0x7465646279746573ULL ^ k->k1};
+}
+
+/* One 8-byte block (m, little-endian) through c compression rounds. */
+static inline void hash_sip_block(struct hash_sip *s, uint64_t m, int c)
+{
+    uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3;
+    v3 ^= m;
+    for (int r = 0; r < c; r++)
+        HASH_SIPROUND;
+    v0 ^= m;
+    *s = (struct hash_sip){v0, v1, v2, v3};
+}
+
+/* The last block b (the tail bytes, the length in its top byte), then d finalisation rounds. */
+static inline uint64_t hash_sip_end(struct hash_sip s, uint64_t b, int c, int d)
+{
+    hash_sip_block(&s, b, c);
+    uint64_t v0 = s.v0, v1 = s.v1, v2 = s.v2 ^ 0xff, v3 = s.v3;
+    for (int r = 0; r < d; r++)
+        HASH_SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
 /* SipHash-c-d written from the SipHash paper (Aumasson & Bernstein): c compression rounds per
  * 8-byte block, d finalisation rounds. The one implementation: hash_bytes (1-3) and
  * hash_bytes_sip24 call it out of line; a hot caller hashing a key of constant length calls
@@ -52,19 +85,11 @@ static inline uint64_t hash_siphash(const struct hash_key *k, const void *data, 
                                     int d)
 {
     const uint8_t *p = data;
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k->k0;
-    uint64_t v1 = 0x646f72616e646f6dULL ^ k->k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k->k0;
-    uint64_t v3 = 0x7465646279746573ULL ^ k->k1;
+    struct hash_sip s = hash_sip_start(k);
     size_t blocks = len / 8;
 
-    for (size_t i = 0; i < blocks; i++, p += 8) {
-        uint64_t m = hash_load_le64(p);
-        v3 ^= m;
-        for (int r = 0; r < c; r++)
-            HASH_SIPROUND;
-        v0 ^= m;
-    }
+    for (size_t i = 0; i < blocks; i++, p += 8)
+        hash_sip_block(&s, hash_load_le64(p), c);
     /* last block: remaining bytes little-endian, length mod 256 in the top byte */
     uint64_t b = (uint64_t)len << 56;
     switch (len & 7) {
@@ -92,14 +117,25 @@ static inline uint64_t hash_siphash(const struct hash_key *k, const void *data, 
     default:
         break;
     }
-    v3 ^= b;
-    for (int r = 0; r < c; r++)
-        HASH_SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    for (int r = 0; r < d; r++)
-        HASH_SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    return hash_sip_end(s, b, c, d);
+}
+
+/* The SipHash-1-3 state after a first block of 8 zero bytes under k: computed once per key, it
+ * makes hash_sip13_16_zero8 one block shorter. */
+static inline struct hash_sip hash_sip13_zero8(const struct hash_key *k)
+{
+    struct hash_sip s = hash_sip_start(k);
+    hash_sip_block(&s, 0, 1);
+    return s;
+}
+
+/* SipHash-1-3 of 16 bytes p whose first 8 are zero (an IPv4-mapped address, ::ffff:a.b.c.d),
+ * from zero8 = hash_sip13_zero8(k): the same value as hash_bytes(k, p, 16). */
+static inline uint64_t hash_sip13_16_zero8(const struct hash_sip *zero8, const uint8_t *p)
+{
+    struct hash_sip s = *zero8;
+    hash_sip_block(&s, hash_load_le64(p + 8), 1);
+    return hash_sip_end(s, (uint64_t)16 << 56, 1, 3);
 }
 
 /* Key from a 64-bit seed (deterministic: replay uses a fixed seed so output repeats). */

@@ -10,7 +10,9 @@
  * The walk starts where direct-indexed tables leave it (built with the nodes, immutable like
  * them): a first stride for IPv4 (8..16 bits) and one for IPv6, then for IPv4 a second stride of
  * up to 8 bits (to /24 at most) under the first-stride entries that need it, within a fixed
- * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 walks the nodes from its first stride.
+ * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 walks the nodes from its first stride. A front
+ * entry that settles the match holds its value and length (no node read), and a bitmap of the
+ * IPv4 first stride answers an address under no IPv4 prefix without reading the stride.
  */
 #include "trie.h"
 
@@ -32,8 +34,15 @@
 #ifndef TRIE_V4_CHUNK_MAX
 #define TRIE_V4_CHUNK_MAX ((size_t)1 << 18) /* second-stride entries at most (8 B each: 2 MB) */
 #endif
-#define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk's index, not a node */
-#define TRIE_STACK 260         /* pre-order stack: depth (<= 129) + pending siblings */
+#define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk, not a node (struct trie) */
+#define TRIE_CHUNK_BSHIFT 24   /* ... its bits (1..8) from here; its first entry below */
+#define TRIE_CHUNK_OFF 0xffffffu
+_Static_assert(TRIE_V4_CHUNK_MAX <= TRIE_CHUNK_OFF + 1, "a chunk's first entry fits its bits");
+/* tjump.next at or above TRIE_SETTLED (a built front's entry only): the entry settles the
+ * lookup, its match's length in the low byte and its value in tjump.best (so the answer needs
+ * no read of the node); TRIE_NONE (length byte 0xff) is the entry that settles it as no match */
+#define TRIE_SETTLED 0xffffff00u
+#define TRIE_STACK 260 /* pre-order stack: depth (<= 129) + pending siblings */
 
 struct tnode {
     uint64_t hi, lo;   /* prefix, host order halves of the 128-bit key; bits past len zero */
@@ -54,8 +63,10 @@ struct trie_builder {
  * table) or of the top `jbits` of the 128-bit address (v6 table, every address outside
  * ::ffff:0:0/96). */
 struct tjump {
-    uint32_t next; /* where the walk goes on (a node the stride bits do not settle), or NONE */
-    uint32_t best; /* deepest valued node the stride bits settle as matching, or TRIE_NONE */
+    uint32_t next; /* where the walk goes on (a node the stride bits do not settle), or NONE;
+                      in a built front, TRIE_SETTLED | length when the entry settles a match */
+    uint32_t best; /* deepest valued node the stride bits settle as matching, or TRIE_NONE;
+                      the match's value when next says TRIE_SETTLED */
 };
 
 struct trie {
@@ -66,14 +77,20 @@ struct trie {
     unsigned jbits4; /* 8..20, grows with the IPv4 prefix count: jump4 has 1 << jbits4 */
     struct tjump *jump4;
     struct tjump *jump6;
+    /* one bit per jump4 entry: set unless the entry settles "no match". An address outside
+     * every IPv4 prefix (most of a transit network's peers) is answered from these 2^jbits4
+     * bits (8 KB at most: cache-resident) without a read of jump4 (up to 512 KB) */
+    uint64_t *occ4;
     /* IPv4 second stride (DIR-16-8 style, built with the jumps): a jump4 entry whose walk goes on
-     * (next is a node) gets a chunk of 1 << cbits4 entries, one per value of the address bits
-     * jbits4 .. jbits4 + cbits4 (<= 24), each the walk's state after those bits; its next is then
-     * TRIE_CHUNK | chunk index. At most TRIE_V4_CHUNK_MAX entries in all: past that, entries keep
-     * walking the nodes (same result, more steps). */
+     * (next is a node) gets a chunk of 1 << b entries, one per value of the address bits
+     * jbits4 .. jbits4 + b, each the walk's state after those bits; b is what the deepest
+     * prefix under the entry needs, at most TRIE_V4_CHUNK_BITS and to /24 at most (a chunk of
+     * /20s under a /14 entry takes 6 bits, not 8: 4x smaller, the same answers). Its next is
+     * then TRIE_CHUNK | b << TRIE_CHUNK_BSHIFT | the chunk's first entry. At most
+     * TRIE_V4_CHUNK_MAX entries in all: past that, entries keep walking the nodes (same
+     * result, more steps). */
     struct tjump *chunk4;
-    uint32_t nchunk4;
-    unsigned cbits4, cshift4; /* cshift4 = 32 - jbits4 - cbits4 */
+    size_t nchunk4; /* entries */
 };
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -290,36 +307,77 @@ static unsigned log2_ceil(size_t n)
     return b;
 }
 
-/* The IPv4 second stride (see struct trie): chunks in address order while the budget lasts. */
+/* The deepest prefix length at or under node i (pre-order walk of its subtree). */
+static unsigned subtree_depth(const struct trie *t, uint32_t i)
+{
+    uint32_t stack[TRIE_STACK];
+    int sp = 0;
+    unsigned deepest = 0;
+    stack[sp++] = i;
+    while (sp > 0) {
+        const struct tnode *n = &t->nodes[stack[--sp]];
+        deepest = n->len > deepest ? n->len : deepest;
+        for (int side = 0; side < 2; side++)
+            if (n->child[side] != TRIE_NONE)
+                stack[sp++] = n->child[side];
+    }
+    return deepest;
+}
+
+/* The IPv4 second stride (see struct trie): chunks in address order while the budget lasts,
+ * each of the bits its deepest prefix needs. */
 static int build_chunks4(struct trie *t)
 {
     if (t->jbits4 >= 24)
         return 0;
-    unsigned cbits = 24 - t->jbits4 < TRIE_V4_CHUNK_BITS ? 24 - t->jbits4 : TRIE_V4_CHUNK_BITS;
-    unsigned end = t->jbits4 + cbits;
-    size_t csize = (size_t)1 << cbits, want = 0, n4 = (size_t)1 << t->jbits4;
-    for (size_t k = 0; k < n4; k++)
-        if (t->jump4[k].next != TRIE_NONE && (want + 1) * csize <= TRIE_V4_CHUNK_MAX)
-            want++;
-    if (!want)
-        return 0;
-    t->chunk4 = malloc(want * csize * sizeof(*t->chunk4));
-    if (!t->chunk4)
+    unsigned maxb = 24 - t->jbits4 < TRIE_V4_CHUNK_BITS ? 24 - t->jbits4 : TRIE_V4_CHUNK_BITS;
+    size_t want = 0, n4 = (size_t)1 << t->jbits4;
+    uint8_t *bits = calloc(n4, 1); /* a chunk's bits per jump4 entry, 0: none */
+    if (!bits)
         return -ENOMEM;
-    t->cbits4 = cbits;
-    t->cshift4 = 32 - end;
-    for (size_t k = 0; k < n4 && t->nchunk4 < want; k++) {
-        struct tjump from = t->jump4[k];
-        if (from.next == TRIE_NONE)
+    for (size_t k = 0; k < n4; k++) {
+        if (t->jump4[k].next == TRIE_NONE)
             continue;
-        struct tjump *c = &t->chunk4[(size_t)t->nchunk4 * csize];
-        for (size_t x = 0; x < csize; x++) {
+        /* the subtree lies under the entry: its nodes are longer than the first stride, or
+         * of its length with children */
+        unsigned deep = subtree_depth(t, t->jump4[k].next) - 96 - t->jbits4;
+        unsigned b = deep < 1 ? 1 : deep > maxb ? maxb : deep;
+        if (want + ((size_t)1 << b) <= TRIE_V4_CHUNK_MAX) {
+            bits[k] = (uint8_t)b;
+            want += (size_t)1 << b;
+        }
+    }
+    t->chunk4 = want ? malloc(want * sizeof(*t->chunk4)) : NULL;
+    if (want && !t->chunk4) {
+        free(bits);
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < n4; k++) {
+        if (!bits[k])
+            continue;
+        struct tjump from = t->jump4[k];
+        unsigned end = t->jbits4 + bits[k];
+        struct tjump *c = &t->chunk4[t->nchunk4];
+        for (size_t x = 0; x < ((size_t)1 << bits[k]); x++) {
             uint32_t a = (uint32_t)(k << (32 - t->jbits4) | x << (32 - end));
             c[x] = jump_walk(t, from, 0, 0xffff00000000ULL | a, 96 + end);
         }
-        t->jump4[k].next = TRIE_CHUNK | t->nchunk4++;
+        t->jump4[k].next =
+            TRIE_CHUNK | (uint32_t)bits[k] << TRIE_CHUNK_BSHIFT | (uint32_t)t->nchunk4;
+        t->nchunk4 += (size_t)1 << bits[k];
     }
+    free(bits);
     return 0;
+}
+
+/* A front entry that settles a match gets the match's value and length in place of its node
+ * (trie_lookup then reads no node); after every walk from the entries is done (build_jump). */
+static void settle(const struct trie *t, struct tjump *e, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (e[k].next == TRIE_NONE && e[k].best != TRIE_NONE)
+            e[k] =
+                (struct tjump){TRIE_SETTLED | t->nodes[e[k].best].len, t->nodes[e[k].best].value};
 }
 
 /* IPv4 gets its own first stride, sized by the IPv4 prefix count (2^(log2 n + 2), 8..16 bits).
@@ -356,7 +414,20 @@ static int build_jump(struct trie *t)
     }
     for (size_t k = 0; k < ((size_t)1 << bits); k++)
         t->jump6[k] = jump_walk(t, root, (uint64_t)k << (64 - bits), 0, bits);
-    return build_chunks4(t);
+    int rc = build_chunks4(t);
+    if (rc < 0)
+        return rc;
+    size_t nj4 = (size_t)1 << bits4;
+    t->occ4 = calloc((nj4 + 63) / 64, sizeof(*t->occ4));
+    if (!t->occ4)
+        return -ENOMEM;
+    settle(t, t->jump4, nj4);
+    settle(t, t->jump6, (size_t)1 << bits);
+    settle(t, t->chunk4, t->nchunk4);
+    for (size_t k = 0; k < nj4; k++)
+        if (t->jump4[k].next != TRIE_NONE)
+            t->occ4[k / 64] |= 1ULL << (k % 64);
+    return 0;
 }
 
 int trie_build(struct trie_builder *b, struct trie **out)
@@ -412,21 +483,12 @@ out:
     return rc;
 }
 
-bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+/* trie_lookup's walk of the nodes from where the front left it (j not settled); out of line,
+ * so that the lookups the front settles (most) pay for no registers it needs. */
+static __attribute__((noinline)) bool walk_nodes(const struct trie *t, struct tjump j, uint64_t ah,
+                                                 uint64_t al, uint32_t *value, uint8_t *plen)
 {
-    if (!t || t->n == 0)
-        return false;
-    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
     const struct tnode *nodes = t->nodes;
-    struct tjump j;
-    if (ah == 0 && (al >> 32) == 0xffff) {
-        j = t->jump4[(uint32_t)al >> (32 - t->jbits4)];
-        if (j.next != TRIE_NONE && (j.next & TRIE_CHUNK)) {
-            uint32_t x = ((uint32_t)al >> t->cshift4) & ((1u << t->cbits4) - 1);
-            j = t->chunk4[((size_t)(j.next & ~TRIE_CHUNK) << t->cbits4) | x];
-        }
-    } else
-        j = t->jump6[ah >> (64 - t->jbits)];
     uint32_t best = j.best, i = j.next;
     while (i != TRIE_NONE) {
         const struct tnode *n = &nodes[i];
@@ -445,6 +507,35 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
         *value = nodes[best].value;
     if (plen)
         *plen = nodes[best].len;
+    return true;
+}
+
+bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+{
+    if (!t || t->n == 0)
+        return false;
+    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
+    struct tjump j;
+    if (ah == 0 && (al >> 32) == 0xffff) {
+        uint32_t k = (uint32_t)al >> (32 - t->jbits4);
+        if (!(t->occ4[k / 64] >> (k % 64) & 1))
+            return false;
+        j = t->jump4[k];
+        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
+            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
+            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
+        }
+    } else
+        j = t->jump6[ah >> (64 - t->jbits)];
+    if (j.next < TRIE_SETTLED)
+        return walk_nodes(t, j, ah, al, value, plen);
+    if (j.next == TRIE_NONE) /* the front answers (see TRIE_SETTLED) */
+        return false;
+    if (value)
+        *value = j.best;
+    if (plen)
+        *plen = (uint8_t)(j.next & 0xffu);
     return true;
 }
 
@@ -527,7 +618,8 @@ size_t trie_memory(const struct trie *t)
         return 0;
     size_t jump =
         t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
-    jump += ((size_t)t->nchunk4 << t->cbits4) * sizeof(struct tjump);
+    jump += t->nchunk4 * sizeof(struct tjump);
+    jump += t->occ4 ? (((size_t)1 << t->jbits4) + 63) / 64 * sizeof(*t->occ4) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
 
@@ -539,5 +631,6 @@ void trie_free(struct trie *t)
     free(t->jump4);
     free(t->jump6);
     free(t->chunk4);
+    free(t->occ4);
     free(t);
 }

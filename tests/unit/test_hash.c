@@ -119,6 +119,31 @@ static void test_sip13_vs_model(void **state)
     assert_int_not_equal(hash_bytes(&ref_key, msg, 16), hash_bytes_sip24(&ref_key, msg, 16));
 }
 
+/* hash_sip13_16_zero8 (hosttab_hash's IPv4 path) gives hash_bytes's value for 16 bytes whose
+ * first 8 are zero: IPv4-mapped addresses and other tails, several keys. */
+static void test_sip13_zero8(void **state)
+{
+    (void)state;
+    struct hash_key k;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (uint64_t seed = 0; seed < 8; seed++) {
+        hash_key_from_seed(&k, seed);
+        struct hash_sip z = hash_sip13_zero8(&k);
+        for (int i = 0; i < 256; i++) {
+            uint8_t a[16] = {0};
+            x = hash_mix64(x + 1);
+            memcpy(a + 8, &x, 8);
+            if (i & 1) {
+                a[10] = 0xff; /* ::ffff:a.b.c.d */
+                a[11] = 0xff;
+                a[8] = a[9] = 0;
+            }
+            assert_int_equal(hash_sip13_16_zero8(&z, a), hash_bytes(&k, a, 16));
+            assert_int_equal(hash_sip13_16_zero8(&z, a), model_sip(&k, a, 16, 1, 3));
+        }
+    }
+}
+
 static int popcount64(uint64_t x)
 {
     return __builtin_popcountll(x);
@@ -194,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_sip24_vectors),  cmocka_unit_test(test_model_self_check),
         cmocka_unit_test(test_sip13_vs_model), cmocka_unit_test(test_key_and_input_sensitivity),
         cmocka_unit_test(test_random_key),     cmocka_unit_test(test_mix64),
+        cmocka_unit_test(test_sip13_zero8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -515,9 +515,9 @@ static void test_deep_chain(void **state)
 
 /* The IPv4 second stride (bits jbits4 .. 24, core/trie.c): a customer-map-like set (nested
  * /12../32 in one /8, every chunk built) and a spread one (random /20../30 over the whole space:
- * more chunks wanted than the budget holds, so some entries walk the nodes), each against the
- * linear reference for addresses in, next to and outside the prefixes. */
-static void stride_case(bool spread, size_t npfx)
+ * more chunks wanted than the budget holds, so some entries walk the nodes), and one of /20s and /21s
+ * only (chunks of the bits each entry's prefixes need), each against the linear reference for addresses in, next to and outside the prefixes. */
+static void stride_case(bool spread, size_t npfx, bool short_only)
 {
     struct ref *ref = calloc(npfx, sizeof(*ref));
     assert_non_null(ref);
@@ -528,7 +528,8 @@ static void stride_case(bool spread, size_t npfx)
     static const unsigned lens[8] = {12, 16, 20, 22, 24, 24, 28, 32};
     for (size_t i = 0; i < npfx; i++) {
         uint64_t r = rnd();
-        struct prefix p = {.len = (uint8_t)(96 + (spread ? 20 + r % 11 : lens[r % 8]))};
+        unsigned len = short_only ? 20 + (r % 64 == 0) : spread ? 20 + r % 11 : lens[r % 8];
+        struct prefix p = {.len = (uint8_t)(96 + len)};
         uint32_t a = spread ? (uint32_t)(r >> 32) : 0x0A000000u | ((uint32_t)(r >> 32) & 0xffffffu);
         addr_from_v4(p.addr, a);
         clear_host(p.addr, p.len);
@@ -567,8 +568,11 @@ static void stride_case(bool spread, size_t npfx)
 static void test_v4_second_stride(void **state)
 {
     (void)state;
-    stride_case(false, 4000);
-    stride_case(true, 3000); /* 3000 prefixes: jbits4 14, 2700-odd chunks wanted, 256 fit */
+    stride_case(false, 4000, false);
+    stride_case(true, 3000, false); /* 3000 prefixes: jbits4 14, 2700-odd chunks wanted, 256 fit */
+    /* /20s and a few /21s clustered in 10/8 (jbits4 14): chunks of 6 bits (only /20s under the
+     * entry) and of 7, as deep as each entry's prefixes go */
+    stride_case(false, 3000, true);
 }
 
 int main(void)
