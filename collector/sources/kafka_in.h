@@ -36,9 +36,11 @@
  * windows already published carry the same event.id (same identity, same first window); an
  * instance that re-reads its own windows finds their incidents in its alert manager (kept
  * across resets) and folds the repeats without a message.
- * Rebalance: any change of this instance's partitions (a revoke or an assignment) drops every
- * window's state (hooks.reset) and rewinds the partitions it keeps to their commits; a moved
- * partition starts at its commit on its new owner. Cross-window state older than H (beacon
+ * Rebalance: any change of this instance's partitions (a revoke or an assignment; not an empty
+ * one) drops every window's state (hooks.reset) and rewinds the partitions it keeps to their
+ * commits; a moved partition starts at its commit on its new owner. Between two rewinds each
+ * partition's offsets go on once: a message below the next offset to read (librdkafka placed
+ * the partition itself: a late assignment fetch start, an offset reset) is dropped, counted. Cross-window state older than H (beacon
  * history beyond it, the day views, the prevalence horizon) warms up again from there.
  * GoFlow2 input: records go on as they come (GoFlow2 keys by its own choice, so with several
  * instances a host's records may be split: run one instance per GoFlow2 topic, or put
@@ -108,6 +110,8 @@ struct kafka_in_opts {
       "Flow records read from Kafka and handed on.")                                               \
     X(T, bad_records, "kafka_in.bad_records", "kafka_in_bad_records_total", NULL, CTR_COUNTER,     \
       "Kafka messages that were not a readable record (skipped).")                                 \
+    X(T, redelivered, "kafka_in.redelivered", "kafka_in_redelivered_total", NULL, CTR_COUNTER,     \
+      "Messages delivered again at an offset already handed on since the last rewind (dropped).")  \
     X(T, ticks, "kafka_in.ticks", "kafka_in_ticks_total", NULL, CTR_COUNTER,                       \
       "The collector's window ticks read (a partition's event time without records).")             \
     X(T, late_records, "kafka_in.late_records", "kafka_in_late_records_total", NULL, CTR_COUNTER,  \
@@ -172,5 +176,9 @@ int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out 
 bool kafka_in_exporter_addr(void *arg, uint32_t idx1, uint8_t out[16]);
 /* The figures now (health, tests). */
 void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st);
+/* Tests only: position partition n of topic_flows at offset off behind the source's back, as
+ * librdkafka itself does (the fetch start of an assignment whose committed offsets came back
+ * after the source's rewind; an offset reset). 0 or -EIO. */
+int kafka_in_source_test_seek(struct source *src, int32_t n, int64_t off);
 
 #endif
