@@ -20,7 +20,8 @@
   kafka_compare.py takeover SINGLE.jsonl OUT1.jsonl [OUT2.jsonl...]
       covers, with nothing warming up: no incident opened again, no alert of a new incident,
       no summary missing (the input is shorter than [kafka] replay_horizon, so the instance
-      that took partitions over re-read their whole history: duplicates by event.id only).
+      that took partitions over re-read their whole history: duplicates by event.id only),
+      and every copy of a (customer, window) summary with the single run's traffic.
 Prints what differs and exits 1, else prints a one-line tally and exits 0.
 """
 import collections
@@ -111,6 +112,10 @@ def covers(single, outs, ignore, strict=False):
         sg[sum_key(s)].add(traffic(s))
     quiet = 0
     for k, tr in sw.items():
+        if strict and len(sg.get(k, set())) > 1:
+            bad += 1  # one copy of the window came from other records (lost or counted twice)
+            print(f"summary {k}: want {tr}, got copies with other traffic: {sg[k]}")
+            continue
         if tr in sg.get(k, set()):
             continue
         if k not in sg and '"flows": 0' in tr and '"flows": 1' not in tr and all(

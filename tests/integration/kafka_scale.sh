@@ -7,7 +7,9 @@
 #      records come): their alerts and summaries together are exactly the single-process
 #      replay's, each once, every detector included (beacon's infrastructure exemption counts a
 #      peer's hosts and customers across all customers: the instances share it each window
-#      through their prevalence topic, README "Beyond one box");
+#      through their prevalence topic, README "Beyond one box"); if the mock's group moved
+#      partitions mid-run anyway (load), (b)'s takeover check instead, with every copy of
+#      every summary carrying the single run's traffic;
 #  (b) 3 instances, one SIGKILLed once it has read everything it owns but before it closed its
 #      last window: its partitions move (session timeout), the survivors re-read from the
 #      commits, which lag by replay_horizon (1 h: the whole capture, so the detectors' history
@@ -153,7 +155,20 @@ for n in ${TW_SCALE_N:-1 2 3}; do
   wait_exit "${names[@]}"
   outs=()
   for i in "${names[@]}"; do outs+=("$tmp/$i/out.jsonl"); done
-  $cmp exact "$ref" "${outs[@]}" || fail "(a) $n instance(s) differ from the single run" \
+  # Exactly the single run's documents, each once, while the group keeps its assignment. Under
+  # load the mock's group may still move partitions mid-run (a member that missed its 6 s
+  # session, a late round): the instances then re-read their commits and publish windows again
+  # (at-least-once, README "Beyond one box"), so the check is (b)'s takeover: every alert by
+  # event.id, no incident opened again or new, every copy of every summary with the single
+  # run's traffic (a window's records lost or counted twice still fail).
+  moved=
+  for i in "${names[@]}"; do # non-empty moves beyond its first assignment and its exit's revocation
+    c=$(grep -c 'consumer: [1-9][0-9]* partition(s) of .* \(assigned\|revoked\)' "$tmp/$i.log" || true)
+    [[ $c -le 2 ]] || moved+="$i "
+  done
+  mode=exact
+  [[ -z $moved ]] || { mode=takeover; echo "(a) partitions moved during the run ($moved): checked as a takeover"; }
+  $cmp $mode "$ref" "${outs[@]}" || fail "(a) $n instance(s) differ from the single run" \
     "(assignments and revocations seen: $(for i in "${names[@]}"; do echo -n "$i $(grep -c 'revoked\|assigned' "$tmp/$i.log") "; done))"
   if [[ $n -gt 1 ]]; then
     for i in "${names[@]}"; do
