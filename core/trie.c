@@ -340,7 +340,8 @@ static int build_chunks4(struct trie *t)
             continue;
         /* the subtree lies under the entry: its nodes are longer than the first stride, or
          * of its length with children */
-        unsigned deep = subtree_depth(t, t->jump4[k].next) - 96 - t->jbits4;
+        unsigned depth = subtree_depth(t, t->jump4[k].next), stride = 96 + t->jbits4;
+        unsigned deep = depth > stride ? depth - stride : 0; /* bits below the first stride */
         unsigned b = deep < 1 ? 1 : deep > maxb ? maxb : deep;
         if (want + ((size_t)1 << b) <= TRIE_V4_CHUNK_MAX) {
             bits[k] = (uint8_t)b;
