@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "lines.h"
 
 #define NIL UINT32_MAX
 #define FRAG_TTL_MS 60000u /* a fragment map entry is trusted this long after its first fragment */
@@ -120,8 +121,8 @@ int meter_new(const struct meter_opts *opts, flow_emit_fn emit, void *arg, struc
     uint32_t nslots = pow2_at_least((uint64_t)m->o.max_flows * 2);
     uint32_t nfr = pow2_at_least(m->o.max_frags);
     m->e = malloc((size_t)m->o.max_flows * sizeof *m->e);
-    m->slots = calloc(nslots, sizeof *m->slots);
-    m->tags = calloc(nslots, sizeof *m->tags);
+    m->slots = calloc_table(nslots, sizeof *m->slots);
+    m->tags = calloc_table(nslots, sizeof *m->tags);
     m->frags = calloc(nfr, sizeof *m->frags);
     if (!m->e || !m->slots || !m->tags || !m->frags) {
         meter_free(m);

@@ -5,14 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines.h"
+
 int ktab_init(struct ktab *t, size_t cap, size_t esz, size_t ksz, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
     size_t slots = 1;
     while (slots < cap * 2)
         slots <<= 1;
-    t->ent = calloc(cap, esz);
-    t->idx = calloc(slots, sizeof *t->idx);
+    t->ent = calloc_table(cap, esz);
+    t->idx = calloc_table(slots, sizeof *t->idx);
     if (!t->ent || !t->idx) {
         ktab_fini(t);
         return -ENOMEM;
@@ -75,12 +77,12 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
     size_t nb = 1;
     while (nb < cap)
         nb <<= 1;
-    t->ent = calloc(cap, esz); /* untouched pages cost nothing until entries land on them */
-    t->bucket = calloc(nb, sizeof *t->bucket);
-    t->chain = calloc(cap, sizeof *t->chain);
-    t->prev = calloc(cap, sizeof *t->prev);
-    t->next = calloc(cap, sizeof *t->next);
-    t->hv = calloc(cap, sizeof *t->hv);
+    t->ent = calloc_table(cap, esz); /* untouched pages cost nothing until entries land on them */
+    t->bucket = calloc_table(nb, sizeof *t->bucket);
+    t->chain = calloc_table(cap, sizeof *t->chain);
+    t->prev = calloc_table(cap, sizeof *t->prev);
+    t->next = calloc_table(cap, sizeof *t->next);
+    t->hv = calloc_table(cap, sizeof *t->hv);
     if (!t->ent || !t->bucket || !t->chain || !t->prev || !t->next || !t->hv) {
         ltab_fini(t);
         return -ENOMEM;

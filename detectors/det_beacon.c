@@ -296,7 +296,7 @@ static int beacon_init(const void *conf, struct det_share share, void **self)
         return -ENOMEM;
     b->nbuckets = (det_share_cap(share, c->max_pairs, 64) + BC_WAYS - 1) / BC_WAYS;
     b->npsets = (det_share_cap(share, c->pending, 64) + PD_WAYS - 1) / PD_WAYS;
-    b->pool = calloc(b->nbuckets * BC_WAYS, sizeof *b->pool);
+    b->pool = calloc_table(b->nbuckets * BC_WAYS, sizeof *b->pool);
     b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
     b->pend = calloc_lines(b->npsets * PD_WAYS, sizeof *b->pend, &b->pend_mem);
     if (!b->pool || !b->tags || !b->pend) {
@@ -332,7 +332,7 @@ static struct pv_table *pv_new(size_t cap)
     struct pv_table *t = calloc(1, sizeof *t);
     size_t nb = (cap + PV_WAYS - 1) / PV_WAYS;
     if (t)
-        t->ent = calloc(nb ? nb * PV_WAYS : PV_WAYS, sizeof *t->ent);
+        t->ent = calloc_table(nb ? nb * PV_WAYS : PV_WAYS, sizeof *t->ent);
     if (!t || !t->ent) {
         pv_free(t);
         return NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "lines.h"
 
 void hll_reset(struct hll *h)
 {
@@ -92,7 +93,7 @@ int cms_init(struct cms *s, uint32_t width, uint32_t depth)
 {
     s->width = width ? width : 1;
     s->depth = depth ? depth : 1;
-    s->c = calloc((size_t)s->width * s->depth, sizeof *s->c);
+    s->c = calloc_table((size_t)s->width * s->depth, sizeof *s->c);
     return s->c ? 0 : -ENOMEM;
 }
 
@@ -143,7 +144,7 @@ int gfilter_init(struct gfilter *g, size_t bytes)
 {
     memset(g, 0, sizeof *g);
     g->nwords = bytes / 16 ? bytes / 16 : 1;
-    g->w = calloc(g->nwords, 2 * sizeof(uint64_t));
+    g->w = calloc_table(g->nwords, 2 * sizeof(uint64_t));
     return g->w ? 0 : -ENOMEM;
 }
 
