@@ -6,7 +6,7 @@
  * a page first read as the zero page flushes the other cores' TLBs). Where the kernel's THP
  * setting is `never` the advice does nothing; pages still cost nothing until something lands
  * on them, though with huge pages that something claims 2 MiB (bench/RESULTS.md, issue 15
- * thirteenth part). calloc_lines: the same, starting on a cache line, for tables read a bucket
+ * fourteenth part). calloc_lines: the same, starting on a cache line, for tables read a bucket
  * (one or two whole lines) at a time, so that no bucket straddles one line more than it needs
  * (the host table's blocks and slots, det_beacon's tags and pending sets). Any thread. */
 #ifndef TW_LINES_H
