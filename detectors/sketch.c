@@ -224,7 +224,7 @@ int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen)
     return 0;
 }
 
-bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16])
+bool pfxlist_match_any(const struct pfxlist *l, const uint8_t a[16])
 {
     for (uint32_t i = 0; i < l->n && i < PFXLIST_MAX; i++)
         if (prefix_contains(&l->p[i], a))
@@ -268,10 +268,8 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
     return 0;
 }
 
-bool portlist_has(const struct portlist *l, uint16_t port)
+bool portlist_find(const struct portlist *l, uint16_t port)
 {
-    if (!((l->low[(port >> 6) & 15] >> (port & 63)) & 1))
-        return false;
     size_t lo = 0, hi = l->n < PORTLIST_MAX ? l->n : PORTLIST_MAX;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
