@@ -101,14 +101,16 @@ static inline void *state_of(const struct hosttab *t, size_t i)
 }
 
 /* A dense slot for a new host at a free position: a freed one, else the next never used (there
- * is one: fewer hosts than positions are held). */
-static inline uint32_t slot_take(struct hosttab *t)
+ * is one: fewer hosts than positions are held; *fresh: still calloc's zeroes, never written). */
+static inline uint32_t slot_take(struct hosttab *t, bool *fresh)
 {
     uint32_t s = t->free_head;
     if (s != SLOT_NONE) {
         t->free_head = slot_host(t, s)->window;
+        *fresh = false;
         return s;
     }
+    *fresh = true;
     return t->next_unused++;
 }
 
@@ -237,6 +239,7 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     if (nfree[0] || nfree[1])
         free_i = nfree[1] > nfree[0] ? first_free[1] : first_free[0];
     size_t i = free_i;
+    bool fresh = false;
     if (i == SIZE_MAX) {
         /* both full (rare below ~80 % load): prefer a host not active in the open window,
          * then the stalest */
@@ -263,12 +266,14 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
         t->st.evictions++;
     } else {
         t->st.used++;
-        *slotno_at(t, i) = slot_take(t);
+        *slotno_at(t, i) = slot_take(t, &fresh);
     }
     *tag_at(t, i) = tag;
     t->st.inserts++;
     struct host *h = host_at(t, i);
-    memset(h, 0, t->stride); /* the host and its state */
+    if (!fresh) /* the host and its state zeroed; a fresh slot is already: no store to lines
+                 * this record's detectors may never touch (cold, first use of the memory) */
+        memset(h, 0, t->stride);
     memcpy(h->addr, addr, 16);
     h->customer = customer;
     h->window = cur_window;

@@ -208,9 +208,16 @@ static void test_dense_slots(void **st)
     uint8_t a[16];
     bool ins;
     void *s;
-    for (uint32_t i = 0; i < 1000; i++) {
+    for (uint32_t i = 0; i < 1000; i++) { /* never-used slots: zero without a memset */
         addr_n(a, i);
-        hosttab_get(t, 1, a, 0, &ins, &s)->last_ms = 7;
+        struct host *h = hosttab_get(t, 1, a, 0, &ins, &s);
+        assert_true(ins);
+        assert_int_equal(h->last_ms + h->sampling + h->exporter + h->alert_cats, 0);
+        for (size_t b = 0; b < 104; b++)
+            assert_int_equal(((uint8_t *)s)[b], 0);
+        h->last_ms = 7;
+        h->sampling = 9;
+        memset(s, 0xab, 104); /* dirty: a slot freed and taken again must come back zeroed */
     }
     struct hosttab_stats hs;
     hosttab_stats(t, &hs);
@@ -230,7 +237,7 @@ static void test_dense_slots(void **st)
         addr_n(a, i);
         struct host *h = hosttab_get(t, 2, a, 1, &ins, &s);
         assert_true(ins);
-        assert_int_equal(h->last_ms, 0); /* zeroed, host and state */
+        assert_int_equal(h->last_ms + h->sampling, 0); /* zeroed, host and state */
         for (size_t b = 0; b < 104; b++)
             assert_int_equal(((uint8_t *)s)[b], 0);
     }
