@@ -1,35 +1,21 @@
 /* custopts.c: per-customer detector options (see pipeline_int.h). A customer's [customer ID]
  * section overrides some options of some detectors; each such customer gets its own copy of
  * those detectors' option structs, resolved once whenever a customer map or a reloaded
- * settings file comes in, so a detector finds the options in force by index, without parsing
- * or locking, on any worker thread (the structs are immutable while records flow: they are
- * replaced only after wk_quiesce). */
+ * settings file comes in, so a detector finds the options in force by index (p->confs,
+ * det_confs_get: inline, no call per record), without parsing or locking, on any worker thread
+ * (the structs are immutable while records flow: they are replaced only after wk_quiesce). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline_int.h"
 
-const void *copt_conf_for(void *arg, size_t det_index, uint32_t customer)
-{
-    struct pipeline *p = arg;
-    if (det_index >= p->ndet)
-        return NULL;
-    if (p->cust_conf && customer < p->ncust_conf) {
-        const void *c = p->cust_conf[(size_t)customer * p->ndet + det_index];
-        if (c)
-            return c;
-    }
-    /* after a reload, thresholds come from the reloaded file (capacities were fixed at init) */
-    return p->ov ? p->ov->det_conf[p->det_reg[det_index]] : p->det_conf[det_index];
-}
-
 const void *copt_conf_named(void *arg, const char *name, uint32_t customer)
 {
     struct pipeline *p = arg;
     for (size_t d = 0; d < p->ndet; d++)
         if (strcmp(p->ops[d]->name, name) == 0)
-            return copt_conf_for(p, d, customer);
+            return det_confs_get(&p->confs, d, customer);
     const struct settings *s = p->ov ? p->ov : p->s; /* not enabled: its section as read */
     for (size_t i = 0; i < det_registry_count && i < SETTINGS_MAX_DETECTORS; i++)
         if (strcmp(det_registry[i]->name, name) == 0)
@@ -83,4 +69,13 @@ void copt_swap(struct pipeline *p, void **cc, size_t n)
     copt_free(p->cust_conf, p->ncust_conf * p->ndet);
     p->cust_conf = cc;
     p->ncust_conf = n;
+    /* after a reload, thresholds come from the reloaded file (capacities were fixed at init) */
+    for (size_t d = 0; d < p->ndet; d++)
+        p->conf_dflt[d] = p->ov ? p->ov->det_conf[p->det_reg[d]] : p->det_conf[d];
+    p->confs = (struct det_confs){
+        .cust = (const void *const *)cc,
+        .ncust = cc ? n : 0,
+        .ndet = p->ndet,
+        .dflt = p->conf_dflt,
+    };
 }

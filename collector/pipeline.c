@@ -115,6 +115,8 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
                  struct feed_set *feeds, struct sinks *sinks, struct pipeline **out)
 {
     int rc = -ENOMEM;
+    void **cc = NULL;
+    size_t ncc = 0;
     struct pipeline *p = calloc(1, sizeof *p);
     if (!p)
         goto fail;
@@ -132,8 +134,10 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
                       &p->alerts) < 0)
         goto fail;
     if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0 || (rc = win_acc_resize(p)) < 0 ||
-        (rc = copt_build(p, customers, &p->cust_conf, &p->ncust_conf)) < 0 ||
-        (rc = fresh_workers(p)) < 0)
+        (rc = copt_build(p, customers, &cc, &ncc)) < 0)
+        goto fail;
+    copt_swap(p, cc, ncc);
+    if ((rc = fresh_workers(p)) < 0)
         goto fail;
     *out = p;
     return 0;

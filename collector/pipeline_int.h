@@ -108,6 +108,10 @@ struct pipeline {
     void **cust_conf;
     size_t ncust_conf;
     const struct settings *ov; /* where [customer ID] overrides come from (reload: newer) */
+    /* what det_conf reads (every worker's det_ctx.confs): cust_conf and the defaults in force,
+     * conf_dflt[d] (ov's sections after a reload); set by copt_swap */
+    struct det_confs confs;
+    const void *conf_dflt[SETTINGS_MAX_DETECTORS];
     size_t state_off[SETTINGS_MAX_DETECTORS];
     size_t ndet, state_size;
 
@@ -229,13 +233,13 @@ void wk_outbox_drain(struct pipeline *p);
 void wk_quiesce(struct pipeline *p);
 
 /* ---- custopts.c ---- */
-/* det_ctx.conf_for / conf_named: the option struct in force for a customer. arg: pipeline. */
-const void *copt_conf_for(void *arg, size_t det_index, uint32_t customer);
+/* det_ctx.conf_named: the option struct in force for a customer. arg: pipeline. */
 const void *copt_conf_named(void *arg, const char *name, uint32_t customer);
 /* Resolve every customer's overrides against the map m. 0 or -ENOMEM. */
 int copt_build(struct pipeline *p, const struct customer_map *m, void ***out, size_t *nout);
 void copt_free(void **cc, size_t n);
-/* Take cc (n customers) into use, freeing the previous ones. */
+/* Take cc (n customers) into use, freeing the previous ones, and make p->confs (what det_conf
+ * reads) say so, with the defaults of p->ov (or p's settings). */
 void copt_swap(struct pipeline *p, void **cc, size_t n);
 
 #endif

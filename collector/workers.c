@@ -422,7 +422,7 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
         .customer_id = pipe_customer_id,
         .customer_prefixes = pipe_customer_prefixes,
         .customer_count = pipe_customer_count,
-        .conf_for = copt_conf_for,
+        .confs = &p->confs,
         .conf_named = copt_conf_named,
         .customers_arg = p,
         .alert = p->threaded ? alert_to_outbox : alert_direct,

@@ -6,6 +6,7 @@
 
 #include "host.h"
 #include "lines.h"
+#include "tags.h"
 
 /* Layout, for the per-record lookup: a bucket's eight 32-bit tags (a fingerprint of the key's
  * hash, 0 = empty position) and the eight slot numbers they lead to share one 64-byte block (one
@@ -18,6 +19,7 @@
  * order (eviction, hosttab_foreach) are the hash's, as before the slots became dense. Measured
  * before/after in bench/RESULTS.md. */
 #define BLOCK_U32 (2 * HOSTTAB_WAYS) /* a bucket: its tags, then its slot numbers */
+_Static_assert(HOSTTAB_WAYS % 4 == 0 && HOSTTAB_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
 #define SLOT_NONE UINT32_MAX
 struct hosttab {
     uint32_t *blocks; /* nbuckets * BLOCK_U32, aligned to 64; tag 0 = free position */
@@ -99,14 +101,16 @@ static inline void *state_of(const struct hosttab *t, size_t i)
 }
 
 /* A dense slot for a new host at a free position: a freed one, else the next never used (there
- * is one: fewer hosts than positions are held). */
-static inline uint32_t slot_take(struct hosttab *t)
+ * is one: fewer hosts than positions are held; *fresh: still calloc's zeroes, never written). */
+static inline uint32_t slot_take(struct hosttab *t, bool *fresh)
 {
     uint32_t s = t->free_head;
     if (s != SLOT_NONE) {
         t->free_head = slot_host(t, s)->window;
+        *fresh = false;
         return s;
     }
+    *fresh = true;
     return t->next_unused++;
 }
 
@@ -152,16 +156,14 @@ void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
     size_t b[2];
     uint32_t tag = buckets_of_hash(t, hash, b);
     for (int k = 0; k < 2; k++) {
-        const uint32_t *tg = tag_at(t, b[k]);
-        for (size_t i = 0; i < HOSTTAB_WAYS; i++) {
-            if (tg[i] != tag)
-                continue;
-            const uint8_t *s = (const uint8_t *)host_at(t, b[k] + i);
-            for (size_t off = 0; off < t->stride; off += 64)
-                __builtin_prefetch(s + off, 1);
-            __builtin_prefetch(s + t->stride - 1, 1);
-            return;
-        }
+        uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, tag);
+        if (!m)
+            continue;
+        const uint8_t *s = (const uint8_t *)host_at(t, b[k] + (size_t)__builtin_ctz(m));
+        for (size_t off = 0; off < t->stride; off += 64)
+            __builtin_prefetch(s + off, 1);
+        __builtin_prefetch(s + t->stride - 1, 1);
+        return;
     }
 }
 
@@ -179,10 +181,11 @@ static inline size_t find_in(const struct hosttab *t, const size_t b[2], uint32_
                              const uint8_t addr[16])
 {
     for (int k = 0; k < 2; k++) {
-        const uint32_t *tg = tag_at(t, b[k]);
-        for (size_t i = 0; i < HOSTTAB_WAYS; i++)
-            if (tg[i] == tag && addr_eq(host_at(t, b[k] + i)->addr, addr))
-                return b[k] + i;
+        for (uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, tag); m; m &= m - 1) {
+            size_t i = b[k] + (size_t)__builtin_ctz(m); /* the matching positions in order */
+            if (addr_eq(host_at(t, i)->addr, addr))
+                return i;
+        }
     }
     return SIZE_MAX;
 }
@@ -225,12 +228,10 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     unsigned nfree[2] = {0, 0};
     size_t first_free[2] = {SIZE_MAX, SIZE_MAX};
     for (int k = 0; k < 2; k++) {
-        for (size_t i = b[k]; i < b[k] + HOSTTAB_WAYS; i++) {
-            if (!*tag_at(t, i)) {
-                if (first_free[k] == SIZE_MAX)
-                    first_free[k] = i;
-                nfree[k]++;
-            }
+        uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, 0); /* the free positions */
+        if (m) {
+            first_free[k] = b[k] + (size_t)__builtin_ctz(m);
+            nfree[k] = tags_count(m);
         }
         if (b[1] == b[0])
             break;
@@ -238,6 +239,7 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     if (nfree[0] || nfree[1])
         free_i = nfree[1] > nfree[0] ? first_free[1] : first_free[0];
     size_t i = free_i;
+    bool fresh = false;
     if (i == SIZE_MAX) {
         /* both full (rare below ~80 % load): prefer a host not active in the open window,
          * then the stalest */
@@ -264,12 +266,14 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
         t->st.evictions++;
     } else {
         t->st.used++;
-        *slotno_at(t, i) = slot_take(t);
+        *slotno_at(t, i) = slot_take(t, &fresh);
     }
     *tag_at(t, i) = tag;
     t->st.inserts++;
     struct host *h = host_at(t, i);
-    memset(h, 0, t->stride); /* the host and its state */
+    if (!fresh) /* the host and its state zeroed; a fresh slot is already: no store to lines
+                 * this record's detectors may never touch (cold, first use of the memory) */
+        memset(h, 0, t->stride);
     memcpy(h->addr, addr, 16);
     h->customer = customer;
     h->window = cur_window;

@@ -90,6 +90,7 @@
 #include "lines.h"
 #include "log.h"
 #include "sketch.h"
+#include "tags.h"
 
 extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option */
 
@@ -404,13 +405,17 @@ static uint64_t pair_hash(const struct beacon *b, const struct pair_key *k)
     return hash_bytes_inline(&b->hk, c, sizeof c);
 }
 
+_Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
+
 static struct pair *pair_find(struct beacon *b, const struct pair_key *k, uint64_t h)
 {
     size_t base = (h % b->nbuckets) * BC_WAYS;
     uint32_t tag = (uint32_t)(h >> 32) | 1u;
-    for (int i = 0; i < BC_WAYS; i++)
-        if (b->tags[base + i] == tag && memcmp(&b->pool[base + i].k, k, sizeof *k) == 0)
-            return &b->pool[base + i];
+    for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
+        size_t i = base + (size_t)__builtin_ctz(m); /* the matching slots in order */
+        if (memcmp(&b->pool[i].k, k, sizeof *k) == 0)
+            return &b->pool[i];
+    }
     return NULL;
 }
 

@@ -341,8 +341,8 @@ static void blocklist_on_flow(void *self, struct det_ctx *ctx, struct host *h, v
 {
     (void)hstate;
     struct blocklist *b = self;
-    if (!ctx->feeds)
-        return;
+    if (!feed_set_entries(ctx->feeds))
+        return; /* no feed, or only empty ones: no listing to look up, no hit */
     size_t n = feed_set_count(ctx->feeds);
     const uint8_t *outside = flow_outside(f);
     bool host_is_src = f->dir != FLOW_DIR_IN;

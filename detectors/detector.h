@@ -58,6 +58,29 @@ struct det_rec {
     uint8_t init_who, init_basis;
 };
 
+/* The option structs in force, per customer and detector (config defaults + the customers'
+ * overrides): the pipeline's (collector/custopts.c), replaced only while every worker is idle,
+ * so any thread reads them without locks. det_conf looks them up inline: it runs for several
+ * detectors per record. */
+struct det_confs {
+    const void *const *cust; /* cust[customer * ndet + d]: the customer's own option struct
+                              * (its [customer ID] overrides applied); NULL: dflt[d] */
+    size_t ncust, ndet;      /* customers (index1 + 1) cust has rows for (0: none), detectors */
+    const void *const *dflt; /* dflt[d]: detector d's [detector.NAME] section in force */
+};
+
+/* Detector d's option struct in force for a customer (index1; 0 and customers without
+ * overrides: the defaults). Pure. */
+static inline const void *det_confs_get(const struct det_confs *t, size_t d, uint32_t customer)
+{
+    if (customer < t->ncust) {
+        const void *c = t->cust[(size_t)customer * t->ndet + d];
+        if (c)
+            return c;
+    }
+    return t->dflt[d];
+}
+
 /* Per-customer detector settings the pipeline resolves (config defaults + overrides). */
 struct det_ctx {
     uint64_t win_start_ms, win_end_ms; /* the open (or closing) window */
@@ -70,10 +93,10 @@ struct det_ctx {
     size_t (*customer_prefixes)(void *arg, uint32_t customer, const struct prefix **out);
     size_t (*customer_count)(void *arg);
     void *customers_arg;
-    /* This detector's option struct in force for a customer: the [detector.NAME] section with
-     * that customer's [customer.ID] overrides applied (index1 0 = the defaults). Call as
-     * det_conf(ctx, self_index, customer). */
-    const void *(*conf_for)(void *arg, size_t det_index, uint32_t customer);
+    /* Every detector's option structs in force: det_conf(ctx, customer) gives this detector's
+     * for a customer (the [detector.NAME] section with that customer's [customer.ID] overrides
+     * applied; index1 0 = the defaults). Borrowed from the pipeline. */
+    const struct det_confs *confs;
     size_t det_index; /* set by the worker before each call into a detector */
     /* Set by the worker before a record's on_flow calls (collector/workers.c track), for all
      * of them; zero elsewhere (window close, a harness that runs no batch): what every
@@ -92,7 +115,7 @@ struct det_ctx {
 
 static inline const void *det_conf(const struct det_ctx *ctx, uint32_t customer)
 {
-    return ctx->conf_for(ctx->customers_arg, ctx->det_index, customer);
+    return det_confs_get(ctx->confs, ctx->det_index, customer);
 }
 
 static inline const void *det_conf_named(const struct det_ctx *ctx, const char *detector,

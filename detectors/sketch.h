@@ -90,7 +90,13 @@ struct pfxlist {
 };
 /* Both: conf_key parsers (CONF_CUSTOM); 0, or -E2BIG, -ENOSPC (too many items), -EINVAL. */
 int pfxlist_parse(void *field, const char *value, char *msg, size_t msglen);
-bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16]);
+bool pfxlist_match_any(const struct pfxlist *l, const uint8_t a[16]);
+/* Is a in one of l's prefixes? Inline where it runs per record: an empty list (most of them)
+ * answers without a call. */
+static inline bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16])
+{
+    return l->n && pfxlist_match_any(l, a);
+}
 
 #define PORTLIST_MAX 64
 struct portlist {
@@ -99,7 +105,13 @@ struct portlist {
     uint64_t low[16]; /* bit (port & 1023) set for every port: most ports are out at one test */
 };
 int portlist_parse(void *field, const char *value, char *msg, size_t msglen);
-bool portlist_has(const struct portlist *l, uint16_t port);
+bool portlist_find(const struct portlist *l, uint16_t port);
+/* Is port in l? Inline where it runs per record: the bit test answers most ports without a
+ * call (and every port of an empty list); the rest is portlist_find's binary search. */
+static inline bool portlist_has(const struct portlist *l, uint16_t port)
+{
+    return ((l->low[(port >> 6) & 15] >> (port & 63)) & 1) && portlist_find(l, port);
+}
 
 /* On n values (sorted in place): median, median absolute deviation, Bowley skew of the
  * quartiles (0 when the interquartile range is below min_iqr). tmp: n scratch values. */

@@ -29,6 +29,7 @@ struct feed {
 struct feed_set {
     struct feed *f[FEED_SET_MAX];
     size_t n;
+    size_t entries; /* of every feed together (feed_set_entries) */
 };
 
 enum bad_kind { BAD_MALFORMED, BAD_HOST_BITS, BAD_TOO_WIDE };
@@ -790,7 +791,7 @@ size_t feed_warning(const struct feed *f, int64_t now, char *buf, size_t len)
 const struct feed_entry *feed_match(const struct feed *f, const uint8_t addr[16])
 {
     uint32_t v;
-    if (!f || !trie_lookup(f->trie, addr, &v, NULL) || v >= f->n)
+    if (!f || !f->n || !trie_lookup(f->trie, addr, &v, NULL) || v >= f->n) /* empty: no walk */
         return NULL;
     return &f->e[v];
 }
@@ -875,12 +876,18 @@ int feed_set_add(struct feed_set *s, struct feed *f)
         return -ENOSPC;
     }
     s->f[s->n++] = f;
+    s->entries += f->n;
     return 0;
 }
 
 size_t feed_set_count(const struct feed_set *s)
 {
     return s ? s->n : 0;
+}
+
+size_t feed_set_entries(const struct feed_set *s)
+{
+    return s ? s->entries : 0;
 }
 
 const struct feed *feed_set_get(const struct feed_set *s, size_t i)

@@ -129,6 +129,8 @@ __attribute__((warn_unused_result)) int feed_set_new(struct feed_set **out);
  * -ENOSPC (FEED_SET_MAX feeds) or -EINVAL. */
 __attribute__((warn_unused_result)) int feed_set_add(struct feed_set *s, struct feed *f);
 size_t feed_set_count(const struct feed_set *s);
+/* Entries of every feed in s together (0: nothing can match, whatever the address). */
+size_t feed_set_entries(const struct feed_set *s);
 const struct feed *feed_set_get(const struct feed_set *s, size_t i);
 const struct feed *feed_set_find(const struct feed_set *s, const char *name);
 void feed_set_free(struct feed_set *s);

@@ -37,16 +37,12 @@ struct th {
     /* another detector's options, for det_conf_named (th_other) */
     const struct detector_ops *other_ops;
     void *other_conf;
+    const void *dflt[1]; /* the detector's options for every customer (confs) */
+    struct det_confs confs;
     bool two_customers; /* th_two_customers: 10.128.0.0/9, 2001:db8:8000::/33 a second customer */
     struct prefix second[2];
 };
 
-static const void *th_conf_for(void *arg, size_t di, uint32_t customer)
-{
-    (void)di;
-    (void)customer;
-    return ((struct th *)arg)->conf;
-}
 static const void *th_conf_named(void *arg, const char *name, uint32_t customer)
 {
     struct th *t = arg;
@@ -153,7 +149,9 @@ static inline int th_init(struct th *t, const struct detector_ops *ops, const ch
     t->ctx.customer_id = th_cid;
     t->ctx.customer_prefixes = th_cprefixes;
     t->ctx.customer_count = th_ccount;
-    t->ctx.conf_for = th_conf_for;
+    t->dflt[0] = t->conf;
+    t->confs = (struct det_confs){.dflt = t->dflt};
+    t->ctx.confs = &t->confs;
     t->ctx.conf_named = th_conf_named;
     t->ctx.customers_arg = t;
     t->ctx.alert = th_alert;

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "host.h"
 #include "hosttab.h"
+#include "tags.h"
 
 static void addr_n(uint8_t a[16], uint32_t n)
 {
@@ -207,9 +208,16 @@ static void test_dense_slots(void **st)
     uint8_t a[16];
     bool ins;
     void *s;
-    for (uint32_t i = 0; i < 1000; i++) {
+    for (uint32_t i = 0; i < 1000; i++) { /* never-used slots: zero without a memset */
         addr_n(a, i);
-        hosttab_get(t, 1, a, 0, &ins, &s)->last_ms = 7;
+        struct host *h = hosttab_get(t, 1, a, 0, &ins, &s);
+        assert_true(ins);
+        assert_int_equal(h->last_ms + h->sampling + h->exporter + h->alert_cats, 0);
+        for (size_t b = 0; b < 104; b++)
+            assert_int_equal(((uint8_t *)s)[b], 0);
+        h->last_ms = 7;
+        h->sampling = 9;
+        memset(s, 0xab, 104); /* dirty: a slot freed and taken again must come back zeroed */
     }
     struct hosttab_stats hs;
     hosttab_stats(t, &hs);
@@ -229,7 +237,7 @@ static void test_dense_slots(void **st)
         addr_n(a, i);
         struct host *h = hosttab_get(t, 2, a, 1, &ins, &s);
         assert_true(ins);
-        assert_int_equal(h->last_ms, 0); /* zeroed, host and state */
+        assert_int_equal(h->last_ms + h->sampling, 0); /* zeroed, host and state */
         for (size_t b = 0; b < 104; b++)
             assert_int_equal(((uint8_t *)s)[b], 0);
     }
@@ -253,13 +261,45 @@ static void test_dense_slots(void **st)
     hosttab_free(t);
 }
 
+/* tags_match (the tables' tag compare, SSE2 or a loop) against a plain loop over the same tags,
+ * on blocks of every size it takes, drawn from few values so that many positions match (free
+ * positions: tag 0) and at every alignment; tags_count against counting bits one by one. */
+static void test_tags_match(void **st)
+{
+    (void)st;
+    uint32_t raw[TAGS_MAX + 1];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int round = 0; round < 4000; round++) {
+        for (size_t i = 0; i < TAGS_MAX + 1; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t v = (uint32_t)(x >> 40) % 5; /* 0 (free), 1-3, or a large value */
+            raw[i] = v == 4 ? 0x80000001u + (uint32_t)(x & 0xff) : v;
+        }
+        const uint32_t *tags = raw + round % 2; /* aligned or not */
+        size_t n = 4 * (1 + (size_t)round % (TAGS_MAX / 4));
+        uint32_t tag =
+            round % 7 == 6 ? 0x80000001u + (uint32_t)(x >> 8 & 0xff) : (uint32_t)(round % 4);
+        uint32_t want = 0;
+        for (size_t i = 0; i < n; i++)
+            if (tags[i] == tag)
+                want |= 1u << i;
+        assert_int_equal(tags_match(tags, n, tag), want);
+        unsigned bits = 0;
+        for (uint32_t m = want; m; m >>= 1)
+            bits += m & 1;
+        assert_int_equal(tags_count(want), bits);
+    }
+    assert_int_equal(tags_count(0xffffffffu), 32);
+    assert_int_equal(tags_count(0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_find),      cmocka_unit_test(test_high_load_before_eviction),
         cmocka_unit_test(test_bounded_eviction), cmocka_unit_test(test_prefers_inactive_victim),
         cmocka_unit_test(test_foreach_remove),   cmocka_unit_test(test_slot_bytes),
-        cmocka_unit_test(test_dense_slots),
+        cmocka_unit_test(test_dense_slots),      cmocka_unit_test(test_tags_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
