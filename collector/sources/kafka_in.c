@@ -851,18 +851,31 @@ static bool exit_due(const struct kafka_in *k, uint64_t now)
     return true;
 }
 
-/* Every owned partition read to its end (at least one owned). */
-static bool read_to_end(const struct kafka_in *k)
+/* Partition n read to its end: its end event came, or (librdkafka signals an end offset once: a
+ * partition read again up to it after a rewind or a release's seek gets none) nothing is held
+ * and the next offset is the high watermark of the last fetch. */
+static bool at_end(struct kafka_in *k, int32_t n)
 {
-    bool any = false;
-    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
-        if (!k->p[n].owned)
-            continue;
-        if (k->p[n].state != P_EOF)
-            return false;
-        any = true;
-    }
-    return any;
+    const struct kpart *kp = &k->p[n];
+    int64_t lo = -1, hi = -1;
+    if (kp->state == P_EOF)
+        return true;
+    return kp->state == P_ACTIVE &&
+           rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 && hi >= 0 &&
+           (kp->next >= 0 ? kp->next : 0) >= hi;
+}
+
+/* Every owned partition read to its end (at least one owned); *eof: how many are. */
+static bool read_to_end(struct kafka_in *k, unsigned *eof)
+{
+    unsigned owned = 0;
+    *eof = 0;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
+        if (k->p[n].owned) {
+            owned++;
+            *eof += at_end(k, n);
+        }
+    return owned && *eof == owned;
 }
 
 /* ---- source ops ---- */
@@ -878,8 +891,16 @@ static void kin_finish(struct source *s)
 {
     struct kafka_in *k = (struct kafka_in *)s;
     k->stopped = true;
-    if (k->goflow2 || k->rebalanced || !share_on(k) || !k->have_released || !read_to_end(k))
+    if (k->goflow2 || !share_on(k))
         return;
+    unsigned eof = 0;
+    if (!read_to_end(k, &eof) || k->rebalanced || !k->have_released) {
+        log_info("kafka consumer: stopping with %u of %llu partition(s) read to their end%s: the "
+                 "open window's shared entries are not exchanged",
+                 eof, (unsigned long long)k->st.partitions,
+                 k->rebalanced || !k->have_released ? " (a rebalance under way)" : "");
+        return;
+    }
     uint64_t t0 = clock_mono_ms(), now = t0, bound = k->ks.flush_timeout * 1000;
     if (bound > k->ks.partition_idle_ms)
         bound = k->ks.partition_idle_ms;
