@@ -99,6 +99,27 @@ static void produce(const char *boot)
     rd_kafka_destroy(p);
 }
 
+/* A mock cluster of n brokers (on *mrk, its handle). */
+static rd_kafka_mock_cluster_t *mock_up(int n, rd_kafka_t **mrk)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    assert_non_null(*mrk);
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(*mrk, n);
+    assert_non_null(mc);
+    return mc;
+}
+
+/* The defaults with the brokers and topic_flows set. */
+static void base_settings(struct kafka_settings *ks, const char *boot, const char *topic)
+{
+    assert_int_equal(conf_defaults(kafka_conf_keys, ks), 0);
+    snprintf(ks->brokers, sizeof ks->brokers, "%s", boot);
+    snprintf(ks->topic_flows, sizeof ks->topic_flows, "%s", topic);
+}
+
 /* Drain until cond holds (at most ms). */
 static bool drain_until(struct source *src, int ms, bool (*cond)(struct source *, struct seen *),
                         struct seen *s)
@@ -136,21 +157,15 @@ static bool read_again(struct source *src, struct seen *s)
 static void test_redelivery_dropped(void **state)
 {
     (void)state;
-    char errstr[256], err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
-    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    assert_non_null(mrk);
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 1);
-    assert_non_null(mc);
+    char err[256];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, 1, 1), 0);
     produce(boot);
 
     struct kafka_settings ks;
-    assert_int_equal(conf_defaults(kafka_conf_keys, &ks), 0);
-    snprintf(ks.brokers, sizeof ks.brokers, "%s", boot);
-    snprintf(ks.topic_flows, sizeof ks.topic_flows, TOPIC);
+    base_settings(&ks, boot, TOPIC);
     snprintf(ks.group_id, sizeof ks.group_id, "g");
     snprintf(ks.properties, sizeof ks.properties,
              "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
@@ -258,9 +273,7 @@ static void consume_windows(const char *boot, const char *g, uint32_t dedup, str
 {
     char err[256];
     struct kafka_settings ks;
-    assert_int_equal(conf_defaults(kafka_conf_keys, &ks), 0);
-    snprintf(ks.brokers, sizeof ks.brokers, "%s", boot);
-    snprintf(ks.topic_flows, sizeof ks.topic_flows, TOPIC_R);
+    base_settings(&ks, boot, TOPIC_R);
     snprintf(ks.group_id, sizeof ks.group_id, "%s", g);
     snprintf(ks.properties, sizeof ks.properties,
              "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
@@ -288,13 +301,9 @@ static void consume_windows(const char *boot, const char *g, uint32_t dedup, str
 static void test_resent_copies_skipped(void **state)
 {
     (void)state;
-    char errstr[256], err[256], dir[64];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
-    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    assert_non_null(mrk);
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 2);
-    assert_non_null(mc);
+    char err[256], dir[64];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_up(2, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
     for (int p = 0; p < PARTS_R; p++) /* broker 1 leads half the partitions, broker 2 the rest */
@@ -307,9 +316,7 @@ static void test_resent_copies_skipped(void **state)
      * broker 2 has taken its share), so the sink re-sends everything from the first refused
      * record, also what broker 2 took: copies of W1's records behind the originals. */
     struct kafka_settings ps;
-    assert_int_equal(conf_defaults(kafka_conf_keys, &ps), 0);
-    snprintf(ps.brokers, sizeof ps.brokers, "%s", boot);
-    snprintf(ps.topic_flows, sizeof ps.topic_flows, TOPIC_R);
+    base_settings(&ps, boot, TOPIC_R);
     snprintf(ps.spool_dir, sizeof ps.spool_dir, "%s", dir);
     snprintf(ps.properties, sizeof ps.properties,
              "message.timeout.ms=5000; retry.backoff.ms=50; linger.ms=20; log_level=2");
