@@ -22,6 +22,10 @@
  *       one line per message: topic<TAB>key<TAB>value. Stops once at least N messages were read
  *       and every partition is at its end, or after S seconds (default 30). Exit 0 when N were
  *       read, 1 otherwise (the file holds what came).
+ *   twkafka end --bootstrap B --topic T [--timeout S]
+ *       Prints the sum of the topic's high watermarks (every partition's next offset: the
+ *       messages it ever held) on one line; each request waits at most S seconds (default 10).
+ *       Exit 0, or 1 with the reason when the brokers did not answer.
  *   twkafka produce --bootstrap B --topic T [--partition P] --goflow2 FILE
  *       Produces each message of a GoFlow2 -format=bin file (varint length, FlowMessage) as one
  *       Kafka message with its length prefix, as GoFlow2's Kafka transport does, in order, to
@@ -594,6 +598,83 @@ usage:
     return 2;
 }
 
+/* ---- end: the topic's high watermarks, summed ---- */
+
+static int topic_end(const char *boot, const char *topic, int tmo_ms)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", boot, errstr, sizeof errstr) != 0 ||
+        rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr) != 0) {
+        fprintf(stderr, "twkafka: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 2;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        fprintf(stderr, "twkafka: %s\n", errstr);
+        return 1;
+    }
+    int rc = 1, n = -1;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e =
+        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, tmo_ms) : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    if (!e) {
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    if (n <= 0) {
+        fprintf(stderr, "twkafka: topic %s: %s\n", topic,
+                e ? rd_kafka_err2str(e) : "no partitions");
+        goto done;
+    }
+    int64_t sum = 0;
+    for (int p = 0; p < n; p++) {
+        int64_t lo = 0, hi = 0;
+        e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, tmo_ms);
+        if (e) {
+            fprintf(stderr, "twkafka: %s [%d]: %s\n", topic, p, rd_kafka_err2str(e));
+            goto done;
+        }
+        sum += hi;
+    }
+    printf("%lld\n", (long long)sum);
+    rc = 0;
+done:
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+static int cmd_end(int argc, char **argv)
+{
+    static const struct option opts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"timeout", required_argument, NULL, 'T'},
+                                         {NULL, 0, NULL, 0}};
+    const char *boot = NULL, *topic = NULL;
+    unsigned long timeout = 10;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'b')
+            boot = optarg;
+        else if (c == 't')
+            topic = optarg;
+        else if (c != 'T' || parse_uint(optarg, 3600, &timeout) < 0 || timeout == 0)
+            goto usage;
+    }
+    if (!boot || !topic || optind != argc)
+        goto usage;
+    return topic_end(boot, topic, (int)timeout * 1000);
+usage:
+    fprintf(stderr, "usage: twkafka end --bootstrap B --topic T [--timeout S]\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction sa;
@@ -610,6 +691,8 @@ int main(int argc, char **argv)
         return cmd_consume(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "produce") == 0)
         return cmd_produce(argc - 1, argv + 1);
-    fprintf(stderr, "usage: twkafka serve ... | twkafka consume ... (see bench/twkafka.c)\n");
+    if (argc >= 2 && strcmp(argv[1], "end") == 0)
+        return cmd_end(argc - 1, argv + 1);
+    fprintf(stderr, "usage: twkafka serve|consume|produce|end ... (see bench/twkafka.c)\n");
     return 2;
 }

@@ -11,8 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "clock.h"
-#include "hash.h"
-#include "table.h"
+#include "kafka_dedup.h"
 
 struct kr_part {
     int64_t hi; /* high watermark read at the start: offsets below it are read */
@@ -28,9 +27,8 @@ struct kr {
     size_t base[KAFKA_READ_MAX_TOPICS + 1]; /* topic t's partitions: p[base[t] .. base[t+1]) */
     size_t left;                            /* partitions not done */
     int tmo;                                /* timeout_ms for librdkafka calls */
-    struct ltab seen;                       /* {hash, length} of the latest messages */
-    struct hash_key hk;
-    char last_err[256]; /* the latest consumer error, for the timeout */
+    struct kafka_dedup dup;                 /* the sink's re-sent copies (kafka_dedup.h) */
+    char last_err[256];                     /* the latest consumer error, for the timeout */
 };
 
 /* Served from rd_kafka_consumer_poll on the calling thread. */
@@ -195,13 +193,11 @@ static long part_of(const struct kr *k, const rd_kafka_message_t *m)
     return -1;
 }
 
-/* One message to fn unless it repeats one of the last KAFKA_READ_DEDUP messages. */
+/* One message to fn unless it is a re-sent copy of one read shortly before (kafka_dedup.h:
+ * one scope for every partition). */
 static void take(struct kr *k, const rd_kafka_message_t *m, kafka_read_fn fn, void *arg)
 {
-    uint64_t key[2] = {hash_bytes(&k->hk, m->payload, m->len), m->len};
-    bool inserted = false, evicted = false;
-    ltab_get(&k->seen, key, key[0], &inserted, NULL, &evicted);
-    if (!inserted) {
+    if (kafka_dedup_copy(&k->dup, 0, m->payload, m->len)) {
         k->st->duplicates++;
         return;
     }
@@ -266,10 +262,9 @@ int kafka_read_topics(const struct kafka_read_opts *o, kafka_read_fn fn, void *a
     }
     struct kr k = {.o = o, .st = st};
     k.tmo = o->timeout_ms == 0 || o->timeout_ms > INT_MAX ? INT_MAX : (int)o->timeout_ms;
-    hash_key_random(&k.hk);
-    int rc = ltab_init(&k.seen, KAFKA_READ_DEDUP, 2 * sizeof(uint64_t), 2 * sizeof(uint64_t));
+    int rc = kafka_dedup_init(&k.dup, o->ks->dedup_messages);
     if (rc < 0)
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "kafka: dedup_messages: %s", strerror(-rc));
     if (rc == 0)
         rc = open_consumer(&k, err, errlen);
     if (rc == 0)
@@ -283,6 +278,6 @@ int kafka_read_topics(const struct kafka_read_opts *o, kafka_read_fn fn, void *a
     if (k.parts)
         rd_kafka_topic_partition_list_destroy(k.parts);
     free(k.p);
-    ltab_fini(&k.seen);
+    kafka_dedup_fini(&k.dup);
     return rc;
 }

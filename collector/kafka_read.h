@@ -14,9 +14,9 @@
  *
  * Duplicates: the Kafka sink delivers at least once (after a broker failure or a restart it
  * sends again what was not acknowledged: byte-identical copies, in order per partition, within
- * its queue_max_messages window, 1 M at most). A message byte-identical (64-bit keyed hash and
- * length) to one of the last KAFKA_READ_DEDUP messages read is skipped and counted; an older
- * copy is not recognized.
+ * its queue_max_messages window, 1 M at most). A copy of one of the last [kafka] dedup_messages
+ * messages read is skipped and counted (kafka_dedup.h, the mechanism detect --from-kafka uses
+ * too); an older copy is not recognized.
  *
  * Kafka timestamps are the producer's clock when it sent the message, not the alert's
  * @timestamp (event time, the exporters' clocks), so the offset lookup starts a day early
@@ -33,7 +33,6 @@
 #define KAFKA_READ_MAX_TOPICS 8
 #define KAFKA_READ_MAX_PARTITIONS 4096  /* over all topics; more is refused (-E2BIG) */
 #define KAFKA_READ_SLACK_MS 86400000ull /* offsets by time: since minus a day (see above) */
-#define KAFKA_READ_DEDUP (1u << 20)     /* latest messages remembered for duplicates (~40 MB) */
 
 struct kafka_read_opts {
     const struct kafka_settings *ks; /* brokers and properties (borrowed) */

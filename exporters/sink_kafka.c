@@ -101,6 +101,13 @@ const struct conf_key kafka_conf_keys[] = {
      "it and rebuilds the detectors' history of that span: beacon.fast and scan's hour view come "
      "out as one process gives them; 0: commit each window as it closes (re-read at most one)",
      NULL},
+    {"dedup_messages", CONF_U32, KOFF(dedup_messages), 0, 0, 16777216, "1000000",
+     "detect --from-kafka and report --kafka: a message byte-identical to one of the last this "
+     "many read (detect: from the same partition) is a copy the Kafka sink sent again after a "
+     "failed delivery or a restart, and is skipped and counted (kafka_in_resent_skipped_total); "
+     "keep it "
+     "at least the collectors' queue_max_messages; 44 bytes each; 0: off",
+     NULL},
     {"lag_max", CONF_U64, KOFF(lag_max), 0, 0, 1e15, "1000000",
      "detect --from-kafka: /healthz is degraded while the records not yet read exceed this "
      "(0: never)",

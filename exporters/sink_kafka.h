@@ -53,6 +53,7 @@ struct kafka_settings {
                                 /* (normally every partition brings the collector's ticks) */
     uint64_t lag_max;           /* /healthz: degraded beyond this many records behind */
     uint64_t replay_horizon;    /* seconds the committed offsets lag the released window */
+    uint32_t dedup_messages;    /* readers: latest messages remembered for re-sent copies */
     char properties[2048];      /* librdkafka "name=value" list, ';' or ',' separated */
     uint32_t queue_max_messages;
     char spool_dir[512];

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "clock.h"
+#include "kafka_dedup.h"
 #include "le.h"
 #include "log.h"
 
@@ -68,6 +70,7 @@ struct kafka_in {
     int pipefd[2];
     bool more;       /* the last drain stopped at its budget */
     bool rebalanced; /* a reset and a rewind are due */
+    bool stopped;    /* finish ran: nothing more is read (the pipeline closes what it has) */
     bool have_released;
     uint64_t released; /* start of the window released to the pipeline (ms) */
     uint64_t last_activity, rate_ms, rate_records;
@@ -75,7 +78,8 @@ struct kafka_in {
     int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
     int log_bad, log_err, log_many, log_share;
     struct share sh;
-    struct cpoint *cp; /* ring of the last cp_max releases' points; NULL: replay_horizon 0 */
+    struct kafka_dedup dup; /* the sink's re-sent copies, per partition (kafka_dedup.h) */
+    struct cpoint *cp;      /* ring of the last cp_max releases' points; NULL: replay_horizon 0 */
     unsigned cp_max, cp_n, cp_head; /* capacity, entries, oldest */
     struct kafka_in_stats st;
     /* the exporters named by records (flow_rec.exporter = index + 1), first come first */
@@ -596,7 +600,8 @@ static int rewind_all(struct kafka_in *k)
     memset(k->sh.cover, 0, sizeof k->sh.cover);
     k->st.resets++;
     k->st.held = 0;
-    k->cp_n = k->cp_head = 0; /* the points kept are of the state just dropped */
+    k->cp_n = k->cp_head = 0;    /* the points kept are of the state just dropped */
+    kafka_dedup_forget(&k->dup); /* what is read again from the commits is taken again */
     int rc = k->o.hooks.reset ? k->o.hooks.reset(k->o.hooks.arg) : 0;
     if (rc < 0) {
         k->base.failures++;
@@ -759,6 +764,10 @@ static void on_message(struct kafka_in *k, const rd_kafka_message_t *m, uint64_t
     if (k->goflow2) {
         k->p[n].state = P_ACTIVE;
         take_goflow2(k, m->payload, m->len);
+    } else if (kafka_dedup_copy(&k->dup, (uint32_t)n, m->payload, m->len)) {
+        /* the Kafka sink sent it again (a failed delivery, a restart): taken, the open windows
+         * would count its record twice */
+        k->st.resent++;
     } else
         take_record(k, n, m->offset, m->payload, m->len);
 }
@@ -842,7 +851,76 @@ static bool exit_due(const struct kafka_in *k, uint64_t now)
     return true;
 }
 
+/* Partition n read to its end: its end event came, or (librdkafka signals an end offset once: a
+ * partition read again up to it after a rewind or a release's seek gets none) nothing is held
+ * and the next offset is the high watermark of the last fetch. */
+static bool at_end(struct kafka_in *k, int32_t n)
+{
+    const struct kpart *kp = &k->p[n];
+    int64_t lo = -1, hi = -1;
+    if (kp->state == P_EOF)
+        return true;
+    return kp->state == P_ACTIVE &&
+           rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 && hi >= 0 &&
+           (kp->next >= 0 ? kp->next : 0) >= hi;
+}
+
+/* Every owned partition read to its end (at least one owned); *eof: how many are. */
+static bool read_to_end(struct kafka_in *k, unsigned *eof)
+{
+    unsigned owned = 0;
+    *eof = 0;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
+        if (k->p[n].owned) {
+            owned++;
+            *eof += at_end(k, n);
+        }
+    return owned && *eof == owned;
+}
+
 /* ---- source ops ---- */
+
+/* The daemon's stop (daemon_shutdown; a last drain and the pipeline's finish, which closes the
+ * open window, follow). An instance that has read every partition it owns to its end publishes
+ * the open window's shared entries and waits for the other instances' (they stop too when the
+ * input has ended: a batch run, a test harness), reading topic_prevalence, at most
+ * partition_idle_ms and flush_timeout: its last window then decides as at the end of the input
+ * (exit_idle). A stop while the others go on waits the whole bound (counted incomplete). Then
+ * nothing more is read: what was not handed on is read again by the partitions' next owner. */
+static void kin_finish(struct source *s)
+{
+    struct kafka_in *k = (struct kafka_in *)s;
+    k->stopped = true;
+    if (k->goflow2 || !share_on(k))
+        return;
+    unsigned eof = 0;
+    if (!read_to_end(k, &eof) || k->rebalanced || !k->have_released) {
+        log_info("kafka consumer: stopping with %u of %llu partition(s) read to their end%s: the "
+                 "open window's shared entries are not exchanged",
+                 eof, (unsigned long long)k->st.partitions,
+                 k->rebalanced || !k->have_released ? " (a rebalance under way)" : "");
+        return;
+    }
+    uint64_t t0 = clock_mono_ms(), now = t0, bound = k->ks.flush_timeout * 1000;
+    if (bound > k->ks.partition_idle_ms)
+        bound = k->ks.partition_idle_ms;
+    char junk[64];
+    while (share_hold(k, now) && now - t0 < bound) {
+        struct pollfd pfd = {.fd = k->pipefd[0], .events = POLLIN};
+        if (poll(&pfd, 1, 100) > 0)
+            while (read(k->pipefd[0], junk, sizeof junk) > 0)
+                ;
+        share_read(k, SIZE_MAX);
+        now = clock_mono_ms();
+    }
+    if (!share_covered(k) && !k->sh.gave_up) {
+        k->sh.gave_up = true;
+        k->st.share_incomplete++;
+        log_warn("kafka: stopping: the last window closes without every partition's shared "
+                 "entries after %llu ms (counted: kafka_in_share_incomplete_total)",
+                 (unsigned long long)(now - t0));
+    }
+}
 
 static int kin_fd(struct source *s)
 {
@@ -860,6 +938,8 @@ static bool kin_ready(struct source *s)
 static int kin_drain(struct source *s, size_t budget)
 {
     struct kafka_in *k = (struct kafka_in *)s;
+    if (k->stopped) /* the daemon's last drain: a rebalance served now would drop the windows */
+        return SOURCE_EOF;
     char junk[64];
     while (read(k->pipefd[0], junk, sizeof junk) > 0)
         ;
@@ -911,7 +991,7 @@ static void rate_update(struct kafka_in *k)
 static size_t lag_rows(struct kafka_in *k, uint64_t *lag, uint64_t *wm_s)
 {
     size_t rows = 0;
-    k->st.lag = 0;
+    k->st.lag = k->st.position = 0;
     for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
         const struct kpart *kp = &k->p[n];
         if (!kp->owned)
@@ -923,6 +1003,7 @@ static size_t lag_rows(struct kafka_in *k, uint64_t *lag, uint64_t *wm_s)
             l = at >= 0 && hi > at ? (uint64_t)(hi - at) : 0;
         }
         k->st.lag += l;
+        k->st.position += kp->next > 0 ? (uint64_t)kp->next : 0;
         if (rows < KAFKA_IN_PART_ROWS) {
             snprintf(k->labels[rows], sizeof k->labels[rows], "partition=\"%d\"", (int)n);
             lag[rows] = l;
@@ -982,6 +1063,7 @@ static void kin_close(struct source *s)
         if (k->pipefd[i] >= 0)
             close(k->pipefd[i]);
     free(k->cp);
+    kafka_dedup_fini(&k->dup);
     free(k);
 }
 
@@ -991,6 +1073,7 @@ static const struct source_ops kafka_in_ops = {
     .fd = kin_fd,
     .ready = kin_ready,
     .drain = kin_drain,
+    .finish = kin_finish,
     .counters = kin_counters,
     .close = kin_close,
 };
@@ -1106,7 +1189,11 @@ int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out 
             return -ENOMEM;
         }
     }
-    int rc = start_consumer(k, err, errlen);
+    int rc = goflow2 ? 0 : kafka_dedup_init(&k->dup, ks->dedup_messages);
+    if (rc < 0)
+        snprintf(err, errlen, "kafka: dedup_messages: %s", strerror(-rc));
+    if (rc >= 0)
+        rc = start_consumer(k, err, errlen);
     if (rc >= 0)
         rc = share_open(k, err, errlen);
     if (rc < 0) {

@@ -42,6 +42,15 @@
  * partition's offsets go on once: a message below the next offset to read (librdkafka placed
  * the partition itself: a late assignment fetch start, an offset reset) is dropped, counted. Cross-window state older than H (beacon
  * history beyond it, the day views, the prevalence horizon) warms up again from there.
+ * Re-sent copies: the Kafka sink delivers at least once, so after a failed delivery or a
+ * restart of a collector a partition holds copies of records (and ticks) at later offsets; a
+ * message byte-identical to one of the last [kafka] dedup_messages of its partition taken since
+ * the last rewind is skipped and counted (kafka_in_resent_skipped_total), by the mechanism
+ * `report --kafka` uses (kafka_dedup.h); a rewind forgets them (what it re-reads goes on again).
+ * Stop (the daemon's SIGTERM): an instance that has read every owned partition to its end first
+ * publishes the open window's shared entries and waits for the other instances' (at most
+ * partition_idle_ms and flush_timeout), so instances stopped together once the input ended
+ * close their last window as one process does.
  * GoFlow2 input: records go on as they come (GoFlow2 keys by its own choice, so with several
  * instances a host's records may be split: run one instance per GoFlow2 topic, or put
  * `collect` in front); each partition's position at a window close is committed at the next.
@@ -112,6 +121,9 @@ struct kafka_in_opts {
       "Kafka messages that were not a readable record (skipped).")                                 \
     X(T, redelivered, "kafka_in.redelivered", "kafka_in_redelivered_total", NULL, CTR_COUNTER,     \
       "Messages delivered again at an offset already handed on since the last rewind (dropped).")  \
+    X(T, resent, "kafka_in.resent_skipped", "kafka_in_resent_skipped_total", NULL, CTR_COUNTER,    \
+      "Copies the Kafka sink sent again after a failed delivery or a restart (a message "          \
+      "byte-identical to one of the partition read shortly before: kafka_dedup.h), skipped.")      \
     X(T, ticks, "kafka_in.ticks", "kafka_in_ticks_total", NULL, CTR_COUNTER,                       \
       "The collector's window ticks read (a partition's event time without records).")             \
     X(T, late_records, "kafka_in.late_records", "kafka_in_late_records_total", NULL, CTR_COUNTER,  \
@@ -124,6 +136,9 @@ struct kafka_in_opts {
       "Window state dropped and partitions rewound to their commits (rebalances).")                \
     X(T, lag, "kafka_in.lag", "kafka_in_lag_records", NULL, CTR_GAUGE,                             \
       "Records in owned partitions not yet read (from the last fetch's high watermarks).")         \
+    X(T, position, "kafka_in.position", "kafka_in_position_records", NULL, CTR_GAUGE,              \
+      "Messages of the owned partitions read: the sum of their next offsets (equal to the sum of " \
+      "their high watermarks once everything is read).")                                           \
     X(T, held, "kafka_in.held", "kafka_in_held_partitions", NULL, CTR_GAUGE,                       \
       "Partitions paused at a record of a later window.")                                          \
     X(T, windows_released, "kafka_in.windows_released", "kafka_in_windows_released_total", NULL,   \

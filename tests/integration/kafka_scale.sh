@@ -23,7 +23,9 @@
 #  (d) GoFlow2: `replay --write-goflow2` writes the capture's records as GoFlow2 does; a replay
 #      of that file gives the same records (--flows) and the same alerts and summaries, and
 #      `detect` with input = goflow2 reads them from a topic into the same alerts.
-# Every wait is bounded; the instances stop by themselves (--exit-idle).
+# The harness stops the instances (SIGTERM) once the collector has ended and they have read the
+# topic to its end (the sum of their positions is the sum of its high watermarks, nothing held);
+# every wait is bounded in time and fails with what was missing.
 source "$(dirname "$0")/lib/common.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 tk=$TW_BIN/bench/twkafka
@@ -56,14 +58,13 @@ echo "129.6.0.0/16,peerco,Peer Co,64700" >>"$tmp/e.csv"
 # even once every member has rejoined; a cooperative-sticky move takes two such rounds (the
 # owner gives partitions up, then they are assigned), and a member's other requests to the
 # coordinator (commits, offset fetches, LeaveGroup) wait behind its JoinGroup meanwhile. With a
-# 30 s session timeout a member that joined late made the group take 58 s to settle, the first
-# member (owning everything, idle) reached --exit-idle mid-join and left, and the group never
-# settled in the bound. So: a 6 s session timeout (5 s rounds; librdkafka's own threads send a
-# heartbeat every 500 ms, a loaded machine does not starve them for 6 s), the instances of a
-# group started together (usually one 3 s join), --exit-idle well above a round (an instance
-# counts it from its last record or rebalance), and each instance owning partitions before a
-# record is sent. TW_KAFKA_DEBUG=1: the mock's and the consumers' group logs (TW_KEEP=1 keeps
-# them).
+# 30 s session timeout a member that joined late made the group take 58 s to settle. So: a 6 s
+# session timeout (5 s rounds; librdkafka's own threads send a heartbeat every 500 ms, a loaded
+# machine does not starve them for 6 s), the instances of a group started together (usually one
+# 3 s join), and each instance owning partitions before a record is sent. The instances do not
+# stop by themselves (--exit-idle counts idle time, which under load also passes while the
+# collector is still starting or sending): stop_read below stops them. TW_KAFKA_DEBUG=1: the
+# mock's and the consumers' group logs (TW_KEEP=1 keeps them).
 props='log_level=3; session.timeout.ms=6000; heartbeat.interval.ms=500; message.timeout.ms=5000; retry.backoff.ms=50; reconnect.backoff.max.ms=200'
 [[ -n ${TW_KAFKA_DEBUG:-} ]] && props='debug=cgrp; log_level=7; '${props#log_level=3; }
 cat >>"$tmp/e.conf" <<CONF
@@ -84,13 +85,14 @@ n_alerts=$(grep -c '"kind":"alert"' "$tmp/single.jsonl" || true)
 n_int=$(grep -c '"direction":"internal"' "$tmp/single.flows" || true)
 [[ $n_alerts -ge 20 && $n_int -ge 1000 ]] || fail "capture too thin: $n_alerts alerts, $n_int internal"
 
-collect() { # topic: the capture through collect, into that topic
+collect() { # topic: the capture through collect, into that topic (every message delivered)
   $tw replay -c "$tmp/e.conf" --collect --topic-flows "$1" --spool-dir "$tmp/spool-$1" \
     -o "$tmp/collect-$1.jsonl" "$tmp/e.pcap" 2>"$tmp/collect-$1.log" || fail "collect into $1"
+  ! grep -q 'not delivered within' "$tmp/collect-$1.log" || fail "collect into $1: messages left in its spool"
 }
 
-# A detect instance: conf ($base), started in the background (then `started`).
-# inst NAME TOPIC GROUP EXIT_IDLE [KAFKA-LINE]
+# A detect instance: conf ($base), started in the background (then `started`; stopped by
+# stop_read). inst NAME TOPIC GROUP [KAFKA-LINE]
 declare -A port pid_of
 base=$tmp/e.conf
 # static membership (instance_id = the instance's name) or, empty, dynamic. Dynamic for the
@@ -103,7 +105,7 @@ inst() {
   mkdir -p "$d"
   cp "$base" "$d/tw.conf"
   cat >>"$d/tw.conf" <<CONF
-${5:-}
+${4:-}
 topic_flows = $2
 topic_prevalence = p${2#f}
 group_id = $3
@@ -114,7 +116,7 @@ jsonl = $d/out.jsonl
 [metrics]
 listen = 127.0.0.1:0
 CONF
-  $tw detect --from-kafka -c "$d/tw.conf" --exit-idle "$4" 2>"$tmp/$1.log" &
+  $tw detect --from-kafka -c "$d/tw.conf" 2>"$tmp/$1.log" &
   pid_of[$1]=$!
   pids+=($!)
 }
@@ -135,10 +137,39 @@ owned_sum() { # instances...: true when they own all 12 partitions between them,
   done
   [[ $sum -eq 12 ]]
 }
-wait_exit() { # instances...: each stops by itself (--exit-idle) with status 0
+read_to() { # END instances...: between them they have read END messages, none holds a partition
+  local end=$1 sum=0 v h i
+  shift
+  for i in "$@"; do
+    v=$(metric "$i" transitwatch_kafka_in_position_records)
+    h=$(metric "$i" transitwatch_kafka_in_held_partitions)
+    [[ -n $v && $h == 0 ]] || return 1
+    sum=$((sum + v))
+  done
+  [[ $sum -eq $end ]]
+}
+positions() { # instances...: each one's messages read/partitions held, copies skipped
   local i
   for i in "$@"; do
-    wait_for 120 eval '! kill -0 '"${pid_of[$i]}"' 2>/dev/null' || fail "$i did not stop"
+    echo -n "$i $(metric "$i" transitwatch_kafka_in_position_records)/$(metric "$i" transitwatch_kafka_in_held_partitions)" \
+      "(copies skipped $(metric "$i" transitwatch_kafka_in_resent_skipped_total)) "
+  done
+}
+# TOPIC instances...: once the collector has ended (collect returned: everything delivered) and
+# the instances have read the topic to its end (the sum of their positions is the sum of its
+# high watermarks, `twkafka end`; no partition held), SIGTERM to each together: an instance
+# publishes its last window's shared entries, waits for the others' (kafka_in's finish), closes
+# that window and exits with status 0. Each wait is bounded.
+stop_read() {
+  local topic=$1 end i
+  shift
+  end=$("$tk" end --bootstrap "$boot" --topic "$topic" --timeout 10) || fail "the end of $topic is unknown"
+  wait_for 120 read_to "$end" "$@" \
+    || fail "$topic: the instances did not read its $end messages within 120 s (read/held: $(positions "$@"))"
+  echo "$topic: $end messages read (read/held: $(positions "$@")); stopping the instances"
+  for i in "$@"; do kill -TERM "${pid_of[$i]}"; done
+  for i in "$@"; do
+    wait_for 60 eval '! kill -0 '"${pid_of[$i]}"' 2>/dev/null' || fail "$i did not stop within 60 s of SIGTERM"
     wait "${pid_of[$i]}" || fail "$i exit status $?"
   done
 }
@@ -148,11 +179,11 @@ for n in ${TW_SCALE_N:-1 2 3}; do
   step "(a) $n detect instance(s)"
   ref=$tmp/single.jsonl
   names=()
-  for ((k = 1; k <= n; k++)); do names+=("a$n-$k"); inst "a$n-$k" "f$n" "g$n" 15; done
+  for ((k = 1; k <= n; k++)); do names+=("a$n-$k"); inst "a$n-$k" "f$n" "g$n"; done
   started "${names[@]}"
   wait_for 60 owned_sum "${names[@]}" || fail "(a) group of $n did not settle"
   collect "f$n"
-  wait_exit "${names[@]}"
+  stop_read "f$n" "${names[@]}"
   outs=()
   for i in "${names[@]}"; do outs+=("$tmp/$i/out.jsonl"); done
   # Exactly the single run's documents, each once, while the group keeps its assignment. Under
@@ -179,7 +210,7 @@ done
 
 # ---- (b) SIGKILL of one of 3 ----
 step "(b) 3 instances, one SIGKILLed before its last window closed"
-for k in 1 2 3; do inst "k$k" fk gk 20; done
+for k in 1 2 3; do inst "k$k" fk gk; done
 started k1 k2 k3
 wait_for 60 owned_sum k1 k2 k3 || fail "(b) group did not settle"
 collect fk
@@ -197,7 +228,7 @@ wait_for 90 owned_sum k1 k2 || fail "(b) k3's partitions did not move"
 # from the capture's start and, releasing its windows again, commit its first window's points
 lagged() { [[ $(metric "$1" transitwatch_kafka_in_commit_lag_windows) -ge 1 ]]; }
 wait_for 60 lagged k1 || fail "(b) k1's commits do not lag: $(metric k1 transitwatch_kafka_in_commit_lag_windows)"
-wait_exit k1 k2
+stop_read fk k1 k2
 for i in k1 k2; do
   r=$(grep -c 'revoked\|assigned' "$tmp/$i.log" || true)
   [[ $r -ge 2 ]] || fail "(b) $i saw no rebalance"
@@ -290,8 +321,8 @@ $tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-g2" \
 "$tk" produce --bootstrap "$boot" --topic fg --partition 0 --goflow2 "$tmp/part.goflow2" \
   >"$tmp/produce.log" 2>&1 || fail "(d) twkafka produce: $(cat "$tmp/produce.log")"
 base=$tmp/e.conf static=1
-inst g1 fg gg 5 "input = goflow2"
+inst g1 fg gg "input = goflow2"
 started g1
-wait_exit g1
+stop_read fg g1
 $cmp exact "$tmp/g2.jsonl" "$tmp/g1/out.jsonl" || fail "(d) GoFlow2 from Kafka: alerts differ"
 step "done"

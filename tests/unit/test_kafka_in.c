@@ -2,7 +2,10 @@
  * mock cluster with a real consumer group: every record of a partition goes on once, also when
  * librdkafka positions the partition again by itself after records were handed on (under a
  * loaded group coordinator: the late fetch start of an assignment, after the source's own
- * rewind had read on), which would count a window's records twice. */
+ * rewind had read on), which would count a window's records twice; and also when the Kafka
+ * sink (the real one, as `collect` runs it) re-sent records after a delivery failure the mock
+ * injected: each window gets exactly the records published, as without the failure, while a
+ * consumer with the recognition off (dedup_messages = 0) counts the copies. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,15 +14,18 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "clock.h"
 #include "flowpb.h"
 #include "kafka_in.h"
 #include "sink_kafka.h"
+#include "tmpdir_test_util.h"
 
 #define TOPIC "tf"
 #define NREC 40
@@ -28,16 +34,20 @@
 
 struct seen {
     uint64_t records, ticks, resets;
+    uint64_t by_window[2]; /* records of W0 and of W0 + WIN_MS */
 };
 
 static void on_part(void *arg, struct flow_rec *f, const struct flowpb_meta *m)
 {
     (void)f;
     struct seen *s = arg;
-    if (m->part == FLOWPB_PART_TICK)
+    if (m->part == FLOWPB_PART_TICK) {
         s->ticks++;
-    else
-        s->records++;
+        return;
+    }
+    s->records++;
+    if (m->window_start_ms == W0 || m->window_start_ms == W0 + WIN_MS)
+        s->by_window[(m->window_start_ms - W0) / WIN_MS]++;
 }
 
 static int on_reset(void *arg)
@@ -89,6 +99,27 @@ static void produce(const char *boot)
     rd_kafka_destroy(p);
 }
 
+/* A mock cluster of n brokers (on *mrk, its handle). */
+static rd_kafka_mock_cluster_t *mock_up(int n, rd_kafka_t **mrk)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    assert_non_null(*mrk);
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(*mrk, n);
+    assert_non_null(mc);
+    return mc;
+}
+
+/* The defaults with the brokers and topic_flows set. */
+static void base_settings(struct kafka_settings *ks, const char *boot, const char *topic)
+{
+    assert_int_equal(conf_defaults(kafka_conf_keys, ks), 0);
+    snprintf(ks->brokers, sizeof ks->brokers, "%s", boot);
+    snprintf(ks->topic_flows, sizeof ks->topic_flows, "%s", topic);
+}
+
 /* Drain until cond holds (at most ms). */
 static bool drain_until(struct source *src, int ms, bool (*cond)(struct source *, struct seen *),
                         struct seen *s)
@@ -109,6 +140,13 @@ static bool all_read(struct source *src, struct seen *s)
     return s->records >= NREC && s->ticks >= 1;
 }
 
+static bool all_read_never(struct source *src, struct seen *s)
+{
+    (void)src;
+    (void)s;
+    return false;
+}
+
 static bool read_again(struct source *src, struct seen *s)
 {
     struct kafka_in_stats st;
@@ -119,21 +157,15 @@ static bool read_again(struct source *src, struct seen *s)
 static void test_redelivery_dropped(void **state)
 {
     (void)state;
-    char errstr[256], err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
-    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    assert_non_null(mrk);
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 1);
-    assert_non_null(mc);
+    char err[256];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, 1, 1), 0);
     produce(boot);
 
     struct kafka_settings ks;
-    assert_int_equal(conf_defaults(kafka_conf_keys, &ks), 0);
-    snprintf(ks.brokers, sizeof ks.brokers, "%s", boot);
-    snprintf(ks.topic_flows, sizeof ks.topic_flows, TOPIC);
+    base_settings(&ks, boot, TOPIC);
     snprintf(ks.group_id, sizeof ks.group_id, "g");
     snprintf(ks.properties, sizeof ks.properties,
              "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
@@ -170,10 +202,184 @@ static void test_redelivery_dropped(void **state)
     rd_kafka_destroy(mrk);
 }
 
+/* ---- re-sent copies (kafka_dedup.h) ---- */
+
+#define TOPIC_R "tr"
+#define PARTS_R 4
+#define NWIN 300 /* records per window */
+#define NKEYS 8  /* customer ids: keys spread over the partitions */
+
+/* A record of window w (0, 1) number i through the sink, as collect publishes it; i == NWIN:
+ * the collector's tick of window w + 1 (to every partition). */
+static void publish_rec(struct sink *k, int w, int i)
+{
+    uint64_t ws = W0 + (uint64_t)w * WIN_MS;
+    struct flow_rec f = {.bytes = 1000 + (uint64_t)i, .packets = 2, .sampling = 1, .proto = 17};
+    f.src[10] = f.src[11] = f.dst[10] = f.dst[11] = 0xff;
+    f.src[12] = 10, f.src[14] = (uint8_t)(i % NKEYS), f.src[15] = (uint8_t)i;
+    f.dst[12] = 203, f.dst[15] = (uint8_t)w;
+    f.sport = (uint16_t)(1024 + i), f.dport = 53;
+    f.first_ms = f.last_ms = ws + 500 * (uint64_t)i;
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_ALL, .window_start_ms = ws, .watermark_ms = f.last_ms};
+    enum msg_kind kind = MSG_FLOW;
+    if (i == NWIN) {
+        kind = MSG_FLOW_TICK;
+        m.part = FLOWPB_PART_TICK;
+        m.window_start_ms = m.watermark_ms = ws + WIN_MS;
+    }
+    uint8_t buf[FLOWPB_MAX];
+    int n = flowpb_encode(&f, &m, buf, sizeof buf);
+    assert_true(n > 0);
+    char key[16];
+    int kl = snprintf(key, sizeof key, "%d", 1 + i % NKEYS);
+    assert_int_equal(k->ops->publish(k->self, kind, key, (size_t)kl, (const char *)buf, (size_t)n),
+                     0);
+}
+
+static struct kafka_counters sink_counters(struct sink *k)
+{
+    struct kafka_counters c;
+    assert_int_equal(sink_kafka_counters(k, &c), 0);
+    return c;
+}
+
+/* Poll the sink until everything is delivered (bounded). */
+static void sink_drain(struct sink *k, int max_ms)
+{
+    uint64_t t0 = clock_mono_ms();
+    struct kafka_counters c = sink_counters(k);
+    while ((c.backlog || c.inflight) && clock_mono_ms() - t0 < (uint64_t)max_ms) {
+        k->ops->poll(k->self);
+        sleep_ms(5);
+        c = sink_counters(k);
+    }
+    if (c.backlog || c.inflight)
+        fprintf(stderr, "sink not drained: backlog %llu inflight %llu\n",
+                (unsigned long long)c.backlog, (unsigned long long)c.inflight);
+    assert_true(c.backlog == 0 && c.inflight == 0);
+}
+
+static bool both_windows(struct source *src, struct seen *s)
+{
+    (void)src;
+    return s->records >= 2 * NWIN && s->ticks >= 2 * PARTS_R;
+}
+
+/* A consumer of group g over the topic until both windows went on, then 2 s more (copies that
+ * would come late); its figures in s and st. */
+static void consume_windows(const char *boot, const char *g, uint32_t dedup, struct seen *s,
+                            struct kafka_in_stats *st)
+{
+    char err[256];
+    struct kafka_settings ks;
+    base_settings(&ks, boot, TOPIC_R);
+    snprintf(ks.group_id, sizeof ks.group_id, "%s", g);
+    snprintf(ks.properties, sizeof ks.properties,
+             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
+    ks.partition_idle_ms = 2000;
+    ks.dedup_messages = dedup;
+    memset(s, 0, sizeof *s);
+    struct source_out out = {.part = on_part, .arg = s};
+    struct kafka_in_opts o = {
+        .ks = &ks, .window_ms = WIN_MS, .hooks = {.reset = on_reset, .arg = s}};
+    struct source *src = NULL;
+    int rc = kafka_in_source_open(&o, &out, &src, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    bool done = drain_until(src, 40000, both_windows, s);
+    drain_until(src, 2000, all_read_never, s);
+    kafka_in_source_stats(src, st);
+    src->ops->close(src);
+    if (!done)
+        fprintf(stderr, "group %s: %llu records, %llu ticks\n", g, (unsigned long long)s->records,
+                (unsigned long long)s->ticks);
+    assert_true(done);
+}
+
+static void test_resent_copies_skipped(void **state)
+{
+    (void)state;
+    char err[256], dir[64];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_up(2, &mrk);
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
+    for (int p = 0; p < PARTS_R; p++) /* broker 1 leads half the partitions, broker 2 the rest */
+        assert_int_equal(rd_kafka_mock_partition_set_leader(mc, TOPIC_R, p, 1 + p % 2), 0);
+    snprintf(dir, sizeof dir, "/tmp/tw_kafka_in_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+
+    /* The real sink: window W0 and the tick of W1 delivered; then broker 1 refuses its next
+     * Produce request (not retriable: TOPIC_AUTHORIZATION_FAILED, answered after 300 ms, once
+     * broker 2 has taken its share), so the sink re-sends everything from the first refused
+     * record, also what broker 2 took: copies of W1's records behind the originals. */
+    struct kafka_settings ps;
+    base_settings(&ps, boot, TOPIC_R);
+    snprintf(ps.spool_dir, sizeof ps.spool_dir, "%s", dir);
+    snprintf(ps.properties, sizeof ps.properties,
+             "message.timeout.ms=5000; retry.backoff.ms=50; linger.ms=20; log_level=2");
+    ps.retry_interval = 0;
+    ps.spool_fsync = 0;
+    struct sink k;
+    int rc = sink_kafka_new(&ps, &k, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i <= NWIN; i++)
+        publish_rec(&k, 0, i);
+    sink_drain(&k, 20000);
+    assert_int_equal(sink_counters(&k).resent, 0);
+    assert_int_equal(
+        rd_kafka_mock_broker_push_request_error_rtts(
+            mc, 1, 0 /* Produce */, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 300),
+        0);
+    for (int i = 0; i <= NWIN; i++)
+        publish_rec(&k, 1, i);
+    sink_drain(&k, 30000);
+    struct kafka_counters c = sink_counters(&k);
+    k.ops->destroy(k.self);
+    fprintf(stderr, "sink: %llu published, %llu delivered, %llu failed, %llu re-sent\n",
+            (unsigned long long)c.published, (unsigned long long)c.delivered,
+            (unsigned long long)c.failed, (unsigned long long)c.resent);
+    assert_true(c.failed > 0 && c.resent > 0);
+
+    /* Without the recognition the copies are counted again in their window: the topic does
+     * hold copies of delivered records (else this test could not fail). */
+    struct seen s;
+    struct kafka_in_stats st;
+    consume_windows(boot, "plain", 0, &s, &st);
+    fprintf(stderr, "dedup off: W0 %llu, W1 %llu records, %llu ticks\n",
+            (unsigned long long)s.by_window[0], (unsigned long long)s.by_window[1],
+            (unsigned long long)s.ticks);
+    assert_int_equal(s.by_window[0], NWIN);
+    assert_true(s.by_window[1] > NWIN);
+    assert_int_equal(st.resent, 0);
+
+    /* With it (the default): each window exactly as published, the copies counted. */
+    consume_windows(boot, "dedup", 1000000, &s, &st);
+    fprintf(stderr, "dedup on: W0 %llu, W1 %llu records, %llu ticks, %llu copies skipped\n",
+            (unsigned long long)s.by_window[0], (unsigned long long)s.by_window[1],
+            (unsigned long long)s.ticks, (unsigned long long)st.resent);
+    assert_int_equal(s.by_window[0], NWIN);
+    assert_int_equal(s.by_window[1], NWIN);
+    assert_int_equal(s.records, 2 * NWIN);
+    assert_int_equal(st.records, 2 * NWIN);
+    assert_int_equal(s.ticks, 2 * PARTS_R);
+    assert_true(st.resent > 0);
+    assert_int_equal(st.redelivered, 0);
+
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redelivery_dropped),
+        cmocka_unit_test(test_resent_copies_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
