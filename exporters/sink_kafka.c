@@ -213,6 +213,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     struct sink_kafka *k = opaque;
+    if (m->_private == (void *)UINTPTR_MAX) { /* a tick copy (send_tick): counted, not re-sent */
+        if (m->err)
+            k->c.ticks_failed++;
+        return;
+    }
     uint64_t seq = (uint64_t)(uintptr_t)m->_private;
     if (seq < k->lo || seq >= k->send || k->state[seq & k->ring_mask] != ST_INFLIGHT)
         return; /* not ours any more (cannot happen: rewinds wait for every report) */
@@ -434,8 +439,9 @@ static void close_producer(struct sink_kafka *k)
     k->c.inflight = 0;
 }
 
-/* A tick (MSG_FLOW_TICK) to every partition of topic_flows; each copy is not tracked for
- * delivery (a lost one only delays window close by partition_idle on the consumers), but the
+/* A tick (MSG_FLOW_TICK) to every partition of topic_flows; a copy is not re-sent (a lost one
+ * only delays window close by partition_idle on the consumers; counted: ticks_dropped when the
+ * local queue refuses it, ticks_failed when its delivery fails, dr_cb), but the
  * tick waits in the spool, in order, until the partition count is known: from the topic's
  * metadata, asked for (200 ms at most) at most every retry_interval. false: not yet. */
 static bool send_tick(struct sink_kafka *k, const struct spool_rec *r)
