@@ -298,38 +298,46 @@ static void consume_windows(const char *boot, const char *g, uint32_t dedup, str
     assert_true(done);
 }
 
+/* The real sink on topic TOPIC_R of boot, spooling in a new directory dir (64 bytes), with the
+ * given message.timeout.ms; window W0 (its records and the tick of W1) published and delivered. */
+static void sink_up_w0(const char *boot, char *dir, int timeout_ms, struct sink *k)
+{
+    char err[256];
+    snprintf(dir, 64, "/tmp/tw_kafka_in_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct kafka_settings ps;
+    base_settings(&ps, boot, TOPIC_R);
+    snprintf(ps.spool_dir, sizeof ps.spool_dir, "%s", dir);
+    snprintf(ps.properties, sizeof ps.properties,
+             "message.timeout.ms=%d; retry.backoff.ms=50; linger.ms=20; log_level=2", timeout_ms);
+    ps.retry_interval = 0;
+    ps.spool_fsync = 0;
+    int rc = sink_kafka_new(&ps, k, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i <= NWIN; i++)
+        publish_rec(k, 0, i);
+    sink_drain(k, 20000);
+}
+
 static void test_resent_copies_skipped(void **state)
 {
     (void)state;
-    char err[256], dir[64];
+    char dir[64];
     rd_kafka_t *mrk = NULL;
     rd_kafka_mock_cluster_t *mc = mock_up(2, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
     for (int p = 0; p < PARTS_R; p++) /* broker 1 leads half the partitions, broker 2 the rest */
         assert_int_equal(rd_kafka_mock_partition_set_leader(mc, TOPIC_R, p, 1 + p % 2), 0);
-    snprintf(dir, sizeof dir, "/tmp/tw_kafka_in_XXXXXX");
-    assert_non_null(mkdtemp(dir));
 
     /* The real sink: window W0 and the tick of W1 delivered; then broker 1 refuses its next
      * Produce request (not retriable: TOPIC_AUTHORIZATION_FAILED, answered after 300 ms, once
      * broker 2 has taken its share), so the sink re-sends everything from the first refused
      * record, also what broker 2 took: copies of W1's records behind the originals. */
-    struct kafka_settings ps;
-    base_settings(&ps, boot, TOPIC_R);
-    snprintf(ps.spool_dir, sizeof ps.spool_dir, "%s", dir);
-    snprintf(ps.properties, sizeof ps.properties,
-             "message.timeout.ms=5000; retry.backoff.ms=50; linger.ms=20; log_level=2");
-    ps.retry_interval = 0;
-    ps.spool_fsync = 0;
     struct sink k;
-    int rc = sink_kafka_new(&ps, &k, err, sizeof err);
-    if (rc < 0)
-        fprintf(stderr, "%s\n", err);
-    assert_int_equal(rc, 0);
-    for (int i = 0; i <= NWIN; i++)
-        publish_rec(&k, 0, i);
-    sink_drain(&k, 20000);
+    sink_up_w0(boot, dir, 5000, &k);
     assert_int_equal(sink_counters(&k).resent, 0);
     assert_int_equal(
         rd_kafka_mock_broker_push_request_error_rtts(
@@ -382,27 +390,13 @@ static void test_resent_copies_skipped(void **state)
 static void test_tick_failure_counted(void **state)
 {
     (void)state;
-    char err[256], dir[64];
+    char dir[64];
     rd_kafka_t *mrk = NULL;
     rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
-    snprintf(dir, sizeof dir, "/tmp/tw_kafka_in_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    struct kafka_settings ps;
-    base_settings(&ps, boot, TOPIC_R);
-    snprintf(ps.spool_dir, sizeof ps.spool_dir, "%s", dir);
-    snprintf(ps.properties, sizeof ps.properties,
-             "message.timeout.ms=1000; retry.backoff.ms=50; linger.ms=5; log_level=2");
-    ps.spool_fsync = 0;
     struct sink k;
-    int rc = sink_kafka_new(&ps, &k, err, sizeof err);
-    if (rc < 0)
-        fprintf(stderr, "%s\n", err);
-    assert_int_equal(rc, 0);
-    for (int i = 0; i <= NWIN; i++)
-        publish_rec(&k, 0, i);
-    sink_drain(&k, 20000);
+    sink_up_w0(boot, dir, 1000, &k);
     struct kafka_counters c = sink_counters(&k);
     assert_int_equal(c.ticks, PARTS_R);
     assert_int_equal(c.ticks_failed, 0);
