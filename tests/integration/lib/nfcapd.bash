@@ -8,7 +8,19 @@
 # at SIGTERM). nfcapd's copy is a reference only when the kernel dropped none of its datagrams
 # (a loaded machine can deschedule it long enough for its socket buffer to fill), so the drops
 # column of /proc/net/udp decides: a round with drops is recorded again, four times slower (at
-# most 4 rounds). Every wait is bounded. Returns 0, or 1 with the reason on stderr.
+# most 4 rounds). nfcapd starts a new file at every wall-clock interval boundary (-t, 300 s by
+# default): a recording that crossed one is merged into one file (nfdump -R DIR -w), so DIR
+# holds the whole capture in one nfcapd.* file whatever the time of day. Every wait is bounded.
+# Returns 0, or 1 with the reason on stderr.
+
+# DIR's nfcapd files made one (the first's name); 0, or 1 with the reason on stderr
+nfcapd_one_file() {
+  local files=("$1"/nfcapd.[0-9]*)
+  ((${#files[@]} > 1)) || return 0
+  nfdump -R "$1" -w "$1/merged.tmp" >"$1.merge.log" 2>&1 \
+    || { echo "nfdump could not merge ${#files[@]} nfcapd files: $(cat "$1.merge.log")" >&2; return 1; }
+  rm -f "${files[@]}" && mv "$1/merged.tmp" "${files[0]}"
+}
 
 nfcapd_port() {
   python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -46,7 +58,7 @@ nfcapd_record() {
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    [[ ${drops:-0} == 0 ]] && return 0
+    [[ ${drops:-0} == 0 ]] && { nfcapd_one_file "$dir"; return; }
     echo "note: nfcapd: the kernel dropped $drops datagrams at $rate/s (attempt $attempt); again, slower" >&2
     rate=$((rate / 4))
   done
