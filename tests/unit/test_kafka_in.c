@@ -112,12 +112,33 @@ static rd_kafka_mock_cluster_t *mock_up(int n, rd_kafka_t **mrk)
     return mc;
 }
 
+/* A mock cluster of one broker with topic TOPIC of nparts partitions, produce()'s messages in
+ * partition 0. */
+static rd_kafka_mock_cluster_t *mock_produced(int nparts, rd_kafka_t **mrk)
+{
+    rd_kafka_mock_cluster_t *mc = mock_up(1, mrk);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, nparts, 1), 0);
+    produce(rd_kafka_mock_cluster_bootstraps(mc));
+    return mc;
+}
+
 /* The defaults with the brokers and topic_flows set. */
 static void base_settings(struct kafka_settings *ks, const char *boot, const char *topic)
 {
     assert_int_equal(conf_defaults(kafka_conf_keys, ks), 0);
     snprintf(ks->brokers, sizeof ks->brokers, "%s", boot);
     snprintf(ks->topic_flows, sizeof ks->topic_flows, "%s", topic);
+}
+
+/* A consumer's settings: group g, the mock's group timing, the extra properties. */
+static void group_settings(struct kafka_settings *ks, const char *boot, const char *topic,
+                           const char *g, const char *extra)
+{
+    base_settings(ks, boot, topic);
+    snprintf(ks->group_id, sizeof ks->group_id, "%s", g);
+    snprintf(ks->properties, sizeof ks->properties,
+             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2%s%s",
+             *extra ? "; " : "", extra);
 }
 
 /* Drain until cond holds (at most ms). */
@@ -159,16 +180,11 @@ static void test_redelivery_dropped(void **state)
     (void)state;
     char err[256];
     rd_kafka_t *mrk = NULL;
-    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
+    rd_kafka_mock_cluster_t *mc = mock_produced(1, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, 1, 1), 0);
-    produce(boot);
 
     struct kafka_settings ks;
-    base_settings(&ks, boot, TOPIC);
-    snprintf(ks.group_id, sizeof ks.group_id, "g");
-    snprintf(ks.properties, sizeof ks.properties,
-             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
+    group_settings(&ks, boot, TOPIC, "g", "");
     struct seen s = {0};
     struct source_out out = {.part = on_part, .arg = &s};
     struct kafka_in_opts o = {
@@ -213,18 +229,12 @@ static void batch_run_ends(const char *group, bool eof_events)
 {
     char err[256];
     rd_kafka_t *mrk = NULL;
-    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
+    rd_kafka_mock_cluster_t *mc = mock_produced(2, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, 2, 1), 0);
-    produce(boot);
 
     struct kafka_settings ks;
-    base_settings(&ks, boot, TOPIC);
-    snprintf(ks.group_id, sizeof ks.group_id, "%s", group);
-    snprintf(ks.properties, sizeof ks.properties,
-             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2; "
-             "enable.partition.eof=%s",
-             eof_events ? "true" : "false");
+    group_settings(&ks, boot, TOPIC, group,
+                   eof_events ? "enable.partition.eof=true" : "enable.partition.eof=false");
     ks.partition_idle_ms = 500;
     struct seen s = {0};
     struct source_out out = {.part = on_part, .arg = &s};
@@ -339,10 +349,7 @@ static void consume_windows(const char *boot, const char *g, uint32_t dedup, str
 {
     char err[256];
     struct kafka_settings ks;
-    base_settings(&ks, boot, TOPIC_R);
-    snprintf(ks.group_id, sizeof ks.group_id, "%s", g);
-    snprintf(ks.properties, sizeof ks.properties,
-             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
+    group_settings(&ks, boot, TOPIC_R, g, "");
     ks.partition_idle_ms = 2000;
     ks.dedup_messages = dedup;
     memset(s, 0, sizeof *s);
