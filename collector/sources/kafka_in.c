@@ -772,6 +772,26 @@ static void on_message(struct kafka_in *k, const rd_kafka_message_t *m, uint64_t
         take_record(k, n, m->offset, m->payload, m->len);
 }
 
+/* Read to its end (P_EOF, since now): each active owned partition whose next offset reached
+ * the high watermark of its last fetch (a cached figure: no request). librdkafka's end event
+ * (on_message) says the same but once per fetch start, and not at all with an operator's
+ * enable.partition.eof=false; this does not depend on it. Called when a poll found the
+ * consumer's queue empty (what was fetched has been taken), and at the stop. A record that comes later makes
+ * the partition active (or held) again; eof_since moves only on the transition. */
+static void mark_ends(struct kafka_in *k, uint64_t now)
+{
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        struct kpart *kp = &k->p[n];
+        int64_t lo = -1, hi = -1;
+        if (!kp->owned || kp->state != P_ACTIVE ||
+            rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) != 0 || hi < 0 ||
+            (kp->next >= 0 ? kp->next : 0) < hi)
+            continue;
+        kp->state = P_EOF;
+        kp->eof_since = now;
+    }
+}
+
 /* The smallest held window when every owned partition holds a record or has idled at its end;
  * false otherwise (an active partition, or one at its end for less than partition_idle). */
 static bool release_due(const struct kafka_in *k, uint64_t now, uint64_t *win)
@@ -851,20 +871,6 @@ static bool exit_due(const struct kafka_in *k, uint64_t now)
     return true;
 }
 
-/* Partition n read to its end: its end event came, or (librdkafka signals an end offset once: a
- * partition read again up to it after a rewind or a release's seek gets none) nothing is held
- * and the next offset is the high watermark of the last fetch. */
-static bool at_end(struct kafka_in *k, int32_t n)
-{
-    const struct kpart *kp = &k->p[n];
-    int64_t lo = -1, hi = -1;
-    if (kp->state == P_EOF)
-        return true;
-    return kp->state == P_ACTIVE &&
-           rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) == 0 && hi >= 0 &&
-           (kp->next >= 0 ? kp->next : 0) >= hi;
-}
-
 /* Every owned partition read to its end (at least one owned); *eof: how many are. */
 static bool read_to_end(struct kafka_in *k, unsigned *eof)
 {
@@ -873,7 +879,7 @@ static bool read_to_end(struct kafka_in *k, unsigned *eof)
     for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++)
         if (k->p[n].owned) {
             owned++;
-            *eof += at_end(k, n);
+            *eof += k->p[n].state == P_EOF;
         }
     return owned && *eof == owned;
 }
@@ -894,6 +900,7 @@ static void kin_finish(struct source *s)
     if (k->goflow2 || !share_on(k))
         return;
     unsigned eof = 0;
+    mark_ends(k, clock_mono_ms());
     if (!read_to_end(k, &eof) || k->rebalanced || !k->have_released) {
         log_info("kafka consumer: stopping with %u of %llu partition(s) read to their end%s: the "
                  "open window's shared entries are not exchanged",
@@ -957,8 +964,10 @@ static int kin_drain(struct source *s, size_t budget)
             continue;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
-        if (!m)
+        if (!m) {
+            mark_ends(k, now);
             break;
+        }
         if (!k->rebalanced) /* a rebalance served by this poll: the rewind reads it again */
             on_message(k, m, now);
         rd_kafka_message_destroy(m);

@@ -112,12 +112,33 @@ static rd_kafka_mock_cluster_t *mock_up(int n, rd_kafka_t **mrk)
     return mc;
 }
 
+/* A mock cluster of one broker with topic TOPIC of nparts partitions, produce()'s messages in
+ * partition 0. */
+static rd_kafka_mock_cluster_t *mock_produced(int nparts, rd_kafka_t **mrk)
+{
+    rd_kafka_mock_cluster_t *mc = mock_up(1, mrk);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, nparts, 1), 0);
+    produce(rd_kafka_mock_cluster_bootstraps(mc));
+    return mc;
+}
+
 /* The defaults with the brokers and topic_flows set. */
 static void base_settings(struct kafka_settings *ks, const char *boot, const char *topic)
 {
     assert_int_equal(conf_defaults(kafka_conf_keys, ks), 0);
     snprintf(ks->brokers, sizeof ks->brokers, "%s", boot);
     snprintf(ks->topic_flows, sizeof ks->topic_flows, "%s", topic);
+}
+
+/* A consumer's settings: group g, the mock's group timing, the extra properties. */
+static void group_settings(struct kafka_settings *ks, const char *boot, const char *topic,
+                           const char *g, const char *extra)
+{
+    base_settings(ks, boot, topic);
+    snprintf(ks->group_id, sizeof ks->group_id, "%s", g);
+    snprintf(ks->properties, sizeof ks->properties,
+             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2%s%s",
+             *extra ? "; " : "", extra);
 }
 
 /* Drain until cond holds (at most ms). */
@@ -159,16 +180,11 @@ static void test_redelivery_dropped(void **state)
     (void)state;
     char err[256];
     rd_kafka_t *mrk = NULL;
-    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
+    rd_kafka_mock_cluster_t *mc = mock_produced(1, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, 1, 1), 0);
-    produce(boot);
 
     struct kafka_settings ks;
-    base_settings(&ks, boot, TOPIC);
-    snprintf(ks.group_id, sizeof ks.group_id, "g");
-    snprintf(ks.properties, sizeof ks.properties,
-             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
+    group_settings(&ks, boot, TOPIC, "g", "");
     struct seen s = {0};
     struct source_out out = {.part = on_part, .arg = &s};
     struct kafka_in_opts o = {
@@ -200,6 +216,66 @@ static void test_redelivery_dropped(void **state)
     src->ops->close(src);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(mrk);
+}
+
+/* "Read to its end" (release_due's idle partition, exit_idle) comes from the partition's next
+ * offset reaching the high watermark of its last fetch, not only from librdkafka's end event
+ * (signalled once per fetch start; none with enable.partition.eof=false). Two partitions: 0
+ * has W0's records, then the tick of W1 (held, released, its release seeks to the end); 1 is
+ * empty, so W0 goes on only once 1 has idled at its end for partition_idle_ms, and the batch
+ * run ends once both have been at their end for exit_idle. Within a bounded time, with the end
+ * events and without them. */
+static void batch_run_ends(const char *group, bool eof_events)
+{
+    char err[256];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_produced(2, &mrk);
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+
+    struct kafka_settings ks;
+    group_settings(&ks, boot, TOPIC, group,
+                   eof_events ? "enable.partition.eof=true" : "enable.partition.eof=false");
+    ks.partition_idle_ms = 500;
+    struct seen s = {0};
+    struct source_out out = {.part = on_part, .arg = &s};
+    struct kafka_in_opts o = {.ks = &ks,
+                              .window_ms = WIN_MS,
+                              .exit_idle_ms = 1000,
+                              .hooks = {.reset = on_reset, .arg = &s}};
+    struct source *src = NULL;
+    int rc = kafka_in_source_open(&o, &out, &src, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+
+    /* the group joins after 3 s; then about partition_idle + exit_idle */
+    uint64_t t0 = clock_mono_ms();
+    int ms = -1;
+    while (ms < 0 && clock_mono_ms() - t0 < 12000) {
+        rc = src->ops->drain(src, 4096);
+        if (rc == SOURCE_EOF)
+            ms = (int)(clock_mono_ms() - t0);
+        else
+            assert_true(rc >= 0);
+        sleep_ms(20);
+    }
+    fprintf(stderr, "end events %s: %llu records, %llu ticks, input ended after %d ms\n",
+            eof_events ? "on" : "off", (unsigned long long)s.records, (unsigned long long)s.ticks,
+            ms);
+    assert_int_equal(s.records, NREC);
+    assert_int_equal(s.ticks, 1);
+    assert_true(ms >= 0);
+
+    src->ops->close(src);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+}
+
+static void test_batch_run_ends(void **state)
+{
+    (void)state;
+    batch_run_ends("e1", true);
+    batch_run_ends("e0", false);
 }
 
 /* ---- re-sent copies (kafka_dedup.h) ---- */
@@ -273,10 +349,7 @@ static void consume_windows(const char *boot, const char *g, uint32_t dedup, str
 {
     char err[256];
     struct kafka_settings ks;
-    base_settings(&ks, boot, TOPIC_R);
-    snprintf(ks.group_id, sizeof ks.group_id, "%s", g);
-    snprintf(ks.properties, sizeof ks.properties,
-             "session.timeout.ms=6000; heartbeat.interval.ms=500; log_level=2");
+    group_settings(&ks, boot, TOPIC_R, g, "");
     ks.partition_idle_ms = 2000;
     ks.dedup_messages = dedup;
     memset(s, 0, sizeof *s);
@@ -423,6 +496,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redelivery_dropped),
+        cmocka_unit_test(test_batch_run_ends),
         cmocka_unit_test(test_resent_copies_skipped),
         cmocka_unit_test(test_tick_failure_counted),
     };
