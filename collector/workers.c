@@ -217,7 +217,7 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, siz
         h->exporter = f->exporter;
         h->in_if = f->in_if;
     }
-    w->rec_ctx.rec = (struct det_rec){.batch_no = (uint32_t)i + 1};
+    w->rec_ctx.rec = (struct det_rec){.batch_no = (uint32_t)i + 1, .host_hash = hash};
     for (size_t d = 0; d < p->ndet; d++) {
         w->rec_ctx.det_index = d;
         p->ops[d]->on_flow(w->det[d], &w->rec_ctx, h,
@@ -233,7 +233,7 @@ static void prefetch_detectors(struct worker *w, struct wq_ent *const *e, size_t
     for (size_t d = 0; d < p->ndet; d++)
         if (p->ops[d]->prefetch)
             for (size_t i = 0; i < n; i++)
-                p->ops[d]->prefetch(w->det[d], i, &e[i]->f);
+                p->ops[d]->prefetch(w->det[d], i, &e[i]->f, e[i]->hash);
 }
 
 /* Up to WQ_BATCH published records of w's ring: prefetch all their buckets, run them, give the
@@ -423,6 +423,7 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
         .customer_prefixes = pipe_customer_prefixes,
         .customer_count = pipe_customer_count,
         .confs = &p->confs,
+        .host_key = hosttab_key(w->hosts),
         .conf_named = copt_conf_named,
         .customers_arg = p,
         .alert = p->threaded ? alert_to_outbox : alert_direct,

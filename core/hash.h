@@ -161,4 +161,54 @@ static inline uint64_t hash_mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* The keyed hash of an inside host's address (16 bytes, IPv4 mapped): SipHash-1-3 under a
+ * secret key (random in the daemon, seeded in replay), IPv4 one block shorter from zero8.
+ * Computed once per record by the pipeline (it picks the worker, the host table's buckets) and
+ * given to the detectors (detectors/detector.h det_ctx.host_key, det_rec.host_hash), whose
+ * tables key on the host and something else (hash_host_salt, hash_host_mix). */
+struct hash_host_key {
+    struct hash_key key;
+    struct hash_sip zero8; /* hash_sip13_zero8(key) */
+};
+
+static inline void hash_host_key_init(struct hash_host_key *hk, const struct hash_key *key)
+{
+    hk->key = *key;
+    hk->zero8 = hash_sip13_zero8(key);
+}
+
+/* The same value as hash_bytes(&hk->key, addr, 16). */
+static inline uint64_t hash_host(const struct hash_host_key *hk, const uint8_t addr[16])
+{
+    uint64_t hi;
+    memcpy(&hi, addr, 8);
+    return hi == 0 ? hash_sip13_16_zero8(&hk->zero8, addr) : hash_siphash(&hk->key, addr, 16, 1, 3);
+}
+
+/* A table's own value of a host from its hash_host value h and the table's key k (a constant
+ * per detector instance): two tables keyed on the same hosts do not share bucket positions.
+ * Odd, so never 0. */
+static inline uint64_t hash_host_salt(uint64_t h, uint64_t k)
+{
+    return hash_mix64(h ^ k) | 1u;
+}
+
+/* The hash of a key made of a host and what the host (or whoever talks to it) chose: another
+ * address (other, 16 bytes; NULL: none) and up to 64 bits more (ports, protocol, customer),
+ * mixed into the host's salt (hash_host_salt) with a cheap finaliser. Whoever picks the other
+ * ends and ports cannot predict where they land without the salt, which comes from the secret
+ * host key; a record costs a few multiplications instead of a keyed hash of the whole key per
+ * table. */
+static inline uint64_t hash_host_mix(uint64_t salt, const uint8_t *other, uint64_t extra)
+{
+    uint64_t a = 0, b = 0;
+    if (other) {
+        memcpy(&a, other, 8);
+        memcpy(&b, other + 8, 8);
+    }
+    uint64_t x = hash_mix64(a ^ salt);
+    x = hash_mix64(x ^ b);
+    return hash_mix64(x ^ extra ^ salt);
+}
+
 #endif

@@ -28,8 +28,7 @@ struct hosttab {
     void *slots_mem;  /* what calloc_lines gave to free */
     size_t nbuckets, state_size, stride;
     uint32_t next_unused, free_head; /* the dense slots: high-water mark, freed list */
-    struct hash_key key;
-    struct hash_sip zero8; /* hash_sip13_zero8(key): an IPv4 host's hash starts from it */
+    struct hash_host_key key;        /* hash_host's */
     struct hosttab_stats st;
 };
 
@@ -57,8 +56,7 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
         return -ENOMEM;
     }
     t->free_head = SLOT_NONE;
-    t->key = *key;
-    t->zero8 = hash_sip13_zero8(key);
+    hash_host_key_init(&t->key, key);
     t->st.capacity = n;
     *out = t;
     return 0;
@@ -138,9 +136,12 @@ static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size
 
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
 {
-    uint64_t hi;
-    memcpy(&hi, addr, 8);
-    return hi == 0 ? hash_sip13_16_zero8(&t->zero8, addr) : hash_bytes_inline(&t->key, addr, 16);
+    return hash_host(&t->key, addr);
+}
+
+const struct hash_host_key *hosttab_key(const struct hosttab *t)
+{
+    return &t->key;
 }
 
 void hosttab_prefetch(const struct hosttab *t, uint64_t hash)

@@ -44,8 +44,10 @@ void hosttab_free(struct hosttab *t);
 struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                          uint32_t cur_window, bool *inserted, void **state);
 /* The same, with hash = hosttab_hash(t, addr) computed earlier (the pipeline hashes a record's
- * host once: to pick the worker, to prefetch, to look up). */
+ * host once: to pick the worker, to prefetch, to look up, and for the detectors' tables).
+ * hosttab_hash is hash_host under the table's key (hosttab_key; the key hosttab_new got). */
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16]);
+const struct hash_host_key *hosttab_key(const struct hosttab *t);
 struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
                                 const uint8_t addr[16], uint32_t cur_window, bool *inserted,
                                 void **state);

@@ -390,19 +390,15 @@ static void pair_rebase(struct pair *p, uint64_t ms)
     }
 }
 
-/* The key's hash; for IPv4 ends (most records) over a compact form of it (15 bytes, two SipHash
- * blocks instead of five): the per-record cost of this detector is mostly this hash. */
-static uint64_t pair_hash(const struct beacon *b, const struct pair_key *k)
+/* The key's hash from its host's keyed hash (host_hash: hash_host of k->host, the pipeline's
+ * for a record): the host's salt with this instance's key, the peer, port, protocol and
+ * customer mixed into it (core/hash.h hash_host_mix: a peer or port chosen from outside
+ * cannot aim at a bucket without the secret host key). The customer is in the key: a reload
+ * that moves the host to another customer starts new pairs. */
+static uint64_t pair_hash(const struct beacon *b, uint64_t host_hash, const struct pair_key *k)
 {
-    if (!addr_is_v4(k->host) || !addr_is_v4(k->peer))
-        return hash_bytes(&b->hk, k, sizeof *k);
-    uint8_t c[15];
-    memcpy(c, k->host + 12, 4);
-    memcpy(c + 4, k->peer + 12, 4);
-    memcpy(c + 8, &k->port, 2);
-    c[10] = k->proto;
-    memcpy(c + 11, &k->customer, 4);
-    return hash_bytes_inline(&b->hk, c, sizeof c);
+    return hash_host_mix(hash_host_salt(host_hash, b->hk.k0), k->peer,
+                         (uint64_t)k->customer << 32 | (uint64_t)k->port << 8 | k->proto);
 }
 
 _Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
@@ -734,7 +730,7 @@ static int beacon_skips(const struct flow_rec *f)
 
 /* The worker's prefetch pass (detector_ops.prefetch): the key's tag block and pending set of a
  * record on_flow may look up, and the key's hash kept for on_flow (beacon_hash). */
-static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
+static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash)
 {
     struct beacon *b = self;
     if (beacon_skips(f) != BC_TAKE) {
@@ -743,7 +739,7 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
     }
     struct pair_key k;
     pair_key_of(&k, f->customer, flow_inside(f), f, f->dir != FLOW_DIR_IN);
-    uint64_t hv = pair_hash(b, &k);
+    uint64_t hv = pair_hash(b, host_hash, &k);
     __builtin_prefetch(&b->tags[(hv % b->nbuckets) * BC_WAYS]);
     const struct pend *set = &b->pend[((hv >> 16) % b->npsets) * PD_WAYS];
     __builtin_prefetch(set);
@@ -753,12 +749,12 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f)
         v[0] = hv;
 }
 
-/* Record f's pair hash (key k): the prefetch pass's, else computed. */
+/* Record f's pair hash (key k, of on_flow's host h): the prefetch pass's, else computed. */
 static uint64_t beacon_hash(struct beacon *b, const struct det_ctx *ctx, const struct flow_rec *f,
-                            const struct pair_key *k)
+                            const struct host *h, const struct pair_key *k)
 {
     const uint64_t *v = det_memo_get(&b->memo, ctx, f);
-    return v ? v[0] : pair_hash(b, k);
+    return v ? v[0] : pair_hash(b, det_host_hash(ctx, h), k);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -802,7 +798,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
          * 3389...), and the pair's fixed port decides, as for any provisional start. */
         if (basis != INIT_BASIS_SERVICE || hport < 1024)
             return;
-        hv = beacon_hash(b, ctx, f, &k);
+        hv = beacon_hash(b, ctx, f, h, &k);
         hashed = true;
         const struct pair *q = pair_find(b, &k, hv);
         const struct pend *qd = q ? NULL : pend_find(b, hv);
@@ -830,7 +826,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     o.may_start =
         !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     if (!hashed)
-        hv = beacon_hash(b, ctx, f, &k);
+        hv = beacon_hash(b, ctx, f, h, &k);
     struct pair *p = pair_find(b, &k, hv);
     if (p) {
         if (o.first_ms + c->idle * 1000 < p->base_ms)

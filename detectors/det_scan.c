@@ -305,7 +305,7 @@ struct scan {
     uint64_t contact_epoch;
     struct hash_key hk;
     uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
-    uint32_t salt;
+    uint64_t salt;
     struct det_memo memo; /* the batch's host salts and contact mixes (scan_prefetch, rec_mix) */
     struct cand *cands;
     size_t ncand, cand_cap;
@@ -385,37 +385,28 @@ static bool unsampled(const struct flow_rec *f)
 
 /* ---- keys ------------------------------------------------------------------------------------ */
 
-/* Every table key here is a host plus something the host chose (a target, a port). The host
- * gets a keyed hash (SipHash, once per host, kept in its state: its salt); the rest is mixed
- * into the salt with a cheap finaliser. Whoever picks targets and ports cannot predict where
- * they land without the salt, and a record costs a few multiplications instead of a keyed
- * hash of 40 bytes per table. */
-/* The address alone: a reload may move a host to another customer. The last host's salt is
- * kept in the instance (a record's calls are for one host), not in every host's state. */
-static uint32_t salt_hash(const struct scan *s, const uint8_t addr[16])
+/* Every table key here is a host plus something the host chose (a target, a port): hashed as
+ * core/hash.h hash_host_mix says, from the host's salt (hash_host_salt of the host's keyed
+ * hash, the pipeline's for a record, with this instance's key). The address alone: a reload
+ * may move a host to another customer. The last host's salt is kept in the instance (a
+ * record's calls are for one host), not in every host's state. */
+static uint64_t salt_hash(const struct scan *s, uint64_t host_hash)
 {
-    return (uint32_t)hash_bytes_inline(&s->hk, addr, 16) | 1u;
+    return hash_host_salt(host_hash, s->hk.k0);
 }
 
-static uint32_t salt_of(struct scan *s, const uint8_t addr[16])
+static uint64_t salt_of(struct scan *s, const struct det_ctx *ctx, const uint8_t addr[16])
 {
     if (s->salt && memcmp(s->salt_addr, addr, 16) == 0)
         return s->salt;
-    s->salt = salt_hash(s, addr);
+    s->salt = salt_hash(s, hash_host(ctx->host_key, addr));
     memcpy(s->salt_addr, addr, 16);
     return s->salt;
 }
 
-static uint64_t key_mix(uint32_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
+static uint64_t key_mix(uint64_t salt, const uint8_t *other, uint16_t port, uint8_t proto)
 {
-    uint64_t a = 0, b = 0, k = (uint64_t)salt << 32 | salt;
-    if (other) {
-        memcpy(&a, other, 8);
-        memcpy(&b, other + 8, 8);
-    }
-    uint64_t x = hash_mix64(a ^ k);
-    x = hash_mix64(x ^ b);
-    return hash_mix64(x ^ ((uint64_t)port << 8 | proto) ^ salt);
+    return hash_host_mix(salt, other, (uint64_t)port << 8 | proto);
 }
 
 /* The key_mix of record f's contact (its host addr; the other end, port, protocol): the
@@ -427,8 +418,8 @@ static uint64_t rec_mix(struct scan *s, const struct det_ctx *ctx, const struct 
 {
     const uint64_t *v = det_memo_get(&s->memo, ctx, f);
     if (!v)
-        return key_mix(salt_of(s, addr), other, port, proto);
-    s->salt = (uint32_t)v[0];
+        return key_mix(salt_of(s, ctx, addr), other, port, proto);
+    s->salt = v[0];
     memcpy(s->salt_addr, addr, 16);
     return v[1];
 }
@@ -628,7 +619,7 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
-    uint64_t hv = key_mix(salt_of(s, ct->host), horizontal ? NULL : ct->target,
+    uint64_t hv = key_mix(salt_of(s, ctx, ct->host), horizontal ? NULL : ct->target,
                           horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
@@ -665,13 +656,14 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
                horizontal ? &s->ntouched_h : &s->ntouched_v);
 }
 
-static void sweep_outcome(struct scan *s, const struct contact *ct, enum outcome o)
+static void sweep_outcome(struct scan *s, const struct det_ctx *ctx, const struct contact *ct,
+                          enum outcome o)
 {
     struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, ct->host), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, ctx, ct->host), NULL, 0, 0));
     if (!w)
         return;
     if (o == OUT_ANSWERED)
@@ -688,7 +680,7 @@ static void apply(struct scan *s, struct det_ctx *ctx, struct host *h, struct sc
 {
     s->st_out[o]++;
     if (ct->proto == 1 || ct->proto == 58)
-        sweep_outcome(s, ct, o);
+        sweep_outcome(s, ctx, ct, o);
     if (o == OUT_UNKNOWN)
         return;
     const struct scan_conf *c = det_conf(ctx, ct->customer);
@@ -857,7 +849,7 @@ static void sweep_probe(struct scan *s, struct det_ctx *ctx, const struct scan_c
     memcpy(k.host, h->addr, 16);
     bool ins;
     struct sweeper *w =
-        ltab_get(&s->sweep, &k, key_mix(salt_of(s, h->addr), NULL, 0, 0), &ins, NULL, NULL);
+        ltab_get(&s->sweep, &k, key_mix(salt_of(s, ctx, h->addr), NULL, 0, 0), &ins, NULL, NULL);
     uint64_t win = c->icmp_burst_window * 1000, t = f->first_ms;
     if (ins)
         w->bucket_start_ms = t / win * win;
@@ -962,7 +954,7 @@ static bool first_contact(struct scan *s, uint64_t x)
 /* The worker's prefetch pass (detector_ops.prefetch): the first-contact filter's line of an
  * outbound attempt, the pending table's bucket of an inbound answer, and the host's salt kept
  * and the contact's key_mix kept for on_flow (rec_mix). */
-static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
+static void scan_prefetch(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash)
 {
     struct scan *s = self;
     bool in = f->dir == FLOW_DIR_IN, echo = in ? is_echo_reply(f) : is_echo_request(f);
@@ -970,7 +962,7 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f)
         det_memo_none(&s->memo, i);
         return; /* on_flow looks nothing up for it */
     }
-    uint32_t salt = salt_hash(s, flow_inside(f));
+    uint64_t salt = salt_hash(s, host_hash);
     /* the pending table's hash of an answer's key, or of an attempt's (its probe's) */
     uint64_t x = in ? key_mix(salt, f->src, echo ? 0 : f->sport, f->proto)
                     : key_mix(salt, f->dst, echo ? 0 : f->dport, f->proto);
@@ -1356,7 +1348,7 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     memset(&k, 0, sizeof k);
     k.customer = cd->customer;
     memcpy(k.host, cd->addr, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, cd->addr), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, ctx, cd->addr), NULL, 0, 0));
     if (!w)
         return 0;
     const struct scan_conf *c = det_conf(ctx, cd->customer);

@@ -45,6 +45,7 @@
 #include "conf.h"
 #include "ctr.h"
 #include "flow.h"
+#include "hash.h"
 #include "host.h"
 #include "initiator.h"
 
@@ -56,6 +57,7 @@ struct det_rec {
     uint32_t batch_no; /* its place in the worker's batch + 1 (det_memo_get); 0: not from one */
     bool init_known;   /* init_who/init_basis hold flow_initiator's answer (det_initiator) */
     uint8_t init_who, init_basis;
+    uint64_t host_hash; /* with batch_no: hash_host(ctx->host_key, the inside host's address) */
 };
 
 /* The option structs in force, per customer and detector (config defaults + the customers'
@@ -98,6 +100,10 @@ struct det_ctx {
      * applied; index1 0 = the defaults). Borrowed from the pipeline. */
     const struct det_confs *confs;
     size_t det_index; /* set by the worker before each call into a detector */
+    /* The key of the inside hosts' keyed hash (core/hash.h hash_host): the host table's, one
+     * for every worker. A table keyed on a host and what it talks to hashes the host with it
+     * once (hash_host_salt, hash_host_mix), or takes the record's (det_host_hash). */
+    const struct hash_host_key *host_key;
     /* Set by the worker before a record's on_flow calls (collector/workers.c track), for all
      * of them; zero elsewhere (window close, a harness that runs no batch): what every
      * detector may reuse of the record instead of computing it again. */
@@ -147,6 +153,13 @@ static inline enum flow_init det_initiator(struct det_ctx *ctx, const struct flo
     if (basis)
         *basis = (enum flow_init_basis)r->init_basis;
     return (enum flow_init)r->init_who;
+}
+
+/* hash_host of on_flow's host h (the record's inside host): the pipeline's, computed once per
+ * record (det_rec.host_hash); without a batch (rec.batch_no 0), computed. In on_flow only. */
+static inline uint64_t det_host_hash(const struct det_ctx *ctx, const struct host *h)
+{
+    return ctx->rec.batch_no ? ctx->rec.host_hash : hash_host(ctx->host_key, h->addr);
 }
 
 /* A detector's per-batch memo: up to DET_MEMO_VALUES values per record of the worker's batch
@@ -224,12 +237,14 @@ struct detector_ops {
     /* May be NULL. The worker's batch pass before a batch of records runs (collector/workers.c
      * run_batch, on the thread that then runs them): start loading the table lines on_flow will
      * read for record f (__builtin_prefetch), so that a batch's cache misses overlap instead of
-     * coming one after the other. i is f's place in the batch (0 starts a new one); on_flow then
+     * coming one after the other. i is f's place in the batch (0 starts a new one), host_hash
+     * hash_host(det_ctx.host_key, flow_inside(f)) (the pipeline's: no detector hashes the
+     * host again); on_flow then
      * gets the same records in the same order, with the host flow_inside(f) of customer
      * f->customer and ctx->rec.batch_no = i + 1. It changes no state on_flow decides on: it
      * may keep what it computed for f (a key's hash) in a struct det_memo for on_flow to take
      * instead of computing it again. */
-    void (*prefetch)(void *self, size_t i, const struct flow_rec *f);
+    void (*prefetch)(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash);
     /* may be NULL */
     void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);
     void (*on_window)(void *self, struct det_ctx *ctx); /* may be NULL */

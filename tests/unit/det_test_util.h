@@ -22,6 +22,7 @@ struct th {
     void *conf;
     void *self;
     struct det_ctx ctx;
+    struct hash_host_key host_key; /* ctx.host_key: the pipeline's in replay (fixed seed) */
     size_t nalerts;
     struct alert alerts[TH_MAX_ALERTS];
     char ev[TH_MAX_ALERTS][2048];
@@ -154,6 +155,10 @@ static inline int th_init(struct th *t, const struct detector_ops *ops, const ch
     t->ctx.confs = &t->confs;
     t->ctx.conf_named = th_conf_named;
     t->ctx.customers_arg = t;
+    struct hash_key hk;
+    hash_key_from_seed(&hk, 0x74777265706c6179ULL);
+    hash_host_key_init(&t->host_key, &hk);
+    t->ctx.host_key = &t->host_key;
     t->ctx.alert = th_alert;
     t->ctx.alert_arg = t;
     return 0;
@@ -250,9 +255,10 @@ static inline void th_deliver(struct th *t, const struct flow_rec *f)
     h->window = t->ctx.window_no;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
+    uint64_t hh = hash_host(&t->host_key, flow_inside(f)); /* the pipeline's, once per record */
     if (t->ops->prefetch) /* as the worker does, in a batch of one: on_flow takes what it kept */
-        t->ops->prefetch(t->self, 0, f);
-    t->ctx.rec = (struct det_rec){.batch_no = 1};
+        t->ops->prefetch(t->self, 0, f, hh);
+    t->ctx.rec = (struct det_rec){.batch_no = 1, .host_hash = hh};
     t->ops->on_flow(t->self, &t->ctx, h, st, f);
     t->ctx.rec = (struct det_rec){0}; /* on_flow called directly next: no batch */
 }

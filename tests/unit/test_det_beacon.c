@@ -946,6 +946,36 @@ static void share_across_processes(void **st)
     th_fini(&one);
 }
 
+/* A reload that moves an inside host to another customer (the host table sets the host's
+ * customer; its keyed hash, of the address alone, stays): the pair key holds the customer, so
+ * the host's first connection under the old customer is not the second of a pair under the
+ * new one. Pending first connections are found by the pair hash alone, so this holds only
+ * while the customer is mixed into the hash (hash_host_mix's extra). */
+static void reload_moves_host(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t start = T0 + SEC;
+    for (int i = 0; i < 3; i++, start += 20 * SEC) {
+        struct flow_rec f = th_rec("10.0.18.10", "20.50.4.4", (uint16_t)(40000 + i), 8443, 6, 0x1b,
+                                   5, 900, start, 40);
+        f.dir = FLOW_DIR_OUT;
+        f.customer = i == 0 ? 1 : 2;
+        uint8_t *hs;
+        th_host(&t, flow_inside(&f), &hs)->customer = f.customer; /* as hosttab_get_hashed */
+        th_deliver(&t, &f);
+        if (i == 0)
+            assert_int_equal(th_counter(&t, "pending_inserted"), 1);
+        if (i == 1) { /* the new customer's first connection: pending, not a pair */
+            assert_int_equal(th_counter(&t, "pending_inserted"), 2);
+            assert_int_equal(th_counter(&t, "admitted"), 0);
+        }
+    }
+    assert_int_equal(th_counter(&t, "admitted"), 1); /* the new customer's pair */
+    th_fini(&t);
+}
+
 /* The entries' bytes are the same on every machine (instances may run on machines of other
  * byte orders): one host's pair with a peer, exported at its window's close, gives exactly
  * these two entries (the address level and the network level: key, port little endian, one
@@ -1038,6 +1068,7 @@ int main(void)
         cmocka_unit_test(merge_across_workers),
         cmocka_unit_test(share_across_processes),
         cmocka_unit_test(share_entry_bytes),
+        cmocka_unit_test(reload_moves_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

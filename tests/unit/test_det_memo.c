@@ -74,18 +74,50 @@ static void test_initiator_once(void **st)
     assert_int_equal(det_initiator(&ctx, &f, NULL), FLOW_INIT_DST);
 }
 
+/* det_host_hash: the record's (det_rec.host_hash, the pipeline's) in a batch, else hash_host
+ * under the context's key, IPv4 and IPv6. */
+static void test_host_hash(void **st)
+{
+    (void)st;
+    struct hash_key k;
+    struct hash_host_key hk;
+    hash_key_from_seed(&k, 42);
+    hash_host_key_init(&hk, &k);
+    struct det_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.host_key = &hk;
+    struct host h;
+    memset(&h, 0, sizeof h);
+    const char *addrs[] = {"10.1.2.3", "2001:db8::7"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(addr_parse(addrs[i], h.addr), 0);
+        assert_int_equal(det_host_hash(&ctx, &h), hash_bytes(&k, h.addr, 16));
+        ctx.rec = (struct det_rec){.batch_no = 1, .host_hash = 99};
+        assert_int_equal(det_host_hash(&ctx, &h), 99);
+        ctx.rec = (struct det_rec){0};
+    }
+}
+
 #define NB 32
 #define NBATCH 300
 
-/* A random record between one of 200 inside hosts and one of 24 outside peers, either way. */
+/* A random record between one of 250 inside hosts (50 of them IPv6) and one of 24 outside peers
+ * (of its family), either way. */
 static void random_rec(struct th *t, struct flow_rec *f, uint64_t *rs, uint64_t ms)
 {
     static const uint16_t ports[] = {22, 53, 80, 123, 443, 445, 1433, 3389, 4444, 8080, 40000};
-    char in[32], out[32];
+    char in[48], out[48];
     uint32_t r = th_rand(rs);
-    snprintf(in, sizeof in, "10.0.%u.%u", (r >> 8) % 4, 1 + r % 50);
+    bool v6 = (r >> 8) % 5 == 4;
+    if (v6)
+        snprintf(in, sizeof in, "2001:db8:0:1::%x", 1 + r % 50);
+    else
+        snprintf(in, sizeof in, "10.0.%u.%u", (r >> 8) % 5, 1 + r % 50);
     r = th_rand(rs);
-    snprintf(out, sizeof out, "198.51.100.%u", 1 + r % 24);
+    if (v6)
+        snprintf(out, sizeof out, "2001:db9::%x", 1 + r % 24);
+    else
+        snprintf(out, sizeof out, "198.51.100.%u", 1 + r % 24);
     bool inbound = (r >> 8) % 3 == 0;
     uint32_t k = th_rand(rs);
     uint8_t proto = (uint8_t)(k % 10 < 6 ? 6 : k % 10 < 9 ? 17 : 1);
@@ -131,14 +163,17 @@ static void test_batches_decide_as_single_records(void **st)
             th_advance_to(a, ms + 40);
             th_advance_to(b, ms + 40);
             for (size_t i = 0; ops->prefetch && i < n; i++)
-                ops->prefetch(a->self, i, &recs[i]);
+                ops->prefetch(a->self, i, &recs[i], hash_host(&a->host_key, flow_inside(&recs[i])));
             for (size_t i = 0; i < n; i++) {
                 uint8_t *sa, *sb;
                 struct host *ha = th_host(a, flow_inside(&recs[i]), &sa);
                 struct host *hb = th_host(b, flow_inside(&recs[i]), &sb);
                 ha->window = a->ctx.window_no;
                 hb->window = b->ctx.window_no;
-                a->ctx.rec = (struct det_rec){.batch_no = (uint32_t)i + 1};
+                a->ctx.rec = (struct det_rec){
+                    .batch_no = (uint32_t)i + 1,
+                    .host_hash = hash_host(&a->host_key, flow_inside(&recs[i])),
+                };
                 ops->on_flow(a->self, &a->ctx, ha, sa, &recs[i]);
                 b->ctx.rec = (struct det_rec){0};
                 ops->on_flow(b->self, &b->ctx, hb, sb, &recs[i]);
@@ -172,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memo_places),
         cmocka_unit_test(test_initiator_once),
+        cmocka_unit_test(test_host_hash),
         cmocka_unit_test(test_batches_decide_as_single_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

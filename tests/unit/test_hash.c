@@ -144,6 +144,44 @@ static void test_sip13_zero8(void **state)
     }
 }
 
+/* hash_host (the pipeline's hash of an inside host, given to the detectors) is hash_bytes of
+ * the 16-byte address under its key, IPv4-mapped and IPv6; a table's salt of it depends on the
+ * table's key; hash_host_mix depends on every part of the key it mixes in. */
+static void test_hash_host(void **state)
+{
+    (void)state;
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (uint64_t seed = 0; seed < 8; seed++) {
+        struct hash_key k;
+        struct hash_host_key hk;
+        hash_key_from_seed(&k, seed);
+        hash_host_key_init(&hk, &k);
+        for (int i = 0; i < 256; i++) {
+            uint8_t a[16] = {0};
+            x = hash_mix64(x + 1);
+            memcpy(a + 8, &x, 8);
+            if (i & 1) { /* IPv6: any first 8 bytes */
+                x = hash_mix64(x + 1);
+                memcpy(a, &x, 8);
+                a[0] = 0x20;
+            } else { /* ::ffff:a.b.c.d */
+                a[8] = a[9] = 0;
+                a[10] = a[11] = 0xff;
+            }
+            uint64_t h = hash_host(&hk, a);
+            assert_int_equal(h, hash_bytes(&k, a, 16));
+            assert_int_not_equal(hash_host_salt(h, 1), hash_host_salt(h, 2));
+            assert_true(hash_host_salt(h, 1) & 1);
+            uint8_t peer[16] = {0};
+            uint64_t m = hash_host_mix(hash_host_salt(h, 1), peer, 0x0100);
+            assert_int_not_equal(m, hash_host_mix(hash_host_salt(h, 1), NULL, 0x0101));
+            peer[15] = 1;
+            assert_int_not_equal(m, hash_host_mix(hash_host_salt(h, 1), peer, 0x0100));
+            assert_int_not_equal(m, hash_host_mix(hash_host_salt(h, 2), NULL, 0x0100));
+        }
+    }
+}
+
 static int popcount64(uint64_t x)
 {
     return __builtin_popcountll(x);
@@ -219,7 +257,7 @@ int main(void)
         cmocka_unit_test(test_sip24_vectors),  cmocka_unit_test(test_model_self_check),
         cmocka_unit_test(test_sip13_vs_model), cmocka_unit_test(test_key_and_input_sensitivity),
         cmocka_unit_test(test_random_key),     cmocka_unit_test(test_mix64),
-        cmocka_unit_test(test_sip13_zero8),
+        cmocka_unit_test(test_sip13_zero8),    cmocka_unit_test(test_hash_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
