@@ -216,6 +216,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (m->_private == (void *)UINTPTR_MAX) { /* a tick copy (send_tick): counted, not re-sent */
         if (m->err)
             k->c.ticks_failed++;
+        else
+            k->c.ticks_delivered++;
         return;
     }
     uint64_t seq = (uint64_t)(uintptr_t)m->_private;

@@ -121,6 +121,8 @@ int sink_kafka_new(const struct kafka_settings *s, struct sink *out, char *err, 
       "collect: window ticks sent (one per partition of the flows topic).")                        \
     X(T, ticks_dropped, "flow_ticks_dropped", "kafka_flow_ticks_dropped_total", NULL, CTR_COUNTER, \
       "collect: window tick copies the local queue refused (not sent again).")                     \
+    X(T, ticks_delivered, "flow_ticks_delivered", "kafka_flow_ticks_delivered_total", NULL,        \
+      CTR_COUNTER, "collect: window tick copies the broker took.")                                 \
     X(T, ticks_failed, "flow_ticks_failed", "kafka_flow_ticks_failed_total", NULL, CTR_COUNTER,    \
       "collect: window tick copies the broker did not take (not sent again; consumers close "      \
       "that window after partition_idle_ms).")                                                     \
