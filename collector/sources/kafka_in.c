@@ -624,9 +624,15 @@ static int rewind_all(struct kafka_in *k)
     if (rd_kafka_committed(k->rk, owned, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         log_warn("kafka consumer: could not read the committed offsets; the partitions are read "
                  "from the beginning");
-    for (int i = 0; i < owned->cnt; i++)
+    /* Reading starts at the commit: that is where a partition whose commit is at its end
+     * stands at its end (mark_ends), though nothing is fetched; the beginning reads as the
+     * partition's low watermark there. */
+    for (int i = 0; i < owned->cnt; i++) {
         if (owned->elems[i].offset < 0)
             owned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        else
+            k->p[owned->elems[i].partition].next = owned->elems[i].offset;
+    }
     seek(k, owned, 10000);
     return 0;
 }
@@ -772,7 +778,8 @@ static void on_message(struct kafka_in *k, const rd_kafka_message_t *m, uint64_t
         take_record(k, n, m->offset, m->payload, m->len);
 }
 
-/* Read to its end (P_EOF, since now): each active owned partition whose next offset reached
+/* Read to its end (P_EOF, since now): each active owned partition whose next offset (before
+ * its first record: where the rewind started it, its commit, else its low watermark) reached
  * the high watermark of its last fetch (a cached figure: no request). librdkafka's end event
  * (on_message) says the same but once per fetch start, and not at all with an operator's
  * enable.partition.eof=false; this does not depend on it. Called when a poll found the
@@ -785,7 +792,7 @@ static void mark_ends(struct kafka_in *k, uint64_t now)
         int64_t lo = -1, hi = -1;
         if (!kp->owned || kp->state != P_ACTIVE ||
             rd_kafka_get_watermark_offsets(k->rk, k->ks.topic_flows, n, &lo, &hi) != 0 || hi < 0 ||
-            (kp->next >= 0 ? kp->next : 0) < hi)
+            (kp->next >= 0 ? kp->next : lo) < hi)
             continue;
         kp->state = P_EOF;
         kp->eof_since = now;

@@ -62,8 +62,9 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* NREC records of window W0, then the collector's tick of the next window, to partition 0. */
-static void produce(const char *boot)
+/* nrec records of window W0 to partition part, then (tick) the collector's tick of the next
+ * window. */
+static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
 {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -72,7 +73,7 @@ static void produce(const char *boot)
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     assert_non_null(p);
     uint8_t buf[512];
-    for (int i = 0; i <= NREC; i++) {
+    for (int i = 0; i < nrec + tick; i++) {
         struct flow_rec f = {.bytes = 100 + (uint64_t)i,
                              .packets = 1,
                              .sampling = 1,
@@ -84,13 +85,13 @@ static void produce(const char *boot)
         f.first_ms = f.last_ms = W0 + 1000 * (uint64_t)i;
         struct flowpb_meta m = {
             .part = FLOWPB_PART_ALL, .window_start_ms = W0, .watermark_ms = f.last_ms};
-        if (i == NREC) { /* the tick: the collector's window moved on */
+        if (i == nrec) { /* the tick: the collector's window moved on */
             m.part = FLOWPB_PART_TICK;
             m.window_start_ms = m.watermark_ms = W0 + WIN_MS;
         }
         int n = flowpb_encode(&f, &m, buf, sizeof buf);
         assert_true(n > 0);
-        assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(0),
+        assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(part),
                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                            RD_KAFKA_V_VALUE(buf, (size_t)n), RD_KAFKA_V_END),
                          0);
@@ -118,8 +119,27 @@ static rd_kafka_mock_cluster_t *mock_produced(int nparts, rd_kafka_t **mrk)
 {
     rd_kafka_mock_cluster_t *mc = mock_up(1, mrk);
     assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC, nparts, 1), 0);
-    produce(rd_kafka_mock_cluster_bootstraps(mc));
+    produce_to(rd_kafka_mock_cluster_bootstraps(mc), 0, NREC, true);
     return mc;
+}
+
+/* Group g's committed offset of TOPIC's partition part set to off (as an earlier instance of
+ * the group leaves it), by a consumer that commits without joining. */
+static void commit_offset(const char *boot, const char *g, int32_t part, int64_t off)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", boot, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", g, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    assert_non_null(c);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, TOPIC, part)->offset = off;
+    assert_int_equal(rd_kafka_commit(c, l, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
 }
 
 /* The defaults with the brokers and topic_flows set. */
@@ -224,13 +244,18 @@ static void test_redelivery_dropped(void **state)
  * has W0's records, then the tick of W1 (held, released, its release seeks to the end); 1 is
  * empty, so W0 goes on only once 1 has idled at its end for partition_idle_ms, and the batch
  * run ends once both have been at their end for exit_idle. Within a bounded time, with the end
- * events and without them. */
-static void batch_run_ends(const char *group, bool eof_events)
+ * events and without them. read_tail: 1 is not empty but holds records the group has already
+ * read (its commit is at the end): at its end from the start, though nothing is fetched. */
+static void batch_run_ends(const char *group, bool eof_events, bool read_tail)
 {
     char err[256];
     rd_kafka_t *mrk = NULL;
     rd_kafka_mock_cluster_t *mc = mock_produced(2, &mrk);
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+    if (read_tail) {
+        produce_to(boot, 1, 10, false);
+        commit_offset(boot, group, 1, 10);
+    }
 
     struct kafka_settings ks;
     group_settings(&ks, boot, TOPIC, group,
@@ -259,9 +284,9 @@ static void batch_run_ends(const char *group, bool eof_events)
             assert_true(rc >= 0);
         sleep_ms(20);
     }
-    fprintf(stderr, "end events %s: %llu records, %llu ticks, input ended after %d ms\n",
-            eof_events ? "on" : "off", (unsigned long long)s.records, (unsigned long long)s.ticks,
-            ms);
+    fprintf(stderr, "end events %s%s: %llu records, %llu ticks, input ended after %d ms\n",
+            eof_events ? "on" : "off", read_tail ? ", one partition read before" : "",
+            (unsigned long long)s.records, (unsigned long long)s.ticks, ms);
     assert_int_equal(s.records, NREC);
     assert_int_equal(s.ticks, 1);
     assert_true(ms >= 0);
@@ -274,8 +299,9 @@ static void batch_run_ends(const char *group, bool eof_events)
 static void test_batch_run_ends(void **state)
 {
     (void)state;
-    batch_run_ends("e1", true);
-    batch_run_ends("e0", false);
+    batch_run_ends("e1", true, false);
+    batch_run_ends("e0", false, false);
+    batch_run_ends("e0r", false, true);
 }
 
 /* ---- re-sent copies (kafka_dedup.h) ---- */
