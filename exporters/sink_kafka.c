@@ -502,8 +502,15 @@ static void pump(struct sink_kafka *k, uint64_t now)
         }
         if (got != 1)
             break;
-        if (r.kind == MSG_FLOW_TICK && !send_tick(k, &r))
-            break; /* the partition count is not known yet: the next poll tries again */
+        /* A tick waits for every message before it to be acknowledged (a barrier at each window
+         * of the flows): a batch of the window before that fails and is re-sent then still
+         * arrives ahead of the tick on its partition, not behind it (where consumers would count
+         * its records late, in the next window). One round trip per window. */
+        if (r.kind == MSG_FLOW_TICK) {
+            advance_lo(k);
+            if (k->lo != k->send || !send_tick(k, &r))
+                break; /* not yet, or the partition count is not known: the next poll again */
+        }
         if (r.kind >= MSG_KIND_COUNT || !k->rkt[r.kind]) {
             k->state[r.seq & k->ring_mask] = ST_ACKED;
             k->send++;

@@ -494,6 +494,45 @@ static void test_resent_copies_skipped(void **state)
     tmpdir_remove(dir);
 }
 
+/* The tick of the next window goes out only once every message before it is acknowledged (a
+ * barrier: a failed batch of the window before, re-sent, cannot land behind the tick and be
+ * counted late). A broker slow to answer (500 ms): W1's records in flight, W2's tick waits;
+ * once they are acknowledged it goes to every partition. */
+static void test_tick_waits_for_window(void **state)
+{
+    (void)state;
+    char dir[64];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
+    struct sink k;
+    sink_up_w0(boot, dir, 5000, &k);
+    assert_int_equal(sink_counters(&k).ticks, PARTS_R);
+    assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 1, 500), 0);
+    for (int i = 0; i <= NWIN; i++)
+        publish_rec(&k, 1, i);
+    for (int t = 0; t < 20; t++) { /* 200 ms: the records are out, not acknowledged */
+        k.ops->poll(k.self);
+        sleep_ms(10);
+    }
+    struct kafka_counters c = sink_counters(&k);
+    fprintf(stderr, "slow broker: %llu in flight, %llu ticks sent\n",
+            (unsigned long long)c.inflight, (unsigned long long)c.ticks);
+    assert_true(c.inflight > 0);
+    assert_int_equal(c.ticks, PARTS_R);
+    assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 1, 0), 0);
+    sink_drain(&k, 20000);
+    c = sink_counters(&k);
+    assert_int_equal(c.ticks, 2 * PARTS_R);
+    assert_int_equal(c.ticks_delivered, 2 * PARTS_R);
+    assert_int_equal(c.delivered, 2 * NWIN);
+    k.ops->destroy(k.self);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+    tmpdir_remove(dir);
+}
+
 /* A tick copy whose delivery fails is not sent again (a lost tick only holds a window back by
  * partition_idle_ms on the consumers) but is counted: ticks_failed. Broker down while the tick
  * of W1 goes out: every partition's copy times out and is counted once; the tick of W0,
@@ -534,9 +573,8 @@ static void test_tick_failure_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_redelivery_dropped),
-        cmocka_unit_test(test_batch_run_ends),
-        cmocka_unit_test(test_resent_copies_skipped),
+        cmocka_unit_test(test_redelivery_dropped),    cmocka_unit_test(test_batch_run_ends),
+        cmocka_unit_test(test_resent_copies_skipped), cmocka_unit_test(test_tick_waits_for_window),
         cmocka_unit_test(test_tick_failure_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
