@@ -439,6 +439,7 @@ static void close_producer(struct sink_kafka *k)
     if (k->c.inflight)
         k->paused = true;
     k->c.inflight = 0;
+    k->c.ticks_failed = k->c.ticks - k->c.ticks_delivered; /* tick copies purged unreported */
 }
 
 /* A tick (MSG_FLOW_TICK) to every partition of topic_flows; a copy is not re-sent (a lost one
@@ -618,7 +619,11 @@ static int kafka_flush(void *self, int timeout_ms)
         if (k->rk)
             rd_kafka_poll(k->rk, 0);
         service(k, now);
-        if (k->lo >= spool_committed(k->sp) || timeout_ms <= 0 || now - t0 >= (uint64_t)timeout_ms)
+        /* done when everything is acknowledged, the tick copies too (best effort: they are
+         * not in the spool; the last window's tick would go with the producer otherwise) */
+        bool ticks_out = k->c.ticks == k->c.ticks_delivered + k->c.ticks_failed;
+        if ((k->lo >= spool_committed(k->sp) && ticks_out) || timeout_ms <= 0 ||
+            now - t0 >= (uint64_t)timeout_ms)
             break;
         if (k->rk)
             rd_kafka_poll(k->rk, 10);

@@ -521,8 +521,10 @@ static void test_tick_waits_for_window(void **state)
             (unsigned long long)c.inflight, (unsigned long long)c.ticks);
     assert_true(c.inflight > 0);
     assert_int_equal(c.ticks, PARTS_R);
+    /* flush (a collector's stop) returns once the tick copies are in too: the last window's
+     * tick, sent last, is not purged with the producer */
     assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 1, 0), 0);
-    sink_drain(&k, 20000);
+    assert_int_equal(k.ops->flush(k.self, 20000), 0);
     c = sink_counters(&k);
     assert_int_equal(c.ticks, 2 * PARTS_R);
     assert_int_equal(c.ticks_delivered, 2 * PARTS_R);
