@@ -816,9 +816,8 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
  * arrival order; one that is not due yet ends the pass (the rest wait for the next close). */
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
-    struct ltab_ahead ahead = {0};
     for (struct pend *p; (p = ltab_oldest(&s->pend));) {
-        ltab_ahead(&s->pend, &ahead);
+        ltab_ahead(&s->pend);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
         if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms)
             break;
