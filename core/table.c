@@ -74,8 +74,8 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
     memset(t, 0, sizeof *t);
     if (cap == 0 || cap > (1u << 29) || ksz > esz) /* the log's positions stay below 2^31 apart */
         return -EINVAL;
-    size_t nb = 1, nlog = 2;
-    while (nb < cap)
+    size_t nb = 2, nlog = 2;
+    while (nb < 2 * cap) /* at most half full: a probe rarely leaves its line */
         nb <<= 1;
     while (nlog < 2 * cap)
         nlog <<= 1;
@@ -121,18 +121,39 @@ void ltab_log_compact(struct ltab *t)
     t->compacted++;
 }
 
+/* Empty bucket j and move back the links after it that it was keeping from their home
+ * (linear probing's deletion: no tombstones, probes stay as short as the load says). */
+static void bucket_delete(struct ltab *t, size_t j)
+{
+    size_t m = t->nbuckets - 1;
+    for (size_t k = j;;) {
+        t->bucket[j] = 0;
+        for (;;) {
+            k = (k + 1) & m;
+            uint64_t l = t->bucket[k];
+            if (!(uint32_t)l)
+                return;
+            size_t home = (uint32_t)(l >> 32) & m;
+            if (((k - home) & m) >= ((k - j) & m)) { /* home at or before j: j can hold it */
+                t->bucket[j] = l;
+                j = k;
+                break;
+            }
+        }
+    }
+}
+
 void ltab_remove(struct ltab *t, void *ev)
 {
     uint32_t i = (uint32_t)ltab_index(t, ev) + 1;
     struct ltab_meta *me = &t->meta[i - 1];
-    uint64_t *p = &t->bucket[me->hv & (t->nbuckets - 1)];
-    while ((uint32_t)*p && (uint32_t)*p != i)
-        p = &t->meta[(uint32_t)*p - 1].next;
-    if ((uint32_t)*p)
-        *p = me->next;
+    size_t m = t->nbuckets - 1, j = me->hv & m;
+    while ((uint32_t)t->bucket[j] != i)
+        j = (j + 1) & m;
+    bucket_delete(t, j);
     me->pos ^= 1u << 31; /* its record in the log is stale */
     memset(ev, 0, t->esz);
-    me->next = t->free_list;
+    me->hv = t->free_list;
     t->free_list = i;
     t->n--;
 }
@@ -143,7 +164,7 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
     uint8_t *e;
     if (t->free_list) {
         i = t->free_list;
-        t->free_list = (uint32_t)t->meta[i - 1].next;
+        t->free_list = t->meta[i - 1].hv;
     } else if (t->used < t->cap) {
         i = (uint32_t)++t->used;
     } else {
@@ -155,13 +176,14 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
         t->evicted++;
         ltab_remove(t, old);
         i = t->free_list;
-        t->free_list = (uint32_t)t->meta[i - 1].next;
+        t->free_list = t->meta[i - 1].hv;
     }
     e = ltab_entry(t, i - 1);
     memset(e, 0, t->esz);
     memcpy(e, key, t->ksz);
     t->meta[i - 1].hv = h;
-    t->meta[i - 1].next = t->bucket[slot];
+    while ((uint32_t)t->bucket[slot])
+        slot = (slot + 1) & (uint32_t)(t->nbuckets - 1);
     t->bucket[slot] = LTAB_LINK(h, i);
     ltab_log_push(t, i - 1);
     t->n++;

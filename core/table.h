@@ -56,24 +56,27 @@ void ktab_reset(struct ktab *t);
  * number at the log's head and keeps that position in its meta; a record whose entry has moved
  * on (touched again: a later record; removed: the position's top bit flipped) is stale and
  * skipped where the oldest is asked for. So a removal writes only its own entry, meta and
- * chain link, never its neighbours' in the order (a list's unlink: two more cold lines), and
+ * bucket, never its neighbours' in the order (a list's unlink: two more cold lines), and
  * the order is still exact LRU (eviction picks the same entry as the list did). The log holds
  * at least twice cap records; when it fills, its live records (at most cap) are moved
- * together in order (ltab_log_compact: amortised at most one meta read per append). Per entry
- * beyond esz: 16 bytes of meta, 8-16 of log, 8-16 of bucket (a list took 4 words and a 4-byte
- * bucket: 20-24). What an insert, a removal or a lookup past its bucket reads of the index
- * is one meta (16 bytes: one line), where the list kept four separate arrays. */
+ * together in order (ltab_log_compact: amortised at most one meta read per append).
+ *
+ * The index is open addressing (linear probing, at most half full; a removal moves back the
+ * links after it: no tombstones) of 8-byte links that carry the entry's hash: a lookup reads
+ * its bucket's line and the entry whose hash matches, a removal the same bucket line (no
+ * chain to walk: chains put the oldest entries last, and a window close removes the oldest).
+ * Per entry beyond esz: 8 bytes of meta, 8-16 of log, 16-32 of buckets (the list and chains
+ * took 20-24). */
 struct ltab_meta {
-    uint64_t next; /* the chain's next link (an LTAB_LINK); free entries: the free list */
-    uint32_t hv;   /* the entry's hash folded to 32 bits */
-    uint32_t pos;  /* its latest log position; top bit flipped when removed */
+    uint32_t hv;  /* the entry's hash folded to 32 bits; free entries: the free list's next */
+    uint32_t pos; /* its latest log position; top bit flipped when removed */
 };
-/* A chain link: an entry number + 1 (0 = none) in the low half, that entry's folded hash in
- * the high half, so that a lookup reads no entry (and no meta) whose hash differs. */
+/* A bucket: an entry number + 1 (0 = empty) in the low half, that entry's folded hash in the
+ * high half, so that a lookup reads no entry whose hash differs. */
 #define LTAB_LINK(h, i) ((uint64_t)(h) << 32 | (i))
 struct ltab {
     uint8_t *ent;
-    uint64_t *bucket;       /* chain heads: links */
+    uint64_t *bucket;       /* open addressing, linear probing, at most half full: links */
     struct ltab_meta *meta; /* per entry */
     uint32_t *log;          /* recency log: entry indexes at positions tail..head-1 (mod nlog) */
     size_t esz, ksz, cap, used, n, nbuckets;
@@ -94,7 +97,7 @@ static inline void *ltab_entry(const struct ltab *t, size_t i)
 }
 
 /* Lookups are inline (they run per record): an entry's hash folded to 32 bits picks its
- * bucket and, kept in the links, spares most key comparisons along a chain; keys of 8..64
+ * bucket and, kept in the links, spares most key comparisons along a probe; keys of 8..64
  * bytes in steps of 8 are compared at a size the compiler knows. */
 static inline uint32_t ltab_fold(uint64_t hash)
 {
@@ -131,11 +134,14 @@ static inline bool ltab_key_eq(const void *a, const void *b, size_t n)
 /* Entry number + 1 of key (folded hash h), 0 when absent. */
 static inline uint32_t ltab_find_index(const struct ltab *t, const void *key, uint32_t h)
 {
-    for (uint64_t l = t->bucket[h & (t->nbuckets - 1)]; (uint32_t)l;
-         l = t->meta[(uint32_t)l - 1].next)
+    size_t m = t->nbuckets - 1;
+    for (size_t j = h & m;; j = (j + 1) & m) {
+        uint64_t l = t->bucket[j];
+        if (!(uint32_t)l)
+            return 0;
         if ((uint32_t)(l >> 32) == h && ltab_key_eq(ltab_entry(t, (uint32_t)l - 1), key, t->ksz))
             return (uint32_t)l;
-    return 0;
+    }
 }
 static inline void *ltab_find(const struct ltab *t, const void *key, uint64_t hash)
 {
