@@ -72,18 +72,18 @@ void ktab_reset(struct ktab *t)
 int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
 {
     memset(t, 0, sizeof *t);
-    if (cap == 0 || cap >= UINT32_MAX || ksz > esz)
+    if (cap == 0 || cap > (1u << 29) || ksz > esz) /* the log's positions stay below 2^31 apart */
         return -EINVAL;
-    size_t nb = 1;
-    while (nb < cap)
+    size_t nb = 2, nlog = 2;
+    while (nb < 2 * cap) /* at most half full: a probe rarely leaves its line */
         nb <<= 1;
+    while (nlog < 2 * cap)
+        nlog <<= 1;
     t->ent = calloc_table(cap, esz); /* untouched pages cost nothing until entries land on them */
     t->bucket = calloc_table(nb, sizeof *t->bucket);
-    t->chain = calloc_table(cap, sizeof *t->chain);
-    t->prev = calloc_table(cap, sizeof *t->prev);
-    t->next = calloc_table(cap, sizeof *t->next);
-    t->hv = calloc_table(cap, sizeof *t->hv);
-    if (!t->ent || !t->bucket || !t->chain || !t->prev || !t->next || !t->hv) {
+    t->meta = calloc_table(cap, sizeof *t->meta);
+    t->log = calloc_table(nlog, sizeof *t->log);
+    if (!t->ent || !t->bucket || !t->meta || !t->log) {
         ltab_fini(t);
         return -ENOMEM;
     }
@@ -91,6 +91,7 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
     t->ksz = ksz;
     t->cap = cap;
     t->nbuckets = nb;
+    t->nlog = (uint32_t)nlog;
     return 0;
 }
 
@@ -98,49 +99,61 @@ void ltab_fini(struct ltab *t)
 {
     free(t->ent);
     free(t->bucket);
-    free(t->chain);
-    free(t->prev);
-    free(t->next);
-    free(t->hv);
+    free(t->meta);
+    free(t->log);
     memset(t, 0, sizeof *t);
 }
 
-static inline void lru_unlink(struct ltab *t, uint32_t i) /* i: entry number + 1 */
+/* The log is full (nlog records, at most cap of them live): move the live ones together, in
+ * order, to the tail's end. Each entry has one live record, so this frees nlog - n >= nlog / 2
+ * positions. */
+void ltab_log_compact(struct ltab *t)
 {
-    uint32_t p = t->prev[i - 1], n = t->next[i - 1];
-    if (p)
-        t->next[p - 1] = n;
-    else
-        t->oldest = n;
-    if (n)
-        t->prev[n - 1] = p;
-    else
-        t->newest = p;
-    t->prev[i - 1] = t->next[i - 1] = 0;
+    uint32_t m = t->nlog - 1, w = t->tail;
+    for (uint32_t p = t->tail; p != t->head; p++) {
+        uint32_t idx = t->log[p & m];
+        if (t->meta[idx].pos == p) {
+            t->log[w & m] = idx;
+            t->meta[idx].pos = w++;
+        }
+    }
+    t->head = w;
+    t->compacted++;
 }
 
-static inline void lru_push(struct ltab *t, uint32_t i)
+/* Empty bucket j and move back the links after it that it was keeping from their home
+ * (linear probing's deletion: no tombstones, probes stay as short as the load says). */
+static void bucket_delete(struct ltab *t, size_t j)
 {
-    t->prev[i - 1] = t->newest;
-    t->next[i - 1] = 0;
-    if (t->newest)
-        t->next[t->newest - 1] = i;
-    else
-        t->oldest = i;
-    t->newest = i;
+    size_t m = t->nbuckets - 1;
+    for (size_t k = j;;) {
+        t->bucket[j] = 0;
+        for (;;) {
+            k = (k + 1) & m;
+            uint64_t l = t->bucket[k];
+            if (!(uint32_t)l)
+                return;
+            size_t home = (uint32_t)(l >> 32) & m;
+            if (((k - home) & m) >= ((k - j) & m)) { /* home at or before j: j can hold it */
+                t->bucket[j] = l;
+                j = k;
+                break;
+            }
+        }
+    }
 }
 
 void ltab_remove(struct ltab *t, void *ev)
 {
     uint32_t i = (uint32_t)ltab_index(t, ev) + 1;
-    uint32_t *p = &t->bucket[t->hv[i - 1] & (t->nbuckets - 1)];
-    while (*p && *p != i)
-        p = &t->chain[*p - 1];
-    if (*p)
-        *p = t->chain[i - 1];
-    lru_unlink(t, i);
+    struct ltab_meta *me = &t->meta[i - 1];
+    size_t m = t->nbuckets - 1, j = me->hv & m;
+    while ((uint32_t)t->bucket[j] != i)
+        j = (j + 1) & m;
+    bucket_delete(t, j);
+    me->pos ^= 1u << 31; /* its record in the log is stale */
     memset(ev, 0, t->esz);
-    t->chain[i - 1] = t->free_list;
+    me->hv = t->free_list;
     t->free_list = i;
     t->n--;
 }
@@ -151,11 +164,11 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
     uint8_t *e;
     if (t->free_list) {
         i = t->free_list;
-        t->free_list = t->chain[i - 1];
+        t->free_list = t->meta[i - 1].hv;
     } else if (t->used < t->cap) {
         i = (uint32_t)++t->used;
     } else {
-        uint8_t *old = ltab_entry(t, t->oldest - 1);
+        uint8_t *old = ltab_oldest(t); /* full: not NULL */
         if (evicted)
             memcpy(evicted, old, t->esz);
         if (was_evicted)
@@ -163,15 +176,16 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
         t->evicted++;
         ltab_remove(t, old);
         i = t->free_list;
-        t->free_list = t->chain[i - 1];
+        t->free_list = t->meta[i - 1].hv;
     }
     e = ltab_entry(t, i - 1);
     memset(e, 0, t->esz);
     memcpy(e, key, t->ksz);
-    t->hv[i - 1] = h;
-    t->chain[i - 1] = t->bucket[slot];
-    t->bucket[slot] = i;
-    lru_push(t, i);
+    t->meta[i - 1].hv = h;
+    while ((uint32_t)t->bucket[slot])
+        slot = (slot + 1) & (uint32_t)(t->nbuckets - 1);
+    t->bucket[slot] = LTAB_LINK(h, i);
+    ltab_log_push(t, i - 1);
     t->n++;
     return e;
 }

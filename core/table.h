@@ -50,14 +50,39 @@ void ktab_reset(struct ktab *t);
  * stable until it is evicted or removed (then its bytes are zeroed). Lookups and inserts are
  * O(1); nothing is allocated after init. One thread uses a table. The caller hashes the key
  * (equal keys, equal hashes; keyed, so that nobody can choose keys that collide): callers
- * often hold a keyed hash of part of the key already and mix the rest in cheaply. */
+ * often hold a keyed hash of part of the key already and mix the rest in cheaply.
+ *
+ * The recency order is a log, not a linked list: inserting or touching an entry appends its
+ * number at the log's head and keeps that position in its meta; a record whose entry has moved
+ * on (touched again: a later record; removed: the position's top bit flipped) is stale and
+ * skipped where the oldest is asked for. So a removal writes only its own entry, meta and
+ * bucket, never its neighbours' in the order (a list's unlink: two more cold lines), and
+ * the order is still exact LRU (eviction picks the same entry as the list did). The log holds
+ * at least twice cap records; when it fills, its live records (at most cap) are moved
+ * together in order (ltab_log_compact: amortised at most one meta read per append).
+ *
+ * The index is open addressing (linear probing, at most half full; a removal moves back the
+ * links after it: no tombstones) of 8-byte links that carry the entry's hash: a lookup reads
+ * its bucket's line and the entry whose hash matches, a removal the same bucket line (no
+ * chain to walk: chains put the oldest entries last, and a window close removes the oldest).
+ * Per entry beyond esz: 8 bytes of meta, 8-16 of log, 16-32 of buckets (the list and chains
+ * took 20-24). */
+struct ltab_meta {
+    uint32_t hv;  /* the entry's hash folded to 32 bits; free entries: the free list's next */
+    uint32_t pos; /* its latest log position; top bit flipped when removed */
+};
+/* A bucket: an entry number + 1 (0 = empty) in the low half, that entry's folded hash in the
+ * high half, so that a lookup reads no entry whose hash differs. */
+#define LTAB_LINK(h, i) ((uint64_t)(h) << 32 | (i))
 struct ltab {
     uint8_t *ent;
-    uint32_t *bucket, *chain, *prev, *next; /* entry number + 1; 0 = none */
-    uint32_t *hv;                           /* each entry's hash folded to 32 bits */
+    uint64_t *bucket;       /* open addressing, linear probing, at most half full: links */
+    struct ltab_meta *meta; /* per entry */
+    uint32_t *log;          /* recency log: entry indexes at positions tail..head-1 (mod nlog) */
     size_t esz, ksz, cap, used, n, nbuckets;
-    uint32_t oldest, newest, free_list;
-    uint64_t evicted; /* entries pushed out to make room */
+    uint32_t nlog, tail, head, free_list;
+    uint64_t evicted;   /* entries pushed out to make room */
+    uint64_t compacted; /* log compactions (a gauge for tests: the log stays bounded) */
 };
 int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz);
 void ltab_fini(struct ltab *t);
@@ -71,8 +96,8 @@ static inline void *ltab_entry(const struct ltab *t, size_t i)
     return t->ent + i * t->esz;
 }
 
-/* Lookups are inline (they run per record): an entry keeps its hash folded to 32 bits, its
- * bucket and a fingerprint that spares most key comparisons along a chain; keys of 8..64
+/* Lookups are inline (they run per record): an entry's hash folded to 32 bits picks its
+ * bucket and, kept in the links, spares most key comparisons along a probe; keys of 8..64
  * bytes in steps of 8 are compared at a size the compiler knows. */
 static inline uint32_t ltab_fold(uint64_t hash)
 {
@@ -109,32 +134,35 @@ static inline bool ltab_key_eq(const void *a, const void *b, size_t n)
 /* Entry number + 1 of key (folded hash h), 0 when absent. */
 static inline uint32_t ltab_find_index(const struct ltab *t, const void *key, uint32_t h)
 {
-    for (uint32_t i = t->bucket[h & (t->nbuckets - 1)]; i; i = t->chain[i - 1])
-        if (t->hv[i - 1] == h && ltab_key_eq(ltab_entry(t, i - 1), key, t->ksz))
-            return i;
-    return 0;
+    size_t m = t->nbuckets - 1;
+    for (size_t j = h & m;; j = (j + 1) & m) {
+        uint64_t l = t->bucket[j];
+        if (!(uint32_t)l)
+            return 0;
+        if ((uint32_t)(l >> 32) == h && ltab_key_eq(ltab_entry(t, (uint32_t)l - 1), key, t->ksz))
+            return (uint32_t)l;
+    }
 }
 static inline void *ltab_find(const struct ltab *t, const void *key, uint64_t hash)
 {
     uint32_t i = ltab_find_index(t, key, ltab_fold(hash));
     return i ? ltab_entry(t, i - 1) : NULL;
 }
+/* Append entry idx's record to the log (it becomes the newest). */
+void ltab_log_compact(struct ltab *t);
+static inline void ltab_log_push(struct ltab *t, uint32_t idx)
+{
+    if (t->head - t->tail == t->nlog)
+        ltab_log_compact(t);
+    t->log[t->head & (t->nlog - 1)] = idx;
+    t->meta[idx].pos = t->head++;
+}
 /* Make e the newest entry. */
 static inline void ltab_touch(struct ltab *t, void *e)
 {
-    uint32_t i = (uint32_t)ltab_index(t, e) + 1;
-    if (t->newest == i)
-        return;
-    uint32_t p = t->prev[i - 1], n = t->next[i - 1]; /* n != 0: e is not the newest */
-    if (p)
-        t->next[p - 1] = n;
-    else
-        t->oldest = n;
-    t->prev[n - 1] = p;
-    t->prev[i - 1] = t->newest;
-    t->next[i - 1] = 0;
-    t->next[t->newest - 1] = i;
-    t->newest = i;
+    uint32_t idx = (uint32_t)ltab_index(t, e);
+    if (t->meta[idx].pos != t->head - 1)
+        ltab_log_push(t, idx);
 }
 /* The insertion half of ltab_get (key absent, folded hash h). */
 void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bool *was_evicted);
@@ -150,50 +178,38 @@ static inline void *ltab_get(struct ltab *t, const void *key, uint64_t hash, boo
     *inserted = i == 0;
     return i ? ltab_entry(t, i - 1) : ltab_insert(t, key, h, evicted, was_evicted);
 }
-/* The least recently used entry, NULL when empty. */
-static inline void *ltab_oldest(const struct ltab *t)
+/* The least recently used entry, NULL when empty (stale records at the log's tail are
+ * dropped on the way). */
+static inline void *ltab_oldest(struct ltab *t)
 {
-    return t->oldest ? ltab_entry(t, t->oldest - 1) : NULL;
+    for (; t->tail != t->head; t->tail++) {
+        uint32_t idx = t->log[t->tail & (t->nlog - 1)];
+        if (t->meta[idx].pos == t->tail)
+            return ltab_entry(t, idx);
+    }
+    return NULL;
 }
 
 /* A walk that removes the oldest entries one after another (a window close settling or ending
- * them: det_scan pend_settle, det_bruteforce conns_end_all). Each removal touches lines of its
- * own (the entry, its hash, chain and list words, its bucket head), cold by then; ltab_ahead,
- * called once per step before the oldest is handled, asks for those of the entries a few steps
- * later, so that the walk's misses overlap instead of coming one by one. Only prefetches: what
- * the walk does is the same with or without it. The cursors start zeroed. */
+ * them: det_scan pend_settle, det_bruteforce conns_end_all). Each removal touches lines of
+ * its own (the entry, its meta, its bucket head), cold by then; ltab_ahead, called once per step
+ * before the oldest is handled, asks for those of the records a few steps later in the log,
+ * so that the walk's misses overlap instead of coming one by one. Only prefetches (a stale
+ * record's are wasted): what the walk does is the same with or without it. */
 #define LTAB_AHEAD 4 /* steps between asking for an entry's bucket head and its removal */
-struct ltab_ahead {
-    uint32_t near, far; /* entry numbers + 1: LTAB_AHEAD and 2 x LTAB_AHEAD after the oldest */
-    bool placed;
-};
-static inline void ltab_ahead_lines(const struct ltab *t, uint32_t i)
+static inline void ltab_ahead_lines(const struct ltab *t, uint32_t idx)
 {
-    __builtin_prefetch(ltab_entry(t, i - 1));
-    __builtin_prefetch(&t->hv[i - 1]);
-    __builtin_prefetch(&t->chain[i - 1]);
-    __builtin_prefetch(&t->prev[i - 1]);
+    __builtin_prefetch(ltab_entry(t, idx));
+    __builtin_prefetch(&t->meta[idx]);
 }
-static inline void ltab_ahead(const struct ltab *t, struct ltab_ahead *a)
+static inline void ltab_ahead(const struct ltab *t)
 {
-    if (!a->placed && t->oldest) { /* first step: place the cursors */
-        a->placed = true;
-        uint32_t i = t->next[t->oldest - 1];
-        for (int k = 0; i && k < 2 * LTAB_AHEAD; k++, i = t->next[i - 1]) {
-            if (k == LTAB_AHEAD)
-                a->near = i;
-            ltab_ahead_lines(t, i);
-        }
-        a->far = i;
-    }
-    if (a->far) { /* its list word is the one cold load the walk waits for, overlapped */
-        ltab_ahead_lines(t, a->far);
-        a->far = t->next[a->far - 1];
-    }
-    if (a->near) { /* its hash, asked for LTAB_AHEAD steps ago, gives the bucket */
-        __builtin_prefetch(&t->bucket[t->hv[a->near - 1] & (t->nbuckets - 1)]);
-        a->near = t->next[a->near - 1];
-    }
+    uint32_t m = t->nlog - 1, len = t->head - t->tail;
+    if (len > 2 * LTAB_AHEAD)
+        ltab_ahead_lines(t, t->log[(t->tail + 2 * LTAB_AHEAD) & m]);
+    if (len > LTAB_AHEAD) /* its hash, asked for LTAB_AHEAD steps ago, gives the bucket */
+        __builtin_prefetch(
+            &t->bucket[t->meta[t->log[(t->tail + LTAB_AHEAD) & m]].hv & (t->nbuckets - 1)]);
 }
 
 #endif

@@ -720,9 +720,8 @@ static void bf_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hs
 static void conns_end_all(struct bf *b, struct det_ctx *ctx)
 {
     struct bf_conn *e, old;
-    struct ltab_ahead ahead = {0};
     while ((e = ltab_oldest(&b->conns))) {
-        ltab_ahead(&b->conns, &ahead);
+        ltab_ahead(&b->conns);
         old = *e;
         ltab_remove(&b->conns, e);
         if (!old.ended)

@@ -791,34 +791,32 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     memcpy(k.peer, f->src, 16);
     k.port = port;
     k.proto = f->proto;
-    struct pend *p = ltab_find(&s->pend, &k, hv);
-    if (p && p->state == PEND_PROBE) {
+    /* one walk of the bucket: an answer that may wait is found or inserted at once */
+    bool ins = false, ev = false;
+    struct pend old;
+    struct pend *p =
+        may_wait ? ltab_get(&s->pend, &k, hv, &ins, &old, &ev) : ltab_find(&s->pend, &k, hv);
+    if (ev)
+        pend_evicted(s, ctx, &old);
+    if (ins) {
+        p->state = PEND_ANSWER;
+        p->t_ms = f->first_ms;
+        s->st_pend_answer_only++;
+    } else if (p && p->state == PEND_PROBE) {
         struct pend copy = *p;
         struct contact ct;
         pend_contact(&copy, &ct);
         ltab_remove(&s->pend, p);
         apply(s, ctx, h, sh, &ct, OUT_ANSWERED);
-        return;
     }
-    if (p || !may_wait)
-        return;
-    bool ins, ev;
-    struct pend old;
-    p = ltab_get(&s->pend, &k, hv, &ins, &old, &ev);
-    if (ev)
-        pend_evicted(s, ctx, &old);
-    p->state = PEND_ANSWER;
-    p->t_ms = f->first_ms;
-    s->st_pend_answer_only++;
 }
 
 /* Window close: every probe answer_wait older than the window's end is settled. Entries are in
  * arrival order; one that is not due yet ends the pass (the rest wait for the next close). */
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
-    struct ltab_ahead ahead = {0};
     for (struct pend *p; (p = ltab_oldest(&s->pend));) {
-        ltab_ahead(&s->pend, &ahead);
+        ltab_ahead(&s->pend);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
         if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms)
             break;

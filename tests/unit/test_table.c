@@ -113,23 +113,24 @@ static void test_ltab_ahead_walk(void **state)
                 (uint32_t)k;
         }
         uint32_t want[64], nwant = 0; /* the recency order after a touch and a removal */
+        for (uint32_t k = 1; k <= n; k++)
+            if (n < 3 || (k != 2 && k != 3))
+                want[nwant++] = k;
         if (n >= 3) {
             struct ent key = key_of(2);
             ltab_touch(&t, ltab_find(&t, &key, 2 * 0x9E3779B97F4A7C15ULL));
             key = key_of(3);
             ltab_remove(&t, ltab_find(&t, &key, 3 * 0x9E3779B97F4A7C15ULL));
+            want[nwant++] = 2;
         }
-        for (uint32_t i = t.oldest; i; i = t.next[i - 1])
-            want[nwant++] = ((struct ent *)ltab_entry(&t, i - 1))->val;
-        struct ltab_ahead a = {0};
         uint32_t got = 0;
         for (struct ent *e; (e = ltab_oldest(&t)) && got < nwant / 2;) {
-            ltab_ahead(&t, &a);
+            ltab_ahead(&t);
             assert_int_equal(e->val, want[got++]);
             ltab_remove(&t, e);
         }
-        for (struct ent *e; (e = ltab_oldest(&t));) { /* the cursors of the stopped walk go on */
-            ltab_ahead(&t, &a);
+        for (struct ent *e; (e = ltab_oldest(&t));) { /* the walk stopped, then goes on */
+            ltab_ahead(&t);
             assert_int_equal(e->val, want[got++]);
             ltab_remove(&t, e);
         }
@@ -190,6 +191,7 @@ static void test_ltab_model(void **state)
             model[n++] = k;
         }
         assert_int_equal(t.n, n);
+        assert_true(t.head - t.tail <= t.nlog); /* the recency log stays bounded */
         struct ent *o = ltab_oldest(&t);
         assert_true((o != NULL) == (n > 0));
         if (o)
@@ -200,6 +202,39 @@ static void test_ltab_model(void **state)
     ltab_fini(&t);
 }
 
+/* The recency log: one entry left alone while two others are touched over and over fills the
+ * log with stale records; it is compacted (bounded at nlog records), the untouched entry stays
+ * the oldest and is the one evicted (counted) when a new key needs room. */
+static void test_ltab_log_compact(void **state)
+{
+    (void)state;
+    struct ltab t;
+    assert_int_equal(ltab_init(&t, 4, sizeof(struct ent), 16), 0);
+    bool ins, ev;
+    struct ent gone;
+    for (uint64_t k = 1; k <= 3; k++) {
+        struct ent key = key_of(k);
+        ((struct ent *)ltab_get(&t, &key, k, &ins, NULL, NULL))->val = (uint32_t)k;
+    }
+    for (int r = 0; r < 1000; r++) {
+        struct ent key = key_of(2 + (uint64_t)(r & 1));
+        ltab_touch(&t, ltab_find(&t, &key, 2 + (uint64_t)(r & 1)));
+        assert_true(t.head - t.tail <= t.nlog);
+    }
+    assert_true(t.compacted >= 1000 / t.nlog);
+    assert_int_equal(((struct ent *)ltab_oldest(&t))->val, 1);
+    struct ent key = key_of(4);
+    ltab_get(&t, &key, 4, &ins, &gone, &ev); /* fills the table */
+    assert_false(ev);
+    key = key_of(5);
+    ltab_get(&t, &key, 5, &ins, &gone, &ev);
+    assert_true(ev);
+    assert_int_equal(gone.val, 1);
+    assert_int_equal(t.evicted, 1);
+    assert_int_equal(((struct ent *)ltab_oldest(&t))->val, 2); /* 2 then 3: their last touches */
+    ltab_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_ltab_order),
         cmocka_unit_test(test_ltab_model),
         cmocka_unit_test(test_ltab_ahead_walk),
+        cmocka_unit_test(test_ltab_log_compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
