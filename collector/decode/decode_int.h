@@ -119,11 +119,28 @@ enum dec_kind {
 #define K_BIT(k) (1ull << (k))
 #define OP_VARLEN 0xFFFFu
 
+/* What op_apply does with a field: chosen once per template from its kind and length
+ * (tmpl_compile), so a record's field costs one dispatch, not one on the kind and another on the
+ * width (bench/RESULTS.md, issue 15, eighteenth part). */
+enum op_act {
+    OA_SKIP = 0,
+    OA_SECTION, /* K_DL_SECTION, K_IP_SECTION */
+    OA_SRC4,
+    OA_DST4,
+    OA_SRC6,
+    OA_DST6,
+    OA_U8, /* v[kind] = the field, big-endian, of 1, 2, 4, 8 or any other number of bytes */
+    OA_U16,
+    OA_U32,
+    OA_U64,
+    OA_UINT,
+};
+
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
     uint16_t off; /* offset in the record (fixed-length templates only) */
     uint8_t kind; /* enum dec_kind */
-    uint8_t pad;
+    uint8_t act;  /* enum op_act: a function of kind and len */
 };
 
 /* One field as parsed from the wire, input to tmpl_add. */
