@@ -287,6 +287,7 @@ struct dec_msg {
     struct dec_exporter *exp;
     struct dec_domain *dom;
     uint8_t version;
+    uint8_t rec_ctr; /* enum decode_counter: the version's records (dec_records_counter) */
     uint64_t now_ms;
     uint64_t export_ms; /* v5/v9: unix time of the header; IPFIX: export time */
     uint32_t uptime;    /* v9 sysuptime (ms) */
@@ -352,6 +353,9 @@ void dec_free(struct decode_ctx *ctx, void *p, size_t n);
 /* A sequence number seq that should be *next (when *valid): a forward gap is counted as lost. */
 void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance);
 void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate);
+_Static_assert(DC_COUNT <= 256, "dec_msg.rec_ctr holds a counter in a byte");
+/* The counter of a version's records (DC_V5_RECORDS ...): dec_msg.rec_ctr, set once per message. */
+enum decode_counter dec_records_counter(uint8_t version);
 /* Finish and emit one decoded record: sampling, counters. rate_rec = rate from the record (0 none),
    sampler_id/has_sampler = its sampler id, v5_interval = v5 header rate (0 none, -1 not v5). */
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
