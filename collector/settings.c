@@ -36,7 +36,7 @@ static const struct conf_key collector_keys[] = {
      "host-table and detector shards, by inside address: 1 = all on the pipeline thread; N = the "
      "pipeline thread and N-1 worker threads",
      NULL},
-    {"dispatcher_cost", CONF_U32, S(dispatcher_cost), 0, 0, 1000, "65",
+    {"dispatcher_cost", CONF_U32, S(dispatcher_cost), 0, 0, 1000, "60",
      "with workers >= 2: the pipeline thread's own work per record (decoding, customer lookup, "
      "hand-over) in percent of a record's host-table and detector work; shard 0, which runs on "
      "the pipeline thread, gets (100 - (N-1) x this) / N percent of the hosts (at least 0), the "
