@@ -37,7 +37,12 @@ static void pick_detectors(struct pipeline *p)
  * that work costing c percent of a record's host-table and detector work (`dispatcher_cost`),
  * shard 0 gets s0 = (100 - (N-1) c) / N percent of the buckets (at least 0) and the N-1 worker
  * threads the rest in equal parts, so each thread carries (nearly) the same work. Buckets are
- * hash bits, so a run of them is as good a sample of the hosts as any. counts[w]: w's buckets. */
+ * hash bits, so a run of them is as good a sample of the hosts as any. counts[w]: w's buckets.
+ * c is measured as 100 x (the dispatcher thread's instructions per record, less the window close:
+ * serial, every thread waits for it whatever the shares) / (the worker's) in a run with
+ * workers = 2 and c = 100, i.e. every host on the worker (bench/RESULTS.md, issue 15, eighteenth
+ * part: (1 134 - 288) / 1 307 Ir = 65; the default stays 60, within 1.5 % of it by that model,
+ * because at 65 int_workers' scan counters leave its 5 % bound: see there). */
 static void shard_map_build(struct pipeline *p, uint32_t counts[])
 {
     uint32_t n = p->nworkers;

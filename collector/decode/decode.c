@@ -172,8 +172,12 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
     }
     uint16_t version = be_get16(buf);
     if (version == 0 && len >= 4 && be_get32(buf) == 5) { /* sFlow v5: a 32-bit version */
-        struct dec_msg m = {
-            .ctx = ctx, .version = DEC_VERSION_SFLOW, .now_ms = now_ms, .emit = emit, .arg = arg};
+        struct dec_msg m = {.ctx = ctx,
+                            .version = DEC_VERSION_SFLOW,
+                            .rec_ctr = (uint8_t)dec_records_counter(DEC_VERSION_SFLOW),
+                            .now_ms = now_ms,
+                            .emit = emit,
+                            .arg = arg};
         if (ctx->npending)
             dec_pending_expire(ctx, now_ms);
         ctx->c[DC_SFLOW_DATAGRAMS]++;
@@ -195,6 +199,7 @@ void decode_datagram(struct decode_ctx *ctx, const uint8_t src[16], uint16_t spo
     struct dec_msg m = {.ctx = ctx,
                         .exp = e,
                         .version = (uint8_t)version,
+                        .rec_ctr = (uint8_t)dec_records_counter((uint8_t)version),
                         .now_ms = now_ms,
                         .emit = emit,
                         .arg = arg};

@@ -114,21 +114,29 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     r->exporter = e->idx + 1;
     if (r->last_ms < r->first_ms)
         r->last_ms = r->first_ms;
-    uint64_t skew =
-        r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
-    if (m->ctx->cfg.clock_skew_ms && skew > m->ctx->cfg.clock_skew_ms) {
-        r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
-        e->clock_skew++;
-        m->ctx->c[DC_CLOCK_SKEW]++;
+    uint64_t max_skew = m->ctx->cfg.clock_skew_ms; /* 0: not checked (replay) */
+    if (max_skew) {
+        uint64_t skew =
+            r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+        if (skew > max_skew) {
+            r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
+            e->clock_skew++;
+            m->ctx->c[DC_CLOCK_SKEW]++;
+        }
     }
     e->last_rate = rate;
     e->records++;
     m->ctx->c[DC_RECORDS]++;
-    m->ctx->c[m->version == 5                   ? DC_V5_RECORDS
-              : m->version == 9                 ? DC_V9_RECORDS
-              : m->version == DEC_VERSION_SFLOW ? DC_SFLOW_RECORDS
-                                                : DC_IPFIX_RECORDS]++;
+    m->ctx->c[m->rec_ctr]++;
     m->emit(m->arg, r);
+}
+
+enum decode_counter dec_records_counter(uint8_t version)
+{
+    return version == 5                   ? DC_V5_RECORDS
+           : version == 9                 ? DC_V9_RECORDS
+           : version == DEC_VERSION_SFLOW ? DC_SFLOW_RECORDS
+                                          : DC_IPFIX_RECORDS;
 }
 
 void dec_rec_from_pkt(struct flow_rec *r, const struct pkt_info *pi)

@@ -119,11 +119,28 @@ enum dec_kind {
 #define K_BIT(k) (1ull << (k))
 #define OP_VARLEN 0xFFFFu
 
+/* What op_apply does with a field: chosen once per template from its kind and length
+ * (tmpl_compile), so a record's field costs one dispatch, not one on the kind and another on the
+ * width (bench/RESULTS.md, issue 15, eighteenth part). */
+enum op_act {
+    OA_SKIP = 0,
+    OA_SECTION, /* K_DL_SECTION, K_IP_SECTION */
+    OA_SRC4,
+    OA_DST4,
+    OA_SRC6,
+    OA_DST6,
+    OA_U8, /* v[kind] = the field, big-endian, of 1, 2, 4, 8 or any other number of bytes */
+    OA_U16,
+    OA_U32,
+    OA_U64,
+    OA_UINT,
+};
+
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
     uint16_t off; /* offset in the record (fixed-length templates only) */
     uint8_t kind; /* enum dec_kind */
-    uint8_t pad;
+    uint8_t act;  /* enum op_act: a function of kind and len */
 };
 
 /* One field as parsed from the wire, input to tmpl_add. */
@@ -270,6 +287,7 @@ struct dec_msg {
     struct dec_exporter *exp;
     struct dec_domain *dom;
     uint8_t version;
+    uint8_t rec_ctr; /* enum decode_counter: the version's records (dec_records_counter) */
     uint64_t now_ms;
     uint64_t export_ms; /* v5/v9: unix time of the header; IPFIX: export time */
     uint32_t uptime;    /* v9 sysuptime (ms) */
@@ -335,6 +353,9 @@ void dec_free(struct decode_ctx *ctx, void *p, size_t n);
 /* A sequence number seq that should be *next (when *valid): a forward gap is counted as lost. */
 void dec_seq(struct dec_msg *m, bool *valid, uint32_t *next, uint32_t seq, uint32_t advance);
 void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate);
+_Static_assert(DC_COUNT <= 256, "dec_msg.rec_ctr holds a counter in a byte");
+/* The counter of a version's records (DC_V5_RECORDS ...): dec_msg.rec_ctr, set once per message. */
+enum decode_counter dec_records_counter(uint8_t version);
 /* Finish and emit one decoded record: sampling, counters. rate_rec = rate from the record (0 none),
    sampler_id/has_sampler = its sampler id, v5_interval = v5 header rate (0 none, -1 not v5). */
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,

@@ -334,6 +334,32 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* The op's action: its kind (addresses, sections, skips) or the width of its number. */
+static enum op_act op_act_of(enum dec_kind k, uint16_t len)
+{
+    switch (k) {
+    case K_SKIP:
+        return OA_SKIP;
+    case K_DL_SECTION:
+    case K_IP_SECTION:
+        return OA_SECTION;
+    case K_SRC4:
+        return OA_SRC4;
+    case K_DST4:
+        return OA_DST4;
+    case K_SRC6:
+        return OA_SRC6;
+    case K_DST6:
+        return OA_DST6;
+    default:
+        return len == 1   ? OA_U8
+               : len == 2 ? OA_U16
+               : len == 4 ? OA_U32
+               : len == 8 ? OA_U64
+                          : OA_UINT;
+    }
+}
+
 /* Largest record a set can hold (65535 minus set and message headers). */
 #define MAX_RECORD_LEN (65535u - 4u - 16u)
 
@@ -383,7 +409,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         ops[nops].len = len;
         ops[nops].off = 0;
         ops[nops].kind = (uint8_t)k;
-        ops[nops].pad = 0;
+        ops[nops].act = (uint8_t)op_act_of(k, len);
         nops++;
     }
     if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
@@ -514,24 +540,13 @@ const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
 
 /* ---- the interpreter ---- */
 
+/* A big-endian number of a width other than 1, 2, 4 or 8 bytes (those: op_act_of's OA_U*). */
 static inline uint64_t read_uint(const uint8_t *p, uint16_t len)
 {
-    switch (len) {
-    case 1:
-        return p[0];
-    case 2:
-        return be_get16(p);
-    case 4:
-        return be_get32(p);
-    case 8:
-        return be_get64(p);
-    default: {
-        uint64_t v = 0;
-        for (unsigned i = 0; i < len; i++)
-            v = v << 8 | p[i];
-        return v;
-    }
-    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < len; i++)
+        v = v << 8 | p[i];
+    return v;
 }
 
 static inline void put_v4(uint8_t out[16], const uint8_t *p)
@@ -768,33 +783,46 @@ struct dec_section {
     bool ip; /* ipHeaderPacketSection: starts at the IP header */
 };
 
-static inline void op_apply(const struct tmpl_op *op, const uint8_t *q, size_t qlen,
-                            struct flow_rec *r, uint64_t *v, bool *v6, struct dec_section *sec)
+static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op *op,
+                                                           const uint8_t *q, size_t qlen,
+                                                           struct flow_rec *r, uint64_t *v,
+                                                           bool *v6, struct dec_section *sec)
 {
-    switch (op->kind) {
-    case K_SKIP:
+    switch ((enum op_act)op->act) {
+    case OA_SKIP:
         break;
-    case K_DL_SECTION:
-    case K_IP_SECTION:
+    case OA_SECTION:
         sec->p = q;
         sec->len = qlen;
         sec->ip = op->kind == K_IP_SECTION;
         break;
-    case K_SRC4:
+    case OA_SRC4:
         put_v4(r->src, q);
         *v6 = false;
         break;
-    case K_DST4:
+    case OA_DST4:
         put_v4(r->dst, q);
         break;
-    case K_SRC6:
+    case OA_SRC6:
         memcpy(r->src, q, 16);
         *v6 = true;
         break;
-    case K_DST6:
+    case OA_DST6:
         memcpy(r->dst, q, 16);
         break;
-    default:
+    case OA_U8:
+        v[op->kind] = q[0];
+        break;
+    case OA_U16:
+        v[op->kind] = be_get16(q);
+        break;
+    case OA_U32:
+        v[op->kind] = be_get32(q);
+        break;
+    case OA_U64:
+        v[op->kind] = be_get64(q);
+        break;
+    case OA_UINT:
         v[op->kind] = read_uint(q, op->len);
         break;
     }
