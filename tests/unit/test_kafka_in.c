@@ -494,6 +494,25 @@ static void test_resent_copies_skipped(void **state)
     tmpdir_remove(dir);
 }
 
+/* A mock cluster of one broker (on *mrk) with topic TOPIC_R, and the sink on it with W0 sent
+ * (sink_up_w0). */
+static rd_kafka_mock_cluster_t *one_broker_w0(char *dir, int timeout_ms, struct sink *k,
+                                              rd_kafka_t **mrk)
+{
+    rd_kafka_mock_cluster_t *mc = mock_up(1, mrk);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
+    sink_up_w0(rd_kafka_mock_cluster_bootstraps(mc), dir, timeout_ms, k);
+    return mc;
+}
+
+static void sink_down(struct sink *k, rd_kafka_mock_cluster_t *mc, rd_kafka_t *mrk, const char *dir)
+{
+    k->ops->destroy(k->self);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+    tmpdir_remove(dir);
+}
+
 /* The tick of the next window goes out only once every message before it is acknowledged (a
  * barrier: a failed batch of the window before, re-sent, cannot land behind the tick and be
  * counted late). A broker slow to answer (500 ms): W1's records in flight, W2's tick waits;
@@ -503,11 +522,8 @@ static void test_tick_waits_for_window(void **state)
     (void)state;
     char dir[64];
     rd_kafka_t *mrk = NULL;
-    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
-    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
     struct sink k;
-    sink_up_w0(boot, dir, 5000, &k);
+    rd_kafka_mock_cluster_t *mc = one_broker_w0(dir, 5000, &k, &mrk);
     assert_int_equal(sink_counters(&k).ticks, PARTS_R);
     assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 1, 500), 0);
     for (int i = 0; i <= NWIN; i++)
@@ -529,10 +545,7 @@ static void test_tick_waits_for_window(void **state)
     assert_int_equal(c.ticks, 2 * PARTS_R);
     assert_int_equal(c.ticks_delivered, 2 * PARTS_R);
     assert_int_equal(c.delivered, 2 * NWIN);
-    k.ops->destroy(k.self);
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(mrk);
-    tmpdir_remove(dir);
+    sink_down(&k, mc, mrk, dir);
 }
 
 /* A tick copy whose delivery fails is not sent again (a lost tick only holds a window back by
@@ -544,11 +557,8 @@ static void test_tick_failure_counted(void **state)
     (void)state;
     char dir[64];
     rd_kafka_t *mrk = NULL;
-    rd_kafka_mock_cluster_t *mc = mock_up(1, &mrk);
-    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    assert_int_equal(rd_kafka_mock_topic_create(mc, TOPIC_R, PARTS_R, 1), 0);
     struct sink k;
-    sink_up_w0(boot, dir, 1000, &k);
+    rd_kafka_mock_cluster_t *mc = one_broker_w0(dir, 1000, &k, &mrk);
     struct kafka_counters c = sink_counters(&k);
     assert_int_equal(c.ticks, PARTS_R);
     assert_int_equal(c.ticks_delivered, PARTS_R);
@@ -566,10 +576,7 @@ static void test_tick_failure_counted(void **state)
     assert_int_equal(c.ticks, 2 * PARTS_R);
     assert_int_equal(c.ticks_failed, PARTS_R);
     assert_int_equal(c.delivered, NWIN); /* the records only: ticks are not tracked there */
-    k.ops->destroy(k.self);
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(mrk);
-    tmpdir_remove(dir);
+    sink_down(&k, mc, mrk, dir);
 }
 
 int main(void)
