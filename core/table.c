@@ -74,11 +74,12 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
     memset(t, 0, sizeof *t);
     if (cap == 0 || cap > (1u << 29) || ksz > esz) /* the log's positions stay below 2^31 apart */
         return -EINVAL;
-    size_t nb = 2, nlog = 2;
-    while (nb < 2 * cap) /* at most half full: a probe rarely leaves its line */
+    /* buckets at most half full (a probe rarely leaves its line) and a log of at least twice cap
+     * records: the same power of two serves both */
+    size_t nb = 2;
+    while (nb < 2 * cap)
         nb <<= 1;
-    while (nlog < 2 * cap)
-        nlog <<= 1;
+    size_t nlog = nb;
     t->ent = calloc_table(cap, esz); /* untouched pages cost nothing until entries land on them */
     t->bucket = calloc_table(nb, sizeof *t->bucket);
     t->meta = calloc_table(cap, sizeof *t->meta);
