@@ -526,6 +526,7 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
         out->hosts_high_water += hs.high_water;
         out->host_slot_bytes = hosttab_slot_bytes(p->workers[wi].hosts);
         out->alerts_truncated += p->workers[wi].ob_truncated;
+        out->outbox_waits += p->workers[wi].ob_waits;
     }
 }
 

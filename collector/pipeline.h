@@ -57,6 +57,7 @@ struct pipeline_stats {
     uint64_t list_swaps;       /* reloads taken into use */
     uint64_t queue_waits;      /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
+    uint64_t outbox_waits;     /* alerts a worker thread held until its outbox had room */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
     uint64_t resets;              /* detect: pipeline_reset (rebalances) */
