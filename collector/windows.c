@@ -267,8 +267,8 @@ static size_t det_selves(struct pipeline *p, size_t d, void *selves[SETTINGS_MAX
 static void close_shard(struct worker *w)
 {
     struct pipeline *p = w->p;
-    struct close_arg ca = {w, (uint32_t)(p->win_start / p->window_ms),
-                           p->win_start + p->window_ms, 0};
+    struct close_arg ca = {w, (uint32_t)(p->win_start / p->window_ms), p->win_start + p->window_ms,
+                           0};
     hosttab_foreach(w->hosts, close_visit, &ca);
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->on_window)

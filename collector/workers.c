@@ -154,8 +154,7 @@ static void alert_to_outbox(void *arg, const struct alert *in)
     struct worker *w = arg;
     struct alert a = *in;
     mark_host(w, &a, w->rec_ctx.win_end_ms);
-    ob_put(w, &a, atomic_load_explicit(&w->progress, memory_order_relaxed),
-           w->rec_ctx.win_end_ms);
+    ob_put(w, &a, atomic_load_explicit(&w->progress, memory_order_relaxed), w->rec_ctx.win_end_ms);
 }
 
 /* rec_ctx with one worker (all on the dispatcher): straight to the merge. */
