@@ -3,8 +3,9 @@
  *
  *   pipeline.c  the façade: set-up, classification (customer lookup, direction, accounting,
  *               shard choice), reload of lists and options, statistics, the flow log
- *   windows.c   event time: the watermark, window close (detectors report, host verdicts),
- *               per-customer accounting and summaries, the idle advance
+ *   windows.c   event time: the watermark, window close (detectors report, host verdicts: each
+ *               worker its own shard, at once), per-customer accounting and summaries, the
+ *               idle advance
  *   workers.c   the worker pool: a ring per worker (core/ring.h), the worker threads, each
  *               worker's outbox of alerts and their merge in record order, quiesce
  *   custopts.c  per-customer detector options ([customer ID] sections) and how detectors find
@@ -17,8 +18,10 @@
  *
  * Threads: everything here runs on the dispatcher (the thread that calls pipeline_flow: the
  * main loop's) except what workers.c runs on worker threads: a worker's records (its host table
- * and detector instances, wk_* say which). The dispatcher touches a worker's state only after
- * wk_quiesce() (the worker idle, every record it was handed run, its alerts merged).
+ * and detector instances, wk_* say which) and, at window close, its shard's part of the close
+ * (windows.c close_shard, through wk_close). The dispatcher touches a worker's state only after
+ * wk_quiesce() (the worker idle, every record it was handed run, its alerts merged) and, at a
+ * close, after wk_close returned.
  */
 #ifndef TW_PIPELINE_INT_H
 #define TW_PIPELINE_INT_H
