@@ -617,6 +617,20 @@ static void assert_same_messages(struct fix *one, struct fix *a)
     free(y);
 }
 
+/* Two runs with threads (a, b) of what one ran with one worker: message for message the same
+ * output on every run, and the same messages as one worker (a window's alerts may come in
+ * another order). Frees the three. */
+static void threads_agree_then_free(struct fix *one, struct fix *a, struct fix *b)
+{
+    assert_int_equal(a->cap.n, b->cap.n);
+    for (size_t i = 0; i < a->cap.n; i++)
+        assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
+    assert_same_messages(one, a);
+    fix_free(one);
+    fix_free(a);
+    fix_free(b);
+}
+
 static void test_threads_same_alerts(void **st)
 {
     (void)st;
@@ -637,15 +651,7 @@ static void test_threads_same_alerts(void **st)
     fprintf(stderr, "threads: %zu alerts, %zu messages\n", count_kind(&one->cap, MSG_ALERT),
             one->cap.n);
     assert_true(count_kind(&one->cap, MSG_ALERT) > 100); /* most came from full hit tables */
-    /* threads: the same output on every run, message for message */
-    assert_int_equal(a->cap.n, b->cap.n);
-    for (size_t i = 0; i < a->cap.n; i++)
-        assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
-    /* and the same messages as one worker (a window's alerts may come in another order) */
-    assert_same_messages(one, a);
-    fix_free(one);
-    fix_free(a);
-    fix_free(b);
+    threads_agree_then_free(one, a, b);
 }
 
 /* Window close on the worker threads (windows.c close_shard, workers.c wk_close): 900 hosts,
@@ -692,13 +698,7 @@ static void test_threads_close_queue_full(void **st)
     fprintf(stderr, "close burst: %zu alerts, %" PRIu64 " held for room\n",
             count_kind(&one->cap, MSG_ALERT), ps.outbox_waits);
     assert_true(count_kind(&one->cap, MSG_ALERT) >= 900);
-    assert_int_equal(a->cap.n, b->cap.n);
-    for (size_t i = 0; i < a->cap.n; i++)
-        assert_string_equal(a->cap.msg[i], b->cap.msg[i]);
-    assert_same_messages(one, a);
-    fix_free(one);
-    fix_free(a);
-    fix_free(b);
+    threads_agree_then_free(one, a, b);
 }
 
 /* The shard map (pipeline.c shard_map_build: shard 0, on the pipeline thread, gets
