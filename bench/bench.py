@@ -732,7 +732,7 @@ def report(c, R):
               f"{c.reps}, runs alternating): 1 worker {fmt_m(l1['rps_wall'])}, 2 workers "
               f"{fmt_m(l2['rps_wall'])} M rec/s: **{l1['wall'] / l2['wall']:.2f}x**; marginal "
               f"rate beyond the first {c.records} records (start-up, "
-              f"the serial window close and the exit left out): {fmt_m(l1['rps_marginal'])} -> "
+              f"the window close and the exit left out): {fmt_m(l1['rps_marginal'])} -> "
               f"{fmt_m(l2['rps_marginal'])} M rec/s, "
               f"{l2['rps_marginal'] / max(l1['rps_marginal'], 1):.2f}x.\n")
     if R.get("memory"):

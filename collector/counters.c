@@ -139,6 +139,8 @@
       "Times the pipeline thread waited for room in a worker's ring.")                             \
     X(T, ps.alerts_truncated, NULL, "alerts_truncated_total", NULL, C,                             \
       "Alerts from worker threads whose strings did not fit.")                                     \
+    X(T, ps.outbox_waits, NULL, "alert_outbox_waits_total", NULL, C,                               \
+      "Alerts a worker thread held until the pipeline thread took the ones before them.")          \
     X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")   \
     X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                       \
       "Alerts whose rule has no entry in the rule table (no description or reference).")           \

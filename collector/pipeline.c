@@ -38,11 +38,13 @@ static void pick_detectors(struct pipeline *p)
  * shard 0 gets s0 = (100 - (N-1) c) / N percent of the buckets (at least 0) and the N-1 worker
  * threads the rest in equal parts, so each thread carries (nearly) the same work. Buckets are
  * hash bits, so a run of them is as good a sample of the hosts as any. counts[w]: w's buckets.
- * c is measured as 100 x (the dispatcher thread's instructions per record, less the window close:
- * serial, every thread waits for it whatever the shares) / (the worker's) in a run with
- * workers = 2 and c = 100, i.e. every host on the worker (bench/RESULTS.md, issue 15, eighteenth
- * part: (1 134 - 288) / 1 307 Ir = 65; the default stays 60, within 1.5 % of it by that model,
- * because at 65 int_workers' scan counters leave its 5 % bound: see there). */
+ * c is measured as 100 x (the dispatcher thread's instructions per record, less its window
+ * close) / (the worker's, less its close) in a run with workers = 2 and c = 100, i.e. every host
+ * on the worker: each worker closes its own shard at once and the run waits for the longer
+ * close, the worker's, whatever the records' balance, so the records alone set the best share
+ * (bench/RESULTS.md, issue 15, nineteenth part: 845.5 / 1 311.2 Ir = 64.5; the default stays 60,
+ * within 1.5 % of it by that model, because at 65 int_workers' scan counters leave its 5 %
+ * bound: eighteenth part). */
 static void shard_map_build(struct pipeline *p, uint32_t counts[])
 {
     uint32_t n = p->nworkers;
@@ -526,6 +528,7 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
         out->hosts_high_water += hs.high_water;
         out->host_slot_bytes = hosttab_slot_bytes(p->workers[wi].hosts);
         out->alerts_truncated += p->workers[wi].ob_truncated;
+        out->outbox_waits += p->workers[wi].ob_waits;
     }
 }
 

@@ -14,9 +14,11 @@
  * worker holds a host is a shard map from a hash of its address, in which worker 0 has the
  * smaller share `[collector] dispatcher_cost` leaves it (the dispatcher's own work evens it). Window close,
  * reload and statistics first run every handed-over record to the end, then work on the idle
- * workers' state from the caller's thread; alerts a worker raises while records run come back
- * through its outbox and are merged in record order, so a replay's output is the same on every
- * run, and the same messages for any number of workers.
+ * workers' state from the caller's thread, except that at a window close each worker closes
+ * its own shard on its own thread, all at once; alerts a worker raises while records run come
+ * back through its outbox and are merged in record order, those of a close worker by worker
+ * after worker 0's, so a replay's output is the same on every run, and the same messages for
+ * any number of workers.
  * Inside: pipeline_int.h (the façade, windows, workers, per-customer options).
  * Ownership: the customer map and feed set are taken; sinks are borrowed.
  */
@@ -57,6 +59,7 @@ struct pipeline_stats {
     uint64_t list_swaps;       /* reloads taken into use */
     uint64_t queue_waits;      /* times the pipeline thread found a worker's ring full */
     uint64_t alerts_truncated; /* alerts from worker threads whose strings did not fit */
+    uint64_t outbox_waits;     /* alerts a worker thread held until its outbox had room */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
     uint64_t resets;              /* detect: pipeline_reset (rebalances) */

@@ -3,8 +3,9 @@
  *
  *   pipeline.c  the façade: set-up, classification (customer lookup, direction, accounting,
  *               shard choice), reload of lists and options, statistics, the flow log
- *   windows.c   event time: the watermark, window close (detectors report, host verdicts),
- *               per-customer accounting and summaries, the idle advance
+ *   windows.c   event time: the watermark, window close (detectors report, host verdicts: each
+ *               worker its own shard, at once), per-customer accounting and summaries, the
+ *               idle advance
  *   workers.c   the worker pool: a ring per worker (core/ring.h), the worker threads, each
  *               worker's outbox of alerts and their merge in record order, quiesce
  *   custopts.c  per-customer detector options ([customer ID] sections) and how detectors find
@@ -17,8 +18,10 @@
  *
  * Threads: everything here runs on the dispatcher (the thread that calls pipeline_flow: the
  * main loop's) except what workers.c runs on worker threads: a worker's records (its host table
- * and detector instances, wk_* say which). The dispatcher touches a worker's state only after
- * wk_quiesce() (the worker idle, every record it was handed run, its alerts merged).
+ * and detector instances, wk_* say which) and, at window close, its shard's part of the close
+ * (windows.c close_shard, through wk_close). The dispatcher touches a worker's state only after
+ * wk_quiesce() (the worker idle, every record it was handed run, its alerts merged) and, at a
+ * close, after wk_close returned.
  */
 #ifndef TW_PIPELINE_INT_H
 #define TW_PIPELINE_INT_H
@@ -66,9 +69,14 @@ struct worker {
     void *det[SETTINGS_MAX_DETECTORS];
     /* Two views of the detectors' context, one per phase, so the alert path is explicit:
      * rec_ctx while records run (threaded: alerts into the outbox, merged in record order;
-     * one worker: straight to pipe_raise), win_ctx at window close on the dispatcher (straight
-     * to pipe_raise). */
+     * one worker: straight to pipe_raise), win_ctx at window close (worker 0, on the
+     * dispatcher: straight to pipe_raise; a worker thread: into the outbox, taken in worker
+     * order by wk_close). */
     struct det_ctx rec_ctx, win_ctx;
+    /* windows.c: this shard's per-customer figures of a close (nacc of them; merged into the
+     * pipeline's and zeroed by the dispatcher after every shard closed) */
+    struct cust_acc *acc;
+    size_t nacc;
 
     /* Cache lines: the ring keeps its producer's and consumer's cursors apart; below, what
      * the dispatcher writes per record (queued) and what the worker writes per record
@@ -86,6 +94,12 @@ struct worker {
     bool started; /* its own thread runs it (else the dispatcher does) */
     bool q_ok, outbox_ok, bell_ok;
     uint64_t ob_truncated; /* alert strings that did not fit (read after quiesce) */
+    uint64_t ob_waits;     /* alerts that waited for room in the outbox (read after quiesce) */
+    /* window close on the worker's thread (wk_close): the dispatcher sets close_fn and counts
+     * close_req up, the worker runs close_fn and sets close_done to close_req */
+    _Alignas(64) _Atomic uint32_t close_req;
+    _Atomic uint32_t close_done;
+    void (*close_fn)(struct worker *w);
 };
 
 struct pipeline {
@@ -231,6 +245,13 @@ void wk_outbox_drain(struct pipeline *p);
 /* Dispatcher: run every dispatched record to the end and take the alerts it raised; afterwards
  * the dispatcher may read and change every worker's state (window close, reload, statistics). */
 void wk_quiesce(struct pipeline *p);
+
+/* Dispatcher, every worker quiesced: the window close of every shard, fn(w) for each worker
+ * on the thread that runs its records (worker 0's here, the threads' on their own at the same
+ * time); the alerts they raise are merged in worker order (worker 0's, then 1's, ...), each
+ * worker's in the order raised. Returns once every shard closed and its alerts are merged. */
+typedef void wk_close_fn(struct worker *w);
+void wk_close(struct pipeline *p, wk_close_fn *fn);
 
 /* ---- custopts.c ---- */
 /* det_ctx.conf_named: the option struct in force for a customer. arg: pipeline. */

@@ -1,15 +1,19 @@
 /* windows.c: event time (see pipeline_int.h). Windows close on the records' own end times
  * less the configured lateness (the watermark), so a replay gives the same output every time;
  * live, the wall clock also advances an idle watermark. At a close, with every worker quiesced:
- * detectors merge their cross-worker views, each host's detectors report (on_host_window), each
- * detector reports (on_window), every host's alert marks turn into per-customer counts and the
- * day view, and one summary per customer with traffic (and its hostility verdict) goes out.
- * Dispatcher thread only. */
+ * detectors merge their cross-worker views (on the dispatcher, serial); then every worker closes
+ * its own shard on the thread that runs its records, all at once (wk_close, close_shard): each
+ * host's detectors report (on_host_window), each detector reports (on_window), and every host's
+ * alert marks turn into the worker's per-customer counts and the day view; the dispatcher
+ * merges the alerts in worker order (the order of a serial close) and the workers' counts, and
+ * one summary per customer with traffic (and its hostility verdict) goes out. Dispatcher
+ * thread, except close_shard and what it calls. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "pipeline_int.h"
 #include "rules.h"
 
@@ -70,6 +74,20 @@ static bool named_before(const struct hostile_host *x, const struct hostile_host
     return memcmp(x->addr, y->addr, 16) < 0;
 }
 
+static void name_add(struct cust_acc *a, const struct hostile_host *c)
+{
+    uint32_t at = a->nnamed < SUMMARY_NAMED ? a->nnamed : SUMMARY_NAMED;
+    while (at > 0 && named_before(c, &a->named[at - 1])) {
+        if (at < SUMMARY_NAMED)
+            a->named[at] = a->named[at - 1];
+        at--;
+    }
+    if (at < SUMMARY_NAMED)
+        a->named[at] = *c;
+    if (a->nnamed < SUMMARY_NAMED)
+        a->nnamed++;
+}
+
 static void name_host(struct cust_acc *a, const struct host *h)
 {
     struct hostile_host c;
@@ -78,16 +96,30 @@ static void name_host(struct cust_acc *a, const struct host *h)
     c.weight = (uint16_t)hostility_host_weight(h->weight);
     c.weight_day = (uint16_t)hostility_host_weight(h->weight_day);
     c.cats_day = h->cats_day;
-    uint32_t at = a->nnamed < SUMMARY_NAMED ? a->nnamed : SUMMARY_NAMED;
-    while (at > 0 && named_before(&c, &a->named[at - 1])) {
-        if (at < SUMMARY_NAMED)
-            a->named[at] = a->named[at - 1];
-        at--;
+    name_add(a, &c);
+}
+
+/* A shard's figures of the close (close_visit pass 1) into the pipeline's, and zeroed: sums,
+ * and the named hosts as if one walk had seen them all (name_add keeps the same list in any
+ * order). */
+static void acc_merge(struct cust_acc *to, struct cust_acc *from, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        struct cust_acc *t = &to[c], *f = &from[c];
+        t->active += f->active;
+        t->alerted += f->alerted;
+        t->hostile += f->hostile;
+        t->active_day += f->active_day;
+        t->alerted_day += f->alerted_day;
+        t->hostile_day += f->hostile_day;
+        for (int k = 0; k < CAT_COUNT; k++) {
+            t->by_cat[k] += f->by_cat[k];
+            t->by_cat_day[k] += f->by_cat_day[k];
+        }
+        for (uint32_t i = 0; i < f->nnamed && i < SUMMARY_NAMED; i++)
+            name_add(t, &f->named[i]);
     }
-    if (at < SUMMARY_NAMED)
-        a->named[at] = c;
-    if (a->nnamed < SUMMARY_NAMED)
-        a->nnamed++;
+    memset(from, 0, n * sizeof *from);
 }
 
 static bool close_visit(void *arg, struct host *h, void *state)
@@ -106,8 +138,8 @@ static bool close_visit(void *arg, struct host *h, void *state)
         }
         return false;
     }
-    if (h->customer < p->nacc) {
-        struct cust_acc *a = &p->acc[h->customer];
+    if (h->customer < ca->w->nacc) {
+        struct cust_acc *a = &ca->w->acc[h->customer];
         const struct hostility_conf *hc = &p->s->hostility;
         bool hostile = false;
         if (h->window == ca->window_no) {
@@ -228,10 +260,43 @@ static size_t det_selves(struct pipeline *p, size_t d, void *selves[SETTINGS_MAX
     return n;
 }
 
+/* One shard's close: pass 0, every host of the closing window reports (on_host_window), then
+ * each detector (on_window); pass 1, the hosts' alert marks into w's per-customer figures and
+ * the day view, idle hosts evicted. Reads p's settings and open window only (the dispatcher
+ * changes neither during a close). On the thread that runs w's records (wk_close). */
+static void close_shard(struct worker *w)
+{
+    struct pipeline *p = w->p;
+    struct close_arg ca = {w, (uint32_t)(p->win_start / p->window_ms), p->win_start + p->window_ms,
+                           0};
+    hosttab_foreach(w->hosts, close_visit, &ca);
+    for (size_t d = 0; d < p->ndet; d++) {
+        if (!p->ops[d]->on_window)
+            continue;
+        w->win_ctx.det_index = d;
+        p->ops[d]->on_window(w->det[d], &w->win_ctx);
+    }
+    ca.pass = 1;
+    hosttab_foreach(w->hosts, close_visit, &ca);
+}
+
+/* Each shard's figures sized for the customer map in force (a reload may have changed it).
+ * Out of memory: that shard's hosts go uncounted in this close's summaries (logged). */
+static void shard_acc_size(struct pipeline *p, struct worker *w)
+{
+    if (w->nacc == p->nacc)
+        return;
+    free(w->acc);
+    w->acc = calloc(p->nacc, sizeof *w->acc);
+    w->nacc = w->acc ? p->nacc : 0;
+    if (!w->acc)
+        log_error("window close: no memory for worker %u's per-customer figures",
+                  (unsigned)w->index);
+}
+
 static void close_window(struct pipeline *p)
 {
     assert_quiesced(p);
-    uint32_t wno = (uint32_t)(p->win_start / p->window_ms);
     /* cross-worker views first (every worker is idle: the caller quiesced them) */
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->on_window_merge)
@@ -240,20 +305,11 @@ static void close_window(struct pipeline *p)
         size_t n = det_selves(p, d, selves);
         p->ops[d]->on_window_merge(selves, n, &p->workers[0].win_ctx);
     }
-    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
-        struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 0};
-        hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);
-        for (size_t d = 0; d < p->ndet; d++) {
-            if (!p->ops[d]->on_window)
-                continue;
-            p->workers[wi].win_ctx.det_index = d;
-            p->ops[d]->on_window(p->workers[wi].det[d], &p->workers[wi].win_ctx);
-        }
-    }
-    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
-        struct close_arg ca = {&p->workers[wi], wno, p->win_start + p->window_ms, 1};
-        hosttab_foreach(p->workers[wi].hosts, close_visit, &ca);
-    }
+    for (uint32_t wi = 0; wi < p->nworkers; wi++)
+        shard_acc_size(p, &p->workers[wi]);
+    wk_close(p, close_shard);
+    for (uint32_t wi = 0; wi < p->nworkers; wi++)
+        acc_merge(p->acc, p->workers[wi].acc, p->workers[wi].nacc);
     emit_summaries(p);
     p->st.windows_closed++;
     p->last_close_ms = p->win_start + p->window_ms;

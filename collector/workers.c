@@ -10,9 +10,14 @@
  * when it is empty) and worker 0 on the dispatcher. An alert raised while records run goes
  * into the worker's outbox (a ring the other way) with the sequence number of its record; the
  * dispatcher takes an alert only once no worker can still raise one for an earlier record
- * (wk_outbox_drain), so the order of the output never depends on thread timing. Alerts raised
- * at window close (on the dispatcher, every worker idle) go straight to the merge. Which path
- * an alert takes is fixed by the context it is raised through (rec_ctx or win_ctx): no thread
+ * (wk_outbox_drain), so the order of the output never depends on thread timing.
+ *
+ * Window close (wk_close, every worker quiesced): each worker closes its own shard on its own
+ * thread while the dispatcher closes worker 0's; an alert a thread raises then goes into the
+ * same outbox, and the dispatcher takes them worker by worker, in the order raised, after
+ * worker 0's own (which go straight to the merge): the order of a serial close. A full outbox
+ * makes its worker wait until the dispatcher comes to it. Which path an alert takes is fixed
+ * by the context it is raised through (rec_ctx or win_ctx) and the worker's thread: no thread
  * looks at which thread it is on.
  */
 #include <assert.h>
@@ -93,11 +98,12 @@ static const char *ob_copy(char **at, char *end, const char *str, bool *cut)
     return d;
 }
 
-static void ob_fill(struct worker *w, struct outbox_ent *e, const struct alert *a)
+static void ob_fill(struct worker *w, struct outbox_ent *e, const struct alert *a, uint64_t seq,
+                    uint64_t now_ms)
 {
     e->a = *a;
-    e->seq = atomic_load_explicit(&w->progress, memory_order_relaxed);
-    e->now_ms = w->rec_ctx.win_end_ms;
+    e->seq = seq;
+    e->now_ms = now_ms;
     char *at = e->str, *end = e->str + sizeof e->str;
     bool cut = false;
     e->a.detector = ob_copy(&at, end, a->detector, &cut);
@@ -117,17 +123,16 @@ static void ob_fill(struct worker *w, struct outbox_ent *e, const struct alert *
         w->ob_truncated++;
 }
 
-/* rec_ctx, threaded: queue the alert for the dispatcher, strings copied (the detector's buffers
- * are borrowed only for this call). Waits while the outbox is full: the dispatcher takes alerts
- * of records older than every worker's current one, and one record raises at most one alert
- * per detector, far below OUTBOX_ENTRIES. On the thread that runs w's records. */
-static void alert_to_outbox(void *arg, const struct alert *in)
+/* Queue an alert for the dispatcher, strings copied (the detector's buffers are borrowed only
+ * for this call). Waits while the outbox is full. While records run the dispatcher takes
+ * alerts of records older than every worker's current one, and one record raises at most one
+ * alert per detector, far below OUTBOX_ENTRIES; at window close it takes this worker's once it
+ * has taken those of the workers before (wk_close). On the thread that runs w's records. */
+static void ob_put(struct worker *w, const struct alert *a, uint64_t seq, uint64_t now_ms)
 {
-    struct worker *w = arg;
-    struct alert a0 = *in, *a = &a0;
-    mark_host(w, a, w->rec_ctx.win_end_ms);
     struct outbox_ent *e;
     unsigned spins = 0;
+    bool waited = false;
     while (!(e = ring_alloc(&w->outbox, sizeof *e))) {
         if (atomic_load_explicit(&w->stop, memory_order_relaxed))
             return;
@@ -135,10 +140,21 @@ static void alert_to_outbox(void *arg, const struct alert *in)
             wk_wake(w->p);   /* the alerts before ours may wait for a sleeping worker */
             wk_outbox_drain(w->p);
         }
+        waited = true;
         cpu_backoff(&spins);
     }
-    ob_fill(w, e, a);
+    w->ob_waits += waited;
+    ob_fill(w, e, a, seq, now_ms);
     ring_publish(&w->outbox);
+}
+
+/* rec_ctx, threaded: into the outbox with the sequence number of the record it is on. */
+static void alert_to_outbox(void *arg, const struct alert *in)
+{
+    struct worker *w = arg;
+    struct alert a = *in;
+    mark_host(w, &a, w->rec_ctx.win_end_ms);
+    ob_put(w, &a, atomic_load_explicit(&w->progress, memory_order_relaxed), w->rec_ctx.win_end_ms);
 }
 
 /* rec_ctx with one worker (all on the dispatcher): straight to the merge. */
@@ -150,13 +166,35 @@ static void alert_direct(void *arg, const struct alert *in)
     pipe_raise(w->p, &a, w->rec_ctx.win_end_ms);
 }
 
-/* win_ctx: window close, on the dispatcher with every worker idle: straight to the merge. */
+/* win_ctx of the worker the dispatcher runs (worker 0): window close, straight to the merge
+ * (its part of the close comes first). */
 static void alert_at_close(void *arg, const struct alert *in)
 {
     struct worker *w = arg;
     struct alert a = *in;
     mark_host(w, &a, w->win_ctx.win_end_ms);
     pipe_raise(w->p, &a, w->win_ctx.win_end_ms);
+}
+
+/* win_ctx of a worker thread: window close, into the outbox (wk_close takes them in order). */
+static void alert_close_queued(void *arg, const struct alert *in)
+{
+    struct worker *w = arg;
+    struct alert a = *in;
+    mark_host(w, &a, w->win_ctx.win_end_ms);
+    ob_put(w, &a, 0, w->win_ctx.win_end_ms);
+}
+
+/* Dispatcher: every alert w's outbox holds, in the order raised. */
+static void ob_take_all(struct pipeline *p, struct worker *w)
+{
+    size_t len;
+    struct outbox_ent *e;
+    while ((e = ring_peek(&w->outbox, &len))) {
+        pipe_raise(p, &e->a, e->now_ms);
+        ring_take(&w->outbox, &len);
+        ring_release(&w->outbox);
+    }
 }
 
 void wk_outbox_drain(struct pipeline *p)
@@ -261,24 +299,38 @@ static size_t run_batch(struct worker *w)
     return n;
 }
 
+/* Worker thread: whether the dispatcher asked for a window close it has not run (wk_close). */
+static bool close_asked(struct worker *w)
+{
+    return atomic_load_explicit(&w->close_req, memory_order_acquire) !=
+           atomic_load_explicit(&w->close_done, memory_order_relaxed);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
         if (run_batch(w))
             continue;
+        if (close_asked(w)) { /* the ring is drained: the dispatcher quiesced us first */
+            uint32_t req = atomic_load_explicit(&w->close_req, memory_order_acquire);
+            w->close_fn(w);
+            atomic_store_explicit(&w->close_done, req, memory_order_release);
+            continue;
+        }
         if (atomic_load_explicit(&w->stop, memory_order_acquire))
             break;
         /* spin a little (records come in bursts), then sleep until the dispatcher rings */
         bool more = false;
         for (unsigned i = 0; i < WORKER_SPINS && !more; i++) {
             cpu_relax();
-            more = !ring_empty(&w->q);
+            more = !ring_empty(&w->q) || close_asked(w);
         }
         if (more)
             continue;
         ring_bell_arm(&w->bell);
-        if (ring_empty(&w->q) && !atomic_load_explicit(&w->stop, memory_order_acquire))
+        if (ring_empty(&w->q) && !close_asked(w) &&
+            !atomic_load_explicit(&w->stop, memory_order_acquire))
             ring_bell_wait(&w->bell, -1);
         else
             ring_bell_disarm(&w->bell);
@@ -379,6 +431,31 @@ void wk_quiesce(struct pipeline *p)
 #endif
 }
 
+void wk_close(struct pipeline *p, wk_close_fn *fn)
+{
+    for (uint32_t i = 1; i < p->nworkers; i++) { /* threaded: each thread its own shard */
+        struct worker *w = &p->workers[i];
+        assert(w->started);
+        w->close_fn = fn;
+        uint32_t req = atomic_load_explicit(&w->close_req, memory_order_relaxed) + 1;
+        atomic_store_explicit(&w->close_req, req, memory_order_release);
+        ring_bell_ring(&w->bell);
+    }
+    fn(&p->workers[0]); /* its alerts go straight to the merge: they come first */
+    for (uint32_t i = 1; i < p->nworkers; i++) {
+        struct worker *w = &p->workers[i];
+        uint32_t req = atomic_load_explicit(&w->close_req, memory_order_relaxed);
+        unsigned spins = 0;
+        for (;;) { /* done read first: what it raised before that is in the outbox by then */
+            bool done = atomic_load_explicit(&w->close_done, memory_order_acquire) == req;
+            ob_take_all(p, w);
+            if (done)
+                break;
+            cpu_backoff(&spins);
+        }
+    }
+}
+
 /* ---- set-up ---- */
 
 int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
@@ -430,7 +507,7 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
         .alert_arg = w,
     };
     w->win_ctx = w->rec_ctx;
-    w->win_ctx.alert = alert_at_close;
+    w->win_ctx.alert = own_thread ? alert_close_queued : alert_at_close;
     return 0;
 }
 
@@ -440,6 +517,7 @@ void wk_fini(struct pipeline *p, struct worker *w)
         if (w->det[d])
             p->ops[d]->fini(w->det[d]);
     hosttab_free(w->hosts);
+    free(w->acc);
     if (w->q_ok)
         ring_fini(&w->q);
     if (w->outbox_ok)

@@ -6,7 +6,8 @@
  * INTERNAL) the worker finds or creates the inside host in its host table and calls on_flow
  * with that host and the detector's slice of the host's state. When the open window closes (on
  * the records' own time), the worker calls on_host_window for every host seen in that window,
- * then on_window once. Alerts go out through det_alert(); the alert is borrowed for the call.
+ * then on_window once (every worker at once, each on its own thread). Alerts go out through
+ * det_alert(); the alert is borrowed for the call.
  * A detector that needs a view across every host (hosts are sharded over the workers, each with
  * its own instance) gets on_window_merge first: once per window close, on the dispatcher thread
  * with every worker idle, with all the instances, before any of them is asked to report.
@@ -252,7 +253,8 @@ struct detector_ops {
      * dispatcher thread while every worker is idle: selves[0..n) are the workers' instances in
      * worker order, ctx is worker 0's. For combining what the workers learnt into one view that
      * their on_window then reads (det_beacon's peer prevalence); the result must not depend on
-     * how hosts were sharded. */
+     * how hosts were sharded. Every worker's on_host_window and on_window then run at once,
+     * each on its worker's thread: they only read such a shared view. */
     void (*on_window_merge)(void *const *selves, size_t n, struct det_ctx *ctx);
     /* May be NULL (both). The same view shared by several processes (detect --from-kafka
      * instances, each with some customers' hosts; README "Beyond one box"): share_export, on the
