@@ -376,9 +376,8 @@ void win_advance(struct pipeline *p)
         p->win_start += p->window_ms;
         if (++closes >= MAX_EMPTY_CLOSES && wm >= p->win_start + p->window_ms)
             p->win_start = wm / p->window_ms * p->window_ms;
+        win_set_ctx(p); /* the next close's detectors see its own window */
     }
-    if (closes)
-        win_set_ctx(p);
 }
 
 void win_tick(struct pipeline *p, uint64_t wall_ms)

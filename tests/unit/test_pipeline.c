@@ -463,6 +463,28 @@ static void test_internal_reaches_both_ends(void **st)
     fix_free(f);
 }
 
+/* Windows closed together (a gap in the records) each close with their own times: pings at
+ * T0 + 40 s wait answer_wait (30 s) past the end of [T0, T0 + 60 s), so the sweep is judged at
+ * the close of [T0 + 60 s, T0 + 120 s), which a record at T0 + 200 s brings with two more. With
+ * the first window's times for all three closes it was judged only at the end of the run. */
+static void test_gap_closes_each_window_in_its_time(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    char dst[32];
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(dst, sizeof dst, "10.2.0.%u", 20 + i);
+        echo(f, "10.1.0.9", dst, false, T0 + 40000 + i * 500);
+        if (i % 3 == 0)
+            echo(f, dst, "10.1.0.9", true, T0 + 40020 + i * 500);
+    }
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 200000, 100);
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"scan.icmp_sweep\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"answered\":4,\"unanswered\":8,\"unknown\":0"));
+    pipeline_finish(f->p);
+    fix_free(f);
+}
+
 /* The last-24h view keeps an alerted host's categories until exactly a day after the end of
  * the window of its latest alert (struct host keeps that end as end / window_ms): alerted in
  * [T0, T0 + 60 s), still counted in the window ending T0 + DAY, cleared in the one ending
@@ -930,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_internal_reaches_both_ends),
+        cmocka_unit_test(test_gap_closes_each_window_in_its_time),
         cmocka_unit_test(test_reload_mid_window),
         cmocka_unit_test(test_day_view_ends_a_day_after_the_alert),
         cmocka_unit_test(test_customer_override_applies),
