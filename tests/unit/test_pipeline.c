@@ -439,23 +439,35 @@ static void echo(struct fix *f, const char *src, const char *dst, bool reply, ui
     pipeline_flow(f->p, &r);
 }
 
+/* c1's host 10.1.0.9 pings 12 hosts of c2 from t_ms on, one every 0.5 s; every third answers. */
+static void ping_sweep(struct fix *f, uint64_t t_ms)
+{
+    char dst[32];
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(dst, sizeof dst, "10.2.0.%u", 20 + i);
+        echo(f, "10.1.0.9", dst, false, t_ms + i * 500);
+        if (i % 3 == 0)
+            echo(f, dst, "10.1.0.9", true, t_ms + 20 + i * 500);
+    }
+}
+
+/* The sweep's alert, judged: 8 unanswered, 4 answered, none unknown. */
+static void assert_sweep_judged(const struct fix *f)
+{
+    const char *a = find_msg(&f->cap, MSG_ALERT, "\"scan.icmp_sweep\"");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"answered\":4,\"unanswered\":8,\"unknown\":0"));
+}
+
 /* A record between two customers reaches both ends' hosts: c1's host pings 12 hosts of c2,
  * 4 answer; the answers (records of c2's hosts) reach the pinging host's shard, so the sweep
  * is judged: 8 unanswered, 4 answered, none unknown (one worker and three). */
 static void test_internal_reaches_both_ends(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
-    char dst[32];
-    for (unsigned i = 0; i < 12; i++) {
-        snprintf(dst, sizeof dst, "10.2.0.%u", 20 + i);
-        echo(f, "10.1.0.9", dst, false, T0 + 1000 + i * 500);
-        if (i % 3 == 0)
-            echo(f, dst, "10.1.0.9", true, T0 + 1020 + i * 500);
-    }
+    ping_sweep(f, T0 + 1000);
     pipeline_finish(f->p);
-    const char *a = find_msg(&f->cap, MSG_ALERT, "\"scan.icmp_sweep\"");
-    assert_non_null(a);
-    assert_non_null(strstr(a, "\"answered\":4,\"unanswered\":8,\"unknown\":0"));
+    assert_sweep_judged(f);
     const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
     assert_non_null(c2);
     assert_non_null(strstr(c2, "\"active_hosts\":12")); /* pinged, as from outside */
@@ -470,17 +482,9 @@ static void test_internal_reaches_both_ends(void **st)
 static void test_gap_closes_each_window_in_its_time(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
-    char dst[32];
-    for (unsigned i = 0; i < 12; i++) {
-        snprintf(dst, sizeof dst, "10.2.0.%u", 20 + i);
-        echo(f, "10.1.0.9", dst, false, T0 + 40000 + i * 500);
-        if (i % 3 == 0)
-            echo(f, dst, "10.1.0.9", true, T0 + 40020 + i * 500);
-    }
+    ping_sweep(f, T0 + 40000);
     flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 200000, 100);
-    const char *a = find_msg(&f->cap, MSG_ALERT, "\"scan.icmp_sweep\"");
-    assert_non_null(a);
-    assert_non_null(strstr(a, "\"answered\":4,\"unanswered\":8,\"unknown\":0"));
+    assert_sweep_judged(f);
     pipeline_finish(f->p);
     fix_free(f);
 }
