@@ -185,16 +185,22 @@ static void alert_close_queued(void *arg, const struct alert *in)
     ob_put(w, &a, 0, w->win_ctx.win_end_ms);
 }
 
+/* Dispatcher: raise e, the entry at the head of w's outbox, and free its place. */
+static void ob_raise_head(struct pipeline *p, struct worker *w, struct outbox_ent *e)
+{
+    size_t len;
+    pipe_raise(p, &e->a, e->now_ms);
+    ring_take(&w->outbox, &len);
+    ring_release(&w->outbox);
+}
+
 /* Dispatcher: every alert w's outbox holds, in the order raised. */
 static void ob_take_all(struct pipeline *p, struct worker *w)
 {
     size_t len;
     struct outbox_ent *e;
-    while ((e = ring_peek(&w->outbox, &len))) {
-        pipe_raise(p, &e->a, e->now_ms);
-        ring_take(&w->outbox, &len);
-        ring_release(&w->outbox);
-    }
+    while ((e = ring_peek(&w->outbox, &len)))
+        ob_raise_head(p, w, e);
 }
 
 void wk_outbox_drain(struct pipeline *p)
@@ -225,10 +231,7 @@ void wk_outbox_drain(struct pipeline *p)
         }
         if (!best)
             return;
-        pipe_raise(p, &be->a, be->now_ms);
-        size_t len;
-        ring_take(&best->outbox, &len);
-        ring_release(&best->outbox);
+        ob_raise_head(p, best, be);
     }
 }
 
