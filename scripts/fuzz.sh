@@ -4,9 +4,10 @@
 # TARGET: names without the fuzz_ prefix (pkt frag pcap decode ...); none = every target.
 # CI runs every target for a bounded time (scripts/test.sh, FUZZ_SECONDS); by hand, e.g.
 #   scripts/fuzz.sh build-fuzz 3600 pkt frag pcap decode nf5 nf9 ipfix
-# runs the packet path and the decoders for an hour each, one after another. FUZZ_KEEP=DIR
-# keeps each target's grown corpus in DIR/NAME (and starts from it on the next run); a crash
-# input is left in the current directory (crash-*), the log tail is printed.
+# runs the packet path and the decoders for an hour each, FUZZ_JOBS of them (default: one per
+# core) at a time. FUZZ_KEEP=DIR keeps each target's grown corpus in DIR/NAME (and starts from
+# it on the next run); a crash input is left in the current directory (crash-*), the log tail is
+# printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir}; secs=${2:-60}
@@ -20,8 +21,9 @@ if (($#)); then
 else
   for bin in "$build"/fuzz/fuzz_*; do [[ -x $bin ]] && bins+=("$bin"); done
 fi
-fails=0; n=0
-for bin in "${bins[@]}"; do
+# One target: its result line (and the log's tail when it fails) in $res/NAME; exit 0 when it passed.
+run_one() {
+  local bin=$1 res=$2 name corpus work log runs cov
   name=$(basename "$bin"); name=${name#fuzz_}
   corpus=fuzz/corpus/$name
   if [[ -n ${FUZZ_KEEP:-} ]]; then
@@ -31,17 +33,38 @@ for bin in "${bins[@]}"; do
   fi
   [[ -d $corpus ]] && cp -rn "$corpus"/. "$work"/ 2>/dev/null || true
   log=$(mktemp)
-  n=$((n+1))
+  local rc=0
   if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
        "$work" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | tr -d 'cov: ')
-    echo "fuzz $name: ok (${secs}s, ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(ls "$work" | wc -l))"
+    echo "fuzz $name: ok (${secs}s, ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(ls "$work" | wc -l))" >"$res/$name"
   else
-    echo "fuzz $name: FAILED"; tail -40 "$log"; fails=$((fails+1))
+    { echo "fuzz $name: FAILED"; tail -40 "$log"; } >"$res/$name"; rc=1
   fi
   [[ -n ${FUZZ_KEEP:-} ]] || rm -rf "$work"
   rm -f "$log"
+  return $rc
+}
+# FUZZ_JOBS targets at once (default: one per core); each keeps its own time budget, so the
+# whole run takes about ceil(targets / jobs) * SECONDS. Results are printed in target order.
+jobs=${FUZZ_JOBS:-$(nproc)}
+((jobs >= 1)) || jobs=1
+res=$(mktemp -d)
+trap 'rm -rf "$res"' EXIT
+running=0
+for bin in "${bins[@]}"; do
+  if ((running >= jobs)); then wait -n || true; running=$((running - 1)); fi
+  run_one "$bin" "$res" &
+  running=$((running + 1))
+done
+wait || true
+fails=0; n=0
+for bin in "${bins[@]}"; do
+  name=$(basename "$bin"); name=${name#fuzz_}
+  n=$((n+1))
+  if [[ -f $res/$name ]]; then cat "$res/$name"; else echo "fuzz $name: FAILED (no result)"; fi
+  [[ -f $res/$name ]] && head -1 "$res/$name" | grep -q ': ok (' || fails=$((fails+1))
 done
 echo "fuzz: $((n-fails)) passed, $fails failed"
 ((fails == 0))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every test: the style and function-length checks, the normal build (warnings
 # are errors), the address+undefined sanitizer build, the thread-sanitizer build of the threaded
-# parts, each fuzz target for a bounded time (FUZZ_SECONDS, default 20), and the reassembly fuzz
-# target under MemorySanitizer.
+# parts, each fuzz target for a bounded time (FUZZ_SECONDS, default 20; one target per core at a
+# time), and the reassembly fuzz target under MemorySanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
