@@ -148,6 +148,8 @@
       "collect: record parts published to Kafka (an internal record twice, once per customer).")   \
     X(T, ps.resets, NULL, "pipeline_resets_total", NULL, C,                                        \
       "detect: window state dropped at a rebalance (partitions re-read from their commits).")      \
+    X(T, ps.reset_failures, NULL, "pipeline_reset_failures_total", NULL, C,                        \
+      "detect: rebalances whose workers could not be made anew (the process then exits 1).")       \
     X(T, ps.part_mismatch, NULL, "flows_part_mismatch_total", NULL, C,                             \
       "detect: internal-record parts our customer map does not make internal (dropped).")          \
     X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                             \

@@ -129,6 +129,9 @@ struct pipeline {
     size_t state_off[SETTINGS_MAX_DETECTORS];
     size_t ndet, state_size;
 
+    /* NULL and 0 together only after a pipeline_reset that could not make them anew (the
+     * pipeline has no workers: pipe_broken; every entry point that would touch a worker checks
+     * it, and every loop over the workers runs none) */
     struct worker *workers;
     uint32_t nworkers;
     /* the shard map: a host's bucket (pipe_shard_bucket) -> the worker that owns it; built once
@@ -158,6 +161,12 @@ struct pipeline {
     void *forward_arg;
     char buf[ALERT_JSON_MAX];
 };
+
+/* A pipeline_reset failed: no workers, nothing more is run (pipeline.h pipeline_broken). */
+static inline bool pipe_broken(const struct pipeline *p)
+{
+    return p->nworkers == 0;
+}
 
 /* ---- pipeline.c ---- */
 /* Dispatcher: an alert into the merge: name the customer and the exporter, suppress repeats,
@@ -205,6 +214,14 @@ void wk_fini(struct pipeline *p, struct worker *w);
 /* Dispatcher: start the threads of workers 1.. (threaded), stop and join them. */
 int wk_start(struct pipeline *p);
 void wk_stop(struct pipeline *p);
+/* Test-only fault injection: NULL in every program, so no option, environment variable or
+ * signal can reach it; a unit test (tests/unit/test_pipeline_reset.c) sets it to make the
+ * making of the workers fail at a point: before worker `worker`'s tables (wk_init: a failed
+ * allocation, the workers before it made) or before its thread starts (wk_start: the threads
+ * before it running). Returns 0 (go on) or the -errno to fail with. Called at set-up and at
+ * pipeline_reset only, never per record. */
+enum pipe_fault { PIPE_FAULT_WORKER_INIT, PIPE_FAULT_THREAD_START };
+extern int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
 /* A record in a worker's ring. */
 struct wq_ent {
     struct flow_rec f;

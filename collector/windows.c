@@ -296,6 +296,7 @@ static void shard_acc_size(struct pipeline *p, struct worker *w)
 
 static void close_window(struct pipeline *p)
 {
+    assert(!pipe_broken(p)); /* a broken pipeline opens no window (pipeline.c open_window) */
     assert_quiesced(p);
     /* cross-worker views first (every worker is idle: the caller quiesced them) */
     for (size_t d = 0; d < p->ndet; d++) {
@@ -342,6 +343,8 @@ static uint32_t registry_index(const struct detector_ops *ops)
 size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *arg)
 {
     size_t out = 0;
+    if (pipe_broken(p))
+        return 0;
     wk_quiesce(p);
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->share_export)
@@ -356,6 +359,8 @@ size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *ar
 
 int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len)
 {
+    if (pipe_broken(p))
+        return -ENODEV;
     for (size_t d = 0; d < p->ndet; d++)
         if (p->ops[d]->share_import && det < det_registry_count && p->ops[d] == det_registry[det])
             return p->ops[d]->share_import(p->workers[0].det[d], entry, len);
