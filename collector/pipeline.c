@@ -142,11 +142,12 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
                       &p->alerts) < 0)
         goto fail;
-    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0 || (rc = win_acc_resize(p)) < 0 ||
+    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0 ||
         (rc = copt_build(p, customers, &cc, &ncc)) < 0)
         goto fail;
     copt_swap(p, cc, ncc);
-    if ((rc = fresh_workers(p)) < 0)
+    if ((rc = fresh_workers(p)) < 0 ||
+        (rc = win_acc_resize(p, customers_count(customers) + 1, NULL)) < 0)
         goto fail;
     *out = p;
     return 0;
@@ -162,7 +163,6 @@ fail:
 int pipeline_reset(struct pipeline *p)
 {
     drop_workers(p);
-    memset(p->acc, 0, p->nacc * sizeof *p->acc);
     p->have_window = false;
     p->win_start = p->max_seen = p->last_flow_wall = p->max_seen_at_wall = 0;
     for (size_t i = 0; i < p->nretired; i++)
@@ -170,6 +170,8 @@ int pipeline_reset(struct pipeline *p)
     p->nretired = 0;
     p->st.resets++;
     int rc = fresh_workers(p);
+    if (rc == 0)
+        rc = win_acc_resize(p, p->nacc, NULL); /* the open window's figures, zeroed */
     if (rc < 0) {
         drop_workers(p); /* what was made of them; the threads that started, stopped */
         p->st.reset_failures++;
@@ -491,32 +493,30 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
     if (customers) {
         /* Carry the open window's per-customer figures over by customer id; hosts keep their
          * state and take the customer their address now belongs to. */
-        size_t n = customers_count(customers) + 1;
-        struct cust_acc *acc = calloc(n, sizeof *acc);
+        size_t n = customers_count(customers) + 1, nold = p->nacc;
+        struct cust_acc *from;
         void **cc = NULL;
         size_t ncc = 0;
-        if (!acc || copt_build(p, customers, &cc, &ncc) < 0) {
-            free(acc);
+        if (copt_build(p, customers, &cc, &ncc) < 0 || win_acc_resize(p, n, &from) < 0) {
+            copt_free(cc, ncc * p->ndet);
             customers_free(customers);
             feed_set_free(feeds);
             return -ENOMEM;
         }
         copt_swap(p, cc, ncc);
-        for (size_t c = 1; c < p->nacc; c++) {
+        for (size_t c = 1; c < nold; c++) {
             const struct customer *old = customers_get(p->customers, (uint32_t)c);
             const struct customer *nw = old ? customers_find_id(customers, old->id) : NULL;
             if (!nw)
                 continue;
-            struct cust_acc *d = &acc[nw->index + 1], *o = &p->acc[c];
+            struct cust_acc *d = &p->acc[nw->index + 1], *o = &from[c];
             d->out = o->out;
             d->in = o->in;
             d->internal = o->internal;
             d->alerts = o->alerts;
             d->late = o->late;
         }
-        free(p->acc);
-        p->acc = acc;
-        p->nacc = n;
+        free(from);
         struct remap_arg ra = {customers};
         for (uint32_t wi = 0; wi < p->nworkers; wi++)
             hosttab_foreach(p->workers[wi].hosts, remap_host, &ra);

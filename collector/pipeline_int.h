@@ -73,8 +73,9 @@ struct worker {
      * dispatcher: straight to pipe_raise; a worker thread: into the outbox, taken in worker
      * order by wk_close). */
     struct det_ctx rec_ctx, win_ctx;
-    /* windows.c: this shard's per-customer figures of a close (nacc of them; merged into the
-     * pipeline's and zeroed by the dispatcher after every shard closed) */
+    /* windows.c: this shard's per-customer figures of a close (nacc of them, sized with the
+     * pipeline's by win_acc_resize; merged into the pipeline's and zeroed by the dispatcher
+     * after every shard closed) */
     struct cust_acc *acc;
     size_t nacc;
 
@@ -178,8 +179,11 @@ size_t pipe_customer_prefixes(void *arg, uint32_t c, const struct prefix **out);
 size_t pipe_customer_count(void *arg);
 
 /* ---- windows.c (dispatcher) ---- */
-/* The per-customer figures sized for the map in force (zeroed). 0 or -ENOMEM. */
-int win_acc_resize(struct pipeline *p);
+/* The per-customer figures sized for n customers (zeroed), all or none: the pipeline's (acc)
+ * and every worker's of a close (worker.acc), so a window close never allocates. At set-up,
+ * reset (the workers are new) and a reload (a new map). old: the pipeline's figures before,
+ * for the caller to carry over and free (NULL: freed). 0 or -ENOMEM (nothing changed). */
+int win_acc_resize(struct pipeline *p, size_t n, struct cust_acc **old);
 /* Add a record to a customer's figures for dir (per record: inline). */
 static inline void win_account(struct cust_acc *a, int dir, const struct flow_rec *f)
 {
