@@ -110,7 +110,11 @@
     X(T, in.log_bad_lines, "errors.log_bad_lines", "input_bad_lines_total", "input=\"flowlog\"",   \
       C, "Input lines that could not be read (skipped), by input kind.")
 
-/* Only on /metrics. */
+/* Only on /metrics: what the totals line leaves out. Among them every counter of the worker
+ * threads' hand-offs (worker_queue_waits_total, alerts_truncated_total,
+ * alert_outbox_waits_total: thread timing, and 0 without threads): a replay's totals line is
+ * the same on every run and for any number of workers (int_workers compares them, less the
+ * detectors' table counters). */
 #define METRIC_ROWS(X)                                                                             \
     X(T, in.packet_bytes, NULL, "ingest_packet_bytes_total", NULL, C,                              \
       "Bytes on the wire of the captured packets read.")                                           \
