@@ -198,12 +198,29 @@ static void use_broken(struct fix *f, uint64_t flows_before)
     assert_true(pipeline_broken(p));
 }
 
-/* A pipeline with records in its open window, then a reset that fails with fault (at, worker,
- * err) of the reset's making of the workers: the error returned, then use_broken, free. */
-static void reset_fails(uint32_t workers, enum pipe_fault at, uint32_t worker, int err)
+/* A fault of the reset's making of the workers: with `workers` workers, fail `at` of worker
+ * `worker` with `err`. */
+struct reset_case {
+    uint32_t workers;
+    enum pipe_fault at;
+    uint32_t worker;
+    int err;
+};
+
+static const struct reset_case reset_cases[] = {
+    {1, PIPE_FAULT_WORKER_INIT, 0, -ENOMEM},  /* one worker */
+    {3, PIPE_FAULT_WORKER_INIT, 0, -ENOMEM},  /* three, nothing made */
+    {3, PIPE_FAULT_WORKER_INIT, 2, -ENOMEM},  /* three, half made: workers 0 and 1 made */
+    {3, PIPE_FAULT_THREAD_START, 2, -EAGAIN}, /* three, worker 1's thread running, 2's not */
+};
+
+/* A pipeline with records in its open window, then a reset that fails with the case's fault:
+ * the error returned, then use_broken, free. */
+static void test_reset_fails(void **st)
 {
+    const struct reset_case *c = *st;
     int rc;
-    struct fix *f = fix_new(workers, &rc);
+    struct fix *f = fix_new(c->workers, &rc);
     assert_int_equal(rc, 0);
     feed(f->p, T0);
     feed(f->p, T0 + 60000); /* the first window closed: its alert out */
@@ -212,38 +229,11 @@ static void reset_fails(uint32_t workers, enum pipe_fault at, uint32_t worker, i
     pipeline_stats(f->p, &ps);
     assert_true(ps.hosts_active > 0);
     assert_false(pipeline_broken(f->p));
-    fault_set(1, at, worker, err); /* counted from now: the reset's making is the first */
-    assert_int_equal(pipeline_reset(f->p), err);
+    fault_set(1, c->at, c->worker, c->err); /* counted from now: the reset's making is the first */
+    assert_int_equal(pipeline_reset(f->p), c->err);
     pipe_fault_hook = NULL;
     use_broken(f, ps.flows);
     fix_free(f);
-}
-
-static void test_reset_fails_one_worker(void **st)
-{
-    (void)st;
-    reset_fails(1, PIPE_FAULT_WORKER_INIT, 0, -ENOMEM);
-}
-
-/* Three workers, nothing made: the first worker's tables fail. */
-static void test_reset_fails_three_workers_none_made(void **st)
-{
-    (void)st;
-    reset_fails(3, PIPE_FAULT_WORKER_INIT, 0, -ENOMEM);
-}
-
-/* Three workers, half made: workers 0 and 1 made, worker 2's tables fail. */
-static void test_reset_fails_three_workers_half_made(void **st)
-{
-    (void)st;
-    reset_fails(3, PIPE_FAULT_WORKER_INIT, 2, -ENOMEM);
-}
-
-/* Three workers, every table made, worker 1's thread started and worker 2's not. */
-static void test_reset_thread_start_fails(void **st)
-{
-    (void)st;
-    reset_fails(3, PIPE_FAULT_THREAD_START, 2, -EAGAIN);
 }
 
 /* A later reset makes the workers again: the pipeline runs records and closes windows. */
@@ -276,15 +266,8 @@ static void test_reset_again_recovers(void **st)
 static void test_new_fails(void **st)
 {
     (void)st;
-    const struct {
-        uint32_t workers;
-        enum pipe_fault at;
-        uint32_t worker;
-        int err;
-    } c[] = {{1, PIPE_FAULT_WORKER_INIT, 0, -ENOMEM},
-             {3, PIPE_FAULT_WORKER_INIT, 2, -ENOMEM},
-             {3, PIPE_FAULT_THREAD_START, 2, -EAGAIN}};
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    const struct reset_case *c = reset_cases;
+    for (size_t i = 0; i < sizeof reset_cases / sizeof reset_cases[0]; i++) {
         fault_set(1, c[i].at, c[i].worker, c[i].err);
         int rc;
         struct fix *f = fix_new(c[i].workers, &rc);
@@ -300,10 +283,11 @@ int main(int argc, char **argv)
     if (argc > 1)
         cmocka_set_test_filter(argv[1]); /* one case (checking each fails without the fix) */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reset_fails_one_worker),
-        cmocka_unit_test(test_reset_fails_three_workers_none_made),
-        cmocka_unit_test(test_reset_fails_three_workers_half_made),
-        cmocka_unit_test(test_reset_thread_start_fails),
+#define CASE(name, i) {name, test_reset_fails, NULL, NULL, (void *)&reset_cases[i]}
+        CASE("reset_fails_one_worker", 0),
+        CASE("reset_fails_three_workers_none_made", 1),
+        CASE("reset_fails_three_workers_half_made", 2),
+        CASE("reset_fails_thread_start", 3),
         cmocka_unit_test(test_reset_again_recovers),
         cmocka_unit_test(test_new_fails),
     };
