@@ -110,7 +110,11 @@
     X(T, in.log_bad_lines, "errors.log_bad_lines", "input_bad_lines_total", "input=\"flowlog\"",   \
       C, "Input lines that could not be read (skipped), by input kind.")
 
-/* Only on /metrics. */
+/* Only on /metrics: what the totals line leaves out. Among them every counter of the worker
+ * threads' hand-offs (worker_queue_waits_total, alerts_truncated_total,
+ * alert_outbox_waits_total: thread timing, and 0 without threads): a replay's totals line is
+ * the same on every run and for any number of workers (int_workers compares them, less the
+ * detectors' table counters). */
 #define METRIC_ROWS(X)                                                                             \
     X(T, in.packet_bytes, NULL, "ingest_packet_bytes_total", NULL, C,                              \
       "Bytes on the wire of the captured packets read.")                                           \
@@ -148,6 +152,8 @@
       "collect: record parts published to Kafka (an internal record twice, once per customer).")   \
     X(T, ps.resets, NULL, "pipeline_resets_total", NULL, C,                                        \
       "detect: window state dropped at a rebalance (partitions re-read from their commits).")      \
+    X(T, ps.reset_failures, NULL, "pipeline_reset_failures_total", NULL, C,                        \
+      "detect: rebalances whose workers could not be made anew (the process then exits 1).")       \
     X(T, ps.part_mismatch, NULL, "flows_part_mismatch_total", NULL, C,                             \
       "detect: internal-record parts our customer map does not make internal (dropped).")          \
     X(T, ps.alerts.forgotten, NULL, "alerts_forgotten_total", NULL, C,                             \

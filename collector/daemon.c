@@ -631,6 +631,12 @@ static int run_loop(struct daemon *d)
     sd_notify(0, "READY=1\nSTATUS=running");
     evloop_run(d->loop);
     daemon_shutdown(d);
+    if (pipeline_broken(d->r->pipe)) {
+        log_error("detect: stopped because the pipeline could not be made anew after a "
+                  "rebalance (out of memory or threads); exit status 1, nothing committed past "
+                  "the last window released");
+        return 1;
+    }
     return 0;
 }
 

@@ -63,6 +63,7 @@ struct pipeline_stats {
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
     uint64_t resets;              /* detect: pipeline_reset (rebalances) */
+    uint64_t reset_failures;      /* detect: resets that could not make the workers anew */
     uint64_t forwarded;           /* collect: record parts handed on (an internal record: two) */
     uint64_t part_mismatch;       /* detect: a record's internal part that our customer map does not
                                make internal (collect ran with other lists): dropped */
@@ -84,8 +85,14 @@ void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flo
  * open-window figures, event time) as if the pipeline were new; the settings, lists,
  * statistics, the alert incidents (so an alert raised again when a window is read again folds
  * into its incident: the same event.id) and the customers' hostility trends stay. 0 or -errno
- * (logged; the pipeline is then unusable). */
+ * (out of memory, a worker thread that cannot start; logged, counted in reset_failures): the
+ * pipeline is then broken, without workers: every call stays safe (records are counted in
+ * flows and not run, pipeline_finish closes nothing, pipeline_stats reports the pipeline's
+ * own figures and no host table's, pipeline_free frees), and the caller ends (daemon.c: exit
+ * status 1). A later pipeline_reset tries again. */
 int pipeline_reset(struct pipeline *p);
+/* Whether a pipeline_reset failed and left the pipeline without workers (see above). */
+bool pipeline_broken(const struct pipeline *p);
 /* detect --from-kafka with several instances: the detectors' views shared across processes
  * (detector.h share_export, share_import; sources/kafka_in.c sends and receives them).
  * pipeline_share_export, just before the release that closes the open window: every worker's

@@ -73,8 +73,9 @@ struct worker {
      * dispatcher: straight to pipe_raise; a worker thread: into the outbox, taken in worker
      * order by wk_close). */
     struct det_ctx rec_ctx, win_ctx;
-    /* windows.c: this shard's per-customer figures of a close (nacc of them; merged into the
-     * pipeline's and zeroed by the dispatcher after every shard closed) */
+    /* windows.c: this shard's per-customer figures of a close (nacc of them, sized with the
+     * pipeline's by win_acc_resize; merged into the pipeline's and zeroed by the dispatcher
+     * after every shard closed) */
     struct cust_acc *acc;
     size_t nacc;
 
@@ -129,6 +130,9 @@ struct pipeline {
     size_t state_off[SETTINGS_MAX_DETECTORS];
     size_t ndet, state_size;
 
+    /* NULL and 0 together only after a pipeline_reset that could not make them anew (the
+     * pipeline has no workers: pipe_broken; every entry point that would touch a worker checks
+     * it, and every loop over the workers runs none) */
     struct worker *workers;
     uint32_t nworkers;
     /* the shard map: a host's bucket (pipe_shard_bucket) -> the worker that owns it; built once
@@ -159,6 +163,12 @@ struct pipeline {
     char buf[ALERT_JSON_MAX];
 };
 
+/* A pipeline_reset failed: no workers, nothing more is run (pipeline.h pipeline_broken). */
+static inline bool pipe_broken(const struct pipeline *p)
+{
+    return p->nworkers == 0;
+}
+
 /* ---- pipeline.c ---- */
 /* Dispatcher: an alert into the merge: name the customer and the exporter, suppress repeats,
  * publish, count. */
@@ -169,8 +179,11 @@ size_t pipe_customer_prefixes(void *arg, uint32_t c, const struct prefix **out);
 size_t pipe_customer_count(void *arg);
 
 /* ---- windows.c (dispatcher) ---- */
-/* The per-customer figures sized for the map in force (zeroed). 0 or -ENOMEM. */
-int win_acc_resize(struct pipeline *p);
+/* The per-customer figures sized for n customers (zeroed), all or none: the pipeline's (acc)
+ * and every worker's of a close (worker.acc), so a window close never allocates. At set-up,
+ * reset (the workers are new) and a reload (a new map). old: the pipeline's figures before,
+ * for the caller to carry over and free (NULL: freed). 0 or -ENOMEM (nothing changed). */
+int win_acc_resize(struct pipeline *p, size_t n, struct cust_acc **old);
 /* Add a record to a customer's figures for dir (per record: inline). */
 static inline void win_account(struct cust_acc *a, int dir, const struct flow_rec *f)
 {
@@ -205,6 +218,14 @@ void wk_fini(struct pipeline *p, struct worker *w);
 /* Dispatcher: start the threads of workers 1.. (threaded), stop and join them. */
 int wk_start(struct pipeline *p);
 void wk_stop(struct pipeline *p);
+/* Test-only fault injection: NULL in every program, so no option, environment variable or
+ * signal can reach it; a unit test (tests/unit/test_pipeline_reset.c) sets it to make the
+ * making of the workers fail at a point: before worker `worker`'s tables (wk_init: a failed
+ * allocation, the workers before it made) or before its thread starts (wk_start: the threads
+ * before it running). Returns 0 (go on) or the -errno to fail with. Called at set-up and at
+ * pipeline_reset only, never per record. */
+enum pipe_fault { PIPE_FAULT_WORKER_INIT, PIPE_FAULT_THREAD_START };
+extern int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
 /* A record in a worker's ring. */
 struct wq_ent {
     struct flow_rec f;

@@ -13,22 +13,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "pipeline_int.h"
 #include "rules.h"
 
 /* Beyond this many empty windows, time jumps instead of closing each one. */
 #define MAX_EMPTY_CLOSES 4
 
-int win_acc_resize(struct pipeline *p)
+int win_acc_resize(struct pipeline *p, size_t n, struct cust_acc **old)
 {
-    size_t n = customers_count(p->customers) + 1;
-    struct cust_acc *a = calloc(n, sizeof *a);
-    if (!a)
+    struct cust_acc *a[SETTINGS_MAX_WORKERS + 1]; /* the pipeline's, then each worker's */
+    uint32_t k = 0;
+    for (; k <= p->nworkers; k++)
+        if (!(a[k] = calloc(n, sizeof *a[k])))
+            break;
+    if (k <= p->nworkers) {
+        while (k > 0)
+            free(a[--k]);
         return -ENOMEM;
-    free(p->acc);
-    p->acc = a;
+    }
+    if (old)
+        *old = p->acc;
+    else
+        free(p->acc);
+    p->acc = a[0];
     p->nacc = n;
+    for (uint32_t wi = 0; wi < p->nworkers; wi++) {
+        free(p->workers[wi].acc);
+        p->workers[wi].acc = a[wi + 1];
+        p->workers[wi].nacc = n;
+    }
     return 0;
 }
 
@@ -280,22 +293,9 @@ static void close_shard(struct worker *w)
     hosttab_foreach(w->hosts, close_visit, &ca);
 }
 
-/* Each shard's figures sized for the customer map in force (a reload may have changed it).
- * Out of memory: that shard's hosts go uncounted in this close's summaries (logged). */
-static void shard_acc_size(struct pipeline *p, struct worker *w)
-{
-    if (w->nacc == p->nacc)
-        return;
-    free(w->acc);
-    w->acc = calloc(p->nacc, sizeof *w->acc);
-    w->nacc = w->acc ? p->nacc : 0;
-    if (!w->acc)
-        log_error("window close: no memory for worker %u's per-customer figures",
-                  (unsigned)w->index);
-}
-
 static void close_window(struct pipeline *p)
 {
+    assert(!pipe_broken(p)); /* a broken pipeline opens no window (pipeline.c open_window) */
     assert_quiesced(p);
     /* cross-worker views first (every worker is idle: the caller quiesced them) */
     for (size_t d = 0; d < p->ndet; d++) {
@@ -305,9 +305,7 @@ static void close_window(struct pipeline *p)
         size_t n = det_selves(p, d, selves);
         p->ops[d]->on_window_merge(selves, n, &p->workers[0].win_ctx);
     }
-    for (uint32_t wi = 0; wi < p->nworkers; wi++)
-        shard_acc_size(p, &p->workers[wi]);
-    wk_close(p, close_shard);
+    wk_close(p, close_shard); /* each shard's figures were sized with the pipeline's */
     for (uint32_t wi = 0; wi < p->nworkers; wi++)
         acc_merge(p->acc, p->workers[wi].acc, p->workers[wi].nacc);
     emit_summaries(p);
@@ -342,6 +340,8 @@ static uint32_t registry_index(const struct detector_ops *ops)
 size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *arg)
 {
     size_t out = 0;
+    if (pipe_broken(p))
+        return 0;
     wk_quiesce(p);
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->share_export)
@@ -356,6 +356,8 @@ size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *ar
 
 int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len)
 {
+    if (pipe_broken(p))
+        return -ENODEV;
     for (size_t d = 0; d < p->ndet; d++)
         if (p->ops[d]->share_import && det < det_registry_count && p->ops[d] == det_registry[det])
             return p->ops[d]->share_import(p->workers[0].det[d], entry, len);

@@ -461,12 +461,17 @@ void wk_close(struct pipeline *p, wk_close_fn *fn)
 
 /* ---- set-up ---- */
 
+int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
+
 int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct hash_key *hk,
             struct det_share share)
 {
     w->p = p;
     w->index = index;
-    int rc = hosttab_new(det_share_cap(share, p->s->hosts_max, 0), p->state_size, hk, &w->hosts);
+    int rc = pipe_fault_hook ? pipe_fault_hook(PIPE_FAULT_WORKER_INIT, index) : 0;
+    if (rc < 0)
+        return rc;
+    rc = hosttab_new(det_share_cap(share, p->s->hosts_max, 0), p->state_size, hk, &w->hosts);
     if (rc < 0)
         return rc;
     bool own_thread = p->threaded && index > 0;
@@ -537,6 +542,8 @@ int wk_start(struct pipeline *p)
     int rc = 0;
     for (uint32_t i = 1; i < p->nworkers && rc == 0; i++) { /* worker 0: the dispatcher */
         struct worker *w = &p->workers[i];
+        if (pipe_fault_hook && (rc = pipe_fault_hook(PIPE_FAULT_THREAD_START, i)) < 0)
+            break;
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             rc = -EAGAIN;
             break;

@@ -603,7 +603,9 @@ static int rewind_all(struct kafka_in *k)
     k->cp_n = k->cp_head = 0;    /* the points kept are of the state just dropped */
     kafka_dedup_forget(&k->dup); /* what is read again from the commits is taken again */
     int rc = k->o.hooks.reset ? k->o.hooks.reset(k->o.hooks.arg) : 0;
-    if (rc < 0) {
+    if (rc < 0) { /* the source ends; the rewind stays due, so nothing is committed at the close
+                     (kin_close): what was read since the last release is read again */
+        k->rebalanced = true;
         k->base.failures++;
         return rc;
     }
