@@ -10,9 +10,10 @@
  * The walk starts where direct-indexed tables leave it (built with the nodes, immutable like
  * them): a first stride for IPv4 (8..16 bits) and one for IPv6, then for IPv4 a second stride of
  * up to 8 bits (to /24 at most) under the first-stride entries that need it, within a fixed
- * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 walks the nodes from its first stride. A front
- * entry that settles the match holds its value and length (no node read), and a bitmap of the
- * IPv4 first stride answers an address under no IPv4 prefix without reading the stride.
+ * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 a second stride too, anchored where the first
+ * one's walk stands (see struct tchunk6). A front entry that settles the match holds its value and
+ * length (no node read), and a bitmap of the IPv4 first stride answers an address under no IPv4
+ * prefix without reading the stride.
  */
 #include "trie.h"
 
@@ -33,6 +34,12 @@
 #endif
 #ifndef TRIE_V4_CHUNK_MAX
 #define TRIE_V4_CHUNK_MAX ((size_t)1 << 18) /* second-stride entries at most (8 B each: 2 MB) */
+#endif
+#ifndef TRIE_V6_CHUNK_BITS
+#define TRIE_V6_CHUNK_BITS 12 /* the IPv6 second stride: up to 12 bits past its anchor node */
+#endif
+#ifndef TRIE_V6_CHUNK_MAX
+#define TRIE_V6_CHUNK_MAX ((size_t)1 << 18) /* IPv6 second-stride entries at most (2 MB) */
 #endif
 #define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk, not a node (struct trie) */
 #define TRIE_CHUNK_BSHIFT 24   /* ... its bits (1..8) from here; its first entry below */
@@ -69,6 +76,18 @@ struct tjump {
                       the match's value when next says TRIE_SETTLED */
 };
 
+/* An IPv6 second-stride chunk (struct trie): the first stride's walk stands at node `from`,
+ * which the top jbits do not settle; the chunk's anchor is the first node at or below it with
+ * two children (a provider's /32 with one /36 of customers under it: the /36), of prefix (hi,
+ * lo, len). The chunk holds 1 << bits entries, one per value of the address bits len ..
+ * len + bits, each the walk's state after them (from `from`, so the chain's values count). An
+ * address outside the anchor's prefix walks the nodes from `from` (a few: a chain). */
+struct tchunk6 {
+    uint64_t hi, lo;
+    uint32_t from, first; /* first: its first entry in chunk6 */
+    uint8_t len, bits;
+};
+
 struct trie {
     struct tnode *nodes; /* nodes[0] is the root when n > 0 */
     uint32_t n;
@@ -91,6 +110,17 @@ struct trie {
      * result, more steps). */
     struct tjump *chunk4;
     size_t nchunk4; /* entries */
+    /* IPv6 second stride (struct tchunk6): a jump6 entry whose walk goes on at a node with a
+     * subtree under it gets a chunk of b bits past its anchor's length, b what the subtree needs
+     * (its deepest prefix, and about twice its prefix count: memory follows the prefixes), at
+     * most TRIE_V6_CHUNK_BITS, within TRIE_V6_CHUNK_MAX entries in all (past that the entry
+     * walks the nodes: same result, more steps). Its next is then TRIE_CHUNK | the header's
+     * index, its best unchanged. A customer map's IPv6 prefixes (/40s../56s under a
+     * provider's /32, all in one first-stride entry: 2001::/16 holds most of them) thus settle in
+     * three table reads instead of a walk of 10-20 nodes. */
+    struct tchunk6 *hdr6;
+    struct tjump *chunk6;
+    size_t nhdr6, nchunk6;
 };
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -282,7 +312,8 @@ static struct tjump jump_walk(const struct trie *t, struct tjump from, uint64_t 
     while (i != TRIE_NONE) {
         const struct tnode *n = &t->nodes[i];
         if (n->len > stop) {
-            j.next = i;
+            if (first_diff(hi, lo, n->hi, n->lo) >= stop)
+                j.next = i; /* else the known bits already leave it: nothing below matches */
             break;
         }
         if (first_diff(hi, lo, n->hi, n->lo) < n->len)
@@ -307,20 +338,25 @@ static unsigned log2_ceil(size_t n)
     return b;
 }
 
-/* The deepest prefix length at or under node i (pre-order walk of its subtree). */
-static unsigned subtree_depth(const struct trie *t, uint32_t i)
+/* The deepest prefix length at or under node i (pre-order walk of its subtree); *nvalued (when
+ * not NULL) the number of prefixes there. */
+static unsigned subtree_depth(const struct trie *t, uint32_t i, size_t *nvalued)
 {
     uint32_t stack[TRIE_STACK];
     int sp = 0;
     unsigned deepest = 0;
+    size_t count = 0;
     stack[sp++] = i;
     while (sp > 0) {
         const struct tnode *n = &t->nodes[stack[--sp]];
         deepest = n->len > deepest ? n->len : deepest;
+        count += n->has_value;
         for (int side = 0; side < 2; side++)
             if (n->child[side] != TRIE_NONE)
                 stack[sp++] = n->child[side];
     }
+    if (nvalued)
+        *nvalued = count;
     return deepest;
 }
 
@@ -340,7 +376,7 @@ static int build_chunks4(struct trie *t)
             continue;
         /* the subtree lies under the entry: its nodes are longer than the first stride, or
          * of its length with children */
-        unsigned depth = subtree_depth(t, t->jump4[k].next), stride = 96 + t->jbits4;
+        unsigned depth = subtree_depth(t, t->jump4[k].next, NULL), stride = 96 + t->jbits4;
         unsigned deep = depth > stride ? depth - stride : 0; /* bits below the first stride */
         unsigned b = deep < 1 ? 1 : deep > maxb ? maxb : deep;
         if (want + ((size_t)1 << b) <= TRIE_V4_CHUNK_MAX) {
@@ -366,6 +402,81 @@ static int build_chunks4(struct trie *t)
         t->jump4[k].next =
             TRIE_CHUNK | (uint32_t)bits[k] << TRIE_CHUNK_BSHIFT | (uint32_t)t->nchunk4;
         t->nchunk4 += (size_t)1 << bits[k];
+    }
+    free(bits);
+    return 0;
+}
+
+/* Bits pos .. pos + b of the 128-bit address (hi, lo), as a number (1 <= b <= 64, pos + b <= 128). */
+static inline uint64_t bits_at(uint64_t hi, uint64_t lo, unsigned pos, unsigned b)
+{
+    uint64_t w = pos >= 64 ? lo << (pos - 64) : pos ? hi << pos | lo >> (64 - pos) : hi;
+    return w >> (64 - b);
+}
+
+/* A chunk's anchor under node i (struct tchunk6): down its chain of one-child nodes. */
+static uint32_t anchor6(const struct trie *t, uint32_t i)
+{
+    while (i != TRIE_NONE) {
+        const uint32_t *c = t->nodes[i].child;
+        if ((c[0] == TRIE_NONE) == (c[1] == TRIE_NONE)) /* a leaf, or two children */
+            return i;
+        i = c[0] != TRIE_NONE ? c[0] : c[1];
+    }
+    return i;
+}
+
+/* The IPv6 second stride (see struct trie): chunks in address order while the budget lasts. */
+static int build_chunks6(struct trie *t)
+{
+    size_t n6 = (size_t)1 << t->jbits, want = 0, nhdr = 0;
+    uint8_t *bits = calloc(n6, 1); /* a chunk's bits per jump6 entry, 0: none */
+    if (!bits)
+        return -ENOMEM;
+    for (size_t k = 0; k < n6; k++) {
+        uint32_t i = anchor6(t, t->jump6[k].next);
+        if (i == TRIE_NONE)
+            continue;
+        size_t nvalued;
+        unsigned len = t->nodes[i].len, depth = subtree_depth(t, i, &nvalued);
+        unsigned b = depth - len; /* the bits its deepest prefix needs past the anchor */
+        unsigned by_count = log2_ceil(nvalued) + 1;
+        b = b < by_count ? b : by_count;
+        b = b < TRIE_V6_CHUNK_BITS ? b : TRIE_V6_CHUNK_BITS;
+        if (b >= 2 && want + ((size_t)1 << b) <= TRIE_V6_CHUNK_MAX) {
+            bits[k] = (uint8_t)b; /* one bit would save one node visit: not worth a chunk */
+            want += (size_t)1 << b;
+            nhdr++;
+        }
+    }
+    t->hdr6 = nhdr ? malloc(nhdr * sizeof(*t->hdr6)) : NULL;
+    t->chunk6 = want ? malloc(want * sizeof(*t->chunk6)) : NULL;
+    if (nhdr && (!t->hdr6 || !t->chunk6)) {
+        free(bits);
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < n6; k++) {
+        if (!bits[k])
+            continue;
+        uint32_t from = t->jump6[k].next;
+        const struct tnode *a = &t->nodes[anchor6(t, from)];
+        struct tchunk6 *h = &t->hdr6[t->nhdr6];
+        *h = (struct tchunk6){a->hi, a->lo, from, (uint32_t)t->nchunk6, a->len, bits[k]};
+        struct tjump *c = &t->chunk6[t->nchunk6];
+        for (uint64_t x = 0; x < ((uint64_t)1 << bits[k]); x++) {
+            uint64_t hi = a->hi, lo = a->lo;
+            for (unsigned j = 0; j < bits[k]; j++) { /* x's bits after the anchor's prefix */
+                unsigned pos = a->len + j;
+                uint64_t bit = x >> (bits[k] - 1 - j) & 1u;
+                if (pos < 64)
+                    hi |= bit << (63 - pos);
+                else
+                    lo |= bit << (127 - pos);
+            }
+            c[x] = jump_walk(t, t->jump6[k], hi, lo, a->len + bits[k]);
+        }
+        t->jump6[k].next = TRIE_CHUNK | (uint32_t)t->nhdr6++;
+        t->nchunk6 += (size_t)1 << bits[k];
     }
     free(bits);
     return 0;
@@ -416,6 +527,8 @@ static int build_jump(struct trie *t)
     for (size_t k = 0; k < ((size_t)1 << bits); k++)
         t->jump6[k] = jump_walk(t, root, (uint64_t)k << (64 - bits), 0, bits);
     int rc = build_chunks4(t);
+    if (rc == 0)
+        rc = build_chunks6(t);
     if (rc < 0)
         return rc;
     size_t nj4 = (size_t)1 << bits4;
@@ -425,6 +538,7 @@ static int build_jump(struct trie *t)
     settle(t, t->jump4, nj4);
     settle(t, t->jump6, (size_t)1 << bits);
     settle(t, t->chunk4, t->nchunk4);
+    settle(t, t->chunk6, t->nchunk6);
     for (size_t k = 0; k < nj4; k++)
         if (t->jump4[k].next != TRIE_NONE)
             t->occ4[k / 64] |= 1ULL << (k % 64);
@@ -527,8 +641,15 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
             uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
             j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
         }
-    } else
+    } else {
         j = t->jump6[ah >> (64 - t->jbits)];
+        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+            const struct tchunk6 *h = &t->hdr6[j.next & ~TRIE_CHUNK];
+            if (first_diff(ah, al, h->hi, h->lo) < h->len) /* outside the anchor */
+                return walk_nodes(t, (struct tjump){h->from, j.best}, ah, al, value, plen);
+            j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
+        }
+    }
     if (j.next < TRIE_SETTLED)
         return walk_nodes(t, j, ah, al, value, plen);
     if (j.next == TRIE_NONE) /* the front answers (see TRIE_SETTLED) */
@@ -619,7 +740,7 @@ size_t trie_memory(const struct trie *t)
         return 0;
     size_t jump =
         t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
-    jump += t->nchunk4 * sizeof(struct tjump);
+    jump += (t->nchunk4 + t->nchunk6) * sizeof(struct tjump) + t->nhdr6 * sizeof(struct tchunk6);
     jump += t->occ4 ? (((size_t)1 << t->jbits4) + 63) / 64 * sizeof(*t->occ4) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
@@ -632,6 +753,8 @@ void trie_free(struct trie *t)
     free(t->jump4);
     free(t->jump6);
     free(t->chunk4);
+    free(t->hdr6);
+    free(t->chunk6);
     free(t->occ4);
     free(t);
 }

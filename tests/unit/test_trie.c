@@ -575,13 +575,100 @@ static void test_v4_second_stride(void **state)
     stride_case(false, 3000, true);
 }
 
+/* 4096 /48s: clustered (2001:db8:0::/48 .. 2001:db8:fff::/48, one first-stride entry over all of
+ * them) or spread (one per value of the top 12 bits, each settled by its first-stride entry).
+ * Both are full binary tries of 4096 leaves and four more nodes: the same nodes, the same first
+ * stride. */
+static struct trie *v6_set(bool clustered, struct ref *ref, size_t *n)
+{
+    struct trie_builder *b;
+    struct trie *t;
+    assert_int_equal(trie_builder_new(&b, 0), 0);
+    *n = 0;
+    for (uint32_t i = 0; i < 4096; i++) {
+        struct prefix p = {.len = 48};
+        if (clustered) {
+            const uint8_t a[6] = {0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 8), (uint8_t)i};
+            memcpy(p.addr, a, 6);
+        } else {
+            p.addr[0] = (uint8_t)(i >> 4);
+            p.addr[1] = (uint8_t)(i << 4);
+        }
+        assert_int_equal(trie_builder_add(b, &p, i), 0);
+        ref[(*n)++] = (struct ref){p, i};
+    }
+    /* four more, one node each: around and under the cluster (the walk's best before and
+     * after it), or under four of the spread /48s */
+    static const char *const more[2][4] = {
+        {"100:0:0:1::/64", "200:0:0:1::/64", "300:0:0:1::/64", "400:0:0:1::/64"},
+        {"2001::/16", "2001:db8:123:4500::/56", "2001:db8:123:4567::/64",
+         "2001:db8:fff:ffff::/64"}};
+    for (size_t i = 0; i < 4; i++) {
+        struct prefix p = pfx(more[clustered][i]);
+        assert_int_equal(trie_builder_add(b, &p, 5000 + (uint32_t)i), 0);
+        ref[(*n)++] = (struct ref){p, 5000 + (uint32_t)i};
+    }
+    assert_int_equal(trie_build(b, &t), 0);
+    return t;
+}
+
+/* The IPv6 second stride (core/trie.c struct tchunk6): a provider's /48s under its /32 are one
+ * first-stride entry; a chunk of 12 bits past the cluster's branch settles each (its memory is
+ * what tells it was built: without it the two sets' tries are the same size), and lookups in,
+ * next to, under and outside the cluster match the linear reference. */
+static void test_v6_second_stride(void **state)
+{
+    (void)state;
+    struct ref *ref = calloc(4100, sizeof(*ref));
+    assert_non_null(ref);
+    size_t n, ns;
+    struct trie *spread = v6_set(false, ref, &ns);
+    size_t spread_mem = trie_memory(spread);
+    trie_free(spread);
+    struct trie *t = v6_set(true, ref, &n);
+    assert_int_equal(ns, n);
+    assert_true(trie_memory(t) >= spread_mem + 4096 * 8);
+    expect(t, "2001:db8:abc:1::1", 0xabc, 48);
+    expect(t, "2001:db8:123:4567::9", 5002, 64);
+    expect(t, "2001:db8:123:45ff::9", 5001, 56);
+    expect(t, "2001:db9::1", 5000, 16); /* outside the cluster's /36: the first stride's best */
+    expect(t, "2001:db8:1000::1", 5000, 16); /* past the cluster */
+    expect(t, "2002::1", UINT32_MAX, -1);
+    size_t hits = 0;
+    for (size_t i = 0; i < 40000; i++) {
+        uint64_t r = rnd(), r2 = rnd();
+        uint8_t a[16];
+        memcpy(a, ref[r % n].p.addr, 16);
+        memcpy(a + 8, &r2, 8);
+        if (r & 0x100) /* a few bits of the prefix flipped: next to it */
+            a[4 + (r >> 9) % 4] ^= (uint8_t)(1u << ((r >> 12) % 8));
+        uint32_t ev = 0, gv = 0;
+        uint8_t el = 0, gl = 0;
+        bool e = ref_lookup(ref, n, a, &ev, &el);
+        assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
+        if (e) {
+            hits++;
+            assert_int_equal(gv, ev);
+            assert_int_equal(gl, el);
+        }
+    }
+    assert_true(hits > 30000);
+    trie_free(t);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),          cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_default_routes), cmocka_unit_test(test_duplicates_and_limits),
-        cmocka_unit_test(test_overlaps),       cmocka_unit_test(test_random_vs_linear),
-        cmocka_unit_test(test_deep_chain),     cmocka_unit_test(test_v4_second_stride),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_default_routes),
+        cmocka_unit_test(test_duplicates_and_limits),
+        cmocka_unit_test(test_overlaps),
+        cmocka_unit_test(test_random_vs_linear),
+        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_v4_second_stride),
+        cmocka_unit_test(test_v6_second_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
