@@ -414,6 +414,12 @@ static inline uint64_t bits_at(uint64_t hi, uint64_t lo, unsigned pos, unsigned 
     return w >> (64 - b);
 }
 
+/* Node n lies in ::ffff:0:0/96 (an IPv4 prefix, or a branch between some). */
+static bool is_v4_node(const struct tnode *n)
+{
+    return n->len >= 96 && n->hi == 0 && (n->lo >> 32) == 0xffff;
+}
+
 /* A chunk's anchor under node i (struct tchunk6): down its chain of one-child nodes. */
 static uint32_t anchor6(const struct trie *t, uint32_t i)
 {
@@ -435,8 +441,8 @@ static int build_chunks6(struct trie *t)
         return -ENOMEM;
     for (size_t k = 0; k < n6; k++) {
         uint32_t i = anchor6(t, t->jump6[k].next);
-        if (i == TRIE_NONE)
-            continue;
+        if (i == TRIE_NONE || is_v4_node(&t->nodes[i]))
+            continue; /* IPv4 addresses take jump4: a chunk of IPv4 nodes would go unread */
         size_t nvalued;
         unsigned len = t->nodes[i].len, depth = subtree_depth(t, i, &nvalued);
         unsigned b = depth - len; /* the bits its deepest prefix needs past the anchor */
@@ -505,7 +511,7 @@ static int build_jump(struct trie *t)
     size_t n4 = 0;
     for (uint32_t i = 0; i < t->n; i++) {
         const struct tnode *nd = &t->nodes[i];
-        if (nd->has_value && nd->len >= 96 && nd->hi == 0 && (nd->lo >> 32) == 0xffff)
+        if (nd->has_value && is_v4_node(nd))
             n4++;
     }
     unsigned bits = 8;
