@@ -631,31 +631,10 @@ static __attribute__((noinline)) bool walk_nodes(const struct trie *t, struct tj
     return true;
 }
 
-bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+/* The answer from where the front left the walk: a node to walk from, or settled. */
+static inline bool front_answer(const struct trie *t, struct tjump j, uint64_t ah, uint64_t al,
+                                uint32_t *value, uint8_t *plen)
 {
-    if (!t || t->n == 0)
-        return false;
-    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
-    struct tjump j;
-    if (ah == 0 && (al >> 32) == 0xffff) {
-        uint32_t k = (uint32_t)al >> (32 - t->jbits4);
-        if (!(t->occ4[k / 64] >> (k % 64) & 1))
-            return false;
-        j = t->jump4[k];
-        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
-            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
-            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
-            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
-        }
-    } else {
-        j = t->jump6[ah >> (64 - t->jbits)];
-        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
-            const struct tchunk6 *h = &t->hdr6[j.next & ~TRIE_CHUNK];
-            if (first_diff(ah, al, h->hi, h->lo) < h->len) /* outside the anchor */
-                return walk_nodes(t, (struct tjump){h->from, j.best}, ah, al, value, plen);
-            j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
-        }
-    }
     if (j.next < TRIE_SETTLED)
         return walk_nodes(t, j, ah, al, value, plen);
     if (j.next == TRIE_NONE) /* the front answers (see TRIE_SETTLED) */
@@ -665,6 +644,42 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
     if (plen)
         *plen = (uint8_t)(j.next & 0xffu);
     return true;
+}
+
+/* trie_lookup for an address outside ::ffff:0:0/96: the first stride, then a chunk (struct
+ * tchunk6; an address outside the chunk's anchor walks from the first stride's node). Out of
+ * line, so that the IPv4 lookups (most) pay for no registers it needs. */
+static __attribute__((noinline)) bool lookup6(const struct trie *t, uint64_t ah, uint64_t al,
+                                              uint32_t *value, uint8_t *plen)
+{
+    struct tjump j = t->jump6[ah >> (64 - t->jbits)];
+    if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+        const struct tchunk6 *h = &t->hdr6[j.next & ~TRIE_CHUNK];
+        if (first_diff(ah, al, h->hi, h->lo) < h->len)
+            j = (struct tjump){h->from, j.best};
+        else
+            j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
+    }
+    return front_answer(t, j, ah, al, value, plen);
+}
+
+bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+{
+    if (!t || t->n == 0)
+        return false;
+    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
+    if (ah != 0 || (al >> 32) != 0xffff)
+        return lookup6(t, ah, al, value, plen);
+    uint32_t k = (uint32_t)al >> (32 - t->jbits4);
+    if (!(t->occ4[k / 64] >> (k % 64) & 1))
+        return false;
+    struct tjump j = t->jump4[k];
+    if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+        unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
+        uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
+        j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
+    }
+    return front_answer(t, j, ah, al, value, plen);
 }
 
 static void node_prefix(const struct tnode *n, struct prefix *p)
