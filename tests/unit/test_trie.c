@@ -334,6 +334,20 @@ static bool ref_lookup(const struct ref *r, size_t n, const uint8_t a[16], uint3
     return true;
 }
 
+/* Lookup a in t and in the linear reference: the same answer (asserted); true when a match. */
+static bool same_as_ref(const struct trie *t, const struct ref *ref, size_t n, const uint8_t a[16])
+{
+    uint32_t ev = 0, gv = 0;
+    uint8_t el = 0, gl = 0;
+    bool e = ref_lookup(ref, n, a, &ev, &el);
+    assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
+    if (e) {
+        assert_int_equal(gv, ev);
+        assert_int_equal(gl, el);
+    }
+    return e;
+}
+
 static bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
 {
     return a->len <= b->len ? prefix_contains(a, b->addr) : prefix_contains(b, a->addr);
@@ -427,16 +441,7 @@ static void test_random_vs_linear(void **state)
                 a[3] = (uint8_t)(0xb8 + ((r >> 3) & 3));
             }
         }
-        uint32_t ev = 0, gv = 0;
-        uint8_t el = 0, gl = 0;
-        bool e = ref_lookup(ref, n, a, &ev, &el);
-        bool g = trie_lookup(t, a, &gv, &gl);
-        assert_int_equal(e, g);
-        if (e) {
-            hits++;
-            assert_int_equal(ev, gv);
-            assert_int_equal(el, gl);
-        }
+        hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > NLOOK / 3);
 
@@ -550,15 +555,7 @@ static void stride_case(bool spread, size_t npfx, bool short_only)
             x = 0x0A000000u | (x & 0xffffffu);
         }
         addr_from_v4(a, x);
-        uint32_t ev = 0, gv = 0;
-        uint8_t el = 0, gl = 0;
-        bool e = ref_lookup(ref, n, a, &ev, &el);
-        assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
-        if (e) {
-            hits++;
-            assert_int_equal(gv, ev);
-            assert_int_equal(gl, el);
-        }
+        hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > 5000);
     trie_free(t);
@@ -642,15 +639,7 @@ static void test_v6_second_stride(void **state)
         memcpy(a + 8, &r2, 8);
         if (r & 0x100) /* a few bits of the prefix flipped: next to it */
             a[4 + (r >> 9) % 4] ^= (uint8_t)(1u << ((r >> 12) % 8));
-        uint32_t ev = 0, gv = 0;
-        uint8_t el = 0, gl = 0;
-        bool e = ref_lookup(ref, n, a, &ev, &el);
-        assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
-        if (e) {
-            hits++;
-            assert_int_equal(gv, ev);
-            assert_int_equal(gl, el);
-        }
+        hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > 30000);
     trie_free(t);
