@@ -42,7 +42,9 @@
 #define TRIE_V6_CHUNK_MAX ((size_t)1 << 18) /* IPv6 second-stride entries at most (2 MB) */
 #endif
 #define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk, not a node (struct trie) */
-#define TRIE_CHUNK_BSHIFT 24   /* ... its bits (1..8) from here; its first entry below */
+/* a jump4 entry's chunk: its bits (1..8) from TRIE_CHUNK_BSHIFT, its first entry below them; a
+ * jump6 entry's: the index of its struct tchunk6 below TRIE_CHUNK */
+#define TRIE_CHUNK_BSHIFT 24
 #define TRIE_CHUNK_OFF 0xffffffu
 _Static_assert(TRIE_V4_CHUNK_MAX <= TRIE_CHUNK_OFF + 1, "a chunk's first entry fits its bits");
 /* tjump.next at or above TRIE_SETTLED (a built front's entry only): the entry settles the
