@@ -38,6 +38,9 @@
 #ifndef TRIE_V6_CHUNK_BITS
 #define TRIE_V6_CHUNK_BITS 12 /* the IPv6 second stride: up to 12 bits past its anchor node */
 #endif
+#ifndef TRIE_V6_CHUNK_MIN
+#define TRIE_V6_CHUNK_MIN 4 /* ... and at least 4 (bench_trie: chunks of 2-3 bits cost more) */
+#endif
 #ifndef TRIE_V6_CHUNK_MAX
 #define TRIE_V6_CHUNK_MAX ((size_t)1 << 18) /* IPv6 second-stride entries at most (2 MB) */
 #endif
@@ -78,8 +81,9 @@ struct tjump {
                       the match's value when next says TRIE_SETTLED */
 };
 
-/* An IPv6 second-stride chunk (struct trie): the first stride's walk stands at node `from`,
- * which the top jbits do not settle; the chunk's anchor is the first node at or below it with
+/* An IPv6 second-stride chunk (struct trie): the first stride's walk (or a chunk entry's, for a
+ * chunk under a chunk) stands at node `from`, which the bits so far do not settle; the chunk's
+ * anchor is the first node at or below it with
  * two children (a provider's /32 with one /36 of customers under it: the /36), of prefix (hi,
  * lo, len). The chunk holds 1 << bits entries, one per value of the address bits len ..
  * len + bits, each the walk's state after them (from `from`, so the chain's values count). An
@@ -114,12 +118,14 @@ struct trie {
     size_t nchunk4; /* entries */
     /* IPv6 second stride (struct tchunk6): a jump6 entry whose walk goes on at a node with a
      * subtree under it gets a chunk of b bits past its anchor's length, b what the subtree needs
-     * (its deepest prefix, and about twice its prefix count: memory follows the prefixes), at
-     * most TRIE_V6_CHUNK_BITS, within TRIE_V6_CHUNK_MAX entries in all (past that the entry
-     * walks the nodes: same result, more steps). Its next is then TRIE_CHUNK | the header's
-     * index, its best unchanged. A customer map's IPv6 prefixes (/40s../56s under a
-     * provider's /32, all in one first-stride entry: 2001::/16 holds most of them) thus settle in
-     * three table reads instead of a walk of 10-20 nodes. */
+     * (its deepest prefix, and about twice its prefix count: memory follows the prefixes),
+     * TRIE_V6_CHUNK_MIN..TRIE_V6_CHUNK_BITS, within TRIE_V6_CHUNK_MAX entries in all (past that
+     * the entry walks the nodes: same result, more steps). Its next is then TRIE_CHUNK | the
+     * header's index, its best unchanged. A chunk entry whose walk still goes on gets a chunk
+     * of its own by the same rule (several providers' /32s under one entry: the first chunk
+     * parts them, one under each settles its customers). A customer map's IPv6 prefixes
+     * (/40s../56s under a provider's /32, in one first-stride entry: 2001::/16 holds most of
+     * them) thus settle in a few table reads instead of a walk of 10-20 nodes. */
     struct tchunk6 *hdr6;
     struct tjump *chunk6;
     size_t nhdr6, nchunk6;
@@ -434,59 +440,86 @@ static uint32_t anchor6(const struct trie *t, uint32_t i)
     return i;
 }
 
-/* The IPv6 second stride (see struct trie): chunks in address order while the budget lasts. */
+/* Room for one more chunk of n entries in chunk6 and its header (capacities doubling). */
+static int chunk6_room(struct trie *t, size_t *cap_h, size_t *cap_c, size_t n)
+{
+    if (t->nhdr6 == *cap_h) {
+        size_t c = *cap_h ? *cap_h * 2 : 16;
+        struct tchunk6 *h = realloc(t->hdr6, c * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        t->hdr6 = h;
+        *cap_h = c;
+    }
+    if (t->nchunk6 + n > *cap_c) {
+        size_t c = *cap_c ? *cap_c * 2 : 4096;
+        while (c < t->nchunk6 + n)
+            c *= 2;
+        struct tjump *e = realloc(t->chunk6, c * sizeof(*e));
+        if (!e)
+            return -ENOMEM;
+        t->chunk6 = e;
+        *cap_c = c;
+    }
+    return 0;
+}
+
+/* The IPv6 second stride (see struct trie) for the walk state `from` (a first-stride entry's, or
+ * a chunk entry's: a chunk under a chunk where its walk still has a subtree to go): *out is the
+ * entry that replaces it (from itself when no chunk is built: too few bits to be worth one, or
+ * the budget spent). Chunks in address order, each before those under it. */
+static int chunk6_build(struct trie *t, struct tjump from, struct tjump *out, size_t *cap_h,
+                        size_t *cap_c)
+{
+    *out = from;
+    uint32_t i = anchor6(t, from.next);
+    if (i == TRIE_NONE || is_v4_node(&t->nodes[i]))
+        return 0; /* IPv4 addresses take jump4: a chunk of IPv4 nodes would go unread */
+    size_t nvalued;
+    const struct tnode a = t->nodes[i];
+    unsigned depth = subtree_depth(t, i, &nvalued);
+    unsigned b = depth - a.len; /* the bits its deepest prefix needs past the anchor */
+    unsigned by_count = log2_ceil(nvalued) + 1;
+    b = b < by_count ? b : by_count;
+    b = b < TRIE_V6_CHUNK_BITS ? b : TRIE_V6_CHUNK_BITS;
+    size_t n = (size_t)1 << b;
+    if (b < TRIE_V6_CHUNK_MIN || t->nchunk6 + n > TRIE_V6_CHUNK_MAX)
+        return 0; /* a few bits save a few node visits: not worth a chunk's header and entry */
+    int rc = chunk6_room(t, cap_h, cap_c, n);
+    if (rc < 0)
+        return rc;
+    size_t hi6 = t->nhdr6++, first = t->nchunk6;
+    t->hdr6[hi6] = (struct tchunk6){a.hi, a.lo, from.next, (uint32_t)first, a.len, (uint8_t)b};
+    t->nchunk6 += n;
+    for (uint64_t x = 0; x < n; x++) {
+        uint64_t hi = a.hi, lo = a.lo;
+        for (unsigned j = 0; j < b; j++) { /* x's bits after the anchor's prefix */
+            unsigned pos = a.len + j;
+            uint64_t bit = x >> (b - 1 - j) & 1u;
+            if (pos < 64)
+                hi |= bit << (63 - pos);
+            else
+                lo |= bit << (127 - pos);
+        }
+        struct tjump e = jump_walk(t, from, hi, lo, a.len + b), sub = e;
+        if (e.next != TRIE_NONE && (rc = chunk6_build(t, e, &sub, cap_h, cap_c)) < 0)
+            return rc;
+        t->chunk6[first + x] = sub; /* chunk6 may have moved: stored by index */
+    }
+    *out = (struct tjump){TRIE_CHUNK | (uint32_t)hi6, from.best};
+    return 0;
+}
+
 static int build_chunks6(struct trie *t)
 {
-    size_t n6 = (size_t)1 << t->jbits, want = 0, nhdr = 0;
-    uint8_t *bits = calloc(n6, 1); /* a chunk's bits per jump6 entry, 0: none */
-    if (!bits)
-        return -ENOMEM;
-    for (size_t k = 0; k < n6; k++) {
-        uint32_t i = anchor6(t, t->jump6[k].next);
-        if (i == TRIE_NONE || is_v4_node(&t->nodes[i]))
-            continue; /* IPv4 addresses take jump4: a chunk of IPv4 nodes would go unread */
-        size_t nvalued;
-        unsigned len = t->nodes[i].len, depth = subtree_depth(t, i, &nvalued);
-        unsigned b = depth - len; /* the bits its deepest prefix needs past the anchor */
-        unsigned by_count = log2_ceil(nvalued) + 1;
-        b = b < by_count ? b : by_count;
-        b = b < TRIE_V6_CHUNK_BITS ? b : TRIE_V6_CHUNK_BITS;
-        if (b >= 2 && want + ((size_t)1 << b) <= TRIE_V6_CHUNK_MAX) {
-            bits[k] = (uint8_t)b; /* one bit would save one node visit: not worth a chunk */
-            want += (size_t)1 << b;
-            nhdr++;
-        }
-    }
-    t->hdr6 = nhdr ? malloc(nhdr * sizeof(*t->hdr6)) : NULL;
-    t->chunk6 = want ? malloc(want * sizeof(*t->chunk6)) : NULL;
-    if (nhdr && (!t->hdr6 || !t->chunk6)) {
-        free(bits);
-        return -ENOMEM;
-    }
-    for (size_t k = 0; k < n6; k++) {
-        if (!bits[k])
+    size_t cap_h = 0, cap_c = 0;
+    for (size_t k = 0; k < ((size_t)1 << t->jbits); k++) {
+        if (t->jump6[k].next == TRIE_NONE)
             continue;
-        uint32_t from = t->jump6[k].next;
-        const struct tnode *a = &t->nodes[anchor6(t, from)];
-        struct tchunk6 *h = &t->hdr6[t->nhdr6];
-        *h = (struct tchunk6){a->hi, a->lo, from, (uint32_t)t->nchunk6, a->len, bits[k]};
-        struct tjump *c = &t->chunk6[t->nchunk6];
-        for (uint64_t x = 0; x < ((uint64_t)1 << bits[k]); x++) {
-            uint64_t hi = a->hi, lo = a->lo;
-            for (unsigned j = 0; j < bits[k]; j++) { /* x's bits after the anchor's prefix */
-                unsigned pos = a->len + j;
-                uint64_t bit = x >> (bits[k] - 1 - j) & 1u;
-                if (pos < 64)
-                    hi |= bit << (63 - pos);
-                else
-                    lo |= bit << (127 - pos);
-            }
-            c[x] = jump_walk(t, t->jump6[k], hi, lo, a->len + bits[k]);
-        }
-        t->jump6[k].next = TRIE_CHUNK | (uint32_t)t->nhdr6++;
-        t->nchunk6 += (size_t)1 << bits[k];
+        int rc = chunk6_build(t, t->jump6[k], &t->jump6[k], &cap_h, &cap_c);
+        if (rc < 0)
+            return rc;
     }
-    free(bits);
     return 0;
 }
 
@@ -655,12 +688,13 @@ static __attribute__((noinline)) bool lookup6(const struct trie *t, uint64_t ah,
                                               uint32_t *value, uint8_t *plen)
 {
     struct tjump j = t->jump6[ah >> (64 - t->jbits)];
-    if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+    while (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
         const struct tchunk6 *h = &t->hdr6[j.next & ~TRIE_CHUNK];
-        if (first_diff(ah, al, h->hi, h->lo) < h->len)
+        if (first_diff(ah, al, h->hi, h->lo) < h->len) {
             j = (struct tjump){h->from, j.best};
-        else
-            j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
+            break;
+        }
+        j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
     }
     return front_answer(t, j, ah, al, value, plen);
 }

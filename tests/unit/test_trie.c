@@ -594,12 +594,12 @@ static struct trie *v6_set(bool clustered, struct ref *ref, size_t *n)
         assert_int_equal(trie_builder_add(b, &p, i), 0);
         ref[(*n)++] = (struct ref){p, i};
     }
-    /* four more, one node each: around and under the cluster (the walk's best before and
-     * after it), or under four of the spread /48s */
+    /* four more, four nodes: around and under the cluster (the walk's best before and after
+     * it; the /20 a branch over the /24 and the cluster's /36, so that the first chunk, of bits
+     * 20..31, leaves the cluster to a chunk under it), or one under each of four spread /48s */
     static const char *const more[2][4] = {
         {"100:0:0:1::/64", "200:0:0:1::/64", "300:0:0:1::/64", "400:0:0:1::/64"},
-        {"2001::/16", "2001:db8:123:4500::/56", "2001:db8:123:4567::/64",
-         "2001:db8:fff:ffff::/64"}};
+        {"2001::/16", "2001::/20", "2001:100::/24", "2001:db8:123:4500::/56"}};
     for (size_t i = 0; i < 4; i++) {
         struct prefix p = pfx(more[clustered][i]);
         assert_int_equal(trie_builder_add(b, &p, 5000 + (uint32_t)i), 0);
@@ -610,9 +610,10 @@ static struct trie *v6_set(bool clustered, struct ref *ref, size_t *n)
 }
 
 /* The IPv6 second stride (core/trie.c struct tchunk6): a provider's /48s under its /32 are one
- * first-stride entry; a chunk of 12 bits past the cluster's branch settles each (its memory is
- * what tells it was built: without it the two sets' tries are the same size), and lookups in,
- * next to, under and outside the cluster match the linear reference. */
+ * first-stride entry; a chunk of 12 bits from the /20 branch above them, and a chunk of 12 bits
+ * under its entry for the cluster's /36, settle each (their memory is what tells they were
+ * built: without them the two sets' tries are the same size), and lookups in, next to, under,
+ * around and outside the cluster match the linear reference. */
 static void test_v6_second_stride(void **state)
 {
     (void)state;
@@ -624,12 +625,13 @@ static void test_v6_second_stride(void **state)
     trie_free(spread);
     struct trie *t = v6_set(true, ref, &n);
     assert_int_equal(ns, n);
-    assert_true(trie_memory(t) >= spread_mem + 4096 * 8);
+    assert_true(trie_memory(t) >= spread_mem + 2 * 4096 * 8);
     expect(t, "2001:db8:abc:1::1", 0xabc, 48);
-    expect(t, "2001:db8:123:4567::9", 5002, 64);
-    expect(t, "2001:db8:123:45ff::9", 5001, 56);
-    expect(t, "2001:db9::1", 5000, 16); /* outside the cluster's /36: the first stride's best */
-    expect(t, "2001:db8:1000::1", 5000, 16); /* past the cluster */
+    expect(t, "2001:db8:123:45ff::9", 5003, 56);
+    expect(t, "2001:db9::1", 5001, 20);      /* the first chunk's entry settles it */
+    expect(t, "2001:db8:1000::1", 5001, 20); /* outside the second chunk's /36 */
+    expect(t, "2001:100:1::1", 5002, 24);
+    expect(t, "2001:1000::1", 5000, 16); /* outside the first chunk's /20 */
     expect(t, "2002::1", UINT32_MAX, -1);
     size_t hits = 0;
     for (size_t i = 0; i < 40000; i++) {
@@ -638,7 +640,7 @@ static void test_v6_second_stride(void **state)
         memcpy(a, ref[r % n].p.addr, 16);
         memcpy(a + 8, &r2, 8);
         if (r & 0x100) /* a few bits of the prefix flipped: next to it */
-            a[4 + (r >> 9) % 4] ^= (uint8_t)(1u << ((r >> 12) % 8));
+            a[2 + (r >> 9) % 6] ^= (uint8_t)(1u << ((r >> 12) % 8));
         hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > 30000);
