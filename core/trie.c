@@ -10,9 +10,10 @@
  * The walk starts where direct-indexed tables leave it (built with the nodes, immutable like
  * them): a first stride for IPv4 (8..16 bits) and one for IPv6, then for IPv4 a second stride of
  * up to 8 bits (to /24 at most) under the first-stride entries that need it, within a fixed
- * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 walks the nodes from its first stride. A front
- * entry that settles the match holds its value and length (no node read), and a bitmap of the
- * IPv4 first stride answers an address under no IPv4 prefix without reading the stride.
+ * budget (TRIE_V4_CHUNK_MAX entries, 2 MB); IPv6 a second stride too, anchored where the first
+ * one's walk stands (see struct tchunk6). A front entry that settles the match holds its value and
+ * length (no node read), and a bitmap of the IPv4 first stride answers an address under no IPv4
+ * prefix without reading the stride.
  */
 #include "trie.h"
 
@@ -34,8 +35,19 @@
 #ifndef TRIE_V4_CHUNK_MAX
 #define TRIE_V4_CHUNK_MAX ((size_t)1 << 18) /* second-stride entries at most (8 B each: 2 MB) */
 #endif
+#ifndef TRIE_V6_CHUNK_BITS
+#define TRIE_V6_CHUNK_BITS 12 /* the IPv6 second stride: up to 12 bits past its anchor node */
+#endif
+#ifndef TRIE_V6_CHUNK_MIN
+#define TRIE_V6_CHUNK_MIN 4 /* ... and at least 4 (bench_trie: chunks of 2-3 bits cost more) */
+#endif
+#ifndef TRIE_V6_CHUNK_MAX
+#define TRIE_V6_CHUNK_MAX ((size_t)1 << 18) /* IPv6 second-stride entries at most (2 MB) */
+#endif
 #define TRIE_CHUNK 0x80000000u /* tjump.next: a second-stride chunk, not a node (struct trie) */
-#define TRIE_CHUNK_BSHIFT 24   /* ... its bits (1..8) from here; its first entry below */
+/* a jump4 entry's chunk: its bits (1..8) from TRIE_CHUNK_BSHIFT, its first entry below them; a
+ * jump6 entry's: the index of its struct tchunk6 below TRIE_CHUNK */
+#define TRIE_CHUNK_BSHIFT 24
 #define TRIE_CHUNK_OFF 0xffffffu
 _Static_assert(TRIE_V4_CHUNK_MAX <= TRIE_CHUNK_OFF + 1, "a chunk's first entry fits its bits");
 /* tjump.next at or above TRIE_SETTLED (a built front's entry only): the entry settles the
@@ -69,6 +81,19 @@ struct tjump {
                       the match's value when next says TRIE_SETTLED */
 };
 
+/* An IPv6 second-stride chunk (struct trie): the first stride's walk (or a chunk entry's, for a
+ * chunk under a chunk) stands at node `from`, which the bits so far do not settle; the chunk's
+ * anchor is the first node at or below it with
+ * two children (a provider's /32 with one /36 of customers under it: the /36), of prefix (hi,
+ * lo, len). The chunk holds 1 << bits entries, one per value of the address bits len ..
+ * len + bits, each the walk's state after them (from `from`, so the chain's values count). An
+ * address outside the anchor's prefix walks the nodes from `from` (a few: a chain). */
+struct tchunk6 {
+    uint64_t hi, lo;
+    uint32_t from, first; /* first: its first entry in chunk6 */
+    uint8_t len, bits;
+};
+
 struct trie {
     struct tnode *nodes; /* nodes[0] is the root when n > 0 */
     uint32_t n;
@@ -91,6 +116,19 @@ struct trie {
      * result, more steps). */
     struct tjump *chunk4;
     size_t nchunk4; /* entries */
+    /* IPv6 second stride (struct tchunk6): a jump6 entry whose walk goes on at a node with a
+     * subtree under it gets a chunk of b bits past its anchor's length, b what the subtree needs
+     * (its deepest prefix, and about twice its prefix count: memory follows the prefixes),
+     * TRIE_V6_CHUNK_MIN..TRIE_V6_CHUNK_BITS, within TRIE_V6_CHUNK_MAX entries in all (past that
+     * the entry walks the nodes: same result, more steps). Its next is then TRIE_CHUNK | the
+     * header's index, its best unchanged. A chunk entry whose walk still goes on gets a chunk
+     * of its own by the same rule (several providers' /32s under one entry: the first chunk
+     * parts them, one under each settles its customers). A customer map's IPv6 prefixes
+     * (/40s../56s under a provider's /32, in one first-stride entry: 2001::/16 holds most of
+     * them) thus settle in a few table reads instead of a walk of 10-20 nodes. */
+    struct tchunk6 *hdr6;
+    struct tjump *chunk6;
+    size_t nhdr6, nchunk6;
 };
 
 static inline uint64_t load_be64(const uint8_t *p)
@@ -282,7 +320,8 @@ static struct tjump jump_walk(const struct trie *t, struct tjump from, uint64_t 
     while (i != TRIE_NONE) {
         const struct tnode *n = &t->nodes[i];
         if (n->len > stop) {
-            j.next = i;
+            if (first_diff(hi, lo, n->hi, n->lo) >= stop)
+                j.next = i; /* else the known bits already leave it: nothing below matches */
             break;
         }
         if (first_diff(hi, lo, n->hi, n->lo) < n->len)
@@ -307,20 +346,25 @@ static unsigned log2_ceil(size_t n)
     return b;
 }
 
-/* The deepest prefix length at or under node i (pre-order walk of its subtree). */
-static unsigned subtree_depth(const struct trie *t, uint32_t i)
+/* The deepest prefix length at or under node i (pre-order walk of its subtree); *nvalued (when
+ * not NULL) the number of prefixes there. */
+static unsigned subtree_depth(const struct trie *t, uint32_t i, size_t *nvalued)
 {
     uint32_t stack[TRIE_STACK];
     int sp = 0;
     unsigned deepest = 0;
+    size_t count = 0;
     stack[sp++] = i;
     while (sp > 0) {
         const struct tnode *n = &t->nodes[stack[--sp]];
         deepest = n->len > deepest ? n->len : deepest;
+        count += n->has_value;
         for (int side = 0; side < 2; side++)
             if (n->child[side] != TRIE_NONE)
                 stack[sp++] = n->child[side];
     }
+    if (nvalued)
+        *nvalued = count;
     return deepest;
 }
 
@@ -340,7 +384,7 @@ static int build_chunks4(struct trie *t)
             continue;
         /* the subtree lies under the entry: its nodes are longer than the first stride, or
          * of its length with children */
-        unsigned depth = subtree_depth(t, t->jump4[k].next), stride = 96 + t->jbits4;
+        unsigned depth = subtree_depth(t, t->jump4[k].next, NULL), stride = 96 + t->jbits4;
         unsigned deep = depth > stride ? depth - stride : 0; /* bits below the first stride */
         unsigned b = deep < 1 ? 1 : deep > maxb ? maxb : deep;
         if (want + ((size_t)1 << b) <= TRIE_V4_CHUNK_MAX) {
@@ -371,6 +415,114 @@ static int build_chunks4(struct trie *t)
     return 0;
 }
 
+/* Bits pos .. pos + b of the 128-bit address (hi, lo), as a number (1 <= b <= 64, pos + b <= 128). */
+static inline uint64_t bits_at(uint64_t hi, uint64_t lo, unsigned pos, unsigned b)
+{
+    uint64_t w = pos >= 64 ? lo << (pos - 64) : pos ? hi << pos | lo >> (64 - pos) : hi;
+    return w >> (64 - b);
+}
+
+/* Node n lies in ::ffff:0:0/96 (an IPv4 prefix, or a branch between some). */
+static bool is_v4_node(const struct tnode *n)
+{
+    return n->len >= 96 && n->hi == 0 && (n->lo >> 32) == 0xffff;
+}
+
+/* A chunk's anchor under node i (struct tchunk6): down its chain of one-child nodes. */
+static uint32_t anchor6(const struct trie *t, uint32_t i)
+{
+    while (i != TRIE_NONE) {
+        const uint32_t *c = t->nodes[i].child;
+        if ((c[0] == TRIE_NONE) == (c[1] == TRIE_NONE)) /* a leaf, or two children */
+            return i;
+        i = c[0] != TRIE_NONE ? c[0] : c[1];
+    }
+    return i;
+}
+
+/* Room for one more chunk of n entries in chunk6 and its header (capacities doubling). */
+static int chunk6_room(struct trie *t, size_t *cap_h, size_t *cap_c, size_t n)
+{
+    if (t->nhdr6 == *cap_h) {
+        size_t c = *cap_h ? *cap_h * 2 : 16;
+        struct tchunk6 *h = realloc(t->hdr6, c * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        t->hdr6 = h;
+        *cap_h = c;
+    }
+    if (t->nchunk6 + n > *cap_c) {
+        size_t c = *cap_c ? *cap_c * 2 : 4096;
+        while (c < t->nchunk6 + n)
+            c *= 2;
+        struct tjump *e = realloc(t->chunk6, c * sizeof(*e));
+        if (!e)
+            return -ENOMEM;
+        t->chunk6 = e;
+        *cap_c = c;
+    }
+    return 0;
+}
+
+/* The IPv6 second stride (see struct trie) for the walk state `from` (a first-stride entry's, or
+ * a chunk entry's: a chunk under a chunk where its walk still has a subtree to go): *out is the
+ * entry that replaces it (from itself when no chunk is built: too few bits to be worth one, or
+ * the budget spent). Chunks in address order, each before those under it. */
+static int chunk6_build(struct trie *t, struct tjump from, struct tjump *out, size_t *cap_h,
+                        size_t *cap_c)
+{
+    *out = from;
+    uint32_t i = anchor6(t, from.next);
+    if (i == TRIE_NONE || is_v4_node(&t->nodes[i]))
+        return 0; /* IPv4 addresses take jump4: a chunk of IPv4 nodes would go unread */
+    size_t nvalued;
+    const struct tnode a = t->nodes[i];
+    unsigned depth = subtree_depth(t, i, &nvalued);
+    unsigned b = depth - a.len; /* the bits its deepest prefix needs past the anchor */
+    unsigned by_count = log2_ceil(nvalued) + 1;
+    b = b < by_count ? b : by_count;
+    b = b < TRIE_V6_CHUNK_BITS ? b : TRIE_V6_CHUNK_BITS;
+    size_t n = (size_t)1 << b;
+    if (b < TRIE_V6_CHUNK_MIN || t->nchunk6 + n > TRIE_V6_CHUNK_MAX)
+        return 0; /* a few bits save a few node visits: not worth a chunk's header and entry */
+    int rc = chunk6_room(t, cap_h, cap_c, n);
+    if (rc < 0)
+        return rc;
+    size_t hi6 = t->nhdr6++, first = t->nchunk6;
+    t->hdr6[hi6] = (struct tchunk6){a.hi, a.lo, from.next, (uint32_t)first, a.len, (uint8_t)b};
+    t->nchunk6 += n;
+    for (uint64_t x = 0; x < n; x++) {
+        uint64_t hi = a.hi, lo = a.lo;
+        for (unsigned j = 0; j < b; j++) { /* x's bits after the anchor's prefix */
+            unsigned pos = a.len + j;
+            uint64_t bit = x >> (b - 1 - j) & 1u;
+            if (pos < 64)
+                hi |= bit << (63 - pos);
+            else
+                lo |= bit << (127 - pos);
+        }
+        struct tjump e = jump_walk(t, from, hi, lo, a.len + b), sub = e;
+        if (e.next != TRIE_NONE && (rc = chunk6_build(t, e, &sub, cap_h, cap_c)) < 0)
+            return rc;
+        t->chunk6[first + x] = sub; /* chunk6 may have moved: stored by index */
+    }
+    *out = (struct tjump){TRIE_CHUNK | (uint32_t)hi6, from.best};
+    return 0;
+}
+
+static int build_chunks6(struct trie *t)
+{
+    size_t cap_h = 0, cap_c = 0;
+    for (size_t k = 0; k < ((size_t)1 << t->jbits); k++) {
+        if (t->jump6[k].next == TRIE_NONE)
+            continue;
+        int rc = chunk6_build(t, t->jump6[k], &t->jump6[k], &cap_h, &cap_c);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* A front entry that settles a match gets the match's value and length in place of its node
  * (trie_lookup then reads no node); after every walk from the entries is done (build_jump). */
 static void settle(const struct trie *t, struct tjump *e, size_t n)
@@ -394,7 +546,7 @@ static int build_jump(struct trie *t)
     size_t n4 = 0;
     for (uint32_t i = 0; i < t->n; i++) {
         const struct tnode *nd = &t->nodes[i];
-        if (nd->has_value && nd->len >= 96 && nd->hi == 0 && (nd->lo >> 32) == 0xffff)
+        if (nd->has_value && is_v4_node(nd))
             n4++;
     }
     unsigned bits = 8;
@@ -416,6 +568,8 @@ static int build_jump(struct trie *t)
     for (size_t k = 0; k < ((size_t)1 << bits); k++)
         t->jump6[k] = jump_walk(t, root, (uint64_t)k << (64 - bits), 0, bits);
     int rc = build_chunks4(t);
+    if (rc == 0)
+        rc = build_chunks6(t);
     if (rc < 0)
         return rc;
     size_t nj4 = (size_t)1 << bits4;
@@ -425,6 +579,7 @@ static int build_jump(struct trie *t)
     settle(t, t->jump4, nj4);
     settle(t, t->jump6, (size_t)1 << bits);
     settle(t, t->chunk4, t->nchunk4);
+    settle(t, t->chunk6, t->nchunk6);
     for (size_t k = 0; k < nj4; k++)
         if (t->jump4[k].next != TRIE_NONE)
             t->occ4[k / 64] |= 1ULL << (k % 64);
@@ -511,24 +666,10 @@ static __attribute__((noinline)) bool walk_nodes(const struct trie *t, struct tj
     return true;
 }
 
-bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+/* The answer from where the front left the walk: a node to walk from, or settled. */
+static inline bool front_answer(const struct trie *t, struct tjump j, uint64_t ah, uint64_t al,
+                                uint32_t *value, uint8_t *plen)
 {
-    if (!t || t->n == 0)
-        return false;
-    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
-    struct tjump j;
-    if (ah == 0 && (al >> 32) == 0xffff) {
-        uint32_t k = (uint32_t)al >> (32 - t->jbits4);
-        if (!(t->occ4[k / 64] >> (k % 64) & 1))
-            return false;
-        j = t->jump4[k];
-        if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
-            unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
-            uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
-            j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
-        }
-    } else
-        j = t->jump6[ah >> (64 - t->jbits)];
     if (j.next < TRIE_SETTLED)
         return walk_nodes(t, j, ah, al, value, plen);
     if (j.next == TRIE_NONE) /* the front answers (see TRIE_SETTLED) */
@@ -538,6 +679,43 @@ bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, 
     if (plen)
         *plen = (uint8_t)(j.next & 0xffu);
     return true;
+}
+
+/* trie_lookup for an address outside ::ffff:0:0/96: the first stride, then a chunk (struct
+ * tchunk6; an address outside the chunk's anchor walks from the first stride's node). Out of
+ * line, so that the IPv4 lookups (most) pay for no registers it needs. */
+static __attribute__((noinline)) bool lookup6(const struct trie *t, uint64_t ah, uint64_t al,
+                                              uint32_t *value, uint8_t *plen)
+{
+    struct tjump j = t->jump6[ah >> (64 - t->jbits)];
+    while (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+        const struct tchunk6 *h = &t->hdr6[j.next & ~TRIE_CHUNK];
+        if (first_diff(ah, al, h->hi, h->lo) < h->len) {
+            j = (struct tjump){h->from, j.best};
+            break;
+        }
+        j = t->chunk6[h->first + bits_at(ah, al, h->len, h->bits)];
+    }
+    return front_answer(t, j, ah, al, value, plen);
+}
+
+bool trie_lookup(const struct trie *t, const uint8_t addr[16], uint32_t *value, uint8_t *plen)
+{
+    if (!t || t->n == 0)
+        return false;
+    const uint64_t ah = load_be64(addr), al = load_be64(addr + 8);
+    if (ah != 0 || (al >> 32) != 0xffff)
+        return lookup6(t, ah, al, value, plen);
+    uint32_t k = (uint32_t)al >> (32 - t->jbits4);
+    if (!(t->occ4[k / 64] >> (k % 64) & 1))
+        return false;
+    struct tjump j = t->jump4[k];
+    if (j.next < TRIE_SETTLED && (j.next & TRIE_CHUNK)) {
+        unsigned b = (j.next >> TRIE_CHUNK_BSHIFT) & 0xfu;
+        uint32_t x = ((uint32_t)al << t->jbits4) >> (32 - b); /* the b bits after jbits4 */
+        j = t->chunk4[(j.next & TRIE_CHUNK_OFF) + x];
+    }
+    return front_answer(t, j, ah, al, value, plen);
 }
 
 static void node_prefix(const struct tnode *n, struct prefix *p)
@@ -619,7 +797,7 @@ size_t trie_memory(const struct trie *t)
         return 0;
     size_t jump =
         t->jump4 ? (((size_t)1 << t->jbits) + ((size_t)1 << t->jbits4)) * sizeof(struct tjump) : 0;
-    jump += t->nchunk4 * sizeof(struct tjump);
+    jump += (t->nchunk4 + t->nchunk6) * sizeof(struct tjump) + t->nhdr6 * sizeof(struct tchunk6);
     jump += t->occ4 ? (((size_t)1 << t->jbits4) + 63) / 64 * sizeof(*t->occ4) : 0;
     return sizeof(*t) + (size_t)t->n * sizeof(struct tnode) + jump;
 }
@@ -632,6 +810,8 @@ void trie_free(struct trie *t)
     free(t->jump4);
     free(t->jump6);
     free(t->chunk4);
+    free(t->hdr6);
+    free(t->chunk6);
     free(t->occ4);
     free(t);
 }

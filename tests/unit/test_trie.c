@@ -334,6 +334,20 @@ static bool ref_lookup(const struct ref *r, size_t n, const uint8_t a[16], uint3
     return true;
 }
 
+/* Lookup a in t and in the linear reference: the same answer (asserted); true when a match. */
+static bool same_as_ref(const struct trie *t, const struct ref *ref, size_t n, const uint8_t a[16])
+{
+    uint32_t ev = 0, gv = 0;
+    uint8_t el = 0, gl = 0;
+    bool e = ref_lookup(ref, n, a, &ev, &el);
+    assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
+    if (e) {
+        assert_int_equal(gv, ev);
+        assert_int_equal(gl, el);
+    }
+    return e;
+}
+
 static bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
 {
     return a->len <= b->len ? prefix_contains(a, b->addr) : prefix_contains(b, a->addr);
@@ -427,16 +441,7 @@ static void test_random_vs_linear(void **state)
                 a[3] = (uint8_t)(0xb8 + ((r >> 3) & 3));
             }
         }
-        uint32_t ev = 0, gv = 0;
-        uint8_t el = 0, gl = 0;
-        bool e = ref_lookup(ref, n, a, &ev, &el);
-        bool g = trie_lookup(t, a, &gv, &gl);
-        assert_int_equal(e, g);
-        if (e) {
-            hits++;
-            assert_int_equal(ev, gv);
-            assert_int_equal(el, gl);
-        }
+        hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > NLOOK / 3);
 
@@ -550,15 +555,7 @@ static void stride_case(bool spread, size_t npfx, bool short_only)
             x = 0x0A000000u | (x & 0xffffffu);
         }
         addr_from_v4(a, x);
-        uint32_t ev = 0, gv = 0;
-        uint8_t el = 0, gl = 0;
-        bool e = ref_lookup(ref, n, a, &ev, &el);
-        assert_int_equal(trie_lookup(t, a, &gv, &gl), e);
-        if (e) {
-            hits++;
-            assert_int_equal(gv, ev);
-            assert_int_equal(gl, el);
-        }
+        hits += same_as_ref(t, ref, n, a);
     }
     assert_true(hits > 5000);
     trie_free(t);
@@ -575,13 +572,94 @@ static void test_v4_second_stride(void **state)
     stride_case(false, 3000, true);
 }
 
+/* 4096 /48s: clustered (2001:db8:0::/48 .. 2001:db8:fff::/48, one first-stride entry over all of
+ * them) or spread (one per value of the top 12 bits, each settled by its first-stride entry).
+ * Both are full binary tries of 4096 leaves and four more nodes: the same nodes, the same first
+ * stride. */
+static struct trie *v6_set(bool clustered, struct ref *ref, size_t *n)
+{
+    struct trie_builder *b;
+    struct trie *t;
+    assert_int_equal(trie_builder_new(&b, 0), 0);
+    *n = 0;
+    for (uint32_t i = 0; i < 4096; i++) {
+        struct prefix p = {.len = 48};
+        if (clustered) {
+            const uint8_t a[6] = {0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 8), (uint8_t)i};
+            memcpy(p.addr, a, 6);
+        } else {
+            p.addr[0] = (uint8_t)(i >> 4);
+            p.addr[1] = (uint8_t)(i << 4);
+        }
+        assert_int_equal(trie_builder_add(b, &p, i), 0);
+        ref[(*n)++] = (struct ref){p, i};
+    }
+    /* four more, four nodes: around and under the cluster (the walk's best before and after
+     * it; the /20 a branch over the /24 and the cluster's /36, so that the first chunk, of bits
+     * 20..31, leaves the cluster to a chunk under it), or one under each of four spread /48s */
+    static const char *const more[2][4] = {
+        {"100:0:0:1::/64", "200:0:0:1::/64", "300:0:0:1::/64", "400:0:0:1::/64"},
+        {"2001::/16", "2001::/20", "2001:100::/24", "2001:db8:123:4500::/56"}};
+    for (size_t i = 0; i < 4; i++) {
+        struct prefix p = pfx(more[clustered][i]);
+        assert_int_equal(trie_builder_add(b, &p, 5000 + (uint32_t)i), 0);
+        ref[(*n)++] = (struct ref){p, 5000 + (uint32_t)i};
+    }
+    assert_int_equal(trie_build(b, &t), 0);
+    return t;
+}
+
+/* The IPv6 second stride (core/trie.c struct tchunk6): a provider's /48s under its /32 are one
+ * first-stride entry; a chunk of 12 bits from the /20 branch above them, and a chunk of 12 bits
+ * under its entry for the cluster's /36, settle each (their memory is what tells they were
+ * built: without them the two sets' tries are the same size), and lookups in, next to, under,
+ * around and outside the cluster match the linear reference. */
+static void test_v6_second_stride(void **state)
+{
+    (void)state;
+    struct ref *ref = calloc(4100, sizeof(*ref));
+    assert_non_null(ref);
+    size_t n, ns;
+    struct trie *spread = v6_set(false, ref, &ns);
+    size_t spread_mem = trie_memory(spread);
+    trie_free(spread);
+    struct trie *t = v6_set(true, ref, &n);
+    assert_int_equal(ns, n);
+    assert_true(trie_memory(t) >= spread_mem + 2 * 4096 * 8);
+    expect(t, "2001:db8:abc:1::1", 0xabc, 48);
+    expect(t, "2001:db8:123:45ff::9", 5003, 56);
+    expect(t, "2001:db9::1", 5001, 20);      /* the first chunk's entry settles it */
+    expect(t, "2001:db8:1000::1", 5001, 20); /* outside the second chunk's /36 */
+    expect(t, "2001:100:1::1", 5002, 24);
+    expect(t, "2001:1000::1", 5000, 16); /* outside the first chunk's /20 */
+    expect(t, "2002::1", UINT32_MAX, -1);
+    size_t hits = 0;
+    for (size_t i = 0; i < 40000; i++) {
+        uint64_t r = rnd(), r2 = rnd();
+        uint8_t a[16];
+        memcpy(a, ref[r % n].p.addr, 16);
+        memcpy(a + 8, &r2, 8);
+        if (r & 0x100) /* a few bits of the prefix flipped: next to it */
+            a[2 + (r >> 9) % 6] ^= (uint8_t)(1u << ((r >> 12) % 8));
+        hits += same_as_ref(t, ref, n, a);
+    }
+    assert_true(hits > 30000);
+    trie_free(t);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),          cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_default_routes), cmocka_unit_test(test_duplicates_and_limits),
-        cmocka_unit_test(test_overlaps),       cmocka_unit_test(test_random_vs_linear),
-        cmocka_unit_test(test_deep_chain),     cmocka_unit_test(test_v4_second_stride),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_default_routes),
+        cmocka_unit_test(test_duplicates_and_limits),
+        cmocka_unit_test(test_overlaps),
+        cmocka_unit_test(test_random_vs_linear),
+        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_v4_second_stride),
+        cmocka_unit_test(test_v6_second_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
