@@ -21,7 +21,8 @@ if (($#)); then
 else
   for bin in "$build"/fuzz/fuzz_*; do [[ -x $bin ]] && bins+=("$bin"); done
 fi
-# One target: its result line (and the log's tail when it fails) in $res/NAME; exit 0 when it passed.
+# One target: its result line (and the log's tail when it fails) in $res/NAME; the summary
+# below reads the pass or failure from that line.
 run_one() {
   local bin=$1 res=$2 name corpus work log runs cov
   name=$(basename "$bin"); name=${name#fuzz_}
@@ -33,18 +34,16 @@ run_one() {
   fi
   [[ -d $corpus ]] && cp -rn "$corpus"/. "$work"/ 2>/dev/null || true
   log=$(mktemp)
-  local rc=0
   if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
        "$work" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | tr -d 'cov: ')
     echo "fuzz $name: ok (${secs}s, ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(ls "$work" | wc -l))" >"$res/$name"
   else
-    { echo "fuzz $name: FAILED"; tail -40 "$log"; } >"$res/$name"; rc=1
+    { echo "fuzz $name: FAILED"; tail -40 "$log"; } >"$res/$name"
   fi
   [[ -n ${FUZZ_KEEP:-} ]] || rm -rf "$work"
   rm -f "$log"
-  return $rc
 }
 # FUZZ_JOBS targets at once (default: one per core); each keeps its own time budget, so the
 # whole run takes about ceil(targets / jobs) * SECONDS. Results are printed in target order.
@@ -58,13 +57,13 @@ for bin in "${bins[@]}"; do
   run_one "$bin" "$res" &
   running=$((running + 1))
 done
-wait || true
+wait || true # a target's pass or failure is its result line, read below
 fails=0; n=0
 for bin in "${bins[@]}"; do
   name=$(basename "$bin"); name=${name#fuzz_}
   n=$((n+1))
   if [[ -f $res/$name ]]; then cat "$res/$name"; else echo "fuzz $name: FAILED (no result)"; fi
-  [[ -f $res/$name ]] && head -1 "$res/$name" | grep -q ': ok (' || fails=$((fails+1))
+  grep -qs "^fuzz $name: ok (" "$res/$name" || fails=$((fails+1))
 done
 echo "fuzz: $((n-fails)) passed, $fails failed"
 ((fails == 0))

@@ -12,7 +12,8 @@
 set -euo pipefail
 : "${TW_BIN:?}" "${TW_SRC:?}"
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed (scripts/deps.sh test)"; exit 77; }
-if grep -Eq '^TW_(SANITIZE|TSAN|FUZZ):BOOL=ON' "$TW_BIN/CMakeCache.txt" 2>/dev/null; then
+source "$(dirname "$0")/lib/build.bash"
+if build_has SANITIZE TSAN FUZZ; then
   echo "SKIP: sanitizer build (callgrind needs the plain build)"; exit 77
 fi
 tw=$TW_BIN/collector/transitwatch

@@ -17,7 +17,8 @@ for b in tests/twgen collector/transitwatch; do
 done
 command -v python3 >/dev/null || { echo "python3 not found: skipping"; exit 77; }
 skip=()
-if grep -Eq '^TW_(SANITIZE|TSAN):BOOL=ON' "$TW_BIN/CMakeCache.txt" 2>/dev/null; then
+source "$(dirname "$0")/lib/build.bash"
+if build_has SANITIZE TSAN; then
   skip=(--skip eval-v5,eval-v9,eval-ipfix)
 fi
 exec bash "$TW_SRC/scripts/same-output.sh" "${skip[@]}" --check "$TW_SRC/tests/integration/same_alerts.digest" \
