@@ -74,6 +74,7 @@ struct close_arg {
     uint32_t window_no;
     uint64_t win_end;
     int pass;
+    size_t nhw, hw[SETTINGS_MAX_DETECTORS]; /* the detectors with on_host_window, in order */
 };
 
 /* Keep the customer's SUMMARY_NAMED weightiest hostile hosts (day weight, then window
@@ -142,9 +143,8 @@ static bool close_visit(void *arg, struct host *h, void *state)
     if (ca->pass == 0) {
         if (h->window != ca->window_no)
             return false;
-        for (size_t d = 0; d < p->ndet; d++) {
-            if (!p->ops[d]->on_host_window)
-                continue;
+        for (size_t k = 0; k < ca->nhw; k++) {
+            size_t d = ca->hw[k];
             ca->w->win_ctx.det_index = d;
             p->ops[d]->on_host_window(ca->w->det[d], &ca->w->win_ctx, h,
                                       state ? (uint8_t *)state + p->state_off[d] : NULL);
@@ -157,17 +157,18 @@ static bool close_visit(void *arg, struct host *h, void *state)
         bool hostile = false;
         if (h->window == ca->window_no) {
             a->active++;
-            if (h->alert_cats)
+            if (h->alert_cats) {
                 a->alerted++;
-            for (int c = 0; c < CAT_COUNT; c++)
-                if (h->alert_cats & (1u << c))
-                    a->by_cat[c]++;
-            hostile = h->alert_cats && hostility_host_hostile(hc, h->weight);
-            a->hostile += hostile;
+                for (int c = 0; c < CAT_COUNT; c++)
+                    if (h->alert_cats & (1u << c))
+                        a->by_cat[c]++;
+                hostile = hostility_host_hostile(hc, h->weight);
+                a->hostile += hostile;
+            }
         }
         /* the day view: hosts seen / alerted within 24 h of this window's end (as long as the
          * host table keeps them: host_idle and its capacity bound it) */
-        if ((uint64_t)h->last_alert_win * p->window_ms + DAY_MS <= ca->win_end) {
+        if (h->cats_day && (uint64_t)h->last_alert_win * p->window_ms + DAY_MS <= ca->win_end) {
             h->cats_day = 0;
             memset(h->weight_day, 0, sizeof h->weight_day);
         }
@@ -185,8 +186,14 @@ static bool close_visit(void *arg, struct host *h, void *state)
             }
         }
     }
-    h->alert_cats = 0;
-    memset(h->weight, 0, sizeof h->weight);
+    /* Stores only what changes: most hosts have no alert, and a store would dirty a line of
+     * every held host at every close (written back to memory once the table outgrows the cache).
+     * A weight is never set without its category's bit (workers.c mark_host), nor a day weight
+     * without cats_day's: a host with no bit has every weight 0 already. */
+    if (h->alert_cats) {
+        h->alert_cats = 0;
+        memset(h->weight, 0, sizeof h->weight);
+    }
     return h->last_ms + p->host_idle_ms < ca->win_end;
 }
 
@@ -274,23 +281,31 @@ static size_t det_selves(struct pipeline *p, size_t d, void *selves[SETTINGS_MAX
 }
 
 /* One shard's close: pass 0, every host of the closing window reports (on_host_window), then
- * each detector (on_window); pass 1, the hosts' alert marks into w's per-customer figures and
- * the day view, idle hosts evicted. Reads p's settings and open window only (the dispatcher
- * changes neither during a close). On the thread that runs w's records (wk_close). */
+ * each detector (on_window); pass 1, the hosts' alert marks (on_window's too: after it) into w's
+ * per-customer figures and the day view, idle hosts evicted. Pass 0 walks the table's positions
+ * in order (the alerts on_host_window raises go out in that order: the same every run), skipped
+ * when no detector has on_host_window; pass 1, whose figures are the same in any order, walks
+ * the slots in memory order. Reads p's settings and open window only (the dispatcher changes
+ * neither during a close). On the thread that runs w's records (wk_close). */
 static void close_shard(struct worker *w)
 {
     struct pipeline *p = w->p;
-    struct close_arg ca = {w, (uint32_t)(p->win_start / p->window_ms), p->win_start + p->window_ms,
-                           0};
-    hosttab_foreach(w->hosts, close_visit, &ca);
+    struct close_arg ca = {.w = w,
+                           .window_no = (uint32_t)(p->win_start / p->window_ms),
+                           .win_end = p->win_start + p->window_ms};
+    for (size_t d = 0; d < p->ndet; d++)
+        if (p->ops[d]->on_host_window)
+            ca.hw[ca.nhw++] = d;
+    if (ca.nhw) /* pass 0 calls nothing else: without such a detector, no walk */
+        hosttab_foreach(w->hosts, close_visit, &ca);
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->on_window)
             continue;
         w->win_ctx.det_index = d;
         p->ops[d]->on_window(w->det[d], &w->win_ctx);
     }
-    ca.pass = 1;
-    hosttab_foreach(w->hosts, close_visit, &ca);
+    ca.pass = 1; /* sums and a sorted list (name_add): the same in any order */
+    hosttab_foreach_unordered(w->hosts, close_visit, &ca);
 }
 
 static void close_window(struct pipeline *p)

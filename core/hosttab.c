@@ -27,10 +27,16 @@ struct hosttab {
     uint8_t *slots;   /* capacity * stride: struct host, then state_size bytes */
     void *slots_mem;  /* what calloc_lines gave to free */
     size_t nbuckets, state_size, stride;
+    uint64_t *live; /* a bit per slot: holds a host (hosttab_foreach_unordered's walk) */
     uint32_t next_unused, free_head; /* the dense slots: high-water mark, freed list */
     struct hash_host_key key;        /* hash_host's */
     struct hosttab_stats st;
 };
+
+static inline size_t live_words(size_t n)
+{
+    return (n + 63) / 64;
+}
 
 int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
                 struct hosttab **out)
@@ -51,7 +57,8 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
     /* calloc: untouched pages cost no memory until hosts land on them */
     t->blocks = calloc_lines(t->nbuckets * BLOCK_U32, sizeof(uint32_t), &t->blocks_mem);
     t->slots = calloc_lines(n, t->stride, &t->slots_mem);
-    if (!t->blocks || !t->slots) {
+    t->live = calloc(live_words(n), sizeof *t->live);
+    if (!t->blocks || !t->slots || !t->live) {
         hosttab_free(t);
         return -ENOMEM;
     }
@@ -68,6 +75,7 @@ void hosttab_free(struct hosttab *t)
         return;
     free(t->blocks_mem);
     free(t->slots_mem);
+    free(t->live);
     free(t);
 }
 
@@ -106,10 +114,12 @@ static inline uint32_t slot_take(struct hosttab *t, bool *fresh)
     if (s != SLOT_NONE) {
         t->free_head = slot_host(t, s)->window;
         *fresh = false;
-        return s;
+    } else {
+        *fresh = true;
+        s = t->next_unused++;
     }
-    *fresh = true;
-    return t->next_unused++;
+    t->live[s / 64] |= 1ull << (s % 64);
+    return s;
 }
 
 /* A removed host's slot: its address and customer cleared, so a pointer a detector kept to it
@@ -122,6 +132,7 @@ static inline void slot_give(struct hosttab *t, uint32_t s)
     h->customer = 0;
     h->window = t->free_head;
     t->free_head = s;
+    t->live[s / 64] &= ~(1ull << (s % 64));
 }
 
 /* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
@@ -283,19 +294,89 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     return h;
 }
 
+/* hosttab_foreach's look-ahead: the hosts of this many occupied positions past the one being
+ * visited have been asked for (the positions are walked in order, their slots lie anywhere in
+ * the slot array: a cache miss each, overlapped instead of one after the other). */
+#define FOREACH_AHEAD 16
+_Static_assert((FOREACH_AHEAD & (FOREACH_AHEAD - 1)) == 0, "a ring indexed by a mask");
+
+/* Start loading the lines of position i's slot: its host and state. */
+static inline void prefetch_host(const struct hosttab *t, size_t i)
+{
+    const uint8_t *s = (const uint8_t *)host_at(t, i);
+    for (size_t off = 0; off < t->stride; off += 64)
+        __builtin_prefetch(s + off);
+    __builtin_prefetch(s + t->stride - 1);
+}
+
+static inline void visit_at(struct hosttab *t, size_t i, hosttab_visit_fn cb, void *arg)
+{
+    if (cb(arg, host_at(t, i), state_of(t, i))) {
+        t->blocks[i] = 0;
+        slot_give(t, *slotno_at(t, i));
+        t->st.used--;
+        t->st.expired++;
+    }
+}
+
+/* The positions in order (each bucket's occupied ones from its tag block, lowest way first),
+ * each visited FOREACH_AHEAD occupied positions after its host was prefetched. A visit removes
+ * only its own host: the positions ahead, already read, stay as they were. */
 void hosttab_foreach(struct hosttab *t, hosttab_visit_fn cb, void *arg)
 {
+    size_t ring[FOREACH_AHEAD];
+    size_t pushed = 0, done = 0, n = t->nbuckets * BLOCK_U32;
+    for (size_t bk = 0; bk < n; bk += BLOCK_U32) {
+        uint32_t m = ~tags_match(tag_at(t, bk), HOSTTAB_WAYS, 0) & ((1u << HOSTTAB_WAYS) - 1);
+        for (; m; m &= m - 1) {
+            size_t i = bk + (size_t)__builtin_ctz(m);
+            prefetch_host(t, i);
+            if (pushed - done == FOREACH_AHEAD)
+                visit_at(t, ring[done++ & (FOREACH_AHEAD - 1)], cb, arg);
+            ring[pushed++ & (FOREACH_AHEAD - 1)] = i;
+        }
+    }
+    while (done < pushed)
+        visit_at(t, ring[done++ & (FOREACH_AHEAD - 1)], cb, arg);
+}
+
+/* The slots in memory order (a stream the hardware prefetches, whatever the table's capacity: the
+ * slots up to the high-water mark, a bit each for the free ones). A host the visit removes stays
+ * in its position until the walk is done; then the positions are walked in order and each such
+ * host removed, so the freed slots are taken again in the order hosttab_foreach would have left
+ * them (which slot a new host gets is the same as after hosttab_foreach). */
+void hosttab_foreach_unordered(struct hosttab *t, hosttab_visit_fn cb, void *arg)
+{
+    bool removed = false;
+    for (size_t w = 0; w < live_words(t->next_unused); w++) {
+        for (uint64_t m = t->live[w]; m; m &= m - 1) {
+            uint32_t s = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+            if (s + FOREACH_AHEAD < t->next_unused) {
+                const uint8_t *ahead = (const uint8_t *)slot_host(t, s + FOREACH_AHEAD);
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + sizeof(struct host) - 1);
+            }
+            struct host *h = slot_host(t, s);
+            if (cb(arg, h, t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL)) {
+                t->live[w] &= ~(1ull << (s % 64)); /* removed below */
+                removed = true;
+            }
+        }
+    }
+    if (!removed)
+        return;
     size_t n = t->nbuckets * BLOCK_U32;
     for (size_t bk = 0; bk < n; bk += BLOCK_U32) {
-        for (size_t i = bk; i < bk + HOSTTAB_WAYS; i++) {
-            if (!t->blocks[i])
+        uint32_t m = ~tags_match(tag_at(t, bk), HOSTTAB_WAYS, 0) & ((1u << HOSTTAB_WAYS) - 1);
+        for (; m; m &= m - 1) {
+            size_t i = bk + (size_t)__builtin_ctz(m);
+            uint32_t s = *slotno_at(t, i);
+            if (t->live[s / 64] & (1ull << (s % 64)))
                 continue;
-            if (cb(arg, host_at(t, i), state_of(t, i))) {
-                t->blocks[i] = 0;
-                slot_give(t, *slotno_at(t, i));
-                t->st.used--;
-                t->st.expired++;
-            }
+            t->blocks[i] = 0;
+            slot_give(t, s);
+            t->st.used--;
+            t->st.expired++;
         }
     }
 }
@@ -309,13 +390,15 @@ void hosttab_stats(const struct hosttab *t, struct hosttab_stats *out)
 size_t hosttab_memory(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
-    return sizeof *t + 2 * CACHE_LINE + n * (t->stride + 2 * sizeof(uint32_t));
+    return sizeof *t + 2 * CACHE_LINE + n * (t->stride + 2 * sizeof(uint32_t)) +
+           live_words(n) * sizeof(uint64_t);
 }
 
 size_t hosttab_memory_used(const struct hosttab *t)
 {
     size_t n = t->nbuckets * HOSTTAB_WAYS;
-    return sizeof *t + 2 * CACHE_LINE + n * 2 * sizeof(uint32_t) + t->next_unused * t->stride;
+    return sizeof *t + 2 * CACHE_LINE + n * 2 * sizeof(uint32_t) +
+           live_words(n) * sizeof(uint64_t) + t->next_unused * t->stride;
 }
 
 size_t hosttab_slot_bytes(const struct hosttab *t)

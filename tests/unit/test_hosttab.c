@@ -160,6 +160,89 @@ static void test_foreach_remove(void **st)
     hosttab_free(t);
 }
 
+/* hosttab_foreach_unordered: every host once (in slot order, not the positions'), the same hosts
+ * removed, and the table left as hosttab_foreach leaves it: the freed slots are taken again in
+ * the same order (the new hosts land at the same offsets from a host both tables keep). A
+ * removal in slot order would hand them out in another order (det_scan's waiting probes compare
+ * a kept pointer's address and customer: which slot a returning host takes is behaviour). */
+struct visits {
+    uint64_t sum, n;
+    uint32_t last_slot_ms; /* the previous visit's last_ms: in slot order they rise */
+    bool rising;
+};
+
+static bool drop_thirds(void *arg, struct host *h, void *state)
+{
+    (void)state;
+    struct visits *v = arg;
+    v->sum += h->last_ms;
+    v->n++;
+    if (v->n > 1 && h->last_ms < v->last_slot_ms)
+        v->rising = false;
+    v->last_slot_ms = (uint32_t)h->last_ms;
+    return h->last_ms % 3 == 1;
+}
+
+static void test_foreach_unordered(void **st)
+{
+    (void)st;
+    struct hash_key k;
+    hash_key_from_seed(&k, 6);
+    struct hosttab *t[2];
+    struct host *kept[2];
+    struct visits v[2];
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (int x = 0; x < 2; x++) {
+        assert_int_equal(hosttab_new(1024, 40, &k, &t[x]), 0);
+        for (uint32_t i = 0; i < 600; i++) {
+            addr_n(a, i);
+            hosttab_get(t[x], 1, a, 0, &ins, &s)->last_ms = i; /* slot i: last_ms rises with it */
+        }
+        addr_n(a, 0);
+        kept[x] = hosttab_find(t[x], 1, a, NULL);
+        memset(&v[x], 0, sizeof v[x]);
+        v[x].rising = true;
+        if (x == 0)
+            hosttab_foreach(t[x], drop_thirds, &v[x]);
+        else
+            hosttab_foreach_unordered(t[x], drop_thirds, &v[x]);
+    }
+    assert_int_equal(v[0].n, 600);
+    assert_int_equal(v[1].n, 600);
+    assert_int_equal(v[0].sum, v[1].sum);
+    assert_false(v[0].rising); /* the positions: the hash's order */
+    assert_true(v[1].rising);  /* the slots: memory order */
+    struct hosttab_stats hs[2];
+    for (int x = 0; x < 2; x++)
+        hosttab_stats(t[x], &hs[x]);
+    assert_int_equal(hs[0].used, 400);
+    assert_int_equal(hs[1].used, 400);
+    assert_int_equal(hs[0].expired, hs[1].expired);
+    for (uint32_t i = 0; i < 600; i++) {
+        addr_n(a, i);
+        for (int x = 0; x < 2; x++)
+            assert_true((hosttab_find(t[x], 1, a, NULL) != NULL) == (i % 3 != 1));
+    }
+    for (uint32_t i = 1000; i < 1300; i++) { /* 200 freed slots again, then 100 never used */
+        addr_n(a, i);
+        ptrdiff_t off[2];
+        for (int x = 0; x < 2; x++) {
+            struct host *h = hosttab_get(t[x], 2, a, 1, &ins, &s);
+            assert_true(ins);
+            off[x] = (uint8_t *)h - (uint8_t *)kept[x];
+        }
+        assert_int_equal(off[0], off[1]);
+    }
+    for (int x = 0; x < 2; x++) {
+        memset(&v[x], 0, sizeof v[x]);
+        hosttab_foreach_unordered(t[x], drop_thirds, &v[x]);
+        assert_int_equal(v[x].n, 700);
+        hosttab_free(t[x]);
+    }
+}
+
 /* The memory model (bench/RESULTS.md): struct host is 64 bytes without padding, and a slot
  * with every detector's state (flood 64 + scan 40 = 104) is 168 bytes (rounded up to 8, the
  * widest field; slots start at 64); each position of the capacity costs 8 more (tag and slot
@@ -296,10 +379,11 @@ static void test_tags_match(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_insert_find),      cmocka_unit_test(test_high_load_before_eviction),
-        cmocka_unit_test(test_bounded_eviction), cmocka_unit_test(test_prefers_inactive_victim),
-        cmocka_unit_test(test_foreach_remove),   cmocka_unit_test(test_slot_bytes),
-        cmocka_unit_test(test_dense_slots),      cmocka_unit_test(test_tags_match),
+        cmocka_unit_test(test_insert_find),       cmocka_unit_test(test_high_load_before_eviction),
+        cmocka_unit_test(test_bounded_eviction),  cmocka_unit_test(test_prefers_inactive_victim),
+        cmocka_unit_test(test_foreach_remove),    cmocka_unit_test(test_slot_bytes),
+        cmocka_unit_test(test_dense_slots),       cmocka_unit_test(test_tags_match),
+        cmocka_unit_test(test_foreach_unordered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
