@@ -481,8 +481,8 @@ MODEL_SLOT_BYTES = 64 + 64 + 40
 
 def bench_memory(c):
     """Peak RSS with c.mem_hosts active hosts (hosts_max = 1.25 x) against the memory model
-    (bench/RESULTS.md, "Memory model"): the host tables, 8 bytes per position of the capacity (tag
-    and slot number) + the most hosts held at once x slot bytes (struct host + every enabled
+    (bench/RESULTS.md, "Memory model"): the host tables, 8 bytes and a bit per position of the
+    capacity (tag, slot number, the slot's live bit) + the most hosts held at once x slot bytes (struct host + every enabled
     detector's per-host state, rounded up to 8: MODEL_SLOT_BYTES; IPv4 and IPv6 hosts alike, addresses are 16
     bytes; the slots are dense, so capacity left free costs 8 bytes, not a slot), plus the
     detectors' pools, fixed by config and touched as entries are used, plus the lists and the
@@ -519,7 +519,8 @@ def bench_memory(c):
         pass
     table_kb = g.get("hosts_table_bytes", 0) / 1024
     share = table_kb / rss if rss else 0
-    model_kb = (g.get("hosts_capacity", 0) * 8
+    cap = g.get("hosts_capacity", 0)
+    model_kb = (cap * 8 + (cap + 63) // 64 * 8
                 + g.get("hosts_high_water", 0) * MODEL_SLOT_BYTES) / 1024
     r = {"hosts": c.mem_hosts, "records": recs, "rss_kb": rss, "table_kb": table_kb,
          "bytes_per_host": rss * 1024 / c.mem_hosts, "gauges": g, "table_share": share,
