@@ -743,7 +743,7 @@ def report(c, R):
         a(f"{m['hosts']} active hosts (replay, all detectors on, hosts_max = 1.25 x hosts): peak RSS "
           f"{m['rss_kb'] / 1024:.0f} MB ({m['bytes_per_host']:.0f} B per active host); host "
           f"evictions {m['host_evictions']}. Model: host tables {g.get('hosts_capacity', 0)} "
-          f"positions x 8 B + {g.get('hosts_high_water', 0)} hosts held at most x "
+          f"positions x (8 B + 1 bit) + {g.get('hosts_high_water', 0)} hosts held at most x "
           f"{g.get('host_slot_bytes', 0)} B = {m['table_kb'] / 1024:.0f} MB "
           f"({100 * m['table_share']:.0f} % of the peak), the rest (detector pools, lists, "
           f"decoder) {(m['rss_kb'] - m['table_kb']) / 1024:.0f} MB"
