@@ -395,25 +395,29 @@ static size_t fixed_order(struct tmpl_op *ops, size_t nops, uint16_t seg[OA_NLOA
             last[n++] = ops[i]; /* by descending offset */
         }
     }
-    size_t out = 0;
-    for (unsigned a = 0; a < OA_COUNT; a++) {
-        for (size_t i = n; i-- > 0;) {
-            if (last[i].act != a)
-                continue;
-            if (a == OA_SRC4 || a == OA_SRC6) {
-                pl->src_act = (uint8_t)a;
-                pl->src_off = last[i].off;
-            } else if (a == OA_DST4 || a == OA_DST6) {
-                pl->dst_act = (uint8_t)a;
-                pl->dst_off = last[i].off;
-            } else {
-                ops[out++] = last[i];
-            }
+    size_t at[OA_COUNT + 1] = {0}; /* where each act's run starts: counted, then summed */
+    for (size_t i = 0; i < n; i++) {
+        enum op_act a = (enum op_act)last[i].act;
+        if (a == OA_SRC4 || a == OA_SRC6) {
+            pl->src_act = (uint8_t)a;
+            pl->src_off = last[i].off;
+        } else if (a == OA_DST4 || a == OA_DST6) {
+            pl->dst_act = (uint8_t)a;
+            pl->dst_off = last[i].off;
+        } else {
+            at[a + 1]++;
         }
-        if (a + 1 >= OA_U8)
-            seg[a + 1 - OA_U8] = (uint16_t)out;
     }
-    return out;
+    for (unsigned a = 0; a < OA_COUNT; a++)
+        at[a + 1] += at[a];
+    for (unsigned a = 0; a < OA_NLOAD + 1; a++)
+        seg[a] = (uint16_t)at[OA_U8 + a];
+    for (size_t i = n; i-- > 0;) {
+        enum op_act a = (enum op_act)last[i].act;
+        if (a != OA_SRC4 && a != OA_SRC6 && a != OA_DST4 && a != OA_DST6)
+            ops[at[a]++] = last[i];
+    }
+    return seg[OA_NLOAD];
 }
 
 /* The first of kinds k[0..n) the template has (K_SKIP: none). */
