@@ -69,8 +69,10 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
-                  int v5_interval)
+/* dec_rate's body; dec_emit has it inlined (v5 and sFlow records: one call each). */
+static inline __attribute__((always_inline)) uint32_t
+resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
+             int v5_interval)
 {
     const struct dec_exporter *e = m->exp;
     uint32_t rate = e->pol.sampling_override;
@@ -95,13 +97,15 @@ uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, 
     return rate;
 }
 
-void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
-              uint32_t sampler_id, int v5_interval)
+uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
+                  int v5_interval)
 {
-    dec_emit_rate(m, r, dec_rate(m, rate_rec, has_sampler, sampler_id, v5_interval));
+    return resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval);
 }
 
-void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+/* dec_emit_rate's body, likewise. */
+static inline __attribute__((always_inline)) void emit_rate(struct dec_msg *m, struct flow_rec *r,
+                                                            uint32_t rate)
 {
     struct dec_exporter *e = m->exp;
     if (!rate) {
@@ -132,6 +136,17 @@ void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
     m->ctx->c[DC_RECORDS]++;
     m->ctx->c[m->rec_ctr]++;
     m->emit(m->arg, r);
+}
+
+void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
+    emit_rate(m, r, rate);
+}
+
+void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
+              uint32_t sampler_id, int v5_interval)
+{
+    emit_rate(m, r, resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval));
 }
 
 enum decode_counter dec_records_counter(uint8_t version)
