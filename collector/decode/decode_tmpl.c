@@ -1,8 +1,10 @@
 /* decode_tmpl.c: layer 1 of the decoder (decode_int.h): the template cache shared by NetFlow
  * v9 and IPFIX, and the compiled-template interpreter. A template is validated and compiled
  * once on arrival into a list of ops (field length + what it feeds); consecutive fields we do
- * not use are merged into one skip op, so a data record is decoded by one tight loop with no
- * lookups. Records leave through dec_emit (layer 0); nothing above is called.
+ * not use are merged into one skip op. A fixed-length template keeps only the ops whose write
+ * stands, grouped so that a record is its addresses, then one tight loop per load width
+ * (decode_fixed); what finish_record reads is resolved per template too (tmpl_plan). Records
+ * leave through dec_emit_rate (layer 0); nothing above is called.
  *
  * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
  * domain lists its own by kind in refresh order, for withdrawals and eviction per domain. */
