@@ -70,9 +70,8 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 }
 
 /* dec_rate's body; dec_emit has it inlined (v5 and sFlow records: one call each). */
-static inline __attribute__((always_inline)) uint32_t
-resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
-             int v5_interval)
+static inline uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
+                                    uint32_t sampler_id, int v5_interval)
 {
     const struct dec_exporter *e = m->exp;
     uint32_t rate = e->pol.sampling_override;
@@ -104,8 +103,7 @@ uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, 
 }
 
 /* dec_emit_rate's body, likewise. */
-static inline __attribute__((always_inline)) void emit_rate(struct dec_msg *m, struct flow_rec *r,
-                                                            uint32_t rate)
+static inline void emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
 {
     struct dec_exporter *e = m->exp;
     if (!rate) {
