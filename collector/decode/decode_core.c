@@ -69,9 +69,9 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* The sampling rate of a record, in the priority order of decode.h (0: unknown). */
-static uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
-                             uint32_t sampler_id, int v5_interval)
+/* dec_rate's body; dec_emit has it inlined (v5 and sFlow records: one call each). */
+static inline uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
+                                    uint32_t sampler_id, int v5_interval)
 {
     const struct dec_exporter *e = m->exp;
     uint32_t rate = e->pol.sampling_override;
@@ -96,11 +96,16 @@ static uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool ha
     return rate;
 }
 
-void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
-              uint32_t sampler_id, int v5_interval)
+uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
+                  int v5_interval)
+{
+    return resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval);
+}
+
+/* dec_emit_rate's body, likewise. */
+static inline void emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
 {
     struct dec_exporter *e = m->exp;
-    uint32_t rate = resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval);
     if (!rate) {
         rate = 1;
         r->flags |= FLOW_F_SAMPLING_UNKNOWN;
@@ -129,6 +134,17 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
     m->ctx->c[DC_RECORDS]++;
     m->ctx->c[m->rec_ctr]++;
     m->emit(m->arg, r);
+}
+
+void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
+    emit_rate(m, r, rate);
+}
+
+void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
+              uint32_t sampler_id, int v5_interval)
+{
+    emit_rate(m, r, resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval));
 }
 
 enum decode_counter dec_records_counter(uint8_t version)

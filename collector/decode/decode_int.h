@@ -129,11 +129,32 @@ enum op_act {
     OA_DST4,
     OA_SRC6,
     OA_DST6,
-    OA_U8, /* v[kind] = the field, big-endian, of 1, 2, 4, 8 or any other number of bytes */
+    OA_UINT, /* v[kind] = the field, big-endian, of any number of bytes but those below */
+    OA_U8,   /* the plain loads (of 1, 2, 4, 8 bytes): last, so a fixed-length template's ops end
+                with one run of each width (struct tmpl_prog seg) */
     OA_U16,
     OA_U32,
     OA_U64,
-    OA_UINT,
+};
+#define OA_COUNT (OA_U64 + 1)
+#define OA_NLOAD 4 /* OA_U8 .. OA_U64 */
+
+/* Where a record's start and end times come from, chosen once per template from the kinds it
+ * has (tmpl_compile: milliseconds, else seconds, else NTP microseconds, else NTP nanoseconds,
+ * else delta microseconds before the export time). */
+enum tmpl_time { TT_NONE = 0, TT_MS, TT_S, TT_NTP, TT_DUS };
+
+/* What finish_record reads, resolved once per template from its kinds (tmpl_compile), and
+ * where a fixed-length template's addresses are. */
+struct tmpl_plan {
+    uint8_t src_act, dst_act; /* fixed-length: OA_SRC4/OA_SRC6, OA_DST4/OA_DST6, or OA_SKIP (none,
+                                 or a varlen template: its ops have them) */
+    uint16_t src_off, dst_off;
+    uint8_t bytes, packets;       /* the kind that gives the octets / packets; K_SKIP: none */
+    uint8_t up_first, up_last;    /* sysUpTime kinds of start and end (either stands for the
+                                     other); K_SKIP: neither */
+    uint8_t first_tt, first_kind; /* enum tmpl_time and its kind, of the start */
+    uint8_t last_tt, last_kind;   /* and of the end */
 };
 
 struct tmpl_op {
@@ -159,6 +180,13 @@ struct tmpl_prog {
     uint32_t min_len;
     bool varlen;
     uint16_t nops;
+    /* fixed-length templates: the ops that feed something but the addresses (plan), one per
+       destination (the last field of a kind wins, as it would in field order), ordered by
+       act: ops [0, seg[0]) need a look at their act (sections, odd widths), then the plain
+       loads of 1 byte up to seg[1], of 2 up to seg[2], of 4 up to seg[3], of 8 up to
+       seg[4] = nops. Varlen templates: their ops are every field in order, seg all 0. */
+    uint16_t seg[OA_NLOAD + 1];
+    struct tmpl_plan plan;
     struct tmpl_op ops[DECODE_MAX_FIELDS];
 };
 
@@ -183,6 +211,8 @@ struct tmpl {
     uint64_t has;  /* K_BIT of every kind it fills */
     uint16_t nops; /* fixed-length templates keep only the ops that feed something, with
                             offsets; varlen ones walk every field in order */
+    uint16_t seg[OA_NLOAD + 1]; /* struct tmpl_prog */
+    struct tmpl_plan plan;
     struct tmpl_op ops[];
 };
 
@@ -357,9 +387,17 @@ _Static_assert(DC_COUNT <= 256, "dec_msg.rec_ctr holds a counter in a byte");
 /* The counter of a version's records (DC_V5_RECORDS ...): dec_msg.rec_ctr, set once per message. */
 enum decode_counter dec_records_counter(uint8_t version);
 /* Finish and emit one decoded record: sampling, counters. rate_rec = rate from the record (0 none),
-   sampler_id/has_sampler = its sampler id, v5_interval = v5 header rate (0 none, -1 not v5). */
+   sampler_id/has_sampler = its sampler id, v5_interval = v5 header rate (0 none, -1 not v5).
+   The same as dec_emit_rate(m, r, dec_rate(m, rate_rec, has_sampler, sampler_id, v5_interval)). */
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
               uint32_t sampler_id, int v5_interval);
+/* The sampling rate of a record, in the priority order of decode.h (0: unknown). It reads the
+   exporter's policy and m's domain's samplers and rate, which only options records change: a
+   caller may keep it for records that state none of their own between two of those. */
+uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
+                  int v5_interval);
+/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). */
+void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate);
 
 /* ---- layer 1: decode_tmpl.c (cache, compiler, interpreter) ---- */
 /* 0 or -ENOMEM. */

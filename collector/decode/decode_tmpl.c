@@ -1,8 +1,10 @@
 /* decode_tmpl.c: layer 1 of the decoder (decode_int.h): the template cache shared by NetFlow
  * v9 and IPFIX, and the compiled-template interpreter. A template is validated and compiled
  * once on arrival into a list of ops (field length + what it feeds); consecutive fields we do
- * not use are merged into one skip op, so a data record is decoded by one tight loop with no
- * lookups. Records leave through dec_emit (layer 0); nothing above is called.
+ * not use are merged into one skip op. A fixed-length template keeps only the ops whose write
+ * stands, grouped so that a record is its addresses, then one tight loop per load width
+ * (decode_fixed); what finish_record reads is resolved per template too (tmpl_plan). Records
+ * leave through dec_emit_rate (layer 0); nothing above is called.
  *
  * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
  * domain lists its own by kind in refresh order, for withdrawals and eviction per domain. */
@@ -360,6 +362,109 @@ static enum op_act op_act_of(enum dec_kind k, uint16_t len)
     }
 }
 
+/* The destination an op writes (fixed-length templates): its kind's value, or the record's
+ * source (with whether it is IPv6), its destination, or its packet section. */
+static unsigned op_dest(const struct tmpl_op *op)
+{
+    switch ((enum op_act)op->act) {
+    case OA_SRC4:
+    case OA_SRC6:
+        return K_COUNT;
+    case OA_DST4:
+    case OA_DST6:
+        return K_COUNT + 1;
+    case OA_SECTION:
+        return K_COUNT + 2;
+    default:
+        return op->kind;
+    }
+}
+
+/* A fixed-length template's ops (every one applied to every record, each writing only its
+ * destination) as tmpl_prog orders them: the last op of each destination, the one whose write
+ * stands; the addresses go to the plan, the others are ordered by act and within one act by
+ * offset. Returns how many ops are left. */
+static size_t fixed_order(struct tmpl_op *ops, size_t nops, uint16_t seg[OA_NLOAD + 1],
+                          struct tmpl_plan *pl)
+{
+    bool seen[K_COUNT + 3] = {false};
+    struct tmpl_op last[K_COUNT + 3];
+    size_t n = 0;
+    for (size_t i = nops; i-- > 0;) {
+        unsigned d = op_dest(&ops[i]);
+        if (!seen[d]) {
+            seen[d] = true;
+            last[n++] = ops[i]; /* by descending offset */
+        }
+    }
+    size_t at[OA_COUNT + 1] = {0}; /* where each act's run starts: counted, then summed */
+    for (size_t i = 0; i < n; i++) {
+        enum op_act a = (enum op_act)last[i].act;
+        if (a == OA_SRC4 || a == OA_SRC6) {
+            pl->src_act = (uint8_t)a;
+            pl->src_off = last[i].off;
+        } else if (a == OA_DST4 || a == OA_DST6) {
+            pl->dst_act = (uint8_t)a;
+            pl->dst_off = last[i].off;
+        } else {
+            at[a + 1]++;
+        }
+    }
+    for (unsigned a = 0; a < OA_COUNT; a++)
+        at[a + 1] += at[a];
+    for (unsigned a = 0; a < OA_NLOAD + 1; a++)
+        seg[a] = (uint16_t)at[OA_U8 + a];
+    for (size_t i = n; i-- > 0;) {
+        enum op_act a = (enum op_act)last[i].act;
+        if (a != OA_SRC4 && a != OA_SRC6 && a != OA_DST4 && a != OA_DST6)
+            ops[at[a]++] = last[i];
+    }
+    return seg[OA_NLOAD];
+}
+
+/* The first of kinds k[0..n) the template has (K_SKIP: none). */
+static uint8_t first_kind(uint64_t has, const uint8_t *k, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (has & K_BIT(k[i]))
+            return k[i];
+    return K_SKIP;
+}
+
+/* Where a time comes from: milliseconds, seconds, NTP micro- or nanoseconds, delta
+ * microseconds, the first of them the template has. */
+static void time_source(uint64_t has, uint8_t s, uint8_t ms, uint8_t us, uint8_t ns, uint8_t dus,
+                        uint8_t *tt, uint8_t *kind)
+{
+    static const uint8_t how[5] = {TT_MS, TT_S, TT_NTP, TT_NTP, TT_DUS};
+    const uint8_t k[5] = {ms, s, us, ns, dus};
+    *tt = TT_NONE;
+    *kind = K_SKIP;
+    for (int i = 0; i < 5; i++) {
+        if (has & K_BIT(k[i])) {
+            *tt = how[i];
+            *kind = k[i];
+            return;
+        }
+    }
+}
+
+static void plan_of(uint64_t has, struct tmpl_plan *pl)
+{
+    static const uint8_t bytes[] = {K_IN_BYTES, K_OUT_BYTES, K_TOT_BYTES, K_INIT_BYTES};
+    static const uint8_t packets[] = {K_IN_PKTS, K_OUT_PKTS, K_TOT_PKTS, K_INIT_PKTS};
+    pl->bytes = first_kind(has, bytes, sizeof bytes);
+    pl->packets = first_kind(has, packets, sizeof packets);
+    if (has & (K_BIT(K_FIRST_UP) | K_BIT(K_LAST_UP))) {
+        pl->up_first = (has & K_BIT(K_FIRST_UP)) ? K_FIRST_UP : K_LAST_UP;
+        pl->up_last = (has & K_BIT(K_LAST_UP)) ? K_LAST_UP : K_FIRST_UP;
+    }
+    time_source(has, K_START_S, K_START_MS, K_START_US, K_START_NS, K_START_DUS, &pl->first_tt,
+                &pl->first_kind);
+    time_source(has, K_END_S, K_END_MS, K_END_US, K_END_NS, K_END_DUS, &pl->last_tt,
+                &pl->last_kind);
+}
+
 /* Largest record a set can hold (65535 minus set and message headers). */
 #define MAX_RECORD_LEN (65535u - 4u - 16u)
 
@@ -414,6 +519,8 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     }
     if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
         return -EINVAL;
+    memset(out->seg, 0, sizeof out->seg);
+    memset(&out->plan, 0, sizeof out->plan);
     if (!varlen) {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
@@ -425,8 +532,9 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
             if (op.kind != K_SKIP)
                 ops[keep++] = op;
         }
-        nops = keep;
+        nops = fixed_order(ops, keep, out->seg, &out->plan);
     }
+    plan_of(has, &out->plan);
     out->layout_hash = h;
     out->has = has;
     out->min_len = min_len;
@@ -440,7 +548,8 @@ static bool same_layout(const struct tmpl *old, const struct tmpl_prog *prog, bo
 {
     return old->layout_hash == prog->layout_hash && old->options == options &&
            old->nops == prog->nops &&
-           memcmp(old->ops, prog->ops, prog->nops * sizeof *prog->ops) == 0;
+           memcmp(old->ops, prog->ops, prog->nops * sizeof *prog->ops) == 0 &&
+           memcmp(&old->plan, &prog->plan, sizeof prog->plan) == 0;
 }
 
 /* The domain is full: its least recently refreshed template goes (the older of the two lists'
@@ -485,6 +594,8 @@ static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
     t->layout_hash = prog->layout_hash;
     t->has = prog->has;
     t->nops = prog->nops;
+    memcpy(t->seg, prog->seg, sizeof t->seg);
+    t->plan = prog->plan;
     memcpy(t->ops, prog->ops, prog->nops * sizeof *prog->ops);
     return t;
 }
@@ -574,8 +685,12 @@ static uint32_t clamp32(uint64_t v)
 }
 
 /* Sampling rate stated by the record itself (0 = none). */
+#define RATE_KINDS                                                                                 \
+    (K_BIT(K_SAMP_INT) | K_BIT(K_SAMPLER_RINT) | K_BIT(K_PKT_INT) | K_BIT(K_SAMP_SIZE))
 static uint32_t record_rate(const struct tmpl *t, const uint64_t *v)
 {
+    if (!(t->has & RATE_KINDS)) /* none of the ways below */
+        return 0;
     if (HAS(K_SAMP_INT) && v[K_SAMP_INT])
         return clamp32(v[K_SAMP_INT]);
     if (HAS(K_SAMPLER_RINT) && v[K_SAMPLER_RINT])
@@ -594,20 +709,21 @@ static uint32_t record_rate(const struct tmpl *t, const uint64_t *v)
     return 0;
 }
 
-/* Unix ms of a time field pair (start or end), 0 when the template has none. */
-static uint64_t abs_time(const struct tmpl *t, const uint64_t *v, const struct dec_msg *m, int s,
-                         int ms, int us, int ns, int dus)
+/* Unix ms of a start or end time (enum tmpl_time tt, from kind k), 0 when the template has none. */
+static inline uint64_t abs_time(const uint64_t *v, const struct dec_msg *m, uint8_t tt, uint8_t k)
 {
-    if (t->has & K_BIT(ms))
-        return v[ms];
-    if (t->has & K_BIT(s))
-        return v[s] * 1000;
-    if (t->has & K_BIT(us))
-        return ntp_to_ms(v[us]);
-    if (t->has & K_BIT(ns))
-        return ntp_to_ms(v[ns]);
-    if (t->has & K_BIT(dus))
-        return m->export_ms - v[dus] / 1000;
+    switch ((enum tmpl_time)tt) {
+    case TT_MS:
+        return v[k];
+    case TT_S:
+        return v[k] * 1000;
+    case TT_NTP:
+        return ntp_to_ms(v[k]);
+    case TT_DUS:
+        return m->export_ms - v[k] / 1000;
+    case TT_NONE:
+        break;
+    }
     return 0;
 }
 
@@ -643,6 +759,8 @@ static uint8_t yaf_flags(const struct tmpl *t, const uint64_t *v, int first, int
  * opens a connection, SYN+ACK answers one. */
 static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 {
+    if (!(t->has & (K_BIT(K_BIFLOW_DIR) | K_BIT(K_Y_INIT_FLAGS))))
+        return 0;
     if (HAS(K_BIFLOW_DIR) && v[K_BIFLOW_DIR] == 1)
         return FLOW_F_INIT_SRC;
     if (HAS(K_BIFLOW_DIR) && v[K_BIFLOW_DIR] == 2)
@@ -657,8 +775,14 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
     return 0;
 }
 
+#define ICMP_KINDS (K_BIT(K_ICMP4) | K_BIT(K_ICMP6) | K_BIT(K_ICMP_T4) | K_BIT(K_ICMP_T6))
+#define REV_KINDS                                                                                  \
+    (K_BIT(K_REV_BYTES) | K_BIT(K_REV_PKTS) | K_BIT(K_REV_TOT_BYTES) | K_BIT(K_REV_TOT_PKTS))
+
+/* r with what the record's values v say, emitted (and its reverse direction, if any); set_rate
+ * is dec_rate's for a record of m that states neither rate nor sampler. */
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
-                          struct flow_rec *r)
+                          struct flow_rec *r, uint32_t set_rate)
 {
     if (HAS(K_SPORT))
         r->sport = (uint16_t)v[K_SPORT];
@@ -677,17 +801,13 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         r->dst_as = (uint32_t)v[K_DST_AS];
     if (HAS(K_IN_IF))
         r->in_if = (uint32_t)v[K_IN_IF];
-    r->bytes = HAS(K_IN_BYTES)     ? v[K_IN_BYTES]
-               : HAS(K_OUT_BYTES)  ? v[K_OUT_BYTES]
-               : HAS(K_TOT_BYTES)  ? v[K_TOT_BYTES]
-               : HAS(K_INIT_BYTES) ? v[K_INIT_BYTES]
-                                   : r->bytes; /* 0, or a packet section's length */
-    r->packets = HAS(K_IN_PKTS)     ? v[K_IN_PKTS]
-                 : HAS(K_OUT_PKTS)  ? v[K_OUT_PKTS]
-                 : HAS(K_TOT_PKTS)  ? v[K_TOT_PKTS]
-                 : HAS(K_INIT_PKTS) ? v[K_INIT_PKTS]
-                                    : r->packets;
-    if (r->proto == 1 || r->proto == 58) {
+    /* input, output, total, initiator counters, the first the template has (plan_of); else 0,
+       or a packet section's */
+    if (t->plan.bytes)
+        r->bytes = v[t->plan.bytes];
+    if (t->plan.packets)
+        r->packets = v[t->plan.packets];
+    if ((t->has & ICMP_KINDS) && (r->proto == 1 || r->proto == 58)) {
         if (HAS(K_ICMP4) && r->proto == 1)
             r->dport = (uint16_t)v[K_ICMP4];
         else if (HAS(K_ICMP6) && r->proto == 58)
@@ -700,11 +820,14 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
                 (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 | (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
     }
     /* times */
-    uint64_t first = abs_time(t, v, m, K_START_S, K_START_MS, K_START_US, K_START_NS, K_START_DUS);
-    uint64_t last = abs_time(t, v, m, K_END_S, K_END_MS, K_END_US, K_END_NS, K_END_DUS);
-    if ((!first || !last) && (HAS(K_FIRST_UP) || HAS(K_LAST_UP))) {
-        uint64_t fu = HAS(K_FIRST_UP) ? v[K_FIRST_UP] : v[K_LAST_UP];
-        uint64_t lu = HAS(K_LAST_UP) ? v[K_LAST_UP] : v[K_FIRST_UP];
+    uint64_t first = 0, last = 0;
+    if (t->plan.first_tt)
+        first = abs_time(v, m, t->plan.first_tt, t->plan.first_kind);
+    if (t->plan.last_tt)
+        last = abs_time(v, m, t->plan.last_tt, t->plan.last_kind);
+    if ((!first || !last) && t->plan.up_first) {
+        uint64_t fu = v[t->plan.up_first];
+        uint64_t lu = v[t->plan.up_last];
         uint64_t f2, l2;
         if (m->version == 9) {
             /* relative to the header's sysuptime, wrap-aware */
@@ -730,17 +853,21 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
         last = first;
     r->first_ms = first;
     r->last_ms = last;
-    uint32_t rate = record_rate(t, v);
-    bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
-    uint32_t sid = HAS(K_SAMPLER_ID)    ? (uint32_t)v[K_SAMPLER_ID]
-                   : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID]
-                                        : 0;
+    uint32_t rate = set_rate; /* a record that states neither rate nor sampler */
+    if (t->has & (RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID))) {
+        bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
+        uint32_t sid = HAS(K_SAMPLER_ID)    ? (uint32_t)v[K_SAMPLER_ID]
+                       : HAS(K_SELECTOR_ID) ? (uint32_t)v[K_SELECTOR_ID]
+                                            : 0;
+        rate = dec_rate(m, record_rate(t, v), has_sampler, sid, -1);
+    }
     /* RFC 5103 biflow: the reverse direction is a flow of its own (the detectors count what
      * a host sends and receives); a biflow whose reverse side saw no packet has none. */
-    uint64_t rpk = HAS(K_REV_PKTS) ? v[K_REV_PKTS] : HAS(K_REV_TOT_PKTS) ? v[K_REV_TOT_PKTS] : 0;
-    uint64_t rby = HAS(K_REV_BYTES)       ? v[K_REV_BYTES]
-                   : HAS(K_REV_TOT_BYTES) ? v[K_REV_TOT_BYTES]
-                                          : 0;
+    uint64_t rpk = 0, rby = 0;
+    if (t->has & REV_KINDS) {
+        rpk = HAS(K_REV_PKTS) ? v[K_REV_PKTS] : HAS(K_REV_TOT_PKTS) ? v[K_REV_TOT_PKTS] : 0;
+        rby = HAS(K_REV_BYTES) ? v[K_REV_BYTES] : HAS(K_REV_TOT_BYTES) ? v[K_REV_TOT_BYTES] : 0;
+    }
     struct flow_rec rev;
     bool have_rev = rpk > 0 || rby > 0;
     if (have_rev) {
@@ -769,10 +896,10 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
             rev.first_ms = d < last - first ? first + d : last;
         }
     }
-    dec_emit(m, r, rate, has_sampler, sid, -1);
+    dec_emit_rate(m, r, rate);
     if (have_rev) {
         m->ctx->c[DC_BIFLOW_REVERSE]++;
-        dec_emit(m, &rev, rate, has_sampler, sid, -1);
+        dec_emit_rate(m, &rev, rate);
     }
 }
 
@@ -826,6 +953,39 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
         v[op->kind] = read_uint(q, op->len);
         break;
     }
+}
+
+/* One record of a fixed-length template (tmpl_prog's order): its addresses, the ops that need a
+ * look at their act, then one tight loop per width of the plain loads. */
+static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
+                                                               const uint8_t *p, struct flow_rec *r,
+                                                               uint64_t *v, bool *v6,
+                                                               struct dec_section *sec)
+{
+    const struct tmpl_plan *pl = &t->plan;
+    if (pl->src_act == OA_SRC4) {
+        put_v4(r->src, p + pl->src_off);
+        *v6 = false;
+    } else if (pl->src_act == OA_SRC6) {
+        memcpy(r->src, p + pl->src_off, 16);
+        *v6 = true;
+    }
+    if (pl->dst_act == OA_DST4)
+        put_v4(r->dst, p + pl->dst_off);
+    else if (pl->dst_act == OA_DST6)
+        memcpy(r->dst, p + pl->dst_off, 16);
+    const struct tmpl_op *op = t->ops;
+    const struct tmpl_op *end;
+    for (end = t->ops + t->seg[0]; op < end; op++)
+        op_apply(op, p + op->off, op->len, r, v, v6, sec);
+    for (end = t->ops + t->seg[1]; op < end; op++)
+        v[op->kind] = p[op->off];
+    for (end = t->ops + t->seg[2]; op < end; op++)
+        v[op->kind] = be_get16(p + op->off);
+    for (end = t->ops + t->seg[3]; op < end; op++)
+        v[op->kind] = be_get32(p + op->off);
+    for (end = t->ops + t->seg[4]; op < end; op++)
+        v[op->kind] = be_get64(p + op->off);
 }
 
 /* A record without addresses that carries the sampled packet (PSAMP): the packet parser of the
@@ -887,14 +1047,15 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
     size_t n = 0;
     uint64_t v[K_COUNT];
     struct flow_rec r;
+    /* nothing below changes what dec_rate reads but options records (not emitted) */
+    uint32_t set_rate = t->options ? 0 : dec_rate(m, 0, false, 0, -1);
     while ((size_t)(end - p) >= t->min_len) {
         memset(&r, 0, sizeof r);
         bool v6 = false;
         struct dec_section sec = {NULL, 0, false};
         if (!t->varlen) {
             /* the length check above covers every op */
-            for (unsigned i = 0; i < t->nops; i++)
-                op_apply(&t->ops[i], p + t->ops[i].off, t->ops[i].len, &r, v, &v6, &sec);
+            decode_fixed(t, p, &r, v, &v6, &sec);
             p += t->min_len;
         } else {
             const uint8_t *start = p;
@@ -913,7 +1074,7 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
             v6 = from_section(m, &sec, &r);
         if (v6)
             r.flags |= FLOW_F_V6;
-        finish_record(m, t, v, &r);
+        finish_record(m, t, v, &r, set_rate);
     }
     /* what is left is shorter than a record: padding (RFC 7011 3.3.1). It is not checked for
        zeros: MikroTik fills it with non-zero bytes, and it carries nothing either way. */
