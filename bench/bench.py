@@ -837,6 +837,8 @@ def main():
     ap.add_argument("--against-reps", type=int, default=None)
     ap.add_argument("--mem-hosts", type=int, default=None,
                     help="active hosts of the memory run (default 10 000 000; --quick 50 000)")
+    ap.add_argument("--rates", default=None,
+                    help="UDP offered rates in M records/s, comma-separated (default 0.8,...,4.0)")
     a = ap.parse_args()
     c = Ctx()
     c.bin, c.src, c.work, c.quick, c.command = a.bin, a.src, a.work, a.quick, a.command
@@ -856,6 +858,13 @@ def main():
     c.cg_records = 20000 if a.quick else 200000
     c.reps = 1 if a.quick else 3
     c.rates = [0.4e6, 1.2e6] if a.quick else [0.8e6, 1.6e6, 2.4e6, 3.2e6, 4.0e6]
+    if a.rates:
+        try:
+            c.rates = sorted(float(x) * 1e6 for x in a.rates.split(","))
+        except ValueError:
+            raise SystemExit(f"bench: --rates: not a comma list of M records/s: {a.rates}")
+        if not c.rates or c.rates[0] <= 0:
+            raise SystemExit(f"bench: --rates: rates must be > 0: {a.rates}")
     c.udp_formats = ["v5"] if a.quick else ["v5", "mixed"]
     # one socket buffer for every collector: what an unprivileged SO_RCVBUF may have
     try:

@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
 #                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]] [--mem-hosts N]
+#                [--rates LIST]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -17,9 +18,11 @@
 # build in the same run (replay per format, 1 and 2 workers, UDP at the top rate, callgrind),
 # back to back with the order alternating, every repetition reported (min / median / max).
 # --mem-hosts N: the memory run's active hosts (default 10 M; --quick: 50 000).
+# --rates LIST: the UDP offered rates, M records/s, comma-separated (default 0.8,1.6,2.4,3.2,4.0;
+# --quick: 0.4,1.2); above 4.0 finds where a collector starts to lose on a fast machine.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps= mem_hosts=
+quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps= mem_hosts= rates=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -32,7 +35,8 @@ while [[ $# -gt 0 ]]; do
     --against) against=$(cd "$2" && pwd); shift ;;
     --against-reps) against_reps=$2; shift ;;
     --mem-hosts) mem_hosts=$2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --rates) rates=$2; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -42,6 +46,7 @@ cmdline=bench/run.sh
 [[ -z $only ]] || cmdline+=" --only $only"
 [[ -z $against ]] || cmdline+=" --against $against${against_reps:+ --against-reps $against_reps}"
 [[ -z $mem_hosts ]] || cmdline+=" --mem-hosts $mem_hosts"
+[[ -z $rates ]] || cmdline+=" --rates $rates"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -87,5 +92,6 @@ args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline
 [[ -n $against ]] && args+=(--against "$against")
 [[ -n $against_reps ]] && args+=(--against-reps "$against_reps")
 [[ -n $mem_hosts ]] && args+=(--mem-hosts "$mem_hosts")
+[[ -n $rates ]] && args+=(--rates "$rates")
 python3 "$src/bench/bench.py" "${args[@]}"
 echo "bench: results in $out" >&2
