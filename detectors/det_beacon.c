@@ -283,7 +283,7 @@ struct beacon {
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
     size_t used;
-    struct det_memo memo; /* the batch's pair hashes (beacon_prefetch, beacon_hash) */
+    struct det_memo memo; /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
 };
 
 /* The pair pool and the pending sets are keyed by (host, peer, port): this instance's share of
@@ -390,23 +390,37 @@ static void pair_rebase(struct pair *p, uint64_t ms)
     }
 }
 
-/* The key's hash from its host's keyed hash (host_hash: hash_host of k->host, the pipeline's
- * for a record): the host's salt with this instance's key, the peer, port, protocol and
+/* A pair key's hash from its host's keyed hash (host_hash: hash_host of the host, the
+ * pipeline's for a record) and the key's other fields (no key built): the host's salt with this instance's key, the peer, port, protocol and
  * customer mixed into it (core/hash.h hash_host_mix: a peer or port chosen from outside
  * cannot aim at a bucket without the secret host key). The customer is in the key: a reload
  * that moves the host to another customer starts new pairs. */
-static uint64_t pair_hash(const struct beacon *b, uint64_t host_hash, const struct pair_key *k)
+static inline uint64_t pair_hash(const struct beacon *b, uint64_t host_hash, uint32_t customer,
+                                 const uint8_t peer[16], uint16_t port, uint8_t proto)
 {
-    return hash_host_mix(hash_host_salt(host_hash, b->hk.k0), k->peer,
-                         (uint64_t)k->customer << 32 | (uint64_t)k->port << 8 | k->proto);
+    return hash_host_mix(hash_host_salt(host_hash, b->hk.k0), peer,
+                         (uint64_t)customer << 32 | (uint64_t)port << 8 | proto);
+}
+
+/* Where a pair key of hash h lives: its bucket of the pair pool and its pending set (indices; at
+ * most max_pairs / BC_WAYS and pending / PD_WAYS, below 2^32 by the options' limits). The
+ * prefetch pass keeps them with the hash (det_memo), so on_flow divides by neither size again. */
+struct bc_at {
+    uint64_t h;
+    uint32_t bucket, pset;
+};
+
+static struct bc_at bc_at(const struct beacon *b, uint64_t h)
+{
+    return (struct bc_at){h, (uint32_t)(h % b->nbuckets), (uint32_t)((h >> 16) % b->npsets)};
 }
 
 _Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
 
-static struct pair *pair_find(struct beacon *b, const struct pair_key *k, uint64_t h)
+static inline struct pair *pair_find(struct beacon *b, const struct pair_key *k, struct bc_at at)
 {
-    size_t base = (h % b->nbuckets) * BC_WAYS;
-    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    size_t base = (size_t)at.bucket * BC_WAYS;
+    uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
     for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
         size_t i = base + (size_t)__builtin_ctz(m); /* the matching slots in order */
         if (memcmp(&b->pool[i].k, k, sizeof *k) == 0)
@@ -415,9 +429,9 @@ static struct pair *pair_find(struct beacon *b, const struct pair_key *k, uint64
     return NULL;
 }
 
-static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, uint64_t h)
+static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struct bc_at at)
 {
-    size_t base = (h % b->nbuckets) * BC_WAYS;
+    size_t base = (size_t)at.bucket * BC_WAYS;
     struct pair *bucket = &b->pool[base], *victim = NULL;
     for (int i = 0; i < BC_WAYS && !victim; i++)
         if (!bucket[i].used)
@@ -439,40 +453,32 @@ static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, uint6
     memset(victim, 0, sizeof *victim);
     victim->k = *k;
     victim->used = 1;
-    b->tags[base + (size_t)(victim - bucket)] = (uint32_t)(h >> 32) | 1u;
+    b->tags[base + (size_t)(victim - bucket)] = (uint32_t)(at.h >> 32) | 1u;
     b->used++;
     b->stat_admitted++;
     return victim;
 }
 
-static struct pend *pend_find(struct beacon *b, uint64_t h)
+static struct pend *pend_set(struct beacon *b, struct bc_at at)
 {
-    struct pend *set = &b->pend[((h >> 16) % b->npsets) * PD_WAYS];
-    uint32_t tag = (uint32_t)(h >> 32) | 1u;
-    for (int i = 0; i < PD_WAYS; i++)
-        if (set[i].tag == tag)
-            return &set[i];
-    return NULL;
+    return &b->pend[(size_t)at.pset * PD_WAYS];
 }
 
-static struct pend *pend_new(struct beacon *b, uint64_t h, uint64_t now_ms, uint64_t idle_ms)
+_Static_assert(PD_WAYS == 4, "pend_find compares a set's four tags");
+
+/* The entry of at's pending set holding its tag, or NULL: the first in order (written out: a
+ * loop that compilers keep is twice the instructions, for every record). */
+static inline struct pend *pend_find(struct beacon *b, struct bc_at at)
 {
-    struct pend *set = &b->pend[((h >> 16) % b->npsets) * PD_WAYS], *victim = NULL;
-    for (int i = 0; i < PD_WAYS && !victim; i++)
-        if (!set[i].tag)
-            victim = &set[i];
-    if (!victim) { /* the one whose connection ended first */
-        victim = &set[0];
-        for (int i = 1; i < PD_WAYS; i++)
-            if (set[i].start_ms + set[i].span_ms < victim->start_ms + victim->span_ms)
-                victim = &set[i];
-    }
-    if (victim->tag && victim->start_ms + victim->span_ms + idle_ms >= now_ms)
-        b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
-    memset(victim, 0, sizeof *victim);
-    victim->tag = (uint32_t)(h >> 32) | 1u;
-    b->stat_pending++;
-    return victim;
+    struct pend *set = pend_set(b, at);
+    uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
+    if (set[0].tag == tag)
+        return &set[0];
+    if (set[1].tag == tag)
+        return &set[1];
+    if (set[2].tag == tag)
+        return &set[2];
+    return set[3].tag == tag ? &set[3] : NULL;
 }
 
 /* What one record says, from the pair's side. */
@@ -647,10 +653,10 @@ static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
 
 /* Promote a pending first connection to a slot seeded with it (its start was counted when it
  * went pending). */
-static struct pair *promote(struct beacon *b, const struct pair_key *k, uint64_t h, struct pend *pd,
-                            const struct beacon_conf *cf)
+static struct pair *promote(struct beacon *b, const struct pair_key *k, struct bc_at at,
+                            struct pend *pd, const struct beacon_conf *cf)
 {
-    struct pair *p = pair_admit(b, k, h);
+    struct pair *p = pair_admit(b, k, at);
     struct obs first = {
         .host_side = pd->dirs != 2,
         .may_start = true,
@@ -670,6 +676,39 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, uint64_t
     count_opener(p, pd->opened);
     pd->tag = 0;
     return p;
+}
+
+/* A new pending first connection, record o's (its pair at at): a free entry of the set, else
+ * the one whose connection ended first. */
+static struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
+                             uint64_t idle_ms)
+{
+    struct pend *set = pend_set(b, at), *victim = NULL;
+    for (int i = 0; i < PD_WAYS && !victim; i++)
+        if (!set[i].tag)
+            victim = &set[i];
+    if (!victim) {
+        victim = &set[0];
+        for (int i = 1; i < PD_WAYS; i++)
+            if (set[i].start_ms + set[i].span_ms < victim->start_ms + victim->span_ms)
+                victim = &set[i];
+    }
+    if (victim->tag && victim->start_ms + victim->span_ms + idle_ms >= o->first_ms)
+        b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
+    *victim = (struct pend){
+        .tag = (uint32_t)(at.h >> 32) | 1u,
+        .hport = o->hport,
+        .basis = o->basis,
+        .dirs = o->host_side ? 1 : 2,
+        .range = o->range & 3,
+        .start_ms = o->first_ms,
+        .span_ms = sat32(o->last_ms - o->first_ms),
+        .bytes_out = o->host_side ? sat32(o->bytes) : 0,
+        .bytes_in = o->host_side ? 0 : sat32(o->bytes),
+        .packets = sat32(o->packets),
+    };
+    b->stat_pending++;
+    return victim;
 }
 
 /* A record for a pending first connection: 1 folded into it, 0 not its connection. */
@@ -729,7 +768,7 @@ static int beacon_skips(const struct flow_rec *f)
 }
 
 /* The worker's prefetch pass (detector_ops.prefetch): the key's tag block and pending set of a
- * record on_flow may look up, and the key's hash kept for on_flow (beacon_hash). */
+ * record on_flow may look up, and the key's hash and places kept for on_flow (beacon_at). */
 static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash)
 {
     struct beacon *b = self;
@@ -737,24 +776,29 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
         det_memo_none(&b->memo, i);
         return;
     }
-    struct pair_key k;
-    pair_key_of(&k, f->customer, flow_inside(f), f, f->dir != FLOW_DIR_IN);
-    uint64_t hv = pair_hash(b, host_hash, &k);
-    __builtin_prefetch(&b->tags[(hv % b->nbuckets) * BC_WAYS]);
-    const struct pend *set = &b->pend[((hv >> 16) % b->npsets) * PD_WAYS];
+    bool host_side = f->dir != FLOW_DIR_IN; /* the key's fields as pair_key_of takes them */
+    uint64_t hv = pair_hash(b, host_hash, f->customer, host_side ? f->dst : f->src,
+                            host_side ? f->dport : f->sport, f->proto);
+    struct bc_at at = bc_at(b, hv);
+    __builtin_prefetch(&b->tags[(size_t)at.bucket * BC_WAYS]);
+    const struct pend *set = pend_set(b, at);
     __builtin_prefetch(set);
     __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
     uint64_t *v = det_memo_put(&b->memo, i, f);
-    if (v)
+    if (v) {
         v[0] = hv;
+        v[1] = (uint64_t)at.bucket << 32 | at.pset;
+    }
 }
 
-/* Record f's pair hash (key k, of on_flow's host h): the prefetch pass's, else computed. */
-static uint64_t beacon_hash(struct beacon *b, const struct det_ctx *ctx, const struct flow_rec *f,
-                            const struct host *h, const struct pair_key *k)
+/* Where on_flow's record's pair lives (key k, of its host h): the prefetch pass's (memo, what
+ * det_memo_get gave for the record), else computed. */
+static struct bc_at beacon_at(const struct beacon *b, const struct det_ctx *ctx,
+                              const struct host *h, const struct pair_key *k, const uint64_t *memo)
 {
-    const uint64_t *v = det_memo_get(&b->memo, ctx, f);
-    return v ? v[0] : pair_hash(b, det_host_hash(ctx, h), k);
+    if (memo)
+        return (struct bc_at){memo[0], (uint32_t)(memo[1] >> 32), (uint32_t)memo[1]};
+    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), k->customer, k->peer, k->port, k->proto));
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -762,10 +806,15 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
 {
     (void)hstate;
     struct beacon *b = self;
-    int skip = beacon_skips(f);
-    if (skip != BC_TAKE) {
-        b->stat_skew += skip == BC_SKIP_SKEW;
-        return;
+    /* The prefetch pass keeps a hash only for a record beacon_skips takes (det_memo_none for
+     * the others): with one, the test is made. */
+    const uint64_t *memo = det_memo_get(&b->memo, ctx, f);
+    if (!memo) {
+        int skip = beacon_skips(f);
+        if (skip != BC_TAKE) {
+            b->stat_skew += skip == BC_SKIP_SKEW;
+            return;
+        }
     }
     bool host_side = f->dir != FLOW_DIR_IN;
     const uint8_t *peer = host_side ? f->dst : f->src;
@@ -786,8 +835,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     }
     struct pair_key k;
     pair_key_of(&k, h->customer, h->addr, f, host_side);
-    uint64_t hv = 0;
-    bool hashed = false;
+    struct bc_at at = beacon_at(b, ctx, h, &k, memo);
     uint16_t hport = host_side ? f->sport : f->dport;
     if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side) {
         /* The peer started it: the inside host answers a client of its own - unless only a
@@ -798,19 +846,18 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
          * 3389...), and the pair's fixed port decides, as for any provisional start. */
         if (basis != INIT_BASIS_SERVICE || hport < 1024)
             return;
-        hv = beacon_hash(b, ctx, f, h, &k);
-        hashed = true;
-        const struct pair *q = pair_find(b, &k, hv);
-        const struct pend *qd = q ? NULL : pend_find(b, hv);
+        const struct pair *q = pair_find(b, &k, at);
+        const struct pend *qd = q ? NULL : pend_find(b, at);
         if (!(q ? q->count && q->last_hport != hport : qd && qd->hport != hport))
             return;
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
         b->stat_service_overruled++;
     }
+    uint8_t tcp_flags = f->proto == 6 ? f->tcp_flags : 0;
     struct obs o = {
         .host_side = host_side,
-        .syn = f->proto == 6 && (f->tcp_flags & 0x02),
+        .syn = (tcp_flags & 0x02) != 0,
         .basis = (uint8_t)basis,
         .range = range,
         .hport = hport,
@@ -822,12 +869,10 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
      * and from the peer's side only when the record says the host started it (asymmetric
      * routing shows one direction). */
-    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    bool no_syn = tcp_flags && !o.syn;
     o.may_start =
         !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
-    if (!hashed)
-        hv = beacon_hash(b, ctx, f, h, &k);
-    struct pair *p = pair_find(b, &k, hv);
+    struct pair *p = pair_find(b, &k, at);
     if (p) {
         if (o.first_ms + c->idle * 1000 < p->base_ms)
             return; /* older than the pair by more than it may stay idle: not part of it */
@@ -836,29 +881,20 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         pair_record(b, p, &o, c);
         return;
     }
-    struct pend *pd = pend_find(b, hv);
+    struct pend *pd = pend_find(b, at);
     if (pd) {
         if (pend_record(b, pd, &o, c)) {
             if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
-                promote(b, &k, hv, pd, c);
+                promote(b, &k, at, pd, c);
             return;
         }
         if (o.may_start)
-            pair_record(b, promote(b, &k, hv, pd, c), &o, c);
+            pair_record(b, promote(b, &k, at, pd, c), &o, c);
         return;
     }
     if (!o.may_start)
         return;
-    pd = pend_new(b, hv, o.first_ms, c->idle * 1000);
-    pd->hport = o.hport;
-    pd->basis = (uint8_t)basis;
-    pd->range = range & 3;
-    pd->dirs = host_side ? 1 : 2;
-    pd->start_ms = o.first_ms;
-    pd->span_ms = sat32(o.last_ms - o.first_ms);
-    pd->bytes_out = host_side ? sat32(o.bytes) : 0;
-    pd->bytes_in = host_side ? 0 : sat32(o.bytes);
-    pd->packets = sat32(o.packets);
+    pend_new(b, at, &o, c->idle * 1000);
     b->stat_starts++;
 }
 
