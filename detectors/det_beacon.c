@@ -391,10 +391,11 @@ static void pair_rebase(struct pair *p, uint64_t ms)
 }
 
 /* A pair key's hash from its host's keyed hash (host_hash: hash_host of the host, the
- * pipeline's for a record) and the key's other fields (no key built): the host's salt with this instance's key, the peer, port, protocol and
- * customer mixed into it (core/hash.h hash_host_mix: a peer or port chosen from outside
- * cannot aim at a bucket without the secret host key). The customer is in the key: a reload
- * that moves the host to another customer starts new pairs. */
+ * pipeline's for a record) and the key's other fields (no key built): the host's salt with this
+ * instance's key, the peer, port, protocol and customer mixed into it (core/hash.h
+ * hash_host_mix: a peer or port chosen from outside cannot aim at a bucket without the secret
+ * host key). The customer is in the key: a reload that moves the host to another customer
+ * starts new pairs. */
 static inline uint64_t pair_hash(const struct beacon *b, uint64_t host_hash, uint32_t customer,
                                  const uint8_t peer[16], uint16_t port, uint8_t proto)
 {
