@@ -179,8 +179,7 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
         i = t->free_list;
         t->free_list = t->meta[i - 1].hv;
     }
-    e = ltab_entry(t, i - 1);
-    memset(e, 0, t->esz);
+    e = ltab_entry(t, i - 1); /* zero already: never used (calloc) or zeroed by ltab_remove */
     memcpy(e, key, t->ksz);
     t->meta[i - 1].hv = h;
     while ((uint32_t)t->bucket[slot])

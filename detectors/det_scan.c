@@ -251,6 +251,7 @@ struct pend {
     uint8_t pad[3];
     uint32_t packets, bytes;
     uint64_t t_ms;  /* the probe's (or answer's) start */
+    uint64_t salt;  /* a probe's: its host's salt (salt_of), for its outcome at window close */
     struct host *h; /* the host's table entry (see the top comment) */
     struct scan_host *sh;
 };
@@ -306,7 +307,7 @@ struct scan {
     struct hash_key hk;
     uint8_t salt_addr[16]; /* the host of the last salt_of (salt 0: none yet) */
     uint64_t salt;
-    struct det_memo memo; /* the batch's host salts and contact mixes (scan_prefetch, rec_mix) */
+    struct det_memo memo; /* the batch's host salts, contact mixes, filter hashes (scan_prefetch) */
     struct cand *cands;
     size_t ncand, cand_cap;
     uint32_t *touched_h, *touched_v; /* pair numbers changed in the window */
@@ -395,12 +396,18 @@ static uint64_t salt_hash(const struct scan *s, uint64_t host_hash)
     return hash_host_salt(host_hash, s->hk.k0);
 }
 
+/* The instance's last salt becomes addr's, known as salt (the prefetch pass's, a probe's). */
+static void salt_set(struct scan *s, const uint8_t addr[16], uint64_t salt)
+{
+    s->salt = salt;
+    memcpy(s->salt_addr, addr, 16);
+}
+
 static uint64_t salt_of(struct scan *s, const struct det_ctx *ctx, const uint8_t addr[16])
 {
     if (s->salt && memcmp(s->salt_addr, addr, 16) == 0)
         return s->salt;
-    s->salt = salt_hash(s, hash_host(ctx->host_key, addr));
-    memcpy(s->salt_addr, addr, 16);
+    salt_set(s, addr, salt_hash(s, hash_host(ctx->host_key, addr)));
     return s->salt;
 }
 
@@ -419,8 +426,7 @@ static uint64_t rec_mix(struct scan *s, const struct det_ctx *ctx, const struct 
     const uint64_t *v = det_memo_get(&s->memo, ctx, f);
     if (!v)
         return key_mix(salt_of(s, ctx, addr), other, port, proto);
-    s->salt = v[0];
-    memcpy(s->salt_addr, addr, 16);
+    salt_set(s, addr, v[0]);
     return v[1];
 }
 
@@ -674,16 +680,16 @@ static void sweep_outcome(struct scan *s, const struct det_ctx *ctx, const struc
         w->unknown++;
 }
 
-/* The outcome of one first contact. h/sh may be NULL (the host left the table). */
-static void apply(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
-                  const struct contact *ct, enum outcome o)
+/* The outcome of one first contact. c: det_conf of the contact's customer (NULL: the outcome is
+ * unknown, no options needed); h/sh may be NULL (the host left the table). */
+static void apply(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c, struct host *h,
+                  struct scan_host *sh, const struct contact *ct, enum outcome o)
 {
     s->st_out[o]++;
     if (ct->proto == 1 || ct->proto == 58)
         sweep_outcome(s, ctx, ct, o);
     if (o == OUT_UNKNOWN)
         return;
-    const struct scan_conf *c = det_conf(ctx, ct->customer);
     bool failed = o == OUT_UNANSWERED;
     if (h && sh)
         trw_step(s, ctx, c, h, sh, ct, failed);
@@ -739,7 +745,8 @@ static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend 
         return;
     struct contact ct;
     pend_contact(old, &ct);
-    apply(s, ctx, NULL, NULL, &ct, OUT_UNKNOWN);
+    salt_set(s, old->k.host, old->salt);
+    apply(s, ctx, NULL, NULL, NULL, &ct, OUT_UNKNOWN);
 }
 
 /* hv: the key's key_mix (rec_mix). */
@@ -768,12 +775,13 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
             ct.packets = f->packets;
             ct.bytes = f->bytes;
             ltab_remove(&s->pend, p);
-            apply(s, ctx, h, sh, &ct, OUT_ANSWERED);
+            apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, OUT_ANSWERED);
         }
         return; /* a second probe of a waiting one: not a first contact */
     }
     p->state = PEND_PROBE;
     p->t_ms = f->first_ms;
+    p->salt = salt_of(s, ctx, h->addr); /* the record's host's: kept by rec_mix/attempt_of */
     p->packets = sat32(f->packets);
     p->bytes = sat32(f->bytes);
     p->h = h;
@@ -807,7 +815,7 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
         struct contact ct;
         pend_contact(&copy, &ct);
         ltab_remove(&s->pend, p);
-        apply(s, ctx, h, sh, &ct, OUT_ANSWERED);
+        apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, OUT_ANSWERED);
     }
 }
 
@@ -829,7 +837,8 @@ static void pend_settle(struct scan *s, struct det_ctx *ctx)
             struct contact ct;
             pend_contact(&copy, &ct);
             ltab_remove(&s->pend, p);
-            apply(s, ctx, h, sh, &ct, o);
+            salt_set(s, copy.k.host, copy.salt); /* not the last record's host: spare the hash */
+            apply(s, ctx, c, h, sh, &ct, o);
         } else {
             ltab_remove(&s->pend, p);
         }
@@ -942,16 +951,39 @@ static uint64_t contact_hash(uint64_t x)
     return hash_mix64(x + 0x9E3779B97F4A7C15ULL);
 }
 
-/* Is the contact (host, target, protocol, port) whose key_mix is x (rec_mix) new in the filter's
- * horizon? */
-static bool first_contact(struct scan *s, uint64_t x)
+/* An outbound attempt's keys: its key_mix x (the pending table's), the first-contact filter's
+ * hash c of it and c's word in the filter. */
+struct attempt {
+    uint64_t x, c;
+    size_t word;
+};
+
+/* The attempt of record f (its host addr, target, port, protocol): the prefetch pass's when it
+ * kept one (and then the instance's last salt becomes addr's, as in rec_mix), else computed. */
+static struct attempt attempt_of(struct scan *s, const struct det_ctx *ctx,
+                                 const struct flow_rec *f, const uint8_t addr[16], uint16_t port)
 {
-    return !gfilter_test_and_set(&s->contacts, contact_hash(x));
+    const uint64_t *v = det_memo_get(&s->memo, ctx, f);
+    if (v) {
+        salt_set(s, addr, v[0]);
+        return (struct attempt){.x = v[1], .c = v[3], .word = (size_t)v[2]};
+    }
+    struct attempt a = {.x = key_mix(salt_of(s, ctx, addr), f->dst, port, f->proto)};
+    a.c = contact_hash(a.x);
+    a.word = gfilter_word(&s->contacts, a.c);
+    return a;
+}
+
+/* Is the attempt's contact (host, target, protocol, port) new in the filter's horizon? */
+static bool first_contact(struct scan *s, const struct attempt *a)
+{
+    return !gfilter_test_and_set_at(&s->contacts, a->word, a->c);
 }
 
 /* The worker's prefetch pass (detector_ops.prefetch): the first-contact filter's line of an
  * outbound attempt, the pending table's bucket of an inbound answer, and the host's salt kept
- * and the contact's key_mix kept for on_flow (rec_mix). */
+ * and the contact's key_mix kept for on_flow (rec_mix), with an attempt's filter hash and word
+ * (attempt_of). */
 static void scan_prefetch(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash)
 {
     struct scan *s = self;
@@ -964,14 +996,21 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f, uint64
     /* the pending table's hash of an answer's key, or of an attempt's (its probe's) */
     uint64_t x = in ? key_mix(salt, f->src, echo ? 0 : f->sport, f->proto)
                     : key_mix(salt, f->dst, echo ? 0 : f->dport, f->proto);
-    if (!in)
-        gfilter_prefetch(&s->contacts, contact_hash(x));
     if (in || f->proto != 6) /* answers, UDP and echo probes look up the pending table */
         ltab_prefetch(&s->pend, x);
     uint64_t *v = det_memo_put(&s->memo, i, f);
     if (v) {
         v[0] = salt;
         v[1] = x;
+    }
+    if (!in) { /* the first-contact filter's hash and word, kept for attempt_of */
+        uint64_t c = contact_hash(x);
+        size_t word = gfilter_word(&s->contacts, c);
+        gfilter_prefetch_word(&s->contacts, word);
+        if (v) {
+            v[2] = word;
+            v[3] = c;
+        }
     }
 }
 
@@ -1005,8 +1044,8 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
     s->st_attempts++;
-    uint64_t x = rec_mix(s, ctx, f, h->addr, f->dst, port, f->proto);
-    if (!first_contact(s, x)) {
+    struct attempt a = attempt_of(s, ctx, f, h->addr, port);
+    if (!first_contact(s, &a)) {
         sampled_answer(s, ctx, h, sh, f, port);
         return;
     }
@@ -1027,14 +1066,14 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (icmp)
         sweep_probe(s, ctx, c, h, sh, f);
     if (f->proto == 6) {
-        apply(s, ctx, h, sh, &ct, tcp_outcome(f));
+        apply(s, ctx, c, h, sh, &ct, tcp_outcome(f));
         return;
     }
     if (!unsampled(f)) {
-        apply(s, ctx, h, sh, &ct, OUT_UNKNOWN);
+        apply(s, ctx, c, h, sh, &ct, OUT_UNKNOWN);
         return;
     }
-    pend_probe(s, ctx, h, sh, f, port, x);
+    pend_probe(s, ctx, h, sh, f, port, a.x);
 }
 
 /* ---- window close ------------------------------------------------------------------------ */

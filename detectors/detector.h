@@ -172,7 +172,7 @@ static inline uint64_t det_host_hash(const struct det_ctx *ctx, const struct hos
  * guarantees that on_flow's host is flow_inside(f) of f->customer, so a value computed from
  * the record is the one on_flow would compute. */
 #define DET_BATCH_MAX 32  /* records in a worker's batch, at most (collector WQ_BATCH) */
-#define DET_MEMO_VALUES 2 /* values kept per record */
+#define DET_MEMO_VALUES 4 /* values kept per record */
 struct det_memo {
     const struct flow_rec *f[DET_BATCH_MAX];
     uint64_t v[DET_BATCH_MAX][DET_MEMO_VALUES];

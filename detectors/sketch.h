@@ -72,11 +72,21 @@ struct gfilter {
 };
 int gfilter_init(struct gfilter *g, size_t bytes); /* bytes for both generations */
 void gfilter_fini(struct gfilter *g);
-bool gfilter_test_and_set(struct gfilter *g, uint64_t hash);
-/* Start loading the line gfilter_test_and_set(g, hash) will read (a batch's prefetch pass). */
-static inline void gfilter_prefetch(const struct gfilter *g, uint64_t hash)
+/* The word pair a key hash lands in (a batch's prefetch pass may keep it for the test). */
+static inline size_t gfilter_word(const struct gfilter *g, uint64_t hash)
 {
-    __builtin_prefetch(&g->w[2 * (size_t)(hash % g->nwords)]);
+    return (size_t)(hash % g->nwords);
+}
+/* gfilter_test_and_set with the hash's gfilter_word already known. */
+bool gfilter_test_and_set_at(struct gfilter *g, size_t word, uint64_t hash);
+static inline bool gfilter_test_and_set(struct gfilter *g, uint64_t hash)
+{
+    return gfilter_test_and_set_at(g, gfilter_word(g, hash), hash);
+}
+/* Start loading the line gfilter_test_and_set_at(g, word, ...) will read (a prefetch pass). */
+static inline void gfilter_prefetch_word(const struct gfilter *g, size_t word)
+{
+    __builtin_prefetch(&g->w[2 * word]);
 }
 void gfilter_age(struct gfilter *g);
 void gfilter_clear(struct gfilter *g);
