@@ -1,7 +1,8 @@
 /* test_table.c: the bounded tables (core/table.h): ktab refuses when full (counted) and keeps
  * first-insert order until reset; ltab evicts the least recently used entry (counted, copied
  * out), touch and remove keep its order, and a random run of operations agrees with a plain
- * model (an array in recency order) at every step, with hashes forced to collide. */
+ * model (an array in recency order) at every step, with hashes forced to collide; a new entry
+ * is zero past its key even where a removed or evicted one was. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,8 +165,10 @@ static void test_ltab_model(void **state)
         if (op == 0) { /* find */
             struct ent *e = ltab_find(&t, &key, hash);
             assert_true((e != NULL) == (at < n));
-            if (e)
+            if (e) {
                 assert_int_equal(e->key[0], k);
+                assert_int_equal(e->val, (uint32_t)k + 1);
+            }
         } else if (op == 1 && at < n) { /* remove */
             ltab_remove(&t, ltab_find(&t, &key, hash));
             memmove(&model[at], &model[at + 1], (n - at - 1) * sizeof model[0]);
@@ -175,6 +178,14 @@ static void test_ltab_model(void **state)
             struct ent gone;
             struct ent *e = ltab_get(&t, &key, hash, &ins, &gone, &ev);
             assert_true(ins == (at == n));
+            if (ins) { /* handed out zeroed past the key (a removed or evicted one's bytes too) */
+                assert_int_equal(e->val, 0);
+                assert_int_equal(e->pad, 0);
+                e->val = (uint32_t)k + 1;
+                e->pad = 0xffffffffu;
+            } else {
+                assert_int_equal(e->val, (uint32_t)k + 1);
+            }
             if (at < n) {
                 memmove(&model[at], &model[at + 1], (n - at - 1) * sizeof model[0]);
                 n--;
