@@ -86,7 +86,7 @@ int run_start(struct run *r, bool replay, const struct ingest_opts *io, const ch
     int rc = open_sinks(r, out_path, truncate, text);
     if (rc < 0)
         return rc;
-    if (r->s.reserve_memory)
+    if (r->s.reserve_memory && !lines_reserving()) /* the daemon began before its sockets */
         lines_reserve_begin();
     rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
     if (rc < 0) {

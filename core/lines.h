@@ -13,9 +13,9 @@
  * Reserving (lines_reserve_begin .. lines_reserve_end, process-wide): while it is on, every
  * table these two allocate is also made resident at once, after the huge-page advice so that
  * huge pages are used (madvise MADV_POPULATE_WRITE, Linux 5.14+; elsewhere one byte written per
- * page). The daemon does it for the tables its configuration sizes, before its loop reads the
- * first datagram ([pipeline] reserve_memory): the first traffic after a start then pays no page
- * faults (on a VM ~0.9 CPU-s for the default 1 M hosts, bench/RESULTS.md issue 15 twenty-fifth
+ * page). The daemon does it for the tables and rings its configuration sizes, from before it
+ * opens its sockets to before its loop reads the first datagram ([pipeline] reserve_memory):
+ * the first traffic after a start then pays no page faults (on a VM ~0.9 CPU-s for the default 1 M hosts, bench/RESULTS.md issue 15 twenty-fifth
  * part). Memory stays what the configuration bounds: only what is allocated anyway is touched.
  * Where the kernel refuses (MADV_POPULATE_WRITE's ENOMEM: the memory is not there), the
  * allocation fails (NULL) and lines_reserve_end reports it; with overcommit the byte-per-page
