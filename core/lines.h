@@ -15,8 +15,11 @@
  * huge pages are used (madvise MADV_POPULATE_WRITE, Linux 5.14+; elsewhere one byte written per
  * page). The daemon does it for the tables and rings its configuration sizes, from before it
  * opens its sockets to before its loop reads the first datagram ([pipeline] reserve_memory):
- * the first traffic after a start then pays no page faults (on a VM ~0.9 CPU-s for the default 1 M hosts, bench/RESULTS.md issue 15 twenty-fifth
- * part). Memory stays what the configuration bounds: only what is allocated anyway is touched.
+ * the first traffic after a start then pays no page faults (~0.9 CPU-s on a quiet Intel VM
+ * with the default 1 M hosts; bench/RESULTS.md issue 15 twenty-fifth part). Memory stays what
+ * the configuration bounds: only what is allocated anyway is touched, all of it at start.
+ * Tables allocated later (detect's workers made anew at a rebalance, beacon's prevalence
+ * tables at first use) are not reserved.
  * Where the kernel refuses (MADV_POPULATE_WRITE's ENOMEM: the memory is not there), the
  * allocation fails (NULL) and lines_reserve_end reports it; with overcommit the byte-per-page
  * fallback, or a kernel that promised what it does not have, meets the OOM killer instead. */
