@@ -79,6 +79,28 @@ def tree_cpu(root):
     return total
 
 
+def tree_stat(root):
+    """User and system CPU seconds and minor page faults of the process tree (/proc/PID/stat:
+    every thread's, the exited ones' included), and its RSS now in KB."""
+    user = sys_ = 0.0
+    minflt = rss = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                s = f.read()
+            v = s[s.rindex(")") + 2:].split()
+            minflt += int(v[7])
+            user += int(v[11]) / CLK
+            sys_ += int(v[12]) / CLK
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return user, sys_, minflt, rss
+
+
 def tree_hwm_kb(root):
     tot = 0
     for pid in tree_pids(root):
@@ -137,12 +159,14 @@ def wait_until(pred, timeout, step=0.05):
 
 
 def run_measured(cmd, **kw):
-    """Run to completion; returns (rc, cpu seconds, peak RSS KB, wall seconds)."""
+    """Run to completion; returns (rc, cpu seconds, peak RSS KB, wall seconds, user seconds,
+    system seconds)."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, **kw)
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, time.monotonic() - t0
+    return (p.returncode, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, time.monotonic() - t0,
+            ru.ru_utime, ru.ru_stime)
 
 
 # ---------------------------------------------------------------- workloads
@@ -198,26 +222,28 @@ def tw_replay(c, pcap, conf=None, out=os.devnull, extra=(), tw=None):
     cmd.append(pcap)
     if c.pin:
         cmd = ["taskset", "-c", "0", *cmd]
-    rc, cpu, rss, wall = run_measured(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    rc, cpu, rss, wall, user, sys_ = run_measured(cmd, stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.PIPE)
     if rc != 0:
         raise SystemExit(f"replay failed ({rc}): {' '.join(cmd)}")
-    return cpu, rss, wall
+    return cpu, rss, wall, user, sys_
 
 
 def bench_replay(c):
     res = {}
-    base_cpu, base_rss, _ = min(tw_replay(c, os.path.join(c.work, "tiny.pcap"))
-                                for _ in range(c.reps))
+    base_cpu, base_rss = min(tw_replay(c, os.path.join(c.work, "tiny.pcap"))
+                             for _ in range(c.reps))[:2]
     c.startup = {"cpu": base_cpu, "rss_kb": base_rss}
     for fmt, w in c.wl.items():
         runs = [tw_replay(c, w["path"]) for _ in range(c.reps)]
-        cpu, rss, wall = min(runs)
+        cpu, rss, wall, user, sys_ = min(runs)
         res[fmt] = {"records": w["records"], "cpu": cpu, "rss_kb": rss, "wall": wall,
+                    "user": user, "sys": sys_,
                     "cpu_per_m": cpu / (w["records"] / 1e6),
                     "cpu_per_m_net": max(cpu - base_cpu, 0) / (w["records"] / 1e6),
                     "rec_per_cpu_s": w["records"] / cpu if cpu else 0}
-        log(f"replay {fmt}: {cpu:.3f} CPU-s, {res[fmt]['cpu_per_m']:.3f} CPU-s/M, "
-            f"{rss / 1024:.0f} MB")
+        log(f"replay {fmt}: {cpu:.3f} CPU-s (user {user:.2f}, sys {sys_:.2f}), "
+            f"{res[fmt]['cpu_per_m']:.3f} CPU-s/M, {rss / 1024:.0f} MB")
     return res
 
 
@@ -282,10 +308,17 @@ class Transitwatch(Collector):
         self.log = open(os.path.join(d, "log"), "w+")
         self.proc = subprocess.Popen(taskset(c, 0, [self.tw or c.tw, "--config", conf]),
                                      stdout=self.log, stderr=self.log)
-        if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None,
-                          15):
+        # the sockets and /metrics, then the start itself (after the tables are reserved:
+        # [pipeline] reserve_memory, default yes), as a service manager waits for READY=1
+        if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None
+                          and self.started(), 30):
             raise SystemExit(f"transitwatch did not start; see {d}/log")
         return self.port
+
+    def started(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return any(line.rstrip().endswith(" started") for line in f)
 
     def metrics(self):
         try:
@@ -383,6 +416,7 @@ def udp_point(c, coll, fmt, rate_rps, tag):
     try:
         drops0, _, _ = udp_sockets(port)
         cpu0 = tree_cpu(coll.proc.pid)
+        user0, sys0, flt0, rss0 = tree_stat(coll.proc.pid)
         sent, secs = send(c, w["path"], port, rate_rps / rpd, w["datagrams"])
         # drained: socket queues empty and the process stopped burning CPU
         def idle():
@@ -392,6 +426,7 @@ def udp_point(c, coll, fmt, rate_rps, tag):
             return rxq == 0 and tree_cpu(coll.proc.pid) - a < 0.01
         wait_until(idle, 60, 0.05)
         cpu = tree_cpu(coll.proc.pid) - cpu0
+        user1, sys1, flt1, _ = tree_stat(coll.proc.pid)
         drops = udp_sockets(port)[0] - drops0
         hwm = tree_hwm_kb(coll.proc.pid)
         recs = coll.received_records(c, sent, drops, rpd)
@@ -406,9 +441,14 @@ def udp_point(c, coll, fmt, rate_rps, tag):
          "achieved_rps": sent_recs / secs if secs else 0, "sent_records": int(sent_recs),
          "received_records": int(recs), "kernel_drops": drops, "loss_pct": 100 * loss,
          "received_rps": recs / secs if secs else 0, "cpu": cpu,
-         "cpu_per_m": cpu / (recs / 1e6) if recs else float("nan"), "rss_kb": hwm}
+         "cpu_per_m": cpu / (recs / 1e6) if recs else float("nan"), "rss_kb": hwm,
+         # where the CPU went (/proc/PID/stat, 10 ms ticks): user and system time and minor
+         # page faults of the tree while it took the traffic, and its RSS when it was started
+         "user": user1 - user0, "sys": sys1 - sys0, "minflt": flt1 - flt0, "rss_start_kb": rss0}
     log(f"udp {coll.name} {fmt} offered {rate_rps / 1e6:.2f} M/s (sent {r['achieved_rps'] / 1e6:.2f}): "
-        f"loss {r['loss_pct']:.2f} %, {r['cpu_per_m']:.3f} CPU-s/M, {hwm / 1024:.0f} MB")
+        f"loss {r['loss_pct']:.2f} %, {r['cpu_per_m']:.3f} CPU-s/M (user {r['user']:.2f} s, sys "
+        f"{r['sys']:.2f} s, {r['minflt']} minor faults), {hwm / 1024:.0f} MB (at start "
+        f"{rss0 / 1024:.0f} MB)")
     return r
 
 
@@ -451,9 +491,9 @@ def bench_workers(c):
                                                  stderr=subprocess.DEVNULL))
     os.remove(long_path)
     for n in (1, 2):
-        rc, cpu, rss, wall = min(runs[(n, "short")], key=lambda r: r[3])
+        rc, cpu, rss, wall = min(runs[(n, "short")], key=lambda r: r[3])[:4]
         out[f"replay_{n}"] = {"wall": wall, "cpu": cpu, "rps_wall": w["records"] / wall}
-        rc, cpu, rss, lwall = min(runs[(n, "long")], key=lambda r: r[3])
+        rc, cpu, rss, lwall = min(runs[(n, "long")], key=lambda r: r[3])[:4]
         out[f"long_{n}"] = {"wall": lwall, "cpu": cpu, "records": long_recs,
                             "rps_wall": long_recs / lwall,
                             "rps_marginal": (long_recs - w["records"]) / max(lwall - wall, 1e-9)}
@@ -504,7 +544,7 @@ def bench_memory(c):
     with open(err, "w") as ef:
         rc, cpu, rss, wall = run_measured([c.tw, "replay", "--stats", "--no-progress", "-c", conf,
                                            "-C", csv, "-o", out, "--no-summaries", pcap],
-                                          stdout=subprocess.DEVNULL, stderr=ef)
+                                          stdout=subprocess.DEVNULL, stderr=ef)[:4]
     with open(err) as ef:
         g = stats_gauges(ef.read(), ("hosts_table_bytes", "host_slot_bytes", "hosts_capacity",
                                      "hosts_active", "hosts_high_water"))
@@ -691,22 +731,27 @@ def report(c, R):
     a("")
     if "replay" in R:
         a("### (b) Replay of export captures from a file (transitwatch replay, all detectors on)\n")
-        a("| workload | records | CPU-s | CPU-s per M records | records per CPU-s | peak RSS MB |")
-        a("|---|---:|---:|---:|---:|---:|")
+        a("| workload | records | CPU-s | CPU-s per M records | records per CPU-s | peak RSS MB | "
+          "user CPU-s | sys CPU-s |")
+        a("|---|---:|---:|---:|---:|---:|---:|---:|")
         for fmt, r in R["replay"].items():
             a(f"| {fmt} | {r['records']} | {r['cpu']:.3f} | {r['cpu_per_m']:.3f} | "
-              f"{fmt_m(r['rec_per_cpu_s'])} M | {r['rss_kb'] / 1024:.0f} |")
+              f"{fmt_m(r['rec_per_cpu_s'])} M | {r['rss_kb'] / 1024:.0f} | "
+              f"{r.get('user', 0):.2f} | {r.get('sys', 0):.2f} |")
         a(f"\nStart-up alone (1000 records): {c.startup['cpu']:.3f} CPU-s, "
           f"{c.startup['rss_kb'] / 1024:.0f} MB.\n")
     if "udp" in R:
         a("### (a) UDP over loopback at rising offered rates\n")
         a("| collector | workload | offered M rec/s | sent M rec/s | received M rec/s | loss % | "
-          "CPU-s per M records | peak RSS MB |")
-        a("|---|---|---:|---:|---:|---:|---:|---:|")
+          "CPU-s per M records | peak RSS MB | user CPU-s | sys CPU-s | minor faults | "
+          "RSS at start MB |")
+        a("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in R["udp"]:
             a(f"| {r['collector']} | {r['format']} | {fmt_m(r['offered_rps'])} | "
               f"{fmt_m(r['achieved_rps'])} | {fmt_m(r['received_rps'])} | {r['loss_pct']:.2f} | "
-              f"{r['cpu_per_m']:.3f} | {r['rss_kb'] / 1024:.0f} |")
+              f"{r['cpu_per_m']:.3f} | {r['rss_kb'] / 1024:.0f} | {r.get('user', 0):.2f} | "
+              f"{r.get('sys', 0):.2f} | {r.get('minflt', 0)} | "
+              f"{r.get('rss_start_kb', 0) / 1024:.0f} |")
         a("")
     if R.get("ratios"):
         a("### Targets (ratios measured in this run)\n")

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "json.h"
+#include "lines.h"
 #include "pkt.h"
 
 #define T struct counters_snap
@@ -165,7 +166,9 @@
     X(T, meter_active, NULL, "meter_flow_table_flows", NULL, G,                                    \
       "Flows in the flow meter's table now.")                                                      \
     X(T, fs.bytes_held, NULL, "fragment_bytes_held_bytes", NULL, G,                                \
-      "Bytes of fragments held for reassembly now.")
+      "Bytes of fragments held for reassembly now.")                                               \
+    X(T, reserved_bytes, NULL, "memory_reserved_bytes", NULL, G,                                   \
+      "Bytes of tables made resident at start ([pipeline] reserve_memory; 0 when off).")
 
 /* Every decoder counter: the Prometheus name (one unit each) and label; the JSON key is the
  * decoder's own name (decode_counter_name). Adding a decoder counter without a line here
@@ -384,6 +387,7 @@ void counters_take(const struct ingest *in, struct pipeline *p, struct counters_
     out->frag_dropped =
         out->fs.timeouts + out->fs.evicted + out->fs.overlaps + out->fs.beyond_end + out->fs.bad;
     out->ndet = pipeline_detector_counters(p, out->det, SETTINGS_MAX_DETECTORS);
+    out->reserved_bytes = lines_reserved_bytes();
 }
 
 /* "detectors.NAME." : where a detector's counters sit in the JSON totals. */

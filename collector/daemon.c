@@ -20,6 +20,7 @@
 #include "evloop.h"
 #include "health.h"
 #include "kafka_in.h"
+#include "lines.h"
 #include "log.h"
 #include "metrics.h"
 #include "report_dir.h"
@@ -695,6 +696,8 @@ static int daemon_run(struct daemon *d)
     struct run *r = d->r;
     struct user_ids u = {.name = r->s.user};
     bool drop;
+    if (r->s.reserve_memory) /* the receive rings too; run_start ends it (and logs) */
+        lines_reserve_begin();
     if (daemon_user(&r->s, &u, &drop) < 0 || open_inputs(d) < 0)
         return 1;
     if (r->s.pidfile[0]) {

@@ -114,6 +114,8 @@ static void usage_replay(FILE *out)
             "      --no-sniff           only the export ports, no header sniffing\n"
             "      --no-summaries       alerts only\n"
             "      --no-totals          no final totals line\n"
+            "      --reserve-memory     make the tables resident at start, as the daemon does\n"
+            "                           ([pipeline] reserve_memory; off for a replay)\n"
             "      --flows FILE         also write every decoded record as a JSON line\n"
             "      --report FILE        also write the report: one self-contained HTML page\n"
             "                           (totals; per customer the traffic and hostile-share\n"
@@ -270,6 +272,7 @@ enum { /* long-only replay options */
        OPT_LOG_FORMAT,
        OPT_FORMAT,
        OPT_REPORT,
+       OPT_RESERVE_MEMORY,
 };
 
 static const struct option replay_opts[] = {
@@ -310,6 +313,7 @@ static const struct option replay_opts[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"report", required_argument, NULL, OPT_REPORT},
+    {"reserve-memory", no_argument, NULL, OPT_RESERVE_MEMORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -466,6 +470,8 @@ static int parse_replay(int argc, char **argv, struct settings *s, struct replay
                 return rc;
         } else if (c == 'N') {
             s->summaries = false;
+        } else if (c == OPT_RESERVE_MEMORY) {
+            s->reserve_memory = true;
         } else if (c == 'h') {
             usage_replay(stdout);
             return -1;
@@ -542,6 +548,7 @@ static int cmd_replay(int argc, char **argv)
     }
     r.s.jsonl[0] = '-'; /* stdout unless -o */
     r.s.jsonl[1] = 0;
+    r.s.reserve_memory = false; /* a lab replay of a small capture: unless --reserve-memory */
     rc = parse_replay(argc, argv, &r.s, rp);
     if (rc == 0)
         rc = finish_replay_args(argc, argv, rp, &inputs);

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "counters.h"
 #include "json.h"
+#include "lines.h"
 #include "log.h"
 #include "sink_jsonl.h"
 #include "sink_kafka.h"
@@ -56,6 +57,28 @@ static int open_sinks(struct run *r, const char *out_path, bool truncate, bool t
     return 0;
 }
 
+/* [pipeline] reserve_memory: end the reservation run_start began, and log what it did (rc:
+ * run_start's verdict so far, returned). */
+static int reserve_end(const struct run *r, int rc)
+{
+    if (!r->s.reserve_memory)
+        return rc;
+    struct lines_reserve_report rr;
+    lines_reserve_end(&rr);
+    if (rr.fail_bytes) {
+        log_error("pipeline.reserve_memory: the kernel could not make a table of %.1f MB "
+                  "resident (%s): lower the table sizes (hosts_max, the detectors' bounds) or "
+                  "give the collector more memory; reserve_memory = no starts without "
+                  "reserving and takes the pages as traffic comes",
+                  (double)rr.fail_bytes / 1e6, strerror(rr.fail_errno));
+        return rc < 0 ? rc : -ENOMEM;
+    }
+    if (rc == 0)
+        log_info("reserved %.0f MB of tables in %.2f s ([pipeline] reserve_memory)",
+                 (double)rr.bytes / 1e6, (double)rr.ns / 1e9);
+    return rc;
+}
+
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
               bool truncate, bool text)
 {
@@ -63,10 +86,12 @@ int run_start(struct run *r, bool replay, const struct ingest_opts *io, const ch
     int rc = open_sinks(r, out_path, truncate, text);
     if (rc < 0)
         return rc;
+    if (r->s.reserve_memory && !lines_reserving()) /* the daemon began before its sockets */
+        lines_reserve_begin();
     rc = pipeline_new(&r->s, replay, r->customers, r->feeds, &r->sinks, &r->pipe);
     if (rc < 0) {
         log_error("cannot start the pipeline: %s", strerror(-rc));
-        return rc;
+        return reserve_end(r, rc);
     }
     r->customers = NULL; /* taken */
     r->feeds = NULL;
@@ -78,9 +103,9 @@ int run_start(struct run *r, bool replay, const struct ingest_opts *io, const ch
     rc = ingest_new(&r->s, &o, r->pipe, &r->in);
     if (rc < 0) {
         log_error("cannot start the decoders: %s", strerror(-rc));
-        return rc;
+        return reserve_end(r, rc);
     }
-    return 0;
+    return reserve_end(r, 0);
 }
 
 /* pipeline_forward_fn (collect, the pipeline's thread): encode and publish, keyed by the

@@ -32,7 +32,9 @@ int run_load_lists(struct run *r, struct conf_error *err);
 /* Open the sinks (out_path: the JSON-lines path instead of the settings', NULL = settings';
  * truncate: empty it first; text: that output as text for a person instead of JSON lines,
  * sink_text_new), the pipeline and the ingest. Lists must be loaded. io NULL: defaults from
- * the settings. 0 or a negative errno (logged). */
+ * the settings. With [pipeline] reserve_memory the tables are reserved (core/lines.h: begun
+ * here unless the caller began before, ended and logged here). 0 or a negative errno
+ * (logged). */
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,
               bool truncate, bool text);
 void run_teardown(struct run *r);

@@ -122,6 +122,12 @@ static const struct conf_key pipeline_keys[] = {
      "incidents remembered (the least recently raised is forgotten first)", NULL},
     {"detectors", CONF_STR, S(detectors), sizeof(((struct settings *)0)->detectors), NOB, "all",
      "detectors to run: all, or a comma-separated list of names", NULL},
+    {"reserve_memory", CONF_BOOL, S(reserve_memory), 0, 0, 1, "yes",
+     "make the tables the configuration sizes (host table, detector tables, the meter) resident "
+     "at start, before the first datagram is read, so the first traffic after a start pays no "
+     "page faults (replay: off unless --reserve-memory); the start fails with a clear error "
+     "where the kernel says the memory is not there",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -100,6 +100,7 @@ struct settings {
     uint64_t incident_idle;  /* seconds */
     uint64_t alerts_max;
     char detectors[256]; /* comma-separated names, or "all" */
+    bool reserve_memory; /* make the tables resident at start (core/lines.h); replay: off */
     /* [output] */
     char jsonl[512]; /* path, "-" = stdout, "" = none */
     bool jsonl_gzip;

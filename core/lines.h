@@ -8,10 +8,25 @@
  * on them, though with huge pages that something claims 2 MiB (bench/RESULTS.md, issue 15
  * fourteenth part). calloc_lines: the same, starting on a cache line, for tables read a bucket
  * (one or two whole lines) at a time, so that no bucket straddles one line more than it needs
- * (the host table's blocks and slots, det_beacon's tags and pending sets). Any thread. */
+ * (the host table's blocks and slots, det_beacon's tags and pending sets). Any thread.
+ *
+ * Reserving (lines_reserve_begin .. lines_reserve_end, process-wide): while it is on, every
+ * table these two allocate is also made resident at once, after the huge-page advice so that
+ * huge pages are used (madvise MADV_POPULATE_WRITE, Linux 5.14+; elsewhere one byte written per
+ * page). The daemon does it for the tables and rings its configuration sizes, from before it
+ * opens its sockets to before its loop reads the first datagram ([pipeline] reserve_memory):
+ * the first traffic after a start then pays no page faults (~0.9 CPU-s on a quiet Intel VM
+ * with the default 1 M hosts; bench/RESULTS.md issue 15 twenty-fifth part). Memory stays what
+ * the configuration bounds: only what is allocated anyway is touched, all of it at start.
+ * Tables allocated later (detect's workers made anew at a rebalance, beacon's prevalence
+ * tables at first use) are not reserved.
+ * Where the kernel refuses (MADV_POPULATE_WRITE's ENOMEM: the memory is not there), the
+ * allocation fails (NULL) and lines_reserve_end reports it; with overcommit the byte-per-page
+ * fallback, or a kernel that promised what it does not have, meets the OOM killer instead. */
 #ifndef TW_LINES_H
 #define TW_LINES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -19,8 +34,29 @@
 #define CACHE_LINE 64
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* What a reservation did: bytes made resident, its time, and the first table it could not
+ * make resident (fail_bytes 0: none; fail_errno: what the kernel said). */
+struct lines_reserve_report {
+    uint64_t bytes, ns, fail_bytes;
+    int fail_errno;
+};
+
+/* Start reserving (main thread, before the tables are allocated; any thread may allocate
+ * while it is on). */
+void lines_reserve_begin(void);
+/* Stop reserving; *out: what this reservation did. */
+void lines_reserve_end(struct lines_reserve_report *out);
+/* Bytes made resident by reservations so far, tables freed since included (the gauge). */
+uint64_t lines_reserved_bytes(void);
+/* Whether reserving is on now. */
+bool lines_reserving(void);
+/* Make the whole pages inside [p, p + bytes) resident (counted). 0 or -errno (ENOMEM: the
+ * kernel could not; the range may be partly resident). */
+int lines_reserve_range(void *p, size_t bytes);
+
 /* n * size zeroed bytes (free() them), in huge pages where the kernel allows from 2 x HUGE_PAGE
- * on. NULL when n * size overflows or there is no memory. */
+ * on, resident at once while reserving. NULL when n * size overflows or there is no memory
+ * (while reserving: also when the kernel cannot make it resident). */
 static inline void *calloc_table(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
@@ -34,6 +70,10 @@ static inline void *calloc_table(size_t n, size_t size)
         if (hi > lo)
             (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* advice: failure changes nothing */
 #endif
+    }
+    if (p && lines_reserving() && lines_reserve_range(p, bytes) < 0) {
+        free(p);
+        return NULL;
     }
     return p;
 }

@@ -7,6 +7,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lines.h"
+
 int ring_bell_init(struct ring_bell *b)
 {
     atomic_init(&b->armed, false);
@@ -67,7 +69,7 @@ int ring_init(struct ring *r, size_t bytes, struct ring_bell *bell)
     size_t cap = 4096;
     while (cap < bytes)
         cap <<= 1;
-    r->buf = malloc(cap);
+    r->buf = calloc_table(cap, 1); /* a configured size: reserved with the tables (lines.h) */
     if (!r->buf)
         return -ENOMEM;
     r->mask = cap - 1;

@@ -2,7 +2,9 @@
  * size that overflows, and asks for huge pages on a block of several MiB: the kernel records
  * the advice as the "hg" flag of the mapping in /proc/self/smaps (checked where the kernel's
  * THP setting lets the advice count; skipped with a message where THP is off or smaps absent).
- * calloc_lines starts on a cache line. */
+ * calloc_lines starts on a cache line. Reserving (lines_reserve_begin/end): a table allocated
+ * while it is on is resident at once (mincore), one allocated while it is off is not, and
+ * the bytes are counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -103,12 +107,70 @@ static void test_huge_advice(void **state)
     free(p);
 }
 
+/* Resident pages among the whole pages of [p, p + bytes), and their count in *pages. */
+static size_t resident_pages(const uint8_t *p, size_t bytes, size_t *pages)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + ps - 1) & ~(uintptr_t)(ps - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(ps - 1);
+    *pages = (hi - lo) / ps;
+    unsigned char *vec = malloc(*pages);
+    assert_non_null(vec);
+    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < *pages; i++)
+        n += vec[i] & 1;
+    free(vec);
+    return n;
+}
+
+static void test_reserve(void **state)
+{
+    (void)state;
+    size_t n = 6 * HUGE_PAGE + 4321, pages;
+    /* off (the default): calloc's fresh mapping stays untouched */
+    assert_false(lines_reserving());
+    uint8_t *off = calloc_table(n, 1);
+    assert_non_null(off);
+    size_t res_off = resident_pages(off, n, &pages);
+    assert_true(res_off < pages / 4);
+    uint64_t before = lines_reserved_bytes();
+    lines_reserve_begin();
+    assert_true(lines_reserving());
+    uint8_t *on = calloc_table(n, 1);
+    void *mem;
+    uint8_t *lines = calloc_lines(n / 24, 24, &mem);
+    struct lines_reserve_report rr;
+    lines_reserve_end(&rr);
+    assert_false(lines_reserving());
+    assert_non_null(on);
+    assert_non_null(lines);
+    size_t res_on = resident_pages(on, n, &pages);
+    assert_int_equal(res_on, pages); /* every page, at once */
+    assert_true(rr.bytes >= (uint64_t)pages * (size_t)sysconf(_SC_PAGESIZE));
+    assert_int_equal(lines_reserved_bytes() - before, rr.bytes);
+    assert_int_equal(rr.fail_bytes, 0);
+    size_t lpages, res_lines = resident_pages(lines, n / 24 * 24, &lpages);
+    assert_int_equal(res_lines, lpages);
+    for (size_t i = 0; i < n; i += 4093) /* still zeroed */
+        assert_int_equal(on[i], 0);
+    /* after the end, off again */
+    uint8_t *after = calloc_table(n, 1);
+    assert_non_null(after);
+    assert_true(resident_pages(after, n, &pages) < pages / 4);
+    free(off);
+    free(on);
+    free(mem);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zeroed_and_overflow),
         cmocka_unit_test(test_lines_aligned),
         cmocka_unit_test(test_huge_advice),
+        cmocka_unit_test(test_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

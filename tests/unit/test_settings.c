@@ -97,6 +97,23 @@ static void test_override_errors(void **st)
     expect_error("[customer]\n", -EINVAL, 1, "argument");
 }
 
+/* [pipeline] reserve_memory: on by default (the daemon), off when the file says so, and a
+ * value that is no boolean is refused with its line and key. */
+static void test_reserve_memory(void **st)
+{
+    (void)st;
+    struct settings s;
+    struct conf_error err;
+    assert_int_equal(load(&s, "[pipeline]\nwindow = 2m\n", &err), 0);
+    assert_true(s.reserve_memory);
+    settings_free(&s);
+    assert_int_equal(load(&s, "[pipeline]\nreserve_memory = no\n", &err), 0);
+    assert_false(s.reserve_memory);
+    settings_free(&s);
+    expect_error("[pipeline]\nwindow = 2m\nreserve_memory = maybe\n", -EINVAL, 3,
+                 "reserve_memory = maybe: expected yes/no");
+}
+
 /* Issue 13.8: a config file in its own directory; errors name its file and the value's line,
  * relative paths are relative to it. */
 static char tdir[64];
@@ -186,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_file),
         cmocka_unit_test(test_customer_override),
         cmocka_unit_test(test_override_errors),
+        cmocka_unit_test(test_reserve_memory),
         cmocka_unit_test(test_file_lines_and_paths),
         cmocka_unit_test(test_override_example_is_valid),
     };
