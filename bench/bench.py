@@ -272,13 +272,33 @@ class Collector:
         return (sent_dg - drops) * rpd
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        # each collector runs in its own session (start_new_session): the signal goes to the
+        # whole group, so children that outlive their parent (nfacctd's plugin processes) do
+        # not pile up pinned to the collector's CPU across points
+        if not self.proc:
+            return
+        pgid = self.proc.pid
+        if self.proc.poll() is None:
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Transitwatch(Collector):
@@ -307,7 +327,8 @@ class Transitwatch(Collector):
                     f"[output]\njsonl = {self.out}\n[metrics]\nlisten = 127.0.0.1:{self.mport}\n")
         self.log = open(os.path.join(d, "log"), "w+")
         self.proc = subprocess.Popen(taskset(c, 0, [self.tw or c.tw, "--config", conf]),
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
         # the sockets and /metrics, then the start itself (after the tables are reserved:
         # [pipeline] reserve_memory, default yes), as a service manager waits for READY=1
         if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None
@@ -365,7 +386,8 @@ class Nfcapd(Collector):
         self.proc = subprocess.Popen(taskset(c, 0, [c.nfcapd, "-w", self.dir, "-b", "127.0.0.1",
                                                     "-p", str(self.port), "-t", "3600",
                                                     "-B", str(c.rcvbuf_bytes)]),
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
         if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
             raise SystemExit("nfcapd did not start")
         time.sleep(0.3)
@@ -401,7 +423,7 @@ class Nfacctd(Collector):
                     f"print_refresh_time: 3600\n")
         self.log = open(os.path.join(d, "log"), "w")
         self.proc = subprocess.Popen(taskset(c, 0, [c.nfacctd, "-f", conf]), stdout=self.log,
-                                     stderr=self.log)
+                                     stderr=self.log, start_new_session=True)
         if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
             raise SystemExit(f"nfacctd did not start; see {d}/log")
         time.sleep(0.5)
