@@ -420,12 +420,15 @@ static uint64_t key_mix(uint64_t salt, const uint8_t *other, uint16_t port, uint
 
 /* The key_mix of record f's contact (its host addr; the other end, port, protocol): the
  * prefetch pass's when it kept one, and then the instance's last salt becomes addr's (what
- * salt_of would make it); else computed. */
+ * salt_of would make it); else computed. memo (may be NULL): gets the prefetch pass's values for
+ * f, or NULL. */
 static uint64_t rec_mix(struct scan *s, const struct det_ctx *ctx, const struct flow_rec *f,
                         const uint8_t addr[16], const uint8_t other[16], uint16_t port,
-                        uint8_t proto)
+                        uint8_t proto, const uint64_t **memo)
 {
     const uint64_t *v = det_memo_get(&s->memo, ctx, f);
+    if (memo)
+        *memo = v;
     if (!v)
         return key_mix(salt_of(s, ctx, addr), other, port, proto);
     salt_set(s, addr, v[0]);
@@ -965,12 +968,10 @@ struct attempt {
 static struct attempt attempt_of(struct scan *s, const struct det_ctx *ctx,
                                  const struct flow_rec *f, const uint8_t addr[16], uint16_t port)
 {
-    const uint64_t *v = det_memo_get(&s->memo, ctx, f);
-    if (v) {
-        salt_set(s, addr, v[0]);
-        return (struct attempt){.x = v[1], .c = v[3], .word = (size_t)v[2]};
-    }
-    struct attempt a = {.x = key_mix(salt_of(s, ctx, addr), f->dst, port, f->proto)};
+    const uint64_t *v;
+    struct attempt a = {.x = rec_mix(s, ctx, f, addr, f->dst, port, f->proto, &v)};
+    if (v)
+        return (struct attempt){.x = a.x, .c = v[3], .word = (size_t)v[2]};
     a.c = contact_hash(a.x);
     a.word = gfilter_word(&s->contacts, a.c);
     return a;
@@ -1029,7 +1030,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         bool udp = f->proto == 17 && f->sport && w != FLOW_INIT_SRC;
         if (udp || is_echo_reply(f)) {
             uint16_t port = udp ? f->sport : 0;
-            uint64_t x = rec_mix(s, ctx, f, h->addr, f->src, port, f->proto);
+            uint64_t x = rec_mix(s, ctx, f, h->addr, f->src, port, f->proto, NULL);
             pend_answer(s, ctx, h, sh, f, port, x, !udp || w == FLOW_INIT_DST);
         } else if (is_icmp_error(f))
             s->st_icmp_errors++; /* not an answer: the probe stays unanswered */
