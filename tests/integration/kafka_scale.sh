@@ -10,13 +10,13 @@
 #      through their prevalence topic, README "Beyond one box"); if the mock's group moved
 #      partitions mid-run anyway (load), (b)'s takeover check instead, with every copy of
 #      every summary carrying the single run's traffic;
-#  (b) 3 instances, one SIGKILLed once it has read everything it owns but before it closed its
-#      last window: its partitions move (session timeout), the survivors re-read from the
-#      commits, which lag by replay_horizon (1 h: the whole capture, so the detectors' history
-#      is rebuilt and the takeover is exact); every alert of the single run arrives
-#      (duplicates keep event.id), every (customer, window) summary with traffic arrives with
-#      the same traffic, and nothing warms up (no incident opened again, no new alert, no
-#      summary missing: kafka_compare.py takeover);
+#  (b) 3 instances, the one that read the most SIGKILLed once all have read everything they own
+#      but before it closed its last window: its partitions move (session timeout), the
+#      survivors re-read from the commits, which lag by replay_horizon (1 h: the whole capture,
+#      so the detectors' history is rebuilt and the takeover is exact); every alert of the
+#      single run arrives (duplicates keep event.id), every (customer, window) summary with
+#      traffic arrives with the same traffic, and nothing warms up (no incident opened again,
+#      no new alert, no summary missing: kafka_compare.py takeover);
 #  (c) a broker outage under the `collect` daemon: NetFlow arrives over UDP while every broker
 #      is down; the records are spooled (counted), delivered once the brokers are back, and the
 #      topic then holds every one of them;
@@ -93,7 +93,7 @@ collect() { # topic: the capture through collect, into that topic (every message
 
 # A detect instance: conf ($base), started in the background (then `started`; stopped by
 # stop_read). inst NAME TOPIC GROUP [KAFKA-LINE]
-declare -A port pid_of
+declare -A port pid_of recs # recs: records (not ticks) each instance had read when stopped
 base=$tmp/e.conf
 # static membership (instance_id = the instance's name) or, empty, dynamic. Dynamic for the
 # groups of (a) and (b): against librdkafka 2.0.2's mock a static member sometimes got its
@@ -167,6 +167,7 @@ stop_read() {
   wait_for 120 read_to "$end" "$@" \
     || fail "$topic: the instances did not read its $end messages within 120 s (read/held: $(positions "$@"))"
   echo "$topic: $end messages read (read/held: $(positions "$@")); stopping the instances"
+  for i in "$@"; do recs[$i]=$(metric "$i" transitwatch_kafka_in_records_total); done
   for i in "$@"; do kill -TERM "${pid_of[$i]}"; done
   for i in "$@"; do
     wait_for 60 eval '! kill -0 '"${pid_of[$i]}"' 2>/dev/null' || fail "$i did not stop within 60 s of SIGTERM"
@@ -201,35 +202,64 @@ for n in ${TW_SCALE_N:-1 2 3}; do
   [[ -z $moved ]] || { mode=takeover; echo "(a) partitions moved during the run ($moved): checked as a takeover"; }
   $cmp $mode "$ref" "${outs[@]}" || fail "(a) $n instance(s) differ from the single run" \
     "(assignments and revocations seen: $(for i in "${names[@]}"; do echo -n "$i $(grep -c 'revoked\|assigned' "$tmp/$i.log") "; done))"
+  # the work split: each instance that read records published from them. The topic is keyed by
+  # customer id and this capture's customers fill only some of the 12 partitions (5 under
+  # librdkafka's default partitioner), so a group that moved partitions mid-run can leave an
+  # instance only empty ones (it reads the ticks alone): said, not failed
   if [[ $n -gt 1 ]]; then
+    worked=0
     for i in "${names[@]}"; do
-      grep -q '"kind":"alert"\|transitwatch.summary' "$tmp/$i/out.jsonl" || fail "(a) $i did no work"
+      [[ ${recs[$i]:-0} -gt 0 ]] || continue
+      worked=$((worked + 1))
+      grep -q '"kind":"alert"\|transitwatch.summary' "$tmp/$i/out.jsonl" \
+        || fail "(a) $i read ${recs[$i]} records and published nothing"
     done
+    [[ $worked -ge 2 ]] || echo "(a) one instance owned every partition with records: no split this run"
   fi
 done
 
 # ---- (b) SIGKILL of one of 3 ----
+# The victim is chosen once the three have read the topic to its end: the instance that read the
+# most records (it holds its last window open, closed only at its exit). Not a fixed name: the
+# flows topic is keyed by customer id, this capture's 6 customers fill only some of the 12
+# partitions (5 under librdkafka's default partitioner, CRC32 of the key), and the
+# cooperative-sticky moves of a group whose members joined seconds apart can leave one member
+# only empty partitions (CI, 2026-12-03: k3 read nothing in 60 s; no takeover to check).
 step "(b) 3 instances, one SIGKILLed before its last window closed"
 for k in 1 2 3; do inst "k$k" fk gk; done
 started k1 k2 k3
 wait_for 60 owned_sum k1 k2 k3 || fail "(b) group did not settle"
 collect fk
-read_all() { # instance: has read records and has nothing left to read
-  local r l
-  r=$(metric "$1" transitwatch_kafka_in_records_total)
-  l=$(metric "$1" transitwatch_kafka_in_lag_records)
-  [[ -n $r && $r -gt 0 && $l == 0 ]]
+end=$("$tk" end --bootstrap "$boot" --topic fk --timeout 10) || fail "the end of fk is unknown"
+wait_for 90 read_to "$end" k1 k2 k3 \
+  || fail "(b) the instances did not read fk's $end messages (read/held: $(positions k1 k2 k3))"
+victim= most=0
+for i in k1 k2 k3; do
+  r=$(metric "$i" transitwatch_kafka_in_records_total)
+  [[ -n $r && $r -gt $most ]] && { most=$r; victim=$i; }
+done
+[[ -n $victim ]] || fail "(b) no instance read a record (read/held: $(positions k1 k2 k3))"
+survivors=()
+for i in k1 k2 k3; do [[ $i == "$victim" ]] || survivors+=("$i"); done
+echo "(b) SIGKILL to $victim ($most records read; read/held: $(positions k1 k2 k3))"
+kill -9 "${pid_of[$victim]}"
+wait "${pid_of[$victim]}" 2>/dev/null || true
+wait_for 90 owned_sum "${survivors[@]}" || fail "(b) $victim's partitions did not move"
+# the commits lag by [kafka] replay_horizon (1 h, more than the capture): the survivor that took
+# the victim's partitions re-reads them from the capture's start and, releasing its windows again,
+# commits its first window's points
+lagged() { # instances...: true when one of them commits at least a window behind
+  local i
+  for i in "$@"; do
+    [[ $(metric "$i" transitwatch_kafka_in_commit_lag_windows) -ge 1 ]] && return 0
+  done
+  return 1
 }
-wait_for 60 read_all k3 || fail "(b) k3 did not read its partitions"
-kill -9 "${pid_of[k3]}"
-wait "${pid_of[k3]}" 2>/dev/null || true
-wait_for 90 owned_sum k1 k2 || fail "(b) k3's partitions did not move"
-# the commits lag by [kafka] replay_horizon (1 h, more than the capture): the survivors re-read
-# from the capture's start and, releasing its windows again, commit its first window's points
-lagged() { [[ $(metric "$1" transitwatch_kafka_in_commit_lag_windows) -ge 1 ]]; }
-wait_for 60 lagged k1 || fail "(b) k1's commits do not lag: $(metric k1 transitwatch_kafka_in_commit_lag_windows)"
-stop_read fk k1 k2
-for i in k1 k2; do
+wait_for 60 lagged "${survivors[@]}" \
+  || fail "(b) the survivors' commits do not lag:" \
+    "$(for i in "${survivors[@]}"; do echo -n "$i $(metric "$i" transitwatch_kafka_in_commit_lag_windows) "; done)"
+stop_read fk "${survivors[@]}"
+for i in "${survivors[@]}"; do
   r=$(grep -c 'revoked\|assigned' "$tmp/$i.log" || true)
   [[ $r -ge 2 ]] || fail "(b) $i saw no rebalance"
 done
