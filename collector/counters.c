@@ -168,7 +168,8 @@
     X(T, fs.bytes_held, NULL, "fragment_bytes_held_bytes", NULL, G,                                \
       "Bytes of fragments held for reassembly now.")                                               \
     X(T, reserved_bytes, NULL, "memory_reserved_bytes", NULL, G,                                   \
-      "Bytes of tables made resident at start ([pipeline] reserve_memory; 0 when off).")
+      "Bytes of tables made resident at start and at each rebalance's rebuild ([pipeline] "        \
+      "reserve_memory; 0 when off; tables freed since included).")
 
 /* Every decoder counter: the Prometheus name (one unit each) and label; the JSON key is the
  * decoder's own name (decode_counter_name). Adding a decoder counter without a line here

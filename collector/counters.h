@@ -25,7 +25,7 @@ struct counters_snap {
     struct frag_stats fs;
     uint64_t frag_in_progress; /* widened from struct frag_stats */
     uint64_t frag_dropped;     /* timeouts + evicted + overlaps + beyond_end + bad */
-    uint64_t reserved_bytes;   /* lines_reserved_bytes: the tables made resident at start */
+    uint64_t reserved_bytes;   /* lines_reserved_bytes: tables made resident (start, rebalances) */
     /* the enabled detectors' own counters (detector.h), each with its own table */
     struct det_counters det[SETTINGS_MAX_DETECTORS];
     size_t ndet;

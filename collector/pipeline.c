@@ -11,6 +11,7 @@
 
 #include "alert_json.h"
 #include "json.h"
+#include "lines.h"
 #include "log.h"
 #include "pipeline_int.h"
 
@@ -169,9 +170,17 @@ int pipeline_reset(struct pipeline *p)
         feed_set_free(p->retired[i]);
     p->nretired = 0;
     p->st.resets++;
+    /* [pipeline] reserve_memory: the tables made anew are made resident, as at start */
+    bool reserve = p->s->reserve_memory && !lines_reserving();
+    if (reserve)
+        lines_reserve_begin();
     int rc = fresh_workers(p);
     if (rc == 0)
         rc = win_acc_resize(p, p->nacc, NULL); /* the open window's figures, zeroed */
+    if (reserve) {
+        int e = lines_reserve_finish(" after a rebalance", rc == 0);
+        rc = rc < 0 ? rc : e;
+    }
     if (rc < 0) {
         drop_workers(p); /* what was made of them; the threads that started, stopped */
         p->st.reset_failures++;

@@ -58,25 +58,13 @@ static int open_sinks(struct run *r, const char *out_path, bool truncate, bool t
 }
 
 /* [pipeline] reserve_memory: end the reservation run_start began, and log what it did (rc:
- * run_start's verdict so far, returned). */
+ * run_start's verdict so far, returned; -ENOMEM where the kernel could not). */
 static int reserve_end(const struct run *r, int rc)
 {
     if (!r->s.reserve_memory)
         return rc;
-    struct lines_reserve_report rr;
-    lines_reserve_end(&rr);
-    if (rr.fail_bytes) {
-        log_error("pipeline.reserve_memory: the kernel could not make a table of %.1f MB "
-                  "resident (%s): lower the table sizes (hosts_max, the detectors' bounds) or "
-                  "give the collector more memory; reserve_memory = no starts without "
-                  "reserving and takes the pages as traffic comes",
-                  (double)rr.fail_bytes / 1e6, strerror(rr.fail_errno));
-        return rc < 0 ? rc : -ENOMEM;
-    }
-    if (rc == 0)
-        log_info("reserved %.0f MB of tables in %.2f s ([pipeline] reserve_memory)",
-                 (double)rr.bytes / 1e6, (double)rr.ns / 1e9);
-    return rc;
+    int e = lines_reserve_finish("", rc == 0);
+    return rc < 0 ? rc : e;
 }
 
 int run_start(struct run *r, bool replay, const struct ingest_opts *io, const char *out_path,

@@ -1,8 +1,11 @@
 /* lines.c: reserving the tables calloc_table allocates (lines.h). */
 #include "lines.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +36,24 @@ void lines_reserve_end(struct lines_reserve_report *out)
                                          .ns = now_ns() - atomic_load(&t0_ns),
                                          .fail_bytes = atomic_load(&fail_bytes),
                                          .fail_errno = atomic_load(&fail_errno)};
+}
+
+int lines_reserve_finish(const char *when, bool ok)
+{
+    struct lines_reserve_report rr;
+    lines_reserve_end(&rr);
+    if (rr.fail_bytes) {
+        log_error("pipeline.reserve_memory: the kernel could not make a table of %.1f MB "
+                  "resident%s (%s): lower the table sizes (hosts_max, the detectors' bounds) or "
+                  "give the collector more memory; reserve_memory = no starts without "
+                  "reserving and takes the pages as traffic comes",
+                  (double)rr.fail_bytes / 1e6, when, strerror(rr.fail_errno));
+        return -ENOMEM;
+    }
+    if (ok)
+        log_info("reserved %.0f MB of tables in %.2f s%s ([pipeline] reserve_memory)",
+                 (double)rr.bytes / 1e6, (double)rr.ns / 1e9, when);
+    return 0;
 }
 
 uint64_t lines_reserved_bytes(void)

@@ -18,8 +18,9 @@
  * the first traffic after a start then pays no page faults (~0.9 CPU-s on a quiet Intel VM
  * with the default 1 M hosts; bench/RESULTS.md issue 15 twenty-fifth part). Memory stays what
  * the configuration bounds: only what is allocated anyway is touched, all of it at start.
- * Tables allocated later (detect's workers made anew at a rebalance, beacon's prevalence
- * tables at first use) are not reserved.
+ * detect's workers, made anew at each rebalance (collector/pipeline.c pipeline_reset), are
+ * reserved again there; beacon's prevalence tables (made at the first window close, worker 0's
+ * only, prevalence_peers entries) are not.
  * Where the kernel refuses (MADV_POPULATE_WRITE's ENOMEM: the memory is not there), the
  * allocation fails (NULL) and lines_reserve_end reports it; with overcommit the byte-per-page
  * fallback, or a kernel that promised what it does not have, meets the OOM killer instead. */
@@ -46,6 +47,11 @@ struct lines_reserve_report {
 void lines_reserve_begin(void);
 /* Stop reserving; *out: what this reservation did. */
 void lines_reserve_end(struct lines_reserve_report *out);
+/* Stop reserving and log what it did: on success (ok: what the caller made succeeded) the info
+ * line "reserved N MB of tables in T s<when> ([pipeline] reserve_memory)"; where the kernel
+ * could not make a table resident, the error naming its size and the settings to lower, and
+ * -ENOMEM. Otherwise 0. when: "" at start, " after a rebalance" in pipeline_reset. */
+int lines_reserve_finish(const char *when, bool ok);
 /* Bytes made resident by reservations so far, tables freed since included (the gauge). */
 uint64_t lines_reserved_bytes(void);
 /* Whether reserving is on now. */

@@ -262,6 +262,9 @@ stop_read fk "${survivors[@]}"
 for i in "${survivors[@]}"; do
   r=$(grep -c 'revoked\|assigned' "$tmp/$i.log" || true)
   [[ $r -ge 2 ]] || fail "(b) $i saw no rebalance"
+  # [pipeline] reserve_memory (default yes): the workers made anew are reserved again
+  grep -q 'reserved [0-9]* MB of tables in .* after a rebalance' "$tmp/$i.log" \
+    || fail "(b) $i did not reserve its tables after the rebalance"
 done
 $cmp takeover "$tmp/single.jsonl" "$tmp/k1/out.jsonl" "$tmp/k2/out.jsonl" "$tmp/k3/out.jsonl" \
   || fail "(b) alerts or windows lost, or the takeover not exact"

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "customers.h"
 #include "feeds.h"
+#include "lines.h"
 #include "pipeline.h"
 #include "pipeline_int.h"
 #include "settings.h"
@@ -262,6 +263,34 @@ static void test_reset_again_recovers(void **st)
     fix_free(f);
 }
 
+/* [pipeline] reserve_memory: the workers a reset makes anew are made resident as at start (the
+ * reserved bytes grow by their tables: several MB at the defaults) and the pipeline runs on;
+ * with the setting off nothing is reserved. Either way the reservation has ended. */
+static void test_reset_reserves(void **st)
+{
+    (void)st;
+    for (int on = 0; on <= 1; on++) {
+        int rc;
+        struct fix *f = fix_new(2, &rc);
+        assert_int_equal(rc, 0);
+        f->s.reserve_memory = on; /* the pipeline reads its settings through a pointer */
+        feed(f->p, T0);
+        uint64_t before = lines_reserved_bytes();
+        assert_int_equal(pipeline_reset(f->p), 0);
+        uint64_t got = lines_reserved_bytes() - before;
+        assert_false(lines_reserving());
+        if (on)
+            assert_true(got >= (uint64_t)4 << 20);
+        else
+            assert_int_equal(got, 0);
+        size_t alerts = f->tally.n[MSG_ALERT];
+        feed(f->p, T0 + 600000);
+        pipeline_finish(f->p);
+        assert_int_equal(f->tally.n[MSG_ALERT], alerts + 1);
+        fix_free(f);
+    }
+}
+
 /* pipeline_new's own failures at the same points: the error, nothing left (ASan: no leak). */
 static void test_new_fails(void **st)
 {
@@ -289,6 +318,7 @@ int main(int argc, char **argv)
         CASE("reset_fails_three_workers_half_made", 2),
         CASE("reset_fails_thread_start", 3),
         cmocka_unit_test(test_reset_again_recovers),
+        cmocka_unit_test(test_reset_reserves),
         cmocka_unit_test(test_new_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
