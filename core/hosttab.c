@@ -250,8 +250,21 @@ static inline struct host *found_at(struct hosttab *t, size_t i, uint32_t custom
     struct host *h = host_at(t, i);
     h->customer = customer; /* changes only when a reload moved the address */
     *inserted = false;
-    *state = state_of(t, i);
+    *state = t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL; /* state_of(t, i) */
     return h;
+}
+
+/* Whether mask m1 has more bits set than m0 (free positions of two buckets, HOSTTAB_WAYS <= 16
+ * bits each): one SWAR count of both (tags_count's steps; the halves' sums in bytes 0 and 2). */
+_Static_assert(HOSTTAB_WAYS <= 16, "two buckets' masks in one 32-bit count");
+static inline bool more_set(uint32_t m1, uint32_t m0)
+{
+    uint32_t x = m0 | m1 << 16;
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    x += x >> 8;
+    return (x >> 16 & 0xff) > (x & 0xff);
 }
 
 /* hosttab_get_hashed when the first tag match of the first bucket is not the host: the whole
@@ -268,19 +281,12 @@ static __attribute__((noinline)) struct host *get_slow(struct hosttab *t, uint64
     if (hit != SIZE_MAX)
         return found_at(t, hit, customer, inserted, state);
     size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
-    unsigned nfree[2] = {0, 0};
-    size_t first_free[2] = {SIZE_MAX, SIZE_MAX};
-    for (int k = 0; k < 2; k++) {
-        uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, 0); /* the free positions */
-        if (m) {
-            first_free[k] = b[k] + (size_t)__builtin_ctz(m);
-            nfree[k] = tags_count(m);
-        }
-        if (b[1] == b[0])
-            break;
-    }
-    if (nfree[0] || nfree[1])
-        free_i = nfree[1] > nfree[0] ? first_free[1] : first_free[0];
+    /* the free positions of each bucket (the second counts none when it is the first) */
+    uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
+    uint32_t f1 = b[1] == b[0] ? 0 : tags_match(tag_at(t, b[1]), HOSTTAB_WAYS, 0);
+    if (f0 | f1) /* the emptier bucket's first free position; the first bucket's on a tie */
+        free_i =
+            more_set(f1, f0) ? b[1] + (size_t)__builtin_ctz(f1) : b[0] + (size_t)__builtin_ctz(f0);
     size_t i = free_i;
     bool fresh = false;
     if (i == SIZE_MAX) {

@@ -837,9 +837,9 @@ static inline uint32_t v4front_lookup(const uint32_t *v4, const uint8_t addr[16]
     a = __builtin_bswap32(a);
 #endif
     uint32_t e = v4[a >> 16];
-    if ((e & V4F_CHUNK) && e != V4F_TRIE)
-        e = v4[(e & ~V4F_CHUNK) + (a >> 8 & 0xff)];
-    return e;
+    if (e < V4F_CHUNK || e == V4F_TRIE)
+        return e;
+    return v4[(e & ~V4F_CHUNK) + (a >> 8 & 0xff)];
 }
 
 uint32_t customers_lookup(const struct customer_map *m, const uint8_t addr[16])
