@@ -133,22 +133,39 @@ static inline uint64_t hash_siphash(const struct hash_key *k, const void *data, 
     return hash_sip_end(s, b, c, d);
 }
 
-/* The SipHash-1-3 state after a first block of 8 zero bytes under k: computed once per key, it
- * makes hash_sip13_16_zero8 one block shorter. */
+/* The SipHash-1-3 state after a first block of 8 zero bytes under k, and the first steps of the
+ * second block's round (those on v0 and v1 alone: no message word in them yet): computed once per
+ * key, it makes hash_sip13_16_zero8 one block and four instructions shorter. */
 static inline struct hash_sip hash_sip13_zero8(const struct hash_key *k)
 {
     struct hash_sip s = hash_sip_start(k);
     hash_sip_block(&s, 0, 1);
+    s.v0 += s.v1;
+    s.v1 = hash_rotl(s.v1, 13);
+    s.v1 ^= s.v0;
+    s.v0 = hash_rotl(s.v0, 32);
     return s;
 }
 
 /* SipHash-1-3 of 16 bytes p whose first 8 are zero (an IPv4-mapped address, ::ffff:a.b.c.d),
- * from zero8 = hash_sip13_zero8(k): the same value as hash_bytes(k, p, 16). */
+ * from zero8 = hash_sip13_zero8(k): the same value as hash_bytes(k, p, 16). The second block's
+ * round from where hash_sip13_zero8 left it (HASH_SIPROUND's steps after its first four). */
 static inline uint64_t hash_sip13_16_zero8(const struct hash_sip *zero8, const uint8_t *p)
 {
-    struct hash_sip s = *zero8;
-    hash_sip_block(&s, hash_load_le64(p + 8), 1);
-    return hash_sip_end(s, (uint64_t)16 << 56, 1, 3);
+    uint64_t m = hash_load_le64(p + 8);
+    uint64_t v0 = zero8->v0, v1 = zero8->v1, v2 = zero8->v2, v3 = zero8->v3 ^ m;
+    v2 += v3;
+    v3 = hash_rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = hash_rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = hash_rotl(v1, 17);
+    v1 ^= v2;
+    v2 = hash_rotl(v2, 32);
+    v0 ^= m;
+    return hash_sip_end((struct hash_sip){v0, v1, v2, v3}, (uint64_t)16 << 56, 1, 3);
 }
 
 /* Key from a 64-bit seed (deterministic: replay uses a fixed seed so output repeats). */
