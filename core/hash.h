@@ -44,6 +44,17 @@ static inline uint64_t hash_load_le64(const uint8_t *p)
         v2 = hash_rotl(v2, 32);                                                                    \
     } while (0)
 
+/* The round loops below run a constant count (1..4) wherever a hot caller inlines them: unrolled,
+ * they save the loop's counter and branch per round (the IPv4 host hash: 3 finalisation rounds,
+ * bench/RESULTS.md issue 15, thirtieth part). */
+#if defined(__clang__)
+#define HASH_UNROLL _Pragma("unroll 4")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define HASH_UNROLL _Pragma("GCC unroll 4")
+#else
+#define HASH_UNROLL
+#endif
+
 /* SipHash's state (v0..v3) between blocks, for a caller that starts from a state it computed
  * once (hash_sip13_zero8). */
 struct hash_sip {
@@ -61,6 +72,7 @@ static inline void hash_sip_block(struct hash_sip *s, uint64_t m, int c)
 {
     uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3;
     v3 ^= m;
+    HASH_UNROLL
     for (int r = 0; r < c; r++)
         HASH_SIPROUND;
     v0 ^= m;
@@ -72,6 +84,7 @@ static inline uint64_t hash_sip_end(struct hash_sip s, uint64_t b, int c, int d)
 {
     hash_sip_block(&s, b, c);
     uint64_t v0 = s.v0, v1 = s.v1, v2 = s.v2 ^ 0xff, v3 = s.v3;
+    HASH_UNROLL
     for (int r = 0; r < d; r++)
         HASH_SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
@@ -120,22 +133,39 @@ static inline uint64_t hash_siphash(const struct hash_key *k, const void *data, 
     return hash_sip_end(s, b, c, d);
 }
 
-/* The SipHash-1-3 state after a first block of 8 zero bytes under k: computed once per key, it
- * makes hash_sip13_16_zero8 one block shorter. */
+/* The SipHash-1-3 state after a first block of 8 zero bytes under k, and the first steps of the
+ * second block's round (those on v0 and v1 alone: no message word in them yet): computed once per
+ * key, it makes hash_sip13_16_zero8 one block and four instructions shorter. */
 static inline struct hash_sip hash_sip13_zero8(const struct hash_key *k)
 {
     struct hash_sip s = hash_sip_start(k);
     hash_sip_block(&s, 0, 1);
+    s.v0 += s.v1;
+    s.v1 = hash_rotl(s.v1, 13);
+    s.v1 ^= s.v0;
+    s.v0 = hash_rotl(s.v0, 32);
     return s;
 }
 
 /* SipHash-1-3 of 16 bytes p whose first 8 are zero (an IPv4-mapped address, ::ffff:a.b.c.d),
- * from zero8 = hash_sip13_zero8(k): the same value as hash_bytes(k, p, 16). */
+ * from zero8 = hash_sip13_zero8(k): the same value as hash_bytes(k, p, 16). The second block's
+ * round from where hash_sip13_zero8 left it (HASH_SIPROUND's steps after its first four). */
 static inline uint64_t hash_sip13_16_zero8(const struct hash_sip *zero8, const uint8_t *p)
 {
-    struct hash_sip s = *zero8;
-    hash_sip_block(&s, hash_load_le64(p + 8), 1);
-    return hash_sip_end(s, (uint64_t)16 << 56, 1, 3);
+    uint64_t m = hash_load_le64(p + 8);
+    uint64_t v0 = zero8->v0, v1 = zero8->v1, v2 = zero8->v2, v3 = zero8->v3 ^ m;
+    v2 += v3;
+    v3 = hash_rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = hash_rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = hash_rotl(v1, 17);
+    v1 ^= v2;
+    v2 = hash_rotl(v2, 32);
+    v0 ^= m;
+    return hash_sip_end((struct hash_sip){v0, v1, v2, v3}, (uint64_t)16 << 56, 1, 3);
 }
 
 /* Key from a 64-bit seed (deterministic: replay uses a fixed seed so output repeats). */
@@ -159,6 +189,27 @@ static inline uint64_t hash_mix64(uint64_t x)
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
+}
+
+/* a % d for any 32-bit a and d >= 1 without a division (Lemire, Kaser, Kurz, "Faster remainder by
+ * direct computation", 2019: exact for every 32-bit a and d with a 64-bit m): m =
+ * hash_fastmod32_m(d), computed once per divisor (a table's bucket count). A division is one
+ * instruction but 20-40 cycles' latency; this is two multiplications. test_hash checks it
+ * against % on edge and random values. */
+static inline uint64_t hash_fastmod32_m(uint32_t d)
+{
+    return UINT64_MAX / d + 1; /* d = 1: 0, and the product below is 0 = a % 1 */
+}
+
+static inline uint32_t hash_fastmod32(uint32_t a, uint64_t m, uint32_t d)
+{
+#if defined(__SIZEOF_INT128__)
+    uint64_t low = m * a;
+    return (uint32_t)(((unsigned __int128)low * d) >> 64);
+#else
+    (void)m;
+    return a % d;
+#endif
 }
 
 /* The keyed hash of an inside host's address (16 bytes, IPv4 mapped): SipHash-1-3 under a

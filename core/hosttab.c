@@ -27,7 +27,8 @@ struct hosttab {
     uint8_t *slots;   /* capacity * stride: struct host, then state_size bytes */
     void *slots_mem;  /* what calloc_lines gave to free */
     size_t nbuckets, state_size, stride;
-    uint64_t *live; /* a bit per slot: holds a host (hosttab_foreach_unordered's walk) */
+    uint64_t bucket_m; /* hash_fastmod32_m(nbuckets): a bucket number without a division */
+    uint64_t *live;    /* a bit per slot: holds a host (hosttab_foreach_unordered's walk) */
     uint32_t next_unused, free_head; /* the dense slots: high-water mark, freed list */
     struct hash_host_key key;        /* hash_host's */
     struct hosttab_stats st;
@@ -50,10 +51,11 @@ int hosttab_new(size_t capacity, size_t state_size, const struct hash_key *key,
     size_t n = t->nbuckets * HOSTTAB_WAYS;
     t->state_size = (state_size + 7) & ~(size_t)7;
     t->stride = (sizeof(struct host) + t->state_size + 7) & ~(size_t)7;
-    if (n >= SLOT_NONE) {
+    if (capacity >= SLOT_NONE || n >= SLOT_NONE) {
         hosttab_free(t);
-        return -ENOMEM; /* slot numbers are 32-bit */
+        return -ENOMEM; /* slot numbers (and so bucket numbers) are 32-bit */
     }
+    t->bucket_m = hash_fastmod32_m((uint32_t)t->nbuckets);
     /* calloc: untouched pages cost no memory until hosts land on them */
     t->blocks = calloc_lines(t->nbuckets * BLOCK_U32, sizeof(uint32_t), &t->blocks_mem);
     t->slots = calloc_lines(n, t->stride, &t->slots_mem);
@@ -137,12 +139,24 @@ static inline void slot_give(struct hosttab *t, uint32_t s)
 
 /* Two candidate buckets per key (two-choice hashing): a host lives in either. Inserting into
  * the emptier one keeps buckets from overflowing until the table is nearly full. The tag is
- * taken from the hash bits the bucket numbers use least; never 0. */
+ * taken from the hash bits the bucket numbers use least; never 0. The bucket numbers are each
+ * 32-bit half of the hash modulo the bucket count, by hash_fastmod32 (the same numbers as %:
+ * three lookups per record each took two divisions). */
+static inline size_t bucket_of(const struct hosttab *t, uint32_t half)
+{
+    return (size_t)hash_fastmod32(half, t->bucket_m, (uint32_t)t->nbuckets) * BLOCK_U32;
+}
+
+static inline uint32_t tag_of(uint64_t h)
+{
+    return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> 32) | 1u;
+}
+
 static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size_t b[2])
 {
-    b[0] = (size_t)((uint32_t)h % t->nbuckets) * BLOCK_U32;
-    b[1] = (size_t)((uint32_t)(h >> 32) % t->nbuckets) * BLOCK_U32;
-    return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> 32) | 1u;
+    b[0] = bucket_of(t, (uint32_t)h);
+    b[1] = bucket_of(t, (uint32_t)(h >> 32));
+    return tag_of(h);
 }
 
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
@@ -163,20 +177,21 @@ void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
     __builtin_prefetch(tag_at(t, b[1]));
 }
 
+/* The first tag match in the first bucket, else in the second (its number computed only then). */
 void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
 {
-    size_t b[2];
-    uint32_t tag = buckets_of_hash(t, hash, b);
-    for (int k = 0; k < 2; k++) {
-        uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, tag);
-        if (!m)
-            continue;
-        const uint8_t *s = (const uint8_t *)host_at(t, b[k] + (size_t)__builtin_ctz(m));
-        for (size_t off = 0; off < t->stride; off += 64)
-            __builtin_prefetch(s + off, 1);
-        __builtin_prefetch(s + t->stride - 1, 1);
-        return;
+    uint32_t tag = tag_of(hash);
+    size_t bk = bucket_of(t, (uint32_t)hash);
+    uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag);
+    if (!m) {
+        bk = bucket_of(t, (uint32_t)(hash >> 32));
+        if (!(m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag)))
+            return;
     }
+    const uint8_t *s = (const uint8_t *)host_at(t, bk + (size_t)__builtin_ctz(m));
+    for (size_t off = 0; off < t->stride; off += 64)
+        __builtin_prefetch(s + off, 1);
+    __builtin_prefetch(s + t->stride - 1, 1);
 }
 
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
@@ -189,17 +204,23 @@ static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
     return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
+static inline size_t find_in_bucket(const struct hosttab *t, size_t bk, uint32_t tag,
+                                    const uint8_t addr[16])
+{
+    for (uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag); m; m &= m - 1) {
+        size_t i = bk + (size_t)__builtin_ctz(m); /* the matching positions in order */
+        if (addr_eq(host_at(t, i)->addr, addr))
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* The first bucket, then the second (no loop over the two: the bucket numbers stay in registers) */
 static inline size_t find_in(const struct hosttab *t, const size_t b[2], uint32_t tag,
                              const uint8_t addr[16])
 {
-    for (int k = 0; k < 2; k++) {
-        for (uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, tag); m; m &= m - 1) {
-            size_t i = b[k] + (size_t)__builtin_ctz(m); /* the matching positions in order */
-            if (addr_eq(host_at(t, i)->addr, addr))
-                return i;
-        }
-    }
-    return SIZE_MAX;
+    size_t i = find_in_bucket(t, b[0], tag, addr);
+    return i != SIZE_MAX ? i : find_in_bucket(t, b[1], tag, addr);
 }
 
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
@@ -222,34 +243,50 @@ struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t add
                               state);
 }
 
-struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
-                                const uint8_t addr[16], uint32_t cur_window, bool *inserted,
-                                void **state)
+/* hosttab_get_hashed's host found at position i. */
+static inline struct host *found_at(struct hosttab *t, size_t i, uint32_t customer, bool *inserted,
+                                    void **state)
+{
+    struct host *h = host_at(t, i);
+    h->customer = customer; /* changes only when a reload moved the address */
+    *inserted = false;
+    *state = t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL; /* state_of(t, i) */
+    return h;
+}
+
+/* Whether mask m1 has more bits set than m0 (free positions of two buckets, HOSTTAB_WAYS <= 16
+ * bits each): one SWAR count of both (tags_count's steps; the halves' sums in bytes 0 and 2). */
+_Static_assert(HOSTTAB_WAYS <= 16, "two buckets' masks in one 32-bit count");
+static inline bool more_set(uint32_t m1, uint32_t m0)
+{
+    uint32_t x = m0 | m1 << 16;
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    x += x >> 8;
+    return (x >> 16 & 0xff) > (x & 0xff);
+}
+
+/* hosttab_get_hashed when the first tag match of the first bucket is not the host: the whole
+ * lookup (find_in), then the insert of a host neither bucket holds. Out of line (a tail call), so
+ * that a lookup the first match answers (most) saves and restores no registers this needs. */
+static __attribute__((noinline)) struct host *get_slow(struct hosttab *t, uint64_t hash,
+                                                       uint32_t customer, const uint8_t addr[16],
+                                                       uint32_t cur_window, bool *inserted,
+                                                       void **state)
 {
     size_t b[2];
     uint32_t tag = buckets_of_hash(t, hash, b);
     size_t hit = find_in(t, b, tag, addr);
-    if (hit != SIZE_MAX) {
-        struct host *h = host_at(t, hit);
-        h->customer = customer; /* changes only when a reload moved the address */
-        *inserted = false;
-        *state = state_of(t, hit);
-        return h;
-    }
+    if (hit != SIZE_MAX)
+        return found_at(t, hit, customer, inserted, state);
     size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
-    unsigned nfree[2] = {0, 0};
-    size_t first_free[2] = {SIZE_MAX, SIZE_MAX};
-    for (int k = 0; k < 2; k++) {
-        uint32_t m = tags_match(tag_at(t, b[k]), HOSTTAB_WAYS, 0); /* the free positions */
-        if (m) {
-            first_free[k] = b[k] + (size_t)__builtin_ctz(m);
-            nfree[k] = tags_count(m);
-        }
-        if (b[1] == b[0])
-            break;
-    }
-    if (nfree[0] || nfree[1])
-        free_i = nfree[1] > nfree[0] ? first_free[1] : first_free[0];
+    /* the free positions of each bucket (the second counts none when it is the first) */
+    uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
+    uint32_t f1 = b[1] == b[0] ? 0 : tags_match(tag_at(t, b[1]), HOSTTAB_WAYS, 0);
+    if (f0 | f1) /* the emptier bucket's first free position; the first bucket's on a tie */
+        free_i =
+            more_set(f1, f0) ? b[1] + (size_t)__builtin_ctz(f1) : b[0] + (size_t)__builtin_ctz(f0);
     size_t i = free_i;
     bool fresh = false;
     if (i == SIZE_MAX) {
@@ -292,6 +329,22 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     *inserted = true;
     *state = state_of(t, i);
     return h;
+}
+
+/* find_in's answer when the first tag match of the first bucket holds the host (find_in would
+ * return it: it tries the matches in that order); else get_slow's. */
+struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
+                                const uint8_t addr[16], uint32_t cur_window, bool *inserted,
+                                void **state)
+{
+    size_t bk = bucket_of(t, (uint32_t)hash);
+    uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag_of(hash));
+    if (m) {
+        size_t i = bk + (size_t)__builtin_ctz(m);
+        if (addr_eq(host_at(t, i)->addr, addr))
+            return found_at(t, i, customer, inserted, state);
+    }
+    return get_slow(t, hash, customer, addr, cur_window, inserted, state);
 }
 
 /* hosttab_foreach's look-ahead: the hosts of this many occupied positions past the one being

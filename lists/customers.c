@@ -39,8 +39,22 @@ struct customer_map {
     uint32_t *idtab; /* open addressing: index1 or 0 */
     size_t idmask;
     struct trie *trie;
+    uint32_t *v4; /* the IPv4 front (v4front_build): v4n entries */
+    size_t v4n;
     char *abuse; /* the abuse contacts, NUL-terminated, at struct customer.abuse offsets */
 };
+
+/* The IPv4 front: customers_lookup's answer for an IPv4(-mapped) address from at most two table
+ * reads (DIR-16-8), the trie's longest-prefix answer precomputed at load (and so at reload: a
+ * reload loads a new map). v4[0 .. 65535] is one entry per /16; an entry is the answer for
+ * every address under it (index + 1 of the longest prefix covering it, 0 = none), or
+ * V4F_CHUNK | k: the /16 holds longer prefixes, its 256 /24s' entries are v4[k .. k + 255]
+ * (answers, or V4F_TRIE: a prefix longer than /24 lies under that /24), or V4F_TRIE (past the
+ * chunk budget): the trie answers. Memory: 256 KiB + 1 KiB per /16 holding a prefix longer than
+ * /16, at most V4F_CHUNKS_MAX of them (4 MiB), exact size (v4front_build). */
+#define V4F_CHUNK 0x80000000u
+#define V4F_TRIE 0xffffffffu
+#define V4F_CHUNKS_MAX 4096u
 
 /* Parser state (one load). */
 struct cparse {
@@ -545,8 +559,121 @@ void customers_free(struct customer_map *m)
     free(m->as);
     free(m->idtab);
     free(m->abuse);
+    free(m->v4);
     trie_free(m->trie);
     free(m);
+}
+
+/* The part of the IPv4 space (::ffff:0:0/96) prefix p covers: its first address (host order) and
+ * length there (0..32); false when p covers none of it. */
+static bool v4_part(const struct prefix *p, uint32_t *base, unsigned *len)
+{
+    static const uint8_t mapped0[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+    if (p->len <= 96) {
+        *base = 0;
+        *len = 0;
+        return prefix_contains(p, mapped0);
+    }
+    if (!addr_is_v4(p->addr))
+        return false;
+    *base = (uint32_t)p->addr[12] << 24 | (uint32_t)p->addr[13] << 16 | (uint32_t)p->addr[14] << 8 |
+            p->addr[15];
+    *len = p->len - 96u;
+    return true;
+}
+
+/* /16 entry i's chunk, made on first need from its answer so far; V4F_TRIE when past the
+ * budget (the /16 then takes the trie). */
+static uint32_t v4front_chunk(struct customer_map *m, uint32_t i, size_t *used)
+{
+    uint32_t e = m->v4[i];
+    if (e == V4F_TRIE || (e & V4F_CHUNK))
+        return e;
+    if (65536 + *used + 256 > m->v4n)
+        return m->v4[i] = V4F_TRIE;
+    uint32_t k = (uint32_t)(65536 + *used);
+    for (size_t x = 0; x < 256; x++)
+        m->v4[k + x] = e;
+    *used += 256;
+    return m->v4[i] = V4F_CHUNK | k;
+}
+
+/* One prefix's answer painted over the entries it covers (prefixes in order of length, so the
+ * longest covering prefix is the last painted: the trie's longest match). */
+static void v4front_paint(struct customer_map *m, uint32_t base, unsigned len, uint32_t value,
+                          size_t *used)
+{
+    if (len <= 16) {
+        for (size_t i = base >> 16, n = (size_t)1 << (16 - len); n; n--, i++)
+            m->v4[i] = value;
+        return;
+    }
+    uint32_t e = v4front_chunk(m, base >> 16, used);
+    if (e == V4F_TRIE)
+        return;
+    uint32_t *c = &m->v4[e & ~V4F_CHUNK];
+    if (len > 24) {
+        c[base >> 8 & 0xff] = V4F_TRIE;
+        return;
+    }
+    for (size_t i = base >> 8 & 0xff, n = (size_t)1 << (24 - len); n; n--, i++)
+        c[i] = value;
+}
+
+/* The IPv4 front (struct customer_map) from the deduplicated prefixes (the trie's). */
+static int v4front_build(struct customer_map *m, const struct pfx_rec *pfx, size_t npfx,
+                         size_t ncust)
+{
+    if (ncust >= V4F_CHUNK) { /* an index + 1 would read as a chunk: the trie answers all */
+        m->v4n = 65536;
+        if (!(m->v4 = malloc(m->v4n * sizeof(*m->v4))))
+            return -ENOMEM;
+        for (size_t i = 0; i < m->v4n; i++)
+            m->v4[i] = V4F_TRIE;
+        return 0;
+    }
+    uint64_t need[65536 / 64] = {0}; /* the /16s holding a prefix longer than /16 */
+    size_t nchunks = 0, nlen[33] = {0};
+    for (size_t i = 0; i < npfx; i++) {
+        uint32_t base;
+        unsigned len;
+        if (!v4_part(&pfx[i].p, &base, &len))
+            continue;
+        nlen[len]++;
+        uint32_t x = base >> 16;
+        if (len > 16 && !(need[x / 64] >> (x % 64) & 1)) {
+            need[x / 64] |= 1ull << (x % 64);
+            nchunks++;
+        }
+    }
+    nchunks = nchunks < V4F_CHUNKS_MAX ? nchunks : V4F_CHUNKS_MAX;
+    size_t at[34] = {0}, nv4 = 0; /* the IPv4 prefixes by length (a counting sort) */
+    for (unsigned len = 0; len <= 32; len++) {
+        at[len] = nv4;
+        nv4 += nlen[len];
+    }
+    uint32_t *order = malloc((nv4 ? nv4 : 1) * sizeof(*order));
+    m->v4n = 65536 + nchunks * 256;
+    m->v4 = calloc(m->v4n, sizeof(*m->v4));
+    if (!order || !m->v4) {
+        free(order);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < npfx; i++) {
+        uint32_t base;
+        unsigned len;
+        if (v4_part(&pfx[i].p, &base, &len))
+            order[at[len]++] = (uint32_t)i;
+    }
+    size_t used = 0;
+    for (size_t k = 0; k < nv4; k++) {
+        uint32_t base;
+        unsigned len;
+        (void)v4_part(&pfx[order[k]].p, &base, &len);
+        v4front_paint(m, base, len, pfx[order[k]].index1, &used);
+    }
+    free(order);
+    return 0;
 }
 
 static int build_map(struct cparse *ps, struct customer_map **out)
@@ -577,6 +704,8 @@ static int build_map(struct cparse *ps, struct customer_map **out)
         m->trie = NULL;
         goto out;
     }
+    if ((rc = v4front_build(m, ps->pfx, ps->npfx, ps->ncust)) < 0)
+        goto out;
     /* per-customer prefix lists in file order */
     if (ps->npfx)
         qsort(ps->pfx, ps->npfx, sizeof(*ps->pfx), cmp_pfx_cust);
@@ -699,12 +828,31 @@ int customers_load(const char *path, const struct customer_limits *lim, struct c
     return rc;
 }
 
+/* customers_lookup's IPv4 answer from the front: index + 1, 0, or V4F_TRIE. */
+static inline uint32_t v4front_lookup(const uint32_t *v4, const uint8_t addr[16])
+{
+    uint32_t a;
+    memcpy(&a, addr + 12, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    a = __builtin_bswap32(a);
+#endif
+    uint32_t e = v4[a >> 16];
+    if (e < V4F_CHUNK || e == V4F_TRIE)
+        return e;
+    return v4[(e & ~V4F_CHUNK) + (a >> 8 & 0xff)];
+}
+
 uint32_t customers_lookup(const struct customer_map *m, const uint8_t addr[16])
 {
-    uint32_t v;
-    if (!m || !trie_lookup(m->trie, addr, &v, NULL))
+    if (!m)
         return 0;
-    return v;
+    if (addr_is_v4(addr)) {
+        uint32_t e = v4front_lookup(m->v4, addr);
+        if (e != V4F_TRIE)
+            return e;
+    }
+    uint32_t v;
+    return trie_lookup(m->trie, addr, &v, NULL) ? v : 0;
 }
 
 const char *customers_abuse(const struct customer_map *m, const struct customer *c)

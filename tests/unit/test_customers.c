@@ -385,6 +385,106 @@ static void test_hostile_random(void **state)
     }
 }
 
+/* ---- the IPv4 front (customers_lookup's direct tables) against the trie ---- */
+
+static uint32_t rnd32(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+/* The trie's answer (what customers_lookup answered before the front). */
+static uint32_t trie_answer(const struct customer_map *m, const uint8_t a[16])
+{
+    uint32_t v;
+    return trie_lookup(customers_trie(m), a, &v, NULL) ? v : 0;
+}
+
+static void check_v4(const struct customer_map *m, uint32_t v4)
+{
+    uint8_t a[16];
+    addr_from_v4(a, v4);
+    uint32_t want = trie_answer(m, a), got = customers_lookup(m, a);
+    if (got != want)
+        fail_msg("%u.%u.%u.%u: front %u, trie %u", v4 >> 24, v4 >> 16 & 0xff, v4 >> 8 & 0xff,
+                 v4 & 0xff, got, want);
+}
+
+/* A map of the given IPv4 prefixes (base, len; the customer a function of the prefix, so a
+ * repeat is the same line) and a few IPv6 ones; every prefix's edges and their neighbours, and
+ * random addresses under base_mask, looked up both ways. */
+static void front_vs_trie(const uint32_t *base, const unsigned *len, size_t n, uint32_t seed,
+                          uint32_t spread_mask, uint32_t spread_base)
+{
+    size_t cap = n * 64 + 256, at = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = len[i] ? base[i] & (uint32_t)(~0ull << (32 - len[i])) : 0;
+        at += (size_t)snprintf(text + at, cap - at, "%u.%u.%u.%u/%u,c%u,C%u\n", b >> 24,
+                               b >> 16 & 0xff, b >> 8 & 0xff, b & 0xff, len[i],
+                               (b * 2654435761u ^ len[i]) % 37, (b * 2654435761u ^ len[i]) % 37);
+    }
+    at += (size_t)snprintf(text + at, cap - at, "2001:db8::/32,c1,C1\n2001:db8:1::/48,c2,C2\n");
+    struct customer_map *m = NULL;
+    struct conf_error err;
+    memset(&err, 0, sizeof(err));
+    if (customers_load_mem("f.csv", text, at, NULL, &m, &err) != 0)
+        fail_msg("%s:%u: %s", err.file, err.line, err.msg);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = len[i] ? base[i] & (uint32_t)(~0ull << (32 - len[i])) : 0;
+        uint32_t last = b | (len[i] ? (uint32_t)((1ull << (32 - len[i])) - 1) : UINT32_MAX);
+        check_v4(m, b);
+        check_v4(m, b - 1);
+        check_v4(m, last);
+        check_v4(m, last + 1);
+        check_v4(m, b | (rnd32(&seed) & (last - b)));
+    }
+    for (int k = 0; k < 200000; k++) {
+        uint32_t r = rnd32(&seed);
+        check_v4(m, k & 1 ? r : spread_base | (r & spread_mask));
+    }
+    uint8_t a6[16];
+    assert_int_equal(addr_parse("2001:db8:1::5", a6), 0);
+    assert_int_equal(customers_lookup(m, a6), trie_answer(m, a6));
+    assert_int_not_equal(customers_lookup(m, a6), 0);
+    customers_free(m);
+    free(text);
+}
+
+/* Nested prefixes of every length /8../32 clustered in 10/8 and 172.16/12 (the front's /16
+ * entries, its /24 chunks and the /24s that hand over to the trie), then more /16s with long
+ * prefixes than the front has chunks for (those /16s take the trie), several seeds. */
+static void test_v4_front_matches_trie(void **state)
+{
+    (void)state;
+    enum { N = 3000, WIDE = 4200 };
+    static uint32_t base[WIDE + 8];
+    static unsigned len[WIDE + 8];
+    for (uint32_t seed = 1; seed <= 4; seed++) {
+        uint32_t x = seed * 7919u;
+        for (size_t i = 0; i < N; i++) {
+            uint32_t r = rnd32(&x);
+            base[i] = (i % 3 ? 0x0a000000u | (r & 0x00ffffffu) : 0xac100000u | (r & 0x000fffffu));
+            unsigned l = 8 + rnd32(&x) % 25;              /* 8..32 */
+            len[i] = i % 5 == 0 ? 16 + rnd32(&x) % 9 : l; /* many /16../24 */
+        }
+        front_vs_trie(base, len, N, seed, 0x00ffffffu, 0x0a000000u);
+    }
+    /* a /24 (or longer) in each of WIDE distinct /16s: past the chunk budget */
+    for (size_t i = 0; i < WIDE; i++) {
+        base[i] = (uint32_t)(i + 0x0b00) << 16 | 0x0100u;
+        len[i] = i % 7 == 0 ? 28 : 24;
+    }
+    base[WIDE] = 0x0b000000u;
+    len[WIDE] = 8; /* under everything above */
+    base[WIDE + 1] = 0x0b200000u;
+    len[WIDE + 1] = 12;
+    front_vs_trie(base, len, WIDE + 2, 99, 0x1fffffffu, 0x0b000000u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,7 +492,7 @@ int main(void)
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_abuse_column),   cmocka_unit_test(test_many),
         cmocka_unit_test(test_trie_overlap),   cmocka_unit_test(test_file),
-        cmocka_unit_test(test_hostile_random),
+        cmocka_unit_test(test_hostile_random), cmocka_unit_test(test_v4_front_matches_trie),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,6 +251,50 @@ static void test_mix64(void **state)
     assert_int_not_equal(hash_mix64(1), hash_mix64(2));
 }
 
+/* hash_fastmod32 is a % d: every divisor edge (1, 2, powers of two and their neighbours, the
+ * largest) with edge and random dividends, and random divisors of every size. */
+static void test_fastmod32(void **state)
+{
+    (void)state;
+    uint32_t ds[128], nd = 0;
+    ds[nd++] = 1;
+    ds[nd++] = 3;
+    ds[nd++] = 7;
+    ds[nd++] = UINT32_MAX;
+    ds[nd++] = UINT32_MAX - 1;
+    for (int b = 1; b < 32; b++) {
+        ds[nd++] = 1u << b;
+        ds[nd++] = (1u << b) - 1;
+        ds[nd++] = (1u << b) + 1;
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    const uint32_t as[] = {0, 1, 2, 0x7fffffffu, 0x80000000u, UINT32_MAX - 1, UINT32_MAX};
+    for (int k = 0; k < 2000 + (int)nd; k++) {
+        uint32_t d;
+        if (k < (int)nd) {
+            d = ds[k];
+        } else {
+            x = hash_mix64(x);
+            d = (uint32_t)(x >> (x & 31)); /* sizes of every magnitude */
+            if (d == 0)
+                d = 1;
+        }
+        uint64_t m = hash_fastmod32_m(d);
+        for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++)
+            assert_int_equal(hash_fastmod32(as[i], m, d), as[i] % d);
+        for (uint32_t q = 0; q < 3; q++) { /* around multiples of d */
+            uint32_t a = (uint32_t)(((x >> 40) % ((uint64_t)UINT32_MAX / d + 1)) * d);
+            assert_int_equal(hash_fastmod32(a, m, d), a % d);
+            assert_int_equal(hash_fastmod32(a - 1, m, d), (a - 1) % d);
+            assert_int_equal(hash_fastmod32(a + q, m, d), (a + q) % d);
+        }
+        for (int r = 0; r < 500; r++) {
+            x = hash_mix64(x + (uint64_t)r);
+            assert_int_equal(hash_fastmod32((uint32_t)x, m, d), (uint32_t)x % d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_sip13_vs_model), cmocka_unit_test(test_key_and_input_sensitivity),
         cmocka_unit_test(test_random_key),     cmocka_unit_test(test_mix64),
         cmocka_unit_test(test_sip13_zero8),    cmocka_unit_test(test_hash_host),
+        cmocka_unit_test(test_fastmod32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
