@@ -300,7 +300,13 @@ static bool track_time(struct pipeline *p, const struct flow_rec *f)
  * false: not run (broken). */
 static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
 {
-    uint64_t start = m->window_start_ms / p->window_ms * p->window_ms;
+    /* the window's start rounded to our windows: a 64-bit division (tens of cycles) only when
+     * the collector's window moved, its result kept for the records that follow in it */
+    if (m->window_start_ms != p->part_from) {
+        p->part_from = m->window_start_ms;
+        p->part_start = m->window_start_ms / p->window_ms * p->window_ms;
+    }
+    uint64_t start = p->part_start;
     if (!p->have_window && !open_window(p, start))
         return false;
     if (start > p->win_start && start + p->lateness_ms > p->max_seen)

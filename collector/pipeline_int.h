@@ -174,6 +174,9 @@ struct pipeline {
     uint64_t max_seen;      /* newest record end seen (event time) */
     uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
+    /* detect (pipeline.c collector_time): the last collector window start seen, and it rounded
+     * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0) */
+    uint64_t part_from, part_start;
 
     struct pipeline_stats st;
     FILE *flow_log;
