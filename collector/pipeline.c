@@ -259,8 +259,11 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
     p->summary_tap_arg = arg;
 }
 
-/* To the worker that owns the record's inside host: the shard map's entry for the address's hash. */
-static void dispatch_inside(struct pipeline *p, const struct flow_rec *f)
+/* To the worker that owns the record's inside host: the shard map's entry for the address's hash.
+ * Inlined into account_dispatch, per record: as a call of its own its register saves cost
+ * about 13 instructions a record (callgrind, bench/RESULTS.md, issue 15, twenty-ninth part). */
+static inline __attribute__((always_inline)) void dispatch_inside(struct pipeline *p,
+                                                                  const struct flow_rec *f)
 {
     uint64_t hash =
         hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
@@ -306,7 +309,13 @@ static bool track_time(struct pipeline *p, const struct flow_rec *f)
  * false: not run (broken). */
 static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
 {
-    uint64_t start = m->window_start_ms / p->window_ms * p->window_ms;
+    /* the window's start rounded to our windows: a 64-bit division (tens of cycles) only when
+     * the collector's window moved, its result kept for the records that follow in it */
+    if (m->window_start_ms != p->part_from) {
+        p->part_from = m->window_start_ms;
+        p->part_start = m->window_start_ms / p->window_ms * p->window_ms;
+    }
+    uint64_t start = p->part_start;
     if (!p->have_window && !open_window(p, start))
         return false;
     if (start > p->win_start && start + p->lateness_ms > p->max_seen)

@@ -62,11 +62,32 @@ static inline uint32_t pipe_shard_bucket(uint64_t hash)
 _Static_assert(PIPE_SHARD_BUCKETS == 1u << 12, "pipe_shard_bucket takes 12 bits");
 _Static_assert(SETTINGS_MAX_WORKERS <= 256, "shard_of holds a worker index in a byte");
 
+/* One detector's per-record call, resolved at set-up (wk_init) from the pipeline's ops and the
+ * worker's instances, so a record's run reads one array instead of three (workers.c track). */
+struct wk_call {
+    void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
+                    const struct flow_rec *f);
+    void *self;
+    size_t state_off; /* its slice of a host's state (pipeline.state_off) */
+};
+/* A detector's prefetch pass (detector_ops.prefetch), for the detectors that have one. */
+struct wk_prefetch {
+    void (*prefetch)(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash);
+    void *self;
+};
+
+struct wq_batch;
+
 struct worker {
     struct pipeline *p;
     uint32_t index;
     struct hosttab *hosts; /* owned by whoever runs the worker's records */
     void *det[SETTINGS_MAX_DETECTORS];
+    /* det[] as its records' calls: every enabled detector's on_flow in pipeline order
+     * (pipeline.ndet of them), and the prefetch passes of those that have one (npf) */
+    struct wk_call calls[SETTINGS_MAX_DETECTORS];
+    struct wk_prefetch pf[SETTINGS_MAX_DETECTORS];
+    size_t npf;
     /* Two views of the detectors' context, one per phase, so the alert path is explicit:
      * rec_ctx while records run (threaded: alerts into the outbox, merged in record order;
      * one worker: straight to pipe_raise), win_ctx at window close (worker 0, on the
@@ -86,9 +107,12 @@ struct worker {
     struct ring q;         /* records: the dispatcher produces, the worker consumes */
     struct ring_bell bell; /* the worker thread sleeps on it (threaded only) */
     _Atomic bool stop;
-    _Alignas(64) uint32_t queued; /* dispatcher: records allocated since the last publish */
-    uint32_t quiet;               /* dispatcher: batches published without a wake-up since the
-                                     last publish that would have woken it (workers.c publish) */
+    _Alignas(64) struct wq_batch *open; /* dispatcher: the batch it fills in q (allocated, not
+                                           published; wk_dispatch), NULL: none */
+    uint32_t queued;                    /* dispatcher: records in open */
+    /* dispatcher: batches published without a wake-up since the last publish that would have
+     * woken it (workers.c publish) */
+    uint32_t quiet;
     _Alignas(64) _Atomic uint64_t progress; /* seq of the record the worker is on */
     struct ring outbox; /* alerts: the worker produces, the dispatcher consumes */
     pthread_t tid;
@@ -150,6 +174,9 @@ struct pipeline {
     uint64_t max_seen;      /* newest record end seen (event time) */
     uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
+    /* detect (pipeline.c collector_time): the last collector window start seen, and it rounded
+     * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0) */
+    uint64_t part_from, part_start;
 
     struct pipeline_stats st;
     FILE *flow_log;
@@ -233,13 +260,23 @@ struct wq_ent {
     uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
 };
 #define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
+/* The item of a worker's ring: a batch of records, allocated when its first record comes
+ * (wk_open_batch), filled in place (wk_dispatch) and closed (n set) when it is full or the
+ * dispatcher publishes the ring earlier (a hand-over); the worker takes and runs it whole
+ * (run_batch). The ring's header and cursor arithmetic are paid once per batch, not per
+ * record. */
+struct wq_batch {
+    uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
+    struct wq_ent e[WQ_BATCH];
+};
 /* A sleeping worker is woken once this many batches wait for it (or at once when the
  * dispatcher hands over or waits for room): a wake-up (eventfd write, a reschedule on both
  * sides) costs about what 10 records do, so a worker that is faster than its share sleeps
  * and wakes once per this many batches, not once per batch. */
 #define WQ_WAKE_BATCHES 4u
-/* Dispatcher: w's ring is full; returns room once there is (workers.c). */
-struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w);
+/* Dispatcher: w has no open batch: a batch's room in its ring (waiting for the worker while
+ * the ring is full), made w's open batch (workers.c). */
+struct wq_batch *wk_open_batch(struct pipeline *p, struct worker *w);
 /* Dispatcher: a batch is queued for w: run it (worker 0) or publish it (workers.c). */
 void wk_batch_queued(struct pipeline *p, struct worker *w);
 /* Dispatcher: a classified record (hash: hosttab_hash of its inside host) to worker w. Per
@@ -247,9 +284,10 @@ void wk_batch_queued(struct pipeline *p, struct worker *w);
 static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struct flow_rec *f,
                                uint64_t hash)
 {
-    struct wq_ent *e = ring_alloc(&w->q, sizeof *e);
-    if (!e)
-        e = wk_wait_room(p, w);
+    struct wq_batch *b = w->open;
+    if (!b)
+        b = wk_open_batch(p, w);
+    struct wq_ent *e = &b->e[w->queued];
     e->f = *f;
     e->hash = hash;
     e->seq = ++p->seq;

@@ -34,9 +34,9 @@
 #include "rules.h"
 
 #define WQ_ENTRIES                                                                                 \
-    4096u /* ring room per worker, in records (about): 512 KiB, about 2 ms of a worker's
-                          * work, so a worker the scheduler pauses for a time slice rarely
-                          * stops the dispatcher */
+    4096u /* ring room per worker thread, in records (WQ_ENTRIES / WQ_BATCH batches): 512 KiB,
+           * about 2 ms of a worker's work, so a worker the scheduler pauses for a time slice
+           * rarely stops the dispatcher */
 #define OUTBOX_ENTRIES 32u /* alerts a worker raised that the dispatcher has not taken */
 #define OUTBOX_STR 12288   /* bytes for one queued alert's strings */
 #define WORKER_SPINS 200   /* an idle worker looks this often before it sleeps */
@@ -258,47 +258,61 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, siz
         h->exporter = f->exporter;
         h->in_if = f->in_if;
     }
-    w->rec_ctx.rec = (struct det_rec){.batch_no = (uint32_t)i + 1, .host_hash = hash};
-    for (size_t d = 0; d < p->ndet; d++) {
-        w->rec_ctx.det_index = d;
-        p->ops[d]->on_flow(w->det[d], &w->rec_ctx, h,
-                           state ? (uint8_t *)state + p->state_off[d] : NULL, f);
+    struct det_ctx *ctx = &w->rec_ctx;
+    ctx->rec = (struct det_rec){.batch_no = (uint32_t)i + 1, .host_hash = hash};
+    const struct wk_call *c = w->calls;
+    size_t nd = p->ndet;
+    if (state) { /* NULL only when no detector keeps host state (pipeline.state_size 0) */
+        for (size_t d = 0; d < nd; d++) {
+            ctx->det_index = d;
+            c[d].on_flow(c[d].self, ctx, h, (uint8_t *)state + c[d].state_off, f);
+        }
+    } else {
+        for (size_t d = 0; d < nd; d++) {
+            ctx->det_index = d;
+            c[d].on_flow(c[d].self, ctx, h, NULL, f);
+        }
     }
 }
 
 /* The detectors' prefetch pass over a batch (detector_ops.prefetch): after the host slots',
  * before the records run. */
-static void prefetch_detectors(struct worker *w, struct wq_ent *const *e, size_t n)
+static void prefetch_detectors(struct worker *w, const struct wq_ent *e, size_t n)
 {
-    const struct pipeline *p = w->p;
-    for (size_t d = 0; d < p->ndet; d++)
-        if (p->ops[d]->prefetch)
-            for (size_t i = 0; i < n; i++)
-                p->ops[d]->prefetch(w->det[d], i, &e[i]->f, e[i]->hash);
+    for (size_t d = 0; d < w->npf; d++) {
+        const struct wk_prefetch *pf = &w->pf[d];
+        for (size_t i = 0; i < n; i++)
+            pf->prefetch(pf->self, i, &e[i].f, e[i].hash);
+    }
 }
 
-/* Up to WQ_BATCH published records of w's ring: prefetch all their buckets, run them, give the
- * room back. progress tells wk_outbox_drain which record the worker is on (per record, not per
- * batch: the alerts of the records before it must be takeable while a batch runs, or a full
- * outbox would wait for itself). Returns how many. On the thread that runs w's records (its
- * own, or the dispatcher for worker 0). */
+/* The next published batch of w's ring (one item: wk_dispatch fills batches in place): prefetch
+ * all its records' buckets, run them, give the room back. progress tells wk_outbox_drain which
+ * record the worker is on (per record, not per batch: the alerts of the records before it must
+ * be takeable while a batch runs, or a full outbox would wait for itself). Returns how many
+ * records (0: none published). On the thread that runs w's records (its own, or the dispatcher
+ * for worker 0). */
 static size_t run_batch(struct worker *w)
 {
-    struct wq_ent *e[WQ_BATCH];
-    size_t n = ring_take_n(&w->q, (void **)e, NULL, WQ_BATCH);
+    size_t len;
+    const struct wq_batch *b = ring_take(&w->q, &len);
+    if (!b)
+        return 0;
+    assert(len == sizeof *b && b->n >= 1 && b->n <= WQ_BATCH);
+    const struct wq_ent *e = b->e;
+    size_t n = b->n;
     /* two prefetch passes: every record's tag blocks, then (those having arrived meanwhile) the
      * slots they point at, so the batch's host misses overlap instead of queueing one by one */
     for (size_t i = 0; i < n; i++)
-        hosttab_prefetch(w->hosts, e[i]->hash);
+        hosttab_prefetch(w->hosts, e[i].hash);
     for (size_t i = 0; i < n; i++)
-        hosttab_prefetch_slot(w->hosts, e[i]->hash);
+        hosttab_prefetch_slot(w->hosts, e[i].hash);
     prefetch_detectors(w, e, n);
     for (size_t i = 0; i < n; i++) {
-        atomic_store_explicit(&w->progress, e[i]->seq, memory_order_release);
-        track(w, &e[i]->f, e[i]->hash, i);
+        atomic_store_explicit(&w->progress, e[i].seq, memory_order_release);
+        track(w, &e[i].f, e[i].hash, i);
     }
-    if (n)
-        ring_release(&w->q);
+    ring_release(&w->q);
     return n;
 }
 
@@ -341,11 +355,16 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Dispatcher: make what it wrote for a threaded worker visible. wake: ring the worker's bell if
- * it sleeps (hand-over, a full ring); else only every WQ_WAKE_BATCHES-th batch does, so a
- * sleeping worker is woken for a few batches at once (an awake one sees every batch at once). */
+/* Dispatcher: make what it wrote for a threaded worker visible, the open batch closed with the
+ * records it has (the next record opens a new one). wake: ring the worker's bell if it sleeps
+ * (hand-over, a full ring); else only every WQ_WAKE_BATCHES-th batch does, so a sleeping worker
+ * is woken for a few batches at once (an awake one sees every batch at once). */
 static void publish(struct worker *w, bool wake)
 {
+    if (w->open) {
+        w->open->n = w->queued;
+        w->open = NULL;
+    }
     if (wake || ++w->quiet >= WQ_WAKE_BATCHES) {
         ring_publish(&w->q); /* even with nothing new: earlier quiet batches may wait */
         w->quiet = 0;
@@ -378,19 +397,29 @@ static void run_here(struct worker *w)
 
 /* Dispatcher: w's ring is full. Do our own share (worker 0) and take alerts (w may be waiting
  * on its outbox) until w has made room. */
-struct wq_ent *wk_wait_room(struct pipeline *p, struct worker *w)
+static struct wq_batch *wait_room(struct pipeline *p, struct worker *w)
 {
-    assert(w->started); /* worker 0's ring never holds more than a batch */
+    assert(w->started); /* worker 0's ring never holds more than its open batch */
     p->st.queue_waits++;
     wk_wake(p); /* w, and every other worker: one may hold alerts before w's */
     run_here(&p->workers[0]);
-    struct wq_ent *e;
+    struct wq_batch *b;
     unsigned spins = 0;
-    while (!(e = ring_alloc(&w->q, sizeof *e))) {
+    while (!(b = ring_alloc(&w->q, sizeof *b))) {
         wk_outbox_drain(p);
         cpu_backoff(&spins);
     }
-    return e;
+    return b;
+}
+
+struct wq_batch *wk_open_batch(struct pipeline *p, struct worker *w)
+{
+    assert(!w->open && w->queued == 0);
+    struct wq_batch *b = ring_alloc(&w->q, sizeof *b);
+    if (!b)
+        b = wait_room(p, w);
+    w->open = b;
+    return b;
 }
 
 void wk_batch_queued(struct pipeline *p, struct worker *w)
@@ -484,8 +513,8 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
      * runs it when it is full): room for two, 8 KiB, whose lines stay in the cache, where a
      * thread's 512 KiB ring would put every record on a line the dispatcher last wrote a ring
      * ago (cachegrind: 2.65 D1 misses per record in the hand-off, bench/RESULTS.md) */
-    size_t entries = own_thread ? WQ_ENTRIES : 2 * WQ_BATCH;
-    if ((rc = ring_init(&w->q, ring_bytes(entries, sizeof(struct wq_ent)),
+    size_t batches = own_thread ? WQ_ENTRIES / WQ_BATCH : 2;
+    if ((rc = ring_init(&w->q, ring_bytes(batches, sizeof(struct wq_batch)),
                         own_thread ? &w->bell : NULL)) < 0)
         return rc;
     w->q_ok = true;
@@ -500,6 +529,9 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
             log_error("detector %s: init failed (%d)", p->ops[d]->name, rc);
             return rc;
         }
+        w->calls[d] = (struct wk_call){p->ops[d]->on_flow, w->det[d], p->state_off[d]};
+        if (p->ops[d]->prefetch)
+            w->pf[w->npf++] = (struct wk_prefetch){p->ops[d]->prefetch, w->det[d]};
     }
     w->rec_ctx = (struct det_ctx){
         .worker = index,

@@ -23,106 +23,151 @@ static const uint16_t udp_services[] = {
     1194, 1701, 1812, 1813, 1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302, 51820,
 };
 
-/* The lists as bitmaps over all 65536 ports (8 KiB each), built once: the beacon detector asks
- * for every record, and a bit test is a fraction of a search. */
-static uint64_t svc_bits[2][65536 / 64]; /* [0] TCP, [1] UDP */
+/* The lists as one bitmap over all 65536 ports, two bits a port, built once: bit 2 (port % 32)
+ * of word port / 32 says TCP, the bit above it UDP, so one load answers for either protocol or
+ * both (svc_mask). The beacon detector asks for every record's initiator, and a bit test is a
+ * fraction of a search. */
+static uint64_t svc_bits[65536 / 32];
 static pthread_once_t svc_once = PTHREAD_ONCE_INIT;
-static _Atomic bool svc_ready; /* set (release) once the bitmaps are built */
+static _Atomic bool svc_ready; /* set (release) once the bitmap is built */
+
+static void svc_set(unsigned port, unsigned bit)
+{
+    svc_bits[port / 32] |= 1ULL << (2 * (port % 32) + bit);
+}
 
 static void svc_build(void)
 {
     for (size_t i = 0; i < sizeof tcp_services / sizeof *tcp_services; i++)
-        svc_bits[0][tcp_services[i] / 64] |= 1ULL << (tcp_services[i] % 64);
+        svc_set(tcp_services[i], 0);
     for (size_t i = 0; i < sizeof udp_services / sizeof *udp_services; i++)
-        svc_bits[1][udp_services[i] / 64] |= 1ULL << (udp_services[i] % 64);
+        svc_set(udp_services[i], 1);
     atomic_store_explicit(&svc_ready, true, memory_order_release);
 }
 
-static bool svc_has(int which, uint16_t port)
+/* Out of the per-record path: it runs once, and as a call of its own it leaves flow_initiator
+ * without register saves. */
+static __attribute__((noinline, cold)) void svc_build_once(void)
 {
-    return (svc_bits[which][port / 64] >> (port % 64)) & 1;
+    pthread_once(&svc_once, svc_build);
 }
 
 static inline void svc_init(void)
 {
-    if (!atomic_load_explicit(&svc_ready, memory_order_acquire))
-        pthread_once(&svc_once, svc_build);
+    if (__builtin_expect(!atomic_load_explicit(&svc_ready, memory_order_acquire), 0))
+        svc_build_once();
 }
 
-/* port_is_service once the bitmaps are built */
-static inline bool svc_port(uint8_t proto, uint16_t port)
+/* The bits of svc_bits a protocol's service ports are on: TCP's, UDP's, or either's (every
+ * other protocol). */
+static inline uint64_t svc_mask(unsigned proto)
 {
-    return port && ((proto != 17 && svc_has(0, port)) || (proto != 6 && svc_has(1, port)));
+    return proto == 6 ? 1 : proto == 17 ? 2 : 3;
+}
+
+/* port_is_service once the bitmap is built, mask = svc_mask(proto), port > 0 */
+static inline bool svc_port(uint64_t mask, unsigned port)
+{
+    return (svc_bits[port / 32] >> (2 * (port % 32))) & mask;
 }
 
 bool port_is_service(uint8_t proto, uint16_t port)
 {
     svc_init();
-    return svc_port(proto, port);
+    return port && svc_port(svc_mask(proto), port);
 }
 
 /* 0 privileged, 1 registered, 2 dynamic (the client range of every common stack). */
-static int port_class(uint16_t port)
+static inline int port_class(unsigned port)
 {
     return port < 1024 ? 0 : port < 32768 ? 1 : 2;
 }
 
-static enum flow_init decide(enum flow_init who, enum flow_init_basis why,
-                             enum flow_init_basis *basis)
+/* flow_initiator's rules by port, for TCP, UDP and SCTP with both ports set: service ports,
+ * then port ranges. */
+static inline enum flow_init by_ports(const struct flow_rec *f, enum flow_init_basis *why)
 {
-    if (basis)
-        *basis = who == FLOW_INIT_UNKNOWN ? INIT_BASIS_NONE : why;
+    svc_init();
+    unsigned sp = f->sport, dp = f->dport;
+    uint64_t mask = svc_mask(f->proto);
+    bool ss = svc_port(mask, sp), ds = svc_port(mask, dp);
+    if (ds != ss) {
+        *why = INIT_BASIS_SERVICE;
+        return ds ? FLOW_INIT_SRC : FLOW_INIT_DST;
+    }
+    int sc = port_class(sp), dc = port_class(dp);
+    enum flow_init who = FLOW_INIT_UNKNOWN;
+    if (sc == 2 && dc < 2)
+        who = FLOW_INIT_SRC;
+    else if (dc == 2 && sc < 2)
+        who = FLOW_INIT_DST;
+    else if (sc == 1 && dc == 0 && !ss)
+        who = FLOW_INIT_SRC;
+    else if (dc == 1 && sc == 0 && !ds)
+        who = FLOW_INIT_DST;
+    *why = who == FLOW_INIT_UNKNOWN ? INIT_BASIS_NONE : INIT_BASIS_RANGE;
     return who;
+}
+
+/* ICMP (1) and ICMPv6 (58): the message type. */
+static enum flow_init by_icmp(const struct flow_rec *f, enum flow_init_basis *why)
+{
+    unsigned type = f->dport >> 8;
+    bool v6 = f->proto == 58;
+    /* requests: echo, timestamp, address mask (v4); echo, MLD/ND solicitations (v6) */
+    bool request =
+        v6 ? (type == 128 || type == 133 || type == 135) : (type == 8 || type == 13 || type == 17);
+    /* replies and errors answer something the other end sent */
+    bool answer = v6 ? (type < 128 || type == 129 || type == 134 || type == 136)
+                     : (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 ||
+                        type == 12 || type == 14 || type == 18);
+    *why = request || answer ? INIT_BASIS_ICMP : INIT_BASIS_NONE;
+    return request ? FLOW_INIT_SRC : answer ? FLOW_INIT_DST : FLOW_INIT_UNKNOWN;
+}
+
+/* flow_initiator with *why always set (INIT_BASIS_NONE with FLOW_INIT_UNKNOWN): the rules of
+ * initiator.h in their order, each protocol's tested once. */
+static inline enum flow_init initiator_of(const struct flow_rec *f, enum flow_init_basis *why)
+{
+    if (f->flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST)) {
+        *why = INIT_BASIS_EXPORTER;
+        return f->flags & FLOW_F_INIT_SRC ? FLOW_INIT_SRC : FLOW_INIT_DST;
+    }
+    unsigned proto = f->proto;
+    if (proto == 6) {
+        unsigned fl = f->tcp_flags;
+        if ((fl & 0x12) == 0x02) { /* SYN, no ACK */
+            *why = INIT_BASIS_TCP_SYN;
+            return FLOW_INIT_SRC;
+        }
+        /* A one-packet record carrying SYN and ACK (no FIN, no PSH) is a SYN-ACK on its own (the
+         * initiator can only send SYN and ACK in two packets): the answer of the destination's
+         * connection attempt (packets are sampling-corrected: one sampled packet counts as
+         * `sampling`). */
+        if ((fl & 0x1b) == 0x12 && f->packets <= (f->sampling ? f->sampling : 1)) {
+            *why = INIT_BASIS_TCP_SYN;
+            return FLOW_INIT_DST;
+        }
+    } else if (proto == 1 || proto == 58) {
+        return by_icmp(f, why);
+    } else if (proto != 17 && proto != 132) {
+        *why = INIT_BASIS_NONE;
+        return FLOW_INIT_UNKNOWN;
+    }
+    if (!f->sport || !f->dport) {
+        *why = INIT_BASIS_NONE;
+        return FLOW_INIT_UNKNOWN;
+    }
+    return by_ports(f, why);
 }
 
 enum flow_init flow_initiator(const struct flow_rec *f, enum flow_init_basis *basis)
 {
-    if (f->flags & FLOW_F_INIT_SRC)
-        return decide(FLOW_INIT_SRC, INIT_BASIS_EXPORTER, basis);
-    if (f->flags & FLOW_F_INIT_DST)
-        return decide(FLOW_INIT_DST, INIT_BASIS_EXPORTER, basis);
-    if (f->proto == 6 && (f->tcp_flags & 0x12) == 0x02) /* SYN, no ACK */
-        return decide(FLOW_INIT_SRC, INIT_BASIS_TCP_SYN, basis);
-    /* A one-packet record carrying SYN and ACK is a SYN-ACK on its own (the initiator can only
-     * send SYN and ACK in two packets): the answer of the destination's connection attempt
-     * (packets are sampling-corrected: one sampled packet counts as `sampling`). */
-    if (f->proto == 6 && (f->tcp_flags & 0x12) == 0x12 && !(f->tcp_flags & 0x09) &&
-        f->packets <= (f->sampling ? f->sampling : 1))
-        return decide(FLOW_INIT_DST, INIT_BASIS_TCP_SYN, basis);
-    if (f->proto == 1 || f->proto == 58) {
-        unsigned type = f->dport >> 8;
-        bool v6 = f->proto == 58;
-        /* requests: echo, timestamp, address mask (v4); echo, MLD/ND solicitations (v6) */
-        bool request = v6 ? (type == 128 || type == 133 || type == 135)
-                          : (type == 8 || type == 13 || type == 17);
-        /* replies and errors answer something the other end sent */
-        bool answer = v6 ? (type < 128 || type == 129 || type == 134 || type == 136)
-                         : (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 ||
-                            type == 12 || type == 14 || type == 18);
-        if (request)
-            return decide(FLOW_INIT_SRC, INIT_BASIS_ICMP, basis);
-        if (answer)
-            return decide(FLOW_INIT_DST, INIT_BASIS_ICMP, basis);
-        return decide(FLOW_INIT_UNKNOWN, INIT_BASIS_NONE, basis);
-    }
-    if ((f->proto != 6 && f->proto != 17 && f->proto != 132) || !f->sport || !f->dport)
-        return decide(FLOW_INIT_UNKNOWN, INIT_BASIS_NONE, basis);
-    svc_init();
-    bool ss = svc_port(f->proto, f->sport), ds = svc_port(f->proto, f->dport);
-    if (ds && !ss)
-        return decide(FLOW_INIT_SRC, INIT_BASIS_SERVICE, basis);
-    if (ss && !ds)
-        return decide(FLOW_INIT_DST, INIT_BASIS_SERVICE, basis);
-    int sc = port_class(f->sport), dc = port_class(f->dport);
-    if (sc == 2 && dc < 2)
-        return decide(FLOW_INIT_SRC, INIT_BASIS_RANGE, basis);
-    if (dc == 2 && sc < 2)
-        return decide(FLOW_INIT_DST, INIT_BASIS_RANGE, basis);
-    if (sc == 1 && dc == 0 && !ss)
-        return decide(FLOW_INIT_SRC, INIT_BASIS_RANGE, basis);
-    if (dc == 1 && sc == 0 && !ds)
-        return decide(FLOW_INIT_DST, INIT_BASIS_RANGE, basis);
-    return decide(FLOW_INIT_UNKNOWN, INIT_BASIS_NONE, basis);
+    enum flow_init_basis why;
+    enum flow_init who = initiator_of(f, &why);
+    if (basis)
+        *basis = why;
+    return who;
 }
 
 const char *flow_init_basis_name(enum flow_init_basis b)
