@@ -406,8 +406,11 @@ void tmpl_cache_free(struct decode_ctx *ctx);
 /* Look up a live template (expired ones are dropped here). */
 struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
                        uint16_t tid, uint64_t now_ms);
-/* Validate and compile a field list; touches no state. 0, or -EINVAL when the template is
-   invalid (reserved id, no or too many fields, a zero-length field, a record too long). */
+/* Validate a field list without compiling it (the check pass of a message); touches no state.
+   0, or -EINVAL when the template is invalid (reserved id, no or too many fields, a zero-length
+   field, an empty record or one too long). */
+int tmpl_check(uint16_t tid, const struct tmpl_field *f, size_t n);
+/* Validate (tmpl_check) and compile a field list; touches no state. 0 or -EINVAL. */
 int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
                  struct tmpl_prog *out);
 /* Validate, compile and insert into m's domain; counts the outcome. Returns the template when
