@@ -396,8 +396,45 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
    caller may keep it for records that state none of their own between two of those. */
 uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
                   int v5_interval);
-/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). */
-void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate);
+static inline uint64_t dec_mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). Inline: once per record of
+   every format (dec_emit, the template interpreter). */
+static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
+    struct dec_exporter *e = m->exp;
+    if (!rate) {
+        rate = 1;
+        r->flags |= FLOW_F_SAMPLING_UNKNOWN;
+        m->ctx->c[DC_SAMPLING_UNKNOWN]++;
+    }
+    if (rate != 1) {
+        r->bytes = dec_mul_sat(r->bytes, rate);
+        r->packets = dec_mul_sat(r->packets, rate);
+    }
+    r->sampling = rate;
+    r->exporter = e->idx + 1;
+    if (r->last_ms < r->first_ms)
+        r->last_ms = r->first_ms;
+    uint64_t max_skew = m->ctx->cfg.clock_skew_ms; /* 0: not checked (replay) */
+    if (max_skew) {
+        uint64_t skew =
+            r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+        if (skew > max_skew) {
+            r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
+            e->clock_skew++;
+            m->ctx->c[DC_CLOCK_SKEW]++;
+        }
+    }
+    e->last_rate = rate;
+    e->records++;
+    m->ctx->c[DC_RECORDS]++;
+    m->ctx->c[m->rec_ctr]++;
+    m->emit(m->arg, r);
+}
 
 /* ---- layer 1: decode_tmpl.c (cache, compiler, interpreter) ---- */
 /* 0 or -ENOMEM. */

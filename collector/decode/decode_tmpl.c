@@ -679,6 +679,14 @@ static inline void put_v4(uint8_t out[16], const uint8_t *p)
     memcpy(out + 12, p, 4);
 }
 
+/* put_v4 into an address still zero (a fixed-length record's: each written once). */
+static inline void put_v4_zeroed(uint8_t out[16], const uint8_t *p)
+{
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, p, 4);
+}
+
 #define HAS(k) (t->has & K_BIT(k))
 #define NTP_UNIX_OFFSET 2208988800ull
 
@@ -1001,8 +1009,8 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
     }
 }
 
-/* One record of a fixed-length template (tmpl_prog's order): its addresses, the ops that need a
- * look at their act, then one tight loop per width of the plain loads. */
+/* One record of a fixed-length template (tmpl_prog's order) into r, zeroed: its addresses, the
+ * ops that need a look at their act, then one tight loop per width of the plain loads. */
 static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
                                                                const uint8_t *p, struct flow_rec *r,
                                                                uint64_t *v, bool *v6,
@@ -1010,14 +1018,14 @@ static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl
 {
     const struct tmpl_plan *pl = &t->plan;
     if (pl->src_act == OA_SRC4) {
-        put_v4(r->src, p + pl->src_off);
+        put_v4_zeroed(r->src, p + pl->src_off);
         *v6 = false;
     } else if (pl->src_act == OA_SRC6) {
         memcpy(r->src, p + pl->src_off, 16);
         *v6 = true;
     }
     if (pl->dst_act == OA_DST4)
-        put_v4(r->dst, p + pl->dst_off);
+        put_v4_zeroed(r->dst, p + pl->dst_off);
     else if (pl->dst_act == OA_DST6)
         memcpy(r->dst, p + pl->dst_off, 16);
     const struct tmpl_op *op = t->ops;
