@@ -126,14 +126,14 @@ static __attribute__((noinline)) void write_goflow2(struct replay *rp, const str
 static void tap(void *arg, struct flow_rec *f)
 {
     struct replay *rp = arg;
-    if (rp->o->goflow2_out)
-        write_goflow2(rp, f);
     size_t c = f->customer < rp->ncust ? f->customer : 0;
     struct tally *t = &rp->cust[c];
     unsigned s = side_of_dir[f->dir & 3];
     t->flows[s]++;
     t->pkts[s] += f->packets;
     t->bytes[s] += f->bytes;
+    if (rp->o->goflow2_out) /* last: a tail call, tap keeps no register across it */
+        write_goflow2(rp, f);
 }
 
 /* ---- the progress bar (stderr, a terminal) ---- */

@@ -211,7 +211,8 @@ struct tmpl {
     uint64_t has;  /* K_BIT of every kind it fills */
     uint16_t nops; /* fixed-length templates keep only the ops that feed something, with
                             offsets; varlen ones walk every field in order */
-    uint16_t seg[OA_NLOAD + 1]; /* struct tmpl_prog */
+    const struct tmpl_op *seg_end[OA_NLOAD + 1]; /* ops + struct tmpl_prog's seg: where each
+                                                    run of decode_fixed ends */
     struct tmpl_plan plan;
     struct tmpl_op ops[];
 };

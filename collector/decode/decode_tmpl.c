@@ -605,7 +605,8 @@ static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
     t->layout_hash = prog->layout_hash;
     t->has = prog->has;
     t->nops = prog->nops;
-    memcpy(t->seg, prog->seg, sizeof t->seg);
+    for (unsigned i = 0; i < OA_NLOAD + 1; i++)
+        t->seg_end[i] = t->ops + prog->seg[i];
     t->plan = prog->plan;
     memcpy(t->ops, prog->ops, prog->nops * sizeof *prog->ops);
     return t;
@@ -1030,15 +1031,15 @@ static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl
         memcpy(r->dst, p + pl->dst_off, 16);
     const struct tmpl_op *op = t->ops;
     const struct tmpl_op *end;
-    for (end = t->ops + t->seg[0]; op < end; op++)
+    for (end = t->seg_end[0]; op < end; op++)
         op_apply(op, p + op->off, op->len, r, v, v6, sec);
-    for (end = t->ops + t->seg[1]; op < end; op++)
+    for (end = t->seg_end[1]; op < end; op++)
         v[op->kind] = p[op->off];
-    for (end = t->ops + t->seg[2]; op < end; op++)
+    for (end = t->seg_end[2]; op < end; op++)
         v[op->kind] = be_get16(p + op->off);
-    for (end = t->ops + t->seg[3]; op < end; op++)
+    for (end = t->seg_end[3]; op < end; op++)
         v[op->kind] = be_get32(p + op->off);
-    for (end = t->ops + t->seg[4]; op < end; op++)
+    for (end = t->seg_end[4]; op < end; op++)
         v[op->kind] = be_get64(p + op->off);
 }
 
