@@ -63,7 +63,7 @@ void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate)
     d->samplers[i].rate = rate;
 }
 
-/* dec_rate's body; dec_emit has it inlined (v5 and sFlow records: one call each). */
+/* dec_rate's body; dec_emit has it inlined (sFlow records: one call each). */
 static inline uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
                                     uint32_t sampler_id, int v5_interval)
 {

@@ -403,7 +403,7 @@ static inline uint64_t dec_mul_sat(uint64_t a, uint64_t b)
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 /* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). Inline: once per record of
-   every format (dec_emit, the template interpreter). */
+   every format (dec_emit, v5, the template interpreter). */
 static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
 {
     struct dec_exporter *e = m->exp;
