@@ -63,13 +63,7 @@ void dec_domain_set_sampler(struct dec_domain *d, uint32_t id, uint32_t rate)
     d->samplers[i].rate = rate;
 }
 
-static uint64_t mul_sat(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-/* dec_rate's body; dec_emit has it inlined (v5 and sFlow records: one call each). */
+/* dec_rate's body; dec_emit has it inlined (sFlow records: one call each). */
 static inline uint32_t resolve_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler,
                                     uint32_t sampler_id, int v5_interval)
 {
@@ -102,49 +96,10 @@ uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, 
     return resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval);
 }
 
-/* dec_emit_rate's body, likewise. */
-static inline void emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
-{
-    struct dec_exporter *e = m->exp;
-    if (!rate) {
-        rate = 1;
-        r->flags |= FLOW_F_SAMPLING_UNKNOWN;
-        m->ctx->c[DC_SAMPLING_UNKNOWN]++;
-    }
-    if (rate != 1) {
-        r->bytes = mul_sat(r->bytes, rate);
-        r->packets = mul_sat(r->packets, rate);
-    }
-    r->sampling = rate;
-    r->exporter = e->idx + 1;
-    if (r->last_ms < r->first_ms)
-        r->last_ms = r->first_ms;
-    uint64_t max_skew = m->ctx->cfg.clock_skew_ms; /* 0: not checked (replay) */
-    if (max_skew) {
-        uint64_t skew =
-            r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
-        if (skew > max_skew) {
-            r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
-            e->clock_skew++;
-            m->ctx->c[DC_CLOCK_SKEW]++;
-        }
-    }
-    e->last_rate = rate;
-    e->records++;
-    m->ctx->c[DC_RECORDS]++;
-    m->ctx->c[m->rec_ctr]++;
-    m->emit(m->arg, r);
-}
-
-void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
-{
-    emit_rate(m, r, rate);
-}
-
 void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has_sampler,
               uint32_t sampler_id, int v5_interval)
 {
-    emit_rate(m, r, resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval));
+    dec_emit_rate(m, r, resolve_rate(m, rate_rec, has_sampler, sampler_id, v5_interval));
 }
 
 enum decode_counter dec_records_counter(uint8_t version)

@@ -211,7 +211,8 @@ struct tmpl {
     uint64_t has;  /* K_BIT of every kind it fills */
     uint16_t nops; /* fixed-length templates keep only the ops that feed something, with
                             offsets; varlen ones walk every field in order */
-    uint16_t seg[OA_NLOAD + 1]; /* struct tmpl_prog */
+    const struct tmpl_op *seg_end[OA_NLOAD + 1]; /* ops + struct tmpl_prog's seg: where each
+                                                    run of decode_fixed ends */
     struct tmpl_plan plan;
     struct tmpl_op ops[];
 };
@@ -396,8 +397,45 @@ void dec_emit(struct dec_msg *m, struct flow_rec *r, uint32_t rate_rec, bool has
    caller may keep it for records that state none of their own between two of those. */
 uint32_t dec_rate(const struct dec_msg *m, uint32_t rate_rec, bool has_sampler, uint32_t sampler_id,
                   int v5_interval);
-/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). */
-void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate);
+static inline uint64_t dec_mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). Inline: once per record of
+   every format (dec_emit, v5, the template interpreter). */
+static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
+    struct dec_exporter *e = m->exp;
+    if (!rate) {
+        rate = 1;
+        r->flags |= FLOW_F_SAMPLING_UNKNOWN;
+        m->ctx->c[DC_SAMPLING_UNKNOWN]++;
+    }
+    if (rate != 1) {
+        r->bytes = dec_mul_sat(r->bytes, rate);
+        r->packets = dec_mul_sat(r->packets, rate);
+    }
+    r->sampling = rate;
+    r->exporter = e->idx + 1;
+    if (r->last_ms < r->first_ms)
+        r->last_ms = r->first_ms;
+    uint64_t max_skew = m->ctx->cfg.clock_skew_ms; /* 0: not checked (replay) */
+    if (max_skew) {
+        uint64_t skew =
+            r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
+        if (skew > max_skew) {
+            r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
+            e->clock_skew++;
+            m->ctx->c[DC_CLOCK_SKEW]++;
+        }
+    }
+    e->last_rate = rate;
+    e->records++;
+    m->ctx->c[DC_RECORDS]++;
+    m->ctx->c[m->rec_ctr]++;
+    m->emit(m->arg, r);
+}
 
 /* ---- layer 1: decode_tmpl.c (cache, compiler, interpreter) ---- */
 /* 0 or -ENOMEM. */
@@ -406,8 +444,11 @@ void tmpl_cache_free(struct decode_ctx *ctx);
 /* Look up a live template (expired ones are dropped here). */
 struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version, uint32_t dom_id,
                        uint16_t tid, uint64_t now_ms);
-/* Validate and compile a field list; touches no state. 0, or -EINVAL when the template is
-   invalid (reserved id, no or too many fields, a zero-length field, a record too long). */
+/* Validate a field list without compiling it (the check pass of a message); touches no state.
+   0, or -EINVAL when the template is invalid (reserved id, no or too many fields, a zero-length
+   field, an empty record or one too long). */
+int tmpl_check(uint16_t tid, const struct tmpl_field *f, size_t n);
+/* Validate (tmpl_check) and compile a field list; touches no state. 0 or -EINVAL. */
 int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
                  struct tmpl_prog *out);
 /* Validate, compile and insert into m's domain; counts the outcome. Returns the template when

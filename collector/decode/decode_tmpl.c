@@ -468,6 +468,22 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
 /* Largest record a set can hold (65535 minus set and message headers). */
 #define MAX_RECORD_LEN (65535u - 4u - 16u)
 
+int tmpl_check(uint16_t tid, const struct tmpl_field *f, size_t n)
+{
+    if (tid < 256 || n == 0 || n > DECODE_MAX_FIELDS)
+        return -EINVAL;
+    uint32_t min_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].len == 0) {
+            if (f[i].ie == 0 || f[i].v9_scope)
+                continue; /* filler / empty scope: carries nothing */
+            return -EINVAL;
+        }
+        min_len += f[i].len == OP_VARLEN ? 1u : f[i].len;
+    }
+    return min_len == 0 || min_len > MAX_RECORD_LEN ? -EINVAL : 0;
+}
+
 int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t n,
                  struct tmpl_prog *out)
 {
@@ -476,7 +492,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     uint32_t min_len = 0;
     uint64_t has = 0;
     bool varlen = false;
-    if (tid < 256 || n == 0 || n > DECODE_MAX_FIELDS)
+    if (tmpl_check(tid, f, n) < 0)
         return -EINVAL;
     uint64_t h = fnv1a(0xcbf29ce484222325ull, &options, 1);
     for (size_t i = 0; i < n; i++) {
@@ -485,11 +501,8 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         h = fnv1a(h, &len, 2);
         h = fnv1a(h, &f[i].pen, 4);
         h = fnv1a(h, &f[i].v9_scope, 1);
-        if (len == 0) {
-            if (f[i].ie == 0 || f[i].v9_scope)
-                continue; /* filler / empty scope: carries nothing */
-            return -EINVAL;
-        }
+        if (len == 0)
+            continue; /* filler / empty scope (tmpl_check) */
         enum dec_kind k = K_SKIP;
         if (len == OP_VARLEN) {
             varlen = true;
@@ -517,8 +530,6 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         ops[nops].act = (uint8_t)op_act_of(k, len);
         nops++;
     }
-    if (min_len == 0 || min_len > MAX_RECORD_LEN || nops == 0)
-        return -EINVAL;
     memset(out->seg, 0, sizeof out->seg);
     memset(&out->plan, 0, sizeof out->plan);
     if (!varlen) {
@@ -594,7 +605,8 @@ static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
     t->layout_hash = prog->layout_hash;
     t->has = prog->has;
     t->nops = prog->nops;
-    memcpy(t->seg, prog->seg, sizeof t->seg);
+    for (unsigned i = 0; i < OA_NLOAD + 1; i++)
+        t->seg_end[i] = t->ops + prog->seg[i];
     t->plan = prog->plan;
     memcpy(t->ops, prog->ops, prog->nops * sizeof *prog->ops);
     return t;
@@ -663,6 +675,14 @@ static inline uint64_t read_uint(const uint8_t *p, uint16_t len)
 static inline void put_v4(uint8_t out[16], const uint8_t *p)
 {
     memset(out, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, p, 4);
+}
+
+/* put_v4 into an address still zero (a fixed-length record's: each written once). */
+static inline void put_v4_zeroed(uint8_t out[16], const uint8_t *p)
+{
     out[10] = 0xff;
     out[11] = 0xff;
     memcpy(out + 12, p, 4);
@@ -779,45 +799,87 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 #define REV_KINDS                                                                                  \
     (K_BIT(K_REV_BYTES) | K_BIT(K_REV_PKTS) | K_BIT(K_REV_TOT_BYTES) | K_BIT(K_REV_TOT_PKTS))
 
-/* r with what the record's values v say, emitted (and its reverse direction, if any); set_rate
- * is dec_rate's for a record of m that states neither rate nor sampler. */
-static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
-                          struct flow_rec *r, uint32_t set_rate)
+/* The kinds finish_record reads beyond the plain copies, checked once per record. */
+#define RARE_KINDS                                                                                 \
+    (ICMP_KINDS | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS) | K_BIT(K_BIFLOW_DIR))
+
+/* A packet section of the record being decoded (NULL p: none). */
+struct dec_section {
+    const uint8_t *p;
+    size_t len;
+    bool ip; /* ipHeaderPacketSection: starts at the IP header */
+};
+
+/* A record without addresses that carries the sampled packet (PSAMP): the packet parser of the
+ * flow meter (pkt.h) gives its addresses, protocol, ports or ICMP type and TCP flags, each
+ * where the template has no field of its own (those win); a record without packet or octet
+ * counters stands for that one packet. Returns whether it is IPv6. */
+static bool from_section(struct dec_msg *m, const struct tmpl *t, const struct dec_section *sec,
+                         struct flow_rec *r)
 {
-    if (HAS(K_SPORT))
-        r->sport = (uint16_t)v[K_SPORT];
-    if (HAS(K_DPORT))
-        r->dport = (uint16_t)v[K_DPORT];
-    if (HAS(K_PROTO))
-        r->proto = (uint8_t)v[K_PROTO];
-    if (HAS(K_TCPFLAGS))
-        r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    else if (HAS(K_Y_INIT_FLAGS) || HAS(K_Y_UNION_FLAGS))
-        r->tcp_flags = yaf_flags(t, v, K_Y_INIT_FLAGS, K_Y_UNION_FLAGS);
-    r->flags |= initiator_flags(t, v);
-    if (HAS(K_SRC_AS))
-        r->src_as = (uint32_t)v[K_SRC_AS];
-    if (HAS(K_DST_AS))
-        r->dst_as = (uint32_t)v[K_DST_AS];
-    if (HAS(K_IN_IF))
-        r->in_if = (uint32_t)v[K_IN_IF];
-    /* input, output, total, initiator counters, the first the template has (plan_of); else 0,
-       or a packet section's */
-    if (t->plan.bytes)
-        r->bytes = v[t->plan.bytes];
-    if (t->plan.packets)
-        r->packets = v[t->plan.packets];
-    if ((t->has & ICMP_KINDS) && (r->proto == 1 || r->proto == 58)) {
-        if (HAS(K_ICMP4) && r->proto == 1)
-            r->dport = (uint16_t)v[K_ICMP4];
-        else if (HAS(K_ICMP6) && r->proto == 58)
-            r->dport = (uint16_t)v[K_ICMP6];
-        else if (HAS(K_ICMP_T4) && r->proto == 1)
-            r->dport =
-                (uint16_t)((v[K_ICMP_T4] & 0xff) << 8 | (HAS(K_ICMP_C4) ? v[K_ICMP_C4] & 0xff : 0));
-        else if (HAS(K_ICMP_T6) && r->proto == 58)
-            r->dport =
-                (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 | (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
+    struct pkt_info pi;
+    uint32_t n = sec->len > UINT32_MAX ? UINT32_MAX : (uint32_t)sec->len;
+    int rc = sec->ip ? pkt_parse_ip(sec->p, n, UINT32_MAX, &pi)
+                     : pkt_parse(PKT_LINK_EN10MB, sec->p, n, UINT32_MAX, &pi);
+    if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER)
+        return false;
+    struct flow_rec pk;
+    dec_rec_from_pkt(&pk, &pi);
+    memcpy(r->src, pk.src, 16);
+    memcpy(r->dst, pk.dst, 16);
+    if (!HAS(K_PROTO))
+        r->proto = pk.proto;
+    if (!HAS(K_SPORT))
+        r->sport = pk.sport;
+    if (!HAS(K_DPORT))
+        r->dport = pk.dport;
+    if (!(t->has & (K_BIT(K_TCPFLAGS) | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS))))
+        r->tcp_flags = pk.tcp_flags;
+    r->flags |= FLOW_F_PACKET; /* its TCP flags are that packet's (flow.h) */
+    if (!t->plan.packets)
+        r->packets = 1;
+    if (!t->plan.bytes)
+        r->bytes = pi.ip_len;
+    m->ctx->c[DC_PACKET_SECTIONS]++;
+    return pi.v6;
+}
+
+/* r with what the record's values v say, emitted (and its reverse direction, if any); set_rate
+ * is dec_rate's for a record of m that states neither rate nor sampler. v holds 0 for every
+ * kind the template does not have (tmpl_decode_set zeroes it once per set, and a template's
+ * records write the same kinds), so the plain fields are copied without a look at t->has;
+ * v[K_SKIP] (plan.bytes or plan.packets when the template has no counter) is never written. */
+static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
+                          struct flow_rec *r, uint32_t set_rate, const struct dec_section *sec)
+{
+    r->sport = (uint16_t)v[K_SPORT];
+    r->dport = (uint16_t)v[K_DPORT];
+    r->proto = (uint8_t)v[K_PROTO];
+    r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
+    r->src_as = (uint32_t)v[K_SRC_AS];
+    r->dst_as = (uint32_t)v[K_DST_AS];
+    r->in_if = (uint32_t)v[K_IN_IF];
+    /* input, output, total, initiator counters, the first the template has (plan_of) */
+    r->bytes = v[t->plan.bytes];
+    r->packets = v[t->plan.packets];
+    if (sec->p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))) && from_section(m, t, sec, r))
+        r->flags |= FLOW_F_V6;
+    if (t->has & RARE_KINDS) {
+        if (!HAS(K_TCPFLAGS) && (HAS(K_Y_INIT_FLAGS) || HAS(K_Y_UNION_FLAGS)))
+            r->tcp_flags = yaf_flags(t, v, K_Y_INIT_FLAGS, K_Y_UNION_FLAGS);
+        r->flags |= initiator_flags(t, v);
+        if ((t->has & ICMP_KINDS) && (r->proto == 1 || r->proto == 58)) {
+            if (HAS(K_ICMP4) && r->proto == 1)
+                r->dport = (uint16_t)v[K_ICMP4];
+            else if (HAS(K_ICMP6) && r->proto == 58)
+                r->dport = (uint16_t)v[K_ICMP6];
+            else if (HAS(K_ICMP_T4) && r->proto == 1)
+                r->dport = (uint16_t)((v[K_ICMP_T4] & 0xff) << 8 |
+                                      (HAS(K_ICMP_C4) ? v[K_ICMP_C4] & 0xff : 0));
+            else if (HAS(K_ICMP_T6) && r->proto == 58)
+                r->dport = (uint16_t)((v[K_ICMP_T6] & 0xff) << 8 |
+                                      (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
+        }
     }
     /* times */
     uint64_t first = 0, last = 0;
@@ -903,13 +965,6 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
-/* A packet section of the record being decoded (NULL p: none). */
-struct dec_section {
-    const uint8_t *p;
-    size_t len;
-    bool ip; /* ipHeaderPacketSection: starts at the IP header */
-};
-
 static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op *op,
                                                            const uint8_t *q, size_t qlen,
                                                            struct flow_rec *r, uint64_t *v,
@@ -955,8 +1010,8 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
     }
 }
 
-/* One record of a fixed-length template (tmpl_prog's order): its addresses, the ops that need a
- * look at their act, then one tight loop per width of the plain loads. */
+/* One record of a fixed-length template (tmpl_prog's order) into r, zeroed: its addresses, the
+ * ops that need a look at their act, then one tight loop per width of the plain loads. */
 static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
                                                                const uint8_t *p, struct flow_rec *r,
                                                                uint64_t *v, bool *v6,
@@ -964,48 +1019,28 @@ static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl
 {
     const struct tmpl_plan *pl = &t->plan;
     if (pl->src_act == OA_SRC4) {
-        put_v4(r->src, p + pl->src_off);
+        put_v4_zeroed(r->src, p + pl->src_off);
         *v6 = false;
     } else if (pl->src_act == OA_SRC6) {
         memcpy(r->src, p + pl->src_off, 16);
         *v6 = true;
     }
     if (pl->dst_act == OA_DST4)
-        put_v4(r->dst, p + pl->dst_off);
+        put_v4_zeroed(r->dst, p + pl->dst_off);
     else if (pl->dst_act == OA_DST6)
         memcpy(r->dst, p + pl->dst_off, 16);
     const struct tmpl_op *op = t->ops;
     const struct tmpl_op *end;
-    for (end = t->ops + t->seg[0]; op < end; op++)
+    for (end = t->seg_end[0]; op < end; op++)
         op_apply(op, p + op->off, op->len, r, v, v6, sec);
-    for (end = t->ops + t->seg[1]; op < end; op++)
+    for (end = t->seg_end[1]; op < end; op++)
         v[op->kind] = p[op->off];
-    for (end = t->ops + t->seg[2]; op < end; op++)
+    for (end = t->seg_end[2]; op < end; op++)
         v[op->kind] = be_get16(p + op->off);
-    for (end = t->ops + t->seg[3]; op < end; op++)
+    for (end = t->seg_end[3]; op < end; op++)
         v[op->kind] = be_get32(p + op->off);
-    for (end = t->ops + t->seg[4]; op < end; op++)
+    for (end = t->seg_end[4]; op < end; op++)
         v[op->kind] = be_get64(p + op->off);
-}
-
-/* A record without addresses that carries the sampled packet (PSAMP): the packet parser of the
- * flow meter (pkt.h) gives its addresses, protocol, ports or ICMP type and TCP flags (fields
- * the template has win in finish_record); a record without packet or octet counters stands
- * for that one packet. Returns whether it is IPv6. */
-static bool from_section(struct dec_msg *m, const struct dec_section *sec, struct flow_rec *r)
-{
-    struct pkt_info pi;
-    uint32_t n = sec->len > UINT32_MAX ? UINT32_MAX : (uint32_t)sec->len;
-    int rc = sec->ip ? pkt_parse_ip(sec->p, n, UINT32_MAX, &pi)
-                     : pkt_parse(PKT_LINK_EN10MB, sec->p, n, UINT32_MAX, &pi);
-    if (rc != PKT_OK && rc != PKT_ERR_TRUNCATED_L4 && rc != PKT_ERR_BAD_L4_HEADER)
-        return false;
-    dec_rec_from_pkt(r, &pi);
-    r->flags |= FLOW_F_PACKET; /* its TCP flags are that packet's (flow.h) */
-    r->packets = 1;            /* finish_record keeps these when the template has no counters */
-    r->bytes = pi.ip_len;
-    m->ctx->c[DC_PACKET_SECTIONS]++;
-    return pi.v6;
 }
 
 /* One varlen record at *pp; false if it runs past end. */
@@ -1046,6 +1081,7 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
     const uint8_t *end = p + len;
     size_t n = 0;
     uint64_t v[K_COUNT];
+    memset(v, 0, sizeof v); /* the kinds t lacks stay 0 (finish_record) */
     struct flow_rec r;
     /* nothing below changes what dec_rate reads but options records (not emitted) */
     uint32_t set_rate = t->options ? 0 : dec_rate(m, 0, false, 0, -1);
@@ -1070,11 +1106,9 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
             options_record(m, t, v);
             continue;
         }
-        if (sec.p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))))
-            v6 = from_section(m, &sec, &r);
         if (v6)
             r.flags |= FLOW_F_V6;
-        finish_record(m, t, v, &r, set_rate);
+        finish_record(m, t, v, &r, set_rate, &sec);
     }
     /* what is left is shorter than a record: padding (RFC 7011 3.3.1). It is not checked for
        zeros: MikroTik fills it with non-zero bytes, and it carries nothing either way. */

@@ -55,7 +55,6 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
                            bool apply)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
-    struct tmpl_prog prog;
     bool options = set_id == 3;
     while (end - p >= 4) {
         uint16_t tid = be_get16(p), cnt = be_get16(p + 2);
@@ -80,7 +79,7 @@ static int ipfix_templates(struct dec_msg *m, uint16_t set_id, const uint8_t *p,
             goto invalid;
         if (apply)
             dec_template(m, tid, options, f, cnt);
-        else if (tmpl_compile(tid, options, f, cnt, &prog) < 0)
+        else if (tmpl_check(tid, f, cnt) < 0)
             goto invalid;
     }
     return 0; /* fewer than 4 bytes left: padding */

@@ -25,6 +25,8 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
     dec_seq(m, &m->exp->v5_seq_valid, &m->exp->v5_seq_next, seq, count);
     m->export_ms = unix_ms;
     m->uptime = uptime;
+    /* what dec_rate reads (the exporter's policy, the header's interval) is the message's */
+    uint32_t rate = dec_rate(m, 0, false, 0, interval);
     const uint8_t *p = buf + NF5_HDR;
     for (unsigned i = 0; i < count; i++, p += NF5_REC) {
         struct flow_rec r;
@@ -45,6 +47,6 @@ void nf5_decode(struct dec_msg *m, const uint8_t *buf, size_t len)
         r.proto = p[38];
         r.src_as = be_get16(p + 40);
         r.dst_as = be_get16(p + 42);
-        dec_emit(m, &r, 0, false, 0, interval);
+        dec_emit_rate(m, &r, rate);
     }
 }

@@ -15,7 +15,6 @@ static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end
                          unsigned *nrec)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
-    struct tmpl_prog prog;
     while (end - p >= 4) {
         uint16_t tid = be_get16(p), cnt = be_get16(p + 2);
         if (cnt == 0 && tid == 0 && dec_all_zero(p, (size_t)(end - p)))
@@ -28,7 +27,7 @@ static int nf9_templates(struct dec_msg *m, const uint8_t *p, const uint8_t *end
         if (apply) {
             dec_template(m, tid, false, f, cnt);
             (*nrec)++;
-        } else if (tmpl_compile(tid, false, f, cnt, &prog) < 0) {
+        } else if (tmpl_check(tid, f, cnt) < 0) {
             goto invalid;
         }
     }
@@ -42,7 +41,6 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
                                  bool apply, unsigned *nrec)
 {
     struct tmpl_field f[DECODE_MAX_FIELDS];
-    struct tmpl_prog prog;
     while (end - p >= 6) {
         uint16_t tid = be_get16(p), slen = be_get16(p + 2), olen = be_get16(p + 4);
         if (tid == 0 && dec_all_zero(p, (size_t)(end - p)))
@@ -58,7 +56,7 @@ static int nf9_options_templates(struct dec_msg *m, const uint8_t *p, const uint
         if (apply) {
             dec_template(m, tid, true, f, ns + no);
             (*nrec)++;
-        } else if (tmpl_compile(tid, true, f, ns + no, &prog) < 0) {
+        } else if (tmpl_check(tid, f, ns + no) < 0) {
             goto invalid;
         }
     }

@@ -149,6 +149,61 @@ static void test_biflow_direction(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A packet section (IE 315, variable length) beside fields of the template's own: the section
+ * gives what the template lacks (addresses, destination port, TCP flags, one packet), the
+ * template's fields win where it has them (source port, protocol, octets). */
+static void test_section_beside_fields(void **state)
+{
+    (void)state;
+    static const uint8_t frame[42] = {
+        2,    0,    0,  0,  0, 1, 2, 0, 0,  0,  0, 2, 0x08, 0x00, /* Ethernet, IPv4 */
+        0x45, 0,    0,  28, 0, 0, 0, 0, 64, 17, 0, 0, 10,   0,
+        0,    1,    10, 0,  0, 2,       /* UDP, 28 bytes */
+        0x13, 0x88, 0,  53, 0, 8, 0, 0, /* 5000 -> 53 */
+    };
+    uint8_t buf[128] = {0, 10, 0, 94};
+    uint32_t secs = (uint32_t)(BASE_MS / 1000);
+    for (int i = 0; i < 4; i++)
+        buf[4 + i] = (uint8_t)(secs >> (24 - 8 * i));
+    buf[15] = 3;                                                    /* domain */
+    static const uint8_t tmpl[24] = {0, 2,  0,    24,   1, 0, 0, 4, /* template 256, 4 fields */
+                                     1, 59, 0xff, 0xff,             /* 315 dataLinkFrameSection */
+                                     0, 7,  0,    2,                /* sourceTransportPort */
+                                     0, 1,  0,    4,                /* octetDeltaCount */
+                                     0, 4,  0,    1};               /* protocolIdentifier */
+    memcpy(buf + 16, tmpl, sizeof tmpl);
+    uint8_t *d = buf + 40;
+    d[0] = 1; /* set 256, 54 bytes */
+    d[3] = 54;
+    d[4] = sizeof frame;
+    memcpy(d + 5, frame, sizeof frame);
+    d[47] = 1234 >> 8; /* source port 1234 */
+    d[48] = 1234 & 0xff;
+    d[51] = 777 >> 8; /* 777 octets */
+    d[52] = 777 & 0xff;
+    d[53] = 6;
+    struct decode_ctx *ctx = new_ctx(NULL);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, 94, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(decode_counter(ctx, DC_PACKET_SECTIONS), 1);
+    const struct flow_rec *r = &s.r[0];
+    const uint8_t a[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 1};
+    const uint8_t b[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 2};
+    assert_memory_equal(r->src, a, 16);
+    assert_memory_equal(r->dst, b, 16);
+    assert_int_equal(r->sport, 1234); /* the template's */
+    assert_int_equal(r->dport, 53);   /* the section's */
+    assert_int_equal(r->proto, 6);    /* the template's */
+    assert_int_equal(r->tcp_flags, 0);
+    assert_int_equal(r->bytes, 777); /* the template's */
+    assert_int_equal(r->packets, 1); /* the section's one packet */
+    assert_true(r->flags & FLOW_F_PACKET);
+    assert_false(r->flags & FLOW_F_V6);
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
 static void test_times(void **state)
 {
     (void)state;
@@ -488,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_sequence),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_malformed_changes_nothing),
+        cmocka_unit_test(test_section_beside_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
