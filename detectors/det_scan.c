@@ -838,12 +838,12 @@ static void pend_settle(struct scan *s, struct det_ctx *ctx)
             struct scan_host *sh;
             bool alive = pend_host(p, &h, &sh);
             enum outcome o = alive && answers_visible(sh, p->t_ms) ? OUT_UNANSWERED : OUT_UNKNOWN;
-            struct pend copy = *p; /* the contact points into it: p is zeroed when removed */
             struct contact ct;
-            pend_contact(&copy, &ct);
-            ltab_remove(&s->pend, p);
-            salt_set(s, copy.k.host, copy.salt); /* not the last record's host: spare the hash */
+            pend_contact(p, &ct); /* points into p: removed after apply (which keeps to the
+                                   * other tables), not copied */
+            salt_set(s, p->k.host, p->salt); /* not the last record's host: spare the hash */
             apply(s, ctx, c, h, sh, &ct, o);
+            ltab_remove(&s->pend, p);
         } else {
             ltab_remove(&s->pend, p);
         }
@@ -1164,20 +1164,34 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
                            uint32_t thr_h, uint32_t thr_d, uint32_t high)
 {
     struct judged j;
-    j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
-                                thr_h < thr_d ? thr_h : thr_d);
-    j.thr_h = det_scaled(thr_h, j.scale);
-    j.thr_d = det_scaled(thr_d, j.scale);
-    j.high = det_scaled(high, j.scale);
+    if (p->rate > 1) {
+        j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
+                                    thr_h < thr_d ? thr_h : thr_d);
+        j.thr_h = det_scaled(thr_h, j.scale);
+        j.thr_d = det_scaled(thr_d, j.scale);
+        j.high = det_scaled(high, j.scale);
+    } else { /* unsampled: det_scaled(thr, 1) is thr, at least 1 (no floating point) */
+        j.scale = 1.0;
+        j.thr_h = thr_h ? thr_h : 1;
+        j.thr_d = thr_d ? thr_d : 1;
+        j.high = high ? high : 1;
+    }
     thr_h = j.thr_h;
     thr_d = j.thr_d;
     double fail_min = c->fail_min;
+    uint64_t all = (uint64_t)p->unanswered + p->answered;
+    j.share = all ? (double)p->unanswered / (double)all : 0;
+    if (p->unanswered < thr_h && p->unanswered < thr_d) {
+        /* the views never count more than the pair's unanswered contacts (view_count's most):
+         * it cannot cross, its counts (most pairs': one contact) are not needed */
+        j.hour = j.day = 0;
+        j.cross = false;
+        return j;
+    }
     j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
     j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered);
     if (j.hour > j.day)
         j.day = j.hour;
-    uint64_t all = (uint64_t)p->unanswered + p->answered;
-    j.share = all ? (double)p->unanswered / (double)all : 0;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
     if (p->rate > 1 && j.cross)
         j.cross = sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
