@@ -617,7 +617,8 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
     touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
 }
 
-static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, bool horizontal,
+/* salt: the contact host's (salt_of(ct->host)), once for both of a contact's pairs. */
+static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool horizontal,
                      const struct contact *ct, bool failed)
 {
     struct pair_key k;
@@ -630,8 +631,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
-    uint64_t hv = key_mix(salt_of(s, ctx, ct->host), horizontal ? NULL : ct->target,
-                          horizontal ? ct->port : 0, ct->proto);
+    uint64_t hv =
+        key_mix(salt, horizontal ? NULL : ct->target, horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
     if (!p)
@@ -702,9 +703,10 @@ static void apply(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c
         return; /* an answer for a host without unanswered contacts: no pair to count it in */
     if (failed && sh)
         sh->has_pairs = 1;
-    pair_add(s, ctx, sh, true, ct, failed);
+    uint64_t salt = salt_of(s, ctx, ct->host);
+    pair_add(s, ctx, salt, true, ct, failed);
     if (ct->proto == 6 || ct->proto == 17)
-        pair_add(s, ctx, sh, false, ct, failed);
+        pair_add(s, ctx, salt, false, ct, failed);
 }
 
 /* ---- the join of UDP/ICMP probes and their answers ----------------------------------------- */
@@ -946,8 +948,9 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
                          .proto = f->proto,
                          .port = port,
                          .rate = f->sampling};
-    pair_add(s, ctx, sh, true, &ct, false);
-    pair_add(s, ctx, sh, false, &ct, false);
+    uint64_t salt = salt_of(s, ctx, h->addr);
+    pair_add(s, ctx, salt, true, &ct, false);
+    pair_add(s, ctx, salt, false, &ct, false);
 }
 
 /* The first-contact filter's hash of a contact whose key_mix is x (the pending table's). */

@@ -85,17 +85,17 @@ static inline bool gfilter_test_and_set_at(struct gfilter *g, size_t word, uint6
     uint64_t mask =
         1ULL << (h & 63) | 1ULL << (h >> 6 & 63) | 1ULL << (h >> 12 & 63) | 1ULL << (h >> 18 & 63);
     uint64_t *now = &pair[g->cur];
-    bool seen = (*now & mask) == mask || (pair[g->cur ^ 1] & mask) == mask;
-    /* the bits this key sets anew (at most mask's 4), counted in the word's halves (no libgcc
-     * popcount call in a build without the popcnt instruction; none for a key already in this
-     * generation) */
+    /* the bits this key sets anew (at most mask's 4): none for a key in this generation */
     uint64_t add = mask & ~*now;
-    if (add) {
-        add -= (add >> 1) & 0x5555555555555555ULL;
-        add = (add & 0x3333333333333333ULL) + ((add >> 2) & 0x3333333333333333ULL);
-        add = (add + (add >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-        g->set_bits[0] += (add * 0x0101010101010101ULL) >> 56;
-    }
+    if (!add)
+        return true;
+    bool seen = (pair[g->cur ^ 1] & mask) == mask;
+    /* counted in the word's halves (no libgcc popcount call in a build without the popcnt
+     * instruction) */
+    add -= (add >> 1) & 0x5555555555555555ULL;
+    add = (add & 0x3333333333333333ULL) + ((add >> 2) & 0x3333333333333333ULL);
+    add = (add + (add >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    g->set_bits[0] += (add * 0x0101010101010101ULL) >> 56;
     *now |= mask;
     return seen;
 }
