@@ -1201,6 +1201,14 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
     return j;
 }
 
+/* Could pair p cross thresholds thr_h/thr_d (as configured)? Judge's early answer without the
+ * call, for most pairs: unsampled, the thresholds in force are as configured (at least 1) and the
+ * views never count more than the unanswered contacts; sampled ones are judge's to scale. */
+static bool may_cross(const struct pair *p, uint32_t thr_h, uint32_t thr_d)
+{
+    return p->rate > 1 || p->unanswered >= thr_h || p->unanswered >= thr_d;
+}
+
 /* The thresholds in force for a pair's evidence; under sampling the rate and the scale too. */
 static void thresholds_json(struct json *j, const struct pair *p, const struct judged *jd)
 {
@@ -1240,6 +1248,8 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        if (!may_cross(p, c->h_threshold, c->h_day_threshold))
+            continue;
         struct judged j = judge(p, ctx, c, c->h_threshold, c->h_day_threshold, c->h_high);
         if (!j.cross)
             continue;
@@ -1323,6 +1333,8 @@ static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        if (!may_cross(p, c->v_threshold, c->v_day_threshold))
+            continue;
         struct judged jd = judge(p, ctx, c, c->v_threshold, c->v_day_threshold, c->v_high);
         if (!jd.cross)
             continue;
