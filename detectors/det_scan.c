@@ -651,8 +651,14 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool ho
     rotate(p->sk_d, &p->epoch_d, ed);
     uint64_t v = horizontal ? hash_host(&s->target_key, ct->target) /* = sk_hash_addr(&s->hk) */
                             : hash_mix64(ct->port + 0x9E3779B97F4A7C15ULL);
-    bool fresh = hll_add(&p->sk_h[0], v);
-    hll_add(&p->sk_d[0], v);
+    bool fresh = true;
+    if (ins) { /* a new pair (zeroed): both current views are empty */
+        hll_add_first(&p->sk_h[0], v);
+        hll_add_first(&p->sk_d[0], v);
+    } else {
+        fresh = hll_add(&p->sk_h[0], v);
+        hll_add(&p->sk_d[0], v);
+    }
     if (fresh && !p->sk_h[0].dense)
         pair_sample(p, horizontal, ct);
     p->unanswered++;

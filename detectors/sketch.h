@@ -46,6 +46,18 @@ void hll_reset(struct hll *h);
  * true when a register grew (an approximation). */
 bool hll_add(struct hll *h, uint64_t hash);
 uint32_t hll_count(const struct hll *h);
+/* The 32-bit value hll_add keeps of a hash (the exact set's member, the registers' input). */
+static inline uint32_t hll_value(uint64_t hash)
+{
+    return (uint32_t)(hash ^ (hash >> 32));
+}
+/* hll_add to an empty counter (hll_reset, or zeroed memory), inline: its first exact value (what
+ * hll_add does there, and it would return true). */
+static inline void hll_add_first(struct hll *h, uint64_t hash)
+{
+    h->u.set[0] = hll_value(hash);
+    h->n = 1;
+}
 /* dst := dst union src (register-wise max; exact sets merged while they fit). */
 void hll_merge(struct hll *dst, const struct hll *src);
 
