@@ -1062,6 +1062,13 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         return;
     }
     s->st_first++;
+    if (icmp)
+        sweep_probe(s, ctx, c, h, sh, f);
+    if (f->proto != 6 && unsampled(f)) { /* UDP, ICMP echo: the outcome is the answer's (join) */
+        pend_probe(s, ctx, h, sh, f, port, a.x);
+        return;
+    }
+    /* TCP: the record's flags say; sampled UDP, ICMP echo: unknown */
     struct contact ct = {
         .customer = h->customer,
         .host = h->addr,
@@ -1075,17 +1082,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         .trw = f->proto == 6 ? det_flow_whole(f) : unsampled(f), /* TCP: flags of one packet? */
         .rate = f->sampling > 1 ? f->sampling : 1,
     };
-    if (icmp)
-        sweep_probe(s, ctx, c, h, sh, f);
-    if (f->proto == 6) {
-        apply(s, ctx, c, h, sh, &ct, tcp_outcome(f));
-        return;
-    }
-    if (!unsampled(f)) {
-        apply(s, ctx, c, h, sh, &ct, OUT_UNKNOWN);
-        return;
-    }
-    pend_probe(s, ctx, h, sh, f, port, a.x);
+    apply(s, ctx, c, h, sh, &ct, f->proto == 6 ? tcp_outcome(f) : OUT_UNKNOWN);
 }
 
 /* ---- window close ------------------------------------------------------------------------ */
