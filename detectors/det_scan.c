@@ -617,7 +617,8 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
     touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
 }
 
-static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, bool horizontal,
+/* salt: the contact host's (salt_of(ct->host)), once for both of a contact's pairs. */
+static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool horizontal,
                      const struct contact *ct, bool failed)
 {
     struct pair_key k;
@@ -630,8 +631,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     else
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
-    uint64_t hv = key_mix(salt_of(s, ctx, ct->host), horizontal ? NULL : ct->target,
-                          horizontal ? ct->port : 0, ct->proto);
+    uint64_t hv =
+        key_mix(salt, horizontal ? NULL : ct->target, horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
     if (!p)
@@ -650,8 +651,14 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, struct scan_host *sh, 
     rotate(p->sk_d, &p->epoch_d, ed);
     uint64_t v = horizontal ? hash_host(&s->target_key, ct->target) /* = sk_hash_addr(&s->hk) */
                             : hash_mix64(ct->port + 0x9E3779B97F4A7C15ULL);
-    bool fresh = hll_add(&p->sk_h[0], v);
-    hll_add(&p->sk_d[0], v);
+    bool fresh = true;
+    if (ins) { /* a new pair (zeroed): both current views are empty */
+        hll_add_first(&p->sk_h[0], v);
+        hll_add_first(&p->sk_d[0], v);
+    } else {
+        fresh = hll_add(&p->sk_h[0], v);
+        hll_add(&p->sk_d[0], v);
+    }
     if (fresh && !p->sk_h[0].dense)
         pair_sample(p, horizontal, ct);
     p->unanswered++;
@@ -702,9 +709,10 @@ static void apply(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c
         return; /* an answer for a host without unanswered contacts: no pair to count it in */
     if (failed && sh)
         sh->has_pairs = 1;
-    pair_add(s, ctx, sh, true, ct, failed);
+    uint64_t salt = salt_of(s, ctx, ct->host);
+    pair_add(s, ctx, salt, true, ct, failed);
     if (ct->proto == 6 || ct->proto == 17)
-        pair_add(s, ctx, sh, false, ct, failed);
+        pair_add(s, ctx, salt, false, ct, failed);
 }
 
 /* ---- the join of UDP/ICMP probes and their answers ----------------------------------------- */
@@ -838,12 +846,12 @@ static void pend_settle(struct scan *s, struct det_ctx *ctx)
             struct scan_host *sh;
             bool alive = pend_host(p, &h, &sh);
             enum outcome o = alive && answers_visible(sh, p->t_ms) ? OUT_UNANSWERED : OUT_UNKNOWN;
-            struct pend copy = *p; /* the contact points into it: p is zeroed when removed */
             struct contact ct;
-            pend_contact(&copy, &ct);
-            ltab_remove(&s->pend, p);
-            salt_set(s, copy.k.host, copy.salt); /* not the last record's host: spare the hash */
+            pend_contact(p, &ct); /* points into p: removed after apply (which keeps to the
+                                   * other tables), not copied */
+            salt_set(s, p->k.host, p->salt); /* not the last record's host: spare the hash */
             apply(s, ctx, c, h, sh, &ct, o);
+            ltab_remove(&s->pend, p);
         } else {
             ltab_remove(&s->pend, p);
         }
@@ -946,8 +954,9 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
                          .proto = f->proto,
                          .port = port,
                          .rate = f->sampling};
-    pair_add(s, ctx, sh, true, &ct, false);
-    pair_add(s, ctx, sh, false, &ct, false);
+    uint64_t salt = salt_of(s, ctx, h->addr);
+    pair_add(s, ctx, salt, true, &ct, false);
+    pair_add(s, ctx, salt, false, &ct, false);
 }
 
 /* The first-contact filter's hash of a contact whose key_mix is x (the pending table's). */
@@ -1053,6 +1062,13 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         return;
     }
     s->st_first++;
+    if (icmp)
+        sweep_probe(s, ctx, c, h, sh, f);
+    if (f->proto != 6 && unsampled(f)) { /* UDP, ICMP echo: the outcome is the answer's (join) */
+        pend_probe(s, ctx, h, sh, f, port, a.x);
+        return;
+    }
+    /* TCP: the record's flags say; sampled UDP, ICMP echo: unknown */
     struct contact ct = {
         .customer = h->customer,
         .host = h->addr,
@@ -1066,17 +1082,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         .trw = f->proto == 6 ? det_flow_whole(f) : unsampled(f), /* TCP: flags of one packet? */
         .rate = f->sampling > 1 ? f->sampling : 1,
     };
-    if (icmp)
-        sweep_probe(s, ctx, c, h, sh, f);
-    if (f->proto == 6) {
-        apply(s, ctx, c, h, sh, &ct, tcp_outcome(f));
-        return;
-    }
-    if (!unsampled(f)) {
-        apply(s, ctx, c, h, sh, &ct, OUT_UNKNOWN);
-        return;
-    }
-    pend_probe(s, ctx, h, sh, f, port, a.x);
+    apply(s, ctx, c, h, sh, &ct, f->proto == 6 ? tcp_outcome(f) : OUT_UNKNOWN);
 }
 
 /* ---- window close ------------------------------------------------------------------------ */
@@ -1164,24 +1170,46 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
                            uint32_t thr_h, uint32_t thr_d, uint32_t high)
 {
     struct judged j;
-    j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
-                                thr_h < thr_d ? thr_h : thr_d);
-    j.thr_h = det_scaled(thr_h, j.scale);
-    j.thr_d = det_scaled(thr_d, j.scale);
-    j.high = det_scaled(high, j.scale);
+    if (p->rate > 1) {
+        j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
+                                    thr_h < thr_d ? thr_h : thr_d);
+        j.thr_h = det_scaled(thr_h, j.scale);
+        j.thr_d = det_scaled(thr_d, j.scale);
+        j.high = det_scaled(high, j.scale);
+    } else { /* unsampled: det_scaled(thr, 1) is thr, at least 1 (no floating point) */
+        j.scale = 1.0;
+        j.thr_h = thr_h ? thr_h : 1;
+        j.thr_d = thr_d ? thr_d : 1;
+        j.high = high ? high : 1;
+    }
     thr_h = j.thr_h;
     thr_d = j.thr_d;
     double fail_min = c->fail_min;
+    uint64_t all = (uint64_t)p->unanswered + p->answered;
+    j.share = all ? (double)p->unanswered / (double)all : 0;
+    if (p->unanswered < thr_h && p->unanswered < thr_d) {
+        /* the views never count more than the pair's unanswered contacts (view_count's most):
+         * it cannot cross, its counts (most pairs': one contact) are not needed */
+        j.hour = j.day = 0;
+        j.cross = false;
+        return j;
+    }
     j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
     j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered);
     if (j.hour > j.day)
         j.day = j.hour;
-    uint64_t all = (uint64_t)p->unanswered + p->answered;
-    j.share = all ? (double)p->unanswered / (double)all : 0;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
     if (p->rate > 1 && j.cross)
         j.cross = sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
     return j;
+}
+
+/* Could pair p cross thresholds thr_h/thr_d (as configured)? Judge's early answer without the
+ * call, for most pairs: unsampled, the thresholds in force are as configured (at least 1) and the
+ * views never count more than the unanswered contacts; sampled ones are judge's to scale. */
+static bool may_cross(const struct pair *p, uint32_t thr_h, uint32_t thr_d)
+{
+    return p->rate > 1 || p->unanswered >= thr_h || p->unanswered >= thr_d;
 }
 
 /* The thresholds in force for a pair's evidence; under sampling the rate and the scale too. */
@@ -1223,6 +1251,8 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        if (!may_cross(p, c->h_threshold, c->h_day_threshold))
+            continue;
         struct judged j = judge(p, ctx, c, c->h_threshold, c->h_day_threshold, c->h_high);
         if (!j.cross)
             continue;
@@ -1306,6 +1336,8 @@ static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
             continue;
         p->evaluated = ctx->window_no + 1;
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        if (!may_cross(p, c->v_threshold, c->v_day_threshold))
+            continue;
         struct judged jd = judge(p, ctx, c, c->v_threshold, c->v_day_threshold, c->v_high);
         if (!jd.cross)
             continue;

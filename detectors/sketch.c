@@ -29,7 +29,7 @@ static void hll_reg_add(struct hll *h, uint32_t v)
 
 bool hll_add(struct hll *h, uint64_t hash)
 {
-    uint32_t v = (uint32_t)(hash ^ (hash >> 32));
+    uint32_t v = hll_value(hash);
     if (!h->dense) {
         for (unsigned i = 0; i < h->n; i++)
             if (h->u.set[i] == v)

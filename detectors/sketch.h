@@ -46,6 +46,18 @@ void hll_reset(struct hll *h);
  * true when a register grew (an approximation). */
 bool hll_add(struct hll *h, uint64_t hash);
 uint32_t hll_count(const struct hll *h);
+/* The 32-bit value hll_add keeps of a hash (the exact set's member, the registers' input). */
+static inline uint32_t hll_value(uint64_t hash)
+{
+    return (uint32_t)(hash ^ (hash >> 32));
+}
+/* hll_add to an empty counter (hll_reset, or zeroed memory), inline: its first exact value (what
+ * hll_add does there, and it would return true). */
+static inline void hll_add_first(struct hll *h, uint64_t hash)
+{
+    h->u.set[0] = hll_value(hash);
+    h->n = 1;
+}
 /* dst := dst union src (register-wise max; exact sets merged while they fit). */
 void hll_merge(struct hll *dst, const struct hll *src);
 
@@ -85,17 +97,17 @@ static inline bool gfilter_test_and_set_at(struct gfilter *g, size_t word, uint6
     uint64_t mask =
         1ULL << (h & 63) | 1ULL << (h >> 6 & 63) | 1ULL << (h >> 12 & 63) | 1ULL << (h >> 18 & 63);
     uint64_t *now = &pair[g->cur];
-    bool seen = (*now & mask) == mask || (pair[g->cur ^ 1] & mask) == mask;
-    /* the bits this key sets anew (at most mask's 4), counted in the word's halves (no libgcc
-     * popcount call in a build without the popcnt instruction; none for a key already in this
-     * generation) */
+    /* the bits this key sets anew (at most mask's 4): none for a key in this generation */
     uint64_t add = mask & ~*now;
-    if (add) {
-        add -= (add >> 1) & 0x5555555555555555ULL;
-        add = (add & 0x3333333333333333ULL) + ((add >> 2) & 0x3333333333333333ULL);
-        add = (add + (add >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-        g->set_bits[0] += (add * 0x0101010101010101ULL) >> 56;
-    }
+    if (!add)
+        return true;
+    bool seen = (pair[g->cur ^ 1] & mask) == mask;
+    /* counted in the word's halves (no libgcc popcount call in a build without the popcnt
+     * instruction) */
+    add -= (add >> 1) & 0x5555555555555555ULL;
+    add = (add & 0x3333333333333333ULL) + ((add >> 2) & 0x3333333333333333ULL);
+    add = (add + (add >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    g->set_bits[0] += (add * 0x0101010101010101ULL) >> 56;
     *now |= mask;
     return seen;
 }

@@ -57,6 +57,25 @@ static void test_merge_equals_one_sketch(void **state)
         }
 }
 
+/* hll_add_first (det_scan's new pairs) is hll_add on an empty counter. */
+static void test_add_first(void **state)
+{
+    (void)state;
+    struct hash_key k;
+    hash_key_from_seed(&k, 7);
+    for (uint32_t i = 0; i < 1000; i++) {
+        struct hll a, b;
+        hll_reset(&a);
+        memset(&b, 0, sizeof b);
+        uint64_t v = item(&k, i);
+        assert_true(hll_add(&a, v));
+        hll_add_first(&b, v);
+        assert_memory_equal(&a, &b, sizeof a);
+        assert_false(hll_add(&b, v));
+        assert_int_equal(hll_count(&b), 1);
+    }
+}
+
 static void test_merge_accuracy(void **state)
 {
     (void)state;
@@ -147,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_equals_one_sketch),
         cmocka_unit_test(test_merge_accuracy),
+        cmocka_unit_test(test_add_first),
         cmocka_unit_test(test_gfilter_same_as_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
