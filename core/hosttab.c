@@ -183,6 +183,48 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
     return &t->key;
 }
 
+/* Start loading every cache line of a slot, [s, s + stride), for writing (prefetch_slot_w: the
+ * record's lookup and detectors write it) or reading (prefetch_slot_r: a walk's visit): the lines
+ * by number, up to six without a loop (a slot is struct host and the detectors' state, three or
+ * four lines), where a loop by offset cost a compare and a branch per line and one prefetch more
+ * (the last byte's, for a slot that straddles one line more than its length). */
+#define PREFETCH_SLOT_BODY(rw)                                                                     \
+    uintptr_t a = (uintptr_t)s & ~(uintptr_t)(CACHE_LINE - 1);                                     \
+    size_t nl = ((uintptr_t)s + stride - 1 - a) / CACHE_LINE + 1;                                  \
+    switch (nl) {                                                                                  \
+    default:                                                                                       \
+        for (size_t k = 6; k < nl; k++)                                                            \
+            __builtin_prefetch((const void *)(a + k * CACHE_LINE), rw);                            \
+        __attribute__((fallthrough));                                                              \
+    case 6:                                                                                        \
+        __builtin_prefetch((const void *)(a + 5 * CACHE_LINE), rw);                                \
+        __attribute__((fallthrough));                                                              \
+    case 5:                                                                                        \
+        __builtin_prefetch((const void *)(a + 4 * CACHE_LINE), rw);                                \
+        __attribute__((fallthrough));                                                              \
+    case 4:                                                                                        \
+        __builtin_prefetch((const void *)(a + 3 * CACHE_LINE), rw);                                \
+        __attribute__((fallthrough));                                                              \
+    case 3:                                                                                        \
+        __builtin_prefetch((const void *)(a + 2 * CACHE_LINE), rw);                                \
+        __attribute__((fallthrough));                                                              \
+    case 2:                                                                                        \
+        __builtin_prefetch((const void *)(a + CACHE_LINE), rw);                                    \
+        __attribute__((fallthrough));                                                              \
+    case 1:                                                                                        \
+        __builtin_prefetch((const void *)a, rw);                                                   \
+    }
+
+static inline void prefetch_slot_w(const uint8_t *s, size_t stride)
+{
+    PREFETCH_SLOT_BODY(1)
+}
+
+static inline void prefetch_slot_r(const uint8_t *s, size_t stride)
+{
+    PREFETCH_SLOT_BODY(0)
+}
+
 /* hosttab_prefetch_batch's records at a time: the second bucket numbers wait on the stack
  * between the two passes (the first kept in probe). A probe: the position of the first tag
  * match, or PROBE_MISS with both bucket numbers (buckets_pack) when neither bucket has one. */
@@ -215,10 +257,7 @@ static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t
         }
         size_t at = bk + (size_t)__builtin_ctz(m);
         pos[i] = at;
-        const uint8_t *s = slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride; /* host_at */
-        for (size_t off = 0; off < stride; off += 64)
-            __builtin_prefetch(s + off, 1);
-        __builtin_prefetch(s + stride - 1, 1);
+        prefetch_slot_w(slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride, stride); /* host_at */
     }
 }
 
@@ -410,10 +449,7 @@ _Static_assert((FOREACH_AHEAD & (FOREACH_AHEAD - 1)) == 0, "a ring indexed by a 
 /* Start loading the lines of position i's slot: its host and state. */
 static inline void prefetch_host(const struct hosttab *t, size_t i)
 {
-    const uint8_t *s = (const uint8_t *)host_at(t, i);
-    for (size_t off = 0; off < t->stride; off += 64)
-        __builtin_prefetch(s + off);
-    __builtin_prefetch(s + t->stride - 1);
+    prefetch_slot_r((const uint8_t *)host_at(t, i), t->stride);
 }
 
 static inline void visit_at(struct hosttab *t, size_t i, hosttab_visit_fn cb, void *arg)
