@@ -418,14 +418,22 @@ static struct bc_at bc_at(const struct beacon *b, uint64_t h)
 
 _Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
 
-static inline struct pair *pair_find(struct beacon *b, const struct pair_key *k, struct bc_at at)
+/* The pair of record f's key (customer, host, peer, port, proto: pair_key_of's fields, compared
+ * where they are: no key is built for a record whose pair is not there), or NULL. A pool key's
+ * pad is zero (pair_key_of), so this is the whole key's comparison. */
+static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t customer,
+                                     const uint8_t host[16], const struct flow_rec *f,
+                                     bool host_side)
 {
     size_t base = (size_t)at.bucket * BC_WAYS;
     uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
     for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
-        size_t i = base + (size_t)__builtin_ctz(m); /* the matching slots in order */
-        if (memcmp(&b->pool[i].k, k, sizeof *k) == 0)
-            return &b->pool[i];
+        struct pair *p =
+            &b->pool[base + (size_t)__builtin_ctz(m)]; /* the matching slots in order */
+        if (p->k.customer == customer && p->k.proto == f->proto &&
+            p->k.port == (host_side ? f->dport : f->sport) && memcmp(p->k.host, host, 16) == 0 &&
+            memcmp(p->k.peer, host_side ? f->dst : f->src, 16) == 0)
+            return p;
     }
     return NULL;
 }
@@ -681,8 +689,8 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
 
 /* A new pending first connection, record o's (its pair at at): a free entry of the set, else
  * the one whose connection ended first. */
-static struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
-                             uint64_t idle_ms)
+static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
+                                    uint64_t idle_ms)
 {
     struct pend *set = pend_set(b, at), *victim = NULL;
     for (int i = 0; i < PD_WAYS && !victim; i++)
@@ -792,14 +800,60 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
     }
 }
 
-/* Where on_flow's record's pair lives (key k, of its host h): the prefetch pass's (memo, what
- * det_memo_get gave for the record), else computed. */
+/* Where on_flow's record's pair lives (its host h, the peer's fields as pair_key_of takes them):
+ * the prefetch pass's (memo, what det_memo_get gave for the record), else computed. */
 static struct bc_at beacon_at(const struct beacon *b, const struct det_ctx *ctx,
-                              const struct host *h, const struct pair_key *k, const uint64_t *memo)
+                              const struct host *h, const struct flow_rec *f, bool host_side,
+                              const uint64_t *memo)
 {
     if (memo)
         return (struct bc_at){memo[0], (uint32_t)(memo[1] >> 32), (uint32_t)memo[1]};
-    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), k->customer, k->peer, k->port, k->proto));
+    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), h->customer, host_side ? f->dst : f->src,
+                              host_side ? f->dport : f->sport, f->proto));
+}
+
+/* What record f says from the pair's side (basis, range: on_flow's reading of its initiator;
+ * may_start set by the caller). */
+static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_t basis,
+                                uint8_t range, uint16_t hport)
+{
+    return (struct obs){
+        .host_side = host_side,
+        .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
+        .basis = basis,
+        .range = range,
+        .hport = hport,
+        .first_ms = f->first_ms,
+        .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
+        .bytes = f->bytes,
+        .packets = f->packets,
+    };
+}
+
+/* A record of a pair or a pending first connection on_flow found (p, else pd) at at: out of
+ * line, so that the common record (neither: a new pending entry) carries none of it. */
+static __attribute__((noinline)) void beacon_known(struct beacon *b, const struct beacon_conf *c,
+                                                   const struct host *h, const struct flow_rec *f,
+                                                   struct bc_at at, struct pair *p, struct pend *pd,
+                                                   const struct obs *o)
+{
+    if (p) {
+        if (o->first_ms + c->idle * 1000 < p->base_ms)
+            return; /* older than the pair by more than it may stay idle: not part of it */
+        if (!o->host_side)
+            b->stat_answers++;
+        pair_record(b, p, o, c);
+        return;
+    }
+    struct pair_key k;
+    pair_key_of(&k, h->customer, h->addr, f, o->host_side);
+    if (pend_record(b, pd, o, c)) {
+        if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
+            promote(b, &k, at, pd, c);
+        return;
+    }
+    if (o->may_start)
+        pair_record(b, promote(b, &k, at, pd, c), o, c);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -834,67 +888,42 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
     }
-    struct pair_key k;
-    pair_key_of(&k, h->customer, h->addr, f, host_side);
-    struct bc_at at = beacon_at(b, ctx, h, &k, memo);
+    struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     uint16_t hport = host_side ? f->sport : f->dport;
-    if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side) {
-        /* The peer started it: the inside host answers a client of its own - unless only a
-         * service port says so, the host's port is not a privileged one, and the host already
-         * calls this peer's port from other ports (a pair or a pending first connection under
-         * this key, with another host port): then the host's changing client port hit a
-         * service number this time (an old client's 1025-5000 holds 1433, 1521, 3306,
-         * 3389...), and the pair's fixed port decides, as for any provisional start. */
-        if (basis != INIT_BASIS_SERVICE || hport < 1024)
-            return;
-        const struct pair *q = pair_find(b, &k, at);
-        const struct pend *qd = q ? NULL : pend_find(b, at);
-        if (!(q ? q->count && q->last_hport != hport : qd && qd->hport != hport))
+    bool peer_started = who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side;
+    /* The peer started it: the inside host answers a client of its own - unless only a service
+     * port says so, the host's port is not a privileged one, and the host already calls this
+     * peer's port from other ports (a pair or a pending first connection under this key, with
+     * another host port): then the host's changing client port hit a service number this time
+     * (an old client's 1025-5000 holds 1433, 1521, 3306, 3389...), and the pair's fixed port
+     * decides, as for any provisional start. */
+    if (peer_started && (basis != INIT_BASIS_SERVICE || hport < 1024))
+        return;
+    /* The record's pair, else its pending first connection: looked up once. */
+    struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);
+    struct pend *pd = p ? NULL : pend_find(b, at);
+    if (peer_started) {
+        if (!(p ? p->count && p->last_hport != hport : pd && pd->hport != hport))
             return;
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
         b->stat_service_overruled++;
     }
-    uint8_t tcp_flags = f->proto == 6 ? f->tcp_flags : 0;
-    struct obs o = {
-        .host_side = host_side,
-        .syn = (tcp_flags & 0x02) != 0,
-        .basis = (uint8_t)basis,
-        .range = range,
-        .hport = hport,
-        .first_ms = f->first_ms,
-        .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
-        .bytes = f->bytes,
-        .packets = f->packets,
-    };
     /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
      * and from the peer's side only when the record says the host started it (asymmetric
      * routing shows one direction). */
-    bool no_syn = tcp_flags && !o.syn;
-    o.may_start =
+    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    bool may_start =
         !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
-    struct pair *p = pair_find(b, &k, at);
-    if (p) {
-        if (o.first_ms + c->idle * 1000 < p->base_ms)
-            return; /* older than the pair by more than it may stay idle: not part of it */
-        if (!host_side)
-            b->stat_answers++;
-        pair_record(b, p, &o, c);
+    if (p || pd) {
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
+        o.may_start = may_start;
+        beacon_known(b, c, h, f, at, p, pd, &o);
         return;
     }
-    struct pend *pd = pend_find(b, at);
-    if (pd) {
-        if (pend_record(b, pd, &o, c)) {
-            if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
-                promote(b, &k, at, pd, c);
-            return;
-        }
-        if (o.may_start)
-            pair_record(b, promote(b, &k, at, pd, c), &o, c);
+    if (!may_start)
         return;
-    }
-    if (!o.may_start)
-        return;
+    struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport); /* its own: not stored */
     pend_new(b, at, &o, c->idle * 1000);
     b->stat_starts++;
 }
