@@ -185,9 +185,9 @@ struct pair_key {
     uint8_t proto, pad;
 };
 
-/* A first connection waiting for the pair's second one. */
-struct pend {
-    uint32_t tag;       /* 0 = empty */
+/* A first connection waiting for the pair's second one (its tag: its set's, struct pset). Packed
+ * (start_ms on 4 bytes): 28 bytes, so that a set's four entries and their tags fill two lines. */
+struct __attribute__((packed, aligned(4))) pend {
     uint16_t hport;     /* the inside host's port */
     uint8_t basis;      /* enum flow_init_basis of its start (NONE: provisional) */
     uint8_t dirs : 2;   /* 1: a record of the host seen, 2: one of the peer */
@@ -197,7 +197,13 @@ struct pend {
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
 };
-_Static_assert(sizeof(struct pend) * PD_WAYS == 2 * CACHE_LINE,
+/* A set of the pending cache: its entries' tags side by side (one compare for all four,
+ * core/tags.h), then the entries. */
+struct pset {
+    uint32_t tag[PD_WAYS]; /* 0 = empty */
+    struct pend e[PD_WAYS];
+};
+_Static_assert(sizeof(struct pset) == 2 * CACHE_LINE,
                "a pending set is two whole lines (beacon_prefetch loads both)");
 
 /* A followed connection; times in UNIT_MS after the pair's base. */
@@ -266,7 +272,7 @@ struct beacon {
     uint32_t *tags; /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
                               * share one cache line, so a miss touches no pair */
     size_t nbuckets;
-    struct pend *pend;         /* sets of PD_WAYS (128 bytes), each on two whole lines */
+    struct pset *pend;         /* sets of PD_WAYS (128 bytes), each on two whole lines */
     void *tags_mem, *pend_mem; /* what calloc_lines gave to free */
     size_t npsets;
     struct hash_key hk, pvk;
@@ -299,7 +305,7 @@ static int beacon_init(const void *conf, struct det_share share, void **self)
     b->npsets = (det_share_cap(share, c->pending, 64) + PD_WAYS - 1) / PD_WAYS;
     b->pool = calloc_table(b->nbuckets * BC_WAYS, sizeof *b->pool);
     b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
-    b->pend = calloc_lines(b->npsets * PD_WAYS, sizeof *b->pend, &b->pend_mem);
+    b->pend = calloc_lines(b->npsets, sizeof *b->pend, &b->pend_mem);
     if (!b->pool || !b->tags || !b->pend) {
         free(b->pool);
         free(b->tags_mem);
@@ -468,26 +474,19 @@ static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struc
     return victim;
 }
 
-static struct pend *pend_set(struct beacon *b, struct bc_at at)
+static struct pset *pend_set(struct beacon *b, struct bc_at at)
 {
-    return &b->pend[(size_t)at.pset * PD_WAYS];
+    return &b->pend[at.pset];
 }
 
-_Static_assert(PD_WAYS == 4, "pend_find compares a set's four tags");
+_Static_assert(PD_WAYS % 4 == 0 && PD_WAYS <= TAGS_MAX, "a pending set's tags: tags_match");
 
-/* The entry of at's pending set holding its tag, or NULL: the first in order (written out: a
- * loop that compilers keep is twice the instructions, for every record). */
+/* The entry of at's pending set holding its tag, or NULL: the first in order. */
 static inline struct pend *pend_find(struct beacon *b, struct bc_at at)
 {
-    struct pend *set = pend_set(b, at);
-    uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
-    if (set[0].tag == tag)
-        return &set[0];
-    if (set[1].tag == tag)
-        return &set[1];
-    if (set[2].tag == tag)
-        return &set[2];
-    return set[3].tag == tag ? &set[3] : NULL;
+    struct pset *set = pend_set(b, at);
+    uint32_t m = tags_match(set->tag, PD_WAYS, (uint32_t)(at.h >> 32) | 1u);
+    return m ? &set->e[__builtin_ctz(m)] : NULL;
 }
 
 /* What one record says, from the pair's side. */
@@ -683,7 +682,8 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
     c->dirs = pd->dirs;
     c->open_ms = (uint32_t)pd->start_ms;
     count_opener(p, pd->opened);
-    pd->tag = 0;
+    struct pset *set = pend_set(b, at);
+    set->tag[pd - set->e] = 0;
     return p;
 }
 
@@ -692,20 +692,20 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
 static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
                                     uint64_t idle_ms)
 {
-    struct pend *set = pend_set(b, at), *victim = NULL;
-    for (int i = 0; i < PD_WAYS && !victim; i++)
-        if (!set[i].tag)
-            victim = &set[i];
-    if (!victim) {
-        victim = &set[0];
-        for (int i = 1; i < PD_WAYS; i++)
-            if (set[i].start_ms + set[i].span_ms < victim->start_ms + victim->span_ms)
-                victim = &set[i];
+    struct pset *set = pend_set(b, at);
+    uint32_t m = tags_match(set->tag, PD_WAYS, 0);
+    unsigned v = 0;
+    if (m) {
+        v = (unsigned)__builtin_ctz(m);
+    } else {
+        for (unsigned i = 1; i < PD_WAYS; i++)
+            if (set->e[i].start_ms + set->e[i].span_ms < set->e[v].start_ms + set->e[v].span_ms)
+                v = i;
+        if (set->e[v].start_ms + set->e[v].span_ms + idle_ms >= o->first_ms)
+            b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
     }
-    if (victim->tag && victim->start_ms + victim->span_ms + idle_ms >= o->first_ms)
-        b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
-    *victim = (struct pend){
-        .tag = (uint32_t)(at.h >> 32) | 1u,
+    set->tag[v] = (uint32_t)(at.h >> 32) | 1u;
+    set->e[v] = (struct pend){
         .hport = o->hport,
         .basis = o->basis,
         .dirs = o->host_side ? 1 : 2,
@@ -717,7 +717,7 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
         .packets = sat32(o->packets),
     };
     b->stat_pending++;
-    return victim;
+    return &set->e[v];
 }
 
 /* A record for a pending first connection: 1 folded into it, 0 not its connection. */
@@ -790,7 +790,7 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
                             host_side ? f->dport : f->sport, f->proto);
     struct bc_at at = bc_at(b, hv);
     __builtin_prefetch(&b->tags[(size_t)at.bucket * BC_WAYS]);
-    const struct pend *set = pend_set(b, at);
+    const struct pset *set = pend_set(b, at);
     __builtin_prefetch(set);
     __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
     uint64_t *v = det_memo_put(&b->memo, i, f);
