@@ -888,7 +888,6 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
     }
-    struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     uint16_t hport = host_side ? f->sport : f->dport;
     bool peer_started = who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side;
     /* The peer started it: the inside host answers a client of its own - unless only a service
@@ -896,25 +895,26 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
      * peer's port from other ports (a pair or a pending first connection under this key, with
      * another host port): then the host's changing client port hit a service number this time
      * (an old client's 1025-5000 holds 1433, 1521, 3306, 3389...), and the pair's fixed port
-     * decides, as for any provisional start. */
+     * decides, as for any provisional start (overruled below, after the lookup). */
     if (peer_started && (basis != INIT_BASIS_SERVICE || hport < 1024))
         return;
+    /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
+     * and from the peer's side only when the record says the host started it (asymmetric
+     * routing shows one direction; a start the peer's service port claimed and the pair
+     * overrules is provisional: who unknown). */
+    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    bool may_start = !no_syn && f->packets <= c->max_packets &&
+                     (host_side || (who != FLOW_INIT_UNKNOWN && !peer_started));
     /* The record's pair, else its pending first connection: looked up once. */
+    struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);
     struct pend *pd = p ? NULL : pend_find(b, at);
     if (peer_started) {
         if (!(p ? p->count && p->last_hport != hport : pd && pd->hport != hport))
             return;
-        who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
         b->stat_service_overruled++;
     }
-    /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
-     * and from the peer's side only when the record says the host started it (asymmetric
-     * routing shows one direction). */
-    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    bool may_start =
-        !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
     if (p || pd) {
         struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
         o.may_start = may_start;
