@@ -899,12 +899,11 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     if (peer_started && (basis != INIT_BASIS_SERVICE || hport < 1024))
         return;
     /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
-     * and from the peer's side only when the record says the host started it (asymmetric
-     * routing shows one direction; a start the peer's service port claimed and the pair
-     * overrules is provisional: who unknown). */
+     * and from the peer's side only when the record says the host, its destination, started
+     * it (asymmetric routing shows one direction; a start the peer's service port claimed and
+     * the pair overrules below is provisional: the host's own record only). */
     bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    bool may_start = !no_syn && f->packets <= c->max_packets &&
-                     (host_side || (who != FLOW_INIT_UNKNOWN && !peer_started));
+    bool may_start = !no_syn && f->packets <= c->max_packets && (host_side || who == FLOW_INIT_DST);
     /* The record's pair, else its pending first connection: looked up once. */
     struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);
