@@ -705,19 +705,22 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
             b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
     }
     set->tag[v] = (uint32_t)(at.h >> 32) | 1u;
-    set->e[v] = (struct pend){
+    struct pend *e = &set->e[v];
+    *e = (struct pend){
         .hport = o->hport,
         .basis = o->basis,
         .dirs = o->host_side ? 1 : 2,
         .range = o->range & 3,
         .start_ms = o->first_ms,
-        .span_ms = sat32(o->last_ms - o->first_ms),
-        .bytes_out = o->host_side ? sat32(o->bytes) : 0,
-        .bytes_in = o->host_side ? 0 : sat32(o->bytes),
-        .packets = sat32(o->packets),
     };
+    /* the wide fields stored one by one (gcc assembles them in a vector register otherwise) */
+    uint32_t bytes = sat32(o->bytes);
+    e->span_ms = sat32(o->last_ms - o->first_ms);
+    e->bytes_out = o->host_side ? bytes : 0;
+    e->bytes_in = o->host_side ? 0 : bytes;
+    e->packets = sat32(o->packets);
     b->stat_pending++;
-    return &set->e[v];
+    return e;
 }
 
 /* A record for a pending first connection: 1 folded into it, 0 not its connection. */
