@@ -859,13 +859,6 @@ static __attribute__((noinline)) void beacon_known(struct beacon *b, const struc
         pair_record(b, promote(b, &k, at, pd, c), o, c);
 }
 
-/* Is the peer in the allow or resolvers list (on_flow asks only when one has prefixes)? */
-static __attribute__((noinline)) bool beacon_listed(const struct beacon_conf *c,
-                                                    const uint8_t peer[16])
-{
-    return pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer);
-}
-
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                            const struct flow_rec *f)
 {
@@ -883,8 +876,11 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     }
     bool host_side = f->dir != FLOW_DIR_IN;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
-    if ((c->allow.n || c->resolvers.n) && beacon_listed(c, host_side ? f->dst : f->src))
-        return;
+    if (c->allow.n || c->resolvers.n) { /* most customers list none */
+        const uint8_t *peer = host_side ? f->dst : f->src;
+        if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
+            return;
+    }
     enum flow_init_basis basis;
     enum flow_init who = det_initiator(ctx, f, &basis);
     uint8_t range = 0;
