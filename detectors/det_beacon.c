@@ -833,21 +833,13 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
     };
 }
 
-/* A record of a pair or a pending first connection on_flow found (p, else pd) at at: out of
- * line, so that the common record (neither: a new pending entry) carries none of it. */
-static __attribute__((noinline)) void beacon_known(struct beacon *b, const struct beacon_conf *c,
-                                                   const struct host *h, const struct flow_rec *f,
-                                                   struct bc_at at, struct pair *p, struct pend *pd,
-                                                   const struct obs *o)
+/* A record of a pending first connection on_flow found (pd, at at): out of line, so that the
+ * common record (a new pending entry) carries none of it. */
+static __attribute__((noinline)) void beacon_pending(struct beacon *b, const struct beacon_conf *c,
+                                                     const struct host *h, const struct flow_rec *f,
+                                                     struct bc_at at, struct pend *pd,
+                                                     const struct obs *o)
 {
-    if (p) {
-        if (o->first_ms + c->idle * 1000 < p->base_ms)
-            return; /* older than the pair by more than it may stay idle: not part of it */
-        if (!o->host_side)
-            b->stat_answers++;
-        pair_record(b, p, o, c);
-        return;
-    }
     struct pair_key k;
     pair_key_of(&k, h->customer, h->addr, f, o->host_side);
     if (pend_record(b, pd, o, c)) {
@@ -919,10 +911,20 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         basis = INIT_BASIS_NONE;
         b->stat_service_overruled++;
     }
-    if (p || pd) {
+    if (p) {
+        if (f->first_ms + c->idle * 1000 < p->base_ms)
+            return; /* older than the pair by more than it may stay idle: not part of it */
+        if (!host_side)
+            b->stat_answers++;
         struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
         o.may_start = may_start;
-        beacon_known(b, c, h, f, at, p, pd, &o);
+        pair_record(b, p, &o, c);
+        return;
+    }
+    if (pd) {
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
+        o.may_start = may_start;
+        beacon_pending(b, c, h, f, at, pd, &o);
         return;
     }
     if (!may_start)
