@@ -285,6 +285,8 @@ struct beacon {
     struct pv_table *share_out, *share_in;
     uint64_t stat_shared_out, stat_shared_in, stat_shared_bad;
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
+    /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
+     * entry's start is counted by stat_pending: the "starts" counter is their sum */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
@@ -930,8 +932,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     if (!may_start)
         return;
     struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport); /* its own: not stored */
-    pend_new(b, at, &o, c->idle * 1000);
-    b->stat_starts++;
+    pend_new(b, at, &o, c->idle * 1000); /* a start: stat_pending counts it */
 }
 
 /* ---- prevalence: one table for all workers, built at window close ---------------------- */
@@ -1834,7 +1835,7 @@ static void beacon_counters(const void *self, void *snap)
 {
     const struct beacon *b = self;
     struct beacon_ctr *o = snap;
-    o->starts = b->stat_starts;
+    o->starts = b->stat_starts + b->stat_pending;
     o->continuations = b->stat_cont;
     o->answers = b->stat_answers;
     o->undecided = b->stat_undecided;
