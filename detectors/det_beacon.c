@@ -435,7 +435,10 @@ static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t
 {
     size_t base = (size_t)at.bucket * BC_WAYS;
     uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
-    for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
+    uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag);
+    if (__builtin_expect(!m, 1)) /* most records: their pair is not in the pool */
+        return NULL;
+    for (; m; m &= m - 1) {
         struct pair *p =
             &b->pool[base + (size_t)__builtin_ctz(m)]; /* the matching slots in order */
         if (p->k.customer == customer && p->k.proto == f->proto &&
