@@ -700,7 +700,7 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
     struct pset *set = pend_set(b, at);
     uint32_t m = tags_match(set->tag, PD_WAYS, 0);
     unsigned v = 0;
-    if (m) {
+    if (__builtin_expect(m != 0, 1)) { /* a free entry (a full set: a busy or small cache) */
         v = (unsigned)__builtin_ctz(m);
     } else {
         for (unsigned i = 1; i < PD_WAYS; i++)
