@@ -185,9 +185,9 @@ struct pair_key {
     uint8_t proto, pad;
 };
 
-/* A first connection waiting for the pair's second one. */
-struct pend {
-    uint32_t tag;       /* 0 = empty */
+/* A first connection waiting for the pair's second one (its tag: its set's, struct pset). Packed
+ * (start_ms on 4 bytes): 28 bytes, so that a set's four entries and their tags fill two lines. */
+struct __attribute__((packed, aligned(4))) pend {
     uint16_t hport;     /* the inside host's port */
     uint8_t basis;      /* enum flow_init_basis of its start (NONE: provisional) */
     uint8_t dirs : 2;   /* 1: a record of the host seen, 2: one of the peer */
@@ -197,7 +197,13 @@ struct pend {
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
 };
-_Static_assert(sizeof(struct pend) * PD_WAYS == 2 * CACHE_LINE,
+/* A set of the pending cache: its entries' tags side by side (one compare for all four,
+ * core/tags.h), then the entries. */
+struct pset {
+    uint32_t tag[PD_WAYS]; /* 0 = empty */
+    struct pend e[PD_WAYS];
+};
+_Static_assert(sizeof(struct pset) == 2 * CACHE_LINE,
                "a pending set is two whole lines (beacon_prefetch loads both)");
 
 /* A followed connection; times in UNIT_MS after the pair's base. */
@@ -266,7 +272,7 @@ struct beacon {
     uint32_t *tags; /* per slot: 0 = empty, else a tag of the key's hash; a bucket's tags
                               * share one cache line, so a miss touches no pair */
     size_t nbuckets;
-    struct pend *pend;         /* sets of PD_WAYS (128 bytes), each on two whole lines */
+    struct pset *pend;         /* sets of PD_WAYS (128 bytes), each on two whole lines */
     void *tags_mem, *pend_mem; /* what calloc_lines gave to free */
     size_t npsets;
     struct hash_key hk, pvk;
@@ -279,6 +285,8 @@ struct beacon {
     struct pv_table *share_out, *share_in;
     uint64_t stat_shared_out, stat_shared_in, stat_shared_bad;
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
+    /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
+     * entry's start is counted by stat_pending: the "starts" counter is their sum */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
@@ -299,7 +307,7 @@ static int beacon_init(const void *conf, struct det_share share, void **self)
     b->npsets = (det_share_cap(share, c->pending, 64) + PD_WAYS - 1) / PD_WAYS;
     b->pool = calloc_table(b->nbuckets * BC_WAYS, sizeof *b->pool);
     b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
-    b->pend = calloc_lines(b->npsets * PD_WAYS, sizeof *b->pend, &b->pend_mem);
+    b->pend = calloc_lines(b->npsets, sizeof *b->pend, &b->pend_mem);
     if (!b->pool || !b->tags || !b->pend) {
         free(b->pool);
         free(b->tags_mem);
@@ -418,14 +426,25 @@ static struct bc_at bc_at(const struct beacon *b, uint64_t h)
 
 _Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
 
-static inline struct pair *pair_find(struct beacon *b, const struct pair_key *k, struct bc_at at)
+/* The pair of record f's key (customer, host, peer, port, proto: pair_key_of's fields, compared
+ * where they are: no key is built for a record whose pair is not there), or NULL. A pool key's
+ * pad is zero (pair_key_of), so this is the whole key's comparison. */
+static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t customer,
+                                     const uint8_t host[16], const struct flow_rec *f,
+                                     bool host_side)
 {
     size_t base = (size_t)at.bucket * BC_WAYS;
     uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
-    for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
-        size_t i = base + (size_t)__builtin_ctz(m); /* the matching slots in order */
-        if (memcmp(&b->pool[i].k, k, sizeof *k) == 0)
-            return &b->pool[i];
+    uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag);
+    if (__builtin_expect(!m, 1)) /* most records: their pair is not in the pool */
+        return NULL;
+    for (; m; m &= m - 1) {
+        struct pair *p =
+            &b->pool[base + (size_t)__builtin_ctz(m)]; /* the matching slots in order */
+        if (p->k.customer == customer && p->k.proto == f->proto &&
+            p->k.port == (host_side ? f->dport : f->sport) && memcmp(p->k.host, host, 16) == 0 &&
+            memcmp(p->k.peer, host_side ? f->dst : f->src, 16) == 0)
+            return p;
     }
     return NULL;
 }
@@ -460,26 +479,19 @@ static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struc
     return victim;
 }
 
-static struct pend *pend_set(struct beacon *b, struct bc_at at)
+static struct pset *pend_set(struct beacon *b, struct bc_at at)
 {
-    return &b->pend[(size_t)at.pset * PD_WAYS];
+    return &b->pend[at.pset];
 }
 
-_Static_assert(PD_WAYS == 4, "pend_find compares a set's four tags");
+_Static_assert(PD_WAYS % 4 == 0 && PD_WAYS <= TAGS_MAX, "a pending set's tags: tags_match");
 
-/* The entry of at's pending set holding its tag, or NULL: the first in order (written out: a
- * loop that compilers keep is twice the instructions, for every record). */
+/* The entry of at's pending set holding its tag, or NULL: the first in order. */
 static inline struct pend *pend_find(struct beacon *b, struct bc_at at)
 {
-    struct pend *set = pend_set(b, at);
-    uint32_t tag = (uint32_t)(at.h >> 32) | 1u;
-    if (set[0].tag == tag)
-        return &set[0];
-    if (set[1].tag == tag)
-        return &set[1];
-    if (set[2].tag == tag)
-        return &set[2];
-    return set[3].tag == tag ? &set[3] : NULL;
+    struct pset *set = pend_set(b, at);
+    uint32_t m = tags_match(set->tag, PD_WAYS, (uint32_t)(at.h >> 32) | 1u);
+    return m ? &set->e[__builtin_ctz(m)] : NULL;
 }
 
 /* What one record says, from the pair's side. */
@@ -675,41 +687,45 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
     c->dirs = pd->dirs;
     c->open_ms = (uint32_t)pd->start_ms;
     count_opener(p, pd->opened);
-    pd->tag = 0;
+    struct pset *set = pend_set(b, at);
+    set->tag[pd - set->e] = 0;
     return p;
 }
 
 /* A new pending first connection, record o's (its pair at at): a free entry of the set, else
  * the one whose connection ended first. */
-static struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
-                             uint64_t idle_ms)
+static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const struct obs *o,
+                                    uint64_t idle_ms)
 {
-    struct pend *set = pend_set(b, at), *victim = NULL;
-    for (int i = 0; i < PD_WAYS && !victim; i++)
-        if (!set[i].tag)
-            victim = &set[i];
-    if (!victim) {
-        victim = &set[0];
-        for (int i = 1; i < PD_WAYS; i++)
-            if (set[i].start_ms + set[i].span_ms < victim->start_ms + victim->span_ms)
-                victim = &set[i];
+    struct pset *set = pend_set(b, at);
+    uint32_t m = tags_match(set->tag, PD_WAYS, 0);
+    unsigned v = 0;
+    if (__builtin_expect(m != 0, 1)) { /* a free entry (a full set: a busy or small cache) */
+        v = (unsigned)__builtin_ctz(m);
+    } else {
+        for (unsigned i = 1; i < PD_WAYS; i++)
+            if (set->e[i].start_ms + set->e[i].span_ms < set->e[v].start_ms + set->e[v].span_ms)
+                v = i;
+        if (set->e[v].start_ms + set->e[v].span_ms + idle_ms >= o->first_ms)
+            b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
     }
-    if (victim->tag && victim->start_ms + victim->span_ms + idle_ms >= o->first_ms)
-        b->stat_pend_over++; /* not stale yet (within idle): a first check-in may be lost */
-    *victim = (struct pend){
-        .tag = (uint32_t)(at.h >> 32) | 1u,
+    set->tag[v] = (uint32_t)(at.h >> 32) | 1u;
+    struct pend *e = &set->e[v];
+    *e = (struct pend){
         .hport = o->hport,
         .basis = o->basis,
         .dirs = o->host_side ? 1 : 2,
         .range = o->range & 3,
         .start_ms = o->first_ms,
-        .span_ms = sat32(o->last_ms - o->first_ms),
-        .bytes_out = o->host_side ? sat32(o->bytes) : 0,
-        .bytes_in = o->host_side ? 0 : sat32(o->bytes),
-        .packets = sat32(o->packets),
     };
+    /* the wide fields stored one by one (gcc assembles them in a vector register otherwise) */
+    uint32_t bytes = sat32(o->bytes);
+    e->span_ms = sat32(o->last_ms - o->first_ms);
+    e->bytes_out = o->host_side ? bytes : 0;
+    e->bytes_in = o->host_side ? 0 : bytes;
+    e->packets = sat32(o->packets);
     b->stat_pending++;
-    return victim;
+    return e;
 }
 
 /* A record for a pending first connection: 1 folded into it, 0 not its connection. */
@@ -782,7 +798,7 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
                             host_side ? f->dport : f->sport, f->proto);
     struct bc_at at = bc_at(b, hv);
     __builtin_prefetch(&b->tags[(size_t)at.bucket * BC_WAYS]);
-    const struct pend *set = pend_set(b, at);
+    const struct pset *set = pend_set(b, at);
     __builtin_prefetch(set);
     __builtin_prefetch((const uint8_t *)set + CACHE_LINE);
     uint64_t *v = det_memo_put(&b->memo, i, f);
@@ -792,14 +808,52 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
     }
 }
 
-/* Where on_flow's record's pair lives (key k, of its host h): the prefetch pass's (memo, what
- * det_memo_get gave for the record), else computed. */
+/* Where on_flow's record's pair lives (its host h, the peer's fields as pair_key_of takes them):
+ * the prefetch pass's (memo, what det_memo_get gave for the record), else computed. */
 static struct bc_at beacon_at(const struct beacon *b, const struct det_ctx *ctx,
-                              const struct host *h, const struct pair_key *k, const uint64_t *memo)
+                              const struct host *h, const struct flow_rec *f, bool host_side,
+                              const uint64_t *memo)
 {
     if (memo)
         return (struct bc_at){memo[0], (uint32_t)(memo[1] >> 32), (uint32_t)memo[1]};
-    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), k->customer, k->peer, k->port, k->proto));
+    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), h->customer, host_side ? f->dst : f->src,
+                              host_side ? f->dport : f->sport, f->proto));
+}
+
+/* What record f says from the pair's side (basis, range: on_flow's reading of its initiator;
+ * may_start set by the caller). */
+static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_t basis,
+                                uint8_t range, uint16_t hport)
+{
+    return (struct obs){
+        .host_side = host_side,
+        .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
+        .basis = basis,
+        .range = range,
+        .hport = hport,
+        .first_ms = f->first_ms,
+        .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
+        .bytes = f->bytes,
+        .packets = f->packets,
+    };
+}
+
+/* A record of a pending first connection on_flow found (pd, at at): out of line, so that the
+ * common record (a new pending entry) carries none of it. */
+static __attribute__((noinline)) void beacon_pending(struct beacon *b, const struct beacon_conf *c,
+                                                     const struct host *h, const struct flow_rec *f,
+                                                     struct bc_at at, struct pend *pd,
+                                                     const struct obs *o)
+{
+    struct pair_key k;
+    pair_key_of(&k, h->customer, h->addr, f, o->host_side);
+    if (pend_record(b, pd, o, c)) {
+        if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
+            promote(b, &k, at, pd, c);
+        return;
+    }
+    if (o->may_start)
+        pair_record(b, promote(b, &k, at, pd, c), o, c);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -818,10 +872,12 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         }
     }
     bool host_side = f->dir != FLOW_DIR_IN;
-    const uint8_t *peer = host_side ? f->dst : f->src;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
-    if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
-        return;
+    if (c->allow.n || c->resolvers.n) { /* most customers list none */
+        const uint8_t *peer = host_side ? f->dst : f->src;
+        if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
+            return;
+    }
     enum flow_init_basis basis;
     enum flow_init who = det_initiator(ctx, f, &basis);
     uint8_t range = 0;
@@ -834,69 +890,52 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
         who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
     }
-    struct pair_key k;
-    pair_key_of(&k, h->customer, h->addr, f, host_side);
-    struct bc_at at = beacon_at(b, ctx, h, &k, memo);
     uint16_t hport = host_side ? f->sport : f->dport;
-    if (who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side) {
-        /* The peer started it: the inside host answers a client of its own - unless only a
-         * service port says so, the host's port is not a privileged one, and the host already
-         * calls this peer's port from other ports (a pair or a pending first connection under
-         * this key, with another host port): then the host's changing client port hit a
-         * service number this time (an old client's 1025-5000 holds 1433, 1521, 3306,
-         * 3389...), and the pair's fixed port decides, as for any provisional start. */
-        if (basis != INIT_BASIS_SERVICE || hport < 1024)
+    bool peer_started = who != FLOW_INIT_UNKNOWN && (who == FLOW_INIT_SRC) != host_side;
+    /* The peer started it: the inside host answers a client of its own - unless only a service
+     * port says so, the host's port is not a privileged one, and the host already calls this
+     * peer's port from other ports (a pair or a pending first connection under this key, with
+     * another host port): then the host's changing client port hit a service number this time
+     * (an old client's 1025-5000 holds 1433, 1521, 3306, 3389...), and the pair's fixed port
+     * decides, as for any provisional start (overruled below, after the lookup). */
+    if (peer_started && (basis != INIT_BASIS_SERVICE || hport < 1024))
+        return;
+    /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
+     * and from the peer's side only when the record says the host, its destination, started
+     * it (asymmetric routing shows one direction; a start the peer's service port claimed and
+     * the pair overrules below is provisional: the host's own record only). */
+    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+    bool may_start = !no_syn && f->packets <= c->max_packets && (host_side || who == FLOW_INIT_DST);
+    /* The record's pair, else its pending first connection: looked up once. */
+    struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
+    struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);
+    struct pend *pd = p ? NULL : pend_find(b, at);
+    if (peer_started) {
+        if (!(p ? p->count && p->last_hport != hport : pd && pd->hport != hport))
             return;
-        const struct pair *q = pair_find(b, &k, at);
-        const struct pend *qd = q ? NULL : pend_find(b, at);
-        if (!(q ? q->count && q->last_hport != hport : qd && qd->hport != hport))
-            return;
-        who = FLOW_INIT_UNKNOWN;
         basis = INIT_BASIS_NONE;
         b->stat_service_overruled++;
     }
-    uint8_t tcp_flags = f->proto == 6 ? f->tcp_flags : 0;
-    struct obs o = {
-        .host_side = host_side,
-        .syn = (tcp_flags & 0x02) != 0,
-        .basis = (uint8_t)basis,
-        .range = range,
-        .hport = hport,
-        .first_ms = f->first_ms,
-        .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
-        .bytes = f->bytes,
-        .packets = f->packets,
-    };
-    /* A start: not the middle of a TCP connection (flags exported, no SYN), not a bulk record,
-     * and from the peer's side only when the record says the host started it (asymmetric
-     * routing shows one direction). */
-    bool no_syn = tcp_flags && !o.syn;
-    o.may_start =
-        !no_syn && f->packets <= c->max_packets && (host_side || who != FLOW_INIT_UNKNOWN);
-    struct pair *p = pair_find(b, &k, at);
     if (p) {
-        if (o.first_ms + c->idle * 1000 < p->base_ms)
+        if (f->first_ms + c->idle * 1000 < p->base_ms)
             return; /* older than the pair by more than it may stay idle: not part of it */
         if (!host_side)
             b->stat_answers++;
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
+        o.may_start = may_start;
         pair_record(b, p, &o, c);
         return;
     }
-    struct pend *pd = pend_find(b, at);
     if (pd) {
-        if (pend_record(b, pd, &o, c)) {
-            if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
-                promote(b, &k, at, pd, c);
-            return;
-        }
-        if (o.may_start)
-            pair_record(b, promote(b, &k, at, pd, c), &o, c);
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
+        o.may_start = may_start;
+        beacon_pending(b, c, h, f, at, pd, &o);
         return;
     }
-    if (!o.may_start)
+    if (!may_start)
         return;
-    pend_new(b, at, &o, c->idle * 1000);
-    b->stat_starts++;
+    struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport); /* its own: not stored */
+    pend_new(b, at, &o, c->idle * 1000); /* a start: stat_pending counts it */
 }
 
 /* ---- prevalence: one table for all workers, built at window close ---------------------- */
@@ -1799,7 +1838,7 @@ static void beacon_counters(const void *self, void *snap)
 {
     const struct beacon *b = self;
     struct beacon_ctr *o = snap;
-    o->starts = b->stat_starts;
+    o->starts = b->stat_starts + b->stat_pending;
     o->continuations = b->stat_cont;
     o->answers = b->stat_answers;
     o->undecided = b->stat_undecided;
