@@ -66,7 +66,15 @@ open_page() { # PAGE PNG DOM LOG
     "file://$page" 2>"$log.shot" >/dev/null || fail "chromium could not screenshot $page"
   timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$page" 2>"$log.dom" >"$dom" ||
     fail "chromium could not load $page"
-  sleep 0.5
+  # the proxy logs a request when it is scheduled: wait until its log has stood still for
+  # 0.5 s (at most 15 s), so a loaded machine neither loses a request nor moves it to the next page
+  local i size last=-1 still=0
+  for ((i = 0; i < 150 && still < 5; i++)); do
+    size=$(stat -c %s "$tmp/requests")
+    if [[ $size == "$last" ]]; then still=$((still + 1)); else still=0; fi
+    last=$size
+    sleep 0.1
+  done
   grep -h 'CONSOLE' "$log.shot" "$log.dom" >"$log" || true
   # Chromium's own services (time, updates, accounts) are asked whatever the page
   tail -n +"$((n0 + 1))" "$tmp/requests" |
