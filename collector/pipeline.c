@@ -139,7 +139,6 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     p->lateness_ms = s->lateness * 1000;
     p->idle_ms = s->idle_advance * 1000;
     p->host_idle_ms = s->host_idle * 1000;
-    win_set_due(p); /* no window yet */
     pick_detectors(p);
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
                       &p->alerts) < 0)
@@ -167,7 +166,6 @@ int pipeline_reset(struct pipeline *p)
     drop_workers(p);
     p->have_window = false;
     p->win_start = p->max_seen = p->last_flow_wall = p->max_seen_at_wall = 0;
-    win_set_due(p);
     for (size_t i = 0; i < p->nretired; i++)
         feed_set_free(p->retired[i]);
     p->nretired = 0;
@@ -261,8 +259,7 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
     p->summary_tap_arg = arg;
 }
 
-/* To the worker that owns the record's inside host: the shard map's entry for the address's hash
- * (with one worker, that worker).
+/* To the worker that owns the record's inside host: the shard map's entry for the address's hash.
  * Inlined into account_dispatch, per record: as a call of its own its register saves cost
  * about 13 instructions a record (callgrind, bench/RESULTS.md, issue 15, twenty-ninth part). */
 static inline __attribute__((always_inline)) void dispatch_inside(struct pipeline *p,
@@ -270,9 +267,8 @@ static inline __attribute__((always_inline)) void dispatch_inside(struct pipelin
 {
     uint64_t hash =
         hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
-    /* one worker (not threaded) owns every bucket: no mix of the hash for the map */
-    struct worker *w = p->threaded ? &p->workers[p->shard_of[pipe_shard_bucket(hash)]] : p->workers;
-    wk_dispatch(p, w, f, hash);
+    uint32_t wi = p->shard_of[pipe_shard_bucket(hash)];
+    wk_dispatch(p, &p->workers[wi], f, hash);
 }
 
 /* The first record since the start or a reset opens the window at start. false: the pipeline
@@ -287,7 +283,6 @@ static bool open_window(struct pipeline *p, uint64_t start)
     wk_quiesce(p);
     p->have_window = true;
     p->win_start = start;
-    win_set_due(p);
     win_set_ctx(p);
     return true;
 }

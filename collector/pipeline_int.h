@@ -170,11 +170,7 @@ struct pipeline {
 
     uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
     bool have_window;
-    uint64_t win_start; /* open window [win_start, win_start + window_ms) */
-    /* max_seen from which the open window is due to close (win_due): win_start + window_ms +
-     * lateness_ms while one is open, else UINT64_MAX; set by win_set_due wherever have_window
-     * or win_start changes, so the per-record test is one comparison */
-    uint64_t due_at;
+    uint64_t win_start;     /* open window [win_start, win_start + window_ms) */
     uint64_t max_seen;      /* newest record end seen (event time) */
     uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
@@ -231,12 +227,7 @@ void win_advance(struct pipeline *p);
  * the open window's end): what the dispatcher checks per record before calling it. */
 static inline bool win_due(const struct pipeline *p)
 {
-    return p->max_seen >= p->due_at;
-}
-/* due_at from have_window and win_start (after every change of either). */
-static inline void win_set_due(struct pipeline *p)
-{
-    p->due_at = p->have_window ? p->win_start + p->window_ms + p->lateness_ms : UINT64_MAX;
+    return p->have_window && p->max_seen >= p->win_start + p->window_ms + p->lateness_ms;
 }
 /* Live: the wall clock advances event time after idle_advance without records. */
 void win_tick(struct pipeline *p, uint64_t wall_ms);
@@ -262,10 +253,11 @@ void wk_stop(struct pipeline *p);
  * pipeline_reset only, never per record. */
 enum pipe_fault { PIPE_FAULT_WORKER_INIT, PIPE_FAULT_THREAD_START };
 extern int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
-/* A record in a worker's ring (its host's hash beside it: wq_batch.hash). */
+/* A record in a worker's ring. */
 struct wq_ent {
     struct flow_rec f;
-    uint64_t seq; /* dispatch order: alerts raised on worker threads are merged by it */
+    uint64_t hash; /* hosttab_hash of the inside host */
+    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
 };
 #define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
 /* The item of a worker's ring: a batch of records, allocated when its first record comes
@@ -275,9 +267,6 @@ struct wq_ent {
  * record. */
 struct wq_batch {
     uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
-    /* hash[i]: hosttab_hash of e[i]'s inside host (an array of their own: the host table's
-     * prefetch pass reads them in a row, hosttab_prefetch_batch) */
-    uint64_t hash[WQ_BATCH];
     struct wq_ent e[WQ_BATCH];
 };
 /* A sleeping worker is woken once this many batches wait for it (or at once when the
@@ -300,7 +289,7 @@ static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struc
         b = wk_open_batch(p, w);
     struct wq_ent *e = &b->e[w->queued];
     e->f = *f;
-    b->hash[w->queued] = hash;
+    e->hash = hash;
     e->seq = ++p->seq;
     if (++w->queued >= WQ_BATCH)
         wk_batch_queued(p, w);

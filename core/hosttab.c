@@ -159,20 +159,6 @@ static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size
     return tag_of(h);
 }
 
-/* A key's two bucket numbers in one word (get_slow's argument, a probe's for a new host):
- * the first in the low half, the second in the high one (numbers < nbuckets < 2^32). */
-static inline uint64_t buckets_pack(size_t b0, size_t b1)
-{
-    return (uint64_t)(b0 / BLOCK_U32) | (uint64_t)(b1 / BLOCK_U32) << 32;
-}
-
-static inline uint64_t buckets_packed(const struct hosttab *t, uint64_t h)
-{
-    size_t b[2];
-    (void)buckets_of_hash(t, h, b);
-    return buckets_pack(b[0], b[1]);
-}
-
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
 {
     return hash_host(&t->key, addr);
@@ -183,88 +169,29 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
     return &t->key;
 }
 
-/* Start loading every cache line of a slot, [s, s + stride), for writing (prefetch_slot_w: the
- * record's lookup and detectors write it) or reading (prefetch_slot_r: a walk's visit): the lines
- * by number, up to six without a loop (a slot is struct host and the detectors' state, three or
- * four lines), where a loop by offset cost a compare and a branch per line and one prefetch more
- * (the last byte's, for a slot that straddles one line more than its length). */
-#define PREFETCH_SLOT_BODY(rw)                                                                     \
-    uintptr_t a = (uintptr_t)s & ~(uintptr_t)(CACHE_LINE - 1);                                     \
-    size_t nl = ((uintptr_t)s + stride - 1 - a) / CACHE_LINE + 1;                                  \
-    switch (nl) {                                                                                  \
-    default:                                                                                       \
-        for (size_t k = 6; k < nl; k++)                                                            \
-            __builtin_prefetch((const void *)(a + k * CACHE_LINE), rw);                            \
-        __attribute__((fallthrough));                                                              \
-    case 6:                                                                                        \
-        __builtin_prefetch((const void *)(a + 5 * CACHE_LINE), rw);                                \
-        __attribute__((fallthrough));                                                              \
-    case 5:                                                                                        \
-        __builtin_prefetch((const void *)(a + 4 * CACHE_LINE), rw);                                \
-        __attribute__((fallthrough));                                                              \
-    case 4:                                                                                        \
-        __builtin_prefetch((const void *)(a + 3 * CACHE_LINE), rw);                                \
-        __attribute__((fallthrough));                                                              \
-    case 3:                                                                                        \
-        __builtin_prefetch((const void *)(a + 2 * CACHE_LINE), rw);                                \
-        __attribute__((fallthrough));                                                              \
-    case 2:                                                                                        \
-        __builtin_prefetch((const void *)(a + CACHE_LINE), rw);                                    \
-        __attribute__((fallthrough));                                                              \
-    case 1:                                                                                        \
-        __builtin_prefetch((const void *)a, rw);                                                   \
-    }
-
-static inline void prefetch_slot_w(const uint8_t *s, size_t stride)
+void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
 {
-    PREFETCH_SLOT_BODY(1)
+    size_t b[2];
+    (void)buckets_of_hash(t, hash, b);
+    __builtin_prefetch(tag_at(t, b[0]));
+    __builtin_prefetch(tag_at(t, b[1]));
 }
 
-static inline void prefetch_slot_r(const uint8_t *s, size_t stride)
+/* The first tag match in the first bucket, else in the second (its number computed only then). */
+void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
 {
-    PREFETCH_SLOT_BODY(0)
-}
-
-/* hosttab_prefetch_batch's records at a time: the second bucket numbers wait on the stack
- * between the two passes (the first kept in probe). A probe: the position of the first tag
- * match, or PROBE_MISS with both bucket numbers (buckets_pack) when neither bucket has one. */
-#define PROBE_MISS (1ull << 63)
-#define PREFETCH_CHUNK 32
-
-static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
-{
-    /* the table's fields in locals: the stores to pos could alias them */
-    const uint32_t *blocks = t->blocks;
-    const uint8_t *slots = t->slots;
-    size_t stride = t->stride;
-    size_t b1[PREFETCH_CHUNK];
-    for (size_t i = 0; i < n; i++) {
-        pos[i] = bucket_of(t, (uint32_t)hash[i]);
-        b1[i] = bucket_of(t, (uint32_t)(hash[i] >> 32));
-        __builtin_prefetch(blocks + pos[i]);
-        __builtin_prefetch(blocks + b1[i]);
+    uint32_t tag = tag_of(hash);
+    size_t bk = bucket_of(t, (uint32_t)hash);
+    uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag);
+    if (!m) {
+        bk = bucket_of(t, (uint32_t)(hash >> 32));
+        if (!(m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag)))
+            return;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t tag = tag_of(hash[i]);
-        size_t bk = pos[i];
-        uint32_t m = tags_match(blocks + bk, HOSTTAB_WAYS, tag);
-        if (!m) {
-            bk = b1[i];
-            if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag))) {
-                pos[i] = PROBE_MISS | buckets_pack(pos[i], bk);
-                continue;
-            }
-        }
-        size_t at = bk + (size_t)__builtin_ctz(m);
-        pos[i] = at;
-        prefetch_slot_w(slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride, stride); /* host_at */
-    }
-}
-
-void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
-{
-    for (size_t at = 0; at < n; at += PREFETCH_CHUNK)
-        prefetch_chunk(t, hash + at, n - at < PREFETCH_CHUNK ? n - at : PREFETCH_CHUNK, pos + at);
+    const uint8_t *s = (const uint8_t *)host_at(t, bk + (size_t)__builtin_ctz(m));
+    for (size_t off = 0; off < t->stride; off += 64)
+        __builtin_prefetch(s + off, 1);
+    __builtin_prefetch(s + t->stride - 1, 1);
 }
 
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
@@ -316,42 +243,43 @@ struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t add
                               state);
 }
 
-/* The host found at position i (and its state: state_of(t, i)), its customer set. */
-static inline struct hosttab_ref found_at(struct hosttab *t, size_t i, uint32_t customer)
+/* hosttab_get_hashed's host found at position i. */
+static inline struct host *found_at(struct hosttab *t, size_t i, uint32_t customer, bool *inserted,
+                                    void **state)
 {
     struct host *h = host_at(t, i);
     h->customer = customer; /* changes only when a reload moved the address */
-    return (struct hosttab_ref){h, t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL};
+    *inserted = false;
+    *state = t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL; /* state_of(t, i) */
+    return h;
 }
 
-/* The bits set in each 8-bit mask (a bucket's free positions), written out at compile time: a
- * load instead of a count where the build has no popcnt instruction. */
-#define POP2(n) n, n + 1, n + 1, n + 2
-#define POP4(n) POP2(n), POP2(n + 1), POP2(n + 1), POP2(n + 2)
-#define POP6(n) POP4(n), POP4(n + 1), POP4(n + 1), POP4(n + 2)
-static const uint8_t pop8[256] = {POP6(0), POP6(1), POP6(1), POP6(2)};
-
-/* Whether mask m1 has more bits set than m0 (free positions of two buckets). */
-_Static_assert(HOSTTAB_WAYS <= 8, "a bucket's mask indexes pop8");
+/* Whether mask m1 has more bits set than m0 (free positions of two buckets, HOSTTAB_WAYS <= 16
+ * bits each): one SWAR count of both (tags_count's steps; the halves' sums in bytes 0 and 2). */
+_Static_assert(HOSTTAB_WAYS <= 16, "two buckets' masks in one 32-bit count");
 static inline bool more_set(uint32_t m1, uint32_t m0)
 {
-    return pop8[m1] > pop8[m0];
+    uint32_t x = m0 | m1 << 16;
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    x += x >> 8;
+    return (x >> 16 & 0xff) > (x & 0xff);
 }
 
-/* hosttab_get_hashed and hosttab_get_at when the position they tried is not the host: the whole
- * lookup (find_in) in the buckets bk (buckets_pack), then the insert of a host neither holds
- * (st.inserts counts it: whether it was one). Out of line (a tail call), so that a lookup the
- * first try answers (most) saves and restores no registers this needs. */
-static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, uint64_t bk,
-                                                             uint64_t hash, uint32_t customer,
-                                                             const uint8_t addr[16],
-                                                             uint32_t cur_window)
+/* hosttab_get_hashed when the first tag match of the first bucket is not the host: the whole
+ * lookup (find_in), then the insert of a host neither bucket holds. Out of line (a tail call), so
+ * that a lookup the first match answers (most) saves and restores no registers this needs. */
+static __attribute__((noinline)) struct host *get_slow(struct hosttab *t, uint64_t hash,
+                                                       uint32_t customer, const uint8_t addr[16],
+                                                       uint32_t cur_window, bool *inserted,
+                                                       void **state)
 {
-    size_t b[2] = {(size_t)(uint32_t)bk * BLOCK_U32, (size_t)(bk >> 32) * BLOCK_U32};
-    uint32_t tag = tag_of(hash);
+    size_t b[2];
+    uint32_t tag = buckets_of_hash(t, hash, b);
     size_t hit = find_in(t, b, tag, addr);
     if (hit != SIZE_MAX)
-        return found_at(t, hit, customer);
+        return found_at(t, hit, customer, inserted, state);
     size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
     /* the free positions of each bucket (the second counts none when it is the first) */
     uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
@@ -398,7 +326,9 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     memcpy(h->addr, addr, 16);
     h->customer = customer;
     h->window = cur_window;
-    return (struct hosttab_ref){h, state_of(t, i)};
+    *inserted = true;
+    *state = state_of(t, i);
+    return h;
 }
 
 /* find_in's answer when the first tag match of the first bucket holds the host (find_in would
@@ -411,33 +341,10 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag_of(hash));
     if (m) {
         size_t i = bk + (size_t)__builtin_ctz(m);
-        if (addr_eq(host_at(t, i)->addr, addr)) {
-            *inserted = false;
-            struct hosttab_ref r = found_at(t, i, customer);
-            *state = r.state;
-            return r.host;
-        }
+        if (addr_eq(host_at(t, i)->addr, addr))
+            return found_at(t, i, customer, inserted, state);
     }
-    uint64_t before = t->st.inserts;
-    struct hosttab_ref r = get_slow(t, buckets_pack(bk, bucket_of(t, (uint32_t)(hash >> 32))), hash,
-                                    customer, addr, cur_window);
-    *inserted = t->st.inserts != before;
-    *state = r.state;
-    return r.host;
-}
-
-/* A probe's position (hosttab_prefetch_batch's) names the host's slot when that slot holds addr:
- * a host is in one position only, and no removal came between (hosttab.h), so the slot is live
- * and the host's. Else get_slow: the lookup from the start (the same answer as
- * hosttab_get_hashed), in the buckets the probe carries when it found no tag match. */
-struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, uint64_t probe,
-                                  uint32_t customer, const uint8_t addr[16], uint32_t cur_window)
-{
-    if (probe & PROBE_MISS)
-        return get_slow(t, probe & ~PROBE_MISS, hash, customer, addr, cur_window);
-    if (addr_eq(host_at(t, probe)->addr, addr))
-        return found_at(t, probe, customer);
-    return get_slow(t, buckets_packed(t, hash), hash, customer, addr, cur_window);
+    return get_slow(t, hash, customer, addr, cur_window, inserted, state);
 }
 
 /* hosttab_foreach's look-ahead: the hosts of this many occupied positions past the one being
@@ -449,7 +356,10 @@ _Static_assert((FOREACH_AHEAD & (FOREACH_AHEAD - 1)) == 0, "a ring indexed by a 
 /* Start loading the lines of position i's slot: its host and state. */
 static inline void prefetch_host(const struct hosttab *t, size_t i)
 {
-    prefetch_slot_r((const uint8_t *)host_at(t, i), t->stride);
+    const uint8_t *s = (const uint8_t *)host_at(t, i);
+    for (size_t off = 0; off < t->stride; off += 64)
+        __builtin_prefetch(s + off);
+    __builtin_prefetch(s + t->stride - 1);
 }
 
 static inline void visit_at(struct hosttab *t, size_t i, hosttab_visit_fn cb, void *arg)
