@@ -426,6 +426,18 @@ static struct bc_at bc_at(const struct beacon *b, uint64_t h)
 
 _Static_assert(BC_WAYS % 4 == 0 && BC_WAYS <= TAGS_MAX, "a bucket's tags: tags_match");
 
+/* The peer's side of record f for a pair key (host_side: the inside host sent f): the peer's
+ * address and port. One definition for the key, its hash and its comparison. */
+static inline const uint8_t *peer_addr(const struct flow_rec *f, bool host_side)
+{
+    return host_side ? f->dst : f->src;
+}
+
+static inline uint16_t peer_port(const struct flow_rec *f, bool host_side)
+{
+    return host_side ? f->dport : f->sport;
+}
+
 /* The pair of record f's key (customer, host, peer, port, proto: pair_key_of's fields, compared
  * where they are: no key is built for a record whose pair is not there), or NULL. A pool key's
  * pad is zero (pair_key_of), so this is the whole key's comparison. */
@@ -442,8 +454,8 @@ static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t
         struct pair *p =
             &b->pool[base + (size_t)__builtin_ctz(m)]; /* the matching slots in order */
         if (p->k.customer == customer && p->k.proto == f->proto &&
-            p->k.port == (host_side ? f->dport : f->sport) && memcmp(p->k.host, host, 16) == 0 &&
-            memcmp(p->k.peer, host_side ? f->dst : f->src, 16) == 0)
+            p->k.port == peer_port(f, host_side) && memcmp(p->k.host, host, 16) == 0 &&
+            memcmp(p->k.peer, peer_addr(f, host_side), 16) == 0)
             return p;
     }
     return NULL;
@@ -764,8 +776,8 @@ static void pair_key_of(struct pair_key *k, uint32_t customer, const uint8_t add
     memset(k, 0, sizeof *k);
     k->customer = customer;
     memcpy(k->host, addr, 16);
-    memcpy(k->peer, host_side ? f->dst : f->src, 16);
-    k->port = host_side ? f->dport : f->sport;
+    memcpy(k->peer, peer_addr(f, host_side), 16);
+    k->port = peer_port(f, host_side);
     k->proto = f->proto;
 }
 
@@ -794,8 +806,8 @@ static void beacon_prefetch(void *self, size_t i, const struct flow_rec *f, uint
         return;
     }
     bool host_side = f->dir != FLOW_DIR_IN; /* the key's fields as pair_key_of takes them */
-    uint64_t hv = pair_hash(b, host_hash, f->customer, host_side ? f->dst : f->src,
-                            host_side ? f->dport : f->sport, f->proto);
+    uint64_t hv = pair_hash(b, host_hash, f->customer, peer_addr(f, host_side),
+                            peer_port(f, host_side), f->proto);
     struct bc_at at = bc_at(b, hv);
     __builtin_prefetch(&b->tags[(size_t)at.bucket * BC_WAYS]);
     const struct pset *set = pend_set(b, at);
@@ -816,17 +828,17 @@ static struct bc_at beacon_at(const struct beacon *b, const struct det_ctx *ctx,
 {
     if (memo)
         return (struct bc_at){memo[0], (uint32_t)(memo[1] >> 32), (uint32_t)memo[1]};
-    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), h->customer, host_side ? f->dst : f->src,
-                              host_side ? f->dport : f->sport, f->proto));
+    return bc_at(b, pair_hash(b, det_host_hash(ctx, h), h->customer, peer_addr(f, host_side),
+                              peer_port(f, host_side), f->proto));
 }
 
-/* What record f says from the pair's side (basis, range: on_flow's reading of its initiator;
- * may_start set by the caller). */
+/* What record f says from the pair's side (basis, range, may_start: on_flow's reading of it). */
 static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_t basis,
-                                uint8_t range, uint16_t hport)
+                                uint8_t range, uint16_t hport, bool may_start)
 {
     return (struct obs){
         .host_side = host_side,
+        .may_start = may_start,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
         .basis = basis,
         .range = range,
@@ -874,7 +886,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     bool host_side = f->dir != FLOW_DIR_IN;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
     if (c->allow.n || c->resolvers.n) { /* most customers list none */
-        const uint8_t *peer = host_side ? f->dst : f->src;
+        const uint8_t *peer = peer_addr(f, host_side);
         if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
             return;
     }
@@ -921,20 +933,18 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
             return; /* older than the pair by more than it may stay idle: not part of it */
         if (!host_side)
             b->stat_answers++;
-        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
-        o.may_start = may_start;
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport, may_start);
         pair_record(b, p, &o, c);
         return;
     }
     if (pd) {
-        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport);
-        o.may_start = may_start;
+        struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport, may_start);
         beacon_pending(b, c, h, f, at, pd, &o);
         return;
     }
     if (!may_start)
         return;
-    struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport); /* its own: not stored */
+    struct obs o = obs_of(f, host_side, (uint8_t)basis, range, hport, may_start); /* not stored */
     pend_new(b, at, &o, c->idle * 1000); /* a start: stat_pending counts it */
 }
 

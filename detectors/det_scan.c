@@ -1170,18 +1170,11 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
                            uint32_t thr_h, uint32_t thr_d, uint32_t high)
 {
     struct judged j;
-    if (p->rate > 1) {
-        j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
-                                    thr_h < thr_d ? thr_h : thr_d);
-        j.thr_h = det_scaled(thr_h, j.scale);
-        j.thr_d = det_scaled(thr_d, j.scale);
-        j.high = det_scaled(high, j.scale);
-    } else { /* unsampled: det_scaled(thr, 1) is thr, at least 1 (no floating point) */
-        j.scale = 1.0;
-        j.thr_h = thr_h ? thr_h : 1;
-        j.thr_d = thr_d ? thr_d : 1;
-        j.high = high ? high : 1;
-    }
+    j.scale = det_sampled_scale(p->rate, c->sampled_packets, c->sampled_min,
+                                thr_h < thr_d ? thr_h : thr_d);
+    j.thr_h = det_scaled(thr_h, j.scale);
+    j.thr_d = det_scaled(thr_d, j.scale);
+    j.high = det_scaled(high, j.scale);
     thr_h = j.thr_h;
     thr_d = j.thr_d;
     double fail_min = c->fail_min;

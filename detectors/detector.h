@@ -340,6 +340,8 @@ static inline double det_sampled_scale(uint32_t rate, double k, uint32_t min_see
 
 static inline uint32_t det_scaled(uint32_t thr, double scale)
 {
+    if (scale >= 1.0) /* unsampled (the common case): thr itself, at least 1, no floating point */
+        return thr ? thr : 1;
     double t = ceil((double)thr * scale - 1e-9);
     return t < 1 ? 1 : t >= (double)thr ? thr : (uint32_t)t;
 }
