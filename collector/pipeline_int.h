@@ -253,11 +253,10 @@ void wk_stop(struct pipeline *p);
  * pipeline_reset only, never per record. */
 enum pipe_fault { PIPE_FAULT_WORKER_INIT, PIPE_FAULT_THREAD_START };
 extern int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
-/* A record in a worker's ring. */
+/* A record in a worker's ring (its host's hash beside it: wq_batch.hash). */
 struct wq_ent {
     struct flow_rec f;
-    uint64_t hash; /* hosttab_hash of the inside host */
-    uint64_t seq;  /* dispatch order: alerts raised on worker threads are merged by it */
+    uint64_t seq; /* dispatch order: alerts raised on worker threads are merged by it */
 };
 #define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
 /* The item of a worker's ring: a batch of records, allocated when its first record comes
@@ -267,6 +266,9 @@ struct wq_ent {
  * record. */
 struct wq_batch {
     uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
+    /* hash[i]: hosttab_hash of e[i]'s inside host (an array of their own: the host table's
+     * prefetch pass reads them in a row, hosttab_prefetch_batch) */
+    uint64_t hash[WQ_BATCH];
     struct wq_ent e[WQ_BATCH];
 };
 /* A sleeping worker is woken once this many batches wait for it (or at once when the
@@ -289,7 +291,7 @@ static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struc
         b = wk_open_batch(p, w);
     struct wq_ent *e = &b->e[w->queued];
     e->f = *f;
-    e->hash = hash;
+    b->hash[w->queued] = hash;
     e->seq = ++p->seq;
     if (++w->queued >= WQ_BATCH)
         wk_batch_queued(p, w);

@@ -240,14 +240,14 @@ void wk_outbox_drain(struct pipeline *p)
 _Static_assert(WQ_BATCH <= DET_BATCH_MAX, "a batch's records each have a det_memo place");
 
 /* The worker's part of a record (place i of its batch): its host, then every detector. */
-static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, size_t i)
+static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, size_t pos, size_t i)
 {
     struct pipeline *p = w->p;
     bool inserted;
     void *state;
     uint32_t wno = w->rec_ctx.window_no;
     struct host *h =
-        hosttab_get_hashed(w->hosts, hash, f->customer, flow_inside(f), wno, &inserted, &state);
+        hosttab_get_at(w->hosts, hash, pos, f->customer, flow_inside(f), wno, &inserted, &state);
     uint32_t rate = f->sampling > 1 ? f->sampling : 1;
     if (inserted || h->window != wno || rate > h->sampling)
         h->sampling = rate;
@@ -277,12 +277,12 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, siz
 
 /* The detectors' prefetch pass over a batch (detector_ops.prefetch): after the host slots',
  * before the records run. */
-static void prefetch_detectors(struct worker *w, const struct wq_ent *e, size_t n)
+static void prefetch_detectors(struct worker *w, const struct wq_batch *b, size_t n)
 {
     for (size_t d = 0; d < w->npf; d++) {
         const struct wk_prefetch *pf = &w->pf[d];
         for (size_t i = 0; i < n; i++)
-            pf->prefetch(pf->self, i, &e[i].f, e[i].hash);
+            pf->prefetch(pf->self, i, &b->e[i].f, b->hash[i]);
     }
 }
 
@@ -301,16 +301,15 @@ static size_t run_batch(struct worker *w)
     assert(len == sizeof *b && b->n >= 1 && b->n <= WQ_BATCH);
     const struct wq_ent *e = b->e;
     size_t n = b->n;
-    /* two prefetch passes: every record's tag blocks, then (those having arrived meanwhile) the
-     * slots they point at, so the batch's host misses overlap instead of queueing one by one */
-    for (size_t i = 0; i < n; i++)
-        hosttab_prefetch(w->hosts, e[i].hash);
-    for (size_t i = 0; i < n; i++)
-        hosttab_prefetch_slot(w->hosts, e[i].hash);
-    prefetch_detectors(w, e, n);
+    /* two prefetch passes in one call: every record's tag blocks, then (those having arrived
+     * meanwhile) the slots they point at, so the batch's host misses overlap instead of queueing
+     * one by one; pos: where each host was found, for its lookup (hosttab_get_at) */
+    size_t pos[WQ_BATCH];
+    hosttab_prefetch_batch(w->hosts, b->hash, n, pos);
+    prefetch_detectors(w, b, n);
     for (size_t i = 0; i < n; i++) {
         atomic_store_explicit(&w->progress, e[i].seq, memory_order_release);
-        track(w, &e[i].f, e[i].hash, i);
+        track(w, &e[i].f, b->hash[i], pos[i], i);
     }
     ring_release(&w->q);
     return n;

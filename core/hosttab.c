@@ -169,29 +169,47 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
     return &t->key;
 }
 
-void hosttab_prefetch(const struct hosttab *t, uint64_t hash)
+/* hosttab_prefetch_batch's records at a time: the second bucket numbers wait on the stack
+ * between the two passes (the first kept in pos). */
+#define PREFETCH_CHUNK 32
+
+static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos)
 {
-    size_t b[2];
-    (void)buckets_of_hash(t, hash, b);
-    __builtin_prefetch(tag_at(t, b[0]));
-    __builtin_prefetch(tag_at(t, b[1]));
+    /* the table's fields in locals: the stores to pos could alias them */
+    const uint32_t *blocks = t->blocks;
+    const uint8_t *slots = t->slots;
+    size_t stride = t->stride;
+    size_t b1[PREFETCH_CHUNK];
+    for (size_t i = 0; i < n; i++) {
+        pos[i] = bucket_of(t, (uint32_t)hash[i]);
+        b1[i] = bucket_of(t, (uint32_t)(hash[i] >> 32));
+        __builtin_prefetch(blocks + pos[i]);
+        __builtin_prefetch(blocks + b1[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tag = tag_of(hash[i]);
+        size_t bk = pos[i];
+        uint32_t m = tags_match(blocks + bk, HOSTTAB_WAYS, tag);
+        if (!m) {
+            bk = b1[i];
+            if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag))) {
+                pos[i] = HOSTTAB_NO_POS;
+                continue;
+            }
+        }
+        size_t at = bk + (size_t)__builtin_ctz(m);
+        pos[i] = at;
+        const uint8_t *s = slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride; /* host_at */
+        for (size_t off = 0; off < stride; off += 64)
+            __builtin_prefetch(s + off, 1);
+        __builtin_prefetch(s + stride - 1, 1);
+    }
 }
 
-/* The first tag match in the first bucket, else in the second (its number computed only then). */
-void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash)
+void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos)
 {
-    uint32_t tag = tag_of(hash);
-    size_t bk = bucket_of(t, (uint32_t)hash);
-    uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag);
-    if (!m) {
-        bk = bucket_of(t, (uint32_t)(hash >> 32));
-        if (!(m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag)))
-            return;
-    }
-    const uint8_t *s = (const uint8_t *)host_at(t, bk + (size_t)__builtin_ctz(m));
-    for (size_t off = 0; off < t->stride; off += 64)
-        __builtin_prefetch(s + off, 1);
-    __builtin_prefetch(s + t->stride - 1, 1);
+    for (size_t at = 0; at < n; at += PREFETCH_CHUNK)
+        prefetch_chunk(t, hash + at, n - at < PREFETCH_CHUNK ? n - at : PREFETCH_CHUNK, pos + at);
 }
 
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
@@ -344,6 +362,18 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
         if (addr_eq(host_at(t, i)->addr, addr))
             return found_at(t, i, customer, inserted, state);
     }
+    return get_slow(t, hash, customer, addr, cur_window, inserted, state);
+}
+
+/* pos (hosttab_prefetch_batch's) names the host's slot when that slot holds addr: a host is in
+ * one position only, and no removal came between (hosttab.h), so the slot is live and the
+ * host's. Else get_slow: the lookup from the start (the same answer as hosttab_get_hashed). */
+struct host *hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
+                            const uint8_t addr[16], uint32_t cur_window, bool *inserted,
+                            void **state)
+{
+    if (pos != HOSTTAB_NO_POS && addr_eq(host_at(t, pos)->addr, addr))
+        return found_at(t, pos, customer, inserted, state);
     return get_slow(t, hash, customer, addr, cur_window, inserted, state);
 }
 

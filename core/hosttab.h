@@ -52,13 +52,20 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t);
 struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
                                 const uint8_t addr[16], uint32_t cur_window, bool *inserted,
                                 void **state);
-/* Start loading the tag blocks a lookup of hash will read (a batch prefetches every record's
- * buckets before it looks any up, so the misses overlap). */
-void hosttab_prefetch(const struct hosttab *t, uint64_t hash);
-/* The second step, once the tag blocks have arrived: start loading the slot (host and detector
- * state, every cache line of it) whose tag matches hash, for reading and writing; nothing when no
- * tag matches (a new host). */
-void hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash);
+/* A batch's lookups in two steps, so their cache misses overlap instead of queueing one by one
+ * (the worker's batch, collector/workers.c run_batch). hosttab_prefetch_batch: start loading
+ * the tag blocks of every hash[i] (i < n), then, those having arrived meanwhile, the slot (host
+ * and detector state, every cache line of it, for reading and writing) of the first tag match
+ * (first bucket, then second); pos[i] gets that match's position (HOSTTAB_NO_POS: no tag
+ * matches, a new host). hosttab_get_at: hosttab_get_hashed with pos[i] from it, which spares
+ * the lookup its bucket numbers and tag match when the position holds the host (most records);
+ * else the whole lookup. Between the two, the table may change only by hosttab_get* (no
+ * foreach: a removal could give the slot a position names to another host). */
+#define HOSTTAB_NO_POS SIZE_MAX
+void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos);
+struct host *hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
+                            const uint8_t addr[16], uint32_t cur_window, bool *inserted,
+                            void **state);
 /* customer 0 = any; else the host must belong to that customer. */
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                           void **state);
