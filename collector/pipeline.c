@@ -259,7 +259,8 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
     p->summary_tap_arg = arg;
 }
 
-/* To the worker that owns the record's inside host: the shard map's entry for the address's hash.
+/* To the worker that owns the record's inside host: the shard map's entry for the address's hash
+ * (with one worker, that worker).
  * Inlined into account_dispatch, per record: as a call of its own its register saves cost
  * about 13 instructions a record (callgrind, bench/RESULTS.md, issue 15, twenty-ninth part). */
 static inline __attribute__((always_inline)) void dispatch_inside(struct pipeline *p,
@@ -267,8 +268,9 @@ static inline __attribute__((always_inline)) void dispatch_inside(struct pipelin
 {
     uint64_t hash =
         hosttab_hash(p->workers[0].hosts, flow_inside(f)); /* one key for every worker */
-    uint32_t wi = p->shard_of[pipe_shard_bucket(hash)];
-    wk_dispatch(p, &p->workers[wi], f, hash);
+    /* one worker (not threaded) owns every bucket: no mix of the hash for the map */
+    struct worker *w = p->threaded ? &p->workers[p->shard_of[pipe_shard_bucket(hash)]] : p->workers;
+    wk_dispatch(p, w, f, hash);
 }
 
 /* The first record since the start or a reset opens the window at start. false: the pipeline

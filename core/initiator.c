@@ -1,8 +1,6 @@
 /* initiator.c: see initiator.h. */
 #include "initiator.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 
 /* Well-known server ports, by protocol. Sources: IANA's registry as used by peers' service
@@ -23,90 +21,73 @@ static const uint16_t udp_services[] = {
     1194, 1701, 1812, 1813, 1900, 3478, 3479, 4500, 5060, 5353, 5355, 11211, 19302, 51820,
 };
 
-/* The lists as one bitmap over all 65536 ports, two bits a port, built once: bit 2 (port % 32)
- * of word port / 32 says TCP, the bit above it UDP, so one load answers for either protocol or
- * both (svc_mask). The beacon detector asks for every record's initiator, and a bit test is a
- * fraction of a search. */
-static uint64_t svc_bits[65536 / 32];
-static pthread_once_t svc_once = PTHREAD_ONCE_INIT;
-static _Atomic bool svc_ready; /* set (release) once the bitmap is built */
+/* The lists as bitmaps over all 65536 ports, a bit a port: TCP's, UDP's, and either's (every other
+ * protocol), so a record's protocol picks one map (svc_map) and a port is one bit test. The
+ * beacon detector asks for every record's initiator, and a bit test is a fraction of a search.
+ * Built before main (a constructor: no thread runs yet), so no call checks whether they are. */
+enum { SVC_TCP, SVC_UDP, SVC_ANY, SVC_MAPS };
+static uint64_t svc_bits[SVC_MAPS][65536 / 64];
 
-static void svc_set(unsigned port, unsigned bit)
+static void svc_set(unsigned map, unsigned port)
 {
-    svc_bits[port / 32] |= 1ULL << (2 * (port % 32) + bit);
+    svc_bits[map][port / 64] |= 1ULL << (port % 64);
 }
 
-static void svc_build(void)
+static __attribute__((constructor)) void svc_build(void)
 {
-    for (size_t i = 0; i < sizeof tcp_services / sizeof *tcp_services; i++)
-        svc_set(tcp_services[i], 0);
-    for (size_t i = 0; i < sizeof udp_services / sizeof *udp_services; i++)
-        svc_set(udp_services[i], 1);
-    atomic_store_explicit(&svc_ready, true, memory_order_release);
+    for (size_t i = 0; i < sizeof tcp_services / sizeof *tcp_services; i++) {
+        svc_set(SVC_TCP, tcp_services[i]);
+        svc_set(SVC_ANY, tcp_services[i]);
+    }
+    for (size_t i = 0; i < sizeof udp_services / sizeof *udp_services; i++) {
+        svc_set(SVC_UDP, udp_services[i]);
+        svc_set(SVC_ANY, udp_services[i]);
+    }
 }
 
-/* Out of the per-record path: it runs once, and as a call of its own it leaves flow_initiator
- * without register saves. */
-static __attribute__((noinline, cold)) void svc_build_once(void)
+/* A protocol's map of service ports: TCP's, UDP's, or either's (every other protocol). */
+static inline const uint64_t *svc_map(unsigned proto)
 {
-    pthread_once(&svc_once, svc_build);
+    return svc_bits[proto == 6 ? SVC_TCP : proto == 17 ? SVC_UDP : SVC_ANY];
 }
 
-static inline void svc_init(void)
+static inline bool svc_port(const uint64_t *map, unsigned port)
 {
-    if (__builtin_expect(!atomic_load_explicit(&svc_ready, memory_order_acquire), 0))
-        svc_build_once();
-}
-
-/* The bits of svc_bits a protocol's service ports are on: TCP's, UDP's, or either's (every
- * other protocol). */
-static inline uint64_t svc_mask(unsigned proto)
-{
-    return proto == 6 ? 1 : proto == 17 ? 2 : 3;
-}
-
-/* port_is_service once the bitmap is built, mask = svc_mask(proto), port > 0 */
-static inline bool svc_port(uint64_t mask, unsigned port)
-{
-    return (svc_bits[port / 32] >> (2 * (port % 32))) & mask;
+    return (map[port / 64] >> (port % 64)) & 1;
 }
 
 bool port_is_service(uint8_t proto, uint16_t port)
 {
-    svc_init();
-    return port && svc_port(svc_mask(proto), port);
-}
-
-/* 0 privileged, 1 registered, 2 dynamic (the client range of every common stack). */
-static inline int port_class(unsigned port)
-{
-    return port < 1024 ? 0 : port < 32768 ? 1 : 2;
+    return port && svc_port(svc_map(proto), port);
 }
 
 /* flow_initiator's rules by port, for TCP, UDP and SCTP with both ports set: service ports,
- * then port ranges. */
+ * then port ranges (initiator.h): a dynamic port (>= 32768) against a lower one is the client;
+ * with neither dynamic and neither a service port, a registered port (1024-32767) against a
+ * privileged one (< 1024) is. */
 static inline enum flow_init by_ports(const struct flow_rec *f, enum flow_init_basis *why)
 {
-    svc_init();
     unsigned sp = f->sport, dp = f->dport;
-    uint64_t mask = svc_mask(f->proto);
-    bool ss = svc_port(mask, sp), ds = svc_port(mask, dp);
+    const uint64_t *map = svc_map(f->proto);
+    bool ss = svc_port(map, sp), ds = svc_port(map, dp);
     if (ds != ss) {
         *why = INIT_BASIS_SERVICE;
         return ds ? FLOW_INIT_SRC : FLOW_INIT_DST;
     }
-    int sc = port_class(sp), dc = port_class(dp);
-    enum flow_init who = FLOW_INIT_UNKNOWN;
-    if (sc == 2 && dc < 2)
-        who = FLOW_INIT_SRC;
-    else if (dc == 2 && sc < 2)
-        who = FLOW_INIT_DST;
-    else if (sc == 1 && dc == 0 && !ss)
-        who = FLOW_INIT_SRC;
-    else if (dc == 1 && sc == 0 && !ds)
-        who = FLOW_INIT_DST;
-    *why = who == FLOW_INIT_UNKNOWN ? INIT_BASIS_NONE : INIT_BASIS_RANGE;
-    return who;
+    bool sdyn = sp >= 32768, ddyn = dp >= 32768;
+    if (sdyn != ddyn) {
+        *why = INIT_BASIS_RANGE;
+        return sdyn ? FLOW_INIT_SRC : FLOW_INIT_DST;
+    }
+    if (!sdyn && !ss) { /* ss == ds here */
+        bool sreg = sp >= 1024, dreg = dp >= 1024;
+        if (sreg != dreg) {
+            *why = INIT_BASIS_RANGE;
+            return sreg ? FLOW_INIT_SRC : FLOW_INIT_DST;
+        }
+    }
+    *why = INIT_BASIS_NONE;
+    return FLOW_INIT_UNKNOWN;
 }
 
 /* ICMP (1) and ICMPv6 (58): the message type. */
