@@ -243,13 +243,13 @@ _Static_assert(WQ_BATCH <= DET_BATCH_MAX, "a batch's records each have a det_mem
 static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, size_t pos, size_t i)
 {
     struct pipeline *p = w->p;
-    bool inserted;
-    void *state;
     uint32_t wno = w->rec_ctx.window_no;
-    struct host *h =
-        hosttab_get_at(w->hosts, hash, pos, f->customer, flow_inside(f), wno, &inserted, &state);
+    struct hosttab_ref r = hosttab_get_at(w->hosts, hash, pos, f->customer, flow_inside(f), wno);
+    struct host *h = r.host;
+    void *state = r.state;
     uint32_t rate = f->sampling > 1 ? f->sampling : 1;
-    if (inserted || h->window != wno || rate > h->sampling)
+    /* a new host comes zeroed (its window the open one): sampling 0 < rate sets it */
+    if (h->window != wno || rate > h->sampling)
         h->sampling = rate;
     h->window = wno;
     if (f->last_ms > h->last_ms)

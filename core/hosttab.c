@@ -261,43 +261,45 @@ struct host *hosttab_get(struct hosttab *t, uint32_t customer, const uint8_t add
                               state);
 }
 
-/* hosttab_get_hashed's host found at position i. */
-static inline struct host *found_at(struct hosttab *t, size_t i, uint32_t customer, bool *inserted,
-                                    void **state)
+/* The host found at position i (and its state: state_of(t, i)), its customer set. */
+static inline struct hosttab_ref found_at(struct hosttab *t, size_t i, uint32_t customer)
 {
     struct host *h = host_at(t, i);
     h->customer = customer; /* changes only when a reload moved the address */
-    *inserted = false;
-    *state = t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL; /* state_of(t, i) */
-    return h;
+    return (struct hosttab_ref){h, t->state_size ? (uint8_t *)h + sizeof(struct host) : NULL};
 }
 
-/* Whether mask m1 has more bits set than m0 (free positions of two buckets, HOSTTAB_WAYS <= 16
- * bits each): one SWAR count of both (tags_count's steps; the halves' sums in bytes 0 and 2). */
-_Static_assert(HOSTTAB_WAYS <= 16, "two buckets' masks in one 32-bit count");
+/* The bits set in each 8-bit mask (a bucket's free positions), written out at compile time: a
+ * load instead of a count where the build has no popcnt instruction. */
+#define POP2(n) n, n + 1, n + 1, n + 2
+#define POP4(n) POP2(n), POP2(n + 1), POP2(n + 1), POP2(n + 2)
+#define POP6(n) POP4(n), POP4(n + 1), POP4(n + 1), POP4(n + 2)
+static const uint8_t pop8[256] = {POP6(0), POP6(1), POP6(1), POP6(2)};
+
+/* Whether mask m1 has more bits set than m0 (free positions of two buckets). */
+_Static_assert(HOSTTAB_WAYS <= 8, "a bucket's mask indexes pop8");
 static inline bool more_set(uint32_t m1, uint32_t m0)
 {
-    uint32_t x = m0 | m1 << 16;
-    x = x - ((x >> 1) & 0x55555555u);
-    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-    x = (x + (x >> 4)) & 0x0f0f0f0fu;
-    x += x >> 8;
-    return (x >> 16 & 0xff) > (x & 0xff);
+    return pop8[m1] > pop8[m0];
 }
 
-/* hosttab_get_hashed when the first tag match of the first bucket is not the host: the whole
- * lookup (find_in), then the insert of a host neither bucket holds. Out of line (a tail call), so
- * that a lookup the first match answers (most) saves and restores no registers this needs. */
-static __attribute__((noinline)) struct host *get_slow(struct hosttab *t, uint64_t hash,
-                                                       uint32_t customer, const uint8_t addr[16],
-                                                       uint32_t cur_window, bool *inserted,
-                                                       void **state)
+/* hosttab_get_hashed and hosttab_get_at when the position they tried is not the host: the whole
+ * lookup (find_in), then the insert of a host neither bucket holds; *inserted (may be NULL) says
+ * which. Out of line (a tail call), so that a lookup the first try answers (most) saves and
+ * restores no registers this needs. */
+static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, uint64_t hash,
+                                                             uint32_t customer,
+                                                             const uint8_t addr[16],
+                                                             uint32_t cur_window, bool *inserted)
 {
     size_t b[2];
     uint32_t tag = buckets_of_hash(t, hash, b);
     size_t hit = find_in(t, b, tag, addr);
-    if (hit != SIZE_MAX)
-        return found_at(t, hit, customer, inserted, state);
+    if (hit != SIZE_MAX) {
+        if (inserted)
+            *inserted = false;
+        return found_at(t, hit, customer);
+    }
     size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
     /* the free positions of each bucket (the second counts none when it is the first) */
     uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
@@ -344,9 +346,9 @@ static __attribute__((noinline)) struct host *get_slow(struct hosttab *t, uint64
     memcpy(h->addr, addr, 16);
     h->customer = customer;
     h->window = cur_window;
-    *inserted = true;
-    *state = state_of(t, i);
-    return h;
+    if (inserted)
+        *inserted = true;
+    return (struct hosttab_ref){h, state_of(t, i)};
 }
 
 /* find_in's answer when the first tag match of the first bucket holds the host (find_in would
@@ -359,22 +361,27 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
     uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag_of(hash));
     if (m) {
         size_t i = bk + (size_t)__builtin_ctz(m);
-        if (addr_eq(host_at(t, i)->addr, addr))
-            return found_at(t, i, customer, inserted, state);
+        if (addr_eq(host_at(t, i)->addr, addr)) {
+            *inserted = false;
+            struct hosttab_ref r = found_at(t, i, customer);
+            *state = r.state;
+            return r.host;
+        }
     }
-    return get_slow(t, hash, customer, addr, cur_window, inserted, state);
+    struct hosttab_ref r = get_slow(t, hash, customer, addr, cur_window, inserted);
+    *state = r.state;
+    return r.host;
 }
 
 /* pos (hosttab_prefetch_batch's) names the host's slot when that slot holds addr: a host is in
  * one position only, and no removal came between (hosttab.h), so the slot is live and the
  * host's. Else get_slow: the lookup from the start (the same answer as hosttab_get_hashed). */
-struct host *hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
-                            const uint8_t addr[16], uint32_t cur_window, bool *inserted,
-                            void **state)
+struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
+                                  const uint8_t addr[16], uint32_t cur_window)
 {
     if (pos != HOSTTAB_NO_POS && addr_eq(host_at(t, pos)->addr, addr))
-        return found_at(t, pos, customer, inserted, state);
-    return get_slow(t, hash, customer, addr, cur_window, inserted, state);
+        return found_at(t, pos, customer);
+    return get_slow(t, hash, customer, addr, cur_window, NULL);
 }
 
 /* hosttab_foreach's look-ahead: the hosts of this many occupied positions past the one being
