@@ -69,12 +69,21 @@ static void assert_quiesced(struct pipeline *p)
 #endif
 }
 
+/* A detector's on_host_window call, resolved once per close (close_shard) from the pipeline's
+ * ops and the worker's instance, so a host's visit reads one array instead of four. */
+struct close_call {
+    void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);
+    void *self;
+    size_t state_off, d;
+};
+
 struct close_arg {
     struct worker *w;
     uint32_t window_no;
     uint64_t win_end;
-    int pass;
-    size_t nhw, hw[SETTINGS_MAX_DETECTORS]; /* the detectors with on_host_window, in order */
+    /* the detectors with on_host_window, in order */
+    size_t nhw;
+    struct close_call hw[SETTINGS_MAX_DETECTORS];
 };
 
 /* Keep the customer's SUMMARY_NAMED weightiest hostile hosts (day weight, then window
@@ -113,7 +122,7 @@ static void name_host(struct cust_acc *a, const struct host *h)
     name_add(a, &c);
 }
 
-/* A shard's figures of the close (close_visit pass 1) into the pipeline's, and zeroed: sums,
+/* A shard's figures of the close (pass 1, close_visit) into the pipeline's, and zeroed: sums,
  * and the named hosts as if one walk had seen them all (name_add keeps the same list in any
  * order). */
 static void acc_merge(struct cust_acc *to, struct cust_acc *from, size_t n)
@@ -136,21 +145,30 @@ static void acc_merge(struct cust_acc *to, struct cust_acc *from, size_t n)
     memset(from, 0, n * sizeof *from);
 }
 
-static bool close_visit(void *arg, struct host *h, void *state)
+/* Pass 0 (close_shard): a host active in the closing window reports to every detector with
+ * on_host_window, in their order. */
+static bool close_report(void *arg, struct host *h, void *state)
 {
     struct close_arg *ca = arg;
-    struct pipeline *p = ca->w->p;
-    if (ca->pass == 0) {
-        if (h->window != ca->window_no)
-            return false;
-        for (size_t k = 0; k < ca->nhw; k++) {
-            size_t d = ca->hw[k];
-            ca->w->win_ctx.det_index = d;
-            p->ops[d]->on_host_window(ca->w->det[d], &ca->w->win_ctx, h,
-                                      state ? (uint8_t *)state + p->state_off[d] : NULL);
-        }
+    if (h->window != ca->window_no)
         return false;
+    struct det_ctx *ctx = &ca->w->win_ctx;
+    for (const struct close_call *c = ca->hw, *end = c + ca->nhw; c < end; c++) {
+        ctx->det_index = c->d;
+        c->on_host_window(c->self, ctx, h, state ? (uint8_t *)state + c->state_off : NULL);
     }
+    return false;
+}
+
+/* Pass 1 (close_shard): a host's alert marks into its customer's figures and the day view; true
+ * (remove it) when it has been idle for host_idle. A function of its own (not close_report's
+ * with a pass flag): its calls are for alerted hosts only, so the visit of any other host
+ * saves and restores fewer registers. */
+static bool close_visit(void *arg, struct host *h, void *state)
+{
+    (void)state;
+    struct close_arg *ca = arg;
+    struct pipeline *p = ca->w->p;
     if (h->customer < ca->w->nacc) {
         struct cust_acc *a = &ca->w->acc[h->customer];
         const struct hostility_conf *hc = &p->s->hostility;
@@ -295,16 +313,17 @@ static void close_shard(struct worker *w)
                            .win_end = p->win_start + p->window_ms};
     for (size_t d = 0; d < p->ndet; d++)
         if (p->ops[d]->on_host_window)
-            ca.hw[ca.nhw++] = d;
+            ca.hw[ca.nhw++] =
+                (struct close_call){p->ops[d]->on_host_window, w->det[d], p->state_off[d], d};
     if (ca.nhw) /* pass 0 calls nothing else: without such a detector, no walk */
-        hosttab_foreach(w->hosts, close_visit, &ca);
+        hosttab_foreach(w->hosts, close_report, &ca);
     for (size_t d = 0; d < p->ndet; d++) {
         if (!p->ops[d]->on_window)
             continue;
         w->win_ctx.det_index = d;
         p->ops[d]->on_window(w->det[d], &w->win_ctx);
     }
-    ca.pass = 1; /* sums and a sorted list (name_add): the same in any order */
+    /* pass 1: sums and a sorted list (name_add): the same in any order */
     hosttab_foreach_unordered(w->hosts, close_visit, &ca);
 }
 
