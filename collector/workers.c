@@ -240,11 +240,12 @@ void wk_outbox_drain(struct pipeline *p)
 _Static_assert(WQ_BATCH <= DET_BATCH_MAX, "a batch's records each have a det_memo place");
 
 /* The worker's part of a record (place i of its batch): its host, then every detector. */
-static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, size_t pos, size_t i)
+static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, uint64_t probe,
+                  size_t i)
 {
     struct pipeline *p = w->p;
     uint32_t wno = w->rec_ctx.window_no;
-    struct hosttab_ref r = hosttab_get_at(w->hosts, hash, pos, f->customer, flow_inside(f), wno);
+    struct hosttab_ref r = hosttab_get_at(w->hosts, hash, probe, f->customer, flow_inside(f), wno);
     struct host *h = r.host;
     void *state = r.state;
     uint32_t rate = f->sampling > 1 ? f->sampling : 1;
@@ -303,13 +304,14 @@ static size_t run_batch(struct worker *w)
     size_t n = b->n;
     /* two prefetch passes in one call: every record's tag blocks, then (those having arrived
      * meanwhile) the slots they point at, so the batch's host misses overlap instead of queueing
-     * one by one; pos: where each host was found, for its lookup (hosttab_get_at) */
-    size_t pos[WQ_BATCH];
-    hosttab_prefetch_batch(w->hosts, b->hash, n, pos);
+     * one by one; probe: where each host was found (or its buckets), for its lookup
+     * (hosttab_get_at) */
+    uint64_t probe[WQ_BATCH];
+    hosttab_prefetch_batch(w->hosts, b->hash, n, probe);
     prefetch_detectors(w, b, n);
     for (size_t i = 0; i < n; i++) {
         atomic_store_explicit(&w->progress, e[i].seq, memory_order_release);
-        track(w, &e[i].f, b->hash[i], pos[i], i);
+        track(w, &e[i].f, b->hash[i], probe[i], i);
     }
     ring_release(&w->q);
     return n;

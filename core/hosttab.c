@@ -159,6 +159,20 @@ static inline uint32_t buckets_of_hash(const struct hosttab *t, uint64_t h, size
     return tag_of(h);
 }
 
+/* A key's two bucket numbers in one word (get_slow's argument, a probe's for a new host):
+ * the first in the low half, the second in the high one (numbers < nbuckets < 2^32). */
+static inline uint64_t buckets_pack(size_t b0, size_t b1)
+{
+    return (uint64_t)(b0 / BLOCK_U32) | (uint64_t)(b1 / BLOCK_U32) << 32;
+}
+
+static inline uint64_t buckets_packed(const struct hosttab *t, uint64_t h)
+{
+    size_t b[2];
+    (void)buckets_of_hash(t, h, b);
+    return buckets_pack(b[0], b[1]);
+}
+
 uint64_t hosttab_hash(const struct hosttab *t, const uint8_t addr[16])
 {
     return hash_host(&t->key, addr);
@@ -170,10 +184,12 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
 }
 
 /* hosttab_prefetch_batch's records at a time: the second bucket numbers wait on the stack
- * between the two passes (the first kept in pos). */
+ * between the two passes (the first kept in probe). A probe: the position of the first tag
+ * match, or PROBE_MISS with both bucket numbers (buckets_pack) when neither bucket has one. */
+#define PROBE_MISS (1ull << 63)
 #define PREFETCH_CHUNK 32
 
-static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos)
+static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
 {
     /* the table's fields in locals: the stores to pos could alias them */
     const uint32_t *blocks = t->blocks;
@@ -193,7 +209,7 @@ static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t
         if (!m) {
             bk = b1[i];
             if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag))) {
-                pos[i] = HOSTTAB_NO_POS;
+                pos[i] = PROBE_MISS | buckets_pack(pos[i], bk);
                 continue;
             }
         }
@@ -206,7 +222,7 @@ static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t
     }
 }
 
-void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos)
+void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
 {
     for (size_t at = 0; at < n; at += PREFETCH_CHUNK)
         prefetch_chunk(t, hash + at, n - at < PREFETCH_CHUNK ? n - at : PREFETCH_CHUNK, pos + at);
@@ -284,22 +300,19 @@ static inline bool more_set(uint32_t m1, uint32_t m0)
 }
 
 /* hosttab_get_hashed and hosttab_get_at when the position they tried is not the host: the whole
- * lookup (find_in), then the insert of a host neither bucket holds; *inserted (may be NULL) says
- * which. Out of line (a tail call), so that a lookup the first try answers (most) saves and
- * restores no registers this needs. */
-static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, uint64_t hash,
-                                                             uint32_t customer,
+ * lookup (find_in) in the buckets bk (buckets_pack), then the insert of a host neither holds
+ * (st.inserts counts it: whether it was one). Out of line (a tail call), so that a lookup the
+ * first try answers (most) saves and restores no registers this needs. */
+static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, uint64_t bk,
+                                                             uint64_t hash, uint32_t customer,
                                                              const uint8_t addr[16],
-                                                             uint32_t cur_window, bool *inserted)
+                                                             uint32_t cur_window)
 {
-    size_t b[2];
-    uint32_t tag = buckets_of_hash(t, hash, b);
+    size_t b[2] = {(size_t)(uint32_t)bk * BLOCK_U32, (size_t)(bk >> 32) * BLOCK_U32};
+    uint32_t tag = tag_of(hash);
     size_t hit = find_in(t, b, tag, addr);
-    if (hit != SIZE_MAX) {
-        if (inserted)
-            *inserted = false;
+    if (hit != SIZE_MAX)
         return found_at(t, hit, customer);
-    }
     size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
     /* the free positions of each bucket (the second counts none when it is the first) */
     uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
@@ -346,8 +359,6 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     memcpy(h->addr, addr, 16);
     h->customer = customer;
     h->window = cur_window;
-    if (inserted)
-        *inserted = true;
     return (struct hosttab_ref){h, state_of(t, i)};
 }
 
@@ -368,20 +379,26 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
             return r.host;
         }
     }
-    struct hosttab_ref r = get_slow(t, hash, customer, addr, cur_window, inserted);
+    uint64_t before = t->st.inserts;
+    struct hosttab_ref r = get_slow(t, buckets_pack(bk, bucket_of(t, (uint32_t)(hash >> 32))), hash,
+                                    customer, addr, cur_window);
+    *inserted = t->st.inserts != before;
     *state = r.state;
     return r.host;
 }
 
-/* pos (hosttab_prefetch_batch's) names the host's slot when that slot holds addr: a host is in
- * one position only, and no removal came between (hosttab.h), so the slot is live and the
- * host's. Else get_slow: the lookup from the start (the same answer as hosttab_get_hashed). */
-struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
-                                  const uint8_t addr[16], uint32_t cur_window)
+/* A probe's position (hosttab_prefetch_batch's) names the host's slot when that slot holds addr:
+ * a host is in one position only, and no removal came between (hosttab.h), so the slot is live
+ * and the host's. Else get_slow: the lookup from the start (the same answer as
+ * hosttab_get_hashed), in the buckets the probe carries when it found no tag match. */
+struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, uint64_t probe,
+                                  uint32_t customer, const uint8_t addr[16], uint32_t cur_window)
 {
-    if (pos != HOSTTAB_NO_POS && addr_eq(host_at(t, pos)->addr, addr))
-        return found_at(t, pos, customer);
-    return get_slow(t, hash, customer, addr, cur_window, NULL);
+    if (probe & PROBE_MISS)
+        return get_slow(t, probe & ~PROBE_MISS, hash, customer, addr, cur_window);
+    if (addr_eq(host_at(t, probe)->addr, addr))
+        return found_at(t, probe, customer);
+    return get_slow(t, buckets_packed(t, hash), hash, customer, addr, cur_window);
 }
 
 /* hosttab_foreach's look-ahead: the hosts of this many occupied positions past the one being

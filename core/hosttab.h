@@ -56,22 +56,22 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
  * (the worker's batch, collector/workers.c run_batch). hosttab_prefetch_batch: start loading
  * the tag blocks of every hash[i] (i < n), then, those having arrived meanwhile, the slot (host
  * and detector state, every cache line of it, for reading and writing) of the first tag match
- * (first bucket, then second); pos[i] gets that match's position (HOSTTAB_NO_POS: no tag
- * matches, a new host). hosttab_get_at: hosttab_get_hashed with pos[i] from it, which spares
- * the lookup its bucket numbers and tag match when the position holds the host (most records);
- * else the whole lookup. Its answer in registers: the host and its state (NULL: the table keeps
+ * (first bucket, then second); probe[i] gets that match's position, or (no tag matches: a new
+ * host, most likely) the bucket numbers. hosttab_get_at: hosttab_get_hashed with probe[i] from
+ * it, which spares the lookup its bucket numbers, and its tag match when the position holds the
+ * host (most records). Its answer in registers: the host and its state (NULL: the table keeps
  * none); whether it was inserted is not said, but a new host is zeroed, state and all (a caller
  * that sets a field nonzero on every record tells by it). Between the two, the table may change
  * only by hosttab_get* (no foreach: a removal could give the slot a position names to another
  * host). */
-#define HOSTTAB_NO_POS SIZE_MAX
 struct hosttab_ref {
     struct host *host;
     void *state;
 };
-void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, size_t *pos);
-struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, size_t pos, uint32_t customer,
-                                  const uint8_t addr[16], uint32_t cur_window);
+void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n,
+                            uint64_t *probe);
+struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, uint64_t probe,
+                                  uint32_t customer, const uint8_t addr[16], uint32_t cur_window);
 /* customer 0 = any; else the host must belong to that customer. */
 struct host *hosttab_find(struct hosttab *t, uint32_t customer, const uint8_t addr[16],
                           void **state);
