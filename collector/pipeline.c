@@ -139,6 +139,7 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     p->lateness_ms = s->lateness * 1000;
     p->idle_ms = s->idle_advance * 1000;
     p->host_idle_ms = s->host_idle * 1000;
+    win_set_due(p); /* no window yet */
     pick_detectors(p);
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
                       &p->alerts) < 0)
@@ -166,6 +167,7 @@ int pipeline_reset(struct pipeline *p)
     drop_workers(p);
     p->have_window = false;
     p->win_start = p->max_seen = p->last_flow_wall = p->max_seen_at_wall = 0;
+    win_set_due(p);
     for (size_t i = 0; i < p->nretired; i++)
         feed_set_free(p->retired[i]);
     p->nretired = 0;
@@ -285,6 +287,7 @@ static bool open_window(struct pipeline *p, uint64_t start)
     wk_quiesce(p);
     p->have_window = true;
     p->win_start = start;
+    win_set_due(p);
     win_set_ctx(p);
     return true;
 }

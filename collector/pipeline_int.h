@@ -170,7 +170,11 @@ struct pipeline {
 
     uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
     bool have_window;
-    uint64_t win_start;     /* open window [win_start, win_start + window_ms) */
+    uint64_t win_start; /* open window [win_start, win_start + window_ms) */
+    /* max_seen from which the open window is due to close (win_due): win_start + window_ms +
+     * lateness_ms while one is open, else UINT64_MAX; set by win_set_due wherever have_window
+     * or win_start changes, so the per-record test is one comparison */
+    uint64_t due_at;
     uint64_t max_seen;      /* newest record end seen (event time) */
     uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
@@ -227,7 +231,12 @@ void win_advance(struct pipeline *p);
  * the open window's end): what the dispatcher checks per record before calling it. */
 static inline bool win_due(const struct pipeline *p)
 {
-    return p->have_window && p->max_seen >= p->win_start + p->window_ms + p->lateness_ms;
+    return p->max_seen >= p->due_at;
+}
+/* due_at from have_window and win_start (after every change of either). */
+static inline void win_set_due(struct pipeline *p)
+{
+    p->due_at = p->have_window ? p->win_start + p->window_ms + p->lateness_ms : UINT64_MAX;
 }
 /* Live: the wall clock advances event time after idle_advance without records. */
 void win_tick(struct pipeline *p, uint64_t wall_ms);

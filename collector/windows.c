@@ -412,6 +412,7 @@ void win_advance(struct pipeline *p)
         p->win_start += p->window_ms;
         if (++closes >= MAX_EMPTY_CLOSES && wm >= p->win_start + p->window_ms)
             p->win_start = wm / p->window_ms * p->window_ms;
+        win_set_due(p);
         win_set_ctx(p); /* the next close's detectors see its own window */
     }
 }
@@ -444,4 +445,5 @@ void win_finish(struct pipeline *p)
     p->win_start += p->window_ms;
     win_set_ctx(p);
     p->have_window = false;
+    win_set_due(p);
 }
