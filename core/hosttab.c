@@ -408,7 +408,7 @@ struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, uint64_t pro
 _Static_assert((FOREACH_AHEAD & (FOREACH_AHEAD - 1)) == 0, "a ring indexed by a mask");
 
 /* Start loading the lines of position i's slot: its host and state. */
-static inline void prefetch_host(const struct hosttab *t, size_t i)
+PREFETCH_FN void prefetch_host(const struct hosttab *t, size_t i)
 {
     const uint8_t *s = (const uint8_t *)host_at(t, i);
     for (size_t off = 0; off < t->stride; off += 64)

@@ -33,6 +33,15 @@
 #include <sys/mman.h>
 
 #define CACHE_LINE 64
+
+/* The declaration of a function that only asks for memory (__builtin_prefetch) and returns
+ * nothing: always inlined. GCC 12 at -O2 models the builtin as having no effect, so its
+ * pure-const pass finds such a static function const or pure when the early inliner did not
+ * inline it (a switch, a computed address), and the call, its result unused, is deleted as dead
+ * code: the prefetches vanish from the binary while the source and instruction counts look
+ * right (bench/RESULTS.md, issue 15 thirty-eighth part: the ordered host walk's prefetch and a
+ * reverted slot prefetch were lost this way). */
+#define PREFETCH_FN static inline __attribute__((always_inline))
 #define HUGE_PAGE ((size_t)2 << 20)
 
 /* What a reservation did: bytes made resident, its time, and the first table it could not

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "lines.h"
 
 struct ktab {
     uint8_t *ent;  /* cap entries of esz bytes, in insertion order; each starts with its key */
@@ -104,7 +105,7 @@ static inline uint32_t ltab_fold(uint64_t hash)
     return (uint32_t)(hash ^ (hash >> 32));
 }
 /* Ask for hash's bucket head ahead of a lookup (a worker batch's prefetch pass). */
-static inline void ltab_prefetch(const struct ltab *t, uint64_t hash)
+PREFETCH_FN void ltab_prefetch(const struct ltab *t, uint64_t hash)
 {
     __builtin_prefetch(&t->bucket[ltab_fold(hash) & (t->nbuckets - 1)]);
 }
@@ -197,12 +198,12 @@ static inline void *ltab_oldest(struct ltab *t)
  * so that the walk's misses overlap instead of coming one by one. Only prefetches (a stale
  * record's are wasted): what the walk does is the same with or without it. */
 #define LTAB_AHEAD 4 /* steps between asking for an entry's bucket head and its removal */
-static inline void ltab_ahead_lines(const struct ltab *t, uint32_t idx)
+PREFETCH_FN void ltab_ahead_lines(const struct ltab *t, uint32_t idx)
 {
     __builtin_prefetch(ltab_entry(t, idx));
     __builtin_prefetch(&t->meta[idx]);
 }
-static inline void ltab_ahead(const struct ltab *t)
+PREFETCH_FN void ltab_ahead(const struct ltab *t)
 {
     uint32_t m = t->nlog - 1, len = t->head - t->tail;
     if (len > 2 * LTAB_AHEAD)

@@ -116,7 +116,7 @@ static inline bool gfilter_test_and_set(struct gfilter *g, uint64_t hash)
     return gfilter_test_and_set_at(g, gfilter_word(g, hash), hash);
 }
 /* Start loading the line gfilter_test_and_set_at(g, word, ...) will read (a prefetch pass). */
-static inline void gfilter_prefetch_word(const struct gfilter *g, size_t word)
+PREFETCH_FN void gfilter_prefetch_word(const struct gfilter *g, size_t word)
 {
     __builtin_prefetch(&g->w[2 * word]);
 }
