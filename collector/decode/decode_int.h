@@ -155,6 +155,9 @@ struct tmpl_plan {
                                      other); K_SKIP: neither */
     uint8_t first_tt, first_kind; /* enum tmpl_time and its kind, of the start */
     uint8_t last_tt, last_kind;   /* and of the end */
+    bool plain; /* fixed-length flow template with none of the kinds finish_record looks at
+                   beyond copies and times (no section, ICMP, YAF flags, initiator, rate,
+                   sampler, reverse counters): tmpl_decode_set's plain loop */
 };
 
 struct tmpl_op {

@@ -465,6 +465,17 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
                 &pl->last_kind);
 }
 
+/* Does none of a fixed-length template's ops needing a look at their act give a section? */
+static bool has_section(const struct tmpl_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].act == OA_SECTION)
+            return true;
+    return false;
+}
+
+static bool plain_kinds(uint64_t has);
+
 /* Largest record a set can hold (65535 minus set and message headers). */
 #define MAX_RECORD_LEN (65535u - 4u - 16u)
 
@@ -546,6 +557,7 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         nops = fixed_order(ops, keep, out->seg, &out->plan);
     }
     plan_of(has, &out->plan);
+    out->plan.plain = !varlen && !options && plain_kinds(has) && !has_section(ops, out->seg[0]);
     out->layout_hash = h;
     out->has = has;
     out->min_len = min_len;
@@ -803,6 +815,67 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 #define RARE_KINDS                                                                                 \
     (ICMP_KINDS | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS) | K_BIT(K_BIFLOW_DIR))
 
+/* r's start and end times from the record's values v (plan: the template's time kinds). */
+static inline __attribute__((always_inline)) void
+record_times(const struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
+{
+    uint64_t first = 0, last = 0;
+    if (t->plan.first_tt)
+        first = abs_time(v, m, t->plan.first_tt, t->plan.first_kind);
+    if (t->plan.last_tt)
+        last = abs_time(v, m, t->plan.last_tt, t->plan.last_kind);
+    if ((!first || !last) && t->plan.up_first) {
+        uint64_t fu = v[t->plan.up_first];
+        uint64_t lu = v[t->plan.up_last];
+        uint64_t f2, l2;
+        if (m->version == 9) {
+            /* relative to the header's sysuptime, wrap-aware */
+            f2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)fu);
+            l2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)lu);
+        } else if (HAS(K_SYSINIT) || m->dom->has_sysinit) {
+            uint64_t base = HAS(K_SYSINIT) ? v[K_SYSINIT] : m->dom->sysinit_ms;
+            f2 = base + fu;
+            l2 = base + lu;
+        } else {
+            /* no boot time: anchor the end at the export time */
+            l2 = m->export_ms;
+            f2 = lu >= fu ? m->export_ms - (lu - fu) : m->export_ms;
+        }
+        if (!first)
+            first = f2;
+        if (!last)
+            last = l2;
+    }
+    if (!first)
+        first = last ? last : m->export_ms;
+    if (!last)
+        last = first;
+    r->first_ms = first;
+    r->last_ms = last;
+}
+
+static bool plain_kinds(uint64_t has)
+{
+    return !(has &
+             (RARE_KINDS | RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID) | REV_KINDS));
+}
+
+/* The plain copies of a record's values v into r (finish_record, finish_plain). */
+static inline __attribute__((always_inline)) void copy_plain(const struct tmpl *t,
+                                                             const uint64_t *v, struct flow_rec *r)
+{
+    r->sport = (uint16_t)v[K_SPORT];
+    r->dport = (uint16_t)v[K_DPORT];
+    r->proto = (uint8_t)v[K_PROTO];
+    r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
+    r->src_as = (uint32_t)v[K_SRC_AS];
+    r->dst_as = (uint32_t)v[K_DST_AS];
+    r->in_if = (uint32_t)v[K_IN_IF];
+    /* input, output, total, initiator counters, the first the template has (plan_of) */
+    r->bytes = v[t->plan.bytes];
+    r->packets = v[t->plan.packets];
+}
+
 /* A packet section of the record being decoded (NULL p: none). */
 struct dec_section {
     const uint8_t *p;
@@ -852,16 +925,7 @@ static bool from_section(struct dec_msg *m, const struct tmpl *t, const struct d
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
                           struct flow_rec *r, uint32_t set_rate, const struct dec_section *sec)
 {
-    r->sport = (uint16_t)v[K_SPORT];
-    r->dport = (uint16_t)v[K_DPORT];
-    r->proto = (uint8_t)v[K_PROTO];
-    r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    r->src_as = (uint32_t)v[K_SRC_AS];
-    r->dst_as = (uint32_t)v[K_DST_AS];
-    r->in_if = (uint32_t)v[K_IN_IF];
-    /* input, output, total, initiator counters, the first the template has (plan_of) */
-    r->bytes = v[t->plan.bytes];
-    r->packets = v[t->plan.packets];
+    copy_plain(t, v, r);
     if (sec->p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))) && from_section(m, t, sec, r))
         r->flags |= FLOW_F_V6;
     if (t->has & RARE_KINDS) {
@@ -881,40 +945,8 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
                                       (HAS(K_ICMP_C6) ? v[K_ICMP_C6] & 0xff : 0));
         }
     }
-    /* times */
-    uint64_t first = 0, last = 0;
-    if (t->plan.first_tt)
-        first = abs_time(v, m, t->plan.first_tt, t->plan.first_kind);
-    if (t->plan.last_tt)
-        last = abs_time(v, m, t->plan.last_tt, t->plan.last_kind);
-    if ((!first || !last) && t->plan.up_first) {
-        uint64_t fu = v[t->plan.up_first];
-        uint64_t lu = v[t->plan.up_last];
-        uint64_t f2, l2;
-        if (m->version == 9) {
-            /* relative to the header's sysuptime, wrap-aware */
-            f2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)fu);
-            l2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)lu);
-        } else if (HAS(K_SYSINIT) || m->dom->has_sysinit) {
-            uint64_t base = HAS(K_SYSINIT) ? v[K_SYSINIT] : m->dom->sysinit_ms;
-            f2 = base + fu;
-            l2 = base + lu;
-        } else {
-            /* no boot time: anchor the end at the export time */
-            l2 = m->export_ms;
-            f2 = lu >= fu ? m->export_ms - (lu - fu) : m->export_ms;
-        }
-        if (!first)
-            first = f2;
-        if (!last)
-            last = l2;
-    }
-    if (!first)
-        first = last ? last : m->export_ms;
-    if (!last)
-        last = first;
-    r->first_ms = first;
-    r->last_ms = last;
+    record_times(m, t, v, r);
+    uint64_t first = r->first_ms, last = r->last_ms;
     uint32_t rate = set_rate; /* a record that states neither rate nor sampler */
     if (t->has & (RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID))) {
         bool has_sampler = HAS(K_SAMPLER_ID) || HAS(K_SELECTOR_ID);
@@ -1085,6 +1117,24 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
     struct flow_rec r;
     /* nothing below changes what dec_rate reads but options records (not emitted) */
     uint32_t set_rate = t->options ? 0 : dec_rate(m, 0, false, 0, -1);
+    if (t->plan.plain) {
+        /* the common case: one flow layout, fixed offsets, copies and times only */
+        while ((size_t)(end - p) >= t->min_len) {
+            memset(&r, 0, sizeof r);
+            bool v6 = false;
+            struct dec_section sec = {NULL, 0, false};
+            decode_fixed(t, p, &r, v, &v6, &sec);
+            p += t->min_len;
+            n++;
+            if (v6)
+                r.flags |= FLOW_F_V6;
+            copy_plain(t, v, &r);
+            record_times(m, t, v, &r);
+            dec_emit_rate(m, &r, set_rate);
+        }
+        m->records += n;
+        return n;
+    }
     while ((size_t)(end - p) >= t->min_len) {
         memset(&r, 0, sizeof r);
         bool v6 = false;
