@@ -189,7 +189,8 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
 #define PROBE_MISS (1ull << 63)
 #define PREFETCH_CHUNK 32
 
-static void prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
+static inline __attribute__((always_inline)) void
+prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
 {
     /* the table's fields in locals: the stores to pos could alias them */
     const uint32_t *blocks = t->blocks;
@@ -362,26 +363,15 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     return (struct hosttab_ref){h, state_of(t, i)};
 }
 
-/* find_in's answer when the first tag match of the first bucket holds the host (find_in would
- * return it: it tries the matches in that order); else get_slow's. */
+/* A batch of one: the product's lookup (hosttab_prefetch_batch, hosttab_get_at), so every caller
+ * and test goes through the path the workers run; whether it inserted from st.inserts. */
 struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
                                 const uint8_t addr[16], uint32_t cur_window, bool *inserted,
                                 void **state)
 {
-    size_t bk = bucket_of(t, (uint32_t)hash);
-    uint32_t m = tags_match(tag_at(t, bk), HOSTTAB_WAYS, tag_of(hash));
-    if (m) {
-        size_t i = bk + (size_t)__builtin_ctz(m);
-        if (addr_eq(host_at(t, i)->addr, addr)) {
-            *inserted = false;
-            struct hosttab_ref r = found_at(t, i, customer);
-            *state = r.state;
-            return r.host;
-        }
-    }
-    uint64_t before = t->st.inserts;
-    struct hosttab_ref r = get_slow(t, buckets_pack(bk, bucket_of(t, (uint32_t)(hash >> 32))), hash,
-                                    customer, addr, cur_window);
+    uint64_t probe, before = t->st.inserts;
+    hosttab_prefetch_batch(t, &hash, 1, &probe);
+    struct hosttab_ref r = hosttab_get_at(t, hash, probe, customer, addr, cur_window);
     *inserted = t->st.inserts != before;
     *state = r.state;
     return r.host;

@@ -465,7 +465,7 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
                 &pl->last_kind);
 }
 
-/* Does none of a fixed-length template's ops needing a look at their act give a section? */
+/* Whether one of a fixed-length template's ops is a packet section (OA_SECTION). */
 static bool has_section(const struct tmpl_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i++)
