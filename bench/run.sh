@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
 #                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]] [--mem-hosts N]
-#                [--rates LIST]
+#                [--rates LIST] [--reps N]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -20,9 +20,15 @@
 # --mem-hosts N: the memory run's active hosts (default 10 M; --quick: 50 000).
 # --rates LIST: the UDP offered rates, M records/s, comma-separated (default 0.8,1.6,2.4,3.2,4.0;
 # --quick: 0.4,1.2); above 4.0 finds where a collector starts to lose on a fast machine.
+# --reps N: runs of every UDP point per collector (default 3; --quick: 1), a repetition being the
+# whole sweep with the collectors one after the other at each point; the report gives medians
+# with min-max, loss-free rates from the median runs, and says where a peer's runs disagree.
+# The 1 -> 2 worker UDP point is run N times too, 2 workers on CPUs 0-1 (on 2 CPUs the sender
+# shares a core with them; the report says what that figure can and cannot show).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps= mem_hosts= rates=
+reps=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -36,7 +42,8 @@ while [[ $# -gt 0 ]]; do
     --against-reps) against_reps=$2; shift ;;
     --mem-hosts) mem_hosts=$2; shift ;;
     --rates) rates=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --reps) reps=$2; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +54,7 @@ cmdline=bench/run.sh
 [[ -z $against ]] || cmdline+=" --against $against${against_reps:+ --against-reps $against_reps}"
 [[ -z $mem_hosts ]] || cmdline+=" --mem-hosts $mem_hosts"
 [[ -z $rates ]] || cmdline+=" --rates $rates"
+[[ -z $reps ]] || cmdline+=" --reps $reps"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -93,5 +101,6 @@ args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline
 [[ -n $against_reps ]] && args+=(--against-reps "$against_reps")
 [[ -n $mem_hosts ]] && args+=(--mem-hosts "$mem_hosts")
 [[ -n $rates ]] && args+=(--rates "$rates")
+[[ -n $reps ]] && args+=(--reps "$reps")
 python3 "$src/bench/bench.py" "${args[@]}"
 echo "bench: results in $out" >&2

@@ -19,13 +19,21 @@ grep -q '^### (b) Replay' "$md" || fail "no replay table"
 for fmt in v5 v9 ipfix mixed; do
   grep -Eq "^\| $fmt \| 100000 \| [0-9.]+ \| [0-9.]+ \|" "$md" || fail "no replay row for $fmt"
 done
-grep -Eq '^\| transitwatch \| v5 \| 0\.40 \|' "$md" || fail "no UDP row for transitwatch"
+grep -Eq '^\| transitwatch \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 of 1 \|' "$md" ||
+  fail "no UDP row for transitwatch (one run per point)"
+grep -Eq '^\| v5 \| transitwatch \| [^|]+ \| [0-9.]+ \|$' "$md" || fail "no loss-free row for transitwatch"
+grep -q '^One run per point' "$md" || fail "the one-run caveat is missing"
 python3 - "$tmp/r.json" <<'PY' || fail "results json"
 import json, sys
 r = json.load(open(sys.argv[1]))
 tw = [u for u in r["udp"] if u["collector"] == "transitwatch"]
 assert tw and all(u["received_records"] > 0 for u in tw), tw
 assert all(u["cpu"] > 0 for u in tw), tw
+assert all(u["rep"] == 0 and u["sender_cpu"] > 0 for u in tw), tw
+pts = [p for p in r["udp_points"] if p["collector"] == "transitwatch"]
+assert [p["offered_rps"] for p in pts] == [4e5, 1.2e6] and all(p["runs"] == 1 for p in pts), pts
+lf = [e for e in r["udp_loss_free"] if e["collector"] == "transitwatch"]
+assert len(lf) == 1 and len(lf[0]["reps"]) == 1, lf
 assert r["memory"]["hosts"] == 50000 and r["memory"]["rss_kb"] > 0
 PY
 echo "OK: bench harness (quick)"
