@@ -555,7 +555,6 @@ def udp_loss_free(points, runs):
                                 if r["collector"] == coll and r["format"] == fmt
                                 and r.get("rep", 0) == i}) for i in reps]
         out.append({"collector": coll, "format": fmt, "median": med, "reps": each,
-                    "highest_tried": bool(ps) and med == ps[-1]["offered_rps"],
                     "disagree": [{"offered_rps": p["offered_rps"], "runs": p["runs"],
                                   "loss_free_runs": p["loss_free_runs"],
                                   "loss_pct": p["loss_pct"]}
@@ -966,31 +965,8 @@ def report(c, R):
         for n in (1, 2):
             rp = w[f"replay_{n}"]
             a(f"| {n} | {fmt_m(rp['rps_wall'])} | {rp['cpu']:.3f} |")
-        u1, u2 = w["udp_1"], w["udp_2"]
-        a(f"\nUDP, mixed workload at {fmt_m(c.rates[-1])} M rec/s offered, {u1['runs']} runs each "
-          "alternating; received rate and loss median (min-max), the rest medians:\n")
-        a("| workers | placement | received M rec/s | loss % | CPU-s per M records | "
-          "sender CPU-s |")
-        a("|---:|---|---:|---:|---:|---:|")
-        for n, u in ((1, u1), (2, u2)):
-            rx = {k: v / 1e6 for k, v in u["received_rps"].items() if k != "runs"}
-            a(f"| {n} | {u['placement']} | {fmt_spread(rx)} | {fmt_spread(u['loss_pct'])} | "
-              f"{u['cpu_per_m']:.3f} | {u['sender_cpu']:.2f} |")
-        gain = u2["received_rps"]["median"] / max(u1["received_rps"]["median"], 1)
-        a(f"\nSpeed-up 1 -> 2 workers: replay {w['replay_1']['wall'] / w['replay_2']['wall']:.2f}x, "
-          f"UDP received {gain:.2f}x (medians).\n")
-        if u2["sender_shares_core"]:
-            a("What the UDP figure can and cannot show here: this machine has too few cores for a "
-              "2-worker collector and the sender each to have their own. The second worker's core "
-              "also runs the sender, and on loopback the kernel's delivery of every datagram up "
-              "to the collector's socket runs on the sending core (the sender CPU-s column). "
-              "So the 2-worker row is two workers against one dedicated core plus what the "
-              "sender leaves of the second (three collector threads, receive, pipeline and "
-              "worker, and the sender on two cores): it shows whether a second worker helps a "
-              "collector that has to share, not what a core per worker gives (that needs a core "
-              "for the sender, or the traffic from another host), which is most likely more. The "
-              "1 -> 2 worker target is the replay rate above, where the records come from a "
-              "file.\n")
+        a(f"\nSpeed-up 1 -> 2 workers, replay: "
+          f"{w['replay_1']['wall'] / w['replay_2']['wall']:.2f}x.\n")
         if "long_1" in w:
             l1, l2 = w["long_1"], w["long_2"]
             a(f"The same replay on {l1['records']} records (5x, same hosts, one window; min of "
@@ -1000,6 +976,32 @@ def report(c, R):
               f"the window close and the exit left out): {fmt_m(l1['rps_marginal'])} -> "
               f"{fmt_m(l2['rps_marginal'])} M rec/s, "
               f"{l2['rps_marginal'] / max(l1['rps_marginal'], 1):.2f}x.\n")
+        u1, u2 = w["udp_1"], w["udp_2"]
+        a(f"UDP, mixed workload at {fmt_m(c.rates[-1])} M rec/s offered, {u1['runs']} run"
+          f"{'s' if u1['runs'] > 1 else ''} each, alternating; received rate and loss median "
+          "(min-max), the rest medians:\n")
+        a("| workers | placement | received M rec/s | loss % | CPU-s per M records | "
+          "sender CPU-s |")
+        a("|---:|---|---:|---:|---:|---:|")
+        for n, u in ((1, u1), (2, u2)):
+            rx = {k: v / 1e6 for k, v in u["received_rps"].items() if k != "runs"}
+            a(f"| {n} | {u['placement']} | {fmt_spread(rx)} | {fmt_spread(u['loss_pct'])} | "
+              f"{u['cpu_per_m']:.3f} | {u['sender_cpu']:.2f} |")
+        gain = u2["received_rps"]["median"] / max(u1["received_rps"]["median"], 1)
+        a(f"\nUDP received 1 -> 2 workers: {gain:.2f}x (medians).\n")
+        if u2["sender_shares_core"]:
+            a("What this UDP figure can and cannot show: the machine has too few cores for a "
+              "2-worker collector and the sender each to have their own. The collector's three "
+              "busy threads (receive, pipeline with shard 0, worker) share two cores with the "
+              "sender, and on loopback the kernel's delivery of every datagram up to the "
+              "collector's socket runs on the sending core (the sender CPU-s column: the sender "
+              "process's own user and system time, loading the capture included). So the "
+              "2-worker row is two workers on one core plus what the sender leaves of the "
+              "other, against one worker with a core of its own: it shows whether a second "
+              "worker helps a collector that has to share, not what a core per worker gives "
+              "(most likely more; measuring that needs a core for the sender, or the traffic "
+              "from another host). The 1 -> 2 worker target is the replay rate above, where "
+              "the records come from a file.\n")
     if R.get("memory"):
         m = R["memory"]
         a("### Memory\n")
