@@ -78,7 +78,11 @@ static inline const uint8_t *flow_outside(const struct flow_rec *f)
     return f->dir == FLOW_DIR_IN ? f->src : f->dst;
 }
 
-/* Callback through which every source hands records on. rec is borrowed for the call. */
+/* Callback through which every source hands records on. rec is borrowed for the call, and the
+ * callee may change it (the pipeline classifies it in place: dir, customer, peer_customer,
+ * flags): a source never reads back or reuses what it handed on. The template decoder rebuilds
+ * every field of each record it reuses the memory of (collector/decode/decode_tmpl.c,
+ * tests/unit/test_decode_scribble.c). */
 typedef void (*flow_emit_fn)(void *arg, struct flow_rec *rec);
 
 #endif

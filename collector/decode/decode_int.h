@@ -157,14 +157,22 @@ struct tmpl_plan {
     uint8_t last_tt, last_kind;   /* and of the end */
     bool plain; /* fixed-length flow template with none of the kinds finish_record looks at
                    beyond copies and times (no section, ICMP, YAF flags, initiator, rate,
-                   sampler, reverse counters): tmpl_decode_set's plain loop */
+                   sampler, reverse counters): tmpl_decode_set's plain loop, its record kinds
+                   decoded straight into the record (struct tmpl_op dst) */
 };
 
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
     uint16_t off; /* offset in the record (fixed-length templates only) */
+    uint16_t dst; /* where the value goes, an offset in decode_tmpl.c's struct dec_rec (the flow
+                     record, then the values v[]): a plain template's record kinds straight into
+                     their field of the record, every other kind into its v[] slot. A fixed-length
+                     template's loads of 1, 2, 4 or 8 bytes (OA_U8 .. OA_U64, never wider than
+                     the destination) store that many bytes there, the low-order ones of the
+                     destination (on a big-endian host dst is moved to them); op_apply stores
+                     the destination's whole width */
     uint8_t kind; /* enum dec_kind */
-    uint8_t act;  /* enum op_act: a function of kind and len */
+    uint8_t act;  /* enum op_act: a function of kind, len and dst */
 };
 
 /* One field as parsed from the wire, input to tmpl_add. */
@@ -405,22 +413,43 @@ static inline uint64_t dec_mul_sat(uint64_t a, uint64_t b)
     uint64_t r;
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
-/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). Inline: once per record of
-   every format (dec_emit, v5, the template interpreter). */
-static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+/* Emitting records of m at rate (dec_rate's; 0: unknown, counted, and 1 applied) is in three
+   parts, so that a run of records at one rate (a plain template's set, decode_tmpl.c) does the
+   first two once: dec_stamp (what r gets from the rate and the exporter alone), dec_count (the
+   counters of n records) and dec_emit_stamped (per record: counters scaled, times, clock, emit).
+   dec_emit_rate is the three for one record. Inline: once per record of every format. */
+
+/* r's sampling, exporter and FLOW_F_SAMPLING_UNKNOWN at rate; returns the rate applied. */
+static inline uint32_t dec_stamp(const struct dec_msg *m, struct flow_rec *r, uint32_t rate)
 {
-    struct dec_exporter *e = m->exp;
     if (!rate) {
         rate = 1;
         r->flags |= FLOW_F_SAMPLING_UNKNOWN;
-        m->ctx->c[DC_SAMPLING_UNKNOWN]++;
     }
+    r->sampling = rate;
+    r->exporter = m->exp->idx + 1;
+    return rate;
+}
+
+/* The counters of n > 0 records of m emitted at rate. */
+static inline void dec_count(struct dec_msg *m, uint32_t rate, size_t n)
+{
+    struct dec_exporter *e = m->exp;
+    if (!rate)
+        m->ctx->c[DC_SAMPLING_UNKNOWN] += n;
+    e->last_rate = rate ? rate : 1;
+    e->records += n;
+    m->ctx->c[DC_RECORDS] += n;
+    m->ctx->c[m->rec_ctr] += n;
+}
+
+/* Emit r, stamped (dec_stamp) at rate (the rate applied, never 0). */
+static inline void dec_emit_stamped(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
     if (rate != 1) {
         r->bytes = dec_mul_sat(r->bytes, rate);
         r->packets = dec_mul_sat(r->packets, rate);
     }
-    r->sampling = rate;
-    r->exporter = e->idx + 1;
     if (r->last_ms < r->first_ms)
         r->last_ms = r->first_ms;
     uint64_t max_skew = m->ctx->cfg.clock_skew_ms; /* 0: not checked (replay) */
@@ -429,15 +458,18 @@ static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t
             r->last_ms > m->export_ms ? r->last_ms - m->export_ms : m->export_ms - r->last_ms;
         if (skew > max_skew) {
             r->flags |= FLOW_F_CLOCK_SKEW; /* times kept: the pipeline and detectors decide */
-            e->clock_skew++;
+            m->exp->clock_skew++;
             m->ctx->c[DC_CLOCK_SKEW]++;
         }
     }
-    e->last_rate = rate;
-    e->records++;
-    m->ctx->c[DC_RECORDS]++;
-    m->ctx->c[m->rec_ctr]++;
     m->emit(m->arg, r);
+}
+
+/* Emit r at rate (dec_rate's; 0: unknown, counted, and 1 applied). */
+static inline void dec_emit_rate(struct dec_msg *m, struct flow_rec *r, uint32_t rate)
+{
+    dec_count(m, rate, 1);
+    dec_emit_stamped(m, r, dec_stamp(m, r, rate));
 }
 
 /* ---- layer 1: decode_tmpl.c (cache, compiler, interpreter) ---- */

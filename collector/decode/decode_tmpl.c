@@ -1,18 +1,29 @@
 /* decode_tmpl.c: layer 1 of the decoder (decode_int.h): the template cache shared by NetFlow
  * v9 and IPFIX, and the compiled-template interpreter. A template is validated and compiled
- * once on arrival into a list of ops (field length + what it feeds); consecutive fields we do
- * not use are merged into one skip op. A fixed-length template keeps only the ops whose write
- * stands, grouped so that a record is its addresses, then one tight loop per load width
- * (decode_fixed); what finish_record reads is resolved per template too (tmpl_plan). Records
- * leave through dec_emit_rate (layer 0); nothing above is called.
+ * once on arrival into a list of ops (field length + what it feeds, and where: op_place);
+ * consecutive fields we do not use are merged into one skip op. A fixed-length template keeps
+ * only the ops whose write stands, grouped so that a record is its addresses, then one tight
+ * loop per load width (decode_fixed); what finish_record reads is resolved per template too
+ * (tmpl_plan). A plain template (the common flow layouts) stores its fields straight into the
+ * record, which starts from a per-set image (tmpl_decode_set); the others go through the
+ * values v[] and finish_record. Records leave through dec_emit_rate or, a plain set's, through
+ * dec_stamp / dec_emit_stamped / dec_count (layer 0); nothing above is called.
  *
  * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
  * domain lists its own by kind in refresh order, for withdrawals and eviction per domain. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "decode_int.h"
 #include "pkt.h"
+
+/* What the interpreter decodes a record into: the flow record and the values of the kinds that
+ * are not stored in it (struct tmpl_op dst: an offset in here). */
+struct dec_rec {
+    struct flow_rec r;
+    uint64_t v[K_COUNT];
+};
 
 int tmpl_cache_init(struct decode_ctx *ctx)
 {
@@ -465,6 +476,57 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
                 &pl->last_kind);
 }
 
+/* The fields of the record a plain template stores its kinds in (width 0: none, the kind's
+ * v[] slot), the kinds copy_plain copies; the counters go to bytes and packets when the plan
+ * picks them. */
+#define REC_FIELD(f)                                                                               \
+    {                                                                                              \
+        offsetof(struct flow_rec, f), sizeof((struct flow_rec *)0)->f                              \
+    }
+static const struct {
+    uint8_t off, width;
+} rec_fields[K_COUNT] = {
+    [K_SPORT] = REC_FIELD(sport),   [K_DPORT] = REC_FIELD(dport),
+    [K_PROTO] = REC_FIELD(proto),   [K_TCPFLAGS] = REC_FIELD(tcp_flags),
+    [K_SRC_AS] = REC_FIELD(src_as), [K_DST_AS] = REC_FIELD(dst_as),
+    [K_IN_IF] = REC_FIELD(in_if),
+};
+#undef REC_FIELD
+
+/* The width of an op's destination (op_apply stores all of it): a record field's, else 8 (the
+ * counters, a v[] slot). */
+static unsigned dst_width(const struct tmpl_op *op)
+{
+    unsigned w = op->dst < sizeof(struct flow_rec) ? rec_fields[op->kind].width : 0;
+    return w ? w : sizeof(uint64_t);
+}
+
+/* A value op's destination (struct tmpl_op dst), and its act again when a plain load would be
+ * wider than the field it goes to (then op_apply's OA_UINT narrows it, as copy_plain's casts
+ * did). fixed: the op is a fixed-length template's (its plain loads store only their bytes). */
+_Static_assert(OA_UINT + 1 == OA_U8, "the value acts are the last: OA_UINT, OA_U8 .. OA_U64");
+_Static_assert(sizeof(struct dec_rec) <= UINT16_MAX, "tmpl_op dst is 16 bits");
+static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl, bool fixed)
+{
+    size_t off = offsetof(struct dec_rec, v) + op->kind * sizeof(uint64_t);
+    if (pl->plain && rec_fields[op->kind].width)
+        off = rec_fields[op->kind].off;
+    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->bytes)
+        off = offsetof(struct flow_rec, bytes);
+    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->packets)
+        off = offsetof(struct flow_rec, packets);
+    op->dst = (uint16_t)off;
+    unsigned width = dst_width(op);
+    if (op->act >= OA_U8 && op->len > width)
+        op->act = OA_UINT;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (fixed && op->act >= OA_U8)
+        op->dst = (uint16_t)(off + width - op->len);
+#else
+    (void)fixed;
+#endif
+}
+
 /* Whether one of a fixed-length template's ops is a packet section (OA_SECTION). */
 static bool has_section(const struct tmpl_op *ops, size_t n)
 {
@@ -537,12 +599,18 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         }
         ops[nops].len = len;
         ops[nops].off = 0;
+        ops[nops].dst = 0;
         ops[nops].kind = (uint8_t)k;
         ops[nops].act = (uint8_t)op_act_of(k, len);
         nops++;
     }
     memset(out->seg, 0, sizeof out->seg);
     memset(&out->plan, 0, sizeof out->plan);
+    plan_of(has, &out->plan);
+    out->plan.plain = !varlen && !options && plain_kinds(has) && !has_section(ops, nops);
+    for (size_t i = 0; i < nops; i++)
+        if (ops[i].act >= OA_UINT) /* a value: OA_UINT, OA_U8 .. OA_U64 */
+            op_place(&ops[i], &out->plan, !varlen);
     if (!varlen) {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
@@ -556,8 +624,6 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
         }
         nops = fixed_order(ops, keep, out->seg, &out->plan);
     }
-    plan_of(has, &out->plan);
-    out->plan.plain = !varlen && !options && plain_kinds(has) && !has_section(ops, out->seg[0]);
     out->layout_hash = h;
     out->has = has;
     out->min_len = min_len;
@@ -860,7 +926,8 @@ static bool plain_kinds(uint64_t has)
              (RARE_KINDS | RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID) | REV_KINDS));
 }
 
-/* The plain copies of a record's values v into r (finish_record, finish_plain). */
+/* The plain copies of a record's values v into r (finish_record; a plain template stores
+ * these kinds in the record directly: op_place). */
 static inline __attribute__((always_inline)) void copy_plain(const struct tmpl *t,
                                                              const uint64_t *v, struct flow_rec *r)
 {
@@ -997,87 +1064,122 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
+/* x into a destination of width bytes (op_apply). */
+static inline void store_uint(uint8_t *dst, uint64_t x, unsigned width)
+{
+    switch (width) {
+    case 1:
+        *dst = (uint8_t)x;
+        break;
+    case 2: {
+        uint16_t y = (uint16_t)x;
+        memcpy(dst, &y, 2);
+        break;
+    }
+    case 4: {
+        uint32_t y = (uint32_t)x;
+        memcpy(dst, &y, 4);
+        break;
+    }
+    default:
+        memcpy(dst, &x, 8);
+        break;
+    }
+}
+
 static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op *op,
                                                            const uint8_t *q, size_t qlen,
-                                                           struct flow_rec *r, uint64_t *v,
-                                                           bool *v6, struct dec_section *sec)
+                                                           struct dec_rec *d, bool *v6,
+                                                           struct dec_section *sec)
 {
+    uint64_t x;
     switch ((enum op_act)op->act) {
     case OA_SKIP:
-        break;
+        return;
     case OA_SECTION:
         sec->p = q;
         sec->len = qlen;
         sec->ip = op->kind == K_IP_SECTION;
-        break;
+        return;
     case OA_SRC4:
-        put_v4(r->src, q);
+        put_v4(d->r.src, q);
         *v6 = false;
-        break;
+        return;
     case OA_DST4:
-        put_v4(r->dst, q);
-        break;
+        put_v4(d->r.dst, q);
+        return;
     case OA_SRC6:
-        memcpy(r->src, q, 16);
+        memcpy(d->r.src, q, 16);
         *v6 = true;
-        break;
+        return;
     case OA_DST6:
-        memcpy(r->dst, q, 16);
-        break;
+        memcpy(d->r.dst, q, 16);
+        return;
     case OA_U8:
-        v[op->kind] = q[0];
+        x = q[0];
         break;
     case OA_U16:
-        v[op->kind] = be_get16(q);
+        x = be_get16(q);
         break;
     case OA_U32:
-        v[op->kind] = be_get32(q);
+        x = be_get32(q);
         break;
     case OA_U64:
-        v[op->kind] = be_get64(q);
+        x = be_get64(q);
         break;
     case OA_UINT:
-        v[op->kind] = read_uint(q, op->len);
+    default:
+        x = read_uint(q, op->len);
         break;
     }
+    store_uint((uint8_t *)d + op->dst, x, dst_width(op));
 }
 
-/* One record of a fixed-length template (tmpl_prog's order) into r, zeroed: its addresses, the
- * ops that need a look at their act, then one tight loop per width of the plain loads. */
+/* One record of a fixed-length template (tmpl_prog's order) into d: its addresses into the
+ * record, whose bytes they do not write must be zero (as must those of every destination a
+ * plain load does not fill), the ops that need a look at their act, then one tight loop per
+ * width of the plain loads. */
 static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
-                                                               const uint8_t *p, struct flow_rec *r,
-                                                               uint64_t *v, bool *v6,
-                                                               struct dec_section *sec)
+                                                               const uint8_t *p, struct dec_rec *d,
+                                                               bool *v6, struct dec_section *sec)
 {
     const struct tmpl_plan *pl = &t->plan;
     if (pl->src_act == OA_SRC4) {
-        put_v4_zeroed(r->src, p + pl->src_off);
+        put_v4_zeroed(d->r.src, p + pl->src_off);
         *v6 = false;
     } else if (pl->src_act == OA_SRC6) {
-        memcpy(r->src, p + pl->src_off, 16);
+        memcpy(d->r.src, p + pl->src_off, 16);
         *v6 = true;
     }
     if (pl->dst_act == OA_DST4)
-        put_v4_zeroed(r->dst, p + pl->dst_off);
+        put_v4_zeroed(d->r.dst, p + pl->dst_off);
     else if (pl->dst_act == OA_DST6)
-        memcpy(r->dst, p + pl->dst_off, 16);
-    const struct tmpl_op *op = t->ops;
-    const struct tmpl_op *end;
-    for (end = t->seg_end[0]; op < end; op++)
-        op_apply(op, p + op->off, op->len, r, v, v6, sec);
-    for (end = t->seg_end[1]; op < end; op++)
-        v[op->kind] = p[op->off];
-    for (end = t->seg_end[2]; op < end; op++)
-        v[op->kind] = be_get16(p + op->off);
-    for (end = t->seg_end[3]; op < end; op++)
-        v[op->kind] = be_get32(p + op->off);
-    for (end = t->seg_end[4]; op < end; op++)
-        v[op->kind] = be_get64(p + op->off);
+        memcpy(d->r.dst, p + pl->dst_off, 16);
+    /* each run from where the one before ends (not from the op its loop stopped at: the same,
+       but gcc then computes that op again after each loop) */
+    uint8_t *b = (uint8_t *)d;
+    const struct tmpl_op *const *seg = t->seg_end;
+    for (const struct tmpl_op *op = t->ops; op < seg[0]; op++)
+        op_apply(op, p + op->off, op->len, d, v6, sec);
+    for (const struct tmpl_op *op = seg[0]; op < seg[1]; op++)
+        b[op->dst] = p[op->off];
+    for (const struct tmpl_op *op = seg[1]; op < seg[2]; op++) {
+        uint16_t x = be_get16(p + op->off);
+        memcpy(b + op->dst, &x, sizeof x);
+    }
+    for (const struct tmpl_op *op = seg[2]; op < seg[3]; op++) {
+        uint32_t x = be_get32(p + op->off);
+        memcpy(b + op->dst, &x, sizeof x);
+    }
+    for (const struct tmpl_op *op = seg[3]; op < seg[4]; op++) {
+        uint64_t x = be_get64(p + op->off);
+        memcpy(b + op->dst, &x, sizeof x);
+    }
 }
 
 /* One varlen record at *pp; false if it runs past end. */
 static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_t *end,
-                          struct flow_rec *r, uint64_t *v, bool *v6, struct dec_section *sec)
+                          struct dec_rec *d, bool *v6, struct dec_section *sec)
 {
     const uint8_t *p = *pp;
     for (unsigned i = 0; i < t->nops; i++) {
@@ -1096,12 +1198,12 @@ static bool decode_varlen(const struct tmpl *t, const uint8_t **pp, const uint8_
         } else {
             if ((size_t)(end - p) < flen)
                 return false;
-            op_apply(op, p, flen, r, v, v6, sec);
+            op_apply(op, p, flen, d, v6, sec);
         }
         if ((size_t)(end - p) < flen)
             return false;
         if (op->len == OP_VARLEN && op->kind != K_SKIP)
-            op_apply(op, p, flen, r, v, v6, sec);
+            op_apply(op, p, flen, d, v6, sec);
         p += flen;
     }
     *pp = p;
@@ -1112,40 +1214,48 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
 {
     const uint8_t *end = p + len;
     size_t n = 0;
-    uint64_t v[K_COUNT];
-    memset(v, 0, sizeof v); /* the kinds t lacks stay 0 (finish_record) */
-    struct flow_rec r;
+    struct dec_rec d;
+    /* each slot 0 until its kind's op writes it: the kinds t lacks stay 0 (finish_record), and
+       a load narrower than its slot writes only its own bytes, always the same ones */
+    memset(d.v, 0, sizeof d.v);
     /* nothing below changes what dec_rate reads but options records (not emitted) */
     uint32_t set_rate = t->options ? 0 : dec_rate(m, 0, false, 0, -1);
     if (t->plan.plain) {
-        /* the common case: one flow layout, fixed offsets, copies and times only */
+        /* The common case: one flow layout, fixed offsets, stores and times only. What does
+         * not change within the set is in img, and every record starts as a copy of it: its
+         * stores and times then write the rest, so each record's every field is the decoder's
+         * whatever the consumer of the previous one did to it (flow.h's flow_emit_fn) */
+        struct flow_rec img;
+        memset(&img, 0, sizeof img);
+        if (t->plan.src_act == OA_SRC6)
+            img.flags = FLOW_F_V6;
+        uint32_t rate = dec_stamp(m, &img, set_rate);
         while ((size_t)(end - p) >= t->min_len) {
-            memset(&r, 0, sizeof r);
-            bool v6 = false;
-            struct dec_section sec = {NULL, 0, false};
-            decode_fixed(t, p, &r, v, &v6, &sec);
+            d.r = img;
+            bool v6 = false;                           /* img has it */
+            struct dec_section sec = {NULL, 0, false}; /* none: not plain */
+            decode_fixed(t, p, &d, &v6, &sec);
             p += t->min_len;
             n++;
-            if (v6)
-                r.flags |= FLOW_F_V6;
-            copy_plain(t, v, &r);
-            record_times(m, t, v, &r);
-            dec_emit_rate(m, &r, set_rate);
+            record_times(m, t, d.v, &d.r);
+            dec_emit_stamped(m, &d.r, rate);
         }
+        if (n)
+            dec_count(m, set_rate, n);
         m->records += n;
         return n;
     }
     while ((size_t)(end - p) >= t->min_len) {
-        memset(&r, 0, sizeof r);
+        memset(&d.r, 0, sizeof d.r);
         bool v6 = false;
         struct dec_section sec = {NULL, 0, false};
         if (!t->varlen) {
             /* the length check above covers every op */
-            decode_fixed(t, p, &r, v, &v6, &sec);
+            decode_fixed(t, p, &d, &v6, &sec);
             p += t->min_len;
         } else {
             const uint8_t *start = p;
-            if (!decode_varlen(t, &p, end, &r, v, &v6, &sec)) {
+            if (!decode_varlen(t, &p, end, &d, &v6, &sec)) {
                 if (!dec_all_zero(start, (size_t)(end - start)))
                     dec_error(m->ctx, m->exp, DC_RECORD_SHORT);
                 break;
@@ -1153,12 +1263,12 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
         }
         n++;
         if (t->options) {
-            options_record(m, t, v);
+            options_record(m, t, d.v);
             continue;
         }
         if (v6)
-            r.flags |= FLOW_F_V6;
-        finish_record(m, t, v, &r, set_rate, &sec);
+            d.r.flags |= FLOW_F_V6;
+        finish_record(m, t, d.v, &d.r, set_rate, &sec);
     }
     /* what is left is shorter than a record: padding (RFC 7011 3.3.1). It is not checked for
        zeros: MikroTik fills it with non-zero bytes, and it carries nothing either way. */
