@@ -106,7 +106,8 @@ void decode_cfg_defaults(struct decode_cfg *cfg)
 
 size_t decode_memory_bound(const struct decode_cfg *cfg)
 {
-    size_t tmpl_max = sizeof(struct tmpl) + DECODE_MAX_FIELDS * sizeof(struct tmpl_op);
+    size_t tmpl_max = sizeof(struct tmpl) +
+                      DECODE_MAX_FIELDS * (sizeof(struct tmpl_op) + sizeof(struct tmpl_field));
     return sizeof(struct decode_ctx) + cfg->max_exporters * sizeof(struct dec_exporter *) +
            dec_exp_slot_count(cfg) * sizeof(uint32_t) +
            dec_pow2_at_least(cfg->max_templates) * sizeof(struct tmpl *) +
@@ -280,6 +281,11 @@ size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct deco
 size_t decode_template_count(const struct decode_ctx *ctx)
 {
     return ctx->ntemplates;
+}
+
+uint64_t decode_template_compiles(const struct decode_ctx *ctx)
+{
+    return ctx->compiles;
 }
 
 size_t decode_memory(const struct decode_ctx *ctx)

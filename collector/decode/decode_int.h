@@ -219,13 +219,15 @@ struct tmpl {
     uint16_t min_len;     /* record length (fixed) or its lower bound (varlen: 1 byte each) */
     uint64_t refreshed_ms;
     uint64_t layout_hash;
-    uint64_t has;  /* K_BIT of every kind it fills */
-    uint16_t nops; /* fixed-length templates keep only the ops that feed something, with
+    uint64_t has;     /* K_BIT of every kind it fills */
+    uint16_t nops;    /* fixed-length templates keep only the ops that feed something, with
                             offsets; varlen ones walk every field in order */
+    uint16_t nfields; /* its field list as it arrived, after ops[] (tmpl_fields): a refresh
+                         that repeats it is recognised without a compile */
     const struct tmpl_op *seg_end[OA_NLOAD + 1]; /* ops + struct tmpl_prog's seg: where each
                                                     run of decode_fixed ends */
     struct tmpl_plan plan;
-    struct tmpl_op ops[];
+    struct tmpl_op ops[]; /* then its nfields struct tmpl_field */
 };
 
 struct dec_sampler {
@@ -311,6 +313,7 @@ struct decode_ctx {
     size_t tmask;
     size_t ntemplates;
     uint64_t refresh_seq;
+    uint64_t compiles; /* tmpl_add's compiles (decode_template_compiles) */
     /* pending data sets: a FIFO, and hashed by (exporter, domain, template) so a new template
        finds its own sets without walking the others */
     struct dlist pending;

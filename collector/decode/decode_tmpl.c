@@ -38,9 +38,24 @@ int tmpl_cache_init(struct decode_ctx *ctx)
     return 0;
 }
 
+/* A template's field list as it arrived: after its ops (the allocation holds both). */
+_Static_assert(offsetof(struct tmpl, ops) % _Alignof(struct tmpl_field) == 0 &&
+                   sizeof(struct tmpl_op) % _Alignof(struct tmpl_field) == 0,
+               "tmpl_fields: the fields after the ops are aligned");
+static struct tmpl_field *tmpl_fields(struct tmpl *t)
+{
+    return (struct tmpl_field *)(void *)(t->ops + t->nops);
+}
+
+static size_t tmpl_bytes(size_t nops, size_t nfields)
+{
+    return sizeof(struct tmpl) + nops * sizeof(struct tmpl_op) +
+           nfields * sizeof(struct tmpl_field);
+}
+
 static size_t tmpl_size(const struct tmpl *t)
 {
-    return sizeof *t + t->nops * sizeof(struct tmpl_op);
+    return tmpl_bytes(t->nops, t->nfields);
 }
 
 void tmpl_cache_free(struct decode_ctx *ctx)
@@ -632,6 +647,19 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     return 0;
 }
 
+/* Does old have the field list f[0..n) (a refresh that repeats it: the same compile)? */
+static bool same_fields(struct tmpl *old, bool options, const struct tmpl_field *f, size_t n)
+{
+    if (old->options != options || old->nfields != n)
+        return false;
+    const struct tmpl_field *g = tmpl_fields(old);
+    for (size_t i = 0; i < n; i++)
+        if (g[i].ie != f[i].ie || g[i].len != f[i].len || g[i].pen != f[i].pen ||
+            g[i].enterprise != f[i].enterprise || g[i].v9_scope != f[i].v9_scope)
+            return false;
+    return true;
+}
+
 /* Is old the same template as prog (a refresh)? */
 static bool same_layout(const struct tmpl *old, const struct tmpl_prog *prog, bool options)
 {
@@ -659,13 +687,14 @@ static bool evict_oldest(struct decode_ctx *ctx, struct dec_domain *d)
     return true;
 }
 
-/* A new template of m's domain from prog (NULL: out of memory, counted). */
+/* A new template of m's domain from prog, compiled from f[0..n) (NULL: out of memory,
+ * counted). */
 static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
-                             const struct tmpl_prog *prog)
+                             const struct tmpl_prog *prog, const struct tmpl_field *f, size_t n)
 {
     struct dec_exporter *e = m->exp;
     struct dec_domain *d = m->dom;
-    struct tmpl *t = dec_alloc(m->ctx, sizeof *t + prog->nops * sizeof *prog->ops);
+    struct tmpl *t = dec_alloc(m->ctx, tmpl_bytes(prog->nops, n));
     if (!t) {
         e->errors++;
         return NULL;
@@ -687,6 +716,8 @@ static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
         t->seg_end[i] = t->ops + prog->seg[i];
     t->plan = prog->plan;
     memcpy(t->ops, prog->ops, prog->nops * sizeof *prog->ops);
+    t->nfields = (uint16_t)n;
+    memcpy(tmpl_fields(t), f, n * sizeof *f);
     return t;
 }
 
@@ -696,14 +727,21 @@ const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
     struct decode_ctx *ctx = m->ctx;
     struct dec_exporter *e = m->exp;
     struct dec_domain *d = m->dom;
-    struct tmpl_prog prog;
-    if (tmpl_compile(tid, options, f, n, &prog) < 0) {
-        dec_error(ctx, e, DC_TEMPLATE_INVALID);
-        return NULL;
-    }
     struct tmpl **pp = find_slot(ctx, e->idx, m->version, d->id, tid);
     struct tmpl *old = *pp;
-    if (old && same_layout(old, &prog, options)) {
+    /* a refresh repeats the field list (routers resend each template every so many packets
+       or seconds): it compiles to the same template, so it is not compiled again */
+    bool refresh = old && same_fields(old, options, f, n);
+    struct tmpl_prog prog;
+    if (!refresh) {
+        ctx->compiles++;
+        if (tmpl_compile(tid, options, f, n, &prog) < 0) {
+            dec_error(ctx, e, DC_TEMPLATE_INVALID);
+            return NULL;
+        }
+        refresh = old && same_layout(old, &prog, options);
+    }
+    if (refresh) {
         old->refreshed_ms = m->now_ms;
         old->refresh_seq = ++ctx->refresh_seq;
         dlist_unlink(&d->lru[options], &old->lru);
@@ -718,7 +756,7 @@ const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
         dec_error(ctx, e, DC_TEMPLATE_LIMIT);
         return NULL;
     }
-    struct tmpl *t = tmpl_new(m, tid, options, &prog);
+    struct tmpl *t = tmpl_new(m, tid, options, &prog, f, n);
     if (!t)
         return NULL;
     if (old) {

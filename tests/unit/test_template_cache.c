@@ -180,6 +180,105 @@ static void test_pending_bounds(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A template sent again (routers refresh each one every so many packets or seconds): an
+ * unchanged one is not compiled again but refreshed as before (counted, its lifetime and its
+ * place in the eviction order renewed); a changed one, even by an enterprise number alone, is
+ * compiled and replaces it. */
+static void refresh_once(int version)
+{
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.template_lifetime_ms = 60000;
+    cfg.max_templates_per_source = 3;
+    cfg.pending_max = 0;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t a[16], buf[4096];
+    exporter_addr(a, 1);
+    uint16_t port = version == GEN_V9 ? 2055 : 4739;
+    struct gen_tmpl t1, t2, o, t1b, t1c, t4;
+    gen_tmpl_flow(&t1, 256, version, 0);
+    gen_tmpl_flow(&t2, 257, version, 0);
+    gen_tmpl_sampling(&o, 258, version, GEN_S_INTERVAL);
+    t1b = t1; /* 256 with one more field no one reads */
+    gen_tmpl_add(&t1b, 999, 2, 0);
+    t1c = t1b; /* and again with that field an enterprise one (IPFIX; v9: the same as t1b) */
+    t1c.f[t1c.nfields - 1].pen = 12345;
+    gen_tmpl_flow(&t4, 259, version, 0);
+    struct gen_msg m;
+    struct sink s = {0};
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 0, BASE_MS, 100000);
+    gen_add_template(&m, &t1);
+    gen_add_template(&m, &t2);
+    gen_add_options_template(&m, &o);
+    int len = gen_msg_end(&m);
+    decode_datagram(ctx, a, port, BASE_MS, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_template_count(ctx), 3);
+    assert_int_equal(decode_template_compiles(ctx), 3);
+    /* 256 and the options template again, unchanged, 50 s later: refreshed, not compiled */
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 1, BASE_MS + 50000, 150000);
+    gen_add_template(&m, &t1);
+    gen_add_options_template(&m, &o);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, port, BASE_MS + 50000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_template_compiles(ctx), 3);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REFRESHED), 2);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_ADDED), 3);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 0);
+    /* eviction order: 257 is now the least recently refreshed, 259 takes its place */
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 2, BASE_MS + 50000, 150000);
+    gen_add_template(&m, &t4);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, port, BASE_MS + 50000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EVICTED), 1);
+    assert_int_equal(decode_template_compiles(ctx), 4);
+    /* lifetime: 256 lives on from its refresh (70 s after its arrival), 257 is gone */
+    struct gen_flow f[2];
+    gen_flow_fill(&f[0], 2, 0, false, BASE_MS + 70000);
+    gen_flow_fill(&f[1], 2, 1, false, BASE_MS + 70000);
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 3, BASE_MS + 70000, 170000);
+    gen_add_data(&m, &t1, f, 2);
+    gen_add_data(&m, &t2, f, 2);
+    len = gen_msg_end(&m);
+    s.n = 0;
+    decode_datagram(ctx, a, port, BASE_MS + 70000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 0);
+    /* changed: compiled and replaced, its records decoded by the new layout */
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 4, BASE_MS + 70000, 170000);
+    gen_add_template(&m, &t1b);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, port, BASE_MS + 70000, buf, (size_t)len, collect, &s);
+    assert_int_equal(decode_template_compiles(ctx), 5);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 1);
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 5, BASE_MS + 70000, 170000);
+    gen_add_template(&m, &t1c);
+    len = gen_msg_end(&m);
+    decode_datagram(ctx, a, port, BASE_MS + 70000, buf, (size_t)len, collect, &s);
+    if (version == GEN_IPFIX) {
+        assert_int_equal(decode_template_compiles(ctx), 6);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REPLACED), 2);
+    } else {
+        assert_int_equal(decode_template_compiles(ctx), 5);
+        assert_int_equal(decode_counter(ctx, DC_TEMPLATES_REFRESHED), 3);
+    }
+    gen_msg_begin(&m, buf, sizeof buf, version, 0, 6, BASE_MS + 70000, 170000);
+    gen_add_data(&m, &t1c, f, 2);
+    len = gen_msg_end(&m);
+    s.n = 0;
+    decode_datagram(ctx, a, port, BASE_MS + 70000, buf, (size_t)len, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(decode_template_count(ctx), 3);
+    assert_true(decode_memory(ctx) <= decode_memory_bound(&cfg));
+    decode_ctx_free(ctx);
+}
+
+static void test_refresh_without_compile(void **state)
+{
+    (void)state;
+    refresh_once(GEN_V9);
+    refresh_once(GEN_IPFIX);
+}
+
 /* Floods of template ids, domains and exporters: memory and counts stay bounded. */
 static void test_flood(void **state)
 {
@@ -331,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pending_bounds),
         cmocka_unit_test(test_eviction_order_and_withdraw_kinds),
+        cmocka_unit_test(test_refresh_without_compile),
         cmocka_unit_test(test_pending_after_eviction),
         cmocka_unit_test(test_flood),
     };
