@@ -221,7 +221,7 @@ struct tmpl {
     uint64_t layout_hash;
     uint64_t has;     /* K_BIT of every kind it fills */
     uint16_t nops;    /* fixed-length templates keep only the ops that feed something, with
-                            offsets; varlen ones walk every field in order */
+                         offsets; varlen ones walk every field in order */
     uint16_t nfields; /* its field list as it arrived, after ops[] (tmpl_fields): a refresh
                          that repeats it is recognised without a compile */
     const struct tmpl_op *seg_end[OA_NLOAD + 1]; /* ops + struct tmpl_prog's seg: where each
