@@ -155,7 +155,8 @@ struct tmpl_plan {
                                      other); K_SKIP: neither */
     uint8_t first_tt, first_kind; /* enum tmpl_time and its kind, of the start */
     uint8_t last_tt, last_kind;   /* and of the end */
-    bool plain; /* fixed-length flow template with none of the kinds finish_record looks at
+    bool up_only; /* sysUpTime start/end and no other time kind (record_times' v9 shortcut) */
+    bool plain;   /* fixed-length flow template with none of the kinds finish_record looks at
                    beyond copies and times (no section, ICMP, YAF flags, initiator, rate,
                    sampler, reverse counters): tmpl_decode_set's plain loop, its record kinds
                    decoded straight into the record (struct tmpl_op dst) */

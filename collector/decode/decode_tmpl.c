@@ -489,6 +489,7 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
                 &pl->first_kind);
     time_source(has, K_END_S, K_END_MS, K_END_US, K_END_NS, K_END_DUS, &pl->last_tt,
                 &pl->last_kind);
+    pl->up_only = pl->up_first && !pl->first_tt && !pl->last_tt;
 }
 
 /* The fields of the record a plain template stores its kinds in (width 0: none, the kind's
@@ -919,37 +920,49 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 #define RARE_KINDS                                                                                 \
     (ICMP_KINDS | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS) | K_BIT(K_BIFLOW_DIR))
 
+/* Unix ms of a v9 sysUpTime value u: relative to the header's sysuptime, wrap-aware. */
+static inline uint64_t v9_uptime_ms(const struct dec_msg *m, uint64_t u)
+{
+    return m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)u);
+}
+
 /* r's start and end times from the record's values v (plan: the template's time kinds). */
 static inline __attribute__((always_inline)) void
 record_times(const struct dec_msg *m, const struct tmpl *t, const uint64_t *v, struct flow_rec *r)
 {
     uint64_t first = 0, last = 0;
-    if (t->plan.first_tt)
-        first = abs_time(v, m, t->plan.first_tt, t->plan.first_kind);
-    if (t->plan.last_tt)
-        last = abs_time(v, m, t->plan.last_tt, t->plan.last_kind);
-    if ((!first || !last) && t->plan.up_first) {
-        uint64_t fu = v[t->plan.up_first];
-        uint64_t lu = v[t->plan.up_last];
-        uint64_t f2, l2;
-        if (m->version == 9) {
-            /* relative to the header's sysuptime, wrap-aware */
-            f2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)fu);
-            l2 = m->export_ms - (uint64_t)(int64_t)(int32_t)(m->uptime - (uint32_t)lu);
-        } else if (HAS(K_SYSINIT) || m->dom->has_sysinit) {
-            uint64_t base = HAS(K_SYSINIT) ? v[K_SYSINIT] : m->dom->sysinit_ms;
-            f2 = base + fu;
-            l2 = base + lu;
-        } else {
-            /* no boot time: anchor the end at the export time */
-            l2 = m->export_ms;
-            f2 = lu >= fu ? m->export_ms - (lu - fu) : m->export_ms;
+    if (t->plan.up_only && m->version == 9) {
+        /* the common v9 layout: what the general way below comes to, without its tests */
+        first = v9_uptime_ms(m, v[t->plan.up_first]);
+        last = v9_uptime_ms(m, v[t->plan.up_last]);
+    } else {
+        if (t->plan.first_tt)
+            first = abs_time(v, m, t->plan.first_tt, t->plan.first_kind);
+        if (t->plan.last_tt)
+            last = abs_time(v, m, t->plan.last_tt, t->plan.last_kind);
+        if ((!first || !last) && t->plan.up_first) {
+            uint64_t fu = v[t->plan.up_first];
+            uint64_t lu = v[t->plan.up_last];
+            uint64_t f2, l2;
+            if (m->version == 9) {
+                f2 = v9_uptime_ms(m, fu);
+                l2 = v9_uptime_ms(m, lu);
+            } else if (HAS(K_SYSINIT) || m->dom->has_sysinit) {
+                uint64_t base = HAS(K_SYSINIT) ? v[K_SYSINIT] : m->dom->sysinit_ms;
+                f2 = base + fu;
+                l2 = base + lu;
+            } else {
+                /* no boot time: anchor the end at the export time */
+                l2 = m->export_ms;
+                f2 = lu >= fu ? m->export_ms - (lu - fu) : m->export_ms;
+            }
+            if (!first)
+                first = f2;
+            if (!last)
+                last = l2;
         }
-        if (!first)
-            first = f2;
-        if (!last)
-            last = l2;
     }
+    /* a time still 0: the other one, or the export time */
     if (!first)
         first = last ? last : m->export_ms;
     if (!last)
