@@ -288,6 +288,11 @@ uint64_t decode_template_compiles(const struct decode_ctx *ctx)
     return ctx->compiles;
 }
 
+uint64_t decode_template_sweeps(const struct decode_ctx *ctx)
+{
+    return ctx->sweeps;
+}
+
 size_t decode_memory(const struct decode_ctx *ctx)
 {
     return ctx->mem;

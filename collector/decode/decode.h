@@ -256,6 +256,9 @@ size_t decode_interfaces(const struct decode_ctx *ctx, size_t first, struct deco
 size_t decode_template_count(const struct decode_ctx *ctx);
 /* Templates compiled so far (a refresh that repeats a template's field list is not): tests. */
 uint64_t decode_template_compiles(const struct decode_ctx *ctx);
+/* decode_expire's sweeps of the whole template table (a tick at which no template can have
+ * expired makes none): tests. */
+uint64_t decode_template_sweeps(const struct decode_ctx *ctx);
 size_t decode_memory(const struct decode_ctx *ctx); /* bytes held, for bound tests */
 /* Upper bound of decode_memory() for a ctx made with cfg. */
 size_t decode_memory_bound(const struct decode_cfg *cfg);

@@ -314,7 +314,11 @@ struct decode_ctx {
     size_t tmask;
     size_t ntemplates;
     uint64_t refresh_seq;
-    uint64_t compiles; /* tmpl_add's compiles (decode_template_compiles) */
+    uint64_t compiles;       /* tmpl_add's compiles (decode_template_compiles) */
+    uint64_t tmpl_oldest_ms; /* no template held was refreshed before this (a lower bound, exact
+                                after a sweep; UINT64_MAX: none held): tmpl_expire sweeps only
+                                once a template refreshed then would have expired */
+    uint64_t sweeps;         /* tmpl_expire's sweeps of every bucket (decode_template_sweeps) */
     /* pending data sets: a FIFO, and hashed by (exporter, domain, template) so a new template
        finds its own sets without walking the others */
     struct dlist pending;
@@ -500,6 +504,8 @@ void tmpl_withdraw(struct dec_msg *m, uint16_t tid);
 void tmpl_withdraw_all(struct dec_msg *m, bool options);
 /* Drop every template of exporter e (exporter eviction): O(its templates and domains). */
 void tmpl_drop_exporter(struct decode_ctx *ctx, struct dec_exporter *e);
+/* End the templates past their lifetime: O(1) while none can be (tmpl_oldest_ms), else a sweep
+   of every bucket. */
 void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms);
 /* Decode every record of a data set with template t; returns records read. */
 size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p, size_t len);

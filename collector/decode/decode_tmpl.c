@@ -35,6 +35,7 @@ int tmpl_cache_init(struct decode_ctx *ctx)
         return -ENOMEM;
     ctx->tmask = n - 1;
     ctx->mem += n * sizeof *ctx->buckets;
+    ctx->tmpl_oldest_ms = UINT64_MAX;
     return 0;
 }
 
@@ -103,9 +104,20 @@ static void tmpl_remove(struct decode_ctx *ctx, struct tmpl **pp)
     dec_free(ctx, t, tmpl_size(t));
 }
 
-static bool expired(const struct decode_ctx *ctx, const struct tmpl *t, uint64_t now_ms)
+/* Has a template refreshed at refreshed_ms expired at now_ms? Never while now_ms is not past
+   refreshed_ms (time can go backwards: a capture's clock, several exporters). */
+static bool expired(const struct decode_ctx *ctx, uint64_t refreshed_ms, uint64_t now_ms)
 {
-    return now_ms > t->refreshed_ms && now_ms - t->refreshed_ms > ctx->cfg.template_lifetime_ms;
+    return now_ms > refreshed_ms && now_ms - refreshed_ms > ctx->cfg.template_lifetime_ms;
+}
+
+/* t arrives or is refreshed at now_ms (the expiry's bound follows it down). */
+static void tmpl_stamp(struct decode_ctx *ctx, struct tmpl *t, uint64_t now_ms)
+{
+    t->refreshed_ms = now_ms;
+    t->refresh_seq = ++ctx->refresh_seq;
+    if (now_ms < ctx->tmpl_oldest_ms)
+        ctx->tmpl_oldest_ms = now_ms;
 }
 
 static struct tmpl **find_slot(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version,
@@ -126,7 +138,7 @@ struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version
     struct tmpl **pp = find_slot(ctx, exp_idx, version, dom_id, tid);
     if (!*pp)
         return NULL;
-    if (expired(ctx, *pp, now_ms)) {
+    if (expired(ctx, (*pp)->refreshed_ms, now_ms)) {
         ctx->c[DC_TEMPLATES_EXPIRED]++;
         tmpl_remove(ctx, pp);
         return NULL;
@@ -134,19 +146,34 @@ struct tmpl *tmpl_find(struct decode_ctx *ctx, uint32_t exp_idx, uint8_t version
     return *pp;
 }
 
+/* No template held was refreshed before ctx->tmpl_oldest_ms, so none has expired unless one
+ * refreshed then would have (exact at any lifetime, whichever way time went): until then a tick
+ * costs a comparison. Otherwise the sweep of every bucket ends the expired ones and sets the
+ * bound to the oldest survivor's refresh, so it runs again only once that one may expire. */
 void tmpl_expire(struct decode_ctx *ctx, uint64_t now_ms)
 {
+    if (!ctx->ntemplates) {
+        ctx->tmpl_oldest_ms = UINT64_MAX;
+        return;
+    }
+    if (!expired(ctx, ctx->tmpl_oldest_ms, now_ms))
+        return;
+    ctx->sweeps++;
+    uint64_t oldest = UINT64_MAX;
     for (size_t i = 0; i <= ctx->tmask; i++) {
         struct tmpl **pp = &ctx->buckets[i];
         while (*pp) {
-            if (expired(ctx, *pp, now_ms)) {
+            if (expired(ctx, (*pp)->refreshed_ms, now_ms)) {
                 ctx->c[DC_TEMPLATES_EXPIRED]++;
                 tmpl_remove(ctx, pp);
             } else {
+                if ((*pp)->refreshed_ms < oldest)
+                    oldest = (*pp)->refreshed_ms;
                 pp = &(*pp)->next;
             }
         }
     }
+    ctx->tmpl_oldest_ms = oldest;
 }
 
 void tmpl_withdraw(struct dec_msg *m, uint16_t tid)
@@ -708,8 +735,7 @@ static struct tmpl *tmpl_new(struct dec_msg *m, uint16_t tid, bool options,
     t->options = options;
     t->varlen = prog->varlen;
     t->min_len = (uint16_t)prog->min_len;
-    t->refreshed_ms = m->now_ms;
-    t->refresh_seq = ++m->ctx->refresh_seq;
+    tmpl_stamp(m->ctx, t, m->now_ms);
     t->layout_hash = prog->layout_hash;
     t->has = prog->has;
     t->nops = prog->nops;
@@ -743,8 +769,7 @@ const struct tmpl *tmpl_add(struct dec_msg *m, uint16_t tid, bool options,
         refresh = old && same_layout(old, &prog, options);
     }
     if (refresh) {
-        old->refreshed_ms = m->now_ms;
-        old->refresh_seq = ++ctx->refresh_seq;
+        tmpl_stamp(ctx, old, m->now_ms);
         dlist_unlink(&d->lru[options], &old->lru);
         dlist_push_back(&d->lru[options], &old->lru);
         ctx->c[DC_TEMPLATES_REFRESHED]++;

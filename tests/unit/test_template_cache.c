@@ -423,6 +423,180 @@ static void test_pending_after_eviction(void **state)
     decode_ctx_free(ctx);
 }
 
+/* decode_expire ends exactly the templates a sweep of them all would, at the same ticks, against
+ * a model that checks each one: several exporters (v9 and IPFIX), domains and ids, refreshes,
+ * time going backwards (a template refreshed "in the future" lives on), lifetimes 0, 1 ms and
+ * 5 s; per tick the expired count, the templates held and each exporter's are compared. */
+#define MX_EXP 3
+#define MX_DOM 2
+#define MX_TID 4
+#define MX_N (MX_EXP * MX_DOM * MX_TID)
+
+static uint64_t mx_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void expiry_against_model(uint64_t lifetime, uint64_t seed)
+{
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.template_lifetime_ms = lifetime;
+    cfg.pending_max = 0;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    bool held[MX_N] = {false};
+    uint64_t refreshed[MX_N] = {0};
+    uint64_t expired = 0, now = BASE_MS, x = seed, step = lifetime / 6 + 2;
+    struct sink s = {0};
+    uint8_t buf[2048], a[16];
+    for (int i = 0; i < 20000; i++) {
+        uint64_t r = mx_next(&x);
+        unsigned what = (unsigned)(r % 16);
+        r >>= 4;
+        if (what == 0) { /* backwards, up to two lifetimes */
+            now -= r % (2 * step * 6 + 2);
+        } else if (what < 8) { /* a template arrives or is refreshed */
+            unsigned k = (unsigned)(r % MX_N), e = k / (MX_DOM * MX_TID);
+            uint32_t dom = k / MX_TID % MX_DOM;
+            uint16_t tid = (uint16_t)(256 + k % MX_TID);
+            exporter_addr(a, e + 1);
+            int len = dt_msg(buf, sizeof buf, e == 2 ? GEN_IPFIX : GEN_V9, dom, tid, 0, now, 100000,
+                             true, 0, 0);
+            assert_true(len > 0);
+            decode_datagram(ctx, a, 2055, now, buf, (size_t)len, collect, &s);
+            held[k] = true;
+            refreshed[k] = now;
+            now += (r >> 8) % step;
+        } else { /* a tick */
+            size_t n = 0, per[MX_EXP] = {0};
+            for (unsigned k = 0; k < MX_N; k++) {
+                if (held[k] && now > refreshed[k] && now - refreshed[k] > lifetime) {
+                    held[k] = false;
+                    expired++;
+                }
+                if (held[k]) {
+                    n++;
+                    per[k / (MX_DOM * MX_TID)]++;
+                }
+            }
+            decode_expire(ctx, now);
+            assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), expired);
+            assert_int_equal(decode_template_count(ctx), n);
+            struct decode_exporter_stats st[MX_EXP];
+            size_t ne = decode_exporters(ctx, st, MX_EXP);
+            for (size_t e = 0; e < ne; e++) {
+                uint8_t want[16];
+                exporter_addr(want, 1);
+                unsigned idx = st[e].addr[15] - want[15];
+                assert_true(idx < MX_EXP);
+                assert_int_equal(st[e].templates, per[idx]);
+            }
+            now += (r >> 8) % step;
+        }
+    }
+    assert_true(expired > 100);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_ADDED) -
+                         decode_counter(ctx, DC_TEMPLATES_EXPIRED),
+                     decode_template_count(ctx));
+    decode_ctx_free(ctx);
+}
+
+static void test_expiry_against_model(void **state)
+{
+    (void)state;
+    expiry_against_model(5000, 0x9E3779B97F4A7C15ull);
+    expiry_against_model(5000, 12345);
+    expiry_against_model(1, 777);
+    expiry_against_model(0, 4242);
+}
+
+/* A tick sweeps the template table only once a template may have expired: never while none is
+ * held or all were refreshed within the lifetime, once for a template refreshed just before
+ * its expiry (then not again until the oldest survivor may expire), and a template refreshed
+ * "in the future" (time went backwards) neither expires nor brings a sweep early. */
+static void tmpl_at(struct decode_ctx *ctx, uint32_t exp, uint16_t tid, uint64_t ms)
+{
+    uint8_t a[16], buf[2048];
+    struct sink s = {0};
+    exporter_addr(a, exp);
+    int len = tmpl_msg(buf, sizeof buf, exp, tid, 0, ms);
+    decode_datagram(ctx, a, 2055, ms, buf, (size_t)len, collect, &s);
+}
+
+static void ticks(struct decode_ctx *ctx, uint64_t from, uint64_t to)
+{
+    for (uint64_t t = from; t <= to; t += 100)
+        decode_expire(ctx, t);
+}
+
+static void test_expiry_sweeps_only_when_due(void **state)
+{
+    (void)state;
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.template_lifetime_ms = 60000;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    const uint64_t t0 = BASE_MS;
+    ticks(ctx, t0 - 10000, t0); /* none held */
+    assert_int_equal(decode_template_sweeps(ctx), 0);
+    tmpl_at(ctx, 1, 256, t0);
+    tmpl_at(ctx, 1, 257, t0);
+    tmpl_at(ctx, 2, 258, t0 + 30000);
+    ticks(ctx, t0, t0 + 60000);
+    assert_int_equal(decode_template_sweeps(ctx), 0);
+    assert_int_equal(decode_template_count(ctx), 3);
+    tmpl_at(ctx, 1, 256, t0 + 60000); /* refreshed just before it would have expired */
+    decode_expire(ctx, t0 + 60001);
+    assert_int_equal(decode_template_sweeps(ctx), 1);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 1); /* 257 */
+    assert_int_equal(decode_template_count(ctx), 2);
+    ticks(ctx, t0 + 60001, t0 + 90000); /* 258, the oldest left, not yet past */
+    assert_int_equal(decode_template_sweeps(ctx), 1);
+    decode_expire(ctx, t0 + 90001);
+    assert_int_equal(decode_template_sweeps(ctx), 2);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 2);
+    ticks(ctx, t0 + 90001, t0 + 120000);
+    assert_int_equal(decode_template_sweeps(ctx), 2);
+    decode_expire(ctx, t0 + 120001);
+    assert_int_equal(decode_template_sweeps(ctx), 3);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 3);
+    assert_int_equal(decode_template_count(ctx), 0);
+    ticks(ctx, t0 + 120001, t0 + 400000);
+    assert_int_equal(decode_template_sweeps(ctx), 3);
+    /* time goes backwards: 259 refreshed at t0 + 200 s, then 260 at t0 */
+    tmpl_at(ctx, 3, 259, t0 + 200000);
+    ticks(ctx, t0, t0 + 60000);
+    tmpl_at(ctx, 3, 260, t0);
+    decode_expire(ctx, t0 + 60000);
+    assert_int_equal(decode_template_sweeps(ctx), 3);
+    decode_expire(ctx, t0 + 60001); /* 260 goes, 259 is "in the future" and stays */
+    assert_int_equal(decode_template_sweeps(ctx), 4);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 4);
+    assert_int_equal(decode_template_count(ctx), 1);
+    ticks(ctx, t0 + 60001, t0 + 260000);
+    assert_int_equal(decode_template_sweeps(ctx), 4);
+    decode_expire(ctx, t0 + 260001);
+    assert_int_equal(decode_template_sweeps(ctx), 5);
+    assert_int_equal(decode_template_count(ctx), 0);
+    decode_ctx_free(ctx);
+
+    /* lifetime 0: expired as soon as time moves on */
+    cfg.template_lifetime_ms = 0;
+    ctx = new_ctx(&cfg);
+    tmpl_at(ctx, 1, 256, t0);
+    decode_expire(ctx, t0);
+    decode_expire(ctx, t0 - 1);
+    assert_int_equal(decode_template_sweeps(ctx), 0);
+    assert_int_equal(decode_template_count(ctx), 1);
+    decode_expire(ctx, t0 + 1);
+    assert_int_equal(decode_template_sweeps(ctx), 1);
+    assert_int_equal(decode_counter(ctx, DC_TEMPLATES_EXPIRED), 1);
+    decode_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +607,8 @@ int main(void)
         cmocka_unit_test(test_refresh_without_compile),
         cmocka_unit_test(test_pending_after_eviction),
         cmocka_unit_test(test_flood),
+        cmocka_unit_test(test_expiry_against_model),
+        cmocka_unit_test(test_expiry_sweeps_only_when_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
