@@ -885,7 +885,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     }
     bool host_side = f->dir != FLOW_DIR_IN;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
-    if (c->allow.n || c->resolvers.n) { /* most customers list none */
+    if (c->allow.n | c->resolvers.n) { /* most customers list none: one test of both */
         const uint8_t *peer = peer_addr(f, host_side);
         if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
             return;

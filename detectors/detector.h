@@ -138,7 +138,8 @@ static inline void det_alert(struct det_ctx *ctx, const struct alert *a)
 
 /* flow_initiator(f, basis) of the record on_flow runs for, computed once for every detector
  * that asks (ctx->rec, reset by the worker per record); without a batch (rec.batch_no 0),
- * computed at each call. On the worker's thread, in on_flow only. */
+ * computed at each call. The first asker computes it inline (flow_initiator_of: no call on the
+ * per-record path). On the worker's thread, in on_flow only. */
 static inline enum flow_init det_initiator(struct det_ctx *ctx, const struct flow_rec *f,
                                            enum flow_init_basis *basis)
 {
@@ -147,7 +148,7 @@ static inline enum flow_init det_initiator(struct det_ctx *ctx, const struct flo
         return flow_initiator(f, basis);
     if (!r->init_known) {
         enum flow_init_basis b;
-        r->init_who = (uint8_t)flow_initiator(f, &b);
+        r->init_who = (uint8_t)flow_initiator_of(f, &b);
         r->init_basis = (uint8_t)b;
         r->init_known = true;
     }
