@@ -157,17 +157,17 @@ struct tmpl_plan {
     uint8_t last_tt, last_kind;   /* and of the end */
     bool up_only; /* sysUpTime start/end and no other time kind (record_times' v9 shortcut) */
     bool plain;   /* fixed-length flow template with none of the kinds finish_record looks at
-                   beyond copies and times (no section, ICMP, YAF flags, initiator, rate,
-                   sampler, reverse counters): tmpl_decode_set's plain loop, its record kinds
-                   decoded straight into the record (struct tmpl_op dst) */
+                   beyond the record's fields and times (no section, ICMP, YAF flags,
+                   initiator, rate, sampler, reverse counters): tmpl_decode_set's plain loop */
 };
 
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
     uint16_t off; /* offset in the record (fixed-length templates only) */
     uint16_t dst; /* where the value goes, an offset in decode_tmpl.c's struct dec_rec (the flow
-                     record, then the values v[]): a plain template's record kinds straight into
-                     their field of the record, every other kind into its v[] slot. A fixed-length
+                     record, then the values v[]): the kinds the record has a field for (and the
+                     plan's counters) straight into it, every other kind into its v[] slot
+                     (decode_tmpl.c's rec_fields, op_place). A fixed-length
                      template's loads of 1, 2, 4 or 8 bytes (OA_U8 .. OA_U64, never wider than
                      the destination) store that many bytes there, the low-order ones of the
                      destination (on a big-endian host dst is moved to them); op_apply stores

@@ -4,9 +4,10 @@
  * consecutive fields we do not use are merged into one skip op. A fixed-length template keeps
  * only the ops whose write stands, grouped so that a record is its addresses, then one tight
  * loop per load width (decode_fixed); what finish_record reads is resolved per template too
- * (tmpl_plan). A plain template (the common flow layouts) stores its fields straight into the
- * record, which starts from a per-set image (tmpl_decode_set); the others go through the
- * values v[] and finish_record. Records leave through dec_emit_rate or, a plain set's, through
+ * (tmpl_plan). Every template stores the kinds the record has a field for straight into it
+ * (rec_fields), the others into the values v[]. A plain template's record (the common flow
+ * layouts) starts from a per-set image and needs only its times (tmpl_decode_set); the others
+ * go through finish_record. Records leave through dec_emit_rate or, a plain set's, through
  * dec_stamp / dec_emit_stamped / dec_count (layer 0); nothing above is called.
  *
  * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
@@ -492,9 +493,9 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
     pl->up_only = pl->up_first && !pl->first_tt && !pl->last_tt;
 }
 
-/* The fields of the record a plain template stores its kinds in (width 0: none, the kind's
- * v[] slot), the kinds copy_plain copies; the counters go to bytes and packets when the plan
- * picks them. */
+/* Where each kind lands: the field of the record it is decoded into (width 0: none, its v[]
+ * slot); the counters go to bytes and packets when the plan picks them (op_place). Every
+ * template's ops store straight there, and finish_record reads those kinds from the record. */
 #define REC_FIELD(f)                                                                               \
     {                                                                                              \
         offsetof(struct flow_rec, f), sizeof((struct flow_rec *)0)->f                              \
@@ -517,19 +518,20 @@ static unsigned dst_width(const struct tmpl_op *op)
     return w ? w : sizeof(uint64_t);
 }
 
-/* A value op's destination (struct tmpl_op dst), and its act again when a plain load would be
- * wider than the field it goes to (then op_apply's OA_UINT narrows it, as copy_plain's casts
- * did). fixed: the op is a fixed-length template's (its plain loads store only their bytes). */
+/* A value op's destination (struct tmpl_op dst): its record field (rec_fields, the plan's
+ * counters), else its kind's v[] slot; and its act again when a plain load would be wider than
+ * the field it goes to (then op_apply's OA_UINT narrows it to the field). fixed: the op is a
+ * fixed-length template's (its plain loads store only their bytes). */
 _Static_assert(OA_UINT + 1 == OA_U8, "the value acts are the last: OA_UINT, OA_U8 .. OA_U64");
 _Static_assert(sizeof(struct dec_rec) <= UINT16_MAX, "tmpl_op dst is 16 bits");
 static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl, bool fixed)
 {
     size_t off = offsetof(struct dec_rec, v) + op->kind * sizeof(uint64_t);
-    if (pl->plain && rec_fields[op->kind].width)
+    if (rec_fields[op->kind].width)
         off = rec_fields[op->kind].off;
-    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->bytes)
+    else if (op->kind != K_SKIP && op->kind == pl->bytes)
         off = offsetof(struct flow_rec, bytes);
-    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->packets)
+    else if (op->kind != K_SKIP && op->kind == pl->packets)
         off = offsetof(struct flow_rec, packets);
     op->dst = (uint16_t)off;
     unsigned width = dst_width(op);
@@ -916,7 +918,8 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 #define REV_KINDS                                                                                  \
     (K_BIT(K_REV_BYTES) | K_BIT(K_REV_PKTS) | K_BIT(K_REV_TOT_BYTES) | K_BIT(K_REV_TOT_PKTS))
 
-/* The kinds finish_record reads beyond the plain copies, checked once per record. */
+/* The kinds finish_record reads beyond the record's fields and times, checked once per
+ * record. */
 #define RARE_KINDS                                                                                 \
     (ICMP_KINDS | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS) | K_BIT(K_BIFLOW_DIR))
 
@@ -977,23 +980,6 @@ static bool plain_kinds(uint64_t has)
              (RARE_KINDS | RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID) | REV_KINDS));
 }
 
-/* The plain copies of a record's values v into r (finish_record; a plain template stores
- * these kinds in the record directly: op_place). */
-static inline __attribute__((always_inline)) void copy_plain(const struct tmpl *t,
-                                                             const uint64_t *v, struct flow_rec *r)
-{
-    r->sport = (uint16_t)v[K_SPORT];
-    r->dport = (uint16_t)v[K_DPORT];
-    r->proto = (uint8_t)v[K_PROTO];
-    r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    r->src_as = (uint32_t)v[K_SRC_AS];
-    r->dst_as = (uint32_t)v[K_DST_AS];
-    r->in_if = (uint32_t)v[K_IN_IF];
-    /* input, output, total, initiator counters, the first the template has (plan_of) */
-    r->bytes = v[t->plan.bytes];
-    r->packets = v[t->plan.packets];
-}
-
 /* A packet section of the record being decoded (NULL p: none). */
 struct dec_section {
     const uint8_t *p;
@@ -1036,14 +1022,13 @@ static bool from_section(struct dec_msg *m, const struct tmpl *t, const struct d
 }
 
 /* r with what the record's values v say, emitted (and its reverse direction, if any); set_rate
- * is dec_rate's for a record of m that states neither rate nor sampler. v holds 0 for every
- * kind the template does not have (tmpl_decode_set zeroes it once per set, and a template's
- * records write the same kinds), so the plain fields are copied without a look at t->has;
- * v[K_SKIP] (plan.bytes or plan.packets when the template has no counter) is never written. */
+ * is dec_rate's for a record of m that states neither rate nor sampler. The kinds of
+ * rec_fields and the plan's counters are in r already (op_place); v holds the others, 0 for
+ * every kind the template does not have (tmpl_decode_set zeroes it once per set, and a
+ * template's records write the same kinds). */
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
                           struct flow_rec *r, uint32_t set_rate, const struct dec_section *sec)
 {
-    copy_plain(t, v, r);
     if (sec->p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))) && from_section(m, t, sec, r))
         r->flags |= FLOW_F_V6;
     if (t->has & RARE_KINDS) {
