@@ -385,12 +385,12 @@ static enum op_act op_act_of(enum dec_kind k, uint16_t len)
                : len == 2 ? OA_U16
                : len == 4 ? OA_U32
                : len == 8 ? OA_U64
-                          : OA_UINT;
+                          : OA_UINT8; /* op_place: the destination's width */
     }
 }
 
-/* The destination an op writes (fixed-length templates): its kind's value, or the record's
- * source (with whether it is IPv6), its destination, or its packet section. */
+/* The destination an op writes: its kind's value, or the record's source (with whether it is
+ * IPv6), its destination, or its packet section. */
 static unsigned op_dest(const struct tmpl_op *op)
 {
     switch ((enum op_act)op->act) {
@@ -510,39 +510,55 @@ static const struct {
 };
 #undef REC_FIELD
 
-/* The width of an op's destination (op_apply stores all of it): a record field's, else 8 (the
- * counters, a v[] slot). */
-static unsigned dst_width(const struct tmpl_op *op)
-{
-    unsigned w = op->dst < sizeof(struct flow_rec) ? rec_fields[op->kind].width : 0;
-    return w ? w : sizeof(uint64_t);
-}
-
 /* A value op's destination (struct tmpl_op dst): its record field (rec_fields, the plan's
- * counters), else its kind's v[] slot; and its act again when a plain load would be wider than
- * the field it goes to (then op_apply's OA_UINT narrows it to the field). fixed: the op is a
- * fixed-length template's (its plain loads store only their bytes). */
-_Static_assert(OA_UINT + 1 == OA_U8, "the value acts are the last: OA_UINT, OA_U8 .. OA_U64");
+ * counters, 8 bytes), else its kind's v[] slot (8 bytes); and its act again when it is no plain
+ * load of at most the destination's width: OA_UINT1 .. OA_UINT8 by that width (op_apply
+ * stores all of it, narrowing a wider field). A plain load stores only its bytes (the
+ * destination's low-order ones). */
+_Static_assert(OA_UINT8 + 1 == OA_U8 && OA_UINT1 + 3 == OA_UINT8,
+               "the value acts are the last: OA_UINT1 .. OA_UINT8, OA_U8 .. OA_U64");
 _Static_assert(sizeof(struct dec_rec) <= UINT16_MAX, "tmpl_op dst is 16 bits");
-static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl, bool fixed)
+static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl)
 {
     size_t off = offsetof(struct dec_rec, v) + op->kind * sizeof(uint64_t);
-    if (rec_fields[op->kind].width)
+    unsigned width = rec_fields[op->kind].width;
+    if (width)
         off = rec_fields[op->kind].off;
     else if (op->kind != K_SKIP && op->kind == pl->bytes)
         off = offsetof(struct flow_rec, bytes);
     else if (op->kind != K_SKIP && op->kind == pl->packets)
         off = offsetof(struct flow_rec, packets);
+    if (!width)
+        width = sizeof(uint64_t);
     op->dst = (uint16_t)off;
-    unsigned width = dst_width(op);
-    if (op->act >= OA_U8 && op->len > width)
-        op->act = OA_UINT;
+    if (op->act < OA_U8 || op->len > width)
+        op->act = (uint8_t)(width == 1   ? OA_UINT1
+                            : width == 2 ? OA_UINT2
+                            : width == 4 ? OA_UINT4
+                                         : OA_UINT8);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    if (fixed && op->act >= OA_U8)
+    if (op->act >= OA_U8)
         op->dst = (uint16_t)(off + width - op->len);
-#else
-    (void)fixed;
 #endif
+}
+
+/* A varlen template's ops (every field in order): each destination written by its last op
+ * only, as fixed_order keeps, the earlier ones made skips, so that a record's ops write the
+ * same bytes of the same destinations as every other record's (a plain load only its own). */
+static void last_writes(struct tmpl_op *ops, size_t nops)
+{
+    bool seen[K_COUNT + 3] = {false};
+    for (size_t i = nops; i-- > 0;) {
+        if (ops[i].act == OA_SKIP)
+            continue;
+        unsigned d = op_dest(&ops[i]);
+        if (seen[d]) {
+            ops[i].kind = K_SKIP;
+            ops[i].act = OA_SKIP;
+            ops[i].dst = 0;
+        }
+        seen[d] = true;
+    }
 }
 
 /* Whether one of a fixed-length template's ops is a packet section (OA_SECTION). */
@@ -627,9 +643,11 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     plan_of(has, &out->plan);
     out->plan.plain = !varlen && !options && plain_kinds(has) && !has_section(ops, nops);
     for (size_t i = 0; i < nops; i++)
-        if (ops[i].act >= OA_UINT) /* a value: OA_UINT, OA_U8 .. OA_U64 */
-            op_place(&ops[i], &out->plan, !varlen);
-    if (!varlen) {
+        if (ops[i].act >= OA_UINT1) /* a value: OA_UINT1 .. OA_UINT8, OA_U8 .. OA_U64 */
+            op_place(&ops[i], &out->plan);
+    if (varlen) {
+        last_writes(ops, nops);
+    } else {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
         uint32_t off = 0;
@@ -1100,7 +1118,7 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
-/* x into a destination of width bytes (op_apply). */
+/* x into a destination of width bytes (op_apply: a constant). */
 static inline void store_uint(uint8_t *dst, uint64_t x, unsigned width)
 {
     switch (width) {
@@ -1128,7 +1146,7 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
                                                            struct dec_rec *d, bool *v6,
                                                            struct dec_section *sec)
 {
-    uint64_t x;
+    uint8_t *dst = (uint8_t *)d + op->dst;
     switch ((enum op_act)op->act) {
     case OA_SKIP:
         return;
@@ -1151,24 +1169,31 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
     case OA_DST6:
         memcpy(d->r.dst, q, 16);
         return;
+    case OA_UINT1:
+        store_uint(dst, read_uint(q, op->len), 1);
+        return;
+    case OA_UINT2:
+        store_uint(dst, read_uint(q, op->len), 2);
+        return;
+    case OA_UINT4:
+        store_uint(dst, read_uint(q, op->len), 4);
+        return;
+    case OA_UINT8:
+        store_uint(dst, read_uint(q, op->len), 8);
+        return;
     case OA_U8:
-        x = q[0];
-        break;
+        store_uint(dst, q[0], 1);
+        return;
     case OA_U16:
-        x = be_get16(q);
-        break;
+        store_uint(dst, be_get16(q), 2);
+        return;
     case OA_U32:
-        x = be_get32(q);
-        break;
+        store_uint(dst, be_get32(q), 4);
+        return;
     case OA_U64:
-        x = be_get64(q);
-        break;
-    case OA_UINT:
-    default:
-        x = read_uint(q, op->len);
-        break;
+        store_uint(dst, be_get64(q), 8);
+        return;
     }
-    store_uint((uint8_t *)d + op->dst, x, dst_width(op));
 }
 
 /* One record of a fixed-length template (tmpl_prog's order) into d: its addresses into the
