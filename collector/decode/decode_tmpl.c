@@ -1198,21 +1198,28 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
 
 /* One record of a fixed-length template (tmpl_prog's order) into d: its addresses into the
  * record, whose bytes they do not write must be zero (as must those of every destination a
- * plain load does not fill), the ops that need a look at their act, then one tight loop per
- * width of the plain loads. */
+ * plain load does not fill; v4_pre: an IPv4 address's ::ffff: prefix is there already, the
+ * plain loop's image, and only its 4 bytes are written), the ops that need a look at their
+ * act, then one tight loop per width of the plain loads. */
 static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
                                                                const uint8_t *p, struct dec_rec *d,
-                                                               bool *v6, struct dec_section *sec)
+                                                               bool *v6, struct dec_section *sec,
+                                                               bool v4_pre)
 {
     const struct tmpl_plan *pl = &t->plan;
     if (pl->src_act == OA_SRC4) {
-        put_v4_zeroed(d->r.src, p + pl->src_off);
+        if (v4_pre)
+            memcpy(d->r.src + 12, p + pl->src_off, 4);
+        else
+            put_v4_zeroed(d->r.src, p + pl->src_off);
         *v6 = false;
     } else if (pl->src_act == OA_SRC6) {
         memcpy(d->r.src, p + pl->src_off, 16);
         *v6 = true;
     }
-    if (pl->dst_act == OA_DST4)
+    if (pl->dst_act == OA_DST4 && v4_pre)
+        memcpy(d->r.dst + 12, p + pl->dst_off, 4);
+    else if (pl->dst_act == OA_DST4)
         put_v4_zeroed(d->r.dst, p + pl->dst_off);
     else if (pl->dst_act == OA_DST6)
         memcpy(d->r.dst, p + pl->dst_off, 16);
@@ -1285,17 +1292,22 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
         /* The common case: one flow layout, fixed offsets, stores and times only. What does
          * not change within the set is in img, and every record starts as a copy of it: its
          * stores and times then write the rest, so each record's every field is the decoder's
-         * whatever the consumer of the previous one did to it (flow.h's flow_emit_fn) */
+         * whatever the consumer of the previous one did to it (flow.h's flow_emit_fn). The
+         * image has the prefix of each IPv4 address (decode_fixed's v4_pre) */
         struct flow_rec img;
         memset(&img, 0, sizeof img);
         if (t->plan.src_act == OA_SRC6)
             img.flags = FLOW_F_V6;
+        if (t->plan.src_act == OA_SRC4)
+            img.src[10] = img.src[11] = 0xff;
+        if (t->plan.dst_act == OA_DST4)
+            img.dst[10] = img.dst[11] = 0xff;
         uint32_t rate = dec_stamp(m, &img, set_rate);
         while ((size_t)(end - p) >= t->min_len) {
             d.r = img;
             bool v6 = false;                           /* img has it */
             struct dec_section sec = {NULL, 0, false}; /* none: not plain */
-            decode_fixed(t, p, &d, &v6, &sec);
+            decode_fixed(t, p, &d, &v6, &sec, true);
             p += t->min_len;
             n++;
             record_times(m, t, d.v, &d.r);
@@ -1312,7 +1324,7 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
         struct dec_section sec = {NULL, 0, false};
         if (!t->varlen) {
             /* the length check above covers every op */
-            decode_fixed(t, p, &d, &v6, &sec);
+            decode_fixed(t, p, &d, &v6, &sec, false);
             p += t->min_len;
         } else {
             const uint8_t *start = p;
