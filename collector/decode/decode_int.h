@@ -129,9 +129,16 @@ enum op_act {
     OA_DST4,
     OA_SRC6,
     OA_DST6,
-    OA_UINT, /* v[kind] = the field, big-endian, of any number of bytes but those below */
-    OA_U8,   /* the plain loads (of 1, 2, 4, 8 bytes): last, so a fixed-length template's ops end
-                with one run of each width (struct tmpl_prog seg) */
+    /* the field, big-endian, of any number of bytes, as a number of the destination's width
+       (1, 2, 4, 8 bytes: narrowed when the field is wider): fields of a width other than those
+       of the plain loads below, and plain loads wider than their destination */
+    OA_UINT1,
+    OA_UINT2,
+    OA_UINT4,
+    OA_UINT8,
+    OA_U8, /* the plain loads (of 1, 2, 4, 8 bytes, never wider than the destination, each
+              storing that many bytes): last, so a fixed-length template's ops end with one run
+              of each width (struct tmpl_prog seg) */
     OA_U16,
     OA_U32,
     OA_U64,
@@ -157,23 +164,23 @@ struct tmpl_plan {
     uint8_t last_tt, last_kind;   /* and of the end */
     bool up_only; /* sysUpTime start/end and no other time kind (record_times' v9 shortcut) */
     bool plain;   /* fixed-length flow template with none of the kinds finish_record looks at
-                   beyond copies and times (no section, ICMP, YAF flags, initiator, rate,
-                   sampler, reverse counters): tmpl_decode_set's plain loop, its record kinds
-                   decoded straight into the record (struct tmpl_op dst) */
+                   beyond the record's fields and times (no section, ICMP, YAF flags,
+                   initiator, rate, sampler, reverse counters): tmpl_decode_set's plain loop */
 };
 
 struct tmpl_op {
     uint16_t len; /* bytes, or OP_VARLEN */
     uint16_t off; /* offset in the record (fixed-length templates only) */
     uint16_t dst; /* where the value goes, an offset in decode_tmpl.c's struct dec_rec (the flow
-                     record, then the values v[]): a plain template's record kinds straight into
-                     their field of the record, every other kind into its v[] slot. A fixed-length
-                     template's loads of 1, 2, 4 or 8 bytes (OA_U8 .. OA_U64, never wider than
+                     record, then the values v[]): the kinds the record has a field for (and the
+                     plan's counters) straight into it, every other kind into its v[] slot
+                     (decode_tmpl.c's rec_fields, op_place). The loads of
+                     1, 2, 4 or 8 bytes (OA_U8 .. OA_U64, never wider than
                      the destination) store that many bytes there, the low-order ones of the
-                     destination (on a big-endian host dst is moved to them); op_apply stores
-                     the destination's whole width */
+                     destination (on a big-endian host dst is moved to them); OA_UINT1 ..
+                     OA_UINT8 store the destination's whole width, which their act names */
     uint8_t kind; /* enum dec_kind */
-    uint8_t act;  /* enum op_act: a function of kind, len and dst */
+    uint8_t act;  /* enum op_act: a function of kind, len and dst (and so of its width) */
 };
 
 /* One field as parsed from the wire, input to tmpl_add. */

@@ -4,9 +4,10 @@
  * consecutive fields we do not use are merged into one skip op. A fixed-length template keeps
  * only the ops whose write stands, grouped so that a record is its addresses, then one tight
  * loop per load width (decode_fixed); what finish_record reads is resolved per template too
- * (tmpl_plan). A plain template (the common flow layouts) stores its fields straight into the
- * record, which starts from a per-set image (tmpl_decode_set); the others go through the
- * values v[] and finish_record. Records leave through dec_emit_rate or, a plain set's, through
+ * (tmpl_plan). Every template stores the kinds the record has a field for straight into it
+ * (rec_fields), the others into the values v[]. A plain template's record (the common flow
+ * layouts) starts from a per-set image and needs only its times (tmpl_decode_set); the others
+ * go through finish_record. Records leave through dec_emit_rate or, a plain set's, through
  * dec_stamp / dec_emit_stamped / dec_count (layer 0); nothing above is called.
  *
  * Why the cache is not core/table.h's: templates are variable-size (their ops), and each
@@ -411,12 +412,12 @@ static enum op_act op_act_of(enum dec_kind k, uint16_t len)
                : len == 2 ? OA_U16
                : len == 4 ? OA_U32
                : len == 8 ? OA_U64
-                          : OA_UINT;
+                          : OA_UINT8; /* op_place: the destination's width */
     }
 }
 
-/* The destination an op writes (fixed-length templates): its kind's value, or the record's
- * source (with whether it is IPv6), its destination, or its packet section. */
+/* The destination an op writes: its kind's value, or the record's source (with whether it is
+ * IPv6), its destination, or its packet section. */
 static unsigned op_dest(const struct tmpl_op *op)
 {
     switch ((enum op_act)op->act) {
@@ -519,9 +520,9 @@ static void plan_of(uint64_t has, struct tmpl_plan *pl)
     pl->up_only = pl->up_first && !pl->first_tt && !pl->last_tt;
 }
 
-/* The fields of the record a plain template stores its kinds in (width 0: none, the kind's
- * v[] slot), the kinds copy_plain copies; the counters go to bytes and packets when the plan
- * picks them. */
+/* Where each kind lands: the field of the record it is decoded into (width 0: none, its v[]
+ * slot); the counters go to bytes and packets when the plan picks them (op_place). Every
+ * template's ops store straight there, and finish_record reads those kinds from the record. */
 #define REC_FIELD(f)                                                                               \
     {                                                                                              \
         offsetof(struct flow_rec, f), sizeof((struct flow_rec *)0)->f                              \
@@ -536,38 +537,55 @@ static const struct {
 };
 #undef REC_FIELD
 
-/* The width of an op's destination (op_apply stores all of it): a record field's, else 8 (the
- * counters, a v[] slot). */
-static unsigned dst_width(const struct tmpl_op *op)
-{
-    unsigned w = op->dst < sizeof(struct flow_rec) ? rec_fields[op->kind].width : 0;
-    return w ? w : sizeof(uint64_t);
-}
-
-/* A value op's destination (struct tmpl_op dst), and its act again when a plain load would be
- * wider than the field it goes to (then op_apply's OA_UINT narrows it, as copy_plain's casts
- * did). fixed: the op is a fixed-length template's (its plain loads store only their bytes). */
-_Static_assert(OA_UINT + 1 == OA_U8, "the value acts are the last: OA_UINT, OA_U8 .. OA_U64");
+/* A value op's destination (struct tmpl_op dst): its record field (rec_fields, the plan's
+ * counters, 8 bytes), else its kind's v[] slot (8 bytes); and its act again when it is no plain
+ * load of at most the destination's width: OA_UINT1 .. OA_UINT8 by that width (op_apply
+ * stores all of it, narrowing a wider field). A plain load stores only its bytes (the
+ * destination's low-order ones). */
+_Static_assert(OA_UINT8 + 1 == OA_U8 && OA_UINT1 + 3 == OA_UINT8,
+               "the value acts are the last: OA_UINT1 .. OA_UINT8, OA_U8 .. OA_U64");
 _Static_assert(sizeof(struct dec_rec) <= UINT16_MAX, "tmpl_op dst is 16 bits");
-static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl, bool fixed)
+static void op_place(struct tmpl_op *op, const struct tmpl_plan *pl)
 {
     size_t off = offsetof(struct dec_rec, v) + op->kind * sizeof(uint64_t);
-    if (pl->plain && rec_fields[op->kind].width)
+    unsigned width = rec_fields[op->kind].width;
+    if (width)
         off = rec_fields[op->kind].off;
-    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->bytes)
+    else if (op->kind != K_SKIP && op->kind == pl->bytes)
         off = offsetof(struct flow_rec, bytes);
-    else if (pl->plain && op->kind != K_SKIP && op->kind == pl->packets)
+    else if (op->kind != K_SKIP && op->kind == pl->packets)
         off = offsetof(struct flow_rec, packets);
+    if (!width)
+        width = sizeof(uint64_t);
     op->dst = (uint16_t)off;
-    unsigned width = dst_width(op);
-    if (op->act >= OA_U8 && op->len > width)
-        op->act = OA_UINT;
+    if (op->act < OA_U8 || op->len > width)
+        op->act = (uint8_t)(width == 1   ? OA_UINT1
+                            : width == 2 ? OA_UINT2
+                            : width == 4 ? OA_UINT4
+                                         : OA_UINT8);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    if (fixed && op->act >= OA_U8)
+    if (op->act >= OA_U8)
         op->dst = (uint16_t)(off + width - op->len);
-#else
-    (void)fixed;
 #endif
+}
+
+/* A varlen template's ops (every field in order): each destination written by its last op
+ * only, as fixed_order keeps, the earlier ones made skips, so that a record's ops write the
+ * same bytes of the same destinations as every other record's (a plain load only its own). */
+static void last_writes(struct tmpl_op *ops, size_t nops)
+{
+    bool seen[K_COUNT + 3] = {false};
+    for (size_t i = nops; i-- > 0;) {
+        if (ops[i].act == OA_SKIP)
+            continue;
+        unsigned d = op_dest(&ops[i]);
+        if (seen[d]) {
+            ops[i].kind = K_SKIP;
+            ops[i].act = OA_SKIP;
+            ops[i].dst = 0;
+        }
+        seen[d] = true;
+    }
 }
 
 /* Whether one of a fixed-length template's ops is a packet section (OA_SECTION). */
@@ -652,9 +670,11 @@ int tmpl_compile(uint16_t tid, bool options, const struct tmpl_field *f, size_t 
     plan_of(has, &out->plan);
     out->plan.plain = !varlen && !options && plain_kinds(has) && !has_section(ops, nops);
     for (size_t i = 0; i < nops; i++)
-        if (ops[i].act >= OA_UINT) /* a value: OA_UINT, OA_U8 .. OA_U64 */
-            op_place(&ops[i], &out->plan, !varlen);
-    if (!varlen) {
+        if (ops[i].act >= OA_UINT1) /* a value: OA_UINT1 .. OA_UINT8, OA_U8 .. OA_U64 */
+            op_place(&ops[i], &out->plan);
+    if (varlen) {
+        last_writes(ops, nops);
+    } else {
         /* fixed layout: every field at a known offset; drop the skips */
         size_t keep = 0;
         uint32_t off = 0;
@@ -941,7 +961,8 @@ static uint8_t initiator_flags(const struct tmpl *t, const uint64_t *v)
 #define REV_KINDS                                                                                  \
     (K_BIT(K_REV_BYTES) | K_BIT(K_REV_PKTS) | K_BIT(K_REV_TOT_BYTES) | K_BIT(K_REV_TOT_PKTS))
 
-/* The kinds finish_record reads beyond the plain copies, checked once per record. */
+/* The kinds finish_record reads beyond the record's fields and times, checked once per
+ * record. */
 #define RARE_KINDS                                                                                 \
     (ICMP_KINDS | K_BIT(K_Y_INIT_FLAGS) | K_BIT(K_Y_UNION_FLAGS) | K_BIT(K_BIFLOW_DIR))
 
@@ -1002,23 +1023,6 @@ static bool plain_kinds(uint64_t has)
              (RARE_KINDS | RATE_KINDS | K_BIT(K_SAMPLER_ID) | K_BIT(K_SELECTOR_ID) | REV_KINDS));
 }
 
-/* The plain copies of a record's values v into r (finish_record; a plain template stores
- * these kinds in the record directly: op_place). */
-static inline __attribute__((always_inline)) void copy_plain(const struct tmpl *t,
-                                                             const uint64_t *v, struct flow_rec *r)
-{
-    r->sport = (uint16_t)v[K_SPORT];
-    r->dport = (uint16_t)v[K_DPORT];
-    r->proto = (uint8_t)v[K_PROTO];
-    r->tcp_flags = (uint8_t)v[K_TCPFLAGS];
-    r->src_as = (uint32_t)v[K_SRC_AS];
-    r->dst_as = (uint32_t)v[K_DST_AS];
-    r->in_if = (uint32_t)v[K_IN_IF];
-    /* input, output, total, initiator counters, the first the template has (plan_of) */
-    r->bytes = v[t->plan.bytes];
-    r->packets = v[t->plan.packets];
-}
-
 /* A packet section of the record being decoded (NULL p: none). */
 struct dec_section {
     const uint8_t *p;
@@ -1061,14 +1065,13 @@ static bool from_section(struct dec_msg *m, const struct tmpl *t, const struct d
 }
 
 /* r with what the record's values v say, emitted (and its reverse direction, if any); set_rate
- * is dec_rate's for a record of m that states neither rate nor sampler. v holds 0 for every
- * kind the template does not have (tmpl_decode_set zeroes it once per set, and a template's
- * records write the same kinds), so the plain fields are copied without a look at t->has;
- * v[K_SKIP] (plan.bytes or plan.packets when the template has no counter) is never written. */
+ * is dec_rate's for a record of m that states neither rate nor sampler. The kinds of
+ * rec_fields and the plan's counters are in r already (op_place); v holds the others, 0 for
+ * every kind the template does not have (tmpl_decode_set zeroes it once per set, and a
+ * template's records write the same kinds). */
 static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_t *v,
                           struct flow_rec *r, uint32_t set_rate, const struct dec_section *sec)
 {
-    copy_plain(t, v, r);
     if (sec->p && !(t->has & (K_BIT(K_SRC4) | K_BIT(K_SRC6))) && from_section(m, t, sec, r))
         r->flags |= FLOW_F_V6;
     if (t->has & RARE_KINDS) {
@@ -1140,7 +1143,7 @@ static void finish_record(struct dec_msg *m, const struct tmpl *t, const uint64_
     }
 }
 
-/* x into a destination of width bytes (op_apply). */
+/* x into a destination of width bytes (op_apply: a constant). */
 static inline void store_uint(uint8_t *dst, uint64_t x, unsigned width)
 {
     switch (width) {
@@ -1168,7 +1171,7 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
                                                            struct dec_rec *d, bool *v6,
                                                            struct dec_section *sec)
 {
-    uint64_t x;
+    uint8_t *dst = (uint8_t *)d + op->dst;
     switch ((enum op_act)op->act) {
     case OA_SKIP:
         return;
@@ -1191,43 +1194,57 @@ static inline __attribute__((always_inline)) void op_apply(const struct tmpl_op 
     case OA_DST6:
         memcpy(d->r.dst, q, 16);
         return;
+    case OA_UINT1:
+        store_uint(dst, read_uint(q, op->len), 1);
+        return;
+    case OA_UINT2:
+        store_uint(dst, read_uint(q, op->len), 2);
+        return;
+    case OA_UINT4:
+        store_uint(dst, read_uint(q, op->len), 4);
+        return;
+    case OA_UINT8:
+        store_uint(dst, read_uint(q, op->len), 8);
+        return;
     case OA_U8:
-        x = q[0];
-        break;
+        store_uint(dst, q[0], 1);
+        return;
     case OA_U16:
-        x = be_get16(q);
-        break;
+        store_uint(dst, be_get16(q), 2);
+        return;
     case OA_U32:
-        x = be_get32(q);
-        break;
+        store_uint(dst, be_get32(q), 4);
+        return;
     case OA_U64:
-        x = be_get64(q);
-        break;
-    case OA_UINT:
-    default:
-        x = read_uint(q, op->len);
-        break;
+        store_uint(dst, be_get64(q), 8);
+        return;
     }
-    store_uint((uint8_t *)d + op->dst, x, dst_width(op));
 }
 
 /* One record of a fixed-length template (tmpl_prog's order) into d: its addresses into the
  * record, whose bytes they do not write must be zero (as must those of every destination a
- * plain load does not fill), the ops that need a look at their act, then one tight loop per
- * width of the plain loads. */
+ * plain load does not fill; v4_pre: an IPv4 address's ::ffff: prefix is there already, the
+ * plain loop's image, and only its 4 bytes are written), the ops that need a look at their
+ * act, then one tight loop per width of the plain loads. */
 static inline __attribute__((always_inline)) void decode_fixed(const struct tmpl *t,
                                                                const uint8_t *p, struct dec_rec *d,
-                                                               bool *v6, struct dec_section *sec)
+                                                               bool *v6, struct dec_section *sec,
+                                                               bool v4_pre)
 {
     const struct tmpl_plan *pl = &t->plan;
     if (pl->src_act == OA_SRC4) {
-        put_v4_zeroed(d->r.src, p + pl->src_off);
+        if (v4_pre)
+            memcpy(d->r.src + 12, p + pl->src_off, 4);
+        else
+            put_v4_zeroed(d->r.src, p + pl->src_off);
         *v6 = false;
     } else if (pl->src_act == OA_SRC6) {
         memcpy(d->r.src, p + pl->src_off, 16);
         *v6 = true;
     }
-    if (pl->dst_act == OA_DST4)
+    if (pl->dst_act == OA_DST4 && v4_pre)
+        memcpy(d->r.dst + 12, p + pl->dst_off, 4);
+    else if (pl->dst_act == OA_DST4)
         put_v4_zeroed(d->r.dst, p + pl->dst_off);
     else if (pl->dst_act == OA_DST6)
         memcpy(d->r.dst, p + pl->dst_off, 16);
@@ -1300,17 +1317,22 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
         /* The common case: one flow layout, fixed offsets, stores and times only. What does
          * not change within the set is in img, and every record starts as a copy of it: its
          * stores and times then write the rest, so each record's every field is the decoder's
-         * whatever the consumer of the previous one did to it (flow.h's flow_emit_fn) */
+         * whatever the consumer of the previous one did to it (flow.h's flow_emit_fn). The
+         * image has the prefix of each IPv4 address (decode_fixed's v4_pre) */
         struct flow_rec img;
         memset(&img, 0, sizeof img);
         if (t->plan.src_act == OA_SRC6)
             img.flags = FLOW_F_V6;
+        if (t->plan.src_act == OA_SRC4)
+            img.src[10] = img.src[11] = 0xff;
+        if (t->plan.dst_act == OA_DST4)
+            img.dst[10] = img.dst[11] = 0xff;
         uint32_t rate = dec_stamp(m, &img, set_rate);
         while ((size_t)(end - p) >= t->min_len) {
             d.r = img;
             bool v6 = false;                           /* img has it */
             struct dec_section sec = {NULL, 0, false}; /* none: not plain */
-            decode_fixed(t, p, &d, &v6, &sec);
+            decode_fixed(t, p, &d, &v6, &sec, true);
             p += t->min_len;
             n++;
             record_times(m, t, d.v, &d.r);
@@ -1327,7 +1349,7 @@ size_t tmpl_decode_set(struct dec_msg *m, const struct tmpl *t, const uint8_t *p
         struct dec_section sec = {NULL, 0, false};
         if (!t->varlen) {
             /* the length check above covers every op */
-            decode_fixed(t, p, &d, &v6, &sec);
+            decode_fixed(t, p, &d, &v6, &sec, false);
             p += t->min_len;
         } else {
             const uint8_t *start = p;

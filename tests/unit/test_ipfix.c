@@ -204,6 +204,66 @@ static void test_section_beside_fields(void **state)
     decode_ctx_free(ctx);
 }
 
+/* A varlen template that names one kind twice, the first time wider: the last field wins
+ * whole, in the record (source port, octets, source AS of an odd width) and in the values
+ * (none here), record after record (each destination written by its last op only:
+ * decode_tmpl.c's last_writes; a plain load stores only its own bytes). */
+static void test_varlen_duplicate_kinds(void **state)
+{
+    (void)state;
+    static const uint16_t fields[][2] = {
+        {82, 0xffff},          /* interfaceName, variable length */
+        {8, 4},       {12, 4}, /* addresses */
+        {7, 2},       {7, 1},  /* sourceTransportPort twice: the 1-byte one wins */
+        {1, 8},       {1, 2},  /* octetDeltaCount twice: the 2-byte one wins */
+        {16, 4},      {16, 3}, /* bgpSourceAsNumber twice: the 3-byte one wins */
+        {4, 1},
+    };
+    enum { NF = sizeof fields / sizeof fields[0], REC = 1 + 3 + 4 + 4 + 2 + 1 + 8 + 2 + 4 + 3 + 1 };
+    uint8_t buf[16 + 8 + 4 * NF + 4 + 2 * REC] = {0, 10};
+    size_t len = sizeof buf;
+    buf[2] = (uint8_t)(len >> 8);
+    buf[3] = (uint8_t)len;
+    uint32_t secs = (uint32_t)(BASE_MS / 1000);
+    for (int i = 0; i < 4; i++)
+        buf[4 + i] = (uint8_t)(secs >> (24 - 8 * i));
+    buf[15] = 3; /* domain */
+    uint8_t *q = buf + 16;
+    *q++ = 0, *q++ = 2, *q++ = 0, *q++ = (uint8_t)(8 + 4 * NF); /* template set */
+    *q++ = 1, *q++ = 0, *q++ = 0, *q++ = NF;                    /* template 256 */
+    for (size_t i = 0; i < NF; i++) {
+        *q++ = (uint8_t)(fields[i][0] >> 8), *q++ = (uint8_t)fields[i][0];
+        *q++ = (uint8_t)(fields[i][1] >> 8), *q++ = (uint8_t)fields[i][1];
+    }
+    *q++ = 1, *q++ = 0, *q++ = 0, *q++ = (uint8_t)(4 + 2 * REC); /* data set 256 */
+    for (uint8_t k = 1; k <= 2; k++) {
+        static const uint8_t rec[REC] = {
+            3,    'e',  't',  'h',  10, 0, 0, 1, 10,   0,    0, 2, /* names, addrs */
+            0x12, 0x34, 0x56,                                      /* ports */
+            1,    2,    3,    4,    5,  6, 7, 8, 0x09, 0x99,       /* octets */
+            0xaa, 0xbb, 0xcc, 0xdd, 1,  2, 3,                      /* AS */
+            17,
+        };
+        memcpy(q, rec, REC);
+        q[14] = k; /* the winning source port: 1, then 2 */
+        q += REC;
+    }
+    assert_int_equal(q - buf, (ptrdiff_t)len);
+    struct decode_ctx *ctx = new_ctx(NULL);
+    struct sink s = {0};
+    decode_datagram(ctx, exp_a, 4739, BASE_MS, buf, len, collect, &s);
+    assert_int_equal(s.n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        const struct flow_rec *r = &s.r[i];
+        assert_int_equal(r->sport, i + 1);
+        assert_int_equal(r->bytes, 0x999);
+        assert_int_equal(r->src_as, 0x010203);
+        assert_int_equal(r->proto, 17);
+    }
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
 static void test_times(void **state)
 {
     (void)state;
@@ -544,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_malformed_changes_nothing),
         cmocka_unit_test(test_section_beside_fields),
+        cmocka_unit_test(test_varlen_duplicate_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
