@@ -4,7 +4,7 @@
 # (`twgen eval -m 360 -x 1.0 -F -s 2008`, no flooders; sFlow: `-f sflow -N RATE`, raw 128-byte
 # headers through pkt_parse, 20 s counter samples), cut to its first K and first 2K datagrams,
 # each replayed under callgrind counting only the instructions inside decode_datagram and not
-# those of the record's hand-off to the pipeline (ingest's to_pipeline: classification, windows,
+# those of the record's hand-off to the pipeline (pipeline_flow: classification, windows,
 # detectors, which sFlow's arrival-time records would otherwise drag in as their windows close);
 # (Ir(2K) - Ir(K)) / (records(2K) - records(K)) is one record's cost with the set-up (templates
 # cached once, tables made) excluded: datagram header, set or sample walk, template
@@ -41,7 +41,7 @@ records() { # the decoder's record count of a plain replay
   tail -1 "$tmp/out.jsonl" | python3 -c 'import json, sys; print(json.load(sys.stdin)["transitwatch"]["totals"]["decode"]["records"])'
 }
 ir() {
-  valgrind --tool=callgrind --toggle-collect=decode_datagram --toggle-collect=to_pipeline \
+  valgrind --tool=callgrind --toggle-collect=decode_datagram --toggle-collect=pipeline_flow \
     --callgrind-out-file="$tmp/cg" \
     "$tw" replay --no-summaries --no-totals "$1" >/dev/null 2>"$tmp/log"
   sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/log"

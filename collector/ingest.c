@@ -19,8 +19,6 @@ struct ingest {
     struct decode_ctx *dec;
     struct frag_table *frags;
     struct meter *meter; /* NULL with route all-export */
-    flow_emit_fn tap;
-    void *tap_arg;
     struct ingest_stats st;
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
     uint64_t skew_log_ms; /* now_ms of the last clock-skew log line (0 = never) */
@@ -86,15 +84,6 @@ int ingest_route_parse(const char *s, enum ingest_route *out)
     return -EINVAL;
 }
 
-/* Every record goes to the pipeline through here, so the tap sees it classified. */
-static void to_pipeline(void *arg, struct flow_rec *f)
-{
-    struct ingest *in = arg;
-    pipeline_flow(in->p, f);
-    if (in->tap)
-        in->tap(in->tap_arg, f);
-}
-
 /* The metered packets staged so far are counted (their finished flows go to the pipeline)
  * before anything else reaches the pipeline, so its records come in packet order. */
 static void meter_sync(struct ingest *in)
@@ -107,7 +96,7 @@ void ingest_record(struct ingest *in, struct flow_rec *f)
 {
     meter_sync(in);
     in->st.archive_records++;
-    to_pipeline(in, f);
+    pipeline_flow(in->p, f);
 }
 
 void ingest_bad_lines(struct ingest *in, bool archive, uint64_t n)
@@ -144,14 +133,11 @@ static void out_bad_lines(void *arg, bool archive, uint64_t n)
     ingest_bad_lines(arg, archive, n);
 }
 
-/* collect's records (Kafka): to the pipeline with their part and event time; the tap (replay's
- * flow count) sees each record once, with its source customer's part. */
+/* collect's records (Kafka): to the pipeline with their part and event time. */
 static void out_part(void *arg, struct flow_rec *f, const struct flowpb_meta *m)
 {
     struct ingest *in = arg;
     pipeline_flow_part(in->p, f, m);
-    if (in->tap && m->part != FLOWPB_PART_DST && m->part != FLOWPB_PART_TICK)
-        in->tap(in->tap_arg, f);
 }
 
 struct source_out ingest_source_out(struct ingest *in)
@@ -163,12 +149,6 @@ struct source_out ingest_source_out(struct ingest *in)
                                .bad_lines = out_bad_lines,
                                .part = out_part,
                                .arg = in};
-}
-
-void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg)
-{
-    in->tap = tap;
-    in->tap_arg = arg;
 }
 
 /* pipeline_exporter_fn: the decoder names its exporters (same thread). */
@@ -229,7 +209,7 @@ int ingest_new(const struct settings *s, const struct ingest_opts *o, struct pip
             .hash_seed = o->replay ? 0x7477u : s->hash_seed,
             .no_tcp_end = !s->meter_tcp_end,
         };
-        rc = meter_new(&mo, to_pipeline, in, &in->meter);
+        rc = meter_new(&mo, pipeline_flow, in->p, &in->meter);
         if (rc < 0) {
             frag_table_free(in->frags);
             decode_ctx_free(in->dec);
@@ -261,7 +241,7 @@ void ingest_datagram(struct ingest *in, const uint8_t src[16], uint16_t sport, u
     meter_sync(in);
     in->st.datagrams++;
     uint64_t before = decode_counter(in->dec, DC_CLOCK_SKEW);
-    decode_datagram(in->dec, src, sport, now_ms, data, len, to_pipeline, in);
+    decode_datagram(in->dec, src, sport, now_ms, data, len, pipeline_flow, in->p);
     /* records far from this exporter's clock: one line a minute at most (counted always) */
     uint64_t skew = decode_counter(in->dec, DC_CLOCK_SKEW);
     if (skew != before && (in->skew_log_ms == 0 || now_ms >= in->skew_log_ms + 60000)) {

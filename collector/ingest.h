@@ -86,9 +86,6 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt);
 void ingest_expire(struct ingest *in, uint64_t now_ms);
 /* End of input: emit every flow the meter still holds (call before pipeline_finish). */
 void ingest_finish(struct ingest *in);
-/* Called with every record after the pipeline has classified it (customer, dir set), for
- * end-of-run tallies; NULL to stop. rec borrowed for the call. */
-void ingest_set_tap(struct ingest *in, flow_emit_fn tap, void *arg);
 /* Parse "auto" | "ports" | "all-meter" | "all-export"; 0 or -EINVAL. */
 int ingest_route_parse(const char *s, enum ingest_route *out);
 void ingest_meter_stats(const struct ingest *in, struct meter_stats *out);

@@ -261,6 +261,12 @@ void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void 
     p->summary_tap_arg = arg;
 }
 
+void pipeline_set_record_tap(struct pipeline *p, flow_emit_fn fn, void *arg)
+{
+    p->record_tap = fn;
+    p->record_tap_arg = arg;
+}
+
 /* To the worker that owns the record's inside host: the shard map's entry for the address's hash
  * (with one worker, that worker).
  * Inlined into account_dispatch, per record: as a call of its own its register saves cost
@@ -441,16 +447,18 @@ void pipeline_flow(void *arg, struct flow_rec *f)
 {
     struct pipeline *p = arg;
     count_record(p, f);
-    if (!track_time(p, f))
-        return; /* broken: counted, not run */
-    if (classify(p, f, true)) {
-        if (p->forward)
-            forward(p, f);
-        else
-            account_dispatch(p, f, FLOWPB_PART_ALL);
+    if (track_time(p, f)) { /* else broken: counted, not run */
+        if (classify(p, f, true)) {
+            if (p->forward)
+                forward(p, f);
+            else
+                account_dispatch(p, f, FLOWPB_PART_ALL);
+        }
+        if (p->flow_log)
+            log_flow(p, f);
     }
-    if (p->flow_log)
-        log_flow(p, f);
+    if (p->record_tap)
+        p->record_tap(p->record_tap_arg, f);
 }
 
 void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flowpb_meta *m)
@@ -462,16 +470,18 @@ void pipeline_flow_part(struct pipeline *p, struct flow_rec *f, const struct flo
     bool whole = m->part != FLOWPB_PART_DST; /* a record's DST part is counted with its SRC */
     if (whole)
         count_record(p, f);
-    if (!collector_time(p, m))
-        return; /* broken: counted, not run */
-    if (classify(p, f, whole)) {
-        if (m->part == FLOWPB_PART_ALL || f->dir == FLOW_DIR_INTERNAL)
-            account_dispatch(p, f, m->part);
-        else
-            p->st.part_mismatch++; /* the collector's customer map is not ours */
+    if (collector_time(p, m)) { /* else broken: counted, not run */
+        if (classify(p, f, whole)) {
+            if (m->part == FLOWPB_PART_ALL || f->dir == FLOW_DIR_INTERNAL)
+                account_dispatch(p, f, m->part);
+            else
+                p->st.part_mismatch++; /* the collector's customer map is not ours */
+        }
+        if (p->flow_log && whole)
+            log_flow(p, f);
     }
-    if (p->flow_log && whole)
-        log_flow(p, f);
+    if (p->record_tap && whole)
+        p->record_tap(p->record_tap_arg, f);
 }
 
 void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg)

@@ -140,6 +140,12 @@ size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, 
  * off): src, dst, sport, dport, proto, tcp_flags, bytes, packets, first, last (Unix ms),
  * sampling, direction, customer. */
 void pipeline_set_flow_log(struct pipeline *p, FILE *f);
+/* Called with every record pipeline_flow was handed, after the pipeline (classified: customer
+ * and dir set; a broken pipeline's unclassified) and the flow log, and with every record of
+ * pipeline_flow_part once (its SRC or ALL part, not a DST part or a tick): replay's end-of-run
+ * tallies. rec borrowed for the call; NULL: none. Here, not in the ingest that hands records
+ * on, so the decoders and the meter emit straight to pipeline_flow (one call a record less). */
+void pipeline_set_record_tap(struct pipeline *p, flow_emit_fn fn, void *arg);
 /* Called with every customer summary made at a window close (on the pipeline thread; sum
  * borrowed for the call), whether or not summaries are published. NULL: none. */
 typedef void pipeline_summary_fn(void *arg, uint32_t customer_index, const struct summary *sum);

@@ -184,7 +184,9 @@ struct pipeline {
 
     struct pipeline_stats st;
     FILE *flow_log;
-    pipeline_summary_fn *summary_tap;    /* /metrics per-customer series (status.c) */
+    pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
+    flow_emit_fn record_tap;          /* pipeline_set_record_tap (replay's tallies) */
+    void *record_tap_arg;
     pipeline_exporter_fn *exporter_addr; /* names flow_rec.exporter (the ingest's decoder) */
     void *exporter_arg;
     void *summary_tap_arg;

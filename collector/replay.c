@@ -79,7 +79,7 @@ static const struct sink_ops alert_counter_ops = {
     .destroy = ac_destroy,
 };
 
-/* ---- per-customer tallies (ingest tap) ---- */
+/* ---- per-customer tallies (the pipeline's record tap) ---- */
 
 /* A record's side of its customer's tally: out (or neither end a customer), in, internal (both
  * ends in the customer; its packets are counted, not shown). */
@@ -382,12 +382,12 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
         free(ac);
         ac = NULL;
     }
-    ingest_set_tap(in, tap, &rp);
+    pipeline_set_record_tap(p, tap, &rp);
     rp.t0_ns = clock_mono_ns();
     int rc = run_inputs(&rp, progress);
     ingest_finish(in);
     pipeline_finish(p);
-    ingest_set_tap(in, NULL, NULL);
+    pipeline_set_record_tap(p, NULL, NULL);
     if (o->goflow2_out && (rp.goflow2_errors || fflush(o->goflow2_out) != 0)) {
         log_error("--write-goflow2: cannot write every record");
         rc = rc < 0 ? rc : 1;

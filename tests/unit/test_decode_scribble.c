@@ -1,6 +1,6 @@
 /* test_decode_scribble.c: a record handed to the emit callback is the callback's to change
  * (core/flow.h: the pipeline writes dir, customer, peer_customer and flags into it): the
- * decoder's next records must not depend on what it did. The same v9 and IPFIX streams
+ * decoder's next records must not depend on what it did. A v5 stream, and the same v9 and IPFIX streams
  * (multi-record sets of several templates, IPv4 and IPv6, sampled and unsampled, per-record
  * clock flags, plain and non-plain templates) are decoded once with a callback that only keeps
  * the records and once with one that keeps them and then overwrites every byte of the record;
@@ -164,6 +164,62 @@ static void scribbled_same(int version)
     assert_int_equal(in_if, 3 * 2 * NREC);
 }
 
+/* NetFlow v5 (one record reused for a message's records, nf5.c): messages of 30 records, sampled
+ * (1:10 in the header) and unsampled, with AS numbers, interfaces, TCP flags and some ends
+ * hours from the export time. */
+static void decode_v5(flow_emit_fn emit, struct sink *s)
+{
+    struct decode_cfg cfg;
+    decode_cfg_defaults(&cfg);
+    cfg.clock_skew_ms = 3600000;
+    struct decode_ctx *ctx = new_ctx(&cfg);
+    uint8_t buf[24 + 30 * 48];
+    for (unsigned msg = 0; msg < 4; msg++) {
+        struct gen_flow f[30];
+        for (uint32_t j = 0; j < 30; j++) {
+            gen_flow_fill(&f[j], 50 + msg, j, false, BASE_MS);
+            f[j].src_as = 64500 + j;
+            f[j].dst_as = j % 2 ? 3320 : 0;
+            f[j].in_if = 100 + j;
+            f[j].proto = j % 3 ? 6 : 17;
+            f[j].tcp_flags = (uint8_t)(j * 7);
+            if (j % 4 == 3)
+                f[j].end_ms = f[j].start_ms + 3 * 3600000ull; /* hours after the export */
+        }
+        struct gen_nf5_hdr h = {.uptime_ms = 3600000 + msg * 1000,
+                                .unix_ms = BASE_MS + msg * 1000,
+                                .seq = msg * 30,
+                                .sampling = msg % 2 ? (uint16_t)(1u << 14 | 10) : 0};
+        int len = gen_nf5(buf, sizeof buf, &h, f, 30);
+        assert_true(len > 0);
+        decode_datagram(ctx, exp_a, 2055, BASE_MS + msg * 1000, buf, (size_t)len, emit, s);
+    }
+    no_errors(ctx);
+    decode_ctx_free(ctx);
+}
+
+static void test_v5(void **state)
+{
+    (void)state;
+    static struct sink a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    decode_v5(collect, &a);
+    decode_v5(scribble, &b);
+    assert_int_equal(a.n, 4 * 30);
+    assert_int_equal(b.n, a.n);
+    size_t sampled = 0, skew = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        same_rec(&a.r[i], &b.r[i], i);
+        assert_int_equal(a.r[i].src[10], 0xff); /* IPv4-mapped */
+        assert_int_equal(a.r[i].dst[0], 0);
+        sampled += a.r[i].sampling == 10;
+        skew += (a.r[i].flags & FLOW_F_CLOCK_SKEW) != 0;
+    }
+    assert_int_equal(sampled, a.n / 2);
+    assert_true(skew > 0 && skew < a.n);
+}
+
 static void test_v9(void **state)
 {
     (void)state;
@@ -179,6 +235,7 @@ static void test_ipfix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v5),
         cmocka_unit_test(test_v9),
         cmocka_unit_test(test_ipfix),
     };

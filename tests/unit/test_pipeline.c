@@ -940,6 +940,58 @@ static void test_detector_counters_summed(void **st)
     fix_free(f);
 }
 
+/* What the record tap sees: every record pipeline_flow was handed, classified, once; of
+ * pipeline_flow_part the whole records (ALL and SRC parts), not a DST part or a tick. */
+struct tapped {
+    size_t n;
+    uint8_t dir[8];
+    uint32_t customer[8];
+};
+
+static void tap_rec(void *arg, struct flow_rec *r)
+{
+    struct tapped *t = arg;
+    assert_true(t->n < 8);
+    t->dir[t->n] = r->dir;
+    t->customer[t->n++] = r->customer;
+}
+
+static void test_record_tap(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    struct tapped t = {0};
+    pipeline_set_record_tap(f->p, tap_rec, &t);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100); /* c1 out */
+    flow(f, "8.8.8.8", "9.9.9.9", 53, T0 + 2000, 5);           /* neither */
+    flow(f, "10.1.0.6", "10.2.0.7", 22, T0 + 3000, 10);        /* internal c1 -> c2 */
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.dir[0], FLOW_DIR_OUT);
+    assert_int_equal(t.dir[1], FLOW_DIR_NONE);
+    assert_int_equal(t.customer[1], 0);
+    assert_int_equal(t.dir[2], FLOW_DIR_INTERNAL);
+    assert_int_equal(t.customer[0], t.customer[2]); /* both c1 */
+    struct flow_rec r = rec("93.184.216.34", "10.1.0.5", 50000, T0 + 4000, 7);
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_ALL, .window_start_ms = T0, .watermark_ms = T0 + 4000};
+    pipeline_flow_part(f->p, &r, &m);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.dir[3], FLOW_DIR_IN);
+    r = rec("10.1.0.6", "10.2.0.7", 22, T0 + 5000, 10);
+    m.part = FLOWPB_PART_SRC;
+    pipeline_flow_part(f->p, &r, &m);
+    assert_int_equal(t.n, 5);
+    r = rec("10.1.0.6", "10.2.0.7", 22, T0 + 5000, 10);
+    m.part = FLOWPB_PART_DST; /* counted with its SRC part */
+    pipeline_flow_part(f->p, &r, &m);
+    m.part = FLOWPB_PART_TICK;
+    pipeline_flow_part(f->p, NULL, &m);
+    assert_int_equal(t.n, 5);
+    pipeline_set_record_tap(f->p, NULL, NULL);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 6000, 100);
+    assert_int_equal(t.n, 5);
+    fix_free(f);
+}
+
 static int workers_three(void **st)
 {
     (void)st;
@@ -965,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_siem_one_ticket_per_incident),
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
+        cmocka_unit_test(test_record_tap),
         cmocka_unit_test(test_alert_observer),
         cmocka_unit_test(test_alert_sampling),
     };

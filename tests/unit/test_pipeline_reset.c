@@ -165,13 +165,21 @@ static void share_none(void *arg, uint32_t det, const void *entry, size_t len)
     fail_msg("a broken pipeline has no shared views");
 }
 
-/* Every entry point on a broken pipeline: no crash, records counted and not run, the
- * pipeline's own figures kept. */
+static void count_tapped(void *arg, struct flow_rec *r)
+{
+    (void)r;
+    (*(uint64_t *)arg)++;
+}
+
+/* Every entry point on a broken pipeline: no crash, records counted and not run (the record
+ * tap still sees each), the pipeline's own figures kept. */
 static void use_broken(struct fix *f, uint64_t flows_before)
 {
     struct pipeline *p = f->p;
     assert_true(pipeline_broken(p));
     size_t alerts = f->tally.n[MSG_ALERT];
+    uint64_t tapped = 0;
+    pipeline_set_record_tap(p, count_tapped, &tapped);
     feed(p, T0 + 600000); /* records: counted, not run */
     struct flow_rec r = rec("10.1.0.9", "8.8.4.4", T0 + 700000);
     struct flowpb_meta m = {
@@ -179,6 +187,8 @@ static void use_broken(struct fix *f, uint64_t flows_before)
     pipeline_flow_part(p, &r, &m);
     m.part = FLOWPB_PART_TICK;
     pipeline_flow_part(p, NULL, &m);
+    assert_int_equal(tapped, 202);
+    pipeline_set_record_tap(p, NULL, NULL);
     pipeline_tick(p, 1);
     pipeline_tick(p, 1000000);
     assert_int_equal(pipeline_share_export(p, share_none, NULL), 0);
