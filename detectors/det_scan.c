@@ -607,7 +607,8 @@ static void pair_sample(struct pair *p, bool horizontal, const struct contact *c
 static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, struct pair *p,
                        uint32_t *touched, size_t *ntouched)
 {
-    ltab_touch(t, p);
+    uint32_t idx = (uint32_t)ltab_index(t, p); /* once: a division by the entry size */
+    ltab_touch_at(t, idx);
     if (p->touched == ctx->window_no + 1)
         return;
     p->touched = ctx->window_no + 1;
@@ -615,7 +616,7 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
         s->st_touched_full++;
         return;
     }
-    touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
+    touched[(*ntouched)++] = idx;
 }
 
 static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const struct contact *ct,
