@@ -308,6 +308,8 @@ struct scan {
     struct hash_host_key target_key; /* hk's, for hash_host: sk_hash_addr's value, IPv4 faster */
     uint8_t salt_addr[16];           /* the host of the last salt_of (salt 0: none yet) */
     uint64_t salt;
+    uint64_t epoch_ms;         /* the window start epoch_hd last computed for (zero state: 0) */
+    uint32_t epoch_h, epoch_d; /* its epoch_h, epoch_d */
     struct det_memo memo; /* the batch's host salts, contact mixes, filter hashes (scan_prefetch) */
     struct cand *cands;
     size_t ncand, cand_cap;
@@ -473,6 +475,16 @@ static uint32_t epoch_h(const struct det_ctx *ctx)
 static uint32_t epoch_d(const struct det_ctx *ctx)
 {
     return (uint32_t)(ctx->win_start_ms / HALF_DAY_MS);
+}
+/* epoch_h and epoch_d of ctx's window in s->epoch_h, s->epoch_d: divided once per window, not
+ * per pair update. */
+static void epoch_hd(struct scan *s, const struct det_ctx *ctx)
+{
+    if (ctx->win_start_ms == s->epoch_ms)
+        return;
+    s->epoch_ms = ctx->win_start_ms;
+    s->epoch_h = epoch_h(ctx);
+    s->epoch_d = epoch_d(ctx);
 }
 
 /* ---- candidates: hosts whose verdict is due at window close ------------------------------ */
@@ -642,7 +654,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const
         p->answered++;
         return;
     }
-    uint32_t eh = epoch_h(ctx), ed = epoch_d(ctx);
+    epoch_hd(s, ctx);
+    uint32_t eh = s->epoch_h, ed = s->epoch_d;
     if (ins) {
         p->epoch_h = eh;
         p->epoch_d = ed;
