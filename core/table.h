@@ -158,12 +158,16 @@ static inline void ltab_log_push(struct ltab *t, uint32_t idx)
     t->log[t->head & (t->nlog - 1)] = idx;
     t->meta[idx].pos = t->head++;
 }
+/* Make entry number idx (ltab_index) the newest. */
+static inline void ltab_touch_at(struct ltab *t, uint32_t idx)
+{
+    if (t->meta[idx].pos != t->head - 1)
+        ltab_log_push(t, idx);
+}
 /* Make e the newest entry. */
 static inline void ltab_touch(struct ltab *t, void *e)
 {
-    uint32_t idx = (uint32_t)ltab_index(t, e);
-    if (t->meta[idx].pos != t->head - 1)
-        ltab_log_push(t, idx);
+    ltab_touch_at(t, (uint32_t)ltab_index(t, e));
 }
 /* The insertion half of ltab_get (key absent, folded hash h). */
 void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bool *was_evicted);

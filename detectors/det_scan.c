@@ -308,6 +308,8 @@ struct scan {
     struct hash_host_key target_key; /* hk's, for hash_host: sk_hash_addr's value, IPv4 faster */
     uint8_t salt_addr[16];           /* the host of the last salt_of (salt 0: none yet) */
     uint64_t salt;
+    uint64_t epoch_ms;         /* the window start epoch_hd last computed for (zero state: 0) */
+    uint32_t epoch_h, epoch_d; /* its epoch_h, epoch_d */
     struct det_memo memo; /* the batch's host salts, contact mixes, filter hashes (scan_prefetch) */
     struct cand *cands;
     size_t ncand, cand_cap;
@@ -474,6 +476,16 @@ static uint32_t epoch_d(const struct det_ctx *ctx)
 {
     return (uint32_t)(ctx->win_start_ms / HALF_DAY_MS);
 }
+/* epoch_h and epoch_d of ctx's window in s->epoch_h, s->epoch_d: divided once per window, not
+ * per pair update. */
+static void epoch_hd(struct scan *s, const struct det_ctx *ctx)
+{
+    if (ctx->win_start_ms == s->epoch_ms)
+        return;
+    s->epoch_ms = ctx->win_start_ms;
+    s->epoch_h = epoch_h(ctx);
+    s->epoch_d = epoch_d(ctx);
+}
 
 /* ---- candidates: hosts whose verdict is due at window close ------------------------------ */
 
@@ -517,6 +529,7 @@ struct contact {
     uint64_t first_ms, last_ms, packets, bytes;
     bool trw;      /* the sequential test may use it (unsampled) */
     uint32_t rate; /* the record's sampling rate (1 = unsampled) */
+    uint64_t salt; /* the host's (salt_of(host)): the pair and sweeper keys' */
 };
 
 static void walk_reset(struct scan_host *sh)
@@ -606,7 +619,8 @@ static void pair_sample(struct pair *p, bool horizontal, const struct contact *c
 static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, struct pair *p,
                        uint32_t *touched, size_t *ntouched)
 {
-    ltab_touch(t, p);
+    uint32_t idx = (uint32_t)ltab_index(t, p); /* once: a division by the entry size */
+    ltab_touch_at(t, idx);
     if (p->touched == ctx->window_no + 1)
         return;
     p->touched = ctx->window_no + 1;
@@ -614,12 +628,11 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
         s->st_touched_full++;
         return;
     }
-    touched[(*ntouched)++] = (uint32_t)ltab_index(t, p);
+    touched[(*ntouched)++] = idx;
 }
 
-/* salt: the contact host's (salt_of(ct->host)), once for both of a contact's pairs. */
-static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool horizontal,
-                     const struct contact *ct, bool failed)
+static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const struct contact *ct,
+                     bool failed)
 {
     struct pair_key k;
     memset(&k, 0, sizeof k);
@@ -632,7 +645,7 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool ho
         memcpy(k.other, ct->target, 16);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
     uint64_t hv =
-        key_mix(salt, horizontal ? NULL : ct->target, horizontal ? ct->port : 0, ct->proto);
+        key_mix(ct->salt, horizontal ? NULL : ct->target, horizontal ? ct->port : 0, ct->proto);
     bool ins = false;
     struct pair *p = failed ? ltab_get(t, &k, hv, &ins, NULL, NULL) : ltab_find(t, &k, hv);
     if (!p)
@@ -641,7 +654,8 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool ho
         p->answered++;
         return;
     }
-    uint32_t eh = epoch_h(ctx), ed = epoch_d(ctx);
+    epoch_hd(s, ctx);
+    uint32_t eh = s->epoch_h, ed = s->epoch_d;
     if (ins) {
         p->epoch_h = eh;
         p->epoch_d = ed;
@@ -674,14 +688,13 @@ static void pair_add(struct scan *s, struct det_ctx *ctx, uint64_t salt, bool ho
                horizontal ? &s->ntouched_h : &s->ntouched_v);
 }
 
-static void sweep_outcome(struct scan *s, const struct det_ctx *ctx, const struct contact *ct,
-                          enum outcome o)
+static void sweep_outcome(struct scan *s, const struct contact *ct, enum outcome o)
 {
     struct host_key k;
     memset(&k, 0, sizeof k);
     k.customer = ct->customer;
     memcpy(k.host, ct->host, 16);
-    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(salt_of(s, ctx, ct->host), NULL, 0, 0));
+    struct sweeper *w = ltab_find(&s->sweep, &k, key_mix(ct->salt, NULL, 0, 0));
     if (!w)
         return;
     if (o == OUT_ANSWERED)
@@ -699,7 +712,7 @@ static void apply(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c
 {
     s->st_out[o]++;
     if (ct->proto == 1 || ct->proto == 58)
-        sweep_outcome(s, ctx, ct, o);
+        sweep_outcome(s, ct, o);
     if (o == OUT_UNKNOWN)
         return;
     bool failed = o == OUT_UNANSWERED;
@@ -709,10 +722,9 @@ static void apply(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c
         return; /* an answer for a host without unanswered contacts: no pair to count it in */
     if (failed && sh)
         sh->has_pairs = 1;
-    uint64_t salt = salt_of(s, ctx, ct->host);
-    pair_add(s, ctx, salt, true, ct, failed);
+    pair_add(s, ctx, true, ct, failed);
     if (ct->proto == 6 || ct->proto == 17)
-        pair_add(s, ctx, salt, false, ct, failed);
+        pair_add(s, ctx, false, ct, failed);
 }
 
 /* ---- the join of UDP/ICMP probes and their answers ----------------------------------------- */
@@ -735,6 +747,7 @@ static void pend_contact(const struct pend *p, struct contact *ct)
     ct->bytes = p->bytes;
     ct->trw = true;
     ct->rate = 1;
+    ct->salt = p->salt;
 }
 
 /* The host of a waiting probe, if it is still in its table slot. */
@@ -758,13 +771,12 @@ static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend 
         return;
     struct contact ct;
     pend_contact(old, &ct);
-    salt_set(s, old->k.host, old->salt);
     apply(s, ctx, NULL, NULL, NULL, &ct, OUT_UNKNOWN);
 }
 
-/* hv: the key's key_mix (rec_mix). */
+/* hv: the key's key_mix (rec_mix); salt: the host's (salt_of(h->addr)). */
 static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
-                       const struct flow_rec *f, uint16_t port, uint64_t hv)
+                       const struct flow_rec *f, uint16_t port, uint64_t hv, uint64_t salt)
 {
     struct pend_key k;
     memset(&k, 0, sizeof k);
@@ -787,6 +799,7 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
             ct.last_ms = f->last_ms;
             ct.packets = f->packets;
             ct.bytes = f->bytes;
+            ct.salt = salt; /* an answer's entry keeps none */
             ltab_remove(&s->pend, p);
             apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, OUT_ANSWERED);
         }
@@ -794,7 +807,7 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
     }
     p->state = PEND_PROBE;
     p->t_ms = f->first_ms;
-    p->salt = salt_of(s, ctx, h->addr); /* the record's host's: kept by rec_mix/attempt_of */
+    p->salt = salt;
     p->packets = sat32(f->packets);
     p->bytes = sat32(f->bytes);
     p->h = h;
@@ -849,7 +862,6 @@ static void pend_settle(struct scan *s, struct det_ctx *ctx)
             struct contact ct;
             pend_contact(p, &ct); /* points into p: removed after apply (which keeps to the
                                    * other tables), not copied */
-            salt_set(s, p->k.host, p->salt); /* not the last record's host: spare the hash */
             apply(s, ctx, c, h, sh, &ct, o);
             ltab_remove(&s->pend, p);
         } else {
@@ -953,10 +965,10 @@ static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
                          .target = f->dst,
                          .proto = f->proto,
                          .port = port,
-                         .rate = f->sampling};
-    uint64_t salt = salt_of(s, ctx, h->addr);
-    pair_add(s, ctx, salt, true, &ct, false);
-    pair_add(s, ctx, salt, false, &ct, false);
+                         .rate = f->sampling,
+                         .salt = salt_of(s, ctx, h->addr)};
+    pair_add(s, ctx, true, &ct, false);
+    pair_add(s, ctx, false, &ct, false);
 }
 
 /* The first-contact filter's hash of a contact whose key_mix is x (the pending table's). */
@@ -965,10 +977,10 @@ static uint64_t contact_hash(uint64_t x)
     return hash_mix64(x + 0x9E3779B97F4A7C15ULL);
 }
 
-/* An outbound attempt's keys: its key_mix x (the pending table's), the first-contact filter's
- * hash c of it and c's word in the filter. */
+/* An outbound attempt's keys: its host's salt, its key_mix x (the pending table's), the
+ * first-contact filter's hash c of x and c's word in the filter. */
 struct attempt {
-    uint64_t x, c;
+    uint64_t salt, x, c;
     size_t word;
 };
 
@@ -979,8 +991,9 @@ static struct attempt attempt_of(struct scan *s, const struct det_ctx *ctx,
 {
     const uint64_t *v;
     struct attempt a = {.x = rec_mix(s, ctx, f, addr, f->dst, port, f->proto, &v)};
+    a.salt = s->salt; /* addr's: rec_mix made it the instance's last */
     if (v)
-        return (struct attempt){.x = a.x, .c = v[3], .word = (size_t)v[2]};
+        return (struct attempt){.salt = a.salt, .x = a.x, .c = v[3], .word = (size_t)v[2]};
     a.c = contact_hash(a.x);
     a.word = gfilter_word(&s->contacts, a.c);
     return a;
@@ -1065,7 +1078,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     if (icmp)
         sweep_probe(s, ctx, c, h, sh, f);
     if (f->proto != 6 && unsampled(f)) { /* UDP, ICMP echo: the outcome is the answer's (join) */
-        pend_probe(s, ctx, h, sh, f, port, a.x);
+        pend_probe(s, ctx, h, sh, f, port, a.x, a.salt);
         return;
     }
     /* TCP: the record's flags say; sampled UDP, ICMP echo: unknown */
@@ -1081,6 +1094,7 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         .bytes = f->bytes,
         .trw = f->proto == 6 ? det_flow_whole(f) : unsampled(f), /* TCP: flags of one packet? */
         .rate = f->sampling > 1 ? f->sampling : 1,
+        .salt = a.salt,
     };
     apply(s, ctx, c, h, sh, &ct, f->proto == 6 ? tcp_outcome(f) : OUT_UNKNOWN);
 }

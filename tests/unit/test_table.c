@@ -2,7 +2,8 @@
  * first-insert order until reset; ltab evicts the least recently used entry (counted, copied
  * out), touch and remove keep its order, and a random run of operations agrees with a plain
  * model (an array in recency order) at every step, with hashes forced to collide; a new entry
- * is zero past its key even where a removed or evicted one was. */
+ * is zero past its key even where a removed or evicted one was; keys of every size are copied
+ * whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,6 +247,35 @@ static void test_ltab_log_compact(void **state)
     ltab_fini(&t);
 }
 
+/* Keys of every size ltab_insert copies at a known size (8..64 in steps of 8) and of sizes it
+ * copies by length (4, 20, 72): each key lands whole, nothing past it is written, and a lookup
+ * finds it (and not a key differing in its last byte). */
+static void test_ltab_key_sizes(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {4, 8, 16, 20, 24, 32, 40, 48, 56, 64, 72};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t ksz = sizes[z], esz = ksz + 8;
+        struct ltab t;
+        assert_int_equal(ltab_init(&t, 8, esz, ksz), 0);
+        uint8_t key[80];
+        for (uint64_t k = 1; k <= 5; k++) {
+            for (size_t b = 0; b < ksz; b++)
+                key[b] = (uint8_t)(k * 31 + b);
+            bool ins;
+            uint8_t *e = ltab_get(&t, key, k, &ins, NULL, NULL);
+            assert_true(ins);
+            assert_memory_equal(e, key, ksz);
+            for (size_t b = ksz; b < esz; b++)
+                assert_int_equal(e[b], 0);
+            assert_ptr_equal(ltab_find(&t, key, k), e);
+            key[ksz - 1] ^= 1;
+            assert_null(ltab_find(&t, key, k));
+        }
+        ltab_fini(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_ltab_model),
         cmocka_unit_test(test_ltab_ahead_walk),
         cmocka_unit_test(test_ltab_log_compact),
+        cmocka_unit_test(test_ltab_key_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
