@@ -159,38 +159,14 @@ void ltab_remove(struct ltab *t, void *ev)
     t->n--;
 }
 
-/* A key of 8..64 bytes in steps of 8 copied at a size the compiler knows (as ltab_key_eq
- * compares it): a few moves instead of a memcpy call per insert. */
+/* A key copied at a size the compiler knows (LTAB_KSZ_SWITCH, as ltab_key_eq compares it). */
 static void ltab_key_copy(void *dst, const void *src, size_t n)
 {
-    switch (n) {
-    case 8:
-        memcpy(dst, src, 8);
-        break;
-    case 16:
-        memcpy(dst, src, 16);
-        break;
-    case 24:
-        memcpy(dst, src, 24);
-        break;
-    case 32:
-        memcpy(dst, src, 32);
-        break;
-    case 40:
-        memcpy(dst, src, 40);
-        break;
-    case 48:
-        memcpy(dst, src, 48);
-        break;
-    case 56:
-        memcpy(dst, src, 56);
-        break;
-    case 64:
-        memcpy(dst, src, 64);
-        break;
-    default:
-        memcpy(dst, src, n);
-    }
+#define LTAB_COPY(k)                                                                               \
+    memcpy(dst, src, k);                                                                           \
+    return
+    LTAB_KSZ_SWITCH(n, LTAB_COPY)
+#undef LTAB_COPY
 }
 
 void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bool *was_evicted)

@@ -109,28 +109,34 @@ PREFETCH_FN void ltab_prefetch(const struct ltab *t, uint64_t hash)
 {
     __builtin_prefetch(&t->bucket[ltab_fold(hash) & (t->nbuckets - 1)]);
 }
+/* OP(k) with k the key size n as a constant for the sizes the tables use (8..64 in steps of 8:
+ * a few moves or compares instead of a call), n itself otherwise. */
+#define LTAB_KSZ_SWITCH(n, OP)                                                                     \
+    switch (n) {                                                                                   \
+    case 8:                                                                                        \
+        OP(8);                                                                                     \
+    case 16:                                                                                       \
+        OP(16);                                                                                    \
+    case 24:                                                                                       \
+        OP(24);                                                                                    \
+    case 32:                                                                                       \
+        OP(32);                                                                                    \
+    case 40:                                                                                       \
+        OP(40);                                                                                    \
+    case 48:                                                                                       \
+        OP(48);                                                                                    \
+    case 56:                                                                                       \
+        OP(56);                                                                                    \
+    case 64:                                                                                       \
+        OP(64);                                                                                    \
+    default:                                                                                       \
+        OP(n);                                                                                     \
+    }
 static inline bool ltab_key_eq(const void *a, const void *b, size_t n)
 {
-    switch (n) {
-    case 8:
-        return memcmp(a, b, 8) == 0;
-    case 16:
-        return memcmp(a, b, 16) == 0;
-    case 24:
-        return memcmp(a, b, 24) == 0;
-    case 32:
-        return memcmp(a, b, 32) == 0;
-    case 40:
-        return memcmp(a, b, 40) == 0;
-    case 48:
-        return memcmp(a, b, 48) == 0;
-    case 56:
-        return memcmp(a, b, 56) == 0;
-    case 64:
-        return memcmp(a, b, 64) == 0;
-    default:
-        return memcmp(a, b, n) == 0;
-    }
+#define LTAB_EQ(k) return memcmp(a, b, k) == 0
+    LTAB_KSZ_SWITCH(n, LTAB_EQ)
+#undef LTAB_EQ
 }
 /* Entry number + 1 of key (folded hash h), 0 when absent. */
 static inline uint32_t ltab_find_index(const struct ltab *t, const void *key, uint32_t h)
