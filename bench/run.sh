@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--quick] [--no-install] [--no-build] [--build DIR] [--work DIR] [--only LIST]
 #                [--out FILE] [--against OLD_BUILD_DIR [--against-reps N]] [--mem-hosts N]
-#                [--rates LIST] [--reps N]
+#                [--rates LIST] [--reps N] [--hosts N]
 #
 # Builds transitwatch optimised (RelWithDebInfo: -O2 -g), installs the peers from Debian when
 # missing (nfdump, pmacct, softflowd, valgrind, time; needs root or sudo; --no-install skips),
@@ -23,12 +23,15 @@
 # --reps N: runs of every UDP point per collector (default 3; --quick: 1), a repetition being the
 # whole sweep with the collectors one after the other at each point; the report gives medians
 # with min-max, loss-free rates from the median runs, and says where a peer's runs disagree.
+# The sweep also runs bench/udp_sink, a bare recvmmsg loop that does no work: its loss-free rate
+# is the harness's ceiling on this machine and sender (the report says when a target's rate
+# lies above it). --hosts N: inside hosts of the workloads (default 100 000; --quick 20 000).
 # The 1 -> 2 worker UDP point is run N times too, 2 workers on CPUs 0-1 (on 2 CPUs the sender
 # shares a core with them; the report says what that figure can and cannot show).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 install=1 build=1 bdir=$src/build-bench work= only= out= against= against_reps= mem_hosts= rates=
-reps=
+reps= hosts=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
@@ -43,7 +46,8 @@ while [[ $# -gt 0 ]]; do
     --mem-hosts) mem_hosts=$2; shift ;;
     --rates) rates=$2; shift ;;
     --reps) reps=$2; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --hosts) hosts=$2; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,6 +59,7 @@ cmdline=bench/run.sh
 [[ -z $mem_hosts ]] || cmdline+=" --mem-hosts $mem_hosts"
 [[ -z $rates ]] || cmdline+=" --rates $rates"
 [[ -z $reps ]] || cmdline+=" --reps $reps"
+[[ -z $hosts ]] || cmdline+=" --hosts $hosts"
 
 if [[ $install == 1 ]]; then
   need=()
@@ -78,7 +83,7 @@ fi
 
 if [[ $build == 1 ]]; then
   cmake -S "$src" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_WERROR=ON >&2
-  cmake --build "$bdir" -j"$(nproc)" --target transitwatch twgen >&2
+  cmake --build "$bdir" -j"$(nproc)" --target transitwatch twgen udp_sink >&2
 fi
 [[ -x $bdir/collector/transitwatch && -x $bdir/tests/twgen ]] || {
   echo "run.sh: no build in $bdir (drop --no-build or pass --build DIR)" >&2; exit 1; }
@@ -102,5 +107,6 @@ args=(--bin "$bdir" --src "$src" --work "$work" --out "$out" --command "$cmdline
 [[ -n $mem_hosts ]] && args+=(--mem-hosts "$mem_hosts")
 [[ -n $rates ]] && args+=(--rates "$rates")
 [[ -n $reps ]] && args+=(--reps "$reps")
+[[ -n $hosts ]] && args+=(--hosts "$hosts")
 python3 "$src/bench/bench.py" "${args[@]}"
 echo "bench: results in $out" >&2

@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 timeout 600 bash "$TW_SRC/bench/run.sh" --quick --no-install --no-build --build "$TW_BIN" \
-  --work "$tmp/work" --out "$tmp/r.md" --only replay,udp,memory >"$tmp/stdout" 2>"$tmp/stderr" ||
+  --work "$tmp/work" --out "$tmp/r.md" --only replay,udp,memory --hosts 15000 >"$tmp/stdout" 2>"$tmp/stderr" ||
   { tail -20 "$tmp/stderr" >&2; fail "run.sh --quick failed"; }
 md=$tmp/r.md
 [[ -s $md ]] || fail "no results file"
@@ -23,6 +23,13 @@ grep -Eq '^\| transitwatch \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 
   fail "no UDP row for transitwatch (one run per point)"
 grep -Eq '^\| v5 \| transitwatch \| [^|]+ \| [0-9.]+ \|$' "$md" || fail "no loss-free row for transitwatch"
 grep -q '^One run per point' "$md" || fail "the one-run caveat is missing"
+grep -q ' 15000 inside hosts ' "$md" || fail "--hosts not applied to the workloads"
+# the bare receiver (bench/udp_sink, built with the tests) runs beside the collectors: the ceiling
+[[ -x $TW_BIN/bench/udp_sink ]] || fail "bench/udp_sink not built"
+grep -Eq '^\| recvmmsg loop \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 of 1 \|' "$md" ||
+  fail "no UDP row for the bare recvmmsg loop"
+grep -q '^| harness ceiling (v5): the bare recvmmsg loop' "$md" || fail "no ceiling row"
+grep -q '^| CPU-s/M beyond receiving' "$md" || fail "no beyond-receiving row"
 python3 - "$tmp/r.json" <<'PY' || fail "results json"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -35,5 +42,7 @@ assert [p["offered_rps"] for p in pts] == [4e5, 1.2e6] and all(p["runs"] == 1 fo
 lf = [e for e in r["udp_loss_free"] if e["collector"] == "transitwatch"]
 assert len(lf) == 1 and len(lf[0]["reps"]) == 1, lf
 assert r["memory"]["hosts"] == 50000 and r["memory"]["rss_kb"] > 0
+sink = [u for u in r["udp"] if u["collector"] == "recvmmsg loop"]
+assert len(sink) == 2 and all(u["received_records"] > 0 for u in sink), sink
 PY
 echo "OK: bench harness (quick)"
