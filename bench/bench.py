@@ -524,12 +524,24 @@ def loss_free(loss_pct):
     return loss_pct < LOSS_FREE_PCT
 
 
+# The sender reached an offered rate when it sent at least this share of it; a collector that
+# lost nothing at a rate the sender did not reach has not been shown to take that rate.
+REACHED = 0.95
+
+
+def reached(r):
+    """A run or point whose sender reached its offered rate."""
+    return r["achieved_rps"] >= REACHED * r["offered_rps"]
+
+
 def loss_free_rate(losses):
-    """{offered rate: loss %} -> the highest rate at which it and every lower rate lost nothing
-    (0: the lowest rate lost)."""
+    """{offered rate: (loss %, the sender reached it)} -> the highest rate at which it and every
+    lower rate lost nothing, up to the first rate the sender did not reach (0: the lowest rate
+    lost)."""
     lf = 0
     for rate in sorted(losses):
-        if not loss_free(losses[rate]):
+        loss, got = losses[rate]
+        if not got or not loss_free(loss):
             break
         lf = rate
     return lf
@@ -569,18 +581,34 @@ def udp_loss_free(points, runs):
     for coll, fmt in dict.fromkeys((p["collector"], p["format"]) for p in points):
         ps = sorted((p for p in points if p["collector"] == coll and p["format"] == fmt),
                     key=lambda p: p["offered_rps"])
-        med = loss_free_rate({p["offered_rps"]: p["loss_pct"]["median"] for p in ps})
+        med = loss_free_rate({p["offered_rps"]: (p["loss_pct"]["median"], reached(p))
+                              for p in ps})
         first_loss = next((p["offered_rps"] for p in ps if p["offered_rps"] > med), None)
+        # the first rate the sender fell short of (median runs): no loss-free rate above it
+        short = next((p for p in ps if not reached(p)), None)
         reps = sorted({r.get("rep", 0) for r in runs if r["collector"] == coll
                        and r["format"] == fmt})
-        each = [loss_free_rate({r["offered_rps"]: r["loss_pct"] for r in runs
+        each = [loss_free_rate({r["offered_rps"]: (r["loss_pct"], reached(r)) for r in runs
                                 if r["collector"] == coll and r["format"] == fmt
                                 and r.get("rep", 0) == i}) for i in reps]
+        # its capacity: the highest rate, reached and loss-free in the median run, above which
+        # every reached rate lost (a stall that cost one run a little at a lower rate does not
+        # end it, as it ends the loss-free rate; 0: it lost at every rate)
+        got = [p for p in ps if reached(p)]
+        cap = 0
+        for p in reversed(got):
+            if loss_free(p["loss_pct"]["median"]):
+                cap = p["offered_rps"]
+                break
         out.append({"collector": coll, "format": fmt, "median": med, "reps": each,
+                    "capacity": cap,
+                    "sender_short": {"offered_rps": short["offered_rps"],
+                                     "achieved_rps": short["achieved_rps"]} if short else None,
                     "disagree": [{"offered_rps": p["offered_rps"], "runs": p["runs"],
                                   "loss_free_runs": p["loss_free_runs"],
                                   "loss_pct": p["loss_pct"]}
                                  for p in ps if 0 < p["loss_free_runs"] < p["runs"]
+                                 and reached(p)
                                  and (first_loss is None or p["offered_rps"] <= first_loss)]})
     return out
 
@@ -893,8 +921,13 @@ def fmt_spread(sp, f="{:.2f}"):
     return med if lo == hi else f"{med} ({lo}-{hi})"
 
 
-def fmt_lf(c, rate):
-    """A loss-free rate for the report."""
+def fmt_lf(c, rate, e=None):
+    """A loss-free rate for the report; e: its udp_loss_free entry, to say when the sender's
+    limit, not the collector, ended it."""
+    sh = e and e.get("sender_short")
+    if sh and rate == max((r for r in c.rates if r < sh["offered_rps"]), default=0):
+        return (f"{fmt_m(rate) if rate else 'none'} (the sender's limit: {fmt_m(sh['achieved_rps'])}"
+                f" sent at {fmt_m(sh['offered_rps'])} offered)")
     if not rate:
         return f"below {fmt_m(c.rates[0])}"
     return fmt_m(rate) + (" (highest rate tried)" if rate == c.rates[-1] else "")
@@ -956,12 +989,16 @@ def report(c, R):
               f"{p['minflt']:.0f} | {p['rss_start_kb'] / 1024:.0f} |")
         a("")
         a("Loss-free rate: the highest offered rate at which the median run, and the median run "
-          "of every lower rate, lost nothing; beside it each repetition's own.\n")
-        a("| workload | collector | loss-free to, M rec/s | each repetition |")
-        a("|---|---|---|---|")
+          "of every lower rate, lost nothing; beside it each repetition's own. Only rates the "
+          f"sender reached count (it sent at least {REACHED:.0%} of the offered rate). Capacity: "
+          "the highest such rate that was loss-free with every higher one losing: a collector "
+          "whose single run lost a little at a lower rate (a stall, not its limit) keeps it.\n")
+        a("| workload | collector | loss-free to, M rec/s | each repetition | capacity: every "
+          "higher rate lost, M rec/s |")
+        a("|---|---|---|---|---|")
         for e in R["udp_loss_free"]:
-            a(f"| {e['format']} | {e['collector']} | {fmt_lf(c, e['median'])} | "
-              f"{', '.join(fmt_m(x) for x in e['reps'])} |")
+            a(f"| {e['format']} | {e['collector']} | {fmt_lf(c, e['median'], e)} | "
+              f"{', '.join(fmt_m(x) for x in e['reps'])} | {fmt_lf(c, e['capacity'], e)} |")
         a("")
         dis = disagreements(R["udp_loss_free"])
         if n == 1:
@@ -1099,7 +1136,7 @@ def ratios(c, R):
             if not t or not n:
                 continue
             x = lambda tl, nl: f"{tl / nl:.2f}x" if nl else "-"
-            measured = (f"{fmt_lf(c, t['median'])} vs {fmt_lf(c, n['median'])} M rec/s, "
+            measured = (f"{fmt_lf(c, t['median'], t)} vs {fmt_lf(c, n['median'], n)} M rec/s, "
                         f"{x(t['median'], n['median'])} ({of_runs})")
             if reps > 1:
                 measured += ("; each repetition: transitwatch "
@@ -1121,15 +1158,19 @@ def ratios(c, R):
                        f"{'; '.join(split)})")
             elif reps == 1:
                 met += " (one run: not enough to quote)"
-            need, sink = 1.5 * n["median"], lfs.get((UdpSink.name, fmt))
-            if n["median"] and need > c.rates[-1] and (not sink or sink["median"] == c.rates[-1]):
-                met += (f"; 1.5x nfcapd's is {fmt_m(need)} M rec/s, above the highest rate "
-                        "offered: not measured in this run")
+            need, sink = 1.5 * max(n["median"], n["capacity"]), lfs.get((UdpSink.name, fmt))
+            top = max((p["achieved_rps"] for p in pts
+                       if p["format"] == fmt and reached(p)), default=0)
+            if n["median"] and need > top and (not sink or sink["median"] >= top):
+                met += (f"; 1.5x nfcapd's is {fmt_m(need)} M rec/s, above the highest rate the "
+                        f"sender reached ({fmt_m(top)}): not measured in this run")
             elif sink and n["median"] and need > sink["median"]:
                 # the rate the target asks for is more than this harness can be shown to carry
                 met += (f"; 1.5x nfcapd's is {fmt_m(need)} M rec/s, above the bare recvmmsg "
-                        f"loop's loss-free {fmt_lf(c, sink['median'])}: not measurable with this "
+                        f"loop's loss-free {fmt_lf(c, sink['median'], sink)}: not measurable with this "
                         "machine and sender")
+            measured += (f"; by capacity (every higher rate lost): {fmt_lf(c, t['capacity'], t)} "
+                         f"vs {fmt_lf(c, n['capacity'], n)}, {x(t['capacity'], n['capacity'])}")
             out.append((f"UDP loss-free rate >= 1.5x nfcapd's ({fmt})", measured, met))
     lfs = {(e["collector"], e["format"]): e for e in R.get("udp_loss_free", [])}
     # what each collector spends beyond receiving: its CPU-s/M less the bare loop's at the
@@ -1153,7 +1194,7 @@ def ratios(c, R):
             top = max((p for p in pts if p["collector"] == UdpSink.name and p["format"] == fmt),
                       key=lambda p: p["offered_rps"])
             out.append((f"harness ceiling ({fmt}): the bare recvmmsg loop's loss-free rate",
-                        f"{fmt_lf(c, sink['median'])} M rec/s; at the top rate the sender "
+                        f"{fmt_lf(c, sink['median'], sink)} M rec/s; at the top rate the sender "
                         f"reached {fmt_m(top['achieved_rps'])} of {fmt_m(top['offered_rps'])} "
                         f"offered ({of_runs})", "-"))
     if R.get("workers"):

@@ -21,7 +21,7 @@ for fmt in v5 v9 ipfix mixed; do
 done
 grep -Eq '^\| transitwatch \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 of 1 \|' "$md" ||
   fail "no UDP row for transitwatch (one run per point)"
-grep -Eq '^\| v5 \| transitwatch \| [^|]+ \| [0-9.]+ \|$' "$md" || fail "no loss-free row for transitwatch"
+grep -Eq '^\| v5 \| transitwatch \| [^|]+ \| [0-9.]+ \| [^|]+ \|$' "$md" || fail "no loss-free row for transitwatch (with its capacity)"
 grep -q '^One run per point' "$md" || fail "the one-run caveat is missing"
 grep -q ' 15000 inside hosts ' "$md" || fail "--hosts not applied to the workloads"
 # the bare receiver (bench/udp_sink, built with the tests) runs beside the collectors: the ceiling
