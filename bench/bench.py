@@ -1255,11 +1255,13 @@ def main():
                                             and "/usr/sbin/nfacctd")
     c.pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     c.records = 100000 if a.quick else 2000000
-    c.hosts = a.hosts or (20000 if a.quick else 100000)
+    c.hosts = a.hosts if a.hosts is not None else (20000 if a.quick else 100000)
     if c.hosts < 1:
         raise SystemExit(f"bench: --hosts must be >= 1: {a.hosts}")
     c.hosts_max = max(262144 if a.quick else 1048576, int(c.hosts * 1.25))
-    c.mem_hosts = a.mem_hosts or (50000 if a.quick else 10000000)
+    c.mem_hosts = a.mem_hosts if a.mem_hosts is not None else (50000 if a.quick else 10000000)
+    if c.mem_hosts < 1:
+        raise SystemExit(f"bench: --mem-hosts must be >= 1: {a.mem_hosts}")
     c.cg_records = 20000 if a.quick else 200000
     c.reps = 1 if a.quick else 3
     c.udp_reps = a.reps if a.reps is not None else (1 if a.quick else 3)

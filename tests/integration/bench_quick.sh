@@ -12,6 +12,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 timeout 600 bash "$TW_SRC/bench/run.sh" --quick --no-install --no-build --build "$TW_BIN" \
   --work "$tmp/work" --out "$tmp/r.md" --only replay,udp,memory --hosts 15000 >"$tmp/stdout" 2>"$tmp/stderr" ||
   { tail -20 "$tmp/stderr" >&2; fail "run.sh --quick failed"; }
+# a workload size that is not a count is refused before any work, not replaced by the default
+for opt in --hosts --mem-hosts; do
+  out=$(bash "$TW_SRC/bench/run.sh" --quick --no-install --no-build --build "$TW_BIN" \
+        --work "$tmp/w0" --out "$tmp/r0.md" "$opt" 0 2>&1) && fail "$opt 0 accepted"
+  grep -q -- "bench: $opt must be >= 1: 0" <<<"$out" || fail "$opt 0: no clear error: $out"
+done
 md=$tmp/r.md
 [[ -s $md ]] || fail "no results file"
 cmp -s "$md" <(head -c "$(stat -c %s "$md")" "$tmp/stdout") || fail "stdout is not the results table"
