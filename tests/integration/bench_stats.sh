@@ -2,7 +2,9 @@
 # The benchmark's UDP statistics (bench/bench.py) on made-up runs, no collector started: points
 # as medians with min-max, a loss-free rate needs the median run of that rate and of every lower
 # one loss-free, each repetition's own loss-free rate, a peer whose runs disagree makes the
-# ratio "not supported" in the targets and the report, and the 2-worker UDP point on a 2-CPU
+# ratio "not supported" in the targets and the report, a rate the sender did not reach ends a
+# loss-free rate, a collector's capacity is not ended by a lower rate's stall, the bare receiver's
+# ceiling and the CPU beyond receiving are reported, and the 2-worker UDP point on a 2-CPU
 # machine puts the sender on a worker's core and says so.
 set -euo pipefail
 : "${TW_SRC:?}"
@@ -41,7 +43,13 @@ assert t["median"] == 2.4 * M and t["reps"] == [2.4 * M] * 3 and not t["disagree
 assert n["median"] == 1.6 * M, n
 assert n["reps"] == [3.2 * M, 0.8 * M, 1.6 * M], n
 assert [d["offered_rps"] for d in n["disagree"]] == [1.6 * M, 2.4 * M], n
-assert B.loss_free_rate({0.8 * M: 0.5, 1.6 * M: 0}) == 0
+assert B.loss_free_rate({0.8 * M: (0.5, True), 1.6 * M: (0, True)}) == 0
+# a rate the sender did not reach ends the loss-free rate, as a loss does
+assert B.loss_free_rate({0.8 * M: (0, True), 1.6 * M: (0, False), 2.4 * M: (0, True)}) == 0.8 * M
+# capacity: the highest reached loss-free rate with every higher one losing; nfcapd's losses at
+# 1.6 and 2.4 do not end it, as they end its loss-free rate
+assert t["capacity"] == 2.4 * M and n["capacity"] == 3.2 * M, (t, n)
+assert t["sender_short"] is None and n["sender_short"] is None, (t, n)
 
 c = B.Ctx()
 c.udp_reps, c.udp_formats, c.rates, c.records, c.reps = 3, ["mixed"], rates, 1000, 3
@@ -72,14 +80,40 @@ c.udp_reps = 1
 R1 = {"udp": runs1, "udp_points": pts1, "udp_loss_free": B.udp_loss_free(pts1, runs1)}
 rs1 = {t: (m, ok) for t, m, ok in B.ratios(c, R1)}
 m, ok = rs1["UDP loss-free rate >= 1.5x nfcapd's (mixed)"]
-assert ok == "no (one run: not enough to quote)" and "(highest rate tried)" in m, (m, ok)
+assert ok.startswith("no (one run: not enough to quote)") and "(highest rate tried)" in m, (m, ok)
+# 1.5x nfcapd's 3.2 is 4.8, a rate this run never offered: said, not judged
+assert ok.endswith("1.5x nfcapd's is 4.80 M rec/s, above the highest rate the sender reached "
+                   "(3.20): not measured in this run"), ok
 
 c.udp_reps, c.quick, c.stamp, c.machine, c.command = 3, False, "now", "m", "bench/run.sh"
 c.version, c.build_type, c.peers, c.hosts, c.rcvbuf, c.pin = "v", "b", [], 1, "1", True
 R["ratios"] = B.ratios(c, R)
 md = B.report(c, R)
 assert "| nfcapd | mixed | 1.60 | 1.60 | 1.60 (1.12-1.60) | 0.00 (0.00-30.00) | 2 of 3 |" in md, md
-assert "| mixed | nfcapd | 1.60 | 3.20, 0.80, 1.60 |" in md, md
+assert "| mixed | nfcapd | 1.60 | 3.20, 0.80, 1.60 | 3.20 (highest rate tried) |" in md, md
+
+# the bare receiver beside them, whose sender fell short at 3.2 (90 % of it sent): its loss-free
+# rate and capacity end at 2.4 and say the sender ended them; the ceiling, beyond-receiving and
+# 1.5x rows say what that means
+sink = [dict(run("recvmmsg loop", "mixed", rates[k], 0, i, 0.05),
+             achieved_rps=rates[k] * (0.9 if k == 3 else 1)) for i in range(3) for k in range(4)]
+ps = B.udp_points(runs + sink)
+lfs = {e["collector"]: e for e in B.udp_loss_free(ps, runs + sink)}
+sk = lfs["recvmmsg loop"]
+assert sk["median"] == 2.4 * M and sk["capacity"] == 2.4 * M and sk["reps"] == [2.4 * M] * 3, sk
+assert math.isclose(sk["sender_short"]["achieved_rps"], 2.88 * M), sk
+assert B.fmt_lf(c, sk["median"], sk) == "2.40 (the sender's limit: 2.88 sent at 3.20 offered)"
+rs3 = {t: (m, ok) for t, m, ok in B.ratios(c, {"udp_points": ps,
+                                               "udp_loss_free": list(lfs.values())})}
+m, _ = rs3["harness ceiling (mixed): the bare recvmmsg loop's loss-free rate"]
+assert m.startswith("2.40 (the sender's limit: 2.88 sent at 3.20 offered) M rec/s"), m
+m, _ = rs3["CPU-s/M beyond receiving: the collector's less the bare recvmmsg loop's at the same "
+           "rate, both loss-free"]
+assert m.startswith("transitwatch 0.250 to 0.250 over 3 points; nfcapd 0.150 to 0.150 over 3 "
+                    "points"), m
+m, ok = rs3["UDP loss-free rate >= 1.5x nfcapd's (mixed)"]
+assert "by capacity (every higher rate lost): 2.40 vs 3.20 (highest rate tried), 0.75x" in m, m
+assert "1.5x nfcapd's is 4.80 M rec/s, above the bare recvmmsg loop's loss-free 2.40" in ok, ok
 assert "**Runs that disagree**" in md and "nfcapd mixed: 1.60 M rec/s: 2 of 3 runs" in md, md
 
 # the 2-worker UDP point: on 2 CPUs the sender shares a core, with more it has its own
