@@ -11,6 +11,7 @@
  * per-socket drop counter (/proc/net/udp), as for every collector. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -46,8 +47,7 @@ static int parse_u(const char *s, unsigned long max, unsigned long *out)
 int main(int argc, char **argv)
 {
     unsigned long port, rcvbuf;
-    if (argc != 4 || parse_u(argv[2], 65535, &port) < 0 ||
-        parse_u(argv[3], 1ul << 31, &rcvbuf) < 0) {
+    if (argc != 4 || parse_u(argv[2], 65535, &port) < 0 || parse_u(argv[3], INT_MAX, &rcvbuf) < 0) {
         fprintf(stderr, "usage: udp_sink ADDR PORT RCVBUF\n");
         return 2;
     }

@@ -110,7 +110,8 @@ PREFETCH_FN void ltab_prefetch(const struct ltab *t, uint64_t hash)
     __builtin_prefetch(&t->bucket[ltab_fold(hash) & (t->nbuckets - 1)]);
 }
 /* OP(k) with k the key size n as a constant for the sizes the tables use (8..64 in steps of 8:
- * a few moves or compares instead of a call), n itself otherwise. */
+ * a few moves or compares instead of a call), n itself otherwise. The cases do not break: OP
+ * must leave the function (return). */
 #define LTAB_KSZ_SWITCH(n, OP)                                                                     \
     switch (n) {                                                                                   \
     case 8:                                                                                        \

@@ -32,6 +32,11 @@ grep -q '^One run per point' "$md" || fail "the one-run caveat is missing"
 grep -q ' 15000 inside hosts ' "$md" || fail "--hosts not applied to the workloads"
 # the bare receiver (bench/udp_sink, built with the tests) runs beside the collectors: the ceiling
 [[ -x $TW_BIN/bench/udp_sink ]] || fail "bench/udp_sink not built"
+# its arguments are checked, not wrapped: a buffer past INT_MAX, a port past 65535, not an address
+for bad in "127.0.0.1 1 2147483648" "127.0.0.1 65536 65536" "x 1 65536"; do
+  rc=0; "$TW_BIN/bench/udp_sink" $bad >/dev/null 2>&1 || rc=$?
+  [[ $rc == 2 ]] || fail "udp_sink $bad: exit $rc, not 2"
+done
 grep -Eq '^\| recvmmsg loop \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1 of 1 \|' "$md" ||
   fail "no UDP row for the bare recvmmsg loop"
 grep -q '^| harness ceiling (v5): the bare recvmmsg loop' "$md" || fail "no ceiling row"
