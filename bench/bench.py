@@ -281,6 +281,22 @@ def send(c, pcap, port, rate_dps, count, cpu=1):
 class Collector:
     name = "?"
 
+    def fresh_dir(self, c, name):
+        """An empty directory of the run's work area for this start."""
+        d = os.path.join(c.work, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        return d
+
+    def launch(self, c, cmd, log_path, ready=None, timeout=15, cpus=0):
+        """Start cmd pinned to cpus in a session of its own (stop() signals the group), its
+        output to log_path, and wait until ready() (default: a socket bound to self.port)."""
+        self.log = open(log_path, "w+")
+        self.proc = subprocess.Popen(taskset(c, cpus, cmd), stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
+        if not wait_until(ready or (lambda: udp_sockets(self.port)[2] > 0), timeout):
+            raise SystemExit(f"{os.path.basename(cmd[0])} did not start; see {log_path}")
+
     def start(self, c):
         raise NotImplementedError
 
@@ -331,9 +347,7 @@ class Transitwatch(Collector):
             self.name = f"{self.name} [{label}]"
 
     def start(self, c, tag):
-        d = os.path.join(c.work, f"tw-{tag}")
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        d = self.fresh_dir(c, f"tw-{tag}")
         self.port = free_udp_port()
         self.mport = free_tcp_port()
         self.out = os.path.join(d, "out.jsonl")
@@ -343,15 +357,11 @@ class Transitwatch(Collector):
                     f"workers = {self.workers}\nreuseport = {'yes' if self.workers > 1 else 'no'}\n"
                     f"[customers]\nfile = {c.customers}\n[pipeline]\nhosts_max = {c.hosts_max}\n"
                     f"[output]\njsonl = {self.out}\n[metrics]\nlisten = 127.0.0.1:{self.mport}\n")
-        self.log = open(os.path.join(d, "log"), "w+")
-        self.proc = subprocess.Popen(taskset(c, self.cpus, [self.tw or c.tw, "--config", conf]),
-                                     stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
-        # the sockets and /metrics, then the start itself (after the tables are reserved:
+        # ready: the sockets and /metrics, then the start itself (after the tables are reserved:
         # [pipeline] reserve_memory, default yes), as a service manager waits for READY=1
-        if not wait_until(lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None
-                          and self.started(), 30):
-            raise SystemExit(f"transitwatch did not start; see {d}/log")
+        self.launch(c, [self.tw or c.tw, "--config", conf], os.path.join(d, "log"),
+                    ready=lambda: udp_sockets(self.port)[2] > 0 and self.metrics() is not None
+                    and self.started(), timeout=30, cpus=self.cpus)
         return self.port
 
     def started(self):
@@ -396,18 +406,11 @@ class Nfcapd(Collector):
     name = "nfcapd"
 
     def start(self, c, tag):
-        self.dir = os.path.join(c.work, f"nfcapd-{tag}")
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir)
+        self.dir = self.fresh_dir(c, f"nfcapd-{tag}")
         self.port = free_udp_port()
-        self.log = open(os.path.join(self.dir, "..", f"nfcapd-{tag}.log"), "w")
-        self.proc = subprocess.Popen(taskset(c, 0, [c.nfcapd, "-w", self.dir, "-b", "127.0.0.1",
-                                                    "-p", str(self.port), "-t", "3600",
-                                                    "-B", str(c.rcvbuf_bytes)]),
-                                     stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
-        if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
-            raise SystemExit("nfcapd did not start")
+        self.launch(c, [c.nfcapd, "-w", self.dir, "-b", "127.0.0.1", "-p", str(self.port),
+                        "-t", "3600", "-B", str(c.rcvbuf_bytes)],
+                    os.path.join(self.dir, "..", f"nfcapd-{tag}.log"))
         time.sleep(0.3)
         return self.port
 
@@ -428,9 +431,7 @@ class Nfacctd(Collector):
     name = "nfacctd"
 
     def start(self, c, tag):
-        d = os.path.join(c.work, f"nfacctd-{tag}")
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        d = self.fresh_dir(c, f"nfacctd-{tag}")
         self.port = free_udp_port()
         conf = os.path.join(d, "nfacctd.conf")
         with open(conf, "w") as f:
@@ -439,11 +440,7 @@ class Nfacctd(Collector):
                     f"aggregate: src_host, dst_host, src_port, dst_port, proto\n"
                     f"print_output: csv\nprint_output_file: {d}/flows.csv\n"
                     f"print_refresh_time: 3600\n")
-        self.log = open(os.path.join(d, "log"), "w")
-        self.proc = subprocess.Popen(taskset(c, 0, [c.nfacctd, "-f", conf]), stdout=self.log,
-                                     stderr=self.log, start_new_session=True)
-        if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
-            raise SystemExit(f"nfacctd did not start; see {d}/log")
+        self.launch(c, [c.nfacctd, "-f", conf], os.path.join(d, "log"))
         time.sleep(0.5)
         return self.port
 
@@ -457,16 +454,10 @@ class UdpSink(Collector):
     name = "recvmmsg loop"
 
     def start(self, c, tag):
-        d = os.path.join(c.work, f"sink-{tag}")
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        d = self.fresh_dir(c, f"sink-{tag}")
         self.port = free_udp_port()
-        self.log = open(os.path.join(d, "log"), "w")
-        self.proc = subprocess.Popen(taskset(c, 0, [c.udp_sink, "127.0.0.1", str(self.port),
-                                                    str(c.rcvbuf_bytes)]),
-                                     stdout=self.log, stderr=self.log, start_new_session=True)
-        if not wait_until(lambda: udp_sockets(self.port)[2] > 0, 15):
-            raise SystemExit(f"udp_sink did not start; see {d}/log")
+        self.launch(c, [c.udp_sink, "127.0.0.1", str(self.port), str(c.rcvbuf_bytes)],
+                    os.path.join(d, "log"))
         return self.port
 
 
