@@ -80,15 +80,17 @@ int ltab_init(struct ltab *t, size_t cap, size_t esz, size_t ksz)
     while (nb < 2 * cap)
         nb <<= 1;
     size_t nlog = nb;
-    t->ent = calloc_table(cap, esz); /* untouched pages cost nothing until entries land on them */
+    size_t stride = (esz + 7) / 8 * 8 + sizeof(struct ltab_meta);
+    t->ent =
+        calloc_table(cap, stride); /* untouched pages cost nothing until entries land on them */
     t->bucket = calloc_table(nb, sizeof *t->bucket);
-    t->meta = calloc_table(cap, sizeof *t->meta);
     t->log = calloc_table(nlog, sizeof *t->log);
-    if (!t->ent || !t->bucket || !t->meta || !t->log) {
+    if (!t->ent || !t->bucket || !t->log) {
         ltab_fini(t);
         return -ENOMEM;
     }
     t->esz = esz;
+    t->stride = stride;
     t->ksz = ksz;
     t->cap = cap;
     t->nbuckets = nb;
@@ -100,7 +102,6 @@ void ltab_fini(struct ltab *t)
 {
     free(t->ent);
     free(t->bucket);
-    free(t->meta);
     free(t->log);
     memset(t, 0, sizeof *t);
 }
@@ -113,9 +114,10 @@ void ltab_log_compact(struct ltab *t)
     uint32_t m = t->nlog - 1, w = t->tail;
     for (uint32_t p = t->tail; p != t->head; p++) {
         uint32_t idx = t->log[p & m];
-        if (t->meta[idx].pos == p) {
+        struct ltab_meta *me = ltab_meta(t, idx);
+        if (me->pos == p) {
             t->log[w & m] = idx;
-            t->meta[idx].pos = w++;
+            me->pos = w++;
         }
     }
     t->head = w;
@@ -147,7 +149,7 @@ static void bucket_delete(struct ltab *t, size_t j)
 void ltab_remove(struct ltab *t, void *ev)
 {
     uint32_t i = (uint32_t)ltab_index(t, ev) + 1;
-    struct ltab_meta *me = &t->meta[i - 1];
+    struct ltab_meta *me = ltab_meta(t, i - 1);
     size_t m = t->nbuckets - 1, j = me->hv & m;
     while ((uint32_t)t->bucket[j] != i)
         j = (j + 1) & m;
@@ -175,7 +177,7 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
     uint8_t *e;
     if (t->free_list) {
         i = t->free_list;
-        t->free_list = t->meta[i - 1].hv;
+        t->free_list = ltab_meta(t, i - 1)->hv;
     } else if (t->used < t->cap) {
         i = (uint32_t)++t->used;
     } else {
@@ -187,11 +189,14 @@ void *ltab_insert(struct ltab *t, const void *key, uint32_t h, void *evicted, bo
         t->evicted++;
         ltab_remove(t, old);
         i = t->free_list;
-        t->free_list = t->meta[i - 1].hv;
+        t->free_list = ltab_meta(t, i - 1)->hv;
+        /* a full table evicts at every insert: the entries the next ones will push out (the
+         * log's next records), asked for now, are there when their turn comes */
+        ltab_ahead(t);
     }
     e = ltab_entry(t, i - 1); /* zero already: never used (calloc) or zeroed by ltab_remove */
     ltab_key_copy(e, key, t->ksz);
-    t->meta[i - 1].hv = h;
+    ltab_meta(t, i - 1)->hv = h;
     while ((uint32_t)t->bucket[slot])
         slot = (slot + 1) & (uint32_t)(t->nbuckets - 1);
     t->bucket[slot] = LTAB_LINK(h, i);

@@ -54,7 +54,9 @@ void ktab_reset(struct ktab *t);
  * often hold a keyed hash of part of the key already and mix the rest in cheaply.
  *
  * The recency order is a log, not a linked list: inserting or touching an entry appends its
- * number at the log's head and keeps that position in its meta; a record whose entry has moved
+ * number at the log's head and keeps that position in its meta (8 bytes after the entry's own,
+ * in the same slot: an entry and its meta share the lines a lookup already brought); a record
+ * whose entry has moved
  * on (touched again: a later record; removed: the position's top bit flipped) is stale and
  * skipped where the oldest is asked for. So a removal writes only its own entry, meta and
  * bucket, never its neighbours' in the order (a list's unlink: two more cold lines), and
@@ -66,8 +68,8 @@ void ktab_reset(struct ktab *t);
  * links after it: no tombstones) of 8-byte links that carry the entry's hash: a lookup reads
  * its bucket's line and the entry whose hash matches, a removal the same bucket line (no
  * chain to walk: chains put the oldest entries last, and a window close removes the oldest).
- * Per entry beyond esz: 8 bytes of meta, 8-16 of log, 16-32 of buckets (the list and chains
- * took 20-24). */
+ * Per entry beyond esz: 8 bytes of meta (and esz rounded up to 8), 8-16 of log, 16-32 of
+ * buckets (the list and chains took 20-24). */
 struct ltab_meta {
     uint32_t hv;  /* the entry's hash folded to 32 bits; free entries: the free list's next */
     uint32_t pos; /* its latest log position; top bit flipped when removed */
@@ -77,10 +79,11 @@ struct ltab_meta {
 #define LTAB_LINK(h, i) ((uint64_t)(h) << 32 | (i))
 struct ltab {
     uint8_t *ent;
-    uint64_t *bucket;       /* open addressing, linear probing, at most half full: links */
-    struct ltab_meta *meta; /* per entry */
-    uint32_t *log;          /* recency log: entry indexes at positions tail..head-1 (mod nlog) */
-    size_t esz, ksz, cap, used, n, nbuckets;
+    uint64_t *bucket; /* open addressing, linear probing, at most half full: links */
+    uint32_t *log;    /* recency log: entry indexes at positions tail..head-1 (mod nlog) */
+    /* entry i: esz bytes at ent + i * stride, its struct ltab_meta in the slot's last 8 bytes
+     * (stride: esz rounded up to 8, plus 8) */
+    size_t esz, stride, ksz, cap, used, n, nbuckets;
     uint32_t nlog, tail, head, free_list;
     uint64_t evicted;   /* entries pushed out to make room */
     uint64_t compacted; /* log compactions (a gauge for tests: the log stays bounded) */
@@ -90,11 +93,16 @@ void ltab_fini(struct ltab *t);
 void ltab_remove(struct ltab *t, void *e);
 static inline size_t ltab_index(const struct ltab *t, const void *e)
 {
-    return (size_t)((const uint8_t *)e - t->ent) / t->esz;
+    return (size_t)((const uint8_t *)e - t->ent) / t->stride;
 }
 static inline void *ltab_entry(const struct ltab *t, size_t i)
 {
-    return t->ent + i * t->esz;
+    return t->ent + i * t->stride;
+}
+/* Entry i's meta: the last 8 bytes of its slot. */
+static inline struct ltab_meta *ltab_meta(const struct ltab *t, size_t i)
+{
+    return (struct ltab_meta *)(void *)(t->ent + (i + 1) * t->stride - sizeof(struct ltab_meta));
 }
 
 /* Lookups are inline (they run per record): an entry's hash folded to 32 bits picks its
@@ -163,12 +171,12 @@ static inline void ltab_log_push(struct ltab *t, uint32_t idx)
     if (t->head - t->tail == t->nlog)
         ltab_log_compact(t);
     t->log[t->head & (t->nlog - 1)] = idx;
-    t->meta[idx].pos = t->head++;
+    ltab_meta(t, idx)->pos = t->head++;
 }
 /* Make entry number idx (ltab_index) the newest. */
 static inline void ltab_touch_at(struct ltab *t, uint32_t idx)
 {
-    if (t->meta[idx].pos != t->head - 1)
+    if (ltab_meta(t, idx)->pos != t->head - 1)
         ltab_log_push(t, idx);
 }
 /* Make e the newest entry. */
@@ -196,7 +204,7 @@ static inline void *ltab_oldest(struct ltab *t)
 {
     for (; t->tail != t->head; t->tail++) {
         uint32_t idx = t->log[t->tail & (t->nlog - 1)];
-        if (t->meta[idx].pos == t->tail)
+        if (ltab_meta(t, idx)->pos == t->tail)
             return ltab_entry(t, idx);
     }
     return NULL;
@@ -204,7 +212,7 @@ static inline void *ltab_oldest(struct ltab *t)
 
 /* A walk that removes the oldest entries one after another (a window close settling or ending
  * them: det_scan pend_settle, det_bruteforce conns_end_all). Each removal touches lines of
- * its own (the entry, its meta, its bucket head), cold by then; ltab_ahead, called once per step
+ * its own (the entry with its meta, its bucket head), cold by then; ltab_ahead, called once per step
  * before the oldest is handled, asks for those of the records a few steps later in the log,
  * so that the walk's misses overlap instead of coming one by one. Only prefetches (a stale
  * record's are wasted): what the walk does is the same with or without it. */
@@ -212,7 +220,7 @@ static inline void *ltab_oldest(struct ltab *t)
 PREFETCH_FN void ltab_ahead_lines(const struct ltab *t, uint32_t idx)
 {
     __builtin_prefetch(ltab_entry(t, idx));
-    __builtin_prefetch(&t->meta[idx]);
+    __builtin_prefetch(ltab_meta(t, idx));
 }
 PREFETCH_FN void ltab_ahead(const struct ltab *t)
 {
@@ -221,7 +229,7 @@ PREFETCH_FN void ltab_ahead(const struct ltab *t)
         ltab_ahead_lines(t, t->log[(t->tail + 2 * LTAB_AHEAD) & m]);
     if (len > LTAB_AHEAD) /* its hash, asked for LTAB_AHEAD steps ago, gives the bucket */
         __builtin_prefetch(
-            &t->bucket[t->meta[t->log[(t->tail + LTAB_AHEAD) & m]].hv & (t->nbuckets - 1)]);
+            &t->bucket[ltab_meta(t, t->log[(t->tail + LTAB_AHEAD) & m])->hv & (t->nbuckets - 1)]);
 }
 
 #endif

@@ -29,6 +29,7 @@ esac
 #   hosttab_foreach, hosttab_foreach_unordered: the window close's host walks
 #   beacon_prefetch, scan_prefetch: the detectors' prefetch passes over a batch
 #   scan_on_window, bf_on_window: the expiry walks (ltab_ahead)
+#   ltab_insert: a full table's next evictions (ltab_ahead)
 #   meter_stage, meter_run: raw packets' flow-table slots
 want=(
   hosttab_prefetch_batch 3
@@ -38,6 +39,7 @@ want=(
   scan_prefetch 2
   scan_on_window 1
   bf_on_window 1
+  ltab_insert 2
   meter_stage 1
   meter_run 1
 )
