@@ -270,6 +270,10 @@ struct wq_ent {
     uint64_t seq; /* dispatch order: alerts raised on worker threads are merged by it */
 };
 #define WQ_BATCH 32u /* records looked up together; also how often a ring is published */
+/* records between a record's host slot and detector prefetches and its run (run_batch): enough
+ * for its lines to arrive while the records before it run (4-16 measured alike, bench/RESULTS.md
+ * issue 15, fifty-sixth part) */
+#define WQ_AHEAD 8u
 /* The item of a worker's ring: a batch of records, allocated when its first record comes
  * (wk_open_batch), filled in place (wk_dispatch) and closed (n set) when it is full or the
  * dispatcher publishes the ring earlier (a hand-over); the worker takes and runs it whole
@@ -277,9 +281,9 @@ struct wq_ent {
  * record. */
 struct wq_batch {
     uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
-    /* hash[i]: hosttab_hash of e[i]'s inside host (an array of their own: the host table's
-     * prefetch pass reads them in a row, hosttab_prefetch_batch) */
-    uint64_t hash[WQ_BATCH];
+    /* hash[i]: hosttab_hash of e[i]'s inside host; probe[i]: its host's bucket numbers, their
+     * tag blocks asked for when the dispatcher queued it (hosttab_prefetch_tags) */
+    uint64_t hash[WQ_BATCH], probe[WQ_BATCH];
     struct wq_ent e[WQ_BATCH];
 };
 /* A sleeping worker is woken once this many batches wait for it (or at once when the
@@ -303,6 +307,7 @@ static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struc
     struct wq_ent *e = &b->e[w->queued];
     e->f = *f;
     b->hash[w->queued] = hash;
+    b->probe[w->queued] = hosttab_prefetch_tags(w->hosts, hash);
     e->seq = ++p->seq;
     if (++w->queued >= WQ_BATCH)
         wk_batch_queued(p, w);

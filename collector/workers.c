@@ -276,23 +276,27 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, uin
     }
 }
 
-/* The detectors' prefetch pass over a batch (detector_ops.prefetch): after the host slots',
- * before the records run. */
-static void prefetch_detectors(struct worker *w, const struct wq_batch *b, size_t n)
+/* Record j of a batch, WQ_AHEAD records before it runs: its host slot's lines (its tag blocks
+ * were asked for when it was queued), then every detector's prefetch (detector_ops.prefetch);
+ * probe[j] gets its host's probe for the lookup. */
+static inline __attribute__((always_inline)) void
+prefetch_record(struct worker *w, const struct wq_batch *b, size_t j, uint64_t *probe)
 {
-    for (size_t d = 0; d < w->npf; d++) {
-        const struct wk_prefetch *pf = &w->pf[d];
-        for (size_t i = 0; i < n; i++)
-            pf->prefetch(pf->self, i, &b->e[i].f, b->hash[i]);
-    }
+    probe[j] = hosttab_prefetch_slot(w->hosts, b->hash[j], b->probe[j]);
+    for (size_t d = 0; d < w->npf; d++)
+        w->pf[d].prefetch(w->pf[d].self, j, &b->e[j].f, b->hash[j]);
 }
 
-/* The next published batch of w's ring (one item: wk_dispatch fills batches in place): prefetch
- * all its records' buckets, run them, give the room back. progress tells wk_outbox_drain which
- * record the worker is on (per record, not per batch: the alerts of the records before it must
- * be takeable while a batch runs, or a full outbox would wait for itself). Returns how many
- * records (0: none published). On the thread that runs w's records (its own, or the dispatcher
- * for worker 0). */
+/* The next published batch of w's ring (one item: wk_dispatch fills batches in place): run its
+ * records, give the room back. Its records' cache misses overlap instead of queueing one by one:
+ * each record's host tag blocks were asked for when it was queued, and its host slot and
+ * detector lines are asked for WQ_AHEAD records before it runs, so that they arrive while the
+ * records before it run (asked for all at once, the last ones' lines queue behind the first
+ * ones' and the first records wait for theirs). probe: where each host was found (or its
+ * buckets), for its lookup (hosttab_get_at). progress tells wk_outbox_drain which record the
+ * worker is on (per record, not per batch: the alerts of the records before it must be takeable
+ * while a batch runs, or a full outbox would wait for itself). Returns how many records (0: none
+ * published). On the thread that runs w's records (its own, or the dispatcher for worker 0). */
 static size_t run_batch(struct worker *w)
 {
     size_t len;
@@ -302,14 +306,12 @@ static size_t run_batch(struct worker *w)
     assert(len == sizeof *b && b->n >= 1 && b->n <= WQ_BATCH);
     const struct wq_ent *e = b->e;
     size_t n = b->n;
-    /* two prefetch passes in one call: every record's tag blocks, then (those having arrived
-     * meanwhile) the slots they point at, so the batch's host misses overlap instead of queueing
-     * one by one; probe: where each host was found (or its buckets), for its lookup
-     * (hosttab_get_at) */
     uint64_t probe[WQ_BATCH];
-    hosttab_prefetch_batch(w->hosts, b->hash, n, probe);
-    prefetch_detectors(w, b, n);
+    for (size_t j = 0; j < n && j < WQ_AHEAD; j++)
+        prefetch_record(w, b, j, probe);
     for (size_t i = 0; i < n; i++) {
+        if (i + WQ_AHEAD < n)
+            prefetch_record(w, b, i + WQ_AHEAD, probe);
         atomic_store_explicit(&w->progress, e[i].seq, memory_order_release);
         track(w, &e[i].f, b->hash[i], probe[i], i);
     }

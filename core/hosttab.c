@@ -183,50 +183,36 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
     return &t->key;
 }
 
-/* hosttab_prefetch_batch's records at a time: the second bucket numbers wait on the stack
- * between the two passes (the first kept in probe). A probe: the position of the first tag
- * match, or PROBE_MISS with both bucket numbers (buckets_pack) when neither bucket has one. */
+/* A probe: the position of the first tag match, or PROBE_MISS with both bucket numbers
+ * (buckets_pack) when neither bucket has one; between the two steps, the bucket numbers alone. */
 #define PROBE_MISS (1ull << 63)
-#define PREFETCH_CHUNK 32
 
-static inline __attribute__((always_inline)) void
-prefetch_chunk(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
+uint64_t hosttab_prefetch_tags(const struct hosttab *t, uint64_t hash)
 {
-    /* the table's fields in locals: the stores to pos could alias them */
-    const uint32_t *blocks = t->blocks;
-    const uint8_t *slots = t->slots;
-    size_t stride = t->stride;
-    size_t b1[PREFETCH_CHUNK];
-    for (size_t i = 0; i < n; i++) {
-        pos[i] = bucket_of(t, (uint32_t)hash[i]);
-        b1[i] = bucket_of(t, (uint32_t)(hash[i] >> 32));
-        __builtin_prefetch(blocks + pos[i]);
-        __builtin_prefetch(blocks + b1[i]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t tag = tag_of(hash[i]);
-        size_t bk = pos[i];
-        uint32_t m = tags_match(blocks + bk, HOSTTAB_WAYS, tag);
-        if (!m) {
-            bk = b1[i];
-            if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag))) {
-                pos[i] = PROBE_MISS | buckets_pack(pos[i], bk);
-                continue;
-            }
-        }
-        size_t at = bk + (size_t)__builtin_ctz(m);
-        pos[i] = at;
-        const uint8_t *s = slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride; /* host_at */
-        for (size_t off = 0; off < stride; off += 64)
-            __builtin_prefetch(s + off, 1);
-        __builtin_prefetch(s + stride - 1, 1);
-    }
+    size_t b[2];
+    (void)buckets_of_hash(t, hash, b);
+    __builtin_prefetch(t->blocks + b[0]);
+    __builtin_prefetch(t->blocks + b[1]);
+    return buckets_pack(b[0], b[1]);
 }
 
-void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n, uint64_t *pos)
+uint64_t hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash, uint64_t probe)
 {
-    for (size_t at = 0; at < n; at += PREFETCH_CHUNK)
-        prefetch_chunk(t, hash + at, n - at < PREFETCH_CHUNK ? n - at : PREFETCH_CHUNK, pos + at);
+    const uint32_t *blocks = t->blocks;
+    uint32_t tag = tag_of(hash);
+    size_t bk = (size_t)(uint32_t)probe * BLOCK_U32;
+    uint32_t m = tags_match(blocks + bk, HOSTTAB_WAYS, tag);
+    if (!m) {
+        bk = (size_t)(probe >> 32) * BLOCK_U32;
+        if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag)))
+            return probe | PROBE_MISS;
+    }
+    size_t at = bk + (size_t)__builtin_ctz(m), stride = t->stride;
+    const uint8_t *s = t->slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride; /* host_at */
+    for (size_t off = 0; off < stride; off += 64)
+        __builtin_prefetch(s + off, 1);
+    __builtin_prefetch(s + stride - 1, 1);
+    return at;
 }
 
 static inline bool addr_eq(const uint8_t a[16], const uint8_t b[16])
@@ -363,21 +349,22 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     return (struct hosttab_ref){h, state_of(t, i)};
 }
 
-/* A batch of one: the product's lookup (hosttab_prefetch_batch, hosttab_get_at), so every caller
- * and test goes through the path the workers run; whether it inserted from st.inserts. */
+/* A batch of one: the product's lookup (hosttab_prefetch_tags, hosttab_prefetch_slot,
+ * hosttab_get_at), so every caller and test goes through the path the workers run; whether it
+ * inserted from st.inserts. */
 struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
                                 const uint8_t addr[16], uint32_t cur_window, bool *inserted,
                                 void **state)
 {
     uint64_t probe, before = t->st.inserts;
-    hosttab_prefetch_batch(t, &hash, 1, &probe);
+    probe = hosttab_prefetch_slot(t, hash, hosttab_prefetch_tags(t, hash));
     struct hosttab_ref r = hosttab_get_at(t, hash, probe, customer, addr, cur_window);
     *inserted = t->st.inserts != before;
     *state = r.state;
     return r.host;
 }
 
-/* A probe's position (hosttab_prefetch_batch's) names the host's slot when that slot holds addr:
+/* A probe's position (hosttab_prefetch_slot's) names the host's slot when that slot holds addr:
  * a host is in one position only, and no removal came between (hosttab.h), so the slot is live
  * and the host's. Else get_slow: the lookup from the start (the same answer as
  * hosttab_get_hashed), in the buckets the probe carries when it found no tag match. */

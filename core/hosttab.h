@@ -52,24 +52,28 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t);
 struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t customer,
                                 const uint8_t addr[16], uint32_t cur_window, bool *inserted,
                                 void **state);
-/* A batch's lookups in two steps, so their cache misses overlap instead of queueing one by one
- * (the worker's batch, collector/workers.c run_batch). hosttab_prefetch_batch: start loading
- * the tag blocks of every hash[i] (i < n), then, those having arrived meanwhile, the slot (host
- * and detector state, every cache line of it, for reading and writing) of the first tag match
- * (first bucket, then second); probe[i] gets that match's position, or (no tag matches: a new
- * host, most likely) the bucket numbers. hosttab_get_at: hosttab_get_hashed with probe[i] from
- * it, which spares the lookup its bucket numbers, and its tag match when the position holds the
- * host (most records). Its answer in registers: the host and its state (NULL: the table keeps
- * none); whether it was inserted is not said, but a new host is zeroed, state and all (a caller
- * that sets a field nonzero on every record tells by it). Between the two, the table may change
- * only by hosttab_get* (no foreach: a removal could give the slot a position names to another
- * host). */
+/* A record's lookup in steps, so that a batch's cache misses overlap instead of queueing one by
+ * one (collector/pipeline_int.h wk_dispatch, collector/workers.c run_batch).
+ * hosttab_prefetch_tags, when the record is queued: start loading the two tag blocks of hash;
+ * returns its probe (the bucket numbers). hosttab_prefetch_slot, a few records before the
+ * lookup (the blocks having arrived meanwhile): start loading the slot (host and detector
+ * state, every cache line of it, for reading and writing) of the first tag match (first
+ * bucket, then second); returns the probe for the lookup: that match's position, or (no tag
+ * matches: a new host, most likely) the bucket numbers, marked. hosttab_get_at:
+ * hosttab_get_hashed with that probe, which spares the lookup its bucket numbers, and its tag
+ * match when the position holds the host (most records). Its answer in registers: the host and
+ * its state (NULL: the table keeps none); whether it was inserted is not said, but a new host is
+ * zeroed, state and all (a caller that sets a field nonzero on every record tells by it).
+ * Between the steps and the lookup, the table may change only by hosttab_get* (no foreach: a
+ * removal could give the slot a position names to another host). hosttab_prefetch_tags reads
+ * only what the table's size fixes: another thread may call it while the owner runs
+ * lookups. */
 struct hosttab_ref {
     struct host *host;
     void *state;
 };
-void hosttab_prefetch_batch(const struct hosttab *t, const uint64_t *hash, size_t n,
-                            uint64_t *probe);
+uint64_t hosttab_prefetch_tags(const struct hosttab *t, uint64_t hash);
+uint64_t hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash, uint64_t probe);
 struct hosttab_ref hosttab_get_at(struct hosttab *t, uint64_t hash, uint64_t probe,
                                   uint32_t customer, const uint8_t addr[16], uint32_t cur_window);
 /* customer 0 = any; else the host must belong to that customer. */

@@ -236,16 +236,17 @@ struct detector_ops {
     int (*init)(const void *conf, struct det_share share, void **self);
     void (*on_flow)(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                     const struct flow_rec *f);
-    /* May be NULL. The worker's batch pass before a batch of records runs (collector/workers.c
-     * run_batch, on the thread that then runs them): start loading the table lines on_flow will
-     * read for record f (__builtin_prefetch), so that a batch's cache misses overlap instead of
-     * coming one after the other. i is f's place in the batch (0 starts a new one), host_hash
-     * hash_host(det_ctx.host_key, flow_inside(f)) (the pipeline's: no detector hashes the
-     * host again); on_flow then
-     * gets the same records in the same order, with the host flow_inside(f) of customer
-     * f->customer and ctx->rec.batch_no = i + 1. It changes no state on_flow decides on: it
-     * may keep what it computed for f (a key's hash) in a struct det_memo for on_flow to take
-     * instead of computing it again. */
+    /* May be NULL. Called for every record of the worker's batch a few records before on_flow
+     * runs for it (collector/workers.c run_batch, on the thread that then runs them, between
+     * the on_flow calls of the records before it; places 0..WQ_AHEAD-1 before any): start
+     * loading the table lines on_flow will read for record f (__builtin_prefetch), so that the
+     * records' cache misses overlap instead of coming one after the other. i is f's place in
+     * the batch (0 starts a new one), host_hash hash_host(det_ctx.host_key, flow_inside(f))
+     * (the pipeline's: no detector hashes the host again); on_flow then gets the same records
+     * in the same order, with the host flow_inside(f) of customer f->customer and
+     * ctx->rec.batch_no = i + 1. It changes no state on_flow decides on, and keeps (in a struct
+     * det_memo, for on_flow to take instead of computing it again) only what on_flow's calls
+     * for the records before f cannot change: values of f's keys (a hash, a bucket number). */
     void (*prefetch)(void *self, size_t i, const struct flow_rec *f, uint64_t host_hash);
     /* may be NULL */
     void (*on_host_window)(void *self, struct det_ctx *ctx, struct host *h, void *hstate);

@@ -25,14 +25,15 @@ case "$btype" in
 esac
 
 # function (as objdump names it, a .part/.constprop suffix allowed)  minimum prefetches:
-#   hosttab_prefetch_batch: the two tag blocks of a record and its slot's lines
+#   hosttab_prefetch_tags, hosttab_prefetch_slot: a record's two tag blocks, its slot's lines
 #   hosttab_foreach, hosttab_foreach_unordered: the window close's host walks
 #   beacon_prefetch, scan_prefetch: the detectors' prefetch passes over a batch
 #   scan_on_window, bf_on_window: the expiry walks (ltab_ahead)
 #   ltab_insert: a full table's next evictions (ltab_ahead)
 #   meter_stage, meter_run: raw packets' flow-table slots
 want=(
-  hosttab_prefetch_batch 3
+  hosttab_prefetch_tags 2
+  hosttab_prefetch_slot 2
   hosttab_foreach 1
   hosttab_foreach_unordered 1
   beacon_prefetch 2
