@@ -56,9 +56,8 @@ void ktab_reset(struct ktab *t);
  * The recency order is a log, not a linked list: inserting or touching an entry appends its
  * number at the log's head and keeps that position in its meta (8 bytes after the entry's own,
  * in the same slot: an entry and its meta share the lines a lookup already brought); a record
- * whose entry has moved
- * on (touched again: a later record; removed: the position's top bit flipped) is stale and
- * skipped where the oldest is asked for. So a removal writes only its own entry, meta and
+ * whose entry has moved on (touched again: a later record; removed: the position's top bit
+ * flipped) is stale and skipped where the oldest is asked for. So a removal writes only its own entry, meta and
  * bucket, never its neighbours' in the order (a list's unlink: two more cold lines), and
  * the order is still exact LRU (eviction picks the same entry as the list did). The log holds
  * at least twice cap records; when it fills, its live records (at most cap) are moved
