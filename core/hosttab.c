@@ -183,6 +183,16 @@ const struct hash_host_key *hosttab_key(const struct hosttab *t)
     return &t->key;
 }
 
+/* Start loading every line of the slot at s (its host and state; rw as __builtin_prefetch's:
+ * a constant, hence a macro). */
+#define SLOT_PREFETCH(t, s, rw)                                                                    \
+    do {                                                                                           \
+        const uint8_t *slot_ = (s);                                                                \
+        for (size_t off_ = 0; off_ < (t)->stride; off_ += 64)                                      \
+            __builtin_prefetch(slot_ + off_, rw);                                                  \
+        __builtin_prefetch(slot_ + (t)->stride - 1, rw);                                           \
+    } while (0)
+
 /* A probe: the position of the first tag match, or PROBE_MISS with both bucket numbers
  * (buckets_pack) when neither bucket has one; between the two steps, the bucket numbers alone. */
 #define PROBE_MISS (1ull << 63)
@@ -207,11 +217,8 @@ uint64_t hosttab_prefetch_slot(const struct hosttab *t, uint64_t hash, uint64_t 
         if (!(m = tags_match(blocks + bk, HOSTTAB_WAYS, tag)))
             return probe | PROBE_MISS;
     }
-    size_t at = bk + (size_t)__builtin_ctz(m), stride = t->stride;
-    const uint8_t *s = t->slots + (size_t)blocks[at + HOSTTAB_WAYS] * stride; /* host_at */
-    for (size_t off = 0; off < stride; off += 64)
-        __builtin_prefetch(s + off, 1);
-    __builtin_prefetch(s + stride - 1, 1);
+    size_t at = bk + (size_t)__builtin_ctz(m);
+    SLOT_PREFETCH(t, t->slots + (size_t)blocks[at + HOSTTAB_WAYS] * t->stride, 1); /* host_at */
     return at;
 }
 
@@ -387,10 +394,7 @@ _Static_assert((FOREACH_AHEAD & (FOREACH_AHEAD - 1)) == 0, "a ring indexed by a 
 /* Start loading the lines of position i's slot: its host and state. */
 PREFETCH_FN void prefetch_host(const struct hosttab *t, size_t i)
 {
-    const uint8_t *s = (const uint8_t *)host_at(t, i);
-    for (size_t off = 0; off < t->stride; off += 64)
-        __builtin_prefetch(s + off);
-    __builtin_prefetch(s + t->stride - 1);
+    SLOT_PREFETCH(t, (const uint8_t *)host_at(t, i), 0);
 }
 
 static inline void visit_at(struct hosttab *t, size_t i, hosttab_visit_fn cb, void *arg)
