@@ -274,6 +274,12 @@ struct wq_ent {
  * for its lines to arrive while the records before it run (4-16 measured alike, bench/RESULTS.md
  * issue 15, fifty-sixth part) */
 #define WQ_AHEAD 8u
+/* A worker thread asks for a record's host tag blocks this many records before it runs (then
+ * its slot WQ_AHEAD before, once they have arrived): asked for by the dispatcher when it
+ * queues the record, as for worker 0, they would load into the dispatcher's core's cache, not
+ * the worker's, and cost the busiest thread two prefetches a record for nothing (1 -> 2
+ * workers, bench/RESULTS.md issue 15, fifty-seventh part). */
+#define WQ_TAGS_AHEAD (2 * WQ_AHEAD)
 /* The item of a worker's ring: a batch of records, allocated when its first record comes
  * (wk_open_batch), filled in place (wk_dispatch) and closed (n set) when it is full or the
  * dispatcher publishes the ring earlier (a hand-over); the worker takes and runs it whole
@@ -281,8 +287,9 @@ struct wq_ent {
  * record. */
 struct wq_batch {
     uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
-    /* hash[i]: hosttab_hash of e[i]'s inside host; probe[i]: its host's bucket numbers, their
-     * tag blocks asked for when the dispatcher queued it (hosttab_prefetch_tags) */
+    /* hash[i]: hosttab_hash of e[i]'s inside host; probe[i] (worker 0 only): its host's bucket
+     * numbers, their tag blocks asked for when the dispatcher queued it (hosttab_prefetch_tags;
+     * a worker thread asks for its own, WQ_TAGS_AHEAD) */
     uint64_t hash[WQ_BATCH], probe[WQ_BATCH];
     struct wq_ent e[WQ_BATCH];
 };
@@ -307,7 +314,8 @@ static inline void wk_dispatch(struct pipeline *p, struct worker *w, const struc
     struct wq_ent *e = &b->e[w->queued];
     e->f = *f;
     b->hash[w->queued] = hash;
-    b->probe[w->queued] = hosttab_prefetch_tags(w->hosts, hash);
+    if (!w->started) /* a worker thread asks for its tag blocks itself: WQ_TAGS_AHEAD */
+        b->probe[w->queued] = hosttab_prefetch_tags(w->hosts, hash);
     e->seq = ++p->seq;
     if (++w->queued >= WQ_BATCH)
         wk_batch_queued(p, w);

@@ -276,28 +276,31 @@ static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, uin
     }
 }
 
-/* Record j of a batch, WQ_AHEAD records before it runs: its host slot's lines (its tag blocks
- * were asked for when it was queued), then every detector's prefetch (detector_ops.prefetch);
+/* Record j of a batch, WQ_AHEAD records before it runs: its host slot's lines (its tag blocks,
+ * tags[j], were asked for earlier), then every detector's prefetch (detector_ops.prefetch);
  * probe[j] gets its host's probe for the lookup. */
-static inline __attribute__((always_inline)) void
-prefetch_record(struct worker *w, const struct wq_batch *b, size_t j, uint64_t *probe)
+static inline __attribute__((always_inline)) void prefetch_record(struct worker *w,
+                                                                  const struct wq_batch *b,
+                                                                  size_t j, const uint64_t *tags,
+                                                                  uint64_t *probe)
 {
-    probe[j] = hosttab_prefetch_slot(w->hosts, b->hash[j], b->probe[j]);
+    probe[j] = hosttab_prefetch_slot(w->hosts, b->hash[j], tags[j]);
     for (size_t d = 0; d < w->npf; d++)
         w->pf[d].prefetch(w->pf[d].self, j, &b->e[j].f, b->hash[j]);
 }
 
 /* The next published batch of w's ring (one item: wk_dispatch fills batches in place): run its
  * records, give the room back. Its records' cache misses overlap instead of queueing one by one:
- * each record's host tag blocks were asked for when it was queued, and its host slot and
- * detector lines are asked for WQ_AHEAD records before it runs, so that they arrive while the
+ * each record's host tag blocks were asked for when it was queued (worker 0) or are asked for
+ * WQ_TAGS_AHEAD records before it runs (own_thread: a worker thread), and its host slot and
+ * detector lines WQ_AHEAD records before it runs, so that they arrive while the
  * records before it run (asked for all at once, the last ones' lines queue behind the first
  * ones' and the first records wait for theirs). probe: where each host was found (or its
  * buckets), for its lookup (hosttab_get_at). progress tells wk_outbox_drain which record the
  * worker is on (per record, not per batch: the alerts of the records before it must be takeable
  * while a batch runs, or a full outbox would wait for itself). Returns how many records (0: none
  * published). On the thread that runs w's records (its own, or the dispatcher for worker 0). */
-static size_t run_batch(struct worker *w)
+static size_t run_batch(struct worker *w, bool own_thread)
 {
     size_t len;
     const struct wq_batch *b = ring_take(&w->q, &len);
@@ -306,12 +309,20 @@ static size_t run_batch(struct worker *w)
     assert(len == sizeof *b && b->n >= 1 && b->n <= WQ_BATCH);
     const struct wq_ent *e = b->e;
     size_t n = b->n;
-    uint64_t probe[WQ_BATCH];
+    uint64_t probe[WQ_BATCH], own[WQ_BATCH];
+    const uint64_t *tags = b->probe;
+    if (own_thread) {
+        for (size_t j = 0; j < n && j < WQ_TAGS_AHEAD; j++)
+            own[j] = hosttab_prefetch_tags(w->hosts, b->hash[j]);
+        tags = own;
+    }
     for (size_t j = 0; j < n && j < WQ_AHEAD; j++)
-        prefetch_record(w, b, j, probe);
+        prefetch_record(w, b, j, tags, probe);
     for (size_t i = 0; i < n; i++) {
+        if (own_thread && i + WQ_TAGS_AHEAD < n)
+            own[i + WQ_TAGS_AHEAD] = hosttab_prefetch_tags(w->hosts, b->hash[i + WQ_TAGS_AHEAD]);
         if (i + WQ_AHEAD < n)
-            prefetch_record(w, b, i + WQ_AHEAD, probe);
+            prefetch_record(w, b, i + WQ_AHEAD, tags, probe);
         atomic_store_explicit(&w->progress, e[i].seq, memory_order_release);
         track(w, &e[i].f, b->hash[i], probe[i], i);
     }
@@ -330,7 +341,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
-        if (run_batch(w))
+        if (run_batch(w, true))
             continue;
         if (close_asked(w)) { /* the ring is drained: the dispatcher quiesced us first */
             uint32_t req = atomic_load_explicit(&w->close_req, memory_order_acquire);
@@ -394,7 +405,7 @@ static void run_here(struct worker *w)
 {
     assert(!w->started);
     publish(w, false);
-    while (run_batch(w))
+    while (run_batch(w, false))
         ;
 }
 

@@ -54,11 +54,11 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
                                 void **state);
 /* A record's lookup in steps, so that a batch's cache misses overlap instead of queueing one by
  * one (collector/pipeline_int.h wk_dispatch, collector/workers.c run_batch).
- * hosttab_prefetch_tags, when the record is queued: start loading the two tag blocks of hash;
- * returns its probe (the bucket numbers). hosttab_prefetch_slot, a few records before the
- * lookup (the blocks having arrived meanwhile): start loading the slot (host and detector
- * state, every cache line of it, for reading and writing) of the first tag match (first
- * bucket, then second); returns the probe for the lookup: that match's position, or (no tag
+ * hosttab_prefetch_tags, when the record is queued (a worker thread: a few records before its
+ * slot): start loading the two tag blocks of hash; returns its probe (the bucket numbers).
+ * hosttab_prefetch_slot, a few records before the lookup (the blocks having arrived
+ * meanwhile): start loading the slot (host and detector state, every cache line of it, for
+ * reading and writing) of the first tag match (first bucket, then second); returns the probe for the lookup: that match's position, or (no tag
  * matches: a new host, most likely) the bucket numbers, marked. hosttab_get_at:
  * hosttab_get_hashed with that probe, which spares the lookup its bucket numbers, and its tag
  * match when the position holds the host (most records). Its answer in registers: the host and
