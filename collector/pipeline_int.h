@@ -289,7 +289,7 @@ struct wq_batch {
     uint32_t n; /* records in e, 1..WQ_BATCH (set when closed) */
     /* hash[i]: hosttab_hash of e[i]'s inside host; probe[i] (worker 0 only): its host's bucket
      * numbers, their tag blocks asked for when the dispatcher queued it (hosttab_prefetch_tags;
-     * a worker thread asks for its own, WQ_TAGS_AHEAD) */
+     * a worker thread asks for its own, WQ_TAGS_AHEAD, and keeps them on its stack) */
     uint64_t hash[WQ_BATCH], probe[WQ_BATCH];
     struct wq_ent e[WQ_BATCH];
 };

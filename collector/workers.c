@@ -292,14 +292,17 @@ static inline __attribute__((always_inline)) void prefetch_record(struct worker 
 /* The next published batch of w's ring (one item: wk_dispatch fills batches in place): run its
  * records, give the room back. Its records' cache misses overlap instead of queueing one by one:
  * each record's host tag blocks were asked for when it was queued (worker 0) or are asked for
- * WQ_TAGS_AHEAD records before it runs (own_thread: a worker thread), and its host slot and
- * detector lines WQ_AHEAD records before it runs, so that they arrive while the
- * records before it run (asked for all at once, the last ones' lines queue behind the first
- * ones' and the first records wait for theirs). probe: where each host was found (or its
- * buckets), for its lookup (hosttab_get_at). progress tells wk_outbox_drain which record the
- * worker is on (per record, not per batch: the alerts of the records before it must be takeable
- * while a batch runs, or a full outbox would wait for itself). Returns how many records (0: none
- * published). On the thread that runs w's records (its own, or the dispatcher for worker 0). */
+ * WQ_TAGS_AHEAD records before it runs (own_thread: a worker thread; their bucket numbers go
+ * to own[] on its stack, not into the batch, whose lines the dispatcher writes next: written
+ * by both cores they would move between them; bench/RESULTS.md issue 15, fifty-seventh part),
+ * and its host slot and detector lines WQ_AHEAD records before it runs, so that they arrive
+ * while the records before it run (asked for all at once, the last ones' lines queue behind
+ * the first ones' and the first records wait for theirs). probe: where each host was found (or
+ * its buckets), for its lookup (hosttab_get_at). progress tells wk_outbox_drain which record
+ * the worker is on (per record, not per batch: the alerts of the records before it must be
+ * takeable while a batch runs, or a full outbox would wait for itself). Returns how many
+ * records (0: none published). On the thread that runs w's records (its own, or the dispatcher
+ * for worker 0). */
 static size_t run_batch(struct worker *w, bool own_thread)
 {
     size_t len;

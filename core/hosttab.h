@@ -58,8 +58,9 @@ struct host *hosttab_get_hashed(struct hosttab *t, uint64_t hash, uint32_t custo
  * slot): start loading the two tag blocks of hash; returns its probe (the bucket numbers).
  * hosttab_prefetch_slot, a few records before the lookup (the blocks having arrived
  * meanwhile): start loading the slot (host and detector state, every cache line of it, for
- * reading and writing) of the first tag match (first bucket, then second); returns the probe for the lookup: that match's position, or (no tag
- * matches: a new host, most likely) the bucket numbers, marked. hosttab_get_at:
+ * reading and writing) of the first tag match (first bucket, then second); returns the probe
+ * for the lookup: that match's position, or (no tag matches: a new host, most likely) the
+ * bucket numbers, marked. hosttab_get_at:
  * hosttab_get_hashed with that probe, which spares the lookup its bucket numbers, and its tag
  * match when the position holds the host (most records). Its answer in registers: the host and
  * its state (NULL: the table keeps none); whether it was inserted is not said, but a new host is
