@@ -239,9 +239,10 @@ void wk_outbox_drain(struct pipeline *p)
 
 _Static_assert(WQ_BATCH <= DET_BATCH_MAX, "a batch's records each have a det_memo place");
 
-/* The worker's part of a record (place i of its batch): its host, then every detector. */
-static void track(struct worker *w, const struct flow_rec *f, uint64_t hash, uint64_t probe,
-                  size_t i)
+/* The worker's part of a record (place i of its batch): its host, then every detector. Inlined
+ * into run_batch's loop (gcc keeps it out of line once run_batch is inlined itself). */
+static inline __attribute__((always_inline)) void track(struct worker *w, const struct flow_rec *f,
+                                                        uint64_t hash, uint64_t probe, size_t i)
 {
     struct pipeline *p = w->p;
     uint32_t wno = w->rec_ctx.window_no;
@@ -302,8 +303,10 @@ static inline __attribute__((always_inline)) void prefetch_record(struct worker 
  * the worker is on (per record, not per batch: the alerts of the records before it must be
  * takeable while a batch runs, or a full outbox would wait for itself). Returns how many
  * records (0: none published). On the thread that runs w's records (its own, or the dispatcher
- * for worker 0). */
-static size_t run_batch(struct worker *w, bool own_thread)
+ * for worker 0). Inlined into its two callers, so own_thread is a constant in each and its tests
+ * leave worker 0's loop (11 instructions a record; bench/RESULTS.md issue 15, fifty-eighth
+ * part). */
+static inline __attribute__((always_inline)) size_t run_batch(struct worker *w, bool own_thread)
 {
     size_t len;
     const struct wq_batch *b = ring_take(&w->q, &len);
