@@ -8,7 +8,9 @@ Measures, in one run and on the same machine and sender:
   (c) raw pcap to flows: through bench/bench_pcap.sh (the meter helper's script) when present;
   memory: peak RSS with 10 million active hosts (--quick: 50 000) against the memory model;
   callgrind instructions per record;
-  the speed-up from 1 to 2 workers.
+  the speed-up from 1 to 2 workers;
+  the host sweep: one workload with 1 000, 10 000 and --hosts inside hosts, time and
+      instructions per record (what the host and detector tables' cache misses cost).
 CPU time is read from /proc (schedstat, ns) of the whole process tree; loss is taken from the
 kernel's per-socket drop counter (/proc/net/udp), the same way for every collector, and checked
 against the collectors' own counters where they have them.
@@ -806,6 +808,96 @@ def bench_callgrind(c, tw=None, tag=""):
     return res
 
 
+# ---------------------------------------------------------------- host sweep
+def sanitized(c):
+    """Whether the build under test is a sanitizer or fuzzing one (valgrind cannot run it)."""
+    try:
+        with open(os.path.join(c.bin, "CMakeCache.txt")) as f:
+            return re.search(r"^TW_(SANITIZE|TSAN|FUZZ):BOOL=ON", f.read(), re.M) is not None
+    except OSError:
+        return False
+
+
+def callgrind_ir(c, pcap):
+    """Instructions of one replay of pcap under callgrind (None: no valgrind, a sanitizer
+    build, or no total)."""
+    if not shutil.which("valgrind") or sanitized(c):
+        return None
+    out = os.path.join(c.work, "callgrind-sweep.out")
+    r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", c.tw,
+                        "replay", "-C", c.customers, "-o", os.devnull, pcap],
+                       capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    return int(m.group(1)) if m else None
+
+
+def bench_hostsweep(c):
+    """The same mixed workload (generator, seed, prefixes, customers, record count) with 1 000,
+    10 000 and c.hosts inside hosts: only the host and detector tables' size changes, not the
+    work per record. Per host count: replay wall and CPU time (pinned, sweep_rounds rounds in a
+    rotating order, medians), time per record net of a 1 000-record run, and with valgrind the
+    instructions per record net of the same run. Time that grows with the hosts while the
+    instructions do not is what the tables' cache misses cost (bench/RESULTS.md, issue 15,
+    fifty-eighth part)."""
+    counts = sorted({1000, 10000, c.hosts})
+    n = c.records
+    caps = {}
+    for h in counts:
+        big = os.path.join(c.work, f"sweep-{h}.pcap")
+        small = os.path.join(c.work, f"sweep-{h}-small.pcap")
+        for path, recs in ((big, n), (small, 1000)):
+            twgen(c, "bulk", "-f", "mixed", "-n", recs, "-H", h, "-p", 4096, "-c", 50, "-e", 4,
+                  "-s", 7, "-o", path)
+        caps[h] = (big, small)
+    walls = {h: [] for h in counts}
+    cpus = {h: [] for h in counts}
+    small_walls = []
+    order = list(counts)
+    for r in range(c.sweep_rounds):
+        k = r % len(order)
+        for h in order[k:] + order[:k]:
+            _, _, wall, user, sys_ = tw_replay(c, caps[h][0])
+            walls[h].append(wall)
+            cpus[h].append(user + sys_)
+        small_walls.append(tw_replay(c, caps[counts[0]][1])[2])
+    small_wall = spread(small_walls)["median"]
+    res = {"records": n, "rounds": c.sweep_rounds, "small_wall": small_wall, "hosts": []}
+    for h in counts:
+        w, cp = spread(walls[h]), spread(cpus[h])
+        ir_big, ir_small = callgrind_ir(c, caps[h][0]), callgrind_ir(c, caps[h][1])
+        ipr = (ir_big - ir_small) / (n - 1000) if ir_big and ir_small else None
+        ns = max(w["median"] - small_wall, 0) / (n - 1000) * 1e9
+        res["hosts"].append({"hosts": h, "wall": w, "cpu": cp, "ns_per_record": ns,
+                             "ir_per_record": ipr})
+        log(f"host sweep: {h} hosts: {w['median']:.3f} s wall (median of {len(walls[h])}), "
+            f"{ns:.0f} ns per record" + (f", {ipr:.0f} Ir per record" if ipr else ""))
+    return res
+
+
+def report_hostsweep(S):
+    L = ["### Host sweep: the same records with more inside hosts\n",
+         f"One mixed workload, {S['records']} records, with each host count (only the host and "
+         f"detector tables' size changes); replay pinned to one core, {S['rounds']} rounds in a "
+         f"rotating order, medians; per record net of a 1000-record run "
+         f"({S['small_wall']:.3f} s).\n",
+         "| inside hosts | wall s, median (min-max) | CPU-s, median | ns per record | Ir per record "
+         "(callgrind) | time vs the fewest hosts | Ir vs the fewest hosts |",
+         "|---:|---|---:|---:|---:|---:|---:|"]
+    base = S["hosts"][0]
+    for e in S["hosts"]:
+        w = e["wall"]
+        ir = f"{e['ir_per_record']:.0f}" if e["ir_per_record"] else "-"
+        dt = (f"{100 * (e['ns_per_record'] / base['ns_per_record'] - 1):+.1f} %"
+              if base["ns_per_record"] else "-")
+        di = (f"{100 * (e['ir_per_record'] / base['ir_per_record'] - 1):+.1f} %"
+              if e["ir_per_record"] and base["ir_per_record"] else "-")
+        L.append(f"| {e['hosts']} | {w['median']:.3f} ({w['min']:.3f}-{w['max']:.3f}) | "
+                 f"{e['cpu']['median']:.3f} | {e['ns_per_record']:.0f} | {ir} | {dt} | {di} |")
+    L.append("\nTime that grows with the hosts while the instructions stay is what the tables' "
+             "cache misses cost; the rest of a record's time is its instructions.\n")
+    return "\n".join(L)
+
+
 # ---------------------------------------------------------------- old build against this one
 def bench_against(c):
     """The old build (--against) and this one, measured back to back in one run, the order
@@ -1082,6 +1174,8 @@ def report(c, R):
         a("")
     if R.get("against"):
         a(report_against(c, R["against"]))
+    if R.get("hostsweep"):
+        a(report_hostsweep(R["hostsweep"]))
     if "pcap" in R:
         a("### (c) Raw pcap to flows\n")
         p = R["pcap"]
@@ -1216,7 +1310,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--build-type", default="RelWithDebInfo")
-    ap.add_argument("--only", default="replay,udp,workers,memory,callgrind,pcap")
+    ap.add_argument("--only", default="replay,udp,workers,memory,callgrind,hostsweep,pcap")
     ap.add_argument("--against", default=None,
                     help="an older build directory: measure its transitwatch against this one")
     ap.add_argument("--against-reps", type=int, default=None)
@@ -1254,6 +1348,7 @@ def main():
     if c.mem_hosts < 1:
         raise SystemExit(f"bench: --mem-hosts must be >= 1: {a.mem_hosts}")
     c.cg_records = 20000 if a.quick else 200000
+    c.sweep_rounds = 3 if a.quick else 15
     c.reps = 1 if a.quick else 3
     c.udp_reps = a.reps if a.reps is not None else (1 if a.quick else 3)
     if c.udp_reps < 1:
@@ -1308,6 +1403,8 @@ def main():
         R["memory"] = bench_memory(c)
     if "callgrind" in only:
         R["callgrind"] = bench_callgrind(c)
+    if "hostsweep" in only:
+        R["hostsweep"] = bench_hostsweep(c)
     if "pcap" in only:
         R["pcap"] = bench_pcap(c)
     if c.tw_old:

@@ -11,10 +11,12 @@
 # measures side by side (bench/bench.py): (a) UDP over loopback at rising offered rates against
 # nfcapd and nfacctd, (b) replay of the same captures from a file, (c) raw pcap to flows (via
 # bench/bench_pcap.sh when present), the memory per tracked host, callgrind instructions per
-# record and the 1 -> 2 worker speed-up. Writes a markdown table to stdout and to
+# record, the 1 -> 2 worker speed-up, and the host sweep (one mixed workload with 1 000, 10 000
+# and --hosts inside hosts: time and instructions per record, i.e. what the tables' cache misses
+# cost). Writes a markdown table to stdout and to
 # bench/results-<date>.md (+ .json; --out FILE instead). --quick: small workloads, a few minutes (CI: it checks the
-# harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,pcap
-# (none: "--only none"). --against DIR: also measure DIR's collector/transitwatch against this
+# harness works, not the ratios). --only: comma list of replay,udp,workers,memory,callgrind,hostsweep,
+# pcap (none: "--only none"). --against DIR: also measure DIR's collector/transitwatch against this
 # build in the same run (replay per format, 1 and 2 workers, UDP at the top rate, callgrind),
 # back to back with the order alternating, every repetition reported (min / median / max).
 # --mem-hosts N: the memory run's active hosts (default 10 M; --quick: 50 000).

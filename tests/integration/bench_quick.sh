@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 timeout 600 bash "$TW_SRC/bench/run.sh" --quick --no-install --no-build --build "$TW_BIN" \
-  --work "$tmp/work" --out "$tmp/r.md" --only replay,udp,memory --hosts 15000 >"$tmp/stdout" 2>"$tmp/stderr" ||
+  --work "$tmp/work" --out "$tmp/r.md" --only replay,udp,memory,hostsweep --hosts 15000 >"$tmp/stdout" 2>"$tmp/stderr" ||
   { tail -20 "$tmp/stderr" >&2; fail "run.sh --quick failed"; }
 # a workload size that is not a count is refused before any work, not replaced by the default
 for opt in --hosts --mem-hosts; do
@@ -41,7 +41,16 @@ grep -Eq '^\| recvmmsg loop \| v5 \| 0\.40 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 1
   fail "no UDP row for the bare recvmmsg loop"
 grep -q '^| harness ceiling (v5): the bare recvmmsg loop' "$md" || fail "no ceiling row"
 grep -q '^| CPU-s/M beyond receiving' "$md" || fail "no beyond-receiving row"
-python3 - "$tmp/r.json" <<'PY' || fail "results json"
+# the host sweep: one row per host count, instructions with valgrind on a plain build
+grep -q '^### Host sweep: the same records with more inside hosts' "$md" || fail "no host sweep"
+for h in 1000 10000 15000; do
+  grep -Eq "^\| $h \| [0-9.]+ \([0-9.]+-[0-9.]+\) \| [0-9.]+ \| [0-9]+ \| " "$md" ||
+    fail "no host sweep row for $h hosts"
+done
+source "$TW_SRC/tests/integration/lib/build.bash"
+cg=0
+if command -v valgrind >/dev/null && ! build_has SANITIZE TSAN FUZZ; then cg=1; fi
+python3 - "$tmp/r.json" "$cg" <<'PY' || fail "results json"
 import json, sys
 r = json.load(open(sys.argv[1]))
 tw = [u for u in r["udp"] if u["collector"] == "transitwatch"]
@@ -53,6 +62,14 @@ assert [p["offered_rps"] for p in pts] == [4e5, 1.2e6] and all(p["runs"] == 1 fo
 lf = [e for e in r["udp_loss_free"] if e["collector"] == "transitwatch"]
 assert len(lf) == 1 and len(lf[0]["reps"]) == 1, lf
 assert r["memory"]["hosts"] == 50000 and r["memory"]["rss_kb"] > 0
+hs = r["hostsweep"]
+assert [e["hosts"] for e in hs["hosts"]] == [1000, 10000, 15000], hs
+assert hs["rounds"] == 3 and all(len(e["wall"]["runs"]) == 3 for e in hs["hosts"]), hs
+assert all(e["ns_per_record"] > 0 for e in hs["hosts"]), hs
+if sys.argv[2] == "1":  # valgrind on a plain build: instructions per record, near-equal
+    ir = [e["ir_per_record"] for e in hs["hosts"]]
+    assert all(x and 300 < x < 20000 for x in ir), ir
+    assert max(ir) < 1.5 * min(ir), ir
 sink = [u for u in r["udp"] if u["collector"] == "recvmmsg loop"]
 assert len(sink) == 2 and all(u["received_records"] > 0 for u in sink), sink
 PY
