@@ -777,8 +777,31 @@ def bench_memory(c):
 
 
 # ---------------------------------------------------------------- callgrind
+def sanitized(c):
+    """Whether the build under test is a sanitizer or fuzzing one (valgrind cannot run it)."""
+    try:
+        with open(os.path.join(c.bin, "CMakeCache.txt")) as f:
+            return re.search(r"^TW_(SANITIZE|TSAN|FUZZ):BOOL=ON", f.read(), re.M) is not None
+    except OSError:
+        return False
+
+
+def can_callgrind(c):
+    return shutil.which("valgrind") is not None and not sanitized(c)
+
+
+def callgrind_ir(c, pcap, out, tw=None):
+    """Instructions of one replay of pcap under callgrind, its profile written to out (None: no
+    total)."""
+    r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                        tw or c.tw, "replay", "-C", c.customers, "-o", os.devnull, pcap],
+                       capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    return int(m.group(1)) if m else None
+
+
 def bench_callgrind(c, tw=None, tag=""):
-    if not shutil.which("valgrind"):
+    if not can_callgrind(c):
         return None
     res = {}
     for name, n in (("small", 1000), ("big", c.cg_records)):
@@ -787,11 +810,7 @@ def bench_callgrind(c, tw=None, tag=""):
             twgen(c, "bulk", "-f", "mixed", "-n", n, "-H", c.hosts, "-p", 4096, "-c", 50, "-s", 7,
                   "-o", pcap)
         out = os.path.join(c.work, f"callgrind-{name}{tag}.out")
-        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                            tw or c.tw, "replay", "-C", c.customers, "-o", os.devnull, pcap],
-                           capture_output=True, text=True)
-        m = re.search(r"Collected : (\d+)", r.stderr)
-        res[name] = {"records": n, "ir": int(m.group(1)) if m else 0, "file": out}
+        res[name] = {"records": n, "ir": callgrind_ir(c, pcap, out, tw) or 0, "file": out}
     big, small = res["big"], res["small"]
     res["ir_per_record"] = (big["ir"] - small["ir"]) / (big["records"] - small["records"])
     res["ir_per_record_gross"] = big["ir"] / big["records"]
@@ -809,36 +828,14 @@ def bench_callgrind(c, tw=None, tag=""):
 
 
 # ---------------------------------------------------------------- host sweep
-def sanitized(c):
-    """Whether the build under test is a sanitizer or fuzzing one (valgrind cannot run it)."""
-    try:
-        with open(os.path.join(c.bin, "CMakeCache.txt")) as f:
-            return re.search(r"^TW_(SANITIZE|TSAN|FUZZ):BOOL=ON", f.read(), re.M) is not None
-    except OSError:
-        return False
-
-
-def callgrind_ir(c, pcap):
-    """Instructions of one replay of pcap under callgrind (None: no valgrind, a sanitizer
-    build, or no total)."""
-    if not shutil.which("valgrind") or sanitized(c):
-        return None
-    out = os.path.join(c.work, "callgrind-sweep.out")
-    r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", c.tw,
-                        "replay", "-C", c.customers, "-o", os.devnull, pcap],
-                       capture_output=True, text=True)
-    m = re.search(r"Collected : (\d+)", r.stderr)
-    return int(m.group(1)) if m else None
-
-
 def bench_hostsweep(c):
     """The same mixed workload (generator, seed, prefixes, customers, record count) with 1 000,
     10 000 and c.hosts inside hosts: only the host and detector tables' size changes, not the
     work per record. Per host count: replay wall and CPU time (pinned, sweep_rounds rounds in a
-    rotating order, medians), time per record net of a 1 000-record run, and with valgrind the
-    instructions per record net of the same run. Time that grows with the hosts while the
-    instructions do not is what the tables' cache misses cost (bench/RESULTS.md, issue 15,
-    fifty-eighth part)."""
+    rotating order, medians), time per record net of a 1 000-record run, and with valgrind (not
+    in a sanitizer build) the instructions per record net of the same run. Time that grows with
+    the hosts while the instructions do not is what the tables' cache misses cost
+    (bench/RESULTS.md, issue 15, fifty-eighth part)."""
     counts = sorted({1000, 10000, c.hosts})
     n = c.records
     caps = {}
@@ -864,8 +861,11 @@ def bench_hostsweep(c):
     res = {"records": n, "rounds": c.sweep_rounds, "small_wall": small_wall, "hosts": []}
     for h in counts:
         w, cp = spread(walls[h]), spread(cpus[h])
-        ir_big, ir_small = callgrind_ir(c, caps[h][0]), callgrind_ir(c, caps[h][1])
-        ipr = (ir_big - ir_small) / (n - 1000) if ir_big and ir_small else None
+        ipr = None
+        if can_callgrind(c):
+            out = os.path.join(c.work, "callgrind-sweep.out")
+            ir_big, ir_small = callgrind_ir(c, caps[h][0], out), callgrind_ir(c, caps[h][1], out)
+            ipr = (ir_big - ir_small) / (n - 1000) if ir_big and ir_small else None
         ns = max(w["median"] - small_wall, 0) / (n - 1000) * 1e9
         res["hosts"].append({"hosts": h, "wall": w, "cpu": cp, "ns_per_record": ns,
                              "ir_per_record": ipr})
