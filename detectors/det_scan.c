@@ -845,15 +845,23 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     }
 }
 
-/* Window close: every probe answer_wait older than the window's end is settled. Entries are in
- * arrival order; one that is not due yet ends the pass (the rest wait for the next close). */
+/* Window close: every probe answer_wait older than the window's end is settled, wherever it is
+ * in arrival order: records arrive at export, not in start order, and arrival order across
+ * hosts is the input's interleaving (another with N workers, or scaled out on Kafka), so an
+ * entry not due yet must not hold back the due ones behind it (a host's outcomes would then
+ * depend on other hosts' records). One pass over the entries there were at the start, oldest
+ * first: a due one is settled and removed, one not due yet is made the newest, so those kept
+ * stay in their order (the table's eviction order is unchanged). */
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
-    for (struct pend *p; (p = ltab_oldest(&s->pend));) {
+    size_t n = s->pend.n;
+    for (struct pend *p; n-- > 0 && (p = ltab_oldest(&s->pend));) {
         ltab_ahead(&s->pend);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
-        if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms)
-            break;
+        if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms) {
+            ltab_touch(&s->pend, p);
+            continue;
+        }
         if (p->state == PEND_PROBE) {
             struct host *h;
             struct scan_host *sh;

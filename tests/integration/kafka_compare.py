@@ -64,6 +64,18 @@ def traffic(s):
     return json.dumps({k: t.get(k) for k in ("outbound", "inbound", "internal")}, sort_keys=True)
 
 
+def differences(want, got, path=""):
+    """(path, wanted value, got value) for every leaf where two documents differ."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        for k in sorted(set(want) | set(got)):
+            yield from differences(want.get(k), got.get(k), f"{path}.{k}" if path else k)
+    elif isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for i, (w, g) in enumerate(zip(want, got)):
+            yield from differences(w, g, f"{path}[{i}]")
+    elif want != got:
+        yield path, json.dumps(want), json.dumps(got)
+
+
 def exact(single, outs, ignore):
     a1, s1 = load([single], ignore)
     a2, s2 = load(outs, ignore)
@@ -71,12 +83,22 @@ def exact(single, outs, ignore):
     for kind, x, y in (("alert", a1, a2), ("summary", s1, s2)):
         cx = collections.Counter(canon(d) for d in x)
         cy = collections.Counter(canon(d) for d in y)
-        for doc, n in (cx - cy).items():
+        missing, extra = cx - cy, cy - cx
+        for doc, n in missing.items():
             bad += 1
             print(f"missing {kind} (x{n}): {doc[:400]}")
-        for doc, n in (cy - cx).items():
+        for doc, n in extra.items():
             bad += 1
             print(f"extra {kind} (x{n}): {doc[:400]}")
+        # a missing and an extra document of the same incident or window: the fields that differ
+        key = incident if kind == "alert" else sum_key
+        by_key = {key(json.loads(doc)): json.loads(doc) for doc in extra}
+        for doc in missing:
+            want = json.loads(doc)
+            other = by_key.get(key(want))
+            if other is not None:
+                for path, w, g in differences(want, other):
+                    print(f"  {kind} {key(want)}: {path}: single run {w}, instances {g}")
     print(f"exact: {len(a1)} alerts, {len(s1)} summaries in the single run; "
           f"{len(a2)} and {len(s2)} from {len(outs)} instance(s); {bad} differences")
     return 1 if bad or not a1 + s1 else 0
