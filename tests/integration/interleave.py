@@ -15,24 +15,17 @@ a host's alerts depend on is in its own records' order and the window closes").
 Prints the records, the windows and how many records moved.
 """
 import ipaddress
+import os
 import random
 import sys
 
-
-def varint(buf, i):
-    v = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from goflow2file import messages, varint  # noqa: E402
 
 
 def fields(msg):
     """The FlowMessage fields interleave.py needs: addresses (6, 7), AS numbers (14, 15), the
-    flow's end and the time received (112, 110; ns)."""
+    flow's end, start and the time received (112, 111, 110; ns)."""
     out, i = {}, 0
     while i < len(msg):
         key, i = varint(msg, i)
@@ -65,12 +58,7 @@ def main():
             int(net.network_address) >> (net.max_prefixlen - net.prefixlen))
         if len(parts) > 3 and parts[3]:
             asns.add(int(parts[3]))
-    data = open(src, "rb").read()
-    recs, i = [], 0
-    while i < len(data):
-        n, j = varint(data, i)
-        recs.append((data[i:j + n], data[j:j + n]))
-        i = j + n
+    recs = list(messages(open(src, "rb").read()))
 
     def inside(f, addr_field, as_field):
         a = f.get(addr_field)
@@ -93,11 +81,11 @@ def main():
         keyed.append((raw, hosts, end // 1000000))
 
     # the segments: a window close happens before the record that causes it (which stays first)
-    segs, cur, have, win_start, max_seen = [], [], False, 0, 0
+    segs, cur, win_start, max_seen = [], [], None, 0
     for k in keyed:
         end = k[2]
-        if not have:
-            have, win_start = True, end // window * window
+        if win_start is None:
+            win_start = end // window * window
         max_seen = max(max_seen, end)
         closes = False
         while max_seen >= lateness and max_seen - lateness >= win_start + window:
@@ -114,20 +102,19 @@ def main():
     out, moved = [], 0
     for seg in segs:
         rest = seg[1:]
+        # each record's queues: its inside hosts' (a record of none is a queue of its own)
+        keys = [sorted(k[1]) or [("free", idx)] for idx, k in enumerate(rest)]
         queues = {}
-        for idx, k in enumerate(rest):
-            for h in k[1] or {("free", idx)}:
+        for idx, ks in enumerate(keys):
+            for h in ks:
                 queues.setdefault(h, []).append(idx)
         pos = {h: 0 for h in queues}
         order = [seg[0]]
         queued = set()
         ready = []  # records heading all their queues (a list: the seeded choice is repeatable)
 
-        def heads_of(idx):
-            return rest[idx][1] or {("free", idx)}
-
         def check(idx):  # once a record heads every queue it is in (twice for two hosts)
-            if idx not in queued and all(queues[h][pos[h]] == idx for h in heads_of(idx)):
+            if idx not in queued and all(queues[h][pos[h]] == idx for h in keys[idx]):
                 queued.add(idx)
                 ready.append(idx)
 
@@ -141,7 +128,7 @@ def main():
             order.append(rest[idx])
             moved += idx != taken
             taken += 1
-            for h in heads_of(idx):
+            for h in keys[idx]:
                 pos[h] += 1
                 if pos[h] < len(queues[h]):
                     check(queues[h][pos[h]])

@@ -335,18 +335,12 @@ $cmp exact --ignore observer "$tmp/single.jsonl" "$tmp/g1.jsonl" \
 # FlowMessage per message), read by a detect instance with input = goflow2. The first 30000
 # messages only: librdkafka 2.0.2's mock cluster keeps at most 5 MB (and 100000 messages) per
 # partition and drops older segments.
-python3 - "$tmp/e.goflow2" "$tmp/part.goflow2" 30000 <<'PY'
-import sys
-data, n, i = open(sys.argv[1], "rb").read(), int(sys.argv[3]), 0
-for _ in range(n):
-    ln, shift, j = 0, 0, i
-    while True:
-        b = data[j]; j += 1
-        ln |= (b & 0x7f) << shift; shift += 7
-        if not b & 0x80:
-            break
-    i = j + ln
-open(sys.argv[2], "wb").write(data[:i])
+python3 - "$tmp/e.goflow2" "$tmp/part.goflow2" 30000 "$TW_SRC/tests/integration" <<'PY'
+import itertools, sys
+sys.path.insert(0, sys.argv[4])
+from goflow2file import messages
+msgs = messages(open(sys.argv[1], "rb").read())
+open(sys.argv[2], "wb").write(b"".join(raw for raw, _ in itertools.islice(msgs, int(sys.argv[3]))))
 PY
 $tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-g2" \
   -o "$tmp/g2.jsonl" "$tmp/part.goflow2" 2>"$tmp/g2.log" \
