@@ -436,14 +436,24 @@ void win_tick(struct pipeline *p, uint64_t wall_ms)
     win_advance(p);
 }
 
+/* The last closes: the open window, then the one after it when records that end in it came
+ * before the close (within lateness: detectors keep them for that window), so no record's
+ * window goes unreported; the final one with last_close set. */
 void win_finish(struct pipeline *p)
 {
     wk_quiesce(p);
     if (!p->have_window)
         return;
-    close_window(p);
-    p->win_start += p->window_ms;
-    win_set_ctx(p);
+    for (bool last = false; !last;) {
+        last = p->max_seen < p->win_start + p->window_ms;
+        for (uint32_t wi = 0; wi < p->nworkers; wi++)
+            p->workers[wi].win_ctx.last_close = last;
+        close_window(p);
+        p->win_start += p->window_ms;
+        win_set_ctx(p);
+    }
+    for (uint32_t wi = 0; wi < p->nworkers; wi++)
+        p->workers[wi].win_ctx.last_close = false;
     p->have_window = false;
     win_set_due(p);
 }

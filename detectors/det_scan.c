@@ -22,8 +22,8 @@
  *     worker join table keyed by (host, target, protocol, target port); an answer record
  *     (target port -> host, or an echo reply) that arrives before or after it, within
  *     answer_wait of event time, makes it ANSWERED (an answer seen first waits for its probe
- *     the same way). Probes still unanswered when a window closes answer_wait after them are
- *     UNANSWERED - if answers to this host are visible at all (any record towards the host in
+ *     the same way). Probes still unanswered when a window closes answer_wait after them (or
+ *     at the last close, end of input or stop: no answer can come after it) are UNANSWERED - if answers to this host are visible at all (any record towards the host in
  *     the last hour); otherwise (asymmetric routing: the answers are not exported to us) the
  *     outcome is UNKNOWN and counts neither way. ICMP errors (port/host unreachable, time
  *     exceeded) are not answers: the probe stays unanswered, as the target or a router said.
@@ -851,14 +851,16 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
  * entry not due yet must not hold back the due ones behind it (a host's outcomes would then
  * depend on other hosts' records). One pass over the entries there were at the start, oldest
  * first: a due one is settled and removed, one not due yet is made the newest, so those kept
- * stay in their order (the table's eviction order is unchanged). */
+ * stay in their order (the table's eviction order is unchanged). The last close (no record
+ * follows) settles every probe by what was seen, as a TCP attempt is judged by its record: an
+ * analyst's capture that ends within answer_wait of a window's end keeps its last probes. */
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
     size_t n = s->pend.n;
     for (struct pend *p; n-- > 0 && (p = ltab_oldest(&s->pend));) {
         ltab_ahead(&s->pend);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
-        if (p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms) {
+        if (!ctx->last_close && p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms) {
             ltab_touch(&s->pend, p);
             continue;
         }
@@ -1427,8 +1429,20 @@ static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd
                (uint64_t)sh->walk_last_s * 1000, json_error(&j) ? NULL : ev);
 }
 
+/* Whether these outcomes make an ICMP sweep (w's burst, c's thresholds). */
+static bool sweep_is(const struct sweeper *w, const struct scan_conf *c, uint32_t answered,
+                     uint32_t unanswered)
+{
+    uint32_t known = answered + unanswered;
+    return w->peak >= c->icmp_burst && known && unanswered >= c->icmp_unanswered_min &&
+           (double)unanswered / known >= c->icmp_fail_min;
+}
+
 /* The ICMP sweep of a candidate: 1 alerted (episode over), 0 not a sweep (dropped), -1 not
- * decided yet (probes still wait for their answers). */
+ * decided yet. An answer settles its probe at once, silence only answer_wait later, so while
+ * probes wait the outcomes seen lean towards answered: the verdict is taken once the waiting
+ * probes cannot change it (the same whether all of them end answered or all unanswered), or
+ * at the last close (nothing is waiting for a later one). */
 static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand *cd)
 {
     struct host_key k;
@@ -1440,13 +1454,14 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
         return 0;
     const struct scan_conf *c = det_conf(ctx, cd->customer);
     uint32_t settled = w->answered + w->unanswered + w->unknown;
-    if (settled < w->probes && settled < c->icmp_burst)
+    uint32_t waiting = w->probes > settled ? w->probes - settled : 0;
+    bool sweep = sweep_is(w, c, w->answered + waiting, w->unanswered);
+    if (waiting && !ctx->last_close && sweep != sweep_is(w, c, w->answered, w->unanswered + waiting))
         return -1;
     uint32_t known = w->answered + w->unanswered;
     double share = known ? (double)w->unanswered / known : 0;
     int r = 0;
-    if (w->peak >= c->icmp_burst && known && w->unanswered >= c->icmp_unanswered_min &&
-        share >= c->icmp_fail_min) {
+    if (sweep) {
         char ev[1024];
         struct json j;
         json_init(&j, ev, sizeof ev);
@@ -1457,6 +1472,7 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
         json_u64(&j, "answered", w->answered);
         json_u64(&j, "unanswered", w->unanswered);
         json_u64(&j, "unknown", w->unknown);
+        json_u64(&j, "waiting", waiting);
         json_double(&j, "unanswered_share", share, 3);
         json_arr_open(&j, "sample_targets");
         for (unsigned i = 0; i < w->nsample; i++)

@@ -88,6 +88,10 @@ static inline const void *det_confs_get(const struct det_confs *t, size_t d, uin
 struct det_ctx {
     uint64_t win_start_ms, win_end_ms; /* the open (or closing) window */
     uint32_t window_no;                /* win_start_ms / window length */
+    /* The last close (end of input, or the stop of a daemon): no record and no later close
+     * follow, so what a detector keeps waiting for a later window (a probe's answer) is
+     * settled now, by what was seen. Set on the window context for that close only. */
+    bool last_close;
     uint32_t worker;                   /* worker index */
     const struct feed_set *feeds;      /* blocklists in force (swapped between windows on reload) */
     /* customer lookup for detectors that need it: index1 -> id/name (NULL if none) */

@@ -3,6 +3,7 @@
 
 usage: real.py --tw TRANSITWATCH --testdata DIR [--truth-dir DIR] --out DIR
                [--md OUT.md] [--json OUT.json] [--require DATASET=HOST ...] [--require-all]
+               [--placements N] [--window SECONDS]
 
 Every bench/eval/truth/NAME.json describes one dataset: its source (a path under the shared
 testdata folder: a capture, nfcapd file, Zeek or Argus log), the customers (the capture's
@@ -14,6 +15,12 @@ by any, the rules raised, the peers named, time to first alert (end of the first
 window - the first record's start). Files under testdata/pcap and testdata/flows that no truth
 file names are listed as unlabelled.
 
+--placements N replays each classic pcap again with its times shifted so that it starts at N
+evenly spaced places of a window (--window, the default 300 s) and 2 s before a window's end: a
+capture is a sample of traffic that could have fallen anywhere on the clock, so every labelled
+host must be right at every placement (a host's "ok" covers them all; the table says how many
+placements were right).
+
 Nothing is asserted unless asked: --require DATASET=HOST makes the run fail (exit 1) when that
 labelled host is missed (misbehaving) or flagged (benign), or when the dataset is absent;
 --require-all asks it of every labelled host of every present dataset.
@@ -22,6 +29,7 @@ import glob
 import ipaddress
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -39,12 +47,64 @@ def customer_of(host, customers):
     return best[1] if best else ""
 
 
-def run_dataset(tw, testdata, t, out):
+PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",  # microseconds
+              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}  # nanoseconds
+
+
+def pcap_shifted(src, dst, position_s, window_s):
+    """Copy classic pcap src to dst with every packet's time moved so that the first packet
+    falls position_s into a window; the shift in seconds, or None when src is not a classic
+    pcap (pcapng, a log, an nfcapd file: not shifted)."""
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    if len(data) < 24 or bytes(data[:4]) not in PCAP_MAGIC:
+        return None
+    e = PCAP_MAGIC[bytes(data[:4])]
+    at, shift = 24, None
+    while at + 16 <= len(data):
+        (sec,) = struct.unpack_from(e + "I", data, at)
+        if shift is None:
+            shift = (position_s - sec % window_s) % window_s
+        struct.pack_into(e + "I", data, at, sec + shift)
+        at += 16 + struct.unpack_from(e + "I", data, at + 8)[0]
+    with open(dst, "wb") as f:
+        f.write(data)
+    return shift or 0
+
+
+def run_dataset(tw, testdata, t, out, placements=0, window_s=300):
     src = os.path.join(testdata, os.path.relpath(t["source"], "testdata"))
     name = t["name"]
     if not os.path.exists(src):
         return {"name": name, "status": "absent", "source": t["source"], "hosts": []}
-    d = os.path.join(out, name)
+    r = score_dataset(tw, src, t, os.path.join(out, name))
+    if r["status"] != "scored" or not placements:
+        return r
+    positions = [k * window_s // placements for k in range(placements)] + [window_s - 2]
+    r["placements"] = []
+    for pos in positions:
+        d = os.path.join(out, name, "at-%03d" % pos)
+        os.makedirs(d, exist_ok=True)
+        shifted = os.path.join(d, "capture.pcap")
+        if pcap_shifted(src, shifted, pos, window_s) is None:
+            break
+        p = score_dataset(tw, shifted, t, d)
+        os.remove(shifted)
+        wrong = [h["host"] for h in p["hosts"] if not h["ok"]] if p["status"] == "scored" else ["(%s)" % p["status"]]
+        r["placements"].append({"position_s": pos, "wrong": wrong})
+        for h in r["hosts"]:
+            h.setdefault("placements_ok", 0)
+            h.setdefault("placements", 0)
+            h["placements"] += 1
+            if h["host"] not in wrong and p["status"] == "scored":
+                h["placements_ok"] += 1
+            else:
+                h["ok"] = False
+    return r
+
+
+def score_dataset(tw, src, t, d):
+    name = t["name"]
     os.makedirs(d, exist_ok=True)
     csv = os.path.join(d, "customers.csv")
     with open(csv, "w") as f:
@@ -101,7 +161,7 @@ def main(argv):
         elif a == "--require-all":
             require_all = True
             i += 1
-        elif a in ("--tw", "--testdata", "--truth-dir", "--out", "--md", "--json"):
+        elif a in ("--tw", "--testdata", "--truth-dir", "--out", "--md", "--json", "--placements", "--window"):
             args[a] = argv[i + 1]
             i += 2
         else:
@@ -118,7 +178,8 @@ def main(argv):
             absent = t["absent"]
         else:
             truths.append(t)
-    results = [run_dataset(args["--tw"], testdata, t, args["--out"]) for t in truths]
+    results = [run_dataset(args["--tw"], testdata, t, args["--out"], int(args.get("--placements", 0)),
+                           int(args.get("--window", 300))) for t in truths]
     named = {os.path.normpath(os.path.join(testdata, os.path.relpath(t["source"], "testdata"))) for t in truths}
     unlabelled = []
     for sub in ("pcap", "flows"):
@@ -129,25 +190,31 @@ def main(argv):
         a["present"] = [p for p in a["looked_for"]
                         if os.path.exists(os.path.join(testdata, os.path.relpath(p, "testdata")))]
     L = ["| dataset | labelled host | behaviour | expected detector | found by it | found by any | rules raised | "
-         "peers named | time to first alert (s) | ok |", "|---|---|---|---|---|---|---|---|---|---|"]
+         "peers named | time to first alert (s) | right at every placement | ok |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         if r["status"] != "scored":
-            L.append("| %s | - | - | - | - | - | - | - | - | %s |" % (r["name"], r["status"].upper()))
+            L.append("| %s | - | - | - | - | - | - | - | - | - | %s |" % (r["name"], r["status"].upper()))
             continue
         for h in r["hosts"]:
             exp = "none (benign)" if h["benign"] else h["detector"] + ("".join(" or " + x for x in h["also"]))
             peers = ", ".join(h["peers"]) or "-"
             if h["expected_peer"] and h["peers"] and h["peers"] != [h["expected_peer"]]:
                 peers += " (labelled peer %s)" % h["expected_peer"]
-            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            plc = "%d/%d" % (h["placements_ok"], h["placements"]) if h.get("placements") else "-"
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["name"], h["host"], h["label"], exp, "-" if h["benign"] else ("yes" if h["found"] else "NO"),
                 "yes" if h["found_any"] else "no", ", ".join(h["rules"]) or "-", peers,
-                "%.1f" % h["ttfa_s"] if h["ttfa_s"] is not None else "-", "yes" if h["ok"] else "NO"))
+                "%.1f" % h["ttfa_s"] if h["ttfa_s"] is not None else "-", plc, "yes" if h["ok"] else "NO"))
     for a in absent:
-        L.append("| %s | - | %s | - | - | - | - | - | - | %s |" % (
+        L.append("| %s | - | %s | - | - | - | - | - | - | - | %s |" % (
             a["name"], a["expect"], "ABSENT" if not a["present"] else "PRESENT WITHOUT TRUTH FILE: " + ", ".join(a["present"])))
     L.append("")
     for r in results:
+        for p in r.get("placements", []):
+            if p["wrong"]:
+                L.append("%s shifted to start %d s into a window: wrong for %s." % (
+                    r["name"], p["position_s"], ", ".join(p["wrong"])))
         if r.get("unlabelled_alerted"):
             L.append("%s: alerts on hosts nobody labelled: %s." % (r["name"], ", ".join(r["unlabelled_alerted"])))
     if unlabelled:

@@ -9,7 +9,8 @@
 #     incidents (rule, customer, host, peer; a metered flow ends at the meter's timeouts, so an
 #     alert may land one window later);
 #  3. every labelled real capture/log of the shared test data against its truth file
-#     (bench/eval/real.py; absent datasets are listed as absent);
+#     (bench/eval/real.py; absent datasets are listed as absent), each pcap also shifted to 11
+#     places in the window (--placements 10: every labelled host right at every one);
 #  4. a mix of customers built from the real captures (bench/eval/mix.py): which customers the
 #     hostility score condemns;
 #  5. the same traffic as sampled sFlow (twgen eval -f sflow -N RATE: 1-in-RATE random packet
@@ -117,7 +118,7 @@ fi
 # ---- 3. real captures and logs ----
 if ((real)); then
   if [[ -d $testdata ]]; then
-    python3 "$src/bench/eval/real.py" --tw "$tw" --testdata "$testdata" --out "$out/real" \
+    python3 "$src/bench/eval/real.py" --tw "$tw" --testdata "$testdata" --out "$out/real" --placements 10 \
       --md "$out/real.md" --json "$out/real.json" "${real_args[@]}" >"$out/real.txt" || rc=1
     cat "$out/real.txt"
   else

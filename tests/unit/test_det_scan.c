@@ -497,31 +497,38 @@ static void udp_answers_not_exported(void **st)
 }
 
 /* The ping sweep of Stratosphere's test12 capture: 18 addresses of one /24 in 1.6 s, 11
- * answering. A monitoring host that pings 40 hosts every minute, all answering, is not one. */
-static void icmp_sweep(void **st)
+ * answering, starting at ms into the event time; a monitoring host that pings 40 hosts every
+ * minute, all answering, is not one. last: the input ends after it (one close, the last, as at
+ * the end of a replay); else later windows close as records go on. The alert, the same
+ * wherever the sweep falls. */
+static void icmp_sweep_at(uint64_t start, bool last)
 {
-    (void)st;
     struct th t;
     assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
-    static const unsigned last[18] = {1,   80,  102, 117, 120, 130, 131, 171, 104,
-                                      113, 114, 115, 0,   255, 100, 101, 192, 110};
+    static const unsigned octet[18] = {1,   80,  102, 117, 120, 130, 131, 171, 104,
+                                       113, 114, 115, 0,   255, 100, 101, 192, 110};
     static const bool answers[18] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
     char dst[32];
-    for (unsigned i = 0; i < 18; i++) {
-        uint64_t at = T0 + 96000 + i * 90;
-        snprintf(dst, sizeof dst, "45.68.1.%u", last[i]);
-        th_flow(&t, "10.0.0.109", dst, 0, 8 << 8, 1, 0, 1, 28, at, 0);
-        if (answers[i])
-            th_flow(&t, dst, "10.0.0.109", 0, 0, 1, 0, 1, 28, at + 4, 0);
-    }
     for (unsigned m = 0; m < 10; m++)
-        for (unsigned i = 0; i < 40; i++) {
+        for (unsigned i = 0; i < 40 && !last; i++) {
             uint64_t at = T0 + m * MIN_MS + i * 50;
             snprintf(dst, sizeof dst, "46.%u.0.%u", i, 10 + i);
             th_flow(&t, "10.0.0.120", dst, 0, 8 << 8, 1, 0, 1, 84, at, 0);
             th_flow(&t, dst, "10.0.0.120", 0, 0, 1, 0, 1, 84, at + 9, 0);
         }
-    th_advance_to(&t, T0 + 20 * MIN_MS);
+    for (unsigned i = 0; i < 18; i++) {
+        uint64_t at = start + i * 90;
+        snprintf(dst, sizeof dst, "45.68.1.%u", octet[i]);
+        th_flow(&t, "10.0.0.109", dst, 0, 8 << 8, 1, 0, 1, 28, at, 0);
+        if (answers[i])
+            th_flow(&t, dst, "10.0.0.109", 0, 0, 1, 0, 1, 28, at + 4, 0);
+    }
+    if (last) {
+        t.ctx.last_close = true;
+        th_close(&t);
+    } else {
+        th_advance_to(&t, T0 + 20 * MIN_MS);
+    }
     assert_int_equal(th_count(&t, NULL, "10.0.0.120"), 0);
     assert_int_equal(th_count(&t, "scan.icmp_sweep", "10.0.0.109"), 1);
     const struct alert *a = th_find(&t, "scan.icmp_sweep");
@@ -531,7 +538,28 @@ static void icmp_sweep(void **st)
     assert_int_equal(a->bytes, 18 * 28);
     assert_int_equal(ev_num(a, "answered"), 11);
     assert_int_equal(ev_num(a, "unanswered"), 7);
+    assert_int_equal(ev_num(a, "waiting"), 0);
     th_fini(&t);
+}
+
+static void icmp_sweep(void **st)
+{
+    (void)st;
+    icmp_sweep_at(T0 + 96000, false);
+}
+
+/* The same sweep in the last answer_wait (30 s) of a window: at the close its 11 answered
+ * probes are settled and its 7 silent ones still wait. A verdict then would see answers only
+ * (no sweep; the real capture shifted there was missed so): it waits for them, and the next
+ * close finds the sweep. Also across the window's end, and when the input ends right after it
+ * (the last close settles what waits). */
+static void icmp_sweep_late_in_window(void **st)
+{
+    (void)st;
+    icmp_sweep_at(T0 + 285000, false);
+    icmp_sweep_at(T0 + 299000, false);
+    icmp_sweep_at(T0 + 285000, true);
+    icmp_sweep_at(T0 + 96000, true);
 }
 
 /* n first contacts from host to targets first.. on dport, one sampled packet each (1:rate). */
@@ -689,6 +717,7 @@ int main(void)
         cmocka_unit_test(udp_answers_not_exported),
         cmocka_unit_test(other_hosts_order_changes_nothing),
         cmocka_unit_test(icmp_sweep),
+        cmocka_unit_test(icmp_sweep_late_in_window),
         cmocka_unit_test(sampled_exports),
         cmocka_unit_test(bounded_tables),
         cmocka_unit_test(threshold_override),

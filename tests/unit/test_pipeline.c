@@ -69,6 +69,7 @@ static struct fix *fix_new_conf(const char *map, const char *drop, const char *c
 static uint32_t g_workers = 1;
 /* [collector] dispatcher_cost for the fixtures (UINT32_MAX: the setting's default) */
 static uint32_t g_cost = UINT32_MAX;
+static uint64_t g_lateness = 0; /* the fixtures' lateness (s) */
 
 static struct fix *fix_new(const char *map, const char *drop)
 {
@@ -89,7 +90,7 @@ static struct fix *fix_new_conf(const char *map, const char *drop, const char *c
     if (g_cost != UINT32_MAX)
         f->s.dispatcher_cost = g_cost;
     f->s.window = 60;
-    f->s.lateness = 0;
+    f->s.lateness = g_lateness;
     f->s.alert_suppress = 600;
     struct customer_limits lim = {100, 100};
     struct customer_map *cm;
@@ -296,6 +297,26 @@ static const char *json_str_at(const char *msg, const char *key, char *out, size
     memcpy(out, p, n);
     out[n] = 0;
     return out;
+}
+
+/* Records that end in the next window reach the pipeline before the open one closes (within
+ * lateness); when the input ends then, the last closes report them too: the open window, then
+ * theirs. A spam bot whose every attempt ends there is found at the end of the input. */
+static void test_finish_reports_the_next_windows_records(void **st)
+{
+    (void)st;
+    g_lateness = 30;
+    struct fix *f = fix_new(MAP, NULL);
+    g_lateness = 0;
+    flow(f, "10.1.0.5", "93.1.1.1", 443, T0 + 10000, 100);   /* opens [T0, T0 + 60 s) */
+    spam_minute(f, "10.1.0.9", 40, T0 + 59000, 3);            /* ends T0 + 59.5 .. 75.1 s */
+    pipeline_finish(f->p);
+    size_t n = 0;
+    for (size_t i = 0; i < f->cap.n; i++)
+        n += f->cap.kind[i] == MSG_ALERT && strstr(f->cap.msg[i], "\"id\":\"spam.fanout\"") &&
+             strstr(f->cap.msg[i], "\"10.1.0.9\"");
+    assert_int_equal(n, 1);
+    fix_free(f);
 }
 
 /* A SIEM that keys tickets on event.id: a spam bot going on for four hours is one ticket. Its
@@ -1014,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_customer_override_applies),
         cmocka_unit_test(test_reload_feeds_keeps_hits),
         cmocka_unit_test(test_reload_carries_customer_state),
+        cmocka_unit_test(test_finish_reports_the_next_windows_records),
         cmocka_unit_test(test_siem_one_ticket_per_incident),
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
