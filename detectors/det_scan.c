@@ -1456,7 +1456,8 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     uint32_t settled = w->answered + w->unanswered + w->unknown;
     uint32_t waiting = w->probes > settled ? w->probes - settled : 0;
     bool sweep = sweep_is(w, c, w->answered + waiting, w->unanswered);
-    if (waiting && !ctx->last_close && sweep != sweep_is(w, c, w->answered, w->unanswered + waiting))
+    if (waiting && !ctx->last_close &&
+        sweep != sweep_is(w, c, w->answered, w->unanswered + waiting))
         return -1;
     uint32_t known = w->answered + w->unanswered;
     double share = known ? (double)w->unanswered / known : 0;

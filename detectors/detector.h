@@ -92,8 +92,8 @@ struct det_ctx {
      * follow, so what a detector keeps waiting for a later window (a probe's answer) is
      * settled now, by what was seen. Set on the window context for that close only. */
     bool last_close;
-    uint32_t worker;                   /* worker index */
-    const struct feed_set *feeds;      /* blocklists in force (swapped between windows on reload) */
+    uint32_t worker;              /* worker index */
+    const struct feed_set *feeds; /* blocklists in force (swapped between windows on reload) */
     /* customer lookup for detectors that need it: index1 -> id/name (NULL if none) */
     const char *(*customer_id)(void *arg, uint32_t customer);
     /* the prefixes of a customer (for "own space listed"); returns count, sets *out */

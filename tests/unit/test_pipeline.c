@@ -308,8 +308,8 @@ static void test_finish_reports_the_next_windows_records(void **st)
     g_lateness = 30;
     struct fix *f = fix_new(MAP, NULL);
     g_lateness = 0;
-    flow(f, "10.1.0.5", "93.1.1.1", 443, T0 + 10000, 100);   /* opens [T0, T0 + 60 s) */
-    spam_minute(f, "10.1.0.9", 40, T0 + 59000, 3);            /* ends T0 + 59.5 .. 75.1 s */
+    flow(f, "10.1.0.5", "93.1.1.1", 443, T0 + 10000, 100); /* opens [T0, T0 + 60 s) */
+    spam_minute(f, "10.1.0.9", 40, T0 + 59000, 3);         /* ends T0 + 59.5 .. 75.1 s */
     pipeline_finish(f->p);
     size_t n = 0;
     for (size_t i = 0; i < f->cap.n; i++)
