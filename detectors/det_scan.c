@@ -177,8 +177,8 @@ static const struct conf_key scan_keys[] = {
      "together (least recently probed evicted)",
      NULL},
     {"max_pending", CONF_U64, SC(max_pending), 0, 16, 16777216, "131072",
-     "UDP/ICMP first contacts awaiting their answer, all workers together (oldest judged "
-     "unknown)",
+     "UDP/ICMP first contacts awaiting their answer (oldest judged unknown), and as many "
+     "answered ones awaiting their turn (oldest settled early), all workers together",
      NULL},
     {"max_sweepers", CONF_U64, SC(max_sweepers), 0, 16, 16777216, "16384",
      "hosts whose ICMP echo bursts are followed, all workers together", NULL},
@@ -250,13 +250,22 @@ struct pend {
     uint8_t state; /* PEND_PROBE, PEND_ANSWER */
     uint8_t pad[3];
     uint32_t packets, bytes;
-    uint64_t t_ms;  /* the probe's (or answer's) start */
-    uint64_t salt;  /* a probe's: its host's salt (salt_of), for its outcome at window close */
-    struct host *h; /* the host's table entry (see the top comment) */
+    uint32_t span_ms; /* the probe's record: last - first (saturating) */
+    uint64_t t_ms;    /* the probe's (or answer's) start */
+    uint64_t salt;    /* a probe's: its host's salt (salt_of), for its outcome at window close */
+    struct host *h;   /* the host's table entry (see the top comment) */
     struct scan_host *sh;
 };
 #define PEND_PROBE 1
 #define PEND_ANSWER 2
+
+/* An outcome a window close settles: a probe of the join table (unanswered) or of the answered
+ * ring (p in s->done), sorted by the probe's time (key: due_key). */
+struct due {
+    uint32_t key;
+    struct pend *p;
+};
+#define DUE_BITS 13 /* due_sort's digit: two passes over a 26-bit key */
 
 struct host_key {
     uint32_t customer;
@@ -319,8 +328,14 @@ struct scan {
     size_t nsel;
     struct host_key *alerted; /* window close: hosts with a horizontal/vertical alert */
     size_t nalerted;
+    /* Answered UDP/ICMP probes waiting for their turn (pend_settle): a ring, oldest first. */
+    struct pend *done;
+    size_t done_cap, done_head, done_n;
+    struct due *due, *due_tmp; /* window close: the outcomes settled, sorted (pend_settle) */
+    size_t due_cap;
+    uint32_t *due_cnt; /* due_sort's counters */
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
-    uint64_t st_cand_full, st_touched_full, st_alerts[4];
+    uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early;
 };
 
 static void scan_fini(void *self);
@@ -349,7 +364,14 @@ static int scan_init(const void *conf, struct det_share share, void **self)
     s->touched_v = calloc(npairs, sizeof *s->touched_v);
     s->sel = calloc(npairs, sizeof *s->sel);
     s->alerted = calloc(2 * npairs, sizeof *s->alerted);
-    if (!s->cands || !s->touched_h || !s->touched_v || !s->sel || !s->alerted)
+    s->done_cap = s->pend.cap;
+    s->done = calloc(s->done_cap, sizeof *s->done);
+    s->due_cap = s->pend.cap + s->done_cap;
+    s->due = calloc(s->due_cap, sizeof *s->due);
+    s->due_tmp = calloc(s->due_cap, sizeof *s->due_tmp);
+    s->due_cnt = calloc((size_t)1 << DUE_BITS, sizeof *s->due_cnt);
+    if (!s->due_cnt || !s->cands || !s->touched_h || !s->touched_v || !s->sel || !s->alerted ||
+        !s->done || !s->due || !s->due_tmp)
         goto fail;
     hash_key_from_seed(&s->hk, 0x7363616e64737431ULL);
     hash_host_key_init(&s->target_key, &s->hk);
@@ -375,6 +397,10 @@ static void scan_fini(void *self)
     free(s->touched_v);
     free(s->sel);
     free(s->alerted);
+    free(s->done);
+    free(s->due);
+    free(s->due_tmp);
+    free(s->due_cnt);
     free(s);
 }
 
@@ -742,7 +768,8 @@ static void pend_contact(const struct pend *p, struct contact *ct)
     ct->target = p->k.peer;
     ct->proto = p->k.proto;
     ct->port = p->k.port;
-    ct->first_ms = ct->last_ms = p->t_ms;
+    ct->first_ms = p->t_ms;
+    ct->last_ms = p->t_ms + p->span_ms;
     ct->packets = p->packets;
     ct->bytes = p->bytes;
     ct->trw = true;
@@ -774,6 +801,52 @@ static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend 
     apply(s, ctx, NULL, NULL, NULL, &ct, OUT_UNKNOWN);
 }
 
+/* Probe record f of host h into join table entry p. */
+static void pend_fill(struct pend *p, const struct flow_rec *f, uint64_t salt, struct host *h,
+                      struct scan_host *sh)
+{
+    p->state = PEND_PROBE;
+    p->t_ms = f->first_ms;
+    p->span_ms = sat32(f->last_ms > f->first_ms ? f->last_ms - f->first_ms : 0);
+    p->salt = salt;
+    p->packets = sat32(f->packets);
+    p->bytes = sat32(f->bytes);
+    p->h = h;
+    p->sh = sh;
+}
+
+/* The outcome of probe p (a copy, or an entry of the join table or the ring; not removed here). */
+static void settle(struct scan *s, struct det_ctx *ctx, const struct pend *p, enum outcome o)
+{
+    struct host *h;
+    struct scan_host *sh;
+    bool alive = pend_host(p, &h, &sh);
+    if (o == OUT_UNANSWERED && !(alive && answers_visible(sh, p->t_ms)))
+        o = OUT_UNKNOWN;
+    struct contact ct;
+    pend_contact(p, &ct); /* points into p: apply keeps to the other tables */
+    apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, o);
+}
+
+/* Answered probe p (a join table entry, copied) waits in the ring for the close that settles
+ * the probes of its time, so that a host's outcomes reach the walk and the pairs in the order
+ * of its probes: an answer is known at once, silence only answer_wait later, and taking the
+ * answers as they come put them all before the silent probes between them (a resolver whose
+ * queries one in twenty go unanswered read as 150 unanswered in a row). A full ring settles its
+ * oldest at once (counted). */
+static void done_push(struct scan *s, struct det_ctx *ctx, const struct pend *p)
+{
+    if (s->done_n == s->done_cap) {
+        struct pend old = s->done[s->done_head];
+        s->done_head = (s->done_head + 1) % s->done_cap;
+        s->done_n--;
+        s->st_done_early++;
+        settle(s, ctx, &old, OUT_ANSWERED);
+    }
+    s->done[(s->done_head + s->done_n) % s->done_cap] = *p;
+    s->done_n++;
+}
+
 /* hv: the key's key_mix (rec_mix); salt: the host's (salt_of(h->addr)). */
 static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
                        const struct flow_rec *f, uint16_t port, uint64_t hv, uint64_t salt)
@@ -792,26 +865,13 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
         pend_evicted(s, ctx, &old);
     if (!ins) {
         if (p->state == PEND_ANSWER) { /* the answer came first */
-            struct pend copy = *p;     /* the contact points into it: p is zeroed when removed */
-            struct contact ct;
-            pend_contact(&copy, &ct);
-            ct.first_ms = f->first_ms;
-            ct.last_ms = f->last_ms;
-            ct.packets = f->packets;
-            ct.bytes = f->bytes;
-            ct.salt = salt; /* an answer's entry keeps none */
+            pend_fill(p, f, salt, h, sh);
+            done_push(s, ctx, p);
             ltab_remove(&s->pend, p);
-            apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, OUT_ANSWERED);
         }
         return; /* a second probe of a waiting one: not a first contact */
     }
-    p->state = PEND_PROBE;
-    p->t_ms = f->first_ms;
-    p->salt = salt;
-    p->packets = sat32(f->packets);
-    p->bytes = sat32(f->bytes);
-    p->h = h;
-    p->sh = sh;
+    pend_fill(p, f, salt, h, sh);
 }
 
 /* hv: the key's key_mix (rec_mix). */
@@ -837,11 +897,8 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
         p->t_ms = f->first_ms;
         s->st_pend_answer_only++;
     } else if (p && p->state == PEND_PROBE) {
-        struct pend copy = *p;
-        struct contact ct;
-        pend_contact(&copy, &ct);
+        done_push(s, ctx, p);
         ltab_remove(&s->pend, p);
-        apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, OUT_ANSWERED);
     }
 }
 
@@ -849,35 +906,95 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
  * in arrival order: records arrive at export, not in start order, and arrival order across
  * hosts is the input's interleaving (another with N workers, or scaled out on Kafka), so an
  * entry not due yet must not hold back the due ones behind it (a host's outcomes would then
- * depend on other hosts' records). One pass over the entries there were at the start, oldest
- * first: a due one is settled and removed, one not due yet is made the newest, so those kept
- * stay in their order (the table's eviction order is unchanged). The last close (no record
- * follows) settles every probe by what was seen, as a TCP attempt is judged by its record: an
- * analyst's capture that ends within answer_wait of a window's end keeps its last probes. */
+ * depend on other hosts' records). The unanswered probes of the join table (one pass over the
+ * entries there were at the start, oldest first: one not due yet is made the newest, so those
+ * kept stay in their order and the table's eviction order is unchanged) and the answered ones
+ * of the ring are settled together in the order of the probes' times (due_sort). The last
+ * close (no record follows) settles every probe by what was seen, as a TCP attempt is judged by
+ * its record: an analyst's capture that ends within answer_wait of a window's end keeps its
+ * last probes. */
+/* The sort key of probe p settled at a close whose probes start at base or later: 26 bits of
+ * its time after base (18 hours: a close settles probes of answer_wait and one window; later
+ * ones share the last value), then 38 bits of a mix of its key. */
+/* The sort key of probe p settled at a close whose probes start at base or later: its time
+ * after base in ms, 26 bits (18 hours: a close settles probes of answer_wait and one window;
+ * later ones share the last value). */
+static uint32_t due_key(const struct pend *p, uint64_t base)
+{
+    uint64_t t = p->t_ms > base ? p->t_ms - base : 0;
+    return t < (1u << 2 * DUE_BITS) ? (uint32_t)t : (1u << 2 * DUE_BITS) - 1;
+}
+
+/* Sort d[0..n) by key, stably (a radix sort of two DUE_BITS digits; tmp as large; cnt
+ * 2^DUE_BITS counters): entries of one time keep the order they were gathered in, the join
+ * table's (the probes' arrival) and then the ring's (the answers'), so a host's outcomes are
+ * in the order of its probes' times, and at one time in the order of its own records, whatever
+ * other hosts' records came between. Linear in n. */
+static void due_sort(struct due *d, struct due *tmp, uint32_t *cnt, size_t n)
+{
+    for (unsigned sh = 0; sh < 2 * DUE_BITS; sh += DUE_BITS) {
+        const uint32_t m = (1u << DUE_BITS) - 1;
+        memset(cnt, 0, sizeof *cnt << DUE_BITS);
+        for (size_t i = 0; i < n; i++)
+            cnt[d[i].key >> sh & m]++;
+        if (n == 0 || cnt[d[0].key >> sh & m] == n)
+            continue;
+        uint32_t at = 0;
+        for (uint32_t b = 0; b <= m; b++) {
+            uint32_t c = cnt[b];
+            cnt[b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[d[i].key >> sh & m]++] = d[i];
+        memcpy(d, tmp, n * sizeof *d);
+    }
+}
+
+static bool in_ring(const struct scan *s, const struct pend *p)
+{
+    return p >= s->done && p < s->done + s->done_cap;
+}
+
+static bool pend_due(const struct pend *p, struct det_ctx *ctx)
+{
+    const struct scan_conf *c = det_conf(ctx, p->k.customer);
+    return ctx->last_close || p->t_ms + c->answer_wait * 1000 <= ctx->win_end_ms;
+}
+
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
-    size_t n = s->pend.n;
+    size_t nd = 0, n = s->pend.n;
+    uint64_t base = ctx->win_start_ms > 3600000 ? ctx->win_start_ms - 3600000 : 0;
     for (struct pend *p; n-- > 0 && (p = ltab_oldest(&s->pend));) {
         ltab_ahead(&s->pend);
-        const struct scan_conf *c = det_conf(ctx, p->k.customer);
-        if (!ctx->last_close && p->t_ms + c->answer_wait * 1000 > ctx->win_end_ms) {
-            ltab_touch(&s->pend, p);
+        bool due = pend_due(p, ctx);
+        if (due && p->state != PEND_PROBE) { /* an answer whose probe never came */
+            ltab_remove(&s->pend, p);
             continue;
         }
-        if (p->state == PEND_PROBE) {
-            struct host *h;
-            struct scan_host *sh;
-            bool alive = pend_host(p, &h, &sh);
-            enum outcome o = alive && answers_visible(sh, p->t_ms) ? OUT_UNANSWERED : OUT_UNKNOWN;
-            struct contact ct;
-            pend_contact(p, &ct); /* points into p: removed after apply (which keeps to the
-                                   * other tables), not copied */
-            apply(s, ctx, c, h, sh, &ct, o);
-            ltab_remove(&s->pend, p);
-        } else {
-            ltab_remove(&s->pend, p);
-        }
+        ltab_touch(&s->pend, p); /* kept in order; a due probe is removed once settled */
+        if (due)
+            s->due[nd++] = (struct due){due_key(p, base), p};
     }
+    for (size_t i = 0; i < s->done_n; i++) {
+        struct pend *p = &s->done[(s->done_head + i) % s->done_cap];
+        if (pend_due(p, ctx))
+            s->due[nd++] = (struct due){due_key(p, base), p};
+    }
+    due_sort(s->due, s->due_tmp, s->due_cnt, nd);
+    for (size_t i = 0; i < nd; i++)
+        settle(s, ctx, s->due[i].p, in_ring(s, s->due[i].p) ? OUT_ANSWERED : OUT_UNANSWERED);
+    for (size_t i = 0; i < nd; i++)
+        if (!in_ring(s, s->due[i].p))
+            ltab_remove(&s->pend, s->due[i].p);
+    size_t keep = 0; /* the ring without the settled ones, in its order */
+    for (size_t i = 0; i < s->done_n; i++) {
+        struct pend *p = &s->done[(s->done_head + i) % s->done_cap];
+        if (!pend_due(p, ctx))
+            s->done[(s->done_head + keep++) % s->done_cap] = *p;
+    }
+    s->done_n = keep;
 }
 
 /* ---- ICMP echo bursts ------------------------------------------------------------------------ */
@@ -1573,6 +1690,10 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
       "Waiting probes pushed out of a full join table (judged with an unknown outcome).")          \
     X(T, answers_first, "answers_before_probe", "detector_scan_answers_before_probe_total", NULL,  \
       C, "Answers whose probe had not been seen yet (kept for the probe to join).")                \
+    X(T, done_waiting, "answered_waiting", "detector_scan_answered_waiting_probes", NULL, G,       \
+      "Answered UDP and ICMP probes waiting to be settled in the order of the probes' times.")     \
+    X(T, done_early, "answered_settled_early", "detector_scan_answered_settled_early_total", NULL, \
+      C, "Answered probes settled before their turn because their ring (max_pending) was full.")   \
     X(T, h_pairs, "h_pairs", "detector_scan_horizontal_pairs", NULL, G,                            \
       "Host and port pairs tracked for horizontal scans now.")                                     \
     X(T, h_cap, "h_capacity", "detector_scan_horizontal_capacity_pairs", NULL, G,                  \
@@ -1627,6 +1748,8 @@ static void scan_counters(const void *self, void *snap)
     o->pending_cap = s->pend.cap;
     o->pending_evicted = s->st_pend_evicted;
     o->answers_first = s->st_pend_answer_only;
+    o->done_waiting = s->done_n;
+    o->done_early = s->st_done_early;
     o->h_pairs = s->hz.n;
     o->h_cap = s->hz.cap;
     o->h_evicted = s->hz.evicted;

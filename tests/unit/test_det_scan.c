@@ -419,6 +419,43 @@ static void udp_sweep_and_resolver_in(bool two_customers)
     th_fini(&t);
 }
 
+/* A resolver whose queries to new authoritative servers (10 a second) are answered but for one
+ * in 20 (lame or unreachable servers, timeouts) is not a scan: 95 % of its first contacts are
+ * answered. An answer record comes at once, silence is known only answer_wait later; taken as
+ * they came, the answers all went before the silent queries between them, the walk forgot them
+ * and 150 unanswered queries in a row crossed it, and the port's pair, made at the close, had
+ * counted none of them (horizontal, unanswered share 1.0). Beside it a host sweeping UDP/161
+ * at one probe a second, one target in five answering, is one (share 0.8, both rules). */
+static void resolver_some_lame(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 6000; i++) {
+        uint64_t at = T0 + i * 100;
+        snprintf(dst, sizeof dst, "198.%u.%u.53", 51 + i / 200, i % 200);
+        uint16_t sp = (uint16_t)(30000 + i);
+        th_flow(&t, "10.0.0.53", dst, sp, 53, 17, 0, 1, 70, at, 0);
+        if (i % 20 != 7)
+            th_flow(&t, dst, "10.0.0.53", 53, sp, 17, 0, 1, 300, at + 40, 0);
+        if (i % 10 == 0) {
+            target(dst, sizeof dst, 9000 + i / 10);
+            th_flow(&t, "10.0.0.18", dst, 40001, 161, 17, 0, 1, 70, at, 0);
+            if (i % 50 == 0)
+                th_flow(&t, dst, "10.0.0.18", 161, 40001, 17, 0, 1, 90, at + 30, 0);
+        }
+    }
+    th_advance_to(&t, T0 + 40 * MIN_MS);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.53"), 0);
+    assert_true(th_count(&t, "scan.horizontal", "10.0.0.18") >= 1); /* one per window it goes on */
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.18"), 0);     /* one alert for one event */
+    const struct alert *a = th_find(&t, "scan.horizontal");
+    assert_int_equal(ev_num(a, "unanswered"), 4 * ev_num(a, "answered")); /* share 0.8 */
+    assert_true(ev_num(a, "answered") >= 50);
+    th_fini(&t);
+}
+
 static void udp_sweep_and_resolver(void **st)
 {
     (void)st;
@@ -713,6 +750,7 @@ int main(void)
         cmocka_unit_test(mail_left_to_spam),
         cmocka_unit_test(answers_from_records),
         cmocka_unit_test(udp_sweep_and_resolver),
+        cmocka_unit_test(resolver_some_lame),
         cmocka_unit_test(udp_between_customers),
         cmocka_unit_test(udp_answers_not_exported),
         cmocka_unit_test(other_hosts_order_changes_nothing),
