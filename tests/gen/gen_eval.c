@@ -66,6 +66,7 @@ enum kind {
     B_SAAS,
     B_TLSPOLL,
     B_PUSH,
+    B_RESOLVER,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -99,6 +100,7 @@ static const char *const kind_label[NKIND] = {
     "benign_saas_monitor",
     "benign_tls_poll",
     "benign_push",
+    "benign_resolver",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -122,9 +124,13 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
     {"scan", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12,  12,  12, 8,  4, 5,   5,   4,   4,  4,
-                                           4,   4,   4,  4,  4, 4,   4,   4,   3,  2,
-                                           300, 100, 10, 50, 3, 300, 100, 150, 150};
+static const unsigned kind_count[NKIND] = {12,  12,  12, 8,  4, 5,   5,   4,   4,   4,
+                                           4,   4,   4,  4,  4, 4,   4,   4,   3,   2,
+                                           300, 100, 10, 50, 3, 300, 100, 150, 150, 0};
+/* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
+ * their own, so that the other behaviours and the background are drawn as they were without
+ * them: the ISP's and the university's. */
+static const uint32_t resolver_custs[] = {0, 3};
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -149,6 +155,7 @@ struct actor {
     uint32_t done;     /* scheduled events emitted (check-ins, polls, probes): the truth's count */
     uint32_t limit;    /* stop after this many (0: no limit) */
     uint32_t peers[4]; /* NTP pool: the servers a client polls */
+    struct rng own;    /* a resolver's draws (not the scenario's stream) */
 };
 
 static double uni(struct rng *r, double a, double b)
@@ -368,6 +375,36 @@ static uint64_t next_gap(struct rng *r, struct actor *a)
         return jittered(r, a->period / 4, a->jitter);
     default:
         return jittered(r, a->period, a->jitter);
+    }
+}
+
+/* A customer's recursive resolver: its cache misses go to authoritative servers over UDP/53
+ * from random source ports (RFC 5452), as many as rate a second at the busiest hour (the day
+ * curve). Six in ten go to the servers of the TLDs and the big DNS hosters, asked again and
+ * again; the rest to the long tail of zones' own servers, of which a few never answer (lame
+ * delegations, servers gone: a resolver retries another server of the zone after 400-1 000 ms).
+ * An answer comes 5-150 ms after its query. */
+static void resolver_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    double n = a->rate * SLICE / 1000.0 * day_curve(t);
+    for (; n > 0; n -= 1) {
+        if (n < 1 && u01(r) >= n)
+            break;
+        uint64_t s = t + below(r, SLICE);
+        bool tail = u01(r) >= 0.6;
+        uint32_t srv = tail ? outside(r) : popular(r);
+        for (int try = 0; try < 2; try++) {
+            uint16_t sp = eph(r);
+            rec(o, a->host, srv, sp, 53, 17, 0, 1, 60 + below(r, 40), s, 0);
+            if (!tail || u01(r) >= a->fail) {
+                rec(o, srv, a->host, 53, sp, 17, 0, 1, 100 + below(r, 400), s + 5 + below(r, 145),
+                    0);
+                break;
+            }
+            s += 400 + below(r, 600);
+            srv = outside(r);
+        }
     }
 }
 
@@ -671,6 +708,48 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
             a->rate, (unsigned long long)a->start, (unsigned long long)end);
 }
 
+/* Room for every actor of the scenario o. */
+static size_t actors_max(const struct gen_eval_opts *o)
+{
+    size_t cap = sizeof resolver_custs / sizeof resolver_custs[0];
+    for (int k = 0; k < NKIND; k++)
+        cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
+    return cap;
+}
+
+/* The customers' resolvers (resolver_custs), after every other actor, each on a host no other
+ * actor has, drawn from its own RNG. */
+static void add_resolvers(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                          uint32_t seed, uint64_t T0, uint64_t T1)
+{
+    for (size_t i = 0; i < sizeof resolver_custs / sizeof resolver_custs[0]; i++) {
+        struct actor *a = &act[(*nact)++];
+        memset(a, 0, sizeof *a);
+        a->k = B_RESOLVER;
+        a->cust = resolver_custs[i];
+        a->own.s = 0x7265736F6C766572ULL ^ ((uint64_t)seed << 8) ^ i;
+        uint32_t hi;
+        do
+            hi = below(&a->own, nh[a->cust]);
+        while (used[a->cust][hi]);
+        used[a->cust][hi] = 1; /* its background stays: the host is busy otherwise too */
+        a->host = custs[a->cust].base + hi;
+        a->start = T0;
+        a->end = T1;
+        a->rate = uni(&a->own, 8, 12);      /* queries a second to authoritative servers at peak */
+        a->fail = uni(&a->own, 0.02, 0.04); /* long-tail servers that never answer (lame) */
+    }
+}
+
+/* One slice of actor a's traffic. */
+static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
+{
+    if (a->k == B_RESOLVER)
+        resolver_slice(o, a, t);
+    else
+        actor_slice(o, r, a, t);
+}
+
 int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
 {
     struct rng r = {0x5DEECE66DULL ^ ((uint64_t)o->seed << 20) ^ 0xA5A5A5A5ULL};
@@ -692,9 +771,7 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
         nfree[c] = nh[c];
         total_hosts += nh[c];
     }
-    size_t nact = 0, cap = 0;
-    for (int k = 0; k < NKIND; k++)
-        cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
+    size_t nact = 0, cap = actors_max(o);
     struct actor *act = calloc(cap, sizeof *act);
     struct out s = {calloc(MAX_FLOWS, sizeof(struct gen_flow)), 0, MAX_FLOWS, false};
     struct gen_order ord = {0};
@@ -954,6 +1031,7 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->next = a->start; /* an infection checks in as it starts */
         }
     }
+    add_resolvers(act, &nact, nh, used, o->seed, T0, T1);
     if (o->customers_csv) {
         fprintf(o->customers_csv,
                 "# evaluation customers (tests/gen/gen_eval.c)\nprefix,customer_id,name,asn\n");
@@ -1007,7 +1085,7 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
             }
         }
         for (size_t i = 0; i < nact; i++)
-            actor_slice(&s, &r, &act[i], t);
+            slice_of(&s, &r, &act[i], t);
         if (s.overflow) {
             rc = -E2BIG;
             break;

@@ -15,7 +15,8 @@
  * runs), a legitimate bulk sender, NTP clients of the provider's server and of public pool
  * servers (64 s doubling to 1024 s), a SaaS monitor many hosts poll every 60 s, update checkers
  * and other TLS polling, push services' long sessions, DNS clients, busy web servers,
- * exporter-split long sessions, inbound scans of the customers. Deterministic for a seed.
+ * exporter-split long sessions, inbound scans of the customers, customers' own DNS resolvers
+ * (a few of whose authoritative servers never answer). Deterministic for a seed.
  * Writes the flows in end order, the ground truth as JSON lines after the run (one per labelled
  * host: label, customer, host, peer, port, period, the check-ins, polls or probes its flows hold,
  * detector expected / "benign"), the customer map CSV (every host inside its customer's prefix)
