@@ -902,20 +902,6 @@ static void pend_answer(struct scan *s, struct det_ctx *ctx, struct host *h, str
     }
 }
 
-/* Window close: every probe answer_wait older than the window's end is settled, wherever it is
- * in arrival order: records arrive at export, not in start order, and arrival order across
- * hosts is the input's interleaving (another with N workers, or scaled out on Kafka), so an
- * entry not due yet must not hold back the due ones behind it (a host's outcomes would then
- * depend on other hosts' records). The unanswered probes of the join table (one pass over the
- * entries there were at the start, oldest first: one not due yet is made the newest, so those
- * kept stay in their order and the table's eviction order is unchanged) and the answered ones
- * of the ring are settled together in the order of the probes' times (due_sort). The last
- * close (no record follows) settles every probe by what was seen, as a TCP attempt is judged by
- * its record: an analyst's capture that ends within answer_wait of a window's end keeps its
- * last probes. */
-/* The sort key of probe p settled at a close whose probes start at base or later: 26 bits of
- * its time after base (18 hours: a close settles probes of answer_wait and one window; later
- * ones share the last value), then 38 bits of a mix of its key. */
 /* The sort key of probe p settled at a close whose probes start at base or later: its time
  * after base in ms, 26 bits (18 hours: a close settles probes of answer_wait and one window;
  * later ones share the last value). */
@@ -962,6 +948,17 @@ static bool pend_due(const struct pend *p, struct det_ctx *ctx)
     return ctx->last_close || p->t_ms + c->answer_wait * 1000 <= ctx->win_end_ms;
 }
 
+/* Window close: every probe answer_wait older than the window's end is settled, wherever it is
+ * in arrival order: records arrive at export, not in start order, and arrival order across
+ * hosts is the input's interleaving (another with N workers, or scaled out on Kafka), so an
+ * entry not due yet must not hold back the due ones behind it (a host's outcomes would then
+ * depend on other hosts' records). The unanswered probes of the join table (one pass over the
+ * entries there were at the start, oldest first: one not due yet is made the newest, so those
+ * kept stay in their order and the table's eviction order is unchanged) and the answered ones
+ * of the ring are settled together in the order of the probes' times (due_sort). The last
+ * close (no record follows) settles every probe by what was seen, as a TCP attempt is judged by
+ * its record: an analyst's capture that ends within answer_wait of a window's end keeps its
+ * last probes. */
 static void pend_settle(struct scan *s, struct det_ctx *ctx)
 {
     size_t nd = 0, n = s->pend.n;
