@@ -790,17 +790,6 @@ static bool pend_host(const struct pend *p, struct host **h, struct scan_host **
     return false;
 }
 
-/* A probe (or an answer seen first) pushed out by the table bound: its outcome is unknown. */
-static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend *old)
-{
-    s->st_pend_evicted++;
-    if (old->state != PEND_PROBE)
-        return;
-    struct contact ct;
-    pend_contact(old, &ct);
-    apply(s, ctx, NULL, NULL, NULL, &ct, OUT_UNKNOWN);
-}
-
 /* Probe record f of host h into join table entry p. */
 static void pend_fill(struct pend *p, const struct flow_rec *f, uint64_t salt, struct host *h,
                       struct scan_host *sh)
@@ -826,6 +815,14 @@ static void settle(struct scan *s, struct det_ctx *ctx, const struct pend *p, en
     struct contact ct;
     pend_contact(p, &ct); /* points into p: apply keeps to the other tables */
     apply(s, ctx, det_conf(ctx, ct.customer), h, sh, &ct, o);
+}
+
+/* A probe (or an answer seen first) pushed out by the table bound: its outcome is unknown. */
+static void pend_evicted(struct scan *s, struct det_ctx *ctx, const struct pend *old)
+{
+    s->st_pend_evicted++;
+    if (old->state == PEND_PROBE)
+        settle(s, ctx, old, OUT_UNKNOWN);
 }
 
 /* Answered probe p (a join table entry, copied) waits in the ring for the close that settles

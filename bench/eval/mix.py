@@ -99,13 +99,27 @@ def aton(a):
     return bytes(int(x) for x in a.split("."))
 
 
-def read_pcap(path):
+PCAP_MAGICS = (0xA1B2C3D4, 0xA1B23C4D, 0xD4C3B2A1, 0x4D3CB2A1)  # us and ns, both byte orders
+
+
+def pcap_link(path):
+    """The link type of classic pcap path, or None when it is not one (pcapng, a log)."""
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+    if len(hdr) < 24 or struct.unpack("<I", hdr[:4])[0] not in PCAP_MAGICS:
+        return None
+    e = "<" if struct.unpack("<I", hdr[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    return struct.unpack(e + "I", hdr[20:24])[0]
+
+
+def read_pcap(path, links=(1,)):
+    """(time in us, frame, original length) of each packet of classic pcap path."""
     with open(path, "rb") as f:
         hdr = f.read(24)
         magic = struct.unpack("<I", hdr[:4])[0]
         e = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
         nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-        if struct.unpack(e + "I", hdr[20:24])[0] != 1:
+        if struct.unpack(e + "I", hdr[20:24])[0] not in links:
             raise SystemExit("mix: %s: only Ethernet captures" % path)
         while True:
             ph = f.read(16)
@@ -114,6 +128,14 @@ def read_pcap(path):
             sec, frac, incl, orig = struct.unpack(e + "IIII", ph)
             data = f.read(incl)
             yield sec * 1000000 + (frac // 1000 if nano else frac), data, orig
+
+
+def write_pcap(path, packets, link=1):
+    """A classic pcap (microseconds) of (time in us, frame, original length) packets."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, link))
+        for ts, data, orig in packets:
+            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(data), max(orig, len(data))) + data)
 
 
 def readdress(frame, amap):
@@ -189,10 +211,7 @@ def main(argv):
                     labelled.append((o,) + v + (rel,))
     packets.sort(key=lambda p: (p[0], p[1], p[2]))
     out_pcap = os.path.join(opts["--out"], "mix.pcap")
-    with open(out_pcap, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for ts, _, _, data, orig in packets:
-            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(data), max(orig, len(data))) + data)
+    write_pcap(out_pcap, ((ts, data, orig) for ts, _, _, data, orig in packets))
     with open(os.path.join(opts["--out"], "customers.csv"), "w") as f:
         f.write("# mix of real captures (bench/eval/mix.py)\nprefix,customer_id,name\n")
         for prefix, cid, name, _ in CUSTOMERS:

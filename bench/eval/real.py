@@ -29,11 +29,11 @@ import glob
 import ipaddress
 import json
 import os
-import struct
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mix  # noqa: E402
 import score  # noqa: E402
 
 
@@ -47,29 +47,17 @@ def customer_of(host, customers):
     return best[1] if best else ""
 
 
-PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",  # microseconds
-              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}  # nanoseconds
-
-
 def pcap_shifted(src, dst, position_s, window_s):
-    """Copy classic pcap src to dst with every packet's time moved so that the first packet
-    falls position_s into a window; the shift in seconds, or None when src is not a classic
+    """Copy classic pcap src to dst with every packet's time moved by whole seconds so that the
+    first packet falls position_s into a window; the shift, or None when src is not a classic
     pcap (pcapng, a log, an nfcapd file: not shifted)."""
-    with open(src, "rb") as f:
-        data = bytearray(f.read())
-    if len(data) < 24 or bytes(data[:4]) not in PCAP_MAGIC:
+    link = mix.pcap_link(src)
+    if link is None:
         return None
-    e = PCAP_MAGIC[bytes(data[:4])]
-    at, shift = 24, None
-    while at + 16 <= len(data):
-        (sec,) = struct.unpack_from(e + "I", data, at)
-        if shift is None:
-            shift = (position_s - sec % window_s) % window_s
-        struct.pack_into(e + "I", data, at, sec + shift)
-        at += 16 + struct.unpack_from(e + "I", data, at + 8)[0]
-    with open(dst, "wb") as f:
-        f.write(data)
-    return shift or 0
+    packets = list(mix.read_pcap(src, links=(link,)))
+    shift = (position_s - packets[0][0] // 1000000 % window_s) % window_s if packets else 0
+    mix.write_pcap(dst, ((ts + shift * 1000000, data, orig) for ts, data, orig in packets), link)
+    return shift
 
 
 def run_dataset(tw, testdata, t, out, placements=0, window_s=300):
