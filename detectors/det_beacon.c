@@ -52,17 +52,21 @@
  * Scoring (window close, pairs with new starts): the starts sorted, intervals between them.
  * A schedule is a band of k of the n intervals within a ratio (1+jitter)/(1-jitter), k at least
  * n_min (fast_min below fast_max, else slow_min), that connections at random (Poisson) times
- * would give with a chance of at most `chance`: C(n, k) * P(k exponentials within the band's
- * ratio), which needs no rate estimate (the ratio of the largest to the smallest of k
- * exponentials does not depend on it). The default 0.001 is what the issue's requirement
- * implies: 6 check-ins with +-20 % jitter (a ratio up to 1.5) have exactly that chance. Each
+ * would give with a chance of at most `chance`: sizes * C(n, k) * P(k exponentials within the
+ * band's ratio), a union bound over the band sizes that could pass and the choices of k of n,
+ * which needs no rate estimate (the ratio of the largest to the smallest of k exponentials does
+ * not depend on it). The ratio scored is the widest the true intervals could have, the times
+ * being known to 10 ms, or to 1 s when every start is on a whole second (an exporter of second
+ * resolution): rounding makes equal intervals common, and they are no schedule. The default
+ * 0.001 is what the issue's requirement implies: 6 check-ins with +-20 % jitter (a ratio up to
+ * 1.5) have exactly that chance. Each
  * interval beyond n_min must add EVIDENCE_PER_INTERVAL, because a pair is looked at every
  * window. Periods under MIN_PERIOD_S are not check-ins. Tried in turn: (1) retry bursts, when
  * the sorted intervals jump by >= BURST_RATIO and at least half the check-ins are bursts:
  * starts closer than the jump merge into one check-in, and the check-ins must be a schedule;
  * (2) the plain intervals (zeros, i.e. parallel connections, dropped); (3) two alternating
- * gaps (njRAT's 14 s / 9 s when wider than a schedule's spread): the odd and the even intervals
- * each a band, their chances multiplied and held to Fisher's bound. The schedule decides;
+ * gaps of a second or more (njRAT's 14 s / 9 s when wider than a schedule's spread): the odd
+ * and the even intervals each a band, their chances multiplied and held to Fisher's bound. The schedule decides;
  * RITA's ts (skew and MAD of the intervals) and ds (of bytes per connection, which may vary)
  * only make the score and the severity. Rules beacon.fast / beacon.slow by period. A declared
  * MTA ([detector.spam] mta) to port 25 is not a beacon; neither is a peer of the host's own
@@ -1296,6 +1300,7 @@ struct sched {
     double gap_a, gap_b; /* alternating: the two gaps */
     double mad_s, skew, ts;
     double lp;       /* log of the chance random times would fit it */
+    double q;        /* the times' resolution (s): an interval is known to within +-q */
     size_t checkins; /* bursts: check-ins (each a burst of starts) */
     double d[BC_TS]; /* the scored intervals, in time order */
 };
@@ -1353,14 +1358,22 @@ struct band {
 
 /* v[0..n) sorted ascending: of the bands of k >= kmin values within the widest ratio the
  * config allows (per_period: also k >= the minimum for the band's period), the one furthest
- * below the bar; chance C(n, k) * P(k within its ratio). nmin_fixed: the minimum when not
- * per_period. */
+ * below the bar. Its chance is a union bound over every band size that could pass (the sizes
+ * tried are as many looks) and, for its size k, over the C(n, k) choices of k intervals:
+ * sizes * C(n, k) * P(k within its ratio). The intervals are known to within +-q (the times'
+ * resolution), so the ratio scored is the widest they could have: (hi + q) / (lo - q); equal
+ * intervals are then not a schedule of probability zero but what rounding makes of nearby
+ * ones. nmin_fixed: the minimum when not per_period. */
 static void best_band(const double *v, size_t n, size_t kmin, bool per_period, size_t nmin_fixed,
-                      double log_alpha, const struct beacon_conf *c, struct band *out)
+                      double log_alpha, double q, const struct beacon_conf *c, struct band *out)
 {
     double rmax = ratio_of(c);
     out->lp = out->margin = INFINITY;
     out->first = out->k = 0;
+    size_t klo =
+        per_period ? (size_t)(c->fast_min < c->slow_min ? c->fast_min : c->slow_min) : nmin_fixed;
+    klo = klo > kmin ? klo : kmin;
+    double looks = n >= klo ? log((double)(n - klo + 1)) : 0;
     for (size_t k = n; k >= kmin && k >= 2; k--) {
         size_t bi = 0;
         double br = INFINITY;
@@ -1377,7 +1390,9 @@ static void best_band(const double *v, size_t n, size_t kmin, bool per_period, s
         size_t nmin = per_period ? nmin_of(med, c) : nmin_fixed;
         if (per_period && k < nmin)
             continue;
-        double lp = log_binom(n, k) + log_chance_band(k, br);
+        if (!(v[bi] > q))
+            continue;
+        double lp = looks + log_binom(n, k) + log_chance_band(k, (v[bi + k - 1] + q) / (v[bi] - q));
         double margin = lp - bar(log_alpha, n, nmin);
         if (margin < out->margin) {
             out->lp = lp;
@@ -1411,7 +1426,7 @@ static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, 
     struct robust r;
     robust_stats(v, tmp, n, 0, &r); /* sorts v */
     struct band b;
-    best_band(v, n, 3, true, 0, log(c->chance), c, &b);
+    best_band(v, n, 3, true, 0, log(c->chance), s->q, c, &b);
     if (!(b.margin <= 0))
         return false;
     const double *core = v + b.first;
@@ -1449,7 +1464,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
         struct robust r;
         robust_stats(half[h], tmp, m[h], 0, &r); /* sorts */
         struct band b;
-        best_band(half[h], m[h], 3, false, 3, 0, c, &b);
+        best_band(half[h], m[h], 3, false, 3, 0, s->q, c, &b);
         if (b.lp == INFINITY)
             return false;
         const double *core = half[h] + b.first;
@@ -1460,9 +1475,10 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     /* two gaps, not one schedule seen twice: they differ by more than a schedule's spread */
     if (fmax(med[0], med[1]) <= fmin(med[0], med[1]) * ratio_of(c))
         return false;
-    double cycle = med[0] + med[1];
-    if (cycle / 2 < MIN_PERIOD_S)
+    /* each gap a wait between check-ins: a shorter one is the inside of a burst (fit_bursts) */
+    if (fmin(med[0], med[1]) < MIN_PERIOD_S)
         return false;
+    double cycle = med[0] + med[1];
     size_t nmin = nmin_of(cycle / 2, c);
     if (n < nmin || fit < nmin || !(lp <= bar(log(x), n, nmin)))
         return false;
@@ -1534,14 +1550,18 @@ static bool fit_bursts(const double *t, size_t m, const struct beacon_conf *c, s
     return true;
 }
 
-/* t[0..m): sorted start times (s). Finds the schedule, if any, into s: bursts first (else the
- * regular gaps inside the bursts would pass for the schedule), then one gap, then two. */
-static bool find_schedule(const double *t, size_t m, const struct beacon_conf *c, struct sched *s)
+/* t[0..m): sorted start times (s), known to within q. Finds the schedule, if any, into s: bursts
+ * first (else the regular gaps inside the bursts would pass for the schedule), then one gap, then
+ * two. */
+static bool find_schedule(const double *t, size_t m, double q, const struct beacon_conf *c,
+                          struct sched *s)
 {
     memset(s, 0, sizeof *s);
+    s->q = q;
     if (fit_bursts(t, m, c, s))
         return true;
     memset(s, 0, sizeof *s);
+    s->q = q;
     double d[BC_TS];
     size_t n = 0;
     for (size_t i = 1; i < m; i++)
@@ -1635,14 +1655,16 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
 {
     double t[BC_TS], tmp[BC_TS], v[BC_TS];
     size_t m = p->n;
+    bool whole_s = m >= 3; /* every start on a whole second: an export of second resolution */
     for (size_t i = 0; i < m; i++) {
         t[i] = p->ts[i] / (1000.0 / UNIT_MS);
         v[i] = p->by[i];
+        whole_s = whole_s && p->ts[i] % (1000 / UNIT_MS) == 0;
     }
     struct robust r;
     robust_stats(t, tmp, m, 0, &r); /* sorts the starts */
     struct sched s;
-    if (!find_schedule(t, m, c, &s))
+    if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c, &s))
         return;
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);

@@ -590,6 +590,82 @@ static void poisson_rare_peers(void **st)
     th_fini(&t);
 }
 
+/* A customer's recursive resolver: its cache misses go to a few hundred authoritative servers,
+ * the busiest asked every few seconds, the long tail every few minutes, each server's queries at
+ * random (Poisson) times from random ports, answered 5-150 ms later. One resolver's times are
+ * in milliseconds (as NetFlow v5 and IPFIX export them), the other's in whole seconds (an
+ * exporter of second resolution): rounded times make equal intervals common, and a band of
+ * equal intervals is no schedule. Each pair has up to thousands of connections and is looked
+ * at every window, the host has 200 of them: a schedule by chance must stay rare (none here). */
+static void busy_resolver_quiet(void **st)
+{
+    (void)st;
+    rs = 0x2545F4914F6CDD1DULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    static uint64_t next[2][200];
+    for (unsigned r = 0; r < 2; r++)
+        for (unsigned j = 0; j < 200; j++)
+            next[r][j] = T0 + th_rand(&rs) % (3 * SEC * (j + 1));
+    for (uint64_t hour = 1; hour <= 6; hour++) {
+        uint64_t end = T0 + hour * HOUR;
+        for (unsigned r = 0; r < 2; r++) {
+            const char *host = r ? "10.0.53.2" : "10.0.53.1";
+            for (unsigned j = 0; j < 200; j++) {
+                char srv[32];
+                snprintf(srv, sizeof srv, "199.%u.%u.53", 7 + j / 100, j % 100 + 1);
+                while (next[r][j] < end) {
+                    uint64_t q = next[r][j], a = q + 5 + th_rand(&rs) % 145;
+                    if (r) { /* whole seconds */
+                        q -= q % SEC;
+                        a -= a % SEC;
+                    }
+                    uint16_t sp = (uint16_t)(1024 + th_rand(&rs) % 64000);
+                    add(host, srv, sp, 53, 17, 0, 1, 60 + th_rand(&rs) % 40, q, 0);
+                    add(srv, host, 53, sp, 17, 0, 1, 100 + th_rand(&rs) % 400, a, 0);
+                    double mean = 3.0 * SEC * (j + 1);
+                    next[r][j] +=
+                        1 + (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * mean);
+                }
+            }
+        }
+        run(&t, end);
+    }
+    print_message("resolvers: %zu alerts on 400 busy pairs\n", t.nalerts);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_int_equal(t.nalerts, 0);
+    th_fini(&t);
+}
+
+/* An exporter of second resolution: a beacon every minute (+-20 %) and a check-in with a
+ * follow-up 6 s later every 56 s, their times cut to whole seconds, are still schedules. */
+static void whole_second_times(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 7000, ts2 = T0 + 3000;
+    for (unsigned i = 0; i < 40; i++) {
+        uint64_t a = ts - ts % SEC, b = ts2 - ts2 % SEC;
+        conn("10.0.9.1", "198.51.100.61", (uint16_t)(40000 + i * 7), 443, 6, a, 2000, 300, 900, 0);
+        conn("10.0.9.2", "185.100.87.11", (uint16_t)(50000 + i), 8443, 6, b, 1000, 300, 200, 0);
+        ts += (uint64_t)(MIN * (1.0 + uni(-0.2, 0.2)));
+        ts2 += (uint64_t)((i % 2 ? 6 : 50) * SEC * (1.0 + uni(-0.1, 0.1)));
+    }
+    run(&t, ts + 5 * MIN);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.9.1");
+    assert_non_null(a);
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 60) < 8);
+    a = find_alert(&t, "beacon.fast", "10.0.9.2");
+    assert_non_null(a);
+    assert_true(ev_is(a->evidence_json, "schedule", "alternating"));
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 56) < 6);
+    th_fini(&t);
+}
+
 static void split_session_quiet(void **st)
 {
     (void)st;
@@ -1057,6 +1133,8 @@ int main(void)
         cmocka_unit_test(declared_mta_quiet),
         cmocka_unit_test(popular_web_and_dns),
         cmocka_unit_test(poisson_rare_peers),
+        cmocka_unit_test(busy_resolver_quiet),
+        cmocka_unit_test(whole_second_times),
         cmocka_unit_test(split_session_quiet),
         cmocka_unit_test(inbound_periodic_quiet),
         cmocka_unit_test(allow_list),
