@@ -149,6 +149,8 @@
     X(T, ps.alerts.raised, NULL, "alerts_raised_total", NULL, C, "Alerts the detectors raised.")   \
     X(T, ps.alerts_without_rule, NULL, "alerts_without_rule_total", NULL, C,                       \
       "Alerts whose rule has no entry in the rule table (no description or reference).")           \
+    X(T, ps.alerts_unsorted, NULL, "alerts_unsorted_total", NULL, C,                               \
+      "Window-close alerts raised at once, out of their sorted order: no memory to hold them.")    \
     X(T, ps.forwarded, NULL, "flows_forwarded_total", NULL, C,                                     \
       "collect: record parts published to Kafka (an internal record twice, once per customer).")   \
     X(T, ps.resets, NULL, "pipeline_resets_total", NULL, C,                                        \

@@ -203,6 +203,7 @@ void pipeline_free(struct pipeline *p)
     if (!p)
         return;
     drop_workers(p);
+    pipe_hold_free(p);
     alert_mgr_free(p->alerts);
     hostility_free(p->hostility);
     free(p->acc);

@@ -62,6 +62,8 @@ struct pipeline_stats {
     uint64_t outbox_waits;     /* alerts a worker thread held until its outbox had room */
     uint64_t hostility_tracked, hostility_refused; /* customer verdict table (hostility.h) */
     uint64_t alerts_without_rule; /* alerts whose rule id has no entry in core/rules.c */
+    uint64_t alerts_unsorted;     /* window-close alerts raised at once, unsorted: no memory to
+                                     hold them (merge.c pipe_hold_*) */
     uint64_t resets;              /* detect: pipeline_reset (rebalances) */
     uint64_t reset_failures;      /* detect: resets that could not make the workers anew */
     uint64_t forwarded;           /* collect: record parts handed on (an internal record: two) */

@@ -182,6 +182,12 @@ struct pipeline {
      * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0) */
     uint64_t part_from, part_start;
 
+    /* window close (wk_close): the alerts the shards raise are held and go out sorted
+     * (merge.c pipe_hold_*), so their order does not depend on which worker held which host */
+    struct held_alert **held;
+    size_t nheld, held_cap;
+    bool holding;
+
     struct pipeline_stats st;
     FILE *flow_log;
     pipeline_summary_fn *summary_tap; /* /metrics per-customer series (status.c) */
@@ -206,6 +212,13 @@ static inline bool pipe_broken(const struct pipeline *p)
 /* Dispatcher: an alert into the merge: name the customer and the exporter, suppress repeats,
  * publish, count. */
 void pipe_raise(struct pipeline *p, const struct alert *a, uint64_t now_ms);
+/* Dispatcher, window close: from pipe_hold_begin on, pipe_raise holds each alert (a copy);
+ * pipe_hold_release raises them in one order -- customer, host, rule, peer, protocol, port,
+ * evidence -- whatever the worker count or host-table layout, and frees them. An alert that
+ * cannot be held (no memory) is raised at once and counted (alerts_unsorted). */
+void pipe_hold_begin(struct pipeline *p);
+void pipe_hold_release(struct pipeline *p);
+void pipe_hold_free(struct pipeline *p);
 /* det_ctx's customer lookups (arg: the pipeline; the map is replaced only when quiesced). */
 const char *pipe_customer_id(void *arg, uint32_t c);
 size_t pipe_customer_prefixes(void *arg, uint32_t c, const struct prefix **out);
@@ -333,8 +346,8 @@ void wk_quiesce(struct pipeline *p);
 
 /* Dispatcher, every worker quiesced: the window close of every shard, fn(w) for each worker
  * on the thread that runs its records (worker 0's here, the threads' on their own at the same
- * time); the alerts they raise are merged in worker order (worker 0's, then 1's, ...), each
- * worker's in the order raised. Returns once every shard closed and its alerts are merged. */
+ * time); the alerts they raise are held and raised sorted (pipe_hold_*) once every shard has
+ * closed. Returns once every shard closed and its alerts are merged. */
 typedef void wk_close_fn(struct worker *w);
 void wk_close(struct pipeline *p, wk_close_fn *fn);
 

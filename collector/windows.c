@@ -5,7 +5,8 @@
  * its own shard on the thread that runs its records, all at once (wk_close, close_shard): each
  * host's detectors report (on_host_window), each detector reports (on_window), and every host's
  * alert marks turn into the worker's per-customer counts and the day view; the dispatcher
- * merges the alerts in worker order (the order of a serial close) and the workers' counts, and
+ * merges the alerts (sorted by customer, host and rule: one order for any worker count) and the
+ * workers' counts, and
  * one summary per customer with traffic (and its hostility verdict) goes out. Dispatcher
  * thread, except close_shard and what it calls. */
 #include <assert.h>

@@ -14,9 +14,10 @@
  *
  * Window close (wk_close, every worker quiesced): each worker closes its own shard on its own
  * thread while the dispatcher closes worker 0's; an alert a thread raises then goes into the
- * same outbox, and the dispatcher takes them worker by worker, in the order raised, after
- * worker 0's own (which go straight to the merge): the order of a serial close. A full outbox
- * makes its worker wait until the dispatcher comes to it. Which path an alert takes is fixed
+ * same outbox, and the dispatcher takes them worker by worker after worker 0's own. The merge
+ * holds them all (merge.c pipe_hold_*) and raises them sorted by customer, host and rule once
+ * every shard has closed: the same order whatever the worker count. A full outbox makes its
+ * worker wait until the dispatcher comes to it. Which path an alert takes is fixed
  * by the context it is raised through (rec_ctx or win_ctx) and the worker's thread: no thread
  * looks at which thread it is on.
  */
@@ -84,42 +85,12 @@ static void mark_host(struct worker *w, struct alert *a, uint64_t win_end_ms)
     }
 }
 
-static const char *ob_copy(char **at, char *end, const char *str, bool *cut)
-{
-    if (!str)
-        return NULL;
-    size_t n = strlen(str) + 1;
-    if (n > (size_t)(end - *at)) {
-        *cut = true;
-        return NULL;
-    }
-    char *d = memcpy(*at, str, n);
-    *at += n;
-    return d;
-}
-
 static void ob_fill(struct worker *w, struct outbox_ent *e, const struct alert *a, uint64_t seq,
                     uint64_t now_ms)
 {
-    e->a = *a;
     e->seq = seq;
     e->now_ms = now_ms;
-    char *at = e->str, *end = e->str + sizeof e->str;
-    bool cut = false;
-    e->a.detector = ob_copy(&at, end, a->detector, &cut);
-    e->a.rule_id = ob_copy(&at, end, a->rule_id, &cut);
-    e->a.rule_name = ob_copy(&at, end, a->rule_name, &cut);
-    e->a.nenrich = a->nenrich < ALERT_ENRICH_MAX ? a->nenrich : ALERT_ENRICH_MAX;
-    e->a.enrich = e->a.nenrich ? e->enrich : NULL;
-    for (uint32_t i = 0; i < e->a.nenrich; i++) {
-        e->enrich[i] = a->enrich[i];
-        e->enrich[i].feed = ob_copy(&at, end, a->enrich[i].feed, &cut);
-        e->enrich[i].matched = ob_copy(&at, end, a->enrich[i].matched, &cut);
-        e->enrich[i].name = ob_copy(&at, end, a->enrich[i].name, &cut);
-        e->enrich[i].reference = ob_copy(&at, end, a->enrich[i].reference, &cut);
-    }
-    e->a.evidence_json = ob_copy(&at, end, a->evidence_json, &cut);
-    if (cut)
+    if (!alert_copy(&e->a, e->enrich, ALERT_ENRICH_MAX, e->str, sizeof e->str, a))
         w->ob_truncated++;
 }
 
@@ -167,7 +138,7 @@ static void alert_direct(void *arg, const struct alert *in)
 }
 
 /* win_ctx of the worker the dispatcher runs (worker 0): window close, straight to the merge
- * (its part of the close comes first). */
+ * (which holds it until every shard has closed). */
 static void alert_at_close(void *arg, const struct alert *in)
 {
     struct worker *w = arg;
@@ -485,6 +456,7 @@ void wk_quiesce(struct pipeline *p)
 
 void wk_close(struct pipeline *p, wk_close_fn *fn)
 {
+    pipe_hold_begin(p); /* the shards' alerts go out sorted once all have closed */
     for (uint32_t i = 1; i < p->nworkers; i++) { /* threaded: each thread its own shard */
         struct worker *w = &p->workers[i];
         assert(w->started);
@@ -506,6 +478,7 @@ void wk_close(struct pipeline *p, wk_close_fn *fn)
             cpu_backoff(&spins);
         }
     }
+    pipe_hold_release(p);
 }
 
 /* ---- set-up ---- */

@@ -7,6 +7,7 @@
 #define TW_ALERT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum alert_severity { SEV_LOW = 1, SEV_MEDIUM = 2, SEV_HIGH = 3, SEV_CRITICAL = 4 };
@@ -93,5 +94,11 @@ const char *alert_proto_name(unsigned proto, char buf[8]);
  * one rule for alert_json.c and the message templates (core/rules.h). */
 void alert_endpoints(const struct alert *a, const uint8_t **src, const uint8_t **dst);
 const char *alert_severity_name(enum alert_severity s);
+/* A copy of src that owns its strings and enrichment: *dst = *src, the first nenr enrichments
+ * into enr, every string (and the enrichments') into [buf, buf + cap). A string that does not
+ * fit is left out (NULL) and the result is false. alert_copy_bytes(src): the room that takes. */
+bool alert_copy(struct alert *dst, struct alert_enrichment *enr, uint32_t nenr, char *buf,
+                size_t cap, const struct alert *src);
+size_t alert_copy_bytes(const struct alert *src);
 
 #endif

@@ -2,8 +2,9 @@
 # Worker threads: a replay of the labelled scenario (every detector alerts) with one worker,
 # two and three (threads beside the pipeline thread), the default shard map and one with
 # another share for the pipeline thread's shard (dispatcher_cost), gives the same alerts and
-# summaries; with three, byte for byte the same output on every run (alerts raised on the
-# threads are merged in record order, window close runs with the workers idle).
+# summaries, line for line in the same order (alerts raised on the threads are merged in record
+# order; a window close's alerts go out sorted by customer, host and rule, whichever worker held
+# the host); with three, byte for byte the same output on every run.
 set -euo pipefail
 : "${TW_BIN:?}"
 tw=$TW_BIN/collector/transitwatch
@@ -43,14 +44,18 @@ done
 # table per worker), but which entries meet in a set-associative set, a Bloom filter word or a
 # full table depends on the table's size and on which hosts share it: evictions, overwrites
 # and the filter's fill differ, and what they move (admissions, first contacts, pairs held) may
-# differ by a few percent. Alerts and summaries stay byte for byte the same (above and below),
-# and every alert counter too.
-split() { # file -> the totals line less its detector counters, sorted with the other lines
+# differ by a few percent. Alerts and summaries stay byte for byte the same, in the same order
+# (above and below), and every alert counter too.
+split() { # file -> its lines in order, the totals line less its detector counters
   python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     d = json.loads(l)
-    d.get("transitwatch", {}).get("totals", {}).pop("detectors", None)
-    print(json.dumps(d, sort_keys=True))' "$1" | sort
+    t = d.get("transitwatch", {}).get("totals")
+    if t is None:
+        sys.stdout.write(l)
+        continue
+    t.pop("detectors", None)
+    print(json.dumps(d, sort_keys=True))' "$1"
 }
 detcmp() { # one other workers: the detector counters of the two totals lines
   python3 - "$1" "$2" "$3" <<'PY'
@@ -97,4 +102,4 @@ for o in three-a:3 two:2 two-c0:2 three-c0:3; do
   }
   detcmp "$tmp/one.jsonl" "$tmp/$o.jsonl" "$n" || fail "one worker and $o: detector counters"
 done
-echo "workers: $alerts alerts, 1, 2 and 3 workers and a changed shard map agree, 3 workers deterministic"
+echo "workers: $alerts alerts, 1, 2 and 3 workers and a changed shard map agree line for line, 3 workers deterministic"
