@@ -638,6 +638,42 @@ static void busy_resolver_quiet(void **st)
     th_fini(&t);
 }
 
+/* One host with thousands of peers, each contacted a few times at random (a proxy or a mail relay
+ * fetching from the long tail, a resolver seen through 1-in-100 packet sampling): each pair is a
+ * look at random times, and a host with thousands of looks must not get a schedule by chance
+ * (`chance` is shared among a host's pairs tested at a close). The same host's real beacon
+ * still alerts. */
+static void many_random_pairs_one_host(void **st)
+{
+    (void)st;
+    rs = 0x9FB21C651E98DF25ULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned j = 0; j < 6000; j++) {
+        char peer[32];
+        snprintf(peer, sizeof peer, "93.%u.%u.%u", 100 + j / 2000, (j / 10) % 200 + 1, j % 10 + 1);
+        uint64_t ts = T0 + th_rand(&rs) % (10 * MIN);
+        for (unsigned i = 0; i < 7; i++) {
+            conn("10.0.77.1", peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400, 600,
+                 3000, 20);
+            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+        }
+    }
+    beacon("10.0.77.1", "198.51.100.77", 8443, 6, T0 + 3000, 2 * MIN, 0.2, 60, 0);
+    run(&t, T0 + 3 * HOUR);
+    size_t other = 0;
+    for (size_t i = 0; i < t.nalerts; i++) {
+        bool c2 = t.alerts[i].peer[15] == 77 && t.alerts[i].peer[12] == 198;
+        other += !c2;
+        if (getenv("TW_VERBOSE") || !c2)
+            print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    }
+    print_message("one host, 6000 random pairs: %zu alerts on them\n", other);
+    assert_int_equal(other, 0);
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.77.1"));
+    th_fini(&t);
+}
+
 /* An exporter of second resolution: a beacon every minute (+-20 %) and a check-in with a
  * follow-up 6 s later every 56 s, their times cut to whole seconds, are still schedules. */
 static void whole_second_times(void **st)
@@ -1135,6 +1171,7 @@ int main(void)
         cmocka_unit_test(poisson_rare_peers),
         cmocka_unit_test(busy_resolver_quiet),
         cmocka_unit_test(whole_second_times),
+        cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(split_session_quiet),
         cmocka_unit_test(inbound_periodic_quiet),
         cmocka_unit_test(allow_list),
