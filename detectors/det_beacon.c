@@ -69,9 +69,9 @@
  * starts closer than the jump merge into one check-in, and the check-ins must be a schedule;
  * (2) the plain intervals (zeros, i.e. parallel connections, dropped); (3) two alternating
  * gaps of a second or more (njRAT's 14 s / 9 s when wider than a schedule's spread): the odd
- * and the even intervals each a band, their chances multiplied and held to Fisher's bound. The schedule decides;
- * RITA's ts (skew and MAD of the intervals) and ds (of bytes per connection, which may vary)
- * only make the score and the severity. Rules beacon.fast / beacon.slow by period. A declared
+ * and the even intervals each a band, their chances multiplied and held to Fisher's bound.
+ * The schedule decides; RITA's ts (skew and MAD of the intervals) and ds (of bytes per
+ * connection, which may vary) only make the score and the severity. Rules beacon.fast / beacon.slow by period. A declared
  * MTA ([detector.spam] mta) to port 25 is not a beacon; neither is a peer of the host's own
  * customer (INTERNAL records within one customer).
  *
