@@ -674,6 +674,54 @@ static void many_random_pairs_one_host(void **st)
     th_fini(&t);
 }
 
+/* Not a test: a measurement of what sharing `chance` among a host's pairs costs in detection
+ * (bench/RESULTS.md, sixty-fourth part), run only with PROBE set:
+ *   PROBE=1 M=50 J=0.5 [P=300] build/tests/test_det_beacon
+ * A host with M other peers contacted at random times (every 10 min on average, 6 hours) and
+ * a beacon every P s that sleeps "P minus up to J" (Cobalt Strike's jitter), 20 seeds: the
+ * check-ins at the beacon's first alert and the host's pairs under test then. */
+static void cost_probe(void **st)
+{
+    (void)st;
+    unsigned M = (unsigned)atoi(getenv("M") ? getenv("M") : "0");
+    double J = atof(getenv("J") ? getenv("J") : "0.3");
+    unsigned per = (unsigned)atoi(getenv("P") ? getenv("P") : "300");
+    for (unsigned seed = 1; seed <= 20; seed++) {
+        rs = 0x1234567ULL * seed;
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        for (unsigned j = 0; j < M; j++) {
+            char peer[32];
+            snprintf(peer, sizeof peer, "93.%u.%u.9", 100 + j / 200, j % 200 + 1);
+            uint64_t ts = T0 + th_rand(&rs) % (3 * MIN);
+            while (ts < T0 + 6 * HOUR && nrecs < MAX_RECS - 4000) {
+                conn("10.0.78.1", peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400,
+                     600, 3000, 20);
+                ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+            }
+        }
+        uint64_t ts = T0 + 30 * MIN;
+        for (unsigned i = 0; i < 100 && ts < T0 + 6 * HOUR; i++) {
+            conn("10.0.78.1", "198.51.100.78", (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts,
+                 300, 320, 900, 30);
+            ts += (uint64_t)(per * SEC * (1.0 - uni(0, J)));
+        }
+        run(&t, T0 + 6 * HOUR);
+        long ck = -1, pt = -1;
+        for (size_t i = 0; i < t.nalerts; i++)
+            if (t.alerts[i].peer[15] == 78 && t.alerts[i].peer[12] == 198 &&
+                strcmp(t.alerts[i].rule_id, "beacon.long_session") != 0) {
+                ck = (long)ev_num(t.ev[i], "checkins");
+                pt = (long)ev_num(t.ev[i], "pairs_tested");
+                break;
+            }
+        print_message("PROBE M=%u J=%.2f seed=%u checkins=%ld pairs_tested=%ld\n", M, J, seed, ck,
+                      pt);
+        th_fini(&t);
+        nrecs = 0;
+    }
+}
+
 /* An exporter of second resolution: a beacon every minute (+-20 %) and a check-in with a
  * follow-up 6 s later every 56 s, their times cut to whole seconds, are still schedules. */
 static void whole_second_times(void **st)
@@ -1151,6 +1199,10 @@ static void share_entry_bytes(void **st)
 
 int main(void)
 {
+    if (getenv("PROBE")) {
+        const struct CMUnitTest probe[] = {cmocka_unit_test(cost_probe)};
+        return cmocka_run_group_tests(probe, NULL, NULL);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_beacon_seconds),
         cmocka_unit_test(slow_beacons_six_checkins),
