@@ -54,9 +54,17 @@ idle_timeout = 1s
 CONF
 $tw --config "$tmp/d.conf" 2>"$tmp/derr" &
 dpid=$!
-for _ in $(seq 50); do grep -q 'capturing on lo' "$tmp/derr" && break; sleep 0.1; done
+for _ in $(seq 150); do grep -q 'capturing on lo' "$tmp/derr" && break; sleep 0.1; done
 grep -q 'capturing on lo' "$tmp/derr" || fail "daemon did not open lo: $(cat "$tmp/derr")"
-send 5
+send 5 # while the daemon may still reserve its tables: the kernel holds them for the capture
+# the loop (and /metrics) run once the tables are reserved ([pipeline] reserve_memory, seconds
+# on a loaded machine): wait for the start, bounded
+for _ in $(seq 300); do
+  grep -q ' started$' "$tmp/derr" && break
+  kill -0 $dpid 2>/dev/null || break
+  sleep 0.1
+done
+grep -q ' started$' "$tmp/derr" || fail "daemon did not start: $(cat "$tmp/derr")"
 # the capture's counters are on /metrics
 mport=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/derr" | head -1)
 if command -v curl >/dev/null && [[ -n $mport ]]; then
