@@ -628,6 +628,8 @@ static int run_loop(struct daemon *d)
         return 1;
     if (daemon_attach(d) < 0)
         return 1;
+    if (d->mx)
+        publish_status(d); /* /metrics answers 200 from the "started" line on (503 before) */
     log_info("transitwatch %s started", TW_VERSION);
     sd_notify(0, "READY=1\nSTATUS=running");
     evloop_run(d->loop);

@@ -86,6 +86,7 @@ static void usage_daemon(FILE *out)
             "HTTP endpoint ([metrics] listen, default 127.0.0.1:9464):\n"
             "  GET /metrics   Prometheus text format\n"
             "  GET /healthz   200 \"ok\", or 503 \"degraded: REASON; ...\" ([health] thresholds)\n"
+            "  (both 503 \"starting: ...\" until the first figures, before the \"started\" line)\n"
             "\n"
             "Under systemd (Type=notify) it reports READY, RELOADING and STOPPING, and logs to\n"
             "the journal with priorities. Manual: man 8 transitwatch.\n");

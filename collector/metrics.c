@@ -117,10 +117,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     struct metrics *m = cls;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9);
+    static const char starting[] = "starting: the daemon has not published its first figures\n";
     if (strcmp(url, "/metrics") == 0) {
         pthread_mutex_lock(&m->mu);
-        enum MHD_Result rc = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                                   m->text ? m->text : "", m->text ? m->len : 0);
+        /* before the first figures (the tables are still being reserved): not an empty 200,
+         * which a scraper would take for a live target with no series */
+        enum MHD_Result rc =
+            m->text
+                ? reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", m->text, m->len)
+                : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", starting,
+                        sizeof starting - 1);
         pthread_mutex_unlock(&m->mu);
         return rc;
     }
@@ -129,9 +135,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_lock(&m->mu);
         bool live = m->published_ms && clock_mono_ms() - m->published_ms <= m->stale_ms;
         snprintf(body, sizeof body, "%s",
-                 live ? m->health
-                      : "stalled: the main loop has not "
-                        "published for too long\n");
+                 live              ? m->health
+                 : m->published_ms ? "stalled: the main loop has not published for too long\n"
+                                   : starting);
         pthread_mutex_unlock(&m->mu);
         bool ok = strcmp(body, "ok\n") == 0;
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,

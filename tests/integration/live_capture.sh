@@ -54,9 +54,20 @@ idle_timeout = 1s
 CONF
 $tw --config "$tmp/d.conf" 2>"$tmp/derr" &
 dpid=$!
-for _ in $(seq 150); do grep -q 'capturing on lo' "$tmp/derr" && break; sleep 0.1; done
+for _ in $(seq 150); do grep -q 'metrics on' "$tmp/derr" && break; sleep 0.1; done
 grep -q 'capturing on lo' "$tmp/derr" || fail "daemon did not open lo: $(cat "$tmp/derr")"
 send 5 # while the daemon may still reserve its tables: the kernel holds them for the capture
+# /metrics before the first figures: 503 "starting", never an empty 200 a scraper would take
+# for a live target without series
+mport=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/derr" | head -1)
+if command -v curl >/dev/null && [[ -n $mport ]]; then
+  code=$(curl -s -o "$tmp/early" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$mport/metrics" || true)
+  case $code in
+    200) [[ -s $tmp/early ]] || fail "/metrics: an empty 200 before the first figures" ;;
+    503) grep -q '^starting' "$tmp/early" || fail "/metrics 503 without 'starting': $(cat "$tmp/early")" ;;
+    *) fail "/metrics during the start: HTTP $code" ;;
+  esac
+fi
 # the loop (and /metrics) run once the tables are reserved ([pipeline] reserve_memory, seconds
 # on a loaded machine): wait for the start, bounded
 for _ in $(seq 300); do
@@ -66,7 +77,6 @@ for _ in $(seq 300); do
 done
 grep -q ' started$' "$tmp/derr" || fail "daemon did not start: $(cat "$tmp/derr")"
 # the capture's counters are on /metrics
-mport=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/derr" | head -1)
 if command -v curl >/dev/null && [[ -n $mport ]]; then
   got=
   for _ in $(seq 30); do
