@@ -91,8 +91,8 @@ struct worker {
     /* Two views of the detectors' context, one per phase, so the alert path is explicit:
      * rec_ctx while records run (threaded: alerts into the outbox, merged in record order;
      * one worker: straight to pipe_raise), win_ctx at window close (worker 0, on the
-     * dispatcher: straight to pipe_raise; a worker thread: into the outbox, taken in worker
-     * order by wk_close). */
+     * dispatcher: straight to pipe_raise; a worker thread: into the outbox, taken by wk_close;
+     * the merge holds both and raises them sorted, pipe_hold_*). */
     struct det_ctx rec_ctx, win_ctx;
     /* windows.c: this shard's per-customer figures of a close (nacc of them, sized with the
      * pipeline's by win_acc_resize; merged into the pipeline's and zeroed by the dispatcher
