@@ -1349,6 +1349,12 @@ static double log_binom(size_t n, size_t k)
     return s;
 }
 
+/* The fewest intervals any schedule needs (a fast or a slow one). */
+static size_t nmin_least(const struct beacon_conf *c)
+{
+    return c->fast_min < c->slow_min ? c->fast_min : c->slow_min;
+}
+
 static size_t nmin_of(double period_s, const struct beacon_conf *c)
 {
     return period_s < (double)c->fast_max ? c->fast_min : c->slow_min;
@@ -1387,8 +1393,7 @@ static void best_band(const double *v, size_t n, size_t kmin, bool per_period, s
     double rmax = ratio_of(c);
     out->lp = out->margin = INFINITY;
     out->first = out->k = 0;
-    size_t klo =
-        per_period ? (size_t)(c->fast_min < c->slow_min ? c->fast_min : c->slow_min) : nmin_fixed;
+    size_t klo = per_period ? nmin_least(c) : nmin_fixed;
     klo = klo > kmin ? klo : kmin;
     double looks = n >= klo ? log((double)(n - klo + 1)) : 0;
     for (size_t k = n; k >= kmin && k >= 2; k--) {
@@ -1812,7 +1817,7 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         }
         /* under test: enough starts to make a schedule (dirty or not: each is looked at
          * whenever it has new starts) */
-        size_t testable = (c->fast_min < c->slow_min ? c->fast_min : c->slow_min) + 1u;
+        size_t testable = nmin_least(c) + 1;
         if (!p->dirty && !p->touched && p->n < testable)
             continue;
         bool dirty = p->dirty, touched = p->touched;
