@@ -109,6 +109,11 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 #define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
 #define UNIT_MS 10      /* pair times are hundredths of a second after the pair's first start */
+/* An NTP message (RFC 5905): the 48-byte header, with at most a MAC (a key id and a 16- or
+ * 20-byte digest) after it; on the wire with its UDP and IP headers. */
+#define NTP_PORT 123
+#define NTP_MSG_MIN 48
+#define NTP_MSG_MAX 72
 #define MIN_PERIOD_S                                                                               \
     1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
                           * a strobe) */
@@ -241,6 +246,7 @@ struct pair {
     uint8_t basis;                  /* strongest decided basis of a start (NONE: all provisional) */
     uint8_t used, alerted;          /* alerted: 1 fast, 2 slow, 4 long */
     uint8_t head, n, dirty, touched;
+    uint8_t not_ntp; /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
     uint32_t by[BC_TS]; /* bytes out of each connection */
@@ -297,7 +303,8 @@ struct beacon {
      * entry's start is counted by stat_pending: the "starts" counter is their sum */
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
-        stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled;
+        stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled,
+        stat_time_service;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -533,6 +540,7 @@ struct obs {
     bool may_start; /* may be a connection start */
     uint8_t basis;  /* enum flow_init_basis (NONE: provisional) */
     uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
+    bool not_ntp;   /* UDP port 123 at either end, not sized as NTP messages (ntp_sized) */
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
@@ -622,6 +630,7 @@ static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct 
         p->bytes_in += o->bytes;
     }
     p->packets += o->packets;
+    p->not_ntp |= o->not_ntp;
     p->cont++;
     b->stat_cont++;
     if (o->last_ms > p->last_ms)
@@ -669,6 +678,7 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     else
         p->bytes_in += o->bytes;
     p->packets += o->packets;
+    p->not_ntp |= o->not_ntp;
     conn_span_grew(p, c, 0, cf);
     if (o->last_ms > p->last_ms)
         p->last_ms = o->last_ms;
@@ -676,6 +686,17 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     p->touched = 1;
     b->stat_starts++;
     return c;
+}
+
+/* Are these packets NTP messages by their size: on average between the smallest and the largest
+ * an NTP message makes with its UDP and IP (v4: IPv4) headers? */
+static bool ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
+{
+    if (!packets)
+        return false;
+    uint64_t hdr = v4 ? 20 + 8 : 40 + 8, mean = bytes / packets;
+    return mean >= hdr + NTP_MSG_MIN &&
+           (mean < hdr + NTP_MSG_MAX || (mean == hdr + NTP_MSG_MAX && bytes % packets == 0));
 }
 
 /* A record for pair p: continue a followed connection, or start one. */
@@ -707,6 +728,10 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
         .may_start = true,
         .basis = pd->basis,
         .range = pd->range,
+        /* its records as one: a first connection is one exchange */
+        .not_ntp =
+            k->proto == 17 && k->port == NTP_PORT &&
+            !ntp_sized(addr_is_v4(k->host), (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
         .hport = pd->hport,
         .first_ms = pd->start_ms,
         .last_ms = pd->start_ms + pd->span_ms,
@@ -862,6 +887,10 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
         .basis = basis,
         .range = range,
+        /* read for pairs only: a pending first connection's records are judged as one */
+        .not_ntp =
+            __builtin_expect(f->proto == 17 && (f->sport == NTP_PORT || f->dport == NTP_PORT), 0) &&
+            !ntp_sized(addr_is_v4(f->src), f->bytes, f->packets),
         .hport = hport,
         .first_ms = f->first_ms,
         .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
@@ -1692,6 +1721,10 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct sched s;
     if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c->chance / (double)ntested, c, &s))
         return;
+    if (p->k.proto == 17 && p->k.port == NTP_PORT && !p->not_ntp) {
+        b->stat_time_service++; /* time synchronisation: NTP messages and nothing else */
+        return;
+    }
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
     if (pv_is_infra(&pv, c)) {
@@ -1908,6 +1941,8 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       "Peers pushed out of the full tables of shared prevalence entries.")                         \
     X(T, infra, "infrastructure_suppressed", "detector_beacon_infrastructure_suppressed_total",    \
       NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")         \
+    X(T, time_service, "time_service_skipped", "detector_beacon_time_service_skipped_total", NULL, \
+      C, "Schedules not alerted: every packet an NTP message to or from UDP port 123.")            \
     X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
       ALERTS)                                                                                      \
     X(T, alerts_slow, "alerts_slow", "detector_beacon_alerts_total", "rule=\"beacon.slow\"", C,    \
@@ -1950,6 +1985,7 @@ static void beacon_counters(const void *self, void *snap)
     o->shared_evicted =
         (b->share_in ? b->share_in->evicted : 0) + (b->share_out ? b->share_out->evicted : 0);
     o->infra = b->stat_infra;
+    o->time_service = b->stat_time_service;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

@@ -75,6 +75,15 @@ static void run(struct th *t, uint64_t until)
     th_advance_to(t, until);
 }
 
+/* One NTP exchange as exporters show it: the client's request and the server's answer, one
+ * packet each (bytes: IP length), the answer rtt later. */
+static void ntp_poll(const char *cli, const char *srv, uint16_t cport, uint64_t start,
+                     uint64_t req_bytes, uint64_t resp_bytes, uint64_t rtt)
+{
+    add(cli, srv, cport, 123, 17, 0, 1, req_bytes, start, 0);
+    add(srv, cli, 123, cport, 17, 0, 1, resp_bytes, start + rtt, 0);
+}
+
 static uint64_t rs = 0x9E3779B97F4A7C15ULL;
 static double uni(double a, double b)
 {
@@ -379,8 +388,8 @@ static void connections_counted_once(void **st)
 
 /* ntpd polls its servers from port 123 to port 123 every 64 s, backing off towards 1024 s: a
  * pool server that hosts of two customers use is infrastructure. The same schedule to a server
- * no one else uses is not exempt: its host's record always starts before the answer, so the
- * host polls. */
+ * no one else uses is time synchronisation too (time_service_below); its host's record always
+ * starts before the answer, so the host polls. */
 static void ntp_pool_prevalence(void **st)
 {
     (void)st;
@@ -403,15 +412,25 @@ static void ntp_pool_prevalence(void **st)
     assert_true(stat_of(&t, "infrastructure_suppressed") > 0);
     th_fini(&t);
 
-    /* the same client of a server only it uses */
-    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-    for (uint64_t ts = T0; ts < T0 + 2 * HOUR; ts += 64 * SEC + th_rand(&rs) % 200)
-        conn("10.0.8.99", "192.0.2.123", 123, 123, 17, ts, 0, 76, 76, 15);
-    run(&t, T0 + 3 * HOUR);
-    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.8.99");
-    assert_non_null(a);
-    assert_true(ev_is(a->evidence_json, "initiator", "first_packet"));
-    th_fini(&t);
+    /* the same client of a server only it uses: the schedule is found, and is time
+     * synchronisation (NTP messages only); one 200-byte message makes it a beacon on port 123,
+     * whose host's record always starts before the answer, so the host polls */
+    for (int odd = 0; odd < 2; odd++) {
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        unsigned i = 0;
+        for (uint64_t ts = T0; ts < T0 + 2 * HOUR; ts += 64 * SEC + th_rand(&rs) % 200, i++)
+            ntp_poll("10.0.8.99", "192.0.2.123", 123, ts, odd && i == 20 ? 200 : 76, 76, 15);
+        run(&t, T0 + 3 * HOUR);
+        const struct alert *a = find_alert(&t, "beacon.fast", "10.0.8.99");
+        if (odd) {
+            assert_non_null(a);
+            assert_true(ev_is(a->evidence_json, "initiator", "first_packet"));
+        } else {
+            assert_null(a);
+            assert_true(stat_of(&t, "time_service_skipped") > 0);
+        }
+        th_fini(&t);
+    }
 
     /* a customer's NTP server answering an outside client every 64 s: the client polls */
     assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
@@ -420,6 +439,68 @@ static void ntp_pool_prevalence(void **st)
     run(&t, T0 + 3 * HOUR);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
+}
+
+/* Time clients of servers no other host uses (a host's own choice, or the only host of a capture:
+ * no prevalence to learn), as their documentation describes them: ntpd from port 123, 64 s
+ * doubling to 1024 s; chrony from a new random port each request, the same intervals a little
+ * shortened at random; systemd-timesyncd from one ephemeral port, 32 s doubling to 2048 s; an
+ * IPv6 client signing its requests (MD5 MAC: 68-byte messages); an exporter whose inactive
+ * timeout joins two polls into one record. Each is a schedule, each only NTP messages: no
+ * beacon. The same schedules carrying larger messages to UDP port 123 (a C2 on the NTP port) are
+ * beacons. */
+static void time_service_below(void **st)
+{
+    (void)st;
+    for (int c2 = 0; c2 < 2; c2++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        uint64_t extra = c2 ? 60 : 0, end = T0 + 6 * HOUR;
+        uint64_t poll = 64 * SEC;
+        for (uint64_t ts = T0, i = 0; ts < end; ts += poll, i++) {
+            ntp_poll("10.0.9.1", "192.0.2.201", 123, ts, 76 + extra, 76, 20);
+            if (i % 8 == 7 && poll < 1024 * SEC)
+                poll *= 2;
+        }
+        poll = 64 * SEC;
+        for (uint64_t ts = T0 + 7 * SEC, i = 0; ts < end;
+             ts += (uint64_t)(poll * uni(0.9, 1.0)), i++) {
+            ntp_poll("10.0.9.2", "192.0.2.202", (uint16_t)(32768 + th_rand(&rs) % 28000), ts,
+                     76 + extra, 76, 35);
+            if (i % 8 == 7 && poll < 1024 * SEC)
+                poll *= 2;
+        }
+        poll = 32 * SEC;
+        for (uint64_t ts = T0 + 11 * SEC; ts < end; ts += poll + th_rand(&rs) % 20) {
+            ntp_poll("10.0.9.3", "192.0.2.203", 41234, ts, 76 + extra, 76, 12);
+            if (poll < 2048 * SEC)
+                poll *= 2;
+        }
+        for (uint64_t ts = T0 + 3 * SEC; ts < end; ts += 64 * SEC + th_rand(&rs) % 100)
+            ntp_poll("2001:db8:9::4", "3fff:0:123::1", 123, ts, 116 + extra, 116, 25);
+        for (uint64_t ts = T0 + 5 * SEC; ts < end; ts += 256 * SEC) {
+            add("10.0.9.5", "192.0.2.205", 123, 123, 17, 0, 2, 152 + 2 * extra, ts, 128 * SEC);
+            add("192.0.2.205", "10.0.9.5", 123, 123, 17, 0, 2, 152, ts + 30, 128 * SEC);
+        }
+        run(&t, end + 10 * MIN);
+        if (!c2) {
+            for (size_t i = 0; i < t.nalerts; i++)
+                print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+            assert_int_equal(t.nalerts, 0);
+            assert_true(stat_of(&t, "time_service_skipped") >= 5);
+        } else {
+            const char *hosts[] = {"10.0.9.1", "10.0.9.2", "10.0.9.3", "2001:db8:9::4", "10.0.9.5"};
+            for (size_t i = 0; i < 5; i++) {
+                bool found = find_alert(&t, "beacon.fast", hosts[i]) ||
+                             find_alert(&t, "beacon.slow", hosts[i]);
+                if (!found)
+                    print_message("  no beacon for %s\n", hosts[i]);
+                assert_true(found);
+            }
+            assert_int_equal(stat_of(&t, "time_service_skipped"), 0);
+        }
+        th_fini(&t);
+    }
 }
 
 /* A SaaS monitoring agent on hosts of two customers polls its collector every 60 s; a second
@@ -1215,6 +1296,7 @@ int main(void)
         cmocka_unit_test(one_direction_answers),
         cmocka_unit_test(connections_counted_once),
         cmocka_unit_test(ntp_pool_prevalence),
+        cmocka_unit_test(time_service_below),
         cmocka_unit_test(saas_monitor_popular),
         cmocka_unit_test(workstations_polling_cloud),
         cmocka_unit_test(outbreak_in_one_customer_alerts),
