@@ -196,7 +196,7 @@ enum outcome { OUT_UNKNOWN = 0, OUT_ANSWERED = 1, OUT_UNANSWERED = 2 };
 struct scan_host {
     float llr; /* TRW: log likelihood ratio of the walk */
     uint16_t walk_failed, walk_answered;
-    uint16_t port[2], port_n[2];        /* ports of the walk's unanswered contacts (Space-Saving) */
+    uint16_t port[2], port_n[2];        /* ports of the walk's unanswered contacts (Misra-Gries) */
     uint32_t walk_first_s, walk_last_s; /* Unix seconds */
     uint32_t walk_packets, walk_bytes;  /* saturating */
     uint32_t last_in_s;                 /* latest record towards the host */
@@ -335,7 +335,7 @@ struct scan {
     size_t due_cap;
     uint32_t *due_cnt; /* due_sort's counters */
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
-    uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early;
+    uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early, st_trw_withdrawn;
 };
 
 static void scan_fini(void *self);
@@ -568,17 +568,28 @@ static void walk_reset(struct scan_host *sh)
     sh->has_pairs = keep.has_pairs;
 }
 
+/* The walk's unanswered ports as a Misra-Gries summary of two counters: a port takes a free
+ * counter, else both counters lose one. A count is at most the port's unanswered contacts (a
+ * lower bound, off by at most a third of the walk's): a port holding over a third of them keeps
+ * its counter, and ports that each saw a contact or two (a P2P client's peers) are not reported
+ * as probed (Space-Saving's counts, kept before, took over the evicted port's). */
 static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
 {
     for (int i = 0; i < 2; i++)
         if (sh->port_n[i] && sh->port[i] == port && sh->port_proto[i] == proto) {
-            sh->port_n[i]++;
+            if (sh->port_n[i] < UINT16_MAX)
+                sh->port_n[i]++;
             return;
         }
-    int m = sh->port_n[0] <= sh->port_n[1] ? 0 : 1;
-    sh->port[m] = port;
-    sh->port_proto[m] = proto;
-    sh->port_n[m]++;
+    for (int i = 0; i < 2; i++)
+        if (!sh->port_n[i]) {
+            sh->port[i] = port;
+            sh->port_proto[i] = proto;
+            sh->port_n[i] = 1;
+            return;
+        }
+    sh->port_n[0]--;
+    sh->port_n[1]--;
 }
 
 static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c, struct host *h,
@@ -1517,7 +1528,7 @@ static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd
     json_arr_open(&j, "ports");
     for (int k = 0; k < 2; k++) {
         int i = k == 0 ? top : 1 - top;
-        if (!sh->port_n[i])
+        if (sh->port_n[i] < 2) /* a lower bound of one names no port the walk kept to */
             continue;
         json_obj_open(&j, NULL);
         json_str(&j, "protocol", proto_str(sh->port_proto[i]));
@@ -1534,10 +1545,11 @@ static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd
     json_u64(&j, "packets", sh->walk_packets);
     json_u64(&j, "bytes", sh->walk_bytes);
     json_obj_close(&j);
-    raise_scan(s, ctx, 2, cd->customer, cd->addr, NULL, sh->port_n[top] ? sh->port_proto[top] : 0,
-               sh->port_n[top] ? sh->port[top] : 0, SEV_MEDIUM, 0.5 + 0.5 * share, all,
-               sh->walk_packets, sh->walk_bytes, (uint64_t)sh->walk_first_s * 1000,
-               (uint64_t)sh->walk_last_s * 1000, json_error(&j) ? NULL : ev);
+    bool named = sh->port_n[top] >= 2;
+    raise_scan(s, ctx, 2, cd->customer, cd->addr, NULL, named ? sh->port_proto[top] : 0,
+               named ? sh->port[top] : 0, SEV_MEDIUM, 0.5 + 0.5 * share, all, sh->walk_packets,
+               sh->walk_bytes, (uint64_t)sh->walk_first_s * 1000, (uint64_t)sh->walk_last_s * 1000,
+               json_error(&j) ? NULL : ev);
 }
 
 /* Whether these outcomes make an ICMP sweep (w's burst, c's thresholds). */
@@ -1618,8 +1630,15 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
             memset(&k, 0, sizeof k);
             k.customer = cd.customer;
             memcpy(k.host, cd.addr, 16);
+            /* The walk went on to the close: its ratio must still stand at the bound. A P2P
+             * client's first contacts go unanswered about as often as not (peers behind NAT,
+             * gone), a walk without drift that crosses the bound by chance now and then and falls
+             * back; a scanner's stays above. */
+            const struct scan_conf *c = det_conf(ctx, cd.customer);
+            if (sh->llr < log(c->trw_beta / c->trw_alpha))
+                s->st_trw_withdrawn++;
             /* a host alerted for the volume of its probes already: one alert for one event */
-            if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))
+            else if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))
                 trw_alert(s, ctx, &cd);
             walk_reset(sh); /* a verdict ends the walk (flowscope does the same) */
         }
@@ -1717,6 +1736,8 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
     X(T, alerts_v, "alerts_vertical", "detector_scan_alerts_total", "rule=\"scan.vertical\"", C,   \
       ALERTS)                                                                                      \
     X(T, alerts_trw, "alerts_trw", "detector_scan_alerts_total", "rule=\"scan.trw\"", C, ALERTS)   \
+    X(T, trw_withdrawn, "trw_withdrawn", "detector_scan_trw_withdrawn_total", NULL, C,             \
+      "Walks that crossed the bound and stood below it at the window close (not alerted).")        \
     X(T, alerts_sweep, "alerts_icmp_sweep", "detector_scan_alerts_total",                          \
       "rule=\"scan.icmp_sweep\"", C, ALERTS)
 #define T struct scan_ctr
@@ -1759,6 +1780,7 @@ static void scan_counters(const void *self, void *snap)
     o->alerts_h = s->st_alerts[0];
     o->alerts_v = s->st_alerts[1];
     o->alerts_trw = s->st_alerts[2];
+    o->trw_withdrawn = s->st_trw_withdrawn;
     o->alerts_sweep = s->st_alerts[3];
 }
 

@@ -188,6 +188,42 @@ static void trw_small_fast_sweep(void **st)
     th_fini(&t);
 }
 
+/* The walk's ports are a lower bound: a bot alternating telnet probes with probes of a new
+ * random port each time names telnet, with at most its 40 probes, and no random port with more
+ * than the one probe it had (the summary kept before gave the second counter the evicted
+ * ports' counts: "port 51234: 39 unanswered"). */
+static void trw_ports_lower_bound(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 80; i++) {
+        target(dst, sizeof dst, 3000 + i);
+        syn_probe(&t, "10.0.0.12", dst, i % 2 ? (uint16_t)(20000 + i * 97) : 23,
+                  T0 + 1000 + i * 500);
+    }
+    th_close(&t);
+    const struct alert *a = th_find(&t, "scan.trw");
+    assert_non_null(a);
+    assert_int_equal(a->port, 23);
+    const char *p = strstr(a->evidence_json, "\"ports\":[");
+    assert_non_null(p);
+    unsigned long n23 = 0, nother = 0;
+    for (const char *q = strstr(p, "\"port\":"); q && q < strstr(p, "]");
+         q = strstr(q + 1, "\"port\":")) {
+        unsigned long port = strtoul(q + 7, NULL, 10);
+        unsigned long n = strtoul(strstr(q, "\"unanswered\":") + 13, NULL, 10);
+        if (port == 23)
+            n23 = n;
+        else if (n > nother)
+            nother = n;
+    }
+    assert_true(n23 >= 10 && n23 <= 40);
+    assert_true(nother <= 1);
+    th_fini(&t);
+}
+
 /* Two bots probing the same 40 telnet targets, each probe retried 3 s later, their records
  * interleaved one by one with a web client's: every contact key is the host's own (the instance
  * keeps only the last host's salt), so each bot has 40 first contacts, not the other's 40 or
@@ -248,6 +284,62 @@ static void trw_needs_a_few_dozen(void **st)
     assert_int_equal(th_count(&t, "scan.trw", "10.0.0.9"), 1);
     assert_int_equal(th_count(&t, "scan.trw", "10.0.0.10"), 0);
     th_fini(&t);
+}
+
+/* A completed TCP connection as an exporter that knows the initiator (IPFIX, the flow meter,
+ * a Zeek log) gives it: between two dynamic ports, only that says who called whom. */
+static void tcp_conn_known(struct th *t, const char *host, const char *dst, uint16_t sport,
+                           uint16_t port, uint64_t at)
+{
+    struct flow_rec f = th_rec(host, dst, sport, port, 6, 0x1b, 12, 1800, at, 300);
+    f.flags |= FLOW_F_INIT_SRC;
+    th_flow_rec(t, &f);
+    f = th_rec(dst, host, port, sport, 6, 0x1b, 10, 9000, at + 30, 270);
+    f.flags |= FLOW_F_INIT_DST;
+    th_flow_rec(t, &f);
+}
+
+/* A P2P client (BitTorrent, its DHT): peers at the ports their clients chose, one new peer
+ * after another, four in ten gone or behind NAT and not answering. Its walk has no drift: it
+ * crosses the bound now and then and falls back within the window; no alert, and the crossings
+ * are counted. A sweep of 60 telnet addresses in the middle of the client's traffic is still a
+ * scan. */
+static void p2p_client_quiet(void **st)
+{
+    (void)st;
+    for (int bot = 0; bot < 2; bot++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+        uint64_t r = 11;
+        char dst[32];
+        for (unsigned i = 0; i < 3600; i++) { /* 2 a second for 30 minutes */
+            uint64_t at = T0 + 1000 + i * 500;
+            uint16_t port = (uint16_t)(1025 + th_rand(&r) % 64000);
+            target(dst, sizeof dst, 20000 + i);
+            if (th_rand(&r) % 10 < 4)
+                syn_probe(&t, "10.0.0.60", dst, port, at);
+            else
+                tcp_conn_known(&t, "10.0.0.60", dst, (uint16_t)(40000 + i % 20000), port, at);
+            if (bot && i >= 1800 && i < 1860) {
+                target(dst, sizeof dst, 60000 + i);
+                syn_probe(&t, "10.0.0.60", dst, 23, at + 250);
+            }
+        }
+        th_close(&t);
+        if (!bot) {
+            for (size_t i = 0; i < t.nalerts; i++)
+                print_message("  %s %s\n", t.alerts[i].rule_id, t.alerts[i].evidence_json);
+            assert_int_equal(t.nalerts, 0);
+            assert_true(th_counter(&t, "trw_withdrawn") > 0);
+        } else { /* as many telnet addresses as the horizontal view needs; the walk falls back
+                  * under the client's traffic after it */
+            const struct alert *a = th_find(&t, "scan.horizontal");
+            assert_non_null(a);
+            assert_int_equal(a->port, 23);
+            assert_int_equal(th_count(&t, "scan.trw", NULL), 0);
+        }
+        th_fini(&t);
+    }
 }
 
 /* A browser: 400 sites over 4 hours, one in six not answering (dead servers, blocked ports),
@@ -743,8 +835,10 @@ int main(void)
         cmocka_unit_test(fast_sweep_one_alert),
         cmocka_unit_test(trw_small_fast_sweep),
         cmocka_unit_test(trw_needs_a_few_dozen),
+        cmocka_unit_test(trw_ports_lower_bound),
         cmocka_unit_test(interleaved_hosts_keep_their_keys),
         cmocka_unit_test(web_client_quiet),
+        cmocka_unit_test(p2p_client_quiet),
         cmocka_unit_test(inbound_scan_and_web_server_quiet),
         cmocka_unit_test(brute_force_is_not_a_scan),
         cmocka_unit_test(mail_left_to_spam),
