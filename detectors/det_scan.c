@@ -1171,6 +1171,18 @@ static void scan_prefetch(void *self, size_t i, const struct flow_rec *f, uint64
     }
 }
 
+/* Whether a record whose starter nobody can tell (FLOW_INIT_UNKNOWN) counts as the host's
+ * attempt: a whole TCP record (not a sampled packet) whose connection completed, between ports
+ * that do not say who started it (both dynamic: a P2P client and its peer), from an
+ * exporter that does not say either (NetFlow v5). Its unanswered attempts always say so (a SYN
+ * without ACK), so leaving these out would show a host's failures and not its successes: such
+ * a connection counts as an answered attempt of the host's. When the peer started it the host
+ * gains a success it did not try, which lowers its evidence; no scan is made of it. */
+static bool unknown_answered(const struct flow_rec *f)
+{
+    return f->proto == 6 && det_flow_whole(f) && det_tcp_answered(f);
+}
+
 static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                          const struct flow_rec *f)
 {
@@ -1194,8 +1206,11 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     bool icmp = is_echo_request(f);
     if (!icmp && (f->proto != 6 && f->proto != 17))
         return;
-    if (!icmp && det_initiator(ctx, f, NULL) != FLOW_INIT_SRC)
-        return; /* the host answering, or nobody can tell: not an attempt */
+    if (!icmp) {
+        enum flow_init who = det_initiator(ctx, f, NULL);
+        if (who != FLOW_INIT_SRC && !(who == FLOW_INIT_UNKNOWN && unknown_answered(f)))
+            return; /* the host answering, or nobody can tell: not an attempt */
+    }
     const struct scan_conf *c = det_conf(ctx, h->customer);
     uint16_t port = icmp ? 0 : f->dport;
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
