@@ -67,6 +67,8 @@ enum kind {
     B_TLSPOLL,
     B_PUSH,
     B_RESOLVER,
+    B_NTPOWN,
+    B_HEAVYWEB,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -101,6 +103,8 @@ static const char *const kind_label[NKIND] = {
     "benign_tls_poll",
     "benign_push",
     "benign_resolver",
+    "benign_ntp_own_server",
+    "benign_heavy_web",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -124,13 +128,19 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
     {"scan", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12,  12,  12, 8,  4, 5,   5,   4,   4,   4,
-                                           4,   4,   4,  4,  4, 4,   4,   4,   3,   2,
-                                           300, 100, 10, 50, 3, 300, 100, 150, 150, 0};
+static const unsigned kind_count[NKIND] = {12, 12, 12, 8,   4,   5,   5,   4, 4, 4,   4,
+                                           4,  4,  4,  4,   4,   4,   4,   3, 2, 300, 100,
+                                           10, 50, 3,  300, 100, 150, 150, 0, 0, 0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
 static const uint32_t resolver_custs[] = {0, 3};
+/* Hosts keeping time with servers of their own choosing (B_NTPOWN), at host_scale 1: set up
+ * like the resolvers, after every other actor and from RNGs of their own. */
+#define NTPOWN_COUNT 40
+/* Heavy web users (B_HEAVYWEB) on benign hosts at host_scale 1, besides those on half the hosts
+ * of the beacon behaviours (add_heavy_web). */
+#define HEAVYWEB_COUNT 40
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -152,10 +162,14 @@ struct actor {
     uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
     uint64_t sess_end;    /* long sessions: end of the current one (0: none open) */
     bool vary;            /* check-in sizes vary (else constant) */
-    uint32_t done;     /* scheduled events emitted (check-ins, polls, probes): the truth's count */
-    uint32_t limit;    /* stop after this many (0: no limit) */
-    uint32_t peers[4]; /* NTP pool: the servers a client polls */
-    struct rng own;    /* a resolver's draws (not the scenario's stream) */
+    uint32_t done;      /* scheduled events emitted (check-ins, polls, probes): the truth's count */
+    uint32_t limit;     /* stop after this many (0: no limit) */
+    uint32_t peers[4];  /* NTP pool: the servers a client polls */
+    uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time) */
+    uint8_t nserv;      /* own NTP servers: how many */
+    uint64_t period_max; /* own NTP servers: the longest poll interval */
+    bool cohost;         /* heavy web use on a host another actor labels: no truth line */
+    struct rng own;      /* a resolver's or own-NTP client's draws (not the scenario's stream) */
 };
 
 static double uni(struct rng *r, double a, double b)
@@ -405,6 +419,47 @@ static void resolver_slice(struct out *o, struct actor *a, uint64_t t)
             s += 400 + below(r, 600);
             srv = outside(r);
         }
+    }
+}
+
+/* A host keeping time with servers few others use (a university's stratum 1, the company's time
+ * appliance at another site, a vendor's server): its client sends each server one NTP request
+ * per poll interval, 48 bytes (68 with an MD5 MAC) in one packet, and the server answers with as
+ * many 5-80 ms later. ntpd polls from port 123 and doubles its interval from 64 s to 1024 s
+ * once the clock is steady; chrony and systemd-timesyncd use an ephemeral port per server
+ * (timesyncd from 32 s to 2048 s); an appliance's SNTP client polls at one fixed interval. */
+static void ntpown_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    uint32_t size = a->bytes;
+    while (a->next < t + SLICE) {
+        uint64_t s = a->next;
+        unsigned k = a->seq % a->nserv;
+        a->next = s + jittered(r, a->period / a->nserv, a->jitter);
+        if (++a->seq % (8u * a->nserv) == 0 && a->period < a->period_max)
+            a->period *= 2;
+        if (s < t || s >= a->end)
+            continue;
+        a->done++;
+        uint16_t sp = a->sports[k] ? a->sports[k] : eph(r);
+        rec(o, a->host, a->peers[k], sp, 123, 17, 0, 1, size, s, 0);
+        rec(o, a->peers[k], a->host, 123, sp, 17, 0, 1, size, s + 5 + below(r, 76), 0);
+    }
+}
+
+/* A workstation whose user browses all day: each page opens connections to several sites, so
+ * the host makes rate connections a minute at the busiest hour (the day curve), most to the
+ * popular sites every host visits again and again, the rest to the long tail; HTTPS mostly. */
+static void heavyweb_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    double n = a->rate * SLICE / 60000.0 * day_curve(t);
+    for (; n > 0; n -= 1) {
+        if (n < 1 && u01(r) >= n)
+            break;
+        uint32_t dst = u01(r) < 0.7 ? popular(r) : outside(r);
+        conn(o, r, a->host, dst, eph(r), u01(r) < 0.9 ? 443 : 80, t + below(r, SLICE),
+             300 + below(r, 2000), 1000 + below(r, 300000));
     }
 }
 
@@ -682,6 +737,8 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
     addr_text(a->host, h);
     addr_text(a->peer, p);
     uint64_t end = a->end < T1 ? a->end : T1;
+    if (a->cohost)
+        return; /* the host's truth line is its behaviour's */
     if (a->k == B_INSCAN) {
         fprintf(out,
                 "{\"label\":\"%s\",\"benign\":true,\"customer\":\"*\",\"peer\":\"%s\","
@@ -711,7 +768,9 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
 /* Room for every actor of the scenario o. */
 static size_t actors_max(const struct gen_eval_opts *o)
 {
-    size_t cap = sizeof resolver_custs / sizeof resolver_custs[0];
+    size_t cap = sizeof resolver_custs / sizeof resolver_custs[0] +
+                 (size_t)(NTPOWN_COUNT * o->host_scale) + 1 +
+                 (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -741,11 +800,139 @@ static void add_resolvers(struct actor *act, size_t *nact, const uint32_t *nh, u
     }
 }
 
+/* The hosts keeping time with servers of their own (B_NTPOWN), after the resolvers, each on a
+ * host no other actor has, drawn from RNGs of their own. */
+static void add_ntp_own(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                        uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x6E74706F776E0000ULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(NTPOWN_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t c = pick_cust(&pick, nh, NC - 1);
+        for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
+            c = (c + 1) % NC;
+        if (nfree[c] == 0)
+            return; /* every host has a part: the scenario is full */
+        struct actor *a = &act[(*nact)++];
+        memset(a, 0, sizeof *a);
+        a->k = B_NTPOWN;
+        a->cust = c;
+        a->own.s = 0x6E7470636C690000ULL ^ ((uint64_t)o->seed << 16) ^ i;
+        uint32_t hi;
+        do
+            hi = below(&a->own, nh[c]);
+        while (used[c][hi]);
+        used[c][hi] = 1;
+        nfree[c]--;
+        a->host = custs[c].base + hi;
+        a->start = T0;
+        a->end = T1;
+        a->nserv = (uint8_t)(1 + below(&a->own, 4));
+        for (unsigned j = 0; j < a->nserv; j++)
+            a->peers[j] = outside(&a->own);
+        a->peer = a->peers[0];
+        a->port = 123;
+        a->bytes = below(&a->own, 5) ? 76 : 96; /* one in five signs its requests (MD5) */
+        a->jitter = 0.005;
+        switch (i % 4) {
+        case 0: /* ntpd */
+            a->period = 64000, a->period_max = 1024000;
+            for (unsigned j = 0; j < a->nserv; j++)
+                a->sports[j] = 123;
+            break;
+        case 1: /* chrony */
+        case 2: /* systemd-timesyncd */
+            a->period = i % 4 == 1 ? 64000 : 32000;
+            a->period_max = i % 4 == 1 ? 1024000 : 2048000;
+            for (unsigned j = 0; j < a->nserv; j++)
+                a->sports[j] = eph(&a->own);
+            break;
+        default: /* an appliance's SNTP client: one fixed interval, port 123 or a new one */
+            a->period = a->period_max =
+                (uint64_t)(uint32_t[]){300, 600, 900, 3600}[below(&a->own, 4)] * 1000;
+            if (below(&a->own, 2))
+                for (unsigned j = 0; j < a->nserv; j++)
+                    a->sports[j] = 123;
+            break;
+        }
+        a->next = T0 + below(&a->own, 64000);
+    }
+}
+
+static bool beacon_kind(enum kind k)
+{
+    return k == A_FAST || k == A_SLOW || k == A_ALT || k == A_BURST || k == A_HTTP ||
+           k == A_LOWPORT || k == A_TLSLONG || k == A_RATPORT;
+}
+
+/* Heavy web users (B_HEAVYWEB), after the own-NTP clients, from RNGs of their own: on every
+ * other host of the beacon behaviours (an infected workstation is somebody's desktop: the host
+ * tests many pairs at each close, and shares `chance` among them) and on HEAVYWEB_COUNT *
+ * host_scale benign hosts no other actor has. */
+static void add_heavy_web(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                          uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x6865617679776562ULL ^ ((uint64_t)o->seed << 8)};
+    size_t nbefore = *nact, nbeacon = 0, seen = 0;
+    for (size_t i = 0; i < nbefore; i++)
+        nbeacon += beacon_kind(act[i].k);
+    nbeacon = (nbeacon + 1) / 2;
+    size_t room = nbeacon + (size_t)(HEAVYWEB_COUNT * o->host_scale);
+    for (size_t i = 0, k = 0; k < room; k++) {
+        uint32_t c, host;
+        bool cohost = k < nbeacon;
+        if (cohost) { /* the first, third, fifth... host of the beacon behaviours */
+            while (!beacon_kind(act[i].k) || seen++ % 2)
+                i++;
+            c = act[i].cust;
+            host = act[i].host;
+            i++;
+        } else {
+            c = pick_cust(&pick, nh, NC - 1);
+            for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
+                c = (c + 1) % NC;
+            if (nfree[c] == 0)
+                return; /* every host has a part: the scenario is full */
+            uint32_t hi;
+            do
+                hi = below(&pick, nh[c]);
+            while (used[c][hi]);
+            used[c][hi] = 1;
+            nfree[c]--;
+            host = custs[c].base + hi;
+        }
+        struct actor *a = &act[(*nact)++];
+        memset(a, 0, sizeof *a);
+        a->k = B_HEAVYWEB;
+        a->cohost = cohost;
+        a->cust = c;
+        a->host = host;
+        a->own.s = 0x7765627573657200ULL ^ ((uint64_t)o->seed << 16) ^ k;
+        a->start = T0;
+        a->end = T1;
+        a->rate = uni(&a->own, 2, 6); /* connections a minute at the busiest hour */
+    }
+}
+
+/* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
+ * one leaves the others and the background drawn as they were. */
+static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    add_resolvers(act, nact, nh, used, o->seed, T0, T1);
+    add_ntp_own(act, nact, nh, used, nfree, o, T0, T1);
+    add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
+}
+
 /* One slice of actor a's traffic. */
 static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     if (a->k == B_RESOLVER)
         resolver_slice(o, a, t);
+    else if (a->k == B_NTPOWN)
+        ntpown_slice(o, a, t);
+    else if (a->k == B_HEAVYWEB)
+        heavyweb_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }
@@ -1031,7 +1218,7 @@ int gen_eval_run(const struct gen_eval_opts *o, gen_flow_fn emit, void *arg)
                 a->next = a->start; /* an infection checks in as it starts */
         }
     }
-    add_resolvers(act, &nact, nh, used, o->seed, T0, T1);
+    add_apart(act, &nact, nh, used, nfree, o, T0, T1);
     if (o->customers_csv) {
         fprintf(o->customers_csv,
                 "# evaluation customers (tests/gen/gen_eval.c)\nprefix,customer_id,name,asn\n");
