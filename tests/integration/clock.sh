@@ -84,7 +84,7 @@ CONF
 : >"$tmp/log"
 $tw --config "$tmp/tw.conf" 2>"$tmp/log" &
 pid=$!; pids+=("$pid")
-wait_for 10 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start: $(cat "$tmp/log")"
+wait_started "$tmp/log" "$pid" || fail "daemon did not start: $(cat "$tmp/log")"
 udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
 http_port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
 metric() { curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }

@@ -29,7 +29,7 @@ start_daemon() {
   : >"$tmp/log"
   "$@" "$tw" --config "$conf" 2>"$tmp/log" &
   pid=$!
-  wait_for 15 grep -q 'metrics on' "$tmp/log" || fail "daemon did not start"
+  wait_started "$tmp/log" "$pid" || fail "daemon did not start"
   udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
   url=http://127.0.0.1:$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log" | head -1)
   wait_for 10 healthz || fail "/healthz not ok at start"

@@ -138,7 +138,7 @@ start_daemon() { # dir
   $tw --config "$1/tw.conf" 2>"$log" &
   pid=$!
   pids+=($pid)
-  wait_for 10 grep -q 'metrics on' "$log" || fail "daemon did not start"
+  wait_started "$log" "$pid" || fail "daemon did not start"
   udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$log" | head -1)
   http_port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$log" | head -1)
   url=http://127.0.0.1:$http_port

@@ -29,10 +29,7 @@ tw_start() { # CONFIG [VAR=value...]: start the daemon on it; sets pid, udp_port
   : >"$log"
   env "$@" "$tw" --config "$conf" 2>>"$log" &
   pid=$!
-  wait_for 15 grep -q 'metrics on' "$log" || fail "daemon did not start"
-  # the sockets are open; then the tables are reserved ([pipeline] reserve_memory) and the loop
-  # starts: wait for that too (or for an exit, which the caller's next check reports)
-  wait_for 30 eval 'grep -q " started$" "$log" || ! kill -0 '"$pid"' 2>/dev/null' || fail "no start after the sockets"
+  wait_started "$log" "$pid" || fail "daemon did not start"
   udp_port=$(sed -n 's/.*listening on UDP port \([0-9]*\).*/\1/p' "$log" | head -1)
   url=http://127.0.0.1:$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$log" | head -1)
 }
