@@ -33,6 +33,8 @@
       C, "Flow records by direction as seen from the customer.")                                   \
     X(T, ps.unmatched, "flows_unmatched", "flows_total", "direction=\"unmatched\"", C,             \
       "Flow records by direction as seen from the customer.")                                      \
+    X(T, ps.to_group, "flows_to_group", "flows_total", "direction=\"group\"", C,                   \
+      "Flow records by direction as seen from the customer.")                                      \
     X(T, ps.late, "flows_late", "flows_late_total", NULL, C,                                       \
       "Flow records that ended before the open window.")                                           \
     X(T, ps.time_skew, "flows_time_skew", "flows_time_skew_total", NULL, C,                        \

@@ -45,6 +45,7 @@ struct pipeline;
 struct pipeline_stats {
     uint64_t flows;          /* records in */
     uint64_t unmatched;      /* neither end in a customer */
+    uint64_t to_group;       /* a customer's host to a multicast or broadcast address: no peer */
     uint64_t by_dir[4];      /* enum flow_dir */
     uint64_t bytes, packets; /* of all records */
     uint64_t late;           /* records that ended before the open window */

@@ -161,6 +161,28 @@ static const char *find_msg(const struct capsink *c, enum msg_kind k, const char
 
 #define T0 1699999980000ULL /* a window boundary for 60 s windows (divisible by 60000) */
 
+/* A customer's host announcing itself on its LAN (SSDP, mDNS, DHCP, IPv6 mDNS) or to a reserved
+ * address: no peer at the other end, so not analysed (a beacon to 239.255.255.250 every 15
+ * minutes was an alert); counted apart from the unmatched. */
+static void test_group_destinations(void **st)
+{
+    (void)st;
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.1.0.5", "239.255.255.250", 1900, T0 + 1000, 900);
+    flow(f, "10.1.0.5", "224.0.0.251", 5353, T0 + 1100, 120);
+    flow(f, "10.1.0.5", "255.255.255.255", 67, T0 + 1200, 328);
+    flow(f, "10.1.0.5", "240.0.0.1", 80, T0 + 1300, 40);
+    flow(f, "2001:db8:1::9", "ff02::fb", 5353, T0 + 1400, 140);
+    flow(f, "10.1.0.5", "223.255.255.255", 80, T0 + 1500, 40); /* the last unicast /8 */
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.flows, 6);
+    assert_int_equal(ps.to_group, 5);
+    assert_int_equal(ps.unmatched, 0);
+    assert_int_equal(ps.by_dir[FLOW_DIR_OUT], 1);
+    fix_free(f);
+}
+
 static void test_direction_and_summaries(void **st)
 {
     struct fix *f = fix_new(MAP, NULL);
@@ -1025,6 +1047,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direction_and_summaries),
+        cmocka_unit_test(test_group_destinations),
         cmocka_unit_test(test_windows_close_on_event_time),
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
