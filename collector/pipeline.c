@@ -338,16 +338,9 @@ static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
     return true;
 }
 
-/* A group address: IPv6 multicast (ff00::/8); IPv4 multicast (224/4), the reserved 240/4 and the
- * limited broadcast 255.255.255.255. A record to one is not an exchange with a peer: a LAN's
- * announcements (SSDP, mDNS, LLMNR, DHCP) repeat on a schedule and reach no one to answer. */
-static inline bool group_dst(const uint8_t a[16])
-{
-    return a[0] == 0xff || (a[12] >= 224 && addr_is_v4(a));
-}
-
 /* Customers of both ends and the direction; false (counted) when neither is a customer's, or
- * when a customer's host sends to a group address (group_dst: counted apart).
+ * when a customer's host sends to a group address (addr_is_group: no peer to exchange with, a
+ * LAN's SSDP, mDNS, LLMNR and DHCP announcements; counted apart).
  * Inlined into its two callers (pipeline_flow, pipeline_flow_part), as account_dispatch: per
  * record, their calls' register saves cost more than their bodies' branches (bench/RESULTS.md,
  * issue 15, eighth part). */
@@ -366,7 +359,7 @@ static inline __attribute__((always_inline)) bool classify(struct pipeline *p, s
         f->customer = cs;
         f->peer_customer = cd;
     } else if (cs) {
-        if (__builtin_expect(group_dst(f->dst), 0)) {
+        if (__builtin_expect(addr_is_group(f->dst), 0)) {
             f->dir = FLOW_DIR_NONE;
             p->st.to_group += count;
             return false;

@@ -25,6 +25,13 @@ static inline bool addr_is_v4(const uint8_t a[16])
     return memcmp(a, mapped, 12) == 0;
 }
 /* Parse "1.2.3.4" or "2001:db8::1". Returns 0 or -EINVAL. */
+/* A group address, no single host: IPv6 multicast (ff00::/8); IPv4 multicast (224/4), the
+ * reserved 240/4 and the limited broadcast 255.255.255.255. */
+static inline bool addr_is_group(const uint8_t a[16])
+{
+    return a[0] == 0xff || (a[12] >= 224 && addr_is_v4(a));
+}
+
 int addr_parse(const char *s, uint8_t out[16]);
 /* Parse "1.2.3.0/24", "2001:db8::/32" or a bare address (host prefix). Host bits set are an
  * error (-EDOM) unless fix_host_bits, then they are cleared. Returns 0, -EINVAL (not an address

@@ -688,6 +688,12 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     return c;
 }
 
+/* Is the pair's peer port NTP's (UDP 123): the pairs whose not_ntp flag is read. */
+static inline bool ntp_pair(const struct pair_key *k)
+{
+    return k->proto == 17 && k->port == NTP_PORT;
+}
+
 /* Are these packets NTP messages by their size: on average between the smallest and the largest
  * an NTP message makes with its UDP and IP (v4: IPv4) headers? */
 static bool ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
@@ -729,9 +735,8 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
         .basis = pd->basis,
         .range = pd->range,
         /* its records as one: a first connection is one exchange */
-        .not_ntp =
-            k->proto == 17 && k->port == NTP_PORT &&
-            !ntp_sized(addr_is_v4(k->host), (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
+        .not_ntp = ntp_pair(k) && !ntp_sized(addr_is_v4(k->host),
+                                             (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
         .hport = pd->hport,
         .first_ms = pd->start_ms,
         .last_ms = pd->start_ms + pd->span_ms,
@@ -1721,7 +1726,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct sched s;
     if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c->chance / (double)ntested, c, &s))
         return;
-    if (p->k.proto == 17 && p->k.port == NTP_PORT && !p->not_ntp) {
+    if (ntp_pair(&p->k) && !p->not_ntp) {
         b->stat_time_service++; /* time synchronisation: NTP messages and nothing else */
         return;
     }

@@ -592,6 +592,12 @@ static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
     sh->port_n[1]--;
 }
 
+/* The walk's upper bound (Wald): log(beta / alpha). */
+static double trw_bound(const struct scan_conf *c)
+{
+    return log(c->trw_beta / c->trw_alpha);
+}
+
 static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf *c, struct host *h,
                      struct scan_host *sh, const struct contact *ct, bool failed)
 {
@@ -602,7 +608,7 @@ static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf
         ts->conf = c;
         ts->fail = log((1.0 - c->trw_theta1) / (1.0 - c->trw_theta0));
         ts->ok = log(c->trw_theta1 / c->trw_theta0);
-        ts->hi = log(c->trw_beta / c->trw_alpha);
+        ts->hi = trw_bound(c);
         ts->lo = log((1.0 - c->trw_beta) / (1.0 - c->trw_alpha));
     }
     double step_fail = ts->fail, step_ok = ts->ok, hi = ts->hi, lo = ts->lo;
@@ -1529,7 +1535,7 @@ static void trw_alert(struct scan *s, struct det_ctx *ctx, const struct cand *cd
     int top = sh->port_n[0] >= sh->port_n[1] ? 0 : 1;
     uint32_t all = (uint32_t)sh->walk_failed + sh->walk_answered;
     double share = all ? (double)sh->walk_failed / all : 0;
-    double hi = log(c->trw_beta / c->trw_alpha);
+    double hi = trw_bound(c);
     char ev[1536];
     struct json j;
     json_init(&j, ev, sizeof ev);
@@ -1650,7 +1656,7 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
              * gone), a walk without drift that crosses the bound by chance now and then and falls
              * back; a scanner's stays above. */
             const struct scan_conf *c = det_conf(ctx, cd.customer);
-            if (sh->llr < log(c->trw_beta / c->trw_alpha))
+            if (sh->llr < trw_bound(c))
                 s->st_trw_withdrawn++;
             /* a host alerted for the volume of its probes already: one alert for one event */
             else if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))

@@ -26,8 +26,6 @@ wait_for() { # timeout-seconds command...: true once the command is, false after
 wait_started() { # LOG PID: the daemon writing LOG opened its sockets ("metrics on", 15 s), then
   # reserved its tables and started its loop (" started", 30 s: slow under a loaded machine), or
   # exited (which the caller's next check reports); false when neither happened in time
-  local log pid
-  log=$(printf %q "$1") pid=$(printf %q "$2")
-  wait_for 15 grep -q 'metrics on' "$1" &&
-    wait_for 30 eval "grep -q ' started\$' $log || ! kill -0 $pid 2>/dev/null"
+  wait_for 15 grep -q 'metrics on' "$1" && wait_for 30 _started_or_gone "$1" "$2"
 }
+_started_or_gone() { grep -q ' started$' "$1" || ! kill -0 "$2" 2>/dev/null; }
