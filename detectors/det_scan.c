@@ -51,7 +51,11 @@
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
  *                    hour >= h_threshold or over the last day >= h_day_threshold, with an
  *                    unanswered share >= fail_min. One alert per host and window naming its
- *                    strongest port (destination.port) and the others in the evidence.
+ *                    strongest port (destination.port) and the others in the evidence. The
+ *                    crossing ports must hold half of the host's unanswered targets (every
+ *                    port; hour or day view), else only ports answered no more often than a
+ *                    scanner's contacts (trw_theta1) alert: a P2P client's default ports
+ *                    (horizontal_alerts).
  *                    ICMP echo sweeps are port 0 of protocol icmp.
  *   scan.vertical    per (host, target, protocol): distinct unanswered ports, hour >=
  *                    v_threshold or day >= v_day_threshold, share >= fail_min; the target is
@@ -65,7 +69,8 @@
  *                    than the paper's four, but a bot's wholly unanswered sweep of a few dozen
  *                    addresses is found within them, in whatever window it falls. Not raised
  *                    for a host that has a horizontal or vertical alert in the same window
- *                    (one event, one alert).
+ *                    (one event, one alert), nor when the walk's unanswered contacts share
+ *                    neither a port nor a target (walk_shares_port, walk_shares_target).
  *   scan.icmp_sweep  echo requests to >= icmp_burst distinct addresses within icmp_burst_window
  *                    (Juniper's ip-sweep screen and Snort sfPortscan's high sensitivity: 10
  *                    probes; Snort's and Trellix's 60 s windows), of which >= icmp_unanswered_min
@@ -297,6 +302,7 @@ struct cand {
 /* A horizontal pair that crosses at window close. */
 struct sel {
     uint32_t idx, hour, day, customer;
+    uint32_t all_hour, all_day; /* a host's first entry: its pairs' counts, every port (spread) */
     uint8_t host[16];
     uint16_t port;
     uint8_t proto;
@@ -336,6 +342,7 @@ struct scan {
     uint32_t *due_cnt; /* due_sort's counters */
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
     uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early, st_trw_withdrawn;
+    uint64_t st_trw_spread, st_h_spread;
 };
 
 static void scan_fini(void *self);
@@ -590,6 +597,18 @@ static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
         }
     sh->port_n[0]--;
     sh->port_n[1]--;
+}
+
+/* Whether the walk's unanswered first contacts share a port. A scan probes a service (or a
+ * few): one port holds a good part of its unanswered contacts. A P2P client's go to as many ports
+ * as peers (each peer listens on a port of its own; the defaults, 6881 and 51413, hold a few per
+ * cent). The leading port's Misra-Gries count is a lower bound, short of the port's unanswered
+ * contacts by at most a third of the walk's: at least a sixth of them (and 2) is certain for a
+ * port holding half, and impossible for a port holding under a sixth. */
+static bool walk_shares_port(const struct scan_host *sh)
+{
+    uint16_t n = sh->port_n[0] >= sh->port_n[1] ? sh->port_n[0] : sh->port_n[1];
+    return n >= 2 && 6u * n >= sh->walk_failed;
 }
 
 /* The walk's upper bound (Wald): log(beta / alpha). */
@@ -1400,8 +1419,67 @@ static int sel_cmp(const void *pa, const void *pb)
     return c;
 }
 
+static int sel_host_cmp(const void *pa, const void *pb)
+{
+    const struct sel *a = pa, *b = pb;
+    int c = (a->customer > b->customer) - (a->customer < b->customer);
+    return c ? c : memcmp(a->host, b->host, 16);
+}
+
+/* For each host of s->sel (sorted by host), on its first entry: the distinct unanswered targets
+ * of all its pairs in the table, every port, in the hour and the day views. One pass over the
+ * table at a close that has crossings (few do); a pair evicted earlier is not counted (the
+ * spread looks smaller than it was: the alert stands). */
+static void host_spread(struct scan *s, struct det_ctx *ctx)
+{
+    uint32_t eh = epoch_h(ctx), ed = epoch_d(ctx);
+    for (size_t i = 0; i < s->nsel; i++)
+        s->sel[i].all_hour = s->sel[i].all_day = 0;
+    for (size_t i = 0; i < s->hz.used; i++) {
+        const struct pair *p = ltab_entry(&s->hz, i);
+        if (!p->k.customer)
+            continue; /* free */
+        struct sel k;
+        k.customer = p->k.customer;
+        memcpy(k.host, p->k.host, 16);
+        struct sel *e = bsearch(&k, s->sel, s->nsel, sizeof *s->sel, sel_host_cmp);
+        if (!e)
+            continue;
+        while (e > s->sel && sel_host_cmp(e - 1, &k) == 0)
+            e--;
+        e->all_hour += view_count(p->sk_h, p->epoch_h, eh, p->unanswered);
+        e->all_day += view_count(p->sk_d, p->epoch_d, ed, p->unanswered);
+    }
+}
+
+/* A spread host's crossing ports s->sel[i..e) that stand out from its own failures: answered no
+ * more often than a scanner's first contacts are (trw_theta1), e.g. a telnet sweep beside a P2P
+ * client's peers. Moved to the front, strongest first; returns how many. */
+static size_t spread_keep(struct scan *s, struct det_ctx *ctx, size_t i, size_t e)
+{
+    size_t n = 0;
+    for (size_t k = i; k < e; k++) {
+        const struct pair *p = ltab_entry(&s->hz, s->sel[k].idx);
+        const struct scan_conf *c = det_conf(ctx, p->k.customer);
+        uint64_t all = (uint64_t)p->unanswered + p->answered;
+        if ((double)p->answered <= c->trw_theta1 * (double)all) {
+            struct sel keep = s->sel[k];
+            if (k == i) { /* the host's first entry carries its spread */
+                keep.all_hour = s->sel[i].all_hour;
+                keep.all_day = s->sel[i].all_day;
+            }
+            s->sel[i + n++] = keep;
+        }
+    }
+    return n;
+}
+
 /* One scan.horizontal per host and window: its crossing ports, the strongest first, named by
- * destination.port; sorted by host and strength so the order never depends on arrival. */
+ * destination.port; sorted by host and strength so the order never depends on arrival. A scan
+ * probes a service (or a few): its crossing ports hold at least half of the host's unanswered
+ * targets in the hour or the day view. A P2P client reaches each peer on the peer's own port;
+ * the defaults (6881, 51413) that many peers keep cross the thresholds, with a few per cent of
+ * its unanswered targets: spread, not alerted (counted). */
 static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
 {
     s->nsel = 0;
@@ -1426,12 +1504,27 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
         e->proto = p->k.proto;
     }
     qsort(s->sel, s->nsel, sizeof *s->sel, sel_cmp);
+    if (s->nsel)
+        host_spread(s, ctx);
     char ev[2048];
     for (size_t i = 0; i < s->nsel;) {
         size_t e = i + 1;
+        uint64_t cross_h = s->sel[i].hour, cross_d = s->sel[i].day;
         while (e < s->nsel && s->sel[e].customer == s->sel[i].customer &&
-               memcmp(s->sel[e].host, s->sel[i].host, 16) == 0)
+               memcmp(s->sel[e].host, s->sel[i].host, 16) == 0) {
+            cross_h += s->sel[e].hour;
+            cross_d += s->sel[e].day;
             e++;
+        }
+        size_t end = e;
+        if (2 * cross_h < s->sel[i].all_hour && 2 * cross_d < s->sel[i].all_day) {
+            e = i + spread_keep(s, ctx, i, e);
+            if (e == i) {
+                s->st_h_spread++;
+                i = end;
+                continue;
+            }
+        }
         const struct pair *top = ltab_entry(&s->hz, s->sel[i].idx);
         const struct scan_conf *c = det_conf(ctx, top->k.customer);
         struct judged jt = judge(top, ctx, c, c->h_threshold, c->h_day_threshold, c->h_high);
@@ -1483,7 +1576,7 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
                    high ? SEV_HIGH : SEV_MEDIUM,
                    0.5 + 0.25 * share + 0.25 * (high ? 1.0 : (double)d / jt.high), flows, packets,
                    bytes, first, last, json_error(&j) ? NULL : ev);
-        i = e;
+        i = end;
     }
 }
 
@@ -1638,6 +1731,30 @@ static int sweep_verdict(struct scan *s, struct det_ctx *ctx, const struct cand 
     return r;
 }
 
+/* Whether one of the walk's sampled targets (those after its crossing) holds at least half of
+ * its unanswered contacts: a vertical scan's walk spreads over ports but not over addresses
+ * (its target's distinct unanswered ports, the vertical table's day view, count them). */
+static bool walk_shares_target(struct scan *s, struct det_ctx *ctx, const struct cand *cd)
+{
+    static const uint8_t protos[2] = {6, 17};
+    uint64_t salt = salt_of(s, ctx, cd->addr);
+    for (unsigned i = 0; i < cd->nsample; i++)
+        for (int k = 0; k < 2; k++) {
+            struct pair_key key;
+            memset(&key, 0, sizeof key);
+            key.customer = cd->customer;
+            memcpy(key.host, cd->addr, 16);
+            memcpy(key.other, cd->sample[i], 16);
+            key.proto = protos[k];
+            const struct pair *p =
+                ltab_find(&s->vt, &key, key_mix(salt, cd->sample[i], 0, protos[k]));
+            if (p && 2ull * view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered) >=
+                         cd->sh->walk_failed)
+                return true;
+        }
+    return false;
+}
+
 static void candidates(struct scan *s, struct det_ctx *ctx)
 {
     size_t keep = 0;
@@ -1658,6 +1775,8 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
             const struct scan_conf *c = det_conf(ctx, cd.customer);
             if (sh->llr < trw_bound(c))
                 s->st_trw_withdrawn++;
+            else if (!walk_shares_port(sh) && !walk_shares_target(s, ctx, &cd))
+                s->st_trw_spread++;
             /* a host alerted for the volume of its probes already: one alert for one event */
             else if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))
                 trw_alert(s, ctx, &cd);
@@ -1759,6 +1878,12 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
     X(T, alerts_trw, "alerts_trw", "detector_scan_alerts_total", "rule=\"scan.trw\"", C, ALERTS)   \
     X(T, trw_withdrawn, "trw_withdrawn", "detector_scan_trw_withdrawn_total", NULL, C,             \
       "Walks that crossed the bound and stood below it at the window close (not alerted).")        \
+    X(T, trw_spread, "trw_spread", "detector_scan_trw_spread_total", NULL, C,                      \
+      "Walks at the bound whose unanswered contacts shared no port (a P2P client's; not "          \
+      "alerted).")                                                                                 \
+    X(T, h_spread, "horizontal_spread", "detector_scan_horizontal_spread_total", NULL, C,          \
+      "Hosts whose crossing ports held under half of their unanswered targets (a P2P client's; "   \
+      "not alerted).")                                                                             \
     X(T, alerts_sweep, "alerts_icmp_sweep", "detector_scan_alerts_total",                          \
       "rule=\"scan.icmp_sweep\"", C, ALERTS)
 #define T struct scan_ctr
@@ -1802,6 +1927,8 @@ static void scan_counters(const void *self, void *snap)
     o->alerts_v = s->st_alerts[1];
     o->alerts_trw = s->st_alerts[2];
     o->trw_withdrawn = s->st_trw_withdrawn;
+    o->trw_spread = s->st_trw_spread;
+    o->h_spread = s->st_h_spread;
     o->alerts_sweep = s->st_alerts[3];
 }
 

@@ -348,6 +348,62 @@ static void p2p_client_quiet(void **st)
     }
 }
 
+/* A P2P client's peers listen on ports of their own, but many keep their client's default
+ * (Transmission 51413, libtorrent 6881): over six hours of one new peer every two seconds, 55 in
+ * 100 not answering, each default gathers hundreds of unanswered addresses, a few per cent of the
+ * client's. Neither is a scan of that port, and the walk's failures share no port: no alert
+ * (before: scan.horizontal on 51413 and 6881, scan.trw). Beside it a telnet sweep of 120
+ * addresses in an hour, answered 1 time in 20, stands out: scan.horizontal names port 23 alone.
+ * A quiet host's probes of 30 ports of one address (under the vertical thresholds) spread over
+ * ports but not over targets: the walk's verdict stands. */
+static void p2p_default_ports_spread(void **st)
+{
+    (void)st;
+    for (int run = 0; run < 2; run++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+        uint64_t r = 21;
+        char dst[32];
+        for (unsigned i = 0; i < 10800; i++) {
+            uint64_t at = T0 + 1000 + i * 2000ULL;
+            unsigned pick = th_rand(&r) % 100;
+            uint16_t port = pick < 8    ? 51413
+                            : pick < 13 ? 6881
+                                        : (uint16_t)(1025 + th_rand(&r) % 64000);
+            target(dst, sizeof dst, 20000 + i);
+            if (th_rand(&r) % 100 < 55)
+                syn_probe(&t, "10.0.0.61", dst, port, at);
+            else
+                tcp_conn_known(&t, "10.0.0.61", dst, (uint16_t)(40000 + i % 20000), port, at);
+            if (run == 1 && i >= 3600 && i < 3600 + 1800 && i % 15 == 0) {
+                target(dst, sizeof dst, 90000 + i);
+                if (i % 300 == 0)
+                    tcp_conn_known(&t, "10.0.0.61", dst, (uint16_t)(30000 + i % 20000), 23,
+                                   at + 500);
+                else
+                    syn_probe(&t, "10.0.0.61", dst, 23, at + 500);
+            }
+        }
+        for (unsigned i = 0; i < 30; i++) /* a quiet host: 30 ports of one address */
+            syn_probe(&t, "10.0.0.62", "45.200.1.1", (uint16_t)(1000 + i * 7),
+                      T0 + 4 * 3600000ULL + i * 3000);
+        th_close(&t);
+        uint8_t client[16];
+        assert_int_equal(addr_parse("10.0.0.61", client), 0);
+        for (size_t i = 0; i < t.nalerts; i++)
+            if (memcmp(t.alerts[i].host, client, 16) == 0)
+                assert_int_equal(t.alerts[i].port, 23);
+        assert_int_equal(th_count(&t, "scan.trw", "10.0.0.61"), 0);
+        size_t sweep = th_count(&t, "scan.horizontal", "10.0.0.61"); /* one a window */
+        assert_true(run == 1 ? sweep > 0 : sweep == 0);
+        assert_true(th_counter(&t, "horizontal_spread") > 0);
+        assert_true(th_counter(&t, "trw_spread") > 0);
+        assert_int_equal(th_count(&t, "scan.trw", "10.0.0.62"), 1);
+        assert_int_equal(th_count(&t, "scan.vertical", "10.0.0.62"), 0);
+        th_fini(&t);
+    }
+}
+
 /* A browser: 400 sites over 4 hours, one in six not answering (dead servers, blocked ports),
  * plus a burst of 10 dead servers at once, and retries of dead servers: no scan. */
 static void web_client_quiet(void **st)
@@ -845,6 +901,7 @@ int main(void)
         cmocka_unit_test(interleaved_hosts_keep_their_keys),
         cmocka_unit_test(web_client_quiet),
         cmocka_unit_test(p2p_client_quiet),
+        cmocka_unit_test(p2p_default_ports_spread),
         cmocka_unit_test(inbound_scan_and_web_server_quiet),
         cmocka_unit_test(brute_force_is_not_a_scan),
         cmocka_unit_test(mail_left_to_spam),
