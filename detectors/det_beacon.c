@@ -75,6 +75,12 @@
  * MTA ([detector.spam] mta) to port 25 is not a beacon; neither is a peer of the host's own
  * customer (INTERNAL records within one customer).
  *
+ * The host's own rhythm (the mirror of prevalence): a schedule that at least rhythm_peers of the
+ * host's other pairs (under test, or with RHYTHM_STARTS) keep too (host_rhythm, keeps_period)
+ * belongs to the host's software - a DHT
+ * node refreshing its routing table, a monitor polling its list - not to a C2 channel, which
+ * calls one server at a time: no alert (counted).
+ *
  * Long sessions (rule beacon.long_session, low severity): a pair whose connections of at least
  * long_session add up to long_total, to a peer at most long_rare inside hosts have repeated or
  * long contact with, when the port is not a well-known service port (a RAT controller on an
@@ -120,7 +126,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 
 struct beacon_conf {
     uint64_t max_pairs, pending, prevalence_peers, prevalence_horizon;
-    uint32_t infra_hosts, infra_customers;
+    uint32_t infra_hosts, infra_customers, rhythm_peers;
     uint64_t idle, inactive_timeout, fast_max;
     uint32_t fast_min, slow_min;
     double jitter, chance;
@@ -153,6 +159,12 @@ static const struct conf_key beacon_keys[] = {
      NULL},
     {"infra_customers", CONF_U32, offsetof(struct beacon_conf, infra_customers), 0, 1, PV_CUST, "2",
      "... from at least this many customers (1: a deployment with one customer)", NULL},
+    {"rhythm_peers", CONF_U32, offsetof(struct beacon_conf, rhythm_peers), 0, 1, 1e9, "10",
+     "other peers that keep a schedule's period too (at least half of their intervals, and as "
+     "many as a schedule needs, within jitter of it, or all of three or more) that make it the "
+     "host's own rhythm, kept with many peers at once (a DHT node refreshing its routing table, "
+     "a monitor polling its list): no beacon alert",
+     NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "3h",
      "a pair with no connection for this long is forgotten (above the longest period to find)",
      NULL},
@@ -304,19 +316,22 @@ struct beacon {
     uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
         stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
         stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled,
-        stat_time_service;
+        stat_time_service, stat_rhythm;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
 };
 
-/* A pair under test at a close (enough starts to make a schedule), keyed by its host. */
+/* A pair under test at a close (enough starts to make a schedule), or with RHYTHM_STARTS (the
+ * host's rhythm, host_rhythm, looks at it too), keyed by its host. */
 struct tested {
     uint8_t host[16];
     uint32_t customer;
     uint32_t slot;
-    bool dirty; /* new starts since the last close: scored now */
+    bool dirty;  /* under test with new starts since the last close: scored now */
+    bool tested; /* enough starts to make a schedule */
 };
+#define RHYTHM_STARTS 4 /* three intervals */
 
 /* The pair pool and the pending sets are keyed by (host, peer, port): this instance's share of
  * max_pairs and pending. prevalence_peers is keyed by the peer and held once, by worker 0's
@@ -1708,10 +1723,58 @@ static void alert_base(struct alert *a, const struct det_ctx *ctx, const struct 
 
 static const char *const sched_names[] = {"none", "regular", "alternating", "bursts"};
 
-/* ntested: the host's pairs tested at this close (beacon_on_window): `chance` is shared among
- * them. */
+static int u32_cmp(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Whether pair q keeps a period too: of its intervals between starts (zeros, parallel
+ * connections, left out) at least half, and at least nmin, within [lo_s, hi_s] (seconds), or
+ * all of them (at least three: a pair not under test yet, a node that joined later).
+ * Connections at random times put at most a quarter of their intervals within the default band
+ * (ratio 2: e^-x - e^-2x is at most 1/4), under half within the widest (jitter 0.6, ratio 4),
+ * whatever their rate, and three in a row with a chance of at most 1/64: a busy host's web
+ * pairs do not keep a period. */
+static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t nmin)
+{
+    uint32_t t[BC_TS];
+    size_t n = q->n, k = 0, nd = 0;
+    memcpy(t, q->ts, n * sizeof *t);
+    qsort(t, n, sizeof *t, u32_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (t[i] == t[i - 1])
+            continue;
+        double d = (t[i] - t[i - 1]) * (UNIT_MS / 1000.0);
+        nd++;
+        k += d >= lo_s && d <= hi_s;
+    }
+    return nd >= RHYTHM_STARTS - 1 && (k == nd || (k >= nmin && 2 * k >= nd));
+}
+
+/* Whether at least `need` of the host's other pairs under test (grp, n of them, p's among them)
+ * keep schedule s's period too (keeps_period, within `jitter` of it). That is a rhythm of the
+ * host's own kept with many peers at once - a DHT node refreshing its routing table (BEP 5: a
+ * node not heard from for 15 minutes is pinged), a monitor polling its list - where a C2 implant
+ * calls its server (one at a time from a fallback list). Looked at for schedules found only. */
+static bool host_rhythm(const struct beacon *b, const struct tested *grp, size_t n,
+                        const struct pair *p, const struct sched *s, const struct beacon_conf *c)
+{
+    uint32_t k = 0, need = c->rhythm_peers;
+    double lo = s->period_s * (1.0 - c->jitter), hi = s->period_s * (1.0 + c->jitter);
+    for (size_t i = 0; i < n && k < need; i++) {
+        const struct pair *q = &b->pool[grp[i].slot];
+        if (q != p && keeps_period(q, lo, hi, s->nmin))
+            k++;
+    }
+    return k >= need;
+}
+
+/* grp: the host's pairs at this close (beacon_on_window), ngrp of them; ntested of them under
+ * test: `chance` is shared among those. */
 static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
-                          const struct beacon_conf *c, enum flow_init_basis basis, size_t ntested)
+                          const struct beacon_conf *c, enum flow_init_basis basis,
+                          const struct tested *grp, size_t ngrp, size_t ntested)
 {
     double t[BC_TS], tmp[BC_TS], v[BC_TS];
     size_t m = p->n;
@@ -1734,6 +1797,10 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     pv_lookup(b, &p->k, &pv);
     if (pv_is_infra(&pv, c)) {
         b->stat_infra++;
+        return;
+    }
+    if (host_rhythm(b, grp, ngrp, p, &s, c)) {
+        b->stat_rhythm++;
         return;
     }
     robust_stats(v, tmp, m, 10.0, &r);
@@ -1856,7 +1923,7 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         /* under test: enough starts to make a schedule (dirty or not: each is looked at
          * whenever it has new starts) */
         size_t testable = nmin_least(c) + 1;
-        if (!p->dirty && !p->touched && p->n < testable)
+        if (!p->dirty && !p->touched && p->n < testable && p->n < RHYTHM_STARTS)
             continue;
         bool dirty = p->dirty, touched = p->touched;
         p->dirty = p->touched = 0;
@@ -1871,25 +1938,28 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         }
         if (touched)
             long_report(b, ctx, p, c, basis);
-        if (p->n >= testable) {
+        if (p->n >= testable || p->n >= RHYTHM_STARTS) {
             struct tested *e = &b->tested[nt++];
             memcpy(e->host, p->k.host, 16);
             e->customer = p->k.customer;
             e->slot = (uint32_t)i;
-            e->dirty = dirty;
+            e->tested = p->n >= testable;
+            e->dirty = dirty && e->tested;
         }
     }
     /* each host's pairs under test together: `chance` is shared among them (a resolver holds
      * hundreds of pairs of random queries, each a look a random one could pass) */
     qsort(b->tested, nt, sizeof *b->tested, tested_cmp);
     for (size_t i = 0, j; i < nt; i = j) {
+        size_t ntested = b->tested[i].tested;
         for (j = i + 1; j < nt && b->tested[j].customer == b->tested[i].customer &&
                         memcmp(b->tested[j].host, b->tested[i].host, 16) == 0;)
-            j++;
+            ntested += b->tested[j++].tested;
         for (size_t k = i; k < j; k++) {
             struct pair *p = &b->pool[b->tested[k].slot];
             if (b->tested[k].dirty)
-                beacon_report(b, ctx, p, det_conf(ctx, p->k.customer), pair_basis(p), j - i);
+                beacon_report(b, ctx, p, det_conf(ctx, p->k.customer), pair_basis(p), b->tested + i,
+                              j - i, ntested);
         }
     }
 }
@@ -1948,6 +2018,8 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       NULL, C, "Schedules not alerted because their peer is infrastructure (prevalence).")         \
     X(T, time_service, "time_service_skipped", "detector_beacon_time_service_skipped_total", NULL, \
       C, "Schedules not alerted: every packet an NTP message to or from UDP port 123.")            \
+    X(T, rhythm, "host_rhythm_skipped", "detector_beacon_host_rhythm_skipped_total", NULL, C,      \
+      "Schedules not alerted: the host kept them with rhythm_peers other peers at once.")          \
     X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
       ALERTS)                                                                                      \
     X(T, alerts_slow, "alerts_slow", "detector_beacon_alerts_total", "rule=\"beacon.slow\"", C,    \
@@ -1991,6 +2063,7 @@ static void beacon_counters(const void *self, void *snap)
         (b->share_in ? b->share_in->evicted : 0) + (b->share_out ? b->share_out->evicted : 0);
     o->infra = b->stat_infra;
     o->time_service = b->stat_time_service;
+    o->rhythm = b->stat_rhythm;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

@@ -53,7 +53,7 @@
  *                    unanswered share >= fail_min. One alert per host and window naming its
  *                    strongest port (destination.port) and the others in the evidence. The
  *                    crossing ports must hold half of the host's unanswered targets (every
- *                    port; hour or day view), else only ports answered no more often than a
+ *                    port; hour and day view), else only ports answered no more often than a
  *                    scanner's contacts (trw_theta1) alert: a P2P client's default ports
  *                    (horizontal_alerts).
  *                    ICMP echo sweeps are port 0 of protocol icmp.
@@ -1454,7 +1454,9 @@ static void host_spread(struct scan *s, struct det_ctx *ctx)
 
 /* A spread host's crossing ports s->sel[i..e) that stand out from its own failures: answered no
  * more often than a scanner's first contacts are (trw_theta1), e.g. a telnet sweep beside a P2P
- * client's peers. Moved to the front, strongest first; returns how many. */
+ * client's peers. Not on packet-sampled data, whose answers are seldom seen (a sampled SYN
+ * looks unanswered; UDP outcomes are unknown): a share of answers says nothing there. Moved to
+ * the front, strongest first; returns how many. */
 static size_t spread_keep(struct scan *s, struct det_ctx *ctx, size_t i, size_t e)
 {
     size_t n = 0;
@@ -1462,7 +1464,7 @@ static size_t spread_keep(struct scan *s, struct det_ctx *ctx, size_t i, size_t 
         const struct pair *p = ltab_entry(&s->hz, s->sel[k].idx);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
         uint64_t all = (uint64_t)p->unanswered + p->answered;
-        if ((double)p->answered <= c->trw_theta1 * (double)all) {
+        if (p->rate <= 1 && (double)p->answered <= c->trw_theta1 * (double)all) {
             struct sel keep = s->sel[k];
             if (k == i) { /* the host's first entry carries its spread */
                 keep.all_hour = s->sel[i].all_hour;
@@ -1477,9 +1479,12 @@ static size_t spread_keep(struct scan *s, struct det_ctx *ctx, size_t i, size_t 
 /* One scan.horizontal per host and window: its crossing ports, the strongest first, named by
  * destination.port; sorted by host and strength so the order never depends on arrival. A scan
  * probes a service (or a few): its crossing ports hold at least half of the host's unanswered
- * targets in the hour or the day view. A P2P client reaches each peer on the peer's own port;
- * the defaults (6881, 51413) that many peers keep cross the thresholds, with a few per cent of
- * its unanswered targets: spread, not alerted (counted). */
+ * targets in the hour and in the day view. A P2P client reaches each peer on the peer's own
+ * port; the defaults (6881, 51413) that many peers keep cross the thresholds, with a few per
+ * cent of its unanswered targets: spread, and only the ports answered no more often than a
+ * scanner's contacts alert (spread_keep; the rest counted). The day view of a host whose
+ * one-off ports were pushed out of a full table looks concentrated: either view spread is
+ * spread. */
 static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
 {
     s->nsel = 0;
@@ -1517,7 +1522,7 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
             e++;
         }
         size_t end = e;
-        if (2 * cross_h < s->sel[i].all_hour && 2 * cross_d < s->sel[i].all_day) {
+        if (2 * cross_h < s->sel[i].all_hour || 2 * cross_d < s->sel[i].all_day) {
             e = i + spread_keep(s, ctx, i, e);
             if (e == i) {
                 s->st_h_spread++;

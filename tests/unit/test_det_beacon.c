@@ -755,6 +755,57 @@ static void many_random_pairs_one_host(void **st)
     th_fini(&t);
 }
 
+/* A BitTorrent client's DHT node keeps its routing table fresh (BEP 5: a node not heard from
+ * for 15 minutes is pinged): 200 nodes at the ports their clients chose, each pinged about every
+ * 15 minutes - as soon as due (15 min and up to a minute of the refresh tick) or once in every
+ * quarter hour - for 6 hours. Every node keeps the schedule; it is the host's own, not 200 C2
+ * channels: no beacon alert (rhythm_peers; with the rule off, the nodes alert). So for an uptime
+ * monitor polling 30 sites every 5 minutes. The DHT host's C2 beacon every 2 minutes still
+ * alerts. */
+static void dht_routing_rhythm(void **st)
+{
+    (void)st;
+    for (int run_no = 0; run_no < 3; run_no++) {
+        rs = 0x51ED270B27E1E4C3ULL; /* its own seed */
+        bool loose = run_no == 1, rule_off = run_no == 2;
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, rule_off ? "rhythm_peers=1000000000" : NULL),
+                         0);
+        for (unsigned j = 0; j < 200; j++) {
+            char node[32];
+            snprintf(node, sizeof node, "95.%u.%u.%u", 10 + j / 100, j % 100 + 1, 7 + j % 3);
+            uint16_t port = (uint16_t)(1025 + th_rand(&rs) % 64000);
+            uint64_t ts = T0 + th_rand(&rs) % (15 * MIN);
+            for (unsigned slot = 0; slot < 24; slot++) {
+                conn("10.0.88.1", node, 6881, port, 17, ts, 80, 95, 330, 40);
+                ts = loose ? T0 + (slot + 1) * 15 * MIN + th_rand(&rs) % (15 * MIN)
+                           : ts + 15 * MIN + th_rand(&rs) % MIN;
+            }
+        }
+        beacon("10.0.88.1", "198.51.100.88", 8443, 6, T0 + 3000, 2 * MIN, 0.2, 60, 0);
+        for (unsigned j = 0; j < 30; j++) { /* an uptime monitor: 30 sites every 5 minutes */
+            char site[32];
+            snprintf(site, sizeof site, "95.20.%u.80", j + 1);
+            beacon("10.0.88.2", site, 443, 6, T0 + j * 9 * SEC, 5 * MIN, 0.01, 80, 0);
+        }
+        run(&t, T0 + 7 * HOUR);
+        size_t dht = 0;
+        for (size_t i = 0; i < t.nalerts; i++)
+            dht += t.alerts[i].peer[12] == 95;
+        print_message("DHT node, %s schedule%s: %zu alerts on its nodes, %.0f schedules its own\n",
+                      loose ? "quarter-hour" : "due-time", rule_off ? ", rule off" : "", dht,
+                      (double)th_counter(&t, "host_rhythm_skipped"));
+        if (rule_off) {
+            assert_true(dht > 0);
+        } else {
+            assert_int_equal(dht, 0);
+            assert_true(th_counter(&t, "host_rhythm_skipped") > 0);
+        }
+        assert_non_null(find_alert(&t, "beacon.fast", "10.0.88.1"));
+        th_fini(&t);
+    }
+}
+
 /* Not a test: a measurement of what sharing `chance` among a host's pairs costs in detection
  * (bench/RESULTS.md, sixty-fourth part), run only with PROBE set:
  *   PROBE=1 M=50 J=0.5 [P=300] build/tests/test_det_beacon
@@ -1306,6 +1357,7 @@ int main(void)
         cmocka_unit_test(busy_resolver_quiet),
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
+        cmocka_unit_test(dht_routing_rhythm),
         cmocka_unit_test(split_session_quiet),
         cmocka_unit_test(inbound_periodic_quiet),
         cmocka_unit_test(allow_list),
