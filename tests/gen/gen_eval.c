@@ -69,6 +69,7 @@ enum kind {
     B_RESOLVER,
     B_NTPOWN,
     B_HEAVYWEB,
+    B_P2P,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -105,6 +106,7 @@ static const char *const kind_label[NKIND] = {
     "benign_resolver",
     "benign_ntp_own_server",
     "benign_heavy_web",
+    "benign_p2p",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -130,7 +132,7 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
 static const unsigned kind_count[NKIND] = {12, 12, 12, 8,   4,   5,   5,   4, 4, 4,   4,
                                            4,  4,  4,  4,   4,   4,   4,   3, 2, 300, 100,
-                                           10, 50, 3,  300, 100, 150, 150, 0, 0, 0};
+                                           10, 50, 3,  300, 100, 150, 150, 0, 0, 0,   0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -141,6 +143,8 @@ static const uint32_t resolver_custs[] = {0, 3};
 /* Heavy web users (B_HEAVYWEB) on benign hosts at host_scale 1, besides those on half the hosts
  * of the beacon behaviours (add_heavy_web). */
 #define HEAVYWEB_COUNT 40
+/* BitTorrent clients with the DHT (B_P2P) at host_scale 1, set up like the own-NTP clients. */
+#define P2P_COUNT 20
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -167,9 +171,12 @@ struct actor {
     uint32_t peers[4];  /* NTP pool: the servers a client polls */
     uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time) */
     uint8_t nserv;      /* own NTP servers: how many */
-    uint64_t period_max; /* own NTP servers: the longest poll interval */
-    bool cohost;         /* heavy web use on a host another actor labels: no truth line */
-    struct rng own;      /* a resolver's or own-NTP client's draws (not the scenario's stream) */
+    uint64_t period_max;      /* own NTP servers: the longest poll interval */
+    bool cohost;              /* heavy web use on a host another actor labels: no truth line */
+    uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up */
+    double fail_tcp;          /* P2P: share of peer connections not answered */
+    uint64_t seed;            /* P2P: its routing table's nodes are drawn from this */
+    struct rng own; /* a resolver's or own-NTP client's draws (not the scenario's stream) */
 };
 
 static double uni(struct rng *r, double a, double b)
@@ -460,6 +467,97 @@ static void heavyweb_slice(struct out *o, struct actor *a, uint64_t t)
         uint32_t dst = u01(r) < 0.7 ? popular(r) : outside(r);
         conn(o, r, a->host, dst, eph(r), u01(r) < 0.9 ? 443 : 80, t + below(r, SLICE),
              300 + below(r, 2000), 1000 + below(r, 300000));
+    }
+}
+
+/* The port a BitTorrent peer listens on: most clients pick one at random at install, many keep
+ * their client's default (Transmission 51413, libtorrent's 6881 and the 6881-6889 range of older
+ * clients, qBittorrent's former 8999). */
+static uint16_t p2p_port(struct rng *r)
+{
+    double x = u01(r);
+    if (x < 0.06)
+        return 51413;
+    if (x < 0.11)
+        return 6881;
+    if (x < 0.13)
+        return (uint16_t)(6882 + below(r, 8));
+    if (x < 0.14)
+        return 8999;
+    return (uint16_t)(1024 + below(r, 64512));
+}
+
+/* Routing-table node j of a P2P actor at time s: nodes leave (churn, each slot its own
+ * lifetime of 1-12 hours) and another takes the slot; address and port drawn from the slot and
+ * its generation, so no table is kept. */
+static void p2p_node(const struct actor *a, uint32_t j, uint64_t s, uint32_t *addr, uint16_t *port)
+{
+    struct rng n = {a->seed ^ ((uint64_t)j * 0x9E3779B97F4A7C15ULL)};
+    uint64_t life = 3600000ULL * (1 + below(&n, 12)),
+             off = below(&n, (uint32_t)(life / 1000)) * 1000ULL;
+    struct rng g = {n.s ^ ((s + off) / life) * 0xD1B54A32D192ED03ULL};
+    below(&g, 2);
+    *addr = outside(&g);
+    *port = p2p_port(&g);
+}
+
+/* A BitTorrent client with the DHT (BEP 5), all day. Its routing table's nodes (100-250) are each
+ * pinged when not heard from for 15 minutes (due, plus up to a minute of the refresh tick), from
+ * the client's one UDP port; good nodes mostly answer. Every 15 minutes each torrent it shares
+ * is looked up: get_peers to 30-60 nodes it had not contacted (many gone or behind NAT: not
+ * answered), then TCP connections to 10-30 of the peers found, at their ports, many refused or
+ * not answered, the rest exchanging pieces. */
+static void p2p_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    const uint64_t Q = 15 * 60000ULL;
+    for (uint32_t j = 0; j < a->nodes; j++) {
+        uint64_t off = (a->seed >> 7 ^ (uint64_t)j * 0x2545F4914F6CDD1DULL) % Q;
+        if (t + SLICE <= a->start + off)
+            continue;
+        uint64_t k = (t - a->start + Q - off) / Q; /* the cycle whose due time is next */
+        uint64_t due = a->start + off + (k ? k - 1 : 0) * Q;
+        for (int c = 0; c < 2; c++, due += Q) {
+            struct rng tick = {a->seed ^ ((uint64_t)j << 32 | (due / Q))};
+            uint64_t s = due + below(&tick, 60000);
+            if (s < t || s >= t + SLICE || s >= a->end)
+                continue;
+            uint32_t node;
+            uint16_t port;
+            p2p_node(a, j, s, &node, &port);
+            rec(o, a->host, node, a->sport, port, 17, 0, 1, 95 + below(r, 40), s, 0);
+            if (u01(r) >= a->fail)
+                rec(o, node, a->host, port, a->sport, 17, 0, 1, 300 + below(r, 150),
+                    s + 30 + below(r, 300), 0);
+        }
+    }
+    for (uint32_t k = 0; k < a->torrents; k++) {
+        uint64_t off = (a->seed >> 11 ^ (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ULL) % Q;
+        uint64_t s = t - (t - a->start) % Q + off;
+        if (s < t)
+            s += Q;
+        if (s >= t + SLICE || s >= a->end)
+            continue;
+        uint32_t left = (uint32_t)(t + SLICE - s);
+        for (uint32_t q = 30 + below(r, 31); q > 0; q--) {
+            uint32_t node = outside(r);
+            uint16_t port = p2p_port(r);
+            uint64_t at = s + below(r, left);
+            rec(o, a->host, node, a->sport, port, 17, 0, 1, 100 + below(r, 30), at, 0);
+            if (u01(r) >= a->rate)
+                rec(o, node, a->host, port, a->sport, 17, 0, 1, 200 + below(r, 400),
+                    at + 30 + below(r, 300), 0);
+        }
+        for (uint32_t q = 10 + below(r, 21); q > 0; q--) {
+            uint32_t peer = outside(r);
+            uint16_t port = p2p_port(r);
+            uint64_t at = s + below(r, left);
+            if (u01(r) < a->fail_tcp)
+                syn_tries(o, r, a->host, peer, eph(r), port, at, 60);
+            else
+                conn(o, r, a->host, peer, eph(r), port, at, 2000 + below(r, 60000),
+                     20000 + below(r, 2000000));
+        }
     }
 }
 
@@ -768,9 +866,9 @@ static void truth_actor(FILE *out, const struct actor *a, uint64_t T1)
 /* Room for every actor of the scenario o. */
 static size_t actors_max(const struct gen_eval_opts *o)
 {
-    size_t cap = sizeof resolver_custs / sizeof resolver_custs[0] +
-                 (size_t)(NTPOWN_COUNT * o->host_scale) + 1 +
-                 (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1;
+    size_t cap =
+        sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
+        1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -800,6 +898,35 @@ static void add_resolvers(struct actor *act, size_t *nact, const uint32_t *nh, u
     }
 }
 
+/* A new actor of kind k, all day, on a host no other actor has: its customer drawn from pick,
+ * its host (and everything after) from its own RNG, seeded with own. NULL when every host has
+ * a part (the scenario is full). */
+static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t *nh,
+                                 uint8_t **used, uint32_t *nfree, struct rng *pick, enum kind k,
+                                 uint64_t own, uint64_t T0, uint64_t T1)
+{
+    uint32_t c = pick_cust(pick, nh, NC - 1);
+    for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
+        c = (c + 1) % NC;
+    if (nfree[c] == 0)
+        return NULL;
+    struct actor *a = &act[(*nact)++];
+    memset(a, 0, sizeof *a);
+    a->k = k;
+    a->cust = c;
+    a->own.s = own;
+    uint32_t hi;
+    do
+        hi = below(&a->own, nh[c]);
+    while (used[c][hi]);
+    used[c][hi] = 1;
+    nfree[c]--;
+    a->host = custs[c].base + hi;
+    a->start = T0;
+    a->end = T1;
+    return a;
+}
+
 /* The hosts keeping time with servers of their own (B_NTPOWN), after the resolvers, each on a
  * host no other actor has, drawn from RNGs of their own. */
 static void add_ntp_own(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -808,25 +935,11 @@ static void add_ntp_own(struct actor *act, size_t *nact, const uint32_t *nh, uin
     struct rng pick = {0x6E74706F776E0000ULL ^ ((uint64_t)o->seed << 8)};
     unsigned n = (unsigned)(NTPOWN_COUNT * o->host_scale);
     for (unsigned i = 0; i < n; i++) {
-        uint32_t c = pick_cust(&pick, nh, NC - 1);
-        for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
-            c = (c + 1) % NC;
-        if (nfree[c] == 0)
+        struct actor *a =
+            apart_actor(act, nact, nh, used, nfree, &pick, B_NTPOWN,
+                        0x6E7470636C690000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
             return; /* every host has a part: the scenario is full */
-        struct actor *a = &act[(*nact)++];
-        memset(a, 0, sizeof *a);
-        a->k = B_NTPOWN;
-        a->cust = c;
-        a->own.s = 0x6E7470636C690000ULL ^ ((uint64_t)o->seed << 16) ^ i;
-        uint32_t hi;
-        do
-            hi = below(&a->own, nh[c]);
-        while (used[c][hi]);
-        used[c][hi] = 1;
-        nfree[c]--;
-        a->host = custs[c].base + hi;
-        a->start = T0;
-        a->end = T1;
         a->nserv = (uint8_t)(1 + below(&a->own, 4));
         for (unsigned j = 0; j < a->nserv; j++)
             a->peers[j] = outside(&a->own);
@@ -914,6 +1027,29 @@ static void add_heavy_web(struct actor *act, size_t *nact, const uint32_t *nh, u
     }
 }
 
+/* BitTorrent clients (B_P2P), after the heavy web users, each on a host no other actor has,
+ * from RNGs of their own. */
+static void add_p2p(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                    uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x703270636C69656EULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(P2P_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        struct actor *a =
+            apart_actor(act, nact, nh, used, nfree, &pick, B_P2P,
+                        0x7032702D6E6F6465ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
+            return; /* every host has a part: the scenario is full */
+        a->seed = a->own.s * 0xBF58476D1CE4E5B9ULL + 1;
+        a->nodes = 100 + below(&a->own, 151);
+        a->torrents = 2 + below(&a->own, 7);
+        a->sport = p2p_port(&a->own);
+        a->fail = uni(&a->own, 0.1, 0.3);     /* table nodes not answering a ping */
+        a->rate = uni(&a->own, 0.3, 0.6);     /* lookup queries not answered */
+        a->fail_tcp = uni(&a->own, 0.3, 0.6); /* peer connections not answered */
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -922,6 +1058,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_resolvers(act, nact, nh, used, o->seed, T0, T1);
     add_ntp_own(act, nact, nh, used, nfree, o, T0, T1);
     add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
+    add_p2p(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -933,6 +1070,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         ntpown_slice(o, a, t);
     else if (a->k == B_HEAVYWEB)
         heavyweb_slice(o, a, t);
+    else if (a->k == B_P2P)
+        p2p_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }
