@@ -31,8 +31,9 @@
  * overwrites its oldest entry (counted as pending_overwritten; `pending` should hold the new
  * pairs of a worker over the longest period to be found).
  *
- * Slots live in a set-associative pool of max_pairs (8 ways): a full bucket evicts the slot with
- * the fewest starts that has not alerted, then the least recently active (counted). A slot keeps
+ * Slots live in a set-associative pool of max_pairs (8 ways): a full bucket evicts a slot found
+ * keeping its host's own rhythm (below) first, else the slot with the fewest starts that has not
+ * alerted, then the least recently active (counted). A slot keeps
  * the last BC_TS starts (10 ms) and bytes out per connection; it is freed after `idle` without
  * activity.
  *
@@ -161,7 +162,7 @@ static const struct conf_key beacon_keys[] = {
      "... from at least this many customers (1: a deployment with one customer)", NULL},
     {"rhythm_peers", CONF_U32, offsetof(struct beacon_conf, rhythm_peers), 0, 1, 1e9, "10",
      "other peers that keep a schedule's period too (at least half of their intervals, and as "
-     "many as a schedule needs, within jitter of it, or all of three or more) that make it the "
+     "many as a schedule needs, within jitter of it, or all of four or more) that make it the "
      "host's own rhythm, kept with many peers at once (a DHT node refreshing its routing table, "
      "a monitor polling its list): no beacon alert",
      NULL},
@@ -259,6 +260,7 @@ struct pair {
     uint8_t used, alerted;          /* alerted: 1 fast, 2 slow, 4 long */
     uint8_t head, n, dirty, touched;
     uint8_t not_ntp; /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
+    uint8_t rhythm;  /* found keeping its host's own rhythm (host_rhythm): evicted first */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
     uint32_t by[BC_TS]; /* bytes out of each connection */
@@ -331,7 +333,7 @@ struct tested {
     bool dirty;  /* under test with new starts since the last close: scored now */
     bool tested; /* enough starts to make a schedule */
 };
-#define RHYTHM_STARTS 4 /* three intervals */
+#define RHYTHM_STARTS 5 /* four intervals */
 
 /* The pair pool and the pending sets are keyed by (host, peer, port): this instance's share of
  * max_pairs and pending. prevalence_peers is keyed by the peer and held once, by worker 0's
@@ -509,6 +511,12 @@ static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struc
     struct pair *bucket = &b->pool[base], *victim = NULL;
     for (int i = 0; i < BC_WAYS && !victim; i++)
         if (!bucket[i].used)
+            victim = &bucket[i];
+    /* a pair of its host's own rhythm (a DHT node's routing table: many starts) is no candidate:
+     * it gives way first, the least recently active of them */
+    bool full = !victim;
+    for (int i = 0; i < BC_WAYS && full; i++)
+        if (bucket[i].rhythm && (!victim || bucket[i].last_ms < victim->last_ms))
             victim = &bucket[i];
     for (int pass = 0; pass < 2 && !victim; pass++) {
         for (int i = 0; i < BC_WAYS; i++) {
@@ -1731,11 +1739,12 @@ static int u32_cmp(const void *x, const void *y)
 
 /* Whether pair q keeps a period too: of its intervals between starts (zeros, parallel
  * connections, left out) at least half, and at least nmin, within [lo_s, hi_s] (seconds), or
- * all of them (at least three: a pair not under test yet, a node that joined later).
+ * all of them (at least four: a pair not under test yet, a node that joined later).
  * Connections at random times put at most a quarter of their intervals within the default band
  * (ratio 2: e^-x - e^-2x is at most 1/4), under half within the widest (jitter 0.6, ratio 4),
- * whatever their rate, and three in a row with a chance of at most 1/64: a busy host's web
- * pairs do not keep a period. */
+ * whatever their rate, and four in a row with a chance of at most 1/256: a busy host's hundreds
+ * of web pairs do not keep a period (three in a row, 1/64, took ten of a heavy web user's six
+ * hundred and hid its C2's check-ins every 15 minutes). */
 static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t nmin)
 {
     uint32_t t[BC_TS];
@@ -1757,8 +1766,8 @@ static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t 
  * host's own kept with many peers at once - a DHT node refreshing its routing table (BEP 5: a
  * node not heard from for 15 minutes is pinged), a monitor polling its list - where a C2 implant
  * calls its server (one at a time from a fallback list). Looked at for schedules found only. */
-static bool host_rhythm(const struct beacon *b, const struct tested *grp, size_t n,
-                        const struct pair *p, const struct sched *s, const struct beacon_conf *c)
+static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, struct pair *p,
+                        const struct sched *s, const struct beacon_conf *c)
 {
     uint32_t k = 0, need = c->rhythm_peers;
     double lo = s->period_s * (1.0 - c->jitter), hi = s->period_s * (1.0 + c->jitter);
@@ -1767,7 +1776,10 @@ static bool host_rhythm(const struct beacon *b, const struct tested *grp, size_t
         if (q != p && keeps_period(q, lo, hi, s->nmin))
             k++;
     }
-    return k >= need;
+    if (k < need)
+        return false;
+    p->rhythm = 1; /* evicted first (pair_admit) */
+    return true;
 }
 
 /* grp: the host's pairs at this close (beacon_on_window), ngrp of them; ntested of them under

@@ -603,12 +603,14 @@ static void walk_port(struct scan_host *sh, uint8_t proto, uint16_t port)
  * few): one port holds a good part of its unanswered contacts. A P2P client's go to as many ports
  * as peers (each peer listens on a port of its own; the defaults, 6881 and 51413, hold a few per
  * cent). The leading port's Misra-Gries count is a lower bound, short of the port's unanswered
- * contacts by at most a third of the walk's: at least a sixth of them (and 2) is certain for a
- * port holding half, and impossible for a port holding under a sixth. */
-static bool walk_shares_port(const struct scan_host *sh)
+ * contacts by at most a third of the walk's: at least a sixth of them is certain for a port
+ * holding half, and impossible for a port holding under a sixth. And the port holds at least
+ * half of the unanswered contacts a verdict needs (trw_min_failed): a default port's few
+ * contacts in a short walk (4 of 20, a chance of about 2 %) are no evidence of a scan of it. */
+static bool walk_shares_port(const struct scan_host *sh, const struct scan_conf *c)
 {
     uint16_t n = sh->port_n[0] >= sh->port_n[1] ? sh->port_n[0] : sh->port_n[1];
-    return n >= 2 && 6u * n >= sh->walk_failed;
+    return n >= 2 && 2u * n >= c->trw_min_failed && 6u * n >= sh->walk_failed;
 }
 
 /* The walk's upper bound (Wald): log(beta / alpha). */
@@ -1780,7 +1782,7 @@ static void candidates(struct scan *s, struct det_ctx *ctx)
             const struct scan_conf *c = det_conf(ctx, cd.customer);
             if (sh->llr < trw_bound(c))
                 s->st_trw_withdrawn++;
-            else if (!walk_shares_port(sh) && !walk_shares_target(s, ctx, &cd))
+            else if (!walk_shares_port(sh, c) && !walk_shares_target(s, ctx, &cd))
                 s->st_trw_spread++;
             /* a host alerted for the volume of its probes already: one alert for one event */
             else if (!bsearch(&k, s->alerted, s->nalerted, sizeof k, host_cmp))

@@ -755,6 +755,64 @@ static void many_random_pairs_one_host(void **st)
     th_fini(&t);
 }
 
+/* A pool too small for a DHT node's routing table (150 nodes, max_pairs 128): its nodes, many
+ * starts each,
+ * would keep their slots and push out a C2 pair of few check-ins (the fewest starts give way).
+ * Once found keeping the host's rhythm they give way first, and another host's C2 calling every
+ * 15 minutes is found (before: evicted before its sixth check-in, never alerted). */
+static void rhythm_pairs_give_way(void **st)
+{
+    (void)st;
+    rs = 0x7A3D2E1F0C9B8A77ULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, "max_pairs=128;pending=4096"), 0);
+    for (unsigned j = 0; j < 150; j++) {
+        char node[32];
+        snprintf(node, sizeof node, "95.%u.%u.%u", 30 + j / 100, j % 100 + 1, 9);
+        uint16_t port = (uint16_t)(1025 + th_rand(&rs) % 64000);
+        uint64_t ts = T0 + th_rand(&rs) % (15 * MIN);
+        for (unsigned slot = 0; slot < 28; slot++) {
+            conn("10.0.88.1", node, 6881, port, 17, ts, 80, 95, 330, 40);
+            ts += 15 * MIN + th_rand(&rs) % MIN;
+        }
+    }
+    beacon("10.0.88.9", "198.51.100.89", 80, 6, T0 + 3 * HOUR, 15 * MIN, 0.1, 12, 0);
+    run(&t, T0 + 7 * HOUR);
+    print_message("small pool: %.0f evicted, %.0f schedules the DHT host's own\n",
+                  (double)th_counter(&t, "evicted"), (double)th_counter(&t, "host_rhythm_skipped"));
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.88.9"));
+    th_fini(&t);
+}
+
+/* A busy workstation's browsing: 2 000 sites, each visited 4 or 5 times at random (every 15
+ * minutes on average), and its C2's HTTP check-in every 15 minutes (+-10 %). A random site's
+ * intervals seldom all keep the C2's period (a chance of at most 1/256 for four; 1/64 for three,
+ * which counted over ten of these sites and hid the C2): its sites are not the host's rhythm, and
+ * the C2 alerts. */
+static void busy_host_slow_c2(void **st)
+{
+    (void)st;
+    rs = 0x2F1A3C5B7D9E0F11ULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned j = 0; j < 2000; j++) {
+        char site[32];
+        snprintf(site, sizeof site, "93.%u.%u.%u", 150 + j / 200, (j / 10) % 20 + 1, j % 10 + 1);
+        uint64_t ts = T0 + th_rand(&rs) % (15 * MIN);
+        for (unsigned i = 0, n = 4 + j % 2; i < n; i++) {
+            conn("10.0.99.1", site, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400, 600,
+                 3000, 20);
+            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 15 * MIN);
+        }
+    }
+    beacon("10.0.99.1", "198.51.100.99", 80, 6, T0 + 4000, 15 * MIN, 0.1, 10, 0);
+    run(&t, T0 + 4 * HOUR);
+    print_message("busy host, 2000 sites: %.0f schedules taken as its rhythm\n",
+                  (double)th_counter(&t, "host_rhythm_skipped"));
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.99.1"));
+    th_fini(&t);
+}
+
 /* A BitTorrent client's DHT node keeps its routing table fresh (BEP 5: a node not heard from
  * for 15 minutes is pinged): 200 nodes at the ports their clients chose, each pinged about every
  * 15 minutes - as soon as due (15 min and up to a minute of the refresh tick) or once in every
@@ -1358,6 +1416,8 @@ int main(void)
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
+        cmocka_unit_test(busy_host_slow_c2),
+        cmocka_unit_test(rhythm_pairs_give_way),
         cmocka_unit_test(split_session_quiet),
         cmocka_unit_test(inbound_periodic_quiet),
         cmocka_unit_test(allow_list),
