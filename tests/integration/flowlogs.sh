@@ -5,6 +5,8 @@
 #     alone or in a directory, recognised by content; a scan alert for the unanswered sweep.
 #  2. Bad input: a malformed line is skipped, counted and named with file:line (exit 1); a file
 #     that is no log at all is an error; --log-format reads a file its content does not reveal.
+#     2b. A P2P client's day (bench/eval/p2p_zeek.py): no alert; a telnet sweep beside it is
+#     scan.horizontal on port 23 alone.
 #  3. Real captures ($TW_SHARED/testdata/pcap), turned into binetflow by Argus itself (argus +
 #     ra -u -Z b, when installed), give the same alerts as the captures replayed through the
 #     flow meter, with each capture's infected or scanning host as the customer.
@@ -89,6 +91,21 @@ set -e
 [[ $rc == 1 && $(wc -l <"$tmp/hidden.flows") == "$n" ]] || fail "--log-format zeek-json: exit $rc, $(wc -l <"$tmp/hidden.flows") records"
 grep -q 'hidden.json:1: lacks ts, id.orig_h' "$tmp/hidden.err" || fail "--log-format: message $(cat "$tmp/hidden.err")"
 echo "bad input: counted and named with file:line"
+
+# ---- 2b. a P2P client's day (bench/eval/p2p_zeek.py, written from BEP 5): no alert; a telnet
+# sweep beside it is scan.horizontal on port 23 and nothing else ----
+printf 'prefix,customer_id,name\n100.64.0.0/24,c1,Test customer\n' >"$tmp/p2p.csv"
+python3 "$TW_SRC/bench/eval/p2p_zeek.py" "$tmp/p2p.log" 0.55 3 1
+python3 "$TW_SRC/bench/eval/p2p_zeek.py" "$tmp/p2p-sweep.log" 0.55 3 1 60
+$tw replay --no-stats -C "$tmp/p2p.csv" "$tmp/p2p.log" >"$tmp/p2p.out" || fail "p2p: exit $?"
+n=$(grep -c '"kind":"alert"' "$tmp/p2p.out" || true)
+[[ $n == 0 ]] || { grep '"kind":"alert"' "$tmp/p2p.out" | head -3; fail "p2p client: $n alerts"; }
+$tw replay --no-stats -C "$tmp/p2p.csv" "$tmp/p2p-sweep.log" >"$tmp/p2p-sweep.out" || fail "p2p sweep: exit $?"
+rules=$(grep '"kind":"alert"' "$tmp/p2p-sweep.out" | grep -o '"rule":{"id":"[^"]*"' | sort -u | paste -sd' ')
+[[ $rules == '"rule":{"id":"scan.horizontal"' ]] || fail "p2p sweep: rules $rules"
+grep '"kind":"alert"' "$tmp/p2p-sweep.out" | grep -v '"destination":{[^}]*"port":23[,}]' | grep -q . \
+  && fail "p2p sweep: an alert names another port than 23"
+echo "p2p client: no alert; the telnet sweep beside it: $(grep -c '"kind":"alert"' "$tmp/p2p-sweep.out") scan.horizontal on port 23"
 
 # ---- 3. real captures through Argus ----
 if [[ -z ${TW_SHARED:-} || ! -d $TW_SHARED/testdata/pcap ]]; then
