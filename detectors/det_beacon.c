@@ -1761,8 +1761,9 @@ static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t 
     return nd >= RHYTHM_STARTS - 1 && (k == nd || (k >= nmin && 2 * k >= nd));
 }
 
-/* Whether at least `need` of the host's other pairs under test (grp, n of them, p's among them)
- * keep schedule s's period too (keeps_period, within `jitter` of it). That is a rhythm of the
+/* Whether at least rhythm_peers of the host's other pairs at this close (grp, n of them, p's
+ * among them: under test, or with RHYTHM_STARTS) keep schedule s's period too (keeps_period,
+ * within `jitter` of it). That is a rhythm of the
  * host's own kept with many peers at once - a DHT node refreshing its routing table (BEP 5: a
  * node not heard from for 15 minutes is pinged), a monitor polling its list - where a C2 implant
  * calls its server (one at a time from a fallback list). Looked at for schedules found only. */
