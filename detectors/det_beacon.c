@@ -1936,7 +1936,8 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         /* under test: enough starts to make a schedule (dirty or not: each is looked at
          * whenever it has new starts) */
         size_t testable = nmin_least(c) + 1;
-        if (!p->dirty && !p->touched && p->n < testable && p->n < RHYTHM_STARTS)
+        size_t listed = testable < RHYTHM_STARTS ? testable : RHYTHM_STARTS;
+        if (!p->dirty && !p->touched && p->n < listed)
             continue;
         bool dirty = p->dirty, touched = p->touched;
         p->dirty = p->touched = 0;
@@ -1951,7 +1952,7 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         }
         if (touched)
             long_report(b, ctx, p, c, basis);
-        if (p->n >= testable || p->n >= RHYTHM_STARTS) {
+        if (p->n >= listed) {
             struct tested *e = &b->tested[nt++];
             memcpy(e->host, p->k.host, 16);
             e->customer = p->k.customer;

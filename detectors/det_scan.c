@@ -695,18 +695,25 @@ static void touch_pair(struct scan *s, struct det_ctx *ctx, struct ltab *t, stru
     touched[(*ntouched)++] = idx;
 }
 
+/* A pair's key: horizontal (other NULL: the port) or vertical (the target, port 0). */
+static void pair_key_set(struct pair_key *k, uint32_t customer, const uint8_t host[16],
+                         const uint8_t *other, uint16_t port, uint8_t proto)
+{
+    memset(k, 0, sizeof *k);
+    k->customer = customer;
+    memcpy(k->host, host, 16);
+    k->proto = proto;
+    if (other)
+        memcpy(k->other, other, 16);
+    else
+        k->port = port;
+}
+
 static void pair_add(struct scan *s, struct det_ctx *ctx, bool horizontal, const struct contact *ct,
                      bool failed)
 {
     struct pair_key k;
-    memset(&k, 0, sizeof k);
-    k.customer = ct->customer;
-    memcpy(k.host, ct->host, 16);
-    k.proto = ct->proto;
-    if (horizontal)
-        k.port = ct->port;
-    else
-        memcpy(k.other, ct->target, 16);
+    pair_key_set(&k, ct->customer, ct->host, horizontal ? NULL : ct->target, ct->port, ct->proto);
     struct ltab *t = horizontal ? &s->hz : &s->vt;
     uint64_t hv =
         key_mix(ct->salt, horizontal ? NULL : ct->target, horizontal ? ct->port : 0, ct->proto);
@@ -1404,12 +1411,17 @@ static void thresholds_json(struct json *j, const struct pair *p, const struct j
     }
 }
 
-static int sel_cmp(const void *pa, const void *pb)
+static int sel_host_cmp(const void *pa, const void *pb)
 {
     const struct sel *a = pa, *b = pb;
     int c = (a->customer > b->customer) - (a->customer < b->customer);
-    if (!c)
-        c = memcmp(a->host, b->host, 16);
+    return c ? c : memcmp(a->host, b->host, 16);
+}
+
+static int sel_cmp(const void *pa, const void *pb)
+{
+    const struct sel *a = pa, *b = pb;
+    int c = sel_host_cmp(a, b);
     if (!c) /* strongest first: the most unanswered targets over the day, then the hour */
         c = (a->day < b->day) - (a->day > b->day);
     if (!c)
@@ -1419,13 +1431,6 @@ static int sel_cmp(const void *pa, const void *pb)
     if (!c)
         c = (a->port > b->port) - (a->port < b->port);
     return c;
-}
-
-static int sel_host_cmp(const void *pa, const void *pb)
-{
-    const struct sel *a = pa, *b = pb;
-    int c = (a->customer > b->customer) - (a->customer < b->customer);
-    return c ? c : memcmp(a->host, b->host, 16);
 }
 
 /* For each host of s->sel (sorted by host), on its first entry: the distinct unanswered targets
@@ -1466,14 +1471,8 @@ static size_t spread_keep(struct scan *s, struct det_ctx *ctx, size_t i, size_t 
         const struct pair *p = ltab_entry(&s->hz, s->sel[k].idx);
         const struct scan_conf *c = det_conf(ctx, p->k.customer);
         uint64_t all = (uint64_t)p->unanswered + p->answered;
-        if (p->rate <= 1 && (double)p->answered <= c->trw_theta1 * (double)all) {
-            struct sel keep = s->sel[k];
-            if (k == i) { /* the host's first entry carries its spread */
-                keep.all_hour = s->sel[i].all_hour;
-                keep.all_day = s->sel[i].all_day;
-            }
-            s->sel[i + n++] = keep;
-        }
+        if (p->rate <= 1 && (double)p->answered <= c->trw_theta1 * (double)all)
+            s->sel[i + n++] = s->sel[k];
     }
     return n;
 }
@@ -1748,11 +1747,7 @@ static bool walk_shares_target(struct scan *s, struct det_ctx *ctx, const struct
     for (unsigned i = 0; i < cd->nsample; i++)
         for (int k = 0; k < 2; k++) {
             struct pair_key key;
-            memset(&key, 0, sizeof key);
-            key.customer = cd->customer;
-            memcpy(key.host, cd->addr, 16);
-            memcpy(key.other, cd->sample[i], 16);
-            key.proto = protos[k];
+            pair_key_set(&key, cd->customer, cd->addr, cd->sample[i], 0, protos[k]);
             const struct pair *p =
                 ltab_find(&s->vt, &key, key_mix(salt, cd->sample[i], 0, protos[k]));
             if (p && 2ull * view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered) >=
