@@ -23,6 +23,12 @@
  * the connection's end (for TCP with SYN: within its span, i.e. the answer's SYN-ACK) continues
  * it (an exporter's active-timeout split, the other direction, a trailing ACK) and adds bytes
  * and duration; anything else with a SYN (or without TCP flags) is a new connection start.
+ * For UDP the gap is udp_session (2 min) when longer: packets between one socket pair closer
+ * than a NAT keeps a UDP mapping (RFC 4787) are one session to the NATs and firewalls on the
+ * path, and to Zeek (1 min). A tunnel's keepalive (IPsec NAT-T every 20 s, WireGuard 25 s),
+ * SIP's OPTIONS every minute, exported one record each by an exporter whose inactive timeout is
+ * shorter, continue the session instead of making a schedule of starts; the session is then a
+ * long session on its service port. A check-in from a new socket (a new host port) still starts.
  *
  * Admission without losing the first check-in. A pair's first start goes into a pending cache
  * (`pending` entries in all, each worker its share, 4-way sets, 32 bytes): its time, host port, bytes and span.
@@ -86,7 +92,9 @@
  * long_session add up to long_total, to a peer at most long_rare inside hosts have repeated or
  * long contact with, when the port is not a well-known service port (a RAT controller on an
  * unusual port) or the long sessions were re-established (TLS C2 run as long sessions with
- * reconnects). One long SSH/VPN session on its service port is ordinary use.
+ * reconnects). One long SSH/VPN session on its service port is ordinary use; a UDP session to
+ * port 53 (DNS clients change ports, RFC 5452) or of non-NTP messages to 123 is not (a C2
+ * channel on one socket, calling within udp_session).
  *
  * Records whose time contradicts their exporter's clock (FLOW_F_CLOCK_SKEW) are skipped: this
  * detector is all timing. Per record: one keyed hash, one bucket of tags, at most one pending
@@ -128,7 +136,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 struct beacon_conf {
     uint64_t max_pairs, pending, prevalence_peers, prevalence_horizon;
     uint32_t infra_hosts, infra_customers, rhythm_peers;
-    uint64_t idle, inactive_timeout, fast_max;
+    uint64_t idle, inactive_timeout, udp_session, fast_max;
     uint32_t fast_min, slow_min;
     double jitter, chance;
     uint64_t max_packets;
@@ -171,6 +179,12 @@ static const struct conf_key beacon_keys[] = {
      NULL},
     {"inactive_timeout", CONF_DURATION, offsetof(struct beacon_conf, inactive_timeout), 0, 0, 3600,
      "15s", "exporters' inactive timeout: records of one connection closer than this continue it",
+     NULL},
+    {"udp_session", CONF_DURATION, offsetof(struct beacon_conf, udp_session), 0, 0, 3600, "2m",
+     "UDP records between the same host port and the peer's with no gap this long are one "
+     "session, as the path's NATs keep it (RFC 4787: a UDP mapping lasts at least 2 min): a "
+     "tunnel's or a signalling protocol's keepalives (IPsec NAT-T, WireGuard, OpenVPN, SIP) are "
+     "not check-ins; 0 or below inactive_timeout: inactive_timeout",
      NULL},
     {"fast_max", CONF_DURATION, offsetof(struct beacon_conf, fast_max), 0, 1, 86400, "5m",
      "periods below this are beacon.fast, others beacon.slow", NULL},
@@ -315,9 +329,9 @@ struct beacon {
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
      * entry's start is counted by stat_pending: the "starts" counter is their sum */
-    uint64_t stat_starts, stat_cont, stat_pending, stat_pend_over, stat_admitted, stat_evicted,
-        stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta,
-        stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled,
+    uint64_t stat_starts, stat_cont, stat_udp_sess, stat_pending, stat_pend_over, stat_admitted,
+        stat_evicted, stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra,
+        stat_mta, stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled,
         stat_time_service, stat_rhythm;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
@@ -564,6 +578,7 @@ struct obs {
     uint8_t basis;  /* enum flow_init_basis (NONE: provisional) */
     uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
     bool not_ntp;   /* UDP port 123 at either end, not sized as NTP messages (ntp_sized) */
+    bool udp;
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
@@ -579,9 +594,13 @@ static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, u
 }
 
 /* Which end opened a connection, once both directions were seen: the side whose record started
- * first (ms; a tie decides nothing). dirs/open_ms: the connection's; returns 1 (host), 2 (peer)
- * or 0 when not decided by this record. */
-static int opener_update(uint8_t *dirs, uint32_t *open_ms, bool host_side, uint64_t first_ms)
+ * first (ms; a tie decides nothing), when the other side's first record came within answer_ms
+ * (the inactive timeout) of it - an answer; a later one is a later exchange of a session whose
+ * first answer was not seen (a UDP session's record that came before the session was followed).
+ * dirs/open_ms: the connection's; returns 1 (host), 2 (peer) or 0 when not decided by this
+ * record. */
+static int opener_update(uint8_t *dirs, uint32_t *open_ms, bool host_side, uint64_t first_ms,
+                         uint64_t answer_ms)
 {
     uint8_t bit = host_side ? 1 : 2;
     uint32_t t = (uint32_t)first_ms;
@@ -597,7 +616,7 @@ static int opener_update(uint8_t *dirs, uint32_t *open_ms, bool host_side, uint6
     }
     *dirs |= bit;
     int32_t d = (int32_t)(t - *open_ms);
-    if (d == 0)
+    if (d == 0 || (uint64_t)(d < 0 ? -(int64_t)d : d) > answer_ms)
         return 0;
     return ((d < 0) == host_side) ? 1 : 2;
 }
@@ -636,7 +655,8 @@ static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct 
                  uint32_t rl, const struct beacon_conf *cf)
 {
     uint32_t old_span = c->end - c->start;
-    count_opener(p, opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms));
+    count_opener(p, opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms,
+                                  cf->inactive_timeout * 1000));
     if (rf < c->start) {
         c->start = rf;
         if (in_ring(p, c->seq))
@@ -680,7 +700,7 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     c->end = rl;
     c->hport = o->hport;
     c->seq = p->count;
-    opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms);
+    opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms, 0);
     p->ts[p->head] = rf;
     p->by[p->head] = o->host_side ? sat32(o->bytes) : 0;
     p->head = (uint8_t)((p->head + 1) % BC_TS);
@@ -728,6 +748,14 @@ static bool ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
            (mean < hdr + NTP_MSG_MAX || (mean == hdr + NTP_MSG_MAX && bytes % packets == 0));
 }
 
+/* The longest gap (s) within which record o continues a connection of its host port: a UDP
+ * socket pair's session (udp_session), else the exporters' inactive timeout. */
+static inline uint64_t cont_gap_s(const struct beacon_conf *cf, const struct obs *o)
+{
+    return o->udp && cf->udp_session > cf->inactive_timeout ? cf->udp_session
+                                                            : cf->inactive_timeout;
+}
+
 /* A record for pair p: continue a followed connection, or start one. */
 static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
                         const struct beacon_conf *cf)
@@ -735,9 +763,11 @@ static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
     if (o->first_ms < p->base_ms)
         pair_rebase(p, o->first_ms);
     uint32_t rf = rel_units(p, o->first_ms), rl = rel_units(p, o->last_ms);
-    uint32_t inact = sat32(cf->inactive_timeout * 1000 / UNIT_MS);
+    uint32_t inact = sat32(cont_gap_s(cf, o) * 1000 / UNIT_MS);
     for (int i = 0; i < BC_RECENT; i++) {
         if (conn_match(&p->recent[i], o, rf, rl, inact)) {
+            b->stat_udp_sess +=
+                o->udp && rf > (uint64_t)p->recent[i].end + cf->inactive_timeout * 1000 / UNIT_MS;
             fold(b, p, &p->recent[i], o, rf, rl, cf);
             return;
         }
@@ -817,13 +847,14 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
 static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
                        const struct beacon_conf *cf)
 {
-    uint64_t end = pd->start_ms + pd->span_ms, inact = cf->inactive_timeout * 1000;
+    uint64_t end = pd->start_ms + pd->span_ms, inact = cont_gap_s(cf, o) * 1000;
     if (o->hport != pd->hport || o->first_ms > end + (o->syn ? 0 : inact) ||
         o->last_ms + inact < pd->start_ms)
         return 0;
     uint8_t dirs = pd->dirs;
     uint32_t open_ms = (uint32_t)pd->start_ms;
-    int who = opener_update(&dirs, &open_ms, o->host_side, o->first_ms);
+    int who =
+        opener_update(&dirs, &open_ms, o->host_side, o->first_ms, cf->inactive_timeout * 1000);
     pd->dirs = dirs & 3;
     if (who)
         pd->opened = (uint8_t)who;
@@ -839,6 +870,7 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
         pd->bytes_in = sat32((uint64_t)pd->bytes_in + o->bytes);
     pd->packets = sat32((uint64_t)pd->packets + o->packets);
     b->stat_cont++;
+    b->stat_udp_sess += o->udp && o->first_ms > end + cf->inactive_timeout * 1000;
     return 1;
 }
 
@@ -913,6 +945,7 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
         .host_side = host_side,
         .may_start = may_start,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
+        .udp = f->proto == 17,
         .basis = basis,
         .range = range,
         /* read for pairs only: a pending first connection's records are judged as one */
@@ -1867,12 +1900,22 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     det_alert(ctx, &a);
 }
 
+/* Is pair p's port a service port used as that service could be: not a UDP session to port 53
+ * (a DNS client changes its port with each query, RFC 5452) nor one of messages not sized as
+ * NTP's to port 123 (ntp_sized) - a C2 channel kept on one socket to a service's number. */
+static bool service_use(const struct pair *p)
+{
+    if (!port_is_service(p->k.proto, p->k.port))
+        return false;
+    return p->k.proto != 17 || (p->k.port != 53 && !(ntp_pair(&p->k) && p->not_ntp));
+}
+
 static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
                         const struct beacon_conf *c, enum flow_init_basis basis)
 {
     if (p->long_ms < c->long_total * 1000)
         return;
-    if (p->long_n < 2 && port_is_service(p->k.proto, p->k.port))
+    if (p->long_n < 2 && service_use(p))
         return; /* one long session on a service port: an SSH login, a VPN, a push channel */
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
@@ -1989,6 +2032,9 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       "Connection starts of customer hosts to outside peers.")                                     \
     X(T, continuations, "continuations", "detector_beacon_continuations_total", NULL, C,           \
       "Records that continue a connection already counted (exporter active-timeout splits).")      \
+    X(T, udp_sessions, "udp_session_continued", "detector_beacon_udp_session_continued_total",     \
+      NULL, C,                                                                                     \
+      "UDP records continuing their socket pair's session after a gap above inactive_timeout.")    \
     X(T, answers, "answers", "detector_beacon_answers_total", NULL, C,                             \
       "Records of the answering direction (bytes each way).")                                      \
     X(T, undecided, "undecided", "detector_beacon_undecided_total", NULL, C,                       \
@@ -2055,6 +2101,7 @@ static void beacon_counters(const void *self, void *snap)
     struct beacon_ctr *o = snap;
     o->starts = b->stat_starts + b->stat_pending;
     o->continuations = b->stat_cont;
+    o->udp_sessions = b->stat_udp_sess;
     o->answers = b->stat_answers;
     o->undecided = b->stat_undecided;
     o->service_overruled = b->stat_service_overruled;
