@@ -97,7 +97,10 @@
  * channel on one socket, calling within udp_session).
  *
  * Records whose time contradicts their exporter's clock (FLOW_F_CLOCK_SKEW) are skipped: this
- * detector is all timing. Per record: one keyed hash, one bucket of tags, at most one pending
+ * detector is all timing. So are records sampled 1 in more than max_sampling (1): a packet seen
+ * 1 in N is not a connection; a check-in of a few packets is seen about once in N/k, at times
+ * that are the schedule thinned at random (no schedule left to find), and a session's gaps are
+ * the sampler's (one tunnel in use for hours looks re-established again and again). Per record: one keyed hash, one bucket of tags, at most one pending
  * set; no allocation (the prevalence table is allocated once, by the first window close).
  */
 #include <errno.h>
@@ -135,7 +138,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 
 struct beacon_conf {
     uint64_t max_pairs, pending, prevalence_peers, prevalence_horizon;
-    uint32_t infra_hosts, infra_customers, rhythm_peers;
+    uint32_t infra_hosts, infra_customers, rhythm_peers, max_sampling;
     uint64_t idle, inactive_timeout, udp_session, fast_max;
     uint32_t fast_min, slow_min;
     double jitter, chance;
@@ -185,6 +188,11 @@ static const struct conf_key beacon_keys[] = {
      "session, as the path's NATs keep it (RFC 4787: a UDP mapping lasts at least 2 min): a "
      "tunnel's or a signalling protocol's keepalives (IPsec NAT-T, WireGuard, OpenVPN, SIP) are "
      "not check-ins; 0 or below inactive_timeout: inactive_timeout",
+     NULL},
+    {"max_sampling", CONF_U32, offsetof(struct beacon_conf, max_sampling), 0, 1, 1e9, "1",
+     "records sampled 1 in more than this are not used (counted): a packet seen 1 in N is not a "
+     "connection, so check-ins and session lengths cannot be rebuilt from them (1:100 in the "
+     "evaluation: no beacon found, only chance schedules and sessions cut by the sampling)",
      NULL},
     {"fast_max", CONF_DURATION, offsetof(struct beacon_conf, fast_max), 0, 1, 86400, "5m",
      "periods below this are beacon.fast, others beacon.slow", NULL},
@@ -329,10 +337,10 @@ struct beacon {
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
      * entry's start is counted by stat_pending: the "starts" counter is their sum */
-    uint64_t stat_starts, stat_cont, stat_udp_sess, stat_pending, stat_pend_over, stat_admitted,
-        stat_evicted, stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts, stat_infra,
-        stat_mta, stat_undecided, stat_skew, stat_answers, stat_pv_nomem, stat_service_overruled,
-        stat_time_service, stat_rhythm;
+    uint64_t stat_starts, stat_cont, stat_udp_sess, stat_sampled, stat_pending, stat_pend_over,
+        stat_admitted, stat_evicted, stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts,
+        stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers, stat_pv_nomem,
+        stat_service_overruled, stat_time_service, stat_rhythm;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -995,6 +1003,10 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
     }
     bool host_side = f->dir != FLOW_DIR_IN;
     const struct beacon_conf *c = det_conf(ctx, h->customer);
+    if (__builtin_expect(f->sampling > c->max_sampling, 0)) {
+        b->stat_sampled++;
+        return;
+    }
     if (c->allow.n | c->resolvers.n) { /* most customers list none: one test of both */
         const uint8_t *peer = peer_addr(f, host_side);
         if (pfxlist_match(&c->allow, peer) || pfxlist_match(&c->resolvers, peer))
@@ -2044,6 +2056,8 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       "Client ports that hit a service number, overruled by the pair's fixed port.")               \
     X(T, skew, "clock_skew_skipped", "detector_beacon_clock_skew_skipped_total", NULL, C,          \
       "Records far from their exporter's clock, kept out of the schedule.")                        \
+    X(T, sampled, "sampled_skipped", "detector_beacon_sampled_skipped_total", NULL, C,             \
+      "Records sampled 1 in more than max_sampling, not used (check-ins cannot be rebuilt).")      \
     X(T, mta, "mta_skipped", "detector_beacon_mta_skipped_total", NULL, C,                         \
       "Records of declared mail servers to port 25, not tracked.")                                 \
     X(T, pend_in, "pending_inserted", "detector_beacon_pending_inserted_total", NULL, C,           \
@@ -2106,6 +2120,7 @@ static void beacon_counters(const void *self, void *snap)
     o->undecided = b->stat_undecided;
     o->service_overruled = b->stat_service_overruled;
     o->skew = b->stat_skew;
+    o->sampled = b->stat_sampled;
     o->mta = b->stat_mta;
     o->pend_in = b->stat_pending;
     o->pend_over = b->stat_pend_over;
