@@ -70,6 +70,7 @@ enum kind {
     B_NTPOWN,
     B_HEAVYWEB,
     B_P2P,
+    B_KEEPALIVE,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -107,6 +108,7 @@ static const char *const kind_label[NKIND] = {
     "benign_ntp_own_server",
     "benign_heavy_web",
     "benign_p2p",
+    "benign_keepalive",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -130,9 +132,9 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
     {"scan", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12, 12, 12, 8,   4,   5,   5,   4, 4, 4,   4,
-                                           4,  4,  4,  4,   4,   4,   4,   3, 2, 300, 100,
-                                           10, 50, 3,  300, 100, 150, 150, 0, 0, 0,   0};
+static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4,   4,   4,  4,
+                                           4,  4,   4,   4,   4,   4, 3, 2, 300, 100, 10, 50,
+                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -145,6 +147,9 @@ static const uint32_t resolver_custs[] = {0, 3};
 #define HEAVYWEB_COUNT 40
 /* BitTorrent clients with the DHT (B_P2P) at host_scale 1, set up like the own-NTP clients. */
 #define P2P_COUNT 20
+/* Hosts keeping a VPN tunnel or a SIP trunk up with keepalives (B_KEEPALIVE) at host_scale 1,
+ * set up like the own-NTP clients. */
+#define KEEPALIVE_COUNT 20
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -176,6 +181,7 @@ struct actor {
     uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up */
     double fail_tcp;          /* P2P: share of peer connections not answered */
     uint64_t seed;            /* P2P: its routing table's nodes are drawn from this */
+    uint8_t proto_ka;         /* keepalives: enum keepalive_proto */
     struct rng own; /* a resolver's or own-NTP client's draws (not the scenario's stream) */
 };
 
@@ -561,6 +567,75 @@ static void p2p_slice(struct out *o, struct actor *a, uint64_t t)
     }
 }
 
+/* The keepalives of a tunnel or a trunk, as the protocols specify them; see keepalive_slice. */
+enum keepalive_proto { KA_WIREGUARD, KA_NATT, KA_SIP, KA_OPENVPN, KA_NPROTO };
+
+/* A VPN tunnel or a SIP trunk kept up all day from one UDP socket to a peer only this host uses,
+ * one record per message (an exporter whose inactive timeout is below the keepalive's period).
+ * WireGuard (PersistentKeepalive = 25): a 32-byte message every 25 s when nothing else was sent,
+ * never answered, and a handshake (148 bytes, answered with 92) at the first one after the key
+ * is 120 s old (REKEY_AFTER_TIME). IPsec NAT-T (RFC 3948): a 1-byte keepalive every 20 s, 4500
+ * to 4500, and an IKEv2 liveness check (an empty INFORMATIONAL, answered) every 30 s without
+ * traffic from the peer. A PBX's SIP trunk: OPTIONS every 60 s to the provider and from it,
+ * 5060 to 5060, each answered with 200 OK. OpenVPN (keepalive 10 60): a ping every 10 s each
+ * way. In slices of use (rate of the busiest hour's, by the day curve) the tunnel carries data
+ * (a record each way, many packets) and sends no keepalive. */
+static void keepalive_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    uint32_t h = 28; /* IPv4 and UDP headers */
+    bool busy = u01(r) < a->rate * day_curve(t);
+    if (busy && t >= a->start && t + SLICE <= a->end) {
+        uint64_t pk = 20 + below(r, 2000), s = t + below(r, 1000);
+        rec(o, a->host, a->peer, a->sport, a->port, 17, 0, pk, pk * (200 + below(r, 1000)), s,
+            SLICE - 1000);
+        rec(o, a->peer, a->host, a->port, a->sport, 17, 0, pk, pk * (200 + below(r, 1200)), s + 30,
+            SLICE - 1000);
+    }
+    while (a->next < t + SLICE) {
+        uint64_t s = a->next;
+        a->next = s + a->period + below(r, 50);
+        if (s < t || s >= a->end || busy)
+            continue;
+        a->done++;
+        switch (a->proto_ka) {
+        case KA_WIREGUARD:
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 32, s, 0);
+            if (s >= a->sess_end) { /* the key is 120 s old: a new handshake */
+                a->sess_end = s + a->period2;
+                rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 148, s + 1, 0);
+                rec(o, a->peer, a->host, a->port, a->sport, 17, 0, 1, h + 92, s + 30 + below(r, 60),
+                    0);
+            }
+            break;
+        case KA_NATT:
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 1, s, 0);
+            if (s >= a->sess_end) { /* DPD: an INFORMATIONAL request and its answer */
+                a->sess_end = s + a->period2;
+                uint64_t d = s + below(r, (uint32_t)a->period);
+                rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 4 + 80, d, 0);
+                rec(o, a->peer, a->host, a->port, a->sport, 17, 0, 1, h + 4 + 80,
+                    d + 30 + below(r, 60), 0);
+            }
+            break;
+        case KA_SIP: {
+            uint64_t rtt = 20 + below(r, 60), back = s + 20000 + below(r, 20000);
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 480 + below(r, 60), s, 0);
+            rec(o, a->peer, a->host, a->port, a->sport, 17, 0, 1, h + 400 + below(r, 60), s + rtt,
+                0);
+            rec(o, a->peer, a->host, a->port, a->sport, 17, 0, 1, h + 470 + below(r, 60), back, 0);
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 410 + below(r, 60),
+                back + rtt, 0);
+            break;
+        }
+        default: /* OpenVPN: each end's ping on its own timer */
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, h + 53, s, 0);
+            rec(o, a->peer, a->host, a->port, a->sport, 17, 0, 1, h + 53, s + below(r, 10000), 0);
+            break;
+        }
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -868,7 +943,8 @@ static size_t actors_max(const struct gen_eval_opts *o)
 {
     size_t cap =
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
-        1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1;
+        1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
+        (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1050,6 +1126,33 @@ static void add_p2p(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t
     }
 }
 
+/* Hosts keeping a VPN tunnel or a SIP trunk up (B_KEEPALIVE), after the P2P clients, each on a
+ * host no other actor has, to a peer no other host uses, from RNGs of their own. */
+static void add_keepalive(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                          uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x6B656570616C6976ULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(KEEPALIVE_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        struct actor *a =
+            apart_actor(act, nact, nh, used, nfree, &pick, B_KEEPALIVE,
+                        0x74756E6E656C0000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
+            return; /* every host has a part: the scenario is full */
+        a->proto_ka = (uint8_t)(i % KA_NPROTO);
+        a->peer = outside(&a->own);
+        static const uint16_t port[KA_NPROTO] = {51820, 4500, 5060, 1194};
+        static const uint64_t every[KA_NPROTO] = {25000, 20000, 60000, 10000};
+        static const uint64_t second[KA_NPROTO] = {120000, 30000, 60000, 0};
+        a->port = port[a->proto_ka];
+        a->sport = a->proto_ka == KA_NATT || a->proto_ka == KA_SIP ? a->port : eph(&a->own);
+        a->period = every[a->proto_ka];
+        a->period2 = second[a->proto_ka];
+        a->next = T0 + below(&a->own, (uint32_t)a->period);
+        a->rate = uni(&a->own, 0.05, 0.3); /* share of the busiest hour's slices in use */
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1059,6 +1162,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_ntp_own(act, nact, nh, used, nfree, o, T0, T1);
     add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
     add_p2p(act, nact, nh, used, nfree, o, T0, T1);
+    add_keepalive(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -1072,6 +1176,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         heavyweb_slice(o, a, t);
     else if (a->k == B_P2P)
         p2p_slice(o, a, t);
+    else if (a->k == B_KEEPALIVE)
+        keepalive_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }

@@ -82,6 +82,7 @@ static int write_raw(const char *path, bool gz, struct gen_eval_opts *eo, uint64
  * time (sFlow records take their time from arrival); every SFLOW_COUNTER_US of traffic time a
  * counters sample of ifIndex 1 (every packet of the traffic so far, sampled or not: the pool). */
 #define SFLOW_DGRAM_BYTES 1200
+#define SFLOW_COUNTERS_BYTES 116     /* gen_sflow_counters' sample: generic interface counters */
 #define SFLOW_COUNTER_US 20000000ULL /* hsflowd's and most switches' polling interval, 20 s */
 
 struct sflow_arg {
@@ -144,6 +145,13 @@ static int sflow_pkt(void *arg, const struct gen_flowpkt *p)
                 SFLOW_COUNTER_US * ((p->ts_us - sa->next_counter_us) / SFLOW_COUNTER_US + 1);
         else
             sa->next_counter_us = p->ts_us + SFLOW_COUNTER_US;
+        /* a datagram that a flow sample filled past SFLOW_DGRAM_BYTES has no room left for the
+         * counters: they open the next one */
+        if (sa->m.len + SFLOW_COUNTERS_BYTES > sizeof sa->buf) {
+            if (sflow_send(sa) < 0)
+                return -1;
+            sflow_begin(sa, p->ts_us);
+        }
         struct gen_sflow_iface ifc = {.ifindex = 1,
                                       .speed = 10000000000ULL,
                                       .in_octets = p->pool_bytes,
