@@ -6,7 +6,9 @@
 #  2. Bad input: a malformed line is skipped, counted and named with file:line (exit 1); a file
 #     that is no log at all is an error; --log-format reads a file its content does not reveal.
 #     2b. A P2P client's day (bench/eval/p2p_zeek.py): no alert; a telnet sweep beside it is
-#     scan.horizontal on port 23 alone.
+#     scan.horizontal on port 23 alone. 2c. UDP keepalives a record each (keepalive_log.py):
+#     WireGuard, IPsec NAT-T, a SIP trunk, OpenVPN: no alert; a C2 on one UDP socket: a long
+#     session.
 #  3. Real captures ($TW_SHARED/testdata/pcap), turned into binetflow by Argus itself (argus +
 #     ra -u -Z b, when installed), give the same alerts as the captures replayed through the
 #     flow meter, with each capture's infected or scanning host as the customer.
@@ -106,6 +108,19 @@ rules=$(grep '"kind":"alert"' "$tmp/p2p-sweep.out" | grep -o '"rule":{"id":"[^"]
 grep '"kind":"alert"' "$tmp/p2p-sweep.out" | grep -v '"destination":{[^}]*"port":23[,}]' | grep -q . \
   && fail "p2p sweep: an alert names another port than 23"
 echo "p2p client: no alert; the telnet sweep beside it: $(grep -c '"kind":"alert"' "$tmp/p2p-sweep.out") scan.horizontal on port 23"
+
+# ---- 2c. UDP keepalives, a record per message (bench/eval/keepalive_log.py, written from the
+# protocols): a WireGuard, an IPsec NAT-T, a SIP trunk's and an OpenVPN host's day: no alert; a C2
+# that keeps one UDP socket, checking in every minute: beacon.long_session ----
+for k in wireguard natt sip openvpn udp-c2; do
+  python3 "$TW_SRC/bench/eval/keepalive_log.py" "$tmp/ka-$k.log" "$k"
+  $tw replay --no-stats -C "$tmp/p2p.csv" "$tmp/ka-$k.log" >"$tmp/ka-$k.out" || fail "keepalive $k: exit $?"
+  rules=$(grep '"kind":"alert"' "$tmp/ka-$k.out" | grep -o '"rule":{"id":"[^"]*"' | sort -u | paste -sd' ' || true)
+  want=""
+  [[ $k == udp-c2 ]] && want='"rule":{"id":"beacon.long_session"'
+  [[ $rules == "$want" ]] || fail "keepalive $k: rules '$rules', want '$want'"
+done
+echo "keepalives (WireGuard, NAT-T, SIP, OpenVPN): no alert; a C2 on one UDP socket: beacon.long_session"
 
 # ---- 3. real captures through Argus ----
 if [[ -z ${TW_SHARED:-} || ! -d $TW_SHARED/testdata/pcap ]]; then
