@@ -100,8 +100,10 @@
  * detector is all timing. So are records sampled 1 in more than max_sampling (1): a packet seen
  * 1 in N is not a connection; a check-in of a few packets is seen about once in N/k, at times
  * that are the schedule thinned at random (no schedule left to find), and a session's gaps are
- * the sampler's (one tunnel in use for hours looks re-established again and again). Per record: one keyed hash, one bucket of tags, at most one pending
- * set; no allocation (the prevalence table is allocated once, by the first window close).
+ * the sampler's (one tunnel in use for hours looks re-established again and again).
+ *
+ * Per record: one keyed hash, one bucket of tags, at most one pending set; no allocation (the
+ * prevalence table is allocated once, by the first window close).
  */
 #include <errno.h>
 #include <math.h>
