@@ -167,9 +167,10 @@ struct actor {
     double jitter, rate, fail;
     uint32_t bytes, pkt_size;
     uint32_t seq;
-    uint64_t period2;     /* alternating schedule: the second gap */
+    uint64_t period2;     /* alternating schedule: the second gap; keepalives: the second timer */
     uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
-    uint64_t sess_end;    /* long sessions: end of the current one (0: none open) */
+    uint64_t sess_end;    /* long sessions: end of the current one (0: none open); keepalives:
+                           * when the second timer (handshake, liveness check) is next due */
     bool vary;            /* check-in sizes vary (else constant) */
     uint32_t done;      /* scheduled events emitted (check-ins, polls, probes): the truth's count */
     uint32_t limit;     /* stop after this many (0: no limit) */
