@@ -126,7 +126,7 @@ struct scan_conf {
     uint32_t icmp_unanswered_min;
     double icmp_fail_min;
     uint64_t answer_wait;
-    struct portlist ignore_ports;
+    struct portlist ignore_ports, ignore_udp_ports;
     uint64_t max_pairs, max_pending, max_sweepers, contact_filter;
 };
 
@@ -177,6 +177,11 @@ static const struct conf_key scan_keys[] = {
      "UDP/ICMP: how long (event time) an answer record may follow or precede its probe", NULL},
     {"ignore_ports", CONF_CUSTOM, SC(ignore_ports), sizeof(struct portlist), 1, 0, "25",
      "TCP destination ports not scored here (mail: det_spam)", portlist_parse},
+    {"ignore_udp_ports", CONF_CUSTOM, SC(ignore_udp_ports), sizeof(struct portlist), 1, 0,
+     "33434-33534",
+     "UDP destination ports (and ranges) not scored here: traceroute's probes, one port each "
+     "from 33434 on",
+     portlist_parse},
     {"max_pairs", CONF_U64, SC(max_pairs), 0, 16, 16777216, "32768",
      "(host, port) and (host, target) pairs with unanswered probes kept, each, all workers "
      "together (least recently probed evicted)",
@@ -341,6 +346,7 @@ struct scan {
     size_t due_cap;
     uint32_t *due_cnt; /* due_sort's counters */
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
+    uint64_t st_udp_ignored;
     uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early, st_trw_withdrawn;
     uint64_t st_trw_spread, st_h_spread;
 };
@@ -1249,6 +1255,10 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
     uint16_t port = icmp ? 0 : f->dport;
     if (f->proto == 6 && portlist_has(&c->ignore_ports, port))
         return;
+    if (f->proto == 17 && portlist_has(&c->ignore_udp_ports, port)) {
+        s->st_udp_ignored++; /* a traceroute's probe, by default */
+        return;
+    }
     s->st_attempts++;
     struct attempt a = attempt_of(s, ctx, f, h->addr, port);
     if (!first_contact(s, &a)) {
@@ -1836,6 +1846,8 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
       "outcome=\"unknown\"", C, OUTCOME)                                                           \
     X(T, icmp_errors, "icmp_errors_received", "detector_scan_icmp_errors_total", NULL, C,          \
       "ICMP errors towards customer hosts (not taken as answers).")                                \
+    X(T, udp_ignored, "udp_ports_ignored", "detector_scan_udp_ports_ignored_total", NULL, C,       \
+      "UDP attempts to ignore_udp_ports (traceroute's probes, by default) not counted.")           \
     X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                              \
       "UDP and ICMP probes waiting for their answer now.")                                         \
     X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,        \
@@ -1907,6 +1919,7 @@ static void scan_counters(const void *self, void *snap)
     o->unanswered = s->st_out[OUT_UNANSWERED];
     o->outcome_unknown = s->st_out[OUT_UNKNOWN];
     o->icmp_errors = s->st_icmp_errors;
+    o->udp_ignored = s->st_udp_ignored;
     o->pending = s->pend.n;
     o->pending_cap = s->pend.cap;
     o->pending_evicted = s->st_pend_evicted;

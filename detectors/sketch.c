@@ -219,9 +219,9 @@ bool pfxlist_match_any(const struct pfxlist *l, const uint8_t a[16])
     return false;
 }
 
-static int cmp_u16(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -232,42 +232,50 @@ int portlist_parse(void *field, const char *value, char *msg, size_t msglen)
     int n = split_list(value, buf, sizeof buf, items, PORTLIST_MAX, "port", "ports", msg, msglen);
     if (n < 0)
         return n;
-    memset(l, 0, sizeof *l);
+    uint32_t r[PORTLIST_MAX]; /* first << 16 | last: sorted by the first port */
     for (int i = 0; i < n; i++) {
-        char *end;
-        unsigned long v = strtoul(items[i], &end, 10);
-        if (end == items[i] || *end || v == 0 || v > 65535) {
-            snprintf(msg, msglen, "bad port '%s'", items[i]);
+        char *end, *dash = strchr(items[i], '-');
+        unsigned long a = strtoul(items[i], &end, 10), b = a;
+        if (dash && end == dash && end != items[i])
+            b = strtoul(dash + 1, &end, 10);
+        if (end == items[i] || *end || a == 0 || a > 65535 || b < a || b > 65535 ||
+            (dash && end == dash + 1)) {
+            snprintf(msg, msglen, "bad port or range '%s'", items[i]);
             return -EINVAL;
         }
-        l->p[i] = (uint16_t)v;
+        r[i] = (uint32_t)a << 16 | (uint32_t)b;
     }
-    qsort(l->p, (size_t)n, sizeof l->p[0], cmp_u16);
+    qsort(r, (size_t)n, sizeof r[0], cmp_u32);
+    memset(l, 0, sizeof *l);
     uint32_t k = 0;
-    for (int i = 0; i < n; i++) /* "22, 22" is one port */
-        if (k == 0 || l->p[k - 1] != l->p[i])
-            l->p[k++] = l->p[i];
-    for (uint32_t i = k; i < (uint32_t)n; i++)
-        l->p[i] = 0;
+    for (int i = 0; i < n; i++) { /* "22, 22", "10-20, 15-30" and "10-20, 21" are one range */
+        uint16_t a = (uint16_t)(r[i] >> 16), b = (uint16_t)r[i];
+        if (k && a <= (uint32_t)l->hi[k - 1] + 1) {
+            if (b > l->hi[k - 1])
+                l->hi[k - 1] = b;
+        } else {
+            l->p[k] = a;
+            l->hi[k++] = b;
+        }
+    }
     l->n = k;
     for (uint32_t i = 0; i < k; i++)
-        l->low[(l->p[i] >> 6) & 15] |= 1ULL << (l->p[i] & 63);
+        for (uint32_t q = l->p[i]; q <= l->hi[i] && q < l->p[i] + 1024u; q++)
+            l->low[(q >> 6) & 15] |= 1ULL << (q & 63);
     return 0;
 }
 
 bool portlist_find(const struct portlist *l, uint16_t port)
 {
     size_t lo = 0, hi = l->n < PORTLIST_MAX ? l->n : PORTLIST_MAX;
-    while (lo < hi) {
+    while (lo < hi) { /* the last range starting at or before port */
         size_t mid = (lo + hi) / 2;
-        if (l->p[mid] == port)
-            return true;
-        if (l->p[mid] < port)
+        if (l->p[mid] <= port)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return false;
+    return lo > 0 && port <= l->hi[lo - 1];
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -11,9 +11,10 @@
  *            generations?" for keys such as (host, target, port), in fixed memory.
  *   pfxlist  up to PFXLIST_MAX prefixes as plain data (a per-customer conf copy needs no
  *            pointers), with a CONF_CUSTOM parser: "192.0.2.25/32, 2001:db8::/48".
- *   portlist up to PORTLIST_MAX ports, CONF_CUSTOM parser "25, 465, 587" (kept sorted, duplicates
- *            dropped, with a 1024-bit filter of the ports' low bits: every record may ask, and
- *            portlist_has answers most with one bit test, the rest with a binary search).
+ *   portlist up to PORTLIST_MAX ports or ranges, CONF_CUSTOM parser "25, 465, 587, 33434-33534"
+ *            (kept sorted, overlapping and adjacent ones merged, with a 1024-bit filter of the
+ *            ports' low bits: every record may ask, and portlist_has answers most with one bit
+ *            test, the rest with a binary search).
  *   robust statistics on small arrays (median, MAD, Bowley skew) for beacon scoring.
  */
 #ifndef TW_SKETCH_H
@@ -142,8 +143,9 @@ static inline bool pfxlist_match(const struct pfxlist *l, const uint8_t a[16])
 
 #define PORTLIST_MAX 64
 struct portlist {
-    uint32_t n;
-    uint16_t p[PORTLIST_MAX];
+    uint32_t n;                /* ranges */
+    uint16_t p[PORTLIST_MAX];  /* each range's first port, ascending */
+    uint16_t hi[PORTLIST_MAX]; /* and its last (p[i] for a single port) */
     uint64_t low[16]; /* bit (port & 1023) set for every port: most ports are out at one test */
 };
 int portlist_parse(void *field, const char *value, char *msg, size_t msglen);

@@ -809,35 +809,54 @@ static void packet_records_sampled(void **st)
     th_fini(&t);
 }
 
-/* The port list: sorted, duplicates dropped, up to PORTLIST_MAX ports. */
+/* The port list: sorted, duplicates dropped, up to PORTLIST_MAX ports or ranges. */
 static void port_lists(void **st)
 {
     (void)st;
     struct portlist l;
     char msg[128];
     assert_int_equal(portlist_parse(&l, "3389, 22, 21, 22", msg, sizeof msg), 0);
-    assert_int_equal(l.n, 3);
+    assert_int_equal(l.n, 2); /* 21-22 and 3389 */
     assert_int_equal(l.p[0], 21);
-    assert_int_equal(l.p[2], 3389);
+    assert_int_equal(l.hi[0], 22);
+    assert_int_equal(l.p[1], 3389);
     assert_true(portlist_has(&l, 22) && portlist_has(&l, 3389) && portlist_has(&l, 21));
     assert_false(portlist_has(&l, 23) || portlist_has(&l, 0) || portlist_has(&l, 65535));
     assert_false(portlist_has(&l, 22 + 1024) || portlist_has(&l, 3389 + 2048)); /* same low bits */
     char many[1024] = "";
     for (int i = 1; i <= PORTLIST_MAX + 1; i++) {
         char one[16];
-        snprintf(one, sizeof one, "%s%d", i > 1 ? "," : "", 1000 + i);
+        snprintf(one, sizeof one, "%s%d", i > 1 ? "," : "", 1000 + 2 * i); /* not adjacent */
         strcat(many, one);
         if (i == PORTLIST_MAX)
             assert_int_equal(portlist_parse(&l, many, msg, sizeof msg), 0);
     }
     assert_int_equal(l.n, PORTLIST_MAX);
-    assert_true(portlist_has(&l, 1001) && portlist_has(&l, 1000 + PORTLIST_MAX));
+    assert_true(portlist_has(&l, 1002) && portlist_has(&l, 1000 + 2 * PORTLIST_MAX));
+    assert_false(portlist_has(&l, 1003));
     assert_int_equal(portlist_parse(&l, many, msg, sizeof msg), -ENOSPC);
     assert_int_equal(portlist_parse(&l, "22, x", msg, sizeof msg), -EINVAL);
     assert_int_equal(portlist_parse(&l, "0", msg, sizeof msg), -EINVAL);
     struct portlist empty;
     memset(&empty, 0, sizeof empty);
     assert_false(portlist_has(&empty, 22));
+    /* ranges: overlapping and adjacent ones merged, with single ports */
+    assert_int_equal(
+        portlist_parse(&l, "33434-33534, 22, 8000-8010, 8005-8020, 8021, 65535", msg, sizeof msg),
+        0);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.p[1], 8000);
+    assert_int_equal(l.hi[1], 8021);
+    for (unsigned q = 1; q <= 65535; q++) /* every port against the list's meaning */
+        assert_int_equal(portlist_has(&l, (uint16_t)q), q == 22 || (q >= 8000 && q <= 8021) ||
+                                                            (q >= 33434 && q <= 33534) ||
+                                                            q == 65535);
+    assert_int_equal(portlist_parse(&l, "1-65535", msg, sizeof msg), 0);
+    assert_true(portlist_has(&l, 1) && portlist_has(&l, 40000) && portlist_has(&l, 65535));
+    assert_false(portlist_has(&l, 0));
+    const char *const bad[] = {"20-10", "10-", "-10", "10-20-30", "0-5", "5-70000", "a-b", "-"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(portlist_parse(&l, bad[i], msg, sizeof msg), -EINVAL);
 }
 
 int main(void)

@@ -872,6 +872,61 @@ static void bounded_tables(void **st)
     th_fini(&t);
 }
 
+/* UDP traceroutes (the Linux and BSD default), as the flow meter or a Zeek log gives them (the
+ * initiator known: both ports are dynamic): to each of 40 peers every 15 minutes for two
+ * hours, three probes a hop with a rising TTL, each to the next port from 33434 on; the
+ * routers answer with time exceeded, the peer (17 to 20 hops away) with port unreachable. 51-60
+ * ports of each peer, none answered, and 40 peers on 33434: no scan (ignore_udp_ports), counted as
+ * ignored; the same host's UDP scan of 60 other ports of one address still is one. With the
+ * default list replaced by another port, the traces are vertical scans: the list is what
+ * keeps them quiet. */
+static void traceroute_run(struct th *t, bool scan_too)
+{
+    char dst[32], hop[32];
+    for (unsigned run = 0; run < 8; run++)
+        for (unsigned i = 0; i < 40; i++) {
+            uint64_t at = T0 + run * 15 * MIN_MS + i * 2000;
+            snprintf(dst, sizeof dst, "47.%u.0.%u", i, 9 + i);
+            uint16_t port = 33434;
+            unsigned hops = 17 + i % 4;
+            for (unsigned h = 1; h <= hops; h++)
+                for (unsigned q = 0; q < 3; q++, port++) {
+                    uint64_t pt = at + h * 30 + q * 10;
+                    struct flow_rec f = th_rec("10.0.0.90", dst, (uint16_t)(41000 + run * 40 + i),
+                                               port, 17, 0, 1, 60, pt, 0);
+                    f.flags |= FLOW_F_INIT_SRC;
+                    th_flow_rec(t, &f);
+                    snprintf(hop, sizeof hop, "80.1.%u.%u", i, h);
+                    th_flow(t, h < 16 ? hop : dst, "10.0.0.90", 0, h < 16 ? 11 << 8 : 3 << 8 | 3, 1,
+                            0, 1, 88, pt + 5, 0);
+                }
+        }
+    for (unsigned p = 0; scan_too && p < 60; p++)
+        th_flow(t, "10.0.0.90", "47.200.0.1", 41999, (uint16_t)(1000 + p * 7), 17, 0, 1, 40,
+                T0 + 30 * MIN_MS + p * 500, 0);
+    th_advance_to(t, T0 + 150 * MIN_MS);
+}
+
+static void traceroute_is_not_a_port_scan(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    traceroute_run(&t, true);
+    assert_int_equal(th_counter(&t, "udp_ports_ignored"), 8 * 10 * 3 * (17 + 18 + 19 + 20));
+    assert_int_equal(t.nalerts, 1);
+    const struct alert *a = th_find(&t, "scan.vertical");
+    assert_non_null(a);
+    assert_int_equal(a->proto, 17);
+    assert_int_equal(ev_num(a, "unanswered"), 60);
+    th_fini(&t);
+    assert_int_equal(th_init(&t, &det_scan_ops, "ignore_udp_ports=9"), 0);
+    traceroute_run(&t, false);
+    assert_int_equal(th_counter(&t, "udp_ports_ignored"), 0);
+    assert_int_equal(th_count(&t, "scan.vertical", "10.0.0.90"), 40); /* one per peer */
+    th_fini(&t);
+}
+
 static void threshold_override(void **st)
 {
     (void)st;
@@ -894,6 +949,7 @@ int main(void)
         cmocka_unit_test(slow_horizontal_within_an_hour),
         cmocka_unit_test(very_slow_horizontal_over_a_day),
         cmocka_unit_test(slow_vertical),
+        cmocka_unit_test(traceroute_is_not_a_port_scan),
         cmocka_unit_test(fast_sweep_one_alert),
         cmocka_unit_test(trw_small_fast_sweep),
         cmocka_unit_test(trw_needs_a_few_dozen),
