@@ -71,6 +71,7 @@ enum kind {
     B_HEAVYWEB,
     B_P2P,
     B_KEEPALIVE,
+    B_TRACE,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -109,6 +110,7 @@ static const char *const kind_label[NKIND] = {
     "benign_heavy_web",
     "benign_p2p",
     "benign_keepalive",
+    "benign_traceroute",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -134,7 +136,7 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
 static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4,   4,   4,  4,
                                            4,  4,   4,   4,   4,   4, 3, 2, 300, 100, 10, 50,
-                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0};
+                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0,   0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -150,6 +152,9 @@ static const uint32_t resolver_custs[] = {0, 3};
 /* Hosts keeping a VPN tunnel or a SIP trunk up with keepalives (B_KEEPALIVE) at host_scale 1,
  * set up like the own-NTP clients. */
 #define KEEPALIVE_COUNT 20
+/* Hosts tracing the paths to their peers on a timer (B_TRACE) at host_scale 1, set up like the
+ * own-NTP clients. */
+#define TRACE_COUNT 5
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -179,11 +184,11 @@ struct actor {
     uint8_t nserv;      /* own NTP servers: how many */
     uint64_t period_max;      /* own NTP servers: the longest poll interval */
     bool cohost;              /* heavy web use on a host another actor labels: no truth line */
-    uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up */
+    uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up; traceroute: peers */
     double fail_tcp;          /* P2P: share of peer connections not answered */
-    uint64_t seed;            /* P2P: its routing table's nodes are drawn from this */
-    uint8_t proto_ka;         /* keepalives: enum keepalive_proto */
-    struct rng own; /* a resolver's or own-NTP client's draws (not the scenario's stream) */
+    uint64_t seed; /* P2P: its routing table's nodes are drawn from this; traceroute: its peers */
+    uint8_t proto_ka; /* keepalives: enum keepalive_proto */
+    struct rng own;   /* a resolver's or own-NTP client's draws (not the scenario's stream) */
 };
 
 static double uni(struct rng *r, double a, double b)
@@ -637,6 +642,55 @@ static void keepalive_slice(struct out *o, struct actor *a, uint64_t t)
     }
 }
 
+/* A hop of a traceroute actor's path to peer j: the first three hops past the customer's own
+ * routers are the transit provider's, shared by every path; the rest the peer's own. */
+static uint32_t trace_hop(const struct actor *a, uint32_t j, uint32_t hop, bool shared)
+{
+    struct rng n = {a->seed ^ (shared ? 0 : (uint64_t)(j + 1) << 40) ^ (uint64_t)hop << 8};
+    below(&n, 2);
+    return outside(&n);
+}
+
+/* A host tracing the paths to its peers (a looking glass, a NOC's monitoring node, a
+ * measurement probe) every `period`, as traceroute(8) does by default: UDP probes from one
+ * socket, three per hop with a rising TTL, each to the next destination port from 33434, 60-byte
+ * packets. The first one or two hops are the customer's own routers (their probes never cross
+ * the transit link); every router after answers time exceeded (56 bytes, or 96 with MPLS
+ * extensions), but one in six says nothing; the peer, 8-19 hops away, answers port unreachable -
+ * or, firewalled (three peers in ten), nothing, and the trace goes on to the 30th hop. */
+static void trace_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    for (uint32_t j = 0; j < a->nodes; j++) {
+        uint64_t off = (a->seed >> 5 ^ (uint64_t)(j + 1) * 0x2545F4914F6CDD1DULL) % a->period;
+        uint64_t s = a->start + off; /* the first run at or after t */
+        if (t > s)
+            s += (t - s + a->period - 1) / a->period * a->period;
+        if (s >= t + SLICE || s >= a->end)
+            continue;
+        a->done++;
+        struct rng pj = {a->seed ^ (uint64_t)(j + 1) * 0x9E3779B97F4A7C15ULL};
+        uint32_t peer = outside(&pj), inside = 1 + below(&pj, 2), dist = 8 + below(&pj, 12);
+        bool quiet = u01(&pj) < 0.3;
+        uint32_t last = quiet ? 30 : dist;
+        uint16_t sport = eph(r), port = (uint16_t)(33434 + inside * 3);
+        for (uint32_t hop = inside + 1; hop <= last; hop++) {
+            struct rng ph = {pj.s ^ (uint64_t)hop * 0xD1B54A32D192ED03ULL};
+            bool answers = hop < dist ? below(&ph, 6) != 0 : !quiet && hop == dist;
+            uint32_t from = hop < dist ? trace_hop(a, j, hop, hop <= inside + 3) : peer;
+            uint32_t type = hop < dist ? 11u << 8 : 3u << 8 | 3;
+            uint32_t size = hop < dist && below(&ph, 3) == 0 ? 96 : 56;
+            for (uint32_t q = 0; q < 3; q++, port++) {
+                uint64_t at = s + (hop - inside - 1) * 3 + q;
+                rec(o, a->host, peer, sport, port, 17, 0, 1, 60, at, 0);
+                if (answers)
+                    rec(o, from, a->host, 0, (uint16_t)type, 1, 0, 1, size,
+                        at + 2 + hop * 2 + below(r, 10), 0);
+            }
+        }
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -945,7 +999,7 @@ static size_t actors_max(const struct gen_eval_opts *o)
     size_t cap =
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
         1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
-        (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1;
+        (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1154,6 +1208,29 @@ static void add_keepalive(struct actor *act, size_t *nact, const uint32_t *nh, u
     }
 }
 
+/* Hosts tracing paths (B_TRACE), after the keepalive hosts, each on a host no other actor has,
+ * from RNGs of their own: 5-40 peers each, traced every 5, 10, 15 or 30 minutes. */
+static void add_trace(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x7472616365726F75ULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(TRACE_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        struct actor *a =
+            apart_actor(act, nact, nh, used, nfree, &pick, B_TRACE,
+                        0x7474746C00000000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
+            return; /* every host has a part: the scenario is full */
+        static const uint64_t every[4] = {300000, 600000, 900000, 1800000};
+        a->seed = a->own.s * 0x94D049BB133111EBULL + 3;
+        a->nodes = 5 + below(&a->own, 36);
+        a->period = every[below(&a->own, 4)];
+        a->port = 33434;
+        struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
+        a->peer = outside(&p0); /* the first peer, for the truth line */
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1164,6 +1241,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
     add_p2p(act, nact, nh, used, nfree, o, T0, T1);
     add_keepalive(act, nact, nh, used, nfree, o, T0, T1);
+    add_trace(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -1179,6 +1257,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         p2p_slice(o, a, t);
     else if (a->k == B_KEEPALIVE)
         keepalive_slice(o, a, t);
+    else if (a->k == B_TRACE)
+        trace_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }

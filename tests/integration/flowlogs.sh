@@ -8,7 +8,8 @@
 #     2b. A P2P client's day (bench/eval/p2p_zeek.py): no alert; a telnet sweep beside it is
 #     scan.horizontal on port 23 alone. 2c. UDP keepalives a record each (keepalive_log.py):
 #     WireGuard, IPsec NAT-T, a SIP trunk, OpenVPN: no alert; a C2 on one UDP socket: a long
-#     session.
+#     session. 2d. A day of UDP traceroutes to 100 peers (traceroute_log.py): no alert; a UDP
+#     scan of 60 ports beside traces to 12: one scan.vertical, of the scanned address.
 #  3. Real captures ($TW_SHARED/testdata/pcap), turned into binetflow by Argus itself (argus +
 #     ra -u -Z b, when installed), give the same alerts as the captures replayed through the
 #     flow meter, with each capture's infected or scanning host as the customer.
@@ -121,6 +122,22 @@ for k in wireguard natt sip openvpn udp-c2; do
   [[ $rules == "$want" ]] || fail "keepalive $k: rules '$rules', want '$want'"
 done
 echo "keepalives (WireGuard, NAT-T, SIP, OpenVPN): no alert; a C2 on one UDP socket: beacon.long_session"
+
+# ---- 2d. UDP traceroutes (bench/eval/traceroute_log.py, from traceroute(8)'s defaults): a host
+# tracing 100 peers every 15 minutes for a day: no alert (each trace tried 21-87 ports from
+# 33434 of its peer, unanswered); a UDP scan of 60 other ports beside traces to 12 peers: one
+# scan.vertical, naming the scanned address, not a traced one ----
+python3 "$TW_SRC/bench/eval/traceroute_log.py" "$tmp/tr.log" 100 900
+$tw replay --no-stats -C "$tmp/p2p.csv" "$tmp/tr.log" >"$tmp/tr.out" || fail "traceroute: exit $?"
+grep -q '"kind":"alert"' "$tmp/tr.out" && fail "traceroute: $(grep -c '"kind":"alert"' "$tmp/tr.out") alerts"
+python3 "$TW_SRC/bench/eval/traceroute_log.py" "$tmp/tr-scan.log" 12 900 1 scan
+$tw replay --no-stats -C "$tmp/p2p.csv" "$tmp/tr-scan.log" >"$tmp/tr-scan.out" || fail "traceroute+scan: exit $?"
+n=$(grep '"kind":"alert"' "$tmp/tr-scan.out" | grep -c '"rule":{"id":"scan.vertical"' || true)
+[[ $n == 1 && $(grep -c '"kind":"alert"' "$tmp/tr-scan.out") == 1 ]] \
+  || fail "traceroute+scan: $n scan.vertical of $(grep -c '"kind":"alert"' "$tmp/tr-scan.out") alerts, want 1 of 1"
+grep '"kind":"alert"' "$tmp/tr-scan.out" | grep -q '"message":"[^"]* udp ports of [^"]* since 10:30 UTC"' \
+  || fail "traceroute+scan: the alert is not the scan's (UDP, from 10:30)"
+echo "traceroutes to 100 peers: no alert; a UDP scan beside traces: 1 scan.vertical"
 
 # ---- 3. real captures through Argus ----
 if [[ -z ${TW_SHARED:-} || ! -d $TW_SHARED/testdata/pcap ]]; then
