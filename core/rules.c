@@ -41,8 +41,8 @@ const struct rule_def rule_table[] = {
      "of failed sessions: the pattern of spam bots, which RFC 5068 asks access networks to "
      "stop.",
      "https://www.rfc-editor.org/rfc/rfc5068", CAT_SPAM,
-     "{host} (customer {customer}) sent mail to {ev.distinct_dst} mail servers in "
-     "{ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
+     "{host} (customer {customer}) sent mail to {ev.exact:about}{ev.distinct_dst} mail servers "
+     "in {ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
      "since {first}"},
     {"spam.mta_fanout", "spam",
      "Allowlisted mail server reaches an abnormal number of mail servers",
@@ -50,9 +50,9 @@ const struct rule_def rule_table[] = {
      "servers than its own threshold allows: a compromised account or an open relay sending "
      "spam through it.",
      "https://www.rfc-editor.org/rfc/rfc5068", CAT_SPAM,
-     "Mail server {host} (customer {customer}) sent mail to {ev.distinct_dst} mail servers in "
-     "{ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
-     "since {first}"},
+     "Mail server {host} (customer {customer}) sent mail to {ev.exact:about}{ev.distinct_dst} "
+     "mail servers in {ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, "
+     "{ev.fail_share:pct} failed, since {first}"},
     {"beacon.fast", "beacon", "Host connects to one peer at short regular intervals (C2 beacon)",
      "A customer host started connections to one outside peer again and again on a schedule "
      "of minutes or less (regular, two alternating gaps, or bursts) that random connection "
@@ -99,16 +99,16 @@ const struct rule_def rule_table[] = {
      "A customer host tried one port on many distinct outside addresses within an hour or a "
      "day, mostly unanswered: a worm or a scanner looking for a service.",
      "https://attack.mitre.org/techniques/T1046/", CAT_SCAN,
-     "{host} (customer {customer}) probed {ev.distinct_targets_hour} addresses on {service} "
-     "within an hour ({ev.distinct_targets_day} in a day), {ev.unanswered_share:pct} "
-     "unanswered, since {first}"},
+     "{host} (customer {customer}) probed {ev.exact:about}{ev.distinct_targets_hour} addresses "
+     "on {service} within an hour ({ev.distinct_targets_day} in a day), "
+     "{ev.unanswered_share:pct} unanswered, since {first}"},
     {"scan.vertical", "scan", "Host probes many ports of one address",
      "A customer host tried many distinct ports of one outside address within an hour or a "
      "day, mostly unanswered: a port scan of that target.",
      "https://attack.mitre.org/techniques/T1046/", CAT_SCAN,
-     "{host} (customer {customer}) probed {ev.distinct_ports_hour} {proto} ports of {peer} "
-     "within an hour ({ev.distinct_ports_day} in a day), {ev.unanswered_share:pct} unanswered, "
-     "since {first}"},
+     "{host} (customer {customer}) probed {ev.exact:about}{ev.distinct_ports_hour} {proto} ports "
+     "of {peer} within an hour ({ev.distinct_ports_day} in a day), {ev.unanswered_share:pct} "
+     "unanswered, since {first}"},
     {"scan.trw", "scan", "Host's first contacts go mostly unanswered (sequential test)",
      "Threshold Random Walk (Jung, Paxson, Berger, Balakrishnan 2004): each first contact of "
      "a customer host to a new address and port moves a likelihood ratio up when unanswered "
@@ -274,6 +274,9 @@ static bool put_value(struct out *o, const struct jr_val *v, const char *fmt)
         putf(o, "%.0f", d);
     } else if (fmt && strcmp(fmt, "bits") == 0 && jr_double(v, &d)) {
         put_scaled(o, d, "bit/s");
+    } else if (fmt && strcmp(fmt, "about") == 0 && (v->type == JR_TRUE || v->type == JR_FALSE)) {
+        if (v->type == JR_FALSE) /* the evidence's "exact": false, an estimate */
+            puts_(o, "about ");
     } else if (fmt) {
         return false;
     } else if (v->type == JR_ARRAY) {

@@ -22,7 +22,9 @@
  *   {ev.KEY}                a member of the detector's evidence (transitwatch.evidence.KEY,
  *                           dotted for nested ones) as JSON has it; arrays joined with ", "
  *   {ev.KEY:pct}            a share as a percentage ("95 %"); {ev.KEY:int} rounded;
- *                           {ev.KEY:bits} bits per second with a unit ("1.5 Mbit/s")
+ *                           {ev.KEY:bits} bits per second with a unit ("1.5 Mbit/s");
+ *                           {ev.KEY:about} "about " when the boolean KEY is false, else
+ *                           nothing (before a count: "exact": false marks an estimate)
  * A placeholder that cannot be filled stays in the text as "{?NAME}" (tests look for "{").
  * Pure functions; any thread. */
 #ifndef TW_RULES_H

@@ -490,20 +490,27 @@ static void rotate(struct hll sk[2], uint32_t *epoch, uint32_t now)
     *epoch = now;
 }
 
-/* Distinct values of both generations (as of epoch now), never more than `most`. */
-static uint32_t view_count(const struct hll sk[2], uint32_t epoch, uint32_t now, uint32_t most)
+/* Distinct values of both generations (as of epoch now), never more than `most`; *exact (when
+ * given) cleared when the count is a HyperLogLog estimate. */
+static uint32_t view_count(const struct hll sk[2], uint32_t epoch, uint32_t now, uint32_t most,
+                           bool *exact)
 {
     struct hll u;
     uint32_t n;
+    bool ex = true;
     if (epoch == now) {
         u = sk[0];
         hll_merge(&u, &sk[1]);
         n = hll_count(&u);
+        ex = hll_exact(&u);
     } else if (epoch + 1 == now) {
         n = hll_count(&sk[0]);
+        ex = hll_exact(&sk[0]);
     } else {
         n = 0;
     }
+    if (exact && !ex)
+        *exact = false;
     return n < most ? n : most;
 }
 
@@ -1365,6 +1372,7 @@ struct judged {
     uint32_t hour, day;
     double share;
     bool cross;
+    bool exact;                  /* hour and day are exact counts, not HyperLogLog estimates */
     uint32_t thr_h, thr_d, high; /* thresholds in force (scaled when sampled) */
     double scale;                /* det_sampled_scale of the pair's rate */
 };
@@ -1385,6 +1393,7 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
     double fail_min = c->fail_min;
     uint64_t all = (uint64_t)p->unanswered + p->answered;
     j.share = all ? (double)p->unanswered / (double)all : 0;
+    j.exact = true;
     if (p->unanswered < thr_h && p->unanswered < thr_d) {
         /* the views never count more than the pair's unanswered contacts (view_count's most):
          * it cannot cross, its counts (most pairs': one contact) are not needed */
@@ -1392,8 +1401,8 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
         j.cross = false;
         return j;
     }
-    j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered);
-    j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered);
+    j.hour = view_count(p->sk_h, p->epoch_h, epoch_h(ctx), p->unanswered, &j.exact);
+    j.day = view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered, &j.exact);
     if (j.hour > j.day)
         j.day = j.hour;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
@@ -1464,8 +1473,8 @@ static void host_spread(struct scan *s, struct det_ctx *ctx)
             continue;
         while (e > s->sel && sel_host_cmp(e - 1, &k) == 0)
             e--;
-        e->all_hour += view_count(p->sk_h, p->epoch_h, eh, p->unanswered);
-        e->all_day += view_count(p->sk_d, p->epoch_d, ed, p->unanswered);
+        e->all_hour += view_count(p->sk_h, p->epoch_h, eh, p->unanswered, NULL);
+        e->all_day += view_count(p->sk_d, p->epoch_d, ed, p->unanswered, NULL);
     }
 }
 
@@ -1564,6 +1573,7 @@ static void horizontal_alerts(struct scan *s, struct det_ctx *ctx)
         json_u64(&j, "port", top->k.port);
         json_u64(&j, "distinct_targets_hour", s->sel[i].hour);
         json_u64(&j, "distinct_targets_day", s->sel[i].day);
+        json_bool(&j, "exact", jt.exact);
         json_u64(&j, "unanswered", top->unanswered);
         json_u64(&j, "answered", top->answered);
         json_double(&j, "unanswered_share", share, 3);
@@ -1617,6 +1627,7 @@ static void vertical_alerts(struct scan *s, struct det_ctx *ctx)
         json_addr(&j, "target", p->k.other);
         json_u64(&j, "distinct_ports_hour", jd.hour);
         json_u64(&j, "distinct_ports_day", jd.day);
+        json_bool(&j, "exact", jd.exact);
         json_u64(&j, "unanswered", p->unanswered);
         json_u64(&j, "answered", p->answered);
         json_double(&j, "unanswered_share", jd.share, 3);
@@ -1760,7 +1771,7 @@ static bool walk_shares_target(struct scan *s, struct det_ctx *ctx, const struct
             pair_key_set(&key, cd->customer, cd->addr, cd->sample[i], 0, protos[k]);
             const struct pair *p =
                 ltab_find(&s->vt, &key, key_mix(salt, cd->sample[i], 0, protos[k]));
-            if (p && 2ull * view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered) >=
+            if (p && 2ull * view_count(p->sk_d, p->epoch_d, epoch_d(ctx), p->unanswered, NULL) >=
                          cd->sh->walk_failed)
                 return true;
         }

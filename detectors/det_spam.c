@@ -286,7 +286,7 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
     json_double(&j, "fail_share", fail, 3);
     json_u64(&j, "distinct_dst", nd);
     json_u64(&j, "distinct_nets", nn);
-    json_bool(&j, "exact", !e->dst.dense);
+    json_bool(&j, "exact", hll_exact(&e->dst));
     json_bool(&j, "allowlisted_mta", e->mta);
     json_u64(&j, "bytes", e->bytes);
     json_u64(&j, "packets", e->packets);

@@ -47,6 +47,11 @@ void hll_reset(struct hll *h);
  * true when a register grew (an approximation). */
 bool hll_add(struct hll *h, uint64_t hash);
 uint32_t hll_count(const struct hll *h);
+/* Is h's count exact (its values still held one by one), not a HyperLogLog estimate? */
+static inline bool hll_exact(const struct hll *h)
+{
+    return !h->dense;
+}
 /* The 32-bit value hll_add keeps of a hash (the exact set's member, the registers' input). */
 static inline uint32_t hll_value(uint64_t hash)
 {

@@ -919,6 +919,8 @@ static void traceroute_is_not_a_port_scan(void **st)
     assert_non_null(a);
     assert_int_equal(a->proto, 17);
     assert_int_equal(ev_num(a, "unanswered"), 60);
+    /* 60 ports are past the exact set (HLL_EXACT): the evidence says the count is an estimate */
+    assert_non_null(strstr(a->evidence_json, "\"exact\":false"));
     th_fini(&t);
     assert_int_equal(th_init(&t, &det_scan_ops, "ignore_udp_ports=9"), 0);
     traceroute_run(&t, false);
@@ -940,6 +942,9 @@ static void threshold_override(void **st)
     th_close(&t);
     assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.22"), 1);
     assert_int_equal(th_count(&t, "scan.trw", NULL), 0);
+    const struct alert *a = th_find(&t, "scan.horizontal"); /* 12 targets: counted exactly */
+    assert_int_equal(ev_num(a, "distinct_targets_hour"), 12);
+    assert_non_null(strstr(a->evidence_json, "\"exact\":true"));
     th_fini(&t);
 }
 

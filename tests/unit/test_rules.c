@@ -26,7 +26,8 @@ static bool known_placeholder(const char *name, size_t n)
         size_t fl = n - (size_t)(colon + 1 - name);
         return (fl == 3 && strncmp(colon + 1, "pct", 3) == 0) ||
                (fl == 3 && strncmp(colon + 1, "int", 3) == 0) ||
-               (fl == 4 && strncmp(colon + 1, "bits", 4) == 0);
+               (fl == 4 && strncmp(colon + 1, "bits", 4) == 0) ||
+               (fl == 5 && strncmp(colon + 1, "about", 5) == 0);
     }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
@@ -123,7 +124,8 @@ static void test_render(void **st)
         .win_end_ms = 1700000000000ULL + 2 * 86400000, /* two days later */
         .evidence_json = "{\"period_s\":60.2,\"mad_s\":4,\"checkins\":42,\"schedule\":\"regular\","
                          "\"share\":0.9491,"
-                         "\"bps\":1478926,\"list\":[\"a\",\"b\"],\"o\":{\"k\":7}}",
+                         "\"bps\":1478926,\"list\":[\"a\",\"b\"],\"o\":{\"k\":7},"
+                         "\"exact\":false,\"sure\":true}",
     };
     addr_parse("10.1.2.3", a.host);
     addr_parse("203.0.113.9", a.peer);
@@ -136,6 +138,10 @@ static void test_render(void **st)
                 "{service} {verb} {flows}",
                 &a, buf, sizeof buf);
     assert_string_equal(buf, "95 % 1.5 Mbit/s 60 a, b 7 9.1 kB tcp port 443 contacted 42");
+    /* an estimated count says so ("exact": false), an exact one does not; not on a number */
+    rule_render("[{ev.exact:about}{ev.checkins}] [{ev.sure:about}{ev.checkins}] {ev.mad_s:about}",
+                &a, buf, sizeof buf);
+    assert_string_equal(buf, "[about 42] [42] {?ev.mad_s:about}");
     /* the peer started it: it is the source; the host's side says whose it is */
     a.host_is_source = false;
     a.direction_unknown = true;

@@ -35,7 +35,7 @@ static size_t alert_text(struct text_out *t, const char *rule, char *out, size_t
         .last_ms = 1700000059000ULL,
         .flows = 60,
         .evidence_json = "{\"distinct_targets_hour\":60,\"distinct_targets_day\":60,"
-                         "\"unanswered_share\":0.95}",
+                         "\"exact\":true,\"unanswered_share\":0.95}",
         .customer_id = "acme",
         .customer_name = "Acme",
         .repeat_count = 1,
