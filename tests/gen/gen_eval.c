@@ -657,7 +657,8 @@ static uint32_t trace_hop(const struct actor *a, uint32_t j, uint32_t hop, bool 
  * packets. The first one or two hops are the customer's own routers (their probes never cross
  * the transit link); every router after answers time exceeded (56 bytes, or 96 with MPLS
  * extensions), but one in six says nothing; the peer, 8-19 hops away, answers port unreachable -
- * or, firewalled (three peers in ten), nothing, and the trace goes on to the 30th hop. */
+ * or, firewalled (three peers in ten), nothing, and the trace goes on to the 30th hop. A hop's
+ * three answers share their key (ICMP type and code, no ports): the exporter's one flow. */
 static void trace_slice(struct out *o, struct actor *a, uint64_t t)
 {
     struct rng *r = &a->own;
@@ -680,13 +681,12 @@ static void trace_slice(struct out *o, struct actor *a, uint64_t t)
             uint32_t from = hop < dist ? trace_hop(a, j, hop, hop <= inside + 3) : peer;
             uint32_t type = hop < dist ? 11u << 8 : 3u << 8 | 3;
             uint32_t size = hop < dist && below(&ph, 3) == 0 ? 96 : 56;
-            for (uint32_t q = 0; q < 3; q++, port++) {
-                uint64_t at = s + (hop - inside - 1) * 3 + q;
-                rec(o, a->host, peer, sport, port, 17, 0, 1, 60, at, 0);
-                if (answers)
-                    rec(o, from, a->host, 0, (uint16_t)type, 1, 0, 1, size,
-                        at + 2 + hop * 2 + below(r, 10), 0);
-            }
+            uint64_t at = s + (hop - inside - 1) * 3;
+            for (uint32_t q = 0; q < 3; q++, port++)
+                rec(o, a->host, peer, sport, port, 17, 0, 1, 60, at + q, 0);
+            if (answers) /* the hop's three answers: one flow of the exporter */
+                rec(o, from, a->host, 0, (uint16_t)type, 1, 0, 3, 3 * size,
+                    at + 2 + hop * 2 + below(r, 10), 2);
         }
     }
 }
