@@ -35,7 +35,8 @@ struct mflow {
     uint32_t slot;       /* index slot that points here */
     uint8_t tcp_flags;
     uint8_t v6;
-    uint8_t init; /* FLOW_F_INIT_SRC/DST from the first TCP packet, kept over active splits */
+    uint8_t init; /* FLOW_F_INIT_SRC/DST from the first packet (TCP: its flags; UDP: whether
+                   * the other direction's flow was open), kept over active splits */
 };
 
 /* What the update of a flow needs from a packet: its key, the key's hash, and a few facts.
@@ -382,6 +383,24 @@ static uint32_t flow_new(struct meter *m, const struct pfacts *pf, uint32_t s, u
     return idx;
 }
 
+/* Who opened the UDP exchange a new flow of pf's key starts: its source, unless the flow of
+ * the other direction is open in the table (then this is the answer). As Argus and Zeek take
+ * it: the first datagram between two sockets is the initiator's. Two dynamic ports (a DHT
+ * node, a UDP C2, a traceroute's probes) say nothing by themselves (core/initiator.h). */
+static uint8_t udp_opener(const struct meter *m, const struct pfacts *pf)
+{
+    struct pfacts r;
+    memcpy(r.k.src, pf->k.dst, 16);
+    memcpy(r.k.dst, pf->k.src, 16);
+    r.k.sport = pf->k.dport;
+    r.k.dport = pf->k.sport;
+    r.k.proto = pf->k.proto;
+    memset(r.k.pad, 0, sizeof r.k.pad);
+    r.h = hash_bytes_inline(&m->hk, &r.k, sizeof r.k);
+    uint32_t slot;
+    return flow_find(m, &r, &slot) != NIL ? FLOW_F_INIT_DST : FLOW_F_INIT_SRC;
+}
+
 /* Count one packet of known key and facts (in packet order: the stage keeps it). */
 static void count_packet(struct meter *m, const struct pfacts *pf)
 {
@@ -405,8 +424,11 @@ static void count_packet(struct meter *m, const struct pfacts *pf)
         lru_unlink(m, idx);
         lru_push_tail(m, idx);
     } else {
+        uint8_t init = pf->k.proto == 17 && (pf->k.sport || pf->k.dport) ? udp_opener(m, pf) : 0;
         idx = flow_new(m, pf, s, ts);
         f = &m->e[idx];
+        if (init)
+            f->init = init;
     }
     f->packets++;
     f->bytes += pf->ip_len;

@@ -238,6 +238,42 @@ static void test_initiator_from_first_packet(void **state)
     meter_free(m);
 }
 
+/* UDP: the first datagram between two sockets is the opener's. A query from 41000 to 33000
+ * (two dynamic ports: no port says who serves) and its answer; the answer's flow is
+ * INIT_DST while the query's is open, and a datagram the other end sends after the query's
+ * flow ended (idle) opens a new exchange: INIT_SRC. Active splits keep what the first said. */
+static void test_udp_opener(void **state)
+{
+    (void)state;
+    struct meter *m = mk(64, 10000, 20000);
+    struct gen_ip q, a;
+    v4(&q, 17, 41000, 33000);
+    v4(&a, 17, 33000, 41000);
+    memcpy(a.src, q.dst, 16);
+    memcpy(a.dst, q.src, 16);
+    feed(m, &q, T0);
+    feed(m, &a, T0 + 3 * MS);
+    feed(m, &q, T0 + 15000 * MS); /* an active split of both at 20 s */
+    feed(m, &a, T0 + 15003 * MS);
+    feed(m, &q, T0 + 21000 * MS);
+    feed(m, &a, T0 + 21003 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 4);
+    for (size_t i = 0; i < nrec; i++)
+        assert_int_equal(recs[i].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST),
+                         recs[i].sport == 41000 ? FLOW_F_INIT_SRC : FLOW_F_INIT_DST);
+    /* the other end speaks again after both flows went idle: its flow opens the exchange */
+    nrec = 0;
+    feed(m, &a, T0 + 60000 * MS);
+    feed(m, &q, T0 + 60004 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 2);
+    for (size_t i = 0; i < nrec; i++)
+        assert_int_equal(recs[i].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST),
+                         recs[i].sport == 33000 ? FLOW_F_INIT_SRC : FLOW_F_INIT_DST);
+    meter_free(m);
+}
+
 static void test_idle_timeout(void **state)
 {
     (void)state;
@@ -521,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_icmp_key),
         cmocka_unit_test(test_tcp_end_and_flags),
         cmocka_unit_test(test_initiator_from_first_packet),
+        cmocka_unit_test(test_udp_opener),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_active_timeout),
         cmocka_unit_test(test_table_bound),
