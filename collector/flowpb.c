@@ -29,6 +29,7 @@ enum { /* FlowRecord field numbers (proto/flow.proto) */
        R_WINDOW,
        R_WATERMARK,
        R_EXPORTER_ADDR,
+       R_SEQ,
 };
 
 /* An address as 4 bytes when it is IPv4-mapped and the record is not IPv6, else 16. */
@@ -88,6 +89,8 @@ int flowpb_encode(const struct flow_rec *f, const struct flowpb_meta *m, uint8_t
     pb_put_u64(&w, R_WATERMARK, m->watermark_ms);
     if (m->has_exporter)
         put_addr(&w, R_EXPORTER_ADDR, m->exporter, false);
+    if (m->seq)
+        pb_put_u64(&w, R_SEQ, m->seq);
     return w.err ? -ENOSPC : (int)(w.p - buf);
 }
 
@@ -127,6 +130,8 @@ static bool record_field(const struct pb_field *fd, struct flow_rec *f, struct f
         return get_uint(fd, UINT64_MAX, &m->window_start_ms);
     case R_WATERMARK:
         return get_uint(fd, UINT64_MAX, &m->watermark_ms);
+    case R_SEQ:
+        return get_uint(fd, UINT64_MAX, &m->seq);
     case R_EXPORTER_ADDR:
         m->has_exporter = true;
         return get_addr(fd, m->exporter);

@@ -32,6 +32,7 @@ struct flowpb_meta {
     bool has_exporter;
     uint64_t window_start_ms, watermark_ms;
     uint8_t exporter[16]; /* the exporter's address (IPv4-mapped for IPv4), when has_exporter */
+    uint64_t seq;         /* the collector's record number (flow.proto seq); 0: none (ticks) */
 };
 
 /* Encode f (its unclassified fields; dir/customer are not carried: the reader classifies

@@ -10,10 +10,10 @@
  * `cap` messages taken in the same scope is such a copy. The caller picks the scope: detect
  * the partition (the collector's window ticks are the same bytes on every partition), the
  * report 0 (its alerts and summaries never repeat across partitions, and a copy of a message
- * without a key may land in another partition). An older copy is not recognised; two distinct
- * messages with the same bytes in one scope would be taken as one (a flow record carries its
- * times in ms, counters, exporter and the collector's window and watermark: the tests' clean
- * runs count none). `[kafka] dedup_messages` sets cap for both readers.
+ * without a key may land in another partition). An older copy is not recognised. Two distinct
+ * messages never share their bytes: a flow record carries the collector's number for it
+ * (flow.proto seq), alerts and summaries their times and ids; a window tick repeated to a
+ * partition is one tick. `[kafka] dedup_messages` sets cap for both readers.
  *
  * Memory: cap entries of 44 bytes (the 24-byte key, an ltab's links), allocated at init; pages
  * are touched as the table fills. Per message: one hash of its bytes and one table lookup, no

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alert_json.h"
 #include "json.h"
@@ -435,8 +436,10 @@ static void forward_tick(struct pipeline *p)
 static void forward(struct pipeline *p, const struct flow_rec *f)
 {
     forward_tick(p);
-    struct flowpb_meta m = {
-        .part = FLOWPB_PART_ALL, .window_start_ms = p->win_start, .watermark_ms = p->max_seen};
+    struct flowpb_meta m = {.part = FLOWPB_PART_ALL,
+                            .window_start_ms = p->win_start,
+                            .watermark_ms = p->max_seen,
+                            .seq = ++p->fwd_seq};
     if (f->exporter && p->exporter_addr)
         m.has_exporter = p->exporter_addr(p->exporter_arg, f->exporter, m.exporter);
     if (f->dir != FLOW_DIR_INTERNAL) {
@@ -496,6 +499,9 @@ void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg
 {
     p->forward = fn;
     p->forward_arg = arg;
+    struct timespec ts; /* records are numbered on from here (flowpb_meta.seq) */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    p->fwd_seq = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms)

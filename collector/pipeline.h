@@ -108,7 +108,8 @@ typedef void pipeline_share_fn(void *arg, uint32_t det, const void *entry, size_
 size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *arg);
 int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len);
 /* collect: every classified record goes to fn instead of the detectors (an internal one twice,
- * one call per customer part), with the window and watermark in force; unmatched records are
+ * one call per customer part, both with the record's number m->seq: one more per record, from
+ * the wall clock's microseconds at this call), with the window and watermark in force; unmatched records are
  * only counted. Whenever the window moves (a record, the idle advance), fn first gets a tick:
  * f NULL, m->part FLOWPB_PART_TICK. fn runs on the pipeline's thread; f and m are borrowed for
  * the call. */

@@ -198,6 +198,7 @@ struct pipeline {
     void *summary_tap_arg;
     pipeline_forward_fn *forward; /* collect: classified records go there (pipeline.h) */
     uint64_t fwd_window;          /* collect: the window of the last tick sent */
+    uint64_t fwd_seq;             /* collect: the last record's number (flowpb_meta.seq) */
     void *forward_arg;
     char buf[ALERT_JSON_MAX];
 };

@@ -9,7 +9,11 @@
 #      peer's hosts and customers across all customers: the instances share it each window
 #      through their prevalence topic, README "Beyond one box"); if the mock's group moved
 #      partitions mid-run anyway (load), (b)'s takeover check instead, with every copy of
-#      every summary carrying the single run's traffic;
+#      every summary carrying the single run's traffic; (a') the same, 1 instance, for an
+#      sFlow capture at 1:1, whose datagrams carry samples with every field equal (one
+#      elephant flow's: same 5-tuple, frame size and time): each message carries the
+#      collector's number for its record (flow.proto seq), so no record is taken for the
+#      sink's re-sent copy (before, 32 513 of its 267 911 were);
 #  (b) 3 instances, the one that read the most SIGKILLed once all have read everything they own
 #      but before it closed its last window: its partitions move (session timeout), the
 #      survivors re-read from the commits, which lag by replay_horizon (1 h: the whole capture,
@@ -40,8 +44,8 @@ t_start=$SECONDS
 step() { echo "kafka_scale: [$((SECONDS - t_start))s] $*"; }
 
 topics=()
-for t in f1 f2 f3 fk fc fg; do topics+=(--topic "$t:12"); done
-for t in p1 p2 p3 pk pg; do topics+=(--topic "$t:1"); done # topic_prevalence of each group
+for t in f1 f2 f3 fs fk fc fg; do topics+=(--topic "$t:12"); done
+for t in p1 p2 p3 ps pk pg; do topics+=(--topic "$t:1"); done # topic_prevalence of each group
 source "$TW_SRC/tests/integration/lib/kafka.bash"
 kafka_serve --brokers 3 --max-time 600 ${TW_KAFKA_DEBUG:+--debug mock} "${topics[@]}" \
   --topic transitwatch.alerts:4 --topic transitwatch.summaries:2
@@ -85,9 +89,9 @@ n_alerts=$(grep -c '"kind":"alert"' "$tmp/single.jsonl" || true)
 n_int=$(grep -c '"direction":"internal"' "$tmp/single.flows" || true)
 [[ $n_alerts -ge 20 && $n_int -ge 1000 ]] || fail "capture too thin: $n_alerts alerts, $n_int internal"
 
-collect() { # topic: the capture through collect, into that topic (every message delivered)
+collect() { # topic [capture]: the capture (e.pcap) through collect, into that topic (every message delivered)
   $tw replay -c "$tmp/e.conf" --collect --topic-flows "$1" --spool-dir "$tmp/spool-$1" \
-    -o "$tmp/collect-$1.jsonl" "$tmp/e.pcap" 2>"$tmp/collect-$1.log" || fail "collect into $1"
+    -o "$tmp/collect-$1.jsonl" "${2:-$tmp/e.pcap}" 2>"$tmp/collect-$1.log" || fail "collect into $1"
   ! grep -q 'not delivered within' "$tmp/collect-$1.log" || fail "collect into $1: messages left in its spool"
 }
 
@@ -217,6 +221,25 @@ for n in ${TW_SCALE_N:-1 2 3}; do
     [[ $worked -ge 2 ]] || echo "(a) one instance owned every partition with records: no split this run"
   fi
 done
+
+# ---- (a') an sFlow capture at 1:1 through 1 instance ----
+step "(a') an sFlow capture at 1:1, 1 detect instance"
+$gen eval -f sflow -N 1 -m 5 -x 0.1 -o "$tmp/s.pcap" 2>/dev/null
+$tw replay -c "$tmp/e.conf" --spool-dir "$tmp/spool-ssingle" -o "$tmp/single-s.jsonl" \
+  --flows "$tmp/single-s.flows" "$tmp/s.pcap" 2>"$tmp/single-s.log" || fail "single replay (sFlow)"
+same=$(sort "$tmp/single-s.flows" | uniq -d | wc -l)
+[[ $same -ge 1000 ]] || fail "(a') the sFlow capture repeats only $same records: nothing to show"
+inst s1 fs gs
+started s1
+wait_for 60 owned_sum s1 || fail "(a') the instance did not own the partitions"
+collect fs "$tmp/s.pcap"
+end=$("$tk" end --bootstrap "$boot" --topic fs --timeout 10) || fail "the end of fs is unknown"
+wait_for 120 read_to "$end" s1 || fail "(a') s1 did not read fs's $end messages (read/held: $(positions s1))"
+copies=$(metric s1 transitwatch_kafka_in_resent_skipped_total)
+stop_read fs s1
+[[ $copies == 0 ]] || fail "(a') $copies records taken for re-sent copies"
+$cmp exact "$tmp/single-s.jsonl" "$tmp/s1/out.jsonl" || fail "(a') the instance differs from the single run"
+echo "(a') sFlow 1:1: $(wc -l <"$tmp/single-s.flows") records ($same values repeated), none taken for a copy"
 
 # ---- (b) SIGKILL of one of 3 ----
 # The victim is chosen once the three have read the topic to its end: the instance that read the

@@ -93,6 +93,24 @@ static void random_rec(struct flow_rec *f, struct flowpb_meta *m, unsigned i)
     }
     m->window_start_ms = f->last_ms / 60000 * 60000;
     m->watermark_ms = f->last_ms + (uint64_t)(i % 9);
+    m->seq = i % 4 ? 1765000000000000ULL + i : 0; /* 0: absent */
+}
+
+/* Every field at its widest (IPv6, 64-bit counters and times, the exporter's IPv6 address,
+ * the record's number): within FLOWPB_MAX. */
+static void test_record_widest(void **state)
+{
+    (void)state;
+    struct flow_rec f;
+    struct flowpb_meta m;
+    memset(&f, 0xff, sizeof f);
+    memset(&m, 0xff, sizeof m);
+    f.flags |= FLOW_F_V6;
+    m.part = FLOWPB_PART_DST;
+    m.has_exporter = true;
+    uint8_t buf[FLOWPB_MAX];
+    int len = flowpb_encode(&f, &m, buf, sizeof buf);
+    assert_true(len > 0 && len <= FLOWPB_MAX);
 }
 
 static void test_record_round_trip(void **state)
@@ -111,6 +129,7 @@ static void test_record_round_trip(void **state)
         assert_int_equal(m.part, n.part);
         assert_int_equal(m.window_start_ms, n.window_start_ms);
         assert_int_equal(m.watermark_ms, n.watermark_ms);
+        assert_int_equal(m.seq, n.seq);
         assert_int_equal(m.has_exporter, n.has_exporter);
         if (m.has_exporter)
             assert_memory_equal(m.exporter, n.exporter, 16);
@@ -296,11 +315,9 @@ static void test_goflow2_writer_and_stream(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wire_examples),
-        cmocka_unit_test(test_record_round_trip),
-        cmocka_unit_test(test_record_damage),
-        cmocka_unit_test(test_goflow2_schema),
-        cmocka_unit_test(test_goflow2_writer_and_stream),
+        cmocka_unit_test(test_wire_examples),     cmocka_unit_test(test_record_widest),
+        cmocka_unit_test(test_record_round_trip), cmocka_unit_test(test_record_damage),
+        cmocka_unit_test(test_goflow2_schema),    cmocka_unit_test(test_goflow2_writer_and_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include "addr.h"
 #include "customers.h"
 #include "feeds.h"
+#include "flowpb.h"
+#include "kafka_dedup.h"
 #include "pipeline.h"
 #include "settings.h"
 
@@ -1035,6 +1037,63 @@ static void test_record_tap(void **st)
     fix_free(f);
 }
 
+/* collect: each record forwarded has a number of its own (flowpb_meta.seq), an internal
+ * record's two parts the same one. Two records with every field equal (an sFlow datagram's
+ * samples of one elephant flow: same 5-tuple, size and millisecond) encode to different
+ * bytes, so the readers' recognition of the sink's re-sent copies (kafka_dedup: equal bytes)
+ * takes both; it took them as one before. A copy of the same message is still recognised. */
+struct fwd_seen {
+    size_t n;
+    uint64_t seq[8];
+    uint32_t part[8];
+    uint8_t msg[8][FLOWPB_MAX];
+    int len[8];
+};
+
+static void fwd_rec(void *arg, const struct flow_rec *r, const struct flowpb_meta *m)
+{
+    struct fwd_seen *s = arg;
+    if (m->part == FLOWPB_PART_TICK || s->n == 8)
+        return;
+    s->seq[s->n] = m->seq;
+    s->part[s->n] = m->part;
+    s->len[s->n] = flowpb_encode(r, m, s->msg[s->n], FLOWPB_MAX);
+    s->n++;
+}
+
+static void test_forward_numbers_records(void **st)
+{
+    (void)st;
+    struct fix *f = fix_new(MAP, NULL);
+    struct fwd_seen s = {0};
+    pipeline_set_forward(f->p, fwd_rec, &s);
+    flow(f, "93.184.216.34", "10.1.0.5", 40000, T0 + 1000, 1514);
+    flow(f, "93.184.216.34", "10.1.0.5", 40000, T0 + 1000, 1514); /* every field the same */
+    flow(f, "10.1.0.6", "10.2.0.7", 22, T0 + 1000, 10);           /* internal: two parts */
+    assert_int_equal(s.n, 4);
+    assert_true(s.seq[0] > 1000000000000000ULL); /* from the wall clock's microseconds */
+    assert_int_equal(s.seq[1], s.seq[0] + 1);
+    assert_int_equal(s.seq[2], s.seq[1] + 1);
+    assert_int_equal(s.seq[3], s.seq[2]); /* the internal record's DST part */
+    assert_int_equal(s.part[2], FLOWPB_PART_SRC);
+    assert_int_equal(s.part[3], FLOWPB_PART_DST);
+    assert_int_equal(s.len[0], s.len[1]);
+    assert_true(memcmp(s.msg[0], s.msg[1], (size_t)s.len[0]) != 0);
+    struct flow_rec a, b;
+    struct flowpb_meta ma, mb;
+    assert_int_equal(flowpb_decode(s.msg[0], (size_t)s.len[0], &a, &ma), 0);
+    assert_int_equal(flowpb_decode(s.msg[1], (size_t)s.len[1], &b, &mb), 0);
+    assert_memory_equal(&a, &b, sizeof a); /* the records themselves are equal */
+    assert_int_equal(mb.seq, s.seq[1]);
+    struct kafka_dedup d;
+    assert_int_equal(kafka_dedup_init(&d, 64), 0);
+    assert_false(kafka_dedup_copy(&d, 0, s.msg[0], (size_t)s.len[0]));
+    assert_false(kafka_dedup_copy(&d, 0, s.msg[1], (size_t)s.len[1])); /* taken: not a copy */
+    assert_true(kafka_dedup_copy(&d, 0, s.msg[1], (size_t)s.len[1]));  /* a re-sent copy */
+    kafka_dedup_fini(&d);
+    fix_free(f);
+}
+
 static int workers_three(void **st)
 {
     (void)st;
@@ -1063,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
         cmocka_unit_test(test_record_tap),
+        cmocka_unit_test(test_forward_numbers_records),
         cmocka_unit_test(test_alert_observer),
         cmocka_unit_test(test_alert_sampling),
     };
