@@ -1351,21 +1351,12 @@ static int host_cmp(const void *pa, const void *pb)
     return c ? c : memcmp(a->host, b->host, 16);
 }
 
-/* Packet-sampled pairs: a completed TCP connection sends at least three packets (SYN, the
- * handshake's ACK, FIN or RST), so at most a third of a client's sampled packets to a port look
- * unanswered (SYN only); a scanner's are nearly all SYNs. With few samples the share is noise,
- * so a sampled pair crosses only when u unanswered of n sampled packets would have probability
- * below alpha (trw_alpha, the sequential test's false positive probability) for a client:
- * the Chernoff bound exp(-n KL(u/n || 1/3)) >= the binomial tail, so the test errs towards
- * silence (all n SYNs need n >= 5 at alpha 0.01). */
-#define SAMPLED_CLIENT_SHARE (1.0 / 3.0)
+/* Packet-sampled pairs cross only when their unanswered packets are unlikely for a client
+ * (detector.h det_sampled_unlikely_client, at trw_alpha: the sequential test's false positive
+ * probability). */
 static bool sampled_unlikely_client(uint64_t u, uint64_t n, double alpha)
 {
-    if (!n || u * 3 <= n)
-        return false;
-    double q = (double)u / (double)n, p = SAMPLED_CLIENT_SHARE;
-    double kl = q * log(q / p) + (q < 1 ? (1 - q) * log((1 - q) / (1 - p)) : 0);
-    return exp(-(double)n * kl) < alpha;
+    return det_sampled_unlikely_client(u, n, alpha);
 }
 
 struct judged {

@@ -12,8 +12,9 @@
  * host's records of the window. fail_share is then the share of sampled packets that belong to
  * failed connections (a failed attempt's SYN, not a delivery's ACKs): lower than the share of
  * connections, so bots are found through distinct_nets >= fanout_high more than through it,
- * and it counts only with at least sampled_min failures seen (two SYNs in ten samples of a
- * bulk sender are noise).
+ * and it counts only with at least sampled_min failures seen that are also unlikely for a
+ * client's sampled SYNs (detector.h det_sampled_unlikely_client: three SYNs in thirteen samples
+ * of a bulk sender are noise; the scan detector's test).
  *
  * Evidence is the window's own: a record belongs to the window that holds its end time. The
  * pipeline closes a window only once records `lateness` newer than its end have been seen, so
@@ -44,6 +45,8 @@
 
 #define SPAM_TOP 8
 #define SPAM_SAMPLE 4
+#define SPAM_SAMPLED_ALPHA                                                                         \
+    0.01 /* sampled failures: a client's share this unlikely (scan's trw_alpha) */
 
 struct spam_conf {
     struct portlist ports;
@@ -267,9 +270,12 @@ static void spam_report(struct spam *s, struct det_ctx *ctx, const struct spam_e
              t_high = det_scaled(c->fanout_high, sc),
              t_mta = det_scaled(c->mta_fanout, det_sampled_scale(e->rate, c->sampled_packets,
                                                                  c->sampled_min, c->mta_fanout));
-    /* sampled, the failure share counts too only when its failures are more than noise (at least
-     * sampled_min of them seen), as the distinct counts must be */
-    bool fail_seen = e->rate <= 1 || e->failed >= c->sampled_min;
+    /* sampled, the failure share counts too only when its failures are more than noise: at least
+     * sampled_min of them seen, as the distinct counts must be, and more than a client's sampled
+     * SYNs would give by chance (det_sampled_unlikely_client at SPAM_SAMPLED_ALPHA) */
+    bool fail_seen =
+        e->rate <= 1 || (e->failed >= c->sampled_min &&
+                         det_sampled_unlikely_client(e->failed, e->flows, SPAM_SAMPLED_ALPHA));
     bool alert;
     if (e->mta)
         alert = nn >= t_mta && fail >= c->mta_fail && fail_seen;

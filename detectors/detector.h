@@ -344,6 +344,22 @@ static inline double det_sampled_scale(uint32_t rate, double k, uint32_t min_see
     return p > floor ? p : floor;
 }
 
+/* Packet-sampled TCP: a completed connection sends at least three packets (SYN, the
+ * handshake's ACK, FIN or RST), so at most a third of a client's sampled packets to a service
+ * look unanswered or failed (SYN only); a scanner's or a spam bot's failed attempts are all
+ * SYNs. With few samples the share is noise: u such packets of n sampled are evidence only when
+ * they would have probability below alpha for a client. The Chernoff bound exp(-n KL(u/n ||
+ * 1/3)) is at least the binomial tail, so the test errs towards silence (n SYNs of n need n >= 5
+ * at alpha 0.01). Pure. */
+static inline bool det_sampled_unlikely_client(uint64_t u, uint64_t n, double alpha)
+{
+    if (!n || u * 3 <= n)
+        return false;
+    double q = (double)u / (double)n, p = 1.0 / 3.0;
+    double kl = q * log(q / p) + (q < 1 ? (1 - q) * log((1 - q) / (1 - p)) : 0);
+    return exp(-(double)n * kl) < alpha;
+}
+
 static inline uint32_t det_scaled(uint32_t thr, double scale)
 {
     if (scale >= 1.0) /* unsampled (the common case): thr itself, at least 1, no floating point */

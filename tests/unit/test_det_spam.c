@@ -280,6 +280,18 @@ static void sampled_thresholds(void **st)
     th_close(&t);
     assert_int_equal(t.nalerts, 0);
     th_fini(&t);
+
+    /* At 1:1000 a bulk sender's 13 samples in 13 /24s (under the scaled fanout_high 15) hold 3
+     * SYNs (fail_share 0.23 >= fail_min, 3 >= sampled_min): a client's sampled SYNs do that by
+     * chance (the evaluation's benign_bulk at CI size did, spam.fanout), no evidence of failure.
+     * A bot's 13 samples that are all SYNs are: it alerts. */
+    assert_int_equal(th_init(&t, &det_spam_ops, NULL), 0);
+    send_sampled(&t, "10.0.0.46", 13, 5, 1000, 0);
+    send_sampled(&t, "10.0.0.47", 13, 1, 1000, 100);
+    th_close(&t);
+    assert_int_equal(th_count(&t, "spam.fanout", "10.0.0.47"), 1);
+    assert_int_equal(t.nalerts, 1);
+    th_fini(&t);
 }
 
 int main(void)
