@@ -109,10 +109,10 @@ size_t pipeline_share_export(struct pipeline *p, pipeline_share_fn *fn, void *ar
 int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, size_t len);
 /* collect: every classified record goes to fn instead of the detectors (an internal one twice,
  * one call per customer part, both with the record's number m->seq: one more per record, from
- * the wall clock's microseconds at this call), with the window and watermark in force; unmatched records are
- * only counted. Whenever the window moves (a record, the idle advance), fn first gets a tick:
- * f NULL, m->part FLOWPB_PART_TICK. fn runs on the pipeline's thread; f and m are borrowed for
- * the call. */
+ * the wall clock's microseconds at this call), with the window and watermark in force;
+ * unmatched records are only counted. Whenever the window moves (a record, the idle advance),
+ * fn first gets a tick: f NULL, m->part FLOWPB_PART_TICK. fn runs on the pipeline's thread; f
+ * and m are borrowed for the call. */
 typedef void pipeline_forward_fn(void *arg, const struct flow_rec *f, const struct flowpb_meta *m);
 void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg);
 /* Live mode: wall clock now; advances event time after idle_advance without records. */

@@ -41,11 +41,11 @@
  *     packet with ACK to the pair's port (target) counts as answered (sampled_answer), and a
  *     client of k-packet connections stays near 1/k unanswered while a scanner's SYNs stay
  *     near 1; a sampled pair crosses only when its count of unanswered packets is unlikely for
- *     a client (sampled_unlikely_client). The ICMP sweep needs known outcomes and so stays
- *     silent on sampled data. TCP records of one packet at 1:1 (sFlow, IPFIX packet sections;
- *     detector.h det_flow_whole) are taken the same way (their SYN says nothing of the answer,
- *     the sequential test is off; thresholds unscaled), UDP and ICMP ones as unsampled records:
- *     every answer is there to be joined.
+ *     a client (detector.h det_sampled_unlikely_client, at trw_alpha). The ICMP sweep needs
+ *     known outcomes and so stays silent on sampled data. TCP records of one packet at 1:1
+ *     (sFlow, IPFIX packet sections; detector.h det_flow_whole) are taken the same way (their
+ *     SYN says nothing of the answer, the sequential test is off; thresholds unscaled), UDP and
+ *     ICMP ones as unsampled records: every answer is there to be joined.
  *
  * Rules (every threshold in the config):
  *   scan.horizontal  per (host, protocol, port): distinct unanswered targets over the last
@@ -1351,14 +1351,6 @@ static int host_cmp(const void *pa, const void *pb)
     return c ? c : memcmp(a->host, b->host, 16);
 }
 
-/* Packet-sampled pairs cross only when their unanswered packets are unlikely for a client
- * (detector.h det_sampled_unlikely_client, at trw_alpha: the sequential test's false positive
- * probability). */
-static bool sampled_unlikely_client(uint64_t u, uint64_t n, double alpha)
-{
-    return det_sampled_unlikely_client(u, n, alpha);
-}
-
 struct judged {
     uint32_t hour, day;
     double share;
@@ -1398,7 +1390,7 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
         j.day = j.hour;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
     if (p->rate > 1 && j.cross)
-        j.cross = sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
+        j.cross = det_sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
     return j;
 }
 

@@ -45,8 +45,9 @@
 
 #define SPAM_TOP 8
 #define SPAM_SAMPLE 4
-#define SPAM_SAMPLED_ALPHA                                                                         \
-    0.01 /* sampled failures: a client's share this unlikely (scan's trw_alpha) */
+/* Sampled failures are evidence when a client's sampled SYNs give so many with probability
+ * below this (scan's trw_alpha). */
+#define SPAM_SAMPLED_ALPHA 0.01
 
 struct spam_conf {
     struct portlist ports;
