@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "initiator.h"
 #include "lines.h"
 
 #define NIL UINT32_MAX
@@ -383,12 +384,19 @@ static uint32_t flow_new(struct meter *m, const struct pfacts *pf, uint32_t s, u
     return idx;
 }
 
-/* Who opened the UDP exchange a new flow of pf's key starts: its source, unless the flow of
- * the other direction is open in the table (then this is the answer). As Argus and Zeek take
- * it: the first datagram between two sockets is the initiator's. Two dynamic ports (a DHT
- * node, a UDP C2, a traceroute's probes) say nothing by themselves (core/initiator.h). */
+/* Who opened the UDP exchange a new flow of pf's key starts, when its ports cannot tell (two
+ * dynamic ports, or two registered ones: a DHT node, a UDP C2, a traceroute's probes;
+ * core/initiator.h flow_by_ports): its source, unless the flow of the other direction is open
+ * in the table (then this is the answer), as Argus and Zeek take the first datagram between
+ * two sockets. Where the ports tell (a service port, a dynamic one against a lower one) they
+ * keep deciding, 0 here: a capture may begin with the answer (Zeek flips such a connection by
+ * its likely server ports). */
 static uint8_t udp_opener(const struct meter *m, const struct pfacts *pf)
 {
+    struct flow_rec q = {.sport = pf->k.sport, .dport = pf->k.dport, .proto = pf->k.proto};
+    enum flow_init_basis why;
+    if (flow_by_ports(&q, &why) != FLOW_INIT_UNKNOWN)
+        return 0;
     struct pfacts r;
     memcpy(r.k.src, pf->k.dst, 16);
     memcpy(r.k.dst, pf->k.src, 16);

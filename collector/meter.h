@@ -12,9 +12,10 @@
  * (counted as evicted). A flow ends when it has seen no packet for the idle timeout, when it is
  * older than the active timeout at its next packet, or at a TCP FIN or RST (that packet is
  * counted in it). The flow says who opened the connection (FLOW_F_INIT_SRC/DST) when its first
- * packet can tell: TCP by SYN or SYN+ACK; UDP by whether the other direction's flow is open in
- * the table (an answer) or not (the opener, as Argus and Zeek take the first datagram between
- * two sockets); one more probe of the table per new UDP flow, none per packet. Time is only
+ * packet can tell: TCP by SYN or SYN+ACK; UDP whose ports cannot tell (core/initiator.h) by
+ * whether the other direction's flow is open in the table (an answer) or not (the opener, as
+ * Argus and Zeek take the first datagram between two sockets); one more probe of the table per
+ * such new UDP flow, none per packet. Time is only
  * ever packet time (max seen so far), so a replay repeats exactly.
  * Bytes are the IP length (v6: 40 + payload length), not the captured length, so a short
  * snaplen does not change the counts.

@@ -6,7 +6,7 @@
  * strongest first, and says which evidence decided (the basis):
  *   1. the exporter or the flow meter said so (flow flags FLOW_F_INIT_SRC / FLOW_F_INIT_DST:
  *      IPFIX biflowDirection, YAF's initial TCP flags, the meter's first packet: TCP's SYN,
- *      UDP's first datagram between two sockets);
+ *      UDP's first datagram between two sockets when the port rules below cannot tell);
  *   2. TCP flags: SYN without ACK is only ever sent by the initiator, and a one-packet record
  *      with SYN and ACK (no data, no FIN) is the responder's SYN-ACK;
  *   3. ICMP: echo requests come from the initiator, replies and errors from the other end;

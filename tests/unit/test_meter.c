@@ -238,10 +238,11 @@ static void test_initiator_from_first_packet(void **state)
     meter_free(m);
 }
 
-/* UDP: the first datagram between two sockets is the opener's. A query from 41000 to 33000
- * (two dynamic ports: no port says who serves) and its answer; the answer's flow is
- * INIT_DST while the query's is open, and a datagram the other end sends after the query's
- * flow ended (idle) opens a new exchange: INIT_SRC. Active splits keep what the first said. */
+/* UDP whose ports cannot tell: the first datagram between two sockets is the opener's. A query
+ * from 41000 to 33000 (two dynamic ports: no port says who serves) and its answer; the
+ * answer's flow is INIT_DST while the query's is open, and a datagram the other end sends
+ * after the query's flow ended (idle) opens a new exchange: INIT_SRC. Active splits keep what
+ * the first said. */
 static void test_udp_opener(void **state)
 {
     (void)state;
@@ -271,6 +272,20 @@ static void test_udp_opener(void **state)
     for (size_t i = 0; i < nrec; i++)
         assert_int_equal(recs[i].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST),
                          recs[i].sport == 33000 ? FLOW_F_INIT_SRC : FLOW_F_INIT_DST);
+    /* where the ports tell, they decide: a capture that begins with an NTP server's answer
+     * (123 -> 40000) and its client's next query leaves both flows to the port rules */
+    nrec = 0;
+    struct gen_ip srv, cli;
+    v4(&srv, 17, 123, 40000);
+    v4(&cli, 17, 40000, 123);
+    memcpy(cli.src, srv.dst, 16);
+    memcpy(cli.dst, srv.src, 16);
+    feed(m, &srv, T0 + 120000 * MS);
+    feed(m, &cli, T0 + 120064 * MS);
+    meter_flush(m);
+    assert_int_equal(nrec, 2);
+    for (size_t i = 0; i < nrec; i++)
+        assert_int_equal(recs[i].flags & (FLOW_F_INIT_SRC | FLOW_F_INIT_DST), 0);
     meter_free(m);
 }
 
