@@ -38,10 +38,14 @@
  *     vertical thresholds of a pair are scaled by that share, never below sampled_min seen
  *     (detector.h det_sampled_scale; the pair's highest rate). A sampled SYN of an answered
  *     connection looks unanswered, so the share is taken over packets: every later sampled
- *     packet with ACK to the pair's port (target) counts as answered (sampled_answer), and a
- *     client of k-packet connections stays near 1/k unanswered while a scanner's SYNs stay
- *     near 1; a sampled pair crosses only when its count of unanswered packets is unlikely for
- *     a client (detector.h det_sampled_unlikely_client, at trw_alpha). The ICMP sweep needs
+ *     packet with ACK to the pair's port (target) counts as answered (sampled_answer; also
+ *     one whose ports cannot say who opened its connection, such as a P2P client's to a peer's
+ *     dynamic port: its SYNs are the host's by their flags, so its ACKs must count beside
+ *     them), and a client of k-packet connections stays near 1/k unanswered while a scanner's
+ *     SYNs stay near 1; a sampled pair crosses only when its count of unanswered packets is
+ *     unlikely for a client (detector.h det_sampled_unlikely_client, at trw_alpha), the
+ *     packet that made the pair left out: a pair is made only by an unanswered packet (the
+ *     answered ones before it are not kept), so its first is no draw. The ICMP sweep needs
  *     known outcomes and so stays silent on sampled data. TCP records of one packet at 1:1
  *     (sFlow, IPFIX packet sections; detector.h det_flow_whole) are taken the same way (their
  *     SYN says nothing of the answer, the sequential test is off; thresholds unscaled), UDP and
@@ -1133,7 +1137,9 @@ static enum outcome tcp_outcome(const struct flow_rec *f)
  * tells a client from a scanner is the share of its sampled packets to the port (target) that
  * are unanswered SYNs: about 1/k for a client of k-packet connections, 1 for a scanner. So a
  * sampled packet that is not a first contact but answered (it carries ACK) counts as answered
- * in the host's pairs that exist: the unanswered share becomes that share of packets. */
+ * in the host's pairs that exist: the unanswered share becomes that share of packets. So does
+ * one whose ports cannot say who opened the connection (two dynamic ports: scan_on_flow takes
+ * no attempt of it), or a P2P client's SYNs to peers' ports would count and its ACKs not. */
 static void sampled_answer(struct scan *s, struct det_ctx *ctx, struct host *h,
                            struct scan_host *sh, const struct flow_rec *f, uint16_t port)
 {
@@ -1255,8 +1261,11 @@ static void scan_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *
         return;
     if (!icmp) {
         enum flow_init who = det_initiator(ctx, f, NULL);
-        if (who != FLOW_INIT_SRC && !(who == FLOW_INIT_UNKNOWN && unknown_answered(f)))
+        if (who != FLOW_INIT_SRC && !(who == FLOW_INIT_UNKNOWN && unknown_answered(f))) {
+            if (who == FLOW_INIT_UNKNOWN) /* a sampled packet with ACK: its pairs' answer */
+                sampled_answer(s, ctx, h, sh, f, f->dport);
             return; /* the host answering, or nobody can tell: not an attempt */
+        }
     }
     const struct scan_conf *c = det_conf(ctx, h->customer);
     uint16_t port = icmp ? 0 : f->dport;
@@ -1389,8 +1398,8 @@ static struct judged judge(const struct pair *p, struct det_ctx *ctx, const stru
     if (j.hour > j.day)
         j.day = j.hour;
     j.cross = (j.hour >= thr_h || j.day >= thr_d) && j.share >= fail_min;
-    if (p->rate > 1 && j.cross)
-        j.cross = det_sampled_unlikely_client(p->unanswered, all, c->trw_alpha);
+    if (p->rate > 1 && j.cross) /* the packet that made the pair is no draw (see the top) */
+        j.cross = det_sampled_unlikely_client(p->unanswered - 1, all - 1, c->trw_alpha);
     return j;
 }
 

@@ -787,6 +787,10 @@ static void sampled_exports(void **st)
      * connections are short would look so with probability about 0.2: not evidence */
     sampled_probes(&t, "10.0.0.28", 9700, 3, 443, 6, 0x02, 100);
     sampled_probes(&t, "10.0.0.28", 9700, 2, 443, 6, 0x18, 100);
+    /* a P2P client: SYNs to 8 peers' port 51413 and ACKs to 40 others, all from dynamic ports
+     * (neither port tells who opened a connection; the SYN's flags do): 8 of 48 unanswered */
+    sampled_probes(&t, "10.0.0.30", 9800, 8, 51413, 6, 0x02, 100);
+    sampled_probes(&t, "10.0.0.30", 9810, 40, 51413, 6, 0x18, 100);
     char dst[32];
     for (unsigned i = 0; i < 200; i++) {
         target(dst, sizeof dst, 9300 + i);
@@ -801,6 +805,7 @@ static void sampled_exports(void **st)
     assert_int_equal(th_count(&t, NULL, "10.0.0.24"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.27"), 0);
     assert_int_equal(th_count(&t, NULL, "10.0.0.28"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.30"), 0);
     assert_int_equal(t.nalerts, 1);
     const struct alert *a = th_find(&t, "scan.horizontal");
     assert_int_equal(ev_num(a, "sampling_rate"), 100);
@@ -811,12 +816,16 @@ static void sampled_exports(void **st)
     assert_int_equal(a->packets, 4000);
     th_fini(&t);
 
-    /* 1:1000 with sampled_packets 3 (retried SYNs): p = 0.003, still the floor of 3 seen */
+    /* 1:1000 with sampled_packets 3 (retried SYNs): p = 0.003, still the floor of 5 seen; the
+     * SYN that made the pair is no draw, so 5 seen are 4 unanswered of 4 for the client test
+     * (a client's chance (1/3)^4 = 0.012, not below trw_alpha 0.01): 6 seen alert */
     assert_int_equal(th_init(&t, &det_scan_ops, "sampled_min=5;sampled_packets=3"), 0);
     sampled_probes(&t, "10.0.0.25", 9400, 4, 23, 6, 0x02, 1000);
-    sampled_probes(&t, "10.0.0.26", 9500, 5, 23, 6, 0x02, 1000);
+    sampled_probes(&t, "10.0.0.29", 9450, 5, 23, 6, 0x02, 1000);
+    sampled_probes(&t, "10.0.0.26", 9500, 6, 23, 6, 0x02, 1000);
     th_close(&t);
     assert_int_equal(th_count(&t, NULL, "10.0.0.25"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.29"), 0);
     assert_int_equal(th_count(&t, "scan.horizontal", "10.0.0.26"), 1);
     th_fini(&t);
 }
