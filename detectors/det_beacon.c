@@ -86,7 +86,8 @@
  * host's other pairs (under test, or with RHYTHM_STARTS) keep too (host_rhythm, keeps_period)
  * belongs to the host's software - a DHT
  * node refreshing its routing table, a monitor polling its list - not to a C2 channel, which
- * calls one server at a time: no alert (counted).
+ * calls one server at a time: no alert (counted). So does a cycle the pair's starts keep, phases
+ * and all, with as many others (keeps_cycle: a monitor's several checks on each server).
  *
  * Long sessions (rule beacon.long_session, low severity): a pair whose connections of at least
  * long_session add up to long_total, to a peer at most long_rare inside hosts have repeated or
@@ -1808,9 +1809,90 @@ static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t 
     return nd >= RHYTHM_STARTS - 1 && (k == nd || (k >= nmin && 2 * k >= nd));
 }
 
+/* A scheduler's cycle: a monitor runs several checks on each server it polls (NRPE's or
+ * check_by_ssh's one connection a check, Zabbix's one an item), each at its own fixed offset in
+ * the check interval, so a pair's starts repeat at the interval L, phases kept, while the gaps
+ * between them are whatever the offsets make (the schedule found in them may be none of L).
+ * A pair keeps cycle L when, for some lag of k = 1..CYCLE_PHASES starts (half the starts kept), at
+ * least three in four
+ * of the differences t[i+k] - t[i] (and CYCLE_MIN of them) are within CYCLE_TOL_S or
+ * CYCLE_TOL of L: a scheduler holds its offsets to its own latency, a second or two. Starts at
+ * random times put a difference within that band with a chance of about 0.04 * sqrt(k). Its own
+ * cycle is the first lag whose differences keep their median so (cycle_of). t: sorted starts
+ * without repeats, n of them. */
+#define CYCLE_PHASES (BC_TS / 2)
+#define CYCLE_MIN 4
+#define CYCLE_TOL_S 3.0
+#define CYCLE_TOL 0.02
+
+static double cycle_tol(double L)
+{
+    return fmax(CYCLE_TOL_S, CYCLE_TOL * L);
+}
+
+/* The share of the lag-k differences of t within L's band (0: fewer than CYCLE_MIN of them). */
+static double lag_share(const uint32_t *t, size_t n, size_t k, double L)
+{
+    if (n <= k || n - k < CYCLE_MIN)
+        return 0;
+    size_t in = 0, nd = n - k;
+    double tol = cycle_tol(L);
+    for (size_t i = 0; i + k < n; i++)
+        in += fabs((t[i + k] - t[i]) * (UNIT_MS / 1000.0) - L) <= tol;
+    return (double)in / (double)nd;
+}
+
+/* The starts of q sorted, repeats (parallel connections) left out; returns their count. */
+static size_t starts_sorted(const struct pair *q, uint32_t t[BC_TS])
+{
+    size_t n = 0;
+    memcpy(t, q->ts, q->n * sizeof *t);
+    qsort(t, q->n, sizeof *t, u32_cmp);
+    for (size_t i = 0; i < q->n; i++)
+        if (!n || t[i] != t[n - 1])
+            t[n++] = t[i];
+    return n;
+}
+
+/* The cycle the pair's starts keep (seconds), or 0: of the lags k whose differences keep their
+ * own median, the one that keeps it best (the smallest of equals: two cycles keep it as well as
+ * one). A sub-cycle can keep three in four by chance (two pairs of checks as far apart as two
+ * others); the check interval keeps them all, up to the scheduler's latency. */
+static double cycle_of(const struct pair *p)
+{
+    uint32_t t[BC_TS];
+    size_t n = starts_sorted(p, t);
+    double best = 0, L = 0;
+    for (size_t k = 1; k <= CYCLE_PHASES && n > k && n - k >= CYCLE_MIN; k++) {
+        double d[BC_TS], tmp[BC_TS];
+        size_t nd = n - k;
+        for (size_t i = 0; i < nd; i++)
+            d[i] = (t[i + k] - t[i]) * (UNIT_MS / 1000.0);
+        struct robust r;
+        robust_stats(d, tmp, nd, 0, &r);
+        double sh = r.median > 0 ? lag_share(t, n, k, r.median) : 0;
+        if (sh >= 0.75 && sh > best) {
+            best = sh;
+            L = r.median;
+        }
+    }
+    return L;
+}
+
+static bool keeps_cycle(const struct pair *q, double L)
+{
+    uint32_t t[BC_TS];
+    size_t n = starts_sorted(q, t);
+    for (size_t k = 1; k <= CYCLE_PHASES; k++)
+        if (lag_share(t, n, k, L) >= 0.75)
+            return true;
+    return false;
+}
+
 /* Whether at least rhythm_peers of the host's other pairs at this close (grp, n of them, p's
  * among them: under test, or with RHYTHM_STARTS) keep schedule s's period too (keeps_period,
- * within `jitter` of it). That is a rhythm of the
+ * within `jitter` of it), or keep the cycle p's starts keep (keeps_cycle: a monitor's several
+ * checks on each server). That is a rhythm of the
  * host's own kept with many peers at once - a DHT node refreshing its routing table (BEP 5: a
  * node not heard from for 15 minutes is pinged), a monitor polling its list - where a C2 implant
  * calls its server (one at a time from a fallback list). Looked at for schedules found only. */
@@ -1823,6 +1905,12 @@ static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, st
         const struct pair *q = &b->pool[grp[i].slot];
         if (q != p && keeps_period(q, lo, hi, s->nmin))
             k++;
+    }
+    double L = k < need ? cycle_of(p) : 0;
+    for (size_t i = 0, kc = 0; L > 0 && i < n && kc < need; i++) {
+        const struct pair *q = &b->pool[grp[i].slot];
+        if (q != p && keeps_cycle(q, L) && ++kc >= need)
+            k = need;
     }
     if (k < need)
         return false;

@@ -876,6 +876,51 @@ static void dht_routing_rhythm(void **st)
     }
 }
 
+/* A monitor's checks (Nagios with NRPE or check_by_ssh, Zabbix's passive items: one connection
+ * a check): 20 servers, 6 checks each, every check every 5 minutes at its own offset, held to a
+ * second of scheduler latency, for 6 hours. The gaps between a server's starts are whatever the
+ * offsets make, and schedules were found in them (19 of 20 servers alerted before the cycle
+ * test); the starts repeat every 5 minutes with their phases kept, with all 20 servers: the
+ * host's own rhythm, no alert (with the rule off, they alert). The same host's C2 beacon every
+ * 2 minutes (+-20 %) keeps no such cycle and alerts. */
+static void monitor_checks_rhythm(void **st)
+{
+    (void)st;
+    for (int rule_off = 0; rule_off < 2; rule_off++) {
+        rs = 0x7A3B9C1D5E2F4061ULL; /* its own seed */
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, rule_off ? "rhythm_peers=1000000000" : NULL),
+                         0);
+        for (unsigned j = 0; j < 20; j++) {
+            char srv[32];
+            snprintf(srv, sizeof srv, "96.20.%u.10", j + 1);
+            for (unsigned c = 0; c < 6; c++) {
+                uint64_t off = th_rand(&rs) % (5 * MIN);
+                for (uint64_t ts = T0 + off; ts < T0 + 6 * HOUR; ts += 5 * MIN) {
+                    uint64_t at = ts + th_rand(&rs) % SEC;
+                    conn("10.0.77.1", srv, (uint16_t)(33000 + th_rand(&rs) % 28000), 5666, 6, at,
+                         150 + th_rand(&rs) % 300, 1700, 1900 + c * 40, 20);
+                }
+            }
+        }
+        beacon("10.0.77.1", "198.51.100.77", 8443, 6, T0 + 3000, 2 * MIN, 0.2, 60, 0);
+        run(&t, T0 + 7 * HOUR);
+        size_t mon = 0;
+        for (size_t i = 0; i < t.nalerts; i++)
+            mon += t.alerts[i].peer[12] == 96;
+        print_message("monitor, 20 servers x 6 checks%s: %zu alerts on its servers, %.0f schedules "
+                      "its own\n",
+                      rule_off ? ", rule off" : "", mon,
+                      (double)th_counter(&t, "host_rhythm_skipped"));
+        if (rule_off)
+            assert_true(mon > 0);
+        else
+            assert_int_equal(mon, 0);
+        assert_non_null(find_alert(&t, "beacon.fast", "10.0.77.1"));
+        th_fini(&t);
+    }
+}
+
 /* Not a test: a measurement of what sharing `chance` among a host's pairs costs in detection
  * (bench/RESULTS.md, sixty-fourth part), run only with PROBE set:
  *   PROBE=1 M=50 J=0.5 [P=300] build/tests/test_det_beacon
@@ -1519,6 +1564,7 @@ int main(void)
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
+        cmocka_unit_test(monitor_checks_rhythm),
         cmocka_unit_test(busy_host_slow_c2),
         cmocka_unit_test(rhythm_pairs_give_way),
         cmocka_unit_test(udp_keepalive_sessions),
