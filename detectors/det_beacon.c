@@ -1813,13 +1813,11 @@ static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t 
  * check_by_ssh's one connection a check, Zabbix's one an item), each at its own fixed offset in
  * the check interval, so a pair's starts repeat at the interval L, phases kept, while the gaps
  * between them are whatever the offsets make (the schedule found in them may be none of L).
- * A pair keeps cycle L when, for some lag of k = 1..CYCLE_PHASES starts (half the starts kept), at
- * least three in four
- * of the differences t[i+k] - t[i] (and CYCLE_MIN of them) are within CYCLE_TOL_S or
- * CYCLE_TOL of L: a scheduler holds its offsets to its own latency, a second or two. Starts at
- * random times put a difference within that band with a chance of about 0.04 * sqrt(k). Its own
- * cycle is the first lag whose differences keep their median so (cycle_of). t: sorted starts
- * without repeats, n of them. */
+ * A pair keeps cycle L when, for some lag of k = 1..CYCLE_PHASES starts (half the starts kept),
+ * at least three in four of the differences t[i+k] - t[i] (and CYCLE_MIN of them) are within
+ * CYCLE_TOL_S or CYCLE_TOL of L: a scheduler holds its offsets to its own latency, a second or
+ * two. Starts at random times put a difference within that band with a chance of about
+ * 0.04 * sqrt(k). A pair's own cycle: cycle_of. */
 #define CYCLE_PHASES (BC_TS / 2)
 #define CYCLE_MIN 4
 #define CYCLE_TOL_S 3.0
@@ -1830,7 +1828,8 @@ static double cycle_tol(double L)
     return fmax(CYCLE_TOL_S, CYCLE_TOL * L);
 }
 
-/* The share of the lag-k differences of t within L's band (0: fewer than CYCLE_MIN of them). */
+/* The share of the lag-k differences of t (sorted starts without repeats, n of them) within L's
+ * band (0: fewer than CYCLE_MIN of them). */
 static double lag_share(const uint32_t *t, size_t n, size_t k, double L)
 {
     if (n <= k || n - k < CYCLE_MIN)
