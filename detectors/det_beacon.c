@@ -1785,6 +1785,18 @@ static int u32_cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The starts of q sorted, repeats (parallel connections) left out; returns their count. */
+static size_t starts_sorted(const struct pair *q, uint32_t t[BC_TS])
+{
+    size_t n = 0;
+    memcpy(t, q->ts, q->n * sizeof *t);
+    qsort(t, q->n, sizeof *t, u32_cmp);
+    for (size_t i = 0; i < q->n; i++)
+        if (!n || t[i] != t[n - 1])
+            t[n++] = t[i];
+    return n;
+}
+
 /* Whether pair q keeps a period too: of its intervals between starts (zeros, parallel
  * connections, left out) at least half, and at least nmin, within [lo_s, hi_s] (seconds), or
  * all of them (at least four: a pair not under test yet, a node that joined later).
@@ -1796,14 +1808,9 @@ static int u32_cmp(const void *x, const void *y)
 static bool keeps_period(const struct pair *q, double lo_s, double hi_s, size_t nmin)
 {
     uint32_t t[BC_TS];
-    size_t n = q->n, k = 0, nd = 0;
-    memcpy(t, q->ts, n * sizeof *t);
-    qsort(t, n, sizeof *t, u32_cmp);
+    size_t n = starts_sorted(q, t), k = 0, nd = n ? n - 1 : 0;
     for (size_t i = 1; i < n; i++) {
-        if (t[i] == t[i - 1])
-            continue;
         double d = (t[i] - t[i - 1]) * (UNIT_MS / 1000.0);
-        nd++;
         k += d >= lo_s && d <= hi_s;
     }
     return nd >= RHYTHM_STARTS - 1 && (k == nd || (k >= nmin && 2 * k >= nd));
@@ -1839,18 +1846,6 @@ static double lag_share(const uint32_t *t, size_t n, size_t k, double L)
     for (size_t i = 0; i + k < n; i++)
         in += fabs((t[i + k] - t[i]) * (UNIT_MS / 1000.0) - L) <= tol;
     return (double)in / (double)nd;
-}
-
-/* The starts of q sorted, repeats (parallel connections) left out; returns their count. */
-static size_t starts_sorted(const struct pair *q, uint32_t t[BC_TS])
-{
-    size_t n = 0;
-    memcpy(t, q->ts, q->n * sizeof *t);
-    qsort(t, q->n, sizeof *t, u32_cmp);
-    for (size_t i = 0; i < q->n; i++)
-        if (!n || t[i] != t[n - 1])
-            t[n++] = t[i];
-    return n;
 }
 
 /* The cycle the pair's starts keep (seconds), or 0: of the lags k whose differences keep their
@@ -1905,14 +1900,17 @@ static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, st
         if (q != p && keeps_period(q, lo, hi, s->nmin))
             k++;
     }
-    double L = k < need ? cycle_of(p) : 0;
-    for (size_t i = 0, kc = 0; L > 0 && i < n && kc < need; i++) {
-        const struct pair *q = &b->pool[grp[i].slot];
-        if (q != p && keeps_cycle(q, L) && ++kc >= need)
-            k = need;
+    if (k < need) { /* not the period: perhaps a cycle of several checks (keeps_cycle) */
+        double L = cycle_of(p);
+        k = 0;
+        for (size_t i = 0; L > 0 && i < n && k < need; i++) {
+            const struct pair *q = &b->pool[grp[i].slot];
+            if (q != p && keeps_cycle(q, L))
+                k++;
+        }
+        if (k < need)
+            return false;
     }
-    if (k < need)
-        return false;
     p->rhythm = 1; /* evicted first (pair_admit) */
     return true;
 }
