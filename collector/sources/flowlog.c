@@ -1,5 +1,6 @@
 #include "flowlog.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -600,9 +601,12 @@ static void zeek_finish(struct conn *c, uint64_t have, const char *state, size_t
 static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, struct flow_rec out[2],
                          bool *skipped)
 {
-    if (n && s[0] == '#') {
+    size_t lead = 0; /* a hand-edited log's header line indented by blanks is still one */
+    while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+        lead++;
+    if (lead < n && s[lead] == '#') {
         *skipped = true;
-        return zeek_header(p, s, n);
+        return zeek_header(p, s + lead, n - lead);
     }
     if (!p->header_seen)
         return bad(p, "data before the #fields header");
@@ -724,9 +728,24 @@ static int zeek_json_line(struct flowlog_parser *p, const char *s, size_t n, str
 
 /* ---- Argus binetflow CSV ---- */
 
+/* ra -c CHAR picks the field separator: the character after the header's first column name
+ * (names are letters and digits: "StartTime,Dur,..." as CTU-13 has it, tabs in Stratosphere's
+ * later datasets). */
+static char argus_separator(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return s[i];
+    return ',';
+}
+
 static int argus_header(struct flowlog_parser *p, const char *s, size_t n)
 {
-    return map_columns(p, s, n, ',', A_STIME, A_DIR, ARGUS_NEED, "header",
+    p->sep = argus_separator(s, n);
+    if (p->sep != ',' && p->sep != '\t' && p->sep != ';' && p->sep != '|')
+        return bad(p, "header: field separator '%c' is none of , tab ; | (not a binetflow)",
+                   p->sep);
+    return map_columns(p, s, n, p->sep, A_STIME, A_DIR, ARGUS_NEED, "header",
                        "lacks StartTime, Proto, SrcAddr or DstAddr (not a binetflow)");
 }
 
@@ -763,7 +782,7 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
     const char *state = NULL;
     size_t state_n = 0;
     unsigned col = 0;
-    struct tf_fields it = tf_fields(s, n, ',');
+    struct tf_fields it = tf_fields(s, n, p->sep);
     const char *v;
     size_t vn;
     while (tf_field_next(&it, &v, &vn)) {
@@ -882,6 +901,14 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
 
 /* ---- format detection ---- */
 
+static bool strpbrk_n(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strchr(set, s[i]) && s[i])
+            return true;
+    return false;
+}
+
 static enum flowlog_fmt sniff_line(const char *s, size_t n)
 {
     n = tf_trim(&s, n);
@@ -890,7 +917,7 @@ static enum flowlog_fmt sniff_line(const char *s, size_t n)
     if (n >= 2 && s[0] == '{' && memmem(s, n, "\"id.orig_h\"", 11))
         return FLOWLOG_ZEEK_JSON;
     if (memmem(s, n, "StartTime", 9) && memmem(s, n, "SrcAddr", 7) && memmem(s, n, "DstAddr", 7) &&
-        memchr(s, ',', n))
+        strpbrk_n(s, n, ",\t;|"))
         return FLOWLOG_ARGUS;
     return FLOWLOG_AUTO;
 }

@@ -64,7 +64,7 @@ enum flowlog_fmt {
     FLOWLOG_AUTO = 0,
     FLOWLOG_ZEEK_TSV,  /* Zeek conn.log, ASCII writer (#separator, #fields, tab-separated) */
     FLOWLOG_ZEEK_JSON, /* Zeek conn.log, JSON writer (one object per line) */
-    FLOWLOG_ARGUS,     /* Argus binetflow CSV (ra -c , with its header line) */
+    FLOWLOG_ARGUS,     /* Argus binetflow (ra -c , or tab, ; or |, with its header line) */
 };
 
 /* "auto", "zeek", "zeek-json", "argus" -> fmt; 0 or -EINVAL. */

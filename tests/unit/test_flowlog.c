@@ -63,8 +63,8 @@ static void test_zeek_tsv(void **state)
 {
     (void)state;
     struct flowlog_parser p;
-    zeek_tsv_init(&p);
     struct flow_rec r[2];
+    zeek_tsv_init(&p);
     /* an answered connection with a reset from the responder (Zeek's own example line) */
     assert_int_equal(line(&p,
                           "1521911721.255387\tC8Tful1TvM3Zf5x8fl\t10.164.94.120\t39681\t"
@@ -348,6 +348,56 @@ static void test_argus(void **state)
     assert_int_equal(line(&q, "StartTime,Dur,Proto", r), -EINVAL);
 }
 
+/* ra -c '\t' (Stratosphere's later binetflows): tabs, Dir padded, empty dTos, a ``man''
+ * record skipped; sniffed from the header like the comma form. And a hand-edited Zeek log's
+ * header line indented by a tab (Slips' test10) is still a header. */
+static void test_separators(void **state)
+{
+    (void)state;
+    struct flow_rec r[2];
+    struct flowlog_parser t;
+    flowlog_parser_init(&t, FLOWLOG_AUTO);
+    assert_int_equal(line(&t,
+                          "StartTime\tDur\tProto\tSrcAddr\tSport\tDir\tDstAddr\tDport\tState\t"
+                          "sTos\tdTos\tTotPkts\tTotBytes\tSrcBytes\tSrcPkts\tLabel",
+                          r),
+                     0);
+    assert_int_equal(t.fmt, FLOWLOG_ARGUS);
+    bool sk = false;
+    const char *man =
+        "2018/05/10 10:52:47.283479\t0.045010\tman\t0\t0\t\t0\t0\tSTA\t\t\t0\t0\t0\t0\t";
+    assert_int_equal(flowlog_parse_line(&t, man, strlen(man), r, &sk), 0);
+    assert_true(sk);
+    assert_int_equal(line(&t,
+                          "1970/01/01 01:01:21.926904\t20.250914\ttcp\t10.0.2.15\t49163\t   ->\t"
+                          "35.225.160.245\t80\tSRPA_FSPA\t0\t\t13\t2144\t926\t7\tflow=Malware-TCP",
+                          r),
+                     2);
+    assert_addr(r[0].dst, "35.225.160.245");
+    assert_int_equal(r[0].dport, 80);
+    assert_int_equal(r[0].bytes, 926);
+    assert_int_equal(r[0].packets, 7);
+    assert_int_equal(r[1].bytes, 2144 - 926);
+    assert_int_equal(r[1].packets, 6);
+    assert_int_equal(r[0].tcp_flags, SYN | RST | PSH | ACK);
+    /* a comma line under a tab header is one field short of it: an error, not a guess */
+    assert_int_equal(
+        line(&t, "1.0,0.029,tcp,10.0.0.1,59488,->,10.0.0.2,902,FSA_FSPA,0,0,9,653,338,5,x", r),
+        -EINVAL);
+    /* a header whose separator is none of , tab ; | is no binetflow */
+    struct flowlog_parser u;
+    flowlog_parser_init(&u, FLOWLOG_ARGUS);
+    assert_int_equal(line(&u, "StartTime:Dur:Proto:SrcAddr:DstAddr", r), -EINVAL);
+    struct flowlog_parser z;
+    flowlog_parser_init(&z, FLOWLOG_ZEEK_TSV);
+    sk = false;
+    const char *ind = "\t#separator \\x09";
+    assert_int_equal(flowlog_parse_line(&z, ind, strlen(ind), r, &sk), 0);
+    assert_true(sk);
+    assert_int_equal(z.sep, '\t');
+    flowlog_parser_fini(&z);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -420,8 +470,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zeek_tsv), cmocka_unit_test(test_zeek_json),
-        cmocka_unit_test(test_argus),    cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_argus),    cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_limits),   cmocka_unit_test(test_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
