@@ -239,11 +239,12 @@ struct pair_key {
 /* A first connection waiting for the pair's second one (its tag: its set's, struct pset). Packed
  * (start_ms on 4 bytes): 28 bytes, so that a set's four entries and their tags fill two lines. */
 struct __attribute__((packed, aligned(4))) pend {
-    uint16_t hport;     /* the inside host's port */
-    uint8_t basis;      /* enum flow_init_basis of its start (NONE: provisional) */
-    uint8_t dirs : 2;   /* 1: a record of the host seen, 2: one of the peer */
-    uint8_t opened : 2; /* both seen: 1 the host's record started first, 2 the peer's */
-    uint8_t range : 2;  /* the port ranges' guess of its start (struct obs) */
+    uint16_t hport;      /* the inside host's port */
+    uint8_t basis;       /* enum flow_init_basis of its start (NONE: provisional) */
+    uint8_t dirs : 2;    /* 1: a record of the host seen, 2: one of the peer */
+    uint8_t opened : 2;  /* both seen: 1 the host's record started first, 2 the peer's */
+    uint8_t range : 2;   /* the port ranges' guess of its start (struct obs) */
+    uint8_t attempt : 1; /* only bare attempts so far (struct obs) */
     uint64_t start_ms;
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
@@ -265,6 +266,7 @@ struct conn {
     uint16_t hport;
     uint8_t dirs; /* 1: a record of the host seen, 2: one of the peer */
     uint8_t is_long : 1, valid : 1;
+    uint8_t attempt : 1; /* only bare attempts so far (struct obs): no exchange yet */
 };
 
 struct pair {
@@ -590,17 +592,23 @@ struct obs {
     uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
     bool not_ntp;   /* UDP port 123 at either end, not sized as NTP messages (ntp_sized) */
     bool udp;
+    /* a bare TCP attempt: the host's SYN without ACK, or the peer's refusal (RST, no SYN, FIN or
+     * PSH). The host's SYN after one is the same connect() retried on its port, not a new
+     * connection: Windows sends a refused SYN twice more, 0.5 s apart, and a flow ends at a RST
+     * (Zeek: one REJ each), a sampled or metered packet is a record of its own */
+    bool attempt;
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
 
-/* Does record o continue connection c (times in units)? */
+/* Does record o continue connection c (times in units)? A SYN after the connection's end starts
+ * another, unless both are bare attempts (struct obs). */
 static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, uint32_t rl,
                        uint32_t inact)
 {
     if (!c->valid || c->hport != o->hport)
         return false;
-    uint64_t lim = (uint64_t)c->end + (o->syn ? 0 : inact);
+    uint64_t lim = (uint64_t)c->end + (o->syn && !(o->attempt && c->attempt) ? 0 : inact);
     return rf <= lim && (uint64_t)rl + inact >= c->start;
 }
 
@@ -666,6 +674,7 @@ static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct 
                  uint32_t rl, const struct beacon_conf *cf)
 {
     uint32_t old_span = c->end - c->start;
+    c->attempt &= o->attempt;
     count_opener(p, opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms,
                                   cf->inactive_timeout * 1000));
     if (rf < c->start) {
@@ -710,6 +719,7 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     c->start = rf;
     c->end = rl;
     c->hport = o->hport;
+    c->attempt = o->attempt;
     c->seq = p->count;
     opener_update(&c->dirs, &c->open_ms, o->host_side, o->first_ms, 0);
     p->ts[p->head] = rf;
@@ -801,6 +811,7 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
         /* its records as one: a first connection is one exchange */
         .not_ntp = ntp_pair(k) && !ntp_sized(addr_is_v4(k->host),
                                              (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
+        .attempt = pd->attempt,
         .hport = pd->hport,
         .first_ms = pd->start_ms,
         .last_ms = pd->start_ms + pd->span_ms,
@@ -842,6 +853,7 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
         .basis = o->basis,
         .dirs = o->host_side ? 1 : 2,
         .range = o->range & 3,
+        .attempt = o->attempt,
         .start_ms = o->first_ms,
     };
     /* the wide fields stored one by one (gcc assembles them in a vector register otherwise) */
@@ -859,9 +871,11 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
                        const struct beacon_conf *cf)
 {
     uint64_t end = pd->start_ms + pd->span_ms, inact = cont_gap_s(cf, o) * 1000;
-    if (o->hport != pd->hport || o->first_ms > end + (o->syn ? 0 : inact) ||
+    if (o->hport != pd->hport ||
+        o->first_ms > end + (o->syn && !(o->attempt && pd->attempt) ? 0 : inact) ||
         o->last_ms + inact < pd->start_ms)
         return 0;
+    pd->attempt &= o->attempt;
     uint8_t dirs = pd->dirs;
     uint32_t open_ms = (uint32_t)pd->start_ms;
     int who =
@@ -957,6 +971,8 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
         .may_start = may_start,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
         .udp = f->proto == 17,
+        .attempt = f->proto == 6 &&
+                   (host_side ? (f->tcp_flags & 0x3f) == 0x02 : (f->tcp_flags & 0x0f) == 0x04),
         .basis = basis,
         .range = range,
         /* read for pairs only: a pending first connection's records are judged as one */

@@ -324,6 +324,51 @@ static void retry_bursts_long_sleeps(void **st)
     th_fini(&t);
 }
 
+/* A RAT whose C2 server refuses it (RemcosRAT in CTU-SME-11, Slips' test18): Windows sends a
+ * refused SYN twice more on the same port, 0.5 s apart, and a flow ends at its RST, so each
+ * connect() is three SYN records and three refusals (Zeek: three REJ); the RAT tries again about
+ * a second after the third refusal. The gaps between SYNs (0.5, 0.5, 1 s) are no schedule; the
+ * connect() calls are one every 2 s. */
+static void refused_c2_retries(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t ts = T0 + 1000;
+    const unsigned calls = 60;
+    for (unsigned i = 0; i < calls; i++) {
+        uint16_t cp = (uint16_t)(51000 + i);
+        for (unsigned k = 0; k < 3; k++) {
+            uint64_t syn = ts + k * 530 + th_rand(&rs) % 20;
+            add("10.0.4.9", "203.0.113.66", cp, 5888, 6, 0x02, 1, 52, syn, 0);
+            add("203.0.113.66", "10.0.4.9", 5888, cp, 6, 0x14, 1, 40, syn + 30, 0);
+        }
+        ts += 2080 + th_rand(&rs) % 40;
+    }
+    run(&t, ts + 10 * MIN);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_int_equal(stat_of(&t, "starts"), calls); /* one connection a connect() */
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.4.9");
+    assert_non_null(a);
+    assert_true(ev_is(a->evidence_json, "schedule", "regular"));
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 2.1) < 0.1);
+    th_fini(&t);
+
+    /* a client's retries of a server that is down for a while, then answers: each connect()
+     * one connection, and the answered one after the refused ones on a new port */
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    ts = T0 + 1000;
+    for (unsigned k = 0; k < 3; k++) {
+        add("10.0.4.10", "203.0.113.67", 52000, 443, 6, 0x02, 1, 52, ts + k * 500, 0);
+        add("203.0.113.67", "10.0.4.10", 443, 52000, 6, 0x14, 1, 40, ts + k * 500 + 30, 0);
+    }
+    conn("10.0.4.10", "203.0.113.67", 52001, 443, 6, ts + 5 * SEC, 600, 300, 900, 30);
+    run(&t, ts + 10 * MIN);
+    assert_int_equal(stat_of(&t, "starts"), 2);
+    th_fini(&t);
+}
+
 /* C2 runs over DNS to its own server and over HTTPS: neither port is exempt. */
 static void c2_over_dns_udp(void **st)
 {
@@ -1549,6 +1594,7 @@ int main(void)
         cmocka_unit_test(high_c2_port_low_client_ports),
         cmocka_unit_test(client_port_on_a_service_number),
         cmocka_unit_test(retry_bursts_long_sleeps),
+        cmocka_unit_test(refused_c2_retries),
         cmocka_unit_test(c2_over_dns_udp),
         cmocka_unit_test(one_direction_answers),
         cmocka_unit_test(connections_counted_once),
