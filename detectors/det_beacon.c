@@ -174,11 +174,12 @@ static const struct conf_key beacon_keys[] = {
      NULL},
     {"infra_customers", CONF_U32, offsetof(struct beacon_conf, infra_customers), 0, 1, PV_CUST, "2",
      "... from at least this many customers (1: a deployment with one customer)", NULL},
-    {"rhythm_peers", CONF_U32, offsetof(struct beacon_conf, rhythm_peers), 0, 1, 1e9, "10",
+    {"rhythm_peers", CONF_U32, offsetof(struct beacon_conf, rhythm_peers), 0, 1, 1e9, "5",
      "other peers that keep a schedule's period too (at least half of their intervals, and as "
      "many as a schedule needs, within jitter of it, or all of four or more) that make it the "
      "host's own rhythm, kept with many peers at once (a DHT node refreshing its routing table, "
-     "a monitor polling its list): no beacon alert",
+     "a P2P client retrying the peers that refused it, a monitor polling its list; a C2 implant "
+     "calls one server at a time): no beacon alert",
      NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "3h",
      "a pair with no connection for this long is forgotten (above the longest period to find)",

@@ -921,6 +921,49 @@ static void dht_routing_rhythm(void **st)
     }
 }
 
+/* A BitTorrent client retries the peers of its list that refused it or never answered, each
+ * again a minute later (CTU-Normal-7, a normal host: 12 peers on their clients' ports, every
+ * 60.0-60.5 s, 4 of them from 8 minutes on). Eight peers, four more joining 8 minutes later, for
+ * 30 minutes: the host's own rhythm, no alert (with the rule off, they alert; with rhythm_peers
+ * 10, the first close's eight alerted). The same host's C2 every 2 minutes (+-10 %), outside
+ * the retries' period band, alerts. */
+static void p2p_retry_rhythm(void **st)
+{
+    (void)st;
+    for (int rule_off = 0; rule_off < 2; rule_off++) {
+        rs = 0x2B7E151628AED2A6ULL; /* its own seed */
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, rule_off ? "rhythm_peers=1000000000" : NULL),
+                         0);
+        for (unsigned j = 0; j < 12; j++) {
+            char peer[32];
+            snprintf(peer, sizeof peer, "85.17.%u.%u", 60 + j, 100 + j);
+            uint16_t port = (uint16_t)(10000 + th_rand(&rs) % 55000);
+            uint64_t ts = T0 + (j >= 8 ? 8 * MIN : 0) + th_rand(&rs) % (40 * SEC);
+            while (ts < T0 + 30 * MIN) {
+                uint16_t cp = (uint16_t)(32768 + th_rand(&rs) % 28000);
+                add("10.0.77.1", peer, cp, port, 6, 0x02, 1, 60, ts, 0);
+                if (j % 2 == 0) /* refused; the others never answer */
+                    add(peer, "10.0.77.1", port, cp, 6, 0x14, 1, 40, ts + 40, 0);
+                ts += 60 * SEC + th_rand(&rs) % 500;
+            }
+        }
+        beacon("10.0.77.1", "198.51.100.77", 443, 6, T0 + 2000, 2 * MIN, 0.1, 16, 0);
+        run(&t, T0 + 40 * MIN);
+        size_t retries = 0;
+        for (size_t i = 0; i < t.nalerts; i++)
+            retries += t.alerts[i].peer[12] == 85;
+        print_message("P2P client's retries%s: %zu alerts on its peers\n",
+                      rule_off ? ", rule off" : "", retries);
+        if (rule_off)
+            assert_true(retries > 0);
+        else
+            assert_int_equal(retries, 0);
+        assert_non_null(find_alert(&t, "beacon.fast", "10.0.77.1"));
+        th_fini(&t);
+    }
+}
+
 /* A monitor's checks (Nagios with NRPE or check_by_ssh, Zabbix's passive items: one connection
  * a check): 20 servers, 6 checks each, every check every 5 minutes at its own offset, held to a
  * second of scheduler latency, for 6 hours. The gaps between a server's starts are whatever the
@@ -1610,6 +1653,7 @@ int main(void)
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
+        cmocka_unit_test(p2p_retry_rhythm),
         cmocka_unit_test(monitor_checks_rhythm),
         cmocka_unit_test(busy_host_slow_c2),
         cmocka_unit_test(rhythm_pairs_give_way),
