@@ -324,6 +324,48 @@ static void retry_bursts_long_sleeps(void **st)
     th_fini(&t);
 }
 
+/* A bot that checks in every 6 hours (CTU-Malware-Capture-Botnet-207-1: two HTTP connections
+ * 20-40 s apart to its C2, about 19 kB each, every 6 hours for 6 days, a check-in missed now and
+ * then): a pair forgotten after `idle` between check-ins never has more than one, so idle must
+ * exceed the longest period to find. With idle = 24h (the default 3h is kept: on a full pool,
+ * long-idle pairs crowd out slow C2 pairs of few starts) it is found as beacon.slow; with the
+ * default it is not. */
+static void six_hour_checkins(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, "idle=24h"), 0);
+    static const unsigned missed[] = {4, 9}; /* check-ins that did not happen */
+    uint64_t ts = T0 + 2 * HOUR;
+    uint16_t cp = 49191;
+    for (unsigned i = 0; i < 14; i++, ts += 6 * HOUR + th_rand(&rs) % (40 * SEC)) {
+        if (i == missed[0] || i == missed[1])
+            continue;
+        for (unsigned k = 0; k < 2; k++)
+            conn("10.0.4.110", "203.0.113.73", cp++, 80, 6, ts + k * (20 + th_rand(&rs) % 20) * SEC,
+                 102 * SEC, 1650 + th_rand(&rs) % 100, 17800 + th_rand(&rs) % 200, 40);
+    }
+    run(&t, ts + HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    const struct alert *a = find_alert(&t, "beacon.slow", "10.0.4.110");
+    assert_non_null(a);
+    assert_true(fabs(ev_num(a->evidence_json, "period_s") - 6 * 3600) < 600);
+    assert_int_equal(stat_of(&t, "expired"), 0);
+    th_fini(&t);
+
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0); /* idle 3h: forgotten each time */
+    ts = T0 + 2 * HOUR;
+    for (unsigned i = 0; i < 14; i++, ts += 6 * HOUR)
+        for (unsigned k = 0; k < 2; k++)
+            conn("10.0.4.110", "203.0.113.73", cp++, 80, 6, ts + k * 30 * SEC, 102 * SEC, 1700,
+                 17900, 40);
+    run(&t, ts + HOUR);
+    assert_null(find_alert(&t, "beacon.slow", "10.0.4.110"));
+    assert_true(stat_of(&t, "expired") > 0);
+    th_fini(&t);
+}
+
 /* A RAT whose C2 server refuses it (RemcosRAT in CTU-SME-11, Slips' test18): Windows sends a
  * refused SYN twice more on the same port, 0.5 s apart, and a flow ends at its RST, so each
  * connect() is three SYN records and three refusals (Zeek: three REJ); the RAT tries again about
@@ -1638,6 +1680,7 @@ int main(void)
         cmocka_unit_test(client_port_on_a_service_number),
         cmocka_unit_test(retry_bursts_long_sleeps),
         cmocka_unit_test(refused_c2_retries),
+        cmocka_unit_test(six_hour_checkins),
         cmocka_unit_test(c2_over_dns_udp),
         cmocka_unit_test(one_direction_answers),
         cmocka_unit_test(connections_counted_once),
