@@ -602,14 +602,21 @@ struct obs {
     uint64_t first_ms, last_ms, bytes, packets;
 };
 
-/* Does record o continue connection c (times in units)? A SYN after the connection's end starts
- * another, unless both are bare attempts (struct obs). */
+/* How long after a connection's end (only bare attempts so far: attempt) record o may still
+ * continue it: inact, except a SYN, which starts another unless both are bare attempts (the same
+ * connect() retried, struct obs). */
+static inline uint64_t cont_after_end(const struct obs *o, bool attempt, uint64_t inact)
+{
+    return o->syn && !(o->attempt && attempt) ? 0 : inact;
+}
+
+/* Does record o continue connection c (times in units)? */
 static bool conn_match(const struct conn *c, const struct obs *o, uint32_t rf, uint32_t rl,
                        uint32_t inact)
 {
     if (!c->valid || c->hport != o->hport)
         return false;
-    uint64_t lim = (uint64_t)c->end + (o->syn && !(o->attempt && c->attempt) ? 0 : inact);
+    uint64_t lim = (uint64_t)c->end + cont_after_end(o, c->attempt, inact);
     return rf <= lim && (uint64_t)rl + inact >= c->start;
 }
 
@@ -872,8 +879,7 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
                        const struct beacon_conf *cf)
 {
     uint64_t end = pd->start_ms + pd->span_ms, inact = cont_gap_s(cf, o) * 1000;
-    if (o->hport != pd->hport ||
-        o->first_ms > end + (o->syn && !(o->attempt && pd->attempt) ? 0 : inact) ||
+    if (o->hport != pd->hport || o->first_ms > end + cont_after_end(o, pd->attempt, inact) ||
         o->last_ms + inact < pd->start_ms)
         return 0;
     pd->attempt &= o->attempt;

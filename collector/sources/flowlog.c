@@ -602,7 +602,7 @@ static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, stru
                          bool *skipped)
 {
     size_t lead = 0; /* a hand-edited log's header line indented by blanks is still one */
-    while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+    while (lead < n && tf_is_space(s[lead]))
         lead++;
     if (lead < n && s[lead] == '#') {
         *skipped = true;
@@ -739,10 +739,15 @@ static char argus_separator(const char *s, size_t n)
     return ',';
 }
 
+static bool argus_separator_ok(char c)
+{
+    return c == ',' || c == '\t' || c == ';' || c == '|';
+}
+
 static int argus_header(struct flowlog_parser *p, const char *s, size_t n)
 {
     p->sep = argus_separator(s, n);
-    if (p->sep != ',' && p->sep != '\t' && p->sep != ';' && p->sep != '|')
+    if (!argus_separator_ok(p->sep))
         return bad(p, "header: field separator '%c' is none of , tab ; | (not a binetflow)",
                    p->sep);
     return map_columns(p, s, n, p->sep, A_STIME, A_DIR, ARGUS_NEED, "header",
@@ -901,14 +906,6 @@ static int argus_line(struct flowlog_parser *p, const char *s, size_t n, struct 
 
 /* ---- format detection ---- */
 
-static bool strpbrk_n(const char *s, size_t n, const char *set)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strchr(set, s[i]) && s[i])
-            return true;
-    return false;
-}
-
 static enum flowlog_fmt sniff_line(const char *s, size_t n)
 {
     n = tf_trim(&s, n);
@@ -917,7 +914,7 @@ static enum flowlog_fmt sniff_line(const char *s, size_t n)
     if (n >= 2 && s[0] == '{' && memmem(s, n, "\"id.orig_h\"", 11))
         return FLOWLOG_ZEEK_JSON;
     if (memmem(s, n, "StartTime", 9) && memmem(s, n, "SrcAddr", 7) && memmem(s, n, "DstAddr", 7) &&
-        strpbrk_n(s, n, ",\t;|"))
+        argus_separator_ok(argus_separator(s, n)))
         return FLOWLOG_ARGUS;
     return FLOWLOG_AUTO;
 }
