@@ -1254,21 +1254,29 @@ struct prevalence {
     uint32_t hosts, customers, net_hosts, net_customers;
 };
 
+/* The prevalence of pair k's peer. The pair's own host is one of the hosts counted whenever the
+ * pair is reported (a schedule is repeated contact, a long session long contact), so no count is
+ * below 1: the view may predate the pair, or a full table may have given the entry up to others
+ * in the same close (least prevalent first); an alert must not say no host talks to its peer. */
 static void pv_lookup(const struct beacon *b, const struct pair_key *k, struct prevalence *out)
 {
-    memset(out, 0, sizeof *out);
+    *out = (struct prevalence){1, 1, 1, 1};
     if (!b->view)
         return;
     for (int level = 0; level < 2; level++) {
         struct pv_key pk;
         pv_key_make(&pk, k->peer, k->port, k->proto, level);
         const struct pv_ent *e = pv_find(b->view, &pk, hash_bytes(&b->pvk, &pk, sizeof pk));
-        if (!e)
+        uint32_t hosts, customers = 0;
+        if (!e || (hosts = pv_count(e, &customers)) == 0)
             continue;
-        if (level == 0)
-            out->hosts = pv_count(e, &out->customers);
-        else
-            out->net_hosts = pv_count(e, &out->net_customers);
+        if (level == 0) {
+            out->hosts = hosts;
+            out->customers = customers ? customers : 1;
+        } else {
+            out->net_hosts = hosts;
+            out->net_customers = customers ? customers : 1;
+        }
     }
 }
 

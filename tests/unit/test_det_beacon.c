@@ -1329,6 +1329,38 @@ static void long_session_rat_port(void **st)
     th_fini(&t);
 }
 
+/* The same controller while 300 other hosts each call a peer of their own about once a minute
+ * (at random): the
+ * prevalence table (64 peers) is full and gives the controller's entry up within the close that
+ * scores it. The alert still counts its own host: "0 hosts talk to that peer" was false. */
+static void prevalence_full_table(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, "prevalence_peers=64"), 0);
+    long_session("10.0.13.13", "5.188.10.10", 49222, 1604, T0 + 5000, 2 * HOUR);
+    for (unsigned h = 0; h < 300; h++) {
+        char host[32], peer[32];
+        snprintf(host, sizeof host, "10.0.%u.%u", 20 + h / 200, h % 200 + 1);
+        snprintf(peer, sizeof peer, "45.%u.%u.9", 10 + h / 100, h % 100);
+        for (uint64_t ts = T0 + h * 97; ts < T0 + 3 * HOUR;
+             ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * MIN))
+            conn(host, peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 8080, 6, ts, 300, 400, 900,
+                 20);
+    }
+    run(&t, T0 + 3 * HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %u %s\n", t.alerts[i].rule_id, t.alerts[i].host[15], t.ev[i]);
+    print_message("pv evicted %.0f\n", (double)th_counter(&t, "prevalence_evicted"));
+    assert_true(th_counter(&t, "prevalence_evicted") > 0);
+    const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.13.13");
+    assert_non_null(a);
+    assert_true(ev_num(a->evidence_json, "hosts") == 1);
+    assert_true(ev_num(a->evidence_json, "customers") == 1);
+    assert_true(ev_num(a->evidence_json, "net_hosts") >= 1);
+    th_fini(&t);
+}
+
 /* TLS C2 run as sessions of about 25 minutes, each drop followed by a burst of reconnects. */
 static void long_session_tls_reconnects(void **st)
 {
@@ -1708,6 +1740,7 @@ int main(void)
         cmocka_unit_test(clock_skew_skipped),
         cmocka_unit_test(bounded_pool),
         cmocka_unit_test(long_session_rat_port),
+        cmocka_unit_test(prevalence_full_table),
         cmocka_unit_test(long_session_tls_reconnects),
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
