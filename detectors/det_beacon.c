@@ -37,9 +37,13 @@
  * overwrites its oldest entry (counted as pending_overwritten; `pending` should hold the new
  * pairs of a worker over the longest period to be found).
  *
- * Slots live in a set-associative pool of max_pairs (8 ways): a full bucket evicts a slot found
- * keeping its host's own rhythm (below) first, else the slot with the fewest starts that has not
- * alerted, then the least recently active (counted). A slot keeps
+ * Slots live in a set-associative pool of max_pairs (8 ways): a full bucket evicts first a slot
+ * that cannot alert (pair_futile: its host's own rhythm, below; a time service; a peer the
+ * prevalence view counts as infrastructure), else one that has not alerted: a stale one (quiet
+ * for more than four of its mean intervals: a burst that ended), then the fewest starts, then
+ * the least recently active (counted; evicted_live counts those neither futile nor stale). By
+ * the fewest starts alone, a slow schedule between check-ins went before CDN, resolver and NTP
+ * pairs of many starts, and the pool could not keep a 6-hour check-in for a day. A slot keeps
  * the last BC_TS starts (10 ms) and bytes out per connection; it is freed after `idle` without
  * activity.
  *
@@ -181,7 +185,7 @@ static const struct conf_key beacon_keys[] = {
      "a P2P client retrying the peers that refused it, a monitor polling its list; a C2 implant "
      "calls one server at a time): no beacon alert",
      NULL},
-    {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "3h",
+    {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "24h",
      "a pair with no connection for this long is forgotten (above the longest period to find)",
      NULL},
     {"inactive_timeout", CONF_DURATION, offsetof(struct beacon_conf, inactive_timeout), 0, 0, 3600,
@@ -287,8 +291,9 @@ struct pair {
     uint8_t basis;                  /* strongest decided basis of a start (NONE: all provisional) */
     uint8_t used, alerted;          /* alerted: 1 fast, 2 slow, 4 long */
     uint8_t head, n, dirty, touched;
-    uint8_t not_ntp; /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
-    uint8_t rhythm;  /* found keeping its host's own rhythm (host_rhythm): evicted first */
+    uint8_t not_ntp;    /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
+    uint8_t rhythm : 1; /* found keeping its host's own rhythm (host_rhythm): evicted first */
+    uint8_t infra : 1;  /* its peer infrastructure by the view at its last active close */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
     uint32_t by[BC_TS]; /* bytes out of each connection */
@@ -344,9 +349,9 @@ struct beacon {
     /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
      * entry's start is counted by stat_pending: the "starts" counter is their sum */
     uint64_t stat_starts, stat_cont, stat_udp_sess, stat_sampled, stat_pending, stat_pend_over,
-        stat_admitted, stat_evicted, stat_expired, stat_alerts, stat_alerts_fast, stat_long_alerts,
-        stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers, stat_pv_nomem,
-        stat_service_overruled, stat_time_service, stat_rhythm;
+        stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts, stat_alerts_fast,
+        stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers,
+        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -533,23 +538,57 @@ static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t
     return NULL;
 }
 
-static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struct bc_at at)
+/* Is the pair's peer port NTP's (UDP 123): the pairs whose not_ntp flag is read. */
+static inline bool ntp_pair(const struct pair_key *k)
+{
+    return k->proto == 17 && k->port == NTP_PORT;
+}
+
+/* Can pair p not alert, as things stand: a schedule its host keeps with many peers (rhythm), NTP
+ * messages and nothing else (a time service), a peer the prevalence view counted as
+ * infrastructure at the pair's last active close (beacon_on_window)? Such a pair holds a slot
+ * for nothing and gives way first (pair_admit). */
+static bool pair_futile(const struct pair *p)
+{
+    return p->rhythm || (!p->alerted && (p->infra || (ntp_pair(&p->k) && !p->not_ntp)));
+}
+
+/* A pair quiet for more than STALE_GAPS of its own mean intervals (and a minute) at now_ms has
+ * stopped whatever rhythm it had: a burst of visits that ended, not a check-in on its way. A
+ * schedule that misses three check-ins in a row is no longer being kept either. */
+#define STALE_GAPS 4
+static bool pair_stale(const struct pair *p, uint64_t now_ms)
+{
+    if (p->count < 2 || now_ms <= p->last_ms)
+        return false;
+    uint64_t mean = (p->last_ms - p->base_ms) / (p->count - 1);
+    return now_ms - p->last_ms > STALE_GAPS * mean + 60000;
+}
+
+/* A slot for key k in at's bucket, at event time now_ms: a free one, else a victim. */
+static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struct bc_at at,
+                               uint64_t now_ms)
 {
     size_t base = (size_t)at.bucket * BC_WAYS;
     struct pair *bucket = &b->pool[base], *victim = NULL;
     for (int i = 0; i < BC_WAYS && !victim; i++)
         if (!bucket[i].used)
             victim = &bucket[i];
-    /* a pair of its host's own rhythm (a DHT node's routing table: many starts) is no candidate:
-     * it gives way first, the least recently active of them */
+    /* a pair that cannot alert (its host's own rhythm, a time service, an infrastructure peer)
+     * gives way first, the least recently active of them */
     bool full = !victim;
     for (int i = 0; i < BC_WAYS && full; i++)
-        if (bucket[i].rhythm && (!victim || bucket[i].last_ms < victim->last_ms))
+        if ((!victim || bucket[i].last_ms < victim->last_ms) && pair_futile(&bucket[i]))
             victim = &bucket[i];
-    for (int pass = 0; pass < 2 && !victim; pass++) {
+    bool full_futile = full && victim;
+    /* then one that has not alerted: a stale one first (a slow schedule between two check-ins
+     * has few starts, and is kept over a burst that ended), the fewest starts, the least recent */
+    for (int pass = 0; pass < 3 && !victim; pass++) {
         for (int i = 0; i < BC_WAYS; i++) {
             const struct pair *q = &bucket[i];
-            if (pass == 0 && q->alerted)
+            if (pass < 2 && q->alerted)
+                continue;
+            if (pass == 0 && !pair_stale(q, now_ms))
                 continue;
             if (!victim || q->count < victim->count ||
                 (q->count == victim->count && q->last_ms < victim->last_ms))
@@ -558,6 +597,7 @@ static struct pair *pair_admit(struct beacon *b, const struct pair_key *k, struc
     }
     if (victim->used) {
         b->stat_evicted++;
+        b->stat_evicted_live += !full_futile && !pair_stale(victim, now_ms);
         b->used--;
     }
     memset(victim, 0, sizeof *victim);
@@ -760,12 +800,6 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     return c;
 }
 
-/* Is the pair's peer port NTP's (UDP 123): the pairs whose not_ntp flag is read. */
-static inline bool ntp_pair(const struct pair_key *k)
-{
-    return k->proto == 17 && k->port == NTP_PORT;
-}
-
 /* Are these packets NTP messages by their size: on average between the smallest and the largest
  * an NTP message makes with its UDP and IP (v4: IPv4) headers? */
 static bool ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
@@ -808,9 +842,9 @@ static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
 /* Promote a pending first connection to a slot seeded with it (its start was counted when it
  * went pending). */
 static struct pair *promote(struct beacon *b, const struct pair_key *k, struct bc_at at,
-                            struct pend *pd, const struct beacon_conf *cf)
+                            struct pend *pd, const struct beacon_conf *cf, uint64_t now_ms)
 {
-    struct pair *p = pair_admit(b, k, at);
+    struct pair *p = pair_admit(b, k, at, now_ms);
     struct obs first = {
         .host_side = pd->dirs != 2,
         .may_start = true,
@@ -1005,11 +1039,11 @@ static __attribute__((noinline)) void beacon_pending(struct beacon *b, const str
     pair_key_of(&k, h->customer, h->addr, f, o->host_side);
     if (pend_record(b, pd, o, c)) {
         if ((uint64_t)pd->span_ms >= c->long_session * 1000) /* a long session: follow it */
-            promote(b, &k, at, pd, c);
+            promote(b, &k, at, pd, c, o->last_ms);
         return;
     }
     if (o->may_start)
-        pair_record(b, promote(b, &k, at, pd, c), o, c);
+        pair_record(b, promote(b, &k, at, pd, c, o->last_ms), o, c);
 }
 
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
@@ -2106,6 +2140,11 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
             b->stat_expired++;
             continue;
         }
+        if (p->dirty || p->touched) { /* active in the window: its peer by the view (pair_futile) */
+            struct prevalence pv;
+            pv_lookup(b, &p->k, &pv);
+            p->infra = pv_is_infra(&pv, c);
+        }
         /* under test: enough starts to make a schedule (dirty or not: each is looked at
          * whenever it has new starts) */
         size_t testable = nmin_least(c) + 1;
@@ -2190,7 +2229,12 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     X(T, slots_cap, "slots_capacity", "detector_beacon_slots_capacity_pairs", NULL, G,             \
       "Capacity of the pair pool (max_pairs, this worker's share).")                               \
     X(T, evicted, "evicted", "detector_beacon_evicted_total", NULL, C,                             \
-      "Tracked pairs pushed out of a full bucket (least recently active, not alerted).")           \
+      "Tracked pairs pushed out of a full bucket (those that cannot alert first, then stale "      \
+      "ones, "                                                                                     \
+      "then the fewest starts).")                                                                  \
+    X(T, evicted_live, "evicted_live", "detector_beacon_evicted_live_total", NULL, C,              \
+      "Evicted pairs that could alert and were still active: a schedule may be lost; raise "       \
+      "max_pairs.")                                                                                \
     X(T, expired, "expired", "detector_beacon_expired_total", NULL, C,                             \
       "Tracked pairs freed after `idle` without a connection.")                                    \
     X(T, pv_used, "prevalence_peers", "detector_beacon_prevalence_peers", NULL, G,                 \
@@ -2247,6 +2291,7 @@ static void beacon_counters(const void *self, void *snap)
     o->slots_used = b->used;
     o->slots_cap = b->nbuckets * BC_WAYS;
     o->evicted = b->stat_evicted;
+    o->evicted_live = b->stat_evicted_live;
     o->expired = b->stat_expired;
     o->pv_used = b->pv ? b->pv->used : 0;
     o->pv_evicted = b->pv ? b->pv->evicted : 0;
