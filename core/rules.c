@@ -42,7 +42,7 @@ const struct rule_def rule_table[] = {
      "stop.",
      "https://www.rfc-editor.org/rfc/rfc5068", CAT_SPAM,
      "{host} (customer {customer}) sent mail to {ev.exact:about}{ev.distinct_dst} mail servers "
-     "in {ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
+     "in {ev.distinct_nets:n network}: {ev.smtp_flows} SMTP flows, {ev.fail_share:pct} failed, "
      "since {first}"},
     {"spam.mta_fanout", "spam",
      "Allowlisted mail server reaches an abnormal number of mail servers",
@@ -51,7 +51,7 @@ const struct rule_def rule_table[] = {
      "spam through it.",
      "https://www.rfc-editor.org/rfc/rfc5068", CAT_SPAM,
      "Mail server {host} (customer {customer}) sent mail to {ev.exact:about}{ev.distinct_dst} "
-     "mail servers in {ev.distinct_nets} networks: {ev.smtp_flows} SMTP flows, "
+     "mail servers in {ev.distinct_nets:n network}: {ev.smtp_flows} SMTP flows, "
      "{ev.fail_share:pct} failed, since {first}"},
     {"beacon.fast", "beacon", "Host connects to one peer at short regular intervals (C2 beacon)",
      "A customer host started connections to one outside peer again and again on a schedule "
@@ -75,8 +75,9 @@ const struct rule_def rule_table[] = {
      "login on a service port), and almost no other host talks to that peer: an interactive "
      "command-and-control or tunnel channel (RITA's long connections).",
      "https://github.com/activecm/rita", CAT_C2,
-     "{src} kept {ev.long_sessions} long sessions with {dst}, {ev.total_duration_s} s in all "
-     "(longest {ev.longest_s} s), since {first}; {ev.prevalence.hosts} hosts talk to that peer"},
+     "{src} kept {ev.long_sessions:n long session} with {dst}, {ev.total_duration_s} s in all "
+     "(longest {ev.longest_s} s), since {first}; {ev.prevalence.hosts:n inside host} in contact "
+     "with that peer"},
     {"bruteforce.login", "bruteforce",
      "Host makes many short, similar logins to one service (password guessing)",
      "A customer host opened many short connections of similar size to one login service "
@@ -277,6 +278,16 @@ static bool put_value(struct out *o, const struct jr_val *v, const char *fmt)
     } else if (fmt && strcmp(fmt, "about") == 0 && (v->type == JR_TRUE || v->type == JR_FALSE)) {
         if (v->type == JR_FALSE) /* the evidence's "exact": false, an estimate */
             puts_(o, "about ");
+    } else if (fmt && strncmp(fmt, "n ", 2) == 0 && fmt[2] && v->type == JR_NUMBER) {
+        /* a count and its noun: "n session" or "n address|addresses" gives "1 session",
+         * "3 sessions", "2 addresses" */
+        jr_text(v, tmp, sizeof tmp);
+        const char *noun = fmt + 2, *bar = strchr(noun, '|');
+        bool one = strcmp(tmp, "1") == 0;
+        if (bar && one)
+            putf(o, "%s %.*s", tmp, (int)(bar - noun), noun);
+        else
+            putf(o, "%s %s%s", tmp, bar ? bar + 1 : noun, bar || one ? "" : "s");
     } else if (fmt) {
         return false;
     } else if (v->type == JR_ARRAY) {

@@ -24,7 +24,9 @@
  *   {ev.KEY:pct}            a share as a percentage ("95 %"); {ev.KEY:int} rounded;
  *                           {ev.KEY:bits} bits per second with a unit ("1.5 Mbit/s");
  *                           {ev.KEY:about} "about " when the boolean KEY is false, else
- *                           nothing (before a count: "exact": false marks an estimate)
+ *                           nothing (before a count: "exact": false marks an estimate);
+ *                           {ev.KEY:n NOUN} or {ev.KEY:n NOUN|PLURAL} the count and its noun
+ *                           ("1 session", "3 sessions", "2 addresses")
  * A placeholder that cannot be filled stays in the text as "{?NAME}" (tests look for "{").
  * Pure functions; any thread. */
 #ifndef TW_RULES_H

@@ -27,7 +27,8 @@ static bool known_placeholder(const char *name, size_t n)
         return (fl == 3 && strncmp(colon + 1, "pct", 3) == 0) ||
                (fl == 3 && strncmp(colon + 1, "int", 3) == 0) ||
                (fl == 4 && strncmp(colon + 1, "bits", 4) == 0) ||
-               (fl == 5 && strncmp(colon + 1, "about", 5) == 0);
+               (fl == 5 && strncmp(colon + 1, "about", 5) == 0) ||
+               (fl > 2 && strncmp(colon + 1, "n ", 2) == 0); /* a count and its noun */
     }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
@@ -142,6 +143,15 @@ static void test_render(void **st)
     rule_render("[{ev.exact:about}{ev.checkins}] [{ev.sure:about}{ev.checkins}] {ev.mad_s:about}",
                 &a, buf, sizeof buf);
     assert_string_equal(buf, "[about 42] [42] {?ev.mad_s:about}");
+    /* a count with its noun, one or more */
+    const char *ev0 = a.evidence_json;
+    a.evidence_json = "{\"one\":1,\"two\":2,\"zero\":0,\"word\":\"x\"}";
+    rule_render("{ev.one:n session}, {ev.two:n session}, {ev.zero:n host}, "
+                "{ev.one:n address|addresses}, {ev.two:n address|addresses}, {ev.word:n host}",
+                &a, buf, sizeof buf);
+    assert_string_equal(buf, "1 session, 2 sessions, 0 hosts, 1 address, 2 addresses, "
+                             "{?ev.word:n host}");
+    a.evidence_json = ev0;
     /* the peer started it: it is the source; the host's side says whose it is */
     a.host_is_source = false;
     a.direction_unknown = true;
