@@ -294,6 +294,7 @@ struct pair {
     uint8_t not_ntp;    /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
     uint8_t rhythm : 1; /* found keeping its host's own rhythm (host_rhythm): evicted first */
     uint8_t infra : 1;  /* its peer infrastructure by the view at its last active close */
+    uint16_t refused;   /* connections ended refused: the peer's RST, no exchange (conn_refused) */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
     uint32_t by[BC_TS]; /* bytes out of each connection */
@@ -749,6 +750,24 @@ static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct 
     p->touched = 1;
 }
 
+/* Did the peer refuse connection c: a record of the peer's seen, and every record of it a bare
+ * attempt (the host's SYN, the peer's RST; struct obs)? A C2 server down or turning its bots
+ * away. No answer at all is not counted: an exporter may see one direction only. */
+static inline bool conn_refused(const struct conn *c)
+{
+    return c->valid && c->attempt && (c->dirs & 2);
+}
+
+/* Connections of pair p the peer refused: those ended (counted as their slots were reused) and
+ * those still followed. */
+static uint32_t pair_refused(const struct pair *p)
+{
+    uint32_t n = p->refused;
+    for (int i = 0; i < BC_RECENT; i++)
+        n += conn_refused(&p->recent[i]);
+    return n;
+}
+
 /* A new connection of pair p; returns it. */
 static struct conn *pair_start(struct beacon *b, struct pair *p, const struct obs *o,
                                const struct beacon_conf *cf)
@@ -762,6 +781,8 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     for (int i = 1; i < BC_RECENT && c->valid; i++) /* a free one, else the one idle longest */
         if (!p->recent[i].valid || p->recent[i].end < c->end)
             c = &p->recent[i];
+    if (conn_refused(c) && p->refused < UINT16_MAX)
+        p->refused++; /* its fate is final */
     memset(c, 0, sizeof *c);
     c->valid = 1;
     c->start = rf;
@@ -1816,6 +1837,7 @@ static void json_prevalence(struct json *j, const struct prevalence *v, const st
 static void json_traffic(struct json *j, const struct pair *p)
 {
     json_u64(j, "connections", p->count);
+    json_u64(j, "refused", pair_refused(p));
     json_u64(j, "continuations", p->cont);
     json_u64(j, "bytes_out", p->bytes_out);
     json_u64(j, "bytes_in", p->bytes_in);

@@ -463,6 +463,9 @@ static void refused_c2_retries(void **st)
     assert_non_null(a);
     assert_true(ev_is(a->evidence_json, "schedule", "regular"));
     assert_true(fabs(ev_num(a->evidence_json, "period_s") - 2.1) < 0.1);
+    /* every connect() refused, and the evidence says so (an answered C2's says 0) */
+    assert_true(ev_num(a->evidence_json, "connections") >= 8);
+    assert_true(ev_num(a->evidence_json, "refused") == ev_num(a->evidence_json, "connections"));
     th_fini(&t);
 
     /* a client's retries of a server that is down for a while, then answers: each connect()
@@ -1356,7 +1359,9 @@ static void bounded_pool(void **st)
     }
     uint64_t end = beacon("10.0.0.5", "198.51.100.7", 443, 6, T0 + 200000, 10 * SEC, 0.2, 60, 0);
     run(&t, end + 5 * MIN);
-    assert_non_null(find_alert(&t, "beacon.fast", "10.0.0.5"));
+    const struct alert *a = find_alert(&t, "beacon.fast", "10.0.0.5");
+    assert_non_null(a);
+    assert_true(ev_num(a->evidence_json, "refused") == 0); /* an answered C2 */
     assert_int_equal(th_count(&t, NULL, "10.0.0.11"), 0);
     assert_true(stat_of(&t, "evicted") > 0);
     th_fini(&t);
@@ -1393,6 +1398,7 @@ static void long_session_rat_port(void **st)
     assert_true(ev_num(a->evidence_json, "bytes_out") > 0 &&
                 ev_num(a->evidence_json, "bytes_in") > 0);
     assert_true(ev_num(a->evidence_json, "hosts") == 1);
+    assert_true(ev_num(a->evidence_json, "refused") == 0);
     assert_int_equal(th_count(&t, "beacon.fast", NULL) + th_count(&t, "beacon.slow", NULL), 0);
     th_fini(&t);
 }
