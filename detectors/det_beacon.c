@@ -1503,7 +1503,8 @@ struct sched {
     size_t n, fit; /* intervals scored; those in the schedule */
     size_t nmin;
     double period_s;     /* median of the fitting intervals (alternating: the cycle) */
-    double lo_s, hi_s;   /* the band the fitting intervals lie in */
+    double jitter;       /* the band's spread, (hi - lo) / (hi + lo) of the fitting intervals; two
+                    * gaps: the wider of their two bands' (not the gaps' difference) */
     double gap_a, gap_b; /* alternating: the two gaps */
     double mad_s, skew, ts;
     double lp;       /* log of the chance random times would fit it */
@@ -1628,6 +1629,14 @@ static void sched_stats(struct sched *s, const double *core, size_t k)
     s->ts = (clamp01(1 - fabs(r.skew)) + mad_score) / 2;
 }
 
+/* The relative spread of a band of sorted intervals core[0..k): (hi - lo) / (hi + lo), the
+ * jitter the evidence reports (intervals within (1 +- it) x the band's middle). */
+static double band_spread(const double *core, size_t k)
+{
+    double lo = core[0], hi = core[k - 1];
+    return hi + lo > 0 ? (hi - lo) / (hi + lo) : 0;
+}
+
 /* d[0..n): intervals (any order). A schedule when a band of them is one random connection times
  * would give with a chance of at most `chance`. */
 static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, struct sched *s)
@@ -1651,8 +1660,7 @@ static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, 
     s->lp = b.lp;
     s->period_s = period;
     s->nmin = nmin_of(period, c);
-    s->lo_s = core[0];
-    s->hi_s = core[b.k - 1];
+    s->jitter = band_spread(core, b.k);
     sched_stats(s, core, b.k);
     return true;
 }
@@ -1671,7 +1679,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     double alpha = s->alpha, x = alpha;
     for (int it = 0; it < 30; it++) /* x (1 - ln x) = alpha, by fixed point */
         x = alpha / (1.0 - log(x));
-    double med[2], lp = 0;
+    double med[2], lp = 0, spread = 0;
     size_t fit = 0;
     for (int h = 0; h < 2; h++) {
         struct robust r;
@@ -1682,6 +1690,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
             return false;
         const double *core = half[h] + b.first;
         med[h] = b.k % 2 ? core[b.k / 2] : (core[b.k / 2 - 1] + core[b.k / 2]) / 2;
+        spread = fmax(spread, band_spread(core, b.k));
         lp += b.lp;
         fit += b.k;
     }
@@ -1702,8 +1711,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     s->period_s = cycle;
     s->gap_a = med[0];
     s->gap_b = med[1];
-    s->lo_s = fmin(med[0], med[1]);
-    s->hi_s = fmax(med[0], med[1]);
+    s->jitter = spread;
     double sums[BC_TS];
     size_t ns = 0;
     for (size_t i = 0; i + 1 < n; i += 2)
@@ -2048,7 +2056,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     json_obj_open(&j, NULL);
     json_str(&j, "schedule", sched_names[s.kind]);
     json_double(&j, "period_s", s.period_s, s.period_s < 60 ? 2 : 1);
-    json_double(&j, "jitter", s.hi_s + s.lo_s > 0 ? (s.hi_s - s.lo_s) / (s.hi_s + s.lo_s) : 0, 3);
+    json_double(&j, "jitter", s.jitter, 3);
     json_double(&j, "mad_s", s.mad_s, 2);
     json_double(&j, "skew", s.skew, 3);
     if (s.kind == SCHED_ALTERNATING) {

@@ -254,6 +254,10 @@ static void njrat_alternating_old_ports(void **st)
     assert_non_null(a);
     assert_true(ev_is(a->evidence_json, "schedule", "alternating"));
     assert_true(fabs(ev_num(a->evidence_json, "period_s") - 56) < 6);
+    /* the jitter is each gap's spread (+-10 %), not the gaps' difference ((50 - 6) / 56) */
+    print_message("alternating 50 s / 6 s +-10 %%: jitter %.3f\n",
+                  ev_num(a->evidence_json, "jitter"));
+    assert_true(ev_num(a->evidence_json, "jitter") <= 0.11);
     th_fini(&t);
 }
 
