@@ -2111,6 +2111,12 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         return;
     if (p->long_n < 2 && service_use(p))
         return; /* one long session on a service port: an SSH login, a VPN, a push channel */
+    if (ntp_pair(&p->k) && !p->not_ntp) {
+        /* NTP messages and nothing else, however many sessions: an NTP client polling every
+         * 64 s keeps one UDP session for hours and starts another after each longer gap */
+        b->stat_time_service++;
+        return;
+    }
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
     if (pv.hosts > c->long_rare)

@@ -612,6 +612,38 @@ static void ntp_pool_prevalence(void **st)
     th_fini(&t);
 }
 
+/* An NTP client that keeps its first poll interval (ntpd at 64 s, IoT-23's Torii capture: 66 s
+ * for hours, 123 to 123) makes UDP sessions of hours (the gaps below udp_session), a new one
+ * after each longer gap: several long sessions with a rare server. NTP messages and nothing
+ * else are time synchronisation: no long-session alert, counted as a time service. One record
+ * of data on the pair makes it a candidate again. */
+static void ntp_client_long_sessions(void **st)
+{
+    (void)st;
+    for (int c2 = 0; c2 < 2; c2++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        uint64_t ts = T0;
+        for (unsigned sess = 0; sess < 4; sess++) {
+            for (unsigned i = 0; i < 45; i++, ts += 66 * SEC + th_rand(&rs) % 2000)
+                ntp_poll("10.0.9.6", "192.0.2.206", 123, ts, 76, 76, 20);
+            ts += 6 * MIN; /* a longer gap: the next poll starts another session */
+        }
+        if (c2)
+            add("10.0.9.6", "192.0.2.206", 123, 123, 17, 0, 3, 1400, T0 + 20 * MIN, 2000);
+        run(&t, ts + 10 * MIN);
+        const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.9.6");
+        if (!c2) {
+            assert_null(a);
+            assert_true(stat_of(&t, "time_service_skipped") > 0);
+        } else {
+            assert_non_null(a);
+            assert_true(ev_num(a->evidence_json, "long_sessions") >= 2);
+        }
+        th_fini(&t);
+    }
+}
+
 /* Time clients of servers no other host uses (a host's own choice, or the only host of a capture:
  * no prevalence to learn), as their documentation describes them: ntpd from port 123, 64 s
  * doubling to 1024 s; chrony from a new random port each request, the same intervals a little
@@ -1798,6 +1830,7 @@ int main(void)
         cmocka_unit_test(connections_counted_once),
         cmocka_unit_test(ntp_pool_prevalence),
         cmocka_unit_test(time_service_below),
+        cmocka_unit_test(ntp_client_long_sessions),
         cmocka_unit_test(saas_monitor_popular),
         cmocka_unit_test(workstations_polling_cloud),
         cmocka_unit_test(outbreak_in_one_customer_alerts),
