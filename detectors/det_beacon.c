@@ -545,13 +545,20 @@ static inline bool ntp_pair(const struct pair_key *k)
     return k->proto == 17 && k->port == NTP_PORT;
 }
 
+/* Is pair p a time service: NTP messages and nothing else to UDP/123 (no schedule, no long
+ * session alert; a record not NTP-sized makes it a candidate again)? */
+static inline bool pair_time_service(const struct pair *p)
+{
+    return ntp_pair(&p->k) && !p->not_ntp;
+}
+
 /* Can pair p not alert, as things stand: a schedule its host keeps with many peers (rhythm), NTP
  * messages and nothing else (a time service), a peer the prevalence view counted as
  * infrastructure at the pair's last active close (beacon_on_window)? Such a pair holds a slot
  * for nothing and gives way first (pair_admit). */
 static bool pair_futile(const struct pair *p)
 {
-    return p->rhythm || (!p->alerted && (p->infra || (ntp_pair(&p->k) && !p->not_ntp)));
+    return p->rhythm || (!p->alerted && (p->infra || pair_time_service(p)));
 }
 
 /* A pair quiet for more than STALE_GAPS of its own mean intervals (and a minute) at now_ms has
@@ -2029,7 +2036,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct sched s;
     if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c->chance / (double)ntested, c, &s))
         return;
-    if (ntp_pair(&p->k) && !p->not_ntp) {
+    if (pair_time_service(p)) {
         b->stat_time_service++; /* time synchronisation: NTP messages and nothing else */
         return;
     }
@@ -2111,7 +2118,7 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         return;
     if (p->long_n < 2 && service_use(p))
         return; /* one long session on a service port: an SSH login, a VPN, a push channel */
-    if (ntp_pair(&p->k) && !p->not_ntp) {
+    if (pair_time_service(p)) {
         /* NTP messages and nothing else, however many sessions: an NTP client polling every
          * 64 s keeps one UDP session for hours and starts another after each longer gap */
         b->stat_time_service++;

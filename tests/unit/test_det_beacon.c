@@ -90,6 +90,12 @@ static double uni(double a, double b)
     return a + (b - a) * (th_rand(&rs) % 1000001) / 1000000.0;
 }
 
+/* A gap of a Poisson process of mean `mean` (ms): exponentially distributed. */
+static uint64_t exp_gap(double mean)
+{
+    return (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * mean);
+}
+
 /* A beacon: check-ins from host to peer every period_ms with uniform +-jitter, n of them, from
  * t0; client ports from cport0 up (or random dynamic ports when cport0 is 0). Returns the
  * time of the last check-in. */
@@ -425,7 +431,7 @@ static void infrastructure_pairs_give_way(void **st)
             while (ts < T0 + 8 * HOUR) {
                 conn(host, peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 500, 700,
                      9000, 20);
-                ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 20 * MIN);
+                ts += exp_gap(20 * MIN);
             }
         }
     }
@@ -841,7 +847,7 @@ static void popular_web_and_dns(void **st)
                  900, 40000 + th_rand(&rs) % 90000, 25);
             conn(host, "8.8.8.8", (uint16_t)(40000 + th_rand(&rs) % 20000), 53, 17, ts - 40, 20, 70,
                  200, 15);
-            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 8 * MIN);
+            ts += exp_gap(8 * MIN);
         }
     }
     beacon("10.0.12.99", "151.101.65.140", 443, 6, T0, 2 * MIN, 0.05, 80, 0);
@@ -866,7 +872,7 @@ static void poisson_rare_peers(void **st)
         for (unsigned i = 0; i < 8; i++) {
             conn(host, peer, (uint16_t)(40000 + th_rand(&rs) % 20000), 443, 6, ts, 500, 700, 5000,
                  30);
-            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+            ts += exp_gap(10 * MIN);
         }
     }
     run(&t, T0 + 8 * HOUR);
@@ -911,8 +917,7 @@ static void busy_resolver_quiet(void **st)
                     add(host, srv, sp, 53, 17, 0, 1, 60 + th_rand(&rs) % 40, q, 0);
                     add(srv, host, 53, sp, 17, 0, 1, 100 + th_rand(&rs) % 400, a, 0);
                     double mean = 3.0 * SEC * (j + 1);
-                    next[r][j] +=
-                        1 + (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * mean);
+                    next[r][j] += 1 + exp_gap(mean);
                 }
             }
         }
@@ -943,7 +948,7 @@ static void many_random_pairs_one_host(void **st)
         for (unsigned i = 0; i < 7; i++) {
             conn("10.0.77.1", peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400, 600,
                  3000, 20);
-            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+            ts += exp_gap(10 * MIN);
         }
     }
     beacon("10.0.77.1", "198.51.100.77", 8443, 6, T0 + 3000, 2 * MIN, 0.2, 60, 0);
@@ -1008,7 +1013,7 @@ static void busy_host_slow_c2(void **st)
         for (unsigned i = 0, n = 4 + j % 2; i < n; i++) {
             conn("10.0.99.1", site, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400, 600,
                  3000, 20);
-            ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 15 * MIN);
+            ts += exp_gap(15 * MIN);
         }
     }
     beacon("10.0.99.1", "198.51.100.99", 80, 6, T0 + 4000, 15 * MIN, 0.1, 10, 0);
@@ -1181,7 +1186,7 @@ static void cost_probe(void **st)
             while (ts < T0 + 6 * HOUR && nrecs < MAX_RECS - 4000) {
                 conn("10.0.78.1", peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 443, 6, ts, 400,
                      600, 3000, 20);
-                ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * 10 * MIN);
+                ts += exp_gap(10 * MIN);
             }
         }
         uint64_t ts = T0 + 30 * MIN;
@@ -1453,8 +1458,7 @@ static void prevalence_full_table(void **st)
         char host[32], peer[32];
         snprintf(host, sizeof host, "10.0.%u.%u", 20 + h / 200, h % 200 + 1);
         snprintf(peer, sizeof peer, "45.%u.%u.9", 10 + h / 100, h % 100);
-        for (uint64_t ts = T0 + h * 97; ts < T0 + 3 * HOUR;
-             ts += (uint64_t)(-log((th_rand(&rs) % 100000 + 1) / 100001.0) * MIN))
+        for (uint64_t ts = T0 + h * 97; ts < T0 + 3 * HOUR; ts += exp_gap(MIN))
             conn(host, peer, (uint16_t)(20000 + th_rand(&rs) % 40000), 8080, 6, ts, 300, 400, 900,
                  20);
     }
