@@ -134,11 +134,6 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 #define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
 #define UNIT_MS 10      /* pair times are hundredths of a second after the pair's first start */
-/* An NTP message (RFC 5905): the 48-byte header, with at most a MAC (a key id and a 16- or
- * 20-byte digest) after it; on the wire with its UDP and IP headers. */
-#define NTP_PORT 123
-#define NTP_MSG_MIN 48
-#define NTP_MSG_MAX 72
 #define MIN_PERIOD_S                                                                               \
     1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
                           * a strobe) */
@@ -542,7 +537,7 @@ static inline struct pair *pair_find(struct beacon *b, struct bc_at at, uint32_t
 /* Is the pair's peer port NTP's (UDP 123): the pairs whose not_ntp flag is read. */
 static inline bool ntp_pair(const struct pair_key *k)
 {
-    return k->proto == 17 && k->port == NTP_PORT;
+    return k->proto == 17 && k->port == DET_NTP_PORT;
 }
 
 /* Is pair p a time service: NTP messages and nothing else to UDP/123 (no schedule, no long
@@ -639,7 +634,7 @@ struct obs {
     bool may_start; /* may be a connection start */
     uint8_t basis;  /* enum flow_init_basis (NONE: provisional) */
     uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
-    bool not_ntp;   /* UDP port 123 at either end, not sized as NTP messages (ntp_sized) */
+    bool not_ntp;   /* UDP port 123 at either end, not sized as NTP messages (det_ntp_sized) */
     bool udp;
     /* a bare TCP attempt: the host's SYN without ACK, or the peer's refusal (RST, no SYN, FIN or
      * PSH). The host's SYN after one is the same connect() retried on its port, not a new
@@ -828,17 +823,6 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
     return c;
 }
 
-/* Are these packets NTP messages by their size: on average between the smallest and the largest
- * an NTP message makes with its UDP and IP (v4: IPv4) headers? */
-static bool ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
-{
-    if (!packets)
-        return false;
-    uint64_t hdr = v4 ? 20 + 8 : 40 + 8, mean = bytes / packets;
-    return mean >= hdr + NTP_MSG_MIN &&
-           (mean < hdr + NTP_MSG_MAX || (mean == hdr + NTP_MSG_MAX && bytes % packets == 0));
-}
-
 /* The longest gap (s) within which record o continues a connection of its host port: a UDP
  * socket pair's session (udp_session), else the exporters' inactive timeout. */
 static inline uint64_t cont_gap_s(const struct beacon_conf *cf, const struct obs *o)
@@ -879,8 +863,9 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
         .basis = pd->basis,
         .range = pd->range,
         /* its records as one: a first connection is one exchange */
-        .not_ntp = ntp_pair(k) && !ntp_sized(addr_is_v4(k->host),
-                                             (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
+        .not_ntp =
+            ntp_pair(k) && !det_ntp_sized(addr_is_v4(k->host),
+                                          (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
         .attempt = pd->attempt,
         .hport = pd->hport,
         .first_ms = pd->start_ms,
@@ -1046,8 +1031,9 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
         .range = range,
         /* read for pairs only: a pending first connection's records are judged as one */
         .not_ntp =
-            __builtin_expect(f->proto == 17 && (f->sport == NTP_PORT || f->dport == NTP_PORT), 0) &&
-            !ntp_sized(addr_is_v4(f->src), f->bytes, f->packets),
+            __builtin_expect(
+                f->proto == 17 && (f->sport == DET_NTP_PORT || f->dport == DET_NTP_PORT), 0) &&
+            !det_ntp_sized(addr_is_v4(f->src), f->bytes, f->packets),
         .hport = hport,
         .first_ms = f->first_ms,
         .last_ms = f->last_ms >= f->first_ms ? f->last_ms : f->first_ms,
@@ -2103,7 +2089,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
 
 /* Is pair p's port a service port used as that service could be: not a UDP session to port 53
  * (a DNS client changes its port with each query, RFC 5452) nor one of messages not sized as
- * NTP's to port 123 (ntp_sized) - a C2 channel kept on one socket to a service's number. */
+ * NTP's to port 123 (det_ntp_sized) - a C2 channel kept on one socket to a service's number. */
 static bool service_use(const struct pair *p)
 {
     if (!port_is_service(p->k.proto, p->k.port))

@@ -75,6 +75,8 @@
  *                    for a host that has a horizontal or vertical alert in the same window
  *                    (one event, one alert), nor when the walk's unanswered contacts share
  *                    neither a port nor a target (walk_shares_port, walk_shares_target).
+                    An NTP daemon's requests (NTP-sized, UDP 123 to 123) take no step: pool
+                    servers that left or filter go silent (time_client).
  *   scan.icmp_sweep  echo requests to >= icmp_burst distinct addresses within icmp_burst_window
  *                    (Juniper's ip-sweep screen and Snort sfPortscan's high sensitivity: 10
  *                    probes; Snort's and Trellix's 60 s windows), of which >= icmp_unanswered_min
@@ -261,8 +263,9 @@ struct pend_key {
 /* A UDP/ICMP first contact waiting for its answer, or an answer waiting for its probe. */
 struct pend {
     struct pend_key k;
-    uint8_t state; /* PEND_PROBE, PEND_ANSWER */
-    uint8_t pad[3];
+    uint8_t state;   /* PEND_PROBE, PEND_ANSWER */
+    uint8_t no_walk; /* a probe the sequential test does not take (time_client) */
+    uint8_t pad[2];
     uint32_t packets, bytes;
     uint32_t span_ms; /* the probe's record: last - first (saturating) */
     uint64_t t_ms;    /* the probe's (or answer's) start */
@@ -350,7 +353,7 @@ struct scan {
     size_t due_cap;
     uint32_t *due_cnt; /* due_sort's counters */
     uint64_t st_attempts, st_first, st_out[3], st_icmp_errors, st_pend_evicted, st_pend_answer_only;
-    uint64_t st_udp_ignored;
+    uint64_t st_udp_ignored, st_time_client;
     uint64_t st_cand_full, st_touched_full, st_alerts[4], st_done_early, st_trw_withdrawn;
     uint64_t st_trw_spread, st_h_spread;
 };
@@ -834,7 +837,7 @@ static void pend_contact(const struct pend *p, struct contact *ct)
     ct->last_ms = p->t_ms + p->span_ms;
     ct->packets = p->packets;
     ct->bytes = p->bytes;
-    ct->trw = true;
+    ct->trw = !p->no_walk;
     ct->rate = 1;
     ct->salt = p->salt;
 }
@@ -854,9 +857,10 @@ static bool pend_host(const struct pend *p, struct host **h, struct scan_host **
 
 /* Probe record f of host h into join table entry p. */
 static void pend_fill(struct pend *p, const struct flow_rec *f, uint64_t salt, struct host *h,
-                      struct scan_host *sh)
+                      struct scan_host *sh, bool no_walk)
 {
     p->state = PEND_PROBE;
+    p->no_walk = no_walk;
     p->t_ms = f->first_ms;
     p->span_ms = sat32(f->last_ms > f->first_ms ? f->last_ms - f->first_ms : 0);
     p->salt = salt;
@@ -906,10 +910,25 @@ static void done_push(struct scan *s, struct det_ctx *ctx, const struct pend *p)
     s->done_n++;
 }
 
+/* Is UDP record f an NTP daemon's request to a server: NTP-sized, from port 123 to port 123?
+ * ntpd (RFC 5905 symmetric and client modes) sends from its own port; a pool server that left
+ * the pool, rate-limits or sits behind a filter of UDP/123 stays silent, so a host's daemon
+ * can try a few dozen servers a day, most of them unanswered, and the sequential test, whose
+ * model is that a benign host's first contacts are mostly answered, would call it a scanner
+ * (IoT-23 Torii's host: 21 of 31 unanswered). Scanners of NTP send from any port; a sweep from
+ * port 123 still fills the horizontal and vertical counts, which take these probes. */
+static bool time_client(const struct flow_rec *f)
+{
+    return f->proto == 17 && f->sport == DET_NTP_PORT && f->dport == DET_NTP_PORT &&
+           det_ntp_sized(addr_is_v4(f->src), f->bytes, f->packets);
+}
+
 /* hv: the key's key_mix (rec_mix); salt: the host's (salt_of(h->addr)). */
 static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, struct scan_host *sh,
                        const struct flow_rec *f, uint16_t port, uint64_t hv, uint64_t salt)
 {
+    bool no_walk = time_client(f);
+    s->st_time_client += no_walk;
     struct pend_key k;
     memset(&k, 0, sizeof k);
     k.customer = h->customer;
@@ -924,13 +943,13 @@ static void pend_probe(struct scan *s, struct det_ctx *ctx, struct host *h, stru
         pend_evicted(s, ctx, &old);
     if (!ins) {
         if (p->state == PEND_ANSWER) { /* the answer came first */
-            pend_fill(p, f, salt, h, sh);
+            pend_fill(p, f, salt, h, sh, no_walk);
             done_push(s, ctx, p);
             ltab_remove(&s->pend, p);
         }
         return; /* a second probe of a waiting one: not a first contact */
     }
-    pend_fill(p, f, salt, h, sh);
+    pend_fill(p, f, salt, h, sh, no_walk);
 }
 
 /* hv: the key's key_mix (rec_mix). */
@@ -1851,6 +1870,10 @@ static void scan_on_window(void *self, struct det_ctx *ctx)
       "ICMP errors towards customer hosts (not taken as answers).")                                \
     X(T, udp_ignored, "udp_ports_ignored", "detector_scan_udp_ports_ignored_total", NULL, C,       \
       "UDP attempts to ignore_udp_ports (traceroute's probes, by default) not counted.")           \
+    X(T, time_clients, "time_client_contacts", "detector_scan_time_client_contacts_total", NULL,   \
+      C,                                                                                           \
+      "NTP daemons' first contacts (NTP-sized, UDP 123 to 123) left out of the sequential test "   \
+      "(the horizontal and vertical counts take them).")                                           \
     X(T, pending, "pending", "detector_scan_pending_probes", NULL, G,                              \
       "UDP and ICMP probes waiting for their answer now.")                                         \
     X(T, pending_cap, "pending_capacity", "detector_scan_pending_capacity_probes", NULL, G,        \
@@ -1923,6 +1946,7 @@ static void scan_counters(const void *self, void *snap)
     o->outcome_unknown = s->st_out[OUT_UNKNOWN];
     o->icmp_errors = s->st_icmp_errors;
     o->udp_ignored = s->st_udp_ignored;
+    o->time_clients = s->st_time_client;
     o->pending = s->pend.n;
     o->pending_cap = s->pend.cap;
     o->pending_evicted = s->st_pend_evicted;

@@ -301,6 +301,24 @@ static inline bool det_flow_whole(const struct flow_rec *f)
     return f->sampling <= 1 && !(f->flags & FLOW_F_PACKET);
 }
 
+/* NTP (RFC 5905) on the wire: UDP port 123; a message is the 48-byte header with at most a MAC (a
+ * key id and a 16- or 20-byte digest) after it. */
+#define DET_NTP_PORT 123
+#define DET_NTP_MSG_MIN 48
+#define DET_NTP_MSG_MAX 72
+
+/* Are these packets NTP messages by their size: on average between the smallest and the largest
+ * an NTP message makes with its UDP and IP (v4: IPv4) headers? Pure (det_beacon, det_scan). */
+static inline bool det_ntp_sized(bool v4, uint64_t bytes, uint64_t packets)
+{
+    if (!packets)
+        return false;
+    uint64_t hdr = v4 ? 20 + 8 : 40 + 8, mean = bytes / packets;
+    return mean >= hdr + DET_NTP_MSG_MIN &&
+           (mean < hdr + DET_NTP_MSG_MAX ||
+            (mean == hdr + DET_NTP_MSG_MAX && bytes % packets == 0));
+}
+
 /* Did the TCP connection whose initiator's record is f complete its handshake? With flags:
  * the initiator's cumulative flags hold ACK only when it acknowledged the SYN-ACK; SYN alone,
  * SYN+RST and the FIN/NULL/Xmas probes are connections never established (the RST reply is

@@ -610,6 +610,71 @@ static void resolver_some_lame(void **st)
     th_fini(&t);
 }
 
+/* A one-packet UDP record as an exporter that knows the initiator gives it (IPFIX biflows, the
+ * flow meter, a Zeek log): between two equal ports only that says who asked (NetFlow v5 cannot:
+ * such records are no attempts). request: src started it. */
+static void udp_known(struct th *t, const char *src, const char *dst, uint16_t sport,
+                      uint16_t dport, uint64_t bytes, uint64_t at, bool request)
+{
+    struct flow_rec f = th_rec(src, dst, sport, dport, 17, 0, 1, bytes, at, 0);
+    f.flags |= request ? FLOW_F_INIT_SRC : FLOW_F_INIT_DST;
+    th_flow_rec(t, &f);
+}
+
+/* An NTP daemon (ntpd, `pool` servers) on host 10.0.0.123, 12 hours: every 15 minutes it takes
+ * a new server from the pool, polls it from its own port 123 every 64 s (NTP requests of 48
+ * bytes, 76 on the wire), and drops it after 4 silent polls; one server in three answers, the
+ * others left the pool or sit behind a filter of UDP/123 (IoT-23 Torii's host: 21 of 31
+ * unanswered). sport: the requests' source port; bytes: each request's size on the wire. */
+static void ntp_daemon(struct th *t, uint16_t sport, uint64_t bytes)
+{
+    assert_int_equal(th_init(t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 48; i++) {
+        target(dst, sizeof dst, 3000 + i * 7);
+        uint64_t at = T0 + i * 15 * MIN_MS + 5000;
+        bool answers = i % 3 == 1;
+        for (unsigned k = 0; k < (answers ? 12u : 4u); k++) {
+            uint64_t q = at + k * 64000;
+            udp_known(t, "10.0.0.123", dst, sport, 123, bytes, q, true);
+            if (answers)
+                udp_known(t, dst, "10.0.0.123", 123, sport, bytes, q + 30, false);
+        }
+    }
+    th_advance_to(t, T0 + 13 * 60 * MIN_MS);
+}
+
+/* ntpd's silent pool servers are no scan; the same requests from a dynamic port (a scanner's
+ * NTP probes: zmap and masscan send from any port) or messages of another size to port 123 are
+ * walked; a sweep from port 123 is still counted by the horizontal rule. */
+static void ntp_daemon_pool(void **st)
+{
+    (void)st;
+    static struct th t;
+    ntp_daemon(&t, 123, 76);
+    assert_int_equal(th_count(&t, NULL, "10.0.0.123"), 0);
+    assert_int_equal(th_counter(&t, "time_client_contacts"), 48);
+    th_fini(&t);
+    ntp_daemon(&t, 40123, 76);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.123"), 1);
+    assert_int_equal(th_counter(&t, "time_client_contacts"), 0);
+    th_fini(&t);
+    ntp_daemon(&t, 123, 300);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.123"), 1);
+    th_fini(&t);
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    udp_known(&t, "192.0.2.1", "10.0.0.123", 123, 123, 76, T0, false); /* answers visible */
+    for (unsigned i = 0; i < 300; i++) {
+        target(dst, sizeof dst, 6000 + i);
+        udp_known(&t, "10.0.0.123", dst, 123, 123, 76, T0 + 1000 + i * 500, true);
+    }
+    th_advance_to(&t, T0 + 20 * MIN_MS);
+    assert_true(th_count(&t, "scan.horizontal", "10.0.0.123") >= 1);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.123"), 0);
+    th_fini(&t);
+}
+
 static void udp_sweep_and_resolver(void **st)
 {
     (void)st;
@@ -978,6 +1043,7 @@ int main(void)
         cmocka_unit_test(answers_from_records),
         cmocka_unit_test(udp_sweep_and_resolver),
         cmocka_unit_test(resolver_some_lame),
+        cmocka_unit_test(ntp_daemon_pool),
         cmocka_unit_test(udp_between_customers),
         cmocka_unit_test(udp_answers_not_exported),
         cmocka_unit_test(other_hosts_order_changes_nothing),
