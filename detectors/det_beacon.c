@@ -75,7 +75,11 @@
  * issue's requirement implies: 6 check-ins with +-20 % jitter (a ratio up to 1.5) of a host's
  * only tested pair have exactly that chance. Each
  * interval beyond n_min must add EVIDENCE_PER_INTERVAL, because a pair is looked at every
- * window. Periods under MIN_PERIOD_S are not check-ins. Tried in turn: (1) retry bursts, when
+ * window. Periods under MIN_PERIOD_S are not check-ins. A band must show itself as a schedule
+ * once: n_min check-ins in one run (band_run: another connection between two check-ins or one
+ * check-in missed keeps the run, a longer silence ends it); regular gaps only a few in a row
+ * between silences are a retry timer's (a stub resolver's query sent again at its 5 s timeout,
+ * then nothing until the next lookup), counted as `short_runs`. Tried in turn: (1) retry bursts, when
  * the sorted intervals jump by >= BURST_RATIO and at least half the check-ins are bursts:
  * starts closer than the jump merge into one check-in, and the check-ins must be a schedule;
  * (2) the plain intervals (zeros, i.e. parallel connections, dropped); (3) two alternating
@@ -347,7 +351,7 @@ struct beacon {
     uint64_t stat_starts, stat_cont, stat_udp_sess, stat_sampled, stat_pending, stat_pend_over,
         stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts, stat_alerts_fast,
         stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers,
-        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm;
+        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm, stat_short_runs;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -1504,6 +1508,7 @@ struct sched {
     double q;        /* the times' resolution (s): an interval is known to within +-q */
     double alpha;    /* the chance allowed: `chance` over the host's pairs tested */
     size_t checkins; /* bursts: check-ins (each a burst of starts) */
+    bool short_runs; /* a band passed but never n_min check-ins in a run (fit_regular) */
     double d[BC_TS]; /* the scored intervals, in time order */
 };
 
@@ -1630,8 +1635,33 @@ static double band_spread(const double *core, size_t k)
     return hi + lo > 0 ? (hi - lo) / (hi + lo) : 0;
 }
 
-/* d[0..n): intervals (any order). A schedule when a band of them is one random connection times
- * would give with a chance of at most `chance`. */
+/* The most intervals of d[0..n) (time order) within their band in one run: interval i's band
+ * is [lo[i % 2], hi[i % 2]] (a regular schedule gives both the same; two alternating gaps each
+ * their own). A shorter interval (another connection between two check-ins: a task, a second
+ * channel) leaves the run as it is, and so does, on a regular schedule, one of two intervals'
+ * worth within the band (one check-in missed); any other longer one (a silence the schedule
+ * does not explain) ends it. */
+static size_t band_run(const double *d, size_t n, const double lo[2], const double hi[2])
+{
+    bool one = lo[0] == lo[1] && hi[0] == hi[1];
+    size_t run = 0, best = 0;
+    for (size_t i = 0; i < n; i++) {
+        double l = lo[i % 2], h = hi[i % 2];
+        if (d[i] >= l && d[i] <= h)
+            run++;
+        else if (d[i] > h && !(one && d[i] / 2 >= l && d[i] / 2 <= h))
+            run = 0;
+        best = run > best ? run : best;
+    }
+    return best;
+}
+
+/* d[0..n): intervals (time order). A schedule when a band of them is one random connection times
+ * would give with a chance of at most `chance`, and the band shows itself as one: the schedule's
+ * minimum of check-ins (n_min) in one run (band_run). Regular gaps only in short runs between
+ * silences off their grid are a retry timer's: a request unanswered and sent again at its
+ * timeout a few times (a stub resolver's 5 s, 2-5 attempts), then nothing until the next
+ * request; a beacon keeps its period. */
 static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, struct sched *s)
 {
     if (n < 3)
@@ -1648,6 +1678,11 @@ static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, 
     double period = b.k % 2 ? core[b.k / 2] : (core[b.k / 2 - 1] + core[b.k / 2]) / 2;
     if (period < MIN_PERIOD_S)
         return false;
+    const double lo[2] = {core[0], core[0]}, hi[2] = {core[b.k - 1], core[b.k - 1]};
+    if (band_run(d, n, lo, hi) + 1 < nmin_of(period, c)) {
+        s->short_runs = true;
+        return false;
+    }
     s->n = n;
     s->fit = b.k;
     s->lp = b.lp;
@@ -1672,7 +1707,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     double alpha = s->alpha, x = alpha;
     for (int it = 0; it < 30; it++) /* x (1 - ln x) = alpha, by fixed point */
         x = alpha / (1.0 - log(x));
-    double med[2], lp = 0, spread = 0;
+    double med[2], lo[2], hi[2], lp = 0, spread = 0;
     size_t fit = 0;
     for (int h = 0; h < 2; h++) {
         struct robust r;
@@ -1683,6 +1718,8 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
             return false;
         const double *core = half[h] + b.first;
         med[h] = b.k % 2 ? core[b.k / 2] : (core[b.k / 2 - 1] + core[b.k / 2]) / 2;
+        lo[h] = core[0];
+        hi[h] = core[b.k - 1];
         spread = fmax(spread, band_spread(core, b.k));
         lp += b.lp;
         fit += b.k;
@@ -1697,6 +1734,10 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     size_t nmin = nmin_of(cycle / 2, c);
     if (n < nmin || fit < nmin || !(lp <= bar(log(x), n, nmin)))
         return false;
+    if (band_run(d, n, lo, hi) + 1 < nmin) { /* as a regular schedule's (fit_regular) */
+        s->short_runs = true;
+        return false;
+    }
     s->n = n;
     s->fit = fit;
     s->lp = lp;
@@ -2020,8 +2061,11 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct robust r;
     robust_stats(t, tmp, m, 0, &r); /* sorts the starts */
     struct sched s;
-    if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c->chance / (double)ntested, c, &s))
+    if (!find_schedule(t, m, whole_s ? 1.0 : UNIT_MS / 1000.0, c->chance / (double)ntested, c,
+                       &s)) {
+        b->stat_short_runs += s.short_runs; /* regular only in short runs: a retry timer */
         return;
+    }
     if (pair_time_service(p)) {
         b->stat_time_service++; /* time synchronisation: NTP messages and nothing else */
         return;
@@ -2285,6 +2329,9 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       C, "Schedules not alerted: every packet an NTP message to or from UDP port 123.")            \
     X(T, rhythm, "host_rhythm_skipped", "detector_beacon_host_rhythm_skipped_total", NULL, C,      \
       "Schedules not alerted: the host kept them with rhythm_peers other peers at once.")          \
+    X(T, short_runs, "short_runs", "detector_beacon_short_runs_total", NULL, C,                    \
+      "Looks at a pair whose regular gaps never made n_min check-ins in a run (a retry timer's "   \
+      "bursts): no schedule.")                                                                     \
     X(T, alerts_fast, "alerts_fast", "detector_beacon_alerts_total", "rule=\"beacon.fast\"", C,    \
       ALERTS)                                                                                      \
     X(T, alerts_slow, "alerts_slow", "detector_beacon_alerts_total", "rule=\"beacon.slow\"", C,    \
@@ -2332,6 +2379,7 @@ static void beacon_counters(const void *self, void *snap)
     o->infra = b->stat_infra;
     o->time_service = b->stat_time_service;
     o->rhythm = b->stat_rhythm;
+    o->short_runs = b->stat_short_runs;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

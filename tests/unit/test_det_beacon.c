@@ -930,6 +930,68 @@ static void busy_resolver_quiet(void **st)
     th_fini(&t);
 }
 
+/* A stub resolver retrying unanswered queries (IoT-23 Torii's host, 8.8.8.8 every 5.01 s): host
+ * 10.0.6.6 looks names up at random times (a Poisson process, mean 4 min) for 6 hours; half the
+ * lookups go unanswered and are sent again at the 5 s timeout, four sends in all, each from a
+ * new port (RFC 5452); the application asks again after a pause of its own (10-60 s), once. The
+ * 5 s gaps come a few in a row between silences off their grid: a retry timer, no schedule.
+ * Beside it a C2 polled every 5 s (+-5 %) for 10 minutes, and two polled every minute (+-20 %),
+ * one with a check-in in eight missed, one with a task's connection after one check-in in four:
+ * schedules, found. */
+static void retry_timer_not_a_schedule(void **st)
+{
+    (void)st;
+    rs = 0x6A09E667F3BCC908ULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t at = T0 + 1000;
+    while (at < T0 + 6 * HOUR) {
+        uint64_t q = at;
+        for (unsigned ask = 0; ask < 2; ask++) {
+            bool answered = th_rand(&rs) % 2 == 0;
+            for (unsigned k = 0; k < 4; k++) {
+                uint16_t sp = (uint16_t)(32768 + th_rand(&rs) % 28000);
+                add("10.0.6.6", "8.8.8.8", sp, 53, 17, 0, 1, 70, q, 0);
+                if (answered) {
+                    add("8.8.8.8", "10.0.6.6", 53, sp, 17, 0, 1, 150, q + 20, 0);
+                    break;
+                }
+                q += 5 * SEC + th_rand(&rs) % 8;
+            }
+            if (answered)
+                break;
+            q += (uint64_t)(uni(10, 60) * SEC);
+        }
+        at = q + exp_gap(4.0 * MIN);
+    }
+    beacon("10.0.6.7", "203.0.113.50", 8443, 6, T0 + 2 * HOUR, 5 * SEC, 0.05, 120, 0);
+    for (unsigned h = 0; h < 2; h++) { /* 10.0.6.8 misses check-ins, 10.0.6.9 has tasks */
+        const char *host = h ? "10.0.6.9" : "10.0.6.8";
+        uint64_t ts = T0 + 3 * HOUR;
+        for (unsigned i = 0; i < 90; i++) {
+            uint16_t cp = (uint16_t)(32768 + th_rand(&rs) % 28000);
+            if (h || th_rand(&rs) % 8)
+                conn(host, "198.51.100.77", cp, 443, 6, ts, 200, 400, 1200, 30);
+            if (h && th_rand(&rs) % 4 == 0)
+                conn(host, "198.51.100.77", (uint16_t)(cp + 1), 443, 6,
+                     ts + (uint64_t)(uni(0.2, 0.8) * MIN), 3000, 20000, 900, 30);
+            ts += (uint64_t)(MIN * (1.0 + uni(-0.2, 0.2)));
+        }
+    }
+    run(&t, T0 + 7 * HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_int_equal(th_count(&t, NULL, "10.0.6.6"), 0);
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.6.7"));
+    for (unsigned h = 0; h < 2; h++) {
+        const struct alert *a = find_alert(&t, "beacon.fast", h ? "10.0.6.9" : "10.0.6.8");
+        assert_non_null(a);
+        assert_true(fabs(ev_num(a->evidence_json, "period_s") - 60) < 12);
+    }
+    assert_true(stat_of(&t, "short_runs") > 0);
+    th_fini(&t);
+}
+
 /* One host with thousands of peers, each contacted a few times at random (a proxy or a mail relay
  * fetching from the long tail, a resolver seen through 1-in-100 packet sampling): each pair is a
  * look at random times, and a host with thousands of looks must not get a schedule by chance
@@ -1842,6 +1904,7 @@ int main(void)
         cmocka_unit_test(popular_web_and_dns),
         cmocka_unit_test(poisson_rare_peers),
         cmocka_unit_test(busy_resolver_quiet),
+        cmocka_unit_test(retry_timer_not_a_schedule),
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
