@@ -105,6 +105,10 @@
  * port 53 (DNS clients change ports, RFC 5452) or of non-NTP messages to 123 is not (a C2
  * channel on one socket, calling within udp_session).
  *
+ * Reachability checks (pair_empty): a TCP pair whose connections the host completed and closed
+ * without data either way (an IoT device testing its link) raises neither rule (counted as
+ * `empty_skipped`); attempts never answered or refused (a C2 down) still do.
+ *
  * Records whose time contradicts their exporter's clock (FLOW_F_CLOCK_SKEW) are skipped: this
  * detector is all timing. So are records sampled 1 in more than max_sampling (1): a packet seen
  * 1 in N is not a connection; a check-in of a few packets is seen about once in N/k, at times
@@ -137,6 +141,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 #define PV_WAYS 8       /* prevalence table: entries per bucket */
 #define PV_CUST 4       /* customers counted per peer (saturates) */
 #define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
+#define TCP_BARE_MAX 80 /* IPv4 bytes of a TCP segment without data, at most (a 60-byte header) */
 #define UNIT_MS 10      /* pair times are hundredths of a second after the pair's first start */
 #define MIN_PERIOD_S                                                                               \
     1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
@@ -249,6 +254,7 @@ struct __attribute__((packed, aligned(4))) pend {
     uint8_t opened : 2;  /* both seen: 1 the host's record started first, 2 the peer's */
     uint8_t range : 2;   /* the port ranges' guess of its start (struct obs) */
     uint8_t attempt : 1; /* only bare attempts so far (struct obs) */
+    uint8_t talked : 1;  /* a record that carried data or could not say (struct obs) */
     uint64_t start_ms;
     uint32_t span_ms;
     uint32_t bytes_out, bytes_in, packets; /* saturating */
@@ -293,6 +299,9 @@ struct pair {
     uint8_t not_ntp;    /* a record not sized as NTP messages (struct obs; read for UDP/123 only) */
     uint8_t rhythm : 1; /* found keeping its host's own rhythm (host_rhythm): evicted first */
     uint8_t infra : 1;  /* its peer infrastructure by the view at its last active close */
+    uint8_t talked : 1; /* a record that carried data or could not say (struct obs) */
+    uint8_t opened : 1; /* a TCP handshake the host completed (struct obs) */
+    uint8_t heard : 1;  /* a record of the peer's seen */
     uint16_t refused;   /* connections ended refused: the peer's RST, no exchange (conn_refused) */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
@@ -351,7 +360,8 @@ struct beacon {
     uint64_t stat_starts, stat_cont, stat_udp_sess, stat_sampled, stat_pending, stat_pend_over,
         stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts, stat_alerts_fast,
         stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers,
-        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm, stat_short_runs;
+        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm, stat_short_runs,
+        stat_empty;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -551,13 +561,26 @@ static inline bool pair_time_service(const struct pair *p)
     return ntp_pair(&p->k) && !p->not_ntp;
 }
 
+/* Are pair p's connections reachability checks: TCP handshakes the host completed and closed
+ * with no data either way (records of both ends seen, none with PSH or more bytes than segments
+ * without data make, every one with flags), perhaps beside attempts that went unanswered? A device testing that it can reach the Internet (an Amazon
+ * Echo opens and closes three connections to example.com:80 every 5 minutes, IoT-23
+ * CTU-Honeypot-Capture-5-1) carries nothing a controller could send or read; a bot that reaches
+ * its C2 sends its check-in. A bot whose C2 never answers (only attempts, njRAT's 23 s) or
+ * refuses it completes no handshake and stays a candidate; one record with data makes the pair
+ * a candidate again. */
+static inline bool pair_empty(const struct pair *p)
+{
+    return p->k.proto == 6 && p->opened && p->heard && !p->talked;
+}
+
 /* Can pair p not alert, as things stand: a schedule its host keeps with many peers (rhythm), NTP
- * messages and nothing else (a time service), a peer the prevalence view counted as
- * infrastructure at the pair's last active close (beacon_on_window)? Such a pair holds a slot
- * for nothing and gives way first (pair_admit). */
+ * messages and nothing else (a time service), reachability checks (pair_empty), a peer the
+ * prevalence view counted as infrastructure at the pair's last active close (beacon_on_window)?
+ * Such a pair holds a slot for nothing and gives way first (pair_admit). */
 static bool pair_futile(const struct pair *p)
 {
-    return p->rhythm || (!p->alerted && (p->infra || pair_time_service(p)));
+    return p->rhythm || (!p->alerted && (p->infra || pair_time_service(p) || pair_empty(p)));
 }
 
 /* A pair quiet for more than STALE_GAPS of its own mean intervals (and a minute) at now_ms has
@@ -645,6 +668,11 @@ struct obs {
      * connection: Windows sends a refused SYN twice more, 0.5 s apart, and a flow ends at a RST
      * (Zeek: one REJ each), a sampled or metered packet is a record of its own */
     bool attempt;
+    /* talked: not TCP, or TCP with PSH (data pushed), without flags (the exporter cannot say) or
+     * with more bytes than segments without data can make (flags a log made from a connection
+     * state, as Argus's "FIN", hold no PSH); opened: the host's TCP record holds SYN and ACK (it
+     * completed a handshake) */
+    bool talked, opened;
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
 };
@@ -749,6 +777,9 @@ static void fold(struct beacon *b, struct pair *p, struct conn *c, const struct 
     }
     p->packets += o->packets;
     p->not_ntp |= o->not_ntp;
+    p->talked |= o->talked;
+    p->opened |= o->opened;
+    p->heard |= !o->host_side;
     p->cont++;
     b->stat_cont++;
     if (o->last_ms > p->last_ms)
@@ -818,6 +849,9 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
         p->bytes_in += o->bytes;
     p->packets += o->packets;
     p->not_ntp |= o->not_ntp;
+    p->talked |= o->talked;
+    p->opened |= o->opened;
+    p->heard |= !o->host_side;
     conn_span_grew(p, c, 0, cf);
     if (o->last_ms > p->last_ms)
         p->last_ms = o->last_ms;
@@ -871,6 +905,7 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
             ntp_pair(k) && !det_ntp_sized(addr_is_v4(k->host),
                                           (uint64_t)pd->bytes_out + pd->bytes_in, pd->packets),
         .attempt = pd->attempt,
+        .talked = pd->talked,
         .hport = pd->hport,
         .first_ms = pd->start_ms,
         .last_ms = pd->start_ms + pd->span_ms,
@@ -881,6 +916,7 @@ static struct pair *promote(struct beacon *b, const struct pair_key *k, struct b
     b->stat_starts--;
     p->bytes_in += pd->bytes_in;
     c->dirs = pd->dirs;
+    p->heard |= (pd->dirs & 2) != 0;
     c->open_ms = (uint32_t)pd->start_ms;
     count_opener(p, pd->opened);
     struct pset *set = pend_set(b, at);
@@ -913,6 +949,7 @@ static inline struct pend *pend_new(struct beacon *b, struct bc_at at, const str
         .dirs = o->host_side ? 1 : 2,
         .range = o->range & 3,
         .attempt = o->attempt,
+        .talked = o->talked,
         .start_ms = o->first_ms,
     };
     /* the wide fields stored one by one (gcc assembles them in a vector register otherwise) */
@@ -934,6 +971,7 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
         o->last_ms + inact < pd->start_ms)
         return 0;
     pd->attempt &= o->attempt;
+    pd->talked |= o->talked;
     uint8_t dirs = pd->dirs;
     uint32_t open_ms = (uint32_t)pd->start_ms;
     int who =
@@ -1031,6 +1069,9 @@ static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_
         .udp = f->proto == 17,
         .attempt = f->proto == 6 &&
                    (host_side ? (f->tcp_flags & 0x3f) == 0x02 : (f->tcp_flags & 0x0f) == 0x04),
+        .talked = f->proto != 6 || (f->tcp_flags & 0x08) || !f->tcp_flags ||
+                  f->bytes > f->packets * (addr_is_v4(f->src) ? TCP_BARE_MAX : TCP_BARE_MAX + 20),
+        .opened = f->proto == 6 && host_side && (f->tcp_flags & 0x12) == 0x12,
         .basis = basis,
         .range = range,
         /* read for pairs only: a pending first connection's records are judged as one */
@@ -2070,6 +2111,10 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         b->stat_time_service++; /* time synchronisation: NTP messages and nothing else */
         return;
     }
+    if (pair_empty(p)) {
+        b->stat_empty++; /* reachability checks: handshakes without data */
+        return;
+    }
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
     if (pv_is_infra(&pv, c)) {
@@ -2152,6 +2197,10 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         /* NTP messages and nothing else, however many sessions: an NTP client polling every
          * 64 s keeps one UDP session for hours and starts another after each longer gap */
         b->stat_time_service++;
+        return;
+    }
+    if (pair_empty(p)) {
+        b->stat_empty++; /* held open for hours without a byte of data */
         return;
     }
     struct prevalence pv;
@@ -2329,6 +2378,9 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
       C, "Schedules not alerted: every packet an NTP message to or from UDP port 123.")            \
     X(T, rhythm, "host_rhythm_skipped", "detector_beacon_host_rhythm_skipped_total", NULL, C,      \
       "Schedules not alerted: the host kept them with rhythm_peers other peers at once.")          \
+    X(T, empty, "empty_skipped", "detector_beacon_empty_skipped_total", NULL, C,                   \
+      "Schedules and long sessions not alerted: TCP handshakes closed with no data either way "    \
+      "(reachability checks).")                                                                    \
     X(T, short_runs, "short_runs", "detector_beacon_short_runs_total", NULL, C,                    \
       "Looks at a pair whose regular gaps never made n_min check-ins in a run (a retry timer's "   \
       "bursts): no schedule.")                                                                     \
@@ -2380,6 +2432,7 @@ static void beacon_counters(const void *self, void *snap)
     o->time_service = b->stat_time_service;
     o->rhythm = b->stat_rhythm;
     o->short_runs = b->stat_short_runs;
+    o->empty = b->stat_empty;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

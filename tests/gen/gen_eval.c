@@ -72,6 +72,7 @@ enum kind {
     B_P2P,
     B_KEEPALIVE,
     B_TRACE,
+    B_REACH,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -111,6 +112,7 @@ static const char *const kind_label[NKIND] = {
     "benign_p2p",
     "benign_keepalive",
     "benign_traceroute",
+    "benign_reachability",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -136,7 +138,7 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
 static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4,   4,   4,  4,
                                            4,  4,   4,   4,   4,   4, 3, 2, 300, 100, 10, 50,
-                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0,   0};
+                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0,   0,  0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -155,6 +157,9 @@ static const uint32_t resolver_custs[] = {0, 3};
 /* Hosts tracing the paths to their peers on a timer (B_TRACE) at host_scale 1, set up like the
  * own-NTP clients. */
 #define TRACE_COUNT 5
+/* Devices testing their Internet link (B_REACH) at host_scale 1, set up like the own-NTP
+ * clients. */
+#define REACH_COUNT 10
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -691,6 +696,32 @@ static void trace_slice(struct out *o, struct actor *a, uint64_t t)
     }
 }
 
+/* A device testing its Internet link (IoT-23's Amazon Echo: three TCP connections to
+ * example.com:80 every 5 minutes; its Philips HUE: one to an Akamai address on 443 every 15):
+ * on its timer (+-50 ms) it opens `burst` connections one after another and closes each at once,
+ * without sending or receiving a byte (SYN, ACK, FIN, ACK: 4 segments of 52-60 bytes; the
+ * answer SYN-ACK, FIN). */
+static void reach_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    while (a->next < t + SLICE) {
+        uint64_t s = a->next;
+        a->next = s + a->period - 50 + below(r, 100);
+        if (s < t || s >= a->end)
+            continue;
+        a->done++;
+        for (uint32_t k = 0; k < a->burst; k++) {
+            uint16_t sport = eph(r);
+            uint64_t at = s + k * (120 + below(r, 30)), rtt = 20 + below(r, 40);
+            rec(o, a->host, a->peer, sport, a->port, 6, 0x13, 4, 216, at, 2 * rtt + 5);
+            struct gen_flow *f =
+                rec(o, a->peer, a->host, a->port, sport, 6, 0x13, 2, 112, at + rtt, rtt + 5);
+            if (f)
+                f->responder = true;
+        }
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -999,7 +1030,8 @@ static size_t actors_max(const struct gen_eval_opts *o)
     size_t cap =
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
         1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
-        (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1;
+        (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1 +
+        (size_t)(REACH_COUNT * o->host_scale) + 1;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1231,6 +1263,29 @@ static void add_trace(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     }
 }
 
+/* Devices testing their link (B_REACH), after the tracing hosts, each on a host no other actor
+ * has, to a check address of its own (a vendor's name resolves to different CDN edges), from
+ * RNGs of their own: every 5, 10 or 15 minutes, 1 or 3 connections, to port 80 or 443. */
+static void add_reach(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x7265616368636B00ULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(REACH_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        struct actor *a =
+            apart_actor(act, nact, nh, used, nfree, &pick, B_REACH,
+                        0x6C696E6B74657374ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
+            return; /* every host has a part: the scenario is full */
+        static const uint64_t every[3] = {300000, 600000, 900000};
+        a->period = every[below(&a->own, 3)];
+        a->burst = below(&a->own, 2) ? 3 : 1;
+        a->port = below(&a->own, 2) ? 443 : 80;
+        a->peer = outside(&a->own);
+        a->next = T0 + below(&a->own, (uint32_t)a->period);
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1242,6 +1297,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_p2p(act, nact, nh, used, nfree, o, T0, T1);
     add_keepalive(act, nact, nh, used, nfree, o, T0, T1);
     add_trace(act, nact, nh, used, nfree, o, T0, T1);
+    add_reach(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -1259,6 +1315,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         keepalive_slice(o, a, t);
     else if (a->k == B_TRACE)
         trace_slice(o, a, t);
+    else if (a->k == B_REACH)
+        reach_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }

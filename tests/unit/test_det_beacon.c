@@ -992,6 +992,42 @@ static void retry_timer_not_a_schedule(void **st)
     th_fini(&t);
 }
 
+/* Reachability checks (IoT-23 CTU-Honeypot-Capture-5-1, an Amazon Echo: three connections to
+ * example.com:80 every 5 minutes, 0 bytes each way; CTU-Honeypot-Capture-4-1, a Philips HUE:
+ * one to Akamai:443 every 15 minutes, the same): TCP handshakes closed without data carry
+ * nothing a controller could send. Device 10.0.7.1 does that for 6 hours: no alert. The same
+ * schedule with an HTTP request in each connection (10.0.7.2), never answered (10.0.7.3:
+ * SYNs only, a C2 that is down), or from a log whose flags come from a connection state and
+ * hold no PSH but 10 kB (10.0.7.4, Argus's "FIN"): beacons. */
+static void reachability_checks_quiet(void **st)
+{
+    (void)st;
+    rs = 0xBB67AE8584CAA73BULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned i = 0; i < 72; i++) {
+        uint64_t at = T0 + 1000 + i * 300 * SEC + th_rand(&rs) % 500;
+        for (unsigned k = 0; k < 3; k++) { /* the checks: SYN, ACK, FIN; the answer SYN-ACK, FIN */
+            uint16_t cp = (uint16_t)(40000 + i * 3 + k);
+            add("10.0.7.1", "93.184.216.34", cp, 80, 6, 0x13, 4, 216, at + k * 130, 300);
+            add("93.184.216.34", "10.0.7.1", 80, cp, 6, 0x13, 2, 112, at + k * 130 + 20, 280);
+        }
+        uint16_t cp = (uint16_t)(50000 + i);
+        conn("10.0.7.2", "192.0.2.80", cp, 80, 6, at, 300, 600, 1500, 20);
+        add("10.0.7.3", "192.0.2.81", cp, 8080, 6, 0x02, 3, 180, at, 6000);
+        add("10.0.7.4", "192.0.2.82", cp, 80, 6, 0x13, 21, 9930, at, 1000);
+    }
+    run(&t, T0 + 7 * HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_int_equal(th_count(&t, NULL, "10.0.7.1"), 0);
+    assert_true(stat_of(&t, "empty_skipped") > 0);
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.7.2"));
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.7.3"));
+    assert_non_null(find_alert(&t, "beacon.slow", "10.0.7.4"));
+    th_fini(&t);
+}
+
 /* One host with thousands of peers, each contacted a few times at random (a proxy or a mail relay
  * fetching from the long tail, a resolver seen through 1-in-100 packet sampling): each pair is a
  * look at random times, and a host with thousands of looks must not get a schedule by chance
@@ -1905,6 +1941,7 @@ int main(void)
         cmocka_unit_test(poisson_rare_peers),
         cmocka_unit_test(busy_resolver_quiet),
         cmocka_unit_test(retry_timer_not_a_schedule),
+        cmocka_unit_test(reachability_checks_quiet),
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
