@@ -2130,6 +2130,13 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     double ds = (clamp01(1 - fabs(r.skew)) + bmad) / 2;
     double score = 0.6 * s.ts + 0.4 * ds;
     bool fast = s.period_s < (double)c->fast_max;
+    /* a pair keeps the rule it first alerted under while its period stays within a schedule's
+     * spread of fast_max: a 5-minute check-in whose median crosses 300.0 s is one incident, not
+     * two rules taking turns */
+    if ((p->alerted & 3) == 1 && s.period_s < (double)c->fast_max * ratio_of(c))
+        fast = true;
+    else if ((p->alerted & 3) == 2 && s.period_s > (double)c->fast_max / ratio_of(c))
+        fast = false;
     size_t nd = s.kind == SCHED_BURSTS ? s.checkins - 1 : s.n;
 
     char ev[2048];

@@ -930,6 +930,26 @@ static void busy_resolver_quiet(void **st)
     th_fini(&t);
 }
 
+/* A check-in every 5 minutes (a cron job's every-5-minutes line, +-1 s): its median interval is 300.0 s give or
+ * take a few hundredths, on either side of fast_max (5 min) from one close to the next. Its
+ * alerts keep the rule of the first: one incident for one beacon, not beacon.fast and
+ * beacon.slow taking turns. */
+static void five_minute_checkins_one_rule(void **st)
+{
+    (void)st;
+    rs = 0x3C6EF372FE94F82BULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t end = beacon("10.0.8.8", "198.51.100.88", 443, 6, T0 + 1000, 300 * SEC, 0.003, 72, 0);
+    run(&t, end + HOUR);
+    size_t nf = th_count(&t, "beacon.fast", "10.0.8.8"),
+           ns = th_count(&t, "beacon.slow", "10.0.8.8");
+    print_message("5-minute check-ins: %zu fast, %zu slow alerts\n", nf, ns);
+    assert_true(nf + ns >= 2);
+    assert_true(nf == 0 || ns == 0);
+    th_fini(&t);
+}
+
 /* A stub resolver retrying unanswered queries (IoT-23 Torii's host, 8.8.8.8 every 5.01 s): host
  * 10.0.6.6 looks names up at random times (a Poisson process, mean 4 min) for 6 hours; half the
  * lookups go unanswered and are sent again at the 5 s timeout, four sends in all, each from a
@@ -1940,6 +1960,7 @@ int main(void)
         cmocka_unit_test(popular_web_and_dns),
         cmocka_unit_test(poisson_rare_peers),
         cmocka_unit_test(busy_resolver_quiet),
+        cmocka_unit_test(five_minute_checkins_one_rule),
         cmocka_unit_test(retry_timer_not_a_schedule),
         cmocka_unit_test(reachability_checks_quiet),
         cmocka_unit_test(whole_second_times),
