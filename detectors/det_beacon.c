@@ -1058,9 +1058,13 @@ static struct bc_at beacon_at(const struct beacon *b, const struct det_ctx *ctx,
                               peer_port(f, host_side), f->proto));
 }
 
-/* What record f says from the pair's side (basis, range, may_start: on_flow's reading of it). */
-static inline struct obs obs_of(const struct flow_rec *f, bool host_side, uint8_t basis,
-                                uint8_t range, uint16_t hport, bool may_start)
+/* What record f says from the pair's side (basis, range, may_start: on_flow's reading of it).
+ * Kept inline: with talked and opened gcc put it out of line, a struct returned through memory
+ * on every record (+64 instructions a record, bench/RESULTS.md seventy-second part). */
+static inline __attribute__((always_inline)) struct obs obs_of(const struct flow_rec *f,
+                                                               bool host_side, uint8_t basis,
+                                                               uint8_t range, uint16_t hport,
+                                                               bool may_start)
 {
     return (struct obs){
         .host_side = host_side,
