@@ -300,7 +300,7 @@ struct pair {
     uint8_t rhythm : 1; /* found keeping its host's own rhythm (host_rhythm): evicted first */
     uint8_t infra : 1;  /* its peer infrastructure by the view at its last active close */
     uint8_t talked : 1; /* a record that carried data or could not say (struct obs) */
-    uint8_t opened : 1; /* a TCP handshake the host completed (struct obs) */
+    uint8_t opened : 1; /* a TCP connection of the host's established (struct obs) */
     uint8_t heard : 1;  /* a record of the peer's seen */
     uint16_t refused;   /* connections ended refused: the peer's RST, no exchange (conn_refused) */
     struct conn recent[BC_RECENT];
@@ -563,10 +563,10 @@ static inline bool pair_time_service(const struct pair *p)
 
 /* Are pair p's connections reachability checks: TCP handshakes the host completed and closed
  * with no data either way (records of both ends seen, none with PSH or more bytes than segments
- * without data make, every one with flags), perhaps beside attempts that went unanswered? A device testing that it can reach the Internet (an Amazon
- * Echo opens and closes three connections to example.com:80 every 5 minutes, IoT-23
- * CTU-Honeypot-Capture-5-1) carries nothing a controller could send or read; a bot that reaches
- * its C2 sends its check-in. A bot whose C2 never answers (only attempts, njRAT's 23 s) or
+ * without data make, every one with flags), perhaps beside attempts that went unanswered? A
+ * device testing that it can reach the Internet (an Amazon Echo opens and closes three
+ * connections to example.com:80 every 5 minutes, IoT-23 CTU-Honeypot-Capture-5-1) carries
+ * nothing a controller could send or read; a bot that reaches its C2 sends its check-in. A bot whose C2 never answers (only attempts, njRAT's 23 s) or
  * refuses it completes no handshake and stays a candidate; one record with data makes the pair
  * a candidate again. */
 static inline bool pair_empty(const struct pair *p)
@@ -670,8 +670,8 @@ struct obs {
     bool attempt;
     /* talked: not TCP, or TCP with PSH (data pushed), without flags (the exporter cannot say) or
      * with more bytes than segments without data can make (flags a log made from a connection
-     * state, as Argus's "FIN", hold no PSH); opened: the host's TCP record holds SYN and ACK (it
-     * completed a handshake) */
+     * state, as Argus's "FIN", hold no PSH); opened: the host's TCP record says its connection
+     * was established (det_tcp_answered) */
     bool talked, opened;
     uint16_t hport;
     uint64_t first_ms, last_ms, bytes, packets;
@@ -1075,7 +1075,7 @@ static inline __attribute__((always_inline)) struct obs obs_of(const struct flow
                    (host_side ? (f->tcp_flags & 0x3f) == 0x02 : (f->tcp_flags & 0x0f) == 0x04),
         .talked = f->proto != 6 || (f->tcp_flags & 0x08) || !f->tcp_flags ||
                   f->bytes > f->packets * (addr_is_v4(f->src) ? TCP_BARE_MAX : TCP_BARE_MAX + 20),
-        .opened = f->proto == 6 && host_side && (f->tcp_flags & 0x12) == 0x12,
+        .opened = f->proto == 6 && host_side && det_tcp_answered(f),
         .basis = basis,
         .range = range,
         /* read for pairs only: a pending first connection's records are judged as one */
@@ -1681,20 +1681,20 @@ static double band_spread(const double *core, size_t k)
 }
 
 /* The most intervals of d[0..n) (time order) within their band in one run: interval i's band
- * is [lo[i % 2], hi[i % 2]] (a regular schedule gives both the same; two alternating gaps each
+ * is [lo[i % 2], hi[i % 2]] (a regular schedule: both the same; two alternating gaps: each
  * their own). A shorter interval (another connection between two check-ins: a task, a second
- * channel) leaves the run as it is, and so does, on a regular schedule, one of two intervals'
- * worth within the band (one check-in missed); any other longer one (a silence the schedule
- * does not explain) ends it. */
-static size_t band_run(const double *d, size_t n, const double lo[2], const double hi[2])
+ * channel) leaves the run as it is, and so does, on a regular schedule (missed_ok), one of two
+ * intervals' worth within the band (one check-in missed); any other longer one (a silence the
+ * schedule does not explain) ends it. */
+static size_t band_run(const double *d, size_t n, const double lo[2], const double hi[2],
+                       bool missed_ok)
 {
-    bool one = lo[0] == lo[1] && hi[0] == hi[1];
     size_t run = 0, best = 0;
     for (size_t i = 0; i < n; i++) {
         double l = lo[i % 2], h = hi[i % 2];
         if (d[i] >= l && d[i] <= h)
             run++;
-        else if (d[i] > h && !(one && d[i] / 2 >= l && d[i] / 2 <= h))
+        else if (d[i] > h && !(missed_ok && d[i] / 2 >= l && d[i] / 2 <= h))
             run = 0;
         best = run > best ? run : best;
     }
@@ -1724,7 +1724,7 @@ static bool fit_regular(const double *d, size_t n, const struct beacon_conf *c, 
     if (period < MIN_PERIOD_S)
         return false;
     const double lo[2] = {core[0], core[0]}, hi[2] = {core[b.k - 1], core[b.k - 1]};
-    if (band_run(d, n, lo, hi) + 1 < nmin_of(period, c)) {
+    if (band_run(d, n, lo, hi, true) + 1 < nmin_of(period, c)) {
         s->short_runs = true;
         return false;
     }
@@ -1779,7 +1779,7 @@ static bool fit_alternating(const double *d, size_t n, const struct beacon_conf 
     size_t nmin = nmin_of(cycle / 2, c);
     if (n < nmin || fit < nmin || !(lp <= bar(log(x), n, nmin)))
         return false;
-    if (band_run(d, n, lo, hi) + 1 < nmin) { /* as a regular schedule's (fit_regular) */
+    if (band_run(d, n, lo, hi, false) + 1 < nmin) { /* as a regular schedule's (fit_regular) */
         s->short_runs = true;
         return false;
     }
@@ -2133,14 +2133,13 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     double bmad = r.median >= 1 ? clamp01((r.median - r.mad) / r.median) : 0;
     double ds = (clamp01(1 - fabs(r.skew)) + bmad) / 2;
     double score = 0.6 * s.ts + 0.4 * ds;
-    bool fast = s.period_s < (double)c->fast_max;
-    /* a pair keeps the rule it first alerted under while its period stays within a schedule's
-     * spread of fast_max: a 5-minute check-in whose median crosses 300.0 s is one incident, not
-     * two rules taking turns */
-    if ((p->alerted & 3) == 1 && s.period_s < (double)c->fast_max * ratio_of(c))
-        fast = true;
-    else if ((p->alerted & 3) == 2 && s.period_s > (double)c->fast_max / ratio_of(c))
-        fast = false;
+    /* a pair keeps the rule it first alerted under (alerted: 1 fast, 2 slow) while its period
+     * stays within a schedule's spread of fast_max: a 5-minute check-in whose median crosses
+     * 300.0 s is one incident, not two rules taking turns */
+    double fmax_s = (double)c->fast_max, r_spread = ratio_of(c);
+    bool fast = (p->alerted & 3) == 1   ? s.period_s < fmax_s * r_spread
+                : (p->alerted & 3) == 2 ? s.period_s <= fmax_s / r_spread
+                                        : s.period_s < fmax_s;
     size_t nd = s.kind == SCHED_BURSTS ? s.checkins - 1 : s.n;
 
     char ev[2048];

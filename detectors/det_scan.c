@@ -75,8 +75,8 @@
  *                    for a host that has a horizontal or vertical alert in the same window
  *                    (one event, one alert), nor when the walk's unanswered contacts share
  *                    neither a port nor a target (walk_shares_port, walk_shares_target).
-                    An NTP daemon's requests (NTP-sized, UDP 123 to 123) take no step: pool
-                    servers that left or filter go silent (time_client).
+ *                    An NTP daemon's requests (NTP-sized, UDP 123 to 123) take no step: pool
+ *                    servers that left or filter go silent (time_client).
  *   scan.icmp_sweep  echo requests to >= icmp_burst distinct addresses within icmp_burst_window
  *                    (Juniper's ip-sweep screen and Snort sfPortscan's high sensitivity: 10
  *                    probes; Snort's and Trellix's 60 s windows), of which >= icmp_unanswered_min
