@@ -107,7 +107,9 @@
  *
  * Reachability checks (pair_empty): a TCP pair whose connections the host completed and closed
  * without data either way (an IoT device testing its link) raises neither rule (counted as
- * `empty_skipped`); attempts never answered or refused (a C2 down) still do.
+ * `empty_skipped`); attempts never answered or refused (a C2 down) still do. Nor does a pair
+ * whose host reaches the same peer port (1024 and up) over TCP and UDP alike (pair_dual): a P2P
+ * client's peer, tried both ways (`dual_transport_skipped`).
  *
  * Records whose time contradicts their exporter's clock (FLOW_F_CLOCK_SKEW) are skipped: this
  * detector is all timing. So are records sampled 1 in more than max_sampling (1): a packet seen
@@ -302,6 +304,7 @@ struct pair {
     uint8_t talked : 1; /* a record that carried data or could not say (struct obs) */
     uint8_t opened : 1; /* a TCP connection of the host's established (struct obs) */
     uint8_t heard : 1;  /* a record of the peer's seen */
+    uint8_t dual : 1;   /* its peer's port taken over TCP and UDP alike (pair_dual) */
     uint16_t refused;   /* connections ended refused: the peer's RST, no exchange (conn_refused) */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
@@ -361,7 +364,7 @@ struct beacon {
         stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts, stat_alerts_fast,
         stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers,
         stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm, stat_short_runs,
-        stat_empty;
+        stat_empty, stat_dual;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -575,12 +578,14 @@ static inline bool pair_empty(const struct pair *p)
 }
 
 /* Can pair p not alert, as things stand: a schedule its host keeps with many peers (rhythm), NTP
- * messages and nothing else (a time service), reachability checks (pair_empty), a peer the
+ * messages and nothing else (a time service), reachability checks (pair_empty), a P2P client's
+ * peer (pair_dual, as last found), a peer the
  * prevalence view counted as infrastructure at the pair's last active close (beacon_on_window)?
  * Such a pair holds a slot for nothing and gives way first (pair_admit). */
 static bool pair_futile(const struct pair *p)
 {
-    return p->rhythm || (!p->alerted && (p->infra || pair_time_service(p) || pair_empty(p)));
+    return p->rhythm ||
+           (!p->alerted && (p->infra || p->dual || pair_time_service(p) || pair_empty(p)));
 }
 
 /* A pair quiet for more than STALE_GAPS of its own mean intervals (and a minute) at now_ms has
@@ -1901,6 +1906,50 @@ static enum flow_init_basis pair_basis(const struct pair *p)
     return INIT_BASIS_NONE;
 }
 
+/* The lowest peer port pair_dual reads: below it, one number names one service over both
+ * transports (DNS 53, NTP 123, HTTPS 443 and QUIC), and a C2 channel may sit on it. */
+#define DUAL_PORT_MIN 1024
+
+/* Does pair p's host reach the same peer address and port over the other transport too: a TCP
+ * pair's twin over UDP or a UDP pair's over TCP, in the pair pool or as a pending first
+ * connection within idle_ms of now_ms (its tag: the twin's key is not kept there)? A P2P client
+ * listens for its peers on one port for both, BitTorrent's uTP (BEP 29) and TCP alike, and tries
+ * a peer that does not answer both ways, again at its own retry interval: a normal host of
+ * CTU-Normal-7 reached 78.26.20.251:51413 over uTP once and by TCP SYN every 122.6 s for 20
+ * minutes, a schedule to a peer long gone. That a TCP and a UDP flow between the same two ends
+ * mark P2P traffic is the first heuristic of Karagiannis et al., "Transport layer identification
+ * of P2P traffic" (IMC 2004); below DUAL_PORT_MIN it is a service's number (their exclusions). A
+ * C2 implant calls its server over one transport; one that falls back from TCP to UDP on a
+ * dynamic port is left to the lists. Only asked of a pair whose schedule or long sessions would
+ * alert: one hash and a bucket's look. */
+static bool pair_dual(const struct beacon *b, const struct det_ctx *ctx, const struct pair *p,
+                      uint64_t now_ms, uint64_t idle_ms)
+{
+    const struct pair_key *k = &p->k;
+    if ((k->proto != 6 && k->proto != 17) || k->port < DUAL_PORT_MIN)
+        return false;
+    uint8_t other = k->proto == 6 ? 17 : 6;
+    uint64_t h =
+        pair_hash(b, hash_host(ctx->host_key, k->host), k->customer, k->peer, k->port, other);
+    struct bc_at at = bc_at(b, h);
+    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    size_t base = (size_t)at.bucket * BC_WAYS;
+    for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
+        const struct pair *q = &b->pool[base + (size_t)__builtin_ctz(m)];
+        if (q->used && q->k.customer == k->customer && q->k.proto == other &&
+            q->k.port == k->port && memcmp(q->k.host, k->host, 16) == 0 &&
+            memcmp(q->k.peer, k->peer, 16) == 0)
+            return true;
+    }
+    const struct pset *set = &b->pend[at.pset];
+    for (uint32_t m = tags_match(set->tag, PD_WAYS, tag); m; m &= m - 1) {
+        const struct pend *e = &set->e[__builtin_ctz(m)];
+        if (e->start_ms + e->span_ms + idle_ms >= now_ms)
+            return true;
+    }
+    return false;
+}
+
 static bool is_declared_mta(const struct beacon *b, struct det_ctx *ctx, const struct pair *p)
 {
     if (p->k.proto != 6 || p->k.port != 25 || b->mta_off == SIZE_MAX)
@@ -2119,6 +2168,11 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         b->stat_empty++; /* reachability checks: handshakes without data */
         return;
     }
+    if (p->dual || pair_dual(b, ctx, p, ctx->win_end_ms, (uint64_t)c->idle * 1000)) {
+        p->dual = 1;
+        b->stat_dual++; /* a P2P client's peer, tried over TCP and UDP */
+        return;
+    }
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
     if (pv_is_infra(&pv, c)) {
@@ -2211,6 +2265,11 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     }
     if (pair_empty(p)) {
         b->stat_empty++; /* held open for hours without a byte of data */
+        return;
+    }
+    if (p->dual || pair_dual(b, ctx, p, ctx->win_end_ms, (uint64_t)c->idle * 1000)) {
+        p->dual = 1;
+        b->stat_dual++; /* a P2P client's session, its peer's port reached both ways */
         return;
     }
     struct prevalence pv;
@@ -2391,6 +2450,9 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     X(T, empty, "empty_skipped", "detector_beacon_empty_skipped_total", NULL, C,                   \
       "Schedules and long sessions not alerted: TCP handshakes closed with no data either way "    \
       "(reachability checks).")                                                                    \
+    X(T, dual, "dual_transport_skipped", "detector_beacon_dual_transport_skipped_total", NULL, C,  \
+      "Schedules and long sessions not alerted: the host reached the peer's port (1024 and up) "   \
+      "over TCP and UDP alike (a P2P client's peer).")                                             \
     X(T, short_runs, "short_runs", "detector_beacon_short_runs_total", NULL, C,                    \
       "Looks at a pair whose regular gaps never made n_min check-ins in a run (a retry timer's "   \
       "bursts): no schedule.")                                                                     \
@@ -2443,6 +2505,7 @@ static void beacon_counters(const void *self, void *snap)
     o->rhythm = b->stat_rhythm;
     o->short_runs = b->stat_short_runs;
     o->empty = b->stat_empty;
+    o->dual = b->stat_dual;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

@@ -178,7 +178,8 @@ struct actor {
     uint32_t bytes, pkt_size;
     uint32_t seq;
     uint64_t period2;     /* alternating schedule: the second gap; keepalives: the second timer */
-    uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one */
+    uint32_t burst, left; /* retry bursts: tries per burst, tries left in this one; P2P: tries
+                           * left of the peer that left (peer, port; period apart, from next) */
     uint64_t sess_end;    /* long sessions: end of the current one (0: none open); keepalives:
                            * when the second timer (handshake, liveness check) is next due */
     bool vary;            /* check-in sizes vary (else constant) */
@@ -518,6 +519,23 @@ static void p2p_node(const struct actor *a, uint32_t j, uint64_t s, uint32_t *ad
     *port = p2p_port(&g);
 }
 
+/* Of a P2P client's peers that do not answer, the share it keeps retrying (one at a time). */
+#define P2P_GONE_SHARE 0.05
+
+/* A peer that left, tried by TCP at `at`: the client retries it every interval (+-2 s) for 8-16
+ * tries, by TCP each time and over uTP (BEP 29: the same listening port, UDP, from the client's
+ * one UDP socket) first at every other try, then by TCP 3-6 s later, as a normal host of CTU-Normal-7 did to
+ * 78.26.20.251:51413 (TCP every 122.6 s for 20 minutes, four uTP SYNs in that time). One packet
+ * a uTP try: a record of its own at a router's inactive timeout. p2p_slice emits the tries. */
+static void p2p_gone(struct actor *a, uint32_t peer, uint16_t port, uint64_t at)
+{
+    struct rng *r = &a->own;
+    a->peer = peer;
+    a->port = port;
+    a->left = 8 + below(r, 9);
+    a->next = at + a->period - 2000 + below(r, 4000);
+}
+
 /* A BitTorrent client with the DHT (BEP 5), all day. Its routing table's nodes (100-250) are each
  * pinged when not heard from for 15 minutes (due, plus up to a minute of the refresh tick), from
  * the client's one UDP port; good nodes mostly answer. Every 15 minutes each torrent it shares
@@ -569,12 +587,25 @@ static void p2p_slice(struct out *o, struct actor *a, uint64_t t)
             uint32_t peer = outside(r);
             uint16_t port = p2p_port(r);
             uint64_t at = s + below(r, left);
-            if (u01(r) < a->fail_tcp)
+            if (u01(r) < a->fail_tcp) {
                 syn_tries(o, r, a->host, peer, eph(r), port, at, 60);
-            else
+                if (!a->left && u01(r) < P2P_GONE_SHARE) /* a peer that left: retried */
+                    p2p_gone(a, peer, port, at);
+            } else
                 conn(o, r, a->host, peer, eph(r), port, at, 2000 + below(r, 60000),
                      20000 + below(r, 2000000));
         }
+    }
+    for (; a->left && a->next < t + SLICE; a->left--) { /* the peer that left (p2p_gone) */
+        uint64_t s = a->next;
+        a->next = s + a->period - 2000 + below(r, 4000);
+        if (s < t || s >= a->end)
+            continue;
+        if (a->left & 1) { /* uTP first, TCP when it is not answered */
+            rec(o, a->host, a->peer, a->sport, a->port, 17, 0, 1, 62, s, 0);
+            s += 3000 + below(r, 3000);
+        }
+        syn_tries(o, r, a->host, a->peer, eph(r), a->port, s, 74);
     }
 }
 
@@ -1207,9 +1238,10 @@ static void add_p2p(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t
         a->nodes = 100 + below(&a->own, 151);
         a->torrents = 2 + below(&a->own, 7);
         a->sport = p2p_port(&a->own);
-        a->fail = uni(&a->own, 0.1, 0.3);     /* table nodes not answering a ping */
-        a->rate = uni(&a->own, 0.3, 0.6);     /* lookup queries not answered */
-        a->fail_tcp = uni(&a->own, 0.3, 0.6); /* peer connections not answered */
+        a->fail = uni(&a->own, 0.1, 0.3);                 /* table nodes not answering a ping */
+        a->rate = uni(&a->own, 0.3, 0.6);                 /* lookup queries not answered */
+        a->fail_tcp = uni(&a->own, 0.3, 0.6);             /* peer connections not answered */
+        a->period = 1000ULL * (60 + below(&a->own, 121)); /* retrying a peer that left */
     }
 }
 

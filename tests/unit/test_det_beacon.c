@@ -1048,6 +1048,55 @@ static void reachability_checks_quiet(void **st)
     th_fini(&t);
 }
 
+/* A P2P client retrying a peer that left (CTU-Normal-7: a normal host reached 78.26.20.251:51413
+ * once over uTP, then by TCP SYN every 122.6 s for 20 minutes): the peer's port reached over TCP
+ * and UDP alike is a P2P peer's, not a C2 server's. Host 10.0.8.1 does that for 50 minutes: no
+ * alert. The same SYNs without the uTP attempt (10.0.8.2), with it to another port of the peer
+ * (10.0.8.3) or to a port below 1024, where one number is one service on both (443: HTTPS and
+ * QUIC, 10.0.8.4): beacons. Host 10.0.8.5 retries over uTP on the same schedule after one TCP
+ * attempt: no alert either. */
+static void p2p_peer_both_transports(void **st)
+{
+    (void)st;
+    rs = 0x3C6EF372FE94F82BULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    static const struct {
+        const char *host, *peer;
+        uint16_t tcp_port, udp_port;
+        uint8_t proto; /* of the schedule */
+    } c[] = {
+        {"10.0.8.1", "198.51.100.8", 51413, 51413, 6},   {"10.0.8.2", "198.51.100.9", 51413, 0, 6},
+        {"10.0.8.3", "198.51.100.10", 51413, 6881, 6},   {"10.0.8.4", "198.51.100.11", 443, 443, 6},
+        {"10.0.8.5", "198.51.100.12", 51413, 51413, 17},
+    };
+    for (size_t j = 0; j < sizeof c / sizeof c[0]; j++) {
+        uint64_t at = T0 + 1000 + j * 7 * SEC;
+        uint16_t twin = c[j].proto == 6 ? c[j].udp_port : c[j].tcp_port;
+        if (twin) /* the other transport's attempt, once: uTP's SYNs (4 over 12 min) or a SYN */
+            add(c[j].host, c[j].peer, 59370, twin, c[j].proto == 6 ? 17 : 6,
+                c[j].proto == 6 ? 0 : 0x02, 4, 248, at + 120 * SEC, 751 * SEC);
+        for (unsigned i = 0; i < 25; i++) {
+            uint16_t hp = (uint16_t)(35000 + j * 100 + i);
+            if (c[j].proto == 6)
+                add(c[j].host, c[j].peer, hp, c[j].tcp_port, 6, 0x02, 3, 222, at, 3 * SEC);
+            else
+                add(c[j].host, c[j].peer, hp, c[j].udp_port, 17, 0, 2, 124, at, 1 * SEC);
+            at += 121 * SEC + th_rand(&rs) % (4 * SEC);
+        }
+    }
+    run(&t, T0 + 2 * HOUR);
+    for (size_t i = 0; i < t.nalerts && getenv("TW_VERBOSE"); i++)
+        print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+    assert_int_equal(th_count(&t, NULL, "10.0.8.1"), 0);
+    assert_int_equal(th_count(&t, NULL, "10.0.8.5"), 0);
+    assert_true(stat_of(&t, "dual_transport_skipped") >= 2);
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.8.2"));
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.8.3"));
+    assert_non_null(find_alert(&t, "beacon.fast", "10.0.8.4"));
+    th_fini(&t);
+}
+
 /* One host with thousands of peers, each contacted a few times at random (a proxy or a mail relay
  * fetching from the long tail, a resolver seen through 1-in-100 packet sampling): each pair is a
  * look at random times, and a host with thousands of looks must not get a schedule by chance
@@ -1963,6 +2012,7 @@ int main(void)
         cmocka_unit_test(five_minute_checkins_one_rule),
         cmocka_unit_test(retry_timer_not_a_schedule),
         cmocka_unit_test(reachability_checks_quiet),
+        cmocka_unit_test(p2p_peer_both_transports),
         cmocka_unit_test(whole_second_times),
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
