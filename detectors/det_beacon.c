@@ -189,7 +189,8 @@ static const struct conf_key beacon_keys[] = {
      "many as a schedule needs, within jitter of it, or all of four or more) that make it the "
      "host's own rhythm, kept with many peers at once (a DHT node refreshing its routing table, "
      "a P2P client retrying the peers that refused it, a monitor polling its list; a C2 implant "
-     "calls one server at a time): no beacon alert",
+     "calls one server at a time, and the failing servers of a fallback list walked in turn on "
+     "one port are not counted): no beacon alert",
      NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "24h",
      "a pair with no connection for this long is forgotten (above the longest period to find)",
@@ -368,6 +369,7 @@ struct beacon {
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
+    uint32_t *ports;       /* host_rhythm's failing peers' ports (port_key); pool size */
 };
 
 /* A pair under test at a close (enough starts to make a schedule), or with RHYTHM_STARTS (the
@@ -396,7 +398,9 @@ static int beacon_init(const void *conf, struct det_share share, void **self)
     b->tags = calloc_lines(b->nbuckets * BC_WAYS, sizeof *b->tags, &b->tags_mem);
     b->pend = calloc_lines(b->npsets, sizeof *b->pend, &b->pend_mem);
     b->tested = calloc_table(b->nbuckets * BC_WAYS, sizeof *b->tested);
-    if (!b->pool || !b->tags || !b->pend || !b->tested) {
+    b->ports = calloc_table(b->nbuckets * BC_WAYS + 1, sizeof *b->ports);
+    if (!b->pool || !b->tags || !b->pend || !b->tested || !b->ports) {
+        free(b->ports);
         free(b->tested);
         free(b->pool);
         free(b->tags_mem);
@@ -455,6 +459,7 @@ static void beacon_fini(void *self)
     pv_free(b->share_in);
     free(b->pool);
     free(b->tested);
+    free(b->ports);
     free(b->tags_mem);
     free(b->pend_mem);
     free(b);
@@ -2106,32 +2111,80 @@ static bool keeps_cycle(const struct pair *q, double L)
     return false;
 }
 
-/* Whether at least rhythm_peers of the host's other pairs at this close (grp, n of them, p's
- * among them: under test, or with RHYTHM_STARTS) keep schedule s's period too (keeps_period,
- * within `jitter` of it), or keep the cycle p's starts keep (keeps_cycle: a monitor's several
- * checks on each server). That is a rhythm of the
- * host's own kept with many peers at once - a DHT node refreshing its routing table (BEP 5: a
- * node not heard from for 15 minutes is pinged), a monitor polling its list - where a C2 implant
- * calls its server (one at a time from a fallback list). Looked at for schedules found only. */
+/* Has TCP pair q failed every time: no connection of the host's established, nothing said (each
+ * attempt refused or never answered)? */
+static inline bool pair_failing(const struct pair *q)
+{
+    return q->k.proto == 6 && !q->opened && !q->talked;
+}
+
+static inline uint32_t port_key(const struct pair *q)
+{
+    return (uint32_t)q->k.proto << 16 | q->k.port;
+}
+
+/* Does pair q keep p's rhythm: schedule s's period (keeps_period, within `jitter` of it; L 0) or
+ * the cycle L p's starts keep (keeps_cycle)? */
+static bool keeps_rhythm(const struct pair *q, const struct sched *s, const struct beacon_conf *c,
+                         double L)
+{
+    if (L > 0)
+        return keeps_cycle(q, L);
+    return keeps_period(q, s->period_s * (1.0 - c->jitter), s->period_s * (1.0 + c->jitter),
+                        s->nmin);
+}
+
+/* How many of the host's other pairs at this close (grp, n of them, p's among them) keep p's
+ * rhythm (keeps_rhythm), up to need - leaving out failing ones (pair_failing) whose port another
+ * failing one keeping it, or p failing, shares: a bot walking its list of C2 servers in turn, one
+ * port for many of them, each server once a cycle (Stratosphere's Trickbot captures: some 30
+ * servers on 443 and 449, each tried every 49 minutes, all but three refusing or silent), where
+ * a P2P client's peers that left each listen on a port of their own and a monitor's checks are
+ * answered (or, connections without data, reachability checks: pair_empty). */
+static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size_t n,
+                                const struct pair *p, const struct sched *s,
+                                const struct beacon_conf *c, double L)
+{
+    uint32_t k = 0, need = c->rhythm_peers;
+    size_t nf = 0;
+    for (size_t i = 0; i < n && k < need; i++) {
+        const struct pair *q = &b->pool[grp[i].slot];
+        if (q == p || !keeps_rhythm(q, s, c, L))
+            continue;
+        if (pair_failing(q))
+            b->ports[nf++] = port_key(q);
+        else
+            k++;
+    }
+    if (k >= need || !nf)
+        return k;
+    bool pf = pair_failing(p);
+    if (pf)
+        b->ports[nf++] = port_key(p);
+    qsort(b->ports, nf, sizeof *b->ports, u32_cmp);
+    size_t alone = 0, p_alone = 0;
+    for (size_t i = 0, j; i < nf; i = j) {
+        for (j = i + 1; j < nf && b->ports[j] == b->ports[i];)
+            j++;
+        alone += j - i == 1;
+        p_alone += j - i == 1 && pf && b->ports[i] == port_key(p);
+    }
+    return k + (uint32_t)(alone - p_alone);
+}
+
+/* Whether at least rhythm_peers of the host's other pairs at this close keep schedule s's period
+ * too, or the cycle p's starts keep (keeps_cycle: a monitor's several checks on each server),
+ * counted by rhythm_peers_of. That is a rhythm of the host's own kept with many peers at once - a
+ * DHT node refreshing its routing table (BEP 5: a node not heard from for 15 minutes is pinged),
+ * a P2P client retrying the peers that left, a monitor polling its list - where a C2 implant
+ * calls its server (one at a time from a fallback list, which rhythm_peers_of tells apart when
+ * its servers fail). Looked at for schedules found only. */
 static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, struct pair *p,
                         const struct sched *s, const struct beacon_conf *c)
 {
-    uint32_t k = 0, need = c->rhythm_peers;
-    double lo = s->period_s * (1.0 - c->jitter), hi = s->period_s * (1.0 + c->jitter);
-    for (size_t i = 0; i < n && k < need; i++) {
-        const struct pair *q = &b->pool[grp[i].slot];
-        if (q != p && keeps_period(q, lo, hi, s->nmin))
-            k++;
-    }
-    if (k < need) { /* not the period: perhaps a cycle of several checks (keeps_cycle) */
-        double L = cycle_of(p);
-        k = 0;
-        for (size_t i = 0; L > 0 && i < n && k < need; i++) {
-            const struct pair *q = &b->pool[grp[i].slot];
-            if (q != p && keeps_cycle(q, L))
-                k++;
-        }
-        if (k < need)
+    if (rhythm_peers_of(b, grp, n, p, s, c, 0) < c->rhythm_peers) {
+        double L = cycle_of(p); /* not the period: perhaps a cycle of several checks */
+        if (L <= 0 || rhythm_peers_of(b, grp, n, p, s, c, L) < c->rhythm_peers)
             return false;
     }
     p->rhythm = 1; /* evicted first (pair_admit) */

@@ -1285,6 +1285,69 @@ static void p2p_retry_rhythm(void **st)
     }
 }
 
+/* A bot walking its list of C2 servers (Stratosphere's Trickbot captures: about 30 servers, most
+ * on 443, some on 449, tried in turn, three connect()s 22 s apart each, the whole list again every
+ * 49 minutes; all but three refuse or never answer): one port for many peers that all fail is a
+ * fallback list, not the host's own rhythm. Host 10.0.9.1 walks 24 servers (18 on 443, 6 on
+ * 449; 3 of them talk) every 49 minutes for 8 hours: its C2 pairs alert, the talking ones too.
+ * Beside it the P2P client of p2p_retry_rhythm's shape on 10.0.9.2 (12 peers that left, each on
+ * its own port, every 60 s): still its own rhythm, no alert. */
+static void c2_list_walk_not_rhythm(void **st)
+{
+    (void)st;
+    rs = 0x510E527FADE682D1ULL; /* its own seed */
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    const uint64_t cycle = 2953 * SEC;
+    for (uint64_t c0 = T0 + 1000; c0 < T0 + 8 * HOUR; c0 += cycle) {
+        uint64_t ts = c0;
+        for (unsigned j = 0; j < 24; j++) {
+            char peer[32];
+            snprintf(peer, sizeof peer, "92.53.%u.%u", 60 + j, 10 + j);
+            uint16_t port = j < 18 ? 443 : 449;
+            if (j % 8 == 3) { /* a server that answers: an exchange of data */
+                conn("10.0.9.1", peer, (uint16_t)(49000 + th_rand(&rs) % 16000), port, 6, ts, 900,
+                     1200, 5000, 40);
+                ts += 5 * SEC;
+                continue;
+            }
+            for (unsigned k = 0; k < 3; k++, ts += 22 * SEC) {
+                uint16_t cp = (uint16_t)(49000 + th_rand(&rs) % 16000);
+                add("10.0.9.1", peer, cp, port, 6, 0x02, 3, 156, ts, 1000);
+                if (j % 2 == 0) /* refused; the others never answer */
+                    add(peer, "10.0.9.1", port, cp, 6, 0x14, 3, 120, ts + 45, 1000);
+            }
+        }
+    }
+    for (unsigned j = 0; j < 12; j++) {
+        char peer[32];
+        snprintf(peer, sizeof peer, "85.17.%u.%u", 60 + j, 100 + j);
+        uint16_t port = (uint16_t)(10000 + th_rand(&rs) % 55000);
+        for (uint64_t ts = T0 + th_rand(&rs) % (40 * SEC); ts < T0 + 30 * MIN;
+             ts += 60 * SEC + th_rand(&rs) % 500) {
+            uint16_t cp = (uint16_t)(32768 + th_rand(&rs) % 28000);
+            add("10.0.9.2", peer, cp, port, 6, 0x02, 1, 60, ts, 0);
+            if (j % 2 == 0)
+                add(peer, "10.0.9.2", port, cp, 6, 0x14, 1, 40, ts + 40, 0);
+        }
+    }
+    run(&t, T0 + 9 * HOUR);
+    size_t peers = 0;
+    uint8_t seen[24] = {0};
+    for (size_t i = 0; i < t.nalerts; i++) {
+        if (getenv("TW_VERBOSE"))
+            print_message("  %s %s\n", t.alerts[i].rule_id, t.ev[i]);
+        unsigned j = (unsigned)t.alerts[i].peer[15] - 10;
+        if (t.alerts[i].peer[12] == 92 && j < 24 && !seen[j]++)
+            peers++;
+    }
+    print_message("C2 list walk: %zu of 24 servers alerted\n", peers);
+    assert_true(peers >= 20);
+    assert_true(seen[3] && seen[11] && seen[19]); /* the talking ones */
+    assert_int_equal(th_count(&t, NULL, "10.0.9.2"), 0);
+    th_fini(&t);
+}
+
 /* A monitor's checks (Nagios with NRPE or check_by_ssh, Zabbix's passive items: one connection
  * a check): 20 servers, 6 checks each, every check every 5 minutes at its own offset, held to a
  * second of scheduler latency, for 6 hours. The gaps between a server's starts are whatever the
@@ -2017,6 +2080,7 @@ int main(void)
         cmocka_unit_test(many_random_pairs_one_host),
         cmocka_unit_test(dht_routing_rhythm),
         cmocka_unit_test(p2p_retry_rhythm),
+        cmocka_unit_test(c2_list_walk_not_rhythm),
         cmocka_unit_test(monitor_checks_rhythm),
         cmocka_unit_test(busy_host_slow_c2),
         cmocka_unit_test(rhythm_pairs_give_way),
