@@ -54,6 +54,7 @@ enum kind {
     A_TELNET,
     A_UDPSWEEP,
     A_ICMPSWEEP,
+    A_C2LIST,
     /* benign look-alikes */
     B_MTA,
     B_BULK,
@@ -95,6 +96,7 @@ static const char *const kind_label[NKIND] = {
     "scan_telnet_small",
     "scan_udp",
     "scan_icmp",
+    "beacon_c2_list",
     "benign_mta",
     "benign_bulk",
     "benign_ntp",
@@ -134,11 +136,12 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
     {"scan", NULL},
     {"scan", NULL},
     {"scan", NULL},
+    {"beacon", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4,   4,   4,  4,
-                                           4,  4,   4,   4,   4,   4, 3, 2, 300, 100, 10, 50,
-                                           3,  300, 100, 150, 150, 0, 0, 0, 0,   0,   0,  0};
+static const unsigned kind_count[NKIND] = {12,  12,  12,  8,   4, 5, 5, 4, 4,   4,   4,  4,  4,
+                                           4,   4,   4,   4,   4, 0, 3, 2, 300, 100, 10, 50, 3,
+                                           300, 100, 150, 150, 0, 0, 0, 0, 0,   0,   0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -160,6 +163,9 @@ static const uint32_t resolver_custs[] = {0, 3};
 /* Devices testing their Internet link (B_REACH) at host_scale 1, set up like the own-NTP
  * clients. */
 #define REACH_COUNT 10
+/* Bots walking a list of C2 servers (A_C2LIST), set up like the own-NTP clients but not scaled:
+ * half in badco, as kind_count's misbehaving hosts. */
+#define C2LIST_COUNT 4
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -186,13 +192,16 @@ struct actor {
     uint32_t done;      /* scheduled events emitted (check-ins, polls, probes): the truth's count */
     uint32_t limit;     /* stop after this many (0: no limit) */
     uint32_t peers[4];  /* NTP pool: the servers a client polls */
-    uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time) */
+    uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time);
+                         * C2 list: [0] its servers' second port */
     uint8_t nserv;      /* own NTP servers: how many */
     uint64_t period_max;      /* own NTP servers: the longest poll interval */
     bool cohost;              /* heavy web use on a host another actor labels: no truth line */
-    uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up; traceroute: peers */
+    uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up; traceroute: peers;
+                               * C2 list: its servers */
     double fail_tcp;          /* P2P: share of peer connections not answered */
-    uint64_t seed; /* P2P: its routing table's nodes are drawn from this; traceroute: its peers */
+    uint64_t seed; /* P2P: its routing table's nodes are drawn from this; traceroute, C2 list: its
+                    * peers */
     uint8_t proto_ka; /* keepalives: enum keepalive_proto */
     struct rng own;   /* a resolver's or own-NTP client's draws (not the scenario's stream) */
 };
@@ -753,6 +762,45 @@ static void reach_slice(struct out *o, struct actor *a, uint64_t t)
     }
 }
 
+/* A bot walking its list of C2 servers in turn (Stratosphere's Trickbot captures, days 4 and 5
+ * of one infection: some 30 servers, most on 443, some on 449, the whole list again every 49
+ * minutes; all but three refuse or never answer). Server j's slot in a walk starts 66 s after
+ * server j-1's: a server that answers takes one connection (a check-in with data); one that does
+ * not, three connect()s 22 s apart, each a SYN sent three times 0.5 s apart (refused: the
+ * server's RST to each; silent: nothing). The walk starts every period (+-1 %). done counts the
+ * walks. */
+static void c2list_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    for (uint32_t j = 0; j < a->nodes; j++) {
+        struct rng pj = {a->seed ^ (uint64_t)(j + 1) * 0x9E3779B97F4A7C15ULL};
+        uint32_t peer = j ? outside(&pj) : a->peer;
+        if (!j)
+            outside(&pj);
+        uint16_t port = below(&pj, 4) ? a->port : a->sports[0];
+        bool live = below(&pj, a->nodes) < a->burst, refused = below(&pj, 2);
+        for (uint32_t m = 0; m < (live ? 1u : 3u); m++) {
+            uint64_t off = j * 66000ULL + m * 22000ULL, base = a->start + off;
+            uint64_t k0 = t > base ? (t - base) / a->period : 0;
+            for (uint64_t k = k0 ? k0 - 1 : 0; k <= k0 + 1; k++) {
+                struct rng pk = {a->seed ^ (k + 1) * 0xD1B54A32D192ED03ULL};
+                uint64_t s = base + k * a->period + below(&pk, (uint32_t)(a->period / 50));
+                if (s < t || s >= t + SLICE || s >= a->end)
+                    continue;
+                a->done += j == 0 && m == 0;
+                if (live) {
+                    conn(o, r, a->host, peer, eph(r), port, s, a->bytes, a->bytes * 3);
+                    continue;
+                }
+                uint16_t sport = eph(r);
+                rec(o, a->host, peer, sport, port, 6, 0x02, 3, 156, s, 1100);
+                if (refused)
+                    rec(o, peer, a->host, port, sport, 6, 0x14, 3, 120, s + 40, 1100);
+            }
+        }
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -1062,7 +1110,7 @@ static size_t actors_max(const struct gen_eval_opts *o)
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
         1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
         (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1 +
-        (size_t)(REACH_COUNT * o->host_scale) + 1;
+        (size_t)(REACH_COUNT * o->host_scale) + 1 + C2LIST_COUNT;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1095,11 +1143,10 @@ static void add_resolvers(struct actor *act, size_t *nact, const uint32_t *nh, u
 /* A new actor of kind k, all day, on a host no other actor has: its customer drawn from pick,
  * its host (and everything after) from its own RNG, seeded with own. NULL when every host has
  * a part (the scenario is full). */
-static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t *nh,
-                                 uint8_t **used, uint32_t *nfree, struct rng *pick, enum kind k,
-                                 uint64_t own, uint64_t T0, uint64_t T1)
+static struct actor *apart_actor_in(struct actor *act, size_t *nact, const uint32_t *nh,
+                                    uint8_t **used, uint32_t *nfree, uint32_t c, enum kind k,
+                                    uint64_t own, uint64_t T0, uint64_t T1)
 {
-    uint32_t c = pick_cust(pick, nh, NC - 1);
     for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
         c = (c + 1) % NC;
     if (nfree[c] == 0)
@@ -1119,6 +1166,14 @@ static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t
     a->start = T0;
     a->end = T1;
     return a;
+}
+
+/* apart_actor_in a customer drawn as the benign look-alikes' are (pick_cust). */
+static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t *nh,
+                                 uint8_t **used, uint32_t *nfree, struct rng *pick, enum kind k,
+                                 uint64_t own, uint64_t T0, uint64_t T1)
+{
+    return apart_actor_in(act, nact, nh, used, nfree, pick_cust(pick, nh, NC - 1), k, own, T0, T1);
 }
 
 /* The hosts keeping time with servers of their own (B_NTPOWN), after the resolvers, each on a
@@ -1169,7 +1224,7 @@ static void add_ntp_own(struct actor *act, size_t *nact, const uint32_t *nh, uin
 static bool beacon_kind(enum kind k)
 {
     return k == A_FAST || k == A_SLOW || k == A_ALT || k == A_BURST || k == A_HTTP ||
-           k == A_LOWPORT || k == A_TLSLONG || k == A_RATPORT;
+           k == A_LOWPORT || k == A_TLSLONG || k == A_RATPORT || k == A_C2LIST;
 }
 
 /* Heavy web users (B_HEAVYWEB), after the own-NTP clients, from RNGs of their own: on every
@@ -1318,6 +1373,35 @@ static void add_reach(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     }
 }
 
+/* Bots walking a list of C2 servers (A_C2LIST), after the link testers, each on a host no other
+ * actor has, the even ones in badco, from RNGs of their own: 20-32 servers, most on 443 or 447,
+ * the rest on 449 or 8443, 1-3 of them answering; the list walked every 40-60 minutes from some
+ * time in the first quarter of the run. */
+static void add_c2list(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                       uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x6332206C69737400ULL ^ ((uint64_t)o->seed << 8)};
+    for (unsigned i = 0; i < C2LIST_COUNT; i++) {
+        uint32_t c = i % 2 == 0 ? BADCO : pick_cust(&pick, nh, NC - 1);
+        struct actor *a =
+            apart_actor_in(act, nact, nh, used, nfree, c, A_C2LIST,
+                           0x6332776B00000000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!a)
+            return; /* every host has a part: the scenario is full */
+        a->seed = a->own.s * 0xD6E8FEB86659FD93ULL + 5;
+        a->start = T0 + below(&a->own, (uint32_t)(o->duration_ms / 4));
+        a->nodes = 20 + below(&a->own, 13);
+        a->burst = 1 + below(&a->own, 3);
+        a->period = 60000ULL * (40 + below(&a->own, 21));
+        a->jitter = 0.01;
+        a->port = below(&a->own, 2) ? 443 : 447;
+        a->sports[0] = below(&a->own, 2) ? 449 : 8443;
+        a->bytes = 300 + below(&a->own, 700);
+        struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
+        a->peer = outside(&p0); /* the first server, for the truth line */
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1330,6 +1414,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_keepalive(act, nact, nh, used, nfree, o, T0, T1);
     add_trace(act, nact, nh, used, nfree, o, T0, T1);
     add_reach(act, nact, nh, used, nfree, o, T0, T1);
+    add_c2list(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -1349,6 +1434,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         trace_slice(o, a, t);
     else if (a->k == B_REACH)
         reach_slice(o, a, t);
+    else if (a->k == A_C2LIST)
+        c2list_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }
