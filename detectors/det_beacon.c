@@ -2136,17 +2136,19 @@ static bool keeps_rhythm(const struct pair *q, const struct sched *s, const stru
 
 /* How many of the host's other pairs at this close (grp, n of them, p's among them) keep p's
  * rhythm (keeps_rhythm), up to need - leaving out failing ones (pair_failing) whose port another
- * failing one keeping it, or p failing, shares: a bot walking its list of C2 servers in turn, one
+ * failing one keeping it, or p failing, shares (*listed: how many were left out, p not counted;
+ * all of them when the count stays below need): a bot walking its list of C2 servers in turn, one
  * port for many of them, each server once a cycle (Stratosphere's Trickbot captures: some 30
  * servers on 443 and 449, each tried every 49 minutes, all but three refusing or silent), where
  * a P2P client's peers that left each listen on a port of their own and a monitor's checks are
  * answered (or, connections without data, reachability checks: pair_empty). */
 static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size_t n,
                                 const struct pair *p, const struct sched *s,
-                                const struct beacon_conf *c, double L)
+                                const struct beacon_conf *c, double L, uint32_t *listed)
 {
     uint32_t k = 0, need = c->rhythm_peers;
     size_t nf = 0;
+    *listed = 0;
     for (size_t i = 0; i < n && k < need; i++) {
         const struct pair *q = &b->pool[grp[i].slot];
         if (q == p || !keeps_rhythm(q, s, c, L))
@@ -2169,6 +2171,7 @@ static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size
         alone += j - i == 1;
         p_alone += j - i == 1 && pf && b->ports[i] == port_key(p);
     }
+    *listed = (uint32_t)(nf - alone - (pf && !p_alone));
     return k + (uint32_t)(alone - p_alone);
 }
 
@@ -2178,13 +2181,17 @@ static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size
  * DHT node refreshing its routing table (BEP 5: a node not heard from for 15 minutes is pinged),
  * a P2P client retrying the peers that left, a monitor polling its list - where a C2 implant
  * calls its server (one at a time from a fallback list, which rhythm_peers_of tells apart when
- * its servers fail). Looked at for schedules found only. */
+ * its servers fail; *listed: how many failing servers keep the period or the cycle with p's,
+ * for the evidence). Looked at for schedules found only. */
 static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, struct pair *p,
-                        const struct sched *s, const struct beacon_conf *c)
+                        const struct sched *s, const struct beacon_conf *c, uint32_t *listed)
 {
-    if (rhythm_peers_of(b, grp, n, p, s, c, 0) < c->rhythm_peers) {
+    if (rhythm_peers_of(b, grp, n, p, s, c, 0, listed) < c->rhythm_peers) {
         double L = cycle_of(p); /* not the period: perhaps a cycle of several checks */
-        if (L <= 0 || rhythm_peers_of(b, grp, n, p, s, c, L) < c->rhythm_peers)
+        uint32_t in_cycle = 0;
+        bool cycle = L > 0 && rhythm_peers_of(b, grp, n, p, s, c, L, &in_cycle) >= c->rhythm_peers;
+        *listed = in_cycle > *listed ? in_cycle : *listed;
+        if (!cycle)
             return false;
     }
     p->rhythm = 1; /* evicted first (pair_admit) */
@@ -2232,7 +2239,8 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         b->stat_infra++;
         return;
     }
-    if (host_rhythm(b, grp, ngrp, p, &s, c)) {
+    uint32_t listed; /* failing servers walked in turn with p's peer (rhythm_peers_of) */
+    if (host_rhythm(b, grp, ngrp, p, &s, c, &listed)) {
         b->stat_rhythm++;
         return;
     }
@@ -2271,6 +2279,8 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     json_u64(&j, "in_schedule", s.fit);
     json_u64(&j, "checkins", s.checkins);
     json_u64(&j, "pairs_tested", ntested);
+    if (listed)
+        json_u64(&j, "list_peers", listed);
     json_double(&j, "ts_score", s.ts, 3);
     json_double(&j, "ds_score", ds, 3);
     json_double(&j, "bytes_per_conn", r.median, 0);

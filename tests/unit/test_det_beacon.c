@@ -1332,7 +1332,7 @@ static void c2_list_walk_not_rhythm(void **st)
         }
     }
     run(&t, T0 + 9 * HOUR);
-    size_t peers = 0;
+    size_t peers = 0, listed = 0;
     uint8_t seen[24] = {0};
     for (size_t i = 0; i < t.nalerts; i++) {
         if (getenv("TW_VERBOSE"))
@@ -1340,10 +1340,12 @@ static void c2_list_walk_not_rhythm(void **st)
         unsigned j = (unsigned)t.alerts[i].peer[15] - 10;
         if (t.alerts[i].peer[12] == 92 && j < 24 && !seen[j]++)
             peers++;
+        listed += t.alerts[i].peer[12] == 92 && strstr(t.ev[i], "\"list_peers\":") != NULL;
     }
     print_message("C2 list walk: %zu of 24 servers alerted\n", peers);
     assert_true(peers >= 20);
     assert_true(seen[3] && seen[11] && seen[19]); /* the talking ones */
+    assert_true(listed > 0); /* the evidence names the list's other failing servers */
     assert_int_equal(th_count(&t, NULL, "10.0.9.2"), 0);
     th_fini(&t);
 }
