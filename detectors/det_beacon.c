@@ -1930,20 +1930,18 @@ static enum flow_init_basis pair_basis(const struct pair *p)
 static bool pair_dual(const struct beacon *b, const struct det_ctx *ctx, const struct pair *p,
                       uint64_t now_ms, uint64_t idle_ms)
 {
-    const struct pair_key *k = &p->k;
-    if ((k->proto != 6 && k->proto != 17) || k->port < DUAL_PORT_MIN)
+    if ((p->k.proto != 6 && p->k.proto != 17) || p->k.port < DUAL_PORT_MIN)
         return false;
-    uint8_t other = k->proto == 6 ? 17 : 6;
+    struct pair_key k = p->k; /* the twin's: pad zero as every pool key's (pair_key_of) */
+    k.proto = p->k.proto == 6 ? 17 : 6;
     uint64_t h =
-        pair_hash(b, hash_host(ctx->host_key, k->host), k->customer, k->peer, k->port, other);
+        pair_hash(b, hash_host(ctx->host_key, k.host), k.customer, k.peer, k.port, k.proto);
     struct bc_at at = bc_at(b, h);
     uint32_t tag = (uint32_t)(h >> 32) | 1u;
     size_t base = (size_t)at.bucket * BC_WAYS;
     for (uint32_t m = tags_match(&b->tags[base], BC_WAYS, tag); m; m &= m - 1) {
         const struct pair *q = &b->pool[base + (size_t)__builtin_ctz(m)];
-        if (q->used && q->k.customer == k->customer && q->k.proto == other &&
-            q->k.port == k->port && memcmp(q->k.host, k->host, 16) == 0 &&
-            memcmp(q->k.peer, k->peer, 16) == 0)
+        if (q->used && memcmp(&q->k, &k, sizeof k) == 0)
             return true;
     }
     const struct pset *set = &b->pend[at.pset];

@@ -774,9 +774,7 @@ static void c2list_slice(struct out *o, struct actor *a, uint64_t t)
     struct rng *r = &a->own;
     for (uint32_t j = 0; j < a->nodes; j++) {
         struct rng pj = {a->seed ^ (uint64_t)(j + 1) * 0x9E3779B97F4A7C15ULL};
-        uint32_t peer = j ? outside(&pj) : a->peer;
-        if (!j)
-            outside(&pj);
+        uint32_t peer = outside(&pj); /* server 0's: a->peer (setup_c2list) */
         uint16_t port = below(&pj, 4) ? a->port : a->sports[0];
         bool live = below(&pj, a->nodes) < a->burst, refused = below(&pj, 2);
         for (uint32_t m = 0; m < (live ? 1u : 3u); m++) {
@@ -1143,9 +1141,9 @@ static void add_resolvers(struct actor *act, size_t *nact, const uint32_t *nh, u
 /* A new actor of kind k, all day, on a host no other actor has: its customer drawn from pick,
  * its host (and everything after) from its own RNG, seeded with own. NULL when every host has
  * a part (the scenario is full). */
-static struct actor *apart_actor_in(struct actor *act, size_t *nact, const uint32_t *nh,
-                                    uint8_t **used, uint32_t *nfree, uint32_t c, enum kind k,
-                                    uint64_t own, uint64_t T0, uint64_t T1)
+static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t *nh,
+                                 uint8_t **used, uint32_t *nfree, uint32_t c, enum kind k,
+                                 uint64_t own, uint64_t T0, uint64_t T1)
 {
     for (size_t tries = 0; nfree[c] == 0 && tries < NC; tries++)
         c = (c + 1) % NC;
@@ -1168,57 +1166,40 @@ static struct actor *apart_actor_in(struct actor *act, size_t *nact, const uint3
     return a;
 }
 
-/* apart_actor_in a customer drawn as the benign look-alikes' are (pick_cust). */
-static struct actor *apart_actor(struct actor *act, size_t *nact, const uint32_t *nh,
-                                 uint8_t **used, uint32_t *nfree, struct rng *pick, enum kind k,
-                                 uint64_t own, uint64_t T0, uint64_t T1)
-{
-    return apart_actor_in(act, nact, nh, used, nfree, pick_cust(pick, nh, NC - 1), k, own, T0, T1);
-}
-
 /* The hosts keeping time with servers of their own (B_NTPOWN), after the resolvers, each on a
  * host no other actor has, drawn from RNGs of their own. */
-static void add_ntp_own(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                        uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_ntp_own(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x6E74706F776E0000ULL ^ ((uint64_t)o->seed << 8)};
-    unsigned n = (unsigned)(NTPOWN_COUNT * o->host_scale);
-    for (unsigned i = 0; i < n; i++) {
-        struct actor *a =
-            apart_actor(act, nact, nh, used, nfree, &pick, B_NTPOWN,
-                        0x6E7470636C690000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
-        if (!a)
-            return; /* every host has a part: the scenario is full */
-        a->nserv = (uint8_t)(1 + below(&a->own, 4));
+    (void)o;
+    a->nserv = (uint8_t)(1 + below(&a->own, 4));
+    for (unsigned j = 0; j < a->nserv; j++)
+        a->peers[j] = outside(&a->own);
+    a->peer = a->peers[0];
+    a->port = 123;
+    a->bytes = below(&a->own, 5) ? 76 : 96; /* one in five signs its requests (MD5) */
+    a->jitter = 0.005;
+    switch (i % 4) {
+    case 0: /* ntpd */
+        a->period = 64000, a->period_max = 1024000;
         for (unsigned j = 0; j < a->nserv; j++)
-            a->peers[j] = outside(&a->own);
-        a->peer = a->peers[0];
-        a->port = 123;
-        a->bytes = below(&a->own, 5) ? 76 : 96; /* one in five signs its requests (MD5) */
-        a->jitter = 0.005;
-        switch (i % 4) {
-        case 0: /* ntpd */
-            a->period = 64000, a->period_max = 1024000;
+            a->sports[j] = 123;
+        break;
+    case 1: /* chrony */
+    case 2: /* systemd-timesyncd */
+        a->period = i % 4 == 1 ? 64000 : 32000;
+        a->period_max = i % 4 == 1 ? 1024000 : 2048000;
+        for (unsigned j = 0; j < a->nserv; j++)
+            a->sports[j] = eph(&a->own);
+        break;
+    default: /* an appliance's SNTP client: one fixed interval, port 123 or a new one */
+        a->period = a->period_max =
+            (uint64_t)(uint32_t[]){300, 600, 900, 3600}[below(&a->own, 4)] * 1000;
+        if (below(&a->own, 2))
             for (unsigned j = 0; j < a->nserv; j++)
                 a->sports[j] = 123;
-            break;
-        case 1: /* chrony */
-        case 2: /* systemd-timesyncd */
-            a->period = i % 4 == 1 ? 64000 : 32000;
-            a->period_max = i % 4 == 1 ? 1024000 : 2048000;
-            for (unsigned j = 0; j < a->nserv; j++)
-                a->sports[j] = eph(&a->own);
-            break;
-        default: /* an appliance's SNTP client: one fixed interval, port 123 or a new one */
-            a->period = a->period_max =
-                (uint64_t)(uint32_t[]){300, 600, 900, 3600}[below(&a->own, 4)] * 1000;
-            if (below(&a->own, 2))
-                for (unsigned j = 0; j < a->nserv; j++)
-                    a->sports[j] = 123;
-            break;
-        }
-        a->next = T0 + below(&a->own, 64000);
+        break;
     }
+    a->next = T0 + below(&a->own, 64000);
 }
 
 static bool beacon_kind(enum kind k)
@@ -1278,127 +1259,127 @@ static void add_heavy_web(struct actor *act, size_t *nact, const uint32_t *nh, u
 
 /* BitTorrent clients (B_P2P), after the heavy web users, each on a host no other actor has,
  * from RNGs of their own. */
-static void add_p2p(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                    uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_p2p(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x703270636C69656EULL ^ ((uint64_t)o->seed << 8)};
-    unsigned n = (unsigned)(P2P_COUNT * o->host_scale);
-    for (unsigned i = 0; i < n; i++) {
-        struct actor *a =
-            apart_actor(act, nact, nh, used, nfree, &pick, B_P2P,
-                        0x7032702D6E6F6465ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
-        if (!a)
-            return; /* every host has a part: the scenario is full */
-        a->seed = a->own.s * 0xBF58476D1CE4E5B9ULL + 1;
-        a->nodes = 100 + below(&a->own, 151);
-        a->torrents = 2 + below(&a->own, 7);
-        a->sport = p2p_port(&a->own);
-        a->fail = uni(&a->own, 0.1, 0.3);                 /* table nodes not answering a ping */
-        a->rate = uni(&a->own, 0.3, 0.6);                 /* lookup queries not answered */
-        a->fail_tcp = uni(&a->own, 0.3, 0.6);             /* peer connections not answered */
-        a->period = 1000ULL * (60 + below(&a->own, 121)); /* retrying a peer that left */
-    }
+    (void)i;
+    (void)o;
+    (void)T0;
+    a->seed = a->own.s * 0xBF58476D1CE4E5B9ULL + 1;
+    a->nodes = 100 + below(&a->own, 151);
+    a->torrents = 2 + below(&a->own, 7);
+    a->sport = p2p_port(&a->own);
+    a->fail = uni(&a->own, 0.1, 0.3);                 /* table nodes not answering a ping */
+    a->rate = uni(&a->own, 0.3, 0.6);                 /* lookup queries not answered */
+    a->fail_tcp = uni(&a->own, 0.3, 0.6);             /* peer connections not answered */
+    a->period = 1000ULL * (60 + below(&a->own, 121)); /* retrying a peer that left */
 }
 
 /* Hosts keeping a VPN tunnel or a SIP trunk up (B_KEEPALIVE), after the P2P clients, each on a
  * host no other actor has, to a peer no other host uses, from RNGs of their own. */
-static void add_keepalive(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                          uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_keepalive(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x6B656570616C6976ULL ^ ((uint64_t)o->seed << 8)};
-    unsigned n = (unsigned)(KEEPALIVE_COUNT * o->host_scale);
-    for (unsigned i = 0; i < n; i++) {
-        struct actor *a =
-            apart_actor(act, nact, nh, used, nfree, &pick, B_KEEPALIVE,
-                        0x74756E6E656C0000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
-        if (!a)
-            return; /* every host has a part: the scenario is full */
-        a->proto_ka = (uint8_t)(i % KA_NPROTO);
-        a->peer = outside(&a->own);
-        static const uint16_t port[KA_NPROTO] = {51820, 4500, 5060, 1194};
-        static const uint64_t every[KA_NPROTO] = {25000, 20000, 60000, 10000};
-        static const uint64_t second[KA_NPROTO] = {120000, 30000, 60000, 0};
-        a->port = port[a->proto_ka];
-        a->sport = a->proto_ka == KA_NATT || a->proto_ka == KA_SIP ? a->port : eph(&a->own);
-        a->period = every[a->proto_ka];
-        a->period2 = second[a->proto_ka];
-        a->next = T0 + below(&a->own, (uint32_t)a->period);
-        a->rate = uni(&a->own, 0.05, 0.3); /* share of the busiest hour's slices in use */
-    }
+    (void)o;
+    a->proto_ka = (uint8_t)(i % KA_NPROTO);
+    a->peer = outside(&a->own);
+    static const uint16_t port[KA_NPROTO] = {51820, 4500, 5060, 1194};
+    static const uint64_t every[KA_NPROTO] = {25000, 20000, 60000, 10000};
+    static const uint64_t second[KA_NPROTO] = {120000, 30000, 60000, 0};
+    a->port = port[a->proto_ka];
+    a->sport = a->proto_ka == KA_NATT || a->proto_ka == KA_SIP ? a->port : eph(&a->own);
+    a->period = every[a->proto_ka];
+    a->period2 = second[a->proto_ka];
+    a->next = T0 + below(&a->own, (uint32_t)a->period);
+    a->rate = uni(&a->own, 0.05, 0.3); /* share of the busiest hour's slices in use */
 }
 
 /* Hosts tracing paths (B_TRACE), after the keepalive hosts, each on a host no other actor has,
  * from RNGs of their own: 5-40 peers each, traced every 5, 10, 15 or 30 minutes. */
-static void add_trace(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_trace(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x7472616365726F75ULL ^ ((uint64_t)o->seed << 8)};
-    unsigned n = (unsigned)(TRACE_COUNT * o->host_scale);
-    for (unsigned i = 0; i < n; i++) {
-        struct actor *a =
-            apart_actor(act, nact, nh, used, nfree, &pick, B_TRACE,
-                        0x7474746C00000000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
-        if (!a)
-            return; /* every host has a part: the scenario is full */
-        static const uint64_t every[4] = {300000, 600000, 900000, 1800000};
-        a->seed = a->own.s * 0x94D049BB133111EBULL + 3;
-        a->nodes = 5 + below(&a->own, 36);
-        a->period = every[below(&a->own, 4)];
-        a->port = 33434;
-        struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
-        a->peer = outside(&p0); /* the first peer, for the truth line */
-    }
+    (void)i;
+    (void)o;
+    (void)T0;
+    static const uint64_t every[4] = {300000, 600000, 900000, 1800000};
+    a->seed = a->own.s * 0x94D049BB133111EBULL + 3;
+    a->nodes = 5 + below(&a->own, 36);
+    a->period = every[below(&a->own, 4)];
+    a->port = 33434;
+    struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
+    a->peer = outside(&p0); /* the first peer, for the truth line */
 }
 
 /* Devices testing their link (B_REACH), after the tracing hosts, each on a host no other actor
  * has, to a check address of its own (a vendor's name resolves to different CDN edges), from
  * RNGs of their own: every 5, 10 or 15 minutes, 1 or 3 connections, to port 80 or 443. */
-static void add_reach(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_reach(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x7265616368636B00ULL ^ ((uint64_t)o->seed << 8)};
-    unsigned n = (unsigned)(REACH_COUNT * o->host_scale);
-    for (unsigned i = 0; i < n; i++) {
-        struct actor *a =
-            apart_actor(act, nact, nh, used, nfree, &pick, B_REACH,
-                        0x6C696E6B74657374ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
-        if (!a)
-            return; /* every host has a part: the scenario is full */
-        static const uint64_t every[3] = {300000, 600000, 900000};
-        a->period = every[below(&a->own, 3)];
-        a->burst = below(&a->own, 2) ? 3 : 1;
-        a->port = below(&a->own, 2) ? 443 : 80;
-        a->peer = outside(&a->own);
-        a->next = T0 + below(&a->own, (uint32_t)a->period);
-    }
+    (void)i;
+    (void)o;
+    static const uint64_t every[3] = {300000, 600000, 900000};
+    a->period = every[below(&a->own, 3)];
+    a->burst = below(&a->own, 2) ? 3 : 1;
+    a->port = below(&a->own, 2) ? 443 : 80;
+    a->peer = outside(&a->own);
+    a->next = T0 + below(&a->own, (uint32_t)a->period);
 }
 
 /* Bots walking a list of C2 servers (A_C2LIST), after the link testers, each on a host no other
  * actor has, the even ones in badco, from RNGs of their own: 20-32 servers, most on 443 or 447,
  * the rest on 449 or 8443, 1-3 of them answering; the list walked every 40-60 minutes from some
  * time in the first quarter of the run. */
-static void add_c2list(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
-                       uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+static void setup_c2list(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
 {
-    struct rng pick = {0x6332206C69737400ULL ^ ((uint64_t)o->seed << 8)};
-    for (unsigned i = 0; i < C2LIST_COUNT; i++) {
-        uint32_t c = i % 2 == 0 ? BADCO : pick_cust(&pick, nh, NC - 1);
-        struct actor *a =
-            apart_actor_in(act, nact, nh, used, nfree, c, A_C2LIST,
-                           0x6332776B00000000ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+    (void)i;
+    a->seed = a->own.s * 0xD6E8FEB86659FD93ULL + 5;
+    a->start = T0 + below(&a->own, (uint32_t)(o->duration_ms / 4));
+    a->nodes = 20 + below(&a->own, 13);
+    a->burst = 1 + below(&a->own, 3);
+    a->period = 60000ULL * (40 + below(&a->own, 21));
+    a->jitter = 0.01;
+    a->port = below(&a->own, 2) ? 443 : 447;
+    a->sports[0] = below(&a->own, 2) ? 449 : 8443;
+    a->bytes = 300 + below(&a->own, 700);
+    struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
+    a->peer = outside(&p0); /* the first server, for the truth line */
+}
+
+/* A group of actors set up apart from kind_count (add_apart), each actor on a host no other
+ * actor has: its kind, how many (times host_scale when scaled), the keys of its customer pick
+ * and of its actors' own RNGs (each actor's: own_key ^ seed << 16 ^ its index), the even ones
+ * in badco when hostile (as kind_count's misbehaving hosts), and its actors' fields (setup). */
+struct apart_group {
+    enum kind k;
+    unsigned count;
+    bool scaled, hostile;
+    uint64_t pick_key, own_key;
+    void (*setup)(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0);
+};
+
+static const struct apart_group apart_groups[] = {
+    {B_NTPOWN, NTPOWN_COUNT, true, false, 0x6E74706F776E0000ULL, 0x6E7470636C690000ULL,
+     setup_ntp_own},
+    {B_P2P, P2P_COUNT, true, false, 0x703270636C69656EULL, 0x7032702D6E6F6465ULL, setup_p2p},
+    {B_KEEPALIVE, KEEPALIVE_COUNT, true, false, 0x6B656570616C6976ULL, 0x74756E6E656C0000ULL,
+     setup_keepalive},
+    {B_TRACE, TRACE_COUNT, true, false, 0x7472616365726F75ULL, 0x7474746C00000000ULL, setup_trace},
+    {B_REACH, REACH_COUNT, true, false, 0x7265616368636B00ULL, 0x6C696E6B74657374ULL, setup_reach},
+    {A_C2LIST, C2LIST_COUNT, false, true, 0x6332206C69737400ULL, 0x6332776B00000000ULL,
+     setup_c2list},
+};
+
+static void add_group(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                      uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1,
+                      const struct apart_group *g)
+{
+    struct rng pick = {g->pick_key ^ ((uint64_t)o->seed << 8)};
+    unsigned n = g->scaled ? (unsigned)(g->count * o->host_scale) : g->count;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t c = g->hostile && i % 2 == 0 ? BADCO : pick_cust(&pick, nh, NC - 1);
+        struct actor *a = apart_actor(act, nact, nh, used, nfree, c, g->k,
+                                      g->own_key ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
         if (!a)
             return; /* every host has a part: the scenario is full */
-        a->seed = a->own.s * 0xD6E8FEB86659FD93ULL + 5;
-        a->start = T0 + below(&a->own, (uint32_t)(o->duration_ms / 4));
-        a->nodes = 20 + below(&a->own, 13);
-        a->burst = 1 + below(&a->own, 3);
-        a->period = 60000ULL * (40 + below(&a->own, 21));
-        a->jitter = 0.01;
-        a->port = below(&a->own, 2) ? 443 : 447;
-        a->sports[0] = below(&a->own, 2) ? 449 : 8443;
-        a->bytes = 300 + below(&a->own, 700);
-        struct rng p0 = {a->seed ^ 0x9E3779B97F4A7C15ULL};
-        a->peer = outside(&p0); /* the first server, for the truth line */
+        g->setup(a, i, o, T0);
     }
 }
 
@@ -1408,13 +1389,10 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
                       uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
 {
     add_resolvers(act, nact, nh, used, o->seed, T0, T1);
-    add_ntp_own(act, nact, nh, used, nfree, o, T0, T1);
+    add_group(act, nact, nh, used, nfree, o, T0, T1, &apart_groups[0]); /* own NTP servers */
     add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
-    add_p2p(act, nact, nh, used, nfree, o, T0, T1);
-    add_keepalive(act, nact, nh, used, nfree, o, T0, T1);
-    add_trace(act, nact, nh, used, nfree, o, T0, T1);
-    add_reach(act, nact, nh, used, nfree, o, T0, T1);
-    add_c2list(act, nact, nh, used, nfree, o, T0, T1);
+    for (size_t g = 1; g < sizeof apart_groups / sizeof apart_groups[0]; g++)
+        add_group(act, nact, nh, used, nfree, o, T0, T1, &apart_groups[g]);
 }
 
 /* One slice of actor a's traffic. */
