@@ -18,7 +18,8 @@ struct ident {
     uint32_t customer;
     uint8_t host[16], peer[16]; /* peer zero when the alert has none */
     uint8_t has_peer;
-    uint8_t pad[3];
+    uint8_t group; /* the alert's peer_group: peer left zero */
+    uint8_t pad[2];
 };
 
 /* One incident, in a recency table (core/table.h ltab: the least recently raised is
@@ -31,8 +32,9 @@ struct entry {
     uint64_t last_raised, last_published;
     uint64_t first_seen, last_seen; /* flows that support it, over the whole incident */
     uint64_t count;
-    uint64_t hh;    /* (customer, host) hash */
-    uint32_t hnext; /* entry number + 1, 0 = end */
+    uint8_t peer[16]; /* the peer of its first alert (a group's incident names no peer) */
+    uint64_t hh;      /* (customer, host) hash */
+    uint32_t hnext;   /* entry number + 1, 0 = end */
     char event_id[33];
 };
 
@@ -93,9 +95,10 @@ static void ident_of(const struct alert *a, struct ident *id)
     snprintf(id->rule, sizeof id->rule, "%s", a->rule_id);
     id->customer = a->customer;
     memcpy(id->host, a->host, 16);
-    if (a->has_peer)
+    if (a->has_peer && !a->peer_group)
         memcpy(id->peer, a->peer, 16);
     id->has_peer = a->has_peer;
+    id->group = a->peer_group;
 }
 
 void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33])
@@ -109,11 +112,14 @@ void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33
     for (int i = 0; i < 16; i++)
         o += (size_t)snprintf(hs + o, sizeof hs - o, "%02x", a->has_host ? a->host[i] : 0);
     o = 0;
+    bool peer = a->has_peer && !a->peer_group;
     for (int i = 0; i < 16; i++)
-        o += (size_t)snprintf(ps + o, sizeof ps - o, "%02x", a->has_peer ? a->peer[i] : 0);
+        o += (size_t)snprintf(ps + o, sizeof ps - o, "%02x", peer ? a->peer[i] : 0);
     int n =
         snprintf(tmp, sizeof tmp, "%s|%s|%s|%s|%llu", a->rule_id,
                  a->customer_id ? a->customer_id : "", hs, ps, (unsigned long long)first_window_ms);
+    if (a->peer_group && n >= 0 && (size_t)n < sizeof tmp) /* a group's id: its number too */
+        n += snprintf(tmp + n, sizeof tmp - (size_t)n, "|g%u", (unsigned)a->peer_group);
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof tmp)
@@ -205,6 +211,7 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
     e->hnext = *hb;
     *hb = i;
+    memcpy(e->peer, a->peer, 16);
     e->window_ms = a->win_start_ms;
     e->first_raised = e->last_raised = e->last_published = now_ms;
     e->count = 1;
@@ -239,7 +246,7 @@ size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
             .last_raised_ms = e->last_raised,
         };
         memcpy(c.event_id, e->event_id, sizeof c.event_id);
-        memcpy(c.peer, e->id.peer, 16);
+        memcpy(c.peer, e->peer, 16);
         /* keep the max most recent, ties by event id: the same list whatever the chain order */
         size_t at = n < max ? n : max;
         while (at > 0 && (out[at - 1].last_raised_ms < c.last_raised_ms ||

@@ -50,6 +50,10 @@ struct alert {
     bool has_host, has_peer;
     uint8_t host[16];       /* the customer's (inside) host */
     uint8_t peer[16];       /* the outside party, when one exists */
+    uint8_t peer_group;     /* 0: the incident is this peer's. Else the host's alerts of this rule
+                              with this group are one incident whatever their peer (servers of one
+                              C2 fallback list walked in turn: detectors/det_beacon.c); each
+                              message still names its own peer */
     bool host_is_source;    /* the host started the connections (source.*, outbound); else the
                               peer did (source.* = peer, inbound) */
     bool direction_unknown; /* who started them could not be told (network.direction unknown;

@@ -136,15 +136,16 @@
 
 extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option */
 
-#define BC_TS 32        /* starts kept per pair */
-#define BC_WAYS 8       /* pair pool: slots per bucket */
-#define BC_RECENT 4     /* connections per pair followed for continuations */
-#define PD_WAYS 4       /* pending cache: entries per set */
-#define PV_WAYS 8       /* prevalence table: entries per bucket */
-#define PV_CUST 4       /* customers counted per peer (saturates) */
-#define BURST_RATIO 4.0 /* a jump this large in the sorted intervals separates bursts */
-#define TCP_BARE_MAX 80 /* IPv4 bytes of a TCP segment without data, at most (a 60-byte header) */
-#define UNIT_MS 10      /* pair times are hundredths of a second after the pair's first start */
+#define BC_TS 32         /* starts kept per pair */
+#define BC_WAYS 8        /* pair pool: slots per bucket */
+#define BC_LIST_SHOWN 16 /* servers of a C2 list named in an alert's evidence (list_servers) */
+#define BC_RECENT 4      /* connections per pair followed for continuations */
+#define PD_WAYS 4        /* pending cache: entries per set */
+#define PV_WAYS 8        /* prevalence table: entries per bucket */
+#define PV_CUST 4        /* customers counted per peer (saturates) */
+#define BURST_RATIO 4.0  /* a jump this large in the sorted intervals separates bursts */
+#define TCP_BARE_MAX 80  /* IPv4 bytes of a TCP segment without data, at most (a 60-byte header) */
+#define UNIT_MS 10       /* pair times are hundredths of a second after the pair's first start */
 #define MIN_PERIOD_S                                                                               \
     1.0 /* faster than once a second is a stream of work, not check-ins (RITA:
                           * a strobe) */
@@ -370,6 +371,7 @@ struct beacon {
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
     uint32_t *ports;       /* host_rhythm's failing peers' ports (port_key); pool size */
+    size_t nports;         /* of them sorted by rhythm_peers_of's last run that needed them */
 };
 
 /* A pair under test at a close (enough starts to make a schedule), or with RHYTHM_STARTS (the
@@ -2156,12 +2158,14 @@ static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size
         else
             k++;
     }
+    b->nports = 0;
     if (k >= need || !nf)
         return k;
     bool pf = pair_failing(p);
     if (pf)
         b->ports[nf++] = port_key(p);
     qsort(b->ports, nf, sizeof *b->ports, u32_cmp);
+    b->nports = nf;
     size_t alone = 0, p_alone = 0;
     for (size_t i = 0, j; i < nf; i = j) {
         for (j = i + 1; j < nf && b->ports[j] == b->ports[i];)
@@ -2182,18 +2186,58 @@ static uint32_t rhythm_peers_of(struct beacon *b, const struct tested *grp, size
  * its servers fail; *listed: how many failing servers keep the period or the cycle with p's,
  * for the evidence). Looked at for schedules found only. */
 static bool host_rhythm(struct beacon *b, const struct tested *grp, size_t n, struct pair *p,
-                        const struct sched *s, const struct beacon_conf *c, uint32_t *listed)
+                        const struct sched *s, const struct beacon_conf *c, uint32_t *listed,
+                        double *list_L)
 {
+    *list_L = 0;
     if (rhythm_peers_of(b, grp, n, p, s, c, 0, listed) < c->rhythm_peers) {
         double L = cycle_of(p); /* not the period: perhaps a cycle of several checks */
         uint32_t in_cycle = 0;
         bool cycle = L > 0 && rhythm_peers_of(b, grp, n, p, s, c, L, &in_cycle) >= c->rhythm_peers;
-        *listed = in_cycle > *listed ? in_cycle : *listed;
+        if (in_cycle > *listed) {
+            *listed = in_cycle;
+            *list_L = L;
+        }
         if (!cycle)
             return false;
     }
     p->rhythm = 1; /* evicted first (pair_admit) */
     return true;
+}
+
+/* The failing servers walked in turn with p's peer that host_rhythm counted in `listed` (the
+ * period, L 0, or the cycle L it counted them by), as the evidence's "list_servers": up to
+ * BC_LIST_SHOWN addresses in the host's pair order. rhythm_peers_of is run again for that L: it
+ * leaves their ports sorted in b->ports, a server is listed when another failing one (p perhaps)
+ * shares its port. */
+static void json_list_servers(struct json *j, struct beacon *b, const struct tested *grp, size_t n,
+                              const struct pair *p, const struct sched *s,
+                              const struct beacon_conf *c, double L)
+{
+    uint32_t listed;
+    rhythm_peers_of(b, grp, n, p, s, c, L, &listed);
+    size_t shown = 0;
+    json_arr_open(j, "list_servers");
+    for (size_t i = 0; i < n && shown < BC_LIST_SHOWN && listed; i++) {
+        const struct pair *q = &b->pool[grp[i].slot];
+        if (q == p || !pair_failing(q) || !keeps_rhythm(q, s, c, L))
+            continue;
+        /* b->ports[lo..]: q's port and any other failing keeper's of the same port */
+        uint32_t key = port_key(q);
+        size_t lo = 0, hi = b->nports;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (b->ports[mid] < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo + 1 < b->nports && b->ports[lo + 1] == key) {
+            json_addr(j, NULL, q->k.peer);
+            shown++;
+        }
+    }
+    json_arr_close(j);
 }
 
 /* grp: the host's pairs at this close (beacon_on_window), ngrp of them; ntested of them under
@@ -2238,7 +2282,8 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         return;
     }
     uint32_t listed; /* failing servers walked in turn with p's peer (rhythm_peers_of) */
-    if (host_rhythm(b, grp, ngrp, p, &s, c, &listed)) {
+    double list_L;   /* the cycle they keep with it, 0: the period */
+    if (host_rhythm(b, grp, ngrp, p, &s, c, &listed, &list_L)) {
         b->stat_rhythm++;
         return;
     }
@@ -2255,7 +2300,7 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
                                         : s.period_s < fmax_s;
     size_t nd = s.kind == SCHED_BURSTS ? s.checkins - 1 : s.n;
 
-    char ev[2048];
+    char ev[3072];
     struct json j;
     json_init(&j, ev, sizeof ev);
     json_obj_open(&j, NULL);
@@ -2277,8 +2322,10 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     json_u64(&j, "in_schedule", s.fit);
     json_u64(&j, "checkins", s.checkins);
     json_u64(&j, "pairs_tested", ntested);
-    if (listed)
+    if (listed) {
         json_u64(&j, "list_peers", listed);
+        json_list_servers(&j, b, grp, ngrp, p, &s, c, list_L);
+    }
     json_double(&j, "ts_score", s.ts, 3);
     json_double(&j, "ds_score", ds, 3);
     json_double(&j, "bytes_per_conn", r.median, 0);
@@ -2292,6 +2339,9 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     struct alert a;
     alert_base(&a, ctx, p);
     a.rule_id = fast ? "beacon.fast" : "beacon.slow";
+    /* a failing server of a list walked in turn: the host's list is one incident, not one per
+     * server (its live servers keep their own) */
+    a.peer_group = listed && pair_failing(p) ? 1 : 0;
     a.severity = score >= 0.9 ? SEV_HIGH : SEV_MEDIUM;
     a.score = score;
     a.evidence_json = json_error(&j) ? NULL : ev;

@@ -1,4 +1,5 @@
-/* The alert manager's incidents: one event.id per ongoing (rule, customer, host, peer), updates
+/* The alert manager's incidents: one event.id per ongoing (rule, customer, host, peer or peer
+ * group), updates
  * at most once per suppression time with a rising count, a new incident after incident_idle,
  * the bound (the least recently raised incident is forgotten, counted), and the per-host
  * incident list the customer verdict names. */
@@ -116,6 +117,58 @@ static void incidents(void **st)
     alert_mgr_free(m);
 }
 
+/* A group (peer_group): the failing servers of one C2 list walked in turn are one incident of
+ * the host's, whatever their peer; each message names its own peer; the host's incident list
+ * names the first one's; a server outside the group, or another host's, stays its own. */
+static void peer_group(void **st)
+{
+    (void)st;
+    struct cap c = {0};
+    struct sinks sk = {0};
+    sinks_add(&sk, (struct sink){&cap_ops, &c});
+    struct alert_mgr *m;
+    assert_int_equal(alert_mgr_new(64, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    char id0[33];
+    for (unsigned i = 0; i < 20; i++) {
+        char peer[32];
+        snprintf(peer, sizeof peer, "92.53.66.%u", 10 + i);
+        struct alert a = mk("beacon.slow", "10.0.0.1", peer, T0);
+        a.peer_group = 1;
+        int r = alert_mgr_raise(m, &a, a.win_end_ms);
+        assert_int_equal(r, i == 0 ? 1 : 0);
+        if (i == 0)
+            memcpy(id0, a.event_id, sizeof id0);
+        assert_string_equal(a.event_id, id0);
+        assert_int_equal(a.repeat_count, i + 1);
+    }
+    assert_int_equal(c.n, 1);
+    assert_non_null(strstr(c.last, "\"92.53.66.10\""));
+    /* an hour on, the next server's alert is the incident's update, naming that server */
+    struct alert u = mk("beacon.slow", "10.0.0.1", "92.53.66.77", T0 + 60 * MIN_MS);
+    u.peer_group = 1;
+    assert_int_equal(alert_mgr_raise(m, &u, u.win_end_ms), 2);
+    assert_string_equal(u.event_id, id0);
+    assert_non_null(strstr(c.last, "\"92.53.66.77\""));
+    assert_null(strstr(c.last, "\"92.53.66.10\""));
+    /* not in a group: its own incident, and its id is not the group's (nor a peer's own id) */
+    struct alert o = mk("beacon.slow", "10.0.0.1", "92.53.66.10", T0);
+    assert_int_equal(alert_mgr_raise(m, &o, o.win_end_ms), 1);
+    assert_string_not_equal(o.event_id, id0);
+    /* another host's list: its own incident */
+    struct alert h = mk("beacon.slow", "10.0.0.2", "92.53.66.10", T0);
+    h.peer_group = 1;
+    assert_int_equal(alert_mgr_raise(m, &h, h.win_end_ms), 1);
+    assert_string_not_equal(h.event_id, id0);
+    struct alert_incident inc[4];
+    uint8_t host[16], first[16];
+    assert_int_equal(addr_parse("10.0.0.1", host), 0);
+    assert_int_equal(addr_parse("92.53.66.10", first), 0);
+    assert_int_equal(alert_mgr_host_incidents(m, 1, host, 0, inc, 4), 2);
+    for (unsigned i = 0; i < 2; i++)
+        assert_memory_equal(inc[i].peer, first, 16);
+    alert_mgr_free(m);
+}
+
 /* Bounded: with room for 8, an incident raised every window survives 100 one-off ones (the
  * least recently raised go first), and the forgotten are counted. */
 static void bounded_lru(void **st)
@@ -150,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(incidents),
+        cmocka_unit_test(peer_group),
         cmocka_unit_test(bounded_lru),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

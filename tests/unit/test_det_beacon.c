@@ -1340,7 +1340,21 @@ static void c2_list_walk_not_rhythm(void **st)
         unsigned j = (unsigned)t.alerts[i].peer[15] - 10;
         if (t.alerts[i].peer[12] == 92 && j < 24 && !seen[j]++)
             peers++;
-        listed += t.alerts[i].peer[12] == 92 && strstr(t.ev[i], "\"list_peers\":") != NULL;
+        if (t.alerts[i].peer[12] != 92 || !strstr(t.ev[i], "\"list_peers\":"))
+            continue;
+        listed++;
+        /* a failing server's alert is the host's list's one incident; a talking one its own */
+        assert_int_equal(t.alerts[i].peer_group, j % 8 == 3 ? 0 : 1);
+        /* the evidence names failing servers of the list, never a talking one nor itself */
+        const char *ls = strstr(t.ev[i], "\"list_servers\":[\"92.53.");
+        assert_non_null(ls);
+        char self[32];
+        snprintf(self, sizeof self, "\"92.53.%u.%u\"", 60 + j, 10 + j);
+        assert_null(strstr(ls, self));
+        for (unsigned k = 3; k < 24; k += 8) {
+            snprintf(self, sizeof self, "\"92.53.%u.%u\"", 60 + k, 10 + k);
+            assert_null(strstr(ls, self));
+        }
     }
     print_message("C2 list walk: %zu of 24 servers alerted\n", peers);
     assert_true(peers >= 20);
