@@ -273,7 +273,35 @@ static void series_add(struct rp_incident *in, uint64_t t, double a, double b)
     in->series[in->nseries++] = (struct rp_spoint){t, a, b};
 }
 
-/* The scalar members of the evidence as "key=value" lines, and a beacon's intervals. */
+/* An array of scalars (a list's servers, a scan's sample targets) as one value: its first
+ * RP_EVID_LIST elements blank-separated, "(+N)" for the rest; false when an element is an object
+ * or an array (per-port tables: the series and messages say those). */
+static bool list_text(const struct jr_val *arr, char *out, size_t cap)
+{
+    size_t p = 0, len = 0, n = 0, shown = 0;
+    struct jr_val k, e;
+    out[0] = 0;
+    while (jr_next(arr, &p, &k, &e)) {
+        if (e.type == JR_OBJECT || e.type == JR_ARRAY)
+            return false;
+        n++;
+        char item[64];
+        jr_text(&e, item, sizeof item);
+        int w = shown < RP_EVID_LIST ? snprintf(out + len, cap - len, "%s%s", len ? " " : "", item)
+                                     : -1;
+        if (w > 0 && (size_t)w < cap - len - 12) { /* room left for " (+N)" */
+            len += (size_t)w;
+            shown++;
+        }
+        out[len] = 0;
+    }
+    if (n > shown)
+        snprintf(out + len, cap - len, " (+%zu)", n - shown);
+    return n > 0;
+}
+
+/* The scalar members of the evidence as "key=value" lines (an array of scalars as one: list_text),
+ * and a beacon's intervals. */
 static void evidence(struct rp_incident *in, const struct jr_val *d)
 {
     struct jr_val ev, k, v;
@@ -282,7 +310,7 @@ static void evidence(struct rp_incident *in, const struct jr_val *d)
         return;
     size_t pos = 0, len = 0;
     while (jr_next(&ev, &pos, &k, &v) && len + 1 < sizeof in->evidence) {
-        char key[48], val[80];
+        char key[48], val[RP_EVID_LIST * 40 + 24];
         jr_text(&k, key, sizeof key);
         if (strcmp(key, "intervals_s") == 0 && v.type == JR_ARRAY) {
             size_t p2 = 0;
@@ -295,9 +323,10 @@ static void evidence(struct rp_incident *in, const struct jr_val *d)
             }
             continue;
         }
-        if (v.type == JR_OBJECT || v.type == JR_ARRAY)
+        if (v.type == JR_OBJECT || (v.type == JR_ARRAY && !list_text(&v, val, sizeof val)))
             continue;
-        jr_text(&v, val, sizeof val);
+        if (v.type != JR_ARRAY)
+            jr_text(&v, val, sizeof val);
         int n = snprintf(in->evidence + len, sizeof in->evidence - len, "%s=%s\n", key, val);
         if (n < 0 || (size_t)n >= sizeof in->evidence - len) {
             in->evidence[len] = 0;

@@ -5,7 +5,8 @@
  *
  * Per customer it keeps a timeline of the windows (bytes out and in, the hostile-host share of
  * the window and of the last 24 hours), the incidents (alerts grouped by event.id) with their
- * evidence (the latest message, the scalar evidence members, feed listings with references, a
+ * evidence (the latest message, the scalar evidence members and the first few of an array of
+ * scalars - a C2 list's servers, a scan's sample targets - feed listings with references, a
  * beacon's intervals, a spam run's destinations and a scan's targets and ports per update),
  * and the hosts with alerts per detector.
  *

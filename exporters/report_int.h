@@ -21,7 +21,8 @@ struct rp_spoint {
 };
 
 #define RP_FEEDS_TEXT 640
-#define RP_EVID_TEXT 700
+#define RP_EVID_TEXT 900
+#define RP_EVID_LIST 6 /* elements of an evidence array named in the report (list_text) */
 
 struct rp_incident {
     char id[40], rule[40], detector[24], severity[12], host[48], peer[48], port[8];
@@ -32,7 +33,7 @@ struct rp_incident {
     uint64_t count;                 /* transitwatch.count of the latest */
     char message[400];
     char feeds[RP_FEEDS_TEXT];   /* "provider|name|description|reference\n"... */
-    char evidence[RP_EVID_TEXT]; /* "key=value\n"... the scalar members */
+    char evidence[RP_EVID_TEXT]; /* "key=value\n"... the scalar members, scalar arrays */
     char reference[160], rule_name[160];
     float intervals[REPORT_INTERVALS]; /* beacons: the latest intervals_s */
     uint32_t nintervals;

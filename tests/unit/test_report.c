@@ -106,6 +106,22 @@ static void test_incidents_grouped(void **state)
     assert_int_equal(c->hosts[0].alerts, 2);
     assert_int_equal(c->hosts[0].incidents, 1);
     assert_non_null(strstr(c->inc[1].evidence, "distinct_dst=30"));
+    /* an array of scalars is one value, its first RP_EVID_LIST named; one of objects is left
+     * out; the intervals are the histogram's, not a line */
+    assert_int_equal(add(r, MSG_ALERT,
+                         alert_json("acme", "e3", "beacon.slow", "beacon", 73, "192.0.2.12", 20,
+                                    "{\"list_peers\":8,\"list_servers\":[\"198.51.100.1\","
+                                    "\"198.51.100.2\",\"198.51.100.3\",\"198.51.100.4\","
+                                    "\"198.51.100.5\",\"198.51.100.6\",\"198.51.100.7\","
+                                    "\"198.51.100.8\"],\"ports\":[{\"port\":443}],"
+                                    "\"intervals_s\":[2953.4,2953.5]}",
+                                    "list")),
+                     0);
+    const struct rp_incident *l = &c->inc[2];
+    assert_string_equal(l->evidence, "list_peers=8\nlist_servers=198.51.100.1 198.51.100.2 "
+                                     "198.51.100.3 198.51.100.4 198.51.100.5 198.51.100.6 "
+                                     "(+2)\n");
+    assert_int_equal(l->nintervals, 2);
     assert_non_null(strstr(c->inc[0].feeds, "feodo|SBL1|198.18.7.7/32 is listed on feodo"));
     /* bad lines are counted, not taken */
     assert_int_equal(add(r, MSG_ALERT, "{not json"), -22);
