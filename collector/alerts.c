@@ -32,9 +32,8 @@ struct entry {
     uint64_t last_raised, last_published;
     uint64_t first_seen, last_seen; /* flows that support it, over the whole incident */
     uint64_t count;
-    uint8_t peer[16]; /* the peer of its first alert (a group's incident names no peer) */
-    uint64_t hh;      /* (customer, host) hash */
-    uint32_t hnext;   /* entry number + 1, 0 = end */
+    uint64_t hh;    /* (customer, host) hash */
+    uint32_t hnext; /* entry number + 1, 0 = end */
     char event_id[33];
 };
 
@@ -211,7 +210,6 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
     e->hnext = *hb;
     *hb = i;
-    memcpy(e->peer, a->peer, 16);
     e->window_ms = a->win_start_ms;
     e->first_raised = e->last_raised = e->last_published = now_ms;
     e->count = 1;
@@ -240,13 +238,11 @@ size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
             .rule_id = e->id.rule,
             .category = (enum alert_category)e->category,
             .severity = (enum alert_severity)e->severity,
-            .has_peer = e->id.has_peer,
             .count = e->count,
             .first_raised_ms = e->first_raised,
             .last_raised_ms = e->last_raised,
         };
         memcpy(c.event_id, e->event_id, sizeof c.event_id);
-        memcpy(c.peer, e->peer, 16);
         /* keep the max most recent, ties by event id: the same list whatever the chain order */
         size_t at = n < max ? n : max;
         while (at > 0 && (out[at - 1].last_raised_ms < c.last_raised_ms ||

@@ -43,8 +43,6 @@ struct alert_incident {
     char event_id[33];
     enum alert_category category;
     enum alert_severity severity; /* of its latest alert */
-    bool has_peer;
-    uint8_t peer[16];
     uint64_t count, first_raised_ms, last_raised_ms;
 };
 

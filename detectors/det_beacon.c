@@ -2222,17 +2222,11 @@ static void json_list_servers(struct json *j, struct beacon *b, const struct tes
         const struct pair *q = &b->pool[grp[i].slot];
         if (q == p || !pair_failing(q) || !keeps_rhythm(q, s, c, L))
             continue;
-        /* b->ports[lo..]: q's port and any other failing keeper's of the same port */
+        /* q's port in b->ports beside another failing keeper's of the same port */
         uint32_t key = port_key(q);
-        size_t lo = 0, hi = b->nports;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (b->ports[mid] < key)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo + 1 < b->nports && b->ports[lo + 1] == key) {
+        const uint32_t *m = bsearch(&key, b->ports, b->nports, sizeof key, u32_cmp);
+        if (m &&
+            ((m > b->ports && m[-1] == key) || (m + 1 < b->ports + b->nports && m[1] == key))) {
             json_addr(j, NULL, q->k.peer);
             shown++;
         }

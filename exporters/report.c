@@ -310,7 +310,7 @@ static void evidence(struct rp_incident *in, const struct jr_val *d)
         return;
     size_t pos = 0, len = 0;
     while (jr_next(&ev, &pos, &k, &v) && len + 1 < sizeof in->evidence) {
-        char key[48], val[RP_EVID_LIST * 40 + 24];
+        char key[48], val[RP_EVID_VALUE];
         jr_text(&k, key, sizeof key);
         if (strcmp(key, "intervals_s") == 0 && v.type == JR_ARRAY) {
             size_t p2 = 0;

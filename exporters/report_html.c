@@ -278,7 +278,7 @@ static void evidence_list(FILE *f, const char *text)
             nl = p + strlen(p);
         if (eq && eq < nl) {
             fprintf(f, "<dt>%.*s</dt><dd>", (int)(eq - p), p);
-            char v[RP_EVID_LIST * 40 + 24];
+            char v[RP_EVID_VALUE];
             snprintf(v, sizeof v, "%.*s", (int)(nl - eq - 1), eq + 1);
             esc(f, v);
             fputs("</dd>", f);

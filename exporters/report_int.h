@@ -23,6 +23,8 @@ struct rp_spoint {
 #define RP_FEEDS_TEXT 640
 #define RP_EVID_TEXT 900
 #define RP_EVID_LIST 6 /* elements of an evidence array named in the report (list_text) */
+#define RP_EVID_VALUE                                                                              \
+    (RP_EVID_LIST * 40 + 24) /* one evidence value's text: IPv6 addresses, "(+N)" */
 
 struct rp_incident {
     char id[40], rule[40], detector[24], severity[12], host[48], peer[48], port[8];

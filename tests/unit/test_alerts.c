@@ -62,14 +62,21 @@ static struct alert mk(const char *rule, const char *host, const char *peer, uin
     return a;
 }
 
+/* A manager of max incidents, an hour's suppression and a day's idle, publishing into c. */
+static struct alert_mgr *mgr(size_t max, struct cap *c, struct sinks *sk)
+{
+    sinks_add(sk, (struct sink){&cap_ops, c});
+    struct alert_mgr *m;
+    assert_int_equal(alert_mgr_new(max, 60 * MIN_MS, 24 * 60 * MIN_MS, sk, &m), 0);
+    return m;
+}
+
 static void incidents(void **st)
 {
     (void)st;
     struct cap c = {0};
     struct sinks sk = {0};
-    sinks_add(&sk, (struct sink){&cap_ops, &c});
-    struct alert_mgr *m;
-    assert_int_equal(alert_mgr_new(64, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    struct alert_mgr *m = mgr(64, &c, &sk);
     char id0[33];
     /* a beacon raised in every 5-minute window for 6 hours */
     for (unsigned w = 0; w < 72; w++) {
@@ -119,15 +126,13 @@ static void incidents(void **st)
 
 /* A group (peer_group): the failing servers of one C2 list walked in turn are one incident of
  * the host's, whatever their peer; each message names its own peer; the host's incident list
- * names the first one's; a server outside the group, or another host's, stays its own. */
+ * names it once; a server outside the group, or another host's, stays its own. */
 static void peer_group(void **st)
 {
     (void)st;
     struct cap c = {0};
     struct sinks sk = {0};
-    sinks_add(&sk, (struct sink){&cap_ops, &c});
-    struct alert_mgr *m;
-    assert_int_equal(alert_mgr_new(64, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    struct alert_mgr *m = mgr(64, &c, &sk);
     char id0[33];
     for (unsigned i = 0; i < 20; i++) {
         char peer[32];
@@ -160,12 +165,10 @@ static void peer_group(void **st)
     assert_int_equal(alert_mgr_raise(m, &h, h.win_end_ms), 1);
     assert_string_not_equal(h.event_id, id0);
     struct alert_incident inc[4];
-    uint8_t host[16], first[16];
+    uint8_t host[16];
     assert_int_equal(addr_parse("10.0.0.1", host), 0);
-    assert_int_equal(addr_parse("92.53.66.10", first), 0);
-    assert_int_equal(alert_mgr_host_incidents(m, 1, host, 0, inc, 4), 2);
-    for (unsigned i = 0; i < 2; i++)
-        assert_memory_equal(inc[i].peer, first, 16);
+    assert_int_equal(alert_mgr_host_incidents(m, 1, host, 0, inc, 4), 2); /* the list, o */
+    assert_true(strcmp(inc[0].event_id, id0) == 0 || strcmp(inc[1].event_id, id0) == 0);
     alert_mgr_free(m);
 }
 
@@ -176,9 +179,7 @@ static void bounded_lru(void **st)
     (void)st;
     struct cap c = {0};
     struct sinks sk = {0};
-    sinks_add(&sk, (struct sink){&cap_ops, &c});
-    struct alert_mgr *m;
-    assert_int_equal(alert_mgr_new(8, 60 * MIN_MS, 24 * 60 * MIN_MS, &sk, &m), 0);
+    struct alert_mgr *m = mgr(8, &c, &sk);
     char id0[33] = "";
     for (unsigned w = 0; w < 100; w++) {
         uint64_t ws = T0 + w * 5 * MIN_MS;
