@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "json_read.h"
+#include "textfield.h"
 
 /* One entry per rule any detector raises. References: pages that stay (MITRE ATT&CK
  * technique pages, RFCs, DOIs, the method's own project); each names the behaviour or the
@@ -61,14 +62,14 @@ const struct rule_def rule_table[] = {
      "control server.",
      "https://github.com/activecm/rita", CAT_C2,
      "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s ({ev.schedule} schedule), "
-     "{ev.checkins} check-ins since {first}"},
+     "{ev.checkins} check-ins since {ev.first_checkin:time}"},
     {"beacon.slow", "beacon", "Host connects to one peer at long regular intervals (C2 beacon)",
      "A customer host started connections to one outside peer on a schedule of many minutes "
      "or hours that random connection times would seldom show, with similar sizes, to a peer "
      "few hosts and customers talk to: a slow command-and-control beacon.",
      "https://github.com/activecm/rita", CAT_C2,
      "{src} contacted {dst} every {ev.period_s} s \u00b1{ev.mad_s} s ({ev.schedule} schedule), "
-     "{ev.checkins} check-ins since {first}"},
+     "{ev.checkins} check-ins since {ev.first_checkin:time}"},
     {"beacon.long_session", "beacon",
      "Host keeps long sessions to a peer few hosts talk to (C2 channel)",
      "A customer host kept connections to one outside peer open for hours in all (not one "
@@ -265,11 +266,19 @@ static void put_side(struct out *o, const struct alert *a, const uint8_t *addr, 
         putf(o, " (customer %s)", a->customer_id && *a->customer_id ? a->customer_id : "?");
 }
 
-static bool put_value(struct out *o, const struct jr_val *v, const char *fmt)
+/* An evidence value; fmt, when given, says how ("time": an ISO 8601 UTC string shown as {first}
+ * is, against ref_ms). */
+static bool put_value(struct out *o, const struct jr_val *v, const char *fmt, uint64_t ref_ms)
 {
     char tmp[128];
     double d;
-    if (fmt && strcmp(fmt, "pct") == 0 && jr_double(v, &d)) {
+    uint64_t ms;
+    if (fmt && strcmp(fmt, "time") == 0 && v->type == JR_STRING) {
+        size_t n = jr_text(v, tmp, sizeof tmp);
+        if (!tf_datetime(tmp, n, &ms))
+            return false;
+        put_time(o, ms, ref_ms);
+    } else if (fmt && strcmp(fmt, "pct") == 0 && jr_double(v, &d)) {
         putf(o, "%.0f %%", d * 100.0);
     } else if (fmt && strcmp(fmt, "int") == 0 && jr_double(v, &d)) {
         putf(o, "%.0f", d);
@@ -323,7 +332,7 @@ static bool placeholder(struct out *o, const struct alert *a, const struct jr_va
         if (fmt)
             *fmt++ = 0;
         struct jr_val v;
-        return ev && jr_get(ev, path, &v) && put_value(o, &v, fmt);
+        return ev && jr_get(ev, path, &v) && put_value(o, &v, fmt, a->win_end_ms);
     }
     if (strcmp(name, "host") == 0 && a->has_host) {
         put_addr(o, a->host, 0);

@@ -28,6 +28,7 @@ static bool known_placeholder(const char *name, size_t n)
                (fl == 3 && strncmp(colon + 1, "int", 3) == 0) ||
                (fl == 4 && strncmp(colon + 1, "bits", 4) == 0) ||
                (fl == 5 && strncmp(colon + 1, "about", 5) == 0) ||
+               (fl == 4 && strncmp(colon + 1, "time", 4) == 0) ||
                (fl > 2 && strncmp(colon + 1, "n ", 2) == 0); /* a count and its noun */
     }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -123,7 +124,9 @@ static void test_render(void **st)
         .bytes = 9100,
         .first_ms = 1700000000000ULL,                  /* 2023-11-14 22:13:20 */
         .win_end_ms = 1700000000000ULL + 2 * 86400000, /* two days later */
+        /* the pair's own first check-in: a C2 list's incident began earlier (first_ms) */
         .evidence_json = "{\"period_s\":60.2,\"mad_s\":4,\"checkins\":42,\"schedule\":\"regular\","
+                         "\"first_checkin\":\"2023-11-14T23:45:01.250Z\","
                          "\"share\":0.9491,"
                          "\"bps\":1478926,\"list\":[\"a\",\"b\"],\"o\":{\"k\":7},"
                          "\"exact\":false,\"sure\":true}",
@@ -134,7 +137,7 @@ static void test_render(void **st)
     rule_message(&a, buf, sizeof buf);
     assert_string_equal(buf,
                         "10.1.2.3 (customer acme) contacted 203.0.113.9:443 every 60.2 s "
-                        "\u00b14 s (regular schedule), 42 check-ins since 2023-11-14 22:13 UTC");
+                        "\u00b14 s (regular schedule), 42 check-ins since 2023-11-14 23:45 UTC");
     rule_render("{ev.share:pct} {ev.bps:bits} {ev.period_s:int} {ev.list} {ev.o.k} {bytes} "
                 "{service} {verb} {flows}",
                 &a, buf, sizeof buf);
@@ -143,6 +146,17 @@ static void test_render(void **st)
     rule_render("[{ev.exact:about}{ev.checkins}] [{ev.sure:about}{ev.checkins}] {ev.mad_s:about}",
                 &a, buf, sizeof buf);
     assert_string_equal(buf, "[about 42] [42] {?ev.mad_s:about}");
+    /* an ISO time in the evidence, shown as {first} is (the date when another day than the
+     * window's end, none when the same); not a time, not a string: not shown */
+    rule_render("{ev.first_checkin:time}|{first}|{ev.schedule:time}|{ev.checkins:time}", &a, buf,
+                sizeof buf);
+    assert_string_equal(buf, "2023-11-14 23:45 UTC|2023-11-14 22:13 UTC|{?ev.schedule:time}|"
+                             "{?ev.checkins:time}");
+    uint64_t we = a.win_end_ms;
+    a.win_end_ms = 1700000000000ULL + 3600000;
+    rule_render("{ev.first_checkin:time}", &a, buf, sizeof buf);
+    assert_string_equal(buf, "23:45 UTC");
+    a.win_end_ms = we;
     /* a count with its noun, one or more */
     const char *ev0 = a.evidence_json;
     a.evidence_json = "{\"one\":1,\"two\":2,\"zero\":0,\"word\":\"x\"}";
