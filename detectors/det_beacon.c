@@ -2347,10 +2347,13 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
 
 /* Is pair p's port a service port used as that service could be: not a UDP session to port 53
  * (a DNS client changes its port with each query, RFC 5452) nor one of messages not sized as
- * NTP's to port 123 (det_ntp_sized) - a C2 channel kept on one socket to a service's number. */
+ * NTP's to port 123 (det_ntp_sized) - a C2 channel kept on one socket to a service's number.
+ * Telnet's port is not a login held for hours to a server no one else uses: Mirai's bots hold
+ * their one connection to the CNC on 23/tcp (its source's default CNC port; IoT-23's Mirai
+ * captures label that session C&C), and a person's remote login is SSH's. */
 static bool service_use(const struct pair *p)
 {
-    if (!port_is_service(p->k.proto, p->k.port))
+    if (!port_is_service(p->k.proto, p->k.port) || (p->k.proto == 6 && p->k.port == 23))
         return false;
     return p->k.proto != 17 || (p->k.port != 53 && !(ntp_pair(&p->k) && p->not_ntp));
 }

@@ -1721,6 +1721,30 @@ static void prevalence_full_table(void **st)
     th_fini(&t);
 }
 
+/* A Mirai bot holds one connection to its CNC on 23/tcp for two hours (IoT-23 44-1: one Zeek
+ * record of 6 803 s, ~640 B each way): a C2 channel, not a login. The same session on SSH's port
+ * is one login (long_sessions_benign). */
+static void long_session_telnet_cnc(void **st)
+{
+    (void)st;
+    for (unsigned ssh = 0; ssh < 2; ssh++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        long_session("10.0.16.16", "46.101.25.17", 45032, ssh ? 22 : 23, T0 + 1000, 2 * HOUR);
+        run(&t, T0 + 3 * HOUR);
+        const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.16.16");
+        if (ssh) {
+            assert_null(a);
+        } else {
+            assert_non_null(a);
+            assert_int_equal(a->port, 23);
+            assert_true(ev_num(a->evidence_json, "long_sessions") == 1);
+            assert_true(ev_num(a->evidence_json, "total_duration_s") >= 3600);
+        }
+        th_fini(&t);
+    }
+}
+
 /* TLS C2 run as sessions of about 25 minutes, each drop followed by a burst of reconnects. */
 static void long_session_tls_reconnects(void **st)
 {
@@ -2109,6 +2133,7 @@ int main(void)
         cmocka_unit_test(bounded_pool),
         cmocka_unit_test(long_session_rat_port),
         cmocka_unit_test(prevalence_full_table),
+        cmocka_unit_test(long_session_telnet_cnc),
         cmocka_unit_test(long_session_tls_reconnects),
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
