@@ -226,7 +226,9 @@ static const struct conf_key beacon_keys[] = {
      "(0.001: 6 check-ins with +-20 % jitter of a host's only tested pair just pass)",
      NULL},
     {"max_packets", CONF_U64, offsetof(struct beacon_conf, max_packets), 0, 1, 1e15, "10000",
-     "records with more packets are bulk transfers or floods: never a check-in", NULL},
+     "records with more packets (in each 30 minutes they span) are bulk transfers or floods: never "
+     "a check-in",
+     NULL},
     {"long_session", CONF_DURATION, offsetof(struct beacon_conf, long_session), 0, 60, 604800,
      "10m", "a connection at least this long is a long session", NULL},
     {"long_total", CONF_DURATION, offsetof(struct beacon_conf, long_total), 0, 60, 2592000, "1h",
@@ -1121,6 +1123,20 @@ static __attribute__((noinline)) void beacon_pending(struct beacon *b, const str
         pair_record(b, promote(b, &k, at, pd, c, o->last_ms), o, c);
 }
 
+/* A bulk transfer or a flood, never a check-in nor a session's start: more than max_packets
+ * packets in each BULK_SPAN_MS the record spans. A router's record covers at most its active
+ * timeout (30 min by default, often 1 min), so there the count alone decides; a Zeek or Argus
+ * record holds a whole connection, and a C2 channel kept a day at a packet every few seconds
+ * (Torii: 17 000 in 24 h) is no bulk transfer. */
+#define BULK_SPAN_MS (30 * 60 * 1000ULL)
+static inline bool bulk_record(const struct flow_rec *f, const struct beacon_conf *c)
+{
+    if (__builtin_expect(f->packets <= c->max_packets, 1))
+        return false;
+    uint64_t spans = f->last_ms > f->first_ms ? (f->last_ms - f->first_ms) / BULK_SPAN_MS : 0;
+    return f->packets / (spans + 1) > c->max_packets;
+}
+
 static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void *hstate,
                            const struct flow_rec *f)
 {
@@ -1174,7 +1190,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
      * it (asymmetric routing shows one direction; a start the peer's service port claimed and
      * the pair overrules below is provisional: the host's own record only). */
     bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    bool may_start = !no_syn && f->packets <= c->max_packets && (host_side || who == FLOW_INIT_DST);
+    bool may_start = !no_syn && !bulk_record(f, c) && (host_side || who == FLOW_INIT_DST);
     /* The record's pair, else its pending first connection: looked up once. */
     struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);

@@ -1745,6 +1745,38 @@ static void long_session_telnet_cnc(void **st)
     }
 }
 
+/* Whole connections in one record each, as Zeek and Argus log them: a C2 channel held two
+ * half days on 443 with a keepalive every few seconds (Torii's, IoT-23 20-1: 8 300 packets each
+ * way in 11.5 h; a day would be 17 000) is sessions, not bulk transfers, however many packets a
+ * record holds. A router's records of a 20-minute download of 50 000 packets, four of them, stay
+ * bulk (the host's ACKs half as many): no session. */
+static void long_session_whole_records(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    uint64_t t0 = T0 + 1000, half = 12 * HOUR;
+    for (unsigned s = 0; s < 2; s++) {
+        uint64_t ts = t0 + s * (half + MIN);
+        uint16_t cp = (uint16_t)(38092 + 2 * s);
+        add("10.0.17.17", "66.85.15.90", cp, 443, 6, 0x1b, 12000, 900000, ts, half);
+        add("66.85.15.90", "10.0.17.17", 443, cp, 6, 0x1b, 12000, 900000, ts + 100, half - 100);
+    }
+    for (unsigned s = 0; s < 4; s++) {
+        uint64_t ts = t0 + s * 2 * HOUR;
+        uint16_t cp = (uint16_t)(51000 + s);
+        add("10.0.17.18", "45.33.20.21", cp, 8443, 6, 0x1b, 25000, 1300000, ts, 20 * MIN);
+        add("45.33.20.21", "10.0.17.18", 8443, cp, 6, 0x1b, 50000, 70000000, ts + 50, 20 * MIN);
+    }
+    run(&t, t0 + 26 * HOUR);
+    const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.17.17");
+    assert_non_null(a);
+    assert_true(ev_num(a->evidence_json, "long_sessions") == 2);
+    assert_true(ev_num(a->evidence_json, "total_duration_s") >= 86000);
+    assert_null(find_alert(&t, "beacon.long_session", "10.0.17.18"));
+    th_fini(&t);
+}
+
 /* TLS C2 run as sessions of about 25 minutes, each drop followed by a burst of reconnects. */
 static void long_session_tls_reconnects(void **st)
 {
@@ -2134,6 +2166,7 @@ int main(void)
         cmocka_unit_test(long_session_rat_port),
         cmocka_unit_test(prevalence_full_table),
         cmocka_unit_test(long_session_telnet_cnc),
+        cmocka_unit_test(long_session_whole_records),
         cmocka_unit_test(long_session_tls_reconnects),
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
