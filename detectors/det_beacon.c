@@ -153,7 +153,7 @@ extern const struct detector_ops det_spam_ops; /* det_spam.c: its "mta" option *
 struct beacon_conf {
     uint64_t max_pairs, pending, prevalence_peers, prevalence_horizon;
     uint32_t infra_hosts, infra_customers, rhythm_peers, max_sampling;
-    uint64_t idle, inactive_timeout, udp_session, fast_max;
+    uint64_t idle, inactive_timeout, udp_session, tcp_session, fast_max;
     uint32_t fast_min, slow_min;
     double jitter, chance;
     uint64_t max_packets;
@@ -204,6 +204,13 @@ static const struct conf_key beacon_keys[] = {
      "session, as the path's NATs keep it (RFC 4787: a UDP mapping lasts at least 2 min): a "
      "tunnel's or a signalling protocol's keepalives (IPsec NAT-T, WireGuard, OpenVPN, SIP) are "
      "not check-ins; 0 or below inactive_timeout: inactive_timeout",
+     NULL},
+    {"tcp_session", CONF_DURATION, offsetof(struct beacon_conf, tcp_session), 0, 0, 3600, "5m",
+     "TCP records of one socket pair without SYN (flags exported) no later than this after its "
+     "connection's last continue it, as Zeek's tcp_inactivity_timeout keeps a connection: a "
+     "channel held open with a keepalive a minute, which a router with a 15 s inactive timeout "
+     "exports one record per keepalive, is one session, as a log of the same traffic shows it; "
+     "0 or below inactive_timeout: inactive_timeout",
      NULL},
     {"max_sampling", CONF_U32, offsetof(struct beacon_conf, max_sampling), 0, 1, 1e9, "1",
      "records sampled 1 in more than this are not used (counted): a packet seen 1 in N is not a "
@@ -364,11 +371,11 @@ struct beacon {
     size_t mta_off; /* offset of [detector.spam] mta in its option struct, or SIZE_MAX */
     /* stat_starts: the starts of pairs' connections (a promotion's not again); a pending
      * entry's start is counted by stat_pending: the "starts" counter is their sum */
-    uint64_t stat_starts, stat_cont, stat_udp_sess, stat_sampled, stat_pending, stat_pend_over,
-        stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts, stat_alerts_fast,
-        stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew, stat_answers,
-        stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm, stat_short_runs,
-        stat_empty, stat_dual;
+    uint64_t stat_starts, stat_cont, stat_udp_sess, stat_tcp_sess, stat_sampled, stat_pending,
+        stat_pend_over, stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts,
+        stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew,
+        stat_answers, stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm,
+        stat_short_runs, stat_empty, stat_dual;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -672,6 +679,7 @@ static inline struct pend *pend_find(struct beacon *b, struct bc_at at)
 struct obs {
     bool host_side; /* the inside host sent it */
     bool syn;       /* TCP with SYN */
+    bool mid;       /* TCP with flags exported, none of them a SYN: a segment within a connection */
     bool may_start; /* may be a connection start */
     uint8_t basis;  /* enum flow_init_basis (NONE: provisional) */
     uint8_t range;  /* provisional: 1 the port ranges guess the host started it, 2 the peer */
@@ -876,11 +884,12 @@ static struct conn *pair_start(struct beacon *b, struct pair *p, const struct ob
 }
 
 /* The longest gap (s) within which record o continues a connection of its host port: a UDP
- * socket pair's session (udp_session), else the exporters' inactive timeout. */
+ * socket pair's session (udp_session), a TCP segment's without SYN (tcp_session), else the
+ * exporters' inactive timeout. */
 static inline uint64_t cont_gap_s(const struct beacon_conf *cf, const struct obs *o)
 {
-    return o->udp && cf->udp_session > cf->inactive_timeout ? cf->udp_session
-                                                            : cf->inactive_timeout;
+    uint64_t g = o->udp ? cf->udp_session : o->mid ? cf->tcp_session : 0;
+    return g > cf->inactive_timeout ? g : cf->inactive_timeout;
 }
 
 /* A record for pair p: continue a followed connection, or start one. */
@@ -893,8 +902,9 @@ static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
     uint32_t inact = sat32(cont_gap_s(cf, o) * 1000 / UNIT_MS);
     for (int i = 0; i < BC_RECENT; i++) {
         if (conn_match(&p->recent[i], o, rf, rl, inact)) {
-            b->stat_udp_sess +=
-                o->udp && rf > (uint64_t)p->recent[i].end + cf->inactive_timeout * 1000 / UNIT_MS;
+            bool late = rf > (uint64_t)p->recent[i].end + cf->inactive_timeout * 1000 / UNIT_MS;
+            b->stat_udp_sess += o->udp && late;
+            b->stat_tcp_sess += o->mid && late;
             fold(b, p, &p->recent[i], o, rf, rl, cf);
             return;
         }
@@ -1005,7 +1015,9 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
         pd->bytes_in = sat32((uint64_t)pd->bytes_in + o->bytes);
     pd->packets = sat32((uint64_t)pd->packets + o->packets);
     b->stat_cont++;
-    b->stat_udp_sess += o->udp && o->first_ms > end + cf->inactive_timeout * 1000;
+    bool late = o->first_ms > end + cf->inactive_timeout * 1000;
+    b->stat_udp_sess += o->udp && late;
+    b->stat_tcp_sess += o->mid && late;
     return 1;
 }
 
@@ -1084,6 +1096,7 @@ static inline __attribute__((always_inline)) struct obs obs_of(const struct flow
         .host_side = host_side,
         .may_start = may_start,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
+        .mid = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02),
         .udp = f->proto == 17,
         .attempt = f->proto == 6 &&
                    (host_side ? (f->tcp_flags & 0x3f) == 0x02 : (f->tcp_flags & 0x0f) == 0x04),
@@ -2519,6 +2532,9 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     X(T, udp_sessions, "udp_session_continued", "detector_beacon_udp_session_continued_total",     \
       NULL, C,                                                                                     \
       "UDP records continuing their socket pair's session after a gap above inactive_timeout.")    \
+    X(T, tcp_sessions, "tcp_session_continued", "detector_beacon_tcp_session_continued_total",     \
+      NULL, C,                                                                                     \
+      "TCP records without SYN continuing their connection after a gap above inactive_timeout.")   \
     X(T, answers, "answers", "detector_beacon_answers_total", NULL, C,                             \
       "Records of the answering direction (bytes each way).")                                      \
     X(T, undecided, "undecided", "detector_beacon_undecided_total", NULL, C,                       \
@@ -2602,6 +2618,7 @@ static void beacon_counters(const void *self, void *snap)
     o->starts = b->stat_starts + b->stat_pending;
     o->continuations = b->stat_cont;
     o->udp_sessions = b->stat_udp_sess;
+    o->tcp_sessions = b->stat_tcp_sess;
     o->answers = b->stat_answers;
     o->undecided = b->stat_undecided;
     o->service_overruled = b->stat_service_overruled;

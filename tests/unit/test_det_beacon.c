@@ -1745,6 +1745,39 @@ static void long_session_telnet_cnc(void **st)
     }
 }
 
+/* The same CNC session as a router with a 15 s inactive timeout exports it: one record a keepalive
+ * each way, a minute apart, only the first with a SYN. Within tcp_session (5 min, Zeek's
+ * tcp_inactivity_timeout) the records are one session, as Zeek logs the same traffic; without
+ * it (tcp_session=0: the inactive timeout) the session was never seen. Keepalives ten minutes
+ * apart are separate records in Zeek too: no session. */
+static void long_session_keepalive_records(void **st)
+{
+    (void)st;
+    for (unsigned v = 0; v < 3; v++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, v == 1 ? "tcp_session=0" : NULL), 0);
+        uint64_t t0 = T0 + 1000, gap = v == 2 ? 10 * MIN : MIN;
+        for (uint64_t s = 0; s < 2 * HOUR; s += gap) {
+            uint8_t fl = s == 0 ? 0x1a : 0x18;
+            add("10.0.16.17", "46.101.25.18", 45034, 23, 6, fl, 1, 42, t0 + s, 2 * SEC);
+            add("46.101.25.18", "10.0.16.17", 23, 45034, 6, (uint8_t)(s == 0 ? 0x12 : 0x18), 1, 42,
+                t0 + s + 1, SEC);
+        }
+        run(&t, t0 + 3 * HOUR);
+        const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.16.17");
+        if (v == 0) {
+            assert_non_null(a);
+            assert_true(ev_num(a->evidence_json, "long_sessions") == 1);
+            assert_true(ev_num(a->evidence_json, "total_duration_s") >= 3600);
+            assert_true(ev_num(a->evidence_json, "connections") == 1);
+            assert_true(th_counter(&t, "tcp_session_continued") > 100);
+        } else {
+            assert_null(a);
+        }
+        th_fini(&t);
+    }
+}
+
 /* Whole connections in one record each, as Zeek and Argus log them: a C2 channel held two
  * half days on 443 with a keepalive every few seconds (Torii's, IoT-23 20-1: 8 300 packets each
  * way in 11.5 h; a day would be 17 000) is sessions, not bulk transfers, however many packets a
@@ -2167,6 +2200,7 @@ int main(void)
         cmocka_unit_test(prevalence_full_table),
         cmocka_unit_test(long_session_telnet_cnc),
         cmocka_unit_test(long_session_whole_records),
+        cmocka_unit_test(long_session_keepalive_records),
         cmocka_unit_test(long_session_tls_reconnects),
         cmocka_unit_test(long_sessions_benign),
         cmocka_unit_test(merge_across_workers),
