@@ -55,6 +55,7 @@ enum kind {
     A_UDPSWEEP,
     A_ICMPSWEEP,
     A_C2LIST,
+    A_CNC,
     /* benign look-alikes */
     B_MTA,
     B_BULK,
@@ -97,6 +98,7 @@ static const char *const kind_label[NKIND] = {
     "scan_udp",
     "scan_icmp",
     "beacon_c2_list",
+    "c2_telnet_cnc_keepalive",
     "benign_mta",
     "benign_bulk",
     "benign_ntp",
@@ -137,11 +139,12 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
     {"scan", NULL},
     {"scan", NULL},
     {"beacon", NULL},
+    {"long_session", NULL},
 };
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
-static const unsigned kind_count[NKIND] = {12,  12,  12,  8,   4, 5, 5, 4, 4,   4,   4,  4,  4,
-                                           4,   4,   4,   4,   4, 0, 3, 2, 300, 100, 10, 50, 3,
-                                           300, 100, 150, 150, 0, 0, 0, 0, 0,   0,   0};
+static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4, 4,   4,   4,  4,
+                                           4,  4,   4,   4,   4,   0, 0, 3, 2, 300, 100, 10, 50,
+                                           3,  300, 100, 150, 150, 0, 0, 0, 0, 0,   0,   0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -166,6 +169,8 @@ static const uint32_t resolver_custs[] = {0, 3};
 /* Bots walking a list of C2 servers (A_C2LIST), set up like the own-NTP clients but not scaled:
  * half in badco, as kind_count's misbehaving hosts. */
 #define C2LIST_COUNT 4
+/* Mirai bots holding their CNC session (A_CNC), set up like the C2-list bots. */
+#define CNC_COUNT 4
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -799,6 +804,39 @@ static void c2list_slice(struct out *o, struct actor *a, uint64_t t)
     }
 }
 
+/* A Mirai bot's session with its CNC (A_CNC), as IoT-23's CTU-IoT-Malware-Capture-44-1 shows it
+ * (one session of 6 803 s to port 23, a few packets and about 2 bytes each way a minute: the
+ * bot's keepalive every 60 s, the CNC's answer) and as a router with a 15 s inactive timeout
+ * exports it: one record each way per keepalive, the first with the handshake. The CNC drops
+ * the session after 1-8 hours (a reset); the bot connects again 5-60 s later. */
+static void cnc_slice(struct out *o, struct actor *a, uint64_t t)
+{
+    struct rng *r = &a->own;
+    uint64_t t1 = t + SLICE;
+    while (a->next < t1 && a->next < a->end) {
+        uint64_t s = a->next;
+        bool first = !a->sess_end;
+        if (first) {
+            a->sess_end = s + (uint64_t)(uni(r, 1, 8) * 3600000.0);
+            a->sport = eph(r);
+        }
+        uint16_t cp = a->sport;
+        if (s >= t) {
+            a->done++;
+            rec(o, a->host, a->peer, cp, 23, 6, first ? 0x1a : 0x18, first ? 4 : 3,
+                first ? 172 : 122, s, first ? 300 : 200);
+            rec(o, a->peer, a->host, 23, cp, 6, first ? 0x1a : 0x18, 3, 122, s + 40, 150);
+        }
+        a->next = s + 60000 + below(r, 500);
+        if (a->next < a->sess_end)
+            continue;
+        if (a->sess_end >= t && a->sess_end < a->end)
+            rec(o, a->peer, a->host, 23, cp, 6, 0x14, 1, 40, a->sess_end, 0);
+        a->next = a->sess_end + (uint64_t)uni(r, 5, 60) * 1000;
+        a->sess_end = 0;
+    }
+}
+
 static void actor_slice(struct out *o, struct rng *r, struct actor *a, uint64_t t)
 {
     uint64_t t1 = t + SLICE;
@@ -1108,7 +1146,7 @@ static size_t actors_max(const struct gen_eval_opts *o)
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
         1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
         (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1 +
-        (size_t)(REACH_COUNT * o->host_scale) + 1 + C2LIST_COUNT;
+        (size_t)(REACH_COUNT * o->host_scale) + 1 + C2LIST_COUNT + CNC_COUNT;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1343,6 +1381,18 @@ static void setup_c2list(struct actor *a, unsigned i, const struct gen_eval_opts
     a->peer = outside(&p0); /* the first server, for the truth line */
 }
 
+/* Mirai bots holding their CNC session (A_CNC), after the C2-list bots, each on a host no other
+ * actor has, the even ones in badco, from RNGs of their own: the CNC on 23/tcp, reached from
+ * some time in the first quarter of the run. */
+static void setup_cnc(struct actor *a, unsigned i, const struct gen_eval_opts *o, uint64_t T0)
+{
+    (void)i;
+    a->start = a->next = T0 + below(&a->own, (uint32_t)(o->duration_ms / 4));
+    a->port = 23;
+    a->period = 60000;
+    a->peer = outside(&a->own);
+}
+
 /* A group of actors set up apart from kind_count (add_apart), each actor on a host no other
  * actor has: its kind, how many (times host_scale when scaled), the keys of its customer pick
  * and of its actors' own RNGs (each actor's: own_key ^ seed << 16 ^ its index), the even ones
@@ -1365,6 +1415,7 @@ static const struct apart_group apart_groups[] = {
     {B_REACH, REACH_COUNT, true, false, 0x7265616368636B00ULL, 0x6C696E6B74657374ULL, setup_reach},
     {A_C2LIST, C2LIST_COUNT, false, true, 0x6332206C69737400ULL, 0x6332776B00000000ULL,
      setup_c2list},
+    {A_CNC, CNC_COUNT, false, true, 0x6D6972616920636EULL, 0x636E63206B610000ULL, setup_cnc},
 };
 
 static void add_group(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1414,6 +1465,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         reach_slice(o, a, t);
     else if (a->k == A_C2LIST)
         c2list_slice(o, a, t);
+    else if (a->k == A_CNC)
+        cnc_slice(o, a, t);
     else
         actor_slice(o, r, a, t);
 }
