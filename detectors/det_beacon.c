@@ -29,6 +29,10 @@
  * SIP's OPTIONS every minute, exported one record each by an exporter whose inactive timeout is
  * shorter, continue the session instead of making a schedule of starts; the session is then a
  * long session on its service port. A check-in from a new socket (a new host port) still starts.
+ * For a TCP record without SYN (flags exported: a segment within a connection) the gap is
+ * tcp_session (5 min) when longer, as Zeek's tcp_inactivity_timeout: a channel held open with a
+ * keepalive a minute (Mirai's CNC session), exported one record per keepalive by a router whose
+ * inactive timeout is 15 s, is one session, as the log of the same traffic has it.
  *
  * Admission without losing the first check-in. A pair's first start goes into a pending cache
  * (`pending` entries in all, each worker its share, 4-way sets, 32 bytes): its time, host port, bytes and span.
@@ -675,6 +679,12 @@ static inline struct pend *pend_find(struct beacon *b, struct bc_at at)
     return m ? &set->e[__builtin_ctz(m)] : NULL;
 }
 
+/* A TCP record whose flags (exported) hold no SYN: a segment within a connection. */
+static inline bool tcp_mid(const struct flow_rec *f)
+{
+    return f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
+}
+
 /* What one record says, from the pair's side. */
 struct obs {
     bool host_side; /* the inside host sent it */
@@ -1096,7 +1106,7 @@ static inline __attribute__((always_inline)) struct obs obs_of(const struct flow
         .host_side = host_side,
         .may_start = may_start,
         .syn = f->proto == 6 && (f->tcp_flags & 0x02) != 0,
-        .mid = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02),
+        .mid = tcp_mid(f),
         .udp = f->proto == 17,
         .attempt = f->proto == 6 &&
                    (host_side ? (f->tcp_flags & 0x3f) == 0x02 : (f->tcp_flags & 0x0f) == 0x04),
@@ -1202,8 +1212,7 @@ static void beacon_on_flow(void *self, struct det_ctx *ctx, struct host *h, void
      * and from the peer's side only when the record says the host, its destination, started
      * it (asymmetric routing shows one direction; a start the peer's service port claimed and
      * the pair overrules below is provisional: the host's own record only). */
-    bool no_syn = f->proto == 6 && f->tcp_flags && !(f->tcp_flags & 0x02);
-    bool may_start = !no_syn && !bulk_record(f, c) && (host_side || who == FLOW_INIT_DST);
+    bool may_start = !tcp_mid(f) && !bulk_record(f, c) && (host_side || who == FLOW_INIT_DST);
     /* The record's pair, else its pending first connection: looked up once. */
     struct bc_at at = beacon_at(b, ctx, h, f, host_side, memo);
     struct pair *p = pair_find(b, at, h->customer, h->addr, f, host_side);
