@@ -902,6 +902,14 @@ static inline uint64_t cont_gap_s(const struct beacon_conf *cf, const struct obs
     return g > cf->inactive_timeout ? g : cf->inactive_timeout;
 }
 
+/* Count a record that continued its connection after a gap above the inactive timeout (late):
+ * a UDP socket pair's session or a TCP connection's segment joined over the longer gap. */
+static inline void count_session_gap(struct beacon *b, const struct obs *o, bool late)
+{
+    b->stat_udp_sess += o->udp && late;
+    b->stat_tcp_sess += o->mid && late;
+}
+
 /* A record for pair p: continue a followed connection, or start one. */
 static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
                         const struct beacon_conf *cf)
@@ -912,9 +920,8 @@ static void pair_record(struct beacon *b, struct pair *p, const struct obs *o,
     uint32_t inact = sat32(cont_gap_s(cf, o) * 1000 / UNIT_MS);
     for (int i = 0; i < BC_RECENT; i++) {
         if (conn_match(&p->recent[i], o, rf, rl, inact)) {
-            bool late = rf > (uint64_t)p->recent[i].end + cf->inactive_timeout * 1000 / UNIT_MS;
-            b->stat_udp_sess += o->udp && late;
-            b->stat_tcp_sess += o->mid && late;
+            count_session_gap(
+                b, o, rf > (uint64_t)p->recent[i].end + cf->inactive_timeout * 1000 / UNIT_MS);
             fold(b, p, &p->recent[i], o, rf, rl, cf);
             return;
         }
@@ -1025,9 +1032,7 @@ static int pend_record(struct beacon *b, struct pend *pd, const struct obs *o,
         pd->bytes_in = sat32((uint64_t)pd->bytes_in + o->bytes);
     pd->packets = sat32((uint64_t)pd->packets + o->packets);
     b->stat_cont++;
-    bool late = o->first_ms > end + cf->inactive_timeout * 1000;
-    b->stat_udp_sess += o->udp && late;
-    b->stat_tcp_sess += o->mid && late;
+    count_session_gap(b, o, o->first_ms > end + cf->inactive_timeout * 1000);
     return 1;
 }
 
