@@ -107,7 +107,10 @@
  * unusual port) or the long sessions were re-established (TLS C2 run as long sessions with
  * reconnects). One long SSH/VPN session on its service port is ordinary use; a UDP session to
  * port 53 (DNS clients change ports, RFC 5452) or of non-NTP messages to 123 is not (a C2
- * channel on one socket, calling within udp_session).
+ * channel on one socket, calling within udp_session). Long sessions the host holds on one port
+ * with rhythm_peers other peers too are its own use of the port (mark_habits: a browser's push
+ * and streaming connections), and a pair most of whose connections are long sessions has no
+ * schedule of check-ins (each start reopens a session: beacon_report leaves it to this rule).
  *
  * Reachability checks (pair_empty): a TCP pair whose connections the host completed and closed
  * without data either way (an IoT device testing its link) raises neither rule (counted as
@@ -195,7 +198,9 @@ static const struct conf_key beacon_keys[] = {
      "host's own rhythm, kept with many peers at once (a DHT node refreshing its routing table, "
      "a P2P client retrying the peers that refused it, a monitor polling its list; a C2 implant "
      "calls one server at a time, and the failing servers of a fallback list walked in turn on "
-     "one port are not counted): no beacon alert",
+     "one port are not counted): no beacon alert; so too long sessions the host holds on one "
+     "port with as many other peers (a browser's push, chat and streaming connections; a RAT "
+     "holds one with its controller): no beacon.long_session",
      NULL},
     {"idle", CONF_DURATION, offsetof(struct beacon_conf, idle), 0, 60, 604800, "24h",
      "a pair with no connection for this long is forgotten (above the longest period to find)",
@@ -320,6 +325,7 @@ struct pair {
     uint8_t opened : 1; /* a TCP connection of the host's established (struct obs) */
     uint8_t heard : 1;  /* a record of the peer's seen */
     uint8_t dual : 1;   /* its peer's port taken over TCP and UDP alike (pair_dual) */
+    uint8_t habit : 1;  /* its host holds long sessions on its port with many peers (mark_habits) */
     uint16_t refused;   /* connections ended refused: the peer's RST, no exchange (conn_refused) */
     struct conn recent[BC_RECENT];
     uint32_t ts[BC_TS]; /* starts, UNIT_MS after base */
@@ -379,7 +385,7 @@ struct beacon {
         stat_pend_over, stat_admitted, stat_evicted, stat_evicted_live, stat_expired, stat_alerts,
         stat_alerts_fast, stat_long_alerts, stat_infra, stat_mta, stat_undecided, stat_skew,
         stat_answers, stat_pv_nomem, stat_service_overruled, stat_time_service, stat_rhythm,
-        stat_short_runs, stat_empty, stat_dual;
+        stat_short_runs, stat_empty, stat_dual, stat_habit, stat_reopened;
     size_t used;
     struct det_memo memo;  /* the batch's pair hashes and places (beacon_prefetch, beacon_at) */
     struct tested *tested; /* a close's pairs to test, by host (beacon_on_window); pool size */
@@ -393,6 +399,8 @@ struct tested {
     uint8_t host[16];
     uint32_t customer;
     uint32_t slot;
+    uint16_t port; /* the peer's, with proto: mark_habits' groups */
+    uint8_t proto;
     bool dirty;  /* under test with new starts since the last close: scored now */
     bool tested; /* enough starts to make a schedule */
 };
@@ -2312,6 +2320,13 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
         b->stat_dual++; /* a P2P client's peer, tried over TCP and UDP */
         return;
     }
+    if (2 * (uint64_t)p->long_n >= p->count) {
+        /* most of its connections lasted long_session or more: each start reopens a session
+         * (a file sync's 900 s long-polls one after another), no check-in; long_report judges
+         * the pair */
+        b->stat_reopened++;
+        return;
+    }
     struct prevalence pv;
     pv_lookup(b, &p->k, &pv);
     if (pv_is_infra(&pv, c)) {
@@ -2427,6 +2442,10 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     pv_lookup(b, &p->k, &pv);
     if (pv.hosts > c->long_rare)
         return;
+    if (p->habit) {
+        b->stat_habit++; /* one of the host's many long sessions on the port: its browser's */
+        return;
+    }
     char ev[1024];
     struct json j;
     json_init(&j, ev, sizeof ev);
@@ -2466,10 +2485,62 @@ static int tested_cmp(const void *x, const void *y)
     return c ? c : (a->slot > b->slot) - (a->slot < b->slot);
 }
 
+static int held_cmp(const void *x, const void *y)
+{
+    const struct tested *a = x, *b = y;
+    if (a->customer != b->customer)
+        return a->customer < b->customer ? -1 : 1;
+    int c = memcmp(a->host, b->host, 16);
+    if (c)
+        return c;
+    return a->proto != b->proto ? a->proto - b->proto : a->port - b->port;
+}
+
+/* The host's own use of a port (the mirror of host_rhythm for long sessions): a pair whose host
+ * holds long sessions (at least one of long_session) on the same port and transport with at
+ * least rhythm_peers other peers too is marked `habit`, and so are the host's later ones there
+ * while a marked pair is kept (the shared services' pairs, infrastructure, are the first a full
+ * pool gives up); a marked pair raises no beacon.long_session - a
+ * browser's push, chat and streaming connections to many services at once (CTU-Normal's
+ * Windows desktops hold them with 8-9 peers on 443 a day, an Android phone's push and
+ * messaging clients as many), not a C2 channel, which a RAT or an IoT bot holds with one
+ * controller. Pairs with long sessions are few; `tested` is the scratch (beacon_on_window fills
+ * it afterwards). Pairs that expire at this close are left out, as beacon_on_window drops them. */
+static void mark_habits(struct beacon *b, const struct det_ctx *ctx)
+{
+    size_t total = b->nbuckets * BC_WAYS, n = 0;
+    for (size_t i = 0; i < total; i++) {
+        struct pair *p = &b->pool[i];
+        if (!p->used || !p->long_n)
+            continue;
+        const struct beacon_conf *c = det_conf(ctx, p->k.customer);
+        if (p->last_ms + c->idle * 1000 < ctx->win_end_ms)
+            continue;
+        struct tested *e = &b->tested[n++];
+        memcpy(e->host, p->k.host, 16);
+        e->customer = p->k.customer;
+        e->slot = (uint32_t)i;
+        e->port = p->k.port;
+        e->proto = p->k.proto;
+    }
+    qsort(b->tested, n, sizeof *b->tested, held_cmp);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && held_cmp(&b->tested[i], &b->tested[j]) == 0; j++)
+            ;
+        const struct beacon_conf *c = det_conf(ctx, b->tested[i].customer);
+        bool habit = j - i > c->rhythm_peers;
+        for (size_t k = i; k < j && !habit; k++)
+            habit = b->pool[b->tested[k].slot].habit;
+        for (size_t k = i; k < j; k++)
+            b->pool[b->tested[k].slot].habit = habit;
+    }
+}
+
 static void beacon_on_window(void *self, struct det_ctx *ctx)
 {
     struct beacon *b = self;
     size_t total = b->nbuckets * BC_WAYS, nt = 0;
+    mark_habits(b, ctx);
     for (size_t i = 0; i < total; i++) {
         struct pair *p = &b->pool[i];
         if (!p->used)
@@ -2607,6 +2678,13 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
     X(T, dual, "dual_transport_skipped", "detector_beacon_dual_transport_skipped_total", NULL, C,  \
       "Schedules and long sessions not alerted: the host reached the peer's port (1024 and up) "   \
       "over TCP and UDP alike (a P2P client's peer).")                                             \
+    X(T, habit, "host_sessions_skipped", "detector_beacon_host_sessions_skipped_total", NULL, C,   \
+      "Long sessions not alerted: the host held long sessions on the port with rhythm_peers "      \
+      "other peers too (a browser's push and streaming connections).")                             \
+    X(T, reopened, "sessions_reopened_skipped", "detector_beacon_sessions_reopened_skipped_total", \
+      NULL, C,                                                                                     \
+      "Schedules not alerted: most of the pair's connections were long sessions, each start a "    \
+      "session reopened (beacon.long_session judges the pair).")                                   \
     X(T, short_runs, "short_runs", "detector_beacon_short_runs_total", NULL, C,                    \
       "Looks at a pair whose regular gaps never made n_min check-ins in a run (a retry timer's "   \
       "bursts): no schedule.")                                                                     \
@@ -2661,6 +2739,8 @@ static void beacon_counters(const void *self, void *snap)
     o->short_runs = b->stat_short_runs;
     o->empty = b->stat_empty;
     o->dual = b->stat_dual;
+    o->habit = b->stat_habit;
+    o->reopened = b->stat_reopened;
     o->alerts_fast = b->stat_alerts_fast;
     o->alerts_slow = b->stat_alerts - b->stat_alerts_fast;
     o->long_alerts = b->stat_long_alerts;

@@ -1854,6 +1854,68 @@ static void long_sessions_benign(void **st)
     th_fini(&t);
 }
 
+/* A desktop's browser and apps hold push, chat and streaming sessions on 443 with many services
+ * a day, each dropped and reopened (CTU-Normal-42 and -44: 8-9 such peers a day, none shared
+ * with another host of the capture). With rhythm_peers (5) other peers on the port too, none
+ * is a C2 channel; with one peer fewer each still alerts, and the same host's RAT controller
+ * on another port alerts all the same. */
+static void long_sessions_host_habit(void **st)
+{
+    (void)st;
+    for (unsigned peers = 5; peers <= 6; peers++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+        for (unsigned i = 0; i < peers; i++) {
+            char peer[32];
+            snprintf(peer, sizeof peer, "%u.%u.7.9", 3 + 30 * i, 60 + i);
+            for (unsigned s = 0; s < 2; s++)
+                long_session("10.0.17.17", peer, (uint16_t)(50000 + 10 * i + s), 443,
+                             T0 + i * 7 * MIN + s * 50 * MIN, 40 * MIN);
+        }
+        long_session("10.0.17.17", "5.188.10.10", 49222, 1604, T0 + 5000, 2 * HOUR);
+        run(&t, T0 + 3 * HOUR);
+        uint32_t seen = 0; /* the 443 peers alerted, by their second octet */
+        for (size_t i = 0; i < t.nalerts; i++)
+            if (strcmp(t.alerts[i].rule_id, "beacon.long_session") == 0 && t.alerts[i].port == 443)
+                seen |= 1u << (t.alerts[i].peer[13] - 60);
+        assert_int_equal(seen, peers == 6 ? 0 : (1u << peers) - 1);
+        assert_true(peers == 6 ? stat_of(&t, "host_sessions_skipped") >= 6
+                               : stat_of(&t, "host_sessions_skipped") == 0);
+        const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.17.17");
+        assert_non_null(a);
+        assert_true(peers == 5 || a->port == 1604);
+        th_fini(&t);
+    }
+}
+
+/* A file sync's notifications (CTU-Normal-40's Dropbox client): a long-poll held 900 s, the
+ * next opened a minute after it ends, all day - Zeek records of 900.28 s starting 959.8 s apart.
+ * Each start reopens a session: no schedule of check-ins (long sessions judge the pair), while
+ * the same host's short check-ins every 15 minutes to another server are one. */
+static void reopened_sessions_no_schedule(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
+    for (unsigned i = 0; i < 16; i++) {
+        uint64_t s = T0 + i * 960 * SEC;
+        conn("10.0.18.18", "162.125.19.9", (uint16_t)(50000 + i), 443, 6, s, 900 * SEC, 46000, 5600,
+             40);
+        conn("10.0.18.18", "20.54.24.231", (uint16_t)(40000 + i), 443, 6,
+             T0 + 300 * SEC + i * 900 * SEC, 100 * SEC, 1300, 3100, 40);
+    }
+    run(&t, T0 + 5 * HOUR);
+    for (size_t i = 0; i < t.nalerts; i++)
+        assert_false(strncmp(t.alerts[i].rule_id, "beacon.", 7) == 0 &&
+                     strcmp(t.alerts[i].rule_id, "beacon.long_session") != 0 &&
+                     t.alerts[i].peer[12] == 162);
+    const struct alert *a = find_alert(&t, "beacon.slow", "10.0.18.18");
+    assert_non_null(a);
+    assert_int_equal(a->peer[12], 20);
+    assert_true(stat_of(&t, "sessions_reopened_skipped") > 0);
+    th_fini(&t);
+}
+
 /* ---- sharding: the prevalence view must not depend on which worker had which host -------- */
 
 /* 12 hosts of two customers (10.0.X.* and 10.150.X.*) poll server (infrastructure), host
@@ -2199,6 +2261,8 @@ int main(void)
         cmocka_unit_test(long_session_rat_port),
         cmocka_unit_test(prevalence_full_table),
         cmocka_unit_test(long_session_telnet_cnc),
+        cmocka_unit_test(long_sessions_host_habit),
+        cmocka_unit_test(reopened_sessions_no_schedule),
         cmocka_unit_test(long_session_whole_records),
         cmocka_unit_test(long_session_keepalive_records),
         cmocka_unit_test(long_session_tls_reconnects),
