@@ -75,6 +75,7 @@ enum kind {
     B_KEEPALIVE,
     B_TRACE,
     B_REACH,
+    B_DESKTOP,
     NKIND
 };
 #define FIRST_BENIGN B_MTA
@@ -117,6 +118,7 @@ static const char *const kind_label[NKIND] = {
     "benign_keepalive",
     "benign_traceroute",
     "benign_reachability",
+    "benign_desktop_sessions",
 };
 /* the detector expected to find each misbehaving kind, and another that counts as well */
 static const char *const kind_detector[FIRST_BENIGN][2] = {
@@ -144,7 +146,7 @@ static const char *const kind_detector[FIRST_BENIGN][2] = {
 /* how many of each at host_scale 1 (benign periodic clients scale with the host count) */
 static const unsigned kind_count[NKIND] = {12, 12,  12,  8,   4,   5, 5, 4, 4, 4,   4,   4,  4,
                                            4,  4,   4,   4,   4,   0, 0, 3, 2, 300, 100, 10, 50,
-                                           3,  300, 100, 150, 150, 0, 0, 0, 0, 0,   0,   0};
+                                           3,  300, 100, 150, 150, 0, 0, 0, 0, 0,   0,   0,  0};
 /* Customers' own recursive resolvers (B_RESOLVER), set up apart from kind_count with an RNG of
  * their own, so that the other behaviours and the background are drawn as they were without
  * them: the ISP's and the university's. */
@@ -171,6 +173,10 @@ static const uint32_t resolver_custs[] = {0, 3};
 #define C2LIST_COUNT 4
 /* Mirai bots holding their CNC session (A_CNC), set up like the C2-list bots. */
 #define CNC_COUNT 4
+/* Desktops whose browser and apps hold push, chat and streaming sessions (B_DESKTOP) at
+ * host_scale 1, after every other actor, from RNGs of their own: each DESKTOP_SVCS services. */
+#define DESKTOP_COUNT 20
+#define DESKTOP_SVCS 8
 static bool scales(enum kind k)
 {
     return k == B_NTP || k == B_DNS || k == B_NTPPOOL || k == B_SAAS || k == B_TLSPOLL ||
@@ -200,8 +206,9 @@ struct actor {
     uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time);
                          * C2 list: [0] its servers' second port */
     uint8_t nserv;      /* own NTP servers: how many */
-    uint64_t period_max;      /* own NTP servers: the longest poll interval */
-    bool cohost;              /* heavy web use on a host another actor labels: no truth line */
+    uint64_t period_max; /* own NTP servers: the longest poll interval */
+    bool cohost;         /* a second part on a host another actor labels (heavy web use, a desktop's
+                  * other services): no truth line */
     uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up; traceroute: peers;
                                * C2 list: its servers */
     double fail_tcp;          /* P2P: share of peer connections not answered */
@@ -376,6 +383,8 @@ static uint64_t session_len(struct rng *r, const struct actor *a)
         return (uint64_t)uni(r, 10, 45) * 60000; /* minutes, then reconnects */
     case A_RATPORT:
         return (uint64_t)uni(r, 60, 240) * 60000; /* hours */
+    case B_DESKTOP:
+        return (uint64_t)uni(r, 15, 240) * 60000; /* until the app or the server drops it */
     default:
         return (uint64_t)uni(r, 28, 60) * 60000; /* push: until the NAT drops it */
     }
@@ -410,6 +419,9 @@ static void long_sessions(struct out *o, struct rng *r, struct actor *a, uint64_
             a->next = b + (uint64_t)uni(r, 20, 90) * 1000;
         } else if (a->k == A_RATPORT) {
             a->next = e + (uint64_t)uni(r, 30, 120) * 1000;
+        } else if (a->k == B_DESKTOP) { /* reopened at once, or when the user opens it again */
+            a->next = e + (below(r, 3) ? (uint64_t)uni(r, 1, 60) * 1000
+                                       : (uint64_t)uni(r, 10, 120) * 60000);
         } else {
             a->next = e + (uint64_t)uni(r, 1, 5) * 1000;
         }
@@ -1146,7 +1158,8 @@ static size_t actors_max(const struct gen_eval_opts *o)
         sizeof resolver_custs / sizeof resolver_custs[0] + (size_t)(NTPOWN_COUNT * o->host_scale) +
         1 + (size_t)(HEAVYWEB_COUNT * o->host_scale) + 1 + (size_t)(P2P_COUNT * o->host_scale) + 1 +
         (size_t)(KEEPALIVE_COUNT * o->host_scale) + 1 + (size_t)(TRACE_COUNT * o->host_scale) + 1 +
-        (size_t)(REACH_COUNT * o->host_scale) + 1 + C2LIST_COUNT + CNC_COUNT;
+        (size_t)(REACH_COUNT * o->host_scale) + 1 + C2LIST_COUNT + CNC_COUNT +
+        ((size_t)(DESKTOP_COUNT * o->host_scale) + 1) * DESKTOP_SVCS;
     for (int k = 0; k < NKIND; k++)
         cap += (size_t)(kind_count[k] * (scales((enum kind)k) ? o->host_scale : 1.0)) + 1;
     return cap;
@@ -1434,6 +1447,61 @@ static void add_group(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     }
 }
 
+/* Services a desktop's browser keeps a session with (B_DESKTOP) that many desktops share: a
+ * microblog's and a code host's live updates, a browser's push service, a video CDN, a file
+ * sync's notifications, all on 443 (CTU-Normal-42 and -44 hold such sessions with Twitter,
+ * GitHub, Mozilla's push service, Fastly and Dropbox), and a music client's session on 4070. */
+static const uint32_t desktop_svcs[5] = {A4(104, 244, 42, 2), A4(140, 82, 112, 25),
+                                         A4(34, 120, 52, 64), A4(199, 232, 16, 158),
+                                         A4(162, 125, 19, 9)};
+#define MUSIC_SVC A4(104, 199, 65, 124)
+
+/* Desktops (B_DESKTOP), after the Mirai bots, each on a host no other actor has, from RNGs of
+ * their own. A user logs in at some time in the first quarter of the run; within ten minutes
+ * the browser restores its tabs and the apps start, and each holds a TLS session with its
+ * service until the end, dropped after 15 minutes to 4 hours and reopened at once or when the
+ * user opens it again (CTU-Normal's desktops: 8-9 peers a day each, 2-7 sessions of 15 minutes
+ * to 6.5 hours with each). Of a desktop's DESKTOP_SVCS services 3 are shared ones of
+ * desktop_svcs, half the desktops run the music client, and the rest are the host's own: its
+ * apps' backends on cloud addresses no other host of the scenario reaches. One actor per
+ * service; the first writes the host's truth line. */
+static void add_desktops(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
+                         uint32_t *nfree, const struct gen_eval_opts *o, uint64_t T0, uint64_t T1)
+{
+    struct rng pick = {0x6465736B746F7000ULL ^ ((uint64_t)o->seed << 8)};
+    unsigned n = (unsigned)(DESKTOP_COUNT * o->host_scale);
+    for (unsigned i = 0; i < n; i++) {
+        struct actor *first =
+            apart_actor(act, nact, nh, used, nfree, pick_cust(&pick, nh, NC - 1), B_DESKTOP,
+                        0x62726F7773657200ULL ^ ((uint64_t)o->seed << 16) ^ i, T0, T1);
+        if (!first)
+            return; /* every host has a part: the scenario is full */
+        struct rng own = first->own;
+        uint64_t login = T0 + below(&own, (uint32_t)(o->duration_ms / 4));
+        bool music = below(&own, 2);
+        unsigned shared0 = below(&own, 5);
+        for (unsigned j = 0; j < DESKTOP_SVCS; j++) {
+            struct actor *a = first;
+            if (j) {
+                a = &act[(*nact)++];
+                *a = *first;
+                a->cohost = true;
+            }
+            a->own.s = own.s ^ (uint64_t)(j + 1) * 0x9E3779B97F4A7C15ULL;
+            a->start = a->next = login + below(&own, 600000);
+            a->sess_end = 0;
+            a->port = 443;
+            if (j < 3)
+                a->peer = desktop_svcs[(shared0 + j) % 5];
+            else if (j == 3 && music)
+                a->peer = MUSIC_SVC, a->port = 4070;
+            else
+                a->peer = outside(&own);
+            a->bytes = 150 + below(&own, below(&own, 4) ? 600 : 6000); /* a minute, each way */
+        }
+    }
+}
+
 /* The actors set up apart from kind_count, after every other, each from RNGs of its own: adding
  * one leaves the others and the background drawn as they were. */
 static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8_t **used,
@@ -1444,6 +1512,7 @@ static void add_apart(struct actor *act, size_t *nact, const uint32_t *nh, uint8
     add_heavy_web(act, nact, nh, used, nfree, o, T0, T1);
     for (size_t g = 1; g < sizeof apart_groups / sizeof apart_groups[0]; g++)
         add_group(act, nact, nh, used, nfree, o, T0, T1, &apart_groups[g]);
+    add_desktops(act, nact, nh, used, nfree, o, T0, T1);
 }
 
 /* One slice of actor a's traffic. */
@@ -1467,6 +1536,8 @@ static void slice_of(struct out *o, struct rng *r, struct actor *a, uint64_t t)
         c2list_slice(o, a, t);
     else if (a->k == A_CNC)
         cnc_slice(o, a, t);
+    else if (a->k == B_DESKTOP)
+        long_sessions(o, &a->own, a, t, t + SLICE);
     else
         actor_slice(o, r, a, t);
 }
