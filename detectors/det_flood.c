@@ -12,7 +12,12 @@
  * A window that alerts does not feed the baseline, so a long flood does not become normal, and
  * a window feeds at most max(2 x baseline, baseline_min_pps / factor): a flood starting late in
  * a window cannot lift the baseline above itself, while real growth is learnt (x1.2/window).
- * Rates are window averages: a 10 s burst in a 5 min window counts as 1/30 of its rate.
+ * Rates are window averages: a 10 s burst in a 5 min window counts as 1/30 of its rate. A
+ * record that spans more than the window (a Zeek or Argus log holds a whole connection; a router
+ * with a long active timeout) counts with its own rate over the window, its packets and bytes
+ * times window / span: an hour's video call logged as one record at its end is its 210 packets/s,
+ * not the hour's packets sent in the window it ends in (CTU-Normal-43's Teams call read as a
+ * flood.baseline of 2 352 packets/s).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -79,17 +84,23 @@ static void flood_on_flow(void *self, struct det_ctx *ctx, struct host *h, void 
                           const struct flow_rec *f)
 {
     (void)self;
-    (void)ctx;
     (void)h;
     struct flood_state *st = hstate;
     if (!st || f->dir != FLOW_DIR_OUT)
         return;
     if (!st->pkts || f->first_ms < st->first_ms)
         st->first_ms = f->first_ms;
-    st->pkts += f->packets;
-    st->bytes += f->bytes;
-    if (f->packets > st->top_pkts) {
-        st->top_pkts = f->packets;
+    uint64_t pk = f->packets, by = f->bytes;
+    uint64_t span = f->last_ms - f->first_ms, win = ctx->win_end_ms - ctx->win_start_ms;
+    if (__builtin_expect(f->last_ms > f->first_ms && span > win && win, 0)) {
+        double share = (double)win / (double)span; /* its rate over the window */
+        pk = (uint64_t)((double)pk * share);
+        by = (uint64_t)((double)by * share);
+    }
+    st->pkts += pk;
+    st->bytes += by;
+    if (pk > st->top_pkts) {
+        st->top_pkts = pk;
         memcpy(st->top_dst, f->dst, 16);
         st->top_port = f->dport;
         st->top_proto = f->proto;

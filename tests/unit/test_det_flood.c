@@ -77,6 +77,28 @@ static void steady_server_and_inbound_quiet(void **st)
     th_fini(&t);
 }
 
+/* A log's whole connection (Zeek, Argus): CTU-Normal-43's Teams call to 52.113.203.32:3478 is
+ * one record of 3 356 s and 705 577 packets out, written when the call ends - 210 packets/s, no
+ * flood, however many of them land in that window. Mirai's UDP flood of the IoT-23 44-1 log, one
+ * record of 301 s and 1 305 034 packets (4 338 packets/s), is one. */
+static void whole_connection_records(void **st)
+{
+    (void)st;
+    for (unsigned flood = 0; flood < 2; flood++) {
+        struct th t;
+        assert_int_equal(th_init(&t, &det_flood_ops, NULL), 0);
+        for (uint64_t w = 0; w < 20; w++)
+            send(&t, "10.0.0.9", w, 2, 200);
+        uint64_t dur = flood ? 300800 : 3355618, pk = flood ? 1305034 : 705577;
+        uint64_t end = T0 + 20 * W + 200000;
+        th_flow(&t, "10.0.0.9", "52.113.203.32", 55121, flood ? 80 : 3478, 17, 0, pk, pk * 620,
+                end - dur, dur);
+        th_advance_to(&t, T0 + 22 * W);
+        assert_int_equal(th_count(&t, "flood.baseline", "10.0.0.9"), flood);
+        th_fini(&t);
+    }
+}
+
 static void warmup_needed(void **st)
 {
     (void)st;
@@ -94,7 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(absolute_pps),  cmocka_unit_test(absolute_bps),
         cmocka_unit_test(baseline_jump), cmocka_unit_test(steady_server_and_inbound_quiet),
-        cmocka_unit_test(warmup_needed),
+        cmocka_unit_test(warmup_needed), cmocka_unit_test(whole_connection_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
