@@ -2476,36 +2476,47 @@ static void long_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
     det_alert(ctx, &a);
 }
 
+static int host_cmp(const struct tested *a, const struct tested *b)
+{
+    if (a->customer != b->customer)
+        return a->customer < b->customer ? -1 : 1;
+    return memcmp(a->host, b->host, 16);
+}
+
+/* By host, then pool slot (beacon_on_window's groups). */
 static int tested_cmp(const void *x, const void *y)
 {
     const struct tested *a = x, *b = y;
-    if (a->customer != b->customer)
-        return a->customer < b->customer ? -1 : 1;
-    int c = memcmp(a->host, b->host, 16);
+    int c = host_cmp(a, b);
     return c ? c : (a->slot > b->slot) - (a->slot < b->slot);
 }
 
+/* By host, then transport and port (mark_habits' groups). */
 static int held_cmp(const void *x, const void *y)
 {
     const struct tested *a = x, *b = y;
-    if (a->customer != b->customer)
-        return a->customer < b->customer ? -1 : 1;
-    int c = memcmp(a->host, b->host, 16);
+    int c = host_cmp(a, b);
     if (c)
         return c;
     return a->proto != b->proto ? a->proto - b->proto : a->port - b->port;
+}
+
+/* Is pair p forgotten at this close (no connection for `idle`)? */
+static inline bool pair_idle(const struct pair *p, const struct beacon_conf *c, uint64_t now_ms)
+{
+    return p->last_ms + c->idle * 1000 < now_ms;
 }
 
 /* The host's own use of a port (the mirror of host_rhythm for long sessions): a pair whose host
  * holds long sessions (at least one of long_session) on the same port and transport with at
  * least rhythm_peers other peers too is marked `habit`, and so are the host's later ones there
  * while a marked pair is kept (the shared services' pairs, infrastructure, are the first a full
- * pool gives up); a marked pair raises no beacon.long_session - a
- * browser's push, chat and streaming connections to many services at once (CTU-Normal's
- * Windows desktops hold them with 8-9 peers on 443 a day, an Android phone's push and
- * messaging clients as many), not a C2 channel, which a RAT or an IoT bot holds with one
- * controller. Pairs with long sessions are few; `tested` is the scratch (beacon_on_window fills
- * it afterwards). Pairs that expire at this close are left out, as beacon_on_window drops them. */
+ * pool gives up). A marked pair raises no beacon.long_session: a browser's push, chat and
+ * streaming connections to many services at once (CTU-Normal's Windows desktops hold them with
+ * 8-9 peers on 443 a day, an Android phone's push and messaging clients as many), not a C2
+ * channel, which a RAT or an IoT bot holds with one controller. Pairs with long sessions are
+ * few; `tested` is the scratch (beacon_on_window fills it afterwards). Pairs forgotten at this
+ * close (pair_idle) are left out, as beacon_on_window drops them. */
 static void mark_habits(struct beacon *b, const struct det_ctx *ctx)
 {
     size_t total = b->nbuckets * BC_WAYS, n = 0;
@@ -2513,8 +2524,7 @@ static void mark_habits(struct beacon *b, const struct det_ctx *ctx)
         struct pair *p = &b->pool[i];
         if (!p->used || !p->long_n)
             continue;
-        const struct beacon_conf *c = det_conf(ctx, p->k.customer);
-        if (p->last_ms + c->idle * 1000 < ctx->win_end_ms)
+        if (pair_idle(p, det_conf(ctx, p->k.customer), ctx->win_end_ms))
             continue;
         struct tested *e = &b->tested[n++];
         memcpy(e->host, p->k.host, 16);
@@ -2546,7 +2556,7 @@ static void beacon_on_window(void *self, struct det_ctx *ctx)
         if (!p->used)
             continue;
         const struct beacon_conf *c = det_conf(ctx, p->k.customer);
-        if (p->last_ms + c->idle * 1000 < ctx->win_end_ms) {
+        if (pair_idle(p, c, ctx->win_end_ms)) {
             p->used = 0;
             b->tags[i] = 0;
             b->used--;
