@@ -206,9 +206,9 @@ struct actor {
     uint16_t sports[4]; /* own NTP servers: the client's port to each (0: a new one each time);
                          * C2 list: [0] its servers' second port */
     uint8_t nserv;      /* own NTP servers: how many */
-    uint64_t period_max; /* own NTP servers: the longest poll interval */
-    bool cohost;         /* a second part on a host another actor labels (heavy web use, a desktop's
-                  * other services): no truth line */
+    uint64_t period_max;      /* own NTP servers: the longest poll interval */
+    bool cohost;              /* on a host another actor labels: no truth line (heavy web use;
+                               * a desktop's services after its first) */
     uint32_t nodes, torrents; /* P2P: routing-table nodes, torrents looked up; traceroute: peers;
                                * C2 list: its servers */
     double fail_tcp;          /* P2P: share of peer connections not answered */
