@@ -2406,12 +2406,22 @@ static void beacon_report(struct beacon *b, struct det_ctx *ctx, struct pair *p,
 /* Is pair p's port a service port used as that service could be: not a UDP session to port 53
  * (a DNS client changes its port with each query, RFC 5452) nor one of messages not sized as
  * NTP's to port 123 (det_ntp_sized) - a C2 channel kept on one socket to a service's number.
- * Telnet's port is not a login held for hours to a server no one else uses: Mirai's bots hold
- * their one connection to the CNC on 23/tcp (its source's default CNC port; IoT-23's Mirai
- * captures label that session C&C), and a person's remote login is SSH's. */
+ * Two service ports are a bot's channel more than a person's session when held for hours to a
+ * server no one else uses: telnet's 23/tcp (Mirai's bots hold their one connection to the CNC
+ * there, its source's default CNC port; IoT-23's Mirai captures label that session C&C; a
+ * person's remote login is SSH's) and IRC's plain-text 6667/tcp (the channel of IRC botnets
+ * since Rbot and Neris, CTU-13's IRC scenarios, to Tsunami/Kaiten and ShellBot today: each bot
+ * joins the herder's channel and idles there answering PINGs; a person's client to a public
+ * network reaches servers many hosts share, which the prevalence view passes, and takes TLS on
+ * 6697, which stays a login). */
+static bool bot_channel_port(const struct pair_key *k)
+{
+    return k->proto == 6 && (k->port == 23 || k->port == 6667);
+}
+
 static bool service_use(const struct pair *p)
 {
-    if (!port_is_service(p->k.proto, p->k.port) || (p->k.proto == 6 && p->k.port == 23))
+    if (!port_is_service(p->k.proto, p->k.port) || bot_channel_port(&p->k))
         return false;
     return p->k.proto != 17 || (p->k.port != 53 && !(ntp_pair(&p->k) && p->not_ntp));
 }

@@ -1722,22 +1722,29 @@ static void prevalence_full_table(void **st)
 }
 
 /* A Mirai bot holds one connection to its CNC on 23/tcp for two hours (IoT-23 44-1: one Zeek
- * record of 6 803 s, ~640 B each way): a C2 channel, not a login. The same session on SSH's port
- * is one login (long_sessions_benign). */
+ * record of 6 803 s, ~640 B each way): a C2 channel, not a login; so is an IRC bot's session on
+ * 6667. The same session on SSH's port, or on IRC's TLS port, is one login
+ * (long_sessions_benign). */
 static void long_session_telnet_cnc(void **st)
 {
     (void)st;
-    for (unsigned ssh = 0; ssh < 2; ssh++) {
+    /* a bot's channel: telnet (Mirai's CNC), plain IRC (an IRC bot idling in its herder's
+     * channel); a login: SSH, IRC over TLS */
+    static const struct {
+        uint16_t port;
+        bool alert;
+    } cases[] = {{23, true}, {6667, true}, {22, false}, {6697, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct th t;
         assert_int_equal(th_init(&t, &det_beacon_ops, NULL), 0);
-        long_session("10.0.16.16", "46.101.25.17", 45032, ssh ? 22 : 23, T0 + 1000, 2 * HOUR);
+        long_session("10.0.16.16", "46.101.25.17", 45032, cases[i].port, T0 + 1000, 2 * HOUR);
         run(&t, T0 + 3 * HOUR);
         const struct alert *a = find_alert(&t, "beacon.long_session", "10.0.16.16");
-        if (ssh) {
+        if (!cases[i].alert) {
             assert_null(a);
         } else {
             assert_non_null(a);
-            assert_int_equal(a->port, 23);
+            assert_int_equal(a->port, cases[i].port);
             assert_true(ev_num(a->evidence_json, "long_sessions") == 1);
             assert_true(ev_num(a->evidence_json, "total_duration_s") >= 3600);
         }
