@@ -396,7 +396,9 @@ account_dispatch(struct pipeline *p, struct flow_rec *f, uint32_t part)
         if (late)
             p->acc[cs].late++;
     }
-    if (part != FLOWPB_PART_SRC && f->dir == FLOW_DIR_INTERNAL && cd < p->nacc)
+    /* the destination's customer too, when it is another one: traffic between two hosts of one
+     * customer is its figures once, as every record is (its DST part, detect, is then not) */
+    if (part != FLOWPB_PART_SRC && f->dir == FLOW_DIR_INTERNAL && cd < p->nacc && cd != cs)
         win_account(&p->acc[cd], FLOW_DIR_INTERNAL, f);
     if (part != FLOWPB_PART_DST)
         dispatch_inside(p, f);
@@ -628,6 +630,11 @@ size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, 
 uint64_t pipeline_last_window_end(const struct pipeline *p)
 {
     return p->last_close_ms;
+}
+
+struct alert_mgr *pipeline_alert_mgr(struct pipeline *p)
+{
+    return p->alerts;
 }
 
 const struct customer_map *pipeline_customers(const struct pipeline *p)
