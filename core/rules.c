@@ -21,7 +21,7 @@ const struct rule_def rule_table[] = {
      "hijacked networks is likely infected; a listed address reaching the host is the "
      "Internet's noise and is reported at low severity.",
      "https://attack.mitre.org/tactics/TA0011/", CAT_BLOCKLIST,
-     "{src} {verb} {dst}/{proto}, {flows} flows since {first}; {peer} is listed on {feeds}"},
+     "{src} {verb} {dst} over {proto}, {flows} flows since {first}; {peer} is listed on {feeds}"},
     {"blocklist.host_listed", "blocklist", "Customer host is on a blocklist",
      "A customer host that exchanged traffic in the window is itself on a configured "
      "blocklist: the lists name it as a source of spam, malware or botnet control, which its "
