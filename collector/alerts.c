@@ -5,9 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <libgen.h>
 
 #include "alert_json.h"
+#include "customers.h"
 #include "hash.h"
+#include "log.h"
 #include "table.h"
 
 #define RULE_MAX 48
@@ -15,8 +20,9 @@
 /* An incident's identity: the first bytes of its entry (the ltab key). */
 struct ident {
     char rule[RULE_MAX];
-    uint32_t customer;
-    uint8_t host[16], peer[16]; /* peer zero when the alert has none */
+    char customer[CUSTOMER_ID_MAX + 1]; /* the customer's id, not its index: the same incident
+                                         * after a reload renumbers the map, and in the file */
+    uint8_t host[16], peer[16];         /* peer zero when the alert has none */
     uint8_t has_peer;
     uint8_t group; /* the alert's peer_group: peer left zero */
     uint8_t pad[2];
@@ -41,6 +47,8 @@ struct alert_mgr {
     struct ltab t;
     uint32_t *hbuckets; /* (customer, host) -> entry number + 1 */
     size_t nbuckets;
+    uint64_t saved_raised; /* st.raised at the last save (alert_mgr_changed) */
+    bool save_failing;     /* the last save failed (logged once until one succeeds) */
     uint64_t suppress_ms, incident_ms;
     struct hash_key key;
     struct sinks *sinks;
@@ -80,11 +88,11 @@ void alert_mgr_free(struct alert_mgr *m)
     free(m);
 }
 
-static uint64_t host_hash(const struct hash_key *k, uint32_t customer, const uint8_t host[16])
+static uint64_t host_hash(const struct hash_key *k, const char *customer, const uint8_t host[16])
 {
-    uint8_t buf[20];
-    memcpy(buf, &customer, 4);
-    memcpy(buf + 4, host, 16);
+    uint8_t buf[CUSTOMER_ID_MAX + 1 + 16] = {0};
+    snprintf((char *)buf, CUSTOMER_ID_MAX + 1, "%s", customer ? customer : "");
+    memcpy(buf + CUSTOMER_ID_MAX + 1, host, 16);
     return hash_bytes(k, buf, sizeof buf);
 }
 
@@ -92,7 +100,7 @@ static void ident_of(const struct alert *a, struct ident *id)
 {
     memset(id, 0, sizeof *id);
     snprintf(id->rule, sizeof id->rule, "%s", a->rule_id);
-    id->customer = a->customer;
+    snprintf(id->customer, sizeof id->customer, "%s", a->customer_id ? a->customer_id : "");
     memcpy(id->host, a->host, 16);
     if (a->has_peer && !a->peer_group)
         memcpy(id->peer, a->peer, 16);
@@ -206,7 +214,7 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     }
     e->category = (uint8_t)a->category;
     e->severity = (uint8_t)a->severity;
-    e->hh = host_hash(&m->key, a->customer, a->host);
+    e->hh = host_hash(&m->key, id.customer, a->host);
     uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
     e->hnext = *hb;
     *hb = i;
@@ -222,7 +230,7 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     return publish(m, a) < 0 ? 0 : 1;
 }
 
-size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
+size_t alert_mgr_host_incidents(const struct alert_mgr *m, const char *customer,
                                 const uint8_t host[16], uint64_t since_ms,
                                 struct alert_incident *out, size_t max)
 {
@@ -231,8 +239,8 @@ size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
     for (uint32_t i = m->hbuckets[hh & (m->nbuckets - 1)]; i;) {
         const struct entry *e = ltab_entry(&m->t, i - 1);
         i = e->hnext;
-        if (e->hh != hh || e->id.customer != customer || memcmp(e->id.host, host, 16) != 0 ||
-            e->last_raised < since_ms)
+        if (e->hh != hh || strcmp(e->id.customer, customer ? customer : "") != 0 ||
+            memcmp(e->id.host, host, 16) != 0 || e->last_raised < since_ms)
             continue;
         struct alert_incident c = {
             .rule_id = e->id.rule,
@@ -262,4 +270,190 @@ size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
 void alert_mgr_stats(const struct alert_mgr *m, struct alert_mgr_stats *out)
 {
     *out = m->st;
+}
+
+/* ---- the incidents across a restart ---- */
+
+/* The file: this head, then `count` entries as the table holds them (chain fields zeroed), the
+ * least recently raised first, so a load that inserts them in order rebuilds the recency order.
+ * Host byte order and this build's layout: the head's version and entry size must match, else
+ * the file is refused (a start without it, logged), never misread. */
+#define INC_MAGIC "TWINCID\n"
+#define INC_VERSION 1u
+struct inc_head {
+    char magic[8];
+    uint32_t version, entry_size;
+    uint64_t count;
+    uint64_t saved_ms; /* wall time of the save */
+};
+
+struct inc_writer {
+    FILE *f;
+    uint64_t n;
+    bool err;
+};
+
+static void inc_put(void *arg, const void *ep)
+{
+    struct inc_writer *w = arg;
+    struct entry e;
+    memcpy(&e, ep, sizeof e); /* every byte, padding too (zero since the insert) */
+    e.hh = 0;
+    e.hnext = 0;
+    if (!w->err && fwrite(&e, sizeof e, 1, w->f) != 1)
+        w->err = true;
+    w->n++;
+}
+
+/* 0 or -errno. Written to PATH.tmp, flushed to disk, renamed over path. */
+static int inc_write(const struct alert_mgr *m, const char *path, uint64_t wall_ms, uint64_t *count)
+{
+    char tmp[1100];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return -errno;
+    struct inc_head h = {.version = INC_VERSION,
+                         .entry_size = (uint32_t)sizeof(struct entry),
+                         .count = m->t.used,
+                         .saved_ms = wall_ms};
+    memcpy(h.magic, INC_MAGIC, sizeof h.magic);
+    struct inc_writer w = {.f = f};
+    bool ok = fwrite(&h, sizeof h, 1, f) == 1;
+    ltab_each_by_age(&m->t, inc_put, &w);
+    ok = ok && !w.err && w.n == h.count && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return -(e ? e : EIO);
+    }
+    snprintf(tmp, sizeof tmp, "%s", path);
+    int dfd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { /* the rename itself on disk */
+        fsync(dfd);
+        close(dfd);
+    }
+    *count = w.n;
+    return 0;
+}
+
+int alert_mgr_save(struct alert_mgr *m, const char *path, uint64_t wall_ms)
+{
+    uint64_t n = 0;
+    int rc = inc_write(m, path, wall_ms, &n);
+    if (rc < 0) {
+        m->st.state_errors++;
+        if (!m->save_failing)
+            log_error("incidents file %s: cannot write: %s (the incidents stay in memory; "
+                      "logged once until a save succeeds)",
+                      path, strerror(-rc));
+        m->save_failing = true;
+        return rc;
+    }
+    if (m->save_failing)
+        log_info("incidents file %s: written again (%llu incidents)", path, (unsigned long long)n);
+    m->save_failing = false;
+    m->st.state_saves++;
+    m->saved_raised = m->st.raised;
+    return 0;
+}
+
+bool alert_mgr_changed(const struct alert_mgr *m)
+{
+    return m->st.raised != m->saved_raised;
+}
+
+/* Is e, read from a file, an entry this build could have written? Strings end within their
+ * fields, the id is 32 hex digits, the times are in order. */
+static bool inc_sound(const struct entry *e)
+{
+    if (!memchr(e->id.rule, 0, sizeof e->id.rule) || !e->id.rule[0] ||
+        !memchr(e->id.customer, 0, sizeof e->id.customer) || e->event_id[32] != 0 ||
+        strspn(e->event_id, "0123456789abcdef") != 32 || e->count == 0 ||
+        e->first_raised > e->last_raised || e->category >= CAT_COUNT)
+        return false;
+    return true;
+}
+
+/* Insert a sound entry read from the file (the newest so far). */
+static void inc_restore(struct alert_mgr *m, const struct entry *in)
+{
+    uint64_t h = hash_bytes(&m->key, &in->id, sizeof in->id);
+    bool ins, evicted;
+    struct entry old;
+    struct entry *e = ltab_get(&m->t, &in->id, h, &ins, &old, &evicted);
+    uint32_t i = (uint32_t)ltab_index(&m->t, e) + 1;
+    if (!ins) /* twice in one file: the later copy is the newer */
+        host_unchain(m, e, i);
+    if (evicted) {
+        host_unchain(m, &old, i);
+        m->st.forgotten++;
+    }
+    memcpy(e, in, sizeof *e);
+    e->hh = host_hash(&m->key, e->id.customer, e->id.host);
+    uint32_t *hb = &m->hbuckets[e->hh & (m->nbuckets - 1)];
+    e->hnext = *hb;
+    *hb = i;
+}
+
+int alert_mgr_load(struct alert_mgr *m, const char *path, uint64_t *restored, char *err,
+                   size_t errlen)
+{
+    *restored = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s", strerror(e));
+        return -e;
+    }
+    struct inc_head h;
+    int rc = 0;
+    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, INC_MAGIC, sizeof h.magic) != 0) {
+        snprintf(err, errlen, "not an incidents file");
+        rc = -EINVAL;
+    } else if (h.version != INC_VERSION || h.entry_size != sizeof(struct entry)) {
+        snprintf(err, errlen,
+                 "written by another build (version %u, entry %u bytes; this one "
+                 "reads version %u, %zu bytes)",
+                 h.version, h.entry_size, INC_VERSION, sizeof(struct entry));
+        rc = -EINVAL;
+    }
+    struct entry e;
+    for (uint64_t k = 0; rc == 0 && k < h.count; k++) {
+        if (fread(&e, sizeof e, 1, f) != 1) {
+            snprintf(err, errlen, "cut short: %llu of %llu incidents", (unsigned long long)k,
+                     (unsigned long long)h.count);
+            rc = -EINVAL;
+        } else if (!inc_sound(&e)) {
+            m->st.state_unsound++;
+        } else {
+            inc_restore(m, &e);
+        }
+    }
+    if (rc == 0 && fgetc(f) != EOF) {
+        snprintf(err, errlen, "bytes after the last of its %llu incidents",
+                 (unsigned long long)h.count);
+        rc = -EINVAL;
+    }
+    fclose(f);
+    if (rc < 0) { /* nothing half-read stays */
+        for (void *o; (o = ltab_oldest(&m->t));)
+            ltab_remove(&m->t, o);
+        memset(m->hbuckets, 0, m->nbuckets * sizeof *m->hbuckets);
+        m->st.state_unsound = 0;
+        m->st.forgotten = 0;
+        return rc;
+    }
+    *restored = m->t.used;
+    m->st.state_restored = m->t.used;
+    return 0;
 }

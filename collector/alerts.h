@@ -16,6 +16,7 @@
 #ifndef TW_ALERTS_H
 #define TW_ALERTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,10 @@ struct alert_mgr_stats {
     uint64_t forgotten;              /* incidents pushed out by the table bound */
     uint64_t format_errors;          /* alert too large to format (should not happen) */
     uint64_t sink_losses;            /* sinks that reported a loss */
+    uint64_t state_saves;            /* incidents file written (alert_mgr_save) */
+    uint64_t state_errors;           /* incidents file writes that failed */
+    uint64_t state_restored;         /* incidents read back at start (alert_mgr_load) */
+    uint64_t state_unsound;          /* entries of that file refused as unsound */
     uint64_t by_category[CAT_COUNT]; /* incidents opened, by category */
 };
 
@@ -59,9 +64,22 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms);
 void alert_mgr_stats(const struct alert_mgr *m, struct alert_mgr_stats *out);
 /* The incidents of (customer, host) raised at or after since_ms, most recently raised first, at
  * most max into out. Returns how many there are in all (may exceed max). */
-size_t alert_mgr_host_incidents(const struct alert_mgr *m, uint32_t customer,
+size_t alert_mgr_host_incidents(const struct alert_mgr *m, const char *customer_id,
                                 const uint8_t host[16], uint64_t since_ms,
                                 struct alert_incident *out, size_t max);
+/* The incidents across a restart (the daemon's [daemon] incidents_file; replay never). Save:
+ * every incident, the least recently raised first, to path (written beside it and renamed
+ * over it, so a crash leaves the old file or the new one); wall_ms is recorded. A failure is
+ * logged once until a save succeeds and counted. Load (into a new manager, before any alert):
+ * the incidents of such a file, so an incident that goes on after the restart keeps its
+ * event.id, count, first_raised and suppression; entries beyond max_entries go least recent
+ * first (forgotten), unsound ones are skipped (counted); a file that is not one, of another
+ * build, cut short or too long is refused whole (err says why; the manager stays empty).
+ * Both 0 or -errno. changed: alerts raised since the last save. */
+int alert_mgr_save(struct alert_mgr *m, const char *path, uint64_t wall_ms);
+int alert_mgr_load(struct alert_mgr *m, const char *path, uint64_t *restored, char *err,
+                   size_t errlen);
+bool alert_mgr_changed(const struct alert_mgr *m);
 /* Deterministic id of an alert whose incident was first raised in the window starting at
  * first_window_ms. */
 void alert_event_id(const struct alert *a, uint64_t first_window_ms, char out[33]);

@@ -165,6 +165,14 @@
       "Alert suppression entries pushed out by the bound.")                                        \
     X(T, ps.alerts.format_errors, NULL, "alert_format_errors_total", NULL, C,                      \
       "Alerts too large to format.")                                                               \
+    X(T, ps.alerts.state_saves, NULL, "incidents_file_writes_total", NULL, C,                      \
+      "[daemon] incidents_file written (at window closes that raised alerts, and at stop).")       \
+    X(T, ps.alerts.state_errors, NULL, "incidents_file_errors_total", NULL, C,                     \
+      "[daemon] incidents_file writes that failed (logged once until one succeeds).")              \
+    X(T, ps.alerts.state_restored, NULL, "incidents_restored", NULL, G,                            \
+      "Incidents read back from [daemon] incidents_file at start.")                                \
+    X(T, ps.alerts.state_unsound, NULL, "incidents_file_unsound_total", NULL, C,                   \
+      "Entries of [daemon] incidents_file skipped at start as unsound.")                           \
     X(T, ps.alerts.sink_losses, NULL, "sink_losses_total", NULL, C,                                \
       "Messages a sink reported lost.")                                                            \
     X(T, meter_active, NULL, "meter_flow_table_flows", NULL, G,                                    \

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "alerts.h"
 #include "capture.h"
 #include "clock.h"
 #include "evloop.h"
@@ -160,6 +161,12 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
             return refuse("daemon.pidfile: directory", dir, u,
                           "not writable (the pidfile is removed at exit)");
     }
+    if (s->incidents_file[0]) {
+        parent_dir(s->incidents_file, dir, sizeof dir);
+        if (dir_writable_by(dir, u) != 1)
+            return refuse("daemon.incidents_file: directory", dir, u,
+                          "not writable (the file is written anew and renamed over the old)");
+    }
     return 0;
 }
 
@@ -270,6 +277,7 @@ struct daemon {
     bool pidfile_written;
     struct report *report; /* [report]: the report sink's model (borrowed from the sink) */
     struct report_page *pages;
+    uint64_t saved_close; /* the window close whose incidents were last saved */
 };
 
 /* The UDP listeners: on receive threads (rx_threads >= 1) or on this loop. Their output is set
@@ -420,6 +428,41 @@ static void publish_status(struct daemon *d)
     metrics_publish(d->mx, d->status, len, verdict, mono);
 }
 
+/* [daemon] incidents_file: written when alerts were raised since the last save. */
+static void save_incidents(struct daemon *d)
+{
+    struct alert_mgr *m = pipeline_alert_mgr(d->r->pipe);
+    if (d->r->s.incidents_file[0] && m && alert_mgr_changed(m))
+        alert_mgr_save(m, d->r->s.incidents_file, clock_wall_ms());
+}
+
+/* At start, before the first record: the incidents the last run left. A missing file is a
+ * first start; a file that cannot be read back is named and set aside (PATH.bad), and the
+ * daemon starts without it rather than not at all. */
+static void load_incidents(struct daemon *d)
+{
+    const char *path = d->r->s.incidents_file;
+    struct alert_mgr *m = pipeline_alert_mgr(d->r->pipe);
+    if (!path[0] || !m)
+        return;
+    uint64_t n = 0;
+    char err[256];
+    int rc = alert_mgr_load(m, path, &n, err, sizeof err);
+    if (rc == 0) {
+        log_info("incidents file %s: %llu incidents restored", path, (unsigned long long)n);
+        return;
+    }
+    if (rc == -ENOENT) {
+        log_info("incidents file %s: none yet (a first start)", path);
+        return;
+    }
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    bool moved = rename(path, bad) == 0;
+    log_error("incidents file %s: %s; starting without its incidents%s%s", path, err,
+              moved ? ", the file kept as " : "", moved ? bad : "");
+}
+
 static uint64_t on_tick(void *arg, uint64_t now_ms)
 {
     (void)now_ms;
@@ -428,6 +471,11 @@ static uint64_t on_tick(void *arg, uint64_t now_ms)
     pipeline_tick(d->r->pipe, wall);
     ingest_expire(d->r->in, wall);
     sinks_poll(&d->r->sinks);
+    uint64_t closed = pipeline_last_window_end(d->r->pipe);
+    if (closed != d->saved_close) { /* a window closed: its incidents to the file */
+        d->saved_close = closed;
+        save_incidents(d);
+    }
     return DAEMON_TICK_MS;
 }
 
@@ -550,6 +598,7 @@ static void daemon_shutdown(struct daemon *d)
     }
     ingest_finish(r->in);
     pipeline_finish(r->pipe);
+    save_incidents(d); /* the last window's too */
     run_publish_totals(r, "transitwatch.totals");
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
     if (d->report)
@@ -628,6 +677,7 @@ static int run_loop(struct daemon *d)
         return 1;
     if (daemon_attach(d) < 0)
         return 1;
+    load_incidents(d);
     if (d->mx)
         publish_status(d); /* /metrics answers 200 from the "started" line on (503 before) */
     log_info("transitwatch %s started", TW_VERSION);

@@ -156,6 +156,8 @@ typedef void pipeline_summary_fn(void *arg, uint32_t customer_index, const struc
 void pipeline_set_summary_tap(struct pipeline *p, pipeline_summary_fn *fn, void *arg);
 /* End of the last window closed (event time, Unix ms), 0 before the first close. */
 uint64_t pipeline_last_window_end(const struct pipeline *p);
+/* The incidents (collector/alerts.h), for the daemon's incidents file: the pipeline thread's. */
+struct alert_mgr *pipeline_alert_mgr(struct pipeline *p);
 /* The address of exporter index idx1 (flow_rec.exporter, >= 1): true and out set, or false.
  * Called on the pipeline thread, which is the thread that decodes. */
 typedef bool pipeline_exporter_fn(void *arg, uint32_t idx1, uint8_t out[16]);

@@ -195,6 +195,12 @@ static const struct conf_key daemon_keys[] = {
      "write the process id here (empty: none); removed at exit, so its directory must be "
      "writable by the user",
      NULL},
+    {"incidents_file", CONF_PATH, S(incidents_file), sizeof(((struct settings *)0)->incidents_file),
+     NOB, "",
+     "keep the incidents (event.id, count, first raised, suppression) across a restart in this "
+     "file: read at start, written after each window close that raised alerts and at stop "
+     "(empty: none; one file per process; its directory must be writable by the user)",
+     NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -125,6 +125,7 @@ struct settings {
     /* [daemon] */
     char user[64]; /* drop privileges to this user after opening sockets ("" = stay) */
     char pidfile[512];
+    char incidents_file[512]; /* the incidents across a restart ("" = none) */
     /* [log] */
     char log_level[16];
     bool log_syslog;

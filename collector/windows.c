@@ -217,14 +217,14 @@ static bool close_visit(void *arg, struct host *h, void *state)
 }
 
 /* The incidents of the day that made each named host hostile (the alert manager's). */
-static void name_incidents(struct pipeline *p, uint32_t customer, struct summary *s)
+static void name_incidents(struct pipeline *p, struct summary *s)
 {
     uint64_t since = s->win_end_ms > DAY_MS ? s->win_end_ms - DAY_MS : 0;
     for (uint32_t i = 0; i < s->nnamed; i++) {
         struct summary_host *h = &s->named[i];
         struct alert_incident inc[SUMMARY_INCIDENTS];
-        size_t n =
-            alert_mgr_host_incidents(p->alerts, customer, h->h.addr, since, inc, SUMMARY_INCIDENTS);
+        size_t n = alert_mgr_host_incidents(p->alerts, s->customer_id, h->h.addr, since, inc,
+                                            SUMMARY_INCIDENTS);
         h->incidents_total = (uint32_t)n;
         h->nincidents = n < SUMMARY_INCIDENTS ? (uint32_t)n : SUMMARY_INCIDENTS;
         for (uint32_t k = 0; k < h->nincidents; k++) {
@@ -264,7 +264,7 @@ static void emit_summaries(struct pipeline *p)
         memcpy(s.hosts_by_cat_day, a->by_cat_day, sizeof s.hosts_by_cat_day);
         for (uint32_t i = 0; i < a->nnamed && i < SUMMARY_NAMED; i++)
             s.named[i].h = a->named[i];
-        name_incidents(p, (uint32_t)c, &s);
+        name_incidents(p, &s);
         { /* the customer's hostility score (collector/hostility.c) */
             struct alert ha;
             char hev[HOSTILITY_EVIDENCE_MAX];

@@ -209,6 +209,18 @@ static inline void *ltab_oldest(struct ltab *t)
     return NULL;
 }
 
+/* Call fn on every entry, the least recently used first: inserting them in this order into an
+ * empty table rebuilds the order (collector/alerts.c's incidents file). */
+static inline void ltab_each_by_age(const struct ltab *t, void (*fn)(void *arg, const void *e),
+                                    void *arg)
+{
+    for (uint32_t p = t->tail; p != t->head; p++) {
+        uint32_t idx = t->log[p & (t->nlog - 1)];
+        if (ltab_meta(t, idx)->pos == p)
+            fn(arg, ltab_entry(t, idx));
+    }
+}
+
 /* A walk that removes the oldest entries one after another (a window close settling or ending
  * them: det_scan pend_settle, det_bruteforce conns_end_all). Each removal touches lines of
  * its own (the entry with its meta, its bucket head), cold by then; ltab_ahead, called once per step

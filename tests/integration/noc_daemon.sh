@@ -213,6 +213,7 @@ flush_timeout = 1s
 [daemon]
 user = nobody
 pidfile = $tmp/p/run/tw.pid
+incidents_file = $tmp/p/state/incidents
 [output]
 jsonl = $tmp/p/logs/out.jsonl
 CONF
@@ -234,6 +235,27 @@ grep -Eq 'write failed|message\(s\) lost|Permission denied' "$log" && fail "loss
 ls "$tmp/p/state/spool"/*.tws >/dev/null 2>&1 || fail "nothing spooled"
 [[ $(find "$tmp/p/state/spool" ! -user nobody | wc -l) -eq 0 ]] || fail "spool files not nobody's"
 echo "item 2: spool created for nobody, nothing lost at shutdown, pidfile removed, reopen as nobody"
+# incidents across a restart: the file written as nobody at stop; the next start reads it back,
+# and the same traffic again (the same event times) goes on with the same incidents: every
+# alert folded into its incident (suppressed within alert_suppress), no new incident, no message
+[[ $(stat -c %U "$tmp/p/state/incidents") == nobody ]] || fail "incidents file not nobody's"
+incidents=$(cat "$tmp/p/logs"/out.jsonl* | python3 -c '
+import json, sys
+print(len({m["event"]["id"] for m in map(json.loads, sys.stdin) if m["event"]["kind"] == "alert"}))')
+[[ $incidents -gt 0 ]] || fail "no alert in the first run"
+rm -f "$tmp/p/logs"/out.jsonl*
+tw_start "$tmp/p/tw.conf"
+grep -q "incidents file $tmp/p/state/incidents: $incidents incidents restored" "$log" ||
+  fail "restart: not '$incidents incidents restored'"
+[[ $(metric_sum transitwatch_incidents_restored) -eq $incidents ]] || fail "restored gauge"
+tw_send "$tmp/s.pcap"
+wait_for 30 eval '[[ $(metric_sum transitwatch_summaries_total) -gt 0 ]]' || fail "no window"
+tw_stop
+[[ $(grep -c '"kind":"alert"' "$tmp/p/logs/out.jsonl") -eq 0 ]] ||
+  fail "restart: incidents published anew: $(grep -m2 '"kind":"alert"' "$tmp/p/logs/out.jsonl")"
+grep -q '"kind":"metric"' "$tmp/p/logs/out.jsonl" || grep -q summary "$tmp/p/logs/out.jsonl" ||
+  fail "restart: no summary either"
+echo "item 2: $incidents incidents kept across a restart: the same traffic again published none anew"
 # refusals: each names the path
 refused() { # REGEX: the daemon exits non-zero and says so, and --check-config already did
   local rc=0
@@ -252,5 +274,7 @@ sed "s|^jsonl = .*|jsonl = $tmp/p/rootlogs/out.jsonl|" "$tmp/p/tw.conf" >"$tmp/p
 refused "output.jsonl: directory $tmp/p/rootlogs: not writable.*by user nobody"
 sed "s|^pidfile = .*|pidfile = $tmp/p/rootlogs/tw.pid|" "$tmp/p/tw.conf" >"$tmp/p/tw2.conf"
 refused "daemon.pidfile: directory $tmp/p/rootlogs: not writable.*by user nobody"
-echo "item 2: refused naming the spool, output and pidfile paths"
+sed "s|^incidents_file = .*|incidents_file = $tmp/p/rootlogs/incidents|" "$tmp/p/tw.conf" >"$tmp/p/tw2.conf"
+refused "daemon.incidents_file: directory $tmp/p/rootlogs: not writable.*by user nobody"
+echo "item 2: refused naming the spool, output, pidfile and incidents file paths"
 echo "noc_daemon: all checks passed"
