@@ -141,6 +141,9 @@
       "The most hosts the host tables held at once (slots whose pages were touched).")             \
     X(T, ps.host_evictions_active, NULL, "host_evictions_active_total", NULL, C,                   \
       "Hosts evicted while active in the open window.")                                            \
+    X(T, ps.host_evictions_dark, NULL, "host_evictions_dark_total", NULL, C,                       \
+      "Addresses evicted that had only received (never sent: a scan's dark targets); first to "    \
+      "go.")                                                                                       \
     X(T, ps.list_swaps, NULL, "list_swaps_total", NULL, C, "Reloaded lists taken into use.")       \
     X(T, ps.queue_waits, NULL, "worker_queue_waits_total", NULL, C,                                \
       "Times the pipeline thread waited for room in a worker's ring.")                             \

@@ -596,6 +596,7 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
         hosttab_stats(p->workers[wi].hosts, &hs);
         out->host_evictions += hs.evictions;
         out->host_evictions_active += hs.evictions_active;
+        out->host_evictions_dark += hs.evictions_dark;
         out->hosts_active += hs.used;
         out->host_capacity += hs.capacity;
         out->host_table_bytes += hosttab_memory_used(p->workers[wi].hosts);

@@ -54,6 +54,7 @@ struct pipeline_stats {
     uint64_t windows_closed;
     uint64_t summaries;
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
+    uint64_t host_evictions_dark; /* addresses that never sent, pushed out first */
     uint64_t host_table_bytes; /* every worker's host table (the memory model, bench/RESULTS.md) */
     uint64_t host_slot_bytes;  /* one host's slot: struct host + the detectors' state, rounded */
     uint64_t hosts_high_water; /* the most hosts the tables held at once (slots touched) */

@@ -175,7 +175,7 @@ static bool close_visit(void *arg, struct host *h, void *state)
         const struct hostility_conf *hc = &p->s->hostility;
         bool hostile = false;
         if (h->window == ca->window_no) {
-            a->active++;
+            a->active += h->sent || h->alert_cats; /* it sent, or it is one the window names */
             if (h->alert_cats) {
                 a->alerted++;
                 for (int c = 0; c < CAT_COUNT; c++)
@@ -192,7 +192,7 @@ static bool close_visit(void *arg, struct host *h, void *state)
             memset(h->weight_day, 0, sizeof h->weight_day);
         }
         if (h->last_ms + DAY_MS > ca->win_end) {
-            a->active_day++;
+            a->active_day += h->sender || h->cats_day;
             if (h->cats_day) {
                 a->alerted_day++;
                 for (int c = 0; c < CAT_COUNT; c++)
@@ -213,7 +213,13 @@ static bool close_visit(void *arg, struct host *h, void *state)
         h->alert_cats = 0;
         memset(h->weight, 0, sizeof h->weight);
     }
-    return h->last_ms + p->host_idle_ms < ca->win_end;
+    if (h->sent)
+        h->sent = 0;
+    /* an address that never sent and has no alert of the day is forgotten once a window passed
+     * without a record for it (the Internet's probes of a customer's dark space come and go);
+     * a host after host_idle */
+    uint64_t keep = h->sender || h->cats_day ? p->host_idle_ms : p->window_ms;
+    return h->last_ms + keep < ca->win_end;
 }
 
 /* The incidents of the day that made each named host hostile (the alert manager's). */

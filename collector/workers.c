@@ -227,7 +227,12 @@ static inline __attribute__((always_inline)) void track(struct worker *w, const 
     h->window = wno;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
-    if (f->exporter) {
+    bool sent = f->dir != FLOW_DIR_IN; /* its own record, not one it received */
+    h->sent |= sent;
+    h->sender |= sent;
+    /* the exporter and interface its own traffic enters by (the customer's side), not the
+     * upstream interface an inbound record came in on, once it has sent anything */
+    if (f->exporter && (sent || !h->sender)) {
         h->exporter = f->exporter;
         h->in_if = f->in_if;
     }

@@ -25,13 +25,20 @@ struct host {
     /* the exporter that last reported the host's flows (flow_rec.exporter, 0 = none) and the
      * interface they entered it on: the alerts' observer (ECS observer.ip, .ingress) */
     uint32_t exporter, in_if;
-    uint8_t alert_cats; /* bit (1 << enum alert_category) per category alerted this window */
-    uint8_t cats_day;   /* categories alerted since the host was last clean for a day */
+    uint8_t alert_cats : 7; /* bit (1 << enum alert_category) per category alerted this window */
+    /* the host sent a record in this window (its own: outbound, or the source of an internal
+     * one): an active host. An address that only received (a scan's target nobody answers
+     * from, the Internet's background probing a customer's space) is not one */
+    uint8_t sent : 1;
+    uint8_t cats_day : 7; /* categories alerted since the host was last clean for a day */
+    uint8_t sender : 1;   /* the host has sent a record since it entered the table: a host, not
+                           * a dark address (the day view's active hosts; evicted and forgotten
+                           * first when it has not) */
     /* per category, the weightiest alert (severity weight x score, in hundredths; see
      * collector/hostility.h) of this window, and since the host was last clean for a day */
     uint8_t weight[CAT_COUNT], weight_day[CAT_COUNT];
 };
 
-_Static_assert(CAT_COUNT <= 8, "struct host keeps the category sets in one byte");
+_Static_assert(CAT_COUNT <= 7, "struct host keeps the category sets in 7 bits of a byte");
 
 #endif

@@ -307,7 +307,7 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     size_t hit = find_in(t, b, tag, addr);
     if (hit != SIZE_MAX)
         return found_at(t, hit, customer);
-    size_t free_i = SIZE_MAX, victim = SIZE_MAX, victim_active = SIZE_MAX;
+    size_t free_i = SIZE_MAX, victim = SIZE_MAX;
     /* the free positions of each bucket (the second counts none when it is the first) */
     uint32_t f0 = tags_match(tag_at(t, b[0]), HOSTTAB_WAYS, 0);
     uint32_t f1 = b[1] == b[0] ? 0 : tags_match(tag_at(t, b[1]), HOSTTAB_WAYS, 0);
@@ -317,28 +317,24 @@ static __attribute__((noinline)) struct hosttab_ref get_slow(struct hosttab *t, 
     size_t i = free_i;
     bool fresh = false;
     if (i == SIZE_MAX) {
-        /* both full (rare below ~80 % load): prefer a host not active in the open window,
-         * then the stalest */
+        /* both full (rare below ~80 % load): an address that never sent (only received: a
+         * scan's dark target), else a host not active in the open window, then the stalest */
+        unsigned best = 3;
         for (int k = 0; k < 2; k++) {
             for (size_t j = b[k]; j < b[k] + HOSTTAB_WAYS; j++) {
                 const struct host *h = host_at(t, j);
-                if (h->window != cur_window) {
-                    if (victim == SIZE_MAX || h->last_ms < host_at(t, victim)->last_ms)
-                        victim = j;
-                } else if (victim_active == SIZE_MAX ||
-                           h->last_ms < host_at(t, victim_active)->last_ms) {
-                    victim_active = j;
+                unsigned rank = !h->sender ? 0 : h->window != cur_window ? 1 : 2;
+                if (rank < best || (rank == best && h->last_ms < host_at(t, victim)->last_ms)) {
+                    best = rank;
+                    victim = j;
                 }
             }
             if (b[1] == b[0])
                 break;
         }
-        if (victim != SIZE_MAX) {
-            i = victim;
-        } else {
-            i = victim_active;
-            t->st.evictions_active++;
-        }
+        i = victim;
+        t->st.evictions_active += best == 2;
+        t->st.evictions_dark += best == 0;
         t->st.evictions++;
     } else {
         t->st.used++;

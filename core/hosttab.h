@@ -30,6 +30,7 @@ struct hosttab;
 
 struct hosttab_stats {
     uint64_t inserts, evictions, evictions_active, expired;
+    uint64_t evictions_dark; /* of them, addresses that never sent (struct host sender) */
     size_t used, capacity;
     size_t high_water; /* the most hosts held at once: slots whose pages were touched */
 };

@@ -110,6 +110,7 @@ static void test_prefers_inactive_victim(void **st)
         struct host *h = hosttab_get(t, 1, a, 5, &ins, &s);
         h->last_ms = 100 + i;
         h->window = i == 3 ? 4 : 5; /* host 3 is from an older window */
+        h->sender = 1;
     }
     addr_n(a, 1000);
     hosttab_get(t, 1, a, 5, &ins, &s);
@@ -120,6 +121,42 @@ static void test_prefers_inactive_victim(void **st)
     struct hosttab_stats hs;
     hosttab_stats(t, &hs);
     assert_int_equal(hs.evictions, 1);
+    assert_int_equal(hs.evictions_active, 0);
+    assert_int_equal(hs.evictions_dark, 0);
+    hosttab_free(t);
+}
+
+/* An address that only ever received (a scan's dark target) goes before any host that sent,
+ * even one from an older window and staler; among dark ones, the stalest. */
+static void test_prefers_dark_victim(void **st)
+{
+    struct hash_key k;
+    hash_key_from_seed(&k, 3);
+    struct hosttab *t;
+    assert_int_equal(hosttab_new(HOSTTAB_WAYS, 0, &k, &t), 0); /* one bucket */
+    uint8_t a[16];
+    bool ins;
+    void *s;
+    for (uint32_t i = 0; i < HOSTTAB_WAYS; i++) {
+        addr_n(a, i);
+        struct host *h = hosttab_get(t, 1, a, 5, &ins, &s);
+        h->last_ms = 100 + i;
+        h->window = i == 3 ? 4 : 5;
+        h->sender = i != 6 && i != 7; /* 6 and 7: probed, never answered; active, newest */
+    }
+    addr_n(a, 1000);
+    hosttab_get(t, 1, a, 5, &ins, &s);
+    addr_n(a, 6);
+    assert_null(hosttab_find(t, 1, a, NULL));
+    for (uint32_t i = 0; i < HOSTTAB_WAYS; i++) {
+        addr_n(a, i);
+        if (i != 6)
+            assert_non_null(hosttab_find(t, 1, a, NULL));
+    }
+    struct hosttab_stats hs;
+    hosttab_stats(t, &hs);
+    assert_int_equal(hs.evictions, 1);
+    assert_int_equal(hs.evictions_dark, 1);
     assert_int_equal(hs.evictions_active, 0);
     hosttab_free(t);
 }
@@ -379,10 +416,15 @@ static void test_tags_match(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_insert_find),       cmocka_unit_test(test_high_load_before_eviction),
-        cmocka_unit_test(test_bounded_eviction),  cmocka_unit_test(test_prefers_inactive_victim),
-        cmocka_unit_test(test_foreach_remove),    cmocka_unit_test(test_slot_bytes),
-        cmocka_unit_test(test_dense_slots),       cmocka_unit_test(test_tags_match),
+        cmocka_unit_test(test_insert_find),
+        cmocka_unit_test(test_high_load_before_eviction),
+        cmocka_unit_test(test_bounded_eviction),
+        cmocka_unit_test(test_prefers_inactive_victim),
+        cmocka_unit_test(test_prefers_dark_victim),
+        cmocka_unit_test(test_foreach_remove),
+        cmocka_unit_test(test_slot_bytes),
+        cmocka_unit_test(test_dense_slots),
+        cmocka_unit_test(test_tags_match),
         cmocka_unit_test(test_foreach_unordered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

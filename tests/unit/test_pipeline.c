@@ -210,14 +210,43 @@ static void test_direction_and_summaries(void **st)
     assert_non_null(strstr(c1, "\"inbound\":{\"bytes\":1000,\"packets\":2,\"flows\":1}"));
     /* the record between two of its own hosts counted once, as every record is */
     assert_non_null(strstr(c1, "\"internal\":{\"bytes\":30,\"packets\":4,\"flows\":2}"));
-    /* 10.1.0.5, 10.1.0.6, 2001:db8:1::9 and 10.1.0.7 (the internal record's receiving end) */
-    assert_non_null(strstr(c1, "\"active_hosts\":4"));
+    /* 10.1.0.5, 10.1.0.6, 2001:db8:1::9; not 10.1.0.7, the internal record's receiving end,
+     * which sent nothing */
+    assert_non_null(strstr(c1, "\"active_hosts\":3"));
     assert_non_null(strstr(c1, "\"asn\":64501"));
     const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
     assert_non_null(c2);
     assert_non_null(strstr(c2, "\"internal\":{\"bytes\":10,\"packets\":2,\"flows\":1}"));
-    /* the internal flow's destination got its inbound copy: active in c2 */
-    assert_non_null(strstr(c2, "\"active_hosts\":1"));
+    /* the internal flow's destination got its inbound copy, but sent nothing: not active */
+    assert_non_null(strstr(c2, "\"active_hosts\":0"));
+    fix_free(f);
+}
+
+/* An active host sent something: the Internet's probes of a customer's space (SYNs to addresses
+ * nobody answers from) make no active hosts, in the window or the day, and such addresses are
+ * forgotten once a window passed without them; a probed host that answered is active. */
+static void test_active_hosts_sent(void **st)
+{
+    struct fix *f = fix_new(MAP, NULL);
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 1000, 100); /* c1's host, out */
+    for (unsigned i = 0; i < 10; i++) {                        /* a scanner's probes, in */
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.1.0.%u", 20 + i);
+        flow(f, "203.0.113.9", dst, 22, T0 + 2000 + i, 44);
+    }
+    flow(f, "10.1.0.21", "203.0.113.9", 40000, T0 + 2100, 40); /* one answered */
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.hosts_active, 11); /* held: the two hosts and 9 dark addresses */
+    /* two windows on: the host's next record closes both; the dark addresses are forgotten */
+    flow(f, "10.1.0.5", "93.184.216.34", 443, T0 + 150000, 100);
+    const char *c1 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c1\"");
+    assert_non_null(c1);
+    assert_non_null(strstr(c1, "\"inbound\":{\"bytes\":440,\"packets\":20,\"flows\":10}"));
+    assert_non_null(strstr(c1, "\"active_hosts\":2,")); /* 10.1.0.5 and 10.1.0.21 */
+    assert_non_null(strstr(c1, "\"last_24h\":{\"active_hosts\":2,"));
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.hosts_active, 2);
     fix_free(f);
 }
 
@@ -519,7 +548,8 @@ static void test_internal_reaches_both_ends(void **st)
     assert_sweep_judged(f);
     const char *c2 = find_msg(&f->cap, MSG_SUMMARY, "\"id\":\"c2\"");
     assert_non_null(c2);
-    assert_non_null(strstr(c2, "\"active_hosts\":12")); /* pinged, as from outside */
+    /* the 4 that answered; the 8 others only received, as a scan's dark targets from outside */
+    assert_non_null(strstr(c2, "\"active_hosts\":4"));
     assert_null(find_msg(&f->cap, MSG_ALERT, "\"organization\":{\"id\":\"c2\""));
     fix_free(f);
 }
@@ -1115,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_blocklist_alert_and_suppression),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_internal_reaches_both_ends),
+        cmocka_unit_test(test_active_hosts_sent),
         cmocka_unit_test(test_gap_closes_each_window_in_its_time),
         cmocka_unit_test(test_reload_mid_window),
         cmocka_unit_test(test_day_view_ends_a_day_after_the_alert),
