@@ -170,6 +170,8 @@ static int publish(struct alert_mgr *m, const struct alert *a)
         return len;
     }
     m->st.published++;
+    if ((unsigned)a->category < CAT_COUNT)
+        m->st.by_category[a->category]++;
     const char *key = a->customer_id ? a->customer_id : "";
     m->st.sink_losses +=
         (uint64_t)sinks_publish(m->sinks, MSG_ALERT, key, strlen(key), m->buf, (size_t)len);
@@ -224,8 +226,6 @@ int alert_mgr_raise(struct alert_mgr *m, struct alert *a, uint64_t now_ms)
     widen(e, a);
     alert_event_id(a, a->win_start_ms, e->event_id);
     describe(e, a);
-    if ((unsigned)a->category < CAT_COUNT)
-        m->st.by_category[a->category]++;
     m->st.incidents++;
     return publish(m, a) < 0 ? 0 : 1;
 }

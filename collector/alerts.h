@@ -38,7 +38,7 @@ struct alert_mgr_stats {
     uint64_t state_errors;           /* incidents file writes that failed */
     uint64_t state_restored;         /* incidents read back at start (alert_mgr_load) */
     uint64_t state_unsound;          /* entries of that file refused as unsound */
-    uint64_t by_category[CAT_COUNT]; /* incidents opened, by category */
+    uint64_t by_category[CAT_COUNT]; /* messages published (new and updates), by category */
 };
 
 /* One incident as alert_mgr_host_incidents reports it. rule_id is the detector's static

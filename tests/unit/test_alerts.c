@@ -99,6 +99,7 @@ static void incidents(void **st)
     assert_int_equal(s.incidents, 1);
     assert_int_equal(s.updates, 5);
     assert_int_equal(s.published, 6);
+    assert_int_equal(s.by_category[CAT_C2], 6); /* /metrics alerts_total{category="c2"} */
     assert_int_equal(s.suppressed, 66);
     assert_int_equal(c.n, 6);
     assert_non_null(strstr(c.last, id0));
