@@ -255,7 +255,8 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
     counters_take(s->in, s->p, &cs);
     counters_prom(&t, &cs);
     { /* alerts by category: the alert manager's array */
-        ctr_head(&t, "alerts_total", CTR_COUNTER, "Alerts published (new incidents and their updates), by category; they add up to "
+        ctr_head(&t, "alerts_total", CTR_COUNTER,
+                 "Alerts published (new incidents and their updates), by category; they add up to "
                  "alerts_published_total.");
         for (int c = 0; c < CAT_COUNT; c++)
             ctr_printf(&t, "transitwatch_alerts_total{category=\"%s\"} %llu\n",

@@ -227,12 +227,17 @@ static inline __attribute__((always_inline)) void track(struct worker *w, const 
     h->window = wno;
     if (f->last_ms > h->last_ms)
         h->last_ms = f->last_ms;
-    bool sent = f->dir != FLOW_DIR_IN; /* its own record, not one it received */
-    h->sent |= sent;
-    h->sender |= sent;
-    /* the exporter and interface its own traffic enters by (the customer's side), not the
-     * upstream interface an inbound record came in on, once it has sent anything */
-    if (f->exporter && (sent || !h->sender)) {
+    /* its own record (not one it received): an active host. The exporter and interface are
+     * those its own traffic enters by (the customer's side), not the upstream interface an
+     * inbound record came in on, once it has sent anything */
+    if (f->dir != FLOW_DIR_IN) {
+        h->sent = 1;
+        h->sender = 1;
+        if (f->exporter) {
+            h->exporter = f->exporter;
+            h->in_if = f->in_if;
+        }
+    } else if (f->exporter && !h->sender) {
         h->exporter = f->exporter;
         h->in_if = f->in_if;
     }
