@@ -38,14 +38,6 @@ uint64_t health_clock_skew(const struct health_in *in)
     return in->clock_skew;
 }
 
-static uint64_t sinks_lost(const struct health_in *in)
-{
-    uint64_t n = 0;
-    for (size_t i = 0; i < in->nsinks; i++)
-        n += in->sink[i].lost;
-    return n;
-}
-
 /* Keep a sample every period / HEALTH_SLOTS; return the oldest one still inside the period
  * (or the first one taken, early on). */
 static const struct health_sample *period_start(struct health *h, uint64_t period_ms,
@@ -79,7 +71,7 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
         h->started = true;
         h->start_ms = in->now_ms;
         h->start_unix = in->now_unix;
-        h->slot[0] = (struct health_sample){in->now_ms, 0, 0};
+        h->slot[0] = (struct health_sample){.ms = in->now_ms};
         h->nslots = 1;
         h->head = 1;
         for (size_t i = 0; i < in->ncaptures; i++)
@@ -103,21 +95,25 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
     }
     /* losses and clocks over the period */
     uint64_t period_ms = s->health_period * 1000;
-    struct health_sample now = {in->now_ms, health_clock_skew(in), sinks_lost(in)};
+    struct health_sample now = {.ms = in->now_ms, .clock_skew = health_clock_skew(in)};
+    for (size_t i = 0; i < in->nsinks && i < SINKS_MAX; i++)
+        now.lost[i] = in->sink[i].lost;
     const struct health_sample *old = period_start(h, period_ms, &now);
-    uint64_t skew = now.clock_skew - old->clock_skew, lost = now.lost - old->lost;
+    uint64_t skew = now.clock_skew - old->clock_skew;
     if (s->health_skew_records && skew >= s->health_skew_records)
         reason(&r,
                "%llu records with times far from their exporter's clock%s%s%s in the last %llus",
                (unsigned long long)skew, in->skew_exporters[0] ? " (exporters " : "",
                in->skew_exporters, in->skew_exporters[0] ? ")" : "",
                (unsigned long long)s->health_period);
-    if (lost)
-        reason(&r, "%llu messages lost by the sinks in the last %llus", (unsigned long long)lost,
-               (unsigned long long)s->health_period);
     /* sinks */
     for (size_t i = 0; i < in->nsinks && i < SINKS_MAX; i++) {
         const struct sink_health *sh = &in->sink[i];
+        if (now.lost[i] != old->lost[i]) /* named: the operator must know which output loses */
+            reason(&r, "%s%s%s: %llu messages lost in the last %llus", in->sink_name[i],
+                   sh->where ? " " : "", sh->where ? sh->where : "",
+                   (unsigned long long)(now.lost[i] - old->lost[i]),
+                   (unsigned long long)s->health_period);
         if (!sh->waiting) {
             h->waiting_since_unix[i] = 0;
         } else if (!h->waiting_since_unix[i]) {

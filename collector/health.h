@@ -3,7 +3,8 @@
  * the [health] settings:
  *   - no customer map, or no flow of the last closed window matched a customer (unmatched);
  *   - a delivering sink (Kafka) has delivered nothing for kafka_stall while messages wait;
- *   - a spool is spool_high_water percent full, or a sink lost messages within the period;
+ *   - a spool is spool_high_water percent full, or a sink lost messages within the period (the
+ *     reason names the sink and its file);
  *   - clock_skew_records records within the period had times far from their exporter's clock;
  *   - a live capture read no packet for capture_stall;
  *   - detect --from-kafka: the instance owns no partition of the flows topic, or more than
@@ -44,7 +45,8 @@ struct health_in {
 };
 
 struct health_sample {
-    uint64_t ms, clock_skew, lost;
+    uint64_t ms, clock_skew;
+    uint64_t lost[SINKS_MAX]; /* each sink's sink_health.lost */
 };
 
 struct health {

@@ -44,7 +44,8 @@ struct sink_health {
     uint64_t waiting;                      /* messages taken but not yet delivered */
     uint64_t last_delivery_unix;           /* wall-clock second of the last delivery; 0: none yet */
     uint64_t spool_bytes, spool_max_bytes; /* 0 max: no spool */
-    uint64_t lost; /* messages lost since start (a full spool, write errors) */
+    uint64_t lost;     /* messages lost since start (a full spool, write errors) */
+    const char *where; /* the file it writes, for the reasons (borrowed); NULL: none */
 };
 
 struct sink_ops {

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -21,9 +23,9 @@
 /* The sink's counters, defined once: its stats JSON and its /metrics lines. */
 #define JSONL_COUNTERS(X, A)                                                                       \
     X(T, written, "written", "jsonl_written_messages_total", NULL, CTR_COUNTER,                    \
-      "Messages written to the JSON-lines output.")                                                \
+      "Messages written to the JSON-lines output (flushed to the file).")                          \
     X(T, lost, "lost", "jsonl_lost_messages_total", NULL, CTR_COUNTER,                             \
-      "Messages the JSON-lines output could not write.")                                           \
+      "Messages the JSON-lines output could not write (or flush) to the file.")                    \
     X(T, skipped, "skipped", "jsonl_skipped_messages_total", NULL, CTR_COUNTER,                    \
       "Messages of a kind this output does not take.")                                             \
     X(T, reopens, "reopens", "jsonl_reopens_total", NULL, CTR_COUNTER,                             \
@@ -51,6 +53,8 @@ struct sink_jsonl {
     bool truncate;         /* the first open truncates (replay -o); reopens always append */
     bool dirty;            /* written since the last flush: poll() pushes it out */
     size_t pending;        /* plain file: bytes in the stdio buffer (whole lines only) */
+    uint64_t buffered;     /* messages taken since the last flush: written or lost at the next */
+    off_t whole;           /* plain file: its size at the last flush, all whole lines */
     char *buf;             /* that buffer, JSONL_BUF bytes (glibc ignores the size without one) */
     bool in_error;         /* a write/open failed: logged once until one works again */
     struct text_out *text; /* text mode (sink_text_new): messages rendered for a person */
@@ -86,6 +90,8 @@ static int jsonl_open(struct sink_jsonl *s, char *err, size_t errlen)
         if (!s->fp)
             goto fail;
         setvbuf(s->fp, s->buf, _IOFBF, JSONL_BUF);
+        struct stat st;
+        s->whole = fstat(fileno(s->fp), &st) == 0 ? st.st_size : 0;
     }
     s->truncate = false; /* a reopen after rotation appends to what another run may have begun */
     s->pending = 0;
@@ -120,24 +126,68 @@ static bool jsonl_ready(struct sink_jsonl *s)
     return s->fp || s->gz;
 }
 
-/* Write whole lines: data (a JSON message, then '\n' when nl; or text that ends its lines). */
+/* A write or flush failed: every message taken since the last flush counts as lost, none as
+ * written (what stdio had put out of them may end in the middle of a line). A plain file is cut
+ * back to its size at the last flush and what stdio still holds is dropped, so the file ends in
+ * a whole line and the next line never continues a torn one. */
+static void jsonl_lose(struct sink_jsonl *s, const char *what)
+{
+    s->c.write_errors++;
+    s->c.lost += s->buffered;
+    s->buffered = 0;
+    s->pending = 0;
+    jsonl_error(s, what);
+    if (!s->fp)
+        return;
+    if (s->fp != stdout) {
+        __fpurge(s->fp);
+        if (ftruncate(fileno(s->fp), s->whole) < 0 && errno != EINVAL) /* EINVAL: not a file */
+            log_error("jsonl sink %s: cannot cut back a torn line: %s", s->path, strerror(errno));
+    }
+    clearerr(s->fp);
+}
+
+/* Push what is buffered out to the file: the messages taken since the last push are written
+ * (counted) or, on a failure, lost (jsonl_lose). */
+static bool jsonl_push(struct sink_jsonl *s)
+{
+    if (!(s->gz ? gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK : fflush(s->fp) == 0)) {
+        jsonl_lose(s, "flush failed");
+        return false;
+    }
+    struct stat st;
+    if (s->fp && s->fp != stdout && fstat(fileno(s->fp), &st) == 0)
+        s->whole = st.st_size;
+    s->c.written += s->buffered;
+    s->buffered = 0;
+    s->pending = 0;
+    s->in_error = false;
+    return true;
+}
+
+/* Write whole lines: data (a JSON message, then '\n' when nl; or text that ends its lines).
+ * False when it failed (jsonl_lose has counted what was buffered before). */
 static bool jsonl_write(struct sink_jsonl *s, const char *data, size_t len, bool nl)
 {
     size_t all = len + nl;
-    if (s->gz)
-        return (len == 0 || gzwrite(s->gz, data, (unsigned)len) == (int)len) &&
-               (!nl || gzputc(s->gz, '\n') == '\n');
-    bool ok = true, file = s->fp != stdout;
-    if (file && s->pending && s->pending + all > JSONL_BUF) {
-        ok = fflush(s->fp) == 0;
-        s->pending = 0;
+    bool ok, file = s->gz == NULL && s->fp != stdout;
+    if (s->gz) {
+        ok = (len == 0 || gzwrite(s->gz, data, (unsigned)len) == (int)len) &&
+             (!nl || gzputc(s->gz, '\n') == '\n');
+    } else {
+        if (file && s->pending && s->pending + all > JSONL_BUF && !jsonl_push(s))
+            return false;
+        ok = fwrite(data, 1, len, s->fp) == len && (!nl || putc('\n', s->fp) != EOF);
     }
-    ok = ok && fwrite(data, 1, len, s->fp) == len && (!nl || putc('\n', s->fp) != EOF);
-    if (ok && file && all >= JSONL_BUF) /* larger than the buffer: out whole, now */
-        ok = fflush(s->fp) == 0;
-    else if (ok && file)
+    if (!ok) {
+        jsonl_lose(s, "write failed");
+        return false;
+    }
+    if (file && all >= JSONL_BUF) /* larger than the buffer: out whole, now */
+        return jsonl_push(s);
+    if (file)
         s->pending += all;
-    return ok;
+    return true;
 }
 
 /* Text mode: room for what the message may render to. */
@@ -176,16 +226,11 @@ static int jsonl_publish(void *self, enum msg_kind kind, const char *key, size_t
         ok = jsonl_write(s, json, len, true);
     }
     if (!ok) {
-        s->c.write_errors++;
         s->c.lost++;
-        jsonl_error(s, "write failed");
-        if (s->fp)
-            clearerr(s->fp);
         return -EIO;
     }
-    s->in_error = false;
+    s->buffered++; /* counted written once it is flushed out (jsonl_push) */
     s->dirty = true;
-    s->c.written++;
     return 0;
 }
 
@@ -195,23 +240,14 @@ static int jsonl_flush(void *self, int timeout_ms)
     (void)timeout_ms;
     if (!jsonl_ready(s))
         return -EIO;
-    int rc = 0;
+    bool ok = true;
     if (s->text && text_room(s, MSG_TOTALS)) { /* the end of a run without totals */
         size_t n = text_out_finish(s->text, s->tbuf, s->tcap);
-        if (n && !jsonl_write(s, s->tbuf, n, false))
-            rc = -EIO;
+        ok = n == 0 || jsonl_write(s, s->tbuf, n, false);
     }
-    if (s->gz)
-        rc = gzflush(s->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -EIO;
-    else
-        rc = fflush(s->fp) == 0 ? 0 : -EIO;
+    ok = jsonl_push(s) && ok;
     s->dirty = false;
-    s->pending = 0;
-    if (rc < 0) {
-        s->c.write_errors++;
-        jsonl_error(s, "flush failed");
-    }
-    return rc;
+    return ok ? 0 : -EIO;
 }
 
 /* Called every 100 ms by the daemon (sinks_poll): what was written since the last call goes
@@ -232,9 +268,11 @@ static void jsonl_reopen(void *self)
 {
     struct sink_jsonl *s = self;
     if (s->is_stdout && !s->gzip) {
-        fflush(stdout);
+        jsonl_push(s);
         return;
     }
+    if (jsonl_ready(s))
+        jsonl_push(s); /* what was taken is counted written or lost before the file goes */
     if (jsonl_close(s) < 0) {
         s->c.write_errors++;
         jsonl_error(s, "close failed");
@@ -265,6 +303,7 @@ static void jsonl_health(void *self, struct sink_health *h)
 {
     struct sink_jsonl *s = self;
     h->lost = s->c.lost;
+    h->where = s->path;
 }
 
 static void jsonl_destroy(void *self)

@@ -5,8 +5,10 @@
  * last one, so every message is whole in the file within a poll interval and a SIGKILL loses at
  * most that; flush() does the same at the end. reopen() (SIGHUP, logrotate) closes and
  * reopens the file by name (stdout is only flushed). With gzip the stream is a gzip file
- * (zlib gzFile); destroy() finishes it so the file is a complete gzip member. A write error
- * counts the message as lost (publish() returns -EIO) and is logged once per episode.
+ * (zlib gzFile); destroy() finishes it so the file is a complete gzip member. A message counts
+ * as written once a flush put it in the file. A write or flush error counts every message taken
+ * since the last flush as lost (publish() returns -EIO for its own), cuts a plain file back to its
+ * size at that flush (never a torn last line) and is logged once per episode.
  * Text mode (sink_text_new, replay --format text): the same output, but each message rendered
  * for a person (text_out.h: a line per alert, the customer table and the rules' meaning at the
  * end: with the totals, else at flush()).

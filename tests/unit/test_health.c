@@ -108,9 +108,11 @@ static void test_losses_and_clock_within_period(void **state)
     f->in.nsinks = 1;
     f->in.sink_name[0] = "jsonl";
     assert_true(eval(f, 0));
+    f->in.sink[0].where = "/var/log/transitwatch/alerts.jsonl";
     f->in.sink[0].lost = 3;
     assert_false(eval(f, 10));
-    assert_non_null(strstr(f->text, "3 messages lost by the sinks in the last 300s"));
+    assert_non_null(strstr(f->text, "jsonl /var/log/transitwatch/alerts.jsonl: 3 messages lost in "
+                                    "the last 300s"));
     f->in.clock_skew = 7; /* records far from their exporter's clock */
     snprintf(f->in.skew_exporters, sizeof f->in.skew_exporters, "192.0.2.1");
     assert_false(eval(f, 10));

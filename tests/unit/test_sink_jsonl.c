@@ -1,5 +1,6 @@
 /* test_sink_jsonl.c: the JSON-lines sink writes one line per message, filters kinds, reopens
- * after a rename (logrotate) and writes complete gzip files. */
+ * after a rename (logrotate), writes complete gzip files, and counts what a full disk keeps
+ * from the file as lost without leaving a torn line. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,9 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -223,6 +226,78 @@ static void test_gzip(void **state)
     fx_fini(&x);
 }
 
+/* The sink's counter with this metric name. */
+static uint64_t counter(struct sink *s, const char *metric)
+{
+    uint64_t snap[SINK_SNAP_MAX / sizeof(uint64_t)];
+    const struct ctr_def *d;
+    size_t n = s->ops->counters(s->self, &d, snap);
+    for (size_t i = 0; i < n; i++)
+        if (d[i].metric && strcmp(d[i].metric, metric) == 0)
+            return snap[d[i].off / sizeof(uint64_t)];
+    fail_msg("no counter %s", metric);
+    return 0;
+}
+
+/* A full disk (here the file size limit: the flush puts part of the buffer out, then fails):
+ * every message buffered since the last flush is lost and counted so, the file is cut back to
+ * its last whole line, /healthz sees the loss with the file's name, and the next messages are
+ * whole lines again. /dev/full: nothing reaches it, everything is lost. */
+static void test_full_disk_loses_whole_messages(void **state)
+{
+    (void)state;
+    struct fx x;
+    fx_init(&x, "out.jsonl");
+    fx_open(&x, false, false, SINK_JSONL_ALL);
+    struct sink s = x.s;
+    static char msg[3001], buf[1 << 16];
+    memset(msg, 'x', sizeof msg - 1);
+    memcpy(msg, "{\"a\":\"", 6);
+    memcpy(msg + sizeof msg - 3, "\"}", 2);
+    msg[sizeof msg - 1] = 0;
+    pub(&s, MSG_ALERT, msg);
+    s.ops->poll(s.self);
+    assert_int_equal(counter(&s, "jsonl_written_messages_total"), 1);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 10000;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int i = 0; i < 5; i++)
+        pub(&s, MSG_ALERT, msg);
+    s.ops->poll(s.self);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(counter(&s, "jsonl_written_messages_total"), 1);
+    assert_int_equal(counter(&s, "jsonl_lost_messages_total"), 5);
+    assert_int_equal(read_file(x.path, false, buf, sizeof buf), strlen(msg) + 1);
+    struct sink_health h = {0};
+    s.ops->health(s.self, &h);
+    assert_int_equal(h.lost, 5);
+    assert_string_equal(h.where, x.path);
+
+    pub(&s, MSG_SUMMARY, "{\"s\":1}");
+    s.ops->poll(s.self);
+    size_t n = read_file(x.path, false, buf, sizeof buf);
+    assert_int_equal(n, strlen(msg) + 1 + 8);
+    assert_string_equal(buf + n - 8, "{\"s\":1}\n");
+    assert_int_equal(counter(&s, "jsonl_written_messages_total"), 2);
+    s.ops->destroy(s.self);
+    fx_fini(&x);
+
+    char err[256];
+    assert_int_equal(sink_jsonl_new("/dev/full", false, false, SINK_JSONL_ALL, &s, err, sizeof err),
+                     0);
+    pub(&s, MSG_ALERT, "{\"a\":1}");
+    pub(&s, MSG_ALERT, "{\"a\":2}");
+    assert_int_equal(s.ops->flush(s.self, 0), -EIO);
+    assert_int_equal(counter(&s, "jsonl_written_messages_total"), 0);
+    assert_int_equal(counter(&s, "jsonl_lost_messages_total"), 2);
+    s.ops->destroy(s.self);
+}
+
 static void test_stdout_and_errors(void **state)
 {
     (void)state;
@@ -249,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_poll_flushes_whole_lines),
         cmocka_unit_test(test_truncate_or_append),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_full_disk_loses_whole_messages),
         cmocka_unit_test(test_stdout_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
