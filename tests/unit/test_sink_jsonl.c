@@ -239,6 +239,23 @@ static uint64_t counter(struct sink *s, const char *metric)
     return 0;
 }
 
+/* The file size limit a test lowers (a full disk), kept by its setup and given back by its
+ * teardown, also when it fails (cmocka leaves a test by a longjmp). */
+static struct rlimit fsize_saved;
+
+static int fsize_save(void **state)
+{
+    (void)state;
+    return getrlimit(RLIMIT_FSIZE, &fsize_saved);
+}
+
+static int fsize_restore(void **state)
+{
+    (void)state;
+    signal(SIGXFSZ, SIG_DFL);
+    return setrlimit(RLIMIT_FSIZE, &fsize_saved);
+}
+
 /* A full disk (here the file size limit: the flush puts part of the buffer out, then fails):
  * every message buffered since the last flush is lost and counted so, the file is cut back to
  * its last whole line, /healthz sees the loss with the file's name, and the next messages are
@@ -259,17 +276,13 @@ static void test_full_disk_loses_whole_messages(void **state)
     s.ops->poll(s.self);
     assert_int_equal(counter(&s, "jsonl_written_messages_total"), 1);
 
-    struct rlimit old, lim;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    lim = old;
+    struct rlimit lim = fsize_saved;
     lim.rlim_cur = 10000;
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     for (int i = 0; i < 5; i++)
         pub(&s, MSG_ALERT, msg);
     s.ops->poll(s.self);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, SIG_DFL);
     assert_int_equal(counter(&s, "jsonl_written_messages_total"), 1);
     assert_int_equal(counter(&s, "jsonl_lost_messages_total"), 5);
     assert_int_equal(read_file(x.path, false, buf, sizeof buf), strlen(msg) + 1);
@@ -324,7 +337,8 @@ int main(void)
         cmocka_unit_test(test_poll_flushes_whole_lines),
         cmocka_unit_test(test_truncate_or_append),
         cmocka_unit_test(test_gzip),
-        cmocka_unit_test(test_full_disk_loses_whole_messages),
+        cmocka_unit_test_setup_teardown(test_full_disk_loses_whole_messages, fsize_save,
+                                        fsize_restore),
         cmocka_unit_test(test_stdout_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
