@@ -368,11 +368,17 @@ static void seg_remove(struct spool *sp, size_t i, const char *suffix_rename)
 
 static void delete_acked(struct spool *sp)
 {
-    /* The active segment stays until it is rolled. */
-    size_t limit = sp->act_fd >= 0 ? sp->nseg - 1 : sp->nseg;
     size_t n = 0;
-    while (n < limit && sp->segs[n].end <= sp->acked)
+    while (n < sp->nseg && sp->segs[n].end <= sp->acked)
         n++;
+    /* The active segment too once all of it is acknowledged (the next commit starts a new one):
+     * a spool whose disk filled, where that segment could neither grow nor roll, takes messages
+     * again as soon as the broker caught up. Its records were delivered, so removing it before
+     * the ack point is persisted (which a full disk may refuse until then) loses nothing. */
+    if (n == sp->nseg && sp->act_fd >= 0) {
+        close(sp->act_fd);
+        sp->act_fd = -1;
+    }
     while (n-- > 0)
         seg_remove(sp, 0, NULL);
 }
@@ -735,11 +741,12 @@ int spool_commit(struct spool *sp)
         }
     }
     sp->st.bytes -= sp->pend_len + HDR_LEN; /* pending estimate leaves */
-    sp->committed = first + count;
     sp->pend_count = 0;
     sp->pend_len = 0;
-    sp->pend_first = sp->head;
     if (rc < 0) {
+        /* The block's sequence numbers are given again: the lost records leave no gap that
+         * would count as waiting for delivery. */
+        sp->head = sp->pend_first = first;
         sp->st.write_errors++;
         sp->st.lost += count;
         if (tw_log_once(&sp->log_write))
@@ -747,6 +754,7 @@ int spool_commit(struct spool *sp)
                       strerror(-rc), (unsigned long long)count);
         return rc;
     }
+    sp->committed = sp->pend_first = first + count;
     sp->st.blocks_written++;
     swap_pend_rb(sp);
     sp->rb_first = first;
@@ -906,7 +914,7 @@ void spool_ack(struct spool *sp, uint64_t seq)
     if (seq <= sp->acked)
         return;
     sp->acked = seq;
-    if (sp->nseg > 1 && sp->segs[0].end <= seq)
+    if (sp->nseg && sp->segs[0].end <= seq)
         delete_acked(sp);
 }
 
@@ -960,11 +968,6 @@ void spool_close(struct spool *sp)
             if (sp->act_fd >= 0)
                 fdatasync(sp->act_fd);
             fdatasync(sp->ack_fd);
-        }
-        /* A fully acknowledged active segment is not needed any more. */
-        if (sp->act_fd >= 0) {
-            close(sp->act_fd);
-            sp->act_fd = -1;
         }
         delete_acked(sp);
     }

@@ -7,7 +7,10 @@
  * spool_commit() compresses the pending block and write()s it to the active segment (after that
  * the message survives a SIGKILL; after an fsync it survives a power cut). spool_get() reads a
  * committed record back by sequence number; spool_ack() says "everything below seq was
- * delivered", which lets whole segments be deleted. spool_tick() persists the ack point and runs
+ * delivered", which lets whole segments be deleted (the active one too, once all of it is: the
+ * next commit starts a new one, so space a full disk refused comes back with the deliveries).
+ * A block whose write fails is lost and counted; its sequence numbers are given again, so
+ * head - acked is what waits for delivery. spool_tick() persists the ack point and runs
  * the fsync policy. Reopening the same directory after a crash recovers every intact record
  * above the ack point; damaged bytes are counted and skipped, never fatal.
  *
@@ -94,14 +97,15 @@ int spool_append(struct spool *sp, uint8_t kind, const char *key, size_t keylen,
                  size_t len, uint64_t *seq) __attribute__((warn_unused_result));
 /* Write the pending block (if any). Returns 0, or a negative errno on a write error (the
  * write's or open's errno, -ENOSPC: too many segments, -ENOMEM; its records are lost and
- * counted). */
+ * counted, and head goes back to committed). */
 int spool_commit(struct spool *sp);
 /* The first committed record with sequence >= seq (a gap left by damage is skipped: rec->seq may
  * be larger). Returns 1 found, 0 none (seq >= committed). */
 int spool_get(struct spool *sp, uint64_t seq, struct spool_rec *rec)
     __attribute__((warn_unused_result));
 /* Everything below seq is delivered (monotonic; smaller values are ignored). Deletes segments
- * that hold only acknowledged records. The ack file is written at the next tick/close. */
+ * that hold only acknowledged records, the active one included. The ack file is written at the
+ * next tick/close. */
 void spool_ack(struct spool *sp, uint64_t seq);
 /* Persist the ack point if it moved; fsync per policy. now_ms: a monotonic clock. */
 void spool_tick(struct spool *sp, uint64_t now_ms);

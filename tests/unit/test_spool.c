@@ -1,5 +1,6 @@
 /* test_spool.c: the write-ahead spool keeps records in order across reopen, deletes acknowledged
- * segments, counts what the size bound refuses, and recovers around damaged bytes. */
+ * segments, counts what the size bound or a full disk refuses (and takes messages again once
+ * the broker caught up), and recovers around damaged bytes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,6 +172,68 @@ static void test_bound_counts_loss(void **state)
     free(dir);
 }
 
+/* The file size limit a test lowers (a full disk), kept by its setup and given back by its
+ * teardown, also when it fails (cmocka leaves a test by a longjmp). */
+static struct rlimit fsize_saved;
+
+static int fsize_save(void **state)
+{
+    (void)state;
+    return getrlimit(RLIMIT_FSIZE, &fsize_saved);
+}
+
+static int fsize_restore(void **state)
+{
+    (void)state;
+    signal(SIGXFSZ, SIG_DFL);
+    return setrlimit(RLIMIT_FSIZE, &fsize_saved);
+}
+
+/* A full disk (here the file size limit, below the segment size: the active segment can neither
+ * grow nor roll): the blocks that do not fit are lost, counted, and not waiting for delivery;
+ * once everything written is acknowledged, the segment's space comes back and new messages are
+ * spooled and read back again. */
+static void test_full_disk_recovers_after_delivery(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make("tw_spool");
+    struct spool *sp = open_sp(dir, 4u << 20, 64u << 10);
+    struct rlimit lim = fsize_saved;
+    lim.rlim_cur = 16u << 10;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct spool_stats st;
+    do {
+        append_n(sp, 1);
+        spool_get_stats(sp, &st);
+    } while (st.write_errors == 0 && st.appended < 100000);
+    spool_get_stats(sp, &st);
+    assert_true(st.lost > 0);
+    assert_int_equal(st.head, st.committed);
+    assert_int_equal(st.head - st.acked, st.appended - st.lost); /* waiting: the spooled ones */
+    check_range(sp, 0, st.committed);
+
+    spool_ack(sp, spool_committed(sp)); /* the broker took everything spooled */
+    uint64_t from = spool_head(sp), lost = st.lost;
+    append_n(sp, 10);
+    assert_int_equal(spool_commit(sp), 0);
+    check_range(sp, from, from + 10);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.lost, lost);
+    assert_int_equal(st.committed, from + 10);
+    spool_ack(sp, spool_committed(sp));
+    spool_tick(sp, 1000);
+    spool_close(sp);
+
+    sp = open_sp(dir, 4u << 20, 64u << 10); /* and the ack point was persisted */
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.acked, from + 10);
+    assert_int_equal(st.recovered, 0);
+    spool_close(sp);
+    tmpdir_remove(dir);
+    free(dir);
+}
+
 static void flip_byte(const char *path, long off)
 {
     int fd = open(path, O_RDWR);
@@ -266,6 +331,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip_reopen),
         cmocka_unit_test(test_segments_deleted_when_acked),
         cmocka_unit_test(test_bound_counts_loss),
+        cmocka_unit_test_setup_teardown(test_full_disk_recovers_after_delivery, fsize_save,
+                                        fsize_restore),
         cmocka_unit_test(test_corruption_recovered),
         cmocka_unit_test(test_locked),
     };
