@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -186,22 +187,57 @@ static int drop_privileges(const struct user_ids *u)
     return 0;
 }
 
-/* 0 or -errno (logged). */
-static int write_pidfile(const char *path)
+/* [daemon] pidfile, held with a lock for the process' life: a second instance started on
+ * the same file finds it locked and is refused before it touches anything (sockets, spool,
+ * the file itself), naming the holder. Taken first thing, as root. The fd (or -1) in *fd.
+ * 0 or -errno (logged). */
+static int lock_pidfile(const char *path, int *fd)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) {
         int e = errno;
         log_error("daemon.pidfile %s: %s", path, strerror(e));
         return -e;
     }
-    fprintf(f, "%ld\n", (long)getpid());
-    if (fclose(f) != 0) {
+    if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = e == EWOULDBLOCK ? pread(*fd, pid, sizeof pid - 1, 0) : -1;
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        if (e == EWOULDBLOCK)
+            log_error("daemon.pidfile %s: held by another transitwatch (pid %s); refusing to "
+                      "start a second instance on it",
+                      path, pid[0] ? pid : "not written yet");
+        else
+            log_error("daemon.pidfile %s: cannot lock: %s", path, strerror(e));
+        close(*fd);
+        *fd = -1;
+        return -e;
+    }
+    char line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    if (ftruncate(*fd, 0) < 0 || pwrite(*fd, line, (size_t)len, 0) != len) {
         int e = errno;
         log_error("daemon.pidfile %s: %s", path, strerror(e));
+        close(*fd);
+        *fd = -1;
         return -e;
     }
     return 0;
+}
+
+/* At exit: the pidfile goes only while the path is still the file this process locked (one
+ * removed and made anew by someone else is theirs). */
+static void unlock_pidfile(const char *path, int fd)
+{
+    struct stat held, now;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino && unlink(path) < 0)
+        log_error("daemon.pidfile %s: cannot remove: %s", path, strerror(errno));
+    close(fd);
 }
 
 /* ---- reload ---- */
@@ -274,7 +310,7 @@ struct daemon {
     char *status;
     struct status_src st;
     struct health health;
-    bool pidfile_written;
+    int pidfile_fd;        /* the locked pidfile (-1: none) */
     struct report *report; /* [report]: the report sink's model (borrowed from the sink) */
     struct report_page *pages;
     uint64_t saved_close; /* the window close whose incidents were last saved */
@@ -742,21 +778,18 @@ static int daemon_user(const struct settings *s, struct user_ids *u, bool *drop)
     return *drop ? prepare_paths(s, u, false) : 0;
 }
 
-/* As root: inputs, pidfile, the drop; as the user: sinks, pipeline, ingest; then the loop. */
+/* As root: the pidfile, inputs, the drop; as the user: sinks, pipeline, ingest; then the loop. */
 static int daemon_run(struct daemon *d)
 {
     struct run *r = d->r;
     struct user_ids u = {.name = r->s.user};
     bool drop;
+    if (r->s.pidfile[0] && lock_pidfile(r->s.pidfile, &d->pidfile_fd) < 0)
+        return 1;
     if (r->s.reserve_memory) /* the receive rings too; run_start ends it (and logs) */
         lines_reserve_begin();
     if (daemon_user(&r->s, &u, &drop) < 0 || open_inputs(d) < 0)
         return 1;
-    if (r->s.pidfile[0]) {
-        if (write_pidfile(r->s.pidfile) < 0)
-            return 1;
-        d->pidfile_written = true;
-    }
     if (drop && drop_privileges(&u) < 0)
         return 1;
     /* sinks are opened as the user: what it cannot write is refused now, naming the path */
@@ -789,10 +822,9 @@ int daemon_main(const struct daemon_opts *o)
     enum tw_log_level lvl = TW_LOG_INFO;
     tw_log_level_parse(r.s.log_level, &lvl);
     tw_log_init("transitwatch", lvl, r.s.log_syslog);
-    struct daemon d = {.r = &r, .o = o, .stop = o->stop, .hup = o->hup};
+    struct daemon d = {.r = &r, .o = o, .stop = o->stop, .hup = o->hup, .pidfile_fd = -1};
     int rc = daemon_run(&d);
-    if (d.pidfile_written && unlink(r.s.pidfile) < 0)
-        log_error("daemon.pidfile %s: cannot remove: %s", r.s.pidfile, strerror(errno));
+    unlock_pidfile(r.s.pidfile, d.pidfile_fd);
     close_inputs(&d);
     run_teardown(&r);
     return rc;

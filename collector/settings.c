@@ -192,8 +192,9 @@ static const struct conf_key daemon_keys[] = {
     {"user", CONF_STR, S(user), sizeof(((struct settings *)0)->user), NOB, "",
      "drop privileges to this user once sockets are open (empty: keep running as started)", NULL},
     {"pidfile", CONF_PATH, S(pidfile), sizeof(((struct settings *)0)->pidfile), NOB, "",
-     "write the process id here (empty: none); removed at exit, so its directory must be "
-     "writable by the user",
+     "write the process id here (empty: none); locked while the daemon runs, so a second "
+     "instance on the same file is refused; removed at exit, so its directory must be writable "
+     "by the user",
      NULL},
     {"incidents_file", CONF_PATH, S(incidents_file), sizeof(((struct settings *)0)->incidents_file),
      NOB, "",

@@ -220,7 +220,18 @@ CONF
 chmod 644 "$tmp/p/tw.conf"
 tw_start "$tmp/p/tw.conf"
 [[ $(stat -c %U "$tmp/p/state/spool") == nobody ]] || fail "spool dir not created for nobody"
-[[ -f $tmp/p/run/tw.pid ]] || fail "no pidfile"
+[[ $(cat "$tmp/p/run/tw.pid") == "$pid" ]] || fail "pidfile does not hold the daemon's pid"
+# a second instance on the same pidfile (and spool) is refused at once, the first one's pidfile
+# left as it is
+rc=0
+timeout 20 "$tw" --config "$tmp/p/tw.conf" 2>"$tmp/p/second.log" || rc=$?
+[[ $rc -eq 1 ]] || fail "second instance: exit $rc, want 1: $(cat "$tmp/p/second.log")"
+grep -q "daemon.pidfile $tmp/p/run/tw.pid: held by another transitwatch (pid $pid)" \
+  "$tmp/p/second.log" || fail "second instance: refusal does not name the pidfile and pid: $(cat "$tmp/p/second.log")"
+grep -q "listening on" "$tmp/p/second.log" && fail "second instance opened its sockets"
+[[ $(cat "$tmp/p/run/tw.pid" 2>/dev/null) == "$pid" ]] || fail "second instance: the first one's pidfile is gone or changed"
+kill -0 "$pid" || fail "first instance died"
+echo "item 2: a second instance on the same pidfile refused ($(head -1 "$tmp/p/second.log")), the pidfile kept"
 tw_send "$tmp/s.pcap"
 wait_for 30 eval '[[ $(metric_sum transitwatch_summaries_total) -gt 0 ]]' || fail "no window"
 # log rotation: rename, SIGHUP, the file is made anew by nobody
