@@ -45,10 +45,11 @@ struct user_ids {
     gid_t gid;
 };
 
-/* Can the user create and remove files in dir? Asked of the kernel with the user's ids as
- * effective ids (before any thread exists), so modes, ACLs, read-only mounts and every parent
- * directory count. Returns 1 yes, 0 no (errno says why), a negative errno: cannot tell. */
-static int dir_writable_by(const char *dir, const struct user_ids *u)
+/* Can the user do mode (access(2)'s R_OK, W_OK, X_OK) on path? Asked of the kernel with the
+ * user's ids as effective ids (before any thread exists), so modes, ACLs, read-only mounts and
+ * every parent directory count. Returns 1 yes, 0 no (errno says why), a negative errno: cannot
+ * tell. */
+static int user_can(const char *path, int mode, const struct user_ids *u)
 {
     gid_t saved[256];
     int ngroups = getgroups(256, saved);
@@ -61,7 +62,7 @@ static int dir_writable_by(const char *dir, const struct user_ids *u)
         if (seteuid(u->uid) < 0) {
             rc = -errno;
         } else {
-            rc = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 ? 1 : 0;
+            rc = faccessat(AT_FDCWD, path, mode, AT_EACCESS) == 0 ? 1 : 0;
             e = errno;
             if (seteuid(0) < 0)
                 abort(); /* cannot happen for root; never go on half-dropped */
@@ -115,27 +116,50 @@ static int refuse(const char *what, const char *path, const struct user_ids *u, 
     return -EACCES;
 }
 
+/* A directory the user writes in: made for it when missing (by root, so the missing part's
+ * parent need not be the user's) or checked writable by it. A missing one must be reachable
+ * by the user once made: the nearest existing ancestor searchable by it (and so every directory
+ * above), checked before anything is created, so a refusal leaves nothing behind.
+ * check_only: the same checks, nothing created. 0 or -EACCES. */
+static int prepare_dir(const char *what, const char *dir, const struct user_ids *u, bool check_only)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0 && errno == ENOENT) {
+        char up[1024], why[1200];
+        snprintf(up, sizeof up, "%s", dir);
+        do
+            parent_dir(up, up, sizeof up);
+        while (stat(up, &st) < 0 && errno == ENOENT);
+        if (user_can(up, X_OK, u) != 1) {
+            snprintf(why, sizeof why,
+                     "not reachable once made (%s or a directory above it is not "
+                     "searchable)",
+                     up);
+            return refuse(what, dir, u, why);
+        }
+        if (check_only)
+            return 0;
+        if (make_dir_for(dir, u) < 0)
+            return refuse(what, dir, u, "cannot be created");
+    }
+    if (user_can(dir, W_OK | X_OK, u) != 1)
+        return refuse(what, dir, u, "not writable");
+    return 0;
+}
+
 /* Every path the daemon writes after dropping to [daemon] user: created for the user, or
  * checked writable by it, or the start is refused naming the path. Runs as root, before the
  * drop and before any thread starts. check_only (--check-config): the same checks, nothing
- * created or changed (a spool directory still to be made is fine). 0 or -EACCES. */
+ * created or changed. 0 or -EACCES. */
 static int prepare_paths(const struct settings *s, const struct user_ids *u, bool check_only)
 {
     char dir[1024];
-    if (s->kafka_enabled) {
-        struct stat st;
-        bool missing = stat(s->kafka.spool_dir, &st) < 0 && errno == ENOENT;
-        if (!(check_only && missing)) {
-            if (!check_only && make_dir_for(s->kafka.spool_dir, u) < 0)
-                return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "cannot be created");
-            if (dir_writable_by(s->kafka.spool_dir, u) != 1)
-                return refuse("kafka.spool_dir", s->kafka.spool_dir, u, "not writable");
-        }
-    }
+    if (s->kafka_enabled && prepare_dir("kafka.spool_dir", s->kafka.spool_dir, u, check_only) < 0)
+        return -EACCES;
     if (s->jsonl[0] && strcmp(s->jsonl, "-") != 0) {
         parent_dir(s->jsonl, dir, sizeof dir);
         /* the reopen after log rotation creates the file anew, as the user */
-        if (dir_writable_by(dir, u) != 1)
+        if (user_can(dir, W_OK | X_OK, u) != 1)
             return refuse("output.jsonl: directory", dir, u,
                           "not writable (needed to reopen the "
                           "file after log rotation)");
@@ -146,25 +170,17 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
                 return refuse("output.jsonl", s->jsonl, u, "cannot be given");
         }
     }
-    if (s->report_dir[0]) {
-        struct stat st;
-        bool missing = stat(s->report_dir, &st) < 0 && errno == ENOENT;
-        if (!(check_only && missing)) {
-            if (!check_only && make_dir_for(s->report_dir, u) < 0)
-                return refuse("report.directory", s->report_dir, u, "cannot be created");
-            if (dir_writable_by(s->report_dir, u) != 1)
-                return refuse("report.directory", s->report_dir, u, "not writable");
-        }
-    }
+    if (s->report_dir[0] && prepare_dir("report.directory", s->report_dir, u, check_only) < 0)
+        return -EACCES;
     if (s->pidfile[0]) {
         parent_dir(s->pidfile, dir, sizeof dir);
-        if (dir_writable_by(dir, u) != 1)
+        if (user_can(dir, W_OK | X_OK, u) != 1)
             return refuse("daemon.pidfile: directory", dir, u,
                           "not writable (the pidfile is removed at exit)");
     }
     if (s->incidents_file[0]) {
         parent_dir(s->incidents_file, dir, sizeof dir);
-        if (dir_writable_by(dir, u) != 1)
+        if (user_can(dir, W_OK | X_OK, u) != 1)
             return refuse("daemon.incidents_file: directory", dir, u,
                           "not writable (the file is written anew and renamed over the old)");
     }

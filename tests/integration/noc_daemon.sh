@@ -287,5 +287,14 @@ sed "s|^pidfile = .*|pidfile = $tmp/p/rootlogs/tw.pid|" "$tmp/p/tw.conf" >"$tmp/
 refused "daemon.pidfile: directory $tmp/p/rootlogs: not writable.*by user nobody"
 sed "s|^incidents_file = .*|incidents_file = $tmp/p/rootlogs/incidents|" "$tmp/p/tw.conf" >"$tmp/p/tw2.conf"
 refused "daemon.incidents_file: directory $tmp/p/rootlogs: not writable.*by user nobody"
-echo "item 2: refused naming the spool, output, pidfile and incidents file paths"
+# a directory still to be made under one the user cannot search: --check-config and the start
+# both refuse it, and the start leaves nothing behind
+mkdir -m 700 "$tmp/p/priv"
+sed "s|^spool_dir = .*|spool_dir = $tmp/p/priv/spool|" "$tmp/p/tw.conf" >"$tmp/p/tw2.conf"
+refused "kafka.spool_dir $tmp/p/priv/spool: not reachable once made ($tmp/p/priv or .*) by user nobody"
+[[ -e $tmp/p/priv/spool ]] && fail "refused start left $tmp/p/priv/spool behind"
+{ cat "$tmp/p/tw.conf"; printf '[report]\ndirectory = %s\n' "$tmp/p/priv/rep/pages"; } >"$tmp/p/tw2.conf"
+refused "report.directory $tmp/p/priv/rep/pages: not reachable once made ($tmp/p/priv or .*) by user nobody"
+[[ -e $tmp/p/priv/rep ]] && fail "refused start left $tmp/p/priv/rep behind"
+echo "item 2: refused naming the spool, output, pidfile and incidents file paths, and spool and report directories the user could not reach"
 echo "noc_daemon: all checks passed"
