@@ -187,6 +187,25 @@ static int prepare_paths(const struct settings *s, const struct user_ids *u, boo
     return 0;
 }
 
+/* The files a SIGHUP reads again, as the user by then: the config file, the customer map and
+ * every blocklist file must be readable by it, or the start is refused naming the path (else
+ * every reload would fail with "Permission denied"). 0 or -EACCES. */
+static int check_rereads(const struct settings *s, const struct user_ids *u)
+{
+    const char *why = "not readable (a SIGHUP reads it again as that user)";
+    if (user_can(s->source_file, R_OK, u) != 1)
+        return refuse("config file", s->source_file, u, why);
+    if (s->customers_file[0] && user_can(s->customers_file, R_OK, u) != 1)
+        return refuse("customers.file", s->customers_file, u, why);
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "[blocklist %s] file", s->feeds[i].name);
+        if (s->feeds[i].file[0] && user_can(s->feeds[i].file, R_OK, u) != 1)
+            return refuse(what, s->feeds[i].file, u, why);
+    }
+    return 0;
+}
+
 /* 0 or -errno (logged). */
 static int drop_privileges(const struct user_ids *u)
 {
@@ -758,13 +777,14 @@ static void close_inputs(struct daemon *d)
 /* ---- start ---- */
 
 /* --check-config: every configuration check of a start, as root also of the paths [daemon]
- * user will write; one line of verdict. Returns the exit code. */
+ * user will write or read again; one line of verdict. Returns the exit code. */
 static int check_config(struct run *r, const char *config)
 {
     struct passwd *cpw = r->s.user[0] && geteuid() == 0 ? getpwnam(r->s.user) : NULL;
     struct user_ids cu = {
         .name = r->s.user, .uid = cpw ? cpw->pw_uid : 0, .gid = cpw ? cpw->pw_gid : 0};
-    if (cpw && cu.uid != 0 && prepare_paths(&r->s, &cu, true) < 0)
+    if (cpw && cu.uid != 0 &&
+        (check_rereads(&r->s, &cu) < 0 || prepare_paths(&r->s, &cu, true) < 0))
         return 2;
     printf("%s: OK (%zu customers, %zu prefixes, %zu blocklists)\n", config,
            customers_count(r->customers), customers_prefix_count(r->customers),
@@ -791,6 +811,8 @@ static int daemon_user(const struct settings *s, struct user_ids *u, bool *drop)
         log_error("daemon.user %s: not running as root, so cannot become that user", s->user);
         return -EPERM;
     }
+    if (*drop && check_rereads(s, u) < 0)
+        return -EACCES;
     return *drop ? prepare_paths(s, u, false) : 0;
 }
 
