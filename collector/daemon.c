@@ -277,12 +277,20 @@ static void unlock_pidfile(const char *path, int fd)
 
 /* ---- reload ---- */
 
+static void warn_restart(void *arg, const char *key)
+{
+    (void)arg;
+    log_warn("reload: %s changed: needs a restart; not applied", key);
+}
+
 /* SIGHUP: read the config file again and, if it is sound, take its customer map, blocklist
  * feeds and per-customer detector options ([customer ID]: allowlists, thresholds) and
  * [detector.NAME] thresholds into use at once. Anything else in the file (listen addresses,
- * table sizes, sinks) needs a restart. A bad file or list leaves everything as it was.
+ * table sizes, sinks) needs a restart: each such key whose value differs from the one in
+ * force is named in a warning and counted in *pending. instance_id: --instance-id, over the
+ * file's as at start (NULL: none). A bad file or list leaves everything as it was.
  * 0 or -errno (logged). */
-static int reload(struct run *r)
+static int reload(struct run *r, const char *instance_id, uint64_t *pending)
 {
     struct settings *ns = calloc(1, sizeof *ns);
     struct conf_error ce;
@@ -300,6 +308,8 @@ static int reload(struct run *r)
                   conf_error_str(&ce, msg, sizeof msg));
         goto fail;
     }
+    if (instance_id)
+        snprintf(ns->kafka.instance_id, sizeof ns->kafka.instance_id, "%s", instance_id);
     lists_warn(fs);
     size_t nc = customers_count(cm), nf = feed_set_count(fs);
     rc = pipeline_swap_lists(r->pipe, cm, fs); /* takes both */
@@ -316,8 +326,9 @@ static int reload(struct run *r)
         free(r->reloaded);
     }
     r->reloaded = ns;
-    log_info("reload: %zu customers, %zu blocklists, %zu per-customer options in force", nc, nf,
-             ns->noverrides);
+    *pending = settings_restart_changes(&r->s, ns, warn_restart, NULL);
+    log_info("reload: %zu customers, %zu blocklists, %zu per-customer options in force%s", nc, nf,
+             ns->noverrides, *pending ? " (changes that need a restart not applied)" : "");
     return 0;
 fail:
     customers_free(cm);
@@ -605,7 +616,7 @@ static void on_hup(struct daemon *d)
     d->st.reloads++;
     d->st.last_reload_unix = clock_wall_ms() / 1000;
     sinks_reopen(&d->r->sinks);
-    d->st.last_reload_ok = reload(d->r) == 0;
+    d->st.last_reload_ok = reload(d->r, d->o->instance_id, &d->st.restart_pending) == 0;
     d->st.reload_failures += !d->st.last_reload_ok;
     sd_notify(0, "READY=1");
     if (d->mx)

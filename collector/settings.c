@@ -852,3 +852,97 @@ void settings_write_values(const struct settings *s, FILE *out)
                 s->noverrides);
     fputs("# [kafka]: not shown\n", out);
 }
+
+/* The bytes a key's value takes in its struct (0: cannot tell, a custom key without a size). */
+static size_t key_size(const struct conf_key *k)
+{
+    switch (k->type) {
+    case CONF_STR:
+    case CONF_PATH:
+    case CONF_CUSTOM:
+        return k->size;
+    case CONF_U32:
+        return sizeof(uint32_t);
+    case CONF_BOOL:
+        return sizeof(bool);
+    case CONF_DOUBLE:
+        return sizeof(double);
+    default:
+        return sizeof(uint64_t);
+    }
+}
+
+/* fn for each key of keys whose value differs between a and b (the section's structs). */
+static size_t diff_keys(const char *section, const struct conf_key *keys, const void *a,
+                        const void *b, settings_change_fn *fn, void *arg)
+{
+    size_t n = 0;
+    for (const struct conf_key *k = keys; k && k->name; k++) {
+        const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+        size_t len = key_size(k);
+        bool text = k->type == CONF_STR || k->type == CONF_PATH;
+        if (len && (text ? strncmp(fa, fb, len) : memcmp(fa, fb, len)) != 0) {
+            char name[160];
+            snprintf(name, sizeof name, "%s.%s", section, k->name);
+            fn(arg, name);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* [capture NAME] and [exporter ADDR]: each instance by its name, added, removed or changed. */
+static size_t diff_instances(const char *section, const struct conf_key *keys, const char *a,
+                             size_t na, const char *b, size_t nb, size_t stride,
+                             settings_change_fn *fn, void *arg)
+{
+    size_t n = 0;
+    char name[160];
+    for (size_t i = 0; i < nb; i++) { /* the name is each struct's first member */
+        const char *ib = b + i * stride, *ia = NULL;
+        for (size_t j = 0; j < na && !ia; j++)
+            if (strcmp(a + j * stride, ib) == 0)
+                ia = a + j * stride;
+        snprintf(name, sizeof name, "[%s %s]", section, ib);
+        if (ia) {
+            n += diff_keys(name, keys, ia, ib, fn, arg);
+        } else {
+            fn(arg, name);
+            n++;
+        }
+    }
+    for (size_t j = 0; j < na; j++) {
+        bool kept = false;
+        for (size_t i = 0; i < nb && !kept; i++)
+            kept = strcmp(a + j * stride, b + i * stride) == 0;
+        if (!kept) {
+            snprintf(name, sizeof name, "[%s %s]", section, a + j * stride);
+            fn(arg, name);
+            n++;
+        }
+    }
+    return n;
+}
+
+size_t settings_restart_changes(const struct settings *a, const struct settings *b,
+                                settings_change_fn *fn, void *arg)
+{
+    const struct conf_section *sec = sections();
+    size_t n = 0;
+    char msg[64];
+    for (size_t i = 0; sec[i].name; i++) {
+        /* what a reload applies: the map, the feeds, [customer ID] and [detector.NAME] */
+        if (sec[i].has_arg || strcmp(sec[i].name, "customers") == 0 ||
+            strncmp(sec[i].name, "detector.", 9) == 0)
+            continue;
+        /* the open()s of sections without argument only find the struct */
+        const void *sa = sec[i].open((void *)(uintptr_t)a, &sec[i], NULL, msg, sizeof msg);
+        const void *sb = sec[i].open((void *)(uintptr_t)b, &sec[i], NULL, msg, sizeof msg);
+        n += diff_keys(sec[i].name, sec[i].keys, sa, sb, fn, arg);
+    }
+    n += diff_instances("capture", capture_keys, (const char *)a->captures, a->ncaptures,
+                        (const char *)b->captures, b->ncaptures, sizeof a->captures[0], fn, arg);
+    n += diff_instances("exporter", exporter_keys, (const char *)a->exporters, a->nexporters,
+                        (const char *)b->exporters, b->nexporters, sizeof a->exporters[0], fn, arg);
+    return n;
+}

@@ -19,7 +19,7 @@
 
 /* The daemon's own: reloads, health. */
 struct daemon_snap {
-    uint64_t reloads, reload_failures, reload_ok, reload_time, healthy, start_time;
+    uint64_t reloads, reload_failures, reload_ok, reload_time, restart_pending, healthy, start_time;
 };
 #define DAEMON_ROWS(X)                                                                             \
     X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                     \
@@ -30,6 +30,9 @@ struct daemon_snap {
       "the last reload failed.")                                                                   \
     X(T, reload_time, NULL, "last_reload_time_seconds", NULL, G,                                   \
       "Unix time of the last reload (of the start before any).")                                   \
+    X(T, restart_pending, NULL, "reload_restart_pending", NULL, G,                                 \
+      "Settings the last successful reload found changed that only a restart applies (each "       \
+      "named in a warning).")                                                                      \
     X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")               \
     X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")
 #define T struct daemon_snap
@@ -248,7 +251,8 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                TW_VERSION);
     process_metrics(&t, s->start_unix);
     struct daemon_snap ds = {s->reloads,          s->reload_failures, s->last_reload_ok,
-                             s->last_reload_unix, s->healthy,         s->start_unix};
+                             s->last_reload_unix, s->restart_pending, s->healthy,
+                             s->start_unix};
     one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
     static struct counters_snap cs; /* main thread only; large */

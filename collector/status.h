@@ -34,6 +34,7 @@ struct status_src {
     uint64_t reloads, reload_failures;
     bool last_reload_ok;       /* the configuration in force loaded fine (start or reload) */
     uint64_t last_reload_unix; /* start time until the first reload */
+    uint64_t restart_pending;  /* keys changed in the file that only a restart applies */
     uint64_t start_unix;
     bool per_customer; /* [metrics] per_customer */
     bool healthy;      /* the last /healthz verdict */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon as a NOC runs it: NetFlow over loopback, /metrics and /healthz scraped with curl
 # while counters move, SIGHUP with a changed customer map (used at once, no datagram lost),
-# SIGHUP with a broken map (rejected with file and line, old map stays), SIGTERM (window
+# SIGHUP with a broken map (rejected with file and line, old map stays), SIGHUP with settings
+# only a restart applies (each named, counted, not applied), SIGTERM (window
 # closed, alerts and totals written, exit 0).
 source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
@@ -81,6 +82,25 @@ wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 3 ]]' || fail "thir
 grep -q "reload rejected, old configuration stays in force: .*tw.conf:$((badline - 2)): \|reload rejected, old configuration stays in force: .*tw.conf:$badline: " "$tmp/log" \
   || fail "bad config reload does not name file:line: $(grep 'reload rejected' "$tmp/log" | tail -1)"
 cp "$tmp/tw.conf.good" "$tmp/tw.conf"
+
+# settings only a restart applies: the reload takes the rest and names each one it did not
+grep -q "needs a restart" "$tmp/log" && fail "restart-only change reported without one: $(grep 'needs a restart' "$tmp/log")"
+sed 's/^192\.0\.2\.0\/25,acme,.*$/192.0.2.0\/25,newco,NewCo,64599/' "$TW_SRC/configs/customers.csv" \
+  >"$tmp/map.csv" # the map of the first reload again (the broken one is still there)
+sed -i -e '/^\[metrics\]$/{n;s/.*/listen = 127.0.0.1:1/}' -e 's/^window = 1m$/window = 2m/' \
+  -e "s|^jsonl = .*|jsonl = $tmp/other.jsonl|" "$tmp/tw.conf"
+kill -HUP "$pid"
+wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 4 ]]' || fail "fourth reload not counted"
+[[ $(metric 'transitwatch_last_reload_success') == 1 ]] || fail "reload with restart-only changes failed"
+[[ $(metric 'transitwatch_reload_restart_pending') == 3 ]] \
+  || fail "restart pending $(metric transitwatch_reload_restart_pending), want 3: $(grep 'needs a restart' "$tmp/log")"
+for key in metrics.listen output.jsonl pipeline.window; do
+  grep -q "reload: $key changed: needs a restart; not applied" "$tmp/log" || fail "$key change not named"
+done
+[[ $(grep -c "needs a restart" "$tmp/log") -eq 3 ]] || fail "other keys named: $(grep 'needs a restart' "$tmp/log")"
+cp "$tmp/tw.conf.good" "$tmp/tw.conf"
+kill -HUP "$pid"
+wait_for 10 eval '[[ $(metric transitwatch_reload_restart_pending) == 0 ]]' || fail "restart pending not 0 with the file as at start"
 
 tw_stop
 # (after dropping privileges the pidfile in a root-owned place may stay; here the dir is 755)
