@@ -618,6 +618,8 @@ static void on_hup(struct daemon *d)
     sinks_reopen(&d->r->sinks);
     d->st.last_reload_ok = reload(d->r, d->o->instance_id, &d->st.restart_pending) == 0;
     d->st.reload_failures += !d->st.last_reload_ok;
+    if (d->st.last_reload_ok && d->mx)
+        status_follow_map(&d->st); /* the new map's customers, by id */
     sd_notify(0, "READY=1");
     if (d->mx)
         publish_status(d); /* show the result at once */
@@ -653,8 +655,10 @@ static int daemon_attach(struct daemon *d)
                                 .start_unix = start_unix,
                                 .per_customer = r->s.metrics_per_customer,
                                 .healthy = true};
-    if (d->mx)
+    if (d->mx) {
+        status_follow_map(&d->st);
         pipeline_set_summary_tap(r->pipe, status_on_summary, &d->st);
+    }
     health_init(&d->health);
     if (evloop_add_timer(d->loop, DAEMON_TICK_MS, on_tick, d) < 0 ||
         (d->mx && evloop_add_timer(d->loop, 0, on_status, d) < 0) ||

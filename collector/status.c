@@ -285,30 +285,36 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
     return t.len;
 }
 
+void status_follow_map(struct status_src *s)
+{
+    if (!s->per_customer)
+        return;
+    const struct customer_map *m = pipeline_customers(s->p);
+    size_t n = customers_count(m) + 1; /* slot 0: no customer */
+    struct status_customer *c = calloc(n, sizeof *c);
+    if (!c) /* the old slots stay; summaries of customers they do not name are left out */
+        return;
+    for (size_t i = 1; i < n; i++)
+        snprintf(c[i].id, sizeof c[i].id, "%s", customers_get(m, (uint32_t)i)->id);
+    for (size_t i = 0; i < s->ncust; i++) {
+        const struct customer *cu = s->cust[i].id[0] ? customers_find_id(m, s->cust[i].id) : NULL;
+        if (cu)
+            c[cu->index + 1] = s->cust[i];
+    }
+    free(s->cust);
+    s->cust = c;
+    s->ncust = n;
+}
+
 void status_on_summary(void *arg, uint32_t customer_index, const struct summary *sum)
 {
     struct status_src *s = arg;
-    if (!s->per_customer)
+    /* the slots follow the map the summaries come from (status_follow_map after each reload,
+     * on this thread) */
+    if (!s->per_customer || customer_index >= s->ncust ||
+        strcmp(s->cust[customer_index].id, sum->customer_id) != 0)
         return;
-    if (customer_index >= s->cust_cap) { /* grows to the map's size, at most once per reload */
-        size_t nc = (size_t)customer_index + 1;
-        size_t want = customers_count(pipeline_customers(s->p)) + 1;
-        if (want > nc)
-            nc = want;
-        struct status_customer *c = realloc(s->cust, nc * sizeof *c);
-        if (!c)
-            return;
-        memset(c + s->cust_cap, 0, (nc - s->cust_cap) * sizeof *c);
-        s->cust = c;
-        s->cust_cap = nc;
-    }
-    if (customer_index >= s->ncust)
-        s->ncust = (size_t)customer_index + 1;
     struct status_customer *c = &s->cust[customer_index];
-    if (strcmp(c->id, sum->customer_id) != 0) { /* a reload gave the slot to another customer */
-        memset(c, 0, sizeof *c);
-        snprintf(c->id, sizeof c->id, "%s", sum->customer_id);
-    }
     c->bytes_out += sum->out.bytes;
     c->bytes_in += sum->in.bytes;
     c->bytes_internal += sum->internal.bytes;
@@ -323,7 +329,7 @@ void status_free(struct status_src *s)
 {
     free(s->cust);
     s->cust = NULL;
-    s->ncust = s->cust_cap = 0;
+    s->ncust = 0;
 }
 
 void status_list_counters(FILE *out)

@@ -17,8 +17,8 @@
 #include "source.h"
 #include "summary.h"
 
-/* Per-customer series, from the summaries of closed windows: bounded by the customer map
- * (one slot per customer index), reset when a reload gives a slot to another customer. */
+/* Per-customer series, from the summaries of closed windows: one slot per customer of the map
+ * in force, by its index (status_follow_map), zero until the customer's first summary. */
 struct status_customer {
     char id[64];
     uint64_t bytes_out, bytes_in, bytes_internal;
@@ -40,12 +40,16 @@ struct status_src {
     bool healthy;      /* the last /healthz verdict */
     /* per-customer series (status_on_summary fills them) */
     struct status_customer *cust;
-    size_t ncust, cust_cap;
+    size_t ncust;
 };
 
 /* Writes the text into buf (NUL-terminated). Returns its length (cap - 1 at most; the text is
  * cut at a line boundary if it does not fit). */
 size_t status_render(const struct status_src *s, char *buf, size_t cap);
+/* The per-customer slots made anew for the pipeline's customer map, one per customer, each
+ * customer's values carried over by its id (a reload renumbers, adds and removes customers):
+ * at start and after every reload that took a map. */
+void status_follow_map(struct status_src *s);
 /* A pipeline summary tap (pipeline_set_summary_tap): arg is the struct status_src. */
 void status_on_summary(void *arg, uint32_t customer_index, const struct summary *sum);
 void status_free(struct status_src *s);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 13 item 13 (and 14.6): /metrics carries every counter the JSON totals carry, named from
 # the one table (transitwatch --list-counters); one metric per unit; the reload gauge is 0/1;
-# process_* metrics; units in gauge names; per-customer series bounded by the customer map and
-# switched off by [metrics] per_customer = no; sinks' counters through their hook; and the
-# exposition passes `promtool check metrics` on a real scrape.
+# process_* metrics; units in gauge names; per-customer series one per customer of the map (a
+# reload that removes one: the others kept by id) and switched off by [metrics] per_customer =
+# no; sinks' counters through their hook; and the exposition passes `promtool check metrics` on
+# a real scrape.
 source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 has() { scrape "$tmp/cur" || return 1; grep -q "$1" "$tmp/cur"; } # a fresh scrape matches REGEX
@@ -41,11 +42,12 @@ grep -Eq '^ +detectors\.scan\.(h|v|pending)_evicted +[1-9]' "$tmp/small.err" || 
 grep -qF 'detectors.scan.h_evicted transitwatch_detector_scan_horizontal_evicted_total' "$tmp/list" \
   || fail "scan evictions have no /metrics name"
 
+cp "$cfg/customers.csv" "$tmp/map.csv"
 cat >"$tmp/tw.conf" <<CONF
 [collector]
 listen = 127.0.0.1:0
 [customers]
-file = $cfg/customers.csv
+file = $tmp/map.csv
 [blocklist drop]
 file = $cfg/blocklists/drop.txt
 [pipeline]
@@ -106,13 +108,34 @@ ids=$(grep -o 'transitwatch_customer_flows_total{customer="[^"]*",direction="out
 [[ $ids -ge 1 && $ids -le $ncust ]] || fail "$ids per-customer series for $ncust map lines"
 kill -HUP "$pid"
 sleep 1.5
+scrape "$tmp/scrape2"
 if command -v promtool >/dev/null; then
-  scrape "$tmp/scrape2"
   promtool check metrics <"$tmp/scrape2" >"$tmp/promtool.out" 2>&1 || fail "promtool: $(cat "$tmp/promtool.out")"
   echo "promtool check metrics: ok ($(grep -c '^# TYPE' "$tmp/scrape2") families)"
 else
   echo "promtool not installed (Debian package prometheus): exposition check skipped"
 fi
+# per customer after a reload that removes one (globex): the series follow the new map by id,
+# every customer of it once (zero until its traffic), each value carried over, globex's gone
+series() { # FILE ID: ID's outbound flows series in FILE, one value per line
+  awk -v m="transitwatch_customer_flows_total{customer=\"$2\",direction=\"outbound\"}" '$1 == m { print $2 }' "$1"
+}
+map_ids() { awk -F, '!/^#/ && $1 ~ /\// { print $2 }' "$1" | sort -u; }
+for id in $(map_ids "$tmp/map.csv"); do
+  [[ $(series "$tmp/scrape2" "$id" | wc -l) -eq 1 ]] || fail "customer $id: $(series "$tmp/scrape2" "$id" | wc -l) series before the reload"
+done
+grep -v ',globex,' "$cfg/customers.csv" >"$tmp/map.csv"
+kill -HUP "$pid"
+wait_for 10 eval 'scrape "$tmp/scrape3" && grep -q "^transitwatch_reloads_total 2$" "$tmp/scrape3"' || fail "second reload"
+grep -q 'customer="globex"' "$tmp/scrape3" && fail "globex still on /metrics after the reload: $(grep -m1 'customer="globex"' "$tmp/scrape3")"
+for id in $(map_ids "$tmp/map.csv"); do
+  [[ $(series "$tmp/scrape3" "$id" | wc -l) -eq 1 ]] || fail "customer $id: $(series "$tmp/scrape3" "$id" | wc -l) series after the reload"
+  [[ $(series "$tmp/scrape3" "$id") -ge $(series "$tmp/scrape2" "$id") ]] \
+    || fail "customer $id: $(series "$tmp/scrape2" "$id") outbound flows before the reload, $(series "$tmp/scrape3" "$id") after"
+done
+[[ $(grep -c '^transitwatch_customer_flows_total{.*direction="outbound"}' "$tmp/scrape3") -eq $(map_ids "$tmp/map.csv" | wc -l) ]] \
+  || fail "per-customer series not one per customer of the map: $(grep '^transitwatch_customer_flows_total{.*outbound' "$tmp/scrape3")"
+echo "per-customer series after a reload without globex: $(map_ids "$tmp/map.csv" | wc -l) customers, values kept"
 tw_stop
 # per_customer = no: no per-customer series
 echo "per_customer = no" >"$tmp/pc"
