@@ -215,11 +215,11 @@ static bool close_visit(void *arg, struct host *h, void *state)
     }
     if (h->sent)
         h->sent = 0;
-    /* an address that never sent and has no alert of the day is forgotten once a window passed
-     * without a record for it (the Internet's probes of a customer's dark space come and go);
-     * a host after host_idle */
-    uint64_t keep = h->sender || h->cats_day ? p->host_idle_ms : p->window_ms;
-    return h->last_ms + keep < ca->win_end;
+    /* forgotten after host_idle, an address that only received too: with sampled exports a
+     * host's own packets can go unsampled for windows while its answers are not, and its
+     * detectors' state (flood's baseline) must outlive that. When the table is full, such
+     * addresses go first (hosttab get_slow). */
+    return h->last_ms + p->host_idle_ms < ca->win_end;
 }
 
 /* The incidents of the day that made each named host hostile (the alert manager's). */

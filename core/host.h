@@ -32,8 +32,8 @@ struct host {
     uint8_t sent : 1;
     uint8_t cats_day : 7; /* categories alerted since the host was last clean for a day */
     uint8_t sender : 1;   /* the host has sent a record since it entered the table: a host, not
-                           * a dark address (the day view's active hosts; evicted and forgotten
-                           * first when it has not) */
+                           * a dark address (the day view's active hosts; evicted first when
+                           * it has not) */
     /* per category, the weightiest alert (severity weight x score, in hundredths; see
      * collector/hostility.h) of this window, and since the host was last clean for a day */
     uint8_t weight[CAT_COUNT], weight_day[CAT_COUNT];
