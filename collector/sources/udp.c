@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 
 #include "clock.h"
 
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
 #endif
@@ -54,6 +58,8 @@ struct udp_listener {
     struct iovec *iov;
     struct sockaddr_storage *names;
     union udp_cmsg *cmsgs;
+    bool backlog;           /* a read since the last drop sync filled its batch */
+    uint64_t drops_sync_ms; /* when the drop counts were last read (udp_listener_sync_drops) */
     struct udp_stats st;
 };
 
@@ -278,6 +284,16 @@ static void src_of(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t 
     }
 }
 
+/* Socket s's kernel drop counter (SO_RXQ_OVFL or SO_MEMINFO: the same cumulative 32-bit count)
+ * is now v: the drops since the last reading are counted. */
+static void drops_to(struct udp_listener *l, struct udp_sock *s, uint32_t v)
+{
+    uint32_t d = v - s->ovfl_last; /* wraps like the kernel's */
+    s->drops += d;
+    l->st.kernel_drops += d;
+    s->ovfl_last = v;
+}
+
 /* udp_listener_recv taking at most max (1..batch) datagrams: the source's budget. */
 static int recv_up_to(struct udp_listener *l, size_t idx, unsigned max, udp_datagram_fn cb,
                       void *arg)
@@ -305,6 +321,7 @@ static int recv_up_to(struct udp_listener *l, size_t idx, unsigned max, udp_data
     }
     n = recvmmsg(s->fd, l->msgs, max, MSG_DONTWAIT, NULL);
     l->dirty = n > 0 ? (unsigned)n : 0;
+    l->backlog |= n == (int)max;
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
@@ -322,9 +339,7 @@ static int recv_up_to(struct udp_listener *l, size_t idx, unsigned max, udp_data
                 cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
                 uint32_t v;
                 memcpy(&v, CMSG_DATA(cm), sizeof(v));
-                s->drops += (uint32_t)(v - s->ovfl_last); /* wraps like the kernel's */
-                l->st.kernel_drops += (uint32_t)(v - s->ovfl_last);
-                s->ovfl_last = v;
+                drops_to(l, s, v);
             }
         }
         if (h->msg_flags & MSG_TRUNC) {
@@ -342,6 +357,19 @@ static int recv_up_to(struct udp_listener *l, size_t idx, unsigned max, udp_data
 int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, void *arg)
 {
     return recv_up_to(l, idx, l->batch, cb, arg);
+}
+
+void udp_listener_sync_drops(struct udp_listener *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        uint32_t mem[SK_MEMINFO_VARS];
+        socklen_t len = sizeof mem;
+        if (l->socks[i].fd >= 0 &&
+            getsockopt(l->socks[i].fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+            drops_to(l, &l->socks[i], mem[SK_MEMINFO_DROPS]);
+    }
+    l->backlog = false;
 }
 
 uint64_t udp_listener_kernel_drops(const struct udp_listener *l)
@@ -467,6 +495,11 @@ static int udp_src_drain(struct source *s, size_t budget)
         nanosleep(&ts, NULL); /* EINTR: a signal; read what is there now */
         u->now_ms = clock_wall_ms();
         read_round(u, budget, &done);
+    }
+    /* emptied after a backlog (the drops, if any, are behind us now), or a second on */
+    if (done < budget && (l->backlog || u->now_ms >= l->drops_sync_ms + 1000)) {
+        udp_listener_sync_drops(l);
+        l->drops_sync_ms = u->now_ms;
     }
     return (int)(done < INT32_MAX ? done : INT32_MAX);
 }

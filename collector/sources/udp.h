@@ -7,7 +7,11 @@
  * listener owns it: the main loop's (rx_threads = 0) or a receive thread's (rx.h); counters are
  * plain fields written by that thread.
  * Kernel drops (receive buffer full) come from SO_RXQ_OVFL: the kernel attaches its drop counter
- * to each datagram read, so the figure moves when the next datagram after a drop is read.
+ * to each datagram read, so the figure moves when the next datagram after a drop is read. The
+ * same counter is read directly (SO_MEMINFO's SK_MEMINFO_DROPS, udp_listener_sync_drops) when a
+ * drain empties the sockets after a backlog (a read that filled its batch) and at most once a
+ * second otherwise: the drops at the end of a burst count without a datagram after them, also
+ * in a stop's last drain.
  *
  * The UDP source (source.h) is a listener behind the source interface: each drain stamps its
  * datagrams with the wall clock once and reads the sockets in turn, a batch at a time, until
@@ -76,6 +80,8 @@ int udp_listener_rcvbuf(const struct udp_listener *l, size_t idx);
 int udp_listener_recv(struct udp_listener *l, size_t idx, udp_datagram_fn cb, void *arg);
 
 uint64_t udp_listener_kernel_drops(const struct udp_listener *l);
+/* Bring the kernel drop counts up to date from each socket's own counter (the reading thread). */
+void udp_listener_sync_drops(struct udp_listener *l);
 uint64_t udp_listener_datagrams(const struct udp_listener *l);
 uint64_t udp_listener_truncated(const struct udp_listener *l);
 void udp_listener_stats(const struct udp_listener *l, struct udp_stats *out);
