@@ -239,23 +239,6 @@ static uint64_t counter(struct sink *s, const char *metric)
     return 0;
 }
 
-/* The file size limit a test lowers (a full disk), kept by its setup and given back by its
- * teardown, also when it fails (cmocka leaves a test by a longjmp). */
-static struct rlimit fsize_saved;
-
-static int fsize_save(void **state)
-{
-    (void)state;
-    return getrlimit(RLIMIT_FSIZE, &fsize_saved);
-}
-
-static int fsize_restore(void **state)
-{
-    (void)state;
-    signal(SIGXFSZ, SIG_DFL);
-    return setrlimit(RLIMIT_FSIZE, &fsize_saved);
-}
-
 /* A full disk (here the file size limit: the flush puts part of the buffer out, then fails):
  * every message buffered since the last flush is lost and counted so, the file is cut back to
  * its last whole line, /healthz sees the loss with the file's name, and the next messages are
@@ -276,7 +259,7 @@ static void test_full_disk_loses_whole_messages(void **state)
     s.ops->poll(s.self);
     assert_int_equal(counter(&s, "jsonl_written_messages_total"), 1);
 
-    struct rlimit lim = fsize_saved;
+    struct rlimit lim = *fsize_saved();
     lim.rlim_cur = 10000;
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);

@@ -172,23 +172,6 @@ static void test_bound_counts_loss(void **state)
     free(dir);
 }
 
-/* The file size limit a test lowers (a full disk), kept by its setup and given back by its
- * teardown, also when it fails (cmocka leaves a test by a longjmp). */
-static struct rlimit fsize_saved;
-
-static int fsize_save(void **state)
-{
-    (void)state;
-    return getrlimit(RLIMIT_FSIZE, &fsize_saved);
-}
-
-static int fsize_restore(void **state)
-{
-    (void)state;
-    signal(SIGXFSZ, SIG_DFL);
-    return setrlimit(RLIMIT_FSIZE, &fsize_saved);
-}
-
 /* A full disk (here the file size limit, below the segment size: the active segment can neither
  * grow nor roll): the blocks that do not fit are lost, counted, and not waiting for delivery;
  * once everything written is acknowledged, the segment's space comes back and new messages are
@@ -198,7 +181,7 @@ static void test_full_disk_recovers_after_delivery(void **state)
     (void)state;
     char *dir = tmpdir_make("tw_spool");
     struct spool *sp = open_sp(dir, 4u << 20, 64u << 10);
-    struct rlimit lim = fsize_saved;
+    struct rlimit lim = *fsize_saved();
     lim.rlim_cur = 16u << 10;
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);

@@ -5,9 +5,11 @@
 #define TW_TMPDIR_TEST_UTIL_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* A new directory /tmp/PREFIX_XXXXXX (asserted); the caller frees the name. */
@@ -36,6 +38,28 @@ static inline void tmpdir_remove(const char *dir)
     }
     closedir(d);
     rmdir(dir);
+}
+
+/* The file size limit a test lowers to make a full disk (test_sink_jsonl, test_spool), kept by
+ * its setup and given back by its teardown, also when it fails (cmocka leaves a test by a
+ * longjmp). fsize_saved: the limit in force before the test. */
+static inline struct rlimit *fsize_saved(void)
+{
+    static struct rlimit saved;
+    return &saved;
+}
+
+static inline int fsize_save(void **state)
+{
+    (void)state;
+    return getrlimit(RLIMIT_FSIZE, fsize_saved());
+}
+
+static inline int fsize_restore(void **state)
+{
+    (void)state;
+    signal(SIGXFSZ, SIG_DFL);
+    return setrlimit(RLIMIT_FSIZE, fsize_saved());
 }
 
 #endif
