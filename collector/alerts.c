@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <libgen.h>
 
+#include "afile.h"
 #include "alert_json.h"
 #include "customers.h"
 #include "hash.h"
@@ -305,45 +304,25 @@ static void inc_put(void *arg, const void *ep)
     w->n++;
 }
 
-/* 0 or -errno. Written to PATH.tmp, flushed to disk, renamed over path. */
+/* 0 or -errno. Replaces path whole, on disk (core/afile.h). */
 static int inc_write(const struct alert_mgr *m, const char *path, uint64_t wall_ms, uint64_t *count)
 {
-    char tmp[1100];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -errno;
+    struct afile a;
+    int rc = afile_open(&a, path, 0666);
+    if (rc < 0)
+        return rc;
     struct inc_head h = {.version = INC_VERSION,
                          .entry_size = (uint32_t)sizeof(struct entry),
                          .count = m->t.used,
                          .saved_ms = wall_ms};
     memcpy(h.magic, INC_MAGIC, sizeof h.magic);
-    struct inc_writer w = {.f = f};
-    bool ok = fwrite(&h, sizeof h, 1, f) == 1;
+    struct inc_writer w = {.f = a.f};
+    bool ok = fwrite(&h, sizeof h, 1, a.f) == 1;
     ltab_each_by_age(&m->t, inc_put, &w);
-    ok = ok && !w.err && w.n == h.count && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return -(e ? e : EIO);
-    }
-    snprintf(tmp, sizeof tmp, "%s", path);
-    int dfd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) { /* the rename itself on disk */
-        fsync(dfd);
-        close(dfd);
-    }
-    *count = w.n;
-    return 0;
+    rc = afile_close(&a, ok && !w.err && w.n == h.count, true);
+    if (rc == 0)
+        *count = w.n;
+    return rc;
 }
 
 int alert_mgr_save(struct alert_mgr *m, const char *path, uint64_t wall_ms)

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "afile.h"
 #include "log.h"
 
 struct sink_report {
@@ -29,20 +29,13 @@ static int sr_publish(void *self, enum msg_kind kind, const char *key, size_t ke
 
 int report_write_file(const struct report *r, const char *customer, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -errno;
-    int rc = report_write_html(r, customer, NULL, f);
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
+    struct afile a;
+    int rc = afile_open(&a, path, 0666);
     if (rc < 0)
-        unlink(tmp);
-    return rc;
+        return rc;
+    rc = report_write_html(r, customer, NULL, a.f);
+    int rc2 = afile_close(&a, rc == 0, false);
+    return rc < 0 ? rc : rc2;
 }
 
 static int sr_flush(void *self, int timeout_ms)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "afile.h"
 #include "log.h"
 
 #define HDR_LEN 32u
@@ -451,25 +452,19 @@ static void scan_segment(struct spool *sp, const char *path, struct seg *sg, str
     sp->st.corrupt_blocks += bad;
     sp->st.corrupt_bytes += badb;
     if (bad && c->any) {
-        char tmp[PATH_MAX + 8];
+        struct afile a;
         struct open_ctx c2 = {.acked = c->acked};
-        int tl = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        c2.out_fd = tl <= 0 || (size_t)tl >= sizeof tmp
-                        ? -1
-                        : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (c2.out_fd >= 0) {
+        if (afile_open(&a, path, 0640) == 0) {
+            c2.out_fd = fileno(a.f); /* written through the descriptor alone */
             uint64_t b2 = 0, bb2 = 0;
             struct scan_cb cb2 = {.block = open_block, .ctx = &c2};
             scan_image(m, len, &cb2, &b2, &bb2);
             struct stat st2;
-            bool ok = !c2.out_err && fdatasync(c2.out_fd) == 0 && fstat(c2.out_fd, &st2) == 0;
-            close(c2.out_fd);
-            if (ok && rename(tmp, path) == 0) {
+            bool ok = !c2.out_err && fstat(c2.out_fd, &st2) == 0;
+            if (afile_close(&a, ok, true) == 0) {
                 sg->bytes = (uint64_t)st2.st_size;
                 log_warn("spool: %s repaired: %llu damaged byte(s) dropped", path,
                          (unsigned long long)badb);
-            } else {
-                unlink(tmp);
             }
         }
     }

@@ -264,6 +264,13 @@ static void test_corruption_recovered(void **state)
     spool_get_stats(sp, &st);
     assert_true(st.corrupt_blocks >= 3);
     assert_true(st.recovered > 2000 && st.recovered < 3000);
+    /* the segment rewritten with its valid blocks only, replaced whole (no .tmp left) */
+    struct stat st2;
+    assert_int_equal(stat(seg, &st2), 0);
+    assert_true(st2.st_size < stb.st_size);
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", seg);
+    assert_int_equal(access(tmp, F_OK), -1);
     /* Every remaining record reads back intact and in order; the gap is skipped. */
     uint64_t seen = 0, prev = 0;
     struct spool_rec r;

@@ -1,6 +1,6 @@
 /* tmpdir_test_util.h: the scratch directories of the unit tests that write files (test_spool,
- * test_kafka, test_sink_jsonl): make one under /tmp, remove it with the files in it (one level:
- * the tests make no subdirectories). Header-only, static; include after cmocka.h. */
+ * test_kafka, test_sink_jsonl, test_afile): make one under /tmp, remove it with the files in it
+ * (one level: the tests make no subdirectories). Header-only, static; include after cmocka.h. */
 #ifndef TW_TMPDIR_TEST_UTIL_H
 #define TW_TMPDIR_TEST_UTIL_H
 
