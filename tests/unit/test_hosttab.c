@@ -96,7 +96,10 @@ static void test_bounded_eviction(void **st)
     hosttab_free(t);
 }
 
-static void test_prefers_inactive_victim(void **st)
+/* One bucket filled with HOSTTAB_WAYS hosts 10.0.0.0.. in window 5 (host 3 in window 4), last
+ * seen 100 + i, senders except those in dark_mask (bit i: host i only received); then host
+ * 10.0.3.232 arrives and one of them must go. */
+static struct hosttab *full_bucket_plus_one(unsigned dark_mask)
 {
     struct hash_key k;
     hash_key_from_seed(&k, 3);
@@ -109,11 +112,18 @@ static void test_prefers_inactive_victim(void **st)
         addr_n(a, i);
         struct host *h = hosttab_get(t, 1, a, 5, &ins, &s);
         h->last_ms = 100 + i;
-        h->window = i == 3 ? 4 : 5; /* host 3 is from an older window */
-        h->sender = 1;
+        h->window = i == 3 ? 4 : 5;
+        h->sender = !(dark_mask >> i & 1);
     }
     addr_n(a, 1000);
     hosttab_get(t, 1, a, 5, &ins, &s);
+    return t;
+}
+
+static void test_prefers_inactive_victim(void **st)
+{
+    struct hosttab *t = full_bucket_plus_one(0); /* host 3 is from an older window */
+    uint8_t a[16];
     addr_n(a, 3);
     assert_null(hosttab_find(t, 1, a, NULL)); /* the inactive one went, though not the oldest */
     addr_n(a, 0);
@@ -130,22 +140,9 @@ static void test_prefers_inactive_victim(void **st)
  * even one from an older window and staler; among dark ones, the stalest. */
 static void test_prefers_dark_victim(void **st)
 {
-    struct hash_key k;
-    hash_key_from_seed(&k, 3);
-    struct hosttab *t;
-    assert_int_equal(hosttab_new(HOSTTAB_WAYS, 0, &k, &t), 0); /* one bucket */
+    /* 6 and 7: probed, never answered; active, newest */
+    struct hosttab *t = full_bucket_plus_one(1u << 6 | 1u << 7);
     uint8_t a[16];
-    bool ins;
-    void *s;
-    for (uint32_t i = 0; i < HOSTTAB_WAYS; i++) {
-        addr_n(a, i);
-        struct host *h = hosttab_get(t, 1, a, 5, &ins, &s);
-        h->last_ms = 100 + i;
-        h->window = i == 3 ? 4 : 5;
-        h->sender = i != 6 && i != 7; /* 6 and 7: probed, never answered; active, newest */
-    }
-    addr_n(a, 1000);
-    hosttab_get(t, 1, a, 5, &ins, &s);
     addr_n(a, 6);
     assert_null(hosttab_find(t, 1, a, NULL));
     for (uint32_t i = 0; i < HOSTTAB_WAYS; i++) {
