@@ -85,8 +85,9 @@ struct hit {
 #define INIT_HOST 1
 #define INIT_PEER 2
 
+/* No copy of the options: thresholds and scores are read through det_conf when used, so a
+ * reload's and a customer's own apply. */
 struct blocklist {
-    struct blocklist_conf conf;
     struct ktab hits; /* the window's hits in first-seen order; full: reported at once */
     const struct feed_set *space_feeds; /* feeds of the last own-space check */
     uint64_t space_sig;                 /* customer prefixes of the last own-space check */
@@ -100,10 +101,8 @@ static int blocklist_init(const void *conf, struct det_share share, void **self)
     struct blocklist *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    b->conf = *(const struct blocklist_conf *)conf;
-    b->conf.max_hits = det_share_cap(share, b->conf.max_hits, 16);
-    int rc =
-        ktab_init(&b->hits, b->conf.max_hits, sizeof(struct hit), HIT_KEY, 0x626c6f636b6c6973ULL);
+    size_t cap = det_share_cap(share, ((const struct blocklist_conf *)conf)->max_hits, 16);
+    int rc = ktab_init(&b->hits, cap, sizeof(struct hit), HIT_KEY, 0x626c6f636b6c6973ULL);
     if (rc < 0) {
         free(b);
         return rc;
@@ -426,6 +425,7 @@ static void space_report(struct space_arg *sa, const struct prefix *own, size_t 
     char ownb[ADDR_STRLEN + 8], evbuf[2048];
     eb.n = 0;
     prefix_format(own, ownb, sizeof ownb);
+    const struct blocklist_conf *cc = det_conf(sa->ctx, sa->customer);
     struct json j;
     json_init(&j, evbuf, sizeof evbuf);
     json_obj_open(&j, NULL);
@@ -451,7 +451,7 @@ static void space_report(struct space_arg *sa, const struct prefix *own, size_t 
         .detector = "blocklist",
         .rule_id = "blocklist.customer_space_listed",
         .severity = SEV_HIGH,
-        .score = sa->b->conf.score_ip,
+        .score = cc->score_ip, /* in force for the customer now (a reload, an override) */
         .customer = sa->customer,
         .has_host = false,
         .win_start_ms = sa->ctx->win_start_ms,

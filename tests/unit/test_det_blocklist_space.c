@@ -64,10 +64,41 @@ static void own_space_listed(void **st)
     feed_set_free(fs);
 }
 
+/* The alert's score is the one in force for the customer when it is raised: a reload's or a
+ * [customer ID] override's, not the one at start. */
+static void score_in_force(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_blocklist_ops, NULL), 0);
+    prefix_parse("10.0.0.0/16", false, &t.cust_prefixes[0]);
+    t.ncust_prefixes = 1;
+    struct feed_set *fs = make_set("10.0.5.0/24 ; SBL1\n");
+    assert_non_null(fs);
+    t.ctx.feeds = fs;
+    th_close(&t);
+    assert_int_equal(t.nalerts, 1);
+    assert_float_equal(t.alerts[0].score, 0.8, 1e-9); /* the default */
+    void *reloaded = th_make_conf(&det_blocklist_ops, "score=0.5");
+    assert_non_null(reloaded);
+    t.dflt[0] = reloaded;
+    t.ncust_prefixes = 0; /* the map changes twice: checked again */
+    th_close(&t);
+    t.ncust_prefixes = 1;
+    th_close(&t);
+    assert_int_equal(t.nalerts, 2);
+    assert_float_equal(t.alerts[1].score, 0.5, 1e-9);
+    t.dflt[0] = t.conf;
+    free(reloaded);
+    th_fini(&t);
+    feed_set_free(fs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(own_space_listed),
+        cmocka_unit_test(score_in_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
