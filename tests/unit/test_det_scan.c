@@ -286,6 +286,33 @@ static void trw_needs_a_few_dozen(void **st)
     th_fini(&t);
 }
 
+/* The walk follows the options in force: new values at the same address as the old ones (a
+ * reload's set allocated where a freed one was) are not mistaken for them. A stricter test
+ * (answered share 0.7 for a scanner, alpha 1e-9) does not flag 25 unanswered probes. */
+static void trw_options_in_force(void **st)
+{
+    (void)st;
+    struct th t;
+    assert_int_equal(th_init(&t, &det_scan_ops, NULL), 0);
+    char dst[32];
+    for (unsigned i = 0; i < 25; i++) {
+        target(dst, sizeof dst, 1000 + i);
+        syn_probe(&t, "10.0.0.9", dst, 2323, T0 + 1000 + i * 300);
+    }
+    void *strict = th_make_conf(&det_scan_ops, "trw_theta1=0.7;trw_alpha=1e-9");
+    assert_non_null(strict);
+    memcpy(t.conf, strict, det_scan_ops.conf_size);
+    free(strict);
+    for (unsigned i = 0; i < 25; i++) {
+        target(dst, sizeof dst, 2000 + i);
+        syn_probe(&t, "10.0.0.11", dst, 2323, T0 + 1000 + i * 300);
+    }
+    th_close(&t);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.9"), 1);
+    assert_int_equal(th_count(&t, "scan.trw", "10.0.0.11"), 0);
+    th_fini(&t);
+}
+
 /* A completed TCP connection as an exporter that knows the initiator (IPFIX, the flow meter,
  * a Zeek log) gives it: between two dynamic ports, only that says who called whom. */
 static void tcp_conn_known(struct th *t, const char *host, const char *dst, uint16_t sport,
@@ -1032,6 +1059,7 @@ int main(void)
         cmocka_unit_test(fast_sweep_one_alert),
         cmocka_unit_test(trw_small_fast_sweep),
         cmocka_unit_test(trw_needs_a_few_dozen),
+        cmocka_unit_test(trw_options_in_force),
         cmocka_unit_test(trw_ports_lower_bound),
         cmocka_unit_test(interleaved_hosts_keep_their_keys),
         cmocka_unit_test(web_client_quiet),
