@@ -671,6 +671,15 @@ static int check_endpoints(const struct settings *s, const char *list, const cha
     return 0;
 }
 
+/* Is name one of list's (NULL-terminated, may be NULL)? */
+static bool name_in(const char *const *list, const char *name)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
 int settings_validate(struct settings *s, struct conf_error *err)
 {
     s->kafka_enabled = s->kafka.brokers[0] != 0;
@@ -727,6 +736,15 @@ int settings_validate(struct settings *s, struct conf_error *err)
         if (!op || !k) {
             conf_error_set(err, file, o->line, "[customer %s]: unknown %s '%s.%s'", o->customer,
                            op ? "option" : "detector", o->det, o->key);
+            return -EINVAL;
+        }
+        bool size = name_in(op->sizes, o->key);
+        if (size || name_in(op->process_keys, o->key)) {
+            conf_error_set(err, file, o->line,
+                           "[customer %s]: %s.%s is the process's (%s), not a customer's: set it "
+                           "in [detector.%s]",
+                           o->customer, o->det, o->key,
+                           size ? "it sizes a table" : "one view for every customer", o->det);
             return -EINVAL;
         }
         size_t d = 0;
@@ -872,20 +890,46 @@ static size_t key_size(const struct conf_key *k)
     }
 }
 
+/* Does key k's value differ between a and b (the section's structs)? Then fn, 1; else 0. */
+static size_t diff_key(const char *section, const struct conf_key *k, const void *a, const void *b,
+                       settings_change_fn *fn, void *arg)
+{
+    const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+    size_t len = key_size(k);
+    bool text = k->type == CONF_STR || k->type == CONF_PATH;
+    if (!len || (text ? strncmp(fa, fb, len) : memcmp(fa, fb, len)) == 0)
+        return 0;
+    char name[160];
+    snprintf(name, sizeof name, "%s.%s", section, k->name);
+    fn(arg, name);
+    return 1;
+}
+
 /* fn for each key of keys whose value differs between a and b (the section's structs). */
 static size_t diff_keys(const char *section, const struct conf_key *keys, const void *a,
                         const void *b, settings_change_fn *fn, void *arg)
 {
     size_t n = 0;
-    for (const struct conf_key *k = keys; k && k->name; k++) {
-        const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
-        size_t len = key_size(k);
-        bool text = k->type == CONF_STR || k->type == CONF_PATH;
-        if (len && (text ? strncmp(fa, fb, len) : memcmp(fa, fb, len)) != 0) {
-            char name[160];
-            snprintf(name, sizeof name, "%s.%s", section, k->name);
-            fn(arg, name);
-            n++;
+    for (const struct conf_key *k = keys; k && k->name; k++)
+        n += diff_key(section, k, a, b, fn, arg);
+    return n;
+}
+
+/* [detector.NAME]: the options that size its tables (ops->sizes), which init alone reads. */
+static size_t diff_sizes(const struct settings *a, const struct settings *b, settings_change_fn *fn,
+                         void *arg)
+{
+    size_t n = 0;
+    for (size_t d = 0; d < det_registry_count && d < SETTINGS_MAX_DETECTORS; d++) {
+        const struct detector_ops *op = det_registry[d];
+        if (!op->sizes || !a->det_conf[d] || !b->det_conf[d])
+            continue;
+        char section[64];
+        snprintf(section, sizeof section, "detector.%s", op->name);
+        for (const char *const *s = op->sizes; *s; s++) {
+            const struct conf_key *k = conf_find_key(op->conf_keys, *s);
+            if (k)
+                n += diff_key(section, k, a->det_conf[d], b->det_conf[d], fn, arg);
         }
     }
     return n;
@@ -944,5 +988,5 @@ size_t settings_restart_changes(const struct settings *a, const struct settings 
                         (const char *)b->captures, b->ncaptures, sizeof a->captures[0], fn, arg);
     n += diff_instances("exporter", exporter_keys, (const char *)a->exporters, a->nexporters,
                         (const char *)b->exporters, b->nexporters, sizeof a->exporters[0], fn, arg);
-    return n;
+    return n + diff_sizes(a, b, fn, arg);
 }

@@ -195,8 +195,8 @@ bool settings_has_overrides(const struct settings *s, const char *customer_id);
 /* The keys whose change a SIGHUP reload does not apply: fn(arg, "section.key") for each one
  * whose value differs between a (in force) and b (the file read again), "[capture NAME]" or
  * "[exporter ADDR]" for an instance added or removed. Everything but what the reload takes:
- * [customers], [blocklist NAME], [customer ID] and [detector.NAME] (whose capacities, fixed
- * at start, are not told apart from its thresholds). Returns the count. */
+ * [customers], [blocklist NAME], [customer ID] and [detector.NAME]'s thresholds; its table
+ * sizes (the detector's ops->sizes, fixed at start) are compared. Returns the count. */
 typedef void settings_change_fn(void *arg, const char *key);
 size_t settings_restart_changes(const struct settings *a, const struct settings *b,
                                 settings_change_fn *fn, void *arg);

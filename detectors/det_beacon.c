@@ -2766,12 +2766,19 @@ static void beacon_counters(const void *self, void *snap)
     o->long_alerts = b->stat_long_alerts;
 }
 
+/* The options that size its tables (read by init only). */
+static const char *const beacon_sizes[] = {"max_pairs", "pending", "prevalence_peers", NULL};
+/* Read for the process (the prevalence view is one for every customer). */
+static const char *const beacon_process_keys[] = {"prevalence_horizon", NULL};
+
 const struct detector_ops det_beacon_ops = {
     .name = "beacon",
     .help = "C2 beaconing and long sessions: a host connecting to one peer on a schedule, or "
             "holding long sessions to a peer few hosts talk to",
     .conf_keys = beacon_keys,
     .conf_size = sizeof(struct beacon_conf),
+    .sizes = beacon_sizes,
+    .process_keys = beacon_process_keys,
     .host_state_size = 0,
     .init = beacon_init,
     .on_flow = beacon_on_flow,

@@ -580,11 +580,15 @@ static void blocklist_counters(const void *self, void *snap)
     o->unknown_dir = b->stat_unknown_dir;
 }
 
+/* The options that size its tables (read by init only). */
+static const char *const blocklist_sizes[] = {"max_hits", NULL};
+
 const struct detector_ops det_blocklist_ops = {
     .name = "blocklist",
     .help = "customer hosts talking to addresses on blocklist feeds, and listed customer hosts",
     .conf_keys = blocklist_keys,
     .conf_size = sizeof(struct blocklist_conf),
+    .sizes = blocklist_sizes,
     .host_state_size = 0,
     .init = blocklist_init,
     .on_flow = blocklist_on_flow,

@@ -975,12 +975,16 @@ static void bf_counters(const void *self, void *snap)
     o->alerts_h = b->st_alerts[1];
 }
 
+/* The options that size its tables (read by init only). */
+static const char *const bf_sizes[] = {"max_pairs", "max_spread", "max_connections", NULL};
+
 const struct detector_ops det_bruteforce_ops = {
     .name = "bruteforce",
     .help = "customer hosts guessing logins: many short, answered, similar connections to one "
             "login service, or a few to each of many servers",
     .conf_keys = bf_keys,
     .conf_size = sizeof(struct bf_conf),
+    .sizes = bf_sizes,
     .host_state_size = 0,
     .init = bf_init,
     .on_flow = bf_on_flow,

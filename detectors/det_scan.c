@@ -1979,12 +1979,17 @@ static void scan_counters(const void *self, void *snap)
     o->alerts_sweep = s->st_alerts[3];
 }
 
+/* The options that size its tables (read by init only). */
+static const char *const scan_sizes[] = {"max_pairs", "max_pending", "max_sweepers",
+                                         "contact_filter", NULL};
+
 const struct detector_ops det_scan_ops = {
     .name = "scan",
     .help = "customer hosts scanning: unanswered targets per port and ports per target over an "
             "hour and a day, a sequential test on first contacts, ICMP sweeps",
     .conf_keys = scan_keys,
     .conf_size = sizeof(struct scan_conf),
+    .sizes = scan_sizes,
     .host_state_size = sizeof(struct scan_host),
     .init = scan_init,
     .on_flow = scan_on_flow,

@@ -380,11 +380,15 @@ static void spam_counters(const void *self, void *snap)
     o->alerts = s->stat_alerts;
 }
 
+/* The options that size its tables (read by init only). */
+static const char *const spam_sizes[] = {"max_hosts", NULL};
+
 const struct detector_ops det_spam_ops = {
     .name = "spam",
     .help = "hosts sending mail directly to many mail servers (SMTP fan-out)",
     .conf_keys = spam_keys,
     .conf_size = sizeof(struct spam_conf),
+    .sizes = spam_sizes,
     .host_state_size = 0,
     .init = spam_init,
     .on_flow = spam_on_flow,

@@ -233,6 +233,11 @@ struct detector_ops {
     const char *help;
     const struct conf_key *conf_keys; /* its options (section [detector NAME]), NULL-terminated */
     size_t conf_size;                 /* size of its option struct */
+    /* Options that are the process's, not a customer's (NULL-terminated names, may be NULL): a
+     * [customer ID] override of one is refused. sizes: those init reads to size its tables (a
+     * SIGHUP that changes one warns: it needs a restart); process_keys: the others, read from
+     * the defaults' set (det_conf(ctx, 0)). */
+    const char *const *sizes, *const *process_keys;
     size_t host_state_size; /* bytes of per-host state (0 = none), zeroed on host insert */
     /* conf: its option struct (defaults applied, then the file); share: the part of the inside
      * hosts this instance will serve, applied with det_share_cap to every table whose key

@@ -89,15 +89,16 @@ sed 's/^192\.0\.2\.0\/25,acme,.*$/192.0.2.0\/25,newco,NewCo,64599/' "$TW_SRC/con
   >"$tmp/map.csv" # the map of the first reload again (the broken one is still there)
 sed -i -e '/^\[metrics\]$/{n;s/.*/listen = 127.0.0.1:1/}' -e 's/^window = 1m$/window = 2m/' \
   -e "s|^jsonl = .*|jsonl = $tmp/other.jsonl|" "$tmp/tw.conf"
+printf '[detector.spam]\nmax_hosts = 5000\nfanout = 30\n' >>"$tmp/tw.conf" # a size and a threshold
 kill -HUP "$pid"
 wait_for 10 eval '[[ $(metric transitwatch_reloads_total) == 4 ]]' || fail "fourth reload not counted"
 [[ $(metric 'transitwatch_last_reload_success') == 1 ]] || fail "reload with restart-only changes failed"
-[[ $(metric 'transitwatch_reload_restart_pending') == 3 ]] \
-  || fail "restart pending $(metric transitwatch_reload_restart_pending), want 3: $(grep 'needs a restart' "$tmp/log")"
-for key in metrics.listen output.jsonl pipeline.window; do
+[[ $(metric 'transitwatch_reload_restart_pending') == 4 ]] \
+  || fail "restart pending $(metric transitwatch_reload_restart_pending), want 4: $(grep 'needs a restart' "$tmp/log")"
+for key in metrics.listen output.jsonl pipeline.window detector.spam.max_hosts; do
   grep -q "reload: $key changed: needs a restart; not applied" "$tmp/log" || fail "$key change not named"
 done
-[[ $(grep -c "needs a restart" "$tmp/log") -eq 3 ]] || fail "other keys named: $(grep 'needs a restart' "$tmp/log")"
+[[ $(grep -c "needs a restart" "$tmp/log") -eq 4 ]] || fail "other keys named: $(grep 'needs a restart' "$tmp/log")"
 cp "$tmp/tw.conf.good" "$tmp/tw.conf"
 kill -HUP "$pid"
 wait_for 10 eval '[[ $(metric transitwatch_reload_restart_pending) == 0 ]]' || fail "restart pending not 0 with the file as at start"

@@ -95,6 +95,50 @@ static void test_override_errors(void **st)
     expect_error("[customer a]\nblocklist.score = 0.1\nblocklist.score = 0.2\n", -EINVAL, 3,
                  "duplicate");
     expect_error("[customer]\n", -EINVAL, 1, "argument");
+    /* the process's options: a table's size, the one prevalence view */
+    expect_error("[customer a]\nbeacon.max_pairs = 100\n", -EINVAL, 2, "it sizes a table");
+    expect_error("[customer a]\nbeacon.prevalence_horizon = 1h\n", -EINVAL, 2,
+                 "one view for every customer");
+}
+
+/* Every detector's process-wide option names are its options. */
+static void test_process_keys_exist(void **st)
+{
+    (void)st;
+    for (size_t d = 0; d < det_registry_count; d++) {
+        const struct detector_ops *op = det_registry[d];
+        for (int l = 0; l < 2; l++)
+            for (const char *const *n = l ? op->process_keys : op->sizes; n && *n; n++)
+                if (!conf_find_key(op->conf_keys, *n))
+                    fail_msg("%s: %s is no option", op->name, *n);
+    }
+}
+
+static void count_change(void *arg, const char *key)
+{
+    char *names = arg;
+    strcat(names, key);
+    strcat(names, " ");
+}
+
+/* A reload names a detector's changed table size (it needs a restart), not its thresholds. */
+static void test_restart_changes_sizes(void **st)
+{
+    (void)st;
+    struct settings a, b;
+    struct conf_error err;
+    assert_int_equal(load(&a, "[detector.beacon]\nmax_pairs = 1000\n", &err), 0);
+    assert_int_equal(load(&b,
+                          "[detector.beacon]\nmax_pairs = 2000\nfast_min = 9\n[detector.spam]\n"
+                          "max_hosts = 77\nfanout = 40\n",
+                          &err),
+                     0);
+    char names[256] = "";
+    assert_int_equal(settings_restart_changes(&a, &b, count_change, names), 2);
+    assert_non_null(strstr(names, "detector.beacon.max_pairs "));
+    assert_non_null(strstr(names, "detector.spam.max_hosts "));
+    settings_free(&a);
+    settings_free(&b);
 }
 
 /* [pipeline] reserve_memory: on by default (the daemon), off when the file says so, and a
@@ -203,6 +247,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_file),
         cmocka_unit_test(test_customer_override),
         cmocka_unit_test(test_override_errors),
+        cmocka_unit_test(test_process_keys_exist),
+        cmocka_unit_test(test_restart_changes_sizes),
         cmocka_unit_test(test_reserve_memory),
         cmocka_unit_test(test_file_lines_and_paths),
         cmocka_unit_test(test_override_example_is_valid),
