@@ -143,10 +143,19 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     win_set_due(p); /* no window yet */
     pick_detectors(p);
     if (alert_mgr_new(s->alerts_max, s->alert_suppress * 1000, s->incident_idle * 1000, sinks,
-                      &p->alerts) < 0)
+                      &p->alerts) < 0) {
+        log_error("incident table: cannot make it ([pipeline] alerts_max = %llu): %s; lower it "
+                  "or give the process more memory",
+                  (unsigned long long)s->alerts_max, strerror(ENOMEM));
         goto fail;
-    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0 ||
-        (rc = copt_build(p, customers, &cc, &ncc)) < 0)
+    }
+    if ((rc = hostility_new(&s->hostility, &p->hostility)) < 0) {
+        log_error("hostility table: cannot make it ([hostility] max_customers = %llu): %s; "
+                  "lower it or give the process more memory",
+                  (unsigned long long)s->hostility.max_customers, strerror(-rc));
+        goto fail;
+    }
+    if ((rc = copt_build(p, customers, &cc, &ncc)) < 0)
         goto fail;
     copt_swap(p, cc, ncc);
     if ((rc = fresh_workers(p)) < 0 ||

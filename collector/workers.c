@@ -491,6 +491,22 @@ void wk_close(struct pipeline *p, wk_close_fn *fn)
     pipe_hold_release(p);
 }
 
+/* "key = value, ..." of the options that size a detector's tables (its ops->sizes). */
+static void det_sizes_text(const struct detector_ops *op, const void *conf, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (const char *const *s = op->sizes; s && *s && n < len; s++) {
+        const struct conf_key *k = conf_find_key(op->conf_keys, *s);
+        if (!k || (k->type != CONF_U64 && k->type != CONF_BYTES))
+            continue;
+        uint64_t v;
+        memcpy(&v, (const char *)conf + k->offset, sizeof v);
+        n += (size_t)snprintf(buf + n, len - n, "%s%s = %llu", n ? ", " : "", k->name,
+                              (unsigned long long)v);
+    }
+}
+
 /* ---- set-up ---- */
 
 int (*pipe_fault_hook)(enum pipe_fault at, uint32_t worker);
@@ -504,8 +520,12 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
     if (rc < 0)
         return rc;
     rc = hosttab_new(det_share_cap(share, p->s->hosts_max, 0), p->state_size, hk, &w->hosts);
-    if (rc < 0)
+    if (rc < 0) {
+        log_error("host table: cannot make it ([pipeline] hosts_max = %llu, worker %u's share): "
+                  "%s; lower it or give the process more memory",
+                  (unsigned long long)p->s->hosts_max, index, strerror(-rc));
         return rc;
+    }
     bool own_thread = p->threaded && index > 0;
     if (own_thread) {
         if ((rc = ring_bell_init(&w->bell)) < 0)
@@ -529,7 +549,11 @@ int wk_init(struct pipeline *p, struct worker *w, uint32_t index, const struct h
     }
     for (size_t d = 0; d < p->ndet; d++) {
         if ((rc = p->ops[d]->init(p->det_conf[d], share, &w->det[d])) < 0) {
-            log_error("detector %s: init failed (%d)", p->ops[d]->name, rc);
+            char sizes[256];
+            det_sizes_text(p->ops[d], p->det_conf[d], sizes, sizeof sizes);
+            log_error("detector %s: cannot make its tables (%s; worker %u's share): %s; lower "
+                      "them in [detector.%s] or give the process more memory",
+                      p->ops[d]->name, sizes, index, strerror(-rc), p->ops[d]->name);
             return rc;
         }
         w->calls[d] = (struct wk_call){p->ops[d]->on_flow, w->det[d], p->state_off[d]};

@@ -4,6 +4,7 @@
 # bytes (transitwatch_memory_reserved_bytes > 0, and its RSS at start holds them); with
 # reserve_memory = no the gauge is 0 and nothing is logged. Loopback only, bounded in time.
 source "$(dirname "$0")/lib/daemon.bash"
+source "$(dirname "$0")/lib/build.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 cp "$TW_SRC/configs/customers.csv" "$tmp/map.csv"
@@ -48,4 +49,19 @@ $tw replay --no-progress "$tmp/s.pcap" >/dev/null 2>"$tmp/r0.err" || fail "repla
 ! grep -q 'reserved .* MB' "$tmp/r0.err" || fail "replay reserved without --reserve-memory"
 $tw replay --no-progress --reserve-memory "$tmp/s.pcap" >/dev/null 2>"$tmp/r1.err" || fail "replay --reserve-memory: $(cat "$tmp/r1.err")"
 grep -q 'reserved .* MB of tables' "$tmp/r1.err" || fail "replay --reserve-memory did not reserve: $(cat "$tmp/r1.err")"
+# a start whose tables do not fit the memory it has names the table and its option (the address
+# space limit makes a 100 GB table fail at once; sanitizer builds need more than any such limit)
+if ! build_has SANITIZE TSAN; then
+  for opt in "pipeline hosts_max host table: cannot make it (\[pipeline\] hosts_max = 1000000000" \
+    "detector.beacon max_pairs detector beacon: cannot make its tables (max_pairs = 1000000000"; do
+    read -r sec key want <<<"$opt"
+    printf '[%s]\n%s = 1000000000\n' "$sec" "$key" >"$tmp/big.conf"
+    set +e
+    (ulimit -v 4000000; $tw replay --no-progress --config "$tmp/big.conf" "$tmp/s.pcap" >/dev/null 2>"$tmp/big.err")
+    rc=$?
+    set -e
+    [[ $rc -eq 2 ]] || fail "$sec.$key too big: exit $rc: $(cat "$tmp/big.err")"
+    grep -q "$want.*give the process more memory" "$tmp/big.err" || fail "$sec.$key too big: $(cat "$tmp/big.err")"
+  done
+fi
 echo "OK: reserved $mb MB ($line)"
