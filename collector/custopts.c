@@ -77,5 +77,6 @@ void copt_swap(struct pipeline *p, void **cc, size_t n)
         .ncust = cc ? n : 0,
         .ndet = p->ndet,
         .dflt = p->conf_dflt,
+        .gen = p->confs.gen + 1,
     };
 }

@@ -320,10 +320,11 @@ struct sel {
     uint8_t proto;
 };
 
-/* The sequential test's steps and bounds (logs computed once) for the last option values seen,
- * kept by value: a reload's options may land at the address of a freed set whose differ. */
+/* The sequential test's steps and bounds for one option set (logs computed once): its address
+ * and the generation of the sets in force (a reload's may land where a freed one was). */
 struct trw_steps {
-    double theta0, theta1, alpha, beta; /* the options they were computed from */
+    const struct scan_conf *conf;
+    uint32_t gen;
     double fail, ok, hi, lo;
 };
 
@@ -646,12 +647,9 @@ static void trw_step(struct scan *s, struct det_ctx *ctx, const struct scan_conf
     if (!c->trw || !ct->trw)
         return;
     struct trw_steps *ts = &s->steps;
-    if (ts->theta0 != c->trw_theta0 || ts->theta1 != c->trw_theta1 || ts->alpha != c->trw_alpha ||
-        ts->beta != c->trw_beta) { /* per customer option sets: almost always the defaults' */
-        ts->theta0 = c->trw_theta0;
-        ts->theta1 = c->trw_theta1;
-        ts->alpha = c->trw_alpha;
-        ts->beta = c->trw_beta;
+    if (ts->conf != c || ts->gen != ctx->confs->gen) { /* almost always the defaults' */
+        ts->conf = c;
+        ts->gen = ctx->confs->gen;
         ts->fail = log((1.0 - c->trw_theta1) / (1.0 - c->trw_theta0));
         ts->ok = log(c->trw_theta1 / c->trw_theta0);
         ts->hi = trw_bound(c);

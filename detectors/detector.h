@@ -70,6 +70,9 @@ struct det_confs {
                               * (its [customer ID] overrides applied); NULL: dflt[d] */
     size_t ncust, ndet;      /* customers (index1 + 1) cust has rows for (0: none), detectors */
     const void *const *dflt; /* dflt[d]: detector d's [detector.NAME] section in force */
+    uint32_t gen;            /* changes whenever the structs do (a reload may allocate new ones
+                              * where freed ones were: a cache keyed by a struct's address
+                              * checks gen too) */
 };
 
 /* Detector d's option struct in force for a customer (index1; 0 and customers without

@@ -286,8 +286,8 @@ static void trw_needs_a_few_dozen(void **st)
     th_fini(&t);
 }
 
-/* The walk follows the options in force: new values at the same address as the old ones (a
- * reload's set allocated where a freed one was) are not mistaken for them. A stricter test
+/* The walk follows the options in force: a reload's set allocated where a freed one was (same
+ * address, another generation) is not mistaken for it. A stricter test
  * (answered share 0.7 for a scanner, alpha 1e-9) does not flag 25 unanswered probes. */
 static void trw_options_in_force(void **st)
 {
@@ -301,7 +301,8 @@ static void trw_options_in_force(void **st)
     }
     void *strict = th_make_conf(&det_scan_ops, "trw_theta1=0.7;trw_alpha=1e-9");
     assert_non_null(strict);
-    memcpy(t.conf, strict, det_scan_ops.conf_size);
+    memcpy(t.conf, strict, det_scan_ops.conf_size); /* a reload's set, where the old one was */
+    t.confs.gen++;                                  /* as the pipeline's swap does */
     free(strict);
     for (unsigned i = 0; i < 25; i++) {
         target(dst, sizeof dst, 2000 + i);

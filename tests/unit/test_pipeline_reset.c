@@ -273,6 +273,22 @@ static void test_reset_again_recovers(void **st)
     fix_free(f);
 }
 
+/* Each swap of the option sets (a reload) is a new generation of det_confs, so that a
+ * detector's cache keyed by a set's address is not fooled by a new set where a freed one was. */
+static void test_swap_overrides_generation(void **st)
+{
+    (void)st;
+    int rc;
+    struct fix *f = fix_new(1, &rc);
+    assert_int_equal(rc, 0);
+    uint32_t gen = f->p->confs.gen;
+    assert_int_equal(pipeline_swap_overrides(f->p, &f->s), 0);
+    assert_int_equal(f->p->confs.gen, gen + 1);
+    assert_int_equal(pipeline_swap_overrides(f->p, &f->s), 0);
+    assert_int_equal(f->p->confs.gen, gen + 2);
+    fix_free(f);
+}
+
 /* [pipeline] reserve_memory: the workers a reset makes anew are made resident as at start (the
  * reserved bytes grow by their tables: several MB at the defaults) and the pipeline runs on;
  * with the setting off nothing is reserved. Either way the reservation has ended. */
@@ -328,6 +344,7 @@ int main(int argc, char **argv)
         CASE("reset_fails_three_workers_half_made", 2),
         CASE("reset_fails_thread_start", 3),
         cmocka_unit_test(test_reset_again_recovers),
+        cmocka_unit_test(test_swap_overrides_generation),
         cmocka_unit_test(test_reset_reserves),
         cmocka_unit_test(test_new_fails),
     };
