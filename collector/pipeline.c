@@ -336,6 +336,7 @@ static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
     if (m->window_start_ms != p->part_from) {
         p->part_from = m->window_start_ms;
         p->part_start = m->window_start_ms / p->window_ms * p->window_ms;
+        p->collector_clock = true;
     }
     uint64_t start = p->part_start;
     if (!p->have_window && !open_window(p, start))

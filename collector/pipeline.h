@@ -116,7 +116,8 @@ int pipeline_share_import(struct pipeline *p, uint32_t det, const void *entry, s
  * and m are borrowed for the call. */
 typedef void pipeline_forward_fn(void *arg, const struct flow_rec *f, const struct flowpb_meta *m);
 void pipeline_set_forward(struct pipeline *p, pipeline_forward_fn *fn, void *arg);
-/* Live mode: wall clock now; advances event time after idle_advance without records. */
+/* Live mode: wall clock now; advances event time after idle_advance without records (not once
+ * pipeline_flow_part brought the collector's event time: detect moves with its ticks). */
 void pipeline_tick(struct pipeline *p, uint64_t wall_ms);
 /* Close the open window (end of a replay, shutdown). */
 void pipeline_finish(struct pipeline *p);

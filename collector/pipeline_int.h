@@ -181,6 +181,9 @@ struct pipeline {
     /* detect (pipeline.c collector_time): the last collector window start seen, and it rounded
      * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0) */
     uint64_t part_from, part_start;
+    /* event time is the collector's (set at the first record or tick of collector_time): the
+     * wall clock does not advance it (win_tick), the collector's idle advance sends ticks */
+    bool collector_clock;
 
     /* window close (wk_close): the alerts the shards raise are held and go out sorted
      * (merge.c pipe_hold_*), so their order does not depend on which worker held which host */
@@ -254,7 +257,8 @@ static inline void win_set_due(struct pipeline *p)
 {
     p->due_at = p->have_window ? p->win_start + p->window_ms + p->lateness_ms : UINT64_MAX;
 }
-/* Live: the wall clock advances event time after idle_advance without records. */
+/* Live: the wall clock advances event time after idle_advance without records (not when the
+ * collector's records and ticks carry it: detect). */
 void win_tick(struct pipeline *p, uint64_t wall_ms);
 /* The end of input: close the open window. */
 void win_finish(struct pipeline *p);

@@ -101,7 +101,9 @@ static const struct conf_key pipeline_keys[] = {
     {"lateness", CONF_DURATION, S(lateness), 0, 0, 3600, "30s",
      "a window closes when records this much newer than its end have been seen", NULL},
     {"idle_advance", CONF_DURATION, S(idle_advance), 0, 1, 86400, "60s",
-     "live mode: after this long without records, wall time advances event time", NULL},
+     "live mode: after this long without records, wall time advances event time (not in detect: "
+     "the collector's ticks move its windows)",
+     NULL},
     {"hosts_max", CONF_U64, S(hosts_max), 0, 64, 1000000000.0, "1048576",
      "inside hosts tracked, all workers together (each holds its share of the hosts; "
      "set-associative: the stalest is evicted)",

@@ -435,7 +435,10 @@ void win_tick(struct pipeline *p, uint64_t wall_ms)
         p->max_seen_at_wall = p->max_seen;
         return;
     }
-    if (!p->have_window || wall_ms < p->last_flow_wall + p->idle_ms)
+    /* detect: a wall-clock advance would close windows whose records a held, slower or
+     * unreachable partition still brings (then late, in another window than the single
+     * process's); the collector's idle advance reaches detect as ticks */
+    if (!p->have_window || p->collector_clock || wall_ms < p->last_flow_wall + p->idle_ms)
         return;
     p->max_seen = p->max_seen_at_wall + (wall_ms - p->last_flow_wall);
     p->max_seen_at_wall = p->max_seen;

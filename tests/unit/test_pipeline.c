@@ -1069,6 +1069,36 @@ static void test_record_tap(void **st)
     fix_free(f);
 }
 
+/* detect: event time is the collector's. A window's records that a slower partition (or the
+ * broker back after an outage) brings minutes later still land in it, as in the single
+ * process: the wall clock does not close it (the daemon's idle advance closed it after
+ * idle_advance, 60 s, and the records came late into another window). The collector's tick of
+ * the next window closes it. */
+static void test_detect_no_idle_advance(void **st)
+{
+    (void)st;
+    struct fix *f = fix_new(MAP, DROP);
+    struct flow_rec r = rec("10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100);
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_ALL, .window_start_ms = T0, .watermark_ms = T0 + 1000};
+    pipeline_flow_part(f->p, &r, &m);
+    for (uint64_t wall = 5000000; wall <= 5000000 + 600000; wall += 1000) /* 10 quiet minutes */
+        pipeline_tick(f->p, wall);
+    assert_int_equal(pipeline_last_window_end(f->p), 0);
+    r = rec("10.1.0.6", "198.18.1.2", 443, T0 + 50000, 100);
+    m.watermark_ms = T0 + 50000;
+    pipeline_flow_part(f->p, &r, &m);
+    m.part = FLOWPB_PART_TICK;
+    m.window_start_ms = m.watermark_ms = T0 + 60000;
+    pipeline_flow_part(f->p, NULL, &m);
+    assert_int_equal(pipeline_last_window_end(f->p), T0 + 60000);
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.late, 0);
+    assert_non_null(find_msg(&f->cap, MSG_ALERT, "\"host\":\"10.1.0.6\""));
+    fix_free(f);
+}
+
 /* collect: each record forwarded has a number of its own (flowpb_meta.seq), an internal
  * record's two parts the same one. Two records with every field equal (an sFlow datagram's
  * samples of one elephant flow: same 5-tuple, size and millisecond) encode to different
@@ -1155,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_verdict_names_hosts),
         cmocka_unit_test(test_detector_counters_summed),
         cmocka_unit_test(test_record_tap),
+        cmocka_unit_test(test_detect_no_idle_advance),
         cmocka_unit_test(test_forward_numbers_records),
         cmocka_unit_test(test_alert_observer),
         cmocka_unit_test(test_alert_sampling),
