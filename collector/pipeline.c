@@ -336,6 +336,7 @@ static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
     if (m->window_start_ms != p->part_from) {
         p->part_from = m->window_start_ms;
         p->part_start = m->window_start_ms / p->window_ms * p->window_ms;
+        p->part_wm_max = p->part_start + p->window_ms + p->lateness_ms - 1;
         p->collector_clock = true;
     }
     uint64_t start = p->part_start;
@@ -343,8 +344,10 @@ static bool collector_time(struct pipeline *p, const struct flowpb_meta *m)
         return false;
     if (start > p->win_start && start + p->lateness_ms > p->max_seen)
         p->max_seen = start + p->lateness_ms; /* closes exactly up to the record's window */
+    /* the watermark closes at most the windows before the record's own: a collector's never
+     * reaches that close (its window would have moved), one beyond it is not a collector's */
     if (m->watermark_ms > p->max_seen)
-        p->max_seen = m->watermark_ms;
+        p->max_seen = m->watermark_ms < p->part_wm_max ? m->watermark_ms : p->part_wm_max;
     win_advance(p);
     return true;
 }

@@ -179,8 +179,9 @@ struct pipeline {
     uint64_t last_close_ms; /* end of the last window closed */
     uint64_t last_flow_wall, max_seen_at_wall;
     /* detect (pipeline.c collector_time): the last collector window start seen, and it rounded
-     * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0) */
-    uint64_t part_from, part_start;
+     * down to a multiple of window_ms (0 and 0 at the start: 0 rounds to 0), and the highest
+     * event time its records' watermarks may set (just before that window's close) */
+    uint64_t part_from, part_start, part_wm_max;
     /* event time is the collector's (set at the first record or tick of collector_time): the
      * wall clock does not advance it (win_tick), the collector's idle advance sends ticks */
     bool collector_clock;

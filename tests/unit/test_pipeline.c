@@ -1099,6 +1099,36 @@ static void test_detect_no_idle_advance(void **st)
     fix_free(f);
 }
 
+/* detect: a record's watermark moves event time at most to just before its own window's close
+ * (a collector's never reaches it: the window would have moved and the record carry the next).
+ * One message with a watermark years ahead (a corrupt or hostile producer on the flows topic)
+ * closed every window up to it: the window's further records came late, and every window after
+ * it stayed open until records of that far time came. */
+static void test_detect_watermark_bounded(void **st)
+{
+    (void)st;
+    struct fix *f = fix_new(MAP, DROP);
+    struct flow_rec r = rec("10.1.0.5", "198.18.1.1", 443, T0 + 1000, 100);
+    struct flowpb_meta m = {
+        .part = FLOWPB_PART_ALL, .window_start_ms = T0, .watermark_ms = T0 + 1000};
+    pipeline_flow_part(f->p, &r, &m);
+    r = rec("10.1.0.7", "93.184.216.34", 443, T0 + 2000, 100);
+    m.watermark_ms = T0 + 10ull * 365 * 86400000; /* ten years ahead */
+    pipeline_flow_part(f->p, &r, &m);
+    assert_int_equal(pipeline_last_window_end(f->p), 0);
+    r = rec("10.1.0.6", "198.18.1.2", 443, T0 + 50000, 100);
+    m.watermark_ms = T0 + 50000;
+    pipeline_flow_part(f->p, &r, &m);
+    m.part = FLOWPB_PART_TICK;
+    m.window_start_ms = m.watermark_ms = T0 + 60000;
+    pipeline_flow_part(f->p, NULL, &m);
+    assert_int_equal(pipeline_last_window_end(f->p), T0 + 60000);
+    struct pipeline_stats ps;
+    pipeline_stats(f->p, &ps);
+    assert_int_equal(ps.late, 0);
+    fix_free(f);
+}
+
 /* collect: each record forwarded has a number of its own (flowpb_meta.seq), an internal
  * record's two parts the same one. Two records with every field equal (an sFlow datagram's
  * samples of one elephant flow: same 5-tuple, size and millisecond) encode to different
@@ -1186,6 +1216,7 @@ int main(void)
         cmocka_unit_test(test_detector_counters_summed),
         cmocka_unit_test(test_record_tap),
         cmocka_unit_test(test_detect_no_idle_advance),
+        cmocka_unit_test(test_detect_watermark_bounded),
         cmocka_unit_test(test_forward_numbers_records),
         cmocka_unit_test(test_alert_observer),
         cmocka_unit_test(test_alert_sampling),
