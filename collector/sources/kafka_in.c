@@ -72,7 +72,8 @@ struct kafka_in {
     bool rebalanced; /* a reset and a rewind are due */
     bool stopped;    /* finish ran: nothing more is read (the pipeline closes what it has) */
     bool have_released;
-    uint64_t released; /* start of the window released to the pipeline (ms) */
+    uint64_t released;  /* start of the window released to the pipeline (ms) */
+    uint64_t future_ms; /* windows starting later are refused: wall clock + KAFKA_IN_FUTURE_MS */
     uint64_t last_activity, rate_ms, rate_records;
     uint64_t gf_close;                        /* goflow2: the last window close seen */
     int64_t gf_snap[KAFKA_IN_MAX_PARTITIONS]; /* goflow2: positions at that close */
@@ -708,6 +709,19 @@ static void take_record(struct kafka_in *k, int32_t n, int64_t off, const uint8_
                      rc == -EPROTONOSUPPORT ? "a newer record version" : "not a flow record");
         return;
     }
+    if (m.window_start_ms > k->future_ms) {
+        /* no collector's window (it follows the exporters' clocks, idle time the wall clock):
+         * held, it would stall the partition until every other window passed it, then move
+         * the released window there for good (every later record late) */
+        k->st.bad_records++;
+        if (tw_log_once(&k->log_bad))
+            log_warn("kafka consumer: %s [%d] offset %lld: a window more than %llu h ahead of "
+                     "this machine's clock (skipped; further bad records counted: "
+                     "kafka_in_bad_records_total)",
+                     k->ks.topic_flows, (int)n, (long long)off,
+                     (unsigned long long)(KAFKA_IN_FUTURE_MS / 3600000));
+        return;
+    }
     f.exporter = m.has_exporter ? exporter_index(k, m.exporter) : 0;
     if (m.watermark_ms > kp->wm_ms)
         kp->wm_ms = m.watermark_ms;
@@ -962,6 +976,7 @@ static int kin_drain(struct source *s, size_t budget)
     uint64_t now = clock_mono_ms(), win;
     size_t n = 0;
     k->more = false;
+    k->future_ms = clock_wall_ms() + KAFKA_IN_FUTURE_MS;
     while (n < budget) {
         int rc = k->rebalanced ? rewind_all(k) : 0;
         if (rc < 0)

@@ -70,6 +70,10 @@
 #define KAFKA_IN_PART_ROWS 16       /* per-partition /metrics rows, the lowest owned partitions */
 #define KAFKA_IN_REPLAY_MAX 288     /* windows the commits lag at most ([kafka] replay_horizon) */
 #define KAFKA_IN_EXPORTERS 1024 /* exporter addresses named in alerts; beyond: unnamed, counted */
+/* a record or tick of a window starting more than this beyond the wall clock is refused
+ * (kafka_in_bad_records_total): no collector's (corrupt, hostile, an exporter's clock days
+ * off), and held it would stall its partition and then move every window there */
+#define KAFKA_IN_FUTURE_MS (24 * 3600 * 1000ull)
 
 struct kafka_in_hooks {
     int (*reset)(void *arg);           /* drop every window's state (rebalance); 0 or -errno */
@@ -118,7 +122,8 @@ struct kafka_in_opts {
     X(T, records, "kafka_in.records", "kafka_in_records_total", NULL, CTR_COUNTER,                 \
       "Flow records read from Kafka and handed on.")                                               \
     X(T, bad_records, "kafka_in.bad_records", "kafka_in_bad_records_total", NULL, CTR_COUNTER,     \
-      "Kafka messages that were not a readable record (skipped).")                                 \
+      "Kafka messages that were not a readable record, or of a window more than a day beyond "     \
+      "the wall clock (skipped).")                                                                 \
     X(T, redelivered, "kafka_in.redelivered", "kafka_in_redelivered_total", NULL, CTR_COUNTER,     \
       "Messages delivered again at an offset already handed on since the last rewind (dropped).")  \
     X(T, resent, "kafka_in.resent_skipped", "kafka_in_resent_skipped_total", NULL, CTR_COUNTER,    \

@@ -62,9 +62,9 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* nrec records of window W0 to partition part, then (tick) the collector's tick of the next
- * window. */
-static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
+/* nrec records of window win to partition part, then (tickwin, 0: none) the collector's tick
+ * of window tickwin. */
+static void produce_win(const char *boot, int32_t part, int nrec, uint64_t win, uint64_t tickwin)
 {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -73,7 +73,7 @@ static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     assert_non_null(p);
     uint8_t buf[512];
-    for (int i = 0; i < nrec + tick; i++) {
+    for (int i = 0; i < nrec + (tickwin != 0); i++) {
         struct flow_rec f = {.bytes = 100 + (uint64_t)i,
                              .packets = 1,
                              .sampling = 1,
@@ -82,12 +82,12 @@ static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
                              .dport = 443};
         f.src[10] = f.src[11] = f.dst[10] = f.dst[11] = 0xff;
         f.src[12] = 192, f.src[15] = 1, f.dst[12] = 198, f.dst[15] = (uint8_t)i;
-        f.first_ms = f.last_ms = W0 + 1000 * (uint64_t)i;
+        f.first_ms = f.last_ms = win + 1000 * (uint64_t)i;
         struct flowpb_meta m = {
-            .part = FLOWPB_PART_ALL, .window_start_ms = W0, .watermark_ms = f.last_ms};
+            .part = FLOWPB_PART_ALL, .window_start_ms = win, .watermark_ms = f.last_ms};
         if (i == nrec) { /* the tick: the collector's window moved on */
             m.part = FLOWPB_PART_TICK;
-            m.window_start_ms = m.watermark_ms = W0 + WIN_MS;
+            m.window_start_ms = m.watermark_ms = tickwin;
         }
         int n = flowpb_encode(&f, &m, buf, sizeof buf);
         assert_true(n > 0);
@@ -98,6 +98,13 @@ static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
     }
     assert_int_equal(rd_kafka_flush(p, 10000), 0);
     rd_kafka_destroy(p);
+}
+
+/* nrec records of window W0 to partition part, then (tick) the collector's tick of the next
+ * window. */
+static void produce_to(const char *boot, int32_t part, int nrec, bool tick)
+{
+    produce_win(boot, part, nrec, W0, tick ? W0 + WIN_MS : 0);
 }
 
 /* A mock cluster of n brokers (on *mrk, its handle). */
@@ -232,6 +239,54 @@ static void test_redelivery_dropped(void **state)
     assert_int_equal(st.records, NREC);
     assert_true(st.redelivered >= NREC);
     assert_int_equal(s.resets, resets); /* no rebalance: nothing was dropped either */
+
+    src->ops->close(src);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+}
+
+/* A record (or tick) of a window far beyond the wall clock is no collector's (corrupt, hostile):
+ * refused and counted. Held, it stalled its partition until every other window passed it,
+ * then became the released window for good: here, after W0's records and tick, one record
+ * 100 years ahead, then W1's records and the tick of W2: W1's records went on as late, in the
+ * window of 2108, and the partition's windows never closed again. */
+static bool future_read(struct source *src, struct seen *s)
+{
+    (void)src;
+    return s->records >= 2 * NREC && s->ticks >= 2;
+}
+
+static void test_future_window_refused(void **state)
+{
+    (void)state;
+    char err[256];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_produced(1, &mrk);
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+    produce_win(boot, 0, 1, W0 + 100ull * 365 * 86400000, 0);
+    produce_win(boot, 0, NREC, W0 + WIN_MS, W0 + 2 * WIN_MS);
+
+    struct kafka_settings ks;
+    group_settings(&ks, boot, TOPIC, "gf", "");
+    struct seen s = {0};
+    struct source_out out = {.part = on_part, .arg = &s};
+    struct kafka_in_opts o = {
+        .ks = &ks, .window_ms = WIN_MS, .hooks = {.reset = on_reset, .arg = &s}};
+    struct source *src = NULL;
+    int rc = kafka_in_source_open(&o, &out, &src, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_true(drain_until(src, 30000, future_read, &s));
+    drain_until(src, 500, all_read_never, &s); /* whatever else came */
+    struct kafka_in_stats st;
+    kafka_in_source_stats(src, &st);
+    assert_int_equal(s.records, 2 * NREC);
+    assert_int_equal(s.by_window[0], NREC);
+    assert_int_equal(s.by_window[1], NREC);
+    assert_int_equal(st.bad_records, 1);
+    assert_int_equal(st.late_records, 0);
+    assert_int_equal(st.released_s, (W0 + 2 * WIN_MS) / 1000);
 
     src->ops->close(src);
     rd_kafka_mock_cluster_destroy(mc);
@@ -582,9 +637,9 @@ static void test_tick_failure_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_redelivery_dropped),    cmocka_unit_test(test_batch_run_ends),
-        cmocka_unit_test(test_resent_copies_skipped), cmocka_unit_test(test_tick_waits_for_window),
-        cmocka_unit_test(test_tick_failure_counted),
+        cmocka_unit_test(test_redelivery_dropped),    cmocka_unit_test(test_future_window_refused),
+        cmocka_unit_test(test_batch_run_ends),        cmocka_unit_test(test_resent_copies_skipped),
+        cmocka_unit_test(test_tick_waits_for_window), cmocka_unit_test(test_tick_failure_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
