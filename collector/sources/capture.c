@@ -65,6 +65,13 @@ static ssize_t gz_file_read(void *cookie, char *buf, size_t size)
         errno = EIO;
         return -1;
     }
+    /* zlib ends a stream cut short (in its data or its trailer) as a plain end of file and
+     * keeps Z_BUF_ERROR: an error here, or a cut file would read as a complete one */
+    if (n == 0 && (gzerror(g->gz, &errnum), errnum == Z_BUF_ERROR)) {
+        snprintf(g->err, sizeof(g->err), "gzip: unexpected end of file (the file is cut)");
+        errno = EIO;
+        return -1;
+    }
     return n;
 }
 

@@ -208,6 +208,36 @@ static void test_truncated_files(void **state)
         }
 }
 
+/* A gzip capture cut at any byte (in its data or its 8-byte trailer) is an error naming the
+ * file, never a clean end: zlib reports such a cut as an end of file with Z_BUF_ERROR kept. */
+static void test_gzip_cut_everywhere(void **state)
+{
+    struct gen_pcap_opts o = {.linktype = GEN_LT_EN10MB, .gzip = true};
+    const char *p = tpath("cut.pcap.gz");
+    struct stat sb;
+    int rc, n;
+
+    (void)state;
+    write_sample(p, &o, 10);
+    assert_int_equal(stat(p, &sb), 0);
+    for (long cut = 1; cut < sb.st_size; cut++) {
+        struct capture *c;
+        char err[256];
+        write_sample(p, &o, 10);
+        truncate_file(p, cut);
+        if (capture_open_file(p, &c, err, sizeof(err)) < 0) { /* not even a file header */
+            assert_non_null(strstr(err, p));
+            continue;
+        }
+        n = read_all(c, false, &rc);
+        assert_true(n <= 10);
+        if (rc != CAPTURE_ERROR)
+            fail_msg("cut %ld bytes before the end: %d packets and a clean end", cut, n);
+        assert_non_null(strstr(capture_error(c), p));
+        capture_close(c);
+    }
+}
+
 static void write_raw(const char *p, const void *d, size_t n)
 {
     FILE *f = fopen(p, "wb");
@@ -582,10 +612,15 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formats),         cmocka_unit_test(test_mem),
-        cmocka_unit_test(test_truncated_files), cmocka_unit_test(test_malformed_files),
-        cmocka_unit_test(test_sort_by_time),    cmocka_unit_test(test_fragmented_exports),
-        cmocka_unit_test(test_live_lo),         cmocka_unit_test(test_real_captures),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_mem),
+        cmocka_unit_test(test_truncated_files),
+        cmocka_unit_test(test_gzip_cut_everywhere),
+        cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_sort_by_time),
+        cmocka_unit_test(test_fragmented_exports),
+        cmocka_unit_test(test_live_lo),
+        cmocka_unit_test(test_real_captures),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     if (rc == 0 && shared_missing) {
