@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "be.h"
 #include "capture.h"
@@ -121,9 +122,11 @@ static int expand_dir(struct inlist *l, const char *dir, int depth, char *err, s
     enum flowlog_fmt fmt;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat sb;
-        if (stat(names[i], &sb) < 0)
-            continue;
-        if (S_ISDIR(sb.st_mode))
+        if (stat(names[i], &sb) < 0 || (S_ISREG(sb.st_mode) && access(names[i], R_OK) < 0))
+            /* unreadable (no permission, a dangling link): what it is cannot be told, so it is
+             * kept as a named file is, and opening it reports the error (and the exit status) */
+            rc = add_input(l, names[i], FILES_CAPTURE, FLOWLOG_AUTO, err, errlen);
+        else if (S_ISDIR(sb.st_mode))
             rc = expand_dir(l, names[i], depth + 1, err, errlen);
         else if (S_ISREG(sb.st_mode) && nfdump_is_archive(names[i]))
             rc = add_input(l, names[i], FILES_ARCHIVE, FLOWLOG_AUTO, err, errlen);

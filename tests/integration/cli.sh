@@ -98,4 +98,18 @@ set -e
 [[ $rc -ne 0 && $rc -lt 128 ]] || fail "garbage capture: exit $rc"
 [[ $rc2 -ne 0 && $rc2 -lt 128 ]] || fail "missing capture: exit $rc2"
 grep -q 'nosuch.pcap' "$tmp/e-missing" || fail "missing capture: message"
+# a directory with a file that cannot be read (a dangling link; no permission when not root):
+# an error naming it and exit 1, the rest replayed (it used to be skipped without a word, exit 0)
+mkdir "$tmp/dir"
+cp "$tmp/s-ipfix.pcap" "$tmp/dir/a.pcap"
+ln -s "$tmp/gone.pcap" "$tmp/dir/b.pcap"
+if [[ $EUID -ne 0 ]]; then cp "$tmp/s-ipfix.pcap" "$tmp/dir/c.pcap" && chmod 000 "$tmp/dir/c.pcap"; fi
+set +e
+$tw replay "${lists[@]}" "$tmp/dir" >"$tmp/o-dir.jsonl" 2>"$tmp/e-dir"; rc=$?
+set -e
+[[ $rc -eq 1 ]] || fail "directory with an unreadable file: exit $rc"
+grep -q 'b.pcap: No such file' "$tmp/e-dir" || fail "dangling link not named: $(cat "$tmp/e-dir")"
+if [[ $EUID -ne 0 ]]; then grep -q 'c.pcap: Permission denied' "$tmp/e-dir" || fail "unreadable file not named"; fi
+grep -v '"dataset":"transitwatch.totals"' "$tmp/o-dir.jsonl" | cmp -s - <(grep -v '"dataset":"transitwatch.totals"' "$tmp/o-ipfix.jsonl") \
+  || fail "directory with an unreadable file: the readable capture's output differs"
 echo "cli: all checks passed"
