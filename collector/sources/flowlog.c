@@ -963,7 +963,7 @@ static long read_line(gzFile g, char *buf)
     if (!gzgets(g, buf, FLOWLOG_LINE_MAX + 2)) {
         int e;
         gzerror(g, &e);
-        return e == Z_OK || e == Z_BUF_ERROR ? -ENODATA : -EIO;
+        return e == Z_OK ? -ENODATA : -EIO; /* Z_BUF_ERROR: a gzip stream cut short */
     }
     size_t n = strlen(buf); /* a NUL inside the line shortens it: the rest fails to parse */
     if (n && buf[n - 1] == '\n')
@@ -1042,6 +1042,7 @@ struct flowlog {
     size_t nheap;
     uint64_t seq, max_end;
     bool eof;
+    char ioerr[384]; /* a read error, given once the records read before it went out */
 };
 
 static bool ent_less(const struct heap_ent *a, const struct heap_ent *b)
@@ -1140,10 +1141,10 @@ int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errl
         }
         if (n == -EIO) {
             int e;
-            snprintf(err, errlen, "%s:%llu: read error: %s", r->path,
+            snprintf(r->ioerr, sizeof r->ioerr, "%s:%llu: read error: %s", r->path,
                      (unsigned long long)r->st.lines + 1, gzerror(r->g, &e));
             r->eof = true;
-            return -EIO;
+            break;
         }
         r->st.lines++;
         if (n == -E2BIG) {
@@ -1169,6 +1170,11 @@ int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errl
                 r->max_end = f[i].last_ms;
             heap_push(r, &f[i]);
         }
+    }
+    if (r->nheap == 0 && r->ioerr[0]) {
+        snprintf(err, errlen, "%s", r->ioerr);
+        r->ioerr[0] = 0;
+        return -EIO;
     }
     if (r->nheap == 0)
         return 0;
@@ -1260,10 +1266,9 @@ static int fl_src_drain(struct source *s, size_t budget)
             n++;
             continue;
         }
-        if (r < 0) { /* a read error ends the file */
+        if (r < 0) { /* a read error ends the file (the records before it went out) */
             log_error("%s", err);
             s->failures++;
-            fs->r->nheap = 0;
         }
         if (n)
             return (int)n; /* the end is reported by the next call */

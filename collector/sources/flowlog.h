@@ -121,7 +121,8 @@ struct flowlog;
  * (the open's, -EINVAL: not a known format, -ENOMEM). */
 int flowlog_open(const char *path, enum flowlog_fmt fmt, struct flowlog **out, char *err,
                  size_t errlen) __attribute__((warn_unused_result));
-/* Next record in end-time order: 1 (rec set), 0 at the end, -EIO on a read error (err). */
+/* Next record in end-time order: 1 (rec set), 0 at the end, -EIO on a read error (err; once
+ * the records read before it were given). */
 int flowlog_next(struct flowlog *r, struct flow_rec *rec, char *err, size_t errlen);
 void flowlog_stats(const struct flowlog *r, struct flowlog_stats *out);
 void flowlog_close(struct flowlog *r);

@@ -466,12 +466,59 @@ static void test_reader(void **state)
     assert_non_null(strstr(err, "/nonexistent/x"));
 }
 
+/* A gzip log cut at any byte (in its data or its 8-byte trailer) ends in a read error naming the
+ * file, never a clean end, and the records read before the cut are given first. */
+static void test_reader_cut(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tw-flowlog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    gzFile g = gzopen(path, "wb");
+    assert_non_null(g);
+    gzprintf(g, "%s\n", ctu_hdr);
+    for (int i = 0; i < 3; i++)
+        gzprintf(g,
+                 "2011/08/10 10:00:0%d,1,udp,10.0.0.1,100%d,<->,10.0.0.2,53,CON,0,0,2,200,100,x\n",
+                 i, i);
+    gzclose(g);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t whole[4096];
+    size_t size = fread(whole, 1, sizeof whole, f);
+    fclose(f);
+    assert_true(size > 20 && size < sizeof whole);
+    for (size_t cut = 1; cut + 2 <= size; cut++) { /* the magic kept: a gzip file still */
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(whole, 1, size - cut, f), size - cut);
+        fclose(f);
+        struct flowlog *fl;
+        char err[256] = "";
+        if (flowlog_open(path, FLOWLOG_ARGUS, &fl, err, sizeof err) < 0)
+            continue; /* nothing to read */
+        struct flow_rec rec;
+        int n = 0, r;
+        while ((r = flowlog_next(fl, &rec, err, sizeof err)) == 1)
+            n++;
+        if (r != -EIO)
+            fail_msg("cut %zu bytes before the end: %d records and a clean end (%d)", cut, n, r);
+        assert_non_null(strstr(err, path));
+        if (cut <= 8) /* only the trailer cut: every record read before the error */
+            assert_int_equal(n, 6);
+        flowlog_close(fl);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zeek_tsv), cmocka_unit_test(test_zeek_json),
-        cmocka_unit_test(test_argus),    cmocka_unit_test(test_separators),
-        cmocka_unit_test(test_limits),   cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_zeek_tsv),   cmocka_unit_test(test_zeek_json),
+        cmocka_unit_test(test_argus),      cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_limits),     cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_reader_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
