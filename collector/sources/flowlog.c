@@ -591,11 +591,13 @@ static void zeek_finish(struct conn *c, uint64_t have, const char *state, size_t
         if (c->rpay && c->rflags & ACK)
             c->rflags |= PSH;
     }
-    if (!c->have_opk && !c->have_rpk) { /* no packet counts at all: one each way that sent */
+    /* a side without its packet count (none at all, or a log whose #fields lacks one): one
+     * packet when it sent (the originator always did) */
+    if (!c->have_opk)
         c->opk = 1;
+    if (!c->have_rpk)
         c->rpk = c->rby ? 1 : 0;
-        c->have_opk = c->have_rpk = true;
-    }
+    c->have_opk = c->have_rpk = true;
 }
 
 static int zeek_tsv_line(struct flowlog_parser *p, const char *s, size_t n, struct flow_rec out[2],

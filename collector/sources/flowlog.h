@@ -23,7 +23,9 @@
  * - Bytes are IP bytes where the log has them (Zeek orig_ip_bytes/resp_ip_bytes, as NetFlow
  *   counts), else payload bytes (orig_bytes/resp_bytes). Argus: SrcBytes and TotBytes - SrcBytes;
  *   packets SrcPkts/DstPkts when present, else TotPkts split in the proportion of the bytes
- *   (each side that has bytes gets at least one): the CTU-13 files give only the total.
+ *   (each side that has bytes gets at least one): the CTU-13 files give only the total. Zeek
+ *   orig_pkts/resp_pkts; a side whose count the log lacks gets one packet when it sent (the
+ *   originator always).
  * - TCP flags per direction, so that a SYN without answer (Zeek S0, REJ; Argus S_ / S_RA) and an
  *   answered connection stay apart:
  *   Zeek: from `history` when present (originator upper case, responder lower case: S SYN, H

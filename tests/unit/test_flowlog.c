@@ -186,6 +186,39 @@ static void test_zeek_tsv(void **state)
     assert_int_equal(line(&q, "#fields\tts\tuid\tquery", r), -EINVAL);
 }
 
+/* one side's packet count not in #fields: that side still a record when it sent (the
+ * originator always did), as when neither count is there; it was dropped */
+static void test_zeek_tsv_one_count(void **state)
+{
+    (void)state;
+    struct flow_rec r[2];
+    struct flowlog_parser h;
+    flowlog_parser_init(&h, FLOWLOG_ZEEK_TSV);
+    assert_int_equal(line(&h,
+                          "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+                          "duration\torig_ip_bytes\tresp_pkts\tresp_ip_bytes",
+                          r),
+                     0);
+    assert_int_equal(line(&h, "1521911728\t10.0.0.1\t5000\t10.0.0.2\t53\tudp\t1\t300\t2\t500", r),
+                     2);
+    assert_int_equal(r[0].packets, 1);
+    assert_int_equal(r[0].bytes, 300);
+    assert_int_equal(r[1].packets, 2);
+    assert_int_equal(r[1].bytes, 500);
+    flowlog_parser_init(&h, FLOWLOG_ZEEK_TSV);
+    assert_int_equal(line(&h,
+                          "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+                          "duration\torig_pkts\torig_ip_bytes\tresp_ip_bytes",
+                          r),
+                     0);
+    assert_int_equal(line(&h, "1521911728\t10.0.0.1\t5000\t10.0.0.2\t53\tudp\t1\t3\t300\t500", r),
+                     2);
+    assert_int_equal(r[0].packets, 3);
+    assert_int_equal(r[1].packets, 1);
+    assert_int_equal(r[1].bytes, 500);
+    assert_int_equal(line(&h, "1521911728\t10.0.0.1\t5001\t10.0.0.2\t53\tudp\t1\t3\t300\t0", r), 1);
+}
+
 static void test_zeek_json(void **state)
 {
     (void)state;
@@ -518,7 +551,7 @@ int main(void)
         cmocka_unit_test(test_zeek_tsv),   cmocka_unit_test(test_zeek_json),
         cmocka_unit_test(test_argus),      cmocka_unit_test(test_separators),
         cmocka_unit_test(test_limits),     cmocka_unit_test(test_reader),
-        cmocka_unit_test(test_reader_cut),
+        cmocka_unit_test(test_reader_cut), cmocka_unit_test(test_zeek_tsv_one_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
