@@ -361,6 +361,20 @@ static int run_inputs(struct replay *rp, bool progress)
     return source_set_failures(&rp->ss) ? 1 : 0;
 }
 
+/* Files are read one after the other in the order of their first record, not merged: a file
+ * that starts before the one before it ended gives records whose window had closed (late,
+ * counted in the open one, so its alerts and summaries are not those of its own time). */
+static void warn_overlap(const struct replay *rp)
+{
+    struct pipeline_stats ps;
+    pipeline_stats(rp->p, &ps);
+    if (rp->files && rp->ninputs > 1 && ps.late)
+        log_warn("%llu records came after their window had closed (flows_late): the %zu inputs "
+                 "overlap in time and are read one after the other, not merged (merge captures of "
+                 "one period into one first: mergecap)",
+                 (unsigned long long)ps.late, rp->ninputs);
+}
+
 int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *p,
                struct sinks *sinks)
 {
@@ -388,6 +402,7 @@ int replay_run(const struct replay_opts *o, struct ingest *in, struct pipeline *
     ingest_finish(in);
     pipeline_finish(p);
     pipeline_set_record_tap(p, NULL, NULL);
+    warn_overlap(&rp);
     if (o->goflow2_out && (rp.goflow2_errors || fflush(o->goflow2_out) != 0)) {
         log_error("--write-goflow2: cannot write every record");
         rc = rc < 0 ? rc : 1;
