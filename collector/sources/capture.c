@@ -649,7 +649,10 @@ static int cap_src_drain_packets(struct source *s, size_t budget)
             break; /* the end or an error is reported by the next call */
         if (r == CAPTURE_END)
             return SOURCE_EOF;
-        log_error("%s: %s", s->name, capture_error(cs->c));
+        if (strcmp(s->name, cs->c->name) == 0) /* a file: its error names it already */
+            log_error("%s", capture_error(cs->c));
+        else /* a live capture: its name, then the interface's error */
+            log_error("%s: %s", s->name, capture_error(cs->c));
         s->failures++;
         return -EIO;
     }

@@ -89,6 +89,7 @@ $tw replay "${lists[@]}" "$tmp/trunc.pcap" >"$tmp/o-trunc.jsonl" 2>"$tmp/e-trunc
 set -e
 [[ $rc -eq 1 ]] || fail "truncated capture: exit $rc"
 grep -q 'trunc.pcap' "$tmp/e-trunc" || fail "truncated capture: no message naming the file"
+if grep -q 'trunc.pcap: [^ ]*trunc.pcap:' "$tmp/e-trunc"; then fail "the file named twice: $(cat "$tmp/e-trunc")"; fi
 tail -1 "$tmp/o-trunc.jsonl" | grep -q 'transitwatch.totals' || fail "truncated capture: no totals"
 head -c 3000 /dev/urandom >"$tmp/garbage.pcap"
 set +e
