@@ -120,6 +120,7 @@ static int expand_dir(struct inlist *l, const char *dir, int depth, char *err, s
     if (rc == 0 && n)
         qsort(names, n, sizeof *names, cmp_str);
     enum flowlog_fmt fmt;
+    size_t skipped = 0, first_skipped = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat sb;
         if (stat(names[i], &sb) < 0 || (S_ISREG(sb.st_mode) && access(names[i], R_OK) < 0))
@@ -134,7 +135,12 @@ static int expand_dir(struct inlist *l, const char *dir, int depth, char *err, s
             rc = add_input(l, names[i], FILES_FLOWLOG, fmt, err, errlen);
         else if (S_ISREG(sb.st_mode) && is_capture_magic(names[i]))
             rc = add_input(l, names[i], FILES_CAPTURE, FLOWLOG_AUTO, err, errlen);
+        else if (S_ISREG(sb.st_mode) && skipped++ == 0)
+            first_skipped = i;
     }
+    if (rc == 0 && skipped) /* said, so that an empty or cut capture is not missed unseen */
+        log_warn("%s: %zu file%s skipped: no capture, nfcapd file or flow log (the first: %s)", dir,
+                 skipped, skipped == 1 ? "" : "s", names[first_skipped]);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);

@@ -104,6 +104,7 @@ grep -q 'nosuch.pcap' "$tmp/e-missing" || fail "missing capture: message"
 mkdir "$tmp/dir"
 cp "$tmp/s-ipfix.pcap" "$tmp/dir/a.pcap"
 ln -s "$tmp/gone.pcap" "$tmp/dir/b.pcap"
+: >"$tmp/dir/empty.pcap" # no capture: skipped, but said
 if [[ $EUID -ne 0 ]]; then cp "$tmp/s-ipfix.pcap" "$tmp/dir/c.pcap" && chmod 000 "$tmp/dir/c.pcap"; fi
 set +e
 $tw replay "${lists[@]}" "$tmp/dir" >"$tmp/o-dir.jsonl" 2>"$tmp/e-dir"; rc=$?
@@ -111,6 +112,8 @@ set -e
 [[ $rc -eq 1 ]] || fail "directory with an unreadable file: exit $rc"
 grep -q 'b.pcap: No such file' "$tmp/e-dir" || fail "dangling link not named: $(cat "$tmp/e-dir")"
 if [[ $EUID -ne 0 ]]; then grep -q 'c.pcap: Permission denied' "$tmp/e-dir" || fail "unreadable file not named"; fi
+grep -q "warn: $tmp/dir: 1 file skipped: .*(the first: $tmp/dir/empty.pcap)" "$tmp/e-dir" \
+  || fail "skipped file not said: $(cat "$tmp/e-dir")"
 grep -v '"dataset":"transitwatch.totals"' "$tmp/o-dir.jsonl" | cmp -s - <(grep -v '"dataset":"transitwatch.totals"' "$tmp/o-ipfix.jsonl") \
   || fail "directory with an unreadable file: the readable capture's output differs"
 # two captures of the same 20 minutes in a directory are read one after the other: the second's
