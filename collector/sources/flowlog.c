@@ -913,7 +913,11 @@ static enum flowlog_fmt sniff_line(const char *s, size_t n)
     n = tf_trim(&s, n);
     if ((n >= 10 && memcmp(s, "#separator", 10) == 0) || (n >= 7 && memcmp(s, "#fields", 7) == 0))
         return FLOWLOG_ZEEK_TSV;
-    if (n >= 2 && s[0] == '{' && memmem(s, n, "\"id.orig_h\"", 11))
+    /* a conn record, not another Zeek log's (dns, notice and weird also log id.orig_h, dns and
+     * notice proto too; JSON has no #path): one of the fields only conn.log has */
+    if (n >= 2 && s[0] == '{' && memmem(s, n, "\"id.orig_h\"", 11) &&
+        (memmem(s, n, "\"conn_state\"", 12) || memmem(s, n, "\"history\"", 9) ||
+         memmem(s, n, "\"orig_pkts\"", 11)))
         return FLOWLOG_ZEEK_JSON;
     if (memmem(s, n, "StartTime", 9) && memmem(s, n, "SrcAddr", 7) && memmem(s, n, "DstAddr", 7) &&
         argus_separator_ok(argus_separator(s, n)))

@@ -110,7 +110,8 @@ void flowlog_parser_fini(struct flowlog_parser *p);
 int flowlog_parse_line(struct flowlog_parser *p, const char *line, size_t len,
                        struct flow_rec out[2], bool *skipped);
 /* Format of a file from its first non-empty line (plain or gzip): a Zeek TSV header
- * (#separator / #fields), a JSON object with "id.orig_h", or a CSV header naming StartTime,
+ * (#separator / #fields), a JSON object with "id.orig_h" and one of conn.log's own fields
+ * ("conn_state", "history", "orig_pkts"), or a CSV header naming StartTime,
  * SrcAddr and DstAddr. Returns the format, or FLOWLOG_AUTO when it is none of them. */
 enum flowlog_fmt flowlog_sniff(const char *path);
 

@@ -494,6 +494,26 @@ static void test_reader(void **state)
     assert_true(st.first_error[0] != 0);
     flowlog_close(fl);
     unlink(path);
+    /* Zeek JSON: a conn record is one; a dns.log record (id.orig_h and proto too) is not, so a
+     * log directory's dns.log gives no connections (it gave one per query) */
+    FILE *jf = fopen(path, "w");
+    assert_non_null(jf);
+    fputs("{\"ts\":1591367999.3,\"uid\":\"C1\",\"id.orig_h\":\"192.168.4.76\",\"id.orig_p\":36844,"
+          "\"id.resp_h\":\"192.168.4.1\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":8555,"
+          "\"query\":\"testmyids.com\",\"rcode_name\":\"NOERROR\"}\n",
+          jf);
+    fclose(jf);
+    assert_int_equal(flowlog_sniff(path), FLOWLOG_AUTO);
+    assert_int_equal(flowlog_open(path, FLOWLOG_AUTO, &fl, err, sizeof err), -EINVAL);
+    jf = fopen(path, "w");
+    assert_non_null(jf);
+    fputs(
+        "{\"ts\":1591367999.3,\"uid\":\"C1\",\"id.orig_h\":\"192.168.4.76\",\"id.orig_p\":36844,"
+        "\"id.resp_h\":\"192.168.4.1\",\"id.resp_p\":53,\"proto\":\"udp\",\"conn_state\":\"SF\"}\n",
+        jf);
+    fclose(jf);
+    assert_int_equal(flowlog_sniff(path), FLOWLOG_ZEEK_JSON);
+    unlink(path);
     /* not a log */
     assert_int_equal(flowlog_open("/nonexistent/x", FLOWLOG_AUTO, &fl, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent/x"));
