@@ -246,6 +246,51 @@ static void write_raw(const char *p, const void *d, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
+/* pcapng blocks, little-endian (body padded to 4 bytes by the caller) */
+static size_t ng_block(uint8_t *out, uint32_t type, const void *body, uint32_t blen)
+{
+    uint32_t tot = 12 + blen;
+    memcpy(out, &type, 4);
+    memcpy(out + 4, &tot, 4);
+    memcpy(out + 8, body, blen);
+    memcpy(out + 8 + blen, &tot, 4);
+    return tot;
+}
+
+/* A pcapng whose second interface has another link type: libpcap reads one link type a file,
+ * so the packet before it is read and then the error names the file (README "Using it"). */
+static void test_pcapng_two_link_types(void **state)
+{
+    uint8_t f[512], shb[16] = {0x4d, 0x3c, 0x2b, 0x1a, 1,    0,    0,    0,
+                               0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t idb_eth[8] = {1, 0, 0, 0, 0xff, 0xff, 0, 0},
+            idb_raw[8] = {101, 0, 0, 0, 0xff, 0xff, 0, 0};
+    uint8_t epb[20 + 64] = {0};
+    uint32_t len = 64;
+    const char *p = tpath("twolt.pcapng");
+    struct capture *c;
+    struct capture_pkt pkt;
+    char err[256];
+    size_t n = 0;
+
+    (void)state;
+    memcpy(epb + 12, &len, 4);
+    memcpy(epb + 16, &len, 4);
+    n += ng_block(f + n, 0x0a0d0d0a, shb, sizeof shb);
+    n += ng_block(f + n, 1, idb_eth, sizeof idb_eth);
+    n += ng_block(f + n, 6, epb, sizeof epb); /* interface 0 */
+    n += ng_block(f + n, 1, idb_raw, sizeof idb_raw);
+    epb[0] = 1;
+    n += ng_block(f + n, 6, epb, sizeof epb); /* interface 1 */
+    write_raw(p, f, n);
+    assert_int_equal(capture_open_file(p, &c, err, sizeof(err)), 0);
+    assert_int_equal(capture_next(c, &pkt), CAPTURE_PACKET);
+    assert_int_equal(capture_next(c, &pkt), CAPTURE_ERROR);
+    assert_non_null(strstr(capture_error(c), p));
+    assert_non_null(strstr(capture_error(c), "different from the type of the first interface"));
+    capture_close(c);
+}
+
 static uint8_t *slurp(const char *p, size_t *len)
 {
     FILE *f = fopen(p, "rb");
@@ -616,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_mem),
         cmocka_unit_test(test_truncated_files),
         cmocka_unit_test(test_gzip_cut_everywhere),
+        cmocka_unit_test(test_pcapng_two_link_types),
         cmocka_unit_test(test_malformed_files),
         cmocka_unit_test(test_sort_by_time),
         cmocka_unit_test(test_fragmented_exports),
