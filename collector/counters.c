@@ -50,6 +50,9 @@
       "Flow records read from nfcapd archives.")                                                   \
     X(T, ps.windows_closed, "windows", "windows_closed_total", NULL, C, "Windows closed.")         \
     X(T, ps.summaries, "summaries", "summaries_total", NULL, C, "Customer summaries made.")        \
+    X(T, ps.summaries_repeated, "summaries_repeated", "summaries_repeated_total", NULL, C,         \
+      "detect: windows re-read after a rebalance whose summaries this process had made (not "      \
+      "made again).")                                                                              \
     X(T, ps.alerts.published, "alerts", "alerts_published_total", NULL, C,                         \
       "Alerts handed to the sinks.")                                                               \
     X(T, ps.alerts.suppressed, "alerts_suppressed", "alerts_suppressed_total", NULL, C,            \

@@ -161,6 +161,10 @@ int pipeline_new(const struct settings *s, bool replay, struct customer_map *cus
     if ((rc = fresh_workers(p)) < 0 ||
         (rc = win_acc_resize(p, customers_count(customers) + 1, NULL)) < 0)
         goto fail;
+    if (!(p->summarized = calloc(p->nacc, sizeof *p->summarized))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
     *out = p;
     return 0;
 fail:
@@ -217,6 +221,7 @@ void pipeline_free(struct pipeline *p)
     alert_mgr_free(p->alerts);
     hostility_free(p->hostility);
     free(p->acc);
+    free(p->summarized);
     copt_free(p->cust_conf, p->ncust_conf * p->ndet);
     customers_free(p->customers);
     feed_set_free(p->feeds);
@@ -561,7 +566,10 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
         struct cust_acc *from;
         void **cc = NULL;
         size_t ncc = 0;
-        if (copt_build(p, customers, &cc, &ncc) < 0 || win_acc_resize(p, n, &from) < 0) {
+        uint64_t *summarized = calloc(n, sizeof *summarized);
+        if (!summarized || copt_build(p, customers, &cc, &ncc) < 0 ||
+            win_acc_resize(p, n, &from) < 0) {
+            free(summarized);
             copt_free(cc, ncc * p->ndet);
             customers_free(customers);
             feed_set_free(feeds);
@@ -579,8 +587,11 @@ int pipeline_swap_lists(struct pipeline *p, struct customer_map *customers, stru
             d->internal = o->internal;
             d->alerts = o->alerts;
             d->late = o->late;
+            summarized[nw->index + 1] = p->summarized[c];
         }
         free(from);
+        free(p->summarized);
+        p->summarized = summarized;
         struct remap_arg ra = {customers};
         for (uint32_t wi = 0; wi < p->nworkers; wi++)
             hosttab_foreach(p->workers[wi].hosts, remap_host, &ra);

@@ -53,6 +53,7 @@ struct pipeline_stats {
                                  exporter's clock; times kept, not used by timing detectors) */
     uint64_t windows_closed;
     uint64_t summaries;
+    uint64_t summaries_repeated; /* detect: re-read windows whose summary was made before */
     uint64_t host_evictions, host_evictions_active, hosts_active, host_capacity;
     uint64_t host_evictions_dark; /* addresses that never sent, pushed out first */
     uint64_t host_table_bytes; /* every worker's host table (the memory model, bench/RESULTS.md) */

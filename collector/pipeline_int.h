@@ -167,6 +167,10 @@ struct pipeline {
 
     struct cust_acc *acc; /* customers_count + 1 */
     size_t nacc;
+    /* per customer (nacc, by index as acc): the end of the last window this process made its
+     * summary for, kept across resets and carried by id across reloads; a window that does not
+     * end later (detect re-reading after a rebalance) makes none again (windows.c) */
+    uint64_t *summarized;
 
     uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
     bool have_window;

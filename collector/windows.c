@@ -266,6 +266,11 @@ static void emit_summaries(struct pipeline *p)
             .alerts = a->alerts,
             .late_flows = a->late,
         };
+        if (s.win_end_ms <= p->summarized[c]) { /* re-read: made before (and its verdict) */
+            p->st.summaries_repeated++;
+            continue;
+        }
+        p->summarized[c] = s.win_end_ms;
         memcpy(s.hosts_by_cat, a->by_cat, sizeof s.hosts_by_cat);
         memcpy(s.hosts_by_cat_day, a->by_cat_day, sizeof s.hosts_by_cat_day);
         for (uint32_t i = 0; i < a->nnamed && i < SUMMARY_NAMED; i++)
