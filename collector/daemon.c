@@ -480,6 +480,8 @@ static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
         capture_stats(capture_source_capture(d->caps[k]), &cs);
         hi->capture_name[k] = d->caps[k]->name;
         hi->capture_packets[k] = cs.packets;
+        hi->capture_stopped[k] =
+            d->caps[k]->failures ? capture_error(capture_source_capture(d->caps[k])) : NULL;
     }
     if (d->kafka_in) {
         struct kafka_in_stats ks;

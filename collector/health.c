@@ -141,7 +141,9 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
             h->cap_moved_ms[i] = in->now_ms;
         }
         uint64_t idle = in->now_ms - h->cap_moved_ms[i];
-        if (s->health_capture_stall && idle >= s->health_capture_stall * 1000)
+        if (in->capture_stopped[i]) /* it reads nothing more until a restart: said at once */
+            reason(&r, "capture %s: stopped: %s", in->capture_name[i], in->capture_stopped[i]);
+        else if (s->health_capture_stall && idle >= s->health_capture_stall * 1000)
             reason(&r, "capture %s: no packet for %llus", in->capture_name[i],
                    (unsigned long long)(idle / 1000));
     }

@@ -6,7 +6,8 @@
  *   - a spool is spool_high_water percent full, or a sink lost messages within the period (the
  *     reason names the sink and its file);
  *   - clock_skew_records records within the period had times far from their exporter's clock;
- *   - a live capture read no packet for capture_stall;
+ *   - a live capture read no packet for capture_stall, or it has stopped (a read error: the
+ *     interface disappeared; reported at once, with the error);
  *   - detect --from-kafka: the instance owns no partition of the flows topic, or more than
  *     [kafka] lag_max records wait unread.
  * The HTTP thread serves the text (metrics.c); it answers 503 unless it is "ok".
@@ -40,6 +41,8 @@ struct health_in {
     size_t ncaptures;
     const char *capture_name[SETTINGS_MAX_CAPTURES];
     uint64_t capture_packets[SETTINGS_MAX_CAPTURES];
+    /* the error that stopped the capture (capture_error()), NULL while it reads */
+    const char *capture_stopped[SETTINGS_MAX_CAPTURES];
     bool kafka_in; /* detect --from-kafka: the consumer's figures below count */
     uint64_t kafka_partitions, kafka_lag;
 };

@@ -8,7 +8,12 @@ set -euo pipefail
 tw=$TW_BIN/collector/transitwatch
 tmp=$(mktemp -d)
 dpid=
-cleanup() { [[ -n "$dpid" ]] && kill "$dpid" 2>/dev/null; rm -rf "$tmp"; }
+ns=
+cleanup() {
+  [[ -n "$dpid" ]] && kill "$dpid" 2>/dev/null
+  [[ -n "$ns" ]] && ip netns del "$ns" 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 port=$((30000 + RANDOM % 20000))
@@ -92,4 +97,40 @@ for _ in $(seq 100); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
 dpid=
 grep -q 'capture loop: 5 packets, kernel drops 0' "$tmp/derr" || fail "daemon capture log: $(cat "$tmp/derr")"
 grep -o '"metered_flows":[0-9]*' "$tmp/d.jsonl" | grep ':1$' >/dev/null || fail "daemon: no metered flow: $(tail -1 "$tmp/d.jsonl")"
+
+# 3. an interface removed under a [capture]: /healthz says the capture stopped at once (it used
+# to say ok for capture_stall, then "no packet" as for a quiet link). A veth pair in a network
+# namespace of its own; skipped without ip netns.
+ns=twcap$$
+if command -v curl >/dev/null && ip netns add "$ns" 2>/dev/null; then
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add twa type veth peer name twb
+  ip -n "$ns" link set twa up
+  ip -n "$ns" link set twb up
+  sed -e 's/^interface = lo$/interface = twb/' -e "s|^bpf = .*|bpf =|" \
+    -e "s|^jsonl = .*|jsonl = $tmp/v.jsonl|" "$tmp/d.conf" >"$tmp/v.conf"
+  ip netns exec "$ns" "$tw" --config "$tmp/v.conf" 2>"$tmp/verr" &
+  dpid=$!
+  for _ in $(seq 300); do
+    grep -q ' started$' "$tmp/verr" && break
+    kill -0 $dpid 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q ' started$' "$tmp/verr" || fail "daemon on twb did not start: $(cat "$tmp/verr")"
+  vport=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/verr" | head -1)
+  ip -n "$ns" link del twa
+  h=
+  for _ in $(seq 50); do
+    h=$(ip netns exec "$ns" curl -s --max-time 2 "http://127.0.0.1:$vport/healthz" || true)
+    [[ $h == *"capture loop: stopped: twb: "* ]] && break
+    sleep 0.1
+  done
+  [[ $h == *"capture loop: stopped: twb: "* ]] || fail "/healthz after twb was removed: '$h'"
+  echo "interface removed: /healthz '${h%%$'\n'*}'"
+  kill -TERM $dpid
+  for _ in $(seq 100); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
+  dpid=
+else
+  echo "note: no ip netns here: the removed interface not checked"
+fi
 echo "live_capture: all checks passed"

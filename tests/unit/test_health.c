@@ -144,6 +144,29 @@ static void test_capture_stall(void **state)
     assert_true(eval(f, 1));
 }
 
+/* A capture stopped by a read error (its interface removed) reads nothing more until a
+ * restart: /healthz says so at once, with the error, not a capture_stall later as a quiet
+ * link. */
+static void test_capture_stopped(void **state)
+{
+    struct fx *f = *state;
+    f->s.health_capture_stall = 300;
+    f->in.ncaptures = 2;
+    f->in.capture_name[0] = "mirror";
+    f->in.capture_name[1] = "span";
+    f->in.capture_packets[0] = f->in.capture_packets[1] = 10;
+    assert_true(eval(f, 0));
+    f->in.capture_stopped[1] = "eth9: The interface disappeared (after 10 packets)";
+    assert_false(eval(f, 1));
+    assert_string_equal(f->text,
+                        "degraded: capture span: stopped: eth9: The interface disappeared (after "
+                        "10 packets)\n");
+    f->in.capture_packets[0] = 11; /* the other capture reading does not hide it */
+    assert_false(eval(f, 400));
+    assert_null(strstr(f->text, "no packet for"));
+    assert_non_null(strstr(f->text, "capture span: stopped"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +175,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kafka_stall_and_spool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_losses_and_clock_within_period, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capture_stall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_capture_stopped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
