@@ -12,6 +12,8 @@
 #include "pkt.h"
 #include "udp.h"
 
+#define INGEST_EXP_SEEN 64 /* exporter addresses a capture's reordered fragments are held for */
+
 struct ingest {
     const struct settings *s;
     struct ingest_opts o;
@@ -21,7 +23,8 @@ struct ingest {
     struct meter *meter; /* NULL with route all-export */
     struct ingest_stats st;
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
-    uint64_t skew_log_ms; /* now_ms of the last clock-skew log line (0 = never) */
+    uint8_t exp_seen[INGEST_EXP_SEEN][16]; /* exporters a capture carried (exporter_slot) */
+    uint64_t skew_log_ms;                  /* now_ms of the last clock-skew log line (0 = never) */
 };
 
 static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *out)
@@ -311,29 +314,55 @@ static void to_meter(struct ingest *in, const struct pkt_info *pi, uint64_t ts_n
     meter_stage(in->meter, pi, ts_ns);
 }
 
+/* The slot of address a in the cache of exporters whose export datagrams a capture carried
+ * (direct-mapped, overwritten: a bounded set of the recent ones). */
+static uint8_t *exporter_slot(struct ingest *in, const uint8_t a[16])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a[i]) * 16777619u;
+    return in->exp_seen[h & (INGEST_EXP_SEEN - 1)];
+}
+
+static void capture_export(struct ingest *in, const uint8_t src[16], uint16_t sport,
+                           uint64_t now_ms, const uint8_t *data, size_t len)
+{
+    memcpy(exporter_slot(in, src), src, 16);
+    ingest_datagram(in, src, sport, now_ms, data, len);
+}
+
+/* A UDP fragment is reassembled when its first fragment names an export port. A later one
+ * that comes before its first (reordered on the way: it has no ports yet) is metered as before
+ * and, when it comes from an exporter the capture carried, also held for reassembly, so the
+ * export is not lost; its first fragment to another port forgets what was held. */
 static void fragment(struct ingest *in, const struct pkt_info *pi, const struct capture_pkt *pkt,
                      uint64_t ts_ms)
 {
     enum ingest_route r = in->o.route;
-    bool reassemble = false;
+    bool reassemble = false, early = false;
     if (pi->proto == 17 && r != INGEST_ROUTE_ALL_METER) {
         if (r == INGEST_ROUTE_ALL_EXPORT) {
             reassemble = true;
         } else {
             uint16_t sp, dp;
-            reassemble =
-                meter_frag_ports(in->meter, pi, pkt->ts_ns, &sp, &dp) && is_export_port(in, dp);
+            bool known = meter_frag_ports(in->meter, pi, pkt->ts_ns, &sp, &dp);
+            bool exporter = memcmp(exporter_slot(in, pi->src), pi->src, 16) == 0;
+            reassemble = known && is_export_port(in, dp);
+            early = !known && !pi->first_fragment && exporter;
+            if (exporter && pi->first_fragment && !reassemble)
+                frag_discard(in->frags, pi);
         }
     }
     if (!reassemble) {
         to_meter(in, pi, pkt->ts_ns);
-        return;
+        if (!early)
+            return;
     }
     struct frag_datagram dg;
     if (frag_input(in->frags, pi, pkt->ts_ns, &dg) == 1 && dg.payload) {
         if (is_export_port(in, dg.dport) ||
             (in->o.sniff && ingest_looks_like_export(dg.payload, dg.payload_len)))
-            ingest_datagram(in, dg.src, dg.sport, ts_ms, dg.payload, dg.payload_len);
+            capture_export(in, dg.src, dg.sport, ts_ms, dg.payload, dg.payload_len);
         else
             in->st.non_export++;
     }
@@ -378,7 +407,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
         in->st.pkt_errors[-PKT_ERR_TRUNCATED_L4]++;
         return;
     }
-    ingest_datagram(in, pi.src, pi.sport, ts_ms, pi.l4_payload, pi.l4_payload_len);
+    capture_export(in, pi.src, pi.sport, ts_ms, pi.l4_payload, pi.l4_payload_len);
 }
 
 void ingest_expire(struct ingest *in, uint64_t now_ms)

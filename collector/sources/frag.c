@@ -177,6 +177,29 @@ static void fill_out(const struct frag_ent *e, struct frag_datagram *out)
     }
 }
 
+/* The datagram in progress that fragment pi belongs to (t->count when none). */
+static uint32_t ent_find(const struct frag_table *t, const struct pkt_info *pi)
+{
+    uint8_t ip_proto = pi->v6 || !pi->l3 ? 0 : pi->l3[9];
+    uint32_t i;
+
+    for (i = 0; i < t->count; i++) {
+        const struct frag_ent *e = &t->ents[i];
+        if (e->id == pi->frag_id && e->v6 == pi->v6 && e->ip_proto == ip_proto &&
+            memcmp(e->src, pi->src, 16) == 0 && memcmp(e->dst, pi->dst, 16) == 0)
+            break;
+    }
+    return i;
+}
+
+void frag_discard(struct frag_table *t, const struct pkt_info *pi)
+{
+    uint32_t i = ent_find(t, pi);
+
+    if (i < t->count)
+        ent_remove(t, i);
+}
+
 int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
                struct frag_datagram *out)
 {
@@ -199,12 +222,7 @@ int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
         return -EINVAL;
     }
     ip_proto = pi->v6 ? 0 : pi->l3[9];
-    for (i = 0; i < t->count; i++) {
-        e = &t->ents[i];
-        if (e->id == pi->frag_id && e->v6 == pi->v6 && e->ip_proto == ip_proto &&
-            memcmp(e->src, pi->src, 16) == 0 && memcmp(e->dst, pi->dst, 16) == 0)
-            break;
-    }
+    i = ent_find(t, pi);
     if (i == t->count) { /* new datagram */
         if (t->count == t->o.max_datagrams) {
             t->st.evicted++;

@@ -64,6 +64,10 @@ void frag_table_free(struct frag_table *t);
 int frag_input(struct frag_table *t, const struct pkt_info *pi, uint64_t ts_ns,
                struct frag_datagram *out);
 
+/* Forget the datagram pi (a fragment of it) belongs to, uncounted: its first fragment showed
+ * it is none the caller reassembles, and the pieces held before it need no timeout. */
+void frag_discard(struct frag_table *t, const struct pkt_info *pi);
+
 /* Drop datagrams older than now_ns - timeout (also done inside frag_input). */
 void frag_expire(struct frag_table *t, uint64_t now_ns);
 

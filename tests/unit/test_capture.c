@@ -501,6 +501,47 @@ static void test_fragmented_exports(void **state)
     frag_table_free(ft);
 }
 
+/* frag_discard forgets the datagram a fragment belongs to, uncounted (the ingest's held later
+ * pieces of a datagram whose first fragment is no export), and no other. */
+static void test_frag_discard(void **state)
+{
+    uint8_t hdr[20] = {0x45, 0, 0, 0, 0, 7, 0, 0, 64, 17}, data[16] = {0};
+    struct pkt_info later = {.l3 = hdr,
+                             .frag_data = data,
+                             .frag_data_len = 16,
+                             .frag_data_caplen = 16,
+                             .frag_offset = 1480,
+                             .frag_id = 7,
+                             .proto = 17,
+                             .fragment = true};
+    struct pkt_info other, first;
+    struct frag_table *ft;
+    struct frag_datagram dg;
+    struct frag_stats fs;
+
+    (void)state;
+    gen_addr4(later.src, 192, 0, 2, 1);
+    gen_addr4(later.dst, 198, 51, 100, 9);
+    other = first = later;
+    other.frag_id = 8;
+    first.frag_offset = 0;
+    first.first_fragment = first.more_frags = true;
+    assert_int_equal(frag_table_new(NULL, &ft), 0);
+    assert_int_equal(frag_input(ft, &later, BASE_TS, &dg), 0);
+    assert_int_equal(frag_input(ft, &other, BASE_TS, &dg), 0);
+    frag_discard(ft, &first);
+    frag_get_stats(ft, &fs);
+    assert_int_equal(fs.in_progress, 1);
+    assert_int_equal(fs.bytes_held, 16);
+    assert_int_equal(fs.timeouts + fs.evicted + fs.overlaps + fs.beyond_end + fs.bad, 0);
+    frag_discard(ft, &first); /* nothing left of it: a no-op */
+    frag_discard(ft, &other);
+    frag_get_stats(ft, &fs);
+    assert_int_equal(fs.in_progress, 0);
+    assert_int_equal(fs.bytes_held, 0);
+    frag_table_free(ft);
+}
+
 static void test_live_lo(void **state)
 {
     struct capture *c;
@@ -665,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_malformed_files),
         cmocka_unit_test(test_sort_by_time),
         cmocka_unit_test(test_fragmented_exports),
+        cmocka_unit_test(test_frag_discard),
         cmocka_unit_test(test_live_lo),
         cmocka_unit_test(test_real_captures),
     };
