@@ -25,6 +25,7 @@ struct ingest {
     struct prefix exp_prefix[SETTINGS_MAX_EXPORTERS];
     uint8_t exp_seen[INGEST_EXP_SEEN][16]; /* exporters a capture carried (exporter_slot) */
     uint64_t skew_log_ms;                  /* now_ms of the last clock-skew log line (0 = never) */
+    uint64_t cut_log_ms; /* now_ms of the last line on an export cut by the snaplen (0 = never) */
 };
 
 static void policy(void *arg, const uint8_t addr[16], struct exporter_policy *out)
@@ -331,6 +332,23 @@ static void capture_export(struct ingest *in, const uint8_t src[16], uint16_t sp
     ingest_datagram(in, src, sport, now_ms, data, len);
 }
 
+/* An export datagram (or a piece of one) the capture's snaplen cut is lost: counted by the
+ * caller, said here one line a minute at most, since the default live snaplen keeps only the
+ * headers the meter needs. */
+static void export_cut(struct ingest *in, const struct pkt_info *pi, uint32_t caplen, uint32_t len,
+                       uint64_t now_ms)
+{
+    if (in->cut_log_ms && now_ms < in->cut_log_ms + 60000)
+        return;
+    char a[ADDR_STRLEN];
+    log_warn("exporter %s: an export datagram%s to port %u was cut by the capture's snaplen (%u of "
+             "its %u bytes kept): lost (counted as %s); a capture that carries exports needs a "
+             "snaplen of their whole size, e.g. [capture NAME] snaplen = 65535",
+             addr_format(pi->src, a), pi->fragment ? " fragment" : "", pi->dport, caplen, len,
+             pi->fragment ? "bad_fragments" : "truncated_l4");
+    in->cut_log_ms = now_ms ? now_ms : 1;
+}
+
 /* A UDP fragment is reassembled when its first fragment names an export port. A later one
  * that comes before its first (reordered on the way: it has no ports yet) is metered as before
  * and, when it comes from an exporter the capture carried, also held for reassembly, so the
@@ -358,6 +376,8 @@ static void fragment(struct ingest *in, const struct pkt_info *pi, const struct 
         if (!early)
             return;
     }
+    if (reassemble && pi->frag_data_caplen < pi->frag_data_len)
+        export_cut(in, pi, pi->frag_data_caplen, pi->frag_data_len, ts_ms);
     struct frag_datagram dg;
     if (frag_input(in->frags, pi, pkt->ts_ns, &dg) == 1 && dg.payload) {
         if (is_export_port(in, dg.dport) ||
@@ -405,6 +425,7 @@ void ingest_packet(struct ingest *in, const struct capture_pkt *pkt)
     }
     if (pi.l4_payload_caplen < pi.l4_payload_len) { /* export cut by the snaplen: unusable */
         in->st.pkt_errors[-PKT_ERR_TRUNCATED_L4]++;
+        export_cut(in, &pi, pi.l4_payload_caplen, pi.l4_payload_len, ts_ms);
         return;
     }
     capture_export(in, pi.src, pi.sport, ts_ms, pi.l4_payload, pi.l4_payload_len);

@@ -290,7 +290,10 @@ static const struct conf_key capture_keys[] = {
     {"bpf", CONF_STR, CS(bpf), sizeof(((struct capture_settings *)0)->bpf), NOB, "",
      "capture filter in pcap-filter syntax (empty: every packet)", NULL},
     {"snaplen", CONF_U32, CS(snaplen), 0, 64, 262144, "256",
-     "bytes kept per packet (headers suffice: byte counts come from the IP length)", NULL},
+     "bytes kept per packet (headers suffice for the meter: byte counts come from the IP "
+     "length; export datagrams the interface carries need their whole size, e.g. 65535, or they "
+     "are lost: truncated_l4, logged)",
+     NULL},
     {"promisc", CONF_BOOL, CS(promisc), 0, 0, 1, "yes", "put the interface in promiscuous mode",
      NULL},
     {"buffer", CONF_BYTES, CS(buffer), 0, 0, 2147483647.0, "32M",
