@@ -197,7 +197,9 @@ static int parse_v6(const uint8_t *p, uint32_t cap, uint32_t wire, struct pkt_in
     if (cap < 40)
         return PKT_ERR_TRUNCATED_L3;
     tot = 40 + (uint32_t)be_get16(p + 4);
-    if (tot == 40 && wire > 40) /* jumbogram or GSO: payload length 0 */
+    /* payload length 0: a jumbogram (RFC 2675) or a GSO / BIG TCP capture when the frame holds
+     * more than a payload length can say; else no payload (a shorter frame's rest is padding) */
+    if (tot == 40 && wire > 40 + 0xffff)
         tot = wire;
     if (tot > wire)
         return PKT_ERR_BAD_LENGTH;

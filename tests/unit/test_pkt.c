@@ -416,6 +416,32 @@ static void test_malformed(void **state)
     }
 }
 
+/* IPv6 payload length 0: no payload in a frame padded to Ethernet's 60 bytes (its IP length is
+ * 40, not the padding's 46), the frame's length only when it is more than a payload length can
+ * say (a jumbogram, a GSO / BIG TCP capture). */
+static void test_v6_zero_payload_length(void **state)
+{
+    struct pkt_info pi;
+    (void)state;
+    memset(frame, 0, 14 + 40 + 0x10000);
+    frame[12] = 0x86;
+    frame[13] = 0xdd;
+    frame[14] = 0x60;
+    frame[14 + 6] = 59; /* no next header */
+    frame[14 + 7] = 64;
+    frame[14 + 23] = 1;
+    frame[14 + 39] = 2;
+    assert_int_equal(pkt_parse(1, frame, 60, 60, &pi), PKT_OK);
+    assert_int_equal(pi.ip_len, 40);
+    assert_int_equal(pkt_parse(1, frame, 54, 54, &pi), PKT_OK);
+    assert_int_equal(pi.ip_len, 40);
+    /* a GSO capture of 70 000 bytes cut at 128 by the snaplen */
+    frame[14 + 6] = 6;
+    frame[14 + 40 + 12] = 0x50;
+    assert_int_equal(pkt_parse(1, frame, 128, 14 + 70000, &pi), PKT_OK);
+    assert_int_equal(pi.ip_len, 70000);
+}
+
 static void test_icmp_mpls_pppoe(void **state)
 {
     struct gen_ip g;
@@ -790,11 +816,12 @@ static void test_reassembly_holes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_linktype),     cmocka_unit_test(test_vlan_stacks),
-        cmocka_unit_test(test_v6_ext_headers),     cmocka_unit_test(test_fragments),
-        cmocka_unit_test(test_truncation_snaplen), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_icmp_mpls_pppoe),    cmocka_unit_test(test_mpls_pseudowire),
-        cmocka_unit_test(test_reassembly),         cmocka_unit_test(test_reassembly_holes),
+        cmocka_unit_test(test_every_linktype),         cmocka_unit_test(test_vlan_stacks),
+        cmocka_unit_test(test_v6_ext_headers),         cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_truncation_snaplen),     cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_v6_zero_payload_length), cmocka_unit_test(test_icmp_mpls_pppoe),
+        cmocka_unit_test(test_mpls_pseudowire),        cmocka_unit_test(test_reassembly),
+        cmocka_unit_test(test_reassembly_holes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
