@@ -498,8 +498,12 @@ int report_add(struct report *r, enum msg_kind kind, const char *json, size_t le
         r->cust_left_out++;
         return 0;
     }
-    if (!r->t_first || t < r->t_first)
-        r->t_first = t;
+    /* the period starts where the earliest window taken starts (@timestamp is its end) */
+    uint64_t t0 = ts(&d, "transitwatch.window.start");
+    if (!t0 || t0 > t)
+        t0 = t;
+    if (!r->t_first || t0 < r->t_first)
+        r->t_first = t0;
     if (t > r->t_last)
         r->t_last = t;
     if (kind == MSG_ALERT) {

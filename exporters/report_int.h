@@ -73,7 +73,7 @@ struct report {
     size_t ncust;
     uint64_t cust_left_out; /* messages of customers beyond the table */
     uint64_t msgs, filtered, unreadable, alerts, summaries;
-    uint64_t t_first, t_last; /* over the messages taken */
+    uint64_t t_first, t_last; /* the earliest window start, the latest @timestamp taken */
     bool have_totals;
     char totals_msg[400];
     uint64_t tot_records, tot_bytes, tot_windows, tot_alerts, tot_summaries, tot_suppressed;

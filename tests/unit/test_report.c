@@ -218,6 +218,27 @@ static void test_filters(void **state)
     report_free(r);
 }
 
+/* The period a report states starts where its earliest window starts, not at that window's
+ * end (@timestamp): an abuse report said "00:05 to 00:15" above an incident of 00:00. */
+static void test_period_from_window_start(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 0, 100, 200, 0.01)), 0);
+    assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.01)), 0);
+    struct report_contact k = {.name = "Acme", .abuse = "abuse@acme.example"};
+    char *txt = render(r, false, "acme", &k);
+    assert_non_null(strstr(txt, "\n2008-09-10 00:00 to 2008-09-10 00:10 UTC\n"));
+    free(txt);
+    char *html = render(r, true, "acme", &k);
+    assert_non_null(strstr(html, "Period: 2008-09-10 00:00 to 2008-09-10 00:10 UTC"));
+    free(html);
+    html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "from 2008-09-10 00:00 to 2008-09-10 00:10 UTC"));
+    free(html);
+    report_free(r);
+}
+
 static void test_html_self_contained(void **state)
 {
     (void)state;
@@ -286,9 +307,13 @@ static void test_page_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_incidents_grouped),   cmocka_unit_test(test_timeline_bounded),
-        cmocka_unit_test(test_incidents_bounded),   cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_html_self_contained), cmocka_unit_test(test_page_bounded),
+        cmocka_unit_test(test_incidents_grouped),
+        cmocka_unit_test(test_timeline_bounded),
+        cmocka_unit_test(test_incidents_bounded),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_period_from_window_start),
+        cmocka_unit_test(test_html_self_contained),
+        cmocka_unit_test(test_page_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
