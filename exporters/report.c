@@ -454,9 +454,42 @@ static void alert(struct rp_customer *c, const struct jr_val *d, uint64_t t)
         c->threshold = dbl(d, "transitwatch.evidence.threshold_share");
 }
 
+/* The run's counters of what its figures leave out, as the totals line carries them. */
+static const struct {
+    const char *path, *what;
+} not_seen_rows[] = {
+    {"transitwatch.totals.flows_unmatched", "flow records matched no customer"},
+    {"transitwatch.totals.decode.seq_lost",
+     "missing by the exporters' sequence numbers (records; v9 and sFlow: datagrams)"},
+    {"transitwatch.totals.decode.messages_malformed", "export messages malformed"},
+    {"transitwatch.totals.errors.no_template", "data sets without a template, not decoded"},
+    {"transitwatch.totals.errors.pending_dropped", "data sets dropped waiting for a template"},
+    {"transitwatch.totals.host_evictions",
+     "hosts evicted from the full host table (their counts started again)"},
+    {"transitwatch.totals.hostility_refused", "customers without a hostile-share trend"},
+    {"transitwatch.totals.flows_late", "flow records late, counted in a later window"},
+    {"transitwatch.totals.decode.sampling_unknown",
+     "flow records without a sampling rate, counted 1:1"},
+};
+
+static void totals_not_seen(struct report *r, const struct jr_val *d)
+{
+    size_t n = 0;
+    r->not_seen[0] = 0;
+    for (size_t i = 0; i < sizeof not_seen_rows / sizeof not_seen_rows[0]; i++) {
+        uint64_t v = u64(d, not_seen_rows[i].path);
+        if (v && n < sizeof r->not_seen) {
+            int w = snprintf(r->not_seen + n, sizeof r->not_seen - n, "%s%llu %s", n ? "; " : "",
+                             (unsigned long long)v, not_seen_rows[i].what);
+            n += w > 0 ? (size_t)w : 0;
+        }
+    }
+}
+
 static void totals(struct report *r, const struct jr_val *d)
 {
     r->have_totals = true;
+    totals_not_seen(r, d);
     get(d, "message", r->totals_msg, sizeof r->totals_msg);
     r->tot_records = u64(d, "transitwatch.totals.records");
     r->tot_bytes = u64(d, "transitwatch.totals.bytes");

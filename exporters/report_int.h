@@ -76,6 +76,7 @@ struct report {
     uint64_t t_first, t_last; /* the earliest window start, the latest @timestamp taken */
     bool have_totals;
     char totals_msg[400];
+    char not_seen[1024]; /* what the run's figures leave out (totals_not_seen), "" if nothing */
     uint64_t tot_records, tot_bytes, tot_windows, tot_alerts, tot_summaries, tot_suppressed;
 };
 

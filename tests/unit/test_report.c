@@ -239,6 +239,36 @@ static void test_period_from_window_start(void **state)
     report_free(r);
 }
 
+/* The whole report says what the run's figures leave out, from its totals line: records that
+ * matched no customer or went missing, hosts evicted from a full host table (the evaluation
+ * scenario with hosts_max 1024 evicted 16 224 and the page said nothing of it). */
+static void test_totals_not_seen(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 0, 100, 200, 0.01)), 0);
+    char *html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "No totals were read"));
+    free(html);
+    const char *lossy = "{\"message\":\"transitwatch totals\",\"transitwatch\":{\"totals\":"
+                        "{\"records\":90,\"flows_unmatched\":3,\"host_evictions\":16224,"
+                        "\"decode\":{\"seq_lost\":38}}}}";
+    assert_int_equal(add(r, MSG_TOTALS, lossy), 0);
+    html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "Limits of these figures: 3 flow records matched no customer; "
+                                 "38 missing by the exporters"));
+    assert_non_null(strstr(html, "; 16224 hosts evicted from the full host table"));
+    free(html);
+    const char *clean = "{\"message\":\"transitwatch totals\",\"transitwatch\":{\"totals\":"
+                        "{\"records\":90,\"flows_unmatched\":0,\"host_evictions\":0}}}";
+    assert_int_equal(add(r, MSG_TOTALS, clean), 0);
+    html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "Limits of these figures: nothing"));
+    assert_null(strstr(html, "evicted from"));
+    free(html);
+    report_free(r);
+}
+
 static void test_html_self_contained(void **state)
 {
     (void)state;
@@ -307,13 +337,10 @@ static void test_page_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_incidents_grouped),
-        cmocka_unit_test(test_timeline_bounded),
-        cmocka_unit_test(test_incidents_bounded),
-        cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_period_from_window_start),
-        cmocka_unit_test(test_html_self_contained),
-        cmocka_unit_test(test_page_bounded),
+        cmocka_unit_test(test_incidents_grouped),        cmocka_unit_test(test_timeline_bounded),
+        cmocka_unit_test(test_incidents_bounded),        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_period_from_window_start), cmocka_unit_test(test_totals_not_seen),
+        cmocka_unit_test(test_html_self_contained),      cmocka_unit_test(test_page_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
