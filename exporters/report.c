@@ -1,5 +1,6 @@
 /* report.c: the report model (see report.h): messages in, bounded per-customer views out. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,21 @@ void rp_time(uint64_t ms, char out[24])
     b[10] = ' ';
     memcpy(out, b, 16);
     out[16] = 0;
+}
+
+void rp_period(const struct report *r, char out[RP_PERIOD])
+{
+    uint64_t t0 = r->o.since_ms ? r->o.since_ms : r->t_first;
+    uint64_t t1 = r->o.until_ms ? r->o.until_ms : r->t_last;
+    char a[24], b[24];
+    rp_time(t0, a);
+    rp_time(t1, b);
+    if (t0 && t1)
+        snprintf(out, RP_PERIOD, "%s to %s UTC", a, b);
+    else if (t0 || t1)
+        snprintf(out, RP_PERIOD, "%s %s UTC", t0 ? "from" : "until", t0 ? a : b);
+    else
+        snprintf(out, RP_PERIOD, "no period: no alert or window summary read");
 }
 
 /* ---- customers ---- */

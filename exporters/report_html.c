@@ -465,9 +465,8 @@ static void customer(FILE *f, const struct report *r, const struct rp_customer *
 static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
                    const struct report_contact *k)
 {
-    char a[24], b[24];
-    rp_time(r->o.since_ms ? r->o.since_ms : r->t_first, a);
-    rp_time(r->o.until_ms ? r->o.until_ms : r->t_last, b);
+    char period[RP_PERIOD];
+    rp_period(r, period);
     fputs("<div class=\"letter\"><p>To: ", f);
     esc(f, k->abuse && k->abuse[0] ? k->abuse : "(no abuse contact on file)");
     fputs("<br>Customer: ", f);
@@ -478,11 +477,11 @@ static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
         fputs(")", f);
     }
     fprintf(f,
-            "<br>Period: %s to %s UTC</p><p>Our flow monitoring saw the hosts of your network "
+            "<br>Period: %s</p><p>Our flow monitoring saw the hosts of your network "
             "listed below misbehave in this period: %u incident%s (%llu alerts). For each "
             "incident you find what the host did, when, the evidence in numbers, and where the "
             "address or its peer is listed. ",
-            a, b, c->ninc, c->ninc == 1 ? "" : "s", (unsigned long long)c->alerts);
+            period, c->ninc, c->ninc == 1 ? "" : "s", (unsigned long long)c->alerts);
     double thr = rp_threshold(r, c);
     if (thr > 0)
         fprintf(f,
@@ -494,14 +493,13 @@ static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
 
 static void totals(FILE *f, const struct report *r)
 {
-    char a[24], b[24], by[24];
-    rp_time(r->t_first, a);
-    rp_time(r->t_last, b);
+    char period[RP_PERIOD], by[24];
+    rp_period(r, period);
     fprintf(f,
             "<section class=\"totals\"><h2>Totals</h2><p>%llu messages read (%llu alerts, "
-            "%llu window summaries) from %s to %s UTC; %zu customers",
+            "%llu window summaries), %s; %zu customers",
             (unsigned long long)r->msgs, (unsigned long long)r->alerts,
-            (unsigned long long)r->summaries, a, b, r->ncust);
+            (unsigned long long)r->summaries, period, r->ncust);
     if (r->cust_left_out)
         fprintf(f, " (messages of further customers left out: %llu)",
                 (unsigned long long)r->cust_left_out);

@@ -84,6 +84,10 @@ struct report {
 const struct rp_customer *rp_find(const struct report *r, const char *id);
 /* "2008-09-20 00:05" (UTC) */
 void rp_time(uint64_t ms, char out[24]);
+/* The period a report covers: --since/--until, else the earliest window start to the latest
+ * @timestamp taken ("2008-09-20 00:00 to 2008-09-20 01:05 UTC"), or that none was read. */
+#define RP_PERIOD 64
+void rp_period(const struct report *r, char out[RP_PERIOD]);
 /* Incidents of c most severe first, then earliest: fills idx (c->ninc entries). */
 void rp_incident_order(const struct rp_customer *c, uint32_t *idx);
 /* The customers most alerts first (then highest 24-hour share, then id): fills idx (ncust). */

@@ -130,10 +130,9 @@ static void customer(FILE *f, const struct report *r, const struct rp_customer *
 int report_write_text(const struct report *r, const char *only, const struct report_contact *k,
                       FILE *f)
 {
-    char a[24], b[24];
-    rp_time(r->o.since_ms ? r->o.since_ms : r->t_first, a);
-    rp_time(r->o.until_ms ? r->o.until_ms : r->t_last, b);
-    fprintf(f, "%s\n%s to %s UTC\n", r->title, a, b);
+    char period[RP_PERIOD];
+    rp_period(r, period);
+    fprintf(f, "%s\n%s\n", r->title, period);
     const struct rp_customer *one = only ? rp_find(r, only) : NULL;
     if (only && k) {
         fprintf(f, "\nTo: %s\nCustomer: %s%s%s%s\n",

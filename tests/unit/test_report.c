@@ -219,11 +219,23 @@ static void test_filters(void **state)
 }
 
 /* The period a report states starts where its earliest window starts, not at that window's
- * end (@timestamp): an abuse report said "00:05 to 00:15" above an incident of 00:00. */
+ * end (@timestamp): an abuse report said "00:05 to 00:15" above an incident of 00:00; a run
+ * without alerts or summaries said "from 1970-01-01 00:00 to 1970-01-01 00:00 UTC". */
 static void test_period_from_window_start(void **state)
 {
     (void)state;
     struct report *r = mk(NULL);
+    /* only a totals line (a run whose records matched no customer): no period, not 1970 */
+    const char *tot = "{\"message\":\"transitwatch totals\",\"@timestamp\":"
+                      "\"2008-09-10T00:10:00.000Z\",\"transitwatch\":{\"totals\":{\"records\":9}}}";
+    assert_int_equal(add(r, MSG_TOTALS, tot), 0);
+    char *page = render(r, true, NULL, NULL);
+    assert_non_null(strstr(page, "no period: no alert or window summary read"));
+    assert_null(strstr(page, "1970"));
+    free(page);
+    page = render(r, false, NULL, NULL);
+    assert_null(strstr(page, "1970"));
+    free(page);
     assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 0, 100, 200, 0.01)), 0);
     assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 1, 100, 200, 0.01)), 0);
     struct report_contact k = {.name = "Acme", .abuse = "abuse@acme.example"};
@@ -234,7 +246,7 @@ static void test_period_from_window_start(void **state)
     assert_non_null(strstr(html, "Period: 2008-09-10 00:00 to 2008-09-10 00:10 UTC"));
     free(html);
     html = render(r, true, NULL, NULL);
-    assert_non_null(strstr(html, "from 2008-09-10 00:00 to 2008-09-10 00:10 UTC"));
+    assert_non_null(strstr(html, "summaries), 2008-09-10 00:00 to 2008-09-10 00:10 UTC;"));
     free(html);
     report_free(r);
 }
