@@ -34,6 +34,7 @@ void report_free(struct report *r)
         return;
     for (size_t i = 0; i < r->ncust; i++) {
         free(r->cust[i]->inc);
+        free(r->cust[i]->ids);
         free(r->cust[i]);
     }
     free(r->config);
@@ -375,14 +376,62 @@ static void feeds(struct rp_incident *in, const struct jr_val *d)
     }
 }
 
-/* The incident of this alert: found, new, or replacing a less severe one; NULL: left out. */
-static struct rp_incident *incident_of(struct rp_customer *c, const char *id, int sev)
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* Whether c saw the incident id before; a new one is kept in c's set of ids (while it has
+ * room: REPORT_IDS, then ids_full) and counted in c->incidents. */
+static bool id_seen(struct rp_customer *c, const char *id)
+{
+    uint64_t h = id_hash(id);
+    if ((c->nids + 1) * 2 > c->cap_ids && c->cap_ids < REPORT_IDS) { /* grow: load <= 1/2 */
+        uint32_t cap = c->cap_ids ? c->cap_ids * 2 : 128;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (t) {
+            for (uint32_t i = 0; i < c->cap_ids; i++)
+                for (uint32_t j = (uint32_t)c->ids[i] & (cap - 1); c->ids[i];
+                     j = (j + 1) & (cap - 1))
+                    if (!t[j]) {
+                        t[j] = c->ids[i];
+                        break;
+                    }
+            free(c->ids);
+            c->ids = t;
+            c->cap_ids = cap;
+        }
+    }
+    if (c->cap_ids) {
+        uint32_t j = (uint32_t)h & (c->cap_ids - 1);
+        for (; c->ids[j]; j = (j + 1) & (c->cap_ids - 1))
+            if (c->ids[j] == h)
+                return true;
+        if ((c->nids + 1) * 2 <= c->cap_ids) {
+            c->ids[j] = h;
+            c->nids++;
+            c->incidents++;
+            return false;
+        }
+    }
+    c->ids_full = true; /* not kept, not counted: incidents is a lower bound from here on */
+    return false;
+}
+
+/* The incident of this alert: found, new, or replacing a less severe one; NULL: left out
+ * (also a known one no longer in the table: it is not made again from a later update). */
+static struct rp_incident *incident_of(struct rp_customer *c, const char *id, int sev, bool known)
 {
     if (!c->inc && !(c->inc = calloc(REPORT_INCIDENTS, sizeof *c->inc)))
         return NULL;
     for (uint32_t i = 0; i < c->ninc; i++)
         if (strcmp(c->inc[i].id, id) == 0)
             return &c->inc[i];
+    if (known)
+        return NULL;
     struct rp_incident *in = NULL;
     if (c->ninc < REPORT_INCIDENTS) {
         in = &c->inc[c->ninc++];
@@ -391,8 +440,10 @@ static struct rp_incident *incident_of(struct rp_customer *c, const char *id, in
         for (uint32_t i = 1; i < c->ninc; i++)
             if (c->inc[i].sev < c->inc[low].sev)
                 low = i;
-        if (c->inc[low].sev >= sev)
+        if (c->inc[low].sev >= sev) {
+            c->inc_left_out++;
             return NULL;
+        }
         in = &c->inc[low];
         c->alerts_left_out += in->updates;
         c->inc_left_out++;
@@ -423,7 +474,7 @@ static void host_tally(struct rp_customer *c, const char *ip, const char *det, b
     snprintf(h->ip, sizeof h->ip, "%s", ip);
     snprintf(h->detector, sizeof h->detector, "%s", det);
     h->alerts = 1;
-    h->incidents = 1;
+    h->incidents = new_incident;
 }
 
 static void alert(struct rp_customer *c, const struct jr_val *d, uint64_t t)
@@ -434,9 +485,10 @@ static void alert(struct rp_customer *c, const struct jr_val *d, uint64_t t)
     get(d, "transitwatch.host", host, sizeof host);
     int sev = (int)u64(d, "event.severity");
     c->alerts++;
-    struct rp_incident *in = incident_of(c, id, sev);
+    bool known = id_seen(c, id);
+    struct rp_incident *in = incident_of(c, id, sev, known);
     bool fresh = in && in->updates == 0;
-    host_tally(c, host, det, !in || fresh);
+    host_tally(c, host, det, !known);
     if (!in) {
         c->alerts_left_out++;
         return;

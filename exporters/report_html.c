@@ -349,9 +349,10 @@ static void incident_row(FILE *f, const struct rp_incident *in, uint32_t k)
 
 static void incidents(FILE *f, const struct rp_customer *c, uint64_t t0, uint64_t t1)
 {
-    fprintf(f, "<h3>Alerts by incident (%llu alert%s, %u incident%s)</h3>\n",
-            (unsigned long long)c->alerts, c->alerts == 1 ? "" : "s", c->ninc,
-            c->ninc == 1 ? "" : "s");
+    fprintf(f, "<h3>Alerts by incident (%llu alert%s, %s%llu incident%s)</h3>\n",
+            (unsigned long long)c->alerts, c->alerts == 1 ? "" : "s",
+            c->ids_full ? "at least " : "", (unsigned long long)c->incidents,
+            c->incidents == 1 ? "" : "s");
     if (!c->ninc) {
         fputs("<p class=\"alerts\">No alerts.</p>\n", f);
         return;
@@ -478,10 +479,11 @@ static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
     }
     fprintf(f,
             "<br>Period: %s</p><p>Our flow monitoring saw the hosts of your network "
-            "listed below misbehave in this period: %u incident%s (%llu alerts). For each "
+            "listed below misbehave in this period: %s%llu incident%s (%llu alerts). For each "
             "incident you find what the host did, when, the evidence in numbers, and where the "
             "address or its peer is listed. ",
-            period, c->ninc, c->ninc == 1 ? "" : "s", (unsigned long long)c->alerts);
+            period, c->ids_full ? "at least " : "", (unsigned long long)c->incidents,
+            c->incidents == 1 ? "" : "s", (unsigned long long)c->alerts);
     double thr = rp_threshold(r, c);
     if (thr > 0)
         fprintf(f,
@@ -551,8 +553,9 @@ static void customers(FILE *f, const struct report *r)
         esc(f, c->id);
         fprintf(f,
                 "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td><td "
-                "class=\"num\">%u</td><td class=\"num\">%.1f %%</td></tr>\n",
-                (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
+                "class=\"num\">%s%llu</td><td class=\"num\">%.1f %%</td></tr>\n",
+                (unsigned long long)c->windows, (unsigned long long)c->alerts,
+                c->ids_full ? "&ge;" : "", (unsigned long long)c->incidents,
                 c->max_share_day * 100);
     }
     fputs("</table></section>\n", f);

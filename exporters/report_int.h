@@ -59,7 +59,12 @@ struct rp_customer {
     double threshold;        /* from a customer.hostile_share alert (0: none seen) */
     struct rp_incident *inc; /* REPORT_INCIDENTS, allocated with the first alert */
     uint32_t ninc;
-    uint64_t inc_left_out, alerts_left_out;
+    uint64_t incidents;       /* distinct event.id seen (at least, when ids_full) */
+    uint64_t inc_left_out;    /* of those, not in inc (incidents - ninc) */
+    uint64_t alerts_left_out; /* alerts of incidents not in inc */
+    uint64_t *ids;            /* hashes of the event.id seen: an open-addressed set */
+    uint32_t nids, cap_ids;   /* at most REPORT_IDS */
+    bool ids_full;            /* further ids were not kept: incidents is a lower bound */
     struct rp_host hosts[REPORT_HOSTS];
     uint32_t nhosts;
     uint64_t host_alerts_left_out;

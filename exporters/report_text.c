@@ -96,10 +96,11 @@ static void customer(FILE *f, const struct report *r, const struct rp_customer *
     fprintf(f, "\nCustomer %s%s%s%s\n", c->id, c->name[0] ? " (" : "", c->name,
             c->name[0] ? ")" : "");
     fprintf(f,
-            "  %llu windows, %llu alerts, %u incidents; hostile hosts at most %u of %u active "
+            "  %llu windows, %llu alerts, %s%llu incidents; hostile hosts at most %u of %u active "
             "over 24 hours;\n  hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
-            (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
-            c->max_hostile_day, c->max_active_day, c->max_share * 100, c->max_share_day * 100);
+            (unsigned long long)c->windows, (unsigned long long)c->alerts,
+            c->ids_full ? "at least " : "", (unsigned long long)c->incidents, c->max_hostile_day,
+            c->max_active_day, c->max_share * 100, c->max_share_day * 100);
     double thr = rp_threshold(r, c);
     if (thr > 0)
         fprintf(f, " (threshold %.1f %%: %s)", thr * 100,
@@ -159,10 +160,11 @@ int report_write_text(const struct report *r, const char *only, const struct rep
             customer(f, r, c);
         else
             fprintf(f,
-                    "%s  %s: %llu windows, %llu alerts, %u incidents, hostile share at most "
+                    "%s  %s: %llu windows, %llu alerts, %s%llu incidents, hostile share at most "
                     "%.1f %% over 24 hours\n",
                     i == REPORT_SHOW_CUSTOMERS ? "\nMore customers:\n" : "", c->id,
-                    (unsigned long long)c->windows, (unsigned long long)c->alerts, c->ninc,
+                    (unsigned long long)c->windows, (unsigned long long)c->alerts,
+                    c->ids_full ? "at least " : "", (unsigned long long)c->incidents,
                     c->max_share_day * 100);
     }
     return ferror(f) ? -EIO : 0;
