@@ -14,7 +14,7 @@
 
 struct cust_row {
     char id[64];
-    uint64_t windows, max_active, alerted_day, hostile_day, alerts;
+    uint64_t windows, active_day, alerted_day, hostile_day, alerts;
     uint64_t flows_out, flows_in, bytes_out, bytes_in;
 };
 
@@ -217,10 +217,9 @@ static void summary(struct text_out *t, const struct jr_val *d)
     get(d, "organization.id", id, sizeof id);
     struct cust_row *r = row_of(t, id[0] ? id : "-");
     r->windows++;
-    uint64_t active = num(d, "transitwatch.active_hosts");
-    if (active > r->max_active)
-        r->max_active = active;
-    /* the 24-hour view of the customer's latest window */
+    /* the 24-hour view of the customer's latest window: its active hosts are what the
+     * alerted and hostile counts are shares of */
+    r->active_day = num(d, "transitwatch.last_24h.active_hosts");
     r->alerted_day = num(d, "transitwatch.last_24h.hosts_alerted");
     r->hostile_day = num(d, "transitwatch.last_24h.hostile_hosts");
     r->alerts += num(d, "transitwatch.alerts");
@@ -245,8 +244,8 @@ static void table_row(struct buf *o, const struct cust_row *r)
     char bo[24], bi[24];
     text_si(bo, sizeof bo, (double)r->bytes_out, "B");
     text_si(bi, sizeof bi, (double)r->bytes_in, "B");
-    bprintf(o, "%-16.16s %7llu %8llu %11llu %11llu %7llu %11llu %11llu %10s %10s\n", r->id,
-            (unsigned long long)r->windows, (unsigned long long)r->max_active,
+    bprintf(o, "%-16.16s %7llu %10llu %11llu %11llu %7llu %11llu %11llu %10s %10s\n", r->id,
+            (unsigned long long)r->windows, (unsigned long long)r->active_day,
             (unsigned long long)r->alerted_day, (unsigned long long)r->hostile_day,
             (unsigned long long)r->alerts, (unsigned long long)r->flows_out,
             (unsigned long long)r->flows_in, bo, bi);
@@ -269,8 +268,8 @@ static void table(struct text_out *t, struct buf *o)
         bprintf(o, "no alerts\n");
     if (t->n || t->have_others) {
         const struct cust_row **order = malloc((t->n ? t->n : 1) * sizeof *order);
-        bprintf(o, "\n%-16s %7s %8s %11s %11s %7s %11s %11s %10s %10s\n", "customer", "windows",
-                "hosts", "alerted 24h", "hostile 24h", "alerts", "flows out", "flows in",
+        bprintf(o, "\n%-16s %7s %10s %11s %11s %7s %11s %11s %10s %10s\n", "customer", "windows",
+                "active 24h", "alerted 24h", "hostile 24h", "alerts", "flows out", "flows in",
                 "bytes out", "bytes in");
         for (size_t i = 0; i < t->n; i++)
             if (order)

@@ -53,7 +53,10 @@ for d in js:
         c["alerts"] += d["transitwatch"]["alerts"]
         c["flows_out"] += d["transitwatch"]["outbound"]["flows"]
         c["flows_in"] += d["transitwatch"]["inbound"]["flows"]
-        c["hosts"] = max(c["hosts"], d["transitwatch"]["active_hosts"])
+        # the 24-hour view of the customer's latest window: its active hosts beside the
+        # alerted and hostile ones they are shares of (not a window's active hosts)
+        for k in ("active_hosts", "hosts_alerted", "hostile_hosts"):
+            c["day_" + k] = d["transitwatch"]["last_24h"][k]
 start = next(i for i, l in enumerate(text) if l.startswith("customer "))
 rows = {}
 for l in text[start + 1:]:
@@ -65,7 +68,8 @@ if set(rows) != set(sums):
     fail("table customers %s != summaries' %s" % (sorted(rows), sorted(sums)))
 for cid, c in sums.items():
     f = rows[cid]
-    got = {"windows": int(f[1]), "hosts": int(f[2]), "alerts": int(f[5]),
+    got = {"windows": int(f[1]), "day_active_hosts": int(f[2]), "day_hosts_alerted": int(f[3]),
+           "day_hostile_hosts": int(f[4]), "alerts": int(f[5]),
            "flows_out": int(f[6]), "flows_in": int(f[7])}
     for k, v in got.items():
         if v != c[k]:

@@ -72,6 +72,9 @@ static void test_render(void **st)
     s.out.flows = 7;
     s.out.bytes = 2500;
     s.active_hosts = 3;
+    s.active_hosts_day = 9; /* the table's "active 24h": the 24-hour view, not the window's */
+    s.hosts_alerted_day = 2;
+    s.hostile_hosts_day = 1;
     s.alerts = 2;
     char json[ALERT_JSON_MAX];
     int n = summary_json_format(&s, json, sizeof json);
@@ -81,7 +84,7 @@ static void test_render(void **st)
     static const char totals[] = "{\"message\":\"transitwatch totals: 9 flow records\"}";
     text_out_message(t, MSG_TOTALS, totals, sizeof totals - 1, out, sizeof out);
     assert_non_null(strstr(out,
-                           "\nacme                   2        3           0           0       4"
+                           "\nacme                   2          9           2           1       4"
                            "          14           0     5.0 kB        0 B\n"));
     assert_non_null(strstr(out, "  scan.horizontal (2): Host probes many addresses on one port\n"
                                 "    A customer host tried one port"));
