@@ -97,21 +97,31 @@ int report_dir_write(const struct report *r, const char *dir, unsigned retention
     size_t n = report_customers(r, ids, REPORT_MAX_CUSTOMERS), w = 0;
     char st[STAMP_LEN + 1];
     stamp(now_ms, st);
+    struct report_page *old = malloc(max * sizeof *old); /* the pages listed before */
+    if (old)
+        memcpy(old, pages, max * sizeof *old);
+    memset(pages, 0, max * sizeof *pages);
     for (size_t i = 0; i < n && w < max; i++) {
         struct report_page *p = &pages[w];
         if (!tf_name_ok(ids[i], sizeof p->id - 1)) /* "-" (no customer) or not from the map */
             continue;
         snprintf(p->id, sizeof p->id, "%s", ids[i]);
-        if (snprintf(p->path, sizeof p->path, "%s/%s-%s%s", dir, ids[i], st, SUFFIX) >=
+        int rc = -ENAMETOOLONG;
+        if (snprintf(p->path, sizeof p->path, "%s/%s-%s%s", dir, ids[i], st, SUFFIX) <
             (int)sizeof p->path)
-            continue;
-        int rc = report_write_file(r, ids[i], p->path);
-        if (rc < 0) {
+            rc = report_write_file(r, ids[i], p->path);
+        if (rc < 0) { /* the customer's previous page (kept on disk: newer than any) stays */
             log_error("report %s: %s", p->path, strerror(-rc));
-            continue;
+            memset(p, 0, sizeof *p);
+            for (size_t k = 0; old && k < max && old[k].id[0]; k++)
+                if (strcmp(old[k].id, ids[i]) == 0)
+                    *p = old[k];
+            if (!p->id[0])
+                continue;
         }
         w++;
     }
+    free(old);
     int rc = prune(dir, retention ? retention : 1);
     if (rc < 0)
         log_error("report directory %s: %s", dir, strerror(-rc));

@@ -19,10 +19,11 @@ struct report_page {
     char path[600];
 };
 
-/* Write every customer's page of r (at most max of them; pages[] gets the ids and paths of the
- * pages written), then keep at most `retention` pages per customer in dir. Returns the number
- * written (a page that cannot be written is logged and left out), or -errno when dir cannot be
- * read. */
+/* Write every customer's page of r (at most max of them), then keep at most `retention` pages
+ * per customer in dir. pages[] (max entries, zeroed before the first call) holds the pages the
+ * last call listed and gets each customer's latest page: the one written, or when it cannot be
+ * written (logged; a full disk) the customer's page listed before, which stays on disk. Returns
+ * the number of pages listed, or -errno when dir cannot be read. */
 int report_dir_write(const struct report *r, const char *dir, unsigned retention, uint64_t now_ms,
                      struct report_page *pages, size_t max);
 

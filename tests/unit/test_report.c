@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include "report_dir.h"
 #include "report_int.h"
 #include "textfield.h"
+#include "tmpdir_test_util.h"
 
 static char *alert_json(const char *cust, const char *id, const char *rule, const char *det,
                         int sev, const char *host, unsigned minute, const char *evidence,
@@ -226,6 +228,40 @@ static void test_incidents_counted_beyond_table(void **state)
     report_free(r);
 }
 
+/* A report directory whose disk is full: the page that cannot be written is logged and the
+ * customer's page written before stays listed (GET /report/ID served it no more: 404 "no
+ * report for this customer" while the page was on disk). */
+static void test_dir_full_keeps_last_page(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    assert_int_equal(add(r, MSG_SUMMARY, summary_json("acme", 0, 100, 200, 0.01)), 0);
+    char *dir = tmpdir_make("tw_report_dir");
+    struct report_page pages[4];
+    memset(pages, 0, sizeof pages);
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000000000ULL, pages, 4), 1);
+    char first[sizeof pages[0].path];
+    snprintf(first, sizeof first, "%s", pages[0].path);
+    assert_int_equal(access(first, R_OK), 0);
+    struct rlimit lim = *fsize_saved();
+    lim.rlim_cur = 64; /* a page is kilobytes: a full disk */
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000300000ULL, pages, 4), 1);
+    fsize_restore(NULL);
+    assert_string_equal(pages[0].id, "acme");
+    assert_string_equal(pages[0].path, first);
+    assert_int_equal(access(first, R_OK), 0);
+    assert_string_equal(pages[1].id, ""); /* nothing else listed */
+    /* room again: the new page is listed */
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000600000ULL, pages, 4), 1);
+    assert_string_not_equal(pages[0].path, first);
+    assert_int_equal(access(pages[0].path, R_OK), 0);
+    tmpdir_remove(dir);
+    free(dir);
+    report_free(r);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -400,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_period_from_window_start),
         cmocka_unit_test(test_totals_not_seen),
         cmocka_unit_test(test_incidents_counted_beyond_table),
+        cmocka_unit_test_setup_teardown(test_dir_full_keeps_last_page, fsize_save, fsize_restore),
         cmocka_unit_test(test_html_self_contained),
         cmocka_unit_test(test_page_bounded),
     };
