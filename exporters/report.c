@@ -104,6 +104,14 @@ void rp_period(const struct report *r, char out[RP_PERIOD])
         snprintf(out, RP_PERIOD, "no period: no alert or window summary read");
 }
 
+const char *rp_limits(const struct report *r)
+{
+    if (!r->have_totals)
+        return "No totals were read: what the run left out (records unmatched or missing, "
+               "hosts evicted) is not known here.";
+    return r->limits;
+}
+
 /* ---- customers ---- */
 
 const struct rp_customer *rp_find(const struct report *r, const char *id)
@@ -542,16 +550,22 @@ static const struct {
 
 static void totals_not_seen(struct report *r, const struct jr_val *d)
 {
-    size_t n = 0;
-    r->not_seen[0] = 0;
+    size_t n = (size_t)snprintf(r->limits, sizeof r->limits, "Limits of these figures: ");
+    bool any = false;
     for (size_t i = 0; i < sizeof not_seen_rows / sizeof not_seen_rows[0]; i++) {
         uint64_t v = u64(d, not_seen_rows[i].path);
-        if (v && n < sizeof r->not_seen) {
-            int w = snprintf(r->not_seen + n, sizeof r->not_seen - n, "%s%llu %s", n ? "; " : "",
+        if (v && n < sizeof r->limits) {
+            int w = snprintf(r->limits + n, sizeof r->limits - n, "%s%llu %s", any ? "; " : "",
                              (unsigned long long)v, not_seen_rows[i].what);
             n += w > 0 ? (size_t)w : 0;
+            any = true;
         }
     }
+    if (n < sizeof r->limits)
+        snprintf(r->limits + n, sizeof r->limits - n, "%s",
+                 any ? "."
+                     : "nothing (no record unmatched, missing, malformed, undecoded or "
+                       "late; no host evicted).");
 }
 
 static void totals(struct report *r, const struct jr_val *d)

@@ -520,16 +520,11 @@ static void totals(FILE *f, const struct report *r)
                 (unsigned long long)r->tot_alerts, (unsigned long long)r->tot_suppressed,
                 (unsigned long long)r->tot_summaries);
         esc(f, r->totals_msg);
-        fputs("</p>\n<p class=\"notseen\">Limits of these figures: ", f);
-        esc(f, r->not_seen[0] ? r->not_seen
-                              : "nothing (no record unmatched, missing, malformed, undecoded "
-                                "or late; no host evicted)");
-        fputs(".</p>\n", f);
-    } else {
-        fputs("<p class=\"notseen\">No totals were read: what the run left out (records "
-              "unmatched or missing, hosts evicted) is not known here.</p>\n",
-              f);
+        fputs("</p>\n", f);
     }
+    fputs("<p class=\"notseen\">", f);
+    esc(f, rp_limits(r));
+    fputs("</p>\n", f);
     fputs("</section>\n", f);
 }
 

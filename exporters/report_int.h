@@ -81,7 +81,7 @@ struct report {
     uint64_t t_first, t_last; /* the earliest window start, the latest @timestamp taken */
     bool have_totals;
     char totals_msg[400];
-    char not_seen[1024]; /* what the run's figures leave out (totals_not_seen), "" if nothing */
+    char limits[1024]; /* what the run's figures leave out (totals_not_seen) */
     uint64_t tot_records, tot_bytes, tot_windows, tot_alerts, tot_summaries, tot_suppressed;
 };
 
@@ -91,6 +91,9 @@ const struct rp_customer *rp_find(const struct report *r, const char *id);
 void rp_time(uint64_t ms, char out[24]);
 /* The period a report covers: --since/--until, else the earliest window start to the latest
  * @timestamp taken ("2008-09-20 00:00 to 2008-09-20 01:05 UTC"), or that none was read. */
+/* What the run's figures leave out, as one sentence (from the totals line, or that none was
+ * read): the whole report's totals say it. */
+const char *rp_limits(const struct report *r);
 #define RP_PERIOD 64
 void rp_period(const struct report *r, char out[RP_PERIOD]);
 /* Incidents of c most severe first, then earliest: fills idx (c->ninc entries). */

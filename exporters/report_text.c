@@ -152,6 +152,9 @@ int report_write_text(const struct report *r, const char *only, const struct rep
             customer(f, r, one);
         return ferror(f) ? -EIO : 0;
     }
+    if (r->have_totals)
+        fprintf(f, "\n%s\n", r->totals_msg);
+    fprintf(f, "%s\n", rp_limits(r));
     uint32_t idx[REPORT_MAX_CUSTOMERS];
     rp_customer_order(r, idx);
     for (size_t i = 0; i < r->ncust; i++) {

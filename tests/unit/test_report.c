@@ -351,6 +351,9 @@ static void test_totals_not_seen(void **state)
                                  "38 missing by the exporters"));
     assert_non_null(strstr(html, "; 16224 hosts evicted from the full host table"));
     free(html);
+    char *txt = render(r, false, NULL, NULL); /* the text report says it too */
+    assert_non_null(strstr(txt, "\nLimits of these figures: 3 flow records matched no customer; "));
+    free(txt);
     const char *clean = "{\"message\":\"transitwatch totals\",\"transitwatch\":{\"totals\":"
                         "{\"records\":90,\"flows_unmatched\":0,\"host_evictions\":0}}}";
     assert_int_equal(add(r, MSG_TOTALS, clean), 0);
