@@ -544,6 +544,9 @@ static const struct {
      "hosts evicted from the full host table (their counts started again)"},
     {"transitwatch.totals.hostility_refused", "customers without a hostile-share trend"},
     {"transitwatch.totals.flows_late", "flow records late, counted in a later window"},
+    {"transitwatch.totals.detectors.beacon.sampled_skipped",
+     "sampled records the beacon detector did not use (on sampled records no beacon, scan.trw, "
+     "UDP scan or ICMP sweep is found)"},
     {"transitwatch.totals.decode.sampling_unknown",
      "flow records without a sampling rate, counted 1:1"},
 };
@@ -564,8 +567,8 @@ static void totals_not_seen(struct report *r, const struct jr_val *d)
     if (n < sizeof r->limits)
         snprintf(r->limits + n, sizeof r->limits - n, "%s",
                  any ? "."
-                     : "nothing (no record unmatched, missing, malformed, undecoded or "
-                       "late; no host evicted).");
+                     : "nothing (no record unmatched, missing, malformed, undecoded, late "
+                       "or sampled; no host evicted).");
 }
 
 static void totals(struct report *r, const struct jr_val *d)

@@ -344,12 +344,14 @@ static void test_totals_not_seen(void **state)
     free(html);
     const char *lossy = "{\"message\":\"transitwatch totals\",\"transitwatch\":{\"totals\":"
                         "{\"records\":90,\"flows_unmatched\":3,\"host_evictions\":16224,"
-                        "\"decode\":{\"seq_lost\":38}}}}";
+                        "\"decode\":{\"seq_lost\":38},\"detectors\":{\"beacon\":"
+                        "{\"sampled_skipped\":218782}}}}}";
     assert_int_equal(add(r, MSG_TOTALS, lossy), 0);
     html = render(r, true, NULL, NULL);
     assert_non_null(strstr(html, "Limits of these figures: 3 flow records matched no customer; "
                                  "38 missing by the exporters"));
     assert_non_null(strstr(html, "; 16224 hosts evicted from the full host table"));
+    assert_non_null(strstr(html, "; 218782 sampled records the beacon detector did not use"));
     free(html);
     char *txt = render(r, false, NULL, NULL); /* the text report says it too */
     assert_non_null(strstr(txt, "\nLimits of these figures: 3 flow records matched no customer; "));
