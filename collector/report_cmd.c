@@ -25,21 +25,30 @@ bool report_cmd_time(const char *s, uint64_t *ms)
     return n < sizeof b - 10 && tf_datetime(b, strlen(b), ms);
 }
 
-/* The kind of one of our messages by its event.dataset; -1 for anything else. */
+/* The kind of one of our messages by its event.dataset; -1 for anything else. The JSON may
+ * have blanks around its colons (as json.dumps, Logstash and others write it again). */
 static int kind_of(const char *line, size_t len)
 {
-    static const char pre[] = "\"dataset\":\"transitwatch.";
-    const char *p = memmem(line, len, pre, sizeof pre - 1);
-    if (!p)
-        return -1;
-    p += sizeof pre - 1;
-    size_t left = len - (size_t)(p - line);
-    if (left > 6 && memcmp(p, "alert\"", 6) == 0)
-        return MSG_ALERT;
-    if (left > 8 && memcmp(p, "summary\"", 8) == 0)
-        return MSG_SUMMARY;
-    if (left > 7 && memcmp(p, "totals\"", 7) == 0)
-        return MSG_TOTALS;
+    static const char key[] = "\"dataset\"", pre[] = "\"transitwatch.";
+    const char *end = line + len, *p = line;
+    while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1))) {
+        p += sizeof key - 1;
+        p += strspn(p, " \t\r\n"); /* the line is NUL-terminated */
+        if (*p != ':')
+            continue;
+        p += 1 + strspn(p + 1, " \t\r\n");
+        size_t left = (size_t)(end - p);
+        if (left < sizeof pre - 1 || memcmp(p, pre, sizeof pre - 1) != 0)
+            continue;
+        p += sizeof pre - 1;
+        left -= sizeof pre - 1;
+        if (left > 6 && memcmp(p, "alert\"", 6) == 0)
+            return MSG_ALERT;
+        if (left > 8 && memcmp(p, "summary\"", 8) == 0)
+            return MSG_SUMMARY;
+        if (left > 7 && memcmp(p, "totals\"", 7) == 0)
+            return MSG_TOTALS;
+    }
     return -1;
 }
 
