@@ -106,6 +106,9 @@ void rp_period(const struct report *r, char out[RP_PERIOD])
 
 const char *rp_limits(const struct report *r)
 {
+    if (!r->have_totals && r->totals_of_run)
+        return "The totals read are of whole runs, not of this period or customer: what the "
+               "figures leave out (records unmatched or missing, hosts evicted) is not known here.";
     if (!r->have_totals)
         return "No totals were read: what the run left out (records unmatched or missing, "
                "hosts evicted) is not known here.";
@@ -600,6 +603,7 @@ int report_add(struct report *r, enum msg_kind kind, const char *json, size_t le
     if (kind == MSG_TOTALS) { /* of the whole run: kept only for the whole report */
         if (r->o.customer || r->o.since_ms || r->o.until_ms) {
             r->filtered++;
+            r->totals_of_run = true;
             return 1;
         }
         totals(r, &d);

@@ -80,6 +80,7 @@ struct report {
     uint64_t msgs, filtered, unreadable, alerts, summaries;
     uint64_t t_first, t_last; /* the earliest window start, the latest @timestamp taken */
     bool have_totals;
+    bool totals_of_run; /* a totals line was left out by the period or customer filter */
     char totals_msg[400];
     char limits[1024]; /* what the run's figures leave out (totals_not_seen) */
     uint64_t tot_records, tot_bytes, tot_windows, tot_alerts, tot_summaries, tot_suppressed;

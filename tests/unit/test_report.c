@@ -285,8 +285,15 @@ static void test_filters(void **state)
         add(r, MSG_ALERT,
             alert_json("acme", "d", "scan.trw", "scan", 47, "h", 20, "{}", "too late")),
         1);
+    /* the run's totals are not of the period: the report says so, not that none were read */
+    const char *tot = "{\"message\":\"transitwatch totals\",\"@timestamp\":"
+                      "\"2008-09-20T00:30:00.000Z\",\"transitwatch\":{\"totals\":{\"records\":9}}}";
+    assert_int_equal(add(r, MSG_TOTALS, tot), 1);
+    assert_string_equal(rp_limits(r), "The totals read are of whole runs, not of this period or "
+                                      "customer: what the figures leave out (records unmatched "
+                                      "or missing, hosts evicted) is not known here.");
     assert_int_equal(r->ncust, 1);
-    assert_int_equal(r->filtered, 3);
+    assert_int_equal(r->filtered, 4);
     struct report_contact k = {.name = "Acme", .abuse = "abuse@acme.example"};
     char *txt = render(r, false, "acme", &k);
     assert_non_null(strstr(txt, "To: abuse@acme.example"));
