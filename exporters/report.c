@@ -199,14 +199,13 @@ static void summary(struct rp_customer *c, const struct jr_val *d)
     };
     c->summaries++;
     c->windows++;
-    if (p.hostile_day > c->max_hostile_day)
-        c->max_hostile_day = p.hostile_day;
-    if (p.active_day > c->max_active_day)
-        c->max_active_day = p.active_day;
     if (p.share > c->max_share)
         c->max_share = p.share;
-    if (p.share_day > c->max_share_day)
+    if (p.share_day > c->max_share_day || c->summaries == 1) { /* the hosts of that share */
         c->max_share_day = p.share_day;
+        c->peak_hostile_day = p.hostile_day;
+        c->peak_active_day = p.active_day;
+    }
     c->last_share_day = p.share_day;
     if (c->npts && c->pts[c->npts - 1].windows < c->per) {
         point_merge(&c->pts[c->npts - 1], &p);

@@ -441,10 +441,10 @@ static void customer_head(FILE *f, const struct report *r, const struct rp_custo
         esc(f, c->name);
     }
     fprintf(f,
-            "</h2>\n<p>%llu windows, %llu alerts. Hostile hosts at most %u of %u active over "
-            "24 hours; hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
-            (unsigned long long)c->windows, (unsigned long long)c->alerts, c->max_hostile_day,
-            c->max_active_day, c->max_share * 100, c->max_share_day * 100);
+            "</h2>\n<p>%llu windows, %llu alerts. Hostile share at most %.1f %% in a window, "
+            "%.1f %% over 24 hours (%u of %u active hosts)",
+            (unsigned long long)c->windows, (unsigned long long)c->alerts, c->max_share * 100,
+            c->max_share_day * 100, c->peak_hostile_day, c->peak_active_day);
     double thr = rp_threshold(r, c);
     if (thr > 0)
         fprintf(f, " (threshold %.1f %%: %s)", thr * 100,
@@ -489,7 +489,7 @@ static void letter(FILE *f, const struct report *r, const struct rp_customer *c,
         fprintf(f,
                 "The share of your active hosts that misbehaved reached %.1f %% over 24 hours "
                 "(%u hosts); our threshold for action is %.1f %%.",
-                c->max_share_day * 100, c->max_hostile_day, thr * 100);
+                c->max_share_day * 100, c->peak_hostile_day, thr * 100);
     fputs(" Please investigate these hosts and tell us what you found.</p></div>\n", f);
 }
 

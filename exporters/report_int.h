@@ -54,7 +54,7 @@ struct rp_customer {
     struct rp_point pts[REPORT_POINTS];
     uint32_t npts, per; /* windows per point (a power of two) */
     uint64_t windows, alerts, summaries;
-    uint32_t max_hostile_day, max_active_day;
+    uint32_t peak_hostile_day, peak_active_day; /* of the window with the max_share_day */
     float max_share, max_share_day, last_share_day;
     double threshold;        /* from a customer.hostile_share alert (0: none seen) */
     struct rp_incident *inc; /* REPORT_INCIDENTS, allocated with the first alert */

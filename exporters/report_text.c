@@ -96,11 +96,11 @@ static void customer(FILE *f, const struct report *r, const struct rp_customer *
     fprintf(f, "\nCustomer %s%s%s%s\n", c->id, c->name[0] ? " (" : "", c->name,
             c->name[0] ? ")" : "");
     fprintf(f,
-            "  %llu windows, %llu alerts, %s%llu incidents; hostile hosts at most %u of %u active "
-            "over 24 hours;\n  hostile share at most %.1f %% in a window, %.1f %% over 24 hours",
+            "  %llu windows, %llu alerts, %s%llu incidents;\n  hostile share at most %.1f %% in a "
+            "window, %.1f %% over 24 hours (%u of %u active hosts)",
             (unsigned long long)c->windows, (unsigned long long)c->alerts,
-            c->ids_full ? "at least " : "", (unsigned long long)c->incidents, c->max_hostile_day,
-            c->max_active_day, c->max_share * 100, c->max_share_day * 100);
+            c->ids_full ? "at least " : "", (unsigned long long)c->incidents, c->max_share * 100,
+            c->max_share_day * 100, c->peak_hostile_day, c->peak_active_day);
     double thr = rp_threshold(r, c);
     if (thr > 0)
         fprintf(f, " (threshold %.1f %%: %s)", thr * 100,

@@ -262,6 +262,34 @@ static void test_dir_full_keeps_last_page(void **state)
     report_free(r);
 }
 
+/* The 24-hour hostile and active hosts the page gives are those of the window with the
+ * highest 24-hour share, not two maxima of different windows: the evaluation scenario's badco
+ * read "at most 23 of 283 active" (8.1 %) beside "8.4 % over 24 hours" (23 of 274). */
+static void test_share_with_its_hosts(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    static const unsigned day[][2] = {{23, 274}, {23, 283}, {20, 290}}; /* hostile, active */
+    for (unsigned w = 0; w < 3; w++) {
+        char j[1024];
+        snprintf(j, sizeof j,
+                 "{\"@timestamp\":\"2008-09-20T00:%02u:00.000Z\",\"event\":{\"kind\":\"metric\"},"
+                 "\"organization\":{\"id\":\"acme\"},\"transitwatch\":{\"window\":{\"start\":"
+                 "\"2008-09-20T00:%02u:00.000Z\"},\"active_hosts\":40,\"hostile_hosts\":1,"
+                 "\"hostile_share\":0.025,\"last_24h\":{\"active_hosts\":%u,\"hostile_hosts\":%u,"
+                 "\"hostile_share\":%.4f}}}",
+                 5 * w + 5, 5 * w, day[w][1], day[w][0], (double)day[w][0] / day[w][1]);
+        assert_int_equal(add(r, MSG_SUMMARY, j), 0);
+    }
+    char *html = render(r, true, NULL, NULL);
+    assert_non_null(strstr(html, "8.4 % over 24 hours (23 of 274 active hosts)"));
+    free(html);
+    char *txt = render(r, false, "acme", NULL);
+    assert_non_null(strstr(txt, "8.4 % over 24 hours (23 of 274 active hosts)"));
+    free(txt);
+    report_free(r);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -447,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_period_from_window_start),
         cmocka_unit_test(test_totals_not_seen),
+        cmocka_unit_test(test_share_with_its_hosts),
         cmocka_unit_test(test_incidents_counted_beyond_table),
         cmocka_unit_test_setup_teardown(test_dir_full_keeps_last_page, fsize_save, fsize_restore),
         cmocka_unit_test(test_html_self_contained),
