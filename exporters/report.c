@@ -399,7 +399,7 @@ static uint64_t id_hash(const char *id)
 static bool id_seen(struct rp_customer *c, const char *id)
 {
     uint64_t h = id_hash(id);
-    if ((c->nids + 1) * 2 > c->cap_ids && c->cap_ids < REPORT_IDS) { /* grow: load <= 1/2 */
+    if ((c->nids + 1) * 2 > c->cap_ids && c->cap_ids < 2 * REPORT_IDS) { /* grow: load <= 1/2 */
         uint32_t cap = c->cap_ids ? c->cap_ids * 2 : 128;
         uint64_t *t = calloc(cap, sizeof *t);
         if (t) {

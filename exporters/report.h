@@ -36,7 +36,8 @@
 #define REPORT_POINTS 288 /* a day of 5-minute windows */
 #define REPORT_INCIDENTS 64
 #define REPORT_HOSTS 128
-#define REPORT_IDS 16384 /* incident ids a customer's count tells apart (128 KiB) */
+#define REPORT_IDS                                                                                 \
+    8192 /* incident ids a customer's count tells apart (a set of 2x slots: 128 KiB) */
 #define REPORT_SERIES 48
 #define REPORT_INTERVALS 64 /* a beacon's intervals kept for its histogram */
 #define REPORT_SHOW_INCIDENTS 40

@@ -63,7 +63,7 @@ struct rp_customer {
     uint64_t inc_left_out;    /* of those, not in inc (incidents - ninc) */
     uint64_t alerts_left_out; /* alerts of incidents not in inc */
     uint64_t *ids;            /* hashes of the event.id seen: an open-addressed set */
-    uint32_t nids, cap_ids;   /* at most REPORT_IDS */
+    uint32_t nids, cap_ids;   /* ids kept (at most REPORT_IDS), slots (2 x REPORT_IDS) */
     bool ids_full;            /* further ids were not kept: incidents is a lower bound */
     struct rp_host hosts[REPORT_HOSTS];
     uint32_t nhosts;

@@ -290,6 +290,30 @@ static void test_share_with_its_hosts(void **state)
     report_free(r);
 }
 
+/* The ids a customer's incident count tells apart are bounded (REPORT_IDS): beyond them the
+ * count is a lower bound and says so. */
+static void test_incidents_count_bounded(void **state)
+{
+    (void)state;
+    struct report *r = mk(NULL);
+    char id[32];
+    for (unsigned i = 0; i < REPORT_IDS + 10; i++) {
+        snprintf(id, sizeof id, "i%u", i);
+        add(r, MSG_ALERT,
+            alert_json("acme", id, "scan.trw", "scan", 47, "192.0.2.1", 5, "{}", "m"));
+    }
+    const struct rp_customer *c = rp_find(r, "acme");
+    assert_true(c->ids_full);
+    assert_int_equal(c->incidents, REPORT_IDS);
+    assert_true(c->cap_ids <= 2 * REPORT_IDS);
+    char *html = render(r, true, NULL, NULL);
+    char want[64];
+    snprintf(want, sizeof want, "at least %u incidents)", REPORT_IDS);
+    assert_non_null(strstr(html, want));
+    free(html);
+    report_free(r);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -476,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_period_from_window_start),
         cmocka_unit_test(test_totals_not_seen),
         cmocka_unit_test(test_share_with_its_hosts),
+        cmocka_unit_test(test_incidents_count_bounded),
         cmocka_unit_test(test_incidents_counted_beyond_table),
         cmocka_unit_test_setup_teardown(test_dir_full_keeps_last_page, fsize_save, fsize_restore),
         cmocka_unit_test(test_html_self_contained),
