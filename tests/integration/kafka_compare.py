@@ -22,14 +22,19 @@
       no summary missing (the input is shorter than [kafka] replay_horizon, so the instance
       that took partitions over re-read their whole history: duplicates by event.id only),
       and every copy of a (customer, window) summary with the single run's traffic.
-Prints what differs and exits 1, else prints a one-line tally and exits 0.
+Prints what differs and exits 1, else prints a one-line tally and exits 0. An alert the single
+run has not (covers, takeover) is printed with the instance that published it (the name of its
+OUT file's directory), its evidence and what each side raised for its host.
 """
 import collections
 import json
+import os
 import sys
 
 
-def load(paths, ignore=()):
+def load(paths, ignore=(), origin=None):
+    """The alerts and summaries of paths; origin (a dict), when given: event.id -> the
+    instances (each path's directory name, kafka_scale.sh's instance) that published it."""
     alerts, summaries = [], []
     for p in paths:
         with open(p) as f:
@@ -40,6 +45,9 @@ def load(paths, ignore=()):
                 ev = d.get("event", {})
                 if ev.get("kind") == "alert":
                     alerts.append(d)
+                    if origin is not None:
+                        origin.setdefault(ev["id"], set()).add(
+                            os.path.basename(os.path.dirname(os.path.abspath(p))))
                 elif ev.get("dataset") == "transitwatch.summary":
                     summaries.append(d)
     return alerts, summaries
@@ -104,9 +112,24 @@ def exact(single, outs, ignore):
     return 1 if bad or not a1 + s1 else 0
 
 
+def explain(eid, origin, a1, a2):
+    """After an alert of the instances that the single run has not: which instance published
+    it, its evidence, and what each side raised for that host (so a failure in CI says which
+    pass, the victim's or a survivor's, saw the host otherwise)."""
+    host = next(a["transitwatch"].get("host") for a in a2 if a["event"]["id"] == eid)
+    ev = next(a["transitwatch"].get("evidence") for a in a2 if a["event"]["id"] == eid)
+    print(f"  from {sorted(origin.get(eid, ()))}; evidence: {json.dumps(ev, sort_keys=True)[:600]}")
+    for name, docs in (("single run", a1), ("instances", a2)):
+        seen = sorted({(a["rule"]["id"], a["transitwatch"]["window"]["start"],
+                        ",".join(sorted(origin.get(a["event"]["id"], ()))) if docs is a2 else "")
+                       for a in docs if a["transitwatch"].get("host") == host})
+        print(f"  {name}, host {host}: {seen}")
+
+
 def covers(single, outs, ignore, strict=False):
+    origin = {}
     a1, s1 = load([single])
-    a2, s2 = load(outs)
+    a2, s2 = load(outs, origin=origin)
     bad = 0
     want = {a["event"]["id"]: incident(a) for a in a1}
     got = collections.defaultdict(set)
@@ -128,6 +151,7 @@ def covers(single, outs, ignore, strict=False):
         else:
             warm += 1
             print(f"alert {e} not in the single run (warm-up on the new owner): {got[e]}")
+        explain(e, origin, a1, a2)
     sw = {sum_key(s): traffic(s) for s in s1}
     sg = collections.defaultdict(set)
     for s in s2:

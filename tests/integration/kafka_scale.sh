@@ -152,6 +152,16 @@ read_to() { # END instances...: between them they have read END messages, none h
   done
   [[ $sum -eq $end ]]
 }
+# INSTANCE: the counters that tell two passes over the same partitions apart (a failure's
+# diagnosis: kafka_in's late records, re-deliveries, resets, windows released, shares given up;
+# the scan detector's first contacts and refusals), from one /metrics read
+counters() {
+  curl -s --max-time 5 "http://127.0.0.1:${port[$1]}/metrics" | awk '
+    /^transitwatch_kafka_in_(late_records|redelivered|state_resets|windows_released|share_incomplete|rebalances)_total / ||
+    /^transitwatch_detector_scan_(first_contacts|candidates_refused|touched_refused|horizontal_evicted|trw_withdrawn|trw_spread)_total / {
+      sub(/^transitwatch_/, "", $1); sub(/_total$/, "", $1); printf "%s=%s ", $1, $2 }'
+}
+declare -A snap # snap: counters() of each instance when it was stopped (or killed)
 positions() { # instances...: each one's messages read/partitions held, copies skipped
   local i
   for i in "$@"; do
@@ -171,7 +181,10 @@ stop_read() {
   wait_for 120 read_to "$end" "$@" \
     || fail "$topic: the instances did not read its $end messages within 120 s (read/held: $(positions "$@"))"
   echo "$topic: $end messages read (read/held: $(positions "$@")); stopping the instances"
-  for i in "$@"; do recs[$i]=$(metric "$i" transitwatch_kafka_in_records_total); done
+  for i in "$@"; do
+    recs[$i]=$(metric "$i" transitwatch_kafka_in_records_total)
+    snap[$i]=$(counters "$i")
+  done
   for i in "$@"; do kill -TERM "${pid_of[$i]}"; done
   for i in "$@"; do
     wait_for 60 eval '! kill -0 '"${pid_of[$i]}"' 2>/dev/null' || fail "$i did not stop within 60 s of SIGTERM"
@@ -265,6 +278,7 @@ done
 survivors=()
 for i in k1 k2 k3; do [[ $i == "$victim" ]] || survivors+=("$i"); done
 echo "(b) SIGKILL to $victim ($most records read; read/held: $(positions k1 k2 k3))"
+snap[$victim]=$(counters "$victim")
 kill -9 "${pid_of[$victim]}"
 wait "${pid_of[$victim]}" 2>/dev/null || true
 wait_for 90 owned_sum "${survivors[@]}" || fail "(b) $victim's partitions did not move"
@@ -290,7 +304,8 @@ for i in "${survivors[@]}"; do
     || fail "(b) $i did not reserve its tables after the rebalance"
 done
 $cmp takeover "$tmp/single.jsonl" "$tmp/k1/out.jsonl" "$tmp/k2/out.jsonl" "$tmp/k3/out.jsonl" \
-  || fail "(b) alerts or windows lost, or the takeover not exact"
+  || fail "(b) alerts or windows lost, or the takeover not exact (counters when killed or" \
+    "stopped: $(for i in k1 k2 k3; do echo -n "$i: ${snap[$i]:-}; "; done))"
 
 # ---- (c) broker outage under the collect daemon ----
 step "(c) collect daemon: every broker down while NetFlow arrives, then up"
