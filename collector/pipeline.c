@@ -105,6 +105,44 @@ static int fresh_workers(struct pipeline *p)
     return 0;
 }
 
+/* Is the detector's counter snapshot slot at off a counter (not a gauge)? */
+static bool det_slot_counts(const struct detector_ops *ops, size_t off)
+{
+    for (size_t i = 0; i < ops->nctr; i++)
+        if (ops->ctr_defs[i].off == off && ops->ctr_defs[i].metric)
+            return ops->ctr_defs[i].kind == CTR_COUNTER;
+    return false;
+}
+
+/* The counters of the workers about to be dropped, kept: a reset does not take back what was
+ * counted (a _total that went down would say it never happened). */
+static void retire_counters(struct pipeline *p)
+{
+    for (uint32_t wi = 0; p->workers && wi < p->nworkers; wi++) {
+        const struct worker *w = &p->workers[wi];
+        for (size_t d = 0; d < p->ndet; d++) {
+            const struct detector_ops *ops = p->ops[d];
+            if (!w->det[d] || !ops->counters || ops->ctr_size > sizeof p->det_retired[d] ||
+                ops->ctr_size % sizeof(uint64_t))
+                continue;
+            uint64_t v[DET_CTR_MAX] = {0};
+            ops->counters(w->det[d], v);
+            for (size_t k = 0; k < ops->ctr_size / sizeof(uint64_t); k++)
+                if (det_slot_counts(ops, k * sizeof(uint64_t)))
+                    p->det_retired[d][k] += v[k];
+        }
+        if (w->hosts) {
+            struct hosttab_stats hs;
+            hosttab_stats(w->hosts, &hs);
+            p->retired_evictions += hs.evictions;
+            p->retired_evictions_active += hs.evictions_active;
+            p->retired_evictions_dark += hs.evictions_dark;
+        }
+        p->retired_truncated += w->ob_truncated;
+        p->retired_outbox_waits += w->ob_waits;
+    }
+}
+
 /* Tear down what fresh_workers made, also half-made (some tables or threads not): the pipeline
  * has no workers then (pipe_broken) until fresh_workers makes them. */
 static void drop_workers(struct pipeline *p)
@@ -115,6 +153,7 @@ static void drop_workers(struct pipeline *p)
     if (ready)
         wk_quiesce(p);
     wk_stop(p);
+    retire_counters(p);
     for (uint32_t wi = 0; p->workers && wi < p->nworkers; wi++)
         wk_fini(p, &p->workers[wi]);
     free(p->workers);
@@ -615,6 +654,11 @@ void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
     *out = p->st;
     alert_mgr_stats(p->alerts, &out->alerts);
     hostility_stats(p->hostility, &out->hostility_tracked, &out->hostility_refused);
+    out->host_evictions = p->retired_evictions; /* the dropped workers' (resets) */
+    out->host_evictions_active = p->retired_evictions_active;
+    out->host_evictions_dark = p->retired_evictions_dark;
+    out->alerts_truncated = p->retired_truncated;
+    out->outbox_waits = p->retired_outbox_waits;
     for (uint32_t wi = 0; wi < p->nworkers; wi++) {
         struct hosttab_stats hs;
         hosttab_stats(p->workers[wi].hosts, &hs);
@@ -642,6 +686,7 @@ size_t pipeline_detector_counters(struct pipeline *p, struct det_counters *out, 
         struct det_counters *o = &out[n++];
         memset(o, 0, sizeof *o);
         o->ops = ops;
+        memcpy(o->v, p->det_retired[d], ops->ctr_size); /* the dropped workers' counters */
         for (uint32_t wi = 0; wi < p->nworkers; wi++) {
             uint64_t v[DET_CTR_MAX] = {0};
             ops->counters(p->workers[wi].det[d], v);

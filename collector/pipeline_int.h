@@ -171,6 +171,11 @@ struct pipeline {
      * summary for, kept across resets and carried by id across reloads; a window that does not
      * end later (detect re-reading after a rebalance) makes none again (windows.c) */
     uint64_t *summarized;
+    /* what the workers a reset dropped (detect's rebalance) had counted: the pipeline's
+     * counters go on from there, gauges are the workers' of now (pipeline.c retire_counters) */
+    uint64_t det_retired[SETTINGS_MAX_DETECTORS][DET_CTR_MAX];
+    uint64_t retired_evictions, retired_evictions_active, retired_evictions_dark;
+    uint64_t retired_truncated, retired_outbox_waits;
 
     uint64_t window_ms, lateness_ms, idle_ms, host_idle_ms;
     bool have_window;

@@ -307,6 +307,39 @@ static void test_reread_summaries_once(void **st)
     }
 }
 
+/* A detector's value (its counter row named json) summed over the pipeline's workers. */
+static uint64_t det_value(struct pipeline *p, const char *det, const char *json)
+{
+    struct det_counters dc[SETTINGS_MAX_DETECTORS];
+    size_t n = pipeline_detector_counters(p, dc, SETTINGS_MAX_DETECTORS);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; strcmp(dc[i].ops->name, det) == 0 && k < dc[i].ops->nctr; k++)
+            if (dc[i].ops->ctr_defs[k].json && strcmp(dc[i].ops->ctr_defs[k].json, json) == 0)
+                return dc[i].v[dc[i].ops->ctr_defs[k].off / sizeof(uint64_t)];
+    fail_msg("no counter %s.%s", det, json);
+    return 0;
+}
+
+/* The workers a reset makes anew start their counters at 0: the pipeline's go on from what the
+ * dropped ones had counted (a _total never goes down), while gauges are the new workers'. */
+static void test_reset_keeps_counters(void **st)
+{
+    (void)st;
+    int rc;
+    struct fix *f = fix_new(3, &rc);
+    assert_int_equal(rc, 0);
+    feed(f->p, T0);
+    uint64_t hits = det_value(f->p, "blocklist", "hits");
+    uint64_t cap = det_value(f->p, "blocklist", "pair_capacity");
+    assert_true(hits >= 1);
+    assert_int_equal(pipeline_reset(f->p), 0);
+    assert_int_equal(det_value(f->p, "blocklist", "hits"), hits);
+    assert_int_equal(det_value(f->p, "blocklist", "pair_capacity"), cap);
+    feed(f->p, T0);
+    assert_int_equal(det_value(f->p, "blocklist", "hits"), 2 * hits);
+    fix_free(f);
+}
+
 /* Each swap of the option sets (a reload) is a new generation of det_confs, so that a
  * detector's cache keyed by a set's address is not fooled by a new set where a freed one was. */
 static void test_swap_overrides_generation(void **st)
@@ -380,6 +413,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reset_again_recovers),
         cmocka_unit_test(test_swap_overrides_generation),
         cmocka_unit_test(test_reread_summaries_once),
+        cmocka_unit_test(test_reset_keeps_counters),
         cmocka_unit_test(test_reset_reserves),
         cmocka_unit_test(test_new_fails),
     };
