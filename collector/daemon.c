@@ -359,7 +359,8 @@ struct daemon {
     int pidfile_fd;        /* the locked pidfile (-1: none) */
     struct report *report; /* [report]: the report sink's model (borrowed from the sink) */
     struct report_page *pages;
-    uint64_t saved_close; /* the window close whose incidents were last saved */
+    struct report_dir_failure report_fail; /* of the last write of the pages */
+    uint64_t saved_close;                  /* the window close whose incidents were last saved */
 };
 
 /* The UDP listeners: on receive threads (rx_threads >= 1) or on this loop. Their output is set
@@ -483,6 +484,11 @@ static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
         hi->capture_stopped[k] =
             d->caps[k]->failures ? capture_error(capture_source_capture(d->caps[k])) : NULL;
     }
+    if (d->report_fail.error) {
+        hi->report_dir = d->r->s.report_dir;
+        hi->report_failed = d->report_fail.pages;
+        hi->report_error = d->report_fail.error;
+    }
     if (d->kafka_in) {
         struct kafka_in_stats ks;
         kafka_in_source_stats(d->kafka_in, &ks);
@@ -575,7 +581,8 @@ static void write_reports(struct daemon *d)
 {
     const struct settings *s = &d->r->s;
     int n = report_dir_write(d->report, s->report_dir, s->report_retention, clock_wall_ms(),
-                             d->pages, REPORT_MAX_CUSTOMERS);
+                             d->pages, REPORT_MAX_CUSTOMERS, &d->report_fail);
+    d->st.report_write_errors += d->report_fail.pages;
     if (n < 0 || !d->mx)
         return;
     const char *ids[REPORT_MAX_CUSTOMERS], *paths[REPORT_MAX_CUSTOMERS];

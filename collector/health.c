@@ -147,6 +147,10 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
             reason(&r, "capture %s: no packet for %llus", in->capture_name[i],
                    (unsigned long long)(idle / 1000));
     }
+    /* the report pages */
+    if (in->report_dir)
+        reason(&r, "report directory %s: the last write failed (%u pages not written): %s",
+               in->report_dir, in->report_failed, strerror(in->report_error));
     /* the Kafka consumer (detect) */
     if (in->kafka_in && in->kafka_partitions == 0)
         reason(&r, "kafka: this instance owns no partition of %s", s->kafka.topic_flows);

@@ -8,6 +8,8 @@
  *   - clock_skew_records records within the period had times far from their exporter's clock;
  *   - a live capture read no packet for capture_stall, or it has stopped (a read error: the
  *     interface disappeared; reported at once, with the error);
+ *   - the last write of the [report] directory failed (a page not written, or the directory not
+ *     readable; the reason names it and the error), until a write succeeds;
  *   - detect --from-kafka: the instance owns no partition of the flows topic, or more than
  *     [kafka] lag_max records wait unread.
  * The HTTP thread serves the text (metrics.c); it answers 503 unless it is "ok".
@@ -43,6 +45,11 @@ struct health_in {
     uint64_t capture_packets[SETTINGS_MAX_CAPTURES];
     /* the error that stopped the capture (capture_error()), NULL while it reads */
     const char *capture_stopped[SETTINGS_MAX_CAPTURES];
+    /* [report] directory, when its last write failed (NULL otherwise): the pages not written
+     * and the first error (errno) */
+    const char *report_dir;
+    unsigned report_failed;
+    int report_error;
     bool kafka_in; /* detect --from-kafka: the consumer's figures below count */
     uint64_t kafka_partitions, kafka_lag;
 };

@@ -19,7 +19,8 @@
 
 /* The daemon's own: reloads, health. */
 struct daemon_snap {
-    uint64_t reloads, reload_failures, reload_ok, reload_time, restart_pending, healthy, start_time;
+    uint64_t reloads, reload_failures, reload_ok, reload_time, restart_pending, healthy, start_time,
+        report_write_errors;
 };
 #define DAEMON_ROWS(X)                                                                             \
     X(T, reloads, NULL, "reloads_total", NULL, C, "SIGHUP reloads attempted.")                     \
@@ -34,7 +35,10 @@ struct daemon_snap {
       "Settings the last successful reload found changed that only a restart applies (each "       \
       "named in a warning).")                                                                      \
     X(T, healthy, NULL, "healthy", NULL, G, "1 if /healthz says ok, 0 if degraded.")               \
-    X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")
+    X(T, start_time, NULL, "start_time_seconds", NULL, G, "Unix time the process started.")        \
+    X(T, report_write_errors, NULL, "report_write_errors_total", NULL, C,                          \
+      "[report] customer pages that could not be written (a full disk, permissions; each logged: " \
+      "the customer's previous page stays served).")
 #define T struct daemon_snap
 static const struct ctr_def daemon_defs[] = {DAEMON_ROWS(CTR_ROW)};
 #undef T
@@ -250,9 +254,9 @@ size_t status_render(const struct status_src *s, char *buf, size_t cap)
                "transitwatch_build_info{version=\"%s\"} 1\n",
                TW_VERSION);
     process_metrics(&t, s->start_unix);
-    struct daemon_snap ds = {s->reloads,          s->reload_failures, s->last_reload_ok,
-                             s->last_reload_unix, s->restart_pending, s->healthy,
-                             s->start_unix};
+    struct daemon_snap ds = {s->reloads,          s->reload_failures,    s->last_reload_ok,
+                             s->last_reload_unix, s->restart_pending,    s->healthy,
+                             s->start_unix,       s->report_write_errors};
     one_table(&t, daemon_defs, sizeof daemon_defs / sizeof daemon_defs[0], &ds);
 
     static struct counters_snap cs; /* main thread only; large */

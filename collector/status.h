@@ -36,8 +36,9 @@ struct status_src {
     uint64_t last_reload_unix; /* start time until the first reload */
     uint64_t restart_pending;  /* keys changed in the file that only a restart applies */
     uint64_t start_unix;
-    bool per_customer; /* [metrics] per_customer */
-    bool healthy;      /* the last /healthz verdict */
+    bool per_customer;            /* [metrics] per_customer */
+    bool healthy;                 /* the last /healthz verdict */
+    uint64_t report_write_errors; /* [report] pages that could not be written */
     /* per-customer series (status_on_summary fills them) */
     struct status_customer *cust;
     size_t ncust;

@@ -91,8 +91,9 @@ static int prune(const char *dir, unsigned retention)
 }
 
 int report_dir_write(const struct report *r, const char *dir, unsigned retention, uint64_t now_ms,
-                     struct report_page *pages, size_t max)
+                     struct report_page *pages, size_t max, struct report_dir_failure *fail)
 {
+    *fail = (struct report_dir_failure){0};
     const char *ids[REPORT_MAX_CUSTOMERS];
     size_t n = report_customers(r, ids, REPORT_MAX_CUSTOMERS), w = 0;
     char st[STAMP_LEN + 1];
@@ -112,6 +113,8 @@ int report_dir_write(const struct report *r, const char *dir, unsigned retention
             rc = report_write_file(r, ids[i], p->path);
         if (rc < 0) { /* the customer's previous page (kept on disk: newer than any) stays */
             log_error("report %s: %s", p->path, strerror(-rc));
+            if (!fail->pages++)
+                fail->error = -rc;
             memset(p, 0, sizeof *p);
             for (size_t k = 0; old && k < max && old[k].id[0]; k++)
                 if (strcmp(old[k].id, ids[i]) == 0)
@@ -123,7 +126,10 @@ int report_dir_write(const struct report *r, const char *dir, unsigned retention
     }
     free(old);
     int rc = prune(dir, retention ? retention : 1);
-    if (rc < 0)
+    if (rc < 0) {
         log_error("report directory %s: %s", dir, strerror(-rc));
+        if (!fail->error)
+            fail->error = -rc;
+    }
     return rc < 0 ? rc : (int)w;
 }

@@ -3,7 +3,9 @@
 # main loop) into the report directory (created for [daemon] user when run as root), at most
 # `retention` pages per customer kept, the latest served at GET /report/CUSTOMER on the metrics
 # listener; an unknown customer, a bad id or a path in the URL is 404; the last pages are
-# written at shutdown.
+# written at shutdown. A page that cannot be written (here a directory the daemon's user may not
+# write) is counted (report_write_errors_total) and /healthz names the directory until a write
+# succeeds; it was only logged.
 source "$(dirname "$0")/lib/daemon.bash"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
@@ -41,6 +43,19 @@ sleep 3.5
 n=$(ls "$tmp/reports" | grep -c '^acme-.*Z\.html$')
 (( n >= 1 && n <= 2 )) || fail "acme has $n pages with retention 2: $(ls "$tmp/reports")"
 ls "$tmp/reports" | grep -q '\.tmp$' && fail "a .tmp file left behind"
+if [[ ${drop:-0} == 1 || $(id -u) != 0 ]]; then # the daemon cannot write where root could
+  health() { curl -s --max-time 5 "$url/healthz"; }
+  [[ $(health) == *'report directory'* ]] && fail "report directory degraded before: $(health)"
+  chmod 555 "$tmp/reports"
+  wait_for 30 eval '[[ $(health) == *"report directory $tmp/reports: the last write failed"* ]]' ||
+    fail "/healthz does not name the unwritable report directory: $(health)"
+  scrape "$tmp/m"
+  grep -Eq '^transitwatch_report_write_errors_total [1-9]' "$tmp/m" ||
+    fail "report write errors not counted: $(grep report_write "$tmp/m")"
+  chmod 755 "$tmp/reports"
+  wait_for 30 eval '[[ $(health) != *"report directory"* ]]' ||
+    fail "/healthz still names the report directory once writable: $(health)"
+fi
 tw_stop
 # as root: a report directory the user cannot reach is refused at the start, naming it
 if [[ ${drop:-0} == 1 ]]; then

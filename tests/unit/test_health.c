@@ -1,5 +1,6 @@
 /* test_health.c: the /healthz verdict (health.c) for every condition of issue 13 item 3, its
  * thresholds from [health], and that each reason goes away when its cause does. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +168,23 @@ static void test_capture_stopped(void **state)
     assert_non_null(strstr(f->text, "capture span: stopped"));
 }
 
+/* A report directory whose last write failed (a full disk): named with its error until a write
+ * succeeds; it was only logged. */
+static void test_report_dir_failed(void **state)
+{
+    struct fx *f = *state;
+    assert_true(eval(f, 0));
+    f->in.report_dir = "/var/lib/transitwatch/reports";
+    f->in.report_failed = 2;
+    f->in.report_error = ENOSPC;
+    assert_false(eval(f, 1));
+    assert_string_equal(f->text, "degraded: report directory /var/lib/transitwatch/reports: the "
+                                 "last write failed (2 pages not written): No space left on "
+                                 "device\n");
+    f->in.report_dir = NULL; /* the next write succeeded */
+    assert_true(eval(f, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_losses_and_clock_within_period, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capture_stall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capture_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_dir_failed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_report.c: the report model and its writers (report.h): incidents grouped by event.id,
  * the timeline bounded by merging windows, incidents bounded with the most severe kept, the
  * customer and time filters, the HTML self-contained and escaped, the text for e-mail. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,7 +231,8 @@ static void test_incidents_counted_beyond_table(void **state)
 
 /* A report directory whose disk is full: the page that cannot be written is logged and the
  * customer's page written before stays listed (GET /report/ID served it no more: 404 "no
- * report for this customer" while the page was on disk). */
+ * report for this customer" while the page was on disk); the failure is told to the caller
+ * (report_write_errors_total, /healthz), which only the log knew. */
 static void test_dir_full_keeps_last_page(void **state)
 {
     (void)state;
@@ -239,7 +241,10 @@ static void test_dir_full_keeps_last_page(void **state)
     char *dir = tmpdir_make("tw_report_dir");
     struct report_page pages[4];
     memset(pages, 0, sizeof pages);
-    assert_int_equal(report_dir_write(r, dir, 3, 1700000000000ULL, pages, 4), 1);
+    struct report_dir_failure fail = {.pages = 7, .error = 1};
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000000000ULL, pages, 4, &fail), 1);
+    assert_int_equal(fail.pages, 0);
+    assert_int_equal(fail.error, 0);
     char first[sizeof pages[0].path];
     snprintf(first, sizeof first, "%s", pages[0].path);
     assert_int_equal(access(first, R_OK), 0);
@@ -247,14 +252,18 @@ static void test_dir_full_keeps_last_page(void **state)
     lim.rlim_cur = 64; /* a page is kilobytes: a full disk */
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    assert_int_equal(report_dir_write(r, dir, 3, 1700000300000ULL, pages, 4), 1);
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000300000ULL, pages, 4, &fail), 1);
     fsize_restore(NULL);
+    assert_int_equal(fail.pages, 1);
+    assert_int_equal(fail.error, EFBIG);
     assert_string_equal(pages[0].id, "acme");
     assert_string_equal(pages[0].path, first);
     assert_int_equal(access(first, R_OK), 0);
     assert_string_equal(pages[1].id, ""); /* nothing else listed */
     /* room again: the new page is listed */
-    assert_int_equal(report_dir_write(r, dir, 3, 1700000600000ULL, pages, 4), 1);
+    assert_int_equal(report_dir_write(r, dir, 3, 1700000600000ULL, pages, 4, &fail), 1);
+    assert_int_equal(fail.pages, 0);
+    assert_int_equal(fail.error, 0);
     assert_string_not_equal(pages[0].path, first);
     assert_int_equal(access(pages[0].path, R_OK), 0);
     tmpdir_remove(dir);
