@@ -694,7 +694,7 @@ static void daemon_shutdown(struct daemon *d)
     ingest_finish(r->in);
     pipeline_finish(r->pipe);
     save_incidents(d); /* the last window's too */
-    run_publish_totals(r, "transitwatch.totals");
+    run_publish_totals(r, "transitwatch.totals", &d->ss);
     sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000));
     if (d->report)
         write_reports(d); /* the last window's pages */

@@ -479,7 +479,7 @@ int replay_main(struct run *r, const struct replay_cli *c)
     ingest_stats(r->in, &ist);
     if (c->totals && (rc == 0 || ist.packets || ist.archive_records || ist.archive_bad_lines ||
                       ist.log_bad_lines))
-        run_publish_totals(r, "transitwatch.totals");
+        run_publish_totals(r, "transitwatch.totals", NULL);
     if (sinks_flush(&r->sinks, (int)(r->s.kafka.flush_timeout * 1000)) < 0)
         rc = 1;
 out:

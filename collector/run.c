@@ -15,6 +15,7 @@
 #include "sink_jsonl.h"
 #include "sink_kafka.h"
 #include "sink_report.h"
+#include "source.h"
 
 int run_load_lists(struct run *r, struct conf_error *err)
 {
@@ -145,9 +146,9 @@ void run_teardown(struct run *r)
 /* The totals line: every counter (counters.h) at the end of a run, as an ECS metric event.
  * @timestamp: the end of the last window closed (event time: a replay's totals repeat
  * exactly), else the wall clock. */
-void run_publish_totals(struct run *r, const char *dataset)
+void run_publish_totals(struct run *r, const char *dataset, const struct source_set *ss)
 {
-    char buf[16384], msg[256];
+    char buf[16384], msg[384];
     struct pipeline_stats ps;
     pipeline_stats(r->pipe, &ps);
     uint64_t ts = pipeline_last_window_end(r->pipe);
@@ -159,6 +160,15 @@ void run_publish_totals(struct run *r, const char *dataset)
              (unsigned long long)ps.flows, (unsigned long long)ps.unmatched,
              (unsigned long long)ps.windows_closed, (unsigned long long)ps.alerts.published,
              (unsigned long long)ps.summaries);
+    if (ss) {
+        size_t l = strlen(msg);
+        snprintf(msg + l, sizeof msg - l,
+                 ", kernel drops: %llu UDP datagrams, %llu captured packets (%llu more at the "
+                 "interfaces)",
+                 (unsigned long long)source_set_counter(ss, "udp_kernel_drops_total"),
+                 (unsigned long long)source_set_counter(ss, "capture_kernel_drops_total"),
+                 (unsigned long long)source_set_counter(ss, "capture_interface_drops_total"));
+    }
     struct json j;
     json_init(&j, buf, sizeof buf);
     json_obj_open(&j, NULL);
@@ -167,6 +177,8 @@ void run_publish_totals(struct run *r, const char *dataset)
     json_obj_open(&j, "transitwatch");
     json_obj_open(&j, "totals");
     counters_totals_json(r->in, r->pipe, &j);
+    if (ss)
+        source_set_json(ss, &j);
     json_obj_close(&j);
     json_obj_close(&j);
     json_obj_close(&j);

@@ -12,6 +12,8 @@
 #include "pipeline.h"
 #include "settings.h"
 
+struct source_set;
+
 struct run {
     struct settings s;
     const char *config_path;
@@ -48,7 +50,9 @@ int run_open_report(struct run *r, const char *title, const char *path, struct r
  * (topic_flows), behind its spool. Needs [kafka] brokers: -EINVAL (logged) without. Call after
  * run_start. */
 int run_collect(struct run *r);
-/* Publish the end-of-run totals as one message of event.dataset `dataset`. */
-void run_publish_totals(struct run *r, const char *dataset);
+/* Publish the end-of-run totals as one message of event.dataset `dataset`; ss (the daemon's
+ * sockets and live captures, NULL for a replay) adds their losses: the kernel's drops and the
+ * like (source_set_json), and the kernel drops in the message. */
+void run_publish_totals(struct run *r, const char *dataset, const struct source_set *ss);
 
 #endif

@@ -12,7 +12,9 @@
 #include "addr.h"
 #include "counters.h"
 #include "ctr.h"
+#include "capture.h"
 #include "decode.h"
+#include "udp.h"
 
 #define C CTR_COUNTER
 #define G CTR_GAUGE
@@ -339,6 +341,16 @@ void status_free(struct status_src *s)
 void status_list_counters(FILE *out)
 {
     counters_list(out);
+    /* the daemon's sockets and live captures: their losses under "sources" (source_set_json),
+     * summed over the sockets and over the captures (labelled capture="NAME" on /metrics) */
+    size_t nu, nc;
+    const struct ctr_def *u = udp_counter_defs(&nu), *c = capture_counter_defs(&nc);
+    for (size_t i = 0; i < nu; i++)
+        if (u[i].json)
+            fprintf(out, "sources.%s transitwatch_%s\n", u[i].json, u[i].metric);
+    for (size_t i = 0; i < nc; i++)
+        if (c[i].json)
+            fprintf(out, "sources.%s transitwatch_%s{capture=\"*\"}\n", c[i].json, c[i].metric);
     /* the totals' per-exporter object: one key per exporter address */
     fprintf(out, "exporter_clock_skew.* transitwatch_exporter_clock_skew_total{exporter=\"*\"}\n");
 }

@@ -590,10 +590,11 @@ int capture_sort_by_time(const char **paths, size_t n, char *err, size_t errlen)
     X(T, packets, NULL, "capture_packets_total", NULL, C, "Packets read from a live interface.")   \
     X(T, bytes, NULL, "capture_bytes_total", NULL, C,                                              \
       "Bytes on the wire of the packets read from a live interface.")                              \
-    X(T, errors, NULL, "capture_errors_total", NULL, C, "Read errors of a live capture.")          \
-    X(T, kernel_drops, NULL, "capture_kernel_drops_total", NULL, C,                                \
+    X(T, errors, "capture_errors", "capture_errors_total", NULL, C,                                \
+      "Read errors of a live capture.")                                                            \
+    X(T, kernel_drops, "capture_kernel_drops", "capture_kernel_drops_total", NULL, C,              \
       "Packets the kernel dropped for a live capture (buffer full).")                              \
-    X(T, if_drops, NULL, "capture_interface_drops_total", NULL, C,                                 \
+    X(T, if_drops, "capture_interface_drops", "capture_interface_drops_total", NULL, C,            \
       "Packets the interface or driver dropped for a live capture.")
 #define T struct capture_stats
 static const struct ctr_def capture_defs[] = {CAPTURE_ROWS(CTR_ROW)};

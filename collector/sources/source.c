@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 
 void source_init(struct source *s, const struct source_ops *ops, const struct source_out *out,
@@ -188,6 +189,32 @@ void source_set_prom(const struct source_set *ss, struct ctr_text *t)
         }
         ctr_prom(t, refs[i].d, refs[i].n, snap, labelled ? label : NULL, ninst);
     }
+}
+
+void source_set_json(const struct source_set *ss, struct json *j)
+{
+    static struct snap_ref refs[SOURCE_SET_MAX * SOURCE_MAX_TABLES]; /* the loop's thread */
+    size_t nrefs = take_all(ss, refs, sizeof refs / sizeof refs[0]);
+    bool open = false;
+    for (size_t i = 0; i < nrefs; i++) {
+        bool first = true; /* the first instance of its table writes the sums */
+        for (size_t k = 0; k < i && first; k++)
+            first = refs[k].d != refs[i].d;
+        for (size_t r = 0; first && r < refs[i].n; r++) {
+            if (!refs[i].d[r].json)
+                continue;
+            uint64_t v = 0;
+            for (size_t k = i; k < nrefs; k++)
+                if (refs[k].d == refs[i].d)
+                    v += ctr_value(&refs[k].d[r], refs[k].snap);
+            if (!open)
+                json_obj_open(j, "sources");
+            open = true;
+            json_u64(j, refs[i].d[r].json, v);
+        }
+    }
+    if (open)
+        json_obj_close(j);
 }
 
 uint64_t source_set_counter(const struct source_set *ss, const char *metric)

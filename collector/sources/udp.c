@@ -418,11 +418,12 @@ void udp_listener_close(struct udp_listener *l)
 #define UDP_ROWS(X)                                                                                \
     X(T, us.datagrams, NULL, "udp_datagrams_total", NULL, C, "UDP datagrams received.")            \
     X(T, us.bytes, NULL, "udp_bytes_total", NULL, C, "UDP payload bytes received.")                \
-    X(T, us.truncated, NULL, "udp_truncated_total", NULL, C,                                       \
+    X(T, us.truncated, "udp_truncated", "udp_truncated_total", NULL, C,                            \
       "Datagrams longer than the receive slot, dropped.")                                          \
-    X(T, us.kernel_drops, NULL, "udp_kernel_drops_total", NULL, C,                                 \
+    X(T, us.kernel_drops, "udp_kernel_drops", "udp_kernel_drops_total", NULL, C,                   \
       "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL).")                      \
-    X(T, us.recv_errors, NULL, "udp_receive_errors_total", NULL, C, "Receive calls that failed.")  \
+    X(T, us.recv_errors, "udp_receive_errors", "udp_receive_errors_total", NULL, C,                \
+      "Receive calls that failed.")                                                                \
     X(T, us.coalesce_waits, NULL, "udp_coalesce_waits_total", NULL, C,                             \
       "Reads that emptied the sockets before a batch filled and waited rx_coalesce_us for more.")  \
     X(T, ring_waits, NULL, "rx_ring_waits_total", NULL, C,                                         \

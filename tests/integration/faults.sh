@@ -169,7 +169,18 @@ wait_for 15 eval '[[ $(metric transitwatch_udp_kernel_drops_total) -gt 0 ]]' \
 healthz || fail "/healthz after the overflow"
 send "$tmp/s.pcap" # and it still takes traffic
 kill -0 "$pid" || fail "daemon died after the overflow"
-echo "faults 4: socket overflow: kernel_drops=$(metric transitwatch_udp_kernel_drops_total), healthy"
+drops=$(metric transitwatch_udp_kernel_drops_total)
+echo "faults 4: socket overflow: kernel_drops=$drops, healthy"
 stop_daemon
 grep -q "kernel drops [1-9]" "$tmp/log" || fail "kernel drops not in the shutdown log"
+# the totals line at the stop holds them too (it said nothing of them), in its counters and text
+tail -1 "$tmp/out.jsonl" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+t = d["transitwatch"]["totals"]
+assert d["event"]["dataset"] == "transitwatch.totals", d["event"]
+k = t["sources"]["udp_kernel_drops"]
+assert k >= int(sys.argv[1]) > 0, (k, sys.argv[1])
+assert "kernel drops: %d UDP datagrams" % k in d["message"], d["message"]
+' "$drops" || fail "kernel drops not in the totals line: $(tail -1 "$tmp/out.jsonl" | cut -c1-400)"
 echo "faults: all checks passed"
