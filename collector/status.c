@@ -14,6 +14,7 @@
 #include "ctr.h"
 #include "capture.h"
 #include "decode.h"
+#include "kafka_in.h"
 #include "udp.h"
 
 #define C CTR_COUNTER
@@ -351,6 +352,8 @@ void status_list_counters(FILE *out)
     for (size_t i = 0; i < nc; i++)
         if (c[i].json)
             fprintf(out, "sources.%s transitwatch_%s{capture=\"*\"}\n", c[i].json, c[i].metric);
+    c = kafka_in_counter_defs(&nc); /* detect --from-kafka: the consumer's, under kafka_in */
+    ctr_list(out, "sources.", c, nc);
     /* the totals' per-exporter object: one key per exporter address */
     fprintf(out, "exporter_clock_skew.* transitwatch_exporter_clock_skew_total{exporter=\"*\"}\n");
 }

@@ -1047,17 +1047,26 @@ static size_t lag_rows(struct kafka_in *k, uint64_t *lag, uint64_t *wm_s)
     return rows;
 }
 
+#define T struct kafka_in_stats
+static const struct ctr_def kin_defs[] = {KAFKA_IN_COUNTERS(CTR_ROW, CTR_ALIAS)};
+#undef T
+
+const struct ctr_def *kafka_in_counter_defs(size_t *n)
+{
+    *n = sizeof kin_defs / sizeof kin_defs[0];
+    return kin_defs;
+}
+
 static size_t kin_counters(struct source *s, size_t table, const struct ctr_def **defs, void *snap)
 {
     struct kafka_in *k = (struct kafka_in *)s;
-#define T struct kafka_in_stats
-    static const struct ctr_def d[] = {KAFKA_IN_COUNTERS(CTR_ROW, CTR_ALIAS)};
-#undef T
+    const struct ctr_def *d = kin_defs;
     uint64_t lag[KAFKA_IN_PART_ROWS], wm[KAFKA_IN_PART_ROWS];
     size_t rows = lag_rows(k, lag, wm);
     if (table == 0) {
         rate_update(k);
-        return source_one_table(0, d, sizeof d / sizeof d[0], &k->st, sizeof k->st, defs, snap);
+        return source_one_table(0, d, sizeof kin_defs / sizeof kin_defs[0], &k->st, sizeof k->st,
+                                defs, snap);
     }
     if (table > 2 || !rows)
         return 0;

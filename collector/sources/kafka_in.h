@@ -117,7 +117,8 @@ struct kafka_in_opts {
     struct kafka_in_hooks hooks;
 };
 
-/* The source's counters, defined once (ctr.h). */
+/* The source's counters, defined once (ctr.h): /metrics, and a detect daemon's totals under
+ * sources.kafka_in (source_set_json); kafka_in_counter_defs gives the table. */
 #define KAFKA_IN_COUNTERS(X, A)                                                                    \
     X(T, records, "kafka_in.records", "kafka_in_records_total", NULL, CTR_COUNTER,                 \
       "Flow records read from Kafka and handed on.")                                               \
@@ -200,5 +201,7 @@ void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st);
  * librdkafka itself does (the fetch start of an assignment whose committed offsets came back
  * after the source's rewind; an offset reset). 0 or -EIO. */
 int kafka_in_source_test_seek(struct source *src, int32_t n, int64_t off);
+
+const struct ctr_def *kafka_in_counter_defs(size_t *n);
 
 #endif

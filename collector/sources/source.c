@@ -197,21 +197,24 @@ void source_set_json(const struct source_set *ss, struct json *j)
     size_t nrefs = take_all(ss, refs, sizeof refs / sizeof refs[0]);
     bool open = false;
     for (size_t i = 0; i < nrefs; i++) {
-        bool first = true; /* the first instance of its table writes the sums */
+        bool first = true, keyed = false; /* the first instance of its table writes the sums */
         for (size_t k = 0; k < i && first; k++)
             first = refs[k].d != refs[i].d;
-        for (size_t r = 0; first && r < refs[i].n; r++) {
-            if (!refs[i].d[r].json)
-                continue;
-            uint64_t v = 0;
-            for (size_t k = i; k < nrefs; k++)
-                if (refs[k].d == refs[i].d)
-                    v += ctr_value(&refs[k].d[r], refs[k].snap);
-            if (!open)
-                json_obj_open(j, "sources");
-            open = true;
-            json_u64(j, refs[i].d[r].json, v);
-        }
+        for (size_t r = 0; first && r < refs[i].n; r++)
+            keyed |= refs[i].d[r].json != NULL;
+        if (!keyed)
+            continue;
+        uint64_t sum[SOURCE_SNAP_MAX / sizeof(uint64_t)] = {0}; /* a snapshot is uint64_t */
+        for (size_t k = i; k < nrefs; k++)
+            for (size_t w = 0; refs[k].d == refs[i].d && w < sizeof sum / sizeof sum[0]; w++) {
+                uint64_t v;
+                memcpy(&v, refs[k].snap + w * sizeof v, sizeof v);
+                sum[w] += v;
+            }
+        if (!open)
+            json_obj_open(j, "sources");
+        open = true;
+        ctr_json(j, refs[i].d, refs[i].n, sum);
     }
     if (open)
         json_obj_close(j);

@@ -139,9 +139,10 @@ uint64_t source_set_failures(const struct source_set *ss);
 /* Render every source's counters (instances of one table together, labelled) / list them. */
 void source_set_prom(const struct source_set *ss, struct ctr_text *t);
 void source_set_table(const struct source_set *ss, FILE *f);
-/* The totals' "sources" object: each counter of the sources' tables that has a JSON key (their
- * losses: kernel drops, truncated datagrams, read errors), summed over the instances of its
- * table; nothing when no source has one. */
+/* The totals' "sources" object: each counter of the sources' tables that has a JSON key (the
+ * sockets' and captures' losses: kernel drops, truncated datagrams, read errors; the Kafka
+ * consumer's kafka_in.*), summed over the instances of its table; nothing when no source has
+ * one. */
 void source_set_json(const struct source_set *ss, struct json *j);
 /* The sum of a counter (by its /metrics name) over every source and table. */
 uint64_t source_set_counter(const struct source_set *ss, const char *metric);
