@@ -495,6 +495,8 @@ static void health_inputs(struct daemon *d, uint64_t mono, struct health_in *hi)
         hi->kafka_in = true;
         hi->kafka_partitions = ks.partitions;
         hi->kafka_lag = ks.lag;
+        hi->kafka_stalled =
+            kafka_in_source_stalled(d->kafka_in, mono, &hi->kafka_stalled_ms, &hi->kafka_waiting);
     }
 }
 

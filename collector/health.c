@@ -157,6 +157,13 @@ bool health_eval(struct health *h, const struct settings *s, const struct health
     if (in->kafka_in && s->kafka.lag_max && in->kafka_lag > s->kafka.lag_max)
         reason(&r, "kafka: %llu records unread (lag_max %llu)", (unsigned long long)in->kafka_lag,
                (unsigned long long)s->kafka.lag_max);
+    if (in->kafka_in && in->kafka_waiting && s->kafka.partition_idle_ms &&
+        in->kafka_stalled_ms >= s->kafka.partition_idle_ms)
+        reason(&r,
+               "kafka: partition %s/%d read nothing for %llus, not at its end, while %u "
+               "partitions hold their next window for it",
+               s->kafka.topic_flows, (int)in->kafka_stalled,
+               (unsigned long long)(in->kafka_stalled_ms / 1000), in->kafka_waiting);
     h->ok = r.n == 0;
     if (h->ok)
         snprintf(text, len, "ok\n");

@@ -10,8 +10,10 @@
  *     interface disappeared; reported at once, with the error);
  *   - the last write of the [report] directory failed (a page not written, or the directory not
  *     readable; the reason names it and the error), until a write succeeds;
- *   - detect --from-kafka: the instance owns no partition of the flows topic, or more than
- *     [kafka] lag_max records wait unread.
+ *   - detect --from-kafka: the instance owns no partition of the flows topic, more than
+ *     [kafka] lag_max records wait unread, or an owned partition not at its end has brought
+ *     nothing for partition_idle_ms while others hold their next window for it (its leader
+ *     gone: every window of the instance waits on it).
  * The HTTP thread serves the text (metrics.c); it answers 503 unless it is "ok".
  * Main thread only; no allocation, no clock read of its own (the caller passes the time). */
 #ifndef TW_HEALTH_H
@@ -52,6 +54,11 @@ struct health_in {
     int report_error;
     bool kafka_in; /* detect --from-kafka: the consumer's figures below count */
     uint64_t kafka_partitions, kafka_lag;
+    /* kafka_in_source_stalled: the partition read nothing for kafka_stalled_ms while
+     * kafka_waiting partitions hold their next window for it (0: none waits) */
+    int32_t kafka_stalled;
+    uint64_t kafka_stalled_ms;
+    unsigned kafka_waiting;
 };
 
 struct health_sample {

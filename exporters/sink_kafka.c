@@ -93,7 +93,8 @@ const struct conf_key kafka_conf_keys[] = {
     {"partition_idle_ms", CONF_U32, KOFF(partition_idle_ms), 0, 0, 3600000, "60000",
      "detect --from-kafka: a partition at its end that has not yet brought the collector's tick "
      "of the next window holds window close back this long at most (a lost tick, a collector "
-     "gone); records it brings later count as late",
+     "gone); records it brings later count as late. One not at its end that brings nothing this "
+     "long while others hold their next window for it (its leader gone) degrades /healthz",
      NULL},
     {"replay_horizon", CONF_DURATION, KOFF(replay_horizon), 0, 0, 86400, "1h",
      "detect --from-kafka: the committed offsets lag the released window by this much event "

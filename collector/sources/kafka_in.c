@@ -46,6 +46,7 @@ struct kpart {
     uint8_t state;
     bool owned;
     uint64_t eof_since; /* monotonic ms it reached its end */
+    uint64_t moved_ms;  /* monotonic ms it last brought a message, was rewound or released */
     int64_t next;       /* next offset to read; < 0: none read yet */
     uint64_t wm_ms;     /* newest collector watermark seen */
     /* the held record (state P_HELD): the first of a window not yet released */
@@ -618,6 +619,7 @@ static int rewind_all(struct kafka_in *k)
         list_add(owned, k->ks.topic_flows, n, RD_KAFKA_OFFSET_INVALID);
         kp->state = P_ACTIVE;
         kp->next = -1;
+        kp->moved_ms = clock_mono_ms();
     }
     if (!owned->cnt) {
         rd_kafka_topic_partition_list_destroy(owned);
@@ -782,6 +784,7 @@ static void on_message(struct kafka_in *k, const rd_kafka_message_t *m, uint64_t
         return;
     }
     k->p[n].next = m->offset + 1;
+    k->p[n].moved_ms = now;
     k->last_activity = now;
     if (k->goflow2) {
         k->p[n].state = P_ACTIVE;
@@ -850,6 +853,7 @@ static void release(struct kafka_in *k, uint64_t win)
             continue;
         kp->state = P_ACTIVE;
         kp->next = kp->held_offset + 1;
+        kp->moved_ms = clock_mono_ms();
         k->st.held--;
         hand_on(k, &kp->held, &kp->held_meta);
         list_add(on, k->ks.topic_flows, n, kp->held_offset + 1);
@@ -1126,6 +1130,28 @@ void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st)
     uint64_t lag[KAFKA_IN_PART_ROWS], wm[KAFKA_IN_PART_ROWS];
     lag_rows(k, lag, wm);
     *st = k->st;
+}
+
+int32_t kafka_in_source_stalled(struct source *src, uint64_t now_ms, uint64_t *idle_ms,
+                                unsigned *waiting)
+{
+    struct kafka_in *k = (struct kafka_in *)src;
+    int32_t worst = -1;
+    *waiting = 0;
+    *idle_ms = 0;
+    for (int32_t n = 0; n < KAFKA_IN_MAX_PARTITIONS; n++) {
+        const struct kpart *kp = &k->p[n];
+        if (!kp->owned)
+            continue;
+        if (kp->state == P_HELD)
+            ++*waiting;
+        else if (kp->state == P_ACTIVE && (worst < 0 || kp->moved_ms < k->p[worst].moved_ms))
+            worst = n;
+    }
+    if (!*waiting || worst < 0)
+        return -1;
+    *idle_ms = now_ms > k->p[worst].moved_ms ? now_ms - k->p[worst].moved_ms : 0;
+    return worst;
 }
 
 int kafka_in_source_test_seek(struct source *src, int32_t n, int64_t off)

@@ -197,6 +197,13 @@ int kafka_in_source_open(const struct kafka_in_opts *o, const struct source_out 
 bool kafka_in_exporter_addr(void *arg, uint32_t idx1, uint8_t out[16]);
 /* The figures now (health, tests). */
 void kafka_in_source_stats(struct source *src, struct kafka_in_stats *st);
+/* The owned partition, not at its end and not holding a record, that has brought nothing for
+ * the longest (*idle_ms, to now_ms: monotonic) while *waiting others hold their next window
+ * for it (its leader gone: librdkafka fetches nothing and it holds every window of the
+ * instance, with no timeout); -1 when none holds or none is read. /healthz judges it against
+ * partition_idle_ms. */
+int32_t kafka_in_source_stalled(struct source *src, uint64_t now_ms, uint64_t *idle_ms,
+                                unsigned *waiting);
 /* Tests only: position partition n of topic_flows at offset off behind the source's back, as
  * librdkafka itself does (the fetch start of an assignment whose committed offsets came back
  * after the source's rewind; an offset reset). 0 or -EIO. */

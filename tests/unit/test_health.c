@@ -185,6 +185,30 @@ static void test_report_dir_failed(void **state)
     assert_true(eval(f, 1));
 }
 
+/* detect: an owned partition not at its end brought nothing while another holds the next window
+ * for it (its leader gone): named once that lasts partition_idle_ms, ok again when it moves. */
+static void test_kafka_partition_stalled(void **state)
+{
+    struct fx *f = *state;
+    snprintf(f->s.kafka.topic_flows, sizeof f->s.kafka.topic_flows, "flows");
+    f->s.kafka.partition_idle_ms = 60000;
+    f->in.kafka_in = true;
+    f->in.kafka_partitions = 4;
+    f->in.kafka_stalled = 2;
+    f->in.kafka_waiting = 3;
+    f->in.kafka_stalled_ms = 59999;
+    assert_true(eval(f, 0));
+    f->in.kafka_stalled_ms = 61000;
+    assert_false(eval(f, 1));
+    assert_string_equal(f->text, "degraded: kafka: partition flows/2 read nothing for 61s, not at "
+                                 "its end, while 3 partitions hold their next window for it\n");
+    f->in.kafka_stalled_ms = 10; /* it moved */
+    assert_true(eval(f, 1));
+    f->in.kafka_stalled_ms = 61000;
+    f->in.kafka_waiting = 0; /* nothing waits on it */
+    assert_true(eval(f, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_capture_stall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capture_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_dir_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kafka_partition_stalled, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

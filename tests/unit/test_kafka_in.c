@@ -359,6 +359,66 @@ static void test_batch_run_ends(void **state)
     batch_run_ends("e0r", false, true);
 }
 
+/* A partition that can never be read (its leader gone) while another holds the next window:
+ * nothing but a frozen released window showed it, and it holds every window of the instance.
+ * kafka_in_source_stalled names it with how long it brought nothing (what /healthz judges
+ * against partition_idle_ms), and lets go once it is read again. */
+static bool p0_held(struct source *src, struct seen *s)
+{
+    struct kafka_in_stats st;
+    kafka_in_source_stats(src, &st);
+    (void)s;
+    return st.held == 1; /* W0's first record: nothing released yet */
+}
+
+static bool p1_read(struct source *src, struct seen *s)
+{
+    (void)src;
+    return s->records >= 2 * NREC;
+}
+
+static void test_stalled_partition_named(void **state)
+{
+    (void)state;
+    char err[256];
+    rd_kafka_t *mrk = NULL;
+    rd_kafka_mock_cluster_t *mc = mock_produced(2, &mrk); /* 0: W0's records, W1's tick */
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+    produce_to(boot, 1, NREC, false);                                          /* 1: W0's records */
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, TOPIC, 1, -1), 0); /* gone */
+
+    struct kafka_settings ks;
+    group_settings(&ks, boot, TOPIC, "gs", "");
+    struct seen s = {0};
+    struct source_out out = {.part = on_part, .arg = &s};
+    struct kafka_in_opts o = {
+        .ks = &ks, .window_ms = WIN_MS, .hooks = {.reset = on_reset, .arg = &s}};
+    struct source *src = NULL;
+    int rc = kafka_in_source_open(&o, &out, &src, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    uint64_t idle = 0;
+    unsigned waiting = 0;
+    assert_true(drain_until(src, 30000, p0_held, &s));
+    uint64_t t0 = clock_mono_ms();
+    drain_until(src, 1500, all_read_never, &s); /* 1 still brings nothing */
+    assert_int_equal(kafka_in_source_stalled(src, clock_mono_ms(), &idle, &waiting), 1);
+    assert_int_equal(waiting, 1);
+    assert_true(idle >= clock_mono_ms() - t0);
+    assert_int_equal(s.records, 0); /* W0 waits on 1 */
+
+    /* its leader back: read, W0 released; nothing stalls any more */
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, TOPIC, 1, 1), 0);
+    assert_true(drain_until(src, 30000, p1_read, &s));
+    int32_t n = kafka_in_source_stalled(src, clock_mono_ms(), &idle, &waiting);
+    assert_true(n < 0 || idle < 1500);
+
+    src->ops->close(src);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+}
+
 /* ---- re-sent copies (kafka_dedup.h) ---- */
 
 #define TOPIC_R "tr"
@@ -637,9 +697,13 @@ static void test_tick_failure_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_redelivery_dropped),    cmocka_unit_test(test_future_window_refused),
-        cmocka_unit_test(test_batch_run_ends),        cmocka_unit_test(test_resent_copies_skipped),
-        cmocka_unit_test(test_tick_waits_for_window), cmocka_unit_test(test_tick_failure_counted),
+        cmocka_unit_test(test_redelivery_dropped),
+        cmocka_unit_test(test_future_window_refused),
+        cmocka_unit_test(test_batch_run_ends),
+        cmocka_unit_test(test_resent_copies_skipped),
+        cmocka_unit_test(test_tick_waits_for_window),
+        cmocka_unit_test(test_tick_failure_counted),
+        cmocka_unit_test(test_stalled_partition_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
